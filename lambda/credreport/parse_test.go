@@ -1,0 +1,356 @@
+package credreport
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/csv"
+	"errors"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// header is the 22-column header in IAM's order.
+var header22 = func() string {
+	names := make([]string, len(Columns))
+	for i, c := range Columns {
+		names[i] = c.Name
+	}
+	return strings.Join(names, ",")
+}()
+
+// baseRow is a user with nothing enabled; row overrides columns by name.
+var baseRow = map[string]string{
+	ColUser: "u", ColARN: "arn:aws:iam::123456789012:user/u", ColUserCreationTime: "2020-01-01T00:00:00+00:00",
+	ColPasswordEnabled: "false", ColPasswordLastUsed: "N/A", ColPasswordLastChanged: "N/A", ColPasswordNextRotation: "N/A",
+	ColMFAActive: "false",
+	ColAccessKey1Active: "false", ColAccessKey1LastRotated: "N/A", ColAccessKey1LastUsedDate: "N/A", ColAccessKey1LastUsedRegion: "N/A", ColAccessKey1LastUsedService: "N/A",
+	ColAccessKey2Active: "false", ColAccessKey2LastRotated: "N/A", ColAccessKey2LastUsedDate: "N/A", ColAccessKey2LastUsedRegion: "N/A", ColAccessKey2LastUsedService: "N/A",
+	ColCert1Active: "false", ColCert1LastRotated: "N/A", ColCert2Active: "false", ColCert2LastRotated: "N/A",
+}
+
+func row(overrides ...string) string {
+	vals := make([]string, len(Columns))
+	for i, c := range Columns {
+		vals[i] = baseRow[c.Name]
+	}
+	for i := 0; i+1 < len(overrides); i += 2 {
+		for j, c := range Columns {
+			if c.Name == overrides[i] {
+				vals[j] = overrides[i+1]
+			}
+		}
+	}
+	return strings.Join(vals, ",")
+}
+
+func rootRow(overrides ...string) string {
+	return row(append([]string{ColUser, RootUser, ColARN, "arn:aws:iam::123456789012:root",
+		ColPasswordEnabled, "not_supported", ColPasswordLastChanged, "not_supported", ColPasswordNextRotation, "not_supported"}, overrides...)...)
+}
+
+func lines(ls ...string) []byte { return []byte(strings.Join(ls, "\n") + "\n") }
+
+func mustTime(s string) time.Time {
+	t, err := time.Parse(time.RFC3339, s)
+	if err != nil {
+		panic(err)
+	}
+	return t.UTC()
+}
+
+func readFile(t *testing.T, name string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func TestParseEverySentinelQuotedNamesCRLFAndBOM(t *testing.T) {
+	r, err := Parse(readFile(t, "testdata/sentinels-crlf-bom.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.AccountID != "111122223333" || r.Partition != "aws" {
+		t.Errorf("account/partition = %s/%s, want 111122223333/aws", r.AccountID, r.Partition)
+	}
+	if r.Root == nil || len(r.Users) != 2 || len(r.Entries) != 3 {
+		t.Fatalf("root=%v users=%d entries=%d, want root, 2 users, 3 entries", r.Root != nil, len(r.Users), len(r.Entries))
+	}
+	if r.Header[0] != "user" {
+		t.Errorf("BOM not stripped from header: %q", r.Header[0])
+	}
+
+	root := r.Root
+	wantRoot := Entry{
+		User: RootUser, ARN: "arn:aws:iam::111122223333:root",
+		UserCreationTime:     Time{T: mustTime("2015-01-02T03:04:05Z")},
+		PasswordEnabled:      Bool{State: NotSupported},
+		PasswordLastUsed:     Time{State: NoInformation},
+		PasswordLastChanged:  Time{State: NotSupported},
+		PasswordNextRotation: Time{State: NotSupported},
+		MFAActive:            Bool{V: true}, // written TRUE, as the documentation prints it
+		AccessKeys: [2]AccessKey{
+			{Active: Bool{V: false}, LastRotated: Time{State: NotApplicable}, LastUsedDate: Time{State: NotApplicable},
+				LastUsedRegion: Text{State: NotApplicable}, LastUsedService: Text{State: NotApplicable}},
+			{Active: Bool{V: false}, LastRotated: Time{State: NotApplicable}, LastUsedDate: Time{State: NotApplicable},
+				LastUsedRegion: Text{State: NotApplicable}, LastUsedService: Text{State: NotApplicable}},
+		},
+		Certs: [2]Cert{{LastRotated: Time{State: NotApplicable}}, {LastRotated: Time{State: NotApplicable}}},
+		Line:  2,
+	}
+	if diff := cmp.Diff(wantRoot, *root, cmp.AllowUnexported(Entry{}), cmpIgnoreRaw); diff != "" {
+		t.Errorf("root row (-want +got):\n%s", diff)
+	}
+	if !root.IsRoot() || r.Users[0].IsRoot() {
+		t.Error("IsRoot wrong")
+	}
+
+	smith := r.Users[0]
+	if smith.User != "smith, john" {
+		t.Errorf("quoted user name = %q, want %q", smith.User, "smith, john")
+	}
+	if smith.PasswordLastUsed.State != NoInformation || !smith.PasswordEnabled.True() {
+		t.Errorf("smith password = %+v last used %+v", smith.PasswordEnabled, smith.PasswordLastUsed)
+	}
+	k2 := smith.AccessKeys[1]
+	if !k2.Active.True() || k2.LastUsedRegion.State != NotApplicable || k2.LastUsedService != (Text{S: "s3"}) {
+		t.Errorf("key 2 = %+v, want active, region N/A (non-regional service), service s3", k2)
+	}
+	if k1 := smith.AccessKeys[0]; k1.Active.True() || !k1.LastRotated.T.Equal(mustTime("2020-02-03T04:06:00Z")) {
+		t.Errorf("inactive key 1 must keep its date: %+v", k1)
+	}
+
+	quoted := r.Users[1]
+	if quoted.User != `quote"d` || quoted.Line != 4 {
+		t.Errorf("user = %q line %d, want quote\"d on line 4", quoted.User, quoted.Line)
+	}
+	if got := quoted.AccessKeys[0].LastUsedDate.T; !got.Equal(mustTime("2021-01-31T22:00:00Z")) || got.Location() != time.UTC {
+		t.Errorf("+02:00 timestamp = %v, want 2021-01-31T22:00:00Z in UTC", got)
+	}
+	if !quoted.Certs[1].Active.True() || quoted.Certs[0].Active.True() {
+		t.Errorf("certs = %+v", quoted.Certs)
+	}
+}
+
+var cmpIgnoreRaw = cmp.FilterPath(func(p cmp.Path) bool {
+	s := p.String()
+	return s == "Raw" || s == "header"
+}, cmp.Ignore())
+
+func TestParseReorderedColumnsKeepsUnknownColumns(t *testing.T) {
+	r, err := Parse(readFile(t, "testdata/reordered-extra.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Partition != "aws-us-gov" || r.AccountID != "444455556666" {
+		t.Errorf("partition/account = %s/%s", r.Partition, r.AccountID)
+	}
+	if r.Root == nil || r.Root != r.Entries[1] || len(r.Users) != 1 || r.Users[0] != r.Entries[0] {
+		t.Fatal("root row second in the file must still be Report.Root, with order kept in Entries")
+	}
+	u := r.Users[0]
+	if u.User != "gov-user" || !u.MFAActive.True() || !u.PasswordEnabled.True() {
+		t.Errorf("reordered columns mis-read: %+v", u)
+	}
+	if got, _ := u.Value(ColPasswordNextRotation); !got.Time.T.Equal(mustTime("2023-08-01T00:00:00Z")) {
+		t.Errorf("password_next_rotation = %+v", got)
+	}
+	if v, ok := u.RawValue("future_column"); !ok || v != "something new" {
+		t.Errorf("unknown column raw = %q, %v", v, ok)
+	}
+	if v, ok := r.Root.RawValue("future_column"); !ok || v != "" {
+		t.Errorf("root unknown column raw = %q, %v", v, ok)
+	}
+	if _, ok := u.RawValue("no_such_column"); ok {
+		t.Error("RawValue of a column the report lacks must be !ok")
+	}
+}
+
+func TestWriteCSVReproducesRows(t *testing.T) {
+	for _, name := range []string{"testdata/sentinels-crlf-bom.csv", "testdata/reordered-extra.csv", "../../events/sample-report.csv"} {
+		t.Run(name, func(t *testing.T) {
+			in := readFile(t, name)
+			r, err := Parse(in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var out bytes.Buffer
+			if err := r.WriteCSV(&out); err != nil {
+				t.Fatal(err)
+			}
+			want, err := csv.NewReader(bytes.NewReader(bytes.TrimPrefix(in, utf8BOM))).ReadAll()
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := csv.NewReader(&out).ReadAll()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("rows differ after a round trip (-in +out):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestReadAcceptsGetCredentialReportJSON(t *testing.T) {
+	csvData := lines(header22, rootRow(), row())
+	doc := `{"Content": "` + base64.StdEncoding.EncodeToString(csvData) + `", "ReportFormat": "text/csv", "GeneratedTime": "2026-11-20T06:00:00+00:00"}`
+	r, err := Read([]byte("\n  " + doc))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !r.GeneratedTime.Equal(mustTime("2026-11-20T06:00:00Z")) || len(r.Users) != 1 {
+		t.Errorf("generated %v users %d", r.GeneratedTime, len(r.Users))
+	}
+	bare, err := Read(csvData)
+	if err != nil || !bare.GeneratedTime.IsZero() {
+		t.Errorf("bare CSV: err %v, generated %v (want zero)", err, bare.GeneratedTime)
+	}
+
+	for name, bad := range map[string]string{
+		"no Content":       `{"GeneratedTime": "2026-11-20T06:00:00+00:00"}`,
+		"not base64":       `{"Content": "%%%"}`,
+		"bad time":         `{"Content": "", "GeneratedTime": "yesterday"}`,
+		"wrong format":     `{"Content": "", "ReportFormat": "text/plain"}`,
+		"truncated JSON":   `{"Content": "`,
+		"bad CSV inside":   `{"Content": "` + base64.StdEncoding.EncodeToString(lines(header22, row(ColMFAActive, "yes"))) + `"}`,
+		"empty CSV inside": `{"Content": ""}`,
+	} {
+		if _, err := Read([]byte(bad)); err == nil {
+			t.Errorf("%s: no error", name)
+		}
+	}
+}
+
+func TestParseRejectsMalformedReports(t *testing.T) {
+	tests := []struct {
+		name         string
+		in           []byte
+		line, column int
+		field        string
+		want         string // part of the message
+	}{
+		{"empty body", []byte(""), 0, 0, "", "empty"},
+		{"only whitespace", []byte("\n\n"), 0, 0, "", "empty"},
+		{"header without rows", lines(header22), 0, 0, "", "no rows"},
+		{"missing required column", lines(strings.Replace(header22, ",mfa_active", "", 1)), 1, 0, "", "missing required column(s): mfa_active"},
+		{"column twice", lines(header22 + ",user"), 1, 0, "", `column "user" appears twice`},
+		{"bad timestamp", lines(header22, rootRow(), row(ColPasswordLastUsed, "2020-13-01T00:00:00+00:00")), 3, 68, ColPasswordLastUsed, `invalid timestamp "2020-13-01T00:00:00+00:00"`},
+		{"date without time", lines(header22, row(ColUserCreationTime, "2020-01-01")), 2, 36, ColUserCreationTime, "invalid timestamp"},
+		{"unknown boolean", lines(header22, row(ColMFAActive, "yes")), 2, 80, ColMFAActive, `invalid boolean "yes"`},
+		{"empty boolean", lines(header22, row(ColCert2Active, "")), 2, 0, ColCert2Active, "invalid boolean"},
+		{"empty timestamp", lines(header22, row(ColCert2LastRotated, "")), 2, 0, ColCert2LastRotated, "empty value"},
+		{"too few fields", lines(header22, rootRow(), "u,arn:aws:iam::123456789012:user/u"), 3, 1, "", "wrong number of fields"},
+		{"too many fields", lines(header22, row()+",extra"), 2, 1, "", "wrong number of fields"},
+		{"duplicate user", lines(header22, row(), rootRow(), row()), 4, 1, ColUser, `duplicate user "u" (first on line 2)`},
+		{"duplicate user differing in case", lines(header22, row(ColUser, "Admin"), row(ColUser, "admin")), 3, 1, ColUser, `duplicate user "admin"`},
+		{"two root rows", lines(header22, rootRow(), rootRow()), 3, 1, ColUser, "duplicate user"},
+		{"empty user", lines(header22, row(ColUser, "")), 2, 1, ColUser, "empty user name"},
+		{"not an ARN", lines(header22, row(ColARN, "u")), 2, 3, ColARN, "not an IAM ARN"},
+		{"short account", lines(header22, row(ColARN, "arn:aws:iam::1234:user/u")), 2, 3, ColARN, "not an IAM ARN"},
+		{"not an IAM ARN", lines(header22, row(ColARN, "arn:aws:s3:::bucket")), 2, 3, ColARN, "not an IAM ARN"},
+		{"root row with a user ARN", lines(header22, rootRow(ColARN, "arn:aws:iam::123456789012:user/root")), 2, 16, ColARN, "want one ending in :root"},
+		{"user row with the root ARN", lines(header22, row(ColARN, "arn:aws:iam::123456789012:root")), 2, 3, ColARN, "want one with :user/"},
+		{"two accounts", lines(header22, rootRow(), row(ColARN, "arn:aws:iam::999999999999:user/u")), 3, 3, ColARN, "earlier rows are in aws/123456789012"},
+		{"bare quote", lines(header22, `a"b`+row()[1:]), 2, 2, "", `bare " in non-quoted-field`},
+		{"unterminated quote", []byte(header22 + "\n\"u,"), 2, 4, "", "extraneous or missing"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			r, err := Parse(tc.in)
+			if err == nil {
+				t.Fatalf("no error; parsed %d rows", len(r.Entries))
+			}
+			if !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("error %q does not contain %q", err, tc.want)
+			}
+			var pe *ParseError
+			if tc.line == 0 {
+				if !errors.Is(err, ErrEmpty) {
+					t.Errorf("error %v is not ErrEmpty", err)
+				}
+				return
+			}
+			if !errors.As(err, &pe) {
+				t.Fatalf("error %T %v is not a *ParseError", err, err)
+			}
+			if pe.Line != tc.line || (tc.column != 0 && pe.Column != tc.column) || pe.Field != tc.field {
+				t.Errorf("position = line %d column %d field %q, want line %d column %d field %q (%v)",
+					pe.Line, pe.Column, pe.Field, tc.line, tc.column, tc.field, err)
+			}
+		})
+	}
+}
+
+func TestParseAcceptsEverySentinelInTypedColumns(t *testing.T) {
+	// Typed columns accept all three sentinels: IAM has used not_supported
+	// beyond the root row (GovCloud), and refusing a real report would leave
+	// the account unaudited. Rules act only on values whose State is Set.
+	for _, s := range []struct {
+		raw   string
+		state State
+	}{{"N/A", NotApplicable}, {"no_information", NoInformation}, {"not_supported", NotSupported}} {
+		for _, c := range Columns {
+			if c.Kind == KindText {
+				continue
+			}
+			r, err := Parse(lines(header22, row(c.Name, s.raw)))
+			if err != nil {
+				t.Errorf("%s=%s: %v", c.Name, s.raw, err)
+				continue
+			}
+			v, _ := r.Users[0].Value(c.Name)
+			if v.State() != s.state || v.Any() != nil {
+				t.Errorf("%s=%s decoded as state %v value %v", c.Name, s.raw, v.State(), v.Any())
+			}
+		}
+	}
+}
+
+func TestTableQueries(t *testing.T) {
+	r, err := Parse(readFile(t, "../../events/sample-report.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	all := r.Table()
+	if len(all) != len(r.Users)+1 {
+		t.Fatalf("table has %d rows, want users + root = %d", len(all), len(r.Users)+1)
+	}
+	noMFA := all.Where(func(e *Entry) bool { return e.PasswordEnabled.True() && !e.MFAActive.True() })
+	if diff := cmp.Diff([]string{"bob", "doe, jane"}, noMFA.Names()); diff != "" {
+		t.Errorf("password without MFA (-want +got):\n%s", diff)
+	}
+	if got := noMFA.ARNs(); got[0] != "arn:aws:iam::123456789012:user/bob" {
+		t.Errorf("ARNs = %v", got)
+	}
+	vals, err := noMFA.Column(ColPasswordLastUsed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !vals[0].Any().(time.Time).Equal(mustTime("2026-06-01T10:00:00Z")) || vals[1].State() != NoInformation || vals[1].Any() != nil {
+		t.Errorf("password_last_used column = %+v", vals)
+	}
+	raw, err := noMFA.RawColumn(ColPasswordLastUsed)
+	if err != nil || raw[1] != "no_information" {
+		t.Errorf("raw column = %v, %v", raw, err)
+	}
+	if _, err := all.Column("nope"); err == nil {
+		t.Error("unknown column: no error")
+	}
+	if _, err := all.RawColumn("nope"); err == nil {
+		t.Error("unknown raw column: no error")
+	}
+	if u, ok := r.User("carol"); !ok || u.ARN != "arn:aws:iam::123456789012:user/engineering/carol" {
+		t.Errorf("User(carol) = %v, %v", u, ok)
+	}
+	if _, ok := r.User(RootUser); ok {
+		t.Error("root must not be found as a user")
+	}
+}
