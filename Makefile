@@ -10,15 +10,15 @@ SHELL := bash
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-6s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
-test: ## go vet, then all tests against a throwaway moto server
+test: ## go vet, then all tests against a throwaway moto server (-p 1: tests share its state)
 	go vet ./...
-	scripts/with-moto.sh go test -count=1 ./...
+	scripts/with-moto.sh go test -count=1 -p 1 ./...
 
 bench: ## Benchmarks (with a moto server)
 	scripts/with-moto.sh go test -run '^$$' -bench . -benchmem ./...
 
 demo: ## Query events/sample-report.csv: the whole report, then password users without MFA
-	go run ./lambda query --report events/sample-report.csv --format table
+	go run ./lambda query --report events/sample-report.csv --columns user,password_enabled,password_last_used,mfa_active,access_key_1_active,access_key_1_last_used_date,access_key_2_active --format table
 	go run ./lambda query --report events/sample-report.csv --where 'password_enabled && !mfa_active' --columns user,arn,password_last_used --format table
 
 build: ## Static, stripped binary in bin/credaudit

@@ -26,7 +26,7 @@ var header22 = func() string {
 var baseRow = map[string]string{
 	ColUser: "u", ColARN: "arn:aws:iam::123456789012:user/u", ColUserCreationTime: "2020-01-01T00:00:00+00:00",
 	ColPasswordEnabled: "false", ColPasswordLastUsed: "N/A", ColPasswordLastChanged: "N/A", ColPasswordNextRotation: "N/A",
-	ColMFAActive: "false",
+	ColMFAActive:        "false",
 	ColAccessKey1Active: "false", ColAccessKey1LastRotated: "N/A", ColAccessKey1LastUsedDate: "N/A", ColAccessKey1LastUsedRegion: "N/A", ColAccessKey1LastUsedService: "N/A",
 	ColAccessKey2Active: "false", ColAccessKey2LastRotated: "N/A", ColAccessKey2LastUsedDate: "N/A", ColAccessKey2LastUsedRegion: "N/A", ColAccessKey2LastUsedService: "N/A",
 	ColCert1Active: "false", ColCert1LastRotated: "N/A", ColCert2Active: "false", ColCert2LastRotated: "N/A",

@@ -7,38 +7,38 @@ import (
 
 // The report's 22 columns, by the names IAM gives them.
 const (
-	ColUser                       = "user"
-	ColARN                        = "arn"
-	ColUserCreationTime           = "user_creation_time"
-	ColPasswordEnabled            = "password_enabled"
-	ColPasswordLastUsed           = "password_last_used"
-	ColPasswordLastChanged        = "password_last_changed"
-	ColPasswordNextRotation       = "password_next_rotation"
-	ColMFAActive                  = "mfa_active"
-	ColAccessKey1Active           = "access_key_1_active"
-	ColAccessKey1LastRotated      = "access_key_1_last_rotated"
-	ColAccessKey1LastUsedDate     = "access_key_1_last_used_date"
-	ColAccessKey1LastUsedRegion   = "access_key_1_last_used_region"
-	ColAccessKey1LastUsedService  = "access_key_1_last_used_service"
-	ColAccessKey2Active           = "access_key_2_active"
-	ColAccessKey2LastRotated      = "access_key_2_last_rotated"
-	ColAccessKey2LastUsedDate     = "access_key_2_last_used_date"
-	ColAccessKey2LastUsedRegion   = "access_key_2_last_used_region"
-	ColAccessKey2LastUsedService  = "access_key_2_last_used_service"
-	ColCert1Active                = "cert_1_active"
-	ColCert1LastRotated           = "cert_1_last_rotated"
-	ColCert2Active                = "cert_2_active"
-	ColCert2LastRotated           = "cert_2_last_rotated"
+	ColUser                      = "user"
+	ColARN                       = "arn"
+	ColUserCreationTime          = "user_creation_time"
+	ColPasswordEnabled           = "password_enabled"
+	ColPasswordLastUsed          = "password_last_used"
+	ColPasswordLastChanged       = "password_last_changed"
+	ColPasswordNextRotation      = "password_next_rotation"
+	ColMFAActive                 = "mfa_active"
+	ColAccessKey1Active          = "access_key_1_active"
+	ColAccessKey1LastRotated     = "access_key_1_last_rotated"
+	ColAccessKey1LastUsedDate    = "access_key_1_last_used_date"
+	ColAccessKey1LastUsedRegion  = "access_key_1_last_used_region"
+	ColAccessKey1LastUsedService = "access_key_1_last_used_service"
+	ColAccessKey2Active          = "access_key_2_active"
+	ColAccessKey2LastRotated     = "access_key_2_last_rotated"
+	ColAccessKey2LastUsedDate    = "access_key_2_last_used_date"
+	ColAccessKey2LastUsedRegion  = "access_key_2_last_used_region"
+	ColAccessKey2LastUsedService = "access_key_2_last_used_service"
+	ColCert1Active               = "cert_1_active"
+	ColCert1LastRotated          = "cert_1_last_rotated"
+	ColCert2Active               = "cert_2_active"
+	ColCert2LastRotated          = "cert_2_last_rotated"
 )
 
 // Kind is the type of a column's values.
 type Kind uint8
 
 const (
-	KindText Kind = iota // free text that is never a sentinel (user, arn)
-	KindTime             // RFC 3339 timestamp or a sentinel
-	KindBool             // true/false or a sentinel
-	KindOptText          // text or the N/A sentinel (last used region/service)
+	KindText    Kind = iota // free text that is never a sentinel (user, arn)
+	KindTime                // RFC 3339 timestamp or a sentinel
+	KindBool                // true/false or a sentinel
+	KindOptText             // text or the N/A sentinel (last used region/service)
 )
 
 // Column describes one known column of the report.

@@ -1,0 +1,163 @@
+// Package cli is credaudit's command line: the same audit the Lambda runs,
+// driven from a laptop or CI against a live account or a report file.
+package cli
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"golang.org/x/term"
+)
+
+// Exit codes, documented in the README.
+const (
+	ExitOK       = 0 // success; for scan: nothing failing at or above --fail-on
+	ExitFindings = 1 // scan: failing, unsuppressed results at or above --fail-on
+	ExitUsage    = 2 // bad flags, bad input file, bad expression or configuration
+	ExitAWS      = 3 // the report could not be acquired from AWS (permissions, throttling, deadline)
+)
+
+// IO is where a command reads and writes.
+type IO struct {
+	Stdin  io.Reader
+	Stdout io.Writer
+	Stderr io.Writer
+}
+
+// exitError carries the exit code an error maps to.
+type exitError struct {
+	code int
+	err  error
+}
+
+func (e *exitError) Error() string { return e.err.Error() }
+func (e *exitError) Unwrap() error { return e.err }
+
+func usageErr(format string, args ...any) error {
+	return &exitError{ExitUsage, fmt.Errorf(format, args...)}
+}
+
+type command struct {
+	name    string
+	summary string
+	run     func(ctx context.Context, args []string, io IO) error
+}
+
+func commands() []command {
+	return []command{
+		{"query", "print the credential report's rows, filtered with a CEL expression", runQuery},
+		{"version", "print the version", runVersion},
+	}
+}
+
+// Version is set at build time with -ldflags "-X ...cli.Version=…".
+var Version = "dev"
+
+// Run runs the command line and returns the process exit code. It never panics
+// on bad input and prints no stack traces.
+func Run(ctx context.Context, args []string, io IO) int {
+	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" || args[0] == "-help" {
+		if len(args) > 1 {
+			return Run(ctx, []string{args[1], "--help"}, io)
+		}
+		usage(io.Stdout)
+		if len(args) == 0 {
+			return ExitUsage
+		}
+		return ExitOK
+	}
+	for _, c := range commands() {
+		if c.name != args[0] {
+			continue
+		}
+		err := c.run(ctx, args[1:], io)
+		if err == nil {
+			return ExitOK
+		}
+		if errors.Is(err, flag.ErrHelp) {
+			return ExitOK
+		}
+		fmt.Fprintf(io.Stderr, "credaudit %s: %v\n", c.name, err)
+		var ee *exitError
+		if errors.As(err, &ee) {
+			return ee.code
+		}
+		return ExitUsage
+	}
+	fmt.Fprintf(io.Stderr, "credaudit: unknown command %q\n\n", args[0])
+	usage(io.Stderr)
+	return ExitUsage
+}
+
+func usage(w io.Writer) {
+	fmt.Fprintln(w, "credaudit audits the IAM credential report of an AWS account.")
+	fmt.Fprintln(w, "\nUsage: credaudit <command> [flags]\n\nCommands:")
+	for _, c := range commands() {
+		fmt.Fprintf(w, "  %-8s %s\n", c.name, c.summary)
+	}
+	fmt.Fprintln(w, "\nRun 'credaudit <command> --help' for a command's flags.")
+	fmt.Fprintln(w, "Exit codes: 0 ok, 1 failing results at or above --fail-on (scan), 2 bad usage or input, 3 report not acquired from AWS.")
+}
+
+// newFlags returns a flag set that reports errors instead of exiting and
+// prints its help to stdout when asked for it.
+func newFlags(name, synopsis string, io IO) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(io.Stderr)
+	fs.Usage = func() {
+		out := fs.Output()
+		fmt.Fprintf(out, "Usage: credaudit %s %s\n\nFlags:\n", name, synopsis)
+		fs.PrintDefaults()
+	}
+	return fs
+}
+
+// parseFlags parses args, sending --help to stdout. Stray positional arguments
+// are an error: every input is a named flag.
+func parseFlags(fs *flag.FlagSet, args []string, io IO) error {
+	for _, a := range args {
+		if a == "-h" || a == "--help" || a == "-help" {
+			fs.SetOutput(io.Stdout)
+			fs.Usage()
+			return flag.ErrHelp
+		}
+	}
+	if err := fs.Parse(args); err != nil {
+		return &exitError{ExitUsage, err}
+	}
+	if fs.NArg() > 0 {
+		return usageErr("unexpected argument %q (every input is a flag; see --help)", fs.Arg(0))
+	}
+	return nil
+}
+
+func runVersion(_ context.Context, args []string, io IO) error {
+	fs := newFlags("version", "", io)
+	if err := parseFlags(fs, args, io); err != nil {
+		return err
+	}
+	fmt.Fprintln(io.Stdout, "credaudit", Version)
+	return nil
+}
+
+// isTerminal reports whether w is a terminal (for the default format and colour).
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+// splitList splits a comma-separated flag value, dropping empty items.
+func splitList(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}

@@ -1,0 +1,228 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/csv"
+	"flag"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/google/go-cmp/cmp"
+)
+
+const sampleReport = "../../events/sample-report.csv"
+
+var updateGolden = os.Getenv("UPDATE_GOLDEN") != ""
+
+// run runs the command line with stdin and returns exit code, stdout, stderr.
+func run(t *testing.T, stdin string, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	code := Run(context.Background(), args, IO{Stdin: strings.NewReader(stdin), Stdout: &out, Stderr: &errOut})
+	return code, out.String(), errOut.String()
+}
+
+// golden compares got with testdata/name, rewriting it when UPDATE_GOLDEN is set.
+func golden(t *testing.T, name, got string) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if updateGolden {
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run with UPDATE_GOLDEN=1 to create it)", err)
+	}
+	if diff := cmp.Diff(string(want), got); diff != "" {
+		t.Errorf("%s differs (-want +got):\n%s", name, diff)
+	}
+}
+
+func TestQueryCSVWithoutFilterReproducesTheReport(t *testing.T) {
+	code, out, stderr := run(t, "", "query", "--report", sampleReport, "--format", "csv")
+	if code != ExitOK {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	in, err := os.ReadFile(sampleReport)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, _ := csv.NewReader(bytes.NewReader(in)).ReadAll()
+	got, err := csv.NewReader(strings.NewReader(out)).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("rows differ (-report +output):\n%s", diff)
+	}
+}
+
+func TestQueryWhereColumnsAndFormats(t *testing.T) {
+	where := "password_enabled && !mfa_active"
+	for _, format := range []string{"table", "json", "csv"} {
+		t.Run(format, func(t *testing.T) {
+			code, out, stderr := run(t, "", "query", "--report", sampleReport, "--where", where,
+				"--columns", "user,arn,password_last_used,mfa_active", "--format", format)
+			if code != ExitOK {
+				t.Fatalf("exit %d: %s", code, stderr)
+			}
+			golden(t, "query-where."+format, out)
+		})
+	}
+}
+
+func TestQueryJSONIsTyped(t *testing.T) {
+	code, out, stderr := run(t, "", "query", "--report", sampleReport, "--where", `user == "doe, jane" || is_root`, "--format", "json")
+	if code != ExitOK {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	golden(t, "query-typed.json", out)
+	for _, want := range []string{`"password_enabled": null`, `"mfa_active": false`, `"password_last_used": null`, `"password_next_rotation": "2026-11-25T14:00:00Z"`, `"user": "doe, jane"`} {
+		if !strings.Contains(out, want) {
+			t.Errorf("JSON lacks %s", want)
+		}
+	}
+}
+
+func TestQueryReadsStdinAndTheCLIsJSON(t *testing.T) {
+	data, err := os.ReadFile(sampleReport)
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc := `{"Content": "` + base64.StdEncoding.EncodeToString(data) + `", "ReportFormat": "text/csv", "GeneratedTime": "2026-11-20T06:00:00+00:00"}`
+	// as_of comes from GeneratedTime: users created within 30 days of it.
+	code, out, stderr := run(t, doc, "query", "--report", "-", "--where", `as_of - user_creation_time < duration("720h")`, "--columns", "user", "--format", "csv")
+	if code != ExitOK {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	if out != "user\nfrank\n" {
+		t.Errorf("output = %q, want only frank (created 10 days before GeneratedTime)", out)
+	}
+	code, out, _ = run(t, string(data), "query", "--report", "-", "--where", `raw.password_last_used == "no_information"`, "--columns", "user", "--format", "csv")
+	if code != ExitOK || out != "user\n\"doe, jane\"\n" {
+		t.Errorf("raw CSV on stdin: exit %d, output %q", code, out)
+	}
+}
+
+func TestQueryBadInputExitsTwoSayingWhatAndWhere(t *testing.T) {
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "bad.csv")
+	data, _ := os.ReadFile(sampleReport)
+	if err := os.WriteFile(bad, bytes.Replace(data, []byte("bob,arn:aws:iam::123456789012:user/bob,2021-05-10T08:30:00+00:00,true"), []byte("bob,arn:aws:iam::123456789012:user/bob,2021-05-10T08:30:00+00:00,yes"), 1), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"bad boolean in the file", []string{"--report", bad}, bad + `: line 4, column 66 (password_enabled): invalid boolean "yes"`},
+		{"missing file", []string{"--report", filepath.Join(dir, "nope.csv")}, "no such file"},
+		{"expression does not compile", []string{"--report", sampleReport, "--where", "password_enabled && "}, "--where:1:"},
+		{"undeclared column", []string{"--report", sampleReport, "--where", "mfa"}, "undeclared reference to 'mfa'"},
+		{"expression is not boolean", []string{"--report", sampleReport, "--where", "user"}, "yields string, want bool"},
+		{"null timestamp compared", []string{"--report", sampleReport, "--where", `password_last_used < timestamp("2026-01-01T00:00:00Z")`}, `--where on line 5 (user "carol"): no such overload`},
+		{"unknown column", []string{"--report", sampleReport, "--columns", "user,nope"}, `no column "nope"`},
+		{"unknown format", []string{"--report", sampleReport, "--format", "xml"}, `--format "xml"`},
+		{"bad as-of", []string{"--report", sampleReport, "--as-of", "yesterday"}, "--as-of"},
+		{"stray argument", []string{"--report", sampleReport, "extra"}, `unexpected argument "extra"`},
+		{"unknown flag", []string{"--nope"}, "flag provided but not defined: -nope"},
+		{"profile with a file", []string{"--report", sampleReport, "--profile", "prod"}, "apply to the live account"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			code, out, stderr := run(t, "", append([]string{"query"}, tc.args...)...)
+			if code != ExitUsage {
+				t.Errorf("exit %d, want %d", code, ExitUsage)
+			}
+			if out != "" {
+				t.Errorf("bad input printed results: %q", out)
+			}
+			if !strings.Contains(stderr, tc.want) {
+				t.Errorf("stderr %q does not contain %q", stderr, tc.want)
+			}
+			if strings.Contains(stderr, "goroutine") || strings.Contains(stderr, "panic") {
+				t.Errorf("stack trace printed: %s", stderr)
+			}
+		})
+	}
+}
+
+func TestHelpOnEveryCommand(t *testing.T) {
+	for _, c := range commands() {
+		code, out, _ := run(t, "", c.name, "--help")
+		if code != ExitOK || !strings.Contains(out, "Usage: credaudit "+c.name) {
+			t.Errorf("%s --help: exit %d, output %q", c.name, code, out)
+		}
+	}
+	code, out, _ := run(t, "", "--help")
+	if code != ExitOK || !strings.Contains(out, "query") {
+		t.Errorf("--help: exit %d, output %q", code, out)
+	}
+	if code, _, stderr := run(t, "", "frobnicate"); code != ExitUsage || !strings.Contains(stderr, `unknown command "frobnicate"`) {
+		t.Errorf("unknown command: exit %d, stderr %q", code, stderr)
+	}
+	if err := parseFlags(flag.NewFlagSet("x", flag.ContinueOnError), []string{"-h"}, IO{Stdout: &bytes.Buffer{}}); err != flag.ErrHelp {
+		t.Errorf("-h: %v", err)
+	}
+}
+
+// TestQueryLiveAccountThroughTheEmulator reads the report of the account that
+// AWS_ENDPOINT_URL points at (the moto server make test starts), through the
+// default credential chain, as a user would against a real account.
+func TestQueryLiveAccountThroughTheEmulator(t *testing.T) {
+	if os.Getenv("AWS_ENDPOINT_URL") == "" {
+		if os.Getenv("CI") != "" {
+			t.Fatal("AWS_ENDPOINT_URL is not set: the moto server is required in CI (run make test)")
+		}
+		t.Skip("moto not running; run make test")
+	}
+	ctx := context.Background()
+	cfg, err := config.LoadDefaultConfig(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	client := iam.NewFromConfig(cfg)
+	name := "cli-live-" + strconv.FormatInt(time.Now().UnixNano(), 36)
+	if _, err := client.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String(name)}); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { client.DeleteUser(ctx, &iam.DeleteUserInput{UserName: aws.String(name)}) })
+	if _, err := client.CreateLoginProfile(ctx, &iam.CreateLoginProfileInput{UserName: aws.String(name), Password: aws.String("Xy-12345678!abc")}); err != nil {
+		t.Fatal(err)
+	}
+	code, out, stderr := run(t, "", "query", "--region", "eu-west-1", "--where", `user == "`+name+`"`, "--columns", "user,password_enabled,mfa_active", "--format", "csv")
+	if code != ExitOK {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	if want := "user,password_enabled,mfa_active\n" + name + ",true,false\n"; out != want {
+		t.Errorf("output %q, want %q", out, want)
+	}
+}
+
+func TestQueryLiveAccountUnreachableExitsThree(t *testing.T) {
+	// A closed port on loopback: the SDK fails to connect and the command must
+	// say so with exit 3, not print an empty result.
+	t.Setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:1")
+	t.Setenv("AWS_ACCESS_KEY_ID", "testing")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "testing")
+	t.Setenv("AWS_MAX_ATTEMPTS", "1")
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	var out, errOut bytes.Buffer
+	code := Run(ctx, []string{"query", "--region", "us-east-1", "--format", "csv"}, IO{Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errOut})
+	if code != ExitAWS || out.Len() != 0 || !strings.Contains(errOut.String(), "GetCredentialReport") {
+		t.Errorf("exit %d, stdout %q, stderr %q", code, out.String(), errOut.String())
+	}
+}

@@ -1,0 +1,166 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/credaudit/credaudit/lambda/credreport"
+	"github.com/credaudit/credaudit/lambda/query"
+)
+
+func runQuery(ctx context.Context, args []string, io IO) error {
+	fs := newFlags("query", "[--report FILE|-] [--where EXPR] [--columns a,b] [--format table|json|csv]", io)
+	var src source
+	src.register(fs)
+	where := fs.String("where", "", "CEL `expression` a row must satisfy, e.g. 'password_enabled && !mfa_active'")
+	columns := fs.String("columns", "", "comma-separated `columns` to print, in order (default: every column of the report)")
+	format := fs.String("format", "", "output `format`: table, json or csv (default: table on a terminal, csv otherwise)")
+	if err := parseFlags(fs, args, io); err != nil {
+		return err
+	}
+	if *format == "" {
+		*format = "csv"
+		if isTerminal(io.Stdout) {
+			*format = "table"
+		}
+	}
+	if *format != "table" && *format != "json" && *format != "csv" {
+		return usageErr("--format %q: want table, json or csv", *format)
+	}
+	var filter *query.Expr
+	if *where != "" {
+		var err error
+		if filter, err = query.Compile("--where", *where); err != nil {
+			return usageErr("%v", err)
+		}
+	}
+
+	in, err := src.load(ctx, io.Stdin)
+	if err != nil {
+		return err
+	}
+	rep := in.report
+	cols := rep.Header
+	if *columns != "" {
+		cols = splitList(*columns)
+		for _, c := range cols {
+			if !contains(rep.Header, c) {
+				return usageErr("--columns: the report has no column %q (it has: %s)", c, strings.Join(rep.Header, ", "))
+			}
+		}
+	}
+	rows := rep.Table()
+	if filter != nil {
+		if rows, err = filter.Filter(rows, rep.AccountID, in.asOf); err != nil {
+			return usageErr("%v", err)
+		}
+	}
+	switch *format {
+	case "csv":
+		return writeRowsCSV(io.Stdout, cols, rows)
+	case "json":
+		return writeRowsJSON(io.Stdout, cols, rows)
+	}
+	return writeRowsTable(io.Stdout, cols, rows)
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+func rawCells(e *credreport.Entry, cols []string) []string {
+	out := make([]string, len(cols))
+	for i, c := range cols {
+		out[i], _ = e.RawValue(c)
+	}
+	return out
+}
+
+func writeRowsCSV(w io.Writer, cols []string, rows credreport.Table) error {
+	cw := csv.NewWriter(w)
+	if err := cw.Write(cols); err != nil {
+		return err
+	}
+	for _, e := range rows {
+		if err := cw.Write(rawCells(e, cols)); err != nil {
+			return err
+		}
+	}
+	cw.Flush()
+	return cw.Error()
+}
+
+// writeRowsJSON writes an array of objects with typed values: booleans as
+// booleans, timestamps as RFC 3339 strings, sentinels as null; columns the
+// parser does not know stay strings.
+func writeRowsJSON(w io.Writer, cols []string, rows credreport.Table) error {
+	var b strings.Builder
+	b.WriteString("[")
+	for i, e := range rows {
+		if i > 0 {
+			b.WriteString(",")
+		}
+		b.WriteString("\n  {")
+		for j, c := range cols {
+			if j > 0 {
+				b.WriteString(", ")
+			}
+			key, _ := marshalJSON(c)
+			var v any
+			if typed, ok := e.Value(c); ok {
+				v = typed.Any()
+			} else {
+				v, _ = e.RawValue(c)
+			}
+			val, err := marshalJSON(v)
+			if err != nil {
+				return err
+			}
+			b.Write(key)
+			b.WriteString(": ")
+			b.Write(val)
+		}
+		b.WriteString("}")
+	}
+	if len(rows) > 0 {
+		b.WriteString("\n")
+	}
+	b.WriteString("]\n")
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+func writeRowsTable(w io.Writer, cols []string, rows credreport.Table) error {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, strings.Join(cols, "\t"))
+	for _, e := range rows {
+		fmt.Fprintln(tw, strings.Join(rawCells(e, cols), "\t"))
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	_, err := fmt.Fprintf(w, "(%d rows)\n", len(rows))
+	return err
+}
+
+// marshalJSON is json.Marshal without HTML escaping ("<root_account>" stays readable).
+func marshalJSON(v any) ([]byte, error) {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(b.Bytes(), []byte("\n")), nil
+}

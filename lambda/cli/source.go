@@ -1,0 +1,120 @@
+package cli
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+
+	"github.com/credaudit/credaudit/lambda/credreport"
+)
+
+// source is where a command reads its report: a file, stdin or the live account.
+type source struct {
+	report     string
+	awsProfile string
+	region     string
+	asOf       string
+	now        func() time.Time
+}
+
+func (s *source) register(fs *flag.FlagSet) {
+	fs.StringVar(&s.report, "report", "", "credential report `FILE`: the CSV, or the JSON of 'aws iam get-credential-report'; - reads stdin; unset reads the live account")
+	fs.StringVar(&s.awsProfile, "profile", "", "AWS shared-config `profile` for the live account (default: the default credential chain)")
+	fs.StringVar(&s.region, "region", "", "AWS `region` for the live account's API calls")
+	fs.StringVar(&s.asOf, "as-of", "", "evaluate as of this RFC 3339 `time` (default: the report's generation time, or now for a bare CSV)")
+}
+
+// loaded is a report with the instant it describes.
+type loaded struct {
+	report *credreport.Report
+	asOf   time.Time
+	live   bool
+}
+
+func (s *source) load(ctx context.Context, in io.Reader) (*loaded, error) {
+	var asOf time.Time
+	if s.asOf != "" {
+		t, err := time.Parse(time.RFC3339, s.asOf)
+		if err != nil {
+			return nil, usageErr("--as-of %q is not an RFC 3339 time (e.g. 2026-11-20T06:00:00Z)", s.asOf)
+		}
+		asOf = t.UTC()
+	}
+	var (
+		rep  *credreport.Report
+		live bool
+		err  error
+	)
+	switch s.report {
+	case "":
+		if rep, err = s.fetch(ctx); err != nil {
+			return nil, &exitError{ExitAWS, err}
+		}
+		live = true
+	case "-":
+		data, rerr := io.ReadAll(in)
+		if rerr != nil {
+			return nil, usageErr("read stdin: %v", rerr)
+		}
+		if rep, err = credreport.Read(data); err != nil {
+			return nil, usageErr("stdin: %v", err)
+		}
+	default:
+		if s.awsProfile != "" || s.region != "" {
+			return nil, usageErr("--profile and --region apply to the live account, not to --report %s", s.report)
+		}
+		data, rerr := os.ReadFile(s.report)
+		if rerr != nil {
+			return nil, usageErr("%v", rerr)
+		}
+		if rep, err = credreport.Read(data); err != nil {
+			return nil, usageErr("%s: %v", s.report, err)
+		}
+	}
+	if asOf.IsZero() {
+		asOf = rep.GeneratedTime
+	}
+	if asOf.IsZero() {
+		now := time.Now
+		if s.now != nil {
+			now = s.now
+		}
+		asOf = now().UTC()
+	}
+	return &loaded{report: rep, asOf: asOf, live: live}, nil
+}
+
+// fetch reads the live account's report through the default credential chain.
+func (s *source) fetch(ctx context.Context) (*credreport.Report, error) {
+	var opts []func(*config.LoadOptions) error
+	if s.awsProfile != "" {
+		opts = append(opts, config.WithSharedConfigProfile(s.awsProfile))
+	}
+	if s.region != "" {
+		opts = append(opts, config.WithRegion(s.region))
+	}
+	cfg, err := config.LoadDefaultConfig(ctx, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("load AWS configuration: %w", err)
+	}
+	if cfg.Region == "" {
+		cfg.Region = "us-east-1" // IAM is global; the SDK only needs a region to sign
+	}
+	if _, hasDeadline := ctx.Deadline(); !hasDeadline {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, 5*time.Minute)
+		defer cancel()
+	}
+	f := &credreport.Fetcher{Client: iam.NewFromConfig(cfg, func(o *iam.Options) { o.RetryMaxAttempts = 5 })}
+	rep, err := f.Report(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return rep, nil
+}

@@ -1,0 +1,26 @@
+// Command credaudit audits the IAM credential report of an AWS account.
+//
+// Inside AWS Lambda (AWS_LAMBDA_RUNTIME_API set) it will serve the scheduled
+// handler; everywhere else it is the command-line tool.
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/credaudit/credaudit/lambda/cli"
+)
+
+func main() {
+	if os.Getenv("AWS_LAMBDA_RUNTIME_API") != "" {
+		fmt.Fprintln(os.Stderr, "credaudit: this build has no Lambda handler yet; run it as a command-line tool")
+		os.Exit(1)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := cli.Run(ctx, os.Args[1:], cli.IO{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr})
+	stop()
+	os.Exit(code)
+}

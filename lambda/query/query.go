@@ -1,0 +1,186 @@
+// Package query compiles CEL expressions over credential-report rows: the
+// `--where` of `credaudit query` and the `where`/`assert` of custom rules.
+//
+// Every report column is a variable named as in the report, typed:
+//
+//   - user, arn: string;
+//   - booleans (password_enabled, mfa_active, access_key_N_active,
+//     cert_N_active): bool — a sentinel (root's password_enabled is
+//     not_supported) reads as false;
+//   - timestamps: timestamp, or null when the cell held a sentinel
+//     (test with `x != null` before comparing);
+//   - access_key_N_last_used_region/_service: string, or null for N/A.
+//
+// Also: raw (map of column name to the cell's text as written, unknown columns
+// included), is_root (bool), account_id (string) and as_of (timestamp: the
+// instant the report describes).
+package query
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/google/cel-go/cel"
+	"github.com/google/cel-go/common"
+	"github.com/google/cel-go/common/types"
+	"github.com/google/cel-go/interpreter"
+
+	"github.com/credaudit/credaudit/lambda/credreport"
+)
+
+// Variables other than the report's columns.
+const (
+	VarRaw       = "raw"
+	VarIsRoot    = "is_root"
+	VarAccountID = "account_id"
+	VarAsOf      = "as_of"
+)
+
+var env = func() *cel.Env {
+	opts := make([]cel.EnvOption, 0, len(credreport.Columns)+4)
+	for _, c := range credreport.Columns {
+		opts = append(opts, cel.Variable(c.Name, celType(c.Kind)))
+	}
+	opts = append(opts,
+		cel.Variable(VarRaw, cel.MapType(cel.StringType, cel.StringType)),
+		cel.Variable(VarIsRoot, cel.BoolType),
+		cel.Variable(VarAccountID, cel.StringType),
+		cel.Variable(VarAsOf, cel.TimestampType),
+	)
+	e, err := cel.NewEnv(opts...)
+	if err != nil {
+		panic(fmt.Sprintf("query: CEL environment: %v", err)) // a programming error, found by every test
+	}
+	return e
+}()
+
+func celType(k credreport.Kind) *cel.Type {
+	switch k {
+	case credreport.KindBool:
+		return cel.BoolType
+	case credreport.KindTime:
+		return types.NewNullableType(cel.TimestampType)
+	case credreport.KindOptText:
+		return types.NewNullableType(cel.StringType)
+	}
+	return cel.StringType
+}
+
+// Expr is a compiled boolean expression over one report row.
+type Expr struct {
+	src  string
+	name string
+	prg  cel.Program
+}
+
+// Compile compiles src, a CEL expression that must yield a bool. name says
+// where the expression came from ("--where", "rules[2].assert") and starts
+// every error, with the line and column inside the expression.
+func Compile(name, src string) (*Expr, error) {
+	if strings.TrimSpace(src) == "" {
+		return nil, fmt.Errorf("%s: empty expression", name)
+	}
+	ast, iss := env.CompileSource(common.NewStringSource(src, name))
+	if iss.Err() != nil {
+		return nil, errors.New(strings.TrimPrefix(iss.Err().Error(), "ERROR: "))
+	}
+	if ast.OutputType() != cel.BoolType {
+		return nil, fmt.Errorf("%s: expression yields %s, want bool", name, cel.FormatCELType(ast.OutputType()))
+	}
+	prg, err := env.Program(ast, cel.EvalOptions(cel.OptOptimize))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	return &Expr{src: src, name: name, prg: prg}, nil
+}
+
+// String returns the expression's source.
+func (x *Expr) String() string { return x.src }
+
+// Row is what an expression sees: a report row, its account and the report's
+// as-of time.
+type Row struct {
+	Entry     *credreport.Entry
+	AccountID string
+	AsOf      time.Time
+}
+
+// Eval evaluates the expression on one row. An evaluation error (comparing a
+// null timestamp, say) names the row's line and user.
+func (x *Expr) Eval(r Row) (bool, error) {
+	out, _, err := x.prg.Eval(activation{r})
+	if err != nil {
+		hint := ""
+		if strings.Contains(err.Error(), "no such overload") {
+			hint = " (a timestamp or region/service column is null when the report holds N/A, no_information or not_supported: guard it with `column != null && …`)"
+		}
+		return false, fmt.Errorf("%s on line %d (user %q): %w%s", x.name, r.Entry.Line, r.Entry.User, err, hint)
+	}
+	b, ok := out.Value().(bool)
+	if !ok {
+		return false, fmt.Errorf("%s on line %d (user %q): result %v is not a bool", x.name, r.Entry.Line, r.Entry.User, out)
+	}
+	return b, nil
+}
+
+// Filter returns the rows of t for which x holds, in order.
+func (x *Expr) Filter(t credreport.Table, accountID string, asOf time.Time) (credreport.Table, error) {
+	var out credreport.Table
+	for _, e := range t {
+		ok, err := x.Eval(Row{Entry: e, AccountID: accountID, AsOf: asOf})
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			out = append(out, e)
+		}
+	}
+	return out, nil
+}
+
+// activation resolves variables lazily, so a row costs only what the
+// expression reads.
+type activation struct{ r Row }
+
+func (a activation) ResolveName(name string) (any, bool) {
+	switch name {
+	case VarIsRoot:
+		return a.r.Entry.IsRoot(), true
+	case VarAccountID:
+		return a.r.AccountID, true
+	case VarAsOf:
+		return a.r.AsOf, true
+	case VarRaw:
+		names := a.r.Entry.Header()
+		m := make(map[string]string, len(names))
+		for i, n := range names {
+			m[n] = a.r.Entry.Raw[i]
+		}
+		return m, true
+	}
+	v, ok := a.r.Entry.Value(name)
+	if !ok {
+		return nil, false
+	}
+	return CELValue(v), true
+}
+
+func (activation) Parent() interpreter.Activation { return nil }
+
+// CELValue converts a typed cell to what expressions see: booleans as bool
+// (a sentinel reads false), timestamps and optional text as null when the cell
+// held a sentinel.
+func CELValue(v credreport.Value) any {
+	switch v.Kind {
+	case credreport.KindBool:
+		return v.Bool.True()
+	case credreport.KindText:
+		return v.Text.S
+	}
+	if x := v.Any(); x != nil {
+		return x
+	}
+	return types.NullValue
+}

@@ -1,0 +1,94 @@
+package query
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/credaudit/credaudit/lambda/credreport"
+)
+
+const csvHeader = "user,arn,user_creation_time,password_enabled,password_last_used,password_last_changed,password_next_rotation,mfa_active,access_key_1_active,access_key_1_last_rotated,access_key_1_last_used_date,access_key_1_last_used_region,access_key_1_last_used_service,access_key_2_active,access_key_2_last_rotated,access_key_2_last_used_date,access_key_2_last_used_region,access_key_2_last_used_service,cert_1_active,cert_1_last_rotated,cert_2_active,cert_2_last_rotated,team"
+
+func report(t *testing.T) *credreport.Report {
+	t.Helper()
+	r, err := credreport.Parse([]byte(csvHeader + "\n" +
+		"<root_account>,arn:aws:iam::123456789012:root,2019-01-01T00:00:00+00:00,not_supported,2026-11-01T00:00:00+00:00,not_supported,not_supported,false,false,N/A,N/A,N/A,N/A,false,N/A,N/A,N/A,N/A,false,N/A,false,N/A,\n" +
+		"ann,arn:aws:iam::123456789012:user/ann,2026-01-01T00:00:00+00:00,true,no_information,2026-01-01T00:00:00+00:00,N/A,false,true,2026-01-01T00:00:00+00:00,2026-11-10T00:00:00+00:00,N/A,s3,false,N/A,N/A,N/A,N/A,false,N/A,false,N/A,data\n" +
+		"ben,arn:aws:iam::123456789012:user/ben,2020-01-01T00:00:00+00:00,false,N/A,N/A,N/A,true,false,N/A,N/A,N/A,N/A,false,N/A,N/A,N/A,N/A,false,N/A,false,N/A,ops\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+var asOf = time.Date(2026, 11, 20, 6, 0, 0, 0, time.UTC)
+
+func TestExpressionsSeeTypedColumns(t *testing.T) {
+	rep := report(t)
+	tests := []struct {
+		expr string
+		want string // matching users, comma-separated
+	}{
+		{"password_enabled && !mfa_active", "ann"},
+		{"!password_enabled", "<root_account>,ben"}, // root's not_supported reads false
+		{"is_root", "<root_account>"},
+		{"password_last_used == null", "ann,ben"},
+		{"password_last_used != null && password_last_used > timestamp('2026-10-01T00:00:00Z')", "<root_account>"},
+		{"raw.password_last_used == 'no_information'", "ann"},
+		{"raw.password_enabled == 'not_supported'", "<root_account>"},
+		{"raw.team == 'ops'", "ben"},
+		{"access_key_1_last_used_service == 's3' && access_key_1_last_used_region == null", "ann"},
+		{"as_of - user_creation_time > duration('8760h')", "<root_account>,ben"},
+		{"account_id == '123456789012' && arn.endsWith('/ben')", "ben"},
+		{"user.startsWith('a') || mfa_active", "ann,ben"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.expr, func(t *testing.T) {
+			x, err := Compile("--where", tc.expr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := x.Filter(rep.Table(), rep.AccountID, asOf)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if s := strings.Join(got.Names(), ","); s != tc.want {
+				t.Errorf("matched %q, want %q", s, tc.want)
+			}
+		})
+	}
+}
+
+func TestCompileErrorsSayWhatAndWhere(t *testing.T) {
+	tests := []struct{ expr, want string }{
+		{"", "--where: empty expression"},
+		{"mfa_active &&", "--where:1:14: Syntax error"},
+		{"mfa_active && nope", "--where:1:15: undeclared reference to 'nope'"},
+		{"user", "--where: expression yields string, want bool"},
+		{"password_last_used", "yields timestamp, want bool"},
+		{"mfa_active == 'yes'", "--where:1:12: found no matching overload for '_==_'"},
+	}
+	for _, tc := range tests {
+		_, err := Compile("--where", tc.expr)
+		if err == nil {
+			t.Errorf("%q compiled", tc.expr)
+			continue
+		}
+		if !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%q: error %q does not contain %q", tc.expr, err, tc.want)
+		}
+	}
+}
+
+func TestEvaluationErrorNamesTheRow(t *testing.T) {
+	rep := report(t)
+	x, err := Compile("--where", "password_last_used < timestamp('2026-01-01T00:00:00Z')")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = x.Filter(rep.Table(), rep.AccountID, asOf)
+	if err == nil || !strings.Contains(err.Error(), `--where on line 3 (user "ann")`) || !strings.Contains(err.Error(), "guard it with") {
+		t.Errorf("error = %v", err)
+	}
+}
