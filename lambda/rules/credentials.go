@@ -1,0 +1,316 @@
+package rules
+
+import (
+	"strconv"
+	"time"
+
+	"github.com/credaudit/credaudit/lambda/credreport"
+)
+
+// This file holds what several built-in rules share: reading enabled flags,
+// the reference times of never-used credentials, and reason wording.
+
+// Slot names and enabled-flag columns, as reasons write them.
+var (
+	keyNames          = [2]string{"access key 1", "access key 2"}
+	certNames         = [2]string{"signing certificate 1", "signing certificate 2"}
+	keyActiveColumns  = [2]string{credreport.ColAccessKey1Active, credreport.ColAccessKey2Active}
+	certActiveColumns = [2]string{credreport.ColCert1Active, credreport.ColCert2Active}
+)
+
+// flag is what the report says about whether a credential is enabled. A
+// sentinel in an enabled column is flagUnknown: a rule whose outcome hinges on
+// it is NOT_AVAILABLE rather than guessing.
+type flag uint8
+
+const (
+	flagOff flag = iota
+	flagOn
+	flagUnknown
+)
+
+func flagOf(b credreport.Bool) flag {
+	switch {
+	case b.State != credreport.Set:
+		return flagUnknown
+	case b.V:
+		return flagOn
+	}
+	return flagOff
+}
+
+// passwordFlag reads password_enabled ("console password enabled").
+func passwordFlag(e *credreport.Entry) flag { return flagOf(e.PasswordEnabled) }
+
+// keyFlag reads access_key_<i+1>_active.
+func keyFlag(e *credreport.Entry, i int) flag { return flagOf(e.AccessKeys[i].Active) }
+
+// certFlag reads cert_<i+1>_active.
+func certFlag(e *credreport.Entry, i int) flag { return flagOf(e.Certs[i].Active) }
+
+// credential is a user's password or one of their two access keys: the
+// credentials whose use the report records. It points into the entry.
+type credential struct {
+	slot     int // 0 password, 1 access key 1, 2 access key 2
+	enabled  *credreport.Bool
+	lastUsed *credreport.Time
+	set      *credreport.Time // password_last_changed or access_key_n_last_rotated
+}
+
+// Per-slot wording of credentials: its name, its enabled column and what
+// "set" means for it.
+var (
+	credentialNames   = [3]string{"password", keyNames[0], keyNames[1]}
+	credentialColumns = [3]string{credreport.ColPasswordEnabled, keyActiveColumns[0], keyActiveColumns[1]}
+	credentialSetVerb = [3]string{"last changed", "created", "created"}
+)
+
+// credentials returns e's password and access keys, in column order.
+func credentials(e *credreport.Entry) [3]credential {
+	return [3]credential{
+		{0, &e.PasswordEnabled, &e.PasswordLastUsed, &e.PasswordLastChanged},
+		{1, &e.AccessKeys[0].Active, &e.AccessKeys[0].LastUsedDate, &e.AccessKeys[0].LastRotated},
+		{2, &e.AccessKeys[1].Active, &e.AccessKeys[1].LastUsedDate, &e.AccessKeys[1].LastRotated},
+	}
+}
+
+func (c *credential) name() string { return credentialNames[c.slot] }
+
+// undecided is the NOT_AVAILABLE verdict for c's enabled flag holding a sentinel.
+func (c *credential) undecided() (Verdict, error) {
+	return undecided(credentialColumns[c.slot], c.enabled.State)
+}
+
+// refKind says which column a reference time came from.
+type refKind uint8
+
+const (
+	refMissing refKind = iota // no column held a time
+	refUsed                   // last used
+	refSet                    // password_last_changed or access_key_n_last_rotated
+	refCreated                // user_creation_time
+)
+
+// ref is a credential's reference time and where it came from.
+type ref struct {
+	t    time.Time
+	kind refKind
+}
+
+// idleRef is when c was last used, else when it was set, else when the user
+// was created: the CIS fallbacks for never-used credentials.
+func (c *credential) idleRef(e *credreport.Entry) ref {
+	if t, ok := c.lastUsed.Get(); ok {
+		return ref{t, refUsed}
+	}
+	return c.setRef(e)
+}
+
+// setRef is when c was set, else when the user was created.
+func (c *credential) setRef(e *credreport.Entry) ref {
+	if t, ok := c.set.Get(); ok {
+		return ref{t, refSet}
+	}
+	return createdRef(e)
+}
+
+func createdRef(e *credreport.Entry) ref {
+	if t, ok := e.UserCreationTime.Get(); ok {
+		return ref{t, refCreated}
+	}
+	return ref{}
+}
+
+// appendIdle appends how idle c is: "password last used 60 days ago",
+// "access key 2 never used, created 50 days ago".
+func (c *credential) appendIdle(b []byte, r ref, age int) []byte {
+	b = append(b, c.name()...)
+	switch r.kind {
+	case refUsed:
+		b = append(b, " last used "...)
+	case refSet:
+		b = append(b, " never used, "...)
+		b = append(b, credentialSetVerb[c.slot]...)
+		b = append(b, ' ')
+	default:
+		b = append(b, " never used, user created "...)
+	}
+	return appendDaysAgo(b, age)
+}
+
+// noDate is the reason when a credential has none of its reference columns.
+func (c *credential) noDate() string {
+	return c.name() + " has no last-used, " + credentialSetVerb[c.slot] + " or user-creation time"
+}
+
+// rootPassword reports whether root has a password: GetAccountSummary's
+// AccountPasswordPresent when known, otherwise anything but an explicit
+// password_enabled false (the root row's not_supported counts as present).
+func rootPassword(e *credreport.Entry, env Env) (bool, string) {
+	if env.Account != nil {
+		return env.Account.RootPasswordPresent, "a password (AccountPasswordPresent)"
+	}
+	if e.PasswordEnabled.State == credreport.Set {
+		return e.PasswordEnabled.V, "a password"
+	}
+	return true, "a password (password_enabled is " + e.PasswordEnabled.State.String() + ", assumed present)"
+}
+
+// rootCredentials reports whether root credentials are present (a password,
+// an active access key or an active signing certificate) and names the first.
+func rootCredentials(e *credreport.Entry, env Env) (bool, string) {
+	if ok, what := rootPassword(e, env); ok {
+		return true, what
+	}
+	for i := range 2 {
+		if e.AccessKeys[i].Active.True() {
+			return true, "active " + keyNames[i]
+		}
+	}
+	for i := range 2 {
+		if e.Certs[i].Active.True() {
+			return true, "active " + certNames[i]
+		}
+	}
+	return false, ""
+}
+
+// threshold returns the run's value of the named threshold, or def when the
+// caller did not resolve it (a rule called directly rather than via Select).
+func threshold(env Env, name string, def int) int {
+	if v, ok := env.Thresholds[name]; ok {
+		return v
+	}
+	return def
+}
+
+func passed(reason string) (Verdict, error) { return Verdict{Status: Passed, Reason: reason}, nil }
+func failed(reason string) (Verdict, error) { return Verdict{Status: Failed, Reason: reason}, nil }
+func notAvailable(reason string) (Verdict, error) {
+	return Verdict{Status: NotAvailable, Reason: reason}, nil
+}
+
+// undecided is the NOT_AVAILABLE verdict for a sentinel the outcome hinges on.
+func undecided(column string, s credreport.State) (Verdict, error) {
+	return notAvailable(column + " is " + s.String() + ", so this cannot be decided")
+}
+
+// Reasons are built by appending to a stack buffer and converted to a string
+// once, so a verdict costs at most one allocation.
+
+// appendDays appends n days: "1 day", "131 days".
+func appendDays(b []byte, n int) []byte {
+	b = strconv.AppendInt(b, int64(n), 10)
+	if n == 1 {
+		return append(b, " day"...)
+	}
+	return append(b, " days"...)
+}
+
+// appendDaysAgo appends an age in days: "less than a day ago", "131 days ago".
+func appendDaysAgo(b []byte, n int) []byte {
+	if n == 0 {
+		return append(b, "less than a day ago"...)
+	}
+	return append(appendDays(b, n), " ago"...)
+}
+
+// withDays writes prefix, n days, suffix: ("access key 2 is ", 131, " old").
+func withDays(prefix string, n int, suffix string) string {
+	var buf [96]byte
+	b := append(buf[:0], prefix...)
+	b = appendDays(b, n)
+	return string(append(b, suffix...))
+}
+
+// withDaysAgo writes prefix, an age in days, suffix: ("root was last used ",
+// 12, " (password)").
+func withDaysAgo(prefix string, n int, suffix string) string {
+	var buf [96]byte
+	b := append(buf[:0], prefix...)
+	b = appendDaysAgo(b, n)
+	return string(append(b, suffix...))
+}
+
+// pick chooses a reason by which of two slots are on.
+func pick(on [2]bool, first, second, both string) string {
+	switch {
+	case on[0] && on[1]:
+		return both
+	case on[0]:
+		return first
+	}
+	return second
+}
+
+// idle is one enabled credential measured against a threshold.
+type idle struct {
+	c   int // index into credentials(e)
+	r   ref
+	age int
+}
+
+// evaluateUnused is CRED-01 and CRED-02: it fails when an enabled credential's
+// idle reference (last use, else when set, else user creation) is days old or
+// more, and lists every such credential.
+func evaluateUnused(e *credreport.Entry, env Env, days int) (Verdict, error) {
+	creds := credentials(e)
+	var (
+		bad     [3]idle
+		n       int
+		enabled bool
+		idlest  = idle{c: -1, age: -1}
+		unknown = -1 // an enabled flag holding a sentinel
+		noDate  = -1 // an enabled credential with no reference time
+	)
+	for i := range creds {
+		switch flagOf(*creds[i].enabled) {
+		case flagOff:
+			continue
+		case flagUnknown:
+			if unknown < 0 {
+				unknown = i
+			}
+			continue
+		}
+		enabled = true
+		r := creds[i].idleRef(e)
+		if r.kind == refMissing {
+			if noDate < 0 {
+				noDate = i
+			}
+			continue
+		}
+		d := idle{i, r, env.AgeDays(r.t)}
+		if d.age >= days {
+			bad[n] = d
+			n++
+		}
+		if d.age > idlest.age {
+			idlest = d
+		}
+	}
+	if n > 0 {
+		var buf [160]byte
+		b := appendDays(append(buf[:0], "unused for "...), days)
+		b = append(b, " or more: "...)
+		for j, d := range bad[:n] {
+			if j > 0 {
+				b = append(b, "; "...)
+			}
+			b = creds[d.c].appendIdle(b, d.r, d.age)
+		}
+		return failed(string(b))
+	}
+	switch {
+	case unknown >= 0:
+		return creds[unknown].undecided()
+	case noDate >= 0:
+		return notAvailable(creds[noDate].noDate())
+	case !enabled:
+		return passed("no enabled password or access key")
+	}
+	var buf [96]byte
+	b := append(buf[:0], "most idle enabled credential: "...)
+	return passed(string(creds[idlest.c].appendIdle(b, idlest.r, idlest.age)))
+}

@@ -1,0 +1,234 @@
+package rules
+
+import (
+	"testing"
+	"time"
+
+	"github.com/credaudit/credaudit/lambda/credreport"
+	"github.com/google/go-cmp/cmp"
+)
+
+// testReport has root (with an active access key), a console user without MFA
+// and an old key, a service user and an empty user.
+func testReport() *credreport.Report {
+	rt := root(key(1, ago(500), ago(2)))
+	alice := user("alice", password(ago(1), ago(200)), key(1, ago(200), ago(1)))
+	svc := user("svc-ci", key(1, ago(10), ago(1)))
+	gone := user("gone")
+	gone.ARN = "arn:aws:iam::" + testAccount + ":user/old/gone"
+	return &credreport.Report{
+		Entries: []*credreport.Entry{rt, alice, svc, gone}, Root: rt, Users: []*credreport.Entry{alice, svc, gone},
+		AccountID: testAccount, Partition: "aws",
+	}
+}
+
+func selectAll(t *testing.T, profile string) []Selected {
+	t.Helper()
+	rules, err := Profile(profile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sel := make([]Selected, len(rules))
+	for i, r := range rules {
+		sel[i] = Select(r, nil)
+	}
+	return sel
+}
+
+func TestEvaluateOneResultPerRuleAndResource(t *testing.T) {
+	rep := testReport()
+	sel := selectAll(t, "all")
+	res, err := Evaluate(Input{Report: rep, AsOf: testAsOf, Account: &Account{RootPasswordPresent: true}}, sel)
+	if err != nil {
+		t.Fatal(err)
+	}
+	type key struct{ rule, resource string }
+	seen := map[key]bool{}
+	want := 0
+	for _, s := range sel {
+		if s.Rule.Scope == ScopeRoot {
+			want++
+		} else {
+			want += len(rep.Users)
+		}
+	}
+	if len(res) != want {
+		t.Errorf("got %d results, want %d (one per rule and resource)", len(res), want)
+	}
+	for _, r := range res {
+		k := key{r.Rule.ID, r.ResourceID}
+		if seen[k] {
+			t.Errorf("two results for %s on %s", k.rule, k.resource)
+		}
+		seen[k] = true
+		if r.Status != Passed && r.Status != Failed && r.Status != NotAvailable {
+			t.Errorf("%s on %s: status %q", k.rule, k.resource, r.Status)
+		}
+		if r.Reason == "" {
+			t.Errorf("%s on %s: no reason", k.rule, k.resource)
+		}
+		if (r.Rule.Scope == ScopeRoot) != (r.User == credreport.RootUser) {
+			t.Errorf("%s (scope %d) gave a result for %s", k.rule, r.Rule.Scope, r.User)
+		}
+	}
+	// Spot-check verdicts across rule families, in rule then report order.
+	got := map[string]Status{}
+	for _, r := range res {
+		got[r.Rule.ID+" "+r.User] = r.Status
+	}
+	for k, want := range map[string]Status{
+		"ROOT-01 <root_account>": Failed, "ROOT-03 <root_account>": Passed, "ROOT-04 <root_account>": Failed,
+		"USER-01 alice": Failed, "USER-01 svc-ci": Passed, "USER-05 gone": Failed, "KEY-01 alice": Failed, "KEY-01 svc-ci": Passed,
+	} {
+		if got[k] != want {
+			t.Errorf("%s = %s, want %s", k, got[k], want)
+		}
+	}
+	if res[0].Rule.ID != "ROOT-01" || res[len(res)-1].Rule.ID != "PWD-02" || res[len(res)-1].User != "gone" {
+		t.Errorf("results not in rule then report order: first %s %s, last %s %s", res[0].Rule.ID, res[0].User, res[len(res)-1].Rule.ID, res[len(res)-1].User)
+	}
+}
+
+func TestEvaluateWithoutRootRow(t *testing.T) {
+	rep := testReport()
+	rep.Root, rep.Entries = nil, rep.Entries[1:]
+	res, err := Evaluate(Input{Report: rep, AsOf: testAsOf}, selectAll(t, "all"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	roots := 0
+	for _, r := range res {
+		if r.Rule.Scope != ScopeRoot {
+			continue
+		}
+		roots++
+		if r.Status != NotAvailable || r.ResourceType != ResourceAccount || r.ResourceID != "AWS::::Account:"+testAccount {
+			t.Errorf("%s without a root row = %s on %s %s, want NOT_AVAILABLE on the account", r.Rule.ID, r.Status, r.ResourceType, r.ResourceID)
+		}
+	}
+	if roots != 5 {
+		t.Errorf("got %d root-rule results, want 5 (one per root rule)", roots)
+	}
+}
+
+func TestEvaluateDoesNotChangeRules(t *testing.T) {
+	before := map[string][]string{}
+	for _, r := range Catalog() {
+		before[r.ID] = RelatedRequirements(r)
+	}
+	sel := selectAll(t, "all")
+	sel[len(sel)-1] = Select(&Pwd02, map[string]int{"days": 30})
+	if _, err := Evaluate(Input{Report: testReport(), AsOf: testAsOf}, sel); err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range Catalog() {
+		if diff := cmp.Diff(before[r.ID], RelatedRequirements(r)); diff != "" {
+			t.Errorf("%s changed during a run:\n%s", r.ID, diff)
+		}
+	}
+	if Pwd02.Thresholds[0].Default != 7 {
+		t.Errorf("a configured threshold changed the rule's default to %d", Pwd02.Thresholds[0].Default)
+	}
+}
+
+func TestSuppress(t *testing.T) {
+	aliceARN := "arn:aws:iam::" + testAccount + ":user/alice"
+	tests := []struct {
+		name        string
+		sups        []Suppression
+		suppressed  map[string]string // "RULE user" → reason
+		wantOutcome []SuppressionOutcome
+	}{
+		{
+			name:        "by rule and user glob",
+			sups:        []Suppression{{RuleID: "USER-01", User: "al*", Reason: "break-glass"}},
+			suppressed:  map[string]string{"USER-01 alice": "break-glass"},
+			wantOutcome: []SuppressionOutcome{{Suppression: Suppression{RuleID: "USER-01", User: "al*", Reason: "break-glass"}, Matched: 1}},
+		},
+		{
+			name:        "by exact ARN",
+			sups:        []Suppression{{RuleID: "KEY-01", User: aliceARN, Reason: "rotating"}},
+			suppressed:  map[string]string{"KEY-01 alice": "rotating"},
+			wantOutcome: []SuppressionOutcome{{Suppression: Suppression{RuleID: "KEY-01", User: aliceARN, Reason: "rotating"}, Matched: 1}},
+		},
+		{
+			name: "every rule for one user with *",
+			sups: []Suppression{{RuleID: "*", User: "gone", Reason: "being deleted"}},
+			suppressed: map[string]string{
+				"USER-02 gone": "being deleted", "USER-05 gone": "being deleted",
+			},
+			wantOutcome: []SuppressionOutcome{{Suppression: Suppression{RuleID: "*", User: "gone", Reason: "being deleted"}, Matched: 2}},
+		},
+		{
+			name:        "root by its report name",
+			sups:        []Suppression{{RuleID: "ROOT-04", User: credreport.RootUser, Reason: "billing task"}},
+			suppressed:  map[string]string{"ROOT-04 <root_account>": "billing task"},
+			wantOutcome: []SuppressionOutcome{{Suppression: Suppression{RuleID: "ROOT-04", User: credreport.RootUser, Reason: "billing task"}, Matched: 1}},
+		},
+		{
+			name: "expired suppressions do nothing, expiry at the as-of time included",
+			sups: []Suppression{
+				{RuleID: "USER-01", User: "alice", Reason: "old", Expires: testAsOf.Add(-time.Hour)},
+				{RuleID: "USER-01", User: "alice", Reason: "now", Expires: testAsOf},
+				{RuleID: "USER-01", User: "alice", Reason: "later", Expires: testAsOf.Add(time.Hour)},
+			},
+			suppressed: map[string]string{"USER-01 alice": "later"},
+			wantOutcome: []SuppressionOutcome{
+				{Suppression: Suppression{RuleID: "USER-01", User: "alice", Reason: "old", Expires: testAsOf.Add(-time.Hour)}, Expired: true},
+				{Suppression: Suppression{RuleID: "USER-01", User: "alice", Reason: "now", Expires: testAsOf}, Expired: true},
+				{Suppression: Suppression{RuleID: "USER-01", User: "alice", Reason: "later", Expires: testAsOf.Add(time.Hour)}, Matched: 1},
+			},
+		},
+		{
+			name: "unused: matches only passing results, or nothing",
+			sups: []Suppression{
+				{RuleID: "USER-01", User: "svc-ci", Reason: "passes anyway"},
+				{RuleID: "KEY-99", User: "*", Reason: "no such rule"},
+			},
+			suppressed: map[string]string{},
+			wantOutcome: []SuppressionOutcome{
+				{Suppression: Suppression{RuleID: "USER-01", User: "svc-ci", Reason: "passes anyway"}},
+				{Suppression: Suppression{RuleID: "KEY-99", User: "*", Reason: "no such rule"}},
+			},
+		},
+		{
+			name: "the first matching suppression's reason wins, both count",
+			sups: []Suppression{
+				{RuleID: "USER-01", User: "alice", Reason: "first"},
+				{RuleID: "*", User: "a*", Reason: "second"},
+			},
+			suppressed: map[string]string{
+				"USER-01 alice": "first", "USER-02 alice": "second", "USER-03 alice": "second", "KEY-01 alice": "second",
+			},
+			wantOutcome: []SuppressionOutcome{
+				{Suppression: Suppression{RuleID: "USER-01", User: "alice", Reason: "first"}, Matched: 1},
+				{Suppression: Suppression{RuleID: "*", User: "a*", Reason: "second"}, Matched: 4},
+			},
+		},
+	}
+	sel := []Selected{Select(&Root04, nil), Select(&User01, nil), Select(&User02, nil), Select(&User03, nil), Select(&User05, nil), Select(&Key01, nil)}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			res, err := Evaluate(Input{Report: testReport(), AsOf: testAsOf}, sel)
+			if err != nil {
+				t.Fatal(err)
+			}
+			out := Suppress(res, tc.sups, testAsOf)
+			got := map[string]string{}
+			for _, r := range res {
+				if r.Suppressed {
+					got[r.Rule.ID+" "+r.User] = r.SuppressionReason
+					if r.Status != Failed {
+						t.Errorf("%s %s suppressed while %s", r.Rule.ID, r.User, r.Status)
+					}
+				}
+			}
+			if diff := cmp.Diff(tc.suppressed, got); diff != "" {
+				t.Errorf("suppressed results (-want +got):\n%s", diff)
+			}
+			if diff := cmp.Diff(tc.wantOutcome, out); diff != "" {
+				t.Errorf("outcomes (-want +got):\n%s", diff)
+			}
+		})
+	}
+}

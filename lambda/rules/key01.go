@@ -1,0 +1,93 @@
+package rules
+
+import "github.com/credaudit/credaudit/lambda/credreport"
+
+// key01Days is the rotation period. CIS v4+: "ensure that Created is less
+// than or equal to 90 days ago"; AWS Config access-keys-rotated: "not rotated
+// for more than maxAccessKeyAge". Fails at more than 90 days: 90 passes, 91
+// fails.
+const key01Days = 90
+
+// Key01 flags active access keys older than the rotation period.
+// access_key_N_last_rotated is when the key was created; unused old keys fail
+// too, since rotation is not usage.
+var Key01 = Rule{
+	ID:    "KEY-01",
+	Title: "Access keys are rotated every 90 days or less",
+	Description: "The longer an access key lives, the more places it has been copied to and the longer a leak stays useful. " +
+		"This rule fails for an IAM user with an active access key whose access_key_N_last_rotated (its creation time; else user_creation_time) is more than the configured number of days (default 90) ago. " +
+		"Inactive keys are ignored; the root user is covered by ROOT-01.",
+	Remediation: "Create a second access key, move every consumer to it, deactivate the old key, and delete it once nothing breaks. " +
+		"Better, replace long-term keys with IAM roles.",
+	URL:      "https://docs.aws.amazon.com/IAM/latest/UserGuide/id-credentials-access-keys-update.html",
+	Severity: Medium,
+	Scope:    ScopeUsers,
+	Frameworks: Frameworks{
+		CIS:         map[string]string{"1.2": "1.4", "1.4": "1.14", "3.0": "1.14", "5.0": "1.13"},
+		SecurityHub: []string{"IAM.3"},
+		NIST80053:   []string{"AC-2(1)", "AC-2(3)", "AC-3(15)"},
+		PCIDSS:      []string{"v4.0.1/8.3.9", "v4.0.1/8.6.3"},
+		Other:       []string{"SOC 2 CC6.1", "SOC 2 CC6.2"},
+	},
+	Thresholds: []Threshold{{Name: "days", Default: key01Days, Doc: "fails when an active access key is more than 90 days old (90 passes, 91 fails)"}},
+	Evaluate:   evaluateKey01,
+}
+
+var keyIs = [2]string{"access key 1 is ", "access key 2 is "}
+
+func evaluateKey01(e *credreport.Entry, env Env) (Verdict, error) {
+	days := threshold(env, "days", key01Days)
+	var (
+		ages        [2]int
+		active, bad [2]bool
+		oldest      = -1
+		noDate      = -1 // an active key with no reference time
+	)
+	for i := range 2 {
+		switch keyFlag(e, i) {
+		case flagOff:
+			continue
+		case flagUnknown:
+			// Undecided unless the other key fails.
+			continue
+		}
+		r := createdRef(e)
+		if t, ok := e.AccessKeys[i].LastRotated.Get(); ok {
+			r = ref{t, refSet}
+		}
+		if r.kind == refMissing {
+			noDate = i
+			continue
+		}
+		active[i], ages[i] = true, env.AgeDays(r.t)
+		bad[i] = ages[i] > days
+		if oldest < 0 || ages[i] > ages[oldest] {
+			oldest = i
+		}
+	}
+	switch {
+	case bad[0] && bad[1]:
+		var buf [96]byte
+		b := appendDays(append(buf[:0], "access key 1 is "...), ages[0])
+		b = appendDays(append(b, " old; access key 2 is "...), ages[1])
+		return failed(string(append(b, " old"...)))
+	case bad[0] || bad[1]:
+		i := 0
+		if bad[1] {
+			i = 1
+		}
+		return failed(withDays(keyIs[i], ages[i], " old"))
+	}
+	for i := range 2 {
+		if keyFlag(e, i) == flagUnknown {
+			return undecided(keyActiveColumns[i], e.AccessKeys[i].Active.State)
+		}
+	}
+	if noDate >= 0 {
+		return notAvailable(keyNames[noDate] + " is active and has no last-rotated or user-creation time")
+	}
+	if oldest < 0 {
+		return passed("no active access key")
+	}
+	return passed(withDays(keyIs[oldest], ages[oldest], " old"))
+}

@@ -1,0 +1,26 @@
+package rules
+
+import (
+	"testing"
+	"time"
+)
+
+func TestKey01(t *testing.T) {
+	runRuleCases(t, &Key01, []ruleCase{
+		{name: "active key exactly 90 days old passes", entry: u(key(1, ago(90), ago(1))), want: Passed, reason: "access key 1 is 90 days old"},
+		{name: "active key 91 days old fails", entry: u(key(1, ago(91), ago(1))), want: Failed, reason: "access key 1 is 91 days old"},
+		{name: "active key a second short of 91 days old passes", entry: u(key(1, agoD(91*day-time.Second), ago(1))), want: Passed, reason: "90 days old"},
+		{name: "access key 2 131 days old fails", entry: u(key(1, ago(10), ago(1)), key(2, ago(131), ago(2))), want: Failed, reason: "access key 2 is 131 days old"},
+		{name: "both old keys are listed", entry: u(key(1, ago(131), ago(1)), key(2, ago(200), na)), want: Failed, reason: "access key 1 is 131 days old; access key 2 is 200 days old"},
+		{name: "an unused old key fails too", entry: u(key(1, ago(120), na)), want: Failed, reason: "access key 1 is 120 days old"},
+		{name: "an inactive old key is ignored", entry: u(inactiveKey(1, ago(500), ago(400))), want: Passed, reason: "no active access key"},
+		{name: "the older of two passing keys is named", entry: u(key(1, ago(10), ago(1)), key(2, ago(80), ago(1))), want: Passed, reason: "access key 2 is 80 days old"},
+		{name: "last_rotated N/A falls back to user creation", entry: u(created(ago(95)), key(1, na, na)), want: Failed, reason: "access key 1 is 95 days old"},
+		{name: "last_rotated no_information falls back to user creation", entry: u(created(ago(30)), key(2, noInfo, na)), want: Passed, reason: "access key 2 is 30 days old"},
+		{name: "no last_rotated or user_creation_time is not available", entry: u(created(na), key(1, na, na)), want: NotAvailable, reason: "access key 1 is active and has no last-rotated or user-creation time"},
+		{name: "access_key_2_active not_supported is not available", entry: u(key(1, ago(10), ago(1)), keyActive(2, flagNotSupp)), want: NotAvailable, reason: "access_key_2_active is not_supported"},
+		{name: "access_key_1_active N/A does not hide an old key 2", entry: u(keyActive(1, flagNA), key(2, ago(100), ago(1))), want: Failed, reason: "access key 2 is 100 days old"},
+		{name: "a console password is not an access key", entry: u(password(ago(1), ago(400))), want: Passed, reason: "no active access key"},
+		{name: "a configured 30-day period fails a key 31 days old", entry: u(key(1, ago(31), ago(1))), thresholds: map[string]int{"days": 30}, want: Failed, reason: "access key 1 is 31 days old"},
+	})
+}

@@ -1,0 +1,24 @@
+package rules
+
+import "testing"
+
+func TestRoot02(t *testing.T) {
+	runRuleCases(t, &Root02, []ruleCase{
+		{name: "root with MFA passes", entry: root(), want: Passed, reason: "root has MFA enabled"},
+		{name: "root with MFA and an active key passes", entry: root(key(1, ago(3), na)), want: Passed, reason: "MFA enabled"},
+		{name: "no MFA and password not_supported fails: password assumed present", entry: root(mfa(no)), want: Failed, reason: "password_enabled is not_supported, assumed present"},
+		{name: "no MFA and password_enabled N/A counts as present", entry: root(mfa(no), passwordEnabled(flagNA)), want: Failed, reason: "password_enabled is N/A"},
+		{name: "no MFA and password_enabled no_information counts as present", entry: root(mfa(no), passwordEnabled(flagNoInfo)), want: Failed, reason: "no_information"},
+		{name: "no MFA and password explicitly true fails", entry: root(mfa(no), passwordEnabled(yes)), want: Failed, reason: "root has no MFA and has a password"},
+		{name: "no MFA, password false and nothing else passes as root credentials removed", entry: root(mfa(no), passwordEnabled(no)), want: Passed, reason: "root credentials removed"},
+		{name: "no MFA, password false, active access key 2 fails", entry: root(mfa(no), passwordEnabled(no), key(2, ago(3), na)), want: Failed, reason: "has active access key 2"},
+		{name: "no MFA, password false, active signing certificate 1 fails", entry: root(mfa(no), passwordEnabled(no), cert(1)), want: Failed, reason: "has active signing certificate 1"},
+		{name: "no MFA, password false, inactive key and certificate are ignored", entry: root(mfa(no), passwordEnabled(no), inactiveKey(1, ago(9), na), inactiveCert(2)), want: Passed, reason: "root credentials removed"},
+		{name: "account summary without a root password passes despite not_supported in the report", entry: root(mfa(no)), account: &Account{}, want: Passed, reason: "root credentials removed"},
+		{name: "account summary without a root password overrides password_enabled true", entry: root(mfa(no), passwordEnabled(yes)), account: &Account{}, want: Passed, reason: "root credentials removed"},
+		{name: "account summary with a root password fails", entry: root(mfa(no)), account: &Account{RootPasswordPresent: true}, want: Failed, reason: "a password (AccountPasswordPresent)"},
+		{name: "account summary without a password but an active key fails", entry: root(mfa(no), key(1, ago(3), na)), account: &Account{}, want: Failed, reason: "active access key 1"},
+		{name: "mfa_active N/A with root credentials present is not available", entry: root(mfa(flagNA)), want: NotAvailable, reason: "mfa_active is N/A"},
+		{name: "mfa_active not_supported with root credentials removed passes", entry: root(mfa(flagNotSupp), passwordEnabled(no)), want: Passed, reason: "root credentials removed"},
+	})
+}

@@ -1,0 +1,20 @@
+package rules
+
+import "testing"
+
+func TestRoot03(t *testing.T) {
+	withPassword := &Account{RootPasswordPresent: true, RootMFAEnabled: true}
+	runRuleCases(t, &Root03, []ruleCase{
+		{name: "a report file alone is not available", entry: root(), want: NotAvailable, reason: "needs iam:ListVirtualMFADevices"},
+		{name: "a report file alone is not available even without MFA", entry: root(mfa(no)), want: NotAvailable, reason: "cannot be decided from a report file"},
+		{name: "MFA without a virtual device passes", entry: root(), account: withPassword, want: Passed, reason: "no virtual MFA device"},
+		{name: "virtual MFA device assigned to root fails", entry: root(), account: &Account{RootPasswordPresent: true, RootMFAEnabled: true, RootVirtualMFA: true}, want: Failed, reason: "virtual MFA device, not hardware"},
+		{name: "no MFA at all fails", entry: root(mfa(no)), account: &Account{RootPasswordPresent: true}, want: Failed, reason: "root has no MFA and has a password"},
+		{name: "root credentials removed passes even with a virtual device", entry: root(), account: &Account{RootVirtualMFA: true}, want: Passed, reason: "root credentials removed"},
+		{name: "root credentials removed passes without MFA despite not_supported in the report", entry: root(mfa(no)), account: &Account{}, want: Passed, reason: "root credentials removed"},
+		{name: "no password but an active access key and a virtual device fails", entry: root(key(1, ago(5), na)), account: &Account{RootVirtualMFA: true}, want: Failed, reason: "virtual"},
+		{name: "no password but an active signing certificate and no MFA fails", entry: root(mfa(no), cert(2)), account: &Account{}, want: Failed, reason: "active signing certificate 2"},
+		{name: "no password, inactive key and certificate are ignored", entry: root(mfa(no), inactiveKey(1, ago(5), na), inactiveCert(1)), account: &Account{}, want: Passed, reason: "root credentials removed"},
+		{name: "mfa_active no_information with a password is not available", entry: root(mfa(flagNoInfo)), account: withPassword, want: NotAvailable, reason: "mfa_active is no_information"},
+	})
+}

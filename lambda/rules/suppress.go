@@ -1,0 +1,68 @@
+package rules
+
+import (
+	"path"
+	"strings"
+	"time"
+)
+
+// Suppression mutes failing results of a rule (or every rule, "*") for users
+// matching a name glob or an exact ARN, for a stated reason, until an optional
+// expiry.
+type Suppression struct {
+	RuleID  string    // a rule ID or "*"
+	User    string    // a user-name glob (path.Match syntax, "<root_account>" for root) or an ARN
+	Reason  string    // required
+	Expires time.Time // zero: never; otherwise it applies while as-of < Expires
+	Source  string    // where it was declared ("credaudit.yaml:12"), for messages
+}
+
+// Expired reports whether the suppression no longer applies at asOf.
+func (s Suppression) Expired(asOf time.Time) bool {
+	return !s.Expires.IsZero() && !asOf.Before(s.Expires)
+}
+
+func (s Suppression) matches(r *Result) bool {
+	if s.RuleID != "*" && s.RuleID != r.Rule.ID {
+		return false
+	}
+	if strings.HasPrefix(s.User, "arn:") {
+		return s.User == r.ARN
+	}
+	ok, err := path.Match(s.User, r.User)
+	return err == nil && ok
+}
+
+// SuppressionOutcome says what happened to each suppression in a run.
+type SuppressionOutcome struct {
+	Suppression Suppression
+	Expired     bool // no longer applies
+	Matched     int  // failing results it suppressed
+}
+
+// Suppress marks the failing results that an unexpired suppression matches
+// (the first matching suppression's reason wins) and reports, for every
+// suppression, whether it expired and how many results it matched, so
+// expired and unused ones can be shown.
+func Suppress(results []Result, sups []Suppression, asOf time.Time) []SuppressionOutcome {
+	out := make([]SuppressionOutcome, len(sups))
+	for i, s := range sups {
+		out[i] = SuppressionOutcome{Suppression: s, Expired: s.Expired(asOf)}
+	}
+	for i := range results {
+		r := &results[i]
+		if r.Status != Failed {
+			continue
+		}
+		for j := range sups {
+			if out[j].Expired || !sups[j].matches(r) {
+				continue
+			}
+			out[j].Matched++
+			if !r.Suppressed {
+				r.Suppressed, r.SuppressionReason = true, sups[j].Reason
+			}
+		}
+	}
+	return out
+}

@@ -1,0 +1,83 @@
+package rules
+
+import (
+	"time"
+
+	"github.com/credaudit/credaudit/lambda/credreport"
+)
+
+// user04Days is the dormancy window: fails when the user's latest password or
+// access-key use (else user_creation_time) is 90 days ago or more
+// (cloudsploit iamUserNotInUse default). 89 passes, 90 fails.
+const user04Days = 90
+
+// User04 flags IAM users whose enabled credentials show no activity: the
+// whole-identity view of CRED-01/CRED-02.
+var User04 = Rule{
+	ID:    "USER-04",
+	Title: "IAM users with enabled credentials are not dormant",
+	Description: "A user who still holds an enabled password or access key but has not used any of them for months is likely abandoned. " +
+		"This rule fails for an IAM user with an enabled password or active access key whose latest password_last_used or access_key_N_last_used_date " +
+		"(of any password or key, else user_creation_time) is the configured number of days (default 90) ago or more. " +
+		"Users without enabled credentials pass; USER-05 covers them.",
+	Remediation: "Confirm with the owner whether the user is still needed; if not, remove its console password and access keys, then delete the user.",
+	URL:         "https://docs.aws.amazon.com/IAM/latest/UserGuide/id_credentials_finding-unused.html",
+	Severity:    Low,
+	Scope:       ScopeUsers,
+	Frameworks:  Frameworks{},
+	Thresholds:  []Threshold{{Name: "days", Default: user04Days, Doc: "fails when the latest activity is 90 days ago or more (89 passes, 90 fails)"}},
+	Evaluate:    evaluateUser04,
+}
+
+// usedBy names the credential of credentials(e) whose use a reason reports.
+var usedBy = [3]string{" (password)", " (access key 1)", " (access key 2)"}
+
+func evaluateUser04(e *credreport.Entry, env Env) (Verdict, error) {
+	days := threshold(env, "days", user04Days)
+	creds := credentials(e)
+	enabled, unknown := false, -1
+	for i := range creds {
+		switch flagOf(*creds[i].enabled) {
+		case flagOn:
+			enabled = true
+		case flagUnknown:
+			if unknown < 0 {
+				unknown = i
+			}
+		}
+	}
+	if !enabled {
+		if unknown >= 0 {
+			return creds[unknown].undecided()
+		}
+		return passed("no enabled password or access key")
+	}
+	// Activity is any recorded use, also of a credential disabled since.
+	var (
+		last time.Time
+		how  = -1
+	)
+	for i := range creds {
+		if t, ok := creds[i].lastUsed.Get(); ok && t.After(last) {
+			last, how = t, i
+		}
+	}
+	if how < 0 {
+		t, ok := e.UserCreationTime.Get()
+		if !ok {
+			return undecided(credreport.ColUserCreationTime, e.UserCreationTime.State)
+		}
+		age := env.AgeDays(t)
+		reason := withDaysAgo("no password or access-key use recorded; user created ", age, "")
+		if age >= days {
+			return failed(reason)
+		}
+		return passed(reason)
+	}
+	age := env.AgeDays(last)
+	reason := withDaysAgo("last activity ", age, usedBy[how])
+	if age >= days {
+		return failed(reason)
+	}
+	return passed(reason)
+}
