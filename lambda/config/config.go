@@ -1,0 +1,403 @@
+// Package config reads credaudit's configuration file: the rule profile, rules
+// enabled or disabled, thresholds, suppressions and custom rules. See
+// events/credaudit.example.yaml for a commented example.
+//
+// The file is checked strictly: an unknown key, a bad value or a CEL
+// expression that does not compile is an error naming the file, line and
+// column, and nothing is evaluated.
+package config
+
+import (
+	"fmt"
+	"path"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/credaudit/credaudit/lambda/credreport"
+	"github.com/credaudit/credaudit/lambda/query"
+	"github.com/credaudit/credaudit/lambda/rules"
+)
+
+// Config is a validated configuration.
+type Config struct {
+	Source       string
+	Profile      string          // empty: rules.DefaultProfile
+	Enabled      map[string]bool // rule ID → explicitly enabled (true) or disabled (false)
+	Thresholds   map[string]map[string]int
+	Suppressions []rules.Suppression
+	Custom       []*rules.Rule
+}
+
+// Error is a configuration error at a position in the file.
+type Error struct {
+	File         string
+	Line, Column int
+	Msg          string
+}
+
+func (e *Error) Error() string {
+	if e.Line == 0 {
+		return fmt.Sprintf("%s: %s", e.File, e.Msg)
+	}
+	return fmt.Sprintf("%s:%d:%d: %s", e.File, e.Line, e.Column, e.Msg)
+}
+
+type parser struct {
+	file     string
+	ruleKeys map[string]*yaml.Node // rules.<ID> keys, checked once custom rules are known
+}
+
+func (p *parser) errf(n *yaml.Node, format string, args ...any) error {
+	e := &Error{File: p.file, Msg: fmt.Sprintf(format, args...)}
+	if n != nil {
+		e.Line, e.Column = n.Line, n.Column
+	}
+	return e
+}
+
+// Parse reads a configuration file's contents; file names it in errors.
+func Parse(file string, data []byte) (*Config, error) {
+	p := &parser{file: file, ruleKeys: map[string]*yaml.Node{}}
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		return nil, &Error{File: file, Msg: strings.TrimPrefix(err.Error(), "yaml: ")}
+	}
+	c := &Config{Source: file, Enabled: map[string]bool{}, Thresholds: map[string]map[string]int{}}
+	if len(doc.Content) == 0 {
+		return c, nil // an empty file is the defaults
+	}
+	root := doc.Content[0]
+	err := p.mapping(root, "the configuration", map[string]func(*yaml.Node) error{
+		"profile": func(v *yaml.Node) error {
+			s, err := p.str(v, "profile")
+			if err != nil {
+				return err
+			}
+			if _, err := rules.Profile(s); err != nil {
+				return p.errf(v, "%v", err)
+			}
+			c.Profile = s
+			return nil
+		},
+		"rules":        func(v *yaml.Node) error { return p.rules(v, c) },
+		"suppressions": func(v *yaml.Node) error { return p.suppressions(v, c) },
+		"custom_rules": func(v *yaml.Node) error { return p.customRules(v, c) },
+	})
+	if err != nil {
+		return nil, err
+	}
+	for _, id := range sortedKeys(p.ruleKeys) {
+		if !isBuiltin(id) && !c.hasCustom(id) {
+			return nil, p.errf(p.ruleKeys[id], "unknown rule %q", id)
+		}
+	}
+	return c, nil
+}
+
+func (c *Config) hasCustom(id string) bool {
+	for _, r := range c.Custom {
+		if r.ID == id {
+			return true
+		}
+	}
+	return false
+}
+
+// mapping walks a YAML mapping, calling the handler of each key; an unknown or
+// repeated key is an error.
+func (p *parser) mapping(n *yaml.Node, what string, keys map[string]func(*yaml.Node) error) error {
+	if n.Kind != yaml.MappingNode {
+		return p.errf(n, "%s must be a mapping", what)
+	}
+	seen := map[string]bool{}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := n.Content[i], n.Content[i+1]
+		h, ok := keys[k.Value]
+		if !ok {
+			return p.errf(k, "unknown key %q in %s (known: %s)", k.Value, what, strings.Join(sortedKeys(keys), ", "))
+		}
+		if seen[k.Value] {
+			return p.errf(k, "key %q repeated in %s", k.Value, what)
+		}
+		seen[k.Value] = true
+		if err := h(v); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	for i := 1; i < len(out); i++ {
+		for j := i; j > 0 && out[j] < out[j-1]; j-- {
+			out[j], out[j-1] = out[j-1], out[j]
+		}
+	}
+	return out
+}
+
+func (p *parser) str(n *yaml.Node, what string) (string, error) {
+	if n.Kind != yaml.ScalarNode || n.Tag == "!!null" {
+		return "", p.errf(n, "%s must be a string", what)
+	}
+	return n.Value, nil
+}
+
+// rules reads `rules: {ID: {enabled: bool, <threshold>: int}}`.
+func (p *parser) rules(n *yaml.Node, c *Config) error {
+	if n.Kind != yaml.MappingNode {
+		return p.errf(n, "rules must be a mapping of rule ID to settings")
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := n.Content[i], n.Content[i+1]
+		id := k.Value
+		p.ruleKeys[id] = k
+		builtin, ok := rules.Lookup(id)
+		if !ok && !customIDPattern.MatchString(id) {
+			return p.errf(k, "unknown rule %q", id)
+		}
+		keys := map[string]func(*yaml.Node) error{
+			"enabled": func(v *yaml.Node) error {
+				var b bool
+				if v.Kind != yaml.ScalarNode || v.Decode(&b) != nil || v.Tag != "!!bool" {
+					return p.errf(v, "rules.%s.enabled must be true or false", id)
+				}
+				c.Enabled[id] = b
+				return nil
+			},
+		}
+		if ok {
+			for _, th := range builtin.Thresholds {
+				keys[th.Name] = func(v *yaml.Node) error {
+					x, err := strconv.Atoi(v.Value)
+					if v.Kind != yaml.ScalarNode || err != nil || x < 1 || x > 3650 {
+						return p.errf(v, "rules.%s.%s must be a whole number of days from 1 to 3650, not %q", id, th.Name, v.Value)
+					}
+					if c.Thresholds[id] == nil {
+						c.Thresholds[id] = map[string]int{}
+					}
+					c.Thresholds[id][th.Name] = x
+					return nil
+				}
+			}
+		}
+		if err := p.mapping(v, "rules."+id, keys); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (p *parser) suppressions(n *yaml.Node, c *Config) error {
+	if n.Kind != yaml.SequenceNode {
+		return p.errf(n, "suppressions must be a list")
+	}
+	for i, item := range n.Content {
+		what := fmt.Sprintf("suppressions[%d]", i)
+		s := rules.Suppression{Source: fmt.Sprintf("%s:%d", p.file, item.Line)}
+		err := p.mapping(item, what, map[string]func(*yaml.Node) error{
+			"rule": func(v *yaml.Node) (err error) {
+				if s.RuleID, err = p.str(v, what+".rule"); err != nil {
+					return err
+				}
+				if _, ok := rules.Lookup(s.RuleID); !ok && s.RuleID != "*" && !customIDPattern.MatchString(s.RuleID) {
+					return p.errf(v, "%s.rule: unknown rule %q (a rule ID or *)", what, s.RuleID)
+				}
+				return nil
+			},
+			"user": func(v *yaml.Node) (err error) {
+				if s.User, err = p.str(v, what+".user"); err != nil {
+					return err
+				}
+				if !strings.HasPrefix(s.User, "arn:") {
+					if _, err := path.Match(s.User, ""); err != nil {
+						return p.errf(v, "%s.user: bad glob %q: %v", what, s.User, err)
+					}
+				}
+				return nil
+			},
+			"reason": func(v *yaml.Node) (err error) {
+				s.Reason, err = p.str(v, what+".reason")
+				return err
+			},
+			"expires": func(v *yaml.Node) error {
+				t, err := time.Parse(time.DateOnly, v.Value)
+				if err != nil {
+					if t, err = time.Parse(time.RFC3339, v.Value); err != nil {
+						return p.errf(v, "%s.expires %q: want a date (2027-01-31) or an RFC 3339 time", what, v.Value)
+					}
+				}
+				s.Expires = t.UTC()
+				return nil
+			},
+		})
+		if err != nil {
+			return err
+		}
+		switch {
+		case s.RuleID == "":
+			return p.errf(item, "%s: rule is required (a rule ID or *)", what)
+		case s.User == "":
+			return p.errf(item, "%s: user is required (a user-name glob or an ARN)", what)
+		case strings.TrimSpace(s.Reason) == "":
+			return p.errf(item, "%s: reason is required", what)
+		}
+		c.Suppressions = append(c.Suppressions, s)
+	}
+	return nil
+}
+
+var customIDPattern = regexp.MustCompile(`^[A-Z][A-Z0-9]*(-[A-Z0-9]+)+$`)
+
+func (p *parser) customRules(n *yaml.Node, c *Config) error {
+	if n.Kind != yaml.SequenceNode {
+		return p.errf(n, "custom_rules must be a list")
+	}
+	for i, item := range n.Content {
+		what := fmt.Sprintf("custom_rules[%d]", i)
+		r := &rules.Rule{Scope: rules.ScopeRows, Custom: true}
+		var where, assert *query.Expr
+		var severitySet bool
+		text := func(dst *string, field string, max int) func(*yaml.Node) error {
+			return func(v *yaml.Node) error {
+				s, err := p.str(v, what+"."+field)
+				if err != nil {
+					return err
+				}
+				if len(s) > max {
+					return p.errf(v, "%s.%s is %d characters, at most %d", what, field, len(s), max)
+				}
+				*dst = s
+				return nil
+			}
+		}
+		expr := func(dst **query.Expr, field string) func(*yaml.Node) error {
+			return func(v *yaml.Node) error {
+				s, err := p.str(v, what+"."+field)
+				if err != nil {
+					return err
+				}
+				x, err := query.Compile(fmt.Sprintf("%s:%d:%d: %s.%s", p.file, v.Line, v.Column, what, field), s)
+				if err != nil {
+					return &Error{File: p.file, Line: v.Line, Column: v.Column, Msg: strings.TrimPrefix(err.Error(), fmt.Sprintf("%s:%d:%d: ", p.file, v.Line, v.Column))}
+				}
+				*dst = x
+				return nil
+			}
+		}
+		err := p.mapping(item, what, map[string]func(*yaml.Node) error{
+			"id":          text(&r.ID, "id", 64),
+			"title":       text(&r.Title, "title", 256),
+			"description": text(&r.Description, "description", 1024),
+			"remediation": text(&r.Remediation, "remediation", 512),
+			"url":         text(&r.URL, "url", 512),
+			"severity": func(v *yaml.Node) error {
+				sev, err := rules.ParseSeverity(v.Value)
+				if err != nil {
+					return p.errf(v, "%s.severity: %v", what, err)
+				}
+				r.Severity, severitySet = sev, true
+				return nil
+			},
+			"where":  expr(&where, "where"),
+			"assert": expr(&assert, "assert"),
+		})
+		if err != nil {
+			return err
+		}
+		switch {
+		case !customIDPattern.MatchString(r.ID):
+			return p.errf(item, "%s: id %q must look like ORG-01 (capitals, digits and dashes)", what, r.ID)
+		case isBuiltin(r.ID):
+			return p.errf(item, "%s: id %s is a built-in rule; pick another", what, r.ID)
+		case c.hasCustom(r.ID):
+			return p.errf(item, "%s: id %s is used twice", what, r.ID)
+		case r.Title == "":
+			return p.errf(item, "%s: title is required", what)
+		case !severitySet:
+			return p.errf(item, "%s: severity is required (informational, low, medium, high or critical)", what)
+		case r.Remediation == "":
+			return p.errf(item, "%s: remediation is required", what)
+		case assert == nil:
+			return p.errf(item, "%s: assert is required (a CEL expression that must hold)", what)
+		}
+		if r.Description == "" {
+			r.Description = r.Title
+		}
+		r.Applies, r.Evaluate = customEvaluators(r, where, assert)
+		c.Custom = append(c.Custom, r)
+	}
+	return nil
+}
+
+func isBuiltin(id string) bool {
+	_, ok := rules.Lookup(id)
+	return ok
+}
+
+// customEvaluators turns a custom rule's CEL into rule functions. Without a
+// `where`, a custom rule covers every IAM user (not root), like a user rule.
+func customEvaluators(r *rules.Rule, where, assert *query.Expr) (func(*credreport.Entry, rules.Env) (bool, error), func(*credreport.Entry, rules.Env) (rules.Verdict, error)) {
+	applies := func(e *credreport.Entry, env rules.Env) (bool, error) {
+		if where == nil {
+			return !e.IsRoot(), nil
+		}
+		return where.Eval(query.Row{Entry: e, AccountID: env.AccountID, AsOf: env.AsOf})
+	}
+	evaluate := func(e *credreport.Entry, env rules.Env) (rules.Verdict, error) {
+		ok, err := assert.Eval(query.Row{Entry: e, AccountID: env.AccountID, AsOf: env.AsOf})
+		if err != nil {
+			return rules.Verdict{}, err
+		}
+		if ok {
+			return rules.Verdict{Status: rules.Passed, Reason: fmt.Sprintf("assert %s holds", assert)}, nil
+		}
+		return rules.Verdict{Status: rules.Failed, Reason: fmt.Sprintf("assert %s does not hold", assert)}, nil
+	}
+	return applies, evaluate
+}
+
+// Selection resolves which rules run, in catalog order then custom rules:
+// the profile (override wins over the file's), plus rules enabled, minus rules
+// disabled, with thresholds applied. Custom rules run unless disabled.
+func (c *Config) Selection(profileOverride string) ([]rules.Selected, string, error) {
+	name := rules.DefaultProfile
+	if c != nil && c.Profile != "" {
+		name = c.Profile
+	}
+	if profileOverride != "" {
+		name = profileOverride
+	}
+	members, err := rules.Profile(name)
+	if err != nil {
+		return nil, "", err
+	}
+	if c == nil {
+		c = &Config{}
+	}
+	in := map[string]bool{}
+	for _, r := range members {
+		in[r.ID] = true
+	}
+	var out []rules.Selected
+	for _, r := range rules.Catalog() {
+		enabled, set := c.Enabled[r.ID]
+		if (in[r.ID] && !set) || (set && enabled) {
+			out = append(out, rules.Select(r, c.Thresholds[r.ID]))
+		}
+	}
+	for _, r := range c.Custom {
+		if enabled, set := c.Enabled[r.ID]; !set || enabled {
+			out = append(out, rules.Select(r, nil))
+		}
+	}
+	return out, name, nil
+}

@@ -1,0 +1,120 @@
+package config
+
+import (
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/credaudit/credaudit/lambda/rules"
+)
+
+func ids(sel []rules.Selected) []string {
+	out := make([]string, len(sel))
+	for i, s := range sel {
+		out[i] = s.Rule.ID
+	}
+	return out
+}
+
+func TestExampleConfigurationLoads(t *testing.T) {
+	data, err := os.ReadFile("../../events/credaudit.example.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := Parse("credaudit.example.yaml", data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sel, profile, err := c.Selection("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if profile != "recommended" {
+		t.Errorf("profile %q", profile)
+	}
+	got := strings.Join(ids(sel), " ")
+	if !strings.Contains(got, "USER-02") || strings.Contains(got, "KEY-02") || !strings.HasSuffix(got, "ORG-01 ORG-02") {
+		t.Errorf("selection %s: want USER-02 added, KEY-02 removed, custom rules last", got)
+	}
+	for _, s := range sel {
+		if s.Rule.ID == "CRED-01" && s.Thresholds["days"] != 60 {
+			t.Errorf("CRED-01 days = %d, want 60", s.Thresholds["days"])
+		}
+	}
+	want := rules.Suppression{RuleID: "CRED-01", User: "ci-*", Reason: "CI deploy key, used by the quarterly release only",
+		Expires: time.Date(2027, 3, 31, 0, 0, 0, 0, time.UTC), Source: "credaudit.example.yaml:27"}
+	if diff := cmp.Diff(want, c.Suppressions[0]); diff != "" {
+		t.Errorf("suppression (-want +got):\n%s", diff)
+	}
+	if c.Custom[0].Severity != rules.High || c.Custom[0].Description != c.Custom[0].Title {
+		t.Errorf("custom rule = %+v", c.Custom[0])
+	}
+}
+
+func TestSelectionPrecedence(t *testing.T) {
+	c, err := Parse("c.yaml", []byte("profile: fsbp\nrules:\n  KEY-02: {enabled: true}\n  KEY-01: {enabled: false}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sel, name, _ := c.Selection("")
+	if name != "fsbp" || strings.Join(ids(sel), " ") != "ROOT-01 ROOT-03 USER-01 CRED-02 KEY-02" {
+		t.Errorf("fsbp + KEY-02 - KEY-01 = %s %v", name, ids(sel))
+	}
+	sel, name, _ = c.Selection("cis-1.2") // the command line wins over the file
+	if name != "cis-1.2" || strings.Contains(strings.Join(ids(sel), " "), "KEY-01") {
+		t.Errorf("override: %s %v", name, ids(sel))
+	}
+	var none *Config
+	if _, name, err := none.Selection(""); err != nil || name != rules.DefaultProfile {
+		t.Errorf("no configuration: %s %v", name, err)
+	}
+	if c, err := Parse("empty.yaml", nil); err != nil || c.Profile != "" {
+		t.Errorf("empty file: %v", err)
+	}
+}
+
+func TestBadConfigurationNamesFileLineAndColumn(t *testing.T) {
+	custom := func(extra string) string {
+		return "custom_rules:\n  - id: ORG-01\n    title: t\n    severity: low\n    remediation: r\n    assert: mfa_active\n" + extra
+	}
+	tests := []struct{ name, yaml, want string }{
+		{"not YAML", "profile: [", "c.yaml: "},
+		{"unknown top-level key", "profil: all\n", `c.yaml:1:1: unknown key "profil" in the configuration`},
+		{"unknown profile", "profile: cis-9\n", `c.yaml:1:10: unknown rule profile "cis-9"`},
+		{"unknown rule", "rules:\n  KEY-99: {enabled: false}\n", `c.yaml:2:3: unknown rule "KEY-99"`},
+		{"unknown threshold", "rules:\n  KEY-02: {days: 3}\n", `c.yaml:2:12: unknown key "days" in rules.KEY-02`},
+		{"threshold not a number", "rules:\n  CRED-01:\n    days: soon\n", `c.yaml:3:11: rules.CRED-01.days must be a whole number of days from 1 to 3650, not "soon"`},
+		{"threshold zero", "rules:\n  CRED-01: {days: 0}\n", "c.yaml:2:19: rules.CRED-01.days must be"},
+		{"enabled not a bool", "rules:\n  KEY-02: {enabled: maybe}\n", "c.yaml:2:21: rules.KEY-02.enabled must be true or false"},
+		{"repeated key", "profile: all\nprofile: fsbp\n", `c.yaml:2:1: key "profile" repeated`},
+		{"suppression without reason", "suppressions:\n  - rule: USER-01\n    user: bob\n", "c.yaml:2:5: suppressions[0]: reason is required"},
+		{"suppression without user", "suppressions:\n  - rule: USER-01\n    reason: r\n", "c.yaml:2:5: suppressions[0]: user is required"},
+		{"suppression of an unknown rule", "suppressions:\n  - rule: nope\n    user: bob\n    reason: r\n", `c.yaml:2:11: suppressions[0].rule: unknown rule "nope"`},
+		{"suppression with a bad glob", "suppressions:\n  - rule: '*'\n    user: '[a'\n    reason: r\n", "c.yaml:3:11: suppressions[0].user: bad glob"},
+		{"suppression with a bad date", "suppressions:\n  - rule: '*'\n    user: a\n    reason: r\n    expires: next week\n", `c.yaml:5:14: suppressions[0].expires "next week"`},
+		{"custom CEL does not compile", custom("  - id: ORG-02\n    title: t\n    severity: low\n    remediation: r\n    assert: nope\n"), "c.yaml:11:13: custom_rules[1].assert:1:1: undeclared reference to 'nope'"},
+		{"custom where not boolean", custom("    where: user\n"), "c.yaml:7:12: custom_rules[0].where: expression yields string, want bool"},
+		{"custom id clashes with a built-in", strings.Replace(custom(""), "ORG-01", "USER-01", 1), "c.yaml:2:5: custom_rules[0]: id USER-01 is a built-in rule"},
+		{"custom id twice", custom("  - id: ORG-01\n    title: t\n    severity: low\n    remediation: r\n    assert: mfa_active\n"), "custom_rules[1]: id ORG-01 is used twice"},
+		{"custom id malformed", strings.Replace(custom(""), "ORG-01", "org one", 1), `id "org one" must look like ORG-01`},
+		{"custom without severity", strings.Replace(custom(""), "    severity: low\n", "", 1), "severity is required"},
+		{"custom with bad severity", strings.Replace(custom(""), "severity: low", "severity: dire", 1), `c.yaml:4:15: custom_rules[0].severity: unknown severity "dire"`},
+		{"custom without assert", strings.Replace(custom(""), "    assert: mfa_active\n", "", 1), "assert is required"},
+		{"custom remediation too long", strings.Replace(custom(""), "remediation: r", "remediation: "+strings.Repeat("x", 513), 1), "remediation is 513 characters, at most 512"},
+		{"enabling an unknown custom rule", "rules:\n  ORG-07: {enabled: true}\n", `c.yaml:2:3: unknown rule "ORG-07"`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := Parse("c.yaml", []byte(tc.yaml))
+			if err == nil {
+				t.Fatalf("no error; got %+v", c)
+			}
+			if !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("error %q does not contain %q", err, tc.want)
+			}
+		})
+	}
+}
