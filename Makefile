@@ -17,9 +17,9 @@ test: ## go vet, then all tests against a throwaway moto server (-p 1: tests sha
 bench: ## Benchmarks (with a moto server)
 	scripts/with-moto.sh go test -run '^$$' -bench . -benchmem ./...
 
-demo: ## Query events/sample-report.csv: the whole report, then password users without MFA
-	go run ./lambda query --report events/sample-report.csv --columns user,password_enabled,password_last_used,mfa_active,access_key_1_active,access_key_1_last_used_date,access_key_2_active --format table
-	go run ./lambda query --report events/sample-report.csv --where 'password_enabled && !mfa_active' --columns user,arn,password_last_used --format table
+demo: ## Query the sample report, then scan it with the example configuration
+	go run ./lambda query --report events/sample-report.csv --where 'password_enabled && !mfa_active' --columns user,arn,password_last_used,mfa_active --format table
+	go run ./lambda scan --report events/sample-report.csv --config events/credaudit.example.yaml --as-of 2026-11-20T06:00:00Z --format table
 
 build: ## Static, stripped binary in bin/credaudit
 	CGO_ENABLED=0 go build -trimpath -ldflags='-s -w' -o bin/credaudit ./lambda

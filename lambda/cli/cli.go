@@ -50,6 +50,7 @@ type command struct {
 
 func commands() []command {
 	return []command{
+		{"scan", "evaluate the rule catalog and custom rules over the report", runScan},
 		{"query", "print the credential report's rows, filtered with a CEL expression", runQuery},
 		{"version", "print the version", runVersion},
 	}

@@ -182,24 +182,9 @@ func TestHelpOnEveryCommand(t *testing.T) {
 // AWS_ENDPOINT_URL points at (the moto server make test starts), through the
 // default credential chain, as a user would against a real account.
 func TestQueryLiveAccountThroughTheEmulator(t *testing.T) {
-	if os.Getenv("AWS_ENDPOINT_URL") == "" {
-		if os.Getenv("CI") != "" {
-			t.Fatal("AWS_ENDPOINT_URL is not set: the moto server is required in CI (run make test)")
-		}
-		t.Skip("moto not running; run make test")
-	}
-	ctx := context.Background()
-	cfg, err := config.LoadDefaultConfig(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	client := iam.NewFromConfig(cfg)
-	name := "cli-live-" + strconv.FormatInt(time.Now().UnixNano(), 36)
-	if _, err := client.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String(name)}); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { client.DeleteUser(ctx, &iam.DeleteUserInput{UserName: aws.String(name)}) })
-	if _, err := client.CreateLoginProfile(ctx, &iam.CreateLoginProfileInput{UserName: aws.String(name), Password: aws.String("Xy-12345678!abc")}); err != nil {
+	client := motoIAM(t)
+	name := createUser(t, client, "cli-live")
+	if _, err := client.CreateLoginProfile(context.Background(), &iam.CreateLoginProfileInput{UserName: aws.String(name), Password: aws.String("Xy-12345678!abc")}); err != nil {
 		t.Fatal(err)
 	}
 	code, out, stderr := run(t, "", "query", "--region", "eu-west-1", "--where", `user == "`+name+`"`, "--columns", "user,password_enabled,mfa_active", "--format", "csv")
@@ -225,4 +210,36 @@ func TestQueryLiveAccountUnreachableExitsThree(t *testing.T) {
 	if code != ExitAWS || out.Len() != 0 || !strings.Contains(errOut.String(), "GetCredentialReport") {
 		t.Errorf("exit %d, stdout %q, stderr %q", code, out.String(), errOut.String())
 	}
+}
+
+// motoIAM returns an IAM client for the moto server make test starts; without
+// it the test fails in CI and is skipped elsewhere.
+func motoIAM(t *testing.T) *iam.Client {
+	t.Helper()
+	if os.Getenv("AWS_ENDPOINT_URL") == "" {
+		if os.Getenv("CI") != "" {
+			t.Fatal("AWS_ENDPOINT_URL is not set: the moto server is required in CI (run make test)")
+		}
+		t.Skip("moto not running; run make test")
+	}
+	cfg, err := config.LoadDefaultConfig(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return iam.NewFromConfig(cfg)
+}
+
+// createUser creates a uniquely named IAM user and deletes it after the test.
+func createUser(t *testing.T, client *iam.Client, prefix string) string {
+	t.Helper()
+	ctx := context.Background()
+	name := prefix + "-" + strconv.FormatInt(time.Now().UnixNano(), 36)
+	if _, err := client.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String(name)}); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		client.DeleteLoginProfile(ctx, &iam.DeleteLoginProfileInput{UserName: aws.String(name)})
+		client.DeleteUser(ctx, &iam.DeleteUserInput{UserName: aws.String(name)})
+	})
+	return name
 }

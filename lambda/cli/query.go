@@ -15,9 +15,10 @@ import (
 )
 
 func runQuery(ctx context.Context, args []string, io IO) error {
-	fs := newFlags("query", "[--report FILE|-] [--where EXPR] [--columns a,b] [--format table|json|csv]", io)
+	fs := newFlags("query", "[--report FILE|-] [--profile AWS_PROFILE] [--where EXPR] [--columns a,b] [--format table|json|csv]", io)
 	var src source
-	src.register(fs)
+	src.register(fs, "profile")
+	fs.StringVar(&src.awsProfile, "aws-profile", "", "same as --profile")
 	where := fs.String("where", "", "CEL `expression` a row must satisfy, e.g. 'password_enabled && !mfa_active'")
 	columns := fs.String("columns", "", "comma-separated `columns` to print, in order (default: every column of the report)")
 	format := fs.String("format", "", "output `format`: table, json or csv (default: table on a terminal, csv otherwise)")

@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 
 	"github.com/credaudit/credaudit/lambda/credreport"
+	"github.com/credaudit/credaudit/lambda/rules"
 )
 
 // source is where a command reads its report: a file, stdin or the live account.
@@ -23,9 +24,11 @@ type source struct {
 	now        func() time.Time
 }
 
-func (s *source) register(fs *flag.FlagSet) {
+// register adds the input flags; awsProfileFlag names the AWS profile flag
+// ("profile" in query, "aws-profile" in scan, where --profile is the rule profile).
+func (s *source) register(fs *flag.FlagSet, awsProfileFlag string) {
 	fs.StringVar(&s.report, "report", "", "credential report `FILE`: the CSV, or the JSON of 'aws iam get-credential-report'; - reads stdin; unset reads the live account")
-	fs.StringVar(&s.awsProfile, "profile", "", "AWS shared-config `profile` for the live account (default: the default credential chain)")
+	fs.StringVar(&s.awsProfile, awsProfileFlag, "", "AWS shared-config `profile` for the live account (default: the default credential chain)")
 	fs.StringVar(&s.region, "region", "", "AWS `region` for the live account's API calls")
 	fs.StringVar(&s.asOf, "as-of", "", "evaluate as of this RFC 3339 `time` (default: the report's generation time, or now for a bare CSV)")
 }
@@ -35,6 +38,10 @@ type loaded struct {
 	report *credreport.Report
 	asOf   time.Time
 	live   bool
+	// account holds facts beyond the report (live only); nil with accountErr
+	// saying why when they could not be read.
+	account    *rules.Account
+	accountErr error
 }
 
 func (s *source) load(ctx context.Context, in io.Reader) (*loaded, error) {
@@ -47,13 +54,15 @@ func (s *source) load(ctx context.Context, in io.Reader) (*loaded, error) {
 		asOf = t.UTC()
 	}
 	var (
-		rep  *credreport.Report
-		live bool
-		err  error
+		rep        *credreport.Report
+		live       bool
+		account    *rules.Account
+		accountErr error
+		err        error
 	)
 	switch s.report {
 	case "":
-		if rep, err = s.fetch(ctx); err != nil {
+		if rep, account, accountErr, err = s.fetch(ctx); err != nil {
 			return nil, &exitError{ExitAWS, err}
 		}
 		live = true
@@ -67,7 +76,7 @@ func (s *source) load(ctx context.Context, in io.Reader) (*loaded, error) {
 		}
 	default:
 		if s.awsProfile != "" || s.region != "" {
-			return nil, usageErr("--profile and --region apply to the live account, not to --report %s", s.report)
+			return nil, usageErr("the AWS profile and --region apply to the live account, not to --report %s", s.report)
 		}
 		data, rerr := os.ReadFile(s.report)
 		if rerr != nil {
@@ -87,11 +96,13 @@ func (s *source) load(ctx context.Context, in io.Reader) (*loaded, error) {
 		}
 		asOf = now().UTC()
 	}
-	return &loaded{report: rep, asOf: asOf, live: live}, nil
+	return &loaded{report: rep, asOf: asOf, live: live, account: account, accountErr: accountErr}, nil
 }
 
-// fetch reads the live account's report through the default credential chain.
-func (s *source) fetch(ctx context.Context) (*credreport.Report, error) {
+// fetch reads the live account's report through the default credential chain,
+// and the account facts some rules need (a failure there is returned as
+// accountErr, not as a failure of the run).
+func (s *source) fetch(ctx context.Context) (rep *credreport.Report, account *rules.Account, accountErr, err error) {
 	var opts []func(*config.LoadOptions) error
 	if s.awsProfile != "" {
 		opts = append(opts, config.WithSharedConfigProfile(s.awsProfile))
@@ -101,7 +112,7 @@ func (s *source) fetch(ctx context.Context) (*credreport.Report, error) {
 	}
 	cfg, err := config.LoadDefaultConfig(ctx, opts...)
 	if err != nil {
-		return nil, fmt.Errorf("load AWS configuration: %w", err)
+		return nil, nil, nil, fmt.Errorf("load AWS configuration: %w", err)
 	}
 	if cfg.Region == "" {
 		cfg.Region = "us-east-1" // IAM is global; the SDK only needs a region to sign
@@ -111,10 +122,11 @@ func (s *source) fetch(ctx context.Context) (*credreport.Report, error) {
 		ctx, cancel = context.WithTimeout(ctx, 5*time.Minute)
 		defer cancel()
 	}
-	f := &credreport.Fetcher{Client: iam.NewFromConfig(cfg, func(o *iam.Options) { o.RetryMaxAttempts = 5 })}
-	rep, err := f.Report(ctx)
-	if err != nil {
-		return nil, err
+	client := iam.NewFromConfig(cfg)
+	f := &credreport.Fetcher{Client: client}
+	if rep, err = f.Report(ctx); err != nil {
+		return nil, nil, nil, err
 	}
-	return rep, nil
+	account, accountErr = readAccount(ctx, client, rep)
+	return rep, account, accountErr, nil
 }

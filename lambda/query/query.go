@@ -20,6 +20,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/google/cel-go/cel"
@@ -38,7 +39,9 @@ const (
 	VarAsOf      = "as_of"
 )
 
-var env = func() *cel.Env {
+// env is built on first use: building it costs milliseconds that a run
+// without expressions should not pay at start-up.
+var env = sync.OnceValue(func() *cel.Env {
 	opts := make([]cel.EnvOption, 0, len(credreport.Columns)+4)
 	for _, c := range credreport.Columns {
 		opts = append(opts, cel.Variable(c.Name, celType(c.Kind)))
@@ -54,7 +57,7 @@ var env = func() *cel.Env {
 		panic(fmt.Sprintf("query: CEL environment: %v", err)) // a programming error, found by every test
 	}
 	return e
-}()
+})
 
 func celType(k credreport.Kind) *cel.Type {
 	switch k {
@@ -82,14 +85,14 @@ func Compile(name, src string) (*Expr, error) {
 	if strings.TrimSpace(src) == "" {
 		return nil, fmt.Errorf("%s: empty expression", name)
 	}
-	ast, iss := env.CompileSource(common.NewStringSource(src, name))
+	ast, iss := env().CompileSource(common.NewStringSource(src, name))
 	if iss.Err() != nil {
 		return nil, errors.New(strings.TrimPrefix(iss.Err().Error(), "ERROR: "))
 	}
 	if ast.OutputType() != cel.BoolType {
 		return nil, fmt.Errorf("%s: expression yields %s, want bool", name, cel.FormatCELType(ast.OutputType()))
 	}
-	prg, err := env.Program(ast, cel.EvalOptions(cel.OptOptimize))
+	prg, err := env().Program(ast, cel.EvalOptions(cel.OptOptimize))
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}

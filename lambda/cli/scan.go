@@ -1,0 +1,104 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/credaudit/credaudit/lambda/config"
+	"github.com/credaudit/credaudit/lambda/rules"
+)
+
+func runScan(ctx context.Context, args []string, io IO) error {
+	fs := newFlags("scan", "[--report FILE|-] [--profile NAME] [--config FILE] [--format table|json|csv|sarif] [--fail-on SEVERITY]", io)
+	var src source
+	// In scan, --profile names the rule profile; the AWS profile is --aws-profile.
+	src.register(fs, "aws-profile")
+	profile := fs.String("profile", "", "rule `profile`: "+strings.Join(rules.ProfileNames(), ", ")+" (default: the configuration's, else "+rules.DefaultProfile+")")
+	configFile := fs.String("config", "", "configuration `FILE` (YAML: profile, rules, thresholds, suppressions, custom rules)")
+	format := fs.String("format", "", "output `format`: table, json, csv or sarif (default: table on a terminal, json otherwise)")
+	failOn := fs.String("fail-on", "", "exit 1 when a failing, unsuppressed result has this `severity` or higher (informational, low, medium, high, critical)")
+	if err := parseFlags(fs, args, io); err != nil {
+		return err
+	}
+	if *format == "" {
+		*format = "json"
+		if isTerminal(io.Stdout) {
+			*format = "table"
+		}
+	}
+	write, ok := scanWriters[*format]
+	if !ok {
+		if *format == "asff" {
+			return usageErr("--format asff: the Security Hub finding mapping is not part of this build yet")
+		}
+		return usageErr("--format %q: want table, json, csv or sarif", *format)
+	}
+	threshold := rules.Severity(-1)
+	if *failOn != "" {
+		sev, err := rules.ParseSeverity(*failOn)
+		if err != nil {
+			return usageErr("--fail-on: %v", err)
+		}
+		threshold = sev
+	}
+	var cfg *config.Config
+	if *configFile != "" {
+		data, err := os.ReadFile(*configFile)
+		if err != nil {
+			return usageErr("%v", err)
+		}
+		if cfg, err = config.Parse(*configFile, data); err != nil {
+			return usageErr("%v", err)
+		}
+	}
+	selected, profileName, err := cfg.Selection(*profile)
+	if err != nil {
+		return usageErr("--profile: %v", err)
+	}
+
+	in, err := src.load(ctx, io.Stdin)
+	if err != nil {
+		return err
+	}
+	results, err := rules.Evaluate(rules.Input{Report: in.report, AsOf: in.asOf, Account: in.account}, selected)
+	if err != nil {
+		return usageErr("%v", err)
+	}
+	var sups []rules.Suppression
+	if cfg != nil {
+		sups = cfg.Suppressions
+	}
+	outcomes := rules.Suppress(results, sups, in.asOf)
+	for _, o := range outcomes {
+		switch {
+		case o.Expired:
+			fmt.Fprintf(io.Stderr, "credaudit scan: suppression at %s expired on %s and no longer applies\n", o.Suppression.Source, o.Suppression.Expires.Format(time.DateOnly))
+		case o.Matched == 0:
+			fmt.Fprintf(io.Stderr, "credaudit scan: suppression at %s matches no failing result\n", o.Suppression.Source)
+		}
+	}
+	if in.live && in.account == nil {
+		fmt.Fprintf(io.Stderr, "credaudit scan: %v; rules that need it are NOT_AVAILABLE\n", in.accountErr)
+	}
+	out := scanOutput{
+		report:   in,
+		profile:  profileName,
+		selected: selected,
+		results:  results,
+		outcomes: outcomes,
+		source:   src.report,
+		color:    isTerminal(io.Stdout) && os.Getenv("NO_COLOR") == "",
+	}
+	if err := write(io.Stdout, &out); err != nil {
+		return err
+	}
+	for _, r := range results {
+		if r.Status == rules.Failed && !r.Suppressed && threshold >= 0 && r.Rule.Severity >= threshold {
+			return &exitError{ExitFindings, fmt.Errorf("failing results at or above %s", threshold)}
+		}
+	}
+	return nil
+}

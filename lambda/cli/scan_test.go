@@ -1,0 +1,194 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+)
+
+const exampleConfig = "../../events/credaudit.example.yaml"
+
+// scanArgs scans the sample report as of a fixed time with the example configuration.
+func scanArgs(extra ...string) []string {
+	return append([]string{"scan", "--report", sampleReport, "--as-of", "2026-11-20T06:00:00Z", "--config", exampleConfig}, extra...)
+}
+
+func TestScanGoldenOutputs(t *testing.T) {
+	for _, format := range []string{"table", "json", "csv", "sarif"} {
+		t.Run(format, func(t *testing.T) {
+			code, out, stderr := run(t, "", scanArgs("--format", format)...)
+			if code != ExitOK {
+				t.Fatalf("exit %d: %s", code, stderr)
+			}
+			golden(t, "scan."+format, out)
+		})
+	}
+}
+
+func TestScanJSONContract(t *testing.T) {
+	code, out, stderr := run(t, "", scanArgs("--format", "json")...)
+	if code != ExitOK {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	var doc struct {
+		AccountID   string  `json:"account_id"`
+		GeneratedAt *string `json:"generated_at"`
+		AsOf        string  `json:"as_of"`
+		Profile     string  `json:"profile"`
+		Results     []map[string]any
+		Summary     struct {
+			Failed, Passed, Suppressed, NotAvailable int
+			FailedBySeverity                         map[string]int `json:"failed_by_severity"`
+		}
+		Suppressions []struct {
+			Source  string
+			Matched int
+			Expired bool
+		}
+	}
+	if err := json.Unmarshal([]byte(out), &doc); err != nil {
+		t.Fatal(err)
+	}
+	if doc.AccountID != "123456789012" || doc.GeneratedAt != nil || doc.AsOf != "2026-11-20T06:00:00Z" || doc.Profile != "recommended" {
+		t.Errorf("header = %s %v %s %s", doc.AccountID, doc.GeneratedAt, doc.AsOf, doc.Profile)
+	}
+	keys := []string{"rule_id", "title", "severity", "status", "resource_type", "resource_id", "user", "reason", "suppressed", "suppression_reason"}
+	seen := map[string]bool{}
+	failed := 0
+	for _, r := range doc.Results {
+		if len(r) != len(keys) {
+			t.Fatalf("result has keys %v, want exactly %v", r, keys)
+		}
+		for _, k := range keys {
+			if _, ok := r[k]; !ok {
+				t.Fatalf("result lacks %q: %v", k, r)
+			}
+		}
+		id := r["rule_id"].(string) + " " + r["resource_id"].(string)
+		if seen[id] {
+			t.Errorf("two results for %s", id)
+		}
+		seen[id] = true
+		if r["status"] == "FAILED" && r["suppressed"] == false {
+			failed++
+		}
+		if r["user"] == "<root_account>" && (r["resource_type"] != "AwsAccount" || r["resource_id"] != "AWS::::Account:123456789012") {
+			t.Errorf("root result resource = %v %v", r["resource_type"], r["resource_id"])
+		}
+	}
+	if failed != doc.Summary.Failed || failed == 0 {
+		t.Errorf("summary says %d failed, results hold %d", doc.Summary.Failed, failed)
+	}
+	if len(doc.Suppressions) != 2 || doc.Suppressions[0].Matched != 1 || doc.Suppressions[1].Matched != 2 {
+		t.Errorf("suppressions = %+v", doc.Suppressions)
+	}
+}
+
+func TestScanFailOnExitCodes(t *testing.T) {
+	tests := []struct {
+		failOn string
+		want   int
+	}{
+		{"", ExitOK},
+		{"critical", ExitFindings},
+		{"CRITICAL", ExitFindings},
+		{"Informational", ExitFindings},
+	}
+	for _, tc := range tests {
+		args := []string{"scan", "--report", sampleReport, "--as-of", "2026-11-20T06:00:00Z", "--format", "json"}
+		if tc.failOn != "" {
+			args = append(args, "--fail-on", tc.failOn)
+		}
+		if code, _, stderr := run(t, "", args...); code != tc.want {
+			t.Errorf("--fail-on %q: exit %d, want %d (%s)", tc.failOn, code, tc.want, stderr)
+		}
+	}
+	// Only the suppressed and lower-severity failures remain for this user.
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "c.yaml")
+	os.WriteFile(cfg, []byte("profile: cis-5.0\nsuppressions:\n  - rule: '*'\n    user: '*'\n    reason: accepted risk\n"), 0o644)
+	if code, out, stderr := run(t, "", "scan", "--report", sampleReport, "--config", cfg, "--fail-on", "low", "--format", "json"); code != ExitOK {
+		t.Errorf("everything suppressed: exit %d, stderr %s", code, stderr)
+	} else if !strings.Contains(out, `"suppressed": true`) {
+		t.Error("suppressed results must stay in the output")
+	}
+}
+
+func TestScanBadInputExitsTwo(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, body string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	badCEL := write("bad-cel.yaml", "custom_rules:\n  - id: ORG-09\n    title: t\n    severity: low\n    remediation: r\n    assert: mfa_active &&\n")
+	unknownKey := write("unknown.yaml", "profile: all\nrulez: {}\n")
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"CEL that does not compile", []string{"--report", sampleReport, "--config", badCEL}, badCEL + ":6:13: custom_rules[0].assert:1:14: Syntax error"},
+		{"unknown key", []string{"--report", sampleReport, "--config", unknownKey}, unknownKey + `:2:1: unknown key "rulez"`},
+		{"unknown profile", []string{"--report", sampleReport, "--profile", "cis-9"}, `--profile: unknown rule profile "cis-9"`},
+		{"unknown severity", []string{"--report", sampleReport, "--fail-on", "severe"}, `unknown severity "severe"`},
+		{"asff not yet", []string{"--report", sampleReport, "--format", "asff"}, "--format asff"},
+		{"missing config", []string{"--report", sampleReport, "--config", filepath.Join(dir, "none.yaml")}, "no such file"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			code, out, stderr := run(t, "", append([]string{"scan"}, tc.args...)...)
+			if code != ExitUsage || out != "" || !strings.Contains(stderr, tc.want) {
+				t.Errorf("exit %d, stdout %q, stderr %q; want exit 2 and %q", code, out, stderr, tc.want)
+			}
+		})
+	}
+}
+
+// TestScanLiveAccountThroughTheEmulator scans the account behind
+// AWS_ENDPOINT_URL (moto), reading the account facts ROOT-03 needs as well.
+func TestScanLiveAccountThroughTheEmulator(t *testing.T) {
+	client := motoIAM(t)
+	name := createUser(t, client, "scan-live")
+	if _, err := client.CreateLoginProfile(context.Background(), &iam.CreateLoginProfileInput{UserName: aws.String(name), Password: aws.String("Xy-12345678!abc")}); err != nil {
+		t.Fatal(err)
+	}
+	code, out, stderr := run(t, "", "scan", "--region", "us-east-1", "--profile", "all", "--format", "json", "--fail-on", "medium")
+	if code != ExitFindings {
+		t.Fatalf("exit %d, want %d (a console user without MFA fails USER-01): %s", code, ExitFindings, stderr)
+	}
+	var doc struct {
+		Results []struct {
+			RuleID string `json:"rule_id"`
+			User   string `json:"user"`
+			Status string `json:"status"`
+			Reason string `json:"reason"`
+		} `json:"results"`
+	}
+	if err := json.Unmarshal([]byte(out), &doc); err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for _, r := range doc.Results {
+		if r.User == name || r.User == "<root_account>" {
+			got[r.RuleID+" "+r.User] = r.Status
+		}
+	}
+	for key, want := range map[string]string{
+		"USER-01 " + name: "FAILED", "USER-02 " + name: "FAILED", "KEY-01 " + name: "PASSED",
+		// moto's report has no root row: root rules must say so, not pass.
+		"ROOT-01 <root_account>": "NOT_AVAILABLE", "ROOT-03 <root_account>": "NOT_AVAILABLE",
+	} {
+		if got[key] != want {
+			t.Errorf("%s = %q, want %s", key, got[key], want)
+		}
+	}
+}
