@@ -138,11 +138,11 @@ func writeScanJSON(w io.Writer, o *scanOutput) error {
 		buf = append(buf, "\", \"status\": \""...)
 		buf = append(buf, r.Status...)
 		buf = append(buf, "\", \"resource_type\": \""...)
-		buf = append(buf, r.ResourceType...)
+		buf = append(buf, r.ResourceType()...)
 		buf = append(buf, "\", \"resource_id\": "...)
 		buf = appendJSONString(buf, r.ResourceID)
 		buf = append(buf, ", \"user\": "...)
-		buf = appendJSONString(buf, r.User)
+		buf = appendJSONString(buf, r.User())
 		buf = append(buf, ", \"reason\": "...)
 		buf = appendJSONString(buf, r.Reason)
 		buf = append(buf, ", \"suppressed\": "...)
@@ -183,7 +183,7 @@ func writeScanCSV(w io.Writer, o *scanOutput) error {
 	cw := csv.NewWriter(bufio.NewWriterSize(w, 64<<10))
 	cw.Write([]string{"rule_id", "title", "severity", "status", "resource_type", "resource_id", "user", "reason", "suppressed", "suppression_reason"})
 	for _, r := range o.results {
-		cw.Write([]string{r.Rule.ID, r.Rule.Title, r.Rule.Severity.String(), string(r.Status), r.ResourceType, r.ResourceID, r.User, r.Reason,
+		cw.Write([]string{r.Rule.ID, r.Rule.Title, r.Rule.Severity.String(), string(r.Status), r.ResourceType(), r.ResourceID, r.User(), r.Reason,
 			strconv.FormatBool(r.Suppressed), r.SuppressionReason})
 	}
 	cw.Flush()
@@ -275,7 +275,7 @@ func writeTableResult(b *strings.Builder, r rules.Result, note string) {
 	if r.Status == rules.NotAvailable {
 		status = " [not available]"
 	}
-	fmt.Fprintf(b, "  %-8s %s%s\n", r.Rule.ID, r.User, status)
+	fmt.Fprintf(b, "  %-8s %s%s\n", r.Rule.ID, r.User(), status)
 	b.WriteString(wrap(r.Reason, tableWidth, "           ") + "\n")
 	if note != "" {
 		b.WriteString(wrap(note, tableWidth, "           ") + "\n")
@@ -349,9 +349,9 @@ func writeScanSARIF(w io.Writer, o *scanOutput) error {
 			"locations": []obj{{
 				"physicalLocation": obj{
 					"artifactLocation": obj{"uri": uri},
-					"region":           obj{"startLine": max(lineOf[r.ARN], 1)},
+					"region":           obj{"startLine": max(lineOf[r.ARN()], 1)},
 				},
-				"logicalLocations": []obj{{"name": r.User, "fullyQualifiedName": r.ResourceID, "kind": "resource"}},
+				"logicalLocations": []obj{{"name": r.User(), "fullyQualifiedName": r.ResourceID, "kind": "resource"}},
 			}},
 			"partialFingerprints": obj{"credaudit/v1": hex.EncodeToString(sum[:16])},
 		}

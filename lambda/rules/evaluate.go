@@ -13,18 +13,32 @@ const (
 	ResourceIAMUser = "AwsIamUser"
 )
 
-// Result is one rule's verdict on one resource.
+// Result is one rule's verdict on one resource. It is kept small (a large
+// account yields some 100,000 per run): user name, ARN and resource type come
+// from the row.
 type Result struct {
-	Rule         *Rule
-	ResourceType string // ResourceAccount or ResourceIAMUser
-	ResourceID   string // AWS::::Account:<id> or the user's ARN
-	User         string // the report's user name ("<root_account>" for root)
-	ARN          string // the row's ARN (arn:…:root for root)
-	Status       Status
-	Reason       string
+	Rule       *Rule
+	Entry      *credreport.Entry // the row; root's row for account resources
+	ResourceID string            // AWS::::Account:<id> or the user's ARN
+	Status     Status
+	Reason     string
 
 	Suppressed        bool
 	SuppressionReason string
+}
+
+// User is the report's user name ("<root_account>" for root).
+func (r *Result) User() string { return r.Entry.User }
+
+// ARN is the row's ARN (arn:…:root for root).
+func (r *Result) ARN() string { return r.Entry.ARN }
+
+// ResourceType is ResourceAccount for root, ResourceIAMUser otherwise.
+func (r *Result) ResourceType() string {
+	if r.Entry.IsRoot() {
+		return ResourceAccount
+	}
+	return ResourceIAMUser
 }
 
 // Selected is a rule chosen for a run with its thresholds resolved.
@@ -57,28 +71,46 @@ type Input struct {
 // rule whose expression fails at run time returns an error.
 func Evaluate(in Input, selected []Selected) ([]Result, error) {
 	rep := in.Report
-	results := make([]Result, 0, len(selected)*(len(rep.Users)+1))
+	accountID := AccountResourceID(rep.AccountID)
+	n := 0
+	for _, s := range selected {
+		if s.Rule.Scope == ScopeRoot {
+			n++
+		} else {
+			n += len(rep.Entries)
+		}
+	}
+	results := make([]Result, 0, n)
+	add := func(r *Rule, e *credreport.Entry, env *Env) error {
+		v, err := r.Evaluate(e, *env)
+		if err != nil {
+			return fmt.Errorf("rule %s: %w", r.ID, err)
+		}
+		id := e.ARN
+		if e.IsRoot() {
+			id = accountID
+		}
+		results = append(results, Result{Rule: r, Entry: e, ResourceID: id, Status: v.Status, Reason: v.Reason})
+		return nil
+	}
 	for _, s := range selected {
 		env := Env{AsOf: in.AsOf, AccountID: rep.AccountID, Account: in.Account, Thresholds: s.Thresholds}
 		switch s.Rule.Scope {
 		case ScopeRoot:
 			if rep.Root == nil {
-				results = append(results, Result{Rule: s.Rule, ResourceType: ResourceAccount, ResourceID: AccountResourceID(rep.AccountID),
-					User: credreport.RootUser, ARN: "arn:" + rep.Partition + ":iam::" + rep.AccountID + ":root", Status: NotAvailable, Reason: "The report has no root-account row."})
+				missing := &credreport.Entry{User: credreport.RootUser, ARN: "arn:" + rep.Partition + ":iam::" + rep.AccountID + ":root"}
+				results = append(results, Result{Rule: s.Rule, Entry: missing, ResourceID: accountID,
+					Status: NotAvailable, Reason: "the report has no root-account row"})
 				continue
 			}
-			res, err := evaluateOne(s.Rule, rep.Root, env, rep.AccountID)
-			if err != nil {
+			if err := add(s.Rule, rep.Root, &env); err != nil {
 				return nil, err
 			}
-			results = append(results, res)
 		case ScopeUsers:
 			for _, u := range rep.Users {
-				res, err := evaluateOne(s.Rule, u, env, rep.AccountID)
-				if err != nil {
+				if err := add(s.Rule, u, &env); err != nil {
 					return nil, err
 				}
-				results = append(results, res)
 			}
 		case ScopeRows:
 			for _, e := range rep.Entries {
@@ -86,30 +118,15 @@ func Evaluate(in Input, selected []Selected) ([]Result, error) {
 				if err != nil {
 					return nil, fmt.Errorf("rule %s: %w", s.Rule.ID, err)
 				}
-				if !ok {
-					continue
+				if ok {
+					if err := add(s.Rule, e, &env); err != nil {
+						return nil, err
+					}
 				}
-				res, err := evaluateOne(s.Rule, e, env, rep.AccountID)
-				if err != nil {
-					return nil, err
-				}
-				results = append(results, res)
 			}
 		}
 	}
 	return results, nil
-}
-
-func evaluateOne(r *Rule, e *credreport.Entry, env Env, accountID string) (Result, error) {
-	v, err := r.Evaluate(e, env)
-	if err != nil {
-		return Result{}, fmt.Errorf("rule %s: %w", r.ID, err)
-	}
-	res := Result{Rule: r, ResourceType: ResourceIAMUser, ResourceID: e.ARN, User: e.User, ARN: e.ARN, Status: v.Status, Reason: v.Reason}
-	if e.IsRoot() {
-		res.ResourceType, res.ResourceID = ResourceAccount, AccountResourceID(accountID)
-	}
-	return res, nil
 }
 
 // AccountResourceID is how Security Hub names an account as a resource.

@@ -67,14 +67,14 @@ func TestEvaluateOneResultPerRuleAndResource(t *testing.T) {
 		if r.Reason == "" {
 			t.Errorf("%s on %s: no reason", k.rule, k.resource)
 		}
-		if (r.Rule.Scope == ScopeRoot) != (r.User == credreport.RootUser) {
-			t.Errorf("%s (scope %d) gave a result for %s", k.rule, r.Rule.Scope, r.User)
+		if (r.Rule.Scope == ScopeRoot) != (r.User() == credreport.RootUser) {
+			t.Errorf("%s (scope %d) gave a result for %s", k.rule, r.Rule.Scope, r.User())
 		}
 	}
 	// Spot-check verdicts across rule families, in rule then report order.
 	got := map[string]Status{}
 	for _, r := range res {
-		got[r.Rule.ID+" "+r.User] = r.Status
+		got[r.Rule.ID+" "+r.User()] = r.Status
 	}
 	for k, want := range map[string]Status{
 		"ROOT-01 <root_account>": Failed, "ROOT-03 <root_account>": Passed, "ROOT-04 <root_account>": Failed,
@@ -84,8 +84,8 @@ func TestEvaluateOneResultPerRuleAndResource(t *testing.T) {
 			t.Errorf("%s = %s, want %s", k, got[k], want)
 		}
 	}
-	if res[0].Rule.ID != "ROOT-01" || res[len(res)-1].Rule.ID != "PWD-02" || res[len(res)-1].User != "gone" {
-		t.Errorf("results not in rule then report order: first %s %s, last %s %s", res[0].Rule.ID, res[0].User, res[len(res)-1].Rule.ID, res[len(res)-1].User)
+	if res[0].Rule.ID != "ROOT-01" || res[len(res)-1].Rule.ID != "PWD-02" || res[len(res)-1].User() != "gone" {
+		t.Errorf("results not in rule then report order: first %s %s, last %s %s", res[0].Rule.ID, res[0].User(), res[len(res)-1].Rule.ID, res[len(res)-1].User())
 	}
 }
 
@@ -102,8 +102,8 @@ func TestEvaluateWithoutRootRow(t *testing.T) {
 			continue
 		}
 		roots++
-		if r.Status != NotAvailable || r.ResourceType != ResourceAccount || r.ResourceID != "AWS::::Account:"+testAccount {
-			t.Errorf("%s without a root row = %s on %s %s, want NOT_AVAILABLE on the account", r.Rule.ID, r.Status, r.ResourceType, r.ResourceID)
+		if r.Status != NotAvailable || r.ResourceType() != ResourceAccount || r.ResourceID != "AWS::::Account:"+testAccount {
+			t.Errorf("%s without a root row = %s on %s %s, want NOT_AVAILABLE on the account", r.Rule.ID, r.Status, r.ResourceType(), r.ResourceID)
 		}
 	}
 	if roots != 5 {
@@ -217,9 +217,9 @@ func TestSuppress(t *testing.T) {
 			got := map[string]string{}
 			for _, r := range res {
 				if r.Suppressed {
-					got[r.Rule.ID+" "+r.User] = r.SuppressionReason
+					got[r.Rule.ID+" "+r.User()] = r.SuppressionReason
 					if r.Status != Failed {
-						t.Errorf("%s %s suppressed while %s", r.Rule.ID, r.User, r.Status)
+						t.Errorf("%s %s suppressed while %s", r.Rule.ID, r.User(), r.Status)
 					}
 				}
 			}

@@ -27,9 +27,9 @@ func (s Suppression) matches(r *Result) bool {
 		return false
 	}
 	if strings.HasPrefix(s.User, "arn:") {
-		return s.User == r.ARN
+		return s.User == r.ARN()
 	}
-	ok, err := path.Match(s.User, r.User)
+	ok, err := path.Match(s.User, r.User())
 	return err == nil && ok
 }
 
