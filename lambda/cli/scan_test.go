@@ -192,3 +192,24 @@ func TestScanLiveAccountThroughTheEmulator(t *testing.T) {
 		}
 	}
 }
+
+func TestScanTableFitsEightyColumnsWithoutColourOffTerminal(t *testing.T) {
+	code, out, stderr := run(t, "", scanArgs("--format", "table", "--profile", "all")...)
+	if code != ExitOK {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	for i, line := range strings.Split(out, "\n") {
+		if n := len([]rune(line)); n > 80 {
+			t.Errorf("line %d is %d columns: %q", i+1, n, line)
+		}
+	}
+	if strings.Contains(out, "\x1b[") {
+		t.Error("colour escapes written to a non-terminal")
+	}
+	// Failing before not available within a severity, most severe first.
+	crit := strings.Index(out, "CRITICAL (")
+	high := strings.Index(out, "HIGH (")
+	if crit < 0 || high < crit || strings.Index(out, "ROOT-01") > strings.Index(out, "ROOT-03") {
+		t.Errorf("table not grouped by severity with failing results first:\n%s", out)
+	}
+}
