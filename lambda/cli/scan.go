@@ -96,7 +96,7 @@ func runScan(ctx context.Context, args []string, io IO) error {
 		return err
 	}
 	for _, r := range results {
-		if r.Status == rules.Failed && !r.Suppressed && threshold >= 0 && r.Rule.Severity >= threshold {
+		if r.Status == rules.Failed && !r.Suppressed() && threshold >= 0 && r.Rule.Severity >= threshold {
 			return &exitError{ExitFindings, fmt.Errorf("failing results at or above %s", threshold)}
 		}
 	}

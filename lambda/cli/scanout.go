@@ -74,7 +74,7 @@ func (o *scanOutput) summary() summaryJSON {
 	}
 	for _, r := range o.results {
 		switch {
-		case r.Suppressed:
+		case r.Suppressed():
 			s.Suppressed++
 		case r.Status == rules.Passed:
 			s.Passed++
@@ -146,9 +146,9 @@ func writeScanJSON(w io.Writer, o *scanOutput) error {
 		buf = append(buf, ", \"reason\": "...)
 		buf = appendJSONString(buf, r.Reason)
 		buf = append(buf, ", \"suppressed\": "...)
-		buf = strconv.AppendBool(buf, r.Suppressed)
+		buf = strconv.AppendBool(buf, r.Suppressed())
 		buf = append(buf, ", \"suppression_reason\": "...)
-		buf = appendJSONString(buf, r.SuppressionReason)
+		buf = appendJSONString(buf, r.SuppressionReason())
 		buf = append(buf, '}')
 		bw.Write(buf)
 	}
@@ -184,7 +184,7 @@ func writeScanCSV(w io.Writer, o *scanOutput) error {
 	cw.Write([]string{"rule_id", "title", "severity", "status", "resource_type", "resource_id", "user", "reason", "suppressed", "suppression_reason"})
 	for _, r := range o.results {
 		cw.Write([]string{r.Rule.ID, r.Rule.Title, r.Rule.Severity.String(), string(r.Status), r.ResourceType(), r.ResourceID, r.User(), r.Reason,
-			strconv.FormatBool(r.Suppressed), r.SuppressionReason})
+			strconv.FormatBool(r.Suppressed()), r.SuppressionReason()})
 	}
 	cw.Flush()
 	return cw.Error()
@@ -221,7 +221,7 @@ func writeScanTable(w io.Writer, o *scanOutput) error {
 		var group []rules.Result
 		for _, status := range []rules.Status{rules.Failed, rules.NotAvailable} {
 			for _, r := range o.results {
-				if r.Rule.Severity == sev && r.Status == status && !r.Suppressed {
+				if r.Rule.Severity == sev && r.Status == status && !r.Suppressed() {
 					group = append(group, r)
 				}
 			}
@@ -235,14 +235,14 @@ func writeScanTable(w io.Writer, o *scanOutput) error {
 		}
 	}
 	for _, r := range o.results {
-		if r.Suppressed {
+		if r.Suppressed() {
 			suppressed = append(suppressed, r)
 		}
 	}
 	if len(suppressed) > 0 {
 		fmt.Fprintf(&b, "\nSUPPRESSED (%d)\n", len(suppressed))
 		for _, r := range suppressed {
-			writeTableResult(&b, r, "suppressed: "+r.SuppressionReason)
+			writeTableResult(&b, r, "suppressed: "+r.SuppressionReason())
 		}
 	}
 	for _, s := range o.outcomes {
@@ -355,8 +355,8 @@ func writeScanSARIF(w io.Writer, o *scanOutput) error {
 			}},
 			"partialFingerprints": obj{"credaudit/v1": hex.EncodeToString(sum[:16])},
 		}
-		if r.Suppressed {
-			res["suppressions"] = []obj{{"kind": "external", "justification": r.SuppressionReason}}
+		if r.Suppressed() {
+			res["suppressions"] = []obj{{"kind": "external", "justification": r.SuppressionReason()}}
 		}
 		results = append(results, res)
 	}

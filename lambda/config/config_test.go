@@ -40,8 +40,8 @@ func TestExampleConfigurationLoads(t *testing.T) {
 		t.Errorf("selection %s: want USER-02 added, KEY-02 removed, custom rules last", got)
 	}
 	for _, s := range sel {
-		if s.Rule.ID == "CRED-01" && s.Thresholds["days"] != 60 {
-			t.Errorf("CRED-01 days = %d, want 60", s.Thresholds["days"])
+		if days, _ := s.Thresholds.Get("days"); s.Rule.ID == "CRED-01" && days != 60 {
+			t.Errorf("CRED-01 days = %d, want 60", days)
 		}
 	}
 	want := rules.Suppression{RuleID: "CRED-01", User: "ci-*", Reason: "CI deploy key, used by the quarterly release only",

@@ -178,7 +178,7 @@ func rootCredentials(e *credreport.Entry, env Env) (bool, string) {
 // threshold returns the run's value of the named threshold, or def when the
 // caller did not resolve it (a rule called directly rather than via Select).
 func threshold(env Env, name string, def int) int {
-	if v, ok := env.Thresholds[name]; ok {
+	if v, ok := env.Thresholds.Get(name); ok {
 		return v
 	}
 	return def

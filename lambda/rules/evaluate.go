@@ -23,8 +23,19 @@ type Result struct {
 	Status     Status
 	Reason     string
 
-	Suppressed        bool
-	SuppressionReason string
+	// Suppression is the suppression that mutes this failing result, or nil.
+	Suppression *Suppression
+}
+
+// Suppressed reports whether a suppression mutes the result.
+func (r *Result) Suppressed() bool { return r.Suppression != nil }
+
+// SuppressionReason is the muting suppression's reason, or "".
+func (r *Result) SuppressionReason() string {
+	if r.Suppression == nil {
+		return ""
+	}
+	return r.Suppression.Reason
 }
 
 // User is the report's user name ("<root_account>" for root).
@@ -44,16 +55,16 @@ func (r *Result) ResourceType() string {
 // Selected is a rule chosen for a run with its thresholds resolved.
 type Selected struct {
 	Rule       *Rule
-	Thresholds map[string]int
+	Thresholds Values
 }
 
 // Select pairs a rule with its default thresholds overridden by set.
 func Select(r *Rule, set map[string]int) Selected {
-	th := make(map[string]int, len(r.Thresholds))
-	for _, t := range r.Thresholds {
-		th[t.Name] = t.Default
+	th := make(Values, len(r.Thresholds))
+	for i, t := range r.Thresholds {
+		th[i] = Value{Name: t.Name, Value: t.Default}
 		if v, ok := set[t.Name]; ok {
-			th[t.Name] = v
+			th[i].Value = v
 		}
 	}
 	return Selected{Rule: r, Thresholds: th}
@@ -81,20 +92,9 @@ func Evaluate(in Input, selected []Selected) ([]Result, error) {
 		}
 	}
 	results := make([]Result, 0, n)
-	add := func(r *Rule, e *credreport.Entry, env *Env) error {
-		v, err := r.Evaluate(e, *env)
-		if err != nil {
-			return fmt.Errorf("rule %s: %w", r.ID, err)
-		}
-		id := e.ARN
-		if e.IsRoot() {
-			id = accountID
-		}
-		results = append(results, Result{Rule: r, Entry: e, ResourceID: id, Status: v.Status, Reason: v.Reason})
-		return nil
-	}
 	for _, s := range selected {
 		env := Env{AsOf: in.AsOf, AccountID: rep.AccountID, Account: in.Account, Thresholds: s.Thresholds}
+		var rows []*credreport.Entry
 		switch s.Rule.Scope {
 		case ScopeRoot:
 			if rep.Root == nil {
@@ -103,27 +103,31 @@ func Evaluate(in Input, selected []Selected) ([]Result, error) {
 					Status: NotAvailable, Reason: "the report has no root-account row"})
 				continue
 			}
-			if err := add(s.Rule, rep.Root, &env); err != nil {
-				return nil, err
-			}
+			rows = []*credreport.Entry{rep.Root}
 		case ScopeUsers:
-			for _, u := range rep.Users {
-				if err := add(s.Rule, u, &env); err != nil {
-					return nil, err
-				}
-			}
+			rows = rep.Users
 		case ScopeRows:
-			for _, e := range rep.Entries {
+			rows = rep.Entries
+		}
+		for _, e := range rows {
+			if s.Rule.Scope == ScopeRows {
 				ok, err := s.Rule.Applies(e, env)
 				if err != nil {
 					return nil, fmt.Errorf("rule %s: %w", s.Rule.ID, err)
 				}
-				if ok {
-					if err := add(s.Rule, e, &env); err != nil {
-						return nil, err
-					}
+				if !ok {
+					continue
 				}
 			}
+			v, err := s.Rule.Evaluate(e, env)
+			if err != nil {
+				return nil, fmt.Errorf("rule %s: %w", s.Rule.ID, err)
+			}
+			id := e.ARN
+			if e.IsRoot() {
+				id = accountID
+			}
+			results = append(results, Result{Rule: s.Rule, Entry: e, ResourceID: id, Status: v.Status, Reason: v.Reason})
 		}
 	}
 	return results, nil

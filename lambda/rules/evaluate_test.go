@@ -216,8 +216,8 @@ func TestSuppress(t *testing.T) {
 			out := Suppress(res, tc.sups, testAsOf)
 			got := map[string]string{}
 			for _, r := range res {
-				if r.Suppressed {
-					got[r.Rule.ID+" "+r.User()] = r.SuppressionReason
+				if r.Suppressed() {
+					got[r.Rule.ID+" "+r.User()] = r.SuppressionReason()
 					if r.Status != Failed {
 						t.Errorf("%s %s suppressed while %s", r.Rule.ID, r.User(), r.Status)
 					}

@@ -104,7 +104,27 @@ type Env struct {
 	AsOf       time.Time
 	AccountID  string
 	Account    *Account
-	Thresholds map[string]int // every threshold of the rule, resolved (defaults or configured)
+	Thresholds Values // every threshold of the rule, resolved (defaults or configured)
+}
+
+// Value is a threshold's resolved value.
+type Value struct {
+	Name  string
+	Value int
+}
+
+// Values are a rule's resolved thresholds. A rule has one or two, so a slice
+// searched in order beats a map in the per-row hot path.
+type Values []Value
+
+// Get returns the value of the named threshold.
+func (vs Values) Get(name string) (int, bool) {
+	for _, v := range vs {
+		if v.Name == name {
+			return v.Value, true
+		}
+	}
+	return 0, false
 }
 
 // AgeDays returns floor((AsOf − t) / 24h), never below 0.

@@ -59,8 +59,8 @@ func Suppress(results []Result, sups []Suppression, asOf time.Time) []Suppressio
 				continue
 			}
 			out[j].Matched++
-			if !r.Suppressed {
-				r.Suppressed, r.SuppressionReason = true, sups[j].Reason
+			if r.Suppression == nil {
+				r.Suppression = &sups[j]
 			}
 		}
 	}
