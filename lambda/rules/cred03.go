@@ -26,67 +26,13 @@ var Cred03 = Rule{
 
 func evaluateCred03(e *credreport.Entry, env Env) (Verdict, error) {
 	days := threshold(env, "days", cred03Days)
-	creds := credentials(e)
-	var (
-		bad             [3]idle
-		n               int
-		enabled, unused bool
-		oldest          = idle{c: -1, age: -1}
-		unknown, noDate = -1, -1
-	)
-	for i := range creds {
-		switch flagOf(*creds[i].enabled) {
-		case flagOff:
-			continue
-		case flagUnknown:
-			if unknown < 0 && creds[i].lastUsed.State != credreport.Set {
-				unknown = i
-			}
-			continue
-		}
-		enabled = true
-		if creds[i].lastUsed.State == credreport.Set {
-			continue
-		}
-		unused = true
-		r := creds[i].setRef(e)
-		if r.kind == refMissing {
-			if noDate < 0 {
-				noDate = i
-			}
-			continue
-		}
-		d := idle{i, r, env.AgeDays(r.t)}
-		if d.age >= days {
-			bad[n] = d
-			n++
-		}
-		if d.age > oldest.age {
-			oldest = d
-		}
+	sc := ageCredentials(e, env, days, true)
+	if v, decided := sc.verdict(days, "never used and set ", " ago or more: "); decided {
+		return v, nil
 	}
-	if n > 0 {
-		var buf [160]byte
-		b := appendDays(append(buf[:0], "never used and set "...), days)
-		b = append(b, " ago or more: "...)
-		for j, d := range bad[:n] {
-			if j > 0 {
-				b = append(b, "; "...)
-			}
-			b = creds[d.c].appendIdle(b, d.r, d.age)
-		}
-		return failed(string(b))
-	}
-	switch {
-	case unknown >= 0:
-		return creds[unknown].undecided()
-	case noDate >= 0:
-		return notAvailable(creds[noDate].noDate())
-	case !enabled:
-		return passed("no enabled password or access key")
-	case !unused:
+	if !sc.considered {
 		return passed("every enabled password and access key has been used")
 	}
 	var buf [96]byte
-	return passed(string(creds[oldest.c].appendIdle(buf[:0], oldest.r, oldest.age)))
+	return passed(string(sc.creds[sc.oldest.c].appendIdle(buf[:0], sc.oldest.r, sc.oldest.age)))
 }

@@ -250,67 +250,102 @@ type idle struct {
 	age int
 }
 
-// evaluateUnused is CRED-01 and CRED-02: it fails when an enabled credential's
-// idle reference (last use, else when set, else user creation) is days old or
-// more, and lists every such credential.
-func evaluateUnused(e *credreport.Entry, env Env, days int) (Verdict, error) {
-	creds := credentials(e)
-	var (
-		bad     [3]idle
-		n       int
-		enabled bool
-		idlest  = idle{c: -1, age: -1}
-		unknown = -1 // an enabled flag holding a sentinel
-		noDate  = -1 // an enabled credential with no reference time
-	)
-	for i := range creds {
-		switch flagOf(*creds[i].enabled) {
+// ageScan is what ageCredentials finds among a user's password and keys.
+type ageScan struct {
+	creds      [3]credential
+	bad        [3]idle // credentials at or past the threshold
+	n          int
+	enabled    bool // some password or key is enabled
+	considered bool // some enabled credential was measured (or lacked a date)
+	oldest     idle // the oldest measured credential (c is -1 when none)
+	unknown    int  // an enabled flag holding a sentinel, or -1
+	noDate     int  // a measured credential with no reference time, or -1
+}
+
+// ageCredentials measures enabled credentials against days. It is the shared
+// core of CRED-01/02 (every enabled credential, from its last use, else when
+// set) and CRED-03 (neverUsed: only never-used ones, from when set). A mode
+// flag rather than function values keeps the scan on the stack.
+func ageCredentials(e *credreport.Entry, env Env, days int, neverUsed bool) ageScan {
+	sc := ageScan{creds: credentials(e), oldest: idle{c: -1, age: -1}, unknown: -1, noDate: -1}
+	for i := range sc.creds {
+		c := &sc.creds[i]
+		switch flagOf(*c.enabled) {
 		case flagOff:
 			continue
 		case flagUnknown:
-			if unknown < 0 {
-				unknown = i
+			if sc.unknown < 0 && (!neverUsed || c.lastUsed.State != credreport.Set) {
+				sc.unknown = i
 			}
 			continue
 		}
-		enabled = true
-		r := creds[i].idleRef(e)
+		sc.enabled = true
+		if neverUsed && c.lastUsed.State == credreport.Set {
+			continue
+		}
+		sc.considered = true
+		r := c.idleRef(e)
+		if neverUsed {
+			r = c.setRef(e)
+		}
 		if r.kind == refMissing {
-			if noDate < 0 {
-				noDate = i
+			if sc.noDate < 0 {
+				sc.noDate = i
 			}
 			continue
 		}
 		d := idle{i, r, env.AgeDays(r.t)}
 		if d.age >= days {
-			bad[n] = d
-			n++
+			sc.bad[sc.n] = d
+			sc.n++
 		}
-		if d.age > idlest.age {
-			idlest = d
+		if d.age > sc.oldest.age {
+			sc.oldest = d
 		}
 	}
-	if n > 0 {
+	return sc
+}
+
+// verdict fails listing every credential at or past the threshold
+// ("<prefix><days><suffix>password …; access key 1 …"), else reports why it
+// cannot decide or that nothing is enabled; decided is false when the rule's
+// own passing reason is due. (No callback: sc must stay on the stack.)
+func (sc *ageScan) verdict(days int, prefix, suffix string) (v Verdict, decided bool) {
+	if sc.n > 0 {
 		var buf [160]byte
-		b := appendDays(append(buf[:0], "unused for "...), days)
-		b = append(b, " or more: "...)
-		for j, d := range bad[:n] {
+		b := appendDays(append(buf[:0], prefix...), days)
+		b = append(b, suffix...)
+		for j, d := range sc.bad[:sc.n] {
 			if j > 0 {
 				b = append(b, "; "...)
 			}
-			b = creds[d.c].appendIdle(b, d.r, d.age)
+			b = sc.creds[d.c].appendIdle(b, d.r, d.age)
 		}
-		return failed(string(b))
+		v, _ = failed(string(b))
+		return v, true
 	}
 	switch {
-	case unknown >= 0:
-		return creds[unknown].undecided()
-	case noDate >= 0:
-		return notAvailable(creds[noDate].noDate())
-	case !enabled:
-		return passed("no enabled password or access key")
+	case sc.unknown >= 0:
+		v, _ = sc.creds[sc.unknown].undecided()
+	case sc.noDate >= 0:
+		v, _ = notAvailable(sc.creds[sc.noDate].noDate())
+	case !sc.enabled:
+		v, _ = passed("no enabled password or access key")
+	default:
+		return Verdict{}, false
+	}
+	return v, true
+}
+
+// evaluateUnused is CRED-01 and CRED-02: it fails when an enabled credential's
+// idle reference (last use, else when set, else user creation) is days old or
+// more, and lists every such credential.
+func evaluateUnused(e *credreport.Entry, env Env, days int) (Verdict, error) {
+	sc := ageCredentials(e, env, days, false)
+	if v, decided := sc.verdict(days, "unused for ", " or more: "); decided {
+		return v, nil
 	}
 	var buf [96]byte
 	b := append(buf[:0], "most idle enabled credential: "...)
-	return passed(string(creds[idlest.c].appendIdle(b, idlest.r, idlest.age)))
+	return passed(string(sc.creds[sc.oldest.c].appendIdle(b, sc.oldest.r, sc.oldest.age)))
 }
