@@ -1,0 +1,327 @@
+package finding
+
+import (
+	"maps"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/credaudit/credaudit/lambda/rules"
+)
+
+// DefaultRefreshAfter is how long a still-failing finding may go without an
+// import before it is sent again. Security Hub deletes a finding 90 days
+// after its last update; 30 days leaves two missed refreshes of margin.
+const DefaultRefreshAfter = 30 * 24 * time.Hour
+
+// Retention is how long Security Hub keeps a finding after its last update,
+// and so how long an archived record is kept as a tombstone.
+const Retention = 90 * 24 * time.Hour
+
+// Kind is where a finding stands in its lifecycle after a run.
+type Kind uint8
+
+const (
+	// New: failing now, and not an open finding before (never seen, or
+	// resolved or gone earlier). Import it.
+	New Kind = iota + 1
+	// Changed: failing before and now, but the fact differs (root used
+	// again, a key rotated, another credential listed) or the severity does.
+	// Import it.
+	Changed
+	// StillFailing: failing before and now with the same fact, or not
+	// visible this run (Change.Unavailable). Import only when
+	// Change.NeedsRefresh.
+	StillFailing
+	// Resolved: failing before, PASSED now. Import it with
+	// Compliance.Status PASSED and RecordState ARCHIVED.
+	Resolved
+	// Gone: failing before, and the run has no result for it at all: the
+	// user was deleted, or the rule is no longer run. Import it with
+	// RecordState ARCHIVED; the compliance status stays FAILED.
+	Gone
+)
+
+var kindNames = [...]string{"", "new", "changed", "still failing", "resolved", "gone"}
+
+func (k Kind) String() string {
+	if int(k) < len(kindNames) && k != 0 {
+		return kindNames[k]
+	}
+	return "Kind(" + strconv.Itoa(int(k)) + ")"
+}
+
+// Workflow is the change a run makes to a finding's workflow status, which
+// only BatchUpdateFindings can set.
+type Workflow uint8
+
+const (
+	// WorkflowKeep leaves the workflow status alone.
+	WorkflowKeep Workflow = iota
+	// WorkflowSuppress sets SUPPRESSED, with Record.SuppressionReason as the
+	// note: a suppression newly applies, or now applies for another reason.
+	WorkflowSuppress
+	// WorkflowUnsuppress sets NEW: the suppression expired or was removed,
+	// or a suppressed finding was archived (Security Hub keeps SUPPRESSED
+	// when an archived finding becomes active again, so a recurrence would
+	// otherwise come back muted).
+	WorkflowUnsuppress
+)
+
+var workflowNames = [...]string{"keep", "suppress", "unsuppress"}
+
+func (w Workflow) String() string {
+	if int(w) < len(workflowNames) {
+		return workflowNames[w]
+	}
+	return "Workflow(" + strconv.Itoa(int(w)) + ")"
+}
+
+// Change is what a run means for one finding.
+type Change struct {
+	Kind     Kind
+	Workflow Workflow
+	// NeedsRefresh marks a StillFailing finding whose last import is
+	// RefreshAfter old or older: import it again before Security Hub
+	// expires it.
+	NeedsRefresh bool
+	// Unavailable marks a StillFailing finding whose result this run was
+	// NOT_AVAILABLE: a failure to see is not an all-clear, so the previous
+	// record stands.
+	Unavailable bool
+
+	// Result is this run's result; nil for Gone.
+	Result *rules.Result
+	// Prev is the state's record before the run; nil for a finding never
+	// seen (or whose tombstone expired).
+	Prev *Record
+	// Record is the finding as the next state keeps it, and as it is to be
+	// sent: CreatedAt is Record.FirstObservedAt and, when Import is true,
+	// UpdatedAt is Record.UpdatedAt. Next fills in LastImportedAt.
+	Record Record
+}
+
+// ID is the finding's ID.
+func (c *Change) ID() string { return c.Record.ID }
+
+// Import reports whether the finding must be sent with BatchImportFindings.
+func (c *Change) Import() bool {
+	switch c.Kind {
+	case New, Changed, Resolved, Gone:
+		return true
+	}
+	return c.NeedsRefresh
+}
+
+// Diff classifies, against the previous state's records, every finding this
+// run touches: each failing result, and each open record whatever became of
+// it. A result that is not failing and has no open record (a resource that
+// never failed) yields no change.
+//
+// observedAt is the as-of time of the report the results were evaluated at
+// (rules.Input.AsOf): it becomes LastObservedAt, and reasons' day counts are
+// read relative to it. refreshAfter ≤ 0 means DefaultRefreshAfter.
+//
+// Changes come in result order, then gone findings in ID order. The first
+// result for an ID wins (rules.Evaluate yields one per rule and resource).
+// Diff is pure: prev is not modified.
+func Diff(prev map[string]Record, results []rules.Result, accountID string, observedAt time.Time, refreshAfter time.Duration) []Change {
+	if refreshAfter <= 0 {
+		refreshAfter = DefaultRefreshAfter
+	}
+	d := differ{obs: observedAt.UTC().Truncate(time.Second), refreshAfter: refreshAfter}
+	seen := make(map[string]struct{}, len(prev))
+	changes := make([]Change, 0, len(prev))
+	var buf []byte // most results pass and have no record: look them up without building the ID string
+	for i := range results {
+		r := &results[i]
+		buf = appendID(buf[:0], accountID, r.Rule.ID, r.ResourceID)
+		p, had := prev[string(buf)]
+		if r.Status != rules.Failed && !had {
+			continue // a resource that never failed: nothing to say
+		}
+		id := string(buf)
+		if len(buf) > MaxIDLength {
+			id = ID(accountID, r.Rule.ID, r.ResourceID)
+			p, had = prev[id]
+			if r.Status != rules.Failed && !had {
+				continue
+			}
+		}
+		if _, dup := seen[id]; dup {
+			continue
+		}
+		seen[id] = struct{}{}
+		var pp *Record
+		if had && (!p.Archived || d.obs.Before(p.UpdatedAt.Add(Retention))) {
+			pp = new(Record) // a copy, so p itself stays on the stack for the many results without one
+			*pp = p
+		}
+		if c, ok := d.classify(id, r, pp); ok {
+			changes = append(changes, c)
+		}
+	}
+	var gone []string
+	for id, p := range prev {
+		if _, ok := seen[id]; !ok && !p.Archived {
+			gone = append(gone, id)
+		}
+	}
+	slices.Sort(gone)
+	for _, id := range gone {
+		p := prev[id]
+		rec := p
+		rec.Archived = true
+		rec.UpdatedAt = d.after(p.UpdatedAt)
+		c := Change{Kind: Gone, Prev: &p, Record: rec}
+		if p.Suppressed {
+			c.Workflow = WorkflowUnsuppress
+			c.Record.Suppressed, c.Record.SuppressionReason = false, ""
+		}
+		changes = append(changes, c)
+	}
+	return changes
+}
+
+type differ struct {
+	obs          time.Time
+	refreshAfter time.Duration
+}
+
+// after is the UpdatedAt of an import that follows one sent at last: the
+// observation time, or one second after last if the clock has not moved on
+// (a reused report, a clock set back). Whole seconds survive any timestamp
+// format.
+func (d *differ) after(last time.Time) time.Time {
+	next := last.Truncate(time.Second).Add(time.Second)
+	if d.obs.After(next) {
+		return d.obs
+	}
+	return next.UTC()
+}
+
+// classify decides one result against its record p (nil: none, or an
+// expired tombstone).
+func (d *differ) classify(id string, r *rules.Result, p *Record) (Change, bool) {
+	open := p != nil && !p.Archived
+	switch r.Status {
+	case rules.Failed:
+		return d.failing(id, r, p), true
+	case rules.Passed:
+		if !open {
+			return Change{}, false
+		}
+		rec := *p
+		rec.Status, rec.Reason = rules.Passed, r.Reason
+		rec.LastObservedAt = d.obs
+		rec.UnavailableSince = time.Time{}
+		rec.UpdatedAt = d.after(p.UpdatedAt)
+		rec.Archived = true
+		c := Change{Kind: Resolved, Result: r, Prev: p, Record: rec}
+		if p.Suppressed {
+			c.Workflow = WorkflowUnsuppress
+			c.Record.Suppressed, c.Record.SuppressionReason = false, ""
+		}
+		return c, true
+	default: // NOT_AVAILABLE: keep what was known
+		if !open {
+			return Change{}, false
+		}
+		rec := *p
+		if rec.UnavailableSince.IsZero() {
+			rec.UnavailableSince = d.obs
+		}
+		c := Change{Kind: StillFailing, Unavailable: true, Result: r, Prev: p, Record: rec}
+		d.refresh(&c)
+		return c, true
+	}
+}
+
+func (d *differ) failing(id string, r *rules.Result, p *Record) Change {
+	rec := Record{
+		ID:                id,
+		RuleID:            r.Rule.ID,
+		Title:             r.Rule.Title,
+		ResourceID:        r.ResourceID,
+		ResourceType:      r.ResourceType(),
+		User:              r.User(),
+		Severity:          r.Rule.Severity.String(),
+		Status:            rules.Failed,
+		Reason:            r.Reason,
+		FirstObservedAt:   d.obs,
+		LastObservedAt:    d.obs,
+		UpdatedAt:         d.obs,
+		Suppressed:        r.Suppressed(),
+		SuppressionReason: r.SuppressionReason(),
+	}
+	c := Change{Kind: New, Result: r, Prev: p}
+	if p != nil {
+		// The Security Hub finding exists (open, or archived as a
+		// tombstone): keep its creation time, move UpdatedAt on.
+		rec.FirstObservedAt = p.FirstObservedAt
+		rec.LastImportedAt = p.LastImportedAt
+		rec.UpdatedAt = p.UpdatedAt
+	}
+	switch {
+	case p == nil || p.Archived:
+		if p != nil {
+			rec.UpdatedAt = d.after(p.UpdatedAt)
+		}
+		if rec.Suppressed {
+			c.Workflow = WorkflowSuppress
+		}
+	default:
+		if rec.Severity != p.Severity || !sameFact(p.Reason, p.LastObservedAt, r.Reason, d.obs) {
+			c.Kind = Changed
+			rec.UpdatedAt = d.after(p.UpdatedAt)
+		} else {
+			c.Kind = StillFailing
+		}
+		switch {
+		case rec.Suppressed && (!p.Suppressed || p.SuppressionReason != rec.SuppressionReason):
+			c.Workflow = WorkflowSuppress
+		case !rec.Suppressed && p.Suppressed:
+			c.Workflow = WorkflowUnsuppress
+		}
+	}
+	c.Record = rec
+	if c.Kind == StillFailing {
+		d.refresh(&c)
+	}
+	return c
+}
+
+// refresh marks a still-failing finding due for re-import and gives it the
+// UpdatedAt to send.
+func (d *differ) refresh(c *Change) {
+	if d.obs.Sub(c.Record.LastImportedAt) < d.refreshAfter {
+		return
+	}
+	c.NeedsRefresh = true
+	c.Record.UpdatedAt = d.after(c.Record.UpdatedAt)
+}
+
+// Next is the state's records after the changes were published: prev updated
+// by each change's Record, with LastImportedAt set to importedAt for the
+// findings that were imported, and tombstones whose Retention has passed
+// dropped. Records no change mentions are kept as they were. Next is pure:
+// prev is not modified.
+func Next(prev map[string]Record, changes []Change, importedAt time.Time) map[string]Record {
+	importedAt = importedAt.UTC().Truncate(time.Second)
+	next := maps.Clone(prev)
+	if next == nil {
+		next = make(map[string]Record, len(changes))
+	}
+	for i := range changes {
+		c := &changes[i]
+		rec := c.Record
+		if c.Import() {
+			rec.LastImportedAt = importedAt
+		}
+		next[rec.ID] = rec
+	}
+	maps.DeleteFunc(next, func(_ string, r Record) bool {
+		return r.Archived && !importedAt.Before(r.UpdatedAt.Add(Retention))
+	})
+	return next
+}

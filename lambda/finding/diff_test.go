@@ -1,0 +1,507 @@
+package finding
+
+import (
+	"maps"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/credaudit/credaudit/lambda/rules"
+)
+
+var (
+	keyAlice  = ID(acct, "KEY-01", alice.ARN)
+	keyBob    = ID(acct, "KEY-01", bob.ARN)
+	rootUse   = ID(acct, "ROOT-04", rules.AccountResourceID(acct))
+	mfaAlice  = ID(acct, "USER-02", alice.ARN)
+	credAlice = ID(acct, "CRED-01", alice.ARN)
+)
+
+// keyHigh is KEY-01 reconfigured with another severity.
+var keyHigh = func() rules.Rule { r := rules.Key01; r.Severity = rules.High; return r }()
+
+const (
+	old131  = "access key 1 is 131 days old"
+	passKey = "access key 1 is 3 days old"
+	noMFA   = "MFA is not active"
+)
+
+// Second is the smallest step of UpdatedAt.
+const second = time.Second
+
+func TestDiffTransitions(t *testing.T) {
+	k1, r4, u2, c1 := &rules.Key01, &rules.Root04, &rules.User02, &rules.Cred01
+	tests := []struct {
+		name string
+		runs []run
+		want []summary
+	}{
+		{
+			name: "failing for the first time is new",
+			runs: []run{{day(0), []rules.Result{fail(k1, alice, old131), pass(k1, bob, passKey)}}},
+			want: []summary{{ID: keyAlice, Kind: New, Import: true, Status: rules.Failed, Reason: old131,
+				First: day(0), LastObserved: day(0), Updated: day(0)}},
+		},
+		{
+			name: "a resource that never failed yields no change",
+			runs: []run{
+				{day(0), []rules.Result{pass(k1, alice, passKey), unseen(k1, bob)}},
+				{day(1), []rules.Result{pass(k1, alice, "access key 1 is 4 days old"), unseen(k1, bob)}},
+			},
+			want: []summary{},
+		},
+		{
+			name: "the same key a day older is still failing",
+			runs: []run{
+				{day(0), []rules.Result{fail(k1, alice, old131)}},
+				{day(1), []rules.Result{fail(k1, alice, "access key 1 is 132 days old")}},
+			},
+			want: []summary{{ID: keyAlice, Kind: StillFailing, Status: rules.Failed, Reason: "access key 1 is 132 days old",
+				First: day(0), LastObserved: day(1), Updated: day(0)}},
+		},
+		{
+			name: "still failing 29 days after the last import needs no refresh",
+			runs: []run{
+				{day(0), []rules.Result{fail(k1, alice, old131)}},
+				{day(29), []rules.Result{fail(k1, alice, "access key 1 is 160 days old")}},
+			},
+			want: []summary{{ID: keyAlice, Kind: StillFailing, Status: rules.Failed, Reason: "access key 1 is 160 days old",
+				First: day(0), LastObserved: day(29), Updated: day(0)}},
+		},
+		{
+			name: "still failing 30 days after the last import needs a refresh",
+			runs: []run{
+				{day(0), []rules.Result{fail(k1, alice, old131)}},
+				{day(30), []rules.Result{fail(k1, alice, "access key 1 is 161 days old")}},
+			},
+			want: []summary{{ID: keyAlice, Kind: StillFailing, NeedsRefresh: true, Import: true, Status: rules.Failed,
+				Reason: "access key 1 is 161 days old", First: day(0), LastObserved: day(30), Updated: day(30)}},
+		},
+		{
+			name: "root used again while failing is changed",
+			runs: []run{
+				{day(0), []rules.Result{fail(r4, rootRow, "root was last used 3 days ago (password)")}},
+				{day(7), []rules.Result{fail(r4, rootRow, "root was last used 2 days ago (password)")}},
+			},
+			want: []summary{{ID: rootUse, Kind: Changed, Import: true, Status: rules.Failed,
+				Reason: "root was last used 2 days ago (password)", First: day(0), LastObserved: day(7), Updated: day(7)}},
+		},
+		{
+			name: "root used again the next day is changed though the text is the same",
+			runs: []run{
+				{day(0), []rules.Result{fail(r4, rootRow, "root was last used less than a day ago (password)")}},
+				{day(1), []rules.Result{fail(r4, rootRow, "root was last used less than a day ago (password)")}},
+			},
+			want: []summary{{ID: rootUse, Kind: Changed, Import: true, Status: rules.Failed,
+				Reason: "root was last used less than a day ago (password)", First: day(0), LastObserved: day(1), Updated: day(1)}},
+		},
+		{
+			name: "root not used again reads a day older and is still failing",
+			runs: []run{
+				{day(0), []rules.Result{fail(r4, rootRow, "root was last used less than a day ago (password)")}},
+				{day(1), []rules.Result{fail(r4, rootRow, "root was last used 1 day ago (password)")}},
+			},
+			want: []summary{{ID: rootUse, Kind: StillFailing, Status: rules.Failed,
+				Reason: "root was last used 1 day ago (password)", First: day(0), LastObserved: day(1), Updated: day(0)}},
+		},
+		{
+			name: "root used with another credential is changed",
+			runs: []run{
+				{day(0), []rules.Result{fail(r4, rootRow, "root was last used 3 days ago (password)")}},
+				{day(1), []rules.Result{fail(r4, rootRow, "root was last used 4 days ago (access key 1)")}},
+			},
+			want: []summary{{ID: rootUse, Kind: Changed, Import: true, Status: rules.Failed,
+				Reason: "root was last used 4 days ago (access key 1)", First: day(0), LastObserved: day(1), Updated: day(1)}},
+		},
+		{
+			name: "another credential listed is changed",
+			runs: []run{
+				{day(0), []rules.Result{fail(c1, alice, "unused for 45 days or more: password last used 60 days ago")}},
+				{day(1), []rules.Result{fail(c1, alice, "unused for 45 days or more: password last used 61 days ago; access key 1 last used 45 days ago")}},
+			},
+			want: []summary{{ID: credAlice, Kind: Changed, Import: true, Status: rules.Failed,
+				Reason: "unused for 45 days or more: password last used 61 days ago; access key 1 last used 45 days ago",
+				First:  day(0), LastObserved: day(1), Updated: day(1)}},
+		},
+		{
+			name: "a new severity is changed",
+			runs: []run{
+				{day(0), []rules.Result{fail(k1, alice, old131)}},
+				{day(1), []rules.Result{fail(&keyHigh, alice, "access key 1 is 132 days old")}},
+			},
+			want: []summary{{ID: keyAlice, Kind: Changed, Import: true, Status: rules.Failed,
+				Reason: "access key 1 is 132 days old", First: day(0), LastObserved: day(1), Updated: day(1)}},
+		},
+		{
+			name: "passing after failing is resolved",
+			runs: []run{
+				{day(0), []rules.Result{fail(k1, alice, old131)}},
+				{day(1), []rules.Result{pass(k1, alice, "no active access key")}},
+			},
+			want: []summary{{ID: keyAlice, Kind: Resolved, Import: true, Status: rules.Passed, Reason: "no active access key",
+				First: day(0), LastObserved: day(1), Updated: day(1), Archived: true}},
+		},
+		{
+			name: "a deleted user is gone",
+			runs: []run{
+				{day(0), []rules.Result{fail(k1, alice, old131), fail(k1, bob, old131)}},
+				{day(1), []rules.Result{fail(k1, bob, "access key 1 is 132 days old")}},
+			},
+			want: []summary{
+				{ID: keyBob, Kind: StillFailing, Status: rules.Failed, Reason: "access key 1 is 132 days old",
+					First: day(0), LastObserved: day(1), Updated: day(0)},
+				{ID: keyAlice, Kind: Gone, Import: true, Status: rules.Failed, Reason: old131,
+					First: day(0), LastObserved: day(0), Updated: day(1), Archived: true},
+			},
+		},
+		{
+			name: "a rule no longer run is gone",
+			runs: []run{
+				{day(0), []rules.Result{fail(k1, alice, old131), fail(u2, alice, noMFA)}},
+				{day(1), []rules.Result{fail(u2, alice, noMFA)}},
+			},
+			want: []summary{
+				{ID: mfaAlice, Kind: StillFailing, Status: rules.Failed, Reason: noMFA, First: day(0), LastObserved: day(1), Updated: day(0)},
+				{ID: keyAlice, Kind: Gone, Import: true, Status: rules.Failed, Reason: old131,
+					First: day(0), LastObserved: day(0), Updated: day(1), Archived: true},
+			},
+		},
+		{
+			name: "not available after failing keeps the record as still failing",
+			runs: []run{
+				{day(0), []rules.Result{fail(k1, alice, old131)}},
+				{day(1), []rules.Result{unseen(k1, alice)}},
+			},
+			want: []summary{{ID: keyAlice, Kind: StillFailing, Unavailable: true, Status: rules.Failed, Reason: old131,
+				First: day(0), LastObserved: day(0), Updated: day(0)}},
+		},
+		{
+			name: "not available for 30 days is refreshed",
+			runs: []run{
+				{day(0), []rules.Result{fail(k1, alice, old131)}},
+				{day(10), []rules.Result{unseen(k1, alice)}},
+				{day(30), []rules.Result{unseen(k1, alice)}},
+			},
+			want: []summary{{ID: keyAlice, Kind: StillFailing, Unavailable: true, NeedsRefresh: true, Import: true,
+				Status: rules.Failed, Reason: old131, First: day(0), LastObserved: day(0), Updated: day(30)}},
+		},
+		{
+			name: "seen again after not available compares with the last observation",
+			runs: []run{
+				{day(0), []rules.Result{fail(k1, alice, old131)}},
+				{day(1), []rules.Result{unseen(k1, alice)}},
+				{day(5), []rules.Result{fail(k1, alice, "access key 1 is 136 days old")}},
+			},
+			want: []summary{{ID: keyAlice, Kind: StillFailing, Status: rules.Failed, Reason: "access key 1 is 136 days old",
+				First: day(0), LastObserved: day(5), Updated: day(0)}},
+		},
+		{
+			name: "passing after resolved yields no change",
+			runs: []run{
+				{day(0), []rules.Result{fail(k1, alice, old131)}},
+				{day(1), []rules.Result{pass(k1, alice, "no active access key")}},
+				{day(2), []rules.Result{pass(k1, alice, "no active access key")}},
+			},
+			want: []summary{},
+		},
+		{
+			name: "gone after resolved yields no change",
+			runs: []run{
+				{day(0), []rules.Result{fail(k1, alice, old131)}},
+				{day(1), []rules.Result{pass(k1, alice, "no active access key")}},
+				{day(2), nil},
+			},
+			want: []summary{},
+		},
+		{
+			name: "failing again after resolved is new and keeps its first observation",
+			runs: []run{
+				{day(0), []rules.Result{fail(k1, alice, old131)}},
+				{day(1), []rules.Result{pass(k1, alice, "no active access key")}},
+				{day(5), []rules.Result{fail(k1, alice, "access key 1 is 91 days old")}},
+			},
+			want: []summary{{ID: keyAlice, Kind: New, Import: true, Status: rules.Failed, Reason: "access key 1 is 91 days old",
+				First: day(0), LastObserved: day(5), Updated: day(5)}},
+		},
+		{
+			name: "failing again after the tombstone expired is new from scratch",
+			runs: []run{
+				{day(0), []rules.Result{fail(k1, alice, old131)}},
+				{day(1), []rules.Result{pass(k1, alice, "no active access key")}},
+				{day(95), []rules.Result{fail(k1, alice, "access key 1 is 91 days old")}},
+			},
+			want: []summary{{ID: keyAlice, Kind: New, Import: true, Status: rules.Failed, Reason: "access key 1 is 91 days old",
+				First: day(95), LastObserved: day(95), Updated: day(95)}},
+		},
+		{
+			name: "a new suppressed failure is imported and suppressed",
+			runs: []run{{day(0), []rules.Result{suppressed(fail(k1, alice, old131), "break-glass key")}}},
+			want: []summary{{ID: keyAlice, Kind: New, Workflow: WorkflowSuppress, Import: true, Status: rules.Failed, Reason: old131,
+				First: day(0), LastObserved: day(0), Updated: day(0), Suppressed: true}},
+		},
+		{
+			name: "a suppression newly applying to a failing finding suppresses it",
+			runs: []run{
+				{day(0), []rules.Result{fail(k1, alice, old131)}},
+				{day(1), []rules.Result{suppressed(fail(k1, alice, "access key 1 is 132 days old"), "break-glass key")}},
+			},
+			want: []summary{{ID: keyAlice, Kind: StillFailing, Workflow: WorkflowSuppress, Status: rules.Failed,
+				Reason: "access key 1 is 132 days old", First: day(0), LastObserved: day(1), Updated: day(0), Suppressed: true}},
+		},
+		{
+			name: "a suppression still applying keeps the workflow",
+			runs: []run{
+				{day(0), []rules.Result{suppressed(fail(k1, alice, old131), "break-glass key")}},
+				{day(1), []rules.Result{suppressed(fail(k1, alice, "access key 1 is 132 days old"), "break-glass key")}},
+			},
+			want: []summary{{ID: keyAlice, Kind: StillFailing, Status: rules.Failed,
+				Reason: "access key 1 is 132 days old", First: day(0), LastObserved: day(1), Updated: day(0), Suppressed: true}},
+		},
+		{
+			name: "a suppression with another reason updates the note",
+			runs: []run{
+				{day(0), []rules.Result{suppressed(fail(k1, alice, old131), "break-glass key")}},
+				{day(1), []rules.Result{suppressed(fail(k1, alice, "access key 1 is 132 days old"), "vendor integration")}},
+			},
+			want: []summary{{ID: keyAlice, Kind: StillFailing, Workflow: WorkflowSuppress, Status: rules.Failed,
+				Reason: "access key 1 is 132 days old", First: day(0), LastObserved: day(1), Updated: day(0), Suppressed: true}},
+		},
+		{
+			name: "an expired suppression returns the finding to new",
+			runs: []run{
+				{day(0), []rules.Result{suppressed(fail(k1, alice, old131), "break-glass key")}},
+				{day(1), []rules.Result{fail(k1, alice, "access key 1 is 132 days old")}},
+			},
+			want: []summary{{ID: keyAlice, Kind: StillFailing, Workflow: WorkflowUnsuppress, Status: rules.Failed,
+				Reason: "access key 1 is 132 days old", First: day(0), LastObserved: day(1), Updated: day(0)}},
+		},
+		{
+			name: "a suppressed finding that resolves is unsuppressed",
+			runs: []run{
+				{day(0), []rules.Result{suppressed(fail(k1, alice, old131), "break-glass key")}},
+				{day(1), []rules.Result{pass(k1, alice, "no active access key")}},
+			},
+			want: []summary{{ID: keyAlice, Kind: Resolved, Workflow: WorkflowUnsuppress, Import: true, Status: rules.Passed,
+				Reason: "no active access key", First: day(0), LastObserved: day(1), Updated: day(1), Archived: true}},
+		},
+		{
+			name: "a suppressed finding that is gone is unsuppressed",
+			runs: []run{
+				{day(0), []rules.Result{suppressed(fail(k1, alice, old131), "break-glass key")}},
+				{day(1), nil},
+			},
+			want: []summary{{ID: keyAlice, Kind: Gone, Workflow: WorkflowUnsuppress, Import: true, Status: rules.Failed,
+				Reason: old131, First: day(0), LastObserved: day(0), Updated: day(1), Archived: true}},
+		},
+		{
+			name: "a suppressed finding not available stays suppressed",
+			runs: []run{
+				{day(0), []rules.Result{suppressed(fail(k1, alice, old131), "break-glass key")}},
+				{day(1), []rules.Result{unseen(k1, alice)}},
+			},
+			want: []summary{{ID: keyAlice, Kind: StillFailing, Unavailable: true, Status: rules.Failed, Reason: old131,
+				First: day(0), LastObserved: day(0), Updated: day(0), Suppressed: true}},
+		},
+		{
+			name: "a duplicate result counts once",
+			runs: []run{{day(0), []rules.Result{fail(k1, alice, old131), pass(k1, alice, passKey)}}},
+			want: []summary{{ID: keyAlice, Kind: New, Import: true, Status: rules.Failed, Reason: old131,
+				First: day(0), LastObserved: day(0), Updated: day(0)}},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			changes, _ := replay(t, tt.runs...)
+			if diff := cmp.Diff(tt.want, summarize(changes)); diff != "" {
+				t.Errorf("changes (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestDiffKeepsResultAndPrevious(t *testing.T) {
+	res := []rules.Result{fail(&rules.Key01, alice, old131)}
+	changes, _ := replay(t, run{day(0), res}, run{day(1), []rules.Result{unseen(&rules.Key01, alice)}})
+	if len(changes) != 1 {
+		t.Fatalf("got %d changes, want 1", len(changes))
+	}
+	c := changes[0]
+	if c.Result == nil || c.Result.Status != rules.NotAvailable {
+		t.Errorf("Result = %+v, want this run's NOT_AVAILABLE result", c.Result)
+	}
+	if c.Prev == nil || c.Prev.Reason != old131 {
+		t.Errorf("Prev = %+v, want the previous record", c.Prev)
+	}
+	if got, want := c.Record.UnavailableSince, day(1); !got.Equal(want) {
+		t.Errorf("UnavailableSince = %v, want %v", got, want)
+	}
+}
+
+func TestDiffRecordDescribesTheFinding(t *testing.T) {
+	changes := Diff(nil, []rules.Result{fail(&rules.Root04, rootRow, "root was last used 3 days ago (password)")}, acct, day(0), 0)
+	if len(changes) != 1 {
+		t.Fatalf("got %d changes, want 1", len(changes))
+	}
+	want := Record{
+		ID: rootUse, RuleID: "ROOT-04", Title: rules.Root04.Title, ResourceID: "AWS::::Account:" + acct,
+		ResourceType: rules.ResourceAccount, User: "<root_account>", Severity: "HIGH", Status: rules.Failed,
+		Reason: "root was last used 3 days ago (password)", FirstObservedAt: day(0), LastObservedAt: day(0), UpdatedAt: day(0),
+	}
+	if diff := cmp.Diff(want, changes[0].Record); diff != "" {
+		t.Errorf("record (-want +got):\n%s", diff)
+	}
+}
+
+func TestDiffDoesNotModifyPrevious(t *testing.T) {
+	_, state := replay(t,
+		run{day(0), []rules.Result{fail(&rules.Key01, alice, old131), fail(&rules.Key01, bob, old131)}},
+		run{day(1), nil})
+	before := maps.Clone(state)
+	changes := Diff(state, []rules.Result{pass(&rules.Key01, alice, "no active access key")}, acct, day(2), 0)
+	if len(changes) != 2 {
+		t.Fatalf("got %d changes, want 2", len(changes))
+	}
+	if diff := cmp.Diff(before, state); diff != "" {
+		t.Errorf("Diff modified prev (-before +after):\n%s", diff)
+	}
+	next := Next(state, changes, day(2))
+	if diff := cmp.Diff(before, state); diff != "" {
+		t.Errorf("Next modified prev (-before +after):\n%s", diff)
+	}
+	if next[keyAlice].Status != rules.Passed {
+		t.Errorf("next state's %s = %+v, want resolved", keyAlice, next[keyAlice])
+	}
+}
+
+func TestDiffUsesTheRefreshInterval(t *testing.T) {
+	state := Next(nil, Diff(nil, []rules.Result{fail(&rules.Key01, alice, old131)}, acct, day(0), 0), day(0))
+	tests := []struct {
+		name    string
+		refresh time.Duration
+		want    bool
+	}{
+		{"a week old import with a 7-day interval is refreshed", 7 * 24 * time.Hour, true},
+		{"a week old import with an 8-day interval is not", 8 * 24 * time.Hour, false},
+		{"zero means the 30-day default", 0, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cs := Diff(state, []rules.Result{fail(&rules.Key01, alice, "access key 1 is 138 days old")}, acct, day(7), tt.refresh)
+			if len(cs) != 1 || cs[0].Kind != StillFailing || cs[0].NeedsRefresh != tt.want {
+				t.Errorf("got %+v, want still failing with NeedsRefresh %v", summarize(cs), tt.want)
+			}
+		})
+	}
+}
+
+func TestNext(t *testing.T) {
+	k1 := &rules.Key01
+	state := Next(nil, Diff(nil, []rules.Result{fail(k1, alice, old131), fail(k1, bob, old131)}, acct, day(0), 0), day(0).Add(time.Minute))
+	if got, want := state[keyAlice].LastImportedAt, day(0).Add(time.Minute); !got.Equal(want) {
+		t.Errorf("LastImportedAt after the first import = %v, want %v", got, want)
+	}
+
+	// Day 1: alice unchanged (not imported), bob resolved (imported).
+	changes := Diff(state, []rules.Result{fail(k1, alice, "access key 1 is 132 days old"), pass(k1, bob, "no active access key")}, acct, day(1), 0)
+	state = Next(state, changes, day(1).Add(time.Minute))
+	if got, want := state[keyAlice].LastImportedAt, day(0).Add(time.Minute); !got.Equal(want) {
+		t.Errorf("alice's LastImportedAt = %v, want it unchanged at %v", got, want)
+	}
+	if got, want := state[keyAlice].LastObservedAt, day(1); !got.Equal(want) {
+		t.Errorf("alice's LastObservedAt = %v, want %v", got, want)
+	}
+	if got := state[keyBob]; !got.Archived || !got.LastImportedAt.Equal(day(1).Add(time.Minute)) {
+		t.Errorf("bob = %+v, want an archived tombstone imported at day 1", got)
+	}
+
+	// A record no change mentions is kept.
+	state = Next(state, nil, day(2))
+	if _, ok := state[keyAlice]; !ok {
+		t.Errorf("Next dropped an open record no change mentions")
+	}
+
+	// The tombstone lasts Retention after its UpdatedAt.
+	if _, ok := Next(state, nil, day(1).Add(Retention-second))[keyBob]; !ok {
+		t.Errorf("tombstone dropped before Retention passed")
+	}
+	if _, ok := Next(state, nil, day(1).Add(Retention))[keyBob]; ok {
+		t.Errorf("tombstone kept after Retention passed")
+	}
+}
+
+func TestFirstObservedAtIsNeverRewritten(t *testing.T) {
+	k1 := &rules.Key01
+	runs := []run{
+		{day(0), []rules.Result{fail(k1, alice, old131)}},
+		{day(1), []rules.Result{fail(k1, alice, "access key 2 is 100 days old")}},                      // changed
+		{day(2), []rules.Result{suppressed(fail(k1, alice, "access key 2 is 101 days old"), "known")}}, // suppressed
+		{day(3), []rules.Result{unseen(k1, alice)}},                                                    // not available
+		{day(40), []rules.Result{fail(k1, alice, "access key 2 is 139 days old")}},                     // refreshed
+		{day(41), []rules.Result{pass(k1, alice, "no active access key")}},                             // resolved
+		{day(50), []rules.Result{fail(k1, alice, "access key 1 is 91 days old")}},                      // reopened
+		{day(51), nil}, // gone
+		{day(60), []rules.Result{fail(&keyHigh, alice, "access key 1 is 101 days old")}},                   // reopened
+		{day(30), []rules.Result{fail(&keyHigh, alice, "access key 1 is 71 days old")}},                    // clock back
+		{day(200), []rules.Result{suppressed(fail(&keyHigh, alice, "access key 1 is 241 days old"), "x")}}, // refreshed
+	}
+	for i := range runs {
+		changes, _ := replay(t, runs[:i+1]...)
+		if len(changes) != 1 {
+			t.Fatalf("run %d: got %d changes, want 1", i, len(changes))
+		}
+		if got := changes[0].Record.FirstObservedAt; !got.Equal(day(0)) {
+			t.Errorf("run %d (%v): FirstObservedAt = %v, want %v", i, changes[0].Kind, got, day(0))
+		}
+	}
+}
+
+func TestUpdatedAtStrictlyIncreases(t *testing.T) {
+	k1 := &rules.Key01
+	// Each run changes the fact, so each imports; the clock jumps about.
+	at := []time.Time{day(10), day(12), day(5), day(5), day(5).Add(-time.Hour), day(5).Add(300 * time.Millisecond), day(20)}
+	reasons := []string{"access key 1 is 131 days old", "access key 2 is 95 days old"}
+	var (
+		state   map[string]Record
+		last    time.Time
+		created bool
+	)
+	for i, a := range at {
+		changes := Diff(state, []rules.Result{fail(k1, alice, reasons[i%2])}, acct, a, 0)
+		if len(changes) != 1 || !changes[0].Import() {
+			t.Fatalf("run %d at %v: got %+v, want one import", i, a, summarize(changes))
+		}
+		u := changes[0].Record.UpdatedAt
+		if created && !u.After(last) {
+			t.Errorf("run %d at %v: UpdatedAt %v is not after the previous %v", i, a, u, last)
+		}
+		if u.Nanosecond() != 0 {
+			t.Errorf("run %d: UpdatedAt %v is not whole seconds", i, u)
+		}
+		if !created && !u.Equal(changes[0].Record.FirstObservedAt) {
+			t.Errorf("new finding: UpdatedAt %v differs from CreatedAt %v", u, changes[0].Record.FirstObservedAt)
+		}
+		last, created = u, true
+		state = Next(state, changes, a)
+	}
+	// Archiving and reopening after the clock went back still moves on.
+	changes := Diff(state, []rules.Result{pass(k1, alice, "no active access key")}, acct, day(1), 0)
+	if u := changes[0].Record.UpdatedAt; !u.After(last) {
+		t.Errorf("resolved: UpdatedAt %v is not after %v", u, last)
+	}
+	last = changes[0].Record.UpdatedAt
+	state = Next(state, changes, day(1))
+	changes = Diff(state, []rules.Result{fail(k1, alice, old131)}, acct, day(1), 0)
+	if c := changes[0]; c.Kind != New || !c.Record.UpdatedAt.After(last) {
+		t.Errorf("reopened: %+v, want New with UpdatedAt after %v", summarize(changes), last)
+	}
+}
+
+func TestKindAndWorkflowNames(t *testing.T) {
+	got := []string{New.String(), Changed.String(), StillFailing.String(), Resolved.String(), Gone.String(), Kind(9).String(),
+		WorkflowKeep.String(), WorkflowSuppress.String(), WorkflowUnsuppress.String(), Workflow(7).String()}
+	want := []string{"new", "changed", "still failing", "resolved", "gone", "Kind(9)", "keep", "suppress", "unsuppress", "Workflow(7)"}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("names (-want +got):\n%s", diff)
+	}
+}

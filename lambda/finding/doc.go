@@ -1,0 +1,84 @@
+// Package finding gives each rule verdict a stable identity and decides,
+// against the previous run's records, what changed: the "diff" step between
+// evaluation and publishing. It is pure: no SDK, no I/O, no clock; times
+// arrive as arguments.
+//
+// # Finding IDs
+//
+// A finding is one rule on one resource in one account, and its ID names
+// exactly those three:
+//
+//	credaudit/<account>/<rule>/<resource id>
+//	credaudit/123456789012/KEY-01/arn:aws:iam::123456789012:user/ops/alice
+//	credaudit/123456789012/ROOT-04/AWS::::Account:123456789012
+//
+// The same finding has the same ID on every run, so Security Hub updates it
+// rather than piling up copies. Facts that change (which key, how many days)
+// live in the reason, never in the ID. IDs longer than Security Hub's 512
+// characters are cut and end in "#" and a hash of the whole ID (see ID).
+//
+// # Lifecycle
+//
+// Diff returns one Change per finding the run touches. Its Kind is the
+// compliance lifecycle; its Workflow is the separate workflow-status step.
+//
+//	previous record     this run's result        Kind           Security Hub
+//	none                FAILED                   New            import, FAILED, ACTIVE
+//	none                PASSED / NOT_AVAILABLE   (no change)    nothing: never failed, never imported
+//	open                FAILED, same fact        StillFailing   nothing, or re-import if NeedsRefresh
+//	open                FAILED, other fact       Changed        import, new UpdatedAt
+//	open                PASSED                   Resolved       import, PASSED, ARCHIVED
+//	open                NOT_AVAILABLE            StillFailing   Unavailable: the record stands (refreshed if due)
+//	open                no result at all         Gone           import, ARCHIVED (compliance stays FAILED)
+//	archived tombstone  FAILED                   New            import: reopens the same finding
+//
+// "Same fact" compares reasons modulo the passage of time: "access key 2 is
+// 131 days old" a day later reads "132 days old" and is StillFailing, while
+// "root was last used 3 days ago" a week later is Changed, because root was
+// used again (see sameFact). So a new root use is Changed while ROOT-04 is
+// still failing, and New once it had passed (Resolved) before. A severity
+// change (a reconfigured rule) is Changed too. A credential ageing past
+// another rule's threshold (CRED-01 at 45 days, then CRED-02 at 90) is New
+// for that other rule, as it is a different finding.
+//
+// Gone covers both a deleted user and a rule that no longer runs (disabled,
+// or left out of the profile). Both archive the finding: nobody evaluates it
+// any more, and leaving it ACTIVE would show a stale failure until Security
+// Hub drops it. A rule enabled again reopens its findings as New. Running a
+// narrower profile against the same state therefore archives the rest.
+//
+// NOT_AVAILABLE never resolves a finding: a failure to see is not an
+// all-clear. The previous record is kept, marked UnavailableSince, and
+// refreshed like any still-failing finding so it does not expire unseen.
+//
+// Suppressions drive Workflow: a failing finding that a suppression newly
+// mutes (including a New one: it is imported, then set SUPPRESSED, so the
+// muted failure stays on record) gets WorkflowSuppress with the suppression
+// reason as the note; one whose suppression expired or was removed gets
+// WorkflowUnsuppress (back to NEW). A suppressed finding that is resolved or
+// gone is also set back to NEW, since Security Hub would keep it SUPPRESSED
+// if it came back.
+//
+// # Timestamps
+//
+// Every Change carries the Record to send and to keep:
+//
+//   - FirstObservedAt (= ASFF CreatedAt) is the as-of time of the report
+//     that first showed the failure, and is never rewritten while the
+//     Security Hub finding exists: a recurrence within Retention keeps it.
+//   - LastObservedAt is the as-of time of the last report that saw the
+//     finding; a NOT_AVAILABLE run leaves it alone.
+//   - UpdatedAt is the observation time for a new finding (so CreatedAt
+//     equals UpdatedAt, as Security Hub requires) and, for every later
+//     import, the later of the observation time and one second after the
+//     last UpdatedAt sent: strictly increasing even when the clock or the
+//     report goes backwards. Security Hub silently ignores an import whose
+//     UpdatedAt is not later than the stored one.
+//   - LastImportedAt is set by Next, after a successful publish, for the
+//     findings that were imported; NeedsRefresh compares it with
+//     refreshAfter (default 30 days; findings expire 90 days after their
+//     last update).
+//
+// Resolved and gone findings stay in the state as archived tombstones for
+// Retention (90 days) after their last UpdatedAt, then Next drops them.
+package finding

@@ -1,0 +1,63 @@
+package finding
+
+import (
+	"time"
+
+	"github.com/credaudit/credaudit/lambda/rules"
+)
+
+// Record is what the state keeps about one finding between runs: enough to
+// classify the next run's result, to send the full finding again without that
+// result (a gone user, a removed rule), and to keep Security Hub's timestamps
+// right. Times are UTC and whole seconds.
+type Record struct {
+	ID           string `json:"id"`
+	RuleID       string `json:"rule_id"`
+	Title        string `json:"title"` // the rule's title, for findings whose rule is gone
+	ResourceID   string `json:"resource_id"`
+	ResourceType string `json:"resource_type"` // rules.ResourceAccount or rules.ResourceIAMUser
+	User         string `json:"user"`
+	Severity     string `json:"severity"` // the ASFF label ("HIGH"), as last observed
+
+	// Status is the Compliance.Status last sent: FAILED, or PASSED once
+	// resolved.
+	Status rules.Status `json:"status"`
+	// Reason is the reason last observed: the failing reason, or the passing
+	// one once resolved.
+	Reason string `json:"reason"`
+
+	// FirstObservedAt is the as-of time of the report in which the failure
+	// was first seen. It is the finding's CreatedAt and is never rewritten.
+	FirstObservedAt time.Time `json:"first_observed_at"`
+	// LastObservedAt is the as-of time of the last report that showed the
+	// failure (or its resolution). A run that could not see the resource
+	// leaves it alone.
+	LastObservedAt time.Time `json:"last_observed_at"`
+	// LastImportedAt is when the finding was last sent with
+	// BatchImportFindings; zero until the first import.
+	LastImportedAt time.Time `json:"last_imported_at,omitzero"`
+	// UpdatedAt is the UpdatedAt last sent to Security Hub (or, in a Change
+	// that imports, the one to send): each import must be strictly later or
+	// Security Hub silently ignores it.
+	UpdatedAt time.Time `json:"updated_at"`
+
+	// Suppressed says a suppression mutes the finding (workflow SUPPRESSED),
+	// for SuppressionReason.
+	Suppressed        bool   `json:"suppressed,omitempty"`
+	SuppressionReason string `json:"suppression_reason,omitempty"`
+
+	// UnavailableSince is the as-of time of the first of the runs in a row
+	// whose result for this finding was NOT_AVAILABLE; zero when the last run
+	// saw it.
+	UnavailableSince time.Time `json:"unavailable_since,omitzero"`
+
+	// Archived says the finding was resolved or is gone and was sent with
+	// RecordState ARCHIVED. The record stays as a tombstone for Retention
+	// after its UpdatedAt, so a recurrence reopens the same Security Hub
+	// finding with a later UpdatedAt and the first FirstObservedAt.
+	Archived bool `json:"archived,omitempty"`
+}
+
+// Active reports whether the record is an open finding (failing, suppressed
+// or unseen), as opposed to an archived tombstone.
+func (r *Record) Active() bool { return !r.Archived }
