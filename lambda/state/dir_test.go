@@ -1,0 +1,94 @@
+package state
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"runtime"
+	"testing"
+)
+
+func TestDir(t *testing.T) {
+	testStore(t, func(t *testing.T) storeUnderTest {
+		dir := filepath.Join(t.TempDir(), "state")
+		return storeUnderTest{
+			store: NewDir(dir),
+			put: func(t *testing.T, accountID string, data []byte) {
+				t.Helper()
+				if err := os.MkdirAll(dir, 0o700); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.WriteFile(filepath.Join(dir, accountID+".json.gz"), data, 0o600); err != nil {
+					t.Fatal(err)
+				}
+			},
+		}
+	})
+}
+
+func TestDirWritesOneFileAndNoLeftovers(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "new", "state")
+	st := NewDir(dir)
+	if err := st.Save(t.Context(), acct, sample(), NoObject); err != nil {
+		t.Fatal(err)
+	}
+	// A conflicting save leaves no temporary file either.
+	if err := st.Save(t.Context(), acct, sample(), NoObject); !errors.Is(err, ErrConflict) {
+		t.Fatalf("second save error = %v, want ErrConflict", err)
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, e := range entries {
+		names = append(names, e.Name())
+	}
+	if len(names) != 1 || names[0] != acct+".json.gz" {
+		t.Errorf("directory holds %q, want only %s.json.gz", names, acct)
+	}
+	if got := st.File(acct); got != filepath.Join(dir, acct+".json.gz") {
+		t.Errorf("File = %q", got)
+	}
+	if runtime.GOOS != "windows" {
+		fi, err := os.Stat(st.File(acct))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if perm := fi.Mode().Perm(); perm != 0o600 {
+			t.Errorf("state file mode %v, want 0600 (it names users)", perm)
+		}
+	}
+}
+
+func TestDirDetectsAFileChangedBehindItsBack(t *testing.T) {
+	dir := t.TempDir()
+	st := NewDir(dir)
+	if err := st.Save(t.Context(), acct, sample(), NoObject); err != nil {
+		t.Fatal(err)
+	}
+	s, tok, err := st.Load(t.Context(), acct)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Another process deletes the state.
+	if err := os.Remove(st.File(acct)); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Save(t.Context(), acct, s, tok); !errors.Is(err, ErrConflict) {
+		t.Errorf("save over a deleted state: error = %v, want ErrConflict", err)
+	}
+}
+
+func TestDirStopsOnACanceledContext(t *testing.T) {
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	st := NewDir(t.TempDir())
+	if _, _, err := st.Load(ctx, acct); err == nil {
+		t.Errorf("Load succeeded on a canceled context")
+	}
+	if err := st.Save(ctx, acct, sample(), NoObject); err == nil {
+		t.Errorf("Save succeeded on a canceled context")
+	}
+}

@@ -1,0 +1,171 @@
+package state
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/smithy-go"
+)
+
+// These tests run the real SDK over HTTP against the moto server that
+// `make test` starts (scripts/with-moto.sh). moto 5.2.5 honours PutObject's
+// If-None-Match: * (412 PreconditionFailed when the key exists) and If-Match
+// (412 when the ETag differs, 404 NoSuchKey when the key is gone). It never
+// returns 409 ConditionalRequestConflict, which only S3's concurrent
+// conditional writes produce; TestIsConflict covers its mapping. Each test
+// makes its own bucket and never resets moto, which other packages' tests
+// share.
+
+// motoConfig returns an AWS configuration for the moto server named by
+// AWS_ENDPOINT_URL. Without a server it skips, or fails when CI is set.
+func motoConfig(t *testing.T) aws.Config {
+	t.Helper()
+	if os.Getenv("AWS_ENDPOINT_URL") == "" {
+		if os.Getenv("CI") != "" {
+			t.Fatal("AWS_ENDPOINT_URL is not set: the moto server is required in CI (run make test)")
+		}
+		t.Skip("moto not running; run make test")
+	}
+	cfg, err := config.LoadDefaultConfig(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cfg
+}
+
+// motoBucket creates a uniquely named bucket and returns a client for it.
+func motoBucket(t *testing.T, cfg aws.Config) (*s3.Client, string) {
+	t.Helper()
+	client := s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = true })
+	var b [6]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		t.Fatal(err)
+	}
+	bucket := "credaudit-state-test-" + hex.EncodeToString(b[:])
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+	if _, err := client.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(bucket)}); err != nil {
+		t.Fatalf("create bucket %s: %v", bucket, err)
+	}
+	return client, bucket
+}
+
+func TestS3(t *testing.T) {
+	cfg := motoConfig(t)
+	testStore(t, func(t *testing.T) storeUnderTest {
+		client, bucket := motoBucket(t, cfg)
+		st := NewS3(cfg, bucket, S3Options{UsePathStyle: true})
+		return storeUnderTest{
+			store: st,
+			put: func(t *testing.T, accountID string, data []byte) {
+				t.Helper()
+				_, err := client.PutObject(t.Context(), &s3.PutObjectInput{
+					Bucket: aws.String(bucket), Key: aws.String(st.Key(accountID)), Body: bytes.NewReader(data),
+				})
+				if err != nil {
+					t.Fatal(err)
+				}
+			},
+		}
+	})
+}
+
+func TestS3KeyAndPrefix(t *testing.T) {
+	cfg := motoConfig(t)
+	tests := []struct {
+		name   string
+		prefix string
+		want   string
+	}{
+		{"default prefix", "", "state/" + acct + ".json.gz"},
+		{"custom prefix", "credaudit/states/", "credaudit/states/" + acct + ".json.gz"},
+		{"prefix without a slash", "audit", "audit/" + acct + ".json.gz"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			client, bucket := motoBucket(t, cfg)
+			st := NewS3(cfg, bucket, S3Options{Prefix: tt.prefix, UsePathStyle: true})
+			if got := st.Key(acct); got != tt.want {
+				t.Errorf("Key = %q, want %q", got, tt.want)
+			}
+			if err := st.Save(t.Context(), acct, sample(), NoObject); err != nil {
+				t.Fatal(err)
+			}
+			head, err := client.HeadObject(t.Context(), &s3.HeadObjectInput{Bucket: aws.String(bucket), Key: aws.String(tt.want)})
+			if err != nil {
+				t.Fatalf("the state is not at %s: %v", tt.want, err)
+			}
+			if got := aws.ToString(head.ContentType); got != "application/gzip" {
+				t.Errorf("Content-Type = %q, want application/gzip", got)
+			}
+			if got := aws.ToString(head.ContentEncoding); got != "" {
+				t.Errorf("Content-Encoding = %q, want none (a client could decompress it on the way back)", got)
+			}
+		})
+	}
+}
+
+func TestS3SaveOverADeletedStateConflicts(t *testing.T) {
+	cfg := motoConfig(t)
+	client, bucket := motoBucket(t, cfg)
+	st := NewS3(cfg, bucket, S3Options{UsePathStyle: true})
+	if err := st.Save(t.Context(), acct, sample(), NoObject); err != nil {
+		t.Fatal(err)
+	}
+	s, tok, err := st.Load(t.Context(), acct)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := client.DeleteObject(t.Context(), &s3.DeleteObjectInput{Bucket: aws.String(bucket), Key: aws.String(st.Key(acct))}); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Save(t.Context(), acct, s, tok); !errors.Is(err, ErrConflict) {
+		t.Errorf("save over a deleted state: error = %v, want ErrConflict", err)
+	}
+}
+
+func TestS3MissingBucketIsAnError(t *testing.T) {
+	cfg := motoConfig(t)
+	st := NewS3(cfg, "credaudit-state-test-no-such-bucket", S3Options{UsePathStyle: true})
+	s, _, err := st.Load(t.Context(), acct)
+	if err == nil || s != nil {
+		t.Errorf("Load from a missing bucket = %v, %v; want an error, not an empty state", s, err)
+	}
+	if err := st.Save(t.Context(), acct, sample(), NoObject); err == nil || errors.Is(err, ErrConflict) {
+		t.Errorf("Save to a missing bucket error = %v, want a non-conflict error", err)
+	}
+}
+
+func TestIsConflict(t *testing.T) {
+	apiErr := func(code string) error { return &smithy.GenericAPIError{Code: code, Message: "m"} }
+	tests := []struct {
+		name    string
+		err     error
+		ifMatch bool
+		want    bool
+	}{
+		{"412 precondition failed", apiErr("PreconditionFailed"), false, true},
+		{"409 conditional request conflict", apiErr("ConditionalRequestConflict"), true, true},
+		{"wrapped precondition failed", errors.Join(errors.New("operation error"), apiErr("PreconditionFailed")), true, true},
+		{"404 on If-Match: deleted since Load", apiErr("NoSuchKey"), true, true},
+		{"404 without If-Match", apiErr("NoSuchKey"), false, false},
+		{"access denied", apiErr("AccessDenied"), false, false},
+		{"no API error", errors.New("PreconditionFailed"), false, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := isConflict(tt.err, tt.ifMatch); got != tt.want {
+				t.Errorf("isConflict = %v, want %v", got, tt.want)
+			}
+		})
+	}
+}

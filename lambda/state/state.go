@@ -1,0 +1,144 @@
+package state
+
+import (
+	"bytes"
+	"compress/gzip"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/credaudit/credaudit/lambda/finding"
+)
+
+// Version is the state format this build reads and writes. Bump it on any
+// change to the JSON shape; a state of another version is refused.
+const Version = 1
+
+// maxDecoded bounds a decompressed state: 100,000 findings of about 1 KB,
+// with a wide margin, and a stop for a corrupt or hostile object. A variable
+// so a test can lower it.
+var maxDecoded = 512 << 20
+
+// Errors a caller may need to tell apart, with errors.Is.
+var (
+	// ErrConflict: the stored state changed since it was loaded (another
+	// run saved first). Nothing was written; load again and redo the run's
+	// diff, or give up and let the next run catch up.
+	ErrConflict = errors.New("state changed since it was loaded")
+	// ErrCorrupt: the stored object is not a state this program wrote.
+	ErrCorrupt = errors.New("corrupt state")
+	// ErrVersion: the stored state has a format version this build does not
+	// read (written by a newer credaudit, or an unknown one).
+	ErrVersion = errors.New("unsupported state version")
+)
+
+// State is what one account's audit leaves for the next: the records of its
+// open findings (failing, suppressed or unseen) and of recently archived
+// ones.
+type State struct {
+	Version   int    `json:"version"`
+	AccountID string `json:"account_id"`
+	// GeneratedAt is the as-of time of the report the last saved run
+	// audited.
+	GeneratedAt time.Time `json:"generated_at"`
+	// SavedAt is when the state was saved; the caller sets it.
+	SavedAt time.Time                 `json:"saved_at"`
+	Records map[string]finding.Record `json:"records"`
+}
+
+// New is the state of an account never audited: no records. Only a missing
+// object means that; a corrupt one is an error, because an empty state
+// would re-import every finding and lose each FirstObservedAt.
+func New(accountID string) *State {
+	return &State{Version: Version, AccountID: accountID, Records: map[string]finding.Record{}}
+}
+
+// Encode serializes s as gzipped JSON. Records are written in ID order, so
+// equal states encode to equal bytes.
+func Encode(s *State) ([]byte, error) {
+	if s.Version != Version && s.Version != 0 {
+		return nil, fmt.Errorf("encode state: %w %d (this build writes %d)", ErrVersion, s.Version, Version)
+	}
+	if s.AccountID == "" {
+		return nil, errors.New("encode state: no account ID")
+	}
+	out := *s
+	out.Version = Version
+	if out.Records == nil {
+		out.Records = map[string]finding.Record{}
+	}
+	var buf bytes.Buffer
+	zw := gzip.NewWriter(&buf)
+	if err := json.NewEncoder(zw).Encode(&out); err != nil {
+		return nil, fmt.Errorf("encode state: %w", err)
+	}
+	if err := zw.Close(); err != nil {
+		return nil, fmt.Errorf("encode state: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
+// Decode reads a state written by Encode. Anything else is an error wrapping
+// ErrCorrupt (not gzip, truncated, not JSON, unknown fields, trailing data,
+// inconsistent records) or ErrVersion (another format version).
+func Decode(data []byte) (*State, error) {
+	zr, err := gzip.NewReader(bytes.NewReader(data))
+	if err != nil {
+		return nil, fmt.Errorf("%w: not gzip: %v", ErrCorrupt, err)
+	}
+	raw, err := io.ReadAll(io.LimitReader(zr, int64(maxDecoded)+1))
+	if err != nil {
+		return nil, fmt.Errorf("%w: decompress: %v", ErrCorrupt, err)
+	}
+	if len(raw) > maxDecoded {
+		return nil, fmt.Errorf("%w: more than %d bytes decompressed", ErrCorrupt, maxDecoded)
+	}
+	var head struct {
+		Version *int `json:"version"`
+	}
+	if err := json.Unmarshal(raw, &head); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrCorrupt, err)
+	}
+	if head.Version == nil {
+		return nil, fmt.Errorf("%w: no version", ErrCorrupt)
+	}
+	if *head.Version != Version {
+		return nil, fmt.Errorf("%w %d (this build reads %d)", ErrVersion, *head.Version, Version)
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
+	var s State
+	if err := dec.Decode(&s); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrCorrupt, err)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, fmt.Errorf("%w: data after the state", ErrCorrupt)
+	}
+	if err := s.check(); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrCorrupt, err)
+	}
+	return &s, nil
+}
+
+// check is what every state this program writes satisfies.
+func (s *State) check() error {
+	if s.AccountID == "" {
+		return errors.New("no account ID")
+	}
+	if s.Records == nil {
+		return errors.New("no records object")
+	}
+	for id, r := range s.Records {
+		switch {
+		case r.ID != id:
+			return fmt.Errorf("record %q has ID %q", id, r.ID)
+		case r.RuleID == "" || r.ResourceID == "":
+			return fmt.Errorf("record %q has no rule or resource", id)
+		case r.FirstObservedAt.IsZero() || r.UpdatedAt.IsZero():
+			return fmt.Errorf("record %q has no first-observed or updated time", id)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,178 @@
+package state
+
+import (
+	"bytes"
+	"compress/gzip"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/credaudit/credaudit/lambda/finding"
+	"github.com/credaudit/credaudit/lambda/rules"
+)
+
+const acct = "123456789012"
+
+var t0 = time.Date(2026, 11, 20, 6, 0, 0, 0, time.UTC)
+
+// sample is a state with an open, a suppressed, an unseen and an archived
+// record.
+func sample() *State {
+	s := New(acct)
+	s.GeneratedAt, s.SavedAt = t0, t0.Add(2*time.Minute)
+	add := func(r finding.Record) { s.Records[r.ID] = r }
+	alice := "arn:aws:iam::" + acct + ":user/alice"
+	add(finding.Record{
+		ID: finding.ID(acct, "KEY-01", alice), RuleID: "KEY-01", Title: "Access keys are rotated every 90 days or less",
+		ResourceID: alice, ResourceType: rules.ResourceIAMUser, User: "alice", Severity: "MEDIUM",
+		Status: rules.Failed, Reason: "access key 1 is 131 days old",
+		FirstObservedAt: t0.Add(-48 * time.Hour), LastObservedAt: t0, LastImportedAt: t0.Add(-47 * time.Hour), UpdatedAt: t0.Add(-48 * time.Hour),
+	})
+	add(finding.Record{
+		ID: finding.ID(acct, "USER-02", alice), RuleID: "USER-02", Title: "IAM users have MFA",
+		ResourceID: alice, ResourceType: rules.ResourceIAMUser, User: "alice", Severity: "MEDIUM",
+		Status: rules.Failed, Reason: "MFA is not active", FirstObservedAt: t0, LastObservedAt: t0, LastImportedAt: t0, UpdatedAt: t0,
+		Suppressed: true, SuppressionReason: "break-glass user, MFA in the safe",
+	})
+	add(finding.Record{
+		ID: finding.ID(acct, "ROOT-03", rules.AccountResourceID(acct)), RuleID: "ROOT-03", Title: "Root has hardware MFA",
+		ResourceID: rules.AccountResourceID(acct), ResourceType: rules.ResourceAccount, User: "<root_account>", Severity: "CRITICAL",
+		Status: rules.Failed, Reason: "root's MFA device is a virtual MFA device, not hardware",
+		FirstObservedAt: t0, LastObservedAt: t0, LastImportedAt: t0, UpdatedAt: t0, UnavailableSince: t0.Add(time.Hour),
+	})
+	add(finding.Record{
+		ID: finding.ID(acct, "USER-05", "arn:aws:iam::"+acct+":user/bob"), RuleID: "USER-05", Title: "Unused users are removed",
+		ResourceID: "arn:aws:iam::" + acct + ":user/bob", ResourceType: rules.ResourceIAMUser, User: "bob", Severity: "LOW",
+		Status: rules.Passed, Reason: "no enabled password",
+		FirstObservedAt: t0, LastObservedAt: t0, LastImportedAt: t0, UpdatedAt: t0.Add(time.Second), Archived: true,
+	})
+	return s
+}
+
+func gz(t *testing.T, s string) []byte {
+	t.Helper()
+	var b bytes.Buffer
+	zw := gzip.NewWriter(&b)
+	if _, err := zw.Write([]byte(s)); err != nil {
+		t.Fatal(err)
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
+}
+
+func TestEncodeDecodeRoundTrip(t *testing.T) {
+	want := sample()
+	data, err := Encode(want)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := Decode(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("round trip (-want +got):\n%s", diff)
+	}
+	again, err := Encode(got)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(data, again) {
+		t.Errorf("equal states encoded to different bytes")
+	}
+}
+
+func TestEncodeAnEmptyState(t *testing.T) {
+	data, err := Encode(&State{AccountID: acct})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := Decode(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Version != Version || got.Records == nil || len(got.Records) != 0 {
+		t.Errorf("decoded %+v, want version %d and no records", got, Version)
+	}
+}
+
+func TestEncodeRefuses(t *testing.T) {
+	tests := []struct {
+		name  string
+		state *State
+		want  error
+	}{
+		{"another version", &State{Version: Version + 1, AccountID: acct}, ErrVersion},
+		{"no account", &State{Version: Version}, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Encode(tt.state)
+			if err == nil || (tt.want != nil && !errors.Is(err, tt.want)) {
+				t.Errorf("Encode error = %v, want %v", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestDecodeRefuses(t *testing.T) {
+	good, err := Encode(sample())
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := `{"id":"credaudit/x","rule_id":"KEY-01","resource_id":"r","first_observed_at":"2026-11-20T06:00:00Z","updated_at":"2026-11-20T06:00:00Z"}`
+	tests := []struct {
+		name string
+		data []byte
+		want error
+	}{
+		{"empty object", nil, ErrCorrupt},
+		{"not gzip", []byte(`{"version":1}`), ErrCorrupt},
+		{"truncated gzip", good[:len(good)-10], ErrCorrupt},
+		{"gzip of text", gz(t, "hello"), ErrCorrupt},
+		{"no version", gz(t, `{"account_id":"123456789012","records":{}}`), ErrCorrupt},
+		{"newer version", gz(t, `{"version":2,"account_id":"123456789012","records":{}}`), ErrVersion},
+		{"version zero", gz(t, `{"version":0,"account_id":"123456789012","records":{}}`), ErrVersion},
+		{"unknown field", gz(t, `{"version":1,"account_id":"123456789012","records":{},"extra":true}`), ErrCorrupt},
+		{"data after the state", gz(t, `{"version":1,"account_id":"123456789012","records":{}} {}`), ErrCorrupt},
+		{"no account", gz(t, `{"version":1,"records":{}}`), ErrCorrupt},
+		{"no records", gz(t, `{"version":1,"account_id":"123456789012"}`), ErrCorrupt},
+		{"record under another key", gz(t, `{"version":1,"account_id":"123456789012","records":{"credaudit/y":`+rec+`}}`), ErrCorrupt},
+		{"record without times", gz(t, `{"version":1,"account_id":"123456789012","records":{"credaudit/x":{"id":"credaudit/x","rule_id":"KEY-01","resource_id":"r"}}}`), ErrCorrupt},
+		{"record of the wrong type", gz(t, `{"version":1,"account_id":"123456789012","records":{"credaudit/x":[]}}`), ErrCorrupt},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s, err := Decode(tt.data)
+			if !errors.Is(err, tt.want) {
+				t.Errorf("Decode error = %v, want %v", err, tt.want)
+			}
+			if s != nil {
+				t.Errorf("Decode returned a state (%+v) with the error", s)
+			}
+		})
+	}
+	// The good record decodes: the refusals above are about what they change.
+	if _, err := Decode(gz(t, `{"version":1,"account_id":"123456789012","records":{"credaudit/x":`+rec+`}}`)); err != nil {
+		t.Errorf("a minimal valid state: %v", err)
+	}
+}
+
+func TestDecodeRefusesABomb(t *testing.T) {
+	defer func(n int) { maxDecoded = n }(maxDecoded)
+	maxDecoded = 1 << 20
+	var b bytes.Buffer
+	zw, _ := gzip.NewWriterLevel(&b, gzip.BestCompression)
+	zw.Write([]byte(`{"version":1,"account_id":"123456789012","records":{},"pad":"`))
+	zw.Write(bytes.Repeat([]byte{' '}, maxDecoded))
+	zw.Close()
+	_, err := Decode(b.Bytes())
+	if !errors.Is(err, ErrCorrupt) || !strings.Contains(err.Error(), "decompressed") {
+		t.Errorf("Decode error = %v, want a size error", err)
+	}
+}

@@ -1,0 +1,61 @@
+package state
+
+import (
+	"context"
+	"fmt"
+)
+
+// Token names the version of a stored state that Load returned, so Save can
+// write only over that same version. It is opaque: an S3 ETag, or a content
+// hash for Dir.
+type Token string
+
+// NoObject is the Token of a state that does not exist yet: Save with it
+// creates the object, and fails with ErrConflict if another run created it
+// first.
+const NoObject Token = ""
+
+// Store keeps one state per account.
+type Store interface {
+	// Load returns the account's state and its Token. A missing state is
+	// New(accountID) with NoObject, not an error; an unreadable one is an
+	// error (ErrCorrupt, ErrVersion), never an empty state.
+	Load(ctx context.Context, accountID string) (*State, Token, error)
+	// Save writes s if the stored state is still the one token names, and
+	// fails with ErrConflict otherwise, writing nothing.
+	Save(ctx context.Context, accountID string, s *State, token Token) error
+}
+
+// encodeFor encodes s for accountID's object.
+func encodeFor(accountID string, s *State) ([]byte, error) {
+	if s.AccountID != accountID {
+		return nil, fmt.Errorf("state of account %q saved as account %q", s.AccountID, accountID)
+	}
+	return Encode(s)
+}
+
+// decodeFor decodes accountID's object and checks it is that account's.
+func decodeFor(accountID string, data []byte) (*State, error) {
+	s, err := Decode(data)
+	if err != nil {
+		return nil, err
+	}
+	if s.AccountID != accountID {
+		return nil, fmt.Errorf("%w: the state of account %s holds account %s", ErrCorrupt, accountID, s.AccountID)
+	}
+	return s, nil
+}
+
+// validAccountID reports whether id is 12 digits, as AWS account IDs are;
+// the ID becomes part of a file name or object key.
+func validAccountID(id string) error {
+	if len(id) != 12 {
+		return fmt.Errorf("account ID %q is not 12 digits", id)
+	}
+	for i := range len(id) {
+		if id[i] < '0' || id[i] > '9' {
+			return fmt.Errorf("account ID %q is not 12 digits", id)
+		}
+	}
+	return nil
+}
