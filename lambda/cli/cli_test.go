@@ -14,9 +14,10 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/credaudit/credaudit/lambda/internal/emulator"
 )
 
 const sampleReport = "../../events/sample-report.csv"
@@ -216,17 +217,7 @@ func TestQueryLiveAccountUnreachableExitsThree(t *testing.T) {
 // it the test fails in CI and is skipped elsewhere.
 func motoIAM(t *testing.T) *iam.Client {
 	t.Helper()
-	if os.Getenv("AWS_ENDPOINT_URL") == "" {
-		if os.Getenv("CI") != "" {
-			t.Fatal("AWS_ENDPOINT_URL is not set: the moto server is required in CI (run make test)")
-		}
-		t.Skip("moto not running; run make test")
-	}
-	cfg, err := config.LoadDefaultConfig(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	return iam.NewFromConfig(cfg)
+	return iam.NewFromConfig(emulator.Config(t))
 }
 
 // createUser creates a uniquely named IAM user and deletes it after the test.

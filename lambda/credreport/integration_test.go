@@ -9,18 +9,16 @@ import (
 	"encoding/pem"
 	"errors"
 	"math/big"
-	"net/http"
-	"os"
 	"slices"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/iam/types"
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/credaudit/credaudit/lambda/internal/emulator"
 
 	"github.com/credaudit/credaudit/lambda/credreport"
 )
@@ -46,36 +44,8 @@ import (
 // or fails when CI is set.
 func motoClient(t *testing.T) *iam.Client {
 	t.Helper()
-	endpoint := os.Getenv("AWS_ENDPOINT_URL")
-	if endpoint == "" {
-		if os.Getenv("CI") != "" {
-			t.Fatal("AWS_ENDPOINT_URL is not set: the moto server is required in CI (run make test)")
-		}
-		t.Skip("moto not running; run make test")
-	}
-	motoURL := os.Getenv("CREDAUDIT_MOTO_URL")
-	if motoURL == "" {
-		motoURL = endpoint
-	}
-	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, strings.TrimSuffix(motoURL, "/")+"/moto-api/reset", nil)
-	if err != nil {
-		t.Fatalf("moto reset request: %v", err)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatalf("reset moto at %s: %v", motoURL, err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("reset moto at %s: HTTP %s", motoURL, resp.Status)
-	}
-	// The SDK reads AWS_ENDPOINT_URL itself: production code needs no test hook.
-	cfg, err := config.LoadDefaultConfig(ctx)
-	if err != nil {
-		t.Fatalf("load AWS config: %v", err)
-	}
+	cfg := emulator.Config(t)
+	emulator.Reset(t)
 	return iam.NewFromConfig(cfg)
 }
 

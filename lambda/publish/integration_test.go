@@ -5,18 +5,18 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/securityhub"
 	"github.com/aws/aws-sdk-go-v2/service/securityhub/types"
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/credaudit/credaudit/lambda/rules"
+
+	"github.com/credaudit/credaudit/lambda/internal/emulator"
 )
 
 // These tests run the real SDK over HTTP against the moto server that
@@ -40,21 +40,11 @@ import (
 // or fails when CI is set.
 func motoSecurityHub(t *testing.T) (*securityhub.Client, string) {
 	t.Helper()
-	if os.Getenv("AWS_ENDPOINT_URL") == "" {
-		if os.Getenv("CI") != "" {
-			t.Fatal("AWS_ENDPOINT_URL is not set: the moto server is required in CI (run make test)")
-		}
-		t.Skip("moto not running; run make test")
-	}
+	cfg := emulator.Config(t)
 	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
 	defer cancel()
-	// The SDK reads AWS_ENDPOINT_URL itself: production code needs no test hook.
-	cfg, err := config.LoadDefaultConfig(ctx)
-	if err != nil {
-		t.Fatalf("load AWS config: %v", err)
-	}
 	client := securityhub.NewFromConfig(cfg)
-	_, err = client.EnableSecurityHub(ctx, &securityhub.EnableSecurityHubInput{EnableDefaultStandards: aws.Bool(false)})
+	_, err := client.EnableSecurityHub(ctx, &securityhub.EnableSecurityHubInput{EnableDefaultStandards: aws.Bool(false)})
 	var conflict *types.ResourceConflictException
 	if err != nil && !errors.As(err, &conflict) { // already enabled is fine
 		t.Fatalf("enable Security Hub: %v", err)

@@ -6,14 +6,14 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
-	"os"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/smithy-go"
+
+	"github.com/credaudit/credaudit/lambda/internal/emulator"
 )
 
 // These tests run the real SDK over HTTP against the moto server that
@@ -24,23 +24,6 @@ import (
 // conditional writes produce; TestIsConflict covers its mapping. Each test
 // makes its own bucket and never resets moto, which other packages' tests
 // share.
-
-// motoConfig returns an AWS configuration for the moto server named by
-// AWS_ENDPOINT_URL. Without a server it skips, or fails when CI is set.
-func motoConfig(t *testing.T) aws.Config {
-	t.Helper()
-	if os.Getenv("AWS_ENDPOINT_URL") == "" {
-		if os.Getenv("CI") != "" {
-			t.Fatal("AWS_ENDPOINT_URL is not set: the moto server is required in CI (run make test)")
-		}
-		t.Skip("moto not running; run make test")
-	}
-	cfg, err := config.LoadDefaultConfig(t.Context())
-	if err != nil {
-		t.Fatal(err)
-	}
-	return cfg
-}
 
 // motoBucket creates a uniquely named bucket and returns a client for it.
 func motoBucket(t *testing.T, cfg aws.Config) (*s3.Client, string) {
@@ -60,7 +43,7 @@ func motoBucket(t *testing.T, cfg aws.Config) (*s3.Client, string) {
 }
 
 func TestS3(t *testing.T) {
-	cfg := motoConfig(t)
+	cfg := emulator.Config(t)
 	testStore(t, func(t *testing.T) storeUnderTest {
 		client, bucket := motoBucket(t, cfg)
 		st := NewS3(cfg, bucket, S3Options{UsePathStyle: true})
@@ -80,7 +63,7 @@ func TestS3(t *testing.T) {
 }
 
 func TestS3KeyAndPrefix(t *testing.T) {
-	cfg := motoConfig(t)
+	cfg := emulator.Config(t)
 	tests := []struct {
 		name   string
 		prefix string
@@ -115,7 +98,7 @@ func TestS3KeyAndPrefix(t *testing.T) {
 }
 
 func TestS3SaveOverADeletedStateConflicts(t *testing.T) {
-	cfg := motoConfig(t)
+	cfg := emulator.Config(t)
 	client, bucket := motoBucket(t, cfg)
 	st := NewS3(cfg, bucket, S3Options{UsePathStyle: true})
 	if err := st.Save(t.Context(), acct, sample(), NoObject); err != nil {
@@ -134,7 +117,7 @@ func TestS3SaveOverADeletedStateConflicts(t *testing.T) {
 }
 
 func TestS3MissingBucketIsAnError(t *testing.T) {
-	cfg := motoConfig(t)
+	cfg := emulator.Config(t)
 	st := NewS3(cfg, "credaudit-state-test-no-such-bucket", S3Options{UsePathStyle: true})
 	s, _, err := st.Load(t.Context(), acct)
 	if err == nil || s != nil {
