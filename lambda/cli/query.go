@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"text/tabwriter"
 
@@ -51,7 +52,7 @@ func runQuery(ctx context.Context, args []string, io IO) error {
 	if *columns != "" {
 		cols = splitList(*columns)
 		for _, c := range cols {
-			if !contains(rep.Header, c) {
+			if !slices.Contains(rep.Header, c) {
 				return usageErr("--columns: the report has no column %q (it has: %s)", c, strings.Join(rep.Header, ", "))
 			}
 		}
@@ -69,15 +70,6 @@ func runQuery(ctx context.Context, args []string, io IO) error {
 		return writeRowsJSON(io.Stdout, cols, rows)
 	}
 	return writeRowsTable(io.Stdout, cols, rows)
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 func rawCells(e *credreport.Entry, cols []string) []string {

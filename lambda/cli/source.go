@@ -21,7 +21,6 @@ type source struct {
 	awsProfile string
 	region     string
 	asOf       string
-	now        func() time.Time
 }
 
 // register adds the input flags; awsProfileFlag names the AWS profile flag
@@ -90,11 +89,7 @@ func (s *source) load(ctx context.Context, in io.Reader) (*loaded, error) {
 		asOf = rep.GeneratedTime
 	}
 	if asOf.IsZero() {
-		now := time.Now
-		if s.now != nil {
-			now = s.now
-		}
-		asOf = now().UTC()
+		asOf = time.Now().UTC()
 	}
 	return &loaded{report: rep, asOf: asOf, live: live, account: account, accountErr: accountErr}, nil
 }

@@ -285,12 +285,6 @@ type header struct {
 	index map[string]int
 }
 
-// IsUnknownColumn reports whether name is a column this package does not type.
-func IsUnknownColumn(name string) bool {
-	_, ok := LookupColumn(name)
-	return !ok
-}
-
 // isARNPartition accepts "aws" and its dashed variants (aws-us-gov, aws-cn, aws-iso-b, …).
 func isARNPartition(p string) bool {
 	if p == "aws" {

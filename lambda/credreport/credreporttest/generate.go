@@ -4,7 +4,9 @@ package credreporttest
 
 import (
 	"bytes"
+	"encoding/csv"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"strings"
 	"time"
@@ -84,4 +86,27 @@ func Generate(users int, seed uint64) []byte {
 		b.WriteByte('\n')
 	}
 	return b.Bytes()
+}
+
+// BaselineRead is the floor the parser's benchmarks compare with: read r with
+// encoding/csv and time.Parse every timestamp-looking cell, nothing else.
+func BaselineRead(r io.Reader) error {
+	cr := csv.NewReader(r)
+	cr.ReuseRecord = true
+	for {
+		rec, err := cr.Read()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		for _, cell := range rec {
+			if len(cell) == 25 && cell[10] == 'T' {
+				if _, err := time.Parse(time.RFC3339, cell); err != nil {
+					return err
+				}
+			}
+		}
+	}
 }
