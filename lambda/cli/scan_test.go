@@ -10,6 +10,9 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
+
+	"github.com/credaudit/credaudit/lambda/config"
+	"github.com/credaudit/credaudit/lambda/rules"
 )
 
 const exampleConfig = "../../events/credaudit.example.yaml"
@@ -211,5 +214,73 @@ func TestScanTableFitsEightyColumnsWithoutColourOffTerminal(t *testing.T) {
 	high := strings.Index(out, "HIGH (")
 	if crit < 0 || high < crit || strings.Index(out, "ROOT-01") > strings.Index(out, "ROOT-03") {
 		t.Errorf("table not grouped by severity with failing results first:\n%s", out)
+	}
+}
+
+func TestScanReportsExpiredAndUnusedSuppressions(t *testing.T) {
+	cfg := filepath.Join(t.TempDir(), "c.yaml")
+	body := "suppressions:\n" +
+		"  - rule: USER-01\n    user: bob\n    reason: old waiver\n    expires: 2026-11-01\n" + // expired at the as-of time
+		"  - rule: KEY-02\n    user: nobody-*\n    reason: matches nothing\n"
+	if err := os.WriteFile(cfg, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, out, stderr := run(t, "", "scan", "--report", sampleReport, "--as-of", "2026-11-20T06:00:00Z", "--config", cfg, "--format", "json")
+	if code != ExitOK {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	for _, want := range []string{cfg + ":2 expired on 2026-11-01", cfg + ":6 matches no failing result"} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("stderr %q lacks %q", stderr, want)
+		}
+	}
+	var doc struct {
+		Results []struct {
+			RuleID     string `json:"rule_id"`
+			User       string `json:"user"`
+			Status     string `json:"status"`
+			Suppressed bool   `json:"suppressed"`
+		} `json:"results"`
+		Suppressions []struct {
+			Expired bool `json:"expired"`
+			Matched int  `json:"matched"`
+		} `json:"suppressions"`
+	}
+	if err := json.Unmarshal([]byte(out), &doc); err != nil {
+		t.Fatal(err)
+	}
+	if len(doc.Suppressions) != 2 || !doc.Suppressions[0].Expired || doc.Suppressions[1].Expired || doc.Suppressions[1].Matched != 0 {
+		t.Errorf("suppressions = %+v", doc.Suppressions)
+	}
+	for _, r := range doc.Results {
+		if r.RuleID == "USER-01" && r.User == "bob" && (r.Status != "FAILED" || r.Suppressed) {
+			t.Errorf("an expired suppression still mutes bob's USER-01: %+v", r)
+		}
+	}
+}
+
+func TestScanTableColoursSeveritiesOnlyWhenAsked(t *testing.T) {
+	src := source{report: sampleReport, asOf: "2026-11-20T06:00:00Z"}
+	in, err := src.load(context.Background(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	selected, profile, err := (*config.Config)(nil).Selection("all")
+	if err != nil {
+		t.Fatal(err)
+	}
+	results, err := rules.Evaluate(rules.Input{Report: in.report, AsOf: in.asOf}, selected)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, color := range []bool{false, true} {
+		var b strings.Builder
+		o := &scanOutput{report: in, profile: profile, selected: selected, results: results, color: color}
+		if err := writeScanTable(&b, o); err != nil {
+			t.Fatal(err)
+		}
+		if got := strings.Contains(b.String(), sevColor[rules.Critical]+"CRITICAL ("); got != color {
+			t.Errorf("color %v: critical heading coloured = %v", color, got)
+		}
 	}
 }
