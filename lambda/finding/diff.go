@@ -267,8 +267,13 @@ func (d *differ) failing(id string, r *rules.Result, p *Record) Change {
 		if p != nil {
 			rec.UpdatedAt = d.after(p.UpdatedAt)
 		}
-		if rec.Suppressed {
+		switch {
+		case rec.Suppressed:
 			c.Workflow = WorkflowSuppress
+		case p != nil && p.Suppressed:
+			// A tombstone still marked suppressed: its unsuppress failed
+			// when it was archived, and Security Hub would reopen it muted.
+			c.Workflow = WorkflowUnsuppress
 		}
 	default:
 		if rec.Severity != p.Severity || !sameFact(p.Reason, p.LastObservedAt, r.Reason, d.obs) {
@@ -301,13 +306,43 @@ func (d *differ) refresh(c *Change) {
 	c.Record.UpdatedAt = d.after(c.Record.UpdatedAt)
 }
 
-// Next is the state's records after the changes were published: prev updated
-// by each change's Record, with LastImportedAt set to importedAt for the
-// findings that were imported, and tombstones whose Retention has passed
-// dropped. Records no change mentions are kept as they were. Next is pure:
-// prev is not modified.
+// Next is the state's records after every change was published: NextAfter
+// with every import and workflow update done at importedAt.
 func Next(prev map[string]Record, changes []Change, importedAt time.Time) map[string]Record {
-	importedAt = importedAt.UTC().Truncate(time.Second)
+	return NextAfter(prev, changes, Publication{At: importedAt})
+}
+
+// Publication is what became of a run's Security Hub updates.
+type Publication struct {
+	// At is when the findings were imported.
+	At time.Time
+	// Off says nothing was sent because Security Hub publishing is turned
+	// off: records move on, but no LastImportedAt does, so turning Security
+	// Hub on later imports every open finding on its next run.
+	Off bool
+	// FailedImports holds the IDs of the findings Security Hub did not
+	// take (refused, or the whole call failed).
+	FailedImports map[string]bool
+	// FailedWorkflow holds the IDs whose workflow status update failed.
+	FailedWorkflow map[string]bool
+}
+
+// NextAfter is the state's records after the changes were published as pub
+// says: prev updated by each change's Record, with LastImportedAt set to
+// pub.At for the findings that were imported, and tombstones whose
+// Retention has passed dropped. Records no change mentions are kept as they
+// were. NextAfter is pure: prev is not modified.
+//
+// A failed update is left for the next run to redo, never lost:
+//   - a resolved or gone finding whose import failed keeps its previous,
+//     open record, so the next run resolves (or archives) it again;
+//   - any other finding whose import failed keeps its new record with no
+//     LastImportedAt, so the next run re-imports it (NeedsRefresh) with the
+//     same FirstObservedAt and a later UpdatedAt;
+//   - a finding whose workflow update failed keeps its previous suppression,
+//     so the next run sees the difference and sends it again.
+func NextAfter(prev map[string]Record, changes []Change, pub Publication) map[string]Record {
+	at := pub.At.UTC().Truncate(time.Second)
 	next := maps.Clone(prev)
 	if next == nil {
 		next = make(map[string]Record, len(changes))
@@ -316,12 +351,26 @@ func Next(prev map[string]Record, changes []Change, importedAt time.Time) map[st
 		c := &changes[i]
 		rec := c.Record
 		if c.Import() {
-			rec.LastImportedAt = importedAt
+			switch {
+			case pub.Off:
+			case pub.FailedImports[rec.ID] && (c.Kind == Resolved || c.Kind == Gone):
+				rec = *c.Prev
+			case pub.FailedImports[rec.ID]:
+				rec.LastImportedAt = time.Time{}
+			default:
+				rec.LastImportedAt = at
+			}
+		}
+		if c.Workflow != WorkflowKeep && !pub.Off && pub.FailedWorkflow[rec.ID] {
+			rec.Suppressed, rec.SuppressionReason = false, ""
+			if c.Prev != nil {
+				rec.Suppressed, rec.SuppressionReason = c.Prev.Suppressed, c.Prev.SuppressionReason
+			}
 		}
 		next[rec.ID] = rec
 	}
 	maps.DeleteFunc(next, func(_ string, r Record) bool {
-		return r.Archived && !importedAt.Before(r.UpdatedAt.Add(Retention))
+		return r.Archived && !at.Before(r.UpdatedAt.Add(Retention))
 	})
 	return next
 }

@@ -505,3 +505,77 @@ func TestKindAndWorkflowNames(t *testing.T) {
 		t.Errorf("names (-want +got):\n%s", diff)
 	}
 }
+
+// A failed publication is redone by the next run, never lost: each case runs
+// a publication that failed, then the next run on the same facts, and checks
+// the next run sends the finding again.
+func TestNextAfterFailedPublication(t *testing.T) {
+	k1 := &rules.Key01
+	keyAlice := ID(acct, k1.ID, alice.ARN)
+	open := Next(nil, Diff(nil, []rules.Result{fail(k1, alice, old131)}, acct, day(0), 0), day(0))
+
+	t.Run("a new finding whose import failed is imported on the next run, created when first seen", func(t *testing.T) {
+		changes := Diff(nil, []rules.Result{fail(k1, alice, old131)}, acct, day(0), 0)
+		state := NextAfter(nil, changes, Publication{At: day(0), FailedImports: map[string]bool{keyAlice: true}})
+		if !state[keyAlice].LastImportedAt.IsZero() {
+			t.Fatalf("LastImportedAt = %v after a failed import, want zero", state[keyAlice].LastImportedAt)
+		}
+		again := Diff(state, []rules.Result{fail(k1, alice, "access key 1 is 132 days old")}, acct, day(1), 0)
+		if len(again) != 1 || again[0].Kind != StillFailing || !again[0].Import() {
+			t.Fatalf("next run: %+v, want still failing and imported", summarize(again))
+		}
+		if got := again[0].Record; !got.FirstObservedAt.Equal(day(0)) || !got.UpdatedAt.Equal(day(1)) {
+			t.Errorf("re-import: first observed %v, updated %v; want %v and %v", got.FirstObservedAt, got.UpdatedAt, day(0), day(1))
+		}
+	})
+	t.Run("a resolution whose import failed is sent again", func(t *testing.T) {
+		changes := Diff(open, []rules.Result{pass(k1, alice, "no active access key")}, acct, day(1), 0)
+		state := NextAfter(open, changes, Publication{At: day(1), FailedImports: map[string]bool{keyAlice: true}})
+		if diff := cmp.Diff(open[keyAlice], state[keyAlice]); diff != "" {
+			t.Fatalf("record changed by a failed resolution (-want +got):\n%s", diff)
+		}
+		again := Diff(state, []rules.Result{pass(k1, alice, "no active access key")}, acct, day(2), 0)
+		if len(again) != 1 || again[0].Kind != Resolved {
+			t.Errorf("next run: %+v, want resolved again", summarize(again))
+		}
+	})
+	t.Run("a gone finding whose import failed is archived on the next run", func(t *testing.T) {
+		changes := Diff(open, nil, acct, day(1), 0)
+		state := NextAfter(open, changes, Publication{At: day(1), FailedImports: map[string]bool{keyAlice: true}})
+		again := Diff(state, nil, acct, day(2), 0)
+		if len(again) != 1 || again[0].Kind != Gone {
+			t.Errorf("next run: %+v, want gone again", summarize(again))
+		}
+	})
+	t.Run("a suppression whose workflow update failed is sent again", func(t *testing.T) {
+		muted := suppressed(fail(k1, alice, old131), "break-glass user")
+		changes := Diff(open, []rules.Result{muted}, acct, day(1), 0)
+		if len(changes) != 1 || changes[0].Workflow != WorkflowSuppress {
+			t.Fatalf("got %+v, want a suppress", summarize(changes))
+		}
+		state := NextAfter(open, changes, Publication{At: day(1), FailedWorkflow: map[string]bool{keyAlice: true}})
+		if state[keyAlice].Suppressed {
+			t.Fatal("record marked suppressed although the workflow update failed")
+		}
+		again := Diff(state, []rules.Result{suppressed(fail(k1, alice, "access key 1 is 132 days old"), "break-glass user")}, acct, day(2), 0)
+		if len(again) != 1 || again[0].Workflow != WorkflowSuppress {
+			t.Errorf("next run: %+v, want the suppress sent again", summarize(again))
+		}
+	})
+	t.Run("a suppressed finding archived without its unsuppress comes back unmuted", func(t *testing.T) {
+		muted := Next(open, Diff(open, []rules.Result{suppressed(fail(k1, alice, old131), "break-glass user")}, acct, day(1), 0), day(1))
+		resolved := Diff(muted, []rules.Result{pass(k1, alice, "no active access key")}, acct, day(2), 0)
+		state := NextAfter(muted, resolved, Publication{At: day(2), FailedWorkflow: map[string]bool{keyAlice: true}})
+		back := Diff(state, []rules.Result{fail(k1, alice, old131)}, acct, day(3), 0)
+		if len(back) != 1 || back[0].Kind != New || back[0].Workflow != WorkflowUnsuppress {
+			t.Errorf("recurrence: %+v, want new with an unsuppress", summarize(back))
+		}
+	})
+	t.Run("with Security Hub off records move on but none counts as imported", func(t *testing.T) {
+		changes := Diff(nil, []rules.Result{fail(k1, alice, old131)}, acct, day(0), 0)
+		state := NextAfter(nil, changes, Publication{At: day(0), Off: true})
+		if r := state[keyAlice]; !r.LastImportedAt.IsZero() || r.Status != rules.Failed {
+			t.Errorf("record %+v, want failing and never imported", r)
+		}
+	})
+}
