@@ -1,24 +1,24 @@
 // Command credaudit audits the IAM credential report of an AWS account.
 //
-// Inside AWS Lambda (AWS_LAMBDA_RUNTIME_API set) it will serve the scheduled
-// handler; everywhere else it is the command-line tool.
+// Inside AWS Lambda (AWS_LAMBDA_RUNTIME_API set) it serves the scheduled
+// audit's handler; everywhere else it is the command-line tool.
 package main
 
 import (
 	"context"
-	"fmt"
 	"os"
 	"os/signal"
 	"runtime/debug"
 	"syscall"
 
 	"github.com/credaudit/credaudit/lambda/cli"
+	"github.com/credaudit/credaudit/lambda/handler"
 )
 
 func main() {
 	if os.Getenv("AWS_LAMBDA_RUNTIME_API") != "" {
-		fmt.Fprintln(os.Stderr, "credaudit: this build has no Lambda handler yet; run it as a command-line tool")
-		os.Exit(1)
+		handler.Start()
+		return
 	}
 	if os.Getenv("GOGC") == "" {
 		// A run allocates tens of MB and then exits: collecting less often

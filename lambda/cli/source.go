@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 
+	"github.com/credaudit/credaudit/lambda/audit"
 	"github.com/credaudit/credaudit/lambda/credreport"
 	"github.com/credaudit/credaudit/lambda/rules"
 )
@@ -122,6 +123,6 @@ func (s *source) fetch(ctx context.Context) (rep *credreport.Report, account *ru
 	if rep, err = f.Report(ctx); err != nil {
 		return nil, nil, nil, err
 	}
-	account, accountErr = readAccount(ctx, client, rep)
+	account, accountErr = audit.ReadAccount(ctx, client, rep)
 	return rep, account, accountErr, nil
 }

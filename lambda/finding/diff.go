@@ -278,6 +278,9 @@ func (d *differ) failing(id string, r *rules.Result, p *Record) Change {
 	default:
 		if rec.Severity != p.Severity || !sameFact(p.Reason, p.LastObservedAt, r.Reason, d.obs) {
 			c.Kind = Changed
+			if r.Rule.Recurs {
+				c.Kind = New // root was used again: a new event, on the same finding
+			}
 			rec.UpdatedAt = d.after(p.UpdatedAt)
 		} else {
 			c.Kind = StillFailing

@@ -79,21 +79,21 @@ func TestDiffTransitions(t *testing.T) {
 				Reason: "access key 1 is 161 days old", First: day(0), LastObserved: day(30), Updated: day(30)}},
 		},
 		{
-			name: "root used again while failing is changed",
+			name: "root used again while failing is new again, on the same finding",
 			runs: []run{
 				{day(0), []rules.Result{fail(r4, rootRow, "root was last used 3 days ago (password)")}},
 				{day(7), []rules.Result{fail(r4, rootRow, "root was last used 2 days ago (password)")}},
 			},
-			want: []summary{{ID: rootUse, Kind: Changed, Import: true, Status: rules.Failed,
+			want: []summary{{ID: rootUse, Kind: New, Import: true, Status: rules.Failed,
 				Reason: "root was last used 2 days ago (password)", First: day(0), LastObserved: day(7), Updated: day(7)}},
 		},
 		{
-			name: "root used again the next day is changed though the text is the same",
+			name: "root used again the next day is new (an event) though the text is the same",
 			runs: []run{
 				{day(0), []rules.Result{fail(r4, rootRow, "root was last used less than a day ago (password)")}},
 				{day(1), []rules.Result{fail(r4, rootRow, "root was last used less than a day ago (password)")}},
 			},
-			want: []summary{{ID: rootUse, Kind: Changed, Import: true, Status: rules.Failed,
+			want: []summary{{ID: rootUse, Kind: New, Import: true, Status: rules.Failed,
 				Reason: "root was last used less than a day ago (password)", First: day(0), LastObserved: day(1), Updated: day(1)}},
 		},
 		{
@@ -106,12 +106,12 @@ func TestDiffTransitions(t *testing.T) {
 				Reason: "root was last used 1 day ago (password)", First: day(0), LastObserved: day(1), Updated: day(0)}},
 		},
 		{
-			name: "root used with another credential is changed",
+			name: "root used with another credential is new",
 			runs: []run{
 				{day(0), []rules.Result{fail(r4, rootRow, "root was last used 3 days ago (password)")}},
 				{day(1), []rules.Result{fail(r4, rootRow, "root was last used 4 days ago (access key 1)")}},
 			},
-			want: []summary{{ID: rootUse, Kind: Changed, Import: true, Status: rules.Failed,
+			want: []summary{{ID: rootUse, Kind: New, Import: true, Status: rules.Failed,
 				Reason: "root was last used 4 days ago (access key 1)", First: day(0), LastObserved: day(1), Updated: day(1)}},
 		},
 		{

@@ -27,6 +27,7 @@
 //	none                PASSED / NOT_AVAILABLE   (no change)    nothing: never failed, never imported
 //	open                FAILED, same fact        StillFailing   nothing, or re-import if NeedsRefresh
 //	open                FAILED, other fact       Changed        import, new UpdatedAt
+//	                                             (New for an event rule: root used again)
 //	open                PASSED                   Resolved       import, PASSED, ARCHIVED
 //	open                NOT_AVAILABLE            StillFailing   Unavailable: the record stands (refreshed if due)
 //	open                no result at all         Gone           import, ARCHIVED (compliance stays FAILED)
@@ -34,9 +35,12 @@
 //
 // "Same fact" compares reasons modulo the passage of time: "access key 2 is
 // 131 days old" a day later reads "132 days old" and is StillFailing, while
-// "root was last used 3 days ago" a week later is Changed, because root was
-// used again (see sameFact). So a new root use is Changed while ROOT-04 is
-// still failing, and New once it had passed (Resolved) before. A severity
+// "root was last used 3 days ago" a week later is another fact, because
+// root was used again (see sameFact). Another fact is Changed, except for a
+// rule whose failures are events (rules.Rule.Recurs: ROOT-04, root use),
+// where it is New: a new root use counts as new whether ROOT-04 was still
+// failing (the same Security Hub finding, its CreatedAt kept) or had passed
+// (Resolved) before. A severity
 // change (a reconfigured rule) is Changed too. A credential ageing past
 // another rule's threshold (CRED-01 at 45 days, then CRED-02 at 90) is New
 // for that other rule, as it is a different finding.

@@ -25,6 +25,7 @@ var Root04 = Rule{
 	URL:      "https://docs.aws.amazon.com/IAM/latest/UserGuide/root-user-tasks.html",
 	Severity: High,
 	Scope:    ScopeRoot,
+	Recurs:   true,
 	Frameworks: Frameworks{
 		CIS:   map[string]string{"1.2": "1.1", "1.4": "1.7", "3.0": "1.7", "5.0": "1.6"},
 		Other: []string{"ISO/IEC 27001:2022 A.5.15"},

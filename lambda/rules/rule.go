@@ -162,6 +162,10 @@ type Rule struct {
 	Thresholds  []Threshold
 	// Custom marks rules from the configuration file.
 	Custom bool
+	// Recurs marks a rule whose failure is an event that can happen again
+	// (root was used): a newer occurrence of a still-failing finding is
+	// reported as new, not as changed.
+	Recurs bool
 
 	// Applies selects the rows a ScopeRows rule covers; nil for other scopes.
 	Applies func(e *credreport.Entry, env Env) (bool, error)

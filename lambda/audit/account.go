@@ -1,4 +1,4 @@
-package cli
+package audit
 
 import (
 	"context"
@@ -12,16 +12,16 @@ import (
 	"github.com/credaudit/credaudit/lambda/rules"
 )
 
-// accountAPI is what readAccount calls.
-type accountAPI interface {
+// AccountAPI is what ReadAccount calls.
+type AccountAPI interface {
 	GetAccountSummary(ctx context.Context, in *iam.GetAccountSummaryInput, optFns ...func(*iam.Options)) (*iam.GetAccountSummaryOutput, error)
 	iam.ListVirtualMFADevicesAPIClient
 }
 
-// readAccount reads what the report cannot say about root: whether its MFA
+// ReadAccount reads what the report cannot say about root: whether its MFA
 // device is virtual (ListVirtualMFADevices, matched on the device's user ARN,
 // not its legacy serial) and whether a root password exists (GetAccountSummary).
-func readAccount(ctx context.Context, client accountAPI, rep *credreport.Report) (*rules.Account, error) {
+func ReadAccount(ctx context.Context, client AccountAPI, rep *credreport.Report) (*rules.Account, error) {
 	sum, err := client.GetAccountSummary(ctx, &iam.GetAccountSummaryInput{})
 	if err != nil {
 		return nil, fmt.Errorf("iam:GetAccountSummary: %w", err)

@@ -1,4 +1,4 @@
-package cli
+package audit
 
 import (
 	"context"
@@ -13,19 +13,19 @@ import (
 	"github.com/credaudit/credaudit/lambda/credreport"
 )
 
-// fakeAccountAPI serves GetAccountSummary and ListVirtualMFADevices from pages.
-type fakeAccountAPI struct {
+// fakeAccount serves GetAccountSummary and ListVirtualMFADevices from pages.
+type fakeAccount struct {
 	summary    map[string]int32
 	summaryErr error
 	pages      [][]types.VirtualMFADevice
 	calls      int
 }
 
-func (f *fakeAccountAPI) GetAccountSummary(context.Context, *iam.GetAccountSummaryInput, ...func(*iam.Options)) (*iam.GetAccountSummaryOutput, error) {
+func (f *fakeAccount) GetAccountSummary(context.Context, *iam.GetAccountSummaryInput, ...func(*iam.Options)) (*iam.GetAccountSummaryOutput, error) {
 	return &iam.GetAccountSummaryOutput{SummaryMap: f.summary}, f.summaryErr
 }
 
-func (f *fakeAccountAPI) ListVirtualMFADevices(_ context.Context, in *iam.ListVirtualMFADevicesInput, _ ...func(*iam.Options)) (*iam.ListVirtualMFADevicesOutput, error) {
+func (f *fakeAccount) ListVirtualMFADevices(_ context.Context, in *iam.ListVirtualMFADevicesInput, _ ...func(*iam.Options)) (*iam.ListVirtualMFADevicesOutput, error) {
 	if in.AssignmentStatus != types.AssignmentStatusTypeAssigned {
 		return nil, errors.New("want only assigned devices")
 	}
@@ -55,8 +55,8 @@ func TestReadAccountMatchesRootsVirtualMFAByUserARNAcrossPages(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			api := &fakeAccountAPI{summary: map[string]int32{"AccountMFAEnabled": 1, "AccountPasswordPresent": 0}, pages: tc.pages}
-			acct, err := readAccount(context.Background(), api, rep)
+			api := &fakeAccount{summary: map[string]int32{"AccountMFAEnabled": 1, "AccountPasswordPresent": 0}, pages: tc.pages}
+			acct, err := ReadAccount(context.Background(), api, rep)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -68,7 +68,7 @@ func TestReadAccountMatchesRootsVirtualMFAByUserARNAcrossPages(t *testing.T) {
 			}
 		})
 	}
-	_, err := readAccount(context.Background(), &fakeAccountAPI{summaryErr: errors.New("denied")}, rep)
+	_, err := ReadAccount(context.Background(), &fakeAccount{summaryErr: errors.New("denied")}, rep)
 	if err == nil || !strings.Contains(err.Error(), "iam:GetAccountSummary") {
 		t.Errorf("error %v does not name iam:GetAccountSummary", err)
 	}

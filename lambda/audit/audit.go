@@ -1,0 +1,356 @@
+package audit
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/sns"
+
+	"github.com/credaudit/credaudit/lambda/credreport"
+	"github.com/credaudit/credaudit/lambda/finding"
+	"github.com/credaudit/credaudit/lambda/publish"
+	"github.com/credaudit/credaudit/lambda/rules"
+	"github.com/credaudit/credaudit/lambda/state"
+)
+
+// IAMAPI is what a run calls in IAM: the credential report, the account
+// facts root rules need, and the account alias for the digest.
+type IAMAPI interface {
+	credreport.API
+	AccountAPI
+	ListAccountAliases(ctx context.Context, in *iam.ListAccountAliasesInput, optFns ...func(*iam.Options)) (*iam.ListAccountAliasesOutput, error)
+}
+
+// SNSAPI is what a run calls in SNS.
+type SNSAPI interface {
+	Publish(ctx context.Context, in *sns.PublishInput, optFns ...func(*sns.Options)) (*sns.PublishOutput, error)
+}
+
+// Auditor runs audits of one account. The zero values of the optional
+// fields turn the matching step off, which is how the CLI runs a partial
+// audit (no Security Hub, no topic, a local state).
+type Auditor struct {
+	// IAM reads the report and the account facts; Observe needs it.
+	IAM IAMAPI
+	// Fetcher tunes report acquisition (backoff, the reuse age); its Client
+	// is set to IAM. The zero value is the documented defaults.
+	Fetcher credreport.Fetcher
+
+	// Selected are the rules to run (config.Config.Selection) and Profile
+	// the profile's name, for the digest.
+	Selected []rules.Selected
+	Profile  string
+	// Suppressions from the configuration.
+	Suppressions []rules.Suppression
+
+	// Store keeps the state between runs; nil runs without one (every
+	// failing result is new, and nothing is saved).
+	Store state.Store
+	// RefreshAfter is when a still-failing finding is imported again; zero
+	// means finding.DefaultRefreshAfter.
+	RefreshAfter time.Duration
+
+	// Hub imports findings into Security Hub in HubRegion; nil turns
+	// Security Hub off.
+	Hub       *publish.Importer
+	HubRegion string
+
+	// Topic and TopicARN receive the digest and operational alerts; a nil
+	// Topic only logs them.
+	Topic    SNSAPI
+	TopicARN string
+	// Notify says when a digest is sent; operational errors always are.
+	Notify NotifyMode
+
+	// AccountID, when set, is the account the run must audit: a report of
+	// another account is an error (a role assumed in the wrong account).
+	AccountID string
+	// AsOf overrides the time the report is evaluated at (CLI --as-of);
+	// zero means the report's GeneratedTime.
+	AsOf time.Time
+
+	// Log receives one JSON line per phase (counts only, never report
+	// contents); nil discards. Metrics receives the run's CloudWatch
+	// embedded-metric-format line; nil writes none.
+	Log     *slog.Logger
+	Metrics io.Writer
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+}
+
+// Observation is what a run saw of the account: the report and the facts
+// beyond it.
+type Observation struct {
+	Report *credreport.Report
+	// AsOf is the instant the report describes (its GeneratedTime, or the
+	// override); rules and the state are evaluated at it.
+	AsOf time.Time
+	// Account holds the root facts beyond the report; nil, with AccountErr
+	// saying why, when they could not be read (rules needing them are then
+	// NOT_AVAILABLE).
+	Account    *rules.Account
+	AccountErr error
+	// Alias is the account alias, "" when there is none or it could not be
+	// read.
+	Alias string
+	// Started is when the run began, for its duration; zero means when
+	// Audit began.
+	Started time.Time
+}
+
+// Failure is a run that could not see, or could not start: the report,
+// the configuration or the previous state could not be read. Nothing was
+// published and the state is as it was.
+type Failure struct {
+	// Phase is the step that failed: "configuration", "acquire", "parse",
+	// "evaluate" or "load state".
+	Phase string
+	Err   error
+	// Hint says what to check: a permission, a setting.
+	Hint string
+}
+
+func (f *Failure) Error() string { return f.Phase + ": " + f.Err.Error() }
+func (f *Failure) Unwrap() error { return f.Err }
+
+// Outcome is what a run did.
+type Outcome struct {
+	AccountID   string
+	Alias       string
+	Observation *Observation
+	Results     []rules.Result
+	Outcomes    []rules.SuppressionOutcome
+	Changes     []finding.Change
+	Counts      Counts
+	Hub         HubReport
+	// Digest is the message the run composed, sent or not; Notified says
+	// it was published.
+	Digest   Message
+	Notified bool
+	// Saved says the new state was written; Conflict that another run had
+	// saved first, so this one wrote nothing.
+	Saved, Conflict bool
+	Duration        time.Duration
+}
+
+func (a *Auditor) now() time.Time {
+	if a.Now != nil {
+		return a.Now().UTC()
+	}
+	return time.Now().UTC()
+}
+
+func (a *Auditor) log() *slog.Logger {
+	if a.Log != nil {
+		return a.Log
+	}
+	return slog.New(slog.DiscardHandler)
+}
+
+// Run is one whole audit: Observe, then Audit. A failure to observe sends
+// an operational alert and returns a *Failure.
+func (a *Auditor) Run(ctx context.Context) (*Outcome, error) {
+	obs, err := a.Observe(ctx)
+	if err != nil {
+		return nil, a.Fail(ctx, err)
+	}
+	return a.Audit(ctx, obs)
+}
+
+// Observe acquires and parses the report and reads the account facts. Its
+// error is a *Failure.
+func (a *Auditor) Observe(ctx context.Context) (*Observation, error) {
+	start := a.now()
+	f := a.Fetcher
+	f.Client = a.IAM
+	got, err := f.Fetch(ctx)
+	if err != nil {
+		return nil, &Failure{Phase: "acquire", Err: err, Hint: acquireHint(err)}
+	}
+	age := a.now().Sub(got.GeneratedTime).Round(time.Second)
+	a.log().LogAttrs(ctx, slog.LevelInfo, "acquire",
+		slog.Time("generated_at", got.GeneratedTime), slog.Float64("age_seconds", age.Seconds()),
+		slog.Bool("generated", got.Generated), slog.Int("attempts", got.Attempts), slog.Int("bytes", len(got.Content)))
+	rep, err := credreport.Parse(got.Content)
+	if err != nil {
+		return nil, &Failure{Phase: "parse", Err: fmt.Errorf("the credential report IAM returned: %w", err),
+			Hint: "the report's format is not what credaudit knows; nothing was changed. Save the report (aws iam get-credential-report) and report the error."}
+	}
+	rep.GeneratedTime = got.GeneratedTime
+	a.log().LogAttrs(ctx, slog.LevelInfo, "parse", slog.Int("users", len(rep.Users)), slog.Bool("root", rep.Root != nil))
+	obs := &Observation{Report: rep, AsOf: rep.GeneratedTime, Started: start}
+	if !a.AsOf.IsZero() {
+		obs.AsOf = a.AsOf
+	}
+	obs.Account, obs.AccountErr = ReadAccount(ctx, a.IAM, rep)
+	if obs.AccountErr != nil {
+		a.log().LogAttrs(ctx, slog.LevelWarn, "account facts", slog.String("error", obs.AccountErr.Error()),
+			slog.String("effect", "rules that need them are NOT_AVAILABLE"))
+	}
+	obs.Alias = readAlias(ctx, a.IAM, a.log())
+	return obs, nil
+}
+
+// readAlias returns the account's alias, or "" (an account has at most one;
+// failing to read it only costs the digest a name).
+func readAlias(ctx context.Context, client IAMAPI, log *slog.Logger) string {
+	out, err := client.ListAccountAliases(ctx, &iam.ListAccountAliasesInput{})
+	if err != nil {
+		log.LogAttrs(ctx, slog.LevelWarn, "account alias", slog.String("error", err.Error()))
+		return ""
+	}
+	if len(out.AccountAliases) == 0 {
+		return ""
+	}
+	return out.AccountAliases[0]
+}
+
+func acquireHint(err error) string {
+	switch {
+	case errors.Is(err, credreport.ErrAccessDenied):
+		return "grant the function's role iam:GenerateCredentialReport and iam:GetCredentialReport (the error names the one refused)."
+	case errors.Is(err, credreport.ErrNotReady):
+		return "IAM had not finished generating the report before the run's deadline; the next run will pick it up. If this repeats, raise the function's timeout."
+	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
+		return "the run ran out of time; raise the function's timeout."
+	}
+	return "check the IAM endpoint, throttling and the function's network access; the next run will try again."
+}
+
+// Audit evaluates obs, diffs it against the stored state, publishes and
+// saves. A *Failure (the state could not be loaded, a custom rule failed)
+// publishes nothing and sends an operational alert. Any other error is
+// returned with the Outcome of what was done: a publishing error is also in
+// the digest.
+func (a *Auditor) Audit(ctx context.Context, obs *Observation) (*Outcome, error) {
+	rep := obs.Report
+	acct := rep.AccountID
+	switch {
+	case a.AccountID != "" && acct == "":
+		acct = a.AccountID // a report with no rows names no account
+	case a.AccountID != "" && acct != a.AccountID:
+		return nil, a.Fail(ctx, &Failure{Phase: "acquire", Err: fmt.Errorf("the report is of account %s, not %s", acct, a.AccountID),
+			Hint: "the credentials (or the assumed role) belong to another account."})
+	case acct == "":
+		return nil, a.Fail(ctx, &Failure{Phase: "parse", Err: errors.New("the report has no rows, so it names no account"),
+			Hint: "a real report always has the root account's row; check the IAM endpoint."})
+	}
+	out := &Outcome{AccountID: acct, Alias: obs.Alias, Observation: obs}
+	start := obs.Started
+	if start.IsZero() {
+		start = a.now()
+	}
+
+	prev, token := state.New(acct), state.NoObject
+	if a.Store != nil {
+		var err error
+		if prev, token, err = a.Store.Load(ctx, acct); err != nil {
+			return nil, a.fail(ctx, acct, &Failure{Phase: "load state", Err: err, Hint: stateHint(err)})
+		}
+	}
+
+	results, err := rules.Evaluate(rules.Input{Report: rep, AsOf: obs.AsOf, Account: obs.Account}, a.Selected)
+	if err != nil {
+		return nil, a.fail(ctx, acct, &Failure{Phase: "evaluate", Err: err, Hint: "a custom rule's expression failed on a row; fix it in the configuration (the error names the rule and the row)."})
+	}
+	out.Results = results
+	out.Outcomes = rules.Suppress(results, a.Suppressions, obs.AsOf)
+	out.Changes = finding.Diff(prev.Records, results, acct, obs.AsOf, a.RefreshAfter)
+	out.Counts = count(results, out.Changes)
+	a.log().LogAttrs(ctx, slog.LevelInfo, "evaluate", slog.Int("rules", len(a.Selected)), slog.Int("results", len(results)),
+		slog.Int("failing", out.Counts.Failing), slog.Int("suppressed", out.Counts.Suppressed), slog.Int("not_available", out.Counts.NotAvailable))
+	a.log().LogAttrs(ctx, slog.LevelInfo, "diff", slog.Int("new", out.Counts.New), slog.Int("changed", out.Counts.Changed),
+		slog.Int("still_failing", out.Counts.StillFailing), slog.Int("resolved", out.Counts.Resolved), slog.Int("gone", out.Counts.Gone),
+		slog.Int("previous_records", len(prev.Records)))
+
+	pub, hubErr := a.publishHub(ctx, out, rep.Partition)
+	out.Hub.Err = hubErr
+
+	var errs []error
+	if hubErr != nil {
+		errs = append(errs, fmt.Errorf("security hub: %w", hubErr))
+	}
+	out.Digest = a.digest(out)
+	if a.shouldNotify(out) {
+		if err := a.send(ctx, out.Digest); err != nil {
+			// Without the digest nobody heard of these changes: leave the
+			// state as it was so the next run reports them again.
+			errs = append(errs, fmt.Errorf("digest not sent, state not saved so the next run reports the same changes: %w", err))
+			out.Duration = a.now().Sub(start)
+			a.metrics(out)
+			return out, errors.Join(errs...)
+		}
+		out.Notified = a.Topic != nil
+	}
+
+	if a.Store != nil {
+		next := &state.State{Version: state.Version, AccountID: acct, GeneratedAt: obs.AsOf, SavedAt: a.now(),
+			Records: finding.NextAfter(prev.Records, out.Changes, pub)}
+		switch err := a.Store.Save(ctx, acct, next, token); {
+		case errors.Is(err, state.ErrConflict):
+			out.Conflict = true
+			a.log().LogAttrs(ctx, slog.LevelWarn, "save state", slog.String("outcome", "another run saved first; this run's state was not written"))
+		case err != nil:
+			errs = append(errs, fmt.Errorf("save state: %w (%s)", err, stateHint(err)))
+			a.log().LogAttrs(ctx, slog.LevelError, "save state", slog.String("error", err.Error()))
+		default:
+			out.Saved = true
+			a.log().LogAttrs(ctx, slog.LevelInfo, "save state", slog.Int("records", len(next.Records)))
+		}
+	}
+	out.Duration = a.now().Sub(start)
+	a.metrics(out)
+	return out, errors.Join(errs...)
+}
+
+func stateHint(err error) string {
+	switch {
+	case errors.Is(err, state.ErrCorrupt):
+		return "the stored state is not one credaudit wrote; restore an earlier version of the object (the bucket is versioned) or delete it to start afresh (every open finding is then reported as new)."
+	case errors.Is(err, state.ErrVersion):
+		return "the stored state was written by another credaudit version; deploy that version, or restore an older object."
+	}
+	return "check the state bucket exists and the function's role may s3:GetObject, s3:PutObject and s3:ListBucket on its state/ prefix."
+}
+
+// Fail reports a run that could not see: it logs err, sends an operational
+// alert and returns err. Callers use it for failures before Audit (loading
+// the configuration, acquiring the report).
+func (a *Auditor) Fail(ctx context.Context, err error) error {
+	return a.fail(ctx, a.AccountID, err)
+}
+
+func (a *Auditor) fail(ctx context.Context, acct string, err error) error {
+	var f *Failure
+	if !errors.As(err, &f) {
+		f = &Failure{Phase: "run", Err: err}
+	}
+	a.log().LogAttrs(ctx, slog.LevelError, "audit failed", slog.String("phase", f.Phase), slog.String("error", f.Err.Error()),
+		slog.String("hint", f.Hint), slog.String("effect", "nothing imported or resolved; state unchanged"))
+	msg := alert(acct, f, a.now())
+	if sendErr := a.send(ctx, msg); sendErr != nil {
+		return errors.Join(err, fmt.Errorf("operational alert not sent: %w", sendErr))
+	}
+	return err
+}
+
+// send publishes msg to the topic, or only logs it without one.
+func (a *Auditor) send(ctx context.Context, msg Message) error {
+	if a.Topic == nil {
+		a.log().LogAttrs(ctx, slog.LevelInfo, "notify", slog.String("kind", msg.Kind), slog.Bool("sent", false),
+			slog.String("reason", "no topic configured"))
+		return nil
+	}
+	_, err := a.Topic.Publish(ctx, msg.Input(a.TopicARN))
+	if err != nil {
+		a.log().LogAttrs(ctx, slog.LevelError, "notify", slog.String("kind", msg.Kind), slog.String("error", err.Error()))
+		return fmt.Errorf("sns:Publish to %s: %w", a.TopicARN, err)
+	}
+	a.log().LogAttrs(ctx, slog.LevelInfo, "notify", slog.String("kind", msg.Kind), slog.Bool("sent", true), slog.Int("bytes", len(msg.Body)))
+	return nil
+}

@@ -1,0 +1,448 @@
+package audit
+
+import (
+	"cmp"
+	"fmt"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sns"
+	snstypes "github.com/aws/aws-sdk-go-v2/service/sns/types"
+
+	"github.com/credaudit/credaudit/lambda/finding"
+	"github.com/credaudit/credaudit/lambda/rules"
+)
+
+// NotifyMode says when a run sends its digest. Operational errors are sent
+// whatever the mode.
+type NotifyMode uint8
+
+const (
+	// NotifyChanges sends a digest only when a finding is new, changed,
+	// resolved or gone: an unchanged account stays quiet.
+	NotifyChanges NotifyMode = iota
+	// NotifyAlways sends a digest every run.
+	NotifyAlways
+	// NotifyNever sends no digest (operational errors still go out).
+	NotifyNever
+)
+
+var notifyNames = [...]string{"changes", "always", "never"}
+
+func (m NotifyMode) String() string {
+	if int(m) < len(notifyNames) {
+		return notifyNames[m]
+	}
+	return "NotifyMode(" + strconv.Itoa(int(m)) + ")"
+}
+
+// ParseNotifyMode reads "changes", "always" or "never".
+func ParseNotifyMode(s string) (NotifyMode, error) {
+	if i := slices.Index(notifyNames[:], strings.ToLower(strings.TrimSpace(s))); i >= 0 {
+		return NotifyMode(i), nil
+	}
+	return 0, fmt.Errorf("%q is not a notify mode: want changes, always or never", s)
+}
+
+// Message kinds, in the "kind" message attribute.
+const (
+	KindDigest = "digest"
+	KindError  = "error"
+)
+
+// Message attribute names, for SNS subscription filter policies.
+const (
+	AttrKind     = "kind" // "digest" or "error"
+	AttrAccount  = "account_id"
+	AttrSeverity = "severity" // highest severity among new findings, or "NONE"
+)
+
+// Limits of an SNS message.
+const (
+	// MaxSubject is below SNS's 100-character subject limit.
+	MaxSubject = 99
+	// MaxBody keeps the body, with subject and attributes, under SNS's
+	// 256 KB message limit.
+	MaxBody = 240_000
+	// sectionCap is how many findings a digest section lists before "and N
+	// more".
+	sectionCap = 25
+	// maxReason bounds one finding's reason in the digest.
+	maxReason = 300
+)
+
+// Message is one SNS message: a digest or an operational alert.
+type Message struct {
+	Kind     string
+	Subject  string
+	Body     string
+	Account  string
+	Severity string // the highest new severity, or "NONE"
+}
+
+// Input is the SNS Publish request for m.
+func (m Message) Input(topicARN string) *sns.PublishInput {
+	attr := func(v string) snstypes.MessageAttributeValue {
+		return snstypes.MessageAttributeValue{DataType: aws.String("String"), StringValue: aws.String(v)}
+	}
+	attrs := map[string]snstypes.MessageAttributeValue{AttrKind: attr(m.Kind), AttrSeverity: attr(m.Severity)}
+	if m.Account != "" {
+		attrs[AttrAccount] = attr(m.Account)
+	}
+	return &sns.PublishInput{TopicArn: aws.String(topicARN), Subject: aws.String(m.Subject), Message: aws.String(m.Body), MessageAttributes: attrs}
+}
+
+// Counts is a run in numbers. New, Changed and StillFailing count
+// unsuppressed findings; suppressed ones are in Suppressed.
+type Counts struct {
+	Users                                      int
+	Failing                                    int // failing, unsuppressed results
+	BySeverity                                 [rules.Critical + 1]int
+	Suppressed                                 int // failing results a suppression mutes
+	NotAvailable                               int // results that could not be decided
+	New, Changed, StillFailing, Resolved, Gone int
+	// HighestNew is the highest severity among new findings, -1 when there
+	// are none.
+	HighestNew rules.Severity
+}
+
+// Changes is how many findings changed state (new, changed, resolved or
+// gone): what a digest in NotifyChanges mode waits for.
+func (c Counts) Changes() int { return c.New + c.Changed + c.Resolved + c.Gone }
+
+func count(results []rules.Result, changes []finding.Change) Counts {
+	c := Counts{HighestNew: -1}
+	for i := range results {
+		r := &results[i]
+		switch {
+		case r.Status == rules.NotAvailable:
+			c.NotAvailable++
+		case r.Status != rules.Failed:
+		case r.Suppressed():
+			c.Suppressed++
+		default:
+			c.Failing++
+			c.BySeverity[r.Rule.Severity]++
+		}
+	}
+	for i := range changes {
+		ch := &changes[i]
+		muted := ch.Record.Suppressed
+		switch {
+		case ch.Kind == finding.Resolved:
+			c.Resolved++
+		case ch.Kind == finding.Gone:
+			c.Gone++
+		case muted:
+		case ch.Kind == finding.New:
+			c.New++
+		case ch.Kind == finding.Changed:
+			c.Changed++
+		default:
+			c.StillFailing++
+		}
+		if ch.Kind == finding.New && !muted {
+			if sev := severityOf(ch); sev > c.HighestNew {
+				c.HighestNew = sev
+			}
+		}
+	}
+	return c
+}
+
+func severityOf(c *finding.Change) rules.Severity {
+	if c.Result != nil {
+		return c.Result.Rule.Severity
+	}
+	s, err := rules.ParseSeverity(c.Record.Severity)
+	if err != nil {
+		return rules.Informational
+	}
+	return s
+}
+
+func (a *Auditor) shouldNotify(out *Outcome) bool {
+	if out.Hub.Err != nil {
+		return true // an operational error is always sent
+	}
+	switch a.Notify {
+	case NotifyAlways:
+		return true
+	case NotifyNever:
+		return false
+	}
+	return out.Counts.Changes() > 0
+}
+
+// digestInput is everything a digest shows, so rendering is pure.
+type digestInput struct {
+	Account, Alias, Partition string
+	Profile                   string
+	GeneratedAt, AsOf, Now    time.Time
+	Counts                    Counts
+	Changes                   []finding.Change
+	Selected                  map[string]bool // rule IDs run
+	Hub                       HubReport
+	Warnings                  []string
+}
+
+func (a *Auditor) digest(out *Outcome) Message {
+	obs := out.Observation
+	in := digestInput{
+		Account: out.AccountID, Alias: out.Alias, Partition: obs.Report.Partition, Profile: a.Profile,
+		GeneratedAt: obs.Report.GeneratedTime, AsOf: obs.AsOf, Now: a.now(),
+		Counts: out.Counts, Changes: out.Changes, Hub: out.Hub, Selected: map[string]bool{},
+	}
+	in.Counts.Users = len(obs.Report.Users)
+	for _, s := range a.Selected {
+		in.Selected[s.Rule.ID] = true
+	}
+	if obs.AccountErr != nil {
+		in.Warnings = append(in.Warnings, "Root account facts could not be read, so ROOT-03 is NOT_AVAILABLE: "+obs.AccountErr.Error())
+	}
+	for _, o := range out.Outcomes {
+		if o.Expired {
+			in.Warnings = append(in.Warnings, fmt.Sprintf("The suppression at %s expired on %s and no longer applies.",
+				o.Suppression.Source, o.Suppression.Expires.Format(time.DateOnly)))
+		}
+	}
+	return renderDigest(in)
+}
+
+// renderDigest writes the digest a person reads in 30 seconds: who and
+// when, counts, then New, Resolved and Still failing, each capped.
+func renderDigest(in digestInput) Message {
+	c := in.Counts
+	var b strings.Builder
+	name := in.Account
+	if in.Alias != "" {
+		name += " (" + in.Alias + ")"
+	}
+	fmt.Fprintf(&b, "credaudit: IAM credential audit of account %s\n", name)
+	gen := "unknown"
+	if !in.GeneratedAt.IsZero() {
+		gen = in.GeneratedAt.UTC().Format("2006-01-02 15:04 MST") + " (" + age(in.Now.Sub(in.GeneratedAt)) + " old)"
+	}
+	fmt.Fprintf(&b, "Credential report generated %s; profile %s; %d users.\n\n", gen, in.Profile, c.Users)
+
+	var attention []string
+	if in.Hub.Err != nil {
+		attention = append(attention, fmt.Sprintf("Security Hub (%s): %d findings could not be published; the next run sends them again. %s",
+			in.Hub.Region, in.Hub.Failed, in.Hub.Err))
+	}
+	if c.NotAvailable > 0 {
+		attention = append(attention, fmt.Sprintf("%d results could not be decided from the report (NOT_AVAILABLE); findings they cover are kept as they were.", c.NotAvailable))
+	}
+	attention = append(attention, in.Warnings...)
+	if len(attention) > 0 {
+		b.WriteString("ATTENTION\n")
+		for _, w := range attention {
+			b.WriteString("  ! " + clip(w, 2*maxReason) + "\n")
+		}
+		b.WriteString("\n")
+	}
+
+	fmt.Fprintf(&b, "Failing now: %d (%s)", c.Failing, bySeverity(c.BySeverity))
+	if c.Suppressed > 0 {
+		fmt.Fprintf(&b, "; %d more suppressed", c.Suppressed)
+	}
+	fmt.Fprintf(&b, "\nThis run: %d new, %d changed, %d resolved, %d gone, %d still failing.\n", c.New, c.Changed, c.Resolved, c.Gone, c.StillFailing)
+
+	var fresh, resolved, still []line
+	for i := range in.Changes {
+		ch := &in.Changes[i]
+		l := line{sev: severityOf(ch), rule: ch.Record.RuleID, user: ch.Record.User}
+		switch {
+		case ch.Kind == finding.Resolved:
+			l.text = ch.Record.Reason
+			resolved = append(resolved, l)
+		case ch.Kind == finding.Gone:
+			l.text = goneReason(ch, in.Selected)
+			resolved = append(resolved, l)
+		case ch.Record.Suppressed:
+		case ch.Kind == finding.New:
+			l.text = ch.Record.Reason
+			fresh = append(fresh, l)
+		case ch.Kind == finding.Changed:
+			l.text = ch.Record.Reason + " (changed; was: " + ch.Prev.Reason + ")"
+			fresh = append(fresh, l)
+		default:
+			l.text = ch.Record.Reason
+			if ch.Unavailable {
+				l.text += " (not visible in this report; last seen " + ch.Record.LastObservedAt.Format(time.DateOnly) + ")"
+			}
+			still = append(still, l)
+		}
+	}
+	section(&b, "NEW OR CHANGED", fresh)
+	section(&b, "RESOLVED", resolved)
+	section(&b, "STILL FAILING", still)
+
+	b.WriteString("\n")
+	switch {
+	case in.Hub.Off:
+		b.WriteString("Security Hub: publishing is off.\n")
+	default:
+		fmt.Fprintf(&b, "Security Hub (%s): %d findings imported, %d workflow updates, %d failed.\n", in.Hub.Region, in.Hub.Imported, in.Hub.Workflow, in.Hub.Failed)
+		fmt.Fprintf(&b, "Open findings: %s\n", consoleURL(in.Partition, in.Hub.Region, in.Account))
+	}
+	fmt.Fprintf(&b, "Evaluated as of %s.\n", in.AsOf.UTC().Format(time.RFC3339))
+
+	body := b.String()
+	if len(body) > MaxBody {
+		cut := strings.LastIndexByte(body[:MaxBody-64], '\n')
+		body = body[:cut+1] + "... (digest truncated)\n"
+	}
+	m := Message{Kind: KindDigest, Body: body, Account: in.Account, Severity: "NONE"}
+	if c.HighestNew >= 0 {
+		m.Severity = c.HighestNew.String()
+	}
+	counts := fmt.Sprintf("%d new, ", c.New)
+	if c.Changed > 0 {
+		counts += fmt.Sprintf("%d changed, ", c.Changed)
+	}
+	counts += fmt.Sprintf("%d resolved, %d failing", c.Resolved+c.Gone, c.Failing)
+	if n := c.BySeverity[rules.Critical]; n > 0 {
+		counts += fmt.Sprintf(" (%d critical)", n)
+	}
+	if in.Hub.Err != nil {
+		counts += "; Security Hub errors"
+	}
+	m.Subject = subject(in.Account, in.Alias, counts)
+	return m
+}
+
+// line is one finding in a digest section.
+type line struct {
+	sev        rules.Severity
+	rule, user string
+	text       string
+}
+
+func section(b *strings.Builder, title string, lines []line) {
+	if len(lines) == 0 {
+		return
+	}
+	slices.SortStableFunc(lines, func(x, y line) int {
+		return cmp.Or(cmp.Compare(y.sev, x.sev), strings.Compare(x.rule, y.rule), strings.Compare(x.user, y.user))
+	})
+	fmt.Fprintf(b, "\n%s (%d)\n", title, len(lines))
+	for i, l := range lines {
+		if i == sectionCap {
+			fmt.Fprintf(b, "  ... and %d more\n", len(lines)-sectionCap)
+			break
+		}
+		fmt.Fprintf(b, "  %-13s %-8s %s: %s\n", "["+l.sev.String()+"]", l.rule, clip(l.user, 64), clip(l.text, maxReason))
+	}
+}
+
+func goneReason(c *finding.Change, selected map[string]bool) string {
+	if !selected[c.Record.RuleID] {
+		return "the rule no longer runs (disabled, or not in the profile)"
+	}
+	if c.Record.ResourceType == rules.ResourceIAMUser {
+		return "the user no longer exists"
+	}
+	return "no longer in the report"
+}
+
+func bySeverity(n [rules.Critical + 1]int) string {
+	parts := make([]string, 0, len(n))
+	for s := rules.Critical; s >= rules.Informational; s-- {
+		parts = append(parts, fmt.Sprintf("%d %s", n[s], strings.ToLower(s.String())))
+	}
+	return strings.Join(parts, ", ")
+}
+
+// subject is "credaudit <account> (<alias>): <what>", without the alias when
+// it does not fit, in printable ASCII as SNS requires.
+func subject(account, alias, what string) string {
+	s := "credaudit " + account
+	if withAlias := s + " (" + alias + ")"; alias != "" && len(withAlias)+2+len(what) <= MaxSubject {
+		s = withAlias
+	}
+	s += ": " + what
+	out := make([]byte, 0, len(s))
+	for i := 0; i < len(s) && len(out) < MaxSubject; i++ {
+		if ch := s[i]; ch >= 0x20 && ch < 0x7f {
+			out = append(out, ch)
+		}
+	}
+	return string(out)
+}
+
+// clip cuts s to at most n bytes at a rune boundary, marking the cut.
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	cut := n - len("...")
+	for cut > 0 && !utf8Start(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "..."
+}
+
+func utf8Start(b byte) bool { return b&0xC0 != 0x80 }
+
+// age is a duration as a person says it: "45m", "5h", "3 days".
+func age(d time.Duration) string {
+	switch {
+	case d < 0:
+		return "0m"
+	case d < time.Hour:
+		return strconv.Itoa(int(d/time.Minute)) + "m"
+	case d < 48*time.Hour:
+		return strconv.Itoa(int(d/time.Hour)) + "h"
+	}
+	return strconv.Itoa(int(d/(24*time.Hour))) + " days"
+}
+
+// consoleURL opens Security Hub's findings page filtered to credaudit's
+// active findings in the account. The console's filter is a query string
+// inside the URL fragment, so each value is escaped twice.
+func consoleURL(partition, region, account string) string {
+	host := "console.aws.amazon.com"
+	switch partition {
+	case "aws-us-gov":
+		host = "console.amazonaws-us-gov.com"
+	case "aws-cn":
+		host = "console.amazonaws.cn"
+	}
+	filter := func(field, value string) string {
+		return field + "=" + url.QueryEscape(`\operator\:EQUALS\:`+value)
+	}
+	search := strings.Join([]string{
+		filter("ProductName", "credaudit"),
+		filter("AwsAccountId", account),
+		filter("RecordState", "ACTIVE"),
+	}, "&")
+	return "https://" + region + "." + host + "/securityhub/home?region=" + region + "#/findings?search=" + url.QueryEscape(search)
+}
+
+// alert is the operational alert for a run that could not see.
+func alert(account string, f *Failure, now time.Time) Message {
+	var b strings.Builder
+	who := "the account"
+	if account != "" {
+		who = "account " + account
+	}
+	fmt.Fprintf(&b, "credaudit could not audit %s.\n\n", who)
+	fmt.Fprintf(&b, "What failed: %s\n", f.Phase)
+	fmt.Fprintf(&b, "Error: %s\n", clip(f.Err.Error(), 4000))
+	if f.Hint != "" {
+		fmt.Fprintf(&b, "What to check: %s\n", f.Hint)
+	}
+	b.WriteString("\nNothing was imported into Security Hub and nothing was resolved; the previous state is kept.\n")
+	b.WriteString("Until a run succeeds, this account's findings are not up to date. The next scheduled run tries again.\n")
+	fmt.Fprintf(&b, "Time: %s\n", now.UTC().Format(time.RFC3339))
+	acct := account
+	if acct == "" {
+		acct = "(unknown account)"
+	}
+	return Message{Kind: KindError, Subject: subject(acct, "", "audit FAILED ("+f.Phase+")"), Body: b.String(), Account: account, Severity: "NONE"}
+}

@@ -1,0 +1,32 @@
+// Package audit is the run: the one place that knows every step. It acquires
+// and parses the credential report, evaluates the rules, diffs the results
+// against the previous state, publishes what changed to Security Hub and one
+// digest to SNS, saves the new state and writes the run's metrics.
+//
+//	acquire → parse → evaluate → diff → publish (Security Hub, SNS) → save state
+//
+// It declares the small interfaces it needs of each AWS client, so the Lambda
+// handler, the CLI and the tests drive the same code with real, emulated or
+// fake clients.
+//
+// # Failing loudly
+//
+// A run that cannot see — the report cannot be acquired or parsed, the
+// configuration or the previous state cannot be read — is a *Failure: it
+// publishes an operational alert to SNS (what failed, the error, what to
+// check), imports nothing, resolves nothing, keeps the state as it was and
+// returns the error. Never an empty "all clear".
+//
+// A run that saw but could not publish everything still sends its digest,
+// naming what failed, and saves a state in which each failed update is left
+// for the next run to redo (finding.NextAfter). A digest that cannot be sent
+// leaves the state unsaved, so the next run reports the same changes again.
+//
+// # Order of effects
+//
+// Security Hub first, then the digest, then the state, written with a
+// conditional write: the state never claims an update that was not made, and
+// of two overlapping runs only one saves (the other logs the conflict and
+// stops; its imports were the same findings, which Security Hub updates in
+// place).
+package audit

@@ -1,0 +1,413 @@
+package handler_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/securityhub"
+	shtypes "github.com/aws/aws-sdk-go-v2/service/securityhub/types"
+	"github.com/aws/aws-sdk-go-v2/service/sns"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+
+	"github.com/credaudit/credaudit/lambda/handler"
+	"github.com/credaudit/credaudit/lambda/internal/emulator"
+	"github.com/credaudit/credaudit/lambda/state"
+)
+
+const (
+	account = "123456789012" // moto's default account
+	region  = "us-east-1"
+	bucket  = "credaudit-state-e2e"
+)
+
+// env is one emulated account with the function's resources: the state
+// bucket, the topic with a queue subscribed to it, and Security Hub.
+type env struct {
+	t        *testing.T
+	cfg      aws.Config
+	iam      *iam.Client
+	hub      *securityhub.Client
+	sqs      *sqs.Client
+	queueURL string
+	topicARN string
+	logs     bytes.Buffer
+	metrics  bytes.Buffer
+}
+
+func newEnv(t *testing.T) *env {
+	t.Helper()
+	cfg := emulator.Config(t)
+	emulator.Reset(t)
+	ctx := context.Background()
+	e := &env{t: t, cfg: cfg, iam: iam.NewFromConfig(cfg), hub: securityhub.NewFromConfig(cfg), sqs: sqs.NewFromConfig(cfg)}
+	must(t, "create bucket", func() error {
+		_, err := s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = true }).CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(bucket)})
+		return err
+	})
+	snsc := sns.NewFromConfig(cfg)
+	topic, err := snsc.CreateTopic(ctx, &sns.CreateTopicInput{Name: aws.String("credaudit")})
+	if err != nil {
+		t.Fatalf("create topic: %v", err)
+	}
+	e.topicARN = *topic.TopicArn
+	q, err := e.sqs.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String("credaudit-digest")})
+	if err != nil {
+		t.Fatalf("create queue: %v", err)
+	}
+	e.queueURL = *q.QueueUrl
+	must(t, "subscribe queue", func() error {
+		_, err := snsc.Subscribe(ctx, &sns.SubscribeInput{TopicArn: topic.TopicArn, Protocol: aws.String("sqs"),
+			Endpoint: aws.String("arn:aws:sqs:" + region + ":" + account + ":credaudit-digest")})
+		return err
+	})
+	must(t, "enable security hub", func() error {
+		_, err := e.hub.EnableSecurityHub(ctx, &securityhub.EnableSecurityHubInput{})
+		return err
+	})
+	return e
+}
+
+func must(t *testing.T, what string, f func() error) {
+	t.Helper()
+	if err := f(); err != nil {
+		t.Fatalf("%s: %v", what, err)
+	}
+}
+
+// handler builds the function as Lambda would, from environment variables.
+func (e *env) handler(extra map[string]string) *handler.Handler {
+	e.t.Helper()
+	vars := map[string]string{
+		"AWS_REGION":           region,
+		handler.EnvStateBucket: bucket,
+		handler.EnvTopicARN:    e.topicARN,
+		handler.EnvProfile:     "all",
+		handler.EnvHubRegion:   region,
+		handler.EnvRefreshDays: "30",
+		handler.EnvNotify:      "changes",
+		handler.EnvSecurityHub: "on",
+	}
+	for k, v := range extra {
+		vars[k] = v
+	}
+	log := slog.New(slog.NewJSONHandler(&e.logs, nil))
+	h, err := handler.New(e.cfg, func(k string) string { return vars[k] }, log, &e.metrics)
+	if err != nil {
+		e.t.Fatalf("handler.New: %v", err)
+	}
+	h.Fetcher.Sleep = func(context.Context, time.Duration) error { return nil }
+	h.Importer.RatePerSecond = 1000
+	return h
+}
+
+// invoke runs the handler on a sample event from events/.
+func (e *env) invoke(h *handler.Handler, sample string) *handler.Response {
+	e.t.Helper()
+	payload, err := os.ReadFile(filepath.Join("..", "..", "events", sample))
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	resp, err := h.Invoke(context.Background(), payload)
+	if err != nil {
+		e.t.Fatalf("invoke %s: %v", sample, err)
+	}
+	return resp
+}
+
+// digest is an SNS notification as the subscribed queue receives it.
+type digest struct {
+	Subject    string
+	Message    string
+	Attributes map[string]string
+}
+
+// drain returns every message on the queue and deletes it. SNS delivers to
+// SQS before Publish returns in the emulator, so no wait is needed.
+func (e *env) drain() []digest {
+	e.t.Helper()
+	ctx := context.Background()
+	var out []digest
+	for {
+		got, err := e.sqs.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: aws.String(e.queueURL), MaxNumberOfMessages: 10})
+		if err != nil {
+			e.t.Fatalf("receive: %v", err)
+		}
+		if len(got.Messages) == 0 {
+			return out
+		}
+		for _, m := range got.Messages {
+			var env struct {
+				Subject           string
+				Message           string
+				MessageAttributes map[string]struct{ Type, Value string }
+			}
+			if err := json.Unmarshal([]byte(*m.Body), &env); err != nil {
+				e.t.Fatalf("queue message is not an SNS envelope: %v\n%s", err, *m.Body)
+			}
+			d := digest{Subject: env.Subject, Message: env.Message, Attributes: map[string]string{}}
+			for k, v := range env.MessageAttributes {
+				d.Attributes[k] = v.Value
+			}
+			out = append(out, d)
+			if _, err := e.sqs.DeleteMessage(ctx, &sqs.DeleteMessageInput{QueueUrl: aws.String(e.queueURL), ReceiptHandle: m.ReceiptHandle}); err != nil {
+				e.t.Fatalf("delete: %v", err)
+			}
+		}
+	}
+}
+
+// findings returns Security Hub's findings by ID (the emulator ignores
+// filters, so this is every finding in the account and region).
+func (e *env) findings() map[string]shtypes.AwsSecurityFinding {
+	e.t.Helper()
+	out := map[string]shtypes.AwsSecurityFinding{}
+	pages := securityhub.NewGetFindingsPaginator(e.hub, &securityhub.GetFindingsInput{MaxResults: aws.Int32(100)})
+	for pages.HasMorePages() {
+		page, err := pages.NextPage(context.Background())
+		if err != nil {
+			e.t.Fatalf("get findings: %v", err)
+		}
+		for _, f := range page.Findings {
+			if _, dup := out[*f.Id]; dup {
+				e.t.Errorf("finding %s is in Security Hub twice", *f.Id)
+			}
+			out[*f.Id] = f
+		}
+	}
+	return out
+}
+
+func (e *env) createUser(name string, steps ...func(user string)) {
+	e.t.Helper()
+	must(e.t, "create user "+name, func() error {
+		_, err := e.iam.CreateUser(context.Background(), &iam.CreateUserInput{UserName: aws.String(name)})
+		return err
+	})
+	for _, s := range steps {
+		s(name)
+	}
+}
+
+func (e *env) password(user string) {
+	must(e.t, "login profile for "+user, func() error {
+		_, err := e.iam.CreateLoginProfile(context.Background(), &iam.CreateLoginProfileInput{UserName: aws.String(user), Password: aws.String("Correct-Horse-9")})
+		return err
+	})
+}
+
+func (e *env) accessKey(user string) {
+	must(e.t, "access key for "+user, func() error {
+		_, err := e.iam.CreateAccessKey(context.Background(), &iam.CreateAccessKeyInput{UserName: aws.String(user)})
+		return err
+	})
+}
+
+func (e *env) mfa(user string) {
+	ctx := context.Background()
+	dev, err := e.iam.CreateVirtualMFADevice(ctx, &iam.CreateVirtualMFADeviceInput{VirtualMFADeviceName: aws.String(user + "-mfa")})
+	if err != nil {
+		e.t.Fatalf("create MFA device: %v", err)
+	}
+	must(e.t, "enable MFA for "+user, func() error {
+		_, err := e.iam.EnableMFADevice(ctx, &iam.EnableMFADeviceInput{UserName: aws.String(user), SerialNumber: dev.VirtualMFADevice.SerialNumber,
+			AuthenticationCode1: aws.String("123456"), AuthenticationCode2: aws.String("654321")})
+		return err
+	})
+}
+
+func (e *env) deleteUser(user string) {
+	ctx := context.Background()
+	keys, err := e.iam.ListAccessKeys(ctx, &iam.ListAccessKeysInput{UserName: aws.String(user)})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	for _, k := range keys.AccessKeyMetadata {
+		must(e.t, "delete key", func() error {
+			_, err := e.iam.DeleteAccessKey(ctx, &iam.DeleteAccessKeyInput{UserName: aws.String(user), AccessKeyId: k.AccessKeyId})
+			return err
+		})
+	}
+	must(e.t, "delete user "+user, func() error {
+		_, err := e.iam.DeleteUser(ctx, &iam.DeleteUserInput{UserName: aws.String(user)})
+		return err
+	})
+}
+
+func (e *env) deactivateSecondKey(user string) {
+	ctx := context.Background()
+	keys, err := e.iam.ListAccessKeys(ctx, &iam.ListAccessKeysInput{UserName: aws.String(user)})
+	if err != nil || len(keys.AccessKeyMetadata) != 2 {
+		e.t.Fatalf("list keys of %s: %v (%d keys)", user, err, len(keys.AccessKeyMetadata))
+	}
+	must(e.t, "deactivate key", func() error {
+		_, err := e.iam.UpdateAccessKey(ctx, &iam.UpdateAccessKeyInput{UserName: aws.String(user),
+			AccessKeyId: keys.AccessKeyMetadata[1].AccessKeyId, Status: iamtypes.StatusTypeInactive})
+		return err
+	})
+}
+
+func id(rule, user string) string {
+	return "credaudit/" + account + "/" + rule + "/arn:aws:iam::" + account + ":user/" + user
+}
+
+// TestScheduledRunsEndToEnd runs the real handler on each sample event
+// against the emulator: a first run imports the failures and mails a
+// digest; fixes resolve and archive them; an unchanged account costs no
+// import and no mail.
+func TestScheduledRunsEndToEnd(t *testing.T) {
+	e := newEnv(t)
+	e.createUser("alice", e.password)                           // console without MFA
+	e.createUser("bob", e.accessKey)                            // a key, no MFA
+	e.createUser("carol", e.password, e.accessKey, e.accessKey) // two keys and a password
+	e.createUser("dave", e.password, e.mfa)                     // compliant
+	h := e.handler(nil)
+
+	// Run 1: a scheduled rule's event.
+	first := e.invoke(h, "eventbridge-scheduled.json")
+	if first.AccountID != account || first.Users != 4 {
+		t.Fatalf("run 1 audited %s with %d users, want %s with 4", first.AccountID, first.Users, account)
+	}
+	if first.New == 0 || first.Imported != first.New {
+		t.Fatalf("run 1: %d new, %d imported; want every new failure imported", first.New, first.Imported)
+	}
+	hub := e.findings()
+	if len(hub) != first.Imported {
+		t.Errorf("Security Hub holds %d findings, the run imported %d", len(hub), first.Imported)
+	}
+	for _, want := range []string{id("USER-01", "alice"), id("KEY-02", "carol"), id("USER-02", "bob"), id("USER-03", "carol")} {
+		f, ok := hub[want]
+		if !ok {
+			t.Errorf("Security Hub has no finding %s", want)
+			continue
+		}
+		if f.Compliance.Status != shtypes.ComplianceStatusFailed || f.RecordState != shtypes.RecordStateActive {
+			t.Errorf("%s: %s/%s, want FAILED/ACTIVE", want, f.Compliance.Status, f.RecordState)
+		}
+	}
+	for fid := range hub {
+		if strings.Contains(fid, ":user/dave") {
+			t.Errorf("compliant user's finding %s was imported (a resource that never failed is never imported)", fid)
+		}
+	}
+	mail := e.drain()
+	if len(mail) != 1 {
+		t.Fatalf("run 1 sent %d messages, want one digest", len(mail))
+	}
+	d := mail[0]
+	if d.Attributes["kind"] != "digest" || d.Attributes["account_id"] != account || d.Attributes["severity"] != "MEDIUM" {
+		t.Errorf("digest attributes %v, want kind=digest, account_id=%s, severity=MEDIUM", d.Attributes, account)
+	}
+	if !strings.HasPrefix(d.Subject, "credaudit "+account+": ") || len(d.Subject) >= 100 || !strings.Contains(d.Subject, " new, 0 resolved") {
+		t.Errorf("digest subject %q", d.Subject)
+	}
+	for _, want := range []string{"NEW OR CHANGED (", "USER-01  alice", "KEY-02   carol", "Security Hub (us-east-1): "} {
+		if !strings.Contains(d.Message, want) {
+			t.Errorf("digest lacks %q:\n%s", want, d.Message)
+		}
+	}
+	st := e.state()
+	if len(st.Records) != first.New {
+		t.Errorf("state holds %d records after run 1, want %d", len(st.Records), first.New)
+	}
+
+	// Fix things: alice gets MFA, carol drops her second key, bob leaves.
+	e.mfa("alice")
+	e.deactivateSecondKey("carol")
+	e.deleteUser("bob")
+
+	// Run 2: an EventBridge Scheduler payload.
+	second := e.invoke(h, "scheduler.json")
+	if second.New != 0 || second.Resolved == 0 || second.Gone == 0 {
+		t.Fatalf("run 2: %d new, %d resolved, %d gone; want resolutions and gone findings only", second.New, second.Resolved, second.Gone)
+	}
+	hub = e.findings()
+	for _, resolved := range []string{id("USER-01", "alice"), id("KEY-02", "carol")} {
+		f := hub[resolved]
+		if f.Compliance == nil || f.Compliance.Status != shtypes.ComplianceStatusPassed || f.RecordState != shtypes.RecordStateArchived {
+			t.Errorf("resolved %s: %+v / %s, want PASSED/ARCHIVED", resolved, f.Compliance, f.RecordState)
+		}
+		if *f.CreatedAt != *f.FirstObservedAt || *f.UpdatedAt <= *f.CreatedAt {
+			t.Errorf("resolved %s: created %s, first observed %s, updated %s; want CreatedAt kept and UpdatedAt later", resolved, *f.CreatedAt, *f.FirstObservedAt, *f.UpdatedAt)
+		}
+	}
+	if f := hub[id("USER-02", "bob")]; f.RecordState != shtypes.RecordStateArchived || f.Compliance.Status != shtypes.ComplianceStatusFailed {
+		t.Errorf("deleted user's finding: %s/%s, want ARCHIVED and still FAILED", f.Compliance.Status, f.RecordState)
+	}
+	if f := hub[id("USER-03", "carol")]; f.RecordState != shtypes.RecordStateActive {
+		t.Errorf("carol still has a password and a key: USER-03 is %s, want ACTIVE", f.RecordState)
+	}
+	mail = e.drain()
+	if len(mail) != 1 || !strings.Contains(mail[0].Message, "RESOLVED (") || !strings.Contains(mail[0].Message, "bob") ||
+		!strings.Contains(mail[0].Message, "the user no longer exists") || mail[0].Attributes["severity"] != "NONE" {
+		t.Fatalf("run 2 digest: %+v", mail)
+	}
+
+	// Run 3: a per-account request (through the member role), nothing changed.
+	before := e.findings()
+	third := e.invoke(h, "account.json")
+	if third.Imported != 0 || third.New+third.Changed+third.Resolved+third.Gone != 0 || third.Notified {
+		t.Errorf("run 3 with no change: %+v; want no import and no digest", third)
+	}
+	if mail := e.drain(); len(mail) != 0 {
+		t.Errorf("run 3 with no change sent %d messages in changes mode", len(mail))
+	}
+	after := e.findings()
+	for fid, f := range after {
+		if *f.UpdatedAt != *before[fid].UpdatedAt {
+			t.Errorf("run 3 updated %s", fid)
+		}
+	}
+
+	if strings.Contains(e.logs.String(), "alice") || strings.Contains(e.logs.String(), "carol") {
+		t.Errorf("logs contain report contents (user names):\n%s", e.logs.String())
+	}
+	checkMetrics(t, e.metrics.String(), 3)
+}
+
+func (e *env) state() *state.State {
+	e.t.Helper()
+	st, _, err := state.NewS3(e.cfg, bucket, state.S3Options{UsePathStyle: true}).Load(context.Background(), account)
+	if err != nil {
+		e.t.Fatalf("load state: %v", err)
+	}
+	return st
+}
+
+// checkMetrics checks the runs wrote one embedded-metric-format line each.
+func checkMetrics(t *testing.T, out string, runs int) {
+	t.Helper()
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if len(lines) != runs {
+		t.Fatalf("%d metric lines for %d runs:\n%s", len(lines), runs, out)
+	}
+	for _, l := range lines {
+		var doc struct {
+			AWS struct {
+				CloudWatchMetrics []struct {
+					Namespace  string
+					Dimensions [][]string
+					Metrics    []struct{ Name, Unit string }
+				}
+			} `json:"_aws"`
+			AccountID    string  `json:"AccountId"`
+			UsersAudited float64 `json:"UsersAudited"`
+		}
+		if err := json.Unmarshal([]byte(l), &doc); err != nil {
+			t.Fatalf("metric line is not JSON: %v\n%s", err, l)
+		}
+		if len(doc.AWS.CloudWatchMetrics) != 1 || doc.AWS.CloudWatchMetrics[0].Namespace != "credaudit" || doc.AccountID != account || doc.UsersAudited == 0 {
+			t.Errorf("metric line %s", l)
+		}
+	}
+}

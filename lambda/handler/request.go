@@ -1,0 +1,122 @@
+package handler
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"regexp"
+	"slices"
+	"strings"
+
+	"github.com/credaudit/credaudit/lambda/audit"
+)
+
+// Request is what an invocation asks for.
+type Request struct {
+	// Source names the event's shape: "eventbridge" (a scheduled rule's
+	// event), "scheduler" (an EventBridge Scheduler payload) or "account"
+	// (a per-account request).
+	Source string
+	// AccountID and RoleARN are set by a per-account request: audit that
+	// account through that role. Both empty: the function's own account.
+	AccountID, RoleARN string
+	// Notify overrides the notify mode (per-account requests only).
+	Notify *audit.NotifyMode
+}
+
+// schedulerKeys are the keys a Scheduler payload may carry: the context
+// attributes the schedule substitutes, and a source tag.
+var schedulerKeys = []string{"source", "scheduledTime", "executionId", "attemptNumber", "scheduleArn"}
+
+var (
+	accountID = regexp.MustCompile(`^[0-9]{12}$`)
+	roleARN   = regexp.MustCompile(`^arn:aws[a-z-]*:iam::([0-9]{12}):role/[\w+=,.@/-]{1,512}$`)
+)
+
+// ParseRequest reads an invocation's payload: an EventBridge scheduled
+// event, an EventBridge Scheduler payload (a JSON object of schedule context
+// attributes, or {}), or a per-account request {"account_id", "role_arn"}.
+// Anything else is an error naming what is wrong.
+func ParseRequest(payload []byte) (Request, error) {
+	payload = bytes.TrimSpace(payload)
+	var fields map[string]json.RawMessage
+	if err := json.Unmarshal(payload, &fields); err != nil || fields == nil {
+		return Request{}, fmt.Errorf("the event is not a JSON object: %.80q", payload)
+	}
+	str := func(key string) (string, error) {
+		raw, ok := fields[key]
+		if !ok {
+			return "", nil
+		}
+		var s string
+		if err := json.Unmarshal(raw, &s); err != nil {
+			return "", fmt.Errorf("%q is not a string", key)
+		}
+		return s, nil
+	}
+	if _, ok := fields["detail-type"]; ok {
+		dt, err := str("detail-type")
+		if err != nil {
+			return Request{}, err
+		}
+		if dt != "Scheduled Event" {
+			return Request{}, fmt.Errorf("EventBridge event of detail-type %q: only \"Scheduled Event\" starts an audit", dt)
+		}
+		return Request{Source: "eventbridge"}, nil
+	}
+	_, hasAccount := fields["account_id"]
+	_, hasRole := fields["role_arn"]
+	if !hasAccount && !hasRole {
+		var unknown []string
+		for k := range fields {
+			if !slices.Contains(schedulerKeys, k) {
+				unknown = append(unknown, k)
+			}
+		}
+		if len(unknown) > 0 {
+			slices.Sort(unknown)
+			return Request{}, fmt.Errorf("unknown keys %s: a Scheduler payload may carry %s; a per-account request is {\"account_id\", \"role_arn\"}",
+				strings.Join(unknown, ", "), strings.Join(schedulerKeys, ", "))
+		}
+		return Request{Source: "scheduler"}, nil
+	}
+
+	req := Request{Source: "account"}
+	var errs []error
+	for k := range fields {
+		if k != "account_id" && k != "role_arn" && k != "notify" {
+			errs = append(errs, fmt.Errorf("unknown key %q in a per-account request (want account_id, role_arn, notify)", k))
+		}
+	}
+	var err error
+	if req.AccountID, err = str("account_id"); err != nil {
+		errs = append(errs, err)
+	} else if !accountID.MatchString(req.AccountID) {
+		errs = append(errs, fmt.Errorf("account_id %q is not 12 digits", req.AccountID))
+	}
+	if req.RoleARN, err = str("role_arn"); err != nil {
+		errs = append(errs, err)
+	} else if req.RoleARN != "" {
+		m := roleARN.FindStringSubmatch(req.RoleARN)
+		switch {
+		case m == nil:
+			errs = append(errs, fmt.Errorf("role_arn %q is not an IAM role ARN", req.RoleARN))
+		case m[1] != req.AccountID:
+			errs = append(errs, fmt.Errorf("role_arn %q is in account %s, not account_id %s", req.RoleARN, m[1], req.AccountID))
+		}
+	}
+	if v, err := str("notify"); err != nil {
+		errs = append(errs, err)
+	} else if v != "" {
+		mode, err := audit.ParseNotifyMode(v)
+		if err != nil {
+			errs = append(errs, err)
+		}
+		req.Notify = &mode
+	}
+	if len(errs) > 0 {
+		return Request{}, fmt.Errorf("per-account request: %w", errors.Join(errs...))
+	}
+	return req, nil
+}

@@ -1,0 +1,156 @@
+package handler
+
+import (
+	"errors"
+	"fmt"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/credaudit/credaudit/lambda/audit"
+	"github.com/credaudit/credaudit/lambda/rules"
+)
+
+// The function's environment variables (README "Lambda settings").
+const (
+	EnvStateBucket = "CREDAUDIT_STATE_BUCKET"
+	EnvTopicARN    = "CREDAUDIT_TOPIC_ARN"
+	EnvSecurityHub = "CREDAUDIT_SECURITY_HUB"
+	EnvHubRegion   = "CREDAUDIT_SECURITY_HUB_REGION"
+	EnvProfile     = "CREDAUDIT_PROFILE"
+	EnvConfig      = "CREDAUDIT_CONFIG"
+	EnvNotify      = "CREDAUDIT_NOTIFY"
+	EnvRefreshDays = "CREDAUDIT_REFRESH_DAYS"
+	EnvRegion      = "AWS_REGION"
+)
+
+// Settings is the function's validated configuration.
+type Settings struct {
+	StateBucket string
+	TopicARN    string
+	SecurityHub bool
+	// HubRegion is where findings are imported: the home region.
+	HubRegion string
+	// Profile overrides the configuration file's profile when set.
+	Profile string
+	// Config is where the configuration file is: an S3 object or an SSM
+	// parameter; zero when there is none.
+	Config       ConfigSource
+	Notify       audit.NotifyMode
+	RefreshAfter time.Duration
+	// Region is the function's own region.
+	Region string
+}
+
+// ConfigSource locates the configuration file.
+type ConfigSource struct {
+	Bucket, Key string // s3://Bucket/Key
+	Parameter   string // ssm:Parameter
+}
+
+// String is the location as written in CREDAUDIT_CONFIG; errors in the file
+// name it.
+func (c ConfigSource) String() string {
+	switch {
+	case c.Parameter != "":
+		return "ssm:" + c.Parameter
+	case c.Bucket != "":
+		return "s3://" + c.Bucket + "/" + c.Key
+	}
+	return ""
+}
+
+// MaxRefreshDays keeps a refresh before Security Hub's 90-day expiry.
+const MaxRefreshDays = 89
+
+var (
+	bucketName = regexp.MustCompile(`^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$`)
+	topicARN   = regexp.MustCompile(`^arn:aws[a-z-]*:sns:[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9_-]{1,256}(\.fifo)?$`)
+	regionName = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-[0-9]$`)
+	ssmName    = regexp.MustCompile(`^(/?[A-Za-z0-9_.-]+)+$`)
+)
+
+// LoadSettings reads and validates the environment, naming every bad value
+// in the error, one per line.
+func LoadSettings(getenv func(string) string) (Settings, error) {
+	var errs []error
+	bad := func(name, value, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("%s=%q: %s", name, value, fmt.Sprintf(format, args...)))
+	}
+	get := func(name string) string { return strings.TrimSpace(getenv(name)) }
+	s := Settings{SecurityHub: true, RefreshAfter: 30 * 24 * time.Hour, Region: get(EnvRegion)}
+
+	if !regionName.MatchString(s.Region) {
+		bad(EnvRegion, s.Region, "not an AWS region (Lambda sets it; set it when running elsewhere)")
+	}
+	s.StateBucket = get(EnvStateBucket)
+	if !bucketName.MatchString(s.StateBucket) || strings.Contains(s.StateBucket, "..") {
+		bad(EnvStateBucket, s.StateBucket, "required: the name of the S3 bucket that keeps each account's state")
+	}
+	s.TopicARN = get(EnvTopicARN)
+	if !topicARN.MatchString(s.TopicARN) {
+		bad(EnvTopicARN, s.TopicARN, "required: an SNS topic ARN (arn:aws:sns:<region>:<account>:<name>) for the digest and alerts")
+	}
+	switch v := get(EnvSecurityHub); strings.ToLower(v) {
+	case "", "on":
+	case "off":
+		s.SecurityHub = false
+	default:
+		bad(EnvSecurityHub, v, "want on or off")
+	}
+	s.HubRegion = get(EnvHubRegion)
+	if s.HubRegion == "" {
+		s.HubRegion = s.Region
+	} else if !regionName.MatchString(s.HubRegion) {
+		bad(EnvHubRegion, s.HubRegion, "not an AWS region (e.g. eu-west-1)")
+	}
+	s.Profile = get(EnvProfile)
+	if s.Profile != "" && !slices.Contains(rules.ProfileNames(), s.Profile) {
+		bad(EnvProfile, s.Profile, "want one of %s", strings.Join(rules.ProfileNames(), ", "))
+	}
+	if v := get(EnvConfig); v != "" {
+		src, err := parseConfigSource(v)
+		if err != nil {
+			bad(EnvConfig, v, "%v", err)
+		}
+		s.Config = src
+	}
+	if v := get(EnvNotify); v != "" {
+		mode, err := audit.ParseNotifyMode(v)
+		if err != nil {
+			bad(EnvNotify, v, "want changes, always or never")
+		}
+		s.Notify = mode
+	}
+	if v := get(EnvRefreshDays); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > MaxRefreshDays {
+			bad(EnvRefreshDays, v, "want a whole number of days from 1 to %d (findings expire 90 days after their last update)", MaxRefreshDays)
+		}
+		s.RefreshAfter = time.Duration(n) * 24 * time.Hour
+	}
+	if len(errs) > 0 {
+		return Settings{}, fmt.Errorf("invalid settings:\n%w", errors.Join(errs...))
+	}
+	return s, nil
+}
+
+func parseConfigSource(v string) (ConfigSource, error) {
+	switch {
+	case strings.HasPrefix(v, "s3://"):
+		bucket, key, ok := strings.Cut(strings.TrimPrefix(v, "s3://"), "/")
+		if !ok || key == "" || !bucketName.MatchString(bucket) {
+			return ConfigSource{}, errors.New("want s3://<bucket>/<key>")
+		}
+		return ConfigSource{Bucket: bucket, Key: key}, nil
+	case strings.HasPrefix(v, "ssm:"):
+		name := strings.TrimPrefix(v, "ssm:")
+		if len(name) > 2048 || !ssmName.MatchString(name) {
+			return ConfigSource{}, errors.New("want ssm:<parameter name>, e.g. ssm:/credaudit/config")
+		}
+		return ConfigSource{Parameter: name}, nil
+	}
+	return ConfigSource{}, errors.New("want s3://<bucket>/<key> or ssm:<parameter name>")
+}
