@@ -18,11 +18,10 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/credaudit/credaudit/lambda/internal/emulator"
+	"github.com/credaudit/credaudit/lambda/internal/golden"
 )
 
 const sampleReport = "../../events/sample-report.csv"
-
-var updateGolden = os.Getenv("UPDATE_GOLDEN") != ""
 
 // run runs the command line with stdin and returns exit code, stdout, stderr.
 func run(t *testing.T, stdin string, args ...string) (int, string, string) {
@@ -30,24 +29,6 @@ func run(t *testing.T, stdin string, args ...string) (int, string, string) {
 	var out, errOut bytes.Buffer
 	code := Run(context.Background(), args, IO{Stdin: strings.NewReader(stdin), Stdout: &out, Stderr: &errOut})
 	return code, out.String(), errOut.String()
-}
-
-// golden compares got with testdata/name, rewriting it when UPDATE_GOLDEN is set.
-func golden(t *testing.T, name, got string) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if updateGolden {
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run with UPDATE_GOLDEN=1 to create it)", err)
-	}
-	if diff := cmp.Diff(string(want), got); diff != "" {
-		t.Errorf("%s differs (-want +got):\n%s", name, diff)
-	}
 }
 
 func TestQueryCSVWithoutFilterReproducesTheReport(t *testing.T) {
@@ -78,7 +59,7 @@ func TestQueryWhereColumnsAndFormats(t *testing.T) {
 			if code != ExitOK {
 				t.Fatalf("exit %d: %s", code, stderr)
 			}
-			golden(t, "query-where."+format, out)
+			golden.Check(t, "query-where."+format, []byte(out))
 		})
 	}
 }
@@ -88,7 +69,7 @@ func TestQueryJSONIsTyped(t *testing.T) {
 	if code != ExitOK {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
-	golden(t, "query-typed.json", out)
+	golden.Check(t, "query-typed.json", []byte(out))
 	for _, want := range []string{`"password_enabled": null`, `"mfa_active": false`, `"password_last_used": null`, `"password_next_rotation": "2026-11-25T14:00:00Z"`, `"user": "doe, jane"`} {
 		if !strings.Contains(out, want) {
 			t.Errorf("JSON lacks %s", want)

@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 
 	"github.com/credaudit/credaudit/lambda/config"
+	"github.com/credaudit/credaudit/lambda/internal/golden"
 	"github.com/credaudit/credaudit/lambda/rules"
 )
 
@@ -29,7 +30,7 @@ func TestScanGoldenOutputs(t *testing.T) {
 			if code != ExitOK {
 				t.Fatalf("exit %d: %s", code, stderr)
 			}
-			golden(t, "scan."+format, out)
+			golden.Check(t, "scan."+format, []byte(out))
 		})
 	}
 }

@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -15,10 +13,9 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/credaudit/credaudit/lambda/credreport"
+	"github.com/credaudit/credaudit/lambda/internal/golden"
 	"github.com/credaudit/credaudit/lambda/rules"
 )
-
-var updateGolden = os.Getenv("UPDATE_GOLDEN") != ""
 
 const (
 	account = "123456789012"
@@ -30,24 +27,6 @@ var (
 	firstSeen  = time.Date(2026, 9, 1, 6, 0, 0, 0, time.UTC)
 	runTime    = time.Date(2026, 11, 20, 6, 4, 31, 250_000_000, time.UTC)
 )
-
-// golden compares got with testdata/name, rewriting it when UPDATE_GOLDEN is set.
-func golden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if updateGolden {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run with UPDATE_GOLDEN=1 to create it)", err)
-	}
-	if diff := cmp.Diff(string(want), string(got)); diff != "" {
-		t.Errorf("%s differs (-want +got):\n%s", name, diff)
-	}
-}
 
 func userEntry(name, path string, created time.Time) *credreport.Entry {
 	return &credreport.Entry{
@@ -124,7 +103,7 @@ func TestASFFGolden(t *testing.T) {
 				t.Fatalf("Marshal wrote invalid JSON: %v\n%s", err, b)
 			}
 			out.WriteByte('\n')
-			golden(t, tc.name, out.Bytes())
+			golden.Check(t, tc.name, out.Bytes())
 		})
 	}
 }
