@@ -105,11 +105,12 @@ func (a *Auditor) publishHub(ctx context.Context, out *Outcome, partition string
 
 // markFailed records which of sent an import error covers: exactly the
 // findings a *FailedFindingsError names, or all of them for a request error
-// (which stops the import part-way; re-sending the ones that got in is
-// harmless, as their UpdatedAt moves on).
+// (which stops the import part-way) or failures Security Hub counted but did
+// not name: re-sending the ones that got in is harmless, as their UpdatedAt
+// moves on.
 func markFailed(failed map[string]bool, err error, sent []types.AwsSecurityFinding) {
 	var ff *publish.FailedFindingsError
-	if errors.As(err, &ff) && err == error(ff) {
+	if errors.As(err, &ff) && err == error(ff) && !slices.Contains(ff.IDs(), "") {
 		for _, id := range ff.IDs() {
 			failed[id] = true
 		}

@@ -1,0 +1,332 @@
+package audit
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	shtypes "github.com/aws/aws-sdk-go-v2/service/securityhub/types"
+
+	"github.com/credaudit/credaudit/lambda/finding"
+	"github.com/credaudit/credaudit/lambda/state"
+)
+
+// firstRun audits the sample report once, successfully, and clears the
+// fakes' records.
+func firstRun(t *testing.T, r *rig) *Outcome {
+	t.Helper()
+	out, err := r.a.Run(context.Background())
+	if err != nil {
+		t.Fatalf("first run: %v", err)
+	}
+	if out.Counts.New == 0 || !out.Saved || len(r.sns.sent) != 1 {
+		t.Fatalf("first run: %d new, saved %v, %d messages; want new findings, a saved state and a digest", out.Counts.New, out.Saved, len(r.sns.sent))
+	}
+	r.sns.take()
+	r.hub.imports = 0
+	return out
+}
+
+// A run that cannot see sends an operational alert, imports nothing,
+// resolves nothing and leaves the state as it was.
+func TestFailureToSeeIsLoudAndChangesNothing(t *testing.T) {
+	tests := []struct {
+		name      string
+		break_    func(t *testing.T, r *rig)
+		phase     string
+		wantInMsg []string
+	}{
+		{"report access denied", func(t *testing.T, r *rig) {
+			r.iam.err = apiError("AccessDenied", "User is not authorized to perform: iam:GetCredentialReport")
+		}, "acquire", []string{"iam:GetCredentialReport", "What to check: grant the function's role"}},
+		{"report unparsable", func(t *testing.T, r *rig) {
+			r.iam.report = bytes.Replace(r.iam.report, []byte("2020-01-15T12:00:00+00:00"), []byte("yesterday"), 1)
+		}, "parse", []string{"line 3", "user_creation_time"}},
+		{"state corrupt", func(t *testing.T, r *rig) {
+			if err := os.WriteFile(r.store.File(sampleAccount), []byte("not a state"), 0o600); err != nil {
+				t.Fatal(err)
+			}
+		}, "load state", []string{"corrupt state", "restore an earlier version"}},
+		{"another account's report", func(t *testing.T, r *rig) {
+			r.a.AccountID = "210987654321"
+		}, "acquire", []string{"not 210987654321"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := newRig(t, "")
+			firstRun(t, r)
+			r.iam.report = bytes.ReplaceAll(r.iam.report, []byte(",true,"), []byte(",false,")) // a changed account: a blind run must not resolve it
+			tt.break_(t, r)
+			before := r.stateBytes(t)
+
+			out, err := r.a.Run(context.Background())
+			var f *Failure
+			if !errors.As(err, &f) || f.Phase != tt.phase {
+				t.Fatalf("Run = %v, %v; want a *Failure in phase %q", out, err, tt.phase)
+			}
+			if r.hub.imports != 0 {
+				t.Errorf("a blind run sent %d findings to Security Hub", r.hub.imports)
+			}
+			if after := r.stateBytes(t); !bytes.Equal(before, after) {
+				t.Error("a blind run changed the state")
+			}
+			msgs := r.sns.take()
+			if len(msgs) != 1 {
+				t.Fatalf("%d messages, want one operational alert", len(msgs))
+			}
+			m := msgs[0]
+			if got := *m.MessageAttributes[AttrKind].StringValue; got != KindError {
+				t.Errorf("kind %q, want %q", got, KindError)
+			}
+			if !strings.Contains(*m.Subject, "audit FAILED ("+tt.phase+")") {
+				t.Errorf("subject %q", *m.Subject)
+			}
+			for _, want := range append(tt.wantInMsg, "Nothing was imported into Security Hub and nothing was resolved") {
+				if !strings.Contains(*m.Message, want) {
+					t.Errorf("alert lacks %q:\n%s", want, *m.Message)
+				}
+			}
+		})
+	}
+}
+
+// An operational alert goes out whatever the notify mode.
+func TestAlertsIgnoreNotifyNever(t *testing.T) {
+	r := newRig(t, "")
+	r.a.Notify = NotifyNever
+	r.iam.err = apiError("AccessDenied", "no")
+	if _, err := r.a.Run(context.Background()); err == nil {
+		t.Fatal("Run succeeded without a report")
+	}
+	if len(r.sns.take()) != 1 {
+		t.Error("no alert in NotifyNever mode")
+	}
+}
+
+func TestNotifyModes(t *testing.T) {
+	for _, tt := range []struct {
+		mode                NotifyMode
+		firstRun, unchanged int
+	}{
+		{NotifyChanges, 1, 0},
+		{NotifyAlways, 1, 1},
+		{NotifyNever, 0, 0},
+	} {
+		t.Run(tt.mode.String(), func(t *testing.T) {
+			r := newRig(t, "")
+			r.a.Notify = tt.mode
+			for i, want := range []int{tt.firstRun, tt.unchanged} {
+				out, err := r.a.Run(context.Background())
+				if err != nil {
+					t.Fatal(err)
+				}
+				if got := len(r.sns.take()); got != want || out.Notified != (want == 1) {
+					t.Errorf("run %d: %d messages (notified %v), want %d", i+1, got, out.Notified, want)
+				}
+			}
+		})
+	}
+}
+
+// The second run over an unchanged account imports nothing and saves a
+// state with the same records.
+func TestUnchangedAccountCostsNothing(t *testing.T) {
+	r := newRig(t, "")
+	first := firstRun(t, r)
+	out, err := r.a.Run(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.hub.imports != 0 || out.Hub.Requests != 0 || len(r.sns.sent) != 0 {
+		t.Errorf("unchanged run: %d imports, %d requests, %d messages; want none", r.hub.imports, out.Hub.Requests, len(r.sns.sent))
+	}
+	if out.Counts.StillFailing != first.Counts.New {
+		t.Errorf("%d still failing, want the %d first found", out.Counts.StillFailing, first.Counts.New)
+	}
+}
+
+// A digest that cannot be sent leaves the state unsaved: the next run
+// reports the same changes again.
+func TestUnsentDigestIsSentByTheNextRun(t *testing.T) {
+	r := newRig(t, "")
+	r.sns.err = apiError("KMSAccessDeniedException", "no key access")
+	out, err := r.a.Run(context.Background())
+	if err == nil || !strings.Contains(err.Error(), "digest not sent") || out.Saved || r.stateBytes(t) != nil {
+		t.Fatalf("Run = %v (saved %v); want a digest error and no state", err, out != nil && out.Saved)
+	}
+	r.sns.err = nil
+	again, err := r.a.Run(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again.Counts.New != out.Counts.New || len(r.sns.sent) != 1 {
+		t.Errorf("next run: %d new and %d messages; want the same %d new in one digest", again.Counts.New, len(r.sns.sent), out.Counts.New)
+	}
+}
+
+// Findings Security Hub refuses are named in the digest and the error, and
+// the next run sends exactly those again, with their first-seen times.
+func TestRefusedFindingsAreSentByTheNextRun(t *testing.T) {
+	r := newRig(t, "")
+	refused := "credaudit/123456789012/USER-01/arn:aws:iam::123456789012:user/bob"
+	r.hub.refuse = map[string]bool{refused: true}
+	out, err := r.a.Run(context.Background())
+	if err == nil || !strings.Contains(err.Error(), refused) {
+		t.Fatalf("Run error %v, want it to name %s", err, refused)
+	}
+	if !out.Saved || out.Hub.Failed != 1 || out.Hub.Imported != out.Counts.New-1 {
+		t.Fatalf("saved %v, %d failed, %d imported of %d new", out.Saved, out.Hub.Failed, out.Hub.Imported, out.Counts.New)
+	}
+	msgs := r.sns.take()
+	if len(msgs) != 1 || !strings.Contains(*msgs[0].Message, "Security Hub (eu-west-1): 1 findings could not be published") ||
+		!strings.Contains(*msgs[0].Subject, "Security Hub errors") {
+		t.Fatalf("digest does not report the refusal: %v", msgs)
+	}
+
+	r.hub.refuse = nil
+	r.hub.imports = 0
+	again, err := r.a.Run(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.hub.imports != 1 || again.Counts.New != 0 {
+		t.Fatalf("next run sent %d findings (%d new), want only the refused one again", r.hub.imports, again.Counts.New)
+	}
+	f := r.hub.findings[refused]
+	if *f.CreatedAt != generatedAt.Format("2006-01-02T15:04:05Z") {
+		t.Errorf("re-sent finding created %s, want the first observation %s", *f.CreatedAt, generatedAt)
+	}
+}
+
+// A request error (Security Hub not enabled) fails every import; the run
+// reports it and a later run, once enabled, imports everything.
+func TestSecurityHubNotEnabled(t *testing.T) {
+	r := newRig(t, "")
+	r.hub.err = apiError("InvalidAccessException", "Account is not subscribed to AWS Security Hub")
+	out, err := r.a.Run(context.Background())
+	if err == nil || !strings.Contains(err.Error(), "enable") {
+		t.Fatalf("Run error %v, want a hint to enable Security Hub", err)
+	}
+	if len(r.sns.take()) != 1 || !out.Saved {
+		t.Fatalf("want the digest sent and the state saved with every import pending")
+	}
+	r.hub.err = nil
+	again, err := r.a.Run(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again.Hub.Imported != out.Counts.New {
+		t.Errorf("after enabling: %d imported, want the %d pending", again.Hub.Imported, out.Counts.New)
+	}
+}
+
+// A suppression sets the workflow status with its reason as the note, and
+// its removal sets the finding back to NEW.
+func TestSuppressionsDriveTheWorkflow(t *testing.T) {
+	const cfg = `
+suppressions:
+  - rule: USER-01
+    user: bob
+    reason: break-glass account, reviewed monthly
+`
+	r := newRig(t, cfg)
+	out, err := r.a.Run(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(r.hub.workflow) != 1 {
+		t.Fatalf("%d workflow updates, want 1", len(r.hub.workflow))
+	}
+	up := r.hub.workflow[0]
+	if up.Workflow.Status != shtypes.WorkflowStatusSuppressed || !strings.Contains(aws.ToString(up.Note.Text), "break-glass") ||
+		len(up.FindingIdentifiers) != 1 || !strings.HasSuffix(*up.FindingIdentifiers[0].Id, "/USER-01/arn:aws:iam::123456789012:user/bob") {
+		t.Errorf("workflow update %+v", up)
+	}
+	if out.Counts.Suppressed != 1 || strings.Contains(out.Digest.Body, "USER-01  bob") {
+		t.Errorf("suppressed: %d; a suppressed finding is listed in the digest:\n%s", out.Counts.Suppressed, out.Digest.Body)
+	}
+
+	r.a.Suppressions = nil
+	r.hub.workflow = nil
+	if _, err := r.a.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if len(r.hub.workflow) != 1 || r.hub.workflow[0].Workflow.Status != shtypes.WorkflowStatusNew {
+		t.Errorf("after the suppression went: %+v, want one update to NEW", r.hub.workflow)
+	}
+}
+
+// Two runs that load the same state: the second to save finds a conflict,
+// writes nothing and says so; the stored state is the first run's.
+func TestOverlappingRunsDoNotClobber(t *testing.T) {
+	r := newRig(t, "")
+	ctx := context.Background()
+	obs, err := r.a.Observe(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The other run saves between this run's load and save.
+	r.a.Store = &racingStore{Store: r.store, race: func() {
+		other := *r.a
+		other.Store = r.store
+		if _, err := other.Audit(ctx, obs); err != nil {
+			t.Fatal(err)
+		}
+	}}
+	out, err := r.a.Audit(ctx, obs)
+	if err != nil || !out.Conflict || out.Saved {
+		t.Fatalf("Audit = conflict %v, saved %v, err %v; want a conflict and no save", out.Conflict, out.Saved, err)
+	}
+	st, _, err := r.store.Load(ctx, sampleAccount)
+	if err != nil || len(st.Records) != out.Counts.New {
+		t.Fatalf("stored state: %v records, err %v", len(st.Records), err)
+	}
+}
+
+// racingStore runs race once, after the first Load.
+type racingStore struct {
+	state.Store
+	race func()
+	done bool
+}
+
+func (s *racingStore) Load(ctx context.Context, acct string) (*state.State, state.Token, error) {
+	st, tok, err := s.Store.Load(ctx, acct)
+	if !s.done {
+		s.done = true
+		s.race()
+	}
+	return st, tok, err
+}
+
+// The ASFF a run sends is exactly what Findings maps.
+func TestFindingsAreWhatIsImported(t *testing.T) {
+	r := newRig(t, "")
+	out, err := r.a.Run(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	fs, err := Findings(out, "aws", "eu-west-1", r.a.Selected)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(fs) != len(r.hub.findings) {
+		t.Fatalf("Findings maps %d, the run imported %d", len(fs), len(r.hub.findings))
+	}
+	for _, f := range fs {
+		if got := r.hub.findings[*f.Id]; *got.UpdatedAt != *f.UpdatedAt || got.Compliance.Status != f.Compliance.Status {
+			t.Errorf("%s differs between Findings and the import", *f.Id)
+		}
+	}
+	var kinds = map[finding.Kind]int{}
+	for _, c := range out.Changes {
+		kinds[c.Kind]++
+	}
+	if kinds[finding.New] != len(fs) {
+		t.Errorf("first run: %v, want only new findings", kinds)
+	}
+}

@@ -1,0 +1,185 @@
+package audit
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
+	"github.com/aws/aws-sdk-go-v2/service/securityhub"
+	shtypes "github.com/aws/aws-sdk-go-v2/service/securityhub/types"
+	"github.com/aws/aws-sdk-go-v2/service/sns"
+	"github.com/aws/smithy-go"
+
+	"github.com/credaudit/credaudit/lambda/config"
+	"github.com/credaudit/credaudit/lambda/publish"
+	"github.com/credaudit/credaudit/lambda/state"
+)
+
+// generatedAt is the sample report's generation time.
+var generatedAt = time.Date(2026, 11, 20, 6, 0, 0, 0, time.UTC)
+
+const sampleAccount = "123456789012"
+
+func sampleReport(t testing.TB) []byte {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join("..", "..", "events", "sample-report.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data
+}
+
+// fakeIAM serves one report (or an error) and the account facts.
+type fakeIAM struct {
+	report    []byte
+	generated time.Time
+	err       error
+	alias     string
+}
+
+func (f *fakeIAM) GetCredentialReport(context.Context, *iam.GetCredentialReportInput, ...func(*iam.Options)) (*iam.GetCredentialReportOutput, error) {
+	if f.err != nil {
+		return nil, f.err
+	}
+	return &iam.GetCredentialReportOutput{Content: f.report, GeneratedTime: aws.Time(f.generated), ReportFormat: iamtypes.ReportFormatTypeTextCsv}, nil
+}
+
+func (f *fakeIAM) GenerateCredentialReport(context.Context, *iam.GenerateCredentialReportInput, ...func(*iam.Options)) (*iam.GenerateCredentialReportOutput, error) {
+	return &iam.GenerateCredentialReportOutput{State: iamtypes.ReportStateTypeComplete}, f.err
+}
+
+func (f *fakeIAM) GetAccountSummary(context.Context, *iam.GetAccountSummaryInput, ...func(*iam.Options)) (*iam.GetAccountSummaryOutput, error) {
+	return &iam.GetAccountSummaryOutput{SummaryMap: map[string]int32{"AccountMFAEnabled": 1, "AccountPasswordPresent": 1}}, nil
+}
+
+func (f *fakeIAM) ListVirtualMFADevices(context.Context, *iam.ListVirtualMFADevicesInput, ...func(*iam.Options)) (*iam.ListVirtualMFADevicesOutput, error) {
+	return &iam.ListVirtualMFADevicesOutput{}, nil
+}
+
+func (f *fakeIAM) ListAccountAliases(context.Context, *iam.ListAccountAliasesInput, ...func(*iam.Options)) (*iam.ListAccountAliasesOutput, error) {
+	if f.alias == "" {
+		return &iam.ListAccountAliasesOutput{}, nil
+	}
+	return &iam.ListAccountAliasesOutput{AccountAliases: []string{f.alias}}, nil
+}
+
+// fakeHub keeps imported findings by ID, refuses the IDs in refuse, and
+// records workflow updates.
+type fakeHub struct {
+	mu       sync.Mutex
+	findings map[string]shtypes.AwsSecurityFinding
+	imports  int // findings received
+	refuse   map[string]bool
+	err      error
+	workflow []*securityhub.BatchUpdateFindingsInput
+}
+
+func (h *fakeHub) BatchImportFindings(_ context.Context, in *securityhub.BatchImportFindingsInput, _ ...func(*securityhub.Options)) (*securityhub.BatchImportFindingsOutput, error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.err != nil {
+		return nil, h.err
+	}
+	if h.findings == nil {
+		h.findings = map[string]shtypes.AwsSecurityFinding{}
+	}
+	out := &securityhub.BatchImportFindingsOutput{}
+	for _, f := range in.Findings {
+		h.imports++
+		if h.refuse[*f.Id] {
+			out.FailedFindings = append(out.FailedFindings, shtypes.ImportFindingsError{Id: f.Id, ErrorCode: aws.String("InvalidInput"), ErrorMessage: aws.String("refused by the test")})
+			continue
+		}
+		h.findings[*f.Id] = f
+	}
+	out.FailedCount = aws.Int32(int32(len(out.FailedFindings)))
+	out.SuccessCount = aws.Int32(int32(len(in.Findings) - len(out.FailedFindings)))
+	return out, nil
+}
+
+func (h *fakeHub) BatchUpdateFindings(_ context.Context, in *securityhub.BatchUpdateFindingsInput, _ ...func(*securityhub.Options)) (*securityhub.BatchUpdateFindingsOutput, error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.workflow = append(h.workflow, in)
+	return &securityhub.BatchUpdateFindingsOutput{ProcessedFindings: in.FindingIdentifiers}, nil
+}
+
+// fakeSNS records messages, or fails.
+type fakeSNS struct {
+	sent []*sns.PublishInput
+	err  error
+}
+
+func (s *fakeSNS) Publish(_ context.Context, in *sns.PublishInput, _ ...func(*sns.Options)) (*sns.PublishOutput, error) {
+	if s.err != nil {
+		return nil, s.err
+	}
+	s.sent = append(s.sent, in)
+	return &sns.PublishOutput{MessageId: aws.String("m")}, nil
+}
+
+func (s *fakeSNS) take() []*sns.PublishInput {
+	out := s.sent
+	s.sent = nil
+	return out
+}
+
+// rig is an Auditor wired to fakes and a state directory.
+type rig struct {
+	iam   *fakeIAM
+	hub   *fakeHub
+	sns   *fakeSNS
+	dir   string
+	store *state.Dir
+	a     *Auditor
+}
+
+func newRig(t *testing.T, cfgYAML string) *rig {
+	t.Helper()
+	r := &rig{iam: &fakeIAM{report: sampleReport(t), generated: generatedAt, alias: "acme-prod"}, hub: &fakeHub{}, sns: &fakeSNS{}, dir: t.TempDir()}
+	r.store = state.NewDir(r.dir)
+	var cfg *config.Config
+	if cfgYAML != "" {
+		var err error
+		if cfg, err = config.Parse("credaudit.yaml", []byte(cfgYAML)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	selected, profile, err := cfg.Selection("all")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.a = &Auditor{
+		IAM: r.iam, Selected: selected, Profile: profile, Store: r.store,
+		Hub:       &publish.Importer{Client: r.hub, RatePerSecond: 1e6, Sleep: func(context.Context, time.Duration) error { return nil }},
+		HubRegion: "eu-west-1", Topic: r.sns, TopicARN: "arn:aws:sns:eu-west-1:123456789012:credaudit",
+		Now: func() time.Time { return generatedAt.Add(2 * time.Hour) },
+	}
+	if cfg != nil {
+		r.a.Suppressions = cfg.Suppressions
+	}
+	return r
+}
+
+// stateBytes is the saved state file, nil when there is none.
+func (r *rig) stateBytes(t *testing.T) []byte {
+	t.Helper()
+	data, err := os.ReadFile(r.store.File(sampleAccount))
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data
+}
+
+// apiError is an AWS error with a code, as the SDK returns them.
+func apiError(code, msg string) error { return &smithy.GenericAPIError{Code: code, Message: msg} }
