@@ -1,0 +1,119 @@
+package audit
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+	"unicode/utf8"
+
+	"github.com/credaudit/credaudit/lambda/credreport"
+	"github.com/credaudit/credaudit/lambda/finding"
+	"github.com/credaudit/credaudit/lambda/internal/golden"
+	"github.com/credaudit/credaudit/lambda/rules"
+)
+
+func message(m Message) []byte {
+	return []byte(fmt.Sprintf("Subject: %s\nAttributes: kind=%s account_id=%s severity=%s\n\n%s", m.Subject, m.Kind, m.Account, m.Severity, m.Body))
+}
+
+// The digests of a first run over the sample report and of a second run in
+// which bob enabled MFA and ci-deploy was deleted.
+func TestDigestGolden(t *testing.T) {
+	r := newRig(t, "")
+	first, err := r.a.Run(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	golden.Check(t, "digest-first.txt", message(first.Digest))
+
+	next := r.iam.report
+	bob := []byte(",true,2026-06-01T10:00:00+00:00,2024-02-01T08:30:00+00:00,N/A,false,")
+	if !bytes.Contains(next, bob) {
+		t.Fatal("the sample report changed: bob's row not found")
+	}
+	next = bytes.Replace(next, bob, []byte(",true,2026-06-01T10:00:00+00:00,2024-02-01T08:30:00+00:00,N/A,true,"), 1)
+	lines := bytes.Split(next, []byte("\n"))
+	var kept [][]byte
+	for _, l := range lines {
+		if !bytes.HasPrefix(l, []byte("ci-deploy,")) {
+			kept = append(kept, l)
+		}
+	}
+	r.iam.report = bytes.Join(kept, []byte("\n"))
+	r.iam.generated = generatedAt.Add(24 * time.Hour)
+	r.a.Now = func() time.Time { return generatedAt.Add(26 * time.Hour) }
+	second, err := r.a.Run(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	golden.Check(t, "digest-second.txt", message(second.Digest))
+}
+
+func TestAlertGolden(t *testing.T) {
+	f := &Failure{Phase: "acquire", Err: errors.New("iam:GetCredentialReport: access denied"), Hint: acquireHint(credreport.ErrAccessDenied)}
+	golden.Check(t, "alert.txt", message(alert(sampleAccount, f, generatedAt)))
+}
+
+// However many findings change and however long their reasons, the digest
+// lists each section up to its cap and stays within SNS's limits.
+func TestDigestStaysWithinLimits(t *testing.T) {
+	long := strings.Repeat("é", 2000)
+	var changes []finding.Change
+	for i := range 30_000 {
+		e := &credreport.Entry{User: fmt.Sprintf("user-%05d-%s", i, long[:200]), ARN: "arn:aws:iam::123456789012:user/u" + fmt.Sprint(i)}
+		res := &rules.Result{Rule: &rules.User01, Entry: e, ResourceID: e.ARN, Status: rules.Failed, Reason: long}
+		kind := []finding.Kind{finding.New, finding.Resolved, finding.StillFailing}[i%3]
+		changes = append(changes, finding.Change{Kind: kind, Result: res, Record: finding.Record{
+			ID: "x" + fmt.Sprint(i), RuleID: "USER-01", User: e.User, Severity: "MEDIUM", Reason: long, ResourceType: rules.ResourceIAMUser}})
+	}
+	in := digestInput{Account: sampleAccount, Alias: strings.Repeat("a", 63), Partition: "aws", Profile: "all",
+		GeneratedAt: generatedAt, AsOf: generatedAt, Now: generatedAt, Changes: changes,
+		Counts: count(nil, changes), Hub: HubReport{Region: "eu-west-1", Err: errors.New(long)}, Selected: map[string]bool{"USER-01": true}}
+	for range 40 {
+		in.Warnings = append(in.Warnings, long)
+	}
+	m := renderDigest(in)
+	if len(m.Body) > MaxBody || !utf8.ValidString(m.Body) {
+		t.Errorf("body is %d bytes (limit %d), valid UTF-8 %v", len(m.Body), MaxBody, utf8.ValidString(m.Body))
+	}
+	if len(m.Subject) >= 100 || strings.ContainsAny(m.Subject, "\n\r") {
+		t.Errorf("subject %q (%d bytes)", m.Subject, len(m.Subject))
+	}
+	for _, want := range []string{"NEW OR CHANGED (10000)", "... and 9975 more", "RESOLVED (10000)", "STILL FAILING (10000)"} {
+		if !strings.Contains(m.Body, want) {
+			t.Errorf("digest lacks %q", want)
+		}
+	}
+	if n := strings.Count(m.Body, "[MEDIUM]"); n != 3*sectionCap {
+		t.Errorf("%d findings listed, want %d per section", n, sectionCap)
+	}
+}
+
+func TestSubject(t *testing.T) {
+	tests := []struct{ account, alias, what, want string }{
+		{"123456789012", "", "3 new, 1 resolved, 12 failing (2 critical)", "credaudit 123456789012: 3 new, 1 resolved, 12 failing (2 critical)"},
+		{"123456789012", "acme-prod", "0 new, 0 resolved, 1 failing", "credaudit 123456789012 (acme-prod): 0 new, 0 resolved, 1 failing"},
+		{"123456789012", strings.Repeat("a", 63), "3 new, 1 resolved, 12 failing (2 critical)", "credaudit 123456789012: 3 new, 1 resolved, 12 failing (2 critical)"},
+		{"123456789012", "", "é\nx", "credaudit 123456789012: x"},
+	}
+	for _, tt := range tests {
+		if got := subject(tt.account, tt.alias, tt.what); got != tt.want || len(got) > MaxSubject {
+			t.Errorf("subject(%q, %q) = %q, want %q", tt.alias, tt.what, got, tt.want)
+		}
+	}
+}
+
+func TestParseNotifyMode(t *testing.T) {
+	for in, want := range map[string]NotifyMode{"changes": NotifyChanges, "ALWAYS": NotifyAlways, " never ": NotifyNever} {
+		if got, err := ParseNotifyMode(in); err != nil || got != want {
+			t.Errorf("ParseNotifyMode(%q) = %v, %v; want %v", in, got, err, want)
+		}
+	}
+	if _, err := ParseNotifyMode("sometimes"); err == nil {
+		t.Error(`ParseNotifyMode("sometimes") succeeded`)
+	}
+}
