@@ -19,6 +19,8 @@ import (
 	shtypes "github.com/aws/aws-sdk-go-v2/service/securityhub/types"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	"github.com/aws/aws-sdk-go-v2/service/ssm"
+	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
 
 	"github.com/credaudit/credaudit/lambda/handler"
 	"github.com/credaudit/credaudit/lambda/internal/emulator"
@@ -409,5 +411,57 @@ func checkMetrics(t *testing.T, out string, runs int) {
 		if len(doc.AWS.CloudWatchMetrics) != 1 || doc.AWS.CloudWatchMetrics[0].Namespace != "credaudit" || doc.AccountID != account || doc.UsersAudited == 0 {
 			t.Errorf("metric line %s", l)
 		}
+	}
+}
+
+// A configuration file with an error fails the run before anything is
+// published: the alert names the file, line and column, Security Hub and
+// the state are untouched.
+func TestBadConfigurationChangesNothing(t *testing.T) {
+	e := newEnv(t)
+	e.createUser("alice", e.password)
+	ctx := context.Background()
+	must(t, "put config", func() error {
+		_, err := s3.NewFromConfig(e.cfg, func(o *s3.Options) { o.UsePathStyle = true }).PutObject(ctx, &s3.PutObjectInput{
+			Bucket: aws.String(bucket), Key: aws.String("config/credaudit.yaml"),
+			Body: strings.NewReader("profile: all\nrules:\n  KEY-01: {days: ninety}\n")})
+		return err
+	})
+	h := e.handler(map[string]string{handler.EnvConfig: "s3://" + bucket + "/config/credaudit.yaml"})
+	_, err := h.Invoke(ctx, []byte(`{}`))
+	if err == nil || !strings.Contains(err.Error(), "s3://"+bucket+"/config/credaudit.yaml:3:") {
+		t.Fatalf("Invoke error %v, want one naming the file and line", err)
+	}
+	mail := e.drain()
+	if len(mail) != 1 || mail[0].Attributes["kind"] != "error" || !strings.Contains(mail[0].Message, "config/credaudit.yaml:3:") {
+		t.Fatalf("alert: %+v", mail)
+	}
+	if n := len(e.findings()); n != 0 {
+		t.Errorf("%d findings imported despite the bad configuration", n)
+	}
+	if st := e.state(); len(st.Records) != 0 {
+		t.Errorf("state written despite the bad configuration")
+	}
+}
+
+// The configuration can live in an SSM parameter; its suppressions apply.
+func TestConfigurationFromSSM(t *testing.T) {
+	e := newEnv(t)
+	e.createUser("alice", e.password)
+	ctx := context.Background()
+	must(t, "put parameter", func() error {
+		_, err := ssm.NewFromConfig(e.cfg).PutParameter(ctx, &ssm.PutParameterInput{Name: aws.String("/credaudit/config"),
+			Type: ssmtypes.ParameterTypeString, Value: aws.String("profile: fsbp\n")})
+		return err
+	})
+	h := e.handler(map[string]string{handler.EnvConfig: "ssm:/credaudit/config", handler.EnvProfile: ""})
+	resp := e.invoke(h, "scheduler.json")
+	for fid := range e.findings() {
+		if strings.Contains(fid, "/USER-02/") {
+			t.Errorf("USER-02 is not in the fsbp profile but %s was imported", fid)
+		}
+	}
+	if resp.New == 0 {
+		t.Error("no findings under the fsbp profile")
 	}
 }

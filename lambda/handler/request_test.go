@@ -1,0 +1,70 @@
+package handler
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/credaudit/credaudit/lambda/audit"
+)
+
+// The samples in events/ are what the deployed function receives.
+func TestParseRequestSamples(t *testing.T) {
+	for file, want := range map[string]Request{
+		"eventbridge-scheduled.json": {Source: "eventbridge"},
+		"scheduler.json":             {Source: "scheduler"},
+		"account.json":               {Source: "account", AccountID: "123456789012", RoleARN: "arn:aws:iam::123456789012:role/credaudit-member"},
+	} {
+		data, err := os.ReadFile(filepath.Join("..", "..", "events", file))
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := ParseRequest(data)
+		if err != nil || got != want {
+			t.Errorf("%s: %+v, %v; want %+v", file, got, err, want)
+		}
+	}
+}
+
+func TestParseRequest(t *testing.T) {
+	never := audit.NotifyNever
+	tests := []struct {
+		name, payload string
+		want          Request
+		wantErr       string
+	}{
+		{"empty Scheduler payload", `{}`, Request{Source: "scheduler"}, ""},
+		{"own account by ID, no role", `{"account_id":"123456789012"}`, Request{Source: "account", AccountID: "123456789012"}, ""},
+		{"per-account with notify", `{"account_id":"123456789012","role_arn":"arn:aws:iam::123456789012:role/path/r","notify":"never"}`,
+			Request{Source: "account", AccountID: "123456789012", RoleARN: "arn:aws:iam::123456789012:role/path/r", Notify: &never}, ""},
+		{"not an object", `[1,2]`, Request{}, "not a JSON object"},
+		{"null", `null`, Request{}, "not a JSON object"},
+		{"another EventBridge event", `{"detail-type":"AWS API Call via CloudTrail","source":"aws.iam"}`, Request{}, `detail-type "AWS API Call via CloudTrail"`},
+		{"unknown Scheduler key", `{"scheduledTime":"x","acount_id":"1"}`, Request{}, "unknown keys acount_id"},
+		{"bad account ID", `{"account_id":"12345"}`, Request{}, `account_id "12345" is not 12 digits`},
+		{"role in another account", `{"account_id":"123456789012","role_arn":"arn:aws:iam::210987654321:role/r"}`, Request{}, "is in account 210987654321"},
+		{"not a role ARN", `{"account_id":"123456789012","role_arn":"arn:aws:iam::123456789012:user/r"}`, Request{}, "not an IAM role ARN"},
+		{"account ID not a string", `{"account_id":123456789012}`, Request{}, `"account_id" is not a string`},
+		{"bad notify", `{"account_id":"123456789012","notify":"loud"}`, Request{}, "not a notify mode"},
+		{"extra key", `{"account_id":"123456789012","region":"eu-west-1"}`, Request{}, `unknown key "region"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := ParseRequest([]byte(tt.payload))
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("error %v, want one containing %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.Source != tt.want.Source || got.AccountID != tt.want.AccountID || got.RoleARN != tt.want.RoleARN ||
+				(got.Notify == nil) != (tt.want.Notify == nil) || (got.Notify != nil && *got.Notify != *tt.want.Notify) {
+				t.Errorf("got %+v, want %+v", got, tt.want)
+			}
+		})
+	}
+}

@@ -1,0 +1,101 @@
+package handler
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/credaudit/credaudit/lambda/audit"
+)
+
+func env(vars map[string]string) func(string) string {
+	return func(k string) string { return vars[k] }
+}
+
+var minimal = map[string]string{
+	EnvRegion:      "eu-west-1",
+	EnvStateBucket: "credaudit-state-123456789012",
+	EnvTopicARN:    "arn:aws:sns:eu-west-1:123456789012:credaudit",
+}
+
+func with(extra map[string]string) map[string]string {
+	out := map[string]string{}
+	for k, v := range minimal {
+		out[k] = v
+	}
+	for k, v := range extra {
+		out[k] = v
+	}
+	return out
+}
+
+func TestLoadSettingsDefaults(t *testing.T) {
+	s, err := LoadSettings(env(minimal))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := Settings{StateBucket: "credaudit-state-123456789012", TopicARN: "arn:aws:sns:eu-west-1:123456789012:credaudit",
+		SecurityHub: true, HubRegion: "eu-west-1", Notify: audit.NotifyChanges, RefreshAfter: 30 * 24 * time.Hour, Region: "eu-west-1"}
+	if s != want {
+		t.Errorf("got %+v\nwant %+v", s, want)
+	}
+}
+
+func TestLoadSettingsEveryValue(t *testing.T) {
+	s, err := LoadSettings(env(with(map[string]string{
+		EnvSecurityHub: "OFF", EnvHubRegion: "us-east-1", EnvProfile: "cis-5.0", EnvConfig: "ssm:/credaudit/config",
+		EnvNotify: "always", EnvRefreshDays: "7",
+	})))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.SecurityHub || s.HubRegion != "us-east-1" || s.Profile != "cis-5.0" || s.Config.String() != "ssm:/credaudit/config" ||
+		s.Notify != audit.NotifyAlways || s.RefreshAfter != 7*24*time.Hour {
+		t.Errorf("got %+v", s)
+	}
+	s, err = LoadSettings(env(with(map[string]string{EnvConfig: "s3://config-bucket/credaudit/config.yaml"})))
+	if err != nil || s.Config.Bucket != "config-bucket" || s.Config.Key != "credaudit/config.yaml" {
+		t.Errorf("s3 config: %+v, %v", s.Config, err)
+	}
+}
+
+// Every bad value is named, each on its own line, in one error.
+func TestLoadSettingsNamesEveryBadValue(t *testing.T) {
+	_, err := LoadSettings(env(map[string]string{
+		EnvRegion: "eu-west-1", EnvStateBucket: "Bad_Bucket", EnvTopicARN: "arn:aws:sqs:eu-west-1:123456789012:q",
+		EnvSecurityHub: "maybe", EnvHubRegion: "mars-1", EnvProfile: "cis-9", EnvConfig: "https://example.com/c.yaml",
+		EnvNotify: "sometimes", EnvRefreshDays: "90",
+	}))
+	if err == nil {
+		t.Fatal("LoadSettings accepted bad values")
+	}
+	for _, name := range []string{EnvStateBucket, EnvTopicARN, EnvSecurityHub, EnvHubRegion, EnvProfile, EnvConfig, EnvNotify, EnvRefreshDays} {
+		if !strings.Contains(err.Error(), name+"=") {
+			t.Errorf("error does not name %s:\n%v", name, err)
+		}
+	}
+	if n := strings.Count(err.Error(), "\n"); n != 8 {
+		t.Errorf("%d lines, want a heading and one line per bad value:\n%v", n+1, err)
+	}
+}
+
+func TestLoadSettingsRequired(t *testing.T) {
+	_, err := LoadSettings(env(map[string]string{}))
+	if err == nil {
+		t.Fatal("LoadSettings accepted an empty environment")
+	}
+	for _, name := range []string{EnvRegion, EnvStateBucket, EnvTopicARN} {
+		if !strings.Contains(err.Error(), name+`=""`) {
+			t.Errorf("error does not name missing %s:\n%v", name, err)
+		}
+	}
+}
+
+func TestRefreshDaysBounds(t *testing.T) {
+	for v, ok := range map[string]bool{"1": true, "89": true, "0": false, "90": false, "30d": false, "-3": false} {
+		_, err := LoadSettings(env(with(map[string]string{EnvRefreshDays: v})))
+		if (err == nil) != ok {
+			t.Errorf("%s=%s: err %v, want ok %v", EnvRefreshDays, v, err, ok)
+		}
+	}
+}
