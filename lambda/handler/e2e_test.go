@@ -444,24 +444,24 @@ func TestBadConfigurationChangesNothing(t *testing.T) {
 	}
 }
 
-// The configuration can live in an SSM parameter; its suppressions apply.
+// The configuration can live in an SSM parameter; its profile and rule
+// settings apply.
 func TestConfigurationFromSSM(t *testing.T) {
 	e := newEnv(t)
 	e.createUser("alice", e.password)
 	ctx := context.Background()
 	must(t, "put parameter", func() error {
 		_, err := ssm.NewFromConfig(e.cfg).PutParameter(ctx, &ssm.PutParameterInput{Name: aws.String("/credaudit/config"),
-			Type: ssmtypes.ParameterTypeString, Value: aws.String("profile: fsbp\n")})
+			Type: ssmtypes.ParameterTypeString, Value: aws.String("profile: all\nrules:\n  USER-01: {enabled: false}\n")})
 		return err
 	})
 	h := e.handler(map[string]string{handler.EnvConfig: "ssm:/credaudit/config", handler.EnvProfile: ""})
-	resp := e.invoke(h, "scheduler.json")
-	for fid := range e.findings() {
-		if strings.Contains(fid, "/USER-02/") {
-			t.Errorf("USER-02 is not in the fsbp profile but %s was imported", fid)
-		}
+	e.invoke(h, "scheduler.json")
+	hub := e.findings()
+	if _, ok := hub[id("USER-02", "alice")]; !ok {
+		t.Error("USER-02 (only in the configured profile all) was not imported")
 	}
-	if resp.New == 0 {
-		t.Error("no findings under the fsbp profile")
+	if _, ok := hub[id("USER-01", "alice")]; ok {
+		t.Error("USER-01, disabled in the configuration, was imported")
 	}
 }
