@@ -1,0 +1,180 @@
+package handler_test
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/credaudit/credaudit/lambda/handler"
+)
+
+// viaProxy is the function with every AWS call going through p, and no
+// waiting between retries (the SDK's or the importer's).
+func (e *env) viaProxy(p *faultProxy) *handler.Handler {
+	e.t.Helper()
+	h := e.handler(nil)
+	cfg := e.cfg.Copy()
+	cfg.BaseEndpoint = aws.String(p.URL())
+	cfg.Retryer = func() aws.Retryer {
+		return retry.NewStandard(func(o *retry.StandardOptions) {
+			o.Backoff = retry.BackoffDelayerFunc(func(int, error) (time.Duration, error) { return 0, nil })
+		})
+	}
+	h.AWS = cfg
+	h.Importer.Sleep = func(context.Context, time.Duration) error { return nil }
+	return h
+}
+
+func (e *env) seedUsers() {
+	e.createUser("alice", e.password)
+	e.createUser("bob", e.accessKey)
+	e.createUser("carol", e.password, e.accessKey, e.accessKey)
+}
+
+func (e *env) stateObject() []byte {
+	e.t.Helper()
+	out, err := s3.NewFromConfig(e.cfg, func(o *s3.Options) { o.UsePathStyle = true }).GetObject(context.Background(),
+		&s3.GetObjectInput{Bucket: aws.String(bucket), Key: aws.String("state/" + account + ".json.gz")})
+	if err != nil {
+		if strings.Contains(err.Error(), "NoSuchKey") {
+			return nil
+		}
+		e.t.Fatalf("get state object: %v", err)
+	}
+	defer out.Body.Close()
+	b, err := io.ReadAll(out.Body)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return b
+}
+
+// Throttling, 5xx and findings Security Hub fails for a transient reason
+// are retried within the run, which then ends as if nothing happened.
+func TestTransientFaultsAreRetried(t *testing.T) {
+	e := newEnv(t)
+	e.seedUsers()
+	p := newFaultProxy(t)
+	p.inject(
+		fault{Op: "GetCredentialReport", Kind: throttle, Times: 2},
+		fault{Op: "BatchImportFindings", Kind: serverError, Times: 1},
+		fault{Op: "BatchImportFindings", Kind: partial, Times: 1, Count: 3, Code: "InternalFailure"},
+		fault{Op: "Publish", Kind: throttle, Times: 1},
+		fault{Op: "s3:PutObject", Kind: unavailable, Times: 1},
+	)
+	resp, err := e.viaProxy(p).Invoke(context.Background(), []byte(`{}`))
+	if err != nil {
+		t.Fatalf("Invoke: %v", err)
+	}
+	for _, f := range p.faults {
+		if f.Times != 0 {
+			t.Errorf("the %s fault on %s was not used up: the run did not make the calls it should", kindName[f.Kind], f.Op)
+		}
+	}
+	if got := p.count("BatchImportFindings"); got < 3 {
+		t.Errorf("%d BatchImportFindings calls, want the 500 retried and the 3 failed findings re-sent", got)
+	}
+	hub := e.findings()
+	if len(hub) != resp.New || resp.Imported != resp.New {
+		t.Errorf("Security Hub holds %d findings; the run found %d new and imported %d", len(hub), resp.New, resp.Imported)
+	}
+	for _, id := range p.refused {
+		if _, ok := hub[id]; !ok {
+			t.Errorf("transiently failed finding %s never landed", id)
+		}
+	}
+	if len(e.drain()) != 1 {
+		t.Error("want exactly one digest despite the throttled Publish")
+	}
+	if st := e.state(); len(st.Records) != resp.New {
+		t.Errorf("state holds %d records, want %d", len(st.Records), resp.New)
+	}
+}
+
+// Faults that outlast the retries fail the run without losing anything:
+// the next run converges, and a third has nothing to do.
+func TestPersistentFaultsConvergeOnTheNextRun(t *testing.T) {
+	e := newEnv(t)
+	e.seedUsers()
+	p := newFaultProxy(t)
+	h := e.viaProxy(p)
+	p.inject(
+		fault{Op: "BatchImportFindings", Kind: partial, Times: 1, Count: 2, Code: "InvalidInput"},
+		fault{Op: "s3:PutObject", Kind: unavailable, Times: 100},
+	)
+	_, err := h.Invoke(context.Background(), []byte(`{}`))
+	if err == nil || !strings.Contains(err.Error(), "save state") || !strings.Contains(err.Error(), p.refused[0]) {
+		t.Fatalf("run 1: %v; want the refused findings and the failed save named", err)
+	}
+	if e.stateObject() != nil {
+		t.Fatal("run 1 wrote a state although its save kept failing")
+	}
+	if mail := e.drain(); len(mail) != 1 || !strings.Contains(mail[0].Subject, "Security Hub errors") {
+		t.Fatalf("run 1 digest: %+v", mail)
+	}
+
+	p.clear()
+	second, err := h.Invoke(context.Background(), []byte(`{}`))
+	if err != nil {
+		t.Fatalf("run 2: %v", err)
+	}
+	hub := e.findings()
+	if len(hub) != second.New {
+		t.Errorf("after run 2 Security Hub holds %d findings, want the %d failing once each", len(hub), second.New)
+	}
+	for _, id := range p.refused {
+		if _, ok := hub[id]; !ok {
+			t.Errorf("refused finding %s still missing after run 2", id)
+		}
+	}
+	if st := e.state(); len(st.Records) != second.New {
+		t.Errorf("state holds %d records after run 2, want %d", len(st.Records), second.New)
+	}
+	e.drain()
+
+	before := p.count("BatchImportFindings")
+	third, err := h.Invoke(context.Background(), []byte(`{}`))
+	if err != nil {
+		t.Fatalf("run 3: %v", err)
+	}
+	if third.Imported != 0 || p.count("BatchImportFindings") != before || len(e.drain()) != 0 {
+		t.Errorf("run 3 over an unchanged account imported %d (%d calls) or mailed", third.Imported, p.count("BatchImportFindings")-before)
+	}
+}
+
+// A state that cannot be read is not an empty one: the run alerts and
+// publishes nothing, and the stored state survives.
+func TestUnreadableStateIsNeverLost(t *testing.T) {
+	e := newEnv(t)
+	e.seedUsers()
+	p := newFaultProxy(t)
+	h := e.viaProxy(p)
+	if _, err := h.Invoke(context.Background(), []byte(`{}`)); err != nil {
+		t.Fatal(err)
+	}
+	e.drain()
+	saved := e.stateObject()
+	e.mfa("alice") // a change the blind run must not publish
+	imports := p.count("BatchImportFindings")
+
+	p.inject(fault{Op: "s3:GetObject", Kind: serverError, Times: 100})
+	if _, err := h.Invoke(context.Background(), []byte(`{}`)); err == nil || !strings.Contains(err.Error(), "load state") {
+		t.Fatalf("Invoke with an unreadable state: %v, want a load-state failure", err)
+	}
+	if p.count("BatchImportFindings") != imports {
+		t.Error("a run that could not read its state imported findings")
+	}
+	if mail := e.drain(); len(mail) != 1 || mail[0].Attributes["kind"] != "error" {
+		t.Errorf("want one operational alert, got %+v", mail)
+	}
+	if !bytes.Equal(saved, e.stateObject()) {
+		t.Error("the stored state changed")
+	}
+}
