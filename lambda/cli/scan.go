@@ -7,20 +7,26 @@ import (
 	"strings"
 	"time"
 
+	"github.com/credaudit/credaudit/lambda/audit"
 	"github.com/credaudit/credaudit/lambda/config"
 	"github.com/credaudit/credaudit/lambda/rules"
 )
 
 func runScan(ctx context.Context, args []string, io IO) error {
-	fs := newFlags("scan", "[--report FILE|-] [--profile NAME] [--config FILE] [--format table|json|csv|sarif] [--fail-on SEVERITY]", io)
+	fs := newFlags("scan", "[--report FILE|-] [--profile NAME] [--config FILE] [--format table|json|csv|sarif|asff] [--fail-on SEVERITY] [--state DIR [--publish [--topic ARN]]]", io)
 	var src source
 	// In scan, --profile names the rule profile; the AWS profile is --aws-profile.
 	src.register(fs, "aws-profile")
 	profile := fs.String("profile", "", "rule `profile`: "+strings.Join(rules.ProfileNames(), ", ")+" (default: the configuration's, else "+rules.DefaultProfile+")")
 	configFile := fs.String("config", "", "configuration `FILE` (YAML: profile, rules, thresholds, suppressions, custom rules)")
-	format := fs.String("format", "", "output `format`: table, json, csv or sarif (default: table on a terminal, json otherwise)")
+	format := fs.String("format", "", "output `format`: table, json, csv, sarif, or asff (the Security Hub findings a run would import) (default: table on a terminal, json otherwise)")
 	failOn := fs.String("fail-on", "", "exit 1 when a failing, unsuppressed result has this `severity` or higher (informational, low, medium, high, critical)")
+	var af auditFlags
+	af.register(fs)
 	if err := parseFlags(fs, args, io); err != nil {
+		return err
+	}
+	if err := af.check(); err != nil {
 		return err
 	}
 	if *format == "" {
@@ -30,11 +36,8 @@ func runScan(ctx context.Context, args []string, io IO) error {
 		}
 	}
 	write, ok := scanWriters[*format]
-	if !ok {
-		if *format == "asff" {
-			return usageErr("--format asff: the Security Hub finding mapping is not part of this build yet")
-		}
-		return usageErr("--format %q: want table, json, csv or sarif", *format)
+	if !ok && *format != "asff" {
+		return usageErr("--format %q: want table, json, csv, sarif or asff", *format)
 	}
 	threshold := rules.Severity(-1)
 	if *failOn != "" {
@@ -63,15 +66,28 @@ func runScan(ctx context.Context, args []string, io IO) error {
 	if err != nil {
 		return err
 	}
-	results, err := rules.Evaluate(rules.Input{Report: in.report, AsOf: in.asOf, Account: in.account}, selected)
-	if err != nil {
-		return usageErr("%v", err)
-	}
 	var sups []rules.Suppression
 	if cfg != nil {
 		sups = cfg.Suppressions
 	}
-	outcomes := rules.Suppress(results, sups, in.asOf)
+	var (
+		results  []rules.Result
+		outcomes []rules.SuppressionOutcome
+		run      *audit.Outcome
+		region   string
+		runErr   error // a publishing error, reported after the output
+	)
+	if af.needed(*format) {
+		if run, region, runErr = runAudit(ctx, &af, &src, in, selected, profileName, sups, io.Stderr); run == nil {
+			return runErr
+		}
+		results, outcomes = run.Results, run.Outcomes
+	} else {
+		if results, err = rules.Evaluate(rules.Input{Report: in.report, AsOf: in.asOf, Account: in.account}, selected); err != nil {
+			return usageErr("%v", err)
+		}
+		outcomes = rules.Suppress(results, sups, in.asOf)
+	}
 	for _, o := range outcomes {
 		switch {
 		case o.Expired:
@@ -92,8 +108,16 @@ func runScan(ctx context.Context, args []string, io IO) error {
 		source:   src.report,
 		color:    isTerminal(io.Stdout) && os.Getenv("NO_COLOR") == "",
 	}
-	if err := write(io.Stdout, &out); err != nil {
+	if *format == "asff" {
+		err = writeASFF(io.Stdout, run, region, selected)
+	} else {
+		err = write(io.Stdout, &out)
+	}
+	if err != nil {
 		return err
+	}
+	if runErr != nil {
+		return runErr
 	}
 	for _, r := range results {
 		if r.Status == rules.Failed && !r.Suppressed() && threshold >= 0 && r.Rule.Severity >= threshold {

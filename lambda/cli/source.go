@@ -3,12 +3,10 @@ package cli
 import (
 	"context"
 	"flag"
-	"fmt"
 	"io"
 	"os"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 
 	"github.com/credaudit/credaudit/lambda/audit"
@@ -99,16 +97,9 @@ func (s *source) load(ctx context.Context, in io.Reader) (*loaded, error) {
 // and the account facts some rules need (a failure there is returned as
 // accountErr, not as a failure of the run).
 func (s *source) fetch(ctx context.Context) (rep *credreport.Report, account *rules.Account, accountErr, err error) {
-	var opts []func(*config.LoadOptions) error
-	if s.awsProfile != "" {
-		opts = append(opts, config.WithSharedConfigProfile(s.awsProfile))
-	}
-	if s.region != "" {
-		opts = append(opts, config.WithRegion(s.region))
-	}
-	cfg, err := config.LoadDefaultConfig(ctx, opts...)
+	cfg, err := awsConfig(ctx, s)
 	if err != nil {
-		return nil, nil, nil, fmt.Errorf("load AWS configuration: %w", err)
+		return nil, nil, nil, err
 	}
 	if cfg.Region == "" {
 		cfg.Region = "us-east-1" // IAM is global; the SDK only needs a region to sign

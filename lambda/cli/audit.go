@@ -1,0 +1,147 @@
+package cli
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awsconfig "github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/securityhub"
+	"github.com/aws/aws-sdk-go-v2/service/sns"
+
+	"github.com/credaudit/credaudit/lambda/audit"
+	"github.com/credaudit/credaudit/lambda/publish"
+	"github.com/credaudit/credaudit/lambda/rules"
+	"github.com/credaudit/credaudit/lambda/state"
+)
+
+// auditFlags drive the scheduled run's steps from the command line: diff
+// against a local state, publish like the Lambda does.
+type auditFlags struct {
+	stateDir  string
+	publish   bool
+	topic     string
+	hubRegion string
+}
+
+func (f *auditFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&f.stateDir, "state", "", "state `DIR`: diff against the previous run's state kept there (one file per account), print the digest on stderr, and save the new state")
+	fs.BoolVar(&f.publish, "publish", false, "publish like the Lambda: import what changed into Security Hub and send the digest to --topic, with the current AWS credentials (needs --state)")
+	fs.StringVar(&f.topic, "topic", "", "SNS topic `ARN` for the digest with --publish (default: none; the digest is printed only)")
+	fs.StringVar(&f.hubRegion, "hub-region", "", "Security Hub home `region` for --publish and --format asff (default: the AWS configuration's region, else us-east-1)")
+}
+
+func (f *auditFlags) check() error {
+	switch {
+	case f.publish && f.stateDir == "":
+		return usageErr("--publish needs --state DIR: without the previous state every failing result would be imported as new")
+	case f.topic != "" && !f.publish:
+		return usageErr("--topic applies with --publish")
+	}
+	return nil
+}
+
+// needed reports whether the scan goes through the audit: a state, a
+// publication, or the ASFF a publication would send.
+func (f *auditFlags) needed(format string) bool {
+	return f.stateDir != "" || f.publish || format == "asff"
+}
+
+// runAudit diffs the evaluation of in against the state and, with
+// --publish, publishes it. Without --state the state is empty, so the
+// findings are those a first run would import.
+func runAudit(ctx context.Context, f *auditFlags, src *source, in *loaded, selected []rules.Selected, profile string, sups []rules.Suppression, stderr io.Writer) (*audit.Outcome, string, error) {
+	aud := &audit.Auditor{Selected: selected, Profile: profile, Suppressions: sups}
+	region := f.hubRegion
+	if f.publish || region == "" {
+		cfg, err := awsConfig(ctx, src)
+		switch {
+		case err != nil && f.publish:
+			return nil, "", &exitError{ExitAWS, err}
+		case err == nil && region == "":
+			region = cfg.Region
+		}
+		if region == "" {
+			region = "us-east-1"
+		}
+		if f.publish {
+			aud.Hub = &publish.Importer{Client: securityhub.NewFromConfig(cfg, func(o *securityhub.Options) { o.Region = region })}
+			aud.HubRegion = region
+			if f.topic != "" {
+				aud.Topic, aud.TopicARN = sns.NewFromConfig(cfg), f.topic
+			}
+		}
+	}
+	if f.stateDir != "" {
+		if err := os.MkdirAll(f.stateDir, 0o700); err != nil {
+			return nil, "", usageErr("--state: %v", err)
+		}
+		aud.Store = state.NewDir(f.stateDir)
+	}
+	obs := &audit.Observation{Report: in.report, AsOf: in.asOf, Account: in.account, AccountErr: in.accountErr}
+	out, err := aud.Audit(ctx, obs)
+	if out != nil && f.stateDir != "" {
+		fmt.Fprintf(stderr, "%s\n\n%s", out.Digest.Subject, out.Digest.Body)
+	}
+	var failure *audit.Failure
+	switch {
+	case errors.As(err, &failure) && failure.Phase == "evaluate":
+		return nil, "", usageErr("%v", failure.Err)
+	case errors.As(err, &failure):
+		return nil, "", usageErr("%s: %v (%s)", failure.Phase, failure.Err, failure.Hint)
+	case err != nil && out == nil:
+		return nil, "", err
+	case err != nil:
+		return out, region, &exitError{ExitAWS, err}
+	}
+	return out, region, nil
+}
+
+// awsConfig is the AWS configuration of the live flags (--aws-profile,
+// --region), for publishing.
+func awsConfig(ctx context.Context, src *source) (aws.Config, error) {
+	var opts []func(*awsconfig.LoadOptions) error
+	if src.awsProfile != "" {
+		opts = append(opts, awsconfig.WithSharedConfigProfile(src.awsProfile))
+	}
+	if src.region != "" {
+		opts = append(opts, awsconfig.WithRegion(src.region))
+	}
+	cfg, err := awsconfig.LoadDefaultConfig(ctx, opts...)
+	if err != nil {
+		return cfg, fmt.Errorf("load AWS configuration: %w", err)
+	}
+	return cfg, nil
+}
+
+// writeASFF prints the findings the run would import, as a JSON array of
+// ASFF objects (what BatchImportFindings receives).
+func writeASFF(w io.Writer, out *audit.Outcome, region string, selected []rules.Selected) error {
+	fs, err := audit.Findings(out, out.Observation.Report.Partition, region, selected)
+	if err != nil {
+		return fmt.Errorf("map findings to ASFF: %w", err)
+	}
+	bw := bufio.NewWriter(w)
+	bw.WriteString("[")
+	for i, f := range fs {
+		b, err := publish.Marshal(f)
+		if err != nil {
+			return err
+		}
+		if i > 0 {
+			bw.WriteString(",")
+		}
+		bw.WriteString("\n  ")
+		bw.Write(b)
+	}
+	if len(fs) > 0 {
+		bw.WriteString("\n")
+	}
+	bw.WriteString("]\n")
+	return bw.Flush()
+}

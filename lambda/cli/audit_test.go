@@ -1,0 +1,109 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/securityhub"
+
+	"github.com/credaudit/credaudit/lambda/internal/emulator"
+	"github.com/credaudit/credaudit/lambda/internal/golden"
+)
+
+// TestScanASFFGolden is what a first run over the sample report would
+// import into Security Hub.
+func TestScanASFFGolden(t *testing.T) {
+	code, out, stderr := run(t, "", "scan", "--report", sampleReport, "--as-of", "2026-11-20T06:00:00Z", "--format", "asff", "--hub-region", "eu-west-1")
+	if code != ExitOK {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	golden.Check(t, "scan.asff.json", []byte(out))
+	var findings []map[string]any
+	if err := json.Unmarshal([]byte(out), &findings); err != nil || len(findings) == 0 {
+		t.Fatalf("not a JSON array of findings: %v", err)
+	}
+}
+
+// With --state, a second scan of the same account diffs against the first:
+// nothing new, and the digest on stderr says so. Nothing was published, so
+// the findings a publishing run would import are all still to send, created
+// when first seen.
+func TestScanWithStateDiffsAgainstThePreviousRun(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "state")
+	code, _, stderr := run(t, "", "scan", "--report", sampleReport, "--as-of", "2026-11-20T06:00:00Z", "--format", "json", "--state", dir)
+	if code != ExitOK || !strings.Contains(stderr, "credaudit 123456789012: 15 new, 0 resolved, 15 failing (2 critical)") {
+		t.Fatalf("first scan: exit %d, stderr:\n%.2000s", code, stderr)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "123456789012.json.gz")); err != nil {
+		t.Fatalf("no state saved: %v", err)
+	}
+	code, out, stderr := run(t, "", "scan", "--report", sampleReport, "--as-of", "2026-11-21T06:00:00Z", "--format", "asff", "--state", dir)
+	if code != ExitOK {
+		t.Fatalf("second scan: exit %d, stderr:\n%.2000s", code, stderr)
+	}
+	if !strings.Contains(stderr, "This run: 0 new, 0 changed, 0 resolved, 0 gone, 15 still failing.") {
+		t.Errorf("second digest:\n%.2000s", stderr)
+	}
+	var pending []struct{ CreatedAt, UpdatedAt string }
+	if err := json.Unmarshal([]byte(out), &pending); err != nil {
+		t.Fatal(err)
+	}
+	if len(pending) != 15 {
+		t.Fatalf("%d findings pending import, want the 15 never published", len(pending))
+	}
+	for _, f := range pending {
+		if f.CreatedAt != "2026-11-20T06:00:00Z" || f.UpdatedAt != "2026-11-21T06:00:00Z" {
+			t.Errorf("pending finding created %s, updated %s; want first seen 2026-11-20, updated 2026-11-21", f.CreatedAt, f.UpdatedAt)
+		}
+	}
+}
+
+func TestScanPublishNeedsState(t *testing.T) {
+	for _, args := range [][]string{{"--publish"}, {"--state", t.TempDir(), "--topic", "arn:aws:sns:us-east-1:123456789012:t"}} {
+		code, _, stderr := run(t, "", append([]string{"scan", "--report", sampleReport}, args...)...)
+		if code != ExitUsage || stderr == "" {
+			t.Errorf("%v: exit %d, stderr %q; want a usage error", args, code, stderr)
+		}
+	}
+}
+
+// --publish imports what changed into Security Hub with the current
+// credentials, as the Lambda does.
+func TestScanPublishImportsIntoSecurityHub(t *testing.T) {
+	cfg := emulator.Config(t)
+	emulator.Reset(t)
+	dir := t.TempDir()
+	code, asff, stderr := run(t, "", "scan", "--report", sampleReport, "--as-of", "2026-11-20T06:00:00Z", "--format", "asff",
+		"--state", dir, "--publish", "--hub-region", "us-east-1")
+	if code != ExitOK {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	var sent []struct{ Id string }
+	if err := json.Unmarshal([]byte(asff), &sent); err != nil {
+		t.Fatal(err)
+	}
+	got, err := securityhub.NewFromConfig(cfg).GetFindings(context.Background(), &securityhub.GetFindingsInput{MaxResults: aws.Int32(100)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids := map[string]bool{}
+	for _, f := range got.Findings {
+		ids[*f.Id] = true
+	}
+	if len(sent) == 0 || len(ids) != len(sent) {
+		t.Fatalf("printed %d findings, Security Hub holds %d", len(sent), len(ids))
+	}
+	for _, f := range sent {
+		if !ids[f.Id] {
+			t.Errorf("%s printed but not imported", f.Id)
+		}
+	}
+	if !strings.Contains(stderr, "Security Hub (us-east-1): 15 findings imported") {
+		t.Errorf("digest:\n%s", stderr)
+	}
+}
