@@ -18,10 +18,10 @@ import (
 type faultKind int
 
 const (
-	throttle faultKind = iota // answer 400 Throttling (query protocol) / 429 ThrottlingException (JSON)
-	serverError               // answer 500
-	unavailable               // answer 503 (S3 SlowDown)
-	partial                   // BatchImportFindings: hold back Count findings and list them as FailedFindings with Code
+	throttle    faultKind = iota // answer 400 Throttling (query protocol) / 429 ThrottlingException (JSON)
+	serverError                  // answer 500
+	unavailable                  // answer 503 (S3 SlowDown)
+	partial                      // BatchImportFindings: hold back Count findings and list them as FailedFindings with Code
 )
 
 var kindName = map[faultKind]string{throttle: "throttle", serverError: "500", unavailable: "503", partial: "partial failure"}
