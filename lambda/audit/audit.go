@@ -168,6 +168,9 @@ func (a *Auditor) Observe(ctx context.Context) (*Observation, error) {
 	start := a.now()
 	f := a.Fetcher
 	f.Client = a.IAM
+	if f.Now == nil {
+		f.Now = a.Now
+	}
 	got, err := f.Fetch(ctx)
 	if err != nil {
 		return nil, &Failure{Phase: "acquire", Err: err, Hint: acquireHint(err)}

@@ -141,7 +141,7 @@ type rig struct {
 	a     *Auditor
 }
 
-func newRig(t *testing.T, cfgYAML string) *rig {
+func newRig(t testing.TB, cfgYAML string) *rig {
 	t.Helper()
 	r := &rig{iam: &fakeIAM{report: sampleReport(t), generated: generatedAt, alias: "acme-prod"}, hub: &fakeHub{}, sns: &fakeSNS{}, dir: t.TempDir()}
 	r.store = state.NewDir(r.dir)
