@@ -12,18 +12,14 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/iam"
-	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
-	"github.com/aws/aws-sdk-go-v2/service/securityhub"
 	shtypes "github.com/aws/aws-sdk-go-v2/service/securityhub/types"
-	"github.com/aws/aws-sdk-go-v2/service/sns"
-	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
 
 	"github.com/credaudit/credaudit/lambda/handler"
 	"github.com/credaudit/credaudit/lambda/internal/emulator"
+	"github.com/credaudit/credaudit/lambda/internal/sandbox"
 	"github.com/credaudit/credaudit/lambda/state"
 )
 
@@ -33,51 +29,25 @@ const (
 	bucket  = "credaudit-state-e2e"
 )
 
-// env is one emulated account with the function's resources: the state
-// bucket, the topic with a queue subscribed to it, and Security Hub.
+// env is one emulated account with the function's resources (package
+// sandbox), and the function's logs and metrics.
 type env struct {
-	t        *testing.T
-	cfg      aws.Config
-	iam      *iam.Client
-	hub      *securityhub.Client
-	sqs      *sqs.Client
-	queueURL string
-	topicARN string
-	logs     bytes.Buffer
-	metrics  bytes.Buffer
+	*sandbox.Account
+	t       *testing.T
+	cfg     aws.Config
+	logs    bytes.Buffer
+	metrics bytes.Buffer
 }
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
 	cfg := emulator.Config(t)
 	emulator.Reset(t)
-	ctx := context.Background()
-	e := &env{t: t, cfg: cfg, iam: iam.NewFromConfig(cfg), hub: securityhub.NewFromConfig(cfg), sqs: sqs.NewFromConfig(cfg)}
-	must(t, "create bucket", func() error {
-		_, err := s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = true }).CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(bucket)})
-		return err
-	})
-	snsc := sns.NewFromConfig(cfg)
-	topic, err := snsc.CreateTopic(ctx, &sns.CreateTopicInput{Name: aws.String("credaudit")})
+	acct, err := sandbox.New(context.Background(), cfg, bucket)
 	if err != nil {
-		t.Fatalf("create topic: %v", err)
+		t.Fatal(err)
 	}
-	e.topicARN = *topic.TopicArn
-	q, err := e.sqs.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String("credaudit-digest")})
-	if err != nil {
-		t.Fatalf("create queue: %v", err)
-	}
-	e.queueURL = *q.QueueUrl
-	must(t, "subscribe queue", func() error {
-		_, err := snsc.Subscribe(ctx, &sns.SubscribeInput{TopicArn: topic.TopicArn, Protocol: aws.String("sqs"),
-			Endpoint: aws.String("arn:aws:sqs:" + region + ":" + account + ":credaudit-digest")})
-		return err
-	})
-	must(t, "enable security hub", func() error {
-		_, err := e.hub.EnableSecurityHub(ctx, &securityhub.EnableSecurityHubInput{})
-		return err
-	})
-	return e
+	return &env{Account: acct, t: t, cfg: cfg}
 }
 
 func must(t *testing.T, what string, f func() error) {
@@ -93,7 +63,7 @@ func (e *env) handler(extra map[string]string) *handler.Handler {
 	vars := map[string]string{
 		"AWS_REGION":           region,
 		handler.EnvStateBucket: bucket,
-		handler.EnvTopicARN:    e.topicARN,
+		handler.EnvTopicARN:    e.TopicARN,
 		handler.EnvProfile:     "all",
 		handler.EnvHubRegion:   region,
 		handler.EnvRefreshDays: "30",
@@ -127,136 +97,30 @@ func (e *env) invoke(h *handler.Handler, sample string) *handler.Response {
 	return resp
 }
 
-// digest is an SNS notification as the subscribed queue receives it.
-type digest struct {
-	Subject    string
-	Message    string
-	Attributes map[string]string
-}
-
-// drain returns every message on the queue and deletes it. SNS delivers to
-// SQS before Publish returns in the emulator, so no wait is needed.
-func (e *env) drain() []digest {
+func (e *env) drain() []sandbox.Message {
 	e.t.Helper()
-	ctx := context.Background()
-	var out []digest
-	for {
-		got, err := e.sqs.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: aws.String(e.queueURL), MaxNumberOfMessages: 10})
-		if err != nil {
-			e.t.Fatalf("receive: %v", err)
-		}
-		if len(got.Messages) == 0 {
-			return out
-		}
-		for _, m := range got.Messages {
-			var env struct {
-				Subject           string
-				Message           string
-				MessageAttributes map[string]struct{ Type, Value string }
-			}
-			if err := json.Unmarshal([]byte(*m.Body), &env); err != nil {
-				e.t.Fatalf("queue message is not an SNS envelope: %v\n%s", err, *m.Body)
-			}
-			d := digest{Subject: env.Subject, Message: env.Message, Attributes: map[string]string{}}
-			for k, v := range env.MessageAttributes {
-				d.Attributes[k] = v.Value
-			}
-			out = append(out, d)
-			if _, err := e.sqs.DeleteMessage(ctx, &sqs.DeleteMessageInput{QueueUrl: aws.String(e.queueURL), ReceiptHandle: m.ReceiptHandle}); err != nil {
-				e.t.Fatalf("delete: %v", err)
-			}
-		}
-	}
-}
-
-// findings returns Security Hub's findings by ID (the emulator ignores
-// filters, so this is every finding in the account and region).
-func (e *env) findings() map[string]shtypes.AwsSecurityFinding {
-	e.t.Helper()
-	out := map[string]shtypes.AwsSecurityFinding{}
-	pages := securityhub.NewGetFindingsPaginator(e.hub, &securityhub.GetFindingsInput{MaxResults: aws.Int32(100)})
-	for pages.HasMorePages() {
-		page, err := pages.NextPage(context.Background())
-		if err != nil {
-			e.t.Fatalf("get findings: %v", err)
-		}
-		for _, f := range page.Findings {
-			if _, dup := out[*f.Id]; dup {
-				e.t.Errorf("finding %s is in Security Hub twice", *f.Id)
-			}
-			out[*f.Id] = f
-		}
-	}
-	return out
-}
-
-func (e *env) createUser(name string, steps ...func(user string)) {
-	e.t.Helper()
-	must(e.t, "create user "+name, func() error {
-		_, err := e.iam.CreateUser(context.Background(), &iam.CreateUserInput{UserName: aws.String(name)})
-		return err
-	})
-	for _, s := range steps {
-		s(name)
-	}
-}
-
-func (e *env) password(user string) {
-	must(e.t, "login profile for "+user, func() error {
-		_, err := e.iam.CreateLoginProfile(context.Background(), &iam.CreateLoginProfileInput{UserName: aws.String(user), Password: aws.String("Correct-Horse-9")})
-		return err
-	})
-}
-
-func (e *env) accessKey(user string) {
-	must(e.t, "access key for "+user, func() error {
-		_, err := e.iam.CreateAccessKey(context.Background(), &iam.CreateAccessKeyInput{UserName: aws.String(user)})
-		return err
-	})
-}
-
-func (e *env) mfa(user string) {
-	ctx := context.Background()
-	dev, err := e.iam.CreateVirtualMFADevice(ctx, &iam.CreateVirtualMFADeviceInput{VirtualMFADeviceName: aws.String(user + "-mfa")})
-	if err != nil {
-		e.t.Fatalf("create MFA device: %v", err)
-	}
-	must(e.t, "enable MFA for "+user, func() error {
-		_, err := e.iam.EnableMFADevice(ctx, &iam.EnableMFADeviceInput{UserName: aws.String(user), SerialNumber: dev.VirtualMFADevice.SerialNumber,
-			AuthenticationCode1: aws.String("123456"), AuthenticationCode2: aws.String("654321")})
-		return err
-	})
-}
-
-func (e *env) deleteUser(user string) {
-	ctx := context.Background()
-	keys, err := e.iam.ListAccessKeys(ctx, &iam.ListAccessKeysInput{UserName: aws.String(user)})
+	msgs, err := e.Drain(context.Background())
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	for _, k := range keys.AccessKeyMetadata {
-		must(e.t, "delete key", func() error {
-			_, err := e.iam.DeleteAccessKey(ctx, &iam.DeleteAccessKeyInput{UserName: aws.String(user), AccessKeyId: k.AccessKeyId})
-			return err
-		})
-	}
-	must(e.t, "delete user "+user, func() error {
-		_, err := e.iam.DeleteUser(ctx, &iam.DeleteUserInput{UserName: aws.String(user)})
-		return err
-	})
+	return msgs
 }
 
-func (e *env) deactivateSecondKey(user string) {
-	ctx := context.Background()
-	keys, err := e.iam.ListAccessKeys(ctx, &iam.ListAccessKeysInput{UserName: aws.String(user)})
-	if err != nil || len(keys.AccessKeyMetadata) != 2 {
-		e.t.Fatalf("list keys of %s: %v (%d keys)", user, err, len(keys.AccessKeyMetadata))
+func (e *env) findings() map[string]shtypes.AwsSecurityFinding {
+	e.t.Helper()
+	fs, err := e.Findings(context.Background())
+	if err != nil {
+		e.t.Fatal(err)
 	}
-	must(e.t, "deactivate key", func() error {
-		_, err := e.iam.UpdateAccessKey(ctx, &iam.UpdateAccessKeyInput{UserName: aws.String(user),
-			AccessKeyId: keys.AccessKeyMetadata[1].AccessKeyId, Status: iamtypes.StatusTypeInactive})
-		return err
-	})
+	return fs
+}
+
+// do applies a sandbox step to a user.
+func (e *env) do(step sandbox.Step, user string) {
+	e.t.Helper()
+	if err := step(context.Background(), e.Account, user); err != nil {
+		e.t.Fatal(err)
+	}
 }
 
 func id(rule, user string) string {
@@ -269,10 +133,9 @@ func id(rule, user string) string {
 // import and no mail.
 func TestScheduledRunsEndToEnd(t *testing.T) {
 	e := newEnv(t)
-	e.createUser("alice", e.password)                           // console without MFA
-	e.createUser("bob", e.accessKey)                            // a key, no MFA
-	e.createUser("carol", e.password, e.accessKey, e.accessKey) // two keys and a password
-	e.createUser("dave", e.password, e.mfa)                     // compliant
+	// alice signs in without MFA, bob has a key and no MFA, carol a password
+	// and two keys, dave is compliant.
+	must(t, "seed", func() error { return e.SeedExample(context.Background()) })
 	h := e.handler(nil)
 
 	// Run 1: a scheduled rule's event.
@@ -314,8 +177,8 @@ func TestScheduledRunsEndToEnd(t *testing.T) {
 		t.Errorf("digest subject %q", d.Subject)
 	}
 	for _, want := range []string{"NEW OR CHANGED (", "USER-01  alice", "KEY-02   carol", "Security Hub (us-east-1): "} {
-		if !strings.Contains(d.Message, want) {
-			t.Errorf("digest lacks %q:\n%s", want, d.Message)
+		if !strings.Contains(d.Body, want) {
+			t.Errorf("digest lacks %q:\n%s", want, d.Body)
 		}
 	}
 	st := e.state()
@@ -324,9 +187,7 @@ func TestScheduledRunsEndToEnd(t *testing.T) {
 	}
 
 	// Fix things: alice gets MFA, carol drops her second key, bob leaves.
-	e.mfa("alice")
-	e.deactivateSecondKey("carol")
-	e.deleteUser("bob")
+	must(t, "fix", func() error { return e.FixExample(context.Background()) })
 
 	// Run 2: an EventBridge Scheduler payload.
 	second := e.invoke(h, "scheduler.json")
@@ -350,8 +211,8 @@ func TestScheduledRunsEndToEnd(t *testing.T) {
 		t.Errorf("carol still has a password and a key: USER-03 is %s, want ACTIVE", f.RecordState)
 	}
 	mail = e.drain()
-	if len(mail) != 1 || !strings.Contains(mail[0].Message, "RESOLVED (") || !strings.Contains(mail[0].Message, "bob") ||
-		!strings.Contains(mail[0].Message, "the user no longer exists") || mail[0].Attributes["severity"] != "NONE" {
+	if len(mail) != 1 || !strings.Contains(mail[0].Body, "RESOLVED (") || !strings.Contains(mail[0].Body, "bob") ||
+		!strings.Contains(mail[0].Body, "the user no longer exists") || mail[0].Attributes["severity"] != "NONE" {
 		t.Fatalf("run 2 digest: %+v", mail)
 	}
 
@@ -419,7 +280,9 @@ func checkMetrics(t *testing.T, out string, runs int) {
 // the state are untouched.
 func TestBadConfigurationChangesNothing(t *testing.T) {
 	e := newEnv(t)
-	e.createUser("alice", e.password)
+	e.do(func(ctx context.Context, a *sandbox.Account, u string) error {
+		return a.CreateUser(ctx, u, sandbox.Password)
+	}, "alice")
 	ctx := context.Background()
 	must(t, "put config", func() error {
 		_, err := s3.NewFromConfig(e.cfg, func(o *s3.Options) { o.UsePathStyle = true }).PutObject(ctx, &s3.PutObjectInput{
@@ -433,7 +296,7 @@ func TestBadConfigurationChangesNothing(t *testing.T) {
 		t.Fatalf("Invoke error %v, want one naming the file and line", err)
 	}
 	mail := e.drain()
-	if len(mail) != 1 || mail[0].Attributes["kind"] != "error" || !strings.Contains(mail[0].Message, "config/credaudit.yaml:3:") {
+	if len(mail) != 1 || mail[0].Attributes["kind"] != "error" || !strings.Contains(mail[0].Body, "config/credaudit.yaml:3:") {
 		t.Fatalf("alert: %+v", mail)
 	}
 	if n := len(e.findings()); n != 0 {
@@ -448,7 +311,9 @@ func TestBadConfigurationChangesNothing(t *testing.T) {
 // settings apply.
 func TestConfigurationFromSSM(t *testing.T) {
 	e := newEnv(t)
-	e.createUser("alice", e.password)
+	e.do(func(ctx context.Context, a *sandbox.Account, u string) error {
+		return a.CreateUser(ctx, u, sandbox.Password)
+	}, "alice")
 	ctx := context.Background()
 	must(t, "put parameter", func() error {
 		_, err := ssm.NewFromConfig(e.cfg).PutParameter(ctx, &ssm.PutParameterInput{Name: aws.String("/credaudit/config"),

@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/credaudit/credaudit/lambda/handler"
+	"github.com/credaudit/credaudit/lambda/internal/sandbox"
 )
 
 // viaProxy is the function with every AWS call going through p, and no
@@ -33,9 +34,10 @@ func (e *env) viaProxy(p *faultProxy) *handler.Handler {
 }
 
 func (e *env) seedUsers() {
-	e.createUser("alice", e.password)
-	e.createUser("bob", e.accessKey)
-	e.createUser("carol", e.password, e.accessKey, e.accessKey)
+	e.t.Helper()
+	if err := e.SeedExample(context.Background()); err != nil {
+		e.t.Fatal(err)
+	}
 }
 
 func (e *env) stateObject() []byte {
@@ -161,7 +163,7 @@ func TestUnreadableStateIsNeverLost(t *testing.T) {
 	}
 	e.drain()
 	saved := e.stateObject()
-	e.mfa("alice") // a change the blind run must not publish
+	e.do(sandbox.MFA, "alice") // a change the blind run must not publish
 	imports := p.count("BatchImportFindings")
 
 	p.inject(fault{Op: "s3:GetObject", Kind: serverError, Times: 100})
