@@ -5,10 +5,10 @@ SHELL := bash
 .SHELLFLAGS := -eu -o pipefail -c
 .DEFAULT_GOAL := help
 
-.PHONY: help test bench demo build fmt lint clean fuzz
+.PHONY: help test bench demo demo-scan build fmt lint clean fuzz
 
 help: ## List the targets
-	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-6s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-9s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 test: ## go vet, then all tests against a throwaway moto server (-p 1: tests share its state)
 	go vet ./...
@@ -17,7 +17,10 @@ test: ## go vet, then all tests against a throwaway moto server (-p 1: tests sha
 bench: ## Benchmarks (with a moto server)
 	scripts/with-moto.sh go test -run '^$$' -bench . -benchmem ./...
 
-demo: ## Query the sample report, then scan it with the example configuration
+demo: ## The scheduled audit end to end on a local emulator: an example account, the real handler, its digests and Security Hub findings, before and after fixes
+	scripts/with-moto.sh go run ./lambda/internal/demo
+
+demo-scan: ## Query the sample report, then scan it with the example configuration (no emulator)
 	go run ./lambda query --report events/sample-report.csv --where 'password_enabled && !mfa_active' --columns user,arn,password_last_used,mfa_active --format table
 	go run ./lambda scan --report events/sample-report.csv --config events/credaudit.example.yaml --as-of 2026-11-20T06:00:00Z --format table
 

@@ -194,7 +194,10 @@ func (h *Handler) loadConfig(ctx context.Context) (*config.Config, error) {
 		}
 		data = []byte(*out.Parameter.Value)
 	case src.Bucket != "":
-		out, err := s3.NewFromConfig(h.AWS, func(o *s3.Options) { o.UsePathStyle = customEndpoint() }).
+		out, err := s3.NewFromConfig(h.AWS, func(o *s3.Options) {
+			o.UsePathStyle = customEndpoint()
+			o.DisableLogOutputChecksumValidationSkipped = true
+		}).
 			GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(src.Bucket), Key: aws.String(src.Key)})
 		if err != nil {
 			return nil, fmt.Errorf("read %s: %w", src, err)

@@ -50,7 +50,12 @@ type S3 struct {
 // NewS3 returns a store in bucket with a client built from cfg. Build it
 // once, at cold start.
 func NewS3(cfg aws.Config, bucket string, o S3Options) *S3 {
-	client := s3.NewFromConfig(cfg, func(so *s3.Options) { so.UsePathStyle = o.UsePathStyle })
+	client := s3.NewFromConfig(cfg, func(so *s3.Options) {
+		so.UsePathStyle = o.UsePathStyle
+		// The state is gzip with its own integrity check; a missing response
+		// checksum (emulators, some endpoints) is not worth a log line per run.
+		so.DisableLogOutputChecksumValidationSkipped = true
+	})
 	prefix := o.Prefix
 	if prefix == "" {
 		prefix = DefaultPrefix
