@@ -114,7 +114,9 @@ func invoke(ctx context.Context, h *handler.Handler, acct *sandbox.Account) erro
 		user := (*f.Resources[0].Id)[strings.LastIndexByte(*f.Resources[0].Id, '/')+1:]
 		rows = append(rows, row{string(f.Compliance.Status) + "/" + string(f.RecordState), *f.GeneratorId, user})
 	}
-	slices.SortFunc(rows, func(a, b row) int { return cmp.Or(strings.Compare(a.state, b.state), strings.Compare(a.rule, b.rule), strings.Compare(a.user, b.user)) })
+	slices.SortFunc(rows, func(a, b row) int {
+		return cmp.Or(strings.Compare(a.state, b.state), strings.Compare(a.rule, b.rule), strings.Compare(a.user, b.user))
+	})
 	byState := map[string][]string{}
 	for _, r := range rows {
 		byState[r.state] = append(byState[r.state], r.rule+" "+r.user)
