@@ -115,6 +115,14 @@ func (e *env) findings() map[string]shtypes.AwsSecurityFinding {
 	return fs
 }
 
+// consoleUser creates a user with a console password and no MFA.
+func (e *env) consoleUser(name string) {
+	e.t.Helper()
+	if err := e.CreateUser(context.Background(), name, sandbox.Password); err != nil {
+		e.t.Fatal(err)
+	}
+}
+
 // do applies a sandbox step to a user.
 func (e *env) do(step sandbox.Step, user string) {
 	e.t.Helper()
@@ -280,9 +288,7 @@ func checkMetrics(t *testing.T, out string, runs int) {
 // the state are untouched.
 func TestBadConfigurationChangesNothing(t *testing.T) {
 	e := newEnv(t)
-	e.do(func(ctx context.Context, a *sandbox.Account, u string) error {
-		return a.CreateUser(ctx, u, sandbox.Password)
-	}, "alice")
+	e.consoleUser("alice")
 	ctx := context.Background()
 	must(t, "put config", func() error {
 		_, err := s3.NewFromConfig(e.cfg, func(o *s3.Options) { o.UsePathStyle = true }).PutObject(ctx, &s3.PutObjectInput{
@@ -311,9 +317,7 @@ func TestBadConfigurationChangesNothing(t *testing.T) {
 // settings apply.
 func TestConfigurationFromSSM(t *testing.T) {
 	e := newEnv(t)
-	e.do(func(ctx context.Context, a *sandbox.Account, u string) error {
-		return a.CreateUser(ctx, u, sandbox.Password)
-	}, "alice")
+	e.consoleUser("alice")
 	ctx := context.Background()
 	must(t, "put parameter", func() error {
 		_, err := ssm.NewFromConfig(e.cfg).PutParameter(ctx, &ssm.PutParameterInput{Name: aws.String("/credaudit/config"),
