@@ -223,11 +223,11 @@ func renderDigest(in digestInput) Message {
 		name += " (" + in.Alias + ")"
 	}
 	fmt.Fprintf(&b, "credaudit: IAM credential audit of account %s\n", name)
-	gen := "unknown"
+	gen := "Credential report of unknown generation time (a bare CSV file)"
 	if !in.GeneratedAt.IsZero() {
-		gen = in.GeneratedAt.UTC().Format("2006-01-02 15:04 MST") + " (" + age(in.Now.Sub(in.GeneratedAt)) + " old)"
+		gen = "Credential report generated " + in.GeneratedAt.UTC().Format("2006-01-02 15:04 MST") + " (" + age(in.Now.Sub(in.GeneratedAt)) + " old)"
 	}
-	fmt.Fprintf(&b, "Credential report generated %s; profile %s; %d users.\n\n", gen, in.Profile, c.Users)
+	fmt.Fprintf(&b, "%s; profile %s; %d users.\n\n", gen, in.Profile, c.Users)
 
 	var attention []string
 	if in.Hub.Err != nil {
