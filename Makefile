@@ -5,14 +5,14 @@ SHELL := bash
 .SHELLFLAGS := -eu -o pipefail -c
 .DEFAULT_GOAL := help
 
-.PHONY: help test bench demo demo-scan build fmt lint clean fuzz
+.PHONY: help test bench demo demo-scan build synth deploy diff fmt lint clean fuzz
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-9s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
-test: ## go vet, then all tests against a throwaway moto server (-p 1: tests share its state)
+test: ## go vet, then all tests against a throwaway moto server (-p 1: tests share its state); infra tests get Node 22 and cfn-lint
 	go vet ./...
-	scripts/with-moto.sh go test -count=1 -p 1 ./...
+	scripts/with-tools.sh scripts/with-moto.sh go test -count=1 -p 1 ./...
 
 bench: ## Benchmarks (with a moto server)
 	scripts/with-moto.sh go test -run '^$$' -bench . -benchmem ./...
@@ -24,18 +24,28 @@ demo-scan: ## Query the sample report, then scan it with the example configurati
 	go run ./lambda query --report events/sample-report.csv --where 'password_enabled && !mfa_active' --columns user,arn,password_last_used,mfa_active --format table
 	go run ./lambda scan --report events/sample-report.csv --config events/credaudit.example.yaml --as-of 2026-11-20T06:00:00Z --format table
 
-build: ## Static, stripped binary in bin/credaudit
+build: ## Static, stripped binaries: the CLI in bin/credaudit, the function (linux/arm64) in bin/lambda/bootstrap
 	CGO_ENABLED=0 go build -trimpath -ldflags='-s -w' -o bin/credaudit ./lambda
+	CGO_ENABLED=0 GOOS=linux GOARCH=arm64 go build -tags lambda.norpc -trimpath -ldflags='-s -w' -o bin/lambda/bootstrap ./lambda
+
+synth: ## Build (cdk.json's build step), then synthesize the stack into cdk.out/ with the pinned Node 22 and CDK CLI; no AWS account needed
+	CDK_DISABLE_CLI_TELEMETRY=true scripts/with-tools.sh cdk synth --quiet --no-notices $(CDK_ARGS)
+
+deploy: ## Build, then cdk deploy into the account of your AWS credentials (README "Deployment"; CDK_ARGS='-c key=value')
+	scripts/with-tools.sh cdk deploy $(CDK_ARGS)
+
+diff: ## Build, then cdk diff against the deployed stack (needs AWS credentials)
+	scripts/with-tools.sh cdk diff $(CDK_ARGS)
 
 fmt: ## gofmt every package
 	go fmt ./...
 
 lint: ## go vet, and fail if any file needs gofmt
 	go vet ./...
-	@out="$$(gofmt -l .)"; if [ -n "$$out" ]; then echo "gofmt needed on:" >&2; echo "$$out" >&2; exit 1; fi
+	@out="$$(gofmt -l $$(git ls-files --cached --others --exclude-standard '*.go'))"; if [ -n "$$out" ]; then echo "gofmt needed on:" >&2; echo "$$out" >&2; exit 1; fi
 
-clean: ## Remove build output, cdk.out, .venv and coverage files
-	rm -rf bin cdk.out .venv coverage.out coverage.html
+clean: ## Remove build output, cdk.out, .venv, tools/node_modules and coverage files
+	rm -rf bin cdk.out .venv tools/node_modules coverage.out coverage.html
 
 fuzz: ## Fuzz the credential report parser for 30s
 	go test -run '^$$' -fuzz FuzzParse -fuzztime 30s ./lambda/credreport

@@ -1,0 +1,43 @@
+// Command infra is credaudit's CDK app: `cdk synth` (cdk.json runs
+// `go run ./infra`) writes one CloudFormation stack with the function, its
+// schedule, the digest topic, the state bucket, the failure queue, alarms
+// and a dashboard. Every setting comes from CDK context (settings.go; the
+// README's "Deployment" section lists them). The AwsSolutions cdk-nag pack
+// runs on every synth: an unsuppressed finding fails it.
+package main
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/jsii-runtime-go"
+	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
+)
+
+func main() {
+	defer jsii.Close()
+	app := awscdk.NewApp(nil)
+	if _, err := NewApp(app); err != nil {
+		fmt.Fprintln(os.Stderr, "credaudit infra:", err)
+		jsii.Close()
+		os.Exit(1)
+	}
+	app.Synth(nil)
+}
+
+// NewApp reads the settings from app's context, checks that the function's
+// binary is built, and adds the stack with the AwsSolutions checks.
+func NewApp(app awscdk.App) (*Stack, error) {
+	s, err := LoadSettings(func(key string) any { return app.Node().TryGetContext(jsii.String(key)) })
+	if err != nil {
+		return nil, err
+	}
+	if fi, err := os.Stat(filepath.Join(s.Asset, "bootstrap")); err != nil || !fi.Mode().IsRegular() || fi.Mode().Perm()&0o111 == 0 {
+		return nil, fmt.Errorf("no executable %s: build the function first (make build)", filepath.Join(s.Asset, "bootstrap"))
+	}
+	st := NewStack(app, s)
+	awscdk.Aspects_Of(app).Add(cdknag.NewAwsSolutionsChecks(&cdknag.NagPackProps{Verbose: jsii.Bool(true)}), nil)
+	return st, nil
+}

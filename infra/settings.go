@@ -1,0 +1,278 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"net/mail"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+	_ "time/tzdata" // validate timeZone the same way on every machine
+)
+
+// Context keys: every deployment setting is read from CDK context (cdk.json's
+// "context", or `cdk deploy -c key=value`). The README's "Context settings"
+// table lists them with their defaults; a test keeps the two in step.
+const (
+	KeyStackName         = "stackName"
+	KeySchedule          = "schedule"
+	KeyTimeZone          = "timeZone"
+	KeyEmails            = "notificationEmails"
+	KeyProfile           = "profile"
+	KeyConfig            = "configLocation"
+	KeyNotify            = "notify"
+	KeySecurityHub       = "securityHub"
+	KeySecurityHubRegion = "securityHubRegion"
+	KeyRefreshDays       = "refreshDays"
+	KeyLogRetention      = "logRetentionDays"
+	KeyLogLevel          = "logLevel"
+	KeyMemory            = "memorySize"
+	KeyTimeout           = "timeoutSeconds"
+	KeyAsset             = "lambdaAsset"
+)
+
+// Defaults. Memory and timeout are explained in the README ("Sizing"): the
+// run waits on AWS far more than it computes (parse and evaluate of a
+// 5,000-user report take ~13 ms of CPU), so memory buys little beyond a
+// fast cold start and JSON/gzip phases, and the timeout is the ceiling for
+// polling a report that is being generated plus a first full Security Hub
+// import at 10 requests/s.
+const (
+	DefaultStackName    = "credaudit"
+	DefaultSchedule     = "cron(0 6 * * ? *)"
+	DefaultTimeZone     = "Etc/UTC"
+	DefaultProfile      = "recommended"
+	DefaultNotify       = "changes"
+	DefaultRefreshDays  = 30
+	DefaultLogRetention = 365
+	DefaultLogLevel     = "INFO"
+	DefaultMemoryMiB    = 512
+	DefaultTimeout      = 900 * time.Second
+	DefaultAsset        = "bin/lambda"
+)
+
+// Profiles are the rule profiles the function accepts in CREDAUDIT_PROFILE.
+// infra does not import lambda, so the list is repeated here; the function
+// validates it again at cold start.
+var Profiles = []string{"recommended", "all", "cis-1.2", "cis-1.4", "cis-3.0", "cis-5.0", "fsbp"}
+
+// logRetentions are the values CloudWatch Logs accepts for a log group's
+// retention, in days.
+var logRetentions = []int{1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653}
+
+// Settings is the validated deployment configuration.
+type Settings struct {
+	StackName string
+	// Schedule is an EventBridge Scheduler expression, cron(…) with six
+	// fields or rate(…), evaluated in TimeZone (an IANA name).
+	Schedule, TimeZone string
+	Emails             []string
+	Profile            string
+	// Config is the configuration file location as the function reads it
+	// from CREDAUDIT_CONFIG: s3://bucket/key, ssm:<parameter name>, or "".
+	Config      string
+	Notify      string
+	SecurityHub bool
+	// HubRegion is the Security Hub home region; "" means the stack's own.
+	HubRegion        string
+	RefreshDays      int
+	LogRetentionDays int
+	LogLevel         string
+	MemoryMiB        int
+	Timeout          time.Duration
+	// Asset is the directory holding the linux/arm64 `bootstrap` binary that
+	// `make build` writes.
+	Asset string
+}
+
+var (
+	stackName  = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9-]{0,127}$`)
+	cronExpr   = regexp.MustCompile(`^cron\(\S+( \S+){5}\)$`)
+	rateExpr   = regexp.MustCompile(`^rate\([1-9][0-9]* (minute|minutes|hour|hours|day|days)\)$`)
+	regionName = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-[0-9]$`)
+	bucketName = regexp.MustCompile(`^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$`)
+	ssmName    = regexp.MustCompile(`^(/?[A-Za-z0-9_.-]+)+$`)
+)
+
+// LoadSettings reads the settings through lookup (a CDK context getter that
+// returns nil for an unset key) and validates them, naming every bad value
+// in one error. Values from cdk.json arrive as JSON types, values from -c as
+// strings; both are accepted.
+func LoadSettings(lookup func(key string) any) (Settings, error) {
+	var errs []error
+	bad := func(key string, v any, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("context %s=%v: %s", key, v, fmt.Sprintf(format, args...)))
+	}
+	str := func(key, def string) string {
+		switch v := lookup(key).(type) {
+		case nil:
+			return def
+		case string:
+			if s := strings.TrimSpace(v); s != "" {
+				return s
+			}
+			return def
+		default:
+			bad(key, v, "want a string")
+			return def
+		}
+	}
+	num := func(key string, def int) int {
+		switch v := lookup(key).(type) {
+		case nil:
+			return def
+		case float64:
+			if v == math.Trunc(v) && math.Abs(v) < 1<<31 {
+				return int(v)
+			}
+		case string:
+			if strings.TrimSpace(v) == "" {
+				return def
+			}
+			if n, err := strconv.Atoi(strings.TrimSpace(v)); err == nil {
+				return n
+			}
+		}
+		bad(key, lookup(key), "want a whole number")
+		return def
+	}
+
+	s := Settings{
+		StackName:        str(KeyStackName, DefaultStackName),
+		Schedule:         str(KeySchedule, DefaultSchedule),
+		TimeZone:         str(KeyTimeZone, DefaultTimeZone),
+		Profile:          str(KeyProfile, DefaultProfile),
+		Config:           str(KeyConfig, ""),
+		Notify:           str(KeyNotify, DefaultNotify),
+		HubRegion:        str(KeySecurityHubRegion, ""),
+		RefreshDays:      num(KeyRefreshDays, DefaultRefreshDays),
+		LogRetentionDays: num(KeyLogRetention, DefaultLogRetention),
+		LogLevel:         strings.ToUpper(str(KeyLogLevel, DefaultLogLevel)),
+		MemoryMiB:        num(KeyMemory, DefaultMemoryMiB),
+		Timeout:          time.Duration(num(KeyTimeout, int(DefaultTimeout/time.Second))) * time.Second,
+		Asset:            str(KeyAsset, DefaultAsset),
+		SecurityHub:      true,
+	}
+
+	if !stackName.MatchString(s.StackName) {
+		bad(KeyStackName, s.StackName, "want a CloudFormation stack name (a letter, then letters, digits and hyphens)")
+	}
+	if !cronExpr.MatchString(s.Schedule) && !rateExpr.MatchString(s.Schedule) {
+		bad(KeySchedule, s.Schedule, "want an EventBridge Scheduler cron(min hour day-of-month month day-of-week year) or rate(n unit) expression")
+	}
+	if _, err := time.LoadLocation(s.TimeZone); err != nil || s.TimeZone == "Local" {
+		bad(KeyTimeZone, s.TimeZone, "want an IANA time zone name such as Etc/UTC or Europe/Berlin")
+	}
+	s.Emails = emails(lookup(KeyEmails), func(v any, msg string) { bad(KeyEmails, v, "%s", msg) })
+	if !slices.Contains(Profiles, s.Profile) {
+		bad(KeyProfile, s.Profile, "want one of %s", strings.Join(Profiles, ", "))
+	}
+	if s.Config != "" {
+		if _, _, _, err := ParseConfig(s.Config); err != nil {
+			bad(KeyConfig, s.Config, "%v", err)
+		}
+	}
+	if !slices.Contains([]string{"changes", "always", "never"}, s.Notify) {
+		bad(KeyNotify, s.Notify, "want changes, always or never")
+	}
+	switch v := lookup(KeySecurityHub).(type) {
+	case nil:
+	case bool:
+		s.SecurityHub = v
+	case string:
+		switch strings.ToLower(strings.TrimSpace(v)) {
+		case "", "on", "true":
+		case "off", "false":
+			s.SecurityHub = false
+		default:
+			bad(KeySecurityHub, v, "want on or off")
+		}
+	default:
+		bad(KeySecurityHub, v, "want on or off")
+	}
+	if s.HubRegion != "" && !regionName.MatchString(s.HubRegion) {
+		bad(KeySecurityHubRegion, s.HubRegion, "want an AWS region such as eu-west-1")
+	}
+	if s.RefreshDays < 1 || s.RefreshDays > 89 {
+		bad(KeyRefreshDays, s.RefreshDays, "want 1 to 89 (Security Hub deletes a finding 90 days after its last update)")
+	}
+	if !slices.Contains(logRetentions, s.LogRetentionDays) {
+		bad(KeyLogRetention, s.LogRetentionDays, "want one of CloudWatch Logs' retention values %v", logRetentions)
+	}
+	if !slices.Contains([]string{"DEBUG", "INFO", "WARN", "ERROR"}, s.LogLevel) {
+		bad(KeyLogLevel, s.LogLevel, "want DEBUG, INFO, WARN or ERROR")
+	}
+	if s.MemoryMiB < 128 || s.MemoryMiB > 10240 {
+		bad(KeyMemory, s.MemoryMiB, "want 128 to 10240 MiB")
+	}
+	if s.Timeout < 60*time.Second || s.Timeout > 900*time.Second {
+		bad(KeyTimeout, int(s.Timeout/time.Second), "want 60 to 900 seconds (a run waits for the credential report)")
+	}
+	if len(errs) > 0 {
+		return Settings{}, fmt.Errorf("invalid settings:\n%w", errors.Join(errs...))
+	}
+	return s, nil
+}
+
+// emails accepts a JSON list of addresses (cdk.json) or one comma-separated
+// string (-c notificationEmails=a@example.com,b@example.com).
+func emails(v any, bad func(v any, msg string)) []string {
+	var raw []string
+	switch v := v.(type) {
+	case nil:
+		return nil
+	case string:
+		raw = strings.Split(v, ",")
+	case []any:
+		for _, e := range v {
+			s, ok := e.(string)
+			if !ok {
+				bad(v, "want a list of email addresses")
+				return nil
+			}
+			raw = append(raw, s)
+		}
+	default:
+		bad(v, "want a list of email addresses")
+		return nil
+	}
+	var out []string
+	for _, e := range raw {
+		e = strings.TrimSpace(e)
+		if e == "" {
+			continue
+		}
+		a, err := mail.ParseAddress(e)
+		if err != nil || a.Address != e || a.Name != "" {
+			bad(e, "not a plain email address")
+			continue
+		}
+		if !slices.Contains(out, e) {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// ParseConfig splits a configuration location into its kind ("s3" or
+// "ssm") and parts: bucket and key, or the parameter name.
+func ParseConfig(loc string) (kind, a, b string, err error) {
+	switch {
+	case strings.HasPrefix(loc, "s3://"):
+		bucket, key, ok := strings.Cut(strings.TrimPrefix(loc, "s3://"), "/")
+		if !ok || key == "" || !bucketName.MatchString(bucket) {
+			return "", "", "", errors.New("want s3://<bucket>/<key> or ssm:<parameter name>")
+		}
+		return "s3", bucket, key, nil
+	case strings.HasPrefix(loc, "ssm:"):
+		name := strings.TrimPrefix(loc, "ssm:")
+		if len(name) > 2048 || !ssmName.MatchString(name) {
+			return "", "", "", errors.New("want ssm:<parameter name> such as ssm:/credaudit/config")
+		}
+		return "ssm", name, "", nil
+	}
+	return "", "", "", errors.New("want s3://<bucket>/<key> or ssm:<parameter name>")
+}

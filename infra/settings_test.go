@@ -1,0 +1,129 @@
+package main
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+func lookupIn(ctx map[string]any) func(string) any {
+	return func(k string) any { return ctx[k] }
+}
+
+func TestSettingsDefaults(t *testing.T) {
+	got, err := LoadSettings(lookupIn(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := Settings{
+		StackName: "credaudit", Schedule: "cron(0 6 * * ? *)", TimeZone: "Etc/UTC",
+		Profile: "recommended", Notify: "changes", SecurityHub: true,
+		RefreshDays: 30, LogRetentionDays: 365, LogLevel: "INFO",
+		MemoryMiB: 512, Timeout: 900 * time.Second, Asset: "bin/lambda",
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("defaults (-want +got):\n%s", diff)
+	}
+}
+
+func TestSettingsFromContext(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		ctx  map[string]any
+		want func(*Settings)
+	}{
+		{"emails as a JSON list", map[string]any{KeyEmails: []any{"a@example.com", "b@example.org", "a@example.com"}},
+			func(s *Settings) { s.Emails = []string{"a@example.com", "b@example.org"} }},
+		{"emails as -c a,b", map[string]any{KeyEmails: " a@example.com, ,b@example.org "},
+			func(s *Settings) { s.Emails = []string{"a@example.com", "b@example.org"} }},
+		{"numbers from cdk.json", map[string]any{KeyRefreshDays: 7.0, KeyMemory: 256.0, KeyTimeout: 300.0, KeyLogRetention: 30.0},
+			func(s *Settings) {
+				s.RefreshDays, s.MemoryMiB, s.Timeout, s.LogRetentionDays = 7, 256, 300*time.Second, 30
+			}},
+		{"numbers from -c", map[string]any{KeyRefreshDays: "89", KeyMemory: "128", KeyTimeout: "60", KeyLogRetention: "3653"},
+			func(s *Settings) {
+				s.RefreshDays, s.MemoryMiB, s.Timeout, s.LogRetentionDays = 89, 128, 60*time.Second, 3653
+			}},
+		{"security hub off (-c)", map[string]any{KeySecurityHub: "OFF"}, func(s *Settings) { s.SecurityHub = false }},
+		{"security hub off (JSON false)", map[string]any{KeySecurityHub: false}, func(s *Settings) { s.SecurityHub = false }},
+		{"home region", map[string]any{KeySecurityHubRegion: "ap-southeast-2"}, func(s *Settings) { s.HubRegion = "ap-southeast-2" }},
+		{"config in S3", map[string]any{KeyConfig: "s3://my-bucket/path/credaudit.yaml"}, func(s *Settings) { s.Config = "s3://my-bucket/path/credaudit.yaml" }},
+		{"config in SSM", map[string]any{KeyConfig: "ssm:/credaudit/config"}, func(s *Settings) { s.Config = "ssm:/credaudit/config" }},
+		{"log level in lower case", map[string]any{KeyLogLevel: "warn"}, func(s *Settings) { s.LogLevel = "WARN" }},
+		{"rate schedule and a time zone", map[string]any{KeySchedule: "rate(1 day)", KeyTimeZone: "America/New_York"},
+			func(s *Settings) { s.Schedule, s.TimeZone = "rate(1 day)", "America/New_York" }},
+		{"empty strings mean the default", map[string]any{KeyProfile: "", KeyNotify: " "}, func(s *Settings) {}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			want, _ := LoadSettings(lookupIn(nil))
+			tc.want(&want)
+			got, err := LoadSettings(lookupIn(tc.ctx))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("(-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// Each bad value is named in the error, all of them at once.
+func TestSettingsRejected(t *testing.T) {
+	for _, tc := range []struct {
+		key   string
+		value any
+	}{
+		{KeyStackName, "9lives"},
+		{KeySchedule, "cron(0 6 * * *)"}, // five fields: a Unix cron, not Scheduler's
+		{KeySchedule, "at(2026-01-01T00:00:00)"},
+		{KeyTimeZone, "Mars/Olympus"},
+		{KeyTimeZone, "Local"},
+		{KeyEmails, "not-an-address"},
+		{KeyEmails, "Sec Ops <secops@example.com>"},
+		{KeyEmails, []any{"a@example.com", 3.0}},
+		{KeyProfile, "cis-9.9"},
+		{KeyConfig, "https://example.com/credaudit.yaml"},
+		{KeyConfig, "s3://bucket-only"},
+		{KeyConfig, "ssm:"},
+		{KeyNotify, "sometimes"},
+		{KeySecurityHub, "maybe"},
+		{KeySecurityHubRegion, "europe"},
+		{KeyRefreshDays, 0.0},
+		{KeyRefreshDays, "90"},
+		{KeyRefreshDays, 1.5},
+		{KeyLogRetention, 10.0},
+		{KeyLogLevel, "TRACE"},
+		{KeyMemory, "64"},
+		{KeyMemory, "lots"},
+		{KeyTimeout, "901"},
+		{KeyTimeout, 30.0},
+	} {
+		t.Run(tc.key, func(t *testing.T) {
+			_, err := LoadSettings(lookupIn(map[string]any{tc.key: tc.value}))
+			if err == nil || !strings.Contains(err.Error(), "context "+tc.key+"=") {
+				t.Errorf("%s=%v: error %v, want one naming %s", tc.key, tc.value, err, tc.key)
+			}
+		})
+	}
+	_, err := LoadSettings(lookupIn(map[string]any{KeyProfile: "x", KeyNotify: "y"}))
+	if err == nil || !strings.Contains(err.Error(), KeyProfile) || !strings.Contains(err.Error(), KeyNotify) {
+		t.Errorf("two bad values: %v, want both named", err)
+	}
+}
+
+func TestParseConfig(t *testing.T) {
+	for _, tc := range []struct{ in, kind, a, b string }{
+		{"s3://cfg/credaudit.yaml", "s3", "cfg", "credaudit.yaml"},
+		{"s3://cfg.example/dir/sub/c.yaml", "s3", "cfg.example", "dir/sub/c.yaml"},
+		{"ssm:/credaudit/config", "ssm", "/credaudit/config", ""},
+		{"ssm:credaudit-config", "ssm", "credaudit-config", ""},
+	} {
+		kind, a, b, err := ParseConfig(tc.in)
+		if err != nil || kind != tc.kind || a != tc.a || b != tc.b {
+			t.Errorf("ParseConfig(%q) = %q %q %q %v, want %q %q %q", tc.in, kind, a, b, err, tc.kind, tc.a, tc.b)
+		}
+	}
+}

@@ -1,0 +1,465 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
+	"github.com/google/go-cmp/cmp"
+)
+
+// has asserts that a resource of type typ matches props (CDK's
+// HasResourceProperties: objects match like ObjectLike, nested literals
+// exactly). A mismatch is reported as a test error instead of a panic.
+func has(t *testing.T, s *synthesized, typ string, props any) {
+	t.Helper()
+	defer func() {
+		if r := recover(); r != nil {
+			t.Errorf("%s: %v", typ, r)
+		}
+	}()
+	s.template.HasResourceProperties(&typ, props)
+}
+
+func TestFunctionRuntime(t *testing.T) {
+	s := synth(t, "default")
+	has(t, s, "AWS::Lambda::Function", map[string]any{
+		"Runtime":       "provided.al2023",
+		"Architectures": []any{"arm64"},
+		"Handler":       "bootstrap",
+		"MemorySize":    DefaultMemoryMiB,
+		"Timeout":       int(DefaultTimeout.Seconds()),
+		"LoggingConfig": map[string]any{
+			"LogFormat":           "JSON",
+			"ApplicationLogLevel": "INFO",
+			"SystemLogLevel":      "WARN",
+			"LogGroup":            s.resolve(t, s.st.LogGroup.LogGroupName()),
+		},
+		"Role":                         s.resolve(t, s.st.Role.RoleArn()),
+		"ReservedConcurrentExecutions": assertions.Match_Absent(),
+	})
+	has(t, s, "AWS::Logs::LogGroup", map[string]any{"RetentionInDays": DefaultLogRetention})
+	if n := len(s.resources("AWS::Lambda::Function")); n != 1 {
+		t.Errorf("%d functions, want 1 (no log-retention or other helper functions)", n)
+	}
+}
+
+// The function's code is the asset directory zipped, and the directory
+// holds exactly the executable `bootstrap` that make build writes.
+func TestFunctionAsset(t *testing.T) {
+	s := synth(t, "default")
+	code := s.only(t, "AWS::Lambda::Function")["Code"].(map[string]any)
+	key, _ := code["S3Key"].(string)
+	hash, ok := strings.CutSuffix(key, ".zip")
+	if !ok {
+		t.Fatalf("Code.S3Key = %v, want <asset hash>.zip", code["S3Key"])
+	}
+	raw, err := os.ReadFile(filepath.Join(s.outdir, *s.st.Stack.StackName()+".assets.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var manifest struct {
+		Files map[string]struct {
+			Source struct{ Path, Packaging string }
+		}
+	}
+	if err := json.Unmarshal(raw, &manifest); err != nil {
+		t.Fatal(err)
+	}
+	asset, ok := manifest.Files[hash]
+	if !ok || asset.Source.Packaging != "zip" {
+		t.Fatalf("asset %s: %+v, want a zip-packaged directory", hash, asset)
+	}
+	dir := filepath.Join(s.outdir, asset.Source.Path)
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, e := range entries {
+		names = append(names, e.Name())
+	}
+	if !slices.Equal(names, []string{"bootstrap"}) {
+		t.Fatalf("asset directory holds %v, want only bootstrap", names)
+	}
+	fi, err := os.Stat(filepath.Join(dir, "bootstrap"))
+	if err != nil || fi.Mode().Perm()&0o111 == 0 {
+		t.Fatalf("bootstrap in the asset is not executable: %v %v", fi.Mode(), err)
+	}
+	want, _ := os.ReadFile(filepath.Join(fakeAsset, "bootstrap"))
+	got, _ := os.ReadFile(filepath.Join(dir, "bootstrap"))
+	if !bytes.Equal(got, want) {
+		t.Error("the staged bootstrap is not the one in lambdaAsset")
+	}
+}
+
+func TestFunctionEnvironment(t *testing.T) {
+	for _, tc := range []struct {
+		variant string
+		want    map[string]any
+	}{
+		{"default", map[string]any{
+			"CREDAUDIT_SECURITY_HUB":        "on",
+			"CREDAUDIT_SECURITY_HUB_REGION": map[string]any{"Ref": "AWS::Region"},
+			"CREDAUDIT_PROFILE":             "recommended",
+			"CREDAUDIT_CONFIG":              "",
+			"CREDAUDIT_NOTIFY":              "changes",
+			"CREDAUDIT_REFRESH_DAYS":        "30",
+		}},
+		{"custom", map[string]any{
+			"CREDAUDIT_SECURITY_HUB":        "on",
+			"CREDAUDIT_SECURITY_HUB_REGION": "eu-west-1",
+			"CREDAUDIT_PROFILE":             "cis-5.0",
+			"CREDAUDIT_CONFIG":              "ssm:/credaudit/config",
+			"CREDAUDIT_NOTIFY":              "always",
+			"CREDAUDIT_REFRESH_DAYS":        "14",
+		}},
+		{"hub-off", map[string]any{
+			"CREDAUDIT_SECURITY_HUB":        "off",
+			"CREDAUDIT_SECURITY_HUB_REGION": map[string]any{"Ref": "AWS::Region"},
+			"CREDAUDIT_PROFILE":             "recommended",
+			"CREDAUDIT_CONFIG":              "s3://credaudit-config-bucket/credaudit.yaml",
+			"CREDAUDIT_NOTIFY":              "changes",
+			"CREDAUDIT_REFRESH_DAYS":        "30",
+		}},
+	} {
+		t.Run(tc.variant, func(t *testing.T) {
+			s := synth(t, tc.variant)
+			tc.want["CREDAUDIT_STATE_BUCKET"] = s.resolve(t, s.st.Bucket.BucketName())
+			tc.want["CREDAUDIT_TOPIC_ARN"] = s.resolve(t, s.st.Topic.TopicArn())
+			fn := s.only(t, "AWS::Lambda::Function")
+			got := fn["Environment"].(map[string]any)["Variables"]
+			if diff := cmp.Diff(tc.want, got); diff != "" {
+				t.Errorf("environment (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestCustomSizingAndLogging(t *testing.T) {
+	s := synth(t, "custom")
+	has(t, s, "AWS::Lambda::Function", map[string]any{
+		"MemorySize":    1024,
+		"Timeout":       600,
+		"LoggingConfig": map[string]any{"ApplicationLogLevel": "DEBUG", "LogFormat": "JSON"},
+	})
+	has(t, s, "AWS::Logs::LogGroup", map[string]any{"RetentionInDays": 90})
+	has(t, s, "AWS::CloudWatch::Alarm", map[string]any{"MetricName": "Duration", "Threshold": 0.8 * 600_000})
+	if got := *s.st.Stack.StackName(); got != "credaudit-test" {
+		t.Errorf("stack name %q, want credaudit-test", got)
+	}
+}
+
+func TestSchedule(t *testing.T) {
+	for _, tc := range []struct{ variant, expr, tz string }{
+		{"default", "cron(0 6 * * ? *)", "Etc/UTC"},
+		{"custom", "cron(30 7 ? * MON-FRI *)", "Europe/Berlin"},
+		{"hub-off", "rate(12 hours)", "Etc/UTC"},
+	} {
+		t.Run(tc.variant, func(t *testing.T) {
+			s := synth(t, tc.variant)
+			has(t, s, "AWS::Scheduler::Schedule", map[string]any{
+				"ScheduleExpression":         tc.expr,
+				"ScheduleExpressionTimezone": tc.tz,
+				"FlexibleTimeWindow":         map[string]any{"Mode": "OFF"},
+				"State":                      "ENABLED",
+				"Target": map[string]any{
+					"Arn":              s.resolve(t, s.st.Function.FunctionArn()),
+					"RoleArn":          s.resolve(t, s.st.ScheduleRole.RoleArn()),
+					"Input":            ScheduleInput,
+					"RetryPolicy":      map[string]any{"MaximumEventAgeInSeconds": scheduleMaxAgeS, "MaximumRetryAttempts": scheduleRetries},
+					"DeadLetterConfig": map[string]any{"Arn": s.resolve(t, s.st.Queue.QueueArn())},
+				},
+			})
+		})
+	}
+}
+
+// The schedule's payload has the keys of the handler's sample Scheduler
+// event (events/scheduler.json), each a Scheduler placeholder.
+func TestScheduleInputMatchesSampleEvent(t *testing.T) {
+	raw, err := os.ReadFile("../events/scheduler.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sample, input map[string]string
+	if err := json.Unmarshal(raw, &sample); err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal([]byte(ScheduleInput), &input); err != nil {
+		t.Fatalf("ScheduleInput is not a JSON object of strings: %v", err)
+	}
+	for k, v := range input {
+		if _, ok := sample[k]; !ok {
+			t.Errorf("input key %q is not in events/scheduler.json", k)
+		}
+		if k != "source" && !(strings.HasPrefix(v, "<aws.scheduler.") && strings.HasSuffix(v, ">")) {
+			t.Errorf("input %s = %q, want a Scheduler context placeholder", k, v)
+		}
+	}
+	if input["source"] != sample["source"] {
+		t.Errorf("source %q, want %q as in the sample", input["source"], sample["source"])
+	}
+	if len(input) != len(sample) {
+		t.Errorf("input has %d keys, the sample %d", len(input), len(sample))
+	}
+}
+
+func TestAsyncInvocation(t *testing.T) {
+	s := synth(t, "default")
+	has(t, s, "AWS::Lambda::EventInvokeConfig", map[string]any{
+		"FunctionName":             s.resolve(t, s.st.Function.FunctionName()),
+		"Qualifier":                "$LATEST",
+		"MaximumRetryAttempts":     2,
+		"MaximumEventAgeInSeconds": 7200,
+		"DestinationConfig": map[string]any{
+			"OnFailure": map[string]any{"Destination": s.resolve(t, s.st.Queue.QueueArn())},
+		},
+	})
+}
+
+func TestTopicEncryptionAndSubscriptions(t *testing.T) {
+	s := synth(t, "custom")
+	keyArn := s.resolve(t, s.st.Key.KeyArn())
+	topic := s.resolve(t, s.st.Topic.TopicArn())
+	has(t, s, "AWS::SNS::Topic", map[string]any{"KmsMasterKeyId": keyArn})
+	has(t, s, "AWS::KMS::Key", map[string]any{"EnableKeyRotation": true})
+	var emails []string
+	for _, r := range s.resources("AWS::SNS::Subscription") {
+		p := r["Properties"].(map[string]any)
+		if p["Protocol"] != "email" || !cmp.Equal(p["TopicArn"], topic) {
+			t.Errorf("subscription %v, want email on the topic", p)
+		}
+		emails = append(emails, p["Endpoint"].(string))
+	}
+	slices.Sort(emails)
+	if want := []string{"iam-owners@example.org", "secops@example.com"}; !slices.Equal(emails, want) {
+		t.Errorf("subscriptions %v, want %v", emails, want)
+	}
+	if n := len(synth(t, "default").resources("AWS::SNS::Subscription")); n != 0 {
+		t.Errorf("default: %d subscriptions, want none", n)
+	}
+	hubOff := synth(t, "hub-off")
+	if n := len(hubOff.resources("AWS::SNS::Subscription")); n != 2 {
+		t.Errorf("comma-separated notificationEmails: %d subscriptions, want 2", n)
+	}
+}
+
+func TestKeyPolicy(t *testing.T) {
+	s := synth(t, "default")
+	stmts := statementsBySid(t, s.only(t, "AWS::KMS::Key")["KeyPolicy"])
+	viaSNS := map[string]any{"StringEquals": map[string]any{"kms:ViaService": map[string]any{
+		"Fn::Join": []any{"", []any{"sns.", map[string]any{"Ref": "AWS::Region"}, ".", map[string]any{"Ref": "AWS::URLSuffix"}}},
+	}}}
+	want := map[string]any{
+		"CloudWatchAlarmsUseKeyForTopic": map[string]any{
+			"Sid": "CloudWatchAlarmsUseKeyForTopic", "Effect": "Allow",
+			"Principal": map[string]any{"Service": "cloudwatch.amazonaws.com"},
+			"Action":    []any{"kms:GenerateDataKey", "kms:Decrypt"}, "Resource": "*",
+			"Condition": map[string]any{"StringEquals": map[string]any{"aws:SourceAccount": map[string]any{"Ref": "AWS::AccountId"}}},
+		},
+		"FunctionUsesKeyThroughSNS": map[string]any{
+			"Sid": "FunctionUsesKeyThroughSNS", "Effect": "Allow",
+			"Principal": map[string]any{"AWS": s.resolve(t, s.st.Role.RoleArn())},
+			"Action":    []any{"kms:GenerateDataKey", "kms:Decrypt"}, "Resource": "*",
+			"Condition": viaSNS,
+		},
+	}
+	for sid, w := range want {
+		if diff := cmp.Diff(w, stmts[sid]); diff != "" {
+			t.Errorf("key policy statement %s (-want +got):\n%s", sid, diff)
+		}
+	}
+}
+
+func TestTopicPolicy(t *testing.T) {
+	s := synth(t, "default")
+	topic := s.resolve(t, s.st.Topic.TopicArn())
+	p := s.only(t, "AWS::SNS::TopicPolicy")
+	if !cmp.Equal(p["Topics"], []any{topic}) {
+		t.Errorf("topic policy applies to %v", p["Topics"])
+	}
+	stmts := p["PolicyDocument"].(map[string]any)["Statement"].([]any)
+	assertDeniesPlainHTTP(t, stmts, "sns:Publish", topic)
+	cw := statementsBySid(t, p["PolicyDocument"])["CloudWatchAlarmsPublish"]
+	want := map[string]any{
+		"Sid": "CloudWatchAlarmsPublish", "Effect": "Allow",
+		"Principal": map[string]any{"Service": "cloudwatch.amazonaws.com"},
+		"Action":    "sns:Publish", "Resource": topic,
+		"Condition": map[string]any{
+			"StringEquals": map[string]any{"aws:SourceAccount": map[string]any{"Ref": "AWS::AccountId"}},
+			"ArnLike": map[string]any{"aws:SourceArn": map[string]any{"Fn::Join": []any{"", []any{
+				"arn:", map[string]any{"Ref": "AWS::Partition"}, ":cloudwatch:", map[string]any{"Ref": "AWS::Region"},
+				":", map[string]any{"Ref": "AWS::AccountId"}, ":alarm:*",
+			}}}},
+		},
+	}
+	if diff := cmp.Diff(want, cw); diff != "" {
+		t.Errorf("CloudWatch publish statement (-want +got):\n%s", diff)
+	}
+}
+
+func TestStateBucket(t *testing.T) {
+	s := synth(t, "default")
+	has(t, s, "AWS::S3::Bucket", map[string]any{
+		"BucketEncryption": map[string]any{"ServerSideEncryptionConfiguration": []any{
+			map[string]any{"ServerSideEncryptionByDefault": map[string]any{"SSEAlgorithm": "AES256"}},
+		}},
+		"VersioningConfiguration": map[string]any{"Status": "Enabled"},
+		"PublicAccessBlockConfiguration": map[string]any{
+			"BlockPublicAcls": true, "BlockPublicPolicy": true, "IgnorePublicAcls": true, "RestrictPublicBuckets": true,
+		},
+		"LifecycleConfiguration": map[string]any{"Rules": []any{map[string]any{
+			"Status":                      "Enabled",
+			"NoncurrentVersionExpiration": map[string]any{"NoncurrentDays": 30},
+		}}},
+	})
+	for _, r := range s.resources("AWS::S3::Bucket") {
+		if r["DeletionPolicy"] != "Retain" {
+			t.Errorf("state bucket DeletionPolicy %v, want Retain", r["DeletionPolicy"])
+		}
+	}
+	p := s.only(t, "AWS::S3::BucketPolicy")
+	bucket := s.resolve(t, s.st.Bucket.BucketArn())
+	assertDeniesPlainHTTP(t, p["PolicyDocument"].(map[string]any)["Statement"].([]any), "s3:*", bucket)
+}
+
+func TestFailureQueue(t *testing.T) {
+	s := synth(t, "default")
+	has(t, s, "AWS::SQS::Queue", map[string]any{"SqsManagedSseEnabled": true, "MessageRetentionPeriod": 14 * 24 * 3600})
+	p := s.only(t, "AWS::SQS::QueuePolicy")
+	assertDeniesPlainHTTP(t, p["PolicyDocument"].(map[string]any)["Statement"].([]any), "sqs:*", s.resolve(t, s.st.Queue.QueueArn()))
+}
+
+// assertDeniesPlainHTTP finds a statement denying action on resource to
+// everyone when aws:SecureTransport is false.
+func assertDeniesPlainHTTP(t *testing.T, stmts []any, action string, resource any) {
+	t.Helper()
+	for _, st := range stmts {
+		st := st.(map[string]any)
+		cond, _ := st["Condition"].(map[string]any)
+		b, _ := cond["Bool"].(map[string]any)
+		if st["Effect"] == "Deny" && st["Principal"] != nil && b["aws:SecureTransport"] == "false" &&
+			slices.Contains(asList(st["Action"]), action) && slices.ContainsFunc(asAnyList(st["Resource"]), func(r any) bool { return cmp.Equal(r, resource) }) {
+			if p, ok := st["Principal"].(map[string]any); ok && p["AWS"] != "*" {
+				continue
+			}
+			return
+		}
+	}
+	t.Errorf("no statement denies %s on %v without TLS; statements: %v", action, resource, stmts)
+}
+
+func TestAlarms(t *testing.T) {
+	s := synth(t, "default")
+	topic := s.resolve(t, s.st.Topic.TopicArn())
+	fn := []any{map[string]any{"Name": "FunctionName", "Value": s.resolve(t, s.st.Function.FunctionName())}}
+	queue := []any{map[string]any{"Name": "QueueName", "Value": s.resolve(t, s.st.Queue.QueueName())}}
+	type alarm struct {
+		Namespace, MetricName, Statistic string
+		Threshold                        float64
+		Dimensions                       any
+	}
+	want := []alarm{
+		{"AWS/Lambda", "Duration", "Maximum", 0.8 * DefaultTimeout.Seconds() * 1000, fn},
+		{"AWS/Lambda", "Errors", "Sum", 1, fn},
+		{"AWS/Lambda", "Throttles", "Sum", 1, fn},
+		{"AWS/SQS", "ApproximateNumberOfMessagesVisible", "Maximum", 1, queue},
+	}
+	var got []alarm
+	for _, r := range s.resources("AWS::CloudWatch::Alarm") {
+		p := r["Properties"].(map[string]any)
+		if !cmp.Equal(p["AlarmActions"], []any{topic}) {
+			t.Errorf("alarm %s actions %v, want the topic", p["MetricName"], p["AlarmActions"])
+		}
+		if p["ComparisonOperator"] != "GreaterThanOrEqualToThreshold" || p["EvaluationPeriods"] != 1.0 || p["TreatMissingData"] != "notBreaching" {
+			t.Errorf("alarm %s: %v %v %v", p["MetricName"], p["ComparisonOperator"], p["EvaluationPeriods"], p["TreatMissingData"])
+		}
+		got = append(got, alarm{p["Namespace"].(string), p["MetricName"].(string), p["Statistic"].(string), p["Threshold"].(float64), p["Dimensions"]})
+	}
+	slices.SortFunc(got, func(a, b alarm) int { return strings.Compare(a.Namespace+a.MetricName, b.Namespace+b.MetricName) })
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("alarms (-want +got):\n%s", diff)
+	}
+}
+
+// The dashboard graphs every run metric the function emits, in its
+// namespace and with this account as the AccountId dimension.
+func TestDashboard(t *testing.T) {
+	s := synth(t, "default")
+	body := s.only(t, "AWS::CloudWatch::Dashboard")["DashboardBody"].(map[string]any)
+	// The body is Fn::Join of literal JSON and references; stand in for
+	// the references to read it as JSON.
+	var sb strings.Builder
+	for _, part := range body["Fn::Join"].([]any)[1].([]any) {
+		switch p := part.(type) {
+		case string:
+			sb.WriteString(p)
+		case map[string]any:
+			if cmp.Equal(p, map[string]any{"Ref": "AWS::AccountId"}) {
+				sb.WriteString("ACCOUNT")
+			} else {
+				sb.WriteString("REF")
+			}
+		}
+	}
+	var dash struct {
+		Widgets []struct {
+			Properties struct {
+				Metrics [][]any `json:"metrics"`
+			} `json:"properties"`
+		} `json:"widgets"`
+	}
+	if err := json.Unmarshal([]byte(sb.String()), &dash); err != nil {
+		t.Fatalf("dashboard body: %v\n%s", err, sb.String())
+	}
+	seen := map[string]bool{}
+	for _, w := range dash.Widgets {
+		for _, m := range w.Properties.Metrics {
+			if len(m) >= 4 && m[0] == MetricsNamespace && m[2] == "AccountId" && m[3] == "ACCOUNT" {
+				seen[m[1].(string)] = true
+			}
+		}
+	}
+	want := append([]string{"UsersAudited", "Failing", "New", "Changed", "Resolved", "Imported",
+		"PublishFailed", "NotAvailable", "ReportAgeSeconds", "DurationMs"}, SeverityMetrics...)
+	for _, m := range want {
+		if !seen[m] {
+			t.Errorf("dashboard lacks %s/%s{AccountId}", MetricsNamespace, m)
+		}
+	}
+}
+
+func statementsBySid(t *testing.T, doc any) map[string]any {
+	t.Helper()
+	out := map[string]any{}
+	for _, st := range doc.(map[string]any)["Statement"].([]any) {
+		if sid, ok := st.(map[string]any)["Sid"].(string); ok {
+			out[sid] = st
+		}
+	}
+	return out
+}
+
+// asList reads an IAM Action (a string or a list of strings).
+func asList(v any) []string {
+	var out []string
+	for _, x := range asAnyList(v) {
+		if s, ok := x.(string); ok {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+func asAnyList(v any) []any {
+	if l, ok := v.([]any); ok {
+		return l
+	}
+	return []any{v}
+}
