@@ -35,7 +35,7 @@ func TestReadmeContextTable(t *testing.T) {
 		KeySchedule:          code(DefaultSchedule),
 		KeyTimeZone:          code(DefaultTimeZone),
 		KeyEmails:            "none",
-		KeyProfile:           code(DefaultProfile),
+		KeyProfile:           "the configuration file's, else `recommended`",
 		KeyConfig:            "none",
 		KeyNotify:            code(DefaultNotify),
 		KeySecurityHub:       code("on"),

@@ -44,7 +44,6 @@ const (
 	DefaultStackName    = "credaudit"
 	DefaultSchedule     = "cron(0 6 * * ? *)"
 	DefaultTimeZone     = "Etc/UTC"
-	DefaultProfile      = "recommended"
 	DefaultNotify       = "changes"
 	DefaultRefreshDays  = 30
 	DefaultLogRetention = 365
@@ -70,7 +69,10 @@ type Settings struct {
 	// fields or rate(…), evaluated in TimeZone (an IANA name).
 	Schedule, TimeZone string
 	Emails             []string
-	Profile            string
+	// Profile is the rule profile; "" leaves it to the configuration file
+	// (else the function's default, recommended): CREDAUDIT_PROFILE
+	// overrides the file's profile when set.
+	Profile string
 	// Config is the configuration file location as the function reads it
 	// from CREDAUDIT_CONFIG: s3://bucket/key, ssm:<parameter name>, or "".
 	Config      string
@@ -144,7 +146,7 @@ func LoadSettings(lookup func(key string) any) (Settings, error) {
 		StackName:        str(KeyStackName, DefaultStackName),
 		Schedule:         str(KeySchedule, DefaultSchedule),
 		TimeZone:         str(KeyTimeZone, DefaultTimeZone),
-		Profile:          str(KeyProfile, DefaultProfile),
+		Profile:          str(KeyProfile, ""),
 		Config:           str(KeyConfig, ""),
 		Notify:           str(KeyNotify, DefaultNotify),
 		HubRegion:        str(KeySecurityHubRegion, ""),
@@ -167,7 +169,7 @@ func LoadSettings(lookup func(key string) any) (Settings, error) {
 		bad(KeyTimeZone, s.TimeZone, "want an IANA time zone name such as Etc/UTC or Europe/Berlin")
 	}
 	s.Emails = emails(lookup(KeyEmails), func(v any, msg string) { bad(KeyEmails, v, "%s", msg) })
-	if !slices.Contains(Profiles, s.Profile) {
+	if s.Profile != "" && !slices.Contains(Profiles, s.Profile) {
 		bad(KeyProfile, s.Profile, "want one of %s", strings.Join(Profiles, ", "))
 	}
 	if s.Config != "" {

@@ -19,7 +19,7 @@ func TestSettingsDefaults(t *testing.T) {
 	}
 	want := Settings{
 		StackName: "credaudit", Schedule: "cron(0 6 * * ? *)", TimeZone: "Etc/UTC",
-		Profile: "recommended", Notify: "changes", SecurityHub: true,
+		Notify: "changes", SecurityHub: true,
 		RefreshDays: 30, LogRetentionDays: 365, LogLevel: "INFO",
 		MemoryMiB: 512, Timeout: 900 * time.Second, Asset: "bin/lambda",
 	}

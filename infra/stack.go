@@ -60,7 +60,6 @@ type Stack struct {
 	Function     awslambda.Function
 	ScheduleRole awsiam.Role
 	Schedule     awsscheduler.CfnSchedule
-	Alarms       map[string]awscloudwatch.Alarm
 	Dashboard    awscloudwatch.Dashboard
 	HomeRegion   *string
 	Settings     Settings
@@ -76,7 +75,6 @@ func NewStack(scope constructs.Construct, s Settings) *Stack {
 			Description: jsii.String("credaudit: scheduled IAM credential report audit (Lambda, SNS digest, Security Hub findings)"),
 		}),
 		Settings: s,
-		Alarms:   map[string]awscloudwatch.Alarm{},
 	}
 	st.HomeRegion = awscdk.Aws_REGION()
 	if s.HubRegion != "" {
@@ -387,7 +385,6 @@ func (st *Stack) addAlarms() {
 			TreatMissingData:   awscloudwatch.TreatMissingData_NOT_BREACHING,
 		})
 		a.AddAlarmAction(awscloudwatchactions.NewSnsAction(st.Topic))
-		st.Alarms[id] = a
 	}
 	add("ErrorsAlarm", "a run failed (function error or timeout); see the function's log group",
 		st.Function.MetricErrors(&awscloudwatch.MetricOptions{Period: five, Statistic: jsii.String("Sum")}), 1)

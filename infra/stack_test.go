@@ -106,7 +106,7 @@ func TestFunctionEnvironment(t *testing.T) {
 		{"default", map[string]any{
 			"CREDAUDIT_SECURITY_HUB":        "on",
 			"CREDAUDIT_SECURITY_HUB_REGION": map[string]any{"Ref": "AWS::Region"},
-			"CREDAUDIT_PROFILE":             "recommended",
+			"CREDAUDIT_PROFILE":             "",
 			"CREDAUDIT_CONFIG":              "",
 			"CREDAUDIT_NOTIFY":              "changes",
 			"CREDAUDIT_REFRESH_DAYS":        "30",
@@ -122,7 +122,7 @@ func TestFunctionEnvironment(t *testing.T) {
 		{"hub-off", map[string]any{
 			"CREDAUDIT_SECURITY_HUB":        "off",
 			"CREDAUDIT_SECURITY_HUB_REGION": map[string]any{"Ref": "AWS::Region"},
-			"CREDAUDIT_PROFILE":             "recommended",
+			"CREDAUDIT_PROFILE":             "",
 			"CREDAUDIT_CONFIG":              "s3://credaudit-config-bucket/credaudit.yaml",
 			"CREDAUDIT_NOTIFY":              "changes",
 			"CREDAUDIT_REFRESH_DAYS":        "30",
