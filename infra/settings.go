@@ -54,8 +54,9 @@ const (
 )
 
 // Profiles are the rule profiles the function accepts in CREDAUDIT_PROFILE.
-// infra does not import lambda, so the list is repeated here; the function
-// validates it again at cold start.
+// infra does not import lambda, so the list is repeated here (a test keeps
+// it equal to rules.ProfileNames); the function validates it again at cold
+// start.
 var Profiles = []string{"recommended", "all", "cis-1.2", "cis-1.4", "cis-3.0", "cis-5.0", "fsbp"}
 
 // logRetentions are the values CloudWatch Logs accepts for a log group's

@@ -1,11 +1,14 @@
 package main
 
 import (
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/credaudit/credaudit/lambda/rules"
 )
 
 func lookupIn(ctx map[string]any) func(string) any {
@@ -125,5 +128,13 @@ func TestParseConfig(t *testing.T) {
 		if err != nil || kind != tc.kind || a != tc.a || b != tc.b {
 			t.Errorf("ParseConfig(%q) = %q %q %q %v, want %q %q %q", tc.in, kind, a, b, err, tc.kind, tc.a, tc.b)
 		}
+	}
+}
+
+// The deploy-time check accepts exactly the profiles the function does.
+func TestProfilesAreTheFunctions(t *testing.T) {
+	got, want := slices.Sorted(slices.Values(Profiles)), slices.Sorted(slices.Values(rules.ProfileNames()))
+	if !slices.Equal(got, want) {
+		t.Errorf("infra accepts profiles %v, the function %v", got, want)
 	}
 }
