@@ -292,12 +292,7 @@ func renderDigest(in digestInput) Message {
 	}
 	fmt.Fprintf(&b, "Evaluated as of %s.\n", in.AsOf.UTC().Format(time.RFC3339))
 
-	body := b.String()
-	if len(body) > MaxBody {
-		cut := strings.LastIndexByte(body[:MaxBody-64], '\n')
-		body = body[:cut+1] + "... (digest truncated)\n"
-	}
-	m := Message{Kind: KindDigest, Body: body, Account: in.Account, Severity: "NONE"}
+	m := Message{Kind: KindDigest, Body: fitBody(b.String()), Account: in.Account, Severity: "NONE"}
 	if c.HighestNew >= 0 {
 		m.Severity = c.HighestNew.String()
 	}
@@ -331,13 +326,27 @@ func section(b *strings.Builder, title string, lines []line) {
 		return cmp.Or(cmp.Compare(y.sev, x.sev), strings.Compare(x.rule, y.rule), strings.Compare(x.user, y.user))
 	})
 	fmt.Fprintf(b, "\n%s (%d)\n", title, len(lines))
+	writeLines(b, "  ", lines, sectionCap)
+}
+
+// writeLines writes at most limit of lines, then "... and N more".
+func writeLines(b *strings.Builder, indent string, lines []line, limit int) {
 	for i, l := range lines {
-		if i == sectionCap {
-			fmt.Fprintf(b, "  ... and %d more\n", len(lines)-sectionCap)
+		if i == limit {
+			fmt.Fprintf(b, "%s... and %d more\n", indent, len(lines)-limit)
 			break
 		}
-		fmt.Fprintf(b, "  %-13s %-8s %s: %s\n", "["+l.sev.String()+"]", l.rule, clip(l.user, 64), clip(l.text, maxReason))
+		fmt.Fprintf(b, "%s%-13s %-8s %s: %s\n", indent, "["+l.sev.String()+"]", l.rule, clip(l.user, 64), clip(l.text, maxReason))
 	}
+}
+
+// fitBody cuts body at a line boundary to fit MaxBody, saying so.
+func fitBody(body string) string {
+	if len(body) <= MaxBody {
+		return body
+	}
+	cut := strings.LastIndexByte(body[:MaxBody-64], '\n')
+	return body[:cut+1] + "... (digest truncated)\n"
 }
 
 func goneReason(c *finding.Change, selected map[string]bool) string {

@@ -1,0 +1,143 @@
+package audit
+
+import (
+	"cmp"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/credaudit/credaudit/lambda/rules"
+)
+
+// AccountRun is one account of an organisation run: its summary, or why it
+// could not be audited, or both when it was audited but not everything was
+// published.
+type AccountRun struct {
+	AccountID string `json:"account_id"`
+	// Name is the account's name in the organisation.
+	Name string `json:"name,omitempty"`
+	// Summary is nil when the account could not be audited.
+	Summary *Summary `json:"summary,omitempty"`
+	// Error says what failed; "" when the audit succeeded.
+	Error string `json:"error,omitempty"`
+}
+
+// Failed reports whether the account's audit failed, wholly or in part.
+func (r *AccountRun) Failed() bool { return r.Error != "" }
+
+// orgTopNew is how many new findings the organisation digest lists per
+// account.
+const orgTopNew = 5
+
+// OrgDigest is the one message an organisation run sends: how many
+// accounts were audited, which failed and why, and per account its new,
+// resolved and failing counts with its most severe new findings. Accounts
+// with the most severe news come first, quiet ones last.
+func OrgDigest(runs []AccountRun, profile string, now time.Time) Message {
+	var (
+		failed, audited []AccountRun
+		total           Counts
+		highest         = rules.Severity(-1)
+	)
+	for _, r := range runs {
+		if r.Failed() {
+			failed = append(failed, r)
+		}
+		s := r.Summary
+		if s == nil {
+			continue
+		}
+		audited = append(audited, r)
+		total.Failing += s.Failing
+		total.New += s.New
+		total.Changed += s.Changed
+		total.Resolved += s.Resolved
+		total.Gone += s.Gone
+		total.StillFailing += s.StillFailing
+		for sev := rules.Informational; sev <= rules.Critical; sev++ {
+			total.BySeverity[sev] += s.BySeverity[sev.String()]
+		}
+		highest = max(highest, topSeverity(s))
+	}
+	slices.SortStableFunc(failed, func(x, y AccountRun) int { return strings.Compare(x.AccountID, y.AccountID) })
+	slices.SortStableFunc(audited, func(x, y AccountRun) int {
+		return cmp.Or(cmp.Compare(topSeverity(y.Summary), topSeverity(x.Summary)),
+			cmp.Compare(y.Summary.New+y.Summary.Changed, x.Summary.New+x.Summary.Changed),
+			cmp.Compare(y.Summary.Failing, x.Summary.Failing), strings.Compare(x.AccountID, y.AccountID))
+	})
+
+	var b strings.Builder
+	fmt.Fprintf(&b, "credaudit: IAM credential audit of %d accounts in the organisation\n", len(runs))
+	fmt.Fprintf(&b, "Profile %s; run at %s.\n\n", profile, now.UTC().Format("2006-01-02 15:04 MST"))
+	fmt.Fprintf(&b, "Accounts audited: %d of %d; %d failed.\n", len(audited), len(runs), len(failed))
+	fmt.Fprintf(&b, "Failing now: %d (%s)\n", total.Failing, bySeverity(total.BySeverity))
+	fmt.Fprintf(&b, "This run: %d new, %d changed, %d resolved, %d gone, %d still failing.\n",
+		total.New, total.Changed, total.Resolved, total.Gone, total.StillFailing)
+
+	if len(failed) > 0 {
+		fmt.Fprintf(&b, "\nFAILED ACCOUNTS (%d)\n", len(failed))
+		for _, r := range failed {
+			fmt.Fprintf(&b, "  ! %s: %s\n", accountName(r), clip(r.Error, 2*maxReason))
+		}
+	}
+	if len(audited) > 0 {
+		fmt.Fprintf(&b, "\nACCOUNTS (%d)\n", len(audited))
+	}
+	for _, r := range audited {
+		s := r.Summary
+		var sev [rules.Critical + 1]int
+		for i := range sev {
+			sev[i] = s.BySeverity[rules.Severity(i).String()]
+		}
+		fmt.Fprintf(&b, "  %s: %d new, %d resolved, %d failing (%s)\n", accountName(r), s.New+s.Changed, s.Resolved+s.Gone, s.Failing, bySeverity(sev))
+		lines := make([]line, 0, len(s.TopNew))
+		for _, f := range s.TopNew {
+			l := line{rule: f.RuleID, user: f.User, text: f.Reason}
+			l.sev, _ = rules.ParseSeverity(f.Severity)
+			lines = append(lines, l)
+		}
+		lines = lines[:min(len(lines), orgTopNew)]
+		writeLines(&b, "      ", lines, orgTopNew)
+		if more := s.New + s.Changed - len(lines); more > 0 {
+			fmt.Fprintf(&b, "      ... and %d more new\n", more)
+		}
+	}
+
+	m := Message{Kind: KindDigest, Body: fitBody(b.String()), Severity: "NONE"}
+	if highest >= 0 {
+		m.Severity = highest.String()
+	}
+	what := fmt.Sprintf("%d accounts", len(runs))
+	if len(failed) > 0 {
+		what += fmt.Sprintf(", %d FAILED", len(failed))
+	}
+	what += fmt.Sprintf("; %d new, %d resolved, %d failing", total.New+total.Changed, total.Resolved+total.Gone, total.Failing)
+	if n := total.BySeverity[rules.Critical]; n > 0 {
+		what += fmt.Sprintf(" (%d critical)", n)
+	}
+	m.Subject = subject("organisation", "", what)
+	return m
+}
+
+// topSeverity is the highest severity among s's new findings, -1 for none.
+func topSeverity(s *Summary) rules.Severity {
+	top := rules.Severity(-1)
+	for _, f := range s.TopNew {
+		if sev, err := rules.ParseSeverity(f.Severity); err == nil {
+			top = max(top, sev)
+		}
+	}
+	return top
+}
+
+func accountName(r AccountRun) string {
+	name := r.AccountID
+	switch {
+	case r.Summary != nil && r.Summary.Alias != "":
+		name += " (" + r.Summary.Alias + ")"
+	case r.Name != "":
+		name += " (" + r.Name + ")"
+	}
+	return name
+}

@@ -1,0 +1,76 @@
+package audit
+
+import (
+	"cmp"
+	"slices"
+
+	"github.com/credaudit/credaudit/lambda/finding"
+	"github.com/credaudit/credaudit/lambda/rules"
+)
+
+// Summary is one account's run in numbers, with its most severe new
+// findings: what an organisation run aggregates (the handler's response to
+// a state machine, the CLI's --org output, the organisation digest). It
+// never carries report contents beyond those few findings.
+type Summary struct {
+	AccountID    string         `json:"account_id"`
+	Alias        string         `json:"alias,omitempty"`
+	Users        int            `json:"users"`
+	Failing      int            `json:"failing"`
+	BySeverity   map[string]int `json:"failing_by_severity"`
+	Suppressed   int            `json:"suppressed"`
+	NotAvailable int            `json:"not_available"`
+	New          int            `json:"new"`
+	Changed      int            `json:"changed"`
+	Resolved     int            `json:"resolved"`
+	Gone         int            `json:"gone"`
+	StillFailing int            `json:"still_failing"`
+	Imported     int            `json:"imported"`
+	Notified     bool           `json:"notified"`
+	// TopNew lists the most severe new or changed findings, at most
+	// MaxTopNew.
+	TopNew []NewFinding `json:"top_new,omitempty"`
+}
+
+// NewFinding is one new or changed finding in a Summary.
+type NewFinding struct {
+	RuleID   string `json:"rule_id"`
+	Severity string `json:"severity"`
+	User     string `json:"user"`
+	Reason   string `json:"reason"`
+}
+
+// MaxTopNew bounds Summary.TopNew (a Step Functions state carries at most
+// 256 KB).
+const MaxTopNew = 10
+
+// Summarize is out in numbers.
+func Summarize(out *Outcome) *Summary {
+	c := out.Counts
+	s := &Summary{
+		AccountID: out.AccountID, Alias: out.Alias, Users: len(out.Observation.Report.Users),
+		Failing: c.Failing, BySeverity: map[string]int{}, Suppressed: c.Suppressed, NotAvailable: c.NotAvailable,
+		New: c.New, Changed: c.Changed, Resolved: c.Resolved, Gone: c.Gone, StillFailing: c.StillFailing,
+		Imported: out.Hub.Imported, Notified: out.Notified,
+	}
+	for sev := rules.Informational; sev <= rules.Critical; sev++ {
+		s.BySeverity[sev.String()] = c.BySeverity[sev]
+	}
+	type ranked struct {
+		sev rules.Severity
+		f   NewFinding
+	}
+	var fresh []ranked
+	for i := range out.Changes {
+		ch := &out.Changes[i]
+		if (ch.Kind != finding.New && ch.Kind != finding.Changed) || ch.Record.Suppressed || ch.Result == nil {
+			continue
+		}
+		fresh = append(fresh, ranked{ch.Result.Rule.Severity, NewFinding{RuleID: ch.Record.RuleID, Severity: ch.Record.Severity, User: ch.Record.User, Reason: ch.Record.Reason}})
+	}
+	slices.SortStableFunc(fresh, func(x, y ranked) int { return cmp.Compare(y.sev, x.sev) })
+	for i := range min(len(fresh), MaxTopNew) {
+		s.TopNew = append(s.TopNew, fresh[i].f)
+	}
+	return s
+}
