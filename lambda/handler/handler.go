@@ -4,7 +4,6 @@
 package handler
 
 import (
-	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -12,11 +11,9 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"slices"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/securityhub"
@@ -27,9 +24,8 @@ import (
 	"github.com/credaudit/credaudit/lambda/audit"
 	"github.com/credaudit/credaudit/lambda/config"
 	"github.com/credaudit/credaudit/lambda/credreport"
-	"github.com/credaudit/credaudit/lambda/finding"
+	"github.com/credaudit/credaudit/lambda/org"
 	"github.com/credaudit/credaudit/lambda/publish"
-	"github.com/credaudit/credaudit/lambda/rules"
 	"github.com/credaudit/credaudit/lambda/state"
 )
 
@@ -65,40 +61,9 @@ func New(cfg aws.Config, getenv func(string) string, log *slog.Logger, metrics i
 	return &Handler{Settings: s, AWS: cfg, Log: log, Metrics: metrics}, nil
 }
 
-// Response is an invocation's result: a summary an orchestrator can
-// aggregate (the organisation digest), never report contents beyond the
-// most severe new findings.
-type Response struct {
-	AccountID    string         `json:"account_id"`
-	Alias        string         `json:"alias,omitempty"`
-	Users        int            `json:"users"`
-	Failing      int            `json:"failing"`
-	BySeverity   map[string]int `json:"failing_by_severity"`
-	Suppressed   int            `json:"suppressed"`
-	NotAvailable int            `json:"not_available"`
-	New          int            `json:"new"`
-	Changed      int            `json:"changed"`
-	Resolved     int            `json:"resolved"`
-	Gone         int            `json:"gone"`
-	StillFailing int            `json:"still_failing"`
-	Imported     int            `json:"imported"`
-	Notified     bool           `json:"notified"`
-	// TopNew lists the most severe new or changed findings, at most
-	// MaxTopNew.
-	TopNew []NewFinding `json:"top_new,omitempty"`
-}
-
-// NewFinding is one new or changed finding in a Response.
-type NewFinding struct {
-	RuleID   string `json:"rule_id"`
-	Severity string `json:"severity"`
-	User     string `json:"user"`
-	Reason   string `json:"reason"`
-}
-
-// MaxTopNew bounds Response.TopNew (a Step Functions state carries at most
-// 256 KB).
-const MaxTopNew = 10
+// Response is an invocation's result: the account's summary, which an
+// orchestrator aggregates into the organisation digest.
+type Response = audit.Summary
 
 // Invoke runs one audit for an event. Its error fails the invocation, so
 // Lambda retries it and alarms see it; the run has already sent an
@@ -113,12 +78,7 @@ func (h *Handler) Invoke(ctx context.Context, payload json.RawMessage) (*Respons
 	h.Log.LogAttrs(ctx, slog.LevelInfo, "invoke", slog.String("source", req.Source), slog.String("account_id", req.AccountID))
 	member := h.AWS
 	if req.RoleARN != "" {
-		member = h.AWS.Copy()
-		member.Credentials = aws.NewCredentialsCache(stscreds.NewAssumeRoleProvider(sts.NewFromConfig(h.AWS), req.RoleARN,
-			func(o *stscreds.AssumeRoleOptions) {
-				o.RoleSessionName = "credaudit-" + req.AccountID
-				o.Duration = time.Hour // the most a chained role session may last
-			}))
+		member = org.MemberConfig(h.AWS, sts.NewFromConfig(h.AWS), req.RoleARN, req.AccountID)
 	}
 	aud.AccountID = req.AccountID
 	aud.IAM = iam.NewFromConfig(member)
@@ -145,7 +105,7 @@ func (h *Handler) Invoke(ctx context.Context, payload json.RawMessage) (*Respons
 	if out == nil {
 		return nil, err
 	}
-	return respond(out), err
+	return audit.Summarize(out), err
 }
 
 // auditor is a run's Auditor before the event is read: the function's own
@@ -215,36 +175,6 @@ func (h *Handler) loadConfig(ctx context.Context) (*config.Config, error) {
 		return nil, nil
 	}
 	return config.Parse(src.String(), data)
-}
-
-func respond(out *audit.Outcome) *Response {
-	c := out.Counts
-	r := &Response{
-		AccountID: out.AccountID, Alias: out.Alias, Users: len(out.Observation.Report.Users),
-		Failing: c.Failing, BySeverity: map[string]int{}, Suppressed: c.Suppressed, NotAvailable: c.NotAvailable,
-		New: c.New, Changed: c.Changed, Resolved: c.Resolved, Gone: c.Gone, StillFailing: c.StillFailing,
-		Imported: out.Hub.Imported, Notified: out.Notified,
-	}
-	for s := rules.Informational; s <= rules.Critical; s++ {
-		r.BySeverity[s.String()] = c.BySeverity[s]
-	}
-	type ranked struct {
-		sev rules.Severity
-		f   NewFinding
-	}
-	var fresh []ranked
-	for i := range out.Changes {
-		ch := &out.Changes[i]
-		if (ch.Kind != finding.New && ch.Kind != finding.Changed) || ch.Record.Suppressed || ch.Result == nil {
-			continue
-		}
-		fresh = append(fresh, ranked{ch.Result.Rule.Severity, NewFinding{RuleID: ch.Record.RuleID, Severity: ch.Record.Severity, User: ch.Record.User, Reason: ch.Record.Reason}})
-	}
-	slices.SortStableFunc(fresh, func(x, y ranked) int { return cmp.Compare(y.sev, x.sev) })
-	for i := range min(len(fresh), MaxTopNew) {
-		r.TopNew = append(r.TopNew, fresh[i].f)
-	}
-	return r
 }
 
 // ErrSettings marks a cold start whose settings are invalid: every

@@ -1,0 +1,232 @@
+package org
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/organizations"
+	"github.com/aws/aws-sdk-go-v2/service/organizations/types"
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/credaudit/credaudit/lambda/audit"
+	"github.com/credaudit/credaudit/lambda/credreport"
+)
+
+// fakeOrg is an organisation: root r-root, OU ou-root-aaaaaaaa (eng) with
+// a nested OU ou-root-bbbbbbbb (prod), and ou-root-cccccccc (sandbox).
+// It pages ListAccounts two accounts at a time, with one empty page, as
+// Organizations may.
+type fakeOrg struct {
+	accounts []types.Account
+	parent   map[string]string
+	calls    map[string]int
+}
+
+func newFakeOrg() *fakeOrg {
+	acct := func(id, name string, state types.AccountState) types.Account {
+		return types.Account{Id: aws.String(id), Name: aws.String(name), State: state,
+			Arn: aws.String("arn:aws-us-gov:organizations::111111111111:account/o-abc/" + id)}
+	}
+	return &fakeOrg{
+		accounts: []types.Account{
+			acct("111111111111", "management", types.AccountStateActive),
+			acct("222222222222", "eng-dev", types.AccountStateActive),
+			acct("333333333333", "eng-prod", types.AccountStateActive),
+			acct("444444444444", "sandbox", types.AccountStateActive),
+			acct("555555555555", "closed", types.AccountStateClosed),
+			acct("666666666666", "suspended", types.AccountStateSuspended),
+		},
+		parent: map[string]string{
+			"111111111111": "r-root", "222222222222": "ou-root-aaaaaaaa", "333333333333": "ou-root-bbbbbbbb",
+			"444444444444": "ou-root-cccccccc", "555555555555": "r-root", "666666666666": "r-root",
+			"ou-root-aaaaaaaa": "r-root", "ou-root-bbbbbbbb": "ou-root-aaaaaaaa", "ou-root-cccccccc": "r-root",
+		},
+		calls: map[string]int{},
+	}
+}
+
+func (f *fakeOrg) ListAccounts(_ context.Context, in *organizations.ListAccountsInput, _ ...func(*organizations.Options)) (*organizations.ListAccountsOutput, error) {
+	f.calls["ListAccounts"]++
+	start := 0
+	if in.NextToken != nil {
+		start, _ = strconv.Atoi(*in.NextToken)
+	}
+	if start == 2 && f.calls["ListAccounts"] == 2 {
+		return &organizations.ListAccountsOutput{NextToken: aws.String("2")}, nil // an empty page, more to come
+	}
+	end := min(start+2, len(f.accounts))
+	out := &organizations.ListAccountsOutput{Accounts: f.accounts[start:end]}
+	if end < len(f.accounts) {
+		out.NextToken = aws.String(strconv.Itoa(end))
+	}
+	return out, nil
+}
+
+func (f *fakeOrg) ListParents(_ context.Context, in *organizations.ListParentsInput, _ ...func(*organizations.Options)) (*organizations.ListParentsOutput, error) {
+	f.calls["ListParents"]++
+	p, ok := f.parent[*in.ChildId]
+	if !ok {
+		return nil, fmt.Errorf("no child %s", *in.ChildId)
+	}
+	typ := types.ParentTypeOrganizationalUnit
+	if strings.HasPrefix(p, "r-") {
+		typ = types.ParentTypeRoot
+	}
+	return &organizations.ListParentsOutput{Parents: []types.Parent{{Id: aws.String(p), Type: typ}}}, nil
+}
+
+func ids(accts []Account) []string {
+	var out []string
+	for _, a := range accts {
+		out = append(out, a.ID)
+	}
+	return out
+}
+
+func TestList(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		filter Filter
+		want   []string
+	}{
+		{"no filter lists every active account across pages", Filter{}, []string{"111111111111", "222222222222", "333333333333", "444444444444"}},
+		{"included accounts only", Filter{IncludeAccounts: []string{"222222222222", "555555555555"}}, []string{"222222222222"}},
+		{"excluded accounts are left out", Filter{ExcludeAccounts: []string{"111111111111"}}, []string{"222222222222", "333333333333", "444444444444"}},
+		{"an OU includes accounts in nested OUs", Filter{IncludeOUs: []string{"ou-root-aaaaaaaa"}}, []string{"222222222222", "333333333333"}},
+		{"an excluded nested OU wins over its included parent", Filter{IncludeOUs: []string{"ou-root-aaaaaaaa"}, ExcludeOUs: []string{"ou-root-bbbbbbbb"}}, []string{"222222222222"}},
+		{"an included account adds to an included OU", Filter{IncludeOUs: []string{"ou-root-cccccccc"}, IncludeAccounts: []string{"111111111111"}}, []string{"111111111111", "444444444444"}},
+		{"an excluded account wins over its included OU", Filter{IncludeOUs: []string{"r-root"}, ExcludeAccounts: []string{"333333333333"}}, []string{"111111111111", "222222222222", "444444444444"}},
+		{"excluding an OU alone keeps the rest", Filter{ExcludeOUs: []string{"ou-root-aaaaaaaa"}}, []string{"111111111111", "444444444444"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := List(context.Background(), newFakeOrg(), tc.filter)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(tc.want, ids(got)); diff != "" {
+				t.Errorf("accounts (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestListReadsNamesPartitionsAndCachesAncestry(t *testing.T) {
+	f := newFakeOrg()
+	got, err := List(context.Background(), f, Filter{ExcludeOUs: []string{"ou-root-cccccccc"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got[1] != (Account{ID: "222222222222", Name: "eng-dev", Partition: "aws-us-gov"}) {
+		t.Errorf("account = %+v", got[1])
+	}
+	// One call per active account (4) and one per OU above them (3: aaaa,
+	// bbbb, cccc); the root has no parent to ask for.
+	if f.calls["ListParents"] != 7 {
+		t.Errorf("ListParents called %d times, want 7", f.calls["ListParents"])
+	}
+	f = newFakeOrg()
+	if _, err := List(context.Background(), f, Filter{}); err != nil {
+		t.Fatal(err)
+	}
+	if f.calls["ListParents"] != 0 {
+		t.Errorf("without an OU filter ListParents was called %d times", f.calls["ListParents"])
+	}
+}
+
+func TestListErrors(t *testing.T) {
+	_, err := List(context.Background(), newFakeOrg(), Filter{IncludeAccounts: []string{"12345"}, ExcludeOUs: []string{"sandbox"}})
+	if err == nil || !strings.Contains(err.Error(), `"12345" is not a 12-digit account ID`) || !strings.Contains(err.Error(), `"sandbox" is not an organisational unit ID`) {
+		t.Errorf("err = %v, want both bad IDs named", err)
+	}
+	f := newFakeOrg()
+	delete(f.parent, "ou-root-bbbbbbbb")
+	_, err = List(context.Background(), f, Filter{IncludeOUs: []string{"ou-root-aaaaaaaa"}})
+	if err == nil || !strings.Contains(err.Error(), "organizations:ListParents of ou-root-bbbbbbbb") {
+		t.Errorf("err = %v, want the failing ListParents named", err)
+	}
+}
+
+func outcome(acct string) *audit.Outcome {
+	return &audit.Outcome{AccountID: acct, Observation: &audit.Observation{Report: &credreport.Report{AccountID: acct}}}
+}
+
+func TestRunBoundsConcurrencyAndCollectsErrors(t *testing.T) {
+	var accounts []Account
+	for i := range 20 {
+		accounts = append(accounts, Account{ID: fmt.Sprintf("%012d", i+1)})
+	}
+	var (
+		running, peak atomic.Int32
+		gate          = make(chan struct{})
+		once          sync.Once
+	)
+	run := func(_ context.Context, a Account) (*audit.Outcome, error) {
+		n := running.Add(1)
+		defer running.Add(-1)
+		for {
+			p := peak.Load()
+			if n <= p || peak.CompareAndSwap(p, n) {
+				break
+			}
+		}
+		if n == 3 {
+			once.Do(func() { close(gate) })
+		}
+		<-gate // hold the first three until all three run at once
+		switch a.ID {
+		case "000000000004":
+			return nil, &audit.Failure{Phase: "acquire", Err: errors.New("AccessDenied"), Hint: "grant it"}
+		case "000000000007":
+			return outcome(a.ID), errors.New("security hub: throttled")
+		}
+		return outcome(a.ID), nil
+	}
+	var last Progress
+	calls := 0
+	got := Run(context.Background(), accounts, 3, run, func(p Progress) { calls++; last = p })
+	if peak.Load() != 3 {
+		t.Errorf("peak concurrency %d, want 3", peak.Load())
+	}
+	if calls != 20 || last != (Progress{Done: 20, Failed: 2, Total: 20}) {
+		t.Errorf("progress called %d times, last %+v", calls, last)
+	}
+	for i, r := range got {
+		if r.AccountID != accounts[i].ID {
+			t.Fatalf("result %d is of %s, want %s", i, r.AccountID, accounts[i].ID)
+		}
+	}
+	if r := got[3]; r.Summary != nil || r.Error != "acquire: AccessDenied (grant it)" {
+		t.Errorf("failed account: %+v", r)
+	}
+	if r := got[6]; r.Summary == nil || r.Error != "security hub: throttled" {
+		t.Errorf("partly failed account: %+v", r)
+	}
+	if r := got[0]; r.Summary == nil || r.Summary.AccountID != "000000000001" || r.Failed() {
+		t.Errorf("audited account: %+v", r)
+	}
+}
+
+func TestRunAfterCancelAuditsNothing(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	got := Run(ctx, []Account{{ID: "111111111111"}}, 10, func(context.Context, Account) (*audit.Outcome, error) {
+		t.Error("audit called after cancel")
+		return nil, nil
+	}, nil)
+	if !got[0].Failed() || !strings.Contains(got[0].Error, "context canceled") {
+		t.Errorf("got %+v", got[0])
+	}
+}
+
+func TestRoleARN(t *testing.T) {
+	if got := RoleARN("aws-cn", "222222222222", DefaultMemberRole); got != "arn:aws-cn:iam::222222222222:role/credaudit-member" {
+		t.Errorf("RoleARN = %s", got)
+	}
+}

@@ -1,0 +1,117 @@
+package org
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
+
+	"github.com/credaudit/credaudit/lambda/audit"
+)
+
+// DefaultMemberRole is the name of the role credaudit assumes in each
+// member account.
+const DefaultMemberRole = "credaudit-member"
+
+// RoleARN is the ARN of the role named name in account acct.
+func RoleARN(partition, acct, name string) string {
+	return "arn:" + partition + ":iam::" + acct + ":role/" + name
+}
+
+// MemberConfig is cfg acting as roleARN in account acct: credentials from
+// AssumeRole (called with cfg's own credentials through client), cached and
+// renewed before they expire. The session lasts one hour, the most a
+// chained role session may, and is named after the account so the
+// member's CloudTrail says who called.
+func MemberConfig(cfg aws.Config, client stscreds.AssumeRoleAPIClient, roleARN, acct string) aws.Config {
+	member := cfg.Copy()
+	member.Credentials = aws.NewCredentialsCache(stscreds.NewAssumeRoleProvider(client, roleARN,
+		func(o *stscreds.AssumeRoleOptions) {
+			o.RoleSessionName = "credaudit-" + acct
+			o.Duration = time.Hour
+		}))
+	return member
+}
+
+// AuditFunc audits one account; it returns the outcome, the error, or
+// both (an audit that saw but could not publish everything).
+type AuditFunc func(ctx context.Context, acct Account) (*audit.Outcome, error)
+
+// Progress is how far a run has come.
+type Progress struct {
+	Done, Failed, Total int
+}
+
+// Run audits accounts with at most concurrency audits at a time and
+// returns one AccountRun per account, in the order of accounts. An
+// account's error is recorded in its AccountRun and never stops the
+// others; a cancelled ctx marks the accounts not yet started as failed.
+// progress, when not nil, is called after each account, from one
+// goroutine at a time.
+func Run(ctx context.Context, accounts []Account, concurrency int, run AuditFunc, progress func(Progress)) []audit.AccountRun {
+	concurrency = max(1, min(concurrency, len(accounts)))
+	out := make([]audit.AccountRun, len(accounts))
+	jobs := make(chan int)
+	var (
+		wg sync.WaitGroup
+		mu sync.Mutex
+		p  = Progress{Total: len(accounts)}
+	)
+	for range concurrency {
+		wg.Go(func() {
+			for i := range jobs {
+				r := auditOne(ctx, accounts[i], run)
+				mu.Lock()
+				out[i] = r
+				p.Done++
+				if r.Failed() {
+					p.Failed++
+				}
+				if progress != nil {
+					progress(p)
+				}
+				mu.Unlock()
+			}
+		})
+	}
+	for i := range accounts {
+		jobs <- i
+	}
+	close(jobs)
+	wg.Wait()
+	return out
+}
+
+func auditOne(ctx context.Context, acct Account, run AuditFunc) (r audit.AccountRun) {
+	r = audit.AccountRun{AccountID: acct.ID, Name: acct.Name}
+	if err := ctx.Err(); err != nil {
+		r.Error = "not audited: " + err.Error()
+		return r
+	}
+	out, err := run(ctx, acct)
+	if out != nil {
+		r.Summary = audit.Summarize(out)
+	}
+	if err != nil {
+		r.Error = describe(err)
+	}
+	return r
+}
+
+// describe is err as the organisation digest says it: the phase that
+// failed, the error, and what to check.
+func describe(err error) string {
+	var f *audit.Failure
+	if errors.As(err, &f) {
+		s := f.Phase + ": " + f.Err.Error()
+		if f.Hint != "" {
+			s += " (" + f.Hint + ")"
+		}
+		return s
+	}
+	return fmt.Sprint(err)
+}
