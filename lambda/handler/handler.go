@@ -14,9 +14,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
-	"github.com/aws/aws-sdk-go-v2/service/securityhub"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
@@ -79,14 +77,16 @@ func (h *Handler) Invoke(ctx context.Context, payload json.RawMessage) (*Respons
 	member := h.AWS
 	if req.RoleARN != "" {
 		member = org.MemberConfig(h.AWS, sts.NewFromConfig(h.AWS), req.RoleARN, req.AccountID)
+		if err := org.Assume(ctx, member, req.RoleARN); err != nil {
+			return nil, aud.Fail(ctx, err)
+		}
 	}
 	aud.AccountID = req.AccountID
-	aud.IAM = iam.NewFromConfig(member)
+	var hub *publish.Importer
 	if h.Settings.SecurityHub {
-		im := h.Importer
-		im.Client = securityhub.NewFromConfig(member, func(o *securityhub.Options) { o.Region = h.Settings.HubRegion })
-		aud.Hub = &im
+		hub = &h.Importer
 	}
+	org.UseMember(aud, member, hub)
 	if req.Notify != nil {
 		aud.Notify = *req.Notify
 	}

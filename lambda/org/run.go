@@ -9,8 +9,11 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/securityhub"
 
 	"github.com/credaudit/credaudit/lambda/audit"
+	"github.com/credaudit/credaudit/lambda/publish"
 )
 
 // DefaultMemberRole is the name of the role credaudit assumes in each
@@ -35,6 +38,30 @@ func MemberConfig(cfg aws.Config, client stscreds.AssumeRoleAPIClient, roleARN, 
 			o.Duration = time.Hour
 		}))
 	return member
+}
+
+// Assume obtains member's credentials for roleARN now, so that a role
+// that cannot be assumed fails the account's run as such rather than as
+// the first API call that needed it. Its error is a *audit.Failure.
+func Assume(ctx context.Context, member aws.Config, roleARN string) error {
+	if _, err := member.Credentials.Retrieve(ctx); err != nil {
+		return &audit.Failure{Phase: "assume role", Err: fmt.Errorf("%s: %w", roleARN, err),
+			Hint: "check that the member role exists in the account and trusts the auditor's role (its trust policy and any aws:PrincipalOrgID condition)."}
+	}
+	return nil
+}
+
+// UseMember points aud at a member account through member (from
+// MemberConfig): its IAM, and, when hub is not nil, its Security Hub in
+// aud.HubRegion through a copy of hub, since Security Hub accepts an
+// account's findings only from that account.
+func UseMember(aud *audit.Auditor, member aws.Config, hub *publish.Importer) {
+	aud.IAM = iam.NewFromConfig(member)
+	if hub != nil {
+		im := *hub
+		im.Client = securityhub.NewFromConfig(member, func(o *securityhub.Options) { o.Region = aud.HubRegion })
+		aud.Hub = &im
+	}
 }
 
 // AuditFunc audits one account; it returns the outcome, the error, or
