@@ -13,7 +13,7 @@ import (
 )
 
 func runScan(ctx context.Context, args []string, io IO) error {
-	fs := newFlags("scan", "[--report FILE|-] [--profile NAME] [--config FILE] [--format table|json|csv|sarif|asff] [--fail-on SEVERITY] [--state DIR [--publish [--topic ARN]]]", io)
+	fs := newFlags("scan", "[--report FILE|-] [--profile NAME] [--config FILE] [--format table|json|csv|sarif|asff] [--fail-on SEVERITY] [--state DIR [--publish [--topic ARN]]] [--org [--concurrency N] [--member-role NAME] [--include-accounts IDS] [--exclude-accounts IDS] [--include-ous IDS] [--exclude-ous IDS]]", io)
 	var src source
 	// In scan, --profile names the rule profile; the AWS profile is --aws-profile.
 	src.register(fs, "aws-profile")
@@ -23,10 +23,15 @@ func runScan(ctx context.Context, args []string, io IO) error {
 	failOn := fs.String("fail-on", "", "exit 1 when a failing, unsuppressed result has this `severity` or higher (informational, low, medium, high, critical)")
 	var af auditFlags
 	af.register(fs)
+	var of orgFlags
+	of.register(fs)
 	if err := parseFlags(fs, args, io); err != nil {
 		return err
 	}
 	if err := af.check(); err != nil {
+		return err
+	}
+	if err := of.check(fs); err != nil {
 		return err
 	}
 	if *format == "" {
@@ -61,14 +66,17 @@ func runScan(ctx context.Context, args []string, io IO) error {
 	if err != nil {
 		return usageErr("--profile: %v", err)
 	}
+	var sups []rules.Suppression
+	if cfg != nil {
+		sups = cfg.Suppressions
+	}
+	if of.on {
+		return runOrg(ctx, &of, &af, &src, *format, selected, profileName, sups, io)
+	}
 
 	in, err := src.load(ctx, io.Stdin)
 	if err != nil {
 		return err
-	}
-	var sups []rules.Suppression
-	if cfg != nil {
-		sups = cfg.Suppressions
 	}
 	var (
 		results  []rules.Result

@@ -1,0 +1,213 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"text/tabwriter"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/organizations"
+	"github.com/aws/aws-sdk-go-v2/service/sns"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
+
+	"github.com/credaudit/credaudit/lambda/audit"
+	"github.com/credaudit/credaudit/lambda/org"
+	"github.com/credaudit/credaudit/lambda/publish"
+	"github.com/credaudit/credaudit/lambda/rules"
+	"github.com/credaudit/credaudit/lambda/state"
+)
+
+// orgFlags run scan over every account of the organisation.
+type orgFlags struct {
+	on                               bool
+	concurrency                      int
+	memberRole                       string
+	includeAccounts, excludeAccounts string
+	includeOUs, excludeOUs           string
+}
+
+func (f *orgFlags) register(fs *flag.FlagSet) {
+	fs.BoolVar(&f.on, "org", false, "audit every active account of the AWS Organization (credentials of the management account or a delegated administrator), each through --member-role; prints the organisation summary")
+	fs.IntVar(&f.concurrency, "concurrency", 10, "with --org: how many accounts are audited at once (`N`)")
+	fs.StringVar(&f.memberRole, "member-role", org.DefaultMemberRole, "with --org: `name` of the role assumed in each member account")
+	fs.StringVar(&f.includeAccounts, "include-accounts", "", "with --org: audit only these account `IDs` (comma list; adds to --include-ous)")
+	fs.StringVar(&f.excludeAccounts, "exclude-accounts", "", "with --org: skip these account `IDs` (comma list)")
+	fs.StringVar(&f.includeOUs, "include-ous", "", "with --org: audit only accounts below these organisational unit or root `IDs` (comma list)")
+	fs.StringVar(&f.excludeOUs, "exclude-ous", "", "with --org: skip accounts below these organisational unit `IDs` (comma list)")
+}
+
+func (f *orgFlags) filter() org.Filter {
+	return org.Filter{IncludeAccounts: splitList(f.includeAccounts), ExcludeAccounts: splitList(f.excludeAccounts),
+		IncludeOUs: splitList(f.includeOUs), ExcludeOUs: splitList(f.excludeOUs)}
+}
+
+// check refuses the org flags without --org, and the flags --org cannot
+// honour.
+func (f *orgFlags) check(fs *flag.FlagSet) error {
+	set := map[string]bool{}
+	fs.Visit(func(fl *flag.Flag) { set[fl.Name] = true })
+	if !f.on {
+		for _, name := range []string{"concurrency", "member-role", "include-accounts", "exclude-accounts", "include-ous", "exclude-ous"} {
+			if set[name] {
+				return usageErr("--%s applies with --org", name)
+			}
+		}
+		return nil
+	}
+	for _, name := range []string{"report", "as-of", "fail-on"} {
+		if set[name] {
+			return usageErr("--%s does not apply with --org", name)
+		}
+	}
+	if f.concurrency < 1 {
+		return usageErr("--concurrency %d: want 1 or more", f.concurrency)
+	}
+	if f.memberRole == "" {
+		return usageErr("--member-role is empty")
+	}
+	if err := f.filter().Check(); err != nil {
+		return usageErr("%v", err)
+	}
+	return nil
+}
+
+// orgSummary is the --org output in JSON: stable keys, documented in the
+// README.
+type orgSummary struct {
+	Accounts int                `json:"accounts"`
+	Audited  int                `json:"audited"`
+	Failed   int                `json:"failed"`
+	Results  []audit.AccountRun `json:"results"`
+}
+
+// runOrg audits the organisation's accounts and prints the summary; the
+// organisation digest goes to stderr with --state and to --topic with
+// --publish. Any account that failed exits 3, after everything is printed.
+func runOrg(ctx context.Context, f *orgFlags, af *auditFlags, src *source, format string, selected []rules.Selected, profile string, sups []rules.Suppression, io IO) error {
+	if format != "table" && format != "json" {
+		return usageErr("--format %q with --org: want table or json", format)
+	}
+	cfg, err := awsConfig(ctx, src)
+	if err != nil {
+		return &exitError{ExitAWS, err}
+	}
+	if cfg.Region == "" {
+		cfg.Region = "us-east-1"
+	}
+	region := af.hubRegion
+	if region == "" {
+		region = cfg.Region
+	}
+	accounts, err := org.List(ctx, organizations.NewFromConfig(cfg), f.filter())
+	if err != nil {
+		return &exitError{ExitAWS, fmt.Errorf("list the organisation's accounts (needs the management account or a delegated administrator): %w", err)}
+	}
+	if len(accounts) == 0 {
+		return usageErr("no active account of the organisation matches the account and OU filters")
+	}
+	var store state.Store
+	if af.stateDir != "" {
+		if err := os.MkdirAll(af.stateDir, 0o700); err != nil {
+			return usageErr("--state: %v", err)
+		}
+		store = state.NewDir(af.stateDir)
+	}
+	var hub *publish.Importer
+	if af.publish {
+		hub = &publish.Importer{}
+	}
+	stsClient := sts.NewFromConfig(cfg)
+	auditAccount := func(ctx context.Context, acct org.Account) (*audit.Outcome, error) {
+		role := org.RoleARN(acct.Partition, acct.ID, f.memberRole)
+		// Per-account digests are not sent: the organisation digest says it all.
+		aud := &audit.Auditor{Selected: selected, Profile: profile, Suppressions: sups, Store: store,
+			HubRegion: region, Notify: audit.NotifyNever, AccountID: acct.ID}
+		member := org.MemberConfig(cfg, stsClient, role, acct.ID)
+		org.UseMember(aud, member, hub)
+		ctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
+		defer cancel()
+		if err := org.Assume(ctx, member, role); err != nil {
+			return nil, err
+		}
+		return aud.Run(ctx)
+	}
+	var progress func(org.Progress)
+	if isTerminal(io.Stderr) {
+		progress = func(p org.Progress) {
+			fmt.Fprintf(io.Stderr, "\raudited %d/%d accounts, %d failed", p.Done, p.Total, p.Failed)
+		}
+	}
+	runs := org.Run(ctx, accounts, f.concurrency, auditAccount, progress)
+	if progress != nil {
+		fmt.Fprintln(io.Stderr)
+	}
+
+	sum := orgSummary{Accounts: len(runs), Results: runs}
+	for _, r := range runs {
+		if r.Summary != nil {
+			sum.Audited++
+		}
+		if r.Failed() {
+			sum.Failed++
+		}
+	}
+	digest := audit.OrgDigest(runs, profile, time.Now())
+	if af.stateDir != "" {
+		fmt.Fprintf(io.Stderr, "%s\n\n%s", digest.Subject, digest.Body)
+	}
+	var notifyErr error
+	if af.topic != "" {
+		if _, err := sns.NewFromConfig(cfg).Publish(ctx, digest.Input(af.topic)); err != nil {
+			notifyErr = fmt.Errorf("organisation digest not sent: sns:Publish to %s: %w", af.topic, err)
+		}
+	}
+	if format == "json" {
+		err = writeOrgJSON(io.Stdout, &sum)
+	} else {
+		err = writeOrgTable(io.Stdout, &sum)
+	}
+	switch {
+	case err != nil:
+		return err
+	case notifyErr != nil:
+		return &exitError{ExitAWS, notifyErr}
+	case sum.Failed > 0:
+		return &exitError{ExitAWS, fmt.Errorf("%d of %d accounts failed (see the summary)", sum.Failed, sum.Accounts)}
+	}
+	return nil
+}
+
+func writeOrgJSON(w io.Writer, sum *orgSummary) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(sum)
+}
+
+func writeOrgTable(w io.Writer, sum *orgSummary) error {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "ACCOUNT\tNAME\tUSERS\tFAILING\tCRITICAL\tHIGH\tNEW\tRESOLVED\tERROR")
+	for _, r := range sum.Results {
+		s := r.Summary
+		if s == nil {
+			fmt.Fprintf(tw, "%s\t%s\t-\t-\t-\t-\t-\t-\t%s\n", r.AccountID, clipCell(r.Name, 24), clipCell(r.Error, 100))
+			continue
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%d\t%d\t%d\t%s\n", r.AccountID, clipCell(r.Name, 24), s.Users, s.Failing,
+			s.BySeverity[rules.Critical.String()], s.BySeverity[rules.High.String()], s.New+s.Changed, s.Resolved+s.Gone, clipCell(r.Error, 100))
+	}
+	fmt.Fprintf(tw, "\n%d accounts: %d audited, %d failed\n", sum.Accounts, sum.Audited, sum.Failed)
+	return tw.Flush()
+}
+
+// clipCell cuts s to n runes for a table cell.
+func clipCell(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n-1]) + "…"
+}

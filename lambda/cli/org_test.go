@@ -1,0 +1,227 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/organizations"
+	orgtypes "github.com/aws/aws-sdk-go-v2/service/organizations/types"
+	"github.com/aws/aws-sdk-go-v2/service/securityhub"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
+
+	"github.com/credaudit/credaudit/lambda/internal/emulator"
+	"github.com/credaudit/credaudit/lambda/internal/sandbox"
+	"github.com/credaudit/credaudit/lambda/org"
+)
+
+const management = "123456789012" // moto's default account: the credentials of make test
+
+// member is an account created in the emulated organisation, with clients
+// acting in it.
+type member struct {
+	id string
+	*sandbox.Account
+}
+
+// newOrganisation creates an organisation in the emulator's management
+// account with the topic and queue of sandbox.New, and members named
+// names, each with Security Hub enabled, the member role, and a user
+// signing in without MFA. moto routes a request to the account of its
+// credentials, so each member's resources are created through a role
+// assumed in it.
+func newOrganisation(t *testing.T, names ...string) (*sandbox.Account, []member) {
+	t.Helper()
+	ctx := context.Background()
+	cfg := emulator.Config(t)
+	emulator.Reset(t)
+	mgmt, err := sandbox.New(ctx, cfg, "credaudit-state-org")
+	if err != nil {
+		t.Fatal(err)
+	}
+	orgs := organizations.NewFromConfig(cfg)
+	if _, err := orgs.CreateOrganization(ctx, &organizations.CreateOrganizationInput{FeatureSet: orgtypes.OrganizationFeatureSetAll}); err != nil {
+		t.Fatalf("create organisation: %v", err)
+	}
+	var members []member
+	for _, name := range names {
+		out, err := orgs.CreateAccount(ctx, &organizations.CreateAccountInput{AccountName: aws.String(name), Email: aws.String(name + "@example.com")})
+		if err != nil {
+			t.Fatalf("create account %s: %v", name, err)
+		}
+		id := aws.ToString(out.CreateAccountStatus.AccountId)
+		mcfg := org.MemberConfig(cfg, sts.NewFromConfig(cfg), org.RoleARN("aws", id, "OrganizationAccountAccessRole"), id)
+		acct := &sandbox.Account{Config: mcfg, IAM: iam.NewFromConfig(mcfg), Hub: securityhub.NewFromConfig(mcfg)}
+		if _, err := acct.IAM.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String(org.DefaultMemberRole),
+			AssumeRolePolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::` + management + `:root"},"Action":"sts:AssumeRole"}]}`)}); err != nil {
+			t.Fatalf("create the member role in %s: %v", id, err)
+		}
+		if _, err := acct.Hub.EnableSecurityHub(ctx, &securityhub.EnableSecurityHubInput{}); err != nil {
+			t.Fatalf("enable Security Hub in %s: %v", id, err)
+		}
+		if err := acct.CreateUser(ctx, "dev-"+name, sandbox.Password); err != nil {
+			t.Fatalf("user in %s: %v", id, err)
+		}
+		members = append(members, member{id: id, Account: acct})
+	}
+	return mgmt, members
+}
+
+// denyAssumeRole points the CLI's AWS calls at a proxy to the emulator that
+// answers STS AssumeRole of roleARN as AWS does when the role's trust
+// policy refuses the caller (moto itself lets any role be assumed).
+func denyAssumeRole(t *testing.T, roleARN string) {
+	t.Helper()
+	target, err := url.Parse(os.Getenv("AWS_ENDPOINT_URL"))
+	if err != nil || target.Host == "" {
+		t.Fatalf("AWS_ENDPOINT_URL %q: %v", os.Getenv("AWS_ENDPOINT_URL"), err)
+	}
+	proxy := httputil.NewSingleHostReverseProxy(target)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		if form, err := url.ParseQuery(string(body)); err == nil && form.Get("Action") == "AssumeRole" && form.Get("RoleArn") == roleARN {
+			w.Header().Set("Content-Type", "text/xml")
+			w.WriteHeader(http.StatusForbidden)
+			io.WriteString(w, `<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><Error><Type>Sender</Type><Code>AccessDenied</Code>`+
+				`<Message>User: arn:aws:iam::`+management+`:user/auditor is not authorized to perform: sts:AssumeRole on resource: `+roleARN+`</Message></Error>`+
+				`<RequestId>c6104cbe-af31-11e0-8154-cbc7ccf896c7</RequestId></ErrorResponse>`)
+			return
+		}
+		proxy.ServeHTTP(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	t.Setenv("AWS_ENDPOINT_URL", srv.URL)
+}
+
+// TestScanOrgAuditsEachMemberInItsOwnAccount runs `scan --org --publish`
+// over an organisation of three members, one of which refuses the member
+// role: the other two are audited, their findings land in their own
+// Security Hub, their states in one file each, one organisation digest
+// reaches the topic, and the refused account is reported with exit 3.
+func TestScanOrgAuditsEachMemberInItsOwnAccount(t *testing.T) {
+	mgmt, members := newOrganisation(t, "alpha", "beta", "gamma")
+	refused := members[2]
+	denyAssumeRole(t, org.RoleARN("aws", refused.id, org.DefaultMemberRole))
+	dir := t.TempDir()
+	code, out, stderr := run(t, "", "scan", "--org", "--exclude-accounts", management, "--concurrency", "2", "--profile", "all",
+		"--state", dir, "--publish", "--topic", mgmt.TopicARN, "--format", "json")
+	if code != ExitAWS {
+		t.Fatalf("exit %d, want %d (one account failed); stderr:\n%s", code, ExitAWS, stderr)
+	}
+	if !strings.Contains(stderr, "1 of 3 accounts failed") {
+		t.Errorf("stderr does not say how many accounts failed:\n%s", stderr)
+	}
+	if strings.Contains(stderr, "\r") {
+		t.Errorf("progress written to a stderr that is not a terminal:\n%q", stderr)
+	}
+
+	var sum orgSummary
+	if err := json.Unmarshal([]byte(out), &sum); err != nil {
+		t.Fatalf("output is not the org summary: %v\n%s", err, out)
+	}
+	if sum.Accounts != 3 || sum.Audited != 2 || sum.Failed != 1 || len(sum.Results) != 3 {
+		t.Fatalf("summary %d accounts, %d audited, %d failed, %d results; want 3, 2, 1, 3", sum.Accounts, sum.Audited, sum.Failed, len(sum.Results))
+	}
+	byID := map[string]int{}
+	for i, r := range sum.Results {
+		byID[r.AccountID] = i
+	}
+	if r := sum.Results[byID[refused.id]]; r.Summary != nil || !strings.Contains(r.Error, "AccessDenied") || !strings.Contains(r.Error, "AssumeRole") {
+		t.Errorf("refused account: summary %v, error %q; want no summary and the AssumeRole refusal", r.Summary, r.Error)
+	}
+
+	ctx := context.Background()
+	for _, m := range members[:2] {
+		r := sum.Results[byID[m.id]]
+		if r.Failed() || r.Summary == nil || r.Summary.Imported == 0 || r.Summary.New == 0 {
+			t.Errorf("%s: %+v, want an audit that imported new findings", m.id, r)
+			continue
+		}
+		found, err := m.Findings(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(found) != r.Summary.Imported {
+			t.Errorf("%s: Security Hub holds %d findings, the run imported %d", m.id, len(found), r.Summary.Imported)
+		}
+		for id, f := range found {
+			if aws.ToString(f.AwsAccountId) != m.id || !strings.Contains(id, "/"+m.id+"/") {
+				t.Errorf("%s's Security Hub holds %s of account %s", m.id, id, aws.ToString(f.AwsAccountId))
+			}
+		}
+		if _, err := os.Stat(filepath.Join(dir, m.id+".json.gz")); err != nil {
+			t.Errorf("no state for %s: %v", m.id, err)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, refused.id+".json.gz")); !os.IsNotExist(err) {
+		t.Errorf("a state was saved for the refused account: %v", err)
+	}
+	if found, err := mgmt.Findings(ctx); err != nil || len(found) != 0 {
+		t.Errorf("the management account's Security Hub holds %d findings (err %v), want none", len(found), err)
+	}
+
+	msgs, err := mgmt.Drain(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(msgs) != 1 {
+		t.Fatalf("%d messages on the topic, want the one organisation digest", len(msgs))
+	}
+	d := msgs[0]
+	for _, want := range []string{"Accounts audited: 2 of 3; 1 failed.", "FAILED ACCOUNTS (1)", refused.id + " (gamma): assume role: " + org.RoleARN("aws", refused.id, org.DefaultMemberRole), "AccessDenied",
+		members[0].id + " (alpha): 2 new", members[1].id + " (beta): 2 new", "dev-alpha", "dev-beta"} {
+		if !strings.Contains(d.Body, want) {
+			t.Errorf("digest lacks %q:\n%s", want, d.Body)
+		}
+	}
+	if !strings.HasPrefix(d.Subject, "credaudit organisation: 3 accounts, 1 FAILED; ") || d.Attributes["kind"] != "digest" {
+		t.Errorf("digest subject %q, attributes %v", d.Subject, d.Attributes)
+	}
+	if !strings.Contains(stderr, d.Body) {
+		t.Errorf("the digest sent is not the one printed on stderr")
+	}
+
+	// A second run with the refusal lifted sees nothing new in the first two.
+	t.Setenv("AWS_ENDPOINT_URL", os.Getenv("CREDAUDIT_MOTO_URL"))
+	code, out, stderr = run(t, "", "scan", "--org", "--include-accounts", members[0].id+","+refused.id, "--profile", "all",
+		"--state", dir, "--format", "table")
+	if code != ExitOK {
+		t.Fatalf("second run: exit %d; stderr:\n%s", code, stderr)
+	}
+	if !strings.Contains(out, "2 accounts: 2 audited, 0 failed") || !strings.Contains(stderr, members[0].id+" (alpha): 0 new, 0 resolved, 2 failing") {
+		t.Errorf("second run: stdout:\n%s\nstderr:\n%s", out, stderr)
+	}
+}
+
+func TestScanOrgFlags(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--concurrency", "3"}, "--concurrency applies with --org"},
+		{[]string{"--include-ous", "ou-abcd-12345678"}, "--include-ous applies with --org"},
+		{[]string{"--org", "--report", sampleReport}, "--report does not apply with --org"},
+		{[]string{"--org", "--fail-on", "high"}, "--fail-on does not apply with --org"},
+		{[]string{"--org", "--concurrency", "0"}, "--concurrency 0: want 1 or more"},
+		{[]string{"--org", "--exclude-accounts", "12"}, `"12" is not a 12-digit account ID`},
+		{[]string{"--org", "--format", "csv"}, `--format "csv" with --org: want table or json`},
+	} {
+		code, _, stderr := run(t, "", slices.Concat([]string{"scan"}, tc.args)...)
+		if code != ExitUsage || !strings.Contains(stderr, tc.want) {
+			t.Errorf("scan %v: exit %d, stderr %q; want exit 2 and %q", tc.args, code, stderr, tc.want)
+		}
+	}
+}
