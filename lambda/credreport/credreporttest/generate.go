@@ -8,12 +8,17 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"time"
 )
 
 // Header is the 22-column header in IAM's order.
 const Header = "user,arn,user_creation_time,password_enabled,password_last_used,password_last_changed,password_next_rotation,mfa_active,access_key_1_active,access_key_1_last_rotated,access_key_1_last_used_date,access_key_1_last_used_region,access_key_1_last_used_service,access_key_2_active,access_key_2_last_rotated,access_key_2_last_used_date,access_key_2_last_used_region,access_key_2_last_used_service,cert_1_active,cert_1_last_rotated,cert_2_active,cert_2_last_rotated"
+
+// TimeLayout is how IAM writes timestamps: RFC 3339 with a numeric UTC
+// offset, 2026-11-20T06:00:00+00:00.
+const TimeLayout = "2006-01-02T15:04:05-07:00"
 
 // AsOf is the generation time the generated reports are consistent with.
 var AsOf = time.Date(2026, 11, 20, 6, 0, 0, 0, time.UTC)
@@ -34,7 +39,7 @@ func Generate(users int, seed uint64) []byte {
 	b.WriteString(Header)
 	b.WriteByte('\n')
 	ts := func(daysAgo int) string {
-		return AsOf.Add(-time.Duration(daysAgo)*24*time.Hour - time.Duration(rng.IntN(86400))*time.Second).Format(time.RFC3339)
+		return AsOf.Add(-time.Duration(daysAgo)*24*time.Hour - time.Duration(rng.IntN(86400))*time.Second).Format(TimeLayout)
 	}
 	b.WriteString("<root_account>,arn:aws:iam::123456789012:root," + ts(2500) + ",not_supported," + ts(40) +
 		",not_supported,not_supported,true,false,N/A,N/A,N/A,N/A,false,N/A,N/A,N/A,N/A,false,N/A,false,N/A\n")
@@ -54,7 +59,7 @@ func Generate(users int, seed uint64) []byte {
 			}
 			next := "N/A"
 			if rng.IntN(4) == 0 {
-				next = AsOf.Add(time.Duration(rng.IntN(60)-10) * 24 * time.Hour).Format(time.RFC3339)
+				next = AsOf.Add(time.Duration(rng.IntN(60)-10) * 24 * time.Hour).Format(TimeLayout)
 			}
 			cols = append(cols, "true", used, ts(changed), next)
 		} else {
@@ -88,11 +93,33 @@ func Generate(users int, seed uint64) []byte {
 	return b.Bytes()
 }
 
-// BaselineRead is the floor the parser's benchmarks compare with: read r with
-// encoding/csv and time.Parse every timestamp-looking cell, nothing else.
+// TimestampColumns are the report's ten timestamp columns.
+var TimestampColumns = []string{
+	"user_creation_time", "password_last_used", "password_last_changed", "password_next_rotation",
+	"access_key_1_last_rotated", "access_key_1_last_used_date", "access_key_2_last_rotated", "access_key_2_last_used_date",
+	"cert_1_last_rotated", "cert_2_last_rotated",
+}
+
+// BaselineRead is the floor the parser's and the scan's benchmarks compare
+// with: read r with encoding/csv and time.Parse (RFC 3339) every cell of the
+// timestamp columns, found by name in the header, that is not a sentinel
+// (N/A, no_information, not_supported); nothing else.
 func BaselineRead(r io.Reader) error {
 	cr := csv.NewReader(r)
 	cr.ReuseRecord = true
+	header, err := cr.Read()
+	if err != nil {
+		return err
+	}
+	var cols []int
+	for i, name := range header {
+		if slices.Contains(TimestampColumns, name) {
+			cols = append(cols, i)
+		}
+	}
+	if len(cols) != len(TimestampColumns) {
+		return fmt.Errorf("header has %d of the %d timestamp columns", len(cols), len(TimestampColumns))
+	}
 	for {
 		rec, err := cr.Read()
 		if err == io.EOF {
@@ -101,8 +128,10 @@ func BaselineRead(r io.Reader) error {
 		if err != nil {
 			return err
 		}
-		for _, cell := range rec {
-			if len(cell) == 25 && cell[10] == 'T' {
+		for _, i := range cols {
+			switch cell := rec[i]; cell {
+			case "N/A", "no_information", "not_supported":
+			default:
 				if _, err := time.Parse(time.RFC3339, cell); err != nil {
 					return err
 				}
