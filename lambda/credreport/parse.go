@@ -87,11 +87,55 @@ func Read(data []byte) (*Report, error) {
 // columns work and unknown columns are kept raw. A UTF-8 BOM, CRLF line ends,
 // quoted fields and a trailing newline are accepted; anything else malformed is
 // a *ParseError naming the line and column.
+//
+// Reports as IAM writes them take a fast path (parsePlain); anything it does
+// not handle, every malformed input included, is read with encoding/csv,
+// which is the authority on what is accepted and on every error's position.
 func Parse(data []byte) (*Report, error) {
 	data = bytes.TrimPrefix(data, utf8BOM)
 	if len(bytes.TrimSpace(data)) == 0 {
 		return nil, ErrEmpty
 	}
+	if r, ok := parsePlain(data); ok {
+		return r, nil
+	}
+	return parseCSV(data)
+}
+
+// rowBuffers hands out entries and raw-cell slices from shared backing
+// arrays: one allocation each for a report's rows, rather than one per row.
+// They are sized for as many rows as lines; should quoted line breaks make
+// fewer lines than rows, a new backing array is started.
+type rowBuffers struct {
+	entries []Entry
+	cells   []string
+}
+
+func newRowBuffers(data []byte, columns int) rowBuffers {
+	rows := bytes.Count(data, []byte{'\n'})
+	return rowBuffers{entries: make([]Entry, 0, rows), cells: make([]string, 0, rows*columns)}
+}
+
+// next returns a new entry whose Raw holds rec's cells.
+func (b *rowBuffers) next(rec []string, h *header) *Entry {
+	if len(b.cells)+len(rec) > cap(b.cells) {
+		b.cells = make([]string, 0, max(cap(b.cells), 64*len(rec)))
+	}
+	start := len(b.cells)
+	b.cells = append(b.cells, rec...)
+	if len(b.entries) == cap(b.entries) {
+		b.entries = make([]Entry, 0, max(cap(b.entries), 64))
+	}
+	b.entries = append(b.entries, Entry{})
+	e := &b.entries[len(b.entries)-1]
+	e.Raw = b.cells[start:len(b.cells):len(b.cells)]
+	e.header = h
+	return e
+}
+
+// parseCSV parses with encoding/csv. It reads everything Parse accepts and
+// reports every malformed input with its position.
+func parseCSV(data []byte) (*Report, error) {
 	cr := csv.NewReader(bytes.NewReader(data))
 	cr.ReuseRecord = true
 	names, err := cr.Read()
@@ -102,16 +146,12 @@ func Parse(data []byte) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
-
-	// One allocation each for the rows, the entries and the raw cells: a
-	// report has as many rows as lines (minus the header) unless a quoted
-	// field spans lines, in which case the slices simply grow.
-	rows := bytes.Count(data, []byte{'\n'})
-	entries := make([]Entry, 0, rows)
-	cells := make([]string, 0, rows*len(names))
-	rep := &Report{Header: h.names, Entries: make([]*Entry, 0, rows)}
-	seen := make(map[string]int, rows)
-
+	buf := newRowBuffers(data, len(names))
+	rep := newReport(h, cap(buf.entries))
+	fieldErr := func(k int, cause error) error {
+		line, col := cr.FieldPos(colIdx[k])
+		return &ParseError{Line: line, Column: col, Field: Columns[k].Name, Err: cause}
+	}
 	for {
 		rec, err := cr.Read()
 		if err == io.EOF {
@@ -120,30 +160,124 @@ func Parse(data []byte) (*Report, error) {
 		if err != nil {
 			return nil, csvError(err, len(names))
 		}
-		if len(cells)+len(rec) > cap(cells) {
-			cells = make([]string, 0, max(cap(cells), 64*len(rec)))
-		}
-		start := len(cells)
-		cells = append(cells, rec...)
-		if len(entries) == cap(entries) {
-			entries = make([]Entry, 0, max(cap(entries), 64))
-		}
-		entries = append(entries, Entry{})
-		e := &entries[len(entries)-1]
-		e.Raw = cells[start:len(cells):len(cells)]
-		e.header = h
+		e := buf.next(rec, h)
 		e.Line, _ = cr.FieldPos(0)
-		if err := decodeRow(e, &colIdx, cr); err != nil {
-			return nil, err
+		if k, err := decodeRow(e, &colIdx); err != nil {
+			return nil, fieldErr(k, err)
 		}
-		if err := rep.add(e, seen, cr, &colIdx); err != nil {
-			return nil, err
+		if k, err := rep.add(e); err != nil {
+			return nil, fieldErr(k, err)
 		}
 	}
-	if len(rep.Entries) == 0 {
-		return nil, fmt.Errorf("%w: a header but no rows", ErrEmpty)
+	return rep.done()
+}
+
+// parsePlain parses a report written the way IAM writes it, without
+// encoding/csv: one record a line, LF or CRLF line ends, fields quoted only
+// around commas. Every cell is a substring of one copy of the input. It
+// returns false for anything else (a doubled quote inside quotes, a quoted
+// line break, a stray quote, a wrong number of fields, a bad cell or
+// identity), which Parse then reads with parseCSV; what it accepts, it
+// parses exactly as parseCSV does.
+func parsePlain(data []byte) (*Report, bool) {
+	src := string(data)
+	var (
+		h      *header
+		colIdx [22]int
+		rep    reportBuilder
+		buf    rowBuffers
+		rec    []string
+		line   int
+	)
+	for len(src) > 0 {
+		var ln string
+		if i := strings.IndexByte(src, '\n'); i >= 0 {
+			ln, src = src[:i], src[i+1:]
+		} else {
+			ln, src = src, ""
+		}
+		line++
+		// encoding/csv drops the \r of a CRLF, and a final \r before EOF,
+		// and skips empty lines.
+		ln = strings.TrimSuffix(ln, "\r")
+		if ln == "" {
+			continue
+		}
+		var ok bool
+		if rec, ok = splitPlain(rec[:0], ln); !ok {
+			return nil, false
+		}
+		if h == nil {
+			var err error
+			if h, colIdx, err = readHeader(rec); err != nil {
+				return nil, false
+			}
+			buf = newRowBuffers(data, len(rec))
+			rep = newReport(h, cap(buf.entries))
+			continue
+		}
+		if len(rec) != len(h.names) {
+			return nil, false
+		}
+		e := buf.next(rec, h)
+		e.Line = line
+		if _, err := decodeRow(e, &colIdx); err != nil {
+			return nil, false
+		}
+		if _, err := rep.add(e); err != nil {
+			return nil, false
+		}
 	}
-	return rep, nil
+	if h == nil || len(rep.Entries) == 0 {
+		return nil, false
+	}
+	return rep.Report, true
+}
+
+// splitPlain appends the fields of one line to rec. A field is either
+// unquoted and free of quotes, or quoted with no quote inside; ok is false for
+// anything else.
+func splitPlain(rec []string, ln string) (_ []string, ok bool) {
+	if strings.IndexByte(ln, '"') < 0 { // nearly every line: no quotes at all
+		start := 0
+		for i := 0; i < len(ln); i++ { // fields are short: a plain loop beats IndexByte
+			if ln[i] == ',' {
+				rec = append(rec, ln[start:i])
+				start = i + 1
+			}
+		}
+		return append(rec, ln[start:]), true
+	}
+	for {
+		if strings.HasPrefix(ln, `"`) {
+			end := strings.IndexByte(ln[1:], '"') + 1
+			if end == 0 {
+				return rec, false // a quoted line break, or no closing quote
+			}
+			rec = append(rec, ln[1:end])
+			switch rest := ln[end+1:]; {
+			case rest == "":
+				return rec, true
+			case rest[0] == ',':
+				ln = rest[1:]
+				continue
+			}
+			return rec, false // a doubled quote, or text after the closing quote
+		}
+		i := strings.IndexByte(ln, ',')
+		field := ln
+		if i >= 0 {
+			field = ln[:i]
+		}
+		if strings.IndexByte(field, '"') >= 0 {
+			return rec, false // a bare quote: encoding/csv's error to report
+		}
+		rec = append(rec, field)
+		if i < 0 {
+			return rec, true
+		}
+		ln = ln[i+1:]
+	}
 }
 
 func readHeader(names []string) (*header, [22]int, error) {
@@ -183,25 +317,23 @@ func csvError(err error, want int) error {
 }
 
 // decodeRow types every known cell of e. colIdx maps Columns' order to the
-// record's field positions.
-func decodeRow(e *Entry, colIdx *[22]int, cr *csv.Reader) error {
-	var err error
+// record's field positions. On a bad cell it returns the cell's index in
+// Columns and the cause.
+func decodeRow(e *Entry, colIdx *[22]int) (int, error) {
 	cell := func(k int) string { return e.Raw[colIdx[k]] }
-	fail := func(k int, cause error) error {
-		line, col := cr.FieldPos(colIdx[k])
-		return &ParseError{Line: line, Column: col, Field: Columns[k].Name, Err: cause}
-	}
+	var err error
+	bad := -1
 	tm := func(k int, dst *Time) {
 		if err == nil {
 			if *dst, err = parseTime(cell(k)); err != nil {
-				err = fail(k, err)
+				bad = k
 			}
 		}
 	}
 	bl := func(k int, dst *Bool) {
 		if err == nil {
 			if *dst, err = parseBool(cell(k)); err != nil {
-				err = fail(k, err)
+				bad = k
 			}
 		}
 	}
@@ -212,7 +344,7 @@ func decodeRow(e *Entry, colIdx *[22]int, cr *csv.Reader) error {
 	e.User = cell(0)
 	e.ARN = cell(1)
 	if e.User == "" {
-		return fail(0, errors.New("empty user name"))
+		return 0, errors.New("empty user name")
 	}
 	tm(2, &e.UserCreationTime)
 	bl(3, &e.PasswordEnabled)
@@ -234,44 +366,61 @@ func decodeRow(e *Entry, colIdx *[22]int, cr *csv.Reader) error {
 		bl(base, &e.Certs[n].Active)
 		tm(base+1, &e.Certs[n].LastRotated)
 	}
-	return err
+	return bad, err
+}
+
+// reportBuilder collects rows into a Report, checking their identity.
+type reportBuilder struct {
+	*Report
+	seen map[string]int // lower-cased user name → line
+}
+
+func newReport(h *header, rows int) reportBuilder {
+	return reportBuilder{
+		Report: &Report{Header: h.names, Entries: make([]*Entry, 0, rows)},
+		seen:   make(map[string]int, rows),
+	}
 }
 
 // add checks the entry's identity (ARN shape, one account, unique names) and
-// files it as root or user.
-func (r *Report) add(e *Entry, seen map[string]int, cr *csv.Reader, colIdx *[22]int) error {
-	arnErr := func(cause error) error {
-		line, col := cr.FieldPos(colIdx[1])
-		return &ParseError{Line: line, Column: col, Field: ColARN, Err: cause}
-	}
+// files it as root or user. On a problem it returns the index in Columns of
+// the column at fault and the cause.
+func (r reportBuilder) add(e *Entry) (int, error) {
+	const user, arn = 0, 1 // indexes in Columns
 	partition, account, resource, ok := splitIAMARN(e.ARN)
 	if !ok {
-		return arnErr(fmt.Errorf("%q is not an IAM ARN (want arn:<partition>:iam::<12-digit account>:root or :user/<name>)", e.ARN))
+		return arn, fmt.Errorf("%q is not an IAM ARN (want arn:<partition>:iam::<12-digit account>:root or :user/<name>)", e.ARN)
 	}
 	switch {
 	case e.IsRoot() && resource != "root":
-		return arnErr(fmt.Errorf("root row has ARN %q, want one ending in :root", e.ARN))
+		return arn, fmt.Errorf("root row has ARN %q, want one ending in :root", e.ARN)
 	case !e.IsRoot() && !strings.HasPrefix(resource, "user/"):
-		return arnErr(fmt.Errorf("user row has ARN %q, want one with :user/<name>", e.ARN))
+		return arn, fmt.Errorf("user row has ARN %q, want one with :user/<name>", e.ARN)
 	}
 	if r.AccountID == "" {
 		r.AccountID, r.Partition = account, partition
 	} else if account != r.AccountID || partition != r.Partition {
-		return arnErr(fmt.Errorf("ARN %q is in account %s/%s but earlier rows are in %s/%s", e.ARN, partition, account, r.Partition, r.AccountID))
+		return arn, fmt.Errorf("ARN %q is in account %s/%s but earlier rows are in %s/%s", e.ARN, partition, account, r.Partition, r.AccountID)
 	}
 	key := strings.ToLower(e.User) // IAM user names are unique regardless of case
-	if first, dup := seen[key]; dup {
-		line, col := cr.FieldPos(colIdx[0])
-		return &ParseError{Line: line, Column: col, Field: ColUser, Err: fmt.Errorf("duplicate user %q (first on line %d)", e.User, first)}
+	if first, dup := r.seen[key]; dup {
+		return user, fmt.Errorf("duplicate user %q (first on line %d)", e.User, first)
 	}
-	seen[key] = e.Line
+	r.seen[key] = e.Line
 	r.Entries = append(r.Entries, e)
 	if e.IsRoot() {
 		r.Root = e
 	} else {
 		r.Users = append(r.Users, e)
 	}
-	return nil
+	return 0, nil
+}
+
+func (r reportBuilder) done() (*Report, error) {
+	if len(r.Entries) == 0 {
+		return nil, fmt.Errorf("%w: a header but no rows", ErrEmpty)
+	}
+	return r.Report, nil
 }
 
 // splitIAMARN splits arn:<partition>:iam::<account>:<resource>.
@@ -316,6 +465,9 @@ func parseTime(s string) (Time, error) {
 	if st, ok := sentinel(s); ok {
 		return Time{State: st}, nil
 	}
+	if t, ok := parseIAMTime(s); ok {
+		return Time{T: t}, nil
+	}
 	if s == "" {
 		return Time{}, errors.New("empty value, want an RFC 3339 time, N/A, no_information or not_supported")
 	}
@@ -326,7 +478,60 @@ func parseTime(s string) (Time, error) {
 	return Time{T: t.UTC()}, nil
 }
 
+// parseIAMTime parses the form of timestamp IAM writes,
+// 2006-01-02T15:04:05+00:00 (or with Z for +00:00) with a year from 0001,
+// into the same UTC time time.Parse gives, at a fraction of its cost (a
+// report has ten timestamp columns). ok is false for anything else, valid or
+// not: time.Parse decides those.
+func parseIAMTime(s string) (t time.Time, ok bool) {
+	if len(s) < 20 || s[4] != '-' || s[7] != '-' || s[10] != 'T' || s[13] != ':' || s[16] != ':' || s[19:] != "+00:00" && s[19:] != "Z" {
+		return time.Time{}, false
+	}
+	for _, i := range [...]int{0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18} {
+		if s[i]-'0' > 9 { // not a digit (bytes below '0' wrap around)
+			return time.Time{}, false
+		}
+	}
+	two := func(i int) int { return int(s[i]-'0')*10 + int(s[i+1]-'0') }
+	year, month, day := two(0)*100+two(2), two(5), two(8)
+	hour, minute, sec := two(11), two(14), two(17)
+	if year < 1 || month < 1 || month > 12 || day < 1 || day > daysIn(month, year) || hour > 23 || minute > 59 || sec > 59 {
+		return time.Time{}, false
+	}
+	days := daysSinceEpoch(year, month, day)
+	return time.Unix(days*86400+int64(hour*3600+minute*60+sec), 0).UTC(), true
+}
+
+var monthDays = [13]int{0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31}
+
+func daysIn(month, year int) int {
+	if month == 2 && year%4 == 0 && (year%100 != 0 || year%400 == 0) {
+		return 29
+	}
+	return monthDays[month]
+}
+
+// daysSinceEpoch returns the days from 1970-01-01 to a proleptic Gregorian
+// date with year ≥ 1, counting years from March so that the leap day comes
+// last (the civil-from-days method of Howard Hinnant's date algorithms).
+func daysSinceEpoch(year, month, day int) int64 {
+	if month <= 2 {
+		year--
+	}
+	era := year / 400
+	yearOfEra := year - era*400                     // [0, 399]
+	dayOfYear := (153*((month+9)%12)+2)/5 + day - 1 // [0, 365], from March 1
+	dayOfEra := yearOfEra*365 + yearOfEra/4 - yearOfEra/100 + dayOfYear
+	return int64(era*146097+dayOfEra) - 719468
+}
+
 func parseBool(s string) (Bool, error) {
+	switch s { // the lowercase IAM writes, before the case-insensitive forms
+	case "true":
+		return Bool{V: true}, nil
+	case "false":
+		return Bool{V: false}, nil
+	}
 	if st, ok := sentinel(s); ok {
 		return Bool{State: st}, nil
 	}

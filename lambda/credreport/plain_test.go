@@ -1,0 +1,167 @@
+package credreport
+
+import (
+	"bytes"
+	"fmt"
+	"math/rand/v2"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/credaudit/credaudit/lambda/credreport/credreporttest"
+)
+
+// samePlainAndCSV checks that when parsePlain accepts data, parseCSV
+// (encoding/csv) accepts it too and gives the same report, line numbers
+// included. It returns whether parsePlain accepted.
+func samePlainAndCSV(t *testing.T, data []byte) bool {
+	t.Helper()
+	data = bytes.TrimPrefix(data, utf8BOM) // as Parse does first
+	plain, ok := parsePlain(data)
+	if !ok {
+		return false
+	}
+	slow, err := parseCSV(data)
+	if err != nil {
+		t.Fatalf("parsePlain accepted what encoding/csv rejects (%v):\n%q", err, data)
+	}
+	if diff := cmp.Diff(slow, plain, cmp.AllowUnexported(Entry{}, header{})); diff != "" {
+		t.Fatalf("parsePlain and encoding/csv differ (-csv +plain):\n%s\ninput:\n%q", diff, data)
+	}
+	return true
+}
+
+func TestParsePlainReadsReportsAsEncodingCSVDoes(t *testing.T) {
+	for name, plain := range map[string]bool{
+		"testdata/reordered-extra.csv":    true,
+		"testdata/sentinels-crlf-bom.csv": false, // a user name with a doubled quote
+		"../../events/sample-report.csv":  true,
+	} {
+		t.Run(name, func(t *testing.T) {
+			if got := samePlainAndCSV(t, readFile(t, name)); got != plain {
+				t.Errorf("parsePlain accepted = %v, want %v", got, plain)
+			}
+		})
+	}
+	for _, seed := range []uint64{1, 2, 3} {
+		t.Run(fmt.Sprintf("generated seed %d", seed), func(t *testing.T) {
+			if !samePlainAndCSV(t, credreporttest.Generate(500, seed)) {
+				t.Error("parsePlain declined a generated report")
+			}
+		})
+	}
+	tests := []struct {
+		name  string
+		data  string
+		plain bool // whether the fast path should take it
+	}{
+		{"LF", header22 + "\n" + rootRow() + "\n" + row() + "\n", true},
+		{"CRLF", header22 + "\r\n" + rootRow() + "\r\n" + row() + "\r\n", true},
+		{"no final newline", header22 + "\n" + row(), true},
+		{"final CR before EOF", header22 + "\n" + row() + "\r", true},
+		{"blank lines between and after rows", "\n" + header22 + "\n\n" + row() + "\r\n\r\n\n", true},
+		{"quoted fields, empty and with commas", header22 + "\n" + row(ColUser, `"a,b"`, ColAccessKey1LastUsedRegion, `""`), true},
+		{"quoted last field", header22 + ",extra\n" + row() + `,"x,y"` + "\n", true},
+		{"CR inside a field", header22 + ",extra\n" + row() + ",a\rb\n", true},
+		{"doubled quote", header22 + "\n" + row(ColUser, `"quote""d"`) + "\n", false},
+		{"quoted line break", header22 + ",extra\n" + row() + ",\"a\nb\"\n", false},
+		{"quoted CRLF", header22 + ",extra\n" + row() + ",\"a\r\nb\"\n", false},
+		{"bare quote", header22 + "\n" + row(ColUser, `a"b`) + "\n", false},
+		{"text after a closing quote", header22 + "\n" + row(ColUser, `"a"b`) + "\n", false},
+		{"unterminated quote", header22 + "\n" + row(ColUser, `"ab`) + "\n", false},
+		{"too few fields", header22 + "\n" + row() + "\n" + "a,b\n", false},
+		{"bad timestamp", header22 + "\n" + row(ColUserCreationTime, "2020-02-30T00:00:00+00:00") + "\n", false},
+		{"header only", header22 + "\n", false},
+		{"duplicate user", header22 + "\n" + row() + "\n" + row(ColUser, "U") + "\n", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := samePlainAndCSV(t, []byte(tt.data)); got != tt.plain {
+				t.Errorf("parsePlain accepted = %v, want %v", got, tt.plain)
+			}
+			// Whichever path reads it, Parse's answer is encoding/csv's.
+			want, wantErr := parseCSV([]byte(tt.data))
+			got, gotErr := Parse([]byte(tt.data))
+			if fmt.Sprint(gotErr) != fmt.Sprint(wantErr) {
+				t.Fatalf("Parse error %v, want %v", gotErr, wantErr)
+			}
+			if diff := cmp.Diff(want, got, cmp.AllowUnexported(Entry{}, header{})); diff != "" {
+				t.Errorf("Parse differs from encoding/csv (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestParseIAMTimeMatchesTimeParse(t *testing.T) {
+	check := func(s string, wantFast bool) {
+		t.Helper()
+		fast, ok := parseIAMTime(s)
+		std, err := time.Parse(time.RFC3339, s)
+		if ok != wantFast {
+			t.Errorf("parseIAMTime(%q) ok = %v, want %v", s, ok, wantFast)
+		}
+		if ok && (err != nil || fast != std.UTC()) {
+			t.Errorf("parseIAMTime(%q) = %v, time.Parse gives %v, %v", s, fast, std.UTC(), err)
+		}
+	}
+	for _, s := range []string{
+		"2026-11-20T06:00:00+00:00", "1970-01-01T00:00:00+00:00", "1969-12-31T23:59:59+00:00",
+		"0001-01-01T00:00:00+00:00", "9999-12-31T23:59:59+00:00", "2000-02-29T12:00:00+00:00",
+		"2024-02-29T00:00:00+00:00", "2100-02-28T00:00:00+00:00", "2400-02-29T00:00:00+00:00",
+		"2026-03-01T00:00:00+00:00", "2026-12-31T23:59:59+00:00", "2026-11-20T06:00:00Z", "2024-02-29T23:59:59Z",
+	} {
+		check(s, true)
+	}
+	for _, s := range []string{
+		"2100-02-29T00:00:00+00:00", "2026-02-29T00:00:00+00:00", "2026-04-31T00:00:00+00:00",
+		"2026-13-01T00:00:00+00:00", "2026-00-01T00:00:00+00:00", "2026-01-00T00:00:00+00:00",
+		"2026-01-01T24:00:00+00:00", "2026-01-01T00:60:00+00:00", "2026-01-01T00:00:60+00:00",
+		"0000-01-01T00:00:00+00:00", "2026-02-29T00:00:00Z", "2026-01-01T00:00:00z", "2026-01-01T00:00:00+01:00",
+		"2026-01-01T00:00:00-00:00", "2026-01-01t00:00:00+00:00", "2026-01-01T00:00:00.5+00:00",
+		"2026-1-01T00:00:00+00:00 ", "+026-01-01T00:00:00+00:00", "2026-01-0aT00:00:00+00:00", "2026-01-01T00:00:00+00:00Z",
+		"2026-01-01T00:00:00ZZ", "2026-01-01T00:00:00", "",
+	} {
+		check(s, false)
+	}
+	// Every day of four centuries and random times of day, in both forms.
+	rng := rand.New(rand.NewPCG(1, 2))
+	for d := time.Date(1900, 1, 1, 0, 0, 0, 0, time.UTC); d.Year() < 2300; d = d.AddDate(0, 0, 1) {
+		s := d.Add(time.Duration(rng.IntN(86400)) * time.Second).Format("2006-01-02T15:04:05-07:00")
+		if !strings.HasSuffix(s, "+00:00") {
+			t.Fatalf("test setup: %s", s)
+		}
+		check(s, true)
+		check(strings.TrimSuffix(s, "+00:00")+"Z", true)
+	}
+}
+
+// FuzzParsePlain checks that the fast path never disagrees with encoding/csv.
+func FuzzParsePlain(f *testing.F) {
+	addReportSeeds(f)
+	f.Add(lines(header22, rootRow(), row(ColUser, `"a,b"`)))
+	f.Add([]byte(header22 + "\r\n" + row() + "\r\n\r\n" + row(ColUser, "v", ColARN, "arn:aws:iam::123456789012:user/v") + "\r"))
+	f.Add([]byte(header22 + ",x\n" + row() + `,"a""b"` + "\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		samePlainAndCSV(t, data)
+	})
+}
+
+// FuzzParseIAMTime checks the fast timestamp parser against time.Parse.
+func FuzzParseIAMTime(f *testing.F) {
+	f.Add("2026-11-20T06:00:00+00:00")
+	f.Add("2024-02-29T23:59:59+00:00")
+	f.Add("2026-02-29T23:59:59+00:00")
+	f.Add("2026-01-01T00:00:00Z")
+	f.Fuzz(func(t *testing.T, s string) {
+		fast, ok := parseIAMTime(s)
+		if !ok {
+			return
+		}
+		std, err := time.Parse(time.RFC3339, s)
+		if err != nil || fast != std.UTC() {
+			t.Fatalf("parseIAMTime(%q) = %v, time.Parse gives %v, %v", s, fast, std.UTC(), err)
+		}
+	})
+}
