@@ -46,7 +46,8 @@ func BenchmarkRuleFunctions(b *testing.B) {
 	rules := Catalog()
 	envs := make([]Env, len(rules))
 	for i, r := range rules {
-		envs[i] = Env{AsOf: credreporttest.AsOf, AccountID: rep.AccountID, Account: &Account{RootPasswordPresent: true}, Thresholds: Select(r, nil).Thresholds}
+		envs[i] = Env{AsOf: credreporttest.AsOf, AccountID: rep.AccountID, Account: &Account{RootPasswordPresent: true}, Thresholds: Select(r, nil).Thresholds,
+			reasons: new(reasonBlocks)} // as Evaluate gives them
 	}
 	b.ReportAllocs()
 	for b.Loop() {

@@ -26,13 +26,14 @@ var Cred03 = Rule{
 
 func evaluateCred03(e *credreport.Entry, env Env) (Verdict, error) {
 	days := threshold(env, "days", cred03Days)
-	sc := ageCredentials(e, env, days, true)
-	if v, decided := sc.verdict(days, "never used and set ", " ago or more: "); decided {
+	var sc ageScan
+	sc.scan(e, env, days, true)
+	if v, decided := sc.verdict(e, env, days, "never used and set ", " ago or more: "); decided {
 		return v, nil
 	}
 	if !sc.considered {
 		return passed("every enabled password and access key has been used")
 	}
 	var buf [96]byte
-	return passed(string(sc.creds[sc.oldest.c].appendIdle(buf[:0], sc.oldest.r, sc.oldest.age)))
+	return passed(env.text(sc.oldest.appendTo(buf[:0])))
 }

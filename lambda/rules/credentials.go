@@ -2,6 +2,7 @@ package rules
 
 import (
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/credaudit/credaudit/lambda/credreport"
@@ -121,26 +122,27 @@ func createdRef(e *credreport.Entry) ref {
 	return ref{}
 }
 
-// appendIdle appends how idle c is: "password last used 60 days ago",
-// "access key 2 never used, created 50 days ago".
-func (c *credential) appendIdle(b []byte, r ref, age int) []byte {
-	b = append(b, c.name()...)
-	switch r.kind {
+// appendTo appends how idle the credential is: "password last used 60 days
+// ago", "access key 2 never used, created 50 days ago".
+func (d idle) appendTo(b []byte) []byte {
+	b = append(b, credentialNames[d.slot]...)
+	switch d.kind {
 	case refUsed:
 		b = append(b, " last used "...)
 	case refSet:
 		b = append(b, " never used, "...)
-		b = append(b, credentialSetVerb[c.slot]...)
+		b = append(b, credentialSetVerb[d.slot]...)
 		b = append(b, ' ')
 	default:
 		b = append(b, " never used, user created "...)
 	}
-	return appendDaysAgo(b, age)
+	return appendDaysAgo(b, d.age)
 }
 
-// noDate is the reason when a credential has none of its reference columns.
-func (c *credential) noDate() string {
-	return c.name() + " has no last-used, " + credentialSetVerb[c.slot] + " or user-creation time"
+// noDateReason is the reason when the credential in slot has none of its
+// reference columns.
+func noDateReason(slot int) string {
+	return credentialNames[slot] + " has no last-used, " + credentialSetVerb[slot] + " or user-creation time"
 }
 
 // rootPassword reports whether root has a password: GetAccountSummary's
@@ -195,8 +197,36 @@ func undecided(column string, s credreport.State) (Verdict, error) {
 	return notAvailable(column + " is " + s.String() + ", so this cannot be decided")
 }
 
-// Reasons are built by appending to a stack buffer and converted to a string
-// once, so a verdict costs at most one allocation.
+// Reasons are built by appending to a stack buffer and then made a string by
+// Env.text, so a verdict costs at most one small copy.
+
+// reasonBlocks stores the reasons of one Evaluate call end to end in large
+// blocks. A 5,000-user run builds some 20,000 reasons that are not constant;
+// one allocation per block instead of one per reason saves most of the
+// run's allocations and the collector's work on them. Each reason is a
+// string that points into its block, which strings.Builder never modifies
+// once written; a full block is left to the reasons that point into it.
+type reasonBlocks struct {
+	block strings.Builder
+}
+
+const reasonBlockSize = 32 << 10
+
+// text returns b as a string: copied into the run's reason blocks when
+// Evaluate supplied them, else on its own.
+func (env Env) text(b []byte) string {
+	a := env.reasons
+	if a == nil {
+		return string(b)
+	}
+	if a.block.Cap()-a.block.Len() < len(b) {
+		a.block = strings.Builder{}
+		a.block.Grow(max(reasonBlockSize, len(b)))
+	}
+	start := a.block.Len()
+	a.block.Write(b)
+	return a.block.String()[start:]
+}
 
 // appendDays appends n days: "1 day", "131 days".
 func appendDays(b []byte, n int) []byte {
@@ -216,20 +246,20 @@ func appendDaysAgo(b []byte, n int) []byte {
 }
 
 // withDays writes prefix, n days, suffix: ("access key 2 is ", 131, " old").
-func withDays(prefix string, n int, suffix string) string {
+func (env Env) withDays(prefix string, n int, suffix string) string {
 	var buf [96]byte
 	b := append(buf[:0], prefix...)
 	b = appendDays(b, n)
-	return string(append(b, suffix...))
+	return env.text(append(b, suffix...))
 }
 
 // withDaysAgo writes prefix, an age in days, suffix: ("root was last used ",
 // 12, " (password)").
-func withDaysAgo(prefix string, n int, suffix string) string {
+func (env Env) withDaysAgo(prefix string, n int, suffix string) string {
 	var buf [96]byte
 	b := append(buf[:0], prefix...)
 	b = appendDaysAgo(b, n)
-	return string(append(b, suffix...))
+	return env.text(append(b, suffix...))
 }
 
 // pick chooses a reason by which of two slots are on.
@@ -243,33 +273,36 @@ func pick(on [2]bool, first, second, both string) string {
 	return second
 }
 
-// idle is one enabled credential measured against a threshold.
+// idle is one enabled credential measured against a threshold: which one,
+// where its reference time came from, and how many days ago that was.
 type idle struct {
-	c   int // index into credentials(e)
-	r   ref
-	age int
+	slot int // 0 password, 1 access key 1, 2 access key 2
+	kind refKind
+	age  int
 }
 
-// ageScan is what ageCredentials finds among a user's password and keys.
+// ageScan is what scan finds among a user's password and keys. It
+// keeps slots and ages rather than times and pointers: it is filled for every
+// user by three rules, so it stays small.
 type ageScan struct {
-	creds      [3]credential
 	bad        [3]idle // credentials at or past the threshold
 	n          int
 	enabled    bool // some password or key is enabled
 	considered bool // some enabled credential was measured (or lacked a date)
-	oldest     idle // the oldest measured credential (c is -1 when none)
-	unknown    int  // an enabled flag holding a sentinel, or -1
-	noDate     int  // a measured credential with no reference time, or -1
+	oldest     idle // the oldest measured credential (slot -1 when none)
+	unknown    int  // the slot of an enabled flag holding a sentinel, or -1
+	noDate     int  // the slot of a measured credential with no reference time, or -1
 }
 
-// ageCredentials measures enabled credentials against days. It is the shared
+// scan measures enabled credentials against days. It is the shared
 // core of CRED-01/02 (every enabled credential, from its last use, else when
 // set) and CRED-03 (neverUsed: only never-used ones, from when set). A mode
 // flag rather than function values keeps the scan on the stack.
-func ageCredentials(e *credreport.Entry, env Env, days int, neverUsed bool) ageScan {
-	sc := ageScan{creds: credentials(e), oldest: idle{c: -1, age: -1}, unknown: -1, noDate: -1}
-	for i := range sc.creds {
-		c := &sc.creds[i]
+func (sc *ageScan) scan(e *credreport.Entry, env Env, days int, neverUsed bool) {
+	*sc = ageScan{oldest: idle{slot: -1, age: -1}, unknown: -1, noDate: -1}
+	creds := credentials(e)
+	for i := range creds {
+		c := &creds[i]
 		switch flagOf(*c.enabled) {
 		case flagOff:
 			continue
@@ -294,7 +327,7 @@ func ageCredentials(e *credreport.Entry, env Env, days int, neverUsed bool) ageS
 			}
 			continue
 		}
-		d := idle{i, r, env.AgeDays(r.t)}
+		d := idle{i, r.kind, env.AgeDays(r.t)}
 		if d.age >= days {
 			sc.bad[sc.n] = d
 			sc.n++
@@ -303,14 +336,13 @@ func ageCredentials(e *credreport.Entry, env Env, days int, neverUsed bool) ageS
 			sc.oldest = d
 		}
 	}
-	return sc
 }
 
 // verdict fails listing every credential at or past the threshold
 // ("<prefix><days><suffix>password …; access key 1 …"), else reports why it
 // cannot decide or that nothing is enabled; decided is false when the rule's
 // own passing reason is due. (No callback: sc must stay on the stack.)
-func (sc *ageScan) verdict(days int, prefix, suffix string) (v Verdict, decided bool) {
+func (sc *ageScan) verdict(e *credreport.Entry, env Env, days int, prefix, suffix string) (v Verdict, decided bool) {
 	if sc.n > 0 {
 		var buf [160]byte
 		b := appendDays(append(buf[:0], prefix...), days)
@@ -319,16 +351,17 @@ func (sc *ageScan) verdict(days int, prefix, suffix string) (v Verdict, decided 
 			if j > 0 {
 				b = append(b, "; "...)
 			}
-			b = sc.creds[d.c].appendIdle(b, d.r, d.age)
+			b = d.appendTo(b)
 		}
-		v, _ = failed(string(b))
+		v, _ = failed(env.text(b))
 		return v, true
 	}
 	switch {
 	case sc.unknown >= 0:
-		v, _ = sc.creds[sc.unknown].undecided()
+		creds := credentials(e)
+		v, _ = creds[sc.unknown].undecided()
 	case sc.noDate >= 0:
-		v, _ = notAvailable(sc.creds[sc.noDate].noDate())
+		v, _ = notAvailable(noDateReason(sc.noDate))
 	case !sc.enabled:
 		v, _ = passed("no enabled password or access key")
 	default:
@@ -341,11 +374,12 @@ func (sc *ageScan) verdict(days int, prefix, suffix string) (v Verdict, decided 
 // idle reference (last use, else when set, else user creation) is days old or
 // more, and lists every such credential.
 func evaluateUnused(e *credreport.Entry, env Env, days int) (Verdict, error) {
-	sc := ageCredentials(e, env, days, false)
-	if v, decided := sc.verdict(days, "unused for ", " or more: "); decided {
+	var sc ageScan
+	sc.scan(e, env, days, false)
+	if v, decided := sc.verdict(e, env, days, "unused for ", " or more: "); decided {
 		return v, nil
 	}
 	var buf [96]byte
 	b := append(buf[:0], "most idle enabled credential: "...)
-	return passed(string(sc.creds[sc.oldest.c].appendIdle(b, sc.oldest.r, sc.oldest.age)))
+	return passed(env.text(sc.oldest.appendTo(b)))
 }

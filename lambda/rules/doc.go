@@ -35,7 +35,11 @@
 //     default in a constant next to a comment quoting the boundary wording
 //     ("more than 90 days"), read it with threshold(env, name, default), and
 //     build reason strings with concatenation and strconv rather than fmt.
-//     Helpers several rules share go in credentials.go.
+//     A reason that is not a constant is best appended to a stack buffer and
+//     made a string with env.text, or with env.withDays / env.withDaysAgo:
+//     Evaluate then keeps it in the run's shared reason blocks rather than in
+//     an allocation of its own. Helpers several rules share go in
+//     credentials.go.
 //  3. Add one line to the list in Catalog (catalog.go).
 //  4. Add the rule to the profiles it belongs to (profile.go) and update the
 //     pinned memberships in catalog_test.go.

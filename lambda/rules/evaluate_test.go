@@ -1,10 +1,15 @@
 package rules
 
 import (
+	"errors"
+	"slices"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/credaudit/credaudit/lambda/credreport"
+	"github.com/credaudit/credaudit/lambda/credreport/credreporttest"
 	"github.com/google/go-cmp/cmp"
 )
 
@@ -230,5 +235,74 @@ func TestSuppress(t *testing.T) {
 				t.Errorf("outcomes (-want +got):\n%s", diff)
 			}
 		})
+	}
+}
+
+func TestEvaluateMatchesEachRuleCalledOnItsOwnInRuleThenReportOrder(t *testing.T) {
+	rep, err := credreport.Parse(credreporttest.Generate(2000, 4)) // enough reasons to fill several reason blocks
+	if err != nil {
+		t.Fatal(err)
+	}
+	custom := &Rule{ID: "ORG-01", Scope: ScopeRows, Severity: Low,
+		Applies: func(e *credreport.Entry, _ Env) (bool, error) { return e.Line%3 != 0, nil },
+		Evaluate: func(e *credreport.Entry, _ Env) (Verdict, error) {
+			return Verdict{Status: Passed, Reason: "custom on line " + strconv.Itoa(e.Line)}, nil
+		},
+	}
+	sel := selectAll(t, "all")
+	sel = slices.Insert(sel, 7, Selected{Rule: custom}) // among the user rules
+	account := &Account{RootPasswordPresent: true}
+	res, err := Evaluate(Input{Report: rep, AsOf: credreporttest.AsOf, Account: account}, sel)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want []Result
+	for _, s := range sel {
+		env := Env{AsOf: credreporttest.AsOf, AccountID: rep.AccountID, Account: account, Thresholds: s.Thresholds}
+		rows := rep.Users
+		switch s.Rule.Scope {
+		case ScopeRoot:
+			rows = []*credreport.Entry{rep.Root}
+		case ScopeRows:
+			rows = rep.Entries
+		}
+		for _, e := range rows {
+			if s.Rule.Applies != nil {
+				if ok, _ := s.Rule.Applies(e, env); !ok {
+					continue
+				}
+			}
+			v, err := s.Rule.Evaluate(e, env)
+			if err != nil {
+				t.Fatal(err)
+			}
+			id := e.ARN
+			if e.IsRoot() {
+				id = AccountResourceID(rep.AccountID)
+			}
+			want = append(want, Result{Rule: s.Rule, Entry: e, ResourceID: id, Status: v.Status, Reason: v.Reason})
+		}
+	}
+	if len(res) != len(want) {
+		t.Fatalf("%d results, want %d", len(res), len(want))
+	}
+	for i := range want {
+		g, w := res[i], want[i]
+		if g.Rule != w.Rule || g.Entry != w.Entry || g.ResourceID != w.ResourceID || g.Status != w.Status || g.Reason != w.Reason || g.Suppression != nil {
+			t.Fatalf("result %d = %s %s %s %q, want %s %s %s %q", i, g.Rule.ID, g.ResourceID, g.Status, g.Reason, w.Rule.ID, w.ResourceID, w.Status, w.Reason)
+		}
+	}
+}
+
+func TestEvaluateReturnsACustomRulesError(t *testing.T) {
+	boom := errors.New("no such key: team")
+	custom := &Rule{ID: "ORG-01", Scope: ScopeRows,
+		Applies:  func(*credreport.Entry, Env) (bool, error) { return true, nil },
+		Evaluate: func(*credreport.Entry, Env) (Verdict, error) { return Verdict{}, boom },
+	}
+	sel := append(selectAll(t, "recommended"), Selected{Rule: custom})
+	_, err := Evaluate(Input{Report: testReport(), AsOf: testAsOf}, sel)
+	if !errors.Is(err, boom) || !strings.Contains(err.Error(), "rule ORG-01") {
+		t.Errorf("error %v, want rule ORG-01: %v", err, boom)
 	}
 }

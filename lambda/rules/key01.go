@@ -70,13 +70,13 @@ func evaluateKey01(e *credreport.Entry, env Env) (Verdict, error) {
 		var buf [96]byte
 		b := appendDays(append(buf[:0], "access key 1 is "...), ages[0])
 		b = appendDays(append(b, " old; access key 2 is "...), ages[1])
-		return failed(string(append(b, " old"...)))
+		return failed(env.text(append(b, " old"...)))
 	case bad[0] || bad[1]:
 		i := 0
 		if bad[1] {
 			i = 1
 		}
-		return failed(withDays(keyIs[i], ages[i], " old"))
+		return failed(env.withDays(keyIs[i], ages[i], " old"))
 	}
 	for i := range 2 {
 		if keyFlag(e, i) == flagUnknown {
@@ -89,5 +89,5 @@ func evaluateKey01(e *credreport.Entry, env Env) (Verdict, error) {
 	if oldest < 0 {
 		return passed("no active access key")
 	}
-	return passed(withDays(keyIs[oldest], ages[oldest], " old"))
+	return passed(env.withDays(keyIs[oldest], ages[oldest], " old"))
 }

@@ -34,18 +34,18 @@ func evaluatePwd01(e *credreport.Entry, env Env) (Verdict, error) {
 	case mfa == flagOn:
 		return passed("MFA is active")
 	}
-	what, r := "password last changed ", createdRef(e)
+	what, r := pwd01Changed, createdRef(e)
 	if t, ok := e.PasswordLastChanged.Get(); ok {
 		r = ref{t, refSet}
 	} else {
-		what = "password never changed; user created "
+		what = pwd01NeverChanged
 	}
 	if r.kind == refMissing {
 		return notAvailable("password has no last-changed or user-creation time")
 	}
 	age := env.AgeDays(r.t)
 	if age <= days {
-		return passed(withDaysAgo(what, age, ""))
+		return passed(env.withDaysAgo(what.passed, age, ""))
 	}
 	switch {
 	case pw == flagUnknown:
@@ -53,5 +53,14 @@ func evaluatePwd01(e *credreport.Entry, env Env) (Verdict, error) {
 	case mfa == flagUnknown:
 		return undecided(credreport.ColMFAActive, e.MFAActive.State)
 	}
-	return failed(withDaysAgo("no MFA and "+what, age, ""))
+	return failed(env.withDaysAgo(what.failed, age, ""))
 }
+
+// pwd01Age is how PWD-01's reasons introduce the password's age, when the
+// rule passes and when it fails (written out, so a verdict copies no text).
+type pwd01Age struct{ passed, failed string }
+
+var (
+	pwd01Changed      = pwd01Age{"password last changed ", "no MFA and password last changed "}
+	pwd01NeverChanged = pwd01Age{"password never changed; user created ", "no MFA and password never changed; user created "}
+)

@@ -48,16 +48,16 @@ func evaluatePwd02(e *credreport.Entry, env Env) (Verdict, error) {
 	}
 	left := next.Sub(env.AsOf)
 	if left >= time.Duration(days)*24*time.Hour {
-		return passed(withDays("password expires in ", int(left/(24*time.Hour)), ""))
+		return passed(env.withDays("password expires in ", int(left/(24*time.Hour)), ""))
 	}
 	if pw == flagUnknown {
 		return undecided(credreport.ColPasswordEnabled, e.PasswordEnabled.State)
 	}
 	switch {
 	case left <= 0:
-		return failed(withDaysAgo("password expired ", env.AgeDays(next), ""))
+		return failed(env.withDaysAgo("password expired ", env.AgeDays(next), ""))
 	case left < 24*time.Hour:
 		return failed("password expires in less than a day")
 	}
-	return failed(withDays("password expires in ", int(left/(24*time.Hour)), ""))
+	return failed(env.withDays("password expires in ", int(left/(24*time.Hour)), ""))
 }

@@ -50,7 +50,7 @@ func evaluateRoot04(e *credreport.Entry, env Env) (Verdict, error) {
 		return passed("root has no recorded password or access-key use")
 	}
 	age := env.AgeDays(last)
-	reason := withDaysAgo("root was last used ", age, usedBy[how])
+	reason := env.withDaysAgo("root was last used ", age, usedBy[how])
 	if age < days {
 		return failed(reason)
 	}

@@ -105,6 +105,10 @@ type Env struct {
 	AccountID  string
 	Account    *Account
 	Thresholds Values // every threshold of the rule, resolved (defaults or configured)
+
+	// reasons holds the run's reason texts; set by Evaluate, nil when a rule
+	// is called on its own.
+	reasons *reasonBlocks
 }
 
 // Value is a threshold's resolved value.

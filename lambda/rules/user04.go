@@ -68,14 +68,14 @@ func evaluateUser04(e *credreport.Entry, env Env) (Verdict, error) {
 			return undecided(credreport.ColUserCreationTime, e.UserCreationTime.State)
 		}
 		age := env.AgeDays(t)
-		reason := withDaysAgo("no password or access-key use recorded; user created ", age, "")
+		reason := env.withDaysAgo("no password or access-key use recorded; user created ", age, "")
 		if age >= days {
 			return failed(reason)
 		}
 		return passed(reason)
 	}
 	age := env.AgeDays(last)
-	reason := withDaysAgo("last activity ", age, usedBy[how])
+	reason := env.withDaysAgo("last activity ", age, usedBy[how])
 	if age >= days {
 		return failed(reason)
 	}
