@@ -8,10 +8,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/credaudit/credaudit/lambda/credreport"
 	"github.com/credaudit/credaudit/lambda/rules"
 )
 
@@ -69,10 +71,9 @@ type suppressionJSON struct {
 
 func (o *scanOutput) summary() summaryJSON {
 	s := summaryJSON{Rules: len(o.selected), Results: len(o.results), FailedBySev: map[string]int{}}
-	for sev := rules.Informational; sev <= rules.Critical; sev++ {
-		s.FailedBySev[sev.String()] = 0
-	}
-	for _, r := range o.results {
+	var failed [rules.Critical + 1]int // by severity; counted in an array, not the map, per result
+	for i := range o.results {
+		r := &o.results[i]
 		switch {
 		case r.Suppressed():
 			s.Suppressed++
@@ -80,10 +81,17 @@ func (o *scanOutput) summary() summaryJSON {
 			s.Passed++
 		case r.Status == rules.Failed:
 			s.Failed++
-			s.FailedBySev[r.Rule.Severity.String()]++
+			if sev := r.Rule.Severity; sev >= rules.Informational && sev <= rules.Critical {
+				failed[sev]++
+			} else {
+				s.FailedBySev[sev.String()]++
+			}
 		default:
 			s.NotAvailable++
 		}
+	}
+	for sev, n := range failed {
+		s.FailedBySev[rules.Severity(sev).String()] = n
 	}
 	return s
 }
@@ -111,72 +119,257 @@ func (o *scanOutput) tail() scanTail {
 	return t
 }
 
-// writeScanJSON streams the scan JSON: a 5,000-user account yields some
-// 100,000 results, so results are written one compact object per line
-// without reflection; the rest goes through encoding/json.
+// writeScanJSON streams the scan JSON. A 5,000-user account yields 35,000 to
+// 70,000 results, 12 to 24 MB, so results are not marshalled one by one: each
+// is four appends to a large buffer, which is written in big chunks: the
+// fields from its rule and status, the fields from its row (both escaped once
+// per run), its reason, and the suppression fields. The head and the tail go
+// through encoding/json.
 func writeScanJSON(w io.Writer, o *scanOutput) error {
-	bw := bufio.NewWriterSize(w, 64<<10)
 	head, err := marshalJSON(o.head())
 	if err != nil {
 		return err
 	}
-	bw.Write(head[:len(head)-1]) // without the closing brace
-	bw.WriteString(`,"results":[`)
-	buf := make([]byte, 0, 512)
+	jw := jsonWriter{w: w, buf: make([]byte, 0, jsonChunk)}
+	jw.buf = append(jw.buf, head[:len(head)-1]...) // without the closing brace
+	jw.buf = append(jw.buf, `,"results":[`...)
+	var (
+		heads ruleHeads
+		rows  = newRowFragments(o.report.report)
+		comma = 1 // bytes of the separating comma to skip: the first result has none
+	)
 	for i := range o.results {
 		r := &o.results[i]
-		buf = buf[:0]
-		if i > 0 {
-			buf = append(buf, ',')
+		b := append(jw.buf, heads.get(r)[comma:]...)
+		b = rows.append(b, r)
+		b = appendJSONText(b, r.Reason)
+		if r.Suppressed() {
+			b = append(b, `", "suppressed": true, "suppression_reason": "`...)
+			b = appendJSONText(b, r.SuppressionReason())
+			b = append(b, `"}`...)
+		} else {
+			b = append(b, `", "suppressed": false, "suppression_reason": ""}`...)
 		}
-		buf = append(buf, "\n  {\"rule_id\": "...)
-		buf = appendJSONString(buf, r.Rule.ID)
-		buf = append(buf, ", \"title\": "...)
-		buf = appendJSONString(buf, r.Rule.Title)
-		buf = append(buf, ", \"severity\": \""...)
-		buf = append(buf, r.Rule.Severity.String()...)
-		buf = append(buf, "\", \"status\": \""...)
-		buf = append(buf, r.Status...)
-		buf = append(buf, "\", \"resource_type\": \""...)
-		buf = append(buf, r.ResourceType()...)
-		buf = append(buf, "\", \"resource_id\": "...)
-		buf = appendJSONString(buf, r.ResourceID)
-		buf = append(buf, ", \"user\": "...)
-		buf = appendJSONString(buf, r.User())
-		buf = append(buf, ", \"reason\": "...)
-		buf = appendJSONString(buf, r.Reason)
-		buf = append(buf, ", \"suppressed\": "...)
-		buf = strconv.AppendBool(buf, r.Suppressed())
-		buf = append(buf, ", \"suppression_reason\": "...)
-		buf = appendJSONString(buf, r.SuppressionReason())
-		buf = append(buf, '}')
-		bw.Write(buf)
+		jw.buf, comma = b, 0
+		if err := jw.flushFull(); err != nil {
+			return err
+		}
 	}
 	if len(o.results) > 0 {
-		bw.WriteString("\n")
+		jw.buf = append(jw.buf, '\n')
 	}
 	tail, err := marshalJSON(o.tail())
 	if err != nil {
 		return err
 	}
-	bw.WriteString("],")
-	bw.Write(tail[1:])
-	bw.WriteString("\n")
-	return bw.Flush()
+	jw.buf = append(jw.buf, "],"...)
+	jw.buf = append(jw.buf, tail[1:]...)
+	jw.buf = append(jw.buf, '\n')
+	return jw.flush()
 }
 
-// appendJSONString appends s as a JSON string; plain ASCII (nearly every
-// value) is copied as is, anything else goes through encoding/json.
-func appendJSONString(buf []byte, s string) []byte {
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c < 0x20 || c == '"' || c == '\\' || c >= 0x80 || c == '<' || c == '>' || c == '&' {
-			q, _ := marshalJSON(s)
-			return append(buf, q...)
+// jsonChunk is the scan JSON's write size: large enough that the system
+// calls cost nothing next to producing the bytes.
+const jsonChunk = 512 << 10
+
+// jsonWriter collects output in buf and writes it in chunks of about
+// jsonChunk bytes.
+type jsonWriter struct {
+	w   io.Writer
+	buf []byte
+}
+
+// flushFull writes the buffer once it holds a chunk.
+func (jw *jsonWriter) flushFull() error {
+	if len(jw.buf) < jsonChunk-4<<10 {
+		return nil
+	}
+	return jw.flush()
+}
+
+func (jw *jsonWriter) flush() error {
+	_, err := jw.w.Write(jw.buf)
+	jw.buf = jw.buf[:0]
+	return err
+}
+
+// ruleHeads holds the JSON a result starts with, from the separating comma
+// to the name of resource_type, for the current rule and each status.
+// Results come rule by rule, so one rule at a time is enough.
+type ruleHeads struct {
+	rule     *rules.Rule
+	byStatus [3][]byte // Passed, Failed, NotAvailable
+	other    []byte
+}
+
+var headStatuses = [3]rules.Status{rules.Passed, rules.Failed, rules.NotAvailable}
+
+func (h *ruleHeads) get(r *rules.Result) []byte {
+	if r.Rule != h.rule {
+		h.rule = r.Rule
+		for i, st := range headStatuses {
+			h.byStatus[i] = appendRuleHead(h.byStatus[i][:0], r.Rule, st)
 		}
 	}
-	buf = append(buf, '"')
-	buf = append(buf, s...)
-	return append(buf, '"')
+	switch r.Status {
+	case rules.Passed:
+		return h.byStatus[0]
+	case rules.Failed:
+		return h.byStatus[1]
+	case rules.NotAvailable:
+		return h.byStatus[2]
+	}
+	h.other = appendRuleHead(h.other[:0], r.Rule, r.Status)
+	return h.other
+}
+
+func appendRuleHead(b []byte, r *rules.Rule, st rules.Status) []byte {
+	b = append(b, ",\n  {\"rule_id\": "...)
+	b = appendJSONString(b, r.ID)
+	b = append(b, `, "title": `...)
+	b = appendJSONString(b, r.Title)
+	b = append(b, `, "severity": `...)
+	b = appendJSONString(b, r.Severity.String())
+	b = append(b, `, "status": `...)
+	b = appendJSONString(b, string(st))
+	return append(b, `, "resource_type": `...)
+}
+
+// rowFragments holds, for each report row, the JSON of the fields a result
+// takes from its row (resource_type's value, resource_id and user) up to the
+// reason's opening quote, escaped once.
+type rowFragments struct {
+	entries []*credreport.Entry
+	ids     []string // the resource ID each fragment was made with
+	frags   [][]byte
+	arena   []byte // backs frags
+	next    int    // where the next result's row most likely is
+}
+
+// newRowFragments makes the fragments of every row up front, with the
+// resource IDs Evaluate gives (the account for root, else the ARN): one
+// sequential pass over the rows costs much less than touching each row's
+// cold memory in the middle of writing results.
+func newRowFragments(rep *credreport.Report) *rowFragments {
+	f := &rowFragments{entries: rep.Entries, ids: make([]string, len(rep.Entries)), frags: make([][]byte, len(rep.Entries))}
+	account := rules.AccountResourceID(rep.AccountID)
+	for i, e := range rep.Entries {
+		r := rules.Result{Entry: e, ResourceID: e.ARN}
+		if e.IsRoot() {
+			r.ResourceID = account
+		}
+		f.make(i, &r)
+	}
+	return f
+}
+
+// append appends r's row fields: from the cached fragment of its row when r
+// is a row of the report, else escaped now.
+func (f *rowFragments) append(b []byte, r *rules.Result) []byte {
+	i := f.find(r.Entry)
+	if i < 0 {
+		return appendRowFields(b, r)
+	}
+	if f.ids[i] != r.ResourceID {
+		f.make(i, r)
+	}
+	return append(b, f.frags[i]...)
+}
+
+// make makes the fragment of row i from r.
+func (f *rowFragments) make(i int, r *rules.Result) {
+	if len(f.arena)+256 > cap(f.arena) {
+		f.arena = make([]byte, 0, 64<<10)
+	}
+	start := len(f.arena)
+	f.arena = appendRowFields(f.arena, r)
+	f.frags[i], f.ids[i] = f.arena[start:len(f.arena):len(f.arena)], r.ResourceID
+}
+
+// find returns the index of e among the rows, or -1. Results come rule by
+// rule in report order, so e is nearly always the row at the cursor; else
+// the search goes on forward and then from the start, which for results in
+// report order costs one pass over the rows per rule.
+func (f *rowFragments) find(e *credreport.Entry) int {
+	if i := f.next; i < len(f.entries) && f.entries[i] == e {
+		f.next++
+		return i
+	}
+	i := slices.Index(f.entries[min(f.next, len(f.entries)):], e)
+	if i >= 0 {
+		i += f.next
+	} else if i = slices.Index(f.entries, e); i < 0 {
+		return -1
+	}
+	f.next = i + 1
+	return i
+}
+
+func appendRowFields(b []byte, r *rules.Result) []byte {
+	b = appendJSONString(b, r.ResourceType())
+	b = append(b, `, "resource_id": `...)
+	b = appendJSONString(b, r.ResourceID)
+	b = append(b, `, "user": `...)
+	b = appendJSONString(b, r.User())
+	return append(b, `, "reason": "`...)
+}
+
+// appendJSONString appends s as a JSON string.
+func appendJSONString(b []byte, s string) []byte {
+	b = append(b, '"')
+	b = appendJSONText(b, s)
+	return append(b, '"')
+}
+
+// appendJSONText appends s escaped as the inside of a JSON string: plain
+// ASCII (nearly every value) as it is, anything else as encoding/json writes
+// it.
+func appendJSONText(b []byte, s string) []byte {
+	if jsonPlain(s) {
+		return append(b, s...)
+	}
+	q, _ := marshalJSON(s)
+	return append(b, q[1:len(q)-1]...)
+}
+
+// jsonPlain reports whether s is printable ASCII without '"' or '\\', which
+// a JSON string holds as it is. Reasons make up most of the 12 MB a large
+// scan writes, so it tests eight bytes at a time, the last eight overlapping
+// the word before rather than looping over a tail.
+func jsonPlain(s string) bool {
+	if len(s) < 8 {
+		for i := 0; i < len(s); i++ {
+			if c := s[i]; c < 0x20 || c >= 0x80 || c == '"' || c == '\\' {
+				return false
+			}
+		}
+		return true
+	}
+	for i := 0; i < len(s)-8; i += 8 {
+		if !plain8(word(s, i)) {
+			return false
+		}
+	}
+	return plain8(word(s, len(s)-8))
+}
+
+// word returns s[i:i+8] as a little-endian number (the compiler makes the
+// eight loads one).
+func word(s string, i int) uint64 {
+	_ = s[i+7]
+	return uint64(s[i]) | uint64(s[i+1])<<8 | uint64(s[i+2])<<16 | uint64(s[i+3])<<24 |
+		uint64(s[i+4])<<32 | uint64(s[i+5])<<40 | uint64(s[i+6])<<48 | uint64(s[i+7])<<56
+}
+
+// plain8 reports whether none of the eight bytes in x is below 0x20, at or
+// above 0x80, '"' or '\\'. For a byte b, (b - k) &^ b has its top bit set when
+// b < k (and b < 0x80); b ^ c is zero, so below 1, exactly when b == c. A
+// borrow only crosses into the next byte from a byte that already matched, so
+// the answer for the word is exact.
+func plain8(x uint64) bool {
+	const ones, tops = 0x0101010101010101, 0x8080808080808080
+	quote, backslash := x^('"'*ones), x^('\\'*ones)
+	return ((x-0x20*ones)&^x|(quote-ones)&^quote|(backslash-ones)&^backslash|x)&tops == 0
 }
 
 func writeScanCSV(w io.Writer, o *scanOutput) error {

@@ -1,0 +1,162 @@
+package cli
+
+import (
+	"bytes"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/credaudit/credaudit/lambda/config"
+	"github.com/credaudit/credaudit/lambda/credreport"
+	"github.com/credaudit/credaudit/lambda/credreport/credreporttest"
+	"github.com/credaudit/credaudit/lambda/rules"
+)
+
+func TestJSONPlainMatchesAByteByByteCheck(t *testing.T) {
+	plain := func(s string) bool {
+		for i := 0; i < len(s); i++ {
+			if c := s[i]; c < 0x20 || c >= 0x80 || c == '"' || c == '\\' {
+				return false
+			}
+		}
+		return true
+	}
+	// Every byte value at every position of strings long enough to cover one
+	// and two 8-byte words and a tail, around backgrounds of bytes that sit
+	// next to the boundaries (0x1f/0x20, 0x7f/0x80, '!'/'"'/'#', '['/'\\'/']').
+	for _, bg := range []byte{'a', ' ', 0x7f, '!', '#', '[', ']', '~'} {
+		for n := 1; n <= 19; n++ {
+			for pos := range n {
+				for c := range 256 {
+					s := []byte(strings.Repeat(string(bg), n))
+					s[pos] = byte(c)
+					if got, want := jsonPlain(string(s)), plain(string(s)); got != want {
+						t.Fatalf("jsonPlain(%q) = %v, want %v", s, got, want)
+					}
+				}
+			}
+		}
+	}
+}
+
+// referenceResultsJSON is the results array of the scan JSON written the
+// plain way: every field of every result escaped on its own.
+func referenceResultsJSON(results []rules.Result) string {
+	q := func(s string) string { b, _ := marshalJSON(s); return string(b) }
+	var b strings.Builder
+	for i, r := range results {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		fmt.Fprintf(&b, "\n  {\"rule_id\": %s, \"title\": %s, \"severity\": %s, \"status\": %s, \"resource_type\": %s, \"resource_id\": %s, \"user\": %s, \"reason\": %s, \"suppressed\": %t, \"suppression_reason\": %s}",
+			q(r.Rule.ID), q(r.Rule.Title), q(r.Rule.Severity.String()), q(string(r.Status)), q(r.ResourceType()), q(r.ResourceID), q(r.User()),
+			q(r.Reason), r.Suppressed(), q(r.SuppressionReason()))
+	}
+	if len(results) > 0 {
+		b.WriteByte('\n')
+	}
+	return b.String()
+}
+
+// resultsJSON cuts the results array's contents out of a scan JSON document.
+func resultsJSON(t *testing.T, doc string) string {
+	t.Helper()
+	_, rest, ok := strings.Cut(doc, `,"results":[`)
+	if !ok {
+		t.Fatalf("no results array in %.200s", doc)
+	}
+	i := strings.LastIndex(rest, `],"summary":`)
+	if i < 0 {
+		t.Fatalf("no summary after the results in %.200s", rest)
+	}
+	return rest[:i]
+}
+
+func TestScanJSONResultsMatchThePlainEncodingInAnyOrder(t *testing.T) {
+	cfgData, err := os.ReadFile("../../events/credaudit.example.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := config.Parse("credaudit.example.yaml", cfgData)
+	if err != nil {
+		t.Fatal(err)
+	}
+	selected, profile, err := cfg.Selection("all")
+	if err != nil {
+		t.Fatal(err)
+	}
+	report := func(t *testing.T, data []byte) *credreport.Report {
+		t.Helper()
+		rep, err := credreport.Parse(data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return rep
+	}
+	sample, err := os.ReadFile(sampleReport)
+	if err != nil {
+		t.Fatal(err)
+	}
+	withoutRoot := dropLines(sample, "<root_account>")
+	tests := []struct {
+		name   string
+		rep    *credreport.Report
+		change func(rs []rules.Result)
+	}{
+		{"sample report with custom rules and suppressions", report(t, sample), nil},
+		{"no root row", report(t, withoutRoot), nil},
+		{"results shuffled", report(t, sample), func(rs []rules.Result) {
+			r := rand.New(rand.NewPCG(1, 2))
+			r.Shuffle(len(rs), func(i, j int) { rs[i], rs[j] = rs[j], rs[i] })
+		}},
+		{"results reversed", report(t, credreporttest.Generate(50, 3)), func(rs []rules.Result) {
+			for i, j := 0, len(rs)-1; i < j; i, j = i+1, j-1 {
+				rs[i], rs[j] = rs[j], rs[i]
+			}
+		}},
+		{"reasons and resource IDs that need escaping", report(t, sample), func(rs []rules.Result) {
+			rs[0].Reason = "quote \" backslash \\ tab \t line\u2028separator é <&>"
+			rs[1].ResourceID = "AWS::::Account:\x01"
+			rs[len(rs)-1].Reason = ""
+		}},
+		{"no results", report(t, sample), func(rs []rules.Result) { clear(rs) }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			results, err := rules.Evaluate(rules.Input{Report: tt.rep, AsOf: credreporttest.AsOf}, selected)
+			if err != nil {
+				t.Fatal(err)
+			}
+			outcomes := rules.Suppress(results, cfg.Suppressions, credreporttest.AsOf)
+			if tt.change != nil {
+				tt.change(results)
+			}
+			if tt.name == "no results" {
+				results = nil
+			}
+			var out bytes.Buffer
+			o := &scanOutput{report: &loaded{report: tt.rep, asOf: credreporttest.AsOf}, profile: profile, selected: selected, results: results, outcomes: outcomes}
+			if err := writeScanJSON(&out, o); err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(referenceResultsJSON(results), resultsJSON(t, out.String())); diff != "" {
+				t.Errorf("results differ from the plain encoding (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// dropLines drops the lines of a CSV that contain s.
+func dropLines(data []byte, s string) []byte {
+	var out []byte
+	for line := range bytes.Lines(data) {
+		if !bytes.Contains(line, []byte(s)) {
+			out = append(out, line...)
+		}
+	}
+	return out
+}
