@@ -180,3 +180,27 @@ func TestUnreadableStateIsNeverLost(t *testing.T) {
 		t.Error("the stored state changed")
 	}
 }
+
+// A per-account request whose member role cannot be assumed fails as such,
+// with an alert naming the role, and touches nothing in that account.
+func TestMemberRoleRefusedFailsLoudly(t *testing.T) {
+	e := newEnv(t)
+	e.seedUsers()
+	p := newFaultProxy(t)
+	p.inject(fault{Op: "AssumeRole", Kind: denied, Times: 100})
+	_, err := e.viaProxy(p).Invoke(context.Background(), []byte(`{"account_id":"123456789012","role_arn":"arn:aws:iam::123456789012:role/credaudit-member"}`))
+	if err == nil || !strings.Contains(err.Error(), "AccessDenied") {
+		t.Fatalf("Invoke: %v, want the refused AssumeRole", err)
+	}
+	if n := p.count("GetCredentialReport") + p.count("GenerateCredentialReport") + p.count("BatchImportFindings"); n != 0 {
+		t.Errorf("%d report or import calls without the member's credentials", n)
+	}
+	mail := e.drain()
+	if len(mail) != 1 || mail[0].Attributes["kind"] != "error" || !strings.Contains(mail[0].Subject, "assume role") ||
+		!strings.Contains(mail[0].Body, "credaudit-member") {
+		t.Fatalf("alert: %+v", mail)
+	}
+	if e.stateObject() != nil {
+		t.Error("a state was written for an account that could not be audited")
+	}
+}

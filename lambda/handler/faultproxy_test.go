@@ -22,9 +22,10 @@ const (
 	serverError                  // answer 500
 	unavailable                  // answer 503 (S3 SlowDown)
 	partial                      // BatchImportFindings: hold back Count findings and list them as FailedFindings with Code
+	denied                       // answer 403 AccessDenied (query protocol)
 )
 
-var kindName = map[faultKind]string{throttle: "throttle", serverError: "500", unavailable: "503", partial: "partial failure"}
+var kindName = map[faultKind]string{throttle: "throttle", serverError: "500", unavailable: "503", partial: "partial failure", denied: "access denied"}
 
 // fault is injected on the next Times requests for operation Op.
 type fault struct {
@@ -163,6 +164,10 @@ func (p *faultProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		io.WriteString(w, `<Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message></Error>`)
 	case partial:
 		p.partial(w, r, body, f)
+	case denied:
+		w.Header().Set("Content-Type", "text/xml")
+		w.WriteHeader(http.StatusForbidden)
+		io.WriteString(w, `<ErrorResponse><Error><Type>Sender</Type><Code>AccessDenied</Code><Message>User is not authorized to perform: sts:AssumeRole</Message></Error><RequestId>fault</RequestId></ErrorResponse>`)
 	}
 }
 
