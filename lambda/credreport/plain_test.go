@@ -165,3 +165,25 @@ func FuzzParseIAMTime(f *testing.F) {
 		}
 	})
 }
+
+func TestCommasMarksExactlyTheCommaBytes(t *testing.T) {
+	// Every byte value at every position, among neighbours that sit next to
+	// ',' (0x2c) and could let a borrow or carry leak: 0x2b, 0x2d, 0x00, 0xff.
+	for _, bg := range []byte{'a', ',', '+', '-', 0x00, 0x7f, 0x80, 0xff} {
+		for pos := range 8 {
+			for v := range 256 {
+				s := bytes.Repeat([]byte{bg}, 8)
+				s[pos] = byte(v)
+				var want uint64
+				for i, c := range s {
+					if c == ',' {
+						want |= 0x80 << (8 * i)
+					}
+				}
+				if got := commas(word(string(s), 0)); got != want {
+					t.Fatalf("commas(%q) = %#x, want %#x", s, got, want)
+				}
+			}
+		}
+	}
+}
