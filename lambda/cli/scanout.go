@@ -169,8 +169,9 @@ func writeScanJSON(w io.Writer, o *scanOutput) error {
 }
 
 // jsonChunk is the scan JSON's write size: large enough that the system
-// calls cost nothing next to producing the bytes.
-const jsonChunk = 512 << 10
+// calls cost nothing next to producing the bytes (under 100 writes for
+// 12 MB), small enough to stay in cache; 512 KB measured no faster.
+const jsonChunk = 128 << 10
 
 // jsonWriter collects output in buf and writes it in chunks of about
 // jsonChunk bytes.
