@@ -5,11 +5,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"regexp"
 	"slices"
 	"strings"
 
 	"github.com/credaudit/credaudit/lambda/audit"
+	"github.com/credaudit/credaudit/lambda/internal/lazyre"
 )
 
 // Request is what an invocation asks for.
@@ -30,8 +30,8 @@ type Request struct {
 var schedulerKeys = []string{"source", "scheduledTime", "executionId", "attemptNumber", "scheduleArn"}
 
 var (
-	accountID = regexp.MustCompile(`^[0-9]{12}$`)
-	roleARN   = regexp.MustCompile(`^arn:aws[a-z-]*:iam::([0-9]{12}):role/[\w+=,.@/-]{1,512}$`)
+	accountID = lazyre.New(`^[0-9]{12}$`)
+	roleARN   = lazyre.New(`^arn:aws[a-z-]*:iam::([0-9]{12}):role/[\w+=,.@/-]{1,512}$`)
 )
 
 // ParseRequest reads an invocation's payload: an EventBridge scheduled
@@ -92,13 +92,13 @@ func ParseRequest(payload []byte) (Request, error) {
 	var err error
 	if req.AccountID, err = str("account_id"); err != nil {
 		errs = append(errs, err)
-	} else if !accountID.MatchString(req.AccountID) {
+	} else if !accountID().MatchString(req.AccountID) {
 		errs = append(errs, fmt.Errorf("account_id %q is not 12 digits", req.AccountID))
 	}
 	if req.RoleARN, err = str("role_arn"); err != nil {
 		errs = append(errs, err)
 	} else if req.RoleARN != "" {
-		m := roleARN.FindStringSubmatch(req.RoleARN)
+		m := roleARN().FindStringSubmatch(req.RoleARN)
 		switch {
 		case m == nil:
 			errs = append(errs, fmt.Errorf("role_arn %q is not an IAM role ARN", req.RoleARN))

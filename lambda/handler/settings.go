@@ -3,13 +3,13 @@ package handler
 import (
 	"errors"
 	"fmt"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/credaudit/credaudit/lambda/audit"
+	"github.com/credaudit/credaudit/lambda/internal/lazyre"
 	"github.com/credaudit/credaudit/lambda/rules"
 )
 
@@ -66,10 +66,10 @@ func (c ConfigSource) String() string {
 const MaxRefreshDays = 89
 
 var (
-	bucketName = regexp.MustCompile(`^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$`)
-	topicARN   = regexp.MustCompile(`^arn:aws[a-z-]*:sns:[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9_-]{1,256}(\.fifo)?$`)
-	regionName = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-[0-9]$`)
-	ssmName    = regexp.MustCompile(`^(/?[A-Za-z0-9_.-]+)+$`)
+	bucketName = lazyre.New(`^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$`)
+	topicARN   = lazyre.New(`^arn:aws[a-z-]*:sns:[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9_-]{1,256}(\.fifo)?$`)
+	regionName = lazyre.New(`^[a-z]{2}(-[a-z]+)+-[0-9]$`)
+	ssmName    = lazyre.New(`^(/?[A-Za-z0-9_.-]+)+$`)
 )
 
 // LoadSettings reads and validates the environment, naming every bad value
@@ -82,15 +82,15 @@ func LoadSettings(getenv func(string) string) (Settings, error) {
 	get := func(name string) string { return strings.TrimSpace(getenv(name)) }
 	s := Settings{SecurityHub: true, RefreshAfter: 30 * 24 * time.Hour, Region: get(EnvRegion)}
 
-	if !regionName.MatchString(s.Region) {
+	if !regionName().MatchString(s.Region) {
 		bad(EnvRegion, s.Region, "not an AWS region (Lambda sets it; set it when running elsewhere)")
 	}
 	s.StateBucket = get(EnvStateBucket)
-	if !bucketName.MatchString(s.StateBucket) || strings.Contains(s.StateBucket, "..") {
+	if !bucketName().MatchString(s.StateBucket) || strings.Contains(s.StateBucket, "..") {
 		bad(EnvStateBucket, s.StateBucket, "required: the name of the S3 bucket that keeps each account's state")
 	}
 	s.TopicARN = get(EnvTopicARN)
-	if !topicARN.MatchString(s.TopicARN) {
+	if !topicARN().MatchString(s.TopicARN) {
 		bad(EnvTopicARN, s.TopicARN, "required: an SNS topic ARN (arn:aws:sns:<region>:<account>:<name>) for the digest and alerts")
 	}
 	switch v := get(EnvSecurityHub); strings.ToLower(v) {
@@ -103,7 +103,7 @@ func LoadSettings(getenv func(string) string) (Settings, error) {
 	s.HubRegion = get(EnvHubRegion)
 	if s.HubRegion == "" {
 		s.HubRegion = s.Region
-	} else if !regionName.MatchString(s.HubRegion) {
+	} else if !regionName().MatchString(s.HubRegion) {
 		bad(EnvHubRegion, s.HubRegion, "not an AWS region (e.g. eu-west-1)")
 	}
 	s.Profile = get(EnvProfile)
@@ -141,13 +141,13 @@ func parseConfigSource(v string) (ConfigSource, error) {
 	switch {
 	case strings.HasPrefix(v, "s3://"):
 		bucket, key, ok := strings.Cut(strings.TrimPrefix(v, "s3://"), "/")
-		if !ok || key == "" || !bucketName.MatchString(bucket) {
+		if !ok || key == "" || !bucketName().MatchString(bucket) {
 			return ConfigSource{}, errors.New("want s3://<bucket>/<key>")
 		}
 		return ConfigSource{Bucket: bucket, Key: key}, nil
 	case strings.HasPrefix(v, "ssm:"):
 		name := strings.TrimPrefix(v, "ssm:")
-		if len(name) > 2048 || !ssmName.MatchString(name) {
+		if len(name) > 2048 || !ssmName().MatchString(name) {
 			return ConfigSource{}, errors.New("want ssm:<parameter name>, e.g. ssm:/credaudit/config")
 		}
 		return ConfigSource{Parameter: name}, nil

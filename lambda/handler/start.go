@@ -33,7 +33,7 @@ func Start() {
 		log.Error("cold start", "error", err.Error())
 		lambda.Start(func(ctx context.Context, _ json.RawMessage) (*Response, error) {
 			fail := fmt.Errorf("%w: %w", ErrSettings, err)
-			if topic := os.Getenv(EnvTopicARN); topicARN.MatchString(topic) {
+			if topic := os.Getenv(EnvTopicARN); topicARN().MatchString(topic) {
 				aud := &audit.Auditor{Topic: sns.NewFromConfig(cfg), TopicARN: topic, Log: log}
 				return nil, aud.Fail(ctx, &audit.Failure{Phase: "settings", Err: fail, Hint: "fix the function's environment variables (see the README's Lambda settings)."})
 			}

@@ -13,7 +13,6 @@ package org
 import (
 	"context"
 	"fmt"
-	"regexp"
 	"slices"
 	"strings"
 
@@ -21,6 +20,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws/arn"
 	"github.com/aws/aws-sdk-go-v2/service/organizations"
 	"github.com/aws/aws-sdk-go-v2/service/organizations/types"
+
+	"github.com/credaudit/credaudit/lambda/internal/lazyre"
 )
 
 // API is what listing calls in Organizations.
@@ -48,20 +49,20 @@ type Filter struct {
 }
 
 var (
-	accountIDPattern = regexp.MustCompile(`^[0-9]{12}$`)
-	ouIDPattern      = regexp.MustCompile(`^(ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}|r-[0-9a-z]{4,32})$`)
+	accountIDPattern = lazyre.New(`^[0-9]{12}$`)
+	ouIDPattern      = lazyre.New(`^(ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}|r-[0-9a-z]{4,32})$`)
 )
 
 // Check names every malformed ID in f.
 func (f Filter) Check() error {
 	var bad []string
 	for _, id := range slices.Concat(f.IncludeAccounts, f.ExcludeAccounts) {
-		if !accountIDPattern.MatchString(id) {
+		if !accountIDPattern().MatchString(id) {
 			bad = append(bad, fmt.Sprintf("%q is not a 12-digit account ID", id))
 		}
 	}
 	for _, id := range slices.Concat(f.IncludeOUs, f.ExcludeOUs) {
-		if !ouIDPattern.MatchString(id) {
+		if !ouIDPattern().MatchString(id) {
 			bad = append(bad, fmt.Sprintf("%q is not an organisational unit ID (ou-…) or root ID (r-…)", id))
 		}
 	}
