@@ -457,7 +457,7 @@ func splitIAMARN(arn string) (partition, account, resource string, ok bool) {
 		return "", "", "", false
 	}
 	partition, rest, ok = strings.Cut(rest, ":")
-	if !ok || !isARNPartition(partition) {
+	if !ok || !IsPartition(partition) {
 		return "", "", "", false
 	}
 	rest, ok = strings.CutPrefix(rest, "iam::")
@@ -465,13 +465,8 @@ func splitIAMARN(arn string) (partition, account, resource string, ok bool) {
 		return "", "", "", false
 	}
 	account, resource, ok = strings.Cut(rest, ":")
-	if !ok || len(account) != 12 || resource == "" {
+	if !ok || !IsAccountID(account) || resource == "" {
 		return "", "", "", false
-	}
-	for _, c := range account {
-		if c < '0' || c > '9' {
-			return "", "", "", false
-		}
 	}
 	return partition, account, resource, true
 }

@@ -285,8 +285,21 @@ type header struct {
 	index map[string]int
 }
 
-// isARNPartition accepts "aws" and its dashed variants (aws-us-gov, aws-cn, aws-iso-b, …).
-func isARNPartition(p string) bool {
+// IsAccountID reports whether s is an AWS account ID: 12 digits.
+func IsAccountID(s string) bool {
+	if len(s) != 12 {
+		return false
+	}
+	for _, c := range []byte(s) {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// IsPartition accepts "aws" and its dashed variants (aws-us-gov, aws-cn, aws-iso-b, …).
+func IsPartition(p string) bool {
 	if p == "aws" {
 		return true
 	}

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/credaudit/credaudit/lambda/audit"
+	"github.com/credaudit/credaudit/lambda/credreport"
 	"github.com/credaudit/credaudit/lambda/internal/lazyre"
 )
 
@@ -29,10 +30,7 @@ type Request struct {
 // attributes the schedule substitutes, and a source tag.
 var schedulerKeys = []string{"source", "scheduledTime", "executionId", "attemptNumber", "scheduleArn"}
 
-var (
-	accountID = lazyre.New(`^[0-9]{12}$`)
-	roleARN   = lazyre.New(`^arn:aws[a-z-]*:iam::([0-9]{12}):role/[\w+=,.@/-]{1,512}$`)
-)
+var roleARN = lazyre.New(`^arn:aws[a-z-]*:iam::([0-9]{12}):role/[\w+=,.@/-]{1,512}$`)
 
 // ParseRequest reads an invocation's payload: an EventBridge scheduled
 // event, an EventBridge Scheduler payload (a JSON object of schedule context
@@ -92,7 +90,7 @@ func ParseRequest(payload []byte) (Request, error) {
 	var err error
 	if req.AccountID, err = str("account_id"); err != nil {
 		errs = append(errs, err)
-	} else if !accountID().MatchString(req.AccountID) {
+	} else if !credreport.IsAccountID(req.AccountID) {
 		errs = append(errs, fmt.Errorf("account_id %q is not 12 digits", req.AccountID))
 	}
 	if req.RoleARN, err = str("role_arn"); err != nil {

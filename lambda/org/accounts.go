@@ -21,6 +21,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/organizations"
 	"github.com/aws/aws-sdk-go-v2/service/organizations/types"
 
+	"github.com/credaudit/credaudit/lambda/credreport"
 	"github.com/credaudit/credaudit/lambda/internal/lazyre"
 )
 
@@ -48,16 +49,13 @@ type Filter struct {
 	IncludeOUs, ExcludeOUs []string
 }
 
-var (
-	accountIDPattern = lazyre.New(`^[0-9]{12}$`)
-	ouIDPattern      = lazyre.New(`^(ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}|r-[0-9a-z]{4,32})$`)
-)
+var ouIDPattern = lazyre.New(`^(ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}|r-[0-9a-z]{4,32})$`)
 
 // Check names every malformed ID in f.
 func (f Filter) Check() error {
 	var bad []string
 	for _, id := range slices.Concat(f.IncludeAccounts, f.ExcludeAccounts) {
-		if !accountIDPattern().MatchString(id) {
+		if !credreport.IsAccountID(id) {
 			bad = append(bad, fmt.Sprintf("%q is not a 12-digit account ID", id))
 		}
 	}

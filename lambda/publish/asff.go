@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/securityhub/types"
 
+	"github.com/credaudit/credaudit/lambda/credreport"
 	"github.com/credaudit/credaudit/lambda/rules"
 )
 
@@ -115,10 +116,10 @@ func ASFF(f Finding) (types.AwsSecurityFinding, error) {
 	if err := checkIdentifier("GeneratorId (rule ID)", rule.ID, 1, MaxIDLength); err != nil {
 		errs = append(errs, err)
 	}
-	if !isAccountID(f.AccountID) {
+	if !credreport.IsAccountID(f.AccountID) {
 		bad("AwsAccountId %q is not 12 digits", f.AccountID)
 	}
-	if !isPartition(f.Partition) {
+	if !credreport.IsPartition(f.Partition) {
 		bad("partition %q is not aws or aws-<name>", f.Partition)
 	}
 	if err := checkIdentifier("Region", f.Region, 1, MaxRegionLength); err != nil {
@@ -405,35 +406,6 @@ func checkIdentifier(field, v string, min, max int) error {
 
 func isBlank(s string) bool { return strings.TrimSpace(s) == "" }
 
-func isAccountID(s string) bool {
-	if len(s) != 12 {
-		return false
-	}
-	for _, c := range []byte(s) {
-		if c < '0' || c > '9' {
-			return false
-		}
-	}
-	return true
-}
-
-// isPartition accepts "aws" and its dashed variants (aws-us-gov, aws-cn, …).
-func isPartition(p string) bool {
-	if p == "aws" {
-		return true
-	}
-	rest, ok := strings.CutPrefix(p, "aws-")
-	if !ok || rest == "" {
-		return false
-	}
-	for _, c := range rest {
-		if (c < 'a' || c > 'z') && c != '-' {
-			return false
-		}
-	}
-	return true
-}
-
 // Validate checks f against the ASFF rules this package relies on: required
 // attributes present, identifiers and texts within their limits, timestamps
 // parseable, enumerations known. It never changes f. Import runs it on every
@@ -457,7 +429,7 @@ func Validate(f types.AwsSecurityFinding) error {
 	str("Id", f.Id, 1, MaxIDLength)
 	str("ProductArn", f.ProductArn, MinProductARNLength, MaxProductARNLength)
 	str("GeneratorId", f.GeneratorId, 1, MaxIDLength)
-	if !isAccountID(aws.ToString(f.AwsAccountId)) {
+	if !credreport.IsAccountID(aws.ToString(f.AwsAccountId)) {
 		bad("AwsAccountId %q is not 12 digits", aws.ToString(f.AwsAccountId))
 	}
 	str("Title", f.Title, 1, MaxTitleLength)

@@ -3,6 +3,8 @@ package state
 import (
 	"context"
 	"fmt"
+
+	"github.com/credaudit/credaudit/lambda/credreport"
 )
 
 // Token names the version of a stored state that Load returned, so Save can
@@ -49,13 +51,8 @@ func decodeFor(accountID string, data []byte) (*State, error) {
 // validAccountID reports whether id is 12 digits, as AWS account IDs are;
 // the ID becomes part of a file name or object key.
 func validAccountID(id string) error {
-	if len(id) != 12 {
+	if !credreport.IsAccountID(id) {
 		return fmt.Errorf("account ID %q is not 12 digits", id)
-	}
-	for i := range len(id) {
-		if id[i] < '0' || id[i] > '9' {
-			return fmt.Errorf("account ID %q is not 12 digits", id)
-		}
 	}
 	return nil
 }
