@@ -285,9 +285,14 @@ func batches[T any](items []T, size func(T) int) [][]T {
 	return out
 }
 
-func (im *Importer) importBatch(ctx context.Context, batch []pendingFinding, st *Stats) ([]FailedFinding, error) {
+// sendRetrying sends batch with send, one paced request per attempt, and
+// re-sends what send hands back for retry after a backoff, until nothing is
+// left to retry. send is told whether this is the last attempt (nothing may
+// be retried then) and returns what to re-send, what failed for good, and
+// an error that stops the batch.
+func sendRetrying[T any](ctx context.Context, im *Importer, batch []T, st *Stats,
+	send func(batch []T, last bool) (retry []T, failed []FailedFinding, err error)) ([]FailedFinding, error) {
 	var failed []FailedFinding
-	productARN := aws.ToString(batch[0].f.ProductArn)
 	for attempt := 1; ; attempt++ {
 		if attempt > 1 {
 			if err := im.backoff(ctx, attempt-1); err != nil {
@@ -297,25 +302,36 @@ func (im *Importer) importBatch(ctx context.Context, batch []pendingFinding, st 
 		if err := im.pace(ctx); err != nil {
 			return failed, err
 		}
+		st.Requests++
+		retry, fails, err := send(batch, attempt >= im.maxAttempts())
+		failed = append(failed, fails...)
+		if err != nil || len(retry) == 0 {
+			return failed, err
+		}
+		st.Retried += len(retry)
+		batch = retry
+	}
+}
+
+func (im *Importer) importBatch(ctx context.Context, batch []pendingFinding, st *Stats) ([]FailedFinding, error) {
+	productARN := aws.ToString(batch[0].f.ProductArn)
+	return sendRetrying(ctx, im, batch, st, func(batch []pendingFinding, last bool) (retry []pendingFinding, failed []FailedFinding, err error) {
 		in := &securityhub.BatchImportFindingsInput{Findings: make([]types.AwsSecurityFinding, len(batch))}
 		for i, p := range batch {
 			in.Findings[i] = *p.f
 		}
-		st.Requests++
 		out, err := im.Client.BatchImportFindings(ctx, in)
 		if err != nil {
-			return failed, requestError("BatchImportFindings", productARN, len(batch), err)
+			return nil, nil, requestError("BatchImportFindings", productARN, len(batch), err)
 		}
 		st.Succeeded += int(aws.ToInt32(out.SuccessCount))
 		byID := make(map[string]pendingFinding, len(batch))
 		for _, p := range batch {
 			byID[aws.ToString(p.f.Id)] = p
 		}
-		var retry []pendingFinding
 		for _, ff := range out.FailedFindings {
 			id, code := aws.ToString(ff.Id), aws.ToString(ff.ErrorCode)
-			p, ok := byID[id]
-			if ok && retryable(code) && attempt < im.maxAttempts() {
+			if p, ok := byID[id]; ok && retryable(code) && !last {
 				retry = append(retry, p)
 				delete(byID, id)
 				continue
@@ -326,12 +342,8 @@ func (im *Importer) importBatch(ctx context.Context, batch []pendingFinding, st 
 			failed = append(failed, FailedFinding{ProductARN: productARN, Code: codeUnidentified,
 				Message: strconv.Itoa(n) + " findings counted as failed but not listed"})
 		}
-		if len(retry) == 0 {
-			return failed, nil
-		}
-		st.Retried += len(retry)
-		batch = retry
-	}
+		return retry, failed, nil
+	})
 }
 
 // FindingIdentifier names a finding for BatchUpdateFindings.
@@ -359,10 +371,12 @@ func (im *Importer) UpdateWorkflow(ctx context.Context, ids []FindingIdentifier,
 	}
 	var failed []FailedFinding
 	pending := make([]FindingIdentifier, 0, len(ids))
+	seen := make(map[FindingIdentifier]bool, len(ids))
 	for _, id := range ids {
-		if slices.Contains(pending, id) {
+		if seen[id] {
 			continue // Security Hub refuses a request naming a finding twice
 		}
+		seen[id] = true
 		err := checkIdentifier("Id", id.ID, 1, MaxIDLength)
 		if err == nil {
 			err = checkIdentifier("ProductArn", id.ProductARN, MinProductARNLength, MaxProductARNLength)
@@ -392,17 +406,8 @@ func (im *Importer) UpdateWorkflow(ctx context.Context, ids []FindingIdentifier,
 }
 
 func (im *Importer) updateBatch(ctx context.Context, batch []FindingIdentifier, status types.WorkflowStatus, note *types.NoteUpdate, st *Stats) ([]FailedFinding, error) {
-	var failed []FailedFinding
 	productARN := batch[0].ProductARN
-	for attempt := 1; ; attempt++ {
-		if attempt > 1 {
-			if err := im.backoff(ctx, attempt-1); err != nil {
-				return failed, err
-			}
-		}
-		if err := im.pace(ctx); err != nil {
-			return failed, err
-		}
+	return sendRetrying(ctx, im, batch, st, func(batch []FindingIdentifier, last bool) (retry []FindingIdentifier, failed []FailedFinding, err error) {
 		in := &securityhub.BatchUpdateFindingsInput{
 			FindingIdentifiers: make([]types.AwsSecurityFindingIdentifier, len(batch)),
 			Workflow:           &types.WorkflowUpdate{Status: status},
@@ -411,31 +416,25 @@ func (im *Importer) updateBatch(ctx context.Context, batch []FindingIdentifier, 
 		for i, id := range batch {
 			in.FindingIdentifiers[i] = types.AwsSecurityFindingIdentifier{Id: aws.String(id.ID), ProductArn: aws.String(id.ProductARN)}
 		}
-		st.Requests++
 		out, err := im.Client.BatchUpdateFindings(ctx, in)
 		if err != nil {
-			return failed, requestError("BatchUpdateFindings", productARN, len(batch), err)
+			return nil, nil, requestError("BatchUpdateFindings", productARN, len(batch), err)
 		}
 		st.Succeeded += len(out.ProcessedFindings)
-		var retry []FindingIdentifier
 		for _, u := range out.UnprocessedFindings {
 			var id FindingIdentifier
 			if u.FindingIdentifier != nil {
 				id = FindingIdentifier{ID: aws.ToString(u.FindingIdentifier.Id), ProductARN: aws.ToString(u.FindingIdentifier.ProductArn)}
 			}
 			code := aws.ToString(u.ErrorCode)
-			if id.ID != "" && retryable(code) && attempt < im.maxAttempts() && slices.Contains(batch, id) {
+			if id.ID != "" && retryable(code) && !last && slices.Contains(batch, id) {
 				retry = append(retry, id)
 				continue
 			}
 			failed = append(failed, FailedFinding{ID: id.ID, ProductARN: id.ProductARN, Code: code, Message: aws.ToString(u.ErrorMessage)})
 		}
-		if len(retry) == 0 {
-			return failed, nil
-		}
-		st.Retried += len(retry)
-		batch = retry
-	}
+		return retry, failed, nil
+	})
 }
 
 // requestError explains a failed request: what to enable or which
