@@ -11,6 +11,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -45,6 +46,37 @@ type Handler struct {
 	Importer publish.Importer
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+
+	// own are the clients on the function's own credentials, built on the
+	// first Invoke (so AWS must be final by then) and reused by every warm
+	// invocation.
+	ownOnce sync.Once
+	own     ownClients
+}
+
+type ownClients struct {
+	store state.Store
+	topic *sns.Client
+	sts   *sts.Client
+	ssm   *ssm.Client
+	s3    *s3.Client
+}
+
+func (h *Handler) clients() *ownClients {
+	h.ownOnce.Do(func() {
+		pathStyle := customEndpoint()
+		h.own = ownClients{
+			store: state.NewS3(h.AWS, h.Settings.StateBucket, state.S3Options{UsePathStyle: pathStyle}),
+			topic: sns.NewFromConfig(h.AWS),
+			sts:   sts.NewFromConfig(h.AWS),
+			ssm:   ssm.NewFromConfig(h.AWS),
+			s3: s3.NewFromConfig(h.AWS, func(o *s3.Options) {
+				o.UsePathStyle = pathStyle
+				o.DisableLogOutputChecksumValidationSkipped = true
+			}),
+		}
+	})
+	return &h.own
 }
 
 // New validates the settings in getenv and builds a Handler on cfg.
@@ -76,7 +108,7 @@ func (h *Handler) Invoke(ctx context.Context, payload json.RawMessage) (*Respons
 	h.Log.LogAttrs(ctx, slog.LevelInfo, "invoke", slog.String("source", req.Source), slog.String("account_id", req.AccountID))
 	member := h.AWS
 	if req.RoleARN != "" {
-		member = org.MemberConfig(h.AWS, sts.NewFromConfig(h.AWS), req.RoleARN, req.AccountID)
+		member = org.MemberConfig(h.AWS, h.clients().sts, req.RoleARN, req.AccountID)
 		if err := org.Assume(ctx, member, req.RoleARN); err != nil {
 			return nil, aud.Fail(ctx, err)
 		}
@@ -111,7 +143,7 @@ func (h *Handler) Invoke(ctx context.Context, payload json.RawMessage) (*Respons
 // auditor is a run's Auditor before the event is read: the function's own
 // clients and settings.
 func (h *Handler) auditor(ctx context.Context) *audit.Auditor {
-	s := h.Settings
+	s, own := h.Settings, h.clients()
 	fetcher := h.Fetcher
 	if fetcher.DeadlineMargin == 0 {
 		// Leave time after acquiring to publish and save.
@@ -119,10 +151,10 @@ func (h *Handler) auditor(ctx context.Context) *audit.Auditor {
 	}
 	return &audit.Auditor{
 		Fetcher:      fetcher,
-		Store:        state.NewS3(h.AWS, s.StateBucket, state.S3Options{UsePathStyle: customEndpoint()}),
+		Store:        own.store,
 		RefreshAfter: s.RefreshAfter,
 		HubRegion:    s.HubRegion,
-		Topic:        sns.NewFromConfig(h.AWS),
+		Topic:        own.topic,
 		TopicARN:     s.TopicARN,
 		Notify:       s.Notify,
 		Log:          h.Log,
@@ -145,7 +177,7 @@ func (h *Handler) loadConfig(ctx context.Context) (*config.Config, error) {
 	var data []byte
 	switch {
 	case src.Parameter != "":
-		out, err := ssm.NewFromConfig(h.AWS).GetParameter(ctx, &ssm.GetParameterInput{Name: aws.String(src.Parameter), WithDecryption: aws.Bool(true)})
+		out, err := h.clients().ssm.GetParameter(ctx, &ssm.GetParameterInput{Name: aws.String(src.Parameter), WithDecryption: aws.Bool(true)})
 		if err != nil {
 			return nil, fmt.Errorf("read %s: %w", src, err)
 		}
@@ -154,11 +186,7 @@ func (h *Handler) loadConfig(ctx context.Context) (*config.Config, error) {
 		}
 		data = []byte(*out.Parameter.Value)
 	case src.Bucket != "":
-		out, err := s3.NewFromConfig(h.AWS, func(o *s3.Options) {
-			o.UsePathStyle = customEndpoint()
-			o.DisableLogOutputChecksumValidationSkipped = true
-		}).
-			GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(src.Bucket), Key: aws.String(src.Key)})
+		out, err := h.clients().s3.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(src.Bucket), Key: aws.String(src.Key)})
 		if err != nil {
 			return nil, fmt.Errorf("read %s: %w", src, err)
 		}
