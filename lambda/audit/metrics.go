@@ -24,38 +24,26 @@ func (a *Auditor) metrics(out *Outcome) {
 		return
 	}
 	c := out.Counts
-	values := []struct {
-		name, unit string
-		v          float64
-	}{
-		{"UsersAudited", "Count", float64(len(out.Observation.Report.Users))},
-		{"Failing", "Count", float64(c.Failing)},
-		{"New", "Count", float64(c.New)},
-		{"Changed", "Count", float64(c.Changed)},
-		{"Resolved", "Count", float64(c.Resolved + c.Gone)},
-		{"Imported", "Count", float64(out.Hub.Imported)},
-		{"PublishFailed", "Count", float64(out.Hub.Failed)},
-		{"NotAvailable", "Count", float64(c.NotAvailable)},
-		{"DurationMs", "Milliseconds", float64(out.Duration.Milliseconds())},
-	}
-	if gen := out.Observation.Report.GeneratedTime; !gen.IsZero() {
-		values = append(values, struct {
-			name, unit string
-			v          float64
-		}{"ReportAgeSeconds", "Seconds", a.now().Sub(gen).Seconds()})
-	}
-	for s := rules.Informational; s <= rules.Critical; s++ {
-		name := "Failing" + s.String()[:1] + strings.ToLower(s.String()[1:])
-		values = append(values, struct {
-			name, unit string
-			v          float64
-		}{name, "Count", float64(c.BySeverity[s])})
-	}
 	doc := map[string]any{"AccountId": out.AccountID}
-	defs := make([]metric, 0, len(values))
-	for _, v := range values {
-		defs = append(defs, metric{Name: v.name, Unit: v.unit})
-		doc[v.name] = v.v
+	var defs []metric
+	add := func(name, unit string, v float64) {
+		defs = append(defs, metric{Name: name, Unit: unit})
+		doc[name] = v
+	}
+	add("UsersAudited", "Count", float64(len(out.Observation.Report.Users)))
+	add("Failing", "Count", float64(c.Failing))
+	for s := rules.Informational; s <= rules.Critical; s++ {
+		add("Failing"+s.String()[:1]+strings.ToLower(s.String()[1:]), "Count", float64(c.BySeverity[s]))
+	}
+	add("New", "Count", float64(c.New))
+	add("Changed", "Count", float64(c.Changed))
+	add("Resolved", "Count", float64(c.Resolved+c.Gone))
+	add("Imported", "Count", float64(out.Hub.Imported))
+	add("PublishFailed", "Count", float64(out.Hub.Failed))
+	add("NotAvailable", "Count", float64(c.NotAvailable))
+	add("DurationMs", "Milliseconds", float64(out.Duration.Milliseconds()))
+	if gen := out.Observation.Report.GeneratedTime; !gen.IsZero() {
+		add("ReportAgeSeconds", "Seconds", a.now().Sub(gen).Seconds())
 	}
 	doc["_aws"] = map[string]any{
 		"Timestamp": a.now().UnixMilli(),
