@@ -260,6 +260,33 @@ suppressions:
 	}
 }
 
+// A workflow update Security Hub leaves unprocessed is sent again by the
+// next run, for that finding only.
+func TestRefusedWorkflowUpdateIsSentAgain(t *testing.T) {
+	const cfg = `
+suppressions:
+  - rule: USER-02
+    user: "*"
+    reason: MFA rollout tracked in JIRA-42
+`
+	r := newRig(t, cfg)
+	refused := "credaudit/123456789012/USER-02/arn:aws:iam::123456789012:user/bob"
+	r.hub.refuseWorkflow = map[string]bool{refused: true}
+	if _, err := r.a.Run(context.Background()); err == nil || !strings.Contains(err.Error(), refused) {
+		t.Fatalf("Run error %v, want it to name %s", err, refused)
+	}
+	if n := len(r.hub.workflow[0].FindingIdentifiers); n < 2 {
+		t.Fatalf("the suppression covered %d findings, want several", n)
+	}
+	r.hub.refuseWorkflow, r.hub.workflow = nil, nil
+	if _, err := r.a.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if len(r.hub.workflow) != 1 || len(r.hub.workflow[0].FindingIdentifiers) != 1 || *r.hub.workflow[0].FindingIdentifiers[0].Id != refused {
+		t.Errorf("next run's workflow updates %+v, want only %s suppressed again", r.hub.workflow, refused)
+	}
+}
+
 // Two runs that load the same state: the second to save finds a conflict,
 // writes nothing and says so; the stored state is the first run's.
 func TestOverlappingRunsDoNotClobber(t *testing.T) {

@@ -79,6 +79,8 @@ type fakeHub struct {
 	refuse   map[string]bool
 	err      error
 	workflow []*securityhub.BatchUpdateFindingsInput
+	// refuseWorkflow lists IDs BatchUpdateFindings leaves unprocessed.
+	refuseWorkflow map[string]bool
 }
 
 func (h *fakeHub) BatchImportFindings(_ context.Context, in *securityhub.BatchImportFindingsInput, _ ...func(*securityhub.Options)) (*securityhub.BatchImportFindingsOutput, error) {
@@ -108,7 +110,16 @@ func (h *fakeHub) BatchUpdateFindings(_ context.Context, in *securityhub.BatchUp
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	h.workflow = append(h.workflow, in)
-	return &securityhub.BatchUpdateFindingsOutput{ProcessedFindings: in.FindingIdentifiers}, nil
+	out := &securityhub.BatchUpdateFindingsOutput{}
+	for _, id := range in.FindingIdentifiers {
+		if h.refuseWorkflow[*id.Id] {
+			out.UnprocessedFindings = append(out.UnprocessedFindings, shtypes.BatchUpdateFindingsUnprocessedFinding{
+				FindingIdentifier: &id, ErrorCode: aws.String("FindingNotFound"), ErrorMessage: aws.String("refused by the test")})
+			continue
+		}
+		out.ProcessedFindings = append(out.ProcessedFindings, id)
+	}
+	return out, nil
 }
 
 // fakeSNS records messages, or fails.

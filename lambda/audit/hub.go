@@ -61,7 +61,11 @@ func (a *Auditor) publishHub(ctx context.Context, out *Outcome, partition string
 		out.Hub.Imported += st.Succeeded
 		if err != nil {
 			errs = append(errs, err)
-			markFailed(pub.FailedImports, err, sent)
+			ids := make([]string, len(sent))
+			for i := range sent {
+				ids[i] = *sent[i].Id
+			}
+			markFailed(pub.FailedImports, err, ids)
 		}
 	}
 	out.Hub.Failed = len(pub.FailedImports)
@@ -77,16 +81,7 @@ func (a *Auditor) publishHub(ctx context.Context, out *Outcome, partition string
 		out.Hub.Workflow += st.Succeeded
 		if err != nil {
 			errs = append(errs, err)
-			var ff *publish.FailedFindingsError
-			if errors.As(err, &ff) && err == error(ff) {
-				for _, id := range ff.IDs() {
-					pub.FailedWorkflow[id] = true
-				}
-				continue
-			}
-			for _, id := range wf.ids {
-				pub.FailedWorkflow[id] = true
-			}
+			markFailed(pub.FailedWorkflow, err, wf.ids)
 		}
 	}
 	err := errors.Join(errs...)
@@ -103,21 +98,20 @@ func (a *Auditor) publishHub(ctx context.Context, out *Outcome, partition string
 	return pub, err
 }
 
-// markFailed records which of sent an import error covers: exactly the
-// findings a *FailedFindingsError names, or all of them for a request error
-// (which stops the import part-way) or failures Security Hub counted but did
-// not name: re-sending the ones that got in is harmless, as their UpdatedAt
-// moves on.
-func markFailed(failed map[string]bool, err error, sent []types.AwsSecurityFinding) {
-	var ff *publish.FailedFindingsError
-	if errors.As(err, &ff) && err == error(ff) && !slices.Contains(ff.IDs(), "") {
+// markFailed records which of ids an error covers: exactly the findings a
+// *FailedFindingsError names, or all of them for a request error (which
+// stops the call part-way) or failures Security Hub counted but did not
+// name. Sending again the ones that got through is harmless: an import's
+// UpdatedAt moves on, a workflow status is set to the same value.
+func markFailed(failed map[string]bool, err error, ids []string) {
+	if ff, ok := err.(*publish.FailedFindingsError); ok && !slices.Contains(ff.IDs(), "") {
 		for _, id := range ff.IDs() {
 			failed[id] = true
 		}
 		return
 	}
-	for i := range sent {
-		failed[*sent[i].Id] = true
+	for _, id := range ids {
+		failed[id] = true
 	}
 }
 
