@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/securityhub"
 	shtypes "github.com/aws/aws-sdk-go-v2/service/securityhub/types"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
@@ -332,5 +334,60 @@ func TestConfigurationFromSSM(t *testing.T) {
 	}
 	if _, ok := hub[id("USER-01", "alice")]; ok {
 		t.Error("USER-01, disabled in the configuration, was imported")
+	}
+}
+
+// Invalid settings fail every invocation with a message naming each bad
+// value, sent to the topic when the topic setting is usable; nothing is
+// audited.
+func TestColdStartWithBadSettingsAlerts(t *testing.T) {
+	e := newEnv(t)
+	vars := map[string]string{"AWS_REGION": region, handler.EnvStateBucket: "Not_A_Bucket", handler.EnvTopicARN: e.TopicARN, handler.EnvNotify: "loudly"}
+	invoke := handler.ColdStart(e.cfg, nil, func(k string) string { return vars[k] }, slog.New(slog.NewJSONHandler(&e.logs, nil)), &e.metrics)
+	_, err := invoke(context.Background(), []byte(`{}`))
+	if !errors.Is(err, handler.ErrSettings) || !strings.Contains(err.Error(), handler.EnvStateBucket) || !strings.Contains(err.Error(), handler.EnvNotify) {
+		t.Fatalf("invoke: %v, want ErrSettings naming both bad values", err)
+	}
+	mail := e.drain()
+	if len(mail) != 1 || mail[0].Attributes["kind"] != "error" || !strings.Contains(mail[0].Body, handler.EnvStateBucket+`="Not_A_Bucket"`) {
+		t.Fatalf("alert: %+v", mail)
+	}
+	if e.metrics.Len() != 0 || len(e.findings()) != 0 {
+		t.Error("a misconfigured function audited")
+	}
+
+	// Without a usable topic there is no one to tell but the caller.
+	vars[handler.EnvTopicARN] = "not-an-arn"
+	if _, err := handler.ColdStart(e.cfg, nil, func(k string) string { return vars[k] }, slog.New(slog.DiscardHandler), nil)(context.Background(), []byte(`{}`)); !errors.Is(err, handler.ErrSettings) {
+		t.Fatalf("invoke: %v, want ErrSettings", err)
+	}
+	if mail := e.drain(); len(mail) != 0 {
+		t.Errorf("%d messages without a topic setting", len(mail))
+	}
+}
+
+// Findings go to the home region only, whatever the function's region.
+func TestFindingsGoToTheHomeRegionOnly(t *testing.T) {
+	e := newEnv(t)
+	e.consoleUser("alice")
+	resp := e.invoke(e.handler(map[string]string{handler.EnvHubRegion: "eu-west-1"}), "scheduler.json")
+	if resp.Imported == 0 {
+		t.Fatal("nothing imported")
+	}
+	if n := len(e.findings()); n != 0 {
+		t.Errorf("%d findings in the function's region %s, want none", n, region)
+	}
+	home, err := securityhub.NewFromConfig(e.cfg, func(o *securityhub.Options) { o.Region = "eu-west-1" }).
+		GetFindings(context.Background(), &securityhub.GetFindingsInput{MaxResults: aws.Int32(100)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(home.Findings) != resp.Imported {
+		t.Errorf("%d findings in the home region eu-west-1, want the %d imported", len(home.Findings), resp.Imported)
+	}
+	for _, f := range home.Findings {
+		if !strings.HasPrefix(*f.ProductArn, "arn:aws:securityhub:eu-west-1:") {
+			t.Errorf("product ARN %s is not the home region's", *f.ProductArn)
+		}
 	}
 }

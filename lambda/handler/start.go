@@ -4,10 +4,13 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
+	"log/slog"
 	"os"
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-lambda-go/lambdacontext"
+	"github.com/aws/aws-sdk-go-v2/aws"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 
@@ -25,21 +28,33 @@ func Start() {
 	if err != nil {
 		err = fmt.Errorf("load the AWS configuration: %w", err)
 	}
+	lambda.Start(ColdStart(cfg, err, os.Getenv, log, os.Stdout))
+}
+
+// HandlerFunc is what the Lambda runtime calls for each invocation.
+type HandlerFunc func(ctx context.Context, payload json.RawMessage) (*Response, error)
+
+// ColdStart validates the settings in getenv and returns the invocation
+// handler: the audit's, or — when cfgErr is set or a setting is invalid —
+// one that fails every invocation with the error naming each bad value,
+// sending it as an operational alert when the topic setting is usable.
+func ColdStart(cfg aws.Config, cfgErr error, getenv func(string) string, log *slog.Logger, metrics io.Writer) HandlerFunc {
+	err := cfgErr
 	var h *Handler
 	if err == nil {
-		h, err = New(cfg, os.Getenv, log, os.Stdout)
+		h, err = New(cfg, getenv, log, metrics)
 	}
-	if err != nil {
-		log.Error("cold start", "error", err.Error())
-		lambda.Start(func(ctx context.Context, _ json.RawMessage) (*Response, error) {
-			fail := fmt.Errorf("%w: %w", ErrSettings, err)
-			if topic := os.Getenv(EnvTopicARN); topicARN().MatchString(topic) {
-				aud := &audit.Auditor{Topic: sns.NewFromConfig(cfg), TopicARN: topic, Log: log}
-				return nil, aud.Fail(ctx, &audit.Failure{Phase: "settings", Err: fail, Hint: "fix the function's environment variables (see the README's Lambda settings)."})
-			}
-			return nil, fail
-		})
-		return
+	if err == nil {
+		return h.Invoke
 	}
-	lambda.Start(h.Invoke)
+	log.Error("cold start", "error", err.Error())
+	fail := fmt.Errorf("%w: %w", ErrSettings, err)
+	topic := getenv(EnvTopicARN)
+	if cfgErr != nil || !topicARN().MatchString(topic) {
+		return func(context.Context, json.RawMessage) (*Response, error) { return nil, fail }
+	}
+	aud := &audit.Auditor{Topic: sns.NewFromConfig(cfg), TopicARN: topic, Log: log}
+	return func(ctx context.Context, _ json.RawMessage) (*Response, error) {
+		return nil, aud.Fail(ctx, &audit.Failure{Phase: "settings", Err: fail, Hint: "fix the function's environment variables (see the README's Lambda settings)."})
+	}
 }
