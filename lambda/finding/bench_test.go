@@ -23,7 +23,7 @@ func BenchmarkDiffSteadyState(b *testing.B) {
 			}
 		}
 	}
-	prev := Next(nil, Diff(nil, results, acct, day(0), 0), day(0))
+	prev := next(nil, Diff(nil, results, acct, day(0), 0), day(0))
 	b.ReportAllocs()
 	for b.Loop() {
 		changes := Diff(prev, results, acct, day(0), 0)

@@ -97,7 +97,7 @@ type Change struct {
 	Prev *Record
 	// Record is the finding as the next state keeps it, and as it is to be
 	// sent: CreatedAt is Record.FirstObservedAt and, when Import is true,
-	// UpdatedAt is Record.UpdatedAt. Next fills in LastImportedAt.
+	// UpdatedAt is Record.UpdatedAt. NextAfter fills in LastImportedAt.
 	Record Record
 }
 
@@ -307,12 +307,6 @@ func (d *differ) refresh(c *Change) {
 	}
 	c.NeedsRefresh = true
 	c.Record.UpdatedAt = d.after(c.Record.UpdatedAt)
-}
-
-// Next is the state's records after every change was published: NextAfter
-// with every import and workflow update done at importedAt.
-func Next(prev map[string]Record, changes []Change, importedAt time.Time) map[string]Record {
-	return NextAfter(prev, changes, Publication{At: importedAt})
 }
 
 // Publication is what became of a run's Security Hub updates.

@@ -365,17 +365,17 @@ func TestDiffDoesNotModifyPrevious(t *testing.T) {
 	if diff := cmp.Diff(before, state); diff != "" {
 		t.Errorf("Diff modified prev (-before +after):\n%s", diff)
 	}
-	next := Next(state, changes, day(2))
+	after := next(state, changes, day(2))
 	if diff := cmp.Diff(before, state); diff != "" {
 		t.Errorf("Next modified prev (-before +after):\n%s", diff)
 	}
-	if next[keyAlice].Status != rules.Passed {
-		t.Errorf("next state's %s = %+v, want resolved", keyAlice, next[keyAlice])
+	if after[keyAlice].Status != rules.Passed {
+		t.Errorf("next state's %s = %+v, want resolved", keyAlice, after[keyAlice])
 	}
 }
 
 func TestDiffUsesTheRefreshInterval(t *testing.T) {
-	state := Next(nil, Diff(nil, []rules.Result{fail(&rules.Key01, alice, old131)}, acct, day(0), 0), day(0))
+	state := next(nil, Diff(nil, []rules.Result{fail(&rules.Key01, alice, old131)}, acct, day(0), 0), day(0))
 	tests := []struct {
 		name    string
 		refresh time.Duration
@@ -397,14 +397,14 @@ func TestDiffUsesTheRefreshInterval(t *testing.T) {
 
 func TestNext(t *testing.T) {
 	k1 := &rules.Key01
-	state := Next(nil, Diff(nil, []rules.Result{fail(k1, alice, old131), fail(k1, bob, old131)}, acct, day(0), 0), day(0).Add(time.Minute))
+	state := next(nil, Diff(nil, []rules.Result{fail(k1, alice, old131), fail(k1, bob, old131)}, acct, day(0), 0), day(0).Add(time.Minute))
 	if got, want := state[keyAlice].LastImportedAt, day(0).Add(time.Minute); !got.Equal(want) {
 		t.Errorf("LastImportedAt after the first import = %v, want %v", got, want)
 	}
 
 	// Day 1: alice unchanged (not imported), bob resolved (imported).
 	changes := Diff(state, []rules.Result{fail(k1, alice, "access key 1 is 132 days old"), pass(k1, bob, "no active access key")}, acct, day(1), 0)
-	state = Next(state, changes, day(1).Add(time.Minute))
+	state = next(state, changes, day(1).Add(time.Minute))
 	if got, want := state[keyAlice].LastImportedAt, day(0).Add(time.Minute); !got.Equal(want) {
 		t.Errorf("alice's LastImportedAt = %v, want it unchanged at %v", got, want)
 	}
@@ -416,16 +416,16 @@ func TestNext(t *testing.T) {
 	}
 
 	// A record no change mentions is kept.
-	state = Next(state, nil, day(2))
+	state = next(state, nil, day(2))
 	if _, ok := state[keyAlice]; !ok {
 		t.Errorf("Next dropped an open record no change mentions")
 	}
 
 	// The tombstone lasts Retention after its UpdatedAt.
-	if _, ok := Next(state, nil, day(1).Add(Retention-second))[keyBob]; !ok {
+	if _, ok := next(state, nil, day(1).Add(Retention-second))[keyBob]; !ok {
 		t.Errorf("tombstone dropped before Retention passed")
 	}
-	if _, ok := Next(state, nil, day(1).Add(Retention))[keyBob]; ok {
+	if _, ok := next(state, nil, day(1).Add(Retention))[keyBob]; ok {
 		t.Errorf("tombstone kept after Retention passed")
 	}
 }
@@ -482,7 +482,7 @@ func TestUpdatedAtStrictlyIncreases(t *testing.T) {
 			t.Errorf("new finding: UpdatedAt %v differs from CreatedAt %v", u, changes[0].Record.FirstObservedAt)
 		}
 		last, created = u, true
-		state = Next(state, changes, a)
+		state = next(state, changes, a)
 	}
 	// Archiving and reopening after the clock went back still moves on.
 	changes := Diff(state, []rules.Result{pass(k1, alice, "no active access key")}, acct, day(1), 0)
@@ -490,7 +490,7 @@ func TestUpdatedAtStrictlyIncreases(t *testing.T) {
 		t.Errorf("resolved: UpdatedAt %v is not after %v", u, last)
 	}
 	last = changes[0].Record.UpdatedAt
-	state = Next(state, changes, day(1))
+	state = next(state, changes, day(1))
 	changes = Diff(state, []rules.Result{fail(k1, alice, old131)}, acct, day(1), 0)
 	if c := changes[0]; c.Kind != New || !c.Record.UpdatedAt.After(last) {
 		t.Errorf("reopened: %+v, want New with UpdatedAt after %v", summarize(changes), last)
@@ -512,7 +512,7 @@ func TestKindAndWorkflowNames(t *testing.T) {
 func TestNextAfterFailedPublication(t *testing.T) {
 	k1 := &rules.Key01
 	keyAlice := ID(acct, k1.ID, alice.ARN)
-	open := Next(nil, Diff(nil, []rules.Result{fail(k1, alice, old131)}, acct, day(0), 0), day(0))
+	open := next(nil, Diff(nil, []rules.Result{fail(k1, alice, old131)}, acct, day(0), 0), day(0))
 
 	t.Run("a new finding whose import failed is imported on the next run, created when first seen", func(t *testing.T) {
 		changes := Diff(nil, []rules.Result{fail(k1, alice, old131)}, acct, day(0), 0)
@@ -563,7 +563,7 @@ func TestNextAfterFailedPublication(t *testing.T) {
 		}
 	})
 	t.Run("a suppressed finding archived without its unsuppress comes back unmuted", func(t *testing.T) {
-		muted := Next(open, Diff(open, []rules.Result{suppressed(fail(k1, alice, old131), "break-glass user")}, acct, day(1), 0), day(1))
+		muted := next(open, Diff(open, []rules.Result{suppressed(fail(k1, alice, old131), "break-glass user")}, acct, day(1), 0), day(1))
 		resolved := Diff(muted, []rules.Result{pass(k1, alice, "no active access key")}, acct, day(2), 0)
 		state := NextAfter(muted, resolved, Publication{At: day(2), FailedWorkflow: map[string]bool{keyAlice: true}})
 		back := Diff(state, []rules.Result{fail(k1, alice, old131)}, acct, day(3), 0)

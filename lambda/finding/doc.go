@@ -78,11 +78,11 @@
 //     last UpdatedAt sent: strictly increasing even when the clock or the
 //     report goes backwards. Security Hub silently ignores an import whose
 //     UpdatedAt is not later than the stored one.
-//   - LastImportedAt is set by Next, after a successful publish, for the
+//   - LastImportedAt is set by NextAfter, after a successful publish, for the
 //     findings that were imported; NeedsRefresh compares it with
 //     refreshAfter (default 30 days; findings expire 90 days after their
 //     last update).
 //
 // Resolved and gone findings stay in the state as archived tombstones for
-// Retention (90 days) after their last UpdatedAt, then Next drops them.
+// Retention (90 days) after their last UpdatedAt, then NextAfter drops them.
 package finding

@@ -51,6 +51,11 @@ func suppressed(res rules.Result, reason string) rules.Result {
 	return res
 }
 
+// next is the state after every change was published at importedAt.
+func next(prev map[string]Record, changes []Change, importedAt time.Time) map[string]Record {
+	return NextAfter(prev, changes, Publication{At: importedAt})
+}
+
 // run is one audit: results evaluated at a report's as-of time.
 type run struct {
 	at      time.Time
@@ -68,7 +73,7 @@ func replay(t *testing.T, runs ...run) ([]Change, map[string]Record) {
 	)
 	for i, r := range runs {
 		if i > 0 {
-			state = Next(state, changes, runs[i-1].at)
+			state = next(state, changes, runs[i-1].at)
 		}
 		changes = Diff(state, r.results, acct, r.at, 0)
 	}

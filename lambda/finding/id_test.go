@@ -89,7 +89,7 @@ func TestIDsAreStableAcrossRuns(t *testing.T) {
 	}
 	first := Diff(nil, res("access key 1 is 131 days old"), acct, day(0), 0)
 	// A later run with other facts in the reasons names the same findings.
-	second := Diff(Next(nil, first, day(0)), res("access key 2 is 95 days old"), acct, day(9), 0)
+	second := Diff(next(nil, first, day(0)), res("access key 2 is 95 days old"), acct, day(9), 0)
 	if len(first) != 2 || len(second) != 2 {
 		t.Fatalf("got %d and %d changes, want 2 each", len(first), len(second))
 	}
