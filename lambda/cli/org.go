@@ -41,8 +41,8 @@ func (f *orgFlags) register(fs *flag.FlagSet) {
 }
 
 func (f *orgFlags) filter() org.Filter {
-	return org.Filter{IncludeAccounts: splitList(f.includeAccounts), ExcludeAccounts: splitList(f.excludeAccounts),
-		IncludeOUs: splitList(f.includeOUs), ExcludeOUs: splitList(f.excludeOUs)}
+	return org.Filter{IncludeAccounts: org.SplitList(f.includeAccounts), ExcludeAccounts: org.SplitList(f.excludeAccounts),
+		IncludeOUs: org.SplitList(f.includeOUs), ExcludeOUs: org.SplitList(f.excludeOUs)}
 }
 
 // check refuses the org flags without --org, and the flags --org cannot

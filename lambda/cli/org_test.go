@@ -1,14 +1,8 @@
 package cli
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
-	"io"
-	"net/http"
-	"net/http/httptest"
-	"net/http/httputil"
-	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
@@ -16,11 +10,6 @@ import (
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/iam"
-	"github.com/aws/aws-sdk-go-v2/service/organizations"
-	orgtypes "github.com/aws/aws-sdk-go-v2/service/organizations/types"
-	"github.com/aws/aws-sdk-go-v2/service/securityhub"
-	"github.com/aws/aws-sdk-go-v2/service/sts"
 
 	"github.com/credaudit/credaudit/lambda/internal/emulator"
 	"github.com/credaudit/credaudit/lambda/internal/sandbox"
@@ -38,10 +27,8 @@ type member struct {
 
 // newOrganisation creates an organisation in the emulator's management
 // account with the topic and queue of sandbox.New, and members named
-// names, each with Security Hub enabled, the member role, and a user
-// signing in without MFA. moto routes a request to the account of its
-// credentials, so each member's resources are created through a role
-// assumed in it.
+// names (sandbox.Organisation: Security Hub, the member role, a user
+// signing in without MFA).
 func newOrganisation(t *testing.T, names ...string) (*sandbox.Account, []member) {
 	t.Helper()
 	ctx := context.Background()
@@ -51,60 +38,19 @@ func newOrganisation(t *testing.T, names ...string) (*sandbox.Account, []member)
 	if err != nil {
 		t.Fatal(err)
 	}
-	orgs := organizations.NewFromConfig(cfg)
-	if _, err := orgs.CreateOrganization(ctx, &organizations.CreateOrganizationInput{FeatureSet: orgtypes.OrganizationFeatureSetAll}); err != nil {
-		t.Fatalf("create organisation: %v", err)
+	created, err := sandbox.Organisation(ctx, cfg, org.DefaultMemberRole, names...)
+	if err != nil {
+		t.Fatal(err)
 	}
-	var members []member
-	for _, name := range names {
-		out, err := orgs.CreateAccount(ctx, &organizations.CreateAccountInput{AccountName: aws.String(name), Email: aws.String(name + "@example.com")})
-		if err != nil {
-			t.Fatalf("create account %s: %v", name, err)
-		}
-		id := aws.ToString(out.CreateAccountStatus.AccountId)
-		mcfg := org.MemberConfig(cfg, sts.NewFromConfig(cfg), org.RoleARN("aws", id, "OrganizationAccountAccessRole"), id)
-		acct := &sandbox.Account{Config: mcfg, IAM: iam.NewFromConfig(mcfg), Hub: securityhub.NewFromConfig(mcfg)}
-		if _, err := acct.IAM.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String(org.DefaultMemberRole),
-			AssumeRolePolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::` + management + `:root"},"Action":"sts:AssumeRole"}]}`)}); err != nil {
-			t.Fatalf("create the member role in %s: %v", id, err)
-		}
-		if _, err := acct.Hub.EnableSecurityHub(ctx, &securityhub.EnableSecurityHubInput{}); err != nil {
-			t.Fatalf("enable Security Hub in %s: %v", id, err)
-		}
-		if err := acct.CreateUser(ctx, "dev-"+name, sandbox.Password); err != nil {
-			t.Fatalf("user in %s: %v", id, err)
-		}
-		members = append(members, member{id: id, Account: acct})
+	members := make([]member, len(created))
+	for i, m := range created {
+		members[i] = member{id: m.ID, Account: m.Account}
 	}
 	return mgmt, members
 }
 
-// denyAssumeRole points the CLI's AWS calls at a proxy to the emulator that
-// answers STS AssumeRole of roleARN as AWS does when the role's trust
-// policy refuses the caller (moto itself lets any role be assumed).
-func denyAssumeRole(t *testing.T, roleARN string) {
-	t.Helper()
-	target, err := url.Parse(os.Getenv("AWS_ENDPOINT_URL"))
-	if err != nil || target.Host == "" {
-		t.Fatalf("AWS_ENDPOINT_URL %q: %v", os.Getenv("AWS_ENDPOINT_URL"), err)
-	}
-	proxy := httputil.NewSingleHostReverseProxy(target)
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		body, _ := io.ReadAll(r.Body)
-		r.Body = io.NopCloser(bytes.NewReader(body))
-		if form, err := url.ParseQuery(string(body)); err == nil && form.Get("Action") == "AssumeRole" && form.Get("RoleArn") == roleARN {
-			w.Header().Set("Content-Type", "text/xml")
-			w.WriteHeader(http.StatusForbidden)
-			io.WriteString(w, `<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><Error><Type>Sender</Type><Code>AccessDenied</Code>`+
-				`<Message>User: arn:aws:iam::`+management+`:user/auditor is not authorized to perform: sts:AssumeRole on resource: `+roleARN+`</Message></Error>`+
-				`<RequestId>c6104cbe-af31-11e0-8154-cbc7ccf896c7</RequestId></ErrorResponse>`)
-			return
-		}
-		proxy.ServeHTTP(w, r)
-	}))
-	t.Cleanup(srv.Close)
-	t.Setenv("AWS_ENDPOINT_URL", srv.URL)
-}
+// denyAssumeRole makes STS refuse roleARN (emulator.RefuseAssumeRole).
+func denyAssumeRole(t *testing.T, roleARN string) { emulator.RefuseAssumeRole(t, roleARN) }
 
 // TestScanOrgAuditsEachMemberInItsOwnAccount runs `scan --org --publish`
 // over an organisation of three members, one of which refuses the member

@@ -12,6 +12,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/credaudit/credaudit/lambda/credreport"
+	"github.com/credaudit/credaudit/lambda/org"
 	"github.com/credaudit/credaudit/lambda/query"
 )
 
@@ -50,7 +51,7 @@ func runQuery(ctx context.Context, args []string, io IO) error {
 	rep := in.report
 	cols := rep.Header
 	if *columns != "" {
-		cols = splitList(*columns)
+		cols = org.SplitList(*columns)
 		for _, c := range cols {
 			if !slices.Contains(rep.Header, c) {
 				return usageErr("--columns: the report has no column %q (it has: %s)", c, strings.Join(rep.Header, ", "))

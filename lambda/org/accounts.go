@@ -70,6 +70,18 @@ func (f Filter) Check() error {
 	return nil
 }
 
+// SplitList splits a comma-separated list of IDs, dropping blanks: how
+// the CLI's flags and the function's settings write a Filter's lists.
+func SplitList(s string) []string {
+	var out []string
+	for p := range strings.SplitSeq(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
 func (f Filter) byOU() bool { return len(f.IncludeOUs)+len(f.ExcludeOUs) > 0 }
 
 // List returns the organisation's ACTIVE accounts that f selects, in the

@@ -124,14 +124,14 @@ func auditOne(ctx context.Context, acct Account, run AuditFunc) (r audit.Account
 		r.Summary = audit.Summarize(out)
 	}
 	if err != nil {
-		r.Error = describe(err)
+		r.Error = Describe(err)
 	}
 	return r
 }
 
-// describe is err as the organisation digest says it: the phase that
+// Describe is err as the organisation digest says it: the phase that
 // failed, the error, and what to check.
-func describe(err error) string {
+func Describe(err error) string {
 	var f *audit.Failure
 	if errors.As(err, &f) {
 		s := f.Phase + ": " + f.Err.Error()

@@ -5,8 +5,13 @@
 package emulator
 
 import (
+	"bytes"
 	"context"
+	"io"
 	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"os"
 	"strings"
 	"testing"
@@ -57,4 +62,32 @@ func Reset(t testing.TB) {
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("reset moto at %s: HTTP %s", url, resp.Status)
 	}
+}
+
+// RefuseAssumeRole points the SDK (AWS_ENDPOINT_URL, for the rest of t) at
+// a proxy to the emulator that answers STS AssumeRole of roleARN as AWS
+// does when the role's trust policy refuses the caller; moto itself lets
+// any role be assumed.
+func RefuseAssumeRole(t testing.TB, roleARN string) {
+	t.Helper()
+	target, err := url.Parse(os.Getenv("AWS_ENDPOINT_URL"))
+	if err != nil || target.Host == "" {
+		t.Fatalf("AWS_ENDPOINT_URL %q: %v", os.Getenv("AWS_ENDPOINT_URL"), err)
+	}
+	proxy := httputil.NewSingleHostReverseProxy(target)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		if form, err := url.ParseQuery(string(body)); err == nil && form.Get("Action") == "AssumeRole" && form.Get("RoleArn") == roleARN {
+			w.Header().Set("Content-Type", "text/xml")
+			w.WriteHeader(http.StatusForbidden)
+			io.WriteString(w, `<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><Error><Type>Sender</Type><Code>AccessDenied</Code>`+
+				`<Message>User: arn:aws:iam::123456789012:user/auditor is not authorized to perform: sts:AssumeRole on resource: `+roleARN+`</Message></Error>`+
+				`<RequestId>c6104cbe-af31-11e0-8154-cbc7ccf896c7</RequestId></ErrorResponse>`)
+			return
+		}
+		proxy.ServeHTTP(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	t.Setenv("AWS_ENDPOINT_URL", srv.URL)
 }

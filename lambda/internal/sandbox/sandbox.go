@@ -11,14 +11,18 @@ import (
 	"fmt"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
+	"github.com/aws/aws-sdk-go-v2/service/organizations"
+	orgtypes "github.com/aws/aws-sdk-go-v2/service/organizations/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/securityhub"
 	shtypes "github.com/aws/aws-sdk-go-v2/service/securityhub/types"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
 )
 
 // Account is an emulated account with the function's resources.
@@ -226,4 +230,52 @@ func wrap(what string, err error) error {
 		return fmt.Errorf("%s: %w", what, err)
 	}
 	return nil
+}
+
+// Member is an account created in an emulated organisation, with clients
+// acting in it.
+type Member struct {
+	ID string
+	*Account
+}
+
+// Organisation creates an organisation in the account cfg acts in (its
+// management account) and one member per name, each with Security Hub
+// enabled, a role named role trusting the management account, and a user
+// dev-<name> signing in without MFA. The emulator routes a request to the
+// account of its credentials, so each member's resources are created
+// through OrganizationAccountAccessRole assumed in it.
+func Organisation(ctx context.Context, cfg aws.Config, role string, names ...string) ([]Member, error) {
+	orgs := organizations.NewFromConfig(cfg)
+	if _, err := orgs.CreateOrganization(ctx, &organizations.CreateOrganizationInput{FeatureSet: orgtypes.OrganizationFeatureSetAll}); err != nil {
+		return nil, fmt.Errorf("create organisation: %w", err)
+	}
+	caller, err := sts.NewFromConfig(cfg).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
+	if err != nil {
+		return nil, fmt.Errorf("who is the management account: %w", err)
+	}
+	trust := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::` + aws.ToString(caller.Account) + `:root"},"Action":"sts:AssumeRole"}]}`
+	var members []Member
+	for _, name := range names {
+		out, err := orgs.CreateAccount(ctx, &organizations.CreateAccountInput{AccountName: aws.String(name), Email: aws.String(name + "@example.com")})
+		if err != nil {
+			return nil, fmt.Errorf("create account %s: %w", name, err)
+		}
+		id := aws.ToString(out.CreateAccountStatus.AccountId)
+		mcfg := cfg.Copy()
+		mcfg.Credentials = aws.NewCredentialsCache(stscreds.NewAssumeRoleProvider(sts.NewFromConfig(cfg),
+			"arn:aws:iam::"+id+":role/OrganizationAccountAccessRole"))
+		acct := &Account{Config: mcfg, IAM: iam.NewFromConfig(mcfg), Hub: securityhub.NewFromConfig(mcfg), SQS: sqs.NewFromConfig(mcfg)}
+		if _, err := acct.IAM.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String(role), AssumeRolePolicyDocument: aws.String(trust)}); err != nil {
+			return nil, fmt.Errorf("create the member role in %s: %w", id, err)
+		}
+		if _, err := acct.Hub.EnableSecurityHub(ctx, &securityhub.EnableSecurityHubInput{}); err != nil {
+			return nil, fmt.Errorf("enable Security Hub in %s: %w", id, err)
+		}
+		if err := acct.CreateUser(ctx, "dev-"+name, Password); err != nil {
+			return nil, fmt.Errorf("user in %s: %w", id, err)
+		}
+		members = append(members, Member{ID: id, Account: acct})
+	}
+	return members, nil
 }
