@@ -64,8 +64,14 @@ type Auditor struct {
 	// Topic only logs them.
 	Topic    SNSAPI
 	TopicARN string
-	// Notify says when a digest is sent; operational errors always are.
+	// Notify says when a digest is sent; operational errors always are,
+	// unless NoAlerts is set.
 	Notify NotifyMode
+	// NoAlerts leaves a failure's report to the caller: the run logs it
+	// and returns it but sends no operational alert. An organisation run
+	// sets it for its per-account audits and reports failures in its one
+	// digest.
+	NoAlerts bool
 
 	// AccountID, when set, is the account the run must audit: a report of
 	// another account is an error (a role assumed in the wrong account).
@@ -122,6 +128,7 @@ func (f *Failure) Unwrap() error { return f.Err }
 type Outcome struct {
 	AccountID   string
 	Alias       string
+	Profile     string
 	Observation *Observation
 	Results     []rules.Result
 	Outcomes    []rules.SuppressionOutcome
@@ -243,7 +250,7 @@ func (a *Auditor) Audit(ctx context.Context, obs *Observation) (*Outcome, error)
 		return nil, a.Fail(ctx, &Failure{Phase: "parse", Err: errors.New("the report has no rows, so it names no account"),
 			Hint: "a real report always has the root account's row; check the IAM endpoint."})
 	}
-	out := &Outcome{AccountID: acct, Alias: obs.Alias, Observation: obs}
+	out := &Outcome{AccountID: acct, Alias: obs.Alias, Profile: a.Profile, Observation: obs}
 	start := obs.Started
 	if start.IsZero() {
 		start = a.now()
@@ -280,7 +287,7 @@ func (a *Auditor) Audit(ctx context.Context, obs *Observation) (*Outcome, error)
 	}
 	out.Digest = a.digest(out)
 	if a.shouldNotify(out) {
-		if err := a.send(ctx, out.Digest); err != nil {
+		if err := a.Send(ctx, out.Digest); err != nil {
 			// Without the digest nobody heard of these changes: leave the
 			// state as it was so the next run reports them again.
 			errs = append(errs, fmt.Errorf("digest not sent, state not saved so the next run reports the same changes: %w", err))
@@ -335,15 +342,18 @@ func (a *Auditor) fail(ctx context.Context, acct string, err error) error {
 	}
 	a.log().LogAttrs(ctx, slog.LevelError, "audit failed", slog.String("phase", f.Phase), slog.String("error", f.Err.Error()),
 		slog.String("hint", f.Hint), slog.String("effect", "nothing imported or resolved; state unchanged"))
+	if a.NoAlerts {
+		return err
+	}
 	msg := alert(acct, f, a.now())
-	if sendErr := a.send(ctx, msg); sendErr != nil {
+	if sendErr := a.Send(ctx, msg); sendErr != nil {
 		return errors.Join(err, fmt.Errorf("operational alert not sent: %w", sendErr))
 	}
 	return err
 }
 
-// send publishes msg to the topic, or only logs it without one.
-func (a *Auditor) send(ctx context.Context, msg Message) error {
+// Send publishes msg to the topic, or only logs it without one.
+func (a *Auditor) Send(ctx context.Context, msg Message) error {
 	if a.Topic == nil {
 		a.log().LogAttrs(ctx, slog.LevelInfo, "notify", slog.String("kind", msg.Kind), slog.Bool("sent", false),
 			slog.String("reason", "no topic configured"))

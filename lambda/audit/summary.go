@@ -15,6 +15,7 @@ import (
 type Summary struct {
 	AccountID    string         `json:"account_id"`
 	Alias        string         `json:"alias,omitempty"`
+	Profile      string         `json:"profile,omitempty"`
 	Users        int            `json:"users"`
 	Failing      int            `json:"failing"`
 	BySeverity   map[string]int `json:"failing_by_severity"`
@@ -48,7 +49,7 @@ const MaxTopNew = 10
 func Summarize(out *Outcome) *Summary {
 	c := out.Counts
 	s := &Summary{
-		AccountID: out.AccountID, Alias: out.Alias, Users: len(out.Observation.Report.Users),
+		AccountID: out.AccountID, Alias: out.Alias, Profile: out.Profile, Users: len(out.Observation.Report.Users),
 		Failing: c.Failing, BySeverity: map[string]int{}, Suppressed: c.Suppressed, NotAvailable: c.NotAvailable,
 		New: c.New, Changed: c.Changed, Resolved: c.Resolved, Gone: c.Gone, StillFailing: c.StillFailing,
 		Imported: out.Hub.Imported, Notified: out.Notified,

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/organizations"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
@@ -60,6 +61,7 @@ type ownClients struct {
 	sts   *sts.Client
 	ssm   *ssm.Client
 	s3    *s3.Client
+	org   *organizations.Client
 }
 
 func (h *Handler) clients() *ownClients {
@@ -74,6 +76,7 @@ func (h *Handler) clients() *ownClients {
 				o.UsePathStyle = pathStyle
 				o.DisableLogOutputChecksumValidationSkipped = true
 			}),
+			org: organizations.NewFromConfig(h.AWS),
 		}
 	})
 	return &h.own
@@ -95,17 +98,63 @@ func New(cfg aws.Config, getenv func(string) string, log *slog.Logger, metrics i
 // orchestrator aggregates into the organisation digest.
 type Response = audit.Summary
 
-// Invoke runs one audit for an event. Its error fails the invocation, so
+// Handle is the function's entry: it runs one audit for an audit event, or
+// one step of an organisation run. Its error fails the invocation, so
 // Lambda retries it and alarms see it; the run has already sent an
 // operational alert when it could not see.
+func (h *Handler) Handle(ctx context.Context, payload json.RawMessage) (any, error) {
+	req, aud, err := h.start(ctx, payload)
+	if err != nil {
+		return nil, err
+	}
+	if req.Org != nil {
+		return h.orchestrate(ctx, aud, req.Org)
+	}
+	return h.audit(ctx, aud, req)
+}
+
+// Invoke is Handle for audit events only, with the account's summary
+// typed; an organisation step is refused.
 func (h *Handler) Invoke(ctx context.Context, payload json.RawMessage) (*Response, error) {
+	req, aud, err := h.start(ctx, payload)
+	if err != nil {
+		return nil, err
+	}
+	if req.Org != nil {
+		return nil, fmt.Errorf("Invoke runs audits; %q is an organisation step (use Handle)", req.Org.Action)
+	}
+	return h.audit(ctx, aud, req)
+}
+
+// start reads the event; a bad one alerts.
+func (h *Handler) start(ctx context.Context, payload json.RawMessage) (Request, *audit.Auditor, error) {
 	aud := h.auditor(ctx)
 	req, err := ParseRequest(payload)
 	if err != nil {
-		return nil, aud.Fail(ctx, &audit.Failure{Phase: "event", Err: err,
+		return req, nil, aud.Fail(ctx, &audit.Failure{Phase: "event", Err: err,
 			Hint: "the schedule's input or the invoking state machine sends an event credaudit does not accept (see events/ for the accepted shapes)."})
 	}
 	h.Log.LogAttrs(ctx, slog.LevelInfo, "invoke", slog.String("source", req.Source), slog.String("account_id", req.AccountID))
+	return req, aud, nil
+}
+
+// audit runs one account's audit: the function's own, or a member's
+// through the role the request names. A per-account request's error says
+// what to check too, since that is all an organisation run records of it.
+func (h *Handler) audit(ctx context.Context, aud *audit.Auditor, req Request) (*Response, error) {
+	resp, err := h.auditAccount(ctx, aud, req)
+	if err != nil && req.Source == "account" {
+		err = described{err}
+	}
+	return resp, err
+}
+
+func (h *Handler) auditAccount(ctx context.Context, aud *audit.Auditor, req Request) (*Response, error) {
+	if req.Notify != nil {
+		aud.Notify = *req.Notify
+		aud.NoAlerts = *req.Notify == audit.NotifyNever
+	}
+	aud.AccountID = req.AccountID
 	member := h.AWS
 	if req.RoleARN != "" {
 		member = org.MemberConfig(h.AWS, h.clients().sts, req.RoleARN, req.AccountID)
@@ -113,15 +162,11 @@ func (h *Handler) Invoke(ctx context.Context, payload json.RawMessage) (*Respons
 			return nil, aud.Fail(ctx, err)
 		}
 	}
-	aud.AccountID = req.AccountID
 	var hub *publish.Importer
 	if h.Settings.SecurityHub {
 		hub = &h.Importer
 	}
 	org.UseMember(aud, member, hub)
-	if req.Notify != nil {
-		aud.Notify = *req.Notify
-	}
 	cfg, err := h.loadConfig(ctx)
 	if err != nil {
 		return nil, aud.Fail(ctx, &audit.Failure{Phase: "configuration", Err: err,
@@ -138,6 +183,20 @@ func (h *Handler) Invoke(ctx context.Context, payload json.RawMessage) (*Respons
 		return nil, err
 	}
 	return audit.Summarize(out), err
+}
+
+// described is a per-account request's error as the organisation digest
+// quotes it (org.Describe): the Lambda runtime reports only Error().
+type described struct{ error }
+
+func (d described) Error() string { return org.Describe(d.error) }
+func (d described) Unwrap() error { return d.error }
+
+func (h *Handler) now() time.Time {
+	if h.Now != nil {
+		return h.Now()
+	}
+	return time.Now()
 }
 
 // auditor is a run's Auditor before the event is read: the function's own

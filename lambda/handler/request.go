@@ -23,7 +23,11 @@ type Request struct {
 	// account through that role. Both empty: the function's own account.
 	AccountID, RoleARN string
 	// Notify overrides the notify mode (per-account requests only).
+	// "never" also leaves the operational alert of a failure to the
+	// caller: an organisation run reports it in its one digest.
 	Notify *audit.NotifyMode
+	// Org is an organisation run's step (Source "organisation").
+	Org *OrgStep
 }
 
 // schedulerKeys are the keys a Scheduler payload may carry: the context
@@ -52,6 +56,13 @@ func ParseRequest(payload []byte) (Request, error) {
 			return "", fmt.Errorf("%q is not a string", key)
 		}
 		return s, nil
+	}
+	if _, ok := fields["action"]; ok {
+		st, err := parseOrgStep(payload)
+		if err != nil {
+			return Request{}, err
+		}
+		return Request{Source: "organisation", Org: st}, nil
 	}
 	if _, ok := fields["detail-type"]; ok {
 		dt, err := str("detail-type")

@@ -10,6 +10,7 @@ import (
 
 	"github.com/credaudit/credaudit/lambda/audit"
 	"github.com/credaudit/credaudit/lambda/internal/lazyre"
+	"github.com/credaudit/credaudit/lambda/org"
 	"github.com/credaudit/credaudit/lambda/rules"
 )
 
@@ -24,6 +25,15 @@ const (
 	EnvNotify      = "CREDAUDIT_NOTIFY"
 	EnvRefreshDays = "CREDAUDIT_REFRESH_DAYS"
 	EnvRegion      = "AWS_REGION"
+
+	// The organisation settings: the member role's name (per-account
+	// requests name the whole ARN; listing builds it from this name) and
+	// the account filter of list_accounts, as comma-separated lists.
+	EnvMemberRole      = "CREDAUDIT_MEMBER_ROLE"
+	EnvIncludeAccounts = "CREDAUDIT_ORG_INCLUDE_ACCOUNTS"
+	EnvExcludeAccounts = "CREDAUDIT_ORG_EXCLUDE_ACCOUNTS"
+	EnvIncludeOUs      = "CREDAUDIT_ORG_INCLUDE_OUS"
+	EnvExcludeOUs      = "CREDAUDIT_ORG_EXCLUDE_OUS"
 )
 
 // Settings is the function's validated configuration.
@@ -42,6 +52,11 @@ type Settings struct {
 	RefreshAfter time.Duration
 	// Region is the function's own region.
 	Region string
+	// MemberRole is the name of the role assumed in each member account
+	// (org.DefaultMemberRole unless set).
+	MemberRole string
+	// Accounts selects the organisation's accounts to audit.
+	Accounts org.Filter
 }
 
 // ConfigSource locates the configuration file.
@@ -70,6 +85,7 @@ var (
 	topicARN   = lazyre.New(`^arn:aws[a-z-]*:sns:[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9_-]{1,256}(\.fifo)?$`)
 	regionName = lazyre.New(`^[a-z]{2}(-[a-z]+)+-[0-9]$`)
 	ssmName    = lazyre.New(`^(/?[A-Za-z0-9_.-]+)+$`)
+	roleName   = lazyre.New(`^[\w+=,.@-]{1,64}$`)
 )
 
 // LoadSettings reads and validates the environment, naming every bad value
@@ -130,6 +146,30 @@ func LoadSettings(getenv func(string) string) (Settings, error) {
 			bad(EnvRefreshDays, v, "want a whole number of days from 1 to %d (findings expire 90 days after their last update)", MaxRefreshDays)
 		}
 		s.RefreshAfter = time.Duration(n) * 24 * time.Hour
+	}
+	s.MemberRole = get(EnvMemberRole)
+	if s.MemberRole == "" {
+		s.MemberRole = org.DefaultMemberRole
+	} else if !roleName().MatchString(s.MemberRole) {
+		bad(EnvMemberRole, s.MemberRole, "not an IAM role name (up to 64 letters, digits and +=,.@_-)")
+	}
+	for _, l := range []struct {
+		name string
+		list *[]string
+		ous  bool
+	}{
+		{EnvIncludeAccounts, &s.Accounts.IncludeAccounts, false}, {EnvExcludeAccounts, &s.Accounts.ExcludeAccounts, false},
+		{EnvIncludeOUs, &s.Accounts.IncludeOUs, true}, {EnvExcludeOUs, &s.Accounts.ExcludeOUs, true},
+	} {
+		v := get(l.name)
+		*l.list = org.SplitList(v)
+		check := org.Filter{IncludeAccounts: *l.list}
+		if l.ous {
+			check = org.Filter{IncludeOUs: *l.list}
+		}
+		if err := check.Check(); err != nil {
+			bad(l.name, v, "%v", err)
+		}
 	}
 	if len(errs) > 0 {
 		return Settings{}, fmt.Errorf("invalid settings:\n%w", errors.Join(errs...))

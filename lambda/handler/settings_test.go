@@ -1,11 +1,13 @@
 package handler
 
 import (
+	"reflect"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/credaudit/credaudit/lambda/audit"
+	"github.com/credaudit/credaudit/lambda/org"
 )
 
 func env(vars map[string]string) func(string) string {
@@ -35,8 +37,8 @@ func TestLoadSettingsDefaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := Settings{StateBucket: "credaudit-state-123456789012", TopicARN: "arn:aws:sns:eu-west-1:123456789012:credaudit",
-		SecurityHub: true, HubRegion: "eu-west-1", Notify: audit.NotifyChanges, RefreshAfter: 30 * 24 * time.Hour, Region: "eu-west-1"}
-	if s != want {
+		SecurityHub: true, HubRegion: "eu-west-1", Notify: audit.NotifyChanges, RefreshAfter: 30 * 24 * time.Hour, Region: "eu-west-1", MemberRole: org.DefaultMemberRole}
+	if !reflect.DeepEqual(s, want) {
 		t.Errorf("got %+v\nwant %+v", s, want)
 	}
 }
@@ -44,14 +46,21 @@ func TestLoadSettingsDefaults(t *testing.T) {
 func TestLoadSettingsEveryValue(t *testing.T) {
 	s, err := LoadSettings(env(with(map[string]string{
 		EnvSecurityHub: "OFF", EnvHubRegion: "us-east-1", EnvProfile: "cis-5.0", EnvConfig: "ssm:/credaudit/config",
-		EnvNotify: "always", EnvRefreshDays: "7",
+		EnvNotify: "always", EnvRefreshDays: "7", EnvMemberRole: "AuditRole",
+		EnvIncludeAccounts: "111111111111, 222222222222", EnvExcludeAccounts: "222222222222",
+		EnvIncludeOUs: "r-ab12,ou-ab12-cdef5678", EnvExcludeOUs: " ou-ab12-00000000 ,",
 	})))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if s.SecurityHub || s.HubRegion != "us-east-1" || s.Profile != "cis-5.0" || s.Config.String() != "ssm:/credaudit/config" ||
-		s.Notify != audit.NotifyAlways || s.RefreshAfter != 7*24*time.Hour {
+		s.Notify != audit.NotifyAlways || s.RefreshAfter != 7*24*time.Hour || s.MemberRole != "AuditRole" {
 		t.Errorf("got %+v", s)
+	}
+	wantFilter := org.Filter{IncludeAccounts: []string{"111111111111", "222222222222"}, ExcludeAccounts: []string{"222222222222"},
+		IncludeOUs: []string{"r-ab12", "ou-ab12-cdef5678"}, ExcludeOUs: []string{"ou-ab12-00000000"}}
+	if !reflect.DeepEqual(s.Accounts, wantFilter) {
+		t.Errorf("account filter %+v, want %+v", s.Accounts, wantFilter)
 	}
 	s, err = LoadSettings(env(with(map[string]string{EnvConfig: "s3://config-bucket/credaudit/config.yaml"})))
 	if err != nil || s.Config.Bucket != "config-bucket" || s.Config.Key != "credaudit/config.yaml" {
@@ -64,17 +73,19 @@ func TestLoadSettingsNamesEveryBadValue(t *testing.T) {
 	_, err := LoadSettings(env(map[string]string{
 		EnvRegion: "eu-west-1", EnvStateBucket: "Bad_Bucket", EnvTopicARN: "arn:aws:sqs:eu-west-1:123456789012:q",
 		EnvSecurityHub: "maybe", EnvHubRegion: "mars-1", EnvProfile: "cis-9", EnvConfig: "https://example.com/c.yaml",
-		EnvNotify: "sometimes", EnvRefreshDays: "90",
+		EnvNotify: "sometimes", EnvRefreshDays: "90", EnvMemberRole: "no/slashes",
+		EnvIncludeAccounts: "12345", EnvExcludeAccounts: "abc", EnvIncludeOUs: "ou-x", EnvExcludeOUs: "111111111111",
 	}))
 	if err == nil {
 		t.Fatal("LoadSettings accepted bad values")
 	}
-	for _, name := range []string{EnvStateBucket, EnvTopicARN, EnvSecurityHub, EnvHubRegion, EnvProfile, EnvConfig, EnvNotify, EnvRefreshDays} {
+	for _, name := range []string{EnvStateBucket, EnvTopicARN, EnvSecurityHub, EnvHubRegion, EnvProfile, EnvConfig, EnvNotify, EnvRefreshDays,
+		EnvMemberRole, EnvIncludeAccounts, EnvExcludeAccounts, EnvIncludeOUs, EnvExcludeOUs} {
 		if !strings.Contains(err.Error(), name+"=") {
 			t.Errorf("error does not name %s:\n%v", name, err)
 		}
 	}
-	if n := strings.Count(err.Error(), "\n"); n != 8 {
+	if n := strings.Count(err.Error(), "\n"); n != 13 {
 		t.Errorf("%d lines, want a heading and one line per bad value:\n%v", n+1, err)
 	}
 }

@@ -32,7 +32,7 @@ func Start() {
 }
 
 // HandlerFunc is what the Lambda runtime calls for each invocation.
-type HandlerFunc func(ctx context.Context, payload json.RawMessage) (*Response, error)
+type HandlerFunc func(ctx context.Context, payload json.RawMessage) (any, error)
 
 // ColdStart validates the settings in getenv and returns the invocation
 // handler: the audit's, or — when cfgErr is set or a setting is invalid —
@@ -45,16 +45,16 @@ func ColdStart(cfg aws.Config, cfgErr error, getenv func(string) string, log *sl
 		h, err = New(cfg, getenv, log, metrics)
 	}
 	if err == nil {
-		return h.Invoke
+		return h.Handle
 	}
 	log.Error("cold start", "error", err.Error())
 	fail := fmt.Errorf("%w: %w", ErrSettings, err)
 	topic := getenv(EnvTopicARN)
 	if cfgErr != nil || !topicARN().MatchString(topic) {
-		return func(context.Context, json.RawMessage) (*Response, error) { return nil, fail }
+		return func(context.Context, json.RawMessage) (any, error) { return nil, fail }
 	}
 	aud := &audit.Auditor{Topic: sns.NewFromConfig(cfg), TopicARN: topic, Log: log}
-	return func(ctx context.Context, _ json.RawMessage) (*Response, error) {
+	return func(ctx context.Context, _ json.RawMessage) (any, error) {
 		return nil, aud.Fail(ctx, &audit.Failure{Phase: "settings", Err: fail, Hint: "fix the function's environment variables (see the README's Lambda settings)."})
 	}
 }

@@ -1,0 +1,333 @@
+package handler
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/credaudit/credaudit/lambda/audit"
+	"github.com/credaudit/credaudit/lambda/internal/lazyre"
+	"github.com/credaudit/credaudit/lambda/org"
+	"github.com/credaudit/credaudit/lambda/rules"
+)
+
+// An organisation run is a state machine (infra's org stack) of three
+// steps, two of which are this function's: list_accounts writes the
+// accounts to audit into the state bucket; a Distributed Map reads that
+// list and invokes the function once per account with a per-account
+// request; aggregate reads the map's results and sends the one
+// organisation digest. The files live under RunsPrefix, next to (and
+// never inside) the accounts' states.
+
+// RunsPrefix is where organisation runs keep their files in the state
+// bucket: runs/<run id>/accounts.json and the map's results.
+const RunsPrefix = "runs/"
+
+// The actions of an organisation run's steps.
+const (
+	ActionListAccounts = "list_accounts"
+	ActionAggregate    = "aggregate"
+)
+
+// OrgStep is an organisation run's step request:
+//
+//	{"action":"list_accounts","run_id":ID}
+//	{"action":"aggregate","run_id":ID,"accounts":LOC,"results":LOC}
+//	{"action":"aggregate","run_id":ID,"accounts":LOC,"error":{"Error","Cause"}}
+//
+// where LOC is {"bucket","key"}: the list list_accounts wrote, and the
+// manifest the map's ResultWriter wrote; error is the map's own failure.
+type OrgStep struct {
+	Action   string     `json:"action"`
+	RunID    string     `json:"run_id"`
+	Accounts *Location  `json:"accounts,omitempty"`
+	Results  *Location  `json:"results,omitempty"`
+	Error    *StepError `json:"error,omitempty"`
+}
+
+// Location is an S3 object.
+type Location struct {
+	Bucket string `json:"bucket"`
+	Key    string `json:"key"`
+}
+
+func (l Location) String() string { return "s3://" + l.Bucket + "/" + l.Key }
+
+// StepError is a failed state's error as Step Functions catches it.
+type StepError struct {
+	Error string `json:"Error"`
+	Cause string `json:"Cause"`
+}
+
+// Item is one account of the list: what the map hands each invocation
+// (account_id and role_arn, with "notify":"never").
+type Item struct {
+	AccountID string `json:"account_id"`
+	RoleARN   string `json:"role_arn"`
+	Name      string `json:"name,omitempty"`
+}
+
+// Listed is list_accounts' result: where the list is and its length.
+type Listed struct {
+	Location
+	Accounts int `json:"accounts"`
+}
+
+// Aggregated is aggregate's result.
+type Aggregated struct {
+	RunID    string `json:"run_id"`
+	Accounts int    `json:"accounts"`
+	Audited  int    `json:"audited"`
+	Failed   int    `json:"failed"`
+	Notified bool   `json:"notified"`
+}
+
+// runID is a Step Functions execution name, which becomes part of a key.
+var runID = lazyre.New(`^[A-Za-z0-9_-]{1,80}$`)
+
+// parseOrgStep reads an organisation step request; every unknown key and
+// bad value is named.
+func parseOrgStep(payload []byte) (*OrgStep, error) {
+	dec := json.NewDecoder(bytes.NewReader(payload))
+	dec.DisallowUnknownFields()
+	var st OrgStep
+	if err := dec.Decode(&st); err != nil {
+		return nil, fmt.Errorf("organisation step: %w", err)
+	}
+	var errs []error
+	switch st.Action {
+	case ActionListAccounts:
+		if st.Accounts != nil || st.Results != nil || st.Error != nil {
+			errs = append(errs, errors.New("list_accounts takes only run_id"))
+		}
+	case ActionAggregate:
+		if st.Accounts == nil {
+			errs = append(errs, errors.New("aggregate needs accounts (the list list_accounts wrote)"))
+		}
+		if (st.Results == nil) == (st.Error == nil) {
+			errs = append(errs, errors.New("aggregate needs either results (the map's ResultWriter manifest) or error (the map's failure)"))
+		}
+	default:
+		errs = append(errs, fmt.Errorf("action %q: want %s or %s", st.Action, ActionListAccounts, ActionAggregate))
+	}
+	if !runID().MatchString(st.RunID) {
+		errs = append(errs, fmt.Errorf("run_id %q: want the execution name (1 to 80 letters, digits, - and _)", st.RunID))
+	}
+	if len(errs) > 0 {
+		return nil, fmt.Errorf("organisation step: %w", errors.Join(errs...))
+	}
+	return &st, nil
+}
+
+// orchestrate runs an organisation step. Its failures alert: a run that
+// cannot list the accounts or collect their results cannot see.
+func (h *Handler) orchestrate(ctx context.Context, aud *audit.Auditor, st *OrgStep) (any, error) {
+	h.Log.LogAttrs(ctx, slog.LevelInfo, "organisation step", slog.String("action", st.Action), slog.String("run_id", st.RunID))
+	if st.Action == ActionListAccounts {
+		return h.listAccounts(ctx, aud, st.RunID)
+	}
+	return h.aggregate(ctx, aud, st)
+}
+
+func (h *Handler) listAccounts(ctx context.Context, aud *audit.Auditor, id string) (*Listed, error) {
+	accounts, err := org.List(ctx, h.clients().org, h.Settings.Accounts)
+	if err != nil {
+		return nil, aud.Fail(ctx, &audit.Failure{Phase: "list accounts", Err: err,
+			Hint: "the function must run in the management account or a delegated administrator, with organizations:ListAccounts (and organizations:ListParents for OU filters)."})
+	}
+	if len(accounts) == 0 {
+		return nil, aud.Fail(ctx, &audit.Failure{Phase: "list accounts", Err: errors.New("no active account of the organisation matches the account and OU filters"),
+			Hint: "check " + EnvIncludeAccounts + ", " + EnvExcludeAccounts + ", " + EnvIncludeOUs + " and " + EnvExcludeOUs + "."})
+	}
+	items := make([]Item, len(accounts))
+	for i, a := range accounts {
+		items[i] = Item{AccountID: a.ID, RoleARN: org.RoleARN(a.Partition, a.ID, h.Settings.MemberRole), Name: a.Name}
+	}
+	body, err := json.Marshal(items)
+	if err != nil {
+		return nil, err
+	}
+	loc := Location{Bucket: h.Settings.StateBucket, Key: RunsPrefix + id + "/accounts.json"}
+	if _, err := h.clients().s3.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(loc.Bucket), Key: aws.String(loc.Key),
+		Body: bytes.NewReader(body), ContentType: aws.String("application/json")}); err != nil {
+		return nil, aud.Fail(ctx, &audit.Failure{Phase: "list accounts", Err: fmt.Errorf("write %s: %w", loc, err),
+			Hint: "the function needs s3:PutObject on the " + RunsPrefix + " prefix of the state bucket."})
+	}
+	h.Log.LogAttrs(ctx, slog.LevelInfo, "accounts listed", slog.Int("accounts", len(items)), slog.String("list", loc.String()))
+	return &Listed{Location: loc, Accounts: len(items)}, nil
+}
+
+// maxRunFile bounds what aggregate reads from one object: a result file
+// holds each execution's input and output (a summary of at most a few KB),
+// so even 10,000 accounts stay far below it.
+const maxRunFile = 256 << 20
+
+func (h *Handler) aggregate(ctx context.Context, aud *audit.Auditor, st *OrgStep) (*Aggregated, error) {
+	collectFail := func(err error) error {
+		return aud.Fail(ctx, &audit.Failure{Phase: "organisation results", Err: err,
+			Hint: "the state machine hands aggregate the account list and the map's ResultWriter manifest in the state bucket; the function needs s3:GetObject on its " + RunsPrefix + " prefix."})
+	}
+	var items []Item
+	if err := h.readRunFile(ctx, *st.Accounts, &items); err != nil {
+		return nil, collectFail(err)
+	}
+	if st.Error != nil {
+		return nil, aud.Fail(ctx, &audit.Failure{Phase: "organisation run",
+			Err:  fmt.Errorf("the map over %d accounts failed: %s", len(items), stepErrorText(st.Error.Error, st.Error.Cause)),
+			Hint: "more accounts failed than the tolerated failure percentage allows, or Step Functions could not read the account list or write the results; the execution's map run and the auditor function's logs say which accounts failed and why."})
+	}
+	var manifest struct {
+		ResultFiles map[string][]struct {
+			Key string `json:"Key"`
+		} `json:"ResultFiles"`
+	}
+	if err := h.readRunFile(ctx, *st.Results, &manifest); err != nil {
+		return nil, collectFail(err)
+	}
+	if manifest.ResultFiles == nil {
+		return nil, collectFail(fmt.Errorf("%s: not a map run manifest (no ResultFiles)", st.Results))
+	}
+	var executions []mapExecution
+	for _, status := range []string{"SUCCEEDED", "FAILED", "PENDING"} {
+		for _, f := range manifest.ResultFiles[status] {
+			var page []mapExecution
+			if err := h.readRunFile(ctx, Location{Bucket: st.Results.Bucket, Key: f.Key}, &page); err != nil {
+				return nil, collectFail(err)
+			}
+			executions = append(executions, page...)
+		}
+	}
+	runs, err := accountRuns(items, executions)
+	if err != nil {
+		return nil, collectFail(err)
+	}
+
+	profile := h.Settings.Profile
+	for _, r := range runs {
+		if r.Summary != nil && r.Summary.Profile != "" {
+			profile = r.Summary.Profile
+			break
+		}
+	}
+	if profile == "" {
+		profile = rules.DefaultProfile
+	}
+	res := &Aggregated{RunID: st.RunID, Accounts: len(runs)}
+	for _, r := range runs {
+		if r.Summary != nil {
+			res.Audited++
+		}
+		if r.Failed() {
+			res.Failed++
+		}
+	}
+	h.Log.LogAttrs(ctx, slog.LevelInfo, "organisation results", slog.Int("accounts", res.Accounts), slog.Int("audited", res.Audited), slog.Int("failed", res.Failed))
+	if err := aud.Send(ctx, audit.OrgDigest(runs, profile, h.now())); err != nil {
+		return nil, err
+	}
+	res.Notified = aud.Topic != nil
+	return res, nil
+}
+
+// readRunFile decodes the JSON object at loc, which must be an organisation
+// run's file in the state bucket: aggregate reads nothing else.
+func (h *Handler) readRunFile(ctx context.Context, loc Location, v any) error {
+	if loc.Bucket != h.Settings.StateBucket || !strings.HasPrefix(loc.Key, RunsPrefix) || strings.Contains(loc.Key, "..") {
+		return fmt.Errorf("%s is not an organisation run's file (s3://%s/%s…)", loc, h.Settings.StateBucket, RunsPrefix)
+	}
+	out, err := h.clients().s3.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(loc.Bucket), Key: aws.String(loc.Key)})
+	if err != nil {
+		return fmt.Errorf("read %s: %w", loc, err)
+	}
+	defer out.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(out.Body, maxRunFile+1))
+	if err != nil {
+		return fmt.Errorf("read %s: %w", loc, err)
+	}
+	if len(data) > maxRunFile {
+		return fmt.Errorf("%s: larger than %d bytes", loc, maxRunFile)
+	}
+	if err := json.Unmarshal(data, v); err != nil {
+		return fmt.Errorf("%s: %w", loc, err)
+	}
+	return nil
+}
+
+// mapExecution is one child execution in a ResultWriter file: its input
+// and, when it succeeded, its output, as JSON text; when it failed, the
+// error and cause.
+type mapExecution struct {
+	Status string  `json:"Status"`
+	Input  string  `json:"Input"`
+	Output *string `json:"Output"`
+	Error  string  `json:"Error"`
+	Cause  string  `json:"Cause"`
+}
+
+// accountRuns joins the list with the map's executions: one AccountRun per
+// account, in the list's order; an account the map has no result for is
+// reported as not audited.
+func accountRuns(items []Item, executions []mapExecution) ([]audit.AccountRun, error) {
+	runs := make([]audit.AccountRun, len(items))
+	index := make(map[string]int, len(items))
+	for i, it := range items {
+		runs[i] = audit.AccountRun{AccountID: it.AccountID, Name: it.Name,
+			Error: "not audited: the map run has no result for this account (it was aborted or stopped before it)"}
+		index[it.AccountID] = i
+	}
+	for n, e := range executions {
+		var in Item
+		if err := json.Unmarshal([]byte(e.Input), &in); err != nil || in.AccountID == "" {
+			return nil, fmt.Errorf("map result %d: its input %.80q is not a per-account request", n, e.Input)
+		}
+		i, ok := index[in.AccountID]
+		if !ok {
+			return nil, fmt.Errorf("map result %d: account %s is not in the account list", n, in.AccountID)
+		}
+		r := &runs[i]
+		switch {
+		case e.Status == "SUCCEEDED" && e.Output != nil:
+			var s audit.Summary
+			if err := json.Unmarshal([]byte(*e.Output), &s); err != nil || s.AccountID != in.AccountID {
+				r.Error = fmt.Sprintf("the audit's output is not its summary: %.120q", *e.Output)
+				continue
+			}
+			r.Summary, r.Error = &s, ""
+		case e.Status == "SUCCEEDED":
+			r.Error = "the audit succeeded but its output was not recorded"
+		default:
+			r.Error = stepErrorText(e.Error, e.Cause)
+			if e.Status != "FAILED" {
+				r.Error = strings.ToLower(e.Status) + ": " + r.Error
+			}
+		}
+	}
+	return runs, nil
+}
+
+// stepErrorText is a caught error as the digest says it: the function's
+// own message when the cause is a Lambda error payload, else the error
+// name and its cause.
+func stepErrorText(name, cause string) string {
+	var lambdaErr struct {
+		Message string `json:"errorMessage"`
+	}
+	if json.Unmarshal([]byte(cause), &lambdaErr) == nil && lambdaErr.Message != "" {
+		return lambdaErr.Message
+	}
+	switch {
+	case cause == "":
+		return name
+	case name == "":
+		return cause
+	}
+	return name + ": " + cause
+}

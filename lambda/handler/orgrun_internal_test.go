@@ -1,0 +1,89 @@
+package handler
+
+import (
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/credaudit/credaudit/lambda/audit"
+)
+
+func TestParseOrgStepSamples(t *testing.T) {
+	const run = "a1b2c3d4-5678-90ab-cdef-111122223333"
+	for file, want := range map[string]OrgStep{
+		"org-list-accounts.json": {Action: ActionListAccounts, RunID: run},
+		"org-aggregate.json": {Action: ActionAggregate, RunID: run,
+			Accounts: &Location{Bucket: "credaudit-state-123456789012", Key: "runs/" + run + "/accounts.json"},
+			Results:  &Location{Bucket: "credaudit-state-123456789012", Key: "runs/results/0e8f7a6b-1c2d-4e5f-8a9b-0c1d2e3f4a5b/manifest.json"}},
+	} {
+		data, err := os.ReadFile(filepath.Join("..", "..", "events", file))
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := ParseRequest(data)
+		if err != nil || got.Source != "organisation" || got.Org == nil || !reflect.DeepEqual(*got.Org, want) {
+			t.Errorf("%s: %+v (%+v), %v; want %+v", file, got, got.Org, err, want)
+		}
+	}
+}
+
+func TestParseOrgStepErrors(t *testing.T) {
+	const loc = `{"bucket":"b","key":"runs/k"}`
+	for payload, want := range map[string]string{
+		`{"action":"list_accounts"}`:                                                                             `run_id ""`,
+		`{"action":"list_accounts","run_id":"a/../b"}`:                                                           `run_id "a/../b"`,
+		`{"action":"list_accounts","run_id":"x","accounts":` + loc + `}`:                                         "list_accounts takes only run_id",
+		`{"action":"audit","run_id":"x"}`:                                                                        `action "audit": want list_accounts or aggregate`,
+		`{"action":"aggregate","run_id":"x","results":` + loc + `}`:                                              "aggregate needs accounts",
+		`{"action":"aggregate","run_id":"x","accounts":` + loc + `}`:                                             "either results",
+		`{"action":"aggregate","run_id":"x","accounts":` + loc + `,"results":` + loc + `,"error":{"Error":"e"}}`: "either results",
+		`{"action":"list_accounts","run_id":"x","extra":1}`:                                                      `unknown field "extra"`,
+		`{"action":7}`: "cannot unmarshal number",
+	} {
+		_, err := ParseRequest([]byte(payload))
+		if err == nil || !strings.Contains(err.Error(), want) || !strings.HasPrefix(err.Error(), "organisation step: ") {
+			t.Errorf("%s: error %v, want one containing %q", payload, err, want)
+		}
+	}
+}
+
+// accountRuns joins the list with whatever the map recorded: succeeded
+// executions' summaries, failed ones' errors (a Lambda error payload or
+// Step Functions' own), and a note for each account without a result.
+func TestAccountRuns(t *testing.T) {
+	items := []Item{{AccountID: "111111111111", Name: "a"}, {AccountID: "222222222222", Name: "b"},
+		{AccountID: "333333333333", Name: "c"}, {AccountID: "444444444444", Name: "d"}, {AccountID: "555555555555", Name: "e"}}
+	in := func(id string) string {
+		return `{"account_id":"` + id + `","role_arn":"arn:aws:iam::` + id + `:role/r","notify":"never"}`
+	}
+	out := func(s string) *string { return &s }
+	runs, err := accountRuns(items, []mapExecution{
+		{Status: "SUCCEEDED", Input: in("111111111111"), Output: out(`{"account_id":"111111111111","users":3,"failing":2}`)},
+		{Status: "FAILED", Input: in("222222222222"), Error: "described", Cause: `{"errorMessage":"assume role: denied (check the trust)","errorType":"described"}`},
+		{Status: "TIMED_OUT", Input: in("333333333333"), Error: "States.Timeout", Cause: "the execution timed out"},
+		{Status: "SUCCEEDED", Input: in("444444444444"), Output: out(`null`)},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []audit.AccountRun{
+		{AccountID: "111111111111", Name: "a", Summary: &audit.Summary{AccountID: "111111111111", Users: 3, Failing: 2}},
+		{AccountID: "222222222222", Name: "b", Error: "assume role: denied (check the trust)"},
+		{AccountID: "333333333333", Name: "c", Error: "timed_out: States.Timeout: the execution timed out"},
+		{AccountID: "444444444444", Name: "d", Error: `the audit's output is not its summary: "null"`},
+		{AccountID: "555555555555", Name: "e", Error: "not audited: the map run has no result for this account (it was aborted or stopped before it)"},
+	}
+	if !reflect.DeepEqual(runs, want) {
+		for i := range runs {
+			t.Errorf("run %d: %+v (summary %+v)\nwant %+v", i, runs[i], runs[i].Summary, want[i])
+		}
+	}
+
+	for _, bad := range []mapExecution{{Status: "SUCCEEDED", Input: `not json`}, {Status: "FAILED", Input: in("999999999999")}} {
+		if _, err := accountRuns(items, []mapExecution{bad}); err == nil {
+			t.Errorf("accountRuns accepted %+v", bad)
+		}
+	}
+}

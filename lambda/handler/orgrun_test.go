@@ -1,0 +1,275 @@
+package handler_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/credaudit/credaudit/lambda/audit"
+	"github.com/credaudit/credaudit/lambda/handler"
+	"github.com/credaudit/credaudit/lambda/internal/emulator"
+	"github.com/credaudit/credaudit/lambda/internal/sandbox"
+	"github.com/credaudit/credaudit/lambda/org"
+)
+
+// execution is a child execution as a Distributed Map's ResultWriter
+// records it.
+type execution struct {
+	ExecutionArn string  `json:"ExecutionArn"`
+	Name         string  `json:"Name"`
+	Input        string  `json:"Input"`
+	Output       *string `json:"Output,omitempty"`
+	Error        string  `json:"Error,omitempty"`
+	Cause        string  `json:"Cause,omitempty"`
+	Status       string  `json:"Status"`
+	RedriveCount int     `json:"RedriveCount"`
+}
+
+// orgEnv is the management account of an emulated organisation with the
+// function's resources, and its members.
+type orgEnv struct {
+	*env
+	members []sandbox.Member
+	s3      *s3.Client
+}
+
+func newOrgEnv(t *testing.T, names ...string) *orgEnv {
+	t.Helper()
+	e := newEnv(t)
+	members, err := sandbox.Organisation(context.Background(), e.cfg, org.DefaultMemberRole, names...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &orgEnv{env: e, members: members, s3: s3.NewFromConfig(e.cfg, func(o *s3.Options) { o.UsePathStyle = true })}
+}
+
+// step runs an organisation step and decodes its result as Lambda would
+// return it to the state machine.
+func step[T any](t *testing.T, h *handler.Handler, payload string) T {
+	t.Helper()
+	out, err := h.Handle(context.Background(), json.RawMessage(payload))
+	if err != nil {
+		t.Fatalf("step %s: %v", payload, err)
+	}
+	var v T
+	data, _ := json.Marshal(out)
+	if err := json.Unmarshal(data, &v); err != nil {
+		t.Fatalf("step %s: result %s: %v", payload, data, err)
+	}
+	return v
+}
+
+func (o *orgEnv) put(key string, v any) {
+	o.t.Helper()
+	data, err := json.Marshal(v)
+	if err != nil {
+		o.t.Fatal(err)
+	}
+	if _, err := o.s3.PutObject(context.Background(), &s3.PutObjectInput{Bucket: aws.String(bucket), Key: aws.String(key), Body: bytes.NewReader(data)}); err != nil {
+		o.t.Fatalf("put %s: %v", key, err)
+	}
+}
+
+func (o *orgEnv) get(key string, v any) {
+	o.t.Helper()
+	out, err := o.s3.GetObject(context.Background(), &s3.GetObjectInput{Bucket: aws.String(bucket), Key: aws.String(key)})
+	if err != nil {
+		o.t.Fatalf("get %s: %v", key, err)
+	}
+	defer out.Body.Close()
+	data, _ := io.ReadAll(out.Body)
+	if err := json.Unmarshal(data, v); err != nil {
+		o.t.Fatalf("%s: %v", key, err)
+	}
+}
+
+// mapRun does what the Distributed Map does: invoke the function once per
+// listed account with the item the state machine selects, and write each
+// execution's input and output, or error and cause, in ResultWriter's
+// layout. It returns the manifest's location.
+func (o *orgEnv) mapRun(h *handler.Handler, items []handler.Item, id string) handler.Location {
+	o.t.Helper()
+	byStatus := map[string][]execution{}
+	for i, it := range items {
+		input, _ := json.Marshal(map[string]string{"account_id": it.AccountID, "role_arn": it.RoleARN, "notify": "never"})
+		ex := execution{ExecutionArn: fmt.Sprintf("arn:aws:states:us-east-1:%s:execution:credaudit-org/AuditAccounts:%d", account, i),
+			Name: fmt.Sprint(i), Input: string(input), Status: "SUCCEEDED"}
+		out, err := h.Handle(context.Background(), input)
+		if err != nil {
+			// A function error as the Lambda task reports it: the runtime's
+			// error payload is the cause.
+			cause, _ := json.Marshal(map[string]any{"errorMessage": err.Error(), "errorType": "described", "stackTrace": []string{}})
+			ex.Status, ex.Error, ex.Cause = "FAILED", "described", string(cause)
+		} else {
+			data, _ := json.Marshal(out)
+			ex.Output = aws.String(string(data))
+		}
+		byStatus[ex.Status] = append(byStatus[ex.Status], ex)
+	}
+	prefix := "runs/results/" + id + "/"
+	files := map[string][]map[string]any{"SUCCEEDED": {}, "FAILED": {}, "PENDING": {}}
+	for status, exs := range byStatus {
+		key := prefix + status + "_0.json"
+		o.put(key, exs)
+		files[status] = append(files[status], map[string]any{"Key": key, "Size": 1})
+	}
+	manifest := handler.Location{Bucket: bucket, Key: prefix + "manifest.json"}
+	o.put(manifest.Key, map[string]any{"DestinationBucket": bucket, "MapRunArn": "arn:aws:states:us-east-1:" + account + ":mapRun:credaudit-org/AuditAccounts:" + id, "ResultFiles": files})
+	return manifest
+}
+
+func aggregateStep(run string, accounts, results handler.Location) string {
+	data, _ := json.Marshal(map[string]any{"action": "aggregate", "run_id": run, "accounts": accounts, "results": results})
+	return string(data)
+}
+
+// TestOrganisationRunThroughTheFunction runs an organisation run's steps
+// as the org stack's state machine does, against an emulated organisation
+// of three members, one of which refuses the member role: list_accounts
+// writes the list, each member is audited through its role by its own
+// invocation, and aggregate sends one digest that names the refused
+// account and why. Each member's findings are in its own Security Hub and
+// its state in the central bucket; no per-account message is sent.
+func TestOrganisationRunThroughTheFunction(t *testing.T) {
+	o := newOrgEnv(t, "alpha", "beta", "gamma")
+	refused := o.members[2]
+	emulator.RefuseAssumeRole(t, org.RoleARN("aws", refused.ID, org.DefaultMemberRole))
+	o.cfg = emulator.Config(t) // through the proxy
+	h := o.handler(map[string]string{handler.EnvExcludeAccounts: account})
+
+	listed := step[handler.Listed](t, h, `{"action":"list_accounts","run_id":"exec-1"}`)
+	if listed.Bucket != bucket || listed.Key != "runs/exec-1/accounts.json" || listed.Accounts != 3 {
+		t.Fatalf("list_accounts returned %+v", listed)
+	}
+	var items []handler.Item
+	o.get(listed.Key, &items)
+	if len(items) != 3 {
+		t.Fatalf("the list holds %d accounts, want the 3 members (the management account excluded): %+v", len(items), items)
+	}
+	for i, m := range o.members {
+		want := handler.Item{AccountID: m.ID, RoleARN: org.RoleARN("aws", m.ID, org.DefaultMemberRole), Name: []string{"alpha", "beta", "gamma"}[i]}
+		if items[i] != want {
+			t.Errorf("item %d = %+v, want %+v", i, items[i], want)
+		}
+	}
+
+	manifest := o.mapRun(h, items, "map-1")
+	if msgs := o.drain(); len(msgs) != 0 {
+		t.Fatalf("the per-account invocations sent %d messages; an organisation run sends only its digest: %+v", len(msgs), msgs)
+	}
+	agg := step[handler.Aggregated](t, h, aggregateStep("exec-1", listed.Location, manifest))
+	if agg != (handler.Aggregated{RunID: "exec-1", Accounts: 3, Audited: 2, Failed: 1, Notified: true}) {
+		t.Errorf("aggregate returned %+v", agg)
+	}
+
+	msgs := o.drain()
+	if len(msgs) != 1 {
+		t.Fatalf("%d messages, want the one organisation digest", len(msgs))
+	}
+	d := msgs[0]
+	for _, want := range []string{
+		"Accounts audited: 2 of 3; 1 failed.", "Profile all;",
+		refused.ID + " (gamma): assume role: " + org.RoleARN("aws", refused.ID, org.DefaultMemberRole), "AccessDenied",
+		"check that the member role exists", // the failure's hint survives the Lambda error payload
+		o.members[0].ID + " (alpha): 2 new", o.members[1].ID + " (beta): 2 new", "dev-alpha", "dev-beta",
+	} {
+		if !strings.Contains(d.Body, want) {
+			t.Errorf("digest lacks %q:\n%s", want, d.Body)
+		}
+	}
+	if d.Attributes["kind"] != "digest" || !strings.HasPrefix(d.Subject, "credaudit organisation: 3 accounts, 1 FAILED; 4 new") {
+		t.Errorf("digest subject %q, attributes %v", d.Subject, d.Attributes)
+	}
+
+	ctx := context.Background()
+	for _, m := range o.members[:2] {
+		found, err := m.Findings(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(found) == 0 {
+			t.Errorf("%s: no findings in its Security Hub", m.ID)
+		}
+		for id, f := range found {
+			if aws.ToString(f.AwsAccountId) != m.ID || !strings.Contains(id, "/"+m.ID+"/") {
+				t.Errorf("%s's Security Hub holds %s of account %s", m.ID, id, aws.ToString(f.AwsAccountId))
+			}
+		}
+		if _, err := o.s3.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(bucket), Key: aws.String("state/" + m.ID + ".json.gz")}); err != nil {
+			t.Errorf("no state for %s in the central bucket: %v", m.ID, err)
+		}
+	}
+	if _, err := o.s3.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(bucket), Key: aws.String("state/" + refused.ID + ".json.gz")}); err == nil {
+		t.Errorf("a state was saved for the refused account")
+	}
+	if found, err := o.Findings(ctx); err != nil || len(found) != 0 {
+		t.Errorf("the management account's Security Hub holds %d findings (err %v), want none", len(found), err)
+	}
+
+	// The next run, with nothing changed and only alpha's result (the map
+	// was stopped before the others): alpha is quiet, the rest not audited.
+	manifest = o.mapRun(h, items[:1], "map-2")
+	agg = step[handler.Aggregated](t, h, aggregateStep("exec-1", listed.Location, manifest))
+	if agg.Audited != 1 || agg.Failed != 2 {
+		t.Errorf("second aggregate %+v, want 1 audited and 2 failed", agg)
+	}
+	msgs = o.drain()
+	if len(msgs) != 1 || !strings.Contains(msgs[0].Body, o.members[0].ID+" (alpha): 0 new, 0 resolved, 2 failing") ||
+		strings.Count(msgs[0].Body, "not audited: the map run has no result for this account") != 2 {
+		t.Errorf("second digest:\n%+v", msgs)
+	}
+}
+
+// When the map itself fails (more accounts failed than tolerated), the
+// state machine hands aggregate the error: it alerts and fails.
+func TestOrganisationRunMapFailureAlerts(t *testing.T) {
+	o := newOrgEnv(t, "alpha")
+	h := o.handler(nil)
+	listed := step[handler.Listed](t, h, `{"action":"list_accounts","run_id":"exec-2"}`)
+	if listed.Accounts != 2 {
+		t.Fatalf("listed %d accounts, want the management account and alpha", listed.Accounts)
+	}
+	payload, _ := json.Marshal(map[string]any{"action": "aggregate", "run_id": "exec-2", "accounts": listed.Location,
+		"error": map[string]string{"Error": "States.ExceedToleratedFailureThreshold", "Cause": "The specified tolerated failure threshold was exceeded"}})
+	_, err := h.Handle(context.Background(), payload)
+	var f *audit.Failure
+	if !errors.As(err, &f) || f.Phase != "organisation run" || !strings.Contains(err.Error(), "the map over 2 accounts failed: States.ExceedToleratedFailureThreshold: The specified tolerated failure threshold was exceeded") {
+		t.Fatalf("err = %v", err)
+	}
+	msgs := o.drain()
+	if len(msgs) != 1 || msgs[0].Attributes["kind"] != "error" || !strings.Contains(msgs[0].Body, "tolerated failure") {
+		t.Errorf("want one operational alert, got %+v", msgs)
+	}
+}
+
+// Aggregate reads only an organisation run's files in the state bucket,
+// and a list that is not there is a failure to see, alerted.
+func TestOrganisationAggregateRefusesOtherObjects(t *testing.T) {
+	o := newOrgEnv(t)
+	h := o.handler(nil)
+	for _, tc := range []struct {
+		accounts, results handler.Location
+		want              string
+	}{
+		{handler.Location{Bucket: "other-bucket", Key: "runs/x/accounts.json"}, handler.Location{Bucket: bucket, Key: "runs/m.json"}, "is not an organisation run's file"},
+		{handler.Location{Bucket: bucket, Key: "state/123456789012.json.gz"}, handler.Location{Bucket: bucket, Key: "runs/m.json"}, "is not an organisation run's file"},
+		{handler.Location{Bucket: bucket, Key: "runs/../state/x"}, handler.Location{Bucket: bucket, Key: "runs/m.json"}, "is not an organisation run's file"},
+		{handler.Location{Bucket: bucket, Key: "runs/none/accounts.json"}, handler.Location{Bucket: bucket, Key: "runs/m.json"}, "NoSuchKey"},
+	} {
+		_, err := h.Handle(context.Background(), json.RawMessage(aggregateStep("exec-3", tc.accounts, tc.results)))
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("accounts %s: err %v, want %q", tc.accounts, err, tc.want)
+		}
+		if msgs := o.drain(); len(msgs) != 1 || msgs[0].Attributes["kind"] != "error" {
+			t.Errorf("accounts %s: want one alert, got %+v", tc.accounts, msgs)
+		}
+	}
+}
