@@ -32,6 +32,19 @@ const (
 	KeyMemory            = "memorySize"
 	KeyTimeout           = "timeoutSeconds"
 	KeyAsset             = "lambdaAsset"
+
+	// The organisation stack's settings (org.go); only read with org=true.
+	KeyOrg                  = "org"
+	KeyOrgID                = "orgId"
+	KeyMemberRole           = "memberRole"
+	KeyStackSetTargets      = "stackSetTargets"
+	KeyStackSetCallAs       = "stackSetCallAs"
+	KeyOrgIncludeAccounts   = "orgIncludeAccounts"
+	KeyOrgExcludeAccounts   = "orgExcludeAccounts"
+	KeyOrgIncludeOUs        = "orgIncludeOus"
+	KeyOrgExcludeOUs        = "orgExcludeOus"
+	KeyMaxConcurrency       = "maxConcurrency"
+	KeyToleratedFailurePerc = "toleratedFailurePercent"
 )
 
 // Defaults. Memory and timeout are explained in the README ("Sizing"): the
@@ -51,6 +64,19 @@ const (
 	DefaultMemoryMiB    = 512
 	DefaultTimeout      = 900 * time.Second
 	DefaultAsset        = "bin/lambda"
+
+	// DefaultMemberRole is the member role's name; the function's own
+	// default (lambda/org.DefaultMemberRole, kept equal by a test).
+	DefaultMemberRole = "credaudit-member"
+	DefaultCallAs     = "SELF"
+	// DefaultMaxConcurrency bounds the accounts audited at once: each
+	// audit spends the central account's STS budget and Lambda
+	// concurrency, and Distributed Map's own default is 10,000.
+	DefaultMaxConcurrency = 10
+	// DefaultToleratedFailure is 100 %: one account's failure (a missing
+	// member role, a throttled report) never stops the other accounts'
+	// audits; the organisation digest names the failed ones.
+	DefaultToleratedFailure = 100
 )
 
 // Profiles are the rule profiles the function accepts in CREDAUDIT_PROFILE.
@@ -89,6 +115,30 @@ type Settings struct {
 	// Asset is the directory holding the linux/arm64 `bootstrap` binary that
 	// `make build` writes.
 	Asset string
+
+	// Org selects the organisation stack (org.go) instead of the
+	// single-account one; the fields below are read only then.
+	Org bool
+	// OrgID is the organisation's ID (o-…): the member role trusts the
+	// auditor only from inside it, and the auditor assumes roles only in it.
+	OrgID string
+	// MemberRole is the fixed name of the role in every member account.
+	MemberRole string
+	// StackSetTargets are the OU or root IDs the member-role StackSet
+	// deploys to; StackSetCallAs is SELF (management account) or
+	// DELEGATED_ADMIN.
+	StackSetTargets []string
+	StackSetCallAs  string
+	// The account filter, handed to the orchestrator as comma-separated
+	// lists: an empty include list includes every account, an exclusion
+	// wins.
+	IncludeAccounts, ExcludeAccounts []string
+	IncludeOUs, ExcludeOUs           []string
+	// MaxConcurrency and ToleratedFailurePercent are the Distributed
+	// Map's: accounts audited at once, and the share of failed accounts
+	// (0–100) above which the run stops.
+	MaxConcurrency          int
+	ToleratedFailurePercent int
 }
 
 var (
@@ -98,6 +148,11 @@ var (
 	regionName = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-[0-9]$`)
 	bucketName = regexp.MustCompile(`^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$`)
 	ssmName    = regexp.MustCompile(`^(/?[A-Za-z0-9_.-]+)+$`)
+	orgID      = regexp.MustCompile(`^o-[a-z0-9]{10,32}$`)
+	roleName   = regexp.MustCompile(`^[A-Za-z0-9+=,.@_-]{1,64}$`)
+	accountID  = regexp.MustCompile(`^[0-9]{12}$`)
+	// ouID is an organisational unit or root ID, as lambda/org accepts.
+	ouID = regexp.MustCompile(`^(ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}|r-[0-9a-z]{4,32})$`)
 )
 
 // LoadSettings reads the settings through lookup (a CDK context getter that
@@ -122,6 +177,38 @@ func LoadSettings(lookup func(key string) any) (Settings, error) {
 			bad(key, v, "want a string")
 			return def
 		}
+	}
+	flag := func(key string, def bool) bool {
+		switch v := lookup(key).(type) {
+		case nil:
+			return def
+		case bool:
+			return v
+		case string:
+			switch strings.ToLower(strings.TrimSpace(v)) {
+			case "":
+				return def
+			case "on", "true":
+				return true
+			case "off", "false":
+				return false
+			}
+		}
+		bad(key, lookup(key), "want on or off (true or false)")
+		return def
+	}
+	ids := func(key string, valid *regexp.Regexp, what string) []string {
+		l, ok := list(lookup(key))
+		if !ok {
+			bad(key, lookup(key), "want a list of IDs: a JSON list in cdk.json, or comma-separated with -c")
+			return nil
+		}
+		for _, id := range l {
+			if !valid.MatchString(id) {
+				bad(key, id, "not %s", what)
+			}
+		}
+		return l
 	}
 	num := func(key string, def int) int {
 		switch v := lookup(key).(type) {
@@ -157,8 +244,21 @@ func LoadSettings(lookup func(key string) any) (Settings, error) {
 		MemoryMiB:        num(KeyMemory, DefaultMemoryMiB),
 		Timeout:          time.Duration(num(KeyTimeout, int(DefaultTimeout/time.Second))) * time.Second,
 		Asset:            str(KeyAsset, DefaultAsset),
-		SecurityHub:      true,
+		SecurityHub:      flag(KeySecurityHub, true),
+
+		Org:                     flag(KeyOrg, false),
+		OrgID:                   str(KeyOrgID, ""),
+		MemberRole:              str(KeyMemberRole, DefaultMemberRole),
+		StackSetCallAs:          strings.ToUpper(str(KeyStackSetCallAs, DefaultCallAs)),
+		MaxConcurrency:          num(KeyMaxConcurrency, DefaultMaxConcurrency),
+		ToleratedFailurePercent: num(KeyToleratedFailurePerc, DefaultToleratedFailure),
 	}
+	const ouWhat = "an organisational unit ID (ou-…) or root ID (r-…)"
+	s.StackSetTargets = ids(KeyStackSetTargets, ouID, ouWhat)
+	s.IncludeAccounts = ids(KeyOrgIncludeAccounts, accountID, "a 12-digit account ID")
+	s.ExcludeAccounts = ids(KeyOrgExcludeAccounts, accountID, "a 12-digit account ID")
+	s.IncludeOUs = ids(KeyOrgIncludeOUs, ouID, ouWhat)
+	s.ExcludeOUs = ids(KeyOrgExcludeOUs, ouID, ouWhat)
 
 	if !stackName.MatchString(s.StackName) {
 		bad(KeyStackName, s.StackName, "want a CloudFormation stack name (a letter, then letters, digits and hyphens)")
@@ -181,21 +281,6 @@ func LoadSettings(lookup func(key string) any) (Settings, error) {
 	if !slices.Contains([]string{"changes", "always", "never"}, s.Notify) {
 		bad(KeyNotify, s.Notify, "want changes, always or never")
 	}
-	switch v := lookup(KeySecurityHub).(type) {
-	case nil:
-	case bool:
-		s.SecurityHub = v
-	case string:
-		switch strings.ToLower(strings.TrimSpace(v)) {
-		case "", "on", "true":
-		case "off", "false":
-			s.SecurityHub = false
-		default:
-			bad(KeySecurityHub, v, "want on or off")
-		}
-	default:
-		bad(KeySecurityHub, v, "want on or off")
-	}
 	if s.HubRegion != "" && !regionName.MatchString(s.HubRegion) {
 		bad(KeySecurityHubRegion, s.HubRegion, "want an AWS region such as eu-west-1")
 	}
@@ -214,50 +299,79 @@ func LoadSettings(lookup func(key string) any) (Settings, error) {
 	if s.Timeout < 60*time.Second || s.Timeout > 900*time.Second {
 		bad(KeyTimeout, int(s.Timeout/time.Second), "want 60 to 900 seconds (a run waits for the credential report)")
 	}
+	if s.Org && s.OrgID == "" {
+		bad(KeyOrgID, "", "required with org=true: the organisation's ID (o-…, from aws organizations describe-organization)")
+	}
+	if s.OrgID != "" && !orgID.MatchString(s.OrgID) {
+		bad(KeyOrgID, s.OrgID, "want an organisation ID: o- and 10 to 32 lower-case letters or digits")
+	}
+	if !roleName.MatchString(s.MemberRole) {
+		bad(KeyMemberRole, s.MemberRole, "want an IAM role name (1 to 64 letters, digits and +=,.@_-)")
+	}
+	if s.Org && len(s.StackSetTargets) == 0 {
+		bad(KeyStackSetTargets, "", "required with org=true: the OU or root IDs (ou-…, r-…) whose accounts get the member role")
+	}
+	if !slices.Contains([]string{"SELF", "DELEGATED_ADMIN"}, s.StackSetCallAs) {
+		bad(KeyStackSetCallAs, s.StackSetCallAs, "want SELF (the management account) or DELEGATED_ADMIN")
+	}
+	if s.MaxConcurrency < 1 || s.MaxConcurrency > 1000 {
+		bad(KeyMaxConcurrency, s.MaxConcurrency, "want 1 to 1000 accounts at once (Lambda's default concurrency quota is 1,000)")
+	}
+	if s.ToleratedFailurePercent < 0 || s.ToleratedFailurePercent > 100 {
+		bad(KeyToleratedFailurePerc, s.ToleratedFailurePercent, "want 0 to 100 (percent of accounts)")
+	}
 	if len(errs) > 0 {
 		return Settings{}, fmt.Errorf("invalid settings:\n%w", errors.Join(errs...))
 	}
 	return s, nil
 }
 
-// emails accepts a JSON list of addresses (cdk.json) or one comma-separated
-// string (-c notificationEmails=a@example.com,b@example.com).
+// emails accepts a list of addresses (see list), each a plain address.
 func emails(v any, bad func(v any, msg string)) []string {
+	raw, ok := list(v)
+	if !ok {
+		bad(v, "want a list of email addresses")
+		return nil
+	}
+	var out []string
+	for _, e := range raw {
+		a, err := mail.ParseAddress(e)
+		if err != nil || a.Address != e || a.Name != "" {
+			bad(e, "not a plain email address")
+			continue
+		}
+		out = append(out, e)
+	}
+	return out
+}
+
+// list reads a list setting: a JSON list of strings (cdk.json) or one
+// comma-separated string (-c key=a,b). Blanks and repeats are dropped;
+// ok is false for anything else.
+func list(v any) (out []string, ok bool) {
 	var raw []string
 	switch v := v.(type) {
 	case nil:
-		return nil
+		return nil, true
 	case string:
 		raw = strings.Split(v, ",")
 	case []any:
 		for _, e := range v {
 			s, ok := e.(string)
 			if !ok {
-				bad(v, "want a list of email addresses")
-				return nil
+				return nil, false
 			}
 			raw = append(raw, s)
 		}
 	default:
-		bad(v, "want a list of email addresses")
-		return nil
+		return nil, false
 	}
-	var out []string
 	for _, e := range raw {
-		e = strings.TrimSpace(e)
-		if e == "" {
-			continue
-		}
-		a, err := mail.ParseAddress(e)
-		if err != nil || a.Address != e || a.Name != "" {
-			bad(e, "not a plain email address")
-			continue
-		}
-		if !slices.Contains(out, e) {
+		if e = strings.TrimSpace(e); e != "" && !slices.Contains(out, e) {
 			out = append(out, e)
 		}
 	}
-	return out
+	return out, true
 }
 
 // ParseConfig splits a configuration location into its kind ("s3" or

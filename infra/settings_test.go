@@ -8,6 +8,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/credaudit/credaudit/lambda/org"
 	"github.com/credaudit/credaudit/lambda/rules"
 )
 
@@ -25,6 +26,7 @@ func TestSettingsDefaults(t *testing.T) {
 		Notify: "changes", SecurityHub: true,
 		RefreshDays: 30, LogRetentionDays: 365, LogLevel: "INFO",
 		MemoryMiB: 512, Timeout: 900 * time.Second, Asset: "bin/lambda",
+		MemberRole: "credaudit-member", StackSetCallAs: "SELF", MaxConcurrency: 10, ToleratedFailurePercent: 100,
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("defaults (-want +got):\n%s", diff)
@@ -57,7 +59,27 @@ func TestSettingsFromContext(t *testing.T) {
 		{"log level in lower case", map[string]any{KeyLogLevel: "warn"}, func(s *Settings) { s.LogLevel = "WARN" }},
 		{"rate schedule and a time zone", map[string]any{KeySchedule: "rate(1 day)", KeyTimeZone: "America/New_York"},
 			func(s *Settings) { s.Schedule, s.TimeZone = "rate(1 day)", "America/New_York" }},
-		{"empty strings mean the default", map[string]any{KeyProfile: "", KeyNotify: " "}, func(s *Settings) {}},
+		{"empty strings mean the default", map[string]any{KeyProfile: "", KeyNotify: " ", KeyMemberRole: "", KeyMaxConcurrency: ""}, func(s *Settings) {}},
+		{"organisation from cdk.json", map[string]any{
+			KeyOrg: true, KeyOrgID: "o-abcdefghij", KeyStackSetTargets: []any{"r-ab12", "ou-ab12-cdef3456", "r-ab12"},
+			KeyOrgIncludeAccounts: []any{"111111111111"}, KeyOrgExcludeOUs: []any{"ou-ab12-00000000"},
+			KeyMaxConcurrency: 50.0, KeyToleratedFailurePerc: 0.0, KeyStackSetCallAs: "DELEGATED_ADMIN",
+		}, func(s *Settings) {
+			s.Org, s.OrgID, s.StackSetTargets = true, "o-abcdefghij", []string{"r-ab12", "ou-ab12-cdef3456"}
+			s.IncludeAccounts, s.ExcludeOUs = []string{"111111111111"}, []string{"ou-ab12-00000000"}
+			s.MaxConcurrency, s.ToleratedFailurePercent, s.StackSetCallAs = 50, 0, "DELEGATED_ADMIN"
+		}},
+		{"organisation from -c", map[string]any{
+			KeyOrg: "TRUE", KeyOrgID: "o-a1b2c3d4e5f6", KeyStackSetTargets: " ou-ab12-cdef3456 ,",
+			KeyOrgExcludeAccounts: "111111111111, 222222222222", KeyOrgIncludeOUs: "r-ab12",
+			KeyMemberRole: "OrgAudit@Member", KeyStackSetCallAs: "delegated_admin", KeyMaxConcurrency: "1", KeyToleratedFailurePerc: "100",
+		}, func(s *Settings) {
+			s.Org, s.OrgID, s.StackSetTargets = true, "o-a1b2c3d4e5f6", []string{"ou-ab12-cdef3456"}
+			s.ExcludeAccounts, s.IncludeOUs = []string{"111111111111", "222222222222"}, []string{"r-ab12"}
+			s.MemberRole, s.StackSetCallAs, s.MaxConcurrency = "OrgAudit@Member", "DELEGATED_ADMIN", 1
+		}},
+		{"org off: organisation settings are checked but not required", map[string]any{KeyOrg: "false", KeyOrgIncludeAccounts: "111111111111"},
+			func(s *Settings) { s.IncludeAccounts = []string{"111111111111"} }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			want, _ := LoadSettings(lookupIn(nil))
@@ -103,6 +125,24 @@ func TestSettingsRejected(t *testing.T) {
 		{KeyMemory, "lots"},
 		{KeyTimeout, "901"},
 		{KeyTimeout, 30.0},
+		{KeyOrg, "yes"},
+		{KeyOrg, 1.0},
+		{KeyOrgID, "o-short"},
+		{KeyOrgID, "O-ABCDEFGHIJ"},
+		{KeyMemberRole, "role/with/slashes"},
+		{KeyMemberRole, strings.Repeat("r", 65)},
+		{KeyStackSetTargets, "ou-bad"},
+		{KeyStackSetTargets, []any{"r-ab12", 7.0}},
+		{KeyStackSetTargets, 3.0},
+		{KeyStackSetCallAs, "ORG"},
+		{KeyOrgIncludeAccounts, "12345678901"}, // 11 digits
+		{KeyOrgExcludeAccounts, "111111111111,abc"},
+		{KeyOrgIncludeOUs, "111111111111"},
+		{KeyOrgExcludeOUs, "ou-ab12"},
+		{KeyMaxConcurrency, "0"},
+		{KeyMaxConcurrency, 1001.0},
+		{KeyToleratedFailurePerc, "101"},
+		{KeyToleratedFailurePerc, -1.0},
 	} {
 		t.Run(tc.key, func(t *testing.T) {
 			_, err := LoadSettings(lookupIn(map[string]any{tc.key: tc.value}))
@@ -111,7 +151,13 @@ func TestSettingsRejected(t *testing.T) {
 			}
 		})
 	}
-	_, err := LoadSettings(lookupIn(map[string]any{KeyProfile: "x", KeyNotify: "y"}))
+	// With org=true the organisation ID and the StackSet targets are
+	// required.
+	_, err := LoadSettings(lookupIn(map[string]any{KeyOrg: true}))
+	if err == nil || !strings.Contains(err.Error(), "context "+KeyOrgID+"=") || !strings.Contains(err.Error(), "context "+KeyStackSetTargets+"=") {
+		t.Errorf("org=true alone: %v, want %s and %s named as required", err, KeyOrgID, KeyStackSetTargets)
+	}
+	_, err = LoadSettings(lookupIn(map[string]any{KeyProfile: "x", KeyNotify: "y"}))
 	if err == nil || !strings.Contains(err.Error(), KeyProfile) || !strings.Contains(err.Error(), KeyNotify) {
 		t.Errorf("two bad values: %v, want both named", err)
 	}
@@ -136,5 +182,31 @@ func TestProfilesAreTheFunctions(t *testing.T) {
 	got, want := slices.Sorted(slices.Values(Profiles)), slices.Sorted(slices.Values(rules.ProfileNames()))
 	if !slices.Equal(got, want) {
 		t.Errorf("infra accepts profiles %v, the function %v", got, want)
+	}
+}
+
+// The member role's default name is the one the function assumes when
+// CREDAUDIT_MEMBER_ROLE is unset.
+func TestMemberRoleIsTheFunctions(t *testing.T) {
+	if DefaultMemberRole != org.DefaultMemberRole {
+		t.Errorf("infra's member role %q, the function's %q", DefaultMemberRole, org.DefaultMemberRole)
+	}
+}
+
+// The deploy-time check accepts exactly the account and OU IDs the
+// function's filter does.
+func TestOrgIDListsAreTheFunctions(t *testing.T) {
+	for _, id := range []string{"r-ab12", "r-0123456789abcdefghijklmnopqrstuv", "ou-ab12-cdef3456", "ou-ab12-", "ou-AB12-cdef3456",
+		"r-ab1", "ou-ab12-cdef345", "111111111111", "o-abcdefghij", " r-ab12"} {
+		want := org.Filter{IncludeOUs: []string{id}}.Check() == nil
+		if got := ouID.MatchString(id); got != want {
+			t.Errorf("OU ID %q: infra accepts %v, the function %v", id, got, want)
+		}
+	}
+	for _, id := range []string{"111111111111", "11111111111", "1111111111111", "11111111111a", ""} {
+		want := org.Filter{IncludeAccounts: []string{id}}.Check() == nil
+		if got := accountID.MatchString(id); got != want {
+			t.Errorf("account ID %q: infra accepts %v, the function %v", id, got, want)
+		}
 	}
 }
