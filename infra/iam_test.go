@@ -1,6 +1,8 @@
 package main
 
 import (
+	"encoding/json"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -121,21 +123,37 @@ func TestFunctionPermissions(t *testing.T) {
 	}
 }
 
+// The schedule's role may start a run (invoke the function, or start the
+// organisation state machine) and dead-letter, nothing else.
 func TestSchedulePermissions(t *testing.T) {
-	s := synth(t, "default")
-	got := policyOf(t, s, s.st.logicalID(s.st.ScheduleRole))
-	want := map[string]any{
-		"InvokeFunction": allow("InvokeFunction", []string{"lambda:InvokeFunction"}, s.resolve(t, s.st.Function.FunctionArn())),
-		"DeadLetter":     allow("DeadLetter", []string{"sqs:SendMessage"}, s.resolve(t, s.st.Queue.QueueArn())),
+	for _, tc := range []struct{ variant, sid, action string }{
+		{"default", "InvokeFunction", "lambda:InvokeFunction"},
+		{"org", "StartExecution", "states:StartExecution"},
+	} {
+		t.Run(tc.variant, func(t *testing.T) {
+			s := synth(t, tc.variant)
+			b := s.base()
+			target := s.runTarget(t)
+			got := policyOf(t, s, b.logicalID(b.ScheduleRole))
+			want := map[string]any{
+				tc.sid:       allow(tc.sid, []string{tc.action}, target),
+				"DeadLetter": allow("DeadLetter", []string{"sqs:SendMessage"}, s.resolve(t, b.Queue.QueueArn())),
+			}
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("schedule role statements (-want +got):\n%s", diff)
+			}
+			assertTrust(t, s, b.logicalID(b.ScheduleRole), serviceTrust("scheduler.amazonaws.com"))
+		})
 	}
-	if diff := cmp.Diff(want, got); diff != "" {
-		t.Errorf("schedule role statements (-want +got):\n%s", diff)
-	}
-	assertTrust(t, s, s.st.logicalID(s.st.ScheduleRole), map[string]any{
+}
+
+// serviceTrust lets service assume a role for this account only.
+func serviceTrust(service string) map[string]any {
+	return map[string]any{
 		"Action": "sts:AssumeRole", "Effect": "Allow",
-		"Principal": map[string]any{"Service": "scheduler.amazonaws.com"},
+		"Principal": map[string]any{"Service": service},
 		"Condition": map[string]any{"StringEquals": map[string]any{"aws:SourceAccount": ref("AWS::AccountId")}},
-	})
+	}
 }
 
 // assertTrust checks that the role with logical ID roleID trusts exactly
@@ -151,26 +169,58 @@ func assertTrust(t *testing.T, s *synthesized, roleID string, want map[string]an
 
 // No role in the stack has a managed policy, no policy allows a wildcard
 // action, and the only "kms:*" is the key policy's standard statement that
-// delegates the key's administration to the account's IAM policies.
+// delegates the key's administration to the account's IAM policies. The
+// member role alone has an inline policy: it is the StackSet template's
+// role, which is one resource.
 func TestNoWildcardActionsOrManagedPolicies(t *testing.T) {
-	for variant := range variants {
+	roleCount := map[string]int{
+		"org":        5, // auditor, orchestrator, state machine, schedule, member role
+		"org-custom": 4, // DELEGATED_ADMIN: no member role of its own
+	}
+	for _, variant := range allVariants() {
 		t.Run(variant, func(t *testing.T) {
 			s := synth(t, variant)
 			if n := len(s.resources("AWS::IAM::ManagedPolicy")); n != 0 {
 				t.Errorf("%d managed policies, want none", n)
 			}
 			roles := s.resources("AWS::IAM::Role")
-			if len(roles) != 2 {
-				t.Errorf("%d roles, want 2 (function, schedule)", len(roles))
+			want, ok := roleCount[variant]
+			if !ok {
+				want = 2 // function, schedule
 			}
+			if len(roles) != want {
+				t.Errorf("%d roles, want %d", len(roles), want)
+			}
+			// Every policy document: resources' (PolicyDocument, KeyPolicy)
+			// and inline ones, by where they are.
+			docs := map[string]map[string]any{}
 			for id, r := range roles {
 				p := r["Properties"].(map[string]any)
-				if p["ManagedPolicyArns"] != nil || p["Policies"] != nil {
+				if p["ManagedPolicyArns"] != nil || (p["Policies"] != nil && id != "MemberRole") {
 					t.Errorf("role %s: managed %v, inline %v; want only its own AWS::IAM::Policy", id, p["ManagedPolicyArns"], p["Policies"])
+				}
+				for i, inline := range asAnyList(p["Policies"]) {
+					if inline != nil {
+						docs[fmt.Sprintf("%s inline policy %d", id, i)] = inline.(map[string]any)
+					}
+				}
+			}
+			if s.org != nil {
+				var member map[string]any
+				if err := json.Unmarshal([]byte(s.only(t, "AWS::CloudFormation::StackSet")["TemplateBody"].(string)), &member); err != nil {
+					t.Fatal(err)
+				}
+				role := member["Resources"].(map[string]any)["MemberRole"].(map[string]any)["Properties"].(map[string]any)
+				for i, inline := range role["Policies"].([]any) {
+					docs[fmt.Sprintf("StackSet template inline policy %d", i)] = inline.(map[string]any)
 				}
 			}
 			for id, r := range s.doc["Resources"].(map[string]any) {
-				props, _ := r.(map[string]any)["Properties"].(map[string]any)
+				if props, ok := r.(map[string]any)["Properties"].(map[string]any); ok {
+					docs[id] = props
+				}
+			}
+			for id, props := range docs {
 				for _, field := range []string{"PolicyDocument", "KeyPolicy"} {
 					doc, ok := props[field].(map[string]any)
 					if !ok {

@@ -1,9 +1,11 @@
 // Command infra is credaudit's CDK app: `cdk synth` (cdk.json runs
-// `go run ./infra`) writes one CloudFormation stack with the function, its
-// schedule, the digest topic, the state bucket, the failure queue, alarms
-// and a dashboard. Every setting comes from CDK context (settings.go; the
-// README's "Deployment" section lists them). The AwsSolutions cdk-nag pack
-// runs on every synth: an unsuppressed finding fails it.
+// `go run ./infra`) writes one CloudFormation stack. By default it is the
+// single-account stack (stack.go): the function, its schedule, the digest
+// topic, the state bucket, the failure queue, alarms and a dashboard. With
+// the context setting org=true it is the organisation stack (org.go)
+// instead. Every setting comes from CDK context (settings.go; the README's
+// "Deployment" section lists them). The AwsSolutions cdk-nag pack runs on
+// every synth: an unsuppressed finding fails it.
 package main
 
 import (
@@ -27,17 +29,32 @@ func main() {
 	app.Synth(nil)
 }
 
+// Stacks is what NewApp added: exactly one of the two is set.
+type Stacks struct {
+	Single *Stack
+	Org    *OrgStack
+}
+
 // NewApp reads the settings from app's context, checks that the function's
-// binary is built, and adds the stack with the AwsSolutions checks.
-func NewApp(app awscdk.App) (*Stack, error) {
+// binary is built, and adds the stack the settings choose, with the
+// AwsSolutions checks. The organisation stack replaces the single-account
+// one rather than joining it: it audits its own account too (through the
+// management account's member role), so a single-account stack beside it
+// would audit that account twice and send a second digest.
+func NewApp(app awscdk.App) (Stacks, error) {
 	s, err := LoadSettings(func(key string) any { return app.Node().TryGetContext(jsii.String(key)) })
 	if err != nil {
-		return nil, err
+		return Stacks{}, err
 	}
 	if fi, err := os.Stat(filepath.Join(s.Asset, "bootstrap")); err != nil || !fi.Mode().IsRegular() || fi.Mode().Perm()&0o111 == 0 {
-		return nil, fmt.Errorf("no executable %s: build the function first (make build)", filepath.Join(s.Asset, "bootstrap"))
+		return Stacks{}, fmt.Errorf("no executable %s: build the function first (make build)", filepath.Join(s.Asset, "bootstrap"))
 	}
-	st := NewStack(app, s)
+	var out Stacks
+	if s.Org {
+		out.Org = NewOrgStack(app, s)
+	} else {
+		out.Single = NewStack(app, s)
+	}
 	awscdk.Aspects_Of(app).Add(cdknag.NewAwsSolutionsChecks(&cdknag.NagPackProps{Verbose: jsii.Bool(true)}), nil)
-	return st, nil
+	return out, nil
 }

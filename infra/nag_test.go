@@ -30,12 +30,12 @@ func describe(msgs []*cxapi.SynthesisMessage) string {
 }
 
 // The AwsSolutions pack finds nothing that is not suppressed with a reason,
-// in every variant.
+// in every variant of both stacks.
 func TestNagAwsSolutions(t *testing.T) {
-	for variant := range variants {
+	for _, variant := range allVariants() {
 		t.Run(variant, func(t *testing.T) {
 			s := synth(t, variant)
-			errs, warnings := nagFindings(s.st.Stack)
+			errs, warnings := nagFindings(s.stack)
 			if len(errs) > 0 {
 				t.Errorf("%d cdk-nag errors:%s", len(errs), describe(errs))
 			}
@@ -71,12 +71,35 @@ func TestNagReportsViolations(t *testing.T) {
 // reason that explains it.
 func TestNagSuppressionsAreReviewed(t *testing.T) {
 	s := synth(t, "default")
-	want := []string{
+	assertSuppressions(t, s, []string{
 		"AwsSolutions-IAM5 Resource::*",
 		"AwsSolutions-IAM5 Resource::<" + s.st.logicalID(s.st.Bucket) + ".Arn>/state/*",
 		"AwsSolutions-S1",
 		"AwsSolutions-SQS3",
-	}
+	})
+}
+
+func TestOrgNagSuppressionsAreReviewed(t *testing.T) {
+	s := synth(t, "org")
+	bucket := "AwsSolutions-IAM5 Resource::<" + s.org.logicalID(s.org.Bucket) + ".Arn>/"
+	executions := "AwsSolutions-IAM5 Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:credaudit-run"
+	assertSuppressions(t, s, []string{
+		"AwsSolutions-IAM5 Resource::*", // report and Security Hub (member role), Organizations, log delivery and X-Ray
+		bucket + "runs/*",
+		bucket + "runs/results/*",
+		bucket + "state/*",
+		"AwsSolutions-IAM5 Resource::arn:<AWS::Partition>:iam::*:role/credaudit-member",
+		executions + "/*",
+		executions + ":*",
+		"AwsSolutions-S1",
+		"AwsSolutions-SQS3",
+	})
+}
+
+// assertSuppressions checks that the template's cdk-nag suppressions are
+// exactly want, each with a reason of some length.
+func assertSuppressions(t *testing.T, s *synthesized, want []string) {
+	t.Helper()
 	var got []string
 	for id, r := range s.doc["Resources"].(map[string]any) {
 		meta, _ := r.(map[string]any)["Metadata"].(map[string]any)
@@ -100,6 +123,7 @@ func TestNagSuppressionsAreReviewed(t *testing.T) {
 	// its policy, a bucket and its policy): compare the distinct ones.
 	slices.Sort(got)
 	got = slices.Compact(got)
+	slices.Sort(want)
 	if !slices.Equal(got, want) {
 		t.Errorf("suppressions %q, want %q", got, want)
 	}

@@ -160,20 +160,23 @@ func TestSchedule(t *testing.T) {
 		{"default", "cron(0 6 * * ? *)", "Etc/UTC"},
 		{"custom", "cron(30 7 ? * MON-FRI *)", "Europe/Berlin"},
 		{"hub-off", "rate(12 hours)", "Etc/UTC"},
+		{"org", "cron(0 6 * * ? *)", "Etc/UTC"},
+		{"org-custom", "cron(0 5 ? * MON *)", "Europe/Berlin"},
 	} {
 		t.Run(tc.variant, func(t *testing.T) {
 			s := synth(t, tc.variant)
+			b := s.base()
 			has(t, s, "AWS::Scheduler::Schedule", map[string]any{
 				"ScheduleExpression":         tc.expr,
 				"ScheduleExpressionTimezone": tc.tz,
 				"FlexibleTimeWindow":         map[string]any{"Mode": "OFF"},
 				"State":                      "ENABLED",
 				"Target": map[string]any{
-					"Arn":              s.resolve(t, s.st.Function.FunctionArn()),
-					"RoleArn":          s.resolve(t, s.st.ScheduleRole.RoleArn()),
+					"Arn":              s.runTarget(t),
+					"RoleArn":          s.resolve(t, b.ScheduleRole.RoleArn()),
 					"Input":            ScheduleInput,
 					"RetryPolicy":      map[string]any{"MaximumEventAgeInSeconds": scheduleMaxAgeS, "MaximumRetryAttempts": scheduleRetries},
-					"DeadLetterConfig": map[string]any{"Arn": s.resolve(t, s.st.Queue.QueueArn())},
+					"DeadLetterConfig": map[string]any{"Arn": s.resolve(t, b.Queue.QueueArn())},
 				},
 			})
 		})

@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -75,8 +76,53 @@ var variants = map[string]map[string]any{
 	},
 }
 
+// orgVariants are the organisation stack's: the least a deployment must
+// set, and every organisation setting set to something else.
+var orgVariants = map[string]map[string]any{
+	"org": {
+		KeyOrg:             true,
+		KeyOrgID:           "o-abcdefghij",
+		KeyStackSetTargets: []any{"r-ab12"},
+	},
+	// As `-c key=value` passes them: strings only.
+	"org-custom": {
+		KeyOrg:                  "true",
+		KeyStackName:            "credaudit-org",
+		KeyOrgID:                "o-a1b2c3d4e5f6",
+		KeyMemberRole:           "AuditMember",
+		KeyStackSetTargets:      "ou-ab12-cdef3456, ou-ab12-98765432",
+		KeyStackSetCallAs:       "delegated_admin",
+		KeyOrgIncludeAccounts:   "111111111111,222222222222",
+		KeyOrgExcludeAccounts:   "333333333333",
+		KeyOrgIncludeOUs:        "ou-ab12-cdef3456",
+		KeyOrgExcludeOUs:        "ou-ab12-00000000,ou-ab12-11111111",
+		KeyMaxConcurrency:       "25",
+		KeyToleratedFailurePerc: "0",
+		KeySecurityHub:          "off",
+		KeyConfig:               "s3://credaudit-config-bucket/credaudit.yaml",
+		KeySchedule:             "cron(0 5 ? * MON *)",
+		KeyTimeZone:             "Europe/Berlin",
+		KeyEmails:               "secops@example.com",
+	},
+}
+
+// allVariants lists every variant of both stacks.
+func allVariants() []string {
+	var out []string
+	for v := range variants {
+		out = append(out, v)
+	}
+	for v := range orgVariants {
+		out = append(out, v)
+	}
+	slices.Sort(out)
+	return out
+}
+
 type synthesized struct {
-	st       *Stack
+	st       *Stack    // the single-account stack, or nil
+	org      *OrgStack // the organisation stack, or nil
+	stack    awscdk.Stack
 	template assertions.Template
 	doc      map[string]any // the template as plain JSON values
 	outdir   string
@@ -133,20 +179,33 @@ func synth(t *testing.T, variant string) *synthesized {
 	if s, ok := synths[variant]; ok {
 		return s
 	}
+	settings, ok := variants[variant]
+	if !ok {
+		settings, ok = orgVariants[variant]
+	}
+	if !ok {
+		t.Fatalf("no variant %q", variant)
+	}
 	ctx := cdkJSONContext(t)
-	for k, v := range variants[variant] {
+	for k, v := range settings {
 		ctx[k] = v
 	}
 	ctx[KeyAsset] = fakeAsset
 	outdir := filepath.Join(tmpRoot, variant)
 	app := awscdk.NewApp(&awscdk.AppProps{Context: &ctx, Outdir: jsii.String(outdir)})
-	st, err := NewApp(app)
+	stacks, err := NewApp(app)
 	if err != nil {
 		t.Fatalf("NewApp(%s): %v", variant, err)
 	}
 	app.Synth(nil)
-	tmpl := assertions.Template_FromStack(st.Stack, nil)
-	s := &synthesized{st: st, template: tmpl, doc: plain[map[string]any](t, tmpl.ToJSON()), outdir: outdir}
+	s := &synthesized{st: stacks.Single, org: stacks.Org, outdir: outdir}
+	if s.st != nil {
+		s.stack = s.st.Stack
+	} else {
+		s.stack = s.org.Stack
+	}
+	s.template = assertions.Template_FromStack(s.stack, nil)
+	s.doc = plain[map[string]any](t, s.template.ToJSON())
 	synths[variant] = s
 	return s
 }
@@ -165,11 +224,29 @@ func plain[T any](t *testing.T, v any) T {
 	return out
 }
 
+// base is what both stacks have.
+func (s *synthesized) base() *base {
+	if s.st != nil {
+		return &s.st.base
+	}
+	return &s.org.base
+}
+
+// runTarget is what the schedule starts: the function, or the
+// organisation's state machine.
+func (s *synthesized) runTarget(t *testing.T) any {
+	t.Helper()
+	if s.st != nil {
+		return s.resolve(t, s.st.Function.FunctionArn())
+	}
+	return s.resolve(t, s.org.StateMachine.StateMachineArn())
+}
+
 // resolve is what CloudFormation sees for a CDK value (a token becomes
 // {"Ref": …} or {"Fn::GetAtt": …}), as plain JSON.
 func (s *synthesized) resolve(t *testing.T, v any) any {
 	t.Helper()
-	return plain[any](t, s.st.Stack.Resolve(v))
+	return plain[any](t, s.stack.Resolve(v))
 }
 
 // resources returns the template's resources of type typ, by logical ID.

@@ -1,0 +1,442 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatchactions"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsscheduler"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssnssubscriptions"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssqs"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
+)
+
+// base is what the single-account stack (stack.go) and the organisation
+// stack (org.go) share: the stack and its settings, the digest topic and
+// its key, the state bucket, the failure queue, and the builders of
+// functions, permission statements, schedules and alarms. Construct IDs
+// are the single-account stack's, so its deployed resources keep their
+// logical IDs.
+type base struct {
+	Stack  awscdk.Stack
+	Key    awskms.Key
+	Topic  awssns.Topic
+	Bucket awss3.Bucket
+	Queue  awssqs.Queue
+	// ScheduleRole and Schedule start each run (newSchedule).
+	ScheduleRole awsiam.Role
+	Schedule     awsscheduler.CfnSchedule
+	// HomeRegion is the Security Hub home region: the setting, else the
+	// stack's own region.
+	HomeRegion *string
+	Settings   Settings
+}
+
+// newBase creates the stack with the topic, bucket and queue.
+func newBase(scope constructs.Construct, s Settings, description string) base {
+	b := base{
+		Stack:    awscdk.NewStack(scope, jsii.String(s.StackName), &awscdk.StackProps{Description: jsii.String(description)}),
+		Settings: s,
+	}
+	// Feature flags are context: set here, before any construct reads
+	// them, they hold however the app is run (cdk.json or tests). Without
+	// this one a Distributed Map ignores its ResultWriterV2.
+	b.Stack.Node().SetContext(jsii.String("@aws-cdk/aws-stepfunctions:useDistributedMapResultWriterV2"), true)
+	b.HomeRegion = awscdk.Aws_REGION()
+	if s.HubRegion != "" {
+		b.HomeRegion = jsii.String(s.HubRegion)
+	}
+	b.addTopic()
+	b.addBucket()
+	b.addQueue()
+	return b
+}
+
+// addTopic creates the digest and alarm topic, encrypted with a
+// customer-managed key: the AWS managed alias/aws/sns key cannot be used by
+// CloudWatch alarms, and its policy cannot be edited.
+func (b *base) addTopic() {
+	b.Key = awskms.NewKey(b.Stack, jsii.String("TopicKey"), &awskms.KeyProps{
+		Description:       jsii.String("credaudit: encrypts the digest and alarm topic"),
+		EnableKeyRotation: jsii.Bool(true),
+		PendingWindow:     awscdk.Duration_Days(jsii.Number(30)),
+	})
+	// CloudWatch alarms publish to the encrypted topic as the service: SNS
+	// asks KMS for a data key on its behalf, so the key policy must let it.
+	b.Key.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:        jsii.String("CloudWatchAlarmsUseKeyForTopic"),
+		Principals: &[]awsiam.IPrincipal{awsiam.NewServicePrincipal(jsii.String("cloudwatch.amazonaws.com"), nil)},
+		Actions:    jsii.Strings("kms:GenerateDataKey", "kms:Decrypt"),
+		Resources:  jsii.Strings("*"),
+		Conditions: &map[string]any{"StringEquals": map[string]any{"aws:SourceAccount": awscdk.Aws_ACCOUNT_ID()}},
+	}), jsii.Bool(false))
+
+	b.Topic = awssns.NewTopic(b.Stack, jsii.String("Topic"), &awssns.TopicProps{
+		DisplayName: jsii.String("credaudit"),
+		MasterKey:   b.Key,
+		EnforceSSL:  jsii.Bool(true), // deny Publish without TLS
+	})
+	for _, e := range b.Settings.Emails {
+		b.Topic.AddSubscription(awssnssubscriptions.NewEmailSubscription(jsii.String(e), nil))
+	}
+	// The topic's policy replaces SNS's default one, so CloudWatch alarms
+	// of this account need an explicit Publish grant.
+	b.Topic.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:        jsii.String("CloudWatchAlarmsPublish"),
+		Principals: &[]awsiam.IPrincipal{awsiam.NewServicePrincipal(jsii.String("cloudwatch.amazonaws.com"), nil)},
+		Actions:    jsii.Strings("sns:Publish"),
+		Resources:  &[]*string{b.Topic.TopicArn()},
+		Conditions: &map[string]any{
+			"StringEquals": map[string]any{"aws:SourceAccount": awscdk.Aws_ACCOUNT_ID()},
+			"ArnLike":      map[string]any{"aws:SourceArn": arn("cloudwatch", awscdk.Aws_REGION(), "alarm:*")},
+		},
+	}))
+}
+
+// addBucket creates the state bucket: small gzipped objects (one state per
+// audited account; in the organisation stack also each run's account list
+// and results), versioned so an overwritten state can be recovered for a
+// month.
+func (b *base) addBucket() {
+	b.Bucket = awss3.NewBucket(b.Stack, jsii.String("StateBucket"), &awss3.BucketProps{
+		Encryption:        awss3.BucketEncryption_S3_MANAGED,
+		BucketKeyEnabled:  jsii.Bool(false),
+		Versioned:         jsii.Bool(true),
+		BlockPublicAccess: awss3.BlockPublicAccess_BLOCK_ALL(),
+		ObjectOwnership:   awss3.ObjectOwnership_BUCKET_OWNER_ENFORCED,
+		EnforceSSL:        jsii.Bool(true),
+		MinimumTLSVersion: jsii.Number(1.2),
+		RemovalPolicy:     awscdk.RemovalPolicy_RETAIN,
+		LifecycleRules:    b.lifecycleRules(),
+	})
+	b.suppress(b.Bucket, "AwsSolutions-S1",
+		"The bucket holds only the stack's own state objects, written and read by the stack's own roles; "+
+			"server access logs would need a second bucket that itself fails S1. Use CloudTrail S3 data events for an audit trail of object access.")
+}
+
+// lifecycleRules expire old versions of the state, and (organisation
+// stack) each run's account list and Map results after runRetentionDays:
+// a run reads them only while it lasts.
+func (b *base) lifecycleRules() *[]*awss3.LifecycleRule {
+	rules := []*awss3.LifecycleRule{{
+		Id:                                  jsii.String("expire-old-state-versions"),
+		NoncurrentVersionExpiration:         awscdk.Duration_Days(jsii.Number(30)),
+		AbortIncompleteMultipartUploadAfter: awscdk.Duration_Days(jsii.Number(1)),
+	}}
+	if b.Settings.Org {
+		rules = append(rules, &awss3.LifecycleRule{
+			Id:                          jsii.String("expire-runs"),
+			Prefix:                      jsii.String(RunsPrefix),
+			Expiration:                  awscdk.Duration_Days(jsii.Number(runRetentionDays)),
+			NoncurrentVersionExpiration: awscdk.Duration_Days(jsii.Number(1)),
+		})
+	}
+	return &rules
+}
+
+// addQueue creates the failure queue: the schedule's dead-letter queue for
+// runs Scheduler could not start (and, in the single-account stack,
+// Lambda's on-failure destination for runs that failed after their
+// retries).
+func (b *base) addQueue() {
+	b.Queue = awssqs.NewQueue(b.Stack, jsii.String("FailureQueue"), &awssqs.QueueProps{
+		Encryption:      awssqs.QueueEncryption_SQS_MANAGED,
+		EnforceSSL:      jsii.Bool(true),
+		RetentionPeriod: awscdk.Duration_Days(jsii.Number(14)),
+	})
+	b.suppress(b.Queue, "AwsSolutions-SQS3",
+		"This queue is itself the failure destination (Scheduler's dead-letter queue, and Lambda's on-failure destination where there is one); "+
+			"its alarm reports any message, and nothing consumes it, so a further DLQ would never receive anything.")
+}
+
+// function is one Lambda function of the shared asset with its log group
+// and its own role.
+type function struct {
+	LogGroup awslogs.LogGroup
+	Role     awsiam.Role
+	Function awslambda.Function
+}
+
+// newFunction creates a function running the asset's bootstrap, with a log
+// group of its own and a role holding exactly statements. Construct IDs
+// are prefix + LogGroup, FunctionRole and Function.
+func (b *base) newFunction(prefix, description, roleDescription string, env map[string]*string, statements func(logGroup awslogs.LogGroup) []awsiam.PolicyStatement) function {
+	s := b.Settings
+	var f function
+	f.LogGroup = awslogs.NewLogGroup(b.Stack, jsii.String(prefix+"LogGroup"), &awslogs.LogGroupProps{
+		RemovalPolicy: awscdk.RemovalPolicy_RETAIN,
+	})
+	b.setRetention(f.LogGroup)
+
+	f.Role = awsiam.NewRole(b.Stack, jsii.String(prefix+"FunctionRole"), &awsiam.RoleProps{
+		AssumedBy:   awsiam.NewServicePrincipal(jsii.String("lambda.amazonaws.com"), nil),
+		Description: jsii.String(roleDescription),
+	})
+	for _, p := range statements(f.LogGroup) {
+		f.Role.AddToPrincipalPolicy(p)
+	}
+
+	f.Function = awslambda.NewFunction(b.Stack, jsii.String(prefix+"Function"), &awslambda.FunctionProps{
+		Description:  jsii.String(description),
+		Runtime:      awslambda.Runtime_PROVIDED_AL2023(),
+		Architecture: awslambda.Architecture_ARM_64(),
+		// OS-only runtimes run the zip's `bootstrap`; Handler is required
+		// but ignored.
+		Handler:    jsii.String("bootstrap"),
+		Code:       awslambda.Code_FromAsset(jsii.String(s.Asset), nil),
+		MemorySize: jsii.Number(float64(s.MemoryMiB)),
+		Timeout:    awscdk.Duration_Seconds(jsii.Number(s.Timeout.Seconds())),
+		Role:       f.Role,
+		LogGroup:   f.LogGroup,
+		// JSON lets Lambda filter by level; the handler's slog logger
+		// reads AWS_LAMBDA_LOG_FORMAT and AWS_LAMBDA_LOG_LEVEL.
+		LoggingFormat:         awslambda.LoggingFormat_JSON,
+		ApplicationLogLevelV2: awslambda.ApplicationLogLevel(s.LogLevel),
+		SystemLogLevelV2:      awslambda.SystemLogLevel_WARN,
+		Environment:           &env,
+		// No reserved concurrency: reserving even 1 fails to deploy on new
+		// accounts (quota 10), and overlapping runs are already harmless.
+	})
+	return f
+}
+
+// setRetention sets the validated retention on lg: the L2 construct takes
+// an enum, so the number goes on the L1 resource.
+func (b *base) setRetention(lg awslogs.LogGroup) {
+	lg.Node().DefaultChild().(awslogs.CfnLogGroup).SetRetentionInDays(jsii.Number(float64(b.Settings.LogRetentionDays)))
+}
+
+// functionEnv is the environment every function reads (the handler's
+// settings), plus extra.
+func (b *base) functionEnv(extra map[string]*string) map[string]*string {
+	s := b.Settings
+	env := map[string]*string{
+		"CREDAUDIT_STATE_BUCKET":        b.Bucket.BucketName(),
+		"CREDAUDIT_TOPIC_ARN":           b.Topic.TopicArn(),
+		"CREDAUDIT_SECURITY_HUB":        jsii.String(onOff(s.SecurityHub)),
+		"CREDAUDIT_SECURITY_HUB_REGION": b.HomeRegion,
+		"CREDAUDIT_PROFILE":             jsii.String(s.Profile),
+		"CREDAUDIT_CONFIG":              jsii.String(s.Config),
+		"CREDAUDIT_NOTIFY":              jsii.String(s.Notify),
+		"CREDAUDIT_REFRESH_DAYS":        jsii.String(fmt.Sprint(s.RefreshDays)),
+	}
+	for k, v := range extra {
+		env[k] = v
+	}
+	return env
+}
+
+// stmt is an Allow statement with a Sid, so tests and reviewers can name it.
+func stmt(sid string, actions []string, resources []*string, cond map[string]any) awsiam.PolicyStatement {
+	p := &awsiam.PolicyStatementProps{Sid: jsii.String(sid), Actions: jsii.Strings(actions...), Resources: &resources}
+	if cond != nil {
+		p.Conditions = &cond
+	}
+	return awsiam.NewPolicyStatement(p)
+}
+
+// viaSNS limits a KMS grant to requests SNS makes in this region.
+func viaSNS() map[string]any {
+	return map[string]any{"StringEquals": map[string]any{
+		"kms:ViaService": jsii.String(fmt.Sprintf("sns.%s.%s", *awscdk.Aws_REGION(), *awscdk.Aws_URL_SUFFIX())),
+	}}
+}
+
+// writeLogs lets a function write to its own log group (the roles have no
+// managed policy, so no logs:CreateLogGroup anywhere).
+func writeLogs(lg awslogs.LogGroup) awsiam.PolicyStatement {
+	return stmt("WriteLogs", []string{"logs:CreateLogStream", "logs:PutLogEvents"}, []*string{lg.LogGroupArn()}, nil)
+}
+
+// publishStatements let a function publish to the encrypted topic: SNS
+// generates and decrypts data keys with the publisher's credentials, and
+// only through SNS.
+func (b *base) publishStatements() []awsiam.PolicyStatement {
+	return []awsiam.PolicyStatement{
+		stmt("PublishDigest", []string{"sns:Publish"}, []*string{b.Topic.TopicArn()}, nil),
+		stmt("EncryptForTopic", []string{"kms:GenerateDataKey", "kms:Decrypt"}, []*string{b.Key.KeyArn()}, viaSNS()),
+	}
+}
+
+// keyForPublishers names the publishing roles in the key policy too, so
+// their grant survives a key policy that no longer delegates to IAM. One
+// statement for all of them: a key policy's Sids are unique.
+func (b *base) keyForPublishers(roles ...awsiam.IRole) {
+	var principals []awsiam.IPrincipal
+	for _, r := range roles {
+		principals = append(principals, awsiam.NewArnPrincipal(r.RoleArn()))
+	}
+	cond := viaSNS()
+	b.Key.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:        jsii.String("FunctionUsesKeyThroughSNS"),
+		Principals: &principals,
+		Actions:    jsii.Strings("kms:GenerateDataKey", "kms:Decrypt"),
+		Resources:  jsii.Strings("*"),
+		Conditions: &cond,
+	}), jsii.Bool(false))
+}
+
+// objects is the ARN pattern of the state bucket's objects under prefix.
+func (b *base) objects(prefix string) *string {
+	return jsii.String(*b.Bucket.BucketArn() + "/" + prefix + "*")
+}
+
+// stateStatements let a function read and write the accounts' state.
+func (b *base) stateStatements() []awsiam.PolicyStatement {
+	return []awsiam.PolicyStatement{
+		stmt("ReadWriteState", []string{"s3:GetObject", "s3:PutObject"}, []*string{b.objects(StatePrefix)}, nil),
+		// s3:ListBucket is here so that reading a state object that does
+		// not exist yet (an account's first run) answers 404 NoSuchKey,
+		// which the function treats as "no previous state", instead of
+		// 403 AccessDenied, which S3 returns to callers that may not list.
+		// For that check S3 puts the object key in s3:prefix, so the
+		// condition keeps both that and real listings inside state/.
+		stmt("ListState", []string{"s3:ListBucket"}, []*string{b.Bucket.BucketArn()},
+			map[string]any{"StringLike": map[string]any{"s3:prefix": StatePrefix + "*"}}),
+	}
+}
+
+// configStatements let a function read the configuration file, when
+// there is one: exactly that object or parameter.
+func (b *base) configStatements() []awsiam.PolicyStatement {
+	kind, x, y, _ := ParseConfig(b.Settings.Config) // validated in LoadSettings
+	switch kind {
+	case "s3":
+		return []awsiam.PolicyStatement{stmt("ReadConfig", []string{"s3:GetObject"},
+			[]*string{jsii.String(fmt.Sprintf("arn:%s:s3:::%s/%s", *awscdk.Aws_PARTITION(), x, y))}, nil)}
+	case "ssm":
+		return []awsiam.PolicyStatement{stmt("ReadConfig", []string{"ssm:GetParameter"},
+			[]*string{arn("ssm", awscdk.Aws_REGION(), "parameter/"+strings.TrimPrefix(x, "/"))}, nil)}
+	}
+	return nil
+}
+
+// addSchedule creates the EventBridge Scheduler schedule that starts a
+// run: the L1 construct with a role of its own that may do exactly
+// action on target and dead-letter to the failure queue (the L2 target
+// grants more, such as a function's versions and aliases).
+func (b *base) addSchedule(target *string, action, roleDescription string) {
+	s := b.Settings
+	role := awsiam.NewRole(b.Stack, jsii.String("ScheduleRole"), &awsiam.RoleProps{
+		AssumedBy: awsiam.NewServicePrincipal(jsii.String("scheduler.amazonaws.com"), &awsiam.ServicePrincipalOpts{
+			Conditions: &map[string]any{"StringEquals": map[string]any{"aws:SourceAccount": awscdk.Aws_ACCOUNT_ID()}},
+		}),
+		Description: jsii.String(roleDescription),
+	})
+	sid := action[strings.Index(action, ":")+1:] // lambda:InvokeFunction → InvokeFunction
+	role.AddToPrincipalPolicy(stmt(sid, []string{action}, []*string{target}, nil))
+	role.AddToPrincipalPolicy(stmt("DeadLetter", []string{"sqs:SendMessage"}, []*string{b.Queue.QueueArn()}, nil))
+	schedule := awsscheduler.NewCfnSchedule(b.Stack, jsii.String("Schedule"), &awsscheduler.CfnScheduleProps{
+		Description:                jsii.String("credaudit: run the audit"),
+		ScheduleExpression:         jsii.String(s.Schedule),
+		ScheduleExpressionTimezone: jsii.String(s.TimeZone),
+		FlexibleTimeWindow:         &awsscheduler.CfnSchedule_FlexibleTimeWindowProperty{Mode: jsii.String("OFF")},
+		State:                      jsii.String("ENABLED"),
+		Target: &awsscheduler.CfnSchedule_TargetProperty{
+			Arn:     target,
+			RoleArn: role.RoleArn(),
+			Input:   jsii.String(ScheduleInput),
+			RetryPolicy: &awsscheduler.CfnSchedule_RetryPolicyProperty{
+				MaximumEventAgeInSeconds: jsii.Number(scheduleMaxAgeS),
+				MaximumRetryAttempts:     jsii.Number(scheduleRetries),
+			},
+			DeadLetterConfig: &awsscheduler.CfnSchedule_DeadLetterConfigProperty{Arn: b.Queue.QueueArn()},
+		},
+	})
+	// The role must exist with its policy before Scheduler validates it.
+	schedule.Node().AddDependency(role)
+	b.ScheduleRole, b.Schedule = role, schedule
+}
+
+// alarm creates an alarm on m at or above threshold in one 5-minute (or
+// the metric's) period that notifies the topic.
+func (b *base) alarm(id, what string, m awscloudwatch.IMetric, threshold float64) {
+	a := awscloudwatch.NewAlarm(b.Stack, jsii.String(id), &awscloudwatch.AlarmProps{
+		AlarmDescription:   jsii.String("credaudit: " + what),
+		Metric:             m,
+		Threshold:          jsii.Number(threshold),
+		EvaluationPeriods:  jsii.Number(1),
+		ComparisonOperator: awscloudwatch.ComparisonOperator_GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+		TreatMissingData:   awscloudwatch.TreatMissingData_NOT_BREACHING,
+	})
+	a.AddAlarmAction(awscloudwatchactions.NewSnsAction(b.Topic))
+}
+
+// sum and maximum are 5-minute metric options.
+func sum() *awscloudwatch.MetricOptions {
+	return &awscloudwatch.MetricOptions{Period: awscdk.Duration_Minutes(jsii.Number(5)), Statistic: jsii.String("Sum")}
+}
+
+func maximum() *awscloudwatch.MetricOptions {
+	return &awscloudwatch.MetricOptions{Period: awscdk.Duration_Minutes(jsii.Number(5)), Statistic: jsii.String("Maximum")}
+}
+
+// queueAlarm reports any message in the failure queue.
+func (b *base) queueAlarm(what string) {
+	b.alarm("FailureQueueAlarm", what, b.Queue.MetricApproximateNumberOfMessagesVisible(maximum()), 1)
+}
+
+// outputValue is a stack output's name and value.
+type outputValue struct {
+	name  string
+	value *string
+}
+
+// outputs adds the stack's outputs.
+func (b *base) outputs(list ...outputValue) {
+	for _, o := range list {
+		awscdk.NewCfnOutput(b.Stack, jsii.String(o.name), &awscdk.CfnOutputProps{Value: o.value})
+	}
+}
+
+// onOff is the CREDAUDIT_SECURITY_HUB value for b.
+func onOff(b bool) string {
+	if b {
+		return "on"
+	}
+	return "off"
+}
+
+// arn builds arn:<partition>:<service>:<region>:<account>:<resource> for
+// the deployment's partition and account.
+func arn(service string, region *string, resource string) *string {
+	return jsii.String(fmt.Sprintf("arn:%s:%s:%s:%s:%s", *awscdk.Aws_PARTITION(), service, *region, *awscdk.Aws_ACCOUNT_ID(), resource))
+}
+
+// logicalID is the CloudFormation logical ID of c's default resource, as
+// cdk-nag names it in a finding's "appliesTo".
+func (b *base) logicalID(c constructs.IConstruct) string {
+	return *b.Stack.GetLogicalId(c.Node().DefaultChild().(awscdk.CfnElement))
+}
+
+// suppress records a cdk-nag suppression, with its reason, on c and its
+// children.
+func (b *base) suppress(c constructs.IConstruct, rule, reason string) {
+	cdknag.NagSuppressions_AddResourceSuppressions(c, &[]*cdknag.NagPackSuppression{{
+		Id: jsii.String(rule), Reason: jsii.String(reason),
+	}}, jsii.Bool(true))
+}
+
+// suppressWildcards suppresses AwsSolutions-IAM5 on c for exactly the
+// listed wildcard findings ("appliesTo", reason pairs).
+func (b *base) suppressWildcards(c constructs.IConstruct, findingReason ...string) {
+	var list []*cdknag.NagPackSuppression
+	for i := 0; i+1 < len(findingReason); i += 2 {
+		list = append(list, &cdknag.NagPackSuppression{
+			Id:        jsii.String("AwsSolutions-IAM5"),
+			Reason:    jsii.String(findingReason[i+1]),
+			AppliesTo: &[]any{jsii.String(findingReason[i])},
+		})
+	}
+	cdknag.NagSuppressions_AddResourceSuppressions(c, &list, jsii.Bool(true))
+}
