@@ -9,25 +9,34 @@ import (
 	"github.com/google/go-cmp/cmp"
 )
 
-// The README's "Context settings" table lists every context key with the
-// default the code uses.
+// The README's settings tables list every context key with the default
+// the code uses: "Context settings" the single-account stack's (which the
+// organisation stack reads too), "Organisation settings" the organisation
+// stack's own. No key is listed twice.
 func TestReadmeContextTable(t *testing.T) {
 	raw, err := os.ReadFile("../README.md")
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, section, ok := strings.Cut(string(raw), "\n### Context settings\n")
-	if !ok {
-		t.Fatal("README has no \"### Context settings\" section")
-	}
-	section, _, _ = strings.Cut(section, "\n#")
 	got := map[string]string{}
-	for _, line := range strings.Split(section, "\n") {
-		cells := strings.Split(line, "|")
-		if len(cells) < 4 || !strings.HasPrefix(strings.TrimSpace(cells[1]), "`") {
+	for _, heading := range []string{"### Context settings", "### Organisation settings"} {
+		_, section, ok := strings.Cut(string(raw), "\n"+heading+"\n")
+		if !ok {
+			t.Errorf("README has no %q section", heading)
 			continue
 		}
-		got[strings.Trim(strings.TrimSpace(cells[1]), "`")] = strings.TrimSpace(cells[2])
+		section, _, _ = strings.Cut(section, "\n#")
+		for _, line := range strings.Split(section, "\n") {
+			cells := strings.Split(line, "|")
+			if len(cells) < 4 || !strings.HasPrefix(strings.TrimSpace(cells[1]), "`") {
+				continue
+			}
+			key := strings.Trim(strings.TrimSpace(cells[1]), "`")
+			if _, dup := got[key]; dup {
+				t.Errorf("README lists %s twice", key)
+			}
+			got[key] = strings.TrimSpace(cells[2])
+		}
 	}
 	code := func(v any) string { return fmt.Sprintf("`%v`", v) }
 	want := map[string]string{
@@ -46,8 +55,20 @@ func TestReadmeContextTable(t *testing.T) {
 		KeyMemory:            code(DefaultMemoryMiB),
 		KeyTimeout:           code(int(DefaultTimeout.Seconds())),
 		KeyAsset:             code(DefaultAsset),
+
+		KeyOrg:                  code(false),
+		KeyOrgID:                "required with `org`",
+		KeyStackSetTargets:      "required with `org`",
+		KeyMemberRole:           code(DefaultMemberRole),
+		KeyStackSetCallAs:       code(DefaultCallAs),
+		KeyOrgIncludeAccounts:   "all",
+		KeyOrgExcludeAccounts:   "none",
+		KeyOrgIncludeOUs:        "all",
+		KeyOrgExcludeOUs:        "none",
+		KeyMaxConcurrency:       code(DefaultMaxConcurrency),
+		KeyToleratedFailurePerc: code(DefaultToleratedFailure),
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
-		t.Errorf("README context table (-code +README):\n%s", diff)
+		t.Errorf("README settings tables (-code +README):\n%s", diff)
 	}
 }
