@@ -75,7 +75,7 @@ const (
 	DefaultMaxConcurrency = 10
 	// DefaultToleratedFailure is 100 %: one account's failure (a missing
 	// member role, a throttled report) never stops the other accounts'
-	// audits; the organisation digest names the failed ones.
+	// audits; its failure is in the Map Run's results, which Aggregate reads.
 	DefaultToleratedFailure = 100
 )
 
