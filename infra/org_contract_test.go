@@ -1,0 +1,89 @@
+package main
+
+import (
+	"encoding/json"
+	"testing"
+
+	"github.com/credaudit/credaudit/lambda/handler"
+)
+
+// statePaths are plausible values for the JSONPaths the state machine's
+// payloads read: the execution's name, list_accounts' result, the map's
+// ResultWriter output and caught error, and a list item.
+var statePaths = map[string]any{
+	"$$.Execution.Name":                    "6f1d2c3b-aaaa-bbbb-cccc-1234567890ab",
+	"$.bucket":                             "credaudit-state",
+	"$.key":                                "runs/6f1d2c3b-aaaa-bbbb-cccc-1234567890ab/accounts.json",
+	"$.results.ResultWriterDetails.Bucket": "credaudit-state",
+	"$.results.ResultWriterDetails.Key":    "runs/results/0e8f7a6b/manifest.json",
+	"$.error":                              map[string]any{"Error": "States.ExceedToleratedFailureThreshold", "Cause": "too many failed"},
+	"$$.Map.Item.Value.account_id":         "111111111111",
+	"$$.Map.Item.Value.role_arn":           "arn:aws:iam::111111111111:role/credaudit-member",
+}
+
+// fill resolves a payload template's "key.$" entries with statePaths.
+func fill(t *testing.T, v any) any {
+	t.Helper()
+	m, ok := v.(map[string]any)
+	if !ok {
+		return v
+	}
+	out := map[string]any{}
+	for k, x := range m {
+		if len(k) > 2 && k[len(k)-2:] == ".$" {
+			val, ok := statePaths[x.(string)]
+			if !ok {
+				t.Fatalf("%s reads %v, which this test has no value for", k, x)
+			}
+			out[k[:len(k)-2]] = val
+			continue
+		}
+		out[k] = fill(t, x)
+	}
+	return out
+}
+
+// Every event the state machine sends the functions is one the function
+// accepts, in the shape it expects: the infrastructure and the handler
+// agree on the contract (lambda/handler's ParseRequest).
+func TestOrgStateMachineSpeaksTheFunctionsLanguage(t *testing.T) {
+	s := synth(t, "org")
+	states := s.states(t)
+	payload := func(state map[string]any) any {
+		return state["Parameters"].(map[string]any)["Payload"]
+	}
+	auditMap := states["AuditAccounts"]
+	for _, tc := range []struct {
+		name     string
+		template any
+		source   string
+		action   string
+	}{
+		{"ListAccounts", payload(states["ListAccounts"]), "organisation", handler.ActionListAccounts},
+		{"AuditAccounts item", auditMap["ItemSelector"], "account", ""},
+		{"Aggregate", payload(states["Aggregate"]), "organisation", handler.ActionAggregate},
+		{"ReportFailure", payload(states["ReportFailure"]), "organisation", handler.ActionAggregate},
+	} {
+		event, err := json.Marshal(fill(t, tc.template))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req, err := handler.ParseRequest(event)
+		if err != nil {
+			t.Errorf("%s sends %s, which the function refuses: %v", tc.name, event, err)
+			continue
+		}
+		if req.Source != tc.source || (tc.action != "" && (req.Org == nil || req.Org.Action != tc.action)) {
+			t.Errorf("%s sends %s, read as %+v", tc.name, event, req)
+		}
+		if tc.source == "account" && (req.Notify == nil || req.Notify.String() != "never") {
+			t.Errorf("%s: per-account requests must say notify never (the run sends one digest), read %+v", tc.name, req)
+		}
+	}
+	if got := payload(states["Aggregate"]).(map[string]any); got["results"] == nil || got["error.$"] != nil {
+		t.Errorf("Aggregate must hand over the map's results, not an error: %v", got)
+	}
+	if got := payload(states["ReportFailure"]).(map[string]any); got["error.$"] == nil || got["results"] != nil {
+		t.Errorf("ReportFailure must hand over the map's error: %v", got)
+	}
+}
