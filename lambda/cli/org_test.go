@@ -29,7 +29,7 @@ type member struct {
 // account with the topic and queue of sandbox.New, and members named
 // names (sandbox.Organisation: Security Hub, the member role, a user
 // signing in without MFA).
-func newOrganisation(t *testing.T, names ...string) (*sandbox.Account, []member) {
+func newOrganisation(t testing.TB, names ...string) (*sandbox.Account, []member) {
 	t.Helper()
 	ctx := context.Background()
 	cfg := emulator.Config(t)
