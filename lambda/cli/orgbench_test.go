@@ -535,7 +535,7 @@ func (o *orgBench) report(b *testing.B, runs []*runCalls, cpu time.Duration, mem
 // process's CPU time per account, the peak heap (sampled every 5 ms) and
 // resident set (VmHWM), and the API calls per account by operation.
 // Setting the organisation up is not timed: about 110,000 calls, which
-// moto answers at 200–300 a second, so 6–10 minutes on a 2-core machine
+// moto answers at 200–300 a second: 7–10.5 minutes on the 2-core machine
 // (go test's default -timeout of 10m is too short for the package). The
 // benchmark fails if any account fails, if a count is off, or if an
 // account's findings are not all, and only, in its own Security Hub.
