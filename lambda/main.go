@@ -1,7 +1,9 @@
 // Command credaudit audits the IAM credential report of an AWS account.
 //
 // Inside AWS Lambda (AWS_LAMBDA_RUNTIME_API set) it serves the scheduled
-// audit's handler; everywhere else it is the command-line tool.
+// audit's handler; everywhere else it is the command-line tool. Built with
+// the nolambda tag (make build's bin/credaudit) it is the command-line tool
+// only: see lambda_off.go.
 package main
 
 import (
@@ -12,12 +14,11 @@ import (
 	"syscall"
 
 	"github.com/credaudit/credaudit/lambda/cli"
-	"github.com/credaudit/credaudit/lambda/handler"
 )
 
 func main() {
-	if os.Getenv("AWS_LAMBDA_RUNTIME_API") != "" {
-		handler.Start()
+	if serveLambda != nil && os.Getenv("AWS_LAMBDA_RUNTIME_API") != "" {
+		serveLambda()
 		return
 	}
 	if os.Getenv("GOGC") == "" {

@@ -42,11 +42,13 @@ func openDevNull(b *testing.B) *os.File {
 	return f
 }
 
-// goBuild builds the package at pkg into dir/name and returns the binary's path.
+// goBuild builds the package at pkg into dir/name and returns the binary's
+// path. The build is make build's: static, stripped, and for credaudit
+// (pkg "..") with the tag of the command-line build, nolambda.
 func goBuild(b *testing.B, dir, name, pkg string) string {
 	b.Helper()
 	bin := filepath.Join(dir, name)
-	build := exec.Command("go", "build", "-trimpath", "-o", bin, pkg)
+	build := exec.Command("go", "build", "-tags", "nolambda", "-trimpath", "-ldflags=-s -w", "-o", bin, pkg)
 	build.Env = append(os.Environ(), "CGO_ENABLED=0")
 	if out, err := build.CombinedOutput(); err != nil {
 		b.Fatalf("go build %s: %v\n%s", pkg, err, out)

@@ -1,0 +1,79 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/credaudit/credaudit/lambda/cli"
+)
+
+// goCommand runs the go command in this package's directory.
+func goCommand(t *testing.T, args ...string) string {
+	t.Helper()
+	cmd := exec.Command("go", args...)
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	out, err := cmd.Output()
+	if err != nil {
+		var stderr []byte
+		if ee, ok := err.(*exec.ExitError); ok {
+			stderr = ee.Stderr
+		}
+		t.Fatalf("go %s: %v\n%s", strings.Join(args, " "), err, stderr)
+	}
+	return string(out)
+}
+
+// The command-line build (-tags nolambda, make build's bin/credaudit) links
+// neither the handler nor the Lambda runtime client nor the function's own
+// SDK clients; the default build (the function's) links them.
+func TestCommandLineBuildLinksNoLambdaPackages(t *testing.T) {
+	lambdaOnly := []string{
+		"github.com/credaudit/credaudit/lambda/handler",
+		"github.com/aws/aws-lambda-go/lambda",
+		"github.com/aws/aws-sdk-go-v2/service/ssm",
+	}
+	for _, tt := range []struct {
+		tags  string
+		links bool
+	}{{"nolambda", false}, {"", true}} {
+		deps := strings.Fields(goCommand(t, "list", "-deps", "-tags", tt.tags, "."))
+		for _, pkg := range lambdaOnly {
+			if got := slices.Contains(deps, pkg); got != tt.links {
+				t.Errorf("tags %q: links %s = %v, want %v", tt.tags, pkg, got, tt.links)
+			}
+		}
+	}
+}
+
+// The command-line build is the command line, even where the Lambda
+// runtime's variable is set: its scan prints what cli.Run prints.
+func TestCommandLineBuildRunsTheCommandLine(t *testing.T) {
+	bin := filepath.Join(t.TempDir(), "credaudit")
+	goCommand(t, "build", "-tags", "nolambda", "-o", bin, ".")
+	args := []string{"scan", "--report", "../events/sample-report.csv", "--as-of", "2026-11-20T06:00:00Z", "--profile", "all", "--format", "json"}
+
+	var want, wantErr bytes.Buffer
+	code := cli.Run(context.Background(), args, cli.IO{Stdin: strings.NewReader(""), Stdout: &want, Stderr: &wantErr})
+
+	cmd := exec.Command(bin, args...)
+	cmd.Env = append(os.Environ(), "AWS_LAMBDA_RUNTIME_API=127.0.0.1:9")
+	var got, gotErr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &got, &gotErr
+	err := cmd.Run()
+	gotCode := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		gotCode = ee.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	if gotCode != code || got.String() != want.String() || gotErr.String() != wantErr.String() {
+		t.Errorf("the command-line build exits %d with %d bytes out, stderr %q; cli.Run exits %d with %d bytes, stderr %q",
+			gotCode, got.Len(), gotErr.String(), code, want.Len(), wantErr.String())
+	}
+}
