@@ -5,6 +5,7 @@ import (
 	"flag"
 	"io"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/iam"
@@ -65,22 +66,22 @@ func (s *source) load(ctx context.Context, in io.Reader) (*loaded, error) {
 		}
 		live = true
 	case "-":
-		data, rerr := io.ReadAll(in)
+		data, rerr := readString(in, 0)
 		if rerr != nil {
 			return nil, usageErr("read stdin: %v", rerr)
 		}
-		if rep, err = credreport.Read(data); err != nil {
+		if rep, err = credreport.ReadString(data); err != nil {
 			return nil, usageErr("stdin: %v", err)
 		}
 	default:
 		if s.awsProfile != "" || s.region != "" {
 			return nil, usageErr("the AWS profile and --region apply to the live account, not to --report %s", s.report)
 		}
-		data, rerr := os.ReadFile(s.report)
+		data, rerr := readFileString(s.report)
 		if rerr != nil {
 			return nil, usageErr("%v", rerr)
 		}
-		if rep, err = credreport.Read(data); err != nil {
+		if rep, err = credreport.ReadString(data); err != nil {
 			return nil, usageErr("%s: %v", s.report, err)
 		}
 	}
@@ -116,4 +117,37 @@ func (s *source) fetch(ctx context.Context) (rep *credreport.Report, account *ru
 	}
 	account, accountErr = audit.ReadAccount(ctx, client, rep)
 	return rep, account, accountErr, nil
+}
+
+// readFileString is os.ReadFile into a string, for credreport.ReadString:
+// the report's cells point into the one copy of the file.
+func readFileString(name string) (string, error) {
+	f, err := os.Open(name)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	size := 0
+	if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() {
+		size = int(fi.Size())
+	}
+	return readString(f, size)
+}
+
+// readString reads r to the end into a string (io.ReadAll without the copy
+// a conversion to string makes), expecting about size bytes.
+func readString(r io.Reader, size int) (string, error) {
+	var b strings.Builder
+	b.Grow(size + 1) // one more byte, as os.ReadFile, so that the end is seen without growing
+	buf := make([]byte, 32<<10)
+	for {
+		n, err := r.Read(buf)
+		b.Write(buf[:n])
+		if err == io.EOF {
+			return b.String(), nil
+		}
+		if err != nil {
+			return "", err
+		}
+	}
 }

@@ -184,7 +184,7 @@ func TestWriteCSVReproducesRows(t *testing.T) {
 			if err := r.WriteCSV(&out); err != nil {
 				t.Fatal(err)
 			}
-			want, err := csv.NewReader(bytes.NewReader(bytes.TrimPrefix(in, utf8BOM))).ReadAll()
+			want, err := csv.NewReader(bytes.NewReader(bytes.TrimPrefix(in, []byte(utf8BOM)))).ReadAll()
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -15,20 +16,31 @@ import (
 
 // samePlainAndCSV checks that when parsePlain accepts data, parseCSV
 // (encoding/csv) accepts it too and gives the same report, line numbers
-// included. It returns whether parsePlain accepted.
+// included, and that parsing the rows in parts, by several workers, accepts
+// the same and gives the same as one part. It returns whether parsePlain
+// accepted.
 func samePlainAndCSV(t *testing.T, data []byte) bool {
 	t.Helper()
-	data = bytes.TrimPrefix(data, utf8BOM) // as Parse does first
-	plain, ok := parsePlain(data)
+	src := strings.TrimPrefix(string(data), utf8BOM) // as Parse does first
+	plain, ok := parsePlainParts(src, 1, 0)
+	for _, split := range []struct{ workers, size int }{{2, 1}, {3, 200}, {7, 2000}} {
+		parts, partsOK := parsePlainParts(src, split.workers, split.size)
+		if partsOK != ok {
+			t.Fatalf("parsePlain in parts of %d bytes by %d workers accepted = %v, in one part %v; input:\n%q", split.size, split.workers, partsOK, ok, src)
+		}
+		if diff := cmp.Diff(plain, parts, cmp.AllowUnexported(Entry{}, header{})); diff != "" {
+			t.Fatalf("parsePlain in parts of %d bytes by %d workers differs from one part (-one +parts):\n%s\ninput:\n%q", split.size, split.workers, diff, src)
+		}
+	}
 	if !ok {
 		return false
 	}
-	slow, err := parseCSV(data)
+	slow, err := parseCSV(src)
 	if err != nil {
-		t.Fatalf("parsePlain accepted what encoding/csv rejects (%v):\n%q", err, data)
+		t.Fatalf("parsePlain accepted what encoding/csv rejects (%v):\n%q", err, src)
 	}
 	if diff := cmp.Diff(slow, plain, cmp.AllowUnexported(Entry{}, header{})); diff != "" {
-		t.Fatalf("parsePlain and encoding/csv differ (-csv +plain):\n%s\ninput:\n%q", diff, data)
+		t.Fatalf("parsePlain and encoding/csv differ (-csv +plain):\n%s\ninput:\n%q", diff, src)
 	}
 	return true
 }
@@ -58,6 +70,7 @@ func TestParsePlainReadsReportsAsEncodingCSVDoes(t *testing.T) {
 		plain bool // whether the fast path should take it
 	}{
 		{"LF", header22 + "\n" + rootRow() + "\n" + row() + "\n", true},
+		{"root row only, after an empty line", header22 + "\n\n" + rootRow() + "\n", true},
 		{"CRLF", header22 + "\r\n" + rootRow() + "\r\n" + row() + "\r\n", true},
 		{"no final newline", header22 + "\n" + row(), true},
 		{"final CR before EOF", header22 + "\n" + row() + "\r", true},
@@ -82,7 +95,7 @@ func TestParsePlainReadsReportsAsEncodingCSVDoes(t *testing.T) {
 				t.Errorf("parsePlain accepted = %v, want %v", got, tt.plain)
 			}
 			// Whichever path reads it, Parse's answer is encoding/csv's.
-			want, wantErr := parseCSV([]byte(tt.data))
+			want, wantErr := parseCSV(tt.data)
 			got, gotErr := Parse([]byte(tt.data))
 			if fmt.Sprint(gotErr) != fmt.Sprint(wantErr) {
 				t.Fatalf("Parse error %v, want %v", gotErr, wantErr)
@@ -185,5 +198,94 @@ func TestCommasMarksExactlyTheCommaBytes(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// Rows parsed in parts are one report only when the parts agree: a
+// duplicate user or another account in a later part, wherever the parts
+// are cut, sends the report to encoding/csv like one part does.
+func TestParsePlainPartsJoinOnlyWhatOnePartAccepts(t *testing.T) {
+	lines := strings.SplitAfter(string(credreporttest.Generate(100, 7)), "\n")
+	last := len(lines) - 2 // lines ends with ""
+	edit := func(f func(ls []string)) []byte {
+		ls := slices.Clone(lines)
+		f(ls)
+		return []byte(strings.Join(ls, ""))
+	}
+	tests := []struct {
+		name  string
+		data  []byte
+		plain bool
+	}{
+		{"as generated", edit(func([]string) {}), true},
+		{"root row last", edit(func(ls []string) { ls[1], ls[last] = ls[last], ls[1] }), true},
+		{"CRLF and empty lines", edit(func(ls []string) {
+			for i := range ls {
+				ls[i] = strings.ReplaceAll(ls[i], "\n", "\r\n\n")
+			}
+		}), true},
+		{"last user repeats the first, in upper case", edit(func(ls []string) {
+			ls[last] = strings.Replace(ls[last], "user-00099", "USER-00001", 1)
+		}), false},
+		{"last user in another account", edit(func(ls []string) {
+			ls[last] = strings.Replace(ls[last], "123456789012", "210987654321", 1)
+		}), false},
+		{"a quoted line break in the middle", edit(func(ls []string) {
+			ls[50] = strings.Replace(ls[50], "user-", "\"us\ner-", 1)
+			ls[50] = strings.Replace(ls[50], ",", "\",", 1)
+		}), false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := samePlainAndCSV(t, tt.data); got != tt.plain {
+				t.Errorf("parsePlain accepted = %v, want %v", got, tt.plain)
+			}
+			want, wantErr := parseCSV(string(tt.data))
+			got, gotErr := Parse(tt.data)
+			if fmt.Sprint(gotErr) != fmt.Sprint(wantErr) {
+				t.Fatalf("Parse error %v, want %v", gotErr, wantErr)
+			}
+			if diff := cmp.Diff(want, got, cmp.AllowUnexported(Entry{}, header{})); diff != "" {
+				t.Errorf("Parse differs from encoding/csv (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// Parts are joined only when each holds the same account and no worker
+// parsed a user another did, whatever each part holds on its own.
+func TestJoinPartsChecksAccountAndUsersAcrossParts(t *testing.T) {
+	h, colIdx, err := readHeader(strings.Split(header22, ","))
+	if err != nil {
+		t.Fatal(err)
+	}
+	other := func(r string) string { return strings.Replace(r, "123456789012", "210987654321", 1) }
+	bob := row(ColUser, "bob", ColARN, "arn:aws:iam::123456789012:user/bob")
+	tests := []struct {
+		name  string
+		parts []string
+		ok    bool
+	}{
+		{"one account, root in the last part", []string{row() + "\n", "\n", bob + "\n" + rootRow() + "\n"}, true},
+		{"the last part in another account", []string{row() + "\n", other(bob) + "\n"}, false},
+		{"the same user in two parts, in other cases", []string{row() + "\n" + bob + "\n", row(ColUser, "U") + "\n"}, false},
+		{"no rows in any part", []string{"\n", ""}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ps := make([]plainPart, len(tt.parts))
+			names := make([]map[string]int, len(tt.parts)) // a worker for each part
+			for i, src := range tt.parts {
+				ps[i] = plainPart{src: src, line: 10 * i, lines: strings.Count(src, "\n")}
+				names[i] = map[string]int{}
+				ps[i].parse(h, &colIdx, names[i])
+				if !ps[i].ok {
+					t.Fatalf("part %d does not parse on its own", i)
+				}
+			}
+			if _, ok := joinParts(ps, names); ok != tt.ok {
+				t.Errorf("joined = %v, want %v", ok, tt.ok)
+			}
+		})
 	}
 }
