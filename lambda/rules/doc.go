@@ -37,9 +37,11 @@
 //     build reason strings with concatenation and strconv rather than fmt.
 //     A reason that is not a constant is best appended to a stack buffer and
 //     made a string with env.text, or with env.withDays / env.withDaysAgo:
-//     Evaluate then keeps it in the run's shared reason blocks rather than in
+//     Evaluate then keeps it in the run's reason blocks rather than in
 //     an allocation of its own. Helpers several rules share go in
-//     credentials.go.
+//     credentials.go. The function reads its row and Env and nothing else:
+//     Evaluate calls it for different users from several goroutines at once
+//     (each with reason blocks of its own).
 //  3. Add one line to the list in Catalog (catalog.go).
 //  4. Add the rule to the profiles it belongs to (profile.go) and update the
 //     pinned memberships in catalog_test.go.

@@ -2,6 +2,9 @@ package rules
 
 import (
 	"fmt"
+	"runtime"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/credaudit/credaudit/lambda/credreport"
@@ -80,7 +83,14 @@ type Input struct {
 // Evaluate runs the selected rules over the report: exactly one result per
 // (rule, resource) it covers, in rule order then report order. Only a custom
 // rule whose expression fails at run time returns an error.
+//
+// A large report without custom rules is evaluated on every CPU, each taking
+// a share of the users through every rule (evaluateSplit): the results are
+// the same, in the same order.
 func Evaluate(in Input, selected []Selected) ([]Result, error) {
+	if w := splitWorkers(in.Report, selected); w > 1 {
+		return evaluateSplit(in, selected, w, splitChunk)
+	}
 	rep := in.Report
 	accountID := AccountResourceID(rep.AccountID)
 	n := 0
@@ -99,9 +109,7 @@ func Evaluate(in Input, selected []Selected) ([]Result, error) {
 		switch s.Rule.Scope {
 		case ScopeRoot:
 			if rep.Root == nil {
-				missing := &credreport.Entry{User: credreport.RootUser, ARN: "arn:" + rep.Partition + ":iam::" + rep.AccountID + ":root"}
-				results = append(results, Result{Rule: s.Rule, Entry: missing, ResourceID: accountID,
-					Status: NotAvailable, Reason: "the report has no root-account row"})
+				results = append(results, noRootRow(rep, s.Rule))
 				continue
 			}
 			rows = []*credreport.Entry{rep.Root}
@@ -130,6 +138,119 @@ func Evaluate(in Input, selected []Selected) ([]Result, error) {
 			}
 			results = append(results, Result{Rule: s.Rule, Entry: e, ResourceID: id, Status: v.Status, Reason: v.Reason})
 		}
+	}
+	return results, nil
+}
+
+// noRootRow is root rule r's result for a report without a root row.
+func noRootRow(rep *credreport.Report, r *Rule) Result {
+	missing := &credreport.Entry{User: credreport.RootUser, ARN: "arn:" + rep.Partition + ":iam::" + rep.AccountID + ":root"}
+	return Result{Rule: r, Entry: missing, ResourceID: AccountResourceID(rep.AccountID),
+		Status: NotAvailable, Reason: "the report has no root-account row"}
+}
+
+// minSplitUsers is the fewest users per worker of evaluateSplit: below it,
+// starting a goroutine costs more than the share of work it saves (a user
+// costs the `all` profile about 1 µs). splitChunk is how many users the
+// workers take at a time: small enough that a worker whose CPU is busy with
+// other work leaves its share to the others, large enough that handing
+// chunks out costs nothing.
+const (
+	minSplitUsers = 1024
+	splitChunk    = 256
+)
+
+// splitWorkers is how many workers evaluateSplit would use for the report,
+// or 1 to evaluate in one pass. Custom rules cover the rows their filter
+// picks, so their results cannot be placed before they are known: a run
+// with any is evaluated in one pass.
+func splitWorkers(rep *credreport.Report, selected []Selected) int {
+	for _, s := range selected {
+		if s.Rule.Scope == ScopeRows {
+			return 1
+		}
+	}
+	return max(1, min(runtime.GOMAXPROCS(0), len(rep.Users)/minSplitUsers))
+}
+
+// evaluateSplit is Evaluate for rules that each cover a known number of
+// resources (the root row or every user). Every result's place is known
+// beforehand, so workers goroutines take chunks of chunk users in turn,
+// evaluate every rule over each chunk and write straight into the results;
+// the chunk of the first users also takes the root rules. Each worker has
+// reason blocks of its own.
+func evaluateSplit(in Input, selected []Selected, workers, chunk int) ([]Result, error) {
+	rep := in.Report
+	accountID := AccountResourceID(rep.AccountID)
+	offsets := make([]int, len(selected))
+	n := 0
+	for i, s := range selected {
+		offsets[i] = n
+		if s.Rule.Scope == ScopeRoot {
+			n++
+		} else {
+			n += len(rep.Users)
+		}
+	}
+	results := make([]Result, n)
+	chunks := max(1, (len(rep.Users)+chunk-1)/chunk)
+	// errs[c] is chunk c's first error in rule-then-report order. The
+	// earliest over all chunks is the error one pass would meet first.
+	type failure struct {
+		rule, row int
+		err       error
+	}
+	errs := make([]failure, chunks)
+	evaluateChunk := func(c int, reasons *reasonBlocks) {
+		lo, hi := c*chunk, min((c+1)*chunk, len(rep.Users))
+		for i, s := range selected {
+			env := Env{AsOf: in.AsOf, AccountID: rep.AccountID, Account: in.Account, Thresholds: s.Thresholds, reasons: reasons}
+			if s.Rule.Scope == ScopeRoot {
+				if c > 0 {
+					continue
+				}
+				if rep.Root == nil {
+					results[offsets[i]] = noRootRow(rep, s.Rule)
+					continue
+				}
+				v, err := s.Rule.Evaluate(rep.Root, env)
+				if err != nil {
+					errs[c] = failure{i, 0, fmt.Errorf("rule %s: %w", s.Rule.ID, err)}
+					return
+				}
+				results[offsets[i]] = Result{Rule: s.Rule, Entry: rep.Root, ResourceID: accountID, Status: v.Status, Reason: v.Reason}
+				continue
+			}
+			out := results[offsets[i]+lo : offsets[i]+hi]
+			for j, e := range rep.Users[lo:hi] {
+				v, err := s.Rule.Evaluate(e, env)
+				if err != nil {
+					errs[c] = failure{i, lo + j, fmt.Errorf("rule %s: %w", s.Rule.ID, err)}
+					return
+				}
+				out[j] = Result{Rule: s.Rule, Entry: e, ResourceID: e.ARN, Status: v.Status, Reason: v.Reason}
+			}
+		}
+	}
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range min(workers, chunks) {
+		wg.Go(func() {
+			reasons := new(reasonBlocks)
+			for c := int(next.Add(1) - 1); c < chunks; c = int(next.Add(1) - 1) {
+				evaluateChunk(c, reasons)
+			}
+		})
+	}
+	wg.Wait()
+	var first *failure
+	for c := range errs {
+		if f := &errs[c]; f.err != nil && (first == nil || f.rule < first.rule || f.rule == first.rule && f.row < first.row) {
+			first = f
+		}
+	}
+	if first != nil {
+		return nil, first.err
 	}
 	return results, nil
 }

@@ -2,6 +2,7 @@ package rules
 
 import (
 	"errors"
+	"fmt"
 	"slices"
 	"strconv"
 	"strings"
@@ -251,18 +252,84 @@ func TestEvaluateMatchesEachRuleCalledOnItsOwnInRuleThenReportOrder(t *testing.T
 	}
 	sel := selectAll(t, "all")
 	sel = slices.Insert(sel, 7, Selected{Rule: custom}) // among the user rules
-	account := &Account{RootPasswordPresent: true}
-	res, err := Evaluate(Input{Report: rep, AsOf: credreporttest.AsOf, Account: account}, sel)
+	in := Input{Report: rep, AsOf: credreporttest.AsOf, Account: &Account{RootPasswordPresent: true}}
+	res, err := Evaluate(in, sel)
 	if err != nil {
 		t.Fatal(err)
 	}
+	checkResults(t, res, eachRuleOnItsOwn(t, in, sel))
+}
+
+// The split evaluation (a large report, no custom rules, several CPUs) gives
+// what one pass gives, for any number of workers and size of chunk, with or
+// without a root row.
+func TestEvaluateSplitMatchesEachRuleCalledOnItsOwn(t *testing.T) {
+	rep, err := credreport.Parse(credreporttest.Generate(2000, 5))
+	if err != nil {
+		t.Fatal(err)
+	}
+	noRoot := *rep
+	noRoot.Root, noRoot.Entries = nil, rep.Users
+	sel := selectAll(t, "all")
+	for _, r := range []*credreport.Report{rep, &noRoot} {
+		in := Input{Report: r, AsOf: credreporttest.AsOf}
+		want := eachRuleOnItsOwn(t, in, sel)
+		for _, split := range []struct{ workers, chunk int }{{1, 2000}, {2, 1000}, {3, 7}, {7, 256}} {
+			t.Run(fmt.Sprintf("root=%t/workers=%d/chunk=%d", r.Root != nil, split.workers, split.chunk), func(t *testing.T) {
+				res, err := evaluateSplit(in, sel, split.workers, split.chunk)
+				if err != nil {
+					t.Fatal(err)
+				}
+				checkResults(t, res, want)
+			})
+		}
+	}
+}
+
+// Of the errors the workers meet, the split evaluation returns the one a
+// single pass would meet first: the earliest rule, then the earliest user.
+func TestEvaluateSplitReturnsTheFirstErrorInRuleThenReportOrder(t *testing.T) {
+	rep, err := credreport.Parse(credreporttest.Generate(2000, 5))
+	if err != nil {
+		t.Fatal(err)
+	}
+	failing := func(id string, every int) *Rule {
+		return &Rule{ID: id, Scope: ScopeUsers, Evaluate: func(e *credreport.Entry, _ Env) (Verdict, error) {
+			if e.Line%every == 0 {
+				return Verdict{}, fmt.Errorf("line %d", e.Line)
+			}
+			return Verdict{Status: Passed}, nil
+		}}
+	}
+	sel := selectAll(t, "all")
+	sel = slices.Insert(sel, 9, Selected{Rule: failing("LATE-01", 7)})
+	sel = slices.Insert(sel, 4, Selected{Rule: failing("EARLY-01", 1500)}) // fails on line 1500 only, in the second half
+	for _, split := range []struct{ workers, chunk int }{{1, 2000}, {2, 1000}, {3, 100}} {
+		_, err := evaluateSplit(Input{Report: rep, AsOf: credreporttest.AsOf}, sel, split.workers, split.chunk)
+		if want := "rule EARLY-01: line 1500"; err == nil || err.Error() != want {
+			t.Errorf("%d workers, chunks of %d: error %v, want %s", split.workers, split.chunk, err, want)
+		}
+	}
+}
+
+// eachRuleOnItsOwn is what Evaluate must return: each selected rule called
+// on every row it covers, in rule order then report order.
+func eachRuleOnItsOwn(t *testing.T, in Input, sel []Selected) []Result {
+	t.Helper()
+	rep := in.Report
 	var want []Result
 	for _, s := range sel {
-		env := Env{AsOf: credreporttest.AsOf, AccountID: rep.AccountID, Account: account, Thresholds: s.Thresholds}
+		env := Env{AsOf: in.AsOf, AccountID: rep.AccountID, Account: in.Account, Thresholds: s.Thresholds}
 		rows := rep.Users
 		switch s.Rule.Scope {
 		case ScopeRoot:
 			rows = []*credreport.Entry{rep.Root}
+			if rep.Root == nil {
+				missing := &credreport.Entry{User: credreport.RootUser, ARN: "arn:" + rep.Partition + ":iam::" + rep.AccountID + ":root"}
+				want = append(want, Result{Rule: s.Rule, Entry: missing, ResourceID: AccountResourceID(rep.AccountID),
+					Status: NotAvailable, Reason: "the report has no root-account row"})
+				continue
+			}
 		case ScopeRows:
 			rows = rep.Entries
 		}
@@ -283,12 +350,20 @@ func TestEvaluateMatchesEachRuleCalledOnItsOwnInRuleThenReportOrder(t *testing.T
 			want = append(want, Result{Rule: s.Rule, Entry: e, ResourceID: id, Status: v.Status, Reason: v.Reason})
 		}
 	}
+	return want
+}
+
+// checkResults compares results field by field (a missing root row's
+// stand-in entry by its user and ARN).
+func checkResults(t *testing.T, res, want []Result) {
+	t.Helper()
 	if len(res) != len(want) {
 		t.Fatalf("%d results, want %d", len(res), len(want))
 	}
 	for i := range want {
 		g, w := res[i], want[i]
-		if g.Rule != w.Rule || g.Entry != w.Entry || g.ResourceID != w.ResourceID || g.Status != w.Status || g.Reason != w.Reason || g.Suppression != nil {
+		sameEntry := g.Entry == w.Entry || g.Entry.User == w.Entry.User && g.Entry.ARN == w.Entry.ARN && w.Entry.Line == 0
+		if g.Rule != w.Rule || !sameEntry || g.ResourceID != w.ResourceID || g.Status != w.Status || g.Reason != w.Reason || g.Suppression != nil {
 			t.Fatalf("result %d = %s %s %s %q, want %s %s %s %q", i, g.Rule.ID, g.ResourceID, g.Status, g.Reason, w.Rule.ID, w.ResourceID, w.Status, w.Reason)
 		}
 	}
