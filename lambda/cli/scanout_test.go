@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -124,6 +125,11 @@ func TestScanJSONResultsMatchThePlainEncodingInAnyOrder(t *testing.T) {
 			rs[len(rs)-1].Reason = ""
 		}},
 		{"no results", report(t, sample), func(rs []rules.Result) { clear(rs) }},
+		{"many segments, rows in two shares", report(t, credreporttest.Generate(2100, 5)), nil},
+		{"many segments, results shuffled", report(t, credreporttest.Generate(1200, 6)), func(rs []rules.Result) {
+			r := rand.New(rand.NewPCG(3, 4))
+			r.Shuffle(len(rs), func(i, j int) { rs[i], rs[j] = rs[j], rs[i] })
+		}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -138,13 +144,21 @@ func TestScanJSONResultsMatchThePlainEncodingInAnyOrder(t *testing.T) {
 			if tt.name == "no results" {
 				results = nil
 			}
-			var out bytes.Buffer
 			o := &scanOutput{report: &loaded{report: tt.rep, asOf: credreporttest.AsOf}, profile: profile, selected: selected, results: results, outcomes: outcomes}
-			if err := writeScanJSON(&out, o); err != nil {
-				t.Fatal(err)
-			}
-			if diff := cmp.Diff(referenceResultsJSON(results), resultsJSON(t, out.String())); diff != "" {
-				t.Errorf("results differ from the plain encoding (-want +got):\n%s", diff)
+			var one string
+			for _, workers := range []int{1, 2, 5} { // one worker writes as it goes; more write segments made in parallel
+				var out bytes.Buffer
+				if err := writeScanJSONWorkers(&out, o, workers); err != nil {
+					t.Fatal(err)
+				}
+				if workers == 1 {
+					one = out.String()
+					if diff := cmp.Diff(referenceResultsJSON(results), resultsJSON(t, one)); diff != "" {
+						t.Errorf("results differ from the plain encoding (-want +got):\n%s", diff)
+					}
+				} else if out.String() != one {
+					t.Errorf("%d workers: the document differs from one worker's", workers)
+				}
 			}
 		})
 	}
@@ -159,4 +173,46 @@ func dropLines(data []byte, s string) []byte {
 		}
 	}
 	return out
+}
+
+// failingWriter accepts n writes, then fails every one.
+type failingWriter struct{ n int }
+
+var errDiskFull = errors.New("no space left on device")
+
+func (w *failingWriter) Write(p []byte) (int, error) {
+	if w.n == 0 {
+		return 0, errDiskFull
+	}
+	w.n--
+	return len(p), nil
+}
+
+// A failed write ends the scan JSON with that error, however many workers
+// are making segments (and none is left waiting).
+func TestScanJSONReturnsTheWriteError(t *testing.T) {
+	rep, err := credreport.Parse(credreporttest.Generate(1200, 5))
+	if err != nil {
+		t.Fatal(err)
+	}
+	names, err := rules.Profile("all")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sel []rules.Selected
+	for _, r := range names {
+		sel = append(sel, rules.Select(r, nil))
+	}
+	results, err := rules.Evaluate(rules.Input{Report: rep, AsOf: credreporttest.AsOf}, sel)
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := &scanOutput{report: &loaded{report: rep, asOf: credreporttest.AsOf}, profile: "all", selected: sel, results: results}
+	for _, workers := range []int{1, 2, 5} {
+		for _, writes := range []int{0, 3} {
+			if err := writeScanJSONWorkers(&failingWriter{n: writes}, o, workers); !errors.Is(err, errDiskFull) {
+				t.Errorf("%d workers, failing after %d writes: error %v, want %v", workers, writes, err, errDiskFull)
+			}
+		}
+	}
 }
