@@ -10,7 +10,6 @@ package config
 import (
 	"fmt"
 	"path"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -18,6 +17,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/credaudit/credaudit/lambda/credreport"
+	"github.com/credaudit/credaudit/lambda/internal/lazyre"
 	"github.com/credaudit/credaudit/lambda/query"
 	"github.com/credaudit/credaudit/lambda/rules"
 )
@@ -161,7 +161,7 @@ func (p *parser) rules(n *yaml.Node, c *Config) error {
 		id := k.Value
 		p.ruleKeys[id] = k
 		builtin, ok := rules.Lookup(id)
-		if !ok && !customIDPattern.MatchString(id) {
+		if !ok && !customIDPattern().MatchString(id) {
 			return p.errf(k, "unknown rule %q", id)
 		}
 		keys := map[string]func(*yaml.Node) error{
@@ -208,7 +208,7 @@ func (p *parser) suppressions(n *yaml.Node, c *Config) error {
 				if s.RuleID, err = p.str(v, what+".rule"); err != nil {
 					return err
 				}
-				if _, ok := rules.Lookup(s.RuleID); !ok && s.RuleID != "*" && !customIDPattern.MatchString(s.RuleID) {
+				if _, ok := rules.Lookup(s.RuleID); !ok && s.RuleID != "*" && !customIDPattern().MatchString(s.RuleID) {
 					return p.errf(v, "%s.rule: unknown rule %q (a rule ID or *)", what, s.RuleID)
 				}
 				return nil
@@ -255,7 +255,10 @@ func (p *parser) suppressions(n *yaml.Node, c *Config) error {
 	return nil
 }
 
-var customIDPattern = regexp.MustCompile(`^[A-Z][A-Z0-9]*(-[A-Z0-9]+)+$`)
+// customIDPattern is the form of a custom rule ID (ORG-01), compiled on
+// first use: only a configuration that names a rule needs it, not every
+// command.
+var customIDPattern = lazyre.New(`^[A-Z][A-Z0-9]*(-[A-Z0-9]+)+$`)
 
 func (p *parser) customRules(n *yaml.Node, c *Config) error {
 	if n.Kind != yaml.SequenceNode {
@@ -314,7 +317,7 @@ func (p *parser) customRules(n *yaml.Node, c *Config) error {
 			return err
 		}
 		switch {
-		case !customIDPattern.MatchString(r.ID):
+		case !customIDPattern().MatchString(r.ID):
 			return p.errf(item, "%s: id %q must look like ORG-01 (capitals, digits and dashes)", what, r.ID)
 		case isBuiltin(r.ID):
 			return p.errf(item, "%s: id %s is a built-in rule; pick another", what, r.ID)
