@@ -8,12 +8,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"runtime"
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/credaudit/credaudit/lambda/credreport"
@@ -124,148 +121,27 @@ func (o *scanOutput) tail() scanTail {
 
 // writeScanJSON streams the scan JSON. A 5,000-user account yields 35,000 to
 // 70,000 results, 12 to 24 MB, so results are not marshalled one by one: each
-// is four appends to a buffer: the fields from its rule and status, the
-// fields from its row (both escaped once per run), its reason, and the
-// suppression fields. The head and the tail go through encoding/json.
-//
-// The results are formatted in segments of segmentResults by up to
-// GOMAXPROCS workers, and written in order as each is done (writeSegments):
-// on two CPUs formatting 12 MB takes about half as long, and the output is
-// the same bytes.
+// is four appends to a large buffer, which is written in big chunks: the
+// fields from its rule and status, the fields from its row (both escaped once
+// per run), its reason, and the suppression fields. The head and the tail go
+// through encoding/json.
 func writeScanJSON(w io.Writer, o *scanOutput) error {
-	return writeScanJSONWorkers(w, o, runtime.GOMAXPROCS(0))
-}
-
-func writeScanJSONWorkers(w io.Writer, o *scanOutput, workers int) error {
 	head, err := marshalJSON(o.head())
 	if err != nil {
 		return err
 	}
-	rows := newRowFragments(o.report.report, workers)
-	segments := max(1, (len(o.results)+segmentResults-1)/segmentResults)
-	format := func(f *resultsFormatter, seg int, b []byte) []byte {
-		if seg == 0 {
-			b = append(b, head[:len(head)-1]...) // without the closing brace
-			b = append(b, `,"results":[`...)
-		}
-		return f.append(b, seg)
-	}
-	end := func() ([]byte, error) { // what follows the last result
-		tail, err := marshalJSON(o.tail())
-		if err != nil {
-			return nil, err
-		}
-		var b []byte
-		if len(o.results) > 0 {
-			b = append(b, '\n')
-		}
-		b = append(b, "],"...)
-		b = append(b, tail[1:]...)
-		return append(b, '\n'), nil
-	}
-	return writeSegments(w, segments, workers, func() *resultsFormatter {
-		return &resultsFormatter{results: o.results, rows: rows}
-	}, format, end)
-}
-
-// segmentResults is how many results a segment of the scan JSON holds:
-// about 128 KB, large enough that the system calls cost nothing next to
-// producing the bytes (under 100 writes for 12 MB), small enough to stay in
-// cache; 512 KB measured no faster.
-const segmentResults = 384
-
-// jsonChunk is the capacity a segment's buffer starts with.
-const jsonChunk = 160 << 10
-
-// writeSegments writes segments 0 to n-1 to w in order, and then what end
-// returns. Each segment is made by format with a formatter of the
-// goroutine's own, into a buffer of up to workers+1 in use at once: with
-// more than one worker, workers make later segments while earlier ones are
-// written, and end is called meanwhile.
-func writeSegments(w io.Writer, n, workers int, newFormatter func() *resultsFormatter,
-	format func(f *resultsFormatter, seg int, b []byte) []byte, end func() ([]byte, error)) error {
-	workers = min(workers, n)
-	if workers <= 1 {
-		f, b := newFormatter(), make([]byte, 0, jsonChunk)
-		for seg := range n {
-			b = format(f, seg, b[:0])
-			if seg == n-1 {
-				tail, err := end()
-				if err != nil {
-					return err
-				}
-				b = append(b, tail...)
-			}
-			if _, err := w.Write(b); err != nil {
-				return err
-			}
-		}
-		return nil
-	}
-	// A worker takes a free buffer, then the next segment: every segment
-	// claimed holds a buffer, so the lowest unwritten one is always either
-	// being made or claimable, and the writer never waits on a segment
-	// that cannot start.
-	free := make(chan []byte, workers+1)
-	for range cap(free) {
-		free <- make([]byte, 0, jsonChunk)
-	}
-	done := make([]chan []byte, n)
-	for i := range done {
-		done[i] = make(chan []byte, 1)
-	}
-	var next atomic.Int64
-	for range workers {
-		go func() {
-			f := newFormatter()
-			for {
-				b := <-free
-				seg := int(next.Add(1) - 1)
-				if seg >= n {
-					free <- b
-					return
-				}
-				done[seg] <- format(f, seg, b[:0])
-			}
-		}()
-	}
-	tail, err := end()
-	for seg := range n {
-		b := <-done[seg]
-		if err == nil && seg == n-1 {
-			b = append(b, tail...)
-		}
-		if err == nil {
-			_, err = w.Write(b) // after an error, segments are still taken so that every worker ends
-		}
-		free <- b
-	}
-	return err
-}
-
-// resultsFormatter appends segments of the results array. Each goroutine
-// has its own: the rule heads it caches and its place among the rows are
-// its own, the row fragments are shared and only read.
-type resultsFormatter struct {
-	results []rules.Result
-	rows    *rowFragments
-	heads   ruleHeads
-	next    int // where the next result's row most likely is
-}
-
-// append appends the results of segment seg, each after a separating comma
-// but the first of all.
-func (f *resultsFormatter) append(b []byte, seg int) []byte {
-	lo := seg * segmentResults
-	hi := min(lo+segmentResults, len(f.results))
-	comma := 0 // bytes of the separating comma to skip: the first result has none
-	if lo == 0 {
-		comma = 1
-	}
-	for i := lo; i < hi; i++ {
-		r := &f.results[i]
-		b = append(b, f.heads.get(r)[comma:]...)
-		b = f.rows.append(b, r, &f.next)
+	jw := jsonWriter{w: w, buf: make([]byte, 0, jsonChunk)}
+	jw.buf = append(jw.buf, head[:len(head)-1]...) // without the closing brace
+	jw.buf = append(jw.buf, `,"results":[`...)
+	var (
+		heads ruleHeads
+		rows  = newRowFragments(o.report.report)
+		comma = 1 // bytes of the separating comma to skip: the first result has none
+	)
+	for i := range o.results {
+		r := &o.results[i]
+		b := append(jw.buf, heads.get(r)[comma:]...)
+		b = rows.append(b, r)
 		b = appendJSONText(b, r.Reason)
 		if r.Suppressed() {
 			b = append(b, `", "suppressed": true, "suppression_reason": "`...)
@@ -274,9 +150,48 @@ func (f *resultsFormatter) append(b []byte, seg int) []byte {
 		} else {
 			b = append(b, `", "suppressed": false, "suppression_reason": ""}`...)
 		}
-		comma = 0
+		jw.buf, comma = b, 0
+		if err := jw.flushFull(); err != nil {
+			return err
+		}
 	}
-	return b
+	if len(o.results) > 0 {
+		jw.buf = append(jw.buf, '\n')
+	}
+	tail, err := marshalJSON(o.tail())
+	if err != nil {
+		return err
+	}
+	jw.buf = append(jw.buf, "],"...)
+	jw.buf = append(jw.buf, tail[1:]...)
+	jw.buf = append(jw.buf, '\n')
+	return jw.flush()
+}
+
+// jsonChunk is the scan JSON's write size: large enough that the system
+// calls cost nothing next to producing the bytes (under 100 writes for
+// 12 MB), small enough to stay in cache; 512 KB measured no faster.
+const jsonChunk = 128 << 10
+
+// jsonWriter collects output in buf and writes it in chunks of about
+// jsonChunk bytes.
+type jsonWriter struct {
+	w   io.Writer
+	buf []byte
+}
+
+// flushFull writes the buffer once it holds a chunk.
+func (jw *jsonWriter) flushFull() error {
+	if len(jw.buf) < jsonChunk-4<<10 {
+		return nil
+	}
+	return jw.flush()
+}
+
+func (jw *jsonWriter) flush() error {
+	_, err := jw.w.Write(jw.buf)
+	jw.buf = jw.buf[:0]
+	return err
 }
 
 // ruleHeads holds the JSON a result starts with, from the separating comma
@@ -323,79 +238,71 @@ func appendRuleHead(b []byte, r *rules.Rule, st rules.Status) []byte {
 
 // rowFragments holds, for each report row, the JSON of the fields a result
 // takes from its row (resource_type's value, resource_id and user) up to the
-// reason's opening quote, escaped once. Once made it is only read, by every
-// worker of writeScanJSON.
+// reason's opening quote, escaped once.
 type rowFragments struct {
 	entries []*credreport.Entry
 	ids     []string // the resource ID each fragment was made with
 	frags   [][]byte
+	arena   []byte // backs frags
+	next    int    // where the next result's row most likely is
 }
 
 // newRowFragments makes the fragments of every row up front, with the
 // resource IDs Evaluate gives (the account for root, else the ARN): one
 // sequential pass over the rows costs much less than touching each row's
-// cold memory in the middle of writing results. workers goroutines each
-// make those of a contiguous share of the rows.
-func newRowFragments(rep *credreport.Report, workers int) *rowFragments {
+// cold memory in the middle of writing results.
+func newRowFragments(rep *credreport.Report) *rowFragments {
 	f := &rowFragments{entries: rep.Entries, ids: make([]string, len(rep.Entries)), frags: make([][]byte, len(rep.Entries))}
 	account := rules.AccountResourceID(rep.AccountID)
-	build := func(lo, hi int) {
-		var arena []byte
-		for i := lo; i < hi; i++ {
-			e := rep.Entries[i]
-			r := rules.Result{Entry: e, ResourceID: e.ARN}
-			if e.IsRoot() {
-				r.ResourceID = account
-			}
-			if len(arena)+256 > cap(arena) {
-				arena = make([]byte, 0, 64<<10)
-			}
-			start := len(arena)
-			arena = appendRowFields(arena, &r)
-			f.frags[i], f.ids[i] = arena[start:len(arena):len(arena)], r.ResourceID
+	for i, e := range rep.Entries {
+		r := rules.Result{Entry: e, ResourceID: e.ARN}
+		if e.IsRoot() {
+			r.ResourceID = account
 		}
+		f.make(i, &r)
 	}
-	workers = max(1, min(workers, len(rep.Entries)/minFragmentRows))
-	var wg sync.WaitGroup
-	for w := 1; w < workers; w++ {
-		wg.Go(func() { build(w*len(rep.Entries)/workers, (w+1)*len(rep.Entries)/workers) })
-	}
-	build(0, len(rep.Entries)/workers)
-	wg.Wait()
 	return f
 }
 
-// minFragmentRows is the fewest rows a goroutine of newRowFragments takes
-// (about 0.15 ms of work).
-const minFragmentRows = 1024
-
-// append appends r's row fields: from the fragment of its row when r is a
-// row of the report with the resource ID the fragment was made with, else
-// escaped now. next is the caller's cursor for find.
-func (f *rowFragments) append(b []byte, r *rules.Result, next *int) []byte {
-	i := f.find(r.Entry, next)
-	if i < 0 || f.ids[i] != r.ResourceID {
+// append appends r's row fields: from the cached fragment of its row when r
+// is a row of the report, else escaped now.
+func (f *rowFragments) append(b []byte, r *rules.Result) []byte {
+	i := f.find(r.Entry)
+	if i < 0 {
 		return appendRowFields(b, r)
+	}
+	if f.ids[i] != r.ResourceID {
+		f.make(i, r)
 	}
 	return append(b, f.frags[i]...)
 }
 
+// make makes the fragment of row i from r.
+func (f *rowFragments) make(i int, r *rules.Result) {
+	if len(f.arena)+256 > cap(f.arena) {
+		f.arena = make([]byte, 0, 64<<10)
+	}
+	start := len(f.arena)
+	f.arena = appendRowFields(f.arena, r)
+	f.frags[i], f.ids[i] = f.arena[start:len(f.arena):len(f.arena)], r.ResourceID
+}
+
 // find returns the index of e among the rows, or -1. Results come rule by
-// rule in report order, so e is nearly always the row at the cursor *next;
-// else the search goes on forward and then from the start, which for
-// results in report order costs one pass over the rows per rule.
-func (f *rowFragments) find(e *credreport.Entry, next *int) int {
-	if i := *next; i < len(f.entries) && f.entries[i] == e {
-		*next++
+// rule in report order, so e is nearly always the row at the cursor; else
+// the search goes on forward and then from the start, which for results in
+// report order costs one pass over the rows per rule.
+func (f *rowFragments) find(e *credreport.Entry) int {
+	if i := f.next; i < len(f.entries) && f.entries[i] == e {
+		f.next++
 		return i
 	}
-	i := slices.Index(f.entries[min(*next, len(f.entries)):], e)
+	i := slices.Index(f.entries[min(f.next, len(f.entries)):], e)
 	if i >= 0 {
-		i += *next
+		i += f.next
 	} else if i = slices.Index(f.entries, e); i < 0 {
 		return -1
 	}
-	*next = i + 1
+	f.next = i + 1
 	return i
 }
 
