@@ -127,6 +127,15 @@ func newRowBuffers(rows, columns int) rowBuffers {
 	return rowBuffers{entries: make([]Entry, 0, rows), cells: make([]string, 0, rows*columns)}
 }
 
+// take hands out the room for the next rows rows of columns cells in b's
+// backing arrays, which b gives up.
+func (b *rowBuffers) take(rows, columns int) rowBuffers {
+	cells := rows * columns
+	part := rowBuffers{entries: b.entries[:0:rows], cells: b.cells[:0:cells]}
+	b.entries, b.cells = b.entries[rows:rows:cap(b.entries)], b.cells[cells:cells:cap(b.cells)]
+	return part
+}
+
 // next returns a new entry whose Raw holds rec's cells.
 func (b *rowBuffers) next(rec []string, h *header) *Entry {
 	if len(b.cells)+len(rec) > cap(b.cells) {
@@ -261,6 +270,12 @@ func parsePlainParts(src string, workers, size int) (*Report, bool) {
 		line += p.lines
 		src = src[end:]
 	}
+	// One backing array of entries and one of cells for all parts, as for
+	// one part: each part gets room for a row on every line it has.
+	all := newRowBuffers(line+len(ps), len(h.names))
+	for i := range ps {
+		ps[i].buf = all.take(ps[i].lines+1, len(h.names))
+	}
 	workers = max(1, min(workers, len(ps)))
 	names := make([]map[string]int, workers) // lower-cased user name → line, for each worker's rows
 	if workers == 1 {
@@ -288,6 +303,7 @@ type plainPart struct {
 	src   string
 	line  int // lines before src
 	lines int // line ends in src
+	buf   rowBuffers
 	rep   reportBuilder
 	ok    bool
 }
@@ -296,8 +312,7 @@ type plainPart struct {
 // against those in seen, which it adds them to; p.ok says whether
 // parsePlain's rules held for every row.
 func (p *plainPart) parse(h *header, colIdx *[22]int, seen map[string]int) {
-	src, line := p.src, p.line
-	buf := newRowBuffers(p.lines+1, len(h.names))
+	src, line, buf := p.src, p.line, &p.buf
 	p.rep = reportBuilder{Report: &Report{Header: h.names, Entries: make([]*Entry, 0, cap(buf.entries))}, seen: seen}
 	var rec []string
 	for len(src) > 0 {
