@@ -314,7 +314,7 @@ type plainPart struct {
 func (p *plainPart) parse(h *header, colIdx *[22]int, seen map[string]int) {
 	src, line, buf := p.src, p.line, &p.buf
 	p.rep = reportBuilder{Report: &Report{Header: h.names, Entries: make([]*Entry, 0, cap(buf.entries))}, seen: seen}
-	var rec []string
+	rec := make([]string, 0, len(h.names))
 	for len(src) > 0 {
 		var ln string
 		ln, src = cutLine(src)
@@ -599,6 +599,9 @@ func (r reportBuilder) add(e *Entry) (int, error) {
 	if e.IsRoot() {
 		r.Root = e
 	} else {
+		if r.Users == nil { // room for every row but root's, as for Entries
+			r.Users = make([]*Entry, 0, max(cap(r.Entries)-1, 1))
+		}
 		r.Users = append(r.Users, e)
 	}
 	return 0, nil
