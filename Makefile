@@ -12,6 +12,7 @@ help: ## List the targets
 
 test: ## go vet, then all tests against a throwaway moto server (-p 1: tests share its state); infra tests get Node 22 and cfn-lint
 	go vet ./...
+	go vet -tags nolambda ./lambda
 	scripts/with-tools.sh scripts/with-moto.sh go test -count=1 -p 1 ./...
 
 bench: ## Benchmarks (with a moto server)
@@ -24,8 +25,8 @@ demo-scan: ## Query the sample report, then scan it with the example configurati
 	go run ./lambda query --report events/sample-report.csv --where 'password_enabled && !mfa_active' --columns user,arn,password_last_used,mfa_active --format table
 	go run ./lambda scan --report events/sample-report.csv --config events/credaudit.example.yaml --as-of 2026-11-20T06:00:00Z --format table
 
-build: ## Static, stripped binaries: the CLI in bin/credaudit, the function (linux/arm64) in bin/lambda/bootstrap
-	CGO_ENABLED=0 go build -trimpath -ldflags='-s -w' -o bin/credaudit ./lambda
+build: ## Static, stripped binaries: the CLI in bin/credaudit (-tags nolambda: command line only), the function (linux/arm64) in bin/lambda/bootstrap
+	CGO_ENABLED=0 go build -tags nolambda -trimpath -ldflags='-s -w' -o bin/credaudit ./lambda
 	CGO_ENABLED=0 GOOS=linux GOARCH=arm64 go build -tags lambda.norpc -trimpath -ldflags='-s -w' -o bin/lambda/bootstrap ./lambda
 
 synth: ## Build (cdk.json's build step), then synthesize the stack into cdk.out/ with the pinned Node 22 and CDK CLI; no AWS account needed
@@ -42,6 +43,7 @@ fmt: ## gofmt every package
 
 lint: ## go vet, and fail if any file needs gofmt
 	go vet ./...
+	go vet -tags nolambda ./lambda
 	@out="$$(gofmt -l $$(git ls-files --cached --others --exclude-standard '*.go'))"; if [ -n "$$out" ]; then echo "gofmt needed on:" >&2; echo "$$out" >&2; exit 1; fi
 
 clean: ## Remove build output, cdk.out, .venv, tools/node_modules and coverage files
