@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/credaudit/credaudit/lambda/credreport"
+	"github.com/credaudit/credaudit/lambda/internal/swar"
 	"github.com/credaudit/credaudit/lambda/rules"
 )
 
@@ -347,19 +348,11 @@ func jsonPlain(s string) bool {
 		return true
 	}
 	for i := 0; i < len(s)-8; i += 8 {
-		if !plain8(word(s, i)) {
+		if !plain8(swar.Word(s, i)) {
 			return false
 		}
 	}
-	return plain8(word(s, len(s)-8))
-}
-
-// word returns s[i:i+8] as a little-endian number (the compiler makes the
-// eight loads one).
-func word(s string, i int) uint64 {
-	_ = s[i+7]
-	return uint64(s[i]) | uint64(s[i+1])<<8 | uint64(s[i+2])<<16 | uint64(s[i+3])<<24 |
-		uint64(s[i+4])<<32 | uint64(s[i+5])<<40 | uint64(s[i+6])<<48 | uint64(s[i+7])<<56
+	return plain8(swar.Word(s, len(s)-8))
 }
 
 // plain8 reports whether none of the eight bytes in x is below 0x20, at or

@@ -13,6 +13,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/credaudit/credaudit/lambda/internal/swar"
 )
 
 // ParseError says where in the CSV a report is malformed. Line and Column are
@@ -405,7 +407,7 @@ func splitPlain(rec []string, ln string) (_ []string, ok bool) {
 		// bytes, too short for IndexByte to pay off).
 		start, i := 0, 0
 		for ; i+8 <= len(ln); i += 8 {
-			for m := commas(word(ln, i)); m != 0; m &= m - 1 {
+			for m := commas(swar.Word(ln, i)); m != 0; m &= m - 1 {
 				j := i + bits.TrailingZeros64(m)/8
 				rec = append(rec, ln[start:j])
 				start = j + 1
@@ -449,13 +451,6 @@ func splitPlain(rec []string, ln string) (_ []string, ok bool) {
 		}
 		ln = ln[i+1:]
 	}
-}
-
-// word returns s[i:i+8] as a little-endian number.
-func word(s string, i int) uint64 {
-	_ = s[i+7]
-	return uint64(s[i]) | uint64(s[i+1])<<8 | uint64(s[i+2])<<16 | uint64(s[i+3])<<24 |
-		uint64(s[i+4])<<32 | uint64(s[i+5])<<40 | uint64(s[i+6])<<48 | uint64(s[i+7])<<56
 }
 
 // commas returns the top bit of each byte of x that is a comma. For a byte y

@@ -12,6 +12,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/credaudit/credaudit/lambda/credreport/credreporttest"
+	"github.com/credaudit/credaudit/lambda/internal/swar"
 )
 
 // samePlainAndCSV checks that when parsePlain accepts data, parseCSV
@@ -193,7 +194,7 @@ func TestCommasMarksExactlyTheCommaBytes(t *testing.T) {
 						want |= 0x80 << (8 * i)
 					}
 				}
-				if got := commas(word(string(s), 0)); got != want {
+				if got := commas(swar.Word(string(s), 0)); got != want {
 					t.Fatalf("commas(%q) = %#x, want %#x", s, got, want)
 				}
 			}
