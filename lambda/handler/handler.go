@@ -245,23 +245,34 @@ func (h *Handler) loadConfig(ctx context.Context) (*config.Config, error) {
 		}
 		data = []byte(*out.Parameter.Value)
 	case src.Bucket != "":
-		out, err := h.clients().s3.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(src.Bucket), Key: aws.String(src.Key)})
-		if err != nil {
-			return nil, fmt.Errorf("read %s: %w", src, err)
-		}
-		defer out.Body.Close()
 		const maxConfig = 1 << 20
-		data, err = io.ReadAll(io.LimitReader(out.Body, maxConfig+1))
-		if err != nil {
-			return nil, fmt.Errorf("read %s: %w", src, err)
-		}
-		if len(data) > maxConfig {
-			return nil, fmt.Errorf("%s: larger than %d bytes", src, maxConfig)
+		var err error
+		if data, err = h.readObject(ctx, src.Bucket, src.Key, maxConfig); err != nil {
+			return nil, err
 		}
 	default:
 		return nil, nil
 	}
 	return config.Parse(src.String(), data)
+}
+
+// readObject reads s3://bucket/key with the function's own credentials,
+// refusing an object larger than limit bytes. Its errors name the object.
+func (h *Handler) readObject(ctx context.Context, bucket, key string, limit int64) ([]byte, error) {
+	name := "s3://" + bucket + "/" + key
+	out, err := h.clients().s3.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(bucket), Key: aws.String(key)})
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", name, err)
+	}
+	defer out.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(out.Body, limit+1))
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", name, err)
+	}
+	if int64(len(data)) > limit {
+		return nil, fmt.Errorf("%s: larger than %d bytes", name, limit)
+	}
+	return data, nil
 }
 
 // ErrSettings marks a cold start whose settings are invalid: every

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"strings"
 
@@ -243,17 +242,9 @@ func (h *Handler) readRunFile(ctx context.Context, loc Location, v any) error {
 	if loc.Bucket != h.Settings.StateBucket || !strings.HasPrefix(loc.Key, RunsPrefix) || strings.Contains(loc.Key, "..") {
 		return fmt.Errorf("%s is not an organisation run's file (s3://%s/%s…)", loc, h.Settings.StateBucket, RunsPrefix)
 	}
-	out, err := h.clients().s3.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(loc.Bucket), Key: aws.String(loc.Key)})
+	data, err := h.readObject(ctx, loc.Bucket, loc.Key, maxRunFile)
 	if err != nil {
-		return fmt.Errorf("read %s: %w", loc, err)
-	}
-	defer out.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(out.Body, maxRunFile+1))
-	if err != nil {
-		return fmt.Errorf("read %s: %w", loc, err)
-	}
-	if len(data) > maxRunFile {
-		return fmt.Errorf("%s: larger than %d bytes", loc, maxRunFile)
+		return err
 	}
 	if err := json.Unmarshal(data, v); err != nil {
 		return fmt.Errorf("%s: %w", loc, err)
