@@ -49,9 +49,6 @@ func newOrganisation(t testing.TB, names ...string) (*sandbox.Account, []member)
 	return mgmt, members
 }
 
-// denyAssumeRole makes STS refuse roleARN (emulator.RefuseAssumeRole).
-func denyAssumeRole(t *testing.T, roleARN string) { emulator.RefuseAssumeRole(t, roleARN) }
-
 // TestScanOrgAuditsEachMemberInItsOwnAccount runs `scan --org --publish`
 // over an organisation of three members, one of which refuses the member
 // role: the other two are audited, their findings land in their own
@@ -60,7 +57,7 @@ func denyAssumeRole(t *testing.T, roleARN string) { emulator.RefuseAssumeRole(t,
 func TestScanOrgAuditsEachMemberInItsOwnAccount(t *testing.T) {
 	mgmt, members := newOrganisation(t, "alpha", "beta", "gamma")
 	refused := members[2]
-	denyAssumeRole(t, org.RoleARN("aws", refused.id, org.DefaultMemberRole))
+	emulator.RefuseAssumeRole(t, org.RoleARN("aws", refused.id, org.DefaultMemberRole))
 	dir := t.TempDir()
 	code, out, stderr := run(t, "", "scan", "--org", "--exclude-accounts", management, "--concurrency", "2", "--profile", "all",
 		"--state", dir, "--publish", "--topic", mgmt.TopicARN, "--format", "json")
