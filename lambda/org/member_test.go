@@ -1,0 +1,57 @@
+package org
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
+	ststypes "github.com/aws/aws-sdk-go-v2/service/sts/types"
+
+	"github.com/credaudit/credaudit/lambda/audit"
+)
+
+// fakeSTS records AssumeRole calls; refuse makes them fail.
+type fakeSTS struct {
+	calls  []sts.AssumeRoleInput
+	refuse error
+}
+
+func (f *fakeSTS) AssumeRole(_ context.Context, in *sts.AssumeRoleInput, _ ...func(*sts.Options)) (*sts.AssumeRoleOutput, error) {
+	f.calls = append(f.calls, *in)
+	if f.refuse != nil {
+		return nil, f.refuse
+	}
+	return &sts.AssumeRoleOutput{Credentials: &ststypes.Credentials{AccessKeyId: aws.String("ASIAEXAMPLE"), SecretAccessKey: aws.String("secret"),
+		SessionToken: aws.String("token"), Expiration: aws.Time(time.Now().Add(time.Hour))}}, nil
+}
+
+// The member session is a chained role session: at most one hour (AWS
+// refuses longer for role chaining), named after the account for the
+// member's CloudTrail, and assumed once however often credentials are used.
+func TestMemberConfigSession(t *testing.T) {
+	const acct = "222222222222"
+	role := RoleARN("aws", acct, DefaultMemberRole)
+	client := &fakeSTS{}
+	member := MemberConfig(aws.Config{Region: "eu-west-1"}, client, role, acct)
+	for range 3 {
+		if err := Assume(context.Background(), member, role); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(client.calls) != 1 {
+		t.Fatalf("%d AssumeRole calls, want 1 (credentials cached)", len(client.calls))
+	}
+	in := client.calls[0]
+	if aws.ToString(in.RoleArn) != role || aws.ToString(in.RoleSessionName) != "credaudit-"+acct || aws.ToInt32(in.DurationSeconds) != 3600 {
+		t.Errorf("AssumeRole(%s, %s, %ds), want (%s, credaudit-%s, 3600s)", aws.ToString(in.RoleArn), aws.ToString(in.RoleSessionName), aws.ToInt32(in.DurationSeconds), role, acct)
+	}
+
+	refused := MemberConfig(aws.Config{}, &fakeSTS{refuse: errors.New("AccessDenied")}, role, acct)
+	var f *audit.Failure
+	if err := Assume(context.Background(), refused, role); !errors.As(err, &f) || f.Phase != "assume role" || f.Hint == "" {
+		t.Errorf("refused role: %v, want an assume role failure with a hint", err)
+	}
+}
