@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"strings"
 	"time"
@@ -78,25 +79,42 @@ func runScan(ctx context.Context, args []string, io IO) error {
 	if err != nil {
 		return err
 	}
-	var (
-		results  []rules.Result
-		outcomes []rules.SuppressionOutcome
-		run      *audit.Outcome
-		region   string
-		runErr   error // a publishing error, reported after the output
-	)
-	if af.needed(*format) {
+	out := scanOutput{
+		report:   in,
+		profile:  profileName,
+		selected: selected,
+		source:   src.report,
+		color:    isTerminal(io.Stdout) && os.Getenv("NO_COLOR") == "",
+	}
+	var runErr error // a publishing error, reported after the output
+	switch {
+	case af.needed(*format):
+		var (
+			run    *audit.Outcome
+			region string
+		)
 		if run, region, runErr = runAudit(ctx, &af, &src, in, selected, profileName, sups, io.Stderr); run == nil {
 			return runErr
 		}
-		results, outcomes = run.Results, run.Outcomes
-	} else {
-		if results, err = rules.Evaluate(rules.Input{Report: in.report, AsOf: in.asOf, Account: in.account}, selected); err != nil {
+		out.results, out.outcomes = run.Results, run.Outcomes
+		if *format == "asff" {
+			err = writeASFF(io.Stdout, run, region, selected)
+		} else {
+			err = write(io.Stdout, &out)
+		}
+	case *format == "json":
+		err = streamScanJSON(io.Stdout, &out, sups)
+	default:
+		if out.results, err = rules.Evaluate(out.input(), selected); err != nil {
 			return usageErr("%v", err)
 		}
-		outcomes = rules.Suppress(results, sups, in.asOf)
+		out.outcomes = rules.Suppress(out.results, sups, in.asOf)
+		err = write(io.Stdout, &out)
 	}
-	for _, o := range outcomes {
+	if err != nil {
+		return err
+	}
+	for _, o := range out.outcomes {
 		switch {
 		case o.Expired:
 			fmt.Fprintf(io.Stderr, "credaudit scan: suppression at %s expired on %s and no longer applies\n", o.Suppression.Source, o.Suppression.Expires.Format(time.DateOnly))
@@ -107,30 +125,44 @@ func runScan(ctx context.Context, args []string, io IO) error {
 	if in.live && in.account == nil {
 		fmt.Fprintf(io.Stderr, "credaudit scan: %v; rules that need it are NOT_AVAILABLE\n", in.accountErr)
 	}
-	out := scanOutput{
-		report:   in,
-		profile:  profileName,
-		selected: selected,
-		results:  results,
-		outcomes: outcomes,
-		source:   src.report,
-		color:    isTerminal(io.Stdout) && os.Getenv("NO_COLOR") == "",
-	}
-	if *format == "asff" {
-		err = writeASFF(io.Stdout, run, region, selected)
-	} else {
-		err = write(io.Stdout, &out)
-	}
-	if err != nil {
-		return err
-	}
 	if runErr != nil {
 		return runErr
 	}
-	for _, r := range results {
-		if r.Status == rules.Failed && !r.Suppressed() && threshold >= 0 && r.Rule.Severity >= threshold {
-			return &exitError{ExitFindings, fmt.Errorf("failing results at or above %s", threshold)}
-		}
+	if worst := out.counts().worst; threshold >= 0 && worst >= threshold {
+		return &exitError{ExitFindings, fmt.Errorf("failing results at or above %s", threshold)}
 	}
 	return nil
+}
+
+// streamScanJSON evaluates the scan's rules and writes the JSON a rule at a
+// time (rules.EvaluateEach), so that a large account's results are never all
+// held: o.streamed gets their tally, o.outcomes the suppressions' outcomes.
+// A custom rule's error comes before anything is written.
+func streamScanJSON(w io.Writer, o *scanOutput, sups []rules.Suppression) error {
+	sj, err := newScanJSON(w, o)
+	if err != nil {
+		return err
+	}
+	o.streamed = newTally()
+	sup := rules.NewSuppressor(sups, o.report.asOf)
+	var writeErr error
+	err = rules.EvaluateEach(o.input(), o.selected, func(batch []rules.Result) error {
+		sup.Apply(batch)
+		o.streamed.add(batch)
+		writeErr = sj.add(batch)
+		return writeErr
+	})
+	switch {
+	case writeErr != nil:
+		return writeErr
+	case err != nil:
+		return usageErr("%v", err)
+	}
+	o.outcomes = sup.Outcomes()
+	return sj.end(o)
+}
+
+// input is what the scan evaluates.
+func (o *scanOutput) input() rules.Input {
+	return rules.Input{Report: o.report.report, AsOf: o.report.asOf, Account: o.report.account}
 }

@@ -1,17 +1,20 @@
 package cli
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 
 	"github.com/credaudit/credaudit/lambda/config"
+	"github.com/credaudit/credaudit/lambda/credreport/credreporttest"
 	"github.com/credaudit/credaudit/lambda/internal/golden"
 	"github.com/credaudit/credaudit/lambda/rules"
 )
@@ -281,6 +284,103 @@ func TestScanTableColoursSeveritiesOnlyWhenAsked(t *testing.T) {
 		}
 		if got := strings.Contains(b.String(), sevColor[rules.Critical]+"CRITICAL ("); got != color {
 			t.Errorf("color %v: critical heading coloured = %v", color, got)
+		}
+	}
+}
+
+// scanConfigs are configurations for the streamed scan tests: suppressions
+// only (the results are streamed as evaluated), and with a custom rule (they
+// are evaluated whole first).
+var scanConfigs = map[string]string{
+	"suppressions": "suppressions:\n" +
+		"  - rule: '*'\n    user: user-00*1\n    reason: a\n" +
+		"  - rule: KEY-01\n    user: '*'\n    reason: b\n" +
+		"  - rule: USER-02\n    user: nobody\n    reason: c\n",
+	"custom": "suppressions:\n  - rule: ORG-01\n    user: '*5'\n    reason: d\n" +
+		"custom_rules:\n  - id: ORG-01\n    title: t\n    severity: high\n    remediation: r\n    where: '!is_root'\n    assert: mfa_active\n",
+}
+
+// The scan JSON written a rule at a time as the rules are evaluated is,
+// byte for byte, what writing all the evaluated and suppressed results
+// gives; so are the messages and the exit code.
+func TestScanJSONStreamedIsTheWholeOutput(t *testing.T) {
+	dir := t.TempDir()
+	report := filepath.Join(dir, "report.csv")
+	if err := os.WriteFile(report, credreporttest.Generate(1200, 3), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	asOf := credreporttest.AsOf.Format(time.RFC3339)
+	for name, body := range scanConfigs {
+		cfgFile := filepath.Join(dir, name+".yaml")
+		if err := os.WriteFile(cfgFile, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		cfg, err := config.Parse(cfgFile, []byte(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, profile := range []string{"recommended", "all"} {
+			t.Run(name+"/"+profile, func(t *testing.T) {
+				code, out, stderr := run(t, "", "scan", "--report", report, "--as-of", asOf, "--config", cfgFile, "--profile", profile, "--format", "json", "--fail-on", "medium")
+				src := source{report: report, asOf: asOf}
+				in, err := src.load(context.Background(), nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				selected, _, err := cfg.Selection(profile)
+				if err != nil {
+					t.Fatal(err)
+				}
+				o := &scanOutput{report: in, profile: profile, selected: selected}
+				if o.results, err = rules.Evaluate(o.input(), selected); err != nil {
+					t.Fatal(err)
+				}
+				o.outcomes = rules.Suppress(o.results, cfg.Suppressions, in.asOf)
+				var want bytes.Buffer
+				if err := writeScanJSON(&want, o); err != nil {
+					t.Fatal(err)
+				}
+				if out != want.String() {
+					t.Errorf("streamed output differs from the whole output (%d against %d bytes)", len(out), want.Len())
+				}
+				wantCode := ExitOK
+				if o.counts().worst >= rules.Medium {
+					wantCode = ExitFindings
+				}
+				unused := strings.Contains(stderr, cfgFile+":8 matches no failing result")
+				if code != wantCode || unused != (name == "suppressions") {
+					t.Errorf("exit %d, stderr %q; want exit %d, and the unused suppression reported only with the suppressions configuration", code, stderr, wantCode)
+				}
+				if o.counts().suppressed == 0 {
+					t.Error("no result is suppressed: the test does not exercise suppressions")
+				}
+			})
+		}
+	}
+}
+
+// A custom rule failing at run time is an input error with nothing written,
+// and a failed write ends the streamed scan with that error.
+func TestScanJSONStreamedErrors(t *testing.T) {
+	dir := t.TempDir()
+	report := filepath.Join(dir, "report.csv")
+	if err := os.WriteFile(report, credreporttest.Generate(1200, 3), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg := filepath.Join(dir, "c.yaml")
+	body := "custom_rules:\n  - id: ORG-01\n    title: t\n    severity: high\n    remediation: r\n    where: '!is_root'\n    assert: int(user) > 0\n"
+	if err := os.WriteFile(cfg, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, out, stderr := run(t, "", "scan", "--report", report, "--config", cfg, "--format", "json")
+	if code != ExitUsage || out != "" || !strings.Contains(stderr, "rule ORG-01") {
+		t.Errorf("exit %d, %d bytes written, stderr %q; want exit 2, nothing written and the rule's error", code, len(out), stderr)
+	}
+	for _, writes := range []int{0, 3} {
+		var errOut bytes.Buffer
+		code := Run(context.Background(), []string{"scan", "--report", report, "--format", "json"}, IO{Stdout: &failingWriter{n: writes}, Stderr: &errOut})
+		if code == ExitOK || !strings.Contains(errOut.String(), errDiskFull.Error()) {
+			t.Errorf("failing after %d writes: exit %d, stderr %q; want the write error", writes, code, errOut.String())
 		}
 	}
 }

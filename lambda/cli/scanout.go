@@ -27,6 +27,9 @@ type scanOutput struct {
 	outcomes []rules.SuppressionOutcome
 	source   string // --report value ("" live, "-" stdin)
 	color    bool
+	// streamed is the tally of a scan whose results were written as they
+	// were evaluated (results is nil); nil otherwise.
+	streamed *tally
 }
 
 var scanWriters = map[string]func(io.Writer, *scanOutput) error{
@@ -70,29 +73,64 @@ type suppressionJSON struct {
 	Matched int    `json:"matched"`
 }
 
-func (o *scanOutput) summary() summaryJSON {
-	s := summaryJSON{Rules: len(o.selected), Results: len(o.results), FailedBySev: map[string]int{}}
-	var failed [rules.Critical + 1]int // by severity; counted in an array, not the map, per result
-	for i := range o.results {
-		r := &o.results[i]
+// tally counts results for the summary and --fail-on.
+type tally struct {
+	results, passed, failed, notAvailable, suppressed int
+	failedBySev                                       [rules.Critical + 1]int // unsuppressed
+	failedOther                                       map[rules.Severity]int  // severities outside the catalog's, if any
+	worst                                             rules.Severity          // the highest severity failing unsuppressed, -1 for none
+}
+
+func newTally() *tally { return &tally{worst: -1} }
+
+// add counts a batch of results.
+func (t *tally) add(results []rules.Result) {
+	t.results += len(results)
+	for i := range results {
+		r := &results[i]
 		switch {
 		case r.Suppressed():
-			s.Suppressed++
+			t.suppressed++
 		case r.Status == rules.Passed:
-			s.Passed++
+			t.passed++
 		case r.Status == rules.Failed:
-			s.Failed++
-			if sev := r.Rule.Severity; sev >= rules.Informational && sev <= rules.Critical {
-				failed[sev]++
+			t.failed++
+			sev := r.Rule.Severity
+			if sev >= rules.Informational && sev <= rules.Critical {
+				t.failedBySev[sev]++
 			} else {
-				s.FailedBySev[sev.String()]++
+				if t.failedOther == nil {
+					t.failedOther = map[rules.Severity]int{}
+				}
+				t.failedOther[sev]++
 			}
+			t.worst = max(t.worst, sev)
 		default:
-			s.NotAvailable++
+			t.notAvailable++
 		}
 	}
-	for sev, n := range failed {
+}
+
+// counts is the tally of the results: counted as they were written when
+// the scan streamed them, else counted now.
+func (o *scanOutput) counts() *tally {
+	if o.streamed != nil {
+		return o.streamed
+	}
+	t := newTally()
+	t.add(o.results)
+	return t
+}
+
+func (o *scanOutput) summary() summaryJSON {
+	t := o.counts()
+	s := summaryJSON{Rules: len(o.selected), Results: t.results, Passed: t.passed, Failed: t.failed,
+		NotAvailable: t.notAvailable, Suppressed: t.suppressed, FailedBySev: map[string]int{}}
+	for sev, n := range t.failedBySev {
 		s.FailedBySev[rules.Severity(sev).String()] = n
+	}
+	for sev, n := range t.failedOther {
+		s.FailedBySev[sev.String()] = n
 	}
 	return s
 }
@@ -127,22 +165,44 @@ func (o *scanOutput) tail() scanTail {
 // per run), its reason, and the suppression fields. The head and the tail go
 // through encoding/json.
 func writeScanJSON(w io.Writer, o *scanOutput) error {
-	head, err := marshalJSON(o.head())
+	sj, err := newScanJSON(w, o)
 	if err != nil {
 		return err
 	}
-	jw := jsonWriter{w: w, buf: make([]byte, 0, jsonChunk)}
-	jw.buf = append(jw.buf, head[:len(head)-1]...) // without the closing brace
-	jw.buf = append(jw.buf, `,"results":[`...)
-	var (
-		heads ruleHeads
-		rows  = newRowFragments(o.report.report)
-		comma = 1 // bytes of the separating comma to skip: the first result has none
-	)
-	for i := range o.results {
-		r := &o.results[i]
-		b := append(jw.buf, heads.get(r)[comma:]...)
-		b = rows.append(b, r)
+	if err := sj.add(o.results); err != nil {
+		return err
+	}
+	return sj.end(o)
+}
+
+// scanJSON writes the scan JSON as results come: the head when made, each
+// batch of results as add gets it, the summary and suppressions at end.
+// Nothing is written before the first batch fills a chunk.
+type scanJSON struct {
+	jw    jsonWriter
+	heads ruleHeads
+	rows  *rowFragments
+	comma int // bytes of the separating comma to skip: the first result has none
+	any   bool
+}
+
+func newScanJSON(w io.Writer, o *scanOutput) (*scanJSON, error) {
+	head, err := marshalJSON(o.head())
+	if err != nil {
+		return nil, err
+	}
+	sj := &scanJSON{jw: jsonWriter{w: w, buf: make([]byte, 0, jsonChunk)}, rows: newRowFragments(o.report.report), comma: 1}
+	sj.jw.buf = append(sj.jw.buf, head[:len(head)-1]...) // without the closing brace
+	sj.jw.buf = append(sj.jw.buf, `,"results":[`...)
+	return sj, nil
+}
+
+// add writes a batch of results.
+func (sj *scanJSON) add(results []rules.Result) error {
+	for i := range results {
+		r := &results[i]
+		b := append(sj.jw.buf, sj.heads.get(r)[sj.comma:]...)
+		b = sj.rows.append(b, r)
 		b = appendJSONText(b, r.Reason)
 		if r.Suppressed() {
 			b = append(b, `", "suppressed": true, "suppression_reason": "`...)
@@ -151,22 +211,28 @@ func writeScanJSON(w io.Writer, o *scanOutput) error {
 		} else {
 			b = append(b, `", "suppressed": false, "suppression_reason": ""}`...)
 		}
-		jw.buf, comma = b, 0
-		if err := jw.flushFull(); err != nil {
+		sj.jw.buf, sj.comma, sj.any = b, 0, true
+		if err := sj.jw.flushFull(); err != nil {
 			return err
 		}
 	}
-	if len(o.results) > 0 {
-		jw.buf = append(jw.buf, '\n')
+	return nil
+}
+
+// end writes the summary and the suppressions of o, and the rest of the
+// output.
+func (sj *scanJSON) end(o *scanOutput) error {
+	if sj.any {
+		sj.jw.buf = append(sj.jw.buf, '\n')
 	}
 	tail, err := marshalJSON(o.tail())
 	if err != nil {
 		return err
 	}
-	jw.buf = append(jw.buf, "],"...)
-	jw.buf = append(jw.buf, tail[1:]...)
-	jw.buf = append(jw.buf, '\n')
-	return jw.flush()
+	sj.jw.buf = append(sj.jw.buf, "],"...)
+	sj.jw.buf = append(sj.jw.buf, tail[1:]...)
+	sj.jw.buf = append(sj.jw.buf, '\n')
+	return sj.jw.flush()
 }
 
 // jsonChunk is the scan JSON's write size: large enough that the system

@@ -91,8 +91,101 @@ func Evaluate(in Input, selected []Selected) ([]Result, error) {
 	if w := splitWorkers(in.Report, selected); w > 1 {
 		return evaluateSplit(in, selected, w, splitChunk)
 	}
-	rep := in.Report
-	accountID := AccountResourceID(rep.AccountID)
+	results := make([]Result, 0, resultCount(in.Report, selected))
+	reasons := new(reasonBlocks) // shared by every rule of this run (see Env.text)
+	for _, s := range selected {
+		var err error
+		if results, err = evaluateRule(in, s, reasons, results); err != nil {
+			return nil, err
+		}
+	}
+	return results, nil
+}
+
+// EvaluateEach evaluates like Evaluate but hands the results to yield a rule
+// at a time, in Evaluate's order, instead of keeping them all: the batch is
+// valid only until yield returns. A 5,000-user account yields some 80,000
+// results (6 MB); this holds two rules' worth.
+//
+// Built-in rules are evaluated one rule ahead on a goroutine of their own, so
+// the next batch is ready while yield handles the last. A run with custom
+// rules, whose expressions can fail at run time, is evaluated whole first,
+// so such an error comes before any batch. An error from yield stops the run
+// and is returned.
+func EvaluateEach(in Input, selected []Selected, yield func([]Result) error) error {
+	if hasCustom(selected) {
+		results, err := Evaluate(in, selected)
+		if err != nil {
+			return err
+		}
+		for len(results) > 0 {
+			n := 1
+			for n < len(results) && results[n].Rule == results[0].Rule {
+				n++
+			}
+			if err := yield(results[:n]); err != nil {
+				return err
+			}
+			results = results[n:]
+		}
+		return nil
+	}
+	type batch struct {
+		results []Result
+		err     error
+	}
+	ready := make(chan batch)
+	free := make(chan []Result, 2) // a batch being filled and one being yielded
+	for range cap(free) {
+		free <- make([]Result, 0, len(in.Report.Entries))
+	}
+	stop := make(chan struct{})
+	defer close(stop)
+	go func() {
+		defer close(ready)
+		reasons := new(reasonBlocks)
+		for _, s := range selected {
+			var b batch
+			select {
+			case b.results = <-free:
+			case <-stop:
+				return
+			}
+			b.results, b.err = evaluateRule(in, s, reasons, b.results[:0])
+			select {
+			case ready <- b:
+			case <-stop:
+				return
+			}
+			if b.err != nil {
+				return
+			}
+		}
+	}()
+	for b := range ready {
+		if b.err != nil {
+			return b.err
+		}
+		if err := yield(b.results); err != nil {
+			return err
+		}
+		free <- b.results
+	}
+	return nil
+}
+
+func hasCustom(selected []Selected) bool {
+	for _, s := range selected {
+		if s.Rule.Scope == ScopeRows {
+			return true
+		}
+	}
+	return false
+}
+
+// resultCount is how many results the selected rules yield at most: one per
+// root rule, one per row for the others.
+func resultCount(rep *credreport.Report, selected []Selected) int {
 	n := 0
 	for _, s := range selected {
 		if s.Rule.Scope == ScopeRoot {
@@ -101,43 +194,49 @@ func Evaluate(in Input, selected []Selected) ([]Result, error) {
 			n += len(rep.Entries)
 		}
 	}
-	results := make([]Result, 0, n)
-	reasons := new(reasonBlocks) // shared by every rule of this run (see Env.text)
-	for _, s := range selected {
-		env := Env{AsOf: in.AsOf, AccountID: rep.AccountID, Account: in.Account, Thresholds: s.Thresholds, reasons: reasons}
-		var rows []*credreport.Entry
-		switch s.Rule.Scope {
-		case ScopeRoot:
-			if rep.Root == nil {
-				results = append(results, noRootRow(rep, s.Rule))
-				continue
-			}
-			rows = []*credreport.Entry{rep.Root}
-		case ScopeUsers:
-			rows = rep.Users
-		case ScopeRows:
-			rows = rep.Entries
+	return n
+}
+
+// evaluateRule appends rule s's results over the report to results, in
+// report order.
+func evaluateRule(in Input, s Selected, reasons *reasonBlocks, results []Result) ([]Result, error) {
+	rep := in.Report
+	env := Env{AsOf: in.AsOf, AccountID: rep.AccountID, Account: in.Account, Thresholds: s.Thresholds, reasons: reasons}
+	var rows []*credreport.Entry
+	switch s.Rule.Scope {
+	case ScopeRoot:
+		if rep.Root == nil {
+			return append(results, noRootRow(rep, s.Rule)), nil
 		}
-		for _, e := range rows {
-			if s.Rule.Scope == ScopeRows {
-				ok, err := s.Rule.Applies(e, env)
-				if err != nil {
-					return nil, fmt.Errorf("rule %s: %w", s.Rule.ID, err)
-				}
-				if !ok {
-					continue
-				}
-			}
-			v, err := s.Rule.Evaluate(e, env)
+		rows = []*credreport.Entry{rep.Root}
+	case ScopeUsers:
+		rows = rep.Users
+	case ScopeRows:
+		rows = rep.Entries
+	}
+	var accountID string
+	for _, e := range rows {
+		if s.Rule.Scope == ScopeRows {
+			ok, err := s.Rule.Applies(e, env)
 			if err != nil {
 				return nil, fmt.Errorf("rule %s: %w", s.Rule.ID, err)
 			}
-			id := e.ARN
-			if e.IsRoot() {
-				id = accountID
+			if !ok {
+				continue
 			}
-			results = append(results, Result{Rule: s.Rule, Entry: e, ResourceID: id, Status: v.Status, Reason: v.Reason})
 		}
+		v, err := s.Rule.Evaluate(e, env)
+		if err != nil {
+			return nil, fmt.Errorf("rule %s: %w", s.Rule.ID, err)
+		}
+		id := e.ARN
+		if e.IsRoot() {
+			if accountID == "" {
+				accountID = AccountResourceID(rep.AccountID)
+			}
+			id = accountID
+		}
+		results = append(results, Result{Rule: s.Rule, Entry: e, ResourceID: id, Status: v.Status, Reason: v.Reason})
 	}
 	return results, nil
 }
@@ -165,10 +264,8 @@ const (
 // picks, so their results cannot be placed before they are known: a run
 // with any is evaluated in one pass.
 func splitWorkers(rep *credreport.Report, selected []Selected) int {
-	for _, s := range selected {
-		if s.Rule.Scope == ScopeRows {
-			return 1
-		}
+	if hasCustom(selected) {
+		return 1
 	}
 	return max(1, min(runtime.GOMAXPROCS(0), len(rep.Users)/minSplitUsers))
 }

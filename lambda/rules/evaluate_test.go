@@ -381,3 +381,154 @@ func TestEvaluateReturnsACustomRulesError(t *testing.T) {
 		t.Errorf("error %v, want rule ORG-01: %v", err, boom)
 	}
 }
+
+// collectEach runs EvaluateEach and returns copies of its batches.
+func collectEach(in Input, sel []Selected) ([][]Result, error) {
+	var batches [][]Result
+	err := EvaluateEach(in, sel, func(b []Result) error {
+		batches = append(batches, slices.Clone(b))
+		return nil
+	})
+	return batches, err
+}
+
+// EvaluateEach yields what Evaluate returns, a rule per batch, with and
+// without custom rules and a root row; the buffers it reuses do not leak one
+// batch into another.
+func TestEvaluateEachYieldsEvaluatesResultsARuleAtATime(t *testing.T) {
+	rep, err := credreport.Parse(credreporttest.Generate(2000, 6))
+	if err != nil {
+		t.Fatal(err)
+	}
+	noRoot := *rep
+	noRoot.Root, noRoot.Entries = nil, rep.Users
+	custom := &Rule{ID: "ORG-01", Scope: ScopeRows, Severity: Low,
+		Applies: func(e *credreport.Entry, _ Env) (bool, error) { return e.Line%3 != 0, nil },
+		Evaluate: func(e *credreport.Entry, _ Env) (Verdict, error) {
+			return Verdict{Status: Failed, Reason: "custom on line " + strconv.Itoa(e.Line)}, nil
+		},
+	}
+	all := selectAll(t, "all")
+	withCustom := slices.Insert(slices.Clone(all), 7, Selected{Rule: custom})
+	for _, r := range []*credreport.Report{rep, &noRoot} {
+		for name, sel := range map[string][]Selected{"all": all, "custom": withCustom} {
+			t.Run(fmt.Sprintf("root=%t/%s", r.Root != nil, name), func(t *testing.T) {
+				in := Input{Report: r, AsOf: credreporttest.AsOf}
+				batches, err := collectEach(in, sel)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if len(batches) != len(sel) {
+					t.Fatalf("%d batches, want one per rule (%d)", len(batches), len(sel))
+				}
+				for i, b := range batches {
+					for _, res := range b {
+						if res.Rule != sel[i].Rule {
+							t.Fatalf("batch %d has a result of %s, want only %s", i, res.Rule.ID, sel[i].Rule.ID)
+						}
+					}
+				}
+				checkResults(t, slices.Concat(batches...), eachRuleOnItsOwn(t, in, sel))
+			})
+		}
+	}
+}
+
+// A custom rule's run-time error comes before any batch, so a caller that
+// writes batches as they come has written nothing.
+func TestEvaluateEachReturnsACustomRulesErrorBeforeAnyBatch(t *testing.T) {
+	boom := errors.New("no such key: team")
+	custom := &Rule{ID: "ORG-01", Scope: ScopeRows,
+		Applies:  func(*credreport.Entry, Env) (bool, error) { return true, nil },
+		Evaluate: func(*credreport.Entry, Env) (Verdict, error) { return Verdict{}, boom },
+	}
+	sel := append(selectAll(t, "recommended"), Selected{Rule: custom})
+	batches, err := collectEach(Input{Report: testReport(), AsOf: testAsOf}, sel)
+	if !errors.Is(err, boom) || !strings.Contains(err.Error(), "rule ORG-01") {
+		t.Errorf("error %v, want rule ORG-01: %v", err, boom)
+	}
+	if len(batches) != 0 {
+		t.Errorf("%d batches before the error, want none", len(batches))
+	}
+}
+
+// An error from yield stops the run at once and is returned; a rule's error
+// stops it after the batches before that rule.
+func TestEvaluateEachStops(t *testing.T) {
+	rep, err := credreport.Parse(credreporttest.Generate(2000, 5))
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := Input{Report: rep, AsOf: credreporttest.AsOf}
+	sel := selectAll(t, "all")
+	full := errors.New("disk full")
+	calls := 0
+	err = EvaluateEach(in, sel, func([]Result) error {
+		calls++
+		if calls == 3 {
+			return full
+		}
+		return nil
+	})
+	if !errors.Is(err, full) || calls != 3 {
+		t.Errorf("yield called %d times, error %v; want 3 calls and %v", calls, err, full)
+	}
+
+	failing := &Rule{ID: "FAIL-01", Scope: ScopeUsers, Evaluate: func(e *credreport.Entry, _ Env) (Verdict, error) {
+		return Verdict{}, fmt.Errorf("line %d", e.Line)
+	}}
+	sel = slices.Insert(sel, 4, Selected{Rule: failing})
+	batches, err := collectEach(in, sel)
+	if want := "rule FAIL-01: line 3"; err == nil || err.Error() != want {
+		t.Errorf("error %v, want %s", err, want)
+	}
+	if len(batches) != 4 {
+		t.Errorf("%d batches before the failing rule, want 4", len(batches))
+	}
+}
+
+// Suppressing batch by batch marks the same results and counts the same
+// matches as suppressing them all at once.
+func TestSuppressorOverBatchesIsSuppress(t *testing.T) {
+	rep, err := credreport.Parse(credreporttest.Generate(2000, 7))
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := Input{Report: rep, AsOf: credreporttest.AsOf}
+	sel := selectAll(t, "all")
+	sups := []Suppression{
+		{RuleID: "*", User: "user-0001*", Reason: "a"},
+		{RuleID: "KEY-01", User: "*", Reason: "b"},
+		{RuleID: "USER-02", User: "nobody", Reason: "c"},
+		{RuleID: "*", User: "*", Reason: "d", Expires: credreporttest.AsOf},
+	}
+	all, err := Evaluate(in, sel)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantOutcomes := Suppress(all, sups, in.AsOf)
+	s := NewSuppressor(sups, in.AsOf)
+	var got []Result
+	if err := EvaluateEach(in, sel, func(b []Result) error {
+		s.Apply(b)
+		got = append(got, b...)
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(wantOutcomes, s.Outcomes()); diff != "" {
+		t.Errorf("outcomes (-all at once +batches):\n%s", diff)
+	}
+	suppressed := 0
+	for i := range all {
+		if all[i].SuppressionReason() != got[i].SuppressionReason() {
+			t.Fatalf("result %d (%s %s): suppressed by %q, want %q", i, all[i].Rule.ID, all[i].User(), got[i].SuppressionReason(), all[i].SuppressionReason())
+		}
+		if got[i].Suppressed() {
+			suppressed++
+		}
+	}
+	if suppressed == 0 || wantOutcomes[2].Matched != 0 || !wantOutcomes[3].Expired {
+		t.Errorf("the suppressions do not exercise matching, missing and expiry: %d suppressed, outcomes %+v", suppressed, wantOutcomes)
+	}
+}

@@ -45,24 +45,50 @@ type SuppressionOutcome struct {
 // suppression, whether it expired and how many results it matched, so
 // expired and unused ones can be shown.
 func Suppress(results []Result, sups []Suppression, asOf time.Time) []SuppressionOutcome {
+	s := NewSuppressor(sups, asOf)
+	s.Apply(results)
+	return s.Outcomes()
+}
+
+// Suppressor is Suppress for results that come in batches (EvaluateEach):
+// Apply marks each batch, Outcomes reports over all of them.
+type Suppressor struct {
+	sups []Suppression
+	out  []SuppressionOutcome
+}
+
+// NewSuppressor applies sups at asOf.
+func NewSuppressor(sups []Suppression, asOf time.Time) *Suppressor {
 	out := make([]SuppressionOutcome, len(sups))
 	for i, s := range sups {
 		out[i] = SuppressionOutcome{Suppression: s, Expired: s.Expired(asOf)}
+	}
+	return &Suppressor{sups: sups, out: out}
+}
+
+// Apply marks the failing results of a batch that an unexpired suppression
+// matches.
+func (s *Suppressor) Apply(results []Result) {
+	if len(s.sups) == 0 {
+		return
 	}
 	for i := range results {
 		r := &results[i]
 		if r.Status != Failed {
 			continue
 		}
-		for j := range sups {
-			if out[j].Expired || !sups[j].matches(r) {
+		for j := range s.sups {
+			if s.out[j].Expired || !s.sups[j].matches(r) {
 				continue
 			}
-			out[j].Matched++
+			s.out[j].Matched++
 			if r.Suppression == nil {
-				r.Suppression = &sups[j]
+				r.Suppression = &s.sups[j]
 			}
 		}
 	}
-	return out
 }
+
+// Outcomes says, for every suppression, whether it expired and how many
+// results it matched so far.
+func (s *Suppressor) Outcomes() []SuppressionOutcome { return s.out }
