@@ -39,7 +39,7 @@ func FuzzParse(f *testing.F) {
 			t.Fatalf("%d rows became %d", len(r.Entries), len(again.Entries))
 		}
 		for i := range r.Entries {
-			if diff := cmp.Diff(r.Entries[i], again.Entries[i], cmp.AllowUnexported(Entry{}), cmpIgnoreLineAndHeader); diff != "" {
+			if diff := cmp.Diff(r.Entries[i], again.Entries[i], cmpEntry, cmpIgnoreLineAndHeader); diff != "" {
 				t.Fatalf("row %d changed:\n%s", i, diff)
 			}
 		}

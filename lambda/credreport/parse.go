@@ -116,43 +116,47 @@ func parse(s string) (*Report, error) {
 	return parseCSV(s)
 }
 
-// rowBuffers hands out entries and raw-cell slices from shared backing
-// arrays: one allocation each for a report's rows, rather than one per row.
-// They are sized for as many rows as lines; should quoted line breaks make
-// fewer lines than rows, a new backing array is started.
+// rowBuffers hands out entries, and for rows read with encoding/csv copies
+// of their cells, from shared backing arrays: one allocation each for a
+// report's rows, rather than one per row. They are sized for as many rows as
+// lines; should quoted line breaks make fewer lines than rows, a new backing
+// array is started.
 type rowBuffers struct {
 	entries []Entry
 	cells   []string
 }
 
+// newRowBuffers makes room for rows entries and, for encoding/csv, rows rows
+// of columns cells.
 func newRowBuffers(rows, columns int) rowBuffers {
 	return rowBuffers{entries: make([]Entry, 0, rows), cells: make([]string, 0, rows*columns)}
 }
 
-// take hands out the room for the next rows rows of columns cells in b's
-// backing arrays, which b gives up.
-func (b *rowBuffers) take(rows, columns int) rowBuffers {
-	cells := rows * columns
-	part := rowBuffers{entries: b.entries[:0:rows], cells: b.cells[:0:cells]}
-	b.entries, b.cells = b.entries[rows:rows:cap(b.entries)], b.cells[cells:cells:cap(b.cells)]
+// take hands out the room for the next rows entries in b's backing array,
+// which b gives up.
+func (b *rowBuffers) take(rows int) rowBuffers {
+	part := rowBuffers{entries: b.entries[:0:rows]}
+	b.entries = b.entries[rows:rows:cap(b.entries)]
 	return part
 }
 
-// next returns a new entry whose Raw holds rec's cells.
-func (b *rowBuffers) next(rec []string, h *header) *Entry {
+// next returns a new entry of a report with header h.
+func (b *rowBuffers) next(h *header) *Entry {
+	if len(b.entries) == cap(b.entries) {
+		b.entries = make([]Entry, 0, max(cap(b.entries), 64))
+	}
+	b.entries = append(b.entries, Entry{header: h})
+	return &b.entries[len(b.entries)-1]
+}
+
+// keep returns a copy of rec.
+func (b *rowBuffers) keep(rec []string) []string {
 	if len(b.cells)+len(rec) > cap(b.cells) {
 		b.cells = make([]string, 0, max(cap(b.cells), 64*len(rec)))
 	}
 	start := len(b.cells)
 	b.cells = append(b.cells, rec...)
-	if len(b.entries) == cap(b.entries) {
-		b.entries = make([]Entry, 0, max(cap(b.entries), 64))
-	}
-	b.entries = append(b.entries, Entry{})
-	e := &b.entries[len(b.entries)-1]
-	e.Raw = b.cells[start:len(b.cells):len(b.cells)]
-	e.header = h
-	return e
+	return b.cells[start:len(b.cells):len(b.cells)]
 }
 
 // parseCSV parses with encoding/csv. It reads everything Parse accepts and
@@ -182,9 +186,10 @@ func parseCSV(data string) (*Report, error) {
 		if err != nil {
 			return nil, csvError(err, len(names))
 		}
-		e := buf.next(rec, h)
+		e := buf.next(h)
+		e.raw = buf.keep(rec)
 		e.Line, _ = cr.FieldPos(0)
-		if k, err := decodeRow(e, &colIdx); err != nil {
+		if k, err := decodeRow(e, e.raw, &colIdx); err != nil {
 			return nil, fieldErr(k, err)
 		}
 		if k, err := rep.add(e); err != nil {
@@ -272,11 +277,11 @@ func parsePlainParts(src string, workers, size int) (*Report, bool) {
 		line += p.lines
 		src = src[end:]
 	}
-	// One backing array of entries and one of cells for all parts, as for
-	// one part: each part gets room for a row on every line it has.
-	all := newRowBuffers(line+len(ps), len(h.names))
+	// One backing array of entries for all parts, as for one part: each
+	// part gets room for a row on every line it has.
+	all := newRowBuffers(line+len(ps), 0)
 	for i := range ps {
-		ps[i].buf = all.take(ps[i].lines+1, len(h.names))
+		ps[i].buf = all.take(ps[i].lines + 1)
 	}
 	workers = max(1, min(workers, len(ps)))
 	names := make([]map[string]int, workers) // lower-cased user name → line, for each worker's rows
@@ -328,9 +333,9 @@ func (p *plainPart) parse(h *header, colIdx *[22]int, seen map[string]int) {
 		if rec, ok = splitPlain(rec[:0], ln); !ok || len(rec) != len(h.names) {
 			return
 		}
-		e := buf.next(rec, h)
-		e.Line = line
-		if _, err := decodeRow(e, colIdx); err != nil {
+		e := buf.next(h)
+		e.Line, e.src = line, ln
+		if _, err := decodeRow(e, rec, colIdx); err != nil {
 			return
 		}
 		if _, err := p.rep.add(e); err != nil {
@@ -499,11 +504,11 @@ func csvError(err error, want int) error {
 	return fmt.Errorf("read credential report: %w", err)
 }
 
-// decodeRow types every known cell of e. colIdx maps Columns' order to the
-// record's field positions. On a bad cell it returns the cell's index in
+// decodeRow types every known cell of e from the row's cells. colIdx maps
+// Columns' order to the cells' positions. On a bad cell it returns the cell's index in
 // Columns and the cause.
-func decodeRow(e *Entry, colIdx *[22]int) (int, error) {
-	cell := func(k int) string { return e.Raw[colIdx[k]] }
+func decodeRow(e *Entry, cells []string, colIdx *[22]int) (int, error) {
+	cell := func(k int) string { return cells[colIdx[k]] }
 	var err error
 	bad := -1
 	tm := func(k int, dst *Time) {

@@ -29,7 +29,7 @@ func samePlainAndCSV(t *testing.T, data []byte) bool {
 		if partsOK != ok {
 			t.Fatalf("parsePlain in parts of %d bytes by %d workers accepted = %v, in one part %v; input:\n%q", split.size, split.workers, partsOK, ok, src)
 		}
-		if diff := cmp.Diff(plain, parts, cmp.AllowUnexported(Entry{}, header{})); diff != "" {
+		if diff := cmp.Diff(plain, parts, cmpEntry); diff != "" {
 			t.Fatalf("parsePlain in parts of %d bytes by %d workers differs from one part (-one +parts):\n%s\ninput:\n%q", split.size, split.workers, diff, src)
 		}
 	}
@@ -40,7 +40,7 @@ func samePlainAndCSV(t *testing.T, data []byte) bool {
 	if err != nil {
 		t.Fatalf("parsePlain accepted what encoding/csv rejects (%v):\n%q", err, src)
 	}
-	if diff := cmp.Diff(slow, plain, cmp.AllowUnexported(Entry{}, header{})); diff != "" {
+	if diff := cmp.Diff(slow, plain, cmpEntry); diff != "" {
 		t.Fatalf("parsePlain and encoding/csv differ (-csv +plain):\n%s\ninput:\n%q", diff, src)
 	}
 	return true
@@ -101,7 +101,7 @@ func TestParsePlainReadsReportsAsEncodingCSVDoes(t *testing.T) {
 			if fmt.Sprint(gotErr) != fmt.Sprint(wantErr) {
 				t.Fatalf("Parse error %v, want %v", gotErr, wantErr)
 			}
-			if diff := cmp.Diff(want, got, cmp.AllowUnexported(Entry{}, header{})); diff != "" {
+			if diff := cmp.Diff(want, got, cmpEntry); diff != "" {
 				t.Errorf("Parse differs from encoding/csv (-want +got):\n%s", diff)
 			}
 		})
@@ -246,7 +246,7 @@ func TestParsePlainPartsJoinOnlyWhatOnePartAccepts(t *testing.T) {
 			if fmt.Sprint(gotErr) != fmt.Sprint(wantErr) {
 				t.Fatalf("Parse error %v, want %v", gotErr, wantErr)
 			}
-			if diff := cmp.Diff(want, got, cmp.AllowUnexported(Entry{}, header{})); diff != "" {
+			if diff := cmp.Diff(want, got, cmpEntry); diff != "" {
 				t.Errorf("Parse differs from encoding/csv (-want +got):\n%s", diff)
 			}
 		})

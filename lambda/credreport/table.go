@@ -74,7 +74,7 @@ func (r *Report) WriteCSV(w io.Writer) error {
 		return err
 	}
 	for _, e := range r.Entries {
-		if err := cw.Write(e.Raw); err != nil {
+		if err := cw.Write(e.Raw()); err != nil {
 			return err
 		}
 	}

@@ -156,10 +156,10 @@ func (a activation) ResolveName(name string) (any, bool) {
 	case VarAsOf:
 		return a.r.AsOf, true
 	case VarRaw:
-		names := a.r.Entry.Header()
+		names, raw := a.r.Entry.Header(), a.r.Entry.Raw()
 		m := make(map[string]string, len(names))
 		for i, n := range names {
-			m[n] = a.r.Entry.Raw[i]
+			m[n] = raw[i]
 		}
 		return m, true
 	}
