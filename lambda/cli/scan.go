@@ -136,19 +136,19 @@ func runScan(ctx context.Context, args []string, io IO) error {
 
 // streamScanJSON evaluates the scan's rules and writes the JSON a rule at a
 // time (rules.EvaluateEach), so that a large account's results are never all
-// held: o.streamed gets their tally, o.outcomes the suppressions' outcomes.
+// held: o.tally gets their counts, o.outcomes the suppressions' outcomes.
 // A custom rule's error comes before anything is written.
 func streamScanJSON(w io.Writer, o *scanOutput, sups []rules.Suppression) error {
 	sj, err := newScanJSON(w, o)
 	if err != nil {
 		return err
 	}
-	o.streamed = newTally()
+	o.tally = newTally()
 	sup := rules.NewSuppressor(sups, o.report.asOf)
 	var writeErr error
 	err = rules.EvaluateEach(o.input(), o.selected, func(batch []rules.Result) error {
 		sup.Apply(batch)
-		o.streamed.add(batch)
+		o.tally.add(batch)
 		writeErr = sj.add(batch)
 		return writeErr
 	})

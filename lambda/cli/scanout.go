@@ -27,9 +27,9 @@ type scanOutput struct {
 	outcomes []rules.SuppressionOutcome
 	source   string // --report value ("" live, "-" stdin)
 	color    bool
-	// streamed is the tally of a scan whose results were written as they
-	// were evaluated (results is nil); nil otherwise.
-	streamed *tally
+	// tally counts the results: as they were written when the scan streamed
+	// them (results is nil), else on the first call of counts.
+	tally *tally
 }
 
 var scanWriters = map[string]func(io.Writer, *scanOutput) error{
@@ -111,15 +111,13 @@ func (t *tally) add(results []rules.Result) {
 	}
 }
 
-// counts is the tally of the results: counted as they were written when
-// the scan streamed them, else counted now.
+// counts is the tally of the results, counted once.
 func (o *scanOutput) counts() *tally {
-	if o.streamed != nil {
-		return o.streamed
+	if o.tally == nil {
+		o.tally = newTally()
+		o.tally.add(o.results)
 	}
-	t := newTally()
-	t.add(o.results)
-	return t
+	return o.tally
 }
 
 func (o *scanOutput) summary() summaryJSON {
@@ -182,8 +180,7 @@ type scanJSON struct {
 	jw    jsonWriter
 	heads ruleHeads
 	rows  *rowFragments
-	comma int // bytes of the separating comma to skip: the first result has none
-	any   bool
+	comma int // bytes of the separating comma to skip: 1 until the first result is written
 }
 
 func newScanJSON(w io.Writer, o *scanOutput) (*scanJSON, error) {
@@ -211,7 +208,7 @@ func (sj *scanJSON) add(results []rules.Result) error {
 		} else {
 			b = append(b, `", "suppressed": false, "suppression_reason": ""}`...)
 		}
-		sj.jw.buf, sj.comma, sj.any = b, 0, true
+		sj.jw.buf, sj.comma = b, 0
 		if err := sj.jw.flushFull(); err != nil {
 			return err
 		}
@@ -222,7 +219,7 @@ func (sj *scanJSON) add(results []rules.Result) error {
 // end writes the summary and the suppressions of o, and the rest of the
 // output.
 func (sj *scanJSON) end(o *scanOutput) error {
-	if sj.any {
+	if sj.comma == 0 { // a result was written
 		sj.jw.buf = append(sj.jw.buf, '\n')
 	}
 	tail, err := marshalJSON(o.tail())
