@@ -91,15 +91,23 @@ func Evaluate(in Input, selected []Selected) ([]Result, error) {
 	if w := splitWorkers(in.Report, selected); w > 1 {
 		return evaluateSplit(in, selected, w, splitChunk)
 	}
-	results := make([]Result, 0, resultCount(in.Report, selected))
+	results, _, err := evaluateInOnePass(in, selected)
+	return results, err
+}
+
+// evaluateInOnePass evaluates the selected rules one after the other, and
+// says where each rule's results end.
+func evaluateInOnePass(in Input, selected []Selected) (results []Result, ends []int, err error) {
+	results = make([]Result, 0, resultCount(in.Report, selected))
+	ends = make([]int, len(selected))
 	reasons := new(reasonBlocks) // shared by every rule of this run (see Env.text)
-	for _, s := range selected {
-		var err error
+	for i, s := range selected {
 		if results, err = evaluateRule(in, s, reasons, results); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
+		ends[i] = len(results)
 	}
-	return results, nil
+	return results, ends, nil
 }
 
 // EvaluateEach evaluates like Evaluate but hands the results to yield a rule
@@ -114,19 +122,16 @@ func Evaluate(in Input, selected []Selected) ([]Result, error) {
 // and is returned.
 func EvaluateEach(in Input, selected []Selected, yield func([]Result) error) error {
 	if hasCustom(selected) {
-		results, err := Evaluate(in, selected)
+		results, ends, err := evaluateInOnePass(in, selected)
 		if err != nil {
 			return err
 		}
-		for len(results) > 0 {
-			n := 1
-			for n < len(results) && results[n].Rule == results[0].Rule {
-				n++
-			}
-			if err := yield(results[:n]); err != nil {
+		start := 0
+		for _, end := range ends {
+			if err := yield(results[start:end]); err != nil {
 				return err
 			}
-			results = results[n:]
+			start = end
 		}
 		return nil
 	}
