@@ -240,10 +240,7 @@ func TestSuppress(t *testing.T) {
 }
 
 func TestEvaluateMatchesEachRuleCalledOnItsOwnInRuleThenReportOrder(t *testing.T) {
-	rep, err := credreport.Parse(credreporttest.Generate(2000, 4)) // enough reasons to fill several reason blocks
-	if err != nil {
-		t.Fatal(err)
-	}
+	rep := generated(t, 2000, 4) // enough reasons to fill several reason blocks
 	custom := &Rule{ID: "ORG-01", Scope: ScopeRows, Severity: Low,
 		Applies: func(e *credreport.Entry, _ Env) (bool, error) { return e.Line%3 != 0, nil },
 		Evaluate: func(e *credreport.Entry, _ Env) (Verdict, error) {
@@ -264,10 +261,7 @@ func TestEvaluateMatchesEachRuleCalledOnItsOwnInRuleThenReportOrder(t *testing.T
 // what one pass gives, for any number of workers and size of chunk, with or
 // without a root row.
 func TestEvaluateSplitMatchesEachRuleCalledOnItsOwn(t *testing.T) {
-	rep, err := credreport.Parse(credreporttest.Generate(2000, 5))
-	if err != nil {
-		t.Fatal(err)
-	}
+	rep := generated(t, 2000, 5)
 	noRoot := *rep
 	noRoot.Root, noRoot.Entries = nil, rep.Users
 	sel := selectAll(t, "all")
@@ -289,10 +283,7 @@ func TestEvaluateSplitMatchesEachRuleCalledOnItsOwn(t *testing.T) {
 // Of the errors the workers meet, the split evaluation returns the one a
 // single pass would meet first: the earliest rule, then the earliest user.
 func TestEvaluateSplitReturnsTheFirstErrorInRuleThenReportOrder(t *testing.T) {
-	rep, err := credreport.Parse(credreporttest.Generate(2000, 5))
-	if err != nil {
-		t.Fatal(err)
-	}
+	rep := generated(t, 2000, 5)
 	failing := func(id string, every int) *Rule {
 		return &Rule{ID: id, Scope: ScopeUsers, Evaluate: func(e *credreport.Entry, _ Env) (Verdict, error) {
 			if e.Line%every == 0 {
@@ -369,6 +360,9 @@ func checkResults(t *testing.T, res, want []Result) {
 	}
 }
 
+// A custom rule's run-time error is returned by Evaluate, and by
+// EvaluateEach before any batch, so a caller that writes batches as they
+// come has written nothing.
 func TestEvaluateReturnsACustomRulesError(t *testing.T) {
 	boom := errors.New("no such key: team")
 	custom := &Rule{ID: "ORG-01", Scope: ScopeRows,
@@ -376,9 +370,16 @@ func TestEvaluateReturnsACustomRulesError(t *testing.T) {
 		Evaluate: func(*credreport.Entry, Env) (Verdict, error) { return Verdict{}, boom },
 	}
 	sel := append(selectAll(t, "recommended"), Selected{Rule: custom})
-	_, err := Evaluate(Input{Report: testReport(), AsOf: testAsOf}, sel)
-	if !errors.Is(err, boom) || !strings.Contains(err.Error(), "rule ORG-01") {
-		t.Errorf("error %v, want rule ORG-01: %v", err, boom)
+	in := Input{Report: testReport(), AsOf: testAsOf}
+	_, err := Evaluate(in, sel)
+	batches, eachErr := collectEach(in, sel)
+	for name, err := range map[string]error{"Evaluate": err, "EvaluateEach": eachErr} {
+		if !errors.Is(err, boom) || !strings.Contains(err.Error(), "rule ORG-01") {
+			t.Errorf("%s: error %v, want rule ORG-01: %v", name, err, boom)
+		}
+	}
+	if len(batches) != 0 {
+		t.Errorf("EvaluateEach: %d batches before the error, want none", len(batches))
 	}
 }
 
@@ -396,10 +397,7 @@ func collectEach(in Input, sel []Selected) ([][]Result, error) {
 // without custom rules and a root row; the buffers it reuses do not leak one
 // batch into another.
 func TestEvaluateEachYieldsEvaluatesResultsARuleAtATime(t *testing.T) {
-	rep, err := credreport.Parse(credreporttest.Generate(2000, 6))
-	if err != nil {
-		t.Fatal(err)
-	}
+	rep := generated(t, 2000, 6)
 	noRoot := *rep
 	noRoot.Root, noRoot.Entries = nil, rep.Users
 	custom := &Rule{ID: "ORG-01", Scope: ScopeRows, Severity: Low,
@@ -434,36 +432,15 @@ func TestEvaluateEachYieldsEvaluatesResultsARuleAtATime(t *testing.T) {
 	}
 }
 
-// A custom rule's run-time error comes before any batch, so a caller that
-// writes batches as they come has written nothing.
-func TestEvaluateEachReturnsACustomRulesErrorBeforeAnyBatch(t *testing.T) {
-	boom := errors.New("no such key: team")
-	custom := &Rule{ID: "ORG-01", Scope: ScopeRows,
-		Applies:  func(*credreport.Entry, Env) (bool, error) { return true, nil },
-		Evaluate: func(*credreport.Entry, Env) (Verdict, error) { return Verdict{}, boom },
-	}
-	sel := append(selectAll(t, "recommended"), Selected{Rule: custom})
-	batches, err := collectEach(Input{Report: testReport(), AsOf: testAsOf}, sel)
-	if !errors.Is(err, boom) || !strings.Contains(err.Error(), "rule ORG-01") {
-		t.Errorf("error %v, want rule ORG-01: %v", err, boom)
-	}
-	if len(batches) != 0 {
-		t.Errorf("%d batches before the error, want none", len(batches))
-	}
-}
-
 // An error from yield stops the run at once and is returned; a rule's error
 // stops it after the batches before that rule.
 func TestEvaluateEachStops(t *testing.T) {
-	rep, err := credreport.Parse(credreporttest.Generate(2000, 5))
-	if err != nil {
-		t.Fatal(err)
-	}
+	rep := generated(t, 2000, 5)
 	in := Input{Report: rep, AsOf: credreporttest.AsOf}
 	sel := selectAll(t, "all")
 	full := errors.New("disk full")
 	calls := 0
-	err = EvaluateEach(in, sel, func([]Result) error {
+	err := EvaluateEach(in, sel, func([]Result) error {
 		calls++
 		if calls == 3 {
 			return full
@@ -490,10 +467,7 @@ func TestEvaluateEachStops(t *testing.T) {
 // Suppressing batch by batch marks the same results and counts the same
 // matches as suppressing them all at once.
 func TestSuppressorOverBatchesIsSuppress(t *testing.T) {
-	rep, err := credreport.Parse(credreporttest.Generate(2000, 7))
-	if err != nil {
-		t.Fatal(err)
-	}
+	rep := generated(t, 2000, 7)
 	in := Input{Report: rep, AsOf: credreporttest.AsOf}
 	sel := selectAll(t, "all")
 	sups := []Suppression{
@@ -531,4 +505,14 @@ func TestSuppressorOverBatchesIsSuppress(t *testing.T) {
 	if suppressed == 0 || wantOutcomes[2].Matched != 0 || !wantOutcomes[3].Expired {
 		t.Errorf("the suppressions do not exercise matching, missing and expiry: %d suppressed, outcomes %+v", suppressed, wantOutcomes)
 	}
+}
+
+// generated parses credreporttest.Generate(users, seed).
+func generated(t *testing.T, users int, seed uint64) *credreport.Report {
+	t.Helper()
+	rep, err := credreport.Parse(credreporttest.Generate(users, seed))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rep
 }
