@@ -87,6 +87,17 @@ func medianNs(f func()) float64 {
 	return float64(times[len(times)/2])
 }
 
+// processBench builds the credaudit binary and the baseline program
+// (credreporttest/baseline), and writes the 5,000-user report, for the
+// process benchmarks, which write to devNull.
+func processBench(b *testing.B) (credaudit, baseline, report string, devNull *os.File) {
+	b.Helper()
+	dir := b.TempDir()
+	credaudit = goBuild(b, dir, "credaudit", "..")
+	baseline = goBuild(b, dir, "baseline", "../credreport/credreporttest/baseline")
+	return credaudit, baseline, benchReport(b, dir), openDevNull(b)
+}
+
 // BenchmarkScanProcess runs the built credaudit binary — a whole process, as a
 // user runs it — on the 5,000-user report file: scan --format json, output to
 // /dev/null. It reports two ratios, each to a baseline timed right after on
@@ -95,11 +106,7 @@ func medianNs(f func()) float64 {
 // a program of its own (credreporttest/baseline), which pays a Go process's
 // start-up and exit as the scan does.
 func BenchmarkScanProcess(b *testing.B) {
-	dir := b.TempDir()
-	bin := goBuild(b, dir, "credaudit", "..")
-	baseline := goBuild(b, dir, "baseline", "../credreport/credreporttest/baseline")
-	report := benchReport(b, dir)
-	devNull := openDevNull(b)
+	bin, baseline, report, devNull := processBench(b)
 	for _, profile := range benchProfiles {
 		b.Run("profile="+profile, func(b *testing.B) {
 			for b.Loop() {
@@ -119,11 +126,7 @@ func BenchmarkScanProcess(b *testing.B) {
 // doing BenchmarkBaselineCSVFile's work as a process of its own
 // (credreporttest/baseline).
 func BenchmarkProcessFloor(b *testing.B) {
-	dir := b.TempDir()
-	credaudit := goBuild(b, dir, "credaudit", "..")
-	baseline := goBuild(b, dir, "baseline", "../credreport/credreporttest/baseline")
-	report := benchReport(b, dir)
-	devNull := openDevNull(b)
+	credaudit, baseline, report, devNull := processBench(b)
 	b.Run("cmd=credaudit-version", func(b *testing.B) {
 		for b.Loop() {
 			runProcess(b, devNull, credaudit, "version")
