@@ -102,8 +102,8 @@ func runScan(ctx context.Context, args []string, io IO) error {
 		} else {
 			err = write(io.Stdout, &out)
 		}
-	case *format == "json":
-		err = streamScanJSON(io.Stdout, &out, sups)
+	case *format == "json" || *format == "csv":
+		err = streamScan(io.Stdout, *format, &out, sups)
 	default:
 		if out.results, err = rules.Evaluate(out.input(), selected); err != nil {
 			return usageErr("%v", err)
@@ -134,22 +134,29 @@ func runScan(ctx context.Context, args []string, io IO) error {
 	return nil
 }
 
-// streamScanJSON evaluates the scan's rules and writes the JSON a rule at a
-// time (rules.EvaluateEach), so that a large account's results are never all
-// held: o.tally gets their counts, o.outcomes the suppressions' outcomes.
-// A custom rule's error comes before anything is written.
-func streamScanJSON(w io.Writer, o *scanOutput, sups []rules.Suppression) error {
-	sj, err := newScanJSON(w, o)
-	if err != nil {
-		return err
+// streamScan evaluates the scan's rules and writes them in format (json or
+// csv) a rule at a time (rules.EvaluateEach), so that a large account's
+// results are never all held: o.tally gets their counts, o.outcomes the
+// suppressions' outcomes. A custom rule's error comes before anything is
+// written. The table and SARIF need every result before their first line.
+func streamScan(w io.Writer, format string, o *scanOutput, sups []rules.Suppression) error {
+	var rw resultWriter
+	if format == "csv" {
+		rw = newScanCSV(w)
+	} else {
+		sj, err := newScanJSON(w, o)
+		if err != nil {
+			return err
+		}
+		rw = sj
 	}
 	o.tally = newTally()
 	sup := rules.NewSuppressor(sups, o.report.asOf)
 	var writeErr error
-	err = rules.EvaluateEach(o.input(), o.selected, func(batch []rules.Result) error {
+	err := rules.EvaluateEach(o.input(), o.selected, func(batch []rules.Result) error {
 		sup.Apply(batch)
 		o.tally.add(batch)
-		writeErr = sj.add(batch)
+		writeErr = rw.add(batch)
 		return writeErr
 	})
 	switch {
@@ -159,7 +166,7 @@ func streamScanJSON(w io.Writer, o *scanOutput, sups []rules.Suppression) error 
 		return usageErr("%v", err)
 	}
 	o.outcomes = sup.Outcomes()
-	return sj.end(o)
+	return rw.end(o)
 }
 
 // input is what the scan evaluates.

@@ -300,10 +300,10 @@ var scanConfigs = map[string]string{
 		"custom_rules:\n  - id: ORG-01\n    title: t\n    severity: high\n    remediation: r\n    where: '!is_root'\n    assert: mfa_active\n",
 }
 
-// The scan JSON written a rule at a time as the rules are evaluated is,
-// byte for byte, what writing all the evaluated and suppressed results
+// The scan JSON and CSV written a rule at a time as the rules are evaluated
+// are, byte for byte, what writing all the evaluated and suppressed results
 // gives; so are the messages and the exit code.
-func TestScanJSONStreamedIsTheWholeOutput(t *testing.T) {
+func TestScanStreamedIsTheWholeOutput(t *testing.T) {
 	dir := t.TempDir()
 	report := filepath.Join(dir, "report.csv")
 	if err := os.WriteFile(report, credreporttest.Generate(1200, 3), 0o644); err != nil {
@@ -319,9 +319,12 @@ func TestScanJSONStreamedIsTheWholeOutput(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, profile := range []string{"recommended", "all"} {
-			t.Run(name+"/"+profile, func(t *testing.T) {
-				code, out, stderr := run(t, "", "scan", "--report", report, "--as-of", asOf, "--config", cfgFile, "--profile", profile, "--format", "json", "--fail-on", "medium")
+		for _, tc := range []struct {
+			profile, format string
+		}{{"recommended", "json"}, {"all", "json"}, {"recommended", "csv"}, {"all", "csv"}} {
+			profile := tc.profile
+			t.Run(name+"/"+profile+"/"+tc.format, func(t *testing.T) {
+				code, out, stderr := run(t, "", "scan", "--report", report, "--as-of", asOf, "--config", cfgFile, "--profile", profile, "--format", tc.format, "--fail-on", "medium")
 				src := source{report: report, asOf: asOf}
 				in, err := src.load(context.Background(), nil)
 				if err != nil {
@@ -337,7 +340,7 @@ func TestScanJSONStreamedIsTheWholeOutput(t *testing.T) {
 				}
 				o.outcomes = rules.Suppress(o.results, cfg.Suppressions, in.asOf)
 				var want bytes.Buffer
-				if err := writeScanJSON(&want, o); err != nil {
+				if err := scanWriters[tc.format](&want, o); err != nil {
 					t.Fatal(err)
 				}
 				if out != want.String() {
@@ -360,8 +363,9 @@ func TestScanJSONStreamedIsTheWholeOutput(t *testing.T) {
 }
 
 // A custom rule failing at run time is an input error with nothing written,
-// and a failed write ends the streamed scan with that error.
-func TestScanJSONStreamedErrors(t *testing.T) {
+// and a failed write ends the streamed scan with that error, in both
+// streamed formats.
+func TestScanStreamedErrors(t *testing.T) {
 	dir := t.TempDir()
 	report := filepath.Join(dir, "report.csv")
 	if err := os.WriteFile(report, credreporttest.Generate(1200, 3), 0o644); err != nil {
@@ -372,15 +376,17 @@ func TestScanJSONStreamedErrors(t *testing.T) {
 	if err := os.WriteFile(cfg, []byte(body), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	code, out, stderr := run(t, "", "scan", "--report", report, "--config", cfg, "--format", "json")
-	if code != ExitUsage || out != "" || !strings.Contains(stderr, "rule ORG-01") {
-		t.Errorf("exit %d, %d bytes written, stderr %q; want exit 2, nothing written and the rule's error", code, len(out), stderr)
-	}
-	for _, writes := range []int{0, 3} {
-		var errOut bytes.Buffer
-		code := Run(context.Background(), []string{"scan", "--report", report, "--format", "json"}, IO{Stdout: &failingWriter{n: writes}, Stderr: &errOut})
-		if code == ExitOK || !strings.Contains(errOut.String(), errDiskFull.Error()) {
-			t.Errorf("failing after %d writes: exit %d, stderr %q; want the write error", writes, code, errOut.String())
+	for _, format := range []string{"json", "csv"} {
+		code, out, stderr := run(t, "", "scan", "--report", report, "--config", cfg, "--format", format)
+		if code != ExitUsage || out != "" || !strings.Contains(stderr, "rule ORG-01") {
+			t.Errorf("%s: exit %d, %d bytes written, stderr %q; want exit 2, nothing written and the rule's error", format, code, len(out), stderr)
+		}
+		for _, writes := range []int{0, 3} {
+			var errOut bytes.Buffer
+			code := Run(context.Background(), []string{"scan", "--report", report, "--format", format}, IO{Stdout: &failingWriter{n: writes}, Stderr: &errOut})
+			if code == ExitOK || !strings.Contains(errOut.String(), errDiskFull.Error()) {
+				t.Errorf("%s failing after %d writes: exit %d, stderr %q; want the write error", format, writes, code, errOut.String())
+			}
 		}
 	}
 }

@@ -167,10 +167,22 @@ func writeScanJSON(w io.Writer, o *scanOutput) error {
 	if err != nil {
 		return err
 	}
-	if err := sj.add(o.results); err != nil {
+	return writeWhole(sj, o)
+}
+
+// resultWriter writes a scan's output as its results come (scanJSON,
+// scanCSV): add gets each batch in order, end writes what follows them.
+type resultWriter interface {
+	add(results []rules.Result) error
+	end(o *scanOutput) error
+}
+
+// writeWhole writes o's results, all evaluated, through rw.
+func writeWhole(rw resultWriter, o *scanOutput) error {
+	if err := rw.add(o.results); err != nil {
 		return err
 	}
-	return sj.end(o)
+	return rw.end(o)
 }
 
 // scanJSON writes the scan JSON as results come: the head when made, each
@@ -430,14 +442,39 @@ func plain8(x uint64) bool {
 }
 
 func writeScanCSV(w io.Writer, o *scanOutput) error {
-	cw := csv.NewWriter(bufio.NewWriterSize(w, 64<<10))
-	cw.Write([]string{"rule_id", "title", "severity", "status", "resource_type", "resource_id", "user", "reason", "suppressed", "suppression_reason"})
-	for _, r := range o.results {
-		cw.Write([]string{r.Rule.ID, r.Rule.Title, r.Rule.Severity.String(), string(r.Status), r.ResourceType(), r.ResourceID, r.User(), r.Reason,
-			strconv.FormatBool(r.Suppressed()), r.SuppressionReason()})
+	return writeWhole(newScanCSV(w), o)
+}
+
+// scanCSV writes the scan CSV as results come: the header when made, a
+// record per result as add gets it. end writes what is still buffered.
+type scanCSV struct {
+	cw  *csv.Writer
+	rec [10]string
+}
+
+func newScanCSV(w io.Writer) *scanCSV {
+	sc := &scanCSV{cw: csv.NewWriter(bufio.NewWriterSize(w, 64<<10))}
+	sc.cw.Write([]string{"rule_id", "title", "severity", "status", "resource_type", "resource_id", "user", "reason", "suppressed", "suppression_reason"})
+	return sc
+}
+
+// add writes a batch of results; a failed write is returned (by the first
+// record after it, as the buffer fills).
+func (sc *scanCSV) add(results []rules.Result) error {
+	for i := range results {
+		r := &results[i]
+		sc.rec = [10]string{r.Rule.ID, r.Rule.Title, r.Rule.Severity.String(), string(r.Status), r.ResourceType(), r.ResourceID, r.User(), r.Reason,
+			strconv.FormatBool(r.Suppressed()), r.SuppressionReason()}
+		if err := sc.cw.Write(sc.rec[:]); err != nil {
+			return err
+		}
 	}
-	cw.Flush()
-	return cw.Error()
+	return nil
+}
+
+func (sc *scanCSV) end(*scanOutput) error {
+	sc.cw.Flush()
+	return sc.cw.Error()
 }
 
 // ANSI colours per severity, used only on a terminal.
