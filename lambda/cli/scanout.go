@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/credaudit/credaudit/lambda/credreport"
 	"github.com/credaudit/credaudit/lambda/internal/swar"
@@ -503,12 +504,12 @@ func writeScanTable(w io.Writer, o *scanOutput) error {
 	fmt.Fprintf(&b, "Account %s · profile %s · %d rules\n", rep.AccountID, o.profile, len(o.selected))
 	fmt.Fprintf(&b, "Report generated %s · evaluated as of %s\n", generated, o.report.asOf.Format(time.RFC3339))
 
-	var suppressed []rules.Result
+	var suppressed []*rules.Result
 	for sev := rules.Critical; sev >= rules.Informational; sev-- {
-		var group []rules.Result
+		var group []*rules.Result
 		for _, status := range []rules.Status{rules.Failed, rules.NotAvailable} {
-			for _, r := range o.results {
-				if r.Rule.Severity == sev && r.Status == status && !r.Suppressed() {
+			for i := range o.results {
+				if r := &o.results[i]; r.Rule.Severity == sev && r.Status == status && !r.Suppressed() {
 					group = append(group, r)
 				}
 			}
@@ -521,8 +522,8 @@ func writeScanTable(w io.Writer, o *scanOutput) error {
 			writeTableResult(&b, r, "")
 		}
 	}
-	for _, r := range o.results {
-		if r.Suppressed() {
+	for i := range o.results {
+		if r := &o.results[i]; r.Suppressed() {
 			suppressed = append(suppressed, r)
 		}
 	}
@@ -552,39 +553,56 @@ func writeScanTable(w io.Writer, o *scanOutput) error {
 		line += " (" + strings.Join(sevs, ", ") + ")"
 	}
 	line += fmt.Sprintf(", %d not available, %d suppressed, %d passed", sum.NotAvailable, sum.Suppressed, sum.Passed)
-	b.WriteString("\n" + wrap(line, tableWidth, "") + "\n")
+	b.WriteByte('\n')
+	writeWrapped(&b, line, tableWidth, "")
 	_, err := io.WriteString(w, b.String())
 	return err
 }
 
-func writeTableResult(b *strings.Builder, r rules.Result, note string) {
-	status := ""
-	if r.Status == rules.NotAvailable {
-		status = " [not available]"
+// writeTableResult writes a result's two lines (three with a note): the rule
+// ID, padded to 8 columns, and the user; then the reason, wrapped.
+func writeTableResult(b *strings.Builder, r *rules.Result, note string) {
+	b.WriteString("  ")
+	b.WriteString(r.Rule.ID)
+	for n := utf8.RuneCountInString(r.Rule.ID); n < 8; n++ {
+		b.WriteByte(' ')
 	}
-	fmt.Fprintf(b, "  %-8s %s%s\n", r.Rule.ID, r.User(), status)
-	b.WriteString(wrap(r.Reason, tableWidth, "           ") + "\n")
+	b.WriteByte(' ')
+	b.WriteString(r.User())
+	if r.Status == rules.NotAvailable {
+		b.WriteString(" [not available]")
+	}
+	b.WriteByte('\n')
+	const indent = "           "
+	writeWrapped(b, r.Reason, tableWidth, indent)
 	if note != "" {
-		b.WriteString(wrap(note, tableWidth, "           ") + "\n")
+		writeWrapped(b, note, tableWidth, indent)
 	}
 }
 
-// wrap breaks text into lines of at most width runes, each starting with indent.
-func wrap(text string, width int, indent string) string {
-	var lines []string
-	line := indent
-	for _, word := range strings.Fields(text) {
-		if len([]rune(line)) > len(indent) && len([]rune(line))+1+len([]rune(word)) > width {
-			lines = append(lines, line)
-			line = indent
+// writeWrapped writes text's words to b in lines of at most width runes (a
+// longer word has a line of its own), each starting with indent, and ends
+// the last line.
+func writeWrapped(b *strings.Builder, text string, width int, indent string) {
+	start := utf8.RuneCountInString(indent)
+	b.WriteString(indent)
+	n := start // runes on the line so far
+	for word := range strings.FieldsSeq(text) {
+		w := utf8.RuneCountInString(word)
+		switch {
+		case n == start:
+		case n+1+w > width:
+			b.WriteByte('\n')
+			b.WriteString(indent)
+			n = start
+		default:
+			b.WriteByte(' ')
+			n++
 		}
-		if len([]rune(line)) > len(indent) {
-			line += " "
-		}
-		line += word
+		b.WriteString(word)
+		n += w
 	}
-	lines = append(lines, line)
-	return strings.Join(lines, "\n")
+	b.WriteByte('\n')
 }
 
 // SARIF 2.1.0: one run, the selected rules as reportingDescriptors, one result

@@ -202,3 +202,29 @@ func TestScanJSONReturnsTheWriteError(t *testing.T) {
 		}
 	}
 }
+
+// The table's wrapping: words kept whole, lines of at most width runes
+// including the indent, a word longer than that on a line of its own.
+func TestWriteWrapped(t *testing.T) {
+	for _, tc := range []struct {
+		text   string
+		width  int
+		indent string
+		want   string
+	}{
+		{"", 10, "  ", "  \n"},
+		{"a b c", 10, "", "a b c\n"},
+		{"aaaa bbbb cccc", 9, "", "aaaa bbbb\ncccc\n"},
+		{"aaaa bbbb cccc", 8, "", "aaaa\nbbbb\ncccc\n"},
+		{"aaaa bbbb", 9, "  ", "  aaaa\n  bbbb\n"},
+		{"averyveryverylongword x", 5, "> ", "> averyveryverylongword\n> x\n"},
+		{"ééé ééé", 7, "", "ééé ééé\n"},
+		{"  spaced\tout\n words ", 80, "", "spaced out words\n"},
+	} {
+		var b strings.Builder
+		writeWrapped(&b, tc.text, tc.width, tc.indent)
+		if b.String() != tc.want {
+			t.Errorf("writeWrapped(%q, %d, %q) = %q, want %q", tc.text, tc.width, tc.indent, b.String(), tc.want)
+		}
+	}
+}
