@@ -102,7 +102,7 @@ func runScan(ctx context.Context, args []string, io IO) error {
 		} else {
 			err = write(io.Stdout, &out)
 		}
-	case *format == "json" || *format == "csv":
+	case streamWriters[*format] != nil:
 		err = streamScan(io.Stdout, *format, &out, sups)
 	default:
 		if out.results, err = rules.Evaluate(out.input(), selected); err != nil {
@@ -134,26 +134,20 @@ func runScan(ctx context.Context, args []string, io IO) error {
 	return nil
 }
 
-// streamScan evaluates the scan's rules and writes them in format (json or
-// csv) a rule at a time (rules.EvaluateEach), so that a large account's
+// streamScan evaluates the scan's rules and writes them in format (one of
+// streamWriters) a rule at a time (rules.EvaluateEach), so that a large account's
 // results are never all held: o.tally gets their counts, o.outcomes the
 // suppressions' outcomes. A custom rule's error comes before anything is
-// written. The table and SARIF need every result before their first line.
+// written.
 func streamScan(w io.Writer, format string, o *scanOutput, sups []rules.Suppression) error {
-	var rw resultWriter
-	if format == "csv" {
-		rw = newScanCSV(w)
-	} else {
-		sj, err := newScanJSON(w, o)
-		if err != nil {
-			return err
-		}
-		rw = sj
+	rw, err := streamWriters[format](w, o)
+	if err != nil {
+		return err
 	}
 	o.tally = newTally()
 	sup := rules.NewSuppressor(sups, o.report.asOf)
 	var writeErr error
-	err := rules.EvaluateEach(o.input(), o.selected, func(batch []rules.Result) error {
+	err = rules.EvaluateEach(o.input(), o.selected, func(batch []rules.Result) error {
 		sup.Apply(batch)
 		o.tally.add(batch)
 		writeErr = rw.add(batch)

@@ -163,13 +163,7 @@ func (o *scanOutput) tail() scanTail {
 // fields from its rule and status, the fields from its row (both escaped once
 // per run), its reason, and the suppression fields. The head and the tail go
 // through encoding/json.
-func writeScanJSON(w io.Writer, o *scanOutput) error {
-	sj, err := newScanJSON(w, o)
-	if err != nil {
-		return err
-	}
-	return writeWhole(sj, o)
-}
+func writeScanJSON(w io.Writer, o *scanOutput) error { return writeWhole(w, o, "json") }
 
 // resultWriter writes a scan's output as its results come (scanJSON,
 // scanCSV): add gets each batch in order, end writes what follows them.
@@ -178,8 +172,20 @@ type resultWriter interface {
 	end(o *scanOutput) error
 }
 
-// writeWhole writes o's results, all evaluated, through rw.
-func writeWhole(rw resultWriter, o *scanOutput) error {
+// streamWriters make the result writers of the formats that are written as
+// the results come (streamScan). The table and SARIF need every result
+// before their first line.
+var streamWriters = map[string]func(io.Writer, *scanOutput) (resultWriter, error){
+	"json": func(w io.Writer, o *scanOutput) (resultWriter, error) { return newScanJSON(w, o) },
+	"csv":  func(w io.Writer, _ *scanOutput) (resultWriter, error) { return newScanCSV(w), nil },
+}
+
+// writeWhole writes o's results, all evaluated, with format's result writer.
+func writeWhole(w io.Writer, o *scanOutput, format string) error {
+	rw, err := streamWriters[format](w, o)
+	if err != nil {
+		return err
+	}
 	if err := rw.add(o.results); err != nil {
 		return err
 	}
@@ -442,15 +448,12 @@ func plain8(x uint64) bool {
 	return ((x-0x20*ones)&^x|(quote-ones)&^quote|(backslash-ones)&^backslash|x)&tops == 0
 }
 
-func writeScanCSV(w io.Writer, o *scanOutput) error {
-	return writeWhole(newScanCSV(w), o)
-}
+func writeScanCSV(w io.Writer, o *scanOutput) error { return writeWhole(w, o, "csv") }
 
 // scanCSV writes the scan CSV as results come: the header when made, a
 // record per result as add gets it. end writes what is still buffered.
 type scanCSV struct {
-	cw  *csv.Writer
-	rec [10]string
+	cw *csv.Writer
 }
 
 func newScanCSV(w io.Writer) *scanCSV {
@@ -464,9 +467,9 @@ func newScanCSV(w io.Writer) *scanCSV {
 func (sc *scanCSV) add(results []rules.Result) error {
 	for i := range results {
 		r := &results[i]
-		sc.rec = [10]string{r.Rule.ID, r.Rule.Title, r.Rule.Severity.String(), string(r.Status), r.ResourceType(), r.ResourceID, r.User(), r.Reason,
+		rec := [...]string{r.Rule.ID, r.Rule.Title, r.Rule.Severity.String(), string(r.Status), r.ResourceType(), r.ResourceID, r.User(), r.Reason,
 			strconv.FormatBool(r.Suppressed()), r.SuppressionReason()}
-		if err := sc.cw.Write(sc.rec[:]); err != nil {
+		if err := sc.cw.Write(rec[:]); err != nil {
 			return err
 		}
 	}
