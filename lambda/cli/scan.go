@@ -128,7 +128,7 @@ func runScan(ctx context.Context, args []string, io IO) error {
 	if runErr != nil {
 		return runErr
 	}
-	if worst := out.counts().worst; threshold >= 0 && worst >= threshold {
+	if worst := out.counts().worst(); threshold >= 0 && worst >= threshold {
 		return &exitError{ExitFindings, fmt.Errorf("failing results at or above %s", threshold)}
 	}
 	return nil
@@ -144,7 +144,7 @@ func streamScan(w io.Writer, format string, o *scanOutput, sups []rules.Suppress
 	if err != nil {
 		return err
 	}
-	o.tally = newTally()
+	o.tally = new(tally)
 	sup := rules.NewSuppressor(sups, o.report.asOf)
 	var writeErr error
 	err = rules.EvaluateEach(o.input(), o.selected, func(batch []rules.Result) error {

@@ -347,7 +347,7 @@ func TestScanStreamedIsTheWholeOutput(t *testing.T) {
 					t.Errorf("streamed output differs from the whole output (%d against %d bytes)", len(out), want.Len())
 				}
 				wantCode := ExitOK
-				if o.counts().worst >= rules.Medium {
+				if o.counts().worst() >= rules.Medium {
 					wantCode = ExitFindings
 				}
 				unused := strings.Contains(stderr, cfgFile+":8 matches no failing result")

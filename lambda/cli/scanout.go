@@ -77,12 +77,18 @@ type suppressionJSON struct {
 // tally counts results for the summary and --fail-on.
 type tally struct {
 	results, passed, failed, notAvailable, suppressed int
-	failedBySev                                       [rules.Critical + 1]int // unsuppressed
-	failedOther                                       map[rules.Severity]int  // severities outside the catalog's, if any
-	worst                                             rules.Severity          // the highest severity failing unsuppressed, -1 for none
+	failedBySev                                       [rules.Critical + 1]int // unsuppressed; every severity is one of ParseSeverity's
 }
 
-func newTally() *tally { return &tally{worst: -1} }
+// worst is the highest severity failing unsuppressed, -1 for none.
+func (t *tally) worst() rules.Severity {
+	for sev := rules.Critical; sev >= rules.Informational; sev-- {
+		if t.failedBySev[sev] > 0 {
+			return sev
+		}
+	}
+	return -1
+}
 
 // add counts a batch of results.
 func (t *tally) add(results []rules.Result) {
@@ -96,16 +102,7 @@ func (t *tally) add(results []rules.Result) {
 			t.passed++
 		case r.Status == rules.Failed:
 			t.failed++
-			sev := r.Rule.Severity
-			if sev >= rules.Informational && sev <= rules.Critical {
-				t.failedBySev[sev]++
-			} else {
-				if t.failedOther == nil {
-					t.failedOther = map[rules.Severity]int{}
-				}
-				t.failedOther[sev]++
-			}
-			t.worst = max(t.worst, sev)
+			t.failedBySev[r.Rule.Severity]++
 		default:
 			t.notAvailable++
 		}
@@ -115,7 +112,7 @@ func (t *tally) add(results []rules.Result) {
 // counts is the tally of the results, counted once.
 func (o *scanOutput) counts() *tally {
 	if o.tally == nil {
-		o.tally = newTally()
+		o.tally = new(tally)
 		o.tally.add(o.results)
 	}
 	return o.tally
@@ -127,9 +124,6 @@ func (o *scanOutput) summary() summaryJSON {
 		NotAvailable: t.notAvailable, Suppressed: t.suppressed, FailedBySev: map[string]int{}}
 	for sev, n := range t.failedBySev {
 		s.FailedBySev[rules.Severity(sev).String()] = n
-	}
-	for sev, n := range t.failedOther {
-		s.FailedBySev[sev.String()] = n
 	}
 	return s
 }
