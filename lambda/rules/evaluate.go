@@ -202,11 +202,16 @@ func resultCount(rep *credreport.Report, selected []Selected) int {
 	return n
 }
 
+// env is what rule s sees of the run; reasons is the evaluating goroutine's.
+func (in Input) env(s Selected, reasons *reasonBlocks) Env {
+	return Env{AsOf: in.AsOf, AccountID: in.Report.AccountID, Account: in.Account, Thresholds: s.Thresholds, reasons: reasons}
+}
+
 // evaluateRule appends rule s's results over the report to results, in
 // report order.
 func evaluateRule(in Input, s Selected, reasons *reasonBlocks, results []Result) ([]Result, error) {
 	rep := in.Report
-	env := Env{AsOf: in.AsOf, AccountID: rep.AccountID, Account: in.Account, Thresholds: s.Thresholds, reasons: reasons}
+	env := in.env(s, reasons)
 	var rows []*credreport.Entry
 	switch s.Rule.Scope {
 	case ScopeRoot:
@@ -306,7 +311,7 @@ func evaluateSplit(in Input, selected []Selected, workers, chunk int) ([]Result,
 	evaluateChunk := func(c int, reasons *reasonBlocks) {
 		lo, hi := c*chunk, min((c+1)*chunk, len(rep.Users))
 		for i, s := range selected {
-			env := Env{AsOf: in.AsOf, AccountID: rep.AccountID, Account: in.Account, Thresholds: s.Thresholds, reasons: reasons}
+			env := in.env(s, reasons)
 			if s.Rule.Scope == ScopeRoot {
 				if c > 0 {
 					continue
