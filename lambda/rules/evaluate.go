@@ -110,13 +110,14 @@ func evaluateInOnePass(in Input, selected []Selected) (results []Result, ends []
 	return results, ends, nil
 }
 
-// EvaluateEach evaluates like Evaluate but hands the results to yield a rule
-// at a time, in Evaluate's order, instead of keeping them all: the batch is
-// valid only until yield returns. A 5,000-user account yields some 80,000
-// results (6 MB); this holds two rules' worth.
+// EvaluateEach evaluates like Evaluate but hands the results to yield in
+// batches, in Evaluate's order, instead of keeping them all: each batch holds
+// results of one rule, at most eachBatch of them, and is valid only until
+// yield returns. A 5,000-user account yields some 80,000 results (6 MB); this
+// holds two batches' worth (150 KB).
 //
-// Built-in rules are evaluated one rule ahead on a goroutine of their own, so
-// the next batch is ready while yield handles the last. A run with custom
+// Built-in rules are evaluated one batch ahead on a goroutine of their own,
+// so the next batch is ready while yield handles the last. A run with custom
 // rules, whose expressions can fail at run time, is evaluated whole first,
 // so such an error comes before any batch. An error from yield stops the run
 // and is returned.
@@ -128,8 +129,10 @@ func EvaluateEach(in Input, selected []Selected, yield func([]Result) error) err
 		}
 		start := 0
 		for _, end := range ends {
-			if err := yield(results[start:end]); err != nil {
-				return err
+			for lo := start; lo == start || lo < end; lo += eachBatch {
+				if err := yield(results[lo:min(lo+eachBatch, end)]); err != nil {
+					return err
+				}
 			}
 			start = end
 		}
@@ -142,7 +145,7 @@ func EvaluateEach(in Input, selected []Selected, yield func([]Result) error) err
 	ready := make(chan batch)
 	free := make(chan []Result, 2) // a batch being filled and one being yielded
 	for range cap(free) {
-		free <- make([]Result, 0, len(in.Report.Entries))
+		free <- make([]Result, 0, min(eachBatch, len(in.Report.Entries)))
 	}
 	stop := make(chan struct{})
 	defer close(stop)
@@ -150,20 +153,24 @@ func EvaluateEach(in Input, selected []Selected, yield func([]Result) error) err
 		defer close(ready)
 		reasons := new(reasonBlocks)
 		for _, s := range selected {
-			var b batch
-			select {
-			case b.results = <-free:
-			case <-stop:
-				return
-			}
-			b.results, b.err = evaluateRule(in, s, reasons, b.results[:0])
-			select {
-			case ready <- b:
-			case <-stop:
-				return
-			}
-			if b.err != nil {
-				return
+			rows := in.rows(s)
+			for lo := 0; lo == 0 || lo < len(rows); lo += eachBatch {
+				var b batch
+				select {
+				case b.results = <-free:
+				case <-stop:
+					return
+				}
+				hi := min(lo+eachBatch, len(rows))
+				b.results, b.err = evaluateRows(in, s, reasons, rows[lo:hi], b.results[:0])
+				select {
+				case ready <- b:
+				case <-stop:
+					return
+				}
+				if b.err != nil {
+					return
+				}
 			}
 		}
 	}()
@@ -178,6 +185,12 @@ func EvaluateEach(in Input, selected []Selected, yield func([]Result) error) err
 	}
 	return nil
 }
+
+// eachBatch is the most results of an EvaluateEach batch: large enough that
+// handing batches between goroutines costs nothing next to evaluating them,
+// small enough that the two in use stay in cache, instead of a rule's
+// results over a whole account in memory never touched before.
+const eachBatch = 1024
 
 func hasCustom(selected []Selected) bool {
 	for _, s := range selected {
@@ -210,20 +223,34 @@ func (in Input) env(s Selected, reasons *reasonBlocks) Env {
 // evaluateRule appends rule s's results over the report to results, in
 // report order.
 func evaluateRule(in Input, s Selected, reasons *reasonBlocks, results []Result) ([]Result, error) {
+	return evaluateRows(in, s, reasons, in.rows(s), results)
+}
+
+// rows returns the rows rule s covers: root's, every user's, or for a custom
+// rule every row, of which its filter picks. A root rule of a report without
+// a root row covers none: its one result says so (noRootRow).
+func (in Input) rows(s Selected) []*credreport.Entry {
 	rep := in.Report
-	env := in.env(s, reasons)
-	var rows []*credreport.Entry
 	switch s.Rule.Scope {
 	case ScopeRoot:
 		if rep.Root == nil {
-			return append(results, noRootRow(rep, s.Rule)), nil
+			return nil
 		}
-		rows = []*credreport.Entry{rep.Root}
+		return []*credreport.Entry{rep.Root}
 	case ScopeUsers:
-		rows = rep.Users
-	case ScopeRows:
-		rows = rep.Entries
+		return rep.Users
 	}
+	return rep.Entries
+}
+
+// evaluateRows appends rule s's results over rows, part of in.rows(s), to
+// results; for no rows, a root rule's result of a report without root.
+func evaluateRows(in Input, s Selected, reasons *reasonBlocks, rows []*credreport.Entry, results []Result) ([]Result, error) {
+	rep := in.Report
+	if len(rows) == 0 && s.Rule.Scope == ScopeRoot {
+		return append(results, noRootRow(rep, s.Rule)), nil
+	}
+	env := in.env(s, reasons)
 	var accountID string
 	for _, e := range rows {
 		if s.Rule.Scope == ScopeRows {

@@ -393,10 +393,10 @@ func collectEach(in Input, sel []Selected) ([][]Result, error) {
 	return batches, err
 }
 
-// EvaluateEach yields what Evaluate returns, a rule per batch, with and
-// without custom rules and a root row; the buffers it reuses do not leak one
-// batch into another.
-func TestEvaluateEachYieldsEvaluatesResultsARuleAtATime(t *testing.T) {
+// EvaluateEach yields what Evaluate returns, in batches of a rule's results,
+// with and without custom rules and a root row; the buffers it reuses do not
+// leak one batch into another.
+func TestEvaluateEachYieldsEvaluatesResultsInBatches(t *testing.T) {
 	rep := generated(t, 2000, 6)
 	noRoot := *rep
 	noRoot.Root, noRoot.Entries = nil, rep.Users
@@ -416,19 +416,42 @@ func TestEvaluateEachYieldsEvaluatesResultsARuleAtATime(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				if len(batches) != len(sel) {
-					t.Fatalf("%d batches, want one per rule (%d)", len(batches), len(sel))
-				}
-				for i, b := range batches {
-					for _, res := range b {
-						if res.Rule != sel[i].Rule {
-							t.Fatalf("batch %d has a result of %s, want only %s", i, res.Rule.ID, sel[i].Rule.ID)
-						}
-					}
-				}
+				checkBatches(t, batches, sel)
 				checkResults(t, slices.Concat(batches...), eachRuleOnItsOwn(t, in, sel))
 			})
 		}
+	}
+}
+
+// checkBatches checks that each batch holds results of one rule, that the
+// rules come in the order of sel, each in one batch or more, and that only a
+// rule's last batch holds fewer than eachBatch results.
+func checkBatches(t *testing.T, batches [][]Result, sel []Selected) {
+	t.Helper()
+	rule := -1
+	for i, b := range batches {
+		if len(b) == 0 {
+			t.Fatalf("batch %d is empty", i)
+		}
+		if rule < 0 || b[0].Rule != sel[rule].Rule {
+			rule++
+			if rule == len(sel) || b[0].Rule != sel[rule].Rule {
+				t.Fatalf("batch %d starts with %s, want rule %d of the selection next", i, b[0].Rule.ID, rule)
+			}
+		} else if len(batches[i-1]) != eachBatch {
+			t.Fatalf("batch %d: %s goes on after a batch of %d results, want %d before the next", i, b[0].Rule.ID, len(batches[i-1]), eachBatch)
+		}
+		if len(b) > eachBatch {
+			t.Fatalf("batch %d holds %d results, want at most %d", i, len(b), eachBatch)
+		}
+		for _, res := range b {
+			if res.Rule != b[0].Rule {
+				t.Fatalf("batch %d has results of %s and %s", i, b[0].Rule.ID, res.Rule.ID)
+			}
+		}
+	}
+	if rule != len(sel)-1 {
+		t.Fatalf("batches cover %d rules, want %d", rule+1, len(sel))
 	}
 }
 
@@ -459,9 +482,7 @@ func TestEvaluateEachStops(t *testing.T) {
 	if want := "rule FAIL-01: line 3"; err == nil || err.Error() != want {
 		t.Errorf("error %v, want %s", err, want)
 	}
-	if len(batches) != 4 {
-		t.Errorf("%d batches before the failing rule, want 4", len(batches))
-	}
+	checkBatches(t, batches, sel[:4]) // the rules before the failing one, all of them
 }
 
 // Suppressing batch by batch marks the same results and counts the same
