@@ -652,7 +652,7 @@ func parseTime(s string) (Time, error) {
 		return Time{State: st}, nil
 	}
 	if t, ok := parseIAMTime(s); ok {
-		return Time{T: t}, nil
+		return t, nil
 	}
 	if s == "" {
 		return Time{}, errors.New("empty value, want an RFC 3339 time, N/A, no_information or not_supported")
@@ -661,31 +661,31 @@ func parseTime(s string) (Time, error) {
 	if err != nil {
 		return Time{}, fmt.Errorf("invalid timestamp %q, want RFC 3339 (2006-01-02T15:04:05+00:00), N/A, no_information or not_supported", s)
 	}
-	return Time{T: t.UTC()}, nil
+	return TimeOf(t), nil
 }
 
 // parseIAMTime parses the form of timestamp IAM writes,
 // 2006-01-02T15:04:05+00:00 (or with Z for +00:00) with a year from 0001,
-// into the same UTC time time.Parse gives, at a fraction of its cost (a
-// report has ten timestamp columns). ok is false for anything else, valid or
-// not: time.Parse decides those.
-func parseIAMTime(s string) (t time.Time, ok bool) {
+// into the same time time.Parse gives, at a fraction of its cost (a report
+// has ten timestamp columns). ok is false for anything else, valid or not:
+// time.Parse decides those.
+func parseIAMTime(s string) (t Time, ok bool) {
 	if len(s) < 20 || s[4] != '-' || s[7] != '-' || s[10] != 'T' || s[13] != ':' || s[16] != ':' || s[19:] != "+00:00" && s[19:] != "Z" {
-		return time.Time{}, false
+		return Time{}, false
 	}
 	for _, i := range [...]int{0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18} {
 		if s[i]-'0' > 9 { // not a digit (bytes below '0' wrap around)
-			return time.Time{}, false
+			return Time{}, false
 		}
 	}
 	two := func(i int) int { return int(s[i]-'0')*10 + int(s[i+1]-'0') }
 	year, month, day := two(0)*100+two(2), two(5), two(8)
 	hour, minute, sec := two(11), two(14), two(17)
 	if year < 1 || month < 1 || month > 12 || day < 1 || day > daysIn(month, year) || hour > 23 || minute > 59 || sec > 59 {
-		return time.Time{}, false
+		return Time{}, false
 	}
 	days := daysSinceEpoch(year, month, day)
-	return time.Unix(days*86400+int64(hour*3600+minute*60+sec), 0).UTC(), true
+	return Time{sec: days*86400 + int64(hour*3600+minute*60+sec) - secondsToUnix}, true
 }
 
 var monthDays = [13]int{0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31}

@@ -90,7 +90,7 @@ func TestParseEverySentinelQuotedNamesCRLFAndBOM(t *testing.T) {
 	root := r.Root
 	wantRoot := Entry{
 		User: RootUser, ARN: "arn:aws:iam::111122223333:root",
-		UserCreationTime:     Time{T: mustTime("2015-01-02T03:04:05Z")},
+		UserCreationTime:     TimeOf(mustTime("2015-01-02T03:04:05Z")),
 		PasswordEnabled:      Bool{State: NotSupported},
 		PasswordLastUsed:     Time{State: NoInformation},
 		PasswordLastChanged:  Time{State: NotSupported},
@@ -123,7 +123,7 @@ func TestParseEverySentinelQuotedNamesCRLFAndBOM(t *testing.T) {
 	if !k2.Active.True() || k2.LastUsedRegion.State != NotApplicable || k2.LastUsedService != (Text{S: "s3"}) {
 		t.Errorf("key 2 = %+v, want active, region N/A (non-regional service), service s3", k2)
 	}
-	if k1 := smith.AccessKeys[0]; k1.Active.True() || !k1.LastRotated.T.Equal(mustTime("2020-02-03T04:06:00Z")) {
+	if k1 := smith.AccessKeys[0]; k1.Active.True() || !k1.LastRotated.T().Equal(mustTime("2020-02-03T04:06:00Z")) {
 		t.Errorf("inactive key 1 must keep its date: %+v", k1)
 	}
 
@@ -131,7 +131,7 @@ func TestParseEverySentinelQuotedNamesCRLFAndBOM(t *testing.T) {
 	if quoted.User != `quote"d` || quoted.Line != 4 {
 		t.Errorf("user = %q line %d, want quote\"d on line 4", quoted.User, quoted.Line)
 	}
-	if got := quoted.AccessKeys[0].LastUsedDate.T; !got.Equal(mustTime("2021-01-31T22:00:00Z")) || got.Location() != time.UTC {
+	if got := quoted.AccessKeys[0].LastUsedDate.T(); !got.Equal(mustTime("2021-01-31T22:00:00Z")) || got.Location() != time.UTC {
 		t.Errorf("+02:00 timestamp = %v, want 2021-01-31T22:00:00Z in UTC", got)
 	}
 	if !quoted.Certs[1].Active.True() || quoted.Certs[0].Active.True() {
@@ -176,7 +176,7 @@ func TestParseReorderedColumnsKeepsUnknownColumns(t *testing.T) {
 	if u.User != "gov-user" || !u.MFAActive.True() || !u.PasswordEnabled.True() {
 		t.Errorf("reordered columns mis-read: %+v", u)
 	}
-	if got, _ := u.Value(ColPasswordNextRotation); !got.Time.T.Equal(mustTime("2023-08-01T00:00:00Z")) {
+	if got, _ := u.Value(ColPasswordNextRotation); !got.Time.T().Equal(mustTime("2023-08-01T00:00:00Z")) {
 		t.Errorf("password_next_rotation = %+v", got)
 	}
 	if v, ok := u.RawValue("future_column"); !ok || v != "something new" {

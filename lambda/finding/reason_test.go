@@ -93,7 +93,7 @@ func TestSameFact(t *testing.T) {
 // pin sameFact to their wording: if a rule's wording changes so that an
 // unchanged fact reads as changed (or the reverse), this test says so.
 func TestSameFactOnRuleReasons(t *testing.T) {
-	at := func(d time.Duration) credreport.Time { return credreport.Time{T: t0.Add(d)} }
+	at := func(d time.Duration) credreport.Time { return credreport.TimeOf(t0.Add(d)) }
 	na := credreport.Time{State: credreport.NotApplicable}
 	yes, no := credreport.Bool{V: true}, credreport.Bool{V: false}
 	row := func(edit func(e *credreport.Entry)) *credreport.Entry {

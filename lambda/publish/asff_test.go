@@ -32,7 +32,7 @@ func userEntry(name, path string, created time.Time) *credreport.Entry {
 	return &credreport.Entry{
 		User:             name,
 		ARN:              "arn:aws:iam::" + account + ":user" + path + name,
-		UserCreationTime: credreport.Time{T: created, State: credreport.Set},
+		UserCreationTime: credreport.TimeOf(created),
 	}
 }
 
@@ -40,7 +40,7 @@ func rootEntry() *credreport.Entry {
 	return &credreport.Entry{
 		User:             credreport.RootUser,
 		ARN:              "arn:aws:iam::" + account + ":root",
-		UserCreationTime: credreport.Time{T: time.Date(2019, 3, 4, 10, 0, 0, 0, time.UTC), State: credreport.Set},
+		UserCreationTime: credreport.TimeOf(time.Date(2019, 3, 4, 10, 0, 0, 0, time.UTC)),
 	}
 }
 

@@ -30,7 +30,7 @@ var (
 func ago(n int) credreport.Time { return agoD(time.Duration(n) * 24 * time.Hour) }
 
 // agoD is a time d before testAsOf (negative d: after it).
-func agoD(d time.Duration) credreport.Time { return credreport.Time{T: testAsOf.Add(-d)} }
+func agoD(d time.Duration) credreport.Time { return credreport.TimeOf(testAsOf.Add(-d)) }
 
 // opt changes a test entry.
 type opt func(e *credreport.Entry)
