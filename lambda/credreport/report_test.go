@@ -1,0 +1,42 @@
+package credreport
+
+import (
+	"testing"
+	"time"
+)
+
+// A Time cell gives back the UTC time it was made from, to the nanosecond,
+// on both sides of the Unix epoch and of year 1; the zero cell holds
+// time.Time{}; and Equal, which go-cmp uses for every Time in the parser's
+// tests, tells apart every state and every second and nanosecond.
+func TestTimeKeepsTheTimeAndComparesExactly(t *testing.T) {
+	for _, at := range []time.Time{
+		time.Date(2026, 11, 20, 6, 0, 0, 0, time.UTC),
+		time.Date(2026, 11, 20, 6, 0, 0, 999999999, time.UTC),
+		time.Date(1969, 12, 31, 23, 59, 59, 500, time.UTC),
+		time.Date(1, 1, 1, 0, 0, 0, 1, time.UTC),
+		time.Date(0, 1, 1, 0, 0, 0, 0, time.UTC),
+		time.Date(9999, 12, 31, 23, 59, 59, 0, time.UTC),
+		time.Date(2026, 11, 20, 8, 0, 0, 0, time.FixedZone("", 2*3600)), // 06:00 UTC
+	} {
+		got, ok := TimeOf(at).Get()
+		if !ok || !got.Equal(at) || got.Location() != time.UTC || got != at.UTC() {
+			t.Errorf("TimeOf(%v).Get() = %v, %v; want %v in UTC", at, got, ok, at.UTC())
+		}
+	}
+	if got := (Time{}).T(); got != (time.Time{}) {
+		t.Errorf("Time{}.T() = %v, want time.Time{}", got)
+	}
+	at := time.Date(2026, 11, 20, 6, 0, 0, 0, time.UTC)
+	cells := []Time{TimeOf(at), TimeOf(at.Add(time.Second)), TimeOf(at.Add(time.Nanosecond)), {State: NotApplicable}, {State: NoInformation}, {State: NotSupported}, {}}
+	for i, a := range cells {
+		for j, b := range cells {
+			if a.Equal(b) != (i == j) {
+				t.Errorf("%v (%s).Equal(%v (%s)) = %v, want %v", a.T(), a.State, b.T(), b.State, a.Equal(b), i == j)
+			}
+		}
+	}
+	if !TimeOf(at).Equal(TimeOf(at.In(time.FixedZone("", -5*3600)))) {
+		t.Error("the same instant in two zones makes different cells")
+	}
+}
