@@ -160,7 +160,7 @@ func BenchmarkScanInProcess(b *testing.B) {
 	devNull := openDevNull(b)
 	defer debug.SetGCPercent(debug.SetGCPercent(400))
 	for _, profile := range benchProfiles {
-		for _, format := range []string{"json", "csv", "table"} {
+		for _, format := range []string{"json", "csv", "sarif", "table"} {
 			b.Run("profile="+profile+"/format="+format, func(b *testing.B) {
 				b.ReportAllocs()
 				for b.Loop() {

@@ -135,7 +135,7 @@ func runScan(ctx context.Context, args []string, io IO) error {
 }
 
 // streamScan evaluates the scan's rules and writes them in format (one of
-// streamWriters) a rule at a time (rules.EvaluateEach), so that a large account's
+// streamWriters) a batch at a time (rules.EvaluateEach), so that a large account's
 // results are never all held: o.tally gets their counts, o.outcomes the
 // suppressions' outcomes. A custom rule's error comes before anything is
 // written.

@@ -3,9 +3,12 @@ package cli
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -14,6 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 
 	"github.com/credaudit/credaudit/lambda/config"
+	"github.com/credaudit/credaudit/lambda/credreport"
 	"github.com/credaudit/credaudit/lambda/credreport/credreporttest"
 	"github.com/credaudit/credaudit/lambda/internal/golden"
 	"github.com/credaudit/credaudit/lambda/rules"
@@ -300,8 +304,8 @@ var scanConfigs = map[string]string{
 		"custom_rules:\n  - id: ORG-01\n    title: t\n    severity: high\n    remediation: r\n    where: '!is_root'\n    assert: mfa_active\n",
 }
 
-// The scan JSON and CSV written a rule at a time as the rules are evaluated
-// are, byte for byte, what writing all the evaluated and suppressed results
+// The scan JSON, CSV and SARIF written a batch at a time as the rules are
+// evaluated are, byte for byte, what writing all the evaluated and suppressed results
 // gives; so are the messages and the exit code.
 func TestScanStreamedIsTheWholeOutput(t *testing.T) {
 	dir := t.TempDir()
@@ -321,7 +325,7 @@ func TestScanStreamedIsTheWholeOutput(t *testing.T) {
 		}
 		for _, tc := range []struct {
 			profile, format string
-		}{{"recommended", "json"}, {"all", "json"}, {"recommended", "csv"}, {"all", "csv"}} {
+		}{{"recommended", "json"}, {"all", "json"}, {"recommended", "csv"}, {"all", "csv"}, {"recommended", "sarif"}, {"all", "sarif"}} {
 			profile := tc.profile
 			t.Run(name+"/"+profile+"/"+tc.format, func(t *testing.T) {
 				code, out, stderr := run(t, "", "scan", "--report", report, "--as-of", asOf, "--config", cfgFile, "--profile", profile, "--format", tc.format, "--fail-on", "medium")
@@ -334,7 +338,7 @@ func TestScanStreamedIsTheWholeOutput(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				o := &scanOutput{report: in, profile: profile, selected: selected}
+				o := &scanOutput{report: in, profile: profile, selected: selected, source: report}
 				if o.results, err = rules.Evaluate(o.input(), selected); err != nil {
 					t.Fatal(err)
 				}
@@ -363,8 +367,8 @@ func TestScanStreamedIsTheWholeOutput(t *testing.T) {
 }
 
 // A custom rule failing at run time is an input error with nothing written,
-// and a failed write ends the streamed scan with that error, in both
-// streamed formats.
+// and a failed write ends the streamed scan with that error, in every
+// streamed format.
 func TestScanStreamedErrors(t *testing.T) {
 	dir := t.TempDir()
 	report := filepath.Join(dir, "report.csv")
@@ -376,7 +380,7 @@ func TestScanStreamedErrors(t *testing.T) {
 	if err := os.WriteFile(cfg, []byte(body), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	for _, format := range []string{"json", "csv"} {
+	for _, format := range []string{"json", "csv", "sarif"} {
 		code, out, stderr := run(t, "", "scan", "--report", report, "--config", cfg, "--format", format)
 		if code != ExitUsage || out != "" || !strings.Contains(stderr, "rule ORG-01") {
 			t.Errorf("%s: exit %d, %d bytes written, stderr %q; want exit 2, nothing written and the rule's error", format, code, len(out), stderr)
@@ -389,4 +393,129 @@ func TestScanStreamedErrors(t *testing.T) {
 			}
 		}
 	}
+}
+
+// The streamed SARIF is the document encoding/json writes when given it
+// whole, as maps (sarifDocument): with results, suppressed ones among them,
+// from stdin (the default artifact name), and with none.
+func TestScanSARIFIsEncodingJSONsDocument(t *testing.T) {
+	dir := t.TempDir()
+	report := filepath.Join(dir, "report.csv")
+	if err := os.WriteFile(report, credreporttest.Generate(300, 4), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	clean := filepath.Join(dir, "clean.csv")
+	root := "<root_account>,arn:aws:iam::123456789012:root,2019-03-04T10:11:12+00:00,not_supported,2020-11-02T08:15:00+00:00," +
+		"not_supported,not_supported,true,false,N/A,N/A,N/A,N/A,false,N/A,N/A,N/A,N/A,false,N/A,false,N/A\n"
+	if err := os.WriteFile(clean, []byte(strings.Join(credreportColumns(), ",")+"\n"+root), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfgFile := filepath.Join(dir, "c.yaml")
+	body := "suppressions:\n  - rule: '*'\n    user: user-00*1\n    reason: 'accepted <risk> & \"quoted\"'\n"
+	if err := os.WriteFile(cfgFile, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := config.Parse(cfgFile, []byte(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	asOf := credreporttest.AsOf.Format(time.RFC3339)
+	for _, tc := range []struct {
+		name, report, profile string
+		stdin                 bool
+		results               bool
+	}{
+		{"all", report, "all", false, true},
+		{"stdin", report, "recommended", true, true},
+		{"none", clean, "cis-1.2", false, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			args := []string{"scan", "--report", tc.report, "--as-of", asOf, "--config", cfgFile, "--profile", tc.profile, "--format", "sarif"}
+			stdin := ""
+			src := source{report: tc.report, asOf: asOf}
+			if tc.stdin {
+				data, err := os.ReadFile(tc.report)
+				if err != nil {
+					t.Fatal(err)
+				}
+				stdin, args[2], src.report = string(data), "-", "-"
+			}
+			code, out, stderr := run(t, stdin, args...)
+			if code != ExitOK {
+				t.Fatalf("exit %d: %s", code, stderr)
+			}
+			in, err := src.load(context.Background(), strings.NewReader(stdin))
+			if err != nil {
+				t.Fatal(err)
+			}
+			selected, _, err := cfg.Selection(tc.profile)
+			if err != nil {
+				t.Fatal(err)
+			}
+			o := &scanOutput{report: in, profile: tc.profile, selected: selected, source: src.report}
+			if o.results, err = rules.Evaluate(o.input(), selected); err != nil {
+				t.Fatal(err)
+			}
+			rules.Suppress(o.results, cfg.Suppressions, in.asOf)
+			want, results, suppressed := sarifDocument(t, o)
+			if out != want {
+				t.Errorf("SARIF differs from encoding/json's document (%d against %d bytes)", len(out), len(want))
+			}
+			if (results > 0) != tc.results || tc.results && suppressed == 0 {
+				t.Errorf("%d results, %d suppressed: the case does not exercise what it is for", results, suppressed)
+			}
+		})
+	}
+}
+
+// credreportColumns is the header of a report with every known column.
+func credreportColumns() []string {
+	names := make([]string, len(credreport.Columns))
+	for i, c := range credreport.Columns {
+		names[i] = c.Name
+	}
+	return names
+}
+
+// sarifDocument is o's SARIF built whole, its results as maps, and written
+// by encoding/json, and how many results, and suppressed ones, it holds.
+func sarifDocument(t *testing.T, o *scanOutput) (doc string, results, suppressed int) {
+	t.Helper()
+	type obj = map[string]any
+	res := []obj{}
+	for _, r := range o.results {
+		if r.Status != rules.Failed {
+			continue
+		}
+		sum := sha256.Sum256([]byte(o.report.report.AccountID + "/" + r.Rule.ID + "/" + r.ResourceID))
+		x := obj{
+			"ruleId":    r.Rule.ID,
+			"ruleIndex": slices.IndexFunc(o.selected, func(s rules.Selected) bool { return s.Rule == r.Rule }),
+			"level":     sarifLevel(r.Rule.Severity),
+			"message":   obj{"text": r.Reason},
+			"locations": []obj{{
+				"physicalLocation": obj{
+					"artifactLocation": obj{"uri": sarifURI(o)},
+					"region":           obj{"startLine": max(r.Entry.Line, 1)},
+				},
+				"logicalLocations": []obj{{"name": r.User(), "fullyQualifiedName": r.ResourceID, "kind": "resource"}},
+			}},
+			"partialFingerprints": obj{"credaudit/v1": hex.EncodeToString(sum[:16])},
+		}
+		if r.Suppressed() {
+			x["suppressions"] = []obj{{"kind": "external", "justification": r.SuppressionReason()}}
+			suppressed++
+		}
+		res = append(res, x)
+	}
+	frame := sarifFrame(o)
+	frame["runs"].([]obj)[0]["results"] = res
+	var b strings.Builder
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(frame); err != nil {
+		t.Fatal(err)
+	}
+	return b.String(), len(res), suppressed
 }

@@ -2,10 +2,12 @@ package cli
 
 import (
 	"bufio"
+	"bytes"
 	"crypto/sha256"
 	"encoding/csv"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"slices"
@@ -167,11 +169,12 @@ type resultWriter interface {
 }
 
 // streamWriters make the result writers of the formats that are written as
-// the results come (streamScan). The table and SARIF need every result
-// before their first line.
+// the results come (streamScan). The table needs every result before its
+// first line.
 var streamWriters = map[string]func(io.Writer, *scanOutput) (resultWriter, error){
-	"json": func(w io.Writer, o *scanOutput) (resultWriter, error) { return newScanJSON(w, o) },
-	"csv":  func(w io.Writer, _ *scanOutput) (resultWriter, error) { return newScanCSV(w), nil },
+	"json":  func(w io.Writer, o *scanOutput) (resultWriter, error) { return newScanJSON(w, o) },
+	"csv":   func(w io.Writer, _ *scanOutput) (resultWriter, error) { return newScanCSV(w), nil },
+	"sarif": func(w io.Writer, o *scanOutput) (resultWriter, error) { return newScanSARIF(w, o) },
 }
 
 // writeWhole writes o's results, all evaluated, with format's result writer.
@@ -602,25 +605,73 @@ func writeWrapped(b *strings.Builder, text string, width int, indent string) {
 	b.WriteByte('\n')
 }
 
-// SARIF 2.1.0: one run, the selected rules as reportingDescriptors, one result
-// per failing (or suppressed failing) resource, located at the row of the
-// report it came from.
-func writeScanSARIF(w io.Writer, o *scanOutput) error {
-	rep := o.report.report
-	uri := o.source
-	if uri == "" || uri == "-" {
-		uri = "credential-report.csv"
-	}
-	lineOf := make(map[string]int, len(rep.Entries))
-	for _, e := range rep.Entries {
-		lineOf[e.ARN] = e.Line
-	}
-	type obj = map[string]any
-	var descriptors []obj
-	index := map[string]int{}
+func writeScanSARIF(w io.Writer, o *scanOutput) error { return writeWhole(w, o, "sarif") }
+
+// scanSARIF writes SARIF 2.1.0 as results come: one run, the selected rules
+// as reportingDescriptors, one result per failing (or suppressed failing)
+// resource, located at the row of the report it came from. The document is
+// the one encoding/json writes for it, keys in order, indented: its frame,
+// marshalled with no results, goes round the results, each encoded on its
+// own, so that a large account's are never all held (400,000 for 50,000
+// users).
+type scanSARIF struct {
+	w          io.Writer
+	buf        bytes.Buffer
+	enc        *json.Encoder // of one result, into buf
+	head, tail []byte        // the frame before and after the results
+	uri        string
+	account    string
+	index      map[*rules.Rule]int
+	written    bool // a result was written
+}
+
+// sarifResults is where the frame's results go, at the depth of a run's
+// members (runs, a run, its members: three levels of two spaces).
+const sarifResults = "\n      \"results\": []"
+
+// sarifIndent is the indent of a result: an element of the run's results.
+const sarifIndent = "        "
+
+func newScanSARIF(w io.Writer, o *scanOutput) (*scanSARIF, error) {
+	index := make(map[*rules.Rule]int, len(o.selected))
 	for i, s := range o.selected {
+		index[s.Rule] = i
+	}
+	frame := sarifFrame(o)
+	ss := &scanSARIF{w: w, uri: sarifURI(o), account: o.report.report.AccountID, index: index}
+	ss.enc = json.NewEncoder(&ss.buf)
+	ss.enc.SetEscapeHTML(false)
+	ss.enc.SetIndent("", "  ")
+	if err := ss.enc.Encode(frame); err != nil {
+		return nil, err
+	}
+	doc := ss.buf.Bytes()
+	at := bytes.Index(doc, []byte(sarifResults))
+	if at < 0 {
+		return nil, errors.New("sarif: the frame has no results") // cannot happen: the frame is ours
+	}
+	at += len(sarifResults) - len("]")
+	ss.head, ss.tail = bytes.Clone(doc[:at]), bytes.Clone(doc[at:])
+	ss.buf.Reset()
+	ss.enc.SetIndent(sarifIndent, "  ")
+	return ss, nil
+}
+
+// sarifURI is the artifact the results are located in: the report file.
+func sarifURI(o *scanOutput) string {
+	if o.source == "" || o.source == "-" {
+		return "credential-report.csv"
+	}
+	return o.source
+}
+
+// sarifFrame is o's SARIF document without results (an empty array at
+// runs[0].results).
+func sarifFrame(o *scanOutput) map[string]any {
+	type obj = map[string]any
+	descriptors := make([]obj, 0, len(o.selected))
+	for _, s := range o.selected {
 		r := s.Rule
-		index[r.ID] = i
 		tags := []string{"security"}
 		tags = append(tags, rules.RelatedRequirements(r)...)
 		d := obj{
@@ -637,32 +688,7 @@ func writeScanSARIF(w io.Writer, o *scanOutput) error {
 		}
 		descriptors = append(descriptors, d)
 	}
-	results := []obj{}
-	for _, r := range o.results {
-		if r.Status != rules.Failed {
-			continue
-		}
-		sum := sha256.Sum256([]byte(rep.AccountID + "/" + r.Rule.ID + "/" + r.ResourceID))
-		res := obj{
-			"ruleId":    r.Rule.ID,
-			"ruleIndex": index[r.Rule.ID],
-			"level":     sarifLevel(r.Rule.Severity),
-			"message":   obj{"text": r.Reason},
-			"locations": []obj{{
-				"physicalLocation": obj{
-					"artifactLocation": obj{"uri": uri},
-					"region":           obj{"startLine": max(lineOf[r.ARN()], 1)},
-				},
-				"logicalLocations": []obj{{"name": r.User(), "fullyQualifiedName": r.ResourceID, "kind": "resource"}},
-			}},
-			"partialFingerprints": obj{"credaudit/v1": hex.EncodeToString(sum[:16])},
-		}
-		if r.Suppressed() {
-			res["suppressions"] = []obj{{"kind": "external", "justification": r.SuppressionReason()}}
-		}
-		results = append(results, res)
-	}
-	doc := obj{
+	return obj{
 		"$schema": "https://json.schemastore.org/sarif-2.1.0.json",
 		"version": "2.1.0",
 		"runs": []obj{{
@@ -672,16 +698,111 @@ func writeScanSARIF(w io.Writer, o *scanOutput) error {
 				"informationUri": "https://github.com/credaudit/credaudit",
 				"rules":          descriptors,
 			}},
-			"results": results,
+			"results": []obj{},
 			"properties": obj{
-				"account_id": rep.AccountID, "as_of": o.report.asOf.Format(time.RFC3339), "profile": o.profile,
+				"account_id": o.report.report.AccountID, "as_of": o.report.asOf.Format(time.RFC3339), "profile": o.profile,
 			},
 		}},
 	}
-	enc := json.NewEncoder(w)
-	enc.SetEscapeHTML(false)
-	enc.SetIndent("", "  ")
-	return enc.Encode(doc)
+}
+
+// The SARIF of a result, fields in the order of their names, as
+// encoding/json writes a map's.
+type (
+	sarifResult struct {
+		Level               string             `json:"level"`
+		Locations           [1]sarifLocation   `json:"locations"`
+		Message             sarifText          `json:"message"`
+		PartialFingerprints sarifFingerprints  `json:"partialFingerprints"`
+		RuleID              string             `json:"ruleId"`
+		RuleIndex           int                `json:"ruleIndex"`
+		Suppressions        []sarifSuppression `json:"suppressions,omitempty"`
+	}
+	sarifLocation struct {
+		LogicalLocations [1]sarifLogicalLocation `json:"logicalLocations"`
+		PhysicalLocation struct {
+			ArtifactLocation struct {
+				URI string `json:"uri"`
+			} `json:"artifactLocation"`
+			Region struct {
+				StartLine int `json:"startLine"`
+			} `json:"region"`
+		} `json:"physicalLocation"`
+	}
+	sarifLogicalLocation struct {
+		FullyQualifiedName string `json:"fullyQualifiedName"`
+		Kind               string `json:"kind"`
+		Name               string `json:"name"`
+	}
+	sarifFingerprints struct {
+		V1 string `json:"credaudit/v1"`
+	}
+	sarifSuppression struct {
+		Justification string `json:"justification"`
+		Kind          string `json:"kind"`
+	}
+	sarifText struct {
+		Text string `json:"text"`
+	}
+)
+
+// add writes the failing results of a batch.
+func (ss *scanSARIF) add(results []rules.Result) error {
+	for i := range results {
+		r := &results[i]
+		if r.Status != rules.Failed {
+			continue
+		}
+		sum := sha256.Sum256([]byte(ss.account + "/" + r.Rule.ID + "/" + r.ResourceID))
+		res := sarifResult{
+			Level:               sarifLevel(r.Rule.Severity),
+			Message:             sarifText{r.Reason},
+			PartialFingerprints: sarifFingerprints{hex.EncodeToString(sum[:16])},
+			RuleID:              r.Rule.ID,
+			RuleIndex:           ss.index[r.Rule],
+		}
+		loc := &res.Locations[0]
+		loc.LogicalLocations[0] = sarifLogicalLocation{FullyQualifiedName: r.ResourceID, Kind: "resource", Name: r.User()}
+		loc.PhysicalLocation.ArtifactLocation.URI = ss.uri
+		loc.PhysicalLocation.Region.StartLine = max(r.Entry.Line, 1)
+		if r.Suppressed() {
+			res.Suppressions = []sarifSuppression{{Justification: r.SuppressionReason(), Kind: "external"}}
+		}
+		if ss.written {
+			ss.buf.WriteString(",")
+		} else {
+			ss.buf.Write(ss.head)
+		}
+		ss.buf.WriteString("\n" + sarifIndent)
+		if err := ss.enc.Encode(res); err != nil {
+			return err
+		}
+		ss.buf.Truncate(ss.buf.Len() - 1) // the newline Encode ends with
+		ss.written = true
+		if ss.buf.Len() >= jsonChunk-4<<10 {
+			if err := ss.flush(); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// end writes the rest of the document.
+func (ss *scanSARIF) end(*scanOutput) error {
+	if ss.written {
+		ss.buf.WriteString("\n      ")
+	} else {
+		ss.buf.Write(ss.head)
+	}
+	ss.buf.Write(ss.tail)
+	return ss.flush()
+}
+
+func (ss *scanSARIF) flush() error {
+	_, err := ss.w.Write(ss.buf.Bytes())
+	ss.buf.Reset()
+	return err
 }
 
 func sarifLevel(s rules.Severity) string {
