@@ -685,7 +685,7 @@ func parseIAMTime(s string) (t Time, ok bool) {
 		return Time{}, false
 	}
 	days := daysSinceEpoch(year, month, day)
-	return Time{sec: days*86400 + int64(hour*3600+minute*60+sec) - secondsToUnix}, true
+	return Time{sec: days*86400 + int64(hour*3600+minute*60+sec) - unixYear1}, true
 }
 
 var monthDays = [13]int{0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31}

@@ -128,16 +128,17 @@ type Time struct {
 	State State
 }
 
-// secondsToUnix is the seconds from January 1, year 1 to the Unix epoch.
-const secondsToUnix = -62135596800
+// unixYear1 is the Unix time of January 1, year 1, UTC, from which a Time
+// counts its seconds.
+const unixYear1 = -62135596800
 
 // TimeOf returns the cell holding t (converted to UTC).
 func TimeOf(t time.Time) Time {
-	return Time{sec: t.Unix() - secondsToUnix, nsec: int32(t.Nanosecond())}
+	return Time{sec: t.Unix() - unixYear1, nsec: int32(t.Nanosecond())}
 }
 
 // T returns the time, in UTC. It is meaningful only when State is Set.
-func (t Time) T() time.Time { return time.Unix(t.sec+secondsToUnix, int64(t.nsec)).UTC() }
+func (t Time) T() time.Time { return time.Unix(t.sec+unixYear1, int64(t.nsec)).UTC() }
 
 // Get returns the time and whether the cell held one.
 func (t Time) Get() (time.Time, bool) { return t.T(), t.State == Set }
