@@ -150,11 +150,20 @@ func writeRowsTable(w io.Writer, cols []string, rows credreport.Table) error {
 
 // marshalJSON is json.Marshal without HTML escaping ("<root_account>" stays readable).
 func marshalJSON(v any) ([]byte, error) {
+	b, err := encodeJSON(v, "")
+	return bytes.TrimSuffix(b, []byte("\n")), err
+}
+
+// encodeJSON is v as a json.Encoder writes it without HTML escaping,
+// indented by indent unless that is "", with the newline it ends with; nil
+// on an error.
+func encodeJSON(v any, indent string) ([]byte, error) {
 	var b bytes.Buffer
 	enc := json.NewEncoder(&b)
 	enc.SetEscapeHTML(false)
+	enc.SetIndent("", indent)
 	if err := enc.Encode(v); err != nil {
 		return nil, err
 	}
-	return bytes.TrimSuffix(b.Bytes(), []byte("\n")), nil
+	return b.Bytes(), nil
 }

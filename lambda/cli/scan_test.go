@@ -510,12 +510,9 @@ func sarifDocument(t *testing.T, o *scanOutput) (doc string, results, suppressed
 	}
 	frame := sarifFrame(o)
 	frame["runs"].([]obj)[0]["results"] = res
-	var b strings.Builder
-	enc := json.NewEncoder(&b)
-	enc.SetEscapeHTML(false)
-	enc.SetIndent("", "  ")
-	if err := enc.Encode(frame); err != nil {
+	b, err := encodeJSON(frame, "  ")
+	if err != nil {
 		t.Fatal(err)
 	}
-	return b.String(), len(res), suppressed
+	return string(b), len(res), suppressed
 }

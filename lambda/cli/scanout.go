@@ -6,7 +6,6 @@ import (
 	"crypto/sha256"
 	"encoding/csv"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -615,8 +614,7 @@ func writeScanSARIF(w io.Writer, o *scanOutput) error { return writeWhole(w, o, 
 // encoding/json writes it, so that a large account's are never all held
 // (400,000 for 50,000 users).
 type scanSARIF struct {
-	w          io.Writer
-	buf        []byte
+	jw         jsonWriter
 	head, tail []byte // the frame before and after the results
 	uri        []byte // the artifact's URI, as a JSON string
 	account    string
@@ -634,7 +632,7 @@ func newScanSARIF(w io.Writer, o *scanOutput) (*scanSARIF, error) {
 	for i, s := range o.selected {
 		index[s.Rule] = i
 	}
-	doc, err := marshalJSONIndent(sarifFrame(o))
+	doc, err := encodeJSON(sarifFrame(o), "  ")
 	if err != nil {
 		return nil, err
 	}
@@ -644,20 +642,9 @@ func newScanSARIF(w io.Writer, o *scanOutput) (*scanSARIF, error) {
 	}
 	at += len(sarifResults) - len("]")
 	return &scanSARIF{
-		w: w, buf: make([]byte, 0, jsonChunk), head: doc[:at], tail: doc[at:],
+		jw: jsonWriter{w: w, buf: make([]byte, 0, jsonChunk)}, head: doc[:at], tail: doc[at:],
 		uri: appendJSONString(nil, sarifURI(o)), account: o.report.report.AccountID, index: index,
 	}, nil
-}
-
-// marshalJSONIndent is marshalJSON indented by two spaces, with the final
-// newline.
-func marshalJSONIndent(v any) ([]byte, error) {
-	var b bytes.Buffer
-	enc := json.NewEncoder(&b)
-	enc.SetEscapeHTML(false)
-	enc.SetIndent("", "  ")
-	err := enc.Encode(v)
-	return b.Bytes(), err
 }
 
 // sarifURI is the artifact the results are located in: the report file.
@@ -718,7 +705,7 @@ func (ss *scanSARIF) add(results []rules.Result) error {
 		if r.Status != rules.Failed {
 			continue
 		}
-		b := ss.buf
+		b := ss.jw.buf
 		if ss.written {
 			b = append(b, ',')
 		} else {
@@ -750,12 +737,9 @@ func (ss *scanSARIF) add(results []rules.Result) error {
 			b = appendJSONString(b, r.SuppressionReason())
 			b = append(b, ",\n              \"kind\": \"external\"\n            }\n          ]"...)
 		}
-		ss.buf = append(b, "\n        }"...)
-		ss.written = true
-		if len(ss.buf) >= jsonChunk-4<<10 {
-			if err := ss.flush(); err != nil {
-				return err
-			}
+		ss.jw.buf, ss.written = append(b, "\n        }"...), true
+		if err := ss.jw.flushFull(); err != nil {
+			return err
 		}
 	}
 	return nil
@@ -764,18 +748,12 @@ func (ss *scanSARIF) add(results []rules.Result) error {
 // end writes the rest of the document.
 func (ss *scanSARIF) end(*scanOutput) error {
 	if ss.written {
-		ss.buf = append(ss.buf, "\n      "...)
+		ss.jw.buf = append(ss.jw.buf, "\n      "...)
 	} else {
-		ss.buf = append(ss.buf, ss.head...)
+		ss.jw.buf = append(ss.jw.buf, ss.head...)
 	}
-	ss.buf = append(ss.buf, ss.tail...)
-	return ss.flush()
-}
-
-func (ss *scanSARIF) flush() error {
-	_, err := ss.w.Write(ss.buf)
-	ss.buf = ss.buf[:0]
-	return err
+	ss.jw.buf = append(ss.jw.buf, ss.tail...)
+	return ss.jw.flush()
 }
 
 func sarifLevel(s rules.Severity) string {
