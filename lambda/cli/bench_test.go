@@ -153,8 +153,8 @@ func readBaseline(b *testing.B, report string) {
 // called in this test binary, with the GC setting main uses, output to
 // /dev/null. The difference between the two is process start-up and exit,
 // and the first touch of fresh memory, which a benchmark loop reuses. The
-// CSV, streamed as the JSON is, shows what streaming keeps out of memory
-// next to the table, which holds every result.
+// CSV and SARIF, streamed as the JSON is, show what streaming keeps out of
+// memory next to the table, which holds every result.
 func BenchmarkScanInProcess(b *testing.B) {
 	report := benchReport(b, b.TempDir())
 	devNull := openDevNull(b)

@@ -17,7 +17,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 
 	"github.com/credaudit/credaudit/lambda/config"
-	"github.com/credaudit/credaudit/lambda/credreport"
 	"github.com/credaudit/credaudit/lambda/credreport/credreporttest"
 	"github.com/credaudit/credaudit/lambda/internal/golden"
 	"github.com/credaudit/credaudit/lambda/rules"
@@ -122,8 +121,7 @@ func TestScanFailOnExitCodes(t *testing.T) {
 	}
 	// Only the suppressed and lower-severity failures remain for this user.
 	dir := t.TempDir()
-	cfg := filepath.Join(dir, "c.yaml")
-	os.WriteFile(cfg, []byte("profile: cis-5.0\nsuppressions:\n  - rule: '*'\n    user: '*'\n    reason: accepted risk\n"), 0o644)
+	cfg := writeFile(t, dir, "c.yaml", "profile: cis-5.0\nsuppressions:\n  - rule: '*'\n    user: '*'\n    reason: accepted risk\n")
 	if code, out, stderr := run(t, "", "scan", "--report", sampleReport, "--config", cfg, "--fail-on", "low", "--format", "json"); code != ExitOK {
 		t.Errorf("everything suppressed: exit %d, stderr %s", code, stderr)
 	} else if !strings.Contains(out, `"suppressed": true`) {
@@ -131,17 +129,20 @@ func TestScanFailOnExitCodes(t *testing.T) {
 	}
 }
 
+// writeFile writes body to a file called name in dir and returns its path.
+func writeFile(t *testing.T, dir, name, body string) string {
+	t.Helper()
+	p := filepath.Join(dir, name)
+	if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
 func TestScanBadInputExitsTwo(t *testing.T) {
 	dir := t.TempDir()
-	write := func(name, body string) string {
-		p := filepath.Join(dir, name)
-		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return p
-	}
-	badCEL := write("bad-cel.yaml", "custom_rules:\n  - id: ORG-09\n    title: t\n    severity: low\n    remediation: r\n    assert: mfa_active &&\n")
-	unknownKey := write("unknown.yaml", "profile: all\nrulez: {}\n")
+	badCEL := writeFile(t, dir, "bad-cel.yaml", "custom_rules:\n  - id: ORG-09\n    title: t\n    severity: low\n    remediation: r\n    assert: mfa_active &&\n")
+	unknownKey := writeFile(t, dir, "unknown.yaml", "profile: all\nrulez: {}\n")
 	tests := []struct {
 		name string
 		args []string
@@ -225,13 +226,9 @@ func TestScanTableFitsEightyColumnsWithoutColourOffTerminal(t *testing.T) {
 }
 
 func TestScanReportsExpiredAndUnusedSuppressions(t *testing.T) {
-	cfg := filepath.Join(t.TempDir(), "c.yaml")
-	body := "suppressions:\n" +
-		"  - rule: USER-01\n    user: bob\n    reason: old waiver\n    expires: 2026-11-01\n" + // expired at the as-of time
-		"  - rule: KEY-02\n    user: nobody-*\n    reason: matches nothing\n"
-	if err := os.WriteFile(cfg, []byte(body), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	cfg := writeFile(t, t.TempDir(), "c.yaml", "suppressions:\n"+
+		"  - rule: USER-01\n    user: bob\n    reason: old waiver\n    expires: 2026-11-01\n"+ // expired at the as-of time
+		"  - rule: KEY-02\n    user: nobody-*\n    reason: matches nothing\n")
 	code, out, stderr := run(t, "", "scan", "--report", sampleReport, "--as-of", "2026-11-20T06:00:00Z", "--config", cfg, "--format", "json")
 	if code != ExitOK {
 		t.Fatalf("exit %d: %s", code, stderr)
@@ -309,16 +306,10 @@ var scanConfigs = map[string]string{
 // gives; so are the messages and the exit code.
 func TestScanStreamedIsTheWholeOutput(t *testing.T) {
 	dir := t.TempDir()
-	report := filepath.Join(dir, "report.csv")
-	if err := os.WriteFile(report, credreporttest.Generate(1200, 3), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	report := writeFile(t, dir, "report.csv", string(credreporttest.Generate(1200, 3)))
 	asOf := credreporttest.AsOf.Format(time.RFC3339)
 	for name, body := range scanConfigs {
-		cfgFile := filepath.Join(dir, name+".yaml")
-		if err := os.WriteFile(cfgFile, []byte(body), 0o644); err != nil {
-			t.Fatal(err)
-		}
+		cfgFile := writeFile(t, dir, name+".yaml", body)
 		cfg, err := config.Parse(cfgFile, []byte(body))
 		if err != nil {
 			t.Fatal(err)
@@ -371,15 +362,8 @@ func TestScanStreamedIsTheWholeOutput(t *testing.T) {
 // streamed format.
 func TestScanStreamedErrors(t *testing.T) {
 	dir := t.TempDir()
-	report := filepath.Join(dir, "report.csv")
-	if err := os.WriteFile(report, credreporttest.Generate(1200, 3), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	cfg := filepath.Join(dir, "c.yaml")
-	body := "custom_rules:\n  - id: ORG-01\n    title: t\n    severity: high\n    remediation: r\n    where: '!is_root'\n    assert: int(user) > 0\n"
-	if err := os.WriteFile(cfg, []byte(body), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	report := writeFile(t, dir, "report.csv", string(credreporttest.Generate(1200, 3)))
+	cfg := writeFile(t, dir, "c.yaml", "custom_rules:\n  - id: ORG-01\n    title: t\n    severity: high\n    remediation: r\n    where: '!is_root'\n    assert: int(user) > 0\n")
 	for _, format := range []string{"json", "csv", "sarif"} {
 		code, out, stderr := run(t, "", "scan", "--report", report, "--config", cfg, "--format", format)
 		if code != ExitUsage || out != "" || !strings.Contains(stderr, "rule ORG-01") {
@@ -400,21 +384,13 @@ func TestScanStreamedErrors(t *testing.T) {
 // from stdin (the default artifact name), and with none.
 func TestScanSARIFIsEncodingJSONsDocument(t *testing.T) {
 	dir := t.TempDir()
-	report := filepath.Join(dir, "report.csv")
-	if err := os.WriteFile(report, credreporttest.Generate(300, 4), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	clean := filepath.Join(dir, "clean.csv")
-	root := "<root_account>,arn:aws:iam::123456789012:root,2019-03-04T10:11:12+00:00,not_supported,2020-11-02T08:15:00+00:00," +
-		"not_supported,not_supported,true,false,N/A,N/A,N/A,N/A,false,N/A,N/A,N/A,N/A,false,N/A,false,N/A\n"
-	if err := os.WriteFile(clean, []byte(strings.Join(credreportColumns(), ",")+"\n"+root), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	cfgFile := filepath.Join(dir, "c.yaml")
+	report := writeFile(t, dir, "report.csv", string(credreporttest.Generate(300, 4)))
+	// Only a root row that fails no rule of cis-1.2.
+	clean := writeFile(t, dir, "clean.csv", credreporttest.Header+"\n"+
+		"<root_account>,arn:aws:iam::123456789012:root,2019-03-04T10:11:12+00:00,not_supported,2020-11-02T08:15:00+00:00,"+
+		"not_supported,not_supported,true,false,N/A,N/A,N/A,N/A,false,N/A,N/A,N/A,N/A,false,N/A,false,N/A\n")
 	body := "suppressions:\n  - rule: '*'\n    user: user-00*1\n    reason: 'accepted <risk> & \"quoted\"'\n"
-	if err := os.WriteFile(cfgFile, []byte(body), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	cfgFile := writeFile(t, dir, "c.yaml", body)
 	cfg, err := config.Parse(cfgFile, []byte(body))
 	if err != nil {
 		t.Fatal(err)
@@ -466,15 +442,6 @@ func TestScanSARIFIsEncodingJSONsDocument(t *testing.T) {
 			}
 		})
 	}
-}
-
-// credreportColumns is the header of a report with every known column.
-func credreportColumns() []string {
-	names := make([]string, len(credreport.Columns))
-	for i, c := range credreport.Columns {
-		names[i] = c.Name
-	}
-	return names
 }
 
 // sarifDocument is o's SARIF built whole, its results as maps, and written
