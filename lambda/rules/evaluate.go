@@ -315,7 +315,6 @@ func splitWorkers(rep *credreport.Report, selected []Selected) int {
 // reason blocks of its own.
 func evaluateSplit(in Input, selected []Selected, workers, chunk int) ([]Result, error) {
 	rep := in.Report
-	accountID := AccountResourceID(rep.AccountID)
 	offsets := make([]int, len(selected))
 	n := 0
 	for i, s := range selected {
@@ -329,40 +328,27 @@ func evaluateSplit(in Input, selected []Selected, workers, chunk int) ([]Result,
 	results := make([]Result, n)
 	chunks := max(1, (len(rep.Users)+chunk-1)/chunk)
 	// errs[c] is chunk c's first error in rule-then-report order. The
-	// earliest over all chunks is the error one pass would meet first.
+	// earliest over all chunks, by rule and then by chunk, is the error one
+	// pass would meet first.
 	type failure struct {
-		rule, row int
-		err       error
+		rule int
+		err  error
 	}
 	errs := make([]failure, chunks)
 	evaluateChunk := func(c int, reasons *reasonBlocks) {
 		lo, hi := c*chunk, min((c+1)*chunk, len(rep.Users))
 		for i, s := range selected {
-			env := in.env(s, reasons)
+			rows, at := rep.Users[lo:hi], offsets[i]+lo
 			if s.Rule.Scope == ScopeRoot {
 				if c > 0 {
 					continue
 				}
-				if rep.Root == nil {
-					results[offsets[i]] = noRootRow(rep, s.Rule)
-					continue
-				}
-				v, err := s.Rule.Evaluate(rep.Root, env)
-				if err != nil {
-					errs[c] = failure{i, 0, fmt.Errorf("rule %s: %w", s.Rule.ID, err)}
-					return
-				}
-				results[offsets[i]] = Result{Rule: s.Rule, Entry: rep.Root, ResourceID: accountID, Status: v.Status, Reason: v.Reason}
-				continue
+				rows, at = in.rows(s), offsets[i]
 			}
-			out := results[offsets[i]+lo : offsets[i]+hi]
-			for j, e := range rep.Users[lo:hi] {
-				v, err := s.Rule.Evaluate(e, env)
-				if err != nil {
-					errs[c] = failure{i, lo + j, fmt.Errorf("rule %s: %w", s.Rule.ID, err)}
-					return
-				}
-				out[j] = Result{Rule: s.Rule, Entry: e, ResourceID: e.ARN, Status: v.Status, Reason: v.Reason}
+			// The rows' results have their places: appended there, in place.
+			if _, err := evaluateRows(in, s, reasons, rows, results[at:at]); err != nil {
+				errs[c] = failure{i, err}
+				return
 			}
 		}
 	}
@@ -379,7 +365,7 @@ func evaluateSplit(in Input, selected []Selected, workers, chunk int) ([]Result,
 	wg.Wait()
 	var first *failure
 	for c := range errs {
-		if f := &errs[c]; f.err != nil && (first == nil || f.rule < first.rule || f.rule == first.rule && f.row < first.row) {
+		if f := &errs[c]; f.err != nil && (first == nil || f.rule < first.rule) {
 			first = f
 		}
 	}

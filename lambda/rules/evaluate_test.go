@@ -294,10 +294,10 @@ func TestEvaluateSplitReturnsTheFirstErrorInRuleThenReportOrder(t *testing.T) {
 	}
 	sel := selectAll(t, "all")
 	sel = slices.Insert(sel, 9, Selected{Rule: failing("LATE-01", 7)})
-	sel = slices.Insert(sel, 4, Selected{Rule: failing("EARLY-01", 1500)}) // fails on line 1500 only, in the second half
+	sel = slices.Insert(sel, 4, Selected{Rule: failing("EARLY-01", 700)}) // fails on lines 700 and 1400, in different chunks
 	for _, split := range []struct{ workers, chunk int }{{1, 2000}, {2, 1000}, {3, 100}} {
 		_, err := evaluateSplit(Input{Report: rep, AsOf: credreporttest.AsOf}, sel, split.workers, split.chunk)
-		if want := "rule EARLY-01: line 1500"; err == nil || err.Error() != want {
+		if want := "rule EARLY-01: line 700"; err == nil || err.Error() != want {
 			t.Errorf("%d workers, chunks of %d: error %v, want %s", split.workers, split.chunk, err, want)
 		}
 	}
