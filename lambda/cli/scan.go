@@ -125,6 +125,11 @@ func runScan(ctx context.Context, args []string, io IO) error {
 	if in.live && in.account == nil {
 		fmt.Fprintf(io.Stderr, "credaudit scan: %v; rules that need it are NOT_AVAILABLE\n", in.accountErr)
 	}
+	if *format == "sarif" {
+		if note := sarifLimitNote(out.counts()); note != "" {
+			fmt.Fprintf(io.Stderr, "credaudit scan: %s\n", note)
+		}
+	}
 	if runErr != nil {
 		return runErr
 	}

@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -441,6 +442,56 @@ func TestScanSARIFIsEncodingJSONsDocument(t *testing.T) {
 				t.Errorf("%d results, %d suppressed: the case does not exercise what it is for", results, suppressed)
 			}
 		})
+	}
+}
+
+// A SARIF run GitHub code scanning would not take whole (it shows the 5,000
+// most severe results and rejects more than 25,000) is said on stderr, with
+// its number of results (failing ones, suppressed or not); other formats and
+// smaller runs say nothing.
+func TestScanSARIFSaysWhenGitHubWouldNotTakeItAll(t *testing.T) {
+	for _, tc := range []struct {
+		failed, suppressed int
+		want               string
+	}{
+		{5000, 0, ""},
+		{5001, 0, "the SARIF has 5001 results; GitHub code scanning shows only the 5000 most severe of a run"},
+		{4000, 1001, "the SARIF has 5001 results; GitHub code scanning shows only"},
+		{25000, 0, "the SARIF has 25000 results; GitHub code scanning shows only"},
+		{24000, 1001, "the SARIF has 25001 results; GitHub code scanning rejects a run of more than 25000"},
+	} {
+		got := sarifLimitNote(&tally{failed: tc.failed, suppressed: tc.suppressed, passed: 40000, notAvailable: 40000})
+		if tc.want == "" && got != "" || !strings.HasPrefix(got, tc.want) {
+			t.Errorf("%d failing, %d suppressed: note %q, want %q", tc.failed, tc.suppressed, got, tc.want)
+		}
+	}
+
+	report := writeFile(t, t.TempDir(), "report.csv", string(credreporttest.Generate(5000, 1)))
+	asOf := credreporttest.AsOf.Format(time.RFC3339)
+	code, out, stderr := run(t, "", "scan", "--report", report, "--as-of", asOf, "--format", "sarif")
+	if code != ExitOK {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	var doc struct {
+		Runs []struct{ Results []json.RawMessage }
+	}
+	if err := json.Unmarshal([]byte(out), &doc); err != nil || len(doc.Runs) != 1 {
+		t.Fatalf("SARIF: %v, %d runs", err, len(doc.Runs))
+	}
+	n := len(doc.Runs[0].Results)
+	if n <= sarifShown {
+		t.Fatalf("%d results: the report no longer exceeds what GitHub shows", n)
+	}
+	if want := fmt.Sprintf("credaudit scan: the SARIF has %d results; GitHub code scanning shows only the %d most severe of a run\n", n, sarifShown); stderr != want {
+		t.Errorf("stderr %q, want %q", stderr, want)
+	}
+	for _, args := range [][]string{
+		{"scan", "--report", report, "--as-of", asOf, "--format", "json"},
+		{"scan", "--report", sampleReport, "--as-of", asOf, "--format", "sarif"},
+	} {
+		if code, _, stderr := run(t, "", args...); code != ExitOK || stderr != "" {
+			t.Errorf("%s: exit %d, stderr %q, want 0 and nothing", strings.Join(args, " "), code, stderr)
+		}
 	}
 }
 

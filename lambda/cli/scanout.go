@@ -745,6 +745,28 @@ func (ss *scanSARIF) add(results []rules.Result) error {
 	return nil
 }
 
+// GitHub code scanning's limits on the results of a SARIF run: it rejects an
+// upload with more than sarifRejected and shows the sarifShown most severe
+// (docs.github.com, "SARIF results exceed limit").
+const (
+	sarifShown    = 5000
+	sarifRejected = 25000
+)
+
+// sarifLimitNote says what GitHub code scanning would do with a SARIF run of
+// the counted results (every failing one, suppressed or not), when it would
+// not take them all: "" for a run within its limits.
+func sarifLimitNote(t *tally) string {
+	n := t.failed + t.suppressed
+	switch {
+	case n > sarifRejected:
+		return fmt.Sprintf("the SARIF has %d results; GitHub code scanning rejects a run of more than %d (narrow it with --profile or the configuration's rules)", n, sarifRejected)
+	case n > sarifShown:
+		return fmt.Sprintf("the SARIF has %d results; GitHub code scanning shows only the %d most severe of a run", n, sarifShown)
+	}
+	return ""
+}
+
 // end writes the rest of the document.
 func (ss *scanSARIF) end(*scanOutput) error {
 	if ss.written {
