@@ -112,8 +112,8 @@ func evaluateInOnePass(in Input, selected []Selected) (results []Result, ends []
 
 // EvaluateEach evaluates like Evaluate but hands the results to yield in
 // batches, in Evaluate's order, instead of keeping them all: each batch holds
-// results of one rule, at most eachBatch of them, and is valid only until
-// yield returns. A 5,000-user account yields some 80,000 results (6 MB); this
+// results of one rule, at least one and at most eachBatch, and is valid only
+// until yield returns. A 5,000-user account yields some 80,000 results (6 MB); this
 // holds two batches' worth (150 KB).
 //
 // Built-in rules are evaluated one batch ahead on a goroutine of their own,
@@ -129,7 +129,7 @@ func EvaluateEach(in Input, selected []Selected, yield func([]Result) error) err
 		}
 		start := 0
 		for _, end := range ends {
-			for lo := start; lo == start || lo < end; lo += eachBatch {
+			for lo := start; lo < end; lo += eachBatch {
 				if err := yield(results[lo:min(lo+eachBatch, end)]); err != nil {
 					return err
 				}
@@ -177,6 +177,10 @@ func EvaluateEach(in Input, selected []Selected, yield func([]Result) error) err
 	for b := range ready {
 		if b.err != nil {
 			return b.err
+		}
+		if len(b.results) == 0 { // a user rule over a report without users
+			free <- b.results
+			continue
 		}
 		if err := yield(b.results); err != nil {
 			return err
