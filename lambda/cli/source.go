@@ -139,15 +139,8 @@ func readFileString(name string) (string, error) {
 func readString(r io.Reader, size int) (string, error) {
 	var b strings.Builder
 	b.Grow(size + 1) // one more byte, as os.ReadFile, so that the end is seen without growing
-	buf := make([]byte, 32<<10)
-	for {
-		n, err := r.Read(buf)
-		b.Write(buf[:n])
-		if err == io.EOF {
-			return b.String(), nil
-		}
-		if err != nil {
-			return "", err
-		}
+	if _, err := io.Copy(&b, r); err != nil {
+		return "", err
 	}
+	return b.String(), nil
 }
