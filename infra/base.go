@@ -117,31 +117,15 @@ func (b *base) addBucket() {
 		EnforceSSL:        jsii.Bool(true),
 		MinimumTLSVersion: jsii.Number(1.2),
 		RemovalPolicy:     awscdk.RemovalPolicy_RETAIN,
-		LifecycleRules:    b.lifecycleRules(),
+		LifecycleRules: &[]*awss3.LifecycleRule{{
+			Id:                                  jsii.String("expire-old-state-versions"),
+			NoncurrentVersionExpiration:         awscdk.Duration_Days(jsii.Number(30)),
+			AbortIncompleteMultipartUploadAfter: awscdk.Duration_Days(jsii.Number(1)),
+		}},
 	})
 	b.suppress(b.Bucket, "AwsSolutions-S1",
 		"The bucket holds only the stack's own state objects, written and read by the stack's own roles; "+
 			"server access logs would need a second bucket that itself fails S1. Use CloudTrail S3 data events for an audit trail of object access.")
-}
-
-// lifecycleRules expire old versions of the state, and (organisation
-// stack) each run's account list and Map results after runRetentionDays:
-// a run reads them only while it lasts.
-func (b *base) lifecycleRules() *[]*awss3.LifecycleRule {
-	rules := []*awss3.LifecycleRule{{
-		Id:                                  jsii.String("expire-old-state-versions"),
-		NoncurrentVersionExpiration:         awscdk.Duration_Days(jsii.Number(30)),
-		AbortIncompleteMultipartUploadAfter: awscdk.Duration_Days(jsii.Number(1)),
-	}}
-	if b.Settings.Org {
-		rules = append(rules, &awss3.LifecycleRule{
-			Id:                          jsii.String("expire-runs"),
-			Prefix:                      jsii.String(RunsPrefix),
-			Expiration:                  awscdk.Duration_Days(jsii.Number(runRetentionDays)),
-			NoncurrentVersionExpiration: awscdk.Duration_Days(jsii.Number(1)),
-		})
-	}
-	return &rules
 }
 
 // addQueue creates the failure queue: the schedule's dead-letter queue for
@@ -289,6 +273,11 @@ func (b *base) keyForPublishers(roles ...awsiam.IRole) {
 // objects is the ARN pattern of the state bucket's objects under prefix.
 func (b *base) objects(prefix string) *string {
 	return jsii.String(*b.Bucket.BucketArn() + "/" + prefix + "*")
+}
+
+// objectsFinding is how cdk-nag names objects(prefix) in a wildcard finding.
+func (b *base) objectsFinding(prefix string) string {
+	return fmt.Sprintf("Resource::<%s.Arn>/%s*", b.logicalID(b.Bucket), prefix)
 }
 
 // stateStatements let a function read and write the accounts' state.

@@ -9,6 +9,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudformation"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
 	sfn "github.com/aws/aws-cdk-go/awscdk/v2/awsstepfunctions"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsstepfunctionstasks"
 	"github.com/aws/constructs-go/constructs/v10"
@@ -61,6 +62,13 @@ func NewOrgStack(scope constructs.Construct, s Settings) *OrgStack {
 	st.addSchedule(st.StateMachine.StateMachineArn(), "states:StartExecution",
 		"credaudit schedule: start the organisation run, dead-letter to the failure queue")
 	st.addMemberRoles()
+	// Each run's account list and Map results expire (runRetentionDays).
+	st.Bucket.AddLifecycleRule(&awss3.LifecycleRule{
+		Id:                          jsii.String("expire-runs"),
+		Prefix:                      jsii.String(RunsPrefix),
+		Expiration:                  awscdk.Duration_Days(jsii.Number(runRetentionDays)),
+		NoncurrentVersionExpiration: awscdk.Duration_Days(jsii.Number(1)),
+	})
 	st.addAlarms()
 	st.outputs(
 		outputValue{"StateMachineArn", st.StateMachine.StateMachineArn()},
@@ -105,12 +113,12 @@ func (st *OrgStack) addFunctions() {
 	st.suppressWildcards(st.Auditor.Role,
 		"Resource::arn:<AWS::Partition>:iam::*:role/"+s.MemberRole, "The auditor assumes the fixed-name member role in whichever account a run "+
 			"audits; the accounts are not known at deploy time, and the aws:ResourceOrgID condition keeps the grant inside the organisation.",
-		fmt.Sprintf("Resource::<%s.Arn>/%s*", st.logicalID(st.Bucket), StatePrefix), stateWildcardReason,
+		st.objectsFinding(StatePrefix), stateWildcardReason,
 	)
 	st.suppressWildcards(st.Orchestrator.Role,
 		"Resource::*", "organizations:ListAccounts and organizations:ListParents support no resource-level permissions; "+
 			"they are the only actions on *, and only the management account or a delegated administrator can call them.",
-		fmt.Sprintf("Resource::<%s.Arn>/%s*", st.logicalID(st.Bucket), RunsPrefix), "Each run writes runs/<run-id>/accounts.json and reads "+
+		st.objectsFinding(RunsPrefix), "Each run writes runs/<run-id>/accounts.json and reads "+
 			"the Map Run's results under runs/results/<map-run-id>/; both IDs are made at run time, so the grant is the runs/ prefix of the stack's own bucket.",
 	)
 }
@@ -272,15 +280,14 @@ func (st *OrgStack) addStateMachineRole() {
 	} {
 		st.StateMachineRole.AddToPrincipalPolicy(p)
 	}
-	bucket := st.logicalID(st.Bucket)
 	st.suppressWildcards(st.StateMachineRole,
 		"Resource::*", "Step Functions' log delivery (logs:*LogDelivery*, logs:PutResourcePolicy, logs:DescribeResourcePolicies, logs:DescribeLogGroups) "+
 			"and X-Ray tracing (xray:PutTraceSegments, xray:PutTelemetryRecords, xray:GetSamplingRules, xray:GetSamplingTargets) support no resource-level permissions.",
-		"Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:"+st.stateMachineName()+":*", childExecutionsReason,
-		"Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:"+st.stateMachineName()+"/*", childExecutionsReason,
-		fmt.Sprintf("Resource::<%s.Arn>/%s*", bucket, RunsPrefix), "The Distributed Map reads runs/<run-id>/accounts.json, "+
+		"Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:"+name+":*", childExecutionsReason,
+		"Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:"+name+"/*", childExecutionsReason,
+		st.objectsFinding(RunsPrefix), "The Distributed Map reads runs/<run-id>/accounts.json, "+
 			"whose run ID (the execution name) is made at run time, so the grant is the runs/ prefix of the stack's own bucket.",
-		fmt.Sprintf("Resource::<%s.Arn>/%s/*", bucket, ResultsPrefix), "The Distributed Map writes its results under "+
+		st.objectsFinding(ResultsPrefix+"/"), "The Distributed Map writes its results under "+
 			"runs/results/<map-run-id>/, an ID made at run time, so the grant is that prefix of the stack's own bucket.",
 	)
 }
@@ -294,7 +301,7 @@ const childExecutionsReason = "The Distributed Map describes and stops the child
 func (st *OrgStack) addAlarms() {
 	st.alarm("ExecutionsFailedAlarm", "an organisation run failed; the orchestrator's alert and the execution history say why",
 		st.StateMachine.MetricFailed(sum()), 1)
-	st.alarm("ExecutionsTimedOutAlarm", fmt.Sprintf("an organisation run was still going after %v and was stopped", stateMachineTimeout),
+	st.alarm("ExecutionsTimedOutAlarm", fmt.Sprintf("an organisation run was still going after %.0f hours and was stopped", stateMachineTimeout.Hours()),
 		st.StateMachine.MetricTimedOut(sum()), 1)
 	st.alarm("AuditorErrorsAlarm", "an account's audit failed (function error or timeout); see the auditor's log group",
 		st.Auditor.Function.MetricErrors(sum()), 1)

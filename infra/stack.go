@@ -90,7 +90,7 @@ func (st *Stack) addFunction() {
 	// After the statements exist: suppressions attach to the policy resource.
 	st.suppressWildcards(st.Role,
 		"Resource::*", reportWildcardReason,
-		fmt.Sprintf("Resource::<%s.Arn>/%s*", st.logicalID(st.Bucket), StatePrefix), stateWildcardReason,
+		st.objectsFinding(StatePrefix), stateWildcardReason,
 	)
 }
 
