@@ -27,7 +27,9 @@ const (
 	NotifyChanges NotifyMode = iota
 	// NotifyAlways sends a digest every run.
 	NotifyAlways
-	// NotifyNever sends no digest (operational errors still go out).
+	// NotifyNever sends no digest; operational errors still go out unless
+	// the Auditor's NoAlerts leaves them to its caller (a per-account
+	// request of an organisation run: see handler.Request.Notify).
 	NotifyNever
 )
 

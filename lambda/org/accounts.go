@@ -70,8 +70,9 @@ func (f Filter) Check() error {
 	return nil
 }
 
-// SplitList splits a comma-separated list of IDs, dropping blanks: how
-// the CLI's flags and the function's settings write a Filter's lists.
+// SplitList splits a comma-separated list, trimming items and dropping
+// blanks: how the CLI's flags and the function's settings write a Filter's
+// lists (and query's --columns its columns).
 func SplitList(s string) []string {
 	var out []string
 	for p := range strings.SplitSeq(s, ",") {
