@@ -26,6 +26,21 @@ type AccountRun struct {
 // Failed reports whether the account's audit failed, wholly or in part.
 func (r *AccountRun) Failed() bool { return r.Error != "" }
 
+// CountRuns counts an organisation run's accounts that were audited (they
+// have a summary) and that failed, wholly or in part: an account can be
+// both.
+func CountRuns(runs []AccountRun) (audited, failed int) {
+	for _, r := range runs {
+		if r.Summary != nil {
+			audited++
+		}
+		if r.Failed() {
+			failed++
+		}
+	}
+	return audited, failed
+}
+
 // orgTopNew is how many new findings the organisation digest lists per
 // account.
 const orgTopNew = 5

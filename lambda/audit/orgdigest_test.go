@@ -34,6 +34,18 @@ func TestOrgDigestGolden(t *testing.T) {
 	golden.Check(t, "digest-org.txt", message(m))
 }
 
+// CountRuns counts the account that was audited but could not publish
+// (444…) in both, as the digest's "Accounts audited" line does.
+func TestCountRuns(t *testing.T) {
+	audited, failed := CountRuns(orgRuns())
+	if audited != 3 || failed != 2 {
+		t.Errorf("CountRuns = %d audited, %d failed; want 3 and 2", audited, failed)
+	}
+	if m := OrgDigest(orgRuns(), "all", time.Time{}); !strings.Contains(m.Body, "Accounts audited: 3 of 4; 2 failed.") {
+		t.Errorf("the digest counts otherwise:\n%s", m.Body)
+	}
+}
+
 func TestOrgDigestLimits(t *testing.T) {
 	var runs []AccountRun
 	for i := range 5000 {

@@ -147,14 +147,7 @@ func runOrg(ctx context.Context, f *orgFlags, af *auditFlags, src *source, forma
 	}
 
 	sum := orgSummary{Accounts: len(runs), Results: runs}
-	for _, r := range runs {
-		if r.Summary != nil {
-			sum.Audited++
-		}
-		if r.Failed() {
-			sum.Failed++
-		}
-	}
+	sum.Audited, sum.Failed = audit.CountRuns(runs)
 	digest := audit.OrgDigest(runs, profile, time.Now())
 	if af.stateDir != "" {
 		fmt.Fprintf(io.Stderr, "%s\n\n%s", digest.Subject, digest.Body)

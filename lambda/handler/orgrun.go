@@ -209,7 +209,7 @@ func (h *Handler) aggregate(ctx context.Context, aud *audit.Auditor, st *OrgStep
 		return nil, collectFail(err)
 	}
 
-	profile := h.Settings.Profile
+	profile := ""
 	for _, r := range runs {
 		if r.Summary != nil && r.Summary.Profile != "" {
 			profile = r.Summary.Profile
@@ -217,23 +217,35 @@ func (h *Handler) aggregate(ctx context.Context, aud *audit.Auditor, st *OrgStep
 		}
 	}
 	if profile == "" {
-		profile = rules.DefaultProfile
+		profile = h.configuredProfile(ctx)
 	}
 	res := &Aggregated{RunID: st.RunID, Accounts: len(runs)}
-	for _, r := range runs {
-		if r.Summary != nil {
-			res.Audited++
-		}
-		if r.Failed() {
-			res.Failed++
-		}
-	}
+	res.Audited, res.Failed = audit.CountRuns(runs)
 	h.Log.LogAttrs(ctx, slog.LevelInfo, "organisation results", slog.Int("accounts", res.Accounts), slog.Int("audited", res.Audited), slog.Int("failed", res.Failed))
 	if err := aud.Send(ctx, audit.OrgDigest(runs, profile, h.now())); err != nil {
 		return nil, err
 	}
 	res.Notified = aud.Topic != nil
 	return res, nil
+}
+
+// configuredProfile names the profile the accounts were to be audited
+// with, for a digest without a summary to say which (every account
+// failed): the function's setting, else the configuration file's, else the
+// default. A configuration that cannot be read leaves it unknown; the
+// failed accounts' errors say why.
+func (h *Handler) configuredProfile(ctx context.Context) string {
+	if h.Settings.Profile != "" {
+		return h.Settings.Profile
+	}
+	cfg, err := h.loadConfig(ctx)
+	if err != nil {
+		return "unknown (the configuration could not be read)"
+	}
+	if cfg != nil && cfg.Profile != "" {
+		return cfg.Profile
+	}
+	return rules.DefaultProfile
 }
 
 // readRunFile decodes the JSON object at loc, which must be an organisation

@@ -12,6 +12,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/ssm"
+	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
 
 	"github.com/credaudit/credaudit/lambda/audit"
 	"github.com/credaudit/credaudit/lambda/handler"
@@ -225,6 +227,62 @@ func TestOrganisationRunThroughTheFunction(t *testing.T) {
 	if len(msgs) != 1 || !strings.Contains(msgs[0].Body, o.members[0].ID+" (alpha): 0 new, 0 resolved, 2 failing") ||
 		strings.Count(msgs[0].Body, "not audited: the map run has no result for this account") != 2 {
 		t.Errorf("second digest:\n%+v", msgs)
+	}
+}
+
+// The digest names the profile the accounts were audited with, as their
+// summaries say, not the one configured when aggregate runs; when every
+// account failed it names the configured one: the function's setting, else
+// the configuration file's.
+func TestOrganisationDigestNamesTheProfile(t *testing.T) {
+	o := newOrgEnv(t, "alpha")
+	ctx := context.Background()
+	param := ssm.NewFromConfig(o.cfg)
+	setProfile := func(profile string) {
+		t.Helper()
+		must(t, "put parameter", func() error {
+			_, err := param.PutParameter(ctx, &ssm.PutParameterInput{Name: aws.String("/credaudit/config"), Overwrite: aws.Bool(true),
+				Type: ssmtypes.ParameterTypeString, Value: aws.String("profile: " + profile + "\n")})
+			return err
+		})
+	}
+	digestProfile := func(h *handler.Handler, listed handler.Listed, manifest handler.Location) string {
+		t.Helper()
+		step[handler.Aggregated](t, h, aggregateStep("exec-p", listed.Location, manifest))
+		msgs := o.drain()
+		if len(msgs) != 1 {
+			t.Fatalf("%d messages, want the organisation digest", len(msgs))
+		}
+		_, rest, _ := strings.Cut(msgs[0].Body, "\nProfile ")
+		profile, _, _ := strings.Cut(rest, ";")
+		return profile
+	}
+	setProfile("cis-1.4")
+	h := o.handler(map[string]string{handler.EnvExcludeAccounts: account, handler.EnvConfig: "ssm:/credaudit/config", handler.EnvProfile: ""})
+	listed := step[handler.Listed](t, h, `{"action":"list_accounts","run_id":"exec-p"}`)
+	var items []handler.Item
+	o.get(listed.Key, &items)
+	audited := o.mapRun(h, items, "map-p1")
+
+	setProfile("fsbp") // changed after the accounts were audited
+	if got := digestProfile(h, listed, audited); got != "cis-1.4" {
+		t.Errorf("digest of audited accounts names profile %q, want cis-1.4, which they were audited with", got)
+	}
+
+	emulator.RefuseAssumeRole(t, items[0].RoleARN)
+	o.cfg = emulator.Config(t) // through the proxy
+	h = o.handler(map[string]string{handler.EnvExcludeAccounts: account, handler.EnvConfig: "ssm:/credaudit/config", handler.EnvProfile: ""})
+	failed := o.mapRun(h, items, "map-p2")
+	if got := digestProfile(h, listed, failed); got != "fsbp" {
+		t.Errorf("digest of failed accounts names profile %q, want fsbp, the configuration's", got)
+	}
+	h = o.handler(map[string]string{handler.EnvExcludeAccounts: account, handler.EnvConfig: "ssm:/credaudit/config", handler.EnvProfile: "cis-3.0"})
+	if got := digestProfile(h, listed, failed); got != "cis-3.0" {
+		t.Errorf("digest of failed accounts names profile %q, want cis-3.0, the function's setting", got)
+	}
+	h = o.handler(map[string]string{handler.EnvExcludeAccounts: account, handler.EnvConfig: "ssm:/credaudit/missing", handler.EnvProfile: ""})
+	if got := digestProfile(h, listed, failed); !strings.HasPrefix(got, "unknown") {
+		t.Errorf("digest with an unreadable configuration names profile %q, want unknown", got)
 	}
 }
 
