@@ -160,21 +160,37 @@ func rootPassword(e *credreport.Entry, env Env) (bool, string) {
 
 // rootCredentials reports whether root credentials are present (a password,
 // an active access key or an active signing certificate) and names the first.
-func rootCredentials(e *credreport.Entry, env Env) (bool, string) {
+// When none is but an access key's or certificate's active flag holds a
+// sentinel, whether they were removed cannot be decided: unknown is that
+// flag's NOT_AVAILABLE verdict.
+func rootCredentials(e *credreport.Entry, env Env) (present bool, what string, unknown *Verdict) {
 	if ok, what := rootPassword(e, env); ok {
-		return true, what
+		return true, what, nil
 	}
 	for i := range 2 {
 		if e.AccessKeys[i].Active.True() {
-			return true, "active " + keyNames[i]
+			return true, "active " + keyNames[i], nil
 		}
 	}
 	for i := range 2 {
 		if e.Certs[i].Active.True() {
-			return true, "active " + certNames[i]
+			return true, "active " + certNames[i], nil
 		}
 	}
-	return false, ""
+	flags := [4]struct {
+		column string
+		state  credreport.State
+	}{
+		{keyActiveColumns[0], e.AccessKeys[0].Active.State}, {keyActiveColumns[1], e.AccessKeys[1].Active.State},
+		{certActiveColumns[0], e.Certs[0].Active.State}, {certActiveColumns[1], e.Certs[1].Active.State},
+	}
+	for _, f := range flags {
+		if f.state != credreport.Set {
+			v, _ := undecided(f.column, f.state)
+			return false, "", &v
+		}
+	}
+	return false, "", nil
 }
 
 // threshold returns the run's value of the named threshold, or def when the

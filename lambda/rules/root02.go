@@ -32,7 +32,10 @@ func evaluateRoot02(e *credreport.Entry, env Env) (Verdict, error) {
 	if e.MFAActive.True() {
 		return passed("root has MFA enabled")
 	}
-	present, what := rootCredentials(e, env)
+	present, what, unknown := rootCredentials(e, env)
+	if unknown != nil {
+		return *unknown, nil
+	}
 	if !present {
 		return passed("root credentials removed: no password, active access key or active signing certificate")
 	}

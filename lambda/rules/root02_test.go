@@ -18,6 +18,11 @@ func TestRoot02(t *testing.T) {
 		{name: "account summary without a root password overrides password_enabled true", entry: root(mfa(no), passwordEnabled(yes)), account: &Account{}, want: Passed, reason: "root credentials removed"},
 		{name: "account summary with a root password fails", entry: root(mfa(no)), account: &Account{RootPasswordPresent: true}, want: Failed, reason: "a password (AccountPasswordPresent)"},
 		{name: "account summary without a password but an active key fails", entry: root(mfa(no), key(1, ago(3), na)), account: &Account{}, want: Failed, reason: "active access key 1"},
+		{name: "no MFA, password false, access key 2's flag N/A: removed cannot be decided", entry: root(mfa(no), passwordEnabled(no), keyActive(2, flagNA)), want: NotAvailable, reason: "access_key_2_active is N/A"},
+		{name: "no MFA, password false, certificate 1's flag no_information: removed cannot be decided", entry: root(mfa(no), passwordEnabled(no), certActive(1, flagNoInfo)), want: NotAvailable, reason: "cert_1_active is no_information"},
+		{name: "no MFA, an active key 1 fails whatever key 2's flag holds", entry: root(mfa(no), passwordEnabled(no), key(1, ago(3), na), keyActive(2, flagNA)), want: Failed, reason: "has active access key 1"},
+		{name: "account summary without a root password and a key flag not_supported is not available", entry: root(mfa(no), keyActive(1, flagNotSupp)), account: &Account{}, want: NotAvailable, reason: "access_key_1_active is not_supported"},
+		{name: "MFA passes whatever the key flags hold", entry: root(keyActive(1, flagNA)), want: Passed, reason: "MFA enabled"},
 		{name: "mfa_active N/A with root credentials present is not available", entry: root(mfa(flagNA)), want: NotAvailable, reason: "mfa_active is N/A"},
 		{name: "mfa_active not_supported with root credentials removed passes", entry: root(mfa(flagNotSupp), passwordEnabled(no)), want: Passed, reason: "root credentials removed"},
 	})

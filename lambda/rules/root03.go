@@ -32,7 +32,10 @@ func evaluateRoot03(e *credreport.Entry, env Env) (Verdict, error) {
 	if env.Account == nil {
 		return notAvailable("root hardware MFA needs iam:ListVirtualMFADevices and iam:GetAccountSummary and cannot be decided from a report file")
 	}
-	present, what := rootCredentials(e, env)
+	present, what, unknown := rootCredentials(e, env)
+	if unknown != nil {
+		return *unknown, nil
+	}
 	if !present {
 		return passed("root credentials removed: no password, active access key or active signing certificate")
 	}

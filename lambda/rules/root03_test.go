@@ -15,6 +15,7 @@ func TestRoot03(t *testing.T) {
 		{name: "no password but an active access key and a virtual device fails", entry: root(key(1, ago(5), na)), account: &Account{RootVirtualMFA: true}, want: Failed, reason: "virtual"},
 		{name: "no password but an active signing certificate and no MFA fails", entry: root(mfa(no), cert(2)), account: &Account{}, want: Failed, reason: "active signing certificate 2"},
 		{name: "no password, inactive key and certificate are ignored", entry: root(mfa(no), inactiveKey(1, ago(5), na), inactiveCert(1)), account: &Account{}, want: Passed, reason: "root credentials removed"},
+		{name: "no password and certificate 2's flag N/A: removed cannot be decided", entry: root(mfa(no), certActive(2, flagNA)), account: &Account{}, want: NotAvailable, reason: "cert_2_active is N/A"},
 		{name: "mfa_active no_information with a password is not available", entry: root(mfa(flagNoInfo)), account: withPassword, want: NotAvailable, reason: "mfa_active is no_information"},
 	})
 }
