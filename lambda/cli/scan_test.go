@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -39,6 +40,42 @@ func TestScanGoldenOutputs(t *testing.T) {
 			}
 			golden.Check(t, "scan."+format, []byte(out))
 		})
+	}
+}
+
+// as_of is --as-of when given, else the report's GeneratedTime (the CLI's
+// JSON form), else the time of the scan (a bare CSV has none).
+func TestScanAsOf(t *testing.T) {
+	data, err := os.ReadFile(sampleReport)
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc := `{"Content": "` + base64.StdEncoding.EncodeToString(data) + `", "ReportFormat": "text/csv", "GeneratedTime": "2026-11-20T06:00:00+00:00"}`
+	asOf := func(stdin string, args ...string) string {
+		t.Helper()
+		code, out, stderr := run(t, stdin, append([]string{"scan", "--report", "-", "--format", "json"}, args...)...)
+		if code != ExitOK {
+			t.Fatalf("scan %v: exit %d: %s", args, code, stderr)
+		}
+		var v struct {
+			AsOf string `json:"as_of"`
+		}
+		if err := json.Unmarshal([]byte(out), &v); err != nil {
+			t.Fatalf("scan %v: %v", args, err)
+		}
+		return v.AsOf
+	}
+	if got := asOf(doc); got != "2026-11-20T06:00:00Z" {
+		t.Errorf("JSON form without --as-of: as_of %s, want its GeneratedTime", got)
+	}
+	if got := asOf(doc, "--as-of", "2026-12-01T00:00:00Z"); got != "2026-12-01T00:00:00Z" {
+		t.Errorf("JSON form with --as-of: as_of %s, want the flag's", got)
+	}
+	before := time.Now().UTC().Truncate(time.Second)
+	got := asOf(string(data))
+	after := time.Now().UTC()
+	if at, err := time.Parse(time.RFC3339, got); err != nil || at.Before(before) || at.After(after) {
+		t.Errorf("bare CSV without --as-of: as_of %s, want the scan's time (between %s and %s)", got, before.Format(time.RFC3339), after.Format(time.RFC3339))
 	}
 }
 

@@ -25,5 +25,6 @@ func TestCred01(t *testing.T) {
 		{name: "access_key_1_active N/A does not hide an idle password", entry: u(password(ago(100), ago(200)), keyActive(1, flagNA)), want: Failed, reason: "password last used 100 days ago"},
 		{name: "no last-used, created or user-creation time is not available", entry: u(created(na), key(1, na, na)), want: NotAvailable, reason: "access key 1 has no last-used, created or user-creation time"},
 		{name: "a configured 10-day threshold fails use 10 days ago", entry: u(key(1, ago(30), ago(10))), thresholds: map[string]int{"days": 10}, want: Failed, reason: "unused for 10 days or more: access key 1 last used 10 days ago"},
+		{name: "a configured 10-day threshold passes use 9 days ago", entry: u(key(1, ago(30), ago(9))), thresholds: map[string]int{"days": 10}, want: Passed, reason: "9 days ago"},
 	})
 }

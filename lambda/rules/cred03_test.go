@@ -18,5 +18,6 @@ func TestCred03(t *testing.T) {
 		{name: "access_key_1_active not_supported on a used key is ignored", entry: u(keyActive(1, flagNotSupp), with(func(e *entry) { e.AccessKeys[0].LastUsedDate = ago(3) })), want: Passed, reason: "no enabled password or access key"},
 		{name: "no set or user-creation time is not available", entry: u(created(na), key(1, na, na)), want: NotAvailable, reason: "access key 1 has no last-used, created or user-creation time"},
 		{name: "a configured 7-day threshold fails a key created 7 days ago", entry: u(key(1, ago(7), na)), thresholds: map[string]int{"days": 7}, want: Failed, reason: "set 7 days ago or more"},
+		{name: "a configured 7-day threshold passes a key created 6 days ago", entry: u(key(1, ago(6), na)), thresholds: map[string]int{"days": 7}, want: Passed, reason: "6 days ago"},
 	})
 }

@@ -22,5 +22,6 @@ func TestKey01(t *testing.T) {
 		{name: "access_key_1_active N/A does not hide an old key 2", entry: u(keyActive(1, flagNA), key(2, ago(100), ago(1))), want: Failed, reason: "access key 2 is 100 days old"},
 		{name: "a console password is not an access key", entry: u(password(ago(1), ago(400))), want: Passed, reason: "no active access key"},
 		{name: "a configured 30-day period fails a key 31 days old", entry: u(key(1, ago(31), ago(1))), thresholds: map[string]int{"days": 30}, want: Failed, reason: "access key 1 is 31 days old"},
+		{name: "a configured 30-day period passes a key 30 days old", entry: u(key(1, ago(30), ago(1))), thresholds: map[string]int{"days": 30}, want: Passed, reason: "30 days old"},
 	})
 }

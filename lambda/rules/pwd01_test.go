@@ -19,5 +19,6 @@ func TestPwd01(t *testing.T) {
 		{name: "mfa_active N/A with an old password is not available", entry: u(password(ago(1), ago(200)), mfa(flagNA)), want: NotAvailable, reason: "mfa_active is N/A"},
 		{name: "password_enabled not_supported with an old password is not available", entry: u(passwordEnabled(flagNotSupp), with(func(e *entry) { e.PasswordLastChanged = ago(200) })), want: NotAvailable, reason: "password_enabled is not_supported"},
 		{name: "a configured 30-day period fails a password changed 31 days ago", entry: u(password(ago(1), ago(31))), thresholds: map[string]int{"days": 30}, want: Failed, reason: "31 days ago"},
+		{name: "a configured 30-day period passes a password changed 30 days ago", entry: u(password(ago(1), ago(30))), thresholds: map[string]int{"days": 30}, want: Passed, reason: "30 days ago"},
 	})
 }

@@ -21,5 +21,7 @@ func TestPwd02(t *testing.T) {
 		{name: "a disabled password with a past rotation date is ignored", entry: u(nextRotation(ago(3))), want: Passed, reason: "no console password"},
 		{name: "password_enabled not_supported with an expired password is not available", entry: u(passwordEnabled(flagNotSupp), nextRotation(ago(3))), want: NotAvailable, reason: "password_enabled is not_supported"},
 		{name: "a configured 30-day warning fails expiry in 20 days", entry: u(pw, nextRotation(ago(-20))), thresholds: map[string]int{"days": 30}, want: Failed, reason: "password expires in 20 days"},
+		{name: "a configured 30-day warning passes expiry in exactly 30 days", entry: u(pw, nextRotation(ago(-30))), thresholds: map[string]int{"days": 30}, want: Passed, reason: "password expires in 30 days"},
+		{name: "a configured 30-day warning fails expiry a second short of 30 days", entry: u(pw, nextRotation(agoD(-30*day+time.Second))), thresholds: map[string]int{"days": 30}, want: Failed, reason: "password expires in 29 days"},
 	})
 }

@@ -19,5 +19,7 @@ func TestRoot04(t *testing.T) {
 		{name: "access key dates N/A and no_information are no use", entry: root(key(1, ago(30), na), key(2, ago(30), noInfo)), want: Passed, reason: "no recorded"},
 		{name: "a configured 1-day window passes use 2 days ago", entry: root(passwordLastUsed(ago(2))), thresholds: map[string]int{"days": 1}, want: Passed, reason: "2 days ago"},
 		{name: "a configured 1-day window fails use today", entry: root(passwordLastUsed(agoD(time.Hour))), thresholds: map[string]int{"days": 1}, want: Failed, reason: "less than a day ago"},
+		{name: "a configured 30-day window fails use 29 days ago", entry: root(passwordLastUsed(ago(29))), thresholds: map[string]int{"days": 30}, want: Failed, reason: "29 days ago"},
+		{name: "a configured 30-day window passes use 30 days ago", entry: root(passwordLastUsed(ago(30))), thresholds: map[string]int{"days": 30}, want: Passed, reason: "30 days ago"},
 	})
 }

@@ -22,5 +22,7 @@ func TestUser04(t *testing.T) {
 		{name: "never used and user_creation_time N/A is not available", entry: u(created(na), key(1, ago(10), na)), want: NotAvailable, reason: "user_creation_time is N/A"},
 		{name: "password_last_used no_information and key dates N/A fall back to creation", entry: u(password(noInfo, ago(5)), key(1, ago(5), na)), want: Failed, reason: "user created 400 days ago"},
 		{name: "a configured 30-day window fails use 40 days ago", entry: u(key(1, ago(100), ago(40))), thresholds: map[string]int{"days": 30}, want: Failed, reason: "40 days ago (access key 1)"},
+		{name: "a configured 30-day window fails use exactly 30 days ago", entry: u(key(1, ago(100), ago(30))), thresholds: map[string]int{"days": 30}, want: Failed, reason: "30 days ago (access key 1)"},
+		{name: "a configured 30-day window passes use 29 days ago", entry: u(key(1, ago(100), ago(29))), thresholds: map[string]int{"days": 30}, want: Passed, reason: "29 days ago"},
 	})
 }
