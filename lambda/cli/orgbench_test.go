@@ -8,9 +8,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/http/httptest"
-	"net/http/httputil"
-	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -29,6 +26,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
 
+	"github.com/credaudit/credaudit/lambda/internal/emulator"
 	"github.com/credaudit/credaudit/lambda/internal/sandbox"
 )
 
@@ -154,11 +152,11 @@ func addBenchUsers(ctx context.Context, m member, k int) error {
 	return nil
 }
 
-// callCounter is a reverse proxy to the emulator that counts API calls by
-// account and operation ("iam:GetCredentialReport"). A call belongs to
-// the account of the access key that signed it (moto's routing), except
-// AssumeRole, which belongs to the account of the role assumed; the keys
-// AssumeRole hands out are learnt from its responses.
+// callCounter counts the API calls through its emulator.Proxy by account
+// and operation ("iam:GetCredentialReport"). A call belongs to the account
+// of the access key that signed it (moto's routing), except AssumeRole,
+// which belongs to the account of the role assumed; the keys AssumeRole
+// hands out are learnt from its responses.
 type callCounter struct {
 	mu   sync.Mutex
 	keys map[string]string // access key ID → account
@@ -182,25 +180,17 @@ var (
 // from now on (the CLI's) at it.
 func newCallCounter(b *testing.B) *callCounter {
 	b.Helper()
-	target, err := url.Parse(os.Getenv("CREDAUDIT_MOTO_URL"))
-	if err != nil || target.Host == "" {
-		b.Fatalf("CREDAUDIT_MOTO_URL %q: %v", os.Getenv("CREDAUDIT_MOTO_URL"), err)
-	}
 	c := &callCounter{}
 	c.take()
-	proxy := httputil.NewSingleHostReverseProxy(target)
 	transport := &http.Transport{MaxIdleConnsPerHost: 4 * orgBenchConcurrency}
 	b.Cleanup(transport.CloseIdleConnections)
-	proxy.Transport = transport
-	proxy.ModifyResponse = c.learnKey
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	proxy := &emulator.Proxy{Transport: transport, Hook: func(w http.ResponseWriter, call *emulator.Call) {
 		start := time.Now()
-		acct, op, n := c.classify(r)
-		proxy.ServeHTTP(w, r)
+		acct, op, n := c.classify(call)
+		call.Forward(w, c.learnKey)
 		c.count(acct, op, n, start, time.Now())
-	}))
-	b.Cleanup(srv.Close)
-	b.Setenv("AWS_ENDPOINT_URL", srv.URL)
+	}}
+	b.Setenv("AWS_ENDPOINT_URL", proxy.Start(b))
 	return c
 }
 
@@ -214,11 +204,12 @@ func (c *callCounter) take() *runCalls {
 	return r
 }
 
-// classify names r's account and operation, and for BatchImportFindings
-// the number of findings it carries.
-func (c *callCounter) classify(r *http.Request) (acct, op string, findings int) {
+// classify names call's account and operation, the latter prefixed with
+// the service that signed it, and for BatchImportFindings the number of
+// findings it carries.
+func (c *callCounter) classify(call *emulator.Call) (acct, op string, findings int) {
 	key, service := "", "unsigned"
-	if m := credentialScope.FindStringSubmatch(r.Header.Get("Authorization")); m != nil {
+	if m := credentialScope.FindStringSubmatch(call.Request.Header.Get("Authorization")); m != nil {
 		key, service = m[1], m[2]
 	}
 	c.mu.Lock()
@@ -227,34 +218,18 @@ func (c *callCounter) classify(r *http.Request) (acct, op string, findings int) 
 	if !ok {
 		acct = "unknown key " + key
 	}
-	switch {
-	case r.Header.Get("X-Amz-Target") != "": // JSON protocols (Organizations)
-		t := r.Header.Get("X-Amz-Target")
-		op = t[strings.LastIndex(t, ".")+1:]
-	case strings.HasPrefix(r.Header.Get("Content-Type"), "application/x-www-form-urlencoded"): // query protocols (IAM, STS, SNS)
-		body, _ := io.ReadAll(r.Body)
-		r.Body = io.NopCloser(bytes.NewReader(body))
-		form, _ := url.ParseQuery(string(body))
-		op = form.Get("Action")
-		if op == "AssumeRole" {
-			if parts := strings.Split(form.Get("RoleArn"), ":"); len(parts) > 4 {
-				acct = parts[4]
-			}
+	switch call.Op {
+	case "AssumeRole":
+		if parts := strings.Split(call.Form.Get("RoleArn"), ":"); len(parts) > 4 {
+			acct = parts[4]
 		}
-	case r.URL.Path == "/findings/import": // REST (Security Hub)
-		op = "BatchImportFindings"
-		body, _ := io.ReadAll(r.Body)
-		r.Body = io.NopCloser(bytes.NewReader(body))
+	case "BatchImportFindings":
 		var in struct{ Findings []json.RawMessage }
-		if json.Unmarshal(body, &in) == nil {
+		if json.Unmarshal(call.Body, &in) == nil {
 			findings = len(in.Findings)
 		}
-	case r.URL.Path == "/findings/batchupdate":
-		op = "BatchUpdateFindings"
-	default:
-		op = r.Method + " " + r.URL.Path
 	}
-	return acct, service + ":" + op, findings
+	return acct, service + ":" + strings.TrimPrefix(call.Op, service+":"), findings // S3's names carry "s3:" already
 }
 
 // learnKey records the account of the credentials an AssumeRole response

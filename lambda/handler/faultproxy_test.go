@@ -5,13 +5,11 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
-	"net/http/httptest"
-	"net/url"
-	"os"
 	"strconv"
-	"strings"
 	"sync"
 	"testing"
+
+	"github.com/credaudit/credaudit/lambda/internal/emulator"
 )
 
 // faultKind is what the proxy does to a matching request.
@@ -39,11 +37,10 @@ type fault struct {
 
 // faultProxy sits between the SDK and the emulator: it forwards every
 // request and injects the scheduled faults, counting requests per
-// operation.
+// operation (emulator.Call's Op).
 type faultProxy struct {
-	t      *testing.T
-	target *url.URL
-	srv    *httptest.Server
+	t   *testing.T
+	url string
 
 	mu       sync.Mutex
 	faults   []*fault
@@ -54,17 +51,12 @@ type faultProxy struct {
 
 func newFaultProxy(t *testing.T) *faultProxy {
 	t.Helper()
-	target, err := url.Parse(os.Getenv("AWS_ENDPOINT_URL"))
-	if err != nil || target.Host == "" {
-		t.Fatalf("AWS_ENDPOINT_URL %q: %v", os.Getenv("AWS_ENDPOINT_URL"), err)
-	}
-	p := &faultProxy{t: t, target: target, calls: map[string]int{}, injected: map[string]int{}}
-	p.srv = httptest.NewServer(p)
-	t.Cleanup(p.srv.Close)
+	p := &faultProxy{t: t, calls: map[string]int{}, injected: map[string]int{}}
+	p.url = (&emulator.Proxy{Hook: p.serve}).Start(t)
 	return p
 }
 
-func (p *faultProxy) URL() string { return p.srv.URL }
+func (p *faultProxy) URL() string { return p.url }
 
 // inject schedules faults; they apply in order, each for its Times.
 func (p *faultProxy) inject(fs ...fault) {
@@ -88,33 +80,6 @@ func (p *faultProxy) count(op string) int {
 	return p.calls[op]
 }
 
-// operation names a request the way the faults do: the query-protocol
-// Action (IAM, SNS, STS), or the REST operation for Security Hub and S3.
-func operation(r *http.Request, body []byte) string {
-	if strings.HasPrefix(r.Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
-		if v, err := url.ParseQuery(string(body)); err == nil && v.Get("Action") != "" {
-			return v.Get("Action")
-		}
-	}
-	switch {
-	case r.URL.Path == "/findings/import":
-		return "BatchImportFindings"
-	case r.URL.Path == "/findings/batchupdate":
-		return "BatchUpdateFindings"
-	case r.URL.Path == "/findings":
-		return "GetFindings"
-	case strings.Contains(r.Header.Get("Authorization"), "/s3/aws4_request"):
-		switch r.Method {
-		case http.MethodGet:
-			return "s3:GetObject"
-		case http.MethodPut:
-			return "s3:PutObject"
-		}
-		return "s3:" + r.Method
-	}
-	return r.Method + " " + r.URL.Path
-}
-
 func (p *faultProxy) take(op string) *fault {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -129,21 +94,17 @@ func (p *faultProxy) take(op string) *fault {
 	return nil
 }
 
-func (p *faultProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	body, err := io.ReadAll(r.Body)
-	if err != nil {
-		http.Error(w, err.Error(), http.StatusBadGateway)
-		return
-	}
-	op := operation(r, body)
-	f := p.take(op)
+// serve answers c with the first pending fault for its operation, or
+// forwards it.
+func (p *faultProxy) serve(w http.ResponseWriter, c *emulator.Call) {
+	f := p.take(c.Op)
 	if f == nil {
-		p.forward(w, r, body, nil)
+		c.Forward(w, nil)
 		return
 	}
 	switch f.Kind {
 	case throttle:
-		if strings.HasPrefix(r.Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
+		if c.Form != nil {
 			w.Header().Set("Content-Type", "text/xml")
 			w.WriteHeader(http.StatusBadRequest)
 			io.WriteString(w, `<ErrorResponse><Error><Type>Sender</Type><Code>Throttling</Code><Message>Rate exceeded</Message></Error><RequestId>fault</RequestId></ErrorResponse>`)
@@ -163,7 +124,7 @@ func (p *faultProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusServiceUnavailable)
 		io.WriteString(w, `<Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message></Error>`)
 	case partial:
-		p.partial(w, r, body, f)
+		p.partial(w, c, f)
 	case denied:
 		w.Header().Set("Content-Type", "text/xml")
 		w.WriteHeader(http.StatusForbidden)
@@ -171,11 +132,11 @@ func (p *faultProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// partial forwards a BatchImportFindings request without its first
-// f.Count findings and reports those as failed.
-func (p *faultProxy) partial(w http.ResponseWriter, r *http.Request, body []byte, f *fault) {
+// partial forwards a BatchImportFindings call without its first f.Count
+// findings and reports those as failed.
+func (p *faultProxy) partial(w http.ResponseWriter, c *emulator.Call, f *fault) {
 	var req map[string][]json.RawMessage
-	if err := json.Unmarshal(body, &req); err != nil {
+	if err := json.Unmarshal(c.Body, &req); err != nil {
 		p.t.Errorf("fault proxy: BatchImportFindings body: %v", err)
 		http.Error(w, err.Error(), http.StatusBadGateway)
 		return
@@ -192,63 +153,28 @@ func (p *faultProxy) partial(w http.ResponseWriter, r *http.Request, body []byte
 		p.refused = append(p.refused, id.Id)
 		p.mu.Unlock()
 	}
-	forwarded, _ := json.Marshal(req)
-	p.forward(w, r, forwarded, func(resp []byte) []byte {
+	c.Body, _ = json.Marshal(req)
+	c.Forward(w, func(resp *http.Response) error {
+		body, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if err != nil {
+			return err
+		}
 		var out struct {
 			FailedCount    int
 			SuccessCount   int
 			FailedFindings []map[string]string
 		}
-		if err := json.Unmarshal(resp, &out); err != nil {
+		if err := json.Unmarshal(body, &out); err != nil {
 			p.t.Errorf("fault proxy: BatchImportFindings response: %v", err)
-			return resp
+		} else {
+			out.FailedFindings = append(out.FailedFindings, failed...)
+			out.FailedCount += len(failed)
+			body, _ = json.Marshal(out)
 		}
-		out.FailedFindings = append(out.FailedFindings, failed...)
-		out.FailedCount += len(failed)
-		b, _ := json.Marshal(out)
-		return b
+		resp.Body = io.NopCloser(bytes.NewReader(body))
+		resp.ContentLength = int64(len(body))
+		resp.Header.Set("Content-Length", strconv.Itoa(len(body)))
+		return nil
 	})
-}
-
-// forward sends the request to the emulator, rewriting the response body
-// with edit when it is set.
-func (p *faultProxy) forward(w http.ResponseWriter, r *http.Request, body []byte, edit func([]byte) []byte) {
-	u := *p.target
-	u.Path = r.URL.Path
-	u.RawPath = r.URL.RawPath
-	u.RawQuery = r.URL.RawQuery
-	req, err := http.NewRequestWithContext(r.Context(), r.Method, u.String(), bytes.NewReader(body))
-	if err != nil {
-		http.Error(w, err.Error(), http.StatusBadGateway)
-		return
-	}
-	req.Header = r.Header.Clone()
-	req.Header.Set("Content-Length", strconv.Itoa(len(body)))
-	req.ContentLength = int64(len(body))
-	req.Host = r.Host
-	resp, err := http.DefaultTransport.RoundTrip(req)
-	if err != nil {
-		http.Error(w, err.Error(), http.StatusBadGateway)
-		return
-	}
-	defer resp.Body.Close()
-	out, err := io.ReadAll(resp.Body)
-	if err != nil {
-		http.Error(w, err.Error(), http.StatusBadGateway)
-		return
-	}
-	if edit != nil {
-		out = edit(out)
-	}
-	for k, vs := range resp.Header {
-		if k == "Content-Length" {
-			continue
-		}
-		for _, v := range vs {
-			w.Header().Add(k, v)
-		}
-	}
-	w.Header().Set("Content-Length", strconv.Itoa(len(out)))
-	w.WriteHeader(resp.StatusCode)
-	w.Write(out)
 }

@@ -1,17 +1,14 @@
 // Package emulator connects tests to the moto server that `make test` starts
 // (scripts/with-moto.sh exports AWS_ENDPOINT_URL and dummy credentials), in one
 // place: the SDK reads AWS_ENDPOINT_URL itself, so production code needs no
-// test hook.
+// test hook. Tests that must see or change the calls put a Proxy in front of
+// it.
 package emulator
 
 import (
-	"bytes"
 	"context"
 	"io"
 	"net/http"
-	"net/http/httptest"
-	"net/http/httputil"
-	"net/url"
 	"os"
 	"strings"
 	"testing"
@@ -70,24 +67,16 @@ func Reset(t testing.TB) {
 // any role be assumed.
 func RefuseAssumeRole(t testing.TB, roleARN string) {
 	t.Helper()
-	target, err := url.Parse(os.Getenv("AWS_ENDPOINT_URL"))
-	if err != nil || target.Host == "" {
-		t.Fatalf("AWS_ENDPOINT_URL %q: %v", os.Getenv("AWS_ENDPOINT_URL"), err)
-	}
-	proxy := httputil.NewSingleHostReverseProxy(target)
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		body, _ := io.ReadAll(r.Body)
-		r.Body = io.NopCloser(bytes.NewReader(body))
-		if form, err := url.ParseQuery(string(body)); err == nil && form.Get("Action") == "AssumeRole" && form.Get("RoleArn") == roleARN {
-			w.Header().Set("Content-Type", "text/xml")
-			w.WriteHeader(http.StatusForbidden)
-			io.WriteString(w, `<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><Error><Type>Sender</Type><Code>AccessDenied</Code>`+
-				`<Message>User: arn:aws:iam::123456789012:user/auditor is not authorized to perform: sts:AssumeRole on resource: `+roleARN+`</Message></Error>`+
-				`<RequestId>c6104cbe-af31-11e0-8154-cbc7ccf896c7</RequestId></ErrorResponse>`)
+	p := &Proxy{Hook: func(w http.ResponseWriter, c *Call) {
+		if c.Op != "AssumeRole" || c.Form.Get("RoleArn") != roleARN {
+			c.Forward(w, nil)
 			return
 		}
-		proxy.ServeHTTP(w, r)
-	}))
-	t.Cleanup(srv.Close)
-	t.Setenv("AWS_ENDPOINT_URL", srv.URL)
+		w.Header().Set("Content-Type", "text/xml")
+		w.WriteHeader(http.StatusForbidden)
+		io.WriteString(w, `<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><Error><Type>Sender</Type><Code>AccessDenied</Code>`+
+			`<Message>User: arn:aws:iam::123456789012:user/auditor is not authorized to perform: sts:AssumeRole on resource: `+roleARN+`</Message></Error>`+
+			`<RequestId>c6104cbe-af31-11e0-8154-cbc7ccf896c7</RequestId></ErrorResponse>`)
+	}}
+	t.Setenv("AWS_ENDPOINT_URL", p.Start(t))
 }
