@@ -137,14 +137,17 @@ func (st *OrgStack) auditorStatements(logGroup awslogs.LogGroup) []awsiam.Policy
 }
 
 // orchestratorStatements: list the accounts, write the run's account list
-// and read the Map Run's results, publish the organisation digest.
+// and read the Map Run's results, publish the organisation digest, and read
+// the configuration, whose profile the digest names when no account was
+// audited to say it.
 func (st *OrgStack) orchestratorStatements(logGroup awslogs.LogGroup) []awsiam.PolicyStatement {
-	return append([]awsiam.PolicyStatement{
+	out := append([]awsiam.PolicyStatement{
 		writeLogs(logGroup),
 		// Neither action has a resource type: "*" is the only scope.
 		stmt("ListAccounts", []string{"organizations:ListAccounts", "organizations:ListParents"}, []*string{jsii.String("*")}, nil),
 		stmt("ReadWriteRuns", []string{"s3:GetObject", "s3:PutObject"}, []*string{st.objects(RunsPrefix)}, nil),
 	}, st.publishStatements()...)
+	return append(out, st.configStatements()...)
 }
 
 // addStateMachine creates the run: ListAccounts → AuditAccounts

@@ -333,8 +333,7 @@ func TestAuditorPermissions(t *testing.T) {
 		config                     []map[string]any
 	}{
 		{"org", "credaudit-member", "o-abcdefghij", nil},
-		{"org-custom", "AuditMember", "o-a1b2c3d4e5f6", []map[string]any{allow("ReadConfig", []string{"s3:GetObject"},
-			join("arn:", ref("AWS::Partition"), ":s3:::credaudit-config-bucket/credaudit.yaml"))}},
+		{"org-custom", "AuditMember", "o-a1b2c3d4e5f6", orgConfigStatements["org-custom"]},
 	} {
 		t.Run(tc.variant, func(t *testing.T) {
 			s := synth(t, tc.variant)
@@ -353,7 +352,16 @@ func TestAuditorPermissions(t *testing.T) {
 	}
 }
 
-// The orchestrator's role: list the accounts, the runs/ files, the topic.
+// orgConfigStatements are the statements that read each org variant's
+// configuration file (the "org" variant has none).
+var orgConfigStatements = map[string][]map[string]any{
+	"org-custom": {allow("ReadConfig", []string{"s3:GetObject"},
+		join("arn:", ref("AWS::Partition"), ":s3:::credaudit-config-bucket/credaudit.yaml"))},
+}
+
+// The orchestrator's role: list the accounts, the runs/ files, the topic,
+// the configuration (the organisation digest names its profile when every
+// account failed).
 func TestOrchestratorPermissions(t *testing.T) {
 	for variant := range orgVariants {
 		t.Run(variant, func(t *testing.T) {
@@ -363,6 +371,7 @@ func TestOrchestratorPermissions(t *testing.T) {
 				allow("ListAccounts", []string{"organizations:ListAccounts", "organizations:ListParents"}, "*"),
 				allow("ReadWriteRuns", []string{"s3:GetObject", "s3:PutObject"}, join(s.resolve(t, s.org.Bucket.BucketArn()), "/runs/*")),
 			}, publishing(t, s)...)
+			want = append(want, orgConfigStatements[variant]...)
 			assertPolicy(t, s, s.org.logicalID(s.org.Orchestrator.Role), want)
 			assertTrust(t, s, s.org.logicalID(s.org.Orchestrator.Role), lambdaTrust)
 		})
