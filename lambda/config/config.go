@@ -368,17 +368,23 @@ func customEvaluators(r *rules.Rule, where, assert *query.Expr) (func(*credrepor
 	return applies, evaluate
 }
 
+// ProfileName is the profile a run uses: override, else the file's (c may
+// be nil: no file), else the default.
+func (c *Config) ProfileName(override string) string {
+	switch {
+	case override != "":
+		return override
+	case c != nil && c.Profile != "":
+		return c.Profile
+	}
+	return rules.DefaultProfile
+}
+
 // Selection resolves which rules run, in catalog order then custom rules:
-// the profile (override wins over the file's), plus rules enabled, minus rules
-// disabled, with thresholds applied. Custom rules run unless disabled.
+// the profile (ProfileName), plus rules enabled, minus rules disabled, with
+// thresholds applied. Custom rules run unless disabled.
 func (c *Config) Selection(profileOverride string) ([]rules.Selected, string, error) {
-	name := rules.DefaultProfile
-	if c != nil && c.Profile != "" {
-		name = c.Profile
-	}
-	if profileOverride != "" {
-		name = profileOverride
-	}
+	name := c.ProfileName(profileOverride)
 	members, err := rules.Profile(name)
 	if err != nil {
 		return nil, "", err

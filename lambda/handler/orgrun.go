@@ -13,9 +13,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/credaudit/credaudit/lambda/audit"
+	"github.com/credaudit/credaudit/lambda/config"
 	"github.com/credaudit/credaudit/lambda/internal/lazyre"
 	"github.com/credaudit/credaudit/lambda/org"
-	"github.com/credaudit/credaudit/lambda/rules"
 )
 
 // An organisation run is a state machine (infra's org stack) of three
@@ -231,21 +231,18 @@ func (h *Handler) aggregate(ctx context.Context, aud *audit.Auditor, st *OrgStep
 
 // configuredProfile names the profile the accounts were to be audited
 // with, for a digest without a summary to say which (every account
-// failed): the function's setting, else the configuration file's, else the
-// default. A configuration that cannot be read leaves it unknown; the
-// failed accounts' errors say why.
+// failed), as auditAccount chooses it; the configuration is read only when
+// the function's setting does not decide. A configuration that cannot be
+// read leaves it unknown; the failed accounts' errors say why.
 func (h *Handler) configuredProfile(ctx context.Context) string {
-	if h.Settings.Profile != "" {
-		return h.Settings.Profile
+	var cfg *config.Config
+	if h.Settings.Profile == "" {
+		var err error
+		if cfg, err = h.loadConfig(ctx); err != nil {
+			return "unknown (the configuration could not be read)"
+		}
 	}
-	cfg, err := h.loadConfig(ctx)
-	if err != nil {
-		return "unknown (the configuration could not be read)"
-	}
-	if cfg != nil && cfg.Profile != "" {
-		return cfg.Profile
-	}
-	return rules.DefaultProfile
+	return cfg.ProfileName(h.Settings.Profile)
 }
 
 // readRunFile decodes the JSON object at loc, which must be an organisation

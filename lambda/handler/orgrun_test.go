@@ -257,8 +257,11 @@ func TestOrganisationDigestNamesTheProfile(t *testing.T) {
 		profile, _, _ := strings.Cut(rest, ";")
 		return profile
 	}
+	withSettings := func(config, profile string) *handler.Handler {
+		return o.handler(map[string]string{handler.EnvExcludeAccounts: account, handler.EnvConfig: config, handler.EnvProfile: profile})
+	}
 	setProfile("cis-1.4")
-	h := o.handler(map[string]string{handler.EnvExcludeAccounts: account, handler.EnvConfig: "ssm:/credaudit/config", handler.EnvProfile: ""})
+	h := withSettings("ssm:/credaudit/config", "")
 	listed := step[handler.Listed](t, h, `{"action":"list_accounts","run_id":"exec-p"}`)
 	var items []handler.Item
 	o.get(listed.Key, &items)
@@ -271,17 +274,15 @@ func TestOrganisationDigestNamesTheProfile(t *testing.T) {
 
 	emulator.RefuseAssumeRole(t, items[0].RoleARN)
 	o.cfg = emulator.Config(t) // through the proxy
-	h = o.handler(map[string]string{handler.EnvExcludeAccounts: account, handler.EnvConfig: "ssm:/credaudit/config", handler.EnvProfile: ""})
+	h = withSettings("ssm:/credaudit/config", "")
 	failed := o.mapRun(h, items, "map-p2")
 	if got := digestProfile(h, listed, failed); got != "fsbp" {
 		t.Errorf("digest of failed accounts names profile %q, want fsbp, the configuration's", got)
 	}
-	h = o.handler(map[string]string{handler.EnvExcludeAccounts: account, handler.EnvConfig: "ssm:/credaudit/config", handler.EnvProfile: "cis-3.0"})
-	if got := digestProfile(h, listed, failed); got != "cis-3.0" {
+	if got := digestProfile(withSettings("ssm:/credaudit/config", "cis-3.0"), listed, failed); got != "cis-3.0" {
 		t.Errorf("digest of failed accounts names profile %q, want cis-3.0, the function's setting", got)
 	}
-	h = o.handler(map[string]string{handler.EnvExcludeAccounts: account, handler.EnvConfig: "ssm:/credaudit/missing", handler.EnvProfile: ""})
-	if got := digestProfile(h, listed, failed); !strings.HasPrefix(got, "unknown") {
+	if got := digestProfile(withSettings("ssm:/credaudit/missing", ""), listed, failed); !strings.HasPrefix(got, "unknown") {
 		t.Errorf("digest with an unreadable configuration names profile %q, want unknown", got)
 	}
 }
