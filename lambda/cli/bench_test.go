@@ -176,7 +176,7 @@ func BenchmarkScanInProcess(b *testing.B) {
 }
 
 // scanOutputFor parses and evaluates the 5,000-user report with a profile:
-// everything writeScanJSON needs, outside the timer.
+// everything writeScan needs, outside the timer.
 func scanOutputFor(b *testing.B, profile string) *scanOutput {
 	b.Helper()
 	rep, err := credreport.Parse(credreporttest.Generate(5000, 1))
@@ -207,7 +207,7 @@ func BenchmarkWriteScanJSON(b *testing.B) {
 		b.Run("profile="+profile, func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
-				if err := writeScanJSON(devNull, o); err != nil {
+				if err := writeScan(devNull, o, "json"); err != nil {
 					b.Fatal(err)
 				}
 			}
@@ -222,7 +222,7 @@ func BenchmarkWriteJSONBytes(b *testing.B) {
 	devNull := openDevNull(b)
 	for _, profile := range benchProfiles {
 		var out bytes.Buffer
-		if err := writeScanJSON(&out, scanOutputFor(b, profile)); err != nil {
+		if err := writeScan(&out, scanOutputFor(b, profile), "json"); err != nil {
 			b.Fatal(err)
 		}
 		data := out.Bytes()

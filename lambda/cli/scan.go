@@ -41,8 +41,7 @@ func runScan(ctx context.Context, args []string, io IO) error {
 			*format = "table"
 		}
 	}
-	write, ok := scanWriters[*format]
-	if !ok && *format != "asff" {
+	if streamWriters[*format] == nil && *format != "table" && *format != "asff" {
 		return usageErr("--format %q: want table, json, csv, sarif or asff", *format)
 	}
 	threshold := rules.Severity(-1)
@@ -100,16 +99,16 @@ func runScan(ctx context.Context, args []string, io IO) error {
 		if *format == "asff" {
 			err = writeASFF(io.Stdout, run, region, selected)
 		} else {
-			err = write(io.Stdout, &out)
+			err = writeScan(io.Stdout, &out, *format)
 		}
 	case streamWriters[*format] != nil:
 		err = streamScan(io.Stdout, *format, &out, sups)
-	default:
+	default: // the table, which needs every result before its first line
 		if out.results, err = rules.Evaluate(out.input(), selected); err != nil {
 			return usageErr("%v", err)
 		}
 		out.outcomes = rules.Suppress(out.results, sups, in.asOf)
-		err = write(io.Stdout, &out)
+		err = writeScanTable(io.Stdout, &out)
 	}
 	if err != nil {
 		return err

@@ -373,7 +373,7 @@ func TestScanStreamedIsTheWholeOutput(t *testing.T) {
 				}
 				o.outcomes = rules.Suppress(o.results, cfg.Suppressions, in.asOf)
 				var want bytes.Buffer
-				if err := scanWriters[tc.format](&want, o); err != nil {
+				if err := writeScan(&want, o, tc.format); err != nil {
 					t.Fatal(err)
 				}
 				if out != want.String() {

@@ -34,13 +34,6 @@ type scanOutput struct {
 	tally *tally
 }
 
-var scanWriters = map[string]func(io.Writer, *scanOutput) error{
-	"table": writeScanTable,
-	"json":  writeScanJSON,
-	"csv":   writeScanCSV,
-	"sarif": writeScanSARIF,
-}
-
 // scanHead is the start of the documented scan JSON (README, "scan JSON");
 // results follow it, then scanTail.
 type scanHead struct {
@@ -152,16 +145,9 @@ func (o *scanOutput) tail() scanTail {
 	return t
 }
 
-// writeScanJSON streams the scan JSON. A 5,000-user account yields 35,000 to
-// 70,000 results, 12 to 24 MB, so results are not marshalled one by one: each
-// is four appends to a large buffer, which is written in big chunks: the
-// fields from its rule and status, the fields from its row (both escaped once
-// per run), its reason, and the suppression fields. The head and the tail go
-// through encoding/json.
-func writeScanJSON(w io.Writer, o *scanOutput) error { return writeWhole(w, o, "json") }
-
 // resultWriter writes a scan's output as its results come (scanJSON,
-// scanCSV): add gets each batch in order, end writes what follows them.
+// scanCSV, scanSARIF): add gets each batch in order, end writes what follows
+// them.
 type resultWriter interface {
 	add(results []rules.Result) error
 	end(o *scanOutput) error
@@ -176,8 +162,12 @@ var streamWriters = map[string]func(io.Writer, *scanOutput) (resultWriter, error
 	"sarif": func(w io.Writer, o *scanOutput) (resultWriter, error) { return newScanSARIF(w, o) },
 }
 
-// writeWhole writes o's results, all evaluated, with format's result writer.
-func writeWhole(w io.Writer, o *scanOutput, format string) error {
+// writeScan writes o's results, all evaluated, in format: the table, or
+// another format through its result writer.
+func writeScan(w io.Writer, o *scanOutput, format string) error {
+	if format == "table" {
+		return writeScanTable(w, o)
+	}
 	rw, err := streamWriters[format](w, o)
 	if err != nil {
 		return err
@@ -190,7 +180,12 @@ func writeWhole(w io.Writer, o *scanOutput, format string) error {
 
 // scanJSON writes the scan JSON as results come: the head when made, each
 // batch of results as add gets it, the summary and suppressions at end.
-// Nothing is written before the first batch fills a chunk.
+// Nothing is written before the first batch fills a chunk. A 5,000-user
+// account yields 35,000 to 70,000 results, 12 to 24 MB, so results are not
+// marshalled one by one: each is four appends to the buffer, which is
+// written in big chunks: the fields from its rule and status, the fields
+// from its row (both escaped once per run), its reason, and the suppression
+// fields. The head and the tail go through encoding/json.
 type scanJSON struct {
 	jw    jsonWriter
 	heads ruleHeads
@@ -444,8 +439,6 @@ func plain8(x uint64) bool {
 	return ((x-0x20*ones)&^x|(quote-ones)&^quote|(backslash-ones)&^backslash|x)&tops == 0
 }
 
-func writeScanCSV(w io.Writer, o *scanOutput) error { return writeWhole(w, o, "csv") }
-
 // scanCSV writes the scan CSV as results come: the header when made, a
 // record per result as add gets it. end writes what is still buffered.
 type scanCSV struct {
@@ -604,8 +597,6 @@ func writeWrapped(b *strings.Builder, text string, width int, indent string) {
 	b.WriteByte('\n')
 }
 
-func writeScanSARIF(w io.Writer, o *scanOutput) error { return writeWhole(w, o, "sarif") }
-
 // scanSARIF writes SARIF 2.1.0 as results come: one run, the selected rules
 // as reportingDescriptors, one result per failing (or suppressed failing)
 // resource, located at the row of the report it came from. The document is
@@ -614,13 +605,13 @@ func writeScanSARIF(w io.Writer, o *scanOutput) error { return writeWhole(w, o, 
 // encoding/json writes it, so that a large account's are never all held
 // (400,000 for 50,000 users).
 type scanSARIF struct {
-	jw         jsonWriter
-	head, tail []byte // the frame before and after the results
-	uri        []byte // the artifact's URI, as a JSON string
-	account    string
-	key        []byte // what a result's fingerprint hashes: account/rule/resource
-	index      map[*rules.Rule]int
-	written    bool // a result was written
+	jw      jsonWriter
+	tail    []byte // the frame after the results
+	uri     []byte // the artifact's URI, as a JSON string
+	account string
+	key     []byte // what a result's fingerprint hashes: account/rule/resource
+	index   map[*rules.Rule]int
+	written bool // a result was written
 }
 
 // sarifResults is where the frame's results go, at the depth of a run's
@@ -642,7 +633,7 @@ func newScanSARIF(w io.Writer, o *scanOutput) (*scanSARIF, error) {
 	}
 	at += len(sarifResults) - len("]")
 	return &scanSARIF{
-		jw: jsonWriter{w: w, buf: make([]byte, 0, jsonChunk)}, head: doc[:at], tail: doc[at:],
+		jw: jsonWriter{w: w, buf: append(make([]byte, 0, jsonChunk), doc[:at]...)}, tail: doc[at:],
 		uri: appendJSONString(nil, sarifURI(o)), account: o.report.report.AccountID, index: index,
 	}, nil
 }
@@ -708,8 +699,6 @@ func (ss *scanSARIF) add(results []rules.Result) error {
 		b := ss.jw.buf
 		if ss.written {
 			b = append(b, ',')
-		} else {
-			b = append(b, ss.head...)
 		}
 		b = append(b, "\n        {\n          \"level\": \""...)
 		b = append(b, sarifLevel(r.Rule.Severity)...)
@@ -771,8 +760,6 @@ func sarifLimitNote(t *tally) string {
 func (ss *scanSARIF) end(*scanOutput) error {
 	if ss.written {
 		ss.jw.buf = append(ss.jw.buf, "\n      "...)
-	} else {
-		ss.jw.buf = append(ss.jw.buf, ss.head...)
 	}
 	ss.jw.buf = append(ss.jw.buf, ss.tail...)
 	return ss.jw.flush()

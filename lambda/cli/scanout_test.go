@@ -142,7 +142,7 @@ func TestScanJSONResultsMatchThePlainEncodingInAnyOrder(t *testing.T) {
 			}
 			var out bytes.Buffer
 			o := &scanOutput{report: &loaded{report: tt.rep, asOf: credreporttest.AsOf}, profile: profile, selected: selected, results: results, outcomes: outcomes}
-			if err := writeScanJSON(&out, o); err != nil {
+			if err := writeScan(&out, o, "json"); err != nil {
 				t.Fatal(err)
 			}
 			if diff := cmp.Diff(referenceResultsJSON(results), resultsJSON(t, out.String())); diff != "" {
@@ -197,7 +197,7 @@ func TestScanJSONReturnsTheWriteError(t *testing.T) {
 	}
 	o := &scanOutput{report: &loaded{report: rep, asOf: credreporttest.AsOf}, profile: "all", selected: sel, results: results}
 	for _, writes := range []int{0, 3} {
-		if err := writeScanJSON(&failingWriter{n: writes}, o); !errors.Is(err, errDiskFull) {
+		if err := writeScan(&failingWriter{n: writes}, o, "json"); !errors.Is(err, errDiskFull) {
 			t.Errorf("failing after %d writes: error %v, want %v", writes, err, errDiskFull)
 		}
 	}

@@ -138,7 +138,7 @@ func readFileString(name string) (string, error) {
 // a conversion to string makes), expecting about size bytes.
 func readString(r io.Reader, size int) (string, error) {
 	var b strings.Builder
-	b.Grow(size + 1) // one more byte, as os.ReadFile, so that the end is seen without growing
+	b.Grow(size)
 	if _, err := io.Copy(&b, r); err != nil {
 		return "", err
 	}
