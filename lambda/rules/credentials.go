@@ -161,36 +161,32 @@ func rootPassword(e *credreport.Entry, env Env) (bool, string) {
 // rootCredentials reports whether root credentials are present (a password,
 // an active access key or an active signing certificate) and names the first.
 // When none is but an access key's or certificate's active flag holds a
-// sentinel, whether they were removed cannot be decided: unknown is that
-// flag's NOT_AVAILABLE verdict.
-func rootCredentials(e *credreport.Entry, env Env) (present bool, what string, unknown *Verdict) {
+// sentinel, it is flagUnknown and what is the NOT_AVAILABLE reason.
+func rootCredentials(e *credreport.Entry, env Env) (present flag, what string) {
 	if ok, what := rootPassword(e, env); ok {
-		return true, what, nil
+		return flagOn, what
 	}
 	for i := range 2 {
-		if e.AccessKeys[i].Active.True() {
-			return true, "active " + keyNames[i], nil
+		if keyFlag(e, i) == flagOn {
+			return flagOn, "active " + keyNames[i]
 		}
 	}
 	for i := range 2 {
-		if e.Certs[i].Active.True() {
-			return true, "active " + certNames[i], nil
+		if certFlag(e, i) == flagOn {
+			return flagOn, "active " + certNames[i]
 		}
 	}
-	flags := [4]struct {
-		column string
-		state  credreport.State
-	}{
-		{keyActiveColumns[0], e.AccessKeys[0].Active.State}, {keyActiveColumns[1], e.AccessKeys[1].Active.State},
-		{certActiveColumns[0], e.Certs[0].Active.State}, {certActiveColumns[1], e.Certs[1].Active.State},
-	}
-	for _, f := range flags {
-		if f.state != credreport.Set {
-			v, _ := undecided(f.column, f.state)
-			return false, "", &v
+	for i := range 2 {
+		if keyFlag(e, i) == flagUnknown {
+			return flagUnknown, undecidedReason(keyActiveColumns[i], e.AccessKeys[i].Active.State)
 		}
 	}
-	return false, "", nil
+	for i := range 2 {
+		if certFlag(e, i) == flagUnknown {
+			return flagUnknown, undecidedReason(certActiveColumns[i], e.Certs[i].Active.State)
+		}
+	}
+	return flagOff, ""
 }
 
 // threshold returns the run's value of the named threshold, or def when the
@@ -210,7 +206,11 @@ func notAvailable(reason string) (Verdict, error) {
 
 // undecided is the NOT_AVAILABLE verdict for a sentinel the outcome hinges on.
 func undecided(column string, s credreport.State) (Verdict, error) {
-	return notAvailable(column + " is " + s.String() + ", so this cannot be decided")
+	return notAvailable(undecidedReason(column, s))
+}
+
+func undecidedReason(column string, s credreport.State) string {
+	return column + " is " + s.String() + ", so this cannot be decided"
 }
 
 // Reasons are built by appending to a stack buffer and then made a string by

@@ -32,11 +32,11 @@ func evaluateRoot02(e *credreport.Entry, env Env) (Verdict, error) {
 	if e.MFAActive.True() {
 		return passed("root has MFA enabled")
 	}
-	present, what, unknown := rootCredentials(e, env)
-	if unknown != nil {
-		return *unknown, nil
-	}
-	if !present {
+	present, what := rootCredentials(e, env)
+	switch present {
+	case flagUnknown:
+		return notAvailable(what)
+	case flagOff:
 		return passed("root credentials removed: no password, active access key or active signing certificate")
 	}
 	if e.MFAActive.State != credreport.Set {

@@ -32,11 +32,11 @@ func evaluateRoot03(e *credreport.Entry, env Env) (Verdict, error) {
 	if env.Account == nil {
 		return notAvailable("root hardware MFA needs iam:ListVirtualMFADevices and iam:GetAccountSummary and cannot be decided from a report file")
 	}
-	present, what, unknown := rootCredentials(e, env)
-	if unknown != nil {
-		return *unknown, nil
-	}
-	if !present {
+	present, what := rootCredentials(e, env)
+	switch present {
+	case flagUnknown:
+		return notAvailable(what)
+	case flagOff:
 		return passed("root credentials removed: no password, active access key or active signing certificate")
 	}
 	switch flagOf(e.MFAActive) {
