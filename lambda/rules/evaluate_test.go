@@ -488,7 +488,9 @@ func TestEvaluateEachStops(t *testing.T) {
 	if want := "rule FAIL-01: line 3"; err == nil || err.Error() != want {
 		t.Errorf("error %v, want %s", err, want)
 	}
-	checkBatches(t, batches, sel[:4]) // the rules before the failing one, all of them
+	checkBatches(t, batches, sel[:4])
+	// The rules before the failing one, all of them, were yielded.
+	checkResults(t, slices.Concat(batches...), eachRuleOnItsOwn(t, in, sel[:4]))
 }
 
 // Suppressing batch by batch marks the same results and counts the same
