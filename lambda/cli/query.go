@@ -73,21 +73,13 @@ func runQuery(ctx context.Context, args []string, io IO) error {
 	return writeRowsTable(io.Stdout, cols, rows)
 }
 
-func rawCells(e *credreport.Entry, cols []string) []string {
-	out := make([]string, len(cols))
-	for i, c := range cols {
-		out[i], _ = e.RawValue(c)
-	}
-	return out
-}
-
 func writeRowsCSV(w io.Writer, cols []string, rows credreport.Table) error {
 	cw := csv.NewWriter(w)
 	if err := cw.Write(cols); err != nil {
 		return err
 	}
 	for _, e := range rows {
-		if err := cw.Write(rawCells(e, cols)); err != nil {
+		if err := cw.Write(e.RawValues(cols)); err != nil {
 			return err
 		}
 	}
@@ -139,7 +131,7 @@ func writeRowsTable(w io.Writer, cols []string, rows credreport.Table) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, strings.Join(cols, "\t"))
 	for _, e := range rows {
-		fmt.Fprintln(tw, strings.Join(rawCells(e, cols), "\t"))
+		fmt.Fprintln(tw, strings.Join(e.RawValues(cols), "\t"))
 	}
 	if err := tw.Flush(); err != nil {
 		return err

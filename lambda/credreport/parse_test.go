@@ -6,6 +6,7 @@ import (
 	"encoding/csv"
 	"errors"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -187,6 +188,16 @@ func TestParseReorderedColumnsKeepsUnknownColumns(t *testing.T) {
 	}
 	if _, ok := u.RawValue("no_such_column"); ok {
 		t.Error("RawValue of a column the report lacks must be !ok")
+	}
+	cols := append(slices.Clone(r.Header), "no_such_column")
+	for _, e := range r.Entries {
+		want := make([]string, len(cols))
+		for i, c := range cols {
+			want[i], _ = e.RawValue(c)
+		}
+		if got := e.RawValues(cols); !slices.Equal(got, want) {
+			t.Errorf("%s: RawValues = %q, want RawValue's %q", e.User, got, want)
+		}
 	}
 }
 

@@ -221,6 +221,27 @@ func (e *Entry) RawValue(column string) (string, bool) {
 	return e.split(cells[:0])[i], true
 }
 
+// RawValues returns the raw text of each named column, "" for a column the
+// report does not have: RawValue for several columns, splitting the row's
+// line once rather than once a column.
+func (e *Entry) RawValues(columns []string) []string {
+	out := make([]string, len(columns))
+	if e.header == nil {
+		return out
+	}
+	cells := e.raw
+	if cells == nil {
+		var buf [32]string
+		cells = e.split(buf[:0])
+	}
+	for i, c := range columns {
+		if j, ok := e.header.index[c]; ok {
+			out[i] = cells[j]
+		}
+	}
+	return out
+}
+
 // Raw returns every cell as written, in the order of Report.Header (nil for
 // an entry that was not parsed). The slice is the caller's.
 func (e *Entry) Raw() []string {
