@@ -10,9 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/credaudit/credaudit/lambda/credreport"
 	"github.com/credaudit/credaudit/lambda/credreport/credreporttest"
-	"github.com/credaudit/credaudit/lambda/rules"
 )
 
 // The scan benchmarks read a generated 5,000-user report (seed 1) and write
@@ -177,26 +175,7 @@ func BenchmarkScanInProcess(b *testing.B) {
 
 // scanOutputFor parses and evaluates the 5,000-user report with a profile:
 // everything writeScan needs, outside the timer.
-func scanOutputFor(b *testing.B, profile string) *scanOutput {
-	b.Helper()
-	rep, err := credreport.Parse(credreporttest.Generate(5000, 1))
-	if err != nil {
-		b.Fatal(err)
-	}
-	names, err := rules.Profile(profile)
-	if err != nil {
-		b.Fatal(err)
-	}
-	sel := make([]rules.Selected, len(names))
-	for i, r := range names {
-		sel[i] = rules.Select(r, nil)
-	}
-	results, err := rules.Evaluate(rules.Input{Report: rep, AsOf: credreporttest.AsOf}, sel)
-	if err != nil {
-		b.Fatal(err)
-	}
-	return &scanOutput{report: &loaded{report: rep, asOf: credreporttest.AsOf}, profile: profile, selected: sel, results: results}
-}
+func scanOutputFor(b *testing.B, profile string) *scanOutput { return generatedScan(b, 5000, profile) }
 
 // BenchmarkWriteScanJSON is the JSON writer's share of a scan: the results
 // of the 5,000-user report written to /dev/null.

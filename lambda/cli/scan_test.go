@@ -363,15 +363,7 @@ func TestScanStreamedIsTheWholeOutput(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				selected, _, err := cfg.Selection(profile)
-				if err != nil {
-					t.Fatal(err)
-				}
-				o := &scanOutput{report: in, profile: profile, selected: selected, source: report}
-				if o.results, err = rules.Evaluate(o.input(), selected); err != nil {
-					t.Fatal(err)
-				}
-				o.outcomes = rules.Suppress(o.results, cfg.Suppressions, in.asOf)
+				o := wholeScan(t, in, cfg, profile, report)
 				var want bytes.Buffer
 				if err := writeScan(&want, o, tc.format); err != nil {
 					t.Fatal(err)
@@ -462,15 +454,7 @@ func TestScanSARIFIsEncodingJSONsDocument(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			selected, _, err := cfg.Selection(tc.profile)
-			if err != nil {
-				t.Fatal(err)
-			}
-			o := &scanOutput{report: in, profile: tc.profile, selected: selected, source: src.report}
-			if o.results, err = rules.Evaluate(o.input(), selected); err != nil {
-				t.Fatal(err)
-			}
-			rules.Suppress(o.results, cfg.Suppressions, in.asOf)
+			o := wholeScan(t, in, cfg, tc.profile, src.report)
 			want, results, suppressed := sarifDocument(t, o)
 			if out != want {
 				t.Errorf("SARIF differs from encoding/json's document (%d against %d bytes)", len(out), len(want))

@@ -176,26 +176,42 @@ func (w *failingWriter) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
+// wholeScan is what a writer of a whole scan gets (writeScan): in's
+// results under profile and cfg (nil: none) all evaluated and suppressed;
+// source is the --report value.
+func wholeScan(tb testing.TB, in *loaded, cfg *config.Config, profile, source string) *scanOutput {
+	tb.Helper()
+	selected, name, err := cfg.Selection(profile)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	o := &scanOutput{report: in, profile: name, selected: selected, source: source}
+	if o.results, err = rules.Evaluate(o.input(), selected); err != nil {
+		tb.Fatal(err)
+	}
+	var sups []rules.Suppression
+	if cfg != nil {
+		sups = cfg.Suppressions
+	}
+	o.outcomes = rules.Suppress(o.results, sups, in.asOf)
+	return o
+}
+
+// generatedScan is wholeScan of a generated report of n users (seed 1) as of
+// credreporttest.AsOf.
+func generatedScan(tb testing.TB, n int, profile string) *scanOutput {
+	tb.Helper()
+	rep, err := credreport.Parse(credreporttest.Generate(n, 1))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return wholeScan(tb, &loaded{report: rep, asOf: credreporttest.AsOf}, nil, profile, "")
+}
+
 // A failed write ends the scan JSON with that error, whether it is the
 // first chunk's or a later one's, even if the writer would take the rest.
 func TestScanJSONReturnsTheWriteError(t *testing.T) {
-	rep, err := credreport.Parse(credreporttest.Generate(1200, 5))
-	if err != nil {
-		t.Fatal(err)
-	}
-	names, err := rules.Profile("all")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var sel []rules.Selected
-	for _, r := range names {
-		sel = append(sel, rules.Select(r, nil))
-	}
-	results, err := rules.Evaluate(rules.Input{Report: rep, AsOf: credreporttest.AsOf}, sel)
-	if err != nil {
-		t.Fatal(err)
-	}
-	o := &scanOutput{report: &loaded{report: rep, asOf: credreporttest.AsOf}, profile: "all", selected: sel, results: results}
+	o := generatedScan(t, 1200, "all")
 	for _, writes := range []int{0, 3} {
 		if err := writeScan(&failingWriter{n: writes}, o, "json"); !errors.Is(err, errDiskFull) {
 			t.Errorf("failing after %d writes: error %v, want %v", writes, err, errDiskFull)
