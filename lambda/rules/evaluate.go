@@ -113,14 +113,15 @@ func evaluateInOnePass(in Input, selected []Selected) (results []Result, ends []
 // EvaluateEach evaluates like Evaluate but hands the results to yield in
 // batches, in Evaluate's order, instead of keeping them all: each batch holds
 // results of one rule, at least one and at most eachBatch, and is valid only
-// until yield returns. A 5,000-user account yields some 80,000 results (6 MB); this
-// holds two batches' worth (150 KB).
+// until yield returns. A 5,000-user account yields some 80,000 results (6 MB);
+// this holds a few batches' worth (eachSlots: 256 KB on two CPUs).
 //
-// Built-in rules are evaluated one batch ahead on a goroutine of their own,
-// so the next batch is ready while yield handles the last. A run with custom
-// rules, whose expressions can fail at run time, is evaluated whole first,
-// so such an error comes before any batch. An error from yield stops the run
-// and is returned.
+// Built-in rules are evaluated ahead by a worker on every CPU, batch by
+// batch, while yield handles the earliest: the batches are handed out in
+// order and yielded in order. A run with custom rules, whose expressions can
+// fail at run time, is evaluated whole first, so such an error comes before
+// any batch. An error from yield stops the run and is returned; so does a
+// rule's error, once every batch before it has been yielded.
 func EvaluateEach(in Input, selected []Selected, yield func([]Result) error) error {
 	if hasCustom(selected) {
 		results, ends, err := evaluateInOnePass(in, selected)
@@ -138,63 +139,85 @@ func EvaluateEach(in Input, selected []Selected, yield func([]Result) error) err
 		}
 		return nil
 	}
-	type batch struct {
-		results []Result
-		err     error
+	jobs := eachJobs(in, selected)
+	workers := min(runtime.GOMAXPROCS(0), len(jobs))
+	// Slot k%len(slots) holds batch k from when it is handed out until it
+	// has been yielded; then it takes batch k+len(slots). Handing out only
+	// to a free slot keeps the workers at most len(slots) batches ahead.
+	slots := make([]chan eachJob, eachSlots(workers))
+	work := make(chan eachJob, len(slots))
+	for i := range slots {
+		slots[i] = make(chan eachJob, 1)
+		if i < len(jobs) {
+			jobs[i].results = make([]Result, 0, min(eachBatch, len(in.Report.Entries)))
+			jobs[i].done = slots[i]
+			work <- jobs[i]
+		}
 	}
-	ready := make(chan batch)
-	free := make(chan []Result, 2) // a batch being filled and one being yielded
-	for range cap(free) {
-		free <- make([]Result, 0, min(eachBatch, len(in.Report.Entries)))
+	var wg sync.WaitGroup
+	defer wg.Wait() // after close(work): the workers finish the batch in hand
+	defer close(work)
+	for range workers {
+		wg.Go(func() {
+			reasons := new(reasonBlocks)
+			for j := range work {
+				j.results, j.err = evaluateRows(in, j.s, reasons, j.rows, j.results[:0])
+				j.done <- j
+			}
+		})
 	}
-	stop := make(chan struct{})
-	defer close(stop)
-	go func() {
-		defer close(ready)
-		reasons := new(reasonBlocks)
-		for _, s := range selected {
-			rows := in.rows(s)
-			for lo := 0; lo == 0 || lo < len(rows); lo += eachBatch {
-				var b batch
-				select {
-				case b.results = <-free:
-				case <-stop:
-					return
-				}
-				hi := min(lo+eachBatch, len(rows))
-				b.results, b.err = evaluateRows(in, s, reasons, rows[lo:hi], b.results[:0])
-				select {
-				case ready <- b:
-				case <-stop:
-					return
-				}
-				if b.err != nil {
-					return
-				}
+	for k := range jobs {
+		j := <-slots[k%len(slots)]
+		if j.err != nil {
+			return j.err
+		}
+		if len(j.results) > 0 { // none: a user rule over a report without users
+			if err := yield(j.results); err != nil {
+				return err
 			}
 		}
-	}()
-	for b := range ready {
-		if b.err != nil {
-			return b.err
+		if next := k + len(slots); next < len(jobs) {
+			jobs[next].results, jobs[next].done = j.results, j.done
+			work <- jobs[next]
 		}
-		if len(b.results) == 0 { // a user rule over a report without users
-			free <- b.results
-			continue
-		}
-		if err := yield(b.results); err != nil {
-			return err
-		}
-		free <- b.results
 	}
 	return nil
 }
 
+// eachJob is one batch of EvaluateEach: rule s over rows, its results
+// appended to results (the slot's buffer), handed back through done.
+type eachJob struct {
+	s       Selected
+	rows    []*credreport.Entry
+	results []Result
+	err     error
+	done    chan eachJob
+}
+
+// eachJobs cuts the selected rules' rows into EvaluateEach's batches, in
+// order. A rule covering no row has one batch: a root rule's says the
+// report has no root row (noRootRow), a user rule's is empty.
+func eachJobs(in Input, selected []Selected) []eachJob {
+	var jobs []eachJob
+	for _, s := range selected {
+		rows := in.rows(s)
+		for lo := 0; lo == 0 || lo < len(rows); lo += eachBatch {
+			jobs = append(jobs, eachJob{s: s, rows: rows[lo:min(lo+eachBatch, len(rows))]})
+		}
+	}
+	return jobs
+}
+
 // eachBatch is the most results of an EvaluateEach batch: large enough that
 // handing batches between goroutines costs nothing next to evaluating them,
-// small enough that the two in use stay in cache, instead of a rule's
+// small enough that the few in use stay in cache, instead of a rule's
 // results over a whole account in memory never touched before.
 const eachBatch = 1024
+
+// eachSlots is how many batches EvaluateEach holds with workers workers:
+// one being yielded, one in each worker's hands, and one waiting, so that a
+// worker that finishes a batch has the next at once.
+func eachSlots(workers int) int { return workers + 2 }
 
 func hasCustom(selected []Selected) bool {
 	for _, s := range selected {

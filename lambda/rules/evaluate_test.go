@@ -3,9 +3,11 @@ package rules
 import (
 	"errors"
 	"fmt"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -491,6 +493,71 @@ func TestEvaluateEachStops(t *testing.T) {
 	checkBatches(t, batches, sel[:4])
 	// The rules before the failing one, all of them, were yielded.
 	checkResults(t, slices.Concat(batches...), eachRuleOnItsOwn(t, in, sel[:4]))
+}
+
+// EvaluateEach's workers, however many and however far ahead of a slow
+// yield, hand the batches over in order; whether it ends, fails or is
+// stopped, it returns with no worker left running.
+func TestEvaluateEachInOrderOnAnyNumberOfCPUs(t *testing.T) {
+	rep := generated(t, 3000, 8) // three batches a user rule
+	in := Input{Report: rep, AsOf: credreporttest.AsOf}
+	sel := selectAll(t, "all")
+	want := eachRuleOnItsOwn(t, in, sel)
+	failing := &Rule{ID: "FAIL-01", Scope: ScopeUsers, Evaluate: func(e *credreport.Entry, _ Env) (Verdict, error) {
+		if e.Line > 2500 {
+			return Verdict{}, fmt.Errorf("line %d", e.Line)
+		}
+		return Verdict{Status: Passed}, nil
+	}}
+	withFailing := slices.Insert(slices.Clone(sel), 9, Selected{Rule: failing})
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
+	for _, procs := range []int{1, 2, 3, 8} {
+		t.Run(fmt.Sprintf("procs=%d", procs), func(t *testing.T) {
+			runtime.GOMAXPROCS(procs)
+			var batches [][]Result
+			err := EvaluateEach(in, sel, func(b []Result) error {
+				for range 3 {
+					runtime.Gosched() // let the workers run ahead
+				}
+				batches = append(batches, slices.Clone(b))
+				return nil
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkBatches(t, batches, sel)
+			checkResults(t, slices.Concat(batches...), want)
+
+			// FAIL-01 fails in its third batch: its first two come first.
+			batches, err = collectEach(in, withFailing)
+			if want := "rule FAIL-01: line 2501"; err == nil || err.Error() != want {
+				t.Errorf("error %v, want %s", err, want)
+			}
+			if n := len(batches); n < 2 || batches[n-1][0].Rule != failing || batches[n-2][0].Rule != failing {
+				t.Errorf("%d batches before the error, the last two not FAIL-01's", n)
+			}
+			checkBatches(t, batches, withFailing)
+			// Stopped at the first batch, with workers busy on the next ones:
+			// none of them evaluates a row once EvaluateEach has returned.
+			var rows atomic.Int64
+			spy := &Rule{ID: "SPY-01", Scope: ScopeUsers, Evaluate: func(*credreport.Entry, Env) (Verdict, error) {
+				rows.Add(1)
+				return Verdict{Status: Passed}, nil
+			}}
+			stop := errors.New("stop")
+			spies := []Selected{{Rule: spy}, {Rule: spy}, {Rule: spy}}
+			if err := EvaluateEach(in, spies, func([]Result) error { return stop }); err != stop {
+				t.Errorf("error %v, want %v", err, stop)
+			}
+			n := rows.Load()
+			for range 100 {
+				runtime.Gosched()
+			}
+			if later := rows.Load(); later != n {
+				t.Errorf("%d rows evaluated after EvaluateEach returned", later-n)
+			}
+		})
+	}
 }
 
 // Suppressing batch by batch marks the same results and counts the same
