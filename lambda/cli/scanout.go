@@ -189,7 +189,7 @@ func writeScan(w io.Writer, o *scanOutput, format string) error {
 type scanJSON struct {
 	jw    jsonWriter
 	heads ruleHeads
-	rows  *rowFragments
+	rows  *rowFields
 	comma int // bytes of the separating comma to skip: 1 until the first result is written
 }
 
@@ -198,7 +198,7 @@ func newScanJSON(w io.Writer, o *scanOutput) (*scanJSON, error) {
 	if err != nil {
 		return nil, err
 	}
-	sj := &scanJSON{jw: jsonWriter{w: w, buf: make([]byte, 0, jsonChunk)}, rows: newRowFragments(o.report.report), comma: 1}
+	sj := &scanJSON{jw: jsonWriter{w: w, buf: make([]byte, 0, jsonChunk)}, rows: newRowFields(o.report.report), comma: 1}
 	sj.jw.buf = append(sj.jw.buf, head[:len(head)-1]...) // without the closing brace
 	sj.jw.buf = append(sj.jw.buf, `,"results":[`...)
 	return sj, nil
@@ -310,62 +310,64 @@ func appendRuleHead(b []byte, r *rules.Rule, st rules.Status) []byte {
 	return append(b, `, "resource_type": `...)
 }
 
-// rowFragments holds, for each report row, the JSON of the fields a result
-// takes from its row (resource_type's value, resource_id and user) up to the
-// reason's opening quote, escaped once.
-type rowFragments struct {
+// rowFields writes the fields a result takes from its row (resource_type's
+// value, resource_id and user) up to the reason's opening quote. Whether a
+// row's user name and ARN can be written as they are (jsonPlain, true of
+// every name IAM allows) is checked once per run, at the row's first
+// result; then a result's row fields are six appends.
+type rowFields struct {
 	entries []*credreport.Entry
-	ids     []string // the resource ID each fragment was made with
-	frags   [][]byte
-	arena   []byte // backs frags
-	next    int    // where the next result's row most likely is
+	plain   []rowPlain
+	next    int // where the next result's row most likely is
 }
 
-// newRowFragments makes the fragments of every row up front, with the
-// resource IDs Evaluate gives (the account for root, else the ARN): one
-// sequential pass over the rows costs much less than touching each row's
-// cold memory in the middle of writing results.
-func newRowFragments(rep *credreport.Report) *rowFragments {
-	f := &rowFragments{entries: rep.Entries, ids: make([]string, len(rep.Entries)), frags: make([][]byte, len(rep.Entries))}
-	account := rules.AccountResourceID(rep.AccountID)
-	for i, e := range rep.Entries {
-		r := rules.Result{Entry: e, ResourceID: e.ARN}
-		if e.IsRoot() {
-			r.ResourceID = account
-		}
-		f.make(i, &r)
-	}
-	return f
+// rowPlain says whether a row's user name and ARN are plain JSON text.
+type rowPlain uint8
+
+const (
+	plainUnknown rowPlain = iota
+	plainYes
+	plainNo
+)
+
+func newRowFields(rep *credreport.Report) *rowFields {
+	return &rowFields{entries: rep.Entries, plain: make([]rowPlain, len(rep.Entries))}
 }
 
-// append appends r's row fields: from the cached fragment of its row when r
-// is a row of the report, else escaped now.
-func (f *rowFragments) append(b []byte, r *rules.Result) []byte {
-	i := f.find(r.Entry)
+// append appends r's row fields, escaping only what needs it.
+func (f *rowFields) append(b []byte, r *rules.Result) []byte {
+	e := r.Entry
+	i := f.find(e)
 	if i < 0 {
 		return appendRowFields(b, r)
 	}
-	if f.ids[i] != r.ResourceID {
-		f.make(i, r)
+	if f.plain[i] == plainUnknown {
+		f.plain[i] = plainNo
+		if jsonPlain(e.User) && jsonPlain(e.ARN) {
+			f.plain[i] = plainYes
+		}
 	}
-	return append(b, f.frags[i]...)
-}
-
-// make makes the fragment of row i from r.
-func (f *rowFragments) make(i int, r *rules.Result) {
-	if len(f.arena)+256 > cap(f.arena) {
-		f.arena = make([]byte, 0, 64<<10)
+	if f.plain[i] == plainNo {
+		return appendRowFields(b, r)
 	}
-	start := len(f.arena)
-	f.arena = appendRowFields(f.arena, r)
-	f.frags[i], f.ids[i] = f.arena[start:len(f.arena):len(f.arena)], r.ResourceID
+	b = append(b, '"')
+	b = append(b, r.ResourceType()...)
+	b = append(b, `", "resource_id": "`...)
+	if r.ResourceID == e.ARN {
+		b = append(b, e.ARN...)
+	} else { // root's: the account
+		b = appendJSONText(b, r.ResourceID)
+	}
+	b = append(b, `", "user": "`...)
+	b = append(b, e.User...)
+	return append(b, `", "reason": "`...)
 }
 
 // find returns the index of e among the rows, or -1. Results come rule by
 // rule in report order, so e is nearly always the row at the cursor; else
 // the search goes on forward and then from the start, which for results in
 // report order costs one pass over the rows per rule.
-func (f *rowFragments) find(e *credreport.Entry) int {
+func (f *rowFields) find(e *credreport.Entry) int {
 	if i := f.next; i < len(f.entries) && f.entries[i] == e {
 		f.next++
 		return i

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -103,6 +104,11 @@ func TestScanJSONResultsMatchThePlainEncodingInAnyOrder(t *testing.T) {
 		t.Fatal(err)
 	}
 	withoutRoot := dropLines(sample, "<root_account>")
+	// IAM allows neither, but a report file can hold anything.
+	unusualRows := report(t, sample)
+	unusualRows.Users[0].User, unusualRows.Users[0].ARN = "quote\"é", "arn:aws:iam::123456789012:user/quote\"é"
+	unusualRows.Users[1].ARN = "arn:aws:iam::123456789012:user/back\\slash"
+	unusualRows.Users[2].User = "tab\tname"
 	tests := []struct {
 		name   string
 		rep    *credreport.Report
@@ -123,6 +129,14 @@ func TestScanJSONResultsMatchThePlainEncodingInAnyOrder(t *testing.T) {
 			rs[0].Reason = "quote \" backslash \\ tab \t line\u2028separator é <&>"
 			rs[1].ResourceID = "AWS::::Account:\x01"
 			rs[len(rs)-1].Reason = ""
+		}},
+		{"user names and ARNs that need escaping", unusualRows, nil},
+		{"resource IDs other than the row's", report(t, sample), func(rs []rules.Result) {
+			for i := range rs {
+				if i%7 == 0 {
+					rs[i].ResourceID = "arn:aws:iam::123456789012:user/other-" + strconv.Itoa(i)
+				}
+			}
 		}},
 		{"no results", report(t, sample), func(rs []rules.Result) { clear(rs) }},
 		{"many chunks", report(t, credreporttest.Generate(1200, 5)), nil},
