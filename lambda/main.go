@@ -9,9 +9,7 @@ package main
 import (
 	"context"
 	"os"
-	"os/signal"
 	"runtime/debug"
-	"syscall"
 
 	"github.com/credaudit/credaudit/lambda/cli"
 )
@@ -28,8 +26,9 @@ func main() {
 		// for a few MB more peak memory (28 MB).
 		debug.SetGCPercent(400)
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := cli.Run(ctx, os.Args[1:], cli.IO{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr})
-	stop()
+	// The commands that call AWS arm SIGINT and SIGTERM themselves (a
+	// cancelled context ends their calls); a scan of a report file keeps
+	// the signals' default action, which ends it at once.
+	code := cli.Run(context.Background(), os.Args[1:], cli.IO{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr})
 	os.Exit(code)
 }

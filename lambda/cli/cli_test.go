@@ -6,10 +6,13 @@ import (
 	"encoding/base64"
 	"encoding/csv"
 	"flag"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -191,6 +194,52 @@ func TestQueryLiveAccountUnreachableExitsThree(t *testing.T) {
 	code := Run(ctx, []string{"query", "--region", "us-east-1", "--format", "csv"}, IO{Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errOut})
 	if code != ExitAWS || out.Len() != 0 || !strings.Contains(errOut.String(), "GetCredentialReport") {
 		t.Errorf("exit %d, stdout %q, stderr %q", code, out.String(), errOut.String())
+	}
+}
+
+// A run against a live account ends on SIGINT or SIGTERM: its pending call
+// is cancelled and it fails loudly, exit 3, instead of the process dying
+// mid-call (or, for a signal no run armed, the test binary with it).
+func TestLiveRunsEndOnInterrupt(t *testing.T) {
+	arrived := make(chan struct{}, 1)
+	done := make(chan struct{})
+	aws := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case arrived <- struct{}{}:
+		default:
+		}
+		select { // never answers
+		case <-r.Context().Done():
+		case <-done:
+		}
+	}))
+	defer aws.Close()
+	defer close(done)
+	t.Setenv("AWS_ENDPOINT_URL", aws.URL)
+	t.Setenv("AWS_ACCESS_KEY_ID", "testing")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "testing")
+	t.Setenv("AWS_MAX_ATTEMPTS", "1")
+	for _, tc := range []struct {
+		sig  syscall.Signal
+		args []string
+	}{
+		{syscall.SIGINT, []string{"query", "--region", "us-east-1", "--format", "csv"}},
+		{syscall.SIGTERM, []string{"scan", "--region", "us-east-1", "--format", "json"}},
+	} {
+		t.Run(tc.sig.String()+"/"+tc.args[0], func(t *testing.T) {
+			var out, errOut bytes.Buffer
+			code := make(chan int)
+			go func() {
+				code <- Run(context.Background(), tc.args, IO{Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errOut})
+			}()
+			<-arrived
+			if err := syscall.Kill(os.Getpid(), tc.sig); err != nil {
+				t.Fatal(err)
+			}
+			if c := <-code; c != ExitAWS || out.Len() != 0 || !strings.Contains(errOut.String(), "context canceled") {
+				t.Errorf("exit %d, stdout %q, stderr %q; want exit 3 and the cancelled call", c, out.String(), errOut.String())
+			}
+		})
 	}
 }
 

@@ -44,6 +44,11 @@ func runQuery(ctx context.Context, args []string, io IO) error {
 		}
 	}
 
+	if src.report == "" {
+		var stop context.CancelFunc
+		ctx, stop = interruptible(ctx)
+		defer stop()
+	}
 	in, err := src.load(ctx, io.Stdin)
 	if err != nil {
 		return err

@@ -70,6 +70,11 @@ func runScan(ctx context.Context, args []string, io IO) error {
 	if cfg != nil {
 		sups = cfg.Suppressions
 	}
+	if src.report == "" || of.on || af.needed(*format) {
+		var stop context.CancelFunc
+		ctx, stop = interruptible(ctx)
+		defer stop()
+	}
 	if of.on {
 		return runOrg(ctx, &of, &af, &src, *format, selected, profileName, sups, io)
 	}
