@@ -182,10 +182,11 @@ func writeScan(w io.Writer, o *scanOutput, format string) error {
 // batch of results as add gets it, the summary and suppressions at end.
 // Nothing is written before the first batch fills a chunk. A 5,000-user
 // account yields 35,000 to 70,000 results, 12 to 24 MB, so results are not
-// marshalled one by one: each is four appends to the buffer, which is
-// written in big chunks: the fields from its rule and status, the fields
-// from its row (both escaped once per run), its reason, and the suppression
-// fields. The head and the tail go through encoding/json.
+// marshalled one by one: each is a few appends to the buffer, which is
+// written in big chunks: the fields from its rule and status (escaped once
+// per rule), the fields from its row (checked for escaping once per run),
+// its reason, and the suppression fields. The head and the tail go through
+// encoding/json.
 type scanJSON struct {
 	jw    jsonWriter
 	heads ruleHeads

@@ -114,7 +114,7 @@ func evaluateInOnePass(in Input, selected []Selected) (results []Result, ends []
 // batches, in Evaluate's order, instead of keeping them all: each batch holds
 // results of one rule, at least one and at most eachBatch, and is valid only
 // until yield returns. A 5,000-user account yields some 80,000 results (6 MB);
-// this holds a few batches' worth (eachSlots: 256 KB on two CPUs).
+// this holds a few batches' worth (eachSlots: 288 KB on two CPUs).
 //
 // Built-in rules are evaluated ahead by a worker on every CPU, batch by
 // batch, while yield handles the earliest: the batches are handed out in
