@@ -537,16 +537,21 @@ func TestEvaluateEachInOrderOnAnyNumberOfCPUs(t *testing.T) {
 				t.Errorf("%d batches before the error, the last two not FAIL-01's", n)
 			}
 			checkBatches(t, batches, withFailing)
-			// Stopped at the first batch, with workers busy on the next ones:
-			// none of them evaluates a row once EvaluateEach has returned.
+			// Stopped at the first batch while a worker is held at the start
+			// of the second, and let go as the stop is returned: the rest of
+			// that batch is evaluated before EvaluateEach returns, not after.
 			var rows atomic.Int64
-			spy := &Rule{ID: "SPY-01", Scope: ScopeUsers, Evaluate: func(*credreport.Entry, Env) (Verdict, error) {
+			held, release := rep.Users[eachBatch], make(chan struct{})
+			spy := &Rule{ID: "SPY-01", Scope: ScopeUsers, Evaluate: func(e *credreport.Entry, _ Env) (Verdict, error) {
+				if e == held {
+					<-release
+				}
 				rows.Add(1)
 				return Verdict{Status: Passed}, nil
 			}}
 			stop := errors.New("stop")
 			spies := []Selected{{Rule: spy}, {Rule: spy}, {Rule: spy}}
-			if err := EvaluateEach(in, spies, func([]Result) error { return stop }); err != stop {
+			if err := EvaluateEach(in, spies, func([]Result) error { close(release); return stop }); err != stop {
 				t.Errorf("error %v, want %v", err, stop)
 			}
 			n := rows.Load()
