@@ -282,6 +282,11 @@ func TestOrganisationDigestNamesTheProfile(t *testing.T) {
 	if got := digestProfile(withSettings("ssm:/credaudit/config", "cis-3.0"), listed, failed); got != "cis-3.0" {
 		t.Errorf("digest of failed accounts names profile %q, want cis-3.0, the function's setting", got)
 	}
+	// The setting decides without the configuration, so one that cannot be
+	// read does not matter.
+	if got := digestProfile(withSettings("ssm:/credaudit/missing", "cis-3.0"), listed, failed); got != "cis-3.0" {
+		t.Errorf("digest of failed accounts with an unreadable configuration names profile %q, want cis-3.0, the function's setting", got)
+	}
 	if got := digestProfile(withSettings("ssm:/credaudit/missing", ""), listed, failed); !strings.HasPrefix(got, "unknown") {
 		t.Errorf("digest with an unreadable configuration names profile %q, want unknown", got)
 	}
