@@ -247,7 +247,7 @@ func (h *Handler) loadConfig(ctx context.Context) (*config.Config, error) {
 	case src.Bucket != "":
 		const maxConfig = 1 << 20
 		var err error
-		if data, err = h.readObject(ctx, src.Bucket, src.Key, maxConfig); err != nil {
+		if data, err = h.readObject(ctx, Location{Bucket: src.Bucket, Key: src.Key}, maxConfig); err != nil {
 			return nil, err
 		}
 	default:
@@ -256,21 +256,20 @@ func (h *Handler) loadConfig(ctx context.Context) (*config.Config, error) {
 	return config.Parse(src.String(), data)
 }
 
-// readObject reads s3://bucket/key with the function's own credentials,
+// readObject reads the object at loc with the function's own credentials,
 // refusing an object larger than limit bytes. Its errors name the object.
-func (h *Handler) readObject(ctx context.Context, bucket, key string, limit int64) ([]byte, error) {
-	name := "s3://" + bucket + "/" + key
-	out, err := h.clients().s3.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(bucket), Key: aws.String(key)})
+func (h *Handler) readObject(ctx context.Context, loc Location, limit int64) ([]byte, error) {
+	out, err := h.clients().s3.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(loc.Bucket), Key: aws.String(loc.Key)})
 	if err != nil {
-		return nil, fmt.Errorf("read %s: %w", name, err)
+		return nil, fmt.Errorf("read %s: %w", loc, err)
 	}
 	defer out.Body.Close()
 	data, err := io.ReadAll(io.LimitReader(out.Body, limit+1))
 	if err != nil {
-		return nil, fmt.Errorf("read %s: %w", name, err)
+		return nil, fmt.Errorf("read %s: %w", loc, err)
 	}
 	if int64(len(data)) > limit {
-		return nil, fmt.Errorf("%s: larger than %d bytes", name, limit)
+		return nil, fmt.Errorf("%s: larger than %d bytes", loc, limit)
 	}
 	return data, nil
 }

@@ -251,7 +251,7 @@ func (h *Handler) readRunFile(ctx context.Context, loc Location, v any) error {
 	if loc.Bucket != h.Settings.StateBucket || !strings.HasPrefix(loc.Key, RunsPrefix) || strings.Contains(loc.Key, "..") {
 		return fmt.Errorf("%s is not an organisation run's file (s3://%s/%s…)", loc, h.Settings.StateBucket, RunsPrefix)
 	}
-	data, err := h.readObject(ctx, loc.Bucket, loc.Key, maxRunFile)
+	data, err := h.readObject(ctx, loc, maxRunFile)
 	if err != nil {
 		return err
 	}
