@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/credaudit/credaudit/lambda/handler"
+	"github.com/credaudit/credaudit/lambda/internal/emulator"
 	"github.com/credaudit/credaudit/lambda/internal/sandbox"
 )
 
@@ -186,8 +187,8 @@ func TestUnreadableStateIsNeverLost(t *testing.T) {
 func TestMemberRoleRefusedFailsLoudly(t *testing.T) {
 	e := newEnv(t)
 	e.seedUsers()
-	p := newFaultProxy(t)
-	p.inject(fault{Op: "AssumeRole", Kind: denied, Times: 100})
+	emulator.RefuseAssumeRole(t, "arn:aws:iam::123456789012:role/credaudit-member")
+	p := newFaultProxy(t) // in front of the refusal: it counts the calls
 	_, err := e.viaProxy(p).Invoke(context.Background(), []byte(`{"account_id":"123456789012","role_arn":"arn:aws:iam::123456789012:role/credaudit-member"}`))
 	if err == nil || !strings.Contains(err.Error(), "AccessDenied") {
 		t.Fatalf("Invoke: %v, want the refused AssumeRole", err)

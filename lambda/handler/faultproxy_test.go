@@ -20,10 +20,9 @@ const (
 	serverError                  // answer 500
 	unavailable                  // answer 503 (S3 SlowDown)
 	partial                      // BatchImportFindings: hold back Count findings and list them as FailedFindings with Code
-	denied                       // answer 403 AccessDenied (query protocol)
 )
 
-var kindName = map[faultKind]string{throttle: "throttle", serverError: "500", unavailable: "503", partial: "partial failure", denied: "access denied"}
+var kindName = map[faultKind]string{throttle: "throttle", serverError: "500", unavailable: "503", partial: "partial failure"}
 
 // fault is injected on the next Times requests for operation Op.
 type fault struct {
@@ -42,16 +41,15 @@ type faultProxy struct {
 	t   *testing.T
 	url string
 
-	mu       sync.Mutex
-	faults   []*fault
-	calls    map[string]int
-	injected map[string]int
-	refused  []string // finding IDs a partial fault held back
+	mu      sync.Mutex
+	faults  []*fault
+	calls   map[string]int
+	refused []string // finding IDs a partial fault held back
 }
 
 func newFaultProxy(t *testing.T) *faultProxy {
 	t.Helper()
-	p := &faultProxy{t: t, calls: map[string]int{}, injected: map[string]int{}}
+	p := &faultProxy{t: t, calls: map[string]int{}}
 	p.url = (&emulator.Proxy{Hook: p.serve}).Start(t)
 	return p
 }
@@ -87,7 +85,6 @@ func (p *faultProxy) take(op string) *fault {
 	for _, f := range p.faults {
 		if f.Op == op && f.Times > 0 {
 			f.Times--
-			p.injected[op]++
 			return f
 		}
 	}
@@ -125,10 +122,6 @@ func (p *faultProxy) serve(w http.ResponseWriter, c *emulator.Call) {
 		io.WriteString(w, `<Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message></Error>`)
 	case partial:
 		p.partial(w, c, f)
-	case denied:
-		w.Header().Set("Content-Type", "text/xml")
-		w.WriteHeader(http.StatusForbidden)
-		io.WriteString(w, `<ErrorResponse><Error><Type>Sender</Type><Code>AccessDenied</Code><Message>User is not authorized to perform: sts:AssumeRole</Message></Error><RequestId>fault</RequestId></ErrorResponse>`)
 	}
 }
 
