@@ -216,9 +216,9 @@ func undecidedReason(column string, s credreport.State) string {
 // Reasons are built by appending to a stack buffer and then made a string by
 // Env.text, so a verdict costs at most one small copy.
 
-// reasonBlocks stores the reasons of one Evaluate call (of one of its
-// workers, when it splits the users; it is not for two goroutines) end to
-// end in large blocks. A 5,000-user run builds some 20,000 reasons that are
+// reasonBlocks stores the reasons of one evaluating goroutine (of an
+// Evaluate or EvaluateEach call; it is not for two goroutines) end to end
+// in large blocks. A 5,000-user run builds some 20,000 reasons that are
 // not constant; one allocation per block instead of one per reason saves
 // most of the run's allocations and the collector's work on them. Each
 // reason is a string that points into its block, which strings.Builder

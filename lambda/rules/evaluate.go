@@ -102,7 +102,7 @@ func evaluateInOnePass(in Input, selected []Selected) (results []Result, ends []
 	ends = make([]int, len(selected))
 	reasons := new(reasonBlocks) // shared by every rule of this run (see Env.text)
 	for i, s := range selected {
-		if results, err = evaluateRule(in, s, reasons, results); err != nil {
+		if results, err = evaluateRows(in, s, reasons, in.rows(s), results); err != nil {
 			return nil, nil, err
 		}
 		ends[i] = len(results)
@@ -121,7 +121,9 @@ func evaluateInOnePass(in Input, selected []Selected) (results []Result, ends []
 // order and yielded in order. A run with custom rules, whose expressions can
 // fail at run time, is evaluated whole first, so such an error comes before
 // any batch. An error from yield stops the run and is returned; so does a
-// rule's error, once every batch before it has been yielded.
+// rule's error, once every batch before it has been yielded. Either way the
+// batches already handed to the workers (at most eachSlots) are evaluated
+// before EvaluateEach returns.
 func EvaluateEach(in Input, selected []Selected, yield func([]Result) error) error {
 	if hasCustom(selected) {
 		results, ends, err := evaluateInOnePass(in, selected)
@@ -140,22 +142,25 @@ func EvaluateEach(in Input, selected []Selected, yield func([]Result) error) err
 		return nil
 	}
 	jobs := eachJobs(in, selected)
-	workers := min(runtime.GOMAXPROCS(0), len(jobs))
+	workers := min(splitWorkers(in.Report, selected), len(jobs))
 	// Slot k%len(slots) holds batch k from when it is handed out until it
-	// has been yielded; then it takes batch k+len(slots). Handing out only
-	// to a free slot keeps the workers at most len(slots) batches ahead.
+	// has been yielded; then it takes batch k+len(slots), in the same
+	// buffer. Handing out only to a free slot keeps the workers at most
+	// len(slots) batches ahead.
 	slots := make([]chan eachJob, eachSlots(workers))
-	work := make(chan eachJob, len(slots))
 	for i := range slots {
 		slots[i] = make(chan eachJob, 1)
-		if i < len(jobs) {
-			jobs[i].results = make([]Result, 0, min(eachBatch, len(in.Report.Entries)))
-			jobs[i].done = slots[i]
-			work <- jobs[i]
-		}
+	}
+	work := make(chan eachJob, len(slots))
+	handOut := func(k int, buf []Result) {
+		jobs[k].results, jobs[k].done = buf, slots[k%len(slots)]
+		work <- jobs[k]
+	}
+	for k := range min(len(slots), len(jobs)) {
+		handOut(k, make([]Result, 0, min(eachBatch, len(in.Report.Entries))))
 	}
 	var wg sync.WaitGroup
-	defer wg.Wait() // after close(work): the workers finish the batch in hand
+	defer wg.Wait() // after close(work): the workers finish what was handed out
 	defer close(work)
 	for range workers {
 		wg.Go(func() {
@@ -177,8 +182,7 @@ func EvaluateEach(in Input, selected []Selected, yield func([]Result) error) err
 			}
 		}
 		if next := k + len(slots); next < len(jobs) {
-			jobs[next].results, jobs[next].done = j.results, j.done
-			work <- jobs[next]
+			handOut(next, j.results)
 		}
 	}
 	return nil
@@ -245,12 +249,6 @@ func resultCount(rep *credreport.Report, selected []Selected) int {
 // env is what rule s sees of the run; reasons is the evaluating goroutine's.
 func (in Input) env(s Selected, reasons *reasonBlocks) Env {
 	return Env{AsOf: in.AsOf, AccountID: in.Report.AccountID, Account: in.Account, Thresholds: s.Thresholds, reasons: reasons}
-}
-
-// evaluateRule appends rule s's results over the report to results, in
-// report order.
-func evaluateRule(in Input, s Selected, reasons *reasonBlocks, results []Result) ([]Result, error) {
-	return evaluateRows(in, s, reasons, in.rows(s), results)
 }
 
 // rows returns the rows rule s covers: root's, every user's, or for a custom
@@ -324,7 +322,7 @@ const (
 )
 
 // splitWorkers is how many workers evaluateSplit would use for the report,
-// or 1 to evaluate in one pass. Custom rules cover the rows their filter
+// or 1 to evaluate in one pass; EvaluateEach starts as many. Custom rules cover the rows their filter
 // picks, so their results cannot be placed before they are known: a run
 // with any is evaluated in one pass.
 func splitWorkers(rep *credreport.Report, selected []Selected) int {

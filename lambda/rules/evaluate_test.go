@@ -398,7 +398,7 @@ func collectEach(in Input, sel []Selected) ([][]Result, error) {
 // EvaluateEach yields what Evaluate returns, in batches of a rule's results,
 // with and without custom rules, a root row and users, and none for a rule
 // without results; the buffer it reuses does not leak one batch into another.
-func TestEvaluateEachYieldsEvaluatesResultsInBatches(t *testing.T) {
+func TestEvaluateEachYieldsEvaluateResultsInBatches(t *testing.T) {
 	rep := generated(t, 2000, 6)
 	noRoot := *rep
 	noRoot.Root, noRoot.Entries = nil, rep.Users
@@ -463,7 +463,7 @@ func checkBatches(t *testing.T, batches [][]Result, sel []Selected) {
 	}
 }
 
-// An error from yield stops the run at once and is returned; a rule's error
+// An error from yield is returned with no further batch yielded; a rule's error
 // stops it after the batches before that rule.
 func TestEvaluateEachStops(t *testing.T) {
 	rep := generated(t, 2000, 5)

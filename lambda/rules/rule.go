@@ -106,8 +106,8 @@ type Env struct {
 	Account    *Account
 	Thresholds Values // every threshold of the rule, resolved (defaults or configured)
 
-	// reasons holds the run's reason texts; set by Evaluate, nil when a rule
-	// is called on its own.
+	// reasons holds the evaluating goroutine's reason texts; set by Evaluate
+	// and EvaluateEach, nil when a rule is called on its own.
 	reasons *reasonBlocks
 }
 
