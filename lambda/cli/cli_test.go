@@ -184,10 +184,7 @@ func TestQueryLiveAccountThroughTheEmulator(t *testing.T) {
 func TestQueryLiveAccountUnreachableExitsThree(t *testing.T) {
 	// A closed port on loopback: the SDK fails to connect and the command must
 	// say so with exit 3, not print an empty result.
-	t.Setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:1")
-	t.Setenv("AWS_ACCESS_KEY_ID", "testing")
-	t.Setenv("AWS_SECRET_ACCESS_KEY", "testing")
-	t.Setenv("AWS_MAX_ATTEMPTS", "1")
+	fakeAWS(t, "http://127.0.0.1:1")
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	var out, errOut bytes.Buffer
@@ -215,10 +212,7 @@ func TestLiveRunsEndOnInterrupt(t *testing.T) {
 	}))
 	defer aws.Close()
 	defer close(done)
-	t.Setenv("AWS_ENDPOINT_URL", aws.URL)
-	t.Setenv("AWS_ACCESS_KEY_ID", "testing")
-	t.Setenv("AWS_SECRET_ACCESS_KEY", "testing")
-	t.Setenv("AWS_MAX_ATTEMPTS", "1")
+	fakeAWS(t, aws.URL)
 	for _, tc := range []struct {
 		sig  syscall.Signal
 		args []string
@@ -232,7 +226,11 @@ func TestLiveRunsEndOnInterrupt(t *testing.T) {
 			go func() {
 				code <- Run(context.Background(), tc.args, IO{Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errOut})
 			}()
-			<-arrived
+			select {
+			case <-arrived:
+			case c := <-code:
+				t.Fatalf("ended before calling AWS: exit %d, stderr %q", c, errOut.String())
+			}
 			if err := syscall.Kill(os.Getpid(), tc.sig); err != nil {
 				t.Fatal(err)
 			}
@@ -241,6 +239,18 @@ func TestLiveRunsEndOnInterrupt(t *testing.T) {
 			}
 		})
 	}
+}
+
+// fakeAWS points the default credential chain at endpoint with static
+// credentials and no retries, whatever profile the machine has.
+func fakeAWS(t *testing.T, endpoint string) {
+	t.Setenv("AWS_ENDPOINT_URL", endpoint)
+	t.Setenv("AWS_ACCESS_KEY_ID", "testing")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "testing")
+	t.Setenv("AWS_MAX_ATTEMPTS", "1")
+	t.Setenv("AWS_PROFILE", "")
+	t.Setenv("AWS_CONFIG_FILE", os.DevNull)
+	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", os.DevNull)
 }
 
 // motoIAM returns an IAM client for the moto server make test starts; without
