@@ -57,13 +57,17 @@ func commands() []command {
 	}
 }
 
-// interruptible is ctx cancelled by SIGINT or SIGTERM until stop is called.
-// Runs that call AWS (a live account, --org, --state or --publish) arm it,
-// so that an interrupted run ends its calls and reports their error like any
-// other failure to see. A run on a report file does not: the signals' default
-// action ends it at once, and arming them costs a file scan 1.5-2 ms (the
-// handlers' thread; README, "Benchmarks").
-func interruptible(ctx context.Context) (context.Context, context.CancelFunc) {
+// interruptible is ctx cancelled by SIGINT or SIGTERM until stop is called,
+// when the run calls AWS (callsAWS: a live account, --org or --publish), so
+// that an interrupted run ends its calls and reports their error like any
+// other failure to see. A run that does not leaves the signals their
+// default action, which ends it at once (reading stdin included), and saves
+// arming them: 1.5-2 ms of a file scan (the handlers' thread; README,
+// "Benchmarks").
+func interruptible(ctx context.Context, callsAWS bool) (context.Context, context.CancelFunc) {
+	if !callsAWS {
+		return ctx, func() {}
+	}
 	return signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 }
 

@@ -44,11 +44,8 @@ func runQuery(ctx context.Context, args []string, io IO) error {
 		}
 	}
 
-	if src.report == "" {
-		var stop context.CancelFunc
-		ctx, stop = interruptible(ctx)
-		defer stop()
-	}
+	ctx, stop := interruptible(ctx, src.report == "")
+	defer stop()
 	in, err := src.load(ctx, io.Stdin)
 	if err != nil {
 		return err

@@ -70,11 +70,9 @@ func runScan(ctx context.Context, args []string, io IO) error {
 	if cfg != nil {
 		sups = cfg.Suppressions
 	}
-	if src.report == "" || of.on || af.needed(*format) {
-		var stop context.CancelFunc
-		ctx, stop = interruptible(ctx)
-		defer stop()
-	}
+	// A live account (--org's too: it takes no --report) or --publish.
+	ctx, stop := interruptible(ctx, src.report == "" || af.publish)
+	defer stop()
 	if of.on {
 		return runOrg(ctx, &of, &af, &src, *format, selected, profileName, sups, io)
 	}
