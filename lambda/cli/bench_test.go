@@ -173,16 +173,12 @@ func BenchmarkScanInProcess(b *testing.B) {
 	}
 }
 
-// scanOutputFor parses and evaluates the 5,000-user report with a profile:
-// everything writeScan needs, outside the timer.
-func scanOutputFor(b *testing.B, profile string) *scanOutput { return generatedScan(b, 5000, profile) }
-
 // BenchmarkWriteScanJSON is the JSON writer's share of a scan: the results
 // of the 5,000-user report written to /dev/null.
 func BenchmarkWriteScanJSON(b *testing.B) {
 	devNull := openDevNull(b)
 	for _, profile := range benchProfiles {
-		o := scanOutputFor(b, profile)
+		o := generatedScan(b, 5000, profile)
 		b.Run("profile="+profile, func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
@@ -201,7 +197,7 @@ func BenchmarkWriteJSONBytes(b *testing.B) {
 	devNull := openDevNull(b)
 	for _, profile := range benchProfiles {
 		var out bytes.Buffer
-		if err := writeScan(&out, scanOutputFor(b, profile), "json"); err != nil {
+		if err := writeScan(&out, generatedScan(b, 5000, profile), "json"); err != nil {
 			b.Fatal(err)
 		}
 		data := out.Bytes()
