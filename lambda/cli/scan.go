@@ -111,7 +111,7 @@ func runScan(ctx context.Context, args []string, io IO) error {
 			return usageErr("%v", err)
 		}
 		out.outcomes = rules.Suppress(out.results, sups, in.asOf)
-		err = writeScanTable(io.Stdout, &out)
+		err = writeScan(io.Stdout, &out, *format)
 	}
 	if err != nil {
 		return err
@@ -167,7 +167,7 @@ func streamScan(w io.Writer, format string, o *scanOutput, sups []rules.Suppress
 		return usageErr("%v", err)
 	}
 	o.outcomes = sup.Outcomes()
-	return rw.end(o)
+	return rw.end()
 }
 
 // input is what the scan evaluates.

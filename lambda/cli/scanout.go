@@ -146,11 +146,12 @@ func (o *scanOutput) tail() scanTail {
 }
 
 // resultWriter writes a scan's output as its results come (scanJSON,
-// scanCSV, scanSARIF): add gets each batch in order, end writes what follows
-// them.
+// scanCSV, scanSARIF) for the output it was made for: add gets each batch
+// in order, end writes what follows them (the JSON's summary and
+// suppressions, from that output as it then is).
 type resultWriter interface {
 	add(results []rules.Result) error
-	end(o *scanOutput) error
+	end() error
 }
 
 // streamWriters make the result writers of the formats that are written as
@@ -175,7 +176,7 @@ func writeScan(w io.Writer, o *scanOutput, format string) error {
 	if err := rw.add(o.results); err != nil {
 		return err
 	}
-	return rw.end(o)
+	return rw.end()
 }
 
 // scanJSON writes the scan JSON as results come: the head when made, each
@@ -188,6 +189,7 @@ func writeScan(w io.Writer, o *scanOutput, format string) error {
 // its reason, and the suppression fields. The head and the tail go through
 // encoding/json.
 type scanJSON struct {
+	o     *scanOutput
 	jw    jsonWriter
 	heads ruleHeads
 	rows  *rowFields
@@ -199,7 +201,7 @@ func newScanJSON(w io.Writer, o *scanOutput) (*scanJSON, error) {
 	if err != nil {
 		return nil, err
 	}
-	sj := &scanJSON{jw: jsonWriter{w: w, buf: make([]byte, 0, jsonChunk)}, rows: newRowFields(o.report.report), comma: 1}
+	sj := &scanJSON{o: o, jw: jsonWriter{w: w, buf: make([]byte, 0, jsonChunk)}, rows: newRowFields(o.report.report), comma: 1}
 	sj.jw.buf = append(sj.jw.buf, head[:len(head)-1]...) // without the closing brace
 	sj.jw.buf = append(sj.jw.buf, `,"results":[`...)
 	return sj, nil
@@ -227,13 +229,13 @@ func (sj *scanJSON) add(results []rules.Result) error {
 	return nil
 }
 
-// end writes the summary and the suppressions of o, and the rest of the
-// output.
-func (sj *scanJSON) end(o *scanOutput) error {
+// end writes the output's summary and suppressions, as streamScan has
+// filled them in, and the rest of the document.
+func (sj *scanJSON) end() error {
 	if sj.comma == 0 { // a result was written
 		sj.jw.buf = append(sj.jw.buf, '\n')
 	}
-	tail, err := marshalJSON(o.tail())
+	tail, err := marshalJSON(sj.o.tail())
 	if err != nil {
 		return err
 	}
@@ -315,7 +317,7 @@ func appendRuleHead(b []byte, r *rules.Rule, st rules.Status) []byte {
 // value, resource_id and user) up to the reason's opening quote. Whether a
 // row's user name and ARN can be written as they are (jsonPlain, true of
 // every name IAM allows) is checked once per run, at the row's first
-// result; then a result's row fields are six appends.
+// result; then a result's row fields are a few appends.
 type rowFields struct {
 	entries []*credreport.Entry
 	plain   []rowPlain
@@ -468,7 +470,7 @@ func (sc *scanCSV) add(results []rules.Result) error {
 	return nil
 }
 
-func (sc *scanCSV) end(*scanOutput) error {
+func (sc *scanCSV) end() error {
 	sc.cw.Flush()
 	return sc.cw.Error()
 }
@@ -760,7 +762,7 @@ func sarifLimitNote(t *tally) string {
 }
 
 // end writes the rest of the document.
-func (ss *scanSARIF) end(*scanOutput) error {
+func (ss *scanSARIF) end() error {
 	if ss.written {
 		ss.jw.buf = append(ss.jw.buf, "\n      "...)
 	}
