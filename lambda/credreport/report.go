@@ -214,11 +214,8 @@ func (e *Entry) RawValue(column string) (string, bool) {
 	if !ok {
 		return "", false
 	}
-	if e.raw != nil {
-		return e.raw[i], true
-	}
-	var cells [32]string
-	return e.split(cells[:0])[i], true
+	var buf [32]string
+	return e.cells(buf[:0])[i], true
 }
 
 // RawValues returns the raw text of each named column, "" for a column the
@@ -229,11 +226,8 @@ func (e *Entry) RawValues(columns []string) []string {
 	if e.header == nil {
 		return out
 	}
-	cells := e.raw
-	if cells == nil {
-		var buf [32]string
-		cells = e.split(buf[:0])
-	}
+	var buf [32]string
+	cells := e.cells(buf[:0])
 	for i, c := range columns {
 		if j, ok := e.header.index[c]; ok {
 			out[i] = cells[j]
@@ -252,6 +246,19 @@ func (e *Entry) Raw() []string {
 		return nil
 	}
 	return e.split(make([]string, 0, len(e.header.names)))
+}
+
+// cells returns the entry's cells: those it keeps (a row read with
+// encoding/csv), else its line split into buf; nil for an entry that was
+// not parsed. Only Raw's are the caller's.
+func (e *Entry) cells(buf []string) []string {
+	switch {
+	case e.raw != nil:
+		return e.raw
+	case e.header == nil:
+		return nil
+	}
+	return e.split(buf)
 }
 
 // split appends the cells of the entry's line to cells.

@@ -73,8 +73,9 @@ func (r *Report) WriteCSV(w io.Writer) error {
 	if err := cw.Write(r.Header); err != nil {
 		return err
 	}
+	var buf [32]string
 	for _, e := range r.Entries {
-		if err := cw.Write(e.Raw()); err != nil {
+		if err := cw.Write(e.cells(buf[:0])); err != nil {
 			return err
 		}
 	}
