@@ -90,5 +90,6 @@ func (s *Suppressor) Apply(results []Result) {
 }
 
 // Outcomes says, for every suppression, whether it expired and how many
-// results it matched so far.
+// results it matched so far. The slice is the Suppressor's: a later Apply
+// updates its counts.
 func (s *Suppressor) Outcomes() []SuppressionOutcome { return s.out }
