@@ -5,14 +5,16 @@ SHELL := bash
 .SHELLFLAGS := -eu -o pipefail -c
 .DEFAULT_GOAL := help
 
-.PHONY: help test bench demo demo-scan build synth deploy diff fmt lint clean fuzz
+.PHONY: help vet test bench demo demo-scan build synth deploy diff fmt lint clean fuzz
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-9s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
-test: ## go vet, then all tests against a throwaway moto server (-p 1: tests share its state); infra tests get Node 22 and cfn-lint
+vet: ## go vet every package, and the command-line build (-tags nolambda)
 	go vet ./...
 	go vet -tags nolambda ./lambda
+
+test: vet ## go vet, then all tests against a throwaway moto server (-p 1: tests share its state); infra tests get Node 22 and cfn-lint
 	scripts/with-tools.sh scripts/with-moto.sh go test -count=1 -p 1 ./...
 
 bench: ## Benchmarks (with a moto server)
@@ -41,9 +43,7 @@ diff: ## Build, then cdk diff against the deployed stack (needs AWS credentials)
 fmt: ## gofmt every package
 	go fmt ./...
 
-lint: ## go vet, and fail if any file needs gofmt
-	go vet ./...
-	go vet -tags nolambda ./lambda
+lint: vet ## go vet, and fail if any file needs gofmt
 	@out="$$(gofmt -l $$(git ls-files --cached --others --exclude-standard '*.go'))"; if [ -n "$$out" ]; then echo "gofmt needed on:" >&2; echo "$$out" >&2; exit 1; fi
 
 clean: ## Remove build output, cdk.out, .venv, tools/node_modules and coverage files
