@@ -276,26 +276,19 @@ func (jw *jsonWriter) flush() error {
 // Results come rule by rule, so one rule at a time is enough.
 type ruleHeads struct {
 	rule     *rules.Rule
-	byStatus [3][]byte // Passed, Failed, NotAvailable
+	byStatus [rules.NotAvailable + 1][]byte // indexed by status
 	other    []byte
 }
-
-var headStatuses = [3]rules.Status{rules.Passed, rules.Failed, rules.NotAvailable}
 
 func (h *ruleHeads) get(r *rules.Result) []byte {
 	if r.Rule != h.rule {
 		h.rule = r.Rule
-		for i, st := range headStatuses {
-			h.byStatus[i] = appendRuleHead(h.byStatus[i][:0], r.Rule, st)
+		for st := range h.byStatus {
+			h.byStatus[st] = appendRuleHead(h.byStatus[st][:0], r.Rule, rules.Status(st))
 		}
 	}
-	switch r.Status {
-	case rules.Passed:
-		return h.byStatus[0]
-	case rules.Failed:
-		return h.byStatus[1]
-	case rules.NotAvailable:
-		return h.byStatus[2]
+	if int(r.Status) < len(h.byStatus) {
+		return h.byStatus[r.Status]
 	}
 	h.other = appendRuleHead(h.other[:0], r.Rule, r.Status)
 	return h.other
@@ -309,7 +302,7 @@ func appendRuleHead(b []byte, r *rules.Rule, st rules.Status) []byte {
 	b = append(b, `, "severity": `...)
 	b = appendJSONString(b, r.Severity.String())
 	b = append(b, `, "status": `...)
-	b = appendJSONString(b, string(st))
+	b = appendJSONString(b, st.String())
 	return append(b, `, "resource_type": `...)
 }
 
@@ -461,7 +454,7 @@ func newScanCSV(w io.Writer) *scanCSV {
 func (sc *scanCSV) add(results []rules.Result) error {
 	for i := range results {
 		r := &results[i]
-		rec := [...]string{r.Rule.ID, r.Rule.Title, r.Rule.Severity.String(), string(r.Status), r.ResourceType(), r.ResourceID, r.User(), r.Reason,
+		rec := [...]string{r.Rule.ID, r.Rule.Title, r.Rule.Severity.String(), r.Status.String(), r.ResourceType(), r.ResourceID, r.User(), r.Reason,
 			strconv.FormatBool(r.Suppressed()), r.SuppressionReason()}
 		if err := sc.cw.Write(rec[:]); err != nil {
 			return err

@@ -55,7 +55,7 @@ func referenceResultsJSON(results []rules.Result) string {
 			b.WriteByte(',')
 		}
 		fmt.Fprintf(&b, "\n  {\"rule_id\": %s, \"title\": %s, \"severity\": %s, \"status\": %s, \"resource_type\": %s, \"resource_id\": %s, \"user\": %s, \"reason\": %s, \"suppressed\": %t, \"suppression_reason\": %s}",
-			q(r.Rule.ID), q(r.Rule.Title), q(r.Rule.Severity.String()), q(string(r.Status)), q(r.ResourceType()), q(r.ResourceID), q(r.User()),
+			q(r.Rule.ID), q(r.Rule.Title), q(r.Rule.Severity.String()), q(r.Status.String()), q(r.ResourceType()), q(r.ResourceID), q(r.User()),
 			q(r.Reason), r.Suppressed(), q(r.SuppressionReason()))
 	}
 	if len(results) > 0 {

@@ -39,14 +39,48 @@ func ParseSeverity(s string) (Severity, error) {
 	return 0, fmt.Errorf("unknown severity %q (want one of %s)", s, strings.ToLower(strings.Join(severityNames[:], ", ")))
 }
 
-// Status is a result's verdict.
-type Status string
+// Status is a result's verdict. It is one byte, so that a Result (some
+// 100,000 per run for a large account) carries no string for it; as text
+// (JSON, state records) it is its name, as Security Hub's
+// Compliance.Status spells it. The zero Status is no verdict.
+type Status uint8
 
 const (
-	Passed       Status = "PASSED"
-	Failed       Status = "FAILED"
-	NotAvailable Status = "NOT_AVAILABLE"
+	Passed Status = iota + 1
+	Failed
+	NotAvailable
 )
+
+var statusNames = [...]string{Passed: "PASSED", Failed: "FAILED", NotAvailable: "NOT_AVAILABLE"}
+
+func (s Status) String() string {
+	if !s.valid() {
+		return fmt.Sprintf("Status(%d)", uint8(s))
+	}
+	return statusNames[s]
+}
+
+func (s Status) valid() bool { return s >= Passed && s <= NotAvailable }
+
+// MarshalText writes the status's name; a Status that is none of the three
+// is an error rather than text no reader would take back.
+func (s Status) MarshalText() ([]byte, error) {
+	if !s.valid() {
+		return nil, fmt.Errorf("no status name for %v", s)
+	}
+	return []byte(statusNames[s]), nil
+}
+
+// UnmarshalText reads a status name, exactly as MarshalText writes it.
+func (s *Status) UnmarshalText(text []byte) error {
+	for st := Passed; st <= NotAvailable; st++ {
+		if string(text) == statusNames[st] {
+			*s = st
+			return nil
+		}
+	}
+	return fmt.Errorf("unknown status %q (want PASSED, FAILED or NOT_AVAILABLE)", text)
+}
 
 // Scope says which rows a rule covers.
 type Scope uint8

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/credaudit/credaudit/lambda/finding"
+	"github.com/credaudit/credaudit/lambda/rules"
 )
 
 // Version is the state format this build reads and writes. Bump it on any
@@ -136,6 +137,8 @@ func (s *State) check() error {
 			return fmt.Errorf("record %q has ID %q", id, r.ID)
 		case r.RuleID == "" || r.ResourceID == "":
 			return fmt.Errorf("record %q has no rule or resource", id)
+		case r.Status != rules.Failed && r.Status != rules.Passed:
+			return fmt.Errorf("record %q has no status FAILED or PASSED", id)
 		case r.FirstObservedAt.IsZero() || r.UpdatedAt.IsZero():
 			return fmt.Errorf("record %q has no first-observed or updated time", id)
 		}

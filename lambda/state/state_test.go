@@ -125,7 +125,7 @@ func TestDecodeRefuses(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rec := `{"id":"credaudit/x","rule_id":"KEY-01","resource_id":"r","first_observed_at":"2026-11-20T06:00:00Z","updated_at":"2026-11-20T06:00:00Z"}`
+	rec := `{"id":"credaudit/x","rule_id":"KEY-01","resource_id":"r","status":"FAILED","first_observed_at":"2026-11-20T06:00:00Z","updated_at":"2026-11-20T06:00:00Z"}`
 	tests := []struct {
 		name string
 		data []byte
@@ -145,6 +145,9 @@ func TestDecodeRefuses(t *testing.T) {
 		{"record under another key", gz(t, `{"version":1,"account_id":"123456789012","records":{"credaudit/y":`+rec+`}}`), ErrCorrupt},
 		{"record without times", gz(t, `{"version":1,"account_id":"123456789012","records":{"credaudit/x":{"id":"credaudit/x","rule_id":"KEY-01","resource_id":"r"}}}`), ErrCorrupt},
 		{"record of the wrong type", gz(t, `{"version":1,"account_id":"123456789012","records":{"credaudit/x":[]}}`), ErrCorrupt},
+		{"record without a status", gz(t, `{"version":1,"account_id":"123456789012","records":{"credaudit/x":`+strings.Replace(rec, `"status":"FAILED",`, "", 1)+`}}`), ErrCorrupt},
+		{"record with an unknown status", gz(t, `{"version":1,"account_id":"123456789012","records":{"credaudit/x":`+strings.Replace(rec, `"FAILED"`, `"failed"`, 1)+`}}`), ErrCorrupt},
+		{"record NOT_AVAILABLE", gz(t, `{"version":1,"account_id":"123456789012","records":{"credaudit/x":`+strings.Replace(rec, `"FAILED"`, `"NOT_AVAILABLE"`, 1)+`}}`), ErrCorrupt},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

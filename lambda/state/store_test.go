@@ -8,6 +8,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/credaudit/credaudit/lambda/finding"
+	"github.com/credaudit/credaudit/lambda/rules"
 )
 
 // storeUnderTest is a fresh, empty store and a way to write an account's
@@ -62,7 +63,7 @@ func testStore(t *testing.T, fresh func(t *testing.T) storeUnderTest) {
 				t.Fatalf("run %d: loaded %d records, want %d", i, got, i)
 			}
 			id := finding.ID(acct, "KEY-01", "r"+string(rune('a'+i)))
-			s.Records[id] = finding.Record{ID: id, RuleID: "KEY-01", ResourceID: "r", FirstObservedAt: t0, UpdatedAt: t0}
+			s.Records[id] = finding.Record{ID: id, RuleID: "KEY-01", ResourceID: "r", Status: rules.Failed, FirstObservedAt: t0, UpdatedAt: t0}
 			s.SavedAt = t0.Add(time.Duration(i) * time.Hour)
 			if err := st.Save(t.Context(), acct, s, tok); err != nil {
 				t.Fatalf("run %d: %v", i, err)
