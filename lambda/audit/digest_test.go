@@ -65,7 +65,7 @@ func TestDigestStaysWithinLimits(t *testing.T) {
 	var changes []finding.Change
 	for i := range 30_000 {
 		e := &credreport.Entry{User: fmt.Sprintf("user-%05d-%s", i, long[:200]), ARN: "arn:aws:iam::123456789012:user/u" + fmt.Sprint(i)}
-		res := &rules.Result{Rule: &rules.User01, Entry: e, ResourceID: e.ARN, Status: rules.Failed, Reason: long}
+		res := &rules.Result{Rule: &rules.User01, Entry: e, Status: rules.Failed, Reason: long}
 		kind := []finding.Kind{finding.New, finding.Resolved, finding.StillFailing}[i%3]
 		changes = append(changes, finding.Change{Kind: kind, Result: res, Record: finding.Record{
 			ID: "x" + fmt.Sprint(i), RuleID: "USER-01", User: e.User, Severity: "MEDIUM", Reason: long, ResourceType: rules.ResourceIAMUser}})

@@ -233,6 +233,5 @@ func resultOf(rec *finding.Record, partition, acct string, selected []rules.Sele
 	if rec.ResourceType == rules.ResourceAccount {
 		arn = "arn:" + partition + ":iam::" + acct + ":root"
 	}
-	return &rules.Result{Rule: rule, Entry: &credreport.Entry{User: rec.User, ARN: arn}, ResourceID: rec.ResourceID,
-		Status: rec.Status, Reason: rec.Reason}
+	return &rules.Result{Rule: rule, Entry: &credreport.Entry{User: rec.User, ARN: arn}, Status: rec.Status, Reason: rec.Reason}
 }

@@ -526,7 +526,7 @@ func sarifDocument(t *testing.T, o *scanOutput) (doc string, results, suppressed
 		if r.Status != rules.Failed {
 			continue
 		}
-		sum := sha256.Sum256([]byte(o.report.report.AccountID + "/" + r.Rule.ID + "/" + r.ResourceID))
+		sum := sha256.Sum256([]byte(o.report.report.AccountID + "/" + r.Rule.ID + "/" + r.ResourceID()))
 		x := obj{
 			"ruleId":    r.Rule.ID,
 			"ruleIndex": slices.IndexFunc(o.selected, func(s rules.Selected) bool { return s.Rule == r.Rule }),
@@ -537,7 +537,7 @@ func sarifDocument(t *testing.T, o *scanOutput) (doc string, results, suppressed
 					"artifactLocation": obj{"uri": sarifURI(o)},
 					"region":           obj{"startLine": max(r.Entry.Line, 1)},
 				},
-				"logicalLocations": []obj{{"name": r.User(), "fullyQualifiedName": r.ResourceID, "kind": "resource"}},
+				"logicalLocations": []obj{{"name": r.User(), "fullyQualifiedName": r.ResourceID(), "kind": "resource"}},
 			}},
 			"partialFingerprints": obj{"credaudit/v1": hex.EncodeToString(sum[:16])},
 		}

@@ -349,10 +349,10 @@ func (f *rowFields) append(b []byte, r *rules.Result) []byte {
 	b = append(b, '"')
 	b = append(b, r.ResourceType()...)
 	b = append(b, `", "resource_id": "`...)
-	if r.ResourceID == e.ARN {
+	if e.IsRoot() { // the account
+		b = appendJSONText(b, r.ResourceID())
+	} else {
 		b = append(b, e.ARN...)
-	} else { // root's: the account
-		b = appendJSONText(b, r.ResourceID)
 	}
 	b = append(b, `", "user": "`...)
 	b = append(b, e.User...)
@@ -381,7 +381,7 @@ func (f *rowFields) find(e *credreport.Entry) int {
 func appendRowFields(b []byte, r *rules.Result) []byte {
 	b = appendJSONString(b, r.ResourceType())
 	b = append(b, `, "resource_id": `...)
-	b = appendJSONString(b, r.ResourceID)
+	b = appendJSONString(b, r.ResourceID())
 	b = append(b, `, "user": `...)
 	b = appendJSONString(b, r.User())
 	return append(b, `, "reason": "`...)
@@ -454,7 +454,7 @@ func newScanCSV(w io.Writer) *scanCSV {
 func (sc *scanCSV) add(results []rules.Result) error {
 	for i := range results {
 		r := &results[i]
-		rec := [...]string{r.Rule.ID, r.Rule.Title, r.Rule.Severity.String(), r.Status.String(), r.ResourceType(), r.ResourceID, r.User(), r.Reason,
+		rec := [...]string{r.Rule.ID, r.Rule.Title, r.Rule.Severity.String(), r.Status.String(), r.ResourceType(), r.ResourceID(), r.User(), r.Reason,
 			strconv.FormatBool(r.Suppressed()), r.SuppressionReason()}
 		if err := sc.cw.Write(rec[:]); err != nil {
 			return err
@@ -701,7 +701,7 @@ func (ss *scanSARIF) add(results []rules.Result) error {
 		b = append(b, "\n        {\n          \"level\": \""...)
 		b = append(b, sarifLevel(r.Rule.Severity)...)
 		b = append(b, "\",\n          \"locations\": [\n            {\n              \"logicalLocations\": [\n                {\n                  \"fullyQualifiedName\": "...)
-		b = appendJSONString(b, r.ResourceID)
+		b = appendJSONString(b, r.ResourceID())
 		b = append(b, ",\n                  \"kind\": \"resource\",\n                  \"name\": "...)
 		b = appendJSONString(b, r.User())
 		b = append(b, "\n                }\n              ],\n              \"physicalLocation\": {\n                \"artifactLocation\": {\n                  \"uri\": "...)
@@ -712,7 +712,7 @@ func (ss *scanSARIF) add(results []rules.Result) error {
 		b = appendJSONString(b, r.Reason)
 		b = append(b, "\n          },\n          \"partialFingerprints\": {\n            \"credaudit/v1\": \""...)
 		ss.key = append(append(append(append(ss.key[:0], ss.account...), '/'), r.Rule.ID...), '/')
-		ss.key = append(ss.key, r.ResourceID...)
+		ss.key = append(ss.key, r.ResourceID()...)
 		sum := sha256.Sum256(ss.key)
 		b = hex.AppendEncode(b, sum[:16])
 		b = append(b, "\"\n          },\n          \"ruleId\": "...)

@@ -135,14 +135,14 @@ func Diff(prev map[string]Record, results []rules.Result, accountID string, obse
 	var buf []byte // most results pass and have no record: look them up without building the ID string
 	for i := range results {
 		r := &results[i]
-		buf = appendID(buf[:0], accountID, r.Rule.ID, r.ResourceID)
+		buf = appendID(buf[:0], accountID, r.Rule.ID, r.ResourceID())
 		p, had := prev[string(buf)]
 		if r.Status != rules.Failed && !had {
 			continue // a resource that never failed: nothing to say
 		}
 		id := string(buf)
 		if len(buf) > MaxIDLength {
-			id = ID(accountID, r.Rule.ID, r.ResourceID)
+			id = ID(accountID, r.Rule.ID, r.ResourceID())
 			p, had = prev[id]
 			if r.Status != rules.Failed && !had {
 				continue
@@ -242,7 +242,7 @@ func (d *differ) failing(id string, r *rules.Result, p *Record) Change {
 		ID:                id,
 		RuleID:            r.Rule.ID,
 		Title:             r.Rule.Title,
-		ResourceID:        r.ResourceID,
+		ResourceID:        r.ResourceID(),
 		ResourceType:      r.ResourceType(),
 		User:              r.User(),
 		Severity:          r.Rule.Severity.String(),

@@ -27,11 +27,7 @@ func userRow(name string) *credreport.Entry {
 }
 
 func result(r *rules.Rule, e *credreport.Entry, s rules.Status, reason string) rules.Result {
-	id := e.ARN
-	if e.IsRoot() {
-		id = rules.AccountResourceID(acct)
-	}
-	return rules.Result{Rule: r, Entry: e, ResourceID: id, Status: s, Reason: reason}
+	return rules.Result{Rule: r, Entry: e, Status: s, Reason: reason}
 }
 
 func fail(r *rules.Rule, e *credreport.Entry, reason string) rules.Result {

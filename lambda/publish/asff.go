@@ -71,7 +71,8 @@ const (
 type Finding struct {
 	// Result is the rule's verdict on the resource. For a finding whose user
 	// is gone the caller rebuilds it from its state: Rule, an Entry holding
-	// User and ARN, ResourceID, Status and the last Reason.
+	// User and ARN (which give the resource's type and ID), Status and the
+	// last Reason.
 	Result *rules.Result
 	// ID is the stable finding Id (account, rule and resource; see doc.go).
 	ID string
@@ -125,7 +126,7 @@ func ASFF(f Finding) (types.AwsSecurityFinding, error) {
 	if err := checkIdentifier("Region", f.Region, 1, MaxRegionLength); err != nil {
 		errs = append(errs, err)
 	}
-	if r.ResourceID == "" {
+	if r.ResourceID() == "" {
 		bad("resource ID is empty")
 	}
 
@@ -254,7 +255,7 @@ func relatedRequirements(rule *rules.Rule) []string {
 func resource(f Finding) types.Resource {
 	r := f.Result
 	res := types.Resource{
-		Id:     aws.String(r.ResourceID),
+		Id:     aws.String(r.ResourceID()),
 		Type:   aws.String(r.ResourceType()),
 		Region: aws.String(f.Region),
 	}

@@ -50,7 +50,7 @@ func findingFor(rule *rules.Rule, e *credreport.Entry, status rules.Status, reas
 		resourceID = rules.AccountResourceID(account)
 	}
 	return Finding{
-		Result:            &rules.Result{Rule: rule, Entry: e, ResourceID: resourceID, Status: status, Reason: reason},
+		Result:            &rules.Result{Rule: rule, Entry: e, Status: status, Reason: reason},
 		ID:                account + "/" + rule.ID + "/" + resourceID,
 		AccountID:         account,
 		Partition:         "aws",

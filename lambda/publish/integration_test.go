@@ -107,7 +107,7 @@ func TestImportIntoMoto(t *testing.T) {
 		for i := range out {
 			e := userEntry(fmt.Sprintf("user%03d", i), "/it/", firstSeen)
 			f := findingFor(&rules.Key01, e, rules.Failed, fmt.Sprintf("access key 1 is %d days old", days+i))
-			f.ID = prefix + f.Result.ResourceID
+			f.ID = prefix + f.Result.ResourceID()
 			f.Region = region
 			f.LastObservedAt, f.UpdatedAt = updatedAt, updatedAt
 			asff, err := ASFF(f)

@@ -3,6 +3,7 @@ package rules
 import (
 	"fmt"
 	"runtime"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -16,18 +17,18 @@ const (
 	ResourceIAMUser = "AwsIamUser"
 )
 
-// Result is one rule's verdict on one resource. It is kept small (a large
-// account yields some 100,000 per run): user name, ARN and resource type come
-// from the row.
+// Result is one rule's verdict on one resource. It is kept small, 48 bytes
+// (a large account yields some 100,000 per run): user name, ARN, resource
+// type and ID come from the row.
 type Result struct {
-	Rule       *Rule
-	Entry      *credreport.Entry // the row; root's row for account resources
-	ResourceID string            // AWS::::Account:<id> or the user's ARN
-	Status     Status
-	Reason     string
+	Rule   *Rule
+	Entry  *credreport.Entry // the row; root's row for account resources
+	Reason string
 
 	// Suppression is the suppression that mutes this failing result, or nil.
 	Suppression *Suppression
+
+	Status Status
 }
 
 // Suppressed reports whether a suppression mutes the result.
@@ -46,6 +47,18 @@ func (r *Result) User() string { return r.Entry.User }
 
 // ARN is the row's ARN (arn:…:root for root).
 func (r *Result) ARN() string { return r.Entry.ARN }
+
+// ResourceID is the resource as Security Hub names it: the account
+// (AWS::::Account:<id>, the ID from root's ARN) for root, the user's ARN
+// otherwise.
+func (r *Result) ResourceID() string {
+	if r.Entry.IsRoot() {
+		_, account, _ := strings.Cut(r.Entry.ARN, ":iam::")
+		account, _, _ = strings.Cut(account, ":")
+		return AccountResourceID(account)
+	}
+	return r.Entry.ARN
+}
 
 // ResourceType is ResourceAccount for root, ResourceIAMUser otherwise.
 func (r *Result) ResourceType() string {
@@ -276,7 +289,6 @@ func evaluateRows(in Input, s Selected, reasons *reasonBlocks, rows []*credrepor
 		return append(results, noRootRow(rep, s.Rule)), nil
 	}
 	env := in.env(s, reasons)
-	var accountID string
 	for _, e := range rows {
 		if s.Rule.Scope == ScopeRows {
 			ok, err := s.Rule.Applies(e, env)
@@ -291,14 +303,7 @@ func evaluateRows(in Input, s Selected, reasons *reasonBlocks, rows []*credrepor
 		if err != nil {
 			return nil, fmt.Errorf("rule %s: %w", s.Rule.ID, err)
 		}
-		id := e.ARN
-		if e.IsRoot() {
-			if accountID == "" {
-				accountID = AccountResourceID(rep.AccountID)
-			}
-			id = accountID
-		}
-		results = append(results, Result{Rule: s.Rule, Entry: e, ResourceID: id, Status: v.Status, Reason: v.Reason})
+		results = append(results, Result{Rule: s.Rule, Entry: e, Status: v.Status, Reason: v.Reason})
 	}
 	return results, nil
 }
@@ -306,8 +311,7 @@ func evaluateRows(in Input, s Selected, reasons *reasonBlocks, rows []*credrepor
 // noRootRow is root rule r's result for a report without a root row.
 func noRootRow(rep *credreport.Report, r *Rule) Result {
 	missing := &credreport.Entry{User: credreport.RootUser, ARN: "arn:" + rep.Partition + ":iam::" + rep.AccountID + ":root"}
-	return Result{Rule: r, Entry: missing, ResourceID: AccountResourceID(rep.AccountID),
-		Status: NotAvailable, Reason: "the report has no root-account row"}
+	return Result{Rule: r, Entry: missing, Status: NotAvailable, Reason: "the report has no root-account row"}
 }
 
 // minSplitUsers is the fewest users per worker of evaluateSplit: below it,

@@ -64,7 +64,7 @@ func TestEvaluateOneResultPerRuleAndResource(t *testing.T) {
 		t.Errorf("got %d results, want %d (one per rule and resource)", len(res), want)
 	}
 	for _, r := range res {
-		k := key{r.Rule.ID, r.ResourceID}
+		k := key{r.Rule.ID, r.ResourceID()}
 		if seen[k] {
 			t.Errorf("two results for %s on %s", k.rule, k.resource)
 		}
@@ -110,8 +110,8 @@ func TestEvaluateWithoutRootRow(t *testing.T) {
 			continue
 		}
 		roots++
-		if r.Status != NotAvailable || r.ResourceType() != ResourceAccount || r.ResourceID != "AWS::::Account:"+testAccount {
-			t.Errorf("%s without a root row = %s on %s %s, want NOT_AVAILABLE on the account", r.Rule.ID, r.Status, r.ResourceType(), r.ResourceID)
+		if r.Status != NotAvailable || r.ResourceType() != ResourceAccount || r.ResourceID() != "AWS::::Account:"+testAccount {
+			t.Errorf("%s without a root row = %s on %s %s, want NOT_AVAILABLE on the account", r.Rule.ID, r.Status, r.ResourceType(), r.ResourceID())
 		}
 	}
 	if roots != 5 {
@@ -319,8 +319,7 @@ func eachRuleOnItsOwn(t *testing.T, in Input, sel []Selected) []Result {
 			rows = []*credreport.Entry{rep.Root}
 			if rep.Root == nil {
 				missing := &credreport.Entry{User: credreport.RootUser, ARN: "arn:" + rep.Partition + ":iam::" + rep.AccountID + ":root"}
-				want = append(want, Result{Rule: s.Rule, Entry: missing, ResourceID: AccountResourceID(rep.AccountID),
-					Status: NotAvailable, Reason: "the report has no root-account row"})
+				want = append(want, Result{Rule: s.Rule, Entry: missing, Status: NotAvailable, Reason: "the report has no root-account row"})
 				continue
 			}
 		case ScopeRows:
@@ -336,11 +335,7 @@ func eachRuleOnItsOwn(t *testing.T, in Input, sel []Selected) []Result {
 			if err != nil {
 				t.Fatal(err)
 			}
-			id := e.ARN
-			if e.IsRoot() {
-				id = AccountResourceID(rep.AccountID)
-			}
-			want = append(want, Result{Rule: s.Rule, Entry: e, ResourceID: id, Status: v.Status, Reason: v.Reason})
+			want = append(want, Result{Rule: s.Rule, Entry: e, Status: v.Status, Reason: v.Reason})
 		}
 	}
 	return want
@@ -356,8 +351,8 @@ func checkResults(t *testing.T, res, want []Result) {
 	for i := range want {
 		g, w := res[i], want[i]
 		sameEntry := g.Entry == w.Entry || g.Entry.User == w.Entry.User && g.Entry.ARN == w.Entry.ARN && w.Entry.Line == 0
-		if g.Rule != w.Rule || !sameEntry || g.ResourceID != w.ResourceID || g.Status != w.Status || g.Reason != w.Reason || g.Suppression != nil {
-			t.Fatalf("result %d = %s %s %s %q, want %s %s %s %q", i, g.Rule.ID, g.ResourceID, g.Status, g.Reason, w.Rule.ID, w.ResourceID, w.Status, w.Reason)
+		if g.Rule != w.Rule || !sameEntry || g.Status != w.Status || g.Reason != w.Reason || g.Suppression != nil {
+			t.Fatalf("result %d = %s %s %s %q, want %s %s %s %q", i, g.Rule.ID, g.ARN(), g.Status, g.Reason, w.Rule.ID, w.ARN(), w.Status, w.Reason)
 		}
 	}
 }

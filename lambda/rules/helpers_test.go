@@ -179,8 +179,8 @@ func checkRootScope(t *testing.T, r *Rule) {
 	if len(res) != 1 {
 		t.Fatalf("%s gave %d results for a report with root and 2 users, want 1", r.ID, len(res))
 	}
-	if got := res[0]; got.ResourceType() != ResourceAccount || got.User() != credreport.RootUser || got.ResourceID != "AWS::::Account:"+testAccount {
-		t.Errorf("%s result is for %s %s (%s), want the account", r.ID, got.ResourceType(), got.ResourceID, got.User())
+	if got := res[0]; got.ResourceType() != ResourceAccount || got.User() != credreport.RootUser || got.ResourceID() != "AWS::::Account:"+testAccount {
+		t.Errorf("%s result is for %s %s (%s), want the account", r.ID, got.ResourceType(), got.ResourceID(), got.User())
 	}
 
 	rep.Root, rep.Entries = nil, rep.Entries[1:]
@@ -202,8 +202,8 @@ func checkUserScope(t *testing.T, r *Rule) {
 	var got []string
 	for _, x := range res {
 		got = append(got, x.User())
-		if x.ResourceType() != ResourceIAMUser || x.ResourceID != x.ARN() {
-			t.Errorf("%s result for %s has resource %s %s, want an IAM user by ARN", r.ID, x.User(), x.ResourceType(), x.ResourceID)
+		if x.ResourceType() != ResourceIAMUser || x.ResourceID() != x.ARN() {
+			t.Errorf("%s result for %s has resource %s %s, want an IAM user by ARN", r.ID, x.User(), x.ResourceType(), x.ResourceID())
 		}
 	}
 	if strings.Join(got, ",") != "alice,bob" {
