@@ -3,6 +3,7 @@ package rules
 import (
 	"errors"
 	"fmt"
+	"reflect"
 	"runtime"
 	"slices"
 	"strconv"
@@ -94,6 +95,15 @@ func TestEvaluateOneResultPerRuleAndResource(t *testing.T) {
 	}
 	if res[0].Rule.ID != "ROOT-01" || res[len(res)-1].Rule.ID != "PWD-02" || res[len(res)-1].User() != "gone" {
 		t.Errorf("results not in rule then report order: first %s %s, last %s %s", res[0].Rule.ID, res[0].User(), res[len(res)-1].Rule.ID, res[len(res)-1].User())
+	}
+}
+
+// A large account's run holds some 100,000 results (Evaluate, the table),
+// so a Result stays at 48 bytes: its resource's user, ARN, type and ID come
+// from its row, its status is one byte.
+func TestResultStaysSmall(t *testing.T) {
+	if n := reflect.TypeFor[Result]().Size(); n > 48 {
+		t.Errorf("a Result is %d bytes, want at most 48", n)
 	}
 }
 
