@@ -477,9 +477,11 @@ const tableWidth = 80
 
 // writeScanTable prints failing and not-available results grouped by
 // severity (most severe first, failing before not available), then the
-// suppressed ones, then a summary. Lines fit in 80 columns.
+// suppressed ones, then a summary. Lines fit in 80 columns. The table is
+// written in chunks as it is made: the `all` profile's over 5,000 users is
+// 2 MB, which one growing buffer would copy some five times over.
 func writeScanTable(w io.Writer, o *scanOutput) error {
-	var b strings.Builder
+	b := bufio.NewWriterSize(w, jsonChunk)
 	rep := o.report.report
 	paint := func(sev rules.Severity, s string) string {
 		if !o.color {
@@ -491,8 +493,8 @@ func writeScanTable(w io.Writer, o *scanOutput) error {
 	if !rep.GeneratedTime.IsZero() {
 		generated = rep.GeneratedTime.Format(time.RFC3339)
 	}
-	fmt.Fprintf(&b, "Account %s · profile %s · %d rules\n", rep.AccountID, o.profile, len(o.selected))
-	fmt.Fprintf(&b, "Report generated %s · evaluated as of %s\n", generated, o.report.asOf.Format(time.RFC3339))
+	fmt.Fprintf(b, "Account %s · profile %s · %d rules\n", rep.AccountID, o.profile, len(o.selected))
+	fmt.Fprintf(b, "Report generated %s · evaluated as of %s\n", generated, o.report.asOf.Format(time.RFC3339))
 
 	var suppressed []*rules.Result
 	for sev := rules.Critical; sev >= rules.Informational; sev-- {
@@ -507,9 +509,9 @@ func writeScanTable(w io.Writer, o *scanOutput) error {
 		if len(group) == 0 {
 			continue
 		}
-		fmt.Fprintf(&b, "\n%s\n", paint(sev, fmt.Sprintf("%s (%d)", sev, len(group))))
+		fmt.Fprintf(b, "\n%s\n", paint(sev, fmt.Sprintf("%s (%d)", sev, len(group))))
 		for _, r := range group {
-			writeTableResult(&b, r, "")
+			writeTableResult(b, r, "")
 		}
 	}
 	for i := range o.results {
@@ -518,17 +520,17 @@ func writeScanTable(w io.Writer, o *scanOutput) error {
 		}
 	}
 	if len(suppressed) > 0 {
-		fmt.Fprintf(&b, "\nSUPPRESSED (%d)\n", len(suppressed))
+		fmt.Fprintf(b, "\nSUPPRESSED (%d)\n", len(suppressed))
 		for _, r := range suppressed {
-			writeTableResult(&b, r, "suppressed: "+r.SuppressionReason())
+			writeTableResult(b, r, "suppressed: "+r.SuppressionReason())
 		}
 	}
 	for _, s := range o.outcomes {
 		switch {
 		case s.Expired:
-			fmt.Fprintf(&b, "\nExpired suppression (%s): %s %s\n", s.Suppression.Source, s.Suppression.RuleID, s.Suppression.User)
+			fmt.Fprintf(b, "\nExpired suppression (%s): %s %s\n", s.Suppression.Source, s.Suppression.RuleID, s.Suppression.User)
 		case s.Matched == 0:
-			fmt.Fprintf(&b, "\nUnused suppression (%s): %s %s\n", s.Suppression.Source, s.Suppression.RuleID, s.Suppression.User)
+			fmt.Fprintf(b, "\nUnused suppression (%s): %s %s\n", s.Suppression.Source, s.Suppression.RuleID, s.Suppression.User)
 		}
 	}
 	sum := o.summary()
@@ -544,14 +546,13 @@ func writeScanTable(w io.Writer, o *scanOutput) error {
 	}
 	line += fmt.Sprintf(", %d not available, %d suppressed, %d passed", sum.NotAvailable, sum.Suppressed, sum.Passed)
 	b.WriteByte('\n')
-	writeWrapped(&b, line, tableWidth, "")
-	_, err := io.WriteString(w, b.String())
-	return err
+	writeWrapped(b, line, tableWidth, "")
+	return b.Flush()
 }
 
 // writeTableResult writes a result's two lines (three with a note): the rule
 // ID, padded to 8 columns, and the user; then the reason, wrapped.
-func writeTableResult(b *strings.Builder, r *rules.Result, note string) {
+func writeTableResult(b *bufio.Writer, r *rules.Result, note string) {
 	b.WriteString("  ")
 	b.WriteString(r.Rule.ID)
 	for n := utf8.RuneCountInString(r.Rule.ID); n < 8; n++ {
@@ -573,7 +574,7 @@ func writeTableResult(b *strings.Builder, r *rules.Result, note string) {
 // writeWrapped writes text's words to b in lines of at most width runes (a
 // longer word has a line of its own), each starting with indent, and ends
 // the last line.
-func writeWrapped(b *strings.Builder, text string, width int, indent string) {
+func writeWrapped(b *bufio.Writer, text string, width int, indent string) {
 	start := utf8.RuneCountInString(indent)
 	b.WriteString(indent)
 	n := start // runes on the line so far

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"bufio"
 	"bytes"
 	"errors"
 	"fmt"
@@ -243,10 +244,11 @@ func TestWriteWrapped(t *testing.T) {
 		{"ééé ééé", 7, "", "ééé ééé\n"},
 		{"  spaced\tout\n words ", 80, "", "spaced out words\n"},
 	} {
-		var b strings.Builder
-		writeWrapped(&b, tc.text, tc.width, tc.indent)
-		if b.String() != tc.want {
-			t.Errorf("writeWrapped(%q, %d, %q) = %q, want %q", tc.text, tc.width, tc.indent, b.String(), tc.want)
+		var out strings.Builder
+		b := bufio.NewWriter(&out)
+		writeWrapped(b, tc.text, tc.width, tc.indent)
+		if err := b.Flush(); err != nil || out.String() != tc.want {
+			t.Errorf("writeWrapped(%q, %d, %q) = %q, %v, want %q", tc.text, tc.width, tc.indent, out.String(), err, tc.want)
 		}
 	}
 }
