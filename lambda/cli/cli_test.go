@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"encoding/csv"
 	"flag"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -20,6 +21,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/credaudit/credaudit/lambda/credreport"
+	"github.com/credaudit/credaudit/lambda/credreport/credreporttest"
 	"github.com/credaudit/credaudit/lambda/internal/emulator"
 	"github.com/credaudit/credaudit/lambda/internal/golden"
 )
@@ -77,6 +80,59 @@ func TestQueryJSONIsTyped(t *testing.T) {
 		if !strings.Contains(out, want) {
 			t.Errorf("JSON lacks %s", want)
 		}
+	}
+}
+
+// The query JSON is, value for value, what encoding/json writes for each
+// cell (as the writer once made it), over several chunks of output and a
+// column the parser does not know whose name and values need escaping.
+func TestQueryJSONIsEncodingJSONsPerCell(t *testing.T) {
+	lines := strings.Split(strings.TrimSuffix(string(credreporttest.Generate(1500, 6)), "\n"), "\n")
+	lines[0] += `,"note ""x"" <&>"`
+	for i := 1; i < len(lines); i++ {
+		lines[i] += `,"say ""hi"" é\` + strconv.Itoa(i) + `"`
+	}
+	rep, err := credreport.Parse([]byte(strings.Join(lines, "\n") + "\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cols := rep.Header
+	var want strings.Builder
+	want.WriteString("[")
+	for i, e := range rep.Table() {
+		if i > 0 {
+			want.WriteString(",")
+		}
+		want.WriteString("\n  {")
+		for j, c := range cols {
+			if j > 0 {
+				want.WriteString(", ")
+			}
+			var v any
+			if typed, ok := e.Value(c); ok {
+				v = typed.Any()
+			} else {
+				v, _ = e.RawValue(c)
+			}
+			key, _ := encodeJSON(c, "")
+			val, err := encodeJSON(v, "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			fmt.Fprintf(&want, "%s: %s", bytes.TrimSuffix(key, []byte("\n")), bytes.TrimSuffix(val, []byte("\n")))
+		}
+		want.WriteString("}")
+	}
+	want.WriteString("\n]\n")
+	var got bytes.Buffer
+	if err := writeRowsJSON(&got, cols, rep.Table()); err != nil {
+		t.Fatal(err)
+	}
+	if got.Len() < 3*jsonChunk {
+		t.Fatalf("%d bytes: want several chunks", got.Len())
+	}
+	if diff := cmp.Diff(want.String(), got.String()); diff != "" {
+		t.Errorf("query JSON differs from encoding/json's per cell (-want +got):\n%s", diff)
 	}
 }
 

@@ -8,8 +8,10 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strconv"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"github.com/credaudit/credaudit/lambda/credreport"
 	"github.com/credaudit/credaudit/lambda/org"
@@ -91,42 +93,68 @@ func writeRowsCSV(w io.Writer, cols []string, rows credreport.Table) error {
 
 // writeRowsJSON writes an array of objects with typed values: booleans as
 // booleans, timestamps as RFC 3339 strings, sentinels as null; columns the
-// parser does not know stay strings.
+// parser does not know stay strings. Each value is appended as
+// encoding/json writes it, and the output is written in chunks: a 5,000-user
+// report is 5 MB of JSON.
 func writeRowsJSON(w io.Writer, cols []string, rows credreport.Table) error {
-	var b strings.Builder
-	b.WriteString("[")
+	keys := make([][]byte, len(cols)) // each `"column": `
+	for j, c := range cols {
+		keys[j] = append(appendJSONString(nil, c), ": "...)
+	}
+	jw := jsonWriter{w: w, buf: make([]byte, 0, jsonChunk)}
+	jw.buf = append(jw.buf, '[')
 	for i, e := range rows {
 		if i > 0 {
-			b.WriteString(",")
+			jw.buf = append(jw.buf, ',')
 		}
-		b.WriteString("\n  {")
+		jw.buf = append(jw.buf, "\n  {"...)
 		for j, c := range cols {
 			if j > 0 {
-				b.WriteString(", ")
+				jw.buf = append(jw.buf, ", "...)
 			}
-			key, _ := marshalJSON(c)
+			jw.buf = append(jw.buf, keys[j]...)
 			var v any
 			if typed, ok := e.Value(c); ok {
 				v = typed.Any()
 			} else {
 				v, _ = e.RawValue(c)
 			}
-			val, err := marshalJSON(v)
-			if err != nil {
+			var err error
+			if jw.buf, err = appendJSONValue(jw.buf, v); err != nil {
 				return err
 			}
-			b.Write(key)
-			b.WriteString(": ")
-			b.Write(val)
 		}
-		b.WriteString("}")
+		jw.buf = append(jw.buf, '}')
+		if err := jw.flushFull(); err != nil {
+			return err
+		}
 	}
 	if len(rows) > 0 {
-		b.WriteString("\n")
+		jw.buf = append(jw.buf, '\n')
 	}
-	b.WriteString("]\n")
-	_, err := io.WriteString(w, b.String())
-	return err
+	jw.buf = append(jw.buf, "]\n"...)
+	return jw.flush()
+}
+
+// appendJSONValue appends a cell's value (Value.Any, or the raw text) as
+// encoding/json writes it without HTML escaping.
+func appendJSONValue(b []byte, v any) ([]byte, error) {
+	switch v := v.(type) {
+	case nil:
+		return append(b, "null"...), nil
+	case bool:
+		return strconv.AppendBool(b, v), nil
+	case string:
+		return appendJSONString(b, v), nil
+	case time.Time:
+		if y := v.Year(); y >= 0 && y <= 9999 { // else MarshalJSON's error
+			b = append(b, '"')
+			b = v.AppendFormat(b, time.RFC3339Nano)
+			return append(b, '"'), nil
+		}
+	}
+	val, err := marshalJSON(v)
+	return append(b, val...), err
 }
 
 func writeRowsTable(w io.Writer, cols []string, rows credreport.Table) error {
