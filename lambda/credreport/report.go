@@ -204,6 +204,13 @@ type Entry struct {
 // IsRoot reports whether the entry is the account's root user.
 func (e *Entry) IsRoot() bool { return e.User == RootUser }
 
+// AccountID is the account of the row's ARN (arn:<partition>:iam::<account>:…),
+// or "" when that is not an IAM ARN with a 12-digit account.
+func (e *Entry) AccountID() string {
+	_, account, _, _ := splitIAMARN(e.ARN)
+	return account
+}
+
 // RawValue returns the raw text of the named column, including columns this
 // package does not know. ok is false when the report has no such column.
 func (e *Entry) RawValue(column string) (string, bool) {

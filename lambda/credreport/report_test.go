@@ -40,3 +40,17 @@ func TestTimeKeepsTheTimeAndComparesExactly(t *testing.T) {
 		t.Error("the same instant in two zones makes different cells")
 	}
 }
+
+func TestEntryAccountID(t *testing.T) {
+	for arn, want := range map[string]string{
+		"arn:aws:iam::123456789012:root":              "123456789012",
+		"arn:aws-us-gov:iam::210987654321:user/a/b/c": "210987654321",
+		"arn:aws:iam::12345678901:root":               "", // 11 digits
+		"arn:aws:s3:::bucket":                         "",
+		"":                                            "",
+	} {
+		if got := (&Entry{ARN: arn}).AccountID(); got != want {
+			t.Errorf("AccountID of %q = %q, want %q", arn, got, want)
+		}
+	}
+}

@@ -3,7 +3,6 @@ package rules
 import (
 	"fmt"
 	"runtime"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -53,9 +52,7 @@ func (r *Result) ARN() string { return r.Entry.ARN }
 // otherwise.
 func (r *Result) ResourceID() string {
 	if r.Entry.IsRoot() {
-		_, account, _ := strings.Cut(r.Entry.ARN, ":iam::")
-		account, _, _ = strings.Cut(account, ":")
-		return AccountResourceID(account)
+		return AccountResourceID(r.Entry.AccountID())
 	}
 	return r.Entry.ARN
 }
