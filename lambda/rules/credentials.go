@@ -158,6 +158,10 @@ func rootPassword(e *credreport.Entry, env Env) (bool, string) {
 	return true, "a password (password_enabled is " + e.PasswordEnabled.State.String() + ", assumed present)"
 }
 
+// rootRemovedReason is the passing reason of the root rules whose
+// credentials rootCredentials finds removed.
+const rootRemovedReason = "root credentials removed: no password, active access key or active signing certificate"
+
 // rootCredentials reports whether root credentials are present (a password,
 // an active access key or an active signing certificate) and names the first.
 // When none is but an access key's or certificate's active flag holds a

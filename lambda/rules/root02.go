@@ -37,7 +37,7 @@ func evaluateRoot02(e *credreport.Entry, env Env) (Verdict, error) {
 	case flagUnknown:
 		return notAvailable(what)
 	case flagOff:
-		return passed("root credentials removed: no password, active access key or active signing certificate")
+		return passed(rootRemovedReason)
 	}
 	if e.MFAActive.State != credreport.Set {
 		return undecided(credreport.ColMFAActive, e.MFAActive.State)

@@ -20,6 +20,8 @@ func TestRoot02(t *testing.T) {
 		{name: "account summary without a password but an active key fails", entry: root(mfa(no), key(1, ago(3), na)), account: &Account{}, want: Failed, reason: "active access key 1"},
 		{name: "no MFA, password false, access key 2's flag N/A: removed cannot be decided", entry: root(mfa(no), passwordEnabled(no), keyActive(2, flagNA)), want: NotAvailable, reason: "access_key_2_active is N/A"},
 		{name: "no MFA, password false, certificate 1's flag no_information: removed cannot be decided", entry: root(mfa(no), passwordEnabled(no), certActive(1, flagNoInfo)), want: NotAvailable, reason: "cert_1_active is no_information"},
+		{name: "no MFA, key 1's flag N/A but an active key 2 fails", entry: root(mfa(no), passwordEnabled(no), keyActive(1, flagNA), key(2, ago(3), na)), want: Failed, reason: "has active access key 2"},
+		{name: "no MFA, a key flag no_information but an active certificate 2 fails", entry: root(mfa(no), passwordEnabled(no), keyActive(1, flagNoInfo), cert(2)), want: Failed, reason: "has active signing certificate 2"},
 		{name: "no MFA, an active key 1 fails whatever key 2's flag holds", entry: root(mfa(no), passwordEnabled(no), key(1, ago(3), na), keyActive(2, flagNA)), want: Failed, reason: "has active access key 1"},
 		{name: "account summary without a root password and a key flag not_supported is not available", entry: root(mfa(no), keyActive(1, flagNotSupp)), account: &Account{}, want: NotAvailable, reason: "access_key_1_active is not_supported"},
 		{name: "MFA passes whatever the key flags hold", entry: root(keyActive(1, flagNA)), want: Passed, reason: "MFA enabled"},

@@ -37,7 +37,7 @@ func evaluateRoot03(e *credreport.Entry, env Env) (Verdict, error) {
 	case flagUnknown:
 		return notAvailable(what)
 	case flagOff:
-		return passed("root credentials removed: no password, active access key or active signing certificate")
+		return passed(rootRemovedReason)
 	}
 	switch flagOf(e.MFAActive) {
 	case flagOff:
