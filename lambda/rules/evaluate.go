@@ -123,8 +123,8 @@ func evaluateInOnePass(in Input, selected []Selected) (results []Result, ends []
 // EvaluateEach evaluates like Evaluate but hands the results to yield in
 // batches, in Evaluate's order, instead of keeping them all: each batch holds
 // results of one rule, at least one and at most eachBatch, and is valid only
-// until yield returns. A 5,000-user account yields some 80,000 results (6 MB);
-// this holds a few batches' worth (eachSlots: 288 KB on two CPUs).
+// until yield returns. A 5,000-user account yields some 80,000 results (4 MB);
+// this holds a few batches' worth (eachSlots: 192 KB on two CPUs).
 //
 // Built-in rules are evaluated ahead by a worker on every CPU, batch by
 // batch, while yield handles the earliest: the batches are handed out in
@@ -186,10 +186,8 @@ func EvaluateEach(in Input, selected []Selected, yield func([]Result) error) err
 		if j.err != nil {
 			return j.err
 		}
-		if len(j.results) > 0 { // none: a user rule over a report without users
-			if err := yield(j.results); err != nil {
-				return err
-			}
+		if err := yield(j.results); err != nil {
+			return err
 		}
 		if next := k + len(slots); next < len(jobs) {
 			handOut(next, j.results)
@@ -209,13 +207,14 @@ type eachJob struct {
 }
 
 // eachJobs cuts the selected rules' rows into EvaluateEach's batches, in
-// order. A rule covering no row has one batch: a root rule's says the
-// report has no root row (noRootRow), a user rule's is empty.
+// order, each yielding at least one result. A root rule over a report
+// without a root row has one batch, which says so (noRootRow); a user rule
+// over a report without users has none.
 func eachJobs(in Input, selected []Selected) []eachJob {
 	var jobs []eachJob
 	for _, s := range selected {
 		rows := in.rows(s)
-		for lo := 0; lo == 0 || lo < len(rows); lo += eachBatch {
+		for lo := 0; lo < len(rows) || lo == 0 && s.Rule.Scope == ScopeRoot; lo += eachBatch {
 			jobs = append(jobs, eachJob{s: s, rows: rows[lo:min(lo+eachBatch, len(rows))]})
 		}
 	}
