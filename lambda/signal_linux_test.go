@@ -59,10 +59,11 @@ func TestFileRunsEndBySignal(t *testing.T) {
 // where any handler it installs would be armed.
 func waitReadingStdin(t *testing.T, pid int) {
 	t.Helper()
+	reading := strconv.Itoa(syscall.SYS_READ) + " 0x0 " // the call's number and its first argument, fd 0
 	for range 4000 {
 		tasks, _ := filepath.Glob(filepath.Join("/proc", strconv.Itoa(pid), "task", "*", "syscall"))
 		for _, task := range tasks {
-			if b, err := os.ReadFile(task); err == nil && strings.HasPrefix(string(b), "0 0x0 ") {
+			if b, err := os.ReadFile(task); err == nil && strings.HasPrefix(string(b), reading) {
 				return
 			}
 		}
