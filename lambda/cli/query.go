@@ -46,7 +46,7 @@ func runQuery(ctx context.Context, args []string, io IO) error {
 		}
 	}
 
-	ctx, stop := interruptible(ctx, src.report == "")
+	ctx, stop := interruptible(ctx, src.live())
 	defer stop()
 	in, err := src.load(ctx, io.Stdin)
 	if err != nil {

@@ -71,7 +71,7 @@ func runScan(ctx context.Context, args []string, io IO) error {
 		sups = cfg.Suppressions
 	}
 	// A live account (--org's too: it takes no --report) or --publish.
-	ctx, stop := interruptible(ctx, src.report == "" || af.publish)
+	ctx, stop := interruptible(ctx, src.live() || af.publish)
 	defer stop()
 	if of.on {
 		return runOrg(ctx, &of, &af, &src, *format, selected, profileName, sups, io)

@@ -23,6 +23,9 @@ type source struct {
 	asOf       string
 }
 
+// live reports whether the report comes from the live account (no --report).
+func (s *source) live() bool { return s.report == "" }
+
 // register adds the input flags; awsProfileFlag names the AWS profile flag
 // ("profile" in query, "aws-profile" in scan, where --profile is the rule profile).
 func (s *source) register(fs *flag.FlagSet, awsProfileFlag string) {
@@ -54,18 +57,16 @@ func (s *source) load(ctx context.Context, in io.Reader) (*loaded, error) {
 	}
 	var (
 		rep        *credreport.Report
-		live       bool
 		account    *rules.Account
 		accountErr error
 		err        error
 	)
-	switch s.report {
-	case "":
+	switch {
+	case s.live():
 		if rep, account, accountErr, err = s.fetch(ctx); err != nil {
 			return nil, &exitError{ExitAWS, err}
 		}
-		live = true
-	case "-":
+	case s.report == "-":
 		data, rerr := readString(in, 0)
 		if rerr != nil {
 			return nil, usageErr("read stdin: %v", rerr)
@@ -91,7 +92,7 @@ func (s *source) load(ctx context.Context, in io.Reader) (*loaded, error) {
 	if asOf.IsZero() {
 		asOf = time.Now().UTC()
 	}
-	return &loaded{report: rep, asOf: asOf, live: live, account: account, accountErr: accountErr}, nil
+	return &loaded{report: rep, asOf: asOf, live: s.live(), account: account, accountErr: accountErr}, nil
 }
 
 // fetch reads the live account's report through the default credential chain,
