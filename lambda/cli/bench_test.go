@@ -203,10 +203,10 @@ func BenchmarkWriteJSONBytes(b *testing.B) {
 		data := out.Bytes()
 		b.Run("profile="+profile, func(b *testing.B) {
 			b.SetBytes(int64(len(data)))
-			buf := make([]byte, 0, jsonChunk)
+			buf := make([]byte, 0, outChunk)
 			for b.Loop() {
 				for rest := data; len(rest) > 0; {
-					n := min(len(rest), jsonChunk)
+					n := min(len(rest), outChunk)
 					buf = append(buf[:0], rest[:n]...)
 					if _, err := devNull.Write(buf); err != nil {
 						b.Fatal(err)

@@ -128,7 +128,7 @@ func TestQueryJSONIsEncodingJSONsPerCell(t *testing.T) {
 	if err := writeRowsJSON(&got, cols, rep.Table()); err != nil {
 		t.Fatal(err)
 	}
-	if got.Len() < 3*jsonChunk {
+	if got.Len() < 3*outChunk {
 		t.Fatalf("%d bytes: want several chunks", got.Len())
 	}
 	if diff := cmp.Diff(want.String(), got.String()); diff != "" {

@@ -101,7 +101,7 @@ func writeRowsJSON(w io.Writer, cols []string, rows credreport.Table) error {
 	for j, c := range cols {
 		keys[j] = append(appendJSONString(nil, c), ": "...)
 	}
-	jw := jsonWriter{w: w, buf: make([]byte, 0, jsonChunk)}
+	jw := jsonWriter{w: w, buf: make([]byte, 0, outChunk)}
 	jw.buf = append(jw.buf, '[')
 	for i, e := range rows {
 		if i > 0 {

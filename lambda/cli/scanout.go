@@ -201,7 +201,7 @@ func newScanJSON(w io.Writer, o *scanOutput) (*scanJSON, error) {
 	if err != nil {
 		return nil, err
 	}
-	sj := &scanJSON{o: o, jw: jsonWriter{w: w, buf: make([]byte, 0, jsonChunk)}, rows: newRowFields(o.report.report), comma: 1}
+	sj := &scanJSON{o: o, jw: jsonWriter{w: w, buf: make([]byte, 0, outChunk)}, rows: newRowFields(o.report.report), comma: 1}
 	sj.jw.buf = append(sj.jw.buf, head[:len(head)-1]...) // without the closing brace
 	sj.jw.buf = append(sj.jw.buf, `,"results":[`...)
 	return sj, nil
@@ -245,13 +245,14 @@ func (sj *scanJSON) end() error {
 	return sj.jw.flush()
 }
 
-// jsonChunk is the scan JSON's write size: large enough that the system
-// calls cost nothing next to producing the bytes (under 100 writes for
-// 12 MB), small enough to stay in cache; 512 KB measured no faster.
-const jsonChunk = 128 << 10
+// outChunk is the write size of every output written as it is made (the
+// scan in each format, the query JSON): large enough that the system calls
+// cost nothing next to producing the bytes (under 100 writes for the scan
+// JSON's 12 MB), small enough to stay in cache; 512 KB measured no faster.
+const outChunk = 128 << 10
 
 // jsonWriter collects output in buf and writes it in chunks of about
-// jsonChunk bytes.
+// outChunk bytes.
 type jsonWriter struct {
 	w   io.Writer
 	buf []byte
@@ -259,7 +260,7 @@ type jsonWriter struct {
 
 // flushFull writes the buffer once it holds a chunk.
 func (jw *jsonWriter) flushFull() error {
-	if len(jw.buf) < jsonChunk-4<<10 {
+	if len(jw.buf) < outChunk-4<<10 {
 		return nil
 	}
 	return jw.flush()
@@ -276,8 +277,7 @@ func (jw *jsonWriter) flush() error {
 // Results come rule by rule, so one rule at a time is enough.
 type ruleHeads struct {
 	rule     *rules.Rule
-	byStatus [rules.NotAvailable + 1][]byte // indexed by status
-	other    []byte
+	byStatus [rules.NotAvailable + 1][]byte // indexed by status; [0], no verdict (a rule's bug), says Status(0)
 }
 
 func (h *ruleHeads) get(r *rules.Result) []byte {
@@ -287,11 +287,7 @@ func (h *ruleHeads) get(r *rules.Result) []byte {
 			h.byStatus[st] = appendRuleHead(h.byStatus[st][:0], r.Rule, rules.Status(st))
 		}
 	}
-	if int(r.Status) < len(h.byStatus) {
-		return h.byStatus[r.Status]
-	}
-	h.other = appendRuleHead(h.other[:0], r.Rule, r.Status)
-	return h.other
+	return h.byStatus[r.Status]
 }
 
 func appendRuleHead(b []byte, r *rules.Rule, st rules.Status) []byte {
@@ -444,7 +440,7 @@ type scanCSV struct {
 }
 
 func newScanCSV(w io.Writer) *scanCSV {
-	sc := &scanCSV{cw: csv.NewWriter(bufio.NewWriterSize(w, 64<<10))}
+	sc := &scanCSV{cw: csv.NewWriter(bufio.NewWriterSize(w, outChunk))}
 	sc.cw.Write([]string{"rule_id", "title", "severity", "status", "resource_type", "resource_id", "user", "reason", "suppressed", "suppression_reason"})
 	return sc
 }
@@ -481,7 +477,7 @@ const tableWidth = 80
 // written in chunks as it is made: the `all` profile's over 5,000 users is
 // 2 MB, which one growing buffer would copy some five times over.
 func writeScanTable(w io.Writer, o *scanOutput) error {
-	b := bufio.NewWriterSize(w, jsonChunk)
+	b := bufio.NewWriterSize(w, outChunk)
 	rep := o.report.report
 	paint := func(sev rules.Severity, s string) string {
 		if !o.color {
@@ -632,7 +628,7 @@ func newScanSARIF(w io.Writer, o *scanOutput) (*scanSARIF, error) {
 	}
 	at += len(sarifResults) - len("]")
 	return &scanSARIF{
-		jw: jsonWriter{w: w, buf: append(make([]byte, 0, jsonChunk), doc[:at]...)}, tail: doc[at:],
+		jw: jsonWriter{w: w, buf: append(make([]byte, 0, outChunk), doc[:at]...)}, tail: doc[at:],
 		uri: appendJSONString(nil, sarifURI(o)), account: o.report.report.AccountID, index: index,
 	}, nil
 }
