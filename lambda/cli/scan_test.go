@@ -431,10 +431,11 @@ func TestScanSARIFIsEncodingJSONsDocument(t *testing.T) {
 		name, report, profile string
 		stdin                 bool
 		results               bool
+		uri                   string // the artifact the results are located in
 	}{
-		{"all", report, "all", false, true},
-		{"stdin", report, "recommended", true, true},
-		{"none", clean, "cis-1.2", false, false},
+		{"all", report, "all", false, true, report},
+		{"stdin", report, "recommended", true, true, "credential-report.csv"},
+		{"none", clean, "cis-1.2", false, false, clean},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			args := []string{"scan", "--report", tc.report, "--as-of", asOf, "--config", cfgFile, "--profile", tc.profile, "--format", "sarif"}
@@ -456,7 +457,7 @@ func TestScanSARIFIsEncodingJSONsDocument(t *testing.T) {
 				t.Fatal(err)
 			}
 			o := wholeScan(t, in, cfg, tc.profile, src.report)
-			want, results, suppressed := sarifDocument(t, o)
+			want, results, suppressed := sarifDocument(t, o, tc.uri)
 			if out != want {
 				t.Errorf("SARIF differs from encoding/json's document (%d against %d bytes)", len(out), len(want))
 			}
@@ -517,9 +518,10 @@ func TestScanSARIFSaysWhenGitHubWouldNotTakeItAll(t *testing.T) {
 	}
 }
 
-// sarifDocument is o's SARIF built whole, its results as maps, and written
-// by encoding/json, and how many results, and suppressed ones, it holds.
-func sarifDocument(t *testing.T, o *scanOutput) (doc string, results, suppressed int) {
+// sarifDocument is o's SARIF built whole, its results as maps located in
+// uri, and written by encoding/json, and how many results, and suppressed
+// ones, it holds.
+func sarifDocument(t *testing.T, o *scanOutput, uri string) (doc string, results, suppressed int) {
 	t.Helper()
 	type obj = map[string]any
 	res := []obj{}
@@ -535,7 +537,7 @@ func sarifDocument(t *testing.T, o *scanOutput) (doc string, results, suppressed
 			"message":   obj{"text": r.Reason},
 			"locations": []obj{{
 				"physicalLocation": obj{
-					"artifactLocation": obj{"uri": sarifURI(o)},
+					"artifactLocation": obj{"uri": uri},
 					"region":           obj{"startLine": max(r.Entry.Line, 1)},
 				},
 				"logicalLocations": []obj{{"name": r.User(), "fullyQualifiedName": r.ResourceID(), "kind": "resource"}},
