@@ -22,11 +22,7 @@ var benchProfiles = []string{"recommended", "all"}
 // benchReport writes the 5,000-user report to a file in dir.
 func benchReport(b *testing.B, dir string) string {
 	b.Helper()
-	report := filepath.Join(dir, "report.csv")
-	if err := os.WriteFile(report, credreporttest.Generate(5000, 1), 0o644); err != nil {
-		b.Fatal(err)
-	}
-	return report
+	return writeFile(b, dir, "report.csv", string(credreporttest.Generate(5000, 1)))
 }
 
 func openDevNull(b *testing.B) *os.File {

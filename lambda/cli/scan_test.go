@@ -168,7 +168,7 @@ func TestScanFailOnExitCodes(t *testing.T) {
 }
 
 // writeFile writes body to a file called name in dir and returns its path.
-func writeFile(t *testing.T, dir, name, body string) string {
+func writeFile(t testing.TB, dir, name, body string) string {
 	t.Helper()
 	p := filepath.Join(dir, name)
 	if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
