@@ -260,7 +260,7 @@ func (a *Auditor) Audit(ctx context.Context, obs *Observation) (*Outcome, error)
 	if a.Store != nil {
 		var err error
 		if prev, token, err = a.Store.Load(ctx, acct); err != nil {
-			return nil, a.fail(ctx, acct, &Failure{Phase: "load state", Err: err, Hint: stateHint(err)})
+			return nil, a.fail(ctx, acct, &Failure{Phase: "load state", Err: err, Hint: a.Store.Hint(err)})
 		}
 	}
 
@@ -306,7 +306,7 @@ func (a *Auditor) Audit(ctx context.Context, obs *Observation) (*Outcome, error)
 			out.Conflict = true
 			a.log().LogAttrs(ctx, slog.LevelWarn, "save state", slog.String("outcome", "another run saved first; this run's state was not written"))
 		case err != nil:
-			errs = append(errs, fmt.Errorf("save state: %w (%s)", err, stateHint(err)))
+			errs = append(errs, fmt.Errorf("save state: %w (%s)", err, a.Store.Hint(err)))
 			a.log().LogAttrs(ctx, slog.LevelError, "save state", slog.String("error", err.Error()))
 		default:
 			out.Saved = true
@@ -316,16 +316,6 @@ func (a *Auditor) Audit(ctx context.Context, obs *Observation) (*Outcome, error)
 	out.Duration = a.now().Sub(start)
 	a.metrics(out)
 	return out, errors.Join(errs...)
-}
-
-func stateHint(err error) string {
-	switch {
-	case errors.Is(err, state.ErrCorrupt):
-		return "the stored state is not one credaudit wrote; restore an earlier version of the object (the bucket is versioned) or delete it to start afresh (every open finding is then reported as new)."
-	case errors.Is(err, state.ErrVersion):
-		return "the stored state was written by another credaudit version; deploy that version, or restore an older object."
-	}
-	return "check the state bucket exists and the function's role may s3:GetObject, s3:PutObject and s3:ListBucket on its state/ prefix."
 }
 
 // Fail reports a run that could not see: it logs err, sends an operational

@@ -3,9 +3,11 @@ package state
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"testing"
 )
 
@@ -90,5 +92,49 @@ func TestDirStopsOnACanceledContext(t *testing.T) {
 	}
 	if err := st.Save(ctx, acct, sample(), NoObject); err == nil {
 		t.Errorf("Save succeeded on a canceled context")
+	}
+}
+
+// Each of Dir's failures comes with what to check in the directory's terms,
+// never the Lambda's bucket.
+func TestDirHints(t *testing.T) {
+	dir := t.TempDir()
+	corrupt := NewDir(dir)
+	if err := os.WriteFile(corrupt.File(acct), []byte("not a state"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, _, corruptErr := corrupt.Load(t.Context(), acct)
+
+	notADir := filepath.Join(dir, "file")
+	if err := os.WriteFile(notADir, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	blocked := NewDir(notADir)
+	blockedErr := blocked.Save(t.Context(), acct, sample(), NoObject)
+
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	stopped := NewDir(dir)
+	stoppedErr := stopped.Save(ctx, acct, sample(), NoObject)
+
+	for _, tc := range []struct {
+		name string
+		st   *Dir
+		err  error
+		want string
+	}{
+		{"a file that is not a state", corrupt, corruptErr, "the state file is not one credaudit wrote"},
+		{"a directory that cannot be written", blocked, blockedErr, "check that " + notADir + " is a directory this user may read and write"},
+		{"a stopped run", stopped, stoppedErr, "the stored state is as it was"},
+		{"another version's state", stopped, fmt.Errorf("load state: %w", ErrVersion), "written by another credaudit version"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if tc.err == nil {
+				t.Fatal("no error to explain")
+			}
+			if got := tc.st.Hint(tc.err); !strings.Contains(got, tc.want) || strings.Contains(got, "bucket") {
+				t.Errorf("Hint(%v) = %q, want it to say %q and no bucket", tc.err, got, tc.want)
+			}
+		})
 	}
 }

@@ -6,6 +6,8 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
+	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -148,6 +150,27 @@ func TestIsConflict(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			if got := isConflict(tt.err, tt.ifMatch); got != tt.want {
 				t.Errorf("isConflict = %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
+
+// The S3 store's hints speak of the bucket, its versions and the role.
+func TestS3Hints(t *testing.T) {
+	st := NewS3(aws.Config{}, "bucket", S3Options{})
+	for _, tc := range []struct {
+		name string
+		err  error
+		want string
+	}{
+		{"an object that is not a state", fmt.Errorf("load state: %w", ErrCorrupt), "restore an earlier version of the object (the bucket is versioned)"},
+		{"access denied", errors.New("api error AccessDenied"), "s3:GetObject, s3:PutObject and s3:ListBucket"},
+		{"a deadline", fmt.Errorf("save state: %w", context.DeadlineExceeded), "ran out of time"},
+		{"another version's state", fmt.Errorf("load state: %w", ErrVersion), "written by another credaudit version"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := st.Hint(tc.err); !strings.Contains(got, tc.want) {
+				t.Errorf("Hint(%v) = %q, want it to say %q", tc.err, got, tc.want)
 			}
 		})
 	}

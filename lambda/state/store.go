@@ -2,6 +2,7 @@ package state
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/credaudit/credaudit/lambda/credreport"
@@ -26,6 +27,21 @@ type Store interface {
 	// Save writes s if the stored state is still the one token names, and
 	// fails with ErrConflict otherwise, writing nothing.
 	Save(ctx context.Context, accountID string, s *State, token Token) error
+	// Hint says what to check after Load or Save failed with err, in the
+	// store's own terms (a bucket and a role's permissions, or a directory).
+	Hint(err error) string
+}
+
+// hint is what to check after err, for the errors every store shares; ""
+// for the rest, which each store explains itself.
+func hint(err error) string {
+	switch {
+	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		return "the run was stopped or ran out of time before the state was read or written; the stored state is as it was, and the next run starts from it."
+	case errors.Is(err, ErrVersion):
+		return "the stored state was written by another credaudit version; run that version, or restore an older state."
+	}
+	return ""
 }
 
 // encodeFor encodes s for accountID's object.
