@@ -250,9 +250,10 @@ func TestQueryLiveAccountUnreachableExitsThree(t *testing.T) {
 	}
 }
 
-// A run against a live account ends on SIGINT or SIGTERM: its pending call
-// is cancelled and it fails loudly, exit 3, instead of the process dying
-// mid-call (or, for a signal no run armed, the test binary with it).
+// A run that calls AWS (a live account, --org, or --publish of a report
+// file) ends on SIGINT or SIGTERM: its pending call is cancelled and it fails
+// loudly, exit 3, instead of the process dying mid-call (or, for a signal no
+// run armed, the test binary with it).
 func TestLiveRunsEndOnInterrupt(t *testing.T) {
 	arrived := make(chan struct{}, 1)
 	done := make(chan struct{})
@@ -269,14 +270,19 @@ func TestLiveRunsEndOnInterrupt(t *testing.T) {
 	defer aws.Close()
 	defer close(done)
 	fakeAWS(t, aws.URL)
+	stateDir := t.TempDir()
 	for _, tc := range []struct {
 		sig  syscall.Signal
 		args []string
+		// scanned: the scan is printed before the publication is cut short.
+		scanned bool
 	}{
-		{syscall.SIGINT, []string{"query", "--region", "us-east-1", "--format", "csv"}},
-		{syscall.SIGTERM, []string{"scan", "--region", "us-east-1", "--format", "json"}},
+		{syscall.SIGINT, []string{"query", "--region", "us-east-1", "--format", "csv"}, false},
+		{syscall.SIGTERM, []string{"scan", "--region", "us-east-1", "--format", "json"}, false},
+		{syscall.SIGTERM, []string{"scan", "--org", "--region", "us-east-1", "--format", "json"}, false},
+		{syscall.SIGINT, []string{"scan", "--report", sampleReport, "--state", stateDir, "--publish", "--hub-region", "us-east-1", "--format", "json"}, true},
 	} {
-		t.Run(tc.sig.String()+"/"+tc.args[0], func(t *testing.T) {
+		t.Run(tc.sig.String()+"/"+strings.Join(tc.args[:2], " "), func(t *testing.T) {
 			var out, errOut bytes.Buffer
 			code := make(chan int)
 			go func() {
@@ -290,10 +296,17 @@ func TestLiveRunsEndOnInterrupt(t *testing.T) {
 			if err := syscall.Kill(os.Getpid(), tc.sig); err != nil {
 				t.Fatal(err)
 			}
-			if c := <-code; c != ExitAWS || out.Len() != 0 || !strings.Contains(errOut.String(), "context canceled") {
+			if c := <-code; c != ExitAWS || (out.Len() != 0) != tc.scanned || !strings.Contains(errOut.String(), "context canceled") {
 				t.Errorf("exit %d, stdout %q, stderr %q; want exit 3 and the cancelled call", c, out.String(), errOut.String())
 			}
+			if strings.Contains(errOut.String(), "bucket") {
+				t.Errorf("stderr speaks of a bucket the run does not have:\n%s", errOut.String())
+			}
 		})
+	}
+	// The cut-short publication saved no state: the next run sends it all again.
+	if files, err := os.ReadDir(stateDir); err != nil || len(files) != 0 {
+		t.Errorf("state directory after an interrupted publication: %v, %v; want it empty", files, err)
 	}
 }
 
