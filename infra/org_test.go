@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"maps"
 	"os"
 	"os/exec"
@@ -640,6 +641,21 @@ func TestOrgAlarms(t *testing.T) {
 			t.Errorf("alarm %s: actions %v, threshold %v %v", p["MetricName"], p["AlarmActions"], p["ComparisonOperator"], p["Threshold"])
 		}
 		got = append(got, alarm{p["Namespace"].(string), p["MetricName"].(string), p["Statistic"].(string), p["Dimensions"]})
+		desc, _ := p["AlarmDescription"].(string)
+		if !strings.HasPrefix(desc, "credaudit: ") {
+			t.Errorf("alarm %s: description %q does not name credaudit", p["MetricName"], desc)
+		}
+		// The e-mail of a stopped run says when it was stopped: the state
+		// machine's own timeout, in hours.
+		if p["MetricName"] == "ExecutionsTimedOut" {
+			var def struct{ TimeoutSeconds float64 }
+			if err := json.Unmarshal([]byte(s.definition(t)), &def); err != nil {
+				t.Fatal(err)
+			}
+			if want := fmt.Sprintf("still going after %v hours and was stopped", def.TimeoutSeconds/3600); !strings.Contains(desc, want) {
+				t.Errorf("timed-out alarm's description %q, want it to say %q", desc, want)
+			}
+		}
 	}
 	key := func(a alarm) string { b, _ := json.Marshal(a); return string(b) }
 	slices.SortFunc(got, func(a, b alarm) int { return strings.Compare(key(a), key(b)) })
