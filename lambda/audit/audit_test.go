@@ -50,7 +50,7 @@ func TestFailureToSeeIsLoudAndChangesNothing(t *testing.T) {
 			if err := os.WriteFile(r.store.File(sampleAccount), []byte("not a state"), 0o600); err != nil {
 				t.Fatal(err)
 			}
-		}, "load state", []string{"corrupt state", "restore an earlier version"}},
+		}, "load state", []string{"corrupt state", "restore it from a backup"}},
 		{"another account's report", func(t *testing.T, r *rig) {
 			r.a.AccountID = "210987654321"
 		}, "acquire", []string{"not 210987654321"}},
