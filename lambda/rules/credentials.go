@@ -217,6 +217,16 @@ func undecidedReason(column string, s credreport.State) string {
 	return column + " is " + s.String() + ", so this cannot be decided"
 }
 
+// eitherWay appends the passing reason of a rule that an enabled flag
+// holding a sentinel does not decide: "access_key_1_active is N/A, and
+// either way it passes: " before what was measured.
+func eitherWay(b []byte, column string, s credreport.State) []byte {
+	b = append(b, column...)
+	b = append(b, " is "...)
+	b = append(b, s.String()...)
+	return append(b, ", and either way it passes: "...)
+}
+
 // Reasons are built by appending to a stack buffer and then made a string by
 // Env.text, so a verdict costs at most one small copy.
 
@@ -312,7 +322,8 @@ type ageScan struct {
 	enabled    bool // some password or key is enabled
 	considered bool // some enabled credential was measured (or lacked a date)
 	oldest     idle // the oldest measured credential (slot -1 when none)
-	unknown    int  // the slot of an enabled flag holding a sentinel, or -1
+	unknown    int  // the slot of an enabled flag holding a sentinel that decides the outcome, or -1
+	moot       idle // the first credential whose flag holds a sentinel but that passes either way (slot -1 when none)
 	noDate     int  // the slot of a measured credential with no reference time, or -1
 }
 
@@ -320,8 +331,12 @@ type ageScan struct {
 // core of CRED-01/02 (every enabled credential, from its last use, else when
 // set) and CRED-03 (neverUsed: only never-used ones, from when set). A mode
 // flag rather than function values keeps the scan on the stack.
+//
+// A credential whose enabled flag holds a sentinel is measured as if it were
+// enabled: if it would pass, it passes either way and decides nothing (moot);
+// if it would fail or has no date, the outcome hinges on it (unknown).
 func (sc *ageScan) scan(e *credreport.Entry, env Env, days int, neverUsed bool) {
-	*sc = ageScan{oldest: idle{slot: -1, age: -1}, unknown: -1, noDate: -1}
+	*sc = ageScan{oldest: idle{slot: -1, age: -1}, moot: idle{slot: -1}, unknown: -1, noDate: -1}
 	creds := credentials(e)
 	for i := range creds {
 		c := &creds[i]
@@ -329,8 +344,24 @@ func (sc *ageScan) scan(e *credreport.Entry, env Env, days int, neverUsed bool) 
 		case flagOff:
 			continue
 		case flagUnknown:
-			if sc.unknown < 0 && (!neverUsed || c.lastUsed.State != credreport.Set) {
+			if sc.unknown >= 0 {
+				continue
+			}
+			r := c.idleRef(e) // when never used, when it was set, as CRED-03 measures
+			switch d := (idle{i, r.kind, 0}); {
+			case r.kind == refMissing:
 				sc.unknown = i
+			case neverUsed && r.kind == refUsed:
+				if sc.moot.slot < 0 {
+					d.age = env.AgeDays(r.t)
+					sc.moot = d
+				}
+			default:
+				if d.age = env.AgeDays(r.t); d.age >= days {
+					sc.unknown = i
+				} else if sc.moot.slot < 0 {
+					sc.moot = d
+				}
 			}
 			continue
 		}
@@ -384,6 +415,10 @@ func (sc *ageScan) verdict(e *credreport.Entry, env Env, days int, prefix, suffi
 		v, _ = creds[sc.unknown].undecided()
 	case sc.noDate >= 0:
 		v, _ = notAvailable(noDateReason(sc.noDate))
+	case !sc.enabled && sc.moot.slot >= 0:
+		c := credentials(e)[sc.moot.slot]
+		var buf [160]byte
+		v, _ = passed(env.text(sc.moot.appendTo(eitherWay(buf[:0], credentialColumns[c.slot], c.enabled.State))))
 	case !sc.enabled:
 		v, _ = passed("no enabled password or access key")
 	default:

@@ -42,18 +42,28 @@ func evaluateKey01(e *credreport.Entry, env Env) (Verdict, error) {
 		active, bad [2]bool
 		oldest      = -1
 		noDate      = -1 // an active key with no reference time
+		unknown     = -1 // a key whose active flag holds a sentinel and decides the outcome
+		moot        = -1 // a key whose active flag holds a sentinel but that passes either way
 	)
 	for i := range 2 {
-		switch keyFlag(e, i) {
-		case flagOff:
-			continue
-		case flagUnknown:
-			// Undecided unless the other key fails.
+		f := keyFlag(e, i)
+		if f == flagOff {
 			continue
 		}
 		r := createdRef(e)
 		if t, ok := e.AccessKeys[i].LastRotated.Get(); ok {
 			r = ref{t, refSet}
+		}
+		if f == flagUnknown {
+			// Measured as if active: undecided if it would fail (unless
+			// the other key fails), nothing to say if it would pass.
+			switch {
+			case r.kind == refMissing || env.AgeDays(r.t) > days:
+				unknown = i
+			case moot < 0:
+				moot, ages[i] = i, env.AgeDays(r.t)
+			}
+			continue
 		}
 		if r.kind == refMissing {
 			noDate = i
@@ -78,13 +88,17 @@ func evaluateKey01(e *credreport.Entry, env Env) (Verdict, error) {
 		}
 		return failed(env.withDays(keyIs[i], ages[i], " old"))
 	}
-	for i := range 2 {
-		if keyFlag(e, i) == flagUnknown {
-			return undecided(keyActiveColumns[i], e.AccessKeys[i].Active.State)
-		}
+	if unknown >= 0 {
+		return undecided(keyActiveColumns[unknown], e.AccessKeys[unknown].Active.State)
 	}
 	if noDate >= 0 {
 		return notAvailable(keyNames[noDate] + " is active and has no last-rotated or user-creation time")
+	}
+	if oldest < 0 && moot >= 0 {
+		var buf [96]byte
+		b := eitherWay(buf[:0], keyActiveColumns[moot], e.AccessKeys[moot].Active.State)
+		b = appendDays(append(b, keyIs[moot]...), ages[moot])
+		return passed(env.text(append(b, " old"...)))
 	}
 	if oldest < 0 {
 		return passed("no active access key")

@@ -46,10 +46,7 @@ func evaluateUser04(e *credreport.Entry, env Env) (Verdict, error) {
 			}
 		}
 	}
-	if !enabled {
-		if unknown >= 0 {
-			return creds[unknown].undecided()
-		}
+	if !enabled && unknown < 0 {
 		return passed("no enabled password or access key")
 	}
 	// Activity is any recorded use, also of a credential disabled since.
@@ -62,22 +59,30 @@ func evaluateUser04(e *credreport.Entry, env Env) (Verdict, error) {
 			last, how = t, i
 		}
 	}
+	var buf [128]byte
+	b := buf[:0]
+	if !enabled {
+		// Only flags holding a sentinel: recent activity passes either way;
+		// dormancy would fail only if one of them is enabled.
+		b = eitherWay(b, credentialColumns[unknown], creds[unknown].enabled.State)
+	}
+	var age int
 	if how < 0 {
 		t, ok := e.UserCreationTime.Get()
 		if !ok {
 			return undecided(credreport.ColUserCreationTime, e.UserCreationTime.State)
 		}
-		age := env.AgeDays(t)
-		reason := env.withDaysAgo("no password or access-key use recorded; user created ", age, "")
-		if age >= days {
-			return failed(reason)
-		}
-		return passed(reason)
+		age = env.AgeDays(t)
+		b = appendDaysAgo(append(b, "no password or access-key use recorded; user created "...), age)
+	} else {
+		age = env.AgeDays(last)
+		b = append(appendDaysAgo(append(b, "last activity "...), age), usedBy[how]...)
 	}
-	age := env.AgeDays(last)
-	reason := env.withDaysAgo("last activity ", age, usedBy[how])
-	if age >= days {
-		return failed(reason)
+	switch {
+	case age < days:
+		return passed(env.text(b))
+	case !enabled:
+		return creds[unknown].undecided()
 	}
-	return passed(reason)
+	return failed(env.text(b))
 }
