@@ -12,7 +12,8 @@ var Pwd01 = Rule{
 	ID:    "PWD-01",
 	Title: "Single-factor console passwords are changed every 90 days or less",
 	Description: "Where a password is the only authentication factor, PCI DSS requires it to be changed at least every 90 days. " +
-		"This rule fails for an IAM user whose password_enabled is true, whose mfa_active is false and whose password_last_changed (else user_creation_time) is more than the configured number of days (default 90) ago. " +
+		"This rule fails for an IAM user whose password_enabled is true, whose mfa_active is false and whose password_last_changed is more than the configured number of days (default 90) ago. " +
+		"When password_last_changed holds no time, a user created within that many days passes (the password is no older than the user); an older user cannot be decided. " +
 		"Users with MFA pass; USER-01 covers the missing MFA itself.",
 	Remediation: "Enable MFA for the user (preferred), or have the user change the password and set an account password policy with a maximum password age of 90 days.",
 	URL:         "https://docs.aws.amazon.com/IAM/latest/UserGuide/id_credentials_passwords_account-policy.html",
@@ -34,18 +35,19 @@ func evaluatePwd01(e *credreport.Entry, env Env) (Verdict, error) {
 	case mfa == flagOn:
 		return passed("MFA is active")
 	}
-	what, r := pwd01Changed, createdRef(e)
-	if t, ok := e.PasswordLastChanged.Get(); ok {
-		r = ref{t, refSet}
-	} else {
-		what = pwd01NeverChanged
+	changed, ok := e.PasswordLastChanged.Get()
+	if !ok {
+		// The password is no older than the user: a young user passes
+		// whatever password_last_changed holds; for an older one, the
+		// user's age says nothing of the password's.
+		if created, ok := e.UserCreationTime.Get(); ok && env.AgeDays(created) <= days {
+			return passed(env.withDaysAgo(credreport.ColPasswordLastChanged+" is "+e.PasswordLastChanged.State.String()+"; user created ", env.AgeDays(created), ""))
+		}
+		return undecided(credreport.ColPasswordLastChanged, e.PasswordLastChanged.State)
 	}
-	if r.kind == refMissing {
-		return notAvailable("password has no last-changed or user-creation time")
-	}
-	age := env.AgeDays(r.t)
+	age := env.AgeDays(changed)
 	if age <= days {
-		return passed(env.withDaysAgo(what.passed, age, ""))
+		return passed(env.withDaysAgo("password last changed ", age, ""))
 	}
 	switch {
 	case pw == flagUnknown:
@@ -53,14 +55,5 @@ func evaluatePwd01(e *credreport.Entry, env Env) (Verdict, error) {
 	case mfa == flagUnknown:
 		return undecided(credreport.ColMFAActive, e.MFAActive.State)
 	}
-	return failed(env.withDaysAgo(what.failed, age, ""))
+	return failed(env.withDaysAgo("no MFA and password last changed ", age, ""))
 }
-
-// pwd01Age is how PWD-01's reasons introduce the password's age, when the
-// rule passes and when it fails (written out, so a verdict copies no text).
-type pwd01Age struct{ passed, failed string }
-
-var (
-	pwd01Changed      = pwd01Age{"password last changed ", "no MFA and password last changed "}
-	pwd01NeverChanged = pwd01Age{"password never changed; user created ", "no MFA and password never changed; user created "}
-)
