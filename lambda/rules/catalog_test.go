@@ -60,6 +60,11 @@ func TestCatalogMetadata(t *testing.T) {
 				t.Errorf("%s: threshold %+v needs a unique name, a Doc and a positive Default", r.ID, th)
 			}
 			names[th.Name] = true
+			// Select rewrites the first mention of the default; a second
+			// would be left stating the default.
+			if n := strings.Count(r.Title, string(appendDays(nil, th.Default))); n > 1 {
+				t.Errorf("%s: title %q names the default %d %d times, want at most once", r.ID, r.Title, th.Default, n)
+			}
 		}
 		for v := range r.Frameworks.CIS {
 			if !slices.Contains(cisVersions, v) {

@@ -3,6 +3,7 @@ package rules
 import (
 	"fmt"
 	"runtime"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -71,14 +72,25 @@ type Selected struct {
 	Thresholds Values
 }
 
-// Select pairs a rule with its default thresholds overridden by set.
+// Select pairs a rule with its default thresholds overridden by set. A title
+// that names a threshold's default ("… unused for 45 days or more …") names
+// the value set instead, so that every output's title says what the run
+// checked: the rule is then a copy with that title (r itself is never
+// changed).
 func Select(r *Rule, set map[string]int) Selected {
 	th := make(Values, len(r.Thresholds))
+	title := r.Title
 	for i, t := range r.Thresholds {
 		th[i] = Value{Name: t.Name, Value: t.Default}
-		if v, ok := set[t.Name]; ok {
+		if v, ok := set[t.Name]; ok && v != t.Default {
 			th[i].Value = v
+			title = strings.Replace(title, string(appendDays(nil, t.Default)), string(appendDays(nil, v)), 1)
 		}
+	}
+	if title != r.Title {
+		c := *r
+		c.Title = title
+		r = &c
 	}
 	return Selected{Rule: r, Thresholds: th}
 }

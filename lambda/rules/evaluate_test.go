@@ -149,6 +149,34 @@ func TestEvaluateDoesNotChangeRules(t *testing.T) {
 	}
 }
 
+// A title that names a threshold's default names the configured value, on a
+// copy of the rule; the catalog's rule keeps its own.
+func TestSelectTitleNamesTheConfiguredThreshold(t *testing.T) {
+	for _, tc := range []struct {
+		rule  *Rule
+		set   map[string]int
+		title string
+	}{
+		{&Cred01, map[string]int{"days": 60}, "Credentials unused for 60 days or more are disabled"},
+		{&Key01, map[string]int{"days": 1}, "Access keys are rotated every 1 day or less"},
+		{&Cred03, map[string]int{"days": 30}, "Credentials are used within 30 days of being set"},
+		{&Cred02, nil, "Credentials unused for 90 days or more are removed"},
+		{&User04, map[string]int{"days": 30}, "IAM users with enabled credentials are not dormant"},
+	} {
+		before := *tc.rule
+		s := Select(tc.rule, tc.set)
+		if s.Rule.Title != tc.title {
+			t.Errorf("%s with %v: title %q, want %q", tc.rule.ID, tc.set, s.Rule.Title, tc.title)
+		}
+		if tc.rule.Title != before.Title {
+			t.Errorf("%s: Select changed the catalog's title to %q", tc.rule.ID, tc.rule.Title)
+		}
+		if copied := s.Rule != tc.rule; copied != (tc.title != before.Title) {
+			t.Errorf("%s with %v: rule copied = %v, want a copy only for a new title", tc.rule.ID, tc.set, copied)
+		}
+	}
+}
+
 func TestSuppress(t *testing.T) {
 	aliceARN := "arn:aws:iam::" + testAccount + ":user/alice"
 	tests := []struct {
