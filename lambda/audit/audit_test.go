@@ -7,6 +7,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	shtypes "github.com/aws/aws-sdk-go-v2/service/securityhub/types"
@@ -355,5 +356,56 @@ func TestFindingsAreWhatIsImported(t *testing.T) {
 	}
 	if kinds[finding.New] != len(fs) {
 		t.Errorf("first run: %v, want only new findings", kinds)
+	}
+}
+
+// A user with a long path has a shortened finding ID. Once the user fixes
+// the failure, Security Hub gets the finding ARCHIVED with Compliance PASSED
+// and the digest counts it resolved, not gone (a deleted user).
+func TestLongPathUserIsResolvedNotGone(t *testing.T) {
+	r := newRig(t, "")
+	const bobARN = "arn:aws:iam::123456789012:user/bob"
+	deepARN := "arn:aws:iam::123456789012:user/" + strings.Repeat("team/", 100) + "deep"
+	start := bytes.Index(r.iam.report, []byte("\nbob,"+bobARN+","))
+	if start < 0 {
+		t.Fatal("the sample report changed: bob's row not found")
+	}
+	bobRow := r.iam.report[start+1 : start+1+bytes.IndexByte(r.iam.report[start+1:], '\n')+1]
+	deepRow := bytes.Replace(bobRow, []byte("bob,"+bobARN+","), []byte("deep,"+deepARN+","), 1)
+	r.iam.report = append(append([]byte{}, r.iam.report...), deepRow...)
+	id := finding.ID(sampleAccount, "USER-01", deepARN)
+	if len(id) != finding.MaxIDLength {
+		t.Fatalf("deep's USER-01 ID is %d bytes, want it shortened to %d", len(id), finding.MaxIDLength)
+	}
+	firstRun(t, r)
+	if _, ok := r.hub.findings[id]; !ok {
+		t.Fatal("first run: deep's USER-01 not imported")
+	}
+
+	// deep turns MFA on.
+	mfaOff := []byte(",2024-02-01T08:30:00+00:00,N/A,false,")
+	mfaOn := []byte(",2024-02-01T08:30:00+00:00,N/A,true,")
+	r.iam.report = bytes.Replace(r.iam.report, deepRow, bytes.Replace(deepRow, mfaOff, mfaOn, 1), 1)
+	r.iam.generated = generatedAt.Add(24 * time.Hour)
+	r.a.Now = func() time.Time { return generatedAt.Add(26 * time.Hour) }
+	out, err := r.a.Run(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out.Counts.Gone != 0 {
+		t.Errorf("%d findings gone, want none: deep still exists", out.Counts.Gone)
+	}
+	var kinds []finding.Kind
+	for _, c := range out.Changes {
+		if c.ID() == id {
+			kinds = append(kinds, c.Kind)
+		}
+	}
+	if len(kinds) != 1 || kinds[0] != finding.Resolved {
+		t.Errorf("deep's USER-01 changes %v, want [resolved]", kinds)
+	}
+	f := r.hub.findings[id]
+	if f.RecordState != shtypes.RecordStateArchived || f.Compliance.Status != shtypes.ComplianceStatusPassed {
+		t.Errorf("deep's USER-01 in Security Hub: %s, %s; want ARCHIVED, PASSED", f.RecordState, f.Compliance.Status)
 	}
 }

@@ -136,17 +136,25 @@ func Diff(prev map[string]Record, results []rules.Result, accountID string, obse
 	for i := range results {
 		r := &results[i]
 		buf = appendID(buf[:0], accountID, r.Rule.ID, r.ResourceID())
-		p, had := prev[string(buf)]
+		var (
+			id  string
+			p   Record
+			had bool
+		)
+		if len(buf) > MaxIDLength {
+			// Records are kept under the shortened ID, so it is the one to
+			// look up: looked up by the full ID, a passing or unavailable
+			// result would find no record and the finding would be gone.
+			id = ID(accountID, r.Rule.ID, r.ResourceID())
+			p, had = prev[id]
+		} else {
+			p, had = prev[string(buf)]
+		}
 		if r.Status != rules.Failed && !had {
 			continue // a resource that never failed: nothing to say
 		}
-		id := string(buf)
-		if len(buf) > MaxIDLength {
-			id = ID(accountID, r.Rule.ID, r.ResourceID())
-			p, had = prev[id]
-			if r.Status != rules.Failed && !had {
-				continue
-			}
+		if id == "" {
+			id = string(buf)
 		}
 		if _, dup := seen[id]; dup {
 			continue

@@ -2,6 +2,7 @@ package finding
 
 import (
 	"maps"
+	"strings"
 	"testing"
 	"time"
 
@@ -308,6 +309,78 @@ func TestDiffTransitions(t *testing.T) {
 			runs: []run{{day(0), []rules.Result{fail(k1, alice, old131), pass(k1, alice, passKey)}}},
 			want: []summary{{ID: keyAlice, Kind: New, Import: true, Status: rules.Failed, Reason: old131,
 				First: day(0), LastObserved: day(0), Updated: day(0)}},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			changes, _ := replay(t, tt.runs...)
+			if diff := cmp.Diff(tt.want, summarize(changes)); diff != "" {
+				t.Errorf("changes (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// A user with a long path has a finding ID cut and hashed to MaxIDLength
+// (see ID); every result, whatever its status, must find the record kept
+// under that ID.
+func TestDiffFindsRecordsUnderShortenedIDs(t *testing.T) {
+	k1 := &rules.Key01
+	deep := userRow("deep")
+	deep.ARN = "arn:aws:iam::" + acct + ":user/" + strings.Repeat("team/", 100) + "deep"
+	keyDeep := ID(acct, k1.ID, deep.ARN)
+	if full := len(appendID(nil, acct, k1.ID, deep.ARN)); full <= MaxIDLength || len(keyDeep) != MaxIDLength {
+		t.Fatalf("deep's ID is %d bytes (%d before shortening), want it shortened to %d", len(keyDeep), full, MaxIDLength)
+	}
+	tests := []struct {
+		name string
+		runs []run
+		want []summary
+	}{
+		{
+			name: "passing after failing is resolved",
+			runs: []run{
+				{day(0), []rules.Result{fail(k1, deep, old131)}},
+				{day(1), []rules.Result{pass(k1, deep, "no active access key")}},
+			},
+			want: []summary{{ID: keyDeep, Kind: Resolved, Import: true, Status: rules.Passed, Reason: "no active access key",
+				First: day(0), LastObserved: day(1), Updated: day(1), Archived: true}},
+		},
+		{
+			name: "not available after failing keeps the record as still failing",
+			runs: []run{
+				{day(0), []rules.Result{fail(k1, deep, old131)}},
+				{day(1), []rules.Result{unseen(k1, deep)}},
+			},
+			want: []summary{{ID: keyDeep, Kind: StillFailing, Unavailable: true, Status: rules.Failed, Reason: old131,
+				First: day(0), LastObserved: day(0), Updated: day(0)}},
+		},
+		{
+			name: "failing again is still failing",
+			runs: []run{
+				{day(0), []rules.Result{fail(k1, deep, old131)}},
+				{day(1), []rules.Result{fail(k1, deep, "access key 1 is 132 days old")}},
+			},
+			want: []summary{{ID: keyDeep, Kind: StillFailing, Status: rules.Failed, Reason: "access key 1 is 132 days old",
+				First: day(0), LastObserved: day(1), Updated: day(0)}},
+		},
+		{
+			name: "passing after resolved yields no change",
+			runs: []run{
+				{day(0), []rules.Result{fail(k1, deep, old131)}},
+				{day(1), []rules.Result{pass(k1, deep, "no active access key")}},
+				{day(2), []rules.Result{pass(k1, deep, "no active access key")}},
+			},
+			want: []summary{},
+		},
+		{
+			name: "a deleted user is gone",
+			runs: []run{
+				{day(0), []rules.Result{fail(k1, deep, old131)}},
+				{day(1), nil},
+			},
+			want: []summary{{ID: keyDeep, Kind: Gone, Import: true, Status: rules.Failed, Reason: old131,
+				First: day(0), LastObserved: day(0), Updated: day(1), Archived: true}},
 		},
 	}
 	for _, tt := range tests {
