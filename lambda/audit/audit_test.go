@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -225,16 +226,18 @@ func TestSecurityHubNotEnabled(t *testing.T) {
 	}
 }
 
-// A suppression sets the workflow status with its reason as the note, and
-// its removal sets the finding back to NEW.
-func TestSuppressionsDriveTheWorkflow(t *testing.T) {
-	const cfg = `
+// suppressBob is a configuration that suppresses bob's USER-01 finding.
+const suppressBob = `
 suppressions:
   - rule: USER-01
     user: bob
     reason: break-glass account, reviewed monthly
 `
-	r := newRig(t, cfg)
+
+// A suppression sets the workflow status with its reason as the note, and
+// its removal sets the finding back to NEW.
+func TestSuppressionsDriveTheWorkflow(t *testing.T) {
+	r := newRig(t, suppressBob)
 	out, err := r.a.Run(context.Background())
 	if err != nil {
 		t.Fatal(err)
@@ -285,6 +288,84 @@ suppressions:
 	}
 	if len(r.hub.workflow) != 1 || len(r.hub.workflow[0].FindingIdentifiers) != 1 || *r.hub.workflow[0].FindingIdentifiers[0].Id != refused {
 		t.Errorf("next run's workflow updates %+v, want only %s suppressed again", r.hub.workflow, refused)
+	}
+}
+
+// A finding whose import fails gets no workflow update (Security Hub may
+// not hold it yet); the next run sends the import and the workflow update.
+func TestWorkflowOfARefusedImportIsSentByTheNextRun(t *testing.T) {
+	const bob = "credaudit/123456789012/USER-01/arn:aws:iam::123456789012:user/bob"
+	mfaOff := []byte(",2024-02-01T08:30:00+00:00,N/A,false,")
+	mfaOn := []byte(",2024-02-01T08:30:00+00:00,N/A,true,")
+	setMFA := func(t *testing.T, r *rig, from, to []byte) {
+		t.Helper()
+		if !bytes.Contains(r.iam.report, from) {
+			t.Fatal("the sample report changed: bob's MFA column not found")
+		}
+		r.iam.report = bytes.Replace(r.iam.report, from, to, 1)
+	}
+	refuseBob := func(r *rig) { r.hub.refuse = map[string]bool{bob: true} }
+	type step struct {
+		day     int
+		prepare func(t *testing.T, r *rig)
+	}
+	tests := []struct {
+		name string
+		runs []step // the runs before the one checked, which runs a day after the last
+		want shtypes.WorkflowStatus
+	}{
+		{"a suppression of a finding Security Hub refused", []step{
+			{0, func(_ *testing.T, r *rig) { refuseBob(r) }},
+		}, shtypes.WorkflowStatusSuppressed},
+		{"a suppression while Security Hub was not enabled", []step{
+			{0, func(_ *testing.T, r *rig) {
+				r.hub.err = apiError("InvalidAccessException", "Account is not subscribed to AWS Security Hub")
+			}},
+		}, shtypes.WorkflowStatusSuppressed},
+		{"a removed suppression whose refresh import was refused", []step{
+			{0, func(*testing.T, *rig) {}},
+			{31, func(_ *testing.T, r *rig) {
+				r.a.Suppressions = nil
+				refuseBob(r)
+			}},
+		}, shtypes.WorkflowStatusNew},
+		{"a recurrence of a suppressed finding archived without its unsuppress, whose import was refused", []step{
+			{0, func(*testing.T, *rig) {}},
+			{1, func(t *testing.T, r *rig) {
+				setMFA(t, r, mfaOff, mfaOn)
+				r.hub.refuseWorkflow = map[string]bool{bob: true}
+			}},
+			{2, func(t *testing.T, r *rig) {
+				setMFA(t, r, mfaOn, mfaOff)
+				r.a.Suppressions = nil
+				refuseBob(r)
+			}},
+		}, shtypes.WorkflowStatusNew},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := newRig(t, suppressBob)
+			for i, s := range tt.runs {
+				r.on(s.day)
+				s.prepare(t, r)
+				refusing := r.hub.refuse != nil || r.hub.err != nil || r.hub.refuseWorkflow != nil
+				if _, err := r.a.Run(context.Background()); (err != nil) != refusing {
+					t.Fatalf("run %d: error %v; want one exactly when Security Hub refuses", i+1, err)
+				}
+				r.hub.refuse, r.hub.err, r.hub.refuseWorkflow = nil, nil, nil
+			}
+			r.on(tt.runs[len(tt.runs)-1].day + 1)
+			r.hub.workflow, r.hub.findings = nil, nil
+			if _, err := r.a.Run(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			if f, ok := r.hub.findings[bob]; !ok || f.RecordState != shtypes.RecordStateActive {
+				t.Errorf("bob's USER-01 imported %v (record state %s), want it imported ACTIVE", ok, f.RecordState)
+			}
+			if got, want := r.hub.workflowOf(bob), []shtypes.WorkflowStatus{tt.want}; !slices.Equal(got, want) {
+				t.Errorf("bob's USER-01 workflow updates %v, want %v", got, want)
+			}
+		})
 	}
 }
 

@@ -122,6 +122,22 @@ func (h *fakeHub) BatchUpdateFindings(_ context.Context, in *securityhub.BatchUp
 	return out, nil
 }
 
+// workflowOf is the workflow statuses the recorded updates set on the
+// finding id, in order.
+func (h *fakeHub) workflowOf(id string) []shtypes.WorkflowStatus {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	var out []shtypes.WorkflowStatus
+	for _, in := range h.workflow {
+		for _, fi := range in.FindingIdentifiers {
+			if aws.ToString(fi.Id) == id {
+				out = append(out, in.Workflow.Status)
+			}
+		}
+	}
+	return out
+}
+
 // fakeSNS records messages, or fails.
 type fakeSNS struct {
 	sent []*sns.PublishInput
@@ -177,6 +193,13 @@ func newRig(t testing.TB, cfgYAML string) *rig {
 		r.a.Suppressions = cfg.Suppressions
 	}
 	return r
+}
+
+// on moves the rig days after the sample report: the report is generated
+// then, and audited two hours later.
+func (r *rig) on(days int) {
+	r.iam.generated = generatedAt.Add(time.Duration(days) * 24 * time.Hour)
+	r.a.Now = func() time.Time { return r.iam.generated.Add(2 * time.Hour) }
 }
 
 // stateBytes is the saved state file, nil when there is none.

@@ -123,8 +123,9 @@ type workflowUpdate struct {
 
 // workflowUpdates groups the changes' workflow updates by status and note
 // (BatchUpdateFindings takes one note per call), skipping findings whose
-// import failed: Security Hub may not have them yet, and the next run
-// sends both again.
+// import failed: Security Hub may not have them yet. finding.NextAfter
+// keeps such a finding's previous suppression, so the next run sends both
+// again.
 func workflowUpdates(changes []finding.Change, failedImports map[string]bool) []workflowUpdate {
 	var out []workflowUpdate
 	index := map[[2]string]int{}

@@ -328,7 +328,9 @@ type Publication struct {
 	// FailedImports holds the IDs of the findings Security Hub did not
 	// take (refused, or the whole call failed).
 	FailedImports map[string]bool
-	// FailedWorkflow holds the IDs whose workflow status update failed.
+	// FailedWorkflow holds the IDs whose workflow status update failed. A
+	// finding in FailedImports gets no workflow update at all, and NextAfter
+	// treats it as failed too.
 	FailedWorkflow map[string]bool
 }
 
@@ -344,8 +346,10 @@ type Publication struct {
 //   - any other finding whose import failed keeps its new record with no
 //     LastImportedAt, so the next run re-imports it (NeedsRefresh) with the
 //     same FirstObservedAt and a later UpdatedAt;
-//   - a finding whose workflow update failed keeps its previous suppression,
-//     so the next run sees the difference and sends it again.
+//   - a finding whose workflow update failed, or was not sent because its
+//     import failed (Security Hub may not hold the finding yet), keeps its
+//     previous suppression, so the next run sees the difference again and
+//     sends the workflow update (with the import it then also owes).
 func NextAfter(prev map[string]Record, changes []Change, pub Publication) map[string]Record {
 	at := pub.At.UTC().Truncate(time.Second)
 	next := maps.Clone(prev)
@@ -366,7 +370,7 @@ func NextAfter(prev map[string]Record, changes []Change, pub Publication) map[st
 				rec.LastImportedAt = at
 			}
 		}
-		if c.Workflow != WorkflowKeep && !pub.Off && pub.FailedWorkflow[rec.ID] {
+		if c.Workflow != WorkflowKeep && !pub.Off && (pub.FailedWorkflow[rec.ID] || pub.FailedImports[rec.ID]) {
 			rec.Suppressed, rec.SuppressionReason = false, ""
 			if c.Prev != nil {
 				rec.Suppressed, rec.SuppressionReason = c.Prev.Suppressed, c.Prev.SuppressionReason

@@ -586,6 +586,11 @@ func TestNextAfterFailedPublication(t *testing.T) {
 	k1 := &rules.Key01
 	keyAlice := ID(acct, k1.ID, alice.ARN)
 	open := next(nil, Diff(nil, []rules.Result{fail(k1, alice, old131)}, acct, day(0), 0), day(0))
+	// mutedOpen is open, suppressed a day later.
+	mutedOpen := next(open, Diff(open, []rules.Result{suppressed(fail(k1, alice, old131), "break-glass user")}, acct, day(1), 0), day(1))
+	// mutedTombstone is a suppressed finding resolved without its unsuppress.
+	mutedTombstone := NextAfter(mutedOpen, Diff(mutedOpen, []rules.Result{pass(k1, alice, "no active access key")}, acct, day(2), 0),
+		Publication{At: day(2), FailedWorkflow: map[string]bool{keyAlice: true}})
 
 	t.Run("a new finding whose import failed is imported on the next run, created when first seen", func(t *testing.T) {
 		changes := Diff(nil, []rules.Result{fail(k1, alice, old131)}, acct, day(0), 0)
@@ -636,14 +641,63 @@ func TestNextAfterFailedPublication(t *testing.T) {
 		}
 	})
 	t.Run("a suppressed finding archived without its unsuppress comes back unmuted", func(t *testing.T) {
-		muted := next(open, Diff(open, []rules.Result{suppressed(fail(k1, alice, old131), "break-glass user")}, acct, day(1), 0), day(1))
-		resolved := Diff(muted, []rules.Result{pass(k1, alice, "no active access key")}, acct, day(2), 0)
-		state := NextAfter(muted, resolved, Publication{At: day(2), FailedWorkflow: map[string]bool{keyAlice: true}})
-		back := Diff(state, []rules.Result{fail(k1, alice, old131)}, acct, day(3), 0)
+		back := Diff(mutedTombstone, []rules.Result{fail(k1, alice, old131)}, acct, day(3), 0)
 		if len(back) != 1 || back[0].Kind != New || back[0].Workflow != WorkflowUnsuppress {
 			t.Errorf("recurrence: %+v, want new with an unsuppress", summarize(back))
 		}
 	})
+	// A finding whose import failed gets no workflow update (Security Hub
+	// may not hold it yet): the next run must send both.
+	for _, tt := range []struct {
+		name           string
+		prev           map[string]Record
+		at             time.Time
+		result         rules.Result // imported with workflow, and refused
+		workflow       Workflow
+		wantSuppressed bool         // the saved record's, as before the run
+		again          rules.Result // the next run's result, a day later
+	}{
+		{
+			name:   "a new suppressed finding whose import failed is imported and suppressed on the next run",
+			at:     day(0),
+			result: suppressed(fail(k1, alice, old131), "break-glass user"), workflow: WorkflowSuppress,
+			again: suppressed(fail(k1, alice, "access key 1 is 132 days old"), "break-glass user"),
+		},
+		{
+			name: "a suppression of an open finding whose refresh import failed is sent again with the import",
+			prev: open, at: day(30),
+			result: suppressed(fail(k1, alice, "access key 1 is 161 days old"), "break-glass user"), workflow: WorkflowSuppress,
+			again: suppressed(fail(k1, alice, "access key 1 is 162 days old"), "break-glass user"),
+		},
+		{
+			name: "a removed suppression whose refresh import failed is unsuppressed on the next run",
+			prev: mutedOpen, at: day(31),
+			result: fail(k1, alice, "access key 1 is 162 days old"), workflow: WorkflowUnsuppress, wantSuppressed: true,
+			again: fail(k1, alice, "access key 1 is 163 days old"),
+		},
+		{
+			name: "a suppressed tombstone's recurrence whose import failed is unsuppressed on the next run",
+			prev: mutedTombstone, at: day(3),
+			result: fail(k1, alice, old131), workflow: WorkflowUnsuppress, wantSuppressed: true,
+			again: fail(k1, alice, "access key 1 is 132 days old"),
+		},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			changes := Diff(tt.prev, []rules.Result{tt.result}, acct, tt.at, 0)
+			if len(changes) != 1 || !changes[0].Import() || changes[0].Workflow != tt.workflow {
+				t.Fatalf("got %+v, want an import with workflow %v", summarize(changes), tt.workflow)
+			}
+			state := NextAfter(tt.prev, changes, Publication{At: tt.at, FailedImports: map[string]bool{keyAlice: true}})
+			if got := state[keyAlice].Suppressed; got != tt.wantSuppressed {
+				t.Errorf("saved record suppressed %v after the failed import, want %v", got, tt.wantSuppressed)
+			}
+			again := Diff(state, []rules.Result{tt.again}, acct, tt.at.Add(24*time.Hour), 0)
+			if len(again) != 1 || !again[0].Import() || again[0].Workflow != tt.workflow ||
+				again[0].Record.SuppressionReason != tt.again.SuppressionReason() {
+				t.Errorf("next run: %+v, want the import and workflow %v sent again", summarize(again), tt.workflow)
+			}
+		})
+	}
 	t.Run("with Security Hub off records move on but none counts as imported", func(t *testing.T) {
 		changes := Diff(nil, []rules.Result{fail(k1, alice, old131)}, acct, day(0), 0)
 		state := NextAfter(nil, changes, Publication{At: day(0), Off: true})
