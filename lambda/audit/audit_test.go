@@ -151,22 +151,65 @@ func TestUnchangedAccountCostsNothing(t *testing.T) {
 	}
 }
 
-// A digest that cannot be sent leaves the state unsaved: the next run
-// reports the same changes again.
+// A digest that cannot be sent is sent by the next run: the state moves on
+// only by the findings Security Hub now holds, so the next run reports the
+// same changes again.
 func TestUnsentDigestIsSentByTheNextRun(t *testing.T) {
 	r := newRig(t, "")
 	r.sns.err = apiError("KMSAccessDeniedException", "no key access")
 	out, err := r.a.Run(context.Background())
-	if err == nil || !strings.Contains(err.Error(), "digest not sent") || out.Saved || r.stateBytes(t) != nil {
-		t.Fatalf("Run = %v (saved %v); want a digest error and no state", err, out != nil && out.Saved)
+	if err == nil || !strings.Contains(err.Error(), "digest not sent") || !out.Saved {
+		t.Fatalf("Run = %v (saved %v); want a digest error and the state saved", err, out != nil && out.Saved)
 	}
+	imports := r.hub.imports
 	r.sns.err = nil
+	r.on(1)
 	again, err := r.a.Run(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
 	if again.Counts.New != out.Counts.New || len(r.sns.sent) != 1 {
 		t.Errorf("next run: %d new and %d messages; want the same %d new in one digest", again.Counts.New, len(r.sns.sent), out.Counts.New)
+	}
+	if r.hub.imports == imports {
+		t.Errorf("next run imported nothing; want the new findings sent again with the digest that reports them")
+	}
+	// Reported now: the run after is quiet.
+	r.on(2)
+	quiet, err := r.a.Run(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if quiet.Counts.New != 0 || len(r.sns.sent) != 1 {
+		t.Errorf("third run: %d new, %d messages; want nothing new and no digest", quiet.Counts.New, len(r.sns.sent))
+	}
+}
+
+// A finding opened in Security Hub by a run whose digest was not sent and
+// fixed before the next run is resolved there, not left open.
+func TestFindingOfAnUnsentDigestFixedBeforeTheNextRunIsResolved(t *testing.T) {
+	r := newRig(t, "")
+	bob := "credaudit/123456789012/USER-01/arn:aws:iam::123456789012:user/bob"
+	r.sns.err = apiError("KMSAccessDeniedException", "no key access")
+	if _, err := r.a.Run(context.Background()); err == nil {
+		t.Fatal("run with the digest refused succeeded")
+	}
+	if f, ok := r.hub.findings[bob]; !ok || f.RecordState != shtypes.RecordStateActive {
+		t.Fatalf("bob's USER-01 after the first run: %+v, want it open in Security Hub", f)
+	}
+	r.sns.err = nil
+	r.iam.report = bytes.Replace(r.iam.report, []byte("2024-02-01T08:30:00+00:00,N/A,false,"), []byte("2024-02-01T08:30:00+00:00,N/A,true,"), 1) // bob turns MFA on
+	r.on(1)
+	out, err := r.a.Run(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := r.hub.findings[bob]
+	if f.RecordState != shtypes.RecordStateArchived || f.Compliance == nil || f.Compliance.Status != shtypes.ComplianceStatusPassed {
+		t.Errorf("bob's USER-01 in Security Hub: %s, %+v; want ARCHIVED and PASSED", f.RecordState, f.Compliance)
+	}
+	if out.Counts.Resolved == 0 {
+		t.Errorf("the digest resolves nothing; want bob's USER-01 resolved")
 	}
 }
 

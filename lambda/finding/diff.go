@@ -179,7 +179,7 @@ func Diff(prev map[string]Record, results []rules.Result, accountID string, obse
 	for _, id := range gone {
 		p := prev[id]
 		rec := p
-		rec.Archived = true
+		rec.Archived, rec.Unnotified = true, false
 		rec.UpdatedAt = d.after(p.UpdatedAt)
 		c := Change{Kind: Gone, Prev: &p, Record: rec}
 		if p.Suppressed {
@@ -221,6 +221,7 @@ func (d *differ) classify(id string, r *rules.Result, p *Record) (Change, bool) 
 		}
 		rec := *p
 		rec.Status, rec.Reason = rules.Passed, r.Reason
+		rec.Unnotified = false
 		rec.LastObservedAt = d.obs
 		rec.UnavailableSince = time.Time{}
 		rec.UpdatedAt = d.after(p.UpdatedAt)
@@ -284,7 +285,11 @@ func (d *differ) failing(id string, r *rules.Result, p *Record) Change {
 			c.Workflow = WorkflowUnsuppress
 		}
 	default:
-		if rec.Severity != p.Severity || !sameFact(p.Reason, p.LastObservedAt, r.Reason, d.obs) {
+		if p.Unnotified {
+			// Opened by a run whose digest was not sent: still news.
+			c.Kind = New
+			rec.UpdatedAt = d.after(p.UpdatedAt)
+		} else if rec.Severity != p.Severity || !sameFact(p.Reason, p.LastObservedAt, r.Reason, d.obs) {
 			c.Kind = Changed
 			if r.Rule.Recurs {
 				c.Kind = New // root was used again: a new event, on the same finding
@@ -381,5 +386,28 @@ func NextAfter(prev map[string]Record, changes []Change, pub Publication) map[st
 	maps.DeleteFunc(next, func(_ string, r Record) bool {
 		return r.Archived && !at.Before(r.UpdatedAt.Add(Retention))
 	})
+	return next
+}
+
+// NextUnnotified is the state to save after a run whose digest could not be
+// sent: prev as it was, so that the next run finds the same changes and
+// reports (and sends) them again, plus each finding this run opened in
+// Security Hub, marked Unnotified. Without those the next run would not know
+// they are open there: fixed meanwhile, they would stay open in Security
+// Hub. Failing again, they are reported as new.
+func NextUnnotified(prev map[string]Record, changes []Change, pub Publication) map[string]Record {
+	var opened []Change
+	for i := range changes {
+		c := &changes[i]
+		if c.Kind == New && (c.Prev == nil || c.Prev.Archived) && !pub.Off && !pub.FailedImports[c.ID()] {
+			opened = append(opened, *c)
+		}
+	}
+	next := NextAfter(prev, opened, pub)
+	for i := range opened {
+		rec := next[opened[i].ID()]
+		rec.Unnotified = true
+		next[rec.ID] = rec
+	}
 	return next
 }

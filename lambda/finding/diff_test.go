@@ -503,6 +503,50 @@ func TestNext(t *testing.T) {
 	}
 }
 
+// After a run whose digest was not sent, the state keeps the previous
+// records and adds only the findings that run opened in Security Hub, marked
+// Unnotified: failing, they are new again; passing, they are resolved.
+func TestNextUnnotified(t *testing.T) {
+	k1 := &rules.Key01
+	prev := next(nil, Diff(nil, []rules.Result{fail(k1, alice, old131)}, acct, day(0), 0), day(0))
+	// Day 1, digest not sent: alice resolved, bob new (imported), the
+	// root's KEY-01 new but refused by Security Hub.
+	changes := Diff(prev, []rules.Result{pass(k1, alice, "no active access key"), fail(k1, bob, old131), fail(k1, rootRow, old131)}, acct, day(1), 0)
+	keyRoot := changes[2].ID()
+	state := NextUnnotified(prev, changes, Publication{At: day(1), FailedImports: map[string]bool{keyRoot: true}})
+	if diff := cmp.Diff(prev[keyAlice], state[keyAlice]); diff != "" {
+		t.Errorf("alice's record changed (-prev +saved):\n%s", diff)
+	}
+	if got := state[keyBob]; !got.Unnotified || got.Archived || !got.LastImportedAt.Equal(day(1)) {
+		t.Errorf("bob = %+v, want an open record imported at day 1 and marked Unnotified", got)
+	}
+	if _, ok := state[keyRoot]; ok {
+		t.Errorf("the refused finding was saved; want it new again next run")
+	}
+	if off := NextUnnotified(prev, changes, Publication{At: day(1), Off: true}); !cmp.Equal(off, prev) {
+		t.Errorf("with Security Hub off the state moved on: %v", off)
+	}
+
+	// Day 2: bob still failing is new again, keeping his first sighting;
+	// alice is resolved again.
+	again := Diff(state, []rules.Result{pass(k1, alice, "no active access key"), fail(k1, bob, old131)}, acct, day(2), 0)
+	kinds := map[string]Kind{}
+	for _, c := range again {
+		kinds[c.ID()] = c.Kind
+		if c.ID() == keyBob && (!c.Record.FirstObservedAt.Equal(day(1)) || !c.Record.UpdatedAt.After(state[keyBob].UpdatedAt) || c.Record.Unnotified) {
+			t.Errorf("bob's change record = %+v, want first observed day 1, a later UpdatedAt and no Unnotified", c.Record)
+		}
+	}
+	if want := map[string]Kind{keyAlice: Resolved, keyBob: New}; !cmp.Equal(kinds, want) {
+		t.Errorf("day 2 changes = %v, want %v", kinds, want)
+	}
+	// Or bob passes (and alice is gone): he is resolved, not forgotten.
+	fixed := Diff(state, []rules.Result{pass(k1, bob, "no active access key")}, acct, day(2), 0)
+	if len(fixed) != 2 || fixed[0].ID() != keyBob || fixed[0].Kind != Resolved || fixed[0].Record.Unnotified {
+		t.Errorf("bob fixed: changes %+v, want him resolved", fixed)
+	}
+}
+
 func TestFirstObservedAtIsNeverRewritten(t *testing.T) {
 	k1 := &rules.Key01
 	runs := []run{

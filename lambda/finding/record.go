@@ -56,6 +56,12 @@ type Record struct {
 	// after its UpdatedAt, so a recurrence reopens the same Security Hub
 	// finding with a later UpdatedAt and the first FirstObservedAt.
 	Archived bool `json:"archived,omitempty"`
+
+	// Unnotified says a run opened this finding in Security Hub but its
+	// digest could not be sent: the next run that sees it failing reports
+	// it as new again (and one that sees it pass resolves it, so Security
+	// Hub never keeps a fixed finding open).
+	Unnotified bool `json:"unnotified,omitempty"`
 }
 
 // Active reports whether the record is an open finding (failing, suppressed
