@@ -328,7 +328,9 @@ type Publication struct {
 	At time.Time
 	// Off says nothing was sent because Security Hub publishing is turned
 	// off: records move on, but no LastImportedAt does, so turning Security
-	// Hub on later imports every open finding on its next run.
+	// Hub on later imports every open finding on its next run. Archives and
+	// suppression changes made while it was off are not sent then (the
+	// records do not say what Security Hub holds; README, settings).
 	Off bool
 	// FailedImports holds the IDs of the findings Security Hub did not
 	// take (refused, or the whole call failed).
