@@ -134,6 +134,37 @@ func TestNotifyModes(t *testing.T) {
 	}
 }
 
+// A Security Hub error is sent in the digest whatever the notify mode,
+// unless the run leaves its failures to the caller (NoAlerts: an
+// organisation run's per-account request, "notify":"never"): then the mode
+// alone decides, and "never" sends nothing. The error is returned either
+// way.
+func TestSecurityHubErrorNotifiesUnlessTheCallerReports(t *testing.T) {
+	for _, tt := range []struct {
+		name     string
+		mode     NotifyMode
+		noAlerts bool
+		want     int
+	}{
+		{"notify never still sends the error", NotifyNever, false, 1},
+		{"notify never with alerts left to the caller sends nothing", NotifyNever, true, 0},
+		{"notify changes with alerts left to the caller sends the digest of the changes", NotifyChanges, true, 1},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			r := newRig(t, "")
+			r.a.Notify, r.a.NoAlerts = tt.mode, tt.noAlerts
+			r.hub.err = apiError("InvalidAccessException", "Account is not subscribed to AWS Security Hub")
+			out, err := r.a.Run(context.Background())
+			if err == nil || !strings.Contains(err.Error(), "InvalidAccessException") {
+				t.Fatalf("Run error %v, want the Security Hub error", err)
+			}
+			if got := len(r.sns.take()); got != tt.want || out.Notified != (tt.want == 1) {
+				t.Errorf("%d messages (notified %v), want %d", got, out.Notified, tt.want)
+			}
+		})
+	}
+}
+
 // The second run over an unchanged account imports nothing and saves a
 // state with the same records.
 func TestUnchangedAccountCostsNothing(t *testing.T) {

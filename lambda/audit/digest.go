@@ -167,9 +167,14 @@ func severityOf(c *finding.Change) rules.Severity {
 	return s
 }
 
+// shouldNotify says whether the run sends its digest. A Security Hub
+// error is an operational error, sent in the digest whatever the mode,
+// unless NoAlerts leaves the run's failures to its caller: then the mode
+// alone decides, so a per-account request with "notify":"never" sends
+// nothing at all.
 func (a *Auditor) shouldNotify(out *Outcome) bool {
-	if out.Hub.Err != nil {
-		return true // an operational error is always sent
+	if out.Hub.Err != nil && !a.NoAlerts {
+		return true
 	}
 	switch a.Notify {
 	case NotifyAlways:
