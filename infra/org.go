@@ -299,8 +299,20 @@ func (st *OrgStack) addStateMachineRole() {
 const childExecutionsReason = "The Distributed Map describes and stops the child executions it started, " +
 	"whose names are made at run time; the grant is limited to executions of this one state machine."
 
+// LogIncomplete is the message of the auditor's error line for an account
+// it audited but could not publish or save wholly (lambda/handler's
+// LogIncomplete, which the contract test holds it to): such an invocation
+// succeeds, so that the map records the account's summary with its error,
+// and the line is what tells the alarms.
+const LogIncomplete = "audit incomplete"
+
+// IncompleteMetric counts LogIncomplete lines (namespace MetricsNamespace,
+// no dimension).
+const IncompleteMetric = "AuditsIncomplete"
+
 // addAlarms: the run failed or timed out, or a function failed (one
-// account's audit, or listing and the digest).
+// account's audit, or listing and the digest), or an account's audit did
+// not publish or save everything.
 func (st *OrgStack) addAlarms() {
 	st.alarm("ExecutionsFailedAlarm", "an organisation run failed; the orchestrator's alert and the execution history say why",
 		st.StateMachine.MetricFailed(sum()), 1)
@@ -308,6 +320,17 @@ func (st *OrgStack) addAlarms() {
 		st.StateMachine.MetricTimedOut(sum()), 1)
 	st.alarm("AuditorErrorsAlarm", "an account's audit failed (function error or timeout); see the auditor's log group",
 		st.Auditor.Function.MetricErrors(sum()), 1)
+	// The function's JSON log lines name their message "message".
+	incomplete := awslogs.NewMetricFilter(st.Stack, jsii.String("AuditsIncompleteFilter"), &awslogs.MetricFilterProps{
+		LogGroup:        st.Auditor.LogGroup,
+		FilterPattern:   awslogs.FilterPattern_StringValue(jsii.String("$.message"), jsii.String("="), jsii.String(LogIncomplete)),
+		MetricNamespace: jsii.String(MetricsNamespace),
+		MetricName:      jsii.String(IncompleteMetric),
+		MetricValue:     jsii.String("1"),
+	})
+	st.alarm("AuditorIncompleteAlarm", "an account was audited, but its findings did not all reach its Security Hub or its state was not saved; "+
+		"the organisation digest lists it under FAILED ACCOUNTS with the error, and the auditor's log group has the details",
+		incomplete.Metric(sum()), 1)
 	st.alarm("OrchestratorErrorsAlarm", "listing the accounts or sending the organisation digest failed; see the orchestrator's log group",
 		st.Orchestrator.Function.MetricErrors(sum()), 1)
 	st.queueAlarm("the schedule could not start an organisation run; the failure queue holds the event")

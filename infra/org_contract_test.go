@@ -1,8 +1,14 @@
 package main
 
 import (
+	"bytes"
+	"context"
 	"encoding/json"
+	"log/slog"
+	"regexp"
 	"testing"
+
+	"github.com/aws/aws-lambda-go/lambdacontext"
 
 	"github.com/credaudit/credaudit/lambda/handler"
 )
@@ -85,5 +91,27 @@ func TestOrgStateMachineSpeaksTheFunctionsLanguage(t *testing.T) {
 	}
 	if got := payload(states["ReportFailure"]).(map[string]any); got["error.$"] == nil || got["results"] != nil {
 		t.Errorf("ReportFailure must hand over the map's error: %v", got)
+	}
+}
+
+// The metric filter behind AuditorIncompleteAlarm matches the line the
+// auditor logs for an account it audited but could not publish or save
+// wholly, as the function's Lambda logger (lambdacontext) writes it.
+func TestOrgIncompleteFilterMatchesTheAuditorsLine(t *testing.T) {
+	s := synth(t, "org")
+	pattern := s.only(t, "AWS::Logs::MetricFilter")["FilterPattern"].(string)
+	m := regexp.MustCompile(`^\{ \$\.(\w+) = "([^"]*)" \}$`).FindStringSubmatch(pattern)
+	if m == nil {
+		t.Fatalf("filter pattern %q is not { $.KEY = \"VALUE\" }", pattern)
+	}
+	var line bytes.Buffer
+	log := slog.New(slog.NewJSONHandler(&line, &slog.HandlerOptions{ReplaceAttr: lambdacontext.ReplaceAttr}))
+	log.LogAttrs(context.Background(), slog.LevelError, handler.LogIncomplete, slog.String("account_id", "111111111111"))
+	var fields map[string]any
+	if err := json.Unmarshal(line.Bytes(), &fields); err != nil {
+		t.Fatal(err)
+	}
+	if fields[m[1]] != m[2] {
+		t.Errorf("filter %s does not match the auditor's line %s", pattern, line.Bytes())
 	}
 }

@@ -630,6 +630,7 @@ func TestOrgAlarms(t *testing.T) {
 	want := []alarm{
 		{"AWS/Lambda", "Errors", "Sum", fn(s.org.Auditor)},
 		{"AWS/Lambda", "Errors", "Sum", fn(s.org.Orchestrator)},
+		{MetricsNamespace, IncompleteMetric, "Sum", nil},
 		{"AWS/SQS", "ApproximateNumberOfMessagesVisible", "Maximum", []any{map[string]any{"Name": "QueueName", "Value": s.resolve(t, s.org.Queue.QueueName())}}},
 		{"AWS/States", "ExecutionsFailed", "Sum", machine},
 		{"AWS/States", "ExecutionsTimedOut", "Sum", machine},
@@ -662,6 +663,23 @@ func TestOrgAlarms(t *testing.T) {
 	slices.SortFunc(want, func(a, b alarm) int { return strings.Compare(key(a), key(b)) })
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("alarms (-want +got):\n%s", diff)
+	}
+}
+
+// An account audited but not wholly published or saved is no function
+// error (the map needs its summary): a metric filter on the auditor's log
+// group counts its error line, for AuditorIncompleteAlarm above.
+func TestOrgCountsIncompleteAudits(t *testing.T) {
+	s := synth(t, "org")
+	has(t, s, "AWS::Logs::MetricFilter", map[string]any{
+		"LogGroupName":  s.resolve(t, s.org.Auditor.LogGroup.LogGroupName()),
+		"FilterPattern": `{ $.message = "audit incomplete" }`,
+		"MetricTransformations": []any{map[string]any{
+			"MetricNamespace": "credaudit", "MetricName": "AuditsIncomplete", "MetricValue": "1",
+		}},
+	})
+	if n := len(s.resources("AWS::Logs::MetricFilter")); n != 1 {
+		t.Errorf("%d metric filters, want 1", n)
 	}
 }
 

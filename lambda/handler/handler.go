@@ -95,13 +95,31 @@ func New(cfg aws.Config, getenv func(string) string, log *slog.Logger, metrics i
 }
 
 // Response is an invocation's result: the account's summary, which an
-// orchestrator aggregates into the organisation digest.
-type Response = audit.Summary
+// orchestrator aggregates into the organisation digest, and what of a
+// per-account request's audit went wrong after the account was seen.
+type Response struct {
+	*audit.Summary
+	// Error says, as the organisation digest quotes it (org.Describe),
+	// what a per-account request's audit could not do although it saw the
+	// account: publish to Security Hub, send the digest or save the state.
+	// "" when everything was done. Such an invocation succeeds, because
+	// Lambda drops the result of one that fails, and the orchestrator
+	// needs both the summary and the error; it logs LogIncomplete instead.
+	Error string `json:"error,omitempty"`
+}
+
+// LogIncomplete is the message of the error line a per-account request
+// logs when it returns an Error with its summary instead of failing. It
+// stands in for the function error the invocation no longer is: the
+// organisation stack counts these lines with a metric filter on the
+// auditor's log group and alarms on them (infra's AuditsIncomplete).
+const LogIncomplete = "audit incomplete"
 
 // Handle is the function's entry: it runs one audit for an audit event, or
 // one step of an organisation run. Its error fails the invocation, so
 // Lambda retries it and alarms see it; the run has already sent an
-// operational alert when it could not see.
+// operational alert when it could not see. A per-account request that saw
+// the account returns its error in the Response instead (see audit).
 func (h *Handler) Handle(ctx context.Context, payload json.RawMessage) (any, error) {
 	req, aud, err := h.start(ctx, payload)
 	if err != nil {
@@ -141,15 +159,29 @@ func (h *Handler) start(ctx context.Context, payload json.RawMessage) (Request, 
 // audit runs one account's audit: the function's own, or a member's
 // through the role the request names. A per-account request's error says
 // what to check too, since that is all an organisation run records of it.
+// A per-account request that saw the account but could not publish or
+// save everything does not fail: its Response carries the summary and the
+// error, and the failure is logged as LogIncomplete.
 func (h *Handler) audit(ctx context.Context, aud *audit.Auditor, req Request) (*Response, error) {
-	resp, err := h.auditAccount(ctx, aud, req)
-	if err != nil && req.Source == "account" {
-		err = described{err}
+	sum, err := h.auditAccount(ctx, aud, req)
+	var resp *Response
+	if sum != nil {
+		resp = &Response{Summary: sum}
 	}
-	return resp, err
+	if err == nil || req.Source != "account" {
+		return resp, err
+	}
+	err = described{err}
+	if resp == nil {
+		return nil, err
+	}
+	resp.Error = err.Error()
+	h.Log.LogAttrs(ctx, slog.LevelError, LogIncomplete, slog.String("account_id", sum.AccountID), slog.String("error", resp.Error),
+		slog.String("effect", "the invocation succeeds so that the caller gets the summary; the error is in the response"))
+	return resp, nil
 }
 
-func (h *Handler) auditAccount(ctx context.Context, aud *audit.Auditor, req Request) (*Response, error) {
+func (h *Handler) auditAccount(ctx context.Context, aud *audit.Auditor, req Request) (*audit.Summary, error) {
 	if req.Notify != nil {
 		aud.Notify = *req.Notify
 		aud.NoAlerts = *req.Notify == audit.NotifyNever

@@ -295,12 +295,14 @@ func accountRuns(items []Item, executions []mapExecution) ([]audit.AccountRun, e
 		r := &runs[i]
 		switch {
 		case e.Status == "SUCCEEDED" && e.Output != nil:
-			var s audit.Summary
-			if err := json.Unmarshal([]byte(*e.Output), &s); err != nil || s.AccountID != in.AccountID {
+			// An audit that saw the account but could not publish or
+			// save everything succeeds with both its summary and error.
+			var resp Response
+			if err := json.Unmarshal([]byte(*e.Output), &resp); err != nil || resp.Summary == nil || resp.AccountID != in.AccountID {
 				r.Error = fmt.Sprintf("the audit's output is not its summary: %.120q", *e.Output)
 				continue
 			}
-			r.Summary, r.Error = &s, ""
+			r.Summary, r.Error = resp.Summary, resp.Error
 		case e.Status == "SUCCEEDED":
 			r.Error = "the audit succeeded but its output was not recorded"
 		default:

@@ -50,11 +50,13 @@ func TestParseOrgStepErrors(t *testing.T) {
 }
 
 // accountRuns joins the list with whatever the map recorded: succeeded
-// executions' summaries, failed ones' errors (a Lambda error payload or
-// Step Functions' own), and a note for each account without a result.
+// executions' summaries (with the error of an audit that could not publish
+// everything), failed ones' errors (a Lambda error payload or Step
+// Functions' own), and a note for each account without a result.
 func TestAccountRuns(t *testing.T) {
 	items := []Item{{AccountID: "111111111111", Name: "a"}, {AccountID: "222222222222", Name: "b"},
-		{AccountID: "333333333333", Name: "c"}, {AccountID: "444444444444", Name: "d"}, {AccountID: "555555555555", Name: "e"}}
+		{AccountID: "333333333333", Name: "c"}, {AccountID: "444444444444", Name: "d"}, {AccountID: "555555555555", Name: "e"},
+		{AccountID: "666666666666", Name: "f"}, {AccountID: "777777777777", Name: "g"}}
 	in := func(id string) string {
 		return `{"account_id":"` + id + `","role_arn":"arn:aws:iam::` + id + `:role/r","notify":"never"}`
 	}
@@ -64,6 +66,8 @@ func TestAccountRuns(t *testing.T) {
 		{Status: "FAILED", Input: in("222222222222"), Error: "described", Cause: `{"errorMessage":"assume role: denied (check the trust)","errorType":"described"}`},
 		{Status: "TIMED_OUT", Input: in("333333333333"), Error: "States.Timeout", Cause: "the execution timed out"},
 		{Status: "SUCCEEDED", Input: in("444444444444"), Output: out(`null`)},
+		{Status: "SUCCEEDED", Input: in("666666666666"), Output: out(`{"account_id":"666666666666","users":5,"failing":1,"error":"security hub: 1 findings failed"}`)},
+		{Status: "SUCCEEDED", Input: in("777777777777"), Output: out(`{"error":"security hub: 1 findings failed"}`)},
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -74,6 +78,8 @@ func TestAccountRuns(t *testing.T) {
 		{AccountID: "333333333333", Name: "c", Error: "timed_out: States.Timeout: the execution timed out"},
 		{AccountID: "444444444444", Name: "d", Error: `the audit's output is not its summary: "null"`},
 		{AccountID: "555555555555", Name: "e", Error: "not audited: the map run has no result for this account (it was aborted or stopped before it)"},
+		{AccountID: "666666666666", Name: "f", Summary: &audit.Summary{AccountID: "666666666666", Users: 5, Failing: 1}, Error: "security hub: 1 findings failed"},
+		{AccountID: "777777777777", Name: "g", Error: `the audit's output is not its summary: "{\"error\":\"security hub: 1 findings failed\"}"`},
 	}
 	if !reflect.DeepEqual(runs, want) {
 		for i := range runs {

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"testing"
 
@@ -227,6 +228,93 @@ func TestOrganisationRunThroughTheFunction(t *testing.T) {
 	if len(msgs) != 1 || !strings.Contains(msgs[0].Body, o.members[0].ID+" (alpha): 0 new, 0 resolved, 2 failing") ||
 		strings.Count(msgs[0].Body, "not audited: the map run has no result for this account") != 2 {
 		t.Errorf("second digest:\n%+v", msgs)
+	}
+}
+
+// An account that was audited but whose Security Hub refused one of its
+// findings is in the organisation digest twice: under FAILED ACCOUNTS with
+// the refusal, and under ACCOUNTS with its counts, which the totals
+// include. Its invocation succeeds, so that the map records its summary
+// (Lambda drops the result of a failed invocation); the failure is logged
+// as handler.LogIncomplete, which the organisation stack alarms on, and no
+// per-account message is sent. The next run sends the refused finding
+// again and reports the account as audited and quiet.
+func TestOrganisationDigestKeepsAnAccountWhosePublishingPartlyFailed(t *testing.T) {
+	o := newOrgEnv(t, "alpha", "beta")
+	alpha, beta := o.members[0], o.members[1]
+	p := newFaultProxy(t)
+	t.Setenv("AWS_ENDPOINT_URL", p.URL())
+	o.cfg = emulator.Config(t) // through the proxy
+	h := o.handler(map[string]string{handler.EnvExcludeAccounts: account})
+	listed := step[handler.Listed](t, h, `{"action":"list_accounts","run_id":"exec-p"}`)
+	var items []handler.Item
+	o.get(listed.Key, &items)
+
+	// Alpha is audited first: its one import call loses one finding.
+	p.inject(fault{Op: "BatchImportFindings", Kind: partial, Times: 1, Count: 1, Code: "InvalidInput"})
+	manifest := o.mapRun(h, items, "map-p1")
+	if len(p.refused) != 1 || !strings.Contains(p.refused[0], "/"+alpha.ID+"/") {
+		t.Fatalf("the proxy refused %v, want one of alpha's findings", p.refused)
+	}
+	if msgs := o.drain(); len(msgs) != 0 {
+		t.Fatalf("the per-account invocations sent %d messages; an organisation run sends only its digest: %+v", len(msgs), msgs)
+	}
+	var incomplete []string
+	for _, line := range strings.Split(strings.TrimSpace(o.logs.String()), "\n") {
+		var l struct {
+			Level     string `json:"level"`
+			Msg       string `json:"msg"`
+			AccountID string `json:"account_id"`
+			Error     string `json:"error"`
+		}
+		if err := json.Unmarshal([]byte(line), &l); err != nil {
+			t.Fatalf("log line %q: %v", line, err)
+		}
+		if l.Msg == handler.LogIncomplete {
+			if l.Level != "ERROR" || !strings.Contains(l.Error, p.refused[0]) {
+				t.Errorf("%s line at level %s, error %q; want ERROR naming the refused finding", l.Msg, l.Level, l.Error)
+			}
+			incomplete = append(incomplete, l.AccountID)
+		}
+	}
+	if !slices.Equal(incomplete, []string{alpha.ID}) {
+		t.Errorf("%q lines for accounts %v, want one for alpha %s", handler.LogIncomplete, incomplete, alpha.ID)
+	}
+
+	agg := step[handler.Aggregated](t, h, aggregateStep("exec-p", listed.Location, manifest))
+	if agg != (handler.Aggregated{RunID: "exec-p", Accounts: 2, Audited: 2, Failed: 1, Notified: true}) {
+		t.Errorf("aggregate returned %+v, want both accounts audited and alpha failed", agg)
+	}
+	msgs := o.drain()
+	if len(msgs) != 1 {
+		t.Fatalf("%d messages, want the one organisation digest", len(msgs))
+	}
+	for _, want := range []string{
+		"Accounts audited: 2 of 2; 1 failed.", "Failing now: 4 (",
+		"! " + alpha.ID + " (alpha): security hub: ", p.refused[0],
+		alpha.ID + " (alpha): 2 new, 0 resolved, 2 failing", beta.ID + " (beta): 2 new, 0 resolved, 2 failing",
+	} {
+		if !strings.Contains(msgs[0].Body, want) {
+			t.Errorf("digest lacks %q:\n%s", want, msgs[0].Body)
+		}
+	}
+
+	p.clear()
+	manifest = o.mapRun(h, items, "map-p2")
+	agg = step[handler.Aggregated](t, h, aggregateStep("exec-p", listed.Location, manifest))
+	if agg.Audited != 2 || agg.Failed != 0 {
+		t.Errorf("second aggregate %+v, want 2 audited and none failed", agg)
+	}
+	msgs = o.drain()
+	if len(msgs) != 1 || !strings.Contains(msgs[0].Body, alpha.ID+" (alpha): 0 new, 0 resolved, 2 failing") || strings.Contains(msgs[0].Body, "FAILED ACCOUNTS") {
+		t.Errorf("second digest:\n%+v", msgs)
+	}
+	found, err := alpha.Findings(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := found[p.refused[0]]; !ok {
+		t.Errorf("the refused finding %s is not in alpha's Security Hub after the next run", p.refused[0])
 	}
 }
 
