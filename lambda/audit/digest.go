@@ -209,7 +209,7 @@ func (a *Auditor) digest(out *Outcome) Message {
 		in.Selected[s.Rule.ID] = true
 	}
 	if obs.AccountErr != nil {
-		in.Warnings = append(in.Warnings, "Root account facts could not be read, so ROOT-03 is NOT_AVAILABLE: "+obs.AccountErr.Error())
+		in.Warnings = append(in.Warnings, accountFactsWarning(obs.AccountErr.Error()))
 	}
 	for _, o := range out.Outcomes {
 		if o.Expired {
@@ -242,7 +242,7 @@ func renderDigest(in digestInput) Message {
 			in.Hub.Region, in.Hub.Failed, in.Hub.Err))
 	}
 	if c.NotAvailable > 0 {
-		attention = append(attention, fmt.Sprintf("%d results could not be decided from the report (NOT_AVAILABLE); findings they cover are kept as they were.", c.NotAvailable))
+		attention = append(attention, notDecided(c.NotAvailable, ""))
 	}
 	attention = append(attention, in.Warnings...)
 	if len(attention) > 0 {
@@ -316,6 +316,18 @@ func renderDigest(in digestInput) Message {
 	}
 	m.Subject = subject(in.Account, in.Alias, counts)
 	return m
+}
+
+// notDecided says that n results could not be decided; where is "" in an
+// account's digest, " in 2 accounts" in the organisation's.
+func notDecided(n int, where string) string {
+	return fmt.Sprintf("%d results%s could not be decided from the report (NOT_AVAILABLE); findings they cover are kept as they were.", n, where)
+}
+
+// accountFactsWarning says why ROOT-03 could not be decided: err is why
+// the root account facts could not be read.
+func accountFactsWarning(err string) string {
+	return "Root account facts could not be read, so ROOT-03 is NOT_AVAILABLE: " + err
 }
 
 // line is one finding in a digest section.

@@ -36,12 +36,14 @@ func sampleReport(t testing.TB) []byte {
 	return data
 }
 
-// fakeIAM serves one report (or an error) and the account facts.
+// fakeIAM serves one report (or an error) and the account facts (or
+// accountErr).
 type fakeIAM struct {
-	report    []byte
-	generated time.Time
-	err       error
-	alias     string
+	report     []byte
+	generated  time.Time
+	err        error
+	accountErr error
+	alias      string
 }
 
 func (f *fakeIAM) GetCredentialReport(context.Context, *iam.GetCredentialReportInput, ...func(*iam.Options)) (*iam.GetCredentialReportOutput, error) {
@@ -56,6 +58,9 @@ func (f *fakeIAM) GenerateCredentialReport(context.Context, *iam.GenerateCredent
 }
 
 func (f *fakeIAM) GetAccountSummary(context.Context, *iam.GetAccountSummaryInput, ...func(*iam.Options)) (*iam.GetAccountSummaryOutput, error) {
+	if f.accountErr != nil {
+		return nil, f.accountErr
+	}
 	return &iam.GetAccountSummaryOutput{SummaryMap: map[string]int32{"AccountMFAEnabled": 1, "AccountPasswordPresent": 1}}, nil
 }
 

@@ -47,12 +47,16 @@ const orgTopNew = 5
 
 // OrgDigest is the one message an organisation run sends: how many
 // accounts were audited, which failed and why, and per account its new,
-// resolved and failing counts with its most severe new findings. Accounts
-// with the most severe news come first, quiet ones last.
+// resolved and failing counts with its most severe new findings, and how
+// many of its results could not be decided (and why, when the root account
+// facts could not be read), so an account that could not be seen wholly
+// does not read as clean. Accounts with the most severe news come first,
+// quiet ones last.
 func OrgDigest(runs []AccountRun, profile string, now time.Time) Message {
 	var (
 		failed, audited []AccountRun
 		total           Counts
+		undecided       int // accounts with NOT_AVAILABLE results
 		highest         = rules.Severity(-1)
 	)
 	for _, r := range runs {
@@ -65,6 +69,10 @@ func OrgDigest(runs []AccountRun, profile string, now time.Time) Message {
 		}
 		audited = append(audited, r)
 		total.Failing += s.Failing
+		total.NotAvailable += s.NotAvailable
+		if s.NotAvailable > 0 {
+			undecided++
+		}
 		total.New += s.New
 		total.Changed += s.Changed
 		total.Resolved += s.Resolved
@@ -89,6 +97,13 @@ func OrgDigest(runs []AccountRun, profile string, now time.Time) Message {
 	fmt.Fprintf(&b, "Failing now: %d (%s)\n", total.Failing, bySeverity(total.BySeverity))
 	fmt.Fprintf(&b, "This run: %d new, %d changed, %d resolved, %d gone, %d still failing.\n",
 		total.New, total.Changed, total.Resolved, total.Gone, total.StillFailing)
+	if total.NotAvailable > 0 {
+		where := fmt.Sprintf(" in %d accounts", undecided)
+		if undecided == 1 {
+			where = " in 1 account"
+		}
+		b.WriteString(notDecided(total.NotAvailable, where) + "\n")
+	}
 
 	if len(failed) > 0 {
 		fmt.Fprintf(&b, "\nFAILED ACCOUNTS (%d)\n", len(failed))
@@ -105,7 +120,14 @@ func OrgDigest(runs []AccountRun, profile string, now time.Time) Message {
 		for i := range sev {
 			sev[i] = s.BySeverity[rules.Severity(i).String()]
 		}
-		fmt.Fprintf(&b, "  %s: %d new, %d resolved, %d failing (%s)\n", accountName(r), s.New+s.Changed, s.Resolved+s.Gone, s.Failing, bySeverity(sev))
+		fmt.Fprintf(&b, "  %s: %d new, %d resolved, %d failing (%s)", accountName(r), s.New+s.Changed, s.Resolved+s.Gone, s.Failing, bySeverity(sev))
+		if s.NotAvailable > 0 {
+			fmt.Fprintf(&b, "; %d could not be decided (NOT_AVAILABLE)", s.NotAvailable)
+		}
+		b.WriteString("\n")
+		if s.AccountFactsError != "" {
+			b.WriteString("      ! " + clip(accountFactsWarning(s.AccountFactsError), 2*maxReason) + "\n")
+		}
 		lines := make([]line, 0, len(s.TopNew))
 		for _, f := range s.TopNew {
 			l := line{rule: f.RuleID, user: f.User, text: f.Reason}

@@ -1,6 +1,8 @@
 package audit
 
 import (
+	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -29,9 +31,96 @@ func orgRuns() []AccountRun {
 	}
 }
 
+// undecidedRun is an account whose SCP denies the root account facts: no
+// finding, but results that could not be decided.
+func undecidedRun() AccountRun {
+	return AccountRun{AccountID: "555555555555", Name: "restricted", Summary: &Summary{AccountID: "555555555555", Users: 2,
+		BySeverity: map[string]int{"CRITICAL": 0, "HIGH": 0, "MEDIUM": 0, "LOW": 0, "INFORMATIONAL": 0}, NotAvailable: 7,
+		AccountFactsError: "iam:GetAccountSummary: AccessDenied: with an explicit deny in a service control policy"}}
+}
+
 func TestOrgDigestGolden(t *testing.T) {
-	m := OrgDigest(orgRuns(), "all", time.Date(2026, 11, 20, 6, 0, 0, 0, time.UTC))
+	m := OrgDigest(append(orgRuns(), undecidedRun()), "all", time.Date(2026, 11, 20, 6, 0, 0, 0, time.UTC))
 	golden.Check(t, "digest-org.txt", message(m))
+}
+
+// An account with results that could not be decided never reads as clean:
+// its line says how many, the reason follows when the root account facts
+// could not be read, and the totals say how many in how many accounts, in
+// the per-account digest's words. A digest without such results says
+// nothing of them.
+func TestOrgDigestSaysWhatCouldNotBeDecided(t *testing.T) {
+	withNA := func(id string, n int, factsErr string) AccountRun {
+		r := undecidedRun()
+		s := *r.Summary
+		s.AccountID, s.NotAvailable, s.AccountFactsError = id, n, factsErr
+		r.AccountID, r.Summary = id, &s
+		return r
+	}
+	for _, tt := range []struct {
+		name          string
+		runs          []AccountRun
+		want, notWant []string
+		reasons       int // "!" lines saying why
+	}{
+		{"one account whose root facts were denied", []AccountRun{withNA("555555555555", 7, "iam:GetAccountSummary: AccessDenied")},
+			[]string{
+				"\n7 results in 1 account could not be decided from the report (NOT_AVAILABLE); findings they cover are kept as they were.\n",
+				"  555555555555 (restricted): 0 new, 0 resolved, 0 failing (0 critical, 0 high, 0 medium, 0 low, 0 informational); 7 could not be decided (NOT_AVAILABLE)\n" +
+					"      ! Root account facts could not be read, so ROOT-03 is NOT_AVAILABLE: iam:GetAccountSummary: AccessDenied\n",
+			}, nil, 1},
+		{"two accounts, one without a known reason", []AccountRun{withNA("555555555555", 3, "iam:ListVirtualMFADevices: AccessDenied"), withNA("666666666666", 4, "")},
+			[]string{
+				"\n7 results in 2 accounts could not be decided from the report (NOT_AVAILABLE)",
+				"666666666666 (restricted): 0 new, 0 resolved, 0 failing (0 critical, 0 high, 0 medium, 0 low, 0 informational); 4 could not be decided (NOT_AVAILABLE)\n",
+				"! Root account facts could not be read, so ROOT-03 is NOT_AVAILABLE: iam:ListVirtualMFADevices: AccessDenied",
+			}, nil, 1},
+		{"every result decided", orgRuns(), nil, []string{"could not be decided", "NOT_AVAILABLE"}, 0},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			m := OrgDigest(tt.runs, "all", time.Date(2026, 11, 20, 6, 0, 0, 0, time.UTC))
+			for _, want := range tt.want {
+				if !strings.Contains(m.Body, want) {
+					t.Errorf("digest lacks %q:\n%s", want, m.Body)
+				}
+			}
+			for _, not := range tt.notWant {
+				if strings.Contains(m.Body, not) {
+					t.Errorf("digest says %q:\n%s", not, m.Body)
+				}
+			}
+			if n := strings.Count(m.Body, "      ! Root account facts could not be read"); n != tt.reasons {
+				t.Errorf("%d reasons given, want %d:\n%s", n, tt.reasons, m.Body)
+			}
+		})
+	}
+}
+
+// When an SCP denies the root account facts, the account's summary
+// carries how many results could not be decided and why, and the
+// organisation digest warns in the account digest's own words.
+func TestSummaryCarriesWhatCouldNotBeDecided(t *testing.T) {
+	r := newRig(t, "")
+	r.iam.accountErr = apiError("AccessDenied", "User is not authorized to perform: iam:GetAccountSummary with an explicit deny in a service control policy")
+	out, err := r.a.Run(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := Summarize(out)
+	if s.NotAvailable == 0 || s.NotAvailable != out.Counts.NotAvailable {
+		t.Errorf("summary: %d not available, want the run's %d (ROOT-03 at least)", s.NotAvailable, out.Counts.NotAvailable)
+	}
+	if !strings.Contains(s.AccountFactsError, "iam:GetAccountSummary") || !strings.Contains(s.AccountFactsError, "explicit deny") {
+		t.Errorf("summary's account facts error %q, want the refused call and why", s.AccountFactsError)
+	}
+	warning := "! " + accountFactsWarning(s.AccountFactsError)
+	if !strings.Contains(out.Digest.Body, warning) {
+		t.Fatalf("the account's digest lacks %q:\n%s", warning, out.Digest.Body)
+	}
+	org := OrgDigest([]AccountRun{{AccountID: sampleAccount, Summary: s}}, "all", generatedAt)
+	if !strings.Contains(org.Body, warning) || !strings.Contains(org.Body, fmt.Sprintf("; %d could not be decided (NOT_AVAILABLE)", s.NotAvailable)) {
+		t.Errorf("the organisation digest does not say what could not be decided and why:\n%s", org.Body)
+	}
 }
 
 // CountRuns counts the account that was audited but could not publish

@@ -21,13 +21,17 @@ type Summary struct {
 	BySeverity   map[string]int `json:"failing_by_severity"`
 	Suppressed   int            `json:"suppressed"`
 	NotAvailable int            `json:"not_available"`
-	New          int            `json:"new"`
-	Changed      int            `json:"changed"`
-	Resolved     int            `json:"resolved"`
-	Gone         int            `json:"gone"`
-	StillFailing int            `json:"still_failing"`
-	Imported     int            `json:"imported"`
-	Notified     bool           `json:"notified"`
+	// AccountFactsError says why the root account facts beyond the report
+	// could not be read (an SCP denying iam:GetAccountSummary, say), which
+	// leaves ROOT-03 NOT_AVAILABLE; "" when they were read.
+	AccountFactsError string `json:"account_facts_error,omitempty"`
+	New               int    `json:"new"`
+	Changed           int    `json:"changed"`
+	Resolved          int    `json:"resolved"`
+	Gone              int    `json:"gone"`
+	StillFailing      int    `json:"still_failing"`
+	Imported          int    `json:"imported"`
+	Notified          bool   `json:"notified"`
 	// TopNew lists the most severe new or changed findings, at most
 	// MaxTopNew.
 	TopNew []NewFinding `json:"top_new,omitempty"`
@@ -53,6 +57,9 @@ func Summarize(out *Outcome) *Summary {
 		Failing: c.Failing, BySeverity: map[string]int{}, Suppressed: c.Suppressed, NotAvailable: c.NotAvailable,
 		New: c.New, Changed: c.Changed, Resolved: c.Resolved, Gone: c.Gone, StillFailing: c.StillFailing,
 		Imported: out.Hub.Imported, Notified: out.Notified,
+	}
+	if err := out.Observation.AccountErr; err != nil {
+		s.AccountFactsError = clip(err.Error(), 2*maxReason)
 	}
 	for sev := rules.Informational; sev <= rules.Critical; sev++ {
 		s.BySeverity[sev.String()] = c.BySeverity[sev]
