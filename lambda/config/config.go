@@ -159,6 +159,9 @@ func (p *parser) rules(n *yaml.Node, c *Config) error {
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := n.Content[i], n.Content[i+1]
 		id := k.Value
+		if _, dup := p.ruleKeys[id]; dup {
+			return p.errf(k, "key %q repeated in rules", id)
+		}
 		p.ruleKeys[id] = k
 		builtin, ok := rules.Lookup(id)
 		if !ok && !customIDPattern().MatchString(id) {

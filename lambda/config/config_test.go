@@ -90,6 +90,8 @@ func TestBadConfigurationNamesFileLineAndColumn(t *testing.T) {
 		{"threshold zero", "rules:\n  CRED-01: {days: 0}\n", "c.yaml:2:19: rules.CRED-01.days must be"},
 		{"enabled not a bool", "rules:\n  KEY-02: {enabled: maybe}\n", "c.yaml:2:21: rules.KEY-02.enabled must be true or false"},
 		{"repeated key", "profile: all\nprofile: fsbp\n", `c.yaml:2:1: key "profile" repeated`},
+		{"repeated rule", "rules:\n  KEY-01:\n    days: 10\n  KEY-01:\n    enabled: false\n", `c.yaml:4:3: key "KEY-01" repeated in rules`},
+		{"repeated custom rule under rules", "rules:\n  ORG-01: {enabled: false}\n  ORG-01: {enabled: true}\n", `c.yaml:3:3: key "ORG-01" repeated in rules`},
 		{"suppression without reason", "suppressions:\n  - rule: USER-01\n    user: bob\n", "c.yaml:2:5: suppressions[0]: reason is required"},
 		{"suppression without user", "suppressions:\n  - rule: USER-01\n    reason: r\n", "c.yaml:2:5: suppressions[0]: user is required"},
 		{"suppression of an unknown rule", "suppressions:\n  - rule: nope\n    user: bob\n    reason: r\n", `c.yaml:2:11: suppressions[0].rule: unknown rule "nope"`},
