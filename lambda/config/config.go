@@ -4,11 +4,15 @@
 //
 // The file is checked strictly: an unknown key, a bad value or a CEL
 // expression that does not compile is an error naming the file, line and
-// column, and nothing is evaluated.
+// column, and nothing is evaluated. A YAML syntax error names the file and
+// the line only: yaml.v3 gives no column.
 package config
 
 import (
+	"bytes"
+	"errors"
 	"fmt"
+	"io"
 	"path"
 	"strconv"
 	"strings"
@@ -39,9 +43,14 @@ type Error struct {
 	Msg          string
 }
 
+// Error formats e as "file:line:column: msg", "file:line: msg" without a
+// column (a YAML syntax error) or "file: msg" without a line.
 func (e *Error) Error() string {
-	if e.Line == 0 {
+	switch {
+	case e.Line == 0:
 		return fmt.Sprintf("%s: %s", e.File, e.Msg)
+	case e.Column == 0:
+		return fmt.Sprintf("%s:%d: %s", e.File, e.Line, e.Msg)
 	}
 	return fmt.Sprintf("%s:%d:%d: %s", e.File, e.Line, e.Column, e.Msg)
 }
@@ -62,16 +71,16 @@ func (p *parser) errf(n *yaml.Node, format string, args ...any) error {
 // Parse reads a configuration file's contents; file names it in errors.
 func Parse(file string, data []byte) (*Config, error) {
 	p := &parser{file: file, ruleKeys: map[string]*yaml.Node{}}
-	var doc yaml.Node
-	if err := yaml.Unmarshal(data, &doc); err != nil {
-		return nil, &Error{File: file, Msg: strings.TrimPrefix(err.Error(), "yaml: ")}
+	doc, _, err := documents(data)
+	if err != nil {
+		return nil, p.syntaxError(data, err)
 	}
 	c := &Config{Source: file, Enabled: map[string]bool{}, Thresholds: map[string]map[string]int{}}
 	if len(doc.Content) == 0 {
 		return c, nil // an empty file is the defaults
 	}
 	root := doc.Content[0]
-	err := p.mapping(root, "the configuration", map[string]func(*yaml.Node) error{
+	err = p.mapping(root, "the configuration", map[string]func(*yaml.Node) error{
 		"profile": func(v *yaml.Node) error {
 			s, err := p.str(v, "profile")
 			if err != nil {
@@ -96,6 +105,62 @@ func Parse(file string, data []byte) (*Config, error) {
 		}
 	}
 	return c, nil
+}
+
+// documents decodes data's first YAML document (empty when data holds
+// none) and the one after it, nil when there is none.
+func documents(data []byte) (first, second *yaml.Node, err error) {
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	first, second = new(yaml.Node), new(yaml.Node)
+	if err := dec.Decode(first); errors.Is(err, io.EOF) {
+		return first, nil, nil
+	} else if err != nil {
+		return nil, nil, err
+	}
+	if err := dec.Decode(second); errors.Is(err, io.EOF) {
+		return first, nil, nil
+	} else if err != nil {
+		return nil, nil, err
+	}
+	return first, second, nil
+}
+
+// syntaxBudget is how many bytes syntaxError may read again to find the
+// line: enough for an error on the first line of a configuration of some 900
+// lines of 20 characters (a second or so); past it the line is yaml.v3's.
+const syntaxBudget = 8 << 20
+
+// syntaxError is err, yaml.v3's error for data, at the line where data stops
+// being YAML: the line after the longest run of whole lines, from the top,
+// that still reads as YAML. yaml.v3's own "line N" is where the enclosing
+// block starts, counted from 0 for some errors, and absent on the first
+// line; it never gives a column, so neither does this. A file too long to
+// read again within syntaxBudget keeps yaml.v3's wording.
+func (p *parser) syntaxError(data []byte, err error) error {
+	msg := strings.TrimPrefix(err.Error(), "yaml: ")
+	var starts []int // where each line starts
+	for i := 0; i < len(data); {
+		starts = append(starts, i)
+		if j := bytes.IndexByte(data[i:], '\n'); j >= 0 {
+			i += j + 1
+		} else {
+			i = len(data)
+		}
+	}
+	read := 0
+	for n := len(starts) - 1; n >= 0; n-- { // the first n lines
+		head := data[:starts[n]]
+		if read += len(head); read > syntaxBudget {
+			break
+		}
+		if _, _, err := documents(head); err == nil {
+			if _, rest, ok := strings.Cut(msg, ": "); ok && strings.HasPrefix(msg, "line ") {
+				msg = rest
+			}
+			return &Error{File: p.file, Line: n + 1, Msg: msg}
+		}
+	}
+	return &Error{File: p.file, Msg: msg}
 }
 
 func (c *Config) hasCustom(id string) bool {

@@ -81,7 +81,7 @@ func TestBadConfigurationNamesFileLineAndColumn(t *testing.T) {
 		return "custom_rules:\n  - id: ORG-01\n    title: t\n    severity: low\n    remediation: r\n    assert: mfa_active\n" + extra
 	}
 	tests := []struct{ name, yaml, want string }{
-		{"not YAML", "profile: [", "c.yaml: "},
+		{"not YAML", "profile: [", "c.yaml:1: did not find expected node content"},
 		{"unknown top-level key", "profil: all\n", `c.yaml:1:1: unknown key "profil" in the configuration`},
 		{"unknown profile", "profile: cis-9\n", `c.yaml:1:10: unknown rule profile "cis-9"`},
 		{"unknown rule", "rules:\n  KEY-99: {enabled: false}\n", `c.yaml:2:3: unknown rule "KEY-99"`},
@@ -118,5 +118,42 @@ func TestBadConfigurationNamesFileLineAndColumn(t *testing.T) {
 				t.Errorf("error %q does not contain %q", err, tc.want)
 			}
 		})
+	}
+}
+
+// yaml.v3 names the line where the block around a syntax error starts,
+// sometimes counted from 0, and no line for an error on the first line: the
+// error names instead the line from which the file no longer reads as YAML.
+func TestYAMLSyntaxErrorsNameTheLineWhereTheFileStopsBeingYAML(t *testing.T) {
+	tests := []struct{ name, yaml, want string }{
+		{"key indented less than its siblings", "rules:\n  KEY-01:\n    days: 5\n   enabled: true\n", "c.yaml:4: did not find expected key"},
+		{"value after a value on the first line", "profile: all: fsbp\n", "c.yaml:1: mapping values are not allowed in this context"},
+		{"tab indentation", "rules:\n\tKEY-01: {}\n", "c.yaml:2: found character that cannot start any token"},
+		{"flow mapping left open before the next key", "profile: all\nrules:\n  KEY-01: {days: 3\nsuppressions: []\n", "c.yaml:3: did not find expected ',' or '}'"},
+		{"closed flow list, then a bad line", "profile: [\n  all]\nrules: {}\n   x: y\n", "c.yaml:4: did not find expected key"},
+		{"quote never closed", "profile: all\nrules: {}\nsuppressions:\n  - rule: 'KEY-01\n    user: bob\n", "c.yaml:4: found unexpected end of stream"},
+		{"alias of no anchor", "profile: all\nrules: *nope\n", "c.yaml:2: unknown anchor 'nope' referenced"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Parse("c.yaml", []byte(tc.yaml))
+			if err == nil || err.Error() != tc.want {
+				t.Errorf("error %v, want %q", err, tc.want)
+			}
+		})
+	}
+}
+
+// Finding the line reads the file again, a line shorter each time, up to
+// syntaxBudget bytes: past that, an error keeps yaml.v3's own wording (here
+// the line of the end of the file).
+func TestYAMLSyntaxErrorTooFarUpALongFileKeepsYAMLsWording(t *testing.T) {
+	data := "profile: [all\n" + strings.Repeat("# a comment line to make the file long enough\n", 1000)
+	if n := len(data); n*n/2 < syntaxBudget {
+		t.Fatalf("%d bytes: reading every head of it stays within the budget", n)
+	}
+	_, err := Parse("c.yaml", []byte(data))
+	if want := "c.yaml: line 1001: did not find expected ',' or ']'"; err == nil || err.Error() != want {
+		t.Errorf("error %v, want %q", err, want)
 	}
 }
