@@ -71,9 +71,12 @@ func (p *parser) errf(n *yaml.Node, format string, args ...any) error {
 // Parse reads a configuration file's contents; file names it in errors.
 func Parse(file string, data []byte) (*Config, error) {
 	p := &parser{file: file, ruleKeys: map[string]*yaml.Node{}}
-	doc, _, err := documents(data)
-	if err != nil {
+	doc, second, err := documents(data)
+	switch {
+	case err != nil:
 		return nil, p.syntaxError(data, err)
+	case second != nil:
+		return nil, p.secondDocument(second)
 	}
 	c := &Config{Source: file, Enabled: map[string]bool{}, Thresholds: map[string]map[string]int{}}
 	if len(doc.Content) == 0 {
@@ -125,6 +128,12 @@ func documents(data []byte) (first, second *yaml.Node, err error) {
 	return first, second, nil
 }
 
+// secondDocument is the error of a file with a second YAML document (after
+// "---"), which yaml.Unmarshal would ignore, whatever it holds.
+func (p *parser) secondDocument(doc *yaml.Node) error {
+	return p.errf(doc, "a second YAML document starts here; a configuration is one document")
+}
+
 // syntaxBudget is how many bytes syntaxError may read again to find the
 // line: enough for an error on the first line of a configuration of some 900
 // lines of 20 characters (a second or so); past it the line is yaml.v3's.
@@ -134,8 +143,9 @@ const syntaxBudget = 8 << 20
 // being YAML: the line after the longest run of whole lines, from the top,
 // that still reads as YAML. yaml.v3's own "line N" is where the enclosing
 // block starts, counted from 0 for some errors, and absent on the first
-// line; it never gives a column, so neither does this. A file too long to
-// read again within syntaxBudget keeps yaml.v3's wording.
+// line; it never gives a column, so neither does this. When the lines that
+// read hold a second document, that is the error. A file too long to read
+// again within syntaxBudget keeps yaml.v3's wording.
 func (p *parser) syntaxError(data []byte, err error) error {
 	msg := strings.TrimPrefix(err.Error(), "yaml: ")
 	var starts []int // where each line starts
@@ -153,7 +163,9 @@ func (p *parser) syntaxError(data []byte, err error) error {
 		if read += len(head); read > syntaxBudget {
 			break
 		}
-		if _, _, err := documents(head); err == nil {
+		if _, second, err := documents(head); second != nil {
+			return p.secondDocument(second)
+		} else if err == nil {
 			if _, rest, ok := strings.Cut(msg, ": "); ok && strings.HasPrefix(msg, "line ") {
 				msg = rest
 			}

@@ -76,6 +76,15 @@ func TestSelectionPrecedence(t *testing.T) {
 	}
 }
 
+// A configuration is one YAML document: its start and end markers are fine.
+func TestOneDocumentWithItsMarkersLoads(t *testing.T) {
+	for _, doc := range []string{"---\nprofile: fsbp\n", "profile: fsbp\n...\n", "---\nprofile: fsbp\n...\n# the end\n"} {
+		if c, err := Parse("one.yaml", []byte(doc)); err != nil || c.Profile != "fsbp" {
+			t.Errorf("%q: %v", doc, err)
+		}
+	}
+}
+
 func TestBadConfigurationNamesFileLineAndColumn(t *testing.T) {
 	custom := func(extra string) string {
 		return "custom_rules:\n  - id: ORG-01\n    title: t\n    severity: low\n    remediation: r\n    assert: mfa_active\n" + extra
@@ -90,6 +99,10 @@ func TestBadConfigurationNamesFileLineAndColumn(t *testing.T) {
 		{"threshold zero", "rules:\n  CRED-01: {days: 0}\n", "c.yaml:2:19: rules.CRED-01.days must be"},
 		{"enabled not a bool", "rules:\n  KEY-02: {enabled: maybe}\n", "c.yaml:2:21: rules.KEY-02.enabled must be true or false"},
 		{"repeated key", "profile: all\nprofile: fsbp\n", `c.yaml:2:1: key "profile" repeated`},
+		{"second document", "profile: all\n---\nfoo: bar\n", "c.yaml:2:1: a second YAML document starts here; a configuration is one document"},
+		{"second document that is not YAML", "profile: all\n---\nprofile: [bad\n", "c.yaml:2:1: a second YAML document starts here"},
+		{"second document after an end marker", "profile: all\n...\n---\nprofile: fsbp\n", "c.yaml:3:1: a second YAML document starts here"},
+		{"empty second document", "profile: all\n---\n", "c.yaml:2:1: a second YAML document starts here"},
 		{"repeated rule", "rules:\n  KEY-01:\n    days: 10\n  KEY-01:\n    enabled: false\n", `c.yaml:4:3: key "KEY-01" repeated in rules`},
 		{"repeated custom rule under rules", "rules:\n  ORG-01: {enabled: false}\n  ORG-01: {enabled: true}\n", `c.yaml:3:3: key "ORG-01" repeated in rules`},
 		{"suppression without reason", "suppressions:\n  - rule: USER-01\n    user: bob\n", "c.yaml:2:5: suppressions[0]: reason is required"},
