@@ -57,7 +57,18 @@ func (e *Error) Error() string {
 
 type parser struct {
 	file     string
-	ruleKeys map[string]*yaml.Node // rules.<ID> keys, checked once custom rules are known
+	ruleKeys map[string]bool // rules.<ID> keys so far
+	// refs are the IDs of rules that are not built in, in file order:
+	// under rules and in suppressions, checked once custom rules are known.
+	refs []ruleRef
+}
+
+// ruleRef is an ID that only a custom rule can have, and the error if none
+// does.
+type ruleRef struct {
+	id  string
+	n   *yaml.Node
+	msg string
 }
 
 func (p *parser) errf(n *yaml.Node, format string, args ...any) error {
@@ -70,7 +81,7 @@ func (p *parser) errf(n *yaml.Node, format string, args ...any) error {
 
 // Parse reads a configuration file's contents; file names it in errors.
 func Parse(file string, data []byte) (*Config, error) {
-	p := &parser{file: file, ruleKeys: map[string]*yaml.Node{}}
+	p := &parser{file: file, ruleKeys: map[string]bool{}}
 	doc, second, err := documents(data)
 	switch {
 	case err != nil:
@@ -102,9 +113,9 @@ func Parse(file string, data []byte) (*Config, error) {
 	if err != nil {
 		return nil, err
 	}
-	for _, id := range sortedKeys(p.ruleKeys) {
-		if !isBuiltin(id) && !c.hasCustom(id) {
-			return nil, p.errf(p.ruleKeys[id], "unknown rule %q", id)
+	for _, r := range p.refs {
+		if !c.hasCustom(r.id) {
+			return nil, p.errf(r.n, "%s", r.msg)
 		}
 	}
 	return c, nil
@@ -236,13 +247,16 @@ func (p *parser) rules(n *yaml.Node, c *Config) error {
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := n.Content[i], n.Content[i+1]
 		id := k.Value
-		if _, dup := p.ruleKeys[id]; dup {
+		if p.ruleKeys[id] {
 			return p.errf(k, "key %q repeated in rules", id)
 		}
-		p.ruleKeys[id] = k
+		p.ruleKeys[id] = true
 		builtin, ok := rules.Lookup(id)
-		if !ok && !customIDPattern().MatchString(id) {
-			return p.errf(k, "unknown rule %q", id)
+		if !ok {
+			if !customIDPattern().MatchString(id) {
+				return p.errf(k, "unknown rule %q", id)
+			}
+			p.refs = append(p.refs, ruleRef{id, k, fmt.Sprintf("unknown rule %q", id)})
 		}
 		keys := map[string]func(*yaml.Node) error{
 			"enabled": func(v *yaml.Node) error {
@@ -288,9 +302,14 @@ func (p *parser) suppressions(n *yaml.Node, c *Config) error {
 				if s.RuleID, err = p.str(v, what+".rule"); err != nil {
 					return err
 				}
-				if _, ok := rules.Lookup(s.RuleID); !ok && s.RuleID != "*" && !customIDPattern().MatchString(s.RuleID) {
-					return p.errf(v, "%s.rule: unknown rule %q (a rule ID or *)", what, s.RuleID)
+				if isBuiltin(s.RuleID) || s.RuleID == "*" {
+					return nil
 				}
+				msg := fmt.Sprintf("%s.rule: unknown rule %q (a rule ID or *)", what, s.RuleID)
+				if !customIDPattern().MatchString(s.RuleID) {
+					return p.errf(v, "%s", msg)
+				}
+				p.refs = append(p.refs, ruleRef{s.RuleID, v, msg})
 				return nil
 			},
 			"user": func(v *yaml.Node) (err error) {

@@ -76,6 +76,27 @@ func TestSelectionPrecedence(t *testing.T) {
 	}
 }
 
+// A suppression may name a custom rule defined further down, a built-in
+// rule outside the profile, or every rule (*).
+func TestSuppressionsNameRulesThatExist(t *testing.T) {
+	yaml := "suppressions:\n" +
+		"  - {rule: ORG-01, user: bob, reason: r}\n" +
+		"  - {rule: USER-06, user: bob, reason: r}\n" +
+		"  - {rule: '*', user: bob, reason: r}\n" +
+		"custom_rules:\n  - id: ORG-01\n    title: t\n    severity: low\n    remediation: r\n    assert: mfa_active\n"
+	c, err := Parse("c.yaml", []byte(yaml))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, s := range c.Suppressions {
+		got = append(got, s.RuleID)
+	}
+	if diff := cmp.Diff([]string{"ORG-01", "USER-06", "*"}, got); diff != "" {
+		t.Errorf("suppressed rules (-want +got):\n%s", diff)
+	}
+}
+
 // A configuration is one YAML document: its start and end markers are fine.
 func TestOneDocumentWithItsMarkersLoads(t *testing.T) {
 	for _, doc := range []string{"---\nprofile: fsbp\n", "profile: fsbp\n...\n", "---\nprofile: fsbp\n...\n# the end\n"} {
@@ -108,6 +129,10 @@ func TestBadConfigurationNamesFileLineAndColumn(t *testing.T) {
 		{"suppression without reason", "suppressions:\n  - rule: USER-01\n    user: bob\n", "c.yaml:2:5: suppressions[0]: reason is required"},
 		{"suppression without user", "suppressions:\n  - rule: USER-01\n    reason: r\n", "c.yaml:2:5: suppressions[0]: user is required"},
 		{"suppression of an unknown rule", "suppressions:\n  - rule: nope\n    user: bob\n    reason: r\n", `c.yaml:2:11: suppressions[0].rule: unknown rule "nope"`},
+		{"suppression of a built-in rule that does not exist", "suppressions:\n  - rule: KEY-99\n    user: bob\n    reason: r\n", `c.yaml:2:11: suppressions[0].rule: unknown rule "KEY-99"`},
+		{"suppression of a rule ID short of a digit", "suppressions:\n  - rule: KEY-1\n    user: bob\n    reason: r\n", `c.yaml:2:11: suppressions[0].rule: unknown rule "KEY-1"`},
+		{"suppression of a custom rule not defined", custom("suppressions:\n  - rule: ORG-99\n    user: bob\n    reason: r\n"), `c.yaml:8:11: suppressions[0].rule: unknown rule "ORG-99"`},
+		{"first unknown rule in the file", "suppressions:\n  - rule: ORG-09\n    user: bob\n    reason: r\nrules:\n  ORG-01: {enabled: false}\n", `c.yaml:2:11: suppressions[0].rule: unknown rule "ORG-09"`},
 		{"suppression with a bad glob", "suppressions:\n  - rule: '*'\n    user: '[a'\n    reason: r\n", "c.yaml:3:11: suppressions[0].user: bad glob"},
 		{"suppression with a bad date", "suppressions:\n  - rule: '*'\n    user: a\n    reason: r\n    expires: next week\n", `c.yaml:5:14: suppressions[0].expires "next week"`},
 		{"custom CEL does not compile", custom("  - id: ORG-02\n    title: t\n    severity: low\n    remediation: r\n    assert: nope\n"), "c.yaml:11:13: custom_rules[1].assert:1:1: undeclared reference to 'nope'"},
