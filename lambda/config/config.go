@@ -94,6 +94,9 @@ func Parse(file string, data []byte) (*Config, error) {
 		return c, nil // an empty file is the defaults
 	}
 	root := doc.Content[0]
+	if err := p.noAliases(root); err != nil {
+		return nil, err
+	}
 	err = p.mapping(root, "the configuration", map[string]func(*yaml.Node) error{
 		"profile": func(v *yaml.Node) error {
 			s, err := p.str(v, "profile")
@@ -143,6 +146,22 @@ func documents(data []byte) (first, second *yaml.Node, err error) {
 // "---"), which yaml.Unmarshal would ignore, whatever it holds.
 func (p *parser) secondDocument(doc *yaml.Node) error {
 	return p.errf(doc, "a second YAML document starts here; a configuration is one document")
+}
+
+// noAliases refuses the first anchor (&name) under n, and so every alias
+// (*name), which yaml.v3 accepts only after its anchor: the walk reads each
+// value where it is written, and in a file this small a value written out at
+// each use is plainer.
+func (p *parser) noAliases(n *yaml.Node) error {
+	if n.Anchor != "" {
+		return p.errf(n, "anchor &%s: anchors and aliases are not supported in the configuration; write the value out at each use", n.Anchor)
+	}
+	for _, c := range n.Content {
+		if err := p.noAliases(c); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // syntaxBudget is how many bytes syntaxError may read again to find the
