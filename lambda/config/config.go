@@ -290,9 +290,15 @@ func (p *parser) rules(n *yaml.Node, c *Config) error {
 		if ok {
 			for _, th := range builtin.Thresholds {
 				keys[th.Name] = func(v *yaml.Node) error {
+					// An integer node, as enabled must be a boolean one:
+					// "30", quoted, is a string.
 					x, err := strconv.Atoi(v.Value)
-					if v.Kind != yaml.ScalarNode || err != nil || x < 1 || x > 3650 {
-						return p.errf(v, "rules.%s.%s must be a whole number of days from 1 to 3650, not %q", id, th.Name, v.Value)
+					if v.Kind != yaml.ScalarNode || v.Tag != "!!int" || err != nil || x < 1 || x > 3650 {
+						value := strconv.Quote(v.Value)
+						if v.Tag == "!!str" && err == nil {
+							value = "the string " + value
+						}
+						return p.errf(v, "rules.%s.%s must be a whole number of days from 1 to 3650, not %s", id, th.Name, value)
 					}
 					if c.Thresholds[id] == nil {
 						c.Thresholds[id] = map[string]int{}
