@@ -191,6 +191,8 @@ func TestScanBadInputExitsTwo(t *testing.T) {
 		{"unknown profile", []string{"--report", sampleReport, "--profile", "cis-9"}, `--profile: unknown rule profile "cis-9"`},
 		{"unknown severity", []string{"--report", sampleReport, "--fail-on", "severe"}, `unknown severity "severe"`},
 		{"missing config", []string{"--report", sampleReport, "--config", filepath.Join(dir, "none.yaml")}, "no such file"},
+		{"as-of the zero time", []string{"--report", sampleReport, "--as-of", "0001-01-01T00:00:00Z"}, "--as-of 0001-01-01T00:00:00Z is before 2006, before any credential report"},
+		{"as-of before 2006", []string{"--report", sampleReport, "--as-of", "2006-01-01T00:59:59+01:00"}, "--as-of 2006-01-01T00:59:59+01:00 is before 2006"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

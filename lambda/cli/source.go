@@ -32,7 +32,7 @@ func (s *source) register(fs *flag.FlagSet, awsProfileFlag string) {
 	fs.StringVar(&s.report, "report", "", "credential report `FILE`: the CSV, or the JSON of 'aws iam get-credential-report'; - reads stdin; unset reads the live account")
 	fs.StringVar(&s.awsProfile, awsProfileFlag, "", "AWS shared-config `profile` for the live account (default: the default credential chain)")
 	fs.StringVar(&s.region, "region", "", "AWS `region` for the live account's API calls")
-	fs.StringVar(&s.asOf, "as-of", "", "evaluate as of this RFC 3339 `time` (default: the report's generation time, or now for a bare CSV)")
+	fs.StringVar(&s.asOf, "as-of", "", "evaluate as of this RFC 3339 `time`, 2006 or later (default: the report's generation time, or now for a bare CSV)")
 }
 
 // loaded is a report with the instant it describes.
@@ -46,12 +46,21 @@ type loaded struct {
 	accountErr error
 }
 
+// earliestAsOf is the earliest --as-of: AWS opened in 2006, IAM and its
+// credential report later, so an earlier time reads every date of a report
+// as in the future. It is a typo (0026 for 2026), and the zero time
+// (0001-01-01T00:00:00Z) must not pass for "not given".
+var earliestAsOf = time.Date(2006, 1, 1, 0, 0, 0, 0, time.UTC)
+
 func (s *source) load(ctx context.Context, in io.Reader) (*loaded, error) {
 	var asOf time.Time
 	if s.asOf != "" {
 		t, err := time.Parse(time.RFC3339, s.asOf)
 		if err != nil {
 			return nil, usageErr("--as-of %q is not an RFC 3339 time (e.g. 2026-11-20T06:00:00Z)", s.asOf)
+		}
+		if t.Before(earliestAsOf) {
+			return nil, usageErr("--as-of %s is before 2006, before any credential report", s.asOf)
 		}
 		asOf = t.UTC()
 	}
@@ -86,11 +95,11 @@ func (s *source) load(ctx context.Context, in io.Reader) (*loaded, error) {
 			return nil, usageErr("%s: %v", s.report, err)
 		}
 	}
-	if asOf.IsZero() {
+	if s.asOf == "" {
 		asOf = rep.GeneratedTime
-	}
-	if asOf.IsZero() {
-		asOf = time.Now().UTC()
+		if asOf.IsZero() { // a bare CSV
+			asOf = time.Now().UTC()
+		}
 	}
 	return &loaded{report: rep, asOf: asOf, live: s.live(), account: account, accountErr: accountErr}, nil
 }

@@ -142,6 +142,8 @@ func TestBadConfigurationNamesFileLineAndColumn(t *testing.T) {
 		{"first unknown rule in the file", "suppressions:\n  - rule: ORG-09\n    user: bob\n    reason: r\nrules:\n  ORG-01: {enabled: false}\n", `c.yaml:2:11: suppressions[0].rule: unknown rule "ORG-09"`},
 		{"suppression with a bad glob", "suppressions:\n  - rule: '*'\n    user: '[a'\n    reason: r\n", "c.yaml:3:11: suppressions[0].user: bad glob"},
 		{"suppression with a bad date", "suppressions:\n  - rule: '*'\n    user: a\n    reason: r\n    expires: next week\n", `c.yaml:5:14: suppressions[0].expires "next week"`},
+		{"suppression expiring on the zero date", "suppressions:\n  - rule: '*'\n    user: a\n    reason: r\n    expires: 0001-01-01\n", `c.yaml:5:14: suppressions[0].expires 0001-01-01 is before 2006, before any AWS credential`},
+		{"suppression expiring before 2006", "suppressions:\n  - rule: '*'\n    user: a\n    reason: r\n    expires: 2005-12-31T23:59:59Z\n", `c.yaml:5:14: suppressions[0].expires 2005-12-31T23:59:59Z is before 2006`},
 		{"custom CEL does not compile", custom("  - id: ORG-02\n    title: t\n    severity: low\n    remediation: r\n    assert: nope\n"), "c.yaml:11:13: custom_rules[1].assert:1:1: undeclared reference to 'nope'"},
 		{"custom where not boolean", custom("    where: user\n"), "c.yaml:7:12: custom_rules[0].where: expression yields string, want bool"},
 		{"custom id clashes with a built-in", strings.Replace(custom(""), "ORG-01", "USER-01", 1), "c.yaml:2:5: custom_rules[0]: id USER-01 is a built-in rule"},
