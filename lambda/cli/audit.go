@@ -7,7 +7,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
@@ -78,10 +77,7 @@ func runAudit(ctx context.Context, f *auditFlags, src *source, in *loaded, selec
 		}
 	}
 	if f.stateDir != "" {
-		if err := os.MkdirAll(f.stateDir, 0o700); err != nil {
-			return nil, "", usageErr("--state: %v", err)
-		}
-		aud.Store = state.NewDir(f.stateDir)
+		aud.Store = state.NewDir(f.stateDir) // its Save creates the directory: a failed run leaves none
 	}
 	obs := &audit.Observation{Report: in.report, AsOf: in.asOf, Account: in.account, AccountErr: in.accountErr}
 	out, err := aud.Audit(ctx, obs)

@@ -63,6 +63,36 @@ func TestScanWithStateDiffsAgainstThePreviousRun(t *testing.T) {
 	}
 }
 
+// A scan that fails (here a custom rule, at run time) changes nothing: the
+// --state directory is not created, and an existing one is left empty. A
+// scan that succeeds creates it when it saves.
+func TestScanThatFailsLeavesNoStateDirectory(t *testing.T) {
+	tmp := t.TempDir()
+	cfg := writeFile(t, tmp, "c.yaml", "custom_rules:\n  - id: ORG-01\n    title: t\n    severity: high\n    remediation: r\n    assert: int(user) > 0\n")
+	missing, existing := filepath.Join(tmp, "new", "state"), filepath.Join(tmp, "existing")
+	if err := os.Mkdir(existing, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	for _, dir := range []string{missing, existing} {
+		code, _, stderr := run(t, "", "scan", "--report", sampleReport, "--config", cfg, "--format", "json", "--state", dir)
+		if code != ExitUsage || !strings.Contains(stderr, "rule ORG-01") {
+			t.Errorf("--state %s: exit %d, stderr %q; want exit 2 and the rule's error", dir, code, stderr)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(tmp, "new")); !os.IsNotExist(err) {
+		t.Errorf("the failed scan created the state directory's parent (%v)", err)
+	}
+	if entries, err := os.ReadDir(existing); err != nil || len(entries) != 0 {
+		t.Errorf("the failed scan wrote %d files in the existing state directory (%v)", len(entries), err)
+	}
+	if code, _, stderr := run(t, "", "scan", "--report", sampleReport, "--format", "json", "--state", missing); code != ExitOK {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	if _, err := os.Stat(filepath.Join(missing, "123456789012.json.gz")); err != nil {
+		t.Errorf("the scan saved no state: %v", err)
+	}
+}
+
 func TestScanPublishNeedsState(t *testing.T) {
 	for _, args := range [][]string{{"--publish"}, {"--state", t.TempDir(), "--topic", "arn:aws:sns:us-east-1:123456789012:t"}} {
 		code, _, stderr := run(t, "", append([]string{"scan", "--report", sampleReport}, args...)...)

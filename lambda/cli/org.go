@@ -6,7 +6,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
 	"text/tabwriter"
 	"time"
 
@@ -111,10 +110,7 @@ func runOrg(ctx context.Context, f *orgFlags, af *auditFlags, src *source, forma
 	}
 	var store state.Store
 	if af.stateDir != "" {
-		if err := os.MkdirAll(af.stateDir, 0o700); err != nil {
-			return usageErr("--state: %v", err)
-		}
-		store = state.NewDir(af.stateDir)
+		store = state.NewDir(af.stateDir) // its Save creates the directory: a run that fails everywhere leaves none
 	}
 	var hub *publish.Importer
 	if af.publish {

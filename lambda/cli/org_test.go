@@ -137,6 +137,15 @@ func TestScanOrgAuditsEachMemberInItsOwnAccount(t *testing.T) {
 		t.Errorf("the digest sent is not the one printed on stderr")
 	}
 
+	// A run in which every account fails leaves no state directory behind.
+	none := filepath.Join(t.TempDir(), "none")
+	if code, _, stderr := run(t, "", "scan", "--org", "--include-accounts", refused.id, "--state", none, "--format", "json"); code != ExitAWS {
+		t.Errorf("only the refused account: exit %d, want %d; stderr:\n%s", code, ExitAWS, stderr)
+	}
+	if _, err := os.Stat(none); !os.IsNotExist(err) {
+		t.Errorf("a run where every account failed created its state directory (%v)", err)
+	}
+
 	// A second run with the refusal lifted sees nothing new in the first two.
 	t.Setenv("AWS_ENDPOINT_URL", os.Getenv("CREDAUDIT_MOTO_URL"))
 	code, out, stderr = run(t, "", "scan", "--org", "--include-accounts", members[0].id+","+refused.id, "--profile", "all",
