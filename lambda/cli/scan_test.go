@@ -8,7 +8,9 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"net/url"
 	"os"
+	"path"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -435,7 +437,7 @@ func TestScanSARIFIsEncodingJSONsDocument(t *testing.T) {
 		results               bool
 		uri                   string // the artifact the results are located in
 	}{
-		{"all", report, "all", false, true, report},
+		{"all", report, "all", false, true, "file://" + filepath.ToSlash(report)},
 		{"stdin", report, "recommended", true, true, "credential-report.csv"},
 		{"none", clean, "cis-1.2", false, false, clean},
 	} {
@@ -467,6 +469,43 @@ func TestScanSARIFIsEncodingJSONsDocument(t *testing.T) {
 				t.Errorf("%d results, %d suppressed: the case does not exercise what it is for", results, suppressed)
 			}
 		})
+	}
+}
+
+// The SARIF locates results in the report file by a valid URI reference:
+// a relative path percent-encoded, an absolute one as a file URI; each reads
+// back as the path it came from.
+func TestSARIFURIIsAURIReferenceToTheReport(t *testing.T) {
+	for _, tc := range []struct{ source, want string }{
+		{"", "credential-report.csv"},
+		{"-", "credential-report.csv"},
+		{"report.csv", "report.csv"},
+		{"../../events/sample-report.csv", "../../events/sample-report.csv"},
+		{"my report#1 100%.csv", "my%20report%231%20100%25.csv"},
+		{"reports/2026 Q1/what?.csv", "reports/2026%20Q1/what%3F.csv"},
+		{"a:b.csv", "./a:b.csv"},
+		{"rapport-é.csv", "rapport-%C3%A9.csv"},
+		{"/var/reports/my report.csv", "file:///var/reports/my%20report.csv"},
+	} {
+		got := sarifURI(&scanOutput{source: tc.source})
+		if got != tc.want {
+			t.Errorf("%q: uri %q, want %q", tc.source, got, tc.want)
+		}
+		u, err := url.Parse(got)
+		if err != nil {
+			t.Errorf("%q: uri %q is not a URI reference: %v", tc.source, got, err)
+			continue
+		}
+		if tc.source == "" || tc.source == "-" {
+			continue
+		}
+		wantScheme := ""
+		if filepath.IsAbs(tc.source) {
+			wantScheme = "file"
+		}
+		if u.Scheme != wantScheme || path.Clean(u.Path) != path.Clean(tc.source) {
+			t.Errorf("%q: uri %q reads back as scheme %q, path %q", tc.source, got, u.Scheme, u.Path)
+		}
 	}
 }
 

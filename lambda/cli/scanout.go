@@ -9,6 +9,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/url"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -633,12 +635,23 @@ func newScanSARIF(w io.Writer, o *scanOutput) (*scanSARIF, error) {
 	}, nil
 }
 
-// sarifURI is the artifact the results are located in: the report file.
+// sarifURI is the artifact the results are located in, the report file, as
+// the URI reference SARIF 2.1.0 requires (a path with a space, "#" or "%" is
+// not one). A relative path is percent-encoded as a relative reference,
+// which code scanning (GitHub's among them) reads from the repository root;
+// an absolute one, which no root resolves, is a file URI.
 func sarifURI(o *scanOutput) string {
 	if o.source == "" || o.source == "-" {
 		return "credential-report.csv"
 	}
-	return o.source
+	p := filepath.ToSlash(o.source)
+	if !filepath.IsAbs(o.source) {
+		return (&url.URL{Path: p}).String() // "./a:b.csv" for "a:b.csv", which would read as a scheme
+	}
+	if !strings.HasPrefix(p, "/") {
+		p = "/" + p // a Windows drive: file:///C:/…
+	}
+	return (&url.URL{Scheme: "file", Path: p}).String()
 }
 
 // sarifFrame is o's SARIF document without results (an empty array at
