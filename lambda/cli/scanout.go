@@ -524,12 +524,22 @@ func writeScanTable(w io.Writer, o *scanOutput) error {
 		}
 	}
 	for _, s := range o.outcomes {
+		kind := ""
 		switch {
 		case s.Expired:
-			fmt.Fprintf(b, "\nExpired suppression (%s): %s %s\n", s.Suppression.Source, s.Suppression.RuleID, s.Suppression.User)
+			kind = "Expired"
 		case s.Matched == 0:
-			fmt.Fprintf(b, "\nUnused suppression (%s): %s %s\n", s.Suppression.Source, s.Suppression.RuleID, s.Suppression.User)
+			kind = "Unused"
+		default:
+			continue
 		}
+		// The source (a path) and the user (a glob or an ARN) stay whole.
+		b.WriteByte('\n')
+		f := folder{b: b, width: tableWidth, indent: "  ", bare: true}
+		for _, unit := range [...]string{kind, "suppression", "(" + s.Suppression.Source + "):", s.Suppression.RuleID, s.Suppression.User} {
+			f.add(unit)
+		}
+		b.WriteByte('\n')
 	}
 	sum := o.summary()
 	var sevs []string
@@ -548,24 +558,27 @@ func writeScanTable(w io.Writer, o *scanOutput) error {
 	return b.Flush()
 }
 
-// writeTableResult writes a result's two lines (three with a note): the rule
-// ID, padded to 8 columns, and the user; then the reason, wrapped.
+// resultIndent is where a result's lines after the first start: under the
+// user, past the rule ID's 8 columns.
+const resultIndent = "           "
+
+// writeTableResult writes a result's lines: the rule ID, padded to 8
+// columns, and the user, with " [not available]" (each of the two on a line
+// of its own, under the user's column, when it would pass the table's width);
+// then the reason and the note, wrapped.
 func writeTableResult(b *bufio.Writer, r *rules.Result, note string) {
 	b.WriteString("  ")
 	b.WriteString(r.Rule.ID)
-	for n := utf8.RuneCountInString(r.Rule.ID); n < 8; n++ {
-		b.WriteByte(' ')
-	}
-	b.WriteByte(' ')
-	b.WriteString(r.User())
+	n := 2 + utf8.RuneCountInString(r.Rule.ID)
+	f := folder{b: b, width: tableWidth, indent: resultIndent, n: n, sep: max(len(resultIndent)-n, 1)}
+	f.add(r.User())
 	if r.Status == rules.NotAvailable {
-		b.WriteString(" [not available]")
+		f.add("[not available]")
 	}
 	b.WriteByte('\n')
-	const indent = "           "
-	writeWrapped(b, r.Reason, tableWidth, indent)
+	writeWrapped(b, r.Reason, tableWidth, resultIndent)
 	if note != "" {
-		writeWrapped(b, note, tableWidth, indent)
+		writeWrapped(b, note, tableWidth, resultIndent)
 	}
 }
 
@@ -573,25 +586,40 @@ func writeTableResult(b *bufio.Writer, r *rules.Result, note string) {
 // longer word has a line of its own), each starting with indent, and ends
 // the last line.
 func writeWrapped(b *bufio.Writer, text string, width int, indent string) {
-	start := utf8.RuneCountInString(indent)
 	b.WriteString(indent)
-	n := start // runes on the line so far
+	f := folder{b: b, width: width, indent: indent, n: utf8.RuneCountInString(indent), bare: true}
 	for word := range strings.FieldsSeq(text) {
-		w := utf8.RuneCountInString(word)
-		switch {
-		case n == start:
-		case n+1+w > width:
-			b.WriteByte('\n')
-			b.WriteString(indent)
-			n = start
-		default:
-			b.WriteByte(' ')
-			n++
-		}
-		b.WriteString(word)
-		n += w
+		f.add(word)
 	}
 	b.WriteByte('\n')
+}
+
+// folder writes units (words, names, paths: each kept whole) to b, a space
+// apart, in lines of at most width runes. A unit that would pass the width
+// goes to a new line, which starts with indent; a unit longer than that has
+// a line of its own.
+type folder struct {
+	b      *bufio.Writer
+	width  int
+	indent string // the start of each new line
+	n      int    // runes on the current line
+	sep    int    // spaces before the next unit on the current line
+	bare   bool   // the current line holds no unit yet, only its start
+}
+
+func (f *folder) add(unit string) {
+	w := utf8.RuneCountInString(unit)
+	if !f.bare && f.n+f.sep+w > f.width {
+		f.b.WriteByte('\n')
+		f.b.WriteString(f.indent)
+		f.n, f.sep = utf8.RuneCountInString(f.indent), 0
+	}
+	for range f.sep {
+		f.b.WriteByte(' ')
+	}
+	f.b.WriteString(unit)
+	f.n += f.sep + w
+	f.sep, f.bare = 1, false
 }
 
 // scanSARIF writes SARIF 2.1.0 as results come: one run, the selected rules

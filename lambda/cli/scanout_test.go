@@ -9,6 +9,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -248,6 +249,57 @@ func TestWriteWrapped(t *testing.T) {
 		writeWrapped(b, tc.text, tc.width, tc.indent)
 		if err := b.Flush(); err != nil || out.String() != tc.want {
 			t.Errorf("writeWrapped(%q, %d, %q) = %q, %v, want %q", tc.text, tc.width, tc.indent, out.String(), err, tc.want)
+		}
+	}
+}
+
+// Every line of the table fits 80 columns over input made to break it: user
+// names of 64 characters (IAM's longest) with results not available, custom
+// rule IDs of 9 and 64 characters, suppressions naming long ARNs and globs,
+// from a configuration with a long path. Only a token longer than a line (a
+// user name no IAM user can have, the path) passes 80 columns, alone on its
+// line; every token is written whole.
+func TestScanTableFitsEightyColumnsOverLongNames(t *testing.T) {
+	long := strings.Repeat("a", 20) + "-" + strings.Repeat("b", 43)               // 64
+	other := "x.y-z_w@example.com+" + strings.Repeat("verylongname", 3) + "-more" // 61
+	tooLong := strings.Repeat("c", 100)
+	row := func(user, mfa string) string {
+		return user + ",arn:aws:iam::123456789012:user/" + user + ",2021-05-10T08:30:00+00:00,true,2026-06-01T10:00:00+00:00,2024-02-01T08:30:00+00:00,N/A," +
+			mfa + ",true,2021-05-10T08:31:00+00:00,2022-01-01T00:00:00+00:00,us-east-1,ec2,false,N/A,N/A,N/A,N/A,false,N/A,false,N/A\n"
+	}
+	rep, err := credreport.Parse([]byte(credreporttest.Header + "\n" + row(long, "no_information") + row(other, "false") + row(tooLong, "no_information")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	longID := "ORG-" + strings.Repeat("LONGRULEID", 6) // 64, the longest custom ID
+	path := strings.Repeat("team-configs/", 7) + "credaudit.yaml"
+	cfg, err := config.Parse(path, []byte("suppressions:\n"+
+		"  - rule: '*'\n    user: arn:aws:iam::123456789012:user/"+other+"\n    reason: accepted while the integration it serves is retired (CHG-4211, see the runbook)\n"+
+		"  - rule: "+longID+"\n    user: arn:aws:iam::123456789012:user/"+strings.Repeat("z", 64)+"\n    reason: matches nobody\n"+
+		"  - rule: KEY-01\n    user: '"+strings.Repeat("d", 60)+"*'\n    reason: expired\n    expires: 2026-01-01\n"+
+		"custom_rules:\n"+
+		"  - {id: "+longID+", title: t, severity: high, remediation: r, assert: 'false'}\n"+
+		"  - {id: ORG-12345, title: t, severity: low, remediation: r, assert: 'false'}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := wholeScan(t, &loaded{report: rep, asOf: credreporttest.AsOf}, cfg, "all", "")
+	var b strings.Builder
+	if err := writeScanTable(&b, o); err != nil {
+		t.Fatal(err)
+	}
+	out := b.String()
+	for i, line := range strings.Split(out, "\n") {
+		if n := utf8.RuneCountInString(line); n > 80 && len(strings.Fields(line)) != 1 {
+			t.Errorf("line %d is %d columns and not one token: %q", i+1, n, line)
+		}
+	}
+	for _, whole := range []string{
+		"  " + longID + "\n", "  USER-01  " + long + "\n           [not available]\n", "  ORG-12345 " + long + "\n", "\n           " + tooLong + "\n",
+		"Unused suppression\n  (" + path + ":5):\n  " + longID + "\n", "Expired suppression\n  (" + path + ":8):\n", "  USER-01  " + other + "\n",
+	} {
+		if !strings.Contains(out, whole) {
+			t.Errorf("table lacks %q:\n%s", whole, out)
 		}
 	}
 }
