@@ -41,6 +41,30 @@ func CountRuns(runs []AccountRun) (audited, failed int) {
 	return audited, failed
 }
 
+// OrgDigestDue reports whether an organisation run sends its digest under
+// mode, as an account's run sends its own: whenever an account failed (an
+// operational error is always sent), else every run (NotifyAlways), never,
+// or when some account has something new, changed, resolved or gone, so
+// that an organisation where nothing changed stays quiet.
+func OrgDigestDue(runs []AccountRun, mode NotifyMode) bool {
+	changes := 0
+	for _, r := range runs {
+		if r.Failed() {
+			return true
+		}
+		if s := r.Summary; s != nil {
+			changes += s.New + s.Changed + s.Resolved + s.Gone
+		}
+	}
+	switch mode {
+	case NotifyAlways:
+		return true
+	case NotifyNever:
+		return false
+	}
+	return changes > 0
+}
+
 // orgTopNew is how many new findings the organisation digest lists per
 // account.
 const orgTopNew = 5

@@ -135,6 +135,38 @@ func TestCountRuns(t *testing.T) {
 	}
 }
 
+func TestOrgDigestDue(t *testing.T) {
+	quiet := AccountRun{AccountID: "111111111111", Summary: &Summary{AccountID: "111111111111", Failing: 3, StillFailing: 3, NotAvailable: 2}}
+	withNews := func(f func(s *Summary)) AccountRun {
+		r := quiet
+		s := *quiet.Summary
+		f(&s)
+		r.Summary = &s
+		return r
+	}
+	failed := AccountRun{AccountID: "222222222222", Error: "acquire: AccessDenied"}
+	for _, tc := range []struct {
+		name string
+		runs []AccountRun
+		mode NotifyMode
+		want bool
+	}{
+		{"nothing changed is quiet", []AccountRun{quiet}, NotifyChanges, false},
+		{"a new finding is news", []AccountRun{quiet, withNews(func(s *Summary) { s.New = 1 })}, NotifyChanges, true},
+		{"a changed finding is news", []AccountRun{withNews(func(s *Summary) { s.Changed = 1 })}, NotifyChanges, true},
+		{"a resolved finding is news", []AccountRun{withNews(func(s *Summary) { s.Resolved = 1 })}, NotifyChanges, true},
+		{"a gone finding is news", []AccountRun{withNews(func(s *Summary) { s.Gone = 1 })}, NotifyChanges, true},
+		{"a failed account is always sent", []AccountRun{quiet, failed}, NotifyChanges, true},
+		{"a failed account is sent under never", []AccountRun{failed}, NotifyNever, true},
+		{"news is not sent under never", []AccountRun{withNews(func(s *Summary) { s.New = 1 })}, NotifyNever, false},
+		{"always sends a quiet run", []AccountRun{quiet}, NotifyAlways, true},
+	} {
+		if got := OrgDigestDue(tc.runs, tc.mode); got != tc.want {
+			t.Errorf("%s: OrgDigestDue = %v, want %v", tc.name, got, tc.want)
+		}
+	}
+}
+
 func TestOrgDigestLimits(t *testing.T) {
 	var runs []AccountRun
 	for i := range 5000 {

@@ -222,6 +222,11 @@ func (h *Handler) aggregate(ctx context.Context, aud *audit.Auditor, st *OrgStep
 	res := &Aggregated{RunID: st.RunID, Accounts: len(runs)}
 	res.Audited, res.Failed = audit.CountRuns(runs)
 	h.Log.LogAttrs(ctx, slog.LevelInfo, "organisation results", slog.Int("accounts", res.Accounts), slog.Int("audited", res.Audited), slog.Int("failed", res.Failed))
+	if !audit.OrgDigestDue(runs, aud.Notify) {
+		h.Log.LogAttrs(ctx, slog.LevelInfo, "organisation digest", slog.String("notify", aud.Notify.String()),
+			slog.String("outcome", "not sent: no account failed or has anything new, changed, resolved or gone"))
+		return res, nil
+	}
 	if err := aud.Send(ctx, audit.OrgDigest(runs, profile, h.now())); err != nil {
 		return nil, err
 	}
