@@ -202,7 +202,7 @@ func (h *Handler) auditAccount(ctx context.Context, aud *audit.Auditor, req Requ
 	cfg, err := h.loadConfig(ctx)
 	if err != nil {
 		return nil, aud.Fail(ctx, &audit.Failure{Phase: "configuration", Err: err,
-			Hint: "fix the configuration file (the error names the file, line and column), or its location in " + EnvConfig + "."})
+			Hint: "fix the configuration file (the error names the file and line, and the column but for a YAML syntax error), or its location in " + EnvConfig + "."})
 	}
 	if aud.Selected, aud.Profile, err = cfg.Selection(h.Settings.Profile); err != nil {
 		return nil, aud.Fail(ctx, &audit.Failure{Phase: "configuration", Err: err})
@@ -262,7 +262,7 @@ func customEndpoint() bool {
 
 // loadConfig reads the configuration file, if one is set, with the
 // function's own credentials. Its errors name the file (as the S3 URI or
-// SSM parameter), line and column.
+// SSM parameter) and line, and the column but for a YAML syntax error.
 func (h *Handler) loadConfig(ctx context.Context) (*config.Config, error) {
 	src := h.Settings.Config
 	var data []byte
