@@ -120,6 +120,8 @@ func runScan(ctx context.Context, args []string, io IO) error {
 		switch {
 		case o.Expired:
 			fmt.Fprintf(io.Stderr, "credaudit scan: suppression at %s expired on %s and no longer applies\n", o.Suppression.Source, o.Suppression.Expires.Format(time.DateOnly))
+		case o.Matched == 0 && o.Shadowed > 0:
+			fmt.Fprintf(io.Stderr, "credaudit scan: suppression at %s never applies: every failing result it matches (%d) is muted by an earlier suppression\n", o.Suppression.Source, o.Shadowed)
 		case o.Matched == 0:
 			fmt.Fprintf(io.Stderr, "credaudit scan: suppression at %s matches no failing result\n", o.Suppression.Source)
 		}

@@ -267,15 +267,18 @@ func TestScanTableFitsEightyColumnsWithoutColourOffTerminal(t *testing.T) {
 	}
 }
 
-func TestScanReportsExpiredAndUnusedSuppressions(t *testing.T) {
+func TestScanReportsExpiredUnusedAndShadowedSuppressions(t *testing.T) {
 	cfg := writeFile(t, t.TempDir(), "c.yaml", "suppressions:\n"+
 		"  - rule: USER-01\n    user: bob\n    reason: old waiver\n    expires: 2026-11-01\n"+ // expired at the as-of time
-		"  - rule: KEY-02\n    user: nobody-*\n    reason: matches nothing\n")
+		"  - rule: KEY-02\n    user: nobody-*\n    reason: matches nothing\n"+
+		"  - rule: \"*\"\n    user: doe*\n    reason: every rule\n"+
+		"  - rule: USER-01\n    user: \"doe, jane\"\n    reason: behind the one above\n") // never applies
 	code, out, stderr := run(t, "", "scan", "--report", sampleReport, "--as-of", "2026-11-20T06:00:00Z", "--config", cfg, "--format", "json")
 	if code != ExitOK {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
-	for _, want := range []string{cfg + ":2 expired on 2026-11-01", cfg + ":6 matches no failing result"} {
+	for _, want := range []string{cfg + ":2 expired on 2026-11-01", cfg + ":6 matches no failing result",
+		cfg + ":12 never applies: every failing result it matches (1) is muted by an earlier suppression"} {
 		if !strings.Contains(stderr, want) {
 			t.Errorf("stderr %q lacks %q", stderr, want)
 		}
@@ -288,15 +291,20 @@ func TestScanReportsExpiredAndUnusedSuppressions(t *testing.T) {
 			Suppressed bool   `json:"suppressed"`
 		} `json:"results"`
 		Suppressions []struct {
-			Expired bool `json:"expired"`
-			Matched int  `json:"matched"`
+			Expired  bool `json:"expired"`
+			Matched  int  `json:"matched"`
+			Shadowed int  `json:"shadowed"`
 		} `json:"suppressions"`
 	}
 	if err := json.Unmarshal([]byte(out), &doc); err != nil {
 		t.Fatal(err)
 	}
-	if len(doc.Suppressions) != 2 || !doc.Suppressions[0].Expired || doc.Suppressions[1].Expired || doc.Suppressions[1].Matched != 0 {
+	if len(doc.Suppressions) != 4 || !doc.Suppressions[0].Expired || doc.Suppressions[1].Expired || doc.Suppressions[1].Matched != 0 ||
+		doc.Suppressions[2].Matched == 0 || doc.Suppressions[2].Shadowed != 0 || doc.Suppressions[3].Matched != 0 || doc.Suppressions[3].Shadowed != 1 {
 		t.Errorf("suppressions = %+v", doc.Suppressions)
+	}
+	if _, table, _ := run(t, "", "scan", "--report", sampleReport, "--as-of", "2026-11-20T06:00:00Z", "--config", cfg, "--format", "table"); !strings.Contains(table, "Shadowed suppression ("+cfg+":12):") && !strings.Contains(table, "Shadowed suppression\n  ("+cfg+":12):") {
+		t.Errorf("the table does not list the shadowed suppression:\n%s", table)
 	}
 	for _, r := range doc.Results {
 		if r.RuleID == "USER-01" && r.User == "bob" && (r.Status != "FAILED" || r.Suppressed) {

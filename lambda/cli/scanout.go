@@ -61,13 +61,14 @@ type summaryJSON struct {
 }
 
 type suppressionJSON struct {
-	Rule    string `json:"rule"`
-	User    string `json:"user"`
-	Reason  string `json:"reason"`
-	Expires string `json:"expires,omitempty"`
-	Source  string `json:"source"`
-	Expired bool   `json:"expired"`
-	Matched int    `json:"matched"`
+	Rule     string `json:"rule"`
+	User     string `json:"user"`
+	Reason   string `json:"reason"`
+	Expires  string `json:"expires,omitempty"`
+	Source   string `json:"source"`
+	Expired  bool   `json:"expired"`
+	Matched  int    `json:"matched"`
+	Shadowed int    `json:"shadowed"`
 }
 
 // tally counts results for the summary and --fail-on.
@@ -138,7 +139,7 @@ func (o *scanOutput) tail() scanTail {
 	t := scanTail{Summary: o.summary(), Suppressions: []suppressionJSON{}}
 	for _, s := range o.outcomes {
 		j := suppressionJSON{Rule: s.Suppression.RuleID, User: s.Suppression.User, Reason: s.Suppression.Reason,
-			Source: s.Suppression.Source, Expired: s.Expired, Matched: s.Matched}
+			Source: s.Suppression.Source, Expired: s.Expired, Matched: s.Matched, Shadowed: s.Shadowed}
 		if !s.Suppression.Expires.IsZero() {
 			j.Expires = s.Suppression.Expires.Format(time.RFC3339)
 		}
@@ -528,6 +529,8 @@ func writeScanTable(w io.Writer, o *scanOutput) error {
 		switch {
 		case s.Expired:
 			kind = "Expired"
+		case s.Matched == 0 && s.Shadowed > 0:
+			kind = "Shadowed"
 		case s.Matched == 0:
 			kind = "Unused"
 		default:

@@ -238,7 +238,7 @@ func TestSuppress(t *testing.T) {
 			},
 		},
 		{
-			name: "the first matching suppression's reason wins, both count",
+			name: "the first matching suppression's reason wins; the second counts that result as shadowed",
 			sups: []Suppression{
 				{RuleID: "USER-01", User: "alice", Reason: "first"},
 				{RuleID: "*", User: "a*", Reason: "second"},
@@ -248,7 +248,21 @@ func TestSuppress(t *testing.T) {
 			},
 			wantOutcome: []SuppressionOutcome{
 				{Suppression: Suppression{RuleID: "USER-01", User: "alice", Reason: "first"}, Matched: 1},
-				{Suppression: Suppression{RuleID: "*", User: "a*", Reason: "second"}, Matched: 4},
+				{Suppression: Suppression{RuleID: "*", User: "a*", Reason: "second"}, Matched: 3, Shadowed: 1},
+			},
+		},
+		{
+			name: "a suppression behind a broader one never applies",
+			sups: []Suppression{
+				{RuleID: "*", User: "alice", Reason: "broad"},
+				{RuleID: "KEY-01", User: "alice", Reason: "narrow"},
+			},
+			suppressed: map[string]string{
+				"USER-01 alice": "broad", "USER-02 alice": "broad", "USER-03 alice": "broad", "KEY-01 alice": "broad",
+			},
+			wantOutcome: []SuppressionOutcome{
+				{Suppression: Suppression{RuleID: "*", User: "alice", Reason: "broad"}, Matched: 4},
+				{Suppression: Suppression{RuleID: "KEY-01", User: "alice", Reason: "narrow"}, Shadowed: 1},
 			},
 		},
 	}

@@ -38,12 +38,17 @@ type SuppressionOutcome struct {
 	Suppression Suppression
 	Expired     bool // no longer applies
 	Matched     int  // failing results it suppressed
+	// Shadowed counts the failing results it matches that an earlier
+	// suppression had already muted: one with Matched 0 and Shadowed > 0
+	// never takes effect, and is as dead as one that matches nothing.
+	Shadowed int
 }
 
 // Suppress marks the failing results that an unexpired suppression matches
 // (the first matching suppression's reason wins) and reports, for every
-// suppression, whether it expired and how many results it matched, so
-// expired and unused ones can be shown.
+// suppression, whether it expired, how many results it suppressed and how
+// many it matched behind an earlier one, so expired, unused and shadowed
+// ones can be shown.
 func Suppress(results []Result, sups []Suppression, asOf time.Time) []SuppressionOutcome {
 	s := NewSuppressor(sups, asOf)
 	s.Apply(results)
@@ -81,10 +86,12 @@ func (s *Suppressor) Apply(results []Result) {
 			if s.out[j].Expired || !s.sups[j].matches(r) {
 				continue
 			}
-			s.out[j].Matched++
-			if r.Suppression == nil {
-				r.Suppression = &s.sups[j]
+			if r.Suppression != nil {
+				s.out[j].Shadowed++
+				continue
 			}
+			s.out[j].Matched++
+			r.Suppression = &s.sups[j]
 		}
 	}
 }
