@@ -160,7 +160,9 @@ func (st *OrgStack) addStateMachine() {
 			LambdaFunction: fn.Function,
 			// The state's output is the function's result. Retries cover
 			// Lambda service exceptions only (the default), never the
-			// function's own errors: it has alerted about those itself.
+			// function's own errors: a retry would not change them, and
+			// they are reported (the orchestrator's alert, or the
+			// organisation digest for a member account's audit).
 			OutputPath: jsii.String("$.Payload"),
 		}
 		if payload != nil { // else the state's input, as it is
