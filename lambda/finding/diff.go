@@ -327,10 +327,11 @@ type Publication struct {
 	// At is when the findings were imported.
 	At time.Time
 	// Off says nothing was sent because Security Hub publishing is turned
-	// off: records move on, but no LastImportedAt does, so turning Security
-	// Hub on later imports every open finding on its next run. Archives and
-	// suppression changes made while it was off are not sent then (the
-	// records do not say what Security Hub holds; README, settings).
+	// off: records move on, and each one a run would have imported loses
+	// its LastImportedAt, so turning Security Hub on later imports every open
+	// finding it lacks or holds an older version of. Archives and suppression
+	// changes made while it was off are not sent then (the records do not
+	// say what Security Hub holds; README, settings).
 	Off bool
 	// FailedImports holds the IDs of the findings Security Hub did not
 	// take (refused, or the whole call failed).
@@ -369,6 +370,9 @@ func NextAfter(prev map[string]Record, changes []Change, pub Publication) map[st
 		if c.Import() {
 			switch {
 			case pub.Off:
+				// Not sent: Security Hub holds an older version, or none.
+				// The first run with it on re-imports the finding.
+				rec.LastImportedAt = time.Time{}
 			case pub.FailedImports[rec.ID] && (c.Kind == Resolved || c.Kind == Gone):
 				rec = *c.Prev
 			case pub.FailedImports[rec.ID]:
@@ -393,22 +397,39 @@ func NextAfter(prev map[string]Record, changes []Change, pub Publication) map[st
 
 // NextUnnotified is the state to save after a run whose digest could not be
 // sent: prev as it was, so that the next run finds the same changes and
-// reports (and sends) them again, plus each finding this run opened in
-// Security Hub, marked Unnotified. Without those the next run would not know
-// they are open there: fixed meanwhile, they would stay open in Security
-// Hub. Failing again, they are reported as new.
+// reports (and sends) them again, except where Security Hub now holds
+// something prev does not say:
+//   - a finding the run opened there is added, marked Unnotified: fixed
+//     before the next run, it is resolved there rather than left open;
+//     failing again, it is reported as new;
+//   - any other finding the run imported (changed, resolved, gone,
+//     refreshed) keeps its previous record without its LastImportedAt, so
+//     the next run imports whatever it then is, even when that is the
+//     previous record's own facts again.
 func NextUnnotified(prev map[string]Record, changes []Change, pub Publication) map[string]Record {
-	var opened []Change
+	var opened, reimport []Change
 	for i := range changes {
 		c := &changes[i]
-		if c.Kind == New && (c.Prev == nil || c.Prev.Archived) && !pub.Off && !pub.FailedImports[c.ID()] {
+		switch {
+		case !c.Import() || pub.Off || pub.FailedImports[c.ID()]:
+		case c.Kind == New && (c.Prev == nil || c.Prev.Archived):
 			opened = append(opened, *c)
+		case c.Prev != nil:
+			reimport = append(reimport, *c)
 		}
 	}
 	next := NextAfter(prev, opened, pub)
 	for i := range opened {
 		rec := next[opened[i].ID()]
 		rec.Unnotified = true
+		next[rec.ID] = rec
+	}
+	for i := range reimport {
+		c := &reimport[i]
+		rec := *c.Prev
+		// The next import must be later than the one just sent, or
+		// Security Hub ignores it.
+		rec.LastImportedAt, rec.UpdatedAt = time.Time{}, c.Record.UpdatedAt
 		next[rec.ID] = rec
 	}
 	return next

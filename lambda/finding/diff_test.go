@@ -514,8 +514,13 @@ func TestNextUnnotified(t *testing.T) {
 	changes := Diff(prev, []rules.Result{pass(k1, alice, "no active access key"), fail(k1, bob, old131), fail(k1, rootRow, old131)}, acct, day(1), 0)
 	keyRoot := changes[2].ID()
 	state := NextUnnotified(prev, changes, Publication{At: day(1), FailedImports: map[string]bool{keyRoot: true}})
-	if diff := cmp.Diff(prev[keyAlice], state[keyAlice]); diff != "" {
-		t.Errorf("alice's record changed (-prev +saved):\n%s", diff)
+	// Alice's finding is archived in Security Hub but still open in the
+	// state: due for import whatever the next run finds, later than the
+	// archive.
+	wantAlice := prev[keyAlice]
+	wantAlice.LastImportedAt, wantAlice.UpdatedAt = time.Time{}, changes[0].Record.UpdatedAt
+	if diff := cmp.Diff(wantAlice, state[keyAlice]); diff != "" {
+		t.Errorf("alice's record (-want +saved):\n%s", diff)
 	}
 	if got := state[keyBob]; !got.Unnotified || got.Archived || !got.LastImportedAt.Equal(day(1)) {
 		t.Errorf("bob = %+v, want an open record imported at day 1 and marked Unnotified", got)
@@ -539,6 +544,12 @@ func TestNextUnnotified(t *testing.T) {
 	}
 	if want := map[string]Kind{keyAlice: Resolved, keyBob: New}; !cmp.Equal(kinds, want) {
 		t.Errorf("day 2 changes = %v, want %v", kinds, want)
+	}
+	// Or alice fails again as she did before: Security Hub, which holds her
+	// finding archived, gets it again, later than the archive.
+	relapse := Diff(state, []rules.Result{fail(k1, alice, old131)}, acct, day(1), 0)
+	if len(relapse) < 1 || relapse[0].ID() != keyAlice || !relapse[0].Import() || !relapse[0].Record.UpdatedAt.After(changes[0].Record.UpdatedAt) {
+		t.Errorf("alice failing again: %+v, want her finding imported after its archive", relapse)
 	}
 	// Or bob passes (and alice is gone): he is resolved, not forgotten.
 	fixed := Diff(state, []rules.Result{pass(k1, bob, "no active access key")}, acct, day(2), 0)
@@ -747,6 +758,15 @@ func TestNextAfterFailedPublication(t *testing.T) {
 		state := NextAfter(nil, changes, Publication{At: day(0), Off: true})
 		if r := state[keyAlice]; !r.LastImportedAt.IsZero() || r.Status != rules.Failed {
 			t.Errorf("record %+v, want failing and never imported", r)
+		}
+	})
+	t.Run("a finding that changed while Security Hub was off is imported when it is back on", func(t *testing.T) {
+		state := next(nil, Diff(nil, []rules.Result{fail(k1, alice, old131)}, acct, day(0), 0), day(0))
+		changed := Diff(state, []rules.Result{fail(k1, alice, "access key 1 is 131 days old; access key 2 is 95 days old")}, acct, day(1), 0)
+		state = NextAfter(state, changed, Publication{At: day(1), Off: true})
+		on := Diff(state, []rules.Result{fail(k1, alice, "access key 1 is 132 days old; access key 2 is 96 days old")}, acct, day(2), 0)
+		if len(on) != 1 || on[0].Kind != StillFailing || !on[0].Import() {
+			t.Errorf("back on: %+v, want the still-failing finding imported (Security Hub holds its version from before)", summarize(on))
 		}
 	})
 }
