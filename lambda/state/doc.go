@@ -4,8 +4,10 @@
 //
 // A state is gzipped JSON with a format Version. Reading is strict: a
 // missing state is an empty one (the account's first run), but an object
-// that is not a state of this Version is an error, ErrCorrupt or ErrVersion,
-// never an empty state. An empty state would re-import every finding as new
+// that is not a state of a version this build reads (1 to Version) is an
+// error, ErrCorrupt or ErrVersion, never an empty state. Encode writes the
+// oldest version that holds the state, so a build rolled back to reads it
+// whenever it can. An empty state would re-import every finding as new
 // and lose each FirstObservedAt, so an unreadable state must stop the run.
 //
 // Saving is compare-and-swap: Load returns a Token for the version it read,

@@ -13,9 +13,18 @@ import (
 	"github.com/credaudit/credaudit/lambda/rules"
 )
 
-// Version is the state format this build reads and writes. Bump it on any
-// change to the JSON shape; a state of another version is refused.
-const Version = 1
+// Version is the newest state format this build reads and writes. Bump it on
+// any change to the JSON shape; a state of a version outside
+// oldestVersion..Version is refused.
+//
+// Version 2 adds records' "unnotified". Encode writes version 1 while no
+// record is Unnotified, so that the build before it, which reads only
+// version 1, can still read the state: rolled back to, it refuses only a
+// state it cannot read wholly, and says so (ErrVersion).
+const Version = 2
+
+// oldestVersion is the oldest state format this build reads.
+const oldestVersion = 1
 
 // maxDecoded bounds a decompressed state: 100,000 findings of about 1 KB,
 // with a wide margin, and a stop for a corrupt or hostile object. A variable
@@ -59,14 +68,20 @@ func New(accountID string) *State {
 // Encode serializes s as gzipped JSON. Records are written in ID order, so
 // equal states encode to equal bytes.
 func Encode(s *State) ([]byte, error) {
-	if s.Version != Version && s.Version != 0 {
-		return nil, fmt.Errorf("encode state: %w %d (this build writes %d)", ErrVersion, s.Version, Version)
+	if s.Version != 0 && (s.Version < oldestVersion || s.Version > Version) {
+		return nil, fmt.Errorf("encode state: %w %d (this build writes %d to %d)", ErrVersion, s.Version, oldestVersion, Version)
 	}
 	if s.AccountID == "" {
 		return nil, errors.New("encode state: no account ID")
 	}
 	out := *s
-	out.Version = Version
+	out.Version = oldestVersion
+	for _, r := range s.Records {
+		if r.Unnotified {
+			out.Version = 2
+			break
+		}
+	}
 	if out.Records == nil {
 		out.Records = map[string]finding.Record{}
 	}
@@ -105,8 +120,8 @@ func Decode(data []byte) (*State, error) {
 	if head.Version == nil {
 		return nil, fmt.Errorf("%w: no version", ErrCorrupt)
 	}
-	if *head.Version != Version {
-		return nil, fmt.Errorf("%w %d (this build reads %d)", ErrVersion, *head.Version, Version)
+	if *head.Version < oldestVersion || *head.Version > Version {
+		return nil, fmt.Errorf("%w %d (this build reads %d to %d)", ErrVersion, *head.Version, oldestVersion, Version)
 	}
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.DisallowUnknownFields()
@@ -120,6 +135,7 @@ func Decode(data []byte) (*State, error) {
 	if err := s.check(); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrCorrupt, err)
 	}
+	s.Version = Version // each older format is a subset of this one
 	return &s, nil
 }
 
@@ -141,6 +157,8 @@ func (s *State) check() error {
 			return fmt.Errorf("record %q has no status FAILED or PASSED", id)
 		case r.FirstObservedAt.IsZero() || r.UpdatedAt.IsZero():
 			return fmt.Errorf("record %q has no first-observed or updated time", id)
+		case r.Unnotified && s.Version < 2:
+			return fmt.Errorf("record %q is unnotified in a version %d state", id, s.Version)
 		}
 	}
 	return nil

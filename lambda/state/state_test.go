@@ -3,6 +3,7 @@ package state
 import (
 	"bytes"
 	"compress/gzip"
+	"encoding/json"
 	"errors"
 	"strings"
 	"testing"
@@ -87,6 +88,46 @@ func TestEncodeDecodeRoundTrip(t *testing.T) {
 	}
 }
 
+// A state is written in the oldest format that holds it, so the build
+// before version 2 reads every state without an unnotified record; each
+// reads back whole.
+func TestEncodeWritesTheOldestVersionThatHoldsTheState(t *testing.T) {
+	unnotified := sample()
+	for id, r := range unnotified.Records {
+		r.Unnotified = true
+		unnotified.Records[id] = r
+		break
+	}
+	for _, tc := range []struct {
+		name string
+		s    *State
+		want int
+	}{
+		{"no unnotified record", sample(), 1},
+		{"an unnotified record", unnotified, 2},
+	} {
+		data, err := Encode(tc.s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		zr, err := gzip.NewReader(bytes.NewReader(data))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var head struct{ Version int }
+		if err := json.NewDecoder(zr).Decode(&head); err != nil || head.Version != tc.want {
+			t.Errorf("%s: written as version %d (%v), want %d", tc.name, head.Version, err, tc.want)
+		}
+		got, err := Decode(data)
+		if err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		if diff := cmp.Diff(tc.s, got); diff != "" {
+			t.Errorf("%s: round trip (-want +got):\n%s", tc.name, diff)
+		}
+	}
+}
+
 func TestEncodeAnEmptyState(t *testing.T) {
 	data, err := Encode(&State{AccountID: acct})
 	if err != nil {
@@ -136,7 +177,11 @@ func TestDecodeRefuses(t *testing.T) {
 		{"truncated gzip", good[:len(good)-10], ErrCorrupt},
 		{"gzip of text", gz(t, "hello"), ErrCorrupt},
 		{"no version", gz(t, `{"account_id":"123456789012","records":{}}`), ErrCorrupt},
-		{"newer version", gz(t, `{"version":2,"account_id":"123456789012","records":{}}`), ErrVersion},
+		{"newer version", gz(t, `{"version":3,"account_id":"123456789012","records":{}}`), ErrVersion},
+		{"version 0", gz(t, `{"version":0,"account_id":"123456789012","records":{}}`), ErrVersion},
+		{"an unnotified record in a version 1 state", gz(t, `{"version":1,"account_id":"123456789012","records":{"credaudit/123456789012/KEY-01/arn:aws:iam::123456789012:user/alice":`+
+			`{"id":"credaudit/123456789012/KEY-01/arn:aws:iam::123456789012:user/alice","rule_id":"KEY-01","title":"t","resource_id":"arn:aws:iam::123456789012:user/alice","resource_type":"AwsIamUser","user":"alice","severity":"MEDIUM",`+
+			`"status":"FAILED","reason":"r","first_observed_at":"2026-11-20T06:00:00Z","last_observed_at":"2026-11-20T06:00:00Z","updated_at":"2026-11-20T06:00:00Z","unnotified":true}}}`), ErrCorrupt},
 		{"version zero", gz(t, `{"version":0,"account_id":"123456789012","records":{}}`), ErrVersion},
 		{"unknown field", gz(t, `{"version":1,"account_id":"123456789012","records":{},"extra":true}`), ErrCorrupt},
 		{"data after the state", gz(t, `{"version":1,"account_id":"123456789012","records":{}} {}`), ErrCorrupt},
