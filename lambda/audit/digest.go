@@ -176,13 +176,20 @@ func (a *Auditor) shouldNotify(out *Outcome) bool {
 	if out.Hub.Err != nil && !a.NoAlerts {
 		return true
 	}
-	switch a.Notify {
+	return a.Notify.sends(out.Counts)
+}
+
+// sends reports whether mode sends a digest of a run (or an organisation's
+// runs) with counts c: always, never, or when something is new, changed,
+// resolved or gone.
+func (m NotifyMode) sends(c Counts) bool {
+	switch m {
 	case NotifyAlways:
 		return true
 	case NotifyNever:
 		return false
 	}
-	return out.Counts.Changes() > 0
+	return c.Changes() > 0
 }
 
 // digestInput is everything a digest shows, so rendering is pure.

@@ -47,22 +47,19 @@ func CountRuns(runs []AccountRun) (audited, failed int) {
 // or when some account has something new, changed, resolved or gone, so
 // that an organisation where nothing changed stays quiet.
 func OrgDigestDue(runs []AccountRun, mode NotifyMode) bool {
-	changes := 0
+	var total Counts
 	for _, r := range runs {
 		if r.Failed() {
 			return true
 		}
 		if s := r.Summary; s != nil {
-			changes += s.New + s.Changed + s.Resolved + s.Gone
+			total.New += s.New
+			total.Changed += s.Changed
+			total.Resolved += s.Resolved
+			total.Gone += s.Gone
 		}
 	}
-	switch mode {
-	case NotifyAlways:
-		return true
-	case NotifyNever:
-		return false
-	}
-	return changes > 0
+	return mode.sends(total)
 }
 
 // orgTopNew is how many new findings the organisation digest lists per

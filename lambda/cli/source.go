@@ -46,12 +46,6 @@ type loaded struct {
 	accountErr error
 }
 
-// earliestAsOf is the earliest --as-of: AWS opened in 2006, IAM and its
-// credential report later, so an earlier time reads every date of a report
-// as in the future. It is a typo (0026 for 2026), and the zero time
-// (0001-01-01T00:00:00Z) must not pass for "not given".
-var earliestAsOf = time.Date(2006, 1, 1, 0, 0, 0, 0, time.UTC)
-
 func (s *source) load(ctx context.Context, in io.Reader) (*loaded, error) {
 	var asOf time.Time
 	if s.asOf != "" {
@@ -59,7 +53,7 @@ func (s *source) load(ctx context.Context, in io.Reader) (*loaded, error) {
 		if err != nil {
 			return nil, usageErr("--as-of %q is not an RFC 3339 time (e.g. 2026-11-20T06:00:00Z)", s.asOf)
 		}
-		if t.Before(earliestAsOf) {
+		if t.Before(rules.Earliest) { // the zero time must not pass for "not given"
 			return nil, usageErr("--as-of %s is before 2006, before any credential report", s.asOf)
 		}
 		asOf = t.UTC()

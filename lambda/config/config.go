@@ -359,7 +359,7 @@ func (p *parser) suppressions(n *yaml.Node, c *Config) error {
 						return p.errf(v, "%s.expires %q: want a date (2027-01-31) or an RFC 3339 time", what, v.Value)
 					}
 				}
-				if t.Before(earliestExpiry) {
+				if t.Before(rules.Earliest) {
 					return p.errf(v, "%s.expires %s is before 2006, before any AWS credential", what, v.Value)
 				}
 				s.Expires = t.UTC()
@@ -381,11 +381,6 @@ func (p *parser) suppressions(n *yaml.Node, c *Config) error {
 	}
 	return nil
 }
-
-// earliestExpiry is the earliest expiry of a suppression: AWS opened in
-// 2006, so an earlier date is a typo, and the zero time (0001-01-01), which
-// rules.Suppression reads as no expiry, must not pass for one.
-var earliestExpiry = time.Date(2006, 1, 1, 0, 0, 0, 0, time.UTC)
 
 // customIDPattern is the form of a custom rule ID (ORG-01), compiled on
 // first use: only a configuration that names a rule needs it, not every
