@@ -164,45 +164,58 @@ func (p *parser) noAliases(n *yaml.Node) error {
 	return nil
 }
 
-// syntaxBudget is how many bytes syntaxError may read again to find the
-// line: enough for an error on the first line of a configuration of some 900
-// lines of 20 characters (a second or so); past it the line is yaml.v3's.
-const syntaxBudget = 8 << 20
-
 // syntaxError is err, yaml.v3's error for data, at the line where data stops
-// being YAML: the line after the longest run of whole lines, from the top,
-// that still reads as YAML. yaml.v3's own "line N" is where the enclosing
-// block starts, counted from 0 for some errors, and absent on the first
-// line; it never gives a column, so neither does this. When the lines that
-// read hold a second document, that is the error. A file too long to read
-// again within syntaxBudget keeps yaml.v3's wording.
+// being YAML: the first line whose head of the file (it and the lines above)
+// fails with err's own message. yaml.v3's own "line N" is where the
+// enclosing block starts, counted from 0 for some errors, and absent on the
+// first line; it never gives a column, so neither does this. The line is
+// found by bisection, reading about log2(lines) heads of the file. When the
+// lines before it hold a second document, that is the error.
 func (p *parser) syntaxError(data []byte, err error) error {
-	msg := strings.TrimPrefix(err.Error(), "yaml: ")
-	var starts []int // where each line starts
+	msg := yamlMessage(err)
+	var ends []int // ends[n] is where the first n lines end
+	ends = append(ends, 0)
 	for i := 0; i < len(data); {
-		starts = append(starts, i)
 		if j := bytes.IndexByte(data[i:], '\n'); j >= 0 {
 			i += j + 1
 		} else {
 			i = len(data)
 		}
+		ends = append(ends, i)
 	}
-	read := 0
-	for n := len(starts) - 1; n >= 0; n-- { // the first n lines
-		head := data[:starts[n]]
-		if read += len(head); read > syntaxBudget {
-			break
-		}
-		if _, second, err := documents(head); second != nil {
-			return p.secondDocument(second)
-		} else if err == nil {
-			if _, rest, ok := strings.Cut(msg, ": "); ok && strings.HasPrefix(msg, "line ") {
-				msg = rest
-			}
-			return &Error{File: p.file, Line: n + 1, Msg: msg}
+	fails := func(n int) bool {
+		_, _, err := documents(data[:ends[n]])
+		return err != nil && yamlMessage(err) == msg
+	}
+	// The first n lines read for lo and fail as the file does for hi; a
+	// bisection keeps both and ends with hi the line the error is on.
+	lo, hi := 0, len(ends)-1
+	for hi-lo > 1 {
+		if mid := (lo + hi) / 2; fails(mid) {
+			hi = mid
+		} else {
+			lo = mid
 		}
 	}
-	return &Error{File: p.file, Msg: msg}
+	if _, second, err := documents(data[:ends[lo]]); err == nil && second != nil {
+		return p.secondDocument(second)
+	}
+	if hi == 0 {
+		return &Error{File: p.file, Msg: msg}
+	}
+	return &Error{File: p.file, Line: hi, Msg: msg}
+}
+
+// yamlMessage is yaml.v3's error message without its "yaml: " and
+// "line N: " prefixes.
+func yamlMessage(err error) string {
+	msg := strings.TrimPrefix(err.Error(), "yaml: ")
+	if rest, ok := strings.CutPrefix(msg, "line "); ok {
+		if _, after, ok := strings.Cut(rest, ": "); ok {
+			return after
+		}
+	}
+	return msg
 }
 
 func (c *Config) hasCustom(id string) bool {
