@@ -329,8 +329,9 @@ type Publication struct {
 	// Off says nothing was sent because Security Hub publishing is turned
 	// off: records move on, and each one a run would have imported loses
 	// its LastImportedAt, so turning Security Hub on later imports every open
-	// finding it lacks or holds an older version of. Archives and suppression
-	// changes made while it was off are not sent then (the records do not
+	// finding it lacks or holds an older version of; suppressions keep their
+	// previous value, so the first run back sends the ones that changed.
+	// Archives made while it was off are not sent then (the records do not
 	// say what Security Hub holds; README, settings).
 	Off bool
 	// FailedImports holds the IDs of the findings Security Hub did not
@@ -355,9 +356,10 @@ type Publication struct {
 //     LastImportedAt, so the next run re-imports it (NeedsRefresh) with the
 //     same FirstObservedAt and a later UpdatedAt;
 //   - a finding whose workflow update failed, or was not sent because its
-//     import failed (Security Hub may not hold the finding yet), keeps its
-//     previous suppression, so the next run sees the difference again and
-//     sends the workflow update (with the import it then also owes).
+//     import failed (Security Hub may not hold the finding yet) or Security
+//     Hub is off, keeps its previous suppression, so the next run that
+//     publishes sees the difference again and sends the workflow update
+//     (with the import it then also owes).
 func NextAfter(prev map[string]Record, changes []Change, pub Publication) map[string]Record {
 	at := pub.At.UTC().Truncate(time.Second)
 	next := maps.Clone(prev)
@@ -381,7 +383,7 @@ func NextAfter(prev map[string]Record, changes []Change, pub Publication) map[st
 				rec.LastImportedAt = at
 			}
 		}
-		if c.Workflow != WorkflowKeep && !pub.Off && (pub.FailedWorkflow[rec.ID] || pub.FailedImports[rec.ID]) {
+		if c.Workflow != WorkflowKeep && (pub.Off || pub.FailedWorkflow[rec.ID] || pub.FailedImports[rec.ID]) {
 			rec.Suppressed, rec.SuppressionReason = false, ""
 			if c.Prev != nil {
 				rec.Suppressed, rec.SuppressionReason = c.Prev.Suppressed, c.Prev.SuppressionReason
@@ -397,40 +399,45 @@ func NextAfter(prev map[string]Record, changes []Change, pub Publication) map[st
 
 // NextUnnotified is the state to save after a run whose digest could not be
 // sent: prev as it was, so that the next run finds the same changes and
-// reports (and sends) them again, except where Security Hub now holds
-// something prev does not say:
-//   - a finding the run opened there is added, marked Unnotified: fixed
-//     before the next run, it is resolved there rather than left open;
-//     failing again, it is reported as new;
+// reports (and sends) them again, except where Security Hub may now hold
+// something prev does not say (an import that failed may have landed):
+//   - a finding the run opened there is saved as NextAfter would, marked
+//     Unnotified: fixed before the next run, it is resolved there rather
+//     than left open; failing again, it is reported as new;
 //   - any other finding the run imported (changed, resolved, gone,
-//     refreshed) keeps its previous record without its LastImportedAt, so
-//     the next run imports whatever it then is, even when that is the
-//     previous record's own facts again.
+//     refreshed) keeps its previous record without its LastImportedAt and
+//     with the UpdatedAt just sent, so the next run imports whatever it then
+//     is, later than what Security Hub holds, even when that is the
+//     previous record's own facts again;
+//   - every finding keeps the suppression Security Hub was sent, as
+//     NextAfter saves it.
+//
+// With Security Hub off nothing was sent: the state is prev.
 func NextUnnotified(prev map[string]Record, changes []Change, pub Publication) map[string]Record {
-	var opened, reimport []Change
+	next := NextAfter(prev, nil, pub) // prev, less its expired tombstones
+	if pub.Off {
+		return next
+	}
+	held := NextAfter(prev, changes, pub)
 	for i := range changes {
 		c := &changes[i]
+		h, ok := held[c.ID()]
 		switch {
-		case !c.Import() || pub.Off || pub.FailedImports[c.ID()]:
+		case !ok:
 		case c.Kind == New && (c.Prev == nil || c.Prev.Archived):
-			opened = append(opened, *c)
+			h.Unnotified = true
+			next[h.ID] = h
 		case c.Prev != nil:
-			reimport = append(reimport, *c)
+			rec := *c.Prev
+			if c.Import() {
+				rec.LastImportedAt = time.Time{}
+				if c.Record.UpdatedAt.After(rec.UpdatedAt) {
+					rec.UpdatedAt = c.Record.UpdatedAt
+				}
+			}
+			rec.Suppressed, rec.SuppressionReason = h.Suppressed, h.SuppressionReason
+			next[rec.ID] = rec
 		}
-	}
-	next := NextAfter(prev, opened, pub)
-	for i := range opened {
-		rec := next[opened[i].ID()]
-		rec.Unnotified = true
-		next[rec.ID] = rec
-	}
-	for i := range reimport {
-		c := &reimport[i]
-		rec := *c.Prev
-		// The next import must be later than the one just sent, or
-		// Security Hub ignores it.
-		rec.LastImportedAt, rec.UpdatedAt = time.Time{}, c.Record.UpdatedAt
-		next[rec.ID] = rec
 	}
 	return next
 }

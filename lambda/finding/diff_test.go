@@ -504,8 +504,10 @@ func TestNext(t *testing.T) {
 }
 
 // After a run whose digest was not sent, the state keeps the previous
-// records and adds only the findings that run opened in Security Hub, marked
-// Unnotified: failing, they are new again; passing, they are resolved.
+// records, adds the findings that run opened in Security Hub (or may have:
+// a refused import may have landed), marked Unnotified, and marks the
+// others it imported due for import: failing, the opened ones are new
+// again; passing, they are resolved.
 func TestNextUnnotified(t *testing.T) {
 	k1 := &rules.Key01
 	prev := next(nil, Diff(nil, []rules.Result{fail(k1, alice, old131)}, acct, day(0), 0), day(0))
@@ -525,8 +527,8 @@ func TestNextUnnotified(t *testing.T) {
 	if got := state[keyBob]; !got.Unnotified || got.Archived || !got.LastImportedAt.Equal(day(1)) {
 		t.Errorf("bob = %+v, want an open record imported at day 1 and marked Unnotified", got)
 	}
-	if _, ok := state[keyRoot]; ok {
-		t.Errorf("the refused finding was saved; want it new again next run")
+	if got := state[keyRoot]; !got.Unnotified || !got.LastImportedAt.IsZero() {
+		t.Errorf("the refused finding = %+v, want it saved unnotified and never imported", got)
 	}
 	if off := NextUnnotified(prev, changes, Publication{At: day(1), Off: true}); !cmp.Equal(off, prev) {
 		t.Errorf("with Security Hub off the state moved on: %v", off)
@@ -534,7 +536,7 @@ func TestNextUnnotified(t *testing.T) {
 
 	// Day 2: bob still failing is new again, keeping his first sighting;
 	// alice is resolved again.
-	again := Diff(state, []rules.Result{pass(k1, alice, "no active access key"), fail(k1, bob, old131)}, acct, day(2), 0)
+	again := Diff(state, []rules.Result{pass(k1, alice, "no active access key"), fail(k1, bob, old131), fail(k1, rootRow, old131)}, acct, day(2), 0)
 	kinds := map[string]Kind{}
 	for _, c := range again {
 		kinds[c.ID()] = c.Kind
@@ -542,7 +544,7 @@ func TestNextUnnotified(t *testing.T) {
 			t.Errorf("bob's change record = %+v, want first observed day 1, a later UpdatedAt and no Unnotified", c.Record)
 		}
 	}
-	if want := map[string]Kind{keyAlice: Resolved, keyBob: New}; !cmp.Equal(kinds, want) {
+	if want := map[string]Kind{keyAlice: Resolved, keyBob: New, keyRoot: New}; !cmp.Equal(kinds, want) {
 		t.Errorf("day 2 changes = %v, want %v", kinds, want)
 	}
 	// Or alice fails again as she did before: Security Hub, which holds her
@@ -551,10 +553,20 @@ func TestNextUnnotified(t *testing.T) {
 	if len(relapse) < 1 || relapse[0].ID() != keyAlice || !relapse[0].Import() || !relapse[0].Record.UpdatedAt.After(changes[0].Record.UpdatedAt) {
 		t.Errorf("alice failing again: %+v, want her finding imported after its archive", relapse)
 	}
-	// Or bob passes (and alice is gone): he is resolved, not forgotten.
-	fixed := Diff(state, []rules.Result{pass(k1, bob, "no active access key")}, acct, day(2), 0)
-	if len(fixed) != 2 || fixed[0].ID() != keyBob || fixed[0].Kind != Resolved || fixed[0].Record.Unnotified {
-		t.Errorf("bob fixed: changes %+v, want him resolved", fixed)
+	// A suppression Security Hub was sent in a run whose digest failed is
+	// remembered: removed later, the finding is unmuted there.
+	muted := NextUnnotified(prev, Diff(prev, []rules.Result{suppressed(fail(k1, alice, old131), "waived")}, acct, day(1), 0), Publication{At: day(1)})
+	if !muted[keyAlice].Suppressed {
+		t.Errorf("alice = %+v, want her suppression, sent to Security Hub, saved", muted[keyAlice])
+	}
+	if unmute := Diff(muted, []rules.Result{fail(k1, alice, old131)}, acct, day(2), 0); len(unmute) != 1 || unmute[0].Workflow != WorkflowUnsuppress {
+		t.Errorf("suppression removed: %+v, want the finding unmuted", summarize(unmute))
+	}
+	// Or bob and the root pass (and alice is gone): they are resolved, not
+	// forgotten.
+	fixed := Diff(state, []rules.Result{pass(k1, bob, "no active access key"), pass(k1, rootRow, "no active access key")}, acct, day(2), 0)
+	if len(fixed) != 3 || fixed[0].ID() != keyBob || fixed[0].Kind != Resolved || fixed[0].Record.Unnotified || fixed[1].ID() != keyRoot || fixed[1].Kind != Resolved {
+		t.Errorf("bob and the root fixed: changes %+v, want both resolved", summarize(fixed))
 	}
 }
 
@@ -758,6 +770,13 @@ func TestNextAfterFailedPublication(t *testing.T) {
 		state := NextAfter(nil, changes, Publication{At: day(0), Off: true})
 		if r := state[keyAlice]; !r.LastImportedAt.IsZero() || r.Status != rules.Failed {
 			t.Errorf("record %+v, want failing and never imported", r)
+		}
+	})
+	t.Run("a finding new and suppressed while Security Hub was off is imported muted when it is back on", func(t *testing.T) {
+		state := NextAfter(nil, Diff(nil, []rules.Result{suppressed(fail(k1, alice, old131), "waived")}, acct, day(0), 0), Publication{At: day(0), Off: true})
+		on := Diff(state, []rules.Result{suppressed(fail(k1, alice, old131), "waived")}, acct, day(1), 0)
+		if len(on) != 1 || !on[0].Import() || on[0].Workflow != WorkflowSuppress {
+			t.Errorf("back on: %+v, want the finding imported and suppressed", summarize(on))
 		}
 	})
 	t.Run("a finding that changed while Security Hub was off is imported when it is back on", func(t *testing.T) {
