@@ -164,46 +164,45 @@ func (p *parser) noAliases(n *yaml.Node) error {
 	return nil
 }
 
+// syntaxBudget is how many bytes syntaxError may read again to find the
+// line: every head of a 50 KB configuration (some 2,000 lines), about two
+// seconds at worst (a head stops being read at its error, so most take
+// less); past it the line is yaml.v3's.
+const syntaxBudget = 32 << 20
+
 // syntaxError is err, yaml.v3's error for data, at the line where data stops
-// being YAML: the first line whose head of the file (it and the lines above)
-// fails with err's own message. yaml.v3's own "line N" is where the
-// enclosing block starts, counted from 0 for some errors, and absent on the
-// first line; it never gives a column, so neither does this. The line is
-// found by bisection, reading about log2(lines) heads of the file. When the
-// lines before it hold a second document, that is the error.
+// being YAML: the line after the longest run of whole lines, from the top,
+// that still reads as YAML, found by reading ever shorter heads of the file
+// from the bottom. (A bisection would read fewer, but whether a head reads
+// does not grow monotonically with it: a head that ends inside a quoted
+// string or a flow collection does not read.) yaml.v3's own "line N" is
+// where the enclosing block starts, counted from 0 for some errors, and
+// absent on the first line; it never gives a column, so neither does this.
+// When the lines that read hold a second document, that is the error. A
+// file too long to read again within syntaxBudget keeps yaml.v3's wording.
 func (p *parser) syntaxError(data []byte, err error) error {
-	msg := yamlMessage(err)
-	var ends []int // ends[n] is where the first n lines end
-	ends = append(ends, 0)
+	var starts []int // where each line starts
 	for i := 0; i < len(data); {
+		starts = append(starts, i)
 		if j := bytes.IndexByte(data[i:], '\n'); j >= 0 {
 			i += j + 1
 		} else {
 			i = len(data)
 		}
-		ends = append(ends, i)
 	}
-	fails := func(n int) bool {
-		_, _, err := documents(data[:ends[n]])
-		return err != nil && yamlMessage(err) == msg
-	}
-	// The first n lines read for lo and fail as the file does for hi; a
-	// bisection keeps both and ends with hi the line the error is on.
-	lo, hi := 0, len(ends)-1
-	for hi-lo > 1 {
-		if mid := (lo + hi) / 2; fails(mid) {
-			hi = mid
-		} else {
-			lo = mid
+	read := 0
+	for n := len(starts) - 1; n >= 0; n-- { // the first n lines
+		head := data[:starts[n]]
+		if read += len(head); read > syntaxBudget {
+			break
+		}
+		if _, second, headErr := documents(head); second != nil {
+			return p.secondDocument(second)
+		} else if headErr == nil {
+			return &Error{File: p.file, Line: n + 1, Msg: yamlMessage(err)}
 		}
 	}
-	if _, second, err := documents(data[:ends[lo]]); err == nil && second != nil {
-		return p.secondDocument(second)
-	}
-	if hi == 0 {
-		return &Error{File: p.file, Msg: msg}
-	}
-	return &Error{File: p.file, Line: hi, Msg: msg}
+	return &Error{File: p.file, Msg: strings.TrimPrefix(err.Error(), "yaml: ")}
 }
 
 // yamlMessage is yaml.v3's error message without its "yaml: " and

@@ -192,9 +192,9 @@ func TestYAMLSyntaxErrorsNameTheLineWhereTheFileStopsBeingYAML(t *testing.T) {
 	}
 }
 
-// The line is found in a long file too, wherever the error is: yaml.v3
+// The line is found in a long file too, wherever the error is (yaml.v3
 // names the end of the file for the first, the start of the block for the
-// second.
+// others), and where a quoted string spans lines.
 func TestYAMLSyntaxErrorsInALongFile(t *testing.T) {
 	var sups strings.Builder
 	sups.WriteString("suppressions:\n")
@@ -207,6 +207,8 @@ func TestYAMLSyntaxErrorsInALongFile(t *testing.T) {
 	}{
 		{"a flow list left open on line 1", "profile: [all\n" + strings.Repeat("# a comment line to make the file long enough\n", 1000), "c.yaml:1: did not find expected ',' or ']'"},
 		{"a bad line near the top", strings.Replace(body, "    reason: a reason long enough to be realistic\n", "   reason: misindented\n", 1), "c.yaml:4: did not find expected '-' indicator"},
+		{"a quote left open on line 1 and closed further down", "profile: 'all\nrules: {}\nsuppressions:\n  - rule: KEY-01\n    user: bob\n    reason: 'on leave'\n", "c.yaml:1: did not find expected key"},
+		{"a valid two-line string, then a quote never closed", "profile: all\nsuppressions:\n  - reason: \"a long\n      reason\"\n    rule: \"KEY-02\n    user: bob\n", "c.yaml:5: found unexpected end of stream"},
 		{"a bad line in the middle", strings.Replace(body, "    user: user-150\n", "    user: user-150\n   reason: misindented\n", 1), "c.yaml:604: did not find expected '-' indicator"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
