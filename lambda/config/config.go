@@ -82,7 +82,7 @@ func (p *parser) errf(n *yaml.Node, format string, args ...any) error {
 // Parse reads a configuration file's contents; file names it in errors.
 func Parse(file string, data []byte) (*Config, error) {
 	p := &parser{file: file, ruleKeys: map[string]bool{}}
-	doc, second, err := documents(data)
+	doc, second, err := documents(bytes.NewReader(data))
 	switch {
 	case err != nil:
 		return nil, p.syntaxError(data, err)
@@ -124,10 +124,10 @@ func Parse(file string, data []byte) (*Config, error) {
 	return c, nil
 }
 
-// documents decodes data's first YAML document (empty when data holds
-// none) and the one after it, nil when there is none.
-func documents(data []byte) (first, second *yaml.Node, err error) {
-	dec := yaml.NewDecoder(bytes.NewReader(data))
+// documents decodes r's first YAML document (empty when r holds none) and
+// the one after it, nil when there is none.
+func documents(r io.Reader) (first, second *yaml.Node, err error) {
+	dec := yaml.NewDecoder(r)
 	first, second = new(yaml.Node), new(yaml.Node)
 	if err := dec.Decode(first); errors.Is(err, io.EOF) {
 		return first, nil, nil
@@ -164,11 +164,23 @@ func (p *parser) noAliases(n *yaml.Node) error {
 	return nil
 }
 
-// syntaxBudget is how many bytes syntaxError may read again to find the
-// line: every head of a 50 KB configuration (some 2,000 lines), about two
-// seconds at worst (a head stops being read at its error, so most take
-// less); past it the line is yaml.v3's.
+// syntaxBudget is how many bytes syntaxError may have yaml.v3 read again to
+// find the line, about half a second: a head is read only up to its error,
+// so a file of any size whose error is near the top costs little, and every
+// head of a 40 KB file whose error is at the end fits.
 const syntaxBudget = 32 << 20
+
+// countingReader counts the bytes read through it.
+type countingReader struct {
+	r *bytes.Reader
+	n *int
+}
+
+func (c countingReader) Read(p []byte) (int, error) {
+	k, err := c.r.Read(p)
+	*c.n += k
+	return k, err
+}
 
 // syntaxError is err, yaml.v3's error for data, at the line where data stops
 // being YAML: the line after the longest run of whole lines, from the top,
@@ -179,7 +191,8 @@ const syntaxBudget = 32 << 20
 // where the enclosing block starts, counted from 0 for some errors, and
 // absent on the first line; it never gives a column, so neither does this.
 // When the lines that read hold a second document, that is the error. A
-// file too long to read again within syntaxBudget keeps yaml.v3's wording.
+// file whose heads take more than syntaxBudget to read keeps yaml.v3's
+// wording.
 func (p *parser) syntaxError(data []byte, err error) error {
 	var starts []int // where each line starts
 	for i := 0; i < len(data); {
@@ -192,11 +205,10 @@ func (p *parser) syntaxError(data []byte, err error) error {
 	}
 	read := 0
 	for n := len(starts) - 1; n >= 0; n-- { // the first n lines
-		head := data[:starts[n]]
-		if read += len(head); read > syntaxBudget {
+		if read > syntaxBudget {
 			break
 		}
-		if _, second, headErr := documents(head); second != nil {
+		if _, second, headErr := documents(countingReader{bytes.NewReader(data[:starts[n]]), &read}); second != nil {
 			return p.secondDocument(second)
 		} else if headErr == nil {
 			return &Error{File: p.file, Line: n + 1, Msg: yamlMessage(err)}

@@ -209,6 +209,7 @@ func TestYAMLSyntaxErrorsInALongFile(t *testing.T) {
 		{"a bad line near the top", strings.Replace(body, "    reason: a reason long enough to be realistic\n", "   reason: misindented\n", 1), "c.yaml:4: did not find expected '-' indicator"},
 		{"a quote left open on line 1 and closed further down", "profile: 'all\nrules: {}\nsuppressions:\n  - rule: KEY-01\n    user: bob\n    reason: 'on leave'\n", "c.yaml:1: did not find expected key"},
 		{"a valid two-line string, then a quote never closed", "profile: all\nsuppressions:\n  - reason: \"a long\n      reason\"\n    rule: \"KEY-02\n    user: bob\n", "c.yaml:5: found unexpected end of stream"},
+		{"a bad line near the top of a 4,000-line file", strings.Replace(strings.Repeat(body, 4), "    reason: a reason long enough to be realistic\n", "   reason: misindented\n", 1), "c.yaml:4: did not find expected '-' indicator"},
 		{"a bad line in the middle", strings.Replace(body, "    user: user-150\n", "    user: user-150\n   reason: misindented\n", 1), "c.yaml:604: did not find expected '-' indicator"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
