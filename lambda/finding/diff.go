@@ -351,7 +351,11 @@ type Publication struct {
 //
 // A failed update is left for the next run to redo, never lost:
 //   - a resolved or gone finding whose import failed keeps its previous,
-//     open record, so the next run resolves (or archives) it again;
+//     open record, so the next run resolves (or archives) it again; as the
+//     archive may have landed all the same (a request that fails part-way
+//     counts all its findings failed), the record is due for import, with
+//     the UpdatedAt just sent, so that a next run that finds it failing as
+//     before sends it again, later than the archive;
 //   - any other finding whose import failed keeps its new record with no
 //     LastImportedAt, so the next run re-imports it (NeedsRefresh) with the
 //     same FirstObservedAt and a later UpdatedAt;
@@ -377,6 +381,10 @@ func NextAfter(prev map[string]Record, changes []Change, pub Publication) map[st
 				rec.LastImportedAt = time.Time{}
 			case pub.FailedImports[rec.ID] && (c.Kind == Resolved || c.Kind == Gone):
 				rec = *c.Prev
+				rec.LastImportedAt = time.Time{}
+				if c.Record.UpdatedAt.After(rec.UpdatedAt) {
+					rec.UpdatedAt = c.Record.UpdatedAt
+				}
 			case pub.FailedImports[rec.ID]:
 				rec.LastImportedAt = time.Time{}
 			default:
@@ -388,6 +396,13 @@ func NextAfter(prev map[string]Record, changes []Change, pub Publication) map[st
 			if c.Prev != nil {
 				rec.Suppressed, rec.SuppressionReason = c.Prev.Suppressed, c.Prev.SuppressionReason
 			}
+		}
+		if pub.Off && c.Import() && !rec.Archived {
+			// The import owed when Security Hub is back may create the
+			// finding afresh (it deletes one 90 days after its last
+			// update), as NEW: the first run back then sends its
+			// suppression too.
+			rec.Suppressed, rec.SuppressionReason = false, ""
 		}
 		next[rec.ID] = rec
 	}

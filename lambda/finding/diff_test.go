@@ -676,12 +676,22 @@ func TestNextAfterFailedPublication(t *testing.T) {
 	t.Run("a resolution whose import failed is sent again", func(t *testing.T) {
 		changes := Diff(open, []rules.Result{pass(k1, alice, "no active access key")}, acct, day(1), 0)
 		state := NextAfter(open, changes, Publication{At: day(1), FailedImports: map[string]bool{keyAlice: true}})
-		if diff := cmp.Diff(open[keyAlice], state[keyAlice]); diff != "" {
-			t.Fatalf("record changed by a failed resolution (-want +got):\n%s", diff)
+		// The open record, due for import later than the archive that may
+		// have landed.
+		want := open[keyAlice]
+		want.LastImportedAt, want.UpdatedAt = time.Time{}, changes[0].Record.UpdatedAt
+		if diff := cmp.Diff(want, state[keyAlice]); diff != "" {
+			t.Fatalf("record after a failed resolution (-want +got):\n%s", diff)
 		}
 		again := Diff(state, []rules.Result{pass(k1, alice, "no active access key")}, acct, day(2), 0)
 		if len(again) != 1 || again[0].Kind != Resolved {
 			t.Errorf("next run: %+v, want resolved again", summarize(again))
+		}
+		// Or failing as before (the same fact, a day on): sent again,
+		// ACTIVE, after the archive that may have landed.
+		relapse := Diff(state, []rules.Result{fail(k1, alice, "access key 1 is 132 days old")}, acct, day(1), 0)
+		if len(relapse) != 1 || relapse[0].Kind != StillFailing || !relapse[0].Import() || !relapse[0].Record.UpdatedAt.After(changes[0].Record.UpdatedAt) {
+			t.Errorf("failing again: %+v, want it imported after the archive", summarize(relapse))
 		}
 	})
 	t.Run("a gone finding whose import failed is archived on the next run", func(t *testing.T) {
@@ -777,6 +787,21 @@ func TestNextAfterFailedPublication(t *testing.T) {
 		on := Diff(state, []rules.Result{suppressed(fail(k1, alice, old131), "waived")}, acct, day(1), 0)
 		if len(on) != 1 || !on[0].Import() || on[0].Workflow != WorkflowSuppress {
 			t.Errorf("back on: %+v, want the finding imported and suppressed", summarize(on))
+		}
+	})
+	t.Run("a suppressed finding is imported muted after Security Hub was off long enough to delete it", func(t *testing.T) {
+		muted := suppressed(fail(&rules.Key02, alice, "access keys 1 and 2 are both active"), "waived")
+		state := next(nil, Diff(nil, []rules.Result{muted}, acct, day(0), 0), day(0))
+		for d := 1; d <= 100; d++ {
+			state = NextAfter(state, Diff(state, []rules.Result{muted}, acct, day(d), 0), Publication{At: day(d), Off: true})
+		}
+		on := Diff(state, []rules.Result{muted}, acct, day(101), 0)
+		if len(on) != 1 || !on[0].Import() || on[0].Workflow != WorkflowSuppress {
+			t.Errorf("back on after 100 days: %+v, want the finding imported and suppressed", summarize(on))
+		}
+		state = next(state, on, day(101))
+		if settled := Diff(state, []rules.Result{muted}, acct, day(102), 0); len(settled) != 1 || settled[0].Import() || settled[0].Workflow != WorkflowKeep {
+			t.Errorf("the run after: %+v, want nothing sent", summarize(settled))
 		}
 	})
 	t.Run("a finding that changed while Security Hub was off is imported when it is back on", func(t *testing.T) {
