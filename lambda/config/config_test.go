@@ -171,8 +171,16 @@ func TestBadConfigurationNamesFileLineAndColumn(t *testing.T) {
 
 // yaml.v3 names the line where the block around a syntax error starts,
 // sometimes counted from 0, and no line for an error on the first line: the
-// error names instead the line from which the file no longer reads as YAML.
+// error names instead the line from which the file no longer reads as YAML,
+// in a long file too, wherever the error is, and where a quoted string spans
+// lines.
 func TestYAMLSyntaxErrorsNameTheLineWhereTheFileStopsBeingYAML(t *testing.T) {
+	var sups strings.Builder
+	sups.WriteString("suppressions:\n")
+	for i := range 300 {
+		fmt.Fprintf(&sups, "  - rule: KEY-01\n    user: user-%d\n    reason: a reason long enough to be realistic\n    expires: 2027-01-01\n", i)
+	}
+	long := sups.String() // 1,201 lines
 	tests := []struct{ name, yaml, want string }{
 		{"key indented less than its siblings", "rules:\n  KEY-01:\n    days: 5\n   enabled: true\n", "c.yaml:4: did not find expected key"},
 		{"value after a value on the first line", "profile: all: fsbp\n", "c.yaml:1: mapping values are not allowed in this context"},
@@ -181,37 +189,15 @@ func TestYAMLSyntaxErrorsNameTheLineWhereTheFileStopsBeingYAML(t *testing.T) {
 		{"closed flow list, then a bad line", "profile: [\n  all]\nrules: {}\n   x: y\n", "c.yaml:4: did not find expected key"},
 		{"quote never closed", "profile: all\nrules: {}\nsuppressions:\n  - rule: 'KEY-01\n    user: bob\n", "c.yaml:4: found unexpected end of stream"},
 		{"alias of no anchor", "profile: all\nrules: *nope\n", "c.yaml:2: unknown anchor 'nope' referenced"},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			_, err := Parse("c.yaml", []byte(tc.yaml))
-			if err == nil || err.Error() != tc.want {
-				t.Errorf("error %v, want %q", err, tc.want)
-			}
-		})
-	}
-}
-
-// The line is found in a long file too, wherever the error is (yaml.v3
-// names the end of the file for the first, the start of the block for the
-// others), and where a quoted string spans lines.
-func TestYAMLSyntaxErrorsInALongFile(t *testing.T) {
-	var sups strings.Builder
-	sups.WriteString("suppressions:\n")
-	for i := range 300 {
-		fmt.Fprintf(&sups, "  - rule: KEY-01\n    user: user-%d\n    reason: a reason long enough to be realistic\n    expires: 2027-01-01\n", i)
-	}
-	body := sups.String() // 1,201 lines
-	for _, tc := range []struct {
-		name, yaml, want string
-	}{
-		{"a flow list left open on line 1", "profile: [all\n" + strings.Repeat("# a comment line to make the file long enough\n", 1000), "c.yaml:1: did not find expected ',' or ']'"},
-		{"a bad line near the top", strings.Replace(body, "    reason: a reason long enough to be realistic\n", "   reason: misindented\n", 1), "c.yaml:4: did not find expected '-' indicator"},
 		{"a quote left open on line 1 and closed further down", "profile: 'all\nrules: {}\nsuppressions:\n  - rule: KEY-01\n    user: bob\n    reason: 'on leave'\n", "c.yaml:1: did not find expected key"},
 		{"a valid two-line string, then a quote never closed", "profile: all\nsuppressions:\n  - reason: \"a long\n      reason\"\n    rule: \"KEY-02\n    user: bob\n", "c.yaml:5: found unexpected end of stream"},
-		{"a bad line near the top of a 4,000-line file", strings.Replace(strings.Repeat(body, 4), "    reason: a reason long enough to be realistic\n", "   reason: misindented\n", 1), "c.yaml:4: did not find expected '-' indicator"},
-		{"a bad line in the middle", strings.Replace(body, "    user: user-150\n", "    user: user-150\n   reason: misindented\n", 1), "c.yaml:604: did not find expected '-' indicator"},
-	} {
+		// yaml.v3 names the end of the file for this one.
+		{"a flow list left open on line 1 of a long file", "profile: [all\n" + strings.Repeat("# a comment line to make the file long enough\n", 1000), "c.yaml:1: did not find expected ',' or ']'"},
+		{"a bad line near the top of a long file", strings.Replace(long, "    reason: a reason long enough to be realistic\n", "   reason: misindented\n", 1), "c.yaml:4: did not find expected '-' indicator"},
+		{"a bad line near the top of a 4,800-line file", strings.Replace(strings.Repeat(long, 4), "    reason: a reason long enough to be realistic\n", "   reason: misindented\n", 1), "c.yaml:4: did not find expected '-' indicator"},
+		{"a bad line in the middle of a long file", strings.Replace(long, "    user: user-150\n", "    user: user-150\n   reason: misindented\n", 1), "c.yaml:604: did not find expected '-' indicator"},
+	}
+	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := Parse("c.yaml", []byte(tc.yaml))
 			if err == nil || err.Error() != tc.want {
