@@ -348,20 +348,16 @@ func (sc *ageScan) scan(e *credreport.Entry, env Env, days int, neverUsed bool) 
 				continue
 			}
 			r := c.idleRef(e) // when never used, when it was set, as CRED-03 measures
-			switch d := (idle{i, r.kind, 0}); {
-			case r.kind == refMissing:
+			if r.kind == refMissing {
 				sc.unknown = i
-			case neverUsed && r.kind == refUsed:
-				if sc.moot.slot < 0 {
-					d.age = env.AgeDays(r.t)
-					sc.moot = d
-				}
-			default:
-				if d.age = env.AgeDays(r.t); d.age >= days {
-					sc.unknown = i
-				} else if sc.moot.slot < 0 {
-					sc.moot = d
-				}
+				continue
+			}
+			d := idle{i, r.kind, env.AgeDays(r.t)}
+			// CRED-03 passes a used credential whatever its age.
+			if !(neverUsed && r.kind == refUsed) && d.age >= days {
+				sc.unknown = i
+			} else if sc.moot.slot < 0 {
+				sc.moot = d
 			}
 			continue
 		}
