@@ -59,7 +59,9 @@ func evaluateKey01(e *credreport.Entry, env Env) (Verdict, error) {
 			// the other key fails), nothing to say if it would pass.
 			switch {
 			case r.kind == refMissing || env.AgeDays(r.t) > days:
-				unknown = i
+				if unknown < 0 {
+					unknown = i // named first, as every rule names key 1 first
+				}
 			case moot < 0:
 				moot, ages[i] = i, env.AgeDays(r.t)
 			}

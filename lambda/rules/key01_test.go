@@ -22,6 +22,7 @@ func TestKey01(t *testing.T) {
 		{name: "access_key_1_active N/A on a key rotated 90 days ago passes either way", entry: u(keyActive(1, flagNA), with(func(e *entry) { e.AccessKeys[0].LastRotated = ago(90) })), want: Passed, reason: "access_key_1_active is N/A, and either way it passes: access key 1 is 90 days old"},
 		{name: "access_key_1_active N/A on a key rotated 91 days ago is not available", entry: u(keyActive(1, flagNA), with(func(e *entry) { e.AccessKeys[0].LastRotated = ago(91) })), want: NotAvailable, reason: "access_key_1_active is N/A"},
 		{name: "access_key_2_active no_information on a young key beside an active key names the active one", entry: u(key(1, ago(20), ago(1)), keyActive(2, flagNoInfo), with(func(e *entry) { e.AccessKeys[1].LastRotated = ago(40) })), want: Passed, reason: "access key 1 is 20 days old"},
+		{name: "both active flags N/A on an old user names access key 1", entry: u(keyActive(1, flagNA), keyActive(2, flagNA)), want: NotAvailable, reason: "access_key_1_active is N/A"},
 		{name: "access_key_1_active N/A does not hide an old key 2", entry: u(keyActive(1, flagNA), key(2, ago(100), ago(1))), want: Failed, reason: "access key 2 is 100 days old"},
 		{name: "a console password is not an access key", entry: u(password(ago(1), ago(400))), want: Passed, reason: "no active access key"},
 		{name: "a configured 30-day period fails a key 31 days old", entry: u(key(1, ago(31), ago(1))), thresholds: map[string]int{"days": 30}, want: Failed, reason: "access key 1 is 31 days old"},
