@@ -138,8 +138,8 @@ func evaluateInOnePass(in Input, selected []Selected) (results []Result, ends []
 // until yield returns. A 5,000-user account yields some 80,000 results (4 MB);
 // this holds a few batches' worth (eachSlots: 192 KB on two CPUs).
 //
-// Built-in rules are evaluated ahead by a worker on every CPU, batch by
-// batch, while yield handles the earliest: the batches are handed out in
+// Built-in rules are evaluated ahead by up to a worker per CPU (one per
+// minSplitUsers users: splitWorkers), batch by batch, while yield handles the earliest: the batches are handed out in
 // order and yielded in order. A run with custom rules, whose expressions can
 // fail at run time, is evaluated whole first, so such an error comes before
 // any batch. An error from yield stops the run and is returned; so does a

@@ -546,7 +546,7 @@ func TestEvaluateEachStops(t *testing.T) {
 // yield, hand the batches over in order; whether it ends, fails or is
 // stopped, it returns with no worker left running.
 func TestEvaluateEachInOrderOnAnyNumberOfCPUs(t *testing.T) {
-	rep := generated(t, 3000, 8) // three batches a user rule
+	rep := generated(t, 8*minSplitUsers, 8) // eight batches a user rule: a worker for each of 8 CPUs
 	in := Input{Report: rep, AsOf: credreporttest.AsOf}
 	sel := selectAll(t, "all")
 	want := eachRuleOnItsOwn(t, in, sel)
