@@ -167,8 +167,9 @@ func (p *parser) noAliases(n *yaml.Node) error {
 // syntaxBudget is how many bytes syntaxError may have yaml.v3 read again to
 // find the line, about half a second: a head is read only up to its error,
 // so a file of any size whose error is near the top costs little, and every
-// head of a 40 KB file whose error is at the end fits.
-const syntaxBudget = 32 << 20
+// head of a 40 KB file whose error is at the end fits. A variable so a test
+// can lower it.
+var syntaxBudget = 32 << 20
 
 // countingReader counts the bytes read through it.
 type countingReader struct {

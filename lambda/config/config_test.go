@@ -206,3 +206,15 @@ func TestYAMLSyntaxErrorsNameTheLineWhereTheFileStopsBeingYAML(t *testing.T) {
 		})
 	}
 }
+
+// A file whose heads cost more than syntaxBudget to read again keeps
+// yaml.v3's own wording, with its line.
+func TestYAMLSyntaxErrorPastTheBudgetKeepsYAMLsWording(t *testing.T) {
+	defer func(b int) { syntaxBudget = b }(syntaxBudget)
+	syntaxBudget = 4 << 10
+	data := "profile: [all\n" + strings.Repeat("# a comment line to make the file long enough\n", 100)
+	_, err := Parse("c.yaml", []byte(data))
+	if want := "c.yaml: line 101: did not find expected ',' or ']'"; err == nil || err.Error() != want {
+		t.Errorf("error %v, want %q", err, want)
+	}
+}
