@@ -53,8 +53,8 @@ func (s *source) load(ctx context.Context, in io.Reader) (*loaded, error) {
 		if err != nil {
 			return nil, usageErr("--as-of %q is not an RFC 3339 time (e.g. 2026-11-20T06:00:00Z)", s.asOf)
 		}
-		if t.Before(rules.Earliest) { // the zero time must not pass for "not given"
-			return nil, usageErr("--as-of %s is before 2006, before any credential report", s.asOf)
+		if t.Before(rules.Earliest) {
+			return nil, usageErr("--as-of %s is before %d, before any credential report", s.asOf, rules.Earliest.Year())
 		}
 		asOf = t.UTC()
 	}

@@ -56,8 +56,7 @@ func (e *Error) Error() string {
 }
 
 type parser struct {
-	file     string
-	ruleKeys map[string]bool // rules.<ID> keys so far
+	file string
 	// refs are the IDs of rules that are not built in, in file order:
 	// under rules and in suppressions, checked once custom rules are known.
 	refs []ruleRef
@@ -81,7 +80,7 @@ func (p *parser) errf(n *yaml.Node, format string, args ...any) error {
 
 // Parse reads a configuration file's contents; file names it in errors.
 func Parse(file string, data []byte) (*Config, error) {
-	p := &parser{file: file, ruleKeys: map[string]bool{}}
+	p := &parser{file: file}
 	doc, second, err := documents(bytes.NewReader(data))
 	switch {
 	case err != nil:
@@ -288,13 +287,14 @@ func (p *parser) rules(n *yaml.Node, c *Config) error {
 	if n.Kind != yaml.MappingNode {
 		return p.errf(n, "rules must be a mapping of rule ID to settings")
 	}
+	seen := map[string]bool{}
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := n.Content[i], n.Content[i+1]
 		id := k.Value
-		if p.ruleKeys[id] {
+		if seen[id] {
 			return p.errf(k, "key %q repeated in rules", id)
 		}
-		p.ruleKeys[id] = true
+		seen[id] = true
 		builtin, ok := rules.Lookup(id)
 		if !ok {
 			if !customIDPattern().MatchString(id) {
@@ -385,7 +385,7 @@ func (p *parser) suppressions(n *yaml.Node, c *Config) error {
 					}
 				}
 				if t.Before(rules.Earliest) {
-					return p.errf(v, "%s.expires %s is before 2006, before any AWS credential", what, v.Value)
+					return p.errf(v, "%s.expires %s is before %d, before any AWS credential", what, v.Value, rules.Earliest.Year())
 				}
 				s.Expires = t.UTC()
 				return nil

@@ -82,7 +82,7 @@ func Select(r *Rule, set map[string]int) Selected {
 	title := r.Title
 	for i, t := range r.Thresholds {
 		th[i] = Value{Name: t.Name, Value: t.Default}
-		if v, ok := set[t.Name]; ok && v != t.Default {
+		if v, ok := set[t.Name]; ok {
 			th[i].Value = v
 			title = strings.Replace(title, string(appendDays(nil, t.Default)), string(appendDays(nil, v)), 1)
 		}
