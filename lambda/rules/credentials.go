@@ -158,39 +158,44 @@ func rootPassword(e *credreport.Entry, env Env) (bool, string) {
 	return true, "a password (password_enabled is " + e.PasswordEnabled.State.String() + ", assumed present)"
 }
 
-// rootRemovedReason is the passing reason of the root rules whose
-// credentials rootCredentials finds removed.
-const rootRemovedReason = "root credentials removed: no password, active access key or active signing certificate"
-
-// rootCredentials reports whether root credentials are present (a password,
-// an active access key or an active signing certificate) and names the first.
-// When none is but an access key's or certificate's active flag holds a
-// sentinel, it is flagUnknown and what is the NOT_AVAILABLE reason.
-func rootCredentials(e *credreport.Entry, env Env) (present flag, what string) {
+// rootCredentials decides ROOT-02 and ROOT-03 when root's credentials do:
+// PASSED when none is present (no password, active access key or active
+// signing certificate), NOT_AVAILABLE when none is known present but an
+// access key's or certificate's active flag holds a sentinel. Otherwise
+// decided is false and what names the first credential present.
+func rootCredentials(e *credreport.Entry, env Env) (v Verdict, decided bool, what string) {
 	if ok, what := rootPassword(e, env); ok {
-		return flagOn, what
+		return Verdict{}, false, what
+	}
+	unknown := ""
+	check := func(f flag, name, column string, s credreport.State) bool {
+		switch f {
+		case flagOn:
+			what = "active " + name
+			return true
+		case flagUnknown:
+			if unknown == "" {
+				unknown = undecidedReason(column, s)
+			}
+		}
+		return false
 	}
 	for i := range 2 {
-		if keyFlag(e, i) == flagOn {
-			return flagOn, "active " + keyNames[i]
+		if check(keyFlag(e, i), keyNames[i], keyActiveColumns[i], e.AccessKeys[i].Active.State) {
+			return Verdict{}, false, what
 		}
 	}
 	for i := range 2 {
-		if certFlag(e, i) == flagOn {
-			return flagOn, "active " + certNames[i]
+		if check(certFlag(e, i), certNames[i], certActiveColumns[i], e.Certs[i].Active.State) {
+			return Verdict{}, false, what
 		}
 	}
-	for i := range 2 {
-		if keyFlag(e, i) == flagUnknown {
-			return flagUnknown, undecidedReason(keyActiveColumns[i], e.AccessKeys[i].Active.State)
-		}
+	if unknown != "" {
+		v, _ = notAvailable(unknown)
+		return v, true, ""
 	}
-	for i := range 2 {
-		if certFlag(e, i) == flagUnknown {
-			return flagUnknown, undecidedReason(certActiveColumns[i], e.Certs[i].Active.State)
-		}
-	}
-	return flagOff, ""
+	v, _ = passed("root credentials removed: no password, active access key or active signing certificate")
+	return v, true, ""
 }
 
 // threshold returns the run's value of the named threshold, or def when the

@@ -32,12 +32,9 @@ func evaluateRoot02(e *credreport.Entry, env Env) (Verdict, error) {
 	if e.MFAActive.True() {
 		return passed("root has MFA enabled")
 	}
-	present, what := rootCredentials(e, env)
-	switch present {
-	case flagUnknown:
-		return notAvailable(what)
-	case flagOff:
-		return passed(rootRemovedReason)
+	v, decided, what := rootCredentials(e, env)
+	if decided {
+		return v, nil
 	}
 	if e.MFAActive.State != credreport.Set {
 		return undecided(credreport.ColMFAActive, e.MFAActive.State)

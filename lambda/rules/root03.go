@@ -32,12 +32,9 @@ func evaluateRoot03(e *credreport.Entry, env Env) (Verdict, error) {
 	if env.Account == nil {
 		return notAvailable("root hardware MFA needs iam:ListVirtualMFADevices and iam:GetAccountSummary and cannot be decided from a report file")
 	}
-	present, what := rootCredentials(e, env)
-	switch present {
-	case flagUnknown:
-		return notAvailable(what)
-	case flagOff:
-		return passed(rootRemovedReason)
+	v, decided, what := rootCredentials(e, env)
+	if decided {
+		return v, nil
 	}
 	switch flagOf(e.MFAActive) {
 	case flagOff:
