@@ -7,6 +7,8 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
@@ -77,7 +79,12 @@ func runAudit(ctx context.Context, f *auditFlags, src *source, in *loaded, selec
 		}
 	}
 	if f.stateDir != "" {
-		aud.Store = state.NewDir(f.stateDir) // its Save creates the directory: a failed run leaves none
+		undo, err := makeStateDir(f.stateDir)
+		if err != nil {
+			return nil, "", err
+		}
+		defer undo()
+		aud.Store = state.NewDir(f.stateDir)
 	}
 	obs := &audit.Observation{Report: in.report, AsOf: in.asOf, Account: in.account, AccountErr: in.accountErr}
 	out, err := aud.Audit(ctx, obs)
@@ -140,4 +147,30 @@ func writeASFF(w io.Writer, out *audit.Outcome, region string, selected []rules.
 	}
 	bw.WriteString("]\n")
 	return bw.Flush()
+}
+
+// makeStateDir makes --state's directory before anything is published, so
+// that one that cannot be made is a usage error (made only when the state
+// is saved, it would fail after the findings were imported). undo removes
+// the levels it made that are still empty: a run that saved no state leaves
+// none behind.
+func makeStateDir(dir string) (undo func(), err error) {
+	dir = filepath.Clean(dir)
+	first := "" // the outermost level missing
+	for p := dir; ; p = filepath.Dir(p) {
+		if _, err := os.Stat(p); err == nil || filepath.Dir(p) == p {
+			break
+		}
+		first = p
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, usageErr("--state: %v", err)
+	}
+	return func() {
+		if first == "" {
+			return
+		}
+		for p := dir; os.Remove(p) == nil && p != first; p = filepath.Dir(p) {
+		}
+	}, nil
 }

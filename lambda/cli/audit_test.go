@@ -93,6 +93,21 @@ func TestScanThatFailsLeavesNoStateDirectory(t *testing.T) {
 	}
 }
 
+// A --state directory that cannot be made is a usage error before anything
+// is printed or published, not a failed save after it.
+func TestScanStateDirectoryThatCannotBeMadeIsAUsageError(t *testing.T) {
+	file := writeFile(t, t.TempDir(), "file", "")
+	for _, dir := range []string{
+		filepath.Join(file, "state"), // under a file: not a directory
+		"/proc/credaudit-test/state", // where mkdir is refused, though reading finds nothing
+	} {
+		code, out, stderr := run(t, "", "scan", "--report", sampleReport, "--format", "json", "--state", dir)
+		if code != ExitUsage || out != "" || !strings.Contains(stderr, "--state: mkdir") {
+			t.Errorf("--state %s: exit %d, %d bytes out, stderr %q; want exit 2 before any output", dir, code, len(out), stderr)
+		}
+	}
+}
+
 func TestScanPublishNeedsState(t *testing.T) {
 	for _, args := range [][]string{{"--publish"}, {"--state", t.TempDir(), "--topic", "arn:aws:sns:us-east-1:123456789012:t"}} {
 		code, _, stderr := run(t, "", append([]string{"scan", "--report", sampleReport}, args...)...)

@@ -110,7 +110,12 @@ func runOrg(ctx context.Context, f *orgFlags, af *auditFlags, src *source, forma
 	}
 	var store state.Store
 	if af.stateDir != "" {
-		store = state.NewDir(af.stateDir) // its Save creates the directory: a run that fails everywhere leaves none
+		undo, err := makeStateDir(af.stateDir)
+		if err != nil {
+			return err
+		}
+		defer undo()
+		store = state.NewDir(af.stateDir)
 	}
 	var hub *publish.Importer
 	if af.publish {
