@@ -307,7 +307,7 @@ func (a *Auditor) Audit(ctx context.Context, obs *Observation) (*Outcome, error)
 			out.Conflict = true
 			a.log().LogAttrs(ctx, slog.LevelWarn, "save state", slog.String("outcome", "another run saved first; this run's state was not written"))
 		case err != nil:
-			errs = append(errs, fmt.Errorf("save state: %w (%s)", err, a.Store.Hint(err)))
+			errs = append(errs, fmt.Errorf("%w (%s)", err, a.Store.Hint(err))) // the store names the save
 			a.log().LogAttrs(ctx, slog.LevelError, "save state", slog.String("error", err.Error()))
 		default:
 			out.Saved = true

@@ -50,7 +50,7 @@ func (d *Dir) Load(ctx context.Context, accountID string) (*State, Token, error)
 		return nil, NoObject, fmt.Errorf("load state: %w", err)
 	}
 	if err := ctx.Err(); err != nil {
-		return nil, NoObject, err
+		return nil, NoObject, fmt.Errorf("load state: %w", err)
 	}
 	f := d.File(accountID)
 	data, err := os.ReadFile(f)
@@ -73,7 +73,7 @@ func (d *Dir) Save(ctx context.Context, accountID string, s *State, token Token)
 		return fmt.Errorf("save state: %w", err)
 	}
 	if err := ctx.Err(); err != nil {
-		return err
+		return fmt.Errorf("save state: %w", err)
 	}
 	f := d.File(accountID)
 	data, err := encodeFor(accountID, s)
