@@ -20,7 +20,9 @@
 // A run that saw but could not publish everything still sends its digest,
 // naming what failed, and saves a state in which each failed update is left
 // for the next run to redo (finding.NextAfter). A digest that cannot be sent
-// leaves the state unsaved, so the next run reports the same changes again.
+// fails the run, and the state saved is finding.NextUnnotified's: what
+// Security Hub now holds, with the changes left for the next run to report
+// again.
 //
 // # Order of effects
 //
