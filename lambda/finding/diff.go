@@ -178,17 +178,24 @@ func Diff(prev map[string]Record, results []rules.Result, accountID string, obse
 	slices.Sort(gone)
 	for _, id := range gone {
 		p := prev[id]
-		rec := p
-		rec.Archived, rec.Unnotified = true, false
-		rec.UpdatedAt = d.after(p.UpdatedAt)
-		c := Change{Kind: Gone, Prev: &p, Record: rec}
-		if p.Suppressed {
-			c.Workflow = WorkflowUnsuppress
-			c.Record.Suppressed, c.Record.SuppressionReason = false, ""
-		}
-		changes = append(changes, c)
+		changes = append(changes, d.archive(Gone, nil, &p))
 	}
 	return changes
+}
+
+// archive is the change that archives the open record p, resolved by r or
+// gone (r nil): UpdatedAt moved on, and unsuppressed, so that a recurrence
+// reopens the finding unmuted.
+func (d *differ) archive(kind Kind, r *rules.Result, p *Record) Change {
+	rec := *p
+	rec.Archived, rec.Unnotified = true, false
+	rec.UpdatedAt = d.after(p.UpdatedAt)
+	c := Change{Kind: kind, Result: r, Prev: p, Record: rec}
+	if p.Suppressed {
+		c.Workflow = WorkflowUnsuppress
+		c.Record.Suppressed, c.Record.SuppressionReason = false, ""
+	}
+	return c
 }
 
 type differ struct {
@@ -219,18 +226,9 @@ func (d *differ) classify(id string, r *rules.Result, p *Record) (Change, bool) 
 		if !open {
 			return Change{}, false
 		}
-		rec := *p
-		rec.Status, rec.Reason = rules.Passed, r.Reason
-		rec.Unnotified = false
-		rec.LastObservedAt = d.obs
-		rec.UnavailableSince = time.Time{}
-		rec.UpdatedAt = d.after(p.UpdatedAt)
-		rec.Archived = true
-		c := Change{Kind: Resolved, Result: r, Prev: p, Record: rec}
-		if p.Suppressed {
-			c.Workflow = WorkflowUnsuppress
-			c.Record.Suppressed, c.Record.SuppressionReason = false, ""
-		}
+		c := d.archive(Resolved, r, p)
+		c.Record.Status, c.Record.Reason = rules.Passed, r.Reason
+		c.Record.LastObservedAt, c.Record.UnavailableSince = d.obs, time.Time{}
 		return c, true
 	default: // NOT_AVAILABLE: keep what was known
 		if !open {
@@ -266,16 +264,14 @@ func (d *differ) failing(id string, r *rules.Result, p *Record) Change {
 	c := Change{Kind: New, Result: r, Prev: p}
 	if p != nil {
 		// The Security Hub finding exists (open, or archived as a
-		// tombstone): keep its creation time, move UpdatedAt on.
+		// tombstone): keep its creation time; UpdatedAt moves on below
+		// when the change is imported.
 		rec.FirstObservedAt = p.FirstObservedAt
 		rec.LastImportedAt = p.LastImportedAt
 		rec.UpdatedAt = p.UpdatedAt
 	}
 	switch {
 	case p == nil || p.Archived:
-		if p != nil {
-			rec.UpdatedAt = d.after(p.UpdatedAt)
-		}
 		switch {
 		case rec.Suppressed:
 			c.Workflow = WorkflowSuppress
@@ -288,13 +284,11 @@ func (d *differ) failing(id string, r *rules.Result, p *Record) Change {
 		if p.Unnotified {
 			// Opened by a run whose digest was not sent: still news.
 			c.Kind = New
-			rec.UpdatedAt = d.after(p.UpdatedAt)
 		} else if rec.Severity != p.Severity || !sameFact(p.Reason, p.LastObservedAt, r.Reason, d.obs) {
 			c.Kind = Changed
 			if r.Rule.Recurs {
 				c.Kind = New // root was used again: a new event, on the same finding
 			}
-			rec.UpdatedAt = d.after(p.UpdatedAt)
 		} else {
 			c.Kind = StillFailing
 		}
@@ -304,6 +298,9 @@ func (d *differ) failing(id string, r *rules.Result, p *Record) Change {
 		case !rec.Suppressed && p.Suppressed:
 			c.Workflow = WorkflowUnsuppress
 		}
+	}
+	if p != nil && c.Kind != StillFailing {
+		rec.UpdatedAt = d.after(p.UpdatedAt)
 	}
 	c.Record = rec
 	if c.Kind == StillFailing {
@@ -380,29 +377,26 @@ func NextAfter(prev map[string]Record, changes []Change, pub Publication) map[st
 				// The first run with it on re-imports the finding.
 				rec.LastImportedAt = time.Time{}
 			case pub.FailedImports[rec.ID] && (c.Kind == Resolved || c.Kind == Gone):
-				rec = *c.Prev
-				rec.LastImportedAt = time.Time{}
-				if c.Record.UpdatedAt.After(rec.UpdatedAt) {
-					rec.UpdatedAt = c.Record.UpdatedAt
-				}
+				rec = dueAgain(c)
 			case pub.FailedImports[rec.ID]:
 				rec.LastImportedAt = time.Time{}
 			default:
 				rec.LastImportedAt = at
 			}
 		}
-		if c.Workflow != WorkflowKeep && (pub.Off || pub.FailedWorkflow[rec.ID] || pub.FailedImports[rec.ID]) {
-			rec.Suppressed, rec.SuppressionReason = false, ""
-			if c.Prev != nil {
-				rec.Suppressed, rec.SuppressionReason = c.Prev.Suppressed, c.Prev.SuppressionReason
-			}
-		}
-		if pub.Off && c.Import() && !rec.Archived {
+		switch {
+		case pub.Off && c.Import() && !rec.Archived:
 			// The import owed when Security Hub is back may create the
 			// finding afresh (it deletes one 90 days after its last
 			// update), as NEW: the first run back then sends its
 			// suppression too.
 			rec.Suppressed, rec.SuppressionReason = false, ""
+		case c.Workflow != WorkflowKeep && (pub.Off || pub.FailedWorkflow[rec.ID] || pub.FailedImports[rec.ID]):
+			// Not sent: the suppression Security Hub was last sent.
+			rec.Suppressed, rec.SuppressionReason = false, ""
+			if c.Prev != nil {
+				rec.Suppressed, rec.SuppressionReason = c.Prev.Suppressed, c.Prev.SuppressionReason
+			}
 		}
 		next[rec.ID] = rec
 	}
@@ -429,30 +423,35 @@ func NextAfter(prev map[string]Record, changes []Change, pub Publication) map[st
 //
 // With Security Hub off nothing was sent: the state is prev.
 func NextUnnotified(prev map[string]Record, changes []Change, pub Publication) map[string]Record {
-	next := NextAfter(prev, nil, pub) // prev, less its expired tombstones
 	if pub.Off {
-		return next
+		return NextAfter(prev, nil, pub) // prev, less its expired tombstones
 	}
-	held := NextAfter(prev, changes, pub)
+	next := NextAfter(prev, changes, pub) // what Security Hub may now hold
 	for i := range changes {
 		c := &changes[i]
-		h, ok := held[c.ID()]
+		held, ok := next[c.ID()]
 		switch {
-		case !ok:
+		case !ok: // an expired tombstone, dropped
 		case c.Kind == New && (c.Prev == nil || c.Prev.Archived):
-			h.Unnotified = true
-			next[h.ID] = h
-		case c.Prev != nil:
+			held.Unnotified = true
+			next[c.ID()] = held
+		default:
 			rec := *c.Prev
 			if c.Import() {
-				rec.LastImportedAt = time.Time{}
-				if c.Record.UpdatedAt.After(rec.UpdatedAt) {
-					rec.UpdatedAt = c.Record.UpdatedAt
-				}
+				rec = dueAgain(c)
 			}
-			rec.Suppressed, rec.SuppressionReason = h.Suppressed, h.SuppressionReason
-			next[rec.ID] = rec
+			rec.Suppressed, rec.SuppressionReason = held.Suppressed, held.SuppressionReason
+			next[c.ID()] = rec
 		}
 	}
 	return next
+}
+
+// dueAgain is c's previous record, due for import (no LastImportedAt) with
+// the UpdatedAt c's import sent: Security Hub may hold that import, and the
+// next must be later or it is ignored.
+func dueAgain(c *Change) Record {
+	rec := *c.Prev
+	rec.LastImportedAt, rec.UpdatedAt = time.Time{}, c.Record.UpdatedAt
+	return rec
 }

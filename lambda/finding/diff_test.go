@@ -765,6 +765,18 @@ func TestNextAfterFailedPublication(t *testing.T) {
 			t.Errorf("back on: %+v, want the finding imported and suppressed", summarize(on))
 		}
 	})
+	t.Run("a suppression added while Security Hub was off to a finding with no import due is sent when it is back on", func(t *testing.T) {
+		state := next(nil, Diff(nil, []rules.Result{fail(k1, alice, old131)}, acct, day(0), 0), day(0))
+		off := Diff(state, []rules.Result{suppressed(fail(k1, alice, "access key 1 is 132 days old"), "waived")}, acct, day(1), 0)
+		if len(off) != 1 || off[0].Import() || off[0].Workflow != WorkflowSuppress {
+			t.Fatalf("run while off: %+v, want a suppression and no import", summarize(off))
+		}
+		state = NextAfter(state, off, Publication{At: day(1), Off: true})
+		on := Diff(state, []rules.Result{suppressed(fail(k1, alice, "access key 1 is 133 days old"), "waived")}, acct, day(2), 0)
+		if len(on) != 1 || on[0].Workflow != WorkflowSuppress {
+			t.Errorf("back on: %+v, want the suppression sent", summarize(on))
+		}
+	})
 	t.Run("a suppressed finding is imported muted after Security Hub was off long enough to delete it", func(t *testing.T) {
 		muted := suppressed(fail(&rules.Key02, alice, "access keys 1 and 2 are both active"), "waived")
 		state := next(nil, Diff(nil, []rules.Result{muted}, acct, day(0), 0), day(0))
