@@ -286,14 +286,14 @@ func (a *Auditor) Audit(ctx context.Context, obs *Observation) (*Outcome, error)
 		errs = append(errs, fmt.Errorf("security hub: %w", hubErr))
 	}
 	out.Digest = a.digest(out)
-	next := finding.NextAfter
+	records := finding.NextAfter
 	if a.shouldNotify(out) {
 		if err := a.Send(ctx, out.Digest); err != nil {
 			// Without the digest nobody heard of these changes: the state
 			// moves on only by the findings Security Hub now holds open,
 			// so the next run reports the same changes again.
 			errs = append(errs, fmt.Errorf("digest not sent; the next run reports the same changes again: %w", err))
-			next = finding.NextUnnotified
+			records = finding.NextUnnotified
 		} else {
 			out.Notified = a.Topic != nil
 		}
@@ -301,7 +301,7 @@ func (a *Auditor) Audit(ctx context.Context, obs *Observation) (*Outcome, error)
 
 	if a.Store != nil {
 		next := &state.State{Version: state.Version, AccountID: acct, GeneratedAt: obs.AsOf, SavedAt: a.now(),
-			Records: next(prev.Records, out.Changes, pub)}
+			Records: records(prev.Records, out.Changes, pub)}
 		switch err := a.Store.Save(ctx, acct, next, token); {
 		case errors.Is(err, state.ErrConflict):
 			out.Conflict = true

@@ -52,14 +52,25 @@ func OrgDigestDue(runs []AccountRun, mode NotifyMode) bool {
 		if r.Failed() {
 			return true
 		}
-		if s := r.Summary; s != nil {
-			total.New += s.New
-			total.Changed += s.Changed
-			total.Resolved += s.Resolved
-			total.Gone += s.Gone
+		if r.Summary != nil {
+			total.add(r.Summary)
 		}
 	}
 	return mode.sends(total)
+}
+
+// add adds an account's summary to an organisation's counts.
+func (c *Counts) add(s *Summary) {
+	c.Failing += s.Failing
+	c.NotAvailable += s.NotAvailable
+	c.New += s.New
+	c.Changed += s.Changed
+	c.Resolved += s.Resolved
+	c.Gone += s.Gone
+	c.StillFailing += s.StillFailing
+	for sev := rules.Informational; sev <= rules.Critical; sev++ {
+		c.BySeverity[sev] += s.BySeverity[sev.String()]
+	}
 }
 
 // orgTopNew is how many new findings the organisation digest lists per
@@ -89,18 +100,9 @@ func OrgDigest(runs []AccountRun, profile string, now time.Time) Message {
 			continue
 		}
 		audited = append(audited, r)
-		total.Failing += s.Failing
-		total.NotAvailable += s.NotAvailable
+		total.add(s)
 		if s.NotAvailable > 0 {
 			undecided++
-		}
-		total.New += s.New
-		total.Changed += s.Changed
-		total.Resolved += s.Resolved
-		total.Gone += s.Gone
-		total.StillFailing += s.StillFailing
-		for sev := rules.Informational; sev <= rules.Critical; sev++ {
-			total.BySeverity[sev] += s.BySeverity[sev.String()]
 		}
 		highest = max(highest, topSeverity(s))
 	}
