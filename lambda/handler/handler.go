@@ -98,7 +98,7 @@ func New(cfg aws.Config, getenv func(string) string, log *slog.Logger, metrics i
 // orchestrator aggregates into the organisation digest, and what of a
 // per-account request's audit went wrong after the account was seen.
 type Response struct {
-	*audit.Summary
+	audit.Summary
 	// Error says, as the organisation digest quotes it (org.Describe),
 	// what a per-account request's audit could not do although it saw the
 	// account: publish to Security Hub, send the digest or save the state.
@@ -164,16 +164,15 @@ func (h *Handler) start(ctx context.Context, payload json.RawMessage) (Request, 
 // error, and the failure is logged as LogIncomplete.
 func (h *Handler) audit(ctx context.Context, aud *audit.Auditor, req Request) (*Response, error) {
 	sum, err := h.auditAccount(ctx, aud, req)
-	var resp *Response
-	if sum != nil {
-		resp = &Response{Summary: sum}
+	if err != nil && req.Source == "account" {
+		err = described{err}
 	}
+	if sum == nil {
+		return nil, err
+	}
+	resp := &Response{Summary: *sum}
 	if err == nil || req.Source != "account" {
 		return resp, err
-	}
-	err = described{err}
-	if resp == nil {
-		return nil, err
 	}
 	resp.Error = err.Error()
 	h.Log.LogAttrs(ctx, slog.LevelError, LogIncomplete, slog.String("account_id", sum.AccountID), slog.String("error", resp.Error),

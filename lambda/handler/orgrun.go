@@ -209,6 +209,14 @@ func (h *Handler) aggregate(ctx context.Context, aud *audit.Auditor, st *OrgStep
 		return nil, collectFail(err)
 	}
 
+	res := &Aggregated{RunID: st.RunID, Accounts: len(runs)}
+	res.Audited, res.Failed = audit.CountRuns(runs)
+	h.Log.LogAttrs(ctx, slog.LevelInfo, "organisation results", slog.Int("accounts", res.Accounts), slog.Int("audited", res.Audited), slog.Int("failed", res.Failed))
+	if !audit.OrgDigestDue(runs, aud.Notify) {
+		h.Log.LogAttrs(ctx, slog.LevelInfo, "organisation digest", slog.String("notify", aud.Notify.String()),
+			slog.String("outcome", "not sent: no account failed or has anything new, changed, resolved or gone"))
+		return res, nil
+	}
 	profile := ""
 	for _, r := range runs {
 		if r.Summary != nil && r.Summary.Profile != "" {
@@ -218,14 +226,6 @@ func (h *Handler) aggregate(ctx context.Context, aud *audit.Auditor, st *OrgStep
 	}
 	if profile == "" {
 		profile = h.configuredProfile(ctx)
-	}
-	res := &Aggregated{RunID: st.RunID, Accounts: len(runs)}
-	res.Audited, res.Failed = audit.CountRuns(runs)
-	h.Log.LogAttrs(ctx, slog.LevelInfo, "organisation results", slog.Int("accounts", res.Accounts), slog.Int("audited", res.Audited), slog.Int("failed", res.Failed))
-	if !audit.OrgDigestDue(runs, aud.Notify) {
-		h.Log.LogAttrs(ctx, slog.LevelInfo, "organisation digest", slog.String("notify", aud.Notify.String()),
-			slog.String("outcome", "not sent: no account failed or has anything new, changed, resolved or gone"))
-		return res, nil
 	}
 	if err := aud.Send(ctx, audit.OrgDigest(runs, profile, h.now())); err != nil {
 		return nil, err
@@ -303,11 +303,11 @@ func accountRuns(items []Item, executions []mapExecution) ([]audit.AccountRun, e
 			// An audit that saw the account but could not publish or
 			// save everything succeeds with both its summary and error.
 			var resp Response
-			if err := json.Unmarshal([]byte(*e.Output), &resp); err != nil || resp.Summary == nil || resp.AccountID != in.AccountID {
+			if err := json.Unmarshal([]byte(*e.Output), &resp); err != nil || resp.AccountID != in.AccountID { // an error alone has no account
 				r.Error = fmt.Sprintf("the audit's output is not its summary: %.120q", *e.Output)
 				continue
 			}
-			r.Summary, r.Error = resp.Summary, resp.Error
+			r.Summary, r.Error = &resp.Summary, resp.Error
 		case e.Status == "SUCCEEDED":
 			r.Error = "the audit succeeded but its output was not recorded"
 		default:
