@@ -23,8 +23,12 @@ import (
 // state it cannot read wholly, and says so (ErrVersion).
 const Version = 2
 
-// oldestVersion is the oldest state format this build reads.
-const oldestVersion = 1
+// oldestVersion is the oldest state format this build reads;
+// unnotifiedVersion is the first whose records may be unnotified.
+const (
+	oldestVersion     = 1
+	unnotifiedVersion = 2
+)
 
 // maxDecoded bounds a decompressed state: 100,000 findings of about 1 KB,
 // with a wide margin, and a stop for a corrupt or hostile object. A variable
@@ -78,7 +82,7 @@ func Encode(s *State) ([]byte, error) {
 	out.Version = oldestVersion
 	for _, r := range s.Records {
 		if r.Unnotified {
-			out.Version = 2
+			out.Version = unnotifiedVersion
 			break
 		}
 	}
@@ -157,7 +161,7 @@ func (s *State) check() error {
 			return fmt.Errorf("record %q has no status FAILED or PASSED", id)
 		case r.FirstObservedAt.IsZero() || r.UpdatedAt.IsZero():
 			return fmt.Errorf("record %q has no first-observed or updated time", id)
-		case r.Unnotified && s.Version < 2:
+		case r.Unnotified && s.Version < unnotifiedVersion:
 			return fmt.Errorf("record %q is unnotified in a version %d state", id, s.Version)
 		}
 	}

@@ -178,7 +178,6 @@ func TestDecodeRefuses(t *testing.T) {
 		{"gzip of text", gz(t, "hello"), ErrCorrupt},
 		{"no version", gz(t, `{"account_id":"123456789012","records":{}}`), ErrCorrupt},
 		{"newer version", gz(t, `{"version":3,"account_id":"123456789012","records":{}}`), ErrVersion},
-		{"version 0", gz(t, `{"version":0,"account_id":"123456789012","records":{}}`), ErrVersion},
 		{"an unnotified record in a version 1 state", gz(t, `{"version":1,"account_id":"123456789012","records":{"credaudit/123456789012/KEY-01/arn:aws:iam::123456789012:user/alice":`+
 			`{"id":"credaudit/123456789012/KEY-01/arn:aws:iam::123456789012:user/alice","rule_id":"KEY-01","title":"t","resource_id":"arn:aws:iam::123456789012:user/alice","resource_type":"AwsIamUser","user":"alice","severity":"MEDIUM",`+
 			`"status":"FAILED","reason":"r","first_observed_at":"2026-11-20T06:00:00Z","last_observed_at":"2026-11-20T06:00:00Z","updated_at":"2026-11-20T06:00:00Z","unnotified":true}}}`), ErrCorrupt},
