@@ -117,12 +117,12 @@ func runScan(ctx context.Context, args []string, io IO) error {
 		return err
 	}
 	for _, o := range out.outcomes {
-		switch {
-		case o.Expired:
+		switch o.Stale() {
+		case "expired":
 			fmt.Fprintf(io.Stderr, "credaudit scan: suppression at %s expired on %s and no longer applies\n", o.Suppression.Source, o.Suppression.Expires.Format(time.DateOnly))
-		case o.Matched == 0 && o.Shadowed > 0:
+		case "shadowed":
 			fmt.Fprintf(io.Stderr, "credaudit scan: suppression at %s never applies: every failing result it matches (%d) is muted by an earlier suppression\n", o.Suppression.Source, o.Shadowed)
-		case o.Matched == 0:
+		case "unused":
 			fmt.Fprintf(io.Stderr, "credaudit scan: suppression at %s matches no failing result\n", o.Suppression.Source)
 		}
 	}

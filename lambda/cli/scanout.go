@@ -525,17 +525,11 @@ func writeScanTable(w io.Writer, o *scanOutput) error {
 		}
 	}
 	for _, s := range o.outcomes {
-		kind := ""
-		switch {
-		case s.Expired:
-			kind = "Expired"
-		case s.Matched == 0 && s.Shadowed > 0:
-			kind = "Shadowed"
-		case s.Matched == 0:
-			kind = "Unused"
-		default:
+		kind := s.Stale()
+		if kind == "" {
 			continue
 		}
+		kind = strings.ToUpper(kind[:1]) + kind[1:] // "Expired suppression …"
 		// The source (a path) and the user (a glob or an ARN) stay whole.
 		b.WriteByte('\n')
 		f := folder{b: b, width: tableWidth, indent: "  ", bare: true}

@@ -50,6 +50,22 @@ type SuppressionOutcome struct {
 	Shadowed int
 }
 
+// Stale says why the suppression muted nothing this run, for the outputs
+// that list such suppressions so they do not rot: "expired"; "shadowed",
+// when every failing result it matches an earlier suppression mutes;
+// "unused", when it matches none; "" when it muted something.
+func (o SuppressionOutcome) Stale() string {
+	switch {
+	case o.Expired:
+		return "expired"
+	case o.Matched > 0:
+		return ""
+	case o.Shadowed > 0:
+		return "shadowed"
+	}
+	return "unused"
+}
+
 // Suppress marks the failing results that an unexpired suppression matches
 // (the first matching suppression's reason wins) and reports, for every
 // suppression, whether it expired, how many results it suppressed and how
