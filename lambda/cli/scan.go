@@ -126,7 +126,7 @@ func runScan(ctx context.Context, args []string, io IO) error {
 			fmt.Fprintf(io.Stderr, "credaudit scan: suppression at %s matches no failing result\n", o.Suppression.Source)
 		}
 	}
-	if in.live && in.account == nil {
+	if src.live() && in.account == nil {
 		fmt.Fprintf(io.Stderr, "credaudit scan: %v; rules that need it are NOT_AVAILABLE\n", in.accountErr)
 	}
 	if *format == "sarif" {

@@ -348,11 +348,7 @@ func (f *rowFields) append(b []byte, r *rules.Result) []byte {
 	b = append(b, '"')
 	b = append(b, r.ResourceType()...)
 	b = append(b, `", "resource_id": "`...)
-	if e.IsRoot() { // the account
-		b = appendJSONText(b, r.ResourceID())
-	} else {
-		b = append(b, e.ARN...)
-	}
+	b = append(b, r.ResourceID()...) // plain: the ARN, or AWS::::Account: and its 12 digits
 	b = append(b, `", "user": "`...)
 	b = append(b, e.User...)
 	return append(b, `", "reason": "`...)
@@ -532,7 +528,7 @@ func writeScanTable(w io.Writer, o *scanOutput) error {
 		kind = strings.ToUpper(kind[:1]) + kind[1:] // "Expired suppression …"
 		// The source (a path) and the user (a glob or an ARN) stay whole.
 		b.WriteByte('\n')
-		f := folder{b: b, width: tableWidth, indent: "  ", bare: true}
+		f := folder{b: b, width: tableWidth, indent: "  "}
 		for _, unit := range [...]string{kind, "suppression", "(" + s.Suppression.Source + "):", s.Suppression.RuleID, s.Suppression.User} {
 			f.add(unit)
 		}
@@ -584,7 +580,7 @@ func writeTableResult(b *bufio.Writer, r *rules.Result, note string) {
 // the last line.
 func writeWrapped(b *bufio.Writer, text string, width int, indent string) {
 	b.WriteString(indent)
-	f := folder{b: b, width: width, indent: indent, n: utf8.RuneCountInString(indent), bare: true}
+	f := folder{b: b, width: width, indent: indent, n: utf8.RuneCountInString(indent)}
 	for word := range strings.FieldsSeq(text) {
 		f.add(word)
 	}
@@ -600,13 +596,12 @@ type folder struct {
 	width  int
 	indent string // the start of each new line
 	n      int    // runes on the current line
-	sep    int    // spaces before the next unit on the current line
-	bare   bool   // the current line holds no unit yet, only its start
+	sep    int    // spaces before the next unit on the current line; 0 while it holds none, only its start
 }
 
 func (f *folder) add(unit string) {
 	w := utf8.RuneCountInString(unit)
-	if !f.bare && f.n+f.sep+w > f.width {
+	if f.sep > 0 && f.n+f.sep+w > f.width {
 		f.b.WriteByte('\n')
 		f.b.WriteString(f.indent)
 		f.n, f.sep = utf8.RuneCountInString(f.indent), 0
@@ -616,7 +611,7 @@ func (f *folder) add(unit string) {
 	}
 	f.b.WriteString(unit)
 	f.n += f.sep + w
-	f.sep, f.bare = 1, false
+	f.sep = 1
 }
 
 // scanSARIF writes SARIF 2.1.0 as results come: one run, the selected rules

@@ -39,7 +39,6 @@ func (s *source) register(fs *flag.FlagSet, awsProfileFlag string) {
 type loaded struct {
 	report *credreport.Report
 	asOf   time.Time
-	live   bool
 	// account holds facts beyond the report (live only); nil with accountErr
 	// saying why when they could not be read.
 	account    *rules.Account
@@ -95,7 +94,7 @@ func (s *source) load(ctx context.Context, in io.Reader) (*loaded, error) {
 			asOf = time.Now().UTC()
 		}
 	}
-	return &loaded{report: rep, asOf: asOf, live: s.live(), account: account, accountErr: accountErr}, nil
+	return &loaded{report: rep, asOf: asOf, account: account, accountErr: accountErr}, nil
 }
 
 // fetch reads the live account's report through the default credential chain,
