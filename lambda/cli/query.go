@@ -98,8 +98,10 @@ func writeRowsCSV(w io.Writer, cols []string, rows credreport.Table) error {
 // report is 5 MB of JSON.
 func writeRowsJSON(w io.Writer, cols []string, rows credreport.Table) error {
 	keys := make([][]byte, len(cols)) // each `"column": `
+	known, typed := make([]credreport.Column, len(cols)), make([]bool, len(cols))
 	for j, c := range cols {
 		keys[j] = append(appendJSONString(nil, c), ": "...)
+		known[j], typed[j] = credreport.LookupColumn(c)
 	}
 	jw := jsonWriter{w: w, buf: make([]byte, 0, outChunk)}
 	jw.buf = append(jw.buf, '[')
@@ -114,8 +116,8 @@ func writeRowsJSON(w io.Writer, cols []string, rows credreport.Table) error {
 			}
 			jw.buf = append(jw.buf, keys[j]...)
 			var v any
-			if typed, ok := e.Value(c); ok {
-				v = typed.Any()
+			if typed[j] {
+				v = known[j].Value(e).Any()
 			} else {
 				v, _ = e.RawValue(c)
 			}

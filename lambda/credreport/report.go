@@ -76,6 +76,11 @@ var Columns = []Column{
 	{ColCert2LastRotated, KindTime, func(e *Entry) Value { return timeValue(e.Certs[1].LastRotated) }},
 }
 
+// Value returns e's typed cell of the column: for a caller that reads one
+// column of many rows, looked up once (LookupColumn) rather than by name for
+// each row (Entry.Value).
+func (c Column) Value(e *Entry) Value { return c.get(e) }
+
 // LookupColumn returns the known column called name.
 func LookupColumn(name string) (Column, bool) {
 	for _, c := range Columns {
