@@ -3,11 +3,13 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/credaudit/credaudit/lambda/cli"
@@ -27,6 +29,43 @@ func goCommand(t *testing.T, args ...string) string {
 		t.Fatalf("go %s: %v\n%s", strings.Join(args, " "), err, stderr)
 	}
 	return string(out)
+}
+
+// commandLine is the command-line build (-tags nolambda), made once for the
+// package's tests in a directory removed when they end.
+var commandLine = struct {
+	once sync.Once
+	dir  string
+	bin  string
+	err  error
+}{}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if commandLine.dir != "" {
+		os.RemoveAll(commandLine.dir)
+	}
+	os.Exit(code)
+}
+
+// commandLineBinary builds the command line on first use and returns its path.
+func commandLineBinary(t *testing.T) string {
+	t.Helper()
+	commandLine.once.Do(func() {
+		if commandLine.dir, commandLine.err = os.MkdirTemp("", "credaudit-main-test"); commandLine.err != nil {
+			return
+		}
+		commandLine.bin = filepath.Join(commandLine.dir, "credaudit")
+		cmd := exec.Command("go", "build", "-tags", "nolambda", "-o", commandLine.bin, ".")
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			commandLine.err = fmt.Errorf("go build -tags nolambda: %v\n%s", err, out)
+		}
+	})
+	if commandLine.err != nil {
+		t.Fatal(commandLine.err)
+	}
+	return commandLine.bin
 }
 
 // The command-line build (-tags nolambda, make build's bin/credaudit) links
@@ -54,8 +93,7 @@ func TestCommandLineBuildLinksNoLambdaPackages(t *testing.T) {
 // The command-line build is the command line, even where the Lambda
 // runtime's variable is set: its scan prints what cli.Run prints.
 func TestCommandLineBuildRunsTheCommandLine(t *testing.T) {
-	bin := filepath.Join(t.TempDir(), "credaudit")
-	goCommand(t, "build", "-tags", "nolambda", "-o", bin, ".")
+	bin := commandLineBinary(t)
 	args := []string{"scan", "--report", "../events/sample-report.csv", "--as-of", "2026-11-20T06:00:00Z", "--profile", "all", "--format", "json"}
 
 	var want, wantErr bytes.Buffer

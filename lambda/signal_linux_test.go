@@ -18,8 +18,7 @@ import (
 // the signal, go on reading, and exit 2 on the empty report once stdin is
 // closed.)
 func TestFileRunsEndBySignal(t *testing.T) {
-	bin := filepath.Join(t.TempDir(), "credaudit")
-	goCommand(t, "build", "-tags", "nolambda", "-o", bin, ".")
+	bin := commandLineBinary(t)
 	for _, tc := range []struct {
 		sig  syscall.Signal
 		args []string
