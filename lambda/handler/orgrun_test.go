@@ -319,6 +319,38 @@ func TestOrganisationDigestKeepsAnAccountWhosePublishingPartlyFailed(t *testing.
 	}
 }
 
+// An organisation digest that cannot be sent fails the aggregate step (the
+// orchestrator's error alarm); the accounts' states were saved before it,
+// so the next run, nothing having changed, is quiet: the README says its
+// changes are not reported again.
+func TestOrganisationDigestThatCannotBeSentFailsTheStep(t *testing.T) {
+	o := newOrgEnv(t, "alpha")
+	p := newFaultProxy(t)
+	t.Setenv("AWS_ENDPOINT_URL", p.URL())
+	o.cfg = emulator.Config(t) // through the proxy
+	h := o.handler(map[string]string{handler.EnvExcludeAccounts: account})
+	listed := step[handler.Listed](t, h, `{"action":"list_accounts","run_id":"exec-u"}`)
+	var items []handler.Item
+	o.get(listed.Key, &items)
+	manifest := o.mapRun(h, items, "map-u1")
+	p.inject(fault{Op: "Publish", Kind: serverError, Times: 100})
+	if _, err := h.Handle(context.Background(), json.RawMessage(aggregateStep("exec-u", listed.Location, manifest))); err == nil {
+		t.Fatal("aggregate succeeded with the digest refused")
+	}
+	if n := p.count("Publish"); n == 0 {
+		t.Fatal("aggregate never tried to send the digest")
+	}
+	p.clear()
+	o.drain()
+	manifest = o.mapRun(h, items, "map-u2")
+	if agg := step[handler.Aggregated](t, h, aggregateStep("exec-u", listed.Location, manifest)); agg.Notified || agg.Audited != 1 {
+		t.Errorf("next aggregate %+v, want the account audited and no digest", agg)
+	}
+	if msgs := o.drain(); len(msgs) != 0 {
+		t.Errorf("next run sent %d messages, want none", len(msgs))
+	}
+}
+
 // The digest names the profile the accounts were audited with, as their
 // summaries say, not the one configured when aggregate runs; when every
 // account failed it names the configured one: the function's setting, else
