@@ -106,6 +106,21 @@ func TestCommandLineBuildDropsUncalledSDKOperations(t *testing.T) {
 	}
 }
 
+// internal/startfloor is a floor under the command line's start-up only if
+// the command line links every package it does.
+func TestCommandLineBuildLinksTheStartFloorsPackages(t *testing.T) {
+	credaudit := strings.Fields(goCommand(t, "list", "-deps", "-tags", "nolambda", "."))
+	floor := strings.Fields(goCommand(t, "list", "-deps", "./internal/startfloor"))
+	for _, pkg := range floor {
+		if pkg != "github.com/credaudit/credaudit/lambda/internal/startfloor" && !slices.Contains(credaudit, pkg) {
+			t.Errorf("internal/startfloor links %s, which the command line does not", pkg)
+		}
+	}
+	if len(floor) < 100 {
+		t.Errorf("internal/startfloor links %d packages; it should link the SDK's and cel-go's hundreds", len(floor))
+	}
+}
+
 // The command-line build is the command line, even where the Lambda
 // runtime's variable is set: its scan prints what cli.Run prints.
 func TestCommandLineBuildRunsTheCommandLine(t *testing.T) {

@@ -104,11 +104,20 @@ func BenchmarkScanProcess(b *testing.B) {
 // BenchmarkProcessFloor is what any run of a binary pays before and after
 // its work. cmd=credaudit-version: the credaudit binary printing its version
 // (start-up, package initialisation of every linked package, exit), the
-// fixed part of BenchmarkScanProcess. cmd=baseline: a minimal Go program
-// doing BenchmarkBaselineCSVFile's work as a process of its own
+// fixed part of BenchmarkScanProcess. cmd=libraries: a program that links
+// only the libraries credaudit is built on (the AWS SDK clients, cel-go,
+// yaml.v3; internal/startfloor) and exits, the part of that no code of ours
+// can remove. cmd=baseline: a minimal Go program doing
+// BenchmarkBaselineCSVFile's work as a process of its own
 // (credreporttest/baseline).
 func BenchmarkProcessFloor(b *testing.B) {
 	credaudit, baseline, report, devNull := processBench(b)
+	libraries := goBuild(b, filepath.Dir(credaudit), "startfloor", "../internal/startfloor")
+	b.Run("cmd=libraries", func(b *testing.B) {
+		for b.Loop() {
+			runProcess(b, devNull, libraries)
+		}
+	})
 	b.Run("cmd=credaudit-version", func(b *testing.B) {
 		for b.Loop() {
 			runProcess(b, devNull, credaudit, "version")
