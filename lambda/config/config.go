@@ -13,7 +13,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"path"
 	"strconv"
 	"strings"
 	"time"
@@ -366,10 +365,8 @@ func (p *parser) suppressions(n *yaml.Node, c *Config) error {
 				if s.User, err = p.str(v, what+".user"); err != nil {
 					return err
 				}
-				if !strings.HasPrefix(s.User, "arn:") {
-					if _, err := path.Match(s.User, ""); err != nil {
-						return p.errf(v, "%s.user: bad glob %q: %v", what, s.User, err)
-					}
+				if err := rules.CheckUserGlob(s.User); err != nil {
+					return p.errf(v, "%s.user: bad glob %q: %v", what, s.User, err)
 				}
 				return nil
 			},

@@ -252,6 +252,42 @@ func TestSuppress(t *testing.T) {
 			},
 		},
 		{
+			name: "user names match in any case, as IAM compares them",
+			sups: []Suppression{
+				{RuleID: "USER-01", User: "ALICE", Reason: "upper"},
+				{RuleID: "USER-02", User: "*-CI", Reason: "glob"},
+			},
+			suppressed: map[string]string{"USER-01 alice": "upper", "USER-02 svc-ci": "glob"},
+			wantOutcome: []SuppressionOutcome{
+				{Suppression: Suppression{RuleID: "USER-01", User: "ALICE", Reason: "upper"}, Matched: 1},
+				{Suppression: Suppression{RuleID: "USER-02", User: "*-CI", Reason: "glob"}, Matched: 1},
+			},
+		},
+		{
+			name: "an ARN matches with the user name in any case, but not with the path in another case",
+			sups: []Suppression{
+				{RuleID: "KEY-01", User: "arn:aws:iam::" + testAccount + ":user/Alice", Reason: "name"},
+				{RuleID: "USER-02", User: "arn:aws:iam::" + testAccount + ":user/OLD/gone", Reason: "path"},
+			},
+			suppressed: map[string]string{"KEY-01 alice": "name"},
+			wantOutcome: []SuppressionOutcome{
+				{Suppression: Suppression{RuleID: "KEY-01", User: "arn:aws:iam::" + testAccount + ":user/Alice", Reason: "name"}, Matched: 1},
+				{Suppression: Suppression{RuleID: "USER-02", User: "arn:aws:iam::" + testAccount + ":user/OLD/gone", Reason: "path"}},
+			},
+		},
+		{
+			name: "a shell's [!…] negates a class, as [^…] does",
+			sups: []Suppression{
+				{RuleID: "USER-02", User: "[!a]*", Reason: "shell"},
+				{RuleID: "USER-05", User: "[^a]*", Reason: "go"},
+			},
+			suppressed: map[string]string{"USER-02 svc-ci": "shell", "USER-02 gone": "shell", "USER-05 gone": "go"},
+			wantOutcome: []SuppressionOutcome{
+				{Suppression: Suppression{RuleID: "USER-02", User: "[!a]*", Reason: "shell"}, Matched: 2},
+				{Suppression: Suppression{RuleID: "USER-05", User: "[^a]*", Reason: "go"}, Matched: 1},
+			},
+		},
+		{
 			name: "a suppression behind a broader one never applies",
 			sups: []Suppression{
 				{RuleID: "*", User: "alice", Reason: "broad"},

@@ -11,7 +11,7 @@ import (
 // expiry.
 type Suppression struct {
 	RuleID  string    // a rule ID or "*"
-	User    string    // a user-name glob (path.Match syntax, "<root_account>" for root) or an ARN
+	User    string    // a user-name glob (UserGlob, "<root_account>" for root) or a user's ARN
 	Reason  string    // required
 	Expires time.Time // zero: never; otherwise it applies while as-of < Expires
 	Source  string    // where it was declared ("credaudit.yaml:12"), for messages
@@ -28,15 +28,70 @@ func (s Suppression) Expired(asOf time.Time) bool {
 	return !s.Expires.IsZero() && !asOf.Before(s.Expires)
 }
 
-func (s Suppression) matches(r *Result) bool {
+// matches reports whether the suppression, whose user glob is pattern
+// (userPattern), applies to r.
+func (s Suppression) matches(pattern string, r *Result) bool {
 	if s.RuleID != "*" && s.RuleID != r.Rule.ID {
 		return false
 	}
-	if strings.HasPrefix(s.User, "arn:") {
-		return s.User == r.ARN()
+	if isARN(s.User) {
+		return sameUserARN(s.User, r.ARN())
 	}
-	ok, err := path.Match(s.User, r.User())
+	ok, err := path.Match(pattern, strings.ToLower(r.User()))
 	return err == nil && ok
+}
+
+func isARN(user string) bool { return strings.HasPrefix(user, "arn:") }
+
+// IAM user names are unique regardless of case ("Names are not distinguished
+// by case", CreateUser), so Alice and alice are one user, and a suppression
+// names a user in any case: user-name globs match case-insensitively, and an
+// ARN matches when all but the user name after its last slash is equal and
+// the names are equal in any case. The root's ARN has no name: it matches
+// only itself.
+func sameUserARN(a, b string) bool {
+	i, j := strings.LastIndexByte(a, '/'), strings.LastIndexByte(b, '/')
+	if i < 0 || j < 0 {
+		return a == b
+	}
+	return a[:i] == b[:j] && strings.EqualFold(a[i+1:], b[j+1:])
+}
+
+// CheckUserGlob reports whether user, a suppression's user, is well formed:
+// an ARN, or a glob in path.Match's syntax (* ? [a-z] [^a-z] \*), where a
+// shell's [!a-z] is read as [^a-z] too. IAM user names hold no [ ] ! or \,
+// so no glob is needed to match those literally.
+func CheckUserGlob(user string) error {
+	if isARN(user) {
+		return nil
+	}
+	_, err := path.Match(userPattern(user), "")
+	return err
+}
+
+// userPattern is the path.Match pattern of a user-name glob: in lower case,
+// matched against the user name in lower case, and with a class opened by
+// [! read as [^, as a shell reads it (path.Match would read the ! as a
+// character of the class).
+func userPattern(glob string) string {
+	b := []byte(strings.ToLower(glob))
+	for i := 0; i < len(b); i++ {
+		switch b[i] {
+		case '\\':
+			i++ // the escaped character stays as it is
+		case '[':
+			if i+1 < len(b) && b[i+1] == '!' {
+				b[i+1] = '^'
+			}
+			// Skip to the class's end, so a [ or ! inside it stays literal.
+			for i++; i < len(b) && b[i] != ']'; i++ {
+				if b[i] == '\\' {
+					i++
+				}
+			}
+		}
+	}
+	return string(b)
 }
 
 // SuppressionOutcome says what happened to each suppression in a run.
@@ -80,17 +135,20 @@ func Suppress(results []Result, sups []Suppression, asOf time.Time) []Suppressio
 // Suppressor is Suppress for results that come in batches (EvaluateEach):
 // Apply marks each batch, Outcomes reports over all of them.
 type Suppressor struct {
-	sups []Suppression
-	out  []SuppressionOutcome
+	sups     []Suppression
+	patterns []string // each suppression's userPattern
+	out      []SuppressionOutcome
 }
 
 // NewSuppressor applies sups at asOf.
 func NewSuppressor(sups []Suppression, asOf time.Time) *Suppressor {
 	out := make([]SuppressionOutcome, len(sups))
+	patterns := make([]string, len(sups))
 	for i, s := range sups {
 		out[i] = SuppressionOutcome{Suppression: s, Expired: s.Expired(asOf)}
+		patterns[i] = userPattern(s.User)
 	}
-	return &Suppressor{sups: sups, out: out}
+	return &Suppressor{sups: sups, patterns: patterns, out: out}
 }
 
 // Apply marks the failing results of a batch that an unexpired suppression
@@ -105,7 +163,7 @@ func (s *Suppressor) Apply(results []Result) {
 			continue
 		}
 		for j := range s.sups {
-			if s.out[j].Expired || !s.sups[j].matches(r) {
+			if s.out[j].Expired || !s.sups[j].matches(s.patterns[j], r) {
 				continue
 			}
 			if r.Suppression != nil {
