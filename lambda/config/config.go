@@ -324,6 +324,10 @@ func (p *parser) rules(n *yaml.Node, c *Config) error {
 						}
 						return p.errf(v, "rules.%s.%s must be a whole number of days from 1 to 3650, not %s", id, th.Name, value)
 					}
+					if digits := strings.TrimLeft(v.Value, "+"); len(digits) > 1 && digits[0] == '0' {
+						// YAML 1.1, and yaml.v3 with it, reads 030 as octal (24).
+						return p.errf(v, "rules.%s.%s: write %d, not %s, which YAML 1.1 reads as an octal number", id, th.Name, x, v.Value)
+					}
 					if c.Thresholds[id] == nil {
 						c.Thresholds[id] = map[string]int{}
 					}

@@ -121,6 +121,8 @@ func TestBadConfigurationNamesFileLineAndColumn(t *testing.T) {
 		{"threshold quoted", "rules:\n  CRED-01:\n    days: \"30\"\n", `c.yaml:3:11: rules.CRED-01.days must be a whole number of days from 1 to 3650, not the string "30"`},
 		{"threshold tagged a string", "rules:\n  CRED-01: {days: !!str 30}\n", `c.yaml:2:19: rules.CRED-01.days must be a whole number of days from 1 to 3650, not the string "30"`},
 		{"threshold a decimal", "rules:\n  CRED-01: {days: 30.0}\n", `c.yaml:2:19: rules.CRED-01.days must be a whole number of days from 1 to 3650, not "30.0"`},
+		{"threshold with a leading zero", "rules:\n  CRED-01:\n    days: 030\n", `c.yaml:3:11: rules.CRED-01.days: write 30, not 030, which YAML 1.1 reads as an octal number`},
+		{"threshold with a sign and a leading zero", "rules:\n  CRED-01:\n    days: +030\n", `c.yaml:3:11: rules.CRED-01.days: write 30, not +030, which YAML 1.1 reads as an octal number`},
 		{"threshold zero", "rules:\n  CRED-01: {days: 0}\n", "c.yaml:2:19: rules.CRED-01.days must be"},
 		{"enabled not a bool", "rules:\n  KEY-02: {enabled: maybe}\n", "c.yaml:2:21: rules.KEY-02.enabled must be true or false"},
 		{"repeated key", "profile: all\nprofile: fsbp\n", `c.yaml:2:1: key "profile" repeated`},
