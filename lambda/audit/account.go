@@ -30,7 +30,7 @@ func ReadAccount(ctx context.Context, client AccountAPI, rep *credreport.Report)
 		RootMFAEnabled:      sum.SummaryMap[string(types.SummaryKeyTypeAccountMFAEnabled)] == 1,
 		RootPasswordPresent: sum.SummaryMap[string(types.SummaryKeyTypeAccountPasswordPresent)] == 1,
 	}
-	rootARN := "arn:" + rep.Partition + ":iam::" + rep.AccountID + ":root"
+	rootARN := credreport.RootARN(rep.Partition, rep.AccountID)
 	pages := iam.NewListVirtualMFADevicesPaginator(client, &iam.ListVirtualMFADevicesInput{AssignmentStatus: types.AssignmentStatusTypeAssigned})
 	for pages.HasMorePages() {
 		page, err := pages.NextPage(ctx)

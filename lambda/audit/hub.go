@@ -232,7 +232,7 @@ func resultOf(rec *finding.Record, partition, acct string, selected []rules.Sele
 	}
 	arn := rec.ResourceID
 	if rec.ResourceType == rules.ResourceAccount {
-		arn = "arn:" + partition + ":iam::" + acct + ":root"
+		arn = credreport.RootARN(partition, acct)
 	}
 	return &rules.Result{Rule: rule, Entry: &credreport.Entry{User: rec.User, ARN: arn}, Status: rec.Status, Reason: rec.Reason}
 }

@@ -371,6 +371,12 @@ type header struct {
 	index map[string]int
 }
 
+// RootARN is the ARN of the account's root user, as the report's root row
+// writes it: arn:<partition>:iam::<account>:root.
+func RootARN(partition, accountID string) string {
+	return "arn:" + partition + ":iam::" + accountID + ":root"
+}
+
 // IsAccountID reports whether s is an AWS account ID: 12 digits.
 func IsAccountID(s string) bool {
 	if len(s) != 12 {

@@ -318,7 +318,7 @@ func evaluateRows(in Input, s Selected, reasons *reasonBlocks, rows []*credrepor
 
 // noRootRow is root rule r's result for a report without a root row.
 func noRootRow(rep *credreport.Report, r *Rule) Result {
-	missing := &credreport.Entry{User: credreport.RootUser, ARN: "arn:" + rep.Partition + ":iam::" + rep.AccountID + ":root"}
+	missing := &credreport.Entry{User: credreport.RootUser, ARN: credreport.RootARN(rep.Partition, rep.AccountID)}
 	return Result{Rule: r, Entry: missing, Status: NotAvailable, Reason: "the report has no root-account row"}
 }
 
