@@ -564,3 +564,80 @@ func TestLongPathUserIsResolvedNotGone(t *testing.T) {
 		t.Errorf("deep's USER-01 in Security Hub: %s, %s; want ARCHIVED, PASSED", f.RecordState, f.Compliance.Status)
 	}
 }
+
+// A finding resolved and one gone while Security Hub was off are archived
+// there by the first run with it back on. That run has no news: its digest
+// lists nothing resolved, and in changes mode none is sent.
+func TestArchivesMadeWhileSecurityHubWasOffAreSentQuietly(t *testing.T) {
+	r := newRig(t, "")
+	ctx := context.Background()
+	firstRun(t, r)
+	bob := "credaudit/123456789012/USER-01/arn:aws:iam::123456789012:user/bob"
+	before := r.hub.findings[bob]
+	hub := r.a.Hub
+
+	// Off: bob turns MFA on, legacy-signer is deleted.
+	r.a.Hub = nil
+	r.iam.report = bytes.Replace(r.iam.report, []byte("2024-02-01T08:30:00+00:00,N/A,false,"), []byte("2024-02-01T08:30:00+00:00,N/A,true,"), 1)
+	start := bytes.Index(r.iam.report, []byte("\nlegacy-signer,"))
+	end := start + 1 + bytes.IndexByte(r.iam.report[start+1:], '\n')
+	r.iam.report = append(r.iam.report[:start:start], r.iam.report[end:]...)
+	r.on(1)
+	off, err := r.a.Run(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	archived := map[string]shtypes.ComplianceStatus{} // the compliance status each is archived with
+	for _, c := range off.Changes {
+		switch c.Kind {
+		case finding.Resolved:
+			archived[c.ID()] = shtypes.ComplianceStatusPassed
+		case finding.Gone:
+			archived[c.ID()] = shtypes.ComplianceStatusFailed
+		}
+	}
+	if archived[bob] == "" || off.Counts.Gone == 0 || len(r.sns.take()) != 1 || r.hub.imports != 0 {
+		t.Fatalf("run off: archived %v (%d gone), %d imports; want bob resolved and legacy-signer gone in a digest, nothing imported", archived, off.Counts.Gone, r.hub.imports)
+	}
+
+	// Back on: the archives are sent, and nothing else.
+	r.a.Hub = hub
+	r.on(2)
+	on, err := r.a.Run(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for id, status := range archived {
+		f := r.hub.findings[id]
+		if f.RecordState != shtypes.RecordStateArchived || f.Compliance == nil || f.Compliance.Status != status {
+			t.Errorf("%s in Security Hub: %s, %+v; want ARCHIVED, %s", id, f.RecordState, f.Compliance, status)
+		}
+	}
+	if f := r.hub.findings[bob]; *f.UpdatedAt <= *before.UpdatedAt || *f.CreatedAt != *before.CreatedAt {
+		t.Errorf("bob's USER-01 updated %s, created %s; want it updated after %s, created %s", *f.UpdatedAt, *f.CreatedAt, *before.UpdatedAt, *before.CreatedAt)
+	}
+	if r.hub.imports != len(archived) || on.Hub.Imported != r.hub.imports {
+		t.Errorf("back on: %d imports (%d counted), want the %d archives", r.hub.imports, on.Hub.Imported, len(archived))
+	}
+	if on.Counts.Changes() != 0 || len(r.sns.sent) != 0 || on.Notified {
+		t.Errorf("back on: %d changes, %d messages; want no news and no digest in changes mode", on.Counts.Changes(), len(r.sns.sent))
+	}
+	if strings.Contains(on.Digest.Body, "RESOLVED") || strings.Contains(on.Digest.Body, "legacy-signer") ||
+		!strings.Contains(on.Digest.Body, "This run: 0 new, 0 changed, 0 resolved, 0 gone,") || on.Counts.StillFailing != off.Counts.StillFailing {
+		t.Errorf("back on, %d still failing (%d before); the digest lists the archives:\n%s", on.Counts.StillFailing, off.Counts.StillFailing, on.Digest.Body)
+	}
+	org := []AccountRun{{AccountID: sampleAccount, Summary: Summarize(on)}}
+	if OrgDigestDue(org, NotifyChanges) || !strings.Contains(OrgDigest(org, "all", r.a.now()).Body, ": 0 new, 0 resolved,") {
+		t.Errorf("back on, the organisation digest is due or reports the archives: %+v", org[0].Summary)
+	}
+	if fs, err := Findings(on, "aws", "eu-west-1", r.a.Selected); err != nil || len(fs) != r.hub.imports {
+		t.Errorf("Findings maps %d (%v), want the %d archives sent", len(fs), err, r.hub.imports)
+	}
+
+	// Sent once.
+	r.hub.imports = 0
+	r.on(3)
+	if _, err := r.a.Run(ctx); err != nil || r.hub.imports != 0 {
+		t.Errorf("the run after: %d imports (%v), want none", r.hub.imports, err)
+	}
+}

@@ -135,6 +135,7 @@ func count(results []rules.Result, changes []finding.Change) Counts {
 		ch := &changes[i]
 		muted := ch.Record.Suppressed
 		switch {
+		case ch.Kind == finding.StillArchived: // an archive sent late: no news
 		case ch.Kind == finding.Resolved:
 			c.Resolved++
 		case ch.Kind == finding.Gone:
@@ -277,7 +278,7 @@ func renderDigest(in digestInput) Message {
 		case ch.Kind == finding.Gone:
 			l.text = goneReason(ch, in.Selected)
 			resolved = append(resolved, l)
-		case ch.Record.Suppressed:
+		case ch.Record.Suppressed, ch.Kind == finding.StillArchived: // muted, or an archive sent late
 		case ch.Kind == finding.New:
 			l.text = ch.Record.Reason
 			fresh = append(fresh, l)

@@ -192,7 +192,9 @@ func mapChanges(out *Outcome, partition, region string, selected []rules.Selecte
 			FirstObservedAt: rec.FirstObservedAt, LastObservedAt: rec.LastObservedAt, UpdatedAt: rec.UpdatedAt,
 		}
 		switch {
-		case c.Kind == finding.Gone:
+		case c.Kind == finding.Gone, c.Kind == finding.StillArchived:
+			// Sent from the record: an archive sent late is the one the
+			// record was archived with, whatever this run's result.
 			f.Result = resultOf(rec, partition, out.AccountID, selected)
 			f.RecordState = types.RecordStateArchived
 		case c.Kind == finding.Resolved:
@@ -214,9 +216,9 @@ func mapChanges(out *Outcome, partition, region string, selected []rules.Selecte
 	return res
 }
 
-// resultOf rebuilds the result a gone finding last had from its record:
-// the rule as it runs now, or as the catalog has it, or — a custom rule
-// since removed — from what the record kept.
+// resultOf rebuilds the result a gone or archived finding last had from its
+// record: the rule as it runs now, or as the catalog has it, or — a custom
+// rule since removed — from what the record kept.
 func resultOf(rec *finding.Record, partition, acct string, selected []rules.Selected) *rules.Result {
 	var rule *rules.Rule
 	if i := slices.IndexFunc(selected, func(s rules.Selected) bool { return s.Rule.ID == rec.RuleID }); i >= 0 {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -59,6 +60,50 @@ func TestScanWithStateDiffsAgainstThePreviousRun(t *testing.T) {
 	for _, f := range pending {
 		if f.CreatedAt != "2026-11-20T06:00:00Z" || f.UpdatedAt != "2026-11-21T06:00:00Z" {
 			t.Errorf("pending finding created %s, updated %s; want first seen 2026-11-20, updated 2026-11-21", f.CreatedAt, f.UpdatedAt)
+		}
+	}
+}
+
+// Without --publish nothing is sent, so the archive of a finding that is
+// fixed or gone is still owed to Security Hub: --format asff prints it on
+// every later scan, as the archive it was, as a publishing run would send
+// it; and the digest reports it once.
+func TestScanASFFIncludesArchivesNotSent(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "state")
+	data, err := os.ReadFile(sampleReport)
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := strings.Index(string(data), "\nlegacy-signer,")
+	end := start + 1 + strings.IndexByte(string(data[start+1:]), '\n')
+	deleted := writeFile(t, t.TempDir(), "report.csv", string(data[:start])+string(data[end:])) // legacy-signer deleted
+	if code, _, stderr := run(t, "", "scan", "--report", sampleReport, "--as-of", "2026-11-20T06:00:00Z", "--format", "json", "--state", dir); code != ExitOK {
+		t.Fatalf("first scan: exit %d: %s", code, stderr)
+	}
+	var archives []string
+	for i, asOf := range []string{"2026-11-21T06:00:00Z", "2026-11-22T06:00:00Z"} {
+		code, out, stderr := run(t, "", "scan", "--report", deleted, "--as-of", asOf, "--format", "asff", "--state", dir)
+		if code != ExitOK {
+			t.Fatalf("scan %d: exit %d: %s", i+2, code, stderr)
+		}
+		if gone := strings.Contains(stderr, "RESOLVED ("); gone != (i == 0) {
+			t.Errorf("scan %d: digest lists the gone user %v, want %v:\n%.2000s", i+2, gone, i == 0, stderr)
+		}
+		var sent []struct{ Id, RecordState, UpdatedAt string }
+		if err := json.Unmarshal([]byte(out), &sent); err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, f := range sent {
+			if f.RecordState == "ARCHIVED" {
+				got = append(got, f.Id+" "+f.UpdatedAt)
+			}
+		}
+		if i == 0 {
+			archives = got
+		}
+		if len(got) == 0 || !slices.Equal(got, archives) {
+			t.Errorf("scan %d prints the archives %v, want %v (the first scan's) again", i+2, got, archives)
 		}
 	}
 }

@@ -40,9 +40,16 @@ const (
 	// user was deleted, or the rule is no longer run. Import it with
 	// RecordState ARCHIVED; the compliance status stays FAILED.
 	Gone
+	// StillArchived: archived before (a tombstone) and not failing now
+	// (PASSED, NOT_AVAILABLE or no result). Import only when
+	// Change.NeedsRefresh, as the record's archive (RecordState ARCHIVED,
+	// the compliance status it was archived with); Diff yields no change
+	// otherwise. Not news: the resolution or removal was news when the
+	// record was archived.
+	StillArchived
 )
 
-var kindNames = [...]string{"", "new", "changed", "still failing", "resolved", "gone"}
+var kindNames = [...]string{"", "new", "changed", "still failing", "resolved", "gone", "still archived"}
 
 func (k Kind) String() string {
 	if int(k) < len(kindNames) && k != 0 {
@@ -81,16 +88,20 @@ func (w Workflow) String() string {
 type Change struct {
 	Kind     Kind
 	Workflow Workflow
-	// NeedsRefresh marks a StillFailing finding whose last import is
-	// RefreshAfter old or older: import it again before Security Hub
-	// expires it.
+	// NeedsRefresh marks an import with no news: a StillFailing finding
+	// whose last import is RefreshAfter old or older, to import again
+	// before Security Hub expires it; or a StillArchived one whose archive
+	// Security Hub was never sent (archived while publishing was off; see
+	// Publication.Off), to send with the UpdatedAt it was archived with,
+	// later than any import Security Hub may hold.
 	NeedsRefresh bool
 	// Unavailable marks a StillFailing finding whose result this run was
 	// NOT_AVAILABLE: a failure to see is not an all-clear, so the previous
 	// record stands.
 	Unavailable bool
 
-	// Result is this run's result; nil for Gone.
+	// Result is this run's result; nil for Gone, and for StillArchived when
+	// the run has none.
 	Result *rules.Result
 	// Prev is the state's record before the run; nil for a finding never
 	// seen (or whose tombstone expired).
@@ -114,17 +125,19 @@ func (c *Change) Import() bool {
 }
 
 // Diff classifies, against the previous state's records, every finding this
-// run touches: each failing result, and each open record whatever became of
-// it. A result that is not failing and has no open record (a resource that
-// never failed) yields no change.
+// run touches: each failing result, each open record whatever became of it,
+// and each archive Security Hub was not sent. A result that is not failing,
+// for a resource with no open record and no unsent archive (one that never
+// failed, or whose archive Security Hub has), yields no change.
 //
 // observedAt is the as-of time of the report the results were evaluated at
 // (rules.Input.AsOf): it becomes LastObservedAt, and reasons' day counts are
 // read relative to it. refreshAfter ≤ 0 means DefaultRefreshAfter.
 //
-// Changes come in result order, then gone findings in ID order. The first
-// result for an ID wins (rules.Evaluate yields one per rule and resource).
-// Diff is pure: prev is not modified.
+// Changes come in result order, then gone findings and unsent archives
+// with no result, in ID order. The first result for an ID wins
+// (rules.Evaluate yields one per rule and resource). Diff is pure: prev is
+// not modified.
 func Diff(prev map[string]Record, results []rules.Result, accountID string, observedAt time.Time, refreshAfter time.Duration) []Change {
 	if refreshAfter <= 0 {
 		refreshAfter = DefaultRefreshAfter
@@ -161,7 +174,7 @@ func Diff(prev map[string]Record, results []rules.Result, accountID string, obse
 		}
 		seen[id] = struct{}{}
 		var pp *Record
-		if had && (!p.Archived || d.obs.Before(p.UpdatedAt.Add(Retention))) {
+		if had && !d.expired(&p) {
 			pp = new(Record) // a copy, so p itself stays on the stack for the many results without one
 			*pp = p
 		}
@@ -171,16 +184,43 @@ func Diff(prev map[string]Record, results []rules.Result, accountID string, obse
 	}
 	var gone []string
 	for id, p := range prev {
-		if _, ok := seen[id]; !ok && !p.Archived {
+		if _, ok := seen[id]; !ok && (!p.Archived || p.unsent() && !d.expired(&p)) {
 			gone = append(gone, id)
 		}
 	}
 	slices.Sort(gone)
 	for _, id := range gone {
 		p := prev[id]
-		changes = append(changes, d.archive(Gone, nil, &p))
+		if p.Archived {
+			changes = append(changes, resend(nil, &p))
+		} else {
+			changes = append(changes, d.archive(Gone, nil, &p))
+		}
 	}
 	return changes
+}
+
+// expired reports whether p is a tombstone whose Retention has passed:
+// Security Hub has deleted the finding, and the record no longer counts.
+func (d *differ) expired(p *Record) bool {
+	return p.Archived && !d.obs.Before(p.UpdatedAt.Add(Retention))
+}
+
+// unsent reports whether r is an archive Security Hub was not sent: a
+// tombstone with no LastImportedAt. Only a run with Security Hub off makes
+// one (a resolved or gone finding whose import failed keeps its open
+// record, and every import that succeeds sets LastImportedAt); it stays
+// unsent until a run sends it.
+func (r *Record) unsent() bool { return r.Archived && r.LastImportedAt.IsZero() }
+
+// resend is the change that sends the unsent archive p, as it is: its
+// UpdatedAt was moved on when it was archived and nothing was sent since,
+// so it is later than what Security Hub holds; kept as it is, the
+// tombstone expires as any other. r is this run's result, nil if none.
+func resend(r *rules.Result, p *Record) Change {
+	c := Change{Kind: StillArchived, NeedsRefresh: true, Result: r, Prev: p, Record: *p}
+	unsuppress(&c)
+	return c
 }
 
 // archive is the change that archives the open record p, resolved by r or
@@ -191,11 +231,18 @@ func (d *differ) archive(kind Kind, r *rules.Result, p *Record) Change {
 	rec.Archived, rec.Unnotified = true, false
 	rec.UpdatedAt = d.after(p.UpdatedAt)
 	c := Change{Kind: kind, Result: r, Prev: p, Record: rec}
-	if p.Suppressed {
+	unsuppress(&c)
+	return c
+}
+
+// unsuppress sets an archive's finding back to NEW if it was suppressed:
+// Security Hub keeps SUPPRESSED when an archived finding becomes active
+// again, so a recurrence would otherwise come back muted.
+func unsuppress(c *Change) {
+	if c.Prev.Suppressed {
 		c.Workflow = WorkflowUnsuppress
 		c.Record.Suppressed, c.Record.SuppressionReason = false, ""
 	}
-	return c
 }
 
 type differ struct {
@@ -218,6 +265,9 @@ func (d *differ) after(last time.Time) time.Time {
 // classify decides one result against its record p (nil: none, or an
 // expired tombstone).
 func (d *differ) classify(id string, r *rules.Result, p *Record) (Change, bool) {
+	if r.Status != rules.Failed && p != nil && p.unsent() {
+		return resend(r, p), true
+	}
 	open := p != nil && !p.Archived
 	switch r.Status {
 	case rules.Failed:
@@ -326,10 +376,11 @@ type Publication struct {
 	// Off says nothing was sent because Security Hub publishing is turned
 	// off: records move on, and each one a run would have imported loses
 	// its LastImportedAt, so turning Security Hub on later imports every open
-	// finding it lacks or holds an older version of; suppressions keep their
-	// previous value, so the first run back sends the ones that changed.
-	// Archives made while it was off are not sent then (the records do not
-	// say what Security Hub holds; README, settings).
+	// finding it lacks or holds an older version of, and every archive made
+	// meanwhile (a tombstone with no LastImportedAt, which Diff sends as
+	// StillArchived) whose finding is not failing again by then;
+	// suppressions keep their previous value, so the first run back sends
+	// the ones that changed.
 	Off bool
 	// FailedImports holds the IDs of the findings Security Hub did not
 	// take (refused, or the whole call failed).
@@ -355,7 +406,10 @@ type Publication struct {
 //     before sends it again, later than the archive;
 //   - any other finding whose import failed keeps its new record with no
 //     LastImportedAt, so the next run re-imports it (NeedsRefresh) with the
-//     same FirstObservedAt and a later UpdatedAt;
+//     same FirstObservedAt and a later UpdatedAt; an unsent archive
+//     (StillArchived) stays unsent, and the next run sends it again with
+//     the same UpdatedAt (should the failed import have landed after all,
+//     Security Hub ignores the repeat);
 //   - a finding whose workflow update failed, or was not sent because its
 //     import failed (Security Hub may not hold the finding yet) or Security
 //     Hub is off, keeps its previous suppression, so the next run that
@@ -419,7 +473,9 @@ func NextAfter(prev map[string]Record, changes []Change, pub Publication) map[st
 //     is, later than what Security Hub holds, even when that is the
 //     previous record's own facts again;
 //   - every finding keeps the suppression Security Hub was sent, as
-//     NextAfter saves it.
+//     NextAfter saves it;
+//   - an unsent archive the run sent (StillArchived) is no news to report
+//     again: it is saved as NextAfter would.
 //
 // With Security Hub off nothing was sent: the state is prev.
 func NextUnnotified(prev map[string]Record, changes []Change, pub Publication) map[string]Record {
@@ -432,6 +488,7 @@ func NextUnnotified(prev map[string]Record, changes []Change, pub Publication) m
 		held, ok := next[c.ID()]
 		switch {
 		case !ok: // an expired tombstone, dropped
+		case c.Kind == StillArchived: // no news: saved as NextAfter would
 		case c.Kind == New && (c.Prev == nil || c.Prev.Archived):
 			held.Unnotified = true
 			next[c.ID()] = held

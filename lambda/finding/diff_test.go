@@ -614,9 +614,9 @@ func TestUpdatedAtStrictlyIncreases(t *testing.T) {
 }
 
 func TestKindAndWorkflowNames(t *testing.T) {
-	got := []string{New.String(), Changed.String(), StillFailing.String(), Resolved.String(), Gone.String(), Kind(9).String(),
+	got := []string{New.String(), Changed.String(), StillFailing.String(), Resolved.String(), Gone.String(), StillArchived.String(), Kind(9).String(),
 		WorkflowKeep.String(), WorkflowSuppress.String(), WorkflowUnsuppress.String(), Workflow(7).String()}
-	want := []string{"new", "changed", "still failing", "resolved", "gone", "Kind(9)", "keep", "suppress", "unsuppress", "Workflow(7)"}
+	want := []string{"new", "changed", "still failing", "resolved", "gone", "still archived", "Kind(9)", "keep", "suppress", "unsuppress", "Workflow(7)"}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("names (-want +got):\n%s", diff)
 	}
@@ -799,6 +799,143 @@ func TestNextAfterFailedPublication(t *testing.T) {
 		on := Diff(state, []rules.Result{fail(k1, alice, "access key 1 is 132 days old; access key 2 is 96 days old")}, acct, day(2), 0)
 		if len(on) != 1 || on[0].Kind != StillFailing || !on[0].Import() {
 			t.Errorf("back on: %+v, want the still-failing finding imported (Security Hub holds its version from before)", summarize(on))
+		}
+	})
+}
+
+// An archive made while Security Hub was off is sent by the first run with
+// it back on, once: the tombstone as saved, with the UpdatedAt it was
+// archived with (later than anything sent before), as an import with no
+// news (StillArchived, NeedsRefresh), whatever the run's result short of
+// failing.
+func TestArchiveMadeWhileSecurityHubWasOff(t *testing.T) {
+	k1 := &rules.Key01
+	fixed := pass(k1, alice, "no active access key")
+	open := next(nil, Diff(nil, []rules.Result{fail(k1, alice, old131)}, acct, day(0), 0), day(0))
+	sentAt := open[keyAlice].UpdatedAt // the last UpdatedAt Security Hub got
+	// off is a run with Security Hub off.
+	off := func(prev map[string]Record, at time.Time, results ...rules.Result) map[string]Record {
+		return NextAfter(prev, Diff(prev, results, acct, at, 0), Publication{At: at, Off: true})
+	}
+	// sendsArchive checks changes are the one archive sent late, of the
+	// tombstone rec.
+	sendsArchive := func(t *testing.T, changes []Change, rec Record) {
+		t.Helper()
+		if len(changes) != 1 || changes[0].Kind != StillArchived || !changes[0].NeedsRefresh || !changes[0].Import() {
+			t.Fatalf("got %+v, want one still-archived change to import", summarize(changes))
+		}
+		if diff := cmp.Diff(rec, changes[0].Record); diff != "" {
+			t.Errorf("archive sent (-tombstone +sent):\n%s", diff)
+		}
+		if !rec.UpdatedAt.After(sentAt) {
+			t.Errorf("archive sent with UpdatedAt %v, not after the %v Security Hub holds", rec.UpdatedAt, sentAt)
+		}
+	}
+
+	for _, tt := range []struct {
+		name    string
+		archive []rules.Result // the run, off, that archives
+		later   []rules.Result // every run's after it
+		status  rules.Status   // the archive's compliance status
+	}{
+		{"a finding resolved while Security Hub was off is archived there when it is back on", []rules.Result{fixed}, []rules.Result{fixed}, rules.Passed},
+		{"a finding gone while Security Hub was off is archived there when it is back on", nil, nil, rules.Failed},
+		{"an archive made while Security Hub was off is sent though the resource is not visible", []rules.Result{fixed}, []rules.Result{unseen(k1, alice)}, rules.Passed},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			state := off(open, day(1), tt.archive...)
+			tomb := state[keyAlice]
+			if !tomb.Archived || tomb.Status != tt.status || !tomb.LastImportedAt.IsZero() {
+				t.Fatalf("tombstone %+v, want archived %s and never imported", tomb, tt.status)
+			}
+			on := Diff(state, tt.later, acct, day(3), 0)
+			sendsArchive(t, on, tomb)
+			state = next(state, on, day(3))
+			if got := state[keyAlice].LastImportedAt; !got.Equal(day(3)) {
+				t.Errorf("LastImportedAt after the archive was sent = %v, want %v", got, day(3))
+			}
+			if again := Diff(state, tt.later, acct, day(4), 0); len(again) != 0 {
+				t.Errorf("the run after: %+v, want nothing sent again", summarize(again))
+			}
+		})
+	}
+	t.Run("an archive whose import failed is sent again by the next run", func(t *testing.T) {
+		state := off(open, day(1), fixed)
+		tomb := state[keyAlice]
+		on := Diff(state, []rules.Result{fixed}, acct, day(3), 0)
+		sendsArchive(t, on, tomb)
+		state = NextAfter(state, on, Publication{At: day(3), FailedImports: map[string]bool{keyAlice: true}})
+		if diff := cmp.Diff(tomb, state[keyAlice]); diff != "" {
+			t.Fatalf("tombstone after the failed import (-before +after):\n%s", diff)
+		}
+		sendsArchive(t, Diff(state, []rules.Result{fixed}, acct, day(4), 0), tomb)
+	})
+	t.Run("an archive sent by a run whose digest was not sent is not sent again", func(t *testing.T) {
+		state := off(open, day(1), fixed)
+		on := Diff(state, []rules.Result{fixed}, acct, day(3), 0)
+		sendsArchive(t, on, state[keyAlice])
+		state = NextUnnotified(state, on, Publication{At: day(3)})
+		if again := Diff(state, []rules.Result{fixed}, acct, day(4), 0); len(again) != 0 {
+			t.Errorf("the run after: %+v, want nothing sent again", summarize(again))
+		}
+	})
+	t.Run("a finding failing again when Security Hub is back is reopened and its archive never sent", func(t *testing.T) {
+		state := off(open, day(1), fixed)
+		sendsArchive(t, Diff(state, []rules.Result{fixed}, acct, day(3), 0), state[keyAlice])
+		for _, at := range []time.Time{day(2), day(3)} { // failing again while off, or in the first run back
+			relapse := Diff(state, []rules.Result{fail(k1, alice, old131)}, acct, at, 0)
+			want := []summary{{ID: keyAlice, Kind: New, Import: true, Status: rules.Failed, Reason: old131,
+				First: day(0), LastObserved: at, Updated: at}}
+			if diff := cmp.Diff(want, summarize(relapse)); diff != "" {
+				t.Errorf("failing again on %v (-want +got):\n%s", at, diff)
+			}
+		}
+		state = off(state, day(2), fail(k1, alice, old131))
+		back := Diff(state, []rules.Result{fail(k1, alice, "access key 1 is 132 days old")}, acct, day(3), 0)
+		if len(back) != 1 || back[0].Kind != StillFailing || !back[0].Import() || back[0].Record.Archived {
+			t.Errorf("back on: %+v, want the open finding imported, no archive", summarize(back))
+		}
+	})
+	t.Run("with Security Hub still off the tombstone stays as it was and expires as before", func(t *testing.T) {
+		state := off(open, day(1), fixed)
+		tomb := state[keyAlice]
+		for d := 2; d <= 90; d++ {
+			sendsArchive(t, Diff(state, []rules.Result{fixed}, acct, day(d), 0), tomb)
+			state = off(state, day(d), fixed)
+			if diff := cmp.Diff(tomb, state[keyAlice]); diff != "" {
+				t.Fatalf("day %d, off: tombstone (-before +after):\n%s", d, diff)
+			}
+		}
+		// Retention after the archive Security Hub has deleted the finding:
+		// nothing is sent, and the tombstone goes.
+		end := tomb.UpdatedAt.Add(Retention)
+		sendsArchive(t, Diff(state, nil, acct, end.Add(-second), 0), tomb)
+		for _, results := range [][]rules.Result{{fixed}, nil} {
+			if late := Diff(state, results, acct, end, 0); len(late) != 0 {
+				t.Errorf("back on at the end of Retention: %+v, want nothing sent", summarize(late))
+			}
+		}
+		if _, ok := off(state, end, fixed)[keyAlice]; ok {
+			t.Error("tombstone kept after Retention passed")
+		}
+	})
+	t.Run("a suppressed finding archived while Security Hub was off is unsuppressed with its archive", func(t *testing.T) {
+		muted := next(open, Diff(open, []rules.Result{suppressed(fail(k1, alice, old131), "waived")}, acct, day(1), 0), day(1))
+		state := off(muted, day(2), fixed)
+		if !state[keyAlice].Suppressed {
+			t.Fatalf("tombstone %+v, want it still marked suppressed: the unsuppress was not sent", state[keyAlice])
+		}
+		state = off(state, day(3), fixed)
+		if !state[keyAlice].Suppressed {
+			t.Fatalf("tombstone %+v after another run off, want it still marked suppressed", state[keyAlice])
+		}
+		on := Diff(state, []rules.Result{fixed}, acct, day(4), 0)
+		if len(on) != 1 || on[0].Kind != StillArchived || on[0].Workflow != WorkflowUnsuppress || on[0].Record.Suppressed {
+			t.Fatalf("back on: %+v, want the archive sent with an unsuppress", summarize(on))
+		}
+		state = next(state, on, day(4))
+		if again := Diff(state, []rules.Result{fixed}, acct, day(5), 0); len(again) != 0 {
+			t.Errorf("the run after: %+v, want nothing sent again", summarize(again))
 		}
 	})
 }

@@ -32,6 +32,8 @@
 //	open                NOT_AVAILABLE            StillFailing   Unavailable: the record stands (refreshed if due)
 //	open                no result at all         Gone           import, ARCHIVED (compliance stays FAILED)
 //	archived tombstone  FAILED                   New            import: reopens the same finding
+//	archived tombstone  not FAILED, or none      (no change)    nothing: Security Hub has the archive
+//	unsent tombstone    not FAILED, or none      StillArchived  import, ARCHIVED (NeedsRefresh): see below
 //
 // "Same fact" compares reasons modulo the passage of time: "access key 2 is
 // 131 days old" a day later reads "132 days old" and is StillFailing, while
@@ -55,13 +57,22 @@
 // all-clear. The previous record is kept, marked UnavailableSince, and
 // refreshed like any still-failing finding so it does not expire unseen.
 //
+// An archive made while Security Hub publishing is off is not sent
+// (Publication.Off), and its tombstone has no LastImportedAt: an unsent
+// tombstone. Every run yields StillArchived for it, with NeedsRefresh, until
+// a run with Security Hub on sends it: the tombstone's own record, whose
+// UpdatedAt was moved on when it was archived and so is later than anything
+// Security Hub holds. Like a refresh it is no news (the resolution was news
+// when it happened). A finding failing again first is New, as from any
+// tombstone, and its archive is never sent.
+//
 // Suppressions drive Workflow: a failing finding that a suppression newly
 // mutes (including a New one: it is imported, then set SUPPRESSED, so the
 // muted failure stays on record) gets WorkflowSuppress with the suppression
 // reason as the note; one whose suppression expired or was removed gets
 // WorkflowUnsuppress (back to NEW). A suppressed finding that is resolved or
-// gone is also set back to NEW, since Security Hub would keep it SUPPRESSED
-// if it came back.
+// gone is also set back to NEW (with its archive, when that is sent late),
+// since Security Hub would keep it SUPPRESSED if it came back.
 //
 // # Timestamps
 //
@@ -81,7 +92,7 @@
 //   - LastImportedAt is set by NextAfter, after a successful publish, for the
 //     findings that were imported; NeedsRefresh compares it with
 //     refreshAfter (default 30 days; findings expire 90 days after their
-//     last update).
+//     last update). A tombstone without it is an archive never sent.
 //
 // Resolved and gone findings stay in the state as archived tombstones for
 // Retention (90 days) after their last UpdatedAt, then NextAfter drops them.
