@@ -285,6 +285,69 @@ func checkMetrics(t *testing.T, out string, runs int) {
 	}
 }
 
+// With CREDAUDIT_SECURITY_HUB=off, fixes are archived in the state but not
+// sent; the first run with it back on sends them: Security Hub shows the
+// fixed findings ARCHIVED, and that run, with no news, sends no digest.
+func TestArchivesMadeWhileSecurityHubWasOffAreSentWhenItIsBackOn(t *testing.T) {
+	e := newEnv(t)
+	// moto dates every report 2015-02-02T20:02:02Z: the runs are a day
+	// later, not years, or every tombstone would be past its 90 days at once.
+	run := func(extra map[string]string, sample string) *handler.Response {
+		h := e.handler(extra)
+		h.Now = func() time.Time { return time.Date(2015, 2, 3, 20, 2, 2, 0, time.UTC) }
+		return e.invoke(h, sample)
+	}
+	must(t, "seed", func() error { return e.SeedExample(context.Background()) })
+	run(nil, "eventbridge-scheduled.json")
+	e.drain()
+	before := e.findings()
+
+	must(t, "fix", func() error { return e.FixExample(context.Background()) })
+	off := run(map[string]string{handler.EnvSecurityHub: "off"}, "scheduler.json")
+	if off.Resolved == 0 || off.Gone == 0 || off.Imported != 0 {
+		t.Fatalf("run off: %d resolved, %d gone, %d imported; want the fixes archived, nothing imported", off.Resolved, off.Gone, off.Imported)
+	}
+	if mail := e.drain(); len(mail) != 1 || !strings.Contains(mail[0].Body, "RESOLVED (") {
+		t.Fatalf("run off: %d messages, want a digest of the fixes", len(mail))
+	}
+	if f := e.findings()[id("USER-01", "alice")]; f.RecordState != shtypes.RecordStateActive {
+		t.Fatalf("alice's USER-01 after the run off: %s, want it still ACTIVE", f.RecordState)
+	}
+
+	on := run(nil, "account.json")
+	hub := e.findings()
+	for fid, want := range map[string]shtypes.ComplianceStatus{
+		id("USER-01", "alice"): shtypes.ComplianceStatusPassed,
+		id("KEY-02", "carol"):  shtypes.ComplianceStatusPassed,
+		id("USER-02", "bob"):   shtypes.ComplianceStatusFailed, // gone
+	} {
+		f := hub[fid]
+		if f.RecordState != shtypes.RecordStateArchived || f.Compliance == nil || f.Compliance.Status != want {
+			t.Errorf("%s after the run back on: %s, %+v; want ARCHIVED, %s", fid, f.RecordState, f.Compliance, want)
+			continue
+		}
+		if *f.UpdatedAt <= *before[fid].UpdatedAt || *f.CreatedAt != *before[fid].CreatedAt {
+			t.Errorf("%s: created %s, updated %s; want CreatedAt %s kept and UpdatedAt after %s", fid, *f.CreatedAt, *f.UpdatedAt, *before[fid].CreatedAt, *before[fid].UpdatedAt)
+		}
+	}
+	if f := hub[id("USER-03", "carol")]; f.RecordState != shtypes.RecordStateActive {
+		t.Errorf("carol's USER-03, still failing: %s, want ACTIVE", f.RecordState)
+	}
+	// Back on, the run imports what the run off would have: the archives,
+	// and the open findings that changed.
+	if want := off.New + off.Changed + off.Resolved + off.Gone; on.Imported != want || on.New+on.Changed+on.Resolved+on.Gone != 0 || on.Notified {
+		t.Errorf("run back on: %+v; want %d imports, no news and no digest", on, want)
+	}
+	if mail := e.drain(); len(mail) != 0 {
+		t.Errorf("run back on sent %d messages in changes mode, want none", len(mail))
+	}
+	for _, r := range e.state().Records {
+		if r.Archived && r.LastImportedAt.IsZero() {
+			t.Errorf("%s: archived and never imported after the run back on", r.ID)
+		}
+	}
+}
+
 // A configuration file with an error fails the run before anything is
 // published: the alert names the file, line and column, Security Hub and
 // the state are untouched.
