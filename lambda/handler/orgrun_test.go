@@ -129,6 +129,26 @@ func (o *orgEnv) mapRun(h *handler.Handler, items []handler.Item, id string) han
 	return manifest
 }
 
+// listAccounts runs the list_accounts step of run and reads the list it
+// wrote.
+func (o *orgEnv) listAccounts(h *handler.Handler, run string) (handler.Listed, []handler.Item) {
+	o.t.Helper()
+	listed := step[handler.Listed](o.t, h, `{"action":"list_accounts","run_id":"`+run+`"}`)
+	var items []handler.Item
+	o.get(listed.Key, &items)
+	return listed, items
+}
+
+// throughFaultProxy sends the handlers o makes from now on through a new
+// fault-injecting proxy in front of the emulator.
+func (o *orgEnv) throughFaultProxy() *faultProxy {
+	o.t.Helper()
+	p := newFaultProxy(o.t)
+	o.t.Setenv("AWS_ENDPOINT_URL", p.URL())
+	o.cfg = emulator.Config(o.t) // through the proxy
+	return p
+}
+
 func aggregateStep(run string, accounts, results handler.Location) string {
 	data, _ := json.Marshal(map[string]any{"action": "aggregate", "run_id": run, "accounts": accounts, "results": results})
 	return string(data)
@@ -148,12 +168,10 @@ func TestOrganisationRunThroughTheFunction(t *testing.T) {
 	o.cfg = emulator.Config(t) // through the proxy
 	h := o.handler(map[string]string{handler.EnvExcludeAccounts: account})
 
-	listed := step[handler.Listed](t, h, `{"action":"list_accounts","run_id":"exec-1"}`)
+	listed, items := o.listAccounts(h, "exec-1")
 	if listed.Bucket != bucket || listed.Key != "runs/exec-1/accounts.json" || listed.Accounts != 3 {
 		t.Fatalf("list_accounts returned %+v", listed)
 	}
-	var items []handler.Item
-	o.get(listed.Key, &items)
 	if len(items) != 3 {
 		t.Fatalf("the list holds %d accounts, want the 3 members (the management account excluded): %+v", len(items), items)
 	}
@@ -242,13 +260,9 @@ func TestOrganisationRunThroughTheFunction(t *testing.T) {
 func TestOrganisationDigestKeepsAnAccountWhosePublishingPartlyFailed(t *testing.T) {
 	o := newOrgEnv(t, "alpha", "beta")
 	alpha, beta := o.members[0], o.members[1]
-	p := newFaultProxy(t)
-	t.Setenv("AWS_ENDPOINT_URL", p.URL())
-	o.cfg = emulator.Config(t) // through the proxy
+	p := o.throughFaultProxy()
 	h := o.handler(map[string]string{handler.EnvExcludeAccounts: account})
-	listed := step[handler.Listed](t, h, `{"action":"list_accounts","run_id":"exec-p"}`)
-	var items []handler.Item
-	o.get(listed.Key, &items)
+	listed, items := o.listAccounts(h, "exec-p")
 
 	// Alpha is audited first: its one import call loses one finding.
 	p.inject(fault{Op: "BatchImportFindings", Kind: partial, Times: 1, Count: 1, Code: "InvalidInput"})
@@ -325,13 +339,9 @@ func TestOrganisationDigestKeepsAnAccountWhosePublishingPartlyFailed(t *testing.
 // changes are not reported again.
 func TestOrganisationDigestThatCannotBeSentFailsTheStep(t *testing.T) {
 	o := newOrgEnv(t, "alpha")
-	p := newFaultProxy(t)
-	t.Setenv("AWS_ENDPOINT_URL", p.URL())
-	o.cfg = emulator.Config(t) // through the proxy
+	p := o.throughFaultProxy()
 	h := o.handler(map[string]string{handler.EnvExcludeAccounts: account})
-	listed := step[handler.Listed](t, h, `{"action":"list_accounts","run_id":"exec-u"}`)
-	var items []handler.Item
-	o.get(listed.Key, &items)
+	listed, items := o.listAccounts(h, "exec-u")
 	manifest := o.mapRun(h, items, "map-u1")
 	p.inject(fault{Op: "Publish", Kind: serverError, Times: 100})
 	if _, err := h.Handle(context.Background(), json.RawMessage(aggregateStep("exec-u", listed.Location, manifest))); err == nil {
@@ -383,9 +393,7 @@ func TestOrganisationDigestNamesTheProfile(t *testing.T) {
 	}
 	setProfile("cis-1.4")
 	h := withSettings("ssm:/credaudit/config", "")
-	listed := step[handler.Listed](t, h, `{"action":"list_accounts","run_id":"exec-p"}`)
-	var items []handler.Item
-	o.get(listed.Key, &items)
+	listed, items := o.listAccounts(h, "exec-p")
 	audited := o.mapRun(h, items, "map-p1")
 
 	setProfile("fsbp") // changed after the accounts were audited
