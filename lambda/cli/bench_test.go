@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/credaudit/credaudit/lambda/credreport"
 	"github.com/credaudit/credaudit/lambda/credreport/credreporttest"
 )
 
@@ -220,5 +221,21 @@ func BenchmarkWriteJSONBytes(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// BenchmarkWriteQueryJSON is query --format json's writer: every column of
+// the 5,000-user report (5 MB of JSON) to /dev/null.
+func BenchmarkWriteQueryJSON(b *testing.B) {
+	rep, err := credreport.Parse(credreporttest.Generate(5000, 1))
+	if err != nil {
+		b.Fatal(err)
+	}
+	devNull := openDevNull(b)
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := writeRowsJSON(devNull, rep.Header, rep.Table()); err != nil {
+			b.Fatal(err)
+		}
 	}
 }

@@ -99,9 +99,12 @@ func writeRowsCSV(w io.Writer, cols []string, rows credreport.Table) error {
 func writeRowsJSON(w io.Writer, cols []string, rows credreport.Table) error {
 	keys := make([][]byte, len(cols)) // each `"column": `
 	known, typed := make([]credreport.Column, len(cols)), make([]bool, len(cols))
+	var unknown []string // the columns the parser does not know, in order
 	for j, c := range cols {
 		keys[j] = append(appendJSONString(nil, c), ": "...)
-		known[j], typed[j] = credreport.LookupColumn(c)
+		if known[j], typed[j] = credreport.LookupColumn(c); !typed[j] {
+			unknown = append(unknown, c)
+		}
 	}
 	jw := jsonWriter{w: w, buf: make([]byte, 0, outChunk)}
 	jw.buf = append(jw.buf, '[')
@@ -110,19 +113,21 @@ func writeRowsJSON(w io.Writer, cols []string, rows credreport.Table) error {
 			jw.buf = append(jw.buf, ',')
 		}
 		jw.buf = append(jw.buf, "\n  {"...)
-		for j, c := range cols {
+		var raw []string // the unknown columns' text, split from the row once
+		if len(unknown) > 0 {
+			raw = e.RawValues(unknown)
+		}
+		for j := range cols {
 			if j > 0 {
 				jw.buf = append(jw.buf, ", "...)
 			}
 			jw.buf = append(jw.buf, keys[j]...)
-			var v any
-			if typed[j] {
-				v = known[j].Value(e).Any()
-			} else {
-				v, _ = e.RawValue(c)
+			if !typed[j] {
+				jw.buf, raw = appendJSONString(jw.buf, raw[0]), raw[1:]
+				continue
 			}
 			var err error
-			if jw.buf, err = appendJSONValue(jw.buf, v); err != nil {
+			if jw.buf, err = appendJSONCell(jw.buf, known[j].Value(e)); err != nil {
 				return err
 			}
 		}
@@ -138,25 +143,27 @@ func writeRowsJSON(w io.Writer, cols []string, rows credreport.Table) error {
 	return jw.flush()
 }
 
-// appendJSONValue appends a cell's value (Value.Any, or the raw text) as
-// encoding/json writes it without HTML escaping.
-func appendJSONValue(b []byte, v any) ([]byte, error) {
-	switch v := v.(type) {
-	case nil:
+// appendJSONCell appends a typed cell as encoding/json writes its Value.Any
+// without HTML escaping: null for a sentinel, a boolean, an RFC 3339 string
+// or the text.
+func appendJSONCell(b []byte, v credreport.Value) ([]byte, error) {
+	if v.State() != credreport.Set {
 		return append(b, "null"...), nil
-	case bool:
-		return strconv.AppendBool(b, v), nil
-	case string:
-		return appendJSONString(b, v), nil
-	case time.Time:
-		if y := v.Year(); y >= 0 && y <= 9999 { // else MarshalJSON's error
-			b = append(b, '"')
-			b = v.AppendFormat(b, time.RFC3339Nano)
-			return append(b, '"'), nil
-		}
 	}
-	val, err := marshalJSON(v)
-	return append(b, val...), err
+	switch v.Kind {
+	case credreport.KindBool:
+		return strconv.AppendBool(b, v.Bool.V), nil
+	case credreport.KindTime:
+		t := v.Time.T()
+		if y := t.Year(); y < 0 || y > 9999 { // encoding/json's error
+			_, err := marshalJSON(t)
+			return b, err
+		}
+		b = append(b, '"')
+		b = t.AppendFormat(b, time.RFC3339Nano)
+		return append(b, '"'), nil
+	}
+	return appendJSONString(b, v.Text.S), nil
 }
 
 func writeRowsTable(w io.Writer, cols []string, rows credreport.Table) error {
