@@ -79,12 +79,12 @@ func runAudit(ctx context.Context, f *auditFlags, src *source, in *loaded, selec
 		}
 	}
 	if f.stateDir != "" {
-		undo, err := makeStateDir(f.stateDir)
+		store, undo, err := openStateDir(f.stateDir)
 		if err != nil {
 			return nil, "", err
 		}
 		defer undo()
-		aud.Store = state.NewDir(f.stateDir)
+		aud.Store = store
 	}
 	obs := &audit.Observation{Report: in.report, AsOf: in.asOf, Account: in.account, AccountErr: in.accountErr}
 	out, err := aud.Audit(ctx, obs)
@@ -149,12 +149,13 @@ func writeASFF(w io.Writer, out *audit.Outcome, region string, selected []rules.
 	return bw.Flush()
 }
 
-// makeStateDir makes --state's directory before anything is published, so
-// that one that cannot be made is a usage error (made only when the state
-// is saved, it would fail after the findings were imported). undo removes
-// the levels it made that are still empty: a run that saved no state leaves
-// none behind.
-func makeStateDir(dir string) (undo func(), err error) {
+// openStateDir is the store of --state DIR. It makes the directory before
+// anything is published, so that one that cannot be made is a usage error
+// (made only when the state is saved, it would fail after the findings were
+// imported). undo removes the levels it made that are still empty: a run
+// that saved no state leaves none behind.
+func openStateDir(dir string) (store *state.Dir, undo func(), err error) {
+	store = state.NewDir(dir)
 	dir = filepath.Clean(dir)
 	first := "" // the outermost level missing
 	for p := dir; ; p = filepath.Dir(p) {
@@ -164,9 +165,9 @@ func makeStateDir(dir string) (undo func(), err error) {
 		first = p
 	}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return nil, usageErr("--state: %v", err)
+		return nil, nil, usageErr("--state: %v", err)
 	}
-	return func() {
+	return store, func() {
 		if first == "" {
 			return
 		}

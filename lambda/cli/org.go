@@ -110,12 +110,12 @@ func runOrg(ctx context.Context, f *orgFlags, af *auditFlags, src *source, forma
 	}
 	var store state.Store
 	if af.stateDir != "" {
-		undo, err := makeStateDir(af.stateDir)
+		dir, undo, err := openStateDir(af.stateDir)
 		if err != nil {
 			return err
 		}
 		defer undo()
-		store = state.NewDir(af.stateDir)
+		store = dir
 	}
 	var hub *publish.Importer
 	if af.publish {

@@ -24,7 +24,8 @@ type Dir struct {
 	path string
 }
 
-// NewDir returns a store in directory path, created on the first Save.
+// NewDir returns a store in directory path; Save creates the directory if
+// it is missing (the CLI makes it before the run, to refuse one it cannot).
 func NewDir(path string) *Dir { return &Dir{path: path} }
 
 // File is the path of accountID's state.
