@@ -8,11 +8,11 @@ import (
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	shtypes "github.com/aws/aws-sdk-go-v2/service/securityhub/types"
 
+	"github.com/credaudit/credaudit/lambda/credreport/credreporttest"
 	"github.com/credaudit/credaudit/lambda/finding"
 	"github.com/credaudit/credaudit/lambda/state"
 )
@@ -229,7 +229,7 @@ func TestFindingOfAnUnsentDigestFixedBeforeTheNextRunIsResolved(t *testing.T) {
 		t.Fatalf("bob's USER-01 after the first run: %+v, want it open in Security Hub", f)
 	}
 	r.sns.err = nil
-	r.iam.report = bytes.Replace(r.iam.report, []byte("2024-02-01T08:30:00+00:00,N/A,false,"), []byte("2024-02-01T08:30:00+00:00,N/A,true,"), 1) // bob turns MFA on
+	r.setMFA(t, mfaOff, mfaOn) // bob turns MFA on
 	r.on(1)
 	out, err := r.a.Run(context.Background())
 	if err != nil {
@@ -369,15 +369,6 @@ suppressions:
 // not hold it yet); the next run sends the import and the workflow update.
 func TestWorkflowOfARefusedImportIsSentByTheNextRun(t *testing.T) {
 	const bob = "credaudit/123456789012/USER-01/arn:aws:iam::123456789012:user/bob"
-	mfaOff := []byte(",2024-02-01T08:30:00+00:00,N/A,false,")
-	mfaOn := []byte(",2024-02-01T08:30:00+00:00,N/A,true,")
-	setMFA := func(t *testing.T, r *rig, from, to []byte) {
-		t.Helper()
-		if !bytes.Contains(r.iam.report, from) {
-			t.Fatal("the sample report changed: bob's MFA column not found")
-		}
-		r.iam.report = bytes.Replace(r.iam.report, from, to, 1)
-	}
 	refuseBob := func(r *rig) { r.hub.refuse = map[string]bool{bob: true} }
 	type step struct {
 		day     int
@@ -406,11 +397,11 @@ func TestWorkflowOfARefusedImportIsSentByTheNextRun(t *testing.T) {
 		{"a recurrence of a suppressed finding archived without its unsuppress, whose import was refused", []step{
 			{0, func(*testing.T, *rig) {}},
 			{1, func(t *testing.T, r *rig) {
-				setMFA(t, r, mfaOff, mfaOn)
+				r.setMFA(t, mfaOff, mfaOn)
 				r.hub.refuseWorkflow = map[string]bool{bob: true}
 			}},
 			{2, func(t *testing.T, r *rig) {
-				setMFA(t, r, mfaOn, mfaOff)
+				r.setMFA(t, mfaOn, mfaOff)
 				r.a.Suppressions = nil
 				refuseBob(r)
 			}},
@@ -521,11 +512,7 @@ func TestLongPathUserIsResolvedNotGone(t *testing.T) {
 	r := newRig(t, "")
 	const bobARN = "arn:aws:iam::123456789012:user/bob"
 	deepARN := "arn:aws:iam::123456789012:user/" + strings.Repeat("team/", 100) + "deep"
-	start := bytes.Index(r.iam.report, []byte("\nbob,"+bobARN+","))
-	if start < 0 {
-		t.Fatal("the sample report changed: bob's row not found")
-	}
-	bobRow := r.iam.report[start+1 : start+1+bytes.IndexByte(r.iam.report[start+1:], '\n')+1]
+	bobRow := credreporttest.UserRow(t, r.iam.report, "bob")
 	deepRow := bytes.Replace(bobRow, []byte("bob,"+bobARN+","), []byte("deep,"+deepARN+","), 1)
 	r.iam.report = append(append([]byte{}, r.iam.report...), deepRow...)
 	id := finding.ID(sampleAccount, "USER-01", deepARN)
@@ -538,11 +525,8 @@ func TestLongPathUserIsResolvedNotGone(t *testing.T) {
 	}
 
 	// deep turns MFA on.
-	mfaOff := []byte(",2024-02-01T08:30:00+00:00,N/A,false,")
-	mfaOn := []byte(",2024-02-01T08:30:00+00:00,N/A,true,")
 	r.iam.report = bytes.Replace(r.iam.report, deepRow, bytes.Replace(deepRow, mfaOff, mfaOn, 1), 1)
-	r.iam.generated = generatedAt.Add(24 * time.Hour)
-	r.a.Now = func() time.Time { return generatedAt.Add(26 * time.Hour) }
+	r.on(1)
 	out, err := r.a.Run(context.Background())
 	if err != nil {
 		t.Fatal(err)
@@ -578,10 +562,8 @@ func TestArchivesMadeWhileSecurityHubWasOffAreSentQuietly(t *testing.T) {
 
 	// Off: bob turns MFA on, legacy-signer is deleted.
 	r.a.Hub = nil
-	r.iam.report = bytes.Replace(r.iam.report, []byte("2024-02-01T08:30:00+00:00,N/A,false,"), []byte("2024-02-01T08:30:00+00:00,N/A,true,"), 1)
-	start := bytes.Index(r.iam.report, []byte("\nlegacy-signer,"))
-	end := start + 1 + bytes.IndexByte(r.iam.report[start+1:], '\n')
-	r.iam.report = append(r.iam.report[:start:start], r.iam.report[end:]...)
+	r.setMFA(t, mfaOff, mfaOn)
+	r.iam.report = credreporttest.WithoutUser(t, r.iam.report, "legacy-signer")
 	r.on(1)
 	off, err := r.a.Run(ctx)
 	if err != nil {

@@ -1,6 +1,7 @@
 package audit
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"os"
@@ -205,6 +206,23 @@ func newRig(t testing.TB, cfgYAML string) *rig {
 func (r *rig) on(days int) {
 	r.iam.generated = generatedAt.Add(time.Duration(days) * 24 * time.Hour)
 	r.a.Now = func() time.Time { return r.iam.generated.Add(2 * time.Hour) }
+}
+
+// mfaOff and mfaOn are bob's password_next_rotation and mfa_active cells in
+// the sample report, with MFA off (as it is) and on.
+var (
+	mfaOff = []byte(",2024-02-01T08:30:00+00:00,N/A,false,")
+	mfaOn  = []byte(",2024-02-01T08:30:00+00:00,N/A,true,")
+)
+
+// setMFA turns bob's MFA off or on in the report: replaces from (mfaOff or
+// mfaOn) with to, failing if the report lacks it.
+func (r *rig) setMFA(t *testing.T, from, to []byte) {
+	t.Helper()
+	if !bytes.Contains(r.iam.report, from) {
+		t.Fatal("the sample report changed: bob's MFA column not found")
+	}
+	r.iam.report = bytes.Replace(r.iam.report, from, to, 1)
 }
 
 // stateBytes is the saved state file, nil when there is none.
