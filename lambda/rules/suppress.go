@@ -28,16 +28,17 @@ func (s Suppression) Expired(asOf time.Time) bool {
 	return !s.Expires.IsZero() && !asOf.Before(s.Expires)
 }
 
-// matches reports whether the suppression, whose user glob is pattern
-// (userPattern), applies to r.
-func (s Suppression) matches(pattern string, r *Result) bool {
+// matches reports whether the suppression applies to r, whose user name in
+// lower case is user. pattern is the suppression's userPattern, "" for an
+// ARN.
+func (s Suppression) matches(pattern string, r *Result, user string) bool {
 	if s.RuleID != "*" && s.RuleID != r.Rule.ID {
 		return false
 	}
-	if isARN(s.User) {
+	if pattern == "" {
 		return sameUserARN(s.User, r.ARN())
 	}
-	ok, err := path.Match(pattern, strings.ToLower(r.User()))
+	ok, err := path.Match(pattern, user)
 	return err == nil && ok
 }
 
@@ -136,7 +137,7 @@ func Suppress(results []Result, sups []Suppression, asOf time.Time) []Suppressio
 // Apply marks each batch, Outcomes reports over all of them.
 type Suppressor struct {
 	sups     []Suppression
-	patterns []string // each suppression's userPattern
+	patterns []string // each suppression's userPattern, "" for an ARN
 	out      []SuppressionOutcome
 }
 
@@ -146,7 +147,9 @@ func NewSuppressor(sups []Suppression, asOf time.Time) *Suppressor {
 	patterns := make([]string, len(sups))
 	for i, s := range sups {
 		out[i] = SuppressionOutcome{Suppression: s, Expired: s.Expired(asOf)}
-		patterns[i] = userPattern(s.User)
+		if !isARN(s.User) {
+			patterns[i] = userPattern(s.User)
+		}
 	}
 	return &Suppressor{sups: sups, patterns: patterns, out: out}
 }
@@ -162,8 +165,9 @@ func (s *Suppressor) Apply(results []Result) {
 		if r.Status != Failed {
 			continue
 		}
+		user := strings.ToLower(r.User()) // once, not once a suppression
 		for j := range s.sups {
-			if s.out[j].Expired || !s.sups[j].matches(s.patterns[j], r) {
+			if s.out[j].Expired || !s.sups[j].matches(s.patterns[j], r, user) {
 				continue
 			}
 			if r.Suppression != nil {
