@@ -11,7 +11,7 @@ func TestUserPattern(t *testing.T) {
 		{`\[!a]`, `\[!a]`},             // an escaped [ opens no class
 		{`[\!a]`, `[\!a]`},             // an escaped ! at the start does not negate
 		{"[a-z][!0-9]", "[a-z][^0-9]"}, // every class
-		{"[!]", "[^]"},                 // malformed either way: CheckUserGlob refuses it
+		{"[!]", "[^]"},                 // an empty negated class: CheckUserGlob refuses it
 	}
 	for _, tc := range tests {
 		if got := userPattern(tc.glob); got != tc.want {
