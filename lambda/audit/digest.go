@@ -135,7 +135,6 @@ func count(results []rules.Result, changes []finding.Change) Counts {
 		ch := &changes[i]
 		muted := ch.Record.Suppressed
 		switch {
-		case ch.Kind == finding.StillArchived: // an archive sent late: no news
 		case ch.Kind == finding.Resolved:
 			c.Resolved++
 		case ch.Kind == finding.Gone:
@@ -145,9 +144,9 @@ func count(results []rules.Result, changes []finding.Change) Counts {
 			c.New++
 		case ch.Kind == finding.Changed:
 			c.Changed++
-		default:
+		case ch.Kind == finding.StillFailing:
 			c.StillFailing++
-		}
+		} // StillArchived, an archive sent late, is no news
 		if ch.Kind == finding.New && !muted {
 			if sev := severityOf(ch); sev > c.HighestNew {
 				c.HighestNew = sev
@@ -278,20 +277,20 @@ func renderDigest(in digestInput) Message {
 		case ch.Kind == finding.Gone:
 			l.text = goneReason(ch, in.Selected)
 			resolved = append(resolved, l)
-		case ch.Record.Suppressed, ch.Kind == finding.StillArchived: // muted, or an archive sent late
+		case ch.Record.Suppressed:
 		case ch.Kind == finding.New:
 			l.text = ch.Record.Reason
 			fresh = append(fresh, l)
 		case ch.Kind == finding.Changed:
 			l.text = ch.Record.Reason + " (changed; was: " + ch.Prev.Reason + ")"
 			fresh = append(fresh, l)
-		default:
+		case ch.Kind == finding.StillFailing:
 			l.text = ch.Record.Reason
 			if ch.Unavailable {
 				l.text += " (not visible in this report; last seen " + ch.Record.LastObservedAt.Format(time.DateOnly) + ")"
 			}
 			still = append(still, l)
-		}
+		} // StillArchived, an archive sent late, is no news
 	}
 	section(&b, "NEW OR CHANGED", fresh)
 	section(&b, "RESOLVED", resolved)
