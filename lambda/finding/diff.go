@@ -100,8 +100,8 @@ type Change struct {
 	// record stands.
 	Unavailable bool
 
-	// Result is this run's result; nil for Gone, and for StillArchived when
-	// the run has none.
+	// Result is this run's result; nil for Gone and StillArchived, which are
+	// sent from the record.
 	Result *rules.Result
 	// Prev is the state's record before the run; nil for a finding never
 	// seen (or whose tombstone expired).
@@ -174,7 +174,7 @@ func Diff(prev map[string]Record, results []rules.Result, accountID string, obse
 		}
 		seen[id] = struct{}{}
 		var pp *Record
-		if had && !d.expired(&p) {
+		if had && !p.expiredAt(d.obs) {
 			pp = new(Record) // a copy, so p itself stays on the stack for the many results without one
 			*pp = p
 		}
@@ -184,7 +184,7 @@ func Diff(prev map[string]Record, results []rules.Result, accountID string, obse
 	}
 	var gone []string
 	for id, p := range prev {
-		if _, ok := seen[id]; !ok && (!p.Archived || p.unsent() && !d.expired(&p)) {
+		if _, ok := seen[id]; !ok && (!p.Archived || p.unsent() && !p.expiredAt(d.obs)) {
 			gone = append(gone, id)
 		}
 	}
@@ -192,7 +192,7 @@ func Diff(prev map[string]Record, results []rules.Result, accountID string, obse
 	for _, id := range gone {
 		p := prev[id]
 		if p.Archived {
-			changes = append(changes, resend(nil, &p))
+			changes = append(changes, resend(&p))
 		} else {
 			changes = append(changes, d.archive(Gone, nil, &p))
 		}
@@ -200,10 +200,10 @@ func Diff(prev map[string]Record, results []rules.Result, accountID string, obse
 	return changes
 }
 
-// expired reports whether p is a tombstone whose Retention has passed:
-// Security Hub has deleted the finding, and the record no longer counts.
-func (d *differ) expired(p *Record) bool {
-	return p.Archived && !d.obs.Before(p.UpdatedAt.Add(Retention))
+// expiredAt reports whether r is a tombstone whose Retention has passed at
+// t: Security Hub has deleted the finding, and the record no longer counts.
+func (r *Record) expiredAt(t time.Time) bool {
+	return r.Archived && !t.Before(r.UpdatedAt.Add(Retention))
 }
 
 // unsent reports whether r is an archive Security Hub was not sent: a
@@ -216,9 +216,9 @@ func (r *Record) unsent() bool { return r.Archived && r.LastImportedAt.IsZero() 
 // resend is the change that sends the unsent archive p, as it is: its
 // UpdatedAt was moved on when it was archived and nothing was sent since,
 // so it is later than what Security Hub holds; kept as it is, the
-// tombstone expires as any other. r is this run's result, nil if none.
-func resend(r *rules.Result, p *Record) Change {
-	c := Change{Kind: StillArchived, NeedsRefresh: true, Result: r, Prev: p, Record: *p}
+// tombstone expires as any other.
+func resend(p *Record) Change {
+	c := Change{Kind: StillArchived, NeedsRefresh: true, Prev: p, Record: *p}
 	unsuppress(&c)
 	return c
 }
@@ -266,7 +266,7 @@ func (d *differ) after(last time.Time) time.Time {
 // expired tombstone).
 func (d *differ) classify(id string, r *rules.Result, p *Record) (Change, bool) {
 	if r.Status != rules.Failed && p != nil && p.unsent() {
-		return resend(r, p), true
+		return resend(p), true
 	}
 	open := p != nil && !p.Archived
 	switch r.Status {
@@ -455,7 +455,7 @@ func NextAfter(prev map[string]Record, changes []Change, pub Publication) map[st
 		next[rec.ID] = rec
 	}
 	maps.DeleteFunc(next, func(_ string, r Record) bool {
-		return r.Archived && !at.Before(r.UpdatedAt.Add(Retention))
+		return r.expiredAt(at)
 	})
 	return next
 }
