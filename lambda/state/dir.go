@@ -36,13 +36,8 @@ func (d *Dir) File(accountID string) string {
 // Hint says what to check after Load or Save failed with err: the file, or
 // the directory and its permissions.
 func (d *Dir) Hint(err error) string {
-	if h := hint(err); h != "" {
-		return h
-	}
-	if errors.Is(err, ErrCorrupt) {
-		return "the state file is not one credaudit wrote; restore it from a backup or delete it to start afresh (every open finding is then reported as new)."
-	}
-	return "check that " + d.path + " is a directory this user may read and write."
+	return hint(err, "the state file is not one credaudit wrote; restore it from a backup",
+		"check that "+d.path+" is a directory this user may read and write.")
 }
 
 // Load reads accountID's state.

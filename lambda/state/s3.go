@@ -31,13 +31,8 @@ type S3Options struct {
 // Hint says what to check after Load or Save failed with err: the object
 // (the bucket is versioned) or the bucket and the role's permissions.
 func (st *S3) Hint(err error) string {
-	if h := hint(err); h != "" {
-		return h
-	}
-	if errors.Is(err, ErrCorrupt) {
-		return "the stored state is not one credaudit wrote; restore an earlier version of the object (the bucket is versioned) or delete it to start afresh (every open finding is then reported as new)."
-	}
-	return "check the state bucket exists and the function's role may s3:GetObject, s3:PutObject and s3:ListBucket on its state/ prefix."
+	return hint(err, "the stored state is not one credaudit wrote; restore an earlier version of the object (the bucket is versioned)",
+		"check the state bucket exists and the function's role may s3:GetObject, s3:PutObject and s3:ListBucket on its state/ prefix.")
 }
 
 // objectAPI is the part of the S3 client the store uses.

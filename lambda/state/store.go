@@ -32,16 +32,20 @@ type Store interface {
 	Hint(err error) string
 }
 
-// hint is what to check after err, for the errors every store shares; ""
-// for the rest, which each store explains itself.
-func hint(err error) string {
+// hint is what to check after err, in a store's terms: restore is how to
+// recover a state credaudit did not write ("restore it from a backup"),
+// otherwise what to check for every other error (the directory, or the
+// bucket and the role).
+func hint(err error, restore, otherwise string) string {
 	switch {
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		return "the run was stopped or ran out of time before the state was read or written; the stored state is as it was, and the next run starts from it."
 	case errors.Is(err, ErrVersion):
 		return "the stored state was written by another credaudit version; run that version, or restore an older state."
+	case errors.Is(err, ErrCorrupt):
+		return restore + " or delete it to start afresh (every open finding is then reported as new)."
 	}
-	return ""
+	return otherwise
 }
 
 // encodeFor encodes s for accountID's object.
