@@ -139,11 +139,9 @@ func OrgDigest(runs []AccountRun, profile string, now time.Time) Message {
 	}
 	for _, r := range audited {
 		s := r.Summary
-		var sev [rules.Critical + 1]int
-		for i := range sev {
-			sev[i] = s.BySeverity[rules.Severity(i).String()]
-		}
-		fmt.Fprintf(&b, "  %s: %d new, %d resolved, %d failing (%s)", accountName(r), s.New+s.Changed, s.Resolved+s.Gone, s.Failing, bySeverity(sev))
+		var c Counts
+		c.add(s)
+		fmt.Fprintf(&b, "  %s: %d new, %d resolved, %d failing (%s)", accountName(r), s.New+s.Changed, s.Resolved+s.Gone, s.Failing, bySeverity(c.BySeverity))
 		if s.NotAvailable > 0 {
 			fmt.Fprintf(&b, "; %d could not be decided (NOT_AVAILABLE)", s.NotAvailable)
 		}
