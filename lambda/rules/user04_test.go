@@ -23,6 +23,7 @@ func TestUser04(t *testing.T) {
 		{name: "access_key_1_active N/A on a user created 89 days ago without use passes either way", entry: u(created(ago(89)), keyActive(1, flagNA)), want: Passed, reason: "access_key_1_active is N/A, and either way it passes: no password or access-key use recorded; user created 89 days ago"},
 		{name: "access_key_2_active N/A beside an enabled password is decided on the password", entry: u(password(ago(3), ago(10)), keyActive(2, flagNA)), want: Passed, reason: "3 days ago (password)"},
 		{name: "never used and user_creation_time N/A is not available", entry: u(created(na), key(1, ago(10), na)), want: NotAvailable, reason: "user_creation_time is N/A"},
+		{name: "only a flag N/A, never used and user_creation_time N/A: the missing age is what cannot be decided", entry: u(created(na), keyActive(1, flagNA)), want: NotAvailable, reason: "user_creation_time is N/A"},
 		{name: "password_last_used no_information and key dates N/A fall back to creation", entry: u(password(noInfo, ago(5)), key(1, ago(5), na)), want: Failed, reason: "user created 400 days ago"},
 		{name: "a configured 30-day window fails use 40 days ago", entry: u(key(1, ago(100), ago(40))), thresholds: map[string]int{"days": 30}, want: Failed, reason: "40 days ago (access key 1)"},
 		{name: "a configured 30-day window fails use exactly 30 days ago", entry: u(key(1, ago(100), ago(30))), thresholds: map[string]int{"days": 30}, want: Failed, reason: "30 days ago (access key 1)"},
