@@ -371,10 +371,7 @@ func (sc *ageScan) scan(e *credreport.Entry, env Env, days int, neverUsed bool) 
 			continue
 		}
 		sc.considered = true
-		r := c.idleRef(e)
-		if neverUsed {
-			r = c.setRef(e)
-		}
+		r := c.idleRef(e) // last use, else when set: CRED-03 gets here only never used
 		if r.kind == refMissing {
 			if sc.noDate < 0 {
 				sc.noDate = i
