@@ -13,6 +13,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -248,12 +250,11 @@ func (p *parser) mapping(n *yaml.Node, what string, keys map[string]func(*yaml.N
 		k, v := n.Content[i], n.Content[i+1]
 		h, ok := keys[k.Value]
 		if !ok {
-			return p.errf(k, "unknown key %q in %s (known: %s)", k.Value, what, strings.Join(sortedKeys(keys), ", "))
+			return p.errf(k, "unknown key %q in %s (known: %s)", k.Value, what, strings.Join(slices.Sorted(maps.Keys(keys)), ", "))
 		}
-		if seen[k.Value] {
-			return p.errf(k, "key %q repeated in %s", k.Value, what)
+		if err := p.once(seen, k, what); err != nil {
+			return err
 		}
-		seen[k.Value] = true
 		if err := h(v); err != nil {
 			return err
 		}
@@ -261,17 +262,14 @@ func (p *parser) mapping(n *yaml.Node, what string, keys map[string]func(*yaml.N
 	return nil
 }
 
-func sortedKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
+// once records key k of mapping what in seen; a key seen before is an
+// error (yaml.v3 keeps both, and the second would silently win).
+func (p *parser) once(seen map[string]bool, k *yaml.Node, what string) error {
+	if seen[k.Value] {
+		return p.errf(k, "key %q repeated in %s", k.Value, what)
 	}
-	for i := 1; i < len(out); i++ {
-		for j := i; j > 0 && out[j] < out[j-1]; j-- {
-			out[j], out[j-1] = out[j-1], out[j]
-		}
-	}
-	return out
+	seen[k.Value] = true
+	return nil
 }
 
 func (p *parser) str(n *yaml.Node, what string) (string, error) {
@@ -290,10 +288,9 @@ func (p *parser) rules(n *yaml.Node, c *Config) error {
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := n.Content[i], n.Content[i+1]
 		id := k.Value
-		if seen[id] {
-			return p.errf(k, "key %q repeated in rules", id)
+		if err := p.once(seen, k, "rules"); err != nil {
+			return err
 		}
-		seen[id] = true
 		builtin, ok := rules.Lookup(id)
 		if !ok {
 			if !customIDPattern().MatchString(id) {
