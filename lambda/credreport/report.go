@@ -254,15 +254,12 @@ func (e *Entry) Raw() []string {
 	if e.raw != nil {
 		return slices.Clone(e.raw)
 	}
-	if e.header == nil {
-		return nil
-	}
-	return e.split(make([]string, 0, len(e.header.names)))
+	return e.cells(make([]string, 0, len(e.Header())))
 }
 
 // cells returns the entry's cells: those it keeps (a row read with
-// encoding/csv), else its line split into buf; nil for an entry that was
-// not parsed. Only Raw's are the caller's.
+// encoding/csv, not to be changed), else its line split into buf; nil for
+// an entry that was not parsed.
 func (e *Entry) cells(buf []string) []string {
 	switch {
 	case e.raw != nil:
@@ -270,12 +267,7 @@ func (e *Entry) cells(buf []string) []string {
 	case e.header == nil:
 		return nil
 	}
-	return e.split(buf)
-}
-
-// split appends the cells of the entry's line to cells.
-func (e *Entry) split(cells []string) []string {
-	cells, _ = splitPlain(cells, e.src) // it split when parsed
+	cells, _ := splitPlain(buf, e.src) // it split when parsed
 	return cells
 }
 
