@@ -12,11 +12,11 @@ import (
 	"time"
 )
 
-// A run that calls no AWS API leaves SIGTERM and SIGINT their default
-// action: sent while it waits for its report on stdin, the signal ends the
-// process at once. (A run that arms them, as the live ones do, would take
-// the signal, go on reading, and exit 2 on the empty report once stdin is
-// closed.)
+// A run that calls no AWS API (a report file, with or without --state or
+// ASFF) leaves SIGTERM and SIGINT their default action: sent while it waits
+// for its report on stdin, the signal ends the process at once. (A run that
+// arms them, as the live ones do, would take the signal, go on reading, and
+// exit 2 on the empty report once stdin is closed.)
 func TestFileRunsEndBySignal(t *testing.T) {
 	bin := commandLineBinary(t)
 	for _, tc := range []struct {
@@ -25,6 +25,7 @@ func TestFileRunsEndBySignal(t *testing.T) {
 	}{
 		{syscall.SIGTERM, []string{"scan", "--report", "-", "--format", "json"}},
 		{syscall.SIGINT, []string{"scan", "--report", "-", "--format", "asff"}},
+		{syscall.SIGTERM, []string{"scan", "--report", "-", "--state", t.TempDir(), "--format", "json"}},
 		{syscall.SIGINT, []string{"query", "--report", "-"}},
 	} {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
