@@ -35,15 +35,14 @@ func goCommand(t *testing.T, args ...string) string {
 // package's tests in a directory removed when they end.
 var commandLine = struct {
 	once sync.Once
-	dir  string
-	bin  string
+	bin  string // in a directory of its own
 	err  error
 }{}
 
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if commandLine.dir != "" {
-		os.RemoveAll(commandLine.dir)
+	if commandLine.bin != "" {
+		os.RemoveAll(filepath.Dir(commandLine.bin))
 	}
 	os.Exit(code)
 }
@@ -52,10 +51,12 @@ func TestMain(m *testing.M) {
 func commandLineBinary(t *testing.T) string {
 	t.Helper()
 	commandLine.once.Do(func() {
-		if commandLine.dir, commandLine.err = os.MkdirTemp("", "credaudit-main-test"); commandLine.err != nil {
+		dir, err := os.MkdirTemp("", "credaudit-main-test")
+		if err != nil {
+			commandLine.err = err
 			return
 		}
-		commandLine.bin = filepath.Join(commandLine.dir, "credaudit")
+		commandLine.bin = filepath.Join(dir, "credaudit")
 		cmd := exec.Command("go", "build", "-tags", "nolambda", "-o", commandLine.bin, ".")
 		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 		if out, err := cmd.CombinedOutput(); err != nil {
