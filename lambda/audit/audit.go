@@ -264,19 +264,30 @@ func (a *Auditor) Audit(ctx context.Context, obs *Observation) (*Outcome, error)
 		}
 	}
 
+	// What Security Hub holds in the home region: after a change of home
+	// region, every open finding is owed there.
+	held, moved := prev.Records, 0
+	if a.Hub != nil {
+		held, moved = finding.InRegion(prev.Records, a.HubRegion)
+	}
+
 	results, err := rules.Evaluate(rules.Input{Report: rep, AsOf: obs.AsOf, Account: obs.Account}, a.Selected)
 	if err != nil {
 		return nil, a.fail(ctx, acct, &Failure{Phase: "evaluate", Err: err, Hint: "a custom rule's expression failed on a row; fix it in the configuration (the error names the rule and the row)."})
 	}
 	out.Results = results
 	out.Outcomes = rules.Suppress(results, a.Suppressions, obs.AsOf)
-	out.Changes = finding.Diff(prev.Records, results, acct, obs.AsOf, a.RefreshAfter)
+	out.Changes = finding.Diff(held, results, acct, obs.AsOf, a.RefreshAfter)
 	out.Counts = count(results, out.Changes)
 	a.log().LogAttrs(ctx, slog.LevelInfo, "evaluate", slog.Int("rules", len(a.Selected)), slog.Int("results", len(results)),
 		slog.Int("failing", out.Counts.Failing), slog.Int("suppressed", out.Counts.Suppressed), slog.Int("not_available", out.Counts.NotAvailable))
 	a.log().LogAttrs(ctx, slog.LevelInfo, "diff", slog.Int("new", out.Counts.New), slog.Int("changed", out.Counts.Changed),
 		slog.Int("still_failing", out.Counts.StillFailing), slog.Int("resolved", out.Counts.Resolved), slog.Int("gone", out.Counts.Gone),
 		slog.Int("previous_records", len(prev.Records)))
+	if moved > 0 {
+		a.log().LogAttrs(ctx, slog.LevelInfo, "security hub region", slog.String("region", a.HubRegion), slog.Int("moved", moved),
+			slog.String("outcome", "open findings last imported into another region are imported into this one; their copies there are left to expire"))
+	}
 
 	pub, hubErr := a.publishHub(ctx, out, rep.Partition)
 	out.Hub.Err = hubErr
@@ -301,7 +312,7 @@ func (a *Auditor) Audit(ctx context.Context, obs *Observation) (*Outcome, error)
 
 	if a.Store != nil {
 		next := &state.State{Version: state.Version, AccountID: acct, GeneratedAt: obs.AsOf, SavedAt: a.now(),
-			Records: records(prev.Records, out.Changes, pub)}
+			Records: records(held, out.Changes, pub)}
 		switch err := a.Store.Save(ctx, acct, next, token); {
 		case errors.Is(err, state.ErrConflict):
 			out.Conflict = true

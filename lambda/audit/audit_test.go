@@ -623,3 +623,56 @@ func TestArchivesMadeWhileSecurityHubWasOffAreSentQuietly(t *testing.T) {
 		t.Errorf("the run after: %d imports (%v), want none", r.hub.imports, err)
 	}
 }
+
+// After the home region changes, the first run imports every open finding
+// into the new region, with its suppression, as it imported them into the
+// old one: no news, so no digest in changes mode. The run after imports
+// nothing.
+func TestChangingTheHomeRegionImportsTheOpenFindingsThere(t *testing.T) {
+	r := newRig(t, suppressBob)
+	ctx := context.Background()
+	firstRun(t, r)
+	old := r.hub.findings
+	var open int
+	for _, f := range old {
+		if f.RecordState == shtypes.RecordStateActive {
+			open++
+		}
+	}
+	muted := "credaudit/123456789012/USER-01/arn:aws:iam::123456789012:user/bob"
+	if open == 0 || old[muted].Id == nil {
+		t.Fatalf("first run: %d open findings, bob's USER-01 imported: %v", open, old[muted].Id != nil)
+	}
+
+	moved := &fakeHub{}
+	r.a.Hub = importer(moved)
+	r.a.HubRegion = "us-east-1"
+	r.on(1)
+	out, err := r.a.Run(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(moved.findings) != open || out.Hub.Imported != open {
+		t.Errorf("new region holds %d findings (%d imported), want the %d open ones", len(moved.findings), out.Hub.Imported, open)
+	}
+	for id, f := range moved.findings {
+		was := old[id]
+		if f.RecordState != shtypes.RecordStateActive || *f.CreatedAt != *was.CreatedAt || *f.UpdatedAt <= *was.UpdatedAt ||
+			!strings.Contains(*f.ProductArn, ":us-east-1:") {
+			t.Errorf("%s in the new region: %s, created %s, updated %s, product %s; want ACTIVE, created %s, updated after %s, us-east-1's product",
+				id, f.RecordState, *f.CreatedAt, *f.UpdatedAt, *f.ProductArn, *was.CreatedAt, *was.UpdatedAt)
+		}
+	}
+	if got := moved.workflowOf(muted); len(got) != 1 || got[0] != shtypes.WorkflowStatusSuppressed {
+		t.Errorf("bob's USER-01 workflow updates in the new region: %v, want SUPPRESSED", got)
+	}
+	if r.hub.imports != 0 || out.Counts.Changes() != 0 || len(r.sns.sent) != 0 {
+		t.Errorf("%d imports into the old region, %d changes, %d messages; want none: moving is no news", r.hub.imports, out.Counts.Changes(), len(r.sns.sent))
+	}
+
+	moved.imports, moved.workflow = 0, nil
+	r.on(2)
+	if _, err := r.a.Run(ctx); err != nil || moved.imports != 0 || len(moved.workflow) != 0 {
+		t.Errorf("the run after: %d imports, %d workflow updates (%v); want none", moved.imports, len(moved.workflow), err)
+	}
+}

@@ -191,7 +191,7 @@ func newRig(t testing.TB, cfgYAML string) *rig {
 	}
 	r.a = &Auditor{
 		IAM: r.iam, Selected: selected, Profile: profile, Store: r.store,
-		Hub:       &publish.Importer{Client: r.hub, RatePerSecond: 1e6, Sleep: func(context.Context, time.Duration) error { return nil }},
+		Hub:       importer(r.hub),
 		HubRegion: "eu-west-1", Topic: r.sns, TopicARN: "arn:aws:sns:eu-west-1:123456789012:credaudit",
 		Now: func() time.Time { return generatedAt.Add(2 * time.Hour) },
 	}
@@ -199,6 +199,11 @@ func newRig(t testing.TB, cfgYAML string) *rig {
 		r.a.Suppressions = cfg.Suppressions
 	}
 	return r
+}
+
+// importer imports into h without waiting.
+func importer(h *fakeHub) *publish.Importer {
+	return &publish.Importer{Client: h, RatePerSecond: 1e6, Sleep: func(context.Context, time.Duration) error { return nil }}
 }
 
 // on moves the rig days after the sample report: the report is generated

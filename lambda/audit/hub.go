@@ -43,7 +43,7 @@ func (a *Auditor) publishHub(ctx context.Context, out *Outcome, partition string
 		a.log().LogAttrs(ctx, slog.LevelInfo, "publish", slog.Bool("security_hub", false))
 		return pub, nil
 	}
-	out.Hub.Region = a.HubRegion
+	out.Hub.Region, pub.Region = a.HubRegion, a.HubRegion
 	findings := mapChanges(out, partition, a.HubRegion, a.Selected)
 	var errs []error
 	sent := make([]types.AwsSecurityFinding, 0, len(findings))

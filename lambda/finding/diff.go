@@ -317,7 +317,7 @@ func (d *differ) failing(id string, r *rules.Result, p *Record) Change {
 		// tombstone): keep its creation time; UpdatedAt moves on below
 		// when the change is imported.
 		rec.FirstObservedAt = p.FirstObservedAt
-		rec.LastImportedAt = p.LastImportedAt
+		rec.LastImportedAt, rec.Region = p.LastImportedAt, p.Region
 		rec.UpdatedAt = p.UpdatedAt
 	}
 	switch {
@@ -369,10 +369,49 @@ func (d *differ) refresh(c *Change) {
 	c.Record.UpdatedAt = d.after(c.Record.UpdatedAt)
 }
 
+// InRegion is prev as Security Hub in region holds it, for a run that
+// publishes there, and how many open findings it moved. An open finding last
+// imported into another region (the home region was changed) is not in
+// region: its record is made due for import (no LastImportedAt, so Diff
+// refreshes it if nothing else imports it) and unsuppressed, since the
+// finding that import creates is NEW, so that Diff also sends its
+// suppression. Like a refresh it is no news. A tombstone is left as it is:
+// its archive is in the old region, and the new one is owed nothing. A
+// record imported before credaudit kept the region (no Region) is taken to
+// be in region, and says so from now on. InRegion is pure: prev is not
+// modified.
+func InRegion(prev map[string]Record, region string) (map[string]Record, int) {
+	var next map[string]Record // a copy of prev, made at the first record to change
+	moved := 0
+	for id, r := range prev {
+		if r.LastImportedAt.IsZero() || r.Region == region || r.Region != "" && r.Archived {
+			continue
+		}
+		if r.Region == "" {
+			r.Region = region
+		} else {
+			r.LastImportedAt, r.Region = time.Time{}, ""
+			r.Suppressed, r.SuppressionReason = false, ""
+			moved++
+		}
+		if next == nil {
+			next = maps.Clone(prev)
+		}
+		next[id] = r
+	}
+	if next == nil {
+		return prev, 0
+	}
+	return next, moved
+}
+
 // Publication is what became of a run's Security Hub updates.
 type Publication struct {
 	// At is when the findings were imported.
 	At time.Time
+	// Region is the Security Hub region they were imported into; each
+	// record imported is saved with it (Record.Region).
+	Region string
 	// Off says nothing was sent because Security Hub publishing is turned
 	// off: records move on, and each one a run would have imported loses
 	// its LastImportedAt, so turning Security Hub on later imports every open
@@ -435,7 +474,7 @@ func NextAfter(prev map[string]Record, changes []Change, pub Publication) map[st
 			case pub.FailedImports[rec.ID]:
 				rec.LastImportedAt = time.Time{}
 			default:
-				rec.LastImportedAt = at
+				rec.LastImportedAt, rec.Region = at, pub.Region
 			}
 		}
 		switch {

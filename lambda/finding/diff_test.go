@@ -939,3 +939,109 @@ func TestArchiveMadeWhileSecurityHubWasOff(t *testing.T) {
 		}
 	})
 }
+
+// After the home region changes, every open finding is owed to the new
+// region: InRegion makes its record due and unsuppressed, so the next Diff
+// imports it (quietly, as a refresh) and sends its suppression; tombstones,
+// records in the region and records never imported stay as they were.
+func TestInRegion(t *testing.T) {
+	k1 := &rules.Key01
+	mutedMFA := suppressed(fail(&rules.User02, alice, noMFA), "break-glass")
+	old := NextAfter(nil, Diff(nil, []rules.Result{fail(k1, alice, old131), fail(k1, bob, old131), mutedMFA}, acct, day(0), 0),
+		Publication{At: day(0), Region: "eu-west-1"})
+	old = NextAfter(old, Diff(old, []rules.Result{fail(k1, alice, "access key 1 is 132 days old"), pass(k1, bob, passKey), mutedMFA}, acct, day(1), 0),
+		Publication{At: day(1), Region: "eu-west-1"})
+	for id, r := range old {
+		if r.Region != "eu-west-1" || !r.LastImportedAt.Equal(day(0)) && !r.LastImportedAt.Equal(day(1)) {
+			t.Fatalf("%s saved with region %q, imported %v; want eu-west-1, the day of its import", id, r.Region, r.LastImportedAt)
+		}
+	}
+	if !old[keyBob].Archived || !old[mfaAlice].Suppressed {
+		t.Fatalf("setup: bob %+v, alice's MFA %+v; want bob archived and the MFA finding suppressed", old[keyBob], old[mfaAlice])
+	}
+	before := maps.Clone(old)
+
+	t.Run("in the same region nothing changes", func(t *testing.T) {
+		held, moved := InRegion(old, "eu-west-1")
+		if moved != 0 || !cmp.Equal(held, old) {
+			t.Errorf("moved %d, records changed (-before +after):\n%s", moved, cmp.Diff(old, held))
+		}
+	})
+
+	held, moved := InRegion(old, "us-east-1")
+	if diff := cmp.Diff(before, old); diff != "" {
+		t.Fatalf("InRegion modified prev:\n%s", diff)
+	}
+	if moved != 2 {
+		t.Errorf("moved %d, want the 2 open findings", moved)
+	}
+	for _, id := range []string{keyAlice, mfaAlice} {
+		if r := held[id]; !r.LastImportedAt.IsZero() || r.Region != "" || r.Suppressed || r.SuppressionReason != "" {
+			t.Errorf("%s after the move: %+v; want it due for import, unsuppressed", id, r)
+		}
+	}
+	if diff := cmp.Diff(old[keyBob], held[keyBob]); diff != "" {
+		t.Errorf("bob's tombstone changed (-before +after):\n%s", diff)
+	}
+
+	changes := Diff(held, []rules.Result{fail(k1, alice, "access key 1 is 133 days old"), pass(k1, bob, passKey), mutedMFA}, acct, day(2), 0)
+	want := map[string]Workflow{keyAlice: WorkflowKeep, mfaAlice: WorkflowSuppress}
+	if len(changes) != len(want) {
+		t.Fatalf("after the move: %+v, want alice's two open findings", summarize(changes))
+	}
+	for _, c := range changes {
+		if w, ok := want[c.ID()]; !ok || c.Kind != StillFailing || !c.NeedsRefresh || c.Workflow != w ||
+			!c.Record.FirstObservedAt.Equal(day(0)) || !c.Record.UpdatedAt.After(old[c.ID()].UpdatedAt) {
+			t.Errorf("%s: %+v, workflow %v; want a still-failing refresh, workflow %v, created day 0 and updated later than before", c.ID(), summarize([]Change{c}), c.Workflow, w)
+		}
+	}
+	next := NextAfter(held, changes, Publication{At: day(2), Region: "us-east-1"})
+	for _, id := range []string{keyAlice, mfaAlice} {
+		if r := next[id]; r.Region != "us-east-1" || !r.LastImportedAt.Equal(day(2)) {
+			t.Errorf("%s saved with region %q, imported %v; want us-east-1, day 2", id, r.Region, r.LastImportedAt)
+		}
+	}
+	if !next[mfaAlice].Suppressed {
+		t.Errorf("alice's MFA finding saved unsuppressed after its suppression was sent")
+	}
+	again, moved := InRegion(next, "us-east-1")
+	after := Diff(again, []rules.Result{fail(k1, alice, "access key 1 is 134 days old"), mutedMFA}, acct, day(3), 0)
+	if moved != 0 || len(after) != 2 || after[0].Import() || after[1].Import() || after[1].Workflow != WorkflowKeep {
+		t.Errorf("the run after the move: %d moved, changes %+v; want none moved, nothing imported or updated", moved, summarize(after))
+	}
+
+	t.Run("a failed import into the new region is owed again", func(t *testing.T) {
+		failed := NextAfter(held, changes, Publication{At: day(2), Region: "us-east-1", FailedImports: map[string]bool{keyAlice: true}})
+		again, moved := InRegion(failed, "us-east-1")
+		cs := Diff(again, []rules.Result{fail(k1, alice, "access key 1 is 134 days old")}, acct, day(3), 0)
+		if moved != 0 || len(cs) == 0 || cs[0].ID() != keyAlice || !cs[0].NeedsRefresh {
+			t.Errorf("moved %d, changes %+v; want alice's finding refreshed again", moved, summarize(cs))
+		}
+	})
+	t.Run("a record saved without a region is taken to be in the run's region", func(t *testing.T) {
+		legacy := maps.Clone(old)
+		for id, r := range legacy {
+			r.Region = ""
+			legacy[id] = r
+		}
+		held, moved := InRegion(legacy, "us-east-1")
+		if moved != 0 {
+			t.Errorf("moved %d, want none", moved)
+		}
+		for id, r := range held {
+			if r.Region != "us-east-1" || !r.LastImportedAt.Equal(legacy[id].LastImportedAt) {
+				t.Errorf("%s: region %q, imported %v; want us-east-1 and its import kept", id, r.Region, r.LastImportedAt)
+			}
+		}
+		if legacy[keyAlice].Region != "" {
+			t.Errorf("InRegion modified prev")
+		}
+	})
+	t.Run("a record never imported has no region to move from", func(t *testing.T) {
+		off := NextAfter(nil, Diff(nil, []rules.Result{fail(k1, alice, old131)}, acct, day(0), 0), Publication{At: day(0), Off: true})
+		held, moved := InRegion(off, "us-east-1")
+		if moved != 0 || !cmp.Equal(held, off) {
+			t.Errorf("moved %d, records changed (-before +after):\n%s", moved, cmp.Diff(off, held))
+		}
+	})
+}

@@ -66,6 +66,12 @@
 // when it happened). A finding failing again first is New, as from any
 // tombstone, and its archive is never sent.
 //
+// Each record keeps the Security Hub region it was last imported into
+// (Record.Region). After the home region changes, InRegion makes every open
+// finding due for import there, so the first run in the new region imports
+// them all, as refreshes (no news). Tombstones are not moved: their archive
+// is in the old region, where the open findings' copies are left to expire.
+//
 // Suppressions drive Workflow: a failing finding that a suppression newly
 // mutes (including a New one: it is imported, then set SUPPRESSED, so the
 // muted failure stays on record) gets WorkflowSuppress with the suppression

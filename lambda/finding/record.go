@@ -36,6 +36,10 @@ type Record struct {
 	// LastImportedAt is when the finding was last sent with
 	// BatchImportFindings; zero until the first import.
 	LastImportedAt time.Time `json:"last_imported_at,omitzero"`
+	// Region is the Security Hub region of that import; empty in a record
+	// saved before credaudit kept it (InRegion takes such a record to be in
+	// the region of the run that reads it).
+	Region string `json:"region,omitempty"`
 	// UpdatedAt is the UpdatedAt last sent to Security Hub (or, in a Change
 	// that imports, the one to send): each import must be strictly later or
 	// Security Hub silently ignores it.

@@ -454,3 +454,47 @@ func TestFindingsGoToTheHomeRegionOnly(t *testing.T) {
 		}
 	}
 }
+
+// Moving the home region: the first run after it imports every open finding
+// into the new region, quietly (no news, no digest in changes mode); the
+// old region's copies are left to expire there.
+func TestChangingTheHomeRegionImportsTheOpenFindingsThere(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	must(t, "seed", func() error { return e.SeedExample(ctx) })
+	e.invoke(e.handler(nil), "scheduler.json")
+	e.drain()
+	open := 0
+	for _, f := range e.findings() {
+		if f.RecordState == shtypes.RecordStateActive {
+			open++
+		}
+	}
+	if open == 0 {
+		t.Fatal("the first run opened no findings")
+	}
+
+	moved := e.invoke(e.handler(map[string]string{handler.EnvHubRegion: "eu-west-1"}), "scheduler.json")
+	home, err := securityhub.NewFromConfig(e.cfg, func(o *securityhub.Options) { o.Region = "eu-west-1" }).
+		GetFindings(ctx, &securityhub.GetFindingsInput{MaxResults: aws.Int32(100)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(home.Findings) != open || moved.Imported != open {
+		t.Errorf("eu-west-1 holds %d findings (%d imported), want the %d open ones", len(home.Findings), moved.Imported, open)
+	}
+	if moved.New+moved.Changed+moved.Resolved+moved.Gone != 0 || moved.Notified {
+		t.Errorf("the run in the new region: %+v; want no news and no digest", moved)
+	}
+	if mail := e.drain(); len(mail) != 0 {
+		t.Errorf("the run in the new region sent %d messages in changes mode, want none", len(mail))
+	}
+	for _, r := range e.state().Records {
+		if !r.LastImportedAt.IsZero() && r.Region != "eu-west-1" && !r.Archived {
+			t.Errorf("%s saved as imported into %q, want eu-west-1", r.ID, r.Region)
+		}
+	}
+	if again := e.invoke(e.handler(map[string]string{handler.EnvHubRegion: "eu-west-1"}), "scheduler.json"); again.Imported != 0 {
+		t.Errorf("the run after imported %d findings, want none", again.Imported)
+	}
+}
