@@ -23,6 +23,9 @@ import (
 const (
 	RunsPrefix    = "runs/"
 	ResultsPrefix = "runs/results"
+	// OwedDigestsKey holds the organisation digests SNS refused, which the
+	// next aggregate sends (the function's handler.OwedDigestsKey).
+	OwedDigestsKey = RunsPrefix + "owed-digests.json"
 	// runRetentionDays: a run reads its files only while it lasts; a
 	// month keeps them for looking into a failed run.
 	runRetentionDays = 30
@@ -146,6 +149,10 @@ func (st *OrgStack) orchestratorStatements(logGroup awslogs.LogGroup) []awsiam.P
 		// Neither action has a resource type: "*" is the only scope.
 		stmt("ListAccounts", []string{"organizations:ListAccounts", "organizations:ListParents"}, []*string{jsii.String("*")}, nil),
 		stmt("ReadWriteRuns", []string{"s3:GetObject", "s3:PutObject"}, []*string{st.objects(RunsPrefix)}, nil),
+		// So that reading the owed digests before any was owed answers 404
+		// NoSuchKey, not 403 (see stateStatements); for that one key only.
+		stmt("ListOwedDigests", []string{"s3:ListBucket"}, []*string{st.Bucket.BucketArn()},
+			map[string]any{"StringEquals": map[string]any{"s3:prefix": OwedDigestsKey}}),
 	}, st.publishStatements()...)
 	return append(out, st.configStatements()...)
 }

@@ -115,3 +115,11 @@ func TestOrgIncompleteFilterMatchesTheAuditorsLine(t *testing.T) {
 		t.Errorf("filter %s does not match the auditor's line %s", pattern, line.Bytes())
 	}
 }
+
+// The stack grants listing for the key the function keeps the owed
+// organisation digests under, and its runs' prefix is the function's.
+func TestOrgStackNamesTheFunctionsRunFiles(t *testing.T) {
+	if OwedDigestsKey != handler.OwedDigestsKey || RunsPrefix != handler.RunsPrefix {
+		t.Errorf("infra: %q under %q; the function: %q under %q", OwedDigestsKey, RunsPrefix, handler.OwedDigestsKey, handler.RunsPrefix)
+	}
+}

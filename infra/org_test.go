@@ -370,6 +370,7 @@ func TestOrchestratorPermissions(t *testing.T) {
 				allow("WriteLogs", []string{"logs:CreateLogStream", "logs:PutLogEvents"}, s.resolve(t, s.org.Orchestrator.LogGroup.LogGroupArn())),
 				allow("ListAccounts", []string{"organizations:ListAccounts", "organizations:ListParents"}, "*"),
 				allow("ReadWriteRuns", []string{"s3:GetObject", "s3:PutObject"}, join(s.resolve(t, s.org.Bucket.BucketArn()), "/runs/*")),
+				allow("ListOwedDigests", []string{"s3:ListBucket"}, s.resolve(t, s.org.Bucket.BucketArn()), map[string]any{"StringEquals": map[string]any{"s3:prefix": "runs/owed-digests.json"}}),
 			}, publishing(t, s)...)
 			want = append(want, orgConfigStatements[variant]...)
 			assertPolicy(t, s, s.org.logicalID(s.org.Orchestrator.Role), want)

@@ -400,7 +400,11 @@ func subject(account, alias, what string) string {
 	if withAlias := s + " (" + alias + ")"; alias != "" && len(withAlias)+2+len(what) <= MaxSubject {
 		s = withAlias
 	}
-	s += ": " + what
+	return fitSubject(s + ": " + what)
+}
+
+// fitSubject is s in printable ASCII, as SNS requires, cut to MaxSubject.
+func fitSubject(s string) string {
 	out := make([]byte, 0, len(s))
 	for i := 0; i < len(s) && len(out) < MaxSubject; i++ {
 		if ch := s[i]; ch >= 0x20 && ch < 0x7f {

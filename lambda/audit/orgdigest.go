@@ -199,3 +199,14 @@ func accountName(r AccountRun) string {
 	}
 	return name
 }
+
+// Late is the organisation digest m, made by the run at madeAt but not
+// sent, marked for sending with a later run: "[late]" before its subject
+// and a first line saying which run made it, so that nobody reads its
+// counts as the latest run's.
+func Late(m Message, madeAt time.Time) Message {
+	m.Subject = fitSubject("[late] " + m.Subject)
+	m.Body = fitBody(fmt.Sprintf("Sent late: the organisation run at %s made this digest but could not send it.\n\n",
+		madeAt.UTC().Format("2006-01-02 15:04 MST")) + m.Body)
+	return m
+}

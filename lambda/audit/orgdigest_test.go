@@ -180,4 +180,21 @@ func TestOrgDigestLimits(t *testing.T) {
 	if len(m.Subject) >= 100 || m.Subject != "credaudit organisation: 5000 accounts, 5000 FAILED; 0 new, 0 resolved, 0 failing" {
 		t.Errorf("subject %q (%d chars)", m.Subject, len(m.Subject))
 	}
+
+	// Marked late, it still fits, and says so first.
+	late := Late(m, time.Date(2026, 11, 20, 6, 5, 0, 0, time.UTC))
+	if len(late.Body) > MaxBody || !strings.HasPrefix(late.Body, "Sent late: the organisation run at 2026-11-20 06:05 UTC made this digest but could not send it.\n\ncredaudit: IAM credential audit of 5000 accounts") {
+		t.Errorf("late body of %d bytes (limit %d) begins %q", len(late.Body), MaxBody, late.Body[:120])
+	}
+	if late.Subject != "[late] "+m.Subject {
+		t.Errorf("late subject %q", late.Subject)
+	}
+	long := m
+	long.Subject = strings.Repeat("s", MaxSubject)
+	if got := Late(long, time.Time{}).Subject; got != "[late] "+long.Subject[:MaxSubject-len("[late] ")] {
+		t.Errorf("late subject of a %d-character one: %q (%d characters), want it cut to %d", MaxSubject, got, len(got), MaxSubject)
+	}
+	if late.Kind != m.Kind || late.Severity != m.Severity {
+		t.Errorf("late digest is %s/%s, want the digest's %s/%s", late.Kind, late.Severity, m.Kind, m.Severity)
+	}
 }

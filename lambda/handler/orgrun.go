@@ -11,6 +11,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 
 	"github.com/credaudit/credaudit/lambda/audit"
 	"github.com/credaudit/credaudit/lambda/config"
@@ -87,6 +88,8 @@ type Aggregated struct {
 	Audited  int    `json:"audited"`
 	Failed   int    `json:"failed"`
 	Notified bool   `json:"notified"`
+	// Late counts the digests earlier runs owed that this one sent.
+	Late int `json:"late,omitempty"`
 }
 
 // runID is a Step Functions execution name, which becomes part of a key.
@@ -212,11 +215,48 @@ func (h *Handler) aggregate(ctx context.Context, aud *audit.Auditor, st *OrgStep
 	res := &Aggregated{RunID: st.RunID, Accounts: len(runs)}
 	res.Audited, res.Failed = audit.CountRuns(runs)
 	h.Log.LogAttrs(ctx, slog.LevelInfo, "organisation results", slog.Int("accounts", res.Accounts), slog.Int("audited", res.Audited), slog.Int("failed", res.Failed))
-	if !audit.OrgDigestDue(runs, aud.Notify) {
+	owed, owedErr := h.owedDigests(ctx)
+	due := audit.OrgDigestDue(runs, aud.Notify)
+	if !due && len(owed) == 0 {
 		h.Log.LogAttrs(ctx, slog.LevelInfo, "organisation digest", slog.String("notify", aud.Notify.String()),
 			slog.String("outcome", "not sent: no account failed or has anything new, changed, resolved or gone"))
+		if owedErr != nil {
+			return nil, owedErr
+		}
 		return res, nil
 	}
+	// The digests earlier runs owe, oldest first, then this run's.
+	msgs := owed
+	if due {
+		msgs = append(msgs, audit.OrgDigest(runs, h.orgProfile(ctx, runs), h.now()))
+	}
+	sent := 0
+	var sendErr error
+	for _, m := range msgs {
+		if sendErr = aud.Send(ctx, m); sendErr != nil {
+			break
+		}
+		sent++
+	}
+	if sendErr != nil && due {
+		msgs[len(msgs)-1] = audit.Late(msgs[len(msgs)-1], h.now())
+	}
+	if owedErr == nil && (len(owed) > 0 || sendErr != nil) {
+		// What is still owed, or nothing; left alone when it could not be
+		// read, as it may hold digests this would overwrite.
+		owedErr = h.saveOwedDigests(ctx, msgs[sent:])
+	}
+	if sendErr != nil || owedErr != nil {
+		return nil, errors.Join(sendErr, owedErr)
+	}
+	res.Notified, res.Late = due && aud.Topic != nil, len(owed)
+	return res, nil
+}
+
+// orgProfile names the profile of an organisation digest: the one the
+// accounts were audited with, as their summaries say, else the configured
+// one.
+func (h *Handler) orgProfile(ctx context.Context, runs []audit.AccountRun) string {
 	profile := ""
 	for _, r := range runs {
 		if r.Summary != nil && r.Summary.Profile != "" {
@@ -227,11 +267,50 @@ func (h *Handler) aggregate(ctx context.Context, aud *audit.Auditor, st *OrgStep
 	if profile == "" {
 		profile = h.configuredProfile(ctx)
 	}
-	if err := aud.Send(ctx, audit.OrgDigest(runs, profile, h.now())); err != nil {
-		return nil, err
+	return profile
+}
+
+// OwedDigestsKey holds the organisation digests that could not be sent,
+// oldest first (a JSON array of audit.Message, each marked audit.Late): the
+// next aggregate sends them before its own. Under RunsPrefix, it expires
+// with the runs' files if no run rewrites it.
+const OwedDigestsKey = RunsPrefix + "owed-digests.json"
+
+// maxOwedDigests bounds the owed list: past it, the oldest are dropped
+// (and logged), the latest counts being the ones that matter.
+const maxOwedDigests = 10
+
+// owedDigests reads the digests earlier runs could not send; none when the
+// object does not exist.
+func (h *Handler) owedDigests(ctx context.Context) ([]audit.Message, error) {
+	var owed []audit.Message
+	err := h.readRunFile(ctx, Location{Bucket: h.Settings.StateBucket, Key: OwedDigestsKey}, &owed)
+	if _, missing := errors.AsType[*s3types.NoSuchKey](err); missing {
+		return nil, nil
 	}
-	res.Notified = aud.Topic != nil
-	return res, nil
+	if err != nil {
+		return nil, fmt.Errorf("read the organisation digests owed by earlier runs: %w (the function needs s3:GetObject on %s and s3:ListBucket for it in the state bucket)", err, OwedDigestsKey)
+	}
+	return owed, nil
+}
+
+// saveOwedDigests writes the digests still owed, the latest maxOwedDigests.
+func (h *Handler) saveOwedDigests(ctx context.Context, owed []audit.Message) error {
+	if drop := len(owed) - maxOwedDigests; drop > 0 {
+		h.Log.LogAttrs(ctx, slog.LevelWarn, "organisation digest", slog.Int("dropped", drop),
+			slog.String("outcome", "more digests owed than are kept; the oldest are dropped"))
+		owed = owed[drop:]
+	}
+	body, err := json.Marshal(owed)
+	if err == nil {
+		_, err = h.clients().s3.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(h.Settings.StateBucket), Key: aws.String(OwedDigestsKey),
+			Body: bytes.NewReader(body), ContentType: aws.String("application/json")})
+	}
+	if err != nil {
+		return fmt.Errorf("write the organisation digests still owed to s3://%s/%s: %w", h.Settings.StateBucket, OwedDigestsKey, err)
+	}
+	h.Log.LogAttrs(ctx, slog.LevelInfo, "organisation digest", slog.Int("owed", len(owed)))
+	return nil
 }
 
 // configuredProfile names the profile the accounts were to be audited

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -334,30 +335,72 @@ func TestOrganisationDigestKeepsAnAccountWhosePublishingPartlyFailed(t *testing.
 }
 
 // An organisation digest that cannot be sent fails the aggregate step (the
-// orchestrator's error alarm); the accounts' states were saved before it,
-// so the next run, nothing having changed, is quiet: the README says its
-// changes are not reported again.
-func TestOrganisationDigestThatCannotBeSentFailsTheStep(t *testing.T) {
+// orchestrator's error alarm) and is kept, marked late, in the state
+// bucket; the accounts' states were saved before it, so later runs have no
+// news, but the first that can send sends it, before its own digest.
+func TestOrganisationDigestThatCannotBeSentIsSentLate(t *testing.T) {
 	o := newOrgEnv(t, "alpha")
 	p := o.throughFaultProxy()
 	h := o.handler(map[string]string{handler.EnvExcludeAccounts: account})
 	listed, items := o.listAccounts(h, "exec-u")
-	manifest := o.mapRun(h, items, "map-u1")
-	p.inject(fault{Op: "Publish", Kind: serverError, Times: 100})
-	if _, err := h.Handle(context.Background(), json.RawMessage(aggregateStep("exec-u", listed.Location, manifest))); err == nil {
+	aggregate := func(h *handler.Handler, mapRun string) (handler.Aggregated, error) {
+		manifest := o.mapRun(h, items, mapRun)
+		out, err := h.Handle(context.Background(), json.RawMessage(aggregateStep("exec-u", listed.Location, manifest)))
+		var agg handler.Aggregated
+		if err == nil {
+			data, _ := json.Marshal(out)
+			err = json.Unmarshal(data, &agg)
+		}
+		return agg, err
+	}
+	p.inject(fault{Op: "Publish", Kind: serverError, Times: 1000})
+	if _, err := aggregate(h, "map-u1"); err == nil {
 		t.Fatal("aggregate succeeded with the digest refused")
 	}
 	if n := p.count("Publish"); n == 0 {
 		t.Fatal("aggregate never tried to send the digest")
 	}
+	var owed []audit.Message
+	o.get(handler.OwedDigestsKey, &owed)
+	if len(owed) != 1 || !strings.HasPrefix(owed[0].Subject, "[late] credaudit organisation: 1 accounts;") ||
+		!strings.HasPrefix(owed[0].Body, "Sent late: the organisation run at ") || !strings.Contains(owed[0].Body, "Accounts audited: 1 of 1") {
+		t.Fatalf("owed digests %+v, want the refused digest, marked late", owed)
+	}
+
+	// Still refused, by a run with no news: the digest stays owed, once.
+	if _, err := aggregate(h, "map-u2"); err == nil {
+		t.Fatal("aggregate succeeded with the owed digest refused")
+	}
+	var still []audit.Message
+	o.get(handler.OwedDigestsKey, &still)
+	if !reflect.DeepEqual(still, owed) {
+		t.Fatalf("owed after a second refusal: %+v, want %+v", still, owed)
+	}
+
+	// SNS is back; in always mode the run has a digest of its own, sent
+	// after the late one.
 	p.clear()
 	o.drain()
-	manifest = o.mapRun(h, items, "map-u2")
-	if agg := step[handler.Aggregated](t, h, aggregateStep("exec-u", listed.Location, manifest)); agg.Notified || agg.Audited != 1 {
-		t.Errorf("next aggregate %+v, want the account audited and no digest", agg)
+	always := o.handler(map[string]string{handler.EnvExcludeAccounts: account, handler.EnvNotify: "always"})
+	agg, err := aggregate(always, "map-u3")
+	if err != nil || !agg.Notified || agg.Late != 1 {
+		t.Fatalf("aggregate with SNS back: %+v, %v; want the late digest and its own sent", agg, err)
+	}
+	msgs := o.drain()
+	if len(msgs) != 2 || msgs[0].Subject != owed[0].Subject || msgs[0].Body != owed[0].Body || strings.HasPrefix(msgs[1].Subject, "[late]") {
+		t.Fatalf("%d messages %+v; want the late digest, then this run's", len(msgs), msgs)
+	}
+	o.get(handler.OwedDigestsKey, &still)
+	if len(still) != 0 {
+		t.Errorf("owed after they were sent: %+v, want none", still)
+	}
+
+	// Nothing owed and nothing new: quiet.
+	if agg, err := aggregate(h, "map-u4"); err != nil || agg.Notified || agg.Late != 0 {
+		t.Errorf("the run after: %+v, %v; want no digest", agg, err)
 	}
 	if msgs := o.drain(); len(msgs) != 0 {
-		t.Errorf("next run sent %d messages, want none", len(msgs))
+		t.Errorf("the run after sent %d messages, want none", len(msgs))
 	}
 }
 
