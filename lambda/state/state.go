@@ -17,18 +17,32 @@ import (
 // any change to the JSON shape; a state of a version outside
 // oldestVersion..Version is refused.
 //
-// Version 2 adds records' "unnotified". Encode writes version 1 while no
-// record is Unnotified, so that the build before it, which reads only
-// version 1, can still read the state: rolled back to, it refuses only a
-// state it cannot read wholly, and says so (ErrVersion).
-const Version = 2
+// Version 2 adds records' "unnotified", version 3 their "region". Encode
+// writes the oldest version that holds the state (1 while no record is
+// Unnotified or has a Region), so that an older build can still read what
+// it can: rolled back to, it refuses only a state it cannot read wholly,
+// and says so (ErrVersion).
+const Version = 3
 
 // oldestVersion is the oldest state format this build reads;
-// unnotifiedVersion is the first whose records may be unnotified.
+// unnotifiedVersion is the first whose records may be unnotified,
+// regionVersion the first whose records may name a region.
 const (
 	oldestVersion     = 1
 	unnotifiedVersion = 2
+	regionVersion     = 3
 )
+
+// recordVersion is the oldest state version that holds r.
+func recordVersion(r *finding.Record) int {
+	switch {
+	case r.Region != "":
+		return regionVersion
+	case r.Unnotified:
+		return unnotifiedVersion
+	}
+	return oldestVersion
+}
 
 // maxDecoded bounds a decompressed state: 100,000 findings of about 1 KB,
 // with a wide margin, and a stop for a corrupt or hostile object. A variable
@@ -81,10 +95,7 @@ func Encode(s *State) ([]byte, error) {
 	out := *s
 	out.Version = oldestVersion
 	for _, r := range s.Records {
-		if r.Unnotified {
-			out.Version = unnotifiedVersion
-			break
-		}
+		out.Version = max(out.Version, recordVersion(&r))
 	}
 	if out.Records == nil {
 		out.Records = map[string]finding.Record{}
@@ -161,8 +172,8 @@ func (s *State) check() error {
 			return fmt.Errorf("record %q has no status FAILED or PASSED", id)
 		case r.FirstObservedAt.IsZero() || r.UpdatedAt.IsZero():
 			return fmt.Errorf("record %q has no first-observed or updated time", id)
-		case r.Unnotified && s.Version < unnotifiedVersion:
-			return fmt.Errorf("record %q is unnotified in a version %d state", id, s.Version)
+		case recordVersion(&r) > s.Version:
+			return fmt.Errorf("record %q needs state version %d, not %d (unnotified: 2, region: 3)", id, recordVersion(&r), s.Version)
 		}
 	}
 	return nil
