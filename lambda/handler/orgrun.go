@@ -153,14 +153,9 @@ func (h *Handler) listAccounts(ctx context.Context, aud *audit.Auditor, id strin
 	for i, a := range accounts {
 		items[i] = Item{AccountID: a.ID, RoleARN: org.RoleARN(a.Partition, a.ID, h.Settings.MemberRole), Name: a.Name}
 	}
-	body, err := json.Marshal(items)
-	if err != nil {
-		return nil, err
-	}
 	loc := Location{Bucket: h.Settings.StateBucket, Key: RunsPrefix + id + "/accounts.json"}
-	if _, err := h.clients().s3.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(loc.Bucket), Key: aws.String(loc.Key),
-		Body: bytes.NewReader(body), ContentType: aws.String("application/json")}); err != nil {
-		return nil, aud.Fail(ctx, &audit.Failure{Phase: "list accounts", Err: fmt.Errorf("write %s: %w", loc, err),
+	if err := h.writeRunFile(ctx, loc, items); err != nil {
+		return nil, aud.Fail(ctx, &audit.Failure{Phase: "list accounts", Err: err,
 			Hint: "the function needs s3:PutObject on the " + RunsPrefix + " prefix of the state bucket."})
 	}
 	h.Log.LogAttrs(ctx, slog.LevelInfo, "accounts listed", slog.Int("accounts", len(items)), slog.String("list", loc.String()))
@@ -257,17 +252,12 @@ func (h *Handler) aggregate(ctx context.Context, aud *audit.Auditor, st *OrgStep
 // accounts were audited with, as their summaries say, else the configured
 // one.
 func (h *Handler) orgProfile(ctx context.Context, runs []audit.AccountRun) string {
-	profile := ""
 	for _, r := range runs {
 		if r.Summary != nil && r.Summary.Profile != "" {
-			profile = r.Summary.Profile
-			break
+			return r.Summary.Profile
 		}
 	}
-	if profile == "" {
-		profile = h.configuredProfile(ctx)
-	}
-	return profile
+	return h.configuredProfile(ctx)
 }
 
 // OwedDigestsKey holds the organisation digests that could not be sent,
@@ -301,13 +291,8 @@ func (h *Handler) saveOwedDigests(ctx context.Context, owed []audit.Message) err
 			slog.String("outcome", "more digests owed than are kept; the oldest are dropped"))
 		owed = owed[drop:]
 	}
-	body, err := json.Marshal(owed)
-	if err == nil {
-		_, err = h.clients().s3.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(h.Settings.StateBucket), Key: aws.String(OwedDigestsKey),
-			Body: bytes.NewReader(body), ContentType: aws.String("application/json")})
-	}
-	if err != nil {
-		return fmt.Errorf("write the organisation digests still owed to s3://%s/%s: %w", h.Settings.StateBucket, OwedDigestsKey, err)
+	if err := h.writeRunFile(ctx, Location{Bucket: h.Settings.StateBucket, Key: OwedDigestsKey}, owed); err != nil {
+		return fmt.Errorf("the organisation digests still owed: %w", err)
 	}
 	h.Log.LogAttrs(ctx, slog.LevelInfo, "organisation digest", slog.Int("owed", len(owed)))
 	return nil
@@ -327,6 +312,20 @@ func (h *Handler) configuredProfile(ctx context.Context) string {
 		}
 	}
 	return cfg.ProfileName(h.Settings.Profile)
+}
+
+// writeRunFile writes v as the JSON object at loc, an organisation run's
+// file.
+func (h *Handler) writeRunFile(ctx context.Context, loc Location, v any) error {
+	body, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	if _, err := h.clients().s3.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(loc.Bucket), Key: aws.String(loc.Key),
+		Body: bytes.NewReader(body), ContentType: aws.String("application/json")}); err != nil {
+		return fmt.Errorf("write %s: %w", loc, err)
+	}
+	return nil
 }
 
 // readRunFile decodes the JSON object at loc, which must be an organisation
