@@ -59,16 +59,25 @@ func newOrgEnv(t *testing.T, names ...string) *orgEnv {
 // return it to the state machine.
 func step[T any](t *testing.T, h *handler.Handler, payload string) T {
 	t.Helper()
-	out, err := h.Handle(context.Background(), json.RawMessage(payload))
+	v, err := tryStep[T](h, payload)
 	if err != nil {
 		t.Fatalf("step %s: %v", payload, err)
 	}
+	return v
+}
+
+// tryStep is step for a step that may fail.
+func tryStep[T any](h *handler.Handler, payload string) (T, error) {
 	var v T
+	out, err := h.Handle(context.Background(), json.RawMessage(payload))
+	if err != nil {
+		return v, err
+	}
 	data, _ := json.Marshal(out)
 	if err := json.Unmarshal(data, &v); err != nil {
-		t.Fatalf("step %s: result %s: %v", payload, data, err)
+		return v, fmt.Errorf("result %s: %w", data, err)
 	}
-	return v
+	return v, nil
 }
 
 func (o *orgEnv) put(key string, v any) {
@@ -344,14 +353,7 @@ func TestOrganisationDigestThatCannotBeSentIsSentLate(t *testing.T) {
 	h := o.handler(map[string]string{handler.EnvExcludeAccounts: account})
 	listed, items := o.listAccounts(h, "exec-u")
 	aggregate := func(h *handler.Handler, mapRun string) (handler.Aggregated, error) {
-		manifest := o.mapRun(h, items, mapRun)
-		out, err := h.Handle(context.Background(), json.RawMessage(aggregateStep("exec-u", listed.Location, manifest)))
-		var agg handler.Aggregated
-		if err == nil {
-			data, _ := json.Marshal(out)
-			err = json.Unmarshal(data, &agg)
-		}
-		return agg, err
+		return tryStep[handler.Aggregated](h, aggregateStep("exec-u", listed.Location, o.mapRun(h, items, mapRun)))
 	}
 	p.inject(fault{Op: "Publish", Kind: serverError, Times: 1000})
 	if _, err := aggregate(h, "map-u1"); err == nil {
@@ -401,6 +403,33 @@ func TestOrganisationDigestThatCannotBeSentIsSentLate(t *testing.T) {
 	}
 	if msgs := o.drain(); len(msgs) != 0 {
 		t.Errorf("the run after sent %d messages, want none", len(msgs))
+	}
+}
+
+// The owed list keeps the latest digests: a refused digest added to a full
+// list drops the oldest.
+func TestOwedOrganisationDigestsKeepTheLatest(t *testing.T) {
+	o := newOrgEnv(t, "alpha")
+	p := o.throughFaultProxy()
+	h := o.handler(map[string]string{handler.EnvExcludeAccounts: account, handler.EnvNotify: "always"})
+	listed, items := o.listAccounts(h, "exec-c")
+	var full []audit.Message
+	for i := range 10 {
+		full = append(full, audit.Message{Kind: audit.KindDigest, Subject: fmt.Sprintf("[late] owed %d", i), Body: "b", Severity: "NONE"})
+	}
+	o.put(handler.OwedDigestsKey, full)
+	p.inject(fault{Op: "Publish", Kind: serverError, Times: 1000})
+	if _, err := tryStep[handler.Aggregated](h, aggregateStep("exec-c", listed.Location, o.mapRun(h, items, "map-c"))); err == nil {
+		t.Fatal("aggregate succeeded with SNS refusing")
+	}
+	var owed []audit.Message
+	o.get(handler.OwedDigestsKey, &owed)
+	if len(owed) != 10 || !reflect.DeepEqual(owed[:9], full[1:]) || !strings.HasPrefix(owed[9].Subject, "[late] credaudit organisation:") {
+		subjects := make([]string, len(owed))
+		for i, m := range owed {
+			subjects[i] = m.Subject
+		}
+		t.Errorf("owed after a refusal with 10 owed: %q; want owed 1 to 9, then this run's digest, late", subjects)
 	}
 }
 
