@@ -173,7 +173,7 @@ func (s *State) check() error {
 		case r.FirstObservedAt.IsZero() || r.UpdatedAt.IsZero():
 			return fmt.Errorf("record %q has no first-observed or updated time", id)
 		case recordVersion(&r) > s.Version:
-			return fmt.Errorf("record %q needs state version %d, not %d (unnotified: 2, region: 3)", id, recordVersion(&r), s.Version)
+			return fmt.Errorf("record %q needs state version %d, not %d", id, recordVersion(&r), s.Version)
 		}
 	}
 	return nil
