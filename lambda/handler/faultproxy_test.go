@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 
@@ -24,9 +25,11 @@ const (
 
 var kindName = map[faultKind]string{throttle: "throttle", serverError: "500", unavailable: "503", partial: "partial failure"}
 
-// fault is injected on the next Times requests for operation Op.
+// fault is injected on the next Times requests for operation Op (and,
+// unless Path is empty, to a URL path that ends with Path: an S3 key).
 type fault struct {
 	Op    string
+	Path  string
 	Kind  faultKind
 	Times int
 	// Count and Code shape a partial failure.
@@ -78,12 +81,12 @@ func (p *faultProxy) count(op string) int {
 	return p.calls[op]
 }
 
-func (p *faultProxy) take(op string) *fault {
+func (p *faultProxy) take(c *emulator.Call) *fault {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.calls[op]++
+	p.calls[c.Op]++
 	for _, f := range p.faults {
-		if f.Op == op && f.Times > 0 {
+		if f.Op == c.Op && strings.HasSuffix(c.Request.URL.Path, f.Path) && f.Times > 0 {
 			f.Times--
 			return f
 		}
@@ -94,7 +97,7 @@ func (p *faultProxy) take(op string) *fault {
 // serve answers c with the first pending fault for its operation, or
 // forwards it.
 func (p *faultProxy) serve(w http.ResponseWriter, c *emulator.Call) {
-	f := p.take(c.Op)
+	f := p.take(c)
 	if f == nil {
 		c.Forward(w, nil)
 		return

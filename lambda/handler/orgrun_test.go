@@ -433,6 +433,61 @@ func TestOwedOrganisationDigestsKeepTheLatest(t *testing.T) {
 	}
 }
 
+// An owed list that cannot be read fails the aggregate step after the
+// run's own digest is sent, and is never overwritten: the digests it holds
+// are sent by the first run that can read it.
+func TestOwedOrganisationDigestsThatCannotBeReadAreKept(t *testing.T) {
+	o := newOrgEnv(t, "alpha")
+	p := o.throughFaultProxy()
+	always := o.handler(map[string]string{handler.EnvExcludeAccounts: account, handler.EnvNotify: "always"})
+	listed, items := o.listAccounts(always, "exec-r")
+	aggregate := func(h *handler.Handler, mapRun string) (handler.Aggregated, error) {
+		return tryStep[handler.Aggregated](h, aggregateStep("exec-r", listed.Location, o.mapRun(h, items, mapRun)))
+	}
+	owed := []audit.Message{{Kind: audit.KindDigest, Subject: "[late] owed", Body: "Sent late: an earlier run", Severity: "NONE"}}
+	o.put(handler.OwedDigestsKey, owed)
+	o.drain()
+
+	p.inject(fault{Op: "s3:GetObject", Path: "/" + handler.OwedDigestsKey, Kind: unavailable, Times: 1000})
+	_, err := aggregate(always, "map-r1")
+	if err == nil || !strings.Contains(err.Error(), "read the organisation digests owed by earlier runs") {
+		t.Fatalf("aggregate with the owed list unreadable: %v, want its read named", err)
+	}
+	if msgs := o.drain(); len(msgs) != 1 || strings.HasPrefix(msgs[0].Subject, "[late]") {
+		t.Fatalf("%d messages %+v, want this run's digest alone", len(msgs), msgs)
+	}
+	var kept []audit.Message
+	o.get(handler.OwedDigestsKey, &kept)
+	if !reflect.DeepEqual(kept, owed) {
+		t.Fatalf("owed list after a run that could not read it: %+v, want it untouched: %+v", kept, owed)
+	}
+	// SNS refuses too: this run's digest would be owed, but writing the
+	// list would lose the ones it holds.
+	p.inject(fault{Op: "Publish", Kind: serverError, Times: 1000})
+	if _, err := aggregate(always, "map-r2"); err == nil {
+		t.Fatal("aggregate succeeded with the owed list unreadable and SNS refusing")
+	}
+	o.get(handler.OwedDigestsKey, &kept)
+	if !reflect.DeepEqual(kept, owed) {
+		t.Fatalf("owed list after a run that could neither read it nor send: %+v, want it untouched: %+v", kept, owed)
+	}
+
+	p.clear()
+	o.drain()
+	h := o.handler(map[string]string{handler.EnvExcludeAccounts: account})
+	agg, err := aggregate(h, "map-r3")
+	if err != nil || agg.Late != 1 {
+		t.Fatalf("aggregate with the list readable again: %+v, %v; want the owed digest sent", agg, err)
+	}
+	if msgs := o.drain(); len(msgs) != 1 || msgs[0].Subject != owed[0].Subject {
+		t.Fatalf("%d messages %+v, want the owed digest", len(msgs), msgs)
+	}
+	o.get(handler.OwedDigestsKey, &kept)
+	if len(kept) != 0 {
+		t.Errorf("owed after it was sent: %+v, want none", kept)
+	}
+}
+
 // The digest names the profile the accounts were audited with, as their
 // summaries say, not the one configured when aggregate runs; when every
 // account failed it names the configured one: the function's setting, else
