@@ -57,7 +57,11 @@ type Auditor struct {
 
 	// Hub imports findings into Security Hub in HubRegion; nil turns
 	// Security Hub off.
-	Hub       *publish.Importer
+	Hub *publish.Importer
+	// HubRegion is the Security Hub home region. Unless it is empty, an open
+	// finding the state says was last imported elsewhere is owed there
+	// (finding.InRegion), with Security Hub on or off: a run with it off
+	// saves the import as owed, as it does every import it does not send.
 	HubRegion string
 
 	// Topic and TopicARN receive the digest and operational alerts; a nil
@@ -267,7 +271,7 @@ func (a *Auditor) Audit(ctx context.Context, obs *Observation) (*Outcome, error)
 	// What Security Hub holds in the home region: after a change of home
 	// region, every open finding is owed there.
 	held, moved := prev.Records, 0
-	if a.Hub != nil {
+	if a.HubRegion != "" {
 		held, moved = finding.InRegion(prev.Records, a.HubRegion)
 	}
 

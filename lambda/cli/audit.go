@@ -53,10 +53,18 @@ func (f *auditFlags) needed(format string) bool {
 	return f.stateDir != "" || f.publish || format == "asff"
 }
 
+// forRegion reports whether the run's findings are for a Security Hub
+// home region: published there, printed as the ASFF a run publishing there
+// would import, or --hub-region given. The state's findings last imported
+// elsewhere are then owed there (finding.InRegion), and saved so.
+func (f *auditFlags) forRegion(format string) bool {
+	return f.publish || f.hubRegion != "" || format == "asff"
+}
+
 // runAudit diffs the evaluation of in against the state and, with
 // --publish, publishes it. Without --state the state is empty, so the
 // findings are those a first run would import.
-func runAudit(ctx context.Context, f *auditFlags, src *source, in *loaded, selected []rules.Selected, profile string, sups []rules.Suppression, stderr io.Writer) (*audit.Outcome, string, error) {
+func runAudit(ctx context.Context, f *auditFlags, format string, src *source, in *loaded, selected []rules.Selected, profile string, sups []rules.Suppression, stderr io.Writer) (*audit.Outcome, string, error) {
 	aud := &audit.Auditor{Selected: selected, Profile: profile, Suppressions: sups}
 	region := f.hubRegion
 	if f.publish || region == "" {
@@ -72,11 +80,13 @@ func runAudit(ctx context.Context, f *auditFlags, src *source, in *loaded, selec
 		}
 		if f.publish {
 			aud.Hub = &publish.Importer{Client: securityhub.NewFromConfig(cfg, func(o *securityhub.Options) { o.Region = region })}
-			aud.HubRegion = region
 			if f.topic != "" {
 				aud.Topic, aud.TopicARN = sns.NewFromConfig(cfg), f.topic
 			}
 		}
+	}
+	if f.forRegion(format) {
+		aud.HubRegion = region
 	}
 	if f.stateDir != "" {
 		store, undo, err := openStateDir(f.stateDir)

@@ -126,7 +126,10 @@ func runOrg(ctx context.Context, f *orgFlags, af *auditFlags, src *source, forma
 		role := org.RoleARN(acct.Partition, acct.ID, f.memberRole)
 		// Per-account digests are not sent: the organisation digest says it all.
 		aud := &audit.Auditor{Selected: selected, Profile: profile, Suppressions: sups, Store: store,
-			HubRegion: region, Notify: audit.NotifyNever, AccountID: acct.ID}
+			Notify: audit.NotifyNever, AccountID: acct.ID}
+		if af.forRegion(format) {
+			aud.HubRegion = region
+		}
 		member := org.MemberConfig(cfg, stsClient, role, acct.ID)
 		org.UseMember(aud, member, hub)
 		ctx, cancel := context.WithTimeout(ctx, 5*time.Minute)

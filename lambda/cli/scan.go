@@ -95,7 +95,7 @@ func runScan(ctx context.Context, args []string, io IO) error {
 			run    *audit.Outcome
 			region string
 		)
-		if run, region, runErr = runAudit(ctx, &af, &src, in, selected, profileName, sups, io.Stderr); run == nil {
+		if run, region, runErr = runAudit(ctx, &af, *format, &src, in, selected, profileName, sups, io.Stderr); run == nil {
 			return runErr
 		}
 		out.results, out.outcomes = run.Results, run.Outcomes
