@@ -241,6 +241,12 @@ func (h *Handler) aggregate(ctx context.Context, aud *audit.Auditor, st *OrgStep
 		// read, as it may hold digests this would overwrite.
 		owedErr = h.saveOwedDigests(ctx, msgs[sent:])
 	}
+	if sendErr != nil && owedErr != nil && due {
+		// Neither sent nor kept: the log is all that is left of it.
+		m := msgs[len(msgs)-1]
+		h.Log.LogAttrs(ctx, slog.LevelError, "organisation digest", slog.String("outcome", "neither sent nor kept; its text follows"),
+			slog.String("subject", m.Subject), slog.String("body", m.Body))
+	}
 	if sendErr != nil || owedErr != nil {
 		return nil, errors.Join(sendErr, owedErr)
 	}
