@@ -31,6 +31,23 @@ func goCommand(t *testing.T, args ...string) string {
 	return string(out)
 }
 
+// deps lists the packages the build with tags links, from go list, run once
+// per tags for the package's tests.
+var deps = struct {
+	sync.Mutex
+	of map[string][]string
+}{of: map[string][]string{}}
+
+func linked(t *testing.T, tags string) []string {
+	t.Helper()
+	deps.Lock()
+	defer deps.Unlock()
+	if _, ok := deps.of[tags]; !ok {
+		deps.of[tags] = strings.Fields(goCommand(t, "list", "-deps", "-tags", tags, "."))
+	}
+	return deps.of[tags]
+}
+
 // commandLine is the command-line build (-tags nolambda), made once for the
 // package's tests in a directory removed when they end.
 var commandLine = struct {
@@ -82,9 +99,8 @@ func TestCommandLineBuildLinksNoLambdaPackages(t *testing.T) {
 		tags  string
 		links bool
 	}{{"nolambda", false}, {"", true}} {
-		deps := strings.Fields(goCommand(t, "list", "-deps", "-tags", tt.tags, "."))
 		for _, pkg := range lambdaOnly {
-			if got := slices.Contains(deps, pkg); got != tt.links {
+			if got := slices.Contains(linked(t, tt.tags), pkg); got != tt.links {
 				t.Errorf("tags %q: links %s = %v, want %v", tt.tags, pkg, got, tt.links)
 			}
 		}
@@ -110,7 +126,7 @@ func TestCommandLineBuildDropsUncalledSDKOperations(t *testing.T) {
 // internal/startfloor is a floor under the command line's start-up only if
 // the command line links every package it does.
 func TestCommandLineBuildLinksTheStartFloorsPackages(t *testing.T) {
-	credaudit := strings.Fields(goCommand(t, "list", "-deps", "-tags", "nolambda", "."))
+	credaudit := linked(t, "nolambda")
 	floor := strings.Fields(goCommand(t, "list", "-deps", "./internal/startfloor"))
 	for _, pkg := range floor {
 		if pkg != "github.com/credaudit/credaudit/lambda/internal/startfloor" && !slices.Contains(credaudit, pkg) {
