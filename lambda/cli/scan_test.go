@@ -517,6 +517,21 @@ func TestSARIFURIIsAURIReferenceToTheReport(t *testing.T) {
 	}
 }
 
+// An absolute path is a file URI on every system: a Windows path (as
+// filepath.ToSlash leaves it) gets the slash before its drive, and a UNC
+// path keeps its server in the path (RFC 8089 E.3.2's file:////server/…).
+func TestFileURI(t *testing.T) {
+	for p, want := range map[string]string{
+		"/var/reports/my report.csv":   "file:///var/reports/my%20report.csv",
+		"C:/Users/ana/report #2.csv":   "file:///C:/Users/ana/report%20%232.csv",
+		"//server/share/reports/r.csv": "file:////server/share/reports/r.csv",
+	} {
+		if got := fileURI(p); got != want {
+			t.Errorf("fileURI(%q) = %q, want %q", p, got, want)
+		}
+	}
+}
+
 // A SARIF run GitHub code scanning would not take whole (it shows the 5,000
 // most severe results and rejects more than 25,000) is said on stderr, with
 // its number of results (failing ones, suppressed or not); other formats and

@@ -668,8 +668,14 @@ func sarifURI(o *scanOutput) string {
 	if !filepath.IsAbs(o.source) {
 		return (&url.URL{Path: p}).String() // "./a:b.csv" for "a:b.csv", which would read as a scheme
 	}
+	return fileURI(p)
+}
+
+// fileURI is the file URI of the absolute, slash-separated path p: a Unix
+// path, or a Windows one that starts with its drive (file:///C:/…).
+func fileURI(p string) string {
 	if !strings.HasPrefix(p, "/") {
-		p = "/" + p // a Windows drive: file:///C:/…
+		p = "/" + p
 	}
 	return (&url.URL{Scheme: "file", Path: p}).String()
 }
