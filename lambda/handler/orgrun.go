@@ -242,10 +242,11 @@ func (h *Handler) aggregate(ctx context.Context, aud *audit.Auditor, st *OrgStep
 		owedErr = h.saveOwedDigests(ctx, msgs[sent:])
 	}
 	if sendErr != nil && owedErr != nil && due {
-		// Neither sent nor kept: the log is all that is left of it.
-		m := msgs[len(msgs)-1]
-		h.Log.LogAttrs(ctx, slog.LevelError, "organisation digest", slog.String("outcome", "neither sent nor kept; its text follows"),
-			slog.String("subject", m.Subject), slog.String("body", m.Body))
+		// Neither sent nor kept: the log says what was lost, by its subject
+		// (counts; the body names users, which logs never do). The findings
+		// it reports are in the accounts' Security Hub and states.
+		h.Log.LogAttrs(ctx, slog.LevelError, "organisation digest", slog.String("subject", msgs[len(msgs)-1].Subject),
+			slog.String("outcome", "neither sent nor kept: its findings are in the accounts' states (and Security Hub, when on)"))
 	}
 	if sendErr != nil || owedErr != nil {
 		return nil, errors.Join(sendErr, owedErr)

@@ -462,7 +462,7 @@ func TestOwedOrganisationDigestsThatCannotBeReadAreKept(t *testing.T) {
 		t.Fatalf("owed list after a run that could not read it: %+v, want it untouched: %+v", kept, owed)
 	}
 	// SNS refuses too: this run's digest would be owed, but writing the
-	// list would lose the ones it holds. The log keeps its text.
+	// list would lose the ones it holds. The log names it by its subject.
 	p.inject(fault{Op: "Publish", Kind: serverError, Times: 1000})
 	o.logs.Reset()
 	if _, err := aggregate(always, "map-r2"); err == nil {
@@ -474,12 +474,9 @@ func TestOwedOrganisationDigestsThatCannotBeReadAreKept(t *testing.T) {
 	}
 	var lost []string
 	for _, line := range strings.Split(strings.TrimSpace(o.logs.String()), "\n") {
-		var l struct{ Level, Msg, Subject, Body string }
+		var l struct{ Level, Msg, Subject string }
 		if json.Unmarshal([]byte(line), &l) == nil && l.Level == "ERROR" && l.Msg == "organisation digest" {
 			lost = append(lost, l.Subject)
-			if !strings.Contains(l.Body, "Accounts audited: 1 of 1") {
-				t.Errorf("logged digest body %q, want the digest's text", l.Body)
-			}
 		}
 	}
 	if len(lost) != 1 || !strings.HasPrefix(lost[0], "[late] credaudit organisation: 1 accounts;") {
