@@ -52,6 +52,20 @@ func newEnv(t *testing.T) *env {
 	return &env{Account: acct, t: t, cfg: cfg}
 }
 
+// logged decodes each JSON line the handlers of e logged into a T.
+func logged[T any](e *env) []T {
+	e.t.Helper()
+	var lines []T
+	for line := range strings.Lines(e.logs.String()) {
+		var l T
+		if err := json.Unmarshal([]byte(line), &l); err != nil {
+			e.t.Fatalf("log line %q: %v", line, err)
+		}
+		lines = append(lines, l)
+	}
+	return lines
+}
+
 func must(t *testing.T, what string, f func() error) {
 	t.Helper()
 	if err := f(); err != nil {

@@ -284,16 +284,12 @@ func TestOrganisationDigestKeepsAnAccountWhosePublishingPartlyFailed(t *testing.
 		t.Fatalf("the per-account invocations sent %d messages; an organisation run sends only its digest: %+v", len(msgs), msgs)
 	}
 	var incomplete []string
-	for _, line := range strings.Split(strings.TrimSpace(o.logs.String()), "\n") {
-		var l struct {
-			Level     string `json:"level"`
-			Msg       string `json:"msg"`
-			AccountID string `json:"account_id"`
-			Error     string `json:"error"`
-		}
-		if err := json.Unmarshal([]byte(line), &l); err != nil {
-			t.Fatalf("log line %q: %v", line, err)
-		}
+	for _, l := range logged[struct {
+		Level     string `json:"level"`
+		Msg       string `json:"msg"`
+		AccountID string `json:"account_id"`
+		Error     string `json:"error"`
+	}](o.env) {
 		if l.Msg == handler.LogIncomplete {
 			if l.Level != "ERROR" || !strings.Contains(l.Error, p.refused[0]) {
 				t.Errorf("%s line at level %s, error %q; want ERROR naming the refused finding", l.Msg, l.Level, l.Error)
@@ -473,9 +469,8 @@ func TestOwedOrganisationDigestsThatCannotBeReadAreKept(t *testing.T) {
 		t.Fatalf("owed list after a run that could neither read it nor send: %+v, want it untouched: %+v", kept, owed)
 	}
 	var lost []string
-	for _, line := range strings.Split(strings.TrimSpace(o.logs.String()), "\n") {
-		var l struct{ Level, Msg, Subject string }
-		if json.Unmarshal([]byte(line), &l) == nil && l.Level == "ERROR" && l.Msg == "organisation digest" {
+	for _, l := range logged[struct{ Level, Msg, Subject string }](o.env) {
+		if l.Level == "ERROR" && l.Msg == "organisation digest" {
 			lost = append(lost, l.Subject)
 		}
 	}
