@@ -31,21 +31,17 @@ func goCommand(t *testing.T, args ...string) string {
 	return string(out)
 }
 
-// deps lists the packages the build with tags links, from go list, run once
-// per tags for the package's tests.
-var deps = struct {
-	sync.Mutex
-	of map[string][]string
-}{of: map[string][]string{}}
+// linkedBy holds linked's answers by build tags (the tests are not parallel).
+var linkedBy = map[string][]string{}
 
+// linked lists the packages the build with tags links: go list, run once per
+// tags for the package's tests.
 func linked(t *testing.T, tags string) []string {
 	t.Helper()
-	deps.Lock()
-	defer deps.Unlock()
-	if _, ok := deps.of[tags]; !ok {
-		deps.of[tags] = strings.Fields(goCommand(t, "list", "-deps", "-tags", tags, "."))
+	if _, ok := linkedBy[tags]; !ok {
+		linkedBy[tags] = strings.Fields(goCommand(t, "list", "-deps", "-tags", tags, "."))
 	}
-	return deps.of[tags]
+	return linkedBy[tags]
 }
 
 // commandLine is the command-line build (-tags nolambda), made once for the
