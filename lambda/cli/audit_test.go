@@ -114,34 +114,38 @@ func TestScanASFFForAnotherHubRegionIncludesEveryOpenFinding(t *testing.T) {
 	emulator.Config(t)
 	emulator.Reset(t)
 	dir := t.TempDir()
-	scan := func(asOf string, args ...string) []struct{ ProductArn, CreatedAt string } {
+	scan := func(asOf string, args ...string) (found []struct{ ProductArn, CreatedAt string }, digest string) {
 		t.Helper()
 		code, out, stderr := run(t, "", append([]string{"scan", "--report", sampleReport, "--as-of", asOf, "--format", "asff", "--state", dir}, args...)...)
 		if code != ExitOK {
 			t.Fatalf("%v: exit %d: %s", args, code, stderr)
 		}
-		if asOf != "2026-11-20T06:00:00Z" && !strings.Contains(stderr, "This run: 0 new, 0 changed, 0 resolved, 0 gone, 15 still failing.") {
-			t.Errorf("%v: digest:\n%.2000s", args, stderr)
-		}
-		var fs []struct{ ProductArn, CreatedAt string }
-		if err := json.Unmarshal([]byte(out), &fs); err != nil {
+		if err := json.Unmarshal([]byte(out), &found); err != nil {
 			t.Fatal(err)
 		}
-		return fs
+		return found, stderr
 	}
-	if sent := scan("2026-11-20T06:00:00Z", "--publish", "--hub-region", "us-east-1"); len(sent) != 15 {
+	if sent, _ := scan("2026-11-20T06:00:00Z", "--publish", "--hub-region", "us-east-1"); len(sent) != 15 {
 		t.Fatalf("published %d findings, want 15", len(sent))
 	}
-	if owed := scan("2026-11-21T06:00:00Z", "--hub-region", "us-east-1"); len(owed) != 0 {
-		t.Errorf("%d findings owed to us-east-1, which holds them all; want none", len(owed))
-	}
-	owed := scan("2026-11-22T06:00:00Z", "--hub-region", "eu-west-1")
-	if len(owed) != 15 {
-		t.Fatalf("%d findings owed to eu-west-1, want all 15 open ones", len(owed))
-	}
-	for _, f := range owed {
-		if !strings.HasPrefix(f.ProductArn, "arn:aws:securityhub:eu-west-1:") || f.CreatedAt != "2026-11-20T06:00:00Z" {
-			t.Errorf("owed finding for %s created %s; want eu-west-1's, created when first seen (2026-11-20)", f.ProductArn, f.CreatedAt)
+	for _, tc := range []struct {
+		asOf, region string
+		owed         int
+	}{
+		{"2026-11-21T06:00:00Z", "us-east-1", 0},  // holds them all
+		{"2026-11-22T06:00:00Z", "eu-west-1", 15}, // every open finding
+	} {
+		owed, digest := scan(tc.asOf, "--hub-region", tc.region)
+		if len(owed) != tc.owed {
+			t.Fatalf("%d findings owed to %s, want %d", len(owed), tc.region, tc.owed)
+		}
+		if !strings.Contains(digest, "This run: 0 new, 0 changed, 0 resolved, 0 gone, 15 still failing.") {
+			t.Errorf("%s: digest with news:\n%.2000s", tc.region, digest)
+		}
+		for _, f := range owed {
+			if !strings.HasPrefix(f.ProductArn, "arn:aws:securityhub:"+tc.region+":") || f.CreatedAt != "2026-11-20T06:00:00Z" {
+				t.Errorf("owed finding for %s created %s; want %s's, created when first seen (2026-11-20)", f.ProductArn, f.CreatedAt, tc.region)
+			}
 		}
 	}
 }
