@@ -66,8 +66,8 @@ func (f *auditFlags) forRegion(format string) bool {
 // findings are those a first run would import.
 func runAudit(ctx context.Context, f *auditFlags, format string, src *source, in *loaded, selected []rules.Selected, profile string, sups []rules.Suppression, stderr io.Writer) (*audit.Outcome, string, error) {
 	aud := &audit.Auditor{Selected: selected, Profile: profile, Suppressions: sups}
-	region := f.hubRegion
-	if f.publish || region == "" {
+	region := f.hubRegion // stays empty when the run is not for a region
+	if f.publish || region == "" && f.forRegion(format) {
 		cfg, err := awsConfig(ctx, src)
 		switch {
 		case err != nil && f.publish:
@@ -85,9 +85,7 @@ func runAudit(ctx context.Context, f *auditFlags, format string, src *source, in
 			}
 		}
 	}
-	if f.forRegion(format) {
-		aud.HubRegion = region
-	}
+	aud.HubRegion = region
 	if f.stateDir != "" {
 		store, undo, err := openStateDir(f.stateDir)
 		if err != nil {
