@@ -365,6 +365,36 @@ suppressions:
 	}
 }
 
+// A workflow update that failed after Security Hub applied it (the response
+// was lost) leaves the finding's status unknown: when the suppression is
+// then removed, the next run sets the finding back to NEW although the state
+// never saw it suppressed, and the run after sends nothing.
+func TestWorkflowUpdateThatLandedDespiteAnErrorIsUndone(t *testing.T) {
+	const bob = "credaudit/123456789012/USER-01/arn:aws:iam::123456789012:user/bob"
+	r := newRig(t, suppressBob)
+	r.hub.workflowErr = errors.New("read tcp: connection reset by peer")
+	if _, err := r.a.Run(context.Background()); err == nil || !strings.Contains(err.Error(), "connection reset") {
+		t.Fatalf("Run error %v, want the workflow update's", err)
+	}
+	if got := r.hub.workflowOf(bob); !slices.Equal(got, []shtypes.WorkflowStatus{shtypes.WorkflowStatusSuppressed}) {
+		t.Fatalf("bob's USER-01 workflow updates %v, want it suppressed", got)
+	}
+	r.hub.workflowErr, r.hub.workflow = nil, nil
+	r.a.Suppressions = nil
+	r.on(1)
+	if _, err := r.a.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if got := r.hub.workflowOf(bob); !slices.Equal(got, []shtypes.WorkflowStatus{shtypes.WorkflowStatusNew}) {
+		t.Errorf("after the suppression was removed: bob's USER-01 workflow updates %v, want it set back to NEW", got)
+	}
+	r.hub.workflow = nil
+	r.on(2)
+	if _, err := r.a.Run(context.Background()); err != nil || len(r.hub.workflow) != 0 {
+		t.Errorf("the run after: %d workflow updates (%v), want none", len(r.hub.workflow), err)
+	}
+}
+
 // A finding whose import fails gets no workflow update (Security Hub may
 // not hold it yet); the next run sends the import and the workflow update.
 func TestWorkflowOfARefusedImportIsSentByTheNextRun(t *testing.T) {

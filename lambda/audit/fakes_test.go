@@ -87,6 +87,9 @@ type fakeHub struct {
 	workflow []*securityhub.BatchUpdateFindingsInput
 	// refuseWorkflow lists IDs BatchUpdateFindings leaves unprocessed.
 	refuseWorkflow map[string]bool
+	// workflowErr fails BatchUpdateFindings after it applied the update (a
+	// response lost on the way back).
+	workflowErr error
 }
 
 func (h *fakeHub) BatchImportFindings(_ context.Context, in *securityhub.BatchImportFindingsInput, _ ...func(*securityhub.Options)) (*securityhub.BatchImportFindingsOutput, error) {
@@ -124,6 +127,9 @@ func (h *fakeHub) BatchUpdateFindings(_ context.Context, in *securityhub.BatchUp
 			continue
 		}
 		out.ProcessedFindings = append(out.ProcessedFindings, id)
+	}
+	if h.workflowErr != nil {
+		return nil, h.workflowErr
 	}
 	return out, nil
 }

@@ -213,6 +213,11 @@ func (r *Record) expiredAt(t time.Time) bool {
 // unsent until a run sends it.
 func (r *Record) unsent() bool { return r.Archived && r.LastImportedAt.IsZero() }
 
+// maybeSuppressed reports whether Security Hub may hold the finding
+// SUPPRESSED: the record says so, or a workflow update failed and Security
+// Hub's status is unknown.
+func (r *Record) maybeSuppressed() bool { return r.Suppressed || r.WorkflowUnknown }
+
 // resend is the change that sends the unsent archive p, as it is: its
 // UpdatedAt was moved on when it was archived and nothing was sent since,
 // so it is later than what Security Hub holds; kept as it is, the
@@ -235,11 +240,12 @@ func (d *differ) archive(kind Kind, r *rules.Result, p *Record) Change {
 	return c
 }
 
-// unsuppress sets an archive's finding back to NEW if it was suppressed:
+// unsuppress sets an archive's finding back to NEW if it was (or may have
+// been) suppressed:
 // Security Hub keeps SUPPRESSED when an archived finding becomes active
 // again, so a recurrence would otherwise come back muted.
 func unsuppress(c *Change) {
-	if c.Prev.Suppressed {
+	if c.Prev.maybeSuppressed() {
 		c.Workflow = WorkflowUnsuppress
 		c.Record.Suppressed, c.Record.SuppressionReason = false, ""
 	}
@@ -325,9 +331,10 @@ func (d *differ) failing(id string, r *rules.Result, p *Record) Change {
 		switch {
 		case rec.Suppressed:
 			c.Workflow = WorkflowSuppress
-		case p != nil && p.Suppressed:
-			// A tombstone still marked suppressed: its unsuppress failed
-			// when it was archived, and Security Hub would reopen it muted.
+		case p != nil && p.maybeSuppressed():
+			// A tombstone still marked suppressed (or unknown): its
+			// unsuppress failed when it was archived, and Security Hub
+			// would reopen it muted.
 			c.Workflow = WorkflowUnsuppress
 		}
 	default:
@@ -343,9 +350,9 @@ func (d *differ) failing(id string, r *rules.Result, p *Record) Change {
 			c.Kind = StillFailing
 		}
 		switch {
-		case rec.Suppressed && (!p.Suppressed || p.SuppressionReason != rec.SuppressionReason):
+		case rec.Suppressed && (!p.Suppressed || p.SuppressionReason != rec.SuppressionReason || p.WorkflowUnknown):
 			c.Workflow = WorkflowSuppress
-		case !rec.Suppressed && p.Suppressed:
+		case !rec.Suppressed && p.maybeSuppressed():
 			c.Workflow = WorkflowUnsuppress
 		}
 	}
@@ -391,7 +398,7 @@ func InRegion(prev map[string]Record, region string) (map[string]Record, int) {
 			r.Region = region
 		} else {
 			r.LastImportedAt, r.Region = time.Time{}, ""
-			r.Suppressed, r.SuppressionReason = false, ""
+			r.Suppressed, r.SuppressionReason, r.WorkflowUnknown = false, "", false
 			moved++
 		}
 		if next == nil {
@@ -453,7 +460,10 @@ type Publication struct {
 //     import failed (Security Hub may not hold the finding yet) or Security
 //     Hub is off, keeps its previous suppression, so the next run that
 //     publishes sees the difference again and sends the workflow update
-//     (with the import it then also owes).
+//     (with the import it then also owes); one whose update was sent and
+//     failed is also marked WorkflowUnknown, as the update may have been
+//     applied, so the next run sends the status the finding should then
+//     have even if that is the previous one.
 func NextAfter(prev map[string]Record, changes []Change, pub Publication) map[string]Record {
 	at := pub.At.UTC().Truncate(time.Second)
 	next := maps.Clone(prev)
@@ -490,6 +500,14 @@ func NextAfter(prev map[string]Record, changes []Change, pub Publication) map[st
 			if c.Prev != nil {
 				rec.Suppressed, rec.SuppressionReason = c.Prev.Suppressed, c.Prev.SuppressionReason
 			}
+		}
+		if c.Workflow == WorkflowKeep || pub.Off || pub.FailedImports[rec.ID] {
+			// No workflow update sent: Security Hub's status is as known
+			// (or unknown) as it was.
+			rec.WorkflowUnknown = c.Prev != nil && c.Prev.WorkflowUnknown
+		} else {
+			// Sent: one that failed may have been applied all the same.
+			rec.WorkflowUnknown = pub.FailedWorkflow[rec.ID]
 		}
 		next[rec.ID] = rec
 	}
@@ -536,7 +554,7 @@ func NextUnnotified(prev map[string]Record, changes []Change, pub Publication) m
 			if c.Import() {
 				rec = dueAgain(c)
 			}
-			rec.Suppressed, rec.SuppressionReason = held.Suppressed, held.SuppressionReason
+			rec.Suppressed, rec.SuppressionReason, rec.WorkflowUnknown = held.Suppressed, held.SuppressionReason, held.WorkflowUnknown
 			next[c.ID()] = rec
 		}
 	}

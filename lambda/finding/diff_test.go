@@ -2,6 +2,7 @@ package finding
 
 import (
 	"maps"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -1044,4 +1045,99 @@ func TestInRegion(t *testing.T) {
 			t.Errorf("moved %d, records changed (-before +after):\n%s", moved, cmp.Diff(off, held))
 		}
 	})
+}
+
+// A workflow update that was sent and failed may have landed all the same:
+// the record is marked WorkflowUnknown, and the next run that can sends the
+// status the finding should have then, even when it is the one the record
+// holds (the suppression was changed back meanwhile), once.
+func TestWorkflowUpdateThatMayHaveLanded(t *testing.T) {
+	k1 := &rules.Key01
+	plain := func(age int) rules.Result { return fail(k1, alice, "access key 1 is "+strconv.Itoa(age)+" days old") }
+	muted := func(age int) rules.Result { return suppressed(plain(age), "break-glass user") }
+	failedWorkflow := func(at time.Time) Publication {
+		return Publication{At: at, FailedWorkflow: map[string]bool{keyAlice: true}}
+	}
+	open := next(nil, Diff(nil, []rules.Result{plain(131)}, acct, day(0), 0), day(0))
+	mutedOpen := next(open, Diff(open, []rules.Result{muted(132)}, acct, day(1), 0), day(1))
+	// suppressFailed: alice's suppression was sent on day 1 and failed.
+	suppressFailed := NextAfter(open, Diff(open, []rules.Result{muted(132)}, acct, day(1), 0), failedWorkflow(day(1)))
+	// unsuppressFailed: her suppression removed on day 2, its update failed.
+	unsuppressFailed := NextAfter(mutedOpen, Diff(mutedOpen, []rules.Result{plain(133)}, acct, day(2), 0), failedWorkflow(day(2)))
+	for name, st := range map[string]map[string]Record{"suppress": suppressFailed, "unsuppress": unsuppressFailed} {
+		if r := st[keyAlice]; !r.WorkflowUnknown || r.Suppressed != (name == "unsuppress") {
+			t.Fatalf("after the failed %s: %+v; want the workflow unknown and the suppression known before", name, r)
+		}
+	}
+
+	tests := []struct {
+		name     string
+		prev     map[string]Record
+		results  []rules.Result // the next run's, on day 3
+		kind     Kind
+		workflow Workflow
+		settled  bool // whether the mark goes once the run's updates succeed
+	}{
+		{"a failed suppression, the suppression since removed: unsuppressed", suppressFailed, []rules.Result{plain(134)}, StillFailing, WorkflowUnsuppress, true},
+		{"a failed suppression, still suppressed: suppressed again", suppressFailed, []rules.Result{muted(134)}, StillFailing, WorkflowSuppress, true},
+		{"a failed suppression, then resolved: archived unsuppressed", suppressFailed, []rules.Result{pass(k1, alice, passKey)}, Resolved, WorkflowUnsuppress, true},
+		{"a failed suppression, then gone: archived unsuppressed", suppressFailed, nil, Gone, WorkflowUnsuppress, true},
+		{"a failed suppression, not visible: nothing sent, the mark kept", suppressFailed, []rules.Result{unseen(k1, alice)}, StillFailing, WorkflowKeep, false},
+		{"a failed unsuppress, suppressed again for the same reason: suppressed", unsuppressFailed, []rules.Result{muted(134)}, StillFailing, WorkflowSuppress, true},
+		{"a failed unsuppress, still not suppressed: unsuppressed again", unsuppressFailed, []rules.Result{plain(134)}, StillFailing, WorkflowUnsuppress, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			changes := Diff(tt.prev, tt.results, acct, day(3), 0)
+			if len(changes) != 1 || changes[0].Kind != tt.kind || changes[0].Workflow != tt.workflow {
+				t.Fatalf("next run: %+v, workflow %v; want %v with workflow %v", summarize(changes), workflowOf(changes), tt.kind, tt.workflow)
+			}
+			state := next(tt.prev, changes, day(3))
+			if got := state[keyAlice].WorkflowUnknown; got == tt.settled {
+				t.Errorf("after the run's updates succeeded: workflow unknown %v, want %v", got, !tt.settled)
+			}
+			if !tt.settled || changes[0].Record.Archived {
+				return
+			}
+			after := Diff(state, tt.results, acct, day(4), 0)
+			if len(after) != 1 || after[0].Workflow != WorkflowKeep {
+				t.Errorf("the run after: %+v, workflow %v; want no workflow update", summarize(after), workflowOf(after))
+			}
+		})
+	}
+
+	t.Run("a run that sends no update keeps the mark", func(t *testing.T) {
+		changes := Diff(suppressFailed, []rules.Result{plain(134)}, acct, day(3), 0)
+		for name, pub := range map[string]Publication{
+			"Security Hub off":   {At: day(3), Off: true},
+			"the import refused": {At: day(3), FailedImports: map[string]bool{keyAlice: true}},
+			"the update refused": failedWorkflow(day(3)),
+		} {
+			if r := NextAfter(suppressFailed, changes, pub)[keyAlice]; !r.WorkflowUnknown || r.Suppressed {
+				t.Errorf("%s: %+v; want the workflow still unknown, unsuppressed as last known", name, r)
+			}
+		}
+	})
+	t.Run("a run whose digest was not sent keeps the mark its update left", func(t *testing.T) {
+		changes := Diff(open, []rules.Result{muted(132)}, acct, day(1), 0)
+		if r := NextUnnotified(open, changes, failedWorkflow(day(1)))[keyAlice]; !r.WorkflowUnknown || r.Suppressed {
+			t.Errorf("%+v; want the workflow unknown, unsuppressed as last known", r)
+		}
+	})
+	t.Run("a finding moved to another region leaves the mark behind", func(t *testing.T) {
+		r := suppressFailed[keyAlice]
+		r.Region = "eu-west-1"
+		held, moved := InRegion(map[string]Record{keyAlice: r}, "us-east-1")
+		if moved != 1 || held[keyAlice].WorkflowUnknown {
+			t.Errorf("moved %d, record %+v; want it moved, its workflow known (a new finding there)", moved, held[keyAlice])
+		}
+	})
+}
+
+func workflowOf(changes []Change) []Workflow {
+	out := make([]Workflow, len(changes))
+	for i := range changes {
+		out[i] = changes[i].Workflow
+	}
+	return out
 }

@@ -49,6 +49,14 @@ type Record struct {
 	// for SuppressionReason.
 	Suppressed        bool   `json:"suppressed,omitempty"`
 	SuppressionReason string `json:"suppression_reason,omitempty"`
+	// WorkflowUnknown says a workflow status update for this finding was
+	// sent and reported failed: Security Hub may have applied it all the
+	// same (a request that fails part-way counts all its findings failed),
+	// so Suppressed is the suppression last known to be set, not
+	// necessarily the one Security Hub holds. The next run that sends the
+	// finding's workflow status sends the one it should have, even when
+	// that equals Suppressed; a run that does not keeps the mark.
+	WorkflowUnknown bool `json:"workflow_unknown,omitempty"`
 
 	// UnavailableSince is the as-of time of the first of the runs in a row
 	// whose result for this finding was NOT_AVAILABLE; zero when the last run

@@ -17,25 +17,30 @@ import (
 // any change to the JSON shape; a state of a version outside
 // oldestVersion..Version is refused.
 //
-// Version 2 adds records' "unnotified", version 3 their "region". Encode
-// writes the oldest version that holds the state (1 while no record is
-// Unnotified or has a Region), so that an older build can still read what
+// Version 2 adds records' "unnotified", version 3 their "region", version
+// 4 their "workflow_unknown". Encode writes the oldest version that holds
+// the state (1 while no record is Unnotified, has a Region or is
+// WorkflowUnknown), so that an older build can still read what
 // it can: rolled back to, it refuses only a state it cannot read wholly,
 // and says so (ErrVersion).
-const Version = 3
+const Version = 4
 
 // oldestVersion is the oldest state format this build reads;
 // unnotifiedVersion is the first whose records may be unnotified,
-// regionVersion the first whose records may name a region.
+// regionVersion the first whose records may name a region,
+// workflowUnknownVersion the first whose may be WorkflowUnknown.
 const (
-	oldestVersion     = 1
-	unnotifiedVersion = 2
-	regionVersion     = 3
+	oldestVersion          = 1
+	unnotifiedVersion      = 2
+	regionVersion          = 3
+	workflowUnknownVersion = 4
 )
 
 // recordVersion is the oldest state version that holds r.
 func recordVersion(r *finding.Record) int {
 	switch {
+	case r.WorkflowUnknown:
+		return workflowUnknownVersion
 	case r.Region != "":
 		return regionVersion
 	case r.Unnotified:

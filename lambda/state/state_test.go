@@ -90,8 +90,9 @@ func TestEncodeDecodeRoundTrip(t *testing.T) {
 
 // A state is written in the oldest format that holds it, so the build
 // before version 2 reads every state without an unnotified record or a
-// region, and the one before version 3 every state without a region; each
-// reads back whole.
+// region, the one before version 3 every state without a region, and the
+// one before version 4 every state without a record whose workflow status
+// is unknown; each reads back whole.
 func TestEncodeWritesTheOldestVersionThatHoldsTheState(t *testing.T) {
 	with := func(change func(*finding.Record)) *State {
 		s := sample()
@@ -104,6 +105,7 @@ func TestEncodeWritesTheOldestVersionThatHoldsTheState(t *testing.T) {
 	}
 	unnotified := func(r *finding.Record) { r.Unnotified = true }
 	region := func(r *finding.Record) { r.Region = "eu-west-1" }
+	unknown := func(r *finding.Record) { r.WorkflowUnknown = true }
 	for _, tc := range []struct {
 		name string
 		s    *State
@@ -113,6 +115,8 @@ func TestEncodeWritesTheOldestVersionThatHoldsTheState(t *testing.T) {
 		{"an unnotified record", with(unnotified), 2},
 		{"a record with a region", with(region), 3},
 		{"an unnotified record with a region", with(func(r *finding.Record) { unnotified(r); region(r) }), 3},
+		{"a record whose workflow status is unknown", with(unknown), 4},
+		{"a record with a region whose workflow status is unknown", with(func(r *finding.Record) { region(r); unknown(r) }), 4},
 	} {
 		data, err := Encode(tc.s)
 		if err != nil {
@@ -185,11 +189,12 @@ func TestDecodeRefuses(t *testing.T) {
 		{"truncated gzip", good[:len(good)-10], ErrCorrupt},
 		{"gzip of text", gz(t, "hello"), ErrCorrupt},
 		{"no version", gz(t, `{"account_id":"123456789012","records":{}}`), ErrCorrupt},
-		{"newer version", gz(t, `{"version":4,"account_id":"123456789012","records":{}}`), ErrVersion},
+		{"newer version", gz(t, `{"version":5,"account_id":"123456789012","records":{}}`), ErrVersion},
 		{"an unnotified record in a version 1 state", gz(t, `{"version":1,"account_id":"123456789012","records":{"credaudit/123456789012/KEY-01/arn:aws:iam::123456789012:user/alice":`+
 			`{"id":"credaudit/123456789012/KEY-01/arn:aws:iam::123456789012:user/alice","rule_id":"KEY-01","title":"t","resource_id":"arn:aws:iam::123456789012:user/alice","resource_type":"AwsIamUser","user":"alice","severity":"MEDIUM",`+
 			`"status":"FAILED","reason":"r","first_observed_at":"2026-11-20T06:00:00Z","last_observed_at":"2026-11-20T06:00:00Z","updated_at":"2026-11-20T06:00:00Z","unnotified":true}}}`), ErrCorrupt},
 		{"a record with a region in a version 2 state", gz(t, `{"version":2,"account_id":"123456789012","records":{"credaudit/x":`+strings.Replace(rec, `"status":"FAILED",`, `"status":"FAILED","region":"eu-west-1",`, 1)+`}}`), ErrCorrupt},
+		{"a record whose workflow status is unknown in a version 3 state", gz(t, `{"version":3,"account_id":"123456789012","records":{"credaudit/x":`+strings.Replace(rec, `"status":"FAILED",`, `"status":"FAILED","workflow_unknown":true,`, 1)+`}}`), ErrCorrupt},
 		{"version zero", gz(t, `{"version":0,"account_id":"123456789012","records":{}}`), ErrVersion},
 		{"unknown field", gz(t, `{"version":1,"account_id":"123456789012","records":{},"extra":true}`), ErrCorrupt},
 		{"data after the state", gz(t, `{"version":1,"account_id":"123456789012","records":{}} {}`), ErrCorrupt},
