@@ -11,6 +11,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 
+	"github.com/credaudit/credaudit/lambda/audit"
 	"github.com/credaudit/credaudit/lambda/internal/emulator"
 	"github.com/credaudit/credaudit/lambda/internal/sandbox"
 	"github.com/credaudit/credaudit/lambda/org"
@@ -175,5 +176,41 @@ func TestScanOrgFlags(t *testing.T) {
 		if code != ExitUsage || !strings.Contains(stderr, tc.want) {
 			t.Errorf("scan %v: exit %d, stderr %q; want exit 2 and %q", tc.args, code, stderr, tc.want)
 		}
+	}
+}
+
+// An --org scan is for a Security Hub region only with --publish or
+// --hub-region: one with --state alone, under another default region,
+// leaves the states' findings where they were published, so the next
+// publishing run has nothing to send; one with --hub-region makes every
+// open finding owed there.
+func TestScanOrgIsForARegionOnlyWhenItSaysSo(t *testing.T) {
+	_, members := newOrganisation(t, "alpha")
+	dir := t.TempDir()
+	scan := func(args ...string) *audit.Summary {
+		t.Helper()
+		code, out, stderr := run(t, "", append([]string{"scan", "--org", "--exclude-accounts", management, "--state", dir, "--format", "json"}, args...)...)
+		if code != ExitOK {
+			t.Fatalf("%v: exit %d; stderr:\n%s", args, code, stderr)
+		}
+		var sum orgSummary
+		if err := json.Unmarshal([]byte(out), &sum); err != nil || len(sum.Results) != 1 || sum.Results[0].Summary == nil {
+			t.Fatalf("%v: not a summary of one audited account (%v):\n%s", args, err, out)
+		}
+		return sum.Results[0].Summary
+	}
+	first := scan("--publish")
+	if first.Imported == 0 || first.Imported != first.Failing {
+		t.Fatalf("first run imported %d of %d failing findings into %s, want them all", first.Imported, first.Failing, members[0].id)
+	}
+	t.Setenv("AWS_REGION", "eu-west-1")
+	scan()
+	t.Setenv("AWS_REGION", "us-east-1")
+	if again := scan("--publish"); again.Imported != 0 || again.New != 0 {
+		t.Errorf("after a scan with the default region elsewhere: %d imported, %d new; want nothing sent", again.Imported, again.New)
+	}
+	scan("--hub-region", "eu-west-1")
+	if back := scan("--publish"); back.Imported != first.Failing || back.New != 0 {
+		t.Errorf("after a scan for eu-west-1: %d imported, %d new; want the %d open findings sent back, none new", back.Imported, back.New, first.Failing)
 	}
 }
