@@ -505,15 +505,16 @@ func customEvaluators(r *rules.Rule, where, assert *query.Expr) (func(*credrepor
 		}
 		return where.Eval(query.Row{Entry: e, AccountID: env.AccountID, AsOf: env.AsOf})
 	}
+	holds, fails := "assert "+assert.String()+" holds", "assert "+assert.String()+" does not hold"
 	evaluate := func(e *credreport.Entry, env rules.Env) (rules.Verdict, error) {
 		ok, err := assert.Eval(query.Row{Entry: e, AccountID: env.AccountID, AsOf: env.AsOf})
 		if err != nil {
 			return rules.Verdict{}, err
 		}
 		if ok {
-			return rules.Verdict{Status: rules.Passed, Reason: fmt.Sprintf("assert %s holds", assert)}, nil
+			return rules.Verdict{Status: rules.Passed, Reason: holds}, nil
 		}
-		return rules.Verdict{Status: rules.Failed, Reason: fmt.Sprintf("assert %s does not hold", assert)}, nil
+		return rules.Verdict{Status: rules.Failed, Reason: fails}, nil
 	}
 	return applies, evaluate
 }

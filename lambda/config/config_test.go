@@ -20,15 +20,22 @@ func ids(sel []rules.Selected) []string {
 	return out
 }
 
-func TestExampleConfigurationLoads(t *testing.T) {
+// example is the repository's commented example configuration, parsed.
+func example(tb testing.TB) *Config {
+	tb.Helper()
 	data, err := os.ReadFile("../../events/credaudit.example.yaml")
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
 	c, err := Parse("credaudit.example.yaml", data)
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
+	return c
+}
+
+func TestExampleConfigurationLoads(t *testing.T) {
+	c := example(t)
 	sel, profile, err := c.Selection("")
 	if err != nil {
 		t.Fatal(err)

@@ -26,6 +26,7 @@ import (
 	"github.com/google/cel-go/cel"
 	"github.com/google/cel-go/common"
 	"github.com/google/cel-go/common/types"
+	"github.com/google/cel-go/common/types/ref"
 	"github.com/google/cel-go/interpreter"
 
 	"github.com/credaudit/credaudit/lambda/credreport"
@@ -150,11 +151,11 @@ type activation struct{ r Row }
 func (a activation) ResolveName(name string) (any, bool) {
 	switch name {
 	case VarIsRoot:
-		return a.r.Entry.IsRoot(), true
+		return types.Bool(a.r.Entry.IsRoot()), true
 	case VarAccountID:
-		return a.r.AccountID, true
+		return types.String(a.r.AccountID), true
 	case VarAsOf:
-		return a.r.AsOf, true
+		return types.Timestamp{Time: a.r.AsOf}, true
 	case VarRaw:
 		names, raw := a.r.Entry.Header(), a.r.Entry.Raw()
 		m := make(map[string]string, len(names))
@@ -174,16 +175,18 @@ func (activation) Parent() interpreter.Activation { return nil }
 
 // CELValue converts a typed cell to what expressions see: booleans as bool
 // (a sentinel reads false), timestamps and optional text as null when the cell
-// held a sentinel.
-func CELValue(v credreport.Value) any {
-	switch v.Kind {
-	case credreport.KindBool:
-		return v.Bool.True()
-	case credreport.KindText:
-		return v.Text.S
+// held a sentinel. The values are CEL's own, which it takes as they are
+// instead of converting a Go value on every read.
+func CELValue(v credreport.Value) ref.Val {
+	switch {
+	case v.Kind == credreport.KindBool:
+		return types.Bool(v.Bool.True())
+	case v.Kind == credreport.KindText:
+		return types.String(v.Text.S)
+	case v.State() != credreport.Set:
+		return types.NullValue
+	case v.Kind == credreport.KindTime:
+		return types.Timestamp{Time: v.Time.T()}
 	}
-	if x := v.Any(); x != nil {
-		return x
-	}
-	return types.NullValue
+	return types.String(v.Text.S)
 }
