@@ -147,16 +147,29 @@ func noDateReason(slot int) string {
 
 // rootPassword reports whether root has a password: GetAccountSummary's
 // AccountPasswordPresent when known, otherwise anything but an explicit
-// password_enabled false (the root row's not_supported counts as present).
-func rootPassword(e *credreport.Entry, env Env) (bool, string) {
-	if env.Account != nil {
-		return env.Account.RootPasswordPresent, "a password (AccountPasswordPresent)"
-	}
-	if e.PasswordEnabled.State == credreport.Set {
-		return e.PasswordEnabled.V, "a password"
+// password_enabled false (the root row's not_supported counts as present),
+// except in AWS GovCloud (US), whose root user has no console access (CIS:
+// "IAM User account 'root' for us-gov cloud regions does not have console
+// access"). what names the password when present; when absent it is empty,
+// or says why for GovCloud.
+func rootPassword(e *credreport.Entry, env Env) (present bool, what string) {
+	switch {
+	case env.Account != nil && env.Account.RootPasswordPresent:
+		return true, "a password (AccountPasswordPresent)"
+	case env.Account != nil:
+		return false, ""
+	case e.PasswordEnabled.State == credreport.Set && e.PasswordEnabled.V:
+		return true, "a password"
+	case e.PasswordEnabled.State == credreport.Set:
+		return false, ""
+	case strings.HasPrefix(e.ARN, "arn:"+partitionGovCloud+":"):
+		return false, "no password (the root user of AWS GovCloud (US) has no console access; password_enabled is " + e.PasswordEnabled.State.String() + ")"
 	}
 	return true, "a password (password_enabled is " + e.PasswordEnabled.State.String() + ", assumed present)"
 }
+
+// partitionGovCloud is the partition of AWS GovCloud (US).
+const partitionGovCloud = "aws-us-gov"
 
 // rootCredentials decides ROOT-02 and ROOT-03 when root's credentials do:
 // PASSED when none is present (no password, active access key or active
@@ -164,8 +177,9 @@ func rootPassword(e *credreport.Entry, env Env) (bool, string) {
 // access key's or certificate's active flag holds a sentinel. Otherwise
 // decided is false and what names the first credential present.
 func rootCredentials(e *credreport.Entry, env Env) (v Verdict, decided bool, what string) {
-	if ok, what := rootPassword(e, env); ok {
-		return Verdict{}, false, what
+	present, password := rootPassword(e, env)
+	if present {
+		return Verdict{}, false, password
 	}
 	unknown := ""
 	check := func(f flag, name, column string, s credreport.State) bool {
@@ -192,6 +206,10 @@ func rootCredentials(e *credreport.Entry, env Env) (v Verdict, decided bool, wha
 	}
 	if unknown != "" {
 		v, _ = notAvailable(unknown)
+		return v, true, ""
+	}
+	if password != "" {
+		v, _ = passed("no root credentials: " + password + ", and no active access key or signing certificate")
 		return v, true, ""
 	}
 	v, _ = passed("root credentials removed: no password, active access key or active signing certificate")

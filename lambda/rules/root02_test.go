@@ -1,6 +1,11 @@
 package rules
 
-import "testing"
+import (
+	"strings"
+	"testing"
+
+	"github.com/credaudit/credaudit/lambda/credreport"
+)
 
 func TestRoot02(t *testing.T) {
 	runRuleCases(t, &Root02, []ruleCase{
@@ -27,5 +32,15 @@ func TestRoot02(t *testing.T) {
 		{name: "MFA passes whatever the key flags hold", entry: root(keyActive(1, flagNA)), want: Passed, reason: "MFA enabled"},
 		{name: "mfa_active N/A with root credentials present is not available", entry: root(mfa(flagNA)), want: NotAvailable, reason: "mfa_active is N/A"},
 		{name: "mfa_active not_supported with root credentials removed passes", entry: root(mfa(flagNotSupp), passwordEnabled(no)), want: Passed, reason: "root credentials removed"},
+		{name: "GovCloud root without MFA and nothing else passes: it has no console password", entry: root(govCloud, mfa(no)), want: Passed,
+			reason: "no root credentials: no password (the root user of AWS GovCloud (US) has no console access; password_enabled is not_supported), and no active access key or signing certificate"},
+		{name: "GovCloud root without MFA and with an active access key fails", entry: root(govCloud, mfa(no), key(1, ago(3), na)), want: Failed, reason: "root has no MFA and has active access key 1"},
+		{name: "GovCloud root without MFA and with an active signing certificate fails", entry: root(govCloud, mfa(no), cert(2)), want: Failed, reason: "has active signing certificate 2"},
+		{name: "GovCloud root with password_enabled true (not expected) fails", entry: root(govCloud, mfa(no), passwordEnabled(yes)), want: Failed, reason: "root has no MFA and has a password"},
+		{name: "GovCloud root with a key flag N/A cannot be decided", entry: root(govCloud, mfa(no), keyActive(2, flagNA)), want: NotAvailable, reason: "access_key_2_active is N/A"},
+		{name: "GovCloud root: the account summary decides when known", entry: root(govCloud, mfa(no)), account: &Account{RootPasswordPresent: true}, want: Failed, reason: "a password (AccountPasswordPresent)"},
 	})
 }
+
+// govCloud puts a row in AWS GovCloud (US).
+func govCloud(e *credreport.Entry) { e.ARN = strings.Replace(e.ARN, "arn:aws:", "arn:aws-us-gov:", 1) }
