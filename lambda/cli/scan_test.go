@@ -183,6 +183,13 @@ func TestScanBadInputExitsTwo(t *testing.T) {
 	dir := t.TempDir()
 	badCEL := writeFile(t, dir, "bad-cel.yaml", "custom_rules:\n  - id: ORG-09\n    title: t\n    severity: low\n    remediation: r\n    assert: mfa_active &&\n")
 	unknownKey := writeFile(t, dir, "unknown.yaml", "profile: all\nrulez: {}\n")
+	sample, err := os.ReadFile(sampleReport)
+	if err != nil {
+		t.Fatal(err)
+	}
+	content := base64.StdEncoding.EncodeToString(sample)
+	oldReport := writeFile(t, dir, "old.json", `{"Content": "`+content+`", "GeneratedTime": "1990-01-01T00:00:00Z"}`)
+	trailing := writeFile(t, dir, "trailing.json", `{"Content": "`+content+`"}`+"\nthis is not JSON\n")
 	tests := []struct {
 		name string
 		args []string
@@ -195,6 +202,9 @@ func TestScanBadInputExitsTwo(t *testing.T) {
 		{"missing config", []string{"--report", sampleReport, "--config", filepath.Join(dir, "none.yaml")}, "no such file"},
 		{"as-of the zero time", []string{"--report", sampleReport, "--as-of", "0001-01-01T00:00:00Z"}, "--as-of 0001-01-01T00:00:00Z is before 2006, before any credential report"},
 		{"as-of before 2006", []string{"--report", sampleReport, "--as-of", "2006-01-01T00:59:59+01:00"}, "--as-of 2006-01-01T00:59:59+01:00 is before 2006"},
+		{"a report generated before 2006", []string{"--report", oldReport}, oldReport + ": GeneratedTime 1990-01-01T00:00:00Z is before 2006, before any credential report"},
+		{"a report generated before 2006, with --as-of", []string{"--report", oldReport, "--as-of", "2026-11-20T06:00:00Z"}, "GeneratedTime 1990-01-01T00:00:00Z is before 2006"},
+		{"text after a JSON report", []string{"--report", trailing}, trailing + ": read get-credential-report JSON: line 2, column 1: data after the JSON object"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

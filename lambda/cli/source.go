@@ -73,8 +73,8 @@ func (s *source) load(ctx context.Context, in io.Reader) (*loaded, error) {
 		if rerr != nil {
 			return nil, usageErr("read stdin: %v", rerr)
 		}
-		if rep, err = credreport.ReadString(data); err != nil {
-			return nil, usageErr("stdin: %v", err)
+		if rep, err = readReport("stdin", data); err != nil {
+			return nil, err
 		}
 	default:
 		if s.awsProfile != "" || s.region != "" {
@@ -84,8 +84,8 @@ func (s *source) load(ctx context.Context, in io.Reader) (*loaded, error) {
 		if rerr != nil {
 			return nil, usageErr("%v", rerr)
 		}
-		if rep, err = credreport.ReadString(data); err != nil {
-			return nil, usageErr("%s: %v", s.report, err)
+		if rep, err = readReport(s.report, data); err != nil {
+			return nil, err
 		}
 	}
 	if s.asOf == "" {
@@ -95,6 +95,21 @@ func (s *source) load(ctx context.Context, in io.Reader) (*loaded, error) {
 		}
 	}
 	return &loaded{report: rep, asOf: asOf, account: account, accountErr: accountErr}, nil
+}
+
+// readReport parses the report file called name ("stdin" for standard
+// input); an input error names it. A GeneratedTime before any credential
+// report is refused as --as-of is: taken as the as-of time, it would make
+// every credential look unused.
+func readReport(name, data string) (*credreport.Report, error) {
+	rep, err := credreport.ReadString(data)
+	switch {
+	case err != nil:
+		return nil, usageErr("%s: %v", name, err)
+	case !rep.GeneratedTime.IsZero() && rep.GeneratedTime.Before(rules.Earliest):
+		return nil, usageErr("%s: GeneratedTime %s is before %d, before any credential report", name, rep.GeneratedTime.Format(time.RFC3339), rules.Earliest.Year())
+	}
+	return rep, nil
 }
 
 // fetch reads the live account's report through the default credential chain,

@@ -64,9 +64,13 @@ func ReadString(s string) (*Report, error) {
 		ReportFormat  string
 		GeneratedTime string
 	}
+	skipped := len(s) - len(trimmed)
 	dec := json.NewDecoder(strings.NewReader(trimmed))
 	if err := dec.Decode(&doc); err != nil {
-		return nil, fmt.Errorf("read get-credential-report JSON: %w", err)
+		return nil, fmt.Errorf("read get-credential-report JSON: %w", jsonError(s, skipped, err))
+	}
+	if rest := strings.TrimLeft(trimmed[dec.InputOffset():], " \t\r\n"); rest != "" {
+		return nil, fmt.Errorf("read get-credential-report JSON: %w", errorAt(s, len(s)-len(rest), errors.New("data after the JSON object")))
 	}
 	if doc.Content == nil {
 		return nil, errors.New(`read get-credential-report JSON: no "Content" field`)
@@ -91,6 +95,33 @@ func ReadString(s string) (*Report, error) {
 	}
 	r.GeneratedTime = generated.UTC()
 	return r, nil
+}
+
+// jsonError places a JSON decoding error of s[skipped:] at its line and
+// column in s: the byte the decoder stopped at (a syntax error's offending
+// byte, the end of a value of the wrong type), or the end of a truncated
+// input.
+func jsonError(s string, skipped int, err error) error {
+	var (
+		syntax *json.SyntaxError
+		typ    *json.UnmarshalTypeError
+	)
+	switch {
+	case errors.As(err, &syntax):
+		return errorAt(s, skipped+int(syntax.Offset)-1, err)
+	case errors.As(err, &typ):
+		return errorAt(s, skipped+int(typ.Offset)-1, err)
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return errorAt(s, len(s), err)
+	}
+	return err
+}
+
+// errorAt is a *ParseError for err at byte off of s.
+func errorAt(s string, off int, err error) error {
+	off = max(0, min(off, len(s)))
+	line := 1 + strings.Count(s[:off], "\n")
+	return &ParseError{Line: line, Column: off - strings.LastIndexByte(s[:off], '\n'), Err: err}
 }
 
 // Parse parses the CSV content of a credential report (GetCredentialReport's

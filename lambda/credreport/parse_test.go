@@ -258,6 +258,39 @@ func TestReadAcceptsGetCredentialReportJSON(t *testing.T) {
 	}
 }
 
+// A malformed get-credential-report JSON document is refused at its line
+// and column, counted in the whole input; so is anything after the object.
+func TestReadPlacesJSONErrors(t *testing.T) {
+	doc := `{"Content": "` + base64.StdEncoding.EncodeToString(lines(header22, rootRow(), row())) + `", "GeneratedTime": "2026-11-20T06:00:00+00:00"}`
+	tests := []struct {
+		name         string
+		in           string
+		line, column int
+		want         string
+	}{
+		{"a syntax error", "\n  {\"Content\": \"\",\n   \"ReportFormat\": \"text/csv\" x}", 3, 31, "invalid character 'x'"},
+		{"a value of the wrong type", "{\"Content\": \"\",\n \"GeneratedTime\": 5}", 2, 19, "cannot unmarshal number"},
+		{"a truncated document", `{"Content": "`, 1, 14, "unexpected EOF"},
+		{"text after the object", doc + "\nthis is not JSON\n", 2, 1, "data after the JSON object"},
+		{"a second object", doc + "  {}", 1, len(doc) + 3, "data after the JSON object"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := ReadString(tt.in)
+			var pe *ParseError
+			if !errors.As(err, &pe) || pe.Line != tt.line || pe.Column != tt.column || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("error %v; want %q at line %d, column %d", err, tt.want, tt.line, tt.column)
+			}
+			if err != nil && !strings.HasPrefix(err.Error(), "read get-credential-report JSON: line ") {
+				t.Errorf("error %q does not start with what was read and where", err)
+			}
+		})
+	}
+	if _, err := ReadString(doc + " \r\n\t\n"); err != nil {
+		t.Errorf("white space after the object: %v", err)
+	}
+}
+
 func TestParseRejectsMalformedReports(t *testing.T) {
 	tests := []struct {
 		name         string
