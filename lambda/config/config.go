@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -23,6 +24,7 @@ import (
 
 	"github.com/credaudit/credaudit/lambda/credreport"
 	"github.com/credaudit/credaudit/lambda/internal/lazyre"
+	"github.com/credaudit/credaudit/lambda/publish"
 	"github.com/credaudit/credaudit/lambda/query"
 	"github.com/credaudit/credaudit/lambda/rules"
 )
@@ -425,8 +427,10 @@ func (p *parser) customRules(n *yaml.Node, c *Config) error {
 				if err != nil {
 					return err
 				}
-				if len(s) > max {
-					return p.errf(v, "%s.%s is %d characters, at most %d", what, field, len(s), max)
+				// Counted as Security Hub counts its limits (UTF-16 code
+				// units: a character, two for one outside the BMP).
+				if n := publish.Length(s); n > max {
+					return p.errf(v, "%s.%s is %d characters, at most %d", what, field, n, max)
 				}
 				*dst = s
 				return nil
@@ -451,7 +455,15 @@ func (p *parser) customRules(n *yaml.Node, c *Config) error {
 			"title":       text(&r.Title, "title", 256),
 			"description": text(&r.Description, "description", 1024),
 			"remediation": text(&r.Remediation, "remediation", 512),
-			"url":         text(&r.URL, "url", 512),
+			"url": func(v *yaml.Node) error {
+				if err := text(&r.URL, "url", 512)(v); err != nil {
+					return err
+				}
+				if u, err := url.Parse(r.URL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+					return p.errf(v, "%s.url %q is not an http or https URL", what, r.URL)
+				}
+				return nil
+			},
 			"severity": func(v *yaml.Node) error {
 				sev, err := rules.ParseSeverity(v.Value)
 				if err != nil {

@@ -163,6 +163,11 @@ func TestBadConfigurationNamesFileLineAndColumn(t *testing.T) {
 		{"custom with bad severity", strings.Replace(custom(""), "severity: low", "severity: dire", 1), `c.yaml:4:15: custom_rules[0].severity: unknown severity "dire"`},
 		{"custom without assert", strings.Replace(custom(""), "    assert: mfa_active\n", "", 1), "assert is required"},
 		{"custom remediation too long", strings.Replace(custom(""), "remediation: r", "remediation: "+strings.Repeat("x", 513), 1), "remediation is 513 characters, at most 512"},
+		{"custom title too long in characters", strings.Replace(custom(""), "title: t", "title: "+strings.Repeat("é", 257), 1), "c.yaml:3:12: custom_rules[0].title is 257 characters, at most 256"},
+		{"custom title too long in UTF-16 code units, as Security Hub counts", strings.Replace(custom(""), "title: t", "title: "+strings.Repeat("😀", 129), 1), "title is 258 characters, at most 256"},
+		{"custom url not a URL", custom("    url: not a url\n"), `c.yaml:7:10: custom_rules[0].url "not a url" is not an http or https URL`},
+		{"custom url of another scheme", custom("    url: javascript:alert(1)\n"), `custom_rules[0].url "javascript:alert(1)" is not an http or https URL`},
+		{"custom url without a host", custom("    url: https:///runbook\n"), `custom_rules[0].url "https:///runbook" is not an http or https URL`},
 		{"enabling an unknown custom rule", "rules:\n  ORG-07: {enabled: true}\n", `c.yaml:2:3: unknown rule "ORG-07"`},
 	}
 	for _, tc := range tests {
@@ -183,6 +188,21 @@ func TestBadConfigurationNamesFileLineAndColumn(t *testing.T) {
 // error names instead the line from which the file no longer reads as YAML,
 // in a long file too, wherever the error is, and where a quoted string spans
 // lines.
+// A custom rule's texts are measured in characters as Security Hub measures
+// its limits, not in bytes: 512 accented characters are a remediation that
+// fits. Its url is an http or https URL.
+func TestCustomRuleTextsAndURL(t *testing.T) {
+	rem, title := strings.Repeat("é", 512), strings.Repeat("界", 256)
+	c, err := Parse("c.yaml", []byte("custom_rules:\n  - id: ORG-01\n    title: "+title+"\n    severity: low\n    remediation: "+rem+
+		"\n    url: https://wiki.example.com/iam/runbook#keys\n    assert: mfa_active\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := c.Custom[0]; r.Remediation != rem || r.Title != title || r.URL != "https://wiki.example.com/iam/runbook#keys" {
+		t.Errorf("custom rule %+v", r)
+	}
+}
+
 func TestYAMLSyntaxErrorsNameTheLineWhereTheFileStopsBeingYAML(t *testing.T) {
 	var sups strings.Builder
 	sups.WriteString("suppressions:\n")
