@@ -68,6 +68,12 @@ func (f *orgFlags) check(fs *flag.FlagSet) error {
 	if f.memberRole == "" {
 		return usageErr("--member-role is empty")
 	}
+	for name, list := range map[string]string{"include-accounts": f.includeAccounts, "exclude-accounts": f.excludeAccounts, "include-ous": f.includeOUs, "exclude-ous": f.excludeOUs} {
+		if set[name] && len(org.SplitList(list)) == 0 {
+			// An empty include list would audit every account.
+			return usageErr("--%s %q names nothing; leave the flag out for no filter", name, list)
+		}
+	}
 	if err := f.filter().Check(); err != nil {
 		return usageErr("%v", err)
 	}

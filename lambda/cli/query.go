@@ -38,6 +38,9 @@ func runQuery(ctx context.Context, args []string, io IO) error {
 	if *format != "table" && *format != "json" && *format != "csv" {
 		return usageErr("--format %q: want table, json or csv", *format)
 	}
+	if *columns != "" && len(org.SplitList(*columns)) == 0 {
+		return usageErr("--columns %q names no column; leave it out for every column", *columns)
+	}
 	var filter *query.Expr
 	if *where != "" {
 		var err error
