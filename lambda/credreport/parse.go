@@ -17,7 +17,8 @@ import (
 	"github.com/credaudit/credaudit/lambda/internal/swar"
 )
 
-// ParseError says where in the CSV a report is malformed. Line and Column are
+// ParseError says where in the CSV a report is malformed, or where in the
+// get-credential-report JSON document that holds it. Line and Column are
 // 1-based positions in the input (Column counts bytes within the line, as
 // encoding/csv does); Field names the report column when the problem is in one
 // cell.
