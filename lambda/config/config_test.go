@@ -183,11 +183,6 @@ func TestBadConfigurationNamesFileLineAndColumn(t *testing.T) {
 	}
 }
 
-// yaml.v3 names the line where the block around a syntax error starts,
-// sometimes counted from 0, and no line for an error on the first line: the
-// error names instead the line from which the file no longer reads as YAML,
-// in a long file too, wherever the error is, and where a quoted string spans
-// lines.
 // A custom rule's texts are measured in characters as Security Hub measures
 // its limits, not in bytes: 512 accented characters are a remediation that
 // fits. Its url is an http or https URL.
@@ -203,6 +198,11 @@ func TestCustomRuleTextsAndURL(t *testing.T) {
 	}
 }
 
+// yaml.v3 names the line where the block around a syntax error starts,
+// sometimes counted from 0, and no line for an error on the first line: the
+// error names instead the line from which the file no longer reads as YAML,
+// in a long file too, wherever the error is, and where a quoted string spans
+// lines.
 func TestYAMLSyntaxErrorsNameTheLineWhereTheFileStopsBeingYAML(t *testing.T) {
 	var sups strings.Builder
 	sups.WriteString("suppressions:\n")
