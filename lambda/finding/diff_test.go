@@ -1090,7 +1090,7 @@ func TestWorkflowUpdateThatMayHaveLanded(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			changes := Diff(tt.prev, tt.results, acct, day(3), 0)
 			if len(changes) != 1 || changes[0].Kind != tt.kind || changes[0].Workflow != tt.workflow {
-				t.Fatalf("next run: %+v, workflow %v; want %v with workflow %v", summarize(changes), workflowOf(changes), tt.kind, tt.workflow)
+				t.Fatalf("next run: %+v; want %v with workflow %v", summarize(changes), tt.kind, tt.workflow)
 			}
 			state := next(tt.prev, changes, day(3))
 			if got := state[keyAlice].WorkflowUnknown; got == tt.settled {
@@ -1101,12 +1101,12 @@ func TestWorkflowUpdateThatMayHaveLanded(t *testing.T) {
 			}
 			after := Diff(state, tt.results, acct, day(4), 0)
 			if len(after) != 1 || after[0].Workflow != WorkflowKeep {
-				t.Errorf("the run after: %+v, workflow %v; want no workflow update", summarize(after), workflowOf(after))
+				t.Errorf("the run after: %+v; want no workflow update", summarize(after))
 			}
 		})
 	}
 
-	t.Run("a run that sends no update keeps the mark", func(t *testing.T) {
+	t.Run("a run whose update is not sent, or fails again, keeps the mark", func(t *testing.T) {
 		changes := Diff(suppressFailed, []rules.Result{plain(134)}, acct, day(3), 0)
 		for name, pub := range map[string]Publication{
 			"Security Hub off":   {At: day(3), Off: true},
@@ -1132,12 +1132,4 @@ func TestWorkflowUpdateThatMayHaveLanded(t *testing.T) {
 			t.Errorf("moved %d, record %+v; want it moved, its workflow known (a new finding there)", moved, held[keyAlice])
 		}
 	})
-}
-
-func workflowOf(changes []Change) []Workflow {
-	out := make([]Workflow, len(changes))
-	for i := range changes {
-		out[i] = changes[i].Workflow
-	}
-	return out
 }
