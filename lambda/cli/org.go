@@ -68,10 +68,12 @@ func (f *orgFlags) check(fs *flag.FlagSet) error {
 	if f.memberRole == "" {
 		return usageErr("--member-role is empty")
 	}
-	for name, list := range map[string]string{"include-accounts": f.includeAccounts, "exclude-accounts": f.excludeAccounts, "include-ous": f.includeOUs, "exclude-ous": f.excludeOUs} {
-		if set[name] && len(org.SplitList(list)) == 0 {
+	for _, l := range []struct{ name, list string }{
+		{"include-accounts", f.includeAccounts}, {"exclude-accounts", f.excludeAccounts}, {"include-ous", f.includeOUs}, {"exclude-ous", f.excludeOUs},
+	} {
+		if set[l.name] && len(org.SplitList(l.list)) == 0 {
 			// An empty include list would audit every account.
-			return usageErr("--%s %q names nothing; leave the flag out for no filter", name, list)
+			return usageErr("--%s %q names nothing; leave the flag out for no filter", l.name, l.list)
 		}
 	}
 	if err := f.filter().Check(); err != nil {

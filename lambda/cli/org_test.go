@@ -174,6 +174,7 @@ func TestScanOrgFlags(t *testing.T) {
 		{[]string{"--org", "--include-accounts", ""}, `--include-accounts "" names nothing; leave the flag out for no filter`},
 		{[]string{"--org", "--include-ous", " , "}, `--include-ous " , " names nothing`},
 		{[]string{"--org", "--exclude-accounts", ","}, `--exclude-accounts "," names nothing`},
+		{[]string{"--org", "--exclude-ous", ",", "--include-accounts", ","}, `--include-accounts "," names nothing`}, // the first in the help's order
 	} {
 		code, _, stderr := run(t, "", slices.Concat([]string{"scan"}, tc.args)...)
 		if code != ExitUsage || !strings.Contains(stderr, tc.want) {
