@@ -203,6 +203,11 @@ func LoadSettings(lookup func(key string) any) (Settings, error) {
 			bad(key, lookup(key), "want a list of IDs: a JSON list in cdk.json, or comma-separated with -c")
 			return nil
 		}
+		if s, given := lookup(key).(string); given && len(l) == 0 {
+			// -c with an empty shell variable: for an include list, no
+			// filter would audit every account.
+			bad(key, s, "names nothing; leave it out for none")
+		}
 		for _, id := range l {
 			if !valid.MatchString(id) {
 				bad(key, id, "not %s", what)

@@ -60,6 +60,7 @@ func TestSettingsFromContext(t *testing.T) {
 		{"rate schedule and a time zone", map[string]any{KeySchedule: "rate(1 day)", KeyTimeZone: "America/New_York"},
 			func(s *Settings) { s.Schedule, s.TimeZone = "rate(1 day)", "America/New_York" }},
 		{"empty strings mean the default", map[string]any{KeyProfile: "", KeyNotify: " ", KeyMemberRole: "", KeyMaxConcurrency: ""}, func(s *Settings) {}},
+		{"an empty JSON list is none", map[string]any{KeyOrgIncludeAccounts: []any{}, KeyOrgExcludeOUs: []any{}}, func(s *Settings) {}},
 		{"organisation from cdk.json", map[string]any{
 			KeyOrg: true, KeyOrgID: "o-abcdefghij", KeyStackSetTargets: []any{"r-ab12", "ou-ab12-cdef3456", "r-ab12"},
 			KeyOrgIncludeAccounts: []any{"111111111111"}, KeyOrgExcludeOUs: []any{"ou-ab12-00000000"},
@@ -139,6 +140,11 @@ func TestSettingsRejected(t *testing.T) {
 		{KeyOrgExcludeAccounts, "111111111111,abc"},
 		{KeyOrgIncludeOUs, "111111111111"},
 		{KeyOrgExcludeOUs, "ou-ab12"},
+		{KeyOrgIncludeAccounts, ""}, // -c with an empty shell variable
+		{KeyOrgExcludeAccounts, " , "},
+		{KeyOrgIncludeOUs, ","},
+		{KeyOrgExcludeOUs, ""},
+		{KeyStackSetTargets, ""},
 		{KeyMaxConcurrency, "0"},
 		{KeyMaxConcurrency, 1001.0},
 		{KeyToleratedFailurePerc, "101"},

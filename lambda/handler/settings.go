@@ -163,6 +163,11 @@ func LoadSettings(getenv func(string) string) (Settings, error) {
 	} {
 		v := get(l.name)
 		*l.list = org.SplitList(v)
+		if v != "" && len(*l.list) == 0 {
+			// An include list that names nothing would audit every account.
+			bad(l.name, v, "names nothing; leave it empty for no filter")
+			continue
+		}
 		check := org.Filter{IncludeAccounts: *l.list}
 		if l.ous {
 			check = org.Filter{IncludeOUs: *l.list}

@@ -90,6 +90,23 @@ func TestLoadSettingsNamesEveryBadValue(t *testing.T) {
 	}
 }
 
+// An account list that names nothing (only commas: an edited variable, or
+// one built from an empty list in a script) is refused rather than read as
+// no filter, which for an include list would audit every account. Empty, as
+// the CDK app writes it when no list is set, is no filter.
+func TestLoadSettingsListNamingNothing(t *testing.T) {
+	for _, name := range []string{EnvIncludeAccounts, EnvExcludeAccounts, EnvIncludeOUs, EnvExcludeOUs} {
+		_, err := LoadSettings(env(with(map[string]string{name: " , ,"})))
+		if err == nil || !strings.Contains(err.Error(), name+`=", ,": names nothing`) {
+			t.Errorf("%s of only commas: %v, want it named as naming nothing", name, err)
+		}
+		s, err := LoadSettings(env(with(map[string]string{name: "  "})))
+		if err != nil || !reflect.DeepEqual(s.Accounts, org.Filter{}) {
+			t.Errorf("%s empty: %+v, %v, want no filter", name, s.Accounts, err)
+		}
+	}
+}
+
 func TestLoadSettingsRequired(t *testing.T) {
 	_, err := LoadSettings(env(map[string]string{}))
 	if err == nil {
