@@ -29,6 +29,8 @@ func TestCred01(t *testing.T) {
 		{name: "both active flags N/A on an old user names access key 1", entry: u(keyActive(1, flagNA), keyActive(2, flagNA)), want: NotAvailable, reason: "access_key_1_active is N/A"},
 		{name: "access_key_1_active N/A does not hide an idle password", entry: u(password(ago(100), ago(200)), keyActive(1, flagNA)), want: Failed, reason: "password last used 100 days ago"},
 		{name: "no last-used, created or user-creation time is not available", entry: u(created(na), key(1, na, na)), want: NotAvailable, reason: "access key 1 has no last-used, created or user-creation time"},
+		// Undecided whatever password_enabled holds, so the key is named.
+		{name: "a key with no time is named before a sentinel password flag", entry: u(created(na), passwordEnabled(flagNA), key(1, na, na)), want: NotAvailable, reason: "access key 1 has no last-used, created or user-creation time"},
 		{name: "a configured 10-day threshold fails use 10 days ago", entry: u(key(1, ago(30), ago(10))), thresholds: map[string]int{"days": 10}, want: Failed, reason: "unused for 10 days or more: access key 1 last used 10 days ago"},
 		{name: "a configured 10-day threshold passes use 9 days ago", entry: u(key(1, ago(30), ago(9))), thresholds: map[string]int{"days": 10}, want: Passed, reason: "9 days ago"},
 	})

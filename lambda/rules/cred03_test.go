@@ -21,6 +21,8 @@ func TestCred03(t *testing.T) {
 		{name: "password_enabled not_supported on a password set 30 days ago is not available", entry: u(passwordEnabled(flagNotSupp), with(func(e *entry) { e.PasswordLastChanged = ago(30) })), want: NotAvailable, reason: "password_enabled is not_supported"},
 		{name: "a flag that decides nothing does not hide a failing key", entry: u(passwordEnabled(flagNotSupp), with(func(e *entry) { e.PasswordLastChanged = ago(1) }), key(2, ago(31), na)), want: Failed, reason: "never used and set 30 days ago or more: access key 2 never used, created 31 days ago"},
 		{name: "no set or user-creation time is not available", entry: u(created(na), key(1, na, na)), want: NotAvailable, reason: "access key 1 has no last-used, created or user-creation time"},
+		// Undecided whatever password_enabled holds, so the key is named.
+		{name: "a key with no time is named before a sentinel password flag", entry: u(created(na), passwordEnabled(flagNA), key(1, na, na)), want: NotAvailable, reason: "access key 1 has no last-used, created or user-creation time"},
 		{name: "a configured 7-day threshold fails a key created 7 days ago", entry: u(key(1, ago(7), na)), thresholds: map[string]int{"days": 7}, want: Failed, reason: "set 7 days ago or more"},
 		{name: "a configured 7-day threshold passes a key created 6 days ago", entry: u(key(1, ago(6), na)), thresholds: map[string]int{"days": 7}, want: Passed, reason: "6 days ago"},
 	})

@@ -426,11 +426,11 @@ func (sc *ageScan) verdict(e *credreport.Entry, env Env, days int, prefix, suffi
 		return v, true
 	}
 	switch {
+	case sc.noDate >= 0: // undecided whatever a sentinel flag holds
+		v, _ = notAvailable(noDateReason(sc.noDate))
 	case sc.unknown >= 0:
 		creds := credentials(e)
 		v, _ = creds[sc.unknown].undecided()
-	case sc.noDate >= 0:
-		v, _ = notAvailable(noDateReason(sc.noDate))
 	case !sc.enabled && sc.moot.slot >= 0:
 		c := credentials(e)[sc.moot.slot]
 		var buf [160]byte

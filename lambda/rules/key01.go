@@ -33,13 +33,24 @@ var Key01 = Rule{
 	Evaluate:   evaluateKey01,
 }
 
-var keyIs = [2]string{"access key 1 is ", "access key 2 is "}
+// appendKeyAge appends a key's age: "access key 1 is 131 days old", or,
+// when the key has no last-rotated time and is measured from the user's
+// creation, "access key 1 has no last-rotated time, user created 131 days
+// ago".
+func appendKeyAge(b []byte, i, age int, fromCreation bool) []byte {
+	b = append(b, keyNames[i]...)
+	if fromCreation {
+		return appendDaysAgo(append(b, " has no last-rotated time, user created "...), age)
+	}
+	return append(appendDays(append(b, " is "...), age), " old"...)
+}
 
 func evaluateKey01(e *credreport.Entry, env Env) (Verdict, error) {
 	days := threshold(env, "days", key01Days)
 	var (
 		ages        [2]int
 		active, bad [2]bool
+		created     [2]bool // measured from user_creation_time
 		oldest      = -1
 		noDate      = -1 // an active key with no reference time
 		unknown     = -1 // a key whose active flag holds a sentinel and decides the outcome
@@ -63,7 +74,7 @@ func evaluateKey01(e *credreport.Entry, env Env) (Verdict, error) {
 					unknown = i // named first, as every rule names key 1 first
 				}
 			case moot < 0:
-				moot, ages[i] = i, env.AgeDays(r.t)
+				moot, ages[i], created[i] = i, env.AgeDays(r.t), r.kind == refCreated
 			}
 			continue
 		}
@@ -71,7 +82,7 @@ func evaluateKey01(e *credreport.Entry, env Env) (Verdict, error) {
 			noDate = i
 			continue
 		}
-		active[i], ages[i] = true, env.AgeDays(r.t)
+		active[i], ages[i], created[i] = true, env.AgeDays(r.t), r.kind == refCreated
 		bad[i] = ages[i] > days
 		if oldest < 0 || ages[i] > ages[oldest] {
 			oldest = i
@@ -79,31 +90,33 @@ func evaluateKey01(e *credreport.Entry, env Env) (Verdict, error) {
 	}
 	switch {
 	case bad[0] && bad[1]:
-		var buf [96]byte
-		b := appendDays(append(buf[:0], "access key 1 is "...), ages[0])
-		b = appendDays(append(b, " old; access key 2 is "...), ages[1])
-		return failed(env.text(append(b, " old"...)))
+		var buf [160]byte
+		b := appendKeyAge(buf[:0], 0, ages[0], created[0])
+		return failed(env.text(appendKeyAge(append(b, "; "...), 1, ages[1], created[1])))
 	case bad[0] || bad[1]:
 		i := 0
 		if bad[1] {
 			i = 1
 		}
-		return failed(env.withDays(keyIs[i], ages[i], " old"))
+		var buf [96]byte
+		return failed(env.text(appendKeyAge(buf[:0], i, ages[i], created[i])))
+	}
+	// An active key with no time leaves the rule undecided whatever a
+	// sentinel flag holds, so it is the fact to name.
+	if noDate >= 0 {
+		return notAvailable(keyNames[noDate] + " is active and has no last-rotated or user-creation time")
 	}
 	if unknown >= 0 {
 		return undecided(keyActiveColumns[unknown], e.AccessKeys[unknown].Active.State)
 	}
-	if noDate >= 0 {
-		return notAvailable(keyNames[noDate] + " is active and has no last-rotated or user-creation time")
-	}
 	if oldest < 0 && moot >= 0 {
-		var buf [96]byte
+		var buf [160]byte
 		b := eitherWay(buf[:0], keyActiveColumns[moot], e.AccessKeys[moot].Active.State)
-		b = appendDays(append(b, keyIs[moot]...), ages[moot])
-		return passed(env.text(append(b, " old"...)))
+		return passed(env.text(appendKeyAge(b, moot, ages[moot], created[moot])))
 	}
 	if oldest < 0 {
 		return passed("no active access key")
 	}
-	return passed(env.withDays(keyIs[oldest], ages[oldest], " old"))
+	var buf [96]byte
+	return passed(env.text(appendKeyAge(buf[:0], oldest, ages[oldest], created[oldest])))
 }

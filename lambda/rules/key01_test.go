@@ -15,9 +15,14 @@ func TestKey01(t *testing.T) {
 		{name: "an unused old key fails too", entry: u(key(1, ago(120), na)), want: Failed, reason: "access key 1 is 120 days old"},
 		{name: "an inactive old key is ignored", entry: u(inactiveKey(1, ago(500), ago(400))), want: Passed, reason: "no active access key"},
 		{name: "the older of two passing keys is named", entry: u(key(1, ago(10), ago(1)), key(2, ago(80), ago(1))), want: Passed, reason: "access key 2 is 80 days old"},
-		{name: "last_rotated N/A falls back to user creation", entry: u(created(ago(95)), key(1, na, na)), want: Failed, reason: "access key 1 is 95 days old"},
-		{name: "last_rotated no_information falls back to user creation", entry: u(created(ago(30)), key(2, noInfo, na)), want: Passed, reason: "access key 2 is 30 days old"},
+		{name: "last_rotated N/A falls back to user creation", entry: u(created(ago(95)), key(1, na, na)), want: Failed, reason: "access key 1 has no last-rotated time, user created 95 days ago"},
+		{name: "last_rotated no_information falls back to user creation", entry: u(created(ago(30)), key(2, noInfo, na)), want: Passed, reason: "access key 2 has no last-rotated time, user created 30 days ago"},
 		{name: "no last_rotated or user_creation_time is not available", entry: u(created(na), key(1, na, na)), want: NotAvailable, reason: "access key 1 is active and has no last-rotated or user-creation time"},
+		{name: "both keys past the limit, one measured from user creation", entry: u(created(ago(200)), key(1, ago(100), na), key(2, na, na)), want: Failed,
+			reason: "access key 1 is 100 days old; access key 2 has no last-rotated time, user created 200 days ago"},
+		// An active key with no time leaves the rule undecided whatever key
+		// 1's sentinel flag holds: that is the fact named.
+		{name: "a key with no time is named before another key's sentinel flag", entry: u(created(na), keyActive(1, flagNA), key(2, na, na)), want: NotAvailable, reason: "access key 2 is active and has no last-rotated or user-creation time"},
 		{name: "access_key_2_active not_supported is not available", entry: u(key(1, ago(10), ago(1)), keyActive(2, flagNotSupp)), want: NotAvailable, reason: "access_key_2_active is not_supported"},
 		{name: "access_key_1_active N/A on a key rotated 90 days ago passes either way", entry: u(keyActive(1, flagNA), with(func(e *entry) { e.AccessKeys[0].LastRotated = ago(90) })), want: Passed, reason: "access_key_1_active is N/A, and either way it passes: access key 1 is 90 days old"},
 		{name: "access_key_1_active N/A on a key rotated 91 days ago is not available", entry: u(keyActive(1, flagNA), with(func(e *entry) { e.AccessKeys[0].LastRotated = ago(91) })), want: NotAvailable, reason: "access_key_1_active is N/A"},

@@ -22,39 +22,43 @@ var Key03 = Rule{
 	Evaluate: evaluateKey03,
 }
 
-func evaluateKey03(e *credreport.Entry, _ Env) (Verdict, error) {
+func evaluateKey03(e *credreport.Entry, env Env) (Verdict, error) {
 	pw := passwordFlag(e)
 	if pw == flagOff {
 		return passed("no console password")
 	}
 	var unused [2]bool
-	anyActive, unknown := false, -1
+	anyActive, unknown, moot := false, -1, -1
 	for i := range 2 {
 		k := keyFlag(e, i)
 		anyActive = anyActive || k == flagOn
-		if e.AccessKeys[i].LastUsedDate.State == credreport.Set {
-			continue
-		}
-		switch k {
-		case flagOn:
+		used := e.AccessKeys[i].LastUsedDate.State == credreport.Set
+		switch {
+		case k == flagOn && !used:
 			unused[i] = true
-		case flagUnknown:
-			if unknown < 0 {
-				unknown = i
-			}
+		case k == flagUnknown && !used && unknown < 0:
+			unknown = i // it would fail if active
+		case k == flagUnknown && used && moot < 0:
+			moot = i // used: it passes whatever its flag
 		}
 	}
-	if (unused[0] || unused[1]) && pw == flagOn {
-		return failed(pick(unused, "console password enabled and access key 1 never used", "console password enabled and access key 2 never used",
-			"console password enabled and access keys 1 and 2 never used"))
+	if unused[0] || unused[1] {
+		if pw == flagOn {
+			return failed(pick(unused, "console password enabled and access key 1 never used", "console password enabled and access key 2 never used",
+				"console password enabled and access keys 1 and 2 never used"))
+		}
+		// A key is known active and unused, so the password alone decides.
+		return undecided(credreport.ColPasswordEnabled, e.PasswordEnabled.State)
 	}
 	switch {
 	case unknown >= 0:
 		return undecided(keyActiveColumns[unknown], e.AccessKeys[unknown].Active.State)
-	case unused[0] || unused[1]:
-		return undecided(credreport.ColPasswordEnabled, e.PasswordEnabled.State)
-	case !anyActive:
-		return passed("no active access key")
+	case anyActive:
+		return passed("every active access key has been used")
+	case moot >= 0:
+		var buf [96]byte
+		b := eitherWay(buf[:0], keyActiveColumns[moot], e.AccessKeys[moot].Active.State)
+		return passed(env.text(append(append(b, keyNames[moot]...), " has been used"...)))
 	}
-	return passed("every active access key has been used")
+	return passed("no active access key")
 }

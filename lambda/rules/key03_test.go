@@ -18,6 +18,10 @@ func TestKey03(t *testing.T) {
 		{name: "password_enabled not_supported with a never-used key is not available", entry: u(passwordEnabled(flagNotSupp), key(1, ago(400), na)), want: NotAvailable, reason: "password_enabled is not_supported"},
 		{name: "password_enabled not_supported with a used key passes", entry: u(passwordEnabled(flagNotSupp), key(1, ago(400), ago(1))), want: Passed, reason: "every active access key has been used"},
 		{name: "access_key_1_active N/A without a use date is not available", entry: u(pw, keyActive(1, flagNA)), want: NotAvailable, reason: "access_key_1_active is N/A"},
-		{name: "access_key_2_active no_information with a use date passes", entry: u(pw, keyActive(2, flagNoInfo), with(func(e *entry) { e.AccessKeys[1].LastUsedDate = ago(4) })), want: Passed, reason: "no active access key"},
+		{name: "access_key_2_active no_information with a use date passes", entry: u(pw, keyActive(2, flagNoInfo), with(func(e *entry) { e.AccessKeys[1].LastUsedDate = ago(4) })), want: Passed, reason: "access_key_2_active is no_information, and either way it passes: access key 2 has been used"},
+		// A known active, unused key leaves only the password to decide:
+		// the reason names it, not the other key's sentinel.
+		{name: "password_enabled N/A, key 1 active and unused, access_key_2_active not_supported names the password", entry: u(passwordEnabled(flagNA), key(1, ago(40), na), keyActive(2, flagNotSupp)), want: NotAvailable, reason: "password_enabled is N/A"},
+		{name: "password_enabled N/A, key 1 active and used, access_key_2_active not_supported names key 2", entry: u(passwordEnabled(flagNA), key(1, ago(40), ago(1)), keyActive(2, flagNotSupp)), want: NotAvailable, reason: "access_key_2_active is not_supported"},
 	})
 }

@@ -28,13 +28,15 @@ func evaluateUser03(e *credreport.Entry, _ Env) (Verdict, error) {
 		return failed(pick(on, "console password enabled and access key 1 active", "console password enabled and access key 2 active",
 			"console password enabled and access keys 1 and 2 active"))
 	}
+	if on[0] || on[1] {
+		// A key is known active, so the password alone decides, whatever
+		// the other key's flag holds.
+		return undecided(credreport.ColPasswordEnabled, e.PasswordEnabled.State)
+	}
 	for i := range 2 {
 		if keyFlag(e, i) == flagUnknown {
 			return undecided(keyActiveColumns[i], e.AccessKeys[i].Active.State)
 		}
-	}
-	if on[0] || on[1] {
-		return undecided(credreport.ColPasswordEnabled, e.PasswordEnabled.State)
 	}
 	return passed("no active access key")
 }

@@ -14,5 +14,9 @@ func TestUser03(t *testing.T) {
 		{name: "password_enabled N/A without keys passes", entry: u(passwordEnabled(flagNA)), want: Passed, reason: "no active access key"},
 		{name: "access_key_1_active N/A with a console password is not available", entry: u(pw, keyActive(1, flagNA)), want: NotAvailable, reason: "access_key_1_active is N/A"},
 		{name: "access_key_2_active no_information does not hide an active key 1", entry: u(pw, key(1, ago(10), ago(1)), keyActive(2, flagNoInfo)), want: Failed, reason: "access key 1 active"},
+		// Key 1 is known active, so only the password decides: the reason
+		// names it, not key 2's sentinel.
+		{name: "password_enabled N/A, key 1 active, access_key_2_active not_supported names the password", entry: u(passwordEnabled(flagNA), key(1, ago(10), ago(1)), keyActive(2, flagNotSupp)), want: NotAvailable, reason: "password_enabled is N/A"},
+		{name: "password_enabled N/A, no key known active, access_key_2_active not_supported names key 2", entry: u(passwordEnabled(flagNA), keyActive(2, flagNotSupp)), want: NotAvailable, reason: "access_key_2_active is not_supported"},
 	})
 }
