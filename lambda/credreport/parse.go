@@ -679,21 +679,32 @@ func sentinel(s string) (State, bool) {
 	return Set, false
 }
 
+// Earliest is the start of 2006, when AWS opened: no credential, and no
+// report, is older. A timestamp before it is a typo (0026 for 2026) or a
+// placeholder, and the zero time would read as no time at all.
+var Earliest = time.Date(2006, 1, 1, 0, 0, 0, 0, time.UTC)
+
+var earliestSec = TimeOf(Earliest).sec
+
 func parseTime(s string) (Time, error) {
 	if st, ok := sentinel(s); ok {
 		return Time{State: st}, nil
 	}
-	if t, ok := parseIAMTime(s); ok {
-		return t, nil
+	t, ok := parseIAMTime(s)
+	if !ok {
+		if s == "" {
+			return Time{}, errors.New("empty value, want an RFC 3339 time, N/A, no_information or not_supported")
+		}
+		std, err := time.Parse(time.RFC3339, s)
+		if err != nil {
+			return Time{}, fmt.Errorf("invalid timestamp %q, want RFC 3339 (2006-01-02T15:04:05+00:00), N/A, no_information or not_supported", s)
+		}
+		t = TimeOf(std)
 	}
-	if s == "" {
-		return Time{}, errors.New("empty value, want an RFC 3339 time, N/A, no_information or not_supported")
+	if t.sec < earliestSec {
+		return Time{}, fmt.Errorf("timestamp %q is before %d, before any AWS credential", s, Earliest.Year())
 	}
-	t, err := time.Parse(time.RFC3339, s)
-	if err != nil {
-		return Time{}, fmt.Errorf("invalid timestamp %q, want RFC 3339 (2006-01-02T15:04:05+00:00), N/A, no_information or not_supported", s)
-	}
-	return TimeOf(t), nil
+	return t, nil
 }
 
 // parseIAMTime parses the form of timestamp IAM writes,

@@ -306,6 +306,11 @@ func TestParseRejectsMalformedReports(t *testing.T) {
 		{"column twice", lines(header22 + ",user"), 1, 0, "", `column "user" appears twice`},
 		{"bad timestamp", lines(header22, rootRow(), row(ColPasswordLastUsed, "2020-13-01T00:00:00+00:00")), 3, 68, ColPasswordLastUsed, `invalid timestamp "2020-13-01T00:00:00+00:00"`},
 		{"date without time", lines(header22, row(ColUserCreationTime, "2020-01-01")), 2, 36, ColUserCreationTime, "invalid timestamp"},
+		// Before AWS: a typo or a placeholder; the zero time would read as
+		// no time to the rules.
+		{"the zero time", lines(header22, rootRow(), row(ColPasswordLastUsed, "0001-01-01T00:00:00Z")), 3, 68, ColPasswordLastUsed, `timestamp "0001-01-01T00:00:00Z" is before 2006`},
+		{"a second before 2006", lines(header22, row(ColUserCreationTime, "2005-12-31T23:59:59+00:00")), 2, 36, ColUserCreationTime, "is before 2006, before any AWS credential"},
+		{"before 2006 in UTC, though not as written", lines(header22, row(ColUserCreationTime, "2006-01-01T00:30:00+01:00")), 2, 36, ColUserCreationTime, "is before 2006"},
 		{"unknown boolean", lines(header22, row(ColMFAActive, "yes")), 2, 80, ColMFAActive, `invalid boolean "yes"`},
 		{"empty boolean", lines(header22, row(ColCert2Active, "")), 2, 0, ColCert2Active, "invalid boolean"},
 		{"empty timestamp", lines(header22, row(ColCert2LastRotated, "")), 2, 0, ColCert2LastRotated, "empty value"},
@@ -348,6 +353,24 @@ func TestParseRejectsMalformedReports(t *testing.T) {
 					pe.Line, pe.Column, pe.Field, tc.line, tc.column, tc.field, err)
 			}
 		})
+	}
+}
+
+// The first instant of 2006 (UTC) is the earliest timestamp a report holds.
+func TestParseAcceptsTimesFrom2006(t *testing.T) {
+	for v, want := range map[string]time.Time{
+		"2006-01-01T00:00:00Z":      time.Date(2006, 1, 1, 0, 0, 0, 0, time.UTC),
+		"2006-01-01T00:00:00+00:00": time.Date(2006, 1, 1, 0, 0, 0, 0, time.UTC),
+		"2005-12-31T23:30:00-01:00": time.Date(2006, 1, 1, 0, 30, 0, 0, time.UTC),
+	} {
+		r, err := Parse(lines(header22, row(ColUserCreationTime, v)))
+		if err != nil {
+			t.Errorf("%s: %v", v, err)
+			continue
+		}
+		if got, ok := r.Users[0].UserCreationTime.Get(); !ok || !got.Equal(want) {
+			t.Errorf("%s read as %v, %v; want %v", v, got, ok, want)
+		}
 	}
 }
 

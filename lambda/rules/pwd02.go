@@ -1,10 +1,6 @@
 package rules
 
-import (
-	"time"
-
-	"github.com/credaudit/credaudit/lambda/credreport"
-)
+import "github.com/credaudit/credaudit/lambda/credreport"
 
 // pwd02Days is the expiry warning: fails when password_next_rotation is less
 // than 7 days after the report, or already past (Trend Micro Conformity
@@ -46,18 +42,18 @@ func evaluatePwd02(e *credreport.Entry, env Env) (Verdict, error) {
 	if !ok {
 		return passed(noRotationPolicy[e.PasswordNextRotation.State])
 	}
-	left := next.Sub(env.AsOf)
-	if left >= time.Duration(days)*24*time.Hour {
-		return passed(env.withDays("password expires in ", int(left/(24*time.Hour)), ""))
+	left := env.daysUntil(next) // whole days, exact however far ahead
+	if left >= days {
+		return passed(env.withDays("password expires in ", left, ""))
 	}
 	if pw == flagUnknown {
 		return undecided(credreport.ColPasswordEnabled, e.PasswordEnabled.State)
 	}
 	switch {
-	case left <= 0:
+	case !next.After(env.AsOf):
 		return failed(env.withDaysAgo("password expired ", env.AgeDays(next), ""))
-	case left < 24*time.Hour:
+	case left == 0:
 		return failed("password expires in less than a day")
 	}
-	return failed(env.withDays("password expires in ", int(left/(24*time.Hour)), ""))
+	return failed(env.withDays("password expires in ", left, ""))
 }

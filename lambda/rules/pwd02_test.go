@@ -3,6 +3,8 @@ package rules
 import (
 	"testing"
 	"time"
+
+	"github.com/credaudit/credaudit/lambda/credreport"
 )
 
 func TestPwd02(t *testing.T) {
@@ -22,6 +24,9 @@ func TestPwd02(t *testing.T) {
 		{name: "password_enabled not_supported with an expired password is not available", entry: u(passwordEnabled(flagNotSupp), nextRotation(ago(3))), want: NotAvailable, reason: "password_enabled is not_supported"},
 		{name: "a configured 30-day warning fails expiry in 20 days", entry: u(pw, nextRotation(ago(-20))), thresholds: map[string]int{"days": 30}, want: Failed, reason: "password expires in 20 days"},
 		{name: "a configured 30-day warning passes expiry in exactly 30 days", entry: u(pw, nextRotation(ago(-30))), thresholds: map[string]int{"days": 30}, want: Passed, reason: "password expires in 30 days"},
+		// Beyond a time.Duration's 292 years the days are still counted.
+		{name: "expiring in 400 years passes with its days", entry: u(pw, nextRotation(credreport.TimeOf(testAsOf.AddDate(400, 0, 0)))), want: Passed, reason: "password expires in 146097 days"},
+		{name: "expiring half a second short of 7 days fails", entry: u(pw, nextRotation(agoD(-7*day+time.Second/2))), want: Failed, reason: "password expires in 6 days"},
 		{name: "a configured 30-day warning fails expiry a second short of 30 days", entry: u(pw, nextRotation(agoD(-30*day+time.Second))), thresholds: map[string]int{"days": 30}, want: Failed, reason: "password expires in 29 days"},
 	})
 }

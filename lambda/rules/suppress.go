@@ -4,6 +4,8 @@ import (
 	"path"
 	"strings"
 	"time"
+
+	"github.com/credaudit/credaudit/lambda/credreport"
 )
 
 // Suppression mutes failing results of a rule (or every rule, "*") for users
@@ -17,11 +19,12 @@ type Suppression struct {
 	Source  string    // where it was declared ("credaudit.yaml:12"), for messages
 }
 
-// Earliest is the earliest as-of time or suppression expiry a run takes: AWS
-// opened in 2006, IAM and its credential report later, so an earlier date is
-// a typo (0026 for 2026), and the zero time (0001-01-01), which Suppression
-// reads as no expiry, must not pass for a date that was given.
-var Earliest = time.Date(2006, 1, 1, 0, 0, 0, 0, time.UTC)
+// Earliest is the earliest as-of time or suppression expiry a run takes,
+// the same as the earliest timestamp a report may hold: AWS opened in 2006,
+// IAM and its credential report later, so an earlier date is a typo (0026
+// for 2026), and the zero time (0001-01-01), which Suppression reads as no
+// expiry, must not pass for a date that was given.
+var Earliest = credreport.Earliest
 
 // Expired reports whether the suppression no longer applies at asOf.
 func (s Suppression) Expired(asOf time.Time) bool {
