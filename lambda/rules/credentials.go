@@ -174,7 +174,8 @@ const partitionGovCloud = "aws-us-gov"
 // rootCredentials decides ROOT-02 and ROOT-03 when root's credentials do:
 // PASSED when none is present (no password, active access key or active
 // signing certificate), NOT_AVAILABLE when none is known present but an
-// access key's or certificate's active flag holds a sentinel. Otherwise
+// access key's or certificate's active flag holds a sentinel, or when the
+// account is in GovCloud, where the controls do not apply. Otherwise
 // decided is false and what names the first credential present.
 func rootCredentials(e *credreport.Entry, env Env) (v Verdict, decided bool, what string) {
 	present, password := rootPassword(e, env)
@@ -209,7 +210,10 @@ func rootCredentials(e *credreport.Entry, env Env) (v Verdict, decided bool, wha
 		return v, true, ""
 	}
 	if password != "" {
-		v, _ = passed("no root credentials: " + password + ", and no active access key or signing certificate")
+		// GovCloud: CIS calls the control not applicable there; with no
+		// active key or certificate there is nothing to decide from the
+		// report (GetAccountSummary, when read, decides above).
+		v, _ = notAvailable("not applicable: " + password + ", and no active access key or signing certificate")
 		return v, true, ""
 	}
 	v, _ = passed("root credentials removed: no password, active access key or active signing certificate")

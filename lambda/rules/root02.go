@@ -11,8 +11,8 @@ var Root02 = Rule{
 	Title: "Root user has MFA enabled",
 	Description: "The root user can do anything in the account; without MFA a leaked password is enough to take it over. " +
 		"This rule fails when mfa_active is false on the root row and root credentials are present: a password, an active access key or an active signing certificate. " +
-		"The report writes not_supported for the root password, so a password is assumed unless GetAccountSummary says none is present or the account is in AWS GovCloud (US), whose root user has no console access. " +
-		"Accounts whose root credentials were removed pass.",
+		"The report writes not_supported for the root password, so a password is assumed unless GetAccountSummary says none is present. " +
+		"Accounts whose root credentials were removed pass. In AWS GovCloud (US), whose root user has no console access, the result from the report alone is NOT_AVAILABLE unless a root access key or certificate is active.",
 	Remediation: "Sign in as the root user and assign an MFA device (preferably a FIDO security key or hardware token) under Security credentials, " +
 		"or remove the root credentials through centralized root access in AWS Organizations.",
 	URL:      "https://docs.aws.amazon.com/IAM/latest/UserGuide/id_credentials_mfa_enable.html",
