@@ -60,17 +60,10 @@ func (e *Error) Error() string {
 
 type parser struct {
 	file string
-	// refs are the IDs of rules that are not built in, in file order:
-	// under rules and in suppressions, checked once custom rules are known.
-	refs []ruleRef
-}
-
-// ruleRef is an ID that only a custom rule can have, and the error if none
-// does.
-type ruleRef struct {
-	id  string
-	n   *yaml.Node
-	msg string
+	// declared are the IDs custom_rules declares, read before the rest so
+	// that rules and suppressions may name a custom rule declared after
+	// them.
+	declared map[string]bool
 }
 
 func (p *parser) errf(n *yaml.Node, format string, args ...any) error {
@@ -96,9 +89,13 @@ func Parse(file string, data []byte) (*Config, error) {
 		return c, nil // an empty file is the defaults
 	}
 	root := doc.Content[0]
+	if root.Kind == yaml.ScalarNode && root.Tag == "!!null" && root.Value == "" {
+		return c, nil // only a document marker (---) and comments: empty too
+	}
 	if err := p.noAliases(root); err != nil {
 		return nil, err
 	}
+	p.declared = declaredIDs(root)
 	err = p.mapping(root, "the configuration", map[string]func(*yaml.Node) error{
 		"profile": func(v *yaml.Node) error {
 			s, err := p.str(v, "profile")
@@ -118,12 +115,29 @@ func Parse(file string, data []byte) (*Config, error) {
 	if err != nil {
 		return nil, err
 	}
-	for _, r := range p.refs {
-		if !c.hasCustom(r.id) {
-			return nil, p.errf(r.n, "%s", r.msg)
+	return c, nil
+}
+
+// declaredIDs returns the id of every custom rule the configuration
+// declares, valid or not: custom_rules is checked in its turn.
+func declaredIDs(root *yaml.Node) map[string]bool {
+	ids := map[string]bool{}
+	if root.Kind != yaml.MappingNode {
+		return ids
+	}
+	for i := 0; i+1 < len(root.Content); i += 2 {
+		if root.Content[i].Value != "custom_rules" || root.Content[i+1].Kind != yaml.SequenceNode {
+			continue
+		}
+		for _, item := range root.Content[i+1].Content {
+			for j := 0; item.Kind == yaml.MappingNode && j+1 < len(item.Content); j += 2 {
+				if item.Content[j].Value == "id" && item.Content[j+1].Kind == yaml.ScalarNode {
+					ids[item.Content[j+1].Value] = true
+				}
+			}
 		}
 	}
-	return c, nil
+	return ids
 }
 
 // documents decodes r's first YAML document (empty when r holds none) and
@@ -294,11 +308,8 @@ func (p *parser) rules(n *yaml.Node, c *Config) error {
 			return err
 		}
 		builtin, ok := rules.Lookup(id)
-		if !ok {
-			if !customIDPattern().MatchString(id) {
-				return p.errf(k, "unknown rule %q", id)
-			}
-			p.refs = append(p.refs, ruleRef{id, k, fmt.Sprintf("unknown rule %q", id)})
+		if !ok && !p.declared[id] {
+			return p.errf(k, "unknown rule %q", id)
 		}
 		keys := map[string]func(*yaml.Node) error{
 			"enabled": func(v *yaml.Node) error {
@@ -354,22 +365,17 @@ func (p *parser) suppressions(n *yaml.Node, c *Config) error {
 				if s.RuleID, err = p.str(v, what+".rule"); err != nil {
 					return err
 				}
-				if isBuiltin(s.RuleID) || s.RuleID == "*" {
+				if isBuiltin(s.RuleID) || s.RuleID == "*" || p.declared[s.RuleID] {
 					return nil
 				}
-				msg := fmt.Sprintf("%s.rule: unknown rule %q (a rule ID or *)", what, s.RuleID)
-				if !customIDPattern().MatchString(s.RuleID) {
-					return p.errf(v, "%s", msg)
-				}
-				p.refs = append(p.refs, ruleRef{s.RuleID, v, msg})
-				return nil
+				return p.errf(v, "%s.rule: unknown rule %q (a rule ID or *)", what, s.RuleID)
 			},
 			"user": func(v *yaml.Node) (err error) {
 				if s.User, err = p.str(v, what+".user"); err != nil {
 					return err
 				}
 				if err := rules.CheckUserGlob(s.User); err != nil {
-					return p.errf(v, "%s.user: bad glob %q: %v", what, s.User, err)
+					return p.errf(v, "%s.user: %v", what, err)
 				}
 				return nil
 			},
@@ -485,11 +491,11 @@ func (p *parser) customRules(n *yaml.Node, c *Config) error {
 			return p.errf(item, "%s: id %s is a built-in rule; pick another", what, r.ID)
 		case c.hasCustom(r.ID):
 			return p.errf(item, "%s: id %s is used twice", what, r.ID)
-		case r.Title == "":
+		case strings.TrimSpace(r.Title) == "":
 			return p.errf(item, "%s: title is required", what)
 		case !severitySet:
 			return p.errf(item, "%s: severity is required (informational, low, medium, high or critical)", what)
-		case r.Remediation == "":
+		case strings.TrimSpace(r.Remediation) == "":
 			return p.errf(item, "%s: remediation is required", what)
 		case assert == nil:
 			return p.errf(item, "%s: assert is required (a CEL expression that must hold)", what)

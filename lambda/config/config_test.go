@@ -79,8 +79,10 @@ func TestSelectionPrecedence(t *testing.T) {
 	if _, name, err := none.Selection(""); err != nil || name != rules.DefaultProfile {
 		t.Errorf("no configuration: %s %v", name, err)
 	}
-	if c, err := Parse("empty.yaml", nil); err != nil || c.Profile != "" {
-		t.Errorf("empty file: %v", err)
+	for _, empty := range []string{"", "# nothing yet\n", "---\n", "---\n# suppressions to come\n", "---\n...\n"} {
+		if c, err := Parse("empty.yaml", []byte(empty)); err != nil || c.Profile != "" || len(c.Custom)+len(c.Suppressions)+len(c.Enabled) > 0 {
+			t.Errorf("empty file %q: %+v, %v", empty, c, err)
+		}
 	}
 }
 
@@ -142,7 +144,17 @@ func TestBadConfigurationNamesFileLineAndColumn(t *testing.T) {
 		{"alias to a mapping", "suppressions:\n  - &s {rule: '*', user: bob, reason: r}\n  - *s\n", "c.yaml:2:5: anchor &s:"},
 		{"merge key", "custom_rules:\n  - &base {title: t, severity: low}\n  - <<: *base\n    id: ORG-01\n", "c.yaml:2:5: anchor &base: anchors and aliases are not supported"},
 		{"repeated rule", "rules:\n  KEY-01:\n    days: 10\n  KEY-01:\n    enabled: false\n", `c.yaml:4:3: key "KEY-01" repeated in rules`},
-		{"repeated custom rule under rules", "rules:\n  ORG-01: {enabled: false}\n  ORG-01: {enabled: true}\n", `c.yaml:3:3: key "ORG-01" repeated in rules`},
+		{"repeated custom rule under rules", custom("rules:\n  ORG-01: {enabled: false}\n  ORG-01: {enabled: true}\n"), `c.yaml:9:3: key "ORG-01" repeated in rules`},
+		// A mistyped rule ID is unknown, whatever its settings hold.
+		{"threshold of a mistyped rule ID", "rules:\n  CRED-1:\n    days: 30\n", `c.yaml:2:3: unknown rule "CRED-1"`},
+		{"unknown rule with no settings", "rules:\n  KEY-99:\n", `c.yaml:2:3: unknown rule "KEY-99"`},
+		{"threshold of a custom rule", custom("rules:\n  ORG-01:\n    days: 30\n"), `c.yaml:9:5: unknown key "days" in rules.ORG-01 (known: enabled)`},
+		{"suppression user ARN with a glob", "suppressions:\n  - rule: '*'\n    user: arn:aws:iam::123456789012:user/*\n    reason: r\n",
+			`c.yaml:3:11: suppressions[0].user: "arn:aws:iam::123456789012:user/*" is neither an IAM user's ARN`},
+		{"suppression user ARN of a role", "suppressions:\n  - rule: '*'\n    user: arn:aws:iam::123456789012:role/bob\n    reason: r\n", `c.yaml:3:11: suppressions[0].user: "arn:aws:iam::123456789012:role/bob" is neither`},
+		{"suppression bad glob", "suppressions:\n  - rule: '*'\n    user: 'a['\n    reason: r\n", `c.yaml:3:11: suppressions[0].user: bad glob "a["`},
+		{"custom rule with a blank title", strings.Replace(custom(""), "title: t", "title: ' '", 1), "c.yaml:2:5: custom_rules[0]: title is required"},
+		{"custom rule with a blank remediation", strings.Replace(custom(""), "remediation: r", "remediation: '  '", 1), "c.yaml:2:5: custom_rules[0]: remediation is required"},
 		{"suppression without reason", "suppressions:\n  - rule: USER-01\n    user: bob\n", "c.yaml:2:5: suppressions[0]: reason is required"},
 		{"suppression without user", "suppressions:\n  - rule: USER-01\n    reason: r\n", "c.yaml:2:5: suppressions[0]: user is required"},
 		{"suppression of an unknown rule", "suppressions:\n  - rule: nope\n    user: bob\n    reason: r\n", `c.yaml:2:11: suppressions[0].rule: unknown rule "nope"`},

@@ -1,11 +1,13 @@
 package rules
 
 import (
+	"fmt"
 	"path"
 	"strings"
 	"time"
 
 	"github.com/credaudit/credaudit/lambda/credreport"
+	"github.com/credaudit/credaudit/lambda/internal/lazyre"
 )
 
 // Suppression mutes failing results of a rule (or every rule, "*") for users
@@ -62,16 +64,26 @@ func sameUserARN(a, b string) bool {
 }
 
 // CheckUserGlob reports whether user, a suppression's user, is well formed:
-// an ARN, or a glob in path.Match's syntax (* ? [a-z] [^a-z] \*), where a
-// shell's [!a-z] is read as [^a-z] too. IAM user names hold no [ ] ! or \,
-// so no glob is needed to match those literally.
+// a user's or the root's ARN, or a glob in path.Match's syntax (* ? [a-z]
+// [^a-z] \*), where a shell's [!a-z] is read as [^a-z] too. IAM user names
+// hold no [ ] ! or \, so no glob is needed to match those literally.
 func CheckUserGlob(user string) error {
 	if isARN(user) {
+		if m := userARN().FindStringSubmatch(user); m == nil || !credreport.IsPartition(m[1]) {
+			return fmt.Errorf("%q is neither an IAM user's ARN (arn:aws:iam::123456789012:user/NAME) nor the root's (arn:aws:iam::123456789012:root), "+
+				"so it would match nothing; globs match user names, not ARNs", user)
+		}
 		return nil
 	}
-	_, err := path.Match(userPattern(user), "")
-	return err
+	if _, err := path.Match(userPattern(user), ""); err != nil {
+		return fmt.Errorf("bad glob %q: %v", user, err)
+	}
+	return nil
 }
+
+// userARN is the ARN of an IAM user, with its path (printable ASCII) and
+// name, or of the root; the first group is the partition.
+var userARN = lazyre.New(`^arn:([a-z-]+):iam::[0-9]{12}:(root|user/([!-~]*/)?[\w+=,.@-]{1,64})$`)
 
 // userPattern is the path.Match pattern of a user-name glob: in lower case,
 // matched against the user name in lower case, and with a class opened by

@@ -1,6 +1,9 @@
 package rules
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 func TestUserPattern(t *testing.T) {
 	tests := []struct{ glob, want string }{
@@ -22,12 +25,21 @@ func TestUserPattern(t *testing.T) {
 
 func TestCheckUserGlob(t *testing.T) {
 	for user, ok := range map[string]bool{
-		"ci-*":                             true,
-		"[!a]*":                            true,
-		"[":                                false,
-		"[!]":                              false,
-		`x\`:                               false,
-		"arn:aws:iam::123456789012:user/[": true, // an ARN is no glob
+		"ci-*":                                 true,
+		"[!a]*":                                true,
+		"[":                                    false,
+		"[!]":                                  false,
+		`x\`:                                   false,
+		"arn:aws:iam::123456789012:user/alice": true,
+		"arn:aws:iam::123456789012:user/ops/team+a/bob.b@x=y":       true, // a path, and every character a name may hold
+		"arn:aws-us-gov:iam::123456789012:root":                     true,
+		"arn:aws:iam::123456789012:user/[":                          false, // globs match names, not ARNs
+		"arn:aws:iam::123456789012:user/*":                          false,
+		"arn:aws:iam::*:user/bob":                                   false,
+		"arn:aws:iam::123456789012:role/bob":                        false, // not a user
+		"arn:garbage":                                               false,
+		"arn:cloud:iam::123456789012:user/bob":                      false, // no such partition
+		"arn:aws:iam::123456789012:user/" + strings.Repeat("n", 65): false,
 	} {
 		if err := CheckUserGlob(user); (err == nil) != ok {
 			t.Errorf("CheckUserGlob(%q) = %v, want ok = %v", user, err, ok)
