@@ -195,7 +195,7 @@ func TestScanBadInputExitsTwo(t *testing.T) {
 		args []string
 		want string
 	}{
-		{"CEL that does not compile", []string{"--report", sampleReport, "--config", badCEL}, badCEL + ":6:13: custom_rules[0].assert:1:14: Syntax error"},
+		{"CEL that does not compile", []string{"--report", sampleReport, "--config", badCEL}, badCEL + ":6:26: custom_rules[0].assert: Syntax error"},
 		{"unknown key", []string{"--report", sampleReport, "--config", unknownKey}, unknownKey + `:2:1: unknown key "rulez"`},
 		{"unknown profile", []string{"--report", sampleReport, "--profile", "cis-9"}, `--profile: unknown rule profile "cis-9"`},
 		{"unknown severity", []string{"--report", sampleReport, "--fail-on", "severe"}, `unknown severity "severe"`},

@@ -60,6 +60,7 @@ func (e *Error) Error() string {
 
 type parser struct {
 	file string
+	data []byte // the file, for placing errors inside expressions
 	// declared are the IDs custom_rules declares, read before the rest so
 	// that rules and suppressions may name a custom rule declared after
 	// them.
@@ -76,7 +77,7 @@ func (p *parser) errf(n *yaml.Node, format string, args ...any) error {
 
 // Parse reads a configuration file's contents; file names it in errors.
 func Parse(file string, data []byte) (*Config, error) {
-	p := &parser{file: file}
+	p := &parser{file: file, data: data}
 	doc, second, err := documents(bytes.NewReader(data))
 	switch {
 	case err != nil:
@@ -448,9 +449,11 @@ func (p *parser) customRules(n *yaml.Node, c *Config) error {
 				if err != nil {
 					return err
 				}
-				x, err := query.Compile(fmt.Sprintf("%s:%d:%d: %s.%s", p.file, v.Line, v.Column, what, field), s)
-				if err != nil {
-					return &Error{File: p.file, Line: v.Line, Column: v.Column, Msg: strings.TrimPrefix(err.Error(), fmt.Sprintf("%s:%d:%d: ", p.file, v.Line, v.Column))}
+				x, err := query.Compile(what+"."+field, s)
+				if ce := (*query.CompileError)(nil); errors.As(err, &ce) {
+					return p.exprError(v, ce)
+				} else if err != nil {
+					return p.errf(v, "%v", err)
 				}
 				*dst = x
 				return nil
@@ -578,4 +581,99 @@ func (c *Config) Selection(profileOverride string) ([]rules.Selected, string, er
 		}
 	}
 	return out, name, nil
+}
+
+// exprError places an expression's compile errors in the file: at their
+// own line and column when the value is written so that each character of
+// the expression is a character of the file (a one-line plain or quoted
+// value without escapes, or a literal block, |), else at the value with
+// the line and column inside it.
+func (p *parser) exprError(v *yaml.Node, ce *query.CompileError) error {
+	var first *Error
+	var more strings.Builder
+	for _, pr := range ce.Problems {
+		e := &Error{File: p.file, Msg: ce.Name + ": " + pr.Msg}
+		if line, col, ok := p.inFile(v, pr.Line, pr.Column); ok {
+			e.Line, e.Column = line, col
+		} else {
+			e.Line, e.Column = v.Line, v.Column
+			e.Msg = fmt.Sprintf("%s:%d:%d: %s", ce.Name, pr.Line, pr.Column, pr.Msg)
+		}
+		if first == nil {
+			first = e
+			continue
+		}
+		more.WriteString("\n" + e.Error())
+	}
+	first.Msg += more.String()
+	return first
+}
+
+// inFile maps a position in v's value (line and column from 1, in
+// characters) to the file, when each line of the value stands in the file
+// as it is.
+func (p *parser) inFile(v *yaml.Node, line, col int) (fileLine, fileCol int, ok bool) {
+	lines := strings.Split(v.Value, "\n")
+	if line < 1 || line > len(lines) {
+		return 0, 0, false
+	}
+	text := lines[line-1]
+	switch v.Style {
+	case 0, yaml.SingleQuotedStyle, yaml.DoubleQuotedStyle:
+		start := v.Column // the value's first character, after any quote
+		if v.Style != 0 {
+			start++
+		}
+		raw, found := p.line(v.Line)
+		if len(lines) != 1 || !found || !strings.HasPrefix(skipChars(raw, start-1), text) {
+			return 0, 0, false
+		}
+		return v.Line, start + col - 1, true
+	case yaml.LiteralStyle:
+		// The block's lines follow the | line, each indented alike.
+		indent := -1
+		for i, l := range lines {
+			raw, found := p.line(v.Line + 1 + i)
+			if !found || l == "" && strings.TrimSpace(raw) == "" {
+				continue
+			}
+			n := len(raw) - len(l)
+			if n < 0 || raw[n:] != l || strings.Trim(raw[:n], " ") != "" || indent >= 0 && n != indent {
+				return 0, 0, false
+			}
+			indent = n
+		}
+		if indent < 0 {
+			return 0, 0, false
+		}
+		return v.Line + line, indent + col, true
+	}
+	return 0, 0, false
+}
+
+// line returns line n (from 1) of the file, without its line break.
+func (p *parser) line(n int) (string, bool) {
+	rest := p.data
+	for range n - 1 {
+		i := bytes.IndexByte(rest, '\n')
+		if i < 0 {
+			return "", false
+		}
+		rest = rest[i+1:]
+	}
+	if i := bytes.IndexByte(rest, '\n'); i >= 0 {
+		rest = rest[:i]
+	}
+	return strings.TrimSuffix(string(rest), "\r"), true
+}
+
+// skipChars returns s after its first n characters.
+func skipChars(s string, n int) string {
+	for i := range s {
+		if n == 0 {
+			return s[i:]
+		}
+		n--
+	}
+	return ""
 }

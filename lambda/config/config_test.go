@@ -116,6 +116,41 @@ func TestOneDocumentWithItsMarkersLoads(t *testing.T) {
 	}
 }
 
+// A CEL error names the file's line and column of the offending character
+// when the expression stands in the file character for character, and
+// otherwise the value's position and the place inside the expression.
+func TestCELErrorsArePlacedInTheFile(t *testing.T) {
+	head := "custom_rules:\n  - id: ORG-01\n    title: t\n    severity: low\n    remediation: r\n"
+	for _, tc := range []struct{ name, value, want string }{
+		{"plain", "    assert: mfa_active && nope # why\n", "c.yaml:6:27: custom_rules[0].assert: undeclared reference to 'nope'"},
+		{"double-quoted", "    assert: \"mfa_active && nope\"\n", "c.yaml:6:28: custom_rules[0].assert: undeclared"},
+		{"single-quoted", "    assert: 'user == \"x\" && nope'\n", "c.yaml:6:29: custom_rules[0].assert: undeclared"},
+		{"literal block", "    assert: |\n      mfa_active &&\n        password_enabled == tru\n", "c.yaml:8:29: custom_rules[0].assert: undeclared reference to 'tru'"},
+		{"literal block with a blank line", "    assert: |-\n      mfa_active\n\n      && nope\n", "c.yaml:9:10: custom_rules[0].assert: undeclared reference to 'nope'"},
+		{"not ASCII", "    assert: user == \"é\" && nope\n", "c.yaml:6:28: custom_rules[0].assert: undeclared"},
+		{"two errors, each placed", "    assert: |\n      nope &&\n      nada\n", "c.yaml:7:7: custom_rules[0].assert: undeclared reference to 'nope'" +
+			" (in container '')\n | nope &&\n | ^\nc.yaml:8:7: custom_rules[0].assert: undeclared reference to 'nada'"},
+		// Escapes, folding and lines run together: the value's position,
+		// then the line and column inside the expression.
+		{"escape", "    assert: \"user == \\\"x\\\" && nope\"\n", "c.yaml:6:13: custom_rules[0].assert:1:16: undeclared"},
+		{"folded block", "    assert: >\n      mfa_active &&\n      nope\n", "c.yaml:6:13: custom_rules[0].assert:1:15: undeclared"},
+		{"plain over two lines", "    assert: mfa_active &&\n      nope\n", "c.yaml:6:13: custom_rules[0].assert:1:15: undeclared"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Parse("c.yaml", []byte(head+tc.value))
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("error %v\nwant one containing %q", err, tc.want)
+			}
+		})
+	}
+	// Columns count characters, as YAML's own errors do: three é before
+	// the value on its line are three columns.
+	_, err := Parse("c.yaml", []byte("custom_rules:\n  - {id: ORG-01, title: \"ééé\", severity: low, remediation: r, assert: nope}\n"))
+	if want := "c.yaml:2:71: custom_rules[0].assert: undeclared"; err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("flow mapping: %v\nwant %q", err, want)
+	}
+}
+
 func TestBadConfigurationNamesFileLineAndColumn(t *testing.T) {
 	custom := func(extra string) string {
 		return "custom_rules:\n  - id: ORG-01\n    title: t\n    severity: low\n    remediation: r\n    assert: mfa_active\n" + extra
@@ -166,7 +201,7 @@ func TestBadConfigurationNamesFileLineAndColumn(t *testing.T) {
 		{"suppression with a bad date", "suppressions:\n  - rule: '*'\n    user: a\n    reason: r\n    expires: next week\n", `c.yaml:5:14: suppressions[0].expires "next week"`},
 		{"suppression expiring on the zero date", "suppressions:\n  - rule: '*'\n    user: a\n    reason: r\n    expires: 0001-01-01\n", `c.yaml:5:14: suppressions[0].expires 0001-01-01 is before 2006, before any AWS credential`},
 		{"suppression expiring before 2006", "suppressions:\n  - rule: '*'\n    user: a\n    reason: r\n    expires: 2005-12-31T23:59:59Z\n", `c.yaml:5:14: suppressions[0].expires 2005-12-31T23:59:59Z is before 2006`},
-		{"custom CEL does not compile", custom("  - id: ORG-02\n    title: t\n    severity: low\n    remediation: r\n    assert: nope\n"), "c.yaml:11:13: custom_rules[1].assert:1:1: undeclared reference to 'nope'"},
+		{"custom CEL does not compile", custom("  - id: ORG-02\n    title: t\n    severity: low\n    remediation: r\n    assert: nope\n"), "c.yaml:11:13: custom_rules[1].assert: undeclared reference to 'nope'"},
 		{"custom where not boolean", custom("    where: user\n"), "c.yaml:7:12: custom_rules[0].where: expression yields string, want bool"},
 		{"custom id clashes with a built-in", strings.Replace(custom(""), "ORG-01", "USER-01", 1), "c.yaml:2:5: custom_rules[0]: id USER-01 is a built-in rule"},
 		{"custom id twice", custom("  - id: ORG-01\n    title: t\n    severity: low\n    remediation: r\n    assert: mfa_active\n"), "custom_rules[1]: id ORG-01 is used twice"},

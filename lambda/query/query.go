@@ -17,8 +17,9 @@
 package query
 
 import (
-	"errors"
+	"cmp"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -86,9 +87,10 @@ func Compile(name, src string) (*Expr, error) {
 	if strings.TrimSpace(src) == "" {
 		return nil, fmt.Errorf("%s: empty expression", name)
 	}
-	ast, iss := env().CompileSource(common.NewStringSource(src, name))
+	source := common.NewStringSource(src, name)
+	ast, iss := env().CompileSource(source)
 	if iss.Err() != nil {
-		return nil, errors.New(strings.TrimPrefix(iss.Err().Error(), "ERROR: "))
+		return nil, compileError(name, source, iss.Errors())
 	}
 	if ast.OutputType() != cel.BoolType {
 		return nil, fmt.Errorf("%s: expression yields %s, want bool", name, cel.FormatCELType(ast.OutputType()))
@@ -98,6 +100,45 @@ func Compile(name, src string) (*Expr, error) {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
 	return &Expr{src: src, name: name, prg: prg}, nil
+}
+
+// CompileError is an expression that does not compile: each problem at its
+// line and column in the expression.
+type CompileError struct {
+	Name     string
+	Problems []Problem
+}
+
+// Problem is one reason an expression does not compile.
+type Problem struct {
+	Line, Column int // in the expression, from 1; columns count characters
+	// Msg is the message, then the expression's line with a caret under
+	// the column: "undeclared reference to 'nope' …\n | mfa && nope\n | .......^".
+	Msg string
+}
+
+// Error is each problem on its own line as name:line:column: message.
+func (e *CompileError) Error() string {
+	var b strings.Builder
+	for i, p := range e.Problems {
+		if i > 0 {
+			b.WriteByte('\n')
+		}
+		fmt.Fprintf(&b, "%s:%d:%d: %s", e.Name, p.Line, p.Column, p.Msg)
+	}
+	return b.String()
+}
+
+func compileError(name string, source common.Source, errs []*common.Error) *CompileError {
+	ce := &CompileError{Name: name}
+	for _, e := range errs {
+		line, col := e.Location.Line(), e.Location.Column()+1
+		// CEL's display form, less its "ERROR: name:line:column: " prefix.
+		msg := strings.TrimPrefix(e.ToDisplayString(source), fmt.Sprintf("ERROR: %s:%d:%d: ", name, line, col))
+		ce.Problems = append(ce.Problems, Problem{Line: line, Column: col, Msg: msg})
+	}
+	slices.SortStableFunc(ce.Problems, func(a, b Problem) int { return cmp.Or(a.Line-b.Line, a.Column-b.Column) })
+	return ce
 }
 
 // String returns the expression's source.
