@@ -10,7 +10,11 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strconv"
+	"strings"
 	"syscall"
+	"unicode"
+	"unicode/utf8"
 
 	"golang.org/x/term"
 )
@@ -165,4 +169,41 @@ func runVersion(_ context.Context, args []string, io IO) error {
 func isTerminal(w io.Writer) bool {
 	f, ok := w.(*os.File)
 	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+// colorOn reports whether output to a terminal (tty) may be coloured: not
+// when NO_COLOR is set to anything (no-color.org), nor on a terminal that
+// says it cannot show colour (TERM=dumb).
+func colorOn(tty bool, getenv func(string) string) bool {
+	return tty && getenv("NO_COLOR") == "" && getenv("TERM") != "dumb"
+}
+
+// terminalSafe returns s as a terminal shows it harmlessly: a character
+// that is not printable (an escape sequence's ESC, a tab or line break that
+// would break a table's layout) or a byte that is not UTF-8 is written as
+// Go escapes it (\x1b, \t, \n, \xff). A malformed report can hold such
+// bytes in any cell; IAM's own names never do.
+func terminalSafe(s string) string {
+	i := 0
+	for i < len(s) && s[i] >= 0x20 && s[i] < 0x7f { // the common case: printable ASCII
+		i++
+	}
+	if i == len(s) {
+		return s
+	}
+	b := []byte(s[:i])
+	for i < len(s) {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && size == 1:
+			b = append(b, `\x`...)
+			b = append(b, "0123456789abcdef"[s[i]>>4], "0123456789abcdef"[s[i]&15])
+		case unicode.IsPrint(r):
+			b = append(b, s[i:i+size]...)
+		default:
+			b = append(b, strings.Trim(strconv.QuoteRune(r), "'")...)
+		}
+		i += size
+	}
+	return string(b)
 }

@@ -173,7 +173,11 @@ func writeRowsTable(w io.Writer, cols []string, rows credreport.Table) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, strings.Join(cols, "\t"))
 	for _, e := range rows {
-		fmt.Fprintln(tw, strings.Join(e.RawValues(cols), "\t"))
+		cells := e.RawValues(cols)
+		for i, c := range cells {
+			cells[i] = terminalSafe(c)
+		}
+		fmt.Fprintln(tw, strings.Join(cells, "\t"))
 	}
 	if err := tw.Flush(); err != nil {
 		return err

@@ -86,7 +86,7 @@ func runScan(ctx context.Context, args []string, io IO) error {
 		profile:  profileName,
 		selected: selected,
 		source:   src.report,
-		color:    isTerminal(io.Stdout) && os.Getenv("NO_COLOR") == "",
+		color:    colorOn(isTerminal(io.Stdout), os.Getenv),
 	}
 	var runErr error // a publishing error, reported after the output
 	switch {

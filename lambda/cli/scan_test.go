@@ -349,6 +349,24 @@ func TestScanTableColoursSeveritiesOnlyWhenAsked(t *testing.T) {
 	}
 }
 
+func TestColorOnlyOnATerminalThatShowsIt(t *testing.T) {
+	for _, tc := range []struct {
+		tty  bool
+		env  map[string]string
+		want bool
+	}{
+		{true, nil, true},
+		{true, map[string]string{"TERM": "xterm-256color"}, true},
+		{false, nil, false},
+		{true, map[string]string{"NO_COLOR": "1"}, false},
+		{true, map[string]string{"TERM": "dumb"}, false},
+	} {
+		if got := colorOn(tc.tty, func(k string) string { return tc.env[k] }); got != tc.want {
+			t.Errorf("terminal %v, environment %v: colour %v, want %v", tc.tty, tc.env, got, tc.want)
+		}
+	}
+}
+
 // scanConfigs are configurations for the streamed scan tests: suppressions
 // only (the results are streamed as evaluated), and with a custom rule (they
 // are evaluated whole first).
@@ -631,4 +649,43 @@ func sarifDocument(t *testing.T, o *scanOutput, uri string) (doc string, results
 		t.Fatal(err)
 	}
 	return string(b), len(res), suppressed
+}
+
+// A malformed report's user name cannot write escape sequences, tabs or line
+// breaks to the terminal through the table of scan or query: they are shown
+// escaped.
+func TestTablesEscapeWhatATerminalWouldObey(t *testing.T) {
+	data, err := os.ReadFile(sampleReport)
+	if err != nil {
+		t.Fatal(err)
+	}
+	evil := "alice\x1b[31m\tred\xff"
+	report := writeFile(t, t.TempDir(), "evil.csv", strings.Replace(string(data), "\nalice,", "\n\""+evil+"\",", 1))
+	const shown = `alice\x1b[31m\tred\xff`
+	for _, args := range [][]string{
+		{"scan", "--report", report, "--format", "table", "--profile", "all"},
+		{"query", "--report", report, "--format", "table", "--columns", "user,arn"},
+	} {
+		code, out, errOut := run(t, "", args...)
+		if code > 1 || !strings.Contains(out, shown) || strings.ContainsAny(out, "\x1b\t\xff") {
+			t.Errorf("%s: exit %d, stderr %q; output shows the name escaped: %v, holds a raw ESC, tab or bad byte: %v",
+				args[0], code, errOut, strings.Contains(out, shown), strings.ContainsAny(out, "\x1b\t\xff"))
+		}
+	}
+}
+
+func TestTerminalSafe(t *testing.T) {
+	for in, want := range map[string]string{
+		"alice":           "alice",
+		"zoë+ops@x.io":    "zoë+ops@x.io",
+		"a\x1b[2Jb":       `a\x1b[2Jb`,
+		"line\nbreak\r":   `line\nbreak\r`,
+		"bad\xffbyte":     `bad\xffbyte`,
+		"\u2028sep\u00ad": `\u2028sep\u00ad`,
+		"\ufffd":          "\ufffd", // a real replacement character is printable
+	} {
+		if got := terminalSafe(in); got != want {
+			t.Errorf("terminalSafe(%q) = %q, want %q", in, got, want)
+		}
+	}
 }

@@ -600,6 +600,7 @@ type folder struct {
 }
 
 func (f *folder) add(unit string) {
+	unit = terminalSafe(unit)
 	w := utf8.RuneCountInString(unit)
 	if f.sep > 0 && f.n+f.sep+w > f.width {
 		f.b.WriteByte('\n')
