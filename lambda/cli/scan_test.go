@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/base64"
+	"encoding/csv"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -686,6 +687,42 @@ func TestTerminalSafe(t *testing.T) {
 	} {
 		if got := terminalSafe(in); got != want {
 			t.Errorf("terminalSafe(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+// A scan CSV opened in a spreadsheet runs no formula: a user name IAM
+// allows (=A1, -2+3, @x, +1) is written with a leading '.
+func TestScanCSVCellsAreNoFormulas(t *testing.T) {
+	data, err := os.ReadFile(sampleReport)
+	if err != nil {
+		t.Fatal(err)
+	}
+	names := []string{"=A1", "-2+3", "@x", "+1"}
+	body := string(data)
+	for i, user := range []string{"alice", "bob", "carol", "erin"} {
+		body = strings.ReplaceAll(body, "\n"+user+",", "\n"+names[i]+",")
+	}
+	code, out, errOut := run(t, "", "scan", "--report", writeFile(t, t.TempDir(), "names.csv", body), "--format", "csv", "--profile", "all")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	rows, err := csv.NewReader(strings.NewReader(out)).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]bool{}
+	for _, row := range rows[1:] {
+		for _, cell := range row {
+			if cell != "" && strings.ContainsRune("=+-@", rune(cell[0])) {
+				t.Fatalf("cell %q of %v starts a formula", cell, row)
+			}
+		}
+		seen[row[6]] = true
+	}
+	for _, n := range names {
+		if !seen["'"+n] {
+			t.Errorf("user %s not written as '%s; users seen: %v", n, n, seen)
 		}
 	}
 }

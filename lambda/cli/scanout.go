@@ -451,11 +451,25 @@ func (sc *scanCSV) add(results []rules.Result) error {
 		r := &results[i]
 		rec := [...]string{r.Rule.ID, r.Rule.Title, r.Rule.Severity.String(), r.Status.String(), r.ResourceType(), r.ResourceID(), r.User(), r.Reason,
 			strconv.FormatBool(r.Suppressed()), r.SuppressionReason()}
+		for j, cell := range rec {
+			rec[j] = spreadsheetSafe(cell)
+		}
 		if err := sc.cw.Write(rec[:]); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// spreadsheetSafe keeps a spreadsheet from reading a cell as a formula
+// (OWASP's CSV injection): one that starts with = + - @, a tab or a carriage
+// return gets a leading '. IAM user names may start with = + - or @
+// (=A1, -2+3), and a custom rule's text with anything.
+func spreadsheetSafe(cell string) string {
+	if cell != "" && strings.IndexByte("=+-@\t\r", cell[0]) >= 0 {
+		return "'" + cell
+	}
+	return cell
 }
 
 func (sc *scanCSV) end() error {
