@@ -16,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 
 	"github.com/credaudit/credaudit/lambda/audit"
+	"github.com/credaudit/credaudit/lambda/internal/awsname"
 	"github.com/credaudit/credaudit/lambda/publish"
 	"github.com/credaudit/credaudit/lambda/rules"
 	"github.com/credaudit/credaudit/lambda/state"
@@ -34,7 +35,7 @@ func (f *auditFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.stateDir, "state", "", "state `DIR`: diff against the previous run's state kept there (one file per account), print the digest on stderr, and save the new state")
 	fs.BoolVar(&f.publish, "publish", false, "publish like the Lambda: import what changed into Security Hub and send the digest to --topic, with the current AWS credentials (needs --state)")
 	fs.StringVar(&f.topic, "topic", "", "SNS topic `ARN` for the digest with --publish (default: none; the digest is printed only)")
-	fs.StringVar(&f.hubRegion, "hub-region", "", "Security Hub home `region` for --publish and --format asff (default: the AWS configuration's region, else us-east-1)")
+	fs.StringVar(&f.hubRegion, "hub-region", "", "Security Hub home `region` for --publish and --format asff (default: the AWS configuration's region, else the report's partition's first: us-east-1, us-gov-west-1, cn-north-1)")
 }
 
 func (f *auditFlags) check() error {
@@ -43,6 +44,10 @@ func (f *auditFlags) check() error {
 		return usageErr("--publish needs --state DIR: without the previous state every failing result would be imported as new")
 	case f.topic != "" && !f.publish:
 		return usageErr("--topic applies with --publish")
+	case f.topic != "" && !awsname.IsTopicARN(f.topic):
+		return usageErr("--topic %q is not an SNS topic ARN (arn:aws:sns:<region>:<account>:<name>)", f.topic)
+	case f.hubRegion != "" && !awsname.IsRegion(f.hubRegion):
+		return usageErr("--hub-region %q is not an AWS region (e.g. eu-west-1)", f.hubRegion)
 	}
 	return nil
 }
@@ -76,7 +81,7 @@ func runAudit(ctx context.Context, f *auditFlags, format string, src *source, in
 			region = cfg.Region
 		}
 		if region == "" {
-			region = "us-east-1"
+			region = awsname.DefaultRegion(in.report.Partition)
 		}
 		if f.publish {
 			aud.Hub = &publish.Importer{Client: securityhub.NewFromConfig(cfg, func(o *securityhub.Options) { o.Region = region })}
@@ -84,6 +89,14 @@ func runAudit(ctx context.Context, f *auditFlags, format string, src *source, in
 				aud.Topic, aud.TopicARN = sns.NewFromConfig(cfg), f.topic
 			}
 		}
+	}
+	// Findings and their product ARN are in the account's partition.
+	if p := awsname.Partition(region); region != "" && p != in.report.Partition {
+		what := "--hub-region " + region
+		if f.hubRegion == "" {
+			what = "the AWS configuration's region " + region
+		}
+		return nil, "", usageErr("%s is in partition %s, but the report's account is in %s: give --hub-region a region of %s", what, p, in.report.Partition, in.report.Partition)
 	}
 	aud.HubRegion = region
 	if f.stateDir != "" {

@@ -31,6 +31,51 @@ func TestScanASFFGolden(t *testing.T) {
 	}
 }
 
+// The ASFF of an account outside the commercial partition is for a Security
+// Hub region of that partition: by default the partition's own, and never
+// another partition's, whose product ARN would name a region its findings
+// cannot be imported into.
+func TestScanASFFStaysInTheAccountsPartition(t *testing.T) {
+	data, err := os.ReadFile(sampleReport)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gov := writeFile(t, t.TempDir(), "gov.csv", strings.ReplaceAll(string(data), "arn:aws:iam::", "arn:aws-us-gov:iam::"))
+	t.Setenv("AWS_REGION", "")
+	t.Setenv("AWS_DEFAULT_REGION", "")
+	t.Setenv("AWS_CONFIG_FILE", filepath.Join(t.TempDir(), "none"))
+	scan := func(args ...string) (int, []map[string]any, string) {
+		code, out, stderr := run(t, "", append([]string{"scan", "--report", gov, "--as-of", "2026-11-20T06:00:00Z", "--format", "asff"}, args...)...)
+		var findings []map[string]any
+		if code == ExitOK {
+			if err := json.Unmarshal([]byte(out), &findings); err != nil {
+				t.Fatalf("not JSON: %v", err)
+			}
+		}
+		return code, findings, stderr
+	}
+	code, findings, stderr := scan()
+	if code != ExitOK || len(findings) == 0 {
+		t.Fatalf("no region configured: exit %d: %s", code, stderr)
+	}
+	for _, f := range findings {
+		if arn := f["ProductArn"].(string); !strings.HasPrefix(arn, "arn:aws-us-gov:securityhub:us-gov-west-1:123456789012:") {
+			t.Fatalf("no region configured: ProductArn %s, want one in aws-us-gov's default region", arn)
+		}
+	}
+	if code, _, stderr := scan("--hub-region", "us-gov-east-1"); code != ExitOK {
+		t.Errorf("--hub-region us-gov-east-1: exit %d: %s", code, stderr)
+	}
+	if code, _, stderr := scan("--hub-region", "us-east-1"); code != ExitUsage ||
+		!strings.Contains(stderr, "--hub-region us-east-1 is in partition aws, but the report's account is in aws-us-gov") {
+		t.Errorf("--hub-region us-east-1: exit %d: %s", code, stderr)
+	}
+	t.Setenv("AWS_REGION", "eu-west-1")
+	if code, _, stderr := scan(); code != ExitUsage || !strings.Contains(stderr, "the AWS configuration's region eu-west-1 is in partition aws") {
+		t.Errorf("configured region eu-west-1: exit %d: %s", code, stderr)
+	}
+}
+
 // With --state, a second scan of the same account diffs against the first:
 // nothing new, and the digest on stderr says so. Nothing was published, so
 // the findings a publishing run would import are all still to send, created

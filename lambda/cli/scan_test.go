@@ -205,6 +205,8 @@ func TestScanBadInputExitsTwo(t *testing.T) {
 		{"as-of before 2006", []string{"--report", sampleReport, "--as-of", "2006-01-01T00:59:59+01:00"}, "--as-of 2006-01-01T00:59:59+01:00 is before 2006"},
 		{"a report generated before 2006", []string{"--report", oldReport}, oldReport + ": GeneratedTime 1990-01-01T00:00:00Z is before 2006, before any credential report"},
 		{"a report generated before 2006, with --as-of", []string{"--report", oldReport, "--as-of", "2026-11-20T06:00:00Z"}, "GeneratedTime 1990-01-01T00:00:00Z is before 2006"},
+		{"not a region", []string{"--report", sampleReport, "--format", "asff", "--hub-region", "us-east-1:x"}, `--hub-region "us-east-1:x" is not an AWS region`},
+		{"not a topic ARN", []string{"--report", sampleReport, "--state", dir, "--publish", "--topic", "credaudit"}, `--topic "credaudit" is not an SNS topic ARN`},
 		{"text after a JSON report", []string{"--report", trailing}, trailing + ": read get-credential-report JSON: line 2, column 1: data after the JSON object"},
 	}
 	for _, tc := range tests {

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/credaudit/credaudit/lambda/audit"
+	"github.com/credaudit/credaudit/lambda/internal/awsname"
 	"github.com/credaudit/credaudit/lambda/internal/lazyre"
 	"github.com/credaudit/credaudit/lambda/org"
 	"github.com/credaudit/credaudit/lambda/rules"
@@ -82,8 +83,6 @@ const MaxRefreshDays = 89
 
 var (
 	bucketName = lazyre.New(`^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$`)
-	topicARN   = lazyre.New(`^arn:aws[a-z-]*:sns:[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9_-]{1,256}(\.fifo)?$`)
-	regionName = lazyre.New(`^[a-z]{2}(-[a-z]+)+-[0-9]$`)
 	ssmName    = lazyre.New(`^(/?[A-Za-z0-9_.-]+)+$`)
 	roleName   = lazyre.New(`^[\w+=,.@-]{1,64}$`)
 )
@@ -98,7 +97,7 @@ func LoadSettings(getenv func(string) string) (Settings, error) {
 	get := func(name string) string { return strings.TrimSpace(getenv(name)) }
 	s := Settings{SecurityHub: true, RefreshAfter: 30 * 24 * time.Hour, Region: get(EnvRegion)}
 
-	if !regionName().MatchString(s.Region) {
+	if !awsname.IsRegion(s.Region) {
 		bad(EnvRegion, s.Region, "not an AWS region (Lambda sets it; set it when running elsewhere)")
 	}
 	s.StateBucket = get(EnvStateBucket)
@@ -106,7 +105,7 @@ func LoadSettings(getenv func(string) string) (Settings, error) {
 		bad(EnvStateBucket, s.StateBucket, "required: the name of the S3 bucket that keeps each account's state")
 	}
 	s.TopicARN = get(EnvTopicARN)
-	if !topicARN().MatchString(s.TopicARN) {
+	if !awsname.IsTopicARN(s.TopicARN) {
 		bad(EnvTopicARN, s.TopicARN, "required: an SNS topic ARN (arn:aws:sns:<region>:<account>:<name>) for the digest and alerts")
 	}
 	switch v := get(EnvSecurityHub); strings.ToLower(v) {
@@ -119,8 +118,10 @@ func LoadSettings(getenv func(string) string) (Settings, error) {
 	s.HubRegion = get(EnvHubRegion)
 	if s.HubRegion == "" {
 		s.HubRegion = s.Region
-	} else if !regionName().MatchString(s.HubRegion) {
+	} else if !awsname.IsRegion(s.HubRegion) {
 		bad(EnvHubRegion, s.HubRegion, "not an AWS region (e.g. eu-west-1)")
+	} else if p := awsname.Partition(s.HubRegion); awsname.IsRegion(s.Region) && p != awsname.Partition(s.Region) {
+		bad(EnvHubRegion, s.HubRegion, "in partition %s, not the function's (%s): the function can import only into its own partition", p, awsname.Partition(s.Region))
 	}
 	s.Profile = get(EnvProfile)
 	if s.Profile != "" && !slices.Contains(rules.ProfileNames(), s.Profile) {

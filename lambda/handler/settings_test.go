@@ -107,6 +107,20 @@ func TestLoadSettingsListNamingNothing(t *testing.T) {
 	}
 }
 
+// The function imports only into its own partition: a home region in
+// another is refused.
+func TestLoadSettingsHubRegionInTheFunctionsPartition(t *testing.T) {
+	_, err := LoadSettings(env(with(map[string]string{EnvHubRegion: "us-gov-west-1"})))
+	if err == nil || !strings.Contains(err.Error(), EnvHubRegion+`="us-gov-west-1": in partition aws-us-gov, not the function's (aws)`) {
+		t.Errorf("GovCloud home region for a function in eu-west-1: %v", err)
+	}
+	s, err := LoadSettings(env(with(map[string]string{EnvRegion: "us-gov-east-1", EnvHubRegion: "us-gov-west-1",
+		EnvTopicARN: "arn:aws-us-gov:sns:us-gov-east-1:123456789012:credaudit"})))
+	if err != nil || s.HubRegion != "us-gov-west-1" {
+		t.Errorf("GovCloud function and home region: %+v, %v", s, err)
+	}
+}
+
 func TestLoadSettingsRequired(t *testing.T) {
 	_, err := LoadSettings(env(map[string]string{}))
 	if err == nil {

@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 
 	"github.com/credaudit/credaudit/lambda/audit"
+	"github.com/credaudit/credaudit/lambda/internal/awsname"
 )
 
 // Start serves the Lambda runtime API; it does not return. The settings are
@@ -50,7 +51,7 @@ func ColdStart(cfg aws.Config, cfgErr error, getenv func(string) string, log *sl
 	log.Error("cold start", "error", err.Error())
 	fail := fmt.Errorf("%w: %w", ErrSettings, err)
 	topic := getenv(EnvTopicARN)
-	if cfgErr != nil || !topicARN().MatchString(topic) {
+	if cfgErr != nil || !awsname.IsTopicARN(topic) {
 		return func(context.Context, json.RawMessage) (any, error) { return nil, fail }
 	}
 	aud := &audit.Auditor{Topic: sns.NewFromConfig(cfg), TopicARN: topic, Log: log}
