@@ -728,3 +728,62 @@ func TestScanCSVCellsAreNoFormulas(t *testing.T) {
 		}
 	}
 }
+
+// From a report file of get-credential-report JSON, every SARIF result is on
+// the line that holds the report (its Content), whatever the indentation
+// and key order: not on the decoded CSV's lines, which are not the file's.
+func TestSARIFLinesOfAJSONReportAreItsContentLine(t *testing.T) {
+	data, err := os.ReadFile(sampleReport)
+	if err != nil {
+		t.Fatal(err)
+	}
+	content := base64.StdEncoding.EncodeToString(data)
+	dir := t.TempDir()
+	for name, tc := range map[string]struct {
+		doc  string
+		line int
+	}{
+		"compact":               {`{"Content":"` + content + `","ReportFormat":"text/csv","GeneratedTime":"2026-11-20T06:00:00Z"}`, 1},
+		"indented, Content 3rd": {"{\n    \"GeneratedTime\": \"2026-11-20T06:00:00Z\",\n    \"ReportFormat\": \"text/csv\",\n    \"Content\":\n        \"" + content + "\"\n}\n", 4},
+		"lower-case key":        {"{\"Extra\": {\"nested\": \"Content\"},\n\"content\": \"" + content + "\"}", 2},
+	} {
+		report := writeFile(t, dir, strings.ReplaceAll(name, " ", "-")+".json", tc.doc)
+		code, out, stderr := run(t, "", "scan", "--report", report, "--format", "sarif", "--as-of", "2026-11-20T06:00:00Z")
+		if code != ExitOK {
+			t.Fatalf("%s: exit %d: %s", name, code, stderr)
+		}
+		var doc struct {
+			Runs []struct {
+				Results []struct {
+					Locations []struct {
+						PhysicalLocation struct {
+							Region struct{ StartLine int }
+						}
+					}
+				}
+			}
+		}
+		if err := json.Unmarshal([]byte(out), &doc); err != nil || len(doc.Runs) != 1 || len(doc.Runs[0].Results) == 0 {
+			t.Fatalf("%s: %v", name, err)
+		}
+		for _, r := range doc.Runs[0].Results {
+			if got := r.Locations[0].PhysicalLocation.Region.StartLine; got != tc.line {
+				t.Errorf("%s: a result on line %d, want %d", name, got, tc.line)
+				break
+			}
+		}
+	}
+}
+
+func TestSARIFName(t *testing.T) {
+	for _, tc := range []struct{ title, want string }{
+		{"Root user has MFA enabled", "RootUserHasMFAEnabled"},
+		{"Credentials unused for 45 days or more are disabled", "CredentialsUnusedFor45DaysOrMoreAreDisabled"},
+		{"équipe: clés d'accès à jour", "ÉquipeClésDAccèsÀJour"},
+		{"— ✓ —", "ORG-01"}, // no letter or digit: the rule's ID
+	} {
+		if got := sarifName(tc.title, "ORG-01"); got != tc.want {
+			t.Errorf("sarifName(%q) = %q, want %q", tc.title, got, tc.want)
+		}
+	}
+}

@@ -15,6 +15,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/credaudit/credaudit/lambda/credreport"
@@ -643,6 +644,7 @@ type scanSARIF struct {
 	account string
 	key     []byte // what a result's fingerprint hashes: account/rule/resource
 	index   map[*rules.Rule]int
+	line    int  // the line every result is on (a JSON report's Content), 0 for each row's own
 	written bool // a result was written
 }
 
@@ -666,7 +668,7 @@ func newScanSARIF(w io.Writer, o *scanOutput) (*scanSARIF, error) {
 	at += len(sarifResults) - len("]")
 	return &scanSARIF{
 		jw: jsonWriter{w: w, buf: append(make([]byte, 0, outChunk), doc[:at]...)}, tail: doc[at:],
-		uri: appendJSONString(nil, sarifURI(o)), account: o.report.report.AccountID, index: index,
+		uri: appendJSONString(nil, sarifURI(o)), account: o.report.report.AccountID, index: index, line: o.report.contentLine,
 	}, nil
 }
 
@@ -706,7 +708,7 @@ func sarifFrame(o *scanOutput) map[string]any {
 		tags = append(tags, rules.RelatedRequirements(r)...)
 		d := obj{
 			"id":                   r.ID,
-			"name":                 sarifName(r.Title),
+			"name":                 sarifName(r.Title, r.ID),
 			"shortDescription":     obj{"text": r.Title},
 			"fullDescription":      obj{"text": r.Description},
 			"help":                 obj{"text": r.Remediation},
@@ -758,7 +760,11 @@ func (ss *scanSARIF) add(results []rules.Result) error {
 		b = append(b, "\n                }\n              ],\n              \"physicalLocation\": {\n                \"artifactLocation\": {\n                  \"uri\": "...)
 		b = append(b, ss.uri...)
 		b = append(b, "\n                },\n                \"region\": {\n                  \"startLine\": "...)
-		b = strconv.AppendInt(b, int64(max(r.Entry.Line, 1)), 10)
+		line := r.Entry.Line
+		if ss.line > 0 {
+			line = ss.line
+		}
+		b = strconv.AppendInt(b, int64(max(line, 1)), 10)
 		b = append(b, "\n                }\n              }\n            }\n          ],\n          \"message\": {\n            \"text\": "...)
 		b = appendJSONString(b, r.Reason)
 		b = append(b, "\n          },\n          \"partialFingerprints\": {\n            \"credaudit/v1\": \""...)
@@ -829,13 +835,18 @@ func sarifScore(s rules.Severity) string {
 	return [...]string{"0.0", "3.0", "5.5", "8.0", "9.5"}[s]
 }
 
-// sarifName turns a title into the PascalCase name SARIF viewers show.
-func sarifName(title string) string {
+// sarifName turns a rule's title into the PascalCase name SARIF viewers
+// show, of its letters and digits in any script; a title with none (a
+// custom rule's may be all symbols) gives the rule's ID.
+func sarifName(title, id string) string {
 	var b strings.Builder
-	for _, w := range strings.FieldsFunc(title, func(r rune) bool {
-		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9')
-	}) {
-		b.WriteString(strings.ToUpper(w[:1]) + w[1:])
+	for _, w := range strings.FieldsFunc(title, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) }) {
+		first, size := utf8.DecodeRuneInString(w)
+		b.WriteRune(unicode.ToUpper(first))
+		b.WriteString(w[size:])
+	}
+	if b.Len() == 0 {
+		return id
 	}
 	return b.String()
 }

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"encoding/json"
 	"flag"
 	"io"
 	"os"
@@ -39,6 +40,10 @@ func (s *source) register(fs *flag.FlagSet, awsProfileFlag string) {
 type loaded struct {
 	report *credreport.Report
 	asOf   time.Time
+	// contentLine is, for a report file of get-credential-report JSON, the
+	// line of the file that holds the report (its base64 Content), where
+	// every row is; 0 when the rows are lines of their own.
+	contentLine int
 	// account holds facts beyond the report (live only); nil with accountErr
 	// saying why when they could not be read.
 	account    *rules.Account
@@ -62,6 +67,7 @@ func (s *source) load(ctx context.Context, in io.Reader) (*loaded, error) {
 		account    *rules.Account
 		accountErr error
 		err        error
+		contentAt  int
 	)
 	switch {
 	case s.live():
@@ -87,6 +93,7 @@ func (s *source) load(ctx context.Context, in io.Reader) (*loaded, error) {
 		if rep, err = readReport(s.report, data); err != nil {
 			return nil, err
 		}
+		contentAt = contentLine(data)
 	}
 	if s.asOf == "" {
 		asOf = rep.GeneratedTime
@@ -94,7 +101,33 @@ func (s *source) load(ctx context.Context, in io.Reader) (*loaded, error) {
 			asOf = time.Now().UTC()
 		}
 	}
-	return &loaded{report: rep, asOf: asOf, account: account, accountErr: accountErr}, nil
+	return &loaded{report: rep, asOf: asOf, account: account, accountErr: accountErr, contentLine: contentAt}, nil
+}
+
+// contentLine returns the line (from 1) of a get-credential-report JSON
+// document on which its Content member starts (the key, matched as
+// encoding/json matches it, regardless of case), or 0 for a document that is
+// not one, such as a CSV.
+func contentLine(data string) int {
+	data = strings.TrimPrefix(data, "\ufeff")
+	dec := json.NewDecoder(strings.NewReader(data))
+	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
+		return 0
+	}
+	for dec.More() {
+		key, err := dec.Token()
+		if err != nil {
+			return 0
+		}
+		if k, _ := key.(string); strings.EqualFold(k, "Content") {
+			return 1 + strings.Count(data[:dec.InputOffset()], "\n")
+		}
+		var skip json.RawMessage
+		if dec.Decode(&skip) != nil {
+			return 0
+		}
+	}
+	return 0
 }
 
 // readReport parses the report file called name ("stdin" for standard
