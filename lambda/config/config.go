@@ -90,7 +90,7 @@ func Parse(file string, data []byte) (*Config, error) {
 		return c, nil // an empty file is the defaults
 	}
 	root := doc.Content[0]
-	if root.Kind == yaml.ScalarNode && root.Tag == "!!null" && root.Value == "" {
+	if blank(root) {
 		return c, nil // only a document marker (---) and comments: empty too
 	}
 	if err := p.noAliases(root); err != nil {
@@ -109,15 +109,30 @@ func Parse(file string, data []byte) (*Config, error) {
 			c.Profile = s
 			return nil
 		},
-		"rules":        func(v *yaml.Node) error { return p.rules(v, c) },
-		"suppressions": func(v *yaml.Node) error { return p.suppressions(v, c) },
-		"custom_rules": func(v *yaml.Node) error { return p.customRules(v, c) },
+		// A section with nothing under it (every entry commented out)
+		// is empty.
+		"rules":        func(v *yaml.Node) error { return p.section(v, c, p.rules) },
+		"suppressions": func(v *yaml.Node) error { return p.section(v, c, p.suppressions) },
+		"custom_rules": func(v *yaml.Node) error { return p.section(v, c, p.customRules) },
 	})
 	if err != nil {
 		return nil, err
 	}
 	return c, nil
 }
+
+// section reads a section with parse unless nothing is written in it.
+func (p *parser) section(v *yaml.Node, c *Config, parse func(*yaml.Node, *Config) error) error {
+	if blank(v) {
+		return nil
+	}
+	return parse(v, c)
+}
+
+// blank reports whether n is a value with nothing written: a key with
+// nothing after its colon, or a document of only its marker. An explicit
+// null (~, null) is not blank.
+func blank(n *yaml.Node) bool { return n.Kind == yaml.ScalarNode && n.Tag == "!!null" && n.Value == "" }
 
 // declaredIDs returns the id of every custom rule the configuration
 // declares, valid or not: custom_rules is checked in its turn.

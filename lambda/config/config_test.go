@@ -79,7 +79,8 @@ func TestSelectionPrecedence(t *testing.T) {
 	if _, name, err := none.Selection(""); err != nil || name != rules.DefaultProfile {
 		t.Errorf("no configuration: %s %v", name, err)
 	}
-	for _, empty := range []string{"", "# nothing yet\n", "---\n", "---\n# suppressions to come\n", "---\n...\n"} {
+	for _, empty := range []string{"", "# nothing yet\n", "---\n", "---\n# suppressions to come\n", "---\n...\n",
+		"rules:\nsuppressions:\n  # - rule: CRED-01\n  #   user: ci-*\ncustom_rules:\n"} { // sections with every entry commented out
 		if c, err := Parse("empty.yaml", []byte(empty)); err != nil || c.Profile != "" || len(c.Custom)+len(c.Suppressions)+len(c.Enabled) > 0 {
 			t.Errorf("empty file %q: %+v, %v", empty, c, err)
 		}
