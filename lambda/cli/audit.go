@@ -83,6 +83,9 @@ func runAudit(ctx context.Context, f *auditFlags, format string, src *source, in
 		if region == "" {
 			region = awsname.DefaultRegion(in.report.Partition)
 		}
+		if region == "" {
+			return nil, "", usageErr("no region is configured and partition %s has no default known here: give --hub-region", in.report.Partition)
+		}
 		if f.publish {
 			aud.Hub = &publish.Importer{Client: securityhub.NewFromConfig(cfg, func(o *securityhub.Options) { o.Region = region })}
 			if f.topic != "" {
@@ -90,8 +93,9 @@ func runAudit(ctx context.Context, f *auditFlags, format string, src *source, in
 			}
 		}
 	}
-	// Findings and their product ARN are in the account's partition.
-	if p := awsname.Partition(region); region != "" && p != in.report.Partition {
+	// Findings and their product ARN are in the account's partition (when
+	// it is one whose regions are known).
+	if p := awsname.Partition(region); region != "" && awsname.Known(in.report.Partition) && p != in.report.Partition {
 		what := "--hub-region " + region
 		if f.hubRegion == "" {
 			what = "the AWS configuration's region " + region

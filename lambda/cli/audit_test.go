@@ -74,6 +74,17 @@ func TestScanASFFStaysInTheAccountsPartition(t *testing.T) {
 	if code, _, stderr := scan(); code != ExitUsage || !strings.Contains(stderr, "the AWS configuration's region eu-west-1 is in partition aws") {
 		t.Errorf("configured region eu-west-1: exit %d: %s", code, stderr)
 	}
+	// A partition whose regions are not known here: its region is taken
+	// as given, and none is guessed.
+	t.Setenv("AWS_REGION", "")
+	other := writeFile(t, t.TempDir(), "other.csv", strings.ReplaceAll(string(data), "arn:aws:iam::", "arn:aws-mars:iam::"))
+	code, out, stderr := run(t, "", "scan", "--report", other, "--format", "asff", "--hub-region", "mars-north-1")
+	if code != ExitOK || !strings.Contains(out, `"ProductArn":"arn:aws-mars:securityhub:mars-north-1:123456789012:`) {
+		t.Errorf("unknown partition with --hub-region: exit %d: %s", code, stderr)
+	}
+	if code, _, stderr := run(t, "", "scan", "--report", other, "--format", "asff"); code != ExitUsage || !strings.Contains(stderr, "partition aws-mars has no default known here: give --hub-region") {
+		t.Errorf("unknown partition, no region: exit %d: %s", code, stderr)
+	}
 }
 
 // With --state, a second scan of the same account diffs against the first:

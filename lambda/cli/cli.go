@@ -181,11 +181,12 @@ func colorOn(tty bool, getenv func(string) string) bool {
 // terminalSafe returns s as a terminal shows it harmlessly: a character
 // that is not printable (an escape sequence's ESC, a tab or line break that
 // would break a table's layout) or a byte that is not UTF-8 is written as
-// Go escapes it (\x1b, \t, \n, \xff). A malformed report can hold such
+// Go escapes it (\x1b, \t, \n, \xff), and a backslash as \\, so that a
+// name holding the four characters \x1b does not print as one holding ESC. A malformed report can hold such
 // bytes in any cell; IAM's own names never do.
 func terminalSafe(s string) string {
 	i := 0
-	for i < len(s) && s[i] >= 0x20 && s[i] < 0x7f { // the common case: printable ASCII
+	for i < len(s) && s[i] >= 0x20 && s[i] < 0x7f && s[i] != '\\' { // the common case: printable ASCII
 		i++
 	}
 	if i == len(s) {
@@ -195,6 +196,8 @@ func terminalSafe(s string) string {
 	for i < len(s) {
 		r, size := utf8.DecodeRuneInString(s[i:])
 		switch {
+		case r == '\\': // so that an escape it writes reads as one
+			b = append(b, `\\`...)
 		case r == utf8.RuneError && size == 1:
 			b = append(b, `\x`...)
 			b = append(b, "0123456789abcdef"[s[i]>>4], "0123456789abcdef"[s[i]&15])

@@ -686,6 +686,7 @@ func TestTerminalSafe(t *testing.T) {
 		"bad\xffbyte":     `bad\xffbyte`,
 		"\u2028sep\u00ad": `\u2028sep\u00ad`,
 		"\ufffd":          "\ufffd", // a real replacement character is printable
+		`a\x1b`:           `a\\x1b`, // not what ESC prints as
 	} {
 		if got := terminalSafe(in); got != want {
 			t.Errorf("terminalSafe(%q) = %q, want %q", in, got, want)
@@ -743,9 +744,10 @@ func TestSARIFLinesOfAJSONReportAreItsContentLine(t *testing.T) {
 		doc  string
 		line int
 	}{
-		"compact":               {`{"Content":"` + content + `","ReportFormat":"text/csv","GeneratedTime":"2026-11-20T06:00:00Z"}`, 1},
-		"indented, Content 3rd": {"{\n    \"GeneratedTime\": \"2026-11-20T06:00:00Z\",\n    \"ReportFormat\": \"text/csv\",\n    \"Content\":\n        \"" + content + "\"\n}\n", 4},
-		"lower-case key":        {"{\"Extra\": {\"nested\": \"Content\"},\n\"content\": \"" + content + "\"}", 2},
+		"compact":                        {`{"Content":"` + content + `","ReportFormat":"text/csv","GeneratedTime":"2026-11-20T06:00:00Z"}`, 1},
+		"indented, Content 3rd":          {"{\n    \"GeneratedTime\": \"2026-11-20T06:00:00Z\",\n    \"ReportFormat\": \"text/csv\",\n    \"Content\":\n        \"" + content + "\"\n}\n", 4},
+		"Content twice: the last counts": {"{\"Content\": \"eA==\",\n\"Content\": \"" + content + "\"}", 2},
+		"lower-case key":                 {"{\"Extra\": {\"nested\": \"Content\"},\n\"content\": \"" + content + "\"}", 2},
 	} {
 		report := writeFile(t, dir, strings.ReplaceAll(name, " ", "-")+".json", tc.doc)
 		code, out, stderr := run(t, "", "scan", "--report", report, "--format", "sarif", "--as-of", "2026-11-20T06:00:00Z")
@@ -780,6 +782,8 @@ func TestSARIFName(t *testing.T) {
 		{"Root user has MFA enabled", "RootUserHasMFAEnabled"},
 		{"Credentials unused for 45 days or more are disabled", "CredentialsUnusedFor45DaysOrMoreAreDisabled"},
 		{"équipe: clés d'accès à jour", "ÉquipeClésDAccèsÀJour"},
+		{"हिन्दी नियम", "हिन्दीनियम"}, // vowel signs and viramas are marks, not separators
+		{"Cafe\u0301 keys", "Cafe\u0301Keys"},
 		{"— ✓ —", "ORG-01"}, // no letter or digit: the rule's ID
 	} {
 		if got := sarifName(tc.title, "ORG-01"); got != tc.want {

@@ -836,11 +836,12 @@ func sarifScore(s rules.Severity) string {
 }
 
 // sarifName turns a rule's title into the PascalCase name SARIF viewers
-// show, of its letters and digits in any script; a title with none (a
+// show, of its letters (with their marks) and digits in any script; a
+// title with none (a
 // custom rule's may be all symbols) gives the rule's ID.
 func sarifName(title, id string) string {
 	var b strings.Builder
-	for _, w := range strings.FieldsFunc(title, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) }) {
+	for _, w := range strings.FieldsFunc(title, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) && !unicode.IsMark(r) }) {
 		first, size := utf8.DecodeRuneInString(w)
 		b.WriteRune(unicode.ToUpper(first))
 		b.WriteString(w[size:])

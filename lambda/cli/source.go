@@ -106,28 +106,30 @@ func (s *source) load(ctx context.Context, in io.Reader) (*loaded, error) {
 
 // contentLine returns the line (from 1) of a get-credential-report JSON
 // document on which its Content member starts (the key, matched as
-// encoding/json matches it, regardless of case), or 0 for a document that is
-// not one, such as a CSV.
+// encoding/json matches it, regardless of case, and the last one if there
+// are several, as encoding/json keeps), or 0 for a document that is not
+// one, such as a CSV.
 func contentLine(data string) int {
 	data = strings.TrimPrefix(data, "\ufeff")
 	dec := json.NewDecoder(strings.NewReader(data))
 	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
 		return 0
 	}
+	line := 0
 	for dec.More() {
 		key, err := dec.Token()
 		if err != nil {
 			return 0
 		}
 		if k, _ := key.(string); strings.EqualFold(k, "Content") {
-			return 1 + strings.Count(data[:dec.InputOffset()], "\n")
+			line = 1 + strings.Count(data[:dec.InputOffset()], "\n")
 		}
 		var skip json.RawMessage
 		if dec.Decode(&skip) != nil {
 			return 0
 		}
 	}
-	return 0
+	return line
 }
 
 // readReport parses the report file called name ("stdin" for standard

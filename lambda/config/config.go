@@ -628,7 +628,9 @@ func (p *parser) exprError(v *yaml.Node, ce *query.CompileError) error {
 // characters) to the file, when each line of the value stands in the file
 // as it is.
 func (p *parser) inFile(v *yaml.Node, line, col int) (fileLine, fileCol int, ok bool) {
-	lines := strings.Split(v.Value, "\n")
+	// A block's final line breaks end its last line; they hold no line of
+	// the expression to find in the file.
+	lines := strings.Split(strings.TrimRight(v.Value, "\n"), "\n")
 	if line < 1 || line > len(lines) {
 		return 0, 0, false
 	}

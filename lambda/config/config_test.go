@@ -127,6 +127,8 @@ func TestCELErrorsArePlacedInTheFile(t *testing.T) {
 		{"double-quoted", "    assert: \"mfa_active && nope\"\n", "c.yaml:6:28: custom_rules[0].assert: undeclared"},
 		{"single-quoted", "    assert: 'user == \"x\" && nope'\n", "c.yaml:6:29: custom_rules[0].assert: undeclared"},
 		{"literal block", "    assert: |\n      mfa_active &&\n        password_enabled == tru\n", "c.yaml:8:29: custom_rules[0].assert: undeclared reference to 'tru'"},
+		{"literal block followed by another key", "    assert: |\n      mfa_active && nope\n    where: is_root\n", "c.yaml:7:21: custom_rules[0].assert: undeclared reference to 'nope'"},
+		{"literal block, keep, followed by blank lines and a key", "    assert: |+\n      mfa_active && nope\n\n\n    where: is_root\n", "c.yaml:7:21: custom_rules[0].assert: undeclared"},
 		{"literal block with a blank line", "    assert: |-\n      mfa_active\n\n      && nope\n", "c.yaml:9:10: custom_rules[0].assert: undeclared reference to 'nope'"},
 		{"not ASCII", "    assert: user == \"é\" && nope\n", "c.yaml:6:28: custom_rules[0].assert: undeclared"},
 		{"two errors, each placed", "    assert: |\n      nope &&\n      nada\n", "c.yaml:7:7: custom_rules[0].assert: undeclared reference to 'nope'" +

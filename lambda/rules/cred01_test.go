@@ -31,6 +31,9 @@ func TestCred01(t *testing.T) {
 		{name: "no last-used, created or user-creation time is not available", entry: u(created(na), key(1, na, na)), want: NotAvailable, reason: "access key 1 has no last-used, created or user-creation time"},
 		// Undecided whatever password_enabled holds, so the key is named.
 		{name: "a key with no time is named before a sentinel password flag", entry: u(created(na), passwordEnabled(flagNA), key(1, na, na)), want: NotAvailable, reason: "access key 1 has no last-used, created or user-creation time"},
+		// The password would fail if enabled: its flag decides.
+		{name: "a sentinel password flag that would fail is named before a key with no time", entry: u(created(na), password(ago(100), ago(200)), passwordEnabled(flagNA), key(1, na, na)),
+			want: NotAvailable, reason: "password_enabled is N/A"},
 		{name: "a configured 10-day threshold fails use 10 days ago", entry: u(key(1, ago(30), ago(10))), thresholds: map[string]int{"days": 10}, want: Failed, reason: "unused for 10 days or more: access key 1 last used 10 days ago"},
 		{name: "a configured 10-day threshold passes use 9 days ago", entry: u(key(1, ago(30), ago(9))), thresholds: map[string]int{"days": 10}, want: Passed, reason: "9 days ago"},
 	})

@@ -350,6 +350,7 @@ type ageScan struct {
 	considered bool // some enabled credential was measured (or lacked a date)
 	oldest     idle // the oldest measured credential (slot -1 when none)
 	unknown    int  // the slot of an enabled flag holding a sentinel that decides the outcome, or -1
+	failsIfOn  int  // the slot of such a flag whose credential would fail if enabled (its date is known), or -1
 	moot       idle // the first credential whose flag holds a sentinel but that passes either way (slot -1 when none)
 	noDate     int  // the slot of a measured credential with no reference time, or -1
 }
@@ -363,7 +364,7 @@ type ageScan struct {
 // enabled: if it would pass, it passes either way and decides nothing (moot);
 // if it would fail or has no date, the outcome hinges on it (unknown).
 func (sc *ageScan) scan(e *credreport.Entry, env Env, days int, neverUsed bool) {
-	*sc = ageScan{oldest: idle{slot: -1, age: -1}, moot: idle{slot: -1}, unknown: -1, noDate: -1}
+	*sc = ageScan{oldest: idle{slot: -1, age: -1}, moot: idle{slot: -1}, unknown: -1, failsIfOn: -1, noDate: -1}
 	creds := credentials(e)
 	for i := range creds {
 		c := &creds[i]
@@ -371,19 +372,24 @@ func (sc *ageScan) scan(e *credreport.Entry, env Env, days int, neverUsed bool) 
 		case flagOff:
 			continue
 		case flagUnknown:
-			if sc.unknown >= 0 {
-				continue
-			}
 			r := c.idleRef(e) // when never used, when it was set, as CRED-03 measures
 			if r.kind == refMissing {
-				sc.unknown = i
+				if sc.unknown < 0 {
+					sc.unknown = i
+				}
 				continue
 			}
 			d := idle{i, r.kind, env.AgeDays(r.t)}
 			// CRED-03 passes a used credential whatever its age.
-			if !(neverUsed && r.kind == refUsed) && d.age >= days {
-				sc.unknown = i
-			} else if sc.moot.slot < 0 {
+			switch {
+			case !(neverUsed && r.kind == refUsed) && d.age >= days:
+				if sc.unknown < 0 {
+					sc.unknown = i
+				}
+				if sc.failsIfOn < 0 {
+					sc.failsIfOn = i
+				}
+			case sc.moot.slot < 0:
 				sc.moot = d
 			}
 			continue
@@ -429,11 +435,17 @@ func (sc *ageScan) verdict(e *credreport.Entry, env Env, days int, prefix, suffi
 		v, _ = failed(env.text(b))
 		return v, true
 	}
+	// The fact named is one the verdict hinges on: a sentinel flag whose
+	// credential would fail if enabled (the verdict is FAILED then), else an
+	// enabled credential with no time (NOT_AVAILABLE whatever other flags
+	// hold), else any sentinel flag that decides.
+	creds := credentials(e)
 	switch {
-	case sc.noDate >= 0: // undecided whatever a sentinel flag holds
+	case sc.failsIfOn >= 0:
+		v, _ = creds[sc.failsIfOn].undecided()
+	case sc.noDate >= 0:
 		v, _ = notAvailable(noDateReason(sc.noDate))
 	case sc.unknown >= 0:
-		creds := credentials(e)
 		v, _ = creds[sc.unknown].undecided()
 	case !sc.enabled && sc.moot.slot >= 0:
 		c := credentials(e)[sc.moot.slot]

@@ -54,6 +54,7 @@ func evaluateKey01(e *credreport.Entry, env Env) (Verdict, error) {
 		oldest      = -1
 		noDate      = -1 // an active key with no reference time
 		unknown     = -1 // a key whose active flag holds a sentinel and decides the outcome
+		failsIfOn   = -1 // such a key that would fail if active (its time is known)
 		moot        = -1 // a key whose active flag holds a sentinel but that passes either way
 	)
 	for i := range 2 {
@@ -69,9 +70,16 @@ func evaluateKey01(e *credreport.Entry, env Env) (Verdict, error) {
 			// Measured as if active: undecided if it would fail (unless
 			// the other key fails), nothing to say if it would pass.
 			switch {
-			case r.kind == refMissing || env.AgeDays(r.t) > days:
+			case r.kind == refMissing:
 				if unknown < 0 {
 					unknown = i // named first, as every rule names key 1 first
+				}
+			case env.AgeDays(r.t) > days:
+				if unknown < 0 {
+					unknown = i
+				}
+				if failsIfOn < 0 {
+					failsIfOn = i
 				}
 			case moot < 0:
 				moot, ages[i], created[i] = i, env.AgeDays(r.t), r.kind == refCreated
@@ -101,12 +109,15 @@ func evaluateKey01(e *credreport.Entry, env Env) (Verdict, error) {
 		var buf [96]byte
 		return failed(env.text(appendKeyAge(buf[:0], i, ages[i], created[i])))
 	}
-	// An active key with no time leaves the rule undecided whatever a
-	// sentinel flag holds, so it is the fact to name.
-	if noDate >= 0 {
+	// The fact named is one the verdict hinges on: a sentinel flag whose
+	// key would fail if active (FAILED then), else an active key with no
+	// time (NOT_AVAILABLE whatever the other flag holds), else the flag.
+	switch {
+	case failsIfOn >= 0:
+		return undecided(keyActiveColumns[failsIfOn], e.AccessKeys[failsIfOn].Active.State)
+	case noDate >= 0:
 		return notAvailable(keyNames[noDate] + " is active and has no last-rotated or user-creation time")
-	}
-	if unknown >= 0 {
+	case unknown >= 0:
 		return undecided(keyActiveColumns[unknown], e.AccessKeys[unknown].Active.State)
 	}
 	if oldest < 0 && moot >= 0 {

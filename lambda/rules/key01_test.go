@@ -23,6 +23,9 @@ func TestKey01(t *testing.T) {
 		// An active key with no time leaves the rule undecided whatever key
 		// 1's sentinel flag holds: that is the fact named.
 		{name: "a key with no time is named before another key's sentinel flag", entry: u(created(na), keyActive(1, flagNA), key(2, na, na)), want: NotAvailable, reason: "access key 2 is active and has no last-rotated or user-creation time"},
+		// Key 1 would fail if active: its flag decides (FAILED if active).
+		{name: "a sentinel flag whose key would fail is named before a key with no time", entry: u(created(na), keyActive(1, flagNA), with(func(e *entry) { e.AccessKeys[0].LastRotated = ago(200) }), key(2, na, na)),
+			want: NotAvailable, reason: "access_key_1_active is N/A"},
 		{name: "access_key_2_active not_supported is not available", entry: u(key(1, ago(10), ago(1)), keyActive(2, flagNotSupp)), want: NotAvailable, reason: "access_key_2_active is not_supported"},
 		{name: "access_key_1_active N/A on a key rotated 90 days ago passes either way", entry: u(keyActive(1, flagNA), with(func(e *entry) { e.AccessKeys[0].LastRotated = ago(90) })), want: Passed, reason: "access_key_1_active is N/A, and either way it passes: access key 1 is 90 days old"},
 		{name: "access_key_1_active N/A on a key rotated 91 days ago is not available", entry: u(keyActive(1, flagNA), with(func(e *entry) { e.AccessKeys[0].LastRotated = ago(91) })), want: NotAvailable, reason: "access_key_1_active is N/A"},

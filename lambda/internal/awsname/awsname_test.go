@@ -8,6 +8,7 @@ func TestRegionsAndPartitions(t *testing.T) {
 		{"us-gov-west-1", "aws-us-gov"}, {"us-gov-east-1", "aws-us-gov"},
 		{"cn-north-1", "aws-cn"}, {"cn-northwest-1", "aws-cn"},
 		{"us-iso-east-1", "aws-iso"}, {"us-isob-east-1", "aws-iso-b"}, {"eu-isoe-west-1", "aws-iso-e"}, {"us-isof-south-1", "aws-iso-f"},
+		{"eusc-de-east-1", "aws-eusc"},
 	} {
 		if !IsRegion(tc.region) {
 			t.Errorf("IsRegion(%q) = false", tc.region)
@@ -18,6 +19,9 @@ func TestRegionsAndPartitions(t *testing.T) {
 		if got := Partition(DefaultRegion(tc.partition)); got != tc.partition {
 			t.Errorf("DefaultRegion(%q) = %q, which is in %q", tc.partition, DefaultRegion(tc.partition), got)
 		}
+	}
+	if Known("aws-mars") || DefaultRegion("aws-mars") != "" || !Known("aws") {
+		t.Errorf("Known: aws-mars %v, aws %v", Known("aws-mars"), Known("aws"))
 	}
 	for _, s := range []string{"", "us-east-1:x", "not a region!!", "US-EAST-1", "useast1", "eu-west", "e-west-1", "eu-west-1 "} {
 		if IsRegion(s) {
