@@ -40,10 +40,11 @@ func (s *source) register(fs *flag.FlagSet, awsProfileFlag string) {
 type loaded struct {
 	report *credreport.Report
 	asOf   time.Time
-	// contentLine is, for a report file of get-credential-report JSON, the
-	// line of the file that holds the report (its base64 Content), where
-	// every row is; 0 when the rows are lines of their own.
-	contentLine int
+	// file is the report file as read (empty for stdin and the live
+	// account): in get-credential-report JSON every row is on the line of
+	// its Content, and SARIF, which alone needs it, places results there
+	// (contentLine). A CSV's cells point into it anyway.
+	file string
 	// account holds facts beyond the report (live only); nil with accountErr
 	// saying why when they could not be read.
 	account    *rules.Account
@@ -67,7 +68,7 @@ func (s *source) load(ctx context.Context, in io.Reader) (*loaded, error) {
 		account    *rules.Account
 		accountErr error
 		err        error
-		contentAt  int
+		file       string
 	)
 	switch {
 	case s.live():
@@ -93,7 +94,7 @@ func (s *source) load(ctx context.Context, in io.Reader) (*loaded, error) {
 		if rep, err = readReport(s.report, data); err != nil {
 			return nil, err
 		}
-		contentAt = contentLine(data)
+		file = data
 	}
 	if s.asOf == "" {
 		asOf = rep.GeneratedTime
@@ -101,7 +102,7 @@ func (s *source) load(ctx context.Context, in io.Reader) (*loaded, error) {
 			asOf = time.Now().UTC()
 		}
 	}
-	return &loaded{report: rep, asOf: asOf, account: account, accountErr: accountErr, contentLine: contentAt}, nil
+	return &loaded{report: rep, asOf: asOf, account: account, accountErr: accountErr, file: file}, nil
 }
 
 // contentLine returns the line (from 1) of a get-credential-report JSON
