@@ -59,8 +59,9 @@ func (e *Error) Error() string {
 }
 
 type parser struct {
-	file string
-	data []byte // the file, for placing errors inside expressions
+	file  string
+	data  []byte   // the file, for placing errors inside expressions
+	lines []string // data's lines, split on the first such error
 	// declared are the IDs custom_rules declares, read before the rest so
 	// that rules and suppressions may name a custom rule declared after
 	// them.
@@ -670,18 +671,13 @@ func (p *parser) inFile(v *yaml.Node, line, col int) (fileLine, fileCol int, ok 
 
 // line returns line n (from 1) of the file, without its line break.
 func (p *parser) line(n int) (string, bool) {
-	rest := p.data
-	for range n - 1 {
-		i := bytes.IndexByte(rest, '\n')
-		if i < 0 {
-			return "", false
-		}
-		rest = rest[i+1:]
+	if p.lines == nil {
+		p.lines = strings.Split(string(p.data), "\n")
 	}
-	if i := bytes.IndexByte(rest, '\n'); i >= 0 {
-		rest = rest[:i]
+	if n < 1 || n > len(p.lines) {
+		return "", false
 	}
-	return strings.TrimSuffix(string(rest), "\r"), true
+	return strings.TrimSuffix(p.lines[n-1], "\r"), true
 }
 
 // skipChars returns s after its first n characters.
