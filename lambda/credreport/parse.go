@@ -607,7 +607,7 @@ func newReport(h *header, rows int) reportBuilder {
 // the column at fault and the cause.
 func (r reportBuilder) add(e *Entry) (int, error) {
 	const user, arn = 0, 1 // indexes in Columns
-	partition, account, resource, ok := splitIAMARN(e.ARN)
+	partition, account, resource, ok := SplitIAMARN(e.ARN)
 	if !ok {
 		return arn, fmt.Errorf("%q is not an IAM ARN (want arn:<partition>:iam::<12-digit account>:root or :user/<name>)", e.ARN)
 	}
@@ -646,8 +646,9 @@ func (r reportBuilder) done() (*Report, error) {
 	return r.Report, nil
 }
 
-// splitIAMARN splits arn:<partition>:iam::<account>:<resource>.
-func splitIAMARN(arn string) (partition, account, resource string, ok bool) {
+// SplitIAMARN splits arn:<partition>:iam::<account>:<resource>, checking the
+// partition and the account ID; ok is false for anything else.
+func SplitIAMARN(arn string) (partition, account, resource string, ok bool) {
 	rest, ok := strings.CutPrefix(arn, "arn:")
 	if !ok {
 		return "", "", "", false

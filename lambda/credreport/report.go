@@ -212,7 +212,7 @@ func (e *Entry) IsRoot() bool { return e.User == RootUser }
 // AccountID is the account of the row's ARN (arn:<partition>:iam::<account>:…),
 // or "" when that is not an IAM ARN with a 12-digit account.
 func (e *Entry) AccountID() string {
-	_, account, _, _ := splitIAMARN(e.ARN)
+	_, account, _, _ := SplitIAMARN(e.ARN)
 	return account
 }
 

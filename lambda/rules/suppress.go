@@ -69,7 +69,7 @@ func sameUserARN(a, b string) bool {
 // hold no [ ] ! or \, so no glob is needed to match those literally.
 func CheckUserGlob(user string) error {
 	if isARN(user) {
-		if m := userARN().FindStringSubmatch(user); m == nil || !credreport.IsPartition(m[1]) {
+		if _, _, resource, ok := credreport.SplitIAMARN(user); !ok || !userResource().MatchString(resource) {
 			return fmt.Errorf("%q is neither an IAM user's ARN (arn:aws:iam::123456789012:user/NAME) nor the root's (arn:aws:iam::123456789012:root), "+
 				"so it would match nothing; globs match user names, not ARNs", user)
 		}
@@ -81,9 +81,9 @@ func CheckUserGlob(user string) error {
 	return nil
 }
 
-// userARN is the ARN of an IAM user, with its path (printable ASCII) and
-// name, or of the root; the first group is the partition.
-var userARN = lazyre.New(`^arn:([a-z-]+):iam::[0-9]{12}:(root|user/([!-~]*/)?[\w+=,.@-]{1,64})$`)
+// userResource is the resource of a user's ARN, with its path (printable
+// ASCII) and name, or of the root's.
+var userResource = lazyre.New(`^(root|user/([!-~]*/)?[\w+=,.@-]{1,64})$`)
 
 // userPattern is the path.Match pattern of a user-name glob: in lower case,
 // matched against the user name in lower case, and with a class opened by
