@@ -95,12 +95,10 @@ func runAudit(ctx context.Context, f *auditFlags, format string, src *source, in
 	}
 	// Findings and their product ARN are in the account's partition (when
 	// it is one whose regions are known).
-	if p := awsname.Partition(region); region != "" && awsname.Known(in.report.Partition) && p != in.report.Partition {
-		what := "--hub-region " + region
-		if f.hubRegion == "" {
-			what = "the AWS configuration's region " + region
+	if region != "" {
+		if err := partitionFits(region, f.hubRegion != "", in.report.Partition, "the report's account"); err != nil {
+			return nil, "", err
 		}
-		return nil, "", usageErr("%s is in partition %s, but the report's account is in %s: give --hub-region a region of %s", what, p, in.report.Partition, in.report.Partition)
 	}
 	aud.HubRegion = region
 	if f.stateDir != "" {
@@ -199,4 +197,21 @@ func openStateDir(dir string) (store *state.Dir, undo func(), err error) {
 		for p := dir; os.Remove(p) == nil && p != first; p = filepath.Dir(p) {
 		}
 	}, nil
+}
+
+// partitionFits refuses a Security Hub home region outside the partition
+// of the account whose findings go there (when it is one whose regions are
+// known): the findings would carry a product ARN of the wrong partition, and
+// every import would fail. given says whether --hub-region named the region
+// (else it is the AWS configuration's); whose names the account.
+func partitionFits(region string, given bool, partition, whose string) error {
+	p := awsname.Partition(region)
+	if !awsname.Known(partition) || p == partition {
+		return nil
+	}
+	what := "--hub-region " + region
+	if !given {
+		what = "the AWS configuration's region " + region
+	}
+	return usageErr("%s is in partition %s, but %s is in %s: give --hub-region a region of %s", what, p, whose, partition, partition)
 }

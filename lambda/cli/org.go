@@ -116,6 +116,11 @@ func runOrg(ctx context.Context, f *orgFlags, af *auditFlags, src *source, forma
 	if len(accounts) == 0 {
 		return usageErr("no active account of the organisation matches the account and OU filters")
 	}
+	if af.forRegion(format) {
+		if err := regionFits(region, af.hubRegion != "", accounts); err != nil {
+			return err
+		}
+	}
 	var store state.Store
 	if af.stateDir != "" {
 		dir, undo, err := openStateDir(af.stateDir)
@@ -215,4 +220,15 @@ func clipCell(s string, n int) string {
 		return s
 	}
 	return string(r[:n-1]) + "…"
+}
+
+// regionFits refuses a Security Hub home region outside an account's
+// partition, before any account is audited (see partitionFits).
+func regionFits(region string, given bool, accounts []org.Account) error {
+	for _, a := range accounts {
+		if err := partitionFits(region, given, a.Partition, "account "+a.ID); err != nil {
+			return err
+		}
+	}
+	return nil
 }

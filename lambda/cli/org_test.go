@@ -218,3 +218,27 @@ func TestScanOrgIsForARegionOnlyWhenItSaysSo(t *testing.T) {
 		t.Errorf("after a scan for eu-west-1: %d imported, %d new; want the %d open findings sent back, none new", back.Imported, back.New, first.Failing)
 	}
 }
+
+// A home region outside the organisation's partition is refused before any
+// account is audited: its findings would carry another partition's product
+// ARN, and no state is touched. Without a home region the same region is
+// only where the calls go, and is not checked here.
+func TestScanOrgRefusesAHomeRegionOfAnotherPartition(t *testing.T) {
+	newOrganisation(t, "alpha")
+	dir := t.TempDir()
+	for _, args := range [][]string{
+		{"--hub-region", "us-gov-west-1"},
+		{"--hub-region", "cn-north-1", "--publish"},
+	} {
+		code, out, stderr := run(t, "", append([]string{"scan", "--org", "--exclude-accounts", management, "--state", dir, "--format", "json"}, args...)...)
+		if code != ExitUsage || !strings.Contains(stderr, "--hub-region "+args[1]+" is in partition ") || !strings.Contains(stderr, "is in aws: give --hub-region a region of aws") {
+			t.Errorf("%v: exit %d, stderr %q; want exit 2 naming the partitions", args, code, stderr)
+		}
+		if out != "" {
+			t.Errorf("%v: printed a summary:\n%s", args, out)
+		}
+	}
+	if entries, err := os.ReadDir(dir); err != nil || len(entries) != 0 {
+		t.Errorf("state directory holds %d entries (err %v), want none", len(entries), err)
+	}
+}
