@@ -71,12 +71,12 @@ func TestQueryWhereColumnsAndFormats(t *testing.T) {
 }
 
 func TestQueryJSONIsTyped(t *testing.T) {
-	code, out, stderr := run(t, "", "query", "--report", sampleReport, "--where", `user == "doe, jane" || is_root`, "--format", "json")
+	code, out, stderr := run(t, "", "query", "--report", sampleReport, "--where", `user == "doe,jane" || is_root`, "--format", "json")
 	if code != ExitOK {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
 	golden.Check(t, "query-typed.json", []byte(out))
-	for _, want := range []string{`"password_enabled": null`, `"mfa_active": false`, `"password_last_used": null`, `"password_next_rotation": "2026-11-25T14:00:00Z"`, `"user": "doe, jane"`} {
+	for _, want := range []string{`"password_enabled": null`, `"mfa_active": false`, `"password_last_used": null`, `"password_next_rotation": "2026-11-25T14:00:00Z"`, `"user": "doe,jane"`} {
 		if !strings.Contains(out, want) {
 			t.Errorf("JSON lacks %s", want)
 		}
@@ -156,7 +156,7 @@ func TestQueryReadsStdinAndTheCLIsJSON(t *testing.T) {
 		t.Errorf("output = %q, want only frank (created 10 days before GeneratedTime)", out)
 	}
 	code, out, _ = run(t, string(data), "query", "--report", "-", "--where", `raw.password_last_used == "no_information"`, "--columns", "user", "--format", "csv")
-	if code != ExitOK || out != "user\n\"doe, jane\"\n" {
+	if code != ExitOK || out != "user\n\"doe,jane\"\n" {
 		t.Errorf("raw CSV on stdin: exit %d, output %q", code, out)
 	}
 }

@@ -285,7 +285,7 @@ func TestScanReportsExpiredUnusedAndShadowedSuppressions(t *testing.T) {
 		"  - rule: USER-01\n    user: bob\n    reason: old waiver\n    expires: 2026-11-01\n"+ // expired at the as-of time
 		"  - rule: KEY-02\n    user: nobody-*\n    reason: matches nothing\n"+
 		"  - rule: \"*\"\n    user: doe*\n    reason: every rule\n"+
-		"  - rule: USER-01\n    user: \"doe, jane\"\n    reason: behind the one above\n") // never applies
+		"  - rule: USER-01\n    user: \"doe,jane\"\n    reason: behind the one above\n") // never applies
 	code, out, stderr := run(t, "", "scan", "--report", sampleReport, "--as-of", "2026-11-20T06:00:00Z", "--config", cfg, "--format", "json")
 	if code != ExitOK {
 		t.Fatalf("exit %d: %s", code, stderr)
@@ -663,7 +663,9 @@ func TestTablesEscapeWhatATerminalWouldObey(t *testing.T) {
 		t.Fatal(err)
 	}
 	evil := "alice\x1b[31m\tred\xff"
-	report := writeFile(t, t.TempDir(), "evil.csv", strings.Replace(string(data), "\nalice,", "\n\""+evil+"\",", 1))
+	body := strings.Replace(string(data), "\nalice,", "\n\""+evil+"\",", 1)
+	body = strings.Replace(body, ",arn:aws:iam::123456789012:user/alice,", ",\"arn:aws:iam::123456789012:user/"+evil+"\",", 1)
+	report := writeFile(t, t.TempDir(), "evil.csv", body)
 	const shown = `alice\x1b[31m\tred\xff`
 	for _, args := range [][]string{
 		{"scan", "--report", report, "--format", "table", "--profile", "all"},
@@ -705,6 +707,7 @@ func TestScanCSVCellsAreNoFormulas(t *testing.T) {
 	body := string(data)
 	for i, user := range []string{"alice", "bob", "carol", "erin"} {
 		body = strings.ReplaceAll(body, "\n"+user+",", "\n"+names[i]+",")
+		body = strings.ReplaceAll(body, "/"+user+",", "/"+names[i]+",") // its ARN
 	}
 	code, out, errOut := run(t, "", "scan", "--report", writeFile(t, t.TempDir(), "names.csv", body), "--format", "csv", "--profile", "all")
 	if code != 0 {

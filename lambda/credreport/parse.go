@@ -616,6 +616,10 @@ func (r reportBuilder) add(e *Entry) (int, error) {
 		return arn, fmt.Errorf("root row has ARN %q, want one ending in :root", e.ARN)
 	case !e.IsRoot() && !strings.HasPrefix(resource, "user/"):
 		return arn, fmt.Errorf("user row has ARN %q, want one with :user/<name>", e.ARN)
+	case !e.IsRoot() && resource[strings.LastIndexByte(resource, '/')+1:] != e.User:
+		// A user's ARN ends in its name (which holds no /), so unique names
+		// make unique ARNs: the resource every result and finding is keyed by.
+		return arn, fmt.Errorf("ARN %q is not user %q's (want one ending in %q)", e.ARN, e.User, "/"+e.User)
 	}
 	if r.AccountID == "" {
 		r.AccountID, r.Partition = account, partition

@@ -34,16 +34,31 @@ var baseRow = map[string]string{
 	ColCert1Active: "false", ColCert1LastRotated: "N/A", ColCert2Active: "false", ColCert2LastRotated: "N/A",
 }
 
+// row is baseRow with overrides (column name, cell as written in the CSV)
+// applied. A user overridden without an ARN gets the ARN ending in its name,
+// as IAM writes it.
 func row(overrides ...string) string {
 	vals := make([]string, len(Columns))
 	for i, c := range Columns {
 		vals[i] = baseRow[c.Name]
 	}
+	userSet, arnSet := false, false
 	for i := 0; i+1 < len(overrides); i += 2 {
 		for j, c := range Columns {
 			if c.Name == overrides[i] {
 				vals[j] = overrides[i+1]
+				userSet, arnSet = userSet || j == 0, arnSet || j == 1
 			}
+		}
+	}
+	if userSet && !arnSet {
+		name := vals[0]
+		if len(name) >= 2 && name[0] == '"' && name[len(name)-1] == '"' {
+			name = strings.ReplaceAll(name[1:len(name)-1], `""`, `"`)
+		}
+		vals[1] = "arn:aws:iam::123456789012:user/" + name
+		if strings.ContainsAny(vals[1], `,"`) {
+			vals[1] = `"` + strings.ReplaceAll(vals[1], `"`, `""`) + `"`
 		}
 	}
 	return strings.Join(vals, ",")
@@ -114,8 +129,8 @@ func TestParseEverySentinelQuotedNamesCRLFAndBOM(t *testing.T) {
 	}
 
 	smith := r.Users[0]
-	if smith.User != "smith, john" {
-		t.Errorf("quoted user name = %q, want %q", smith.User, "smith, john")
+	if smith.User != "smith,john" {
+		t.Errorf("quoted user name = %q, want %q", smith.User, "smith,john")
 	}
 	if smith.PasswordLastUsed.State != NoInformation || !smith.PasswordEnabled.True() {
 		t.Errorf("smith password = %+v last used %+v", smith.PasswordEnabled, smith.PasswordLastUsed)
@@ -326,6 +341,10 @@ func TestParseRejectsMalformedReports(t *testing.T) {
 		{"root row with a user ARN", lines(header22, rootRow(ColARN, "arn:aws:iam::123456789012:user/root")), 2, 16, ColARN, "want one ending in :root"},
 		{"user row with the root ARN", lines(header22, row(ColARN, "arn:aws:iam::123456789012:root")), 2, 3, ColARN, "want one with :user/"},
 		{"two accounts", lines(header22, rootRow(), row(ColARN, "arn:aws:iam::999999999999:user/u")), 3, 3, ColARN, "earlier rows are in aws/123456789012"},
+		{"another user's ARN", lines(header22, row(ColUser, "bob", ColARN, "arn:aws:iam::123456789012:user/alice")), 2, 5, ColARN, `is not user "bob"'s (want one ending in "/bob")`},
+		{"two users with one ARN", lines(header22, row(ColUser, "alice"), row(ColUser, "bob", ColARN, "arn:aws:iam::123456789012:user/alice")), 3, 5, ColARN, `is not user "bob"'s`},
+		{"an ARN naming the user in another case", lines(header22, row(ColUser, "Bob", ColARN, "arn:aws:iam::123456789012:user/ops/bob")), 2, 5, ColARN, `is not user "Bob"'s`},
+		{"an ARN ending in the user's name, not at a /", lines(header22, row(ColUser, "bob", ColARN, "arn:aws:iam::123456789012:user/ops/jimbob")), 2, 5, ColARN, `is not user "bob"'s`},
 		{"bare quote", lines(header22, `a"b`+row()[1:]), 2, 2, "", `bare " in non-quoted-field`},
 		{"unterminated quote", []byte(header22 + "\n\"u,"), 2, 4, "", "extraneous or missing"},
 	}
@@ -409,7 +428,7 @@ func TestTableQueries(t *testing.T) {
 		t.Fatalf("table has %d rows, want users + root = %d", len(all), len(r.Users)+1)
 	}
 	noMFA := all.Where(func(e *Entry) bool { return e.PasswordEnabled.True() && !e.MFAActive.True() })
-	if diff := cmp.Diff([]string{"bob", "doe, jane"}, noMFA.Names()); diff != "" {
+	if diff := cmp.Diff([]string{"bob", "doe,jane"}, noMFA.Names()); diff != "" {
 		t.Errorf("password without MFA (-want +got):\n%s", diff)
 	}
 	if got := noMFA.ARNs(); got[0] != "arn:aws:iam::123456789012:user/bob" {

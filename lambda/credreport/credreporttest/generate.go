@@ -47,10 +47,14 @@ func Generate(users int, seed uint64) []byte {
 		created := 30 + rng.IntN(2000)
 		name := fmt.Sprintf("user-%05d", i)
 		if i%97 == 0 {
-			name = fmt.Sprintf("\"last, first %d\"", i) // IAM names may not hold commas, but CSV quoting must work
+			name = fmt.Sprintf("last,first.%d", i) // IAM names may hold commas: CSV quoting must work
+		}
+		arn := fmt.Sprintf("arn:aws:iam::123456789012:user/team-%d/%s", i%13, name)
+		if strings.Contains(name, ",") {
+			name, arn = `"`+name+`"`, `"`+arn+`"`
 		}
 		cols := make([]string, 0, 22)
-		cols = append(cols, name, fmt.Sprintf("arn:aws:iam::123456789012:user/team-%d/user-%05d", i%13, i), ts(created))
+		cols = append(cols, name, arn, ts(created))
 		if rng.IntN(3) > 0 { // console user
 			changed := rng.IntN(created)
 			used := "no_information"
