@@ -153,7 +153,16 @@ func parseFlags(fs *flag.FlagSet, args []string, io IO) error {
 	if fs.NArg() > 0 {
 		return usageErr("unexpected argument %q (every input is a flag; see --help)", fs.Arg(0))
 	}
-	return nil
+	// An empty value is refused, not read as the flag left out: a script's
+	// --fail-on "$LEVEL" or --report "$FILE" with the variable unset would
+	// otherwise run with the default unnoticed (no gate; the live account).
+	var empty error
+	fs.Visit(func(f *flag.Flag) {
+		if b, ok := f.Value.(interface{ IsBoolFlag() bool }); empty == nil && !(ok && b.IsBoolFlag()) && strings.TrimSpace(f.Value.String()) == "" {
+			empty = usageErr("--%s %q is empty; leave the flag out for its default", f.Name, f.Value.String())
+		}
+	})
+	return empty
 }
 
 func runVersion(_ context.Context, args []string, io IO) error {

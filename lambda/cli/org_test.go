@@ -171,7 +171,8 @@ func TestScanOrgFlags(t *testing.T) {
 		{[]string{"--org", "--concurrency", "0"}, "--concurrency 0: want 1 or more"},
 		{[]string{"--org", "--exclude-accounts", "12"}, `"12" is not a 12-digit account ID`},
 		{[]string{"--org", "--format", "csv"}, `--format "csv" with --org: want table or json`},
-		{[]string{"--org", "--include-accounts", ""}, `--include-accounts "" names nothing; leave the flag out for no filter`},
+		{[]string{"--org", "--include-accounts", ""}, `--include-accounts "" is empty; leave the flag out for its default`},
+		{[]string{"--org", "--include-accounts", " ,"}, `--include-accounts " ," names nothing; leave the flag out for no filter`},
 		{[]string{"--org", "--include-ous", " , "}, `--include-ous " , " names nothing`},
 		{[]string{"--org", "--exclude-accounts", ","}, `--exclude-accounts "," names nothing`},
 		{[]string{"--org", "--exclude-ous", ",", "--include-accounts", ","}, `--include-accounts "," names nothing`}, // the first in the help's order

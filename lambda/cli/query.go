@@ -61,7 +61,7 @@ func runQuery(ctx context.Context, args []string, io IO) error {
 		cols = org.SplitList(*columns)
 		for _, c := range cols {
 			if !slices.Contains(rep.Header, c) {
-				return usageErr("--columns: the report has no column %q (it has: %s)", c, strings.Join(rep.Header, ", "))
+				return usageErr("--columns: the report has no column %q (it has: %s)", c, terminalSafe(strings.Join(rep.Header, ", ")))
 			}
 		}
 	}
@@ -171,7 +171,11 @@ func appendJSONCell(b []byte, v credreport.Value) ([]byte, error) {
 
 func writeRowsTable(w io.Writer, cols []string, rows credreport.Table) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, strings.Join(cols, "\t"))
+	head := make([]string, len(cols)) // a report's own columns are named by it
+	for i, c := range cols {
+		head[i] = terminalSafe(c)
+	}
+	fmt.Fprintln(tw, strings.Join(head, "\t"))
 	for _, e := range rows {
 		cells := e.RawValues(cols)
 		for i, c := range cells {

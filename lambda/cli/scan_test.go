@@ -200,6 +200,10 @@ func TestScanBadInputExitsTwo(t *testing.T) {
 		{"unknown key", []string{"--report", sampleReport, "--config", unknownKey}, unknownKey + `:2:1: unknown key "rulez"`},
 		{"unknown profile", []string{"--report", sampleReport, "--profile", "cis-9"}, `--profile: unknown rule profile "cis-9"`},
 		{"unknown severity", []string{"--report", sampleReport, "--fail-on", "severe"}, `unknown severity "severe"`},
+		{"empty severity (no gate)", []string{"--report", sampleReport, "--fail-on", ""}, `--fail-on "" is empty; leave the flag out for its default`},
+		{"empty config", []string{"--report", sampleReport, "--config", ""}, `--config "" is empty`},
+		{"blank profile", []string{"--report", sampleReport, "--profile", "  "}, `--profile "  " is empty`},
+		{"empty home region", []string{"--report", sampleReport, "--format", "asff", "--hub-region", ""}, `--hub-region "" is empty`},
 		{"missing config", []string{"--report", sampleReport, "--config", filepath.Join(dir, "none.yaml")}, "no such file"},
 		{"as-of the zero time", []string{"--report", sampleReport, "--as-of", "0001-01-01T00:00:00Z"}, "--as-of 0001-01-01T00:00:00Z is before 2006, before any credential report"},
 		{"as-of before 2006", []string{"--report", sampleReport, "--as-of", "2006-01-01T00:59:59+01:00"}, "--as-of 2006-01-01T00:59:59+01:00 is before 2006"},
@@ -676,6 +680,24 @@ func TestTablesEscapeWhatATerminalWouldObey(t *testing.T) {
 			t.Errorf("%s: exit %d, stderr %q; output shows the name escaped: %v, holds a raw ESC, tab or bad byte: %v",
 				args[0], code, errOut, strings.Contains(out, shown), strings.ContainsAny(out, "\x1b\t\xff"))
 		}
+	}
+
+	// A column the report names itself: in query's table header, and in
+	// the usage error that lists the report's columns.
+	lines := strings.SplitAfter(strings.TrimSuffix(string(data), "\n"), "\n")
+	lines[0] = strings.TrimSuffix(lines[0], "\n") + ",\"" + evil + "\"\n"
+	for i := 1; i < len(lines); i++ {
+		lines[i] = strings.TrimSuffix(lines[i], "\n") + ",v\n"
+	}
+	extra := writeFile(t, t.TempDir(), "extra.csv", strings.Join(lines, ""))
+	code, out, errOut := run(t, "", "query", "--report", extra, "--format", "table")
+	if code != ExitOK || !strings.Contains(out, shown) || strings.ContainsAny(out, "\x1b\t\xff") {
+		t.Errorf("query, the report's own column: exit %d, stderr %q; header shows it escaped: %v, holds a raw ESC, tab or bad byte: %v",
+			code, errOut, strings.Contains(out, shown), strings.ContainsAny(out, "\x1b\t\xff"))
+	}
+	code, _, errOut = run(t, "", "query", "--report", extra, "--columns", "nope")
+	if code != ExitUsage || !strings.Contains(errOut, shown) || strings.ContainsAny(errOut, "\x1b\t\xff") {
+		t.Errorf("query --columns nope: exit %d, stderr %q; want exit 2 listing the columns escaped", code, errOut)
 	}
 }
 

@@ -70,6 +70,9 @@ func (s *source) load(ctx context.Context, in io.Reader) (*loaded, error) {
 		err        error
 		file       string
 	)
+	if !s.live() && (s.awsProfile != "" || s.region != "") {
+		return nil, usageErr("the AWS profile and --region apply to the live account, not to --report %s", s.report)
+	}
 	switch {
 	case s.live():
 		if rep, account, accountErr, err = s.fetch(ctx); err != nil {
@@ -84,9 +87,6 @@ func (s *source) load(ctx context.Context, in io.Reader) (*loaded, error) {
 			return nil, err
 		}
 	default:
-		if s.awsProfile != "" || s.region != "" {
-			return nil, usageErr("the AWS profile and --region apply to the live account, not to --report %s", s.report)
-		}
 		data, rerr := readFileString(s.report)
 		if rerr != nil {
 			return nil, usageErr("%v", rerr)
