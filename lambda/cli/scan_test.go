@@ -190,6 +190,7 @@ func TestScanBadInputExitsTwo(t *testing.T) {
 	}
 	content := base64.StdEncoding.EncodeToString(sample)
 	oldReport := writeFile(t, dir, "old.json", `{"Content": "`+content+`", "GeneratedTime": "1990-01-01T00:00:00Z"}`)
+	future := writeFile(t, dir, "future.json", `{"Content": "`+content+`", "GeneratedTime": "9999-12-31T23:00:00-05:00"}`)
 	trailing := writeFile(t, dir, "trailing.json", `{"Content": "`+content+`"}`+"\nthis is not JSON\n")
 	tests := []struct {
 		name string
@@ -207,6 +208,8 @@ func TestScanBadInputExitsTwo(t *testing.T) {
 		{"missing config", []string{"--report", sampleReport, "--config", filepath.Join(dir, "none.yaml")}, "no such file"},
 		{"as-of the zero time", []string{"--report", sampleReport, "--as-of", "0001-01-01T00:00:00Z"}, "--as-of 0001-01-01T00:00:00Z is before 2006, before any credential report"},
 		{"as-of before 2006", []string{"--report", sampleReport, "--as-of", "2006-01-01T00:59:59+01:00"}, "--as-of 2006-01-01T00:59:59+01:00 is before 2006"},
+		{"as-of past 9999", []string{"--report", sampleReport, "--as-of", "9999-12-31T23:00:00-05:00"}, "--as-of 9999-12-31T23:00:00-05:00 is after the year 9999 in UTC"},
+		{"a report generated past 9999", []string{"--report", future}, future + ": GeneratedTime 10000-01-01T04:00:00Z is after the year 9999 in UTC"},
 		{"a report generated before 2006", []string{"--report", oldReport}, oldReport + ": GeneratedTime 1990-01-01T00:00:00Z is before 2006, before any credential report"},
 		{"a report generated before 2006, with --as-of", []string{"--report", oldReport, "--as-of", "2026-11-20T06:00:00Z"}, "GeneratedTime 1990-01-01T00:00:00Z is before 2006"},
 		{"not a region", []string{"--report", sampleReport, "--format", "asff", "--hub-region", "us-east-1:x"}, `--hub-region "us-east-1:x" is not an AWS region`},

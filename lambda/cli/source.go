@@ -61,6 +61,9 @@ func (s *source) load(ctx context.Context, in io.Reader) (*loaded, error) {
 		if t.Before(rules.Earliest) {
 			return nil, usageErr("--as-of %s is before %d, before any credential report", s.asOf, rules.Earliest.Year())
 		}
+		if t.After(credreport.Latest) {
+			return nil, usageErr("--as-of %s is after the year %d in UTC", s.asOf, credreport.Latest.Year())
+		}
 		asOf = t.UTC()
 	}
 	var (
@@ -144,6 +147,8 @@ func readReport(name, data string) (*credreport.Report, error) {
 		return nil, usageErr("%s: %v", name, err)
 	case !rep.GeneratedTime.IsZero() && rep.GeneratedTime.Before(rules.Earliest):
 		return nil, usageErr("%s: GeneratedTime %s is before %d, before any credential report", name, rep.GeneratedTime.Format(time.RFC3339), rules.Earliest.Year())
+	case rep.GeneratedTime.After(credreport.Latest):
+		return nil, usageErr("%s: GeneratedTime %s is after the year %d in UTC", name, rep.GeneratedTime.Format(time.RFC3339), credreport.Latest.Year())
 	}
 	return rep, nil
 }

@@ -200,7 +200,8 @@ func parseCSV(data string) (*Report, error) {
 	if err != nil {
 		return nil, csvError(err, 0)
 	}
-	h, colIdx, err := readHeader(names)
+	line, _ := cr.FieldPos(0)
+	h, colIdx, err := readHeader(names, line)
 	if err != nil {
 		return nil, err
 	}
@@ -285,7 +286,7 @@ func parsePlainParts(src string, workers, size int) (*Report, bool) {
 			return nil, false
 		}
 		var err error
-		if h, colIdx, err = readHeader(rec); err != nil {
+		if h, colIdx, err = readHeader(rec, line); err != nil {
 			return nil, false
 		}
 	}
@@ -500,12 +501,14 @@ func commas(x uint64) uint64 {
 	return ^((y&low7 + low7) | y) & tops
 }
 
-func readHeader(names []string) (*header, [22]int, error) {
+// readHeader reads the header, the names on line (blank lines may come
+// before it).
+func readHeader(names []string, line int) (*header, [22]int, error) {
 	var colIdx [22]int
 	h := &header{names: append([]string(nil), names...), index: make(map[string]int, len(names))}
 	for i, n := range h.names {
 		if j, dup := h.index[n]; dup {
-			return nil, colIdx, &ParseError{Line: 1, Column: 0, Err: fmt.Errorf("column %q appears twice (fields %d and %d)", n, j+1, i+1)}
+			return nil, colIdx, &ParseError{Line: line, Column: 0, Err: fmt.Errorf("column %q appears twice (fields %d and %d)", n, j+1, i+1)}
 		}
 		h.index[n] = i
 	}
@@ -519,7 +522,7 @@ func readHeader(names []string) (*header, [22]int, error) {
 		colIdx[k] = i
 	}
 	if len(missing) > 0 {
-		return nil, colIdx, &ParseError{Line: 1, Err: fmt.Errorf("missing required column(s): %s", strings.Join(missing, ", "))}
+		return nil, colIdx, &ParseError{Line: line, Err: fmt.Errorf("missing required column(s): %s", strings.Join(missing, ", "))}
 	}
 	return h, colIdx, nil
 }
@@ -689,7 +692,12 @@ func sentinel(s string) (State, bool) {
 // placeholder, and the zero time would read as no time at all.
 var Earliest = time.Date(2006, 1, 1, 0, 0, 0, 0, time.UTC)
 
-var earliestSec = TimeOf(Earliest).sec
+// Latest is the last second RFC 3339 can write in UTC (year 9999): a time
+// after it (9999-12-31T23:00:00-05:00) could be read but never written
+// again, as JSON or anywhere else.
+var Latest = time.Date(9999, 12, 31, 23, 59, 59, 0, time.UTC)
+
+var earliestSec, latestSec = TimeOf(Earliest).sec, TimeOf(Latest).sec
 
 func parseTime(s string) (Time, error) {
 	if st, ok := sentinel(s); ok {
@@ -708,6 +716,9 @@ func parseTime(s string) (Time, error) {
 	}
 	if t.sec < earliestSec {
 		return Time{}, fmt.Errorf("timestamp %q is before %d, before any AWS credential", s, Earliest.Year())
+	}
+	if t.sec > latestSec {
+		return Time{}, fmt.Errorf("timestamp %q is after the year %d in UTC", s, Latest.Year())
 	}
 	return t, nil
 }
@@ -769,13 +780,26 @@ func parseBool(s string) (Bool, error) {
 	if st, ok := sentinel(s); ok {
 		return Bool{State: st}, nil
 	}
+	// In ASCII case only: strings.EqualFold would also take Unicode's
+	// folds, "falſe" (long s) for false.
 	switch {
-	case strings.EqualFold(s, "true"):
+	case len(s) == 4 && asciiLower(s) == "true":
 		return Bool{V: true}, nil
-	case strings.EqualFold(s, "false"):
+	case len(s) == 5 && asciiLower(s) == "false":
 		return Bool{V: false}, nil
 	}
 	return Bool{}, fmt.Errorf("invalid boolean %q, want true, false, N/A, no_information or not_supported", s)
+}
+
+// asciiLower returns s with A–Z in lower case, every other byte as it is.
+func asciiLower(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if 'A' <= c && c <= 'Z' {
+			b[i] = c + 'a' - 'A'
+		}
+	}
+	return string(b)
 }
 
 func parseText(s string) Text {

@@ -319,12 +319,16 @@ func TestParseRejectsMalformedReports(t *testing.T) {
 		{"header without rows", lines(header22), 0, 0, "", "no rows"},
 		{"missing required column", lines(strings.Replace(header22, ",mfa_active", "", 1)), 1, 0, "", "missing required column(s): mfa_active"},
 		{"column twice", lines(header22 + ",user"), 1, 0, "", `column "user" appears twice`},
+		{"column twice, after blank lines", []byte("\n\r\n" + header22 + ",user\n" + row() + "\n"), 3, 0, "", `column "user" appears twice`},
+		{"missing column, after a blank line", []byte("\n" + strings.Replace(header22, ",mfa_active", "", 1) + "\n"), 2, 0, "", "missing required column(s): mfa_active"},
 		{"bad timestamp", lines(header22, rootRow(), row(ColPasswordLastUsed, "2020-13-01T00:00:00+00:00")), 3, 68, ColPasswordLastUsed, `invalid timestamp "2020-13-01T00:00:00+00:00"`},
 		{"date without time", lines(header22, row(ColUserCreationTime, "2020-01-01")), 2, 36, ColUserCreationTime, "invalid timestamp"},
 		// Before AWS: a typo or a placeholder; the zero time would read as
 		// no time to the rules.
 		{"the zero time", lines(header22, rootRow(), row(ColPasswordLastUsed, "0001-01-01T00:00:00Z")), 3, 68, ColPasswordLastUsed, `timestamp "0001-01-01T00:00:00Z" is before 2006`},
 		{"a second before 2006", lines(header22, row(ColUserCreationTime, "2005-12-31T23:59:59+00:00")), 2, 36, ColUserCreationTime, "is before 2006, before any AWS credential"},
+		{"past the year 9999 in UTC", lines(header22, row(ColUserCreationTime, "9999-12-31T23:00:00-05:00")), 2, 36, ColUserCreationTime, "is after the year 9999 in UTC"},
+		{"a boolean by Unicode case folding", lines(header22, row(ColMFAActive, "falſe")), 2, 0, ColMFAActive, `invalid boolean "falſe"`},
 		{"before 2006 in UTC, though not as written", lines(header22, row(ColUserCreationTime, "2006-01-01T00:30:00+01:00")), 2, 36, ColUserCreationTime, "is before 2006"},
 		{"unknown boolean", lines(header22, row(ColMFAActive, "yes")), 2, 80, ColMFAActive, `invalid boolean "yes"`},
 		{"empty boolean", lines(header22, row(ColCert2Active, "")), 2, 0, ColCert2Active, "invalid boolean"},
@@ -375,12 +379,15 @@ func TestParseRejectsMalformedReports(t *testing.T) {
 	}
 }
 
-// The first instant of 2006 (UTC) is the earliest timestamp a report holds.
-func TestParseAcceptsTimesFrom2006(t *testing.T) {
+// The first instant of 2006 (UTC) is the earliest timestamp a report holds,
+// the last second of 9999 (UTC) the latest.
+func TestParseAcceptsTimesFrom2006To9999(t *testing.T) {
 	for v, want := range map[string]time.Time{
-		"2006-01-01T00:00:00Z":      time.Date(2006, 1, 1, 0, 0, 0, 0, time.UTC),
-		"2006-01-01T00:00:00+00:00": time.Date(2006, 1, 1, 0, 0, 0, 0, time.UTC),
-		"2005-12-31T23:30:00-01:00": time.Date(2006, 1, 1, 0, 30, 0, 0, time.UTC),
+		"2006-01-01T00:00:00Z":                time.Date(2006, 1, 1, 0, 0, 0, 0, time.UTC),
+		"2006-01-01T00:00:00+00:00":           time.Date(2006, 1, 1, 0, 0, 0, 0, time.UTC),
+		"2005-12-31T23:30:00-01:00":           time.Date(2006, 1, 1, 0, 30, 0, 0, time.UTC),
+		"9999-12-31T23:59:59.999999999+00:00": time.Date(9999, 12, 31, 23, 59, 59, 999999999, time.UTC),
+		"9999-12-31T22:59:59-01:00":           time.Date(9999, 12, 31, 23, 59, 59, 0, time.UTC),
 	} {
 		r, err := Parse(lines(header22, row(ColUserCreationTime, v)))
 		if err != nil {
