@@ -115,13 +115,22 @@ func (f *Fetcher) Fetch(ctx context.Context) (*Fetched, error) {
 		return nil, errors.New("credential report fetcher has no IAM client")
 	}
 	p := f.newPoll()
+	// The calls, not only the waits, end the margin before ctx's deadline:
+	// a slow IAM call (the SDK retries a connection that hangs) could
+	// otherwise use it up, and the caller needs it to report the failure.
+	calls := ctx
+	if deadline, ok := ctx.Deadline(); ok && p.margin > 0 {
+		var cancel context.CancelFunc
+		calls, cancel = context.WithDeadline(ctx, deadline.Add(-p.margin))
+		defer cancel()
+	}
 	op := opGet
 	for {
 		p.attempts++
 		var wait bool
 		switch op {
 		case opGet:
-			out, err := f.Client.GetCredentialReport(ctx, &iam.GetCredentialReportInput{})
+			out, err := f.Client.GetCredentialReport(calls, &iam.GetCredentialReportInput{})
 			if err == nil {
 				got, err := checkReport(out)
 				if err != nil {
@@ -147,11 +156,11 @@ func (f *Fetcher) Fetch(ctx context.Context) (*Fetched, error) {
 			case outcomeDenied:
 				return nil, denied("GetCredentialReport", err)
 			default:
-				return nil, p.failed(ctx, "get credential report", err)
+				return nil, p.failed(calls, "get credential report", err)
 			}
 			p.seen("GetCredentialReport "+errorCode(err), err)
 		case opGenerate:
-			out, err := f.Client.GenerateCredentialReport(ctx, &iam.GenerateCredentialReportInput{})
+			out, err := f.Client.GenerateCredentialReport(calls, &iam.GenerateCredentialReportInput{})
 			switch {
 			case err == nil && out == nil:
 				return nil, errors.New("generate credential report: no output")
@@ -171,7 +180,7 @@ func (f *Fetcher) Fetch(ctx context.Context) (*Fetched, error) {
 				case outcomeDenied:
 					return nil, denied("GenerateCredentialReport", err)
 				default:
-					return nil, p.failed(ctx, "generate credential report", err)
+					return nil, p.failed(calls, "generate credential report", err)
 				}
 				p.seen("GenerateCredentialReport "+errorCode(err), err)
 			}

@@ -604,3 +604,40 @@ func TestReportMalformedContentIsParseError(t *testing.T) {
 		t.Errorf("error %q, want it to start with %q", err, want)
 	}
 }
+
+// hangingIAM's calls return only when their context ends, as a call on a
+// connection that hangs does.
+type hangingIAM struct{ deadlines []time.Time }
+
+func (h *hangingIAM) GetCredentialReport(ctx context.Context, _ *iam.GetCredentialReportInput, _ ...func(*iam.Options)) (*iam.GetCredentialReportOutput, error) {
+	d, _ := ctx.Deadline()
+	h.deadlines = append(h.deadlines, d)
+	<-ctx.Done()
+	return nil, sdkError("GetCredentialReport", ctx.Err())
+}
+
+func (h *hangingIAM) GenerateCredentialReport(ctx context.Context, _ *iam.GenerateCredentialReportInput, _ ...func(*iam.Options)) (*iam.GenerateCredentialReportOutput, error) {
+	<-ctx.Done()
+	return nil, sdkError("GenerateCredentialReport", ctx.Err())
+}
+
+// A call that hangs is cut off the deadline margin before the caller's
+// deadline, as waits are, and not at the deadline: the caller keeps the
+// margin to report the failure.
+func TestFetchCallsEndTheMarginBeforeTheDeadline(t *testing.T) {
+	api := &hangingIAM{}
+	f := &credreport.Fetcher{Client: api, DeadlineMargin: 10*time.Second - 50*time.Millisecond}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	deadline, _ := ctx.Deadline()
+	_, err := f.Fetch(ctx)
+	if !errors.Is(err, context.DeadlineExceeded) || !strings.Contains(err.Error(), "get credential report") {
+		t.Errorf("Fetch error = %v, want the call's deadline", err)
+	}
+	if ctx.Err() != nil {
+		t.Errorf("Fetch returned after the caller's deadline: %v", ctx.Err())
+	}
+	if len(api.deadlines) != 1 || !api.deadlines[0].Equal(deadline.Add(-f.DeadlineMargin)) {
+		t.Errorf("calls had deadlines %v, want one at %v, the margin before the caller's", api.deadlines, deadline.Add(-f.DeadlineMargin))
+	}
+}
