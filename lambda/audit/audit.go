@@ -286,8 +286,8 @@ func (a *Auditor) Audit(ctx context.Context, obs *Observation) (*Outcome, error)
 	a.log().LogAttrs(ctx, slog.LevelInfo, "evaluate", slog.Int("rules", len(a.Selected)), slog.Int("results", len(results)),
 		slog.Int("failing", out.Counts.Failing), slog.Int("suppressed", out.Counts.Suppressed), slog.Int("not_available", out.Counts.NotAvailable))
 	a.log().LogAttrs(ctx, slog.LevelInfo, "diff", slog.Int("new", out.Counts.New), slog.Int("changed", out.Counts.Changed),
-		slog.Int("still_failing", out.Counts.StillFailing), slog.Int("resolved", out.Counts.Resolved), slog.Int("gone", out.Counts.Gone),
-		slog.Int("previous_records", len(prev.Records)))
+		slog.Int("unmuted", out.Counts.Unmuted), slog.Int("still_failing", out.Counts.StillFailing),
+		slog.Int("resolved", out.Counts.Resolved), slog.Int("gone", out.Counts.Gone), slog.Int("previous_records", len(prev.Records)))
 	if moved > 0 {
 		a.log().LogAttrs(ctx, slog.LevelInfo, "security hub region", slog.String("region", a.HubRegion), slog.Int("moved", moved),
 			slog.String("outcome", "open findings last imported into another region are imported into this one; their copies there are left to expire"))

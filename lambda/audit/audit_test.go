@@ -338,6 +338,100 @@ func TestSuppressionsDriveTheWorkflow(t *testing.T) {
 	}
 }
 
+// A failing finding whose suppression expires, or is removed, was never
+// reported (it was muted when it first failed): unmuted, it is news, sent
+// in changes mode and listed with the new findings, saying why. Reported
+// once: the run after is quiet, even when the unsuppress had to be sent
+// again; a digest that could not be sent is made up by the next run.
+func TestASuppressionThatEndsIsNews(t *testing.T) {
+	const (
+		bob      = "credaudit/123456789012/USER-01/arn:aws:iam::123456789012:user/bob"
+		bobLine  = "  [MEDIUM]      USER-01  bob: console password enabled and MFA not active"
+		expiring = suppressBob + "    expires: 2026-11-21\n"
+	)
+	for _, tt := range []struct {
+		name, cfg string
+		end       func(r *rig) // on day 1, before the run that unmutes
+		note      string
+	}{
+		{"an expired suppression", expiring, func(*rig) {}, " (suppression expired)"},
+		{"a removed suppression", suppressBob, func(r *rig) { r.a.Suppressions = nil },
+			" (no longer suppressed: its suppression was removed or changed)"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			r := newRig(t, tt.cfg)
+			firstRun(t, r)
+			r.on(1)
+			tt.end(r)
+			out, err := r.a.Run(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if out.Counts.Unmuted != 1 || !out.Notified || len(r.sns.take()) != 1 {
+				t.Fatalf("%d unmuted, notified %v; want bob's USER-01 unmuted and a digest in changes mode", out.Counts.Unmuted, out.Notified)
+			}
+			for _, want := range []string{"This run: 0 new, 0 changed, 1 unmuted, 0 resolved,", "\nNEW OR CHANGED (1)\n" + bobLine + tt.note + "\n"} {
+				if !strings.Contains(out.Digest.Body, want) {
+					t.Errorf("digest lacks %q:\n%s", want, out.Digest.Body)
+				}
+			}
+			if !strings.Contains(out.Digest.Subject, ": 0 new, 1 unmuted, 0 resolved,") || out.Digest.Severity != "MEDIUM" {
+				t.Errorf("subject %q, severity %s; want the unmuted finding counted, MEDIUM", out.Digest.Subject, out.Digest.Severity)
+			}
+			if got := r.hub.workflowOf(bob); !slices.Equal(got, []shtypes.WorkflowStatus{shtypes.WorkflowStatusSuppressed, shtypes.WorkflowStatusNew}) {
+				t.Errorf("bob's USER-01 workflow updates %v, want SUPPRESSED then NEW", got)
+			}
+			if s := Summarize(out); s.Unmuted != 1 || len(s.TopNew) != 1 || !strings.HasSuffix(s.TopNew[0].Reason, tt.note) ||
+				!OrgDigestDue([]AccountRun{{AccountID: sampleAccount, Summary: s}}, NotifyChanges) {
+				t.Errorf("summary %+v; want the unmuted finding counted, listed and due in the organisation digest", s)
+			}
+
+			r.on(2)
+			quiet, err := r.a.Run(context.Background())
+			if err != nil || quiet.Counts.Unmuted != 0 || len(r.sns.take()) != 0 {
+				t.Errorf("the run after: %d unmuted, err %v; want none and no digest", quiet.Counts.Unmuted, err)
+			}
+		})
+	}
+
+	t.Run("an unsuppress Security Hub refused is sent again, not reported again", func(t *testing.T) {
+		r := newRig(t, suppressBob)
+		firstRun(t, r)
+		r.on(1)
+		r.a.Suppressions = nil
+		r.hub.refuseWorkflow = map[string]bool{bob: true}
+		if out, err := r.a.Run(context.Background()); err == nil || out.Counts.Unmuted != 1 {
+			t.Fatalf("refused unsuppress: error %v, want one; %d unmuted, want 1", err, out.Counts.Unmuted)
+		}
+		r.sns.take()
+		r.hub.refuseWorkflow, r.hub.workflow = nil, nil
+		r.on(2)
+		out, err := r.a.Run(context.Background())
+		if err != nil || out.Counts.Unmuted != 0 || len(r.sns.take()) != 0 {
+			t.Errorf("next run: %d unmuted, err %v; want none reported and no digest", out.Counts.Unmuted, err)
+		}
+		if got := r.hub.workflowOf(bob); !slices.Equal(got, []shtypes.WorkflowStatus{shtypes.WorkflowStatusNew}) {
+			t.Errorf("next run: bob's USER-01 workflow updates %v, want NEW sent again", got)
+		}
+	})
+
+	t.Run("an unmuting whose digest was not sent is reported by the next run", func(t *testing.T) {
+		r := newRig(t, expiring)
+		firstRun(t, r)
+		r.on(1)
+		r.sns.err = apiError("KMSAccessDeniedException", "no key access")
+		if _, err := r.a.Run(context.Background()); err == nil {
+			t.Fatal("run with the digest refused succeeded")
+		}
+		r.sns.err = nil
+		r.on(2)
+		out, err := r.a.Run(context.Background())
+		if err != nil || out.Counts.New+out.Counts.Unmuted != 1 || len(r.sns.take()) != 1 || !strings.Contains(out.Digest.Body, "NEW OR CHANGED (1)\n"+bobLine) {
+			t.Errorf("next run: %d new, %d unmuted, err %v; want bob's USER-01 reported in a digest:\n%s", out.Counts.New, out.Counts.Unmuted, err, out.Digest.Body)
+		}
+	})
+}
+
 // A workflow update Security Hub leaves unprocessed is sent again by the
 // next run, for that finding only.
 func TestRefusedWorkflowUpdateIsSentAgain(t *testing.T) {

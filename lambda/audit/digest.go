@@ -98,8 +98,8 @@ func (m Message) Input(topicARN string) *sns.PublishInput {
 	return &sns.PublishInput{TopicArn: aws.String(topicARN), Subject: aws.String(m.Subject), Message: aws.String(m.Body), MessageAttributes: attrs}
 }
 
-// Counts is a run in numbers. New, Changed and StillFailing count
-// unsuppressed findings; suppressed ones are in Suppressed.
+// Counts is a run in numbers. New, Changed, Unmuted and StillFailing
+// count unsuppressed findings; suppressed ones are in Suppressed.
 type Counts struct {
 	Users                                      int
 	Failing                                    int // failing, unsuppressed results
@@ -107,14 +107,18 @@ type Counts struct {
 	Suppressed                                 int // failing results a suppression mutes
 	NotAvailable                               int // results that could not be decided
 	New, Changed, StillFailing, Resolved, Gone int
-	// HighestNew is the highest severity among new findings, -1 when there
-	// are none.
+	// Unmuted counts still-failing findings a suppression muted until this
+	// run (finding.Change.Unmuted): listed with the new ones, since the
+	// digest never reported them, or not since they were muted.
+	Unmuted int
+	// HighestNew is the highest severity among new and unmuted findings, -1
+	// when there are none.
 	HighestNew rules.Severity
 }
 
-// Changes is how many findings changed state (new, changed, resolved or
-// gone): what a digest in NotifyChanges mode waits for.
-func (c Counts) Changes() int { return c.New + c.Changed + c.Resolved + c.Gone }
+// Changes is how many findings changed state (new, changed, unmuted,
+// resolved or gone): what a digest in NotifyChanges mode waits for.
+func (c Counts) Changes() int { return c.New + c.Changed + c.Unmuted + c.Resolved + c.Gone }
 
 func count(results []rules.Result, changes []finding.Change) Counts {
 	c := Counts{HighestNew: -1}
@@ -144,10 +148,12 @@ func count(results []rules.Result, changes []finding.Change) Counts {
 			c.New++
 		case ch.Kind == finding.Changed:
 			c.Changed++
+		case ch.Kind == finding.StillFailing && ch.Unmuted():
+			c.Unmuted++
 		case ch.Kind == finding.StillFailing:
 			c.StillFailing++
 		} // StillArchived, an archive sent late, is no news
-		if ch.Kind == finding.New && !muted {
+		if (ch.Kind == finding.New || ch.Kind == finding.StillFailing && ch.Unmuted()) && !muted {
 			if sev := severityOf(ch); sev > c.HighestNew {
 				c.HighestNew = sev
 			}
@@ -181,7 +187,7 @@ func (a *Auditor) shouldNotify(out *Outcome) bool {
 
 // sends reports whether mode sends a digest of a run (or an organisation's
 // runs) with counts c: always, never, or when something is new, changed,
-// resolved or gone.
+// unmuted, resolved or gone.
 func (m NotifyMode) sends(c Counts) bool {
 	switch m {
 	case NotifyAlways:
@@ -202,6 +208,10 @@ type digestInput struct {
 	Selected                  map[string]bool // rule IDs run
 	Hub                       HubReport
 	Warnings                  []string
+	// Expired holds the IDs of unmuted findings whose suppression expired
+	// (an expired one still names them); another unmuted finding's was
+	// removed or changed.
+	Expired map[string]bool
 }
 
 func (a *Auditor) digest(out *Outcome) Message {
@@ -224,7 +234,37 @@ func (a *Auditor) digest(out *Outcome) Message {
 				o.Suppression.Source, o.Suppression.Expires.Format(time.DateOnly)))
 		}
 	}
+	in.Expired = expiredUnmutes(out)
 	return renderDigest(in)
+}
+
+// expiredUnmutes is the IDs of the findings out unmutes because their
+// suppression expired: an expired suppression with the reason they were
+// muted for still names them.
+func expiredUnmutes(out *Outcome) map[string]bool {
+	ids := map[string]bool{}
+	for i := range out.Changes {
+		ch := &out.Changes[i]
+		if !ch.Unmuted() || ch.Result == nil {
+			continue
+		}
+		for _, o := range out.Outcomes {
+			if o.Expired && o.Suppression.Reason == ch.Prev.SuppressionReason && o.Suppression.Matches(ch.Result) {
+				ids[ch.ID()] = true
+				break
+			}
+		}
+	}
+	return ids
+}
+
+// unmutedNote marks a listed finding that a suppression muted until this
+// run.
+func unmutedNote(expired bool) string {
+	if expired {
+		return " (suppression expired)"
+	}
+	return " (no longer suppressed: its suppression was removed or changed)"
 }
 
 // renderDigest writes the digest a person reads in 30 seconds: who and
@@ -264,12 +304,15 @@ func renderDigest(in digestInput) Message {
 	if c.Suppressed > 0 {
 		fmt.Fprintf(&b, "; %d more suppressed", c.Suppressed)
 	}
-	fmt.Fprintf(&b, "\nThis run: %d new, %d changed, %d resolved, %d gone, %d still failing.\n", c.New, c.Changed, c.Resolved, c.Gone, c.StillFailing)
+	fmt.Fprintf(&b, "\nThis run: %d new, %d changed, %s%d resolved, %d gone, %d still failing.\n", c.New, c.Changed, unmuted(c.Unmuted), c.Resolved, c.Gone, c.StillFailing)
 
 	var fresh, resolved, still []line
 	for i := range in.Changes {
 		ch := &in.Changes[i]
 		l := line{sev: severityOf(ch), rule: ch.Record.RuleID, user: ch.Record.User}
+		if ch.Unmuted() {
+			l.note = unmutedNote(in.Expired[ch.ID()])
+		}
 		switch {
 		case ch.Kind == finding.Resolved:
 			l.text = ch.Record.Reason
@@ -283,6 +326,9 @@ func renderDigest(in digestInput) Message {
 			fresh = append(fresh, l)
 		case ch.Kind == finding.Changed:
 			l.text = ch.Record.Reason + " (changed; was: " + ch.Prev.Reason + ")"
+			fresh = append(fresh, l)
+		case ch.Kind == finding.StillFailing && ch.Unmuted():
+			l.text = ch.Record.Reason
 			fresh = append(fresh, l)
 		case ch.Kind == finding.StillFailing:
 			l.text = ch.Record.Reason
@@ -314,6 +360,7 @@ func renderDigest(in digestInput) Message {
 	if c.Changed > 0 {
 		counts += fmt.Sprintf("%d changed, ", c.Changed)
 	}
+	counts += unmuted(c.Unmuted)
 	counts += fmt.Sprintf("%d resolved, %d failing", c.Resolved+c.Gone, c.Failing)
 	if n := c.BySeverity[rules.Critical]; n > 0 {
 		counts += fmt.Sprintf(" (%d critical)", n)
@@ -323,6 +370,15 @@ func renderDigest(in digestInput) Message {
 	}
 	m.Subject = subject(in.Account, in.Alias, counts)
 	return m
+}
+
+// unmuted is "N unmuted, " for the counts of a run that unmuted N > 0
+// findings, else "": most runs unmute none.
+func unmuted(n int) string {
+	if n == 0 {
+		return ""
+	}
+	return fmt.Sprintf("%d unmuted, ", n)
 }
 
 // notDecided says that n results could not be decided; where is "" in an
@@ -337,11 +393,12 @@ func accountFactsWarning(err string) string {
 	return "Root account facts could not be read, so ROOT-03 is NOT_AVAILABLE: " + err
 }
 
-// line is one finding in a digest section.
+// line is one finding in a digest section: text, clipped to maxReason,
+// then note, which clipping must not cut.
 type line struct {
 	sev        rules.Severity
 	rule, user string
-	text       string
+	text, note string
 }
 
 func section(b *strings.Builder, title string, lines []line) {
@@ -362,7 +419,7 @@ func writeLines(b *strings.Builder, indent string, lines []line, limit int) {
 			fmt.Fprintf(b, "%s... and %d more\n", indent, len(lines)-limit)
 			break
 		}
-		fmt.Fprintf(b, "%s%-13s %-8s %s: %s\n", indent, "["+l.sev.String()+"]", l.rule, clip(l.user, 64), clip(l.text, maxReason))
+		fmt.Fprintf(b, "%s%-13s %-8s %s: %s%s\n", indent, "["+l.sev.String()+"]", l.rule, clip(l.user, 64), clip(l.text, maxReason), l.note)
 	}
 }
 

@@ -44,8 +44,8 @@ func CountRuns(runs []AccountRun) (audited, failed int) {
 // OrgDigestDue reports whether an organisation run sends its digest under
 // mode, as an account's run sends its own: whenever an account failed (an
 // operational error is always sent), else every run (NotifyAlways), never,
-// or when some account has something new, changed, resolved or gone, so
-// that an organisation where nothing changed stays quiet.
+// or when some account has something new, changed, unmuted, resolved or
+// gone, so that an organisation where nothing changed stays quiet.
 func OrgDigestDue(runs []AccountRun, mode NotifyMode) bool {
 	var total Counts
 	for _, r := range runs {
@@ -65,6 +65,7 @@ func (c *Counts) add(s *Summary) {
 	c.NotAvailable += s.NotAvailable
 	c.New += s.New
 	c.Changed += s.Changed
+	c.Unmuted += s.Unmuted
 	c.Resolved += s.Resolved
 	c.Gone += s.Gone
 	c.StillFailing += s.StillFailing
@@ -109,7 +110,7 @@ func OrgDigest(runs []AccountRun, profile string, now time.Time) Message {
 	slices.SortStableFunc(failed, func(x, y AccountRun) int { return strings.Compare(x.AccountID, y.AccountID) })
 	slices.SortStableFunc(audited, func(x, y AccountRun) int {
 		return cmp.Or(cmp.Compare(topSeverity(y.Summary), topSeverity(x.Summary)),
-			cmp.Compare(y.Summary.New+y.Summary.Changed, x.Summary.New+x.Summary.Changed),
+			cmp.Compare(y.Summary.news(), x.Summary.news()),
 			cmp.Compare(y.Summary.Failing, x.Summary.Failing), strings.Compare(x.AccountID, y.AccountID))
 	})
 
@@ -118,8 +119,8 @@ func OrgDigest(runs []AccountRun, profile string, now time.Time) Message {
 	fmt.Fprintf(&b, "Profile %s; run at %s.\n\n", profile, now.UTC().Format("2006-01-02 15:04 MST"))
 	fmt.Fprintf(&b, "Accounts audited: %d of %d; %d failed.\n", len(audited), len(runs), len(failed))
 	fmt.Fprintf(&b, "Failing now: %d (%s)\n", total.Failing, bySeverity(total.BySeverity))
-	fmt.Fprintf(&b, "This run: %d new, %d changed, %d resolved, %d gone, %d still failing.\n",
-		total.New, total.Changed, total.Resolved, total.Gone, total.StillFailing)
+	fmt.Fprintf(&b, "This run: %d new, %d changed, %s%d resolved, %d gone, %d still failing.\n",
+		total.New, total.Changed, unmuted(total.Unmuted), total.Resolved, total.Gone, total.StillFailing)
 	if total.NotAvailable > 0 {
 		where := fmt.Sprintf(" in %d accounts", undecided)
 		if undecided == 1 {
@@ -141,7 +142,7 @@ func OrgDigest(runs []AccountRun, profile string, now time.Time) Message {
 		s := r.Summary
 		var c Counts
 		c.add(s)
-		fmt.Fprintf(&b, "  %s: %d new, %d resolved, %d failing (%s)", accountName(r), s.New+s.Changed, s.Resolved+s.Gone, s.Failing, bySeverity(c.BySeverity))
+		fmt.Fprintf(&b, "  %s: %d new, %d resolved, %d failing (%s)", accountName(r), s.news(), s.Resolved+s.Gone, s.Failing, bySeverity(c.BySeverity))
 		if s.NotAvailable > 0 {
 			fmt.Fprintf(&b, "; %d could not be decided (NOT_AVAILABLE)", s.NotAvailable)
 		}
@@ -157,7 +158,7 @@ func OrgDigest(runs []AccountRun, profile string, now time.Time) Message {
 		}
 		lines = lines[:min(len(lines), orgTopNew)]
 		writeLines(&b, "      ", lines, orgTopNew)
-		if more := s.New + s.Changed - len(lines); more > 0 {
+		if more := s.news() - len(lines); more > 0 {
 			fmt.Fprintf(&b, "      ... and %d more new\n", more)
 		}
 	}
@@ -170,13 +171,17 @@ func OrgDigest(runs []AccountRun, profile string, now time.Time) Message {
 	if len(failed) > 0 {
 		what += fmt.Sprintf(", %d FAILED", len(failed))
 	}
-	what += fmt.Sprintf("; %d new, %d resolved, %d failing", total.New+total.Changed, total.Resolved+total.Gone, total.Failing)
+	what += fmt.Sprintf("; %d new, %d resolved, %d failing", total.New+total.Changed+total.Unmuted, total.Resolved+total.Gone, total.Failing)
 	if n := total.BySeverity[rules.Critical]; n > 0 {
 		what += fmt.Sprintf(" (%d critical)", n)
 	}
 	m.Subject = subject("organisation", "", what)
 	return m
 }
+
+// news is how many of s's findings the organisation digest counts as new:
+// new, changed or unmuted, as TopNew lists them.
+func (s *Summary) news() int { return s.New + s.Changed + s.Unmuted }
 
 // topSeverity is the highest severity among s's new findings, -1 for none.
 func topSeverity(s *Summary) rules.Severity {

@@ -27,17 +27,20 @@ type Summary struct {
 	AccountFactsError string `json:"account_facts_error,omitempty"`
 	New               int    `json:"new"`
 	Changed           int    `json:"changed"`
-	Resolved          int    `json:"resolved"`
-	Gone              int    `json:"gone"`
-	StillFailing      int    `json:"still_failing"`
-	Imported          int    `json:"imported"`
-	Notified          bool   `json:"notified"`
-	// TopNew lists the most severe new or changed findings, at most
-	// MaxTopNew.
+	// Unmuted counts still-failing findings a suppression muted until this
+	// run (Counts.Unmuted).
+	Unmuted      int  `json:"unmuted"`
+	Resolved     int  `json:"resolved"`
+	Gone         int  `json:"gone"`
+	StillFailing int  `json:"still_failing"`
+	Imported     int  `json:"imported"`
+	Notified     bool `json:"notified"`
+	// TopNew lists the most severe new, changed or unmuted findings, at
+	// most MaxTopNew; an unmuted one's reason says so.
 	TopNew []NewFinding `json:"top_new,omitempty"`
 }
 
-// NewFinding is one new or changed finding in a Summary.
+// NewFinding is one new, changed or unmuted finding in a Summary.
 type NewFinding struct {
 	RuleID   string `json:"rule_id"`
 	Severity string `json:"severity"`
@@ -55,7 +58,7 @@ func Summarize(out *Outcome) *Summary {
 	s := &Summary{
 		AccountID: out.AccountID, Alias: out.Alias, Profile: out.Profile, Users: len(out.Observation.Report.Users),
 		Failing: c.Failing, BySeverity: map[string]int{}, Suppressed: c.Suppressed, NotAvailable: c.NotAvailable,
-		New: c.New, Changed: c.Changed, Resolved: c.Resolved, Gone: c.Gone, StillFailing: c.StillFailing,
+		New: c.New, Changed: c.Changed, Unmuted: c.Unmuted, Resolved: c.Resolved, Gone: c.Gone, StillFailing: c.StillFailing,
 		Imported: out.Hub.Imported, Notified: out.Notified,
 	}
 	if err := out.Observation.AccountErr; err != nil {
@@ -69,12 +72,21 @@ func Summarize(out *Outcome) *Summary {
 		f   NewFinding
 	}
 	var fresh []ranked
+	var expired map[string]bool
 	for i := range out.Changes {
 		ch := &out.Changes[i]
-		if (ch.Kind != finding.New && ch.Kind != finding.Changed) || ch.Record.Suppressed || ch.Result == nil {
+		news := ch.Kind == finding.New || ch.Kind == finding.Changed || ch.Unmuted()
+		if !news || ch.Record.Suppressed || ch.Result == nil {
 			continue
 		}
-		fresh = append(fresh, ranked{ch.Result.Rule.Severity, NewFinding{RuleID: ch.Record.RuleID, Severity: ch.Record.Severity, User: ch.Record.User, Reason: ch.Record.Reason}})
+		f := NewFinding{RuleID: ch.Record.RuleID, Severity: ch.Record.Severity, User: ch.Record.User, Reason: ch.Record.Reason}
+		if ch.Unmuted() {
+			if expired == nil {
+				expired = expiredUnmutes(out)
+			}
+			f.Reason = clip(f.Reason, maxReason) + unmutedNote(expired[ch.ID()])
+		}
+		fresh = append(fresh, ranked{ch.Result.Rule.Severity, f})
 	}
 	slices.SortStableFunc(fresh, func(x, y ranked) int { return cmp.Compare(y.sev, x.sev) })
 	for i := range min(len(fresh), MaxTopNew) {

@@ -115,6 +115,18 @@ type Change struct {
 // ID is the finding's ID.
 func (c *Change) ID() string { return c.Record.ID }
 
+// Unmuted reports whether the run unmutes a failing finding that a
+// suppression muted until now (it expired, or was removed or changed): news,
+// since the muted failure was never reported, or not since it was muted. It
+// keys on the previous record's Suppressed, not on the workflow update
+// alone, and a record whose workflow status is unknown (an update, or an
+// unsuppress, that did not go through; see NextAfter) does not count, so
+// that an unsuppress sent again is not reported again.
+func (c *Change) Unmuted() bool {
+	return c.Workflow == WorkflowUnsuppress && !c.Record.Archived &&
+		c.Prev != nil && !c.Prev.Archived && c.Prev.Suppressed && !c.Prev.WorkflowUnknown
+}
+
 // Import reports whether the finding must be sent with BatchImportFindings.
 func (c *Change) Import() bool {
 	switch c.Kind {
@@ -463,7 +475,10 @@ type Publication struct {
 //     (with the import it then also owes); one whose update was sent and
 //     failed is also marked WorkflowUnknown, as the update may have been
 //     applied, so the next run sends the status the finding should then
-//     have even if that is the previous one.
+//     have even if that is the previous one; an unsuppress that failed or
+//     was not sent is marked WorkflowUnknown as well, since the run's digest
+//     reported the unmuting (Change.Unmuted) and the next run, which sends
+//     the unsuppress again, must not report it again.
 func NextAfter(prev map[string]Record, changes []Change, pub Publication) map[string]Record {
 	at := pub.At.UTC().Truncate(time.Second)
 	next := maps.Clone(prev)
@@ -501,11 +516,17 @@ func NextAfter(prev map[string]Record, changes []Change, pub Publication) map[st
 				rec.Suppressed, rec.SuppressionReason = c.Prev.Suppressed, c.Prev.SuppressionReason
 			}
 		}
-		if c.Workflow == WorkflowKeep || pub.Off || pub.FailedImports[rec.ID] {
+		switch {
+		case c.Workflow == WorkflowUnsuppress && (pub.Off || pub.FailedWorkflow[rec.ID] || pub.FailedImports[rec.ID]):
+			// An unsuppress not applied: the digest has reported the
+			// unmuting (Change.Unmuted), so the next run, which sends it
+			// again, must not report it again.
+			rec.WorkflowUnknown = true
+		case c.Workflow == WorkflowKeep || pub.Off || pub.FailedImports[rec.ID]:
 			// No workflow update sent: Security Hub's status is as known
 			// (or unknown) as it was.
 			rec.WorkflowUnknown = c.Prev != nil && c.Prev.WorkflowUnknown
-		} else {
+		default:
 			// Sent: one that failed may have been applied all the same.
 			rec.WorkflowUnknown = pub.FailedWorkflow[rec.ID]
 		}
@@ -531,6 +552,9 @@ func NextAfter(prev map[string]Record, changes []Change, pub Publication) map[st
 //     previous record's own facts again;
 //   - every finding keeps the suppression Security Hub was sent, as
 //     NextAfter saves it;
+//   - a still-failing finding the run unmuted (Change.Unmuted) is saved as
+//     NextAfter would, marked Unnotified: the next run, which no longer
+//     finds it suppressed, reports it as new;
 //   - an unsent archive the run sent (StillArchived) is no news to report
 //     again: it is saved as NextAfter would.
 //
@@ -546,7 +570,7 @@ func NextUnnotified(prev map[string]Record, changes []Change, pub Publication) m
 		switch {
 		case !ok: // an expired tombstone, dropped
 		case c.Kind == StillArchived: // no news: saved as NextAfter would
-		case c.Kind == New && (c.Prev == nil || c.Prev.Archived):
+		case c.Kind == New && (c.Prev == nil || c.Prev.Archived), c.Kind == StillFailing && c.Unmuted():
 			held.Unnotified = true
 			next[c.ID()] = held
 		default:

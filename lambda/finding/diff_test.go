@@ -1133,3 +1133,41 @@ func TestWorkflowUpdateThatMayHaveLanded(t *testing.T) {
 		}
 	})
 }
+
+// An open finding a suppression muted, unmuted by a run, is Unmuted once:
+// however that run's unsuppress fared (applied, refused, not sent because
+// the import failed or Security Hub is off), the next run, which sends the
+// unsuppress again if it was not applied, does not report it again. One
+// unmuted by a run whose digest was not sent is new on the next run.
+func TestUnmutedOnce(t *testing.T) {
+	k1 := &rules.Key01
+	plain := func(age int) rules.Result { return fail(k1, alice, "access key 1 is "+strconv.Itoa(age)+" days old") }
+	open := next(nil, Diff(nil, []rules.Result{plain(131)}, acct, day(0), 0), day(0))
+	muted := next(open, Diff(open, []rules.Result{suppressed(plain(132), "break-glass user")}, acct, day(1), 0), day(1))
+	if c := Diff(open, []rules.Result{suppressed(plain(132), "break-glass user")}, acct, day(1), 0); c[0].Unmuted() {
+		t.Fatalf("muting: %+v, want it not Unmuted", summarize(c))
+	}
+	// Day 31: the suppression is gone, and the finding is due for refresh,
+	// so that a failed import holds its unsuppress back.
+	unmute := Diff(muted, []rules.Result{plain(162)}, acct, day(31), 0)
+	if len(unmute) != 1 || unmute[0].Kind != StillFailing || unmute[0].Workflow != WorkflowUnsuppress || !unmute[0].Unmuted() {
+		t.Fatalf("unmuting: %+v, want still failing, unsuppressed and Unmuted", summarize(unmute))
+	}
+	for name, pub := range map[string]Publication{
+		"applied":            {At: day(31)},
+		"refused":            {At: day(31), FailedWorkflow: map[string]bool{keyAlice: true}},
+		"its import refused": {At: day(31), FailedImports: map[string]bool{keyAlice: true}},
+		"Security Hub off":   {At: day(31), Off: true},
+	} {
+		state := NextAfter(muted, unmute, pub)
+		again := Diff(state, []rules.Result{plain(163)}, acct, day(32), 0)
+		applied := name == "applied"
+		if len(again) != 1 || again[0].Unmuted() || again[0].Kind != StillFailing || (again[0].Workflow == WorkflowUnsuppress) == applied {
+			t.Errorf("unsuppress %s, the next run: %+v; want still failing, not Unmuted, the unsuppress sent again only if not applied", name, summarize(again))
+		}
+	}
+	state := NextUnnotified(muted, unmute, Publication{At: day(31)})
+	if again := Diff(state, []rules.Result{plain(163)}, acct, day(32), 0); len(again) != 1 || again[0].Kind != New {
+		t.Errorf("after an unsent digest, the next run: %+v; want the finding new", summarize(again))
+	}
+}

@@ -76,9 +76,11 @@
 // mutes (including a New one: it is imported, then set SUPPRESSED, so the
 // muted failure stays on record) gets WorkflowSuppress with the suppression
 // reason as the note; one whose suppression expired or was removed gets
-// WorkflowUnsuppress (back to NEW). A suppressed finding that is resolved or
-// gone is also set back to NEW (with its archive, when that is sent late),
-// since Security Hub would keep it SUPPRESSED if it came back. A workflow
+// WorkflowUnsuppress (back to NEW), and is Unmuted (Change.Unmuted): news
+// for the digest, which never reported the muted failure. A suppressed
+// finding that is resolved or gone is also set back to NEW (with its
+// archive, when that is sent late), since Security Hub would keep it
+// SUPPRESSED if it came back. A workflow
 // update that was sent and failed may have been applied all the same, so
 // its record is marked WorkflowUnknown, and the next run that can sends the
 // status the finding should have then, suppressed or NEW, even when the

@@ -55,7 +55,10 @@ type Record struct {
 	// so Suppressed is the suppression last known to be set, not
 	// necessarily the one Security Hub holds. The next run that sends the
 	// finding's workflow status sends the one it should have, even when
-	// that equals Suppressed; a run that does not keeps the mark.
+	// that equals Suppressed; a run that does not keeps the mark. An
+	// unsuppress that was not sent (its import failed, or Security Hub is
+	// off) is marked too: its run's digest reported the unmuting, and the
+	// run that sends it must not report it again (Change.Unmuted).
 	WorkflowUnknown bool `json:"workflow_unknown,omitempty"`
 
 	// UnavailableSince is the as-of time of the first of the runs in a row
@@ -69,10 +72,10 @@ type Record struct {
 	// finding with a later UpdatedAt and the first FirstObservedAt.
 	Archived bool `json:"archived,omitempty"`
 
-	// Unnotified says a run opened this finding in Security Hub but its
-	// digest could not be sent: the next run that sees it failing reports
-	// it as new again (and one that sees it pass resolves it, so Security
-	// Hub never keeps a fixed finding open).
+	// Unnotified says a run opened this finding in Security Hub, or unmuted
+	// it, but its digest could not be sent: the next run that sees it
+	// failing reports it as new again (and one that sees it pass resolves
+	// it, so Security Hub never keeps a fixed finding open).
 	Unnotified bool `json:"unnotified,omitempty"`
 }
 

@@ -214,7 +214,7 @@ func (h *Handler) aggregate(ctx context.Context, aud *audit.Auditor, st *OrgStep
 	due := audit.OrgDigestDue(runs, aud.Notify)
 	if !due && len(owed) == 0 {
 		h.Log.LogAttrs(ctx, slog.LevelInfo, "organisation digest", slog.String("notify", aud.Notify.String()),
-			slog.String("outcome", "not sent: no account failed or has anything new, changed, resolved or gone"))
+			slog.String("outcome", "not sent: no account failed or has anything new, changed, unmuted, resolved or gone"))
 		if owedErr != nil {
 			return nil, owedErr
 		}

@@ -33,6 +33,17 @@ func (s Suppression) Expired(asOf time.Time) bool {
 	return !s.Expires.IsZero() && !asOf.Before(s.Expires)
 }
 
+// Matches reports whether the suppression names r's rule and user, expired
+// or not: what tells a result that an expired suppression would still mute
+// from one whose suppression was removed.
+func (s Suppression) Matches(r *Result) bool {
+	pattern := ""
+	if !isARN(s.User) {
+		pattern = userPattern(s.User)
+	}
+	return s.matches(pattern, r, strings.ToLower(r.User()))
+}
+
 // matches reports whether the suppression applies to r, whose user name in
 // lower case is user. pattern is the suppression's userPattern, "" for an
 // ARN.

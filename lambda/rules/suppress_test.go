@@ -3,6 +3,9 @@ package rules
 import (
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/credaudit/credaudit/lambda/credreport"
 )
 
 func TestUserPattern(t *testing.T) {
@@ -43,6 +46,31 @@ func TestCheckUserGlob(t *testing.T) {
 	} {
 		if err := CheckUserGlob(user); (err == nil) != ok {
 			t.Errorf("CheckUserGlob(%q) = %v, want ok = %v", user, err, ok)
+		}
+	}
+}
+
+// Matches says whether a suppression names a result's rule and user, as
+// Suppress matches them, whether or not it has expired.
+func TestSuppressionMatches(t *testing.T) {
+	alice := &credreport.Entry{User: "Alice", ARN: "arn:aws:iam::" + testAccount + ":user/ops/Alice"}
+	r := &Result{Rule: &User01, Entry: alice, Status: Failed}
+	expired := testAsOf.Add(-time.Hour)
+	for _, tc := range []struct {
+		name string
+		s    Suppression
+		want bool
+	}{
+		{"a glob in another case", Suppression{RuleID: "USER-01", User: "al*"}, true},
+		{"every rule", Suppression{RuleID: "*", User: "alice"}, true},
+		{"an ARN in another case", Suppression{RuleID: "USER-01", User: "arn:aws:iam::" + testAccount + ":user/ops/alice"}, true},
+		{"expired", Suppression{RuleID: "USER-01", User: "alice", Expires: expired}, true},
+		{"another rule", Suppression{RuleID: "USER-02", User: "alice"}, false},
+		{"another user", Suppression{RuleID: "USER-01", User: "bob"}, false},
+		{"another path", Suppression{RuleID: "USER-01", User: "arn:aws:iam::" + testAccount + ":user/alice"}, false},
+	} {
+		if got := tc.s.Matches(r); got != tc.want {
+			t.Errorf("%s: Matches = %v, want %v", tc.name, got, tc.want)
 		}
 	}
 }
