@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"slices"
 	"strings"
@@ -297,6 +298,44 @@ func TestSecurityHubNotEnabled(t *testing.T) {
 	}
 	if again.Hub.Imported != out.Counts.New {
 		t.Errorf("after enabling: %d imported, want the %d pending", again.Hub.Imported, out.Counts.New)
+	}
+}
+
+// When Security Hub is not enabled, or denies access, every run fails the
+// same way until a person acts: the digest, and the organisation digest
+// that quotes the account's error, say what to fix in full (it comes
+// before the findings, which clipping cuts), and promise no resend that
+// would fail again.
+func TestSecurityHubRefusalSaysWhatToFix(t *testing.T) {
+	for _, tt := range []struct {
+		name   string
+		refuse func(h *fakeHub)
+		fix    string // the end of the hint, which clipping would cut first
+	}{
+		{"not enabled, each finding refused", func(h *fakeHub) { h.refuseAll = "InvalidAccess" },
+			"enable Security Hub CSPM in account 123456789012, region eu-west-1 (console, or `aws securityhub enable-security-hub`), or check that the configured home region is the one where it is enabled"},
+		{"access denied, each finding refused", func(h *fakeHub) { h.refuseAll = "AccessDeniedException" },
+			"and import from account 123456789012 itself (an account can import custom findings only for itself)"},
+		{"not enabled, the request refused", func(h *fakeHub) {
+			h.err = apiError("InvalidAccessException", "Account 123456789012 is not subscribed to AWS Security Hub")
+		}, "or check that the configured home region is the one where it is enabled"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			r := newRig(t, "")
+			tt.refuse(r.hub)
+			out, err := r.a.Run(context.Background())
+			if err == nil || out.Hub.Failed != out.Counts.New {
+				t.Fatalf("Run error %v, %d of %d failed; want every finding refused", err, out.Hub.Failed, out.Counts.New)
+			}
+			want := fmt.Sprintf("  ! Security Hub (eu-west-1): %d findings could not be published; they will not be until this is fixed (each run tries again). ", out.Hub.Failed)
+			if !strings.Contains(out.Digest.Body, want) || !strings.Contains(out.Digest.Body, tt.fix) || strings.Contains(out.Digest.Body, "sends them again") {
+				t.Errorf("digest lacks %q or %q, or promises a resend:\n%s", want, tt.fix, out.Digest.Body)
+			}
+			org := OrgDigest([]AccountRun{{AccountID: sampleAccount, Summary: Summarize(out), Error: err.Error()}}, "all", generatedAt)
+			if !strings.Contains(org.Body, tt.fix) {
+				t.Errorf("organisation digest lacks %q:\n%s", tt.fix, org.Body)
+			}
+		})
 	}
 }
 

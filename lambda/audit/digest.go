@@ -2,6 +2,7 @@ package audit
 
 import (
 	"cmp"
+	"errors"
 	"fmt"
 	"net/url"
 	"slices"
@@ -14,6 +15,7 @@ import (
 	snstypes "github.com/aws/aws-sdk-go-v2/service/sns/types"
 
 	"github.com/credaudit/credaudit/lambda/finding"
+	"github.com/credaudit/credaudit/lambda/publish"
 	"github.com/credaudit/credaudit/lambda/rules"
 )
 
@@ -285,8 +287,7 @@ func renderDigest(in digestInput) Message {
 
 	var attention []string
 	if in.Hub.Err != nil {
-		attention = append(attention, fmt.Sprintf("Security Hub (%s): %d findings could not be published; the next run sends them again. %s",
-			in.Hub.Region, in.Hub.Failed, in.Hub.Err))
+		attention = append(attention, hubAttention(in.Hub))
 	}
 	if c.NotAvailable > 0 {
 		attention = append(attention, notDecided(c.NotAvailable, ""))
@@ -379,6 +380,19 @@ func unmuted(n int) string {
 		return ""
 	}
 	return fmt.Sprintf("%d unmuted, ", n)
+}
+
+// hubAttention says what Security Hub did not take and when it will: the
+// next run sends it again, but while Security Hub is not enabled, or access
+// is denied, every run fails the same way until a person fixes that, which
+// the error says first (publish.FailedFindingsError), so that clipping
+// keeps it.
+func hubAttention(h HubReport) string {
+	again := "the next run sends them again"
+	if errors.Is(h.Err, publish.ErrNotEnabled) || errors.Is(h.Err, publish.ErrAccessDenied) {
+		again = "they will not be until this is fixed (each run tries again)"
+	}
+	return fmt.Sprintf("Security Hub (%s): %d findings could not be published; %s. %s", h.Region, h.Failed, again, h.Err)
 }
 
 // notDecided says that n results could not be decided; where is "" in an

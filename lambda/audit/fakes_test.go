@@ -83,8 +83,12 @@ type fakeHub struct {
 	findings map[string]shtypes.AwsSecurityFinding
 	imports  int // findings received
 	refuse   map[string]bool
-	err      error
-	workflow []*securityhub.BatchUpdateFindingsInput
+	// refuseAll, when set, is the error code with which every finding is
+	// refused, as Security Hub refuses them when it is not enabled
+	// (InvalidAccess) or denies access (AccessDeniedException).
+	refuseAll string
+	err       error
+	workflow  []*securityhub.BatchUpdateFindingsInput
 	// refuseWorkflow lists IDs BatchUpdateFindings leaves unprocessed.
 	refuseWorkflow map[string]bool
 	// workflowErr fails BatchUpdateFindings after it applied the update (a
@@ -104,8 +108,12 @@ func (h *fakeHub) BatchImportFindings(_ context.Context, in *securityhub.BatchIm
 	out := &securityhub.BatchImportFindingsOutput{}
 	for _, f := range in.Findings {
 		h.imports++
-		if h.refuse[*f.Id] {
-			out.FailedFindings = append(out.FailedFindings, shtypes.ImportFindingsError{Id: f.Id, ErrorCode: aws.String("InvalidInput"), ErrorMessage: aws.String("refused by the test")})
+		if h.refuseAll != "" || h.refuse[*f.Id] {
+			code := "InvalidInput"
+			if h.refuseAll != "" {
+				code = h.refuseAll
+			}
+			out.FailedFindings = append(out.FailedFindings, shtypes.ImportFindingsError{Id: f.Id, ErrorCode: aws.String(code), ErrorMessage: aws.String("refused by the test")})
 			continue
 		}
 		h.findings[*f.Id] = f

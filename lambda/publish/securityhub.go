@@ -119,11 +119,18 @@ type FailedFindingsError struct {
 
 const maxListed = 10
 
+// Error names the operation and how many findings failed, then what a
+// person has to fix, if anything, and only then the findings: a message cut
+// short (the digest clips it) keeps the fix.
 func (e *FailedFindingsError) Error() string {
 	var b strings.Builder
 	b.WriteString(e.Op + ": ")
 	b.WriteString(strconv.Itoa(len(e.Findings)))
-	b.WriteString(" findings failed: ")
+	b.WriteString(" findings failed")
+	if hint := e.hint(); hint != "" {
+		b.WriteString("; " + hint)
+	}
+	b.WriteString(": ")
 	for i, f := range e.Findings {
 		if i == maxListed {
 			b.WriteString(", and " + strconv.Itoa(len(e.Findings)-maxListed) + " more")
@@ -138,18 +145,21 @@ func (e *FailedFindingsError) Error() string {
 		}
 		b.WriteString(")")
 	}
+	return b.String()
+}
+
+// hint says what to fix for the first finding that failed because Security
+// Hub is not enabled or access was denied, "" when none did.
+func (e *FailedFindingsError) hint() string {
 	for _, f := range e.Findings {
 		switch {
 		case notEnabledCode(f.Code):
-			b.WriteString("; " + enableHint(f.ProductARN))
+			return enableHint(f.ProductARN)
 		case accessDeniedCode(f.Code):
-			b.WriteString("; " + permissionHint(e.Op, f.ProductARN))
-		default:
-			continue
+			return permissionHint(e.Op, f.ProductARN)
 		}
-		break
 	}
-	return b.String()
+	return ""
 }
 
 // Unwrap lets errors.Is find ErrNotEnabled and ErrAccessDenied.

@@ -462,20 +462,34 @@ func TestImportExplainsRequestErrors(t *testing.T) {
 	}
 }
 
+// Findings refused one by one because Security Hub is not enabled, or
+// access is denied, are not retried, and the error says what to fix before
+// it lists them: a message cut short (the digest clips it) keeps the fix.
 func TestImportReportsDisabledSecurityHubPerFinding(t *testing.T) {
-	findings := generated(t, 3)
-	codes := map[string]string{}
-	for _, id := range ids(findings) {
-		codes[id] = "InvalidAccess"
-	}
-	hub := &fakeHub{importScript: failing(codes)}
-	im, _ := newImporter(hub)
-	_, err := im.Import(t.Context(), findings)
-	if len(hub.imports) != 1 {
-		t.Errorf("%d requests, want InvalidAccess not retried", len(hub.imports))
-	}
-	if !errors.Is(err, ErrNotEnabled) || !strings.Contains(err.Error(), "enable Security Hub CSPM in account 123456789012, region eu-west-1") {
-		t.Errorf("err = %v, want ErrNotEnabled saying where to enable it", err)
+	for _, tc := range []struct {
+		code string
+		is   error
+		hint string
+	}{
+		{"InvalidAccess", ErrNotEnabled, "; enable Security Hub CSPM in account 123456789012, region eu-west-1"},
+		{"AccessDeniedException", ErrAccessDenied, "; grant securityhub:BatchImportFindings on " + DefaultProductARN("aws", region, account)},
+	} {
+		t.Run(tc.code, func(t *testing.T) {
+			findings := generated(t, 30)
+			codes := map[string]string{}
+			for _, id := range ids(findings) {
+				codes[id] = tc.code
+			}
+			hub := &fakeHub{importScript: failing(codes)}
+			im, _ := newImporter(hub)
+			_, err := im.Import(t.Context(), findings)
+			if len(hub.imports) != 1 {
+				t.Errorf("%d requests, want %s not retried", len(hub.imports), tc.code)
+			}
+			if !errors.Is(err, tc.is) || !strings.HasPrefix(err.Error(), "BatchImportFindings: 30 findings failed"+tc.hint) {
+				t.Errorf("err = %v, want %v saying first what to fix", err, tc.is)
+			}
+		})
 	}
 }
 
