@@ -58,10 +58,11 @@ type Auditor struct {
 	// Hub imports findings into Security Hub in HubRegion; nil turns
 	// Security Hub off.
 	Hub *publish.Importer
-	// HubRegion is the Security Hub home region. Unless it is empty, an open
-	// finding the state says was last imported elsewhere is owed there
-	// (finding.InRegion), with Security Hub on or off: a run with it off
-	// saves the import as owed, as it does every import it does not send.
+	// HubRegion is the Security Hub home region. Unless it is empty, a
+	// finding (open, or archived in the last 90 days) the state says was last
+	// imported elsewhere is owed there (finding.InRegion), with Security Hub
+	// on or off: a run with it off saves the import as owed, as it does
+	// every import it does not send.
 	HubRegion string
 
 	// Topic and TopicARN receive the digest and operational alerts; a nil
@@ -269,7 +270,7 @@ func (a *Auditor) Audit(ctx context.Context, obs *Observation) (*Outcome, error)
 	}
 
 	// What Security Hub holds in the home region: after a change of home
-	// region, every open finding is owed there.
+	// region, every open finding, and every archive, is owed there.
 	held, moved := prev.Records, 0
 	if a.HubRegion != "" {
 		held, moved = finding.InRegion(prev.Records, a.HubRegion)
@@ -290,7 +291,7 @@ func (a *Auditor) Audit(ctx context.Context, obs *Observation) (*Outcome, error)
 		slog.Int("resolved", out.Counts.Resolved), slog.Int("gone", out.Counts.Gone), slog.Int("previous_records", len(prev.Records)))
 	if moved > 0 {
 		a.log().LogAttrs(ctx, slog.LevelInfo, "security hub region", slog.String("region", a.HubRegion), slog.Int("moved", moved),
-			slog.String("outcome", "open findings last imported into another region are imported into this one; their copies there are left to expire"))
+			slog.String("outcome", "findings last imported into another region are imported into this one, open or archived; their copies there are left to expire"))
 	}
 
 	pub, hubErr := a.publishHub(ctx, out, rep.Partition)

@@ -839,3 +839,47 @@ func TestChangingTheHomeRegionImportsTheOpenFindingsThere(t *testing.T) {
 		t.Errorf("the run after: %d imports, %d workflow updates (%v); want none", moved.imports, len(moved.workflow), err)
 	}
 }
+
+// Home region A, then B, then A again: a finding resolved while B was home
+// is archived in A too when A is home again (A still held it open), with
+// no news; findings failing throughout are refreshed there as after any
+// move.
+func TestMovingTheHomeRegionBackArchivesWhatWasResolvedMeanwhile(t *testing.T) {
+	r := newRig(t, "")
+	ctx := context.Background()
+	firstRun(t, r)
+	const bob = "credaudit/123456789012/USER-02/arn:aws:iam::123456789012:user/bob"
+	regionA, regionB := r.hub, &fakeHub{}
+	was := regionA.findings[bob]
+	if was.Id == nil || was.RecordState != shtypes.RecordStateActive {
+		t.Fatalf("bob's USER-02 not open in A: %+v", was)
+	}
+
+	r.a.Hub, r.a.HubRegion = importer(regionB), "us-east-1"
+	r.on(1)
+	if _, err := r.a.Run(ctx); err != nil {
+		t.Fatal(err)
+	}
+	r.setMFA(t, mfaOff, mfaOn) // bob turns MFA on while B is home
+	r.on(2)
+	fixed, err := r.a.Run(ctx)
+	if err != nil || fixed.Counts.Resolved == 0 || regionB.findings[bob].RecordState != shtypes.RecordStateArchived {
+		t.Fatalf("in B: %v, %+v; want bob's USER-02 resolved and archived there", err, fixed.Counts)
+	}
+
+	r.a.Hub, r.a.HubRegion = importer(regionA), "eu-west-1"
+	r.sns.take()
+	r.on(3)
+	back, err := r.a.Run(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := regionA.findings[bob]
+	if f.RecordState != shtypes.RecordStateArchived || f.Compliance.Status != shtypes.ComplianceStatusPassed || *f.UpdatedAt <= *was.UpdatedAt {
+		t.Errorf("bob's USER-02 in A: %s, %s, updated %s; want ARCHIVED, PASSED, updated after %s", f.RecordState, f.Compliance.Status, *f.UpdatedAt, *was.UpdatedAt)
+	}
+	if back.Counts.Changes() != 0 || len(r.sns.sent) != 0 || back.Hub.Imported != fixed.Counts.Failing+fixed.Counts.Resolved {
+		t.Errorf("back in A: %d changes, %d messages, %d imported; want no news and the %d failing and %d archived findings imported",
+			back.Counts.Changes(), len(r.sns.sent), back.Hub.Imported, fixed.Counts.Failing, fixed.Counts.Resolved)
+	}
+}

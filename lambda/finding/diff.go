@@ -221,8 +221,9 @@ func (r *Record) expiredAt(t time.Time) bool {
 // unsent reports whether r is an archive Security Hub was not sent: a
 // tombstone with no LastImportedAt. Only a run with Security Hub off makes
 // one (a resolved or gone finding whose import failed keeps its open
-// record, and every import that succeeds sets LastImportedAt); it stays
-// unsent until a run sends it.
+// record, and every import that succeeds sets LastImportedAt), or a change
+// of home region (InRegion: the new one was not sent it); it stays unsent
+// until a run sends it.
 func (r *Record) unsent() bool { return r.Archived && r.LastImportedAt.IsZero() }
 
 // maybeSuppressed reports whether Security Hub may hold the finding
@@ -389,26 +390,35 @@ func (d *differ) refresh(c *Change) {
 }
 
 // InRegion is prev as Security Hub in region holds it, for a run that
-// publishes there, and how many open findings it moved. An open finding last
-// imported into another region (the home region was changed) is not in
-// region: its record is made due for import (no LastImportedAt, so Diff
-// refreshes it if nothing else imports it) and unsuppressed, since the
-// finding that import creates is NEW, so that Diff also sends its
-// suppression. Like a refresh it is no news. A tombstone is left as it is:
-// its archive is in the old region, and the new one is owed nothing. A
-// record imported before credaudit kept the region (no Region) is taken to
-// be in region, and says so from now on. InRegion is pure: prev is not
-// modified.
+// publishes there, and how many findings it moved. A finding last imported
+// into another region (the home region was changed) is not in region:
+//   - an open one's record is made due for import (no LastImportedAt, so
+//     Diff refreshes it if nothing else imports it) and unsuppressed, since
+//     the finding that import creates is NEW, so that Diff also sends its
+//     suppression;
+//   - a tombstone's is made an unsent archive (no LastImportedAt), which Diff
+//     sends as StillArchived unless the finding fails again first: region
+//     may hold the finding open from before the move (the home region moved
+//     away and back, and the finding was resolved meanwhile), and the
+//     archive's UpdatedAt is later than anything imported there before.
+//
+// Like a refresh, neither is news. A record imported before credaudit kept
+// the region (no Region) is taken to be in region, and says so from now on.
+// InRegion is pure: prev is not modified.
 func InRegion(prev map[string]Record, region string) (map[string]Record, int) {
 	var next map[string]Record // a copy of prev, made at the first record to change
 	moved := 0
 	for id, r := range prev {
-		if r.LastImportedAt.IsZero() || r.Region == region || r.Region != "" && r.Archived {
+		if r.LastImportedAt.IsZero() || r.Region == region {
 			continue
 		}
-		if r.Region == "" {
+		switch {
+		case r.Region == "":
 			r.Region = region
-		} else {
+		case r.Archived:
+			r.LastImportedAt, r.Region = time.Time{}, ""
+			moved++
+		default:
 			r.LastImportedAt, r.Region = time.Time{}, ""
 			r.Suppressed, r.SuppressionReason, r.WorkflowUnknown = false, "", false
 			moved++

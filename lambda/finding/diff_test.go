@@ -941,10 +941,12 @@ func TestArchiveMadeWhileSecurityHubWasOff(t *testing.T) {
 	})
 }
 
-// After the home region changes, every open finding is owed to the new
-// region: InRegion makes its record due and unsuppressed, so the next Diff
-// imports it (quietly, as a refresh) and sends its suppression; tombstones,
-// records in the region and records never imported stay as they were.
+// After the home region changes, every finding is owed to the new region:
+// InRegion makes an open one's record due and unsuppressed, so the next Diff
+// imports it (quietly, as a refresh) and sends its suppression, and a
+// tombstone's an unsent archive, which the next Diff sends (quietly, as
+// StillArchived); records in the region and records never imported stay as
+// they were.
 func TestInRegion(t *testing.T) {
 	k1 := &rules.Key01
 	mutedMFA := suppressed(fail(&rules.User02, alice, noMFA), "break-glass")
@@ -973,31 +975,39 @@ func TestInRegion(t *testing.T) {
 	if diff := cmp.Diff(before, old); diff != "" {
 		t.Fatalf("InRegion modified prev:\n%s", diff)
 	}
-	if moved != 2 {
-		t.Errorf("moved %d, want the 2 open findings", moved)
+	if moved != 3 {
+		t.Errorf("moved %d, want the 2 open findings and bob's tombstone", moved)
 	}
 	for _, id := range []string{keyAlice, mfaAlice} {
 		if r := held[id]; !r.LastImportedAt.IsZero() || r.Region != "" || r.Suppressed || r.SuppressionReason != "" {
 			t.Errorf("%s after the move: %+v; want it due for import, unsuppressed", id, r)
 		}
 	}
-	if diff := cmp.Diff(old[keyBob], held[keyBob]); diff != "" {
-		t.Errorf("bob's tombstone changed (-before +after):\n%s", diff)
+	wantBob := old[keyBob]
+	wantBob.LastImportedAt, wantBob.Region = time.Time{}, ""
+	if diff := cmp.Diff(wantBob, held[keyBob]); diff != "" {
+		t.Errorf("bob's tombstone after the move (-want +got), want it an unsent archive:\n%s", diff)
 	}
 
 	changes := Diff(held, []rules.Result{fail(k1, alice, "access key 1 is 133 days old"), pass(k1, bob, passKey), mutedMFA}, acct, day(2), 0)
 	want := map[string]Workflow{keyAlice: WorkflowKeep, mfaAlice: WorkflowSuppress}
-	if len(changes) != len(want) {
-		t.Fatalf("after the move: %+v, want alice's two open findings", summarize(changes))
+	if len(changes) != len(want)+1 {
+		t.Fatalf("after the move: %+v, want alice's two open findings and bob's archive", summarize(changes))
 	}
 	for _, c := range changes {
+		if c.ID() == keyBob {
+			if c.Kind != StillArchived || !c.Import() || c.Workflow != WorkflowKeep || !c.Record.UpdatedAt.Equal(old[keyBob].UpdatedAt) {
+				t.Errorf("bob: %+v, want his archive sent as it was saved", summarize([]Change{c}))
+			}
+			continue
+		}
 		if w, ok := want[c.ID()]; !ok || c.Kind != StillFailing || !c.NeedsRefresh || c.Workflow != w ||
 			!c.Record.FirstObservedAt.Equal(day(0)) || !c.Record.UpdatedAt.After(old[c.ID()].UpdatedAt) {
 			t.Errorf("%s: %+v, workflow %v; want a still-failing refresh, workflow %v, created day 0 and updated later than before", c.ID(), summarize([]Change{c}), c.Workflow, w)
 		}
 	}
 	next := NextAfter(held, changes, Publication{At: day(2), Region: "us-east-1"})
-	for _, id := range []string{keyAlice, mfaAlice} {
+	for _, id := range []string{keyAlice, mfaAlice, keyBob} {
 		if r := next[id]; r.Region != "us-east-1" || !r.LastImportedAt.Equal(day(2)) {
 			t.Errorf("%s saved with region %q, imported %v; want us-east-1, day 2", id, r.Region, r.LastImportedAt)
 		}
@@ -1006,7 +1016,7 @@ func TestInRegion(t *testing.T) {
 		t.Errorf("alice's MFA finding saved unsuppressed after its suppression was sent")
 	}
 	again, moved := InRegion(next, "us-east-1")
-	after := Diff(again, []rules.Result{fail(k1, alice, "access key 1 is 134 days old"), mutedMFA}, acct, day(3), 0)
+	after := Diff(again, []rules.Result{fail(k1, alice, "access key 1 is 134 days old"), mutedMFA, pass(k1, bob, passKey)}, acct, day(3), 0)
 	if moved != 0 || len(after) != 2 || after[0].Import() || after[1].Import() || after[1].Workflow != WorkflowKeep {
 		t.Errorf("the run after the move: %d moved, changes %+v; want none moved, nothing imported or updated", moved, summarize(after))
 	}

@@ -68,9 +68,11 @@
 //
 // Each record keeps the Security Hub region it was last imported into
 // (Record.Region). After the home region changes, InRegion makes every open
-// finding due for import there, so the first run in the new region imports
-// them all, as refreshes (no news). Tombstones are not moved: their archive
-// is in the old region, where the open findings' copies are left to expire.
+// finding due for import there, and every tombstone an unsent archive, so
+// the first run in the new region imports them all, as refreshes and late
+// archives (no news): should the home region move back, a finding resolved
+// meanwhile is archived in the region that still holds it open. The old
+// region's copies are left to expire there.
 //
 // Suppressions drive Workflow: a failing finding that a suppression newly
 // mutes (including a New one: it is imported, then set SUPPRESSED, so the
