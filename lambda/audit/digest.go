@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 	snstypes "github.com/aws/aws-sdk-go-v2/service/sns/types"
 
+	"github.com/credaudit/credaudit/lambda/credreport"
 	"github.com/credaudit/credaudit/lambda/finding"
 	"github.com/credaudit/credaudit/lambda/publish"
 	"github.com/credaudit/credaudit/lambda/rules"
@@ -214,6 +215,9 @@ type digestInput struct {
 	// (an expired one still names them); another unmuted finding's was
 	// removed or changed.
 	Expired map[string]bool
+	// InReport holds the resource IDs of gone findings that the report still
+	// has a row for (see stillInReport).
+	InReport map[string]bool
 }
 
 func (a *Auditor) digest(out *Outcome) Message {
@@ -237,7 +241,34 @@ func (a *Auditor) digest(out *Outcome) Message {
 		}
 	}
 	in.Expired = expiredUnmutes(out)
+	in.InReport = stillInReport(obs.Report, out.Changes)
 	return renderDigest(in)
+}
+
+// stillInReport is the resource IDs of the gone findings among changes
+// that rep still has a row for: their rule no longer covers the row (a
+// custom rule's where no longer selects it), while the others' user was
+// deleted.
+func stillInReport(rep *credreport.Report, changes []finding.Change) map[string]bool {
+	gone := map[string]bool{}
+	for i := range changes {
+		if c := &changes[i]; c.Kind == finding.Gone {
+			gone[c.Record.ResourceID] = false
+		}
+	}
+	if len(gone) == 0 {
+		return nil
+	}
+	for _, e := range rep.Entries {
+		id := e.ARN
+		if e.IsRoot() {
+			id = rules.AccountResourceID(e.AccountID())
+		}
+		if _, ok := gone[id]; ok {
+			gone[id] = true
+		}
+	}
+	return gone
 }
 
 // expiredUnmutes is the IDs of the findings out unmutes because their
@@ -319,7 +350,7 @@ func renderDigest(in digestInput) Message {
 			l.text = ch.Record.Reason
 			resolved = append(resolved, l)
 		case ch.Kind == finding.Gone:
-			l.text = goneReason(ch, in.Selected)
+			l.text = goneReason(ch, in.Selected, in.InReport)
 			resolved = append(resolved, l)
 		case ch.Record.Suppressed:
 		case ch.Kind == finding.New:
@@ -446,11 +477,19 @@ func fitBody(body string) string {
 	return body[:cut+1] + "... (digest truncated)\n"
 }
 
-func goneReason(c *finding.Change, selected map[string]bool) string {
-	if !selected[c.Record.RuleID] {
+// goneReason says why a finding is gone: its rule no longer runs, the
+// rule no longer covers a row the report still has (inReport, by resource
+// ID), or the row is gone.
+func goneReason(c *finding.Change, selected, inReport map[string]bool) string {
+	user := c.Record.ResourceType == rules.ResourceIAMUser
+	switch {
+	case !selected[c.Record.RuleID]:
 		return "the rule no longer runs (disabled, or not in the profile)"
-	}
-	if c.Record.ResourceType == rules.ResourceIAMUser {
+	case inReport[c.Record.ResourceID] && user:
+		return "the user still exists but is no longer in the rule's scope (its where no longer selects them)"
+	case inReport[c.Record.ResourceID]:
+		return "no longer in the rule's scope (its where no longer selects the root account)"
+	case user:
 		return "the user no longer exists"
 	}
 	return "no longer in the report"

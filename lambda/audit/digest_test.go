@@ -11,6 +11,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/credaudit/credaudit/lambda/credreport"
+	"github.com/credaudit/credaudit/lambda/credreport/credreporttest"
 	"github.com/credaudit/credaudit/lambda/finding"
 	"github.com/credaudit/credaudit/lambda/internal/golden"
 	"github.com/credaudit/credaudit/lambda/rules"
@@ -51,6 +52,43 @@ func TestDigestGolden(t *testing.T) {
 		t.Fatal(err)
 	}
 	golden.Check(t, "digest-second.txt", message(second.Digest))
+}
+
+// A custom rule's finding is gone when the user is deleted, and when the
+// rule's where no longer selects a user who still exists (bob no longer
+// has a console password): the digest tells the two apart.
+func TestGoneFindingSaysWhy(t *testing.T) {
+	r := newRig(t, `
+custom_rules:
+  - id: ORG-02
+    title: Console users changed their password within a year
+    severity: low
+    remediation: Ask the user to change their password.
+    where: "!is_root && password_enabled"
+    assert: password_last_changed != null && as_of - password_last_changed < duration("8760h")
+`)
+	if _, err := r.a.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	bob := credreporttest.UserRow(t, r.iam.report, "bob")
+	noPassword := bytes.Replace(bob, []byte(",true,2026-06-01T10:00:00+00:00,2024-02-01T08:30:00+00:00,"), []byte(",false,N/A,N/A,"), 1)
+	if bytes.Equal(noPassword, bob) {
+		t.Fatal("the sample report changed: bob's password columns not found")
+	}
+	r.iam.report = credreporttest.WithoutUser(t, bytes.Replace(r.iam.report, bob, noPassword, 1), `"doe, jane"`)
+	r.on(1)
+	out, err := r.a.Run(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		"  [LOW]         ORG-02   bob: the user still exists but is no longer in the rule's scope (its where no longer selects them)\n",
+		"  [LOW]         ORG-02   doe, jane: the user no longer exists\n",
+	} {
+		if !strings.Contains(out.Digest.Body, want) {
+			t.Errorf("digest lacks %q:\n%s", want, out.Digest.Body)
+		}
+	}
 }
 
 func TestAlertGolden(t *testing.T) {

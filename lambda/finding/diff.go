@@ -37,7 +37,8 @@ const (
 	// Compliance.Status PASSED and RecordState ARCHIVED.
 	Resolved
 	// Gone: failing before, and the run has no result for it at all: the
-	// user was deleted, or the rule is no longer run. Import it with
+	// user was deleted, the rule is no longer run, or a custom rule's where
+	// no longer selects the row. Import it with
 	// RecordState ARCHIVED; the compliance status stays FAILED.
 	Gone
 	// StillArchived: archived before (a tombstone) and not failing now
