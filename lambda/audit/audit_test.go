@@ -498,6 +498,29 @@ suppressions:
 	}
 }
 
+// A workflow update Security Hub refuses, for a finding it imported, is
+// counted apart from findings it did not take: the digest says a workflow
+// update failed, not that "0 findings could not be published".
+func TestWorkflowOnlyFailureIsCountedApart(t *testing.T) {
+	r := newRig(t, suppressBob)
+	r.hub.refuseWorkflow = map[string]bool{"credaudit/123456789012/USER-01/arn:aws:iam::123456789012:user/bob": true}
+	out, err := r.a.Run(context.Background())
+	if err == nil || out.Hub.Failed != 0 || out.Hub.WorkflowFailed != 1 {
+		t.Fatalf("Run error %v, %d failed, %d workflow updates failed; want an error and the one workflow update failed", err, out.Hub.Failed, out.Hub.WorkflowFailed)
+	}
+	for _, want := range []string{
+		"  ! Security Hub (eu-west-1): 1 workflow status updates (suppressed, or back to NEW) could not be made; the next run sends them again. BatchUpdateFindings:",
+		fmt.Sprintf("Security Hub (eu-west-1): %d findings imported, 0 failed; 0 workflow updates, 1 failed.\n", out.Hub.Imported),
+	} {
+		if !strings.Contains(out.Digest.Body, want) {
+			t.Errorf("digest lacks %q:\n%s", want, out.Digest.Body)
+		}
+	}
+	if strings.Contains(out.Digest.Body, "findings could not be published") {
+		t.Errorf("digest says findings could not be published:\n%s", out.Digest.Body)
+	}
+}
+
 // A workflow update that failed after Security Hub applied it (the response
 // was lost) leaves the finding's status unknown: when the suppression is
 // then removed, the next run sets the finding back to NEW although the state

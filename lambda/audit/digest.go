@@ -379,7 +379,12 @@ func renderDigest(in digestInput) Message {
 	case in.Hub.Off:
 		b.WriteString("Security Hub: publishing is off.\n")
 	default:
-		fmt.Fprintf(&b, "Security Hub (%s): %d findings imported, %d workflow updates, %d failed.\n", in.Hub.Region, in.Hub.Imported, in.Hub.Workflow, in.Hub.Failed)
+		fmt.Fprintf(&b, "Security Hub (%s): %d findings imported, ", in.Hub.Region, in.Hub.Imported)
+		if in.Hub.WorkflowFailed == 0 {
+			fmt.Fprintf(&b, "%d workflow updates, %d failed.\n", in.Hub.Workflow, in.Hub.Failed)
+		} else {
+			fmt.Fprintf(&b, "%d failed; %d workflow updates, %d failed.\n", in.Hub.Failed, in.Hub.Workflow, in.Hub.WorkflowFailed)
+		}
 		fmt.Fprintf(&b, "Open findings: %s\n", consoleURL(in.Partition, in.Hub.Region, in.Account))
 	}
 	fmt.Fprintf(&b, "Evaluated as of %s.\n", in.AsOf.UTC().Format(time.RFC3339))
@@ -413,17 +418,25 @@ func unmuted(n int) string {
 	return fmt.Sprintf("%d unmuted, ", n)
 }
 
-// hubAttention says what Security Hub did not take and when it will: the
-// next run sends it again, but while Security Hub is not enabled, or access
-// is denied, every run fails the same way until a person fixes that, which
-// the error says first (publish.FailedFindingsError), so that clipping
-// keeps it.
+// hubAttention says what Security Hub did not take, findings or workflow
+// status updates (counted apart: a finding whose update failed was
+// imported), and when it will: the next run sends it again, but while
+// Security Hub is not enabled, or access is denied, every run fails the
+// same way until a person fixes that, which the error says first
+// (publish.FailedFindingsError), so that clipping keeps it.
 func hubAttention(h HubReport) string {
+	var what []string
+	if h.Failed > 0 || h.WorkflowFailed == 0 {
+		what = append(what, fmt.Sprintf("%d findings could not be published", h.Failed))
+	}
+	if h.WorkflowFailed > 0 {
+		what = append(what, fmt.Sprintf("%d workflow status updates (suppressed, or back to NEW) could not be made", h.WorkflowFailed))
+	}
 	again := "the next run sends them again"
 	if errors.Is(h.Err, publish.ErrNotEnabled) || errors.Is(h.Err, publish.ErrAccessDenied) {
 		again = "they will not be until this is fixed (each run tries again)"
 	}
-	return fmt.Sprintf("Security Hub (%s): %d findings could not be published; %s. %s", h.Region, h.Failed, again, h.Err)
+	return fmt.Sprintf("Security Hub (%s): %s; %s. %s", h.Region, strings.Join(what, " and "), again, h.Err)
 }
 
 // notDecided says that n results could not be decided; where is "" in an

@@ -22,8 +22,9 @@ type HubReport struct {
 	Region string
 	// Imported counts findings Security Hub took; Failed those it did not.
 	Imported, Failed int
-	// Workflow counts findings whose workflow status was set.
-	Workflow int
+	// Workflow counts findings whose workflow status was set;
+	// WorkflowFailed those whose update failed (their import went in).
+	Workflow, WorkflowFailed int
 	// Requests counts API calls.
 	Requests int
 	Err      error
@@ -84,13 +85,15 @@ func (a *Auditor) publishHub(ctx context.Context, out *Outcome, partition string
 			markFailed(pub.FailedWorkflow, err, wf.ids)
 		}
 	}
+	out.Hub.WorkflowFailed = len(pub.FailedWorkflow)
 	err := errors.Join(errs...)
 	level := slog.LevelInfo
 	if err != nil {
 		level = slog.LevelError
 	}
 	attrs := []slog.Attr{slog.String("region", a.HubRegion), slog.Int("to_import", len(findings)), slog.Int("imported", out.Hub.Imported),
-		slog.Int("failed", out.Hub.Failed), slog.Int("workflow_updates", out.Hub.Workflow), slog.Int("requests", out.Hub.Requests)}
+		slog.Int("failed", out.Hub.Failed), slog.Int("workflow_updates", out.Hub.Workflow), slog.Int("workflow_failed", out.Hub.WorkflowFailed),
+		slog.Int("requests", out.Hub.Requests)}
 	if err != nil {
 		attrs = append(attrs, slog.String("error", err.Error()))
 	}
