@@ -204,7 +204,7 @@ func (a *Auditor) Observe(ctx context.Context) (*Observation, error) {
 	}
 	obs.Account, obs.AccountErr = ReadAccount(ctx, a.IAM, rep)
 	if obs.AccountErr != nil {
-		a.log().LogAttrs(ctx, slog.LevelWarn, "account facts", slog.String("error", obs.AccountErr.Error()),
+		a.log().LogAttrs(ctx, slog.LevelWarn, "account facts", slog.String("error", LogSafe(obs.AccountErr)),
 			slog.String("effect", "rules that need them are NOT_AVAILABLE"))
 	}
 	obs.Alias = readAlias(ctx, a.IAM, a.log())
@@ -216,7 +216,7 @@ func (a *Auditor) Observe(ctx context.Context) (*Observation, error) {
 func readAlias(ctx context.Context, client IAMAPI, log *slog.Logger) string {
 	out, err := client.ListAccountAliases(ctx, &iam.ListAccountAliasesInput{})
 	if err != nil {
-		log.LogAttrs(ctx, slog.LevelWarn, "account alias", slog.String("error", err.Error()))
+		log.LogAttrs(ctx, slog.LevelWarn, "account alias", slog.String("error", LogSafe(err)))
 		return ""
 	}
 	if len(out.AccountAliases) == 0 {
@@ -324,7 +324,7 @@ func (a *Auditor) Audit(ctx context.Context, obs *Observation) (*Outcome, error)
 			a.log().LogAttrs(ctx, slog.LevelWarn, "save state", slog.String("outcome", "another run saved first; this run's state was not written"))
 		case err != nil:
 			errs = append(errs, fmt.Errorf("%w (%s)", err, a.Store.Hint(err))) // the store names the save
-			a.log().LogAttrs(ctx, slog.LevelError, "save state", slog.String("error", err.Error()))
+			a.log().LogAttrs(ctx, slog.LevelError, "save state", slog.String("error", LogSafe(err)))
 		default:
 			out.Saved = true
 			a.log().LogAttrs(ctx, slog.LevelInfo, "save state", slog.Int("records", len(next.Records)))
@@ -347,7 +347,7 @@ func (a *Auditor) fail(ctx context.Context, acct string, err error) error {
 	if !errors.As(err, &f) {
 		f = &Failure{Phase: "run", Err: err}
 	}
-	a.log().LogAttrs(ctx, slog.LevelError, "audit failed", slog.String("phase", f.Phase), slog.String("error", f.Err.Error()),
+	a.log().LogAttrs(ctx, slog.LevelError, "audit failed", slog.String("phase", f.Phase), slog.String("error", LogSafe(f.Err)),
 		slog.String("hint", f.Hint), slog.String("effect", "nothing imported or resolved; state unchanged"))
 	if a.NoAlerts {
 		return err
@@ -368,7 +368,7 @@ func (a *Auditor) Send(ctx context.Context, msg Message) error {
 	}
 	_, err := a.Topic.Publish(ctx, msg.Input(a.TopicARN))
 	if err != nil {
-		a.log().LogAttrs(ctx, slog.LevelError, "notify", slog.String("kind", msg.Kind), slog.String("error", err.Error()))
+		a.log().LogAttrs(ctx, slog.LevelError, "notify", slog.String("kind", msg.Kind), slog.String("error", LogSafe(err)))
 		return fmt.Errorf("sns:Publish to %s: %w", a.TopicARN, err)
 	}
 	a.log().LogAttrs(ctx, slog.LevelInfo, "notify", slog.String("kind", msg.Kind), slog.Bool("sent", true), slog.Int("bytes", len(msg.Body)))

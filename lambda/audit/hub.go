@@ -95,7 +95,7 @@ func (a *Auditor) publishHub(ctx context.Context, out *Outcome, partition string
 		slog.Int("failed", out.Hub.Failed), slog.Int("workflow_updates", out.Hub.Workflow), slog.Int("workflow_failed", out.Hub.WorkflowFailed),
 		slog.Int("requests", out.Hub.Requests)}
 	if err != nil {
-		attrs = append(attrs, slog.String("error", err.Error()))
+		attrs = append(attrs, slog.String("error", LogSafe(err)))
 	}
 	a.log().LogAttrs(ctx, level, "publish", attrs...)
 	return pub, err

@@ -205,3 +205,54 @@ func TestMemberRoleRefusedFailsLoudly(t *testing.T) {
 		t.Error("a state was written for an account that could not be audited")
 	}
 }
+
+// The function's logs name no user (README) on the failure paths either,
+// whose errors do: Security Hub's refused findings are listed by ID, which
+// ends in the user's ARN, and a custom rule that fails names the row's user.
+// The alert and the digest, which go to the topic, keep the whole text.
+func TestFailureLogsNameNoUser(t *testing.T) {
+	users := []string{"alice", "bob", "carol", "dave"}
+	check := func(t *testing.T, e *env) {
+		t.Helper()
+		logs := e.logs.String()
+		if !strings.Contains(logs, `"level":"ERROR"`) {
+			t.Fatalf("no error logged:\n%s", logs)
+		}
+		for line := range strings.Lines(logs) {
+			for _, u := range users {
+				if strings.Contains(line, u) {
+					t.Errorf("log line names user %s:\n%s", u, line)
+				}
+			}
+		}
+	}
+	t.Run("refused findings", func(t *testing.T) {
+		e := newEnv(t)
+		e.seedUsers()
+		p := newFaultProxy(t)
+		p.inject(fault{Op: "BatchImportFindings", Kind: partial, Times: 1, Count: 2, Code: "InvalidInput"})
+		if _, err := e.viaProxy(p).Invoke(context.Background(), []byte(`{}`)); err == nil || !strings.Contains(err.Error(), p.refused[0]) {
+			t.Fatalf("Invoke error %v, want the refused findings named", err)
+		}
+		check(t, e)
+	})
+	t.Run("a custom rule that fails on a row", func(t *testing.T) {
+		e := newEnv(t)
+		e.consoleUser("alice")
+		ctx := context.Background()
+		must(t, "put config", func() error {
+			_, err := s3.NewFromConfig(e.cfg, func(o *s3.Options) { o.UsePathStyle = true }).PutObject(ctx, &s3.PutObjectInput{
+				Bucket: aws.String(bucket), Key: aws.String("config/credaudit.yaml"),
+				Body: strings.NewReader("custom_rules:\n  - id: ORG-09\n    title: t\n    severity: low\n    remediation: r\n    assert: int(user) > 0\n")})
+			return err
+		})
+		h := e.handler(map[string]string{handler.EnvConfig: "s3://" + bucket + "/config/credaudit.yaml"})
+		if _, err := h.Invoke(ctx, []byte(`{}`)); err == nil || !strings.Contains(err.Error(), `user "alice"`) {
+			t.Fatalf("Invoke error %v, want the row's user named", err)
+		}
+		if mail := e.drain(); len(mail) != 1 || !strings.Contains(mail[0].Body, `user "alice"`) {
+			t.Errorf("the alert does not name the row: %+v", mail)
+		}
+		check(t, e)
+	})
+}

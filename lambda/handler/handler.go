@@ -175,7 +175,7 @@ func (h *Handler) audit(ctx context.Context, aud *audit.Auditor, req Request) (*
 		return resp, err
 	}
 	resp.Error = err.Error()
-	h.Log.LogAttrs(ctx, slog.LevelError, LogIncomplete, slog.String("account_id", sum.AccountID), slog.String("error", resp.Error),
+	h.Log.LogAttrs(ctx, slog.LevelError, LogIncomplete, slog.String("account_id", sum.AccountID), slog.String("error", audit.LogSafe(err)),
 		slog.String("effect", "the invocation succeeds so that the caller gets the summary; the error is in the response"))
 	return resp, nil
 }
