@@ -362,6 +362,18 @@ func TestArchivesMadeWhileSecurityHubWasOffAreSentWhenItIsBackOn(t *testing.T) {
 	}
 }
 
+// withConfig puts body in the state bucket as config/credaudit.yaml and
+// returns a handler reading its configuration from there.
+func (e *env) withConfig(body string) *handler.Handler {
+	e.t.Helper()
+	must(e.t, "put config", func() error {
+		_, err := s3.NewFromConfig(e.cfg, func(o *s3.Options) { o.UsePathStyle = true }).PutObject(context.Background(), &s3.PutObjectInput{
+			Bucket: aws.String(bucket), Key: aws.String("config/credaudit.yaml"), Body: strings.NewReader(body)})
+		return err
+	})
+	return e.handler(map[string]string{handler.EnvConfig: "s3://" + bucket + "/config/credaudit.yaml"})
+}
+
 // A configuration file with an error fails the run before anything is
 // published: the alert names the file, line and column, Security Hub and
 // the state are untouched.
@@ -369,13 +381,7 @@ func TestBadConfigurationChangesNothing(t *testing.T) {
 	e := newEnv(t)
 	e.consoleUser("alice")
 	ctx := context.Background()
-	must(t, "put config", func() error {
-		_, err := s3.NewFromConfig(e.cfg, func(o *s3.Options) { o.UsePathStyle = true }).PutObject(ctx, &s3.PutObjectInput{
-			Bucket: aws.String(bucket), Key: aws.String("config/credaudit.yaml"),
-			Body: strings.NewReader("profile: all\nrules:\n  KEY-01: {days: ninety}\n")})
-		return err
-	})
-	h := e.handler(map[string]string{handler.EnvConfig: "s3://" + bucket + "/config/credaudit.yaml"})
+	h := e.withConfig("profile: all\nrules:\n  KEY-01: {days: ninety}\n")
 	_, err := h.Invoke(ctx, []byte(`{}`))
 	if err == nil || !strings.Contains(err.Error(), "s3://"+bucket+"/config/credaudit.yaml:3:") {
 		t.Fatalf("Invoke error %v, want one naming the file and line", err)

@@ -239,15 +239,8 @@ func TestFailureLogsNameNoUser(t *testing.T) {
 	t.Run("a custom rule that fails on a row", func(t *testing.T) {
 		e := newEnv(t)
 		e.consoleUser("alice")
-		ctx := context.Background()
-		must(t, "put config", func() error {
-			_, err := s3.NewFromConfig(e.cfg, func(o *s3.Options) { o.UsePathStyle = true }).PutObject(ctx, &s3.PutObjectInput{
-				Bucket: aws.String(bucket), Key: aws.String("config/credaudit.yaml"),
-				Body: strings.NewReader("custom_rules:\n  - id: ORG-09\n    title: t\n    severity: low\n    remediation: r\n    assert: int(user) > 0\n")})
-			return err
-		})
-		h := e.handler(map[string]string{handler.EnvConfig: "s3://" + bucket + "/config/credaudit.yaml"})
-		if _, err := h.Invoke(ctx, []byte(`{}`)); err == nil || !strings.Contains(err.Error(), `user "alice"`) {
+		h := e.withConfig("custom_rules:\n  - id: ORG-09\n    title: t\n    severity: low\n    remediation: r\n    assert: int(user) > 0\n")
+		if _, err := h.Invoke(context.Background(), []byte(`{}`)); err == nil || !strings.Contains(err.Error(), `user "alice"`) {
 			t.Fatalf("Invoke error %v, want the row's user named", err)
 		}
 		if mail := e.drain(); len(mail) != 1 || !strings.Contains(mail[0].Body, `user "alice"`) {
