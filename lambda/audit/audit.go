@@ -335,6 +335,11 @@ func (a *Auditor) Audit(ctx context.Context, obs *Observation) (*Outcome, error)
 	return out, errors.Join(errs...)
 }
 
+// alertTimeout bounds sending the alert of a run that failed by its
+// deadline: one SNS Publish, well within the seconds Lambda's deadline
+// margin leaves.
+const alertTimeout = 5 * time.Second
+
 // Fail reports a run that could not see: it logs err, sends an operational
 // alert and returns err. Callers use it for failures before Audit (loading
 // the configuration, acquiring the report).
@@ -353,6 +358,13 @@ func (a *Auditor) fail(ctx context.Context, acct string, err error) error {
 		return err
 	}
 	msg := alert(acct, f, a.now())
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		// The run failed by its deadline, and the alert is what says so:
+		// it gets a moment of its own (an interrupted run's does not).
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(context.WithoutCancel(ctx), alertTimeout)
+		defer cancel()
+	}
 	if sendErr := a.Send(ctx, msg); sendErr != nil {
 		return errors.Join(err, fmt.Errorf("operational alert not sent: %w", sendErr))
 	}

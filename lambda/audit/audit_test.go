@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	shtypes "github.com/aws/aws-sdk-go-v2/service/securityhub/types"
@@ -94,6 +95,30 @@ func TestFailureToSeeIsLoudAndChangesNothing(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// A run that failed by its deadline still sends its alert, which is what
+// says why; an interrupted run's is not sent (the interrupt asked for an
+// end), and the error says so.
+func TestAlertOfARunPastItsDeadline(t *testing.T) {
+	r := newRig(t, "")
+	failure := &Failure{Phase: "acquire", Err: errors.New("get credential report: context deadline exceeded")}
+	expired, cancel := context.WithDeadline(context.Background(), time.Now().Add(-time.Second))
+	defer cancel()
+	if err := r.a.Fail(expired, failure); !errors.Is(err, failure) || strings.Contains(err.Error(), "alert not sent") {
+		t.Errorf("Fail past the deadline = %v, want the failure alone", err)
+	}
+	if msgs := r.sns.take(); len(msgs) != 1 || !strings.Contains(*msgs[0].Subject, "audit FAILED (acquire)") {
+		t.Errorf("past the deadline: %d messages, want the alert", len(msgs))
+	}
+	interrupted, stop := context.WithCancel(context.Background())
+	stop()
+	if err := r.a.Fail(interrupted, failure); !errors.Is(err, failure) || !errors.Is(err, context.Canceled) {
+		t.Errorf("Fail when interrupted = %v, want the failure and the unsent alert", err)
+	}
+	if msgs := r.sns.take(); len(msgs) != 0 {
+		t.Errorf("interrupted: %d messages sent, want none", len(msgs))
 	}
 }
 

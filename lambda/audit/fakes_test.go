@@ -164,9 +164,12 @@ type fakeSNS struct {
 	err  error
 }
 
-func (s *fakeSNS) Publish(_ context.Context, in *sns.PublishInput, _ ...func(*sns.Options)) (*sns.PublishOutput, error) {
+func (s *fakeSNS) Publish(ctx context.Context, in *sns.PublishInput, _ ...func(*sns.Options)) (*sns.PublishOutput, error) {
 	if s.err != nil {
 		return nil, s.err
+	}
+	if err := ctx.Err(); err != nil { // as the SDK refuses to start a call
+		return nil, err
 	}
 	s.sent = append(s.sent, in)
 	return &sns.PublishOutput{MessageId: aws.String("m")}, nil
