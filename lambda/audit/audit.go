@@ -318,10 +318,14 @@ func (a *Auditor) Audit(ctx context.Context, obs *Observation) (*Outcome, error)
 	if a.Store != nil {
 		next := &state.State{Version: state.Version, AccountID: acct, GeneratedAt: obs.AsOf, SavedAt: a.now(),
 			Records: records(held, out.Changes, pub)}
-		switch err := a.Store.Save(ctx, acct, next, token); {
-		case errors.Is(err, state.ErrConflict):
+		err := a.Store.Save(ctx, acct, next, token)
+		if errors.Is(err, state.ErrConflict) {
 			out.Conflict = true
-			a.log().LogAttrs(ctx, slog.LevelWarn, "save state", slog.String("outcome", "another run saved first; this run's state was not written"))
+			err = a.saveAfterConflict(ctx, acct, next, sentIDs(out.Changes, pub))
+		}
+		switch {
+		case errors.Is(err, state.ErrConflict):
+			a.log().LogAttrs(ctx, slog.LevelWarn, "save state", slog.String("outcome", "other runs kept saving first; this run's state was not written"))
 		case err != nil:
 			errs = append(errs, fmt.Errorf("%w (%s)", err, a.Store.Hint(err))) // the store names the save
 			a.log().LogAttrs(ctx, slog.LevelError, "save state", slog.String("error", LogSafe(err)))
@@ -333,6 +337,58 @@ func (a *Auditor) Audit(ctx context.Context, obs *Observation) (*Outcome, error)
 	out.Duration = a.now().Sub(start)
 	a.metrics(out)
 	return out, errors.Join(errs...)
+}
+
+// conflictSaves bounds the saves a run makes after another run saved
+// first (saveAfterConflict).
+const conflictSaves = 3
+
+// saveAfterConflict saves, after another run saved the account's state
+// first, that run's state with what this run sent to Security Hub (sent)
+// made due again (finding.AfterConflict): Security Hub holds whichever run
+// sent a finding last, and the two may have seen different reports (one
+// generated a newer one) or configurations, so that a finding this run
+// resolved could stay archived when the other's state says it is open, and
+// never be sent again while it fails. With nothing sent, theirs stands. It
+// tries conflictSaves times, and returns state.ErrConflict if others keep
+// saving first.
+func (a *Auditor) saveAfterConflict(ctx context.Context, acct string, ours *state.State, sent []string) error {
+	if len(sent) == 0 {
+		a.log().LogAttrs(ctx, slog.LevelInfo, "save state", slog.String("outcome", "another run saved first; this run sent Security Hub nothing, so its state stands"))
+		return nil
+	}
+	for range conflictSaves {
+		theirs, token, err := a.Store.Load(ctx, acct)
+		if err != nil {
+			return err
+		}
+		next := *theirs
+		next.Records = finding.AfterConflict(theirs.Records, ours.Records, sent)
+		next.SavedAt = a.now()
+		if err = a.Store.Save(ctx, acct, &next, token); !errors.Is(err, state.ErrConflict) {
+			if err == nil {
+				a.log().LogAttrs(ctx, slog.LevelInfo, "save state", slog.Int("records", len(next.Records)), slog.Int("due_again", len(sent)),
+					slog.String("outcome", "another run saved first; its state is saved with the findings this run sent due to be sent again"))
+			}
+			return err
+		}
+	}
+	return state.ErrConflict
+}
+
+// sentIDs lists the findings the run sent to Security Hub: imported, or
+// given a workflow status (whether or not Security Hub took them).
+func sentIDs(changes []finding.Change, pub finding.Publication) []string {
+	if pub.Off {
+		return nil
+	}
+	var ids []string
+	for i := range changes {
+		if c := &changes[i]; c.Import() || c.Workflow != finding.WorkflowKeep {
+			ids = append(ids, c.ID())
+		}
+	}
+	return ids
 }
 
 // alertTimeout bounds sending the alert of a run that failed by its

@@ -645,8 +645,9 @@ func TestWorkflowOfARefusedImportIsSentByTheNextRun(t *testing.T) {
 	}
 }
 
-// Two runs that load the same state: the second to save finds a conflict,
-// writes nothing and says so; the stored state is the first run's.
+// Two runs that load the same state and saw the same report: the second to
+// save finds a conflict and keeps the first run's state, as both sent
+// Security Hub the same findings: none is made due again.
 func TestOverlappingRunsDoNotClobber(t *testing.T) {
 	r := newRig(t, "")
 	ctx := context.Background()
@@ -655,20 +656,78 @@ func TestOverlappingRunsDoNotClobber(t *testing.T) {
 		t.Fatal(err)
 	}
 	// The other run saves between this run's load and save.
+	var theirs *state.State
 	r.a.Store = &racingStore{Store: r.store, race: func() {
 		other := *r.a
 		other.Store = r.store
 		if _, err := other.Audit(ctx, obs); err != nil {
 			t.Fatal(err)
 		}
+		if theirs, _, err = r.store.Load(ctx, sampleAccount); err != nil {
+			t.Fatal(err)
+		}
 	}}
 	out, err := r.a.Audit(ctx, obs)
-	if err != nil || !out.Conflict || out.Saved {
-		t.Fatalf("Audit = conflict %v, saved %v, err %v; want a conflict and no save", out.Conflict, out.Saved, err)
+	if err != nil || !out.Conflict || !out.Saved {
+		t.Fatalf("Audit = conflict %v, saved %v, err %v; want a conflict, then the other run's state saved", out.Conflict, out.Saved, err)
 	}
 	st, _, err := r.store.Load(ctx, sampleAccount)
 	if err != nil || len(st.Records) != out.Counts.New {
 		t.Fatalf("stored state: %v records, err %v", len(st.Records), err)
+	}
+	for id, rec := range st.Records {
+		if want := theirs.Records[id]; rec.LastImportedAt.IsZero() || rec.WorkflowUnknown || !rec.LastImportedAt.Equal(want.LastImportedAt) {
+			t.Errorf("%s saved as %+v, want the other run's %+v", id, rec, want)
+		}
+	}
+}
+
+// Two overlapping runs that saw different reports (one generated a newer
+// one): B sees bob fixed and archives his finding in Security Hub; A, on
+// the older report, sees it failing and saves first. B's save conflicts:
+// it saves A's state with bob's finding due to be sent again, so when bob
+// turns MFA off again the next run imports it ACTIVE; before, A's state
+// said "open, imported", and Security Hub kept it ARCHIVED/PASSED unsaid.
+func TestOverlappingRunsThatSawDifferentReports(t *testing.T) {
+	r := newRig(t, "")
+	ctx := context.Background()
+	bob := "credaudit/123456789012/USER-01/arn:aws:iam::123456789012:user/bob"
+	if _, err := r.a.Run(ctx); err != nil {
+		t.Fatal(err)
+	}
+	r.sns.take()
+	r.on(1)
+	obsA, err := r.a.Observe(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.setMFA(t, mfaOff, mfaOn)
+	r.iam.generated = r.iam.generated.Add(time.Hour)
+	obsB, err := r.a.Observe(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := *r.a
+	b.Store = &racingStore{Store: r.store, race: func() { // A runs between B's load and save
+		a := *r.a
+		a.Store = r.store
+		if _, err := a.Audit(ctx, obsA); err != nil {
+			t.Fatal(err)
+		}
+	}}
+	outB, err := b.Audit(ctx, obsB)
+	if err != nil || !outB.Conflict || !outB.Saved || r.hub.findings[bob].RecordState != shtypes.RecordStateArchived {
+		t.Fatalf("B: conflict %v, saved %v, err %v, bob %s; want bob archived, a conflict, then a save", outB.Conflict, outB.Saved, err, r.hub.findings[bob].RecordState)
+	}
+	r.sns.take()
+
+	r.setMFA(t, mfaOn, mfaOff)
+	r.on(3)
+	if _, err := r.a.Run(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if f := r.hub.findings[bob]; f.RecordState != shtypes.RecordStateActive || f.Compliance.Status != shtypes.ComplianceStatusFailed {
+		t.Errorf("bob fails USER-01 again, Security Hub holds it %s/%s; want ACTIVE/FAILED", f.RecordState, f.Compliance.Status)
 	}
 }
 

@@ -28,7 +28,9 @@
 //
 // Security Hub first, then the digest, then the state, written with a
 // conditional write: the state never claims an update that was not made, and
-// of two overlapping runs only one saves (the other logs the conflict and
-// stops; its imports were the same findings, which Security Hub updates in
-// place).
+// of two overlapping runs the first to save wins. The other saves the
+// winner's state again, with each finding it sent Security Hub otherwise
+// (the runs saw different reports) due to be sent again
+// (finding.AfterConflict): Security Hub holds whichever run sent a finding
+// last.
 package audit

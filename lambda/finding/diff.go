@@ -604,3 +604,52 @@ func dueAgain(c *Change) Record {
 	rec.LastImportedAt, rec.UpdatedAt = time.Time{}, c.Record.UpdatedAt
 	return rec
 }
+
+// AfterConflict is the state's records to save when another run saved
+// first: theirs, the records that run saved, reconciled with each finding
+// this run sent to Security Hub (sent: imported, or given a workflow
+// status), since Security Hub now holds whichever of the two runs sent it
+// last. A finding both runs sent alike (the same status, reason, severity,
+// archive and suppression: they saw the same report, as two overlapping runs
+// mostly do) keeps theirs, with the later of the two UpdatedAt, after which
+// the next import must be. One they sent otherwise, or did not send, keeps
+// theirs (or ours when theirs has none, so that a finding only this run
+// opened is resolved when it passes) and is made due to be sent again: no
+// LastImportedAt, so the next run imports it, or sends its archive, as it
+// then finds it, and WorkflowUnknown, so it sends its workflow status. Else
+// a finding this run resolved could stay archived while their state holds
+// it open, and never be sent again while it fails.
+//
+// AfterConflict is pure: theirs and ours are not modified.
+func AfterConflict(theirs, ours map[string]Record, sent []string) map[string]Record {
+	next := maps.Clone(theirs)
+	if next == nil {
+		next = make(map[string]Record, len(sent))
+	}
+	for _, id := range sent {
+		r, ok := theirs[id]
+		mine, mineOK := ours[id]
+		switch {
+		case !mineOK:
+			continue
+		case !ok:
+			r = mine
+		case mine.UpdatedAt.After(r.UpdatedAt):
+			r.UpdatedAt = mine.UpdatedAt
+		}
+		if !ok || !sentAlike(r, mine) {
+			r.LastImportedAt, r.Region, r.WorkflowUnknown = time.Time{}, "", true
+		}
+		next[id] = r
+	}
+	return next
+}
+
+// sentAlike reports whether two runs' records of a finding, both sent to
+// Security Hub, sent it the same content.
+func sentAlike(a, b Record) bool {
+	return !a.LastImportedAt.IsZero() && !b.LastImportedAt.IsZero() && a.Region == b.Region &&
+		a.Status == b.Status && a.Reason == b.Reason && a.Severity == b.Severity && a.Title == b.Title &&
+		a.Archived == b.Archived && a.Suppressed == b.Suppressed && a.SuppressionReason == b.SuppressionReason &&
+		!a.WorkflowUnknown && !b.WorkflowUnknown
+}

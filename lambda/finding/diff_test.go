@@ -1181,3 +1181,41 @@ func TestUnmutedOnce(t *testing.T) {
 		t.Errorf("after an unsent digest, the next run: %+v; want the finding new", summarize(again))
 	}
 }
+
+func TestAfterConflict(t *testing.T) {
+	t0 := time.Date(2026, 11, 20, 6, 0, 0, 0, time.UTC)
+	rec := func(id string, archived bool, updated time.Time) Record {
+		return Record{ID: id, RuleID: "USER-01", Status: rules.Failed, Reason: "r", Severity: "MEDIUM", Archived: archived,
+			LastImportedAt: updated, Region: "eu-west-1", UpdatedAt: updated}
+	}
+	theirs := map[string]Record{
+		"alike":   rec("alike", false, t0),
+		"differs": rec("differs", false, t0),
+		"unsent":  rec("unsent", false, t0),
+	}
+	ours := map[string]Record{
+		"alike":    rec("alike", false, t0.Add(time.Second)),
+		"differs":  rec("differs", true, t0.Add(time.Second)),
+		"onlyours": rec("onlyours", false, t0),
+	}
+	got := AfterConflict(theirs, ours, []string{"alike", "differs", "onlyours", "notheld"})
+	due := func(r Record) bool { return r.LastImportedAt.IsZero() && r.Region == "" && r.WorkflowUnknown }
+	if r := got["alike"]; due(r) || !r.UpdatedAt.Equal(t0.Add(time.Second)) || r.Archived {
+		t.Errorf("sent alike: %+v, want theirs with the later UpdatedAt", r)
+	}
+	if r := got["differs"]; !due(r) || r.Archived || !r.UpdatedAt.Equal(t0.Add(time.Second)) {
+		t.Errorf("sent otherwise: %+v, want theirs (open) due again after the later UpdatedAt", r)
+	}
+	if r := got["onlyours"]; !due(r) || r.ID != "onlyours" {
+		t.Errorf("only ours: %+v, want ours due again", r)
+	}
+	if r := got["unsent"]; r != theirs["unsent"] {
+		t.Errorf("not sent by this run: %+v, want theirs as it was", r)
+	}
+	if _, ok := got["notheld"]; ok || len(got) != 4 {
+		t.Errorf("got %d records (notheld present: %v), want 4", len(got), ok)
+	}
+	if theirs["differs"].LastImportedAt.IsZero() {
+		t.Error("AfterConflict modified theirs")
+	}
+}
