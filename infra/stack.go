@@ -26,13 +26,28 @@ const ScheduleInput = `{"source":"credaudit.schedule",` +
 	`"attemptNumber":"<aws.scheduler.attempt-number>",` +
 	`"scheduleArn":"<aws.scheduler.schedule-arn>"}`
 
-// Async invocation and schedule delivery limits. A run is idempotent (the
-// state is written with a conditional put), so a retry or an overlapping run
-// is harmless; failures that survive the retries land in the failure queue,
-// whose alarm tells the topic.
+// Async invocation and schedule delivery limits.
+//
+// Lambda does not re-run a run that failed (asyncRetries 0). A run is not
+// idempotent: one that audited the account and then failed to import into
+// Security Hub or to save its state has already sent its digest, and a
+// retry would send it and import the findings again (Lambda's retries come
+// after 1 and 2 minutes, so a lasting fault would mean three of each every
+// day). The function already retries IAM within its run; a failed run
+// errors (ErrorsAlarm), its event goes to the failure queue (whose alarm
+// tells the topic too), and the next scheduled run picks up from the
+// saved state.
+//
+// MaximumRetryAttempts counts function errors only: an event Lambda
+// throttled or could not start (429, 5xx) stays queued and is retried for
+// up to asyncMaxEventAgeH, then goes to the failure queue as well, so a
+// throttled run still happens, at most that late.
+//
+// Overlapping runs (Scheduler and Lambda each deliver at least once) save
+// one state between them: the state is written with a conditional put.
 const (
-	asyncRetries      = 2 // Lambda's maximum: after 1 and 2 minutes
-	asyncMaxEventAgeH = 2 // covers two retries of a 15-minute run
+	asyncRetries      = 0
+	asyncMaxEventAgeH = 2
 	scheduleMaxAgeS   = 3600
 	scheduleRetries   = 10
 	// durationAlarmShare of the timeout is "near the timeout".
@@ -75,7 +90,8 @@ func (st *Stack) addFunction() {
 		"credaudit function: read the credential report, publish findings and the digest, keep state",
 		st.functionEnv(nil), st.functionStatements)
 	st.keyForPublishers(st.Role)
-	// Async invocation: retries, then the failure queue. The L1 resource,
+	// Async invocation: no retry of a failed run, then the failure queue
+	// (see asyncRetries). The L1 resource,
 	// because the L2 destination also grants sqs:GetQueueAttributes and
 	// sqs:GetQueueUrl, which delivery does not use ("SendToFailureQueue").
 	awslambda.NewCfnEventInvokeConfig(st.Stack, jsii.String("AsyncInvoke"), &awslambda.CfnEventInvokeConfigProps{

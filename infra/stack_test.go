@@ -213,12 +213,15 @@ func TestScheduleInputMatchesSampleEvent(t *testing.T) {
 	}
 }
 
+// Lambda never re-runs a failed run: a retry would send the digest and
+// import the findings again. A throttled event is still retried, for up to
+// the maximum event age; what fails goes to the failure queue.
 func TestAsyncInvocation(t *testing.T) {
 	s := synth(t, "default")
 	has(t, s, "AWS::Lambda::EventInvokeConfig", map[string]any{
 		"FunctionName":             s.resolve(t, s.st.Function.FunctionName()),
 		"Qualifier":                "$LATEST",
-		"MaximumRetryAttempts":     2,
+		"MaximumRetryAttempts":     0,
 		"MaximumEventAgeInSeconds": 7200,
 		"DestinationConfig": map[string]any{
 			"OnFailure": map[string]any{"Destination": s.resolve(t, s.st.Queue.QueueArn())},
