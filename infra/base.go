@@ -140,7 +140,7 @@ func (b *base) addQueue() {
 	})
 	b.suppress(b.Queue, "AwsSolutions-SQS3",
 		"This queue is itself the failure destination (Scheduler's dead-letter queue, and Lambda's on-failure destination where there is one); "+
-			"its alarm reports any message, and nothing consumes it, so a further DLQ would never receive anything.")
+			"its alarm reports each message sent to it, and nothing consumes it, so a further DLQ would never receive anything.")
 }
 
 // function is one Lambda function of the shared asset with its log group
@@ -371,9 +371,22 @@ func maximum() *awscloudwatch.MetricOptions {
 	return &awscloudwatch.MetricOptions{Period: awscdk.Duration_Minutes(jsii.Number(5)), Statistic: jsii.String("Maximum")}
 }
 
-// queueAlarm reports any message in the failure queue.
+// queueAlarm reports each message sent to the failure queue: it counts
+// sends (NumberOfMessagesSent), not the messages held. Nothing reads the
+// queue, so a depth alarm would stay in ALARM from the first failure for
+// the queue's 14-day retention, and CloudWatch, which notifies on a change
+// of state only, would report none of the failures after it; this alarm
+// returns to OK after a 5-minute period without sends (missing data is not
+// breaching), so each later failure notifies again.
+//
+// SQS documents that the metric counts messages sent to a dead-letter
+// queue with SendMessage and not those its redrive moves there from a
+// source queue; this queue has no source queue. That Lambda's on-failure
+// destination and Scheduler's dead-letter queue deliver with SendMessage
+// is inferred, not documented: both need sqs:SendMessage in the sender's
+// role (SendToFailureQueue, DeadLetter).
 func (b *base) queueAlarm(what string) {
-	b.alarm("FailureQueueAlarm", what, b.Queue.MetricApproximateNumberOfMessagesVisible(maximum()), 1)
+	b.alarm("FailureQueueAlarm", what, b.Queue.MetricNumberOfMessagesSent(sum()), 1)
 }
 
 // outputValue is a stack output's name and value.

@@ -342,5 +342,5 @@ func (st *OrgStack) addAlarms() {
 		incomplete.Metric(sum()), 1)
 	st.alarm("OrchestratorErrorsAlarm", "listing the accounts or sending the organisation digest failed; see the orchestrator's log group",
 		st.Orchestrator.Function.MetricErrors(sum()), 1)
-	st.queueAlarm("the schedule could not start an organisation run; the failure queue holds the event")
+	st.queueAlarm("the schedule could not start an organisation run; the failure queue holds the event for 14 days")
 }

@@ -632,7 +632,7 @@ func TestOrgAlarms(t *testing.T) {
 		{"AWS/Lambda", "Errors", "Sum", fn(s.org.Auditor)},
 		{"AWS/Lambda", "Errors", "Sum", fn(s.org.Orchestrator)},
 		{MetricsNamespace, IncompleteMetric, "Sum", nil},
-		{"AWS/SQS", "ApproximateNumberOfMessagesVisible", "Maximum", []any{map[string]any{"Name": "QueueName", "Value": s.resolve(t, s.org.Queue.QueueName())}}},
+		{"AWS/SQS", "NumberOfMessagesSent", "Sum", []any{map[string]any{"Name": "QueueName", "Value": s.resolve(t, s.org.Queue.QueueName())}}},
 		{"AWS/States", "ExecutionsFailed", "Sum", machine},
 		{"AWS/States", "ExecutionsTimedOut", "Sum", machine},
 	}

@@ -157,5 +157,5 @@ func (st *Stack) addAlarms() {
 	st.alarm("DurationAlarm", fmt.Sprintf("a run took %.0f%% or more of its %.0f s timeout; raise timeoutSeconds before runs start timing out",
 		durationAlarmShare*100, st.Settings.Timeout.Seconds()),
 		st.Function.MetricDuration(maximum()), durationAlarmShare*timeoutMs)
-	st.queueAlarm("a run failed after its retries, or the schedule could not invoke the function; the failure queue holds the event")
+	st.queueAlarm("an event reached the failure queue: a run failed, Lambda could not start one within its maximum event age, or the schedule could not invoke the function; the queue holds the event for 14 days")
 }

@@ -375,7 +375,11 @@ func TestAlarms(t *testing.T) {
 		{"AWS/Lambda", "Duration", "Maximum", 0.8 * DefaultTimeout.Seconds() * 1000, fn},
 		{"AWS/Lambda", "Errors", "Sum", 1, fn},
 		{"AWS/Lambda", "Throttles", "Sum", 1, fn},
-		{"AWS/SQS", "ApproximateNumberOfMessagesVisible", "Maximum", 1, queue},
+		// Messages sent, not messages held: nothing reads the queue, so a
+		// depth alarm would stay in ALARM after the first failure and
+		// (CloudWatch notifying on changes of state only) say nothing of
+		// the next ones for the queue's 14 days.
+		{"AWS/SQS", "NumberOfMessagesSent", "Sum", 1, queue},
 	}
 	var got []alarm
 	for _, r := range s.resources("AWS::CloudWatch::Alarm") {
@@ -383,8 +387,8 @@ func TestAlarms(t *testing.T) {
 		if !cmp.Equal(p["AlarmActions"], []any{topic}) {
 			t.Errorf("alarm %s actions %v, want the topic", p["MetricName"], p["AlarmActions"])
 		}
-		if p["ComparisonOperator"] != "GreaterThanOrEqualToThreshold" || p["EvaluationPeriods"] != 1.0 || p["TreatMissingData"] != "notBreaching" {
-			t.Errorf("alarm %s: %v %v %v", p["MetricName"], p["ComparisonOperator"], p["EvaluationPeriods"], p["TreatMissingData"])
+		if p["ComparisonOperator"] != "GreaterThanOrEqualToThreshold" || p["EvaluationPeriods"] != 1.0 || p["Period"] != 300.0 || p["TreatMissingData"] != "notBreaching" {
+			t.Errorf("alarm %s: %v %v periods of %v s, missing data %v", p["MetricName"], p["ComparisonOperator"], p["EvaluationPeriods"], p["Period"], p["TreatMissingData"])
 		}
 		got = append(got, alarm{p["Namespace"].(string), p["MetricName"].(string), p["Statistic"].(string), p["Threshold"].(float64), p["Dimensions"]})
 	}
