@@ -93,7 +93,8 @@ var logRetentions = []int{1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 5
 type Settings struct {
 	StackName string
 	// Schedule is an EventBridge Scheduler expression, cron(…) with six
-	// fields or rate(…), evaluated in TimeZone (an IANA name).
+	// fields or rate(…) (as CheckSchedule accepts), evaluated in TimeZone
+	// (an IANA name).
 	Schedule, TimeZone string
 	Emails             []string
 	// Profile is the rule profile; "" leaves it to the configuration file
@@ -143,8 +144,6 @@ type Settings struct {
 
 var (
 	stackName  = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9-]{0,127}$`)
-	cronExpr   = regexp.MustCompile(`^cron\(\S+( \S+){5}\)$`)
-	rateExpr   = regexp.MustCompile(`^rate\([1-9][0-9]* (minute|minutes|hour|hours|day|days)\)$`)
 	regionName = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-[0-9]$`)
 	bucketName = regexp.MustCompile(`^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$`)
 	ssmName    = regexp.MustCompile(`^(/?[A-Za-z0-9_.-]+)+$`)
@@ -268,8 +267,8 @@ func LoadSettings(lookup func(key string) any) (Settings, error) {
 	if !stackName.MatchString(s.StackName) {
 		bad(KeyStackName, s.StackName, "want a CloudFormation stack name (a letter, then letters, digits and hyphens)")
 	}
-	if !cronExpr.MatchString(s.Schedule) && !rateExpr.MatchString(s.Schedule) {
-		bad(KeySchedule, s.Schedule, "want an EventBridge Scheduler cron(min hour day-of-month month day-of-week year) or rate(n unit) expression")
+	if err := CheckSchedule(s.Schedule); err != nil {
+		bad(KeySchedule, s.Schedule, "%v", err)
 	}
 	if _, err := time.LoadLocation(s.TimeZone); err != nil || s.TimeZone == "Local" {
 		bad(KeyTimeZone, s.TimeZone, "want an IANA time zone name such as Etc/UTC or Europe/Berlin")
