@@ -166,16 +166,31 @@ func (st *OrgStack) addStateMachine() {
 		props := &awsstepfunctionstasks.LambdaInvokeProps{
 			LambdaFunction: fn.Function,
 			// The state's output is the function's result. Retries cover
-			// Lambda service exceptions only (the default), never the
-			// function's own errors: a retry would not change them, and
-			// they are reported (the orchestrator's alert, or the
-			// organisation digest for a member account's audit).
+			// Lambda service exceptions (the default) and throttling
+			// (below), never the function's own errors: a retry would not
+			// change them, and they are reported (the orchestrator's
+			// alert, or the organisation digest for a member account's
+			// audit).
 			OutputPath: jsii.String("$.Payload"),
 		}
 		if payload != nil { // else the state's input, as it is
 			props.Payload = sfn.TaskInput_FromObject(&payload)
 		}
-		return awsstepfunctionstasks.NewLambdaInvoke(st.Stack, jsii.String(id), props)
+		task := awsstepfunctionstasks.NewLambdaInvoke(st.Stack, jsii.String(id), props)
+		// Throttling is no fault of the account: a new account's Lambda
+		// concurrency quota is 10, as many as maxConcurrency's default
+		// audits at once. Without this retry a throttled invocation failed
+		// its account at once. Backed off with full jitter (5 s, then up
+		// to 10, 20, 40, 80, 160 s) so the throttled items do not return
+		// together; AuditorThrottlesAlarm reports the throttling.
+		task.AddRetry(&sfn.RetryProps{
+			Errors:         jsii.Strings("Lambda.TooManyRequestsException"),
+			Interval:       awscdk.Duration_Seconds(jsii.Number(5)),
+			BackoffRate:    jsii.Number(2),
+			MaxAttempts:    jsii.Number(6),
+			JitterStrategy: sfn.JitterType_FULL,
+		})
+		return task
 	}
 	at := func(path string) *string { return sfn.JsonPath_StringAt(jsii.String(path)) }
 	runFiles := map[string]any{"bucket": at("$.bucket"), "key": at("$.key")}
@@ -320,8 +335,8 @@ const LogIncomplete = "audit incomplete"
 const IncompleteMetric = "AuditsIncomplete"
 
 // addAlarms: the run failed or timed out, or a function failed (one
-// account's audit, or listing and the digest), or an account's audit did
-// not publish or save everything.
+// account's audit, or listing and the digest), or an account's audit was
+// throttled or did not publish or save everything.
 func (st *OrgStack) addAlarms() {
 	st.alarm("ExecutionsFailedAlarm", "an organisation run failed; the orchestrator's alert and the execution history say why",
 		st.StateMachine.MetricFailed(sum()), 1)
@@ -329,6 +344,10 @@ func (st *OrgStack) addAlarms() {
 		st.StateMachine.MetricTimedOut(sum()), 1)
 	st.alarm("AuditorErrorsAlarm", "an account's audit failed (function error or timeout); see the auditor's log group",
 		st.Auditor.Function.MetricErrors(sum()), 1)
+	st.alarm("AuditorThrottlesAlarm", "an account's audit was throttled (account concurrency exhausted); the state machine retries it "+
+		"for up to about 5 minutes, after which the account fails and the organisation digest lists it under FAILED ACCOUNTS; "+
+		"lower maxConcurrency or raise the Lambda concurrency quota",
+		st.Auditor.Function.MetricThrottles(sum()), 1)
 	// The function's JSON log lines name their message "message".
 	incomplete := awslogs.NewMetricFilter(st.Stack, jsii.String("AuditsIncompleteFilter"), &awslogs.MetricFilterProps{
 		LogGroup:        st.Auditor.LogGroup,

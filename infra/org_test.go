@@ -80,12 +80,21 @@ func (s *synthesized) states(t *testing.T) map[string]map[string]any {
 	return def.States
 }
 
-// lambdaRetry is CDK's retryOnServiceExceptions: Lambda's own transient
-// errors only, never the function's.
-var lambdaRetry = []any{map[string]any{
-	"ErrorEquals":     []any{"Lambda.ClientExecutionTimeoutException", "Lambda.ServiceException", "Lambda.AWSLambdaException", "Lambda.SdkClientException"},
-	"IntervalSeconds": 2.0, "MaxAttempts": 6.0, "BackoffRate": 2.0,
-}}
+// lambdaRetry is CDK's retryOnServiceExceptions (Lambda's own transient
+// errors), then throttling, which a new account's concurrency quota of 10
+// meets at the default maxConcurrency of 10: backed off with jitter so that
+// the throttled invocations do not come back together. Never the function's
+// own errors.
+var lambdaRetry = []any{
+	map[string]any{
+		"ErrorEquals":     []any{"Lambda.ClientExecutionTimeoutException", "Lambda.ServiceException", "Lambda.AWSLambdaException", "Lambda.SdkClientException"},
+		"IntervalSeconds": 2.0, "MaxAttempts": 6.0, "BackoffRate": 2.0,
+	},
+	map[string]any{
+		"ErrorEquals":     []any{"Lambda.TooManyRequestsException"},
+		"IntervalSeconds": 5.0, "MaxAttempts": 6.0, "BackoffRate": 2.0, "JitterStrategy": "FULL",
+	},
+}
 
 // invokeState is a LambdaInvoke of fn with payload whose output is the
 // function's result.
@@ -630,6 +639,7 @@ func TestOrgAlarms(t *testing.T) {
 	}
 	want := []alarm{
 		{"AWS/Lambda", "Errors", "Sum", fn(s.org.Auditor)},
+		{"AWS/Lambda", "Throttles", "Sum", fn(s.org.Auditor)},
 		{"AWS/Lambda", "Errors", "Sum", fn(s.org.Orchestrator)},
 		{MetricsNamespace, IncompleteMetric, "Sum", nil},
 		{"AWS/SQS", "NumberOfMessagesSent", "Sum", []any{map[string]any{"Name": "QueueName", "Value": s.resolve(t, s.org.Queue.QueueName())}}},
