@@ -86,7 +86,12 @@ func NewOrgStack(scope constructs.Construct, s Settings) *OrgStack {
 // stateMachineName is fixed (the stack name is unique in its account and
 // region) so that the state machine role can name its own executions
 // without referring to the state machine, which depends on the role.
-func (st *OrgStack) stateMachineName() string { return st.Settings.StackName + "-run" }
+// LoadSettings keeps it within Step Functions' 80 characters
+// (maxOrgStackName).
+func (st *OrgStack) stateMachineName() string { return st.Settings.StackName + stateMachineSuffix }
+
+// stateMachineSuffix follows the stack name in the state machine's name.
+const stateMachineSuffix = "-run"
 
 // memberRoleARNs matches the member role in every account.
 func (st *OrgStack) memberRoleARNs() *string {

@@ -12,6 +12,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/jsii-runtime-go"
 	"github.com/google/go-cmp/cmp"
 )
 
@@ -704,4 +706,43 @@ func TestOrgBucketExpiresRuns(t *testing.T) {
 	}}})
 	// The single-account stack keeps no runs.
 	has(t, synth(t, "default"), "AWS::S3::Bucket", map[string]any{"LifecycleConfiguration": map[string]any{"Rules": []any{oldVersions}}})
+}
+
+// The state machine is named <stackName>-run, and Step Functions names are
+// at most 80 characters: a longer organisation stack name is refused as an
+// invalid setting, not left to a jsii panic at synth. The longest allowed
+// name synthesizes.
+func TestOrgStackNameLimit(t *testing.T) {
+	requireTools(t)
+	for _, tc := range []struct {
+		length int
+		ok     bool
+	}{{maxOrgStackName, true}, {maxOrgStackName + 1, false}} {
+		t.Run(fmt.Sprint(tc.length), func(t *testing.T) {
+			defer func() {
+				if r := recover(); r != nil {
+					t.Errorf("stackName of %d characters: synth panicked: %.200v", tc.length, r)
+				}
+			}()
+			name := "c" + strings.Repeat("x", tc.length-1)
+			ctx := cdkJSONContext(t)
+			maps.Copy(ctx, orgVariants["org"])
+			ctx[KeyStackName], ctx[KeyAsset] = name, fakeAsset
+			app := awscdk.NewApp(&awscdk.AppProps{Context: &ctx, Outdir: jsii.String(t.TempDir())})
+			stacks, err := NewApp(app)
+			if !tc.ok {
+				if err == nil || !strings.Contains(err.Error(), "invalid settings") || !strings.Contains(err.Error(), "context "+KeyStackName+"="+name) {
+					t.Errorf("stackName of %d characters: %v, want it refused as an invalid setting", tc.length, err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			app.Synth(nil)
+			if got := *stacks.Org.StateMachine.StateMachineName(); len(got) > 80 {
+				t.Errorf("state machine name %q is %d characters", got, len(got))
+			}
+		})
+	}
 }

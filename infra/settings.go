@@ -79,6 +79,11 @@ const (
 	DefaultToleratedFailure = 100
 )
 
+// maxOrgStackName is the longest stack name the organisation stack takes:
+// its state machine is named <stackName>-run, and Step Functions takes
+// names of 1 to 80 characters (CDK panics at synth beyond that).
+const maxOrgStackName = 80 - len(stateMachineSuffix)
+
 // Profiles are the rule profiles the function accepts in CREDAUDIT_PROFILE.
 // infra does not import lambda, so the list is repeated here (a test keeps
 // it equal to rules.ProfileNames); the function validates it again at cold
@@ -266,6 +271,9 @@ func LoadSettings(lookup func(key string) any) (Settings, error) {
 
 	if !stackName.MatchString(s.StackName) {
 		bad(KeyStackName, s.StackName, "want a CloudFormation stack name (a letter, then letters, digits and hyphens)")
+	} else if s.Org && len(s.StackName) > maxOrgStackName {
+		bad(KeyStackName, s.StackName, "want at most %d characters with org=true: the state machine is named <stackName>%s, "+
+			"and Step Functions names are at most 80", maxOrgStackName, stateMachineSuffix)
 	}
 	if err := CheckSchedule(s.Schedule); err != nil {
 		bad(KeySchedule, s.Schedule, "%v", err)

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"maps"
 	"slices"
 	"strings"
 	"testing"
@@ -166,6 +167,33 @@ func TestSettingsRejected(t *testing.T) {
 	_, err = LoadSettings(lookupIn(map[string]any{KeyProfile: "x", KeyNotify: "y"}))
 	if err == nil || !strings.Contains(err.Error(), KeyProfile) || !strings.Contains(err.Error(), KeyNotify) {
 		t.Errorf("two bad values: %v, want both named", err)
+	}
+}
+
+// The organisation stack's name leaves room for its state machine's
+// (<stackName>-run, at most 80 characters); the single-account stack's
+// may use CloudFormation's 128.
+func TestStackNameLength(t *testing.T) {
+	org := map[string]any{KeyOrg: true, KeyOrgID: "o-abcdefghij", KeyStackSetTargets: "r-ab12"}
+	for _, tc := range []struct {
+		org    bool
+		length int
+		ok     bool
+	}{
+		{true, maxOrgStackName, true},
+		{true, maxOrgStackName + 1, false},
+		{false, maxOrgStackName + 1, true},
+		{false, 128, true},
+		{false, 129, false},
+	} {
+		ctx := map[string]any{KeyStackName: "c" + strings.Repeat("x", tc.length-1)}
+		if tc.org {
+			maps.Copy(ctx, org)
+		}
+		_, err := LoadSettings(lookupIn(ctx))
+		if ok := err == nil; ok != tc.ok || (!ok && !strings.Contains(err.Error(), "context "+KeyStackName+"=")) {
+			t.Errorf("org=%v, stackName of %d characters: %v, want accepted %v", tc.org, tc.length, err, tc.ok)
+		}
 	}
 }
 
