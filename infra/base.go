@@ -56,10 +56,57 @@ func newBase(scope constructs.Construct, s Settings, description string) base {
 	if s.HubRegion != "" {
 		b.HomeRegion = jsii.String(s.HubRegion)
 	}
+	b.checkHubPartition()
 	b.addTopic()
 	b.addBucket()
 	b.addQueue()
 	return b
+}
+
+// checkHubPartition fails synth (an error annotation, which cdk synth and
+// cdk deploy stop at) when the Security Hub home region is outside the
+// stack's partition: the function imports only into its own partition and
+// refuses such a region at every cold start. It can tell only when the
+// stack's region is known at synth, from an explicit environment (a Stage
+// or an app that sets one); the stacks NewApp adds are
+// environment-agnostic, their region a deploy-time token, and there the
+// function's check is the only one.
+func (b *base) checkHubPartition() {
+	region, hub := b.Stack.Region(), b.Settings.HubRegion
+	if hub == "" || *awscdk.Token_IsUnresolved(region) {
+		return
+	}
+	if got, want := partition(hub), partition(*region); got != want {
+		awscdk.Annotations_Of(b.Stack).AddError(jsii.String(fmt.Sprintf(
+			"context %s=%s: in partition %s, not the stack's (%s, region %s): the function can import findings only into its own partition",
+			KeySecurityHubRegion, hub, got, want, *region)))
+	}
+}
+
+// partitions maps region prefixes to the partitions outside the commercial
+// one, longest prefix first where one extends another. It is the
+// function's table (lambda/internal/awsname, which infra cannot import),
+// kept equal by TestPartitionsAreTheFunctions.
+var partitions = []struct{ prefix, partition string }{
+	{"us-gov-", "aws-us-gov"},
+	{"cn-", "aws-cn"},
+	{"us-isob-", "aws-iso-b"},
+	{"us-isof-", "aws-iso-f"},
+	{"us-iso-", "aws-iso"},
+	{"eu-isoe-", "aws-iso-e"},
+	{"eusc-", "aws-eusc"},
+}
+
+// partition returns the partition region is in: aws-us-gov for
+// us-gov-west-1, aws-cn for cn-north-1, aws for eu-west-1 and any region
+// partitions does not name.
+func partition(region string) string {
+	for _, p := range partitions {
+		if strings.HasPrefix(region, p.prefix) {
+			return p.partition
+		}
+	}
+	return "aws"
 }
 
 // addTopic creates the digest and alarm topic, encrypted with a
