@@ -335,11 +335,15 @@ func (b *base) stateStatements() []awsiam.PolicyStatement {
 		// s3:ListBucket is here so that reading a state object that does
 		// not exist yet (an account's first run) answers 404 NoSuchKey,
 		// which the function treats as "no previous state", instead of
-		// 403 AccessDenied, which S3 returns to callers that may not list.
-		// For that check S3 puts the object key in s3:prefix, so the
-		// condition keeps both that and real listings inside state/.
-		stmt("ListState", []string{"s3:ListBucket"}, []*string{b.Bucket.BucketArn()},
-			map[string]any{"StringLike": map[string]any{"s3:prefix": StatePrefix + "*"}}),
+		// 403 AccessDenied, which S3 returns to callers that may not list
+		// the bucket. Without a condition: S3's documentation says only
+		// "s3:ListBucket permission on the bucket", not whether a grant
+		// conditioned on s3:prefix counts for that check (whether S3 puts
+		// the key there), and if it did not, an account's first run would
+		// fail with AccessDenied for good. The bucket holds only this
+		// stack's own state and run files, which the function reads and
+		// writes anyway.
+		stmt("ListState", []string{"s3:ListBucket"}, []*string{b.Bucket.BucketArn()}, nil),
 	}
 }
 

@@ -155,9 +155,9 @@ func (st *OrgStack) orchestratorStatements(logGroup awslogs.LogGroup) []awsiam.P
 		stmt("ListAccounts", []string{"organizations:ListAccounts", "organizations:ListParents"}, []*string{jsii.String("*")}, nil),
 		stmt("ReadWriteRuns", []string{"s3:GetObject", "s3:PutObject"}, []*string{st.objects(RunsPrefix)}, nil),
 		// So that reading the owed digests before any was owed answers 404
-		// NoSuchKey, not 403 (see stateStatements); for that one key only.
-		stmt("ListOwedDigests", []string{"s3:ListBucket"}, []*string{st.Bucket.BucketArn()},
-			map[string]any{"StringEquals": map[string]any{"s3:prefix": OwedDigestsKey}}),
+		// NoSuchKey, not 403; without an s3:prefix condition, as in
+		// stateStatements.
+		stmt("ListOwedDigests", []string{"s3:ListBucket"}, []*string{st.Bucket.BucketArn()}, nil),
 	}, st.publishStatements()...)
 	return append(out, st.configStatements()...)
 }
