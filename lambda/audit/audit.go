@@ -319,18 +319,16 @@ func (a *Auditor) Audit(ctx context.Context, obs *Observation) (*Outcome, error)
 		next := &state.State{Version: state.Version, AccountID: acct, GeneratedAt: obs.AsOf, SavedAt: a.now(),
 			Records: records(held, out.Changes, pub)}
 		err := a.Store.Save(ctx, acct, next, token)
+		out.Saved = err == nil
 		if errors.Is(err, state.ErrConflict) {
 			out.Conflict = true
-			err = a.saveAfterConflict(ctx, acct, next, sentIDs(out.Changes, pub))
+			out.Saved, err = a.saveAfterConflict(ctx, acct, next, sentIDs(out.Changes, pub))
 		}
 		switch {
-		case errors.Is(err, state.ErrConflict):
-			a.log().LogAttrs(ctx, slog.LevelWarn, "save state", slog.String("outcome", "other runs kept saving first; this run's state was not written"))
 		case err != nil:
 			errs = append(errs, fmt.Errorf("%w (%s)", err, a.Store.Hint(err))) // the store names the save
 			a.log().LogAttrs(ctx, slog.LevelError, "save state", slog.String("error", LogSafe(err)))
-		default:
-			out.Saved = true
+		case !out.Conflict:
 			a.log().LogAttrs(ctx, slog.LevelInfo, "save state", slog.Int("records", len(next.Records)))
 		}
 	}
@@ -345,35 +343,35 @@ const conflictSaves = 3
 
 // saveAfterConflict saves, after another run saved the account's state
 // first, that run's state with what this run sent to Security Hub (sent)
-// made due again (finding.AfterConflict): Security Hub holds whichever run
-// sent a finding last, and the two may have seen different reports (one
-// generated a newer one) or configurations, so that a finding this run
-// resolved could stay archived when the other's state says it is open, and
-// never be sent again while it fails. With nothing sent, theirs stands. It
-// tries conflictSaves times, and returns state.ErrConflict if others keep
-// saving first.
-func (a *Auditor) saveAfterConflict(ctx context.Context, acct string, ours *state.State, sent []string) error {
+// made due again (finding.AfterConflict): Security Hub holds whichever
+// run's import of a finding is the later, and the two may have seen
+// different reports (one generated a newer one) or configurations, so that a
+// finding this run resolved could stay archived when the other's state says
+// it is open, and never be sent again while it fails. With nothing sent,
+// theirs stands: saved reports false. It tries conflictSaves times, and
+// returns state.ErrConflict if others keep saving first.
+func (a *Auditor) saveAfterConflict(ctx context.Context, acct string, ours *state.State, sent []string) (saved bool, err error) {
 	if len(sent) == 0 {
-		a.log().LogAttrs(ctx, slog.LevelInfo, "save state", slog.String("outcome", "another run saved first; this run sent Security Hub nothing, so its state stands"))
-		return nil
+		a.log().LogAttrs(ctx, slog.LevelInfo, "save state", slog.String("outcome", "another run saved first; this run sent Security Hub nothing, so that run's state stands"))
+		return false, nil
 	}
 	for range conflictSaves {
 		theirs, token, err := a.Store.Load(ctx, acct)
 		if err != nil {
-			return err
+			return false, err
 		}
 		next := *theirs
 		next.Records = finding.AfterConflict(theirs.Records, ours.Records, sent)
 		next.SavedAt = a.now()
 		if err = a.Store.Save(ctx, acct, &next, token); !errors.Is(err, state.ErrConflict) {
 			if err == nil {
-				a.log().LogAttrs(ctx, slog.LevelInfo, "save state", slog.Int("records", len(next.Records)), slog.Int("due_again", len(sent)),
-					slog.String("outcome", "another run saved first; its state is saved with the findings this run sent due to be sent again"))
+				a.log().LogAttrs(ctx, slog.LevelInfo, "save state", slog.Int("records", len(next.Records)), slog.Int("sent", len(sent)),
+					slog.String("outcome", "another run saved first; its state is saved with the findings this run sent otherwise due to be sent again"))
 			}
-			return err
+			return err == nil, err
 		}
 	}
-	return state.ErrConflict
+	return false, fmt.Errorf("%w %d more times: the findings this run sent Security Hub may be out of step with the state until the next run that sends them", state.ErrConflict, conflictSaves)
 }
 
 // sentIDs lists the findings the run sent to Security Hub: imported, or

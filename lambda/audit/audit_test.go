@@ -697,25 +697,7 @@ func TestOverlappingRunsThatSawDifferentReports(t *testing.T) {
 	}
 	r.sns.take()
 	r.on(1)
-	obsA, err := r.a.Observe(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	r.setMFA(t, mfaOff, mfaOn)
-	r.iam.generated = r.iam.generated.Add(time.Hour)
-	obsB, err := r.a.Observe(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b := *r.a
-	b.Store = &racingStore{Store: r.store, race: func() { // A runs between B's load and save
-		a := *r.a
-		a.Store = r.store
-		if _, err := a.Audit(ctx, obsA); err != nil {
-			t.Fatal(err)
-		}
-	}}
-	outB, err := b.Audit(ctx, obsB)
+	outB, err := overlap(t, r, func() { r.setMFA(t, mfaOff, mfaOn) })
 	if err != nil || !outB.Conflict || !outB.Saved || r.hub.findings[bob].RecordState != shtypes.RecordStateArchived {
 		t.Fatalf("B: conflict %v, saved %v, err %v, bob %s; want bob archived, a conflict, then a save", outB.Conflict, outB.Saved, err, r.hub.findings[bob].RecordState)
 	}
@@ -729,6 +711,99 @@ func TestOverlappingRunsThatSawDifferentReports(t *testing.T) {
 	if f := r.hub.findings[bob]; f.RecordState != shtypes.RecordStateActive || f.Compliance.Status != shtypes.ComplianceStatusFailed {
 		t.Errorf("bob fails USER-01 again, Security Hub holds it %s/%s; want ACTIVE/FAILED", f.RecordState, f.Compliance.Status)
 	}
+}
+
+// Two overlapping runs, the one to lose the save on a newer report that
+// reopens a resolved finding (bob's USER-01) the winner saw still resolved:
+// Security Hub holds the loser's later, open import, and the winner's state
+// the tombstone. When bob is fixed again, the archive the next run sends
+// must be later than that import, or Security Hub ignores it and keeps the
+// finding open for good.
+func TestOverlappingRunsOneReopeningAResolvedFinding(t *testing.T) {
+	r := newRig(t, "")
+	ctx := context.Background()
+	bob := "credaudit/123456789012/USER-01/arn:aws:iam::123456789012:user/bob"
+	firstRun(t, r)
+	r.setMFA(t, mfaOff, mfaOn)
+	r.on(1)
+	if out, err := r.a.Run(ctx); err != nil || r.hub.findings[bob].RecordState != shtypes.RecordStateArchived {
+		t.Fatalf("day 1: %v %+v", err, out.Counts)
+	}
+	r.on(2)
+	outB, err := overlap(t, r, func() { r.setMFA(t, mfaOn, mfaOff) })
+	if err != nil || !outB.Conflict || r.hub.findings[bob].RecordState != shtypes.RecordStateActive {
+		t.Fatalf("B: %v, conflict %v, bob %s", err, outB.Conflict, r.hub.findings[bob].RecordState)
+	}
+	r.setMFA(t, mfaOff, mfaOn)
+	r.on(3)
+	if _, err := r.a.Run(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if f := r.hub.findings[bob]; f.RecordState != shtypes.RecordStateArchived {
+		t.Errorf("bob fixed again: Security Hub holds %s/%s (updated %s); want ARCHIVED", f.RecordState, f.Compliance.Status, *f.UpdatedAt)
+	}
+}
+
+// A run whose saves keep conflicting says so as an error (its imports may be
+// out of step with the state); one that sent Security Hub nothing leaves the
+// other run's state as it is, and says it saved nothing.
+func TestConflictingSaves(t *testing.T) {
+	r := newRig(t, "")
+	ctx := context.Background()
+	r.a.Store = &conflictingStore{Store: r.store}
+	out, err := r.a.Run(ctx)
+	if !errors.Is(err, state.ErrConflict) || !strings.Contains(err.Error(), "kept saving first") || !out.Conflict || out.Saved {
+		t.Errorf("always conflicting: conflict %v, saved %v, err %v; want a conflict error and no save", out.Conflict, out.Saved, err)
+	}
+	if saves := r.a.Store.(*conflictingStore).saves; saves != 1+conflictSaves {
+		t.Errorf("%d saves tried, want %d", saves, 1+conflictSaves)
+	}
+
+	r.a.Hub = nil // Security Hub off: nothing sent
+	r.a.Store = &conflictingStore{Store: r.store}
+	out, err = r.a.Run(ctx)
+	if err != nil || !out.Conflict || out.Saved || r.a.Store.(*conflictingStore).saves != 1 {
+		t.Errorf("nothing sent: conflict %v, saved %v, err %v, %d saves; want the conflict alone, one save tried", out.Conflict, out.Saved, err, r.a.Store.(*conflictingStore).saves)
+	}
+}
+
+// conflictingStore's saves all find that another run saved first.
+type conflictingStore struct {
+	state.Store
+	saves int
+}
+
+func (s *conflictingStore) Save(context.Context, string, *state.State, state.Token) error {
+	s.saves++
+	return state.ErrConflict
+}
+
+// overlap runs two audits of the account that overlap: A observes the
+// report as it is; change alters the account, and B observes a report
+// generated an hour later. B loads the state, A audits and saves, then B
+// saves, and finds a conflict. It returns B's outcome.
+func overlap(t *testing.T, r *rig, change func()) (*Outcome, error) {
+	t.Helper()
+	ctx := context.Background()
+	obsA, err := r.a.Observe(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	change()
+	r.iam.generated = r.iam.generated.Add(time.Hour)
+	obsB, err := r.a.Observe(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := *r.a
+	b.Store = &racingStore{Store: r.store, race: func() {
+		a := *r.a
+		a.Store = r.store
+		if _, err := a.Audit(ctx, obsA); err != nil {
+			t.Fatal(err)
+		}
+	}}
+	return b.Audit(ctx, obsB)
 }
 
 // racingStore runs race once, after the first Load.

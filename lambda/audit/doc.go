@@ -31,6 +31,6 @@
 // of two overlapping runs the first to save wins. The other saves the
 // winner's state again, with each finding it sent Security Hub otherwise
 // (the runs saw different reports) due to be sent again
-// (finding.AfterConflict): Security Hub holds whichever run sent a finding
-// last.
+// (finding.AfterConflict): Security Hub holds whichever run's import of a
+// finding has the later UpdatedAt.
 package audit

@@ -116,6 +116,9 @@ func (h *fakeHub) BatchImportFindings(_ context.Context, in *securityhub.BatchIm
 			out.FailedFindings = append(out.FailedFindings, shtypes.ImportFindingsError{Id: f.Id, ErrorCode: aws.String(code), ErrorMessage: aws.String("refused by the test")})
 			continue
 		}
+		if held, ok := h.findings[*f.Id]; ok && !after(*f.UpdatedAt, *held.UpdatedAt) {
+			continue // as Security Hub silently ignores an import not later than the one it holds
+		}
 		h.findings[*f.Id] = f
 	}
 	out.FailedCount = aws.Int32(int32(len(out.FailedFindings)))
@@ -262,3 +265,10 @@ func (r *rig) stateBytes(t *testing.T) []byte {
 
 // apiError is an AWS error with a code, as the SDK returns them.
 func apiError(code, msg string) error { return &smithy.GenericAPIError{Code: code, Message: msg} }
+
+// after reports whether RFC 3339 time a is later than b.
+func after(a, b string) bool {
+	ta, errA := time.Parse(time.RFC3339Nano, a)
+	tb, errB := time.Parse(time.RFC3339Nano, b)
+	return errA == nil && errB == nil && ta.After(tb)
+}

@@ -608,15 +608,16 @@ func dueAgain(c *Change) Record {
 // AfterConflict is the state's records to save when another run saved
 // first: theirs, the records that run saved, reconciled with each finding
 // this run sent to Security Hub (sent: imported, or given a workflow
-// status), since Security Hub now holds whichever of the two runs sent it
-// last. A finding both runs sent alike (the same status, reason, severity,
+// status), since Security Hub now holds whichever of the two runs' imports
+// has the later UpdatedAt (the first of two equal ones). A finding both runs sent alike (the same status, reason, severity,
 // archive and suppression: they saw the same report, as two overlapping runs
 // mostly do) keeps theirs, with the later of the two UpdatedAt, after which
 // the next import must be. One they sent otherwise, or did not send, keeps
 // theirs (or ours when theirs has none, so that a finding only this run
 // opened is resolved when it passes) and is made due to be sent again: no
 // LastImportedAt, so the next run imports it, or sends its archive, as it
-// then finds it, and WorkflowUnknown, so it sends its workflow status. Else
+// then finds it (an archive after both runs' UpdatedAt), and
+// WorkflowUnknown, so it sends its workflow status. Else
 // a finding this run resolved could stay archived while their state holds
 // it open, and never be sent again while it fails.
 //
@@ -639,6 +640,11 @@ func AfterConflict(theirs, ours map[string]Record, sent []string) map[string]Rec
 		}
 		if !ok || !sentAlike(r, mine) {
 			r.LastImportedAt, r.Region, r.WorkflowUnknown = time.Time{}, "", true
+			if r.Archived {
+				// An unsent archive is sent with its own UpdatedAt, which
+				// must be later than either run's import.
+				r.UpdatedAt = r.UpdatedAt.Truncate(time.Second).Add(time.Second)
+			}
 		}
 		next[id] = r
 	}

@@ -1189,16 +1189,18 @@ func TestAfterConflict(t *testing.T) {
 			LastImportedAt: updated, Region: "eu-west-1", UpdatedAt: updated}
 	}
 	theirs := map[string]Record{
-		"alike":   rec("alike", false, t0),
-		"differs": rec("differs", false, t0),
-		"unsent":  rec("unsent", false, t0),
+		"alike":    rec("alike", false, t0),
+		"differs":  rec("differs", false, t0),
+		"unsent":   rec("unsent", false, t0),
+		"reopened": rec("reopened", true, t0),
 	}
 	ours := map[string]Record{
 		"alike":    rec("alike", false, t0.Add(time.Second)),
 		"differs":  rec("differs", true, t0.Add(time.Second)),
 		"onlyours": rec("onlyours", false, t0),
+		"reopened": rec("reopened", false, t0.Add(time.Hour)),
 	}
-	got := AfterConflict(theirs, ours, []string{"alike", "differs", "onlyours", "notheld"})
+	got := AfterConflict(theirs, ours, []string{"alike", "differs", "onlyours", "notheld", "reopened"})
 	due := func(r Record) bool { return r.LastImportedAt.IsZero() && r.Region == "" && r.WorkflowUnknown }
 	if r := got["alike"]; due(r) || !r.UpdatedAt.Equal(t0.Add(time.Second)) || r.Archived {
 		t.Errorf("sent alike: %+v, want theirs with the later UpdatedAt", r)
@@ -1212,8 +1214,13 @@ func TestAfterConflict(t *testing.T) {
 	if r := got["unsent"]; r != theirs["unsent"] {
 		t.Errorf("not sent by this run: %+v, want theirs as it was", r)
 	}
-	if _, ok := got["notheld"]; ok || len(got) != 4 {
-		t.Errorf("got %d records (notheld present: %v), want 4", len(got), ok)
+	// Their tombstone, which this run reopened: an unsent archive, sent with
+	// its own UpdatedAt, which must be later than this run's open import.
+	if r := got["reopened"]; !due(r) || !r.Archived || !r.UpdatedAt.After(t0.Add(time.Hour)) {
+		t.Errorf("reopened by this run: %+v, want their archive due again after %v", r, t0.Add(time.Hour))
+	}
+	if _, ok := got["notheld"]; ok || len(got) != 5 {
+		t.Errorf("got %d records (notheld present: %v), want 5", len(got), ok)
 	}
 	if theirs["differs"].LastImportedAt.IsZero() {
 		t.Error("AfterConflict modified theirs")
