@@ -2,7 +2,10 @@ package audit
 
 import (
 	"errors"
+	"fmt"
 	"testing"
+
+	"github.com/credaudit/credaudit/lambda/query"
 )
 
 func TestLogSafe(t *testing.T) {
@@ -16,5 +19,16 @@ func TestLogSafe(t *testing.T) {
 		if got := LogSafe(errors.New(in)); got != want {
 			t.Errorf("LogSafe(%q)\n = %q\nwant %q", in, got, want)
 		}
+	}
+}
+
+// A custom rule's error masks the row's user wherever CEL's message names
+// it as a whole name, and nowhere else.
+func TestLogSafeMasksTheRowsUser(t *testing.T) {
+	err := fmt.Errorf("rule ORG-03: %w", &query.RowError{Expr: "custom_rules[0].assert", Line: 4, User: "al",
+		Err: errors.New("no such key: al; also al-x, sal and al")})
+	want := `rule ORG-03: custom_rules[0].assert on line 4 (user "…"): no such key: …; also al-x, sal and …`
+	if got := LogSafe(err); got != want {
+		t.Errorf("LogSafe = %q\nwant %q", got, want)
 	}
 }

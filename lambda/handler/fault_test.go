@@ -236,16 +236,19 @@ func TestFailureLogsNameNoUser(t *testing.T) {
 		}
 		check(t, e)
 	})
-	t.Run("a custom rule that fails on a row", func(t *testing.T) {
-		e := newEnv(t)
-		e.consoleUser("alice")
-		h := e.withConfig("custom_rules:\n  - id: ORG-09\n    title: t\n    severity: low\n    remediation: r\n    assert: int(user) > 0\n")
-		if _, err := h.Invoke(context.Background(), []byte(`{}`)); err == nil || !strings.Contains(err.Error(), `user "alice"`) {
-			t.Fatalf("Invoke error %v, want the row's user named", err)
-		}
-		if mail := e.drain(); len(mail) != 1 || !strings.Contains(mail[0].Body, `user "alice"`) {
-			t.Errorf("the alert does not name the row: %+v", mail)
-		}
-		check(t, e)
-	})
+	// CEL's own message names a map key unquoted: "no such key: alice".
+	for _, assert := range []string{"int(user) > 0", `'{"dave": true}[user]'`} {
+		t.Run("a custom rule that fails on a row: "+assert, func(t *testing.T) {
+			e := newEnv(t)
+			e.consoleUser("alice")
+			h := e.withConfig("custom_rules:\n  - id: ORG-09\n    title: t\n    severity: low\n    remediation: r\n    assert: " + assert + "\n")
+			if _, err := h.Invoke(context.Background(), []byte(`{}`)); err == nil || !strings.Contains(err.Error(), `user "alice"`) {
+				t.Fatalf("Invoke error %v, want the row's user named", err)
+			}
+			if mail := e.drain(); len(mail) != 1 || !strings.Contains(mail[0].Body, `user "alice"`) {
+				t.Errorf("the alert does not name the row: %+v", mail)
+			}
+			check(t, e)
+		})
+	}
 }

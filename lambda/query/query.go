@@ -161,14 +161,31 @@ func (x *Expr) Eval(r Row) (bool, error) {
 		if strings.Contains(err.Error(), "no such overload") {
 			hint = " (a timestamp or region/service column is null when the report holds N/A, no_information or not_supported: guard it with `column != null && …`)"
 		}
-		return false, fmt.Errorf("%s on line %d (user %q): %w%s", x.name, r.Entry.Line, r.Entry.User, err, hint)
+		return false, &RowError{Expr: x.name, Line: r.Entry.Line, User: r.Entry.User, Err: err, Hint: hint}
 	}
 	b, ok := out.Value().(bool)
 	if !ok {
-		return false, fmt.Errorf("%s on line %d (user %q): result %v is not a bool", x.name, r.Entry.Line, r.Entry.User, out)
+		return false, &RowError{Expr: x.name, Line: r.Entry.Line, User: r.Entry.User, Err: fmt.Errorf("result %v is not a bool", out)}
 	}
 	return b, nil
 }
+
+// RowError is an expression's failure on one row of the report, which it
+// names by line and user. CEL's own message (Err) may quote the row's
+// values unquoted ("no such key: bob").
+type RowError struct {
+	Expr string // the expression's name, as Compile was given it
+	Line int
+	User string
+	Err  error
+	Hint string // what to do, or ""
+}
+
+func (e *RowError) Error() string {
+	return fmt.Sprintf("%s on line %d (user %q): %v%s", e.Expr, e.Line, e.User, e.Err, e.Hint)
+}
+
+func (e *RowError) Unwrap() error { return e.Err }
 
 // Filter returns the rows of t for which x holds, in order.
 func (x *Expr) Filter(t credreport.Table, accountID string, asOf time.Time) (credreport.Table, error) {
