@@ -390,8 +390,8 @@ func sentIDs(changes []finding.Change, pub finding.Publication) []string {
 }
 
 // alertTimeout bounds sending the alert of a run that failed by its
-// deadline: one SNS Publish, well within the seconds Lambda's deadline
-// margin leaves.
+// deadline: one SNS Publish, within the time the function keeps after its
+// run's deadline (handler.AlertReserve) before Lambda stops it.
 const alertTimeout = 5 * time.Second
 
 // Fail reports a run that could not see: it logs err, sends an operational

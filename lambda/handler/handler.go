@@ -121,6 +121,8 @@ const LogIncomplete = "audit incomplete"
 // operational alert when it could not see. A per-account request that saw
 // the account returns its error in the Response instead (see audit).
 func (h *Handler) Handle(ctx context.Context, payload json.RawMessage) (any, error) {
+	ctx, cancel := reserveForAlert(ctx)
+	defer cancel()
 	req, aud, err := h.start(ctx, payload)
 	if err != nil {
 		return nil, err
@@ -134,6 +136,8 @@ func (h *Handler) Handle(ctx context.Context, payload json.RawMessage) (any, err
 // Invoke is Handle for audit events only, with the account's summary
 // typed; an organisation step is refused.
 func (h *Handler) Invoke(ctx context.Context, payload json.RawMessage) (*Response, error) {
+	ctx, cancel := reserveForAlert(ctx)
+	defer cancel()
 	req, aud, err := h.start(ctx, payload)
 	if err != nil {
 		return nil, err
@@ -142,6 +146,21 @@ func (h *Handler) Invoke(ctx context.Context, payload json.RawMessage) (*Respons
 		return nil, fmt.Errorf("Invoke runs audits; %q is an organisation step (use Handle)", req.Org.Action)
 	}
 	return h.audit(ctx, aud, req)
+}
+
+// AlertReserve is the time an invocation keeps after its run's deadline:
+// a run whose work reaches that deadline (a call that hangs) fails, and its
+// alert, which says why, is sent in the time kept (audit sends it on a
+// context of its own), before Lambda stops the function.
+const AlertReserve = 10 * time.Second
+
+// reserveForAlert is ctx ending AlertReserve before its deadline, if it has
+// one.
+func reserveForAlert(ctx context.Context) (context.Context, context.CancelFunc) {
+	if d, ok := ctx.Deadline(); ok {
+		return context.WithDeadline(ctx, d.Add(-AlertReserve))
+	}
+	return ctx, func() {}
 }
 
 // start reads the event; a bad one alerts.
