@@ -445,7 +445,7 @@ func TestASuppressionThatEndsIsNews(t *testing.T) {
 			if got := r.hub.workflowOf(bob); !slices.Equal(got, []shtypes.WorkflowStatus{shtypes.WorkflowStatusSuppressed, shtypes.WorkflowStatusNew}) {
 				t.Errorf("bob's USER-01 workflow updates %v, want SUPPRESSED then NEW", got)
 			}
-			if s := Summarize(out); s.Unmuted != 1 || len(s.TopNew) != 1 || !strings.HasSuffix(s.TopNew[0].Reason, tt.note) ||
+			if s := Summarize(out); s.Unmuted != 1 || len(s.TopNew) != 1 || !strings.HasSuffix(" "+s.TopNew[0].Note, tt.note) ||
 				!OrgDigestDue([]AccountRun{{AccountID: sampleAccount, Summary: s}}, NotifyChanges) {
 				t.Errorf("summary %+v; want the unmuted finding counted, listed and due in the organisation digest", s)
 			}

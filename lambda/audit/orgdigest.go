@@ -153,6 +153,9 @@ func OrgDigest(runs []AccountRun, profile string, now time.Time) Message {
 		lines := make([]line, 0, len(s.TopNew))
 		for _, f := range s.TopNew {
 			l := line{rule: f.RuleID, user: f.User, text: f.Reason}
+			if f.Note != "" {
+				l.note = " " + f.Note // kept whole, after the clipped reason
+			}
 			l.sev, _ = rules.ParseSeverity(f.Severity)
 			lines = append(lines, l)
 		}

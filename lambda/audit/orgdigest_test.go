@@ -198,3 +198,15 @@ func TestOrgDigestLimits(t *testing.T) {
 		t.Errorf("late digest is %s/%s, want the digest's %s/%s", late.Kind, late.Severity, m.Kind, m.Severity)
 	}
 }
+
+// The organisation digest says why an unmuted finding is news after its
+// reason, however long the reason (a custom rule's often is).
+func TestOrgDigestKeepsTheUnmutedNote(t *testing.T) {
+	long := "assert " + strings.Repeat("x", 400) + " does not hold"
+	s := &Summary{AccountID: sampleAccount, Unmuted: 1, Failing: 1, BySeverity: map[string]int{"LOW": 1},
+		TopNew: []NewFinding{{RuleID: "ORG-01", Severity: "LOW", User: "bob", Reason: long, Note: "(suppression expired)"}}}
+	m := OrgDigest([]AccountRun{{AccountID: sampleAccount, Summary: s}}, "all", generatedAt)
+	if !strings.Contains(m.Body, "... (suppression expired)\n") {
+		t.Errorf("organisation digest lost the unmuted note:\n%s", m.Body)
+	}
+}

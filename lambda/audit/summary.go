@@ -3,6 +3,7 @@ package audit
 import (
 	"cmp"
 	"slices"
+	"strings"
 
 	"github.com/credaudit/credaudit/lambda/finding"
 	"github.com/credaudit/credaudit/lambda/rules"
@@ -46,6 +47,9 @@ type NewFinding struct {
 	Severity string `json:"severity"`
 	User     string `json:"user"`
 	Reason   string `json:"reason"`
+	// Note says why a finding that was not new is news: it was muted until
+	// this run (its suppression expired, or was removed or changed).
+	Note string `json:"note,omitempty"`
 }
 
 // MaxTopNew bounds Summary.TopNew (a Step Functions state carries at most
@@ -84,7 +88,7 @@ func Summarize(out *Outcome) *Summary {
 			if expired == nil {
 				expired = expiredUnmutes(out)
 			}
-			f.Reason = clip(f.Reason, maxReason) + unmutedNote(expired[ch.ID()])
+			f.Note = strings.TrimPrefix(unmutedNote(expired[ch.ID()]), " ")
 		}
 		fresh = append(fresh, ranked{ch.Result.Rule.Severity, f})
 	}
