@@ -449,7 +449,10 @@ type Publication struct {
 	// meanwhile (a tombstone with no LastImportedAt, which Diff sends as
 	// StillArchived) whose finding is not failing again by then;
 	// suppressions keep their previous value, so the first run back sends
-	// the ones that changed.
+	// the ones that changed, except that a finding a run would have
+	// imported is saved unsuppressed (that import may create it afresh, as
+	// NEW) and, if Security Hub may hold it SUPPRESSED, WorkflowUnknown, so
+	// the first run back sends the status it should have, whichever it is.
 	Off bool
 	// FailedImports holds the IDs of the findings Security Hub did not
 	// take (refused, or the whole call failed).
@@ -513,8 +516,9 @@ func NextAfter(prev map[string]Record, changes []Change, pub Publication) map[st
 				rec.LastImportedAt, rec.Region = at, pub.Region
 			}
 		}
+		offImport := pub.Off && c.Import() && !rec.Archived
 		switch {
-		case pub.Off && c.Import() && !rec.Archived:
+		case offImport:
 			// The import owed when Security Hub is back may create the
 			// finding afresh (it deletes one 90 days after its last
 			// update), as NEW: the first run back then sends its
@@ -528,6 +532,12 @@ func NextAfter(prev map[string]Record, changes []Change, pub Publication) map[st
 			}
 		}
 		switch {
+		case offImport && c.Prev != nil && c.Prev.maybeSuppressed():
+			// Saved unsuppressed, as above, though Security Hub may still
+			// hold the finding SUPPRESSED (it has not deleted it): the
+			// first run back must send the status the finding then
+			// should have, NEW included.
+			rec.WorkflowUnknown = true
 		case c.Workflow == WorkflowUnsuppress && (pub.Off || pub.FailedWorkflow[rec.ID] || pub.FailedImports[rec.ID]):
 			// An unsuppress not applied: the digest has reported the
 			// unmuting (Change.Unmuted), so the next run, which sends it

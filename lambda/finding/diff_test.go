@@ -793,6 +793,19 @@ func TestNextAfterFailedPublication(t *testing.T) {
 			t.Errorf("the run after: %+v, want nothing sent", summarize(settled))
 		}
 	})
+	t.Run("a suppression that ends while Security Hub is off is lifted when it is back on, though a refresh came between", func(t *testing.T) {
+		muted := suppressed(fail(k1, alice, old131), "waived")
+		state := next(nil, Diff(nil, []rules.Result{muted}, acct, day(0), 0), day(0))
+		// Day 31, off: refreshed, still suppressed; Security Hub holds it
+		// SUPPRESSED unless it deleted it meanwhile.
+		state = NextAfter(state, Diff(state, []rules.Result{muted}, acct, day(31), 0), Publication{At: day(31), Off: true})
+		// Day 32, off: the suppression is removed.
+		state = NextAfter(state, Diff(state, []rules.Result{fail(k1, alice, "access key 1 is 163 days old")}, acct, day(32), 0), Publication{At: day(32), Off: true})
+		on := Diff(state, []rules.Result{fail(k1, alice, "access key 1 is 164 days old")}, acct, day(33), 0)
+		if len(on) != 1 || !on[0].Import() || on[0].Workflow != WorkflowUnsuppress {
+			t.Errorf("back on: %+v, want the finding imported and unsuppressed", summarize(on))
+		}
+	})
 	t.Run("a finding that changed while Security Hub was off is imported when it is back on", func(t *testing.T) {
 		state := next(nil, Diff(nil, []rules.Result{fail(k1, alice, old131)}, acct, day(0), 0), day(0))
 		changed := Diff(state, []rules.Result{fail(k1, alice, "access key 1 is 131 days old; access key 2 is 95 days old")}, acct, day(1), 0)

@@ -49,16 +49,17 @@ type Record struct {
 	// for SuppressionReason.
 	Suppressed        bool   `json:"suppressed,omitempty"`
 	SuppressionReason string `json:"suppression_reason,omitempty"`
-	// WorkflowUnknown says a workflow status update for this finding was
-	// sent and reported failed: Security Hub may have applied it all the
-	// same (a request that fails part-way counts all its findings failed),
-	// so Suppressed is the suppression last known to be set, not
-	// necessarily the one Security Hub holds. The next run that sends the
-	// finding's workflow status sends the one it should have, even when
-	// that equals Suppressed; a run that does not keeps the mark. An
-	// unsuppress that was not sent (its import failed, or Security Hub is
-	// off) is marked too: its run's digest reported the unmuting, and the
-	// run that sends it must not report it again (Change.Unmuted).
+	// WorkflowUnknown says Security Hub may hold another workflow status
+	// than Suppressed: an update for this finding was sent and reported
+	// failed, and may have been applied all the same (a request that fails
+	// part-way counts all its findings failed), or an import owed since
+	// Security Hub was off may find the finding still SUPPRESSED. The next
+	// run that sends the finding's workflow status sends the one it should
+	// have, even when that equals Suppressed; a run that does not keeps the
+	// mark. An unsuppress that was not sent (its import failed, or
+	// Security Hub is off) is marked too: its run's digest reported the
+	// unmuting, and the run that sends it must not report it again
+	// (Change.Unmuted).
 	WorkflowUnknown bool `json:"workflow_unknown,omitempty"`
 
 	// UnavailableSince is the as-of time of the first of the runs in a row
