@@ -119,13 +119,15 @@ func (c *Change) ID() string { return c.Record.ID }
 // Unmuted reports whether the run unmutes a failing finding that a
 // suppression muted until now (it expired, or was removed or changed): news,
 // since the muted failure was never reported, or not since it was muted. It
-// keys on the previous record's Suppressed, not on the workflow update
-// alone, and a record whose workflow status is unknown (an update, or an
-// unsuppress, that did not go through; see NextAfter) does not count, so
-// that an unsuppress sent again is not reported again.
+// keys on the previous record's Muted (its result was suppressed when last
+// seen failing), not on Suppressed or the workflow update, which follow
+// what Security Hub holds: Security Hub off, a workflow update refused or a
+// home region moved leave the finding's workflow status behind, never the
+// digest. Reported once: the record saved after the run is not Muted,
+// whether or not the unsuppress went through.
 func (c *Change) Unmuted() bool {
-	return c.Workflow == WorkflowUnsuppress && !c.Record.Archived &&
-		c.Prev != nil && !c.Prev.Archived && c.Prev.Suppressed && !c.Prev.WorkflowUnknown
+	return c.Result != nil && c.Result.Status == rules.Failed && !c.Result.Suppressed() &&
+		c.Prev != nil && !c.Prev.Archived && c.Prev.Muted
 }
 
 // Import reports whether the finding must be sent with BatchImportFindings.
@@ -247,7 +249,7 @@ func resend(p *Record) Change {
 // reopens the finding unmuted.
 func (d *differ) archive(kind Kind, r *rules.Result, p *Record) Change {
 	rec := *p
-	rec.Archived, rec.Unnotified = true, false
+	rec.Archived, rec.Unnotified, rec.Muted = true, false, false
 	rec.UpdatedAt = d.after(p.UpdatedAt)
 	c := Change{Kind: kind, Result: r, Prev: p, Record: rec}
 	unsuppress(&c)
@@ -330,6 +332,7 @@ func (d *differ) failing(id string, r *rules.Result, p *Record) Change {
 		UpdatedAt:         d.obs,
 		Suppressed:        r.Suppressed(),
 		SuppressionReason: r.SuppressionReason(),
+		Muted:             r.Suppressed(),
 	}
 	c := Change{Kind: New, Result: r, Prev: p}
 	if p != nil {
@@ -396,7 +399,8 @@ func (d *differ) refresh(c *Change) {
 //   - an open one's record is made due for import (no LastImportedAt, so
 //     Diff refreshes it if nothing else imports it) and unsuppressed, since
 //     the finding that import creates is NEW, so that Diff also sends its
-//     suppression;
+//     suppression (Muted stays: the digest's news does not move with the
+//     region);
 //   - a tombstone's is made an unsent archive (no LastImportedAt), which Diff
 //     sends as StillArchived unless the finding fails again first: region
 //     may hold the finding open from before the move (the home region moved
@@ -489,10 +493,10 @@ type Publication struct {
 //     (with the import it then also owes); one whose update was sent and
 //     failed is also marked WorkflowUnknown, as the update may have been
 //     applied, so the next run sends the status the finding should then
-//     have even if that is the previous one; an unsuppress that failed or
-//     was not sent is marked WorkflowUnknown as well, since the run's digest
-//     reported the unmuting (Change.Unmuted) and the next run, which sends
-//     the unsuppress again, must not report it again.
+//     have even if that is the previous one.
+//
+// Muted is saved as the run's result left it, whatever became of the
+// updates: the digest reported what the run found.
 func NextAfter(prev map[string]Record, changes []Change, pub Publication) map[string]Record {
 	at := pub.At.UTC().Truncate(time.Second)
 	next := maps.Clone(prev)
@@ -538,11 +542,6 @@ func NextAfter(prev map[string]Record, changes []Change, pub Publication) map[st
 			// first run back must send the status the finding then
 			// should have, NEW included.
 			rec.WorkflowUnknown = true
-		case c.Workflow == WorkflowUnsuppress && (pub.Off || pub.FailedWorkflow[rec.ID] || pub.FailedImports[rec.ID]):
-			// An unsuppress not applied: the digest has reported the
-			// unmuting (Change.Unmuted), so the next run, which sends it
-			// again, must not report it again.
-			rec.WorkflowUnknown = true
 		case c.Workflow == WorkflowKeep || pub.Off || pub.FailedImports[rec.ID]:
 			// No workflow update sent: Security Hub's status is as known
 			// (or unknown) as it was.
@@ -575,7 +574,7 @@ func NextAfter(prev map[string]Record, changes []Change, pub Publication) map[st
 //     NextAfter saves it;
 //   - a still-failing finding the run unmuted (Change.Unmuted) is saved as
 //     NextAfter would, marked Unnotified: the next run, which no longer
-//     finds it suppressed, reports it as new;
+//     finds it Muted, reports it as new;
 //   - an unsent archive the run sent (StillArchived) is no news to report
 //     again: it is saved as NextAfter would.
 //

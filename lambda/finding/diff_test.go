@@ -1195,6 +1195,50 @@ func TestUnmutedOnce(t *testing.T) {
 	}
 }
 
+// A finding whose result was suppressed when it last failed is Unmuted
+// when its suppression ends, whatever became of its workflow status in
+// Security Hub: the digest never reported the muted failure, whether or not
+// Security Hub holds it SUPPRESSED. The run after is quiet.
+func TestUnmutedWhateverSecurityHubHolds(t *testing.T) {
+	k1 := &rules.Key01
+	// on is alice's KEY-01 failure as the run on day d sees it.
+	on := func(d int) rules.Result { return fail(k1, alice, "access key 1 is "+strconv.Itoa(131+d)+" days old") }
+	muted := func(d int, why string) rules.Result { return suppressed(on(d), why) }
+	tests := []struct {
+		name string
+		prev func() map[string]Record // the state the day-3 run, which finds the suppression gone, reads
+		pub  Publication              // what became of that run's updates
+	}{
+		{"muted since it first failed, Security Hub off", func() map[string]Record {
+			return NextAfter(nil, Diff(nil, []rules.Result{muted(2, "break-glass")}, acct, day(2), 0), Publication{At: day(2), Off: true})
+		}, Publication{At: day(3), Off: true}},
+		{"its suppression's new reason refused by Security Hub", func() map[string]Record {
+			s := next(nil, Diff(nil, []rules.Result{on(0)}, acct, day(0), 0), day(0))
+			s = next(s, Diff(s, []rules.Result{muted(1, "break-glass")}, acct, day(1), 0), day(1))
+			resuppress := Diff(s, []rules.Result{muted(2, "break-glass, ticket 42")}, acct, day(2), 0)
+			return NextAfter(s, resuppress, Publication{At: day(2), FailedWorkflow: map[string]bool{keyAlice: true}})
+		}, Publication{At: day(3)}},
+		{"the home region moved in the run that unmutes it", func() map[string]Record {
+			s := NextAfter(nil, Diff(nil, []rules.Result{muted(2, "break-glass")}, acct, day(2), 0), Publication{At: day(2), Region: "eu-west-1"})
+			held, _ := InRegion(s, "us-east-1")
+			return held
+		}, Publication{At: day(3), Region: "us-east-1"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			prev := tt.prev()
+			unmute := Diff(prev, []rules.Result{on(3)}, acct, day(3), 0)
+			if len(unmute) != 1 || unmute[0].Kind != StillFailing || !unmute[0].Unmuted() {
+				t.Fatalf("suppression ended: %+v, want still failing and Unmuted", summarize(unmute))
+			}
+			state := NextAfter(prev, unmute, tt.pub)
+			if again := Diff(state, []rules.Result{on(4)}, acct, day(4), 0); len(again) != 1 || again[0].Unmuted() {
+				t.Errorf("the run after: %+v, want it not Unmuted again", summarize(again))
+			}
+		})
+	}
+}
+
 func TestAfterConflict(t *testing.T) {
 	t0 := time.Date(2026, 11, 20, 6, 0, 0, 0, time.UTC)
 	rec := func(id string, archived bool, updated time.Time) Record {

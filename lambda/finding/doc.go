@@ -79,14 +79,18 @@
 // muted failure stays on record) gets WorkflowSuppress with the suppression
 // reason as the note; one whose suppression expired or was removed gets
 // WorkflowUnsuppress (back to NEW), and is Unmuted (Change.Unmuted): news
-// for the digest, which never reported the muted failure. A suppressed
-// finding that is resolved or gone is also set back to NEW (with its
-// archive, when that is sent late), since Security Hub would keep it
-// SUPPRESSED if it came back. A workflow
-// update that was sent and failed may have been applied all the same, so
-// its record is marked WorkflowUnknown, and the next run that can sends the
-// status the finding should have then, suppressed or NEW, even when the
-// suppression was changed back meanwhile.
+// for the digest, which never reported the muted failure. Unmuted keys on
+// Record.Muted, what the last run's result said, and not on the workflow
+// status Security Hub was sent (Record.Suppressed), which Security Hub
+// off, a refused update or a home region moved leave behind: the digest
+// reports an unmuting once, whatever became of its workflow update. A
+// suppressed finding that is resolved or gone is also set back to NEW
+// (with its archive, when that is sent late), since Security Hub would
+// keep it SUPPRESSED if it came back. A workflow update that was sent and
+// failed may have been applied all the same, so its record is marked
+// WorkflowUnknown, and the next run that can sends the status the finding
+// should have then, suppressed or NEW, even when the suppression was
+// changed back meanwhile.
 //
 // # Timestamps
 //

@@ -46,7 +46,9 @@ type Record struct {
 	UpdatedAt time.Time `json:"updated_at"`
 
 	// Suppressed says a suppression mutes the finding (workflow SUPPRESSED),
-	// for SuppressionReason.
+	// for SuppressionReason. In a saved record it is the workflow status
+	// Security Hub is known to hold (see NextAfter), which may lag the
+	// run's result; Muted follows the result.
 	Suppressed        bool   `json:"suppressed,omitempty"`
 	SuppressionReason string `json:"suppression_reason,omitempty"`
 	// WorkflowUnknown says Security Hub may hold another workflow status
@@ -56,11 +58,14 @@ type Record struct {
 	// Security Hub was off may find the finding still SUPPRESSED. The next
 	// run that sends the finding's workflow status sends the one it should
 	// have, even when that equals Suppressed; a run that does not keeps the
-	// mark. An unsuppress that was not sent (its import failed, or
-	// Security Hub is off) is marked too: its run's digest reported the
-	// unmuting, and the run that sends it must not report it again
-	// (Change.Unmuted).
+	// mark.
 	WorkflowUnknown bool `json:"workflow_unknown,omitempty"`
+	// Muted says the finding's result was suppressed when it was last seen
+	// failing: what the digest was told, whatever became of the workflow
+	// status in Security Hub (off, refused, or a home region moved), which
+	// Suppressed follows. A suppression that ends unmutes a Muted finding
+	// (Change.Unmuted), once: the next record is not Muted.
+	Muted bool `json:"muted,omitempty"`
 
 	// UnavailableSince is the as-of time of the first of the runs in a row
 	// whose result for this finding was NOT_AVAILABLE; zero when the last run

@@ -18,27 +18,32 @@ import (
 // oldestVersion..Version is refused.
 //
 // Version 2 adds records' "unnotified", version 3 their "region", version
-// 4 their "workflow_unknown". Encode writes the oldest version that holds
-// the state (1 while no record is Unnotified, has a Region or is
-// WorkflowUnknown), so that an older build can still read what
-// it can: rolled back to, it refuses only a state it cannot read wholly,
-// and says so (ErrVersion).
-const Version = 4
+// 4 their "workflow_unknown", version 5 their "muted". Encode writes the
+// oldest version that holds the state (1 while no record is Unnotified,
+// has a Region or is WorkflowUnknown, and each is Muted just when an older
+// version takes it to be: see mutedBefore), so that an older build can
+// still read what it can: rolled back to, it refuses only a state it
+// cannot read wholly, and says so (ErrVersion).
+const Version = 5
 
 // oldestVersion is the oldest state format this build reads;
 // unnotifiedVersion is the first whose records may be unnotified,
 // regionVersion the first whose records may name a region,
-// workflowUnknownVersion the first whose may be WorkflowUnknown.
+// workflowUnknownVersion the first whose may be WorkflowUnknown,
+// mutedVersion the first that says which records are Muted.
 const (
 	oldestVersion          = 1
 	unnotifiedVersion      = 2
 	regionVersion          = 3
 	workflowUnknownVersion = 4
+	mutedVersion           = 5
 )
 
 // recordVersion is the oldest state version that holds r.
 func recordVersion(r *finding.Record) int {
 	switch {
+	case r.Muted != mutedBefore(r):
+		return mutedVersion
 	case r.WorkflowUnknown:
 		return workflowUnknownVersion
 	case r.Region != "":
@@ -47,6 +52,17 @@ func recordVersion(r *finding.Record) int {
 		return unnotifiedVersion
 	}
 	return oldestVersion
+}
+
+// mutedBefore is whether a record of a state older than mutedVersion is
+// Muted. The builds that wrote such states reported an unmuting when a
+// record Suppressed, and not WorkflowUnknown, was found failing
+// unsuppressed, so taking such a record as Muted keeps an unmuting pending
+// across the upgrade, reported as those builds would have. (They saved some
+// Muted findings unsuppressed, with Security Hub off or after a home region
+// moved: those unmutings are lost, as they were to those builds.)
+func mutedBefore(r *finding.Record) bool {
+	return !r.Archived && r.Suppressed && !r.WorkflowUnknown
 }
 
 // maxDecoded bounds a decompressed state: 100,000 findings of about 1 KB,
@@ -99,11 +115,22 @@ func Encode(s *State) ([]byte, error) {
 	}
 	out := *s
 	out.Version = oldestVersion
+	muted := false
 	for _, r := range s.Records {
 		out.Version = max(out.Version, recordVersion(&r))
+		muted = muted || r.Muted
 	}
 	if out.Records == nil {
 		out.Records = map[string]finding.Record{}
+	}
+	if muted && out.Version < mutedVersion {
+		// Each record is Muted just when mutedBefore says so: written
+		// without "muted", which an older build refuses as unknown.
+		out.Records = make(map[string]finding.Record, len(s.Records))
+		for id, r := range s.Records {
+			r.Muted = false
+			out.Records[id] = r
+		}
 	}
 	var buf bytes.Buffer
 	zw := gzip.NewWriter(&buf)
@@ -152,11 +179,30 @@ func Decode(data []byte) (*State, error) {
 	if _, err := dec.Token(); err != io.EOF {
 		return nil, fmt.Errorf("%w: data after the state", ErrCorrupt)
 	}
+	if err := s.upgrade(); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrCorrupt, err)
+	}
 	if err := s.check(); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrCorrupt, err)
 	}
-	s.Version = Version // each older format is a subset of this one
+	s.Version = Version // each older format is a subset of this one, once upgraded
 	return &s, nil
+}
+
+// upgrade fills in what a state older than mutedVersion leaves unsaid:
+// which records are Muted (mutedBefore).
+func (s *State) upgrade() error {
+	if s.Version >= mutedVersion {
+		return nil
+	}
+	for id, r := range s.Records {
+		if r.Muted {
+			return fmt.Errorf("record %q needs state version %d, not %d", id, mutedVersion, s.Version)
+		}
+		r.Muted = mutedBefore(&r)
+		s.Records[id] = r
+	}
+	return nil
 }
 
 // check is what every state this program writes satisfies.

@@ -5,12 +5,14 @@ import (
 	"compress/gzip"
 	"encoding/json"
 	"errors"
+	"io"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/credaudit/credaudit/lambda/credreport"
 	"github.com/credaudit/credaudit/lambda/finding"
 	"github.com/credaudit/credaudit/lambda/rules"
 )
@@ -36,7 +38,7 @@ func sample() *State {
 		ID: finding.ID(acct, "USER-02", alice), RuleID: "USER-02", Title: "IAM users have MFA",
 		ResourceID: alice, ResourceType: rules.ResourceIAMUser, User: "alice", Severity: "MEDIUM",
 		Status: rules.Failed, Reason: "MFA is not active", FirstObservedAt: t0, LastObservedAt: t0, LastImportedAt: t0, UpdatedAt: t0,
-		Suppressed: true, SuppressionReason: "break-glass user, MFA in the safe",
+		Suppressed: true, SuppressionReason: "break-glass user, MFA in the safe", Muted: true,
 	})
 	add(finding.Record{
 		ID: finding.ID(acct, "ROOT-03", rules.AccountResourceID(acct)), RuleID: "ROOT-03", Title: "Root has hardware MFA",
@@ -90,33 +92,41 @@ func TestEncodeDecodeRoundTrip(t *testing.T) {
 
 // A state is written in the oldest format that holds it, so the build
 // before version 2 reads every state without an unnotified record or a
-// region, the one before version 3 every state without a region, and the
-// one before version 4 every state without a record whose workflow status
-// is unknown; each reads back whole.
+// region, the one before version 3 every state without a region, the one
+// before version 4 every state without a record whose workflow status is
+// unknown, and the one before version 5 every state whose records are
+// muted just when they are suppressed with a known workflow status; each
+// reads back whole.
 func TestEncodeWritesTheOldestVersionThatHoldsTheState(t *testing.T) {
-	with := func(change func(*finding.Record)) *State {
+	// with is sample with one record changed: alice's KEY-01, unless the
+	// change is to her suppressed USER-02.
+	with := func(rule string, change func(*finding.Record)) *State {
 		s := sample()
-		for id, r := range s.Records {
-			change(&r)
-			s.Records[id] = r
-			break
-		}
+		id := finding.ID(acct, rule, "arn:aws:iam::"+acct+":user/alice")
+		r := s.Records[id]
+		change(&r)
+		s.Records[id] = r
 		return s
 	}
 	unnotified := func(r *finding.Record) { r.Unnotified = true }
 	region := func(r *finding.Record) { r.Region = "eu-west-1" }
 	unknown := func(r *finding.Record) { r.WorkflowUnknown = true }
+	muted := func(r *finding.Record) { r.Muted = true }
+	unmuted := func(r *finding.Record) { r.Muted = false }
 	for _, tc := range []struct {
 		name string
 		s    *State
 		want int
 	}{
-		{"no unnotified record, no region", sample(), 1},
-		{"an unnotified record", with(unnotified), 2},
-		{"a record with a region", with(region), 3},
-		{"an unnotified record with a region", with(func(r *finding.Record) { unnotified(r); region(r) }), 3},
-		{"a record whose workflow status is unknown", with(unknown), 4},
-		{"a record with a region whose workflow status is unknown", with(func(r *finding.Record) { region(r); unknown(r) }), 4},
+		{"no unnotified record, no region, muted just when suppressed", sample(), 1},
+		{"an unnotified record", with("KEY-01", unnotified), 2},
+		{"a record with a region", with("KEY-01", region), 3},
+		{"an unnotified record with a region", with("KEY-01", func(r *finding.Record) { unnotified(r); region(r) }), 3},
+		{"a record whose workflow status is unknown", with("KEY-01", unknown), 4},
+		{"a record with a region whose workflow status is unknown", with("KEY-01", func(r *finding.Record) { region(r); unknown(r) }), 4},
+		{"a muted record saved unsuppressed (Security Hub off)", with("KEY-01", muted), 5},
+		{"a suppressed record no longer muted (its unsuppress not sent)", with("USER-02", unmuted), 5},
+		{"a muted, suppressed record whose workflow status is unknown", with("USER-02", unknown), 5},
 	} {
 		data, err := Encode(tc.s)
 		if err != nil {
@@ -126,9 +136,16 @@ func TestEncodeWritesTheOldestVersionThatHoldsTheState(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		raw, err := io.ReadAll(zr)
+		if err != nil {
+			t.Fatal(err)
+		}
 		var head struct{ Version int }
-		if err := json.NewDecoder(zr).Decode(&head); err != nil || head.Version != tc.want {
+		if err := json.Unmarshal(raw, &head); err != nil || head.Version != tc.want {
 			t.Errorf("%s: written as version %d (%v), want %d", tc.name, head.Version, err, tc.want)
+		}
+		if head.Version < mutedVersion && bytes.Contains(raw, []byte(`"muted"`)) {
+			t.Errorf("%s: version %d written with \"muted\", which the builds that read it refuse", tc.name, head.Version)
 		}
 		got, err := Decode(data)
 		if err != nil {
@@ -137,6 +154,53 @@ func TestEncodeWritesTheOldestVersionThatHoldsTheState(t *testing.T) {
 		if diff := cmp.Diff(tc.s, got); diff != "" {
 			t.Errorf("%s: round trip (-want +got):\n%s", tc.name, diff)
 		}
+	}
+}
+
+// A state saved before version 5 does not say which records are muted: a
+// record suppressed with a known workflow status is taken to be, as the
+// builds that saved it took it, so that a suppression ending after the
+// upgrade is still reported (finding.Change.Unmuted).
+func TestDecodeTakesOlderStatesSuppressedRecordsAsMuted(t *testing.T) {
+	old := sample()
+	old.Version = workflowUnknownVersion
+	user02 := finding.ID(acct, "USER-02", "arn:aws:iam::"+acct+":user/alice")
+	unknown := finding.ID(acct, "KEY-01", "arn:aws:iam::"+acct+":user/alice")
+	for id, r := range old.Records {
+		r.Muted = false // not in the format
+		if id == unknown {
+			r.Suppressed, r.SuppressionReason, r.WorkflowUnknown = true, "waived", true
+		}
+		old.Records[id] = r
+	}
+	var b bytes.Buffer
+	zw := gzip.NewWriter(&b)
+	if err := json.NewEncoder(zw).Encode(old); err != nil {
+		t.Fatal(err)
+	}
+	zw.Close()
+	got, err := Decode(b.Bytes())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for id, r := range got.Records {
+		if want := id == user02; r.Muted != want {
+			t.Errorf("%s: muted %v, want %v", id, r.Muted, want)
+		}
+	}
+	alice := &credreport.Entry{User: "alice", ARN: "arn:aws:iam::" + acct + ":user/alice"}
+	ends := rules.Result{Rule: &rules.User02, Entry: alice, Status: rules.Failed, Reason: "MFA is not active"}
+	unmuted := 0
+	for _, c := range finding.Diff(got.Records, []rules.Result{ends}, acct, t0.Add(24*time.Hour), 0) {
+		if c.Unmuted() {
+			unmuted++
+			if c.ID() != user02 {
+				t.Errorf("%s unmuted, want only alice's USER-02", c.ID())
+			}
+		}
+	}
+	if unmuted == 0 {
+		t.Error("alice's USER-02 unsuppressed after the upgrade: not unmuted")
 	}
 }
 
@@ -189,12 +253,13 @@ func TestDecodeRefuses(t *testing.T) {
 		{"truncated gzip", good[:len(good)-10], ErrCorrupt},
 		{"gzip of text", gz(t, "hello"), ErrCorrupt},
 		{"no version", gz(t, `{"account_id":"123456789012","records":{}}`), ErrCorrupt},
-		{"newer version", gz(t, `{"version":5,"account_id":"123456789012","records":{}}`), ErrVersion},
+		{"newer version", gz(t, `{"version":6,"account_id":"123456789012","records":{}}`), ErrVersion},
 		{"an unnotified record in a version 1 state", gz(t, `{"version":1,"account_id":"123456789012","records":{"credaudit/123456789012/KEY-01/arn:aws:iam::123456789012:user/alice":`+
 			`{"id":"credaudit/123456789012/KEY-01/arn:aws:iam::123456789012:user/alice","rule_id":"KEY-01","title":"t","resource_id":"arn:aws:iam::123456789012:user/alice","resource_type":"AwsIamUser","user":"alice","severity":"MEDIUM",`+
 			`"status":"FAILED","reason":"r","first_observed_at":"2026-11-20T06:00:00Z","last_observed_at":"2026-11-20T06:00:00Z","updated_at":"2026-11-20T06:00:00Z","unnotified":true}}}`), ErrCorrupt},
 		{"a record with a region in a version 2 state", gz(t, `{"version":2,"account_id":"123456789012","records":{"credaudit/x":`+strings.Replace(rec, `"status":"FAILED",`, `"status":"FAILED","region":"eu-west-1",`, 1)+`}}`), ErrCorrupt},
 		{"a record whose workflow status is unknown in a version 3 state", gz(t, `{"version":3,"account_id":"123456789012","records":{"credaudit/x":`+strings.Replace(rec, `"status":"FAILED",`, `"status":"FAILED","workflow_unknown":true,`, 1)+`}}`), ErrCorrupt},
+		{"a muted record in a version 4 state", gz(t, `{"version":4,"account_id":"123456789012","records":{"credaudit/x":`+strings.Replace(rec, `"status":"FAILED",`, `"status":"FAILED","muted":true,`, 1)+`}}`), ErrCorrupt},
 		{"version zero", gz(t, `{"version":0,"account_id":"123456789012","records":{}}`), ErrVersion},
 		{"unknown field", gz(t, `{"version":1,"account_id":"123456789012","records":{},"extra":true}`), ErrCorrupt},
 		{"data after the state", gz(t, `{"version":1,"account_id":"123456789012","records":{}} {}`), ErrCorrupt},
