@@ -479,6 +479,26 @@ func TestASuppressionThatEndsIsNews(t *testing.T) {
 		}
 	})
 
+	t.Run("with Security Hub off, a finding muted since it first failed is news when its suppression expires", func(t *testing.T) {
+		r := newRig(t, expiring)
+		r.a.Hub = nil
+		firstRun(t, r)
+		r.on(1)
+		out, err := r.a.Run(context.Background())
+		if err != nil || out.Counts.Unmuted != 1 || !out.Notified || len(r.sns.take()) != 1 {
+			t.Fatalf("%d unmuted, %d still failing, notified %v, err %v; want bob's USER-01 unmuted and a digest in changes mode",
+				out.Counts.Unmuted, out.Counts.StillFailing, out.Notified, err)
+		}
+		if want := "\nNEW OR CHANGED (1)\n" + bobLine + " (suppression expired)\n"; !strings.Contains(out.Digest.Body, want) {
+			t.Errorf("digest lacks %q:\n%s", want, out.Digest.Body)
+		}
+		r.on(2)
+		quiet, err := r.a.Run(context.Background())
+		if err != nil || quiet.Counts.Unmuted != 0 || len(r.sns.take()) != 0 {
+			t.Errorf("the run after: %d unmuted, err %v; want none and no digest", quiet.Counts.Unmuted, err)
+		}
+	})
+
 	t.Run("an unmuting whose digest was not sent is reported by the next run", func(t *testing.T) {
 		r := newRig(t, expiring)
 		firstRun(t, r)

@@ -273,7 +273,10 @@ func stillInReport(rep *credreport.Report, changes []finding.Change) map[string]
 
 // expiredUnmutes is the IDs of the findings out unmutes because their
 // suppression expired: an expired suppression with the reason they were
-// muted for still names them.
+// muted for still names them. A record that no longer holds that reason
+// (saved unsuppressed while Security Hub was off, or moved to another home
+// region; see finding.Record.Muted) takes any expired suppression that
+// names it.
 func expiredUnmutes(out *Outcome) map[string]bool {
 	ids := map[string]bool{}
 	for i := range out.Changes {
@@ -282,7 +285,8 @@ func expiredUnmutes(out *Outcome) map[string]bool {
 			continue
 		}
 		for _, o := range out.Outcomes {
-			if o.Expired && o.Suppression.Reason == ch.Prev.SuppressionReason && o.Suppression.Matches(ch.Result) {
+			why := ch.Prev.SuppressionReason
+			if o.Expired && (why == "" || o.Suppression.Reason == why) && o.Suppression.Matches(ch.Result) {
 				ids[ch.ID()] = true
 				break
 			}
