@@ -65,3 +65,27 @@ func TestPartitionsAreTheFunctions(t *testing.T) {
 		}
 	}
 }
+
+// infra takes as a home region what the function takes: a setting the
+// stack accepts does not fail every cold start, and one the function would
+// take is not refused at synth.
+func TestRegionNamesAreTheFunctions(t *testing.T) {
+	for _, hub := range []string{"eu-west-1", "us-gov-west-1", "eusc-de-east-1", "ap-southeast-12", "europe", "eu-west", "us-east-1:x", "EU-WEST-1", "a-b-1"} {
+		region := "eu-west-1" // the function's, in hub's partition: only the name is in question
+		for _, p := range [...]string{"us-gov-", "eusc-"} {
+			if strings.HasPrefix(hub, p) {
+				region = hub
+			}
+		}
+		env := map[string]string{
+			handler.EnvRegion: region, handler.EnvHubRegion: hub,
+			handler.EnvStateBucket: "credaudit-state", handler.EnvTopicARN: "arn:aws:sns:eu-west-1:123456789012:credaudit",
+		}
+		_, err := handler.LoadSettings(func(k string) string { return env[k] })
+		funcTakes := err == nil || !strings.Contains(err.Error(), handler.EnvHubRegion+"=")
+		_, infraErr := LoadSettings(lookupIn(map[string]any{KeySecurityHubRegion: hub, KeyAsset: fakeAsset}))
+		if infraTakes := infraErr == nil; infraTakes != funcTakes {
+			t.Errorf("home region %q: infra takes it %v (%v), the function %v (%v)", hub, infraTakes, infraErr, funcTakes, err)
+		}
+	}
+}

@@ -149,7 +149,7 @@ type Settings struct {
 
 var (
 	stackName  = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9-]{0,127}$`)
-	regionName = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-[0-9]$`)
+	regionName = regexp.MustCompile(`^[a-z]{2,4}(-[a-z]+)+-[0-9]+$`) // as the function's (eusc-de-east-1)
 	bucketName = regexp.MustCompile(`^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$`)
 	ssmName    = regexp.MustCompile(`^(/?[A-Za-z0-9_.-]+)+$`)
 	orgID      = regexp.MustCompile(`^o-[a-z0-9]{10,32}$`)
