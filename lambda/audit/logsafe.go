@@ -2,6 +2,7 @@ package audit
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 
 	"github.com/credaudit/credaudit/lambda/internal/lazyre"
@@ -26,42 +27,16 @@ var (
 // the digest, which go to the topic's subscribers, carry the whole text.
 func LogSafe(err error) string {
 	s := err.Error()
-	// A custom rule's error carries CEL's message, which names the row's
-	// values unquoted.
+	// A custom rule's error carries CEL's message, which may quote the row's
+	// values, or values made from them ("no such key: svc-bob"), unquoted:
+	// the line keeps which rule failed on which line, not why.
 	var row *query.RowError
-	if errors.As(err, &row) && row.User != "" {
-		s = maskName(s, row.User)
+	if errors.As(err, &row) {
+		s = strings.Replace(s, row.Error(), fmt.Sprintf("%s failed on line %d (the alert says how)", row.Expr, row.Line), 1)
 	}
 	s = quotedValue().ReplaceAllString(s, `"…"`)
 	if strings.Contains(s, ":user/") {
 		s = userInARN().ReplaceAllString(s, ":user/…")
 	}
 	return s
-}
-
-// maskName replaces name in s with … wherever it stands as a whole name:
-// not next to a character an IAM name may hold (so "al" is not masked in
-// "also").
-func maskName(s, name string) string {
-	var b strings.Builder
-	for {
-		i := strings.Index(s, name)
-		if i < 0 {
-			b.WriteString(s)
-			return b.String()
-		}
-		end := i + len(name)
-		if (i == 0 || !nameByte(s[i-1])) && (end == len(s) || !nameByte(s[end])) {
-			b.WriteString(s[:i])
-			b.WriteString("…")
-		} else {
-			b.WriteString(s[:end])
-		}
-		s = s[end:]
-	}
-}
-
-// nameByte reports whether c may be part of an IAM user name.
-func nameByte(c byte) bool {
-	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || strings.IndexByte("+=,.@_-", c) >= 0
 }

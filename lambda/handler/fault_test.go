@@ -236,8 +236,9 @@ func TestFailureLogsNameNoUser(t *testing.T) {
 		}
 		check(t, e)
 	})
-	// CEL's own message names a map key unquoted: "no such key: alice".
-	for _, assert := range []string{"int(user) > 0", `'{"dave": true}[user]'`} {
+	// CEL's own message names a map key unquoted: "no such key: alice", or
+	// one made from the name, "no such key: svc-alice".
+	for _, assert := range []string{"int(user) > 0", `'{"dave": true}[user]'`, `'{"svc-dave": true}["svc-" + user]'`} {
 		t.Run("a custom rule that fails on a row: "+assert, func(t *testing.T) {
 			e := newEnv(t)
 			e.consoleUser("alice")
