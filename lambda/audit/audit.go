@@ -361,7 +361,7 @@ func (a *Auditor) saveAfterConflict(ctx context.Context, acct string, ours *stat
 			return false, err
 		}
 		next := *theirs
-		next.Records = finding.AfterConflict(theirs.Records, ours.Records, sent)
+		next.Records = finding.AfterConflict(theirs.Records, ours.Records, sent, !ours.GeneratedAt.Before(theirs.GeneratedAt))
 		next.SavedAt = a.now()
 		if err = a.Store.Save(ctx, acct, &next, token); !errors.Is(err, state.ErrConflict) {
 			if err == nil {

@@ -798,6 +798,56 @@ func (s *conflictingStore) Save(context.Context, string, *state.State, state.Tok
 	return state.ErrConflict
 }
 
+// After overlapping runs, what the losing run's digest reported is not
+// reported again: its resolutions when it saw the newer report, and an
+// unmuting when the two saw one report under different configurations.
+func TestOverlappingRunsReportNewsOnce(t *testing.T) {
+	t.Run("resolved on the newer report", func(t *testing.T) {
+		r := newRig(t, "")
+		firstRun(t, r)
+		r.on(1)
+		outB, err := overlap(t, r, func() { r.setMFA(t, mfaOff, mfaOn) })
+		if err != nil || !outB.Conflict || outB.Counts.Resolved == 0 {
+			t.Fatalf("B: conflict %v, resolved %d, err %v; want resolutions, then a conflict", outB.Conflict, outB.Counts.Resolved, err)
+		}
+		r.sns.take()
+		r.on(3)
+		out, err := r.a.Run(context.Background())
+		if err != nil || out.Counts.Resolved != 0 || out.Counts.New != 0 {
+			t.Errorf("next run: %d resolved, %d new (err %v); want nothing reported again", out.Counts.Resolved, out.Counts.New, err)
+		}
+	})
+	t.Run("unmuted under a newer configuration", func(t *testing.T) {
+		r := newRig(t, suppressBob)
+		ctx := context.Background()
+		firstRun(t, r)
+		r.on(1)
+		obs, err := r.a.Observe(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b := *r.a
+		b.Suppressions = nil // B read the configuration after the suppression was removed
+		b.Store = &racingStore{Store: r.store, race: func() {
+			a := *r.a
+			a.Store = r.store
+			if _, err := a.Audit(ctx, obs); err != nil {
+				t.Fatal(err)
+			}
+		}}
+		if outB, err := b.Audit(ctx, obs); err != nil || !outB.Conflict || outB.Counts.Unmuted != 1 {
+			t.Fatalf("B: %v, conflict %v, %+v; want the unmuting, then a conflict", err, outB.Conflict, outB.Counts)
+		}
+		r.sns.take()
+		r.a.Suppressions = nil
+		r.on(2)
+		out, err := r.a.Run(ctx)
+		if err != nil || out.Counts.Unmuted != 0 {
+			t.Errorf("next run: %d unmuted (err %v); want the unmuting not reported again", out.Counts.Unmuted, err)
+		}
+	})
+}
+
 // overlap runs two audits of the account that overlap: A observes the
 // report as it is; change alters the account, and B observes a report
 // generated an hour later. B loads the state, A audits and saves, then B

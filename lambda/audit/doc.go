@@ -29,8 +29,9 @@
 // Security Hub first, then the digest, then the state, written with a
 // conditional write: the state never claims an update that was not made, and
 // of two overlapping runs the first to save wins. The other saves the
-// winner's state again, with each finding it sent Security Hub otherwise
-// (the runs saw different reports) due to be sent again
+// winner's state again, with each finding the two sent Security Hub
+// otherwise (they saw different reports or configurations) as the run on
+// the newer report saw it, and due to be sent again
 // (finding.AfterConflict): Security Hub holds whichever run's import of a
 // finding has the later UpdatedAt.
 package audit

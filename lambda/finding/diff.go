@@ -618,20 +618,25 @@ func dueAgain(c *Change) Record {
 // first: theirs, the records that run saved, reconciled with each finding
 // this run sent to Security Hub (sent: imported, or given a workflow
 // status), since Security Hub now holds whichever of the two runs' imports
-// has the later UpdatedAt (the first of two equal ones). A finding both runs sent alike (the same status, reason, severity,
-// archive and suppression: they saw the same report, as two overlapping runs
-// mostly do) keeps theirs, with the later of the two UpdatedAt, after which
-// the next import must be. One they sent otherwise, or did not send, keeps
-// theirs (or ours when theirs has none, so that a finding only this run
-// opened is resolved when it passes) and is made due to be sent again: no
-// LastImportedAt, so the next run imports it, or sends its archive, as it
-// then finds it (an archive after both runs' UpdatedAt), and
-// WorkflowUnknown, so it sends its workflow status. Else
-// a finding this run resolved could stay archived while their state holds
-// it open, and never be sent again while it fails.
+// has the later UpdatedAt (the first of two equal ones).
+//
+// A finding both runs sent alike (the same status, reason, severity,
+// archive and suppression: they saw the same report and configuration, as
+// two overlapping runs mostly do) keeps theirs, with the later of the two
+// UpdatedAt, after which the next import must be.
+//
+// One they sent otherwise, or did not send, keeps the record of the run
+// that saw the newer report (oursNewer says whether this run did, or saw
+// the same one), whose digest reported it so, or ours when theirs has none
+// (so that a finding only this run opened is resolved when it passes); and
+// it is made due to be sent again: no LastImportedAt, so the next run
+// imports it, or sends its archive, as it then finds it (an archive after
+// both runs' UpdatedAt), and WorkflowUnknown, so it sends its workflow
+// status. Else a finding this run resolved could stay archived while their
+// state holds it open, and never be sent again while it fails.
 //
 // AfterConflict is pure: theirs and ours are not modified.
-func AfterConflict(theirs, ours map[string]Record, sent []string) map[string]Record {
+func AfterConflict(theirs, ours map[string]Record, sent []string, oursNewer bool) map[string]Record {
 	next := maps.Clone(theirs)
 	if next == nil {
 		next = make(map[string]Record, len(sent))
@@ -639,21 +644,26 @@ func AfterConflict(theirs, ours map[string]Record, sent []string) map[string]Rec
 	for _, id := range sent {
 		r, ok := theirs[id]
 		mine, mineOK := ours[id]
-		switch {
-		case !mineOK:
+		if !mineOK {
 			continue
-		case !ok:
-			r = mine
-		case mine.UpdatedAt.After(r.UpdatedAt):
-			r.UpdatedAt = mine.UpdatedAt
 		}
-		if !ok || !sentAlike(r, mine) {
-			r.LastImportedAt, r.Region, r.WorkflowUnknown = time.Time{}, "", true
-			if r.Archived {
-				// An unsent archive is sent with its own UpdatedAt, which
-				// must be later than either run's import.
-				r.UpdatedAt = r.UpdatedAt.Truncate(time.Second).Add(time.Second)
-			}
+		updated := mine.UpdatedAt
+		if ok && r.UpdatedAt.After(updated) {
+			updated = r.UpdatedAt
+		}
+		if ok && sentAlike(r, mine) {
+			r.UpdatedAt = updated
+			next[id] = r
+			continue
+		}
+		if !ok || oursNewer {
+			r = mine
+		}
+		r.LastImportedAt, r.Region, r.WorkflowUnknown, r.UpdatedAt = time.Time{}, "", true, updated
+		if r.Archived {
+			// An unsent archive is sent with its own UpdatedAt, which
+			// must be later than either run's import.
+			r.UpdatedAt = updated.Truncate(time.Second).Add(time.Second)
 		}
 		next[id] = r
 	}

@@ -1257,7 +1257,7 @@ func TestAfterConflict(t *testing.T) {
 		"onlyours": rec("onlyours", false, t0),
 		"reopened": rec("reopened", false, t0.Add(time.Hour)),
 	}
-	got := AfterConflict(theirs, ours, []string{"alike", "differs", "onlyours", "notheld", "reopened"})
+	got := AfterConflict(theirs, ours, []string{"alike", "differs", "onlyours", "notheld", "reopened"}, false)
 	due := func(r Record) bool { return r.LastImportedAt.IsZero() && r.Region == "" && r.WorkflowUnknown }
 	if r := got["alike"]; due(r) || !r.UpdatedAt.Equal(t0.Add(time.Second)) || r.Archived {
 		t.Errorf("sent alike: %+v, want theirs with the later UpdatedAt", r)
@@ -1281,5 +1281,18 @@ func TestAfterConflict(t *testing.T) {
 	}
 	if theirs["differs"].LastImportedAt.IsZero() {
 		t.Error("AfterConflict modified theirs")
+	}
+
+	// This run saw the newer report: what it sent otherwise is its record,
+	// as its digest reported it, due again.
+	got = AfterConflict(theirs, ours, []string{"alike", "differs", "reopened"}, true)
+	if r := got["differs"]; !due(r) || !r.Archived || !r.UpdatedAt.After(t0.Add(time.Second)) {
+		t.Errorf("sent otherwise, ours newer: %+v, want our archive due again after %v", r, t0.Add(time.Second))
+	}
+	if r := got["reopened"]; !due(r) || r.Archived || !r.UpdatedAt.Equal(t0.Add(time.Hour)) {
+		t.Errorf("reopened, ours newer: %+v, want our open record due again", r)
+	}
+	if r := got["alike"]; due(r) {
+		t.Errorf("sent alike, ours newer: %+v, want theirs", r)
 	}
 }
