@@ -60,7 +60,8 @@ func recordVersion(r *finding.Record) int {
 // unsuppressed, so taking such a record as Muted keeps an unmuting pending
 // across the upgrade, reported as those builds would have. (They saved some
 // Muted findings unsuppressed, with Security Hub off or after a home region
-// moved: those unmutings are lost, as they were to those builds.)
+// moved, or WorkflowUnknown, after a re-suppress Security Hub refused:
+// those unmutings are lost, as they were to those builds.)
 func mutedBefore(r *finding.Record) bool {
 	return !r.Archived && r.Suppressed && !r.WorkflowUnknown
 }
