@@ -169,19 +169,23 @@ func appendJSONCell(b []byte, v credreport.Value) ([]byte, error) {
 	return appendJSONString(b, v.Text.S), nil
 }
 
+// writeTableRow writes cells as one tab-separated line, each as a terminal
+// shows it harmlessly (terminalSafe).
+func writeTableRow(w io.Writer, cells []string) {
+	for i, c := range cells {
+		if i > 0 {
+			io.WriteString(w, "\t")
+		}
+		io.WriteString(w, terminalSafe(c))
+	}
+	io.WriteString(w, "\n")
+}
+
 func writeRowsTable(w io.Writer, cols []string, rows credreport.Table) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	head := make([]string, len(cols)) // a report's own columns are named by it
-	for i, c := range cols {
-		head[i] = terminalSafe(c)
-	}
-	fmt.Fprintln(tw, strings.Join(head, "\t"))
+	writeTableRow(tw, cols) // a report's own columns are named by it
 	for _, e := range rows {
-		cells := e.RawValues(cols)
-		for i, c := range cells {
-			cells[i] = terminalSafe(c)
-		}
-		fmt.Fprintln(tw, strings.Join(cells, "\t"))
+		writeTableRow(tw, e.RawValues(cols))
 	}
 	if err := tw.Flush(); err != nil {
 		return err

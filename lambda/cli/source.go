@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"flag"
+	"fmt"
 	"io"
 	"os"
 	"strings"
@@ -58,11 +59,8 @@ func (s *source) load(ctx context.Context, in io.Reader) (*loaded, error) {
 		if err != nil {
 			return nil, usageErr("--as-of %q is not an RFC 3339 time (e.g. 2026-11-20T06:00:00Z)", s.asOf)
 		}
-		if t.Before(rules.Earliest) {
-			return nil, usageErr("--as-of %s is before %d, before any credential report", s.asOf, rules.Earliest.Year())
-		}
-		if t.After(credreport.Latest) {
-			return nil, usageErr("--as-of %s is after the year %d in UTC", s.asOf, credreport.Latest.Year())
+		if why := outOfRange(t); why != "" {
+			return nil, usageErr("--as-of %s %s", s.asOf, why)
 		}
 		asOf = t.UTC()
 	}
@@ -145,12 +143,23 @@ func readReport(name, data string) (*credreport.Report, error) {
 	switch {
 	case err != nil:
 		return nil, usageErr("%s: %v", name, err)
-	case !rep.GeneratedTime.IsZero() && rep.GeneratedTime.Before(rules.Earliest):
-		return nil, usageErr("%s: GeneratedTime %s is before %d, before any credential report", name, rep.GeneratedTime.Format(time.RFC3339), rules.Earliest.Year())
-	case rep.GeneratedTime.After(credreport.Latest):
-		return nil, usageErr("%s: GeneratedTime %s is after the year %d in UTC", name, rep.GeneratedTime.Format(time.RFC3339), credreport.Latest.Year())
+	case rep.GeneratedTime.IsZero(): // a bare CSV
+	case outOfRange(rep.GeneratedTime) != "":
+		return nil, usageErr("%s: GeneratedTime %s %s", name, rep.GeneratedTime.Format(time.RFC3339), outOfRange(rep.GeneratedTime))
 	}
 	return rep, nil
+}
+
+// outOfRange says why t can be no credential report's time (before
+// credreport.Earliest, after credreport.Latest), or "" when it can be.
+func outOfRange(t time.Time) string {
+	switch {
+	case t.Before(credreport.Earliest):
+		return fmt.Sprintf("is before %d, before any credential report", credreport.Earliest.Year())
+	case t.After(credreport.Latest):
+		return fmt.Sprintf("is after the year %d in UTC", credreport.Latest.Year())
+	}
+	return ""
 }
 
 // fetch reads the live account's report through the default credential chain,
