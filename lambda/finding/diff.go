@@ -277,12 +277,16 @@ type differ struct {
 // (a reused report, a clock set back). Whole seconds survive any timestamp
 // format.
 func (d *differ) after(last time.Time) time.Time {
-	next := last.Truncate(time.Second).Add(time.Second)
+	next := nextSecond(last)
 	if d.obs.After(next) {
 		return d.obs
 	}
-	return next.UTC()
+	return next
 }
+
+// nextSecond is the first whole second after t, in UTC: the earliest
+// UpdatedAt Security Hub takes after an import sent at t.
+func nextSecond(t time.Time) time.Time { return t.Truncate(time.Second).Add(time.Second).UTC() }
 
 // classify decides one result against its record p (nil: none, or an
 // expired tombstone).
@@ -663,7 +667,7 @@ func AfterConflict(theirs, ours map[string]Record, sent []string, oursNewer bool
 		if r.Archived {
 			// An unsent archive is sent with its own UpdatedAt, which
 			// must be later than either run's import.
-			r.UpdatedAt = updated.Truncate(time.Second).Add(time.Second)
+			r.UpdatedAt = nextSecond(updated)
 		}
 		next[id] = r
 	}
