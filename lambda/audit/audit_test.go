@@ -450,11 +450,7 @@ func TestASuppressionThatEndsIsNews(t *testing.T) {
 				t.Errorf("summary %+v; want the unmuted finding counted, listed and due in the organisation digest", s)
 			}
 
-			r.on(2)
-			quiet, err := r.a.Run(context.Background())
-			if err != nil || quiet.Counts.Unmuted != 0 || len(r.sns.take()) != 0 {
-				t.Errorf("the run after: %d unmuted, err %v; want none and no digest", quiet.Counts.Unmuted, err)
-			}
+			quietAfterUnmuting(t, r, 2)
 		})
 	}
 
@@ -469,11 +465,7 @@ func TestASuppressionThatEndsIsNews(t *testing.T) {
 		}
 		r.sns.take()
 		r.hub.refuseWorkflow, r.hub.workflow = nil, nil
-		r.on(2)
-		out, err := r.a.Run(context.Background())
-		if err != nil || out.Counts.Unmuted != 0 || len(r.sns.take()) != 0 {
-			t.Errorf("next run: %d unmuted, err %v; want none reported and no digest", out.Counts.Unmuted, err)
-		}
+		quietAfterUnmuting(t, r, 2)
 		if got := r.hub.workflowOf(bob); !slices.Equal(got, []shtypes.WorkflowStatus{shtypes.WorkflowStatusNew}) {
 			t.Errorf("next run: bob's USER-01 workflow updates %v, want NEW sent again", got)
 		}
@@ -492,11 +484,7 @@ func TestASuppressionThatEndsIsNews(t *testing.T) {
 		if want := "\nNEW OR CHANGED (1)\n" + bobLine + " (suppression expired)\n"; !strings.Contains(out.Digest.Body, want) {
 			t.Errorf("digest lacks %q:\n%s", want, out.Digest.Body)
 		}
-		r.on(2)
-		quiet, err := r.a.Run(context.Background())
-		if err != nil || quiet.Counts.Unmuted != 0 || len(r.sns.take()) != 0 {
-			t.Errorf("the run after: %d unmuted, err %v; want none and no digest", quiet.Counts.Unmuted, err)
-		}
+		quietAfterUnmuting(t, r, 2)
 	})
 
 	t.Run("an unmuting whose digest was not sent is reported by the next run", func(t *testing.T) {
@@ -846,6 +834,17 @@ func TestOverlappingRunsReportNewsOnce(t *testing.T) {
 			t.Errorf("next run: %d unmuted (err %v); want the unmuting not reported again", out.Counts.Unmuted, err)
 		}
 	})
+}
+
+// quietAfterUnmuting runs on day after a run that reported an unmuting,
+// which it must not report again: nothing unmuted, no digest.
+func quietAfterUnmuting(t *testing.T, r *rig, day int) {
+	t.Helper()
+	r.on(day)
+	out, err := r.a.Run(context.Background())
+	if err != nil || out.Counts.Unmuted != 0 || len(r.sns.take()) != 0 {
+		t.Errorf("day %d, after the unmuting: %d unmuted, err %v; want none reported and no digest", day, out.Counts.Unmuted, err)
+	}
 }
 
 // overlap runs two audits of the account that overlap: A observes the

@@ -299,9 +299,9 @@ func expiredUnmutes(out *Outcome) map[string]bool {
 // run.
 func unmutedNote(expired bool) string {
 	if expired {
-		return " (suppression expired)"
+		return "(suppression expired)"
 	}
-	return " (no longer suppressed: its suppression was removed or changed)"
+	return "(no longer suppressed: its suppression was removed or changed)"
 }
 
 // renderDigest writes the digest a person reads in 30 seconds: who and
@@ -481,7 +481,11 @@ func writeLines(b *strings.Builder, indent string, lines []line, limit int) {
 			fmt.Fprintf(b, "%s... and %d more\n", indent, len(lines)-limit)
 			break
 		}
-		fmt.Fprintf(b, "%s%-13s %-8s %s: %s%s\n", indent, "["+l.sev.String()+"]", l.rule, clip(l.user, 64), clip(l.text, maxReason), l.note)
+		note := l.note
+		if note != "" {
+			note = " " + note
+		}
+		fmt.Fprintf(b, "%s%-13s %-8s %s: %s%s\n", indent, "["+l.sev.String()+"]", l.rule, clip(l.user, 64), clip(l.text, maxReason), note)
 	}
 }
 

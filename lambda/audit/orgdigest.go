@@ -152,10 +152,7 @@ func OrgDigest(runs []AccountRun, profile string, now time.Time) Message {
 		}
 		lines := make([]line, 0, len(s.TopNew))
 		for _, f := range s.TopNew {
-			l := line{rule: f.RuleID, user: f.User, text: f.Reason}
-			if f.Note != "" {
-				l.note = " " + f.Note // kept whole, after the clipped reason
-			}
+			l := line{rule: f.RuleID, user: f.User, text: f.Reason, note: f.Note}
 			l.sev, _ = rules.ParseSeverity(f.Severity)
 			lines = append(lines, l)
 		}
@@ -174,7 +171,7 @@ func OrgDigest(runs []AccountRun, profile string, now time.Time) Message {
 	if len(failed) > 0 {
 		what += fmt.Sprintf(", %d FAILED", len(failed))
 	}
-	what += fmt.Sprintf("; %d new, %d resolved, %d failing", total.New+total.Changed+total.Unmuted, total.Resolved+total.Gone, total.Failing)
+	what += fmt.Sprintf("; %d new, %d resolved, %d failing", total.news(), total.Resolved+total.Gone, total.Failing)
 	if n := total.BySeverity[rules.Critical]; n > 0 {
 		what += fmt.Sprintf(" (%d critical)", n)
 	}
@@ -185,6 +182,9 @@ func OrgDigest(runs []AccountRun, profile string, now time.Time) Message {
 // news is how many of s's findings the organisation digest counts as new:
 // new, changed or unmuted, as TopNew lists them.
 func (s *Summary) news() int { return s.New + s.Changed + s.Unmuted }
+
+// news is Summary.news for counts summed over accounts.
+func (c Counts) news() int { return c.New + c.Changed + c.Unmuted }
 
 // topSeverity is the highest severity among s's new findings, -1 for none.
 func topSeverity(s *Summary) rules.Severity {

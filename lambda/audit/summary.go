@@ -3,7 +3,6 @@ package audit
 import (
 	"cmp"
 	"slices"
-	"strings"
 
 	"github.com/credaudit/credaudit/lambda/finding"
 	"github.com/credaudit/credaudit/lambda/rules"
@@ -88,7 +87,7 @@ func Summarize(out *Outcome) *Summary {
 			if expired == nil {
 				expired = expiredUnmutes(out)
 			}
-			f.Note = strings.TrimPrefix(unmutedNote(expired[ch.ID()]), " ")
+			f.Note = unmutedNote(expired[ch.ID()])
 		}
 		fresh = append(fresh, ranked{ch.Result.Rule.Severity, f})
 	}
