@@ -340,26 +340,10 @@ func (p *parser) rules(n *yaml.Node, c *Config) error {
 		}
 		if ok {
 			for _, th := range builtin.Thresholds {
-				keys[th.Name] = func(v *yaml.Node) error {
-					// An integer node, as enabled must be a boolean one:
-					// "30", quoted, is a string.
-					x, err := strconv.Atoi(v.Value)
-					if v.Kind != yaml.ScalarNode || v.Tag != "!!int" || err != nil || x < 1 || x > 3650 {
-						value := strconv.Quote(v.Value)
-						if v.Tag == "!!str" && err == nil {
-							value = "the string " + value
-						}
-						return p.errf(v, "rules.%s.%s must be a whole number of days from 1 to 3650, not %s", id, th.Name, value)
+				for _, name := range []string{th.Name, th.Alias} {
+					if name != "" {
+						keys[name] = p.threshold(c, id, th, name)
 					}
-					if digits := strings.TrimLeft(v.Value, "+"); len(digits) > 1 && digits[0] == '0' {
-						// YAML 1.1, and yaml.v3 with it, reads 030 as octal (24).
-						return p.errf(v, "rules.%s.%s: write %d, not %s, which YAML 1.1 reads as an octal number", id, th.Name, x, v.Value)
-					}
-					if c.Thresholds[id] == nil {
-						c.Thresholds[id] = map[string]int{}
-					}
-					c.Thresholds[id][th.Name] = x
-					return nil
 				}
 			}
 		}
@@ -368,6 +352,34 @@ func (p *parser) rules(n *yaml.Node, c *Config) error {
 		}
 	}
 	return nil
+}
+
+// threshold reads th of rule id, written as name (its name or its alias).
+func (p *parser) threshold(c *Config, id string, th rules.Threshold, name string) func(*yaml.Node) error {
+	return func(v *yaml.Node) error {
+		// An integer node, as enabled must be a boolean one: "30", quoted,
+		// is a string.
+		x, err := strconv.Atoi(v.Value)
+		if v.Kind != yaml.ScalarNode || v.Tag != "!!int" || err != nil || x < 1 || x > 3650 {
+			value := strconv.Quote(v.Value)
+			if v.Tag == "!!str" && err == nil {
+				value = "the string " + value
+			}
+			return p.errf(v, "rules.%s.%s must be a whole number of days from 1 to 3650, not %s", id, name, value)
+		}
+		if digits := strings.TrimLeft(v.Value, "+"); len(digits) > 1 && digits[0] == '0' {
+			// YAML 1.1, and yaml.v3 with it, reads 030 as octal (24).
+			return p.errf(v, "rules.%s.%s: write %d, not %s, which YAML 1.1 reads as an octal number", id, name, x, v.Value)
+		}
+		if c.Thresholds[id] == nil {
+			c.Thresholds[id] = map[string]int{}
+		}
+		if _, twice := c.Thresholds[id][th.Name]; twice {
+			return p.errf(v, "rules.%s: %s and %s are one threshold; set one of them", id, th.Name, th.Alias)
+		}
+		c.Thresholds[id][th.Name] = x
+		return nil
+	}
 }
 
 func (p *parser) suppressions(n *yaml.Node, c *Config) error {

@@ -53,7 +53,7 @@ func TestExampleConfigurationLoads(t *testing.T) {
 		}
 	}
 	want := rules.Suppression{RuleID: "CRED-01", User: "ci-*", Reason: "CI deploy key, used by the quarterly release only",
-		Expires: time.Date(2027, 3, 31, 0, 0, 0, 0, time.UTC), Source: "credaudit.example.yaml:27"}
+		Expires: time.Date(2027, 3, 31, 0, 0, 0, 0, time.UTC), Source: "credaudit.example.yaml:29"}
 	if diff := cmp.Diff(want, c.Suppressions[0]); diff != "" {
 		t.Errorf("suppression (-want +got):\n%s", diff)
 	}
@@ -84,6 +84,29 @@ func TestSelectionPrecedence(t *testing.T) {
 		if c, err := Parse("empty.yaml", []byte(empty)); err != nil || c.Profile != "" || len(c.Custom)+len(c.Suppressions)+len(c.Enabled) > 0 {
 			t.Errorf("empty file %q: %+v, %v", empty, c, err)
 		}
+	}
+}
+
+// ROOT-04's and USER-04's thresholds can be written by the names the
+// catalog's specification gives them, as well as days like every rule's.
+func TestThresholdsBySpecificationName(t *testing.T) {
+	c, err := Parse("c.yaml", []byte("profile: all\nrules:\n  ROOT-04: {root_use_days: 30}\n  USER-04:\n    dormant_days: 180\n  CRED-01: {days: 60}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sel, _, err := c.Selection("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]int{}
+	for _, s := range sel {
+		if days, ok := s.Thresholds.Get("days"); ok {
+			got[s.Rule.ID] = days
+		}
+	}
+	want := map[string]int{"ROOT-04": 30, "USER-04": 180, "CRED-01": 60, "CRED-02": 90, "CRED-03": 30, "KEY-01": 90, "PWD-01": 90, "PWD-02": 7}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("thresholds (-want +got):\n%s", diff)
 	}
 }
 
@@ -184,6 +207,9 @@ func TestBadConfigurationNamesFileLineAndColumn(t *testing.T) {
 		{"repeated rule", "rules:\n  KEY-01:\n    days: 10\n  KEY-01:\n    enabled: false\n", `c.yaml:4:3: key "KEY-01" repeated in rules`},
 		{"repeated custom rule under rules", custom("rules:\n  ORG-01: {enabled: false}\n  ORG-01: {enabled: true}\n"), `c.yaml:9:3: key "ORG-01" repeated in rules`},
 		// A mistyped rule ID is unknown, whatever its settings hold.
+		{"threshold by both its names", "rules:\n  ROOT-04:\n    days: 30\n    root_use_days: 60\n", "c.yaml:4:20: rules.ROOT-04: days and root_use_days are one threshold; set one of them"},
+		{"threshold by another rule's name", "rules:\n  ROOT-04: {dormant_days: 30}\n", `c.yaml:2:13: unknown key "dormant_days" in rules.ROOT-04 (known: days, enabled, root_use_days)`},
+		{"threshold by its other name, not a number", "rules:\n  USER-04: {dormant_days: \"30\"}\n", `c.yaml:2:27: rules.USER-04.dormant_days must be a whole number of days from 1 to 3650, not the string "30"`},
 		{"threshold of a mistyped rule ID", "rules:\n  CRED-1:\n    days: 30\n", `c.yaml:2:3: unknown rule "CRED-1"`},
 		{"unknown rule with no settings", "rules:\n  KEY-99:\n", `c.yaml:2:3: unknown rule "KEY-99"`},
 		{"threshold of a custom rule", custom("rules:\n  ORG-01:\n    days: 30\n"), `c.yaml:9:5: unknown key "days" in rules.ORG-01 (known: enabled)`},

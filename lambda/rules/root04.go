@@ -30,7 +30,7 @@ var Root04 = Rule{
 		CIS:   map[string]string{"1.2": "1.1", "1.4": "1.7", "3.0": "1.7", "5.0": "1.6"},
 		Other: []string{"ISO/IEC 27001:2022 A.5.15"},
 	},
-	Thresholds: []Threshold{{Name: "days", Default: root04Days, Doc: "fails when root was last used less than 90 days ago (89 fails, 90 passes)"}},
+	Thresholds: []Threshold{{Name: "days", Default: root04Days, Doc: "fails when root was last used less than 90 days ago (89 fails, 90 passes)", Alias: "root_use_days"}},
 	Evaluate:   evaluateRoot04,
 }
 

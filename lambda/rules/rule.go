@@ -117,6 +117,10 @@ type Threshold struct {
 	Name    string // as written in the configuration file, e.g. "days"
 	Default int
 	Doc     string // the boundary wording, e.g. "fails at 45 days or more"
+	// Alias is another name the configuration file accepts for it: the
+	// one the catalog's specification gives (root_use_days), where it
+	// names one.
+	Alias string
 }
 
 // Account holds facts about the account beyond the report, for rules that need

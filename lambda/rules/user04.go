@@ -25,7 +25,7 @@ var User04 = Rule{
 	Severity:    Low,
 	Scope:       ScopeUsers,
 	Frameworks:  Frameworks{},
-	Thresholds:  []Threshold{{Name: "days", Default: user04Days, Doc: "fails when the latest activity is 90 days ago or more (89 passes, 90 fails)"}},
+	Thresholds:  []Threshold{{Name: "days", Default: user04Days, Doc: "fails when the latest activity is 90 days ago or more (89 passes, 90 fails)", Alias: "dormant_days"}},
 	Evaluate:    evaluateUser04,
 }
 
