@@ -554,7 +554,8 @@ func customEvaluators(r *rules.Rule, where, assert *query.Expr) (func(*credrepor
 		}
 		return where.Eval(query.Row{Entry: e, AccountID: env.AccountID, AsOf: env.AsOf})
 	}
-	holds, fails := "assert "+assert.String()+" holds", "assert "+assert.String()+" does not hold"
+	src := oneLine(assert.String())
+	holds, fails := "assert "+src+" holds", "assert "+src+" does not hold"
 	evaluate := func(e *credreport.Entry, env rules.Env) (rules.Verdict, error) {
 		ok, err := assert.Eval(query.Row{Entry: e, AccountID: env.AccountID, AsOf: env.AsOf})
 		if err != nil {
@@ -566,6 +567,17 @@ func customEvaluators(r *rules.Rule, where, assert *query.Expr) (func(*credrepor
 		return rules.Verdict{Status: rules.Failed, Reason: fails}, nil
 	}
 	return applies, evaluate
+}
+
+// oneLine is an expression's source as one line, for a reason: its lines
+// (a YAML block scalar keeps them) trimmed and joined by a space. A reason
+// is one sentence on one line in the digest, the CSV and the table.
+func oneLine(src string) string {
+	lines := strings.FieldsFunc(src, func(r rune) bool { return r == '\n' || r == '\r' })
+	for i, l := range lines {
+		lines[i] = strings.TrimSpace(l)
+	}
+	return strings.Join(slices.DeleteFunc(lines, func(l string) bool { return l == "" }), " ")
 }
 
 // ProfileName is the profile a run uses: override, else the file's (c may

@@ -9,6 +9,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/credaudit/credaudit/lambda/credreport"
 	"github.com/credaudit/credaudit/lambda/rules"
 )
 
@@ -271,6 +272,37 @@ func TestCustomRuleTextsAndURL(t *testing.T) {
 	}
 	if r := c.Custom[0]; r.Remediation != rem || r.Title != title || r.URL != "https://wiki.example.com/iam/runbook#keys" {
 		t.Errorf("custom rule %+v", r)
+	}
+}
+
+// An assert written over several lines (a YAML block scalar) gives a reason
+// on one line, as every reason is: a line break in it would break the
+// digest's and the CSV's lines.
+func TestMultiLineAssertGivesAOneLineReason(t *testing.T) {
+	c, err := Parse("c.yaml", []byte("custom_rules:\n  - id: ORG-01\n    title: t\n    severity: low\n    remediation: r\n"+
+		"    assert: |\r\n      mfa_active\r\n        ||  user == \"break-glass\"\r\n\r\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile("../../events/sample-report.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := credreport.Parse(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := rules.Evaluate(rules.Input{Report: rep, AsOf: time.Date(2026, 11, 20, 0, 0, 0, 0, time.UTC)}, []rules.Selected{rules.Select(c.Custom[0], nil)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := `mfa_active ||  user == "break-glass"`
+	reasons := map[string]bool{}
+	for _, r := range res {
+		reasons[r.Reason] = true
+	}
+	if diff := cmp.Diff(map[string]bool{"assert " + src + " holds": true, "assert " + src + " does not hold": true}, reasons); diff != "" {
+		t.Errorf("reasons (-want +got):\n%s", diff)
 	}
 }
 
