@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
@@ -112,7 +113,7 @@ func runAudit(ctx context.Context, f *auditFlags, format string, src *source, in
 	obs := &audit.Observation{Report: in.report, AsOf: in.asOf, Account: in.account, AccountErr: in.accountErr}
 	out, err := aud.Audit(ctx, obs)
 	if out != nil && f.stateDir != "" {
-		fmt.Fprintf(stderr, "%s\n\n%s", out.Digest.Subject, out.Digest.Body)
+		writeDigest(stderr, out.Digest.Subject+"\n\n"+out.Digest.Body)
 	}
 	var failure *audit.Failure
 	switch {
@@ -126,6 +127,21 @@ func runAudit(ctx context.Context, f *auditFlags, format string, src *source, in
 		return out, region, &exitError{ExitAWS, err}
 	}
 	return out, region, nil
+}
+
+// writeDigest writes a digest to the terminal a line at a time, each as a
+// terminal shows it harmlessly (terminalSafe): its lines name the report's
+// users, and a malformed report's can hold an escape sequence.
+func writeDigest(w io.Writer, text string) {
+	bw := bufio.NewWriter(w)
+	for line := range strings.Lines(text) {
+		body, nl := strings.CutSuffix(line, "\n")
+		bw.WriteString(terminalSafe(body))
+		if nl {
+			bw.WriteByte('\n')
+		}
+	}
+	bw.Flush()
 }
 
 // awsConfig is the AWS configuration of the live flags (--aws-profile,

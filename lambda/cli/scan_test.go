@@ -685,6 +685,13 @@ func TestTablesEscapeWhatATerminalWouldObey(t *testing.T) {
 		}
 	}
 
+	// The digest a scan with --state prints on stderr names the user too.
+	code, _, errOut := run(t, "", "scan", "--report", report, "--format", "json", "--profile", "all", "--state", filepath.Join(t.TempDir(), "state"))
+	if code != ExitOK || !strings.Contains(errOut, shown) || strings.ContainsAny(errOut, "\x1b\t\xff") {
+		t.Errorf("scan --state: exit %d; the digest on stderr shows the name escaped: %v, holds a raw ESC, tab or bad byte: %v\n%s",
+			code, strings.Contains(errOut, shown), strings.ContainsAny(errOut, "\x1b\t\xff"), errOut)
+	}
+
 	// A column the report names itself: in query's table header, and in
 	// the usage error that lists the report's columns.
 	lines := strings.SplitAfter(strings.TrimSuffix(string(data), "\n"), "\n")
