@@ -18,6 +18,8 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"golang.org/x/text/width"
+
 	"github.com/credaudit/credaudit/lambda/credreport"
 	"github.com/credaudit/credaudit/lambda/internal/swar"
 	"github.com/credaudit/credaudit/lambda/rules"
@@ -577,7 +579,7 @@ const resultIndent = "           "
 func writeTableResult(b *bufio.Writer, r *rules.Result, note string) {
 	b.WriteString("  ")
 	b.WriteString(r.Rule.ID)
-	n := 2 + utf8.RuneCountInString(r.Rule.ID)
+	n := 2 + columns(r.Rule.ID)
 	f := folder{b: b, width: tableWidth, indent: resultIndent, n: n, sep: max(len(resultIndent)-n, 1)}
 	f.add(r.User())
 	if r.Status == rules.NotAvailable {
@@ -590,37 +592,61 @@ func writeTableResult(b *bufio.Writer, r *rules.Result, note string) {
 	}
 }
 
-// writeWrapped writes text's words to b in lines of at most width runes (a
+// writeWrapped writes text's words to b in lines of at most width columns (a
 // longer word has a line of its own), each starting with indent, and ends
 // the last line.
 func writeWrapped(b *bufio.Writer, text string, width int, indent string) {
 	b.WriteString(indent)
-	f := folder{b: b, width: width, indent: indent, n: utf8.RuneCountInString(indent)}
+	f := folder{b: b, width: width, indent: indent, n: columns(indent)}
 	for word := range strings.FieldsSeq(text) {
 		f.add(word)
 	}
 	b.WriteByte('\n')
 }
 
+// columns is how many terminal columns s takes: two for a character East
+// Asian Width calls wide or fullwidth (CJK ideographs, Hangul, kana,
+// fullwidth forms, most emoji), none for a combining mark, one for the rest.
+// terminalSafe leaves no control or format character to count.
+func columns(s string) int {
+	n := 0
+	for i := 0; i < len(s); {
+		if c := s[i]; c < utf8.RuneSelf { // the common case: ASCII
+			n++
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		switch k := width.LookupRune(r).Kind(); {
+		case k == width.EastAsianWide || k == width.EastAsianFullwidth:
+			n += 2
+		case !unicode.In(r, unicode.Mn, unicode.Me):
+			n++
+		}
+		i += size
+	}
+	return n
+}
+
 // folder writes units (words, names, paths: each kept whole) to b, a space
-// apart, in lines of at most width runes. A unit that would pass the width
-// goes to a new line, which starts with indent; a unit longer than that has
-// a line of its own.
+// apart, in lines of at most width columns (see columns). A unit that would
+// pass the width goes to a new line, which starts with indent; a unit longer
+// than that has a line of its own.
 type folder struct {
 	b      *bufio.Writer
 	width  int
 	indent string // the start of each new line
-	n      int    // runes on the current line
+	n      int    // columns taken on the current line
 	sep    int    // spaces before the next unit on the current line; 0 while it holds none, only its start
 }
 
 func (f *folder) add(unit string) {
 	unit = terminalSafe(unit)
-	w := utf8.RuneCountInString(unit)
+	w := columns(unit)
 	if f.sep > 0 && f.n+f.sep+w > f.width {
 		f.b.WriteByte('\n')
 		f.b.WriteString(f.indent)
-		f.n, f.sep = utf8.RuneCountInString(f.indent), 0
+		f.n, f.sep = columns(f.indent), 0
 	}
 	for range f.sep {
 		f.b.WriteByte(' ')

@@ -303,3 +303,45 @@ func TestScanTableFitsEightyColumnsOverLongNames(t *testing.T) {
 		}
 	}
 }
+
+// Hangul, like the CJK ideographs and fullwidth forms, takes two columns a
+// character on a terminal: the table wraps by the columns text takes, so a
+// Korean suppression reason and a user name in Hangul keep to 80 columns
+// as English ones do.
+func TestScanTableFitsEightyColumnsInWideScripts(t *testing.T) {
+	user := strings.Repeat("관리자", 11) // 33 characters, 66 columns
+	rep, err := credreport.Parse([]byte(credreporttest.Header + "\n" + user + ",arn:aws:iam::123456789012:user/" + user +
+		",2021-05-10T08:30:00+00:00,true,2026-06-01T10:00:00+00:00,2024-02-01T08:30:00+00:00,N/A,no_information,true,2021-05-10T08:31:00+00:00,2022-01-01T00:00:00+00:00,us-east-1,ec2,false,N/A,N/A,N/A,N/A,false,N/A,false,N/A\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	reason := strings.Repeat("레거시 통합이 종료될 때까지 예외로 허용 ", 4) + "(CHG-4211)"
+	cfg, err := config.Parse("c.yaml", []byte("suppressions:\n  - rule: KEY-01\n    user: '*'\n    reason: "+reason+"\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := wholeScan(t, &loaded{report: rep, asOf: credreporttest.AsOf}, cfg, "all", "")
+	var b strings.Builder
+	if err := writeScanTable(&b, o); err != nil {
+		t.Fatal(err)
+	}
+	columns := func(line string) int { // Hangul syllables take two
+		n := 0
+		for _, r := range line {
+			n++
+			if r >= 0xAC00 && r <= 0xD7A3 {
+				n++
+			}
+		}
+		return n
+	}
+	out := b.String()
+	for i, line := range strings.Split(out, "\n") {
+		if n := columns(line); n > 80 && len(strings.Fields(line)) != 1 {
+			t.Errorf("line %d is %d columns and not one word: %q", i+1, n, line)
+		}
+	}
+	if want := "  USER-01  " + user + "\n           [not available]\n"; !strings.Contains(out, want) {
+		t.Errorf("table lacks %q:\n%s", want, out)
+	}
+}
