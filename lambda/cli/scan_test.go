@@ -22,6 +22,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 
 	"github.com/credaudit/credaudit/lambda/config"
+	"github.com/credaudit/credaudit/lambda/credreport"
 	"github.com/credaudit/credaudit/lambda/credreport/credreporttest"
 	"github.com/credaudit/credaudit/lambda/internal/golden"
 	"github.com/credaudit/credaudit/lambda/rules"
@@ -823,6 +824,38 @@ func TestSARIFName(t *testing.T) {
 	} {
 		if got := sarifName(tc.title, "ORG-01"); got != tc.want {
 			t.Errorf("sarifName(%q) = %q, want %q", tc.title, got, tc.want)
+		}
+	}
+}
+
+// A custom rule's URL is its SARIF rule's helpUri, which the SARIF schema
+// (checked by code scanning's upload) wants a URI: one written as a browser
+// takes it, with a space or a letter outside ASCII, is percent-encoded, and
+// a URI stays as it is.
+func TestSARIFHelpURIIsAURI(t *testing.T) {
+	rep, err := credreport.Parse(credreporttest.Generate(1, 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ url, want string }{
+		{"https://docs.aws.amazon.com/IAM/latest/UserGuide/id_root-user.html", "https://docs.aws.amazon.com/IAM/latest/UserGuide/id_root-user.html"},
+		{"https://wiki.example.com/display/SEC/IAM Policy?q=a b#Step 2", "https://wiki.example.com/display/SEC/IAM%20Policy?q=a%20b#Step%202"},
+		{"https://wiki.example.com/sécurité", "https://wiki.example.com/s%C3%A9curit%C3%A9"},
+		{"https://example.com/a%20b?x=1&y=[2]", "https://example.com/a%20b?x=1&y=[2]"},
+	} {
+		cfg, err := config.Parse("c.yaml", []byte("custom_rules:\n  - {id: ORG-01, title: t, severity: low, remediation: r, assert: 'true', url: '"+tc.url+"'}\n"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		selected, _, err := cfg.Selection("")
+		if err != nil {
+			t.Fatal(err)
+		}
+		frame := sarifFrame(&scanOutput{report: &loaded{report: rep, asOf: credreporttest.AsOf}, selected: selected})
+		descriptors := frame["runs"].([]map[string]any)[0]["tool"].(map[string]any)["driver"].(map[string]any)["rules"].([]map[string]any)
+		got := descriptors[len(descriptors)-1]["helpUri"]
+		if got != tc.want {
+			t.Errorf("url %q: helpUri %q, want %q", tc.url, got, tc.want)
 		}
 	}
 }
