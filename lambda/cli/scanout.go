@@ -714,33 +714,6 @@ func sarifURI(o *scanOutput) string {
 	return fileURI(p)
 }
 
-// uriEscape percent-encodes the bytes of u that no URI holds (a space, a
-// control, a byte outside ASCII, "<>\"\\^`{|}"), as a browser does with a
-// URL written so, leaving a URI as it is: a custom rule's URL is checked to
-// be an http or https URL, which may still hold them, and SARIF's helpUri
-// must be a URI.
-func uriEscape(u string) string {
-	const digits = "0123456789ABCDEF"
-	var b []byte
-	for i := 0; i < len(u); i++ {
-		c := u[i]
-		if c > ' ' && c < 0x7f && !strings.ContainsRune("<>\"\\^`{|}", rune(c)) {
-			if b != nil {
-				b = append(b, c)
-			}
-			continue
-		}
-		if b == nil {
-			b = append(make([]byte, 0, len(u)+8), u[:i]...)
-		}
-		b = append(b, '%', digits[c>>4], digits[c&15])
-	}
-	if b == nil {
-		return u
-	}
-	return string(b)
-}
-
 // fileURI is the file URI of the absolute, slash-separated path p: a Unix
 // path, or a Windows one that starts with its drive (file:///C:/…).
 func fileURI(p string) string {
@@ -769,7 +742,7 @@ func sarifFrame(o *scanOutput) map[string]any {
 			"properties":           obj{"tags": tags, "security-severity": sarifScore(r.Severity), "severity": r.Severity.String()},
 		}
 		if r.URL != "" {
-			d["helpUri"] = uriEscape(r.URL)
+			d["helpUri"] = r.URL
 		}
 		descriptors = append(descriptors, d)
 	}

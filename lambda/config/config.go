@@ -499,6 +499,12 @@ func (p *parser) customRules(n *yaml.Node, c *Config) error {
 				if u, err := url.Parse(r.URL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
 					return p.errf(v, "%s.url %q is not an http or https URL", what, r.URL)
 				}
+				// SARIF's helpUri must be a URI, and Security Hub's
+				// Remediation.Recommendation.Url gets the same.
+				r.URL = uriEscape(r.URL)
+				if n := len(r.URL); n > 512 {
+					return p.errf(v, "%s.url is %d characters once percent-encoded, at most 512", what, n)
+				}
 				return nil
 			},
 			"severity": func(v *yaml.Node) error {
@@ -713,4 +719,29 @@ func skipChars(s string, n int) string {
 		n--
 	}
 	return ""
+}
+
+// uriEscape percent-encodes the bytes of u that no URI holds (a space, a
+// control, a byte outside ASCII, "<>\"\\^`{|}"), as a browser does with a
+// URL written so (a wiki page's title), leaving a URI as it is.
+func uriEscape(u string) string {
+	const digits = "0123456789ABCDEF"
+	var b []byte
+	for i := 0; i < len(u); i++ {
+		c := u[i]
+		if c > ' ' && c < 0x7f && !strings.ContainsRune("<>\"\\^`{|}", rune(c)) {
+			if b != nil {
+				b = append(b, c)
+			}
+			continue
+		}
+		if b == nil {
+			b = append(make([]byte, 0, len(u)+8), u[:i]...)
+		}
+		b = append(b, '%', digits[c>>4], digits[c&15])
+	}
+	if b == nil {
+		return u
+	}
+	return string(b)
 }

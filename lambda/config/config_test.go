@@ -245,6 +245,7 @@ func TestBadConfigurationNamesFileLineAndColumn(t *testing.T) {
 		{"custom url not a URL", custom("    url: not a url\n"), `c.yaml:7:10: custom_rules[0].url "not a url" is not an http or https URL`},
 		{"custom url of another scheme", custom("    url: javascript:alert(1)\n"), `custom_rules[0].url "javascript:alert(1)" is not an http or https URL`},
 		{"custom url without a host", custom("    url: https:///runbook\n"), `custom_rules[0].url "https:///runbook" is not an http or https URL`},
+		{"custom url too long once percent-encoded", custom("    url: https://wiki.example.com/"+strings.Repeat("é", 200)+"\n"), "c.yaml:7:10: custom_rules[0].url is 1225 characters once percent-encoded, at most 512"},
 		{"enabling an unknown custom rule", "rules:\n  ORG-07: {enabled: true}\n", `c.yaml:2:3: unknown rule "ORG-07"`},
 	}
 	for _, tc := range tests {
@@ -272,6 +273,16 @@ func TestCustomRuleTextsAndURL(t *testing.T) {
 	}
 	if r := c.Custom[0]; r.Remediation != rem || r.Title != title || r.URL != "https://wiki.example.com/iam/runbook#keys" {
 		t.Errorf("custom rule %+v", r)
+	}
+	// A URL written as a browser takes it, with a space or a letter
+	// outside ASCII, is kept as the URI it means: SARIF's helpUri and
+	// Security Hub's remediation URL get that.
+	c, err = Parse("c.yaml", []byte("custom_rules:\n  - {id: ORG-01, title: t, severity: low, remediation: r, assert: 'true', url: 'https://wiki.example.com/Sécurité IAM?q=a b'}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "https://wiki.example.com/S%C3%A9curit%C3%A9%20IAM?q=a%20b"; c.Custom[0].URL != want {
+		t.Errorf("url %q, want %q", c.Custom[0].URL, want)
 	}
 }
 
