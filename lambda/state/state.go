@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	"github.com/credaudit/credaudit/lambda/finding"
@@ -214,10 +215,15 @@ func (s *State) check() error {
 	if s.Records == nil {
 		return errors.New("no records object")
 	}
+	own := finding.IDPrefix + s.AccountID + "/"
 	for id, r := range s.Records {
 		switch {
 		case r.ID != id:
 			return fmt.Errorf("record %q has ID %q", id, r.ID)
+		case !strings.HasPrefix(id, own):
+			// Not a finding of this account (finding.ID): a run would
+			// report it gone and archive it in this account's Security Hub.
+			return fmt.Errorf("record %q is not a finding of account %s", id, s.AccountID)
 		case r.RuleID == "" || r.ResourceID == "":
 			return fmt.Errorf("record %q has no rule or resource", id)
 		case r.Status != rules.Failed && r.Status != rules.Passed:

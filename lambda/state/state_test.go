@@ -242,7 +242,7 @@ func TestDecodeRefuses(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rec := `{"id":"credaudit/x","rule_id":"KEY-01","resource_id":"r","status":"FAILED","first_observed_at":"2026-11-20T06:00:00Z","updated_at":"2026-11-20T06:00:00Z"}`
+	rec := `{"id":"credaudit/123456789012/KEY-01/r","rule_id":"KEY-01","resource_id":"r","status":"FAILED","first_observed_at":"2026-11-20T06:00:00Z","updated_at":"2026-11-20T06:00:00Z"}`
 	tests := []struct {
 		name string
 		data []byte
@@ -257,20 +257,23 @@ func TestDecodeRefuses(t *testing.T) {
 		{"an unnotified record in a version 1 state", gz(t, `{"version":1,"account_id":"123456789012","records":{"credaudit/123456789012/KEY-01/arn:aws:iam::123456789012:user/alice":`+
 			`{"id":"credaudit/123456789012/KEY-01/arn:aws:iam::123456789012:user/alice","rule_id":"KEY-01","title":"t","resource_id":"arn:aws:iam::123456789012:user/alice","resource_type":"AwsIamUser","user":"alice","severity":"MEDIUM",`+
 			`"status":"FAILED","reason":"r","first_observed_at":"2026-11-20T06:00:00Z","last_observed_at":"2026-11-20T06:00:00Z","updated_at":"2026-11-20T06:00:00Z","unnotified":true}}}`), ErrCorrupt},
-		{"a record with a region in a version 2 state", gz(t, `{"version":2,"account_id":"123456789012","records":{"credaudit/x":`+strings.Replace(rec, `"status":"FAILED",`, `"status":"FAILED","region":"eu-west-1",`, 1)+`}}`), ErrCorrupt},
-		{"a record whose workflow status is unknown in a version 3 state", gz(t, `{"version":3,"account_id":"123456789012","records":{"credaudit/x":`+strings.Replace(rec, `"status":"FAILED",`, `"status":"FAILED","workflow_unknown":true,`, 1)+`}}`), ErrCorrupt},
-		{"a muted record in a version 4 state", gz(t, `{"version":4,"account_id":"123456789012","records":{"credaudit/x":`+strings.Replace(rec, `"status":"FAILED",`, `"status":"FAILED","muted":true,`, 1)+`}}`), ErrCorrupt},
+		{"a record with a region in a version 2 state", gz(t, `{"version":2,"account_id":"123456789012","records":{"credaudit/123456789012/KEY-01/r":`+strings.Replace(rec, `"status":"FAILED",`, `"status":"FAILED","region":"eu-west-1",`, 1)+`}}`), ErrCorrupt},
+		{"a record whose workflow status is unknown in a version 3 state", gz(t, `{"version":3,"account_id":"123456789012","records":{"credaudit/123456789012/KEY-01/r":`+strings.Replace(rec, `"status":"FAILED",`, `"status":"FAILED","workflow_unknown":true,`, 1)+`}}`), ErrCorrupt},
+		{"a muted record in a version 4 state", gz(t, `{"version":4,"account_id":"123456789012","records":{"credaudit/123456789012/KEY-01/r":`+strings.Replace(rec, `"status":"FAILED",`, `"status":"FAILED","muted":true,`, 1)+`}}`), ErrCorrupt},
 		{"version zero", gz(t, `{"version":0,"account_id":"123456789012","records":{}}`), ErrVersion},
 		{"unknown field", gz(t, `{"version":1,"account_id":"123456789012","records":{},"extra":true}`), ErrCorrupt},
 		{"data after the state", gz(t, `{"version":1,"account_id":"123456789012","records":{}} {}`), ErrCorrupt},
 		{"no account", gz(t, `{"version":1,"records":{}}`), ErrCorrupt},
 		{"no records", gz(t, `{"version":1,"account_id":"123456789012"}`), ErrCorrupt},
-		{"record under another key", gz(t, `{"version":1,"account_id":"123456789012","records":{"credaudit/y":`+rec+`}}`), ErrCorrupt},
-		{"record without times", gz(t, `{"version":1,"account_id":"123456789012","records":{"credaudit/x":{"id":"credaudit/x","rule_id":"KEY-01","resource_id":"r"}}}`), ErrCorrupt},
-		{"record of the wrong type", gz(t, `{"version":1,"account_id":"123456789012","records":{"credaudit/x":[]}}`), ErrCorrupt},
-		{"record without a status", gz(t, `{"version":1,"account_id":"123456789012","records":{"credaudit/x":`+strings.Replace(rec, `"status":"FAILED",`, "", 1)+`}}`), ErrCorrupt},
-		{"record with an unknown status", gz(t, `{"version":1,"account_id":"123456789012","records":{"credaudit/x":`+strings.Replace(rec, `"FAILED"`, `"failed"`, 1)+`}}`), ErrCorrupt},
-		{"record NOT_AVAILABLE", gz(t, `{"version":1,"account_id":"123456789012","records":{"credaudit/x":`+strings.Replace(rec, `"FAILED"`, `"NOT_AVAILABLE"`, 1)+`}}`), ErrCorrupt},
+		{"record under another key", gz(t, `{"version":1,"account_id":"123456789012","records":{"credaudit/123456789012/KEY-01/s":`+rec+`}}`), ErrCorrupt},
+		{"record without times", gz(t, `{"version":1,"account_id":"123456789012","records":{"credaudit/123456789012/KEY-01/r":{"id":"credaudit/123456789012/KEY-01/r","rule_id":"KEY-01","resource_id":"r"}}}`), ErrCorrupt},
+		{"record of the wrong type", gz(t, `{"version":1,"account_id":"123456789012","records":{"credaudit/123456789012/KEY-01/r":[]}}`), ErrCorrupt},
+		{"record without a status", gz(t, `{"version":1,"account_id":"123456789012","records":{"credaudit/123456789012/KEY-01/r":`+strings.Replace(rec, `"status":"FAILED",`, "", 1)+`}}`), ErrCorrupt},
+		{"record with an unknown status", gz(t, `{"version":1,"account_id":"123456789012","records":{"credaudit/123456789012/KEY-01/r":`+strings.Replace(rec, `"FAILED"`, `"failed"`, 1)+`}}`), ErrCorrupt},
+		{"record NOT_AVAILABLE", gz(t, `{"version":1,"account_id":"123456789012","records":{"credaudit/123456789012/KEY-01/r":`+strings.Replace(rec, `"FAILED"`, `"NOT_AVAILABLE"`, 1)+`}}`), ErrCorrupt},
+		{"a record of another account", gz(t, `{"version":1,"account_id":"123456789012","records":{"credaudit/210987654321/KEY-01/arn:aws:iam::210987654321:user/alice":`+
+			strings.Replace(strings.Replace(rec, `"resource_id":"r"`, `"resource_id":"arn:aws:iam::210987654321:user/alice"`, 1), `"credaudit/123456789012/KEY-01/r"`, `"credaudit/210987654321/KEY-01/arn:aws:iam::210987654321:user/alice"`, 1)+`}}`), ErrCorrupt},
+		{"a record of no account", gz(t, `{"version":1,"account_id":"123456789012","records":{"credaudit/x":`+strings.ReplaceAll(rec, "credaudit/123456789012/KEY-01/r", "credaudit/x")+`}}`), ErrCorrupt},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -284,7 +287,7 @@ func TestDecodeRefuses(t *testing.T) {
 		})
 	}
 	// The good record decodes: the refusals above are about what they change.
-	if _, err := Decode(gz(t, `{"version":1,"account_id":"123456789012","records":{"credaudit/x":`+rec+`}}`)); err != nil {
+	if _, err := Decode(gz(t, `{"version":1,"account_id":"123456789012","records":{"credaudit/123456789012/KEY-01/r":`+rec+`}}`)); err != nil {
 		t.Errorf("a minimal valid state: %v", err)
 	}
 }
