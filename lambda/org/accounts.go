@@ -86,14 +86,16 @@ func SplitList(s string) []string {
 func (f Filter) byOU() bool { return len(f.IncludeOUs)+len(f.ExcludeOUs) > 0 }
 
 // List returns the organisation's ACTIVE accounts that f selects, in the
-// order Organizations lists them. With an OU filter it reads each
-// account's ancestry with ListParents: one call per account and one per
-// distinct OU above them.
+// order Organizations lists them, each once (pages that repeat an account
+// would otherwise have it audited twice at once, and counted twice). With
+// an OU filter it reads each account's ancestry with ListParents: one call
+// per account and one per distinct OU above them.
 func List(ctx context.Context, client API, f Filter) ([]Account, error) {
 	if err := f.Check(); err != nil {
 		return nil, err
 	}
 	var out []Account
+	listed := map[string]bool{}
 	anc := ancestry{client: client, parent: map[string]string{}}
 	pages := organizations.NewListAccountsPaginator(client, &organizations.ListAccountsInput{})
 	for pages.HasMorePages() {
@@ -103,7 +105,7 @@ func List(ctx context.Context, client API, f Filter) ([]Account, error) {
 		}
 		for _, a := range page.Accounts {
 			id := aws.ToString(a.Id)
-			if !active(a) || slices.Contains(f.ExcludeAccounts, id) {
+			if !active(a) || slices.Contains(f.ExcludeAccounts, id) || listed[id] {
 				continue
 			}
 			in := len(f.IncludeAccounts) == 0 && len(f.IncludeOUs) == 0 || slices.Contains(f.IncludeAccounts, id)
@@ -124,6 +126,7 @@ func List(ctx context.Context, client API, f Filter) ([]Account, error) {
 			if parsed, err := arn.Parse(aws.ToString(a.Arn)); err == nil {
 				acct.Partition = parsed.Partition
 			}
+			listed[id] = true
 			out = append(out, acct)
 		}
 	}

@@ -117,6 +117,21 @@ func TestList(t *testing.T) {
 	}
 }
 
+// An account listed twice (on two pages) is audited once: twice, its two
+// audits would race for its state and Security Hub, and the organisation
+// run would count it twice.
+func TestListNamesAnAccountOnce(t *testing.T) {
+	f := newFakeOrg()
+	f.accounts = append(f.accounts, f.accounts[1], f.accounts[0])
+	got, err := List(context.Background(), f, Filter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]string{"111111111111", "222222222222", "333333333333", "444444444444"}, ids(got)); diff != "" {
+		t.Errorf("accounts (-want +got):\n%s", diff)
+	}
+}
+
 func TestListReadsNamesPartitionsAndCachesAncestry(t *testing.T) {
 	f := newFakeOrg()
 	got, err := List(context.Background(), f, Filter{ExcludeOUs: []string{"ou-root-cccccccc"}})
