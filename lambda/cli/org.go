@@ -92,8 +92,8 @@ type orgSummary struct {
 }
 
 // runOrg audits the organisation's accounts and prints the summary; the
-// organisation digest goes to stderr with --state and to --topic with
-// --publish. Any account that failed exits 3, after everything is printed.
+// organisation digest goes to stderr with --state and, when it is news, to
+// --topic with --publish. Any account that failed exits 3, after everything is printed.
 func runOrg(ctx context.Context, f *orgFlags, af *auditFlags, src *source, format string, selected []rules.Selected, profile string, sups []rules.Suppression, io IO) error {
 	if format != "table" && format != "json" {
 		return usageErr("--format %q with --org: want table or json", format)
@@ -170,7 +170,10 @@ func runOrg(ctx context.Context, f *orgFlags, af *auditFlags, src *source, forma
 		fmt.Fprintf(io.Stderr, "%s\n\n%s", digest.Subject, digest.Body)
 	}
 	var notifyErr error
-	if af.topic != "" {
+	// Sent when it is news, as the function's organisation run sends it
+	// in its default notify mode: an account failed, or one has something
+	// new, changed, unmuted, resolved or gone.
+	if af.topic != "" && audit.OrgDigestDue(runs, audit.NotifyChanges) {
 		if _, err := sns.NewFromConfig(cfg).Publish(ctx, digest.Input(af.topic)); err != nil {
 			notifyErr = fmt.Errorf("organisation digest not sent: sns:Publish to %s: %w", af.topic, err)
 		}

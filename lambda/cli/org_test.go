@@ -159,6 +159,54 @@ func TestScanOrgAuditsEachMemberInItsOwnAccount(t *testing.T) {
 	}
 }
 
+// The organisation digest goes to --topic when it is news, as the
+// function's organisation run sends it in its default notify mode
+// (changes) and as a single account's scan sends its digest: a run over
+// unchanged accounts stays quiet (and still prints it with --state); one
+// where an account failed does not.
+func TestScanOrgDigestIsSentWhenItIsNews(t *testing.T) {
+	mgmt, members := newOrganisation(t, "alpha", "beta")
+	dir := t.TempDir()
+	scan := func(accounts ...string) (int, string) {
+		t.Helper()
+		code, _, stderr := run(t, "", "scan", "--org", "--include-accounts", strings.Join(accounts, ","), "--profile", "all",
+			"--state", dir, "--publish", "--topic", mgmt.TopicARN, "--format", "json")
+		return code, stderr
+	}
+	digests := func() []string {
+		t.Helper()
+		msgs, err := mgmt.Drain(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		var subjects []string
+		for _, m := range msgs {
+			subjects = append(subjects, m.Subject)
+		}
+		return subjects
+	}
+	if code, stderr := scan(members[0].id); code != ExitOK {
+		t.Fatalf("first run: exit %d; stderr:\n%s", code, stderr)
+	}
+	if got := digests(); len(got) != 1 {
+		t.Fatalf("first run sent %q, want the one organisation digest", got)
+	}
+	code, stderr := scan(members[0].id)
+	if code != ExitOK || !strings.Contains(stderr, members[0].id+" (alpha): 0 new, 0 resolved, 2 failing") {
+		t.Fatalf("unchanged run: exit %d, stderr (want the digest printed):\n%s", code, stderr)
+	}
+	if got := digests(); len(got) != 0 {
+		t.Errorf("a run over an unchanged account sent %q, want nothing", got)
+	}
+	emulator.RefuseAssumeRole(t, org.RoleARN("aws", members[1].id, org.DefaultMemberRole))
+	if code, _ := scan(members[0].id, members[1].id); code != ExitAWS {
+		t.Fatalf("a run with a refused account: exit %d, want %d", code, ExitAWS)
+	}
+	if got := digests(); len(got) != 1 || !strings.Contains(got[0], "1 FAILED") {
+		t.Errorf("a run where an account failed sent %q, want the digest naming the failure", got)
+	}
+}
+
 func TestScanOrgFlags(t *testing.T) {
 	for _, tc := range []struct {
 		args []string
