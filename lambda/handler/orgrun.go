@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 
@@ -142,8 +143,7 @@ func (h *Handler) orchestrate(ctx context.Context, aud *audit.Auditor, st *OrgSt
 func (h *Handler) listAccounts(ctx context.Context, aud *audit.Auditor, id string) (*Listed, error) {
 	accounts, err := org.List(ctx, h.clients().org, h.Settings.Accounts)
 	if err != nil {
-		return nil, aud.Fail(ctx, &audit.Failure{Phase: "list accounts", Err: err,
-			Hint: "the function must run in the management account or a delegated administrator, with organizations:ListAccounts (and organizations:ListParents for OU filters)."})
+		return nil, aud.Fail(ctx, &audit.Failure{Phase: "list accounts", Err: err, Hint: listHint(err)})
 	}
 	if len(accounts) == 0 {
 		return nil, aud.Fail(ctx, &audit.Failure{Phase: "list accounts", Err: errors.New("no active account of the organisation matches the account and OU filters"),
@@ -160,6 +160,19 @@ func (h *Handler) listAccounts(ctx context.Context, aud *audit.Auditor, id strin
 	}
 	h.Log.LogAttrs(ctx, slog.LevelInfo, "accounts listed", slog.Int("accounts", len(items)), slog.String("list", loc.String()))
 	return &Listed{Location: loc, Accounts: len(items)}, nil
+}
+
+// listHint is what to check after listing the accounts failed with err:
+// time or throttling, which the next run may not meet, or else where the
+// function runs and what it may call.
+func listHint(err error) string {
+	switch {
+	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
+		return "the run ran out of time listing the accounts (with OU filters, one organizations:ListParents call per account and OU); raise the function's timeout; the next run tries again."
+	case retry.IsErrorThrottles(retry.DefaultThrottles).IsErrorThrottle(err) == aws.TrueTernary:
+		return "Organizations throttled the listing past the SDK's retries (its request rates cannot be raised; with OU filters each account costs an organizations:ListParents call); the next run tries again. If it repeats, look for other callers of Organizations in the account."
+	}
+	return "the function must run in the management account or a delegated administrator, with organizations:ListAccounts (and organizations:ListParents for OU filters)."
 }
 
 // maxRunFile bounds what aggregate reads from one object: a result file

@@ -1,11 +1,15 @@
 package handler
 
 import (
+	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/aws/smithy-go"
 
 	"github.com/credaudit/credaudit/lambda/audit"
 )
@@ -91,5 +95,26 @@ func TestAccountRuns(t *testing.T) {
 		if _, err := accountRuns(items, []mapExecution{bad}); err == nil {
 			t.Errorf("accountRuns accepted %+v", bad)
 		}
+	}
+}
+
+// A listing that failed says what to check: time and throttling pass,
+// anything else is where the function runs and what it may call.
+func TestListHint(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		err  error
+		want string
+	}{
+		{"the deadline", fmt.Errorf("organizations:ListAccounts: %w", context.DeadlineExceeded), "ran out of time"},
+		{"throttled", fmt.Errorf("organizations:ListParents of 111111111111: %w", &smithy.GenericAPIError{Code: "TooManyRequestsException"}), "throttled"},
+		{"access denied", fmt.Errorf("organizations:ListAccounts: %w", &smithy.GenericAPIError{Code: "AccessDeniedException"}), "must run in the management account"},
+		{"not in an organisation", fmt.Errorf("organizations:ListAccounts: %w", &smithy.GenericAPIError{Code: "AWSOrganizationsNotInUseException"}), "must run in the management account"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := listHint(tc.err); !strings.Contains(got, tc.want) {
+				t.Errorf("listHint = %q, want it to say %q", got, tc.want)
+			}
+		})
 	}
 }

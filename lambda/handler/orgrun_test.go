@@ -599,3 +599,25 @@ func TestOrganisationAggregateRefusesOtherObjects(t *testing.T) {
 		}
 	}
 }
+
+// A listing Organizations keeps throttling past the SDK's retries fails
+// the run with an alert that says so and what to do, not that the function
+// lacks the permission or runs in the wrong account: its role and account
+// are right, and the next run tries again.
+func TestOrganisationListingThrottledAlertsWithTheRightHint(t *testing.T) {
+	o := newOrgEnv(t, "alpha")
+	p := newFaultProxy(t)
+	p.inject(fault{Op: "ListAccounts", Kind: throttle, Times: 100})
+	h := o.viaProxy(p)
+	_, err := h.Handle(context.Background(), json.RawMessage(`{"action":"list_accounts","run_id":"exec-3"}`))
+	var f *audit.Failure
+	if !errors.As(err, &f) || f.Phase != "list accounts" {
+		t.Fatalf("err = %v, want a list accounts failure", err)
+	}
+	if !strings.Contains(f.Hint, "throttled") || strings.Contains(f.Hint, "must run in the management account") {
+		t.Errorf("hint %q, want one about throttling, not about the account or its permissions", f.Hint)
+	}
+	if msgs := o.drain(); len(msgs) != 1 || msgs[0].Attributes["kind"] != "error" || !strings.Contains(msgs[0].Body, f.Hint) {
+		t.Errorf("want one operational alert with the hint, got %+v", msgs)
+	}
+}
