@@ -167,7 +167,7 @@ func runOrg(ctx context.Context, f *orgFlags, af *auditFlags, src *source, forma
 	sum.Audited, sum.Failed = audit.CountRuns(runs)
 	digest := audit.OrgDigest(runs, profile, time.Now())
 	if af.stateDir != "" {
-		fmt.Fprintf(io.Stderr, "%s\n\n%s", digest.Subject, digest.Body)
+		writeDigest(io.Stderr, digest.Subject+"\n\n"+digest.Body)
 	}
 	var notifyErr error
 	// Sent when it is news, as the function's organisation run sends it
