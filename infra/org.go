@@ -187,7 +187,8 @@ func (st *OrgStack) addStateMachine() {
 		// audits at once. Without this retry a throttled invocation failed
 		// its account at once. Backed off with full jitter (5 s, then up
 		// to 10, 20, 40, 80, 160 s) so the throttled items do not return
-		// together; AuditorThrottlesAlarm reports the throttling.
+		// together; AuditorThrottlesAlarm and OrchestratorThrottlesAlarm
+		// report the throttling.
 		task.AddRetry(&sfn.RetryProps{
 			Errors:         jsii.Strings("Lambda.TooManyRequestsException"),
 			Interval:       awscdk.Duration_Seconds(jsii.Number(5)),
@@ -339,9 +340,9 @@ const LogIncomplete = "audit incomplete"
 // no dimension).
 const IncompleteMetric = "AuditsIncomplete"
 
-// addAlarms: the run failed or timed out, or a function failed (one
-// account's audit, or listing and the digest), or an account's audit was
-// throttled or did not publish or save everything.
+// addAlarms: the run failed or timed out, or a function failed or was
+// throttled (one account's audit, or listing and the digest), or an
+// account's audit did not publish or save everything.
 func (st *OrgStack) addAlarms() {
 	st.alarm("ExecutionsFailedAlarm", "an organisation run failed; the orchestrator's alert and the execution history say why",
 		st.StateMachine.MetricFailed(sum()), 1)
@@ -366,5 +367,9 @@ func (st *OrgStack) addAlarms() {
 		incomplete.Metric(sum()), 1)
 	st.alarm("OrchestratorErrorsAlarm", "listing the accounts or sending the organisation digest failed; see the orchestrator's log group",
 		st.Orchestrator.Function.MetricErrors(sum()), 1)
+	st.alarm("OrchestratorThrottlesAlarm", "listing the accounts or sending the organisation digest was throttled (account concurrency exhausted); "+
+		"the state machine retries it for up to about 5 minutes, after which the run fails without its digest or alert (ExecutionsFailedAlarm); "+
+		"lower maxConcurrency or raise the Lambda concurrency quota",
+		st.Orchestrator.Function.MetricThrottles(sum()), 1)
 	st.queueAlarm("the schedule could not start an organisation run; the failure queue holds the event for 14 days")
 }

@@ -643,6 +643,10 @@ func TestOrgAlarms(t *testing.T) {
 		{"AWS/Lambda", "Errors", "Sum", fn(s.org.Auditor)},
 		{"AWS/Lambda", "Throttles", "Sum", fn(s.org.Auditor)},
 		{"AWS/Lambda", "Errors", "Sum", fn(s.org.Orchestrator)},
+		// The state machine retries a throttled orchestrator as it does a
+		// throttled auditor, for minutes, before the run fails: the
+		// throttling itself is reported as soon as it happens.
+		{"AWS/Lambda", "Throttles", "Sum", fn(s.org.Orchestrator)},
 		{MetricsNamespace, IncompleteMetric, "Sum", nil},
 		{"AWS/SQS", "NumberOfMessagesSent", "Sum", []any{map[string]any{"Name": "QueueName", "Value": s.resolve(t, s.org.Queue.QueueName())}}},
 		{"AWS/States", "ExecutionsFailed", "Sum", machine},
@@ -653,6 +657,9 @@ func TestOrgAlarms(t *testing.T) {
 		p := r["Properties"].(map[string]any)
 		if !cmp.Equal(p["AlarmActions"], []any{topic}) || p["Threshold"] != 1.0 || p["ComparisonOperator"] != "GreaterThanOrEqualToThreshold" {
 			t.Errorf("alarm %s: actions %v, threshold %v %v", p["MetricName"], p["AlarmActions"], p["ComparisonOperator"], p["Threshold"])
+		}
+		if p["EvaluationPeriods"] != 1.0 || p["Period"] != 300.0 || p["TreatMissingData"] != "notBreaching" {
+			t.Errorf("alarm %s: %v periods of %v s, missing data %v", p["MetricName"], p["EvaluationPeriods"], p["Period"], p["TreatMissingData"])
 		}
 		got = append(got, alarm{p["Namespace"].(string), p["MetricName"].(string), p["Statistic"].(string), p["Dimensions"]})
 		desc, _ := p["AlarmDescription"].(string)
