@@ -413,6 +413,15 @@ func (b *base) alarm(id, what string, m awscloudwatch.IMetric, threshold float64
 	a.AddAlarmAction(awscloudwatchactions.NewSnsAction(b.Topic))
 }
 
+// durationAlarm warns when an invocation of fn took durationAlarmShare of
+// the timeout or more: what took so long, and what would then fail
+// (plural), name it in the description.
+func (b *base) durationAlarm(id, what, plural string, fn awslambda.Function) {
+	timeout := b.Settings.Timeout.Seconds()
+	b.alarm(id, fmt.Sprintf("%s took %.0f%% or more of its %.0f s timeout; raise timeoutSeconds before %s start timing out",
+		what, durationAlarmShare*100, timeout, plural), fn.MetricDuration(maximum()), durationAlarmShare*timeout*1000)
+}
+
 // sum and maximum are 5-minute metric options.
 func sum() *awscloudwatch.MetricOptions {
 	return &awscloudwatch.MetricOptions{Period: awscdk.Duration_Minutes(jsii.Number(5)), Statistic: jsii.String("Sum")}

@@ -340,9 +340,9 @@ const LogIncomplete = "audit incomplete"
 // no dimension).
 const IncompleteMetric = "AuditsIncomplete"
 
-// addAlarms: the run failed or timed out, or a function failed or was
-// throttled (one account's audit, or listing and the digest), or an
-// account's audit did not publish or save everything.
+// addAlarms: the run failed or timed out, or a function failed, was
+// throttled or came near its timeout (one account's audit, or listing and
+// the digest), or an account's audit did not publish or save everything.
 func (st *OrgStack) addAlarms() {
 	st.alarm("ExecutionsFailedAlarm", "an organisation run failed; the orchestrator's alert and the execution history say why",
 		st.StateMachine.MetricFailed(sum()), 1)
@@ -354,6 +354,7 @@ func (st *OrgStack) addAlarms() {
 		"for up to about 5 minutes, after which the account fails and the organisation digest lists it under FAILED ACCOUNTS; "+
 		"lower maxConcurrency or raise the Lambda concurrency quota",
 		st.Auditor.Function.MetricThrottles(sum()), 1)
+	st.durationAlarm("AuditorDurationAlarm", "an account's audit", "audits", st.Auditor.Function)
 	// The function's JSON log lines name their message "message".
 	incomplete := awslogs.NewMetricFilter(st.Stack, jsii.String("AuditsIncompleteFilter"), &awslogs.MetricFilterProps{
 		LogGroup:        st.Auditor.LogGroup,
@@ -371,5 +372,6 @@ func (st *OrgStack) addAlarms() {
 		"the state machine retries it for up to about 5 minutes, after which the run fails without its digest or alert (ExecutionsFailedAlarm); "+
 		"lower maxConcurrency or raise the Lambda concurrency quota",
 		st.Orchestrator.Function.MetricThrottles(sum()), 1)
+	st.durationAlarm("OrchestratorDurationAlarm", "listing the accounts or sending the organisation digest", "they", st.Orchestrator.Function)
 	st.queueAlarm("the schedule could not start an organisation run; the failure queue holds the event for 14 days")
 }

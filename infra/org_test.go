@@ -637,31 +637,38 @@ func TestOrgAlarms(t *testing.T) {
 	}
 	type alarm struct {
 		Namespace, MetricName, Statistic string
+		Threshold                        float64
 		Dimensions                       any
 	}
+	// timeoutSeconds applies to both functions, and the README says its
+	// duration alarm fires at 80 % of it: a slow audit or aggregate warns
+	// before it starts failing by its deadline.
+	nearTimeout := 0.8 * DefaultTimeout.Seconds() * 1000
 	want := []alarm{
-		{"AWS/Lambda", "Errors", "Sum", fn(s.org.Auditor)},
-		{"AWS/Lambda", "Throttles", "Sum", fn(s.org.Auditor)},
-		{"AWS/Lambda", "Errors", "Sum", fn(s.org.Orchestrator)},
+		{"AWS/Lambda", "Errors", "Sum", 1, fn(s.org.Auditor)},
+		{"AWS/Lambda", "Throttles", "Sum", 1, fn(s.org.Auditor)},
+		{"AWS/Lambda", "Duration", "Maximum", nearTimeout, fn(s.org.Auditor)},
+		{"AWS/Lambda", "Errors", "Sum", 1, fn(s.org.Orchestrator)},
 		// The state machine retries a throttled orchestrator as it does a
 		// throttled auditor, for minutes, before the run fails: the
 		// throttling itself is reported as soon as it happens.
-		{"AWS/Lambda", "Throttles", "Sum", fn(s.org.Orchestrator)},
-		{MetricsNamespace, IncompleteMetric, "Sum", nil},
-		{"AWS/SQS", "NumberOfMessagesSent", "Sum", []any{map[string]any{"Name": "QueueName", "Value": s.resolve(t, s.org.Queue.QueueName())}}},
-		{"AWS/States", "ExecutionsFailed", "Sum", machine},
-		{"AWS/States", "ExecutionsTimedOut", "Sum", machine},
+		{"AWS/Lambda", "Throttles", "Sum", 1, fn(s.org.Orchestrator)},
+		{"AWS/Lambda", "Duration", "Maximum", nearTimeout, fn(s.org.Orchestrator)},
+		{MetricsNamespace, IncompleteMetric, "Sum", 1, nil},
+		{"AWS/SQS", "NumberOfMessagesSent", "Sum", 1, []any{map[string]any{"Name": "QueueName", "Value": s.resolve(t, s.org.Queue.QueueName())}}},
+		{"AWS/States", "ExecutionsFailed", "Sum", 1, machine},
+		{"AWS/States", "ExecutionsTimedOut", "Sum", 1, machine},
 	}
 	var got []alarm
 	for _, r := range s.resources("AWS::CloudWatch::Alarm") {
 		p := r["Properties"].(map[string]any)
-		if !cmp.Equal(p["AlarmActions"], []any{topic}) || p["Threshold"] != 1.0 || p["ComparisonOperator"] != "GreaterThanOrEqualToThreshold" {
-			t.Errorf("alarm %s: actions %v, threshold %v %v", p["MetricName"], p["AlarmActions"], p["ComparisonOperator"], p["Threshold"])
+		if !cmp.Equal(p["AlarmActions"], []any{topic}) {
+			t.Errorf("alarm %s: actions %v, want the topic", p["MetricName"], p["AlarmActions"])
 		}
-		if p["EvaluationPeriods"] != 1.0 || p["Period"] != 300.0 || p["TreatMissingData"] != "notBreaching" {
-			t.Errorf("alarm %s: %v periods of %v s, missing data %v", p["MetricName"], p["EvaluationPeriods"], p["Period"], p["TreatMissingData"])
+		if p["ComparisonOperator"] != "GreaterThanOrEqualToThreshold" || p["EvaluationPeriods"] != 1.0 || p["Period"] != 300.0 || p["TreatMissingData"] != "notBreaching" {
+			t.Errorf("alarm %s: %v %v periods of %v s, missing data %v", p["MetricName"], p["ComparisonOperator"], p["EvaluationPeriods"], p["Period"], p["TreatMissingData"])
 		}
-		got = append(got, alarm{p["Namespace"].(string), p["MetricName"].(string), p["Statistic"].(string), p["Dimensions"]})
+		got = append(got, alarm{p["Namespace"].(string), p["MetricName"].(string), p["Statistic"].(string), p["Threshold"].(float64), p["Dimensions"]})
 		desc, _ := p["AlarmDescription"].(string)
 		if !strings.HasPrefix(desc, "credaudit: ") {
 			t.Errorf("alarm %s: description %q does not name credaudit", p["MetricName"], desc)

@@ -1,8 +1,6 @@
 package main
 
 import (
-	"fmt"
-
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
@@ -149,13 +147,10 @@ var credentialReportActions = []string{
 
 // addAlarms creates the operational alarms; each notifies the topic.
 func (st *Stack) addAlarms() {
-	timeoutMs := st.Settings.Timeout.Seconds() * 1000
 	st.alarm("ErrorsAlarm", "a run failed (function error or timeout); see the function's log group",
 		st.Function.MetricErrors(sum()), 1)
 	st.alarm("ThrottlesAlarm", "an invocation was throttled (account concurrency exhausted); Lambda retries it for up to the event's maximum age",
 		st.Function.MetricThrottles(sum()), 1)
-	st.alarm("DurationAlarm", fmt.Sprintf("a run took %.0f%% or more of its %.0f s timeout; raise timeoutSeconds before runs start timing out",
-		durationAlarmShare*100, st.Settings.Timeout.Seconds()),
-		st.Function.MetricDuration(maximum()), durationAlarmShare*timeoutMs)
+	st.durationAlarm("DurationAlarm", "a run", "runs", st.Function)
 	st.queueAlarm("an event reached the failure queue: a run failed, Lambda could not start one within its maximum event age, or the schedule could not invoke the function; the queue holds the event for 14 days")
 }
