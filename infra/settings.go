@@ -157,6 +157,13 @@ var (
 	accountID  = regexp.MustCompile(`^[0-9]{12}$`)
 	// ouID is an organisational unit or root ID, as lambda/org accepts.
 	ouID = regexp.MustCompile(`^(ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}|r-[0-9a-z]{4,32})$`)
+	// zoneName is the shape of the tz database's zone names: each part
+	// begins with a capital (Etc/UTC, EST5EDT, America/Port-au-Prince).
+	// time.LoadLocation also loads any file of the machine's zoneinfo
+	// directory (localtime, posixrules, posix/…, right/…), and on a
+	// case-insensitive file system a name in the wrong case, none of which
+	// Scheduler takes.
+	zoneName = regexp.MustCompile(`^[A-Z][A-Za-z0-9_+-]*(/[A-Z][A-Za-z0-9_+-]*)*$`)
 )
 
 // LoadSettings reads the settings through lookup (a CDK context getter that
@@ -278,7 +285,7 @@ func LoadSettings(lookup func(key string) any) (Settings, error) {
 	if err := CheckSchedule(s.Schedule); err != nil {
 		bad(KeySchedule, s.Schedule, "%v", err)
 	}
-	if _, err := time.LoadLocation(s.TimeZone); err != nil || s.TimeZone == "Local" {
+	if _, err := time.LoadLocation(s.TimeZone); err != nil || s.TimeZone == "Local" || !zoneName.MatchString(s.TimeZone) {
 		bad(KeyTimeZone, s.TimeZone, "want an IANA time zone name such as Etc/UTC or Europe/Berlin")
 	}
 	s.Emails = emails(lookup(KeyEmails), func(v any, msg string) { bad(KeyEmails, v, "%s", msg) })

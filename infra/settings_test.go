@@ -109,6 +109,15 @@ func TestSettingsRejected(t *testing.T) {
 		{KeySchedule, "at(2026-01-01T00:00:00)"},
 		{KeyTimeZone, "Mars/Olympus"},
 		{KeyTimeZone, "Local"},
+		// Files of a system's zoneinfo directory that are no IANA zone
+		// name, and a name in the wrong case (which a case-insensitive
+		// file system finds): Go loads them where they exist, Scheduler
+		// does not take them.
+		{KeyTimeZone, "localtime"},
+		{KeyTimeZone, "posixrules"},
+		{KeyTimeZone, "posix/Europe/Berlin"},
+		{KeyTimeZone, "right/UTC"},
+		{KeyTimeZone, "europe/berlin"},
 		{KeyEmails, "not-an-address"},
 		{KeyEmails, "Sec Ops <secops@example.com>"},
 		{KeyEmails, []any{"a@example.com", 3.0}},
@@ -169,6 +178,17 @@ func TestSettingsRejected(t *testing.T) {
 	_, err = LoadSettings(lookupIn(map[string]any{KeyProfile: "x", KeyNotify: "y"}))
 	if err == nil || !strings.Contains(err.Error(), KeyProfile) || !strings.Contains(err.Error(), KeyNotify) {
 		t.Errorf("two bad values: %v, want both named", err)
+	}
+}
+
+// Zone names of every shape the tz database uses are taken: digits and
+// signs, three levels, hyphens and underscores, capitals within a word.
+func TestSettingsTakeEveryTimeZone(t *testing.T) {
+	for _, tz := range []string{"Etc/UTC", "UTC", "EST5EDT", "Etc/GMT+5", "Etc/GMT-14", "America/Argentina/Buenos_Aires",
+		"America/Port-au-Prince", "America/Indiana/Knox", "Antarctica/DumontDUrville"} {
+		if _, err := LoadSettings(lookupIn(map[string]any{KeyTimeZone: tz})); err != nil {
+			t.Errorf("timeZone=%s: %v", tz, err)
+		}
 	}
 }
 
