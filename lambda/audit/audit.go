@@ -246,14 +246,14 @@ func (a *Auditor) Audit(ctx context.Context, obs *Observation) (*Outcome, error)
 	rep := obs.Report
 	acct := rep.AccountID
 	switch {
-	case a.AccountID != "" && acct == "":
-		acct = a.AccountID // a report with no rows names no account
+	case acct == "":
+		// Parse refuses a report without rows; one made otherwise would
+		// have every open finding resolved as gone.
+		return nil, a.Fail(ctx, &Failure{Phase: "parse", Err: errors.New("the report has no rows, so it names no account"),
+			Hint: "a real report always has the root account's row; check the IAM endpoint."})
 	case a.AccountID != "" && acct != a.AccountID:
 		return nil, a.Fail(ctx, &Failure{Phase: "acquire", Err: fmt.Errorf("the report is of account %s, not %s", acct, a.AccountID),
 			Hint: "the credentials (or the assumed role) belong to another account."})
-	case acct == "":
-		return nil, a.Fail(ctx, &Failure{Phase: "parse", Err: errors.New("the report has no rows, so it names no account"),
-			Hint: "a real report always has the root account's row; check the IAM endpoint."})
 	}
 	out := &Outcome{AccountID: acct, Alias: obs.Alias, Profile: a.Profile, Observation: obs}
 	start := obs.Started

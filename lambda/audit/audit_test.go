@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	shtypes "github.com/aws/aws-sdk-go-v2/service/securityhub/types"
 
+	"github.com/credaudit/credaudit/lambda/credreport"
 	"github.com/credaudit/credaudit/lambda/credreport/credreporttest"
 	"github.com/credaudit/credaudit/lambda/finding"
 	"github.com/credaudit/credaudit/lambda/state"
@@ -95,6 +96,24 @@ func TestFailureToSeeIsLoudAndChangesNothing(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// A report without rows, which Parse refuses but a caller could build, is
+// a failure to see for an auditor that knows its account too (an
+// organisation's member): it would otherwise resolve every open finding.
+func TestReportWithoutRowsResolvesNothing(t *testing.T) {
+	r := newRig(t, "")
+	firstRun(t, r)
+	before := r.stateBytes(t)
+	r.a.AccountID = sampleAccount
+	out, err := r.a.Audit(context.Background(), &Observation{Report: &credreport.Report{}, AsOf: credreporttest.AsOf})
+	var f *Failure
+	if !errors.As(err, &f) || f.Phase != "parse" {
+		t.Fatalf("Audit = %v, %v; want a *Failure in phase parse", out, err)
+	}
+	if r.hub.imports != 0 || !bytes.Equal(before, r.stateBytes(t)) {
+		t.Errorf("a report without rows sent %d findings or changed the state", r.hub.imports)
 	}
 }
 
