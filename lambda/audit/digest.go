@@ -446,6 +446,9 @@ func hubAttention(h HubReport) string {
 // notDecided says that n results could not be decided; where is "" in an
 // account's digest, " in 2 accounts" in the organisation's.
 func notDecided(n int, where string) string {
+	if n == 1 {
+		return fmt.Sprintf("1 result%s could not be decided from the report (NOT_AVAILABLE); the finding it covers is kept as it was.", where)
+	}
 	return fmt.Sprintf("%d results%s could not be decided from the report (NOT_AVAILABLE); findings they cover are kept as they were.", n, where)
 }
 

@@ -75,6 +75,8 @@ func TestOrgDigestSaysWhatCouldNotBeDecided(t *testing.T) {
 				"666666666666 (restricted): 0 new, 0 resolved, 0 failing (0 critical, 0 high, 0 medium, 0 low, 0 informational); 4 could not be decided (NOT_AVAILABLE)\n",
 				"! Root account facts could not be read, so ROOT-03 is NOT_AVAILABLE: iam:ListVirtualMFADevices: AccessDenied",
 			}, nil, 1},
+		{"one result", []AccountRun{withNA("555555555555", 1, "")},
+			[]string{"\n1 result in 1 account could not be decided from the report (NOT_AVAILABLE); the finding it covers is kept as it was.\n"}, nil, 0},
 		{"every result decided", orgRuns(), nil, []string{"could not be decided", "NOT_AVAILABLE"}, 0},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
