@@ -181,6 +181,7 @@ func TestQueryBadInputExitsTwoSayingWhatAndWhere(t *testing.T) {
 		{"null timestamp compared", []string{"--report", sampleReport, "--where", `password_last_used < timestamp("2026-01-01T00:00:00Z")`}, `--where on line 5 (user "carol"): no such overload`},
 		{"unknown column", []string{"--report", sampleReport, "--columns", "user,nope"}, `no column "nope"`},
 		{"no column", []string{"--report", sampleReport, "--columns", ","}, `--columns "," names no column`},
+		{"column twice", []string{"--report", sampleReport, "--columns", "user,arn,user", "--format", "json"}, `--columns names "user" twice`},
 		{"unknown format", []string{"--report", sampleReport, "--format", "xml"}, `--format "xml"`},
 		{"bad as-of", []string{"--report", sampleReport, "--as-of", "yesterday"}, "--as-of"},
 		{"stray argument", []string{"--report", sampleReport, "extra"}, `unexpected argument "extra"`},

@@ -41,6 +41,13 @@ func runQuery(ctx context.Context, args []string, io IO) error {
 	if *columns != "" && len(org.SplitList(*columns)) == 0 {
 		return usageErr("--columns %q names no column; leave it out for every column", *columns)
 	}
+	seen := map[string]bool{}
+	for _, c := range org.SplitList(*columns) {
+		if seen[c] { // a JSON object would hold the key twice
+			return usageErr("--columns names %q twice", c)
+		}
+		seen[c] = true
+	}
 	var filter *query.Expr
 	if *where != "" {
 		var err error
