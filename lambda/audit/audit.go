@@ -268,6 +268,13 @@ func (a *Auditor) Audit(ctx context.Context, obs *Observation) (*Outcome, error)
 			return nil, a.fail(ctx, acct, &Failure{Phase: "load state", Err: err, Hint: a.Store.Hint(err)})
 		}
 	}
+	if obs.AsOf.Before(prev.GeneratedAt) {
+		// Diffed against a later state, an older report would reopen what
+		// was fixed since and report it as news, in Security Hub too.
+		return nil, a.fail(ctx, acct, &Failure{Phase: "load state",
+			Err:  fmt.Errorf("the report, as of %s, is older than the one the state last saw, as of %s", obs.AsOf.UTC().Format(time.RFC3339), prev.GeneratedAt.UTC().Format(time.RFC3339)),
+			Hint: "auditing it would move the state back and reopen what was fixed since; audit a newer report (if two runs overlapped, the newer one has)."})
+	}
 
 	// What Security Hub holds in the home region: after a change of home
 	// region, every open finding, and every archive, is owed there.

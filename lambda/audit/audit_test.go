@@ -59,6 +59,9 @@ func TestFailureToSeeIsLoudAndChangesNothing(t *testing.T) {
 		{"another account's report", func(t *testing.T, r *rig) {
 			r.a.AccountID = "210987654321"
 		}, "acquire", []string{"not 210987654321"}},
+		{"a report older than the state's", func(t *testing.T, r *rig) {
+			r.iam.generated = generatedAt.Add(-time.Second)
+		}, "load state", []string{"is older than the one the state last saw", "would move the state back"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"os"
@@ -84,6 +85,28 @@ func TestScanASFFStaysInTheAccountsPartition(t *testing.T) {
 	}
 	if code, _, stderr := run(t, "", "scan", "--report", other, "--format", "asff"); code != ExitUsage || !strings.Contains(stderr, "partition aws-mars has no default known here: give --hub-region") {
 		t.Errorf("unknown partition, no region: exit %d: %s", code, stderr)
+	}
+}
+
+// A scan with --state of a report older than the one the state last saw is
+// an input error and leaves the state as it was: diffed against it, the
+// report would reopen what was fixed since.
+func TestScanWithStateRefusesAnOlderReport(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "state")
+	if code, _, stderr := run(t, "", "scan", "--report", sampleReport, "--as-of", "2026-11-20T06:00:00Z", "--format", "json", "--state", dir); code != ExitOK {
+		t.Fatalf("first scan: exit %d: %s", code, stderr)
+	}
+	file := filepath.Join(dir, "123456789012.json.gz")
+	before, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, out, stderr := run(t, "", "scan", "--report", sampleReport, "--as-of", "2026-11-19T06:00:00Z", "--format", "json", "--state", dir)
+	if code != ExitUsage || out != "" || !strings.Contains(stderr, "is older than the one the state last saw, as of 2026-11-20T06:00:00Z") {
+		t.Errorf("older report: exit %d, stdout %.200q, stderr %s", code, out, stderr)
+	}
+	if after, err := os.ReadFile(file); err != nil || !bytes.Equal(before, after) {
+		t.Errorf("the state changed (%v)", err)
 	}
 }
 

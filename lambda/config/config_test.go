@@ -245,7 +245,7 @@ func TestBadConfigurationNamesFileLineAndColumn(t *testing.T) {
 		{"custom url not a URL", custom("    url: not a url\n"), `c.yaml:7:10: custom_rules[0].url "not a url" is not an http or https URL`},
 		{"custom url of another scheme", custom("    url: javascript:alert(1)\n"), `custom_rules[0].url "javascript:alert(1)" is not an http or https URL`},
 		{"custom url without a host", custom("    url: https:///runbook\n"), `custom_rules[0].url "https:///runbook" is not an http or https URL`},
-		{"custom url too long once percent-encoded", custom("    url: https://wiki.example.com/"+strings.Repeat("é", 200)+"\n"), "c.yaml:7:10: custom_rules[0].url is 1225 characters once percent-encoded, at most 512"},
+		{"custom url too long once percent-encoded", custom("    url: https://wiki.example.com/" + strings.Repeat("é", 200) + "\n"), "c.yaml:7:10: custom_rules[0].url is 1225 characters once percent-encoded, at most 512"},
 		{"enabling an unknown custom rule", "rules:\n  ORG-07: {enabled: true}\n", `c.yaml:2:3: unknown rule "ORG-07"`},
 	}
 	for _, tc := range tests {
