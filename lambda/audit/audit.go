@@ -368,7 +368,11 @@ func (a *Auditor) saveAfterConflict(ctx context.Context, acct string, ours *stat
 			return false, err
 		}
 		next := *theirs
-		next.Records = finding.AfterConflict(theirs.Records, ours.Records, sent, !ours.GeneratedAt.Before(theirs.GeneratedAt))
+		oursNewer := !ours.GeneratedAt.Before(theirs.GeneratedAt)
+		next.Records = finding.AfterConflict(theirs.Records, ours.Records, sent, oursNewer)
+		if oursNewer {
+			next.GeneratedAt = ours.GeneratedAt // the later report both states now reflect
+		}
 		next.SavedAt = a.now()
 		if err = a.Store.Save(ctx, acct, &next, token); !errors.Is(err, state.ErrConflict) {
 			if err == nil {

@@ -731,6 +731,10 @@ func TestOverlappingRunsThatSawDifferentReports(t *testing.T) {
 	if err != nil || !outB.Conflict || !outB.Saved || r.hub.findings[bob].RecordState != shtypes.RecordStateArchived {
 		t.Fatalf("B: conflict %v, saved %v, err %v, bob %s; want bob archived, a conflict, then a save", outB.Conflict, outB.Saved, err, r.hub.findings[bob].RecordState)
 	}
+	// The state saved says it has seen B's report, the later one.
+	if st, _, err := r.store.Load(ctx, sampleAccount); err != nil || !st.GeneratedAt.Equal(r.iam.generated) {
+		t.Errorf("state as of %v (%v), want B's report's %v", st.GeneratedAt, err, r.iam.generated)
+	}
 	r.sns.take()
 
 	r.setMFA(t, mfaOn, mfaOff)
