@@ -16,6 +16,7 @@ import (
 	"github.com/credaudit/credaudit/lambda/credreport/credreporttest"
 	"github.com/credaudit/credaudit/lambda/internal/emulator"
 	"github.com/credaudit/credaudit/lambda/internal/golden"
+	"github.com/credaudit/credaudit/lambda/internal/sandbox"
 )
 
 // TestScanASFFGolden is what a first run over the sample report would
@@ -316,5 +317,40 @@ func TestScanPublishImportsIntoSecurityHub(t *testing.T) {
 	}
 	if !strings.Contains(stderr, "Security Hub (us-east-1): 15 findings imported") {
 		t.Errorf("digest:\n%s", stderr)
+	}
+}
+
+// --publish sends the digest to --topic when it is news, as the function
+// does in its default notify mode (README, `--publish`): the first run and
+// one where a finding changed send it, a run over an unchanged report
+// stays quiet (and still prints the digest on stderr).
+func TestScanPublishSendsTheDigestWhenItIsNews(t *testing.T) {
+	cfg := emulator.Config(t)
+	emulator.Reset(t)
+	acct, err := sandbox.New(context.Background(), cfg, "credaudit-state-cli")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	for _, step := range []struct {
+		name, asOf string
+		wantSent   int
+	}{
+		{"the first run", "2026-11-20T06:00:00Z", 1},
+		{"a run over the same report", "2026-11-20T06:00:00Z", 0},
+		{"a run where doe,jane's password has expired", "2026-12-19T00:00:00Z", 1},
+	} {
+		code, _, stderr := run(t, "", "scan", "--report", sampleReport, "--as-of", step.asOf, "--format", "json",
+			"--state", dir, "--publish", "--topic", acct.TopicARN, "--hub-region", "us-east-1")
+		if code != ExitOK || !strings.Contains(stderr, "credaudit 123456789012: ") {
+			t.Fatalf("%s: exit %d, stderr (want the digest printed):\n%s", step.name, code, stderr)
+		}
+		msgs, err := acct.Drain(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(msgs) != step.wantSent {
+			t.Errorf("%s sent %d messages, want %d", step.name, len(msgs), step.wantSent)
+		}
 	}
 }
