@@ -320,6 +320,24 @@ func TestScanPublishImportsIntoSecurityHub(t *testing.T) {
 	}
 }
 
+// With --publish, the AWS profile and --region choose the credentials and
+// home region of the publishing, a report file's too: refused with a file
+// before, they left AWS_PROFILE as the only way.
+func TestScanPublishOfAReportFileTakesTheAWSFlags(t *testing.T) {
+	emulator.Config(t)
+	emulator.Reset(t)
+	code, _, stderr := run(t, "", "scan", "--report", sampleReport, "--as-of", "2026-11-20T06:00:00Z", "--format", "json",
+		"--state", t.TempDir(), "--publish", "--aws-profile", "no-such-profile")
+	if code != ExitAWS || !strings.Contains(stderr, "no-such-profile") {
+		t.Errorf("an unknown profile: exit %d, want %d naming it: %s", code, ExitAWS, stderr)
+	}
+	code, _, stderr = run(t, "", "scan", "--report", sampleReport, "--as-of", "2026-11-20T06:00:00Z", "--format", "json",
+		"--state", t.TempDir(), "--publish", "--region", "eu-west-1")
+	if code != ExitOK || !strings.Contains(stderr, "Security Hub (eu-west-1): 15 findings imported") {
+		t.Errorf("--region eu-west-1: exit %d, stderr:\n%s", code, stderr)
+	}
+}
+
 // --publish sends the digest to --topic when it is news, as the function
 // does in its default notify mode (README, `--publish`): the first run and
 // one where a finding changed send it, a run over an unchanged report

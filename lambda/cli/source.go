@@ -23,6 +23,9 @@ type source struct {
 	awsProfile string
 	region     string
 	asOf       string
+	// publishes is scan --publish: the AWS profile and region then
+	// choose its credentials and home region, whatever the report's source.
+	publishes bool
 }
 
 // live reports whether the report comes from the live account (no --report).
@@ -71,8 +74,8 @@ func (s *source) load(ctx context.Context, in io.Reader) (*loaded, error) {
 		err        error
 		file       string
 	)
-	if !s.live() && (s.awsProfile != "" || s.region != "") {
-		return nil, usageErr("the AWS profile and --region apply to the live account, not to --report %s", s.report)
+	if !s.live() && !s.publishes && (s.awsProfile != "" || s.region != "") {
+		return nil, usageErr("the AWS profile and --region apply to the live account (and to --publish), not to --report %s", s.report)
 	}
 	switch {
 	case s.live():
