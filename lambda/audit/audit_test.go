@@ -306,7 +306,7 @@ func TestRefusedFindingsAreSentByTheNextRun(t *testing.T) {
 		t.Fatalf("saved %v, %d failed, %d imported of %d new", out.Saved, out.Hub.Failed, out.Hub.Imported, out.Counts.New)
 	}
 	msgs := r.sns.take()
-	if len(msgs) != 1 || !strings.Contains(*msgs[0].Message, "Security Hub (eu-west-1): 1 findings could not be published") ||
+	if len(msgs) != 1 || !strings.Contains(*msgs[0].Message, "Security Hub (eu-west-1): 1 finding could not be published") ||
 		!strings.Contains(*msgs[0].Subject, "Security Hub errors") {
 		t.Fatalf("digest does not report the refusal: %v", msgs)
 	}

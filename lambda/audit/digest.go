@@ -318,7 +318,7 @@ func renderDigest(in digestInput) Message {
 	if !in.GeneratedAt.IsZero() {
 		gen = "Credential report generated " + in.GeneratedAt.UTC().Format("2006-01-02 15:04 MST") + " (" + age(in.Now.Sub(in.GeneratedAt)) + " old)"
 	}
-	fmt.Fprintf(&b, "%s; profile %s; %d users.\n\n", gen, in.Profile, c.Users)
+	fmt.Fprintf(&b, "%s; profile %s; %s.\n\n", gen, in.Profile, nouns(c.Users, "user"))
 
 	var attention []string
 	if in.Hub.Err != nil {
@@ -383,11 +383,11 @@ func renderDigest(in digestInput) Message {
 	case in.Hub.Off:
 		b.WriteString("Security Hub: publishing is off.\n")
 	default:
-		fmt.Fprintf(&b, "Security Hub (%s): %d findings imported, ", in.Hub.Region, in.Hub.Imported)
+		fmt.Fprintf(&b, "Security Hub (%s): %s imported, ", in.Hub.Region, nouns(in.Hub.Imported, "finding"))
 		if in.Hub.WorkflowFailed == 0 {
-			fmt.Fprintf(&b, "%d workflow updates, %d failed.\n", in.Hub.Workflow, in.Hub.Failed)
+			fmt.Fprintf(&b, "%s, %d failed.\n", nouns(in.Hub.Workflow, "workflow update"), in.Hub.Failed)
 		} else {
-			fmt.Fprintf(&b, "%d failed; %d workflow updates, %d failed.\n", in.Hub.Failed, in.Hub.Workflow, in.Hub.WorkflowFailed)
+			fmt.Fprintf(&b, "%d failed; %s, %d failed.\n", in.Hub.Failed, nouns(in.Hub.Workflow, "workflow update"), in.Hub.WorkflowFailed)
 		}
 		fmt.Fprintf(&b, "Open findings: %s\n", consoleURL(in.Partition, in.Hub.Region, in.Account))
 	}
@@ -431,7 +431,7 @@ func unmuted(n int) string {
 func hubAttention(h HubReport) string {
 	var what []string
 	if h.Failed > 0 || h.WorkflowFailed == 0 {
-		what = append(what, fmt.Sprintf("%d findings could not be published", h.Failed))
+		what = append(what, nouns(h.Failed, "finding")+" could not be published")
 	}
 	if h.WorkflowFailed > 0 {
 		what = append(what, fmt.Sprintf("%d workflow status updates (suppressed, or back to NEW) could not be made", h.WorkflowFailed))
@@ -441,6 +441,15 @@ func hubAttention(h HubReport) string {
 		again = "they will not be until this is fixed (each run tries again)"
 	}
 	return fmt.Sprintf("Security Hub (%s): %s; %s. %s", h.Region, strings.Join(what, " and "), again, h.Err)
+}
+
+// nouns is n and noun, in the plural unless n is 1 ("1 account",
+// "3 accounts").
+func nouns(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return strconv.Itoa(n) + " " + noun + "s"
 }
 
 // notDecided says that n results could not be decided; where is "" in an

@@ -115,18 +115,14 @@ func OrgDigest(runs []AccountRun, profile string, now time.Time) Message {
 	})
 
 	var b strings.Builder
-	fmt.Fprintf(&b, "credaudit: IAM credential audit of %d accounts in the organisation\n", len(runs))
+	fmt.Fprintf(&b, "credaudit: IAM credential audit of %s in the organisation\n", nouns(len(runs), "account"))
 	fmt.Fprintf(&b, "Profile %s; run at %s.\n\n", profile, now.UTC().Format("2006-01-02 15:04 MST"))
 	fmt.Fprintf(&b, "Accounts audited: %d of %d; %d failed.\n", len(audited), len(runs), len(failed))
 	fmt.Fprintf(&b, "Failing now: %d (%s)\n", total.Failing, bySeverity(total.BySeverity))
 	fmt.Fprintf(&b, "This run: %d new, %d changed, %s%d resolved, %d gone, %d still failing.\n",
 		total.New, total.Changed, unmuted(total.Unmuted), total.Resolved, total.Gone, total.StillFailing)
 	if total.NotAvailable > 0 {
-		where := fmt.Sprintf(" in %d accounts", undecided)
-		if undecided == 1 {
-			where = " in 1 account"
-		}
-		b.WriteString(notDecided(total.NotAvailable, where) + "\n")
+		b.WriteString(notDecided(total.NotAvailable, " in "+nouns(undecided, "account")) + "\n")
 	}
 
 	if len(failed) > 0 {
@@ -167,7 +163,7 @@ func OrgDigest(runs []AccountRun, profile string, now time.Time) Message {
 	if highest >= 0 {
 		m.Severity = highest.String()
 	}
-	what := fmt.Sprintf("%d accounts", len(runs))
+	what := nouns(len(runs), "account")
 	if len(failed) > 0 {
 		what += fmt.Sprintf(", %d FAILED", len(failed))
 	}

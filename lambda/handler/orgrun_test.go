@@ -360,7 +360,7 @@ func TestOrganisationDigestThatCannotBeSentIsSentLate(t *testing.T) {
 	}
 	var owed []audit.Message
 	o.get(handler.OwedDigestsKey, &owed)
-	if len(owed) != 1 || !strings.HasPrefix(owed[0].Subject, "[late] credaudit organisation: 1 accounts;") ||
+	if len(owed) != 1 || !strings.HasPrefix(owed[0].Subject, "[late] credaudit organisation: 1 account;") ||
 		!strings.HasPrefix(owed[0].Body, "Sent late: the organisation run at ") || !strings.Contains(owed[0].Body, "Accounts audited: 1 of 1") {
 		t.Fatalf("owed digests %+v, want the refused digest, marked late", owed)
 	}
@@ -474,7 +474,7 @@ func TestOwedOrganisationDigestsThatCannotBeReadAreKept(t *testing.T) {
 			lost = append(lost, l.Subject)
 		}
 	}
-	if len(lost) != 1 || !strings.HasPrefix(lost[0], "[late] credaudit organisation: 1 accounts;") {
+	if len(lost) != 1 || !strings.HasPrefix(lost[0], "[late] credaudit organisation: 1 account;") {
 		t.Errorf("error lines for the digest neither sent nor kept: %q, want its subject once", lost)
 	}
 
