@@ -424,6 +424,39 @@ func TestSuppressionsDriveTheWorkflow(t *testing.T) {
 	}
 }
 
+// The digest lists the suppressions that muted nothing, as the command line
+// does, so that they do not rot: expired, shadowed by an earlier one, or
+// matching no failing result (for what was fixed since, or mistyped).
+func TestDigestListsSuppressionsThatMuteNothing(t *testing.T) {
+	r := newRig(t, suppressBob+`  - rule: USER-01
+    user: b*
+    reason: shadowed by the one above
+  - rule: KEY-02
+    user: nobody
+    reason: matches nothing
+  - rule: USER-02
+    user: bob
+    reason: expired
+    expires: 2026-01-01
+`)
+	out, err := r.a.Run(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		"The suppression at credaudit.yaml:6 never applies: every failing result it matches (1) is muted by an earlier suppression.",
+		"The suppression at credaudit.yaml:9 matches no failing result.",
+		"The suppression at credaudit.yaml:12 expired on 2026-01-01 and no longer applies.",
+	} {
+		if !strings.Contains(out.Digest.Body, want) {
+			t.Errorf("digest lacks %q:\n%s", want, out.Digest.Body)
+		}
+	}
+	if strings.Contains(out.Digest.Body, "credaudit.yaml:3 ") {
+		t.Errorf("the suppression that mutes bob is listed:\n%s", out.Digest.Body)
+	}
+}
+
 // A failing finding whose suppression expires, or is removed, was never
 // reported (it was muted when it first failed): unmuted, it is news, sent
 // in changes mode and listed with the new findings, saying why. Reported

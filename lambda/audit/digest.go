@@ -235,9 +235,10 @@ func (a *Auditor) digest(out *Outcome) Message {
 		in.Warnings = append(in.Warnings, accountFactsWarning(obs.AccountErr.Error()))
 	}
 	for _, o := range out.Outcomes {
-		if o.Expired {
-			in.Warnings = append(in.Warnings, fmt.Sprintf("The suppression at %s expired on %s and no longer applies.",
-				o.Suppression.Source, o.Suppression.Expires.Format(time.DateOnly)))
+		// Listed so that they do not rot: one muting nothing may be
+		// for what was fixed since, or be mistyped.
+		if note := o.StaleNote(); note != "" {
+			in.Warnings = append(in.Warnings, "The "+note+".")
 		}
 	}
 	in.Expired = expiredUnmutes(out)

@@ -6,7 +6,6 @@ import (
 	"io"
 	"os"
 	"strings"
-	"time"
 
 	"github.com/credaudit/credaudit/lambda/audit"
 	"github.com/credaudit/credaudit/lambda/config"
@@ -118,13 +117,8 @@ func runScan(ctx context.Context, args []string, io IO) error {
 		return err
 	}
 	for _, o := range out.outcomes {
-		switch o.Stale() {
-		case "expired":
-			fmt.Fprintf(io.Stderr, "credaudit scan: suppression at %s expired on %s and no longer applies\n", o.Suppression.Source, o.Suppression.Expires.Format(time.DateOnly))
-		case "shadowed":
-			fmt.Fprintf(io.Stderr, "credaudit scan: suppression at %s never applies: every failing result it matches (%d) is muted by an earlier suppression\n", o.Suppression.Source, o.Shadowed)
-		case "unused":
-			fmt.Fprintf(io.Stderr, "credaudit scan: suppression at %s matches no failing result\n", o.Suppression.Source)
+		if note := o.StaleNote(); note != "" {
+			fmt.Fprintf(io.Stderr, "credaudit scan: %s\n", note)
 		}
 	}
 	if src.live() && in.account == nil {

@@ -148,6 +148,22 @@ func (o SuppressionOutcome) Stale() string {
 	return "unused"
 }
 
+// StaleNote says in words why the suppression muted nothing this run
+// ("suppression at c.yaml:27 expired on 2027-03-31 and no longer
+// applies"), for the command line and the digest alike; "" when it muted
+// something.
+func (o SuppressionOutcome) StaleNote() string {
+	switch o.Stale() {
+	case "expired":
+		return fmt.Sprintf("suppression at %s expired on %s and no longer applies", o.Suppression.Source, o.Suppression.Expires.Format(time.DateOnly))
+	case "shadowed":
+		return fmt.Sprintf("suppression at %s never applies: every failing result it matches (%d) is muted by an earlier suppression", o.Suppression.Source, o.Shadowed)
+	case "unused":
+		return fmt.Sprintf("suppression at %s matches no failing result", o.Suppression.Source)
+	}
+	return ""
+}
+
 // Suppress marks the failing results that an unexpired suppression matches
 // (the first matching suppression's reason wins) and reports, for every
 // suppression, whether it expired, how many results it suppressed and how
