@@ -633,7 +633,8 @@ func (c *Config) Selection(profileOverride string) ([]rules.Selected, string, er
 // own line and column when the value is written so that each character of
 // the expression is a character of the file (a one-line plain or quoted
 // value without escapes, or a literal block, |), else at the value with
-// the line and column inside it.
+// the line and column inside it, or alone for a problem CEL places nowhere
+// (a limit on the expression's size or nesting).
 func (p *parser) exprError(v *yaml.Node, ce *query.CompileError) error {
 	var first *Error
 	var more strings.Builder
@@ -641,6 +642,8 @@ func (p *parser) exprError(v *yaml.Node, ce *query.CompileError) error {
 		e := &Error{File: p.file, Msg: ce.Name + ": " + pr.Msg}
 		if line, col, ok := p.inFile(v, pr.Line, pr.Column); ok {
 			e.Line, e.Column = line, col
+		} else if pr.Line == 0 { // a problem CEL places nowhere in the expression
+			e.Line, e.Column = v.Line, v.Column
 		} else {
 			e.Line, e.Column = v.Line, v.Column
 			e.Msg = fmt.Sprintf("%s:%d:%d: %s", ce.Name, pr.Line, pr.Column, pr.Msg)

@@ -162,6 +162,8 @@ func TestCELErrorsArePlacedInTheFile(t *testing.T) {
 		{"escape", "    assert: \"user == \\\"x\\\" && nope\"\n", "c.yaml:6:13: custom_rules[0].assert:1:16: undeclared"},
 		{"folded block", "    assert: >\n      mfa_active &&\n      nope\n", "c.yaml:6:13: custom_rules[0].assert:1:15: undeclared"},
 		{"plain over two lines", "    assert: mfa_active &&\n      nope\n", "c.yaml:6:13: custom_rules[0].assert:1:15: undeclared"},
+		// A limit CEL gives no position for: the value's position alone.
+		{"nested too deep", "    assert: " + strings.Repeat("(", 300) + "true" + strings.Repeat(")", 300) + "\n", "c.yaml:6:13: custom_rules[0].assert: expression recursion limit exceeded"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := Parse("c.yaml", []byte(head+tc.value))

@@ -111,7 +111,10 @@ type CompileError struct {
 
 // Problem is one reason an expression does not compile.
 type Problem struct {
-	Line, Column int // in the expression, from 1; columns count characters
+	// Line and Column are in the expression, from 1; columns count
+	// characters. Both are 0 for a problem CEL places nowhere (a limit on
+	// the expression's size or nesting).
+	Line, Column int
 	// Msg is the message, then the expression's line with a caret under
 	// the column: "undeclared reference to 'nope' …\n | mfa && nope\n | .......^".
 	Msg string
@@ -124,7 +127,11 @@ func (e *CompileError) Error() string {
 		if i > 0 {
 			b.WriteByte('\n')
 		}
-		fmt.Fprintf(&b, "%s:%d:%d: %s", e.Name, p.Line, p.Column, p.Msg)
+		if p.Line == 0 {
+			fmt.Fprintf(&b, "%s: %s", e.Name, p.Msg)
+		} else {
+			fmt.Fprintf(&b, "%s:%d:%d: %s", e.Name, p.Line, p.Column, p.Msg)
+		}
 	}
 	return b.String()
 }
@@ -135,6 +142,9 @@ func compileError(name string, source common.Source, errs []*common.Error) *Comp
 		line, col := e.Location.Line(), e.Location.Column()+1
 		// CEL's display form, less its "ERROR: name:line:column: " prefix.
 		msg := strings.TrimPrefix(e.ToDisplayString(source), fmt.Sprintf("ERROR: %s:%d:%d: ", name, line, col))
+		if line < 1 { // CEL's NoLocation, -1:-1
+			line, col = 0, 0
+		}
 		ce.Problems = append(ce.Problems, Problem{Line: line, Column: col, Msg: msg})
 	}
 	slices.SortStableFunc(ce.Problems, func(a, b Problem) int { return cmp.Or(a.Line-b.Line, a.Column-b.Column) })

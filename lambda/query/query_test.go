@@ -69,6 +69,8 @@ func TestCompileErrorsSayWhatAndWhere(t *testing.T) {
 		{"user", "--where: expression yields string, want bool"},
 		{"password_last_used", "yields timestamp, want bool"},
 		{"mfa_active == 'yes'", "--where:1:12: found no matching overload for '_==_'"},
+		// A limit on the expression, which CEL gives no position for.
+		{strings.Repeat("(", 300) + "true" + strings.Repeat(")", 300), "--where: expression recursion limit exceeded"},
 	}
 	for _, tc := range tests {
 		_, err := Compile("--where", tc.expr)
