@@ -150,9 +150,9 @@ func parse(s string) (*Report, error) {
 
 // rowBuffers hands out entries, and for rows read with encoding/csv copies
 // of their cells, from shared backing arrays: one allocation each for a
-// report's rows, rather than one per row. They are sized for as many rows as
-// lines; should quoted line breaks make fewer lines than rows, a new backing
-// array is started.
+// report's rows, rather than one per row. They are sized by rowsAtMost;
+// should a report have more rows than that, a new backing array is
+// started.
 type rowBuffers struct {
 	entries []Entry
 	cells   []string
@@ -162,6 +162,17 @@ type rowBuffers struct {
 // of columns cells.
 func newRowBuffers(rows, columns int) rowBuffers {
 	return rowBuffers{entries: make([]Entry, 0, rows), cells: make([]string, 0, rows*columns)}
+}
+
+// rowsAtMost is the room to make for the rows of src, the text of lines
+// lines of a report of columns columns: a row a line, but no more rows than
+// its bytes hold, a row taking at least a byte a cell (its comma or line
+// end) and the 30 of the shortest ARN (arn:aws:iam::123456789012:root).
+// Blank lines and quoted line breaks are lines without rows: sized by its
+// lines alone, a 329 KB report of 20,000 columns over blank lines asked for
+// 16 GB.
+func rowsAtMost(src string, lines, columns int) int {
+	return min(lines, len(src)/(columns+len("arn:aws:iam::123456789012:root")-1)+1)
 }
 
 // take hands out the room for the next rows entries in b's backing array,
@@ -205,7 +216,7 @@ func parseCSV(data string) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	buf := newRowBuffers(strings.Count(data, "\n"), len(names))
+	buf := newRowBuffers(rowsAtMost(data, strings.Count(data, "\n"), len(names)), len(names))
 	rep := newReport(h, cap(buf.entries))
 	fieldErr := func(k int, cause error) error {
 		line, col := cr.FieldPos(colIdx[k])
@@ -311,22 +322,27 @@ func parsePlainParts(src string, workers, size int) (*Report, bool) {
 		src = src[end:]
 	}
 	// One backing array of entries for all parts, as for one part: each
-	// part gets room for a row on every line it has.
-	all := newRowBuffers(line+len(ps), 0)
+	// part gets room for a row on every line it has (rowsAtMost).
+	room, rows := make([]int, len(ps)), 0
+	for i, p := range ps {
+		room[i] = rowsAtMost(p.src, p.lines+1, len(h.names))
+		rows += room[i]
+	}
+	all := newRowBuffers(rows, 0)
 	for i := range ps {
-		ps[i].buf = all.take(ps[i].lines + 1)
+		ps[i].buf = all.take(room[i])
 	}
 	workers = max(1, min(workers, len(ps)))
 	names := make([]map[string]int, workers) // lower-cased user name → line, for each worker's rows
 	if workers == 1 {
-		names[0] = make(map[string]int, ps[0].lines+1)
+		names[0] = make(map[string]int, rows)
 		ps[0].parse(h, &colIdx, names[0])
 		return joinParts(ps, names)
 	}
 	var next atomic.Int64
 	var wg sync.WaitGroup
 	for w := range names {
-		names[w] = make(map[string]int, (line+workers-1)/workers)
+		names[w] = make(map[string]int, (rows+workers-1)/workers)
 		wg.Go(func() {
 			for i := int(next.Add(1) - 1); i < len(ps); i = int(next.Add(1) - 1) {
 				ps[i].parse(h, &colIdx, names[w])

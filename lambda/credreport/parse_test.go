@@ -5,7 +5,9 @@ import (
 	"encoding/base64"
 	"encoding/csv"
 	"errors"
+	"fmt"
 	"os"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -463,5 +465,44 @@ func TestTableQueries(t *testing.T) {
 	}
 	if _, ok := r.User(RootUser); ok {
 		t.Error("root must not be found as a user")
+	}
+}
+
+// Parse's memory follows the input's bytes, whatever its lines hold: room
+// made for a row on every line (a 329 KB file of 20,000 columns over blank
+// lines asked for 16 GB and killed the process) must not outgrow what the
+// bytes can hold.
+func TestParseMemoryFollowsTheInputsBytes(t *testing.T) {
+	wide := header22
+	for i := range 200 {
+		wide += fmt.Sprintf(",x%d", i)
+	}
+	blank := strings.Repeat("\n", 100_000)
+	quoted := row(ColUser, `"a""b"`, ColARN, `"arn:aws:iam::123456789012:user/a""b"`) // read by encoding/csv
+	tests := []struct {
+		name string
+		in   string
+		want string // what the error says; "" for a report that parses
+	}{
+		{"a wide header over blank lines", wide + blank, "no rows"},
+		{"a row, then blank lines", header22 + "\n" + row() + blank, ""},
+		{"blank lines, then a row with a doubled quote", header22 + blank + quoted + "\n", ""},
+		{"a quoted cell of line breaks", header22 + ",note\n" + row() + ",\"" + blank + "\"\n", ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var before, after runtime.MemStats
+			runtime.ReadMemStats(&before)
+			_, err := Parse([]byte(tc.in))
+			runtime.ReadMemStats(&after)
+			if tc.want == "" && err != nil || tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)) {
+				t.Errorf("error %v, want one containing %q", err, tc.want)
+			}
+			// A report parses in about three times its size; rows of one
+			// byte a cell would take some 40 times.
+			if got, most := after.TotalAlloc-before.TotalAlloc, uint64(40*len(tc.in)+1<<20); got > most {
+				t.Errorf("parsing %d bytes allocated %d, more than %d", len(tc.in), got, most)
+			}
+		})
 	}
 }
