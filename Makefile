@@ -49,5 +49,5 @@ lint: vet ## go vet, and fail if any file needs gofmt
 clean: ## Remove build output, cdk.out, .venv, tools/node_modules and coverage files
 	rm -rf bin cdk.out .venv tools/node_modules coverage.out coverage.html
 
-fuzz: ## Fuzz each reader of untrusted input (report, configuration, state) in turn, each target for FUZZTIME (default 30s)
+fuzz: ## Fuzz each reader of untrusted input (report, configuration, CEL expression, state) in turn, each target for FUZZTIME (default 30s)
 	scripts/fuzz.sh
