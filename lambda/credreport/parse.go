@@ -9,10 +9,12 @@ import (
 	"io"
 	"math/bits"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	"github.com/credaudit/credaudit/lambda/internal/swar"
 )
@@ -77,7 +79,7 @@ func ReadString(s string) (*Report, error) {
 		return nil, errors.New(`read get-credential-report JSON: no "Content" field`)
 	}
 	if doc.ReportFormat != "" && doc.ReportFormat != "text/csv" {
-		return nil, fmt.Errorf("read get-credential-report JSON: ReportFormat %q, want text/csv", doc.ReportFormat)
+		return nil, fmt.Errorf("read get-credential-report JSON: ReportFormat %s, want text/csv", quote(doc.ReportFormat))
 	}
 	csvData, err := base64.StdEncoding.DecodeString(*doc.Content)
 	if err != nil {
@@ -87,7 +89,7 @@ func ReadString(s string) (*Report, error) {
 	if doc.GeneratedTime != "" {
 		generated, err = time.Parse(time.RFC3339, doc.GeneratedTime)
 		if err != nil {
-			return nil, fmt.Errorf("read get-credential-report JSON: GeneratedTime %q is not an RFC 3339 time", doc.GeneratedTime)
+			return nil, fmt.Errorf("read get-credential-report JSON: GeneratedTime %s is not an RFC 3339 time", quote(doc.GeneratedTime))
 		}
 	}
 	r, err := Parse(csvData)
@@ -524,7 +526,7 @@ func readHeader(names []string, line int) (*header, [22]int, error) {
 	h := &header{names: append([]string(nil), names...), index: make(map[string]int, len(names))}
 	for i, n := range h.names {
 		if j, dup := h.index[n]; dup {
-			return nil, colIdx, &ParseError{Line: line, Column: 0, Err: fmt.Errorf("column %q appears twice (fields %d and %d)", n, j+1, i+1)}
+			return nil, colIdx, &ParseError{Line: line, Column: 0, Err: fmt.Errorf("column %s appears twice (fields %d and %d)", quote(n), j+1, i+1)}
 		}
 		h.index[n] = i
 	}
@@ -541,6 +543,18 @@ func readHeader(names []string, line int) (*header, [22]int, error) {
 		return nil, colIdx, &ParseError{Line: line, Err: fmt.Errorf("missing required column(s): %s", strings.Join(missing, ", "))}
 	}
 	return h, colIdx, nil
+}
+
+// quote is s quoted as %q quotes it, for an error, but cut after its first
+// 256 characters, with its size said: a malformed report's cell can run to
+// megabytes (a line of 10 MB without a comma), and an error that quoted it
+// whole buried its own position.
+func quote(s string) string {
+	const most = 256
+	if len(s) <= most || utf8.RuneCountInString(s) <= most {
+		return strconv.Quote(s)
+	}
+	return fmt.Sprintf("%.*q… (%d bytes)", most, s, len(s))
 }
 
 func csvError(err error, want int) error {
@@ -628,26 +642,26 @@ func (r reportBuilder) add(e *Entry) (int, error) {
 	const user, arn = 0, 1 // indexes in Columns
 	partition, account, resource, ok := SplitIAMARN(e.ARN)
 	if !ok {
-		return arn, fmt.Errorf("%q is not an IAM ARN (want arn:<partition>:iam::<12-digit account>:root or :user/<name>)", e.ARN)
+		return arn, fmt.Errorf("%s is not an IAM ARN (want arn:<partition>:iam::<12-digit account>:root or :user/<name>)", quote(e.ARN))
 	}
 	switch {
 	case e.IsRoot() && resource != "root":
-		return arn, fmt.Errorf("root row has ARN %q, want one ending in :root", e.ARN)
+		return arn, fmt.Errorf("root row has ARN %s, want one ending in :root", quote(e.ARN))
 	case !e.IsRoot() && !strings.HasPrefix(resource, "user/"):
-		return arn, fmt.Errorf("user row has ARN %q, want one with :user/<name>", e.ARN)
+		return arn, fmt.Errorf("user row has ARN %s, want one with :user/<name>", quote(e.ARN))
 	case !e.IsRoot() && resource[strings.LastIndexByte(resource, '/')+1:] != e.User:
 		// A user's ARN ends in its name (which holds no /), so unique names
 		// make unique ARNs: the resource every result and finding is keyed by.
-		return arn, fmt.Errorf("ARN %q is not user %q's (want one ending in %q)", e.ARN, e.User, "/"+e.User)
+		return arn, fmt.Errorf("ARN %s is not user %s's (want one ending in %s)", quote(e.ARN), quote(e.User), quote("/"+e.User))
 	}
 	if r.AccountID == "" {
 		r.AccountID, r.Partition = account, partition
 	} else if account != r.AccountID || partition != r.Partition {
-		return arn, fmt.Errorf("ARN %q is in account %s/%s but earlier rows are in %s/%s", e.ARN, partition, account, r.Partition, r.AccountID)
+		return arn, fmt.Errorf("ARN %s is in account %s/%s but earlier rows are in %s/%s", quote(e.ARN), partition, account, r.Partition, r.AccountID)
 	}
 	key := strings.ToLower(e.User) // IAM user names are unique regardless of case
 	if first, dup := r.seen[key]; dup {
-		return user, fmt.Errorf("duplicate user %q (first on line %d)", e.User, first)
+		return user, fmt.Errorf("duplicate user %s (first on line %d)", quote(e.User), first)
 	}
 	r.seen[key] = e.Line
 	r.Entries = append(r.Entries, e)
@@ -726,15 +740,15 @@ func parseTime(s string) (Time, error) {
 		}
 		std, err := time.Parse(time.RFC3339, s)
 		if err != nil {
-			return Time{}, fmt.Errorf("invalid timestamp %q, want RFC 3339 (2006-01-02T15:04:05+00:00), N/A, no_information or not_supported", s)
+			return Time{}, fmt.Errorf("invalid timestamp %s, want RFC 3339 (2006-01-02T15:04:05+00:00), N/A, no_information or not_supported", quote(s))
 		}
 		t = TimeOf(std)
 	}
 	if t.sec < earliestSec {
-		return Time{}, fmt.Errorf("timestamp %q is before %d, before any AWS credential", s, Earliest.Year())
+		return Time{}, fmt.Errorf("timestamp %s is before %d, before any AWS credential", quote(s), Earliest.Year())
 	}
 	if t.sec > latestSec {
-		return Time{}, fmt.Errorf("timestamp %q is after the year %d in UTC", s, Latest.Year())
+		return Time{}, fmt.Errorf("timestamp %s is after the year %d in UTC", quote(s), Latest.Year())
 	}
 	return t, nil
 }
@@ -804,7 +818,7 @@ func parseBool(s string) (Bool, error) {
 	case len(s) == 5 && asciiLower(s) == "false":
 		return Bool{V: false}, nil
 	}
-	return Bool{}, fmt.Errorf("invalid boolean %q, want true, false, N/A, no_information or not_supported", s)
+	return Bool{}, fmt.Errorf("invalid boolean %s, want true, false, N/A, no_information or not_supported", quote(s))
 }
 
 // asciiLower returns s with A–Z in lower case, every other byte as it is.

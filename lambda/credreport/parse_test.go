@@ -506,3 +506,28 @@ func TestParseMemoryFollowsTheInputsBytes(t *testing.T) {
 		})
 	}
 }
+
+// An error quotes a cell cut after 256 characters, with its size: a
+// malformed report's cell can run to megabytes (a line of 10 MB without a
+// comma), which an error quoting it whole buries its position under.
+func TestParseErrorsClipLongCells(t *testing.T) {
+	long := strings.Repeat("x", 1<<20)
+	clipped := `"` + strings.Repeat("x", 256) + `"… (1048576 bytes)`
+	tests := []struct{ name, in, want string }{
+		{"a timestamp", string(lines(header22, row(ColUserCreationTime, long))), "line 2, column 36 (user_creation_time): invalid timestamp " + clipped + ", want RFC 3339"},
+		{"a boolean", string(lines(header22, row(ColMFAActive, long))), "(mfa_active): invalid boolean " + clipped + ", want true"},
+		{"an ARN", string(lines(header22, row(ColARN, long))), "(arn): " + clipped + " is not an IAM ARN"},
+		{"a user name", string(lines(header22, row(ColUser, long, ColARN, "arn:aws:iam::123456789012:user/u"))), `(arn): ARN "arn:aws:iam::123456789012:user/u" is not user ` + clipped + "'s"},
+		{"a column name twice", header22 + "," + long + "," + long + "\n", "column " + clipped + " appears twice"},
+		{"a GeneratedTime", `{"Content":"","GeneratedTime":"` + long + `"}`, "GeneratedTime " + clipped + " is not an RFC 3339 time"},
+		{"a ReportFormat", `{"Content":"","ReportFormat":"` + long + `"}`, "ReportFormat " + clipped + ", want text/csv"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := ReadString(tc.in)
+			if err == nil || !strings.Contains(err.Error(), tc.want) || len(err.Error()) > 1000 {
+				t.Errorf("error (%d bytes) %.400q…, want one under 1,000 bytes containing %q", len(fmt.Sprint(err)), err, tc.want)
+			}
+		})
+	}
+}
