@@ -355,3 +355,38 @@ func createUser(t *testing.T, client *iam.Client, prefix string) string {
 	})
 	return name
 }
+
+// A report larger than any IAM writes (maxReport, lowered here) is refused
+// after reading just past the limit, from a file or stdin: a wrong file or
+// an endless stream was read whole, until memory ran out.
+func TestReportLargerThanAnyIAMWritesIsRefused(t *testing.T) {
+	defer func(n int) { maxReport = n }(maxReport)
+	maxReport = 64 << 10
+	data, err := os.ReadFile(sampleReport)
+	if err != nil {
+		t.Fatal(err)
+	}
+	padded := string(data) + strings.Repeat("\n", maxReport) // a report still, past the limit
+	file := filepath.Join(t.TempDir(), "big.csv")
+	if err := os.WriteFile(file, []byte(padded), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name, stdin, report, want string
+	}{
+		{"a file", "", file, file + ": larger than 65536 bytes"},
+		{"stdin", padded, "-", "read stdin: larger than 65536 bytes"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			code, out, stderr := run(t, tc.stdin, "query", "--report", tc.report)
+			if code != ExitUsage || out != "" || !strings.Contains(stderr, tc.want) {
+				t.Errorf("exit %d, output %d bytes, stderr %q; want exit %d, no output and %q", code, len(out), stderr, ExitUsage, tc.want)
+			}
+		})
+	}
+	// At the limit, a report is read.
+	if code, _, stderr := run(t, padded[:maxReport], "query", "--report", "-"); code != ExitOK {
+		t.Errorf("a report of maxReport bytes: exit %d: %s", code, stderr)
+	}
+}

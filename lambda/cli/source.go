@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -190,6 +191,12 @@ func (s *source) fetch(ctx context.Context) (rep *credreport.Report, account *ru
 	return rep, account, accountErr, nil
 }
 
+// maxReport bounds a report read from a file or stdin. IAM's at most 5,000
+// users make a few MB; anything past this is not a credential report (a
+// wrong file, an endless stream), which was read whole until memory ran
+// out. A variable so a test can lower it.
+var maxReport = 256 << 20
+
 // readFileString is os.ReadFile into a string, for credreport.ReadString:
 // the report's cells point into the one copy of the file.
 func readFileString(name string) (string, error) {
@@ -200,18 +207,33 @@ func readFileString(name string) (string, error) {
 	defer f.Close()
 	size := 0
 	if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() {
+		if fi.Size() > int64(maxReport) {
+			return "", fmt.Errorf("%s: %w", name, tooLarge())
+		}
 		size = int(fi.Size())
 	}
-	return readString(f, size)
+	s, err := readString(f, size)
+	if errors.Is(err, errTooLarge) {
+		return "", fmt.Errorf("%s: %w", name, err)
+	}
+	return s, err
 }
 
+var errTooLarge = errors.New("more than any credential report holds")
+
+func tooLarge() error { return fmt.Errorf("larger than %d bytes, %w", maxReport, errTooLarge) }
+
 // readString reads r to the end into a string (io.ReadAll without the copy
-// a conversion to string makes), expecting about size bytes.
+// a conversion to string makes), expecting about size bytes; past
+// maxReport bytes it stops with errTooLarge.
 func readString(r io.Reader, size int) (string, error) {
 	var b strings.Builder
 	b.Grow(size)
-	if _, err := io.Copy(&b, r); err != nil {
+	if _, err := io.Copy(&b, io.LimitReader(r, int64(maxReport)+1)); err != nil {
 		return "", err
+	}
+	if b.Len() > maxReport {
+		return "", tooLarge()
 	}
 	return b.String(), nil
 }
