@@ -58,6 +58,12 @@ func Read(data []byte) (*Report, error) { return ReadString(string(data)) }
 // into a string (strings.Builder) saves the copy Read makes, a megabyte of
 // fresh memory for 5,000 users.
 func ReadString(s string) (*Report, error) {
+	if strings.HasPrefix(s, "\xff\xfe") || strings.HasPrefix(s, "\xfe\xff") {
+		// What Windows PowerShell 5's > writes: read as UTF-8, every
+		// column would go missing.
+		return nil, &ParseError{Line: 1, Err: errors.New("the file is UTF-16 (it starts with a UTF-16 byte order mark), and a credential report is UTF-8: " +
+			"write it as UTF-8 (in PowerShell, | Out-File -Encoding utf8) or convert it (iconv -f UTF-16 -t UTF-8)")}
+	}
 	trimmed := strings.TrimLeft(strings.TrimPrefix(s, utf8BOM), " \t\r\n")
 	if len(trimmed) == 0 || trimmed[0] != '{' {
 		return parse(s)

@@ -308,6 +308,33 @@ func TestReadPlacesJSONErrors(t *testing.T) {
 	}
 }
 
+// A report saved as UTF-16 (Windows PowerShell 5's > writes it so) is
+// refused as such, CSV or JSON, not as a report missing every column.
+func TestReadRefusesUTF16(t *testing.T) {
+	utf16 := func(s string, bigEndian bool) string {
+		b := []byte{0xff, 0xfe}
+		if bigEndian {
+			b = []byte{0xfe, 0xff}
+		}
+		for _, c := range []byte(s) {
+			if bigEndian {
+				b = append(b, 0, c)
+			} else {
+				b = append(b, c, 0)
+			}
+		}
+		return string(b)
+	}
+	doc := `{"Content": "` + base64.StdEncoding.EncodeToString(lines(header22, rootRow(), row())) + `"}`
+	for _, in := range []string{utf16(string(lines(header22, rootRow(), row())), false), utf16(doc, false), utf16(doc, true)} {
+		_, err := ReadString(in)
+		var pe *ParseError
+		if !errors.As(err, &pe) || pe.Line != 1 || !strings.Contains(err.Error(), "the file is UTF-16") {
+			t.Errorf("%.12q: error %v; want line 1 saying the file is UTF-16", in, err)
+		}
+	}
+}
+
 func TestParseRejectsMalformedReports(t *testing.T) {
 	tests := []struct {
 		name         string
