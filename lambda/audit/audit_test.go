@@ -597,7 +597,7 @@ func TestWorkflowOnlyFailureIsCountedApart(t *testing.T) {
 		t.Fatalf("Run error %v, %d failed, %d workflow updates failed; want an error and the one workflow update failed", err, out.Hub.Failed, out.Hub.WorkflowFailed)
 	}
 	for _, want := range []string{
-		"  ! Security Hub (eu-west-1): 1 workflow status updates (suppressed, or back to NEW) could not be made; the next run sends them again. BatchUpdateFindings:",
+		"  ! Security Hub (eu-west-1): 1 workflow status update (suppressed, or back to NEW) could not be made; the next run sends them again. BatchUpdateFindings:",
 		fmt.Sprintf("Security Hub (eu-west-1): %d findings imported, 0 failed; 0 workflow updates, 1 failed.\n", out.Hub.Imported),
 	} {
 		if !strings.Contains(out.Digest.Body, want) {

@@ -435,7 +435,7 @@ func hubAttention(h HubReport) string {
 		what = append(what, nouns(h.Failed, "finding")+" could not be published")
 	}
 	if h.WorkflowFailed > 0 {
-		what = append(what, fmt.Sprintf("%d workflow status updates (suppressed, or back to NEW) could not be made", h.WorkflowFailed))
+		what = append(what, nouns(h.WorkflowFailed, "workflow status update")+" (suppressed, or back to NEW) could not be made")
 	}
 	again := "the next run sends them again"
 	if errors.Is(h.Err, publish.ErrNotEnabled) || errors.Is(h.Err, publish.ErrAccessDenied) {
