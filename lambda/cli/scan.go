@@ -76,7 +76,7 @@ func runScan(ctx context.Context, args []string, io IO) error {
 		return runOrg(ctx, &of, &af, &src, *format, selected, profileName, sups, io)
 	}
 
-	src.publishes = af.publish
+	src.publishes, src.canPublish = af.publish, true
 	in, err := src.load(ctx, io.Stdin)
 	if err != nil {
 		return err

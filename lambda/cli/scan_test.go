@@ -207,6 +207,7 @@ func TestScanBadInputExitsTwo(t *testing.T) {
 		{"blank profile", []string{"--report", sampleReport, "--profile", "  "}, `--profile "  " is empty`},
 		{"empty home region", []string{"--report", sampleReport, "--format", "asff", "--hub-region", ""}, `--hub-region "" is empty`},
 		{"missing config", []string{"--report", sampleReport, "--config", filepath.Join(dir, "none.yaml")}, "no such file"},
+		{"region with a file, without --publish", []string{"--report", sampleReport, "--region", "eu-west-1"}, "apply to the live account (and to --publish), not to --report " + sampleReport},
 		{"as-of the zero time", []string{"--report", sampleReport, "--as-of", "0001-01-01T00:00:00Z"}, "--as-of 0001-01-01T00:00:00Z is before 2006, before any credential report"},
 		{"as-of before 2006", []string{"--report", sampleReport, "--as-of", "2006-01-01T00:59:59+01:00"}, "--as-of 2006-01-01T00:59:59+01:00 is before 2006"},
 		{"as-of past 9999", []string{"--report", sampleReport, "--as-of", "9999-12-31T23:00:00-05:00"}, "--as-of 9999-12-31T23:00:00-05:00 is after the year 9999 in UTC"},

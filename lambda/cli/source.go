@@ -26,7 +26,8 @@ type source struct {
 	asOf       string
 	// publishes is scan --publish: the AWS profile and region then
 	// choose its credentials and home region, whatever the report's source.
-	publishes bool
+	// canPublish says the command has --publish (scan, not query).
+	publishes, canPublish bool
 }
 
 // live reports whether the report comes from the live account (no --report).
@@ -76,7 +77,11 @@ func (s *source) load(ctx context.Context, in io.Reader) (*loaded, error) {
 		file       string
 	)
 	if !s.live() && !s.publishes && (s.awsProfile != "" || s.region != "") {
-		return nil, usageErr("the AWS profile and --region apply to the live account (and to --publish), not to --report %s", s.report)
+		also := ""
+		if s.canPublish {
+			also = " (and to --publish)"
+		}
+		return nil, usageErr("the AWS profile and --region apply to the live account%s, not to --report %s", also, s.report)
 	}
 	switch {
 	case s.live():
