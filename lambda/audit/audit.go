@@ -237,6 +237,10 @@ func acquireHint(err error) string {
 	return "check the IAM endpoint, throttling and the function's network access; the next run will try again."
 }
 
+// ErrOlderReport is the failure of a run whose report is older than the one
+// the state last saw.
+var ErrOlderReport = errors.New("the report is older than the one the state last saw")
+
 // Audit evaluates obs, diffs it against the stored state, publishes and
 // saves. A *Failure (the state could not be loaded, a custom rule failed)
 // publishes nothing and sends an operational alert. Any other error is
@@ -272,7 +276,7 @@ func (a *Auditor) Audit(ctx context.Context, obs *Observation) (*Outcome, error)
 		// Diffed against a later state, an older report would reopen what
 		// was fixed since and report it as news, in Security Hub too.
 		return nil, a.fail(ctx, acct, &Failure{Phase: "load state",
-			Err:  fmt.Errorf("the report, as of %s, is older than the one the state last saw, as of %s", obs.AsOf.UTC().Format(time.RFC3339), prev.GeneratedAt.UTC().Format(time.RFC3339)),
+			Err:  fmt.Errorf("%w, as of %s: the report is as of %s", ErrOlderReport, prev.GeneratedAt.UTC().Format(time.RFC3339), obs.AsOf.UTC().Format(time.RFC3339)),
 			Hint: "auditing it would move the state back and reopen what was fixed since; audit a newer report (if two runs overlapped, the newer one has)."})
 	}
 

@@ -103,7 +103,8 @@ func TestScanWithStateRefusesAnOlderReport(t *testing.T) {
 		t.Fatal(err)
 	}
 	code, out, stderr := run(t, "", "scan", "--report", sampleReport, "--as-of", "2026-11-19T06:00:00Z", "--format", "json", "--state", dir)
-	if code != ExitUsage || out != "" || !strings.Contains(stderr, "is older than the one the state last saw, as of 2026-11-20T06:00:00Z") {
+	if code != ExitUsage || out != "" || !strings.Contains(stderr, "the report is older than the one the state last saw, as of 2026-11-20T06:00:00Z: the report is as of 2026-11-19T06:00:00Z (") ||
+		!strings.Contains(stderr, "give --as-of the report's time") {
 		t.Errorf("older report: exit %d, stdout %.200q, stderr %s", code, out, stderr)
 	}
 	if after, err := os.ReadFile(file); err != nil || !bytes.Equal(before, after) {
