@@ -112,6 +112,25 @@ func TestScanWithStateRefusesAnOlderReport(t *testing.T) {
 	}
 }
 
+// A suppression that mutes nothing is said once: by the digest on stderr
+// when there is one (--state), else by a line of its own.
+func TestStaleSuppressionIsSaidOnce(t *testing.T) {
+	cfg := writeFile(t, t.TempDir(), "c.yaml", "suppressions:\n  - {rule: KEY-02, user: nobody, reason: gone}\n")
+	for _, tc := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"without --state", nil, "credaudit scan: suppression at " + cfg + ":2 matches no failing result\n"},
+		{"with --state", []string{"--state", t.TempDir()}, "! The suppression at " + cfg + ":2 matches no failing result.\n"},
+	} {
+		code, _, stderr := run(t, "", append([]string{"scan", "--report", sampleReport, "--as-of", "2026-11-20T06:00:00Z", "--format", "json", "--config", cfg}, tc.args...)...)
+		if code != ExitOK || !strings.Contains(stderr, tc.want) || strings.Count(stderr, "matches no failing result") != 1 {
+			t.Errorf("%s: exit %d; want %q said once:\n%s", tc.name, code, tc.want, stderr)
+		}
+	}
+}
+
 // With --state, a second scan of the same account diffs against the first:
 // nothing new, and the digest on stderr says so. Nothing was published, so
 // the findings a publishing run would import are all still to send, created

@@ -117,7 +117,8 @@ func runScan(ctx context.Context, args []string, io IO) error {
 		return err
 	}
 	for _, o := range out.outcomes {
-		if note := o.StaleNote(); note != "" {
+		// With --state the digest on stderr has said it already.
+		if note := o.StaleNote(); note != "" && af.stateDir == "" {
 			fmt.Fprintf(io.Stderr, "credaudit scan: %s\n", note)
 		}
 	}
