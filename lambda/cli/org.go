@@ -3,9 +3,11 @@ package cli
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"text/tabwriter"
 	"time"
 
@@ -93,7 +95,8 @@ type orgSummary struct {
 
 // runOrg audits the organisation's accounts and prints the summary; the
 // organisation digest goes to stderr with --state and, when it is news, to
-// --topic with --publish. Any account that failed exits 3, after everything is printed.
+// --topic with --publish (kept in the directory when it cannot be sent,
+// for the next run to send late). Any account that failed exits 3, after everything is printed.
 func runOrg(ctx context.Context, f *orgFlags, af *auditFlags, src *source, format string, selected []rules.Selected, profile string, sups []rules.Suppression, io IO) error {
 	if format != "table" && format != "json" {
 		return usageErr("--format %q with --org: want table or json", format)
@@ -122,13 +125,14 @@ func runOrg(ctx context.Context, f *orgFlags, af *auditFlags, src *source, forma
 		}
 	}
 	var store state.Store
+	var stateDir *state.Dir
 	if af.stateDir != "" {
 		dir, undo, err := openStateDir(af.stateDir)
 		if err != nil {
 			return err
 		}
 		defer undo()
-		store = dir
+		store, stateDir = dir, dir
 	}
 	var hub *publish.Importer
 	if af.publish {
@@ -165,18 +169,39 @@ func runOrg(ctx context.Context, f *orgFlags, af *auditFlags, src *source, forma
 
 	sum := orgSummary{Accounts: len(runs), Results: runs}
 	sum.Audited, sum.Failed = audit.CountRuns(runs)
-	digest := audit.OrgDigest(runs, profile, time.Now())
+	made := time.Now()
+	digest := audit.OrgDigest(runs, profile, made)
 	if af.stateDir != "" {
 		writeDigest(io.Stderr, digest.Subject+"\n\n"+digest.Body)
 	}
 	var notifyErr error
-	// Sent when it is news, as the function's organisation run sends it
-	// in its default notify mode: an account failed, or one has something
-	// new, changed, unmuted, resolved or gone.
-	if af.topic != "" && audit.OrgDigestDue(runs, audit.NotifyChanges) {
-		if _, err := sns.NewFromConfig(cfg).Publish(ctx, digest.Input(af.topic)); err != nil {
-			notifyErr = fmt.Errorf("organisation digest not sent: sns:Publish to %s: %w", af.topic, err)
+	if af.topic != "" { // with --publish, which needs --state
+		// Sent when it is news, as the function's organisation run sends it
+		// in its default notify mode: an account failed, or one has
+		// something new, changed, unmuted, resolved or gone. The accounts'
+		// states have moved on, so a digest not sent is kept in the
+		// directory, and sent late by the next run, before its own.
+		var due *audit.Message
+		if audit.OrgDigestDue(runs, audit.NotifyChanges) {
+			due = &digest
 		}
+		topic := sns.NewFromConfig(cfg)
+		send := func(ctx context.Context, m audit.Message) error {
+			if _, err := topic.Publish(ctx, m.Input(af.topic)); err != nil {
+				return fmt.Errorf("organisation digest not sent: sns:Publish to %s: %w", af.topic, err)
+			}
+			return nil
+		}
+		owed := owedDigests{stateDir}
+		out := audit.SendOrgDigest(ctx, owed, send, due, made)
+		if out.Saved && out.Owed > 0 {
+			what, them := fmt.Sprintf("%d organisation digests not sent are", out.Owed), "them"
+			if out.Owed == 1 {
+				what, them = "the organisation digest not sent is", "it"
+			}
+			fmt.Fprintf(io.Stderr, "%s kept in %s: the next scan --org --publish --topic with this --state sends %s first, marked [late]\n", what, owed.path(), them)
+		}
+		notifyErr = out.Err()
 	}
 	if format == "json" {
 		err = writeOrgJSON(io.Stdout, &sum)
@@ -232,6 +257,48 @@ func regionFits(region string, given bool, accounts []org.Account) error {
 		if err := partitionFits(region, given, a.Partition, "account "+a.ID); err != nil {
 			return err
 		}
+	}
+	return nil
+}
+
+// OwedDigestsFile keeps, in the --state directory, the organisation digests
+// scan --org could not send (see audit.OwedDigests): a JSON array, oldest
+// first.
+const OwedDigestsFile = "owed-digests.json"
+
+// owedDigests keeps the organisation digests owed in a state directory's
+// OwedDigestsFile.
+type owedDigests struct{ dir *state.Dir }
+
+func (o owedDigests) path() string { return o.dir.Path(OwedDigestsFile) }
+
+// LoadOwed reads the digests earlier runs could not send; none without the
+// file.
+func (o owedDigests) LoadOwed(context.Context) ([]audit.Message, error) {
+	data, err := o.dir.ReadFile(OwedDigestsFile)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	var owed []audit.Message
+	if err == nil {
+		if err = json.Unmarshal(data, &owed); err != nil {
+			err = fmt.Errorf("%s: %w", o.path(), err)
+		}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read the organisation digests owed by earlier runs (left as it is): %w", err)
+	}
+	return owed, nil
+}
+
+// SaveOwed writes the digests still owed.
+func (o owedDigests) SaveOwed(_ context.Context, owed []audit.Message) error {
+	data, err := json.Marshal(owed)
+	if err == nil {
+		err = o.dir.WriteFile(OwedDigestsFile, data)
+	}
+	if err != nil {
+		return fmt.Errorf("keep the organisation digests still owed in %s: %w", o.path(), err)
 	}
 	return nil
 }

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/google/go-cmp/cmp"
 
 	"github.com/credaudit/credaudit/lambda/audit"
 	"github.com/credaudit/credaudit/lambda/internal/emulator"
@@ -204,6 +205,142 @@ func TestScanOrgDigestIsSentWhenItIsNews(t *testing.T) {
 	}
 	if got := digests(); len(got) != 1 || !strings.Contains(got[0], "1 FAILED") {
 		t.Errorf("a run where an account failed sent %q, want the digest naming the failure", got)
+	}
+}
+
+// An organisation digest that cannot be sent (a topic that does not
+// exist) fails the run with exit 3, as before, and is kept, marked [late],
+// in the --state directory: the accounts' states have moved on, so no
+// later run would report its news. The next run that can send sends it,
+// even with nothing new, and forgets it; a run with a digest of its own
+// sends the owed ones first.
+func TestScanOrgDigestThatCannotBeSentIsSentLate(t *testing.T) {
+	mgmt, members := newOrganisation(t, "alpha", "beta")
+	missing := mgmt.TopicARN + "-missing"
+	dir := t.TempDir()
+	owedFile := filepath.Join(dir, OwedDigestsFile)
+	scan := func(topic string, accounts ...string) (int, string) {
+		t.Helper()
+		code, _, stderr := run(t, "", "scan", "--org", "--include-accounts", strings.Join(accounts, ","), "--profile", "all",
+			"--state", dir, "--publish", "--topic", topic, "--format", "json")
+		return code, stderr
+	}
+	sent := func() []sandbox.Message {
+		t.Helper()
+		msgs, err := mgmt.Drain(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return msgs
+	}
+	owed := func() []audit.Message {
+		t.Helper()
+		data, err := os.ReadFile(owedFile)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var owed []audit.Message
+		if err := json.Unmarshal(data, &owed); err != nil {
+			t.Fatalf("%s: %v", owedFile, err)
+		}
+		return owed
+	}
+
+	code, stderr := scan(missing, members[0].id)
+	if code != ExitAWS || !strings.Contains(stderr, "organisation digest not sent: sns:Publish to "+missing+": ") {
+		t.Fatalf("a run whose digest is refused: exit %d, want %d and the refusal; stderr:\n%s", code, ExitAWS, stderr)
+	}
+	if !strings.Contains(stderr, "credaudit organisation: 1 account;") || !strings.Contains(stderr, "kept in "+owedFile) {
+		t.Errorf("stderr does not print the digest and say where it is kept:\n%s", stderr)
+	}
+	first := owed()
+	if len(first) != 1 || !strings.HasPrefix(first[0].Subject, "[late] credaudit organisation: 1 account;") ||
+		!strings.HasPrefix(first[0].Body, "Sent late: the organisation run at ") || !strings.Contains(first[0].Body, members[0].id) {
+		t.Fatalf("owed digests %+v, want the refused digest, marked late", first)
+	}
+
+	// Still refused, by a run with no news: the digest stays owed, once.
+	if code, stderr := scan(missing, members[0].id); code != ExitAWS || !strings.Contains(stderr, "organisation digest not sent") {
+		t.Fatalf("a run with the owed digest refused: exit %d, want %d; stderr:\n%s", code, ExitAWS, stderr)
+	}
+	if diff := cmp.Diff(first, owed()); diff != "" {
+		t.Fatalf("owed after a second refusal (-first +now):\n%s", diff)
+	}
+
+	// The topic is back; nothing is new, but the owed digest is sent.
+	if code, stderr := scan(mgmt.TopicARN, members[0].id); code != ExitOK {
+		t.Fatalf("a run that can send: exit %d; stderr:\n%s", code, stderr)
+	}
+	if msgs := sent(); len(msgs) != 1 || msgs[0].Subject != first[0].Subject || msgs[0].Body != first[0].Body {
+		t.Fatalf("%d messages %+v, want the owed digest", len(msgs), msgs)
+	}
+	if got := owed(); len(got) != 0 {
+		t.Errorf("owed after it was sent: %+v, want none", got)
+	}
+	if code, _ := scan(mgmt.TopicARN, members[0].id); code != ExitOK {
+		t.Fatalf("the run after: exit %d", code)
+	}
+	if msgs := sent(); len(msgs) != 0 {
+		t.Errorf("the run after sent %+v, want nothing", msgs)
+	}
+
+	// Refused again, then a run with news of its own (beta, audited for
+	// the first time): the owed digest first, then its own.
+	if code, _ := scan(missing, members[0].id, members[1].id); code != ExitAWS {
+		t.Fatalf("a run whose digest is refused: exit %d, want %d", code, ExitAWS)
+	}
+	second := owed()
+	if len(second) != 1 || !strings.HasPrefix(second[0].Subject, "[late] credaudit organisation: 2 accounts;") {
+		t.Fatalf("owed digests %+v, want the refused digest of 2 accounts", second)
+	}
+	emulator.RefuseAssumeRole(t, org.RoleARN("aws", members[1].id, org.DefaultMemberRole))
+	if code, stderr := scan(mgmt.TopicARN, members[0].id, members[1].id); code != ExitAWS || strings.Contains(stderr, "not sent") {
+		t.Fatalf("a run with beta refused: exit %d, want %d for the account alone; stderr:\n%s", code, ExitAWS, stderr)
+	}
+	msgs := sent()
+	if len(msgs) != 2 || msgs[0].Subject != second[0].Subject || strings.HasPrefix(msgs[1].Subject, "[late]") || !strings.Contains(msgs[1].Subject, "1 FAILED") {
+		t.Fatalf("%d messages %+v; want the owed digest, then this run's", len(msgs), msgs)
+	}
+	if got := owed(); len(got) != 0 {
+		t.Errorf("owed after they were sent: %+v, want none", got)
+	}
+}
+
+// An owed list that cannot be read fails the run after its own digest is
+// sent, and is never overwritten, even when the run's digest cannot be
+// sent either: the digests it may hold would be lost.
+func TestScanOrgOwedDigestsThatCannotBeReadAreKept(t *testing.T) {
+	mgmt, members := newOrganisation(t, "alpha", "beta")
+	dir := t.TempDir()
+	owedFile := filepath.Join(dir, OwedDigestsFile)
+	bad := []byte("[{\"Subject\": \"[late] owed\"")
+	if err := os.WriteFile(owedFile, bad, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	scan := func(topic string, accounts ...string) (int, string) {
+		t.Helper()
+		code, _, stderr := run(t, "", "scan", "--org", "--include-accounts", strings.Join(accounts, ","), "--profile", "all",
+			"--state", dir, "--publish", "--topic", topic, "--format", "json")
+		return code, stderr
+	}
+	code, stderr := scan(mgmt.TopicARN, members[0].id)
+	if code != ExitAWS || !strings.Contains(stderr, "read the organisation digests owed by earlier runs") || !strings.Contains(stderr, owedFile) {
+		t.Fatalf("a run with the owed list unreadable: exit %d, want %d naming it; stderr:\n%s", code, ExitAWS, stderr)
+	}
+	msgs, err := mgmt.Drain(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(msgs) != 1 || strings.HasPrefix(msgs[0].Subject, "[late]") {
+		t.Fatalf("%d messages %+v, want this run's digest alone", len(msgs), msgs)
+	}
+	// beta, audited for the first time, is news.
+	code, stderr = scan(mgmt.TopicARN+"-missing", members[0].id, members[1].id)
+	if code != ExitAWS || !strings.Contains(stderr, "organisation digest not sent") || !strings.Contains(stderr, "read the organisation digests owed") {
+		t.Fatalf("a run that can neither read the list nor send: exit %d, want %d naming both; stderr:\n%s", code, ExitAWS, stderr)
+	}
+	if got, err := os.ReadFile(owedFile); err != nil || string(got) != string(bad) {
+		t.Errorf("owed list after the runs: %q, %v; want it untouched", got, err)
 	}
 }
 

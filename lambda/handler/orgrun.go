@@ -223,48 +223,36 @@ func (h *Handler) aggregate(ctx context.Context, aud *audit.Auditor, st *OrgStep
 	res := &Aggregated{RunID: st.RunID, Accounts: len(runs)}
 	res.Audited, res.Failed = audit.CountRuns(runs)
 	h.Log.LogAttrs(ctx, slog.LevelInfo, "organisation results", slog.Int("accounts", res.Accounts), slog.Int("audited", res.Audited), slog.Int("failed", res.Failed))
-	owed, owedErr := h.owedDigests(ctx)
 	due := audit.OrgDigestDue(runs, aud.Notify)
-	if !due && len(owed) == 0 {
-		h.Log.LogAttrs(ctx, slog.LevelInfo, "organisation digest", slog.String("notify", aud.Notify.String()),
-			slog.String("outcome", "not sent: no account failed or has anything new, changed, unmuted, resolved or gone"))
-		if owedErr != nil {
-			return nil, owedErr
-		}
-		return res, nil
+	var digest *audit.Message
+	if due {
+		m := audit.OrgDigest(runs, h.orgProfile(ctx, runs), h.now())
+		digest = &m
 	}
 	// The digests earlier runs owe, oldest first, then this run's.
-	msgs := owed
-	if due {
-		msgs = append(msgs, audit.OrgDigest(runs, h.orgProfile(ctx, runs), h.now()))
+	out := audit.SendOrgDigest(ctx, owedDigests{h}, aud.Send, digest, h.now())
+	if !due && out.Late == 0 && out.SendErr == nil {
+		h.Log.LogAttrs(ctx, slog.LevelInfo, "organisation digest", slog.String("notify", aud.Notify.String()),
+			slog.String("outcome", "not sent: no account failed or has anything new, changed, unmuted, resolved or gone"))
 	}
-	sent := 0
-	var sendErr error
-	for _, m := range msgs {
-		if sendErr = aud.Send(ctx, m); sendErr != nil {
-			break
-		}
-		sent++
+	if out.Dropped > 0 {
+		h.Log.LogAttrs(ctx, slog.LevelWarn, "organisation digest", slog.Int("dropped", out.Dropped),
+			slog.String("outcome", "more digests owed than are kept; the oldest are dropped"))
 	}
-	if sendErr != nil && due {
-		msgs[len(msgs)-1] = audit.Late(msgs[len(msgs)-1], h.now())
+	if out.Saved {
+		h.Log.LogAttrs(ctx, slog.LevelInfo, "organisation digest", slog.Int("owed", out.Owed))
 	}
-	if owedErr == nil && (len(owed) > 0 || sendErr != nil) {
-		// What is still owed, or nothing; left alone when it could not be
-		// read, as it may hold digests this would overwrite.
-		owedErr = h.saveOwedDigests(ctx, msgs[sent:])
-	}
-	if sendErr != nil && owedErr != nil && due {
+	if out.Lost != nil {
 		// Neither sent nor kept: the log says what was lost, by its subject
 		// (counts; the body names users, which logs never do). The findings
 		// it reports are in the accounts' Security Hub and states.
-		h.Log.LogAttrs(ctx, slog.LevelError, "organisation digest", slog.String("subject", msgs[len(msgs)-1].Subject),
+		h.Log.LogAttrs(ctx, slog.LevelError, "organisation digest", slog.String("subject", out.Lost.Subject),
 			slog.String("outcome", "neither sent nor kept: its findings are in the accounts' states (and Security Hub, when on)"))
 	}
-	if sendErr != nil || owedErr != nil {
-		return nil, errors.Join(sendErr, owedErr)
+	if err := out.Err(); err != nil {
+		return nil, err
 	}
-	res.Notified, res.Late = due && aud.Topic != nil, len(owed)
+	res.Notified, res.Late = due && aud.Topic != nil, out.Late
 	return res, nil
 }
 
@@ -286,15 +274,14 @@ func (h *Handler) orgProfile(ctx context.Context, runs []audit.AccountRun) strin
 // with the runs' files if no run rewrites it.
 const OwedDigestsKey = RunsPrefix + "owed-digests.json"
 
-// maxOwedDigests bounds the owed list: past it, the oldest are dropped
-// (and logged), the latest counts being the ones that matter.
-const maxOwedDigests = 10
+// owedDigests keeps the organisation digests owed at OwedDigestsKey.
+type owedDigests struct{ h *Handler }
 
-// owedDigests reads the digests earlier runs could not send; none when the
+// LoadOwed reads the digests earlier runs could not send; none when the
 // object does not exist.
-func (h *Handler) owedDigests(ctx context.Context) ([]audit.Message, error) {
+func (o owedDigests) LoadOwed(ctx context.Context) ([]audit.Message, error) {
 	var owed []audit.Message
-	err := h.readRunFile(ctx, Location{Bucket: h.Settings.StateBucket, Key: OwedDigestsKey}, &owed)
+	err := o.h.readRunFile(ctx, Location{Bucket: o.h.Settings.StateBucket, Key: OwedDigestsKey}, &owed)
 	if _, missing := errors.AsType[*s3types.NoSuchKey](err); missing {
 		return nil, nil
 	}
@@ -304,17 +291,11 @@ func (h *Handler) owedDigests(ctx context.Context) ([]audit.Message, error) {
 	return owed, nil
 }
 
-// saveOwedDigests writes the digests still owed, the latest maxOwedDigests.
-func (h *Handler) saveOwedDigests(ctx context.Context, owed []audit.Message) error {
-	if drop := len(owed) - maxOwedDigests; drop > 0 {
-		h.Log.LogAttrs(ctx, slog.LevelWarn, "organisation digest", slog.Int("dropped", drop),
-			slog.String("outcome", "more digests owed than are kept; the oldest are dropped"))
-		owed = owed[drop:]
-	}
-	if err := h.writeRunFile(ctx, Location{Bucket: h.Settings.StateBucket, Key: OwedDigestsKey}, owed); err != nil {
+// SaveOwed writes the digests still owed.
+func (o owedDigests) SaveOwed(ctx context.Context, owed []audit.Message) error {
+	if err := o.h.writeRunFile(ctx, Location{Bucket: o.h.Settings.StateBucket, Key: OwedDigestsKey}, owed); err != nil {
 		return fmt.Errorf("the organisation digests still owed: %w", err)
 	}
-	h.Log.LogAttrs(ctx, slog.LevelInfo, "organisation digest", slog.Int("owed", len(owed)))
 	return nil
 }
 

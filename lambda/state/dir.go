@@ -76,29 +76,15 @@ func (d *Dir) Save(ctx context.Context, accountID string, s *State, token Token)
 	if err != nil {
 		return fmt.Errorf("save state %s: %w", f, err)
 	}
-	if err := os.MkdirAll(d.path, 0o700); err != nil {
-		return fmt.Errorf("save state: %w", err)
-	}
-	tmp, err := os.CreateTemp(d.path, "."+accountID+".json.gz.*.tmp")
+	tmp, err := d.writeTemp(accountID+".json.gz", data)
 	if err != nil {
 		return fmt.Errorf("save state: %w", err)
 	}
 	defer func() {
 		if err != nil {
-			os.Remove(tmp.Name())
+			os.Remove(tmp)
 		}
 	}()
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return fmt.Errorf("save state: %w", err)
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return fmt.Errorf("save state: %w", err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("save state: %w", err)
-	}
 	current := NoObject
 	switch cur, err := os.ReadFile(f); {
 	case err == nil:
@@ -109,11 +95,66 @@ func (d *Dir) Save(ctx context.Context, accountID string, s *State, token Token)
 	if current != token {
 		return fmt.Errorf("save state %s: %w", f, ErrConflict)
 	}
-	if err := os.Rename(tmp.Name(), f); err != nil {
+	if err := os.Rename(tmp, f); err != nil {
 		return fmt.Errorf("save state: %w", err)
 	}
 	syncDir(d.path)
 	return nil
+}
+
+// Path is the path of the directory's file name.
+func (d *Dir) Path(name string) string { return filepath.Join(d.path, name) }
+
+// ReadFile reads the directory's file name, one that is not a state (the
+// organisation digests owed, for one); an error satisfying
+// errors.Is(err, fs.ErrNotExist) when there is none.
+func (d *Dir) ReadFile(name string) ([]byte, error) {
+	return os.ReadFile(d.Path(name))
+}
+
+// WriteFile replaces the directory's file name with data as Save replaces
+// a state: a reader sees the old file or the new one, never half of either.
+func (d *Dir) WriteFile(name string, data []byte) error {
+	tmp, err := d.writeTemp(name, data)
+	if err != nil {
+		return err
+	}
+	if err := os.Rename(tmp, d.Path(name)); err != nil {
+		os.Remove(tmp)
+		return err
+	}
+	syncDir(d.path)
+	return nil
+}
+
+// writeTemp writes data to a new temporary file in the directory, to be
+// renamed over the file name, and returns its path; the directory is made
+// if it is missing.
+func (d *Dir) writeTemp(name string, data []byte) (path string, err error) {
+	if err := os.MkdirAll(d.path, 0o700); err != nil {
+		return "", err
+	}
+	tmp, err := os.CreateTemp(d.path, "."+name+".*.tmp")
+	if err != nil {
+		return "", err
+	}
+	defer func() {
+		if err != nil {
+			os.Remove(tmp.Name())
+		}
+	}()
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return "", err
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return "", err
+	}
+	if err := tmp.Close(); err != nil {
+		return "", err
+	}
+	return tmp.Name(), nil
 }
 
 // syncDir makes a rename in dir durable where the platform allows it.
