@@ -642,11 +642,11 @@ func (p *parser) exprError(v *yaml.Node, ce *query.CompileError) error {
 		e := &Error{File: p.file, Msg: ce.Name + ": " + pr.Msg}
 		if line, col, ok := p.inFile(v, pr.Line, pr.Column); ok {
 			e.Line, e.Column = line, col
-		} else if pr.Line == 0 { // a problem CEL places nowhere in the expression
-			e.Line, e.Column = v.Line, v.Column
 		} else {
 			e.Line, e.Column = v.Line, v.Column
-			e.Msg = fmt.Sprintf("%s:%d:%d: %s", ce.Name, pr.Line, pr.Column, pr.Msg)
+			if pr.Line > 0 { // 0: a problem CEL places nowhere in the expression
+				e.Msg = fmt.Sprintf("%s:%d:%d: %s", ce.Name, pr.Line, pr.Column, pr.Msg)
+			}
 		}
 		if first == nil {
 			first = e
