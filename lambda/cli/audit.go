@@ -119,13 +119,15 @@ func runAudit(ctx context.Context, f *auditFlags, format string, src *source, in
 	switch {
 	case errors.As(err, &failure) && failure.Phase == "evaluate":
 		return nil, "", usageErr("%v", failure.Err)
-	case errors.As(err, &failure) && errors.Is(failure.Err, audit.ErrOlderReport):
-		// A report file without its time (a bare CSV) is dated when it is
-		// scanned: the same report scanned later as JSON, or live, is older.
-		return nil, "", usageErr("%v (auditing it would move the state back and reopen what was fixed since; give --as-of the report's time, "+
-			"or scan a report generated since: a CSV without it was dated when it was scanned)", failure.Err)
 	case errors.As(err, &failure):
-		return nil, "", usageErr("%s: %v (%s)", failure.Phase, failure.Err, failure.Hint)
+		hint := failure.Hint
+		if errors.Is(failure.Err, audit.ErrOlderReport) {
+			// A report file without its time (a bare CSV) is dated when it
+			// is scanned: the same report scanned later as JSON, or live,
+			// is older.
+			hint += " A CSV without its time was dated when it was scanned: give --as-of the report's time."
+		}
+		return nil, "", usageErr("%s: %v (%s)", failure.Phase, failure.Err, hint)
 	case err != nil && out == nil:
 		return nil, "", err
 	case err != nil:
