@@ -456,10 +456,11 @@ func nouns(n int, noun string) string {
 // notDecided says that n results could not be decided; where is "" in an
 // account's digest, " in 2 accounts" in the organisation's.
 func notDecided(n int, where string) string {
+	kept := "findings they cover are kept as they were"
 	if n == 1 {
-		return fmt.Sprintf("1 result%s could not be decided from the report (NOT_AVAILABLE); the finding it covers is kept as it was.", where)
+		kept = "the finding it covers is kept as it was"
 	}
-	return fmt.Sprintf("%d results%s could not be decided from the report (NOT_AVAILABLE); findings they cover are kept as they were.", n, where)
+	return nouns(n, "result") + where + " could not be decided from the report (NOT_AVAILABLE); " + kept + "."
 }
 
 // accountFactsWarning says why ROOT-03 could not be decided: err is why
