@@ -283,23 +283,35 @@ func TestScanTableFitsEightyColumnsOverLongNames(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	o := wholeScan(t, &loaded{report: rep, asOf: credreporttest.AsOf}, cfg, "all", "")
-	var b strings.Builder
-	if err := writeScanTable(&b, o); err != nil {
-		t.Fatal(err)
-	}
-	out := b.String()
-	for i, line := range strings.Split(out, "\n") {
-		if n := utf8.RuneCountInString(line); n > 80 && len(strings.Fields(line)) != 1 {
-			t.Errorf("line %d is %d columns and not one token: %q", i+1, n, line)
-		}
-	}
+	out := allTable(t, rep, cfg)
+	fitsEighty(t, out, utf8.RuneCountInString)
 	for _, whole := range []string{
 		"  " + longID + "\n", "  USER-01  " + long + "\n           [not available]\n", "  ORG-12345 " + long + "\n", "\n           " + tooLong + "\n",
 		"Unused suppression\n  (" + path + ":5):\n  " + longID + "\n", "Expired suppression\n  (" + path + ":8):\n", "  USER-01  " + other + "\n",
 	} {
 		if !strings.Contains(out, whole) {
 			t.Errorf("table lacks %q:\n%s", whole, out)
+		}
+	}
+}
+
+// allTable is the table of a scan of rep with the profile all and cfg.
+func allTable(t *testing.T, rep *credreport.Report, cfg *config.Config) string {
+	t.Helper()
+	var b strings.Builder
+	if err := writeScanTable(&b, wholeScan(t, &loaded{report: rep, asOf: credreporttest.AsOf}, cfg, "all", "")); err != nil {
+		t.Fatal(err)
+	}
+	return b.String()
+}
+
+// fitsEighty checks that every line of out takes at most 80 columns, as
+// width measures them, or is one word (a long ARN has a line of its own).
+func fitsEighty(t *testing.T, out string, width func(string) int) {
+	t.Helper()
+	for i, line := range strings.Split(out, "\n") {
+		if n := width(line); n > 80 && len(strings.Fields(line)) != 1 {
+			t.Errorf("line %d is %d columns and not one word: %q", i+1, n, line)
 		}
 	}
 }
@@ -320,11 +332,7 @@ func TestScanTableFitsEightyColumnsInWideScripts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	o := wholeScan(t, &loaded{report: rep, asOf: credreporttest.AsOf}, cfg, "all", "")
-	var b strings.Builder
-	if err := writeScanTable(&b, o); err != nil {
-		t.Fatal(err)
-	}
+	out := allTable(t, rep, cfg)
 	columns := func(line string) int { // Hangul syllables take two
 		n := 0
 		for _, r := range line {
@@ -335,12 +343,7 @@ func TestScanTableFitsEightyColumnsInWideScripts(t *testing.T) {
 		}
 		return n
 	}
-	out := b.String()
-	for i, line := range strings.Split(out, "\n") {
-		if n := columns(line); n > 80 && len(strings.Fields(line)) != 1 {
-			t.Errorf("line %d is %d columns and not one word: %q", i+1, n, line)
-		}
-	}
+	fitsEighty(t, out, columns)
 	if want := "  USER-01  " + user + "\n           [not available]\n"; !strings.Contains(out, want) {
 		t.Errorf("table lacks %q:\n%s", want, out)
 	}
