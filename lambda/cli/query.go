@@ -38,11 +38,12 @@ func runQuery(ctx context.Context, args []string, io IO) error {
 	if *format != "table" && *format != "json" && *format != "csv" {
 		return usageErr("--format %q: want table, json or csv", *format)
 	}
-	if *columns != "" && len(org.SplitList(*columns)) == 0 {
+	named := org.SplitList(*columns) // none: every column
+	if *columns != "" && len(named) == 0 {
 		return usageErr("--columns %q names no column; leave it out for every column", *columns)
 	}
 	seen := map[string]bool{}
-	for _, c := range org.SplitList(*columns) {
+	for _, c := range named {
 		if seen[c] { // a JSON object would hold the key twice
 			return usageErr("--columns names %q twice", c)
 		}
@@ -64,8 +65,8 @@ func runQuery(ctx context.Context, args []string, io IO) error {
 	}
 	rep := in.report
 	cols := rep.Header
-	if *columns != "" {
-		cols = org.SplitList(*columns)
+	if len(named) > 0 {
+		cols = named
 		for _, c := range cols {
 			if !slices.Contains(rep.Header, c) {
 				return usageErr("--columns: the report has no column %q (it has: %s)", c, terminalSafe(strings.Join(rep.Header, ", ")))
