@@ -53,11 +53,8 @@ func runScan(ctx context.Context, args []string, io IO) error {
 	}
 	var cfg *config.Config
 	if *configFile != "" {
-		data, err := os.ReadFile(*configFile)
-		if err != nil {
-			return usageErr("%v", err)
-		}
-		if cfg, err = config.Parse(*configFile, data); err != nil {
+		var err error
+		if cfg, err = config.ReadFile(*configFile); err != nil {
 			return usageErr("%v", err)
 		}
 	}

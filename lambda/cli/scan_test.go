@@ -185,6 +185,8 @@ func TestScanBadInputExitsTwo(t *testing.T) {
 	dir := t.TempDir()
 	badCEL := writeFile(t, dir, "bad-cel.yaml", "custom_rules:\n  - id: ORG-09\n    title: t\n    severity: low\n    remediation: r\n    assert: mfa_active &&\n")
 	unknownKey := writeFile(t, dir, "unknown.yaml", "profile: all\nrulez: {}\n")
+	// A comment one byte past the limit: valid YAML, refused by its size.
+	bigConfig := writeFile(t, dir, "big.yaml", "#"+strings.Repeat("x", config.MaxSize-1)+"\n")
 	sample, err := os.ReadFile(sampleReport)
 	if err != nil {
 		t.Fatal(err)
@@ -206,6 +208,8 @@ func TestScanBadInputExitsTwo(t *testing.T) {
 		{"empty config", []string{"--report", sampleReport, "--config", ""}, `--config "" is empty`},
 		{"blank profile", []string{"--report", sampleReport, "--profile", "  "}, `--profile "  " is empty`},
 		{"empty home region", []string{"--report", sampleReport, "--format", "asff", "--hub-region", ""}, `--hub-region "" is empty`},
+		{"config larger than 1 MiB", []string{"--report", sampleReport, "--config", bigConfig}, bigConfig + ": larger than 1048576 bytes"},
+		{"a directory as config", []string{"--report", sampleReport, "--config", dir}, "is a directory"},
 		{"missing config", []string{"--report", sampleReport, "--config", filepath.Join(dir, "none.yaml")}, "no such file"},
 		{"region with a file, without --publish", []string{"--report", sampleReport, "--region", "eu-west-1"}, "apply to the live account (and to --publish), not to --report " + sampleReport},
 		{"as-of the zero time", []string{"--report", sampleReport, "--as-of", "0001-01-01T00:00:00Z"}, "--as-of 0001-01-01T00:00:00Z is before 2006, before any credential report"},

@@ -15,6 +15,7 @@ import (
 	"io"
 	"maps"
 	"net/url"
+	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -74,6 +75,29 @@ func (p *parser) errf(n *yaml.Node, format string, args ...any) error {
 		e.Line, e.Column = n.Line, n.Column
 	}
 	return e
+}
+
+// MaxSize is the largest configuration read, in bytes: a few hundred times
+// the commented example. A larger file is refused rather than parsed.
+const MaxSize = 1 << 20
+
+// ReadFile reads and parses the configuration file name, refusing one
+// larger than MaxSize without reading the rest of it (a wrong path such
+// as a report, or /dev/zero).
+func ReadFile(name string) (*Config, error) {
+	f, err := os.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, MaxSize+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(data) > MaxSize {
+		return nil, fmt.Errorf("%s: larger than %d bytes, more than a configuration holds", name, MaxSize)
+	}
+	return Parse(name, data)
 }
 
 // Parse reads a configuration file's contents; file names it in errors.

@@ -19,6 +19,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
 
+	"github.com/credaudit/credaudit/lambda/config"
 	"github.com/credaudit/credaudit/lambda/handler"
 	"github.com/credaudit/credaudit/lambda/internal/emulator"
 	"github.com/credaudit/credaudit/lambda/internal/sandbox"
@@ -374,27 +375,38 @@ func (e *env) withConfig(body string) *handler.Handler {
 	return e.handler(map[string]string{handler.EnvConfig: "s3://" + bucket + "/config/credaudit.yaml"})
 }
 
-// A configuration file with an error fails the run before anything is
-// published: the alert names the file, line and column, Security Hub and
-// the state are untouched.
+// A configuration file with an error, or larger than config.MaxSize, fails
+// the run before anything is published: the alert names the file (and the
+// line and column of an error in it), Security Hub and the state are
+// untouched.
 func TestBadConfigurationChangesNothing(t *testing.T) {
-	e := newEnv(t)
-	e.consoleUser("alice")
-	ctx := context.Background()
-	h := e.withConfig("profile: all\nrules:\n  KEY-01: {days: ninety}\n")
-	_, err := h.Invoke(ctx, []byte(`{}`))
-	if err == nil || !strings.Contains(err.Error(), "s3://"+bucket+"/config/credaudit.yaml:3:") {
-		t.Fatalf("Invoke error %v, want one naming the file and line", err)
+	file := "s3://" + bucket + "/config/credaudit.yaml"
+	tests := []struct {
+		name, body, want string
+	}{
+		{"a bad value", "profile: all\nrules:\n  KEY-01: {days: ninety}\n", file + ":3:"},
+		{"too large", "#" + strings.Repeat("x", config.MaxSize) + "\n", file + ": larger than 1048576 bytes"},
 	}
-	mail := e.drain()
-	if len(mail) != 1 || mail[0].Attributes["kind"] != "error" || !strings.Contains(mail[0].Body, "config/credaudit.yaml:3:") {
-		t.Fatalf("alert: %+v", mail)
-	}
-	if n := len(e.findings()); n != 0 {
-		t.Errorf("%d findings imported despite the bad configuration", n)
-	}
-	if st := e.state(); len(st.Records) != 0 {
-		t.Errorf("state written despite the bad configuration")
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t)
+			e.consoleUser("alice")
+			h := e.withConfig(tc.body)
+			_, err := h.Invoke(context.Background(), []byte(`{}`))
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("Invoke error %v, want one saying %q", err, tc.want)
+			}
+			mail := e.drain()
+			if len(mail) != 1 || mail[0].Attributes["kind"] != "error" || !strings.Contains(mail[0].Body, tc.want) {
+				t.Fatalf("alert: %+v", mail)
+			}
+			if n := len(e.findings()); n != 0 {
+				t.Errorf("%d findings imported despite the bad configuration", n)
+			}
+			if st := e.state(); len(st.Records) != 0 {
+				t.Errorf("state written despite the bad configuration")
+			}
+		})
 	}
 }
 

@@ -295,9 +295,8 @@ func (h *Handler) loadConfig(ctx context.Context) (*config.Config, error) {
 		}
 		data = []byte(*out.Parameter.Value)
 	case src.Bucket != "":
-		const maxConfig = 1 << 20
 		var err error
-		if data, err = h.readObject(ctx, Location{Bucket: src.Bucket, Key: src.Key}, maxConfig); err != nil {
+		if data, err = h.readObject(ctx, Location{Bucket: src.Bucket, Key: src.Key}, config.MaxSize); err != nil {
 			return nil, err
 		}
 	default:
