@@ -319,7 +319,7 @@ func renderDigest(in digestInput) Message {
 	if !in.GeneratedAt.IsZero() {
 		gen = "Credential report generated " + in.GeneratedAt.UTC().Format("2006-01-02 15:04 MST") + " (" + age(in.Now.Sub(in.GeneratedAt)) + " old)"
 	}
-	fmt.Fprintf(&b, "%s; profile %s; %s.\n\n", gen, in.Profile, nouns(c.Users, "user"))
+	fmt.Fprintf(&b, "%s; profile %s; %s.\n\n", gen, in.Profile, Nouns(c.Users, "user"))
 
 	var attention []string
 	if in.Hub.Err != nil {
@@ -384,11 +384,11 @@ func renderDigest(in digestInput) Message {
 	case in.Hub.Off:
 		b.WriteString("Security Hub: publishing is off.\n")
 	default:
-		fmt.Fprintf(&b, "Security Hub (%s): %s imported, ", in.Hub.Region, nouns(in.Hub.Imported, "finding"))
+		fmt.Fprintf(&b, "Security Hub (%s): %s imported, ", in.Hub.Region, Nouns(in.Hub.Imported, "finding"))
 		if in.Hub.WorkflowFailed == 0 {
-			fmt.Fprintf(&b, "%s, %d failed.\n", nouns(in.Hub.Workflow, "workflow update"), in.Hub.Failed)
+			fmt.Fprintf(&b, "%s, %d failed.\n", Nouns(in.Hub.Workflow, "workflow update"), in.Hub.Failed)
 		} else {
-			fmt.Fprintf(&b, "%d failed; %s, %d failed.\n", in.Hub.Failed, nouns(in.Hub.Workflow, "workflow update"), in.Hub.WorkflowFailed)
+			fmt.Fprintf(&b, "%d failed; %s, %d failed.\n", in.Hub.Failed, Nouns(in.Hub.Workflow, "workflow update"), in.Hub.WorkflowFailed)
 		}
 		fmt.Fprintf(&b, "Open findings: %s\n", consoleURL(in.Partition, in.Hub.Region, in.Account))
 	}
@@ -432,10 +432,10 @@ func unmuted(n int) string {
 func hubAttention(h HubReport) string {
 	var what []string
 	if h.Failed > 0 || h.WorkflowFailed == 0 {
-		what = append(what, nouns(h.Failed, "finding")+" could not be published")
+		what = append(what, Nouns(h.Failed, "finding")+" could not be published")
 	}
 	if h.WorkflowFailed > 0 {
-		what = append(what, nouns(h.WorkflowFailed, "workflow status update")+" (suppressed, or back to NEW) could not be made")
+		what = append(what, Nouns(h.WorkflowFailed, "workflow status update")+" (suppressed, or back to NEW) could not be made")
 	}
 	again := "the next run sends them again"
 	if errors.Is(h.Err, publish.ErrNotEnabled) || errors.Is(h.Err, publish.ErrAccessDenied) {
@@ -444,9 +444,9 @@ func hubAttention(h HubReport) string {
 	return fmt.Sprintf("Security Hub (%s): %s; %s. %s", h.Region, strings.Join(what, " and "), again, h.Err)
 }
 
-// nouns is n and noun, in the plural unless n is 1 ("1 account",
+// Nouns is n and noun, in the plural unless n is 1 ("1 account",
 // "3 accounts").
-func nouns(n int, noun string) string {
+func Nouns(n int, noun string) string {
 	if n == 1 {
 		return "1 " + noun
 	}
@@ -460,7 +460,7 @@ func notDecided(n int, where string) string {
 	if n == 1 {
 		kept = "the finding it covers is kept as it was"
 	}
-	return nouns(n, "result") + where + " could not be decided from the report (NOT_AVAILABLE); " + kept + "."
+	return Nouns(n, "result") + where + " could not be decided from the report (NOT_AVAILABLE); " + kept + "."
 }
 
 // accountFactsWarning says why ROOT-03 could not be decided: err is why

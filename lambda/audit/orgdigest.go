@@ -115,14 +115,14 @@ func OrgDigest(runs []AccountRun, profile string, now time.Time) Message {
 	})
 
 	var b strings.Builder
-	fmt.Fprintf(&b, "credaudit: IAM credential audit of %s in the organisation\n", nouns(len(runs), "account"))
+	fmt.Fprintf(&b, "credaudit: IAM credential audit of %s in the organisation\n", Nouns(len(runs), "account"))
 	fmt.Fprintf(&b, "Profile %s; run at %s.\n\n", profile, now.UTC().Format("2006-01-02 15:04 MST"))
 	fmt.Fprintf(&b, "Accounts audited: %d of %d; %d failed.\n", len(audited), len(runs), len(failed))
 	fmt.Fprintf(&b, "Failing now: %d (%s)\n", total.Failing, bySeverity(total.BySeverity))
 	fmt.Fprintf(&b, "This run: %d new, %d changed, %s%d resolved, %d gone, %d still failing.\n",
 		total.New, total.Changed, unmuted(total.Unmuted), total.Resolved, total.Gone, total.StillFailing)
 	if total.NotAvailable > 0 {
-		b.WriteString(notDecided(total.NotAvailable, " in "+nouns(undecided, "account")) + "\n")
+		b.WriteString(notDecided(total.NotAvailable, " in "+Nouns(undecided, "account")) + "\n")
 	}
 
 	if len(failed) > 0 {
@@ -163,7 +163,7 @@ func OrgDigest(runs []AccountRun, profile string, now time.Time) Message {
 	if highest >= 0 {
 		m.Severity = highest.String()
 	}
-	what := nouns(len(runs), "account")
+	what := Nouns(len(runs), "account")
 	if len(failed) > 0 {
 		what += fmt.Sprintf(", %d FAILED", len(failed))
 	}

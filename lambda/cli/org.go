@@ -214,7 +214,7 @@ func runOrg(ctx context.Context, f *orgFlags, af *auditFlags, src *source, forma
 	case notifyErr != nil:
 		return &exitError{ExitAWS, notifyErr}
 	case sum.Failed > 0:
-		return &exitError{ExitAWS, fmt.Errorf("%d of %d accounts failed (see the summary)", sum.Failed, sum.Accounts)}
+		return &exitError{ExitAWS, fmt.Errorf("%d of %s failed (see the summary)", sum.Failed, audit.Nouns(sum.Accounts, "account"))}
 	}
 	return nil
 }
@@ -237,7 +237,7 @@ func writeOrgTable(w io.Writer, sum *orgSummary) error {
 		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%d\t%d\t%d\t%s\n", r.AccountID, clipCell(r.Name, 24), s.Users, s.Failing,
 			s.BySeverity[rules.Critical.String()], s.BySeverity[rules.High.String()], s.New+s.Changed, s.Resolved+s.Gone, clipCell(r.Error, 100))
 	}
-	fmt.Fprintf(tw, "\n%d accounts: %d audited, %d failed\n", sum.Accounts, sum.Audited, sum.Failed)
+	fmt.Fprintf(tw, "\n%s: %d audited, %d failed\n", audit.Nouns(sum.Accounts, "account"), sum.Audited, sum.Failed)
 	return tw.Flush()
 }
 

@@ -141,8 +141,9 @@ func TestScanOrgAuditsEachMemberInItsOwnAccount(t *testing.T) {
 
 	// A run in which every account fails leaves no state directory behind.
 	none := filepath.Join(t.TempDir(), "none")
-	if code, _, stderr := run(t, "", "scan", "--org", "--include-accounts", refused.id, "--state", none, "--format", "json"); code != ExitAWS {
-		t.Errorf("only the refused account: exit %d, want %d; stderr:\n%s", code, ExitAWS, stderr)
+	if code, out, stderr := run(t, "", "scan", "--org", "--include-accounts", refused.id, "--state", none, "--format", "table"); code != ExitAWS ||
+		!strings.Contains(out, "\n1 account: 0 audited, 1 failed\n") || !strings.Contains(stderr, "1 of 1 account failed") {
+		t.Errorf("only the refused account: exit %d, want %d, with 1 account, 1 failed; stdout:\n%s\nstderr:\n%s", code, ExitAWS, out, stderr)
 	}
 	if _, err := os.Stat(none); !os.IsNotExist(err) {
 		t.Errorf("a run where every account failed created its state directory (%v)", err)
