@@ -40,7 +40,11 @@ func evaluateRoot03(e *credreport.Entry, env Env) (Verdict, error) {
 	case flagOff:
 		return failed("root has no MFA and has " + what)
 	case flagUnknown:
-		return undecided(credreport.ColMFAActive, e.MFAActive.State)
+		// A virtual device assigned to root fails with MFA or without:
+		// the sentinel decides nothing then.
+		if !env.Account.RootVirtualMFA {
+			return undecided(credreport.ColMFAActive, e.MFAActive.State)
+		}
 	}
 	if env.Account.RootVirtualMFA {
 		return failed("root's MFA device is a virtual MFA device, not hardware")

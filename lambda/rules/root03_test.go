@@ -17,5 +17,6 @@ func TestRoot03(t *testing.T) {
 		{name: "no password, inactive key and certificate are ignored", entry: root(mfa(no), inactiveKey(1, ago(5), na), inactiveCert(1)), account: &Account{}, want: Passed, reason: "root credentials removed"},
 		{name: "no password and certificate 2's flag N/A: removed cannot be decided", entry: root(mfa(no), certActive(2, flagNA)), account: &Account{}, want: NotAvailable, reason: "cert_2_active is N/A"},
 		{name: "mfa_active no_information with a password is not available", entry: root(mfa(flagNoInfo)), account: withPassword, want: NotAvailable, reason: "mfa_active is no_information"},
+		{name: "mfa_active N/A with a virtual device assigned fails either way", entry: root(mfa(flagNA)), account: &Account{RootPasswordPresent: true, RootVirtualMFA: true}, want: Failed, reason: "virtual MFA device, not hardware"},
 	})
 }
