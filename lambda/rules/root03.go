@@ -34,6 +34,11 @@ func evaluateRoot03(e *credreport.Entry, env Env) (Verdict, error) {
 	}
 	v, decided, what := rootCredentials(e, env)
 	if decided {
+		if v.Status == NotAvailable && e.MFAActive.True() && !env.Account.RootVirtualMFA {
+			// Whether a key's or certificate's sentinel flag makes root
+			// credentials present or not, hardware MFA passes.
+			return passed("root has MFA and no virtual MFA device is assigned to it")
+		}
 		return v, nil
 	}
 	switch flagOf(e.MFAActive) {

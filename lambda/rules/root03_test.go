@@ -16,6 +16,7 @@ func TestRoot03(t *testing.T) {
 		{name: "no password but an active signing certificate and no MFA fails", entry: root(mfa(no), cert(2)), account: &Account{}, want: Failed, reason: "active signing certificate 2"},
 		{name: "no password, inactive key and certificate are ignored", entry: root(mfa(no), inactiveKey(1, ago(5), na), inactiveCert(1)), account: &Account{}, want: Passed, reason: "root credentials removed"},
 		{name: "no password and certificate 2's flag N/A: removed cannot be decided", entry: root(mfa(no), certActive(2, flagNA)), account: &Account{}, want: NotAvailable, reason: "cert_2_active is N/A"},
+		{name: "no password and key 1's flag N/A with MFA and no virtual device passes either way", entry: root(keyActive(1, flagNA)), account: &Account{}, want: Passed, reason: "no virtual MFA device"},
 		{name: "mfa_active no_information with a password is not available", entry: root(mfa(flagNoInfo)), account: withPassword, want: NotAvailable, reason: "mfa_active is no_information"},
 		{name: "mfa_active N/A with a virtual device assigned fails either way", entry: root(mfa(flagNA)), account: &Account{RootPasswordPresent: true, RootVirtualMFA: true}, want: Failed, reason: "virtual MFA device, not hardware"},
 	})
