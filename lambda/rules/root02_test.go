@@ -34,6 +34,7 @@ func TestRoot02(t *testing.T) {
 		{name: "mfa_active not_supported with root credentials removed passes", entry: root(mfa(flagNotSupp), passwordEnabled(no)), want: Passed, reason: "root credentials removed"},
 		{name: "GovCloud root without MFA and nothing else is not applicable: it has no console password", entry: root(govCloud, mfa(no)), want: NotAvailable,
 			reason: "not applicable: no password (the root user of AWS GovCloud (US) has no console access; password_enabled is not_supported), and no active access key or signing certificate"},
+		{name: "GovCloud root with MFA passes", entry: root(govCloud), want: Passed, reason: "root has MFA enabled"},
 		{name: "GovCloud root: an account summary with no password passes", entry: root(govCloud, mfa(no)), account: &Account{}, want: Passed, reason: "root credentials removed"},
 		{name: "GovCloud root without MFA and with an active access key fails", entry: root(govCloud, mfa(no), key(1, ago(3), na)), want: Failed, reason: "root has no MFA and has active access key 1"},
 		{name: "GovCloud root without MFA and with an active signing certificate fails", entry: root(govCloud, mfa(no), cert(2)), want: Failed, reason: "has active signing certificate 2"},
