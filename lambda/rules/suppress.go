@@ -76,7 +76,8 @@ func sameUserARN(a, b string) bool {
 
 // CheckUserGlob reports whether user, a suppression's user, is well formed:
 // a user's or the root's ARN, or a glob in path.Match's syntax (* ? [a-z]
-// [^a-z] \*), where a shell's [!a-z] is read as [^a-z] too. IAM user names
+// [^a-z] \*), where a shell's [!a-z] is read as [^a-z] too, and a - first
+// or last in a class as itself. IAM user names
 // hold no [ ] ! or \, so no glob is needed to match those literally.
 func CheckUserGlob(user string) error {
 	if isARN(user) {
@@ -97,28 +98,46 @@ func CheckUserGlob(user string) error {
 var userResource = lazyre.New(`^(root|user/([!-~]*/)?[\w+=,.@-]{1,64})$`)
 
 // userPattern is the path.Match pattern of a user-name glob: in lower case,
-// matched against the user name in lower case, and with a class opened by
-// [! read as [^, as a shell reads it (path.Match would read the ! as a
-// character of the class).
+// matched against the user name in lower case, and with a class read as a
+// shell reads it: opened by [! it is negated, as [^ (path.Match would read
+// the ! as a character of the class), and a - first or last in it is itself
+// (ci[-_]deploy), where path.Match refuses the pattern.
 func userPattern(glob string) string {
-	b := []byte(strings.ToLower(glob))
-	for i := 0; i < len(b); i++ {
-		switch b[i] {
+	in := strings.ToLower(glob)
+	out := make([]byte, 0, len(in)+2)
+	for i := 0; i < len(in); i++ {
+		switch in[i] {
 		case '\\':
-			i++ // the escaped character stays as it is
-		case '[':
-			if i+1 < len(b) && b[i+1] == '!' {
-				b[i+1] = '^'
+			out = append(out, in[i])
+			if i+1 < len(in) {
+				i++ // the escaped character stays as it is
+				out = append(out, in[i])
 			}
-			// Skip to the class's end, so a [ or ! inside it stays literal.
-			for i++; i < len(b) && b[i] != ']'; i++ {
-				if b[i] == '\\' {
+		case '[':
+			out = append(out, '[')
+			if i+1 < len(in) && (in[i+1] == '!' || in[i+1] == '^') {
+				out = append(out, '^')
+				i++
+			}
+			// Copy to the class's end, so a [ or ! inside it stays literal;
+			// an unclosed class stays unclosed, for CheckUserGlob to refuse.
+			for first := true; i+1 < len(in) && in[i+1] != ']'; first = false {
+				i++
+				switch {
+				case in[i] == '\\' && i+1 < len(in):
+					out = append(out, in[i], in[i+1])
 					i++
+				case in[i] == '-' && (first || i+1 < len(in) && in[i+1] == ']'):
+					out = append(out, '\\', '-')
+				default:
+					out = append(out, in[i])
 				}
 			}
+		default:
+			out = append(out, in[i])
 		}
 	}
-	return string(b)
+	return string(out)
 }
 
 // SuppressionOutcome says what happened to each suppression in a run.

@@ -18,6 +18,14 @@ func TestUserPattern(t *testing.T) {
 		{`[\!a]`, `[\!a]`},             // an escaped ! at the start does not negate
 		{"[a-z][!0-9]", "[a-z][^0-9]"}, // every class
 		{"[!]", "[^]"},                 // an empty negated class: CheckUserGlob refuses it
+		// A - first or last in a class is itself, as in a shell.
+		{"ci[-_]deploy", `ci[\-_]deploy`},
+		{"ci[_-]deploy", `ci[_\-]deploy`},
+		{"[!-_]x", `[^\-_]x`},
+		{"[a-z-]", `[a-z\-]`},
+		{"[-]", `[\-]`},
+		{`[\--z]`, `[\--z]`}, // an escaped - first, then a range from it
+		{"x[a-", "x[a-"},     // unclosed: CheckUserGlob refuses it
 	}
 	for _, tc := range tests {
 		if got := userPattern(tc.glob); got != tc.want {
@@ -32,6 +40,9 @@ func TestCheckUserGlob(t *testing.T) {
 		"[!a]*":                                true,
 		"[":                                    false,
 		"[!]":                                  false,
+		"ci[-_]deploy":                         true,
+		"ci[!_-]deploy":                        true,
+		"x[a-":                                 false,
 		`x\`:                                   false,
 		"arn:aws:iam::123456789012:user/alice": true,
 		"arn:aws:iam::123456789012:user/ops/team+a/bob.b@x=y":       true, // a path, and every character a name may hold
@@ -63,6 +74,9 @@ func TestSuppressionMatches(t *testing.T) {
 	}{
 		{"a glob in another case", Suppression{RuleID: "USER-01", User: "al*"}, true},
 		{"every rule", Suppression{RuleID: "*", User: "alice"}, true},
+		{"a class with a - first", Suppression{RuleID: "USER-01", User: "al[-i]ce"}, true},
+		{"a class with a - last", Suppression{RuleID: "USER-01", User: "al[I-]ce"}, true},
+		{"a negated class with a - first", Suppression{RuleID: "USER-01", User: "al[!-i]ce"}, false},
 		{"an ARN in another case", Suppression{RuleID: "USER-01", User: "arn:aws:iam::" + testAccount + ":user/ops/alice"}, true},
 		{"expired", Suppression{RuleID: "USER-01", User: "alice", Expires: expired}, true},
 		{"another rule", Suppression{RuleID: "USER-02", User: "alice"}, false},
