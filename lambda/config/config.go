@@ -446,6 +446,10 @@ func (p *parser) suppressions(n *yaml.Node, c *Config) error {
 				if t.Before(rules.Earliest) {
 					return p.errf(v, "%s.expires %s is before %d, before any AWS credential", what, v.Value, rules.Earliest.Year())
 				}
+				if t.After(credreport.Latest) {
+					// Past it, the JSON's expires would not be RFC 3339.
+					return p.errf(v, "%s.expires %s is after the year %d in UTC", what, v.Value, credreport.Latest.Year())
+				}
 				s.Expires = t.UTC()
 				return nil
 			},
