@@ -174,7 +174,13 @@ func (o SuppressionOutcome) Stale() string {
 func (o SuppressionOutcome) StaleNote() string {
 	switch o.Stale() {
 	case "expired":
-		return fmt.Sprintf("suppression at %s expired on %s and no longer applies", o.Suppression.Source, o.Suppression.Expires.Format(time.DateOnly))
+		// A date is 00:00 UTC: its day is what was written. A time in
+		// another zone is given as the instant, not the UTC day before it.
+		when := "on " + o.Suppression.Expires.Format(time.DateOnly)
+		if e := o.Suppression.Expires; !e.Equal(e.Truncate(24 * time.Hour)) {
+			when = "at " + e.UTC().Format(time.RFC3339)
+		}
+		return fmt.Sprintf("suppression at %s expired %s and no longer applies", o.Suppression.Source, when)
 	case "shadowed":
 		return fmt.Sprintf("suppression at %s never applies: every failing result it matches (%d) is muted by an earlier suppression", o.Suppression.Source, o.Shadowed)
 	case "unused":

@@ -88,3 +88,21 @@ func TestSuppressionMatches(t *testing.T) {
 		}
 	}
 }
+
+// An expired suppression's note gives a date as written, and a time as the
+// instant it was, not the UTC day it fell on.
+func TestStaleNoteSaysWhenTheSuppressionExpired(t *testing.T) {
+	for _, tc := range []struct {
+		expires time.Time
+		want    string
+	}{
+		{time.Date(2027, 3, 31, 0, 0, 0, 0, time.UTC), "suppression at c.yaml:7 expired on 2027-03-31 and no longer applies"},
+		{time.Date(2027, 3, 31, 0, 0, 0, 0, time.FixedZone("", 2*3600)), "suppression at c.yaml:7 expired at 2027-03-30T22:00:00Z and no longer applies"},
+		{time.Date(2027, 3, 31, 12, 30, 0, 0, time.UTC), "suppression at c.yaml:7 expired at 2027-03-31T12:30:00Z and no longer applies"},
+	} {
+		o := SuppressionOutcome{Suppression: Suppression{RuleID: "*", User: "a", Source: "c.yaml:7", Expires: tc.expires}, Expired: true}
+		if got := o.StaleNote(); got != tc.want {
+			t.Errorf("expires %v: StaleNote = %q, want %q", tc.expires, got, tc.want)
+		}
+	}
+}
