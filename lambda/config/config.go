@@ -427,13 +427,18 @@ func (p *parser) suppressions(n *yaml.Node, c *Config) error {
 				if s.User, err = p.str(v, what+".user"); err != nil {
 					return err
 				}
+				if s.User == "" {
+					return p.errf(v, "%s.user is empty: a user-name glob or an ARN", what)
+				}
 				if err := rules.CheckUserGlob(s.User); err != nil {
 					return p.errf(v, "%s.user: %v", what, err)
 				}
 				return nil
 			},
 			"reason": func(v *yaml.Node) (err error) {
-				s.Reason, err = p.str(v, what+".reason")
+				if s.Reason, err = p.str(v, what+".reason"); err == nil && strings.TrimSpace(s.Reason) == "" {
+					err = p.errf(v, "%s.reason is empty: say why the results are muted", what)
+				}
 				return err
 			},
 			"expires": func(v *yaml.Node) error {
@@ -462,7 +467,7 @@ func (p *parser) suppressions(n *yaml.Node, c *Config) error {
 			return p.errf(item, "%s: rule is required (a rule ID or *)", what)
 		case s.User == "":
 			return p.errf(item, "%s: user is required (a user-name glob or an ARN)", what)
-		case strings.TrimSpace(s.Reason) == "":
+		case s.Reason == "":
 			return p.errf(item, "%s: reason is required", what)
 		}
 		c.Suppressions = append(c.Suppressions, s)
