@@ -326,6 +326,64 @@ func TestRefusedFindingsAreSentByTheNextRun(t *testing.T) {
 	}
 }
 
+// A resolution Security Hub refused is news once, in the digest of the run
+// that saw it: the next run sends the archive again without reporting it
+// again, and a finding failing again by then is reported as new (the user
+// was told it was resolved), not left still failing unsaid.
+func TestRefusedResolutionIsReportedOnce(t *testing.T) {
+	const bob = "credaudit/123456789012/USER-01/arn:aws:iam::123456789012:user/bob"
+	tests := []struct {
+		name      string
+		relapse   bool // bob turns MFA off again before the next run
+		wantKind  finding.Kind
+		wantState shtypes.RecordState
+	}{
+		{"still fixed: the archive is sent, quietly", false, finding.StillArchived, shtypes.RecordStateArchived},
+		{"failing again: reported as new", true, finding.New, shtypes.RecordStateActive},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := newRig(t, "")
+			firstRun(t, r)
+			r.setMFA(t, mfaOff, mfaOn)
+			r.on(1)
+			r.hub.refuse = map[string]bool{bob: true}
+			out, err := r.a.Run(context.Background())
+			if err == nil || kindOf(out, bob) != finding.Resolved || len(r.sns.take()) != 1 {
+				t.Fatalf("day 1: err %v, bob %v; want the refusal and bob's resolution reported", err, kindOf(out, bob))
+			}
+			r.hub.refuse = nil
+			if tt.relapse {
+				r.setMFA(t, mfaOn, mfaOff)
+			}
+			r.on(2)
+			out, err = r.a.Run(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := kindOf(out, bob); got != tt.wantKind {
+				t.Errorf("day 2: bob's USER-01 is %v, want %v", got, tt.wantKind)
+			}
+			if f := r.hub.findings[bob]; f.RecordState != tt.wantState {
+				t.Errorf("day 2: Security Hub holds bob's USER-01 %s, want %s", f.RecordState, tt.wantState)
+			}
+		})
+	}
+}
+
+// kindOf is the kind of out's change of the finding id, 0 when there is none.
+func kindOf(out *Outcome, id string) finding.Kind {
+	if out == nil {
+		return 0
+	}
+	for i := range out.Changes {
+		if out.Changes[i].ID() == id {
+			return out.Changes[i].Kind
+		}
+	}
+	return 0
+}
+
 // A request error (Security Hub not enabled) fails every import; the run
 // reports it and a later run, once enabled, imports everything.
 func TestSecurityHubNotEnabled(t *testing.T) {

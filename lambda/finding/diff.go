@@ -222,11 +222,10 @@ func (r *Record) expiredAt(t time.Time) bool {
 }
 
 // unsent reports whether r is an archive Security Hub was not sent: a
-// tombstone with no LastImportedAt. Only a run with Security Hub off makes
-// one (a resolved or gone finding whose import failed keeps its open
-// record, and every import that succeeds sets LastImportedAt), or a change
-// of home region (InRegion: the new one was not sent it); it stays unsent
-// until a run sends it.
+// tombstone with no LastImportedAt. A run with Security Hub off makes one,
+// as does one whose archive Security Hub did not take (every import that
+// succeeds sets LastImportedAt), or a change of home region (InRegion: the
+// new one was not sent it); it stays unsent until a run sends it.
 func (r *Record) unsent() bool { return r.Archived && r.LastImportedAt.IsZero() }
 
 // maybeSuppressed reports whether Security Hub may hold the finding
@@ -478,12 +477,14 @@ type Publication struct {
 // were. NextAfter is pure: prev is not modified.
 //
 // A failed update is left for the next run to redo, never lost:
-//   - a resolved or gone finding whose import failed keeps its previous,
-//     open record, so the next run resolves (or archives) it again; as the
-//     archive may have landed all the same (a request that fails part-way
-//     counts all its findings failed), the record is due for import, with
-//     the UpdatedAt just sent, so that a next run that finds it failing as
-//     before sends it again, later than the archive;
+//   - a resolved or gone finding whose import failed is saved as an unsent
+//     archive (a tombstone with no LastImportedAt), as with Security Hub
+//     off: the next run sends the archive (StillArchived, no news: the
+//     digest reported the resolution) with the UpdatedAt just sent, which
+//     Security Hub ignores should the failed import have landed after all
+//     (a request that fails part-way counts all its findings failed); a
+//     finding failing again by then is New, as from any tombstone (the
+//     digest said it was resolved), imported later than the archive;
 //   - any other finding whose import failed keeps its new record with no
 //     LastImportedAt, so the next run re-imports it (NeedsRefresh) with the
 //     same FirstObservedAt and a later UpdatedAt; an unsent archive
@@ -516,8 +517,6 @@ func NextAfter(prev map[string]Record, changes []Change, pub Publication) map[st
 				// Not sent: Security Hub holds an older version, or none.
 				// The first run with it on re-imports the finding.
 				rec.LastImportedAt = time.Time{}
-			case pub.FailedImports[rec.ID] && (c.Kind == Resolved || c.Kind == Gone):
-				rec = dueAgain(c)
 			case pub.FailedImports[rec.ID]:
 				rec.LastImportedAt = time.Time{}
 			default:

@@ -650,33 +650,34 @@ func TestNextAfterFailedPublication(t *testing.T) {
 			t.Errorf("re-import: first observed %v, updated %v; want %v and %v", got.FirstObservedAt, got.UpdatedAt, day(0), day(1))
 		}
 	})
-	t.Run("a resolution whose import failed is sent again", func(t *testing.T) {
+	t.Run("a resolution whose import failed is sent again, not reported again", func(t *testing.T) {
 		changes := Diff(open, []rules.Result{pass(k1, alice, "no active access key")}, acct, day(1), 0)
 		state := NextAfter(open, changes, Publication{At: day(1), FailedImports: map[string]bool{keyAlice: true}})
-		// The open record, due for import later than the archive that may
-		// have landed.
-		want := open[keyAlice]
-		want.LastImportedAt, want.UpdatedAt = time.Time{}, changes[0].Record.UpdatedAt
+		// The archive, unsent: the digest reported the resolution.
+		want := changes[0].Record
+		want.LastImportedAt = time.Time{}
 		if diff := cmp.Diff(want, state[keyAlice]); diff != "" {
 			t.Fatalf("record after a failed resolution (-want +got):\n%s", diff)
 		}
 		again := Diff(state, []rules.Result{pass(k1, alice, "no active access key")}, acct, day(2), 0)
-		if len(again) != 1 || again[0].Kind != Resolved {
-			t.Errorf("next run: %+v, want resolved again", summarize(again))
+		if len(again) != 1 || again[0].Kind != StillArchived || !again[0].Import() || !again[0].Record.UpdatedAt.Equal(changes[0].Record.UpdatedAt) {
+			t.Errorf("next run: %+v, want the archive sent again, as it was, and no news", summarize(again))
 		}
-		// Or failing as before (the same fact, a day on): sent again,
-		// ACTIVE, after the archive that may have landed.
+		// Or failing as before (the same fact, a day on): new, since the
+		// digest said it was resolved, and sent ACTIVE after the archive
+		// that may have landed.
 		relapse := Diff(state, []rules.Result{fail(k1, alice, "access key 1 is 132 days old")}, acct, day(1), 0)
-		if len(relapse) != 1 || relapse[0].Kind != StillFailing || !relapse[0].Import() || !relapse[0].Record.UpdatedAt.After(changes[0].Record.UpdatedAt) {
-			t.Errorf("failing again: %+v, want it imported after the archive", summarize(relapse))
+		if len(relapse) != 1 || relapse[0].Kind != New || !relapse[0].Import() || !relapse[0].Record.UpdatedAt.After(changes[0].Record.UpdatedAt) ||
+			!relapse[0].Record.FirstObservedAt.Equal(day(0)) {
+			t.Errorf("failing again: %+v, want it new, first observed on day 0, imported after the archive", summarize(relapse))
 		}
 	})
-	t.Run("a gone finding whose import failed is archived on the next run", func(t *testing.T) {
+	t.Run("a gone finding whose import failed is archived on the next run, quietly", func(t *testing.T) {
 		changes := Diff(open, nil, acct, day(1), 0)
 		state := NextAfter(open, changes, Publication{At: day(1), FailedImports: map[string]bool{keyAlice: true}})
 		again := Diff(state, nil, acct, day(2), 0)
-		if len(again) != 1 || again[0].Kind != Gone {
-			t.Errorf("next run: %+v, want gone again", summarize(again))
+		if len(again) != 1 || again[0].Kind != StillArchived || !again[0].Import() {
+			t.Errorf("next run: %+v, want the archive sent again and no news", summarize(again))
 		}
 	})
 	t.Run("a suppression whose workflow update failed is sent again", func(t *testing.T) {

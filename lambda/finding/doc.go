@@ -59,10 +59,12 @@
 //
 // An archive made while Security Hub publishing is off is not sent
 // (Publication.Off), and its tombstone has no LastImportedAt: an unsent
-// tombstone. Every run yields StillArchived for it, with NeedsRefresh, until
-// a run with Security Hub on sends it: the tombstone's own record, whose
-// UpdatedAt was moved on when it was archived and so is later than anything
-// Security Hub holds. Like a refresh it is no news (the resolution was news
+// tombstone; so is one whose import Security Hub did not take
+// (Publication.FailedImports). Every run yields StillArchived for it, with
+// NeedsRefresh, until a run with Security Hub on sends it: the tombstone's
+// own record, whose UpdatedAt was moved on when it was archived and so is
+// later than anything Security Hub holds (or, for a refused import, the
+// one that may have landed all the same, which Security Hub ignores). Like a refresh it is no news (the resolution was news
 // when it happened). A finding failing again first is New, as from any
 // tombstone, and its archive is never sent.
 //
