@@ -264,6 +264,49 @@ func TestUnsentDigestIsSentByTheNextRun(t *testing.T) {
 	}
 }
 
+// A finding a run opened but could not report (its digest was not sent) is
+// reported by the next run even when that run cannot see it (a sentinel in
+// the cell it hinges on): the news is what the last run saw, and a
+// NOT_AVAILABLE result keeps it, neither resolved nor lost.
+func TestUnsentNewsIsSentByTheNextRunThatCannotSeeIt(t *testing.T) {
+	const bob = "credaudit/123456789012/USER-01/arn:aws:iam::123456789012:user/bob"
+	r := newRig(t, "")
+	firstRun(t, r)
+	r.setMFA(t, mfaOff, mfaOn)
+	r.on(1)
+	if _, err := r.a.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	r.sns.take()
+	// Day 2: bob turns MFA off again; the digest saying so is not sent.
+	r.setMFA(t, mfaOn, mfaOff)
+	r.on(2)
+	r.sns.err = apiError("KMSAccessDeniedException", "no key access")
+	if out, err := r.a.Run(context.Background()); err == nil || kindOf(out, bob) != finding.New {
+		t.Fatalf("day 2: err %v, bob's USER-01 %v; want it new and the digest refused", err, kindOf(out, bob))
+	}
+	r.sns.err = nil
+	// Day 3: bob's mfa_active reads N/A.
+	r.setMFA(t, mfaOff, []byte(",2024-02-01T08:30:00+00:00,N/A,N/A,"))
+	r.on(3)
+	out, err := r.a.Run(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	msgs := r.sns.take()
+	if kindOf(out, bob) != finding.New || len(msgs) != 1 || !strings.Contains(*msgs[0].Message, "USER-01  bob: console password enabled and MFA not active") {
+		t.Fatalf("day 3: bob's USER-01 %v, %d messages; want it reported as new", kindOf(out, bob), len(msgs))
+	}
+	if f := r.hub.findings[bob]; f.RecordState != shtypes.RecordStateActive || f.Compliance.Status != shtypes.ComplianceStatusFailed {
+		t.Errorf("day 3: Security Hub holds bob's USER-01 %s/%s, want ACTIVE/FAILED", f.RecordState, f.Compliance.Status)
+	}
+	// Reported now: bob still unseen on day 4 is no news.
+	r.on(4)
+	if out, err := r.a.Run(context.Background()); err != nil || kindOf(out, bob) != finding.StillFailing || len(r.sns.take()) != 0 {
+		t.Errorf("day 4: err %v, bob's USER-01 %v; want still failing and no digest", err, kindOf(out, bob))
+	}
+}
+
 // A finding opened in Security Hub by a run whose digest was not sent and
 // fixed before the next run is resolved there, not left open.
 func TestFindingOfAnUnsentDigestFixedBeforeTheNextRunIsResolved(t *testing.T) {

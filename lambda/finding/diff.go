@@ -314,6 +314,14 @@ func (d *differ) classify(id string, r *rules.Result, p *Record) (Change, bool) 
 			rec.UnavailableSince = d.obs
 		}
 		c := Change{Kind: StillFailing, Unavailable: true, Result: r, Prev: p, Record: rec}
+		if p.Unnotified {
+			// Opened by a run whose digest was not sent: still news,
+			// reported (and sent again) as that run saw it.
+			c.Kind = New
+			c.Record.Unnotified = false
+			c.Record.UpdatedAt = d.after(p.UpdatedAt)
+			return c, true
+		}
 		d.refresh(&c)
 		return c, true
 	}

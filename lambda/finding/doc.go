@@ -56,6 +56,8 @@
 // NOT_AVAILABLE never resolves a finding: a failure to see is not an
 // all-clear. The previous record is kept, marked UnavailableSince, and
 // refreshed like any still-failing finding so it does not expire unseen.
+// A record a run opened without its digest being sent (Unnotified) is New
+// instead, as that run saw it: the news is not lost for want of a sight.
 //
 // An archive made while Security Hub publishing is off is not sent
 // (Publication.Off), and its tombstone has no LastImportedAt: an unsent

@@ -80,8 +80,9 @@ type Record struct {
 
 	// Unnotified says a run opened this finding in Security Hub, or unmuted
 	// it, but its digest could not be sent: the next run that sees it
-	// failing reports it as new again (and one that sees it pass resolves
-	// it, so Security Hub never keeps a fixed finding open).
+	// failing, or cannot see it (NOT_AVAILABLE), reports it as new again
+	// (and one that sees it pass resolves it, so Security Hub never keeps a
+	// fixed finding open).
 	Unnotified bool `json:"unnotified,omitempty"`
 }
 
