@@ -1,0 +1,1000 @@
+package audit
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/securityhub"
+	shtypes "github.com/aws/aws-sdk-go-v2/service/securityhub/types"
+
+	"github.com/credaudit/credaudit/lambda/config"
+	"github.com/credaudit/credaudit/lambda/finding"
+	"github.com/credaudit/credaudit/lambda/rules"
+	"github.com/credaudit/credaudit/lambda/state"
+)
+
+// This file is a model-based test of the audit lifecycle over many runs:
+// what a user sees of an account across a sequence of scheduled runs (the
+// digest's news, Security Hub's findings, the stored state), while users
+// come and go, credentials change, cells turn to sentinels, suppressions
+// and the profile change, and publishing or saving sometimes fails.
+//
+// The model does not re-derive verdicts (the rules have their own
+// differential test): it takes each run's results as the truth of that run
+// and checks the lifecycle the README and issue 4 promise on top of them.
+
+// lifecycleSeed fixes the sequences; a failure prints its sequence.
+const (
+	lifecycleSeed      = 20261120
+	lifecycleSequences = 150
+)
+
+// hubFinding is one finding as the simulated Security Hub holds it.
+type hubFinding struct {
+	asff     shtypes.AwsSecurityFinding
+	workflow shtypes.WorkflowStatus
+}
+
+// simHub behaves as Security Hub does for one account and region
+// (../shared/reference/aws-facts.md §2.6–§2.8): BatchImportFindings creates
+// a finding (workflow NEW), updates one only with a later UpdatedAt
+// (silently ignoring the rest) and never touches its workflow status;
+// BatchUpdateFindings sets the workflow status of findings it holds (an
+// unknown one is unprocessed) and never UpdatedAt; ARCHIVED→ACTIVE or
+// PASSED→FAILED resets NOTIFIED/RESOLVED, never SUPPRESSED, to NEW; a
+// finding is deleted 90 days after its last update. Faults are set per
+// run.
+type simHub struct {
+	mu       sync.Mutex
+	findings map[string]*hubFinding
+	imports  int // findings received by BatchImportFindings
+	updates  int // findings received by BatchUpdateFindings
+
+	// Faults of the current run.
+	refuse         map[string]bool // imports refused (FailedFindings)
+	importDown     bool            // every BatchImportFindings call fails
+	importLost     bool            // imports are applied, then the call fails (a lost response)
+	refuseWorkflow map[string]bool // workflow updates left unprocessed
+	workflowLost   bool            // workflow updates are applied, then the call fails
+}
+
+func (h *simHub) clearFaults() {
+	h.refuse, h.importDown, h.importLost, h.refuseWorkflow, h.workflowLost = nil, false, false, nil, false
+}
+
+// expire deletes the findings last updated 90 days or more before asOf.
+func (h *simHub) expire(asOf time.Time) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for id, f := range h.findings {
+		if u, err := time.Parse(time.RFC3339Nano, *f.asff.UpdatedAt); err == nil && !asOf.Before(u.Add(90*24*time.Hour)) {
+			delete(h.findings, id)
+		}
+	}
+}
+
+func (h *simHub) BatchImportFindings(_ context.Context, in *securityhub.BatchImportFindingsInput, _ ...func(*securityhub.Options)) (*securityhub.BatchImportFindingsOutput, error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.importDown {
+		return nil, apiError("InternalException", "injected by the test")
+	}
+	if h.findings == nil {
+		h.findings = map[string]*hubFinding{}
+	}
+	out := &securityhub.BatchImportFindingsOutput{}
+	for _, f := range in.Findings {
+		h.imports++
+		id := *f.Id
+		if h.refuse[id] {
+			out.FailedFindings = append(out.FailedFindings, shtypes.ImportFindingsError{Id: f.Id, ErrorCode: aws.String("InvalidInput"), ErrorMessage: aws.String("refused by the test")})
+			continue
+		}
+		held, ok := h.findings[id]
+		if !ok {
+			h.findings[id] = &hubFinding{asff: f, workflow: shtypes.WorkflowStatusNew}
+			continue
+		}
+		if !after(*f.UpdatedAt, *held.asff.UpdatedAt) {
+			continue // silently ignored, as Security Hub does
+		}
+		reopened := held.asff.RecordState == shtypes.RecordStateArchived && f.RecordState != shtypes.RecordStateArchived ||
+			compliance(held.asff) == shtypes.ComplianceStatusPassed && compliance(f) == shtypes.ComplianceStatusFailed
+		if reopened && (held.workflow == shtypes.WorkflowStatusNotified || held.workflow == shtypes.WorkflowStatusResolved) {
+			held.workflow = shtypes.WorkflowStatusNew
+		}
+		held.asff = f
+	}
+	out.FailedCount = aws.Int32(int32(len(out.FailedFindings)))
+	out.SuccessCount = aws.Int32(int32(len(in.Findings) - len(out.FailedFindings)))
+	if h.importLost {
+		return nil, apiError("InternalException", "response lost, injected by the test")
+	}
+	return out, nil
+}
+
+func (h *simHub) BatchUpdateFindings(_ context.Context, in *securityhub.BatchUpdateFindingsInput, _ ...func(*securityhub.Options)) (*securityhub.BatchUpdateFindingsOutput, error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	out := &securityhub.BatchUpdateFindingsOutput{}
+	for _, fi := range in.FindingIdentifiers {
+		h.updates++
+		held, ok := h.findings[*fi.Id]
+		if !ok || h.refuseWorkflow[*fi.Id] {
+			out.UnprocessedFindings = append(out.UnprocessedFindings, shtypes.BatchUpdateFindingsUnprocessedFinding{
+				FindingIdentifier: &fi, ErrorCode: aws.String("FindingNotFound"), ErrorMessage: aws.String("not found or refused by the test")})
+			continue
+		}
+		held.workflow = in.Workflow.Status
+		out.ProcessedFindings = append(out.ProcessedFindings, fi)
+	}
+	if h.workflowLost {
+		return nil, apiError("InternalException", "response lost, injected by the test")
+	}
+	return out, nil
+}
+
+func compliance(f shtypes.AwsSecurityFinding) shtypes.ComplianceStatus {
+	if f.Compliance == nil {
+		return ""
+	}
+	return f.Compliance.Status
+}
+
+// memStore keeps one account's state encoded in memory, as state.Dir
+// keeps it in a file (Encode and Decode, a conditional Save), without the
+// file system's cost.
+type memStore struct {
+	data    []byte
+	version int
+}
+
+func (m *memStore) Load(_ context.Context, acct string) (*state.State, state.Token, error) {
+	if m.data == nil {
+		return state.New(acct), state.NoObject, nil
+	}
+	s, err := state.Decode(m.data)
+	return s, state.Token(fmt.Sprint(m.version)), err
+}
+
+func (m *memStore) Save(_ context.Context, _ string, s *state.State, token state.Token) error {
+	if (m.data == nil) != (token == state.NoObject) || m.data != nil && string(token) != fmt.Sprint(m.version) {
+		return state.ErrConflict
+	}
+	data, err := state.Encode(s)
+	if err != nil {
+		return err
+	}
+	m.data = data
+	m.version++
+	return nil
+}
+
+func (m *memStore) Hint(error) string { return "" }
+
+// simKey is one access key of a simulated user.
+type simKey struct {
+	exists, active    bool
+	rotated, lastUsed time.Time // lastUsed zero: never used
+}
+
+// simUser is one IAM user (or root) of the simulated account.
+type simUser struct {
+	name                 string
+	exists               bool
+	created              time.Time
+	password             bool
+	pwChanged, pwUsed    time.Time // pwUsed zero: never used (no_information)
+	mfa                  bool
+	keys                 [2]simKey
+	cert                 bool
+	certRotated          time.Time
+	sentinelCol          int // a column holding sentinel instead of its value; 0: none
+	sentinel             string
+	root                 bool
+	rootKeyActive        bool
+	rootUsed, rootKeyUse time.Time
+}
+
+// simAccount is the account the sequence mutates.
+type simAccount struct {
+	users []*simUser
+	root  *simUser
+}
+
+const reportHeader = "user,arn,user_creation_time,password_enabled,password_last_used,password_last_changed,password_next_rotation,mfa_active,access_key_1_active,access_key_1_last_rotated,access_key_1_last_used_date,access_key_1_last_used_region,access_key_1_last_used_service,access_key_2_active,access_key_2_last_rotated,access_key_2_last_used_date,access_key_2_last_used_region,access_key_2_last_used_service,cert_1_active,cert_1_last_rotated,cert_2_active,cert_2_last_rotated\n"
+
+func ts(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05+00:00") }
+
+// report writes the account's credential report.
+func (a *simAccount) report() []byte {
+	var b bytes.Buffer
+	b.WriteString(reportHeader)
+	rows := append([]*simUser{a.root}, a.users...)
+	for _, u := range rows {
+		if !u.exists {
+			continue
+		}
+		cells := make([]string, 22)
+		for i := range cells {
+			cells[i] = "N/A"
+		}
+		cells[0] = u.name
+		cells[1] = "arn:aws:iam::" + sampleAccount + ":user/" + u.name
+		cells[2] = ts(u.created)
+		if u.root {
+			cells[0], cells[1] = "<root_account>", "arn:aws:iam::"+sampleAccount+":root"
+			cells[3], cells[5], cells[6] = "not_supported", "not_supported", "not_supported"
+			cells[4] = ts(u.rootUsed)
+		} else {
+			cells[3] = fmt.Sprint(u.password)
+			if u.password {
+				cells[4] = "no_information"
+				if !u.pwUsed.IsZero() {
+					cells[4] = ts(u.pwUsed)
+				}
+				cells[5] = ts(u.pwChanged)
+			}
+		}
+		cells[7] = fmt.Sprint(u.mfa)
+		for k, key := range u.keys {
+			at := 8 + 5*k
+			cells[at] = fmt.Sprint(key.exists && key.active)
+			if key.exists {
+				cells[at+1] = ts(key.rotated)
+				if !key.lastUsed.IsZero() {
+					cells[at+2], cells[at+3], cells[at+4] = ts(key.lastUsed), "us-east-1", "iam"
+				}
+			}
+		}
+		cells[18], cells[20] = fmt.Sprint(u.cert), "false"
+		if u.cert {
+			cells[19] = ts(u.certRotated)
+		}
+		if u.sentinelCol > 0 {
+			cells[u.sentinelCol] = u.sentinel
+		}
+		b.WriteString(strings.Join(cells, ",") + "\n")
+	}
+	return b.Bytes()
+}
+
+// lifecycle is one sequence: the account, the auditor and fakes, and the
+// model of what the user has been told and what Security Hub must hold.
+type lifecycle struct {
+	t    *testing.T
+	rng  *rand.Rand
+	acct *simAccount
+	iam  *fakeIAM
+	hub  *simHub
+	sns  *fakeSNS
+	a    *Auditor
+
+	asOf         time.Time
+	profile      string
+	suppressions []rules.Suppression
+	nextSupp     int
+
+	// failing is what Security Hub must hold ACTIVE and FAILED: each
+	// finding whose last decided result failed. muted: a suppression
+	// muted that result.
+	failing, muted map[string]bool
+	reasons        map[string]string // the last failing reason seen
+	// told is what the sent digests (and the quiet runs) have told the
+	// user is failing, unmuted; toldReason the reason they said.
+	told         map[string]bool
+	toldReason   map[string]string
+	rootUsedTold time.Time // root's last use when the user was last told
+	// openSince: findings open (failing, muted or not) at some run since
+	// the last digest the user received, which a digest may resolve.
+	openSince map[string]bool
+	// createdAt is each finding's CreatedAt while Security Hub holds it.
+	// Two overlapping runs may each create a finding (neither knew of the
+	// other's), the later import's CreatedAt winning until the next import
+	// sends the saved one: forgetCreated runs skip the check.
+	createdAt map[string]string
+	loose     map[string]bool
+
+	log      []string
+	lastSeen time.Time // the as-of of the last run the state saw
+	clean    bool      // the last run published, notified and saved everything
+
+	// The report and suppressions before this step's changes, for the
+	// first of two overlapping runs.
+	prevReport       []byte
+	prevSuppressions []rules.Suppression
+	prevRootUsed     time.Time
+}
+
+func (l *lifecycle) logf(format string, args ...any) {
+	l.log = append(l.log, fmt.Sprintf(format, args...))
+}
+
+// fail reports a violation with the sequence that led to it.
+func (l *lifecycle) fail(format string, args ...any) {
+	l.t.Helper()
+	l.t.Fatalf("%s\n\nsequence:\n  %s", fmt.Sprintf(format, args...), strings.Join(l.log, "\n  "))
+}
+
+func newLifecycle(t *testing.T, rng *rand.Rand) *lifecycle {
+	start := time.Date(2026, 1, 5, 6, 0, 0, 0, time.UTC)
+	l := &lifecycle{
+		t: t, rng: rng, acct: &simAccount{}, hub: &simHub{}, sns: &fakeSNS{}, asOf: start,
+		failing: map[string]bool{}, muted: map[string]bool{}, reasons: map[string]string{},
+		told: map[string]bool{}, toldReason: map[string]string{}, openSince: map[string]bool{}, createdAt: map[string]string{}, loose: map[string]bool{},
+	}
+	l.acct.root = &simUser{root: true, exists: true, created: start.AddDate(-5, 0, 0), mfa: rng.IntN(2) == 0,
+		rootUsed: start.AddDate(0, 0, -rng.IntN(200))}
+	if rng.IntN(3) == 0 {
+		l.acct.root.keys[0] = simKey{exists: true, active: true, rotated: start.AddDate(-1, 0, 0)}
+	}
+	for i := range 3 + rng.IntN(4) {
+		u := &simUser{name: fmt.Sprintf("u%d", i)}
+		l.create(u, start.AddDate(0, 0, -rng.IntN(400)))
+		l.acct.users = append(l.acct.users, u)
+	}
+	l.profile = []string{"recommended", "all"}[rng.IntN(2)]
+	l.iam = &fakeIAM{report: l.acct.report(), generated: start}
+	l.a = &Auditor{
+		IAM: l.iam, Store: &memStore{}, Hub: importer(nil), HubRegion: "eu-west-1",
+		Topic: l.sns, TopicARN: "arn:aws:sns:eu-west-1:123456789012:credaudit",
+		Notify: []NotifyMode{NotifyChanges, NotifyChanges, NotifyAlways}[rng.IntN(3)],
+		Now:    func() time.Time { return l.iam.generated.Add(2 * time.Hour) },
+	}
+	l.a.Hub.Client = l.hub
+	l.selectProfile()
+	l.logf("users %d, profile %s, notify %s, root MFA %v", len(l.acct.users), l.profile, l.a.Notify, l.acct.root.mfa)
+	return l
+}
+
+// create makes u exist as a user created at at, with random credentials.
+func (l *lifecycle) create(u *simUser, at time.Time) {
+	*u = simUser{name: u.name, exists: true, created: at}
+	r := l.rng
+	if r.IntN(2) == 0 {
+		u.password, u.pwChanged = true, at
+		if r.IntN(2) == 0 {
+			u.pwUsed = at.Add(time.Hour)
+		}
+	}
+	u.mfa = r.IntN(3) == 0
+	if r.IntN(2) == 0 {
+		u.keys[0] = simKey{exists: true, active: true, rotated: at}
+		if r.IntN(2) == 0 {
+			u.keys[0].lastUsed = at.Add(time.Hour)
+		}
+	}
+	if r.IntN(6) == 0 {
+		u.keys[1] = simKey{exists: true, active: true, rotated: at}
+	}
+	if r.IntN(8) == 0 {
+		u.cert, u.certRotated = true, at
+	}
+}
+
+func (l *lifecycle) selectProfile() {
+	sel, name, err := (*config.Config)(nil).Selection(l.profile)
+	if err != nil {
+		l.t.Fatal(err)
+	}
+	l.a.Selected, l.a.Profile = sel, name
+}
+
+// findingID is a finding's ID as finding/doc.go documents it:
+// credaudit/<account>/<rule>/<resource id>.
+func findingID(r *rules.Result) string {
+	return "credaudit/" + sampleAccount + "/" + r.Rule.ID + "/" + r.ResourceID()
+}
+
+// mutate changes the account, the configuration and the clock between runs.
+func (l *lifecycle) mutate() {
+	r := l.rng
+	days := 1 + r.IntN(20)
+	if r.IntN(6) == 0 {
+		days = 25 + r.IntN(20) // past a refresh, or a threshold
+	}
+	l.asOf = l.asOf.AddDate(0, 0, days)
+	now := l.asOf.Add(-time.Hour)
+	var did []string
+	for range 1 + r.IntN(3) {
+		u := l.acct.users[r.IntN(len(l.acct.users))]
+		switch k := r.IntN(14); {
+		case !u.exists:
+			l.create(u, now)
+			did = append(did, u.name+" created")
+		case k == 0:
+			u.exists = false
+			did = append(did, u.name+" deleted")
+		case k == 1:
+			u.password = !u.password
+			u.pwChanged, u.pwUsed = now, time.Time{}
+			did = append(did, fmt.Sprintf("%s password %v", u.name, u.password))
+		case k == 2 && u.password:
+			u.pwUsed = now
+			did = append(did, u.name+" signs in")
+		case k == 3:
+			u.mfa = !u.mfa
+			did = append(did, fmt.Sprintf("%s MFA %v", u.name, u.mfa))
+		case k == 4:
+			i := r.IntN(2)
+			u.keys[i] = simKey{exists: true, active: true, rotated: now}
+			did = append(did, fmt.Sprintf("%s key %d created", u.name, i+1))
+		case k == 5:
+			i := r.IntN(2)
+			u.keys[i].active = false
+			did = append(did, fmt.Sprintf("%s key %d deactivated", u.name, i+1))
+		case k == 6:
+			i := r.IntN(2)
+			if u.keys[i].exists {
+				u.keys[i].lastUsed = now
+				did = append(did, fmt.Sprintf("%s key %d used", u.name, i+1))
+			}
+		case k == 7:
+			u.cert, u.certRotated = !u.cert, now
+			did = append(did, fmt.Sprintf("%s certificate %v", u.name, u.cert))
+		case k == 9:
+			// A report with one column unreadable for every user, or all
+			// cells readable again.
+			col, val := []int{4, 7, 8, 10}[r.IntN(4)], []string{"N/A", "no_information", "not_supported"}[r.IntN(3)]
+			if slices.ContainsFunc(l.acct.users, func(u *simUser) bool { return u.sentinelCol > 0 }) {
+				col = 0
+			}
+			for _, u := range l.acct.users {
+				u.sentinelCol, u.sentinel = col, val
+			}
+			did = append(did, fmt.Sprintf("every user's column %d %s", col, val))
+		case k == 8:
+			if u.sentinelCol > 0 {
+				u.sentinelCol = 0
+				did = append(did, u.name+" sentinel cleared")
+				break
+			}
+			u.sentinelCol = []int{3, 4, 5, 7, 8, 9, 10, 13, 18}[r.IntN(9)]
+			u.sentinel = []string{"N/A", "no_information", "not_supported"}[r.IntN(3)]
+			did = append(did, fmt.Sprintf("%s column %d %s", u.name, u.sentinelCol, u.sentinel))
+		case k == 10:
+			l.suppress(u, &did)
+		case k == 11 && len(l.suppressions) > 0:
+			i := r.IntN(len(l.suppressions))
+			did = append(did, "suppression "+l.suppressions[i].Source+" removed")
+			l.suppressions = slices.Delete(l.suppressions, i, i+1)
+		case k == 12:
+			root := l.acct.root
+			switch r.IntN(4) {
+			case 0:
+				root.rootUsed = now
+				did = append(did, "root signs in")
+			case 1:
+				root.mfa = !root.mfa
+				did = append(did, fmt.Sprintf("root MFA %v", root.mfa))
+			case 2:
+				root.keys[0] = simKey{exists: true, active: !root.keys[0].active, rotated: now}
+				did = append(did, fmt.Sprintf("root key %v", root.keys[0].active))
+			default:
+				if l.iam.accountErr == nil {
+					l.iam.accountErr = apiError("AccessDenied", "GetAccountSummary denied by the test")
+				} else {
+					l.iam.accountErr = nil
+				}
+				did = append(did, fmt.Sprintf("account facts readable %v", l.iam.accountErr == nil))
+			}
+		case k == 13:
+			l.profile = []string{"recommended", "all", "cis-1.2", "fsbp"}[r.IntN(4)]
+			l.selectProfile()
+			did = append(did, "profile "+l.profile)
+		}
+	}
+	l.a.Suppressions = slices.Clone(l.suppressions)
+	l.iam.report = l.acct.report()
+	l.iam.generated = l.asOf
+	l.logf("+%dd (%s): %s", days, l.asOf.Format(time.DateOnly), strings.Join(did, "; "))
+}
+
+// suppress adds a suppression of one of u's rules (or all), maybe
+// expiring, or changes an existing one's reason.
+func (l *lifecycle) suppress(u *simUser, did *[]string) {
+	r := l.rng
+	if len(l.suppressions) > 0 && r.IntN(3) == 0 {
+		i := r.IntN(len(l.suppressions))
+		l.suppressions[i].Reason += "+"
+		*did = append(*did, "suppression "+l.suppressions[i].Source+" reason changed")
+		return
+	}
+	rule := "*"
+	if r.IntN(3) > 0 {
+		rule = l.a.Selected[r.IntN(len(l.a.Selected))].Rule.ID
+	}
+	s := rules.Suppression{RuleID: rule, User: u.name, Reason: "accepted risk", Source: fmt.Sprintf("credaudit.yaml:%d", 10+l.nextSupp)}
+	l.nextSupp++
+	what := "no expiry"
+	if r.IntN(2) == 0 {
+		s.Expires = l.asOf.AddDate(0, 0, 1+r.IntN(30))
+		what = "expires " + s.Expires.Format(time.DateOnly)
+	}
+	l.suppressions = append(l.suppressions, s)
+	*did = append(*did, fmt.Sprintf("suppression %s: %s %s (%s)", s.Source, rule, u.name, what))
+}
+
+// fault is what goes wrong in one run.
+type fault int
+
+const (
+	noFault      fault = iota
+	hubRefuses         // Security Hub refuses some imports
+	hubDown            // every import call fails
+	hubLost            // imports land, the response is lost
+	workflowRef        // Security Hub leaves some workflow updates unprocessed
+	workflowLost       // workflow updates land, the response is lost
+	hubOff             // Security Hub publishing is turned off for the run
+	snsFails           // the digest cannot be sent
+	conflict           // another run saves the state first
+	cannotSee          // the report cannot be acquired, or is older than the state's
+	rerun              // the same input again, at once
+)
+
+var faultNames = [...]string{"", "Security Hub refuses some imports", "Security Hub import calls fail", "Security Hub imports land but the response is lost",
+	"Security Hub refuses some workflow updates", "Security Hub workflow updates land but the response is lost", "Security Hub off",
+	"SNS refuses the digest", "another run saves first", "the run cannot see", "the same input again"}
+
+func (l *lifecycle) pickFault() fault {
+	switch n := l.rng.IntN(40); {
+	case n < 22:
+		return noFault
+	case n < 24:
+		if l.clean {
+			return rerun
+		}
+		return noFault
+	default:
+		return fault(1 + (n-24)%9)
+	}
+}
+
+// step runs one audit (or, for a conflict, two overlapping ones) and checks
+// the model.
+func (l *lifecycle) step(f fault) {
+	ctx := context.Background()
+	l.hub.clearFaults()
+	l.sns.err = nil
+	l.sns.take()
+	l.a.Hub.Client = l.hub
+	hub := l.a.Hub
+	defer func() { l.a.Hub = hub }()
+	if f == rerun {
+		l.logf("run again on the same report and configuration")
+	} else {
+		l.mutate()
+		if f != noFault {
+			l.logf("  fault: %s", faultNames[f])
+		}
+	}
+	l.hub.expire(l.asOf)
+	for id := range l.createdAt {
+		if _, ok := l.hub.findings[id]; !ok {
+			delete(l.createdAt, id) // expired: a finding created again may have another CreatedAt
+		}
+	}
+	importsBefore, updatesBefore := l.hub.imports, l.hub.updates
+	r := l.rng
+	switch f {
+	case hubRefuses, workflowRef:
+		ids := map[string]bool{}
+		for id := range l.failing {
+			if r.IntN(2) == 0 {
+				ids[id] = true
+			}
+		}
+		for id := range l.hub.findings {
+			if r.IntN(2) == 0 {
+				ids[id] = true
+			}
+		}
+		if f == hubRefuses {
+			l.hub.refuse = ids
+		} else {
+			l.hub.refuseWorkflow = ids
+		}
+	case hubDown:
+		l.hub.importDown = true
+	case hubLost:
+		l.hub.importLost = true
+	case workflowLost:
+		l.hub.workflowLost = true
+	case hubOff:
+		l.a.Hub = nil
+	case snsFails:
+		l.sns.err = apiError("KMSAccessDeniedException", "injected by the test")
+	case cannotSee:
+		l.cannotSee(ctx)
+		return
+	case conflict:
+		l.overlap(ctx)
+		return
+	}
+
+	out, err := l.a.Run(ctx)
+	var failure *Failure
+	if errors.As(err, &failure) || out == nil {
+		l.fail("run failed to see: %v", err)
+	}
+	if f == noFault || f == rerun {
+		if err != nil {
+			l.fail("a run without faults failed: %v", err)
+		}
+	}
+	if !out.Saved {
+		l.fail("the state was not saved: %v", err)
+	}
+	sent := l.sns.take()
+	if f == rerun {
+		// README, SNS digest / CREDAUDIT_NOTIFY and issue 4 §6: a run over an
+		// unchanged account reports nothing, sends no digest in changes mode
+		// and imports nothing ("0 imports, 0 publishes").
+		if n := out.Counts.Changes(); n != 0 {
+			l.fail("the same input again reports %d changes: %+v", n, out.Counts)
+		}
+		if l.hub.imports != importsBefore || l.hub.updates != updatesBefore {
+			l.fail("the same input again sends Security Hub %d imports and %d workflow updates", l.hub.imports-importsBefore, l.hub.updates-updatesBefore)
+		}
+		if l.a.Notify == NotifyChanges && len(sent) != 0 {
+			l.fail("the same input again sends a digest in changes mode:\n%s", *sent[0].Message)
+		}
+	}
+	l.news(out, len(sent) == 1, f == snsFails, nil, l.acct.root.rootUsed)
+	l.lastSeen = out.Observation.AsOf
+	l.clean = err == nil && f != hubOff // a run with Security Hub off owes it its imports
+	if f != hubOff && out.Hub.Err == nil {
+		l.checkHub(out)
+	}
+	l.checkStable()
+}
+
+// cannotSee runs an audit that cannot see: README, "A run that cannot see
+// ... sends an operational alert (kind=error ...), imports nothing,
+// resolves nothing, keeps the state and fails the invocation" — and the
+// report older than the one the state last saw is one such run.
+func (l *lifecycle) cannotSee(ctx context.Context) {
+	store := l.a.Store.(*memStore)
+	before := bytes.Clone(store.data)
+	gen := l.iam.generated
+	older := l.rng.IntN(2) == 0 && !l.lastSeen.IsZero()
+	if older {
+		l.iam.generated = l.lastSeen.Add(-time.Hour)
+		l.logf("  (the report is an hour older than the state's)")
+	} else {
+		l.iam.err = apiError("AccessDenied", "User is not authorized to perform: iam:GetCredentialReport")
+	}
+	importsBefore, updatesBefore := l.hub.imports, l.hub.updates
+	_, err := l.a.Run(ctx)
+	l.iam.err, l.iam.generated = nil, gen
+	var failure *Failure
+	if !errors.As(err, &failure) {
+		l.fail("a run that cannot see returned %v, want a *Failure", err)
+	}
+	if !bytes.Equal(before, store.data) {
+		l.fail("a run that cannot see changed the state")
+	}
+	if l.hub.imports != importsBefore || l.hub.updates != updatesBefore {
+		l.fail("a run that cannot see sent Security Hub %d imports and %d workflow updates", l.hub.imports-importsBefore, l.hub.updates-updatesBefore)
+	}
+	sent := l.sns.take()
+	if len(sent) != 1 || *sent[0].MessageAttributes["kind"].StringValue != KindError {
+		l.fail("a run that cannot see sent %d messages, want one operational alert", len(sent))
+	}
+	l.clean = false
+	// The account changed meanwhile: the model's next run sees it all.
+}
+
+// overlap runs two audits that overlap, as overlap in audit_test.go does:
+// A observes the account before this step's changes, B after (an hour
+// later); B loads the state, A audits and saves, then B saves and finds a
+// conflict. README, "State and diff": "of two overlapping runs the first to
+// save wins, and the other saves the winner's state again with each
+// finding the two sent Security Hub otherwise ... due to be sent again by
+// the next run". Both digests are sent: the model takes A's news, then
+// B's, allowing B to repeat A's.
+func (l *lifecycle) overlap(ctx context.Context) {
+	// Undo the report change for A: A saw the account as it was.
+	newReport := l.iam.report
+	l.iam.report = l.prevReport
+	obsA, err := l.a.Observe(ctx)
+	if err != nil {
+		l.fail("observe A: %v", err)
+	}
+	l.iam.report = newReport
+	l.iam.generated = l.asOf.Add(time.Hour)
+	obsB, err := l.a.Observe(ctx)
+	if err != nil {
+		l.fail("observe B: %v", err)
+	}
+	var outA *Outcome
+	var sentA int
+	b := *l.a
+	b.Store = &racingStore{Store: l.a.Store, race: func() {
+		a := *l.a
+		a.Suppressions = l.prevSuppressions
+		var errA error
+		if outA, errA = a.Audit(ctx, obsA); errA != nil {
+			l.fail("A: %v", errA)
+		}
+		sentA = len(l.sns.take())
+	}}
+	outB, err := b.Audit(ctx, obsB)
+	if err != nil || !outB.Conflict || outA == nil {
+		l.fail("B: conflict %v, err %v", outB != nil && outB.Conflict, err)
+	}
+	sentB := len(l.sns.take())
+	prior := &priorTold{told: cloneSet(l.told), open: cloneSet(l.openSince), rootUsedTold: l.rootUsedTold}
+	l.news(outA, sentA == 1, false, nil, l.prevRootUsed)
+	l.news(outB, sentB == 1, false, prior, l.acct.root.rootUsed)
+	l.lastSeen = obsB.AsOf
+	l.clean = false
+	l.checkStable()
+	for id := range l.createdAt {
+		l.loose[id] = true
+	}
+}
+
+type priorTold struct {
+	told, open   map[string]bool
+	rootUsedTold time.Time
+}
+
+func cloneSet(m map[string]bool) map[string]bool {
+	out := make(map[string]bool, len(m))
+	for k, v := range m {
+		out[k] = v
+	}
+	return out
+}
+
+// news checks a run's digest against what the user was told, then updates
+// the model. README, CREDAUDIT_NOTIFY and "State and diff": a digest when
+// something is new, changed, unmuted (a failing finding whose suppression
+// expired or was removed), resolved or gone, each reported once; a
+// NOT_AVAILABLE result never resolves anything; "A digest that cannot be
+// sent fails it too, and the next run reports the same changes". A muted
+// finding is not news (it is not in the digest), its unmuting is. prior,
+// for the second of two overlapping runs, is what the user had been told
+// before the first one's digest, which this one may repeat.
+func (l *lifecycle) news(out *Outcome, sent, snsFailed bool, prior *priorTold, rootUsed time.Time) {
+	// The truth after this run.
+	seen := map[string]bool{}
+	for i := range out.Results {
+		res := &out.Results[i]
+		id := findingID(res)
+		seen[id] = true
+		switch res.Status {
+		case rules.Failed:
+			l.failing[id], l.muted[id], l.reasons[id] = true, res.Suppressed(), res.Reason
+		case rules.Passed:
+			delete(l.failing, id)
+			delete(l.muted, id)
+		} // NOT_AVAILABLE: what was known stands
+	}
+	for id := range l.failing {
+		if !seen[id] { // gone: the user deleted, or the rule no longer run
+			delete(l.failing, id)
+			delete(l.muted, id)
+		}
+	}
+	for id := range l.failing {
+		l.openSince[id] = true
+	}
+	if snsFailed {
+		if sent {
+			l.fail("the digest was sent though SNS refused it")
+		}
+		return // nobody heard: the next run must report it all
+	}
+	if !sent && (l.a.Notify == NotifyAlways || out.Hub.Err != nil) {
+		l.fail("no digest sent (notify %s, Security Hub error %v)", l.a.Notify, out.Hub.Err)
+	}
+	l.logf("  -> %s", summarizeChanges(out, sent))
+	// What the digest said (nothing, when changes mode found no news).
+	fresh, resolved := map[string]string{}, map[string]bool{}
+	if sent {
+		for i := range out.Changes {
+			ch := &out.Changes[i]
+			switch {
+			case ch.Kind == finding.Resolved || ch.Kind == finding.Gone:
+				resolved[ch.ID()] = true
+			case ch.Record.Suppressed:
+			case ch.Kind == finding.New || ch.Kind == finding.Changed || ch.Kind == finding.StillFailing && ch.Unmuted():
+				fresh[ch.ID()] = ch.Kind.String() + ": " + ch.Record.Reason
+			}
+		}
+	}
+	told, open, rootUsedTold := l.told, l.openSince, l.rootUsedTold
+	if prior != nil {
+		told, open, rootUsedTold = prior.told, prior.open, prior.rootUsedTold
+	}
+	ids := map[string]bool{}
+	for _, m := range []map[string]bool{l.failing, l.told, resolved} {
+		for id := range m {
+			ids[id] = true
+		}
+	}
+	for id := range fresh {
+		ids[id] = true
+	}
+	for id := range ids {
+		visible := l.failing[id] && !l.muted[id]
+		what, isFresh := fresh[id]
+		switch {
+		case visible && !told[id] && !isFresh && (prior == nil || !l.told[id]):
+			l.fail("%s fails (%s) and the user was not told, but the digest (sent %v) does not report it", id, l.reasons[id], sent)
+		case isFresh && !visible:
+			l.fail("the digest reports %s (%s), which is not failing unmuted", id, what)
+		case isFresh && told[id] && !strings.HasPrefix(what, "changed") && !(strings.Contains(id, "/ROOT-04/") && !rootUsedTold.Equal(rootUsed)):
+			// finding/doc.go: a new root use (ROOT-04) is New again, on the same finding.
+			l.fail("the digest reports %s again (%s); the user was told already (%s)", id, what, l.toldReason[id])
+		case !l.failing[id] && told[id] && !resolved[id] && prior == nil:
+			l.fail("%s no longer fails and the user was told it did, but the digest (sent %v) does not resolve it", id, sent)
+		case resolved[id] && !told[id] && !open[id] && (prior == nil || !l.openSince[id]):
+			l.fail("the digest resolves %s, which the user was not told of, and which was not open since the last digest", id)
+		case resolved[id] && l.failing[id]:
+			l.fail("the digest resolves %s, which still fails", id)
+		}
+	}
+	l.rootUsedTold = rootUsed
+	if prior != nil {
+		// The second of two overlapping runs: its digest told what it
+		// found against the state both loaded, on top of what the first
+		// one's told; what it did not mention stands as the first said.
+		for id := range fresh {
+			l.told[id], l.toldReason[id] = true, l.reasons[id]
+		}
+		for id := range resolved {
+			delete(l.told, id)
+		}
+		for id := range l.failing {
+			l.openSince[id] = true
+			if l.muted[id] {
+				delete(l.told, id)
+			}
+		}
+		return
+	}
+	// The user now knows this run's truth.
+	l.told, l.toldReason, l.openSince = map[string]bool{}, map[string]string{}, map[string]bool{}
+	for id := range l.failing {
+		l.openSince[id] = true
+		if !l.muted[id] {
+			l.told[id], l.toldReason[id] = true, l.reasons[id]
+		}
+	}
+}
+
+// checkHub checks Security Hub after a run that published everything.
+// README, "Security Hub": new and changed failures are imported; resolved →
+// PASSED + ARCHIVED; gone → ARCHIVED; a NOT_AVAILABLE result never
+// resolves anything; suppressed findings get workflow SUPPRESSED and return
+// to NEW when the suppression expires or is removed; a still-failing
+// finding is re-imported when its last import is older than
+// CREDAUDIT_REFRESH_DAYS (30), so none expires; failures the state leaves
+// "for the next run" (a refusal, a digest not sent, Security Hub turned
+// back on, overlapping runs) are made good by it.
+func (l *lifecycle) checkHub(out *Outcome) {
+	l.hub.mu.Lock()
+	defer l.hub.mu.Unlock()
+	for id := range l.failing {
+		f, ok := l.hub.findings[id]
+		switch {
+		case !ok:
+			l.fail("%s fails, and Security Hub does not hold it", id)
+		case f.asff.RecordState != shtypes.RecordStateActive || compliance(f.asff) != shtypes.ComplianceStatusFailed:
+			l.fail("%s fails, and Security Hub holds it %s/%s", id, f.asff.RecordState, compliance(f.asff))
+		case l.muted[id] != (f.workflow == shtypes.WorkflowStatusSuppressed):
+			l.fail("%s fails, muted %v, and Security Hub holds its workflow status %s", id, l.muted[id], f.workflow)
+		}
+		if u, err := time.Parse(time.RFC3339Nano, *f.asff.UpdatedAt); err != nil || out.Observation.AsOf.Sub(u) > 31*24*time.Hour {
+			l.fail("%s fails, and Security Hub's copy was last updated %s, more than the refresh interval before %s", id, *f.asff.UpdatedAt, out.Observation.AsOf)
+		}
+	}
+	for id, f := range l.hub.findings {
+		if !l.failing[id] && f.asff.RecordState != shtypes.RecordStateArchived {
+			l.fail("%s does not fail, and Security Hub holds it %s/%s", id, f.asff.RecordState, compliance(f.asff))
+		}
+	}
+}
+
+// checkStable checks that each finding Security Hub holds kept its
+// CreatedAt (finding/doc.go: FirstObservedAt "is never rewritten while the
+// Security Hub finding exists": a resolved finding failing again is
+// reopened, the same one) and has the documented ID.
+func (l *lifecycle) checkStable() {
+	l.hub.mu.Lock()
+	defer l.hub.mu.Unlock()
+	for id, first := range l.createdAt {
+		f := l.hub.findings[id]
+		if l.loose[id] && *f.asff.CreatedAt < first {
+			// The later of two overlapping runs' imports won, with its
+			// CreatedAt; the saved, earlier one is sent with the next.
+			l.createdAt[id] = *f.asff.CreatedAt
+			delete(l.loose, id)
+			continue
+		}
+		if *f.asff.CreatedAt != first {
+			l.fail("%s: CreatedAt %s, first imported with %s", id, *f.asff.CreatedAt, first)
+		}
+	}
+	for id, f := range l.hub.findings {
+		if _, ok := l.createdAt[id]; !ok {
+			l.createdAt[id] = *f.asff.CreatedAt
+		}
+		rule := aws.ToString(f.asff.GeneratorId)
+		if want := "credaudit/" + sampleAccount + "/" + rule + "/" + aws.ToString(f.asff.Resources[0].Id); id != want && !strings.HasPrefix(*f.asff.Resources[0].Id, "AWS::") {
+			l.fail("finding %s has the ID %s, want %s", rule, id, want)
+		}
+	}
+}
+
+// TestLifecycleProperties drives many random sequences of scheduled runs
+// over a small account and checks, after each run, what the README and
+// issue 4 promise the user (see news, checkHub, checkStable, cannotSee and
+// step's rerun).
+func TestLifecycleProperties(t *testing.T) {
+	rng := rand.New(rand.NewPCG(lifecycleSeed, 1))
+	for seq := range lifecycleSequences {
+		seed := rng.Uint64()
+		t.Run(fmt.Sprint(seq), func(t *testing.T) {
+			runLifecycle(t, seed)
+		})
+	}
+}
+
+func runLifecycle(t *testing.T, seed uint64) {
+	rng := rand.New(rand.NewPCG(seed, 2))
+	l := newLifecycle(t, rng)
+	l.logf("seed %d", seed)
+	runs := 5 + rng.IntN(11)
+	l.step(noFault)
+	for range runs - 1 {
+		l.prevReport, l.prevSuppressions, l.prevRootUsed = l.iam.report, slices.Clone(l.a.Suppressions), l.acct.root.rootUsed
+		l.step(l.pickFault())
+	}
+	// One clean run at the end makes good what the faults left owed.
+	l.prevReport, l.prevSuppressions = l.iam.report, slices.Clone(l.a.Suppressions)
+	l.step(noFault)
+}
+
+// summarizeChanges is a run's changes in short, for the sequence printed
+// with a failure.
+func summarizeChanges(out *Outcome, sent bool) string {
+	var parts []string
+	for i := range out.Changes {
+		ch := &out.Changes[i]
+		what := ch.Kind.String()
+		if ch.Unavailable {
+			what += " (n/a)"
+		}
+		if ch.Unmuted() {
+			what += " (unmuted)"
+		}
+		if ch.Record.Suppressed {
+			what += " (muted)"
+		}
+		if ch.NeedsRefresh {
+			what += " (refresh)"
+		}
+		if ch.Workflow != finding.WorkflowKeep {
+			what += " (" + ch.Workflow.String() + ")"
+		}
+		if ch.Kind == finding.StillFailing && what == "still failing" {
+			continue
+		}
+		parts = append(parts, ch.Record.RuleID+" "+ch.Record.User+": "+what)
+	}
+	s := fmt.Sprintf("digest sent %v, hub err %v: ", sent, out.Hub.Err != nil)
+	return s + strings.Join(parts, ", ")
+}
