@@ -66,9 +66,10 @@
 // NeedsRefresh, until a run with Security Hub on sends it: the tombstone's
 // own record, whose UpdatedAt was moved on when it was archived and so is
 // later than anything Security Hub holds (or, for a refused import, the
-// one that may have landed all the same, which Security Hub ignores). Like a refresh it is no news (the resolution was news
-// when it happened). A finding failing again first is New, as from any
-// tombstone, and its archive is never sent.
+// one that may have landed all the same, which Security Hub ignores). Like
+// a refresh it is no news (the resolution was news when it happened). A
+// finding failing again first is New, as from any tombstone, and its
+// archive is never sent.
 //
 // Each record keeps the Security Hub region it was last imported into
 // (Record.Region). After the home region changes, InRegion makes every open
