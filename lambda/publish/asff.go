@@ -407,6 +407,25 @@ func checkIdentifier(field, v string, min, max int) error {
 
 func isBlank(s string) bool { return strings.TrimSpace(s) == "" }
 
+// parseTimestamp reads s as Security Hub's timestamps are written: RFC 3339
+// with Z or an offset of at most ±18:00, and at most nine fractional digits
+// (time.Parse takes more digits, and offsets to ±24:00).
+func parseTimestamp(s string) (time.Time, error) {
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		return time.Time{}, errors.New("is not an RFC 3339 timestamp")
+	}
+	if frac, ok := strings.CutPrefix(s[len("2006-01-02T15:04:05"):], "."); ok {
+		if n := strings.IndexAny(frac, "Zz+-"); n > 9 {
+			return time.Time{}, fmt.Errorf("has %d fractional digits, at most 9", n)
+		}
+	}
+	if _, off := t.Zone(); off > 18*3600 || off < -18*3600 {
+		return time.Time{}, errors.New("has an offset beyond ±18:00")
+	}
+	return t, nil
+}
+
 // Validate checks f against the ASFF rules this package relies on: required
 // attributes present, identifiers and texts within their limits, timestamps
 // parseable, enumerations known. It never changes f. Import runs it on every
@@ -450,9 +469,9 @@ func Validate(f types.AwsSecurityFinding) error {
 			}
 			return time.Time{}
 		}
-		t, err := time.Parse(time.RFC3339Nano, *p)
+		t, err := parseTimestamp(*p)
 		if err != nil {
-			bad("%s %q is not an RFC 3339 timestamp", field, *p)
+			bad("%s %q %v", field, *p, err)
 		}
 		return t
 	}
@@ -488,6 +507,9 @@ func Validate(f types.AwsSecurityFinding) error {
 		bad("%d resources, want 1–%d", n, MaxResources)
 	}
 	for i, res := range f.Resources {
+		if d := res.Details; d != nil && d.AwsIamUser != nil {
+			parse(fmt.Sprintf("Resources[%d].Details.AwsIamUser.CreateDate", i), d.AwsIamUser.CreateDate, false)
+		}
 		str(fmt.Sprintf("Resources[%d].Type", i), res.Type, 1, MaxResourceTypeLength)
 		if res.Id == nil || isBlank(*res.Id) {
 			bad("Resources[%d].Id is missing", i)

@@ -319,6 +319,17 @@ func TestValidateCatchesFindingsBuiltElsewhere(t *testing.T) {
 		{"no resources", func(f *types.AwsSecurityFinding) { f.Resources = nil }, "0 resources"},
 		{"no severity", func(f *types.AwsSecurityFinding) { f.FindingProviderFields = nil }, "no severity"},
 		{"bad timestamp", func(f *types.AwsSecurityFinding) { f.UpdatedAt = aws.String("2026-11-20 06:00") }, "not an RFC 3339"},
+		{"ten fractional digits", func(f *types.AwsSecurityFinding) {
+			f.UpdatedAt = aws.String("2026-11-20T06:04:31.1234567891Z")
+		}, "10 fractional digits, at most 9"},
+		{"offset beyond 18 hours", func(f *types.AwsSecurityFinding) {
+			f.FirstObservedAt = aws.String("2026-09-01T06:00:00-23:59")
+		}, "beyond ±18:00"},
+		{"user's creation date without a time", func(f *types.AwsSecurityFinding) {
+			r := f.Resources[0] // a copy: the slice is good's
+			r.Details = &types.ResourceDetails{AwsIamUser: &types.AwsIamUserDetails{CreateDate: aws.String("2024-02-01")}}
+			f.Resources = []types.Resource{r}
+		}, "Resources[0].Details.AwsIamUser.CreateDate"},
 		{"33 related requirements", func(f *types.AwsSecurityFinding) {
 			f.Compliance = &types.Compliance{RelatedRequirements: make([]string, 33)}
 		}, "33 related requirements"},

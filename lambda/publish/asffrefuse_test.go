@@ -86,6 +86,16 @@ func TestFindingsTheDocumentationRefusesAreNotSent(t *testing.T) {
 		{"CreatedAt with a space", func(f *types.AwsSecurityFinding) { f.CreatedAt = aws.String("2026-11-20 06:00:00Z") }},
 		{"CreatedAt without a zone", func(f *types.AwsSecurityFinding) { f.CreatedAt = aws.String("2026-11-20T06:00:00") }},
 		{"UpdatedAt in month 13", func(f *types.AwsSecurityFinding) { f.UpdatedAt = aws.String("2026-13-20T06:01:00Z") }},
+		{"UpdatedAt with 10 fractional digits", func(f *types.AwsSecurityFinding) {
+			f.UpdatedAt = aws.String("2026-11-20T06:01:00.1234567891Z")
+		}},
+		{"UpdatedAt offset beyond 18 hours", func(f *types.AwsSecurityFinding) { f.UpdatedAt = aws.String("2026-11-21T06:01:00+19:00") }},
+		{"FirstObservedAt offset beyond 18 hours", func(f *types.AwsSecurityFinding) {
+			f.FirstObservedAt = aws.String("2026-11-20T06:00:00-23:59")
+		}},
+		{"user created at no time", res(func(r *types.Resource) {
+			r.Details = &types.ResourceDetails{AwsIamUser: &types.AwsIamUserDetails{CreateDate: aws.String("2024-02-01")}}
+		})},
 		{"no UpdatedAt", func(f *types.AwsSecurityFinding) { f.UpdatedAt = nil }},
 		{"UpdatedAt before CreatedAt", func(f *types.AwsSecurityFinding) { f.UpdatedAt = aws.String("2026-11-20T05:00:00Z") }},
 		{"FirstObservedAt not a timestamp", func(f *types.AwsSecurityFinding) { f.FirstObservedAt = aws.String("yesterday") }},
