@@ -484,6 +484,14 @@ func Validate(f types.AwsSecurityFinding) error {
 	}
 
 	severity := f.Severity != nil && (f.Severity.Label != "" || f.Severity.Normalized != nil)
+	if s := f.Severity; s != nil {
+		if s.Label != "" && !slices.Contains(s.Label.Values(), s.Label) {
+			bad("Severity.Label %q is not a severity label", s.Label)
+		}
+		if n := s.Normalized; n != nil && (*n < 0 || *n > 100) {
+			bad("Severity.Normalized %d is not 0–100", *n)
+		}
+	}
 	typeList := f.Types
 	if fp := f.FindingProviderFields; fp != nil {
 		if fp.Severity != nil && fp.Severity.Label != "" {
@@ -517,6 +525,9 @@ func Validate(f types.AwsSecurityFinding) error {
 		if res.Region != nil {
 			str(fmt.Sprintf("Resources[%d].Region", i), res.Region, 1, MaxRegionLength)
 		}
+		if res.Partition != "" && !slices.Contains(res.Partition.Values(), res.Partition) {
+			bad("Resources[%d].Partition %q is not one of %v", i, res.Partition, res.Partition.Values())
+		}
 	}
 	if c := f.Compliance; c != nil {
 		if len(c.RelatedRequirements) > MaxRelatedRequirements {
@@ -528,6 +539,9 @@ func Validate(f types.AwsSecurityFinding) error {
 	}
 	if f.RecordState != "" && !slices.Contains(f.RecordState.Values(), f.RecordState) {
 		bad("RecordState %q is not a record state", f.RecordState)
+	}
+	if w := f.Workflow; w != nil && w.Status != "" && !slices.Contains(w.Status.Values(), w.Status) {
+		bad("Workflow.Status %q is not a workflow status", w.Status)
 	}
 	if f.Remediation != nil && f.Remediation.Recommendation != nil && f.Remediation.Recommendation.Text != nil {
 		str("Remediation.Recommendation.Text", f.Remediation.Recommendation.Text, 1, MaxRemediationLength)

@@ -330,6 +330,20 @@ func TestValidateCatchesFindingsBuiltElsewhere(t *testing.T) {
 			r.Details = &types.ResourceDetails{AwsIamUser: &types.AwsIamUserDetails{CreateDate: aws.String("2024-02-01")}}
 			f.Resources = []types.Resource{r}
 		}, "Resources[0].Details.AwsIamUser.CreateDate"},
+		{"resource partition outside the enumeration", func(f *types.AwsSecurityFinding) {
+			r := f.Resources[0]
+			r.Partition = "aws-iso"
+			f.Resources = []types.Resource{r}
+		}, `Resources[0].Partition "aws-iso"`},
+		{"workflow status outside the enumeration", func(f *types.AwsSecurityFinding) {
+			f.Workflow = &types.Workflow{Status: "DONE"}
+		}, `Workflow.Status "DONE"`},
+		{"top-level severity label outside the enumeration", func(f *types.AwsSecurityFinding) {
+			f.Severity = &types.Severity{Label: "SEVERE"}
+		}, `Severity.Label "SEVERE"`},
+		{"normalized severity over 100", func(f *types.AwsSecurityFinding) {
+			f.Severity = &types.Severity{Normalized: aws.Int32(101)}
+		}, "Severity.Normalized 101"},
 		{"33 related requirements", func(f *types.AwsSecurityFinding) {
 			f.Compliance = &types.Compliance{RelatedRequirements: make([]string, 33)}
 		}, "33 related requirements"},

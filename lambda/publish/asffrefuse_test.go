@@ -118,6 +118,15 @@ func TestFindingsTheDocumentationRefusesAreNotSent(t *testing.T) {
 		{"resource without an Id", res(func(r *types.Resource) { r.Id = nil })},
 		{"resource with a blank Id", res(func(r *types.Resource) { r.Id = aws.String(" ") })},
 		{"resource region of 17", res(func(r *types.Resource) { r.Region = aws.String(units("r", 17)) })},
+		{"resource in no partition", res(func(r *types.Resource) { r.Partition = "aws-iso" })},
+		{"workflow status not a status", func(f *types.AwsSecurityFinding) { f.Workflow = &types.Workflow{Status: "DONE"} }},
+		{"top-level severity label not a label", func(f *types.AwsSecurityFinding) {
+			f.Severity = &types.Severity{Label: "SEVERE"}
+		}},
+		{"normalized severity 101", func(f *types.AwsSecurityFinding) {
+			f.FindingProviderFields.Severity = nil
+			f.Severity = &types.Severity{Normalized: aws.Int32(101)}
+		}},
 		{"compliance status not a status", func(f *types.AwsSecurityFinding) { f.Compliance.Status = "BROKEN" }},
 		{"33 related requirements", func(f *types.AwsSecurityFinding) {
 			f.Compliance.RelatedRequirements = strings.Split(strings.TrimSuffix(units("SOC 2 CC6.1,", 33), ","), ",")
