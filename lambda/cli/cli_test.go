@@ -56,6 +56,37 @@ func TestQueryCSVWithoutFilterReproducesTheReport(t *testing.T) {
 	}
 }
 
+// A row whose only asked-for cell is empty is a row of the CSV, not a blank
+// line: encoding/csv writes a record of one empty field as an empty line,
+// which CSV readers (Go's, pandas) skip, so the row went missing.
+func TestQueryCSVKeepsARowOfOneEmptyCell(t *testing.T) {
+	data, err := os.ReadFile(sampleReport)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSuffix(string(data), "\n"), "\n")
+	lines[0] += ",note"
+	for i := 1; i < len(lines); i++ {
+		lines[i] += ","
+	}
+	lines[1] += "first"
+	code, out, stderr := run(t, strings.Join(lines, "\n")+"\n", "query", "--report", "-", "--columns", "note", "--format", "csv")
+	if code != ExitOK {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	got, err := csv.NewReader(strings.NewReader(out)).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := [][]string{{"note"}, {"first"}}
+	for range lines[2:] {
+		want = append(want, []string{""})
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("rows differ (-want +got):\n%s\noutput:\n%s", diff, out)
+	}
+}
+
 func TestQueryWhereColumnsAndFormats(t *testing.T) {
 	where := "password_enabled && !mfa_active"
 	for _, format := range []string{"table", "json", "csv"} {

@@ -94,7 +94,19 @@ func writeRowsCSV(w io.Writer, cols []string, rows credreport.Table) error {
 		return err
 	}
 	for _, e := range rows {
-		if err := cw.Write(e.RawValues(cols)); err != nil {
+		cells := e.RawValues(cols)
+		if len(cells) == 1 && cells[0] == "" {
+			// encoding/csv writes a record of one empty field as an
+			// empty line, which CSV readers skip: quote it, as "".
+			if cw.Flush(); cw.Error() != nil {
+				return cw.Error()
+			}
+			if _, err := io.WriteString(w, `""`+"\n"); err != nil {
+				return err
+			}
+			continue
+		}
+		if err := cw.Write(cells); err != nil {
 			return err
 		}
 	}
