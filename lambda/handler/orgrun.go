@@ -190,9 +190,16 @@ func (h *Handler) aggregate(ctx context.Context, aud *audit.Auditor, st *OrgStep
 		return nil, collectFail(err)
 	}
 	if st.Error != nil {
+		// The accounts audited before the map stopped have saved their
+		// states: their changes will be in no digest.
+		where := "published to their Security Hub: their changes are in no digest, so look for them there."
+		if !h.Settings.SecurityHub {
+			where = "their changes are in no digest (Security Hub publishing is off), only in the auditor function's logs."
+		}
 		return nil, aud.Fail(ctx, &audit.Failure{Phase: "organisation run",
-			Err:  fmt.Errorf("the map over %d accounts failed: %s", len(items), stepErrorText(st.Error.Error, st.Error.Cause)),
-			Hint: "more accounts failed than the tolerated failure percentage allows, or Step Functions could not read the account list or write the results; the execution's map run and the auditor function's logs say which accounts failed and why."})
+			Err: fmt.Errorf("the map over %d accounts failed: %s", len(items), stepErrorText(st.Error.Error, st.Error.Cause)),
+			Hint: "more accounts failed than the tolerated failure percentage allows, or Step Functions could not read the account list or write the results; the execution's map run and the auditor function's logs say which accounts failed and why. " +
+				"The accounts audited before the map stopped saved their states and " + where})
 	}
 	var manifest struct {
 		ResultFiles map[string][]struct {

@@ -555,24 +555,34 @@ func TestOrganisationDigestNamesTheProfile(t *testing.T) {
 }
 
 // When the map itself fails (more accounts failed than tolerated), the
-// state machine hands aggregate the error: it alerts and fails.
+// state machine hands aggregate the error: it alerts and fails, saying
+// where the changes of the accounts audited meanwhile went, which is in no
+// digest.
 func TestOrganisationRunMapFailureAlerts(t *testing.T) {
-	o := newOrgEnv(t, "alpha")
-	h := o.handler(nil)
-	listed := step[handler.Listed](t, h, `{"action":"list_accounts","run_id":"exec-2"}`)
-	if listed.Accounts != 2 {
-		t.Fatalf("listed %d accounts, want the management account and alpha", listed.Accounts)
-	}
-	payload, _ := json.Marshal(map[string]any{"action": "aggregate", "run_id": "exec-2", "accounts": listed.Location,
-		"error": map[string]string{"Error": "States.ExceedToleratedFailureThreshold", "Cause": "The specified tolerated failure threshold was exceeded"}})
-	_, err := h.Handle(context.Background(), payload)
-	var f *audit.Failure
-	if !errors.As(err, &f) || f.Phase != "organisation run" || !strings.Contains(err.Error(), "the map over 2 accounts failed: States.ExceedToleratedFailureThreshold: The specified tolerated failure threshold was exceeded") {
-		t.Fatalf("err = %v", err)
-	}
-	msgs := o.drain()
-	if len(msgs) != 1 || msgs[0].Attributes["kind"] != "error" || !strings.Contains(msgs[0].Body, "tolerated failure") {
-		t.Errorf("want one operational alert, got %+v", msgs)
+	for _, tc := range []struct{ hub, want string }{
+		{"on", "published to their Security Hub: their changes are in no digest"},
+		{"off", "their changes are in no digest (Security Hub publishing is off), only in the auditor function's logs"},
+	} {
+		t.Run("Security Hub "+tc.hub, func(t *testing.T) {
+			o := newOrgEnv(t, "alpha")
+			h := o.handler(map[string]string{handler.EnvSecurityHub: tc.hub})
+			listed := step[handler.Listed](t, h, `{"action":"list_accounts","run_id":"exec-2"}`)
+			if listed.Accounts != 2 {
+				t.Fatalf("listed %d accounts, want the management account and alpha", listed.Accounts)
+			}
+			payload, _ := json.Marshal(map[string]any{"action": "aggregate", "run_id": "exec-2", "accounts": listed.Location,
+				"error": map[string]string{"Error": "States.ExceedToleratedFailureThreshold", "Cause": "The specified tolerated failure threshold was exceeded"}})
+			_, err := h.Handle(context.Background(), payload)
+			var f *audit.Failure
+			if !errors.As(err, &f) || f.Phase != "organisation run" || !strings.Contains(err.Error(), "the map over 2 accounts failed: States.ExceedToleratedFailureThreshold: The specified tolerated failure threshold was exceeded") {
+				t.Fatalf("err = %v", err)
+			}
+			msgs := o.drain()
+			if len(msgs) != 1 || msgs[0].Attributes["kind"] != "error" || !strings.Contains(msgs[0].Body, "tolerated failure") ||
+				!strings.Contains(msgs[0].Body, tc.want) {
+				t.Errorf("want one operational alert saying %q, got %+v", tc.want, msgs)
+			}
+		})
 	}
 }
 
