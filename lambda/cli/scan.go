@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -59,7 +60,10 @@ func runScan(ctx context.Context, args []string, io IO) error {
 		}
 	}
 	selected, profileName, err := cfg.Selection(*profile)
-	if err != nil {
+	switch {
+	case errors.Is(err, config.ErrNoRules):
+		return usageErr("%v", err)
+	case err != nil:
 		return usageErr("--profile: %v", err)
 	}
 	var sups []rules.Suppression

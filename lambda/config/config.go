@@ -659,8 +659,21 @@ func (c *Config) Selection(profileOverride string) ([]rules.Selected, string, er
 			out = append(out, rules.Select(r, nil))
 		}
 	}
+	if len(out) == 0 {
+		// A run would find nothing failing, an all-clear from nothing, and
+		// resolve every finding it holds.
+		source := "the configuration"
+		if c.Source != "" {
+			source = c.Source
+		}
+		return nil, "", fmt.Errorf("%w: %s disables every rule of profile %q and adds none, so nothing would be checked", ErrNoRules, source, name)
+	}
 	return out, name, nil
 }
+
+// ErrNoRules is Selection's error when the profile and the configuration
+// leave no rule to evaluate.
+var ErrNoRules = errors.New("no rule selected")
 
 // exprError places an expression's compile errors in the file: at their
 // own line and column when the value is written so that each character of

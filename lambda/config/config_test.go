@@ -1,6 +1,7 @@
 package config
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"strings"
@@ -85,6 +86,32 @@ func TestSelectionPrecedence(t *testing.T) {
 		if c, err := Parse("empty.yaml", []byte(empty)); err != nil || c.Profile != "" || len(c.Custom)+len(c.Suppressions)+len(c.Enabled) > 0 {
 			t.Errorf("empty file %q: %+v, %v", empty, c, err)
 		}
+	}
+}
+
+// A configuration that leaves no rule to evaluate is refused by name:
+// a run would report an all-clear from nothing and resolve every finding.
+// One that leaves a custom rule alone is fine.
+func TestSelectionOfNoRuleIsAnError(t *testing.T) {
+	off := "rules:\n"
+	for _, r := range rules.Catalog() {
+		off += "  " + r.ID + ": {enabled: false}\n"
+	}
+	c, err := Parse("off.yaml", []byte(off))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, profile := range []string{"", "all", "cis-1.2"} {
+		if _, _, err := c.Selection(profile); !errors.Is(err, ErrNoRules) || !strings.Contains(err.Error(), "off.yaml disables every rule of profile") {
+			t.Errorf("profile %q, every rule off: %v, want ErrNoRules naming the file", profile, err)
+		}
+	}
+	custom, err := Parse("custom.yaml", []byte(off+"custom_rules:\n  - {id: ORG-01, title: t, severity: low, remediation: r, assert: 'true'}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sel, _, err := custom.Selection(""); err != nil || strings.Join(ids(sel), " ") != "ORG-01" {
+		t.Errorf("only a custom rule: %v, %v", ids(sel), err)
 	}
 }
 

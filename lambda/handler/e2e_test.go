@@ -386,6 +386,11 @@ func TestBadConfigurationChangesNothing(t *testing.T) {
 	}{
 		{"a bad value", "profile: all\nrules:\n  KEY-01: {days: ninety}\n", file + ":3:"},
 		{"too large", "#" + strings.Repeat("x", config.MaxSize) + "\n", file + ": larger than 1048576 bytes"},
+		{"every rule off", "profile: cis-1.2\nrules:\n  ROOT-01: {enabled: false}\n  ROOT-02: {enabled: false}\n  ROOT-03: {enabled: false}\n" +
+			"  ROOT-04: {enabled: false}\n  USER-01: {enabled: false}\n  CRED-01: {enabled: false}\n  CRED-02: {enabled: false}\n" +
+			"  KEY-01: {enabled: false}\n  KEY-02: {enabled: false}\n  KEY-03: {enabled: false}\n  PWD-01: {enabled: false}\n  USER-02: {enabled: false}\n" +
+			"  USER-03: {enabled: false}\n  USER-04: {enabled: false}\n  USER-05: {enabled: false}\n  USER-06: {enabled: false}\n  ROOT-05: {enabled: false}\n" +
+			"  CRED-03: {enabled: false}\n  PWD-02: {enabled: false}\n", "nothing would be checked"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
