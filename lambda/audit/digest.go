@@ -398,19 +398,21 @@ func renderDigest(in digestInput) Message {
 	if c.HighestNew >= 0 {
 		m.Severity = c.HighestNew.String()
 	}
-	counts := fmt.Sprintf("%d new, ", c.New)
+	counts := []string{fmt.Sprintf("%d new", c.New)}
 	if c.Changed > 0 {
-		counts += fmt.Sprintf("%d changed, ", c.Changed)
+		counts = append(counts, fmt.Sprintf(", %d changed", c.Changed))
 	}
-	counts += unmuted(c.Unmuted)
-	counts += fmt.Sprintf("%d resolved, %d failing", c.Resolved+c.Gone, c.Failing)
+	if c.Unmuted > 0 {
+		counts = append(counts, fmt.Sprintf(", %d unmuted", c.Unmuted))
+	}
+	counts = append(counts, fmt.Sprintf(", %d resolved", c.Resolved+c.Gone), fmt.Sprintf(", %d failing", c.Failing))
 	if n := c.BySeverity[rules.Critical]; n > 0 {
-		counts += fmt.Sprintf(" (%d critical)", n)
+		counts = append(counts, fmt.Sprintf(" (%d critical)", n))
 	}
 	if in.Hub.Err != nil {
-		counts += "; Security Hub errors"
+		counts = append(counts, "; Security Hub errors")
 	}
-	m.Subject = subject(in.Account, in.Alias, counts)
+	m.Subject = subject(in.Account, in.Alias, counts...)
 	return m
 }
 
@@ -539,13 +541,28 @@ func bySeverity(n [rules.Critical + 1]int) string {
 }
 
 // subject is "credaudit <account> (<alias>): <what>", without the alias when
-// it does not fit, in printable ASCII as SNS requires.
-func subject(account, alias, what string) string {
+// it does not fit, in printable ASCII as SNS requires. what is in clauses
+// (", 3 resolved"): when they do not all fit, the subject keeps those that
+// do, whole, and ends "...", so that it never shows a count cut short
+// ("(200" of "(20000 critical)").
+func subject(account, alias string, what ...string) string {
 	s := "credaudit " + account
-	if withAlias := s + " (" + alias + ")"; alias != "" && len(withAlias)+2+len(what) <= MaxSubject {
+	all := strings.Join(what, "")
+	if withAlias := s + " (" + alias + ")"; alias != "" && len(withAlias)+2+len(all) <= MaxSubject {
 		s = withAlias
 	}
-	return fitSubject(s + ": " + what)
+	s = fitSubject(s + ": ")
+	if full := fitSubject(s + all); len(s+all) <= MaxSubject || len(what) < 2 {
+		return full
+	}
+	for _, c := range what {
+		c = fitSubject(c)
+		if len(s)+len(c)+len("...") > MaxSubject {
+			break
+		}
+		s += c
+	}
+	return s + "..."
 }
 
 // fitSubject is s in printable ASCII, as SNS requires, cut to MaxSubject.

@@ -155,3 +155,27 @@ func TestParseNotifyMode(t *testing.T) {
 		t.Error(`ParseNotifyMode("sometimes") succeeded`)
 	}
 }
+
+// A subject too long for SNS drops whole clauses and says so: cut at 99
+// characters it read "(200" for 20,000 critical findings, and "Security H"
+// on a run with changed findings and Security Hub errors.
+func TestSubjectNeverCutsACount(t *testing.T) {
+	tests := []struct {
+		name string
+		n    int
+		want string
+	}{
+		{"two-digit counts, changed findings and Security Hub errors", 12,
+			"credaudit 123456789012: 12 new, 12 changed, 12 unmuted, 24 resolved, 12 failing (12 critical)..."},
+		{"five-digit counts", 20000,
+			"credaudit 123456789012: 20000 new, 20000 changed, 20000 unmuted, 40000 resolved, 20000 failing..."},
+	}
+	for _, tt := range tests {
+		c := Counts{New: tt.n, Changed: tt.n, Unmuted: tt.n, Resolved: tt.n, Gone: tt.n, Failing: tt.n, HighestNew: -1}
+		c.BySeverity[rules.Critical] = tt.n
+		m := renderDigest(digestInput{Account: sampleAccount, Alias: "acme-prod", Counts: c, Hub: HubReport{Region: "eu-west-1", Err: errors.New("refused")}})
+		if m.Subject != tt.want {
+			t.Errorf("%s: subject\n%q, want\n%q", tt.name, m.Subject, tt.want)
+		}
+	}
+}
