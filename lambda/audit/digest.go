@@ -332,7 +332,7 @@ func renderDigest(in digestInput) Message {
 	if len(attention) > 0 {
 		b.WriteString("ATTENTION\n")
 		for _, w := range attention {
-			b.WriteString("  ! " + clip(w, 2*maxReason) + "\n")
+			b.WriteString("  ! " + clip(oneLine(w), 2*maxReason) + "\n")
 		}
 		b.WriteString("\n")
 	}
@@ -501,8 +501,37 @@ func writeLines(b *strings.Builder, indent string, lines []line, limit int) {
 		if note != "" {
 			note = " " + note
 		}
-		fmt.Fprintf(b, "%s%-13s %-8s %s: %s%s\n", indent, "["+l.sev.String()+"]", l.rule, clip(l.user, 64), clip(l.text, maxReason), note)
+		fmt.Fprintf(b, "%s%-13s %-8s %s: %s%s\n", indent, "["+l.sev.String()+"]", l.rule, clip(oneLine(l.user), 64), clip(oneLine(l.text), maxReason), note)
 	}
+}
+
+// oneLine is s with its line breaks (\n, \r, VT, FF, NEL, and the line
+// and paragraph separators U+2028 and U+2029 that mail readers break at)
+// written as Go escapes: a user name from a report file, a custom rule's
+// text or an error cannot break its digest line, and so cannot write a line
+// that reads as the digest's own (a section title). A character a terminal
+// would obey is the command line's to escape (cli.writeDigest).
+func oneLine(s string) string {
+	if !strings.ContainsFunc(s, isLineBreak) {
+		return s
+	}
+	var b strings.Builder
+	for _, r := range s {
+		if isLineBreak(r) {
+			b.WriteString(strings.Trim(strconv.QuoteRune(r), "'"))
+		} else {
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+func isLineBreak(r rune) bool {
+	switch r {
+	case '\n', '\r', '\v', '\f', '\u0085', '\u2028', '\u2029':
+		return true
+	}
+	return false
 }
 
 // fitBody cuts body at a line boundary to fit MaxBody, saying so.

@@ -179,3 +179,25 @@ func TestSubjectNeverCutsACount(t *testing.T) {
 		}
 	}
 }
+
+// A user name (from a report file: IAM allows none of these characters)
+// or a reason cannot break its digest line: it wrote a fake RESOLVED
+// section into the email, and U+2028 breaks a line in mail readers too.
+func TestDigestLinesHoldNoLineBreak(t *testing.T) {
+	r := newRig(t, "")
+	name := "eve\nRESOLVED (1)\n  [HIGH] x\u2028"
+	q := `"` + strings.ReplaceAll(name, `"`, `""`)
+	row := q + `",` + `"arn:aws:iam::123456789012:user/` + q[1:] + `",2024-01-01T00:00:00+00:00,true,no_information,2024-01-01T00:00:00+00:00,N/A,false,false,N/A,N/A,N/A,N/A,false,N/A,N/A,N/A,N/A,false,N/A,false,N/A` + "\n"
+	r.iam.report = append(bytes.TrimRight(r.iam.report, "\n"), append([]byte("\n"), row...)...)
+	out, err := r.a.Run(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := out.Digest.Body
+	if strings.Contains(body, "\nRESOLVED") || strings.ContainsRune(body, 0x2028) {
+		t.Errorf("a user name broke a digest line:\n%s", body)
+	}
+	if want := `eve\nRESOLVED (1)\n  [HIGH] x\u2028: `; !strings.Contains(body, want) {
+		t.Errorf("digest lacks the escaped name %s:\n%s", want, body)
+	}
+}
