@@ -398,21 +398,19 @@ func renderDigest(in digestInput) Message {
 	if c.HighestNew >= 0 {
 		m.Severity = c.HighestNew.String()
 	}
-	counts := []string{fmt.Sprintf("%d new", c.New)}
+	counts := fmt.Sprintf("%d new, ", c.New)
 	if c.Changed > 0 {
-		counts = append(counts, fmt.Sprintf(", %d changed", c.Changed))
+		counts += fmt.Sprintf("%d changed, ", c.Changed)
 	}
-	if c.Unmuted > 0 {
-		counts = append(counts, fmt.Sprintf(", %d unmuted", c.Unmuted))
-	}
-	counts = append(counts, fmt.Sprintf(", %d resolved", c.Resolved+c.Gone), fmt.Sprintf(", %d failing", c.Failing))
+	counts += unmuted(c.Unmuted)
+	counts += fmt.Sprintf("%d resolved, %d failing", c.Resolved+c.Gone, c.Failing)
 	if n := c.BySeverity[rules.Critical]; n > 0 {
-		counts = append(counts, fmt.Sprintf(" (%d critical)", n))
+		counts += fmt.Sprintf(" (%d critical)", n)
 	}
 	if in.Hub.Err != nil {
-		counts = append(counts, "; Security Hub errors")
+		counts += "; Security Hub errors"
 	}
-	m.Subject = subject(in.Account, in.Alias, counts...)
+	m.Subject = subject(in.Account, in.Alias, counts)
 	return m
 }
 
@@ -570,39 +568,36 @@ func bySeverity(n [rules.Critical + 1]int) string {
 }
 
 // subject is "credaudit <account> (<alias>): <what>", without the alias when
-// it does not fit, in printable ASCII as SNS requires. what is in clauses
-// (", 3 resolved"): when they do not all fit, the subject keeps those that
-// do, whole, and ends "...", so that it never shows a count cut short
-// ("(200" of "(20000 critical)").
-func subject(account, alias string, what ...string) string {
+// it does not fit, as fitSubject makes it.
+func subject(account, alias, what string) string {
 	s := "credaudit " + account
-	all := strings.Join(what, "")
-	if withAlias := s + " (" + alias + ")"; alias != "" && len(withAlias)+2+len(all) <= MaxSubject {
+	if withAlias := s + " (" + alias + ")"; alias != "" && len(withAlias)+2+len(what) <= MaxSubject {
 		s = withAlias
 	}
-	s = fitSubject(s + ": ")
-	if full := fitSubject(s + all); len(s+all) <= MaxSubject || len(what) < 2 {
-		return full
-	}
-	for _, c := range what {
-		c = fitSubject(c)
-		if len(s)+len(c)+len("...") > MaxSubject {
-			break
-		}
-		s += c
-	}
-	return s + "..."
+	return fitSubject(s + ": " + what)
 }
 
-// fitSubject is s in printable ASCII, as SNS requires, cut to MaxSubject.
+// fitSubject is s in printable ASCII, as SNS requires, within MaxSubject.
+// A longer one keeps the whole clauses that fit, up to a ", ", "; " or
+// " (", and ends "...", so that no count shows cut short ("(200" of
+// "(20000 critical)"); one without such a place is cut.
 func fitSubject(s string) string {
 	out := make([]byte, 0, len(s))
-	for i := 0; i < len(s) && len(out) < MaxSubject; i++ {
+	for i := 0; i < len(s); i++ {
 		if ch := s[i]; ch >= 0x20 && ch < 0x7f {
 			out = append(out, ch)
 		}
 	}
-	return string(out)
+	if len(out) <= MaxSubject {
+		return string(out)
+	}
+	// A clause ending at cut leaves room for "..." when cut+3 <= MaxSubject.
+	head := string(out[:MaxSubject-1])
+	cut := max(strings.LastIndex(head, ", "), strings.LastIndex(head, "; "), strings.LastIndex(head, " ("))
+	if cut <= 0 {
+		return string(out[:MaxSubject])
+	}
+	return head[:cut] + "..."
 }
 
 // clip cuts s to at most n bytes at a rune boundary, marking the cut.

@@ -201,3 +201,20 @@ func TestDigestLinesHoldNoLineBreak(t *testing.T) {
 		t.Errorf("digest lacks the escaped name %s:\n%s", want, body)
 	}
 }
+
+// Every subject is fitted by whole clauses, the organisation digest's and
+// a late one's too: "[late] " made a full subject lose its last characters.
+func TestFitSubjectKeepsWholeClauses(t *testing.T) {
+	org := "credaudit organisation: 1200 accounts, 15 FAILED; 123456 new, 23456 resolved, 345678 failing (12345 critical)"
+	tests := []struct{ name, got, want string }{
+		{"a fitting subject is kept", fitSubject("credaudit 123456789012: 1 new, 0 resolved, 3 failing"), "credaudit 123456789012: 1 new, 0 resolved, 3 failing"},
+		{"the organisation's", fitSubject(org), "credaudit organisation: 1200 accounts, 15 FAILED; 123456 new, 23456 resolved, 345678 failing..."},
+		{"a late one", Late(Message{Subject: fitSubject(org)}, time.Unix(0, 0)).Subject, "[late] credaudit organisation: 1200 accounts, 15 FAILED; 123456 new, 23456 resolved..."},
+		{"no clause to keep", fitSubject(strings.Repeat("x", 120)), strings.Repeat("x", MaxSubject)},
+	}
+	for _, tc := range tests {
+		if tc.got != tc.want || len(tc.got) > MaxSubject {
+			t.Errorf("%s: %q (%d), want %q", tc.name, tc.got, len(tc.got), tc.want)
+		}
+	}
+}
