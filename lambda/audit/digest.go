@@ -330,9 +330,14 @@ func renderDigest(in digestInput) Message {
 	}
 	attention = append(attention, in.Warnings...)
 	if len(attention) > 0 {
+		// Capped as a section is: thousands of suppressions muting nothing
+		// would otherwise push the counts and the findings out of the body.
 		b.WriteString("ATTENTION\n")
-		for _, w := range attention {
+		for _, w := range attention[:min(len(attention), sectionCap)] {
 			b.WriteString("  ! " + clip(oneLine(w), 2*maxReason) + "\n")
+		}
+		if more := len(attention) - sectionCap; more > 0 {
+			fmt.Fprintf(&b, "  ... and %d more (scan --config lists every suppression that muted nothing)\n", more)
 		}
 		b.WriteString("\n")
 	}

@@ -218,3 +218,22 @@ func TestFitSubjectKeepsWholeClauses(t *testing.T) {
 		}
 	}
 }
+
+// ATTENTION is capped as a section is: some 3,100 suppressions muting
+// nothing (a 1 MiB configuration holds them) filled the body, which was
+// then clipped before its counts and findings.
+func TestAttentionIsCapped(t *testing.T) {
+	in := digestInput{Account: sampleAccount, Counts: Counts{Failing: 1, HighestNew: -1}}
+	for i := range 4000 {
+		in.Warnings = append(in.Warnings, fmt.Sprintf("The suppression at credaudit.yaml:%d matches no failing result, "+strings.Repeat("and says so at length ", 4)+".", 10+4*i))
+	}
+	body := renderDigest(in).Body
+	if n := strings.Count(body, "\n  ! "); n != sectionCap {
+		t.Errorf("%d ATTENTION lines, want %d", n, sectionCap)
+	}
+	for _, want := range []string{"  ... and 3975 more (scan --config lists every suppression that muted nothing)\n", "Failing now: 1 ", "This run: "} {
+		if !strings.Contains(body, want) {
+			t.Errorf("body lacks %q:\n%.3000s", want, body)
+		}
+	}
+}
