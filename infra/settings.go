@@ -214,10 +214,11 @@ func LoadSettings(lookup func(key string) any) (Settings, error) {
 			bad(key, lookup(key), "want a list of IDs: a JSON list in cdk.json, or comma-separated with -c")
 			return nil
 		}
-		if s, given := lookup(key).(string); given && len(l) == 0 {
-			// -c with an empty shell variable: for an include list, no
-			// filter would audit every account.
-			bad(key, s, "names nothing; leave it out for none")
+		if names(lookup(key)) && len(l) == 0 {
+			// -c with an empty shell variable, or a cdk.json list of
+			// blanks: for an include list, no filter would audit every
+			// account.
+			bad(key, lookup(key), "names nothing; leave it out (or write [] in cdk.json) for none")
 		}
 		for _, id := range l {
 			if !valid.MatchString(id) {
@@ -391,6 +392,18 @@ func list(v any) (out []string, ok bool) {
 		}
 	}
 	return out, true
+}
+
+// names is whether a list setting's value tries to name something: a
+// string (-c), or a JSON list with items; not an unset key or [].
+func names(v any) bool {
+	switch v := v.(type) {
+	case string:
+		return true
+	case []any:
+		return len(v) > 0
+	}
+	return false
 }
 
 // ParseConfig splits a configuration location into its kind ("s3" or

@@ -156,6 +156,11 @@ func TestSettingsRejected(t *testing.T) {
 		{KeyOrgExcludeAccounts, " , "},
 		{KeyOrgIncludeOUs, ","},
 		{KeyOrgExcludeOUs, ""},
+		// The same in cdk.json: a list of blank items (a template filled
+		// from an empty variable) names nothing, unlike [].
+		{KeyOrgIncludeAccounts, []any{""}},
+		{KeyOrgIncludeOUs, []any{" ", ""}},
+		{KeyOrgExcludeAccounts, []any{" "}},
 		{KeyStackSetTargets, ""},
 		{KeyMaxConcurrency, "0"},
 		{KeyMaxConcurrency, 1001.0},
