@@ -324,12 +324,21 @@ func denied(op string, err error) error {
 
 // checkReport turns a successful GetCredentialReport into a Fetched, refusing
 // a report without content or generation time rather than treating it as empty.
+// A generation time no report can have (before Earliest, after Latest) is
+// refused too, as in a report file: as the report's "as of" it would make
+// every credential look just used, or could not be written.
 func checkReport(out *iam.GetCredentialReportOutput) (*Fetched, error) {
 	switch {
 	case out == nil:
 		return nil, errors.New("get credential report: no output")
 	case out.GeneratedTime == nil:
 		return nil, errors.New("get credential report: response has no GeneratedTime")
+	case out.GeneratedTime.Before(Earliest):
+		return nil, fmt.Errorf("get credential report: GeneratedTime %s is before %d, before any credential report",
+			out.GeneratedTime.UTC().Format(time.RFC3339), Earliest.Year())
+	case out.GeneratedTime.After(Latest):
+		return nil, fmt.Errorf("get credential report: GeneratedTime %s is after the year %d in UTC",
+			out.GeneratedTime.UTC().Format(time.RFC3339), Latest.Year())
 	case len(out.Content) == 0:
 		return nil, errors.New("get credential report: response has no Content")
 	case out.ReportFormat != "" && out.ReportFormat != types.ReportFormatTypeTextCsv:
