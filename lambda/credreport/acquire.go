@@ -165,7 +165,10 @@ func (f *Fetcher) Fetch(ctx context.Context) (*Fetched, error) {
 			case err == nil && out == nil:
 				return nil, errors.New("generate credential report: no output")
 			case err == nil && out.State == types.ReportStateTypeComplete:
+				// Seen too: if the Get that follows is cut off, the give-up
+				// says the report was ready, not what was seen before it.
 				p.generated = true
+				p.seen("GenerateCredentialReport state COMPLETE", nil)
 				op = opGet
 				continue
 			case err == nil:

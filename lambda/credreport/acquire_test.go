@@ -32,6 +32,7 @@ type fakeCall struct {
 	get *iam.GetCredentialReportOutput
 	gen *iam.GenerateCredentialReportOutput
 	err error
+	do  func() // run during the call (a Ctrl-C while it is under way)
 }
 
 func getReport(generated time.Time) fakeCall {
@@ -86,6 +87,9 @@ func (f *fakeIAM) next(op string) fakeCall {
 	}
 	c := f.script[0]
 	f.script = f.script[1:]
+	if c.do != nil {
+		c.do()
+	}
 	if c.op != op {
 		f.t.Errorf("call %d: Fetch called %s, script expects %s", len(f.ops), op, c.op)
 	}
@@ -334,6 +338,7 @@ func TestFetchErrors(t *testing.T) {
 		deadline    time.Duration // from start; zero means no deadline
 		maxAttempts int
 		cancelled   bool
+		cancelAt    int // cancel ctx during this call (from 1)
 		script      []fakeCall
 		wantMsg     string // the error's text starts with this
 		wantIs      []error
@@ -418,6 +423,20 @@ func TestFetchErrors(t *testing.T) {
 			wantMsg:    "credential report not ready after 2 attempts over 0s (context canceled): last seen: GenerateCredentialReport Throttling: ",
 			wantIs:     []error{credreport.ErrNotReady, context.Canceled},
 			wantCode:   "Throttling",
+			wantSleeps: seconds(1.5),
+		},
+		{
+			// The report was ready when the run was interrupted: the error
+			// said the last thing seen was the ReportInProgress before it.
+			name: "context cancelled during the Get after COMPLETE says COMPLETE was last seen",
+			script: []fakeCall{
+				getFails(errInProgress),
+				generateState(types.ReportStateTypeComplete),
+				getFails(&aws.RequestCanceledError{Err: context.Canceled}),
+			},
+			cancelAt:   3,
+			wantMsg:    "credential report not ready after 3 attempts over 1.5s (operation error IAM: GetCredentialReport, request canceled, context canceled): last seen: GenerateCredentialReport state COMPLETE",
+			wantIs:     []error{credreport.ErrNotReady, context.Canceled},
 			wantSleeps: seconds(1.5),
 		},
 		{
@@ -508,6 +527,12 @@ func TestFetchErrors(t *testing.T) {
 			if tt.cancelled {
 				c, cancel := context.WithCancel(ctx)
 				cancel()
+				ctx = c
+			}
+			if tt.cancelAt > 0 {
+				c, cancel := context.WithCancel(ctx)
+				defer cancel()
+				api.script[tt.cancelAt-1].do = cancel
 				ctx = c
 			}
 			got, err := f.Fetch(ctx)
