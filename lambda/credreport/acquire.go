@@ -165,10 +165,10 @@ func (f *Fetcher) Fetch(ctx context.Context) (*Fetched, error) {
 			case err == nil && out == nil:
 				return nil, errors.New("generate credential report: no output")
 			case err == nil && out.State == types.ReportStateTypeComplete:
-				// Seen too: if the Get that follows is cut off, the give-up
+				// Seen too: if the Get that follows is cut off, the error
 				// says the report was ready, not what was seen before it.
 				p.generated = true
-				p.seen("GenerateCredentialReport state COMPLETE", nil)
+				p.seen(seenComplete, nil)
 				op = opGet
 				continue
 			case err == nil:
@@ -315,11 +315,19 @@ func (p *poll) notReady(cause error) error {
 // call while Fetch was already waiting for the report, it says what was last
 // seen, as a give-up does.
 func (p *poll) failed(ctx context.Context, what string, err error) error {
-	if ctx.Err() != nil && p.lastSeen != "" {
+	switch {
+	case p.lastSeen == seenComplete:
+		// Not a give-up waiting for IAM: the report was ready, and
+		// fetching it was cut off (out of time) or failed.
+		return fmt.Errorf("%s after GenerateCredentialReport answered COMPLETE: %w", what, err)
+	case ctx.Err() != nil && p.lastSeen != "":
 		return p.notReady(err)
 	}
 	return fmt.Errorf("%s: %w", what, err)
 }
+
+// seenComplete is what GenerateCredentialReport's COMPLETE is seen as.
+const seenComplete = "GenerateCredentialReport state COMPLETE"
 
 func denied(op string, err error) error {
 	return fmt.Errorf("%w: %s needs permission iam:%s: %w", ErrAccessDenied, op, op, err)
