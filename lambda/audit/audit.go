@@ -207,13 +207,17 @@ func (a *Auditor) Observe(ctx context.Context) (*Observation, error) {
 		a.log().LogAttrs(ctx, slog.LevelWarn, "account facts", slog.String("error", LogSafe(obs.AccountErr)),
 			slog.String("effect", "rules that need them are NOT_AVAILABLE"))
 	}
-	obs.Alias = readAlias(ctx, a.IAM, a.log())
+	obs.Alias = ReadAlias(ctx, a.IAM, a.log())
 	return obs, nil
 }
 
-// readAlias returns the account's alias, or "" (an account has at most one;
-// failing to read it only costs the digest a name).
-func readAlias(ctx context.Context, client IAMAPI, log *slog.Logger) string {
+// ReadAlias returns the account's alias, or "" (an account has at most one;
+// failing to read it only costs the digest a name). log, nil to discard,
+// gets a warning when it cannot be read.
+func ReadAlias(ctx context.Context, client IAMAPI, log *slog.Logger) string {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
 	out, err := client.ListAccountAliases(ctx, &iam.ListAccountAliasesInput{})
 	if err != nil {
 		log.LogAttrs(ctx, slog.LevelWarn, "account alias", slog.String("error", LogSafe(err)))

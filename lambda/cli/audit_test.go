@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/securityhub"
 
 	"github.com/credaudit/credaudit/lambda/credreport/credreporttest"
@@ -390,5 +391,40 @@ func TestScanPublishSendsTheDigestWhenItIsNews(t *testing.T) {
 		if len(msgs) != step.wantSent {
 			t.Errorf("%s sent %d messages, want %d", step.name, len(msgs), step.wantSent)
 		}
+	}
+}
+
+// The digest of scan --state on the live account names the account's
+// alias, as the function's does (README, "SNS digest": `credaudit
+// 123456789012 (acme-prod): …`), on stderr and in the message sent to
+// --topic: it named the account by its ID alone.
+func TestScanDigestOfTheLiveAccountNamesItsAlias(t *testing.T) {
+	cfg := emulator.Config(t)
+	emulator.Reset(t)
+	ctx := context.Background()
+	acct, err := sandbox.New(ctx, cfg, "credaudit-state-cli")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := acct.CreateUser(ctx, "alice", sandbox.Password); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := acct.IAM.CreateAccountAlias(ctx, &iam.CreateAccountAliasInput{AccountAlias: aws.String("acme-prod")}); err != nil {
+		t.Fatal(err)
+	}
+	code, _, stderr := run(t, "", "scan", "--format", "json", "--state", t.TempDir(), "--publish", "--topic", acct.TopicARN)
+	if code != ExitOK {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	const name = "credaudit 123456789012 (acme-prod): "
+	if !strings.HasPrefix(stderr, name) || !strings.Contains(stderr, "IAM credential audit of account 123456789012 (acme-prod)\n") {
+		t.Errorf("digest on stderr does not name the alias:\n%s", stderr)
+	}
+	msgs, err := acct.Drain(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(msgs) != 1 || !strings.HasPrefix(msgs[0].Subject, name) {
+		t.Errorf("sent %+v, want one digest whose subject starts %q", msgs, name)
 	}
 }

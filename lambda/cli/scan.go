@@ -77,7 +77,7 @@ func runScan(ctx context.Context, args []string, io IO) error {
 		return runOrg(ctx, &of, &af, &src, *format, selected, profileName, sups, io)
 	}
 
-	src.publishes, src.canPublish = af.publish, true
+	src.publishes, src.canPublish, src.alias = af.publish, true, af.stateDir != ""
 	in, err := src.load(ctx, io.Stdin)
 	if err != nil {
 		return err

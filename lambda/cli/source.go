@@ -28,6 +28,9 @@ type source struct {
 	// choose its credentials and home region, whatever the report's source.
 	// canPublish says the command has --publish (scan, not query).
 	publishes, canPublish bool
+	// alias asks for the live account's alias too: scan --state's digest
+	// names the account by it, as the function's does.
+	alias bool
 }
 
 // live reports whether the report comes from the live account (no --report).
@@ -55,6 +58,9 @@ type loaded struct {
 	// saying why when they could not be read.
 	account    *rules.Account
 	accountErr error
+	// alias is the live account's alias when asked for (source.alias); ""
+	// when it has none, or could not be read.
+	alias string
 }
 
 func (s *source) load(ctx context.Context, in io.Reader) (*loaded, error) {
@@ -75,6 +81,7 @@ func (s *source) load(ctx context.Context, in io.Reader) (*loaded, error) {
 		accountErr error
 		err        error
 		file       string
+		alias      string
 	)
 	if !s.live() && !s.publishes && (s.awsProfile != "" || s.region != "") {
 		also := ""
@@ -85,7 +92,7 @@ func (s *source) load(ctx context.Context, in io.Reader) (*loaded, error) {
 	}
 	switch {
 	case s.live():
-		if rep, account, accountErr, err = s.fetch(ctx); err != nil {
+		if rep, account, accountErr, alias, err = s.fetch(ctx); err != nil {
 			return nil, &exitError{ExitAWS, err}
 		}
 	case s.report == "-":
@@ -112,7 +119,7 @@ func (s *source) load(ctx context.Context, in io.Reader) (*loaded, error) {
 			asOf = time.Now().UTC()
 		}
 	}
-	return &loaded{report: rep, asOf: asOf, account: account, accountErr: accountErr, file: file}, nil
+	return &loaded{report: rep, asOf: asOf, account: account, accountErr: accountErr, file: file, alias: alias}, nil
 }
 
 // contentLine returns the line (from 1) of a get-credential-report JSON
@@ -173,11 +180,11 @@ func outOfRange(t time.Time) string {
 
 // fetch reads the live account's report through the default credential chain,
 // and the account facts some rules need (a failure there is returned as
-// accountErr, not as a failure of the run).
-func (s *source) fetch(ctx context.Context) (rep *credreport.Report, account *rules.Account, accountErr, err error) {
+// accountErr, not as a failure of the run), and its alias when s.alias asks.
+func (s *source) fetch(ctx context.Context) (rep *credreport.Report, account *rules.Account, accountErr error, alias string, err error) {
 	cfg, err := awsConfig(ctx, s)
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, nil, nil, "", err
 	}
 	if cfg.Region == "" {
 		cfg.Region = "us-east-1" // IAM is global; the SDK only needs a region to sign
@@ -190,10 +197,13 @@ func (s *source) fetch(ctx context.Context) (rep *credreport.Report, account *ru
 	client := iam.NewFromConfig(cfg)
 	f := &credreport.Fetcher{Client: client}
 	if rep, err = f.Report(ctx); err != nil {
-		return nil, nil, nil, err
+		return nil, nil, nil, "", err
 	}
 	account, accountErr = audit.ReadAccount(ctx, client, rep)
-	return rep, account, accountErr, nil
+	if s.alias {
+		alias = audit.ReadAlias(ctx, client, nil)
+	}
+	return rep, account, accountErr, alias, nil
 }
 
 // maxReport bounds a report read from a file or stdin. IAM's at most 5,000
