@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
@@ -67,11 +68,16 @@ func (f *auditFlags) forRegion(format string) bool {
 	return f.publish || f.hubRegion != "" || format == "asff"
 }
 
+// now is the clock of scan's audit (when a state is saved, a finding imported, a
+// digest's report age); nil is the wall clock. Tests fix it, as they fix
+// the function's (handler.Handler.Now).
+var now func() time.Time
+
 // runAudit diffs the evaluation of in against the state and, with
 // --publish, publishes it. Without --state the state is empty, so the
 // findings are those a first run would import.
 func runAudit(ctx context.Context, f *auditFlags, format string, src *source, in *loaded, selected []rules.Selected, profile string, sups []rules.Suppression, stderr io.Writer) (*audit.Outcome, string, error) {
-	aud := &audit.Auditor{Selected: selected, Profile: profile, Suppressions: sups}
+	aud := &audit.Auditor{Selected: selected, Profile: profile, Suppressions: sups, Now: now}
 	region := f.hubRegion // stays empty when the run is not for a region
 	if f.publish || region == "" && f.forRegion(format) {
 		cfg, err := awsConfig(ctx, src)

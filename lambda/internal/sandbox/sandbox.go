@@ -17,6 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/organizations"
 	orgtypes "github.com/aws/aws-sdk-go-v2/service/organizations/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/aws-sdk-go-v2/service/securityhub"
 	shtypes "github.com/aws/aws-sdk-go-v2/service/securityhub/types"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
@@ -37,10 +38,14 @@ type Account struct {
 }
 
 // New creates the state bucket, the topic, a queue subscribed to it, and
-// enables Security Hub, in the emulator cfg points at.
+// enables Security Hub, in the emulator cfg points at, in cfg's region.
 func New(ctx context.Context, cfg aws.Config, bucket string) (*Account, error) {
 	a := &Account{Config: cfg, IAM: iam.NewFromConfig(cfg), Hub: securityhub.NewFromConfig(cfg), SQS: sqs.NewFromConfig(cfg), Bucket: bucket}
-	if _, err := s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = true }).CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(bucket)}); err != nil {
+	in := &s3.CreateBucketInput{Bucket: aws.String(bucket)}
+	if cfg.Region != "us-east-1" { // S3 wants the region named everywhere else
+		in.CreateBucketConfiguration = &s3types.CreateBucketConfiguration{LocationConstraint: s3types.BucketLocationConstraint(cfg.Region)}
+	}
+	if _, err := s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = true }).CreateBucket(ctx, in); err != nil {
 		return nil, fmt.Errorf("create bucket: %w", err)
 	}
 	snsc := sns.NewFromConfig(cfg)
