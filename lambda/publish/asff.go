@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/securityhub/types"
 
 	"github.com/credaudit/credaudit/lambda/credreport"
+	"github.com/credaudit/credaudit/lambda/internal/lazyre"
 	"github.com/credaudit/credaudit/lambda/rules"
 )
 
@@ -407,18 +408,25 @@ func checkIdentifier(field, v string, min, max int) error {
 
 func isBlank(s string) bool { return strings.TrimSpace(s) == "" }
 
+// timestampShape is an RFC 3339 timestamp as Security Hub's are written:
+// two-digit fields, a fraction after a dot, then Z or ±hh:mm. time.Parse
+// also takes a one-digit hour and a decimal comma.
+var timestampShape = lazyre.New(`^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$`)
+
 // parseTimestamp reads s as Security Hub's timestamps are written: RFC 3339
 // with Z or an offset of at most ±18:00, and at most nine fractional digits
 // (time.Parse takes more digits, and offsets to ±24:00).
 func parseTimestamp(s string) (time.Time, error) {
+	m := timestampShape().FindStringSubmatch(s)
+	if m == nil {
+		return time.Time{}, errors.New("is not an RFC 3339 timestamp")
+	}
 	t, err := time.Parse(time.RFC3339Nano, s)
 	if err != nil {
 		return time.Time{}, errors.New("is not an RFC 3339 timestamp")
 	}
-	if frac, ok := strings.CutPrefix(s[len("2006-01-02T15:04:05"):], "."); ok {
-		if n := strings.IndexAny(frac, "Zz+-"); n > 9 {
-			return time.Time{}, fmt.Errorf("has %d fractional digits, at most 9", n)
-		}
+	if n := len(m[1]) - 1; n > 9 {
+		return time.Time{}, fmt.Errorf("has %d fractional digits, at most 9", n)
 	}
 	if _, off := t.Zone(); off > 18*3600 || off < -18*3600 {
 		return time.Time{}, errors.New("has an offset beyond ±18:00")

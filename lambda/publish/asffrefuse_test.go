@@ -90,6 +90,12 @@ func TestFindingsTheDocumentationRefusesAreNotSent(t *testing.T) {
 			f.UpdatedAt = aws.String("2026-11-20T06:01:00.1234567891Z")
 		}},
 		{"UpdatedAt offset beyond 18 hours", func(f *types.AwsSecurityFinding) { f.UpdatedAt = aws.String("2026-11-21T06:01:00+19:00") }},
+		// time.Parse takes these, RFC 3339 does not.
+		{"UpdatedAt with a one-digit hour", func(f *types.AwsSecurityFinding) { f.UpdatedAt = aws.String("2026-11-21T6:01:00Z") }},
+		{"UpdatedAt with a one-digit hour and 10 fractional digits", func(f *types.AwsSecurityFinding) {
+			f.UpdatedAt = aws.String("2026-11-21T6:01:00.1234567891Z")
+		}},
+		{"UpdatedAt with a decimal comma", func(f *types.AwsSecurityFinding) { f.UpdatedAt = aws.String("2026-11-21T06:01:00,5Z") }},
 		{"FirstObservedAt offset beyond 18 hours", func(f *types.AwsSecurityFinding) {
 			f.FirstObservedAt = aws.String("2026-11-20T06:00:00-23:59")
 		}},
