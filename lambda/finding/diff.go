@@ -23,7 +23,9 @@ type Kind uint8
 
 const (
 	// New: failing now, and not an open finding before (never seen, or
-	// resolved or gone earlier). Import it.
+	// resolved or gone earlier); or open, opened by a run whose digest was
+	// not sent (Record.Unnotified), and failing or not visible now. Import
+	// it.
 	New Kind = iota + 1
 	// Changed: failing before and now, but the fact differs (root used
 	// again, a key rotated, another credential listed) or the severity does.
@@ -92,13 +94,15 @@ type Change struct {
 	// NeedsRefresh marks an import with no news: a StillFailing finding
 	// whose last import is RefreshAfter old or older, to import again
 	// before Security Hub expires it; or a StillArchived one whose archive
-	// Security Hub was never sent (archived while publishing was off; see
-	// Publication.Off), to send with the UpdatedAt it was archived with,
-	// later than any import Security Hub may hold.
+	// Security Hub was never sent (archived while publishing was off, see
+	// Publication.Off, or its import failed), to send with the UpdatedAt it
+	// was archived with, later than any import Security Hub may hold (but
+	// the failed one, which may have landed and so is ignored).
 	NeedsRefresh bool
-	// Unavailable marks a StillFailing finding whose result this run was
-	// NOT_AVAILABLE: a failure to see is not an all-clear, so the previous
-	// record stands.
+	// Unavailable marks a finding whose result this run was NOT_AVAILABLE:
+	// a failure to see is not an all-clear, so the previous record stands.
+	// It is StillFailing, or New when the record is Unnotified (opened by a
+	// run whose digest was not sent), and is sent as the record says.
 	Unavailable bool
 
 	// Result is this run's result; nil for Gone and StillArchived, which are
