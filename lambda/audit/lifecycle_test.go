@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"slices"
 	"strings"
@@ -587,13 +588,14 @@ func (l *lifecycle) step(f fault) {
 	r := l.rng
 	switch f {
 	case hubRefuses, workflowRef:
+		// In ID order, so that the seed picks the same findings each time.
 		ids := map[string]bool{}
-		for id := range l.failing {
+		for _, id := range slices.Sorted(maps.Keys(l.failing)) {
 			if r.IntN(2) == 0 {
 				ids[id] = true
 			}
 		}
-		for id := range l.hub.findings {
+		for _, id := range slices.Sorted(maps.Keys(l.hub.findings)) {
 			if r.IntN(2) == 0 {
 				ids[id] = true
 			}
