@@ -39,7 +39,7 @@ import (
 //     form when it fits, with the alias when that fits too, else cut
 //     between clauses and saying so with "...".
 //  3. Size (aws-facts §3.1: 262,144 bytes, body plus attributes, UTF-8;
-//     README: "Always under 240 KB"): the body is at most MaxBody bytes of
+//     README: "Always under 240 KB"): the body is at most 240,000 bytes of
 //     valid UTF-8, and subject, body and attributes fit in 256 KiB.
 //  4. Clipping: a body cut to fit says so ("... (digest truncated)") and
 //     keeps its head: account, report time, the ATTENTION block's title
@@ -70,6 +70,17 @@ import (
 
 // digestPropSeed fixes every generated case; a failure prints the case.
 const digestPropSeed = 20261121
+
+// The documented limits the digests are checked against, written here
+// rather than taken from digest.go, so that a change to the code's
+// constants is caught: SNS's subject (aws-facts §3.1: less than 100
+// characters), the README's body ("Always under 240 KB") and sections
+// ("25 per section").
+const (
+	docMaxSubject = 99
+	docMaxBody    = 240_000
+	docSectionCap = 25
+)
 
 // propCase is one generated digest: the input renderDigest gets, and what
 // the model expects of it (derived from the changes, not from count).
@@ -417,8 +428,8 @@ func checkMessage(m model, msg Message) []string {
 	fail := func(format string, args ...any) { bad = append(bad, fmt.Sprintf(format, args...)) }
 
 	// 1. Subject limits.
-	if n := utf8.RuneCountInString(msg.Subject); n > MaxSubject || n == 0 {
-		fail("subject is %d characters (limit %d): %q", n, MaxSubject, msg.Subject)
+	if n := utf8.RuneCountInString(msg.Subject); n > docMaxSubject || n == 0 {
+		fail("subject is %d characters (limit %d): %q", n, docMaxSubject, msg.Subject)
 	}
 	for _, r := range msg.Subject {
 		if r < 0x20 || r > 0x7e {
@@ -438,7 +449,7 @@ func checkMessage(m model, msg Message) []string {
 	case msg.Subject[len(prefix):] == full:
 	default:
 		rest := msg.Subject[len(prefix):]
-		if len("credaudit "+m.account+": "+full) <= MaxSubject {
+		if len("credaudit "+m.account+": "+full) <= docMaxSubject {
 			fail("subject %q cut though %q fits", msg.Subject, "credaudit "+m.account+": "+full)
 		}
 		shown, ok := strings.CutSuffix(rest, "...")
@@ -450,8 +461,8 @@ func checkMessage(m model, msg Message) []string {
 	}
 
 	// 3. Size and encoding.
-	if len(msg.Body) > MaxBody {
-		fail("body is %d bytes, limit %d", len(msg.Body), MaxBody)
+	if len(msg.Body) > docMaxBody {
+		fail("body is %d bytes, limit %d", len(msg.Body), docMaxBody)
 	}
 	if !utf8.ValidString(msg.Body) || !utf8.ValidString(msg.Subject) {
 		fail("message is not valid UTF-8")
@@ -529,10 +540,10 @@ func checkMessage(m model, msg Message) []string {
 		}
 		wantTitles++
 		block := fmt.Sprintf("\n%s (%d)\n", title, len(l))
-		listed := l[:min(len(l), sectionCap)]
+		listed := l[:min(len(l), docSectionCap)]
 		block += strings.Join(listed, "\n") + "\n"
-		if len(l) > sectionCap {
-			block += fmt.Sprintf("  ... and %d more\n", len(l)-sectionCap)
+		if len(l) > docSectionCap {
+			block += fmt.Sprintf("  ... and %d more\n", len(l)-docSectionCap)
 		}
 		if !strings.Contains(body, block) && !truncated {
 			got := ""
@@ -644,13 +655,13 @@ func TestAlertProperties(t *testing.T) {
 		f := &Failure{Phase: []string{"acquire", "parse", "state", "configuration"}[rng.IntN(4)], Err: errors.New(errText), Hint: "check " + genOdd(rng, 2)}
 		msg := alert(account, f, generatedAt)
 		var bad []string
-		if n := utf8.RuneCountInString(msg.Subject); n > MaxSubject || strings.ContainsFunc(msg.Subject, func(r rune) bool { return r < 0x20 || r > 0x7e }) {
+		if n := utf8.RuneCountInString(msg.Subject); n > docMaxSubject || strings.ContainsFunc(msg.Subject, func(r rune) bool { return r < 0x20 || r > 0x7e }) {
 			bad = append(bad, fmt.Sprintf("subject %q", msg.Subject))
 		}
 		if !strings.Contains(msg.Subject, "audit FAILED ("+f.Phase+")") {
 			bad = append(bad, fmt.Sprintf("subject %q does not say the phase", msg.Subject))
 		}
-		if len(msg.Body) > MaxBody || !utf8.ValidString(msg.Body) {
+		if len(msg.Body) > docMaxBody || !utf8.ValidString(msg.Body) {
 			bad = append(bad, fmt.Sprintf("body %d bytes, valid UTF-8 %v", len(msg.Body), utf8.ValidString(msg.Body)))
 		}
 		in := msg.Input("arn:aws:sns:eu-west-1:123456789012:credaudit")
