@@ -97,22 +97,7 @@ func (r *qdReport) cell(row int, col string) (string, bool) {
 }
 
 func (r *qdReport) csvText() string {
-	var b strings.Builder
-	if r.bom {
-		b.WriteString("\ufeff")
-	}
-	if r.blank {
-		b.WriteString("\n\n")
-	}
-	w := csv.NewWriter(&b)
-	w.UseCRLF = r.crlf
-	_ = w.Write(r.header)
-	_ = w.WriteAll(r.rows)
-	s := b.String()
-	if r.noFinal {
-		s = strings.TrimRight(s, "\r\n")
-	}
-	return s
+	return reportCSV(r.header, r.rows, r.bom, r.blank, r.crlf, r.noFinal)
 }
 
 // input is the file query reads: the CSV, or the CLI's JSON around it.
@@ -120,10 +105,38 @@ func (r *qdReport) input() string {
 	if !r.asJSON {
 		return r.csvText()
 	}
+	return cliReportJSON(r.csvText(), r.asOfArg)
+}
+
+// reportCSV is a generated report as a file holds it: header and rows as
+// encoding/csv writes them, after a UTF-8 BOM and blank lines when asked,
+// with CRLF line ends, or without the last line's end.
+func reportCSV(header []string, rows [][]string, bom, blank, crlf, noFinal bool) string {
+	var b strings.Builder
+	if bom {
+		b.WriteString("\ufeff")
+	}
+	if blank {
+		b.WriteString("\n\n")
+	}
+	w := csv.NewWriter(&b)
+	w.UseCRLF = crlf
+	_ = w.Write(header)
+	_ = w.WriteAll(rows)
+	s := b.String()
+	if noFinal {
+		s = strings.TrimRight(s, "\r\n")
+	}
+	return s
+}
+
+// cliReportJSON is the report text as aws iam get-credential-report
+// prints it, generated at generated.
+func cliReportJSON(text, generated string) string {
 	b, _ := json.Marshal(map[string]string{
-		"Content":       base64.StdEncoding.EncodeToString([]byte(r.csvText())),
+		"Content":       base64.StdEncoding.EncodeToString([]byte(text)),
 		"ReportFormat":  "text/csv",
-		"GeneratedTime": r.asOfArg,
+		"GeneratedTime": generated,
 	})
 	return string(b)
 }

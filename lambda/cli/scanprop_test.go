@@ -59,7 +59,6 @@ package cli
 // prints the seed, the arguments, the configuration and the output.
 
 import (
-	"encoding/base64"
 	"encoding/csv"
 	"encoding/json"
 	"errors"
@@ -129,21 +128,11 @@ type spCase struct {
 }
 
 func (c *spCase) csvText() string {
-	var b strings.Builder
-	if c.bom {
-		b.WriteString("\ufeff")
+	rows := make([][]string, len(c.rows))
+	for i := range c.rows {
+		rows[i] = c.rows[i].cells
 	}
-	if c.blank {
-		b.WriteString("\n\n")
-	}
-	w := csv.NewWriter(&b)
-	w.UseCRLF = c.crlf
-	_ = w.Write(c.header)
-	for _, r := range c.rows {
-		_ = w.Write(r.cells)
-	}
-	w.Flush()
-	return b.String()
+	return reportCSV(c.header, rows, c.bom, c.blank, c.crlf, false)
 }
 
 // firstLine is the line of the CSV its first row starts on (after the
@@ -159,11 +148,7 @@ func (c *spCase) input() string {
 	if !c.asJSON {
 		return c.csvText()
 	}
-	b, _ := json.Marshal(map[string]string{
-		"Content": base64.StdEncoding.EncodeToString([]byte(c.csvText())), "ReportFormat": "text/csv",
-		"GeneratedTime": c.generated.Format(time.RFC3339),
-	})
-	return string(b)
+	return cliReportJSON(c.csvText(), c.generated.Format(time.RFC3339))
 }
 
 // spNames are hostile user names: IAM's characters (\w+=,.@-), 64 of them,
