@@ -18,6 +18,7 @@ import (
 	shtypes "github.com/aws/aws-sdk-go-v2/service/securityhub/types"
 
 	"github.com/credaudit/credaudit/lambda/config"
+	"github.com/credaudit/credaudit/lambda/credreport/credreporttest"
 	"github.com/credaudit/credaudit/lambda/finding"
 	"github.com/credaudit/credaudit/lambda/rules"
 	"github.com/credaudit/credaudit/lambda/state"
@@ -212,14 +213,12 @@ type simAccount struct {
 	root  *simUser
 }
 
-const reportHeader = "user,arn,user_creation_time,password_enabled,password_last_used,password_last_changed,password_next_rotation,mfa_active,access_key_1_active,access_key_1_last_rotated,access_key_1_last_used_date,access_key_1_last_used_region,access_key_1_last_used_service,access_key_2_active,access_key_2_last_rotated,access_key_2_last_used_date,access_key_2_last_used_region,access_key_2_last_used_service,cert_1_active,cert_1_last_rotated,cert_2_active,cert_2_last_rotated\n"
-
 func ts(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05+00:00") }
 
 // report writes the account's credential report.
 func (a *simAccount) report() []byte {
 	var b bytes.Buffer
-	b.WriteString(reportHeader)
+	b.WriteString(credreporttest.Header + "\n")
 	rows := append([]*simUser{a.root}, a.users...)
 	for _, u := range rows {
 		if !u.exists {

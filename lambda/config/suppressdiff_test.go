@@ -31,6 +31,7 @@ import (
 
 	"github.com/credaudit/credaudit/lambda/config"
 	"github.com/credaudit/credaudit/lambda/credreport"
+	"github.com/credaudit/credaudit/lambda/credreport/credreporttest"
 	"github.com/credaudit/credaudit/lambda/rules"
 )
 
@@ -381,11 +382,6 @@ func row(user, arn string) string {
 		"2026-08-20T12:00:00+00:00,2026-11-19T07:50:00+00:00,eu-west-1,s3,false,N/A,N/A,N/A,N/A,false,N/A,false,N/A"
 }
 
-const reportHeader = "user,arn,user_creation_time,password_enabled,password_last_used,password_last_changed,password_next_rotation,mfa_active," +
-	"access_key_1_active,access_key_1_last_rotated,access_key_1_last_used_date,access_key_1_last_used_region,access_key_1_last_used_service," +
-	"access_key_2_active,access_key_2_last_rotated,access_key_2_last_used_date,access_key_2_last_used_region,access_key_2_last_used_service," +
-	"cert_1_active,cert_1_last_rotated,cert_2_active,cert_2_last_rotated"
-
 // customRules is the configuration's custom rules, the same in every case.
 const customRules = "custom_rules:\n" +
 	"  - {id: ORG-01, title: t, severity: low, remediation: r, assert: mfa_active}\n" +
@@ -433,7 +429,7 @@ func (g gen) caseN(n int) tc {
 		users = append(users, u)
 		rows = append(rows, row(u.name, fmt.Sprintf("arn:%s:iam::%s:user%s%s", part, account, u.path, u.name)))
 	}
-	c.report = reportHeader + "\n" + strings.Join(rows, "\n") + "\n"
+	c.report = credreporttest.Header + "\n" + strings.Join(rows, "\n") + "\n"
 
 	// Expiry dates around as-of: the day itself, either side, ±1 second.
 	base := time.Date(2026, 11, 20, 0, 0, 0, 0, time.UTC).AddDate(0, 0, g.r.IntN(5))

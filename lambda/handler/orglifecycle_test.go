@@ -17,6 +17,7 @@ import (
 	"github.com/credaudit/credaudit/lambda/audit"
 	"github.com/credaudit/credaudit/lambda/config"
 	"github.com/credaudit/credaudit/lambda/credreport"
+	"github.com/credaudit/credaudit/lambda/credreport/credreporttest"
 	"github.com/credaudit/credaudit/lambda/handler"
 	"github.com/credaudit/credaudit/lambda/rules"
 )
@@ -125,7 +126,7 @@ func ts8601(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05+00:
 // report is the member's credential report.
 func (m *orgMember) report() []byte {
 	var b bytes.Buffer
-	b.WriteString(credreportHeader + "\n")
+	b.WriteString(credreporttest.Header + "\n")
 	root := []string{"<root_account>", "arn:aws:iam::" + m.id + ":root", "2020-01-01T00:00:00+00:00", "not_supported", "2021-01-01T00:00:00+00:00",
 		"not_supported", "not_supported", "true", "false", "N/A", "N/A", "N/A", "N/A", "false", "N/A", "N/A", "N/A", "N/A", "false", "N/A", "false", "N/A"}
 	b.WriteString(strings.Join(root, ",") + "\n")
@@ -157,8 +158,6 @@ func (m *orgMember) report() []byte {
 	}
 	return b.Bytes()
 }
-
-const credreportHeader = "user,arn,user_creation_time,password_enabled,password_last_used,password_last_changed,password_next_rotation,mfa_active,access_key_1_active,access_key_1_last_rotated,access_key_1_last_used_date,access_key_1_last_used_region,access_key_1_last_used_service,access_key_2_active,access_key_2_last_rotated,access_key_2_last_used_date,access_key_2_last_used_region,access_key_2_last_used_service,cert_1_active,cert_1_last_rotated,cert_2_active,cert_2_last_rotated"
 
 func (o *orgLifecycle) createUser(u *orgUser, at time.Time) {
 	r := o.rng

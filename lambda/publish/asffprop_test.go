@@ -32,6 +32,7 @@ import (
 	"github.com/credaudit/credaudit/lambda/audit"
 	"github.com/credaudit/credaudit/lambda/config"
 	"github.com/credaudit/credaudit/lambda/credreport"
+	"github.com/credaudit/credaudit/lambda/credreport/credreporttest"
 	"github.com/credaudit/credaudit/lambda/publish"
 	"github.com/credaudit/credaudit/lambda/rules"
 	"github.com/credaudit/credaudit/lambda/state"
@@ -352,12 +353,10 @@ func genRow(r *rand.Rand, user, arn string, root bool, asOf time.Time) reportRow
 	return row
 }
 
-const reportHeader = "user,arn,user_creation_time,password_enabled,password_last_used,password_last_changed,password_next_rotation,mfa_active,access_key_1_active,access_key_1_last_rotated,access_key_1_last_used_date,access_key_1_last_used_region,access_key_1_last_used_service,access_key_2_active,access_key_2_last_rotated,access_key_2_last_used_date,access_key_2_last_used_region,access_key_2_last_used_service,cert_1_active,cert_1_last_rotated,cert_2_active,cert_2_last_rotated"
-
 func writeReport(t *testing.T, rows []reportRow) []byte {
 	t.Helper()
 	var buf bytes.Buffer
-	buf.WriteString(reportHeader + "\n")
+	buf.WriteString(credreporttest.Header + "\n")
 	w := csv.NewWriter(&buf)
 	for _, row := range rows {
 		if err := w.Write(row); err != nil {
