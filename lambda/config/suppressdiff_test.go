@@ -271,7 +271,7 @@ func (g gen) path() string {
 // want, and does not (or does) otherwise.
 func (g gen) class(c byte, want bool) string {
 	var items []string
-	inClass := false
+	inClass, dashLast := false, false
 	for k := 1 + g.r.IntN(3); k > 0; k-- {
 		switch g.r.IntN(4) {
 		case 0: // a range of letters, digits, in either case
@@ -291,6 +291,15 @@ func (g gen) class(c byte, want bool) string {
 				}
 			}
 			if x == '-' {
+				// Itself only first or last, as a shell reads it.
+				if !inClass {
+					if g.r.IntN(2) == 0 {
+						items = append([]string{"-"}, items...)
+					} else {
+						dashLast = true
+					}
+				}
+				inClass = true
 				continue
 			}
 			items = append(items, string(x))
@@ -304,6 +313,9 @@ func (g gen) class(c byte, want bool) string {
 		}
 	}
 	neg := inClass != want
+	if dashLast {
+		items = append(items, "-")
+	}
 	body := strings.Join(items, "")
 	if body == "" {
 		body = "q"
