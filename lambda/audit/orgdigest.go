@@ -128,7 +128,7 @@ func OrgDigest(runs []AccountRun, profile string, now time.Time) Message {
 	if len(failed) > 0 {
 		fmt.Fprintf(&b, "\nFAILED ACCOUNTS (%d)\n", len(failed))
 		for _, r := range failed {
-			fmt.Fprintf(&b, "  ! %s: %s\n", accountName(r), clip(r.Error, 2*maxReason))
+			fmt.Fprintf(&b, "  ! %s: %s\n", accountName(r), clip(oneLine(r.Error), 2*maxReason))
 		}
 	}
 	if len(audited) > 0 {
@@ -144,7 +144,7 @@ func OrgDigest(runs []AccountRun, profile string, now time.Time) Message {
 		}
 		b.WriteString("\n")
 		if s.AccountFactsError != "" {
-			b.WriteString("      ! " + clip(accountFactsWarning(s.AccountFactsError), 2*maxReason) + "\n")
+			b.WriteString("      ! " + clip(oneLine(accountFactsWarning(s.AccountFactsError)), 2*maxReason) + "\n")
 		}
 		lines := make([]line, 0, len(s.TopNew))
 		for _, f := range s.TopNew {

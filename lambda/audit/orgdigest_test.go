@@ -212,3 +212,20 @@ func TestOrgDigestKeepsTheUnmutedNote(t *testing.T) {
 		t.Errorf("organisation digest lost the unmuted note:\n%s", m.Body)
 	}
 }
+
+// An account's error (errors.Join writes one per line) and its account
+// facts error stay on their line, as a finding's text does.
+func TestOrgDigestErrorsStayOnTheirLine(t *testing.T) {
+	failed := AccountRun{AccountID: "333333333333", Name: "sandbox", Error: "acquire: denied\nRESOLVED (1)"}
+	undecided := undecidedRun()
+	undecided.Summary.AccountFactsError = "iam:GetAccountSummary: AccessDenied\u2028FAILED ACCOUNTS (9)"
+	body := OrgDigest([]AccountRun{failed, undecided}, "all", time.Date(2026, 11, 20, 6, 0, 0, 0, time.UTC)).Body
+	for _, want := range []string{`acquire: denied\nRESOLVED (1)`, `AccessDenied\u2028FAILED ACCOUNTS (9)`} {
+		if !strings.Contains(body, want) {
+			t.Errorf("body lacks %s:\n%s", want, body)
+		}
+	}
+	if strings.Contains(body, "\nRESOLVED") || strings.ContainsRune(body, 0x2028) {
+		t.Errorf("an error broke its line:\n%s", body)
+	}
+}
