@@ -428,3 +428,44 @@ func TestScanDigestOfTheLiveAccountNamesItsAlias(t *testing.T) {
 		t.Errorf("sent %+v, want one digest whose subject starts %q", msgs, name)
 	}
 }
+
+// With --publish --topic, a run that fails once the audit has begun sends
+// the function's alert to the topic; one that fails before it, on its
+// input, only says so on stderr (README, `--publish`).
+func TestScanPublishAlertsOnlyForFailuresOfTheAudit(t *testing.T) {
+	cfg := emulator.Config(t)
+	emulator.Reset(t)
+	acct, err := sandbox.New(context.Background(), cfg, "credaudit-state-cli")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	failing := writeFile(t, dir, "failing.yaml", "custom_rules:\n  - id: ORG-01\n    title: t\n    severity: low\n    remediation: r\n    assert: 'user == \"bob\" ? 1/0 == 1 : true'\n")
+	unknown := writeFile(t, dir, "unknown.yaml", "rulez: {}\n")
+	for _, tc := range []struct {
+		name, config string
+		wantAlerts   int
+	}{
+		{"a custom rule failing on a row", failing, 1},
+		{"a configuration error", unknown, 0},
+	} {
+		code, out, stderr := run(t, "", "scan", "--report", sampleReport, "--as-of", "2026-11-20T06:00:00Z", "--format", "json", "--config", tc.config,
+			"--state", filepath.Join(dir, "state"), "--publish", "--topic", acct.TopicARN, "--hub-region", "us-east-1")
+		if code != ExitUsage || out != "" {
+			t.Errorf("%s: exit %d, stdout %q; want exit 2 and nothing", tc.name, code, out)
+		}
+		msgs, err := acct.Drain(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		alerts := 0
+		for _, m := range msgs {
+			if m.Attributes["kind"] == "error" {
+				alerts++
+			}
+		}
+		if alerts != tc.wantAlerts || len(msgs) != tc.wantAlerts {
+			t.Errorf("%s: %d messages, %d alerts; want %d alerts and nothing else; stderr:\n%s", tc.name, len(msgs), alerts, tc.wantAlerts, stderr)
+		}
+	}
+}
