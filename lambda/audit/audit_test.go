@@ -1294,3 +1294,47 @@ func TestMovingTheHomeRegionBackArchivesWhatWasResolvedMeanwhile(t *testing.T) {
 			back.Counts.Changes(), len(r.sns.sent), back.Hub.Imported, fixed.Counts.Failing, fixed.Counts.Resolved)
 	}
 }
+
+// Home region A, then B, then A again: a finding muted in A, whose
+// suppression was removed while B was home, is set back to NEW in A when A
+// is home again. README, CREDAUDIT_SECURITY_HUB_REGION: the next run
+// imports every open finding into the new region "with its suppression",
+// here none; A still holds its copy SUPPRESSED, hidden from the user.
+func TestMovingTheHomeRegionBackUnmutesWhatWasUnmutedMeanwhile(t *testing.T) {
+	r := newRig(t, suppressBob)
+	ctx := context.Background()
+	firstRun(t, r)
+	const bob = "credaudit/123456789012/USER-01/arn:aws:iam::123456789012:user/bob"
+	regionA, regionB := r.hub, &fakeHub{}
+	if got := regionA.workflowOf(bob); len(got) != 1 || got[0] != shtypes.WorkflowStatusSuppressed {
+		t.Fatalf("bob's USER-01 workflow updates in A: %v, want SUPPRESSED", got)
+	}
+
+	r.a.Hub, r.a.HubRegion = importer(regionB), "us-east-1"
+	r.on(1)
+	if _, err := r.a.Run(ctx); err != nil {
+		t.Fatal(err)
+	}
+	r.a.Suppressions = nil // removed while B is home
+	r.on(2)
+	if _, err := r.a.Run(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := regionB.workflowOf(bob); len(got) != 2 || got[1] != shtypes.WorkflowStatusNew {
+		t.Fatalf("bob's USER-01 workflow updates in B: %v, want SUPPRESSED, NEW", got)
+	}
+
+	r.a.Hub, r.a.HubRegion = importer(regionA), "eu-west-1"
+	r.sns.take()
+	r.on(3)
+	back, err := r.a.Run(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := regionA.workflowOf(bob); got[len(got)-1] != shtypes.WorkflowStatusNew {
+		t.Errorf("bob's USER-01 workflow updates in A: %v; want it set back to NEW, as it is no longer muted", got)
+	}
+	if back.Counts.Changes() != 0 || len(r.sns.sent) != 0 {
+		t.Errorf("back in A: %d changes, %d messages; want no news", back.Counts.Changes(), len(r.sns.sent))
+	}
+}

@@ -412,15 +412,19 @@ func (d *differ) refresh(c *Change) {
 // publishes there, and how many findings it moved. A finding last imported
 // into another region (the home region was changed) is not in region:
 //   - an open one's record is made due for import (no LastImportedAt, so
-//     Diff refreshes it if nothing else imports it) and unsuppressed, since
-//     the finding that import creates is NEW, so that Diff also sends its
-//     suppression (Muted stays: the digest's news does not move with the
-//     region);
+//     Diff refreshes it if nothing else imports it), unsuppressed and
+//     WorkflowUnknown, so that Diff also sends its workflow status,
+//     SUPPRESSED or NEW: the finding that import creates is NEW, but region
+//     may still hold it from before the move (the home region moved away
+//     and back), SUPPRESSED by a suppression removed meanwhile (Muted
+//     stays: the digest's news does not move with the region);
 //   - a tombstone's is made an unsent archive (no LastImportedAt), which Diff
 //     sends as StillArchived unless the finding fails again first: region
 //     may hold the finding open from before the move (the home region moved
 //     away and back, and the finding was resolved meanwhile), and the
-//     archive's UpdatedAt is later than anything imported there before.
+//     archive's UpdatedAt is later than anything imported there before;
+//     and WorkflowUnknown, so that the archive also sets it back to NEW,
+//     as region may hold it SUPPRESSED.
 //
 // Like a refresh, neither is news. A record imported before credaudit kept
 // the region (no Region) is taken to be in region, and says so from now on.
@@ -436,11 +440,11 @@ func InRegion(prev map[string]Record, region string) (map[string]Record, int) {
 		case r.Region == "":
 			r.Region = region
 		case r.Archived:
-			r.LastImportedAt, r.Region = time.Time{}, ""
+			r.LastImportedAt, r.Region, r.WorkflowUnknown = time.Time{}, "", true
 			moved++
 		default:
 			r.LastImportedAt, r.Region = time.Time{}, ""
-			r.Suppressed, r.SuppressionReason, r.WorkflowUnknown = false, "", false
+			r.Suppressed, r.SuppressionReason, r.WorkflowUnknown = false, "", true
 			moved++
 		}
 		if next == nil {

@@ -956,11 +956,12 @@ func TestArchiveMadeWhileSecurityHubWasOff(t *testing.T) {
 }
 
 // After the home region changes, every finding is owed to the new region:
-// InRegion makes an open one's record due and unsuppressed, so the next Diff
-// imports it (quietly, as a refresh) and sends its suppression, and a
-// tombstone's an unsent archive, which the next Diff sends (quietly, as
-// StillArchived); records in the region and records never imported stay as
-// they were.
+// InRegion makes an open one's record due, unsuppressed and its workflow
+// unknown, so the next Diff imports it (quietly, as a refresh) and sends its
+// workflow status, SUPPRESSED or NEW (the region may hold it from before, as
+// it was then), and a tombstone's an unsent archive, its workflow unknown,
+// which the next Diff sends (quietly, as StillArchived) and sets back to
+// NEW; records in the region and records never imported stay as they were.
 func TestInRegion(t *testing.T) {
 	k1 := &rules.Key01
 	mutedMFA := suppressed(fail(&rules.User02, alice, noMFA), "break-glass")
@@ -993,24 +994,24 @@ func TestInRegion(t *testing.T) {
 		t.Errorf("moved %d, want the 2 open findings and bob's tombstone", moved)
 	}
 	for _, id := range []string{keyAlice, mfaAlice} {
-		if r := held[id]; !r.LastImportedAt.IsZero() || r.Region != "" || r.Suppressed || r.SuppressionReason != "" {
-			t.Errorf("%s after the move: %+v; want it due for import, unsuppressed", id, r)
+		if r := held[id]; !r.LastImportedAt.IsZero() || r.Region != "" || r.Suppressed || r.SuppressionReason != "" || !r.WorkflowUnknown {
+			t.Errorf("%s after the move: %+v; want it due for import, unsuppressed, its workflow unknown", id, r)
 		}
 	}
 	wantBob := old[keyBob]
-	wantBob.LastImportedAt, wantBob.Region = time.Time{}, ""
+	wantBob.LastImportedAt, wantBob.Region, wantBob.WorkflowUnknown = time.Time{}, "", true
 	if diff := cmp.Diff(wantBob, held[keyBob]); diff != "" {
 		t.Errorf("bob's tombstone after the move (-want +got), want it an unsent archive:\n%s", diff)
 	}
 
 	changes := Diff(held, []rules.Result{fail(k1, alice, "access key 1 is 133 days old"), pass(k1, bob, passKey), mutedMFA}, acct, day(2), 0)
-	want := map[string]Workflow{keyAlice: WorkflowKeep, mfaAlice: WorkflowSuppress}
+	want := map[string]Workflow{keyAlice: WorkflowUnsuppress, mfaAlice: WorkflowSuppress}
 	if len(changes) != len(want)+1 {
 		t.Fatalf("after the move: %+v, want alice's two open findings and bob's archive", summarize(changes))
 	}
 	for _, c := range changes {
 		if c.ID() == keyBob {
-			if c.Kind != StillArchived || !c.Import() || c.Workflow != WorkflowKeep || !c.Record.UpdatedAt.Equal(old[keyBob].UpdatedAt) {
+			if c.Kind != StillArchived || !c.Import() || c.Workflow != WorkflowUnsuppress || !c.Record.UpdatedAt.Equal(old[keyBob].UpdatedAt) {
 				t.Errorf("bob: %+v, want his archive sent as it was saved", summarize([]Change{c}))
 			}
 			continue
@@ -1028,6 +1029,11 @@ func TestInRegion(t *testing.T) {
 	}
 	if !next[mfaAlice].Suppressed {
 		t.Errorf("alice's MFA finding saved unsuppressed after its suppression was sent")
+	}
+	for id, r := range next {
+		if r.WorkflowUnknown {
+			t.Errorf("%s saved with its workflow unknown after its status was sent", id)
+		}
 	}
 	again, moved := InRegion(next, "us-east-1")
 	after := Diff(again, []rules.Result{fail(k1, alice, "access key 1 is 134 days old"), mutedMFA, pass(k1, bob, passKey)}, acct, day(3), 0)
@@ -1148,12 +1154,12 @@ func TestWorkflowUpdateThatMayHaveLanded(t *testing.T) {
 			t.Errorf("%+v; want the workflow unknown, unsuppressed as last known", r)
 		}
 	})
-	t.Run("a finding moved to another region leaves the mark behind", func(t *testing.T) {
+	t.Run("a finding moved to another region has its workflow unknown there", func(t *testing.T) {
 		r := suppressFailed[keyAlice]
 		r.Region = "eu-west-1"
 		held, moved := InRegion(map[string]Record{keyAlice: r}, "us-east-1")
-		if moved != 1 || held[keyAlice].WorkflowUnknown {
-			t.Errorf("moved %d, record %+v; want it moved, its workflow known (a new finding there)", moved, held[keyAlice])
+		if moved != 1 || !held[keyAlice].WorkflowUnknown || held[keyAlice].Suppressed {
+			t.Errorf("moved %d, record %+v; want it moved, unsuppressed, its workflow unknown (the region may hold it from before)", moved, held[keyAlice])
 		}
 	})
 }
