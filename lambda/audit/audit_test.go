@@ -1338,3 +1338,32 @@ func TestMovingTheHomeRegionBackUnmutesWhatWasUnmutedMeanwhile(t *testing.T) {
 		t.Errorf("back in A: %d changes, %d messages; want no news", back.Counts.Changes(), len(r.sns.sent))
 	}
 }
+
+// A finding whose import failed in the old home region (here a refresh)
+// is moved to the new one all the same, with its suppression: README,
+// CREDAUDIT_SECURITY_HUB_REGION, "the next run imports every open finding
+// into the new region, with its suppression".
+func TestChangingTheHomeRegionAfterAFailedImportMovesItsSuppression(t *testing.T) {
+	r := newRig(t, suppressBob)
+	ctx := context.Background()
+	firstRun(t, r)
+	const bob = "credaudit/123456789012/USER-01/arn:aws:iam::123456789012:user/bob"
+	r.hub.err = apiError("InternalException", "injected by the test")
+	r.on(31) // every finding is due for a refresh, which fails
+	if out, err := r.a.Run(ctx); err == nil || out.Hub.Failed == 0 {
+		t.Fatalf("the refresh in A: %v; want it to fail", err)
+	}
+
+	moved := &fakeHub{}
+	r.a.Hub, r.a.HubRegion = importer(moved), "us-east-1"
+	r.on(32)
+	if _, err := r.a.Run(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if moved.findings[bob].Id == nil {
+		t.Fatalf("bob's USER-01 not imported into the new region")
+	}
+	if got := moved.workflowOf(bob); len(got) != 1 || got[0] != shtypes.WorkflowStatusSuppressed {
+		t.Errorf("bob's USER-01 workflow updates in the new region: %v, want SUPPRESSED: it is muted, and a new finding there is NEW", got)
+	}
+}

@@ -410,7 +410,10 @@ func (d *differ) refresh(c *Change) {
 
 // InRegion is prev as Security Hub in region holds it, for a run that
 // publishes there, and how many findings it moved. A finding last imported
-// into another region (the home region was changed) is not in region:
+// into another region (the home region was changed) is not in region, nor
+// is one whose last import there failed or was not sent (Security Hub
+// off), whose record still names that region and the workflow status last
+// sent there:
 //   - an open one's record is made due for import (no LastImportedAt, so
 //     Diff refreshes it if nothing else imports it), unsuppressed and
 //     WorkflowUnknown, so that Diff also sends its workflow status,
@@ -433,7 +436,7 @@ func InRegion(prev map[string]Record, region string) (map[string]Record, int) {
 	var next map[string]Record // a copy of prev, made at the first record to change
 	moved := 0
 	for id, r := range prev {
-		if r.LastImportedAt.IsZero() || r.Region == region {
+		if r.Region == region || r.Region == "" && r.LastImportedAt.IsZero() {
 			continue
 		}
 		switch {

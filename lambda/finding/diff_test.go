@@ -1068,6 +1068,16 @@ func TestInRegion(t *testing.T) {
 			t.Errorf("InRegion modified prev")
 		}
 	})
+	t.Run("a record whose last import failed is moved from the region it names", func(t *testing.T) {
+		failed := NextAfter(old, Diff(old, []rules.Result{mutedMFA}, acct, day(40), 0), Publication{At: day(40), Region: "eu-west-1", FailedImports: map[string]bool{mfaAlice: true}})
+		if r := failed[mfaAlice]; !r.LastImportedAt.IsZero() || r.Region != "eu-west-1" || !r.Suppressed {
+			t.Fatalf("setup: %+v; want alice's MFA finding not imported, in eu-west-1, suppressed there", r)
+		}
+		held, moved := InRegion(failed, "us-east-1")
+		if r := held[mfaAlice]; moved == 0 || r.Region != "" || r.Suppressed || !r.WorkflowUnknown {
+			t.Errorf("moved %d, %+v; want it moved, unsuppressed, its workflow unknown", moved, r)
+		}
+	})
 	t.Run("a record never imported has no region to move from", func(t *testing.T) {
 		off := NextAfter(nil, Diff(nil, []rules.Result{fail(k1, alice, old131)}, acct, day(0), 0), Publication{At: day(0), Off: true})
 		held, moved := InRegion(off, "us-east-1")
