@@ -28,7 +28,11 @@ import (
 // what a user sees of an account across a sequence of scheduled runs (the
 // digest's news, Security Hub's findings, the stored state), while users
 // come and go, credentials change, cells turn to sentinels, suppressions
-// and the profile change, and publishing or saving sometimes fails.
+// and the profile change, custom rules are added, removed, changed and
+// disabled, the Security Hub home region moves (back and forth, to regions
+// that still hold older copies, with Security Hub off in between: each
+// region has its own simulated Security Hub), and publishing or saving
+// sometimes fails.
 //
 // The model does not re-derive verdicts (the rules have their own
 // differential test): it takes each run's results as the truth of that run
@@ -57,6 +61,7 @@ type hubFinding struct {
 // run.
 type simHub struct {
 	mu       sync.Mutex
+	region   string // the region this Security Hub is in: imports and updates name it
 	findings map[string]*hubFinding
 	imports  int // findings received by BatchImportFindings
 	updates  int // findings received by BatchUpdateFindings
@@ -95,6 +100,13 @@ func (h *simHub) BatchImportFindings(_ context.Context, in *securityhub.BatchImp
 	}
 	out := &securityhub.BatchImportFindingsOutput{}
 	for _, f := range in.Findings {
+		if h.region != "" && (f.Region != nil && *f.Region != h.region || !strings.Contains(aws.ToString(f.ProductArn), ":securityhub:"+h.region+":")) {
+			// aws-facts: the product ARN (and Region) of an import name
+			// the region the call is made in.
+			return nil, apiError("AccessDeniedException", fmt.Sprintf("a finding for %s (%s) imported into %s", aws.ToString(f.Region), aws.ToString(f.ProductArn), h.region))
+		}
+	}
+	for _, f := range in.Findings {
 		h.imports++
 		id := *f.Id
 		if h.refuse[id] {
@@ -128,6 +140,11 @@ func (h *simHub) BatchUpdateFindings(_ context.Context, in *securityhub.BatchUpd
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	out := &securityhub.BatchUpdateFindingsOutput{}
+	for _, fi := range in.FindingIdentifiers {
+		if h.region != "" && !strings.Contains(aws.ToString(fi.ProductArn), ":securityhub:"+h.region+":") {
+			return nil, apiError("AccessDeniedException", fmt.Sprintf("a workflow update of %s sent to %s", aws.ToString(fi.ProductArn), h.region))
+		}
+	}
 	for _, fi := range in.FindingIdentifiers {
 		h.updates++
 		held, ok := h.findings[*fi.Id]
@@ -279,6 +296,15 @@ type lifecycle struct {
 	sns  *fakeSNS
 	a    *Auditor
 
+	// hubs is Security Hub in each region the sequence made home; hub is
+	// the home region's, l.a.HubRegion.
+	hubs map[string]*simHub
+	// custom is each custom rule the configuration declares, by ID;
+	// disabled, those it turns off with rules: {ID: {enabled: false}}.
+	custom   map[string]customRule
+	disabled map[string]bool
+	cfg      *config.Config
+
 	asOf         time.Time
 	profile      string
 	suppressions []rules.Suppression
@@ -297,12 +323,16 @@ type lifecycle struct {
 	// openSince: findings open (failing, muted or not) at some run since
 	// the last digest the user received, which a digest may resolve.
 	openSince map[string]bool
-	// createdAt is each finding's CreatedAt while Security Hub holds it.
+	// createdAt is each finding's CreatedAt while Security Hub holds it,
+	// by region and ID (regionKey).
 	// Two overlapping runs may each create a finding (neither knew of the
 	// other's), the later import's CreatedAt winning until the next import
 	// sends the saved one: forgetCreated runs skip the check.
 	createdAt map[string]string
-	loose     map[string]bool
+	// updatedBefore is the home region's UpdatedAt of each finding before
+	// the run.
+	updatedBefore map[string]string
+	loose         map[string]bool
 
 	log      []string
 	lastSeen time.Time // the as-of of the last run the state saw
@@ -328,7 +358,8 @@ func (l *lifecycle) fail(format string, args ...any) {
 func newLifecycle(t *testing.T, rng *rand.Rand) *lifecycle {
 	start := time.Date(2026, 1, 5, 6, 0, 0, 0, time.UTC)
 	l := &lifecycle{
-		t: t, rng: rng, acct: &simAccount{}, hub: &simHub{}, sns: &fakeSNS{}, asOf: start,
+		t: t, rng: rng, acct: &simAccount{}, hub: &simHub{region: "eu-west-1"}, sns: &fakeSNS{}, asOf: start,
+		custom: map[string]customRule{}, disabled: map[string]bool{},
 		failing: map[string]bool{}, muted: map[string]bool{}, reasons: map[string]string{},
 		told: map[string]bool{}, toldReason: map[string]string{}, openSince: map[string]bool{}, createdAt: map[string]string{}, loose: map[string]bool{},
 	}
@@ -351,6 +382,10 @@ func newLifecycle(t *testing.T, rng *rand.Rand) *lifecycle {
 		Now:    func() time.Time { return l.iam.generated.Add(2 * time.Hour) },
 	}
 	l.a.Hub.Client = l.hub
+	l.hubs = map[string]*simHub{l.hub.region: l.hub}
+	if rng.IntN(2) == 0 {
+		l.customRules(nil)
+	}
 	l.selectProfile()
 	l.logf("users %d, profile %s, notify %s, root MFA %v", len(l.acct.users), l.profile, l.a.Notify, l.acct.root.mfa)
 	return l
@@ -382,7 +417,7 @@ func (l *lifecycle) create(u *simUser, at time.Time) {
 }
 
 func (l *lifecycle) selectProfile() {
-	sel, name, err := (*config.Config)(nil).Selection(l.profile)
+	sel, name, err := l.cfg.Selection(l.profile)
 	if err != nil {
 		l.t.Fatal(err)
 	}
@@ -407,7 +442,7 @@ func (l *lifecycle) mutate() {
 	var did []string
 	for range 1 + r.IntN(3) {
 		u := l.acct.users[r.IntN(len(l.acct.users))]
-		switch k := r.IntN(14); {
+		switch k := r.IntN(17); {
 		case !u.exists:
 			l.create(u, now)
 			did = append(did, u.name+" created")
@@ -491,6 +526,11 @@ func (l *lifecycle) mutate() {
 			l.profile = []string{"recommended", "all", "cis-1.2", "fsbp"}[r.IntN(4)]
 			l.selectProfile()
 			did = append(did, "profile "+l.profile)
+		case k == 14 || k == 15:
+			l.customRules(&did)
+			l.selectProfile()
+		case k >= 16:
+			l.moveHome(&did)
 		}
 	}
 	l.a.Suppressions = slices.Clone(l.suppressions)
@@ -539,14 +579,15 @@ const (
 	conflict           // another run saves the state first
 	cannotSee          // the report cannot be acquired, or is older than the state's
 	rerun              // the same input again, at once
+	move               // the same input again, at once, with another home region
 )
 
 var faultNames = [...]string{"", "Security Hub refuses some imports", "Security Hub import calls fail", "Security Hub imports land but the response is lost",
 	"Security Hub refuses some workflow updates", "Security Hub workflow updates land but the response is lost", "Security Hub off",
-	"SNS refuses the digest", "another run saves first", "the run cannot see", "the same input again"}
+	"SNS refuses the digest", "another run saves first", "the run cannot see", "the same input again", "the home region changes"}
 
 func (l *lifecycle) pickFault() fault {
-	switch n := l.rng.IntN(40); {
+	switch n := l.rng.IntN(42); {
 	case n < 22:
 		return noFault
 	case n < 24:
@@ -554,8 +595,13 @@ func (l *lifecycle) pickFault() fault {
 			return rerun
 		}
 		return noFault
+	case n < 26:
+		if l.clean {
+			return move
+		}
+		return noFault
 	default:
-		return fault(1 + (n-24)%9)
+		return fault(1 + (n-26)%9)
 	}
 }
 
@@ -563,27 +609,42 @@ func (l *lifecycle) pickFault() fault {
 // the model.
 func (l *lifecycle) step(f fault) {
 	ctx := context.Background()
-	l.hub.clearFaults()
+	for _, h := range l.hubs {
+		h.clearFaults()
+	}
 	l.sns.err = nil
 	l.sns.take()
-	l.a.Hub.Client = l.hub
 	hub := l.a.Hub
 	defer func() { l.a.Hub = hub }()
-	if f == rerun {
+	switch f {
+	case rerun:
 		l.logf("run again on the same report and configuration")
-	} else {
+	case move:
+		var did []string
+		l.moveHome(&did)
+		l.logf("run again on the same report and configuration, %s", did[0])
+	default:
 		l.mutate()
 		if f != noFault {
 			l.logf("  fault: %s", faultNames[f])
 		}
 	}
-	l.hub.expire(l.asOf)
-	for id := range l.createdAt {
-		if _, ok := l.hub.findings[id]; !ok {
-			delete(l.createdAt, id) // expired: a finding created again may have another CreatedAt
+	l.a.Hub.Client = l.hub
+	for region, h := range l.hubs {
+		h.expire(l.asOf)
+		for key := range l.createdAt {
+			if r, id, _ := strings.Cut(key, " "); r == region {
+				if _, ok := h.findings[id]; !ok {
+					delete(l.createdAt, key) // expired: a finding created again may have another CreatedAt
+				}
+			}
 		}
 	}
 	importsBefore, updatesBefore := l.hub.imports, l.hub.updates
+	l.updatedBefore = map[string]string{}
+	for id, f := range l.hub.findings {
+		l.updatedBefore[id] = *f.asff.UpdatedAt
+	}
 	r := l.rng
 	switch f {
 	case hubRefuses, workflowRef:
@@ -627,7 +688,7 @@ func (l *lifecycle) step(f fault) {
 	if errors.As(err, &failure) || out == nil {
 		l.fail("run failed to see: %v", err)
 	}
-	if f == noFault || f == rerun {
+	if f == noFault || f == rerun || f == move {
 		if err != nil {
 			l.fail("a run without faults failed: %v", err)
 		}
@@ -636,6 +697,18 @@ func (l *lifecycle) step(f fault) {
 		l.fail("the state was not saved: %v", err)
 	}
 	sent := l.sns.take()
+	if f == move {
+		// README, CREDAUDIT_SECURITY_HUB_REGION: "Changed, the next run
+		// imports every open finding into the new region, with its
+		// suppression, and every finding archived in the last 90 days,
+		// archived ..., quietly (no news: no digest in changes mode)".
+		if n := out.Counts.Changes(); n != 0 {
+			l.fail("a change of home region alone reports %d changes: %+v", n, out.Counts)
+		}
+		if l.a.Notify == NotifyChanges && len(sent) != 0 {
+			l.fail("a change of home region alone sends a digest in changes mode:\n%s", *sent[0].Message)
+		}
+	}
 	if f == rerun {
 		// README, SNS digest / CREDAUDIT_NOTIFY and issue 4 §6: a run over an
 		// unchanged account reports nothing, sends no digest in changes mode
@@ -888,8 +961,26 @@ func (l *lifecycle) news(out *Outcome, sent, snsFailed bool, prior *priorTold, r
 func (l *lifecycle) checkHub(out *Outcome) {
 	l.hub.mu.Lock()
 	defer l.hub.mu.Unlock()
+	rule := map[string]*rules.Rule{}
+	for i := range out.Results {
+		rule[findingID(&out.Results[i])] = out.Results[i].Rule
+	}
 	for id := range l.failing {
 		f, ok := l.hub.findings[id]
+		if ok && rule[id] != nil && rule[id].Custom && out.Results != nil {
+			// README, "State and diff": changed (the fact changed, or —
+			// finding.Changed — the severity does) is imported; the
+			// finding is the custom rule as configured now.
+			if sev := f.asff.FindingProviderFields.Severity.Label; string(sev) != rule[id].Severity.String() {
+				l.fail("%s fails, its rule's severity is %s, and Security Hub holds it %s", id, rule[id].Severity, sev)
+			}
+			// The README does not say that a new title alone is a change
+			// (finding.Diff imports it with the next change or refresh):
+			// an import made by this run has it.
+			if title := aws.ToString(f.asff.Title); title != rule[id].Title && *f.asff.UpdatedAt != l.updatedBefore[id] {
+				l.fail("%s fails, its rule's title is %q, and Security Hub holds it titled %q", id, rule[id].Title, title)
+			}
+		}
 		switch {
 		case !ok:
 			l.fail("%s fails, and Security Hub does not hold it", id)
@@ -909,29 +1000,34 @@ func (l *lifecycle) checkHub(out *Outcome) {
 	}
 }
 
-// checkStable checks that each finding Security Hub holds kept its
+// checkStable checks, in every region, that each finding Security Hub holds kept its
 // CreatedAt (finding/doc.go: FirstObservedAt "is never rewritten while the
 // Security Hub finding exists": a resolved finding failing again is
 // reopened, the same one) and has the documented ID.
 func (l *lifecycle) checkStable() {
-	l.hub.mu.Lock()
-	defer l.hub.mu.Unlock()
-	for id, first := range l.createdAt {
-		f := l.hub.findings[id]
-		if l.loose[id] && *f.asff.CreatedAt < first {
+	for key, first := range l.createdAt {
+		region, id, _ := strings.Cut(key, " ")
+		f := l.hubs[region].findings[id]
+		if l.loose[key] && *f.asff.CreatedAt < first {
 			// The later of two overlapping runs' imports won, with its
 			// CreatedAt; the saved, earlier one is sent with the next.
-			l.createdAt[id] = *f.asff.CreatedAt
-			delete(l.loose, id)
+			l.createdAt[key] = *f.asff.CreatedAt
+			delete(l.loose, key)
 			continue
 		}
 		if *f.asff.CreatedAt != first {
-			l.fail("%s: CreatedAt %s, first imported with %s", id, *f.asff.CreatedAt, first)
+			l.fail("%s in %s: CreatedAt %s, first imported with %s", id, region, *f.asff.CreatedAt, first)
 		}
 	}
-	for id, f := range l.hub.findings {
-		if _, ok := l.createdAt[id]; !ok {
-			l.createdAt[id] = *f.asff.CreatedAt
+	for region, h := range l.hubs {
+		l.checkIDs(region, h)
+	}
+}
+
+func (l *lifecycle) checkIDs(region string, h *simHub) {
+	for id, f := range h.findings {
+		if _, ok := l.createdAt[regionKey(region, id)]; !ok {
+			l.createdAt[regionKey(region, id)] = *f.asff.CreatedAt
 		}
 		rule := aws.ToString(f.asff.GeneratorId)
 		if want := "credaudit/" + sampleAccount + "/" + rule + "/" + aws.ToString(f.asff.Resources[0].Id); id != want && !strings.HasPrefix(*f.asff.Resources[0].Id, "AWS::") {
@@ -999,3 +1095,98 @@ func summarizeChanges(out *Outcome, sent bool) string {
 	s := fmt.Sprintf("digest sent %v, hub err %v: ", sent, out.Hub.Err != nil)
 	return s + strings.Join(parts, ", ")
 }
+
+// customRule is one custom rule of the configuration, by the variants of
+// its where, assert, severity and title.
+type customRule struct{ where, assert, severity, title int }
+
+var (
+	customIDs     = []string{"ORG-01", "ORG-02"}
+	customWhere   = []string{"", "password_enabled", `user.startsWith("u1") || user.startsWith("u2") || user.startsWith("u3")`, "is_root || !mfa_active"}
+	customAssert  = []string{"mfa_active", "!access_key_1_active", "password_last_used != null", "!(password_enabled && !mfa_active)"}
+	customSev     = []string{"low", "medium", "high", "critical"}
+	customTitles  = []string{"Users follow the house rule", "Users follow the house rule (revised)", "House rule"}
+	homeRegions   = []string{"eu-west-1", "us-east-1", "eu-central-1"}
+	customChanges = []string{"added", "removed", "where changed", "assert changed", "severity changed", "title changed", "disabled or enabled"}
+)
+
+// customRules changes the configuration's custom rules (or, with did nil,
+// declares some at random), and reads the configuration as the function
+// does: README, "custom rules, InSpec-style: where selects rows ... and
+// assert must hold for each"; rules: {ID: {enabled: false}} turns one off.
+func (l *lifecycle) customRules(did *[]string) {
+	r := l.rng
+	id := customIDs[r.IntN(len(customIDs))]
+	random := func() customRule {
+		return customRule{r.IntN(len(customWhere)), r.IntN(len(customAssert)), r.IntN(len(customSev)), r.IntN(len(customTitles))}
+	}
+	if did == nil {
+		l.custom[id] = random()
+	} else {
+		c, ok := l.custom[id]
+		what := r.IntN(len(customChanges))
+		switch {
+		case !ok:
+			c, what = random(), 0
+		case what == 0 || what == 1:
+			what = 1
+			delete(l.custom, id)
+			delete(l.disabled, id)
+		case what == 2:
+			c.where = (c.where + 1 + r.IntN(len(customWhere)-1)) % len(customWhere)
+		case what == 3:
+			c.assert = (c.assert + 1 + r.IntN(len(customAssert)-1)) % len(customAssert)
+		case what == 4:
+			c.severity = (c.severity + 1 + r.IntN(len(customSev)-1)) % len(customSev)
+		case what == 5:
+			c.title = (c.title + 1 + r.IntN(len(customTitles)-1)) % len(customTitles)
+		case what == 6:
+			l.disabled[id] = !l.disabled[id]
+		}
+		if what != 1 {
+			l.custom[id] = c
+		}
+		*did = append(*did, fmt.Sprintf("custom rule %s %s: %+v disabled %v", id, customChanges[what], l.custom[id], l.disabled[id]))
+	}
+	var y strings.Builder
+	if len(l.disabled) > 0 {
+		y.WriteString("rules:\n")
+		for _, id := range slices.Sorted(maps.Keys(l.disabled)) {
+			fmt.Fprintf(&y, "  %s:\n    enabled: %v\n", id, !l.disabled[id])
+		}
+	}
+	if len(l.custom) > 0 {
+		y.WriteString("custom_rules:\n")
+		for _, id := range slices.Sorted(maps.Keys(l.custom)) {
+			c := l.custom[id]
+			fmt.Fprintf(&y, "  - id: %s\n    title: %q\n    severity: %s\n    remediation: Fix it.\n    assert: %q\n", id, customTitles[c.title], customSev[c.severity], customAssert[c.assert])
+			if w := customWhere[c.where]; w != "" {
+				fmt.Fprintf(&y, "    where: %q\n", w)
+			}
+		}
+	}
+	cfg, err := config.Parse("credaudit.yaml", []byte(y.String()))
+	if err != nil {
+		l.fail("the configuration:\n%s\n%v", y.String(), err)
+	}
+	l.cfg = cfg
+}
+
+// moveHome changes the Security Hub home region
+// (CREDAUDIT_SECURITY_HUB_REGION), mostly back to one home before, whose
+// Security Hub may still hold older copies of the findings.
+func (l *lifecycle) moveHome(did *[]string) {
+	region := homeRegions[l.rng.IntN(len(homeRegions))]
+	if region == l.a.HubRegion {
+		region = homeRegions[(slices.Index(homeRegions, region)+1)%len(homeRegions)]
+	}
+	h, ok := l.hubs[region]
+	if !ok {
+		h = &simHub{region: region}
+		l.hubs[region] = h
+	}
+	l.hub, l.a.HubRegion = h, region
+	*did = append(*did, "home region "+region)
+}
+
+func regionKey(region, id string) string { return region + " " + id }
