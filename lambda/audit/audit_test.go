@@ -1334,6 +1334,14 @@ func TestMovingTheHomeRegionBackUnmutesWhatWasUnmutedMeanwhile(t *testing.T) {
 	if got := regionA.workflowOf(bob); got[len(got)-1] != shtypes.WorkflowStatusNew {
 		t.Errorf("bob's USER-01 workflow updates in A: %v; want it set back to NEW, as it is no longer muted", got)
 	}
+	// The note says why: a suppression lifted in B, a status sent again in
+	// A, where no suppression was lifted this time.
+	if got := regionB.notesOf(bob); len(got) != 2 || got[1] != unsuppressNote {
+		t.Errorf("bob's USER-01 notes in B: %q, want the suppression's, then %q", got, unsuppressNote)
+	}
+	if got := regionA.notesOf(bob); got[len(got)-1] != resendNote {
+		t.Errorf("bob's USER-01 notes in A: %q, want the last %q", got, resendNote)
+	}
 	if back.Counts.Changes() != 0 || len(r.sns.sent) != 0 {
 		t.Errorf("back in A: %d changes, %d messages; want no news", back.Counts.Changes(), len(r.sns.sent))
 	}

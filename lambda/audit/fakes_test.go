@@ -161,6 +161,21 @@ func (h *fakeHub) workflowOf(id string) []shtypes.WorkflowStatus {
 	return out
 }
 
+// notesOf is the notes of the workflow updates sent for finding id, in order.
+func (h *fakeHub) notesOf(id string) []string {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	var out []string
+	for _, in := range h.workflow {
+		for _, fi := range in.FindingIdentifiers {
+			if aws.ToString(fi.Id) == id && in.Note != nil {
+				out = append(out, aws.ToString(in.Note.Text))
+			}
+		}
+	}
+	return out
+}
+
 // fakeSNS records messages, or fails.
 type fakeSNS struct {
 	sent []*sns.PublishInput

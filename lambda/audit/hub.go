@@ -31,8 +31,13 @@ type HubReport struct {
 }
 
 // unsuppressNote is the workflow note of a finding whose suppression no
-// longer applies.
-const unsuppressNote = "credaudit: the suppression expired or was removed"
+// longer applies; resendNote that of one sent NEW though none was lifted,
+// because Security Hub may hold another status (an update that may have
+// landed, a home region moved away and back).
+const (
+	unsuppressNote = "credaudit: the suppression expired or was removed"
+	resendNote     = "credaudit: not suppressed (sent again: Security Hub may hold an older status)"
+)
 
 // publishHub imports the changes that need it and sets workflow statuses,
 // and says what became of each for the next state.
@@ -138,6 +143,9 @@ func workflowUpdates(changes []finding.Change, failedImports map[string]bool) []
 			continue
 		}
 		status, note := types.WorkflowStatusNew, unsuppressNote
+		if c.Prev == nil || !c.Prev.Muted {
+			note = resendNote
+		}
 		if c.Workflow == finding.WorkflowSuppress {
 			status, note = types.WorkflowStatusSuppressed, "credaudit suppression: "+c.Record.SuppressionReason
 		}
