@@ -5,7 +5,9 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
 	"log/slog"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -496,6 +498,10 @@ func TestFindingsGoToTheHomeRegionOnly(t *testing.T) {
 // into the new region, quietly (no news, no digest in changes mode); the
 // old region's copies are left to expire there.
 func TestChangingTheHomeRegionImportsTheOpenFindingsThere(t *testing.T) {
+	// The move also sends each moved finding's workflow status (the new
+	// region may hold an older one): moto does not implement
+	// BatchUpdateFindings, so a proxy answers it.
+	t.Setenv("AWS_ENDPOINT_URL", (&emulator.Proxy{Hook: answerWorkflowUpdates(t)}).Start(t))
 	e := newEnv(t)
 	ctx := context.Background()
 	must(t, "seed", func() error { return e.SeedExample(ctx) })
@@ -533,5 +539,22 @@ func TestChangingTheHomeRegionImportsTheOpenFindingsThere(t *testing.T) {
 	}
 	if again := e.invoke(e.handler(map[string]string{handler.EnvHubRegion: "eu-west-1"}), "scheduler.json"); again.Imported != 0 {
 		t.Errorf("the run after imported %d findings, want none", again.Imported)
+	}
+}
+
+// answerWorkflowUpdates passes every call on to moto but
+// BatchUpdateFindings, which moto does not implement: it answers that as
+// Security Hub does when it takes every finding.
+func answerWorkflowUpdates(t *testing.T) func(http.ResponseWriter, *emulator.Call) {
+	return func(w http.ResponseWriter, c *emulator.Call) {
+		if c.Op != "BatchUpdateFindings" {
+			c.Forward(w, nil)
+			return
+		}
+		c.Request.Body = io.NopCloser(bytes.NewReader(c.Body))
+		resp := batchUpdateAnswer(t, c.Request)
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(resp.StatusCode)
+		io.Copy(w, resp.Body)
 	}
 }
