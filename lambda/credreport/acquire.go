@@ -73,7 +73,10 @@ type Fetcher struct {
 	// wait that would end later than deadline−DeadlineMargin. Zero means
 	// DefaultDeadlineMargin; negative means none.
 	DeadlineMargin time.Duration
-	// MaxAttempts bounds the API calls of one Fetch; zero means DefaultMaxAttempts.
+	// MaxAttempts bounds the API calls of one Fetch: no wait starts once it
+	// is reached, so the calls that need no wait between them (a stale Get,
+	// a Generate answering COMPLETE, the Get after it) may take it two past;
+	// zero means DefaultMaxAttempts.
 	MaxAttempts int
 	// Sleep waits for d or until ctx is done; nil means a timer.
 	Sleep func(ctx context.Context, d time.Duration) error
