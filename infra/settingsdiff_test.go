@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"os"
 	"regexp"
@@ -699,16 +700,41 @@ var envErrLine = regexp.MustCompile(`^([A-Z_]+)=`)
 
 // ---- the differential tests ----
 
+// pickWithin picks one of opts, a valid one once faults (the invalid
+// options still allowed) is spent.
+func pickWithin(r *rand.Rand, opts []option, faults *int) option {
+	o := pick(r, opts)
+	for !o.ok && *faults == 0 {
+		o = pick(r, opts)
+	}
+	if !o.ok {
+		*faults--
+	}
+	return o
+}
+
+// checkMix fails when fewer than a fifth or more than four fifths of the
+// runs were valid: the generator would then test one side only.
+func checkMix(t *testing.T, what string, accepted, runs int) {
+	t.Helper()
+	t.Logf("%d of %d %s valid", accepted, runs, what)
+	if accepted < runs/5 || accepted > runs*4/5 {
+		t.Errorf("%d of %d %s valid: the generator's mix is off", accepted, runs, what)
+	}
+}
+
+// listsAsSets makes s's lists sets, as their order and repeats mean
+// nothing.
+func listsAsSets(s *Settings) {
+	for _, p := range []*[]string{&s.Emails, &s.StackSetTargets, &s.IncludeAccounts, &s.ExcludeAccounts, &s.IncludeOUs, &s.ExcludeOUs} {
+		*p = set(*p)
+	}
+}
+
 func TestContextSettingsAgainstTheReadme(t *testing.T) {
 	r := rand.New(rand.NewPCG(diffSeed1, diffSeed2))
 	opts := contextOptions(r)
-	keys := slices.Sorted(func(yield func(string) bool) {
-		for k := range opts {
-			if !yield(k) {
-				return
-			}
-		}
-	})
+	keys := slices.Sorted(maps.Keys(opts))
 	const runs = 3000
 	accepted := 0
 	for i := range runs {
@@ -723,13 +749,7 @@ func TestContextSettingsAgainstTheReadme(t *testing.T) {
 			o := unset(nil)
 			switch {
 			case r.IntN(3) == 0:
-				o = pick(r, opts[k])
-				for !o.ok && faults == 0 {
-					o = pick(r, opts[k])
-				}
-				if !o.ok {
-					faults--
-				}
+				o = pickWithin(r, opts[k], &faults)
 			case orgValid && k == KeyOrg:
 				o = good(true, true)
 			case orgValid && k == KeyOrgID:
@@ -753,12 +773,8 @@ func TestContextSettingsAgainstTheReadme(t *testing.T) {
 				continue
 			}
 			accepted++
-			for _, p := range []*[]string{&got.Emails, &got.StackSetTargets, &got.IncludeAccounts, &got.ExcludeAccounts, &got.IncludeOUs, &got.ExcludeOUs} {
-				*p = set(*p)
-			}
-			for _, p := range []*[]string{&want.Emails, &want.StackSetTargets, &want.IncludeAccounts, &want.ExcludeAccounts, &want.IncludeOUs, &want.ExcludeOUs} {
-				*p = set(*p)
-			}
+			listsAsSets(&got)
+			listsAsSets(&want)
 			if diff := cmp.Diff(want, got); diff != "" {
 				t.Errorf("%s (-README +code):\n%s", what, diff)
 			}
@@ -770,22 +786,13 @@ func TestContextSettingsAgainstTheReadme(t *testing.T) {
 		}
 		checkNamed(t, what, err, contextErrLine, badKeys)
 	}
-	t.Logf("%d of %d contexts valid", accepted, runs)
-	if accepted < runs/5 || accepted > runs*4/5 {
-		t.Errorf("%d of %d contexts valid: the generator's mix is off", accepted, runs)
-	}
+	checkMix(t, "contexts", accepted, runs)
 }
 
 func TestFunctionEnvironmentAgainstTheReadme(t *testing.T) {
 	r := rand.New(rand.NewPCG(diffSeed1, diffSeed2+1))
 	opts := envOptions(r)
-	names := slices.Sorted(func(yield func(string) bool) {
-		for k := range opts {
-			if !yield(k) {
-				return
-			}
-		}
-	})
+	names := slices.Sorted(maps.Keys(opts))
 	const runs = 3000
 	accepted := 0
 	for i := range runs {
@@ -800,13 +807,7 @@ func TestFunctionEnvironmentAgainstTheReadme(t *testing.T) {
 			var o option
 			switch {
 			case r.IntN(3) == 0:
-				o = pick(r, opts[n])
-				for !o.ok && faults == 0 {
-					o = pick(r, opts[n])
-				}
-				if !o.ok {
-					faults--
-				}
+				o = pickWithin(r, opts[n], &faults)
 			case n == handler.EnvStateBucket:
 				o = good("credaudit-state-123456789012", "credaudit-state-123456789012")
 			case n == handler.EnvTopicARN:
@@ -840,10 +841,7 @@ func TestFunctionEnvironmentAgainstTheReadme(t *testing.T) {
 		}
 		checkNamed(t, what, err, envErrLine, badVars)
 	}
-	t.Logf("%d of %d environments valid", accepted, runs)
-	if accepted < runs/5 || accepted > runs*4/5 {
-		t.Errorf("%d of %d environments valid: the generator's mix is off", accepted, runs)
-	}
+	checkMix(t, "environments", accepted, runs)
 }
 
 // functionEnvModel is what the README says each function gets from the
@@ -1029,19 +1027,7 @@ func TestSettingsTablesAreWhatTheCodeReads(t *testing.T) {
 		t.Fatal("an empty environment was accepted")
 	}
 	delete(read, handler.EnvRegion) // Lambda's own: "the function's region"
-	if diff := cmp.Diff(slices.Sorted(func(yield func(string) bool) {
-		for k := range envRows {
-			if !yield(k) {
-				return
-			}
-		}
-	}), slices.Sorted(func(yield func(string) bool) {
-		for k := range read {
-			if !yield(k) {
-				return
-			}
-		}
-	})); diff != "" {
+	if diff := cmp.Diff(slices.Sorted(maps.Keys(envRows)), slices.Sorted(maps.Keys(read))); diff != "" {
 		t.Errorf("the README's variables (-) and those the function reads (+):\n%s", diff)
 	}
 	def, err := handler.LoadSettings(func(k string) string {
