@@ -345,27 +345,13 @@ func batchUpdateAnswer(t *testing.T, r *http.Request) *http.Response {
 
 // The single-account settings of infra's variants.
 func singleVars(e *env, variant string) map[string]string {
-	vars := map[string]string{
-		"AWS_REGION":           region,
-		handler.EnvStateBucket: bucket,
-		handler.EnvTopicARN:    e.TopicARN,
-		handler.EnvProfile:     "all",
-		handler.EnvHubRegion:   region,
-		handler.EnvRefreshDays: "30",
-		handler.EnvNotify:      "changes",
-		handler.EnvSecurityHub: "on",
-		handler.EnvConfig:      "",
-	}
 	switch variant {
 	case "custom":
-		vars[handler.EnvConfig] = "ssm:/credaudit/config"
-		vars[handler.EnvHubRegion] = "eu-west-1"
-		vars[handler.EnvNotify] = "always"
+		return e.vars(map[string]string{handler.EnvConfig: "ssm:/credaudit/config", handler.EnvHubRegion: "eu-west-1", handler.EnvNotify: "always"})
 	case "hub-off":
-		vars[handler.EnvConfig] = "s3://credaudit-config-bucket/credaudit.yaml"
-		vars[handler.EnvSecurityHub] = "off"
+		return e.vars(map[string]string{handler.EnvConfig: "s3://credaudit-config-bucket/credaudit.yaml", handler.EnvSecurityHub: "off"})
 	}
-	return vars
+	return e.vars(map[string]string{handler.EnvConfig: ""})
 }
 
 // TestRecordedAWSCalls runs the function through what a deployment does —

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"maps"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -76,9 +77,9 @@ func must(t *testing.T, what string, f func() error) {
 	}
 }
 
-// handler builds the function as Lambda would, from environment variables.
-func (e *env) handler(extra map[string]string) *handler.Handler {
-	e.t.Helper()
+// vars is the tests' environment of the function, with extra's variables
+// set over it.
+func (e *env) vars(extra map[string]string) map[string]string {
 	vars := map[string]string{
 		"AWS_REGION":           region,
 		handler.EnvStateBucket: bucket,
@@ -89,9 +90,14 @@ func (e *env) handler(extra map[string]string) *handler.Handler {
 		handler.EnvNotify:      "changes",
 		handler.EnvSecurityHub: "on",
 	}
-	for k, v := range extra {
-		vars[k] = v
-	}
+	maps.Copy(vars, extra)
+	return vars
+}
+
+// handler builds the function as Lambda would, from environment variables.
+func (e *env) handler(extra map[string]string) *handler.Handler {
+	e.t.Helper()
+	vars := e.vars(extra)
 	log := slog.New(slog.NewJSONHandler(&e.logs, nil))
 	h, err := handler.New(e.cfg, func(k string) string { return vars[k] }, log, &e.metrics)
 	if err != nil {
