@@ -359,17 +359,25 @@ func TestScanPublishOfAReportFileTakesTheAWSFlags(t *testing.T) {
 	}
 }
 
-// --publish sends the digest to --topic when it is news, as the function
-// does in its default notify mode (README, `--publish`): the first run and
-// one where a finding changed send it, a run over an unchanged report
-// stays quiet (and still prints the digest on stderr).
-func TestScanPublishSendsTheDigestWhenItIsNews(t *testing.T) {
+// newSandbox is a fresh emulated account with its state bucket, topic and
+// Security Hub, for the --publish tests.
+func newSandbox(t *testing.T) *sandbox.Account {
+	t.Helper()
 	cfg := emulator.Config(t)
 	emulator.Reset(t)
 	acct, err := sandbox.New(context.Background(), cfg, "credaudit-state-cli")
 	if err != nil {
 		t.Fatal(err)
 	}
+	return acct
+}
+
+// --publish sends the digest to --topic when it is news, as the function
+// does in its default notify mode (README, `--publish`): the first run and
+// one where a finding changed send it, a run over an unchanged report
+// stays quiet (and still prints the digest on stderr).
+func TestScanPublishSendsTheDigestWhenItIsNews(t *testing.T) {
+	acct := newSandbox(t)
 	dir := t.TempDir()
 	for _, step := range []struct {
 		name, asOf string
@@ -399,13 +407,8 @@ func TestScanPublishSendsTheDigestWhenItIsNews(t *testing.T) {
 // 123456789012 (acme-prod): …`), on stderr and in the message sent to
 // --topic: it named the account by its ID alone.
 func TestScanDigestOfTheLiveAccountNamesItsAlias(t *testing.T) {
-	cfg := emulator.Config(t)
-	emulator.Reset(t)
 	ctx := context.Background()
-	acct, err := sandbox.New(ctx, cfg, "credaudit-state-cli")
-	if err != nil {
-		t.Fatal(err)
-	}
+	acct := newSandbox(t)
 	if err := acct.CreateUser(ctx, "alice", sandbox.Password); err != nil {
 		t.Fatal(err)
 	}
@@ -433,12 +436,7 @@ func TestScanDigestOfTheLiveAccountNamesItsAlias(t *testing.T) {
 // the function's alert to the topic; one that fails before it, on its
 // input, only says so on stderr (README, `--publish`).
 func TestScanPublishAlertsOnlyForFailuresOfTheAudit(t *testing.T) {
-	cfg := emulator.Config(t)
-	emulator.Reset(t)
-	acct, err := sandbox.New(context.Background(), cfg, "credaudit-state-cli")
-	if err != nil {
-		t.Fatal(err)
-	}
+	acct := newSandbox(t)
 	dir := t.TempDir()
 	failing := writeFile(t, dir, "failing.yaml", "custom_rules:\n  - id: ORG-01\n    title: t\n    severity: low\n    remediation: r\n    assert: 'user == \"bob\" ? 1/0 == 1 : true'\n")
 	unknown := writeFile(t, dir, "unknown.yaml", "rulez: {}\n")
