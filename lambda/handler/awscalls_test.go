@@ -17,7 +17,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
@@ -285,14 +284,7 @@ func (r *recording) wrap(h *handler.Handler) *handler.Handler {
 		r.rec.next = cfg.HTTPClient
 	}
 	cfg.HTTPClient = r.rec
-	cfg.Retryer = func() aws.Retryer {
-		return retry.NewStandard(func(o *retry.StandardOptions) {
-			o.Backoff = retry.BackoffDelayerFunc(func(int, error) (time.Duration, error) { return 0, nil })
-		})
-	}
-	h.AWS = cfg
-	h.Importer.Sleep = func(context.Context, time.Duration) error { return nil }
-	return h
+	return withoutWaits(h, cfg)
 }
 
 // file is the recording as testdata/aws-calls.json writes it: each

@@ -21,9 +21,14 @@ import (
 // waiting between retries (the SDK's or the importer's).
 func (e *env) viaProxy(p *faultProxy) *handler.Handler {
 	e.t.Helper()
-	h := e.handler(nil)
 	cfg := e.cfg.Copy()
 	cfg.BaseEndpoint = aws.String(p.URL())
+	return withoutWaits(e.handler(nil), cfg)
+}
+
+// withoutWaits is h calling AWS with cfg, without waiting between retries
+// (the SDK's or the importer's).
+func withoutWaits(h *handler.Handler, cfg aws.Config) *handler.Handler {
 	cfg.Retryer = func() aws.Retryer {
 		return retry.NewStandard(func(o *retry.StandardOptions) {
 			o.Backoff = retry.BackoffDelayerFunc(func(int, error) (time.Duration, error) { return 0, nil })
