@@ -70,7 +70,7 @@ func (s *source) load(ctx context.Context, in io.Reader) (*loaded, error) {
 		if err != nil {
 			return nil, usageErr("--as-of %q is not an RFC 3339 time (e.g. 2026-11-20T06:00:00Z)", s.asOf)
 		}
-		if why := outOfRange(t); why != "" {
+		if why := credreport.OutOfRange(t); why != "" {
 			return nil, usageErr("--as-of %s %s", s.asOf, why)
 		}
 		asOf = t.UTC()
@@ -160,22 +160,10 @@ func readReport(name, data string) (*credreport.Report, error) {
 	case err != nil:
 		return nil, usageErr("%s: %v", name, err)
 	case rep.GeneratedTime.IsZero(): // a bare CSV
-	case outOfRange(rep.GeneratedTime) != "":
-		return nil, usageErr("%s: GeneratedTime %s %s", name, rep.GeneratedTime.Format(time.RFC3339), outOfRange(rep.GeneratedTime))
+	case credreport.OutOfRange(rep.GeneratedTime) != "":
+		return nil, usageErr("%s: GeneratedTime %s %s", name, rep.GeneratedTime.Format(time.RFC3339), credreport.OutOfRange(rep.GeneratedTime))
 	}
 	return rep, nil
-}
-
-// outOfRange says why t can be no credential report's time (before
-// credreport.Earliest, after credreport.Latest), or "" when it can be.
-func outOfRange(t time.Time) string {
-	switch {
-	case t.Before(credreport.Earliest):
-		return fmt.Sprintf("is before %d, before any credential report", credreport.Earliest.Year())
-	case t.After(credreport.Latest):
-		return fmt.Sprintf("is after the year %d in UTC", credreport.Latest.Year())
-	}
-	return ""
 }
 
 // fetch reads the live account's report through the default credential chain,

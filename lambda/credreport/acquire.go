@@ -347,12 +347,8 @@ func checkReport(out *iam.GetCredentialReportOutput) (*Fetched, error) {
 		return nil, errors.New("get credential report: no output")
 	case out.GeneratedTime == nil:
 		return nil, errors.New("get credential report: response has no GeneratedTime")
-	case out.GeneratedTime.Before(Earliest):
-		return nil, fmt.Errorf("get credential report: GeneratedTime %s is before %d, before any credential report",
-			out.GeneratedTime.UTC().Format(time.RFC3339), Earliest.Year())
-	case out.GeneratedTime.After(Latest):
-		return nil, fmt.Errorf("get credential report: GeneratedTime %s is after the year %d in UTC",
-			out.GeneratedTime.UTC().Format(time.RFC3339), Latest.Year())
+	case OutOfRange(*out.GeneratedTime) != "":
+		return nil, fmt.Errorf("get credential report: GeneratedTime %s %s", out.GeneratedTime.UTC().Format(time.RFC3339), OutOfRange(*out.GeneratedTime))
 	case len(out.Content) == 0:
 		return nil, errors.New("get credential report: response has no Content")
 	case out.ReportFormat != "" && out.ReportFormat != types.ReportFormatTypeTextCsv:

@@ -735,6 +735,18 @@ var Latest = time.Date(9999, 12, 31, 23, 59, 59, 0, time.UTC)
 
 var earliestSec, latestSec = TimeOf(Earliest).sec, TimeOf(Latest).sec
 
+// OutOfRange says why t can be no credential report's time (before
+// Earliest, after Latest), or "" when it can be.
+func OutOfRange(t time.Time) string {
+	switch {
+	case t.Before(Earliest):
+		return fmt.Sprintf("is before %d, before any credential report", Earliest.Year())
+	case t.After(Latest):
+		return fmt.Sprintf("is after the year %d in UTC", Latest.Year())
+	}
+	return ""
+}
+
 func parseTime(s string) (Time, error) {
 	if st, ok := sentinel(s); ok {
 		return Time{State: st}, nil
