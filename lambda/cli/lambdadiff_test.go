@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"maps"
 	"math/rand/v2"
-	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
@@ -72,9 +71,8 @@ const (
 	diffAlias     = "acme-prod"
 )
 
-// workflows answers BatchUpdateFindings for the emulator as Security Hub
-// does (every finding processed) and remembers each finding's last status
-// and note, by product ARN and ID.
+// workflows remembers each finding's last workflow status and note, by
+// product ARN and ID, as emulator.AnswerWorkflowUpdates hands them on.
 type workflows struct {
 	mu  sync.Mutex
 	set map[string]workflowSet
@@ -82,28 +80,13 @@ type workflows struct {
 
 type workflowSet struct{ Status, Note string }
 
-func (w *workflows) hook(rw http.ResponseWriter, c *emulator.Call) {
-	if c.Op != "BatchUpdateFindings" {
-		c.Forward(rw, nil)
-		return
-	}
-	var in struct {
-		FindingIdentifiers []struct{ Id, ProductArn string }
-		Workflow           struct{ Status string }
-		Note               struct{ Text string }
-	}
-	if err := json.Unmarshal(c.Body, &in); err != nil {
-		http.Error(rw, err.Error(), http.StatusBadRequest)
-		return
-	}
+// seen remembers each finding's status and note from u.
+func (w *workflows) seen(u emulator.WorkflowUpdate) {
 	w.mu.Lock()
-	for _, id := range in.FindingIdentifiers {
-		w.set[id.ProductArn+" "+id.Id] = workflowSet{in.Workflow.Status, in.Note.Text}
+	defer w.mu.Unlock()
+	for _, id := range u.FindingIdentifiers {
+		w.set[id.ProductArn+" "+id.Id] = workflowSet{u.Workflow.Status, u.Note.Text}
 	}
-	w.mu.Unlock()
-	out, _ := json.Marshal(map[string]any{"ProcessedFindings": in.FindingIdentifiers, "UnprocessedFindings": []any{}})
-	rw.Header().Set("Content-Type", "application/json")
-	rw.Write(out)
 }
 
 func (w *workflows) of(productARN, id string) (workflowSet, bool) {
@@ -346,7 +329,7 @@ func runDifferential(t *testing.T, seed uint64) {
 	emulator.Config(t)
 	emulator.Reset(t)
 	wf := &workflows{set: map[string]workflowSet{}}
-	t.Setenv("AWS_ENDPOINT_URL", (&emulator.Proxy{Hook: wf.hook}).Start(t))
+	t.Setenv("AWS_ENDPOINT_URL", (&emulator.Proxy{Hook: emulator.AnswerWorkflowUpdates(wf.seen)}).Start(t))
 	cfg := emulator.Config(t)
 	cfg.Region = lambdaRegion
 	lacct, err := sandbox.New(ctx, cfg, lambdaBucket)

@@ -380,7 +380,7 @@ func TestScanOrgIsForARegionOnlyWhenItSaysSo(t *testing.T) {
 	// status: moto does not implement BatchUpdateFindings, so a proxy
 	// answers it.
 	emulator.Config(t)
-	t.Setenv("AWS_ENDPOINT_URL", (&emulator.Proxy{Hook: (&workflows{set: map[string]workflowSet{}}).hook}).Start(t))
+	t.Setenv("AWS_ENDPOINT_URL", (&emulator.Proxy{Hook: emulator.AnswerWorkflowUpdates(nil)}).Start(t))
 	_, members := newOrganisation(t, "alpha")
 	dir := t.TempDir()
 	scan := func(args ...string) *audit.Summary {

@@ -5,10 +5,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"io"
 	"log/slog"
 	"maps"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -507,7 +505,7 @@ func TestChangingTheHomeRegionImportsTheOpenFindingsThere(t *testing.T) {
 	// The move also sends each moved finding's workflow status (the new
 	// region may hold an older one): moto does not implement
 	// BatchUpdateFindings, so a proxy answers it.
-	t.Setenv("AWS_ENDPOINT_URL", (&emulator.Proxy{Hook: answerWorkflowUpdates(t)}).Start(t))
+	t.Setenv("AWS_ENDPOINT_URL", (&emulator.Proxy{Hook: emulator.AnswerWorkflowUpdates(nil)}).Start(t))
 	e := newEnv(t)
 	ctx := context.Background()
 	must(t, "seed", func() error { return e.SeedExample(ctx) })
@@ -545,22 +543,5 @@ func TestChangingTheHomeRegionImportsTheOpenFindingsThere(t *testing.T) {
 	}
 	if again := e.invoke(e.handler(map[string]string{handler.EnvHubRegion: "eu-west-1"}), "scheduler.json"); again.Imported != 0 {
 		t.Errorf("the run after imported %d findings, want none", again.Imported)
-	}
-}
-
-// answerWorkflowUpdates passes every call on to moto but
-// BatchUpdateFindings, which moto does not implement: it answers that as
-// Security Hub does when it takes every finding.
-func answerWorkflowUpdates(t *testing.T) func(http.ResponseWriter, *emulator.Call) {
-	return func(w http.ResponseWriter, c *emulator.Call) {
-		if c.Op != "BatchUpdateFindings" {
-			c.Forward(w, nil)
-			return
-		}
-		c.Request.Body = io.NopCloser(bytes.NewReader(c.Body))
-		resp := batchUpdateAnswer(t, c.Request)
-		w.Header().Set("Content-Type", "application/json")
-		w.WriteHeader(resp.StatusCode)
-		io.Copy(w, resp.Body)
 	}
 }
