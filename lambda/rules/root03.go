@@ -33,26 +33,19 @@ func evaluateRoot03(e *credreport.Entry, env Env) (Verdict, error) {
 		return notAvailable("root hardware MFA needs iam:ListVirtualMFADevices and iam:GetAccountSummary and cannot be decided from a report file")
 	}
 	v, decided, what := rootCredentials(e, env)
-	if decided {
-		if v.Status == NotAvailable && e.MFAActive.True() && !env.Account.RootVirtualMFA {
-			// Whether a key's or certificate's sentinel flag makes root
-			// credentials present or not, hardware MFA passes.
-			return passed("root has MFA and no virtual MFA device is assigned to it")
-		}
+	// Hardware MFA passes whether root credentials are present or not, so
+	// a sentinel that leaves that open decides nothing then.
+	hardware := e.MFAActive.True() && !env.Account.RootVirtualMFA
+	switch {
+	case decided && (v.Status != NotAvailable || !hardware):
 		return v, nil
-	}
-	switch flagOf(e.MFAActive) {
-	case flagOff:
+	case hardware:
+		return passed("root has MFA and no virtual MFA device is assigned to it")
+	case flagOf(e.MFAActive) == flagOff:
 		return failed("root has no MFA and has " + what)
-	case flagUnknown:
-		// A virtual device assigned to root fails with MFA or without:
-		// the sentinel decides nothing then.
-		if !env.Account.RootVirtualMFA {
-			return undecided(credreport.ColMFAActive, e.MFAActive.State)
-		}
-	}
-	if env.Account.RootVirtualMFA {
+	case env.Account.RootVirtualMFA:
+		// With MFA or without (a sentinel): it fails either way.
 		return failed("root's MFA device is a virtual MFA device, not hardware")
 	}
-	return passed("root has MFA and no virtual MFA device is assigned to it")
+	return undecided(credreport.ColMFAActive, e.MFAActive.State)
 }
