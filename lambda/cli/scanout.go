@@ -71,6 +71,7 @@ type suppressionJSON struct {
 	Source   string `json:"source"`
 	Expired  bool   `json:"expired"`
 	Matched  int    `json:"matched"`
+	Unseen   int    `json:"not_available"`
 	Shadowed int    `json:"shadowed"`
 }
 
@@ -142,7 +143,7 @@ func (o *scanOutput) tail() scanTail {
 	t := scanTail{Summary: o.summary(), Suppressions: []suppressionJSON{}}
 	for _, s := range o.outcomes {
 		j := suppressionJSON{Rule: s.Suppression.RuleID, User: s.Suppression.User, Reason: s.Suppression.Reason,
-			Source: s.Suppression.Source, Expired: s.Expired, Matched: s.Matched, Shadowed: s.Shadowed}
+			Source: s.Suppression.Source, Expired: s.Expired, Matched: s.Matched, Unseen: s.Unseen, Shadowed: s.Shadowed}
 		if !s.Suppression.Expires.IsZero() {
 			j.Expires = s.Suppression.Expires.Format(time.RFC3339)
 		}

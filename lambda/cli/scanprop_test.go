@@ -24,11 +24,13 @@ package cli
 //	S3 README "Scan JSON": summary.rules is the number of rules evaluated;
 //	   results = passed + failed + not_available + suppressed; failed and
 //	   failed_by_severity (every severity present) count unsuppressed
-//	   failures. Suppressions mute failing results only ("Suppressions mute
-//	   failing results", the example configuration); the first unexpired
-//	   matching suppression mutes (its reason is suppression_reason);
-//	   matched counts what it muted, shadowed what it matched behind an
-//	   earlier one; expired ones (as-of not before the expiry) mute nothing.
+//	   failures. Suppressions mute failing results and cover NOT_AVAILABLE
+//	   ones, never passing ones (the example configuration); the first
+//	   unexpired matching suppression mutes (its reason is
+//	   suppression_reason); matched counts the failing results it muted,
+//	   not_available the unseen ones it covers, shadowed the failing ones it
+//	   matched behind an earlier one; expired ones (as-of not before the
+//	   expiry) mute nothing.
 //	   Every configured suppression is listed, in order, with its source.
 //	S4 README: the CSV has the JSON's result fields as its header, LF line
 //	   ends, the JSON's results in order with the same values, a cell
@@ -468,6 +470,7 @@ type spDoc struct {
 		Source   string `json:"source"`
 		Expired  bool   `json:"expired"`
 		Matched  int    `json:"matched"`
+		Unseen   int    `json:"not_available"`
 		Shadowed int    `json:"shadowed"`
 	} `json:"suppressions"`
 }
@@ -636,24 +639,29 @@ func (c *spCase) checkJSON(out string, selected []rules.Selected) (*spDoc, error
 		return nil, fmt.Errorf("S2: %d results, want %d: extra %+v", len(doc.Results), k, doc.Results[k])
 	}
 	// S3: suppressions, by the model.
-	type outcome struct{ matched, shadowed int }
+	type outcome struct{ matched, unseen, shadowed int }
 	outs := make([]outcome, len(c.sups))
 	var passed, failed, na, suppressed int
 	bySev := map[string]int{}
 	for i := range doc.Results {
 		r := &doc.Results[i]
 		wantReason := ""
-		if r.Status == "FAILED" {
+		if r.Status != "PASSED" {
 			for j, s := range c.sups {
 				if !s.expires.IsZero() && !c.asOf.Before(s.expires) || !spMatches(s, r, c.rows) {
 					continue
 				}
-				if wantReason != "" {
+				switch {
+				case wantReason != "" && r.Status == "FAILED":
 					outs[j].shadowed++
-					continue
+				case wantReason != "":
+				case r.Status == "FAILED":
+					outs[j].matched++
+					wantReason = s.reason
+				default:
+					outs[j].unseen++
+					wantReason = s.reason
 				}
-				outs[j].matched++
-				wantReason = s.reason
 			}
 		}
 		if r.Suppressed != (wantReason != "") || r.SuppressionReason != wantReason {
@@ -690,8 +698,8 @@ func (c *spCase) checkJSON(out string, selected []rules.Selected) (*spDoc, error
 		got := doc.Suppressions[j]
 		expired := !s.expires.IsZero() && !c.asOf.Before(s.expires)
 		if got.Rule != s.rule || got.User != s.user || got.Reason != s.reason || got.Source != s.source || got.Expired != expired ||
-			got.Matched != outs[j].matched || got.Shadowed != outs[j].shadowed {
-			return nil, fmt.Errorf("S3: suppression %d is %+v, want %+v expired %v matched %d shadowed %d", j, got, s, expired, outs[j].matched, outs[j].shadowed)
+			got.Matched != outs[j].matched || got.Unseen != outs[j].unseen || got.Shadowed != outs[j].shadowed {
+			return nil, fmt.Errorf("S3: suppression %d is %+v, want %+v expired %v matched %d not_available %d shadowed %d", j, got, s, expired, outs[j].matched, outs[j].unseen, outs[j].shadowed)
 		}
 		if wantExp := ""; s.expires.IsZero() && got.Expires != wantExp || !s.expires.IsZero() && got.Expires != s.expires.Format(time.RFC3339) {
 			return nil, fmt.Errorf("S3: suppression %d expires %q, want %v", j, got.Expires, s.expires)
@@ -843,7 +851,7 @@ func (c *spCase) checkTable(out string, doc *spDoc) error {
 		switch {
 		case s.Expired:
 			kind = "Expired"
-		case s.Matched > 0:
+		case s.Matched > 0, s.Unseen > 0:
 			continue
 		case s.Shadowed > 0:
 			kind = "Shadowed"
@@ -1147,6 +1155,8 @@ func TestScanOutputsKeepTheirPromises(t *testing.T) {
 						stats["sup expired"]++
 					case s.Matched > 0:
 						stats["sup matched"]++
+					case s.Unseen > 0:
+						stats["sup unseen"]++
 					case s.Shadowed > 0:
 						stats["sup shadowed"]++
 					default:
@@ -1157,7 +1167,7 @@ func TestScanOutputsKeepTheirPromises(t *testing.T) {
 			stats[fmt.Sprintf("exit %d", code)]++
 			// S8: each stale suppression is said on stderr.
 			for _, s := range doc.Suppressions {
-				if (s.Expired || s.Matched == 0) && !strings.Contains(stderr, "suppression at "+s.Source+" ") {
+				if (s.Expired || s.Matched == 0 && s.Unseen == 0) && !strings.Contains(stderr, "suppression at "+s.Source+" ") {
 					fail(format, a, fmt.Errorf("S8: stderr does not say the stale suppression at %s", s.Source), out, stderr)
 				}
 			}

@@ -14,9 +14,11 @@ package config_test
 //   - reason is required; expires, a date, applies while as-of is before
 //     00:00 UTC of that date (an RFC 3339 time, which config's error offers,
 //     while as-of is before that instant);
-//   - suppressions mute failing results only; the first unexpired match
-//     mutes (matched), later ones count it as shadowed; an expired one
-//     mutes nothing and counts nothing;
+//   - suppressions mute failing results; the first unexpired match mutes
+//     (matched), later ones count it as shadowed; an expired one mutes
+//     nothing and counts nothing; a NOT_AVAILABLE result is covered by its
+//     first unexpired match (unseen), later ones count nothing; a passing
+//     result is never marked;
 //   - a bad glob (an unclosed [), an ARN that is not a user's or the root's
 //     (a role's, or one with a glob in it), a missing reason and a bad date
 //     are refused naming the file, line and column.
@@ -188,13 +190,13 @@ func modelMatches(s sup, rule, user, arn string) bool {
 // modelResult is a result as the model sees it.
 type modelResult struct {
 	rule, user, arn string
-	failed          bool
+	failed, unseen  bool // FAILED; NOT_AVAILABLE
 }
 
 // modelOutcome is a suppression's outcome.
 type modelOutcome struct {
-	Expired           bool
-	Matched, Shadowed int
+	Expired                   bool
+	Matched, Unseen, Shadowed int
 }
 
 // model returns, for each result, the index of the suppression that mutes it
@@ -207,17 +209,21 @@ func model(results []modelResult, sups []sup, asOf time.Time) ([]int, []modelOut
 	}
 	for ri, r := range results {
 		muted[ri] = -1
-		if !r.failed {
+		if !r.failed && !r.unseen {
 			continue
 		}
 		for si, s := range sups {
 			if out[si].Expired || !modelMatches(s, r.rule, r.user, r.arn) {
 				continue
 			}
-			if muted[ri] < 0 {
+			switch {
+			case muted[ri] < 0 && r.unseen:
+				muted[ri] = si
+				out[si].Unseen++
+			case muted[ri] < 0:
 				muted[ri] = si
 				out[si].Matched++
-			} else {
+			case r.failed:
 				out[si].Shadowed++
 			}
 		}
@@ -563,7 +569,7 @@ func TestSuppressionsAgreeWithAModelOfTheirSpecification(t *testing.T) {
 				}
 				st := statuses[g.r.IntN(len(statuses))]
 				results = append(results, rules.Result{Rule: rule, Entry: e, Status: st, Reason: "r"})
-				mres = append(mres, modelResult{rule: id, user: e.User, arn: e.ARN, failed: st == rules.Failed})
+				mres = append(mres, modelResult{rule: id, user: e.User, arn: e.ARN, failed: st == rules.Failed, unseen: st == rules.NotAvailable})
 			}
 		}
 		wantMuted, wantOut := model(mres, c.sups, c.asOf)
@@ -580,6 +586,8 @@ func TestSuppressionsAgreeWithAModelOfTheirSpecification(t *testing.T) {
 				stats[k+" expired"]++
 			case o.Matched > 0:
 				stats[k+" matched"]++
+			case o.Unseen > 0:
+				stats[k+" unseen"]++
 			case o.Shadowed > 0:
 				stats[k+" shadowed"]++
 			default:
@@ -650,7 +658,7 @@ func TestSuppressionsAgreeWithAModelOfTheirSpecification(t *testing.T) {
 				continue
 			}
 			for i, o := range got {
-				g := modelOutcome{o.Expired, o.Matched, o.Shadowed}
+				g := modelOutcome{o.Expired, o.Matched, o.Unseen, o.Shadowed}
 				if g != wantOut[i] {
 					bad("%s: suppression %d (rule %q, user %q, expires %v): outcome %+v; model %+v",
 						path, i, c.sups[i].rule, c.sups[i].user, c.sups[i].expires, g, wantOut[i])
@@ -659,7 +667,7 @@ func TestSuppressionsAgreeWithAModelOfTheirSpecification(t *testing.T) {
 		}
 	}
 	for _, k := range []string{"glob", "class", "arn"} {
-		for _, o := range []string{"expired", "matched", "shadowed", "unused"} {
+		for _, o := range []string{"expired", "matched", "unseen", "shadowed", "unused"} {
 			if stats[k+" "+o] < 50 {
 				t.Errorf("only %d cases of a %s suppression %s: %v", stats[k+" "+o], k, o, stats)
 			}

@@ -25,13 +25,16 @@ type Result struct {
 	Entry  *credreport.Entry // the row; root's row for account resources
 	Reason string
 
-	// Suppression is the suppression that mutes this failing result, or nil.
+	// Suppression is the suppression that mutes this failing result, or
+	// that covers this NOT_AVAILABLE one (it would mute the failure if the
+	// run could see it, and the finding stays muted meanwhile), or nil.
 	Suppression *Suppression
 
 	Status Status
 }
 
-// Suppressed reports whether a suppression mutes the result.
+// Suppressed reports whether a suppression mutes the result (or, NOT_AVAILABLE,
+// covers it).
 func (r *Result) Suppressed() bool { return r.Suppression != nil }
 
 // SuppressionReason is the muting suppression's reason, or "".

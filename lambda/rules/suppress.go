@@ -145,6 +145,11 @@ type SuppressionOutcome struct {
 	Suppression Suppression
 	Expired     bool // no longer applies
 	Matched     int  // failing results it suppressed
+	// Unseen counts the NOT_AVAILABLE results it covers (the first
+	// unexpired suppression that matches one covers it): results it would
+	// mute if they were seen failing, so it may still be needed and is not
+	// stale.
+	Unseen int
 	// Shadowed counts the failing results it matches that an earlier
 	// suppression had already muted: one with Matched 0 and Shadowed > 0
 	// never takes effect, and is as dead as one that matches nothing.
@@ -154,12 +159,14 @@ type SuppressionOutcome struct {
 // Stale says why the suppression muted nothing this run, for the outputs
 // that list such suppressions so they do not rot: "expired"; "shadowed",
 // when every failing result it matches an earlier suppression mutes;
-// "unused", when it matches none; "" when it muted something.
+// "unused", when it matches none; "" when it muted something, or covers a
+// result the run could not decide (Unseen): a failure to see says nothing
+// of whether the suppression is still needed.
 func (o SuppressionOutcome) Stale() string {
 	switch {
 	case o.Expired:
 		return "expired"
-	case o.Matched > 0:
+	case o.Matched > 0, o.Unseen > 0:
 		return ""
 	case o.Shadowed > 0:
 		return "shadowed"
@@ -189,10 +196,11 @@ func (o SuppressionOutcome) StaleNote() string {
 	return ""
 }
 
-// Suppress marks the failing results that an unexpired suppression matches
-// (the first matching suppression's reason wins) and reports, for every
-// suppression, whether it expired, how many results it suppressed and how
-// many it matched behind an earlier one, so expired, unused and shadowed
+// Suppress marks the failing and NOT_AVAILABLE results that an unexpired
+// suppression matches (the first matching suppression's reason wins) and
+// reports, for every suppression, whether it expired, how many failing
+// results it suppressed, how many unseen ones it covers and how many failing
+// ones it matched behind an earlier one, so expired, unused and shadowed
 // ones can be shown.
 func Suppress(results []Result, sups []Suppression, asOf time.Time) []SuppressionOutcome {
 	s := NewSuppressor(sups, asOf)
@@ -222,14 +230,15 @@ func NewSuppressor(sups []Suppression, asOf time.Time) *Suppressor {
 }
 
 // Apply marks the failing results of a batch that an unexpired suppression
-// matches.
+// matches, and the NOT_AVAILABLE ones, which it covers: a failure to see is
+// no reason to unmute a finding (see Result.Suppression).
 func (s *Suppressor) Apply(results []Result) {
 	if len(s.sups) == 0 {
 		return
 	}
 	for i := range results {
 		r := &results[i]
-		if r.Status != Failed {
+		if r.Status == Passed {
 			continue
 		}
 		user := strings.ToLower(r.User()) // once, not once a suppression
@@ -237,7 +246,14 @@ func (s *Suppressor) Apply(results []Result) {
 			if s.out[j].Expired || !s.sups[j].matches(s.patterns[j], r, user) {
 				continue
 			}
-			if r.Suppression != nil {
+			switch {
+			case r.Status != Failed:
+				if r.Suppression == nil {
+					s.out[j].Unseen++
+					r.Suppression = &s.sups[j]
+				}
+				continue
+			case r.Suppression != nil:
 				s.out[j].Shadowed++
 				continue
 			}

@@ -106,3 +106,69 @@ func TestStaleNoteSaysWhenTheSuppressionExpired(t *testing.T) {
 		}
 	}
 }
+
+// A suppression covers a result it cannot decide yet (NOT_AVAILABLE: a
+// report file has no MFA devices, a permission was denied, a cell held a
+// sentinel) as it would mute the failure: the result is marked, so that
+// the finding keeps its muted workflow status in Security Hub while unseen,
+// and the suppression is not reported as matching nothing, which would
+// invite its removal while it may still be needed. A passing result is
+// never marked: its suppression has nothing left to mute.
+func TestSuppressCoversUnseenResults(t *testing.T) {
+	root := &credreport.Entry{User: credreport.RootUser, ARN: "arn:aws:iam::" + testAccount + ":root"}
+	alice := &credreport.Entry{User: "alice", ARN: "arn:aws:iam::" + testAccount + ":user/alice"}
+	results := func() []Result {
+		return []Result{
+			{Rule: &Root03, Entry: root, Status: NotAvailable},
+			{Rule: &User01, Entry: alice, Status: NotAvailable},
+			{Rule: &User02, Entry: alice, Status: Failed},
+			{Rule: &Key01, Entry: alice, Status: Passed},
+		}
+	}
+	sups := []Suppression{
+		{RuleID: "ROOT-03", User: credreport.RootUser, Reason: "hardware MFA checked by hand"},
+		{RuleID: "*", User: "alice", Reason: "break-glass"},
+		{RuleID: "USER-01", User: "alice", Reason: "behind the broader one"},
+		{RuleID: "KEY-01", User: "alice", Reason: "passes anyway"},
+		{RuleID: "ROOT-03", User: credreport.RootUser, Reason: "expired", Expires: testAsOf},
+	}
+	res := results()
+	out := Suppress(res, sups, testAsOf)
+	for i, want := range []string{"hardware MFA checked by hand", "break-glass", "break-glass", ""} {
+		if got := res[i].SuppressionReason(); got != want {
+			t.Errorf("%s %s (%s): suppressed by %q, want %q", res[i].Rule.ID, res[i].User(), res[i].Status, got, want)
+		}
+	}
+	for i, want := range []struct {
+		matched, unseen, shadowed int
+		stale                     string
+	}{
+		{0, 1, 0, ""},       // covers only a result not seen: not unused
+		{1, 1, 0, ""},       // mutes one, covers one
+		{0, 0, 0, "unused"}, // behind the broader one for an unseen result: it never applies
+		{0, 0, 0, "unused"}, // only a passing result
+		{0, 0, 0, "expired"},
+	} {
+		o := out[i]
+		if o.Matched != want.matched || o.Unseen != want.unseen || o.Shadowed != want.shadowed || o.Stale() != want.stale {
+			t.Errorf("suppression %d (%s): matched %d, unseen %d, shadowed %d, stale %q; want %d, %d, %d, %q",
+				i, o.Suppression.Reason, o.Matched, o.Unseen, o.Shadowed, o.Stale(), want.matched, want.unseen, want.shadowed, want.stale)
+		}
+	}
+
+	// Batch by batch, the same.
+	s := NewSuppressor(sups, testAsOf)
+	batched := results()
+	s.Apply(batched[:2])
+	s.Apply(batched[2:])
+	for i := range batched {
+		if batched[i].SuppressionReason() != res[i].SuppressionReason() {
+			t.Errorf("batched: result %d suppressed by %q, want %q", i, batched[i].SuppressionReason(), res[i].SuppressionReason())
+		}
+	}
+	for i := range out {
+		if s.Outcomes()[i] != out[i] {
+			t.Errorf("batched: outcome %d %+v, want %+v", i, s.Outcomes()[i], out[i])
+		}
+	}
+}
