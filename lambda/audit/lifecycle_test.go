@@ -312,9 +312,12 @@ type lifecycle struct {
 
 	// failing is what Security Hub must hold ACTIVE and FAILED: each
 	// finding whose last decided result failed. muted: a suppression
-	// muted that result.
-	failing, muted map[string]bool
-	reasons        map[string]string // the last failing reason seen
+	// muted that result. covered: a suppression covers the last run's
+	// result, failing or NOT_AVAILABLE (README: a suppression covers a
+	// result the run could not decide, and the finding is kept muted in
+	// Security Hub), so Security Hub must hold it SUPPRESSED.
+	failing, muted, covered map[string]bool
+	reasons                 map[string]string // the last failing reason seen
 	// told is what the sent digests (and the quiet runs) have told the
 	// user is failing, unmuted; toldReason the reason they said.
 	told         map[string]bool
@@ -360,7 +363,7 @@ func newLifecycle(t *testing.T, rng *rand.Rand) *lifecycle {
 	l := &lifecycle{
 		t: t, rng: rng, acct: &simAccount{}, hub: &simHub{region: "eu-west-1"}, sns: &fakeSNS{}, asOf: start,
 		custom: map[string]customRule{}, disabled: map[string]bool{},
-		failing: map[string]bool{}, muted: map[string]bool{}, reasons: map[string]string{},
+		failing: map[string]bool{}, muted: map[string]bool{}, covered: map[string]bool{}, reasons: map[string]string{},
 		told: map[string]bool{}, toldReason: map[string]string{}, openSince: map[string]bool{}, createdAt: map[string]string{}, loose: map[string]bool{},
 	}
 	l.acct.root = &simUser{root: true, exists: true, created: start.AddDate(-5, 0, 0), mfa: rng.IntN(2) == 0,
@@ -854,6 +857,7 @@ func (l *lifecycle) news(out *Outcome, sent, snsFailed bool, prior *priorTold, r
 			delete(l.failing, id)
 			delete(l.muted, id)
 		} // NOT_AVAILABLE: what was known stands
+		l.covered[id] = res.Suppressed()
 	}
 	for id := range l.failing {
 		if !seen[id] { // gone: the user deleted, or the rule no longer run
@@ -861,6 +865,7 @@ func (l *lifecycle) news(out *Outcome, sent, snsFailed bool, prior *priorTold, r
 			delete(l.muted, id)
 		}
 	}
+	maps.DeleteFunc(l.covered, func(id string, _ bool) bool { return !l.failing[id] })
 	for id := range l.failing {
 		l.openSince[id] = true
 	}
@@ -986,8 +991,8 @@ func (l *lifecycle) checkHub(out *Outcome) {
 			l.fail("%s fails, and Security Hub does not hold it", id)
 		case f.asff.RecordState != shtypes.RecordStateActive || compliance(f.asff) != shtypes.ComplianceStatusFailed:
 			l.fail("%s fails, and Security Hub holds it %s/%s", id, f.asff.RecordState, compliance(f.asff))
-		case l.muted[id] != (f.workflow == shtypes.WorkflowStatusSuppressed):
-			l.fail("%s fails, muted %v, and Security Hub holds its workflow status %s", id, l.muted[id], f.workflow)
+		case l.covered[id] != (f.workflow == shtypes.WorkflowStatusSuppressed):
+			l.fail("%s fails, suppressed %v this run, and Security Hub holds its workflow status %s", id, l.covered[id], f.workflow)
 		}
 		if u, err := time.Parse(time.RFC3339Nano, *f.asff.UpdatedAt); err != nil || out.Observation.AsOf.Sub(u) > 31*24*time.Hour {
 			l.fail("%s fails, and Security Hub's copy was last updated %s, more than the refresh interval before %s", id, *f.asff.UpdatedAt, out.Observation.AsOf)

@@ -102,7 +102,8 @@ type Change struct {
 	// Unavailable marks a finding whose result this run was NOT_AVAILABLE:
 	// a failure to see is not an all-clear, so the previous record stands.
 	// It is StillFailing, or New when the record is Unnotified (opened by a
-	// run whose digest was not sent), and is sent as the record says.
+	// run whose digest was not sent), and is sent as the record says, with
+	// the suppression that covers the result (Workflow).
 	Unavailable bool
 
 	// Result is this run's result; nil for Gone and StillArchived, which are
@@ -317,7 +318,12 @@ func (d *differ) classify(id string, r *rules.Result, p *Record) (Change, bool) 
 		if rec.UnavailableSince.IsZero() {
 			rec.UnavailableSince = d.obs
 		}
-		c := Change{Kind: StillFailing, Unavailable: true, Result: r, Prev: p, Record: rec}
+		// The workflow status follows the configuration, which a failure
+		// to see does not change: a suppression covers the unseen result
+		// (rules.Suppressor), or no longer applies. Muted stays: the digest
+		// is told of an unmuting once the failure is seen again.
+		rec.Suppressed, rec.SuppressionReason = r.Suppressed(), r.SuppressionReason()
+		c := Change{Kind: StillFailing, Unavailable: true, Result: r, Prev: p, Record: rec, Workflow: workflowOf(&rec, p)}
 		if p.Unnotified {
 			// Opened by a run whose digest was not sent: still news,
 			// reported (and sent again) as that run saw it.
@@ -381,12 +387,7 @@ func (d *differ) failing(id string, r *rules.Result, p *Record) Change {
 		} else {
 			c.Kind = StillFailing
 		}
-		switch {
-		case rec.Suppressed && (!p.Suppressed || p.SuppressionReason != rec.SuppressionReason || p.WorkflowUnknown):
-			c.Workflow = WorkflowSuppress
-		case !rec.Suppressed && p.maybeSuppressed():
-			c.Workflow = WorkflowUnsuppress
-		}
+		c.Workflow = workflowOf(&rec, p)
 	}
 	if p != nil && c.Kind != StillFailing {
 		rec.UpdatedAt = d.after(p.UpdatedAt)
@@ -396,6 +397,19 @@ func (d *differ) failing(id string, r *rules.Result, p *Record) Change {
 		d.refresh(&c)
 	}
 	return c
+}
+
+// workflowOf is the workflow update that takes the open finding p to rec's
+// suppression: sent when it differs from what Security Hub was sent, or
+// when that is unknown.
+func workflowOf(rec, p *Record) Workflow {
+	switch {
+	case rec.Suppressed && (!p.Suppressed || p.SuppressionReason != rec.SuppressionReason || p.WorkflowUnknown):
+		return WorkflowSuppress
+	case !rec.Suppressed && p.maybeSuppressed():
+		return WorkflowUnsuppress
+	}
+	return WorkflowKeep
 }
 
 // refresh marks a still-failing finding due for re-import and gives it the

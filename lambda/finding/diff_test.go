@@ -2,6 +2,7 @@ package finding
 
 import (
 	"maps"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -298,12 +299,30 @@ func TestDiffTransitions(t *testing.T) {
 				Reason: old131, First: day(0), LastObserved: day(0), Updated: day(1), Archived: true}},
 		},
 		{
-			name: "a suppressed finding not available stays suppressed",
+			name: "a suppressed finding not available stays suppressed: the suppression covers the unseen result",
+			runs: []run{
+				{day(0), []rules.Result{suppressed(fail(k1, alice, old131), "break-glass key")}},
+				{day(1), []rules.Result{suppressed(unseen(k1, alice), "break-glass key")}},
+			},
+			want: []summary{{ID: keyAlice, Kind: StillFailing, Unavailable: true, Status: rules.Failed, Reason: old131,
+				First: day(0), LastObserved: day(0), Updated: day(0), Suppressed: true}},
+		},
+		{
+			name: "a suppressed finding not available whose suppression was removed is set back to NEW, and not reported yet",
 			runs: []run{
 				{day(0), []rules.Result{suppressed(fail(k1, alice, old131), "break-glass key")}},
 				{day(1), []rules.Result{unseen(k1, alice)}},
 			},
-			want: []summary{{ID: keyAlice, Kind: StillFailing, Unavailable: true, Status: rules.Failed, Reason: old131,
+			want: []summary{{ID: keyAlice, Kind: StillFailing, Workflow: WorkflowUnsuppress, Unavailable: true, Status: rules.Failed, Reason: old131,
+				First: day(0), LastObserved: day(0), Updated: day(0)}},
+		},
+		{
+			name: "a finding not available that a suppression now covers is suppressed",
+			runs: []run{
+				{day(0), []rules.Result{fail(k1, alice, old131)}},
+				{day(1), []rules.Result{suppressed(unseen(k1, alice), "break-glass key")}},
+			},
+			want: []summary{{ID: keyAlice, Kind: StillFailing, Workflow: WorkflowSuppress, Unavailable: true, Status: rules.Failed, Reason: old131,
 				First: day(0), LastObserved: day(0), Updated: day(0), Suppressed: true}},
 		},
 		{
@@ -1041,6 +1060,31 @@ func TestInRegion(t *testing.T) {
 		t.Errorf("the run after the move: %d moved, changes %+v; want none moved, nothing imported or updated", moved, summarize(after))
 	}
 
+	t.Run("a muted finding the first run in the new region cannot see is imported there muted", func(t *testing.T) {
+		// The suppression still applies, and covers the unseen result
+		// (rules.Suppressor): the import creates the finding NEW, so its
+		// suppression must be sent with it.
+		mutedUnseen := suppressed(unseen(&rules.User02, alice), "break-glass")
+		cs := Diff(held, []rules.Result{fail(k1, alice, "access key 1 is 133 days old"), mutedUnseen}, acct, day(2), 0)
+		i := slices.IndexFunc(cs, func(c Change) bool { return c.ID() == mfaAlice })
+		if i < 0 {
+			t.Fatalf("changes %+v lack alice's MFA finding", summarize(cs))
+		}
+		c := cs[i]
+		if c.Kind != StillFailing || !c.Unavailable || !c.Import() || c.Workflow != WorkflowSuppress ||
+			!c.Record.Suppressed || c.Record.SuppressionReason != "break-glass" || !c.Record.Muted || c.Unmuted() {
+			t.Fatalf("alice's MFA finding: %+v, workflow %v, record %+v; want it re-imported unseen, with its suppression", summarize([]Change{c}), c.Workflow, c.Record)
+		}
+		saved := NextAfter(held, cs, Publication{At: day(2), Region: "us-east-1"})
+		if r := saved[mfaAlice]; !r.Suppressed || r.WorkflowUnknown || !r.Muted {
+			t.Errorf("saved %+v; want it suppressed, its workflow known, still muted", r)
+		}
+		// Seen again, failing and still suppressed: nothing more to send.
+		after := Diff(saved, []rules.Result{mutedMFA}, acct, day(3), 0)
+		if j := slices.IndexFunc(after, func(c Change) bool { return c.ID() == mfaAlice }); j < 0 || after[j].Workflow != WorkflowKeep || after[j].Kind != StillFailing || after[j].Unmuted() {
+			t.Errorf("the run that sees it again: %+v; want it still failing, muted, no workflow update", summarize(after))
+		}
+	})
 	t.Run("a failed import into the new region is owed again", func(t *testing.T) {
 		failed := NextAfter(held, changes, Publication{At: day(2), Region: "us-east-1", FailedImports: map[string]bool{keyAlice: true}})
 		again, moved := InRegion(failed, "us-east-1")
@@ -1122,7 +1166,8 @@ func TestWorkflowUpdateThatMayHaveLanded(t *testing.T) {
 		{"a failed suppression, still suppressed: suppressed again", suppressFailed, []rules.Result{muted(134)}, StillFailing, WorkflowSuppress, true},
 		{"a failed suppression, then resolved: archived unsuppressed", suppressFailed, []rules.Result{pass(k1, alice, passKey)}, Resolved, WorkflowUnsuppress, true},
 		{"a failed suppression, then gone: archived unsuppressed", suppressFailed, nil, Gone, WorkflowUnsuppress, true},
-		{"a failed suppression, not visible: nothing sent, the mark kept", suppressFailed, []rules.Result{unseen(k1, alice)}, StillFailing, WorkflowKeep, false},
+		{"a failed suppression, not visible, still suppressed: suppressed again", suppressFailed, []rules.Result{suppressed(unseen(k1, alice), "break-glass user")}, StillFailing, WorkflowSuppress, true},
+		{"a failed suppression, not visible, the suppression since removed: unsuppressed", suppressFailed, []rules.Result{unseen(k1, alice)}, StillFailing, WorkflowUnsuppress, true},
 		{"a failed unsuppress, suppressed again for the same reason: suppressed", unsuppressFailed, []rules.Result{muted(134)}, StillFailing, WorkflowSuppress, true},
 		{"a failed unsuppress, still not suppressed: unsuppressed again", unsuppressFailed, []rules.Result{plain(134)}, StillFailing, WorkflowUnsuppress, true},
 	}

@@ -95,7 +95,12 @@
 // failed may have been applied all the same, so its record is marked
 // WorkflowUnknown, and the next run that can sends the status the finding
 // should have then, suppressed or NEW, even when the suppression was
-// changed back meanwhile.
+// changed back meanwhile. A finding the run cannot see (NOT_AVAILABLE) gets
+// the same workflow updates, from the suppression that covers its result
+// (rules.Suppressor marks it), since the configuration, not the sight,
+// decides its workflow status: otherwise a muted finding a home region
+// move imports unseen would arrive NEW. Its unmuting is news only once it
+// is seen failing (Muted stays until then).
 //
 // # Timestamps
 //
