@@ -353,7 +353,8 @@ func (a *Auditor) Audit(ctx context.Context, obs *Observation) (*Outcome, error)
 }
 
 // conflictSaves bounds the saves a run makes after another run saved
-// first (saveAfterConflict).
+// first: an account's state (saveAfterConflict), or the organisation
+// digests owed (saveOwed).
 const conflictSaves = 3
 
 // saveAfterConflict saves, after another run saved the account's state

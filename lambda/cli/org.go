@@ -267,17 +267,18 @@ func regionFits(region string, given bool, accounts []org.Account) error {
 const OwedDigestsFile = "owed-digests.json"
 
 // owedDigests keeps the organisation digests owed in a state directory's
-// OwedDigestsFile.
+// OwedDigestsFile, written as the accounts' states are: only over the
+// version read.
 type owedDigests struct{ dir *state.Dir }
 
 func (o owedDigests) path() string { return o.dir.Path(OwedDigestsFile) }
 
 // LoadOwed reads the digests earlier runs could not send; none without the
 // file.
-func (o owedDigests) LoadOwed(context.Context) ([]audit.Message, error) {
-	data, err := o.dir.ReadFile(OwedDigestsFile)
+func (o owedDigests) LoadOwed(context.Context) ([]audit.Message, state.Token, error) {
+	data, token, err := o.dir.ReadFile(OwedDigestsFile)
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil, nil
+		return nil, state.NoObject, nil
 	}
 	var owed []audit.Message
 	if err == nil {
@@ -286,16 +287,17 @@ func (o owedDigests) LoadOwed(context.Context) ([]audit.Message, error) {
 		}
 	}
 	if err != nil {
-		return nil, fmt.Errorf("read the organisation digests owed by earlier runs (left as it is): %w", err)
+		return nil, state.NoObject, fmt.Errorf("read the organisation digests owed by earlier runs (left as it is): %w", err)
 	}
-	return owed, nil
+	return owed, token, nil
 }
 
-// SaveOwed writes the digests still owed.
-func (o owedDigests) SaveOwed(_ context.Context, owed []audit.Message) error {
+// SaveOwed writes the digests still owed, if the file is still the one
+// LoadOwed read.
+func (o owedDigests) SaveOwed(_ context.Context, owed []audit.Message, token state.Token) error {
 	data, err := json.Marshal(owed)
 	if err == nil {
-		err = o.dir.WriteFile(OwedDigestsFile, data)
+		err = o.dir.WriteFile(OwedDigestsFile, data, token)
 	}
 	if err != nil {
 		return fmt.Errorf("keep the organisation digests still owed in %s: %w", o.path(), err)

@@ -35,6 +35,10 @@ type fault struct {
 	// Count and Code shape a partial failure.
 	Count int
 	Code  string
+	// Meanwhile, when set, runs before the request is forwarded, in place
+	// of a fault (Kind is not used): what another caller does between
+	// this caller's earlier requests and this one.
+	Meanwhile func()
 }
 
 // faultProxy sits between the SDK and the emulator: it forwards every
@@ -98,6 +102,10 @@ func (p *faultProxy) take(c *emulator.Call) *fault {
 // forwards it.
 func (p *faultProxy) serve(w http.ResponseWriter, c *emulator.Call) {
 	f := p.take(c)
+	if f != nil && f.Meanwhile != nil {
+		f.Meanwhile()
+		f = nil
+	}
 	if f == nil {
 		c.Forward(w, nil)
 		return

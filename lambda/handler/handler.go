@@ -296,7 +296,7 @@ func (h *Handler) loadConfig(ctx context.Context) (*config.Config, error) {
 		data = []byte(*out.Parameter.Value)
 	case src.Bucket != "":
 		var err error
-		if data, err = h.readObject(ctx, Location{Bucket: src.Bucket, Key: src.Key}, config.MaxSize); err != nil {
+		if data, _, err = h.readObject(ctx, Location{Bucket: src.Bucket, Key: src.Key}, config.MaxSize); err != nil {
 			return nil, err
 		}
 	default:
@@ -305,22 +305,23 @@ func (h *Handler) loadConfig(ctx context.Context) (*config.Config, error) {
 	return config.Parse(src.String(), data)
 }
 
-// readObject reads the object at loc with the function's own credentials,
-// refusing an object larger than limit bytes. Its errors name the object.
-func (h *Handler) readObject(ctx context.Context, loc Location, limit int64) ([]byte, error) {
+// readObject reads the object at loc, and its ETag, with the function's
+// own credentials, refusing an object larger than limit bytes. Its errors
+// name the object.
+func (h *Handler) readObject(ctx context.Context, loc Location, limit int64) ([]byte, *string, error) {
 	out, err := h.clients().s3.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(loc.Bucket), Key: aws.String(loc.Key)})
 	if err != nil {
-		return nil, fmt.Errorf("read %s: %w", loc, err)
+		return nil, nil, fmt.Errorf("read %s: %w", loc, err)
 	}
 	defer out.Body.Close()
 	data, err := io.ReadAll(io.LimitReader(out.Body, limit+1))
 	if err != nil {
-		return nil, fmt.Errorf("read %s: %w", loc, err)
+		return nil, nil, fmt.Errorf("read %s: %w", loc, err)
 	}
 	if int64(len(data)) > limit {
-		return nil, fmt.Errorf("%s: larger than %d bytes", loc, limit)
+		return nil, nil, fmt.Errorf("%s: larger than %d bytes", loc, limit)
 	}
-	return data, nil
+	return data, out.ETag, nil
 }
 
 // ErrSettings marks a cold start whose settings are invalid: every

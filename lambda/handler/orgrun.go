@@ -18,6 +18,7 @@ import (
 	"github.com/credaudit/credaudit/lambda/config"
 	"github.com/credaudit/credaudit/lambda/internal/lazyre"
 	"github.com/credaudit/credaudit/lambda/org"
+	"github.com/credaudit/credaudit/lambda/state"
 )
 
 // An organisation run is a state machine (infra's org stack) of three
@@ -186,7 +187,7 @@ func (h *Handler) aggregate(ctx context.Context, aud *audit.Auditor, st *OrgStep
 			Hint: "the state machine hands aggregate the account list and the map's ResultWriter manifest in the state bucket; the function needs s3:GetObject on its " + RunsPrefix + " prefix."})
 	}
 	var items []Item
-	if err := h.readRunFile(ctx, *st.Accounts, &items); err != nil {
+	if _, err := h.readRunFile(ctx, *st.Accounts, &items); err != nil {
 		return nil, collectFail(err)
 	}
 	if st.Error != nil {
@@ -206,7 +207,7 @@ func (h *Handler) aggregate(ctx context.Context, aud *audit.Auditor, st *OrgStep
 			Key string `json:"Key"`
 		} `json:"ResultFiles"`
 	}
-	if err := h.readRunFile(ctx, *st.Results, &manifest); err != nil {
+	if _, err := h.readRunFile(ctx, *st.Results, &manifest); err != nil {
 		return nil, collectFail(err)
 	}
 	if manifest.ResultFiles == nil {
@@ -216,7 +217,7 @@ func (h *Handler) aggregate(ctx context.Context, aud *audit.Auditor, st *OrgStep
 	for _, status := range []string{"SUCCEEDED", "FAILED", "PENDING"} {
 		for _, f := range manifest.ResultFiles[status] {
 			var page []mapExecution
-			if err := h.readRunFile(ctx, Location{Bucket: st.Results.Bucket, Key: f.Key}, &page); err != nil {
+			if _, err := h.readRunFile(ctx, Location{Bucket: st.Results.Bucket, Key: f.Key}, &page); err != nil {
 				return nil, collectFail(err)
 			}
 			executions = append(executions, page...)
@@ -247,7 +248,12 @@ func (h *Handler) aggregate(ctx context.Context, aud *audit.Auditor, st *OrgStep
 			slog.String("outcome", "more digests owed than are kept; the oldest are dropped"))
 	}
 	if out.Saved {
-		h.Log.LogAttrs(ctx, slog.LevelInfo, "organisation digest", slog.Int("owed", out.Owed))
+		attrs := []slog.Attr{slog.Int("owed", out.Owed)}
+		if out.Conflicts > 0 {
+			attrs = append(attrs, slog.Int("conflicts", out.Conflicts),
+				slog.String("outcome", "other runs wrote the owed list first; it is saved with their digests and this run's"))
+		}
+		h.Log.LogAttrs(ctx, slog.LevelInfo, "organisation digest", attrs...)
 	}
 	if out.Lost != nil {
 		// Neither sent nor kept: the log says what was lost, by its subject
@@ -281,27 +287,42 @@ func (h *Handler) orgProfile(ctx context.Context, runs []audit.AccountRun) strin
 // with the runs' files if no run rewrites it.
 const OwedDigestsKey = RunsPrefix + "owed-digests.json"
 
-// owedDigests keeps the organisation digests owed at OwedDigestsKey.
+// owedDigests keeps the organisation digests owed at OwedDigestsKey,
+// written as the accounts' states are (state.PutIf): only over the
+// version read, its ETag.
 type owedDigests struct{ h *Handler }
+
+func (o owedDigests) loc() Location {
+	return Location{Bucket: o.h.Settings.StateBucket, Key: OwedDigestsKey}
+}
 
 // LoadOwed reads the digests earlier runs could not send; none when the
 // object does not exist.
-func (o owedDigests) LoadOwed(ctx context.Context) ([]audit.Message, error) {
+func (o owedDigests) LoadOwed(ctx context.Context) ([]audit.Message, state.Token, error) {
 	var owed []audit.Message
-	err := o.h.readRunFile(ctx, Location{Bucket: o.h.Settings.StateBucket, Key: OwedDigestsKey}, &owed)
+	etag, err := o.h.readRunFile(ctx, o.loc(), &owed)
 	if _, missing := errors.AsType[*s3types.NoSuchKey](err); missing {
-		return nil, nil
+		return nil, state.NoObject, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("read the organisation digests owed by earlier runs: %w (the function needs s3:GetObject on %s and s3:ListBucket for it in the state bucket)", err, OwedDigestsKey)
+		return nil, state.NoObject, fmt.Errorf("read the organisation digests owed by earlier runs: %w (the function needs s3:GetObject on %s and s3:ListBucket for it in the state bucket)", err, OwedDigestsKey)
 	}
-	return owed, nil
+	token, err := state.ETagToken(etag)
+	if err != nil {
+		return nil, state.NoObject, fmt.Errorf("read the organisation digests owed by earlier runs: %s: %w", o.loc(), err)
+	}
+	return owed, token, nil
 }
 
-// SaveOwed writes the digests still owed.
-func (o owedDigests) SaveOwed(ctx context.Context, owed []audit.Message) error {
-	if err := o.h.writeRunFile(ctx, Location{Bucket: o.h.Settings.StateBucket, Key: OwedDigestsKey}, owed); err != nil {
-		return fmt.Errorf("the organisation digests still owed: %w", err)
+// SaveOwed writes the digests still owed, if the object is still the one
+// LoadOwed read.
+func (o owedDigests) SaveOwed(ctx context.Context, owed []audit.Message, token state.Token) error {
+	in, err := runFile(o.loc(), owed)
+	if err == nil {
+		err = state.PutIf(ctx, o.h.clients().s3, in, token)
+	}
+	if err != nil {
+		return fmt.Errorf("the organisation digests still owed: write %s: %w", o.loc(), err)
 	}
 	return nil
 }
@@ -325,31 +346,41 @@ func (h *Handler) configuredProfile(ctx context.Context) string {
 // writeRunFile writes v as the JSON object at loc, an organisation run's
 // file.
 func (h *Handler) writeRunFile(ctx context.Context, loc Location, v any) error {
-	body, err := json.Marshal(v)
+	in, err := runFile(loc, v)
 	if err != nil {
 		return err
 	}
-	if _, err := h.clients().s3.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(loc.Bucket), Key: aws.String(loc.Key),
-		Body: bytes.NewReader(body), ContentType: aws.String("application/json")}); err != nil {
+	if _, err := h.clients().s3.PutObject(ctx, in); err != nil {
 		return fmt.Errorf("write %s: %w", loc, err)
 	}
 	return nil
 }
 
-// readRunFile decodes the JSON object at loc, which must be an organisation
-// run's file in the state bucket: aggregate reads nothing else.
-func (h *Handler) readRunFile(ctx context.Context, loc Location, v any) error {
-	if loc.Bucket != h.Settings.StateBucket || !strings.HasPrefix(loc.Key, RunsPrefix) || strings.Contains(loc.Key, "..") {
-		return fmt.Errorf("%s is not an organisation run's file (s3://%s/%s…)", loc, h.Settings.StateBucket, RunsPrefix)
-	}
-	data, err := h.readObject(ctx, loc, maxRunFile)
+// runFile is the request that writes v as the JSON object at loc.
+func runFile(loc Location, v any) (*s3.PutObjectInput, error) {
+	body, err := json.Marshal(v)
 	if err != nil {
-		return err
+		return nil, err
+	}
+	return &s3.PutObjectInput{Bucket: aws.String(loc.Bucket), Key: aws.String(loc.Key),
+		Body: bytes.NewReader(body), ContentType: aws.String("application/json")}, nil
+}
+
+// readRunFile decodes the JSON object at loc, which must be an organisation
+// run's file in the state bucket: aggregate reads nothing else. It returns
+// the object's ETag.
+func (h *Handler) readRunFile(ctx context.Context, loc Location, v any) (*string, error) {
+	if loc.Bucket != h.Settings.StateBucket || !strings.HasPrefix(loc.Key, RunsPrefix) || strings.Contains(loc.Key, "..") {
+		return nil, fmt.Errorf("%s is not an organisation run's file (s3://%s/%s…)", loc, h.Settings.StateBucket, RunsPrefix)
+	}
+	data, etag, err := h.readObject(ctx, loc, maxRunFile)
+	if err != nil {
+		return nil, err
 	}
 	if err := json.Unmarshal(data, v); err != nil {
-		return fmt.Errorf("%s: %w", loc, err)
+		return nil, fmt.Errorf("%s: %w", loc, err)
 	}
-	return nil
+	return etag, nil
 }
 
 // mapExecution is one child execution in a ResultWriter file: its input

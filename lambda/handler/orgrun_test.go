@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -426,6 +427,78 @@ func TestOwedOrganisationDigestsKeepTheLatest(t *testing.T) {
 			subjects[i] = m.Subject
 		}
 		t.Errorf("owed after a refusal with 10 owed: %q; want owed 1 to 9, then this run's digest, late", subjects)
+	}
+}
+
+// Two aggregate runs that overlap, SNS refusing both, keep both their
+// digests owed: the run that writes the owed list second finds it changed
+// since it read it (its conditional write is refused), reads it again and
+// writes it with the other run's digest and its own; the next run that
+// can send sends all of them, once each.
+func TestOverlappingOrganisationRunsKeepBothOwedDigests(t *testing.T) {
+	o := newOrgEnv(t, "alpha")
+	p := o.throughFaultProxy()
+	vars := map[string]string{handler.EnvExcludeAccounts: account, handler.EnvNotify: "always"}
+	h := o.handler(vars)
+	listed, items := o.listAccounts(h, "exec-o")
+	manifest := o.mapRun(h, items, "map-o")
+	at := func(hour int) func() time.Time {
+		return func() time.Time { return time.Date(2026, 11, 20, hour, 0, 0, 0, time.UTC) }
+	}
+	first, second := withoutWaits(o.handler(vars), o.cfg), withoutWaits(o.handler(vars), o.cfg)
+	first.Now, second.Now = at(6), at(7)
+	earlier := []audit.Message{{Kind: audit.KindDigest, Subject: "[late] owed", Body: "Sent late: an earlier run", Severity: "NONE"}}
+	o.put(handler.OwedDigestsKey, earlier)
+	o.drain()
+
+	// The first run has read the owed list and been refused; before its
+	// write of the list, the second runs from start to end.
+	var secondErr error
+	p.inject(fault{Op: "Publish", Kind: serverError, Times: 1000},
+		fault{Op: "s3:PutObject", Path: "/" + handler.OwedDigestsKey, Times: 1, Meanwhile: func() {
+			_, secondErr = tryStep[handler.Aggregated](second, aggregateStep("exec-o2", listed.Location, manifest))
+		}})
+	o.logs.Reset()
+	_, firstErr := tryStep[handler.Aggregated](first, aggregateStep("exec-o1", listed.Location, manifest))
+	if firstErr == nil || secondErr == nil {
+		t.Fatalf("aggregate with SNS refusing: first %v, second %v; want both to fail", firstErr, secondErr)
+	}
+	var owed []audit.Message
+	o.get(handler.OwedDigestsKey, &owed)
+	madeBy := func(m audit.Message) string {
+		when, _, _ := strings.Cut(strings.TrimPrefix(m.Body, "Sent late: the organisation run at "), " made this digest")
+		return when
+	}
+	if len(owed) != 3 || !reflect.DeepEqual(owed[0], earlier[0]) || madeBy(owed[1]) != "2026-11-20 07:00 UTC" || madeBy(owed[2]) != "2026-11-20 06:00 UTC" {
+		t.Fatalf("owed %d digests %+v; want the earlier one, then the second run's (07:00), kept first, then the first run's (06:00)", len(owed), owed)
+	}
+	var conflicts []int
+	for _, l := range logged[struct {
+		Msg       string
+		Conflicts int
+	}](o.env) {
+		if l.Msg == "organisation digest" && l.Conflicts > 0 {
+			conflicts = append(conflicts, l.Conflicts)
+		}
+	}
+	if !slices.Equal(conflicts, []int{1}) {
+		t.Errorf("conflicts logged: %v, want the first run's one", conflicts)
+	}
+
+	// SNS is back: the three are sent, in the list's order, once each.
+	p.clear()
+	agg, err := tryStep[handler.Aggregated](h, aggregateStep("exec-o3", listed.Location, manifest))
+	if err != nil || agg.Late != 3 {
+		t.Fatalf("aggregate with SNS back: %+v, %v; want the 3 owed digests sent", agg, err)
+	}
+	msgs := o.drain()
+	if len(msgs) != 4 {
+		t.Fatalf("%d messages, want the 3 owed digests and this run's", len(msgs))
+	}
+	for i, m := range owed {
+		if msgs[i].Subject != m.Subject || msgs[i].Body != m.Body {
+			t.Errorf("message %d: %q, want owed digest %d: %q", i, msgs[i].Subject, i, m.Subject)
+		}
 	}
 }
 

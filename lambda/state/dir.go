@@ -85,18 +85,30 @@ func (d *Dir) Save(ctx context.Context, accountID string, s *State, token Token)
 			os.Remove(tmp)
 		}
 	}()
+	switch err := d.renameIf(tmp, f, token); {
+	case errors.Is(err, ErrConflict):
+		return fmt.Errorf("save state %s: %w", f, err)
+	case err != nil:
+		return fmt.Errorf("save state: %w", err)
+	}
+	return nil
+}
+
+// renameIf renames tmp over file if file is still the version token
+// names (NoObject: there is none), and fails with ErrConflict otherwise.
+func (d *Dir) renameIf(tmp, file string, token Token) error {
 	current := NoObject
-	switch cur, err := os.ReadFile(f); {
+	switch cur, err := os.ReadFile(file); {
 	case err == nil:
 		current = contentToken(cur)
 	case !errors.Is(err, fs.ErrNotExist):
-		return fmt.Errorf("save state: %w", err)
+		return err
 	}
 	if current != token {
-		return fmt.Errorf("save state %s: %w", f, ErrConflict)
+		return ErrConflict
 	}
-	if err := os.Rename(tmp, f); err != nil {
-		return fmt.Errorf("save state: %w", err)
+	if err := os.Rename(tmp, file); err != nil {
+		return err
 	}
 	syncDir(d.path)
 	return nil
@@ -106,24 +118,30 @@ func (d *Dir) Save(ctx context.Context, accountID string, s *State, token Token)
 func (d *Dir) Path(name string) string { return filepath.Join(d.path, name) }
 
 // ReadFile reads the directory's file name, one that is not a state (the
-// organisation digests owed, for one); an error satisfying
-// errors.Is(err, fs.ErrNotExist) when there is none.
-func (d *Dir) ReadFile(name string) ([]byte, error) {
-	return os.ReadFile(d.Path(name))
+// organisation digests owed, for one), and its Token for WriteFile; an
+// error satisfying errors.Is(err, fs.ErrNotExist) when there is none
+// (whose Token is NoObject).
+func (d *Dir) ReadFile(name string) ([]byte, Token, error) {
+	data, err := os.ReadFile(d.Path(name))
+	if err != nil {
+		return nil, NoObject, err
+	}
+	return data, contentToken(data), nil
 }
 
 // WriteFile replaces the directory's file name with data as Save replaces
-// a state: a reader sees the old file or the new one, never half of either.
-func (d *Dir) WriteFile(name string, data []byte) error {
+// a state: only if the file is still the version token names (NoObject:
+// there is none), else ErrConflict; and a reader sees the old file or the
+// new one, never half of either.
+func (d *Dir) WriteFile(name string, data []byte, token Token) error {
 	tmp, err := d.writeTemp(name, data)
 	if err != nil {
 		return err
 	}
-	if err := os.Rename(tmp, d.Path(name)); err != nil {
+	if err := d.renameIf(tmp, d.Path(name), token); err != nil {
 		os.Remove(tmp)
 		return err
 	}
-	syncDir(d.path)
 	return nil
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -80,6 +81,42 @@ func TestDirDetectsAFileChangedBehindItsBack(t *testing.T) {
 	}
 	if err := st.Save(t.Context(), acct, s, tok); !errors.Is(err, ErrConflict) {
 		t.Errorf("save over a deleted state: error = %v, want ErrConflict", err)
+	}
+}
+
+// A file that is not a state (the organisation digests owed) is written
+// as a state is: only over the version read, and without leftovers.
+func TestDirWritesAFileOnlyOverTheVersionRead(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "state")
+	st := NewDir(dir)
+	const name = "owed-digests.json"
+	if _, tok, err := st.ReadFile(name); !errors.Is(err, fs.ErrNotExist) || tok != NoObject {
+		t.Fatalf("ReadFile of a missing file: %v, %q; want fs.ErrNotExist, NoObject", err, tok)
+	}
+	if err := st.WriteFile(name, []byte("first"), NoObject); err != nil {
+		t.Fatal(err)
+	}
+	data, tok, err := st.ReadFile(name)
+	if err != nil || string(data) != "first" {
+		t.Fatalf("ReadFile = %q, %v", data, err)
+	}
+	// Another writer, creating it (NoObject), or writing over the version
+	// read, after this one's.
+	if err := st.WriteFile(name, []byte("created"), NoObject); !errors.Is(err, ErrConflict) {
+		t.Errorf("a write as if there were no file: %v, want ErrConflict", err)
+	}
+	if err := st.WriteFile(name, []byte("second"), tok); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.WriteFile(name, []byte("third"), tok); !errors.Is(err, ErrConflict) {
+		t.Errorf("a write over a version since replaced: %v, want ErrConflict", err)
+	}
+	if data, _, err := st.ReadFile(name); err != nil || string(data) != "second" {
+		t.Errorf("after the refused writes: %q, %v; want the second write's", data, err)
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil || len(entries) != 1 {
+		t.Errorf("directory holds %v (%v), want only %s", entries, err, name)
 	}
 }
 

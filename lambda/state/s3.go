@@ -38,6 +38,11 @@ func (st *S3) Hint(err error) string {
 // objectAPI is the part of the S3 client the store uses.
 type objectAPI interface {
 	GetObject(ctx context.Context, in *s3.GetObjectInput, optFns ...func(*s3.Options)) (*s3.GetObjectOutput, error)
+	ObjectPutter
+}
+
+// ObjectPutter is the part of an S3 client PutIf uses.
+type ObjectPutter interface {
 	PutObject(ctx context.Context, in *s3.PutObjectInput, optFns ...func(*s3.Options)) (*s3.PutObjectOutput, error)
 }
 
@@ -95,15 +100,15 @@ func (st *S3) Load(ctx context.Context, accountID string) (*State, Token, error)
 	if err != nil {
 		return nil, NoObject, fmt.Errorf("load state s3://%s/%s: %w", st.bucket, key, err)
 	}
-	etag := aws.ToString(out.ETag)
-	if etag == "" {
-		return nil, NoObject, fmt.Errorf("load state s3://%s/%s: no ETag, so no safe conditional write", st.bucket, key)
+	token, err := ETagToken(out.ETag)
+	if err != nil {
+		return nil, NoObject, fmt.Errorf("load state s3://%s/%s: %w", st.bucket, key, err)
 	}
 	s, err := decodeFor(accountID, data)
 	if err != nil {
 		return nil, NoObject, fmt.Errorf("load state s3://%s/%s: %w", st.bucket, key, err)
 	}
-	return s, Token(etag), nil
+	return s, token, nil
 }
 
 // Save writes accountID's state if the object is still the one Load read.
@@ -122,16 +127,36 @@ func (st *S3) Save(ctx context.Context, accountID string, s *State, token Token)
 		Body:        bytes.NewReader(data),
 		ContentType: aws.String("application/gzip"),
 	}
+	if err := PutIf(ctx, st.client, in, token); err != nil {
+		return fmt.Errorf("save state s3://%s/%s: %w", st.bucket, key, err)
+	}
+	return nil
+}
+
+// ETagToken is the Token of an object GetObject returned with etag, for
+// PutIf; an object without an ETag cannot be written over safely.
+func ETagToken(etag *string) (Token, error) {
+	if aws.ToString(etag) == "" {
+		return NoObject, errors.New("no ETag, so no safe conditional write")
+	}
+	return Token(*etag), nil
+}
+
+// PutIf writes in only over the object's version token names, as Save
+// writes a state (and the function its other objects kept across runs):
+// If-None-Match: * for NoObject, If-Match: <ETag> otherwise. A failed
+// condition is an error that wraps ErrConflict, and nothing is written.
+func PutIf(ctx context.Context, client ObjectPutter, in *s3.PutObjectInput, token Token) error {
 	if token == NoObject {
 		in.IfNoneMatch = aws.String("*")
 	} else {
 		in.IfMatch = aws.String(string(token))
 	}
-	if _, err := st.client.PutObject(ctx, in); err != nil {
+	if _, err := client.PutObject(ctx, in); err != nil {
 		if isConflict(err, token != NoObject) {
-			return fmt.Errorf("save state s3://%s/%s: %w (%w)", st.bucket, key, ErrConflict, err)
+			return fmt.Errorf("%w (%w)", ErrConflict, err)
 		}
-		return fmt.Errorf("save state s3://%s/%s: %w", st.bucket, key, err)
+		return err
 	}
 	return nil
 }
