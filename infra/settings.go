@@ -150,7 +150,7 @@ type Settings struct {
 var (
 	stackName  = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9-]{0,127}$`)
 	regionName = regexp.MustCompile(`^[a-z]{2,4}(-[a-z]+)+-[0-9]+$`) // as the function's (eusc-de-east-1)
-	bucketName = regexp.MustCompile(`^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$`)
+	ipv4       = regexp.MustCompile(`^[0-9]+(\.[0-9]+){3}$`)
 	ssmName    = regexp.MustCompile(`^(/?[A-Za-z0-9_.-]+)+$`)
 	orgID      = regexp.MustCompile(`^o-[a-z0-9]{10,32}$`)
 	roleName   = regexp.MustCompile(`^[A-Za-z0-9+=,.@_-]{1,64}$`)
@@ -411,9 +411,12 @@ func names(v any) bool {
 func ParseConfig(loc string) (kind, a, b string, err error) {
 	switch {
 	case strings.HasPrefix(loc, "s3://"):
-		bucket, key, ok := strings.Cut(strings.TrimPrefix(loc, "s3://"), "/")
-		if !ok || key == "" || !bucketName.MatchString(bucket) {
-			return "", "", "", errors.New("want s3://<bucket>/<key> or ssm:<parameter name>")
+		bucket, key, _ := strings.Cut(strings.TrimPrefix(loc, "s3://"), "/")
+		if err := checkBucket(bucket); err != nil {
+			return "", "", "", fmt.Errorf("%w; want s3://<bucket>/<key>", err)
+		}
+		if key == "" {
+			return "", "", "", errors.New("no object key; want s3://<bucket>/<key>")
 		}
 		return "s3", bucket, key, nil
 	case strings.HasPrefix(loc, "ssm:"):
@@ -424,4 +427,55 @@ func ParseConfig(loc string) (kind, a, b string, err error) {
 		return "ssm", name, "", nil
 	}
 	return "", "", "", errors.New("want s3://<bucket>/<key> or ssm:<parameter name>")
+}
+
+// The prefixes and suffixes S3 keeps for itself: for access point, Object
+// Lambda and Multi-Region Access Point aliases, directory and table
+// buckets, and its own use.
+var (
+	reservedBucketPrefixes = []string{"xn--", "sthree-", "amzn-s3-demo-"}
+	reservedBucketSuffixes = []string{"-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3"}
+)
+
+// checkBucket says what makes name no general purpose bucket's name under
+// S3's naming rules (the S3 User Guide's "General purpose bucket naming
+// rules"), or returns nil, in the words of the function's check of
+// CREDAUDIT_CONFIG (lambda/internal/awsname.CheckBucket; infra does not
+// import lambda, and the settings differential test holds the two to the
+// same verdicts).
+func checkBucket(name string) error {
+	bad := func(format string, args ...any) error {
+		return fmt.Errorf("bucket name %q %s", name, fmt.Sprintf(format, args...))
+	}
+	if name == "" {
+		return errors.New("no bucket name")
+	}
+	if len(name) < 3 || len(name) > 63 {
+		return bad("is %d characters long; S3 bucket names have 3 to 63", len(name))
+	}
+	for _, c := range name {
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '.' || c == '-') {
+			return bad("has %q; S3 bucket names have only lowercase letters, digits, periods and hyphens", string(c))
+		}
+	}
+	if first, last := name[0], name[len(name)-1]; first == '.' || first == '-' || last == '.' || last == '-' {
+		return bad("does not begin and end with a letter or digit")
+	}
+	if strings.Contains(name, "..") {
+		return bad("has two adjacent periods")
+	}
+	if ipv4.MatchString(name) {
+		return bad("is formatted as an IP address")
+	}
+	for _, p := range reservedBucketPrefixes {
+		if strings.HasPrefix(name, p) {
+			return bad("begins with %q, which S3 reserves", p)
+		}
+	}
+	for _, p := range reservedBucketSuffixes {
+		if strings.HasSuffix(name, p) {
+			return bad("ends with %q, which S3 reserves", p)
+		}
+	}
+	return nil
 }

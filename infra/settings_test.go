@@ -238,6 +238,33 @@ func TestParseConfig(t *testing.T) {
 	}
 }
 
+// An S3 location's bucket follows S3's naming rules and its key is not
+// empty, as the function checks CREDAUDIT_CONFIG; the error says what is
+// wrong.
+func TestParseConfigRefusesBadS3Locations(t *testing.T) {
+	for loc, want := range map[string]string{
+		"s3://a..b/credaudit.yaml":        `bucket name "a..b" has two adjacent periods; want s3://<bucket>/<key>`,
+		"s3://192.168.5.4/credaudit.yaml": `bucket name "192.168.5.4" is formatted as an IP address; want s3://<bucket>/<key>`,
+		"s3://xn--cfg/credaudit.yaml":     `bucket name "xn--cfg" begins with "xn--", which S3 reserves; want s3://<bucket>/<key>`,
+		"s3://cfg-s3alias/credaudit.yaml": `bucket name "cfg-s3alias" ends with "-s3alias", which S3 reserves; want s3://<bucket>/<key>`,
+		"s3://cfg--ol-s3/credaudit.yaml":  `bucket name "cfg--ol-s3" ends with "--ol-s3", which S3 reserves; want s3://<bucket>/<key>`,
+		"s3://Cfg/credaudit.yaml":         `bucket name "Cfg" has "C"; S3 bucket names have only lowercase letters, digits, periods and hyphens; want s3://<bucket>/<key>`,
+		"s3://cfg-/credaudit.yaml":        `bucket name "cfg-" does not begin and end with a letter or digit; want s3://<bucket>/<key>`,
+		"s3://cf/credaudit.yaml":          `bucket name "cf" is 2 characters long; S3 bucket names have 3 to 63; want s3://<bucket>/<key>`,
+		"s3:///credaudit.yaml":            `no bucket name; want s3://<bucket>/<key>`,
+		"s3://cfg":                        `no object key; want s3://<bucket>/<key>`,
+		"s3://cfg/":                       `no object key; want s3://<bucket>/<key>`,
+	} {
+		if _, _, _, err := ParseConfig(loc); err == nil || err.Error() != want {
+			t.Errorf("ParseConfig(%q): %v, want %s", loc, err, want)
+		}
+		_, err := LoadSettings(lookupIn(map[string]any{KeyConfig: loc}))
+		if err == nil || !strings.Contains(err.Error(), "context "+KeyConfig+"="+loc+": "+want) {
+			t.Errorf("context %s=%s: %v, want it refused: %s", KeyConfig, loc, err, want)
+		}
+	}
+}
+
 // The deploy-time check accepts exactly the profiles the function does.
 func TestProfilesAreTheFunctions(t *testing.T) {
 	got, want := slices.Sorted(slices.Values(Profiles)), slices.Sorted(slices.Values(rules.ProfileNames()))

@@ -82,9 +82,8 @@ func (c ConfigSource) String() string {
 const MaxRefreshDays = 89
 
 var (
-	bucketName = lazyre.New(`^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$`)
-	ssmName    = lazyre.New(`^(/?[A-Za-z0-9_.-]+)+$`)
-	roleName   = lazyre.New(`^[\w+=,.@-]{1,64}$`)
+	ssmName  = lazyre.New(`^(/?[A-Za-z0-9_.-]+)+$`)
+	roleName = lazyre.New(`^[\w+=,.@-]{1,64}$`)
 )
 
 // LoadSettings reads and validates the environment, naming every bad value
@@ -101,8 +100,10 @@ func LoadSettings(getenv func(string) string) (Settings, error) {
 		bad(EnvRegion, s.Region, "not an AWS region (Lambda sets it; set it when running elsewhere)")
 	}
 	s.StateBucket = get(EnvStateBucket)
-	if !bucketName().MatchString(s.StateBucket) || strings.Contains(s.StateBucket, "..") {
+	if s.StateBucket == "" {
 		bad(EnvStateBucket, s.StateBucket, "required: the name of the S3 bucket that keeps each account's state")
+	} else if err := awsname.CheckBucket(s.StateBucket); err != nil {
+		bad(EnvStateBucket, s.StateBucket, "%v; want the name of the S3 bucket that keeps each account's state", err)
 	}
 	s.TopicARN = get(EnvTopicARN)
 	if !awsname.IsTopicARN(s.TopicARN) {
@@ -186,9 +187,12 @@ func LoadSettings(getenv func(string) string) (Settings, error) {
 func parseConfigSource(v string) (ConfigSource, error) {
 	switch {
 	case strings.HasPrefix(v, "s3://"):
-		bucket, key, ok := strings.Cut(strings.TrimPrefix(v, "s3://"), "/")
-		if !ok || key == "" || !bucketName().MatchString(bucket) {
-			return ConfigSource{}, errors.New("want s3://<bucket>/<key>")
+		bucket, key, _ := strings.Cut(strings.TrimPrefix(v, "s3://"), "/")
+		if err := awsname.CheckBucket(bucket); err != nil {
+			return ConfigSource{}, fmt.Errorf("%w; want s3://<bucket>/<key>", err)
+		}
+		if key == "" {
+			return ConfigSource{}, errors.New("no object key; want s3://<bucket>/<key>")
 		}
 		return ConfigSource{Bucket: bucket, Key: key}, nil
 	case strings.HasPrefix(v, "ssm:"):

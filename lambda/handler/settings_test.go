@@ -2,6 +2,7 @@ package handler
 
 import (
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -138,6 +139,43 @@ func TestRefreshDaysBounds(t *testing.T) {
 		_, err := LoadSettings(env(with(map[string]string{EnvRefreshDays: v})))
 		if (err == nil) != ok {
 			t.Errorf("%s=%s: err %v, want ok %v", EnvRefreshDays, v, err, ok)
+		}
+	}
+}
+
+// An S3 location's bucket follows S3's naming rules and its key is not
+// empty; the error names the variable, the value and what is wrong.
+func TestLoadSettingsConfigInS3(t *testing.T) {
+	for v, want := range map[string]string{
+		"s3://a..b/credaudit.yaml":        `bucket name "a..b" has two adjacent periods; want s3://<bucket>/<key>`,
+		"s3://192.168.5.4/credaudit.yaml": `bucket name "192.168.5.4" is formatted as an IP address; want s3://<bucket>/<key>`,
+		"s3://xn--cfg/credaudit.yaml":     `bucket name "xn--cfg" begins with "xn--", which S3 reserves; want s3://<bucket>/<key>`,
+		"s3://cfg-s3alias/credaudit.yaml": `bucket name "cfg-s3alias" ends with "-s3alias", which S3 reserves; want s3://<bucket>/<key>`,
+		"s3://cfg--ol-s3/credaudit.yaml":  `bucket name "cfg--ol-s3" ends with "--ol-s3", which S3 reserves; want s3://<bucket>/<key>`,
+		"s3://Cfg/credaudit.yaml":         `bucket name "Cfg" has "C"; S3 bucket names have only lowercase letters, digits, periods and hyphens; want s3://<bucket>/<key>`,
+		"s3://cfg-/credaudit.yaml":        `bucket name "cfg-" does not begin and end with a letter or digit; want s3://<bucket>/<key>`,
+		"s3://cf/credaudit.yaml":          `bucket name "cf" is 2 characters long; S3 bucket names have 3 to 63; want s3://<bucket>/<key>`,
+		"s3:///credaudit.yaml":            `no bucket name; want s3://<bucket>/<key>`,
+		"s3://cfg":                        `no object key; want s3://<bucket>/<key>`,
+		"s3://cfg/":                       `no object key; want s3://<bucket>/<key>`,
+	} {
+		_, err := LoadSettings(env(with(map[string]string{EnvConfig: v})))
+		if err == nil || !strings.Contains(err.Error(), EnvConfig+"="+strconv.Quote(v)+": "+want) {
+			t.Errorf("%s=%s: %v, want it refused: %s", EnvConfig, v, err, want)
+		}
+	}
+	s, err := LoadSettings(env(with(map[string]string{EnvConfig: "s3://a.b-c.d/x"})))
+	if err != nil || s.Config != (ConfigSource{Bucket: "a.b-c.d", Key: "x"}) {
+		t.Errorf("s3://a.b-c.d/x: %+v, %v", s.Config, err)
+	}
+}
+
+// The state bucket's name follows the same rules.
+func TestLoadSettingsStateBucketNamingRules(t *testing.T) {
+	for _, b := range []string{"a..b", "192.168.5.4", "xn--state", "state-s3alias"} {
+		_, err := LoadSettings(env(with(map[string]string{EnvStateBucket: b})))
+		if err == nil || !strings.Contains(err.Error(), EnvStateBucket+"="+strconv.Quote(b)+": ") {
+			t.Errorf("%s=%s: %v, want it refused", EnvStateBucket, b, err)
 		}
 	}
 }

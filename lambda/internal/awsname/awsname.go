@@ -1,9 +1,11 @@
 // Package awsname checks the AWS names that settings and flags take, for
 // the function and the command line alike: regions, the partition a region
-// is in, and SNS topic ARNs.
+// is in, SNS topic ARNs and S3 bucket names.
 package awsname
 
 import (
+	"errors"
+	"fmt"
 	"strings"
 
 	"github.com/credaudit/credaudit/lambda/internal/lazyre"
@@ -12,6 +14,7 @@ import (
 var (
 	region   = lazyre.New(`^[a-z]{2,4}(-[a-z]+)+-[0-9]+$`)
 	topicARN = lazyre.New(`^arn:aws[a-z-]*:sns:[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9_-]{1,256}(\.fifo)?$`)
+	ipv4     = lazyre.New(`^[0-9]+(\.[0-9]+){3}$`)
 )
 
 // IsRegion reports whether s has the form of an AWS region (eu-west-1,
@@ -20,6 +23,57 @@ func IsRegion(s string) bool { return region().MatchString(s) }
 
 // IsTopicARN reports whether s is an SNS topic's ARN.
 func IsTopicARN(s string) bool { return topicARN().MatchString(s) }
+
+// The prefixes and suffixes S3 keeps for itself: for access point, Object
+// Lambda and Multi-Region Access Point aliases, directory and table
+// buckets, and its own use.
+var (
+	reservedBucketPrefixes = []string{"xn--", "sthree-", "amzn-s3-demo-"}
+	reservedBucketSuffixes = []string{"-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3"}
+)
+
+// CheckBucket says what makes name no general purpose bucket's name under
+// S3's naming rules (the S3 User Guide's "General purpose bucket naming
+// rules"), or returns nil: 3 to 63 lowercase letters, digits, periods and
+// hyphens, beginning and ending with a letter or digit, no two adjacent
+// periods, not formatted as an IP address, and none of the reserved
+// prefixes and suffixes.
+func CheckBucket(name string) error {
+	bad := func(format string, args ...any) error {
+		return fmt.Errorf("bucket name %q %s", name, fmt.Sprintf(format, args...))
+	}
+	if name == "" {
+		return errors.New("no bucket name")
+	}
+	if len(name) < 3 || len(name) > 63 {
+		return bad("is %d characters long; S3 bucket names have 3 to 63", len(name))
+	}
+	for _, c := range name {
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '.' || c == '-') {
+			return bad("has %q; S3 bucket names have only lowercase letters, digits, periods and hyphens", string(c))
+		}
+	}
+	if first, last := name[0], name[len(name)-1]; first == '.' || first == '-' || last == '.' || last == '-' {
+		return bad("does not begin and end with a letter or digit")
+	}
+	if strings.Contains(name, "..") {
+		return bad("has two adjacent periods")
+	}
+	if ipv4().MatchString(name) {
+		return bad("is formatted as an IP address")
+	}
+	for _, p := range reservedBucketPrefixes {
+		if strings.HasPrefix(name, p) {
+			return bad("begins with %q, which S3 reserves", p)
+		}
+	}
+	for _, p := range reservedBucketSuffixes {
+		if strings.HasSuffix(name, p) {
+			return bad("ends with %q, which S3 reserves", p)
+		}
+	}
+	return nil
+}
 
 // partitions maps region prefixes to the partitions outside the commercial
 // one, longest prefix first where one extends another (us-isob- before

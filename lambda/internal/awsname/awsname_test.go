@@ -1,6 +1,9 @@
 package awsname
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 func TestRegionsAndPartitions(t *testing.T) {
 	for _, tc := range []struct{ region, partition string }{
@@ -41,6 +44,45 @@ func TestIsTopicARN(t *testing.T) {
 	} {
 		if got := IsTopicARN(s); got != want {
 			t.Errorf("IsTopicARN(%q) = %v, want %v", s, got, want)
+		}
+	}
+}
+
+// S3's naming rules for general purpose buckets, each broken once; the
+// error says which.
+func TestCheckBucket(t *testing.T) {
+	for _, name := range []string{"abc", "credaudit-config-bucket", "cfg.example", "a-b.c-d", "0bucket9", strings.Repeat("b", 63),
+		"192.168.5.4x", "1.2.3", "xn-bucket", "bucket-s3aliasx", "sthree", "a.b.c.d"} {
+		if err := CheckBucket(name); err != nil {
+			t.Errorf("CheckBucket(%q) = %v, want nil", name, err)
+		}
+	}
+	for _, tc := range []struct{ name, want string }{
+		{"", `no bucket name`},
+		{"ab", `bucket name "ab" is 2 characters long; S3 bucket names have 3 to 63`},
+		{strings.Repeat("b", 64), `is 64 characters long; S3 bucket names have 3 to 63`},
+		{"Bucket", `bucket name "Bucket" has "B"; S3 bucket names have only lowercase letters, digits, periods and hyphens`},
+		{"bucket_name", `has "_"`},
+		{"buck et", `has " "`},
+		{"-bucket", `bucket name "-bucket" does not begin and end with a letter or digit`},
+		{"bucket-", `does not begin and end with a letter or digit`},
+		{".bucket", `does not begin and end with a letter or digit`},
+		{"bucket.", `does not begin and end with a letter or digit`},
+		{"a..b", `bucket name "a..b" has two adjacent periods`},
+		{"192.168.5.4", `bucket name "192.168.5.4" is formatted as an IP address`},
+		{"10.0.0.255", `is formatted as an IP address`},
+		{"xn--bucket", `bucket name "xn--bucket" begins with "xn--", which S3 reserves`},
+		{"sthree-bucket", `begins with "sthree-", which S3 reserves`},
+		{"amzn-s3-demo-bucket", `begins with "amzn-s3-demo-", which S3 reserves`},
+		{"bucket-s3alias", `bucket name "bucket-s3alias" ends with "-s3alias", which S3 reserves`},
+		{"bucket--ol-s3", `ends with "--ol-s3", which S3 reserves`},
+		{"bucket.mrap", `ends with ".mrap", which S3 reserves`},
+		{"bucket--use1-az4--x-s3", `ends with "--x-s3", which S3 reserves`},
+		{"bucket--table-s3", `ends with "--table-s3", which S3 reserves`},
+	} {
+		err := CheckBucket(tc.name)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("CheckBucket(%q) = %v, want an error with %q", tc.name, err, tc.want)
 		}
 	}
 }
