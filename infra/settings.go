@@ -108,7 +108,9 @@ type Settings struct {
 	Profile string
 	// Config is the configuration file location as the function reads it
 	// from CREDAUDIT_CONFIG: s3://bucket/key, ssm:<parameter name>, or "".
-	Config      string
+	Config string
+	// Notify is changes, always or never, in lower case whatever the
+	// context's, as CREDAUDIT_NOTIFY gets it (the function takes any case).
 	Notify      string
 	SecurityHub bool
 	// HubRegion is the Security Hub home region; "" means the stack's own.
@@ -253,7 +255,7 @@ func LoadSettings(lookup func(key string) any) (Settings, error) {
 		TimeZone:         str(KeyTimeZone, DefaultTimeZone),
 		Profile:          str(KeyProfile, ""),
 		Config:           str(KeyConfig, ""),
-		Notify:           str(KeyNotify, DefaultNotify),
+		Notify:           strings.ToLower(str(KeyNotify, DefaultNotify)),
 		HubRegion:        str(KeySecurityHubRegion, ""),
 		RefreshDays:      num(KeyRefreshDays, DefaultRefreshDays),
 		LogRetentionDays: num(KeyLogRetention, DefaultLogRetention),

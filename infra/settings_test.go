@@ -59,6 +59,7 @@ func TestSettingsFromContext(t *testing.T) {
 		{"config in S3", map[string]any{KeyConfig: "s3://my-bucket/path/credaudit.yaml"}, func(s *Settings) { s.Config = "s3://my-bucket/path/credaudit.yaml" }},
 		{"config in SSM", map[string]any{KeyConfig: "ssm:/credaudit/config"}, func(s *Settings) { s.Config = "ssm:/credaudit/config" }},
 		{"log level in lower case", map[string]any{KeyLogLevel: "warn"}, func(s *Settings) { s.LogLevel = "WARN" }},
+		{"notify in any case, meant in lower case", map[string]any{KeyNotify: "Always"}, func(s *Settings) { s.Notify = "always" }},
 		{"rate schedule and a time zone", map[string]any{KeySchedule: "rate(1 day)", KeyTimeZone: "America/New_York"},
 			func(s *Settings) { s.Schedule, s.TimeZone = "rate(1 day)", "America/New_York" }},
 		{"empty strings mean the default", map[string]any{KeyProfile: "", KeyNotify: " ", KeyMemberRole: "", KeyMaxConcurrency: ""}, func(s *Settings) {}},

@@ -84,9 +84,12 @@ func numberOptions(r *rand.Rand, def, lo, hi int) []option {
 		bad(float64(1<<40), ""), bad("0x10", "0x10"))
 }
 
-// enumOptions: one of values as the README writes them; with anyCase the
-// code also takes them in any case (docs silent).
-func enumOptions(def string, values []string, anyCase bool, wrong ...string) []option {
+// enumOptions: one of values as the README writes them. With canon (the
+// case the README writes them in: strings.ToUpper or strings.ToLower) the
+// code also takes them in any case and means the value in that case (the
+// README says so for notify; docs silent for the others), and names a
+// wrong value in that case too (docs silent); without, only as written.
+func enumOptions(def string, values []string, canon func(string) string, wrong ...string) []option {
 	out := []option{unset(def), good("", def), good("   ", def)}
 	for _, v := range values {
 		out = append(out, good(v, v), good(" "+v+"\t", v))
@@ -94,7 +97,7 @@ func enumOptions(def string, values []string, anyCase bool, wrong ...string) []o
 			if c == v {
 				continue
 			}
-			if anyCase {
+			if canon != nil {
 				out = append(out, good(c, v))
 			} else {
 				out = append(out, bad(c, c))
@@ -102,9 +105,8 @@ func enumOptions(def string, values []string, anyCase bool, wrong ...string) []o
 		}
 	}
 	for _, w := range wrong {
-		if anyCase {
-			// The code names the value upper-cased (docs silent).
-			out = append(out, bad(w, strings.ToUpper(w)))
+		if canon != nil {
+			out = append(out, bad(w, canon(w)))
 			continue
 		}
 		out = append(out, bad(w, w))
@@ -374,14 +376,14 @@ func contextOptions(r *rand.Rand) map[string][]option {
 		KeySchedule:          scheduleOptions(r),
 		KeyTimeZone:          stringOptions(DefaultTimeZone, validZones, invalidZones),
 		KeyEmails:            emailOptions(r),
-		KeyProfile:           enumOptions("", Profiles, false, "cis-1.3", "cis-9.9", "recommended,all", "none"),
+		KeyProfile:           enumOptions("", Profiles, nil, "cis-1.3", "cis-9.9", "recommended,all", "none"),
 		KeyConfig:            append(configOptions(func(v string) option { return bad(v, v) }), unset(""), good("", ""), good(" ssm:/x ", "ssm:/x")),
-		KeyNotify:            enumOptions(DefaultNotify, []string{"changes", "always", "never"}, false, "sometimes", "change", "on"),
+		KeyNotify:            enumOptions(DefaultNotify, []string{"changes", "always", "never"}, strings.ToLower, "sometimes", "Change", "ON"),
 		KeySecurityHub:       flagOptions(true),
 		KeySecurityHubRegion: stringOptions("", validRegions, invalidRegions),
 		KeyRefreshDays:       numberOptions(r, DefaultRefreshDays, 1, 89),
 		KeyLogRetention:      retentionOptions(),
-		KeyLogLevel:          enumOptions(DefaultLogLevel, []string{"DEBUG", "INFO", "WARN", "ERROR"}, true, "TRACE", "WARNING", "FATAL", "verbose"),
+		KeyLogLevel:          enumOptions(DefaultLogLevel, []string{"DEBUG", "INFO", "WARN", "ERROR"}, strings.ToUpper, "TRACE", "WARNING", "FATAL", "verbose"),
 		KeyMemory:            numberOptions(r, DefaultMemoryMiB, 128, 10240),
 		KeyTimeout:           numberOptions(r, int(DefaultTimeout/time.Second), 60, 900),
 		KeyAsset:             stringOptions(DefaultAsset, []string{"bin/lambda", "/tmp/build out"}, nil),
@@ -391,7 +393,7 @@ func contextOptions(r *rand.Rand) map[string][]option {
 		KeyMemberRole: stringOptions(DefaultMemberRole, []string{"credaudit-member", "A", "OrgAudit@Member", role64},
 			[]string{role64 + "x", "role/with/slashes", "role name", "rôle", "role:x"}),
 		KeyStackSetTargets:      listOptions(r, validOUs, badOUs),
-		KeyStackSetCallAs:       enumOptions(DefaultCallAs, []string{"SELF", "DELEGATED_ADMIN"}, true, "ORG", "delegated-admin", "SERVICE_MANAGED"),
+		KeyStackSetCallAs:       enumOptions(DefaultCallAs, []string{"SELF", "DELEGATED_ADMIN"}, strings.ToUpper, "ORG", "delegated-admin", "SERVICE_MANAGED"),
 		KeyOrgIncludeAccounts:   listOptions(r, validAccounts, badAccounts),
 		KeyOrgExcludeAccounts:   listOptions(r, validAccounts, badAccounts),
 		KeyOrgIncludeOUs:        listOptions(r, validOUs, badOUs),

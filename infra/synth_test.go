@@ -59,7 +59,7 @@ var variants = map[string]map[string]any{
 		KeyEmails:            []any{"secops@example.com", "iam-owners@example.org"},
 		KeyProfile:           "cis-5.0",
 		KeyConfig:            "ssm:/credaudit/config",
-		KeyNotify:            "always",
+		KeyNotify:            "Always", // the function gets it in lower case
 		KeySecurityHubRegion: "eu-west-1",
 		KeyRefreshDays:       14.0,
 		KeyLogRetention:      90.0,
