@@ -110,6 +110,11 @@ type Counts struct {
 	Suppressed                                 int // failing results a suppression mutes
 	NotAvailable                               int // results that could not be decided
 	New, Changed, StillFailing, Resolved, Gone int
+	// NewNotVisible counts the new findings this run cannot see (their
+	// result NOT_AVAILABLE; finding.Change.Unavailable): opened by a run
+	// whose digest was not sent, and reported as that run saw them. They
+	// are in New, not in Failing, which counts this run's failing results.
+	NewNotVisible int
 	// Unmuted counts still-failing findings a suppression muted until this
 	// run (finding.Change.Unmuted): listed with the new ones, since the
 	// digest never reported them, or not since they were muted.
@@ -149,6 +154,9 @@ func count(results []rules.Result, changes []finding.Change) Counts {
 		case muted:
 		case ch.Kind == finding.New:
 			c.New++
+			if ch.Unavailable {
+				c.NewNotVisible++
+			}
 		case ch.Kind == finding.Changed:
 			c.Changed++
 		case ch.Kind == finding.StillFailing && ch.Unmuted():
@@ -346,7 +354,8 @@ func renderDigest(in digestInput) Message {
 	if c.Suppressed > 0 {
 		fmt.Fprintf(&b, "; %d more suppressed", c.Suppressed)
 	}
-	fmt.Fprintf(&b, "\nThis run: %d new, %d changed, %s%d resolved, %d gone, %d still failing.\n", c.New, c.Changed, unmuted(c.Unmuted), c.Resolved, c.Gone, c.StillFailing)
+	fmt.Fprintf(&b, "\nThis run: %d new%s, %d changed, %s%d resolved, %d gone, %d still failing.\n",
+		c.New, notVisible(c.NewNotVisible, "in this report"), c.Changed, unmuted(c.Unmuted), c.Resolved, c.Gone, c.StillFailing)
 
 	var fresh, resolved, still []line
 	for i := range in.Changes {
@@ -365,6 +374,9 @@ func renderDigest(in digestInput) Message {
 		case ch.Record.Suppressed:
 		case ch.Kind == finding.New:
 			l.text = ch.Record.Reason
+			if ch.Unavailable {
+				l.text += notVisibleNote(&ch.Record)
+			}
 			fresh = append(fresh, l)
 		case ch.Kind == finding.Changed:
 			l.text = ch.Record.Reason + " (changed; was: " + ch.Prev.Reason + ")"
@@ -375,7 +387,7 @@ func renderDigest(in digestInput) Message {
 		case ch.Kind == finding.StillFailing:
 			l.text = ch.Record.Reason
 			if ch.Unavailable {
-				l.text += " (not visible in this report; last seen " + ch.Record.LastObservedAt.Format(time.DateOnly) + ")"
+				l.text += notVisibleNote(&ch.Record)
 			}
 			still = append(still, l)
 		} // StillArchived, an archive sent late, is no news
@@ -403,7 +415,7 @@ func renderDigest(in digestInput) Message {
 	if c.HighestNew >= 0 {
 		m.Severity = c.HighestNew.String()
 	}
-	counts := fmt.Sprintf("%d new, ", c.New)
+	counts := fmt.Sprintf("%d new%s, ", c.New, notVisible(c.NewNotVisible, "this run"))
 	if c.Changed > 0 {
 		counts += fmt.Sprintf("%d changed, ", c.Changed)
 	}
@@ -426,6 +438,23 @@ func unmuted(n int) string {
 		return ""
 	}
 	return fmt.Sprintf("%d unmuted, ", n)
+}
+
+// notVisible is " (N not visible <when>)" for the counts of a run with N > 0
+// new findings it cannot see, else "": they are counted new, as the run
+// whose digest was not sent saw them, and not failing, as this run's result
+// is NOT_AVAILABLE.
+func notVisible(n int, when string) string {
+	if n == 0 {
+		return ""
+	}
+	return fmt.Sprintf(" (%d not visible %s)", n, when)
+}
+
+// notVisibleNote marks a listed finding the run cannot see: the record
+// stands, as last seen failing.
+func notVisibleNote(rec *finding.Record) string {
+	return " (not visible in this report; last seen " + rec.LastObservedAt.Format(time.DateOnly) + ")"
 }
 
 // hubAttention says what Security Hub did not take, findings or workflow

@@ -237,3 +237,40 @@ func TestAttentionIsCapped(t *testing.T) {
 		}
 	}
 }
+
+// A finding opened by a run whose digest was not sent is reported as new by
+// the next run even when that run cannot see it (its result NOT_AVAILABLE):
+// the digest said "1 new, 0 failing" with nothing to tell why. It now says
+// the new finding is not visible, as it says of a still-failing one.
+func TestNewFindingNotVisibleThisRun(t *testing.T) {
+	bob := &credreport.Entry{User: "bob", ARN: "arn:aws:iam::123456789012:user/bob"}
+	res := rules.Result{Rule: &rules.User01, Entry: bob, Status: rules.NotAvailable, Reason: "mfa_active is N/A"}
+	seen := generatedAt.Add(-24 * time.Hour)
+	changes := []finding.Change{{Kind: finding.New, Unavailable: true, Result: &res, Record: finding.Record{
+		ID: "credaudit/123456789012/USER-01/" + bob.ARN, RuleID: "USER-01", User: "bob", Severity: "MEDIUM", Status: rules.Failed,
+		Reason: "console password enabled and MFA not active", ResourceType: rules.ResourceIAMUser, ResourceID: bob.ARN,
+		LastObservedAt: seen, UnavailableSince: generatedAt}}}
+	c := count([]rules.Result{res}, changes)
+	if c.New != 1 || c.NewNotVisible != 1 || c.Failing != 0 || c.NotAvailable != 1 {
+		t.Errorf("counts %+v, want 1 new of which 1 not visible, 0 failing, 1 not available", c)
+	}
+	m := renderDigest(digestInput{Account: sampleAccount, Alias: "acme-prod", Partition: "aws", Profile: "all", GeneratedAt: generatedAt,
+		AsOf: generatedAt, Now: generatedAt, Counts: c, Changes: changes, Hub: HubReport{Region: "eu-west-1", Imported: 1}})
+	if want := "credaudit 123456789012 (acme-prod): 1 new (1 not visible this run), 0 resolved, 0 failing"; m.Subject != want {
+		t.Errorf("subject\n%q, want\n%q", m.Subject, want)
+	}
+	for _, want := range []string{
+		"\nFailing now: 0 (",
+		"\nThis run: 1 new (1 not visible in this report), 0 changed, 0 resolved, 0 gone, 0 still failing.\n",
+		"\nNEW OR CHANGED (1)\n  [MEDIUM]      USER-01  bob: console password enabled and MFA not active (not visible in this report; last seen " +
+			seen.Format(time.DateOnly) + ")\n",
+		"  ! 1 result could not be decided from the report (NOT_AVAILABLE); the finding it covers is kept as it was.\n",
+	} {
+		if !strings.Contains(m.Body, want) {
+			t.Errorf("digest lacks %q:\n%s", want, m.Body)
+		}
+	}
+	if m.Severity != "MEDIUM" {
+		t.Errorf("severity attribute %q, want MEDIUM: the finding is news", m.Severity)
+	}
+}

@@ -34,7 +34,8 @@ import (
 //     subject says so), whatever the alias, names and reasons.
 //  2. Subject counts (README: "3 new, 1 resolved, 12 failing (2
 //     critical)"): every count the subject shows is whole and the run's
-//     (new, changed, unmuted, resolved = resolved + gone, failing,
+//     (new, and "(N not visible this run)" when some new ones are not
+//     visible, changed, unmuted, resolved = resolved + gone, failing,
 //     critical, "Security Hub errors" when Security Hub failed); the whole
 //     form when it fits, with the alias when that fits too, else cut
 //     between clauses and saying so with "...".
@@ -45,11 +46,15 @@ import (
 //     keeps its head: account, report time, the ATTENTION block's title
 //     and the counts (README's order: account, report time and age,
 //     ATTENTION, counts by severity, then the sections).
-//  5. Body counts: "Failing now" and "This run" are the run's counts.
+//  5. Body counts: "Failing now" and "This run" are the run's counts
+//     (README: a new finding this run cannot see is counted new, "not
+//     visible in this report", and not failing).
 //  6. Sections (README: NEW OR CHANGED with unmuted findings marked,
 //     RESOLVED, STILL FAILING; "rule, user, reason; 25 per section, then
 //     and N more"): every change is in its one section (resolved and gone
-//     in RESOLVED; muted ones and late archives in none), each section's
+//     in RESOLVED; muted ones and late archives in none; a new or still
+//     failing finding not visible this run marked "(not visible in this
+//     report; last seen <date>)"), each section's
 //     title counts it, lists its first 25 by severity (highest first),
 //     rule, then user, each once, then "... and N more".
 //  7. Words: "1 user", "1 finding", never "1 users" (Nouns).
@@ -155,7 +160,8 @@ func genReason(rng *rand.Rand, odd bool) string {
 var propKinds = []finding.Kind{finding.New, finding.Changed, finding.StillFailing, finding.Resolved, finding.Gone, finding.StillArchived}
 
 // genChanges makes n changes of distinct (rule, user), with every kind,
-// muted, unmuted (expired or removed) and not visible findings.
+// muted, unmuted (expired or removed) and not visible findings (still
+// failing, or new: opened by a run whose digest was not sent).
 func genChanges(rng *rand.Rand, n int, odd bool) ([]finding.Change, map[string]bool, map[string]bool) {
 	changes := make([]finding.Change, 0, n)
 	expired, selected := map[string]bool{}, map[string]bool{}
@@ -197,6 +203,10 @@ func genChanges(rng *rand.Rand, n int, odd bool) ([]finding.Change, map[string]b
 			case 1:
 				ch.Unavailable = true
 			}
+		}
+		if kind == finding.New && rng.IntN(4) == 0 { // not visible: NOT_AVAILABLE now
+			ch.Unavailable = true
+			ch.Result.Status = rules.NotAvailable
 		}
 		changes = append(changes, ch)
 	}
@@ -252,6 +262,7 @@ func genCase(rng *rand.Rand, i int) propCase {
 type model struct {
 	account, alias           string
 	new, changed, unmuted    int
+	newNotVisible            int
 	resolved, gone, still    int
 	failing, critical        int
 	bySeverity               [rules.Critical + 1]int
@@ -322,6 +333,10 @@ func buildModel(in digestInput) model {
 		case ch.Kind == finding.New:
 			m.new++
 			title, e.text = "NEW OR CHANGED", ch.Record.Reason
+			if ch.Unavailable {
+				m.newNotVisible++
+				e.text += " (not visible in this report; last seen " + ch.Record.LastObservedAt.Format(time.DateOnly) + ")"
+			}
 		case ch.Kind == finding.Changed:
 			m.changed++
 			title, e.text = "NEW OR CHANGED", ch.Record.Reason+" (changed; was: "+ch.Prev.Reason+")"
@@ -389,6 +404,9 @@ func (m model) changes() int { return m.new + m.changed + m.unmuted + m.resolved
 // writes them.
 func (m model) subjectClauses() []string {
 	cl := []string{fmt.Sprintf("%d new", m.new)}
+	if m.newNotVisible > 0 {
+		cl = append(cl, fmt.Sprintf(" (%d not visible this run)", m.newNotVisible))
+	}
 	if m.changed > 0 {
 		cl = append(cl, fmt.Sprintf(", %d changed", m.changed))
 	}
@@ -511,7 +529,11 @@ func checkMessage(m model, msg Message) []string {
 	if m.unmuted > 0 {
 		unm = fmt.Sprintf("%d unmuted, ", m.unmuted)
 	}
-	thisRun := fmt.Sprintf("This run: %d new, %d changed, %s%d resolved, %d gone, %d still failing.", m.new, m.changed, unm, m.resolved, m.gone, m.still)
+	notVisible := ""
+	if m.newNotVisible > 0 {
+		notVisible = fmt.Sprintf(" (%d not visible in this report)", m.newNotVisible)
+	}
+	thisRun := fmt.Sprintf("This run: %d new%s, %d changed, %s%d resolved, %d gone, %d still failing.", m.new, notVisible, m.changed, unm, m.resolved, m.gone, m.still)
 	for _, l := range []string{failing, thisRun} {
 		if !strings.Contains(body, "\n"+l+"\n") {
 			fail("body lacks the line %q", l)
