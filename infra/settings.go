@@ -431,13 +431,11 @@ func ParseConfig(loc string) (kind, a, b string, err error) {
 	return "", "", "", errors.New("want s3://<bucket>/<key> or ssm:<parameter name>")
 }
 
-// The prefixes and suffixes S3 keeps for itself: for access point, Object
-// Lambda and Multi-Region Access Point aliases, directory and table
-// buckets, and its own use.
-var (
-	reservedBucketPrefixes = []string{"xn--", "sthree-", "amzn-s3-demo-"}
-	reservedBucketSuffixes = []string{"-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3"}
-)
+// reservedBucketPrefixes are the prefixes S3 keeps for itself: no bucket
+// has one. The reserved suffixes are left alone: an access point's alias
+// (-s3alias), an Object Lambda access point's (--ol-s3) and a directory
+// bucket (--x-s3) stand in a request's Bucket as a bucket's name does.
+var reservedBucketPrefixes = []string{"xn--", "sthree-", "amzn-s3-demo-"}
 
 // checkBucket says what makes name no general purpose bucket's name under
 // S3's naming rules (the S3 User Guide's "General purpose bucket naming
@@ -472,11 +470,6 @@ func checkBucket(name string) error {
 	for _, p := range reservedBucketPrefixes {
 		if strings.HasPrefix(name, p) {
 			return bad("begins with %q, which S3 reserves", p)
-		}
-	}
-	for _, p := range reservedBucketSuffixes {
-		if strings.HasSuffix(name, p) {
-			return bad("ends with %q, which S3 reserves", p)
 		}
 	}
 	return nil

@@ -247,8 +247,6 @@ func TestParseConfigRefusesBadS3Locations(t *testing.T) {
 		"s3://a..b/credaudit.yaml":        `bucket name "a..b" has two adjacent periods; want s3://<bucket>/<key>`,
 		"s3://192.168.5.4/credaudit.yaml": `bucket name "192.168.5.4" is formatted as an IP address; want s3://<bucket>/<key>`,
 		"s3://xn--cfg/credaudit.yaml":     `bucket name "xn--cfg" begins with "xn--", which S3 reserves; want s3://<bucket>/<key>`,
-		"s3://cfg-s3alias/credaudit.yaml": `bucket name "cfg-s3alias" ends with "-s3alias", which S3 reserves; want s3://<bucket>/<key>`,
-		"s3://cfg--ol-s3/credaudit.yaml":  `bucket name "cfg--ol-s3" ends with "--ol-s3", which S3 reserves; want s3://<bucket>/<key>`,
 		"s3://Cfg/credaudit.yaml":         `bucket name "Cfg" has "C"; S3 bucket names have only lowercase letters, digits, periods and hyphens; want s3://<bucket>/<key>`,
 		"s3://cfg-/credaudit.yaml":        `bucket name "cfg-" does not begin and end with a letter or digit; want s3://<bucket>/<key>`,
 		"s3://cf/credaudit.yaml":          `bucket name "cf" is 2 characters long; S3 bucket names have 3 to 63; want s3://<bucket>/<key>`,

@@ -139,9 +139,10 @@ var (
 	badOUs         = []string{"r-ab1", "ou-ab12-cdef345", "OU-AB12-CDEF3456", "ou-ab12", "o-abcdefghij", "111111111111", "r-AB12", "ou-ab12-cdef3456-x"}
 	validEmails    = []string{"secops@example.com", "iam-owners@example.org", "a.b+tag@sub.example.co.uk"}
 	badEmails      = []string{"not-an-address", "Sec Ops <secops@example.com>", "<secops@example.com>", "secops@", "@example.com", "a b@example.com"}
-	validBuckets   = []string{"abc", "credaudit-config-bucket", "cfg.example", "a-b.c-d", "0bucket9", strings.Repeat("b", 63)}
-	badBuckets     = []string{"ab", strings.Repeat("b", 64), "Bucket", "bucket_name", "-bucket", "bucket-", ".bucket", "bucket.", "a..b", "buck et",
-		"192.168.5.4", "xn--bucket", "sthree-bucket", "amzn-s3-demo-bucket", "bucket-s3alias", "bucket--ol-s3", "bucket.mrap", "bucket--x-s3", "bucket--table-s3"}
+	validBuckets   = []string{"abc", "credaudit-config-bucket", "cfg.example", "a-b.c-d", "0bucket9", strings.Repeat("b", 63),
+		"cfg-ab12cd34ef56gh78ij90klmnopqrst-s3alias", "cfg--ol-s3", "cfg--use1-az4--x-s3"} // aliases and directory buckets
+	badBuckets = []string{"ab", strings.Repeat("b", 64), "Bucket", "bucket_name", "-bucket", "bucket-", ".bucket", "bucket.", "a..b", "buck et",
+		"192.168.5.4", "xn--bucket", "sthree-bucket", "amzn-s3-demo-bucket"}
 )
 
 // listOptions: a list of IDs (README: a JSON list in cdk.json, or

@@ -24,20 +24,18 @@ func IsRegion(s string) bool { return region().MatchString(s) }
 // IsTopicARN reports whether s is an SNS topic's ARN.
 func IsTopicARN(s string) bool { return topicARN().MatchString(s) }
 
-// The prefixes and suffixes S3 keeps for itself: for access point, Object
-// Lambda and Multi-Region Access Point aliases, directory and table
-// buckets, and its own use.
-var (
-	reservedBucketPrefixes = []string{"xn--", "sthree-", "amzn-s3-demo-"}
-	reservedBucketSuffixes = []string{"-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3"}
-)
+// reservedBucketPrefixes are the prefixes S3 keeps for itself: no bucket
+// has one. The reserved suffixes are left alone: an access point's alias
+// (-s3alias), an Object Lambda access point's (--ol-s3) and a directory
+// bucket (--x-s3) stand in a request's Bucket as a bucket's name does.
+var reservedBucketPrefixes = []string{"xn--", "sthree-", "amzn-s3-demo-"}
 
 // CheckBucket says what makes name no general purpose bucket's name under
 // S3's naming rules (the S3 User Guide's "General purpose bucket naming
 // rules"), or returns nil: 3 to 63 lowercase letters, digits, periods and
 // hyphens, beginning and ending with a letter or digit, no two adjacent
 // periods, not formatted as an IP address, and none of the reserved
-// prefixes and suffixes.
+// prefixes.
 func CheckBucket(name string) error {
 	bad := func(format string, args ...any) error {
 		return fmt.Errorf("bucket name %q %s", name, fmt.Sprintf(format, args...))
@@ -65,11 +63,6 @@ func CheckBucket(name string) error {
 	for _, p := range reservedBucketPrefixes {
 		if strings.HasPrefix(name, p) {
 			return bad("begins with %q, which S3 reserves", p)
-		}
-	}
-	for _, p := range reservedBucketSuffixes {
-		if strings.HasSuffix(name, p) {
-			return bad("ends with %q, which S3 reserves", p)
 		}
 	}
 	return nil
