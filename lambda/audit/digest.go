@@ -367,6 +367,12 @@ func renderDigest(in digestInput) Message {
 		switch {
 		case ch.Kind == finding.Resolved:
 			l.text = ch.Record.Reason
+			if ch.Unavailable {
+				l.text += unreportedNote(ch)
+			}
+			resolved = append(resolved, l)
+		case ch.Kind == finding.Gone && ch.Unavailable:
+			l.text = "no longer evaluated" + unreportedNote(ch)
 			resolved = append(resolved, l)
 		case ch.Kind == finding.Gone:
 			l.text = goneReason(ch, in.Selected, in.InReport)
@@ -449,6 +455,12 @@ func notVisible(n int, when string) string {
 		return ""
 	}
 	return fmt.Sprintf(" (%d not visible %s)", n, when)
+}
+
+// unreportedNote marks a resolution or removal a run whose digest was not
+// sent saw, reported by this run, which cannot see the finding.
+func unreportedNote(ch *finding.Change) string {
+	return " (seen " + ch.Prev.UnreportedAt.Format(time.DateOnly) + " by a run whose digest was not sent; not visible in this report)"
 }
 
 // notVisibleNote marks a listed finding the run cannot see: the record

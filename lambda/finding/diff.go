@@ -254,9 +254,29 @@ func resend(p *Record) Change {
 func (d *differ) archive(kind Kind, r *rules.Result, p *Record) Change {
 	rec := *p
 	rec.Archived, rec.Unnotified, rec.Muted = true, false, false
+	rec.Unreported, rec.UnreportedReason, rec.UnreportedAt = "", "", time.Time{}
 	rec.UpdatedAt = d.after(p.UpdatedAt)
 	c := Change{Kind: kind, Result: r, Prev: p, Record: rec}
 	unsuppress(&c)
+	return c
+}
+
+// unreported is the change that reports the archive a run whose digest was
+// not sent made of the open record p (Record.Unreported), as that run saw
+// it, for a run that cannot see the finding: resolved (PASSED, its
+// reason) or gone, archived again later than that archive. Its Result is
+// nil: the record says what to send.
+func (d *differ) unreported(p *Record) Change {
+	kind := Gone
+	if p.Unreported == Resolved.String() {
+		kind = Resolved
+	}
+	c := d.archive(kind, nil, p)
+	if kind == Resolved {
+		c.Record.Status, c.Record.Reason = rules.Passed, p.UnreportedReason
+		c.Record.LastObservedAt, c.Record.UnavailableSince = p.UnreportedAt, time.Time{}
+	}
+	c.Unavailable = true
 	return c
 }
 
@@ -323,6 +343,9 @@ func (d *differ) classify(id string, r *rules.Result, p *Record) (Change, bool) 
 		// (rules.Suppressor), or no longer applies. Muted stays: the digest
 		// is told of an unmuting once the failure is seen again.
 		rec.Suppressed, rec.SuppressionReason = r.Suppressed(), r.SuppressionReason()
+		if p.Unreported != "" {
+			return d.unreported(p), true
+		}
 		c := Change{Kind: StillFailing, Unavailable: true, Result: r, Prev: p, Record: rec, Workflow: workflowOf(&rec, p)}
 		if p.Unnotified {
 			// Opened by a run whose digest was not sent: still news,
@@ -633,6 +656,15 @@ func NextUnnotified(prev map[string]Record, changes []Change, pub Publication) m
 			rec := *c.Prev
 			if c.Import() {
 				rec = dueAgain(c)
+			}
+			if (c.Kind == Resolved || c.Kind == Gone) && rec.Unreported == "" {
+				// Security Hub holds the archive; the state keeps the
+				// finding open to report the change again, and what the
+				// run saw, for a next run that cannot see it.
+				rec.Unreported, rec.UnreportedReason, rec.UnreportedAt = c.Kind.String(), "", c.Record.UpdatedAt
+				if c.Kind == Resolved {
+					rec.UnreportedReason, rec.UnreportedAt = c.Record.Reason, c.Record.LastObservedAt
+				}
 			}
 			rec.Suppressed, rec.SuppressionReason, rec.WorkflowUnknown = held.Suppressed, held.SuppressionReason, held.WorkflowUnknown
 			next[c.ID()] = rec

@@ -517,6 +517,8 @@ func TestNextUnnotified(t *testing.T) {
 	// archive.
 	wantAlice := prev[keyAlice]
 	wantAlice.LastImportedAt, wantAlice.UpdatedAt = time.Time{}, changes[0].Record.UpdatedAt
+	// And what the run saw, for a next run that cannot see it.
+	wantAlice.Unreported, wantAlice.UnreportedReason, wantAlice.UnreportedAt = "resolved", "no active access key", day(1)
 	if diff := cmp.Diff(wantAlice, state[keyAlice]); diff != "" {
 		t.Errorf("alice's record (-want +saved):\n%s", diff)
 	}
@@ -1358,3 +1360,69 @@ func TestAfterConflict(t *testing.T) {
 		t.Errorf("sent alike, ours newer: %+v, want theirs", r)
 	}
 }
+
+// A resolution (or a removal) that a run sent to Security Hub but could not
+// report, since its digest was not sent, is reported by the next run that
+// cannot see the finding, as that run saw it, and Security Hub keeps the
+// archive: the record, rolled back open so the change is reported again,
+// must not re-open a finding the last sight found fixed (or gone).
+func TestUnreportedCloseNotSeenNext(t *testing.T) {
+	k1 := &rules.Key01
+	prev := next(nil, Diff(nil, []rules.Result{fail(k1, alice, old131), fail(k1, bob, old131)}, acct, day(0), 0), day(0))
+	// Day 1, digest not sent: alice resolved, bob gone (deleted).
+	closing := Diff(prev, []rules.Result{pass(k1, alice, passKey)}, acct, day(1), 0)
+	if len(closing) != 2 || closing[0].Kind != Resolved || closing[1].Kind != Gone {
+		t.Fatalf("setup: %+v; want alice resolved, bob gone", summarize(closing))
+	}
+	state := NextUnnotified(prev, closing, Publication{At: day(1)})
+	archiveAt := map[string]time.Time{keyAlice: closing[0].Record.UpdatedAt, keyBob: closing[1].Record.UpdatedAt}
+
+	// Day 2: neither can be seen (alice's cells hold sentinels; bob was
+	// recreated, and his new row cannot be decided either).
+	cs := Diff(state, []rules.Result{unseen(k1, alice), unseen(k1, bob)}, acct, day(2), 0)
+	want := map[string]struct {
+		kind     Kind
+		status   rules.Status
+		reason   string
+		observed time.Time // resolved: when seen passing; gone: when last seen failing
+	}{keyAlice: {Resolved, rules.Passed, passKey, day(1)}, keyBob: {Gone, rules.Failed, old131, day(0)}}
+	if len(cs) != 2 {
+		t.Fatalf("day 2: %+v; want alice's resolution and bob's removal reported", summarize(cs))
+	}
+	for _, c := range cs {
+		w := want[c.ID()]
+		if c.Kind != w.kind || !c.Unavailable || !c.Import() || !c.Record.Archived || c.Record.Status != w.status || c.Record.Reason != w.reason ||
+			!c.Record.LastObservedAt.Equal(w.observed) || !c.Record.UpdatedAt.After(archiveAt[c.ID()]) || !c.Record.FirstObservedAt.Equal(day(0)) {
+			t.Errorf("%s: %+v; want it %v as day 1 saw it (%s %q), archived again later than that archive", c.ID(), summarize([]Change{c}), w.kind, w.status, w.reason)
+		}
+	}
+	after := next(state, cs, day(2))
+	for id, r := range after {
+		if !r.Archived || r.Unreported != "" {
+			t.Errorf("%s saved %+v; want a tombstone with nothing left to report", id, r)
+		}
+	}
+	if again := Diff(after, []rules.Result{unseen(k1, alice), unseen(k1, bob)}, acct, day(3), 0); len(again) != 0 {
+		t.Errorf("the run after: %+v; want nothing", summarize(again))
+	}
+	// Failing again on day 2 instead, they were never reported closed: the
+	// open record stands (still failing), imported over the archive, and
+	// nothing is left to report.
+	relapse := Diff(state, []rules.Result{fail(k1, alice, "access key 1 is 133 days old"), fail(k1, bob, "access key 1 is 133 days old")}, acct, day(2), 0)
+	for _, c := range relapse {
+		if c.Kind != StillFailing || !c.Import() || c.Record.Archived || c.Record.Unreported != "" {
+			t.Errorf("failing again: %+v, record %+v; want still failing, re-imported, nothing left to report", summarize([]Change{c}), c.Record)
+		}
+	}
+	// Seen passing, or gone, on day 2: reported as usual.
+	fixed := Diff(state, []rules.Result{pass(k1, alice, passKey)}, acct, day(2), 0)
+	if len(fixed) != 2 || fixed[0].Kind != Resolved || fixed[0].Unavailable || fixed[1].Kind != Gone || fixed[0].Record.Unreported != "" || fixed[1].Record.Unreported != "" {
+		t.Errorf("seen on day 2: %+v; want alice resolved and bob gone, as usual", summarize(fixed))
+	}
+	// Not sent again on day 2 either: still owed, still as day 1 saw it.
+	owed := NextUnnotified(state, cs, Publication{At: day(2)})
+	if r := owed[keyAlice]; r.Archived || r.Unreported != "resolved" || r.UnreportedReason != passKey || !r.UnreportedAt.Equal(day(1)) {
+		t.Errorf("alice after a second unsent digest: %+v; want the resolution still owed", r)
+	}
+}
+

@@ -84,6 +84,20 @@ type Record struct {
 	// (and one that sees it pass resolves it, so Security Hub never keeps a
 	// fixed finding open).
 	Unnotified bool `json:"unnotified,omitempty"`
+
+	// Unreported says a run archived this finding in Security Hub,
+	// "resolved" or "gone", but its digest could not be sent: the record
+	// was kept open so that the next run reports the change again (see
+	// NextUnnotified). UnreportedReason is the passing reason that run saw
+	// (resolved); UnreportedAt its as-of time (resolved) or when it archived
+	// the finding (gone: that time, or a second past the finding's last
+	// update when the clock had not moved on). A next run that cannot see
+	// the finding (NOT_AVAILABLE) reports the change as that run saw it,
+	// rather than re-open from the record a finding last seen fixed or
+	// gone; one that sees it decides afresh.
+	Unreported       string    `json:"unreported,omitempty"`
+	UnreportedReason string    `json:"unreported_reason,omitempty"`
+	UnreportedAt     time.Time `json:"unreported_at,omitzero"`
 }
 
 // Active reports whether the record is an open finding (failing, suppressed
