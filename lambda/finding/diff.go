@@ -629,8 +629,8 @@ func NextAfter(prev map[string]Record, changes []Change, pub Publication) map[st
 //     with the UpdatedAt just sent, so the next run imports whatever it then
 //     is, later than what Security Hub holds, even when that is the
 //     previous record's own facts again;
-//   - every finding keeps the suppression Security Hub was sent, as
-//     NextAfter saves it;
+//   - every finding keeps the suppression Security Hub was sent, and the
+//     region it was sent to, as NextAfter saves them;
 //   - a still-failing finding the run unmuted (Change.Unmuted) is saved as
 //     NextAfter would, marked Unnotified: the next run, which no longer
 //     finds it Muted, reports it as new;
@@ -666,7 +666,11 @@ func NextUnnotified(prev map[string]Record, changes []Change, pub Publication) m
 					rec.UnreportedReason, rec.UnreportedAt = c.Record.Reason, c.Record.LastObservedAt
 				}
 			}
+			// The workflow status is the one sent to the region that holds
+			// the finding now: after a home region move, InRegion must find
+			// the finding there, not in no region at all.
 			rec.Suppressed, rec.SuppressionReason, rec.WorkflowUnknown = held.Suppressed, held.SuppressionReason, held.WorkflowUnknown
+			rec.Region = held.Region
 			next[c.ID()] = rec
 		}
 	}

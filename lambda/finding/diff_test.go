@@ -1426,3 +1426,29 @@ func TestUnreportedCloseNotSeenNext(t *testing.T) {
 	}
 }
 
+// A run in a new home region whose digest was not sent saves each finding
+// it imported there with the workflow status it sent there and that
+// region: moved again, back to a region that holds the finding as it was,
+// the finding is moved again, and its status sent there too.
+func TestUnnotifiedRunInANewRegionThenMovedBack(t *testing.T) {
+	k1 := &rules.Key01
+	plain, muted := fail(k1, alice, old131), suppressed(fail(k1, alice, old131), "break-glass")
+	west := NextAfter(nil, Diff(nil, []rules.Result{plain}, acct, day(0), 0), Publication{At: day(0), Region: "eu-west-1"})
+	// Day 1: home region eu-central-1, the finding newly suppressed, sent
+	// there; the digest not sent.
+	held, _ := InRegion(west, "eu-central-1")
+	cs := Diff(held, []rules.Result{muted}, acct, day(1), 0)
+	if len(cs) != 1 || cs[0].Workflow != WorkflowSuppress || !cs[0].Import() {
+		t.Fatalf("setup: %+v; want the finding imported and suppressed in eu-central-1", summarize(cs))
+	}
+	saved := NextUnnotified(held, cs, Publication{At: day(1), Region: "eu-central-1"})
+	if r := saved[keyAlice]; r.Region != "eu-central-1" || !r.Suppressed {
+		t.Errorf("saved %+v; want it in eu-central-1, where it was sent suppressed", r)
+	}
+	// Day 2: back to eu-west-1, which holds it NEW from day 0.
+	back, moved := InRegion(saved, "eu-west-1")
+	cs = Diff(back, []rules.Result{muted}, acct, day(2), 0)
+	if moved != 1 || len(cs) != 1 || cs[0].Workflow != WorkflowSuppress || !cs[0].Import() {
+		t.Errorf("back in eu-west-1: moved %d, %+v; want the finding imported there and its suppression sent", moved, summarize(cs))
+	}
+}
