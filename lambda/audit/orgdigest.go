@@ -64,6 +64,7 @@ func (c *Counts) add(s *Summary) {
 	c.Failing += s.Failing
 	c.NotAvailable += s.NotAvailable
 	c.New += s.New
+	c.NewNotVisible += s.NewNotVisible
 	c.Changed += s.Changed
 	c.Unmuted += s.Unmuted
 	c.Resolved += s.Resolved
@@ -79,12 +80,12 @@ func (c *Counts) add(s *Summary) {
 const orgTopNew = 5
 
 // OrgDigest is the one message an organisation run sends: how many
-// accounts were audited, which failed and why, and per account its new,
-// resolved and failing counts with its most severe new findings, and how
-// many of its results could not be decided (and why, when the root account
-// facts could not be read), so an account that could not be seen wholly
-// does not read as clean. Accounts with the most severe news come first,
-// quiet ones last.
+// accounts were audited, which failed and why, and per account its new
+// (and how many of those the run cannot see), resolved and failing counts
+// with its most severe new findings, and how many of its results could not
+// be decided (and why, when the root account facts could not be read), so
+// an account that could not be seen wholly does not read as clean.
+// Accounts with the most severe news come first, quiet ones last.
 func OrgDigest(runs []AccountRun, profile string, now time.Time) Message {
 	var (
 		failed, audited []AccountRun
@@ -119,8 +120,8 @@ func OrgDigest(runs []AccountRun, profile string, now time.Time) Message {
 	fmt.Fprintf(&b, "Profile %s; run at %s.\n\n", profile, now.UTC().Format("2006-01-02 15:04 MST"))
 	fmt.Fprintf(&b, "Accounts audited: %d of %d; %d failed.\n", len(audited), len(runs), len(failed))
 	fmt.Fprintf(&b, "Failing now: %d (%s)\n", total.Failing, bySeverity(total.BySeverity))
-	fmt.Fprintf(&b, "This run: %d new, %d changed, %s%d resolved, %d gone, %d still failing.\n",
-		total.New, total.Changed, unmuted(total.Unmuted), total.Resolved, total.Gone, total.StillFailing)
+	fmt.Fprintf(&b, "This run: %d new%s, %d changed, %s%d resolved, %d gone, %d still failing.\n",
+		total.New, notVisible(total.NewNotVisible, "in this report"), total.Changed, unmuted(total.Unmuted), total.Resolved, total.Gone, total.StillFailing)
 	if total.NotAvailable > 0 {
 		b.WriteString(notDecided(total.NotAvailable, " in "+Nouns(undecided, "account")) + "\n")
 	}
@@ -138,7 +139,7 @@ func OrgDigest(runs []AccountRun, profile string, now time.Time) Message {
 		s := r.Summary
 		var c Counts
 		c.add(s)
-		fmt.Fprintf(&b, "  %s: %d new, %d resolved, %d failing (%s)", accountName(r), s.news(), s.Resolved+s.Gone, s.Failing, bySeverity(c.BySeverity))
+		fmt.Fprintf(&b, "  %s: %d new%s, %d resolved, %d failing (%s)", accountName(r), s.news(), notVisible(s.NewNotVisible, "this run"), s.Resolved+s.Gone, s.Failing, bySeverity(c.BySeverity))
 		if s.NotAvailable > 0 {
 			fmt.Fprintf(&b, "; %d could not be decided (NOT_AVAILABLE)", s.NotAvailable)
 		}
@@ -167,7 +168,7 @@ func OrgDigest(runs []AccountRun, profile string, now time.Time) Message {
 	if len(failed) > 0 {
 		what += fmt.Sprintf(", %d FAILED", len(failed))
 	}
-	what += fmt.Sprintf("; %d new, %d resolved, %d failing", total.news(), total.Resolved+total.Gone, total.Failing)
+	what += fmt.Sprintf("; %d new%s, %d resolved, %d failing", total.news(), notVisible(total.NewNotVisible, "this run"), total.Resolved+total.Gone, total.Failing)
 	if n := total.BySeverity[rules.Critical]; n > 0 {
 		what += fmt.Sprintf(" (%d critical)", n)
 	}

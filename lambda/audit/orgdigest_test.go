@@ -2,11 +2,13 @@ package audit
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/credaudit/credaudit/lambda/credreport"
 	"github.com/credaudit/credaudit/lambda/internal/golden"
 )
 
@@ -227,5 +229,67 @@ func TestOrgDigestErrorsStayOnTheirLine(t *testing.T) {
 	}
 	if strings.Contains(body, "\nRESOLVED") || strings.ContainsRune(body, 0x2028) {
 		t.Errorf("an error broke its line:\n%s", body)
+	}
+}
+
+// A new finding an account's run cannot see (opened by a run whose digest
+// was not sent, NOT_AVAILABLE now) made the organisation digest read
+// "1 new, 0 resolved, 0 failing" for the account and in its totals, with
+// nothing to say why. The account's line, the totals and the subject now
+// say it in the account digest's words; an account without such findings
+// says nothing of them.
+func TestOrgDigestSaysWhatIsNotVisible(t *testing.T) {
+	none := map[string]int{"CRITICAL": 0, "HIGH": 0, "MEDIUM": 0, "LOW": 0, "INFORMATIONAL": 0}
+	unseen := AccountRun{AccountID: "111111111111", Summary: &Summary{AccountID: "111111111111", Users: 2, BySeverity: none,
+		NotAvailable: 1, New: 1, NewNotVisible: 1, TopNew: []NewFinding{
+			{RuleID: "USER-01", Severity: "MEDIUM", User: "bob", Reason: "console password enabled and MFA not active"}}}}
+	seen := AccountRun{AccountID: "222222222222", Summary: &Summary{AccountID: "222222222222", Users: 4, Failing: 2,
+		BySeverity: map[string]int{"CRITICAL": 0, "HIGH": 2, "MEDIUM": 0, "LOW": 0, "INFORMATIONAL": 0}, New: 2, TopNew: []NewFinding{
+			{RuleID: "MFA-01", Severity: "HIGH", User: "alice", Reason: "alice signs in with a password and has no MFA"},
+			{RuleID: "MFA-01", Severity: "HIGH", User: "carol", Reason: "carol signs in with a password and has no MFA"}}}}
+	m := OrgDigest([]AccountRun{unseen, seen}, "all", time.Date(2026, 11, 20, 6, 0, 0, 0, time.UTC))
+	if want := "credaudit organisation: 2 accounts; 3 new (1 not visible this run), 0 resolved, 2 failing"; m.Subject != want {
+		t.Errorf("subject\n%q, want\n%q", m.Subject, want)
+	}
+	for _, want := range []string{
+		"\nThis run: 3 new (1 not visible in this report), 0 changed, 0 resolved, 0 gone, 0 still failing.\n",
+		"\n  111111111111: 1 new (1 not visible this run), 0 resolved, 0 failing (0 critical, 0 high, 0 medium, 0 low, 0 informational); 1 could not be decided (NOT_AVAILABLE)\n",
+		"\n  222222222222: 2 new, 0 resolved, 2 failing (0 critical, 2 high, 0 medium, 0 low, 0 informational)\n",
+	} {
+		if !strings.Contains(m.Body, want) {
+			t.Errorf("digest lacks %q:\n%s", want, m.Body)
+		}
+	}
+	if n := strings.Count(m.Body, "not visible"); n != 2 {
+		t.Errorf("%d mentions of findings not visible, want 2 (the totals and one account):\n%s", n, m.Body)
+	}
+}
+
+// The account's summary carries how many of its new findings the run
+// cannot see, as "new_not_visible"; a summary written before it was
+// carried (an organisation run's results from an older function) reads as
+// none.
+func TestSummaryCarriesNewNotVisible(t *testing.T) {
+	out := &Outcome{AccountID: sampleAccount, Observation: &Observation{Report: &credreport.Report{}},
+		Counts: Counts{New: 2, NewNotVisible: 1, NotAvailable: 1}}
+	data, err := json.Marshal(Summarize(out))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(data), `"new":2,"new_not_visible":1,`) {
+		t.Errorf("summary %s, want new_not_visible 1 beside new", data)
+	}
+	var s Summary
+	if err := json.Unmarshal(data, &s); err != nil || s.NewNotVisible != 1 {
+		t.Errorf("summary read back: %d not visible (%v), want 1", s.NewNotVisible, err)
+	}
+	old := `{"account_id":"123456789012","users":3,"failing":0,"failing_by_severity":{"MEDIUM":0},"suppressed":0,"not_available":1,` +
+		`"new":1,"changed":0,"unmuted":0,"resolved":0,"gone":0,"still_failing":0,"imported":1,"notified":false}`
+	s = Summary{}
+	if err := json.Unmarshal([]byte(old), &s); err != nil || s.New != 1 || s.NewNotVisible != 0 {
+		t.Fatalf("old summary read as %+v (%v), want 1 new, none not visible", s, err)
+	}
+	if m := OrgDigest([]AccountRun{{AccountID: sampleAccount, Summary: &s}}, "all", generatedAt); strings.Contains(m.Subject+m.Body, "not visible") {
+		t.Errorf("an old summary's digest says something is not visible:\n%s\n%s", m.Subject, m.Body)
 	}
 }

@@ -26,7 +26,10 @@ type Summary struct {
 	// leaves ROOT-03 NOT_AVAILABLE; "" when they were read.
 	AccountFactsError string `json:"account_facts_error,omitempty"`
 	New               int    `json:"new"`
-	Changed           int    `json:"changed"`
+	// NewNotVisible counts the new findings this run cannot see
+	// (Counts.NewNotVisible); 0 in a summary written before it was kept.
+	NewNotVisible int `json:"new_not_visible"`
+	Changed       int `json:"changed"`
 	// Unmuted counts still-failing findings a suppression muted until this
 	// run (Counts.Unmuted).
 	Unmuted      int  `json:"unmuted"`
@@ -61,7 +64,7 @@ func Summarize(out *Outcome) *Summary {
 	s := &Summary{
 		AccountID: out.AccountID, Alias: out.Alias, Profile: out.Profile, Users: len(out.Observation.Report.Users),
 		Failing: c.Failing, BySeverity: map[string]int{}, Suppressed: c.Suppressed, NotAvailable: c.NotAvailable,
-		New: c.New, Changed: c.Changed, Unmuted: c.Unmuted, Resolved: c.Resolved, Gone: c.Gone, StillFailing: c.StillFailing,
+		New: c.New, NewNotVisible: c.NewNotVisible, Changed: c.Changed, Unmuted: c.Unmuted, Resolved: c.Resolved, Gone: c.Gone, StillFailing: c.StillFailing,
 		Imported: out.Hub.Imported, Notified: out.Notified,
 	}
 	if err := out.Observation.AccountErr; err != nil {

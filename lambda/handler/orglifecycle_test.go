@@ -396,12 +396,16 @@ type mapExecution struct {
 	Status string  `json:"Status"`
 }
 
+// The subject's and an account line's counts, as README words them: "N
+// new", with " (M not visible this run)" when the run cannot see M of them
+// (opened by a run whose digest could not be sent, which this model never
+// makes: its accounts' runs send none), then resolved and failing.
 var (
 	runAtRE     = regexp.MustCompile(`(?m)^Profile [^;]*; run at (\d{4}-\d\d-\d\d \d\d:\d\d UTC)\.$`)
-	subjectRE   = regexp.MustCompile(`^credaudit organisation: (\d+) accounts?(?:, (\d+) FAILED)?; (\d+) new, (\d+) resolved, (\d+) failing(?: \((\d+) critical\))?$`)
+	subjectRE   = regexp.MustCompile(`^credaudit organisation: (\d+) accounts?(?:, (\d+) FAILED)?; (\d+) new(?: \(\d+ not visible this run\))?, (\d+) resolved, (\d+) failing(?: \((\d+) critical\))?$`)
 	auditedRE   = regexp.MustCompile(`(?m)^Accounts audited: (\d+) of (\d+); (\d+) failed\.$`)
 	failingRE   = regexp.MustCompile(`(?m)^Failing now: (\d+) \((\d+) critical,`)
-	accountRE   = regexp.MustCompile(`(?m)^  (\d{12})(?: \([^)]*\))?: (\d+) new, (\d+) resolved, (\d+) failing \(`)
+	accountRE   = regexp.MustCompile(`(?m)^  (\d{12})(?: \([^)]*\))?: (\d+) new(?: \(\d+ not visible this run\))?, (\d+) resolved, (\d+) failing \(`)
 	failedAccRE = regexp.MustCompile(`(?m)^  ! (\d{12})(?: \([^)]*\))?: (.*)$`)
 )
 
