@@ -274,3 +274,46 @@ func TestNewFindingNotVisibleThisRun(t *testing.T) {
 		t.Errorf("severity attribute %q, want MEDIUM: the finding is news", m.Severity)
 	}
 }
+
+// A resolution whose digest SNS refused is reported by the next run even
+// when that run cannot see the finding: as the failed run saw it, marked,
+// and archived in Security Hub, not re-opened.
+func TestUnreportedResolutionReportedUnseen(t *testing.T) {
+	r := newRig(t, "")
+	if _, err := r.a.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	fixed := bytes.Replace(r.iam.report, mfaOff, mfaOn, 1)
+	if bytes.Equal(fixed, r.iam.report) {
+		t.Fatal("the sample report changed: bob's MFA cells not found")
+	}
+	r.iam.report = fixed
+	r.on(1)
+	r.sns.err = errors.New("SNS refused the digest")
+	if _, err := r.a.Run(context.Background()); err == nil {
+		t.Fatal("the run whose digest was refused succeeded")
+	}
+	r.sns.err = nil
+	r.iam.report = bytes.Replace(fixed, mfaOn, bytes.Replace(mfaOn, []byte("true"), []byte("no_information"), 1), 1)
+	r.on(2)
+	out, err := r.a.Run(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "bob: MFA is active (seen " + generatedAt.Add(24*time.Hour).Format(time.DateOnly) + " by a run whose digest was not sent; not visible in this report)\n"
+	if !strings.Contains(out.Digest.Body, want) {
+		t.Errorf("digest lacks %q:\n%s", want, out.Digest.Body)
+	}
+	archived := 0
+	for id, f := range r.hub.findings {
+		if strings.HasSuffix(id, "user/bob") && (strings.Contains(id, "/USER-01/") || strings.Contains(id, "/USER-02/")) {
+			if f.RecordState != "ARCHIVED" {
+				t.Errorf("%s is %s in Security Hub; want it archived", id, f.RecordState)
+			}
+			archived++
+		}
+	}
+	if archived == 0 {
+		t.Errorf("Security Hub holds no MFA finding of bob's")
+	}
+}
