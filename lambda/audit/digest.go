@@ -354,8 +354,7 @@ func renderDigest(in digestInput) Message {
 	if c.Suppressed > 0 {
 		fmt.Fprintf(&b, "; %d more suppressed", c.Suppressed)
 	}
-	fmt.Fprintf(&b, "\nThis run: %d new%s, %d changed, %s%d resolved, %d gone, %d still failing.\n",
-		c.New, notVisible(c.NewNotVisible, "in this report"), c.Changed, unmuted(c.Unmuted), c.Resolved, c.Gone, c.StillFailing)
+	b.WriteString("\n" + c.thisRun())
 
 	var fresh, resolved, still []line
 	for i := range in.Changes {
@@ -444,6 +443,13 @@ func unmuted(n int) string {
 		return ""
 	}
 	return fmt.Sprintf("%d unmuted, ", n)
+}
+
+// thisRun is the line of a digest that counts the run's changes: an
+// account's, or an organisation's totals.
+func (c *Counts) thisRun() string {
+	return fmt.Sprintf("This run: %d new%s, %d changed, %s%d resolved, %d gone, %d still failing.\n",
+		c.New, notVisible(c.NewNotVisible, "in this report"), c.Changed, unmuted(c.Unmuted), c.Resolved, c.Gone, c.StillFailing)
 }
 
 // notVisible is " (N not visible <when>)" for the counts of a run with N > 0

@@ -120,8 +120,7 @@ func OrgDigest(runs []AccountRun, profile string, now time.Time) Message {
 	fmt.Fprintf(&b, "Profile %s; run at %s.\n\n", profile, now.UTC().Format("2006-01-02 15:04 MST"))
 	fmt.Fprintf(&b, "Accounts audited: %d of %d; %d failed.\n", len(audited), len(runs), len(failed))
 	fmt.Fprintf(&b, "Failing now: %d (%s)\n", total.Failing, bySeverity(total.BySeverity))
-	fmt.Fprintf(&b, "This run: %d new%s, %d changed, %s%d resolved, %d gone, %d still failing.\n",
-		total.New, notVisible(total.NewNotVisible, "in this report"), total.Changed, unmuted(total.Unmuted), total.Resolved, total.Gone, total.StillFailing)
+	b.WriteString(total.thisRun())
 	if total.NotAvailable > 0 {
 		b.WriteString(notDecided(total.NotAvailable, " in "+Nouns(undecided, "account")) + "\n")
 	}
