@@ -106,8 +106,9 @@ type Change struct {
 	// the suppression that covers the result (Workflow).
 	Unavailable bool
 
-	// Result is this run's result; nil for Gone and StillArchived, which are
-	// sent from the record.
+	// Result is this run's result; nil for Gone and StillArchived, and for
+	// a resolution reported from Record.Unreported, which are sent from the
+	// record.
 	Result *rules.Result
 	// Prev is the state's record before the run; nil for a finding never
 	// seen (or whose tombstone expired).
@@ -334,6 +335,9 @@ func (d *differ) classify(id string, r *rules.Result, p *Record) (Change, bool) 
 		if !open {
 			return Change{}, false
 		}
+		if p.Unreported != "" {
+			return d.unreported(p), true
+		}
 		rec := *p
 		if rec.UnavailableSince.IsZero() {
 			rec.UnavailableSince = d.obs
@@ -343,9 +347,6 @@ func (d *differ) classify(id string, r *rules.Result, p *Record) (Change, bool) 
 		// (rules.Suppressor), or no longer applies. Muted stays: the digest
 		// is told of an unmuting once the failure is seen again.
 		rec.Suppressed, rec.SuppressionReason = r.Suppressed(), r.SuppressionReason()
-		if p.Unreported != "" {
-			return d.unreported(p), true
-		}
 		c := Change{Kind: StillFailing, Unavailable: true, Result: r, Prev: p, Record: rec, Workflow: workflowOf(&rec, p)}
 		if p.Unnotified {
 			// Opened by a run whose digest was not sent: still news,
