@@ -203,11 +203,11 @@ func mapChanges(out *Outcome, partition, region string, selected []rules.Selecte
 			FirstObservedAt: rec.FirstObservedAt, LastObservedAt: rec.LastObservedAt, UpdatedAt: rec.UpdatedAt,
 		}
 		switch {
-		case c.Kind == finding.Gone, c.Kind == finding.StillArchived, c.Result == nil:
-			// Sent from the record: an archive sent late is the one the
-			// record was archived with, whatever this run's result, as is
-			// a resolution a run whose digest was not sent saw, reported
-			// by one that cannot see the finding.
+		case c.Result == nil:
+			// Gone, StillArchived, or a resolution a run whose digest was
+			// not sent saw, reported by one that cannot see the finding:
+			// sent from the record (an archive sent late is the one the
+			// record was archived with, whatever this run's result).
 			f.Result = resultOf(rec, partition, out.AccountID, selected)
 			f.RecordState = types.RecordStateArchived
 		case c.Kind == finding.Resolved:
