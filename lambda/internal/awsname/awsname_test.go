@@ -53,7 +53,8 @@ func TestIsTopicARN(t *testing.T) {
 func TestCheckBucket(t *testing.T) {
 	for _, name := range []string{"abc", "credaudit-config-bucket", "cfg.example", "a-b.c-d", "0bucket9", strings.Repeat("b", 63),
 		"192.168.5.4x", "1.2.3", "xn-bucket", "sthree", "a.b.c.d",
-		"cfg-ab12cd34ef56gh78ij90klmnopqrst-s3alias", "cfg--ol-s3", "cfg--use1-az4--x-s3"} { // aliases and directory buckets {
+		// Aliases and directory buckets stand in a request's Bucket.
+		"cfg-ab12cd34ef56gh78ij90klmnopqrst-s3alias", "cfg--ol-s3", "cfg--use1-az4--x-s3"} {
 		if err := CheckBucket(name); err != nil {
 			t.Errorf("CheckBucket(%q) = %v, want nil", name, err)
 		}
