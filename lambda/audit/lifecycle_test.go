@@ -852,12 +852,12 @@ func (l *lifecycle) news(out *Outcome, sent, snsFailed bool, prior *priorTold, r
 		seen[id] = true
 		switch res.Status {
 		case rules.Failed:
-			l.failing[id], l.muted[id], l.reasons[id] = true, res.Suppressed(), res.Reason
+			l.failing[id], l.muted[id], l.reasons[id] = true, suppressedIn(out, res), res.Reason
 		case rules.Passed:
 			delete(l.failing, id)
 			delete(l.muted, id)
 		} // NOT_AVAILABLE: what was known stands
-		l.covered[id] = res.Suppressed()
+		l.covered[id] = suppressedIn(out, res)
 	}
 	for id := range l.failing {
 		if !seen[id] { // gone: the user deleted, or the rule no longer run
@@ -952,6 +952,23 @@ func (l *lifecycle) news(out *Outcome, sent, snsFailed bool, prior *priorTold, r
 			l.told[id], l.toldReason[id] = true, l.reasons[id]
 		}
 	}
+}
+
+// suppressedIn says whether a suppression the run applied (one of its
+// outcomes, unexpired) names res, failing or NOT_AVAILABLE (README: a
+// suppression mutes a failing result and covers one the run could not
+// decide; never a passing one): decided here, not read from res, which
+// the code under test marked.
+func suppressedIn(out *Outcome, res *rules.Result) bool {
+	if res.Status == rules.Passed {
+		return false
+	}
+	for _, o := range out.Outcomes {
+		if !o.Expired && o.Suppression.Matches(res) {
+			return true
+		}
+	}
+	return false
 }
 
 // checkHub checks Security Hub after a run that published everything.
