@@ -316,4 +316,13 @@ func TestUnreportedResolutionReportedUnseen(t *testing.T) {
 	if archived == 0 {
 		t.Errorf("Security Hub holds no MFA finding of bob's")
 	}
+	// Reported once: the run after, still unable to see it, says nothing.
+	r.on(3)
+	again, err := r.a.Run(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(again.Digest.Body, "by a run whose digest was not sent") || again.Counts.Resolved != 0 {
+		t.Errorf("the run after reports the resolution again (%d resolved):\n%s", again.Counts.Resolved, again.Digest.Body)
+	}
 }

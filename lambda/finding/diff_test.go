@@ -1409,6 +1409,9 @@ func TestUnreportedCloseNotSeenNext(t *testing.T) {
 	// open record stands (still failing), imported over the archive, and
 	// nothing is left to report.
 	relapse := Diff(state, []rules.Result{fail(k1, alice, "access key 1 is 133 days old"), fail(k1, bob, "access key 1 is 133 days old")}, acct, day(2), 0)
+	if len(relapse) != 2 {
+		t.Errorf("failing again: %+v; want alice's and bob's findings", summarize(relapse))
+	}
 	for _, c := range relapse {
 		if c.Kind != StillFailing || !c.Import() || c.Record.Archived || c.Record.Unreported != "" {
 			t.Errorf("failing again: %+v, record %+v; want still failing, re-imported, nothing left to report", summarize([]Change{c}), c.Record)
