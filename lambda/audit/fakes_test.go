@@ -178,12 +178,14 @@ func (h *fakeHub) notesOf(id string) []string {
 
 // fakeSNS records messages, or fails.
 type fakeSNS struct {
-	sent []*sns.PublishInput
-	err  error
+	sent    []*sns.PublishInput
+	err     error
+	refused int // calls refused with err
 }
 
 func (s *fakeSNS) Publish(ctx context.Context, in *sns.PublishInput, _ ...func(*sns.Options)) (*sns.PublishOutput, error) {
 	if s.err != nil {
+		s.refused++
 		return nil, s.err
 	}
 	if err := ctx.Err(); err != nil { // as the SDK refuses to start a call

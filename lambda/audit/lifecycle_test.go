@@ -615,7 +615,7 @@ func (l *lifecycle) step(f fault) {
 	for _, h := range l.hubs {
 		h.clearFaults()
 	}
-	l.sns.err = nil
+	l.sns.err, l.sns.refused = nil, 0
 	l.sns.take()
 	hub := l.a.Hub
 	defer func() { l.a.Hub = hub }()
@@ -726,7 +726,9 @@ func (l *lifecycle) step(f fault) {
 			l.fail("the same input again sends a digest in changes mode:\n%s", *sent[0].Message)
 		}
 	}
-	l.news(out, len(sent) == 1, f == snsFails, nil, l.acct.root.rootUsed)
+	// A refusal only counts when the run sent a digest: one with no news
+	// in changes mode sends none, and is as quiet as without the fault.
+	l.news(out, len(sent) == 1, f == snsFails && l.sns.refused > 0, nil, l.acct.root.rootUsed)
 	l.lastSeen = out.Observation.AsOf
 	l.clean = err == nil && f != hubOff // a run with Security Hub off owes it its imports
 	if f != hubOff && out.Hub.Err == nil {
