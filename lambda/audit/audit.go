@@ -317,14 +317,14 @@ func (a *Auditor) Audit(ctx context.Context, obs *Observation) (*Outcome, error)
 		errs = append(errs, fmt.Errorf("security hub: %w", hubErr))
 	}
 	out.Digest = a.digest(out)
-	records := finding.NextAfter
+	records, unnotified := finding.NextAfter, false
 	if a.shouldNotify(out) {
 		if err := a.Send(ctx, out.Digest); err != nil {
 			// Without the digest nobody heard of these changes: the state
 			// moves on only by the findings Security Hub now holds open,
 			// so the next run reports the same changes again.
 			errs = append(errs, fmt.Errorf("digest not sent; the next run reports the same changes again: %w", err))
-			records = finding.NextUnnotified
+			records, unnotified = finding.NextUnnotified, true
 		} else {
 			out.Notified = a.Topic != nil
 		}
@@ -337,7 +337,7 @@ func (a *Auditor) Audit(ctx context.Context, obs *Observation) (*Outcome, error)
 		out.Saved = err == nil
 		if errors.Is(err, state.ErrConflict) {
 			out.Conflict = true
-			out.Saved, err = a.saveAfterConflict(ctx, acct, next, sentIDs(out.Changes, pub))
+			out.Saved, err = a.saveAfterConflict(ctx, acct, next, sentIDs(out.Changes, pub), told(out.Changes, unnotified))
 		}
 		switch {
 		case err != nil:
@@ -366,7 +366,7 @@ const conflictSaves = 3
 // it is open, and never be sent again while it fails. With nothing sent,
 // theirs stands: saved reports false. It tries conflictSaves times, and
 // returns state.ErrConflict if others keep saving first.
-func (a *Auditor) saveAfterConflict(ctx context.Context, acct string, ours *state.State, sent []string) (saved bool, err error) {
+func (a *Auditor) saveAfterConflict(ctx context.Context, acct string, ours *state.State, sent []string, told map[string]bool) (saved bool, err error) {
 	if len(sent) == 0 {
 		a.log().LogAttrs(ctx, slog.LevelInfo, "save state", slog.String("outcome", "another run saved first; this run sent Security Hub nothing, so that run's state stands"))
 		return false, nil
@@ -378,7 +378,7 @@ func (a *Auditor) saveAfterConflict(ctx context.Context, acct string, ours *stat
 		}
 		next := *theirs
 		oursNewer := !ours.GeneratedAt.Before(theirs.GeneratedAt)
-		next.Records = finding.AfterConflict(theirs.Records, ours.Records, sent, oursNewer)
+		next.Records = finding.AfterConflict(theirs.Records, ours.Records, sent, told, oursNewer)
 		if oursNewer {
 			next.GeneratedAt = ours.GeneratedAt // the later report both states now reflect
 		}
@@ -404,6 +404,23 @@ func sentIDs(changes []finding.Change, pub finding.Publication) []string {
 	for i := range changes {
 		if c := &changes[i]; c.Import() || c.Workflow != finding.WorkflowKeep {
 			ids = append(ids, c.ID())
+		}
+	}
+	return ids
+}
+
+// told lists the findings whose change the run's digest reported: its
+// news, unless the digest was not sent (unnotified), when nobody heard.
+// A run that sends no digest (changes mode with no news, notify never, no
+// topic) has no news, or saves its news as told, as NextAfter does.
+func told(changes []finding.Change, unnotified bool) map[string]bool {
+	ids := map[string]bool{}
+	if unnotified {
+		return ids
+	}
+	for i := range changes {
+		if c := &changes[i]; c.News() {
+			ids[c.ID()] = true
 		}
 	}
 	return ids

@@ -996,6 +996,88 @@ func TestOverlappingRunsReportNewsOnce(t *testing.T) {
 	})
 }
 
+// Two overlapping runs' digests may disagree about a finding: the older
+// report's run reports it resolved, the newer one's finds it failing again
+// and says nothing (it is still failing since the state both loaded). The
+// user was last told it is fixed, so the next run reports it failing again,
+// whichever of the two records was saved; and a finding the newer run did
+// report is not reported again.
+func TestOverlappingRunsResolvedByOneFailingInTheOther(t *testing.T) {
+	bob := "credaudit/123456789012/USER-01/arn:aws:iam::123456789012:user/bob"
+	bobChange := func(t *testing.T, out *Outcome) *finding.Change {
+		t.Helper()
+		for i := range out.Changes {
+			if out.Changes[i].ID() == bob {
+				return &out.Changes[i]
+			}
+		}
+		t.Fatalf("no change for bob's USER-01 in %+v", out.Counts)
+		return nil
+	}
+	t.Run("the newer run says nothing", func(t *testing.T) {
+		r := newRig(t, "")
+		firstRun(t, r)
+		r.setMFA(t, mfaOff, mfaOn) // A sees bob fixed ...
+		r.on(40)                   // ... late enough that B re-imports his finding (a refresh)
+		var outA *Outcome
+		outB, err := overlapSeen(t, r, func() { r.setMFA(t, mfaOn, mfaOff) }, &outA)
+		if err != nil || !outB.Conflict {
+			t.Fatalf("B: conflict %v, err %v", outB.Conflict, err)
+		}
+		if a, b := bobChange(t, outA), bobChange(t, outB); a.Kind != finding.Resolved || b.Kind != finding.StillFailing || b.News() || !b.Import() {
+			t.Fatalf("setup: A %s, B %s (news %v, import %v); want A resolved, B a quiet refresh", a.Kind, b.Kind, b.News(), b.Import())
+		}
+		r.sns.take()
+		r.on(41)
+		out, err := r.a.Run(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c := bobChange(t, out); c.Kind != finding.New || !c.News() {
+			t.Errorf("next run: bob's USER-01 %s; want it reported failing again (new), the last digest having said it was resolved", c.Kind)
+		}
+	})
+	t.Run("the newer run reopens it", func(t *testing.T) {
+		r := newRig(t, "")
+		firstRun(t, r)
+		r.setMFA(t, mfaOff, mfaOn)
+		r.on(1)
+		if _, err := r.a.Run(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		r.on(2)
+		var outA *Outcome
+		outB, err := overlapSeen(t, r, func() { r.setMFA(t, mfaOn, mfaOff) }, &outA)
+		if err != nil || !outB.Conflict || bobChange(t, outB).Kind != finding.New {
+			t.Fatalf("B: conflict %v, err %v; want bob's finding reopened (new)", outB.Conflict, err)
+		}
+		r.sns.take()
+		r.on(3)
+		out, err := r.a.Run(context.Background())
+		if err != nil || out.Counts.New != 0 || len(r.sns.take()) != 0 {
+			t.Errorf("next run: %d new (err %v); want nothing reported again, and no digest", out.Counts.New, err)
+		}
+	})
+}
+
+// told, what AfterConflict takes as reported by the losing run's digest, is
+// that run's news, and nothing when its digest was not sent: a finding it
+// reopened then was heard of by nobody.
+func TestToldIsTheNewsOfADigestSent(t *testing.T) {
+	changes := []finding.Change{
+		{Kind: finding.New, Record: finding.Record{ID: "new"}},
+		{Kind: finding.New, Record: finding.Record{ID: "muted", Suppressed: true}},
+		{Kind: finding.StillFailing, Record: finding.Record{ID: "still"}},
+		{Kind: finding.Gone, Record: finding.Record{ID: "gone"}},
+	}
+	if got := told(changes, false); len(got) != 2 || !got["new"] || !got["gone"] {
+		t.Errorf("digest sent: told %v, want new and gone", got)
+	}
+	if got := told(changes, true); len(got) != 0 {
+		t.Errorf("digest not sent: told %v, want nothing", got)
+	}
+}
+
 // quietAfterUnmuting runs on day after a run that reported an unmuting,
 // which it must not report again: nothing unmuted, no digest.
 func quietAfterUnmuting(t *testing.T, r *rig, day int) {
@@ -1013,6 +1095,13 @@ func quietAfterUnmuting(t *testing.T, r *rig, day int) {
 // saves, and finds a conflict. It returns B's outcome.
 func overlap(t *testing.T, r *rig, change func()) (*Outcome, error) {
 	t.Helper()
+	return overlapSeen(t, r, change, nil)
+}
+
+// overlapSeen is overlap, and sets *outA, when outA is not nil, to A's
+// outcome.
+func overlapSeen(t *testing.T, r *rig, change func(), outA **Outcome) (*Outcome, error) {
+	t.Helper()
 	ctx := context.Background()
 	obsA, err := r.a.Observe(ctx)
 	if err != nil {
@@ -1028,8 +1117,12 @@ func overlap(t *testing.T, r *rig, change func()) (*Outcome, error) {
 	b.Store = &racingStore{Store: r.store, race: func() {
 		a := *r.a
 		a.Store = r.store
-		if _, err := a.Audit(ctx, obsA); err != nil {
+		out, err := a.Audit(ctx, obsA)
+		if err != nil {
 			t.Fatal(err)
+		}
+		if outA != nil {
+			*outA = out
 		}
 	}}
 	return b.Audit(ctx, obsB)

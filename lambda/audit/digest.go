@@ -145,26 +145,28 @@ func count(results []rules.Result, changes []finding.Change) Counts {
 	}
 	for i := range changes {
 		ch := &changes[i]
-		muted := ch.Record.Suppressed
-		switch {
-		case ch.Kind == finding.Resolved:
+		if !ch.News() {
+			if ch.Kind == finding.StillFailing && !ch.Record.Suppressed {
+				c.StillFailing++
+			} // StillArchived, an archive sent late, is no news
+			continue
+		}
+		switch ch.Kind {
+		case finding.Resolved:
 			c.Resolved++
-		case ch.Kind == finding.Gone:
+		case finding.Gone:
 			c.Gone++
-		case muted:
-		case ch.Kind == finding.New:
+		case finding.New:
 			c.New++
 			if ch.Unavailable {
 				c.NewNotVisible++
 			}
-		case ch.Kind == finding.Changed:
+		case finding.Changed:
 			c.Changed++
-		case ch.Kind == finding.StillFailing && ch.Unmuted():
+		default: // still failing, unmuted
 			c.Unmuted++
-		case ch.Kind == finding.StillFailing:
-			c.StillFailing++
-		} // StillArchived, an archive sent late, is no news
-		if (ch.Kind == finding.New || ch.Kind == finding.StillFailing && ch.Unmuted()) && !muted {
+		}
+		if ch.Kind == finding.New || ch.Kind == finding.StillFailing {
 			if sev := severityOf(ch); sev > c.HighestNew {
 				c.HighestNew = sev
 			}

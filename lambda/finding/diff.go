@@ -136,6 +136,18 @@ func (c *Change) Unmuted() bool {
 		c.Prev != nil && !c.Prev.Archived && c.Prev.Muted
 }
 
+// News reports whether the change is news for the digest: resolved, gone,
+// or, unless its result is suppressed, new, changed or unmuted.
+func (c *Change) News() bool {
+	switch c.Kind {
+	case Resolved, Gone:
+		return true
+	case New, Changed:
+		return !c.Record.Suppressed
+	}
+	return c.Kind == StillFailing && c.Unmuted() && !c.Record.Suppressed
+}
+
 // Import reports whether the finding must be sent with BatchImportFindings.
 func (c *Change) Import() bool {
 	switch c.Kind {
@@ -708,8 +720,18 @@ func dueAgain(c *Change) Record {
 // status. Else a finding this run resolved could stay archived while their
 // state holds it open, and never be sent again while it fails.
 //
+// told holds the findings whose change this run's digest reported
+// (Change.News; none when its digest was not sent). When the record kept
+// is open and the other run's is archived, one digest may have reported
+// the finding resolved or gone and the other said nothing of it failing:
+// the user was last told it is closed. The record kept is then marked
+// Unnotified, so the next run reports it failing again (or resolves it),
+// unless this run's digest reported it failing after all (its record is
+// kept and told), or this run's archive was no news (theirs is kept and
+// not told).
+//
 // AfterConflict is pure: theirs and ours are not modified.
-func AfterConflict(theirs, ours map[string]Record, sent []string, oursNewer bool) map[string]Record {
+func AfterConflict(theirs, ours map[string]Record, sent []string, told map[string]bool, oursNewer bool) map[string]Record {
 	next := maps.Clone(theirs)
 	if next == nil {
 		next = make(map[string]Record, len(sent))
@@ -729,8 +751,13 @@ func AfterConflict(theirs, ours map[string]Record, sent []string, oursNewer bool
 			next[id] = r
 			continue
 		}
-		if !ok || oursNewer {
+		theirsClosed := ok && r.Archived
+		keptOurs := !ok || oursNewer
+		if keptOurs {
 			r = mine
+		}
+		if !r.Archived && (keptOurs && theirsClosed && !told[id] || !keptOurs && mine.Archived && told[id]) {
+			r.Unnotified = true
 		}
 		r.LastImportedAt, r.Region, r.WorkflowUnknown, r.UpdatedAt = time.Time{}, "", true, updated
 		if r.Archived {

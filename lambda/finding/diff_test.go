@@ -1321,7 +1321,7 @@ func TestAfterConflict(t *testing.T) {
 		"onlyours": rec("onlyours", false, t0),
 		"reopened": rec("reopened", false, t0.Add(time.Hour)),
 	}
-	got := AfterConflict(theirs, ours, []string{"alike", "differs", "onlyours", "notheld", "reopened"}, false)
+	got := AfterConflict(theirs, ours, []string{"alike", "differs", "onlyours", "notheld", "reopened"}, nil, false)
 	due := func(r Record) bool { return r.LastImportedAt.IsZero() && r.Region == "" && r.WorkflowUnknown }
 	if r := got["alike"]; due(r) || !r.UpdatedAt.Equal(t0.Add(time.Second)) || r.Archived {
 		t.Errorf("sent alike: %+v, want theirs with the later UpdatedAt", r)
@@ -1349,7 +1349,7 @@ func TestAfterConflict(t *testing.T) {
 
 	// This run saw the newer report: what it sent otherwise is its record,
 	// as its digest reported it, due again.
-	got = AfterConflict(theirs, ours, []string{"alike", "differs", "reopened"}, true)
+	got = AfterConflict(theirs, ours, []string{"alike", "differs", "reopened"}, map[string]bool{"reopened": true}, true)
 	if r := got["differs"]; !due(r) || !r.Archived || !r.UpdatedAt.After(t0.Add(time.Second)) {
 		t.Errorf("sent otherwise, ours newer: %+v, want our archive due again after %v", r, t0.Add(time.Second))
 	}
@@ -1358,6 +1358,54 @@ func TestAfterConflict(t *testing.T) {
 	}
 	if r := got["alike"]; due(r) {
 		t.Errorf("sent alike, ours newer: %+v, want theirs", r)
+	}
+	if r := got["reopened"]; r.Unnotified {
+		t.Errorf("reopened, ours newer, and reported so by our digest: %+v, want it not Unnotified", r)
+	}
+}
+
+// Of two overlapping runs' digests, one may have reported a finding
+// resolved or gone while the other, which found it failing, said nothing
+// of it: the user was last told it is closed. The record kept open must
+// make the next run report it failing again (Unnotified), whichever run's
+// record is kept.
+func TestAfterConflictToldClosedKeptOpen(t *testing.T) {
+	t0 := time.Date(2026, 11, 20, 6, 0, 0, 0, time.UTC)
+	rec := func(archived bool, updated time.Time) Record {
+		return Record{ID: "f", RuleID: "USER-02", Status: rules.Failed, Reason: "r", Severity: "MEDIUM", Archived: archived,
+			LastImportedAt: updated, Region: "eu-west-1", UpdatedAt: updated}
+	}
+	open, closed := rec(false, t0.Add(time.Hour)), rec(true, t0)
+	tests := []struct {
+		name           string
+		theirs, ours   Record
+		told           bool // this run's digest reported its change
+		oursNewer      bool
+		wantUnnotified bool
+	}{
+		// They archived it (their digest: resolved or gone); this run, on
+		// the newer report, found it still failing: no news in its digest.
+		{"ours kept open, quiet", closed, open, false, true, true},
+		// This run reported it failing (new, changed or unmuted), after or
+		// besides their resolution: told.
+		{"ours kept open, reported", closed, open, true, true, false},
+		// They, on the newer report, hold it open; this run, on the older
+		// one, archived it and reported so.
+		{"theirs kept open, ours reported closed", open, closed, true, false, true},
+		// This run's archive was no news (an archive sent late): the user
+		// heard nothing from it.
+		{"theirs kept open, ours quiet", open, closed, false, false, false},
+		// Both open: nobody was told it is closed.
+		{"both open", rec(false, t0), open, false, true, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			told := map[string]bool{"f": tt.told}
+			got := AfterConflict(map[string]Record{"f": tt.theirs}, map[string]Record{"f": tt.ours}, []string{"f"}, told, tt.oursNewer)["f"]
+			if got.Archived || got.Unnotified != tt.wantUnnotified {
+				t.Errorf("kept %+v, want open, Unnotified %v", got, tt.wantUnnotified)
+			}
+		})
 	}
 }
 

@@ -79,7 +79,9 @@ type Record struct {
 	Archived bool `json:"archived,omitempty"`
 
 	// Unnotified says a run opened this finding in Security Hub, or unmuted
-	// it, but its digest could not be sent: the next run that sees it
+	// it, but its digest could not be sent, or that of two overlapping runs
+	// one's digest reported it closed and the other, whose open record was
+	// kept, said nothing of it (AfterConflict): the next run that sees it
 	// failing, or cannot see it (NOT_AVAILABLE), reports it as new again
 	// (and one that sees it pass resolves it, so Security Hub never keeps a
 	// fixed finding open).
