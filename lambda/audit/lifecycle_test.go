@@ -816,6 +816,10 @@ func (l *lifecycle) overlap(ctx context.Context) {
 	l.news(outA, sentA == 1, false, nil, l.prevRootUsed)
 	l.news(outB, sentB == 1, false, prior, l.acct.root.rootUsed)
 	l.lastSeen = obsB.AsOf
+	if !outB.Saved {
+		// B sent Security Hub nothing, so A's state stands, as of A's report.
+		l.lastSeen = obsA.AsOf
+	}
 	l.clean = false
 	l.checkStable()
 	for id := range l.createdAt {
