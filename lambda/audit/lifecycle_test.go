@@ -851,6 +851,10 @@ func cloneSet(m map[string]bool) map[string]bool {
 // before the first one's digest, which this one may repeat.
 func (l *lifecycle) news(out *Outcome, sent, snsFailed bool, prior *priorTold, rootUsed time.Time) {
 	// The truth after this run.
+	visibleBefore := map[string]bool{}
+	for id := range l.failing {
+		visibleBefore[id] = !l.muted[id]
+	}
 	seen := map[string]bool{}
 	for i := range out.Results {
 		res := &out.Results[i]
@@ -879,7 +883,16 @@ func (l *lifecycle) news(out *Outcome, sent, snsFailed bool, prior *priorTold, r
 		if sent {
 			l.fail("the digest was sent though SNS refused it")
 		}
-		return // nobody heard: the next run must report it all
+		// Nobody heard: the next run must report it all. A failure the user
+		// was told of and this run muted stays unmuted as far as the user
+		// knows (finding.NextUnnotified keeps its record): a next run that
+		// cannot see it carries it unmuted, and has no unmuting to report.
+		for id, v := range visibleBefore {
+			if v && l.failing[id] && l.muted[id] {
+				l.muted[id] = false
+			}
+		}
+		return
 	}
 	if !sent && (l.a.Notify == NotifyAlways || out.Hub.Err != nil) {
 		l.fail("no digest sent (notify %s, Security Hub error %v)", l.a.Notify, out.Hub.Err)
