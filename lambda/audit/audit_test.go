@@ -998,11 +998,11 @@ func TestOverlappingRunsReportNewsOnce(t *testing.T) {
 
 // Two overlapping runs' digests may disagree about a finding: the older
 // report's run reports it resolved, the newer one's finds it failing again
-// and says nothing (it is still failing since the state both loaded). The
-// user was last told it is fixed, so the next run reports it failing again,
-// whichever of the two records was saved; and a finding the newer run did
-// report is not reported again.
-func TestOverlappingRunsResolvedByOneFailingInTheOther(t *testing.T) {
+// and says nothing (it is still failing since the state both loaded); or
+// the older one reopens it and the newer finds it still fixed. The next run
+// reports the finding from what the user was last told: failing again, or
+// resolved. A finding the newer run did report is not reported again.
+func TestOverlappingRunsWhoseDigestsDisagree(t *testing.T) {
 	bob := "credaudit/123456789012/USER-01/arn:aws:iam::123456789012:user/bob"
 	bobChange := func(t *testing.T, out *Outcome) *finding.Change {
 		t.Helper()
@@ -1035,6 +1035,41 @@ func TestOverlappingRunsResolvedByOneFailingInTheOther(t *testing.T) {
 		}
 		if c := bobChange(t, out); c.Kind != finding.New || !c.News() {
 			t.Errorf("next run: bob's USER-01 %s; want it reported failing again (new), the last digest having said it was resolved", c.Kind)
+		}
+	})
+	t.Run("the older run reopens it, the newer says nothing", func(t *testing.T) {
+		r := newRig(t, "")
+		firstRun(t, r)
+		r.setMFA(t, mfaOff, mfaOn)
+		r.on(1)
+		hub := r.a.Hub
+		r.a.Hub = nil // bob's archive is not sent: the next run with Security Hub sends it
+		if _, err := r.a.Run(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		r.a.Hub = hub
+		r.sns.take()
+		r.on(2)
+		r.setMFA(t, mfaOn, mfaOff) // A sees bob failing again; B, an hour later, fixed
+		var outA *Outcome
+		outB, err := overlapSeen(t, r, func() { r.setMFA(t, mfaOff, mfaOn) }, &outA)
+		if err != nil || !outB.Conflict {
+			t.Fatalf("B: conflict %v, err %v", outB.Conflict, err)
+		}
+		if a, b := bobChange(t, outA), bobChange(t, outB); a.Kind != finding.New || b.Kind != finding.StillArchived || !b.Import() {
+			t.Fatalf("setup: A %s, B %s (import %v); want A new, B the archive sent late", a.Kind, b.Kind, b.Import())
+		}
+		r.sns.take()
+		r.on(3)
+		out, err := r.a.Run(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c := bobChange(t, out); c.Kind != finding.Resolved {
+			t.Errorf("next run: bob's USER-01 %s; want it reported resolved, the last digest having said it failed again", c.Kind)
+		}
+		if f := r.hub.findings[bob]; f.RecordState != shtypes.RecordStateArchived {
+			t.Errorf("Security Hub holds bob's USER-01 %s, want ARCHIVED", f.RecordState)
 		}
 	})
 	t.Run("the newer run reopens it", func(t *testing.T) {

@@ -721,14 +721,9 @@ func dueAgain(c *Change) Record {
 // state holds it open, and never be sent again while it fails.
 //
 // told holds the findings whose change this run's digest reported
-// (Change.News; none when its digest was not sent). When the record kept
-// is open and the other run's is archived, one digest may have reported
-// the finding resolved or gone and the other said nothing of it failing:
-// the user was last told it is closed. The record kept is then marked
-// Unnotified, so the next run reports it failing again (or resolves it),
-// unless this run's digest reported it failing after all (its record is
-// kept and told), or this run's archive was no news (theirs is kept and
-// not told).
+// (Change.News; none when its digest was not sent): where one run's record
+// is open and the other's archived, the record kept is the one the user
+// was last told of (lastTold).
 //
 // AfterConflict is pure: theirs and ours are not modified.
 func AfterConflict(theirs, ours map[string]Record, sent []string, told map[string]bool, oursNewer bool) map[string]Record {
@@ -751,13 +746,10 @@ func AfterConflict(theirs, ours map[string]Record, sent []string, told map[strin
 			next[id] = r
 			continue
 		}
-		theirsClosed := ok && r.Archived
-		keptOurs := !ok || oursNewer
-		if keptOurs {
+		if ok {
+			r = lastTold(r, mine, told[id], oursNewer)
+		} else {
 			r = mine
-		}
-		if !r.Archived && (keptOurs && theirsClosed && !told[id] || !keptOurs && mine.Archived && told[id]) {
-			r.Unnotified = true
 		}
 		r.LastImportedAt, r.Region, r.WorkflowUnknown, r.UpdatedAt = time.Time{}, "", true, updated
 		if r.Archived {
@@ -768,6 +760,37 @@ func AfterConflict(theirs, ours map[string]Record, sent []string, told map[strin
 		next[id] = r
 	}
 	return next
+}
+
+// lastTold is the record to keep of a finding two overlapping runs sent
+// otherwise: ours when this run saw the newer report (oursNewer), else
+// theirs; but the digests, which the two sent in no known order, may leave
+// the user last told otherwise. toldOurs says whether this run's digest
+// reported the finding's change (Change.News).
+//
+// The record kept open, when the other run archived it: one digest said it
+// was resolved or gone, so it is marked Unnotified and the next run that
+// finds it failing reports it as new; unless the other digest was this
+// run's, and reported nothing, or this run's, kept, reported it failing.
+//
+// The record kept archived, when the other run holds it open: that run
+// reopened it, and its digest said so, unless muted or not sent
+// (Unnotified), when this run's archive was no news (it reported neither
+// a resolution nor a removal); or this run's digest said so, when theirs
+// is kept. The other run's open record is kept then, as the user was last
+// told, and the next run resolves it, or finds it gone, when it is.
+func lastTold(theirs, ours Record, toldOurs, oursNewer bool) Record {
+	kept, other := theirs, ours
+	if oursNewer {
+		kept, other = ours, theirs
+	}
+	switch otherTold := toldOurs != oursNewer; {
+	case !kept.Archived && other.Archived && otherTold:
+		kept.Unnotified = true
+	case kept.Archived && !other.Archived && otherTold && !other.Unnotified && !other.Muted:
+		return other
+	}
+	return kept
 }
 
 // sentAlike reports whether two runs' records of a finding, both sent to

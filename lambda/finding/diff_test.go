@@ -1349,7 +1349,7 @@ func TestAfterConflict(t *testing.T) {
 
 	// This run saw the newer report: what it sent otherwise is its record,
 	// as its digest reported it, due again.
-	got = AfterConflict(theirs, ours, []string{"alike", "differs", "reopened"}, map[string]bool{"reopened": true}, true)
+	got = AfterConflict(theirs, ours, []string{"alike", "differs", "reopened"}, map[string]bool{"differs": true, "reopened": true}, true)
 	if r := got["differs"]; !due(r) || !r.Archived || !r.UpdatedAt.After(t0.Add(time.Second)) {
 		t.Errorf("sent otherwise, ours newer: %+v, want our archive due again after %v", r, t0.Add(time.Second))
 	}
@@ -1364,46 +1364,59 @@ func TestAfterConflict(t *testing.T) {
 	}
 }
 
-// Of two overlapping runs' digests, one may have reported a finding
-// resolved or gone while the other, which found it failing, said nothing
-// of it: the user was last told it is closed. The record kept open must
-// make the next run report it failing again (Unnotified), whichever run's
-// record is kept.
-func TestAfterConflictToldClosedKeptOpen(t *testing.T) {
+// Of two overlapping runs' digests, one may have reported a finding closed
+// (resolved or gone) or reopened while the other said nothing of it: the
+// user was last told what the first said. The next run must report the
+// finding from there, whichever run's record is kept.
+func TestAfterConflictKeepsWhatTheUserWasLastTold(t *testing.T) {
 	t0 := time.Date(2026, 11, 20, 6, 0, 0, 0, time.UTC)
 	rec := func(archived bool, updated time.Time) Record {
 		return Record{ID: "f", RuleID: "USER-02", Status: rules.Failed, Reason: "r", Severity: "MEDIUM", Archived: archived,
 			LastImportedAt: updated, Region: "eu-west-1", UpdatedAt: updated}
 	}
 	open, closed := rec(false, t0.Add(time.Hour)), rec(true, t0)
+	muted, unnotified := open, open
+	muted.Muted, muted.Suppressed = true, true
+	unnotified.Unnotified = true
 	tests := []struct {
-		name           string
-		theirs, ours   Record
-		told           bool // this run's digest reported its change
-		oursNewer      bool
-		wantUnnotified bool
+		name                       string
+		theirs, ours               Record
+		told                       bool // this run's digest reported its change
+		oursNewer                  bool
+		wantArchived, wantUnnotify bool
 	}{
 		// They archived it (their digest: resolved or gone); this run, on
 		// the newer report, found it still failing: no news in its digest.
-		{"ours kept open, quiet", closed, open, false, true, true},
-		// This run reported it failing (new, changed or unmuted), after or
-		// besides their resolution: told.
-		{"ours kept open, reported", closed, open, true, true, false},
+		{"ours open, quiet; theirs closed", closed, open, false, true, false, true},
+		// This run reported it failing (new, changed or unmuted): told.
+		{"ours open, reported; theirs closed", closed, open, true, true, false, false},
 		// They, on the newer report, hold it open; this run, on the older
 		// one, archived it and reported so.
-		{"theirs kept open, ours reported closed", open, closed, true, false, true},
-		// This run's archive was no news (an archive sent late): the user
-		// heard nothing from it.
-		{"theirs kept open, ours quiet", open, closed, false, false, false},
+		{"theirs open; ours closed, reported", open, closed, true, false, false, true},
+		// This run's archive was no news (an archive sent late).
+		{"theirs open; ours closed, quiet", open, closed, false, false, false, false},
+		// They reopened it (their digest: new); this run, on the newer
+		// report, holds the old archive (no news): the user was last told
+		// it fails, so their open record is kept for the next run to close.
+		{"ours closed, quiet; theirs open", open, closed, false, true, false, false},
+		// ... unless their reopening was muted, or their digest not sent.
+		{"ours closed, quiet; theirs open, muted", muted, closed, false, true, true, false},
+		{"ours closed, quiet; theirs open, unnotified", unnotified, closed, false, true, true, false},
+		// This run reported its archive (resolved or gone).
+		{"ours closed, reported; theirs open", open, closed, true, true, true, false},
+		// They, on the newer report, hold the archive; this run reopened
+		// it and reported so.
+		{"theirs closed; ours open, reported", closed, open, true, false, false, false},
+		{"theirs closed; ours open, quiet", closed, open, false, false, true, false},
 		// Both open: nobody was told it is closed.
-		{"both open", rec(false, t0), open, false, true, false},
+		{"both open", rec(false, t0), open, false, true, false, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			told := map[string]bool{"f": tt.told}
 			got := AfterConflict(map[string]Record{"f": tt.theirs}, map[string]Record{"f": tt.ours}, []string{"f"}, told, tt.oursNewer)["f"]
-			if got.Archived || got.Unnotified != tt.wantUnnotified {
-				t.Errorf("kept %+v, want open, Unnotified %v", got, tt.wantUnnotified)
+			if got.Archived != tt.wantArchived || got.Unnotified != tt.wantUnnotify {
+				t.Errorf("kept %+v, want archived %v, Unnotified %v", got, tt.wantArchived, tt.wantUnnotify)
 			}
 		})
 	}
