@@ -337,7 +337,7 @@ func (a *Auditor) Audit(ctx context.Context, obs *Observation) (*Outcome, error)
 		out.Saved = err == nil
 		if errors.Is(err, state.ErrConflict) {
 			out.Conflict = true
-			out.Saved, err = a.saveAfterConflict(ctx, acct, next, sentIDs(out.Changes, pub), told(out.Changes, unnotified))
+			out.Saved, err = a.saveAfterConflict(ctx, acct, next, sentIDs(out.Changes, pub), told(out.Changes, unnotified), out.Results)
 		}
 		switch {
 		case err != nil:
@@ -366,11 +366,7 @@ const conflictSaves = 3
 // it is open, and never be sent again while it fails. With nothing sent,
 // theirs stands: saved reports false. It tries conflictSaves times, and
 // returns state.ErrConflict if others keep saving first.
-func (a *Auditor) saveAfterConflict(ctx context.Context, acct string, ours *state.State, sent []string, told map[string]bool) (saved bool, err error) {
-	if len(sent) == 0 {
-		a.log().LogAttrs(ctx, slog.LevelInfo, "save state", slog.String("outcome", "another run saved first; this run sent Security Hub nothing, so that run's state stands"))
-		return false, nil
-	}
+func (a *Auditor) saveAfterConflict(ctx context.Context, acct string, ours *state.State, sent []string, told map[string]bool, results []rules.Result) (saved bool, err error) {
 	for range conflictSaves {
 		theirs, token, err := a.Store.Load(ctx, acct)
 		if err != nil {
@@ -379,6 +375,15 @@ func (a *Auditor) saveAfterConflict(ctx context.Context, acct string, ours *stat
 		next := *theirs
 		oursNewer := !ours.GeneratedAt.Before(theirs.GeneratedAt)
 		next.Records = finding.AfterConflict(theirs.Records, ours.Records, sent, told, oursNewer)
+		marked := 0
+		if oursNewer {
+			// What their digest left open and this run saw closed.
+			marked = finding.SeenClosed(next.Records, results, acct, ours.GeneratedAt)
+		}
+		if len(sent) == 0 && marked == 0 {
+			a.log().LogAttrs(ctx, slog.LevelInfo, "save state", slog.String("outcome", "another run saved first; this run sent Security Hub nothing, so that run's state stands"))
+			return false, nil
+		}
 		if oursNewer {
 			next.GeneratedAt = ours.GeneratedAt // the later report both states now reflect
 		}

@@ -1072,6 +1072,45 @@ func TestOverlappingRunsWhoseDigestsDisagree(t *testing.T) {
 			t.Errorf("Security Hub holds bob's USER-01 %s, want ARCHIVED", f.RecordState)
 		}
 	})
+	t.Run("the older run reopens it, the newer saw it fixed and sends nothing", func(t *testing.T) {
+		r := newRig(t, "")
+		firstRun(t, r)
+		r.setMFA(t, mfaOff, mfaOn)
+		r.on(1)
+		if _, err := r.a.Run(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		r.sns.take()
+		r.on(2)
+		r.setMFA(t, mfaOn, mfaOff)
+		var outA *Outcome
+		outB, err := overlapSeen(t, r, func() { r.setMFA(t, mfaOff, mfaOn) }, &outA)
+		if err != nil || !outB.Conflict || !outB.Saved || bobChange(t, outA).Kind != finding.New {
+			t.Fatalf("B: conflict %v, saved %v, err %v; want A to reopen bob's finding, and B's save", outB.Conflict, outB.Saved, err)
+		}
+		for i := range outB.Changes {
+			if c := &outB.Changes[i]; c.ID() == bob || c.Import() {
+				t.Fatalf("setup: B %s %s; want B to send nothing, and no change of bob's", c.ID(), c.Kind)
+			}
+		}
+		r.sns.take()
+		// The next run cannot see bob's MFA: it reports the fix B saw.
+		r.setMFA(t, mfaOn, []byte(",2024-02-01T08:30:00+00:00,N/A,not_supported,"))
+		r.on(3)
+		out, err := r.a.Run(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c := bobChange(t, out); c.Kind != finding.Resolved || !c.Unavailable {
+			t.Errorf("next run, bob unseen: %s (unavailable %v); want resolved as B saw it", c.Kind, c.Unavailable)
+		}
+		if want := "(seen " + r.iam.generated.Add(-24*time.Hour).Format(time.DateOnly) + " by a run whose digest did not report it"; !strings.Contains(out.Digest.Body, want) {
+			t.Errorf("digest lacks %q:\n%s", want, out.Digest.Body)
+		}
+		if f := r.hub.findings[bob]; f.RecordState != shtypes.RecordStateArchived {
+			t.Errorf("Security Hub holds bob's USER-01 %s, want ARCHIVED", f.RecordState)
+		}
+	})
 	t.Run("the newer run reopens it", func(t *testing.T) {
 		r := newRig(t, "")
 		firstRun(t, r)

@@ -465,10 +465,12 @@ func notVisible(n int, when string) string {
 	return fmt.Sprintf(" (%d not visible %s)", n, when)
 }
 
-// unreportedNote marks a resolution or removal a run whose digest was not
-// sent saw, reported by this run, which cannot see the finding.
+// unreportedNote marks a resolution or removal a run whose digest did not
+// report it saw (its digest was not sent, or it lost the race to save to
+// a run whose digest said otherwise), reported by this run, which cannot
+// see the finding.
 func unreportedNote(ch *finding.Change) string {
-	return " (seen " + ch.Prev.UnreportedAt.Format(time.DateOnly) + " by a run whose digest was not sent; not visible in this report)"
+	return " (seen " + ch.Prev.UnreportedAt.Format(time.DateOnly) + " by a run whose digest did not report it; not visible in this report)"
 }
 
 // notVisibleNote marks a listed finding the run cannot see: the record

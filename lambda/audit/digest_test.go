@@ -300,7 +300,7 @@ func TestUnreportedResolutionReportedUnseen(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := "bob: MFA is active (seen " + generatedAt.Add(24*time.Hour).Format(time.DateOnly) + " by a run whose digest was not sent; not visible in this report)\n"
+	want := "bob: MFA is active (seen " + generatedAt.Add(24*time.Hour).Format(time.DateOnly) + " by a run whose digest did not report it; not visible in this report)\n"
 	if !strings.Contains(out.Digest.Body, want) {
 		t.Errorf("digest lacks %q:\n%s", want, out.Digest.Body)
 	}
@@ -322,7 +322,7 @@ func TestUnreportedResolutionReportedUnseen(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if strings.Contains(again.Digest.Body, "by a run whose digest was not sent") || again.Counts.Resolved != 0 {
+	if strings.Contains(again.Digest.Body, "by a run whose digest did not report it") || again.Counts.Resolved != 0 {
 		t.Errorf("the run after reports the resolution again (%d resolved):\n%s", again.Counts.Resolved, again.Digest.Body)
 	}
 }

@@ -136,6 +136,24 @@ func (c *Change) Unmuted() bool {
 		c.Prev != nil && !c.Prev.Archived && c.Prev.Muted
 }
 
+// lookup finds r's record in records. Most results pass and have no
+// record, so the ID is built in buf, returned for reuse, and looked up
+// without making a string; id is the ID as a string only when records keep
+// it shortened (else string(buf) is the ID).
+func lookup(records map[string]Record, buf []byte, accountID string, r *rules.Result) (_ []byte, id string, rec Record, had bool) {
+	buf = appendID(buf[:0], accountID, r.Rule.ID, r.ResourceID())
+	if len(buf) > MaxIDLength {
+		// Records are kept under the shortened ID, so it is the one to
+		// look up: looked up by the full ID, a passing or unavailable
+		// result would find no record and the finding would be gone.
+		id = ID(accountID, r.Rule.ID, r.ResourceID())
+		rec, had = records[id]
+		return buf, id, rec, had
+	}
+	rec, had = records[string(buf)]
+	return buf, "", rec, had
+}
+
 // News reports whether the change is news for the digest: resolved, gone,
 // or, unless its result is suppressed, new, changed or unmuted.
 func (c *Change) News() bool {
@@ -181,21 +199,12 @@ func Diff(prev map[string]Record, results []rules.Result, accountID string, obse
 	var buf []byte // most results pass and have no record: look them up without building the ID string
 	for i := range results {
 		r := &results[i]
-		buf = appendID(buf[:0], accountID, r.Rule.ID, r.ResourceID())
 		var (
 			id  string
 			p   Record
 			had bool
 		)
-		if len(buf) > MaxIDLength {
-			// Records are kept under the shortened ID, so it is the one to
-			// look up: looked up by the full ID, a passing or unavailable
-			// result would find no record and the finding would be gone.
-			id = ID(accountID, r.Rule.ID, r.ResourceID())
-			p, had = prev[id]
-		} else {
-			p, had = prev[string(buf)]
-		}
+		buf, id, p, had = lookup(prev, buf, accountID, r)
 		if r.Status != rules.Failed && !had {
 			continue // a resource that never failed: nothing to say
 		}
@@ -791,6 +800,59 @@ func lastTold(theirs, ours Record, toldOurs, oursNewer bool) Record {
 		return other
 	}
 	return kept
+}
+
+// SeenClosed marks, after AfterConflict, each open record that this run,
+// on the newer report, saw closed: its result passes (resolved), or there
+// is none (gone: the user deleted, or the rule not run). The record is
+// open as the other run's digest last told it (or as Security Hub holds
+// it), and this run's digest did not report it closed, as its own state
+// had it closed already: it is marked Unreported as this run saw it
+// (observedAt), so a next run that cannot see the finding reports that,
+// and one that sees it decides afresh. A record this run could not see is
+// left as it is; one it saw failing is no longer Unreported (the other
+// run's digest was not sent, and it saw an older report).
+//
+// It returns how many records it changed.
+func SeenClosed(records map[string]Record, results []rules.Result, accountID string, observedAt time.Time) (changed int) {
+	obs := observedAt.UTC().Truncate(time.Second)
+	seen := make(map[string]bool)
+	var buf []byte
+	for i := range results {
+		r := &results[i]
+		var (
+			id  string
+			rec Record
+			had bool
+		)
+		buf, id, rec, had = lookup(records, buf, accountID, r)
+		if !had || rec.Archived {
+			continue
+		}
+		if id == "" {
+			id = string(buf)
+		}
+		seen[id] = true
+		switch r.Status {
+		case rules.Passed:
+			rec.Unreported, rec.UnreportedReason, rec.UnreportedAt = Resolved.String(), r.Reason, obs
+		case rules.Failed:
+			// The other run's unsent close, if any: this run saw it fail since.
+			rec.Unreported, rec.UnreportedReason, rec.UnreportedAt = "", "", time.Time{}
+		}
+		if rec != records[id] {
+			records[id] = rec
+			changed++
+		}
+	}
+	for id, rec := range records {
+		if !rec.Archived && !seen[id] && (rec.Unreported != Gone.String() || !rec.UnreportedAt.Equal(obs)) {
+			rec.Unreported, rec.UnreportedReason, rec.UnreportedAt = Gone.String(), "", obs
+			records[id] = rec
+			changed++
+		}
+	}
+	return changed
 }
 
 // sentAlike reports whether two runs' records of a finding, both sent to

@@ -1422,6 +1422,60 @@ func TestAfterConflictKeepsWhatTheUserWasLastTold(t *testing.T) {
 	}
 }
 
+// After overlapping runs, a record kept open that the run on the newer
+// report saw closed (it passes there, or has no result: gone), which that
+// run's digest did not report (its state had it closed already), is marked
+// Unreported as that run saw it: a next run that cannot see the finding
+// reports it resolved, or gone, as a run whose digest was not sent would,
+// and one that sees it decides afresh.
+func TestSeenClosed(t *testing.T) {
+	k1 := &rules.Key01
+	carol := userRow("carol")
+	keyCarol := ID(acct, k1.ID, carol.ARN)
+	dave := userRow("dave")
+	keyDave := ID(acct, k1.ID, dave.ARN)
+	eve := userRow("eve")
+	keyEve := ID(acct, k1.ID, eve.ARN)
+	open := next(nil, Diff(nil, []rules.Result{fail(k1, alice, old131), fail(k1, bob, old131), fail(k1, carol, old131), fail(k1, dave, old131), fail(k1, eve, old131)}, acct, day(0), 0), day(0))
+	eveRec := open[keyEve]
+	eveRec.Archived = true
+	open[keyEve] = eveRec
+	carolRec := open[keyCarol] // the other run resolved carol, and its digest was not sent
+	carolRec.Unreported, carolRec.UnreportedReason, carolRec.UnreportedAt = Resolved.String(), passKey, day(1).Add(-time.Hour)
+	open[keyCarol] = carolRec
+	records := maps.Clone(open)
+	// Alice passes, bob has no result (deleted), carol still fails, dave
+	// cannot be seen, eve's finding is archived and has no result either.
+	SeenClosed(records, []rules.Result{pass(k1, alice, passKey), fail(k1, carol, old131), unseen(k1, dave)}, acct, day(1))
+	if r := records[keyAlice]; r.Unreported != Resolved.String() || r.UnreportedReason != passKey || !r.UnreportedAt.Equal(day(1)) || r.Archived {
+		t.Errorf("alice, passing: %+v; want open, Unreported resolved with her reason, as of day 1", r)
+	}
+	if r := records[keyBob]; r.Unreported != Gone.String() || !r.UnreportedAt.Equal(day(1)) || r.Archived {
+		t.Errorf("bob, no result: %+v; want open, Unreported gone, as of day 1", r)
+	}
+	if r := records[keyCarol]; r.Unreported != "" || r.UnreportedReason != "" || !r.UnreportedAt.IsZero() {
+		t.Errorf("carol, failing: %+v; want her unreported resolution, seen on the older report, cleared", r)
+	}
+	for _, id := range []string{keyDave, keyEve} {
+		if r := records[id]; r != open[id] {
+			t.Errorf("%s: %+v; want it as it was, %+v", id, r, open[id])
+		}
+	}
+	// The next run cannot see alice or bob: it reports them as that run saw
+	// them, and archives them.
+	got := Diff(records, []rules.Result{unseen(k1, alice), unseen(k1, bob), unseen(k1, carol), unseen(k1, dave)}, acct, day(2), 0)
+	kinds := map[string]Kind{}
+	for _, c := range got {
+		kinds[c.ID()] = c.Kind
+		if (c.ID() == keyAlice || c.ID() == keyBob) && (!c.Record.Archived || !c.Unavailable) {
+			t.Errorf("%s: %+v; want archived, reported as not visible", c.ID(), c.Record)
+		}
+	}
+	if kinds[keyAlice] != Resolved || kinds[keyBob] != Gone {
+		t.Errorf("next run, unseen: %+v; want alice resolved and bob gone", summarize(got))
+	}
+}
+
 // A resolution (or a removal) that a run sent to Security Hub but could not
 // report, since its digest was not sent, is reported by the next run that
 // cannot see the finding, as that run saw it, and Security Hub keeps the
