@@ -368,7 +368,7 @@ func (d *differ) classify(id string, r *rules.Result, p *Record) (Change, bool) 
 		// (rules.Suppressor), or no longer applies. Muted stays: the digest
 		// is told of an unmuting once the failure is seen again.
 		rec.Suppressed, rec.SuppressionReason = r.Suppressed(), r.SuppressionReason()
-		c := Change{Kind: StillFailing, Unavailable: true, Result: r, Prev: p, Record: rec, Workflow: workflowOf(&rec, p)}
+		c := Change{Kind: StillFailing, Unavailable: true, Result: r, Prev: p, Record: rec, Workflow: d.workflowOf(&rec, p)}
 		if p.Unnotified {
 			// Opened by a run whose digest was not sent: still news,
 			// reported (and sent again) as that run saw it.
@@ -432,7 +432,7 @@ func (d *differ) failing(id string, r *rules.Result, p *Record) Change {
 		} else {
 			c.Kind = StillFailing
 		}
-		c.Workflow = workflowOf(&rec, p)
+		c.Workflow = d.workflowOf(&rec, p)
 	}
 	if p != nil && c.Kind != StillFailing {
 		rec.UpdatedAt = d.after(p.UpdatedAt)
@@ -446,10 +446,15 @@ func (d *differ) failing(id string, r *rules.Result, p *Record) Change {
 
 // workflowOf is the workflow update that takes the open finding p to rec's
 // suppression: sent when it differs from what Security Hub was sent, or
-// when that is unknown.
-func workflowOf(rec, p *Record) Workflow {
+// when that is unknown, or, for a suppressed one, when Security Hub may
+// have deleted the finding (Retention passed since its last update, less a
+// day: the import comes some hours after the report), which this run's
+// import then creates NEW. A change that reaches that age imports (a
+// refresh is due by then), or finds the finding still there.
+func (d *differ) workflowOf(rec, p *Record) Workflow {
+	deleted := !d.obs.Before(p.UpdatedAt.Add(Retention - 24*time.Hour))
 	switch {
-	case rec.Suppressed && (!p.Suppressed || p.SuppressionReason != rec.SuppressionReason || p.WorkflowUnknown):
+	case rec.Suppressed && (!p.Suppressed || p.SuppressionReason != rec.SuppressionReason || p.WorkflowUnknown || deleted):
 		return WorkflowSuppress
 	case !rec.Suppressed && p.maybeSuppressed():
 		return WorkflowUnsuppress

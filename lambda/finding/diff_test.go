@@ -1476,6 +1476,34 @@ func TestSeenClosed(t *testing.T) {
 	}
 }
 
+// Security Hub deletes a finding 90 days after its last update. A muted
+// finding not imported for that long (no run could publish: Security Hub
+// off, runs that could not see, the schedule disabled) is created afresh
+// by its next import, NEW: that run must send its suppression again, or
+// Security Hub shows the accepted risk as new. Short of that, the refresh
+// finds the finding there, SUPPRESSED, and sends no workflow update.
+func TestMutedFindingDeletedBySecurityHubIsSuppressedAgain(t *testing.T) {
+	k1 := &rules.Key01
+	muted := suppressed(fail(k1, alice, old131), "accepted")
+	prev := next(nil, Diff(nil, []rules.Result{muted}, acct, day(0), 0), day(0))
+	for _, tt := range []struct {
+		day  int
+		want Workflow
+	}{
+		{60, WorkflowKeep},
+		{88, WorkflowKeep},
+		{89, WorkflowSuppress}, // the import comes after the report: a day's margin
+		{95, WorkflowSuppress},
+	} {
+		for _, res := range []rules.Result{muted, suppressed(unseen(k1, alice), "accepted")} {
+			got := Diff(prev, []rules.Result{res}, acct, day(tt.day), 0)
+			if len(got) != 1 || !got[0].Import() || got[0].Workflow != tt.want {
+				t.Errorf("day %d, %s: %+v (workflow %v); want it imported, workflow %v", tt.day, res.Status, summarize(got), got[0].Workflow, tt.want)
+			}
+		}
+	}
+}
+
 // A resolution (or a removal) that a run sent to Security Hub but could not
 // report, since its digest was not sent, is reported by the next run that
 // cannot see the finding, as that run saw it, and Security Hub keeps the
