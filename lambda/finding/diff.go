@@ -447,12 +447,14 @@ func (d *differ) failing(id string, r *rules.Result, p *Record) Change {
 // workflowOf is the workflow update that takes the open finding p to rec's
 // suppression: sent when it differs from what Security Hub was sent, or
 // when that is unknown, or, for a suppressed one, when Security Hub may
-// have deleted the finding (Retention passed since its last update, less a
-// day: the import comes some hours after the report), which this run's
-// import then creates NEW. A change that reaches that age imports (a
-// refresh is due by then), or finds the finding still there.
+// have deleted the finding, which this run's import then creates NEW:
+// Retention has passed since its last update, less a day (the import comes
+// some hours after the report), or its last import was not taken or not
+// sent (no LastImportedAt), when Security Hub's last update is not known.
+// A change that reaches that age imports (a refresh is due by then), or
+// finds the finding still there; so does one due for import.
 func (d *differ) workflowOf(rec, p *Record) Workflow {
-	deleted := !d.obs.Before(p.UpdatedAt.Add(Retention - 24*time.Hour))
+	deleted := p.LastImportedAt.IsZero() || !d.obs.Before(p.UpdatedAt.Add(Retention-24*time.Hour))
 	switch {
 	case rec.Suppressed && (!p.Suppressed || p.SuppressionReason != rec.SuppressionReason || p.WorkflowUnknown || deleted):
 		return WorkflowSuppress

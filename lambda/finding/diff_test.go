@@ -1502,6 +1502,15 @@ func TestMutedFindingDeletedBySecurityHubIsSuppressedAgain(t *testing.T) {
 			}
 		}
 	}
+	// A refresh on day 50 that Security Hub refused: its last update there
+	// is day 0's, whatever UpdatedAt the record now holds, and the next
+	// import may come after the deletion. Not knowing when Security Hub last
+	// took the finding, the run sends its suppression with the import.
+	refresh := Diff(prev, []rules.Result{muted}, acct, day(50), 0)
+	refused := NextAfter(prev, refresh, Publication{At: day(50), FailedImports: map[string]bool{keyAlice: true}})
+	if got := Diff(refused, []rules.Result{muted}, acct, day(95), 0); len(got) != 1 || !got[0].Import() || got[0].Workflow != WorkflowSuppress {
+		t.Errorf("after a refused import: %+v; want it imported, its suppression sent", summarize(got))
+	}
 }
 
 // A resolution (or a removal) that a run sent to Security Hub but could not
