@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/iam"
@@ -375,13 +376,12 @@ func (a *Auditor) saveAfterConflict(ctx context.Context, acct string, ours *stat
 		next := *theirs
 		oursNewer := !ours.GeneratedAt.Before(theirs.GeneratedAt)
 		next.Records = finding.AfterConflict(theirs.Records, ours.Records, sent, told, oursNewer)
-		marked := 0
 		if oursNewer {
 			// What their digest left open and this run saw closed.
-			marked = finding.SeenClosed(next.Records, results, acct, ours.GeneratedAt)
+			finding.SeenClosed(next.Records, results, acct, ours.GeneratedAt)
 		}
-		if len(sent) == 0 && marked == 0 {
-			a.log().LogAttrs(ctx, slog.LevelInfo, "save state", slog.String("outcome", "another run saved first; this run sent Security Hub nothing, so that run's state stands"))
+		if len(sent) == 0 && maps.Equal(next.Records, theirs.Records) {
+			a.log().LogAttrs(ctx, slog.LevelInfo, "save state", slog.String("outcome", "another run saved first; this run sent Security Hub nothing and has nothing to add, so that run's state stands"))
 			return false, nil
 		}
 		if oursNewer {

@@ -1152,6 +1152,53 @@ func TestToldIsTheNewsOfADigestSent(t *testing.T) {
 	}
 }
 
+// An unmuting the losing run reported without sending Security Hub anything
+// (its suppression was never sent there: Security Hub was off when the
+// finding was muted), while the winner, on the older configuration, sent
+// the suppression: the next run does not report the unmuting again.
+func TestOverlappingRunsUnmutingNotSent(t *testing.T) {
+	r := newRig(t, suppressBob)
+	ctx := context.Background()
+	suppressions := r.a.Suppressions
+	r.a.Suppressions = nil
+	firstRun(t, r)
+	r.a.Suppressions = suppressions
+	hub := r.a.Hub
+	r.a.Hub = nil // bob's finding is muted, and Security Hub not told
+	r.on(1)
+	if _, err := r.a.Run(ctx); err != nil {
+		t.Fatal(err)
+	}
+	r.a.Hub = hub
+	r.sns.take()
+	r.on(2)
+	obs, err := r.a.Observe(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := *r.a
+	b.Suppressions = nil // B read the configuration after the suppression was removed
+	b.Store = &racingStore{Store: r.store, race: func() {
+		a := *r.a
+		a.Store = r.store
+		if _, err := a.Audit(ctx, obs); err != nil {
+			t.Fatal(err)
+		}
+	}}
+	outB, err := b.Audit(ctx, obs)
+	if err != nil || !outB.Conflict || outB.Counts.Unmuted != 1 {
+		t.Fatalf("B: %v, conflict %v, %+v; want the unmuting, then a conflict", err, outB.Conflict, outB.Counts)
+	}
+	for i := range outB.Changes {
+		if c := &outB.Changes[i]; c.Unmuted() && (c.Import() || c.Workflow != finding.WorkflowKeep) {
+			t.Fatalf("setup: B sends the unmuted finding (import %v, workflow %v); want nothing sent", c.Import(), c.Workflow)
+		}
+	}
+	r.sns.take()
+	r.a.Suppressions = nil
+	quietAfterUnmuting(t, r, 3)
+}
+
 // quietAfterUnmuting runs on day after a run that reported an unmuting,
 // which it must not report again: nothing unmuted, no digest.
 func quietAfterUnmuting(t *testing.T, r *rig, day int) {

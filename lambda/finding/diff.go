@@ -739,7 +739,9 @@ func dueAgain(c *Change) Record {
 // told holds the findings whose change this run's digest reported
 // (Change.News; none when its digest was not sent): where one run's record
 // is open and the other's archived, the record kept is the one the user
-// was last told of (lastTold).
+// was last told of (lastTold); and an unmuting this run reported of a
+// finding it did not send (the suppression never reached Security Hub)
+// leaves their record not Muted, or the next run reports it again.
 //
 // AfterConflict is pure: theirs and ours are not modified.
 func AfterConflict(theirs, ours map[string]Record, sent []string, told map[string]bool, oursNewer bool) map[string]Record {
@@ -774,6 +776,20 @@ func AfterConflict(theirs, ours map[string]Record, sent []string, told map[strin
 			r.UpdatedAt = nextSecond(updated)
 		}
 		next[id] = r
+	}
+	// An unmuting this run reported without sending Security Hub anything
+	// (the suppression was never sent there): theirs, which may still say
+	// Muted, would report it again.
+	isSent := make(map[string]bool, len(sent))
+	for _, id := range sent {
+		isSent[id] = true
+	}
+	for id := range told {
+		r, ok := next[id]
+		if mine, mineOK := ours[id]; ok && mineOK && r.Muted && !mine.Muted && !r.Archived && !isSent[id] {
+			r.Muted = false
+			next[id] = r
+		}
 	}
 	return next
 }
@@ -819,9 +835,7 @@ func lastTold(theirs, ours Record, toldOurs, oursNewer bool) Record {
 // and one that sees it decides afresh. A record this run could not see is
 // left as it is; one it saw failing is no longer Unreported (the other
 // run's digest was not sent, and it saw an older report).
-//
-// It returns how many records it changed.
-func SeenClosed(records map[string]Record, results []rules.Result, accountID string, observedAt time.Time) (changed int) {
+func SeenClosed(records map[string]Record, results []rules.Result, accountID string, observedAt time.Time) {
 	obs := observedAt.UTC().Truncate(time.Second)
 	seen := make(map[string]bool)
 	var buf []byte
@@ -847,19 +861,14 @@ func SeenClosed(records map[string]Record, results []rules.Result, accountID str
 			// The other run's unsent close, if any: this run saw it fail since.
 			rec.Unreported, rec.UnreportedReason, rec.UnreportedAt = "", "", time.Time{}
 		}
-		if rec != records[id] {
-			records[id] = rec
-			changed++
-		}
+		records[id] = rec
 	}
 	for id, rec := range records {
-		if !rec.Archived && !seen[id] && (rec.Unreported != Gone.String() || !rec.UnreportedAt.Equal(obs)) {
+		if !rec.Archived && !seen[id] {
 			rec.Unreported, rec.UnreportedReason, rec.UnreportedAt = Gone.String(), "", obs
 			records[id] = rec
-			changed++
 		}
 	}
-	return changed
 }
 
 // sentAlike reports whether two runs' records of a finding, both sent to
