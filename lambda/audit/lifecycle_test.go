@@ -41,7 +41,7 @@ import (
 // lifecycleSeed fixes the sequences; a failure prints its sequence.
 const (
 	lifecycleSeed      = 20261120
-	lifecycleSequences = 150
+	lifecycleSequences = 200
 )
 
 // hubFinding is one finding as the simulated Security Hub holds it.
@@ -590,7 +590,7 @@ var faultNames = [...]string{"", "Security Hub refuses some imports", "Security 
 	"SNS refuses the digest", "another run saves first", "the run cannot see", "the same input again", "the home region changes"}
 
 func (l *lifecycle) pickFault() fault {
-	switch n := l.rng.IntN(42); {
+	switch n := l.rng.IntN(35); {
 	case n < 22:
 		return noFault
 	case n < 24:
@@ -1095,7 +1095,7 @@ func runLifecycle(t *testing.T, seed uint64) {
 	rng := rand.New(rand.NewPCG(seed, 2))
 	l := newLifecycle(t, rng)
 	l.logf("seed %d", seed)
-	runs := 5 + rng.IntN(11)
+	runs := 5 + rng.IntN(20)
 	l.step(noFault)
 	for range runs - 1 {
 		l.prevReport, l.prevSuppressions, l.prevRootUsed = l.iam.report, slices.Clone(l.a.Suppressions), l.acct.root.rootUsed
