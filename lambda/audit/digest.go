@@ -369,11 +369,11 @@ func renderDigest(in digestInput) Message {
 		case ch.Kind == finding.Resolved:
 			l.text = ch.Record.Reason
 			if ch.Unavailable {
-				l.text += unreportedNote(ch)
+				l.note = unreportedNote(ch)
 			}
 			resolved = append(resolved, l)
 		case ch.Kind == finding.Gone && ch.Unavailable:
-			l.text = "no longer evaluated" + unreportedNote(ch)
+			l.text, l.note = "no longer evaluated", unreportedNote(ch)
 			resolved = append(resolved, l)
 		case ch.Kind == finding.Gone:
 			l.text = goneReason(ch, in.Selected, in.InReport)
@@ -382,7 +382,7 @@ func renderDigest(in digestInput) Message {
 		case ch.Kind == finding.New:
 			l.text = ch.Record.Reason
 			if ch.Unavailable {
-				l.text += notVisibleNote(&ch.Record)
+				l.note = notVisibleNote(&ch.Record)
 			}
 			fresh = append(fresh, l)
 		case ch.Kind == finding.Changed:
@@ -394,7 +394,7 @@ func renderDigest(in digestInput) Message {
 		case ch.Kind == finding.StillFailing:
 			l.text = ch.Record.Reason
 			if ch.Unavailable {
-				l.text += notVisibleNote(&ch.Record)
+				l.note = notVisibleNote(&ch.Record)
 			}
 			still = append(still, l)
 		} // StillArchived, an archive sent late, is no news
@@ -470,13 +470,13 @@ func notVisible(n int, when string) string {
 // a run whose digest said otherwise), reported by this run, which cannot
 // see the finding.
 func unreportedNote(ch *finding.Change) string {
-	return " (seen " + ch.Prev.UnreportedAt.Format(time.DateOnly) + " by a run whose digest did not report it; not visible in this report)"
+	return "(seen " + ch.Prev.UnreportedAt.Format(time.DateOnly) + " by a run whose digest did not report it; not visible in this report)"
 }
 
 // notVisibleNote marks a listed finding the run cannot see: the record
 // stands, as last seen failing.
 func notVisibleNote(rec *finding.Record) string {
-	return " (not visible in this report; last seen " + rec.LastObservedAt.Format(time.DateOnly) + ")"
+	return "(not visible in this report; last seen " + rec.LastObservedAt.Format(time.DateOnly) + ")"
 }
 
 // hubAttention says what Security Hub did not take, findings or workflow

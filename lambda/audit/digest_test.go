@@ -273,6 +273,18 @@ func TestNewFindingNotVisibleThisRun(t *testing.T) {
 	if m.Severity != "MEDIUM" {
 		t.Errorf("severity attribute %q, want MEDIUM: the finding is news", m.Severity)
 	}
+
+	// The organisation digest lists it so too, from the account's summary.
+	out := &Outcome{AccountID: sampleAccount, Observation: &Observation{Report: &credreport.Report{}}, Counts: c, Changes: changes}
+	s := Summarize(out)
+	notVisible := "(not visible in this report; last seen " + seen.Format(time.DateOnly) + ")"
+	if len(s.TopNew) != 1 || s.TopNew[0].Note != notVisible || s.TopNew[0].Reason != "console password enabled and MFA not active" {
+		t.Errorf("summary's new findings %+v, want bob's, noted %q", s.TopNew, notVisible)
+	}
+	org := OrgDigest([]AccountRun{{AccountID: sampleAccount, Summary: s}}, "all", generatedAt)
+	if want := "  [MEDIUM]      USER-01  bob: console password enabled and MFA not active " + notVisible + "\n"; !strings.Contains(org.Body, want) {
+		t.Errorf("organisation digest lacks %q:\n%s", want, org.Body)
+	}
 }
 
 // A resolution whose digest SNS refused is reported by the next run even

@@ -335,7 +335,7 @@ func buildModel(in digestInput) model {
 			title, e.text = "NEW OR CHANGED", ch.Record.Reason
 			if ch.Unavailable {
 				m.newNotVisible++
-				e.text += " (not visible in this report; last seen " + ch.Record.LastObservedAt.Format(time.DateOnly) + ")"
+				note = " (not visible in this report; last seen " + ch.Record.LastObservedAt.Format(time.DateOnly) + ")"
 			}
 		case ch.Kind == finding.Changed:
 			m.changed++
@@ -347,13 +347,13 @@ func buildModel(in digestInput) model {
 			m.still++
 			title, e.text = "STILL FAILING", ch.Record.Reason
 			if ch.Unavailable {
-				e.text += " (not visible in this report; last seen " + ch.Record.LastObservedAt.Format(time.DateOnly) + ")"
+				note = " (not visible in this report; last seen " + ch.Record.LastObservedAt.Format(time.DateOnly) + ")"
 			}
 		}
 		if (ch.Kind == finding.New || unmuted) && !muted && sev > highest {
 			highest = sev
 		}
-		if wasMuted && title == "NEW OR CHANGED" { // unmuted, or changed since it was muted
+		if wasMuted && title == "NEW OR CHANGED" && !ch.Unavailable { // unmuted, or changed since it was muted
 			note = " (no longer suppressed: its suppression was removed or changed)"
 			if in.Expired[ch.Record.ID] {
 				note = " (suppression expired)"

@@ -49,8 +49,11 @@ type NewFinding struct {
 	Severity string `json:"severity"`
 	User     string `json:"user"`
 	Reason   string `json:"reason"`
-	// Note says why a finding that was not new is news: it was muted until
-	// this run (its suppression expired, or was removed or changed).
+	// Note qualifies the finding as the account digest does: one that was
+	// not new is news as it was muted until this run (its suppression
+	// expired, or was removed or changed); a new one this run cannot see
+	// (opened by a run whose digest was not sent) is not visible in this
+	// report.
 	Note string `json:"note,omitempty"`
 }
 
@@ -86,11 +89,14 @@ func Summarize(out *Outcome) *Summary {
 			continue
 		}
 		f := NewFinding{RuleID: ch.Record.RuleID, Severity: ch.Record.Severity, User: ch.Record.User, Reason: ch.Record.Reason}
-		if ch.Unmuted() {
+		switch {
+		case ch.Unmuted():
 			if expired == nil {
 				expired = expiredUnmutes(out)
 			}
 			f.Note = unmutedNote(expired[ch.ID()])
+		case ch.Unavailable:
+			f.Note = notVisibleNote(&ch.Record)
 		}
 		fresh = append(fresh, ranked{ch.Result.Rule.Severity, f})
 	}
