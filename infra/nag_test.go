@@ -86,6 +86,7 @@ func TestOrgNagSuppressionsAreReviewed(t *testing.T) {
 	assertSuppressions(t, s, []string{
 		"AwsSolutions-IAM5 Resource::*", // report and Security Hub (member role), Organizations, log delivery and X-Ray
 		bucket + "runs/*",
+		bucket + "runs/*/summaries/*",
 		bucket + "runs/results/*",
 		bucket + "state/*",
 		"AwsSolutions-IAM5 Resource::arn:<AWS::Partition>:iam::*:role/credaudit-member",

@@ -23,6 +23,10 @@ import (
 const (
 	RunsPrefix    = "runs/"
 	ResultsPrefix = "runs/results"
+	// SummariesPattern is where the auditor keeps each account's summary
+	// in an organisation run (the function's handler.SummaryKey), which
+	// the run's aggregate reads when the map fails.
+	SummariesPattern = RunsPrefix + "*/summaries/*"
 	// OwedDigestsKey holds the organisation digests SNS refused, which the
 	// next aggregate sends (the function's handler.OwedDigestsKey).
 	OwedDigestsKey = RunsPrefix + "owed-digests.json"
@@ -122,6 +126,8 @@ func (st *OrgStack) addFunctions() {
 		"Resource::arn:<AWS::Partition>:iam::*:role/"+s.MemberRole, "The auditor assumes the fixed-name member role in whichever account a run "+
 			"audits; the accounts are not known at deploy time, and the aws:ResourceOrgID condition keeps the grant inside the organisation.",
 		st.objectsFinding(StatePrefix), stateWildcardReason,
+		st.objectsFinding(strings.TrimSuffix(SummariesPattern, "*")), "Each account's audit in a run writes its summary to runs/<run-id>/summaries/<account>.json; "+
+			"the run ID is made at run time and the accounts are not known at deploy time, so the grant is that pattern in the stack's own bucket.",
 	)
 	st.suppressWildcards(st.Orchestrator.Role,
 		"Resource::*", "organizations:ListAccounts and organizations:ListParents support no resource-level permissions; "+
@@ -138,6 +144,7 @@ func (st *OrgStack) auditorStatements(logGroup awslogs.LogGroup) []awsiam.Policy
 		writeLogs(logGroup),
 		stmt("AssumeMemberRole", []string{"sts:AssumeRole"}, []*string{st.memberRoleARNs()},
 			map[string]any{"StringEquals": map[string]any{"aws:ResourceOrgID": st.Settings.OrgID}}),
+		stmt("KeepSummaries", []string{"s3:PutObject"}, []*string{st.objects(strings.TrimSuffix(SummariesPattern, "*"))}, nil),
 	}
 	out = append(out, st.publishStatements()...)
 	out = append(out, st.stateStatements()...)
@@ -215,6 +222,9 @@ func (st *OrgStack) addStateMachine() {
 			"role_arn":   at("$$.Map.Item.Value.role_arn"),
 			// The organisation digest replaces each account's own.
 			"notify": "never",
+			// Each audit keeps its summary under the run's prefix, for the
+			// digest of a map that fails (and so writes no results).
+			"run_id": runID,
 		},
 		// Standard child executions: an audit can wait for the credential
 		// report longer than Express's 5 minutes.

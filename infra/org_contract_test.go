@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
+	"path"
 	"regexp"
 	"testing"
 
@@ -85,6 +86,9 @@ func TestOrgStateMachineSpeaksTheFunctionsLanguage(t *testing.T) {
 		if tc.source == "account" && (req.Notify == nil || req.Notify.String() != "never") {
 			t.Errorf("%s: per-account requests must say notify never (the run sends one digest), read %+v", tc.name, req)
 		}
+		if tc.source == "account" && req.RunID != statePaths["$$.Execution.Name"] {
+			t.Errorf("%s: per-account requests must name the run, whose failed map's digest reads the summaries they keep, read %+v", tc.name, req)
+		}
 	}
 	if got := payload(states["Aggregate"]).(map[string]any); got["results"] == nil || got["error.$"] != nil {
 		t.Errorf("Aggregate must hand over the map's results, not an error: %v", got)
@@ -121,5 +125,15 @@ func TestOrgIncompleteFilterMatchesTheAuditorsLine(t *testing.T) {
 func TestOrgStackNamesTheFunctionsRunFiles(t *testing.T) {
 	if OwedDigestsKey != handler.OwedDigestsKey || RunsPrefix != handler.RunsPrefix {
 		t.Errorf("infra: %q under %q; the function: %q under %q", OwedDigestsKey, RunsPrefix, handler.OwedDigestsKey, handler.RunsPrefix)
+	}
+	// The auditor may write the summary the function keeps, and only there.
+	key := handler.SummaryKey("6f1d2c3b-aaaa_1", "111111111111")
+	if ok, _ := path.Match(SummariesPattern, key); !ok {
+		t.Errorf("the auditor may write %q, not the function's %q", SummariesPattern, key)
+	}
+	for _, other := range []string{"state/111111111111.json.gz", OwedDigestsKey, "runs/x/accounts.json"} {
+		if ok, _ := path.Match(SummariesPattern, other); ok {
+			t.Errorf("the auditor's %q lets it write %q", SummariesPattern, other)
+		}
 	}
 }

@@ -153,6 +153,7 @@ func TestOrgStateMachineDefinition(t *testing.T) {
 					"account_id.$": "$$.Map.Item.Value.account_id",
 					"role_arn.$":   "$$.Map.Item.Value.role_arn",
 					"notify":       "never",
+					"run_id.$":     "$$.Execution.Name",
 				},
 				"ItemProcessor": map[string]any{
 					"ProcessorConfig": map[string]any{"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
@@ -353,6 +354,7 @@ func TestAuditorPermissions(t *testing.T) {
 				allow("WriteLogs", []string{"logs:CreateLogStream", "logs:PutLogEvents"}, s.resolve(t, s.org.Auditor.LogGroup.LogGroupArn())),
 				allow("AssumeMemberRole", []string{"sts:AssumeRole"}, join("arn:", ref("AWS::Partition"), ":iam::*:role/"+tc.memberRole),
 					map[string]any{"StringEquals": map[string]any{"aws:ResourceOrgID": tc.orgID}}),
+				allow("KeepSummaries", []string{"s3:PutObject"}, join(bucketArn, "/runs/*/summaries/*")),
 				allow("ReadWriteState", []string{"s3:GetObject", "s3:PutObject"}, join(bucketArn, "/state/*")),
 				allow("ListState", []string{"s3:ListBucket"}, bucketArn),
 			}, publishing(t, s)...)

@@ -190,10 +190,15 @@ func (h *Handler) audit(ctx context.Context, aud *audit.Auditor, req Request) (*
 		return nil, err
 	}
 	resp := &Response{Summary: *sum}
+	if err != nil && req.Source == "account" {
+		resp.Error = err.Error()
+	}
+	if req.RunID != "" {
+		h.keepSummary(ctx, req.RunID, resp)
+	}
 	if err == nil || req.Source != "account" {
 		return resp, err
 	}
-	resp.Error = err.Error()
 	h.Log.LogAttrs(ctx, slog.LevelError, LogIncomplete, slog.String("account_id", sum.AccountID), slog.String("error", audit.LogSafe(err)),
 		slog.String("effect", "the invocation succeeds so that the caller gets the summary; the error is in the response"))
 	return resp, nil

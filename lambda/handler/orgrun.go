@@ -191,16 +191,7 @@ func (h *Handler) aggregate(ctx context.Context, aud *audit.Auditor, st *OrgStep
 		return nil, collectFail(err)
 	}
 	if st.Error != nil {
-		// The accounts audited before the map stopped have saved their
-		// states: their changes will be in no digest.
-		where := "published to their Security Hub: their changes are in no digest, so look for them there."
-		if !h.Settings.SecurityHub {
-			where = "their changes are in no digest (Security Hub publishing is off), only in the auditor function's logs."
-		}
-		return nil, aud.Fail(ctx, &audit.Failure{Phase: "organisation run",
-			Err: fmt.Errorf("the map over %d accounts failed: %s", len(items), stepErrorText(st.Error.Error, st.Error.Cause)),
-			Hint: "more accounts failed than the tolerated failure percentage allows, or Step Functions could not read the account list or write the results; the execution's map run and the auditor function's logs say which accounts failed and why. " +
-				"The accounts audited before the map stopped saved their states and " + where})
+		return nil, h.mapFailed(ctx, aud, st, items)
 	}
 	var manifest struct {
 		ResultFiles map[string][]struct {
@@ -231,13 +222,22 @@ func (h *Handler) aggregate(ctx context.Context, aud *audit.Auditor, st *OrgStep
 	res := &Aggregated{RunID: st.RunID, Accounts: len(runs)}
 	res.Audited, res.Failed = audit.CountRuns(runs)
 	h.Log.LogAttrs(ctx, slog.LevelInfo, "organisation results", slog.Int("accounts", res.Accounts), slog.Int("audited", res.Audited), slog.Int("failed", res.Failed))
+	if res.Notified, res.Late, err = h.orgDigest(ctx, aud, runs); err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+// orgDigest sends the organisation digest of runs when it is due, after
+// the digests earlier runs owe (oldest first); one that cannot be sent is
+// kept for the next run. notified says this run's was sent.
+func (h *Handler) orgDigest(ctx context.Context, aud *audit.Auditor, runs []audit.AccountRun) (notified bool, late int, err error) {
 	due := audit.OrgDigestDue(runs, aud.Notify)
 	var digest *audit.Message
 	if due {
 		m := audit.OrgDigest(runs, h.orgProfile(ctx, runs), h.now())
 		digest = &m
 	}
-	// The digests earlier runs owe, oldest first, then this run's.
 	out := audit.SendOrgDigest(ctx, owedDigests{h}, aud.Send, digest, h.now())
 	if !due && out.Late == 0 && out.SendErr == nil {
 		h.Log.LogAttrs(ctx, slog.LevelInfo, "organisation digest", slog.String("notify", aud.Notify.String()),
@@ -263,10 +263,41 @@ func (h *Handler) aggregate(ctx context.Context, aud *audit.Auditor, st *OrgStep
 			slog.String("outcome", "neither sent nor kept: its findings are in the accounts' states (and Security Hub, when on)"))
 	}
 	if err := out.Err(); err != nil {
-		return nil, err
+		return false, 0, err
 	}
-	res.Notified, res.Late = due && aud.Topic != nil, out.Late
-	return res, nil
+	return due && aud.Topic != nil, out.Late, nil
+}
+
+// mapFailed reports a run whose map failed: the accounts audited before it
+// stopped have saved their states, so their changes are reported now or
+// never. The organisation digest of the summaries they kept (SummaryKey)
+// is sent when due, as any run's, then the alert, which says where those
+// changes are; the run fails.
+func (h *Handler) mapFailed(ctx context.Context, aud *audit.Auditor, st *OrgStep, items []Item) error {
+	where := "published to their Security Hub: their changes are in no digest, so look for them there."
+	if !h.Settings.SecurityHub {
+		where = "their changes are in no digest (Security Hub publishing is off), only in the auditor function's logs."
+	}
+	runs, err := h.keptRuns(ctx, st.RunID, items)
+	switch audited, _ := audit.CountRuns(runs); {
+	case err != nil:
+		where += " (Their summaries could not be read: " + err.Error() + ".)"
+	case audited == 0:
+		where = "no account kept a summary: none was audited, or its summary could not be written (the auditor function's logs say so)."
+	default:
+		h.Log.LogAttrs(ctx, slog.LevelInfo, "organisation results", slog.Int("accounts", len(runs)), slog.Int("audited", audited),
+			slog.String("outcome", "the map failed; the accounts audited before it stopped are reported from the summaries they kept"))
+		switch notified, _, err := h.orgDigest(ctx, aud, runs); {
+		case err != nil:
+			where = "their changes are in the organisation digest, which could not be sent: " + err.Error()
+		case notified:
+			where = "their changes are in the organisation digest sent before this alert."
+		}
+	}
+	return aud.Fail(ctx, &audit.Failure{Phase: "organisation run",
+		Err: fmt.Errorf("the map over %d accounts failed: %s", len(items), stepErrorText(st.Error.Error, st.Error.Cause)),
+		Hint: "more accounts failed than the tolerated failure percentage allows, or Step Functions could not read the account list or write the results; the execution's map run and the auditor function's logs say which accounts failed and why. " +
+			"The accounts audited before the map stopped saved their states and " + where})
 }
 
 // orgProfile names the profile of an organisation digest: the one the
@@ -381,6 +412,49 @@ func (h *Handler) readRunFile(ctx context.Context, loc Location, v any) (*string
 		return nil, fmt.Errorf("%s: %w", loc, err)
 	}
 	return etag, nil
+}
+
+// SummaryKey is where an organisation run's per-account audit keeps its
+// Response (summary, and error if any) besides returning it: under the
+// run's prefix, read by the run's aggregate when the map fails, which then
+// writes no results. Else the changes of the accounts audited before the
+// map stopped, whose states are saved, would be in no digest.
+func SummaryKey(runID, accountID string) string {
+	return RunsPrefix + runID + "/summaries/" + accountID + ".json"
+}
+
+// keepSummary writes resp at SummaryKey. A failure is logged, not the
+// audit's: its result carries the summary to the map all the same.
+func (h *Handler) keepSummary(ctx context.Context, runID string, resp *Response) {
+	loc := Location{Bucket: h.Settings.StateBucket, Key: SummaryKey(runID, resp.AccountID)}
+	if err := h.writeRunFile(ctx, loc, resp); err != nil {
+		h.Log.LogAttrs(ctx, slog.LevelError, "keep summary", slog.String("account_id", resp.AccountID), slog.String("error", audit.LogSafe(err)),
+			slog.String("effect", "if the organisation run's map fails, this account's changes are in no digest (the function needs s3:PutObject on the "+RunsPrefix+" prefix of the state bucket)"))
+	}
+}
+
+// keptRuns is the accounts of a run whose map failed: one AccountRun per
+// account of the list, from the summary its audit kept (SummaryKey), or
+// not audited.
+func (h *Handler) keptRuns(ctx context.Context, runID string, items []Item) ([]audit.AccountRun, error) {
+	runs := make([]audit.AccountRun, len(items))
+	for i, it := range items {
+		runs[i] = audit.AccountRun{AccountID: it.AccountID, Name: it.Name,
+			Error: "not audited: the map failed before it finished, or its audit failed (the map run says which)"}
+		var resp Response
+		_, err := h.readRunFile(ctx, Location{Bucket: h.Settings.StateBucket, Key: SummaryKey(runID, it.AccountID)}, &resp)
+		if _, missing := errors.AsType[*s3types.NoSuchKey](err); missing {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		if resp.AccountID != it.AccountID {
+			return nil, fmt.Errorf("%s: the summary of account %q, not %s", SummaryKey(runID, it.AccountID), resp.AccountID, it.AccountID)
+		}
+		runs[i].Summary, runs[i].Error = &resp.Summary, resp.Error
+	}
+	return runs, nil
 }
 
 // mapExecution is one child execution in a ResultWriter file: its input

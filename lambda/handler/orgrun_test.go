@@ -108,12 +108,13 @@ func (o *orgEnv) get(key string, v any) {
 // mapRun does what the Distributed Map does: invoke the function once per
 // listed account with the item the state machine selects, and write each
 // execution's input and output, or error and cause, in ResultWriter's
-// layout. It returns the manifest's location.
+// layout. It returns the manifest's location. id names the map run, and
+// stands for the run's ID in the items.
 func (o *orgEnv) mapRun(h *handler.Handler, items []handler.Item, id string) handler.Location {
 	o.t.Helper()
 	byStatus := map[string][]execution{}
 	for i, it := range items {
-		input, _ := json.Marshal(map[string]string{"account_id": it.AccountID, "role_arn": it.RoleARN, "notify": "never"})
+		input, _ := json.Marshal(map[string]string{"account_id": it.AccountID, "role_arn": it.RoleARN, "notify": "never", "run_id": id})
 		ex := execution{ExecutionArn: fmt.Sprintf("arn:aws:states:us-east-1:%s:execution:credaudit-org/AuditAccounts:%d", account, i),
 			Name: fmt.Sprint(i), Input: string(input), Status: "SUCCEEDED"}
 		out, err := h.Handle(context.Background(), input)
@@ -629,19 +630,27 @@ func TestOrganisationDigestNamesTheProfile(t *testing.T) {
 
 // When the map itself fails (more accounts failed than tolerated), the
 // state machine hands aggregate the error: it alerts and fails, saying
-// where the changes of the accounts audited meanwhile went, which is in no
-// digest.
+// where the changes of the accounts audited meanwhile went: with no
+// summary kept, none was audited; with summaries it cannot read, they are
+// in no digest, but in Security Hub, or only in the logs.
 func TestOrganisationRunMapFailureAlerts(t *testing.T) {
-	for _, tc := range []struct{ hub, want string }{
-		{"on", "published to their Security Hub: their changes are in no digest"},
-		{"off", "their changes are in no digest (Security Hub publishing is off), only in the auditor function's logs"},
+	for _, tc := range []struct{ hub, corrupt, want string }{
+		{"on", "", "no account kept a summary: none was audited"},
+		{"on", "{", "published to their Security Hub: their changes are in no digest, so look for them there. (Their summaries could not be read: "},
+		{"off", "{", "their changes are in no digest (Security Hub publishing is off), only in the auditor function's logs. (Their summaries could not be read: "},
 	} {
-		t.Run("Security Hub "+tc.hub, func(t *testing.T) {
+		t.Run("Security Hub "+tc.hub+", summary "+tc.corrupt, func(t *testing.T) {
 			o := newOrgEnv(t, "alpha")
 			h := o.handler(map[string]string{handler.EnvSecurityHub: tc.hub})
-			listed := step[handler.Listed](t, h, `{"action":"list_accounts","run_id":"exec-2"}`)
-			if listed.Accounts != 2 {
-				t.Fatalf("listed %d accounts, want the management account and alpha", listed.Accounts)
+			listed, items := o.listAccounts(h, "exec-2")
+			if len(items) != 2 {
+				t.Fatalf("listed %d accounts, want the management account and alpha", len(items))
+			}
+			if tc.corrupt != "" {
+				if _, err := o.s3.PutObject(context.Background(), &s3.PutObjectInput{Bucket: aws.String(bucket),
+					Key: aws.String(handler.SummaryKey("exec-2", items[1].AccountID)), Body: strings.NewReader(tc.corrupt)}); err != nil {
+					t.Fatal(err)
+				}
 			}
 			payload, _ := json.Marshal(map[string]any{"action": "aggregate", "run_id": "exec-2", "accounts": listed.Location,
 				"error": map[string]string{"Error": "States.ExceedToleratedFailureThreshold", "Cause": "The specified tolerated failure threshold was exceeded"}})
@@ -656,6 +665,62 @@ func TestOrganisationRunMapFailureAlerts(t *testing.T) {
 				t.Errorf("want one operational alert saying %q, got %+v", tc.want, msgs)
 			}
 		})
+	}
+}
+
+// The accounts audited before a map failed have saved their states, so
+// their changes would be reported by no later run: each audit keeps its
+// summary under the run's prefix (the map writes no results when it
+// fails), and the failure's aggregate sends the organisation digest of
+// those accounts, the others named not audited, before its alert.
+func TestOrganisationMapFailureStillReportsTheAudited(t *testing.T) {
+	o := newOrgEnv(t, "alpha", "beta")
+	h := o.handler(nil)
+	listed, items := o.listAccounts(h, "exec-m")
+	i := slices.IndexFunc(items, func(it handler.Item) bool { return it.Name == "alpha" })
+	if i < 0 || len(items) < 2 {
+		t.Fatalf("the list %+v, want alpha and beta at least", items)
+	}
+	items[0], items[i] = items[i], items[0]
+	// Only alpha is audited before the map stops.
+	input, _ := json.Marshal(map[string]string{"account_id": items[0].AccountID, "role_arn": items[0].RoleARN, "notify": "never", "run_id": "exec-m"})
+	if _, err := h.Handle(context.Background(), input); err != nil {
+		t.Fatal(err)
+	}
+	var kept handler.Response
+	o.get("runs/exec-m/summaries/"+items[0].AccountID+".json", &kept)
+	if kept.AccountID != items[0].AccountID || kept.New == 0 {
+		t.Fatalf("alpha's kept summary %+v, want its account and its new findings", kept)
+	}
+	if msgs := o.drain(); len(msgs) != 0 {
+		t.Fatalf("the per-account invocation sent %d messages", len(msgs))
+	}
+
+	payload, _ := json.Marshal(map[string]any{"action": "aggregate", "run_id": "exec-m", "accounts": listed.Location,
+		"error": map[string]string{"Error": "States.ExceedToleratedFailureThreshold", "Cause": "The specified tolerated failure threshold was exceeded"}})
+	_, err := h.Handle(context.Background(), payload)
+	var f *audit.Failure
+	if !errors.As(err, &f) || f.Phase != "organisation run" {
+		t.Fatalf("err = %v, want the map's failure", err)
+	}
+	msgs := o.drain()
+	if len(msgs) != 2 || msgs[0].Attributes["kind"] != "digest" || msgs[1].Attributes["kind"] != "error" {
+		t.Fatalf("want the organisation digest, then the alert; got %+v", msgs)
+	}
+	wants := []string{
+		fmt.Sprintf("Accounts audited: 1 of %d; %d failed.", len(items), len(items)-1),
+		items[0].AccountID + " (" + items[0].Name + "): " + fmt.Sprint(kept.New) + " new",
+	}
+	for _, it := range items[1:] {
+		wants = append(wants, it.AccountID+" ("+it.Name+"): not audited: the map failed before it finished")
+	}
+	for _, want := range wants {
+		if !strings.Contains(msgs[0].Body, want) {
+			t.Errorf("digest lacks %q:\n%s", want, msgs[0].Body)
+		}
+	}
+	if want := "their changes are in the organisation digest sent before this alert"; !strings.Contains(msgs[1].Body, want) {
+		t.Errorf("alert lacks %q:\n%s", want, msgs[1].Body)
 	}
 }
 

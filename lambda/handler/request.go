@@ -26,6 +26,10 @@ type Request struct {
 	// "never" also leaves the operational alert of a failure to the
 	// caller: an organisation run reports it in its one digest.
 	Notify *audit.NotifyMode
+	// RunID, set by an organisation run's per-account request, is the run
+	// whose prefix keeps the audit's summary (SummaryKey): the run's
+	// digest reads it when the map fails, and writes no results.
+	RunID string
 	// Org is an organisation run's step (Source "organisation").
 	Org *OrgStep
 }
@@ -94,8 +98,8 @@ func ParseRequest(payload []byte) (Request, error) {
 	req := Request{Source: "account"}
 	var errs []error
 	for k := range fields {
-		if k != "account_id" && k != "role_arn" && k != "notify" {
-			errs = append(errs, fmt.Errorf("unknown key %q in a per-account request (want account_id, role_arn, notify)", k))
+		if k != "account_id" && k != "role_arn" && k != "notify" && k != "run_id" {
+			errs = append(errs, fmt.Errorf("unknown key %q in a per-account request (want account_id, role_arn, notify, run_id)", k))
 		}
 	}
 	var err error
@@ -123,6 +127,11 @@ func ParseRequest(payload []byte) (Request, error) {
 			errs = append(errs, err)
 		}
 		req.Notify = &mode
+	}
+	if req.RunID, err = str("run_id"); err != nil {
+		errs = append(errs, err)
+	} else if _, ok := fields["run_id"]; ok && !runID().MatchString(req.RunID) {
+		errs = append(errs, fmt.Errorf("run_id %q: want the execution name (1 to 80 letters, digits, - and _)", req.RunID))
 	}
 	if len(errs) > 0 {
 		return Request{}, fmt.Errorf("per-account request: %w", errors.Join(errs...))
