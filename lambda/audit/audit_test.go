@@ -970,22 +970,7 @@ func TestOverlappingRunsReportNewsOnce(t *testing.T) {
 		ctx := context.Background()
 		firstRun(t, r)
 		r.on(1)
-		obs, err := r.a.Observe(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		b := *r.a
-		b.Suppressions = nil // B read the configuration after the suppression was removed
-		b.Store = &racingStore{Store: r.store, race: func() {
-			a := *r.a
-			a.Store = r.store
-			if _, err := a.Audit(ctx, obs); err != nil {
-				t.Fatal(err)
-			}
-		}}
-		if outB, err := b.Audit(ctx, obs); err != nil || !outB.Conflict || outB.Counts.Unmuted != 1 {
-			t.Fatalf("B: %v, conflict %v, %+v; want the unmuting, then a conflict", err, outB.Conflict, outB.Counts)
-		}
+		overlapUnsuppressing(t, r)
 		r.sns.take()
 		r.a.Suppressions = nil
 		r.on(2)
@@ -1172,6 +1157,23 @@ func TestOverlappingRunsUnmutingNotSent(t *testing.T) {
 	r.a.Hub = hub
 	r.sns.take()
 	r.on(2)
+	outB := overlapUnsuppressing(t, r)
+	for i := range outB.Changes {
+		if c := &outB.Changes[i]; c.Unmuted() && (c.Import() || c.Workflow != finding.WorkflowKeep) {
+			t.Fatalf("setup: B sends the unmuted finding (import %v, workflow %v); want nothing sent", c.Import(), c.Workflow)
+		}
+	}
+	r.sns.take()
+	r.a.Suppressions = nil
+	quietAfterUnmuting(t, r, 3)
+}
+
+// overlapUnsuppressing runs two overlapping audits of one report: A under
+// r's configuration, B with its suppressions removed, which loses the
+// save. It returns B's outcome, which reports one unmuting.
+func overlapUnsuppressing(t *testing.T, r *rig) *Outcome {
+	t.Helper()
+	ctx := context.Background()
 	obs, err := r.a.Observe(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -1189,14 +1191,7 @@ func TestOverlappingRunsUnmutingNotSent(t *testing.T) {
 	if err != nil || !outB.Conflict || outB.Counts.Unmuted != 1 {
 		t.Fatalf("B: %v, conflict %v, %+v; want the unmuting, then a conflict", err, outB.Conflict, outB.Counts)
 	}
-	for i := range outB.Changes {
-		if c := &outB.Changes[i]; c.Unmuted() && (c.Import() || c.Workflow != finding.WorkflowKeep) {
-			t.Fatalf("setup: B sends the unmuted finding (import %v, workflow %v); want nothing sent", c.Import(), c.Workflow)
-		}
-	}
-	r.sns.take()
-	r.a.Suppressions = nil
-	quietAfterUnmuting(t, r, 3)
+	return outB
 }
 
 // quietAfterUnmuting runs on day after a run that reported an unmuting,
