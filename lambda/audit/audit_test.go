@@ -999,6 +999,18 @@ func TestOverlappingRunsWhoseDigestsDisagree(t *testing.T) {
 		t.Fatalf("no change for bob's USER-01 in %+v", out.Counts)
 		return nil
 	}
+	// fixedOnDay1 is a rig whose day-1 run resolved bob's finding.
+	fixedOnDay1 := func(t *testing.T) *rig {
+		t.Helper()
+		r := newRig(t, "")
+		firstRun(t, r)
+		r.setMFA(t, mfaOff, mfaOn)
+		r.on(1)
+		if _, err := r.a.Run(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
 	t.Run("the newer run says nothing", func(t *testing.T) {
 		r := newRig(t, "")
 		firstRun(t, r)
@@ -1058,13 +1070,7 @@ func TestOverlappingRunsWhoseDigestsDisagree(t *testing.T) {
 		}
 	})
 	t.Run("the older run reopens it, the newer saw it fixed and sends nothing", func(t *testing.T) {
-		r := newRig(t, "")
-		firstRun(t, r)
-		r.setMFA(t, mfaOff, mfaOn)
-		r.on(1)
-		if _, err := r.a.Run(context.Background()); err != nil {
-			t.Fatal(err)
-		}
+		r := fixedOnDay1(t)
 		r.sns.take()
 		r.on(2)
 		r.setMFA(t, mfaOn, mfaOff)
@@ -1097,13 +1103,7 @@ func TestOverlappingRunsWhoseDigestsDisagree(t *testing.T) {
 		}
 	})
 	t.Run("the newer run reopens it", func(t *testing.T) {
-		r := newRig(t, "")
-		firstRun(t, r)
-		r.setMFA(t, mfaOff, mfaOn)
-		r.on(1)
-		if _, err := r.a.Run(context.Background()); err != nil {
-			t.Fatal(err)
-		}
+		r := fixedOnDay1(t)
 		r.on(2)
 		var outA *Outcome
 		outB, err := overlapSeen(t, r, func() { r.setMFA(t, mfaOn, mfaOff) }, &outA)
