@@ -84,9 +84,8 @@ func Summarize(out *Outcome) *Summary {
 	var expired map[string]bool
 	for i := range out.Changes {
 		ch := &out.Changes[i]
-		news := ch.Kind == finding.New || ch.Kind == finding.Changed || ch.Unmuted()
-		if !news || ch.Record.Suppressed || ch.Result == nil {
-			continue
+		if !ch.News() || ch.Kind == finding.Resolved || ch.Kind == finding.Gone || ch.Result == nil {
+			continue // TopNew lists failures: new, changed or unmuted
 		}
 		f := NewFinding{RuleID: ch.Record.RuleID, Severity: ch.Record.Severity, User: ch.Record.User, Reason: ch.Record.Reason}
 		switch {
