@@ -138,8 +138,8 @@ func (c *Change) Unmuted() bool {
 
 // lookup finds r's record in records. Most results pass and have no
 // record, so the ID is built in buf, returned for reuse, and looked up
-// without making a string; id is the ID as a string only when records keep
-// it shortened (else string(buf) is the ID).
+// without making a string; id is the ID as a string when there is a
+// record, or records keep it shortened (else string(buf) is the ID).
 func lookup(records map[string]Record, buf []byte, accountID string, r *rules.Result) (_ []byte, id string, rec Record, had bool) {
 	buf = appendID(buf[:0], accountID, r.Rule.ID, r.ResourceID())
 	if len(buf) > MaxIDLength {
@@ -150,8 +150,10 @@ func lookup(records map[string]Record, buf []byte, accountID string, r *rules.Re
 		rec, had = records[id]
 		return buf, id, rec, had
 	}
-	rec, had = records[string(buf)]
-	return buf, "", rec, had
+	if rec, had = records[string(buf)]; had {
+		id = string(buf)
+	}
+	return buf, id, rec, had
 }
 
 // News reports whether the change is news for the digest: resolved, gone,
@@ -840,18 +842,15 @@ func SeenClosed(records map[string]Record, results []rules.Result, accountID str
 	seen := make(map[string]bool)
 	var buf []byte
 	for i := range results {
-		r := &results[i]
 		var (
 			id  string
 			rec Record
 			had bool
 		)
+		r := &results[i]
 		buf, id, rec, had = lookup(records, buf, accountID, r)
 		if !had || rec.Archived {
 			continue
-		}
-		if id == "" {
-			id = string(buf)
 		}
 		seen[id] = true
 		switch r.Status {
