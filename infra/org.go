@@ -23,10 +23,11 @@ import (
 const (
 	RunsPrefix    = "runs/"
 	ResultsPrefix = "runs/results"
-	// SummariesPattern is where the auditor keeps each account's summary
-	// in an organisation run (the function's handler.SummaryKey), which
-	// the run's aggregate reads when the map fails.
-	SummariesPattern = RunsPrefix + "*/summaries/*"
+	// SummariesPrefix, followed by anything (objects and objectsFinding
+	// add the "*"), is where the auditor keeps each account's summary in an
+	// organisation run (the function's handler.SummaryKey), which the run's
+	// aggregate reads when the map fails.
+	SummariesPrefix = RunsPrefix + "*/summaries/"
 	// OwedDigestsKey holds the organisation digests SNS refused, which the
 	// next aggregate sends (the function's handler.OwedDigestsKey).
 	OwedDigestsKey = RunsPrefix + "owed-digests.json"
@@ -126,7 +127,7 @@ func (st *OrgStack) addFunctions() {
 		"Resource::arn:<AWS::Partition>:iam::*:role/"+s.MemberRole, "The auditor assumes the fixed-name member role in whichever account a run "+
 			"audits; the accounts are not known at deploy time, and the aws:ResourceOrgID condition keeps the grant inside the organisation.",
 		st.objectsFinding(StatePrefix), stateWildcardReason,
-		st.objectsFinding(strings.TrimSuffix(SummariesPattern, "*")), "Each account's audit in a run writes its summary to runs/<run-id>/summaries/<account>.json; "+
+		st.objectsFinding(SummariesPrefix), "Each account's audit in a run writes its summary to runs/<run-id>/summaries/<account>.json; "+
 			"the run ID is made at run time and the accounts are not known at deploy time, so the grant is that pattern in the stack's own bucket.",
 	)
 	st.suppressWildcards(st.Orchestrator.Role,
@@ -144,7 +145,7 @@ func (st *OrgStack) auditorStatements(logGroup awslogs.LogGroup) []awsiam.Policy
 		writeLogs(logGroup),
 		stmt("AssumeMemberRole", []string{"sts:AssumeRole"}, []*string{st.memberRoleARNs()},
 			map[string]any{"StringEquals": map[string]any{"aws:ResourceOrgID": st.Settings.OrgID}}),
-		stmt("KeepSummaries", []string{"s3:PutObject"}, []*string{st.objects(strings.TrimSuffix(SummariesPattern, "*"))}, nil),
+		stmt("KeepSummaries", []string{"s3:PutObject"}, []*string{st.objects(SummariesPrefix)}, nil),
 	}
 	out = append(out, st.publishStatements()...)
 	out = append(out, st.stateStatements()...)
