@@ -163,7 +163,8 @@ func (st *OrgStack) orchestratorStatements(logGroup awslogs.LogGroup) []awsiam.P
 		stmt("ListAccounts", []string{"organizations:ListAccounts", "organizations:ListParents"}, []*string{jsii.String("*")}, nil),
 		stmt("ReadWriteRuns", []string{"s3:GetObject", "s3:PutObject"}, []*string{st.objects(RunsPrefix)}, nil),
 		// So that reading the owed digests before any was owed answers 404
-		// NoSuchKey, not 403; without an s3:prefix condition, as in
+		// NoSuchKey, not 403, and a failed map's aggregate lists the
+		// summaries its audits kept; without an s3:prefix condition, as in
 		// stateStatements.
 		stmt("ListOwedDigests", []string{"s3:ListBucket"}, []*string{st.Bucket.BucketArn()}, nil),
 	}, st.publishStatements()...)

@@ -241,6 +241,9 @@ func permissions(t *testing.T, service, region, acct string, r *http.Request, bo
 				return one("s3:PutObject", object)
 			}
 		}
+		if !ok && r.Method == http.MethodGet && q.Get("list-type") == "2" { // ListObjectsV2
+			return one("s3:ListBucket", "arn:aws:s3:::"+bucket)
+		}
 	}
 	t.Errorf("the function sent %s %s %s, which callRecorder does not know: add its action and resource type", service, r.Method, r.URL)
 	return r.Method, nil
@@ -466,7 +469,7 @@ func TestRecordedAWSCalls(t *testing.T) {
 		handler.EnvConfig: "", handler.EnvMemberRole: "credaudit-member",
 	}
 	orch, auditor := build(orgVars), build(orgVars)
-	rec.as("organisation: orchestrator (list_accounts, aggregate, owed digest)", "org", "Orchestrator", orgVars)
+	rec.as("organisation: orchestrator (list_accounts, aggregate, owed digest, failed map)", "org", "Orchestrator", orgVars)
 	orchCalls := rec.rec.into
 	listed, items := o.listAccounts(orch, "exec-1")
 	if len(items) != 2 {
@@ -496,6 +499,13 @@ func TestRecordedAWSCalls(t *testing.T) {
 	rec.rec.into = orchCalls
 	if agg := step[handler.Aggregated](t, orch, aggregateStep("exec-1", listed.Location, manifest)); agg.Late != 1 {
 		t.Fatalf("aggregate %+v, want the owed digest sent late", agg)
+	}
+	// A map that fails: aggregate lists and reads the summaries the
+	// audits kept (mapRun's items name the map run as the run).
+	mapFailed, _ := json.Marshal(map[string]any{"action": "aggregate", "run_id": "map-2", "accounts": listed.Location,
+		"error": map[string]string{"Error": "States.ExceedToleratedFailureThreshold", "Cause": "too many failed"}})
+	if _, err := orch.Handle(ctx, mapFailed); err == nil {
+		t.Fatal("aggregate of a failed map succeeded")
 	}
 
 	// OU filters (infra's org-custom variant: Security Hub off, the

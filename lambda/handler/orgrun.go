@@ -420,8 +420,11 @@ func (h *Handler) readRunFile(ctx context.Context, loc Location, v any) (*string
 // writes no results. Else the changes of the accounts audited before the
 // map stopped, whose states are saved, would be in no digest.
 func SummaryKey(runID, accountID string) string {
-	return RunsPrefix + runID + "/summaries/" + accountID + ".json"
+	return summariesPrefix(runID) + accountID + ".json"
 }
+
+// summariesPrefix is where the run keeps its accounts' summaries.
+func summariesPrefix(runID string) string { return RunsPrefix + runID + "/summaries/" }
 
 // keepSummary writes resp at SummaryKey. A failure is logged, not the
 // audit's: its result carries the summary to the map all the same.
@@ -435,18 +438,30 @@ func (h *Handler) keepSummary(ctx context.Context, runID string, resp *Response)
 
 // keptRuns is the accounts of a run whose map failed: one AccountRun per
 // account of the list, from the summary its audit kept (SummaryKey), or
-// not audited.
+// not audited. It lists the run's summaries first and reads only those:
+// a map that stops early leaves most accounts without one.
 func (h *Handler) keptRuns(ctx context.Context, runID string, items []Item) ([]audit.AccountRun, error) {
+	kept := map[string]bool{}
+	pages := s3.NewListObjectsV2Paginator(h.clients().s3, &s3.ListObjectsV2Input{
+		Bucket: aws.String(h.Settings.StateBucket), Prefix: aws.String(summariesPrefix(runID))})
+	for pages.HasMorePages() {
+		page, err := pages.NextPage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("list s3://%s/%s: %w", h.Settings.StateBucket, summariesPrefix(runID), err)
+		}
+		for _, o := range page.Contents {
+			kept[aws.ToString(o.Key)] = true
+		}
+	}
 	runs := make([]audit.AccountRun, len(items))
 	for i, it := range items {
 		runs[i] = audit.AccountRun{AccountID: it.AccountID, Name: it.Name,
 			Error: "not audited: the map failed before it finished, or its audit failed (the map run says which)"}
-		var resp Response
-		_, err := h.readRunFile(ctx, Location{Bucket: h.Settings.StateBucket, Key: SummaryKey(runID, it.AccountID)}, &resp)
-		if _, missing := errors.AsType[*s3types.NoSuchKey](err); missing {
+		if !kept[SummaryKey(runID, it.AccountID)] {
 			continue
 		}
-		if err != nil {
+		var resp Response
+		if _, err := h.readRunFile(ctx, Location{Bucket: h.Settings.StateBucket, Key: SummaryKey(runID, it.AccountID)}, &resp); err != nil {
 			return nil, err
 		}
 		if resp.AccountID != it.AccountID {
