@@ -724,6 +724,42 @@ func TestOrganisationMapFailureStillReportsTheAudited(t *testing.T) {
 	}
 }
 
+// A summary that cannot be kept does not fail the audit: the map's result
+// carries it all the same. The error line says what is at stake.
+func TestOrganisationSummaryNotKeptIsLogged(t *testing.T) {
+	o := newOrgEnv(t, "alpha")
+	p := o.throughFaultProxy()
+	h := o.handler(nil)
+	_, items := o.listAccounts(h, "exec-k")
+	i := slices.IndexFunc(items, func(it handler.Item) bool { return it.Name == "alpha" })
+	if i < 0 {
+		t.Fatalf("the list %+v, want alpha", items)
+	}
+	key := handler.SummaryKey("exec-k", items[i].AccountID)
+	p.inject(fault{Op: "s3:PutObject", Path: "/" + key, Kind: unavailable, Times: 1000})
+	o.logs.Reset()
+	input, _ := json.Marshal(map[string]string{"account_id": items[i].AccountID, "role_arn": items[i].RoleARN, "notify": "never", "run_id": "exec-k"})
+	out, err := h.Handle(context.Background(), input)
+	if resp, ok := out.(*handler.Response); err != nil || !ok || resp.AccountID != items[i].AccountID || resp.Error != "" {
+		t.Fatalf("audit with its summary not kept: %+v, %v; want its summary, and no error", out, err)
+	}
+	if _, err := o.s3.HeadObject(context.Background(), &s3.HeadObjectInput{Bucket: aws.String(bucket), Key: aws.String(key)}); err == nil {
+		t.Fatalf("%s was written through the fault", key)
+	}
+	var lines []string
+	for _, l := range logged[struct {
+		Level, Msg, Effect string
+		AccountID          string `json:"account_id"`
+	}](o.env) {
+		if l.Level == "ERROR" && l.Msg == "keep summary" && l.AccountID == items[i].AccountID && strings.Contains(l.Effect, "in no digest") {
+			lines = append(lines, l.Msg)
+		}
+	}
+	if len(lines) != 1 {
+		t.Errorf("%d error lines for the summary not kept, want 1:\n%s", len(lines), o.logs.String())
+	}
+}
+
 // Aggregate reads only an organisation run's files in the state bucket,
 // and a list that is not there is a failure to see, alerted.
 func TestOrganisationAggregateRefusesOtherObjects(t *testing.T) {
