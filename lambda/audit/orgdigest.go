@@ -127,9 +127,7 @@ func OrgDigest(runs []AccountRun, profile string, now time.Time) Message {
 
 	if len(failed) > 0 {
 		fmt.Fprintf(&b, "\nFAILED ACCOUNTS (%d)\n", len(failed))
-		for _, r := range failed {
-			fmt.Fprintf(&b, "  ! %s: %s\n", accountName(r), clip(oneLine(r.Error), 2*maxReason))
-		}
+		writeFailed(&b, failed)
 	}
 	if len(audited) > 0 {
 		fmt.Fprintf(&b, "\nACCOUNTS (%d)\n", len(audited))
@@ -174,6 +172,66 @@ func OrgDigest(runs []AccountRun, profile string, now time.Time) Message {
 	m.Subject = subject("organisation", "", what)
 	return m
 }
+
+// failedBudget is how many bytes the organisation digest gives its failed
+// accounts, so that the audited accounts' news, listed after them, is
+// never cut off the end by the accounts that could not be audited.
+const failedBudget = MaxBody / 4
+
+// writeFailed lists the failed accounts, in order, one line each; the
+// accounts that failed with the same error share one line naming them
+// (a map that stops early leaves every account after it "not audited").
+// Past failedBudget, it says how many more failed instead of naming them.
+func writeFailed(b *strings.Builder, failed []AccountRun) {
+	var order []string
+	same := map[string][]AccountRun{}
+	for _, r := range failed {
+		why := clip(oneLine(r.Error), 2*maxReason)
+		if same[why] == nil {
+			order = append(order, why)
+		}
+		same[why] = append(same[why], r)
+	}
+	end, named := b.Len()+failedBudget, 0
+	for _, why := range order {
+		if b.Len() >= end {
+			break
+		}
+		group := same[why]
+		if len(group) == 1 {
+			fmt.Fprintf(b, "  ! %s: %s\n", accountName(group[0]), why)
+			named++
+			continue
+		}
+		fmt.Fprintf(b, "  ! %s: %s\n", Nouns(len(group), "account"), why)
+		line := "     "
+		for i, r := range group {
+			if b.Len()+len(line) >= end {
+				break
+			}
+			name := " " + accountName(r)
+			if i < len(group)-1 {
+				name += ","
+			}
+			if len(line)+len(name) > failedWidth {
+				b.WriteString(line + "\n")
+				line = "     "
+			}
+			line += name
+			named++
+		}
+		if line != "     " {
+			b.WriteString(line + "\n")
+		}
+	}
+	if more := len(failed) - named; more > 0 {
+		fmt.Fprintf(b, "  ... and %s, not named here to leave room for the audited accounts\n", Nouns(more, "more failed account"))
+	}
+}
+
+// failedWidth is how wide a line naming the accounts that failed alike
+// grows before the next one starts.
+const failedWidth = 100
 
 // news is how many of s's findings the organisation digest counts as new:
 // new, changed or unmuted, as TopNew lists them.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -174,20 +175,37 @@ func TestOrgDigestDue(t *testing.T) {
 func TestOrgDigestLimits(t *testing.T) {
 	var runs []AccountRun
 	for i := range 5000 {
-		runs = append(runs, AccountRun{AccountID: strings.Repeat("9", 12), Name: strings.Repeat("n", 50),
-			Error: strings.Repeat("x", 400) + string(rune('a'+i%26))})
+		runs = append(runs, AccountRun{AccountID: fmt.Sprintf("9%011d", i), Name: strings.Repeat("n", 50),
+			Error: strings.Repeat("x", 400) + fmt.Sprint(i)})
+	}
+	for i := range 3000 {
+		runs = append(runs, AccountRun{AccountID: fmt.Sprintf("1%011d", i), Summary: &Summary{New: 5, Failing: 5,
+			BySeverity: map[string]int{"HIGH": 5}, TopNew: slices.Repeat([]NewFinding{
+				{RuleID: "USER-01", Severity: "HIGH", User: "u", Reason: strings.Repeat("r", 200)}}, 5)}})
 	}
 	m := OrgDigest(runs, "all", time.Date(2026, 11, 20, 6, 0, 0, 0, time.UTC))
 	if len(m.Body) > MaxBody || !strings.HasSuffix(m.Body, "... (digest truncated)\n") {
 		t.Errorf("body of %d bytes (limit %d), ends %q", len(m.Body), MaxBody, m.Body[len(m.Body)-40:])
 	}
-	if len(m.Subject) >= 100 || m.Subject != "credaudit organisation: 5000 accounts, 5000 FAILED; 0 new, 0 resolved, 0 failing" {
+	if len(m.Subject) >= 100 || m.Subject != "credaudit organisation: 8000 accounts, 5000 FAILED; 15000 new, 0 resolved, 15000 failing" {
 		t.Errorf("subject %q (%d chars)", m.Subject, len(m.Subject))
+	}
+	// The failed accounts, each with its own error, take a quarter of the
+	// body; the rest say how many more failed, and the audited accounts'
+	// news follows.
+	failed, audited, ok := strings.Cut(m.Body[strings.Index(m.Body, "FAILED ACCOUNTS (5000)\n"):], "\nACCOUNTS (3000)\n")
+	named := strings.Count(failed, "\n  ! 9")
+	if !ok || len(failed) > failedBudget+1000 || named < 50 ||
+		!strings.HasSuffix(failed, fmt.Sprintf("\n  ... and %d more failed accounts, not named here to leave room for the audited accounts\n", 5000-named)) {
+		t.Errorf("failed accounts: %d bytes (budget %d), %d named, ending %q", len(failed), failedBudget, named, failed[max(0, len(failed)-200):])
+	}
+	if !strings.HasPrefix(audited, "  100000000000: 5 new, 0 resolved, 5 failing") || strings.Count(audited, "USER-01") < 500 {
+		t.Errorf("the audited accounts' news was cut off: %.300q", audited)
 	}
 
 	// Marked late, it still fits, and says so first.
 	late := Late(m, time.Date(2026, 11, 20, 6, 5, 0, 0, time.UTC))
-	if len(late.Body) > MaxBody || !strings.HasPrefix(late.Body, "Sent late: the organisation run at 2026-11-20 06:05 UTC made this digest but could not send it.\n\ncredaudit: IAM credential audit of 5000 accounts") {
+	if len(late.Body) > MaxBody || !strings.HasPrefix(late.Body, "Sent late: the organisation run at 2026-11-20 06:05 UTC made this digest but could not send it.\n\ncredaudit: IAM credential audit of 8000 accounts") {
 		t.Errorf("late body of %d bytes (limit %d) begins %q", len(late.Body), MaxBody, late.Body[:120])
 	}
 	if late.Subject != "[late] "+m.Subject {
@@ -291,5 +309,46 @@ func TestSummaryCarriesNewNotVisible(t *testing.T) {
 	}
 	if m := OrgDigest([]AccountRun{{AccountID: sampleAccount, Summary: &s}}, "all", generatedAt); strings.Contains(m.Subject+m.Body, "not visible") {
 		t.Errorf("an old summary's digest says something is not visible:\n%s\n%s", m.Subject, m.Body)
+	}
+}
+
+// Accounts that failed alike share one line naming them: after a map that
+// stopped early, every account after it is "not audited", and listing each
+// with the same words buried the audited accounts' news under them.
+func TestOrgDigestGroupsAccountsThatFailedAlike(t *testing.T) {
+	const notAudited = "not audited: the map failed before it finished"
+	runs := []AccountRun{{AccountID: "333333333333", Name: "sandbox", Error: "acquire: AccessDenied"}}
+	for i := range 4 {
+		runs = append(runs, AccountRun{AccountID: fmt.Sprintf("90000000000%d", i), Error: notAudited})
+	}
+	runs[2].Name = "data"
+	body := OrgDigest(runs, "all", generatedAt).Body
+	want := "\nFAILED ACCOUNTS (5)\n" +
+		"  ! 333333333333 (sandbox): acquire: AccessDenied\n" +
+		"  ! 4 accounts: " + notAudited + "\n" +
+		"      900000000000, 900000000001 (data), 900000000002, 900000000003\n"
+	if !strings.Contains(body, want) {
+		t.Errorf("body lacks%s\ngot:\n%s", want, body)
+	}
+
+	// Many: every one named, on lines of at most failedWidth.
+	runs = runs[:0]
+	for i := range 950 {
+		runs = append(runs, AccountRun{AccountID: fmt.Sprintf("9%011d", i), Error: notAudited})
+	}
+	body = OrgDigest(runs, "all", generatedAt).Body
+	section := body[strings.Index(body, "FAILED ACCOUNTS"):]
+	for i := range 950 {
+		if id := fmt.Sprintf("9%011d", i); !strings.Contains(section, id) {
+			t.Fatalf("account %s is not named:\n%s", id, section)
+		}
+	}
+	for l := range strings.Lines(section) {
+		if len(l) > failedWidth+1 {
+			t.Errorf("line of %d characters: %q", len(l), l)
+		}
+	}
+	if strings.Contains(section, "more failed") || strings.Count(section, notAudited) != 1 {
+		t.Errorf("950 accounts that failed alike are not one line naming them all:\n%s", section)
 	}
 }

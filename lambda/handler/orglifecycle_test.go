@@ -406,8 +406,37 @@ var (
 	auditedRE   = regexp.MustCompile(`(?m)^Accounts audited: (\d+) of (\d+); (\d+) failed\.$`)
 	failingRE   = regexp.MustCompile(`(?m)^Failing now: (\d+) \((\d+) critical,`)
 	accountRE   = regexp.MustCompile(`(?m)^  (\d{12})(?: \([^)]*\))?: (\d+) new(?: \(\d+ not visible this run\))?, (\d+) resolved, (\d+) failing \(`)
-	failedAccRE = regexp.MustCompile(`(?m)^  ! (\d{12})(?: \([^)]*\))?: (.*)$`)
+	failedAccRE = regexp.MustCompile(`^  ! (\d{12})(?: \([^)]*\))?: (.*)$`)
+	failedAllRE = regexp.MustCompile(`^  ! \d+ accounts: (.*)$`)
+	namedRE     = regexp.MustCompile(`(\d{12})(?: \([^)]*\))?`)
 )
+
+// failedAccounts reads a digest's FAILED ACCOUNTS: each account it names
+// with why it failed, whether on its own line or on the lines after one
+// that several accounts share ("! 3 accounts: why").
+func failedAccounts(body string) map[string]string {
+	reasons := map[string]string{}
+	shared := ""
+	for l := range strings.Lines(body) {
+		l = strings.TrimSuffix(l, "\n")
+		if m := failedAccRE.FindStringSubmatch(l); m != nil {
+			reasons[m[1]], shared = m[2], ""
+			continue
+		}
+		if m := failedAllRE.FindStringSubmatch(l); m != nil {
+			shared = m[1]
+			continue
+		}
+		if shared == "" || !strings.HasPrefix(l, "      ") {
+			shared = ""
+			continue
+		}
+		for _, m := range namedRE.FindAllStringSubmatch(l, -1) {
+			reasons[m[1]] = shared
+		}
+	}
+	return reasons
+}
 
 // step runs one organisation run and checks it.
 func (o *orgLifecycle) step(last bool) {
@@ -790,13 +819,8 @@ func (o *orgLifecycle) checkDigest(msg fakeMessage, accounts int, expect func(id
 		totalNew += atoi(l[2])
 		totalResolved += atoi(l[3])
 	}
-	reasons := map[string]string{}
-	for _, l := range failedAccRE.FindAllStringSubmatch(msg.Body, -1) {
-		if !strings.HasPrefix(l[2], "Root account facts") {
-			reasons[l[1]] = l[2]
-			failedLines++
-		}
-	}
+	reasons := failedAccounts(msg.Body)
+	failedLines += len(reasons)
 	audited := 0
 	for _, m := range o.members {
 		if !m.audited() {
