@@ -271,7 +271,11 @@ func Organisation(ctx context.Context, cfg aws.Config, role string, names ...str
 		mcfg.Credentials = aws.NewCredentialsCache(stscreds.NewAssumeRoleProvider(sts.NewFromConfig(cfg),
 			"arn:aws:iam::"+id+":role/OrganizationAccountAccessRole"))
 		acct := &Account{Config: mcfg, IAM: iam.NewFromConfig(mcfg), Hub: securityhub.NewFromConfig(mcfg), SQS: sqs.NewFromConfig(mcfg)}
-		if _, err := acct.IAM.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String(role), AssumeRolePolicyDocument: aws.String(trust)}); err != nil {
+		// The account is new, so a role already there was made by this
+		// request: the emulator carried out an attempt whose answer was
+		// lost (under load), and the SDK's retry found the role made.
+		_, err = acct.IAM.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String(role), AssumeRolePolicyDocument: aws.String(trust)})
+		if _, made := errors.AsType[*iamtypes.EntityAlreadyExistsException](err); err != nil && !made {
 			return nil, fmt.Errorf("create the member role in %s: %w", id, err)
 		}
 		if _, err := acct.Hub.EnableSecurityHub(ctx, &securityhub.EnableSecurityHubInput{}); err != nil {
