@@ -913,8 +913,9 @@ func TestOverlappingRunsOneReopeningAResolvedFinding(t *testing.T) {
 }
 
 // A run whose saves keep conflicting says so as an error (its imports may be
-// out of step with the state); one that sent Security Hub nothing leaves the
-// other run's state as it is, and says it saved nothing.
+// out of step with the state); one that sent Security Hub nothing and
+// whose digest reported nothing leaves the other run's state as it is, and
+// says it saved nothing.
 func TestConflictingSaves(t *testing.T) {
 	r := newRig(t, "")
 	ctx := context.Background()
@@ -928,6 +929,10 @@ func TestConflictingSaves(t *testing.T) {
 	}
 
 	r.a.Hub = nil // Security Hub off: nothing sent
+	r.a.Store = r.store
+	if _, err := r.a.Run(ctx); err != nil { // saved: the next run has no news
+		t.Fatal(err)
+	}
 	r.a.Store = &conflictingStore{Store: r.store}
 	out, err = r.a.Run(ctx)
 	if err != nil || !out.Conflict || out.Saved || r.a.Store.(*conflictingStore).saves != 1 {
@@ -963,6 +968,42 @@ func TestOverlappingRunsReportNewsOnce(t *testing.T) {
 		out, err := r.a.Run(context.Background())
 		if err != nil || out.Counts.Resolved != 0 || out.Counts.New != 0 {
 			t.Errorf("next run: %d resolved, %d new (err %v); want nothing reported again", out.Counts.Resolved, out.Counts.New, err)
+		}
+	})
+	// With Security Hub off, the losing run sent nothing, and its news was
+	// left out of the state it saved: the next run reported it again, or,
+	// for a finding the user was told fails, never reported it fixed.
+	t.Run("Security Hub off", func(t *testing.T) {
+		for _, tc := range []struct {
+			name     string
+			from, to []byte
+		}{{"resolved", mfaOff, mfaOn}, {"new", mfaOn, mfaOff}} {
+			t.Run(tc.name, func(t *testing.T) {
+				r := newRig(t, "")
+				ctx := context.Background()
+				if tc.name == "new" { // bob starts with MFA
+					r.setMFA(t, mfaOff, mfaOn)
+				}
+				firstRun(t, r)
+				r.a.Hub = nil
+				r.on(1)
+				outB, err := overlap(t, r, func() { r.setMFA(t, tc.from, tc.to) })
+				if err != nil || !outB.Conflict || outB.Counts.Resolved+outB.Counts.New == 0 || !outB.Saved {
+					t.Fatalf("B: conflict %v, saved %v, %+v, err %v; want news, a conflict, then a save", outB.Conflict, outB.Saved, outB.Counts, err)
+				}
+				r.sns.take()
+				r.on(2)
+				out, err := r.a.Run(ctx)
+				if err != nil || out.Counts.Resolved != 0 || out.Counts.New != 0 {
+					t.Errorf("next run: %d resolved, %d new (err %v); want nothing reported again", out.Counts.Resolved, out.Counts.New, err)
+				}
+				r.setMFA(t, tc.to, tc.from)
+				r.on(3)
+				out, err = r.a.Run(ctx)
+				if want := outB.Counts.Resolved + outB.Counts.New; err != nil || out.Counts.Resolved+out.Counts.New != want {
+					t.Errorf("bob undoes it: %d resolved, %d new (err %v); want the %d findings B reported, reported back", out.Counts.Resolved, out.Counts.New, err, want)
+				}
+			})
 		}
 	})
 	t.Run("unmuted under a newer configuration", func(t *testing.T) {

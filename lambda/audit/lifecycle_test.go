@@ -560,7 +560,7 @@ func (l *lifecycle) suppress(u *simUser, did *[]string) {
 	l.nextSupp++
 	what := "no expiry"
 	if r.IntN(2) == 0 {
-		s.Expires = l.asOf.AddDate(0, 0, 1+r.IntN(30))
+		s.Expires = l.asOf.AddDate(0, 0, 1+r.IntN(17))
 		what = "expires " + s.Expires.Format(time.DateOnly)
 	}
 	l.suppressions = append(l.suppressions, s)
@@ -797,10 +797,30 @@ func (l *lifecycle) overlap(ctx context.Context) {
 	}
 	var outA *Outcome
 	var sentA int
+	// Either run, or both, may have Security Hub off: what the loser
+	// reported is then reconciled without having been sent.
+	offA, offB := false, false
+	switch l.rng.IntN(4) {
+	case 1:
+		offA = true
+	case 2:
+		offB = true
+	case 3:
+		offA, offB = true, true
+	}
+	if offA || offB {
+		l.logf("  (Security Hub off for A %v, for B %v)", offA, offB)
+	}
 	b := *l.a
+	if offB {
+		b.Hub = nil
+	}
 	b.Store = &racingStore{Store: l.a.Store, race: func() {
 		a := *l.a
 		a.Suppressions = l.prevSuppressions
+		if offA {
+			a.Hub = nil
+		}
 		var errA error
 		if outA, errA = a.Audit(ctx, obsA); errA != nil {
 			l.fail("A: %v", errA)

@@ -751,7 +751,24 @@ func AfterConflict(theirs, ours map[string]Record, sent []string, told map[strin
 	if next == nil {
 		next = make(map[string]Record, len(sent))
 	}
+	isSent := make(map[string]bool, len(sent))
 	for _, id := range sent {
+		isSent[id] = true
+	}
+	// A finding this run did not send (Security Hub publishing off) is
+	// reconciled as a sent one when its digest reported its change, when
+	// one run muted it and the other not, or when only this run, on the
+	// newer report, holds it (opened muted, so no news): else the user, told
+	// by this run, would be told again, or never told it was fixed (or
+	// unmuted), by the next run from theirs.
+	reconcile := slices.Clone(sent)
+	for _, id := range slices.Sorted(maps.Keys(ours)) {
+		r, ok := theirs[id]
+		if !isSent[id] && (told[id] || !ok && oursNewer || ok && r.Muted != ours[id].Muted) {
+			reconcile = append(reconcile, id)
+		}
+	}
+	for _, id := range reconcile {
 		r, ok := theirs[id]
 		mine, mineOK := ours[id]
 		if !mineOK {
@@ -767,7 +784,14 @@ func AfterConflict(theirs, ours map[string]Record, sent []string, told map[strin
 			continue
 		}
 		if ok {
+			first := r.FirstObservedAt
 			r = lastTold(r, mine, told[id], oursNewer)
+			// Both runs opened it, each as of its own report: Security
+			// Hub holds the earlier one's CreatedAt when only it sent the
+			// finding, and takes it back from the next import otherwise.
+			if first.Before(r.FirstObservedAt) {
+				r.FirstObservedAt = first
+			}
 		} else {
 			r = mine
 		}
@@ -782,10 +806,6 @@ func AfterConflict(theirs, ours map[string]Record, sent []string, told map[strin
 	// An unmuting this run reported without sending Security Hub anything
 	// (the suppression was never sent there): theirs, which may still say
 	// Muted, would report it again.
-	isSent := make(map[string]bool, len(sent))
-	for _, id := range sent {
-		isSent[id] = true
-	}
 	for id := range told {
 		r, ok := next[id]
 		if mine, mineOK := ours[id]; ok && mineOK && r.Muted && !mine.Muted && !r.Archived && !isSent[id] {
@@ -871,10 +891,11 @@ func SeenClosed(records map[string]Record, results []rules.Result, accountID str
 }
 
 // sentAlike reports whether two runs' records of a finding, both sent to
-// Security Hub, sent it the same content.
+// Security Hub, sent it the same content, and muted it alike (a run with
+// Security Hub off mutes a finding without sending it).
 func sentAlike(a, b Record) bool {
 	return !a.LastImportedAt.IsZero() && !b.LastImportedAt.IsZero() && a.Region == b.Region &&
 		a.Status == b.Status && a.Reason == b.Reason && a.Severity == b.Severity && a.Title == b.Title &&
 		a.Archived == b.Archived && a.Suppressed == b.Suppressed && a.SuppressionReason == b.SuppressionReason &&
-		!a.WorkflowUnknown && !b.WorkflowUnknown
+		a.Muted == b.Muted && !a.WorkflowUnknown && !b.WorkflowUnknown
 }

@@ -1364,6 +1364,56 @@ func TestAfterConflict(t *testing.T) {
 	}
 }
 
+// A run with Security Hub off sends nothing, so it reconciles the findings
+// it would have: those its digest reported, those the two runs muted
+// otherwise, and those only it holds, seen on the newer report. A record
+// both runs opened keeps the earlier one's FirstObservedAt (the CreatedAt
+// Security Hub holds).
+func TestAfterConflictUnsent(t *testing.T) {
+	t0 := time.Date(2026, 11, 20, 6, 0, 0, 0, time.UTC)
+	rec := func(archived bool, first time.Time) Record {
+		return Record{ID: "f", RuleID: "USER-02", Status: rules.Failed, Reason: "r", Severity: "MEDIUM", Archived: archived,
+			FirstObservedAt: first, LastImportedAt: t0, Region: "eu-west-1", UpdatedAt: t0}
+	}
+	open, closed := rec(false, t0), rec(true, t0)
+	muted := open
+	muted.Muted = true
+	later := rec(false, t0.Add(time.Hour))
+	later.Reason = "r, an hour later"
+	due := func(r Record) bool { return r.LastImportedAt.IsZero() && r.WorkflowUnknown }
+	tests := []struct {
+		name          string
+		theirs        map[string]Record
+		ours          Record
+		told          bool
+		oursNewer     bool
+		want          Record
+		wantDue, kept bool
+	}{
+		{"told resolved, theirs open", map[string]Record{"f": open}, closed, true, true, closed, true, true},
+		{"told new, theirs closed", map[string]Record{"f": closed}, open, true, true, open, true, true},
+		{"muted here, not there", map[string]Record{"f": open}, muted, false, true, muted, true, true},
+		{"only ours, newer", nil, muted, false, true, muted, true, true},
+		{"only ours, older", nil, muted, false, false, Record{}, false, false},
+		{"quiet and alike", map[string]Record{"f": open}, open, false, true, open, false, true},
+		{"both opened it, ours later", map[string]Record{"f": open}, later, true, true, open, true, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, ok := AfterConflict(tt.theirs, map[string]Record{"f": tt.ours}, nil, map[string]bool{"f": tt.told}, tt.oursNewer)["f"]
+			if ok != tt.kept || !ok {
+				if ok != tt.kept {
+					t.Errorf("kept %v (%+v), want %v", ok, got, tt.kept)
+				}
+				return
+			}
+			if got.Archived != tt.want.Archived || got.Muted != tt.want.Muted || due(got) != tt.wantDue || !got.FirstObservedAt.Equal(tt.want.FirstObservedAt) {
+				t.Errorf("kept %+v, want archived %v, muted %v, first observed %v, due again %v", got, tt.want.Archived, tt.want.Muted, tt.want.FirstObservedAt, tt.wantDue)
+			}
+		})
+	}
+}
+
 // Of two overlapping runs' digests, one may have reported a finding closed
 // (resolved or gone) or reopened while the other said nothing of it: the
 // user was last told what the first said. The next run must report the
