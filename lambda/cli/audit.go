@@ -124,7 +124,7 @@ func runAudit(ctx context.Context, f *auditFlags, format string, src *source, in
 	var failure *audit.Failure
 	switch {
 	case errors.As(err, &failure) && failure.Phase == "evaluate":
-		return nil, "", usageErr("%v", failure.Err)
+		return nil, "", usageErr("%w", failure.Err)
 	case errors.As(err, &failure):
 		hint := failure.Hint
 		if errors.Is(failure.Err, audit.ErrOlderReport) {

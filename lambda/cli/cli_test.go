@@ -209,7 +209,7 @@ func TestQueryBadInputExitsTwoSayingWhatAndWhere(t *testing.T) {
 		{"expression does not compile", []string{"--report", sampleReport, "--where", "password_enabled && "}, "--where:1:"},
 		{"undeclared column", []string{"--report", sampleReport, "--where", "mfa"}, "undeclared reference to 'mfa'"},
 		{"expression is not boolean", []string{"--report", sampleReport, "--where", "user"}, "yields string, want bool"},
-		{"null timestamp compared", []string{"--report", sampleReport, "--where", `password_last_used < timestamp("2026-01-01T00:00:00Z")`}, `--where on line 5 (user "carol"): no such overload`},
+		{"null timestamp compared", []string{"--report", sampleReport, "--where", `password_last_used < timestamp("2026-01-01T00:00:00Z")`}, `--where on line 5 of ` + sampleReport + ` (user "carol"): no such overload`},
 		{"unknown column", []string{"--report", sampleReport, "--columns", "user,nope"}, `no column "nope"`},
 		{"no column", []string{"--report", sampleReport, "--columns", ","}, `--columns "," names no column`},
 		{"column twice", []string{"--report", sampleReport, "--columns", "user,arn,user", "--format", "json"}, `--columns names "user" twice`},

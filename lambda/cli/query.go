@@ -76,7 +76,7 @@ func runQuery(ctx context.Context, args []string, io IO) error {
 	rows := rep.Table()
 	if filter != nil {
 		if rows, err = filter.Filter(rows, rep.AccountID, in.asOf); err != nil {
-			return usageErr("%v", err)
+			return usageErr("%v", in.named(err))
 		}
 	}
 	switch *format {

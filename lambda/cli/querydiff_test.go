@@ -911,7 +911,11 @@ func TestQueryAgreesWithModel(t *testing.T) {
 				if errRow >= 0 {
 					failed++
 					user, _ := r.cell(errRow, "user")
-					place := fmt.Sprintf("line %d (user %q)", r.line(errRow), user)
+					in := "stdin"
+					if r.asJSON {
+						in = "the report in stdin"
+					}
+					place := fmt.Sprintf("line %d of %s (user %q)", r.line(errRow), in, user)
 					if code != ExitUsage || stdout != "" || !strings.Contains(stderr, place) {
 						show(format, "the model fails on a row", fmt.Sprintf("exit %d, stdout %q, stderr %q", code, stdout, stderr), fmt.Sprintf("exit 2, nothing printed, stderr naming %s", place))
 					}

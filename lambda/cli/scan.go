@@ -97,7 +97,7 @@ func runScan(ctx context.Context, args []string, io IO) error {
 			region string
 		)
 		if run, region, runErr = runAudit(ctx, &af, *format, &src, in, selected, profileName, sups, io.Stderr); run == nil {
-			return runErr
+			return in.named(runErr)
 		}
 		out.results, out.outcomes = run.Results, run.Outcomes
 		if *format == "asff" {
@@ -109,7 +109,7 @@ func runScan(ctx context.Context, args []string, io IO) error {
 		err = streamScan(io.Stdout, *format, &out, sups)
 	default: // the table, which needs every result before its first line
 		if out.results, err = rules.Evaluate(out.input(), selected); err != nil {
-			return usageErr("%v", err)
+			return usageErr("%v", in.named(err))
 		}
 		out.outcomes = rules.Suppress(out.results, sups, in.asOf)
 		err = writeScan(io.Stdout, &out, *format)
@@ -163,7 +163,7 @@ func streamScan(w io.Writer, format string, o *scanOutput, sups []rules.Suppress
 	case writeErr != nil:
 		return writeErr
 	case err != nil:
-		return usageErr("%v", err)
+		return usageErr("%v", o.report.named(err))
 	}
 	o.outcomes = sup.Outcomes()
 	return rw.end()

@@ -451,10 +451,13 @@ func TestScanStreamedErrors(t *testing.T) {
 	dir := t.TempDir()
 	report := writeFile(t, dir, "report.csv", string(credreporttest.Generate(1200, 3)))
 	cfg := writeFile(t, dir, "c.yaml", "custom_rules:\n  - id: ORG-01\n    title: t\n    severity: high\n    remediation: r\n    where: '!is_root'\n    assert: int(user) > 0\n")
+	// The error says where the expression is written and which report the
+	// line is in, not only "line 3", which reads as the configuration's.
+	where := "rule ORG-01: custom_rules[0].assert (" + cfg + ":7) on line 3 of "
 	for _, format := range []string{"json", "csv", "sarif", "table"} {
 		code, out, stderr := run(t, "", "scan", "--report", report, "--config", cfg, "--format", format)
-		if code != ExitUsage || out != "" || !strings.Contains(stderr, "rule ORG-01") {
-			t.Errorf("%s: exit %d, %d bytes written, stderr %q; want exit 2, nothing written and the rule's error", format, code, len(out), stderr)
+		if code != ExitUsage || out != "" || !strings.Contains(stderr, where+report+" (user ") {
+			t.Errorf("%s: exit %d, %d bytes written, stderr %q; want exit 2, nothing written and the rule's error, from %q", format, code, len(out), stderr, where)
 		}
 		for _, writes := range []int{0, 1} {
 			var errOut bytes.Buffer
@@ -462,6 +465,31 @@ func TestScanStreamedErrors(t *testing.T) {
 			if code == ExitOK || !strings.Contains(errOut.String(), errDiskFull.Error()) {
 				t.Errorf("%s failing after %d writes: exit %d, stderr %q; want the write error", format, writes, code, errOut.String())
 			}
+		}
+	}
+}
+
+// A custom rule's error names the report its line is in however the
+// report came: stdin, the JSON of get-credential-report (the line is of its
+// Content), and through an audit (--state).
+func TestScanRuleErrorNamesTheReport(t *testing.T) {
+	dir := t.TempDir()
+	csv := string(credreporttest.Generate(10, 3))
+	report := writeFile(t, dir, "report.csv", csv)
+	doc := writeFile(t, dir, "report.json", `{"Content":"`+base64.StdEncoding.EncodeToString([]byte(csv))+`","ReportFormat":"text/csv","GeneratedTime":"2026-11-20T06:00:00Z"}`)
+	cfg := writeFile(t, dir, "c.yaml", "custom_rules:\n  - id: ORG-01\n    title: t\n    severity: high\n    remediation: r\n    assert: int(user) > 0\n")
+	for _, tc := range []struct {
+		name, stdin string
+		args        []string
+		want        string
+	}{
+		{"stdin", csv, []string{"--report", "-"}, "on line 3 of stdin (user "},
+		{"JSON", "", []string{"--report", doc}, "on line 3 of the report in " + doc + " (user "},
+		{"audit", "", []string{"--report", report, "--as-of", "2026-11-20T06:00:00Z", "--state", t.TempDir()}, "on line 3 of " + report + " (user "},
+	} {
+		code, out, stderr := run(t, tc.stdin, append([]string{"scan", "--config", cfg, "--format", "json"}, tc.args...)...)
+		if want := "custom_rules[0].assert (" + cfg + ":6) " + tc.want; code != ExitUsage || out != "" || !strings.Contains(stderr, want) {
+			t.Errorf("%s: exit %d, %d bytes written, stderr %q; want exit 2 and %q", tc.name, code, len(out), stderr, want)
 		}
 	}
 }

@@ -15,6 +15,7 @@ import (
 
 	"github.com/credaudit/credaudit/lambda/audit"
 	"github.com/credaudit/credaudit/lambda/credreport"
+	"github.com/credaudit/credaudit/lambda/query"
 	"github.com/credaudit/credaudit/lambda/rules"
 )
 
@@ -49,6 +50,11 @@ func (s *source) register(fs *flag.FlagSet, awsProfileFlag string) {
 type loaded struct {
 	report *credreport.Report
 	asOf   time.Time
+	// name is what a custom rule's or --where's error on a row calls the
+	// report its line is in: the file, "stdin", "the report in FILE" for
+	// the JSON of get-credential-report (the line is of its Content), ""
+	// for the live account's.
+	name string
 	// file is the report file as read (empty for stdin and the live
 	// account): in get-credential-report JSON every row is on the line of
 	// its Content, and SARIF, which alone needs it, places results there
@@ -119,8 +125,41 @@ func (s *source) load(ctx context.Context, in io.Reader) (*loaded, error) {
 			asOf = time.Now().UTC()
 		}
 	}
-	return &loaded{report: rep, asOf: asOf, account: account, accountErr: accountErr, file: file, alias: alias}, nil
+	name := ""
+	switch {
+	case s.live():
+	case s.report == "-":
+		name = "stdin"
+	default:
+		name = s.report
+	}
+	if name != "" && !rep.GeneratedTime.IsZero() {
+		name = "the report in " + name
+	}
+	return &loaded{report: rep, asOf: asOf, name: name, account: account, accountErr: accountErr, file: file, alias: alias}, nil
 }
+
+// named is err with the report named in its failure on a row, if it has
+// one (query.RowError). The errors around it wrote its text when they
+// wrapped it, so the text is written again.
+func (l *loaded) named(err error) error {
+	re := (*query.RowError)(nil)
+	if !errors.As(err, &re) || re.Report != "" || l.name == "" {
+		return err
+	}
+	before := re.Error()
+	re.Report = l.name
+	return &renamed{msg: strings.Replace(err.Error(), before, re.Error(), 1), err: err}
+}
+
+// renamed is an error told again in other words (loaded.named).
+type renamed struct {
+	msg string
+	err error
+}
+
+func (r *renamed) Error() string { return r.msg }
+func (r *renamed) Unwrap() error { return r.err }
 
 // contentLine returns the line (from 1) of a get-credential-report JSON
 // document on which its Content member starts (the key, matched as

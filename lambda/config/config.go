@@ -510,7 +510,7 @@ func (p *parser) customRules(n *yaml.Node, c *Config) error {
 				if err != nil {
 					return err
 				}
-				x, err := query.Compile(what+"."+field, s)
+				x, err := query.CompileAt(what+"."+field, fmt.Sprintf("%s:%d", p.file, v.Line), s)
 				if ce := (*query.CompileError)(nil); errors.As(err, &ce) {
 					return p.exprError(v, ce)
 				} else if err != nil {

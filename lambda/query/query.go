@@ -77,6 +77,7 @@ func celType(k credreport.Kind) *cel.Type {
 type Expr struct {
 	src  string
 	name string
+	at   string // where the expression is written ("credaudit.yaml:12"), or ""
 	prg  cel.Program
 }
 
@@ -84,6 +85,12 @@ type Expr struct {
 // where the expression came from ("--where", "rules[2].assert") and starts
 // every error, with the line and column inside the expression.
 func Compile(name, src string) (*Expr, error) {
+	return CompileAt(name, "", src)
+}
+
+// CompileAt is Compile for an expression written at at, a file and line
+// ("credaudit.yaml:12"), which its errors on a row (RowError) name.
+func CompileAt(name, at, src string) (*Expr, error) {
 	if strings.TrimSpace(src) == "" {
 		return nil, fmt.Errorf("%s: empty expression", name)
 	}
@@ -99,7 +106,7 @@ func Compile(name, src string) (*Expr, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
-	return &Expr{src: src, name: name, prg: prg}, nil
+	return &Expr{src: src, name: name, at: at, prg: prg}, nil
 }
 
 // CompileError is an expression that does not compile: each problem at its
@@ -171,11 +178,11 @@ func (x *Expr) Eval(r Row) (bool, error) {
 		if strings.Contains(err.Error(), "no such overload") {
 			hint = " (a timestamp or region/service column is null when the report holds N/A, no_information or not_supported: guard it with `column != null && …`)"
 		}
-		return false, &RowError{Expr: x.name, Line: r.Entry.Line, User: r.Entry.User, Err: err, Hint: hint}
+		return false, &RowError{Expr: x.name, At: x.at, Line: r.Entry.Line, User: r.Entry.User, Err: err, Hint: hint}
 	}
 	b, ok := out.Value().(bool)
 	if !ok {
-		return false, &RowError{Expr: x.name, Line: r.Entry.Line, User: r.Entry.User, Err: fmt.Errorf("result %v is not a bool", out)}
+		return false, &RowError{Expr: x.name, At: x.at, Line: r.Entry.Line, User: r.Entry.User, Err: fmt.Errorf("result %v is not a bool", out)}
 	}
 	return b, nil
 }
@@ -185,14 +192,25 @@ func (x *Expr) Eval(r Row) (bool, error) {
 // values unquoted ("no such key: bob").
 type RowError struct {
 	Expr string // the expression's name, as Compile was given it
-	Line int
-	User string
-	Err  error
-	Hint string // what to do, or ""
+	At   string // where the expression is written (CompileAt), or ""
+	// Report names the report the line is in (its file, set by whoever
+	// read it); "" for "the report".
+	Report string
+	Line   int
+	User   string
+	Err    error
+	Hint   string // what to do, or ""
 }
 
 func (e *RowError) Error() string {
-	return fmt.Sprintf("%s on line %d (user %q): %v%s", e.Expr, e.Line, e.User, e.Err, e.Hint)
+	expr, report := e.Expr, e.Report
+	if e.At != "" {
+		expr += " (" + e.At + ")"
+	}
+	if report == "" {
+		report = "the report"
+	}
+	return fmt.Sprintf("%s on line %d of %s (user %q): %v%s", expr, e.Line, report, e.User, e.Err, e.Hint)
 }
 
 func (e *RowError) Unwrap() error { return e.Err }

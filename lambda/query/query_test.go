@@ -1,6 +1,7 @@
 package query
 
 import (
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -91,7 +92,22 @@ func TestEvaluationErrorNamesTheRow(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err = x.Filter(rep.Table(), rep.AccountID, asOf)
-	if err == nil || !strings.Contains(err.Error(), `--where on line 3 (user "ann")`) || !strings.Contains(err.Error(), "guard it with") {
+	if err == nil || !strings.Contains(err.Error(), `--where on line 3 of the report (user "ann")`) || !strings.Contains(err.Error(), "guard it with") {
 		t.Errorf("error = %v", err)
+	}
+
+	// Written in a file, it says where; its reader names the report.
+	x, err = CompileAt("custom_rules[0].assert", "c.yaml:9", "password_last_used < timestamp('2026-01-01T00:00:00Z')")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = x.Filter(rep.Table(), rep.AccountID, asOf)
+	var re *RowError
+	if !errors.As(err, &re) {
+		t.Fatalf("error = %v, want a RowError", err)
+	}
+	re.Report = "r.csv"
+	if want := `custom_rules[0].assert (c.yaml:9) on line 3 of r.csv (user "ann"): no such overload`; !strings.HasPrefix(re.Error(), want) {
+		t.Errorf("error = %v, want it to begin %s", re, want)
 	}
 }
