@@ -78,8 +78,21 @@ func TestScanAsOf(t *testing.T) {
 	before := time.Now().UTC().Truncate(time.Second)
 	got := asOf(string(data))
 	after := time.Now().UTC()
-	if at, err := time.Parse(time.RFC3339, got); err != nil || at.Before(before) || at.After(after) {
-		t.Errorf("bare CSV without --as-of: as_of %s, want the scan's time (between %s and %s)", got, before.Format(time.RFC3339), after.Format(time.RFC3339))
+	if at, err := time.Parse(time.RFC3339, got); err != nil || at.Before(before) || at.After(after) || strings.Contains(got, ".") {
+		t.Errorf("bare CSV without --as-of: as_of %s, want the scan's time (between %s and %s) in whole seconds, as the report's times",
+			got, before.Format(time.RFC3339), after.Format(time.RFC3339))
+	}
+
+	// A fractional --as-of is the same time in every format that shows it.
+	const frac, want = "2026-11-20T06:00:00.5+01:00", "2026-11-20T05:00:00.5Z"
+	if got := asOf(doc, "--as-of", frac); got != want {
+		t.Errorf("JSON with --as-of %s: as_of %s, want %s", frac, got, want)
+	}
+	for format, shown := range map[string]string{"sarif": `"as_of":"` + want + `"`, "table": "evaluated as of " + want + "\n"} {
+		code, out, stderr := run(t, doc, "scan", "--report", "-", "--format", format, "--as-of", frac)
+		if code != ExitOK || !strings.Contains(strings.ReplaceAll(out, `": "`, `":"`), shown) {
+			t.Errorf("%s with --as-of %s: exit %d (%s), want it to show %s", format, frac, code, stderr, shown)
+		}
 	}
 }
 

@@ -507,7 +507,7 @@ func writeScanTable(w io.Writer, o *scanOutput) error {
 		generated = rep.GeneratedTime.Format(time.RFC3339)
 	}
 	fmt.Fprintf(b, "Account %s · profile %s · %d rules\n", rep.AccountID, o.profile, len(o.selected))
-	fmt.Fprintf(b, "Report generated %s · evaluated as of %s\n", generated, o.report.asOf.Format(time.RFC3339))
+	fmt.Fprintf(b, "Report generated %s · evaluated as of %s\n", generated, o.report.asOf.Format(time.RFC3339Nano))
 
 	var suppressed []*rules.Result
 	for sev := rules.Critical; sev >= rules.Informational; sev-- {
@@ -759,7 +759,7 @@ func sarifFrame(o *scanOutput) map[string]any {
 			}},
 			"results": []obj{},
 			"properties": obj{
-				"account_id": o.report.report.AccountID, "as_of": o.report.asOf.Format(time.RFC3339), "profile": o.profile,
+				"account_id": o.report.report.AccountID, "as_of": o.report.asOf.Format(time.RFC3339Nano), "profile": o.profile,
 			},
 		}},
 	}

@@ -122,7 +122,7 @@ func (s *source) load(ctx context.Context, in io.Reader) (*loaded, error) {
 	if s.asOf == "" {
 		asOf = rep.GeneratedTime
 		if asOf.IsZero() { // a bare CSV
-			asOf = time.Now().UTC()
+			asOf = time.Now().UTC().Truncate(time.Second) // as the report writes its times
 		}
 	}
 	name := ""
