@@ -83,7 +83,7 @@ func runAudit(ctx context.Context, f *auditFlags, format string, src *source, in
 		cfg, err := awsConfig(ctx, src)
 		switch {
 		case err != nil && f.publish:
-			return nil, "", &exitError{ExitAWS, err}
+			return nil, "", err
 		case err == nil && region == "":
 			region = cfg.Region
 		}
@@ -158,7 +158,9 @@ func writeDigest(w io.Writer, text string) {
 }
 
 // awsConfig is the AWS configuration of the live flags (--aws-profile,
-// --region), for publishing.
+// --region), for publishing. Its error is an exit error: a profile that
+// is not in the shared configuration is a usage error (the flag's value),
+// anything else ExitAWS.
 func awsConfig(ctx context.Context, src *source) (aws.Config, error) {
 	var opts []func(*awsconfig.LoadOptions) error
 	if src.awsProfile != "" {
@@ -168,8 +170,11 @@ func awsConfig(ctx context.Context, src *source) (aws.Config, error) {
 		opts = append(opts, awsconfig.WithRegion(src.region))
 	}
 	cfg, err := awsconfig.LoadDefaultConfig(ctx, opts...)
+	if _, missing := errors.AsType[awsconfig.SharedConfigProfileNotExistError](err); missing {
+		return cfg, usageErr("load AWS configuration: %w", err)
+	}
 	if err != nil {
-		return cfg, fmt.Errorf("load AWS configuration: %w", err)
+		return cfg, &exitError{ExitAWS, fmt.Errorf("load AWS configuration: %w", err)}
 	}
 	return cfg, nil
 }

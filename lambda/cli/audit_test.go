@@ -349,8 +349,8 @@ func TestScanPublishOfAReportFileTakesTheAWSFlags(t *testing.T) {
 	emulator.Reset(t)
 	code, _, stderr := run(t, "", "scan", "--report", sampleReport, "--as-of", "2026-11-20T06:00:00Z", "--format", "json",
 		"--state", t.TempDir(), "--publish", "--aws-profile", "no-such-profile")
-	if code != ExitAWS || !strings.Contains(stderr, "no-such-profile") {
-		t.Errorf("an unknown profile: exit %d, want %d naming it: %s", code, ExitAWS, stderr)
+	if code != ExitUsage || !strings.Contains(stderr, "no-such-profile") {
+		t.Errorf("an unknown profile: exit %d, want %d naming it: %s", code, ExitUsage, stderr)
 	}
 	code, _, stderr = run(t, "", "scan", "--report", sampleReport, "--as-of", "2026-11-20T06:00:00Z", "--format", "json",
 		"--state", t.TempDir(), "--publish", "--region", "eu-west-1")

@@ -218,6 +218,7 @@ func TestQueryBadInputExitsTwoSayingWhatAndWhere(t *testing.T) {
 		{"stray argument", []string{"--report", sampleReport, "extra"}, `unexpected argument "extra"`},
 		{"unknown flag", []string{"--nope"}, "flag provided but not defined: -nope"},
 		{"profile with a file", []string{"--report", sampleReport, "--profile", "prod"}, "apply to the live account"},
+		{"unknown AWS profile", []string{"--profile", "no-such-profile"}, "failed to get shared config profile, no-such-profile"},
 		{"region with stdin", []string{"--report", "-", "--region", "eu-west-1"}, "apply to the live account, not to --report -"}, // query has no --publish
 		{"empty expression", []string{"--report", sampleReport, "--where", ""}, `--where "" is empty; leave the flag out for its default`},
 		{"blank column list", []string{"--report", sampleReport, "--columns", " "}, `--columns " " is empty`},

@@ -103,7 +103,7 @@ func runOrg(ctx context.Context, f *orgFlags, af *auditFlags, src *source, forma
 	}
 	cfg, err := awsConfig(ctx, src)
 	if err != nil {
-		return &exitError{ExitAWS, err}
+		return err
 	}
 	if cfg.Region == "" {
 		cfg.Region = "us-east-1"

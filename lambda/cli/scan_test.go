@@ -234,6 +234,9 @@ func TestScanBadInputExitsTwo(t *testing.T) {
 		{"not a region", []string{"--report", sampleReport, "--format", "asff", "--hub-region", "us-east-1:x"}, `--hub-region "us-east-1:x" is not an AWS region`},
 		{"not a topic ARN", []string{"--report", sampleReport, "--state", dir, "--publish", "--topic", "credaudit"}, `--topic "credaudit" is not an SNS topic ARN`},
 		{"text after a JSON report", []string{"--report", trailing}, trailing + ": read get-credential-report JSON: line 2, column 1: data after the JSON object"},
+		// The flag's value is wrong, not AWS (exit 3): nothing is called.
+		{"unknown AWS profile", []string{"--aws-profile", "no-such-profile"}, "failed to get shared config profile, no-such-profile"},
+		{"unknown AWS profile, --org", []string{"--org", "--aws-profile", "no-such-profile"}, "failed to get shared config profile, no-such-profile"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

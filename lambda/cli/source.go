@@ -99,6 +99,9 @@ func (s *source) load(ctx context.Context, in io.Reader) (*loaded, error) {
 	switch {
 	case s.live():
 		if rep, account, accountErr, alias, err = s.fetch(ctx); err != nil {
+			if _, coded := errors.AsType[*exitError](err); coded { // awsConfig's
+				return nil, err
+			}
 			return nil, &exitError{ExitAWS, err}
 		}
 	case s.report == "-":
