@@ -85,10 +85,11 @@ func Run(ctx context.Context, args []string, io IO) int {
 		if len(args) > 1 {
 			return Run(ctx, []string{args[1], "--help"}, io)
 		}
-		usage(io.Stdout)
-		if len(args) == 0 {
+		if len(args) == 0 { // a usage error: its text is no output
+			usage(io.Stderr)
 			return ExitUsage
 		}
+		usage(io.Stdout)
 		return ExitOK
 	}
 	for _, c := range commands() {

@@ -258,6 +258,11 @@ func TestHelpOnEveryCommand(t *testing.T) {
 	if code, _, stderr := run(t, "", "frobnicate"); code != ExitUsage || !strings.Contains(stderr, `unknown command "frobnicate"`) {
 		t.Errorf("unknown command: exit %d, stderr %q", code, stderr)
 	}
+	// No command is a usage error: the usage goes where errors go, not
+	// into output a pipe would take for results.
+	if code, out, stderr := run(t, ""); code != ExitUsage || out != "" || !strings.Contains(stderr, "Usage: credaudit <command>") {
+		t.Errorf("no command: exit %d, stdout %q, stderr %q; want exit 2 and the usage on stderr", code, out, stderr)
+	}
 	if err := parseFlags(flag.NewFlagSet("x", flag.ContinueOnError), []string{"-h"}, IO{Stdout: &bytes.Buffer{}}); err != flag.ErrHelp {
 		t.Errorf("-h: %v", err)
 	}
