@@ -66,6 +66,9 @@ func runScan(ctx context.Context, args []string, io IO) error {
 	case err != nil:
 		return usageErr("--profile: %v", err)
 	}
+	for _, note := range cfg.Notes(profileName) {
+		fmt.Fprintf(io.Stderr, "credaudit scan: %s\n", note)
+	}
 	var sups []rules.Suppression
 	if cfg != nil {
 		sups = cfg.Suppressions

@@ -485,6 +485,19 @@ func TestScanStreamedErrors(t *testing.T) {
 	}
 }
 
+// What the configuration asks for that the scan does not do is said on
+// stderr, and the scan goes on: the output is the one without it.
+func TestScanSaysWhatTheConfigurationDoesNotDo(t *testing.T) {
+	dir := t.TempDir()
+	cfg := writeFile(t, dir, "c.yaml", "rules:\n  USER-04:\n    dormant_days: 60\n")
+	code, out, stderr := run(t, "", "scan", "--report", sampleReport, "--config", cfg, "--as-of", "2026-11-20T06:00:00Z", "--format", "json")
+	_, plain, _ := run(t, "", "scan", "--report", sampleReport, "--as-of", "2026-11-20T06:00:00Z", "--format", "json")
+	want := "credaudit scan: " + cfg + ":3: rules.USER-04 sets a threshold, but USER-04 is not in profile recommended, so it does not run (enabled: true runs it)\n"
+	if code != ExitOK || stderr != want || out != plain {
+		t.Errorf("exit %d, stderr %q, output as without the file %v; want exit 0, stderr %q, the same output", code, stderr, out == plain, want)
+	}
+}
+
 // A custom rule's error names the report its line is in however the
 // report came: stdin, the JSON of get-credential-report (the line is of its
 // Content), and through an audit (--state).

@@ -38,6 +38,11 @@ type Config struct {
 	Thresholds   map[string]map[string]int
 	Suppressions []rules.Suppression
 	Custom       []*rules.Rule
+
+	// empty says the file holds no setting (Notes); thresholdAt is where
+	// each rule's threshold is set, "file:line".
+	empty       bool
+	thresholdAt map[string]string
 }
 
 // Error is a configuration error at a position in the file.
@@ -111,13 +116,13 @@ func Parse(file string, data []byte) (*Config, error) {
 		return nil, p.secondDocument(second)
 	}
 	c := &Config{Source: file, Enabled: map[string]bool{}, Thresholds: map[string]map[string]int{}}
-	if len(doc.Content) == 0 {
-		return c, nil // an empty file is the defaults
+	if len(doc.Content) == 0 || blank(doc.Content[0]) {
+		// An empty file (or only a document marker, ---, and comments) is
+		// the defaults; Notes says so.
+		c.empty = true
+		return c, nil
 	}
 	root := doc.Content[0]
-	if blank(root) {
-		return c, nil // only a document marker (---) and comments: empty too
-	}
 	if err := p.noAliases(root); err != nil {
 		return nil, err
 	}
@@ -402,6 +407,10 @@ func (p *parser) threshold(c *Config, id string, th rules.Threshold, name string
 			return p.errf(v, "rules.%s: %s and %s are one threshold; set one of them", id, th.Name, th.Alias)
 		}
 		c.Thresholds[id][th.Name] = x
+		if c.thresholdAt == nil {
+			c.thresholdAt = map[string]string{}
+		}
+		c.thresholdAt[id] = fmt.Sprintf("%s:%d", p.file, v.Line)
 		return nil
 	}
 }
@@ -669,6 +678,37 @@ func (c *Config) Selection(profileOverride string) ([]rules.Selected, string, er
 		return nil, "", fmt.Errorf("%w: %s disables every rule of profile %q and adds none, so nothing would be checked", ErrNoRules, source, name)
 	}
 	return out, name, nil
+}
+
+// Notes are what the configuration asks for that a run under profile
+// (Selection's name) does not do, each a sentence naming where: an empty
+// file (an accident, say truncated, drops every suppression and custom
+// rule without an error), and a threshold set for a rule that does not
+// run. c may be nil: no file, nothing to say.
+func (c *Config) Notes(profile string) []string {
+	if c == nil {
+		return nil
+	}
+	if c.empty {
+		return []string{fmt.Sprintf("%s holds no setting: the defaults apply (profile %s, no suppression, no custom rule)", c.Source, profile)}
+	}
+	members, err := rules.Profile(profile)
+	if err != nil {
+		return nil
+	}
+	var notes []string
+	for _, id := range slices.Sorted(maps.Keys(c.thresholdAt)) {
+		enabled, set := c.Enabled[id]
+		if set && enabled || !set && slices.ContainsFunc(members, func(r *rules.Rule) bool { return r.ID == id }) {
+			continue
+		}
+		why, hint := "is not in profile "+profile, " (enabled: true runs it)"
+		if set {
+			why, hint = "is disabled", ""
+		}
+		notes = append(notes, fmt.Sprintf("%s: rules.%s sets a threshold, but %s %s, so it does not run%s", c.thresholdAt[id], id, id, why, hint))
+	}
+	return notes
 }
 
 // ErrNoRules is Selection's error when the profile and the configuration

@@ -160,6 +160,40 @@ func TestSuppressionsNameRulesThatExist(t *testing.T) {
 }
 
 // A configuration is one YAML document: its start and end markers are fine.
+// What a configuration asks for that the run will not do is said, not
+// silently dropped: a threshold of a rule the profile does not run or the
+// file disables, and an empty file (truncated by accident, it drops every
+// suppression and custom rule). The example configuration, and a
+// threshold of a rule that runs, say nothing.
+func TestNotesSayWhatTheConfigurationDoesNotDo(t *testing.T) {
+	c, err := Parse("c.yaml", []byte("rules:\n  USER-04:\n    dormant_days: 60\n  KEY-01:\n    enabled: false\n    days: 30\n  CRED-01:\n    days: 30\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{
+		"c.yaml:6: rules.KEY-01 sets a threshold, but KEY-01 is disabled, so it does not run",
+		"c.yaml:3: rules.USER-04 sets a threshold, but USER-04 is not in profile recommended, so it does not run (enabled: true runs it)",
+	}
+	if diff := cmp.Diff(want, c.Notes("recommended")); diff != "" {
+		t.Errorf("notes (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff(want[:1], c.Notes("all")); diff != "" {
+		t.Errorf("notes under profile all, which runs USER-04 (-want +got):\n%s", diff)
+	}
+	for _, doc := range []string{"", "# nothing yet\n", "---\n"} {
+		c, err := Parse("empty.yaml", []byte(doc))
+		if want := []string{"empty.yaml holds no setting: the defaults apply (profile cis-5.0, no suppression, no custom rule)"}; err != nil || !cmp.Equal(c.Notes("cis-5.0"), want) {
+			t.Errorf("%q: notes %q (err %v), want %q", doc, c.Notes("cis-5.0"), err, want)
+		}
+	}
+	if notes := example(t).Notes("recommended"); notes != nil {
+		t.Errorf("the example configuration: notes %q, want none", notes)
+	}
+	if notes := (*Config)(nil).Notes("recommended"); notes != nil {
+		t.Errorf("no configuration: notes %q", notes)
+	}
+}
+
 func TestOneDocumentWithItsMarkersLoads(t *testing.T) {
 	for _, doc := range []string{"---\nprofile: fsbp\n", "profile: fsbp\n...\n", "---\nprofile: fsbp\n...\n# the end\n"} {
 		if c, err := Parse("one.yaml", []byte(doc)); err != nil || c.Profile != "fsbp" {

@@ -443,6 +443,28 @@ func TestConfigurationFromSSM(t *testing.T) {
 	}
 }
 
+// A threshold the run will not use (its rule is not in the profile) is
+// logged as a warning naming where it is set, and the run goes on.
+func TestConfigurationNotesAreLogged(t *testing.T) {
+	e := newEnv(t)
+	e.consoleUser("alice")
+	e.withConfig("rules:\n  USER-04:\n    dormant_days: 60\n")
+	h := e.handler(map[string]string{handler.EnvConfig: "s3://" + bucket + "/config/credaudit.yaml", handler.EnvProfile: ""})
+	e.invoke(h, "scheduler.json")
+	var notes []string
+	for _, l := range logged[struct {
+		Level, Msg, Note string
+	}](e) {
+		if l.Msg == "configuration" && l.Level == "WARN" {
+			notes = append(notes, l.Note)
+		}
+	}
+	want := "s3://" + bucket + "/config/credaudit.yaml:3: rules.USER-04 sets a threshold, but USER-04 is not in profile recommended, so it does not run"
+	if len(notes) != 1 || !strings.HasPrefix(notes[0], want) {
+		t.Errorf("configuration warnings %q, want one beginning %q", notes, want)
+	}
+}
+
 // Invalid settings fail every invocation with a message naming each bad
 // value, sent to the topic when the topic setting is usable; nothing is
 // audited.

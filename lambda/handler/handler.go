@@ -230,6 +230,9 @@ func (h *Handler) auditAccount(ctx context.Context, aud *audit.Auditor, req Requ
 	if aud.Selected, aud.Profile, err = cfg.Selection(h.Settings.Profile); err != nil {
 		return nil, aud.Fail(ctx, &audit.Failure{Phase: "configuration", Err: err})
 	}
+	for _, note := range cfg.Notes(aud.Profile) {
+		h.Log.LogAttrs(ctx, slog.LevelWarn, "configuration", slog.String("note", note))
+	}
 	if cfg != nil {
 		aud.Suppressions = cfg.Suppressions
 	}
