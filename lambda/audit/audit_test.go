@@ -36,6 +36,20 @@ func firstRun(t *testing.T, r *rig) *Outcome {
 	return out
 }
 
+// fixedOnDay1 is a rig whose day-1 run, after firstRun, resolved bob's
+// USER-01: he turned MFA on.
+func fixedOnDay1(t *testing.T) *rig {
+	t.Helper()
+	r := newRig(t, "")
+	firstRun(t, r)
+	r.setMFA(t, mfaOff, mfaOn)
+	r.on(1)
+	if _, err := r.a.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
 // A run that cannot see sends an operational alert, imports nothing,
 // resolves nothing and leaves the state as it was.
 func TestFailureToSeeIsLoudAndChangesNothing(t *testing.T) {
@@ -270,13 +284,7 @@ func TestUnsentDigestIsSentByTheNextRun(t *testing.T) {
 // NOT_AVAILABLE result keeps it, neither resolved nor lost.
 func TestUnsentNewsIsSentByTheNextRunThatCannotSeeIt(t *testing.T) {
 	const bob = "credaudit/123456789012/USER-01/arn:aws:iam::123456789012:user/bob"
-	r := newRig(t, "")
-	firstRun(t, r)
-	r.setMFA(t, mfaOff, mfaOn)
-	r.on(1)
-	if _, err := r.a.Run(context.Background()); err != nil {
-		t.Fatal(err)
-	}
+	r := fixedOnDay1(t)
 	r.sns.take()
 	// Day 2: bob turns MFA off again; the digest saying so is not sent.
 	r.setMFA(t, mfaOn, mfaOff)
@@ -888,14 +896,11 @@ func TestOverlappingRunsThatSawDifferentReports(t *testing.T) {
 // must be later than that import, or Security Hub ignores it and keeps the
 // finding open for good.
 func TestOverlappingRunsOneReopeningAResolvedFinding(t *testing.T) {
-	r := newRig(t, "")
 	ctx := context.Background()
 	bob := "credaudit/123456789012/USER-01/arn:aws:iam::123456789012:user/bob"
-	firstRun(t, r)
-	r.setMFA(t, mfaOff, mfaOn)
-	r.on(1)
-	if out, err := r.a.Run(ctx); err != nil || r.hub.findings[bob].RecordState != shtypes.RecordStateArchived {
-		t.Fatalf("day 1: %v %+v", err, out.Counts)
+	r := fixedOnDay1(t)
+	if r.hub.findings[bob].RecordState != shtypes.RecordStateArchived {
+		t.Fatalf("day 1: bob's USER-01 is %s, want ARCHIVED", r.hub.findings[bob].RecordState)
 	}
 	r.on(2)
 	outB, err := overlap(t, r, func() { r.setMFA(t, mfaOn, mfaOff) })
@@ -1039,18 +1044,6 @@ func TestOverlappingRunsWhoseDigestsDisagree(t *testing.T) {
 		}
 		t.Fatalf("no change for bob's USER-01 in %+v", out.Counts)
 		return nil
-	}
-	// fixedOnDay1 is a rig whose day-1 run resolved bob's finding.
-	fixedOnDay1 := func(t *testing.T) *rig {
-		t.Helper()
-		r := newRig(t, "")
-		firstRun(t, r)
-		r.setMFA(t, mfaOff, mfaOn)
-		r.on(1)
-		if _, err := r.a.Run(context.Background()); err != nil {
-			t.Fatal(err)
-		}
-		return r
 	}
 	t.Run("the newer run says nothing", func(t *testing.T) {
 		r := newRig(t, "")
