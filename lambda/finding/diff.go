@@ -762,9 +762,9 @@ func AfterConflict(theirs, ours map[string]Record, sent []string, told map[strin
 	// by this run, would be told again, or never told it was fixed (or
 	// unmuted), by the next run from theirs.
 	reconcile := slices.Clone(sent)
-	for _, id := range slices.Sorted(maps.Keys(ours)) {
+	for id, mine := range ours {
 		r, ok := theirs[id]
-		if !isSent[id] && (told[id] || !ok && oursNewer || ok && r.Muted != ours[id].Muted) {
+		if !isSent[id] && (told[id] || !ok && oursNewer || ok && r.Muted != mine.Muted) {
 			reconcile = append(reconcile, id)
 		}
 	}

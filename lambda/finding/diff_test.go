@@ -1401,10 +1401,10 @@ func TestAfterConflictUnsent(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			got, ok := AfterConflict(tt.theirs, map[string]Record{"f": tt.ours}, nil, map[string]bool{"f": tt.told}, tt.oursNewer)["f"]
-			if ok != tt.kept || !ok {
-				if ok != tt.kept {
-					t.Errorf("kept %v (%+v), want %v", ok, got, tt.kept)
-				}
+			if ok != tt.kept {
+				t.Fatalf("kept %v (%+v), want %v", ok, got, tt.kept)
+			}
+			if !ok {
 				return
 			}
 			if got.Archived != tt.want.Archived || got.Muted != tt.want.Muted || due(got) != tt.wantDue || !got.FirstObservedAt.Equal(tt.want.FirstObservedAt) {
