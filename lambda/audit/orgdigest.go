@@ -204,7 +204,7 @@ func writeFailed(b *strings.Builder, failed []AccountRun) {
 			continue
 		}
 		fmt.Fprintf(b, "  ! %s: %s\n", Nouns(len(group), "account"), why)
-		line := "     "
+		line := namesIndent
 		for i, r := range group {
 			if b.Len()+len(line) >= end {
 				break
@@ -215,12 +215,12 @@ func writeFailed(b *strings.Builder, failed []AccountRun) {
 			}
 			if len(line)+len(name) > failedWidth {
 				b.WriteString(line + "\n")
-				line = "     "
+				line = namesIndent
 			}
 			line += name
 			named++
 		}
-		if line != "     " {
+		if line != namesIndent {
 			b.WriteString(line + "\n")
 		}
 	}
@@ -230,8 +230,12 @@ func writeFailed(b *strings.Builder, failed []AccountRun) {
 }
 
 // failedWidth is how wide a line naming the accounts that failed alike
-// grows before the next one starts.
-const failedWidth = 100
+// grows before the next one starts; each starts with namesIndent (and a
+// space before each name).
+const (
+	failedWidth = 100
+	namesIndent = "     "
+)
 
 // news is how many of s's findings the organisation digest counts as new:
 // new, changed or unmuted, as TopNew lists them.
