@@ -123,7 +123,7 @@ func Parse(file string, data []byte) (*Config, error) {
 		return c, nil
 	}
 	root := doc.Content[0]
-	if err := p.noAliases(root); err != nil {
+	if err := p.plainYAML(root); err != nil {
 		return nil, err
 	}
 	p.declared = declaredIDs(root)
@@ -210,16 +210,32 @@ func (p *parser) secondDocument(doc *yaml.Node) error {
 	return p.errf(doc, "a second YAML document starts here; a configuration is one document")
 }
 
-// noAliases refuses the first anchor (&name) under n, and so every alias
+// coreTags are the tags a configuration's values may carry, written or
+// resolved: YAML's core schema, whose values the walk reads from their text.
+// Any other (a local !name, a verbatim !<…>, !!binary, whose text is not its
+// value) would be read as if it were not there.
+var coreTags = map[string]bool{
+	"!!str": true, "!!int": true, "!!bool": true, "!!null": true, "!!float": true,
+	"!!map": true, "!!seq": true, "!!timestamp": true,
+}
+
+// plainYAML refuses the first anchor (&name) under n, and so every alias
 // (*name), which yaml.v3 accepts only after its anchor: the walk reads each
 // value where it is written, and in a file this small a value written out at
-// each use is plainer.
-func (p *parser) noAliases(n *yaml.Node) error {
+// each use is plainer. It refuses the first tag outside coreTags too.
+func (p *parser) plainYAML(n *yaml.Node) error {
 	if n.Anchor != "" {
 		return p.errf(n, "anchor &%s: anchors and aliases are not supported in the configuration; write the value out at each use", n.Anchor)
 	}
+	if !coreTags[n.Tag] {
+		tag := n.Tag
+		if !strings.HasPrefix(tag, "!") {
+			tag = "!<" + tag + ">" // as written: yaml.v3 keeps a verbatim tag's URI
+		}
+		return p.errf(n, "tag %s: the configuration takes plain values (strings, numbers, true or false, lists and mappings), not tagged ones", tag)
+	}
 	for _, c := range n.Content {
-		if err := p.noAliases(c); err != nil {
+		if err := p.plainYAML(c); err != nil {
 			return err
 		}
 	}

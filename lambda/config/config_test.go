@@ -268,6 +268,11 @@ func TestBadConfigurationNamesFileLineAndColumn(t *testing.T) {
 		{"anchor on a key", "rules:\n  &k KEY-01: {days: 30}\n", "c.yaml:2:3: anchor &k: anchors and aliases"},
 		{"alias to a mapping", "suppressions:\n  - &s {rule: '*', user: bob, reason: r}\n  - *s\n", "c.yaml:2:5: anchor &s:"},
 		{"merge key", "custom_rules:\n  - &base {title: t, severity: low}\n  - <<: *base\n    id: ORG-01\n", "c.yaml:2:5: anchor &base: anchors and aliases are not supported"},
+		{"local tag on a value", "profile: !foo all\n", "c.yaml:1:10: tag !foo: the configuration takes plain values"},
+		{"local tag on a mapping", "rules: !cfg\n  KEY-01: {days: 30}\n", "c.yaml:1:8: tag !cfg:"},
+		{"local tag on a key", "suppressions:\n  - rule: '*'\n    !k user: bob\n    reason: r\n", "c.yaml:3:5: tag !k:"},
+		{"verbatim tag", "profile: !<tag:example.com,2026:p> all\n", "c.yaml:1:10: tag !<tag:example.com,2026:p>:"},
+		{"binary tag, whose text is not its value", "suppressions:\n  - rule: '*'\n    user: bob\n    reason: !!binary cmVhc29u\n", "c.yaml:4:13: tag !!binary:"},
 		{"repeated rule", "rules:\n  KEY-01:\n    days: 10\n  KEY-01:\n    enabled: false\n", `c.yaml:4:3: key "KEY-01" repeated in rules`},
 		{"repeated custom rule under rules", custom("rules:\n  ORG-01: {enabled: false}\n  ORG-01: {enabled: true}\n"), `c.yaml:9:3: key "ORG-01" repeated in rules`},
 		// A mistyped rule ID is unknown, whatever its settings hold.
