@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/credaudit/credaudit/lambda/audit"
 	"github.com/credaudit/credaudit/lambda/config"
@@ -436,10 +437,19 @@ func (h *Handler) keepSummary(ctx context.Context, runID string, resp *Response)
 	}
 }
 
+// summaryReaders is how many kept summaries keptRuns reads at once. One
+// at a time, thousands of accounts audited before the map stopped would
+// cost as many sequential GETs (20–50 ms each) of the aggregate's
+// 900 seconds; S3 serves thousands a second per prefix, and the SDK's
+// HTTP client keeps 10 idle connections per host, so 16 are about as
+// many as reuse helps.
+const summaryReaders = 16
+
 // keptRuns is the accounts of a run whose map failed: one AccountRun per
 // account of the list, from the summary its audit kept (SummaryKey), or
-// not audited. It lists the run's summaries first and reads only those:
-// a map that stops early leaves most accounts without one.
+// not audited. It lists the run's summaries first and reads only those,
+// summaryReaders at a time: a map that stops early leaves most accounts
+// without one. The first summary that cannot be read is the error.
 func (h *Handler) keptRuns(ctx context.Context, runID string, items []Item) ([]audit.AccountRun, error) {
 	kept := map[string]bool{}
 	pages := s3.NewListObjectsV2Paginator(h.clients().s3, &s3.ListObjectsV2Input{
@@ -454,20 +464,29 @@ func (h *Handler) keptRuns(ctx context.Context, runID string, items []Item) ([]a
 		}
 	}
 	runs := make([]audit.AccountRun, len(items))
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(summaryReaders)
 	for i, it := range items {
 		runs[i] = audit.AccountRun{AccountID: it.AccountID, Name: it.Name,
 			Error: "not audited: the map failed before it finished, or its audit failed (the map run says which)"}
-		if !kept[SummaryKey(runID, it.AccountID)] {
+		key := SummaryKey(runID, it.AccountID)
+		if !kept[key] {
 			continue
 		}
-		var resp Response
-		if _, err := h.readRunFile(ctx, Location{Bucket: h.Settings.StateBucket, Key: SummaryKey(runID, it.AccountID)}, &resp); err != nil {
-			return nil, err
-		}
-		if resp.AccountID != it.AccountID {
-			return nil, fmt.Errorf("%s: the summary of account %q, not %s", SummaryKey(runID, it.AccountID), resp.AccountID, it.AccountID)
-		}
-		runs[i].Summary, runs[i].Error = &resp.Summary, resp.Error
+		g.Go(func() error {
+			var resp Response
+			if _, err := h.readRunFile(gctx, Location{Bucket: h.Settings.StateBucket, Key: key}, &resp); err != nil {
+				return err
+			}
+			if resp.AccountID != it.AccountID {
+				return fmt.Errorf("%s: the summary of account %q, not %s", key, resp.AccountID, it.AccountID)
+			}
+			runs[i].Summary, runs[i].Error = &resp.Summary, resp.Error
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
 	}
 	return runs, nil
 }

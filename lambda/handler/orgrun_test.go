@@ -10,6 +10,7 @@ import (
 	"reflect"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -724,6 +725,75 @@ func TestOrganisationMapFailureStillReportsTheAudited(t *testing.T) {
 	}
 	if want := "their changes are in the organisation digest sent before this alert"; !strings.Contains(msgs[1].Body, want) {
 		t.Errorf("alert lacks %q:\n%s", want, msgs[1].Body)
+	}
+}
+
+// After a map failed in a large organisation, the summaries are read many
+// at a time, not one GET after another: each read of the first 16 is held
+// in the proxy until 16 are in flight together (reads one at a time would
+// hold the first until the deadline, and fail). Each account is reported
+// from its own summary.
+func TestOrganisationMapFailureReadsSummariesConcurrently(t *testing.T) {
+	const accounts, together = 40, 16
+	o := newOrgEnv(t)
+	p := o.throughFaultProxy()
+	h := o.handler(nil)
+	items := make([]handler.Item, accounts)
+	gate := &gathering{want: together, open: make(chan struct{})}
+	for i := range items {
+		id := fmt.Sprintf("2000000000%02d", i)
+		items[i] = handler.Item{AccountID: id, RoleARN: "arn:aws:iam::" + id + ":role/" + org.DefaultMemberRole, Name: fmt.Sprintf("acct-%02d", i)}
+		key := handler.SummaryKey("exec-c", id)
+		o.put(key, handler.Response{Summary: audit.Summary{AccountID: id, Profile: "recommended", Users: 3, New: i + 1}})
+		p.inject(fault{Op: "s3:GetObject", Path: "/" + key, Times: 1, Meanwhile: func() { gate.arrive(t) }})
+	}
+	list := handler.Location{Bucket: bucket, Key: "runs/exec-c/accounts.json"}
+	o.put(list.Key, items)
+
+	payload, _ := json.Marshal(map[string]any{"action": "aggregate", "run_id": "exec-c", "accounts": list,
+		"error": map[string]string{"Error": "States.ExceedToleratedFailureThreshold", "Cause": "The specified tolerated failure threshold was exceeded"}})
+	if _, err := h.Handle(context.Background(), payload); err == nil {
+		t.Fatal("the failed map's aggregate succeeded")
+	}
+	if got := p.count("s3:GetObject"); got < accounts {
+		t.Errorf("%d GETs, want one per summary (%d) at least", got, accounts)
+	}
+	msgs := o.drain()
+	if len(msgs) != 2 || msgs[0].Attributes["kind"] != "digest" {
+		t.Fatalf("want the organisation digest, then the alert; got %+v", msgs)
+	}
+	for i, it := range items {
+		if want := fmt.Sprintf("%s (%s): %d new", it.AccountID, it.Name, i+1); !strings.Contains(msgs[0].Body, want) {
+			t.Errorf("digest lacks %q", want)
+		}
+	}
+}
+
+// gathering holds each arrival until want have arrived, then lets every
+// one through; an arrival still held after a minute fails the test and
+// opens it, so that a caller arriving one at a time ends.
+type gathering struct {
+	mu      sync.Mutex
+	arrived int
+	want    int
+	open    chan struct{}
+	once    sync.Once
+}
+
+func (g *gathering) arrive(t *testing.T) {
+	g.mu.Lock()
+	g.arrived++
+	if g.arrived == g.want {
+		g.once.Do(func() { close(g.open) })
+	}
+	g.mu.Unlock()
+	select {
+	case <-g.open:
+	case <-time.After(time.Minute):
+		g.mu.Lock()
+		t.Errorf("after a minute %d requests were in flight together, want %d", g.arrived, g.want)
+		g.mu.Unlock()
+		g.once.Do(func() { close(g.open) })
 	}
 }
 
