@@ -344,7 +344,9 @@ func TestFindingOfAnUnsentDigestFixedBeforeTheNextRunIsResolved(t *testing.T) {
 }
 
 // Findings Security Hub refuses are named in the digest and the error, and
-// the next run sends exactly those again, with their first-seen times.
+// the next run sends exactly those again, with their first-seen times; the
+// import that creates one there has CreatedAt equal to UpdatedAt, as
+// Security Hub requires (the fake refuses a creation otherwise).
 func TestRefusedFindingsAreSentByTheNextRun(t *testing.T) {
 	r := newRig(t, "")
 	refused := "credaudit/123456789012/USER-01/arn:aws:iam::123456789012:user/bob"
@@ -372,8 +374,17 @@ func TestRefusedFindingsAreSentByTheNextRun(t *testing.T) {
 		t.Fatalf("next run sent %d findings (%d new), want only the refused one again", r.hub.imports, again.Counts.New)
 	}
 	f := r.hub.findings[refused]
-	if *f.CreatedAt != generatedAt.Format("2006-01-02T15:04:05Z") {
-		t.Errorf("re-sent finding created %s, want the first observation %s", *f.CreatedAt, generatedAt)
+	if first := generatedAt.Format("2006-01-02T15:04:05Z"); *f.FirstObservedAt != first || *f.CreatedAt != *f.UpdatedAt || *f.UpdatedAt <= first {
+		t.Errorf("re-sent finding first observed %s, created %s, updated %s; want first observed %s, created when updated, later",
+			*f.FirstObservedAt, *f.CreatedAt, *f.UpdatedAt, first)
+	}
+	r.on(31) // a refresh keeps the CreatedAt it was created with
+	created := *f.CreatedAt
+	if _, err := r.a.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if f := r.hub.findings[refused]; *f.CreatedAt != created || *f.UpdatedAt <= created {
+		t.Errorf("refreshed finding created %s, updated %s; want created %s still, updated later", *f.CreatedAt, *f.UpdatedAt, created)
 	}
 }
 
@@ -803,12 +814,16 @@ func TestWorkflowOfARefusedImportIsSentByTheNextRun(t *testing.T) {
 				r.hub.refuse, r.hub.err, r.hub.refuseWorkflow = nil, nil, nil
 			}
 			r.on(tt.runs[len(tt.runs)-1].day + 1)
-			r.hub.workflow, r.hub.findings = nil, nil
+			r.hub.workflow = nil
+			var before string // the UpdatedAt Security Hub holds, if it holds the finding
+			if f, ok := r.hub.findings[bob]; ok {
+				before = *f.UpdatedAt
+			}
 			if _, err := r.a.Run(context.Background()); err != nil {
 				t.Fatal(err)
 			}
-			if f, ok := r.hub.findings[bob]; !ok || f.RecordState != shtypes.RecordStateActive {
-				t.Errorf("bob's USER-01 imported %v (record state %s), want it imported ACTIVE", ok, f.RecordState)
+			if f, ok := r.hub.findings[bob]; !ok || f.RecordState != shtypes.RecordStateActive || *f.UpdatedAt == before {
+				t.Errorf("bob's USER-01 held %v (record state %s, updated %s, before %q), want it imported ACTIVE", ok, f.RecordState, aws.ToString(f.UpdatedAt), before)
 			}
 			if got, want := r.hub.workflowOf(bob), []shtypes.WorkflowStatus{tt.want}; !slices.Equal(got, want) {
 				t.Errorf("bob's USER-01 workflow updates %v, want %v", got, want)
@@ -1443,8 +1458,9 @@ func TestArchivesMadeWhileSecurityHubWasOffAreSentQuietly(t *testing.T) {
 
 // After the home region changes, the first run imports every open finding
 // into the new region, with its suppression, as it imported them into the
-// old one: no news, so no digest in changes mode. The run after imports
-// nothing.
+// old one, and its first observation; created there by that import, each
+// has CreatedAt equal to UpdatedAt: no news, so no digest in changes mode.
+// The run after imports nothing.
 func TestChangingTheHomeRegionImportsTheOpenFindingsThere(t *testing.T) {
 	r := newRig(t, suppressBob)
 	ctx := context.Background()
@@ -1474,10 +1490,10 @@ func TestChangingTheHomeRegionImportsTheOpenFindingsThere(t *testing.T) {
 	}
 	for id, f := range moved.findings {
 		was := old[id]
-		if f.RecordState != shtypes.RecordStateActive || *f.CreatedAt != *was.CreatedAt || *f.UpdatedAt <= *was.UpdatedAt ||
+		if f.RecordState != shtypes.RecordStateActive || *f.FirstObservedAt != *was.FirstObservedAt || *f.CreatedAt != *f.UpdatedAt || *f.UpdatedAt <= *was.UpdatedAt ||
 			!strings.Contains(*f.ProductArn, ":us-east-1:") {
-			t.Errorf("%s in the new region: %s, created %s, updated %s, product %s; want ACTIVE, created %s, updated after %s, us-east-1's product",
-				id, f.RecordState, *f.CreatedAt, *f.UpdatedAt, *f.ProductArn, *was.CreatedAt, *was.UpdatedAt)
+			t.Errorf("%s in the new region: %s, first observed %s, created %s, updated %s, product %s; want ACTIVE, first observed %s, created when updated, after %s, us-east-1's product",
+				id, f.RecordState, *f.FirstObservedAt, *f.CreatedAt, *f.UpdatedAt, *f.ProductArn, *was.FirstObservedAt, *was.UpdatedAt)
 		}
 	}
 	if got := moved.workflowOf(muted); len(got) != 1 || got[0] != shtypes.WorkflowStatusSuppressed {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"sync"
@@ -116,14 +117,27 @@ func (h *fakeHub) BatchImportFindings(_ context.Context, in *securityhub.BatchIm
 			out.FailedFindings = append(out.FailedFindings, shtypes.ImportFindingsError{Id: f.Id, ErrorCode: aws.String(code), ErrorMessage: aws.String("refused by the test")})
 			continue
 		}
-		if held, ok := h.findings[*f.Id]; ok && !after(*f.UpdatedAt, *held.UpdatedAt) {
+		held, ok := h.findings[*f.Id]
+		if ok && !after(*f.UpdatedAt, *held.UpdatedAt) {
 			continue // as Security Hub silently ignores an import not later than the one it holds
+		}
+		if !ok && *f.CreatedAt != *f.UpdatedAt {
+			out.FailedFindings = append(out.FailedFindings, creationRefused(f))
+			continue
 		}
 		h.findings[*f.Id] = f
 	}
 	out.FailedCount = aws.Int32(int32(len(out.FailedFindings)))
 	out.SuccessCount = aws.Int32(int32(len(in.Findings) - len(out.FailedFindings)))
 	return out, nil
+}
+
+// creationRefused is the error for an import that would create a finding
+// whose CreatedAt is not its UpdatedAt (aws-facts §2.7: "On creation they
+// must be equal").
+func creationRefused(f shtypes.AwsSecurityFinding) shtypes.ImportFindingsError {
+	return shtypes.ImportFindingsError{Id: f.Id, ErrorCode: aws.String("InvalidInput"),
+		ErrorMessage: aws.String(fmt.Sprintf("a new finding's CreatedAt %s is not its UpdatedAt %s", *f.CreatedAt, *f.UpdatedAt))}
 }
 
 func (h *fakeHub) BatchUpdateFindings(_ context.Context, in *securityhub.BatchUpdateFindingsInput, _ ...func(*securityhub.Options)) (*securityhub.BatchUpdateFindingsOutput, error) {

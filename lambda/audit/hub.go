@@ -200,7 +200,7 @@ func mapChanges(out *Outcome, partition, region string, selected []rules.Selecte
 		rec := &c.Record
 		f := publish.Finding{
 			ID: rec.ID, AccountID: out.AccountID, Partition: partition, Region: region, ReportGeneratedAt: gen,
-			FirstObservedAt: rec.FirstObservedAt, LastObservedAt: rec.LastObservedAt, UpdatedAt: rec.UpdatedAt,
+			FirstObservedAt: rec.FirstObservedAt, CreatedAt: rec.CreatedAt, LastObservedAt: rec.LastObservedAt, UpdatedAt: rec.UpdatedAt,
 		}
 		switch {
 		case c.Result == nil:

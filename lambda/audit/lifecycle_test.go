@@ -114,6 +114,10 @@ func (h *simHub) BatchImportFindings(_ context.Context, in *securityhub.BatchImp
 			continue
 		}
 		held, ok := h.findings[id]
+		if !ok && *f.CreatedAt != *f.UpdatedAt {
+			out.FailedFindings = append(out.FailedFindings, creationRefused(f))
+			continue
+		}
 		if !ok {
 			h.findings[id] = &hubFinding{asff: f, workflow: shtypes.WorkflowStatusNew}
 			continue
@@ -735,6 +739,17 @@ func (l *lifecycle) step(f fault) {
 		l.checkHub(out)
 	}
 	l.checkStable()
+	if f == hubLost {
+		// An import reported failed that created a finding all the same
+		// (or created it again, after a move back): the next import taken,
+		// which cannot know that it landed, sends its own UpdatedAt as
+		// CreatedAt (finding.NextAfter), once.
+		for key := range l.createdAt {
+			if region, _, _ := strings.Cut(key, " "); region == l.a.HubRegion {
+				l.loose[key] = true
+			}
+		}
+	}
 }
 
 // cannotSee runs an audit that cannot see: README, "A run that cannot see
@@ -1069,9 +1084,11 @@ func (l *lifecycle) checkStable() {
 	for key, first := range l.createdAt {
 		region, id, _ := strings.Cut(key, " ")
 		f := l.hubs[region].findings[id]
-		if l.loose[key] && *f.asff.CreatedAt < first {
-			// The later of two overlapping runs' imports won, with its
-			// CreatedAt; the saved, earlier one is sent with the next.
+		if l.loose[key] && *f.asff.CreatedAt != first {
+			// Two overlapping runs sent the finding otherwise, and which
+			// import Security Hub holds is not known: the next import
+			// sends its own UpdatedAt as CreatedAt (finding.AfterConflict),
+			// once.
 			l.createdAt[key] = *f.asff.CreatedAt
 			delete(l.loose, key)
 			continue
@@ -1247,6 +1264,15 @@ func (l *lifecycle) moveHome(did *[]string) {
 		l.hubs[region] = h
 	}
 	l.hub, l.a.HubRegion = h, region
+	// A finding the region still holds from before is created again by
+	// the import that moves it there, or by a later one, which cannot know
+	// that it is held: its CreatedAt may become that import's UpdatedAt
+	// (finding.InRegion), once.
+	for key := range l.createdAt {
+		if r, _, _ := strings.Cut(key, " "); r == region {
+			l.loose[key] = true
+		}
+	}
 	*did = append(*did, "home region "+region)
 }
 

@@ -134,8 +134,9 @@ func TestStaleSuppressionIsSaidOnce(t *testing.T) {
 
 // With --state, a second scan of the same account diffs against the first:
 // nothing new, and the digest on stderr says so. Nothing was published, so
-// the findings a publishing run would import are all still to send, created
-// when first seen.
+// the findings a publishing run would import are all still to send, first
+// seen in the first scan, and created in Security Hub by the import that
+// sends them (CreatedAt equal to UpdatedAt, as Security Hub requires).
 func TestScanWithStateDiffsAgainstThePreviousRun(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "state")
 	code, _, stderr := run(t, "", "scan", "--report", sampleReport, "--as-of", "2026-11-20T06:00:00Z", "--format", "json", "--state", dir)
@@ -152,7 +153,7 @@ func TestScanWithStateDiffsAgainstThePreviousRun(t *testing.T) {
 	if !strings.Contains(stderr, "This run: 0 new, 0 changed, 0 resolved, 0 gone, 15 still failing.") {
 		t.Errorf("second digest:\n%.2000s", stderr)
 	}
-	var pending []struct{ CreatedAt, UpdatedAt string }
+	var pending []struct{ FirstObservedAt, CreatedAt, UpdatedAt string }
 	if err := json.Unmarshal([]byte(out), &pending); err != nil {
 		t.Fatal(err)
 	}
@@ -160,8 +161,9 @@ func TestScanWithStateDiffsAgainstThePreviousRun(t *testing.T) {
 		t.Fatalf("%d findings pending import, want the 15 never published", len(pending))
 	}
 	for _, f := range pending {
-		if f.CreatedAt != "2026-11-20T06:00:00Z" || f.UpdatedAt != "2026-11-21T06:00:00Z" {
-			t.Errorf("pending finding created %s, updated %s; want first seen 2026-11-20, updated 2026-11-21", f.CreatedAt, f.UpdatedAt)
+		if f.FirstObservedAt != "2026-11-20T06:00:00Z" || f.CreatedAt != "2026-11-21T06:00:00Z" || f.UpdatedAt != "2026-11-21T06:00:00Z" {
+			t.Errorf("pending finding first seen %s, created %s, updated %s; want first seen 2026-11-20, created and updated 2026-11-21",
+				f.FirstObservedAt, f.CreatedAt, f.UpdatedAt)
 		}
 	}
 }

@@ -114,8 +114,10 @@ type Change struct {
 	// seen (or whose tombstone expired).
 	Prev *Record
 	// Record is the finding as the next state keeps it, and as it is to be
-	// sent: CreatedAt is Record.FirstObservedAt and, when Import is true,
-	// UpdatedAt is Record.UpdatedAt. NextAfter fills in LastImportedAt.
+	// sent: when Import is true, UpdatedAt is Record.UpdatedAt, and
+	// CreatedAt is Record.CreatedAt, or UpdatedAt when that is zero (the
+	// import creates the finding). NextAfter fills in LastImportedAt, and
+	// CreatedAt once the import that creates the finding is taken.
 	Record Record
 }
 
@@ -221,6 +223,7 @@ func Diff(prev map[string]Record, results []rules.Result, accountID string, obse
 		if had && !p.expiredAt(d.obs) {
 			pp = new(Record) // a copy, so p itself stays on the stack for the many results without one
 			*pp = p
+			pp.held(d.obs)
 		}
 		if c, ok := d.classify(id, r, pp); ok {
 			changes = append(changes, c)
@@ -235,6 +238,7 @@ func Diff(prev map[string]Record, results []rules.Result, accountID string, obse
 	slices.Sort(gone)
 	for _, id := range gone {
 		p := prev[id]
+		p.held(d.obs)
 		if p.Archived {
 			changes = append(changes, resend(&p))
 		} else {
@@ -248,6 +252,19 @@ func Diff(prev map[string]Record, results []rules.Result, accountID string, obse
 // t: Security Hub has deleted the finding, and the record no longer counts.
 func (r *Record) expiredAt(t time.Time) bool {
 	return r.Archived && !t.Before(r.UpdatedAt.Add(Retention))
+}
+
+// held sets r's CreatedAt and TakenUpdatedAt to what Security Hub holds at
+// t: a record saved before credaudit kept them, and imported, was created
+// with FirstObservedAt and last taken with its UpdatedAt; and Security Hub
+// deleted a finding whose last import taken is Retention old.
+func (r *Record) held(t time.Time) {
+	if r.CreatedAt.IsZero() && !r.LastImportedAt.IsZero() {
+		r.CreatedAt, r.TakenUpdatedAt = r.FirstObservedAt, r.UpdatedAt
+	}
+	if !t.Before(r.TakenUpdatedAt.Add(Retention)) {
+		r.CreatedAt, r.TakenUpdatedAt = time.Time{}, time.Time{}
+	}
 }
 
 // unsent reports whether r is an archive Security Hub was not sent: a
@@ -407,7 +424,7 @@ func (d *differ) failing(id string, r *rules.Result, p *Record) Change {
 		// The Security Hub finding exists (open, or archived as a
 		// tombstone): keep its creation time; UpdatedAt moves on below
 		// when the change is imported.
-		rec.FirstObservedAt = p.FirstObservedAt
+		rec.FirstObservedAt, rec.CreatedAt, rec.TakenUpdatedAt = p.FirstObservedAt, p.CreatedAt, p.TakenUpdatedAt
 		rec.LastImportedAt, rec.Region = p.LastImportedAt, p.Region
 		rec.UpdatedAt = p.UpdatedAt
 	}
@@ -512,9 +529,11 @@ func InRegion(prev map[string]Record, region string) (map[string]Record, int) {
 			r.Region = region
 		case r.Archived:
 			r.LastImportedAt, r.Region, r.WorkflowUnknown = time.Time{}, "", true
+			r.CreatedAt, r.TakenUpdatedAt = time.Time{}, time.Time{}
 			moved++
 		default:
 			r.LastImportedAt, r.Region = time.Time{}, ""
+			r.CreatedAt, r.TakenUpdatedAt = time.Time{}, time.Time{}
 			r.Suppressed, r.SuppressionReason, r.WorkflowUnknown = false, "", true
 			moved++
 		}
@@ -608,6 +627,10 @@ func NextAfter(prev map[string]Record, changes []Change, pub Publication) map[st
 				rec.LastImportedAt = time.Time{}
 			default:
 				rec.LastImportedAt, rec.Region = at, pub.Region
+				if rec.CreatedAt.IsZero() {
+					rec.CreatedAt = rec.UpdatedAt // the import created it
+				}
+				rec.TakenUpdatedAt = rec.UpdatedAt
 			}
 		}
 		offImport := pub.Off && c.Import() && !rec.Archived
@@ -701,7 +724,7 @@ func NextUnnotified(prev map[string]Record, changes []Change, pub Publication) m
 			// the finding now: after a home region move, InRegion must find
 			// the finding there, not in no region at all.
 			rec.Suppressed, rec.SuppressionReason, rec.WorkflowUnknown = held.Suppressed, held.SuppressionReason, held.WorkflowUnknown
-			rec.Region = held.Region
+			rec.Region, rec.CreatedAt, rec.TakenUpdatedAt = held.Region, held.CreatedAt, held.TakenUpdatedAt
 			next[c.ID()] = rec
 		}
 	}
@@ -779,7 +802,8 @@ func AfterConflict(theirs, ours map[string]Record, sent []string, told map[strin
 			updated = r.UpdatedAt
 		}
 		if ok && sentAlike(r, mine) {
-			r.UpdatedAt = updated
+			r.UpdatedAt, r.CreatedAt = updated, heldCreatedAt(r, mine)
+			r.TakenUpdatedAt = later(r.TakenUpdatedAt, mine.TakenUpdatedAt)
 			next[id] = r
 			continue
 		}
@@ -795,7 +819,10 @@ func AfterConflict(theirs, ours map[string]Record, sent []string, told map[strin
 		} else {
 			r = mine
 		}
+		// Which run's import Security Hub holds, and so its CreatedAt, is
+		// not known: the next import sends its own UpdatedAt as CreatedAt.
 		r.LastImportedAt, r.Region, r.WorkflowUnknown, r.UpdatedAt = time.Time{}, "", true, updated
+		r.CreatedAt, r.TakenUpdatedAt = time.Time{}, time.Time{}
 		if r.Archived {
 			// An unsent archive is sent with its own UpdatedAt, which
 			// must be later than either run's import.
@@ -814,6 +841,23 @@ func AfterConflict(theirs, ours map[string]Record, sent []string, told map[strin
 		}
 	}
 	return next
+}
+
+// heldCreatedAt is the CreatedAt Security Hub holds of a finding two
+// overlapping runs' records describe: that of the import with the later
+// UpdatedAt, which Security Hub kept, else the one known.
+func heldCreatedAt(theirs, ours Record) time.Time {
+	if ours.UpdatedAt.After(theirs.UpdatedAt) && !ours.CreatedAt.IsZero() || theirs.CreatedAt.IsZero() {
+		return ours.CreatedAt
+	}
+	return theirs.CreatedAt
+}
+
+func later(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
 }
 
 // lastTold is the record to keep of a finding two overlapping runs sent

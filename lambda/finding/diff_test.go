@@ -517,6 +517,7 @@ func TestNextUnnotified(t *testing.T) {
 	// archive.
 	wantAlice := prev[keyAlice]
 	wantAlice.LastImportedAt, wantAlice.UpdatedAt = time.Time{}, changes[0].Record.UpdatedAt
+	wantAlice.TakenUpdatedAt = changes[0].Record.UpdatedAt // Security Hub took the archive
 	// And what the run saw, for a next run that cannot see it.
 	wantAlice.Unreported, wantAlice.UnreportedReason, wantAlice.UnreportedAt = "resolved", "no active access key", day(1)
 	if diff := cmp.Diff(wantAlice, state[keyAlice]); diff != "" {
@@ -936,11 +937,20 @@ func TestArchiveMadeWhileSecurityHubWasOff(t *testing.T) {
 		state := off(open, day(1), fixed)
 		tomb := state[keyAlice]
 		for d := 2; d <= 90; d++ {
+			if !day(d).Before(tomb.TakenUpdatedAt.Add(Retention)) {
+				// Retention after the last import Security Hub took, it
+				// has deleted the open finding: the archive creates it,
+				// with its own UpdatedAt as CreatedAt.
+				tomb.CreatedAt, tomb.TakenUpdatedAt = time.Time{}, time.Time{}
+			}
 			sendsArchive(t, Diff(state, []rules.Result{fixed}, acct, day(d), 0), tomb)
 			state = off(state, day(d), fixed)
 			if diff := cmp.Diff(tomb, state[keyAlice]); diff != "" {
 				t.Fatalf("day %d, off: tombstone (-before +after):\n%s", d, diff)
 			}
+		}
+		if !tomb.CreatedAt.IsZero() {
+			t.Errorf("day 90: the tombstone says Security Hub holds the finding created %v, last taken %v, 90 days ago", tomb.CreatedAt, tomb.TakenUpdatedAt)
 		}
 		// Retention after the archive Security Hub has deleted the finding:
 		// nothing is sent, and the tombstone goes.
@@ -1015,12 +1025,13 @@ func TestInRegion(t *testing.T) {
 		t.Errorf("moved %d, want the 2 open findings and bob's tombstone", moved)
 	}
 	for _, id := range []string{keyAlice, mfaAlice} {
-		if r := held[id]; !r.LastImportedAt.IsZero() || r.Region != "" || r.Suppressed || r.SuppressionReason != "" || !r.WorkflowUnknown {
-			t.Errorf("%s after the move: %+v; want it due for import, unsuppressed, its workflow unknown", id, r)
+		if r := held[id]; !r.LastImportedAt.IsZero() || r.Region != "" || r.Suppressed || r.SuppressionReason != "" || !r.WorkflowUnknown || !r.CreatedAt.IsZero() {
+			t.Errorf("%s after the move: %+v; want it due for import, unsuppressed, its workflow unknown, its CreatedAt the import's", id, r)
 		}
 	}
 	wantBob := old[keyBob]
 	wantBob.LastImportedAt, wantBob.Region, wantBob.WorkflowUnknown = time.Time{}, "", true
+	wantBob.CreatedAt, wantBob.TakenUpdatedAt = time.Time{}, time.Time{} // not known to be held in the new region
 	if diff := cmp.Diff(wantBob, held[keyBob]); diff != "" {
 		t.Errorf("bob's tombstone after the move (-want +got), want it an unsent archive:\n%s", diff)
 	}
@@ -1656,4 +1667,67 @@ func TestUnnotifiedRunInANewRegionThenMovedBack(t *testing.T) {
 	if moved != 1 || len(cs) != 1 || cs[0].Workflow != WorkflowSuppress || !cs[0].Import() {
 		t.Errorf("back in eu-west-1: moved %d, %+v; want the finding imported there and its suppression sent", moved, summarize(cs))
 	}
+}
+
+// CreatedAt is the ASFF CreatedAt of the finding Security Hub holds: the
+// UpdatedAt of the import that created it there, as Security Hub requires
+// the two equal on creation, kept from then on; FirstObservedAt is the
+// failure's first observation whatever became of the imports.
+func TestCreatedAt(t *testing.T) {
+	k1 := &rules.Key01
+	failing := []rules.Result{fail(k1, alice, old131)}
+	id := Diff(nil, failing, acct, day(0), 0)[0].ID()
+
+	t.Run("an import refused creates nothing; the next one taken creates the finding", func(t *testing.T) {
+		first := Diff(nil, failing, acct, day(0), 0)
+		state := NextAfter(nil, first, Publication{At: day(0), FailedImports: map[string]bool{id: true}})
+		if r := state[id]; !r.CreatedAt.IsZero() || !r.TakenUpdatedAt.IsZero() {
+			t.Fatalf("after a refused import: created %v, taken %v; want neither known", r.CreatedAt, r.TakenUpdatedAt)
+		}
+		again := Diff(state, failing, acct, day(1), 0)
+		if len(again) != 1 || !again[0].Import() || !again[0].Record.CreatedAt.IsZero() {
+			t.Fatalf("the next run: %+v, want an import that creates the finding", summarize(again))
+		}
+		state = next(state, again, day(1))
+		if r := state[id]; !r.CreatedAt.Equal(again[0].Record.UpdatedAt) || !r.TakenUpdatedAt.Equal(r.CreatedAt) || !r.FirstObservedAt.Equal(day(0)) {
+			t.Errorf("after it was taken: created %v, taken %v, first observed %v; want created and taken %v, first observed %v",
+				r.CreatedAt, r.TakenUpdatedAt, r.FirstObservedAt, again[0].Record.UpdatedAt, day(0))
+		}
+		later := Diff(state, failing, acct, day(31), 0)
+		if len(later) != 1 || !later[0].Import() || !later[0].Record.CreatedAt.Equal(day(1)) {
+			t.Errorf("a later import: %+v created %v, want it sent with CreatedAt %v", summarize(later), later[0].Record.CreatedAt, day(1))
+		}
+	})
+	t.Run("a record saved before CreatedAt was kept was created with FirstObservedAt", func(t *testing.T) {
+		state := next(nil, Diff(nil, failing, acct, day(0), 0), day(0))
+		legacy := state[id]
+		legacy.CreatedAt, legacy.TakenUpdatedAt = time.Time{}, time.Time{}
+		state[id] = legacy
+		later := Diff(state, failing, acct, day(31), 0)
+		if r := later[0].Record; !r.CreatedAt.Equal(day(0)) || !r.TakenUpdatedAt.Equal(day(0)) {
+			t.Errorf("legacy record's next import: created %v, taken %v; want both %v", r.CreatedAt, r.TakenUpdatedAt, day(0))
+		}
+	})
+	t.Run("Retention after the last import taken, Security Hub holds none", func(t *testing.T) {
+		state := next(nil, Diff(nil, failing, acct, day(0), 0), day(0))
+		for _, d := range []int{89, 90} {
+			c := Diff(state, failing, acct, day(d), 0)
+			held := d < 90
+			if got := !c[0].Record.CreatedAt.IsZero(); got != held {
+				t.Errorf("day %d: CreatedAt %v; want it known %v", d, c[0].Record.CreatedAt, held)
+			}
+		}
+	})
+	t.Run("after overlapping runs sent it otherwise, which import Security Hub holds is not known", func(t *testing.T) {
+		ours := next(nil, Diff(nil, failing, acct, day(0), 0), day(0))
+		theirs := next(nil, Diff(nil, []rules.Result{fail(k1, alice, "access key 1 is 132 days old")}, acct, day(1), 0), day(1))
+		got := AfterConflict(theirs, ours, []string{id}, nil, false)[id]
+		if !got.CreatedAt.IsZero() || !got.TakenUpdatedAt.IsZero() {
+			t.Errorf("reconciled: created %v, taken %v; want neither known", got.CreatedAt, got.TakenUpdatedAt)
+		}
+		alike := AfterConflict(ours, ours, []string{id}, nil, true)[id]
+		if !alike.CreatedAt.Equal(day(0)) {
+			t.Errorf("sent alike: created %v, want %v", alike.CreatedAt, day(0))
+		}
+	})
 }

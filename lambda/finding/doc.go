@@ -106,13 +106,21 @@
 //
 // Every Change carries the Record to send and to keep:
 //
-//   - FirstObservedAt (= ASFF CreatedAt) is the as-of time of the report
-//     that first showed the failure, and is never rewritten while the
-//     Security Hub finding exists: a recurrence within Retention keeps it.
+//   - FirstObservedAt is the as-of time of the report that first showed
+//     the failure, and is never rewritten while the Security Hub finding
+//     exists: a recurrence within Retention keeps it.
+//   - CreatedAt is the UpdatedAt of the import that created the finding in
+//     Security Hub, which requires the two equal on creation: the first
+//     import taken, which may come runs after the first observation (a
+//     refused import, Security Hub off, a new home region, or Retention
+//     passed since the last import taken, TakenUpdatedAt). It is kept from
+//     then on; an import reported failed that Security Hub applied all the
+//     same, two overlapping runs that sent the finding otherwise, or a home
+//     region moved back to one that still holds it leave it to be set
+//     again by the next import taken.
 //   - LastObservedAt is the as-of time of the last report that saw the
 //     finding; a NOT_AVAILABLE run leaves it alone.
-//   - UpdatedAt is the observation time for a new finding (so CreatedAt
-//     equals UpdatedAt, as Security Hub requires) and, for every later
+//   - UpdatedAt is the observation time for a new finding and, for every later
 //     import, the later of the observation time and one second after the
 //     last UpdatedAt sent: strictly increasing even when the clock or the
 //     report goes backwards. Security Hub silently ignores an import whose

@@ -27,8 +27,22 @@ type Record struct {
 	Reason string `json:"reason"`
 
 	// FirstObservedAt is the as-of time of the report in which the failure
-	// was first seen. It is the finding's CreatedAt and is never rewritten.
+	// was first seen, sent as the finding's FirstObservedAt, and is never
+	// rewritten.
 	FirstObservedAt time.Time `json:"first_observed_at"`
+	// CreatedAt is the ASFF CreatedAt of the finding Security Hub holds:
+	// the UpdatedAt of the import that created it there, as Security Hub
+	// requires the two equal on creation. TakenUpdatedAt is the UpdatedAt
+	// of the last import Security Hub took, Retention after which it
+	// deletes the finding. Both are zero while Security Hub is not known to
+	// hold the finding: no import of it was taken (the import that creates
+	// it sends its own UpdatedAt as CreatedAt), the home region moved, two
+	// overlapping runs sent it otherwise, or Retention has passed since
+	// (Diff clears them). A record saved before credaudit kept them, and
+	// imported, was created with FirstObservedAt, and last taken with its
+	// UpdatedAt: Diff reads it so.
+	CreatedAt      time.Time `json:"created_at,omitzero"`
+	TakenUpdatedAt time.Time `json:"taken_updated_at,omitzero"`
 	// LastObservedAt is the as-of time of the last report that showed the
 	// failure (or its resolution). A run that could not see the resource
 	// leaves it alone.

@@ -86,9 +86,14 @@ type Finding struct {
 	// ReportGeneratedAt is when IAM generated the report; zero leaves the
 	// product field out.
 	ReportGeneratedAt time.Time
-	// FirstObservedAt is when the failure was first seen; it is also
-	// CreatedAt and must not change between imports.
+	// FirstObservedAt is when the failure was first seen; it must not
+	// change between imports.
 	FirstObservedAt time.Time
+	// CreatedAt is the CreatedAt Security Hub's finding was created with,
+	// which must not change between imports; zero when this import creates
+	// the finding, which then sends UpdatedAt, as Security Hub requires the
+	// two equal on creation.
+	CreatedAt time.Time
 	// LastObservedAt is the report time of the latest observation.
 	LastObservedAt time.Time
 	// UpdatedAt must be later than that of every earlier import of ID.
@@ -173,7 +178,14 @@ func ASFF(f Finding) (types.AwsSecurityFinding, error) {
 		bad("LastObservedAt %s is before FirstObservedAt %s", timestamp(f.LastObservedAt), timestamp(f.FirstObservedAt))
 	}
 	if f.UpdatedAt.Before(f.FirstObservedAt) {
-		bad("UpdatedAt %s is before CreatedAt (FirstObservedAt) %s", timestamp(f.UpdatedAt), timestamp(f.FirstObservedAt))
+		bad("UpdatedAt %s is before FirstObservedAt %s", timestamp(f.UpdatedAt), timestamp(f.FirstObservedAt))
+	}
+	created := f.CreatedAt
+	if created.IsZero() {
+		created = f.UpdatedAt
+	}
+	if f.UpdatedAt.Before(created) {
+		bad("UpdatedAt %s is before CreatedAt %s", timestamp(f.UpdatedAt), timestamp(created))
 	}
 
 	title, _ := Truncate(rule.Title, MaxTitleLength)
@@ -215,7 +227,7 @@ func ASFF(f Finding) (types.AwsSecurityFinding, error) {
 		Resources:       []types.Resource{resource(f)},
 		Remediation:     remediation(rule),
 		ProductFields:   productFields(f),
-		CreatedAt:       aws.String(timestamp(f.FirstObservedAt)),
+		CreatedAt:       aws.String(timestamp(created)),
 		FirstObservedAt: aws.String(timestamp(f.FirstObservedAt)),
 		LastObservedAt:  aws.String(timestamp(f.LastObservedAt)),
 		UpdatedAt:       aws.String(timestamp(f.UpdatedAt)),

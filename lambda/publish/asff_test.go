@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -57,6 +58,7 @@ func findingFor(rule *rules.Rule, e *credreport.Entry, status rules.Status, reas
 		Region:            region,
 		ReportGeneratedAt: reportTime,
 		FirstObservedAt:   firstSeen,
+		CreatedAt:         firstSeen, // created in Security Hub when first seen
 		LastObservedAt:    reportTime,
 		UpdatedAt:         runTime,
 	}
@@ -267,6 +269,15 @@ func TestASFFTimestampsKeepFirstObserved(t *testing.T) {
 	want := []string{"2026-09-01T06:00:00Z", "2026-09-01T06:00:00Z", "2026-11-20T06:00:00Z", "2026-11-20T06:04:31.25Z"}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("CreatedAt, FirstObservedAt, LastObservedAt, UpdatedAt (-want +got):\n%s", diff)
+	}
+	// An import that creates the finding (no CreatedAt known) sends its
+	// UpdatedAt as CreatedAt, as Security Hub requires on creation; the
+	// failure's first observation stays FirstObservedAt.
+	creating := f
+	creating.CreatedAt = time.Time{}
+	out = mustASFF(t, creating)
+	if got := []string{*out.CreatedAt, *out.FirstObservedAt}; !slices.Equal(got, []string{want[3], want[1]}) {
+		t.Errorf("a creating import's CreatedAt, FirstObservedAt = %v, want %s, %s", got, want[3], want[1])
 	}
 	local := f
 	local.UpdatedAt = runTime.In(time.FixedZone("CET", 3600))

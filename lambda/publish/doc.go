@@ -20,9 +20,11 @@
 //
 // # Timestamps
 //
-// CreatedAt is FirstObservedAt: when the failure was first seen, kept from
-// run to run and never rewritten (Prowler rewrote it on every scan, losing
-// the finding's history). LastObservedAt is the report time of the latest
+// FirstObservedAt is when the failure was first seen, kept from run to run
+// and never rewritten (Prowler rewrote it on every scan, losing the
+// finding's history). CreatedAt is when Security Hub's finding was created:
+// the UpdatedAt of the import that created it, as Security Hub requires the
+// two equal on creation (Finding.CreatedAt zero), then kept. LastObservedAt is the report time of the latest
 // observation. UpdatedAt must be later than the value of every earlier import
 // of the same Id, or Security Hub ignores the import; the caller guarantees
 // that. Every timestamp is written in UTC as RFC 3339 with up to nine
