@@ -484,9 +484,14 @@ func (d *differ) workflowOf(rec, p *Record) Workflow {
 }
 
 // refresh marks a still-failing finding due for re-import and gives it the
-// UpdatedAt to send.
+// UpdatedAt to send: refreshAfter after its last import, counted from the
+// UpdatedAt Security Hub took (TakenUpdatedAt), from which Security Hub
+// counts its Retention, and not only from when the import was made, hours
+// after the report: else a daily run with refreshAfter 89 days would
+// refresh on day 90, as Security Hub deletes the finding.
 func (d *differ) refresh(c *Change) {
-	if d.obs.Sub(c.Record.LastImportedAt) < d.refreshAfter {
+	r := &c.Record
+	if d.obs.Sub(r.LastImportedAt) < d.refreshAfter && d.obs.Sub(r.TakenUpdatedAt) < d.refreshAfter {
 		return
 	}
 	c.NeedsRefresh = true

@@ -1,6 +1,7 @@
 package finding
 
 import (
+	"fmt"
 	"maps"
 	"slices"
 	"strconv"
@@ -1730,4 +1731,31 @@ func TestCreatedAt(t *testing.T) {
 			t.Errorf("sent alike: created %v, want %v", alike.CreatedAt, day(0))
 		}
 	})
+}
+
+// A still-failing finding is refreshed before Security Hub deletes it,
+// whatever the refresh interval allowed (1–89 days): each day's report is
+// generated at 06:00 and imported two hours later, and no two UpdatedAt
+// Security Hub takes are Retention apart.
+func TestRefreshComesBeforeSecurityHubDeletes(t *testing.T) {
+	for _, days := range []int{30, 88, 89} {
+		refresh := time.Duration(days) * 24 * time.Hour
+		var state map[string]Record
+		var last time.Time
+		for d := 0; d <= 200; d++ {
+			results := []rules.Result{fail(&rules.Key01, alice, fmt.Sprintf("access key 1 is %d days old", 131+d))}
+			changes := Diff(state, results, acct, day(d), refresh)
+			for _, c := range changes {
+				if !c.Import() {
+					continue
+				}
+				if !last.IsZero() && c.Record.UpdatedAt.Sub(last) >= Retention {
+					t.Fatalf("refresh after %d days: day %d imports UpdatedAt %v, %v after the last one taken, when Security Hub has deleted the finding",
+						days, d, c.Record.UpdatedAt, c.Record.UpdatedAt.Sub(last))
+				}
+				last = c.Record.UpdatedAt
+			}
+			state = NextAfter(state, changes, Publication{At: day(d).Add(2 * time.Hour)})
+		}
+	}
 }
