@@ -212,12 +212,13 @@ func TestScanASFFIncludesArchivesNotSent(t *testing.T) {
 
 // --format asff with --state prints what a run publishing to --hub-region
 // would import: after the findings were published to another region, every
-// open finding (created when first seen), with no news in the digest.
+// open finding (first seen then, created there by that import), with no
+// news in the digest.
 func TestScanASFFForAnotherHubRegionIncludesEveryOpenFinding(t *testing.T) {
 	emulator.Config(t)
 	emulator.Reset(t)
 	dir := t.TempDir()
-	scan := func(asOf string, args ...string) (found []struct{ ProductArn, CreatedAt string }, digest string) {
+	scan := func(asOf string, args ...string) (found []struct{ ProductArn, FirstObservedAt, CreatedAt, UpdatedAt string }, digest string) {
 		t.Helper()
 		code, out, stderr := run(t, "", append([]string{"scan", "--report", sampleReport, "--as-of", asOf, "--format", "asff", "--state", dir}, args...)...)
 		if code != ExitOK {
@@ -246,8 +247,9 @@ func TestScanASFFForAnotherHubRegionIncludesEveryOpenFinding(t *testing.T) {
 			t.Errorf("%s: digest with news:\n%.2000s", tc.region, digest)
 		}
 		for _, f := range owed {
-			if !strings.HasPrefix(f.ProductArn, "arn:aws:securityhub:"+tc.region+":") || f.CreatedAt != "2026-11-20T06:00:00Z" {
-				t.Errorf("owed finding for %s created %s; want %s's, created when first seen (2026-11-20)", f.ProductArn, f.CreatedAt, tc.region)
+			if !strings.HasPrefix(f.ProductArn, "arn:aws:securityhub:"+tc.region+":") || f.FirstObservedAt != "2026-11-20T06:00:00Z" || f.CreatedAt != f.UpdatedAt {
+				t.Errorf("owed finding for %s first seen %s, created %s, updated %s; want %s's, first seen 2026-11-20, created by this import",
+					f.ProductArn, f.FirstObservedAt, f.CreatedAt, f.UpdatedAt, tc.region)
 			}
 		}
 	}
