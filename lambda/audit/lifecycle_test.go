@@ -331,15 +331,12 @@ type lifecycle struct {
 	// the last digest the user received, which a digest may resolve.
 	openSince map[string]bool
 	// createdAt is each finding's CreatedAt while Security Hub holds it,
-	// by region and ID (regionKey).
-	// Two overlapping runs may each create a finding (neither knew of the
-	// other's), the later import's CreatedAt winning until the next import
-	// sends the saved one: forgetCreated runs skip the check.
+	// by region and ID (regionKey). A loose one may change once (loosen).
 	createdAt map[string]string
+	loose     map[string]bool
 	// updatedBefore is the home region's UpdatedAt of each finding before
 	// the run.
 	updatedBefore map[string]string
-	loose         map[string]bool
 
 	log      []string
 	lastSeen time.Time // the as-of of the last run the state saw
@@ -741,14 +738,9 @@ func (l *lifecycle) step(f fault) {
 	l.checkStable()
 	if f == hubLost {
 		// An import reported failed that created a finding all the same
-		// (or created it again, after a move back): the next import taken,
-		// which cannot know that it landed, sends its own UpdatedAt as
-		// CreatedAt (finding.NextAfter), once.
-		for key := range l.createdAt {
-			if region, _, _ := strings.Cut(key, " "); region == l.a.HubRegion {
-				l.loose[key] = true
-			}
-		}
+		// (or created it again, after a move back): the next import taken
+		// cannot know that it landed (finding.NextAfter).
+		l.loosen(l.a.HubRegion)
 	}
 }
 
@@ -857,8 +849,20 @@ func (l *lifecycle) overlap(ctx context.Context) {
 	}
 	l.clean = false
 	l.checkStable()
-	for id := range l.createdAt {
-		l.loose[id] = true
+	// Two overlapping runs that sent a finding otherwise: which import
+	// Security Hub holds is not known (finding.AfterConflict).
+	l.loosen("")
+}
+
+// loosen lets the CreatedAt of each finding Security Hub holds in region
+// (every region when "") change once: the run cannot know that Security
+// Hub holds it, so the next import taken sends its own UpdatedAt as
+// CreatedAt.
+func (l *lifecycle) loosen(region string) {
+	for key := range l.createdAt {
+		if r, _, _ := strings.Cut(key, " "); region == "" || r == region {
+			l.loose[key] = true
+		}
 	}
 }
 
@@ -1085,10 +1089,6 @@ func (l *lifecycle) checkStable() {
 		region, id, _ := strings.Cut(key, " ")
 		f := l.hubs[region].findings[id]
 		if l.loose[key] && *f.asff.CreatedAt != first {
-			// Two overlapping runs sent the finding otherwise, and which
-			// import Security Hub holds is not known: the next import
-			// sends its own UpdatedAt as CreatedAt (finding.AfterConflict),
-			// once.
 			l.createdAt[key] = *f.asff.CreatedAt
 			delete(l.loose, key)
 			continue
@@ -1265,14 +1265,8 @@ func (l *lifecycle) moveHome(did *[]string) {
 	}
 	l.hub, l.a.HubRegion = h, region
 	// A finding the region still holds from before is created again by
-	// the import that moves it there, or by a later one, which cannot know
-	// that it is held: its CreatedAt may become that import's UpdatedAt
-	// (finding.InRegion), once.
-	for key := range l.createdAt {
-		if r, _, _ := strings.Cut(key, " "); r == region {
-			l.loose[key] = true
-		}
-	}
+	// the import that moves it there, or by a later one (finding.InRegion).
+	l.loosen(region)
 	*did = append(*did, "home region "+region)
 }
 
