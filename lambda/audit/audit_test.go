@@ -1478,8 +1478,7 @@ func TestChangingTheHomeRegionImportsTheOpenFindingsThere(t *testing.T) {
 	}
 
 	moved := &fakeHub{}
-	r.a.Hub = importer(moved)
-	r.a.HubRegion = "us-east-1"
+	r.home(moved, "us-east-1")
 	r.on(1)
 	out, err := r.a.Run(ctx)
 	if err != nil {
@@ -1525,7 +1524,7 @@ func TestMovingTheHomeRegionBackArchivesWhatWasResolvedMeanwhile(t *testing.T) {
 		t.Fatalf("bob's USER-02 not open in A: %+v", was)
 	}
 
-	r.a.Hub, r.a.HubRegion = importer(regionB), "us-east-1"
+	r.home(regionB, "us-east-1")
 	r.on(1)
 	if _, err := r.a.Run(ctx); err != nil {
 		t.Fatal(err)
@@ -1537,7 +1536,7 @@ func TestMovingTheHomeRegionBackArchivesWhatWasResolvedMeanwhile(t *testing.T) {
 		t.Fatalf("in B: %v, %+v; want bob's USER-02 resolved and archived there", err, fixed.Counts)
 	}
 
-	r.a.Hub, r.a.HubRegion = importer(regionA), "eu-west-1"
+	r.home(regionA, "eu-west-1")
 	r.sns.take()
 	r.on(3)
 	back, err := r.a.Run(ctx)
@@ -1569,7 +1568,7 @@ func TestMovingTheHomeRegionBackUnmutesWhatWasUnmutedMeanwhile(t *testing.T) {
 		t.Fatalf("bob's USER-01 workflow updates in A: %v, want SUPPRESSED", got)
 	}
 
-	r.a.Hub, r.a.HubRegion = importer(regionB), "us-east-1"
+	r.home(regionB, "us-east-1")
 	r.on(1)
 	if _, err := r.a.Run(ctx); err != nil {
 		t.Fatal(err)
@@ -1583,7 +1582,7 @@ func TestMovingTheHomeRegionBackUnmutesWhatWasUnmutedMeanwhile(t *testing.T) {
 		t.Fatalf("bob's USER-01 workflow updates in B: %v, want SUPPRESSED, NEW", got)
 	}
 
-	r.a.Hub, r.a.HubRegion = importer(regionA), "eu-west-1"
+	r.home(regionA, "eu-west-1")
 	r.sns.take()
 	r.on(3)
 	back, err := r.a.Run(ctx)
@@ -1622,7 +1621,7 @@ func TestChangingTheHomeRegionAfterAFailedImportMovesItsSuppression(t *testing.T
 	}
 
 	moved := &fakeHub{}
-	r.a.Hub, r.a.HubRegion = importer(moved), "us-east-1"
+	r.home(moved, "us-east-1")
 	r.on(32)
 	if _, err := r.a.Run(ctx); err != nil {
 		t.Fatal(err)

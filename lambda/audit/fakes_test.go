@@ -257,6 +257,12 @@ func importer(h *fakeHub) *publish.Importer {
 	return &publish.Importer{Client: h, RatePerSecond: 1e6, Sleep: func(context.Context, time.Duration) error { return nil }}
 }
 
+// home makes h, in region, the Security Hub home region the rig's runs
+// publish to.
+func (r *rig) home(h *fakeHub, region string) {
+	r.a.Hub, r.a.HubRegion = importer(h), region
+}
+
 // on moves the rig days after the sample report: the report is generated
 // then, and audited two hours later.
 func (r *rig) on(days int) {
