@@ -223,7 +223,7 @@ func Diff(prev map[string]Record, results []rules.Result, accountID string, obse
 		if had && !p.expiredAt(d.obs) {
 			pp = new(Record) // a copy, so p itself stays on the stack for the many results without one
 			*pp = p
-			pp.held(d.obs)
+			pp.setHeld(d.obs)
 		}
 		if c, ok := d.classify(id, r, pp); ok {
 			changes = append(changes, c)
@@ -238,7 +238,7 @@ func Diff(prev map[string]Record, results []rules.Result, accountID string, obse
 	slices.Sort(gone)
 	for _, id := range gone {
 		p := prev[id]
-		p.held(d.obs)
+		p.setHeld(d.obs)
 		if p.Archived {
 			changes = append(changes, resend(&p))
 		} else {
@@ -254,11 +254,11 @@ func (r *Record) expiredAt(t time.Time) bool {
 	return r.Archived && !t.Before(r.UpdatedAt.Add(Retention))
 }
 
-// held sets r's CreatedAt and TakenUpdatedAt to what Security Hub holds at
+// setHeld sets r's CreatedAt and TakenUpdatedAt to what Security Hub holds at
 // t: a record saved before credaudit kept them, and imported, was created
 // with FirstObservedAt and last taken with its UpdatedAt; and Security Hub
 // deleted a finding whose last import taken is Retention old.
-func (r *Record) held(t time.Time) {
+func (r *Record) setHeld(t time.Time) {
 	if r.CreatedAt.IsZero() && !r.LastImportedAt.IsZero() {
 		r.CreatedAt, r.TakenUpdatedAt = r.FirstObservedAt, r.UpdatedAt
 	}
@@ -422,8 +422,9 @@ func (d *differ) failing(id string, r *rules.Result, p *Record) Change {
 	c := Change{Kind: New, Result: r, Prev: p}
 	if p != nil {
 		// The Security Hub finding exists (open, or archived as a
-		// tombstone): keep its creation time; UpdatedAt moves on below
-		// when the change is imported.
+		// tombstone): keep its first observation, and the CreatedAt and
+		// last UpdatedAt Security Hub holds; UpdatedAt moves on below when
+		// the change is imported.
 		rec.FirstObservedAt, rec.CreatedAt, rec.TakenUpdatedAt = p.FirstObservedAt, p.CreatedAt, p.TakenUpdatedAt
 		rec.LastImportedAt, rec.Region = p.LastImportedAt, p.Region
 		rec.UpdatedAt = p.UpdatedAt
@@ -858,6 +859,7 @@ func heldCreatedAt(theirs, ours Record) time.Time {
 	return theirs.CreatedAt
 }
 
+// later is the later of a and b.
 func later(a, b time.Time) time.Time {
 	if b.After(a) {
 		return b
