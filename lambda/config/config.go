@@ -404,13 +404,17 @@ func (p *parser) threshold(c *Config, id string, th rules.Threshold, name string
 	return func(v *yaml.Node) error {
 		// An integer node, as enabled must be a boolean one: "30", quoted,
 		// is a string.
+		least := 1
+		if th.Grace {
+			least = 0 // no grace period
+		}
 		x, err := strconv.Atoi(v.Value)
-		if v.Kind != yaml.ScalarNode || v.Tag != "!!int" || err != nil || x < 1 || x > 3650 {
+		if v.Kind != yaml.ScalarNode || v.Tag != "!!int" || err != nil || x < least || x > 3650 {
 			value := strconv.Quote(v.Value)
 			if v.Tag == "!!str" && err == nil {
 				value = "the string " + value
 			}
-			return p.errf(v, "rules.%s.%s must be a whole number of days from 1 to 3650, not %s", id, name, value)
+			return p.errf(v, "rules.%s.%s must be a whole number of days from %d to 3650, not %s", id, name, least, value)
 		}
 		if digits := strings.TrimLeft(v.Value, "+"); len(digits) > 1 && digits[0] == '0' {
 			// YAML 1.1, and yaml.v3 with it, reads 030 as octal (24).

@@ -46,13 +46,19 @@ func TestExampleConfigurationLoads(t *testing.T) {
 		t.Errorf("profile %q", profile)
 	}
 	got := strings.Join(ids(sel), " ")
-	if !strings.Contains(got, "USER-02") || strings.Contains(got, "KEY-02") || !strings.HasSuffix(got, "ORG-01 ORG-02") {
-		t.Errorf("selection %s: want USER-02 added, KEY-02 removed, custom rules last", got)
+	if !strings.Contains(got, "USER-02") || !strings.HasSuffix(got, "ORG-01 ORG-02") {
+		t.Errorf("selection %s: want USER-02 added, custom rules last", got)
 	}
+	set := map[string]int{}
 	for _, s := range sel {
-		if days, _ := s.Thresholds.Get("days"); s.Rule.ID == "CRED-01" && days != 60 {
-			t.Errorf("CRED-01 days = %d, want 60", days)
+		for _, v := range s.Thresholds {
+			if v.Value != 0 {
+				set[s.Rule.ID+" "+v.Name] = v.Value
+			}
 		}
+	}
+	if set["CRED-01 days"] != 60 || set["KEY-02 grace_days"] != 7 || set["USER-01 grace_days"] != 0 {
+		t.Errorf("thresholds %v, want CRED-01 days 60, KEY-02 grace_days 7, no USER-01 grace period", set)
 	}
 	want := rules.Suppression{RuleID: "CRED-01", User: "ci-*", Reason: "CI deploy key, used by the quarterly release only",
 		Expires: time.Date(2027, 3, 31, 0, 0, 0, 0, time.UTC), Source: "credaudit.example.yaml:29"}
@@ -112,6 +118,33 @@ func TestSelectionOfNoRuleIsAnError(t *testing.T) {
 	}
 	if sel, _, err := custom.Selection(""); err != nil || strings.Join(ids(sel), " ") != "ORG-01" {
 		t.Errorf("only a custom rule: %v, %v", ids(sel), err)
+	}
+}
+
+// The optional grace periods of USER-01, KEY-02 and KEY-03 are grace_days,
+// 0 (none) by default and when set so; USER-01's and KEY-02's may be written
+// by the catalog's names for them. They never change a title.
+func TestGracePeriods(t *testing.T) {
+	c, err := Parse("c.yaml", []byte("profile: all\nrules:\n  USER-01: {mfa_grace_days: 7}\n  KEY-02:\n    rotation_overlap_days: 3\n  KEY-03: {grace_days: 0}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sel, _, err := c.Selection("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]int{}
+	for _, s := range sel {
+		if n, ok := s.Thresholds.Get("grace_days"); ok {
+			got[s.Rule.ID] = n
+		}
+		if b, ok := rules.Lookup(s.Rule.ID); ok && s.Rule.Title != b.Title {
+			t.Errorf("%s: title %q, want the catalog's %q", s.Rule.ID, s.Rule.Title, b.Title)
+		}
+	}
+	want := map[string]int{"USER-01": 7, "KEY-02": 3, "KEY-03": 0}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("grace periods (-want +got):\n%s", diff)
 	}
 }
 
@@ -276,6 +309,10 @@ func TestBadConfigurationNamesFileLineAndColumn(t *testing.T) {
 		{"repeated rule", "rules:\n  KEY-01:\n    days: 10\n  KEY-01:\n    enabled: false\n", `c.yaml:4:3: key "KEY-01" repeated in rules`},
 		{"repeated custom rule under rules", custom("rules:\n  ORG-01: {enabled: false}\n  ORG-01: {enabled: true}\n"), `c.yaml:9:3: key "ORG-01" repeated in rules`},
 		// A mistyped rule ID is unknown, whatever its settings hold.
+		{"grace period below 0", "rules:\n  KEY-03: {grace_days: -1}\n", `c.yaml:2:24: rules.KEY-03.grace_days must be a whole number of days from 0 to 3650, not "-1"`},
+		{"grace period by its other name, too long", "rules:\n  KEY-02:\n    rotation_overlap_days: 3651\n", `c.yaml:3:28: rules.KEY-02.rotation_overlap_days must be a whole number of days from 0 to 3650, not "3651"`},
+		{"threshold of 0 days", "rules:\n  KEY-01: {days: 0}\n", `c.yaml:2:18: rules.KEY-01.days must be a whole number of days from 1 to 3650, not "0"`},
+		{"grace period by both its names", "rules:\n  USER-01:\n    grace_days: 3\n    mfa_grace_days: 5\n", "c.yaml:4:21: rules.USER-01: grace_days and mfa_grace_days are one threshold; set one of them"},
 		{"threshold by both its names", "rules:\n  ROOT-04:\n    days: 30\n    root_use_days: 60\n", "c.yaml:4:20: rules.ROOT-04: days and root_use_days are one threshold; set one of them"},
 		{"threshold by another rule's name", "rules:\n  ROOT-04: {dormant_days: 30}\n", `c.yaml:2:13: unknown key "dormant_days" in rules.ROOT-04 (known: days, enabled, root_use_days)`},
 		{"threshold by its other name, not a number", "rules:\n  USER-04: {dormant_days: \"30\"}\n", `c.yaml:2:27: rules.USER-04.dormant_days must be a whole number of days from 1 to 3650, not the string "30"`},

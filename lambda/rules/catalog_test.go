@@ -56,8 +56,8 @@ func TestCatalogMetadata(t *testing.T) {
 		}
 		names := map[string]bool{}
 		for _, th := range r.Thresholds {
-			if th.Name == "" || th.Doc == "" || th.Default <= 0 || names[th.Name] {
-				t.Errorf("%s: threshold %+v needs a unique name, a Doc and a positive Default", r.ID, th)
+			if th.Name == "" || th.Doc == "" || th.Default < 0 || (th.Default == 0) != th.Grace || names[th.Name] {
+				t.Errorf("%s: threshold %+v needs a unique name, a Doc and a positive Default (0 for a grace period)", r.ID, th)
 			}
 			names[th.Name] = true
 			// Select rewrites the first mention of the default; a second
@@ -129,17 +129,22 @@ func TestCatalogSeverities(t *testing.T) {
 	}
 }
 
+// TestCatalogThresholdDefaults: every threshold is "days", with the
+// catalog's default, except the optional grace periods the catalog
+// proposes (USER-01 mfaGraceDays, KEY-02 rotationOverlapDays, KEY-03
+// graceDays), which are "grace_days", default 0, as CIS has none.
 func TestCatalogThresholdDefaults(t *testing.T) {
 	want := map[string]int{
-		"ROOT-04": 90, "USER-04": 90, "CRED-01": 45, "CRED-02": 90, "CRED-03": 30, "KEY-01": 90, "PWD-01": 90, "PWD-02": 7,
+		"ROOT-04 days": 90, "USER-04 days": 90, "CRED-01 days": 45, "CRED-02 days": 90, "CRED-03 days": 30, "KEY-01 days": 90, "PWD-01 days": 90, "PWD-02 days": 7,
+		"USER-01 grace_days": 0, "KEY-02 grace_days": 0, "KEY-03 grace_days": 0,
 	}
 	got := map[string]int{}
 	for _, r := range Catalog() {
 		for _, th := range r.Thresholds {
-			if th.Name != "days" {
-				t.Errorf("%s: threshold %q, want \"days\"", r.ID, th.Name)
+			if th.Grace != (th.Name == "grace_days") {
+				t.Errorf("%s: threshold %q has Grace %t", r.ID, th.Name, th.Grace)
 			}
-			got[r.ID] = th.Default
+			got[r.ID+" "+th.Name] = th.Default
 		}
 	}
 	if diff := cmp.Diff(want, got); diff != "" {

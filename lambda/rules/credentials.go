@@ -115,6 +115,15 @@ func (c *credential) setRef(e *credreport.Entry) ref {
 	return createdRef(e)
 }
 
+// keyCreatedRef is when access key i was created (last rotated), else when
+// the user was.
+func keyCreatedRef(e *credreport.Entry, i int) ref {
+	if t, ok := e.AccessKeys[i].LastRotated.Get(); ok {
+		return ref{t, refSet}
+	}
+	return createdRef(e)
+}
+
 func createdRef(e *credreport.Entry) ref {
 	if t, ok := e.UserCreationTime.Get(); ok {
 		return ref{t, refCreated}
@@ -294,6 +303,16 @@ func appendDays(b []byte, n int) []byte {
 		return append(b, " day"...)
 	}
 	return append(b, " days"...)
+}
+
+// graceDays names the optional grace period of USER-01, KEY-02 and KEY-03
+// (Threshold.Grace).
+const graceDays = "grace_days"
+
+// appendGrace appends a grace period: "7-day grace period", which reasons
+// compare as words, not as a day count.
+func appendGrace(b []byte, n int) []byte {
+	return append(strconv.AppendInt(b, int64(n), 10), "-day grace period"...)
 }
 
 // appendDaysAgo appends an age in days: "less than a day ago", "131 days ago".

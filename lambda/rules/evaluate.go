@@ -87,7 +87,9 @@ func Select(r *Rule, set map[string]int) Selected {
 		th[i] = Value{Name: t.Name, Value: t.Default}
 		if v, ok := set[t.Name]; ok {
 			th[i].Value = v
-			title = strings.Replace(title, string(appendDays(nil, t.Default)), string(appendDays(nil, v)), 1)
+			if !t.Grace {
+				title = strings.Replace(title, string(appendDays(nil, t.Default)), string(appendDays(nil, v)), 1)
+			}
 		}
 	}
 	if title != r.Title {

@@ -62,10 +62,7 @@ func evaluateKey01(e *credreport.Entry, env Env) (Verdict, error) {
 		if f == flagOff {
 			continue
 		}
-		r := createdRef(e)
-		if t, ok := e.AccessKeys[i].LastRotated.Get(); ok {
-			r = ref{t, refSet}
-		}
+		r := keyCreatedRef(e, i)
 		if f == flagUnknown {
 			// Measured as if active: undecided if it would fail (unless
 			// the other key fails), nothing to say if it would pass.

@@ -105,7 +105,7 @@ func fails(f truth) rules.Status {
 // world is what a verdict reads besides the row.
 type world struct {
 	asOf    time.Time
-	days    int            // the rule's threshold
+	days    int            // the rule's threshold: days, or its grace period (0: none)
 	account *rules.Account // nil: a report file alone
 }
 
@@ -142,6 +142,18 @@ func (w world) atLeastDaysOld(t time.Time, ok bool, n int) truth {
 		return unknown
 	}
 	return when(w.ageDays(t) >= n)
+}
+
+// withinGrace is "ageDays(t) < n" for a grace period of n days: never when
+// n is 0 (no grace period), whatever the time; unknown when there is none.
+func (w world) withinGrace(t time.Time, ok bool, n int) truth {
+	if n == 0 {
+		return no
+	}
+	if !ok {
+		return unknown
+	}
+	return when(w.ageDays(t) < n)
 }
 
 // moreThanDaysOld is "ageDays(t) > n", unknown when there is no time.
@@ -255,9 +267,12 @@ func root05(e *credreport.Entry, w world) rules.Status {
 	return fails(or(certOn(e, 0), certOn(e, 1)))
 }
 
-// USER-01: console password enabled and MFA not active.
+// USER-01: console password enabled and MFA not active, unless the user was
+// created within the grace period (README: from user_creation_time, which a
+// password reset does not move).
 func user01(e *credreport.Entry, w world) rules.Status {
-	return fails(and(passwordOn(e), not(mfaOn(e))))
+	created, ok := timeIn(e.UserCreationTime)
+	return fails(and(passwordOn(e), not(mfaOn(e)), not(w.withinGrace(created, ok, w.days))))
 }
 
 // USER-02: MFA not active.
@@ -339,16 +354,22 @@ func key01(e *credreport.Entry, w world) rules.Status {
 	))
 }
 
-// KEY-02: both access keys active.
+// KEY-02: both access keys active, unless the newer was created (KEY-01's
+// reference) within the grace period: the newer is, when either is.
 func key02(e *credreport.Entry, w world) rules.Status {
-	return fails(and(keyOn(e, 0), keyOn(e, 1)))
+	k1, k1ok := keyCreated(e, 0)
+	k2, k2ok := keyCreated(e, 1)
+	return fails(and(keyOn(e, 0), keyOn(e, 1), not(or(w.withinGrace(k1, k1ok, w.days), w.withinGrace(k2, k2ok, w.days)))))
 }
 
-// KEY-03: console password enabled and an active key never used.
+// KEY-03: console password enabled and an active key never used, unless
+// that key was created within the grace period.
 func key03(e *credreport.Entry, w world) rules.Status {
+	k1, k1ok := keyCreated(e, 0)
+	k2, k2ok := keyCreated(e, 1)
 	return fails(and(passwordOn(e), or(
-		and(keyOn(e, 0), neverUsed(e.AccessKeys[0].LastUsedDate)),
-		and(keyOn(e, 1), neverUsed(e.AccessKeys[1].LastUsedDate)),
+		and(keyOn(e, 0), neverUsed(e.AccessKeys[0].LastUsedDate), not(w.withinGrace(k1, k1ok, w.days))),
+		and(keyOn(e, 1), neverUsed(e.AccessKeys[1].LastUsedDate), not(w.withinGrace(k2, k2ok, w.days))),
 	)))
 }
 
@@ -377,34 +398,47 @@ func pwd02(e *credreport.Entry, w world) rules.Status {
 }
 
 // modelRule is one rule of the model, with the default threshold the spec
-// gives it (0 for a rule without one).
+// gives it (0 for a rule without one), or a grace period, default 0 (the
+// catalog's optional grace periods).
 type modelRule struct {
 	id      string
 	root    bool
 	days    int
+	grace   bool
 	verdict func(*credreport.Entry, world) rules.Status
 }
 
+// threshold is the name of the rule's threshold in the configuration, or "".
+func (mr modelRule) threshold() string {
+	switch {
+	case mr.grace:
+		return "grace_days"
+	case mr.days != 0:
+		return "days"
+	}
+	return ""
+}
+
 var model = []modelRule{
-	{"ROOT-01", true, 0, root01},
-	{"ROOT-02", true, 0, root02},
-	{"ROOT-03", true, 0, root03},
-	{"ROOT-04", true, 90, root04},
-	{"ROOT-05", true, 0, root05},
-	{"USER-01", false, 0, user01},
-	{"USER-02", false, 0, user02},
-	{"USER-03", false, 0, user03},
-	{"USER-04", false, 90, user04},
-	{"USER-05", false, 0, user05},
-	{"USER-06", false, 0, user06},
-	{"CRED-01", false, 45, cred01},
-	{"CRED-02", false, 90, cred02},
-	{"CRED-03", false, 30, cred03},
-	{"KEY-01", false, 90, key01},
-	{"KEY-02", false, 0, key02},
-	{"KEY-03", false, 0, key03},
-	{"PWD-01", false, 90, pwd01},
-	{"PWD-02", false, 7, pwd02},
+	{"ROOT-01", true, 0, false, root01},
+	{"ROOT-02", true, 0, false, root02},
+	{"ROOT-03", true, 0, false, root03},
+	{"ROOT-04", true, 90, false, root04},
+	{"ROOT-05", true, 0, false, root05},
+	{"USER-01", false, 0, true, user01},
+	{"USER-02", false, 0, false, user02},
+	{"USER-03", false, 0, false, user03},
+	{"USER-04", false, 90, false, user04},
+	{"USER-05", false, 0, false, user05},
+	{"USER-06", false, 0, false, user06},
+	{"CRED-01", false, 45, false, cred01},
+	{"CRED-02", false, 90, false, cred02},
+	{"CRED-03", false, 30, false, cred03},
+	{"KEY-01", false, 90, false, key01},
+	{"KEY-02", false, 0, true, key02},
+	{"KEY-03", false, 0, true, key03},
+	{"PWD-01", false, 90, false, pwd01},
+	{"PWD-02", false, 7, false, pwd02},
 }
 
 // ---------------------------------------------------------------------------
@@ -506,7 +540,7 @@ type oracleRun struct {
 	report     *credreport.Report
 	asOf       time.Time
 	account    *rules.Account
-	thresholds map[string]int // rule ID → days; a rule not here runs with its default
+	thresholds map[string]int // rule ID → its threshold (modelRule.threshold); a rule not here runs with its default
 }
 
 func makeRuns(t *testing.T, seed uint64, count, users int) []oracleRun {
@@ -525,8 +559,11 @@ func makeRuns(t *testing.T, seed uint64, count, users int) []oracleRun {
 		run := oracleRun{asOf: asOfs[rng.IntN(len(asOfs))], thresholds: map[string]int{}}
 		days := []int{0, 1, 6, 7, 8, 29, 30, 31, 44, 45, 46, 89, 90, 91}
 		for _, mr := range model {
-			if mr.days != 0 && rng.IntN(3) == 0 {
+			if mr.threshold() != "" && rng.IntN(3) == 0 {
 				n := choices[rng.IntN(len(choices))]
+				if mr.grace && rng.IntN(len(choices)) == 0 {
+					n = 0 // set, as none
+				}
 				run.thresholds[mr.id] = n
 				days = append(days, n-1, n, n+1)
 			}
@@ -591,7 +628,7 @@ func (c *checker) selected(run oracleRun) []rules.Selected {
 		}
 		var set map[string]int
 		if n, ok := run.thresholds[mr.id]; ok {
-			set = map[string]int{"days": n}
+			set = map[string]int{mr.threshold(): n}
 		}
 		selected = append(selected, rules.Select(r, set))
 	}

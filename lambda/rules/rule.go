@@ -121,6 +121,10 @@ type Threshold struct {
 	// one the catalog's specification gives (root_use_days), where it
 	// names one.
 	Alias string
+	// Grace marks a grace period: 0, its default, grants none and leaves
+	// the rule as CIS states it; any other threshold is at least 1 day.
+	// A title never names a grace period.
+	Grace bool
 }
 
 // Account holds facts about the account beyond the report, for rules that need
