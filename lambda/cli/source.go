@@ -81,14 +81,7 @@ func (s *source) load(ctx context.Context, in io.Reader) (*loaded, error) {
 		}
 		asOf = t.UTC()
 	}
-	var (
-		rep        *credreport.Report
-		account    *rules.Account
-		accountErr error
-		err        error
-		file       string
-		alias      string
-	)
+	l := &loaded{}
 	if !s.live() && !s.publishes && (s.awsProfile != "" || s.region != "") {
 		also := ""
 		if s.canPublish {
@@ -98,30 +91,32 @@ func (s *source) load(ctx context.Context, in io.Reader) (*loaded, error) {
 	}
 	switch {
 	case s.live():
-		if rep, account, accountErr, alias, err = s.fetch(ctx); err != nil {
+		var err error
+		if l, err = s.fetch(ctx); err != nil {
 			if _, coded := errors.AsType[*exitError](err); coded { // awsConfig's
 				return nil, err
 			}
 			return nil, &exitError{ExitAWS, err}
 		}
 	case s.report == "-":
-		data, rerr := readString(in, 0)
-		if rerr != nil {
-			return nil, usageErr("read stdin: %v", rerr)
+		data, err := readString(in, 0)
+		if err != nil {
+			return nil, usageErr("read stdin: %v", err)
 		}
-		if rep, err = readReport("stdin", data); err != nil {
+		if l.report, err = readReport("stdin", data); err != nil {
 			return nil, err
 		}
 	default:
-		data, rerr := readFileString(s.report)
-		if rerr != nil {
-			return nil, usageErr("%v", rerr)
+		data, err := readFileString(s.report)
+		if err != nil {
+			return nil, usageErr("%v", err)
 		}
-		if rep, err = readReport(s.report, data); err != nil {
+		if l.report, err = readReport(s.report, data); err != nil {
 			return nil, err
 		}
-		file = data
+		l.file = data
 	}
+	rep := l.report
 	if s.asOf == "" {
 		asOf = rep.GeneratedTime
 		if asOf.IsZero() { // a bare CSV
@@ -139,7 +134,8 @@ func (s *source) load(ctx context.Context, in io.Reader) (*loaded, error) {
 	if name != "" && !rep.GeneratedTime.IsZero() {
 		name = "the report in " + name
 	}
-	return &loaded{report: rep, asOf: asOf, name: name, account: account, accountErr: accountErr, file: file, alias: alias}, nil
+	l.asOf, l.name = asOf, name
+	return l, nil
 }
 
 // named is err with the report named in its failure on a row, if it has
@@ -209,12 +205,13 @@ func readReport(name, data string) (*credreport.Report, error) {
 }
 
 // fetch reads the live account's report through the default credential chain,
-// and the account facts some rules need (a failure there is returned as
-// accountErr, not as a failure of the run), and its alias when s.alias asks.
-func (s *source) fetch(ctx context.Context) (rep *credreport.Report, account *rules.Account, accountErr error, alias string, err error) {
+// and the account facts some rules need (a failure there is kept as
+// loaded.accountErr, not returned as a failure of the run), and its alias
+// when s.alias asks. load fills in the rest of loaded.
+func (s *source) fetch(ctx context.Context) (*loaded, error) {
 	cfg, err := awsConfig(ctx, s)
 	if err != nil {
-		return nil, nil, nil, "", err
+		return nil, err
 	}
 	if cfg.Region == "" {
 		cfg.Region = "us-east-1" // IAM is global; the SDK only needs a region to sign
@@ -226,14 +223,16 @@ func (s *source) fetch(ctx context.Context) (rep *credreport.Report, account *ru
 	}
 	client := iam.NewFromConfig(cfg)
 	f := &credreport.Fetcher{Client: client}
-	if rep, err = f.Report(ctx); err != nil {
-		return nil, nil, nil, "", err
+	rep, err := f.Report(ctx)
+	if err != nil {
+		return nil, err
 	}
-	account, accountErr = audit.ReadAccount(ctx, client, rep)
+	l := &loaded{report: rep}
+	l.account, l.accountErr = audit.ReadAccount(ctx, client, rep)
 	if s.alias {
-		alias = audit.ReadAlias(ctx, client, nil)
+		l.alias = audit.ReadAlias(ctx, client, nil)
 	}
-	return rep, account, accountErr, alias, nil
+	return l, nil
 }
 
 // maxReport bounds a report read from a file or stdin. IAM's at most 5,000
