@@ -622,7 +622,7 @@ func customEvaluators(r *rules.Rule, where, assert *query.Expr) (func(*credrepor
 		}
 		return where.Eval(query.Row{Entry: e, AccountID: env.AccountID, AsOf: env.AsOf})
 	}
-	src := oneLine(assert.String())
+	src := joinLines(assert.String())
 	holds, fails := "assert "+src+" holds", "assert "+src+" does not hold"
 	evaluate := func(e *credreport.Entry, env rules.Env) (rules.Verdict, error) {
 		ok, err := assert.Eval(query.Row{Entry: e, AccountID: env.AccountID, AsOf: env.AsOf})
@@ -637,10 +637,10 @@ func customEvaluators(r *rules.Rule, where, assert *query.Expr) (func(*credrepor
 	return applies, evaluate
 }
 
-// oneLine is an expression's source as one line, for a reason: its lines
+// joinLines is an expression's source as one line, for a reason: its lines
 // (a YAML block scalar keeps them) trimmed and joined by a space. A reason
 // is one sentence on one line in the digest, the CSV and the table.
-func oneLine(src string) string {
+func joinLines(src string) string {
 	lines := strings.FieldsFunc(src, func(r rune) bool { return r == '\n' || r == '\r' })
 	for i, l := range lines {
 		lines[i] = strings.TrimSpace(l)
