@@ -309,10 +309,11 @@ func appendDays(b []byte, n int) []byte {
 // (Threshold.Grace).
 const graceDays = "grace_days"
 
-// appendGrace appends a grace period: "7-day grace period", which reasons
-// compare as words, not as a day count.
+// appendGrace appends that a grace period covers the result: ", within
+// the 7-day grace period", words that reasons compare as such, not as a
+// day count.
 func appendGrace(b []byte, n int) []byte {
-	return append(strconv.AppendInt(b, int64(n), 10), "-day grace period"...)
+	return append(strconv.AppendInt(append(b, ", within the "...), int64(n), 10), "-day grace period"...)
 }
 
 // appendDaysAgo appends an age in days: "less than a day ago", "131 days ago".

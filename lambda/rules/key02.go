@@ -52,16 +52,27 @@ func evaluateKey02(e *credreport.Entry, env Env) (Verdict, error) {
 			}
 		}
 		if newer >= 0 && env.AgeDays(refs[newer].t) < overlap {
-			var buf [160]byte
-			b := append(buf[:0], keyNames[newer]...)
+			var buf [192]byte
+			b := buf[:0]
+			for i, f := range [2]flag{k1, k2} {
+				if f == flagUnknown {
+					b = eitherWay(b, keyActiveColumns[i], e.AccessKeys[i].Active.State)
+					break
+				}
+			}
+			b = append(b, keyNames[newer]...)
 			if refs[newer].kind == refCreated {
 				b = append(b, " has no last-rotated time, user"...)
 			}
 			b = appendDaysAgo(append(b, " created "...), env.AgeDays(refs[newer].t))
-			return passed(env.text(append(appendGrace(append(b, ": within the "...), overlap), " for a rotation"...)))
+			return passed(env.text(append(appendGrace(b, overlap), " for a rotation"...)))
 		}
-		if missing >= 0 && k1 == flagOn && k2 == flagOn {
-			return notAvailable("access keys 1 and 2 are both active, and " + keyNames[missing] + " has no last-rotated or user-creation time to measure the overlap from")
+		switch {
+		case k1 != flagOn || k2 != flagOn:
+		case newer < 0:
+			return notAvailable("access keys 1 and 2 are both active, and neither has a last-rotated or user-creation time to measure the grace period from")
+		case missing >= 0:
+			return notAvailable("access keys 1 and 2 are both active, and " + keyNames[missing] + " has no last-rotated or user-creation time to measure the grace period from")
 		}
 	}
 	switch {

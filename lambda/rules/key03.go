@@ -83,15 +83,19 @@ func evaluateKey03(e *credreport.Entry, env Env) (Verdict, error) {
 	case unknown >= 0:
 		return undecided(keyActiveColumns[unknown], e.AccessKeys[unknown].Active.State)
 	case young >= 0:
-		// "access key 1 never used, created 6 days ago: within the 7-day
+		// "access key 1 never used, created 6 days ago, within the 7-day
 		// grace period"
-		var buf [160]byte
-		b := append(append(buf[:0], keyNames[young]...), " never used, "...)
+		var buf [192]byte
+		b := buf[:0]
+		if keyFlag(e, young) == flagUnknown {
+			b = eitherWay(b, keyActiveColumns[young], e.AccessKeys[young].Active.State)
+		}
+		b = append(append(b, keyNames[young]...), " never used, "...)
 		if youngRef.kind == refCreated {
 			b = append(b, "no last-rotated time, user "...)
 		}
 		b = appendDaysAgo(append(b, "created "...), env.AgeDays(youngRef.t))
-		return passed(env.text(appendGrace(append(b, ": within the "...), grace)))
+		return passed(env.text(appendGrace(b, grace)))
 	case anyActive:
 		return passed("every active access key has been used")
 	case moot >= 0:

@@ -32,15 +32,15 @@ func TestKey03GracePeriod(t *testing.T) {
 	pw := password(ago(1), ago(10))
 	grace := map[string]int{"grace_days": 7}
 	runRuleCases(t, &Key03, []ruleCase{
-		{name: "a key created 6 days ago passes", entry: u(pw, key(1, ago(6), na)), thresholds: grace, want: Passed, reason: "access key 1 never used, created 6 days ago: within the 7-day grace period"},
+		{name: "a key created 6 days ago passes", entry: u(pw, key(1, ago(6), na)), thresholds: grace, want: Passed, reason: "access key 1 never used, created 6 days ago, within the 7-day grace period"},
 		{name: "a key created a second short of 7 days passes", entry: u(pw, key(2, agoD(7*day-time.Second), noInfo)), thresholds: grace, want: Passed, reason: "access key 2 never used, created 6 days ago"},
 		{name: "a key created exactly 7 days ago fails", entry: u(pw, key(1, ago(7), na)), thresholds: grace, want: Failed, reason: "console password enabled and access key 1 never used"},
 		{name: "a young key 1 leaves an old unused key 2 failing", entry: u(pw, key(1, ago(2), na), key(2, ago(30), na)), thresholds: grace, want: Failed, reason: "console password enabled and access key 2 never used"},
 		{name: "a young key beside a used one passes naming the young one", entry: u(pw, key(1, ago(300), ago(1)), key(2, ago(2), na)), thresholds: grace, want: Passed, reason: "access key 2 never used, created 2 days ago"},
-		{name: "no last-rotated time measures from the user's creation", entry: u(pw, created(ago(3)), key(1, na, na)), thresholds: grace, want: Passed, reason: "access key 1 never used, no last-rotated time, user created 3 days ago: within the 7-day grace period"},
+		{name: "no last-rotated time measures from the user's creation", entry: u(pw, created(ago(3)), key(1, na, na)), thresholds: grace, want: Passed, reason: "access key 1 never used, no last-rotated time, user created 3 days ago, within the 7-day grace period"},
 		{name: "no last-rotated or user-creation time is not available", entry: u(pw, created(na), key(1, na, na)), thresholds: grace, want: NotAvailable, reason: "access key 1 was never used and has no last-rotated or user-creation time"},
 		{name: "no time at all does not matter without a grace period", entry: u(pw, created(na), key(1, na, na)), want: Failed, reason: "access key 1 never used"},
-		{name: "a young key with access_key_1_active N/A passes", entry: u(pw, key(1, ago(1), na), keyActive(1, flagNA)), thresholds: grace, want: Passed, reason: "created 1 day ago"},
+		{name: "a young key with access_key_1_active N/A passes naming it", entry: u(pw, key(1, ago(1), na), keyActive(1, flagNA)), thresholds: grace, want: Passed, reason: "access_key_1_active is N/A, and either way it passes: access key 1 never used, created 1 day ago"},
 		{name: "an old key with access_key_1_active N/A is not available", entry: u(pw, key(1, ago(9), na), keyActive(1, flagNA)), thresholds: grace, want: NotAvailable, reason: "access_key_1_active is N/A"},
 		{name: "a young key with password_enabled N/A passes", entry: u(passwordEnabled(flagNA), key(1, ago(1), na)), thresholds: grace, want: Passed, reason: "within the 7-day grace period"},
 	})

@@ -42,9 +42,15 @@ func evaluateUser01(e *credreport.Entry, env Env) (Verdict, error) {
 	if grace := threshold(env, graceDays, 0); grace > 0 {
 		t, ok := e.UserCreationTime.Get()
 		if ok && env.AgeDays(t) < grace {
-			var buf [128]byte
-			b := appendDaysAgo(append(buf[:0], "MFA not active, user created "...), env.AgeDays(t))
-			return passed(env.text(appendGrace(append(b, ": within the "...), grace)))
+			var buf [160]byte
+			b := buf[:0]
+			if mfa == flagOff {
+				b = append(b, "MFA not active, "...)
+			} else {
+				b = eitherWay(b, credreport.ColMFAActive, e.MFAActive.State)
+			}
+			b = appendDaysAgo(append(b, "user created "...), env.AgeDays(t))
+			return passed(env.text(appendGrace(b, grace)))
 		}
 		if !ok && pw == flagOn && mfa == flagOff {
 			return undecided(credreport.ColUserCreationTime, e.UserCreationTime.State)

@@ -26,7 +26,7 @@ func TestUser01GracePeriod(t *testing.T) {
 	pw := password(na, ago(1))
 	grace := map[string]int{"grace_days": 7}
 	runRuleCases(t, &User01, []ruleCase{
-		{name: "created 6 days ago passes", entry: u(pw, created(ago(6))), thresholds: grace, want: Passed, reason: "MFA not active, user created 6 days ago: within the 7-day grace period"},
+		{name: "created 6 days ago passes", entry: u(pw, created(ago(6))), thresholds: grace, want: Passed, reason: "MFA not active, user created 6 days ago, within the 7-day grace period"},
 		{name: "created a second short of 7 days passes", entry: u(pw, created(agoD(7*day-time.Second))), thresholds: grace, want: Passed, reason: "user created 6 days ago"},
 		{name: "created exactly 7 days ago fails", entry: u(pw, created(ago(7))), thresholds: grace, want: Failed, reason: "console password enabled and MFA not active"},
 		{name: "created an hour ago fails without a grace period", entry: u(pw, created(agoD(time.Hour))), want: Failed, reason: "console password enabled and MFA not active"},
@@ -35,7 +35,7 @@ func TestUser01GracePeriod(t *testing.T) {
 		{name: "user_creation_time N/A with MFA active passes", entry: u(pw, created(na), mfa(yes)), thresholds: grace, want: Passed, reason: "MFA is active"},
 		{name: "user_creation_time N/A without a password passes", entry: u(created(na)), thresholds: grace, want: Passed, reason: "no console password"},
 		{name: "within it, password_enabled not_supported passes", entry: u(passwordEnabled(flagNotSupp), created(ago(3))), thresholds: grace, want: Passed, reason: "user created 3 days ago"},
-		{name: "within it, mfa_active N/A passes", entry: u(pw, mfa(flagNA), created(agoD(time.Hour))), thresholds: grace, want: Passed, reason: "user created less than a day ago"},
+		{name: "within it, mfa_active N/A passes naming it", entry: u(pw, mfa(flagNA), created(agoD(time.Hour))), thresholds: grace, want: Passed, reason: "mfa_active is N/A, and either way it passes: user created less than a day ago, within the 7-day grace period"},
 		{name: "past it, mfa_active N/A is not available", entry: u(pw, mfa(flagNA), created(ago(8))), thresholds: grace, want: NotAvailable, reason: "mfa_active is N/A"},
 	})
 }
