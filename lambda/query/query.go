@@ -18,6 +18,7 @@ package query
 
 import (
 	"cmp"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -26,6 +27,7 @@ import (
 
 	"github.com/google/cel-go/cel"
 	"github.com/google/cel-go/common"
+	celast "github.com/google/cel-go/common/ast"
 	"github.com/google/cel-go/common/types"
 	"github.com/google/cel-go/common/types/ref"
 	"github.com/google/cel-go/interpreter"
@@ -79,6 +81,7 @@ type Expr struct {
 	name string
 	at   string // where the expression is written ("credaudit.yaml:12"), or ""
 	prg  cel.Program
+	ast  *celast.AST // checked, to find what an evaluation error is about
 }
 
 // Compile compiles src, a CEL expression that must yield a bool. name says
@@ -106,7 +109,7 @@ func CompileAt(name, at, src string) (*Expr, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
-	return &Expr{src: src, name: name, at: at, prg: prg}, nil
+	return &Expr{src: src, name: name, at: at, prg: prg, ast: ast.NativeRep()}, nil
 }
 
 // CompileError is an expression that does not compile: each problem at its
@@ -174,17 +177,48 @@ type Row struct {
 func (x *Expr) Eval(r Row) (bool, error) {
 	out, _, err := x.prg.Eval(activation{r})
 	if err != nil {
-		hint := ""
-		if strings.Contains(err.Error(), "no such overload") {
-			hint = " (a timestamp or region/service column is null when the report holds N/A, no_information or not_supported: guard it with `column != null && …`)"
-		}
-		return false, &RowError{Expr: x.name, At: x.at, Line: r.Entry.Line, User: r.Entry.User, Err: err, Hint: hint}
+		return false, &RowError{Expr: x.name, At: x.at, Line: r.Entry.Line, User: r.Entry.User, Err: err, Hint: x.nullHint(r.Entry, err)}
 	}
 	b, ok := out.Value().(bool)
 	if !ok {
 		return false, &RowError{Expr: x.name, At: x.at, Line: r.Entry.Line, User: r.Entry.User, Err: fmt.Errorf("result %v is not a bool", out)}
 	}
 	return b, nil
+}
+
+// nullHint says, when err is an operation CEL has no overload for and one
+// of the operation's operands is a column that is null on the row, which
+// column, and how to guard it: " (password_last_used is null on this row,
+// where the report holds no_information: guard it with `password_last_used
+// != null && …`)". It is empty otherwise: an operand that is not null, or
+// not a column, is not the null's doing (`dyn(mfa_active) + 1`).
+func (x *Expr) nullHint(e *credreport.Entry, err error) string {
+	var ce *types.Err
+	if !errors.As(err, &ce) || ce.NodeID() == 0 || !strings.HasPrefix(ce.Error(), "no such overload") {
+		return ""
+	}
+	found := celast.MatchDescendants(celast.NavigateAST(x.ast), func(n celast.NavigableExpr) bool { return n.ID() == ce.NodeID() })
+	if len(found) == 0 || found[0].Kind() != celast.CallKind {
+		return ""
+	}
+	call := found[0].AsCall()
+	operands := call.Args()
+	if call.IsMemberFunction() {
+		operands = append([]celast.Expr{call.Target()}, operands...)
+	}
+	for _, op := range operands {
+		if op.Kind() != celast.IdentKind {
+			continue
+		}
+		c, ok := credreport.LookupColumn(op.AsIdent())
+		if !ok || c.Kind != credreport.KindTime && c.Kind != credreport.KindOptText {
+			continue
+		}
+		if s := c.Value(e).State(); s != credreport.Set {
+			return fmt.Sprintf(" (%s is null on this row, where the report holds %s: guard it with `%s != null && …`)", c.Name, s, c.Name)
+		}
+	}
+	return ""
 }
 
 // RowError is an expression's failure on one row of the report, which it

@@ -92,8 +92,36 @@ func TestEvaluationErrorNamesTheRow(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err = x.Filter(rep.Table(), rep.AccountID, asOf)
-	if err == nil || !strings.Contains(err.Error(), `--where on line 3 of the report (user "ann")`) || !strings.Contains(err.Error(), "guard it with") {
+	if err == nil || !strings.Contains(err.Error(), `--where on line 3 of the report (user "ann")`) ||
+		!strings.HasSuffix(err.Error(), " (password_last_used is null on this row, where the report holds no_information: guard it with `password_last_used != null && …`)") {
 		t.Errorf("error = %v", err)
+	}
+
+	// The operand that is null is named; an operation that fails for
+	// another reason is not blamed on a null the expression also reads.
+	ben := rep.Users[1]
+	x, err = Compile("--where", "access_key_1_last_used_date > as_of - duration('24h') && mfa_active")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := x.Eval(Row{Entry: ben, AccountID: rep.AccountID, AsOf: asOf}); err == nil ||
+		!strings.HasSuffix(err.Error(), " (access_key_1_last_used_date is null on this row, where the report holds N/A: guard it with `access_key_1_last_used_date != null && …`)") {
+		t.Errorf("error = %v", err)
+	}
+	x, err = Compile("--where", "password_last_used.getFullYear() > 2025 && mfa_active")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := x.Eval(Row{Entry: ben, AccountID: rep.AccountID, AsOf: asOf}); err == nil ||
+		!strings.HasSuffix(err.Error(), " (password_last_used is null on this row, where the report holds N/A: guard it with `password_last_used != null && …`)") {
+		t.Errorf("method on a null: error = %v", err)
+	}
+	x, err = Compile("--where", "dyn(mfa_active) + 1 > 1 && password_last_used == null")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := x.Eval(Row{Entry: ben, AccountID: rep.AccountID, AsOf: asOf}); err == nil || !strings.Contains(err.Error(), "no such overload") || strings.Contains(err.Error(), "null") {
+		t.Errorf("error = %v, want no such overload and no word of null", err)
 	}
 
 	// Written in a file, it says where; its reader names the report.
