@@ -65,6 +65,11 @@ func ReadString(s string) (*Report, error) {
 			"write it as UTF-8 (in PowerShell, | Out-File -Encoding utf8) or convert it (iconv -f UTF-16 -t UTF-8)")}
 	}
 	trimmed := strings.TrimLeft(strings.TrimPrefix(s, utf8BOM), " \t\r\n")
+	if strings.HasPrefix(trimmed, "[") {
+		// No CSV report starts so (its header starts "user"); read as one,
+		// the array would be a header missing every column.
+		return nil, fmt.Errorf("read get-credential-report JSON: %w", errorAt(s, len(s)-len(trimmed), errors.New(`a JSON array; want the one object "aws iam get-credential-report" writes, {"Content": …}`)))
+	}
 	if len(trimmed) == 0 || trimmed[0] != '{' {
 		return parse(s)
 	}

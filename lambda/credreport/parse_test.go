@@ -290,6 +290,8 @@ func TestReadPlacesJSONErrors(t *testing.T) {
 		{"a truncated document", `{"Content": "`, 1, 14, "unexpected EOF"},
 		{"text after the object", doc + "\nthis is not JSON\n", 2, 1, "data after the JSON object"},
 		{"a second object", doc + "  {}", 1, len(doc) + 3, "data after the JSON object"},
+		{"an array", "\n [" + doc + "]", 2, 2, `a JSON array; want the one object "aws iam get-credential-report" writes`},
+		{"an empty array", "[]", 1, 1, "a JSON array"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
