@@ -63,6 +63,9 @@ func runQuery(ctx context.Context, args []string, io IO) error {
 	if err != nil {
 		return err
 	}
+	if in.note != "" {
+		fmt.Fprintf(io.Stderr, "credaudit query: %s\n", in.note)
+	}
 	rep := in.report
 	cols := rep.Header
 	if len(named) > 0 {

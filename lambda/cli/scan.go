@@ -85,6 +85,9 @@ func runScan(ctx context.Context, args []string, io IO) error {
 	if err != nil {
 		return err
 	}
+	if in.note != "" {
+		fmt.Fprintf(io.Stderr, "credaudit scan: %s\n", in.note)
+	}
 	out := scanOutput{
 		report:   in,
 		profile:  profileName,

@@ -47,6 +47,31 @@ func TestScanGoldenOutputs(t *testing.T) {
 	}
 }
 
+// An --as-of before the report was generated is said on stderr, by scan and
+// query alike: what the report saw after it reads as less than a day old.
+func TestAsOfBeforeTheReportIsSaid(t *testing.T) {
+	data, err := os.ReadFile(sampleReport)
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc := `{"Content": "` + base64.StdEncoding.EncodeToString(data) + `", "ReportFormat": "text/csv", "GeneratedTime": "2026-11-20T06:00:00+00:00"}`
+	note := "--as-of 2026-11-19T00:00:00Z is before the report was generated (2026-11-20T06:00:00Z): what it records after 2026-11-19T00:00:00Z counts as less than a day old\n"
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"scan", "--format", "json", "--as-of", "2026-11-19T00:00:00Z"}, "credaudit scan: " + note},
+		{[]string{"query", "--format", "json", "--as-of", "2026-11-19T00:00:00Z"}, "credaudit query: " + note},
+		{[]string{"scan", "--format", "json", "--as-of", "2026-11-20T06:00:00Z"}, ""},
+		{[]string{"scan", "--format", "json"}, ""},
+	} {
+		code, _, stderr := run(t, doc, append(tc.args, "--report", "-")...)
+		if code != ExitOK || stderr != tc.want {
+			t.Errorf("%v: exit %d, stderr %q, want 0 and %q", tc.args, code, stderr, tc.want)
+		}
+	}
+}
+
 // as_of is --as-of when given, else the report's GeneratedTime (the CLI's
 // JSON form), else the time of the scan (a bare CSV has none).
 func TestScanAsOf(t *testing.T) {

@@ -67,6 +67,8 @@ type loaded struct {
 	// alias is the live account's alias when asked for (source.alias); ""
 	// when it has none, or could not be read.
 	alias string
+	// note is what the command says on stderr about the input, or "".
+	note string
 }
 
 func (s *source) load(ctx context.Context, in io.Reader) (*loaded, error) {
@@ -135,6 +137,12 @@ func (s *source) load(ctx context.Context, in io.Reader) (*loaded, error) {
 		name = "the report in " + name
 	}
 	l.asOf, l.name = asOf, name
+	if s.asOf != "" && asOf.Before(rep.GeneratedTime) {
+		// Ages are never below 0, so what the report saw after --as-of
+		// reads as less than a day old, not as the future it is.
+		l.note = fmt.Sprintf("--as-of %s is before the report was generated (%s): what it records after %s counts as less than a day old",
+			s.asOf, rep.GeneratedTime.UTC().Format(time.RFC3339), s.asOf)
+	}
 	return l, nil
 }
 
