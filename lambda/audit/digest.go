@@ -512,9 +512,9 @@ func Nouns(n int, noun string) string {
 // notDecided says that n results could not be decided; where is "" in an
 // account's digest, " in 2 accounts" in the organisation's.
 func notDecided(n int, where string) string {
-	kept := "findings they cover are kept as they were"
+	kept := "any findings they cover are kept as they were"
 	if n == 1 {
-		kept = "the finding it covers is kept as it was"
+		kept = "any finding it covers is kept as it was"
 	}
 	return Nouns(n, "result") + where + " could not be decided from the report (NOT_AVAILABLE); " + kept + "."
 }

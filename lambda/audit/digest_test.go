@@ -264,7 +264,7 @@ func TestNewFindingNotVisibleThisRun(t *testing.T) {
 		"\nThis run: 1 new (1 not visible in this report), 0 changed, 0 resolved, 0 gone, 0 still failing.\n",
 		"\nNEW OR CHANGED (1)\n  [MEDIUM]      USER-01  bob: console password enabled and MFA not active (not visible in this report; last seen " +
 			seen.Format(time.DateOnly) + ")\n",
-		"  ! 1 result could not be decided from the report (NOT_AVAILABLE); the finding it covers is kept as it was.\n",
+		"  ! 1 result could not be decided from the report (NOT_AVAILABLE); any finding it covers is kept as it was.\n",
 	} {
 		if !strings.Contains(m.Body, want) {
 			t.Errorf("digest lacks %q:\n%s", want, m.Body)

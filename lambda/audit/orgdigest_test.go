@@ -68,7 +68,7 @@ func TestOrgDigestSaysWhatCouldNotBeDecided(t *testing.T) {
 	}{
 		{"one account whose root facts were denied", []AccountRun{withNA("555555555555", 7, "iam:GetAccountSummary: AccessDenied")},
 			[]string{
-				"\n7 results in 1 account could not be decided from the report (NOT_AVAILABLE); findings they cover are kept as they were.\n",
+				"\n7 results in 1 account could not be decided from the report (NOT_AVAILABLE); any findings they cover are kept as they were.\n",
 				"  555555555555 (restricted): 0 new, 0 resolved, 0 failing (0 critical, 0 high, 0 medium, 0 low, 0 informational); 7 could not be decided (NOT_AVAILABLE)\n" +
 					"      ! Root account facts could not be read, so ROOT-03 is NOT_AVAILABLE: iam:GetAccountSummary: AccessDenied\n",
 			}, nil, 1},
@@ -79,7 +79,7 @@ func TestOrgDigestSaysWhatCouldNotBeDecided(t *testing.T) {
 				"! Root account facts could not be read, so ROOT-03 is NOT_AVAILABLE: iam:ListVirtualMFADevices: AccessDenied",
 			}, nil, 1},
 		{"one result", []AccountRun{withNA("555555555555", 1, "")},
-			[]string{"\n1 result in 1 account could not be decided from the report (NOT_AVAILABLE); the finding it covers is kept as it was.\n"}, nil, 0},
+			[]string{"\n1 result in 1 account could not be decided from the report (NOT_AVAILABLE); any finding it covers is kept as it was.\n"}, nil, 0},
 		{"every result decided", orgRuns(), nil, []string{"could not be decided", "NOT_AVAILABLE"}, 0},
 	} {
 		t.Run(tt.name, func(t *testing.T) {

@@ -13,6 +13,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/credaudit/credaudit/lambda/audit"
 	"github.com/credaudit/credaudit/lambda/credreport"
 	"github.com/credaudit/credaudit/lambda/org"
 	"github.com/credaudit/credaudit/lambda/query"
@@ -213,7 +214,7 @@ func writeRowsTable(w io.Writer, cols []string, rows credreport.Table) error {
 	if err := tw.Flush(); err != nil {
 		return err
 	}
-	_, err := fmt.Fprintf(w, "(%d rows)\n", len(rows))
+	_, err := fmt.Fprintf(w, "(%s)\n", audit.Nouns(len(rows), "row"))
 	return err
 }
 

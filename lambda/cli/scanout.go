@@ -20,6 +20,7 @@ import (
 
 	"golang.org/x/text/width"
 
+	"github.com/credaudit/credaudit/lambda/audit"
 	"github.com/credaudit/credaudit/lambda/credreport"
 	"github.com/credaudit/credaudit/lambda/internal/swar"
 	"github.com/credaudit/credaudit/lambda/rules"
@@ -502,12 +503,12 @@ func writeScanTable(w io.Writer, o *scanOutput) error {
 		}
 		return sevColor[sev] + s + "\x1b[0m"
 	}
-	generated := "unknown"
+	generated := "Report time unknown (CSV)"
 	if !rep.GeneratedTime.IsZero() {
-		generated = rep.GeneratedTime.Format(time.RFC3339)
+		generated = "Report generated " + rep.GeneratedTime.Format(time.RFC3339)
 	}
-	fmt.Fprintf(b, "Account %s · profile %s · %d rules\n", rep.AccountID, o.profile, len(o.selected))
-	fmt.Fprintf(b, "Report generated %s · evaluated as of %s\n", generated, o.report.asOf.Format(time.RFC3339Nano))
+	fmt.Fprintf(b, "Account %s · profile %s · %s\n", rep.AccountID, o.profile, audit.Nouns(len(o.selected), "rule"))
+	fmt.Fprintf(b, "%s · evaluated as of %s\n", generated, o.report.asOf.Format(time.RFC3339Nano))
 
 	var suppressed []*rules.Result
 	for sev := rules.Critical; sev >= rules.Informational; sev-- {

@@ -75,6 +75,7 @@ import (
 
 	"golang.org/x/text/width"
 
+	"github.com/credaudit/credaudit/lambda/audit"
 	"github.com/credaudit/credaudit/lambda/config"
 	"github.com/credaudit/credaudit/lambda/credreport/credreporttest"
 	"github.com/credaudit/credaudit/lambda/rules"
@@ -791,12 +792,11 @@ func (c *spCase) checkTable(out string, doc *spDoc) error {
 	}
 	sections := strings.Split(strings.TrimSuffix(out, "\n"), "\n\n")
 	var want [][]string
-	want = append(want, strings.Fields(fmt.Sprintf("Account %s · profile %s · %d rules", c.account, doc.Profile, doc.Summary.Rules)))
-	want[0] = append(want[0], strings.Fields("Report generated")...)
+	want = append(want, strings.Fields(fmt.Sprintf("Account %s · profile %s · %s", c.account, doc.Profile, audit.Nouns(doc.Summary.Rules, "rule"))))
 	if c.asJSON {
-		want[0] = append(want[0], c.generated.Format(time.RFC3339))
+		want[0] = append(want[0], "Report", "generated", c.generated.Format(time.RFC3339))
 	} else {
-		want[0] = append(want[0], "unknown")
+		want[0] = append(want[0], strings.Fields("Report time unknown (CSV)")...)
 	}
 	want[0] = append(want[0], strings.Fields("· evaluated as of "+c.asOf.Format(time.RFC3339))...)
 	// README: a character a terminal would obey shows escaped (\x1b);
