@@ -125,7 +125,24 @@ func TestSelectionOfNoRuleIsAnError(t *testing.T) {
 // 0 (none) by default and when set so; USER-01's and KEY-02's may be written
 // by the catalog's names for them. They never change a title.
 func TestGracePeriods(t *testing.T) {
-	c, err := Parse("c.yaml", []byte("profile: all\nrules:\n  USER-01: {mfa_grace_days: 7}\n  KEY-02:\n    rotation_overlap_days: 3\n  KEY-03: {grace_days: 0}\n"))
+	got, sel := thresholdsOf(t, "profile: all\nrules:\n  USER-01: {mfa_grace_days: 7}\n  KEY-02:\n    rotation_overlap_days: 3\n  KEY-03: {grace_days: 0}\n", "grace_days")
+	want := map[string]int{"USER-01": 7, "KEY-02": 3, "KEY-03": 0}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("grace periods (-want +got):\n%s", diff)
+	}
+	for _, s := range sel {
+		if b, ok := rules.Lookup(s.Rule.ID); ok && s.Rule.Title != b.Title {
+			t.Errorf("%s: title %q, want the catalog's %q", s.Rule.ID, s.Rule.Title, b.Title)
+		}
+	}
+}
+
+// thresholdsOf parses a configuration and returns, by rule ID, the value
+// of the named threshold of each rule it selects that has one; and the
+// selection.
+func thresholdsOf(t *testing.T, yaml, name string) (map[string]int, []rules.Selected) {
+	t.Helper()
+	c, err := Parse("c.yaml", []byte(yaml))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -135,36 +152,17 @@ func TestGracePeriods(t *testing.T) {
 	}
 	got := map[string]int{}
 	for _, s := range sel {
-		if n, ok := s.Thresholds.Get("grace_days"); ok {
+		if n, ok := s.Thresholds.Get(name); ok {
 			got[s.Rule.ID] = n
 		}
-		if b, ok := rules.Lookup(s.Rule.ID); ok && s.Rule.Title != b.Title {
-			t.Errorf("%s: title %q, want the catalog's %q", s.Rule.ID, s.Rule.Title, b.Title)
-		}
 	}
-	want := map[string]int{"USER-01": 7, "KEY-02": 3, "KEY-03": 0}
-	if diff := cmp.Diff(want, got); diff != "" {
-		t.Errorf("grace periods (-want +got):\n%s", diff)
-	}
+	return got, sel
 }
 
 // ROOT-04's and USER-04's thresholds can be written by the names the
 // catalog's specification gives them, as well as days like every rule's.
 func TestThresholdsBySpecificationName(t *testing.T) {
-	c, err := Parse("c.yaml", []byte("profile: all\nrules:\n  ROOT-04: {root_use_days: 30}\n  USER-04:\n    dormant_days: 180\n  CRED-01: {days: 60}\n"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	sel, _, err := c.Selection("")
-	if err != nil {
-		t.Fatal(err)
-	}
-	got := map[string]int{}
-	for _, s := range sel {
-		if days, ok := s.Thresholds.Get("days"); ok {
-			got[s.Rule.ID] = days
-		}
-	}
+	got, _ := thresholdsOf(t, "profile: all\nrules:\n  ROOT-04: {root_use_days: 30}\n  USER-04:\n    dormant_days: 180\n  CRED-01: {days: 60}\n", "days")
 	want := map[string]int{"ROOT-04": 30, "USER-04": 180, "CRED-01": 60, "CRED-02": 90, "CRED-03": 30, "KEY-01": 90, "PWD-01": 90, "PWD-02": 7}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("thresholds (-want +got):\n%s", diff)
