@@ -3,9 +3,11 @@ package main
 import (
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // CheckSchedule reports why Scheduler would refuse expr as the stack's
@@ -35,38 +37,58 @@ import (
 // range low end first (no FRI-MON); an increment at most the field's
 // highest value (0/59, not 0/60; years /229).
 func CheckSchedule(expr string) error {
-	if body, ok := strings.CutPrefix(expr, "cron("); ok && strings.HasSuffix(body, ")") {
-		return checkCron(strings.TrimSuffix(body, ")"))
-	}
-	if body, ok := strings.CutPrefix(expr, "rate("); ok && strings.HasSuffix(body, ")") {
-		return checkRate(strings.TrimSuffix(body, ")"))
-	}
-	return errors.New("want cron(minutes hours day-of-month month day-of-week year) or rate(value unit)")
+	_, err := parseSchedule(expr)
+	return err
 }
 
-// checkRate checks the inside of rate(…).
-func checkRate(body string) error {
+// scheduleSpec is a parsed schedule expression: every is the interval of
+// rate(…), or cron the fields of cron(…).
+type scheduleSpec struct {
+	every time.Duration
+	cron  *cronSpec
+}
+
+// parseSchedule reads expr as CheckSchedule describes it.
+func parseSchedule(expr string) (scheduleSpec, error) {
+	if body, ok := strings.CutPrefix(expr, "cron("); ok && strings.HasSuffix(body, ")") {
+		c, err := parseCron(strings.TrimSuffix(body, ")"))
+		return scheduleSpec{cron: c}, err
+	}
+	if body, ok := strings.CutPrefix(expr, "rate("); ok && strings.HasSuffix(body, ")") {
+		every, err := parseRate(strings.TrimSuffix(body, ")"))
+		return scheduleSpec{every: every}, err
+	}
+	return scheduleSpec{}, errors.New("want cron(minutes hours day-of-month month day-of-week year) or rate(value unit)")
+}
+
+// parseRate reads the inside of rate(…) as its interval; one too long
+// for a time.Duration is the longest.
+func parseRate(body string) (time.Duration, error) {
 	value, unit, ok := strings.Cut(body, " ")
 	if !ok || value == "" || unit == "" || strings.Contains(unit, " ") {
-		return fmt.Errorf("rate(%s): want rate(value unit), one space between", body)
+		return 0, fmt.Errorf("rate(%s): want rate(value unit), one space between", body)
 	}
 	n, ok := whole(value)
 	if !ok || n < 1 || value[0] == '0' {
-		return fmt.Errorf("rate value %q: want a positive whole number", value)
+		return 0, fmt.Errorf("rate value %q: want a positive whole number", value)
 	}
 	switch unit {
 	case "minute", "hour", "day":
 		if n != 1 {
-			return fmt.Errorf("rate unit %q: %d takes the plural, %ss", unit, n, unit)
+			return 0, fmt.Errorf("rate unit %q: %d takes the plural, %ss", unit, n, unit)
 		}
 	case "minutes", "hours", "days":
 		if n == 1 {
-			return fmt.Errorf("rate unit %q: 1 takes the singular, %s", unit, strings.TrimSuffix(unit, "s"))
+			return 0, fmt.Errorf("rate unit %q: 1 takes the singular, %s", unit, strings.TrimSuffix(unit, "s"))
 		}
 	default:
-		return fmt.Errorf("rate unit %q: want minutes, hours or days (minute, hour or day for 1)", unit)
+		return 0, fmt.Errorf("rate unit %q: want minutes, hours or days (minute, hour or day for 1)", unit)
 	}
-	return nil
+	size := map[string]time.Duration{"minute": time.Minute, "hour": time.Hour, "day": 24 * time.Hour}[strings.TrimSuffix(unit, "s")]
+	if n > math.MaxInt64/int(size) {
+		return math.MaxInt64, nil
+	}
+	return time.Duration(n) * size, nil
 }
 
 // cronField is one field of a cron expression: its values, min to max (or
@@ -89,103 +111,165 @@ var cronFields = [...]cronField{
 	{name: "year", min: 1970, max: 2199, maxStep: 2199 - 1970},
 }
 
-// Indexes of the two day fields in cronFields.
+// Indexes of the fields in cronFields.
 const (
-	dayOfMonth = 2
-	dayOfWeek  = 4
+	minutes = iota
+	hours
+	dayOfMonth
+	month
+	dayOfWeek
+	year
 )
 
-// checkCron checks the inside of cron(…).
-func checkCron(body string) error {
-	fields := strings.Split(body, " ")
-	if len(fields) != len(cronFields) || slices.Contains(fields, "") {
-		return fmt.Errorf("cron(%s): want 6 fields (minutes hours day-of-month month day-of-week year) with one space between, got %d",
-			body, len(strings.Fields(body)))
-	}
-	for i, f := range fields {
-		if err := cronFields[i].check(i, f); err != nil {
-			return fmt.Errorf("%s field %q: %w", cronFields[i].name, f, err)
-		}
-	}
-	if (fields[dayOfMonth] == "?") == (fields[dayOfWeek] == "?") {
-		return fmt.Errorf("day-of-month %q and day-of-week %q: exactly one of day-of-month and day-of-week must be ?",
-			fields[dayOfMonth], fields[dayOfWeek])
-	}
-	return nil
+// cronSpec is a parsed cron expression: the values each field allows.
+type cronSpec [len(cronFields)]cronValues
+
+// cronValues is what one field of a cron expression allows: the values in
+// set (bit v-min for value v), or in a day field one of the other forms.
+type cronValues struct {
+	set  valueSet
+	form dayForm
+	n, k int // nW's n; nL's and n#k's day n (1 Sunday) and k
 }
 
-// check checks field i's text s.
-func (c cronField) check(i int, s string) error {
+// valueSet holds a field's values, bit v-min for value v: 256 bits, the
+// 230 years the widest.
+type valueSet [4]uint64
+
+func (s *valueSet) add(i int)     { s[i/64] |= 1 << (i % 64) }
+func (s valueSet) has(i int) bool { return s[i/64]&(1<<(i%64)) != 0 }
+
+// dayForm is how a day field picks days.
+type dayForm int
+
+const (
+	listed         dayForm = iota // the days in set: of the month, or of the week (bit 0 Sunday)
+	unspecified                   // ?: the other day field picks
+	lastDay                       // L in day-of-month
+	lastWeekday                   // LW: the last Monday to Friday of the month
+	nearestWeekday                // nW: the Monday to Friday nearest day n, in the same month
+	lastOf                        // nL: the last day n of the month
+	nthOf                         // n#k: the k-th day n of the month
+)
+
+// parseCron reads the inside of cron(…).
+func parseCron(body string) (*cronSpec, error) {
+	fields := strings.Split(body, " ")
+	if len(fields) != len(cronFields) || slices.Contains(fields, "") {
+		return nil, fmt.Errorf("cron(%s): want 6 fields (minutes hours day-of-month month day-of-week year) with one space between, got %d",
+			body, len(strings.Fields(body)))
+	}
+	var c cronSpec
+	for i, f := range fields {
+		v, err := cronFields[i].parse(i, f)
+		if err != nil {
+			return nil, fmt.Errorf("%s field %q: %w", cronFields[i].name, f, err)
+		}
+		c[i] = v
+	}
+	if (fields[dayOfMonth] == "?") == (fields[dayOfWeek] == "?") {
+		return nil, fmt.Errorf("day-of-month %q and day-of-week %q: exactly one of day-of-month and day-of-week must be ?",
+			fields[dayOfMonth], fields[dayOfWeek])
+	}
+	return &c, nil
+}
+
+// parse reads field i's text s.
+func (c cronField) parse(i int, s string) (cronValues, error) {
 	if s == "?" {
 		if i == dayOfMonth || i == dayOfWeek {
-			return nil
+			return cronValues{form: unspecified}, nil
 		}
-		return errors.New("? is allowed only in day-of-month and day-of-week")
+		return cronValues{}, errors.New("? is allowed only in day-of-month and day-of-week")
 	}
 	if !strings.Contains(s, ",") {
 		switch {
-		case i == dayOfMonth && (s == "L" || s == "LW"), i == dayOfWeek && s == "L":
-			return nil
+		case i == dayOfMonth && s == "L":
+			return cronValues{form: lastDay}, nil
+		case i == dayOfMonth && s == "LW":
+			return cronValues{form: lastWeekday}, nil
+		case i == dayOfWeek && s == "L":
+			// The last day of the week: Saturday.
+			var v cronValues
+			v.set.add(c.max - c.min)
+			return v, nil
 		case i == dayOfMonth && strings.HasSuffix(s, "W"):
-			if _, err := c.number(strings.TrimSuffix(s, "W")); err != nil {
-				return fmt.Errorf("nW (the weekday nearest day n): %w", err)
+			n, err := c.number(strings.TrimSuffix(s, "W"))
+			if err != nil {
+				return cronValues{}, fmt.Errorf("nW (the weekday nearest day n): %w", err)
 			}
-			return nil
+			return cronValues{form: nearestWeekday, n: n}, nil
 		case i == dayOfWeek && strings.HasSuffix(s, "L"):
-			if _, err := c.number(strings.TrimSuffix(s, "L")); err != nil {
-				return fmt.Errorf("nL (the last day n of the month): %w", err)
+			n, err := c.number(strings.TrimSuffix(s, "L"))
+			if err != nil {
+				return cronValues{}, fmt.Errorf("nL (the last day n of the month): %w", err)
 			}
-			return nil
+			return cronValues{form: lastOf, n: n}, nil
 		}
 	}
 	if i == dayOfWeek && strings.Contains(s, "#") {
 		day, k, _ := strings.Cut(s, "#")
-		if _, err := c.number(day); err != nil {
-			return fmt.Errorf("n#k (the k-th day n of the month), alone in the field: %w", err)
+		n, err := c.number(day)
+		if err != nil {
+			return cronValues{}, fmt.Errorf("n#k (the k-th day n of the month), alone in the field: %w", err)
 		}
-		if n, ok := whole(k); !ok || n < 1 || n > 5 {
-			return fmt.Errorf("n#k (the k-th day n of the month), alone in the field: k %q is not 1-5", k)
+		nth, ok := whole(k)
+		if !ok || nth < 1 || nth > 5 {
+			return cronValues{}, fmt.Errorf("n#k (the k-th day n of the month), alone in the field: k %q is not 1-5", k)
 		}
-		return nil
+		return cronValues{form: nthOf, n: n, k: nth}, nil
 	}
+	var v cronValues
 	items := strings.Split(s, ",")
 	for _, item := range items {
-		if err := c.item(item, len(items) > 1); err != nil {
-			return err
+		if err := c.item(item, len(items) > 1, &v.set); err != nil {
+			return cronValues{}, err
 		}
 	}
-	return nil
+	return v, nil
 }
 
-// item checks one element of a list: *, a value or a range a-b, with an
-// increment /n where the field takes one.
-func (c cronField) item(item string, inList bool) error {
+// item reads one element of a list into set: *, a value or a range a-b,
+// with an increment /n where the field takes one (from a value, up to the
+// field's highest).
+func (c cronField) item(item string, inList bool, set *valueSet) error {
 	base, step, hasStep := strings.Cut(item, "/")
+	every := 1
 	if hasStep {
 		if c.maxStep == 0 {
 			return fmt.Errorf("no / increments in %s", c.name)
 		}
-		if n, ok := whole(step); !ok || n < 1 || n > c.maxStep {
+		n, ok := whole(step)
+		if !ok || n < 1 || n > c.maxStep {
 			return fmt.Errorf("increment %q: want 1-%d", step, c.maxStep)
 		}
+		every = n
 	}
+	a, b := c.min, c.max
 	if base == "*" {
 		if inList {
 			return errors.New("* stands alone, not in a list")
 		}
-		return nil
+	} else {
+		lo, hi, isRange := strings.Cut(base, "-")
+		var err error
+		if a, err = c.value(lo); err != nil {
+			return err
+		}
+		switch {
+		case isRange:
+			if b, err = c.value(hi); err != nil {
+				return err
+			}
+			if a > b {
+				return fmt.Errorf("range %s: want the lower end first", base)
+			}
+		case !hasStep:
+			b = a
+		}
 	}
-	lo, hi, isRange := strings.Cut(base, "-")
-	a, err := c.value(lo)
-	if err != nil || !isRange {
-		return err
-	}
-	b, err := c.value(hi)
-	if err != nil {
-		return err
-	}
-	if a > b {
-		return fmt.Errorf("range %s: want the lower end first", base)
+	for v := a; v <= b; v += every {
+		set.add(v - c.min)
 	}
 	return nil
 }
