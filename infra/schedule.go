@@ -304,3 +304,270 @@ func whole(s string) (int, bool) {
 	n, err := strconv.Atoi(s)
 	return n, err == nil
 }
+
+// LongestGap returns the longest time between two consecutive runs of the
+// schedule expr (one CheckSchedule accepts, else its error) evaluated in
+// zone, and false when it runs fewer than twice, so has no gap.
+//
+// rate(n unit) runs every n units whatever the zone (Scheduler counts a
+// day as 24 hours, across a daylight saving change too).
+//
+// cron(…) is enumerated run by run over every year its year field allows,
+// 1970 to 2199, the whole of Scheduler's range, so the answer is exact
+// rather than sampled: leap days (Feb 29 comes 8 years apart across 2100),
+// months without a 31st or a fifth Friday, and nW, LW, nL and n#k landing
+// on different days each month all come out as they fall. Past years count
+// too: synth reads no clock, so an expression gets the same answer on any
+// day. Only an expression whose years leave a gap in the past (a list
+// naming past years), or a zone whose clocks changed more in the past
+// (Lord Howe Island's by an hour in 1982-1985, not half an hour; São
+// Paulo's skipping midnight until 2019), gets a longer gap than its future
+// runs have. A schedule that ends (a bounded year field) has no gap after
+// its last run, as none begins before its first: the gap that matters lies
+// between two runs that both happen.
+//
+// The day's runs are at the minutes×hours grid's times on the zone's
+// clock; where that clock changes (daylight saving time, a zone changing
+// its offset), runs are placed in UTC as Scheduler places them: a run at a
+// time the clock skips (02:30 on the morning clocks go from 02:00 to 03:00)
+// does not happen, so a daily 02:30 run in Europe/Berlin is 47 hours from
+// the one before once a year, and a Sunday 02:30 one 13 days 23 hours; a
+// time the clock shows twice runs once, at either showing, and both
+// readings are counted against their neighbours, conservatively. The
+// zone's changes are Go's time zone database's (time/tzdata where the
+// system has none); a change decided after it was built is not foreseen.
+func LongestGap(expr string, zone *time.Location) (time.Duration, bool, error) {
+	s, err := parseSchedule(expr)
+	if err != nil || s.cron == nil {
+		return s.every, err == nil, err
+	}
+	gap, ok := s.cron.longestGap(zone)
+	return gap, ok, nil
+}
+
+// Seconds in a day: the walk counts wall-clock and UTC time in seconds
+// since 1970-01-01 00:00, as the zone's clock and as UTC read.
+const daySeconds = 24 * 60 * 60
+
+// longestGap is LongestGap for a cron expression.
+func (c *cronSpec) longestGap(zone *time.Location) (time.Duration, bool) {
+	base := cronFields[year].min
+	first, last := 0, 0
+	for i := range cronFields[year].max - base + 1 {
+		if c[year].set.has(i) {
+			if first == 0 {
+				first = base + i
+			}
+			last = base + i
+		}
+	}
+	w := gapWalk{times: c.timesOfDay(), shifts: clockChanges(zone, first, last)}
+	for i := 1; i < len(w.times); i++ {
+		w.inDay = max(w.inDay, w.times[i]-w.times[i-1])
+	}
+	if len(w.shifts) > 0 {
+		w.offset = w.shifts[0].from
+	}
+	start := int64(0) // days since 1970-01-01, a Thursday, to the month's first
+	for y := base; y <= last; y++ {
+		for m := range 12 {
+			length := monthLength(y, m+1)
+			if c[year].set.has(y-base) && c[month].set.has(m) {
+				days := c.daysOf(length, time.Weekday((start+4)%7))
+				for d := range length {
+					if days&(1<<d) != 0 {
+						w.day(start + int64(d))
+					}
+				}
+			}
+			start += int64(length)
+		}
+	}
+	return time.Duration(w.longest) * time.Second, w.runs > 1
+}
+
+// monthLength is the number of days in month m (1 January) of year y.
+func monthLength(y, m int) int {
+	if m == 2 && y%4 == 0 && (y%100 != 0 || y%400 == 0) {
+		return 29
+	}
+	return [...]int{31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31}[m-1]
+}
+
+// timesOfDay returns the grid's times of day, in seconds after midnight,
+// earliest first.
+func (c *cronSpec) timesOfDay() []int64 {
+	var out []int64
+	for h := range 24 {
+		for m := range 60 {
+			if c[hours].set.has(h) && c[minutes].set.has(m) {
+				out = append(out, int64(h*3600+m*60))
+			}
+		}
+	}
+	return out
+}
+
+// daysOf returns the days of a month the day fields pick, bit d-1 for day
+// d, in a month of length days whose first day is a first.
+func (c *cronSpec) daysOf(length int, first time.Weekday) uint32 {
+	all := uint32(1)<<length - 1
+	weekday := func(d int) time.Weekday { return (first + time.Weekday(d-1)) % 7 }
+	dom, dow := c[dayOfMonth], c[dayOfWeek]
+	want := time.Weekday(dow.n - 1) // nL's and n#k's day of the week
+	switch {
+	case dom.form == listed:
+		return uint32(dom.set[0]) & all
+	case dom.form == lastDay:
+		return 1 << (length - 1)
+	case dom.form == lastWeekday:
+		d := length
+		switch weekday(length) {
+		case time.Saturday:
+			d--
+		case time.Sunday:
+			d -= 2
+		}
+		return 1 << (d - 1)
+	case dom.form == nearestWeekday:
+		d := dom.n
+		if d > length {
+			// The month has no day n: no run (the guide is silent; this
+			// is the reading with the longer gaps).
+			return 0
+		}
+		switch {
+		case weekday(d) == time.Saturday && d == 1:
+			d += 2
+		case weekday(d) == time.Saturday:
+			d--
+		case weekday(d) == time.Sunday && d == length:
+			d -= 2
+		case weekday(d) == time.Sunday:
+			d++
+		}
+		return 1 << (d - 1)
+	case dow.form == lastOf:
+		d := length - int((weekday(length)-want+7)%7)
+		return 1 << (d - 1)
+	case dow.form == nthOf:
+		d := 1 + int((want-first+7)%7) + 7*(dow.k-1)
+		if d > length {
+			return 0
+		}
+		return 1 << (d - 1)
+	}
+	var out uint32
+	for d := 1; d <= length; d++ {
+		if dow.set.has(int(weekday(d))) {
+			out |= 1 << (d - 1)
+		}
+	}
+	return out
+}
+
+// clockChange is a change of a zone's offset from UTC: at is the
+// wall-clock time it happens, as the clock read before; from and to are
+// the offsets, in seconds east of UTC.
+type clockChange struct{ at, from, to int64 }
+
+// Its wall-clock times [begin, end) are those the change affects: skipped
+// when the clock goes forward, shown twice when it goes back.
+func (s clockChange) begin() int64 { return min(s.at, s.at+s.to-s.from) }
+func (s clockChange) end() int64   { return max(s.at, s.at+s.to-s.from) }
+
+// clockChanges returns zone's offset changes from a day before year first
+// to a day after year last.
+func clockChanges(zone *time.Location, first, last int) []clockChange {
+	stop := time.Date(last+1, time.January, 2, 0, 0, 0, 0, time.UTC)
+	var out []clockChange
+	t := time.Date(first-1, time.December, 31, 0, 0, 0, 0, time.UTC).In(zone)
+	for {
+		_, end := t.ZoneBounds()
+		if end.IsZero() || end.After(stop) {
+			return out
+		}
+		if !end.After(t) {
+			// Past the zone's last listed change Go reads its rule a
+			// year at a time, and on the last day of a leap year gives
+			// an end already passed (the day before the year's end):
+			// step over that day, which no rule changes the clock on.
+			t = t.Add(time.Hour)
+			continue
+		}
+		_, from := t.Zone()
+		_, to := end.Zone()
+		if from != to {
+			out = append(out, clockChange{at: end.Unix() + int64(from), from: int64(from), to: int64(to)})
+		}
+		t = end
+	}
+}
+
+// gapWalk visits the runs of a cron expression in order and keeps the
+// longest gap between two.
+type gapWalk struct {
+	times  []int64 // the runs' times of day
+	inDay  int64   // the longest gap between two of them
+	shifts []clockChange
+	next   int   // shifts[next] is the first change not wholly past
+	offset int64 // the zone's offset until shifts[next]
+
+	runs    int
+	last    int64 // the last run, in UTC, its earlier reading
+	longest int64
+}
+
+// day visits the runs of day d (days since 1970-01-01).
+func (w *gapWalk) day(d int64) {
+	start := d * daySeconds
+	w.pass(start)
+	if w.next < len(w.shifts) && w.shifts[w.next].begin() < start+daySeconds {
+		for _, t := range w.times {
+			w.at(start + t)
+		}
+		return
+	}
+	// The clock keeps its offset all day: the runs are as far apart as
+	// it says.
+	first := start + w.times[0] - w.offset
+	w.run(first, first)
+	if n := len(w.times); n > 1 {
+		w.longest = max(w.longest, w.inDay)
+		w.runs += n - 1
+		w.last = start + w.times[n-1] - w.offset
+	}
+}
+
+// at visits a run at wall-clock time t on a day the clock changes.
+func (w *gapWalk) at(t int64) {
+	w.pass(t)
+	if w.next == len(w.shifts) || t < w.shifts[w.next].begin() {
+		w.run(t-w.offset, t-w.offset)
+		return
+	}
+	s := w.shifts[w.next]
+	if s.to > s.from {
+		return // the clock skips t: Scheduler skips the run
+	}
+	w.run(t-s.from, t-s.to) // the clock shows t twice: Scheduler runs once
+}
+
+// pass takes in the changes wholly before wall-clock time t.
+func (w *gapWalk) pass(t int64) {
+	for w.next < len(w.shifts) && w.shifts[w.next].end() <= t {
+		w.offset = w.shifts[w.next].to
+		w.next++
+	}
+}
+
+// run counts a run between UTC times early and late (the same unless the
+// clock showed its time twice), measuring the gap from the last run's
+// earlier reading to this one's later.
+func (w *gapWalk) run(early, late int64) {
+	if w.runs > 0 {
+		w.longest = max(w.longest, late-w.last)
+	}
+	w.runs++
+	w.last = early
+}
