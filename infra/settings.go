@@ -174,7 +174,9 @@ var (
 // strings; both are accepted.
 func LoadSettings(lookup func(key string) any) (Settings, error) {
 	var errs []error
+	refused := map[string]bool{} // the keys named in errs
 	bad := func(key string, v any, format string, args ...any) {
+		refused[key] = true
 		errs = append(errs, fmt.Errorf("context %s=%v: %s", key, v, fmt.Sprintf(format, args...)))
 	}
 	str := func(key, def string) string {
@@ -308,6 +310,10 @@ func LoadSettings(lookup func(key string) any) (Settings, error) {
 	}
 	if s.RefreshDays < 1 || s.RefreshDays > 89 {
 		bad(KeyRefreshDays, s.RefreshDays, "want 1 to 89 (Security Hub deletes a finding 90 days after its last update)")
+	} else if !refused[KeyRefreshDays] && !refused[KeySchedule] && !refused[KeyTimeZone] && !refused[KeySecurityHub] {
+		if msg := refreshTooLate(s); msg != "" {
+			bad(KeyRefreshDays, s.RefreshDays, "%s", msg)
+		}
 	}
 	if !slices.Contains(logRetentions, s.LogRetentionDays) {
 		bad(KeyLogRetention, s.LogRetentionDays, "want one of CloudWatch Logs' retention values %v", logRetentions)
@@ -346,6 +352,60 @@ func LoadSettings(lookup func(key string) any) (Settings, error) {
 		return Settings{}, fmt.Errorf("invalid settings:\n%w", errors.Join(errs...))
 	}
 	return s, nil
+}
+
+// findingExpiry is how long Security Hub keeps a finding after its last
+// update ("deleted 90 days after the last update").
+const findingExpiry = 90 * 24 * time.Hour
+
+// refreshTooLate says why, with s (its schedule, time zone and refreshDays
+// valid), Security Hub can delete a still-failing finding before its
+// refresh, or returns "". The finding is re-imported at the first run once
+// refreshDays have passed since its last update, which can come up to the
+// schedule's longest gap later, so refreshDays plus that gap must stay
+// under 90 days. With Security Hub off nothing expires; a schedule that
+// runs fewer than twice refreshes nothing.
+func refreshTooLate(s Settings) string {
+	zone, err := time.LoadLocation(s.TimeZone)
+	if !s.SecurityHub || err != nil {
+		return ""
+	}
+	gap, ok, err := LongestGap(s.Schedule, zone)
+	refresh := time.Duration(s.RefreshDays) * 24 * time.Hour
+	if err != nil || !ok || gap < findingExpiry-refresh {
+		return ""
+	}
+	of := KeySchedule + "=" + s.Schedule
+	if strings.HasPrefix(s.Schedule, "cron(") {
+		of += " in " + KeyTimeZone + "=" + s.TimeZone
+	}
+	// The most days r with r days + gap under the expiry.
+	most := (findingExpiry - gap - 1) / (24 * time.Hour)
+	change := fmt.Sprintf("lower %s to at most %d or run more often", KeyRefreshDays, most)
+	if most < 1 {
+		change = fmt.Sprintf("run more often (even %s=1 needs runs less than 89 days apart)", KeyRefreshDays)
+	}
+	return fmt.Sprintf("plus the longest gap between runs of %s, %s, reaches Security Hub's 90-day expiry, "+
+		"so a still-failing finding can be deleted before its refresh: %s", of, spellDuration(gap), change)
+}
+
+// spellDuration writes d in days, hours, minutes and seconds, leaving out
+// the units that are zero ("7 days", "13 days 23 hours").
+func spellDuration(d time.Duration) string {
+	var parts []string
+	for _, u := range []struct {
+		name string
+		size time.Duration
+	}{{"day", 24 * time.Hour}, {"hour", time.Hour}, {"minute", time.Minute}, {"second", time.Second}} {
+		switch n := d / u.size; {
+		case n == 1:
+			parts = append(parts, "1 "+u.name)
+		case n > 1:
+			parts = append(parts, fmt.Sprintf("%d %ss", n, u.name))
+		}
+		d %= u.size
+	}
+	return strings.Join(parts, " ")
 }
 
 // emails accepts a list of addresses (see list), each a plain address.

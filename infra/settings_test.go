@@ -48,9 +48,10 @@ func TestSettingsFromContext(t *testing.T) {
 			func(s *Settings) {
 				s.RefreshDays, s.MemoryMiB, s.Timeout, s.LogRetentionDays = 7, 256, 300*time.Second, 30
 			}},
-		{"numbers from -c", map[string]any{KeyRefreshDays: "89", KeyMemory: "128", KeyTimeout: "60", KeyLogRetention: "3653"},
+		// 89 days with runs an hour apart: refreshed by day 89 and an hour.
+		{"numbers from -c", map[string]any{KeyRefreshDays: "89", KeyMemory: "128", KeyTimeout: "60", KeyLogRetention: "3653", KeySchedule: "rate(1 hour)"},
 			func(s *Settings) {
-				s.RefreshDays, s.MemoryMiB, s.Timeout, s.LogRetentionDays = 89, 128, 60*time.Second, 3653
+				s.RefreshDays, s.MemoryMiB, s.Timeout, s.LogRetentionDays, s.Schedule = 89, 128, 60*time.Second, 3653, "rate(1 hour)"
 			}},
 		{"security hub off (-c)", map[string]any{KeySecurityHub: "OFF"}, func(s *Settings) { s.SecurityHub = false }},
 		{"security hub off (JSON false)", map[string]any{KeySecurityHub: false}, func(s *Settings) { s.SecurityHub = false }},
@@ -184,6 +185,74 @@ func TestSettingsRejected(t *testing.T) {
 	_, err = LoadSettings(lookupIn(map[string]any{KeyProfile: "x", KeyNotify: "y"}))
 	if err == nil || !strings.Contains(err.Error(), KeyProfile) || !strings.Contains(err.Error(), KeyNotify) {
 		t.Errorf("two bad values: %v, want both named", err)
+	}
+}
+
+// A still-failing finding is refreshed at the first run once refreshDays
+// have passed since its last update, up to the schedule's longest gap
+// later; Security Hub deletes it 90 days after that update. Synth refuses
+// refreshDays plus the gap at 90 days or more, and says how far to lower
+// refreshDays. The gaps are worked out in TestLongestGap.
+func TestSettingsRefreshBeforeExpiry(t *testing.T) {
+	const weekly, weekdays, sundayNight = "rate(7 days)", "cron(30 7 ? * MON-FRI *)", "cron(30 2 ? * SUN *)"
+	for _, tc := range []struct {
+		name string
+		ctx  map[string]any
+		want string // the error's refreshDays line, or "" when accepted
+	}{
+		{"daily, 88 days: refreshed by day 89", map[string]any{KeyRefreshDays: 88.0}, ""},
+		{"daily, 89 days: refreshed on day 90 at the latest", map[string]any{KeyRefreshDays: 89.0},
+			"context refreshDays=89: plus the longest gap between runs of schedule=cron(0 6 * * ? *) in timeZone=Etc/UTC, 1 day, " +
+				"reaches Security Hub's 90-day expiry, so a still-failing finding can be deleted before its refresh: lower refreshDays to at most 88 or run more often"},
+		{"weekly, 82 days: day 89", map[string]any{KeySchedule: weekly, KeyRefreshDays: 82.0}, ""},
+		{"weekly, 83 days: day 90", map[string]any{KeySchedule: weekly, KeyRefreshDays: "83"},
+			"context refreshDays=83: plus the longest gap between runs of schedule=rate(7 days), 7 days, " +
+				"reaches Security Hub's 90-day expiry, so a still-failing finding can be deleted before its refresh: lower refreshDays to at most 82 or run more often"},
+		{"weekly, 89 days: day 96", map[string]any{KeySchedule: weekly, KeyRefreshDays: 89.0},
+			"context refreshDays=89: plus the longest gap between runs of schedule=rate(7 days), 7 days, " +
+				"reaches Security Hub's 90-day expiry, so a still-failing finding can be deleted before its refresh: lower refreshDays to at most 82 or run more often"},
+		// Friday to Monday.
+		{"weekdays, 86 days: day 89", map[string]any{KeySchedule: weekdays, KeyRefreshDays: 86.0}, ""},
+		{"weekdays, 87 days: day 90", map[string]any{KeySchedule: weekdays, KeyRefreshDays: 87.0},
+			"context refreshDays=87: plus the longest gap between runs of schedule=cron(30 7 ? * MON-FRI *) in timeZone=Etc/UTC, 3 days, " +
+				"reaches Security Hub's 90-day expiry, so a still-failing finding can be deleted before its refresh: lower refreshDays to at most 86 or run more often"},
+		// In Berlin the clocks skip Sunday 02:30 once a year: two weeks
+		// less an hour between runs.
+		{"Sunday 02:30 in UTC, 82 days", map[string]any{KeySchedule: sundayNight, KeyRefreshDays: 82.0}, ""},
+		{"Sunday 02:30 in Berlin, 76 days: day 89 and 23 hours", map[string]any{KeySchedule: sundayNight, KeyTimeZone: "Europe/Berlin", KeyRefreshDays: 76.0}, ""},
+		{"Sunday 02:30 in Berlin, 77 days: day 90 and 23 hours", map[string]any{KeySchedule: sundayNight, KeyTimeZone: "Europe/Berlin", KeyRefreshDays: 77.0},
+			"context refreshDays=77: plus the longest gap between runs of schedule=cron(30 2 ? * SUN *) in timeZone=Europe/Berlin, 13 days 23 hours, " +
+				"reaches Security Hub's 90-day expiry, so a still-failing finding can be deleted before its refresh: lower refreshDays to at most 76 or run more often"},
+		// May 1 to September 1: no refreshDays is short enough.
+		{"every four months, the default 30 days", map[string]any{KeySchedule: "cron(0 3 1 */4 ? *)"},
+			"context refreshDays=30: plus the longest gap between runs of schedule=cron(0 3 1 */4 ? *) in timeZone=Etc/UTC, 123 days, " +
+				"reaches Security Hub's 90-day expiry, so a still-failing finding can be deleted before its refresh: run more often (even refreshDays=1 needs runs less than 89 days apart)"},
+		{"Security Hub off: nothing expires", map[string]any{KeySchedule: weekly, KeyRefreshDays: 89.0, KeySecurityHub: "off"}, ""},
+		{"a schedule that runs once refreshes nothing", map[string]any{KeySchedule: "cron(0 6 1 1 ? 2030)", KeyRefreshDays: 89.0}, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := LoadSettings(lookupIn(tc.ctx))
+			if tc.want == "" {
+				if err != nil {
+					t.Errorf("refused: %v", err)
+				}
+				return
+			}
+			if err == nil || !slices.Contains(strings.Split(err.Error(), "\n"), tc.want) {
+				t.Errorf("error %v\nwant the line %s", err, tc.want)
+			}
+		})
+	}
+	// The gap is the schedule's and the zone's: when either is bad, only
+	// it is named.
+	for _, ctx := range []map[string]any{
+		{KeySchedule: "rate(7 day)", KeyRefreshDays: 89.0},
+		{KeySchedule: weekly, KeyTimeZone: "Mars/Olympus", KeyRefreshDays: 89.0},
+	} {
+		_, err := LoadSettings(lookupIn(ctx))
+		if err == nil || strings.Contains(err.Error(), "context "+KeyRefreshDays+"=") {
+			t.Errorf("%v: %v, want the bad setting named and not refreshDays", ctx, err)
+		}
 	}
 }
 

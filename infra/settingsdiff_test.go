@@ -493,6 +493,20 @@ func ctxModel(chosen map[string]option) (Settings, map[string][]string) {
 			badKeys[KeyStackName] = append(badKeys[KeyStackName], s.StackName)
 		}
 	}
+	// "this plus the longest gap between runs must stay under 90 days:
+	// synth refuses" it, "with securityHub on"; judged only when
+	// refreshDays, the schedule, the zone and securityHub are all good
+	// (docs silent). The README gives no gaps; the model takes
+	// LongestGap's, which TestLongestGap holds to gaps worked out by hand.
+	if chosen[KeyRefreshDays].ok && chosen[KeySchedule].ok && chosen[KeyTimeZone].ok && chosen[KeySecurityHub].ok && s.SecurityHub {
+		zone, err := time.LoadLocation(s.TimeZone)
+		if err != nil {
+			panic(err)
+		}
+		if gap, ok, _ := LongestGap(s.Schedule, zone); ok && time.Duration(s.RefreshDays)*24*time.Hour+gap >= 90*24*time.Hour {
+			badKeys[KeyRefreshDays] = append(badKeys[KeyRefreshDays], strconv.Itoa(s.RefreshDays))
+		}
+	}
 	return s, badKeys
 }
 
