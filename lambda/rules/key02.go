@@ -60,11 +60,7 @@ func evaluateKey02(e *credreport.Entry, env Env) (Verdict, error) {
 					break
 				}
 			}
-			b = append(b, keyNames[newer]...)
-			if refs[newer].kind == refCreated {
-				b = append(b, " has no last-rotated time, user"...)
-			}
-			b = appendDaysAgo(append(b, " created "...), env.AgeDays(refs[newer].t))
+			b = appendKeyAge(b, newer, env.AgeDays(refs[newer].t), refs[newer].kind == refCreated)
 			return passed(env.text(append(appendGrace(b, overlap), " for a rotation"...)))
 		}
 		switch {

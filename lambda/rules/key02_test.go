@@ -24,16 +24,16 @@ func TestKey02(t *testing.T) {
 func TestKey02RotationOverlap(t *testing.T) {
 	overlap := map[string]int{"grace_days": 7}
 	runRuleCases(t, &Key02, []ruleCase{
-		{name: "a key 2 created 6 days ago passes", entry: u(key(1, ago(400), ago(1)), key(2, ago(6), na)), thresholds: overlap, want: Passed, reason: "access key 2 created 6 days ago, within the 7-day grace period for a rotation"},
-		{name: "the newer key is the one measured", entry: u(key(1, ago(3), ago(1)), key(2, ago(200), ago(1))), thresholds: overlap, want: Passed, reason: "access key 1 created 3 days ago"},
-		{name: "a second short of 7 days passes", entry: u(key(1, ago(400), ago(1)), key(2, agoD(7*day-time.Second), na)), thresholds: overlap, want: Passed, reason: "created 6 days ago"},
+		{name: "a key 2 created 6 days ago passes", entry: u(key(1, ago(400), ago(1)), key(2, ago(6), na)), thresholds: overlap, want: Passed, reason: "access key 2 is 6 days old, within the 7-day grace period for a rotation"},
+		{name: "the newer key is the one measured", entry: u(key(1, ago(3), ago(1)), key(2, ago(200), ago(1))), thresholds: overlap, want: Passed, reason: "access key 1 is 3 days old"},
+		{name: "a second short of 7 days passes", entry: u(key(1, ago(400), ago(1)), key(2, agoD(7*day-time.Second), na)), thresholds: overlap, want: Passed, reason: "is 6 days old"},
 		{name: "exactly 7 days fails", entry: u(key(1, ago(400), ago(1)), key(2, ago(7), na)), thresholds: overlap, want: Failed, reason: "access keys 1 and 2 are both active"},
 		{name: "a day fails without an overlap", entry: u(key(1, ago(400), ago(1)), key(2, ago(1), na)), want: Failed, reason: "both active"},
 		{name: "no last-rotated time measures from the user's creation", entry: u(created(ago(2)), key(1, na, ago(1)), key(2, na, na)), thresholds: overlap, want: Passed, reason: "access key 1 has no last-rotated time, user created 2 days ago"},
 		{name: "an old key and one with no time at all is not available", entry: u(created(na), key(1, ago(400), ago(1)), key(2, na, na)), thresholds: overlap, want: NotAvailable, reason: "access key 2 has no last-rotated or user-creation time"},
-		{name: "a young key beside one with no time at all passes", entry: u(created(na), key(1, ago(2), ago(1)), key(2, na, na)), thresholds: overlap, want: Passed, reason: "access key 1 created 2 days ago"},
-		{name: "a young key 2 passes whatever access_key_1_active says, naming it", entry: u(keyActive(1, flagNA), key(2, ago(2), na)), thresholds: overlap, want: Passed, reason: "access_key_1_active is N/A, and either way it passes: access key 2 created 2 days ago"},
-		{name: "a young key 1 passes whatever access_key_2_active says, naming it", entry: u(key(1, ago(2), ago(1)), keyActive(2, flagNoInfo)), thresholds: overlap, want: Passed, reason: "access_key_2_active is no_information, and either way it passes: access key 1 created 2 days ago"},
+		{name: "a young key beside one with no time at all passes", entry: u(created(na), key(1, ago(2), ago(1)), key(2, na, na)), thresholds: overlap, want: Passed, reason: "access key 1 is 2 days old"},
+		{name: "a young key 2 passes whatever access_key_1_active says, naming it", entry: u(keyActive(1, flagNA), key(2, ago(2), na)), thresholds: overlap, want: Passed, reason: "access_key_1_active is N/A, and either way it passes: access key 2 is 2 days old"},
+		{name: "a young key 1 passes whatever access_key_2_active says, naming it", entry: u(key(1, ago(2), ago(1)), keyActive(2, flagNoInfo)), thresholds: overlap, want: Passed, reason: "access_key_2_active is no_information, and either way it passes: access key 1 is 2 days old"},
 		{name: "two keys with no time at all is not available naming both", entry: u(created(na), key(1, na, ago(1)), key(2, na, na)), thresholds: overlap, want: NotAvailable, reason: "neither has a last-rotated or user-creation time"},
 		{name: "old keys with access_key_1_active N/A are not available", entry: u(keyActive(1, flagNA), key(2, ago(20), na)), thresholds: overlap, want: NotAvailable, reason: "access_key_1_active is N/A"},
 	})

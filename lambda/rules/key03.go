@@ -90,11 +90,7 @@ func evaluateKey03(e *credreport.Entry, env Env) (Verdict, error) {
 		if keyFlag(e, young) == flagUnknown {
 			b = eitherWay(b, keyActiveColumns[young], e.AccessKeys[young].Active.State)
 		}
-		b = append(append(b, keyNames[young]...), " never used, "...)
-		if youngRef.kind == refCreated {
-			b = append(b, "no last-rotated time, user "...)
-		}
-		b = appendDaysAgo(append(b, "created "...), env.AgeDays(youngRef.t))
+		b = idle{young + 1, youngRef.kind, env.AgeDays(youngRef.t)}.appendTo(b)
 		return passed(env.text(appendGrace(b, grace)))
 	case anyActive:
 		return passed("every active access key has been used")
