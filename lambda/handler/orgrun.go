@@ -188,7 +188,7 @@ func (h *Handler) aggregate(ctx context.Context, aud *audit.Auditor, st *OrgStep
 			Hint: "the state machine hands aggregate the account list and the map's ResultWriter manifest in the state bucket; the function needs s3:GetObject on its " + RunsPrefix + " prefix."})
 	}
 	var items []Item
-	if _, err := h.readRunFile(ctx, *st.Accounts, &items); err != nil {
+	if err := h.readRunFile(ctx, *st.Accounts, &items); err != nil {
 		return nil, collectFail(err)
 	}
 	if st.Error != nil {
@@ -199,7 +199,7 @@ func (h *Handler) aggregate(ctx context.Context, aud *audit.Auditor, st *OrgStep
 			Key string `json:"Key"`
 		} `json:"ResultFiles"`
 	}
-	if _, err := h.readRunFile(ctx, *st.Results, &manifest); err != nil {
+	if err := h.readRunFile(ctx, *st.Results, &manifest); err != nil {
 		return nil, collectFail(err)
 	}
 	if manifest.ResultFiles == nil {
@@ -209,7 +209,7 @@ func (h *Handler) aggregate(ctx context.Context, aud *audit.Auditor, st *OrgStep
 	for _, status := range []string{"SUCCEEDED", "FAILED", "PENDING"} {
 		for _, f := range manifest.ResultFiles[status] {
 			var page []mapExecution
-			if _, err := h.readRunFile(ctx, Location{Bucket: st.Results.Bucket, Key: f.Key}, &page); err != nil {
+			if err := h.readRunFile(ctx, Location{Bucket: st.Results.Bucket, Key: f.Key}, &page); err != nil {
 				return nil, collectFail(err)
 			}
 			executions = append(executions, page...)
@@ -332,12 +332,15 @@ func (o owedDigests) loc() Location {
 // object does not exist.
 func (o owedDigests) LoadOwed(ctx context.Context) ([]audit.Message, state.Token, error) {
 	var owed []audit.Message
-	etag, err := o.h.readRunFile(ctx, o.loc(), &owed)
+	data, etag, err := o.h.readObject(ctx, o.loc(), maxRunFile)
 	if _, missing := errors.AsType[*s3types.NoSuchKey](err); missing {
 		return nil, state.NoObject, nil
 	}
 	if err != nil {
 		return nil, state.NoObject, fmt.Errorf("read the organisation digests owed by earlier runs: %w (the function needs s3:GetObject on %s and s3:ListBucket for it in the state bucket)", err, OwedDigestsKey)
+	}
+	if err := json.Unmarshal(data, &owed); err != nil {
+		return nil, state.NoObject, fmt.Errorf("read the organisation digests owed by earlier runs: %s: %w", o.loc(), err)
 	}
 	token, err := state.ETagToken(etag)
 	if err != nil {
@@ -399,20 +402,19 @@ func runFile(loc Location, v any) (*s3.PutObjectInput, error) {
 }
 
 // readRunFile decodes the JSON object at loc, which must be an organisation
-// run's file in the state bucket: aggregate reads nothing else. It returns
-// the object's ETag.
-func (h *Handler) readRunFile(ctx context.Context, loc Location, v any) (*string, error) {
+// run's file in the state bucket: aggregate reads nothing else.
+func (h *Handler) readRunFile(ctx context.Context, loc Location, v any) error {
 	if loc.Bucket != h.Settings.StateBucket || !strings.HasPrefix(loc.Key, RunsPrefix) || strings.Contains(loc.Key, "..") {
-		return nil, fmt.Errorf("%s is not an organisation run's file (s3://%s/%s…)", loc, h.Settings.StateBucket, RunsPrefix)
+		return fmt.Errorf("%s is not an organisation run's file (s3://%s/%s…)", loc, h.Settings.StateBucket, RunsPrefix)
 	}
-	data, etag, err := h.readObject(ctx, loc, maxRunFile)
+	data, _, err := h.readObject(ctx, loc, maxRunFile)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	if err := json.Unmarshal(data, v); err != nil {
-		return nil, fmt.Errorf("%s: %w", loc, err)
+		return fmt.Errorf("%s: %w", loc, err)
 	}
-	return etag, nil
+	return nil
 }
 
 // SummaryKey is where an organisation run's per-account audit keeps its
@@ -475,7 +477,7 @@ func (h *Handler) keptRuns(ctx context.Context, runID string, items []Item) ([]a
 		}
 		g.Go(func() error {
 			var resp Response
-			if _, err := h.readRunFile(gctx, Location{Bucket: h.Settings.StateBucket, Key: key}, &resp); err != nil {
+			if err := h.readRunFile(gctx, Location{Bucket: h.Settings.StateBucket, Key: key}, &resp); err != nil {
 				return err
 			}
 			if resp.AccountID != it.AccountID {
