@@ -183,20 +183,21 @@ func (h *Handler) start(ctx context.Context, payload json.RawMessage) (Request, 
 // error, and the failure is logged as LogIncomplete.
 func (h *Handler) audit(ctx context.Context, aud *audit.Auditor, req Request) (*Response, error) {
 	sum, err := h.auditAccount(ctx, aud, req)
-	if err != nil && req.Source == "account" {
+	incomplete := err != nil && req.Source == "account"
+	if incomplete {
 		err = described{err}
 	}
 	if sum == nil {
 		return nil, err
 	}
 	resp := &Response{Summary: *sum}
-	if err != nil && req.Source == "account" {
+	if incomplete {
 		resp.Error = err.Error()
 	}
 	if req.RunID != "" {
 		h.keepSummary(ctx, req.RunID, resp)
 	}
-	if err == nil || req.Source != "account" {
+	if !incomplete {
 		return resp, err
 	}
 	h.Log.LogAttrs(ctx, slog.LevelError, LogIncomplete, slog.String("account_id", sum.AccountID), slog.String("error", audit.LogSafe(err)),
