@@ -95,10 +95,7 @@ func (s *source) load(ctx context.Context, in io.Reader) (*loaded, error) {
 	case s.live():
 		var err error
 		if l, err = s.fetch(ctx); err != nil {
-			if _, coded := errors.AsType[*exitError](err); coded { // awsConfig's
-				return nil, err
-			}
-			return nil, &exitError{ExitAWS, err}
+			return nil, err
 		}
 	case s.report == "-":
 		data, err := readString(in, 0)
@@ -108,6 +105,7 @@ func (s *source) load(ctx context.Context, in io.Reader) (*loaded, error) {
 		if l.report, err = readReport("stdin", data); err != nil {
 			return nil, err
 		}
+		l.name = "stdin"
 	default:
 		data, err := readFileString(s.report)
 		if err != nil {
@@ -116,7 +114,7 @@ func (s *source) load(ctx context.Context, in io.Reader) (*loaded, error) {
 		if l.report, err = readReport(s.report, data); err != nil {
 			return nil, err
 		}
-		l.file = data
+		l.file, l.name = data, s.report
 	}
 	rep := l.report
 	if s.asOf == "" {
@@ -125,18 +123,10 @@ func (s *source) load(ctx context.Context, in io.Reader) (*loaded, error) {
 			asOf = time.Now().UTC().Truncate(time.Second) // as the report writes its times
 		}
 	}
-	name := ""
-	switch {
-	case s.live():
-	case s.report == "-":
-		name = "stdin"
-	default:
-		name = s.report
+	if l.name != "" && !rep.GeneratedTime.IsZero() {
+		l.name = "the report in " + l.name
 	}
-	if name != "" && !rep.GeneratedTime.IsZero() {
-		name = "the report in " + name
-	}
-	l.asOf, l.name = asOf, name
+	l.asOf = asOf
 	if s.asOf != "" && asOf.Before(rep.GeneratedTime) {
 		// Ages are never below 0, so what the report saw after --as-of
 		// reads as less than a day old, not as the future it is.
@@ -202,20 +192,20 @@ func contentLine(data string) int {
 // every credential look unused.
 func readReport(name, data string) (*credreport.Report, error) {
 	rep, err := credreport.ReadString(data)
-	switch {
-	case err != nil:
+	if err != nil {
 		return nil, usageErr("%s: %v", name, err)
-	case rep.GeneratedTime.IsZero(): // a bare CSV
-	case credreport.OutOfRange(rep.GeneratedTime) != "":
-		return nil, usageErr("%s: GeneratedTime %s %s", name, rep.GeneratedTime.Format(time.RFC3339), credreport.OutOfRange(rep.GeneratedTime))
+	}
+	if why := credreport.OutOfRange(rep.GeneratedTime); why != "" && !rep.GeneratedTime.IsZero() { // zero: a bare CSV
+		return nil, usageErr("%s: GeneratedTime %s %s", name, rep.GeneratedTime.Format(time.RFC3339), why)
 	}
 	return rep, nil
 }
 
-// fetch reads the live account's report through the default credential chain,
-// and the account facts some rules need (a failure there is kept as
-// loaded.accountErr, not returned as a failure of the run), and its alias
-// when s.alias asks. load fills in the rest of loaded.
+// fetch reads the live account's report through the default credential chain
+// (an error carries its exit code: usage, or AWS), the account facts some
+// rules need (a failure there is kept as loaded.accountErr, not returned as
+// a failure of the run), and its alias when s.alias asks. load fills in the
+// rest of loaded.
 func (s *source) fetch(ctx context.Context) (*loaded, error) {
 	cfg, err := awsConfig(ctx, s)
 	if err != nil {
@@ -233,7 +223,7 @@ func (s *source) fetch(ctx context.Context) (*loaded, error) {
 	f := &credreport.Fetcher{Client: client}
 	rep, err := f.Report(ctx)
 	if err != nil {
-		return nil, err
+		return nil, &exitError{ExitAWS, err}
 	}
 	l := &loaded{report: rep}
 	l.account, l.accountErr = audit.ReadAccount(ctx, client, rep)
