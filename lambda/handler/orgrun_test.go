@@ -728,6 +728,47 @@ func TestOrganisationMapFailureStillReportsTheAudited(t *testing.T) {
 	}
 }
 
+// An account audited before the map stopped whose audit could not publish
+// everything keeps its error with its summary, and the digest of the failed
+// map names it among the failed accounts.
+func TestOrganisationMapFailureReportsAnAuditedAccountsError(t *testing.T) {
+	o := newOrgEnv(t, "alpha", "beta")
+	p := o.throughFaultProxy()
+	h := withoutWaits(o.handler(nil), o.cfg)
+	listed, items := o.listAccounts(h, "exec-e")
+	i := slices.IndexFunc(items, func(it handler.Item) bool { return it.Name == "alpha" })
+	if i < 0 {
+		t.Fatalf("the list %+v, want alpha", items)
+	}
+	alpha := items[i]
+	p.inject(fault{Op: "BatchImportFindings", Kind: serverError, Times: 1000})
+	input, _ := json.Marshal(map[string]string{"account_id": alpha.AccountID, "role_arn": alpha.RoleARN, "notify": "never", "run_id": "exec-e"})
+	out, err := h.Handle(context.Background(), input)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var resp handler.Response
+	if data, _ := json.Marshal(out); json.Unmarshal(data, &resp) != nil || resp.Error == "" {
+		t.Fatalf("alpha's audit with Security Hub refusing answered %+v, want its summary with an error", out)
+	}
+	p.clear()
+	o.drain()
+
+	payload, _ := json.Marshal(map[string]any{"action": "aggregate", "run_id": "exec-e", "accounts": listed.Location,
+		"error": map[string]string{"Error": "States.ExceedToleratedFailureThreshold", "Cause": "The specified tolerated failure threshold was exceeded"}})
+	if _, err := h.Handle(context.Background(), payload); err == nil {
+		t.Fatal("the aggregate of a failed map succeeded")
+	}
+	msgs := o.drain()
+	if len(msgs) == 0 || msgs[0].Attributes["kind"] != "digest" {
+		t.Fatalf("want the organisation digest first; got %+v", msgs)
+	}
+	head, _, _ := strings.Cut(resp.Error, ":")
+	if got := failedAccounts(msgs[0].Body)[alpha.AccountID]; !strings.Contains(got, head) {
+		t.Errorf("digest says alpha failed %q, want its audit's error %q:\n%s", got, resp.Error, msgs[0].Body)
+	}
+}
+
 // After a map failed in a large organisation, the summaries are read many
 // at a time, not one GET after another: each read of the first 16 is held
 // in the proxy until 16 are in flight together (reads one at a time would
