@@ -22,6 +22,7 @@ import (
 	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
 
 	"github.com/credaudit/credaudit/lambda/handler"
+	"github.com/credaudit/credaudit/lambda/internal/emulator"
 	"github.com/credaudit/credaudit/lambda/internal/golden"
 )
 
@@ -328,12 +329,11 @@ func answerWith(status int, code string) *http.Response {
 // batchUpdateAnswer answers BatchUpdateFindings, which moto does not
 // implement, as Security Hub does when it takes every finding.
 func batchUpdateAnswer(t *testing.T, r *http.Request) *http.Response {
-	var in struct{ FindingIdentifiers []json.RawMessage }
 	body, _ := io.ReadAll(r.Body)
-	if err := json.Unmarshal(body, &in); err != nil {
+	_, out, err := emulator.WorkflowAnswer(body)
+	if err != nil {
 		t.Errorf("BatchUpdateFindings body: %v", err)
 	}
-	out, _ := json.Marshal(map[string]any{"ProcessedFindings": in.FindingIdentifiers, "UnprocessedFindings": []any{}})
 	return &http.Response{StatusCode: http.StatusOK, Status: "200 OK", Header: http.Header{"Content-Type": {"application/json"}},
 		Body: io.NopCloser(bytes.NewReader(out)), ContentLength: int64(len(out))}
 }

@@ -22,16 +22,26 @@ func AnswerWorkflowUpdates(seen func(WorkflowUpdate)) func(http.ResponseWriter, 
 			c.Forward(w, nil)
 			return
 		}
-		var in WorkflowUpdate
-		if err := json.Unmarshal(c.Body, &in); err != nil {
+		in, out, err := WorkflowAnswer(c.Body)
+		if err != nil {
 			http.Error(w, err.Error(), http.StatusBadRequest)
 			return
 		}
 		if seen != nil {
 			seen(in)
 		}
-		out, _ := json.Marshal(map[string]any{"ProcessedFindings": in.FindingIdentifiers, "UnprocessedFindings": []any{}})
 		w.Header().Set("Content-Type", "application/json")
 		w.Write(out)
 	}
+}
+
+// WorkflowAnswer reads the body of a BatchUpdateFindings request and
+// returns it with Security Hub's answer when it takes every finding.
+func WorkflowAnswer(body []byte) (WorkflowUpdate, []byte, error) {
+	var in WorkflowUpdate
+	if err := json.Unmarshal(body, &in); err != nil {
+		return in, nil, err
+	}
+	out, err := json.Marshal(map[string]any{"ProcessedFindings": in.FindingIdentifiers, "UnprocessedFindings": []any{}})
+	return in, out, err
 }
