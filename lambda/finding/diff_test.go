@@ -1405,6 +1405,9 @@ func TestAfterConflictUnsent(t *testing.T) {
 		{"told resolved, theirs open", map[string]Record{"f": open}, closed, true, true, closed, true, true},
 		{"told new, theirs closed", map[string]Record{"f": closed}, open, true, true, open, true, true},
 		{"muted here, not there", map[string]Record{"f": open}, muted, false, true, muted, true, true},
+		// An unmuting this run told of, on the older report: theirs is
+		// kept, but not Muted, or the next run tells it again.
+		{"told unmuted, theirs muted and newer", map[string]Record{"f": muted}, open, true, false, open, true, true},
 		{"only ours, newer", nil, muted, false, true, muted, true, true},
 		{"only ours, older", nil, muted, false, false, Record{}, false, false},
 		{"quiet and alike", map[string]Record{"f": open}, open, false, true, open, false, true},
