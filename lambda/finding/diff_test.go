@@ -1729,9 +1729,17 @@ func TestCreatedAt(t *testing.T) {
 		if !got.CreatedAt.IsZero() || !got.TakenUpdatedAt.IsZero() {
 			t.Errorf("reconciled: created %v, taken %v; want neither known", got.CreatedAt, got.TakenUpdatedAt)
 		}
-		alike := AfterConflict(ours, ours, []string{id}, nil, true)[id]
-		if !alike.CreatedAt.Equal(day(0)) {
-			t.Errorf("sent alike: created %v, want %v", alike.CreatedAt, day(0))
+		// Sent alike by both, each creating it, an hour apart: Security
+		// Hub holds the later import, whichever run made it.
+		hourLater := maps.Clone(ours)
+		r := hourLater[id]
+		r.UpdatedAt, r.CreatedAt, r.TakenUpdatedAt, r.LastImportedAt = r.UpdatedAt.Add(time.Hour), r.CreatedAt.Add(time.Hour), r.TakenUpdatedAt.Add(time.Hour), r.LastImportedAt.Add(time.Hour)
+		hourLater[id] = r
+		for name, runs := range map[string][2]map[string]Record{"theirs later": {hourLater, ours}, "ours later": {ours, hourLater}} {
+			alike := AfterConflict(runs[0], runs[1], []string{id}, nil, true)[id]
+			if !alike.CreatedAt.Equal(r.CreatedAt) || !alike.TakenUpdatedAt.Equal(r.TakenUpdatedAt) {
+				t.Errorf("sent alike, %s: created %v, taken %v; want the later import's, %v and %v", name, alike.CreatedAt, alike.TakenUpdatedAt, r.CreatedAt, r.TakenUpdatedAt)
+			}
 		}
 	})
 }
