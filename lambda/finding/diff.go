@@ -803,10 +803,7 @@ func AfterConflict(theirs, ours map[string]Record, sent []string, told map[strin
 		if !mineOK {
 			continue
 		}
-		updated := mine.UpdatedAt
-		if ok && r.UpdatedAt.After(updated) {
-			updated = r.UpdatedAt
-		}
+		updated := later(mine.UpdatedAt, r.UpdatedAt) // r is zero when only ours holds it
 		if ok && sentAlike(r, mine) {
 			r.UpdatedAt, r.CreatedAt = updated, heldCreatedAt(r, mine)
 			r.TakenUpdatedAt = later(r.TakenUpdatedAt, mine.TakenUpdatedAt)
