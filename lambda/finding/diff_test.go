@@ -1722,6 +1722,13 @@ func TestCreatedAt(t *testing.T) {
 			}
 		}
 	})
+	t.Run("an archive Retention after the last import taken creates the finding again", func(t *testing.T) {
+		state := next(nil, Diff(nil, failing, acct, day(0), 0), day(0))
+		gone := Diff(state, nil, acct, day(96), 0)
+		if len(gone) != 1 || gone[0].Kind != Gone || !gone[0].Record.CreatedAt.IsZero() {
+			t.Errorf("the user gone on day 96: %+v created %v; want gone, and CreatedAt not known", summarize(gone), gone[0].Record.CreatedAt)
+		}
+	})
 	t.Run("after overlapping runs sent it otherwise, which import Security Hub holds is not known", func(t *testing.T) {
 		ours := next(nil, Diff(nil, failing, acct, day(0), 0), day(0))
 		theirs := next(nil, Diff(nil, []rules.Result{fail(k1, alice, "access key 1 is 132 days old")}, acct, day(1), 0), day(1))
