@@ -70,9 +70,8 @@ func SendOrgDigest(ctx context.Context, owed OwedDigests, send func(context.Cont
 	if digest == nil && earlier == 0 {
 		return out
 	}
-	loaded := msgs
 	if digest != nil {
-		msgs = append(slices.Clip(msgs), *digest)
+		msgs = append(slices.Clip(msgs), *digest) // not into the loaded list's spare room
 	}
 	sent := 0
 	for _, m := range msgs {
@@ -86,7 +85,7 @@ func SendOrgDigest(ctx context.Context, owed OwedDigests, send func(context.Cont
 		msgs[len(msgs)-1] = Late(msgs[len(msgs)-1], madeAt)
 	}
 	if out.OwedErr == nil && (earlier > 0 || out.SendErr != nil) {
-		out.OwedErr = saveOwed(ctx, owed, &out, token, loaded, msgs[:sent], msgs[sent:])
+		out.OwedErr = saveOwed(ctx, owed, &out, token, msgs[:earlier], msgs[:sent], msgs[sent:])
 	}
 	if out.SendErr != nil && out.OwedErr != nil && digest != nil {
 		out.Lost = &msgs[len(msgs)-1]
