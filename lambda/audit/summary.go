@@ -84,7 +84,7 @@ func Summarize(out *Outcome) *Summary {
 	var expired map[string]bool
 	for i := range out.Changes {
 		ch := &out.Changes[i]
-		if !ch.News() || ch.Kind == finding.Resolved || ch.Kind == finding.Gone || ch.Result == nil {
+		if !ch.News() || ch.Kind == finding.Resolved || ch.Kind == finding.Gone {
 			continue // TopNew lists failures: new, changed or unmuted
 		}
 		f := NewFinding{RuleID: ch.Record.RuleID, Severity: ch.Record.Severity, User: ch.Record.User, Reason: ch.Record.Reason}
@@ -97,7 +97,7 @@ func Summarize(out *Outcome) *Summary {
 		case ch.Unavailable:
 			f.Note = notVisibleNote(&ch.Record)
 		}
-		fresh = append(fresh, ranked{ch.Result.Rule.Severity, f})
+		fresh = append(fresh, ranked{severityOf(ch), f})
 	}
 	slices.SortStableFunc(fresh, func(x, y ranked) int { return cmp.Compare(y.sev, x.sev) })
 	for i := range min(len(fresh), MaxTopNew) {
