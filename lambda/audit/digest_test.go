@@ -287,6 +287,26 @@ func TestNewFindingNotVisibleThisRun(t *testing.T) {
 	}
 }
 
+// A removal whose digest SNS refused (the user gone, or the rule no longer
+// run) is listed by the next run that cannot see the finding as no longer
+// evaluated, marked as seen by the run whose digest did not report it.
+func TestUnreportedGoneListedUnseen(t *testing.T) {
+	bob := "arn:aws:iam::123456789012:user/bob"
+	seen := generatedAt.Add(-24 * time.Hour)
+	prev := finding.Record{ID: "credaudit/123456789012/USER-01/" + bob, RuleID: "USER-01", User: "bob", Severity: "MEDIUM", Status: rules.Failed,
+		Reason: "console password enabled and MFA not active", Unreported: finding.Gone.String(), UnreportedAt: seen}
+	rec := prev
+	rec.Archived = true
+	changes := []finding.Change{{Kind: finding.Gone, Unavailable: true, Prev: &prev, Record: rec}}
+	c := count(nil, changes)
+	m := renderDigest(digestInput{Account: sampleAccount, Partition: "aws", Profile: "all", GeneratedAt: generatedAt,
+		AsOf: generatedAt, Now: generatedAt, Counts: c, Changes: changes})
+	want := "USER-01  bob: no longer evaluated (seen " + seen.Format(time.DateOnly) + " by a run whose digest did not report it; not visible in this report)\n"
+	if !strings.Contains(m.Body, want) {
+		t.Errorf("digest lacks %q:\n%s", want, m.Body)
+	}
+}
+
 // A resolution whose digest SNS refused is reported by the next run even
 // when that run cannot see the finding: as the failed run saw it, marked,
 // and archived in Security Hub, not re-opened.
