@@ -334,6 +334,11 @@ type lifecycle struct {
 	// by region and ID (regionKey). A loose one may change once (loosen).
 	createdAt map[string]string
 	loose     map[string]bool
+	// firstObserved is each finding's earliest FirstObservedAt while
+	// Security Hub holds it, by region and ID: it may move earlier (two
+	// overlapping runs opened it, the later one's import taken first),
+	// never later.
+	firstObserved map[string]string
 	// updatedBefore is the home region's UpdatedAt of each finding before
 	// the run.
 	updatedBefore map[string]string
@@ -365,7 +370,7 @@ func newLifecycle(t *testing.T, rng *rand.Rand) *lifecycle {
 		t: t, rng: rng, acct: &simAccount{}, hub: &simHub{region: "eu-west-1"}, sns: &fakeSNS{}, asOf: start,
 		custom: map[string]customRule{}, disabled: map[string]bool{},
 		failing: map[string]bool{}, muted: map[string]bool{}, covered: map[string]bool{}, reasons: map[string]string{},
-		told: map[string]bool{}, toldReason: map[string]string{}, openSince: map[string]bool{}, createdAt: map[string]string{}, loose: map[string]bool{},
+		told: map[string]bool{}, toldReason: map[string]string{}, openSince: map[string]bool{}, createdAt: map[string]string{}, loose: map[string]bool{}, firstObserved: map[string]string{},
 	}
 	l.acct.root = &simUser{root: true, exists: true, created: start.AddDate(-5, 0, 0), mfa: rng.IntN(2) == 0,
 		rootUsed: start.AddDate(0, 0, -rng.IntN(200))}
@@ -640,6 +645,7 @@ func (l *lifecycle) step(f fault) {
 			if r, id, _ := strings.Cut(key, " "); r == region {
 				if _, ok := h.findings[id]; !ok {
 					delete(l.createdAt, key) // expired: a finding created again may have another CreatedAt
+					delete(l.firstObserved, key)
 				}
 			}
 		}
@@ -1080,11 +1086,25 @@ func (l *lifecycle) checkHub(out *Outcome) {
 	}
 }
 
-// checkStable checks, in every region, that each finding Security Hub holds kept its
-// CreatedAt (finding/doc.go: FirstObservedAt "is never rewritten while the
-// Security Hub finding exists": a resolved finding failing again is
-// reopened, the same one) and has the documented ID.
+// checkStable checks, in every region, that each finding Security Hub holds
+// kept its CreatedAt and never moved its FirstObservedAt later (finding/doc.go:
+// a resolved finding failing again is reopened, the same one), and has the
+// documented ID.
 func (l *lifecycle) checkStable() {
+	for key, first := range l.firstObserved {
+		region, id, _ := strings.Cut(key, " ")
+		got := *l.hubs[region].findings[id].asff.FirstObservedAt
+		g, err1 := time.Parse(time.RFC3339Nano, got)
+		f, err2 := time.Parse(time.RFC3339Nano, first)
+		switch {
+		case err1 != nil || err2 != nil:
+			l.fail("%s in %s: FirstObservedAt %q, earlier %q: %v", id, region, got, first, errors.Join(err1, err2))
+		case g.After(f):
+			l.fail("%s in %s: FirstObservedAt %s, earlier %s", id, region, got, first)
+		case g.Before(f):
+			l.firstObserved[key] = got
+		}
+	}
 	for key, first := range l.createdAt {
 		region, id, _ := strings.Cut(key, " ")
 		f := l.hubs[region].findings[id]
@@ -1106,6 +1126,9 @@ func (l *lifecycle) checkIDs(region string, h *simHub) {
 	for id, f := range h.findings {
 		if _, ok := l.createdAt[regionKey(region, id)]; !ok {
 			l.createdAt[regionKey(region, id)] = *f.asff.CreatedAt
+		}
+		if _, ok := l.firstObserved[regionKey(region, id)]; !ok {
+			l.firstObserved[regionKey(region, id)] = *f.asff.FirstObservedAt
 		}
 		rule := aws.ToString(f.asff.GeneratorId)
 		if want := "credaudit/" + sampleAccount + "/" + rule + "/" + aws.ToString(f.asff.Resources[0].Id); id != want && !strings.HasPrefix(*f.asff.Resources[0].Id, "AWS::") {
