@@ -513,17 +513,21 @@ func writeScanTable(w io.Writer, o *scanOutput) error {
 	var suppressed []*rules.Result
 	for sev := rules.Critical; sev >= rules.Informational; sev-- {
 		var group []*rules.Result
+		failed := 0
 		for _, status := range []rules.Status{rules.Failed, rules.NotAvailable} {
 			for i := range o.results {
 				if r := &o.results[i]; r.Rule.Severity == sev && r.Status == status && !r.Suppressed() {
 					group = append(group, r)
 				}
 			}
+			if status == rules.Failed {
+				failed = len(group)
+			}
 		}
 		if len(group) == 0 {
 			continue
 		}
-		fmt.Fprintf(b, "\n%s\n", paint(sev, fmt.Sprintf("%s (%d)", sev, len(group))))
+		fmt.Fprintf(b, "\n%s\n", paint(sev, groupHeading(sev, failed, len(group)-failed)))
 		for _, r := range group {
 			writeTableResult(b, r, "")
 		}
@@ -568,6 +572,20 @@ func writeScanTable(w io.Writer, o *scanOutput) error {
 	b.WriteByte('\n')
 	writeWrapped(b, line, tableWidth, "")
 	return b.Flush()
+}
+
+// groupHeading heads a severity's failing and not-available results with
+// their counts, as the summary line counts them: "CRITICAL (2)", or, with
+// results not decided, "CRITICAL (2 failed, 1 not available)", so that
+// the heading's number is never read as more failures than there are.
+func groupHeading(sev rules.Severity, failed, notAvailable int) string {
+	switch {
+	case notAvailable == 0:
+		return fmt.Sprintf("%s (%d)", sev, failed)
+	case failed == 0:
+		return fmt.Sprintf("%s (%d not available)", sev, notAvailable)
+	}
+	return fmt.Sprintf("%s (%d failed, %d not available)", sev, failed, notAvailable)
 }
 
 // resultIndent is where a result's lines after the first start: under the

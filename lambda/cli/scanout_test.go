@@ -253,6 +253,23 @@ func TestWriteWrapped(t *testing.T) {
 	}
 }
 
+// A severity's heading counts its failures as the summary line does, and
+// its results not available apart from them.
+func TestGroupHeadingCountsFailuresApart(t *testing.T) {
+	for _, tc := range []struct {
+		failed, notAvailable int
+		want                 string
+	}{
+		{3, 0, "HIGH (3)"},
+		{2, 1, "HIGH (2 failed, 1 not available)"},
+		{0, 2, "HIGH (2 not available)"},
+	} {
+		if got := groupHeading(rules.High, tc.failed, tc.notAvailable); got != tc.want {
+			t.Errorf("groupHeading(HIGH, %d, %d) = %q, want %q", tc.failed, tc.notAvailable, got, tc.want)
+		}
+	}
+}
+
 // Every line of the table fits 80 columns over input made to break it: user
 // names of 64 characters (IAM's longest) with results not available, custom
 // rule IDs of 9 and 64 characters, suppressions naming long ARNs and globs,

@@ -36,7 +36,8 @@ package cli
 //	   ends, the JSON's results in order with the same values, a cell
 //	   starting with = + - @ prefixed with '.
 //	S5 issue 3 §4, README: the table groups by severity, most severe first,
-//	   failing before not available, then the suppressed results; passed
+//	   failing before not available, each heading counting its failing
+//	   and its not-available results apart; then the suppressed results; passed
 //	   results are only counted, in the summary line; expired, unused and
 //	   shadowed suppressions are listed; every line fits 80 columns (a wide
 //	   character counts two) unless it is a single word; no escape sequence
@@ -822,17 +823,26 @@ func (c *spCase) checkTable(out string, doc *spDoc) error {
 	}
 	for sev := 4; sev >= 0; sev-- {
 		var group []string
-		n := 0
-		for _, status := range []string{"FAILED", "NOT_AVAILABLE"} {
+		var n [2]int // failed, not available
+		for k, status := range []string{"FAILED", "NOT_AVAILABLE"} {
 			for i := range doc.Results {
 				if r := &doc.Results[i]; r.Severity == spSeverities[sev] && r.Status == status && !r.Suppressed {
 					group = append(group, entry(r)...)
-					n++
+					n[k]++
 				}
 			}
 		}
-		if n > 0 {
-			want = append(want, append([]string{spSeverities[sev], fmt.Sprintf("(%d)", n)}, group...))
+		var heading string
+		switch {
+		case n[1] == 0:
+			heading = fmt.Sprintf("(%d)", n[0])
+		case n[0] == 0:
+			heading = fmt.Sprintf("(%d not available)", n[1])
+		default:
+			heading = fmt.Sprintf("(%d failed, %d not available)", n[0], n[1])
+		}
+		if n[0]+n[1] > 0 {
+			want = append(want, append(append([]string{spSeverities[sev]}, strings.Fields(heading)...), group...))
 		}
 	}
 	var group []string
