@@ -267,15 +267,56 @@ func tooLarge() error { return fmt.Errorf("larger than %d bytes, %w", maxReport,
 
 // readString reads r to the end into a string (io.ReadAll without the copy
 // a conversion to string makes), expecting about size bytes; past
-// maxReport bytes it stops with errTooLarge.
+// maxReport bytes it stops with errTooLarge. Without a size (a pipe) it
+// reads into parts and joins them once: a slice grown as it fills would
+// allocate some five times what it reads, over a gigabyte for input cut off
+// at maxReport.
 func readString(r io.Reader, size int) (string, error) {
+	r = io.LimitReader(r, int64(maxReport)+1)
 	var b strings.Builder
-	b.Grow(size)
-	if _, err := io.Copy(&b, io.LimitReader(r, int64(maxReport)+1)); err != nil {
-		return "", err
+	if size > 0 {
+		b.Grow(size)
+		if _, err := io.Copy(&b, r); err != nil {
+			return "", err
+		}
+	} else {
+		parts, n, err := readParts(r)
+		switch {
+		case err != nil:
+			return "", err
+		case n > maxReport:
+			return "", tooLarge()
+		}
+		b.Grow(n)
+		for _, p := range parts {
+			b.Write(p)
+		}
 	}
 	if b.Len() > maxReport {
 		return "", tooLarge()
 	}
 	return b.String(), nil
+}
+
+// readParts reads r to the end in parts of 64 KB, doubling to at most 8 MB,
+// and returns them and how many bytes they hold.
+func readParts(r io.Reader) ([][]byte, int, error) {
+	var parts [][]byte
+	n, next := 0, 64<<10
+	for {
+		p := make([]byte, next)
+		k, err := io.ReadFull(r, p)
+		if k > 0 {
+			parts = append(parts, p[:k])
+			n += k
+		}
+		switch err {
+		case nil:
+			next = min(2*next, 8<<20)
+		case io.EOF, io.ErrUnexpectedEOF:
+			return parts, n, nil
+		default:
+			return nil, 0, err
+		}
+	}
 }

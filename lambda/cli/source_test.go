@@ -1,0 +1,88 @@
+package cli
+
+import (
+	"errors"
+	"io"
+	"runtime"
+	"strings"
+	"testing"
+)
+
+// pipe gives n bytes of a repeating pattern (n < 0: without end) in reads of
+// at most 4 KB, as a pipe does, and then err (io.EOF when nil). It has no
+// WriteTo, so io.Copy cannot learn its size.
+type pipe struct {
+	n   int
+	off int
+	err error
+}
+
+func (p *pipe) Read(b []byte) (int, error) {
+	if p.n >= 0 && p.off >= p.n {
+		if p.err != nil {
+			return 0, p.err
+		}
+		return 0, io.EOF
+	}
+	k := min(len(b), 4<<10)
+	if p.n >= 0 {
+		k = min(k, p.n-p.off)
+	}
+	for i := range k {
+		b[i] = byte('a' + (p.off+i)%26)
+	}
+	p.off += k
+	return k, nil
+}
+
+func pattern(n int) string {
+	var b strings.Builder
+	for i := range n {
+		b.WriteByte(byte('a' + i%26))
+	}
+	return b.String()
+}
+
+// Read from a pipe, a report is the bytes sent, whatever the size against
+// the parts it is read in; a read error is returned, not a short report.
+func TestReadStringFromAPipe(t *testing.T) {
+	for _, n := range []int{0, 1, 64<<10 - 1, 64 << 10, 64<<10 + 1, 192 << 10, 1<<20 + 7} {
+		got, err := readString(&pipe{n: n}, 0)
+		if err != nil || got != pattern(n) {
+			t.Errorf("%d bytes: got %d bytes, %v; want them whole", n, len(got), err)
+		}
+	}
+	broken := errors.New("connection reset")
+	if got, err := readString(&pipe{n: 100 << 10, err: broken}, 0); !errors.Is(err, broken) || got != "" {
+		t.Errorf("a failing read: %d bytes, %v; want nothing and %v", len(got), err, broken)
+	}
+}
+
+// allocated is how many bytes f allocates.
+func allocated(f func()) uint64 {
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	f()
+	runtime.ReadMemStats(&after)
+	return after.TotalAlloc - before.TotalAlloc
+}
+
+// Input from a pipe costs about what it holds: a report twice its size (its
+// parts, then the string), and input past maxReport no more than the
+// maxReport bytes read before it is refused. A slice grown as it filled
+// allocated some five times as much: over a gigabyte for an endless stream
+// at the real limit.
+func TestReadStringFromAPipeAllocatesWhatItReads(t *testing.T) {
+	defer func(n int) { maxReport = n }(maxReport)
+	maxReport = 32 << 20
+
+	const size = 20 << 20
+	var got string
+	var err error
+	if a := allocated(func() { got, err = readString(&pipe{n: size}, 0) }); err != nil || len(got) != size || a > size*9/4 {
+		t.Errorf("a %d-byte report: %d bytes read, %v, %d bytes allocated; want at most %d", size, len(got), err, a, size*9/4)
+	}
+	if a := allocated(func() { got, err = readString(&pipe{n: -1}, 0) }); !errors.Is(err, errTooLarge) || a > uint64(maxReport)*5/4 {
+		t.Errorf("an endless stream: %v, %d bytes allocated; want errTooLarge and at most %d", err, a, maxReport*5/4)
+	}
+}
