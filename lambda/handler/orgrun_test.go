@@ -639,6 +639,9 @@ func TestOrganisationRunMapFailureAlerts(t *testing.T) {
 		{"on", "", "no account kept a summary: none was audited"},
 		{"on", "{", "published to their Security Hub: their changes are in no digest, so look for them there. (Their summaries could not be read: "},
 		{"off", "{", "their changes are in no digest (Security Hub publishing is off), only in the auditor function's logs. (Their summaries could not be read: "},
+		// A summary under one account's key that is another's is not
+		// reported as the account's (a key built wrongly, an object copied).
+		{"on", `{"account_id": "999999999999"}`, `the summary of account "999999999999", not `},
 	} {
 		t.Run("Security Hub "+tc.hub+", summary "+tc.corrupt, func(t *testing.T) {
 			o := newOrgEnv(t, "alpha")
