@@ -347,8 +347,11 @@ func checkReport(out *iam.GetCredentialReportOutput) (*Fetched, error) {
 		return nil, errors.New("get credential report: no output")
 	case out.GeneratedTime == nil:
 		return nil, errors.New("get credential report: response has no GeneratedTime")
-	case OutOfRange(*out.GeneratedTime) != "":
-		return nil, fmt.Errorf("get credential report: GeneratedTime %s %s", out.GeneratedTime.UTC().Format(time.RFC3339), OutOfRange(*out.GeneratedTime))
+	}
+	if why := OutOfRange(*out.GeneratedTime); why != "" {
+		return nil, fmt.Errorf("get credential report: GeneratedTime %s %s", out.GeneratedTime.UTC().Format(time.RFC3339), why)
+	}
+	switch {
 	case len(out.Content) == 0:
 		return nil, errors.New("get credential report: response has no Content")
 	case out.ReportFormat != "" && out.ReportFormat != types.ReportFormatTypeTextCsv:
