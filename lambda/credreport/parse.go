@@ -607,8 +607,18 @@ func decodeRow(e *Entry, cells []string, colIdx *[22]int) (int, error) {
 
 	e.User = cell(0)
 	e.ARN = cell(1)
-	if e.User == "" {
+	switch {
+	case e.User == "":
 		return 0, errors.New("empty user name")
+	// The user and the ARN name every result, finding and digest line, and
+	// IAM writes them in ASCII: bytes that are not UTF-8 (a report saved
+	// in another encoding, or damaged) would reach Security Hub and SNS,
+	// which take only UTF-8, or be changed to U+FFFD in one output and not
+	// another.
+	case !utf8.ValidString(e.User):
+		return 0, fmt.Errorf("user name %s is not UTF-8", quote(e.User))
+	case !utf8.ValidString(e.ARN):
+		return 1, fmt.Errorf("ARN %s is not UTF-8", quote(e.ARN))
 	}
 	tm(2, &e.UserCreationTime)
 	bl(3, &e.PasswordEnabled)

@@ -370,6 +370,8 @@ func TestParseRejectsMalformedReports(t *testing.T) {
 		{"duplicate user differing in case", lines(header22, row(ColUser, "Admin"), row(ColUser, "admin")), 3, 1, ColUser, `duplicate user "admin"`},
 		{"two root rows", lines(header22, rootRow(), rootRow()), 3, 1, ColUser, "duplicate user"},
 		{"empty user", lines(header22, row(ColUser, "")), 2, 1, ColUser, "empty user name"},
+		{"a user name not UTF-8", lines(header22, rootRow(), row(ColUser, "b\xffob", ColARN, "arn:aws:iam::123456789012:user/b\xffob")), 3, 1, ColUser, `user name "b\xffob" is not UTF-8`},
+		{"an ARN not UTF-8", lines(header22, row(ColARN, "arn:aws:iam::123456789012:user/caf\xe9/u")), 2, 3, ColARN, `ARN "arn:aws:iam::123456789012:user/caf\xe9/u" is not UTF-8`},
 		{"not an ARN", lines(header22, row(ColARN, "u")), 2, 3, ColARN, "not an IAM ARN"},
 		{"short account", lines(header22, row(ColARN, "arn:aws:iam::1234:user/u")), 2, 3, ColARN, "not an IAM ARN"},
 		{"not an IAM ARN", lines(header22, row(ColARN, "arn:aws:s3:::bucket")), 2, 3, ColARN, "not an IAM ARN"},
