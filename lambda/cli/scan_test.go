@@ -751,33 +751,42 @@ func sarifDocument(t *testing.T, o *scanOutput, uri string) (doc string, results
 
 // A malformed report's user name cannot write escape sequences, tabs or line
 // breaks to the terminal through the table of scan or query: they are shown
-// escaped.
+// escaped. One that is not UTF-8 is refused, named escaped.
 func TestTablesEscapeWhatATerminalWouldObey(t *testing.T) {
 	data, err := os.ReadFile(sampleReport)
 	if err != nil {
 		t.Fatal(err)
 	}
+	named := func(user string) string {
+		body := strings.Replace(string(data), "\nalice,", "\n\""+user+"\",", 1)
+		body = strings.Replace(body, ",arn:aws:iam::123456789012:user/alice,", ",\"arn:aws:iam::123456789012:user/"+user+"\",", 1)
+		return writeFile(t, t.TempDir(), "evil.csv", body)
+	}
 	evil := "alice\x1b[31m\tred\xff"
-	body := strings.Replace(string(data), "\nalice,", "\n\""+evil+"\",", 1)
-	body = strings.Replace(body, ",arn:aws:iam::123456789012:user/alice,", ",\"arn:aws:iam::123456789012:user/"+evil+"\",", 1)
-	report := writeFile(t, t.TempDir(), "evil.csv", body)
 	const shown = `alice\x1b[31m\tred\xff`
+	code, out, errOut := run(t, "", "scan", "--report", named(evil), "--format", "table")
+	if code != ExitUsage || out != "" || !strings.Contains(errOut, `user name "`+shown+`" is not UTF-8`) || strings.ContainsAny(errOut, "\x1b\t\xff") {
+		t.Errorf("a user name not UTF-8: exit %d, output %q, stderr %q; want exit 2 naming it escaped", code, out, errOut)
+	}
+
+	report := named(strings.TrimSuffix(evil, "\xff"))
+	shownUser := strings.TrimSuffix(shown, `\xff`)
 	for _, args := range [][]string{
 		{"scan", "--report", report, "--format", "table", "--profile", "all"},
 		{"query", "--report", report, "--format", "table", "--columns", "user,arn"},
 	} {
 		code, out, errOut := run(t, "", args...)
-		if code > 1 || !strings.Contains(out, shown) || strings.ContainsAny(out, "\x1b\t\xff") {
-			t.Errorf("%s: exit %d, stderr %q; output shows the name escaped: %v, holds a raw ESC, tab or bad byte: %v",
-				args[0], code, errOut, strings.Contains(out, shown), strings.ContainsAny(out, "\x1b\t\xff"))
+		if code > 1 || !strings.Contains(out, shownUser) || strings.ContainsAny(out, "\x1b\t") {
+			t.Errorf("%s: exit %d, stderr %q; output shows the name escaped: %v, holds a raw ESC or tab: %v",
+				args[0], code, errOut, strings.Contains(out, shownUser), strings.ContainsAny(out, "\x1b\t"))
 		}
 	}
 
 	// The digest a scan with --state prints on stderr names the user too.
-	code, _, errOut := run(t, "", "scan", "--report", report, "--format", "json", "--profile", "all", "--state", filepath.Join(t.TempDir(), "state"))
-	if code != ExitOK || !strings.Contains(errOut, shown) || strings.ContainsAny(errOut, "\x1b\t\xff") {
-		t.Errorf("scan --state: exit %d; the digest on stderr shows the name escaped: %v, holds a raw ESC, tab or bad byte: %v\n%s",
-			code, strings.Contains(errOut, shown), strings.ContainsAny(errOut, "\x1b\t\xff"), errOut)
+	code, _, errOut = run(t, "", "scan", "--report", report, "--format", "json", "--profile", "all", "--state", filepath.Join(t.TempDir(), "state"))
+	if code != ExitOK || !strings.Contains(errOut, shownUser) || strings.ContainsAny(errOut, "\x1b\t") {
+		t.Errorf("scan --state: exit %d; the digest on stderr shows the name escaped: %v, holds a raw ESC or tab: %v\n%s",
+			code, strings.Contains(errOut, shownUser), strings.ContainsAny(errOut, "\x1b\t"), errOut)
 	}
 
 	// A column the report names itself: in query's table header, and in
@@ -788,7 +797,7 @@ func TestTablesEscapeWhatATerminalWouldObey(t *testing.T) {
 		lines[i] = strings.TrimSuffix(lines[i], "\n") + ",v\n"
 	}
 	extra := writeFile(t, t.TempDir(), "extra.csv", strings.Join(lines, ""))
-	code, out, errOut := run(t, "", "query", "--report", extra, "--format", "table")
+	code, out, errOut = run(t, "", "query", "--report", extra, "--format", "table")
 	if code != ExitOK || !strings.Contains(out, shown) || strings.ContainsAny(out, "\x1b\t\xff") {
 		t.Errorf("query, the report's own column: exit %d, stderr %q; header shows it escaped: %v, holds a raw ESC, tab or bad byte: %v",
 			code, errOut, strings.Contains(out, shown), strings.ContainsAny(out, "\x1b\t\xff"))
