@@ -17,6 +17,7 @@ import (
 	"github.com/credaudit/credaudit/lambda/credreport"
 	"github.com/credaudit/credaudit/lambda/credreport/credreporttest"
 	"github.com/credaudit/credaudit/lambda/finding"
+	"github.com/credaudit/credaudit/lambda/rules"
 	"github.com/credaudit/credaudit/lambda/state"
 )
 
@@ -574,6 +575,35 @@ func TestDigestListsSuppressionsThatMuteNothing(t *testing.T) {
 	}
 	if strings.Contains(out.Digest.Body, "credaudit.yaml:3 ") {
 		t.Errorf("the suppression that mutes bob is listed:\n%s", out.Digest.Body)
+	}
+}
+
+// The results a run could not decide are listed with why, under NOT
+// DECIDED: the count alone ("1 result could not be decided") left the
+// reader to run a scan to learn which, and whether it needed them.
+func TestDigestListsTheResultsNotDecided(t *testing.T) {
+	r := newRig(t, "")
+	r.iam.accountErr = errors.New("iam:GetAccountSummary: AccessDenied")
+	out, err := r.a.Run(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want []string
+	for i := range out.Results {
+		if res := &out.Results[i]; res.Status == rules.NotAvailable {
+			want = append(want, "  ["+res.Rule.Severity.String()+"]    "+res.Rule.ID+"  "+res.User()+": "+res.Reason+"\n")
+		}
+	}
+	if len(want) != 1 || !strings.Contains(want[0], "ROOT-03  <root_account>: ") {
+		t.Fatalf("results not decided: %q, want ROOT-03's alone", want)
+	}
+	for _, w := range []string{
+		"  ! 1 result could not be decided from the report (NOT_AVAILABLE, listed under NOT DECIDED); any finding it covers is kept as it was.\n",
+		"\nNOT DECIDED (1)\n" + want[0],
+	} {
+		if !strings.Contains(out.Digest.Body, w) {
+			t.Errorf("digest lacks %q:\n%s", w, out.Digest.Body)
+		}
 	}
 }
 

@@ -228,6 +228,9 @@ type digestInput struct {
 	// InReport holds the resource IDs of gone findings that the report still
 	// has a row for (see stillInReport).
 	InReport map[string]bool
+	// Undecided is the results that could not be decided (Counts.NotAvailable
+	// of them), each with why.
+	Undecided []line
 }
 
 func (a *Auditor) digest(out *Outcome) Message {
@@ -253,7 +256,26 @@ func (a *Auditor) digest(out *Outcome) Message {
 	}
 	in.Expired = expiredUnmutes(out)
 	in.InReport = stillInReport(obs.Report, out.Changes)
+	in.Undecided = undecided(out.Results)
 	return renderDigest(in)
+}
+
+// undecided is a line for each result that could not be decided, saying
+// why (a cell the rule needs holds N/A, a permission was denied), so that
+// the digest's count of them can be acted on without running a scan. A
+// suppressed one is marked: its finding, if any, is muted.
+func undecided(results []rules.Result) []line {
+	var lines []line
+	for i := range results {
+		if r := &results[i]; r.Status == rules.NotAvailable {
+			l := line{sev: r.Rule.Severity, rule: r.Rule.ID, user: r.User(), text: r.Reason}
+			if r.Suppressed() {
+				l.note = "(suppressed)"
+			}
+			lines = append(lines, l)
+		}
+	}
+	return lines
 }
 
 // stillInReport is the resource IDs of the gone findings among changes
@@ -336,7 +358,11 @@ func renderDigest(in digestInput) Message {
 		attention = append(attention, hubAttention(in.Hub))
 	}
 	if c.NotAvailable > 0 {
-		attention = append(attention, notDecided(c.NotAvailable, ""))
+		listed := ""
+		if len(in.Undecided) > 0 {
+			listed = ", listed under NOT DECIDED"
+		}
+		attention = append(attention, notDecided(c.NotAvailable, "", listed))
 	}
 	attention = append(attention, in.Warnings...)
 	if len(attention) > 0 {
@@ -402,6 +428,7 @@ func renderDigest(in digestInput) Message {
 	section(&b, "NEW OR CHANGED", fresh)
 	section(&b, "RESOLVED", resolved)
 	section(&b, "STILL FAILING", still)
+	section(&b, "NOT DECIDED", in.Undecided)
 
 	b.WriteString("\n")
 	switch {
@@ -510,13 +537,14 @@ func Nouns(n int, noun string) string {
 }
 
 // notDecided says that n results could not be decided; where is "" in an
-// account's digest, " in 2 accounts" in the organisation's.
-func notDecided(n int, where string) string {
+// account's digest, " in 2 accounts" in the organisation's, and listed
+// says where the digest lists them, or is "".
+func notDecided(n int, where, listed string) string {
 	kept := "any findings they cover are kept as they were"
 	if n == 1 {
 		kept = "any finding it covers is kept as it was"
 	}
-	return Nouns(n, "result") + where + " could not be decided from the report (NOT_AVAILABLE); " + kept + "."
+	return Nouns(n, "result") + where + " could not be decided from the report (NOT_AVAILABLE" + listed + "); " + kept + "."
 }
 
 // accountFactsWarning says why ROOT-03 could not be decided: err is why

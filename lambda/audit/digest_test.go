@@ -255,7 +255,8 @@ func TestNewFindingNotVisibleThisRun(t *testing.T) {
 		t.Errorf("counts %+v, want 1 new of which 1 not visible, 0 failing, 1 not available", c)
 	}
 	m := renderDigest(digestInput{Account: sampleAccount, Alias: "acme-prod", Partition: "aws", Profile: "all", GeneratedAt: generatedAt,
-		AsOf: generatedAt, Now: generatedAt, Counts: c, Changes: changes, Hub: HubReport{Region: "eu-west-1", Imported: 1}})
+		AsOf: generatedAt, Now: generatedAt, Counts: c, Changes: changes, Hub: HubReport{Region: "eu-west-1", Imported: 1},
+		Undecided: undecided([]rules.Result{res})})
 	if want := "credaudit 123456789012 (acme-prod): 1 new (1 not visible this run), 0 resolved, 0 failing"; m.Subject != want {
 		t.Errorf("subject\n%q, want\n%q", m.Subject, want)
 	}
@@ -264,7 +265,9 @@ func TestNewFindingNotVisibleThisRun(t *testing.T) {
 		"\nThis run: 1 new (1 not visible in this report), 0 changed, 0 resolved, 0 gone, 0 still failing.\n",
 		"\nNEW OR CHANGED (1)\n  [MEDIUM]      USER-01  bob: console password enabled and MFA not active (not visible in this report; last seen " +
 			seen.Format(time.DateOnly) + ")\n",
-		"  ! 1 result could not be decided from the report (NOT_AVAILABLE); any finding it covers is kept as it was.\n",
+		"  ! 1 result could not be decided from the report (NOT_AVAILABLE, listed under NOT DECIDED); any finding it covers is kept as it was.\n",
+		// Why it could not be decided, which the count alone did not say.
+		"\nNOT DECIDED (1)\n  [MEDIUM]      USER-01  bob: mfa_active is N/A\n",
 	} {
 		if !strings.Contains(m.Body, want) {
 			t.Errorf("digest lacks %q:\n%s", want, m.Body)

@@ -122,7 +122,7 @@ func OrgDigest(runs []AccountRun, profile string, now time.Time) Message {
 	fmt.Fprintf(&b, "Failing now: %d (%s)\n", total.Failing, bySeverity(total.BySeverity))
 	b.WriteString(total.thisRun())
 	if total.NotAvailable > 0 {
-		b.WriteString(notDecided(total.NotAvailable, " in "+Nouns(undecided, "account")) + "\n")
+		b.WriteString(notDecided(total.NotAvailable, " in "+Nouns(undecided, "account"), "") + "\n")
 	}
 
 	if len(failed) > 0 {
