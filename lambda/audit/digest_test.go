@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -287,6 +288,26 @@ func TestNewFindingNotVisibleThisRun(t *testing.T) {
 	org := OrgDigest([]AccountRun{{AccountID: sampleAccount, Summary: s}}, "all", generatedAt)
 	if want := "  [MEDIUM]      USER-01  bob: console password enabled and MFA not active " + notVisible + "\n"; !strings.Contains(org.Body, want) {
 		t.Errorf("organisation digest lacks %q:\n%s", want, org.Body)
+	}
+}
+
+// Each result not decided is a NOT DECIDED line with its reason, one a
+// suppression covers marked so; decided results are not listed.
+func TestUndecidedLinesSayWhy(t *testing.T) {
+	bob := &credreport.Entry{User: "bob", ARN: "arn:aws:iam::123456789012:user/bob"}
+	results := []rules.Result{
+		{Rule: &rules.User01, Entry: bob, Status: rules.NotAvailable, Reason: "password_enabled is N/A"},
+		{Rule: &rules.User02, Entry: bob, Status: rules.Failed, Reason: "MFA is not active"},
+		{Rule: &rules.Key03, Entry: bob, Status: rules.NotAvailable, Reason: "access_key_1_active is N/A",
+			Suppression: &rules.Suppression{RuleID: "KEY-03", User: "bob", Reason: "legacy"}},
+		{Rule: &rules.Root01, Status: rules.Passed, Reason: "root has no active access key"},
+	}
+	want := []line{
+		{sev: rules.Medium, rule: "USER-01", user: "bob", text: "password_enabled is N/A"},
+		{sev: rules.Medium, rule: "KEY-03", user: "bob", text: "access_key_1_active is N/A", note: "(suppressed)"},
+	}
+	if got := undecided(results); !slices.Equal(got, want) {
+		t.Errorf("undecided = %+v, want %+v", got, want)
 	}
 }
 
