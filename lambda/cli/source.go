@@ -298,22 +298,23 @@ func readString(r io.Reader, size int) (string, error) {
 	return b.String(), nil
 }
 
-// readParts reads r to the end in parts of 64 KB, doubling to at most 8 MB,
+// readParts reads r to the end in parts of 64 KB, doubling to at most 8 MB
+// and never past maxReport+1 bytes in all (what readString reads at most),
 // and returns them and how many bytes they hold.
 func readParts(r io.Reader) ([][]byte, int, error) {
 	var parts [][]byte
 	n, next := 0, 64<<10
 	for {
-		p := make([]byte, next)
+		p := make([]byte, min(next, maxReport+1-n))
 		k, err := io.ReadFull(r, p)
 		if k > 0 {
 			parts = append(parts, p[:k])
 			n += k
 		}
-		switch err {
-		case nil:
+		switch {
+		case err == nil && n <= maxReport:
 			next = min(2*next, 8<<20)
-		case io.EOF, io.ErrUnexpectedEOF:
+		case err == nil, err == io.EOF, err == io.ErrUnexpectedEOF:
 			return parts, n, nil
 		default:
 			return nil, 0, err
