@@ -268,29 +268,15 @@ func tooLarge() error { return fmt.Errorf("larger than %d bytes, %w", maxReport,
 // readString reads r to the end into a string (io.ReadAll without the copy
 // a conversion to string makes), expecting about size bytes; past
 // maxReport bytes it stops with errTooLarge. Without a size (a pipe) it
-// reads into parts and joins them once: a slice grown as it fills would
-// allocate some five times what it reads, over a gigabyte for input cut off
-// at maxReport.
+// reads in parts (readPipe).
 func readString(r io.Reader, size int) (string, error) {
-	r = io.LimitReader(r, int64(maxReport)+1)
+	if size <= 0 {
+		return readPipe(r)
+	}
 	var b strings.Builder
-	if size > 0 {
-		b.Grow(size)
-		if _, err := io.Copy(&b, r); err != nil {
-			return "", err
-		}
-	} else {
-		parts, n, err := readParts(r)
-		switch {
-		case err != nil:
-			return "", err
-		case n > maxReport:
-			return "", tooLarge()
-		}
-		b.Grow(n)
-		for _, p := range parts {
-			b.Write(p)
-		}
+	b.Grow(size)
+	if _, err := io.Copy(&b, io.LimitReader(r, int64(maxReport)+1)); err != nil {
+		return "", err
 	}
 	if b.Len() > maxReport {
 		return "", tooLarge()
@@ -298,26 +284,32 @@ func readString(r io.Reader, size int) (string, error) {
 	return b.String(), nil
 }
 
-// readParts reads r to the end in parts of 64 KB, doubling to at most 8 MB
-// and never past maxReport+1 bytes in all (what readString reads at most),
-// and returns them and how many bytes they hold.
-func readParts(r io.Reader) ([][]byte, int, error) {
+// readPipe is readString for input of unknown size: it reads parts of
+// 64 KB, doubling to at most 8 MB and never past maxReport+1 bytes in all,
+// and joins them once. A slice grown as it filled would allocate some five
+// times what it reads, over a gigabyte for input cut off at maxReport.
+func readPipe(r io.Reader) (string, error) {
 	var parts [][]byte
 	n, next := 0, 64<<10
-	for {
+	for n <= maxReport {
 		p := make([]byte, min(next, maxReport+1-n))
 		k, err := io.ReadFull(r, p)
-		if k > 0 {
-			parts = append(parts, p[:k])
-			n += k
+		parts, n = append(parts, p[:k]), n+k
+		if err == io.EOF || err == io.ErrUnexpectedEOF {
+			break
 		}
-		switch {
-		case err == nil && n <= maxReport:
-			next = min(2*next, 8<<20)
-		case err == nil, err == io.EOF, err == io.ErrUnexpectedEOF:
-			return parts, n, nil
-		default:
-			return nil, 0, err
+		if err != nil {
+			return "", err
 		}
+		next = min(2*next, 8<<20)
 	}
+	if n > maxReport {
+		return "", tooLarge()
+	}
+	var b strings.Builder
+	b.Grow(n)
+	for _, p := range parts {
+		b.Write(p)
+	}
+	return b.String(), nil
 }
