@@ -512,23 +512,24 @@ func writeScanTable(w io.Writer, o *scanOutput) error {
 
 	var suppressed []*rules.Result
 	for sev := rules.Critical; sev >= rules.Informational; sev-- {
-		var group []*rules.Result
-		failed := 0
-		for _, status := range []rules.Status{rules.Failed, rules.NotAvailable} {
-			for i := range o.results {
-				if r := &o.results[i]; r.Rule.Severity == sev && r.Status == status && !r.Suppressed() {
-					group = append(group, r)
-				}
+		var failed, notAvailable []*rules.Result
+		for i := range o.results {
+			r := &o.results[i]
+			if r.Rule.Severity != sev || r.Suppressed() {
+				continue
 			}
-			if status == rules.Failed {
-				failed = len(group)
+			switch r.Status {
+			case rules.Failed:
+				failed = append(failed, r)
+			case rules.NotAvailable:
+				notAvailable = append(notAvailable, r)
 			}
 		}
-		if len(group) == 0 {
+		if len(failed)+len(notAvailable) == 0 {
 			continue
 		}
-		fmt.Fprintf(b, "\n%s\n", paint(sev, groupHeading(sev, failed, len(group)-failed)))
-		for _, r := range group {
+		fmt.Fprintf(b, "\n%s\n", paint(sev, groupHeading(sev, len(failed), len(notAvailable))))
+		for _, r := range append(failed, notAvailable...) {
 			writeTableResult(b, r, "")
 		}
 	}
