@@ -19,29 +19,47 @@ import (
 // oldestVersion..Version is refused.
 //
 // Version 2 adds records' "unnotified", version 3 their "region", version
-// 4 their "workflow_unknown", version 5 their "muted". Encode writes the
-// oldest version that holds the state (1 while no record is Unnotified,
-// has a Region or is WorkflowUnknown, and each is Muted just when an older
-// version takes it to be: see mutedBefore), so that an older build can
-// still read what it can: rolled back to, it refuses only a state it
-// cannot read wholly, and says so (ErrVersion).
-const Version = 5
+// 4 their "workflow_unknown", version 5 their "muted", version 6 their
+// "created_at", "taken_updated_at", "unreported", "unreported_reason" and
+// "unreported_at". Encode writes the oldest version that holds the state (1
+// while no record is Unnotified, has a Region or is WorkflowUnknown, each
+// is Muted just when an older version takes it to be (see mutedBefore), and
+// none has a field of version 6), so that an older build can still read
+// what it can: rolled back to, it refuses only a state it cannot read
+// wholly, and says so (ErrVersion).
+const Version = 6
 
 // oldestVersion is the oldest state format this build reads;
 // unnotifiedVersion is the first whose records may be unnotified,
 // regionVersion the first whose records may name a region,
 // workflowUnknownVersion the first whose may be WorkflowUnknown,
-// mutedVersion the first that says which records are Muted.
+// mutedVersion the first that says which records are Muted, and
+// keptVersion the first whose records may keep CreatedAt, TakenUpdatedAt
+// and Unreported*.
 const (
 	oldestVersion          = 1
 	unnotifiedVersion      = 2
 	regionVersion          = 3
 	workflowUnknownVersion = 4
 	mutedVersion           = 5
+	keptVersion            = 6
 )
 
-// recordVersion is the oldest state version that holds r.
+// recordVersion is the oldest state version that holds r, the one Encode
+// writes.
 func recordVersion(r *finding.Record) int {
+	if !r.CreatedAt.IsZero() || !r.TakenUpdatedAt.IsZero() || r.Unreported != "" || r.UnreportedReason != "" || !r.UnreportedAt.IsZero() {
+		return keptVersion
+	}
+	return readVersion(r)
+}
+
+// readVersion is the oldest state version that Decode takes r in. The fields
+// of keptVersion are taken in any: the builds that first wrote them labelled
+// their states 1 to 5 (so that a build reading only those refused such a
+// state as corrupt, and its alert advised deleting it, instead of saying it
+// is another version's).
+func readVersion(r *finding.Record) int {
 	switch {
 	case r.Muted != mutedBefore(r):
 		return mutedVersion
@@ -230,8 +248,8 @@ func (s *State) check() error {
 			return fmt.Errorf("record %q has no status FAILED or PASSED", id)
 		case r.FirstObservedAt.IsZero() || r.UpdatedAt.IsZero():
 			return fmt.Errorf("record %q has no first-observed or updated time", id)
-		case recordVersion(&r) > s.Version:
-			return fmt.Errorf("record %q needs state version %d, not %d", id, recordVersion(&r), s.Version)
+		case readVersion(&r) > s.Version:
+			return fmt.Errorf("record %q needs state version %d, not %d", id, readVersion(&r), s.Version)
 		}
 	}
 	return nil

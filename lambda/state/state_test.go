@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -94,9 +95,10 @@ func TestEncodeDecodeRoundTrip(t *testing.T) {
 // before version 2 reads every state without an unnotified record or a
 // region, the one before version 3 every state without a region, the one
 // before version 4 every state without a record whose workflow status is
-// unknown, and the one before version 5 every state whose records are
-// muted just when they are suppressed with a known workflow status; each
-// reads back whole.
+// unknown, the one before version 5 every state whose records are muted
+// just when they are suppressed with a known workflow status, and the one
+// before version 6 every state no record of which Security Hub is known to
+// hold or has an unreported change; each reads back whole.
 func TestEncodeWritesTheOldestVersionThatHoldsTheState(t *testing.T) {
 	// with is sample with one record changed: alice's KEY-01, unless the
 	// change is to her suppressed USER-02.
@@ -113,6 +115,10 @@ func TestEncodeWritesTheOldestVersionThatHoldsTheState(t *testing.T) {
 	unknown := func(r *finding.Record) { r.WorkflowUnknown = true }
 	muted := func(r *finding.Record) { r.Muted = true }
 	unmuted := func(r *finding.Record) { r.Muted = false }
+	created := func(r *finding.Record) { r.CreatedAt, r.TakenUpdatedAt = r.UpdatedAt, r.UpdatedAt }
+	unreported := func(r *finding.Record) {
+		r.Unreported, r.UnreportedReason, r.UnreportedAt = "resolved", "access key 1 is 12 days old", t0
+	}
 	for _, tc := range []struct {
 		name string
 		s    *State
@@ -127,25 +133,20 @@ func TestEncodeWritesTheOldestVersionThatHoldsTheState(t *testing.T) {
 		{"a muted record saved unsuppressed (Security Hub off)", with("KEY-01", muted), 5},
 		{"a suppressed record no longer muted (its unsuppress not sent)", with("USER-02", unmuted), 5},
 		{"a muted, suppressed record whose workflow status is unknown", with("USER-02", unknown), 5},
+		{"a record Security Hub is known to hold (created_at)", with("KEY-01", created), 6},
+		{"a resolution not yet reported", with("KEY-01", unreported), 6},
+		{"a muted record Security Hub is known to hold", with("KEY-01", func(r *finding.Record) { muted(r); created(r) }), 6},
 	} {
 		data, err := Encode(tc.s)
 		if err != nil {
 			t.Fatal(err)
 		}
-		zr, err := gzip.NewReader(bytes.NewReader(data))
-		if err != nil {
-			t.Fatal(err)
+		version, raw := writtenVersion(t, data)
+		if version != tc.want {
+			t.Errorf("%s: written as version %d, want %d", tc.name, version, tc.want)
 		}
-		raw, err := io.ReadAll(zr)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var head struct{ Version int }
-		if err := json.Unmarshal(raw, &head); err != nil || head.Version != tc.want {
-			t.Errorf("%s: written as version %d (%v), want %d", tc.name, head.Version, err, tc.want)
-		}
-		if head.Version < mutedVersion && bytes.Contains(raw, []byte(`"muted"`)) {
-			t.Errorf("%s: version %d written with \"muted\", which the builds that read it refuse", tc.name, head.Version)
+		if version < mutedVersion && bytes.Contains(raw, []byte(`"muted"`)) {
+			t.Errorf("%s: version %d written with \"muted\", which the builds that read it refuse", tc.name, version)
 		}
 		got, err := Decode(data)
 		if err != nil {
@@ -153,6 +154,99 @@ func TestEncodeWritesTheOldestVersionThatHoldsTheState(t *testing.T) {
 		}
 		if diff := cmp.Diff(tc.s, got); diff != "" {
 			t.Errorf("%s: round trip (-want +got):\n%s", tc.name, diff)
+		}
+	}
+}
+
+// writtenVersion is the version an encoded state says it is, and its JSON.
+func writtenVersion(t *testing.T, data []byte) (int, []byte) {
+	t.Helper()
+	zr, err := gzip.NewReader(bytes.NewReader(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := io.ReadAll(zr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var head struct{ Version int }
+	if err := json.Unmarshal(raw, &head); err != nil {
+		t.Fatal(err)
+	}
+	return head.Version, raw
+}
+
+// recordFieldSince is the state version that first holds each field of a
+// record. A field added to finding.Record without a new Version fails
+// TestEveryRecordFieldHasItsVersion: a build rolled back to would refuse
+// the states the newer one writes as corrupt ("unknown field"), not as
+// another version's, and the alert would advise deleting them.
+var recordFieldSince = map[string]int{
+	"id": 1, "rule_id": 1, "title": 1, "resource_id": 1, "resource_type": 1, "user": 1, "severity": 1,
+	"status": 1, "reason": 1, "first_observed_at": 1, "last_observed_at": 1, "last_imported_at": 1,
+	"updated_at": 1, "suppressed": 1, "suppression_reason": 1, "unavailable_since": 1, "archived": 1,
+	"unnotified":       unnotifiedVersion,
+	"region":           regionVersion,
+	"workflow_unknown": workflowUnknownVersion,
+	"muted":            mutedVersion,
+	"created_at":       keptVersion, "taken_updated_at": keptVersion,
+	"unreported": keptVersion, "unreported_reason": keptVersion, "unreported_at": keptVersion,
+}
+
+// Each field a record writes is in recordFieldSince, and a record that
+// sets only it, beside alice's KEY-01 failure, is written in a version
+// that holds it.
+func TestEveryRecordFieldHasItsVersion(t *testing.T) {
+	rt := reflect.TypeFor[finding.Record]()
+	for i := range rt.NumField() {
+		f := rt.Field(i)
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		since, ok := recordFieldSince[name]
+		if !ok {
+			t.Errorf("finding.Record.%s (%q) has no state version: a new field needs a new Version, recordVersion and recordFieldSince", f.Name, name)
+			continue
+		}
+		s := sample()
+		id := finding.ID(acct, "KEY-01", "arn:aws:iam::"+acct+":user/alice")
+		r := s.Records[id]
+		v := reflect.ValueOf(&r).Elem().Field(i)
+		if !v.IsZero() {
+			continue // set in every record
+		}
+		switch v.Interface().(type) {
+		case bool:
+			v.SetBool(true)
+		case string:
+			v.SetString("x")
+		case time.Time:
+			v.Set(reflect.ValueOf(t0))
+		default:
+			t.Fatalf("finding.Record.%s: set a %s in this test", f.Name, f.Type)
+		}
+		s.Records[id] = r
+		data, err := Encode(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, _ := writtenVersion(t, data); got < since {
+			t.Errorf("a record with %q is written as version %d, which the builds before version %d refuse", name, got, since)
+		}
+	}
+}
+
+// A state the builds between version 5 and 6 wrote holds created_at and
+// unreported under an older version: it is read, not refused as corrupt.
+func TestDecodeTakesKeptFieldsUnderAnOlderVersion(t *testing.T) {
+	rec := `{"id":"credaudit/123456789012/KEY-01/r","rule_id":"KEY-01","resource_id":"r","status":"FAILED","first_observed_at":"2026-11-20T06:00:00Z",` +
+		`"created_at":"2026-11-20T06:00:00Z","taken_updated_at":"2026-11-21T06:00:00Z","unreported":"resolved","unreported_reason":"fixed","unreported_at":"2026-11-21T06:00:00Z","updated_at":"2026-11-21T06:00:00Z"}`
+	for _, v := range []string{"1", "5"} {
+		s, err := Decode(gz(t, `{"version":`+v+`,"account_id":"123456789012","records":{"credaudit/123456789012/KEY-01/r":`+rec+`}}`))
+		if err != nil {
+			t.Fatalf("version %s: %v", v, err)
+		}
+		r := s.Records["credaudit/123456789012/KEY-01/r"]
+		if !r.CreatedAt.Equal(time.Date(2026, 11, 20, 6, 0, 0, 0, time.UTC)) || r.Unreported != "resolved" || s.Version != Version {
+			t.Errorf("version %s: read %+v as version %d", v, r, s.Version)
 		}
 	}
 }
@@ -253,7 +347,7 @@ func TestDecodeRefuses(t *testing.T) {
 		{"truncated gzip", good[:len(good)-10], ErrCorrupt},
 		{"gzip of text", gz(t, "hello"), ErrCorrupt},
 		{"no version", gz(t, `{"account_id":"123456789012","records":{}}`), ErrCorrupt},
-		{"newer version", gz(t, `{"version":6,"account_id":"123456789012","records":{}}`), ErrVersion},
+		{"newer version", gz(t, `{"version":7,"account_id":"123456789012","records":{}}`), ErrVersion},
 		{"an unnotified record in a version 1 state", gz(t, `{"version":1,"account_id":"123456789012","records":{"credaudit/123456789012/KEY-01/arn:aws:iam::123456789012:user/alice":`+
 			`{"id":"credaudit/123456789012/KEY-01/arn:aws:iam::123456789012:user/alice","rule_id":"KEY-01","title":"t","resource_id":"arn:aws:iam::123456789012:user/alice","resource_type":"AwsIamUser","user":"alice","severity":"MEDIUM",`+
 			`"status":"FAILED","reason":"r","first_observed_at":"2026-11-20T06:00:00Z","last_observed_at":"2026-11-20T06:00:00Z","updated_at":"2026-11-20T06:00:00Z","unnotified":true}}}`), ErrCorrupt},
