@@ -166,7 +166,7 @@ func count(results []rules.Result, changes []finding.Change) Counts {
 		default: // still failing, unmuted
 			c.Unmuted++
 		}
-		if ch.Kind == finding.New || ch.Kind == finding.StillFailing {
+		if ch.Kind == finding.New || ch.Unmuted() {
 			if sev := severityOf(ch); sev > c.HighestNew {
 				c.HighestNew = sev
 			}
@@ -412,7 +412,7 @@ func renderDigest(in digestInput) Message {
 			}
 			fresh = append(fresh, l)
 		case ch.Kind == finding.Changed:
-			l.text = ch.Record.Reason + " (changed; was: " + ch.Prev.Reason + ")"
+			l.text, l.note = ch.Record.Reason, joinNotes(changedNote(ch), l.note)
 			fresh = append(fresh, l)
 		case ch.Kind == finding.StillFailing && ch.Unmuted():
 			l.text = ch.Record.Reason
@@ -445,16 +445,8 @@ func renderDigest(in digestInput) Message {
 	}
 	fmt.Fprintf(&b, "Evaluated as of %s.\n", in.AsOf.UTC().Format(time.RFC3339))
 
-	m := Message{Kind: KindDigest, Body: fitBody(b.String()), Account: in.Account, Severity: "NONE"}
-	if c.HighestNew >= 0 {
-		m.Severity = c.HighestNew.String()
-	}
-	counts := fmt.Sprintf("%d new%s, ", c.New, notVisible(c.NewNotVisible, "this run"))
-	if c.Changed > 0 {
-		counts += fmt.Sprintf("%d changed, ", c.Changed)
-	}
-	counts += unmuted(c.Unmuted)
-	counts += fmt.Sprintf("%d resolved, %d failing", c.Resolved+c.Gone, c.Failing)
+	m := Message{Kind: KindDigest, Body: fitBody(b.String()), Account: in.Account, Severity: highestNew(c)}
+	counts := newsCounts(&c) + fmt.Sprintf("%d resolved, %d failing", c.Resolved+c.Gone, c.Failing)
 	if n := c.BySeverity[rules.Critical]; n > 0 {
 		counts += fmt.Sprintf(" (%d critical)", n)
 	}
@@ -463,6 +455,41 @@ func renderDigest(in digestInput) Message {
 	}
 	m.Subject = subject(in.Account, in.Alias, counts)
 	return m
+}
+
+// highestNew is the severity attribute of a digest whose run counted c: the
+// highest severity among new and unmuted findings, or "NONE". A changed
+// finding was reported when it opened, and its change may be for the
+// better.
+func highestNew(c Counts) string {
+	if c.HighestNew < 0 {
+		return "NONE"
+	}
+	return c.HighestNew.String()
+}
+
+// newsCounts is "N new, M changed, K unmuted, " for a subject or an
+// account's line in the organisation digest; changed and unmuted only when
+// there are some.
+func newsCounts(c *Counts) string {
+	s := fmt.Sprintf("%d new%s, ", c.New, notVisible(c.NewNotVisible, "this run"))
+	if c.Changed > 0 {
+		s += fmt.Sprintf("%d changed, ", c.Changed)
+	}
+	return s + unmuted(c.Unmuted)
+}
+
+// changedNote marks a finding whose reason changed with what it was.
+func changedNote(ch *finding.Change) string {
+	return "(changed; was: " + clip(oneLine(ch.Prev.Reason), maxReason) + ")"
+}
+
+// joinNotes is a line's notes, each in its brackets, "" left out.
+func joinNotes(a, b string) string {
+	if a == "" || b == "" {
+		return a + b
+	}
+	return a + " " + b
 }
 
 // unmuted is "N unmuted, " for the counts of a run that unmuted N > 0

@@ -339,7 +339,8 @@ func buildModel(in digestInput) model {
 			}
 		case ch.Kind == finding.Changed:
 			m.changed++
-			title, e.text = "NEW OR CHANGED", ch.Record.Reason+" (changed; was: "+ch.Prev.Reason+")"
+			title, e.text = "NEW OR CHANGED", ch.Record.Reason
+			note = " (changed; was: " + modelClip(modelEscape(ch.Prev.Reason), maxReason) + ")"
 		case unmuted:
 			m.unmuted++
 			title, e.text = "NEW OR CHANGED", ch.Record.Reason
@@ -350,14 +351,17 @@ func buildModel(in digestInput) model {
 				note = " (not visible in this report; last seen " + ch.Record.LastObservedAt.Format(time.DateOnly) + ")"
 			}
 		}
-		if (ch.Kind == finding.New || unmuted) && !muted && sev > highest {
+		// A changed finding was reported when it opened: the severity
+		// attribute is raised by it only when it was muted until now.
+		if (ch.Kind == finding.New || unmuted || ch.Kind == finding.Changed && wasMuted) && !muted && sev > highest {
 			highest = sev
 		}
 		if wasMuted && title == "NEW OR CHANGED" && !ch.Unavailable { // unmuted, or changed since it was muted
-			note = " (no longer suppressed: its suppression was removed or changed)"
+			why := " (no longer suppressed: its suppression was removed or changed)"
 			if in.Expired[ch.Record.ID] {
-				note = " (suppression expired)"
+				why = " (suppression expired)"
 			}
+			note += why
 		}
 		if title != "" {
 			e.text = modelClip(modelEscape(e.text), maxReason) + note

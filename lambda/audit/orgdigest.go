@@ -106,7 +106,7 @@ func OrgDigest(runs []AccountRun, profile string, now time.Time) Message {
 		if s.NotAvailable > 0 {
 			undecided++
 		}
-		highest = max(highest, topSeverity(s))
+		highest = max(highest, s.highestNew())
 	}
 	slices.SortStableFunc(failed, func(x, y AccountRun) int { return strings.Compare(x.AccountID, y.AccountID) })
 	slices.SortStableFunc(audited, func(x, y AccountRun) int {
@@ -136,7 +136,7 @@ func OrgDigest(runs []AccountRun, profile string, now time.Time) Message {
 		s := r.Summary
 		var c Counts
 		c.add(s)
-		fmt.Fprintf(&b, "  %s: %d new%s, %d resolved, %d failing (%s)", accountName(r), s.news(), notVisible(s.NewNotVisible, "this run"), s.Resolved+s.Gone, s.Failing, bySeverity(c.BySeverity))
+		fmt.Fprintf(&b, "  %s: %s%d resolved, %d failing (%s)", accountName(r), newsCounts(&c), s.Resolved+s.Gone, s.Failing, bySeverity(c.BySeverity))
 		if s.NotAvailable > 0 {
 			fmt.Fprintf(&b, "; %d could not be decided (NOT_AVAILABLE)", s.NotAvailable)
 		}
@@ -153,7 +153,7 @@ func OrgDigest(runs []AccountRun, profile string, now time.Time) Message {
 		lines = lines[:min(len(lines), orgTopNew)]
 		writeLines(&b, "      ", lines, orgTopNew)
 		if more := s.news() - len(lines); more > 0 {
-			fmt.Fprintf(&b, "      ... and %d more new\n", more)
+			fmt.Fprintf(&b, "      ... and %d more\n", more)
 		}
 	}
 
@@ -165,7 +165,7 @@ func OrgDigest(runs []AccountRun, profile string, now time.Time) Message {
 	if len(failed) > 0 {
 		what += fmt.Sprintf(", %d FAILED", len(failed))
 	}
-	what += fmt.Sprintf("; %d new%s, %d resolved, %d failing", total.news(), notVisible(total.NewNotVisible, "this run"), total.Resolved+total.Gone, total.Failing)
+	what += fmt.Sprintf("; %s%d resolved, %d failing", newsCounts(&total), total.Resolved+total.Gone, total.Failing)
 	if n := total.BySeverity[rules.Critical]; n > 0 {
 		what += fmt.Sprintf(" (%d critical)", n)
 	}
@@ -237,14 +237,25 @@ const (
 	namesIndent = "     "
 )
 
-// news is how many of s's findings the organisation digest counts as new:
-// new, changed or unmuted, as TopNew lists them.
+// news is how many of s's findings the organisation digest lists: new,
+// changed or unmuted, as TopNew lists them.
 func (s *Summary) news() int { return s.New + s.Changed + s.Unmuted }
 
-// news is Summary.news for counts summed over accounts.
-func (c Counts) news() int { return c.New + c.Changed + c.Unmuted }
+// highestNew is the highest severity among s's new and unmuted findings, -1
+// for none. A summary written before Summary.Severity was kept has only its
+// TopNew to go by, changed findings among them.
+func (s *Summary) highestNew() rules.Severity {
+	if s.Severity == "" {
+		return topSeverity(s)
+	}
+	if sev, err := rules.ParseSeverity(s.Severity); err == nil {
+		return sev
+	}
+	return -1 // "NONE"
+}
 
-// topSeverity is the highest severity among s's new findings, -1 for none.
+// topSeverity is the highest severity among s's listed findings (new,
+// changed or unmuted), -1 for none: the order of the accounts.
 func topSeverity(s *Summary) rules.Severity {
 	top := rules.Severity(-1)
 	for _, f := range s.TopNew {

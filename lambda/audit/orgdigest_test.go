@@ -1,6 +1,7 @@
 package audit
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -350,5 +351,55 @@ func TestOrgDigestGroupsAccountsThatFailedAlike(t *testing.T) {
 	}
 	if strings.Contains(section, "more failed") || strings.Count(section, notAudited) != 1 {
 		t.Errorf("950 accounts that failed alike are not one line naming them all:\n%s", section)
+	}
+}
+
+// A finding whose reason changed was reported when it opened, and its
+// change may be for the better (a key rotated, if not enough): the account
+// digest counts it "changed" and does not raise its severity attribute for
+// it. The organisation digest counted it new, in the subject and on the
+// account's line, and raised its attribute, so a subscription filtering on
+// severity was paged by the one and not the other.
+func TestOrgDigestCountsChangedFindingsAsTheAccountDigestDoes(t *testing.T) {
+	r := newRig(t, "")
+	firstRun(t, r)
+	r.on(1)
+	from, to := []byte("false,true,2023-03-01T09:00:00+00:00,"), []byte("false,true,2024-03-01T09:00:00+00:00,")
+	if !bytes.Contains(r.iam.report, from) {
+		t.Fatal("the sample report changed: carol's access key 1 not found")
+	}
+	r.iam.report = bytes.Replace(r.iam.report, from, to, 1)
+	out, err := r.a.Run(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out.Counts.New != 0 || out.Counts.Changed == 0 || out.Digest.Severity != "NONE" {
+		t.Fatalf("%d new, %d changed, severity %s; want a changed finding only, severity NONE", out.Counts.New, out.Counts.Changed, out.Digest.Severity)
+	}
+	s := Summarize(out)
+	m := OrgDigest([]AccountRun{{AccountID: sampleAccount, Summary: s}}, "all", generatedAt)
+	if m.Severity != out.Digest.Severity {
+		t.Errorf("organisation digest severity %s, the account digest's %s", m.Severity, out.Digest.Severity)
+	}
+	changed := fmt.Sprintf("0 new, %d changed, ", out.Counts.Changed)
+	if !strings.Contains(m.Subject, "; "+changed) || !strings.Contains(m.Body, "(acme-prod): "+changed) {
+		t.Errorf("subject %q or the account's line does not count %q:\n%s", m.Subject, changed, m.Body)
+	}
+	if len(s.TopNew) == 0 || !strings.HasPrefix(s.TopNew[0].Note, "(changed; was: access key 1 is ") || !strings.Contains(m.Body, s.TopNew[0].Note) {
+		t.Errorf("top findings %+v: want the change noted with what it was, as the account digest notes it:\n%s", s.TopNew, m.Body)
+	}
+}
+
+// A summary written before Summary.Severity was kept (an organisation
+// run's results from an older function) goes by its listed findings.
+func TestOrgDigestSeverityOfAnOlderSummary(t *testing.T) {
+	listed := []NewFinding{{RuleID: "KEY-01", Severity: "MEDIUM", User: "ci", Reason: "access key 1 is 131 days old"}}
+	for _, tt := range []struct {
+		severity, want string
+	}{{"", "MEDIUM"}, {"NONE", "NONE"}, {"HIGH", "HIGH"}} {
+		s := &Summary{AccountID: sampleAccount, Changed: 1, Severity: tt.severity, TopNew: listed, BySeverity: map[string]int{"MEDIUM": 1}}
+		if m := OrgDigest([]AccountRun{{AccountID: sampleAccount, Summary: s}}, "all", generatedAt); m.Severity != tt.want {
+			t.Errorf("summary severity %q: digest severity %s, want %s", tt.severity, m.Severity, tt.want)
+		}
 	}
 }

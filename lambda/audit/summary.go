@@ -38,8 +38,12 @@ type Summary struct {
 	StillFailing int  `json:"still_failing"`
 	Imported     int  `json:"imported"`
 	Notified     bool `json:"notified"`
+	// Severity is the highest severity among new and unmuted findings, or
+	// "NONE", as the account digest's severity attribute; "" in a summary
+	// written before it was kept.
+	Severity string `json:"severity,omitempty"`
 	// TopNew lists the most severe new, changed or unmuted findings, at
-	// most MaxTopNew; an unmuted one's reason says so.
+	// most MaxTopNew; a changed or unmuted one's note says so.
 	TopNew []NewFinding `json:"top_new,omitempty"`
 }
 
@@ -50,10 +54,10 @@ type NewFinding struct {
 	User     string `json:"user"`
 	Reason   string `json:"reason"`
 	// Note qualifies the finding as the account digest does: one that was
-	// not new is news as it was muted until this run (its suppression
-	// expired, or was removed or changed); a new one this run cannot see
-	// (opened by a run whose digest was not sent) is not visible in this
-	// report.
+	// not new is news as its reason changed (and what it was), or as it was
+	// muted until this run (its suppression expired, or was removed or
+	// changed); a new one this run cannot see (opened by a run whose digest
+	// was not sent) is not visible in this report.
 	Note string `json:"note,omitempty"`
 }
 
@@ -68,7 +72,7 @@ func Summarize(out *Outcome) *Summary {
 		AccountID: out.AccountID, Alias: out.Alias, Profile: out.Profile, Users: len(out.Observation.Report.Users),
 		Failing: c.Failing, BySeverity: map[string]int{}, Suppressed: c.Suppressed, NotAvailable: c.NotAvailable,
 		New: c.New, NewNotVisible: c.NewNotVisible, Changed: c.Changed, Unmuted: c.Unmuted, Resolved: c.Resolved, Gone: c.Gone, StillFailing: c.StillFailing,
-		Imported: out.Hub.Imported, Notified: out.Notified,
+		Imported: out.Hub.Imported, Notified: out.Notified, Severity: highestNew(c),
 	}
 	if err := out.Observation.AccountErr; err != nil {
 		s.AccountFactsError = clip(err.Error(), 2*maxReason)
@@ -96,6 +100,9 @@ func Summarize(out *Outcome) *Summary {
 			f.Note = unmutedNote(expired[ch.ID()])
 		case ch.Unavailable:
 			f.Note = notVisibleNote(&ch.Record)
+		}
+		if ch.Kind == finding.Changed {
+			f.Note = joinNotes(changedNote(ch), f.Note)
 		}
 		fresh = append(fresh, ranked{severityOf(ch), f})
 	}
