@@ -312,6 +312,8 @@ func (a *Auditor) Audit(ctx context.Context, obs *Observation) (*Outcome, error)
 
 	pub, hubErr := a.publishHub(ctx, out, rep.Partition)
 	out.Hub.Err = hubErr
+	ctx, cancel := overtime(ctx)
+	defer cancel()
 
 	var errs []error
 	if hubErr != nil {
@@ -431,10 +433,31 @@ func told(changes []finding.Change, unnotified bool) map[string]bool {
 	return ids
 }
 
-// alertTimeout bounds sending the alert of a run that failed by its
-// deadline: one SNS Publish, within the time the function keeps after its
-// run's deadline (handler.AlertReserve) before Lambda stops it.
+// alertTimeout is how long after its deadline a run may go on sending its
+// alert, or its digest and saving its state (overtime), within the time
+// the function keeps after its run's deadline (handler.AlertReserve)
+// before Lambda stops it.
 const alertTimeout = 5 * time.Second
+
+// overtime is ctx for what a run does once it has published or failed:
+// past ctx's deadline it keeps alertTimeout more, so that the digest of a
+// run that reached its deadline, which says what was not published, is
+// sent and what was published saved, as the alert of one that failed by
+// it is sent. An interrupted run (ctx canceled) gets none: the interrupt
+// asked for an end.
+func overtime(ctx context.Context) (context.Context, context.CancelFunc) {
+	deadline, ok := ctx.Deadline()
+	if err := ctx.Err(); !ok || err != nil && !errors.Is(err, context.DeadlineExceeded) {
+		return ctx, func() {}
+	}
+	post, cancel := context.WithDeadline(context.WithoutCancel(ctx), deadline.Add(alertTimeout))
+	stop := context.AfterFunc(ctx, func() {
+		if !errors.Is(ctx.Err(), context.DeadlineExceeded) {
+			cancel()
+		}
+	})
+	return post, func() { stop(); cancel() }
+}
 
 // Fail reports a run that could not see: it logs err, sends an operational
 // alert and returns err. Callers use it for failures before Audit (loading
@@ -454,13 +477,9 @@ func (a *Auditor) fail(ctx context.Context, acct string, err error) error {
 		return err
 	}
 	msg := alert(acct, f, a.now())
-	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-		// The run failed by its deadline, and the alert is what says so:
-		// it gets a moment of its own (an interrupted run's does not).
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(context.WithoutCancel(ctx), alertTimeout)
-		defer cancel()
-	}
+	// The run failed by its deadline, and the alert is what says so.
+	ctx, cancel := overtime(ctx)
+	defer cancel()
 	if sendErr := a.Send(ctx, msg); sendErr != nil {
 		return errors.Join(err, fmt.Errorf("operational alert not sent: %w", sendErr))
 	}

@@ -8,10 +8,12 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/securityhub"
 	shtypes "github.com/aws/aws-sdk-go-v2/service/securityhub/types"
 
 	"github.com/credaudit/credaudit/lambda/credreport"
@@ -156,6 +158,90 @@ func TestAlertOfARunPastItsDeadline(t *testing.T) {
 	}
 	if msgs := r.sns.take(); len(msgs) != 0 {
 		t.Errorf("interrupted: %d messages sent, want none", len(msgs))
+	}
+}
+
+// runContext is a run's context that reaches its deadline when expire is
+// called, as a context does when its time is up, so that a test can put
+// the deadline at a step of the run without waiting for a clock.
+type runContext struct {
+	context.Context
+	done chan struct{}
+	once sync.Once
+}
+
+func newRunContext() *runContext {
+	return &runContext{Context: context.Background(), done: make(chan struct{})}
+}
+
+func (c *runContext) Deadline() (time.Time, bool) { return time.Now().Add(time.Hour), true }
+func (c *runContext) Done() <-chan struct{}       { return c.done }
+func (c *runContext) expire()                     { c.once.Do(func() { close(c.done) }) }
+func (c *runContext) Err() error {
+	select {
+	case <-c.done:
+		return context.DeadlineExceeded
+	default:
+		return nil
+	}
+}
+
+// deadlineHub is a Security Hub during whose first import the run reaches
+// its deadline: it takes that batch, and refuses every call after it, as
+// the SDK refuses to start a call past the deadline.
+type deadlineHub struct {
+	*fakeHub
+	run *runContext
+}
+
+func (h deadlineHub) BatchImportFindings(ctx context.Context, in *securityhub.BatchImportFindingsInput, opts ...func(*securityhub.Options)) (*securityhub.BatchImportFindingsOutput, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	defer h.run.expire()
+	return h.fakeHub.BatchImportFindings(ctx, in, opts...)
+}
+
+func (h deadlineHub) BatchUpdateFindings(ctx context.Context, in *securityhub.BatchUpdateFindingsInput, opts ...func(*securityhub.Options)) (*securityhub.BatchUpdateFindingsOutput, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	return h.fakeHub.BatchUpdateFindings(ctx, in, opts...)
+}
+
+// A run that reaches its deadline while publishing sent nothing: its
+// digest and its state save failed with the run's context, so that the
+// only sign was the function's error, and what it had imported was not
+// saved. Like the alert of a run that fails by its deadline, they now go
+// on in the time kept after it: the digest says what was not published,
+// and the state holds what was.
+func TestARunPastItsDeadlinePublishingSendsItsDigest(t *testing.T) {
+	r := newRig(t, suppressBob)
+	run := newRunContext()
+	r.a.Hub.Client = deadlineHub{r.hub, run}
+	out, err := r.a.Run(run)
+	if !errors.Is(err, context.DeadlineExceeded) || r.hub.imports == 0 {
+		t.Fatalf("Run = %v after %d imports; want the deadline reached after the first batch", err, r.hub.imports)
+	}
+	msgs := r.sns.take()
+	if len(msgs) != 1 || !out.Notified || !strings.Contains(*msgs[0].Message, "the run reached its deadline: if this repeats, raise the function's timeout") || !strings.Contains(*msgs[0].Subject, "Security Hub errors") {
+		t.Fatalf("%d messages (notified %v); want the digest, saying what the deadline stopped", len(msgs), out.Notified)
+	}
+	if !out.Saved {
+		t.Fatalf("state not saved: %v", err)
+	}
+	s, _, err := r.store.Load(context.Background(), sampleAccount)
+	if err != nil {
+		t.Fatal(err)
+	}
+	imported := 0
+	for _, rec := range s.Records {
+		if !rec.LastImportedAt.IsZero() {
+			imported++
+		}
+	}
+	if imported != r.hub.imports {
+		t.Errorf("the state holds %d findings imported, Security Hub took %d", imported, r.hub.imports)
 	}
 }
 

@@ -2,6 +2,7 @@ package audit
 
 import (
 	"cmp"
+	"context"
 	"errors"
 	"fmt"
 	"net/url"
@@ -548,8 +549,11 @@ func hubAttention(h HubReport) string {
 		what = append(what, Nouns(h.WorkflowFailed, "workflow status update")+" (suppressed, or back to NEW) could not be made")
 	}
 	again := "the next run sends them again"
-	if errors.Is(h.Err, publish.ErrNotEnabled) || errors.Is(h.Err, publish.ErrAccessDenied) {
+	switch {
+	case errors.Is(h.Err, publish.ErrNotEnabled) || errors.Is(h.Err, publish.ErrAccessDenied):
 		again = "they will not be until this is fixed (each run tries again)"
+	case errors.Is(h.Err, context.DeadlineExceeded):
+		again += " (the run reached its deadline: if this repeats, raise the function's timeout)"
 	}
 	return fmt.Sprintf("Security Hub (%s): %s; %s. %s", h.Region, strings.Join(what, " and "), again, h.Err)
 }

@@ -150,8 +150,9 @@ func (h *Handler) Invoke(ctx context.Context, payload json.RawMessage) (*Respons
 
 // AlertReserve is the time an invocation keeps after its run's deadline:
 // a run whose work reaches that deadline (a call that hangs) fails, and its
-// alert, which says why, is sent in the time kept (audit sends it on a
-// context of its own), before Lambda stops the function.
+// alert, which says why, or, when it reached it publishing, its digest and
+// state save, go on in the time kept (audit's overtime), before Lambda
+// stops the function.
 const AlertReserve = 10 * time.Second
 
 // reserveForAlert is ctx ending AlertReserve before its deadline, if it has
