@@ -119,6 +119,15 @@ func TestScanAsOf(t *testing.T) {
 			t.Errorf("%s with --as-of %s: exit %d (%s), want it to show %s", format, frac, code, stderr, shown)
 		}
 	}
+	// A report generated at a fraction of a second (the JSON form's
+	// GeneratedTime, as written by hand) shows it in the table's heading, as
+	// its as-of, the same time, shows it; the heading's line, too wide with
+	// both, is two lines of at most 80 columns.
+	fracDoc := strings.Replace(doc, "2026-11-20T06:00:00+00:00", "2026-11-20T06:00:00.123456789+05:00", 1)
+	code, out, stderr := run(t, fracDoc, "scan", "--report", "-", "--format", "table")
+	if want := "\nReport generated 2026-11-20T01:00:00.123456789Z\nEvaluated as of 2026-11-20T01:00:00.123456789Z\n"; code != ExitOK || !strings.Contains(out, want) {
+		t.Errorf("table of a report generated at a fraction of a second: exit %d (%s), want %q in:\n%s", code, stderr, want, out)
+	}
 }
 
 func TestScanJSONContract(t *testing.T) {
@@ -663,19 +672,43 @@ func TestFileURI(t *testing.T) {
 // its number of results (failing ones, suppressed or not); other formats and
 // smaller runs say nothing.
 func TestScanSARIFSaysWhenGitHubWouldNotTakeItAll(t *testing.T) {
+	// The SARIF holds the failing results, suppressed or not; a
+	// NOT_AVAILABLE result a suppression covers is counted suppressed, and
+	// is not in it.
+	results := func(failed, suppressed, suppressedNA int) []rules.Result {
+		rule, s := &rules.Rule{ID: "KEY-01", Severity: rules.Medium}, &rules.Suppression{RuleID: "*", User: "*", Reason: "r"}
+		var rs []rules.Result
+		for range failed {
+			rs = append(rs, rules.Result{Rule: rule, Status: rules.Failed})
+		}
+		for range suppressed {
+			rs = append(rs, rules.Result{Rule: rule, Status: rules.Failed, Suppression: s})
+		}
+		for range suppressedNA {
+			rs = append(rs, rules.Result{Rule: rule, Status: rules.NotAvailable, Suppression: s})
+		}
+		for range 4000 {
+			rs = append(rs, rules.Result{Rule: rule, Status: rules.Passed}, rules.Result{Rule: rule, Status: rules.NotAvailable})
+		}
+		return rs
+	}
 	for _, tc := range []struct {
-		failed, suppressed int
-		want               string
+		failed, suppressed, suppressedNA int
+		want                             string
 	}{
-		{5000, 0, ""},
-		{5001, 0, "the SARIF has 5001 results; GitHub code scanning shows only the 5000 most severe of a run"},
-		{4000, 1001, "the SARIF has 5001 results; GitHub code scanning shows only"},
-		{25000, 0, "the SARIF has 25000 results; GitHub code scanning shows only"},
-		{24000, 1001, "the SARIF has 25001 results; GitHub code scanning rejects a run of more than 25000"},
+		{5000, 0, 0, ""},
+		{5001, 0, 0, "the SARIF has 5001 results; GitHub code scanning shows only the 5000 most severe of a run"},
+		{4000, 1001, 0, "the SARIF has 5001 results; GitHub code scanning shows only"},
+		{4000, 1000, 3000, ""},
+		{25000, 0, 0, "the SARIF has 25000 results; GitHub code scanning shows only"},
+		{24000, 1001, 0, "the SARIF has 25001 results; GitHub code scanning rejects a run of more than 25000"},
+		{24000, 1000, 3000, "the SARIF has 25000 results; GitHub code scanning shows only"},
 	} {
-		got := sarifLimitNote(&tally{failed: tc.failed, suppressed: tc.suppressed, passed: 40000, notAvailable: 40000})
+		var count tally
+		count.add(results(tc.failed, tc.suppressed, tc.suppressedNA))
+		got := sarifLimitNote(&count)
 		if tc.want == "" && got != "" || !strings.HasPrefix(got, tc.want) {
-			t.Errorf("%d failing, %d suppressed: note %q, want %q", tc.failed, tc.suppressed, got, tc.want)
+			t.Errorf("%d failing, %d suppressed, %d not available and suppressed: note %q, want %q", tc.failed, tc.suppressed, tc.suppressedNA, got, tc.want)
 		}
 	}
 

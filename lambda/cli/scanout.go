@@ -80,6 +80,9 @@ type suppressionJSON struct {
 type tally struct {
 	results, passed, failed, notAvailable, suppressed int
 	failedBySev                                       [rules.Critical + 1]int // unsuppressed; every severity is one of ParseSeverity's
+	// suppressedFailed counts the suppressed results that fail (the others
+	// are NOT_AVAILABLE results a suppression covers).
+	suppressedFailed int
 }
 
 // worst is the highest severity failing unsuppressed, -1 for none.
@@ -100,6 +103,9 @@ func (t *tally) add(results []rules.Result) {
 		switch {
 		case r.Suppressed():
 			t.suppressed++
+			if r.Status == rules.Failed {
+				t.suppressedFailed++
+			}
 		case r.Status == rules.Passed:
 			t.passed++
 		case r.Status == rules.Failed:
@@ -505,10 +511,16 @@ func writeScanTable(w io.Writer, o *scanOutput) error {
 	}
 	generated := "Report time unknown (CSV)"
 	if !rep.GeneratedTime.IsZero() {
-		generated = "Report generated " + rep.GeneratedTime.Format(time.RFC3339)
+		generated = "Report generated " + rep.GeneratedTime.Format(time.RFC3339Nano)
 	}
 	fmt.Fprintf(b, "Account %s · profile %s · %s\n", rep.AccountID, o.profile, audit.Nouns(len(o.selected), "rule"))
-	fmt.Fprintf(b, "%s · evaluated as of %s\n", generated, o.report.asOf.Format(time.RFC3339Nano))
+	// Both times to the fraction of a second they have, one line if it fits.
+	evaluated := "evaluated as of " + o.report.asOf.Format(time.RFC3339Nano)
+	if line := generated + " · " + evaluated; utf8.RuneCountInString(line) <= tableWidth {
+		b.WriteString(line + "\n")
+	} else {
+		b.WriteString(generated + "\n" + strings.ToUpper(evaluated[:1]) + evaluated[1:] + "\n")
+	}
 
 	var suppressed []*rules.Result
 	for sev := rules.Critical; sev >= rules.Informational; sev-- {
@@ -845,10 +857,11 @@ const (
 )
 
 // sarifLimitNote says what GitHub code scanning would do with a SARIF run of
-// the counted results (every failing one, suppressed or not), when it would
-// not take them all: "" for a run within its limits.
+// the counted results (every failing one, suppressed or not, and no
+// NOT_AVAILABLE one, suppressed or not), when it would not take them all:
+// "" for a run within its limits.
 func sarifLimitNote(t *tally) string {
-	n := t.failed + t.suppressed
+	n := t.failed + t.suppressedFailed
 	switch {
 	case n > sarifRejected:
 		return fmt.Sprintf("the SARIF has %d results; GitHub code scanning rejects a run of more than %d (narrow it with --profile or the configuration's rules)", n, sarifRejected)
