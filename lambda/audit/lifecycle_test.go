@@ -1047,9 +1047,14 @@ func suppressedIn(out *Outcome, res *rules.Result) bool {
 func (l *lifecycle) checkHub(out *Outcome) {
 	l.hub.mu.Lock()
 	defer l.hub.mu.Unlock()
+	// The rule of each result the run decided: a NOT_AVAILABLE one (a
+	// custom rule whose assert hinges on a sentinel) keeps its finding as
+	// it was, severity and title included.
 	rule := map[string]*rules.Rule{}
 	for i := range out.Results {
-		rule[findingID(&out.Results[i])] = out.Results[i].Rule
+		if out.Results[i].Status != rules.NotAvailable {
+			rule[findingID(&out.Results[i])] = out.Results[i].Rule
+		}
 	}
 	for id := range l.failing {
 		f, ok := l.hub.findings[id]

@@ -615,21 +615,37 @@ func isBuiltin(id string) bool {
 
 // customEvaluators turns a custom rule's CEL into rule functions. Without a
 // `where`, a custom rule covers every IAM user (not root), like a user rule.
+// As a built-in rule does, it leaves NOT_AVAILABLE what hinges on a boolean
+// cell holding a sentinel (query.Decide): an assert, or a where, which then
+// covers the row, as it may select it.
 func customEvaluators(r *rules.Rule, where, assert *query.Expr) (func(*credreport.Entry, rules.Env) (bool, error), func(*credreport.Entry, rules.Env) (rules.Verdict, error)) {
 	applies := func(e *credreport.Entry, env rules.Env) (bool, error) {
 		if where == nil {
 			return !e.IsRoot(), nil
 		}
-		return where.Eval(query.Row{Entry: e, AccountID: env.AccountID, AsOf: env.AsOf})
+		in, undecided, err := where.Decide(query.Row{Entry: e, AccountID: env.AccountID, AsOf: env.AsOf})
+		return in || undecided != "", err
 	}
 	src := joinLines(assert.String())
-	holds, fails := "assert "+src+" holds", "assert "+src+" does not hold"
+	holds, fails, undecided := "assert "+src+" holds", "assert "+src+" does not hold", "assert "+src+" cannot be decided: "
+	var whereUndecided string
+	if where != nil {
+		whereUndecided = "where " + joinLines(where.String()) + " cannot be decided: "
+	}
 	evaluate := func(e *credreport.Entry, env rules.Env) (rules.Verdict, error) {
-		ok, err := assert.Eval(query.Row{Entry: e, AccountID: env.AccountID, AsOf: env.AsOf})
-		if err != nil {
-			return rules.Verdict{}, err
+		row := query.Row{Entry: e, AccountID: env.AccountID, AsOf: env.AsOf}
+		if where != nil && where.ReadsSentinel(e) {
+			if _, why, err := where.Decide(row); err != nil || why != "" {
+				return rules.Verdict{Status: rules.NotAvailable, Reason: whereUndecided + why}, err
+			}
 		}
-		if ok {
+		ok, why, err := assert.Decide(row)
+		switch {
+		case err != nil:
+			return rules.Verdict{}, err
+		case why != "":
+			return rules.Verdict{Status: rules.NotAvailable, Reason: undecided + why}, nil
+		case ok:
 			return rules.Verdict{Status: rules.Passed, Reason: holds}, nil
 		}
 		return rules.Verdict{Status: rules.Failed, Reason: fails}, nil

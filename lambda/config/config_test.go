@@ -421,6 +421,68 @@ func TestMultiLineAssertGivesAOneLineReason(t *testing.T) {
 	}
 }
 
+// A custom rule decides nothing from a sentinel, as a built-in rule does
+// not: root's password_enabled is not_supported in every real report, and
+// read as false, `!password_enabled || mfa_active` passed for a root
+// without MFA. What hinges on it is NOT_AVAILABLE, saying what the report
+// holds; what does not is decided; a where that hinges on it covers the
+// row, undecided.
+func TestCustomRulesLeaveWhatHingesOnASentinelNotAvailable(t *testing.T) {
+	rule := func(id, where, assert string) string {
+		s := "  - id: " + id + "\n    title: t\n    severity: critical\n    remediation: r\n    assert: \"" + assert + "\"\n"
+		if where != "" {
+			s += "    where: \"" + where + "\"\n"
+		}
+		return s
+	}
+	c, err := Parse("c.yaml", []byte("custom_rules:\n"+
+		rule("ORG-01", "is_root", "!password_enabled || mfa_active")+
+		rule("ORG-02", "is_root", "password_enabled && mfa_active")+
+		rule("ORG-03", "password_enabled", "mfa_active")+
+		rule("ORG-04", "", "!password_enabled || mfa_active")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile("../../events/sample-report.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := credreport.Parse(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Root == nil || rep.Root.PasswordEnabled.State != credreport.NotSupported || rep.Root.MFAActive.True() {
+		t.Fatal("the sample report changed: root's password_enabled is not not_supported, or its MFA is active")
+	}
+	var sel []rules.Selected
+	for _, r := range c.Custom {
+		sel = append(sel, rules.Select(r, nil))
+	}
+	res, err := rules.Evaluate(rules.Input{Report: rep, AsOf: time.Date(2026, 11, 20, 0, 0, 0, 0, time.UTC)}, sel)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for _, r := range res {
+		if r.User() == "<root_account>" {
+			got[r.Rule.ID] = r.Status.String() + ": " + r.Reason
+		}
+	}
+	want := map[string]string{
+		"ORG-01": "NOT_AVAILABLE: assert !password_enabled || mfa_active cannot be decided: password_enabled is not_supported",
+		"ORG-02": "FAILED: assert password_enabled && mfa_active does not hold",
+		"ORG-03": "NOT_AVAILABLE: where password_enabled cannot be decided: password_enabled is not_supported",
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("root's results (-want +got):\n%s", diff)
+	}
+	for _, r := range res {
+		if r.User() != "<root_account>" && r.Status == rules.NotAvailable {
+			t.Errorf("%s %s: NOT_AVAILABLE (%s); a user's cells hold no sentinel", r.Rule.ID, r.User(), r.Reason)
+		}
+	}
+}
+
 // yaml.v3 names the line where the block around a syntax error starts,
 // sometimes counted from 0, and no line for an error on the first line: the
 // error names instead the line from which the file no longer reads as YAML,

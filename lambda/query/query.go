@@ -82,6 +82,11 @@ type Expr struct {
 	at   string // where the expression is written ("credaudit.yaml:12"), or ""
 	prg  cel.Program
 	ast  *celast.AST // checked, to find what an evaluation error is about
+	// bools are the boolean columns the expression reads, and partial the
+	// program that evaluates it with those holding a sentinel unknown
+	// (Decide); nil when it reads none.
+	bools   []credreport.Column
+	partial cel.Program
 }
 
 // Compile compiles src, a CEL expression that must yield a bool. name says
@@ -109,7 +114,18 @@ func CompileAt(name, at, src string) (*Expr, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
-	return &Expr{src: src, name: name, at: at, prg: prg, ast: ast.NativeRep()}, nil
+	x := &Expr{src: src, name: name, at: at, prg: prg, ast: ast.NativeRep()}
+	for _, id := range celast.MatchDescendants(celast.NavigateAST(x.ast), celast.KindMatcher(celast.IdentKind)) {
+		if c, ok := credreport.LookupColumn(id.AsIdent()); ok && c.Kind == credreport.KindBool && !slices.ContainsFunc(x.bools, func(b credreport.Column) bool { return b.Name == c.Name }) {
+			x.bools = append(x.bools, c)
+		}
+	}
+	if len(x.bools) > 0 {
+		if x.partial, err = env().Program(ast, cel.EvalOptions(cel.OptOptimize, cel.OptPartialEval)); err != nil {
+			return nil, fmt.Errorf("%s: %w", name, err)
+		}
+	}
+	return x, nil
 }
 
 // CompileError is an expression that does not compile: each problem at its
@@ -184,6 +200,70 @@ func (x *Expr) Eval(r Row) (bool, error) {
 		return false, &RowError{Expr: x.name, At: x.at, Line: r.Entry.Line, User: r.Entry.User, Err: fmt.Errorf("result %v is not a bool", out)}
 	}
 	return b, nil
+}
+
+// Decide is Eval for a verdict, which a sentinel must not decide: a boolean
+// column holding one (root's password_enabled is not_supported) reads
+// false in Eval, as in a query's --where, but here it is unknown, and when
+// the result hinges on it, Decide returns undecided, which says what the
+// report holds instead of the booleans the expression reads
+// ("password_enabled is not_supported"), and no result. A result that does
+// not hinge on it (`mfa_active || !password_enabled` with MFA active) is
+// returned as Eval would.
+func (x *Expr) Decide(r Row) (holds bool, undecided string, err error) {
+	if !x.ReadsSentinel(r.Entry) {
+		holds, err = x.Eval(r)
+		return holds, "", err
+	}
+	var unknown []*interpreter.AttributePattern
+	var held []string
+	for _, c := range x.bools {
+		if s := c.Value(r.Entry).State(); s != credreport.Set {
+			unknown = append(unknown, cel.AttributePattern(c.Name))
+			held = append(held, c.Name+" is "+s.String())
+		}
+	}
+	out, _, err := x.partial.Eval(partialActivation{activation{r}, unknown})
+	if err != nil {
+		return false, "", &RowError{Expr: x.name, At: x.at, Line: r.Entry.Line, User: r.Entry.User, Err: err, Hint: x.nullHint(r.Entry, err)}
+	}
+	if types.IsUnknown(out) {
+		return false, strings.Join(held, ", "), nil
+	}
+	b, ok := out.Value().(bool)
+	if !ok {
+		return false, "", &RowError{Expr: x.name, At: x.at, Line: r.Entry.Line, User: r.Entry.User, Err: fmt.Errorf("result %v is not a bool", out)}
+	}
+	return b, "", nil
+}
+
+// ReadsSentinel reports whether the expression reads a boolean cell of e
+// that holds a sentinel: whether Decide may leave it undecided on e.
+func (x *Expr) ReadsSentinel(e *credreport.Entry) bool {
+	if x.bools == nil || e.BoolsSet() {
+		return false
+	}
+	for _, c := range x.bools {
+		if c.Value(e).State() != credreport.Set {
+			return true
+		}
+	}
+	return false
+}
+
+// partialActivation is a row whose listed columns are unknown.
+type partialActivation struct {
+	activation
+	unknown []*interpreter.AttributePattern
+}
+
+func (a partialActivation) UnknownAttributePatterns() []*interpreter.AttributePattern {
+	return a.unknown
+}
+
+// AsPartialActivation is how the interpreter finds the unknown columns.
+func (a partialActivation) AsPartialActivation() (interpreter.PartialActivation, bool) {
+	return a, true
 }
 
 // nullHint says, when err is an operation CEL has no overload for and one

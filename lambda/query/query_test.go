@@ -2,6 +2,7 @@ package query
 
 import (
 	"errors"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -57,6 +58,54 @@ func TestExpressionsSeeTypedColumns(t *testing.T) {
 			}
 			if s := strings.Join(got.Names(), ","); s != tc.want {
 				t.Errorf("matched %q, want %q", s, tc.want)
+			}
+		})
+	}
+}
+
+// A verdict is not taken from a sentinel: where root's password_enabled
+// (not_supported) reads false for --where, Decide leaves a result that
+// hinges on it undecided, saying what the report holds, and decides one
+// that does not hinge on it, on every row alike.
+func TestDecideLeavesWhatHingesOnASentinelUndecided(t *testing.T) {
+	rep := report(t)
+	const undecided = "?"
+	tests := []struct {
+		expr string
+		want string // root's, ann's and ben's: true, false, or undecided
+	}{
+		{"!password_enabled || mfa_active", "?,false,true"},
+		{"password_enabled || mfa_active", "?,true,true"},
+		{"password_enabled && mfa_active", "false,false,false"}, // root's MFA is off: false whatever the password
+		{"!password_enabled && mfa_active", "false,false,true"}, // root's MFA is off: false whatever the password
+		{"mfa_active || is_root", "true,false,true"},            // reads no sentinel
+		{"raw.password_enabled == 'not_supported'", "true,false,false"},
+		{"password_enabled == false", "?,false,true"},
+		{"[password_enabled, mfa_active].exists(b, b)", "?,true,true"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.expr, func(t *testing.T) {
+			x, err := Compile("assert", tc.expr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, e := range rep.Table() {
+				holds, why, err := x.Decide(Row{Entry: e, AccountID: rep.AccountID, AsOf: asOf})
+				switch {
+				case err != nil:
+					t.Fatalf("%s: %v", e.User, err)
+				case why != "":
+					if why != "password_enabled is not_supported" || holds {
+						t.Errorf("%s: undecided %q (holds %v), want password_enabled is not_supported", e.User, why, holds)
+					}
+					got = append(got, undecided)
+				default:
+					got = append(got, strconv.FormatBool(holds))
+				}
+			}
+			if s := strings.Join(got, ","); s != tc.want {
+				t.Errorf("decided %s, want %s", s, tc.want)
 			}
 		})
 	}
