@@ -62,7 +62,10 @@ const (
 
 // Message attribute names, for SNS subscription filter policies.
 const (
-	AttrKind     = "kind" // "digest" or "error"
+	// AttrKind is "digest" or "error"; a digest that reports errors too
+	// (Message.Errors) is both, a String.Array, so that a filter policy
+	// on either kind takes it.
+	AttrKind     = "kind"
 	AttrAccount  = "account_id"
 	AttrSeverity = "severity" // highest severity among new findings, or "NONE"
 )
@@ -88,6 +91,9 @@ type Message struct {
 	Body     string
 	Account  string
 	Severity string // the highest new severity, or "NONE"
+	// Errors says a digest reports operational errors too: Security Hub's
+	// in an account's, accounts that failed in an organisation's.
+	Errors bool
 }
 
 // Input is the SNS Publish request for m.
@@ -96,6 +102,9 @@ func (m Message) Input(topicARN string) *sns.PublishInput {
 		return snstypes.MessageAttributeValue{DataType: aws.String("String"), StringValue: aws.String(v)}
 	}
 	attrs := map[string]snstypes.MessageAttributeValue{AttrKind: attr(m.Kind), AttrSeverity: attr(m.Severity)}
+	if m.Errors && m.Kind == KindDigest {
+		attrs[AttrKind] = snstypes.MessageAttributeValue{DataType: aws.String("String.Array"), StringValue: aws.String(`["` + KindDigest + `","` + KindError + `"]`)}
+	}
 	if m.Account != "" {
 		attrs[AttrAccount] = attr(m.Account)
 	}
@@ -446,7 +455,7 @@ func renderDigest(in digestInput) Message {
 	}
 	fmt.Fprintf(&b, "Evaluated as of %s.\n", in.AsOf.UTC().Format(time.RFC3339))
 
-	m := Message{Kind: KindDigest, Body: fitBody(b.String()), Account: in.Account, Severity: highestNew(c)}
+	m := Message{Kind: KindDigest, Body: fitBody(b.String()), Account: in.Account, Severity: highestNew(c), Errors: in.Hub.Err != nil}
 	counts := newsCounts(&c) + fmt.Sprintf("%d resolved, %d failing", c.Resolved+c.Gone, c.Failing)
 	if n := c.BySeverity[rules.Critical]; n > 0 {
 		counts += fmt.Sprintf(" (%d critical)", n)

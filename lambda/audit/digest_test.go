@@ -19,7 +19,14 @@ import (
 )
 
 func message(m Message) []byte {
-	return []byte(fmt.Sprintf("Subject: %s\nAttributes: kind=%s account_id=%s severity=%s\n\n%s", m.Subject, m.Kind, m.Account, m.Severity, m.Body))
+	attrs := m.Input("arn:aws:sns:eu-west-1:123456789012:credaudit").MessageAttributes
+	attr := func(name string) string {
+		if v, ok := attrs[name]; ok {
+			return *v.StringValue
+		}
+		return ""
+	}
+	return []byte(fmt.Sprintf("Subject: %s\nAttributes: kind=%s account_id=%s severity=%s\n\n%s", m.Subject, attr(AttrKind), attr(AttrAccount), attr(AttrSeverity), m.Body))
 }
 
 // The digests of a first run over the sample report and of a second run in

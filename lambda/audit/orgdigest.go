@@ -157,7 +157,7 @@ func OrgDigest(runs []AccountRun, profile string, now time.Time) Message {
 		}
 	}
 
-	m := Message{Kind: KindDigest, Body: fitBody(b.String()), Severity: "NONE"}
+	m := Message{Kind: KindDigest, Body: fitBody(b.String()), Severity: "NONE", Errors: len(failed) > 0}
 	if highest >= 0 {
 		m.Severity = highest.String()
 	}

@@ -403,3 +403,23 @@ func TestOrgDigestSeverityOfAnOlderSummary(t *testing.T) {
 		}
 	}
 }
+
+// An organisation digest that says accounts failed is an operational
+// error too: its kind is both, so that the README's filter policy,
+// `{"$or": [{"kind": ["error"]}, …]}`, takes it, as it takes the alert of
+// an account's run that could not see; one with no failed account is a
+// digest.
+func TestOrgDigestWithFailedAccountsIsAnErrorToo(t *testing.T) {
+	kind := func(runs []AccountRun) (string, string) {
+		v := OrgDigest(runs, "all", generatedAt).Input("arn:aws:sns:eu-west-1:123456789012:credaudit").MessageAttributes[AttrKind]
+		return *v.DataType, *v.StringValue
+	}
+	runs := orgRuns()
+	if typ, v := kind(runs); typ != "String.Array" || v != `["digest","error"]` {
+		t.Errorf("with failed accounts: kind %s %s, want String.Array [\"digest\",\"error\"]", typ, v)
+	}
+	audited := slices.DeleteFunc(runs, func(r AccountRun) bool { return r.Failed() })
+	if typ, v := kind(audited); typ != "String" || v != KindDigest {
+		t.Errorf("with none failed: kind %s %s, want String digest", typ, v)
+	}
+}

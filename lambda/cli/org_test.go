@@ -132,7 +132,7 @@ func TestScanOrgAuditsEachMemberInItsOwnAccount(t *testing.T) {
 			t.Errorf("digest lacks %q:\n%s", want, d.Body)
 		}
 	}
-	if !strings.HasPrefix(d.Subject, "credaudit organisation: 3 accounts, 1 FAILED; ") || d.Attributes["kind"] != "digest" {
+	if !strings.HasPrefix(d.Subject, "credaudit organisation: 3 accounts, 1 FAILED; ") || d.Attributes["kind"] != `["digest","error"]` {
 		t.Errorf("digest subject %q, attributes %v", d.Subject, d.Attributes)
 	}
 	if !strings.Contains(stderr, d.Body) {

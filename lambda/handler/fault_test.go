@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"io"
+	"os"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -256,5 +258,60 @@ func TestFailureLogsNameNoUser(t *testing.T) {
 			}
 			check(t, e)
 		})
+	}
+}
+
+// readmeAlertPolicy is the subscription filter policy the README gives for
+// alerts and severe news.
+func readmeAlertPolicy(t *testing.T) string {
+	t.Helper()
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile("`(\\{\"\\$or\": [^`]*\\})`").FindSubmatch(readme)
+	if m == nil {
+		t.Fatal("the README gives no filter policy")
+	}
+	return string(m[1])
+}
+
+// A digest that reports Security Hub errors is sent whatever the notify
+// mode, as an operational error; it was a kind=digest message with its
+// news' severity, and the README's filter policy for alerts and severe news
+// never took it. Its kind is now both, and the policy takes it in the
+// emulator's SNS, while a digest of medium news without errors stays out.
+func TestTheREADMEAlertPolicyTakesADigestWithSecurityHubErrors(t *testing.T) {
+	e := newEnv(t)
+	e.seedUsers()
+	alerts, err := e.Subscribe(context.Background(), "credaudit-alerts", readmeAlertPolicy(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := newFaultProxy(t)
+	h := e.viaProxy(p)
+	if _, err := h.Invoke(context.Background(), []byte(`{}`)); err != nil {
+		t.Fatal(err)
+	}
+	mail := e.drain()
+	if len(mail) != 1 || mail[0].Attributes["severity"] == "CRITICAL" || mail[0].Attributes["severity"] == "HIGH" {
+		t.Fatalf("run 1: %d digests (%+v); want one of news below HIGH", len(mail), mail)
+	}
+	if got, err := e.DrainQueue(context.Background(), alerts); err != nil || len(got) != 0 {
+		t.Fatalf("run 1: the alert subscription took %d messages (%v); want none", len(got), err)
+	}
+
+	e.consoleUser("newcomer")
+	p.inject(fault{Op: "BatchImportFindings", Kind: partial, Times: 1, Count: 1, Code: "InvalidInput"})
+	if _, err := h.Invoke(context.Background(), []byte(`{}`)); err == nil {
+		t.Fatal("run 2 succeeded though Security Hub refused a finding")
+	}
+	mail = e.drain()
+	if len(mail) != 1 || !strings.Contains(mail[0].Subject, "Security Hub errors") || mail[0].Attributes["severity"] == "CRITICAL" || mail[0].Attributes["severity"] == "HIGH" {
+		t.Fatalf("run 2: %+v; want one digest saying Security Hub errors, of news below HIGH", mail)
+	}
+	got, err := e.DrainQueue(context.Background(), alerts)
+	if err != nil || len(got) != 1 || got[0].Subject != mail[0].Subject || got[0].Attributes["kind"] != `["digest","error"]` {
+		t.Errorf("run 2: the alert subscription took %+v (%v); want the digest, of kind digest and error", got, err)
 	}
 }

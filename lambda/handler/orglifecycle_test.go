@@ -412,6 +412,15 @@ var (
 	namedRE     = regexp.MustCompile(`(\d{12})(?: \([^)]*\))?`)
 )
 
+// orgDigestKind is the kind attribute of the organisation digest with
+// subject: both kinds when it says accounts failed (README), else digest.
+func orgDigestKind(subject string) string {
+	if strings.Contains(subject, " FAILED; ") {
+		return `["digest","error"]`
+	}
+	return audit.KindDigest
+}
+
 // newsRE is the news an organisation digest counts, in its subject or on
 // an account's line, as one group: "N new[ (M not visible this run)], [N
 // changed, ][N unmuted, ]"; newsCount sums it.
@@ -676,7 +685,7 @@ func (o *orgLifecycle) step(last bool) {
 	// run's, each matched to its run by the time it says it was made.
 	var sentRuns []int
 	for _, msg := range sent {
-		if msg.Kind != audit.KindDigest {
+		if msg.Kind != orgDigestKind(msg.Subject) {
 			o.fail("aggregate sent a %s message: %s", msg.Kind, msg.Subject)
 		}
 		i := o.runOf(msg.Body)

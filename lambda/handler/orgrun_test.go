@@ -219,7 +219,7 @@ func TestOrganisationRunThroughTheFunction(t *testing.T) {
 			t.Errorf("digest lacks %q:\n%s", want, d.Body)
 		}
 	}
-	if d.Attributes["kind"] != "digest" || !strings.HasPrefix(d.Subject, "credaudit organisation: 3 accounts, 1 FAILED; 4 new") {
+	if d.Attributes["kind"] != `["digest","error"]` || !strings.HasPrefix(d.Subject, "credaudit organisation: 3 accounts, 1 FAILED; 4 new") {
 		t.Errorf("digest subject %q, attributes %v", d.Subject, d.Attributes)
 	}
 
@@ -708,7 +708,7 @@ func TestOrganisationMapFailureStillReportsTheAudited(t *testing.T) {
 		t.Fatalf("err = %v, want the map's failure", err)
 	}
 	msgs := o.drain()
-	if len(msgs) != 2 || msgs[0].Attributes["kind"] != "digest" || msgs[1].Attributes["kind"] != "error" {
+	if len(msgs) != 2 || msgs[0].Attributes["kind"] != orgDigestKind(msgs[0].Subject) || msgs[1].Attributes["kind"] != "error" {
 		t.Fatalf("want the organisation digest, then the alert; got %+v", msgs)
 	}
 	wants := []string{
@@ -763,7 +763,7 @@ func TestOrganisationMapFailureReportsAnAuditedAccountsError(t *testing.T) {
 		t.Fatal("the aggregate of a failed map succeeded")
 	}
 	msgs := o.drain()
-	if len(msgs) == 0 || msgs[0].Attributes["kind"] != "digest" {
+	if len(msgs) == 0 || msgs[0].Attributes["kind"] != orgDigestKind(msgs[0].Subject) {
 		t.Fatalf("want the organisation digest first; got %+v", msgs)
 	}
 	head, _, _ := strings.Cut(resp.Error, ":")
@@ -803,7 +803,7 @@ func TestOrganisationMapFailureReadsSummariesConcurrently(t *testing.T) {
 		t.Errorf("%d GETs, want one per summary (%d) at least", got, accounts)
 	}
 	msgs := o.drain()
-	if len(msgs) != 2 || msgs[0].Attributes["kind"] != "digest" {
+	if len(msgs) != 2 || msgs[0].Attributes["kind"] != orgDigestKind(msgs[0].Subject) {
 		t.Fatalf("want the organisation digest, then the alert; got %+v", msgs)
 	}
 	for i, it := range items {

@@ -54,17 +54,8 @@ func New(ctx context.Context, cfg aws.Config, bucket string) (*Account, error) {
 		return nil, fmt.Errorf("create topic: %w", err)
 	}
 	a.TopicARN = *topic.TopicArn
-	q, err := a.SQS.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String("credaudit-digest")})
-	if err != nil {
-		return nil, fmt.Errorf("create queue: %w", err)
-	}
-	a.QueueURL = *q.QueueUrl
-	attrs, err := a.SQS.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: q.QueueUrl, AttributeNames: []sqstypes.QueueAttributeName{sqstypes.QueueAttributeNameQueueArn}})
-	if err != nil {
-		return nil, fmt.Errorf("queue ARN: %w", err)
-	}
-	if _, err := snsc.Subscribe(ctx, &sns.SubscribeInput{TopicArn: topic.TopicArn, Protocol: aws.String("sqs"), Endpoint: aws.String(attrs.Attributes["QueueArn"])}); err != nil {
-		return nil, fmt.Errorf("subscribe the queue: %w", err)
+	if a.QueueURL, err = a.Subscribe(ctx, "credaudit-digest", ""); err != nil {
+		return nil, err
 	}
 	if _, err := a.Hub.EnableSecurityHub(ctx, &securityhub.EnableSecurityHubInput{}); err != nil {
 		return nil, fmt.Errorf("enable Security Hub: %w", err)
@@ -79,12 +70,39 @@ type Message struct {
 	Attributes map[string]string
 }
 
+// Subscribe creates a queue called name, subscribes it to the topic with
+// the subscription filter policy (SNS's JSON, on the message attributes;
+// "" for none), and returns its URL, for DrainQueue.
+func (a *Account) Subscribe(ctx context.Context, name, policy string) (string, error) {
+	q, err := a.SQS.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String(name)})
+	if err != nil {
+		return "", fmt.Errorf("create queue %s: %w", name, err)
+	}
+	attrs, err := a.SQS.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: q.QueueUrl, AttributeNames: []sqstypes.QueueAttributeName{sqstypes.QueueAttributeNameQueueArn}})
+	if err != nil {
+		return "", fmt.Errorf("queue %s ARN: %w", name, err)
+	}
+	in := &sns.SubscribeInput{TopicArn: aws.String(a.TopicARN), Protocol: aws.String("sqs"), Endpoint: aws.String(attrs.Attributes["QueueArn"])}
+	if policy != "" {
+		in.Attributes = map[string]string{"FilterPolicy": policy}
+	}
+	if _, err := sns.NewFromConfig(a.Config).Subscribe(ctx, in); err != nil {
+		return "", fmt.Errorf("subscribe queue %s: %w", name, err)
+	}
+	return *q.QueueUrl, nil
+}
+
 // Drain returns every message on the queue and deletes it. The emulator
 // delivers to the queue before Publish returns, so no wait is needed.
 func (a *Account) Drain(ctx context.Context) ([]Message, error) {
+	return a.DrainQueue(ctx, a.QueueURL)
+}
+
+// DrainQueue is Drain for the queue at url (Subscribe).
+func (a *Account) DrainQueue(ctx context.Context, url string) ([]Message, error) {
 	var out []Message
 	for {
-		got, err := a.SQS.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: aws.String(a.QueueURL), MaxNumberOfMessages: 10})
+		got, err := a.SQS.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: aws.String(url), MaxNumberOfMessages: 10})
 		if err != nil {
 			return nil, fmt.Errorf("receive: %w", err)
 		}
@@ -105,7 +123,7 @@ func (a *Account) Drain(ctx context.Context) ([]Message, error) {
 				msg.Attributes[k] = v.Value
 			}
 			out = append(out, msg)
-			if _, err := a.SQS.DeleteMessage(ctx, &sqs.DeleteMessageInput{QueueUrl: aws.String(a.QueueURL), ReceiptHandle: m.ReceiptHandle}); err != nil {
+			if _, err := a.SQS.DeleteMessage(ctx, &sqs.DeleteMessageInput{QueueUrl: aws.String(url), ReceiptHandle: m.ReceiptHandle}); err != nil {
 				return nil, fmt.Errorf("delete: %w", err)
 			}
 		}
