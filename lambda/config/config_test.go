@@ -393,12 +393,9 @@ func TestCustomRuleTextsAndURL(t *testing.T) {
 // An assert written over several lines (a YAML block scalar) gives a reason
 // on one line, as every reason is: a line break in it would break the
 // digest's and the CSV's lines.
-func TestMultiLineAssertGivesAOneLineReason(t *testing.T) {
-	c, err := Parse("c.yaml", []byte("custom_rules:\n  - id: ORG-01\n    title: t\n    severity: low\n    remediation: r\n"+
-		"    assert: |\r\n      mfa_active\r\n        ||  user == \"break-glass\"\r\n\r\n"))
-	if err != nil {
-		t.Fatal(err)
-	}
+// sampleReport is events/sample-report.csv, parsed.
+func sampleReport(t *testing.T) *credreport.Report {
+	t.Helper()
 	data, err := os.ReadFile("../../events/sample-report.csv")
 	if err != nil {
 		t.Fatal(err)
@@ -407,6 +404,16 @@ func TestMultiLineAssertGivesAOneLineReason(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return rep
+}
+
+func TestMultiLineAssertGivesAOneLineReason(t *testing.T) {
+	c, err := Parse("c.yaml", []byte("custom_rules:\n  - id: ORG-01\n    title: t\n    severity: low\n    remediation: r\n"+
+		"    assert: |\r\n      mfa_active\r\n        ||  user == \"break-glass\"\r\n\r\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep := sampleReport(t)
 	res, err := rules.Evaluate(rules.Input{Report: rep, AsOf: time.Date(2026, 11, 20, 0, 0, 0, 0, time.UTC)}, []rules.Selected{rules.Select(c.Custom[0], nil)})
 	if err != nil {
 		t.Fatal(err)
@@ -443,14 +450,7 @@ func TestCustomRulesLeaveWhatHingesOnASentinelNotAvailable(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	data, err := os.ReadFile("../../events/sample-report.csv")
-	if err != nil {
-		t.Fatal(err)
-	}
-	rep, err := credreport.Parse(data)
-	if err != nil {
-		t.Fatal(err)
-	}
+	rep := sampleReport(t)
 	if rep.Root == nil || rep.Root.PasswordEnabled.State != credreport.NotSupported || rep.Root.MFAActive.True() {
 		t.Fatal("the sample report changed: root's password_enabled is not not_supported, or its MFA is active")
 	}
