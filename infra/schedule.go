@@ -84,7 +84,7 @@ func parseRate(body string) (time.Duration, error) {
 	default:
 		return 0, fmt.Errorf("rate unit %q: want minutes, hours or days (minute, hour or day for 1)", unit)
 	}
-	size := map[string]time.Duration{"minute": time.Minute, "hour": time.Hour, "day": 24 * time.Hour}[strings.TrimSuffix(unit, "s")]
+	size := map[string]time.Duration{"minute": time.Minute, "hour": time.Hour, "day": day}[strings.TrimSuffix(unit, "s")]
 	if n > math.MaxInt64/int(size) {
 		return math.MaxInt64, nil
 	}

@@ -290,7 +290,8 @@ func LoadSettings(lookup func(key string) any) (Settings, error) {
 	if err := CheckSchedule(s.Schedule); err != nil {
 		bad(KeySchedule, s.Schedule, "%v", err)
 	}
-	if _, err := time.LoadLocation(s.TimeZone); err != nil || s.TimeZone == "Local" || !zoneName.MatchString(s.TimeZone) {
+	zone, err := time.LoadLocation(s.TimeZone)
+	if err != nil || s.TimeZone == "Local" || !zoneName.MatchString(s.TimeZone) {
 		bad(KeyTimeZone, s.TimeZone, "want an IANA time zone name such as Etc/UTC or Europe/Berlin")
 	}
 	s.Emails = emails(lookup(KeyEmails), func(v any, msg string) { bad(KeyEmails, v, "%s", msg) })
@@ -308,10 +309,10 @@ func LoadSettings(lookup func(key string) any) (Settings, error) {
 	if s.HubRegion != "" && !regionName.MatchString(s.HubRegion) {
 		bad(KeySecurityHubRegion, s.HubRegion, "want an AWS region such as eu-west-1")
 	}
-	if s.RefreshDays < 1 || s.RefreshDays > 89 {
-		bad(KeyRefreshDays, s.RefreshDays, "want 1 to 89 (Security Hub deletes a finding 90 days after its last update)")
+	if s.RefreshDays < 1 || s.RefreshDays > maxRefreshDays {
+		bad(KeyRefreshDays, s.RefreshDays, "want 1 to %d (Security Hub deletes a finding %d days after its last update)", maxRefreshDays, expiryDays)
 	} else if !refused[KeyRefreshDays] && !refused[KeySchedule] && !refused[KeyTimeZone] && !refused[KeySecurityHub] {
-		if msg := refreshTooLate(s); msg != "" {
+		if msg := refreshTooLate(s, zone); msg != "" {
 			bad(KeyRefreshDays, s.RefreshDays, "%s", msg)
 		}
 	}
@@ -354,25 +355,29 @@ func LoadSettings(lookup func(key string) any) (Settings, error) {
 	return s, nil
 }
 
-// findingExpiry is how long Security Hub keeps a finding after its last
-// update ("deleted 90 days after the last update").
-const findingExpiry = 90 * 24 * time.Hour
+// Security Hub deletes a finding expiryDays after its last update
+// ("deleted 90 days after the last update"): findingExpiry. A refresh is
+// due at most maxRefreshDays after it.
+const (
+	day            = 24 * time.Hour
+	expiryDays     = 90
+	findingExpiry  = expiryDays * day
+	maxRefreshDays = expiryDays - 1
+)
 
-// refreshTooLate says why, with s (its schedule, time zone and refreshDays
-// valid), Security Hub can delete a still-failing finding before its
-// refresh, or returns "". The finding is re-imported at the first run once
-// refreshDays have passed since its last update, which can come up to the
-// schedule's longest gap later, so refreshDays plus that gap must stay
-// under 90 days. With Security Hub off nothing expires; a schedule that
-// runs fewer than twice refreshes nothing.
-func refreshTooLate(s Settings) string {
-	zone, err := time.LoadLocation(s.TimeZone)
-	if !s.SecurityHub || err != nil {
+// refreshTooLate says why, with s and zone (its schedule, time zone and
+// refreshDays valid: the caller has checked them), Security Hub can delete
+// a still-failing finding before its refresh, or returns "". The finding
+// is re-imported at the first run once refreshDays have passed since its
+// last update, which can come up to the schedule's longest gap later, so
+// refreshDays plus that gap must stay under 90 days. With Security Hub off
+// nothing expires; a schedule that runs fewer than twice refreshes nothing.
+func refreshTooLate(s Settings, zone *time.Location) string {
+	if !s.SecurityHub {
 		return ""
 	}
 	gap, ok, err := LongestGap(s.Schedule, zone)
-	refresh := time.Duration(s.RefreshDays) * 24 * time.Hour
-	if err != nil || !ok || gap < findingExpiry-refresh {
+	if err != nil || !ok || gap < findingExpiry-time.Duration(s.RefreshDays)*day {
 		return ""
 	}
 	of := KeySchedule + "=" + s.Schedule
@@ -380,13 +385,13 @@ func refreshTooLate(s Settings) string {
 		of += " in " + KeyTimeZone + "=" + s.TimeZone
 	}
 	// The most days r with r days + gap under the expiry.
-	most := (findingExpiry - gap - 1) / (24 * time.Hour)
+	most := (findingExpiry - gap - 1) / day
 	change := fmt.Sprintf("lower %s to at most %d or run more often", KeyRefreshDays, most)
 	if most < 1 {
-		change = fmt.Sprintf("run more often (even %s=1 needs runs less than 89 days apart)", KeyRefreshDays)
+		change = fmt.Sprintf("run more often (even %s=1 needs runs less than %d days apart)", KeyRefreshDays, maxRefreshDays)
 	}
-	return fmt.Sprintf("plus the longest gap between runs of %s, %s, reaches Security Hub's 90-day expiry, "+
-		"so a still-failing finding can be deleted before its refresh: %s", of, spellDuration(gap), change)
+	return fmt.Sprintf("plus the longest gap between runs of %s, %s, reaches Security Hub's %d-day expiry, "+
+		"so a still-failing finding can be deleted before its refresh: %s", of, spellDuration(gap), expiryDays, change)
 }
 
 // spellDuration writes d in days, hours, minutes and seconds, leaving out
@@ -396,7 +401,7 @@ func spellDuration(d time.Duration) string {
 	for _, u := range []struct {
 		name string
 		size time.Duration
-	}{{"day", 24 * time.Hour}, {"hour", time.Hour}, {"minute", time.Minute}, {"second", time.Second}} {
+	}{{"day", day}, {"hour", time.Hour}, {"minute", time.Minute}, {"second", time.Second}} {
 		switch n := d / u.size; {
 		case n == 1:
 			parts = append(parts, "1 "+u.name)

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"maps"
 	"slices"
 	"strings"
@@ -202,31 +203,28 @@ func TestSettingsRefreshBeforeExpiry(t *testing.T) {
 	}{
 		{"daily, 88 days: refreshed by day 89", map[string]any{KeyRefreshDays: 88.0}, ""},
 		{"daily, 89 days: refreshed on day 90 at the latest", map[string]any{KeyRefreshDays: 89.0},
-			"context refreshDays=89: plus the longest gap between runs of schedule=cron(0 6 * * ? *) in timeZone=Etc/UTC, 1 day, " +
-				"reaches Security Hub's 90-day expiry, so a still-failing finding can be deleted before its refresh: lower refreshDays to at most 88 or run more often"},
+			tooLate(89, "schedule=cron(0 6 * * ? *) in timeZone=Etc/UTC", "1 day", "lower refreshDays to at most 88 or run more often")},
 		{"weekly, 82 days: day 89", map[string]any{KeySchedule: weekly, KeyRefreshDays: 82.0}, ""},
 		{"weekly, 83 days: day 90", map[string]any{KeySchedule: weekly, KeyRefreshDays: "83"},
-			"context refreshDays=83: plus the longest gap between runs of schedule=rate(7 days), 7 days, " +
-				"reaches Security Hub's 90-day expiry, so a still-failing finding can be deleted before its refresh: lower refreshDays to at most 82 or run more often"},
+			tooLate(83, "schedule=rate(7 days)", "7 days", "lower refreshDays to at most 82 or run more often")},
 		{"weekly, 89 days: day 96", map[string]any{KeySchedule: weekly, KeyRefreshDays: 89.0},
-			"context refreshDays=89: plus the longest gap between runs of schedule=rate(7 days), 7 days, " +
-				"reaches Security Hub's 90-day expiry, so a still-failing finding can be deleted before its refresh: lower refreshDays to at most 82 or run more often"},
+			tooLate(89, "schedule=rate(7 days)", "7 days", "lower refreshDays to at most 82 or run more often")},
 		// Friday to Monday.
 		{"weekdays, 86 days: day 89", map[string]any{KeySchedule: weekdays, KeyRefreshDays: 86.0}, ""},
 		{"weekdays, 87 days: day 90", map[string]any{KeySchedule: weekdays, KeyRefreshDays: 87.0},
-			"context refreshDays=87: plus the longest gap between runs of schedule=cron(30 7 ? * MON-FRI *) in timeZone=Etc/UTC, 3 days, " +
-				"reaches Security Hub's 90-day expiry, so a still-failing finding can be deleted before its refresh: lower refreshDays to at most 86 or run more often"},
+			tooLate(87, "schedule=cron(30 7 ? * MON-FRI *) in timeZone=Etc/UTC", "3 days", "lower refreshDays to at most 86 or run more often")},
+		// Friday 17:55 to Monday 08:00.
+		{"every 5 minutes in office hours, 88 days", map[string]any{KeySchedule: "cron(*/5 8-17 ? * MON-FRI *)", KeyRefreshDays: 88.0},
+			tooLate(88, "schedule=cron(*/5 8-17 ? * MON-FRI *) in timeZone=Etc/UTC", "2 days 14 hours 5 minutes", "lower refreshDays to at most 87 or run more often")},
 		// In Berlin the clocks skip Sunday 02:30 once a year: two weeks
 		// less an hour between runs.
 		{"Sunday 02:30 in UTC, 82 days", map[string]any{KeySchedule: sundayNight, KeyRefreshDays: 82.0}, ""},
 		{"Sunday 02:30 in Berlin, 76 days: day 89 and 23 hours", map[string]any{KeySchedule: sundayNight, KeyTimeZone: "Europe/Berlin", KeyRefreshDays: 76.0}, ""},
 		{"Sunday 02:30 in Berlin, 77 days: day 90 and 23 hours", map[string]any{KeySchedule: sundayNight, KeyTimeZone: "Europe/Berlin", KeyRefreshDays: 77.0},
-			"context refreshDays=77: plus the longest gap between runs of schedule=cron(30 2 ? * SUN *) in timeZone=Europe/Berlin, 13 days 23 hours, " +
-				"reaches Security Hub's 90-day expiry, so a still-failing finding can be deleted before its refresh: lower refreshDays to at most 76 or run more often"},
+			tooLate(77, "schedule=cron(30 2 ? * SUN *) in timeZone=Europe/Berlin", "13 days 23 hours", "lower refreshDays to at most 76 or run more often")},
 		// May 1 to September 1: no refreshDays is short enough.
 		{"every four months, the default 30 days", map[string]any{KeySchedule: "cron(0 3 1 */4 ? *)"},
-			"context refreshDays=30: plus the longest gap between runs of schedule=cron(0 3 1 */4 ? *) in timeZone=Etc/UTC, 123 days, " +
-				"reaches Security Hub's 90-day expiry, so a still-failing finding can be deleted before its refresh: run more often (even refreshDays=1 needs runs less than 89 days apart)"},
+			tooLate(30, "schedule=cron(0 3 1 */4 ? *) in timeZone=Etc/UTC", "123 days", "run more often (even refreshDays=1 needs runs less than 89 days apart)")},
 		{"Security Hub off: nothing expires", map[string]any{KeySchedule: weekly, KeyRefreshDays: 89.0, KeySecurityHub: "off"}, ""},
 		{"a schedule that runs once refreshes nothing", map[string]any{KeySchedule: "cron(0 6 1 1 ? 2030)", KeyRefreshDays: 89.0}, ""},
 	} {
@@ -243,17 +241,29 @@ func TestSettingsRefreshBeforeExpiry(t *testing.T) {
 			}
 		})
 	}
-	// The gap is the schedule's and the zone's: when either is bad, only
-	// it is named.
+	// The gap is the schedule's and the zone's: when either is bad, or
+	// refreshDays is, only it is named ("Local" loads, and is refused).
 	for _, ctx := range []map[string]any{
 		{KeySchedule: "rate(7 day)", KeyRefreshDays: 89.0},
 		{KeySchedule: weekly, KeyTimeZone: "Mars/Olympus", KeyRefreshDays: 89.0},
+		{KeySchedule: sundayNight, KeyTimeZone: "Local", KeyRefreshDays: 89.0},
 	} {
 		_, err := LoadSettings(lookupIn(ctx))
 		if err == nil || strings.Contains(err.Error(), "context "+KeyRefreshDays+"=") {
 			t.Errorf("%v: %v, want the bad setting named and not refreshDays", ctx, err)
 		}
 	}
+	_, err := LoadSettings(lookupIn(map[string]any{KeySchedule: "cron(0 3 1 */4 ? *)", KeyRefreshDays: "lots"}))
+	if err == nil || strings.Count(err.Error(), "context "+KeyRefreshDays+"=") != 1 {
+		t.Errorf("refreshDays=lots: %v, want it named once, as not a number", err)
+	}
+}
+
+// tooLate is the refreshDays line of a schedule whose longest gap, with
+// refreshDays days, reaches the expiry.
+func tooLate(days int, of, gap, change string) string {
+	return fmt.Sprintf("context refreshDays=%d: plus the longest gap between runs of %s, %s, "+
+		"reaches Security Hub's 90-day expiry, so a still-failing finding can be deleted before its refresh: %s", days, of, gap, change)
 }
 
 // Zone names of every shape the tz database uses are taken: digits and
