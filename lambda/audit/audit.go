@@ -312,7 +312,7 @@ func (a *Auditor) Audit(ctx context.Context, obs *Observation) (*Outcome, error)
 
 	pub, hubErr := a.publishHub(ctx, out, rep.Partition)
 	out.Hub.Err = hubErr
-	ctx, cancel := overtime(ctx)
+	ctx, cancel := Overtime(ctx)
 	defer cancel()
 
 	var errs []error
@@ -434,18 +434,19 @@ func told(changes []finding.Change, unnotified bool) map[string]bool {
 }
 
 // alertTimeout is how long after its deadline a run may go on sending its
-// alert, or its digest and saving its state (overtime), within the time
+// alert, or its digest and saving its state (Overtime), within the time
 // the function keeps after its run's deadline (handler.AlertReserve)
 // before Lambda stops it.
 const alertTimeout = 5 * time.Second
 
-// overtime is ctx for what a run does once it has published or failed:
-// past ctx's deadline it keeps alertTimeout more, so that the digest of a
-// run that reached its deadline, which says what was not published, is
-// sent and what was published saved, as the alert of one that failed by
-// it is sent. An interrupted run (ctx canceled) gets none: the interrupt
-// asked for an end.
-func overtime(ctx context.Context) (context.Context, context.CancelFunc) {
+// Overtime is ctx for what a run does once it has published or failed:
+// it ends alertTimeout after ctx's deadline, so that the digest of a run
+// that reached its deadline, which says what was not published, is sent
+// and what was published saved, as the alert of one that failed by it is
+// sent (and the handler keeps the run's summary). Asked again of ctx, it
+// ends at the same time. An interrupted run (ctx canceled) gets none: the
+// interrupt asked for an end.
+func Overtime(ctx context.Context) (context.Context, context.CancelFunc) {
 	deadline, ok := ctx.Deadline()
 	if err := ctx.Err(); !ok || err != nil && !errors.Is(err, context.DeadlineExceeded) {
 		return ctx, func() {}
@@ -478,7 +479,7 @@ func (a *Auditor) fail(ctx context.Context, acct string, err error) error {
 	}
 	msg := alert(acct, f, a.now())
 	// The run failed by its deadline, and the alert is what says so.
-	ctx, cancel := overtime(ctx)
+	ctx, cancel := Overtime(ctx)
 	defer cancel()
 	if sendErr := a.Send(ctx, msg); sendErr != nil {
 		return errors.Join(err, fmt.Errorf("operational alert not sent: %w", sendErr))

@@ -245,6 +245,56 @@ func TestARunPastItsDeadlinePublishingSendsItsDigest(t *testing.T) {
 	}
 }
 
+// Overtime ends alertTimeout after the run's deadline, whether that has
+// passed before or after it is asked for, and ends with the run when the
+// run is interrupted instead (canceled, before or after); a run without a
+// deadline has none.
+func TestOvertime(t *testing.T) {
+	plain := context.Background()
+	if post, cancel := Overtime(plain); post != plain {
+		t.Errorf("a context without a deadline got overtime")
+	} else {
+		cancel()
+	}
+
+	deadline := time.Now().Add(-time.Second)
+	expired, stop := context.WithDeadline(context.Background(), deadline)
+	defer stop()
+	for range 2 { // asked twice, the same end
+		post, cancel := Overtime(expired)
+		if d, ok := post.Deadline(); post.Err() != nil || !ok || !d.Equal(deadline.Add(alertTimeout)) {
+			t.Errorf("past the deadline: overtime %v until %v, want until %v", post.Err(), d, deadline.Add(alertTimeout))
+		}
+		cancel()
+	}
+
+	run := newRunContext()
+	post, cancel := Overtime(run)
+	run.expire()
+	if post.Err() != nil {
+		t.Errorf("the deadline passed during overtime's run and ended it: %v", post.Err())
+	}
+	cancel()
+
+	interrupted, interrupt := context.WithDeadline(context.Background(), time.Now().Add(time.Hour))
+	interrupt()
+	if post, cancel := Overtime(interrupted); !errors.Is(post.Err(), context.Canceled) {
+		t.Errorf("an interrupted run got overtime: %v", post.Err())
+	} else {
+		cancel()
+	}
+
+	running, interruptLater := context.WithDeadline(context.Background(), time.Now().Add(time.Hour))
+	post, cancel = Overtime(running)
+	defer cancel()
+	interruptLater()
+	select {
+	case <-post.Done():
+	case <-time.After(10 * time.Second):
+		t.Error("a run interrupted after overtime was asked for kept it")
+	}
+}
+
 // An operational alert goes out whatever the notify mode.
 func TestAlertsIgnoreNotifyNever(t *testing.T) {
 	r := newRig(t, "")

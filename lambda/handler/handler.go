@@ -150,9 +150,9 @@ func (h *Handler) Invoke(ctx context.Context, payload json.RawMessage) (*Respons
 
 // AlertReserve is the time an invocation keeps after its run's deadline:
 // a run whose work reaches that deadline (a call that hangs) fails, and its
-// alert, which says why, or, when it reached it publishing, its digest and
-// state save, go on in the time kept (audit's overtime), before Lambda
-// stops the function.
+// alert, which says why, or, when it reached it publishing, its digest,
+// state save and kept summary, go on in the time kept (audit.Overtime),
+// before Lambda stops the function.
 const AlertReserve = 10 * time.Second
 
 // reserveForAlert is ctx ending AlertReserve before its deadline, if it has
@@ -196,7 +196,10 @@ func (h *Handler) audit(ctx context.Context, aud *audit.Auditor, req Request) (*
 		resp.Error = err.Error()
 	}
 	if req.RunID != "" {
-		h.keepSummary(ctx, req.RunID, resp)
+		// Kept after a run that reached its deadline too, as its state.
+		post, cancel := audit.Overtime(ctx)
+		h.keepSummary(post, req.RunID, resp)
+		cancel()
 	}
 	if !incomplete {
 		return resp, err
