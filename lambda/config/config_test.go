@@ -190,7 +190,6 @@ func TestSuppressionsNameRulesThatExist(t *testing.T) {
 	}
 }
 
-// A configuration is one YAML document: its start and end markers are fine.
 // What a configuration asks for that the run will not do is said, not
 // silently dropped: a threshold of a rule the profile does not run or the
 // file disables, and an empty file (truncated by accident, it drops every
@@ -225,6 +224,7 @@ func TestNotesSayWhatTheConfigurationDoesNotDo(t *testing.T) {
 	}
 }
 
+// A configuration is one YAML document: its start and end markers are fine.
 func TestOneDocumentWithItsMarkersLoads(t *testing.T) {
 	for _, doc := range []string{"---\nprofile: fsbp\n", "profile: fsbp\n...\n", "---\nprofile: fsbp\n...\n# the end\n"} {
 		if c, err := Parse("one.yaml", []byte(doc)); err != nil || c.Profile != "fsbp" {
@@ -390,9 +390,6 @@ func TestCustomRuleTextsAndURL(t *testing.T) {
 	}
 }
 
-// An assert written over several lines (a YAML block scalar) gives a reason
-// on one line, as every reason is: a line break in it would break the
-// digest's and the CSV's lines.
 // sampleReport is events/sample-report.csv, parsed.
 func sampleReport(t *testing.T) *credreport.Report {
 	t.Helper()
@@ -407,6 +404,9 @@ func sampleReport(t *testing.T) *credreport.Report {
 	return rep
 }
 
+// An assert written over several lines (a YAML block scalar) gives a reason
+// on one line, as every reason is: a line break in it would break the
+// digest's and the CSV's lines.
 func TestMultiLineAssertGivesAOneLineReason(t *testing.T) {
 	c, err := Parse("c.yaml", []byte("custom_rules:\n  - id: ORG-01\n    title: t\n    severity: low\n    remediation: r\n"+
 		"    assert: |\r\n      mfa_active\r\n        ||  user == \"break-glass\"\r\n\r\n"))
@@ -446,7 +446,8 @@ func TestCustomRulesLeaveWhatHingesOnASentinelNotAvailable(t *testing.T) {
 		rule("ORG-01", "is_root", "!password_enabled || mfa_active")+
 		rule("ORG-02", "is_root", "password_enabled && mfa_active")+
 		rule("ORG-03", "password_enabled", "mfa_active")+
-		rule("ORG-04", "", "!password_enabled || mfa_active")))
+		rule("ORG-04", "", "!password_enabled || mfa_active")+
+		rule("ORG-05", "is_root || password_enabled", "mfa_active")))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -472,6 +473,7 @@ func TestCustomRulesLeaveWhatHingesOnASentinelNotAvailable(t *testing.T) {
 		"ORG-01": "NOT_AVAILABLE: assert !password_enabled || mfa_active cannot be decided: password_enabled is not_supported",
 		"ORG-02": "FAILED: assert password_enabled && mfa_active does not hold",
 		"ORG-03": "NOT_AVAILABLE: where password_enabled cannot be decided: password_enabled is not_supported",
+		"ORG-05": "FAILED: assert mfa_active does not hold", // the where reads the sentinel, and is decided without it
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("root's results (-want +got):\n%s", diff)

@@ -161,14 +161,6 @@ type Bool struct {
 // True reports whether the cell holds true. A sentinel is not true.
 func (b Bool) True() bool { return b.State == Set && b.V }
 
-// BoolsSet reports whether each boolean cell of e holds true or false, none
-// a sentinel (as root's password_enabled, not_supported, does).
-func (e *Entry) BoolsSet() bool {
-	return e.PasswordEnabled.State == Set && e.MFAActive.State == Set &&
-		e.AccessKeys[0].Active.State == Set && e.AccessKeys[1].Active.State == Set &&
-		e.Certs[0].Active.State == Set && e.Certs[1].Active.State == Set
-}
-
 // Text is a text cell that may hold a sentinel (last used region and service).
 type Text struct {
 	S     string

@@ -192,6 +192,11 @@ type Row struct {
 // null timestamp, say) names the row's line and user.
 func (x *Expr) Eval(r Row) (bool, error) {
 	out, _, err := x.prg.Eval(activation{r})
+	return x.result(r, out, err)
+}
+
+// result is an evaluation's bool, or its error on r's row.
+func (x *Expr) result(r Row, out ref.Val, err error) (bool, error) {
 	if err != nil {
 		return false, &RowError{Expr: x.name, At: x.at, Line: r.Entry.Line, User: r.Entry.User, Err: err, Hint: x.nullHint(r.Entry, err)}
 	}
@@ -205,11 +210,14 @@ func (x *Expr) Eval(r Row) (bool, error) {
 // Decide is Eval for a verdict, which a sentinel must not decide: a boolean
 // column holding one (root's password_enabled is not_supported) reads
 // false in Eval, as in a query's --where, but here it is unknown, and when
-// the result hinges on it, Decide returns undecided, which says what the
+// the result may hinge on it, Decide returns undecided, which says what the
 // report holds instead of the booleans the expression reads
-// ("password_enabled is not_supported"), and no result. A result that does
-// not hinge on it (`mfa_active || !password_enabled` with MFA active) is
-// returned as Eval would.
+// ("password_enabled is not_supported"), and no result. A result that
+// plainly does not hinge on it (`mfa_active || !password_enabled` with MFA
+// active) is returned as Eval would. CEL's partial evaluation decides what
+// may hinge: it can leave undecided a result that cannot depend on the
+// cell (`password_enabled ? true : true`), or one that would be an error
+// (an unguarded null beside it).
 func (x *Expr) Decide(r Row) (holds bool, undecided string, err error) {
 	if !x.ReadsSentinel(r.Entry) {
 		holds, err = x.Eval(r)
@@ -223,47 +231,27 @@ func (x *Expr) Decide(r Row) (holds bool, undecided string, err error) {
 			held = append(held, c.Name+" is "+s.String())
 		}
 	}
-	out, _, err := x.partial.Eval(partialActivation{activation{r}, unknown})
+	vars, err := cel.PartialVars(activation{r}, unknown...)
 	if err != nil {
-		return false, "", &RowError{Expr: x.name, At: x.at, Line: r.Entry.Line, User: r.Entry.User, Err: err, Hint: x.nullHint(r.Entry, err)}
+		return false, "", err
 	}
-	if types.IsUnknown(out) {
+	out, _, err := x.partial.Eval(vars)
+	if err == nil && types.IsUnknown(out) {
 		return false, strings.Join(held, ", "), nil
 	}
-	b, ok := out.Value().(bool)
-	if !ok {
-		return false, "", &RowError{Expr: x.name, At: x.at, Line: r.Entry.Line, User: r.Entry.User, Err: fmt.Errorf("result %v is not a bool", out)}
-	}
-	return b, "", nil
+	holds, err = x.result(r, out, err)
+	return holds, "", err
 }
 
 // ReadsSentinel reports whether the expression reads a boolean cell of e
 // that holds a sentinel: whether Decide may leave it undecided on e.
 func (x *Expr) ReadsSentinel(e *credreport.Entry) bool {
-	if x.bools == nil || e.BoolsSet() {
-		return false
-	}
 	for _, c := range x.bools {
 		if c.Value(e).State() != credreport.Set {
 			return true
 		}
 	}
 	return false
-}
-
-// partialActivation is a row whose listed columns are unknown.
-type partialActivation struct {
-	activation
-	unknown []*interpreter.AttributePattern
-}
-
-func (a partialActivation) UnknownAttributePatterns() []*interpreter.AttributePattern {
-	return a.unknown
-}
-
-// AsPartialActivation is how the interpreter finds the unknown columns.
-func (a partialActivation) AsPartialActivation() (interpreter.PartialActivation, bool) {
-	return a, true
 }
 
 // nullHint says, when err is an operation CEL has no overload for and one
