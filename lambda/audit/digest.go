@@ -368,11 +368,7 @@ func renderDigest(in digestInput) Message {
 		attention = append(attention, hubAttention(in.Hub))
 	}
 	if c.NotAvailable > 0 {
-		listed := ""
-		if len(in.Undecided) > 0 {
-			listed = ", listed under NOT DECIDED"
-		}
-		attention = append(attention, notDecided(c.NotAvailable, "", listed))
+		attention = append(attention, notDecided(c.NotAvailable, "", ", listed under NOT DECIDED"))
 	}
 	attention = append(attention, in.Warnings...)
 	if len(attention) > 0 {
@@ -397,13 +393,9 @@ func renderDigest(in digestInput) Message {
 	var fresh, resolved, still []line
 	for i := range in.Changes {
 		ch := &in.Changes[i]
-		l := line{sev: severityOf(ch), rule: ch.Record.RuleID, user: ch.Record.User}
-		if ch.Unmuted() {
-			l.note = unmutedNote(in.Expired[ch.ID()])
-		}
+		l := line{sev: severityOf(ch), rule: ch.Record.RuleID, user: ch.Record.User, text: ch.Record.Reason}
 		switch {
 		case ch.Kind == finding.Resolved:
-			l.text = ch.Record.Reason
 			if ch.Unavailable {
 				l.note = unreportedNote(ch)
 			}
@@ -414,21 +406,10 @@ func renderDigest(in digestInput) Message {
 		case ch.Kind == finding.Gone:
 			l.text = goneReason(ch, in.Selected, in.InReport)
 			resolved = append(resolved, l)
-		case ch.Record.Suppressed:
-		case ch.Kind == finding.New:
-			l.text = ch.Record.Reason
-			if ch.Unavailable {
-				l.note = notVisibleNote(&ch.Record)
-			}
+		case ch.News(): // new, changed or unmuted, unsuppressed
+			l.note = newsNote(ch, in.Expired)
 			fresh = append(fresh, l)
-		case ch.Kind == finding.Changed:
-			l.text, l.note = ch.Record.Reason, joinNotes(changedNote(ch), l.note)
-			fresh = append(fresh, l)
-		case ch.Kind == finding.StillFailing && ch.Unmuted():
-			l.text = ch.Record.Reason
-			fresh = append(fresh, l)
-		case ch.Kind == finding.StillFailing:
-			l.text = ch.Record.Reason
+		case ch.Kind == finding.StillFailing && !ch.Record.Suppressed:
 			if ch.Unavailable {
 				l.note = notVisibleNote(&ch.Record)
 			}
@@ -455,7 +436,7 @@ func renderDigest(in digestInput) Message {
 	}
 	fmt.Fprintf(&b, "Evaluated as of %s.\n", in.AsOf.UTC().Format(time.RFC3339))
 
-	m := Message{Kind: KindDigest, Body: fitBody(b.String()), Account: in.Account, Severity: highestNew(c), Errors: in.Hub.Err != nil}
+	m := Message{Kind: KindDigest, Body: fitBody(b.String()), Account: in.Account, Severity: severityAttr(c.HighestNew), Errors: in.Hub.Err != nil}
 	counts := newsCounts(&c) + fmt.Sprintf("%d resolved, %d failing", c.Resolved+c.Gone, c.Failing)
 	if n := c.BySeverity[rules.Critical]; n > 0 {
 		counts += fmt.Sprintf(" (%d critical)", n)
@@ -467,15 +448,15 @@ func renderDigest(in digestInput) Message {
 	return m
 }
 
-// highestNew is the severity attribute of a digest whose run counted c: the
-// highest severity among new and unmuted findings, or "NONE". A changed
-// finding was reported when it opened, and its change may be for the
-// better.
-func highestNew(c Counts) string {
-	if c.HighestNew < 0 {
+// severityAttr is the severity attribute of a digest whose highest
+// severity among new and unmuted findings is sev, or "NONE" for -1 (none).
+// A changed finding was reported when it opened, and its change may be for
+// the better: it does not count.
+func severityAttr(sev rules.Severity) string {
+	if sev < 0 {
 		return "NONE"
 	}
-	return c.HighestNew.String()
+	return sev.String()
 }
 
 // newsCounts is "N new, M changed, K unmuted, " for a subject or an
@@ -487,6 +468,24 @@ func newsCounts(c *Counts) string {
 		s += fmt.Sprintf("%d changed, ", c.Changed)
 	}
 	return s + unmuted(c.Unmuted)
+}
+
+// newsNote is the note of a new, changed or unmuted finding in a digest:
+// what its reason was, when it changed; why it is news, when a suppression
+// muted it until now (expired holds the IDs of those whose suppression
+// expired); or that the run cannot see it.
+func newsNote(ch *finding.Change, expired map[string]bool) string {
+	var note string
+	switch {
+	case ch.Unmuted():
+		note = unmutedNote(expired[ch.ID()])
+	case ch.Unavailable:
+		note = notVisibleNote(&ch.Record)
+	}
+	if ch.Kind == finding.Changed {
+		note = joinNotes(changedNote(ch), note)
+	}
+	return note
 }
 
 // changedNote marks a finding whose reason changed with what it was.

@@ -106,7 +106,7 @@ func OrgDigest(runs []AccountRun, profile string, now time.Time) Message {
 		if s.NotAvailable > 0 {
 			undecided++
 		}
-		highest = max(highest, s.highestNew())
+		highest = max(highest, s.highest())
 	}
 	slices.SortStableFunc(failed, func(x, y AccountRun) int { return strings.Compare(x.AccountID, y.AccountID) })
 	slices.SortStableFunc(audited, func(x, y AccountRun) int {
@@ -157,10 +157,7 @@ func OrgDigest(runs []AccountRun, profile string, now time.Time) Message {
 		}
 	}
 
-	m := Message{Kind: KindDigest, Body: fitBody(b.String()), Severity: "NONE", Errors: len(failed) > 0}
-	if highest >= 0 {
-		m.Severity = highest.String()
-	}
+	m := Message{Kind: KindDigest, Body: fitBody(b.String()), Severity: severityAttr(highest), Errors: len(failed) > 0}
 	what := Nouns(len(runs), "account")
 	if len(failed) > 0 {
 		what += fmt.Sprintf(", %d FAILED", len(failed))
@@ -241,10 +238,10 @@ const (
 // changed or unmuted, as TopNew lists them.
 func (s *Summary) news() int { return s.New + s.Changed + s.Unmuted }
 
-// highestNew is the highest severity among s's new and unmuted findings, -1
+// highest is the highest severity among s's new and unmuted findings, -1
 // for none. A summary written before Summary.Severity was kept has only its
 // TopNew to go by, changed findings among them.
-func (s *Summary) highestNew() rules.Severity {
+func (s *Summary) highest() rules.Severity {
 	if s.Severity == "" {
 		return topSeverity(s)
 	}

@@ -72,7 +72,7 @@ func Summarize(out *Outcome) *Summary {
 		AccountID: out.AccountID, Alias: out.Alias, Profile: out.Profile, Users: len(out.Observation.Report.Users),
 		Failing: c.Failing, BySeverity: map[string]int{}, Suppressed: c.Suppressed, NotAvailable: c.NotAvailable,
 		New: c.New, NewNotVisible: c.NewNotVisible, Changed: c.Changed, Unmuted: c.Unmuted, Resolved: c.Resolved, Gone: c.Gone, StillFailing: c.StillFailing,
-		Imported: out.Hub.Imported, Notified: out.Notified, Severity: highestNew(c),
+		Imported: out.Hub.Imported, Notified: out.Notified, Severity: severityAttr(c.HighestNew),
 	}
 	if err := out.Observation.AccountErr; err != nil {
 		s.AccountFactsError = clip(err.Error(), 2*maxReason)
@@ -85,25 +85,13 @@ func Summarize(out *Outcome) *Summary {
 		f   NewFinding
 	}
 	var fresh []ranked
-	var expired map[string]bool
+	expired := expiredUnmutes(out)
 	for i := range out.Changes {
 		ch := &out.Changes[i]
 		if !ch.News() || ch.Kind == finding.Resolved || ch.Kind == finding.Gone {
 			continue // TopNew lists failures: new, changed or unmuted
 		}
-		f := NewFinding{RuleID: ch.Record.RuleID, Severity: ch.Record.Severity, User: ch.Record.User, Reason: ch.Record.Reason}
-		switch {
-		case ch.Unmuted():
-			if expired == nil {
-				expired = expiredUnmutes(out)
-			}
-			f.Note = unmutedNote(expired[ch.ID()])
-		case ch.Unavailable:
-			f.Note = notVisibleNote(&ch.Record)
-		}
-		if ch.Kind == finding.Changed {
-			f.Note = joinNotes(changedNote(ch), f.Note)
-		}
+		f := NewFinding{RuleID: ch.Record.RuleID, Severity: ch.Record.Severity, User: ch.Record.User, Reason: ch.Record.Reason, Note: newsNote(ch, expired)}
 		fresh = append(fresh, ranked{severityOf(ch), f})
 	}
 	slices.SortStableFunc(fresh, func(x, y ranked) int { return cmp.Compare(y.sev, x.sev) })
