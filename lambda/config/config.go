@@ -696,13 +696,12 @@ func (c *Config) Selection(profileOverride string) ([]rules.Selected, string, er
 	}
 	var out []rules.Selected
 	for _, r := range rules.Catalog() {
-		enabled, set := c.Enabled[r.ID]
-		if (in[r.ID] && !set) || (set && enabled) {
+		if c.runs(r.ID, in[r.ID]) {
 			out = append(out, rules.Select(r, c.Thresholds[r.ID]))
 		}
 	}
 	for _, r := range c.Custom {
-		if enabled, set := c.Enabled[r.ID]; !set || enabled {
+		if c.runs(r.ID, true) {
 			out = append(out, rules.Select(r, nil))
 		}
 	}
@@ -716,6 +715,14 @@ func (c *Config) Selection(profileOverride string) ([]rules.Selected, string, er
 		return nil, "", fmt.Errorf("%w: %s disables every rule of profile %q and adds none, so nothing would be checked", ErrNoRules, source, name)
 	}
 	return out, name, nil
+}
+
+// runs reports whether a run under a profile runs rule id, which is in the
+// profile or not (a custom rule is in every one): enabled: true runs it,
+// enabled: false does not, and without either the profile decides.
+func (c *Config) runs(id string, inProfile bool) bool {
+	enabled, set := c.Enabled[id]
+	return set && enabled || !set && inProfile
 }
 
 // Notes are what the configuration asks for that a run under profile
@@ -736,12 +743,11 @@ func (c *Config) Notes(profile string) []string {
 	}
 	var notes []string
 	for _, id := range slices.Sorted(maps.Keys(c.thresholdAt)) {
-		enabled, set := c.Enabled[id]
-		if set && enabled || !set && slices.ContainsFunc(members, func(r *rules.Rule) bool { return r.ID == id }) {
+		if c.runs(id, slices.ContainsFunc(members, func(r *rules.Rule) bool { return r.ID == id })) {
 			continue
 		}
 		why, hint := "is not in profile "+profile, " (enabled: true runs it)"
-		if set {
+		if _, set := c.Enabled[id]; set {
 			why, hint = "is disabled", ""
 		}
 		notes = append(notes, fmt.Sprintf("%s: rules.%s sets a threshold, but %s %s, so it does not run%s", c.thresholdAt[id], id, id, why, hint))
