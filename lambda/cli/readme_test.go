@@ -52,6 +52,9 @@ func TestREADMEScanJSONIsTheExampleScan(t *testing.T) {
 	if diff := cmp.Diff(scan.Summary, readmeSummary); diff != "" {
 		t.Errorf("README's scan JSON summary is not the example scan's (-scan +README):\n%s", diff)
 	}
+	if len(scan.Suppressions) == 0 {
+		t.Fatal("the example scan reports no suppression; the README shows one")
+	}
 	source := filepath.Base(scan.Suppressions[0].Source)
 	if !strings.Contains(block, `"source": "`+source+`"`) {
 		t.Errorf("README's example suppression source is not %q:\n%s", source, block)
