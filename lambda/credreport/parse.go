@@ -225,7 +225,10 @@ func parseCSV(data string) (*Report, error) {
 		return nil, csvError(err, 0)
 	}
 	line, _ := cr.FieldPos(0)
-	h, colIdx, err := readHeader(names, line)
+	h, colIdx, err := readHeader(names, line, func(field int) int {
+		_, col := cr.FieldPos(field)
+		return col
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -310,7 +313,7 @@ func parsePlainParts(src string, workers, size int) (*Report, bool) {
 			return nil, false
 		}
 		var err error
-		if h, colIdx, err = readHeader(rec, line); err != nil {
+		if h, colIdx, err = readHeader(rec, line, nil); err != nil {
 			return nil, false
 		}
 	}
@@ -531,13 +534,18 @@ func commas(x uint64) uint64 {
 }
 
 // readHeader reads the header, the names on line (blank lines may come
-// before it).
-func readHeader(names []string, line int) (*header, [22]int, error) {
+// before it); col gives the column a name starts at, for an error, or is
+// nil when the caller drops the error.
+func readHeader(names []string, line int, col func(field int) int) (*header, [22]int, error) {
 	var colIdx [22]int
 	h := &header{names: append([]string(nil), names...), index: make(map[string]int, len(names))}
 	for i, n := range h.names {
 		if j, dup := h.index[n]; dup {
-			return nil, colIdx, &ParseError{Line: line, Column: 0, Err: fmt.Errorf("column %s appears twice (fields %d and %d)", quote(n), j+1, i+1)}
+			err := &ParseError{Line: line, Err: fmt.Errorf("column %s appears twice (fields %d and %d)", quote(n), j+1, i+1)}
+			if col != nil {
+				err.Column = col(i)
+			}
+			return nil, colIdx, err
 		}
 		h.index[n] = i
 	}

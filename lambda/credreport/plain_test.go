@@ -256,7 +256,7 @@ func TestParsePlainPartsJoinOnlyWhatOnePartAccepts(t *testing.T) {
 // Parts are joined only when each holds the same account and no worker
 // parsed a user another did, whatever each part holds on its own.
 func TestJoinPartsChecksAccountAndUsersAcrossParts(t *testing.T) {
-	h, colIdx, err := readHeader(strings.Split(header22, ","), 1)
+	h, colIdx, err := readHeader(strings.Split(header22, ","), 1, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
