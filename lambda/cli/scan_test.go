@@ -100,6 +100,9 @@ func TestScanAsOf(t *testing.T) {
 	if got := asOf(doc, "--as-of", "2026-12-01T00:00:00Z"); got != "2026-12-01T00:00:00Z" {
 		t.Errorf("JSON form with --as-of: as_of %s, want the flag's", got)
 	}
+	if got := asOf(doc, "--as-of", "2026-12-01t00:00:00z"); got != "2026-12-01T00:00:00Z" {
+		t.Errorf("JSON form with a lower-case --as-of, which RFC 3339 allows: as_of %s, want the flag's", got)
+	}
 	before := time.Now().UTC().Truncate(time.Second)
 	got := asOf(string(data))
 	after := time.Now().UTC()
