@@ -88,9 +88,11 @@ type Auditor struct {
 
 	// Log receives one JSON line per phase (counts only, never report
 	// contents); nil discards. Metrics receives the run's CloudWatch
-	// embedded-metric-format line; nil writes none.
-	Log     *slog.Logger
-	Metrics io.Writer
+	// embedded-metric-format line; nil writes none. MetricsLevel is the
+	// line's "level", which Lambda filters it by; "" is INFO.
+	Log          *slog.Logger
+	Metrics      io.Writer
+	MetricsLevel string
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 }

@@ -1,6 +1,7 @@
 package audit
 
 import (
+	"cmp"
 	"encoding/json"
 	"strings"
 
@@ -24,7 +25,7 @@ func (a *Auditor) metrics(out *Outcome) {
 		return
 	}
 	c := out.Counts
-	doc := map[string]any{"AccountId": out.AccountID}
+	doc := map[string]any{"AccountId": out.AccountID, "level": cmp.Or(a.MetricsLevel, "INFO")}
 	var defs []metric
 	add := func(name, unit string, v float64) {
 		defs = append(defs, metric{Name: name, Unit: unit})

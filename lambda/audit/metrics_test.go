@@ -35,6 +35,9 @@ func TestMetricsLine(t *testing.T) {
 	if err := json.Unmarshal(raw, &aws); err != nil || len(aws.CloudWatchMetrics) != 1 {
 		t.Fatalf("_aws: %s", raw)
 	}
+	if doc["level"] != "INFO" {
+		t.Errorf("level %v, want INFO (Lambda reads a line without one as INFO, and filters by it)", doc["level"])
+	}
 	cw := aws.CloudWatchMetrics[0]
 	if cw.Namespace != MetricsNamespace || !slices.Equal(cw.Dimensions[0], []string{"AccountId"}) || doc["AccountId"] != sampleAccount {
 		t.Errorf("namespace %q, dimensions %v, AccountId %v", cw.Namespace, cw.Dimensions, doc["AccountId"])

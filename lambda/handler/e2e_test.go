@@ -247,9 +247,10 @@ func TestScheduledRunsEndToEnd(t *testing.T) {
 		t.Fatalf("run 2 digest: %+v", mail)
 	}
 
-	// Run 3: a per-account request (through the member role), nothing changed.
+	// Run 3: a per-account request (through the member role), nothing
+	// changed, with Lambda's application log level at WARN.
 	before := e.findings()
-	third := e.invoke(h, "account.json")
+	third := e.invoke(e.handler(map[string]string{handler.EnvLogLevel: "WARN"}), "account.json")
 	if third.Imported != 0 || third.New+third.Changed+third.Resolved+third.Gone != 0 || third.Notified {
 		t.Errorf("run 3 with no change: %+v; want no import and no digest", third)
 	}
@@ -266,7 +267,7 @@ func TestScheduledRunsEndToEnd(t *testing.T) {
 	if strings.Contains(e.logs.String(), "alice") || strings.Contains(e.logs.String(), "carol") {
 		t.Errorf("logs contain report contents (user names):\n%s", e.logs.String())
 	}
-	checkMetrics(t, e.metrics.String(), 3)
+	checkMetrics(t, e.metrics.String(), "INFO", "INFO", "WARN")
 }
 
 func (e *env) state() *state.State {
@@ -278,14 +279,15 @@ func (e *env) state() *state.State {
 	return st
 }
 
-// checkMetrics checks the runs wrote one embedded-metric-format line each.
-func checkMetrics(t *testing.T, out string, runs int) {
+// checkMetrics checks the runs wrote one embedded-metric-format line each,
+// with the level of each (which Lambda's log-level filter lets through).
+func checkMetrics(t *testing.T, out string, levels ...string) {
 	t.Helper()
 	lines := strings.Split(strings.TrimSpace(out), "\n")
-	if len(lines) != runs {
-		t.Fatalf("%d metric lines for %d runs:\n%s", len(lines), runs, out)
+	if len(lines) != len(levels) {
+		t.Fatalf("%d metric lines for %d runs:\n%s", len(lines), len(levels), out)
 	}
-	for _, l := range lines {
+	for i, l := range lines {
 		var doc struct {
 			AWS struct {
 				CloudWatchMetrics []struct {
@@ -296,12 +298,13 @@ func checkMetrics(t *testing.T, out string, runs int) {
 			} `json:"_aws"`
 			AccountID    string  `json:"AccountId"`
 			UsersAudited float64 `json:"UsersAudited"`
+			Level        string  `json:"level"`
 		}
 		if err := json.Unmarshal([]byte(l), &doc); err != nil {
 			t.Fatalf("metric line is not JSON: %v\n%s", err, l)
 		}
-		if len(doc.AWS.CloudWatchMetrics) != 1 || doc.AWS.CloudWatchMetrics[0].Namespace != "credaudit" || doc.AccountID != account || doc.UsersAudited == 0 {
-			t.Errorf("metric line %s", l)
+		if len(doc.AWS.CloudWatchMetrics) != 1 || doc.AWS.CloudWatchMetrics[0].Namespace != "credaudit" || doc.AccountID != account || doc.UsersAudited == 0 || doc.Level != levels[i] {
+			t.Errorf("metric line %s; want level %s", l, levels[i])
 		}
 	}
 }

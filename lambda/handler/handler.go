@@ -281,6 +281,7 @@ func (h *Handler) auditor(ctx context.Context) *audit.Auditor {
 		Notify:       s.Notify,
 		Log:          h.Log,
 		Metrics:      h.Metrics,
+		MetricsLevel: s.MetricsLevel,
 		Now:          h.Now,
 	}
 }

@@ -26,6 +26,9 @@ const (
 	EnvNotify      = "CREDAUDIT_NOTIFY"
 	EnvRefreshDays = "CREDAUDIT_REFRESH_DAYS"
 	EnvRegion      = "AWS_REGION"
+	// EnvLogLevel is the application log level Lambda filters the
+	// function's JSON lines by (the stack's logLevel).
+	EnvLogLevel = "AWS_LAMBDA_LOG_LEVEL"
 
 	// The organisation settings: the member role's name (per-account
 	// requests name the whole ARN; listing builds it from this name) and
@@ -58,6 +61,11 @@ type Settings struct {
 	MemberRole string
 	// Accounts selects the organisation's accounts to audit.
 	Accounts org.Filter
+	// MetricsLevel is the level the run's metrics line carries: Lambda
+	// drops a line below the application log level, and reads one without
+	// a level as INFO, so at WARN or ERROR the metrics need that level to
+	// reach CloudWatch.
+	MetricsLevel string
 }
 
 // ConfigSource locates the configuration file.
@@ -94,7 +102,11 @@ func LoadSettings(getenv func(string) string) (Settings, error) {
 		errs = append(errs, fmt.Errorf("%s=%q: %s", name, value, fmt.Sprintf(format, args...)))
 	}
 	get := func(name string) string { return strings.TrimSpace(getenv(name)) }
-	s := Settings{SecurityHub: true, RefreshAfter: 30 * 24 * time.Hour, Region: get(EnvRegion)}
+	s := Settings{SecurityHub: true, RefreshAfter: 30 * 24 * time.Hour, Region: get(EnvRegion), MetricsLevel: "INFO"}
+	// Lambda sets the level; TRACE and DEBUG let INFO through.
+	if v := strings.ToUpper(get(EnvLogLevel)); v == "WARN" || v == "ERROR" || v == "FATAL" {
+		s.MetricsLevel = v
+	}
 
 	if !awsname.IsRegion(s.Region) {
 		bad(EnvRegion, s.Region, "not an AWS region (Lambda sets it; set it when running elsewhere)")

@@ -38,7 +38,8 @@ func TestLoadSettingsDefaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := Settings{StateBucket: "credaudit-state-123456789012", TopicARN: "arn:aws:sns:eu-west-1:123456789012:credaudit",
-		SecurityHub: true, HubRegion: "eu-west-1", Notify: audit.NotifyChanges, RefreshAfter: 30 * 24 * time.Hour, Region: "eu-west-1", MemberRole: org.DefaultMemberRole}
+		SecurityHub: true, HubRegion: "eu-west-1", Notify: audit.NotifyChanges, RefreshAfter: 30 * 24 * time.Hour, Region: "eu-west-1", MemberRole: org.DefaultMemberRole,
+		MetricsLevel: "INFO"}
 	if !reflect.DeepEqual(s, want) {
 		t.Errorf("got %+v\nwant %+v", s, want)
 	}
@@ -66,6 +67,17 @@ func TestLoadSettingsEveryValue(t *testing.T) {
 	s, err = LoadSettings(env(with(map[string]string{EnvConfig: "s3://config-bucket/credaudit/config.yaml"})))
 	if err != nil || s.Config.Bucket != "config-bucket" || s.Config.Key != "credaudit/config.yaml" {
 		t.Errorf("s3 config: %+v, %v", s.Config, err)
+	}
+}
+
+// The metrics line passes Lambda's log-level filter: it carries the
+// application log level when that is above INFO, else INFO.
+func TestMetricsLevelPassesTheLogLevel(t *testing.T) {
+	for level, want := range map[string]string{"": "INFO", "TRACE": "INFO", "DEBUG": "INFO", "INFO": "INFO", "WARN": "WARN", "ERROR": "ERROR", "FATAL": "FATAL"} {
+		s, err := LoadSettings(env(with(map[string]string{EnvLogLevel: level})))
+		if err != nil || s.MetricsLevel != want {
+			t.Errorf("%s=%q: metrics level %q (%v), want %q", EnvLogLevel, level, s.MetricsLevel, err, want)
+		}
 	}
 }
 
