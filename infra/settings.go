@@ -482,6 +482,9 @@ func ParseConfig(loc string) (kind, a, b string, err error) {
 		if err := checkBucket(bucket); err != nil {
 			return "", "", "", fmt.Errorf("%w; want s3://<bucket>/<key>", err)
 		}
+		if err := unreadableBucket(bucket); err != nil {
+			return "", "", "", err
+		}
 		if key == "" {
 			return "", "", "", errors.New("no object key; want s3://<bucket>/<key>")
 		}
@@ -494,6 +497,27 @@ func ParseConfig(loc string) (kind, a, b string, err error) {
 		return "ssm", name, "", nil
 	}
 	return "", "", "", errors.New("want s3://<bucket>/<key> or ssm:<parameter name>")
+}
+
+// unreadableBucket refuses a name that stands in for a bucket, which the
+// s3:GetObject the stack grants on arn:<partition>:s3:::<bucket>/<key> does
+// not cover: a read through an access point is authorised on the access
+// point's ARN, and a directory bucket's on s3express:CreateSession. In the
+// words of the function's check (lambda/handler's unreadableBucket).
+func unreadableBucket(bucket string) error {
+	var what string
+	switch {
+	case strings.HasSuffix(bucket, "-s3alias"):
+		what = "an access point's alias"
+	case strings.HasSuffix(bucket, "--ol-s3"):
+		what = "an Object Lambda access point's alias"
+	case strings.HasSuffix(bucket, "--x-s3"):
+		what = "a directory bucket"
+	default:
+		return nil
+	}
+	return fmt.Errorf("%q is %s, which the function's s3:GetObject on the bucket's objects does not cover; "+
+		"keep the file in a general purpose bucket, named as itself, or in an SSM parameter", bucket, what)
 }
 
 // reservedBucketPrefixes are the prefixes S3 keeps for itself: no bucket

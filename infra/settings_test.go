@@ -332,6 +332,9 @@ func TestParseConfigRefusesBadS3Locations(t *testing.T) {
 		"s3:///credaudit.yaml":            `no bucket name; want s3://<bucket>/<key>`,
 		"s3://cfg":                        `no object key; want s3://<bucket>/<key>`,
 		"s3://cfg/":                       `no object key; want s3://<bucket>/<key>`,
+		"s3://cfg-ab12cd34ef56gh78ij90klmnopqrst-s3alias/c.yaml": `"cfg-ab12cd34ef56gh78ij90klmnopqrst-s3alias" is an access point's alias, which the function's s3:GetObject on the bucket's objects does not cover; keep the file in a general purpose bucket, named as itself, or in an SSM parameter`,
+		"s3://cfg--ol-s3/c.yaml":                                 `"cfg--ol-s3" is an Object Lambda access point's alias, which the function's s3:GetObject on the bucket's objects does not cover; keep the file in a general purpose bucket, named as itself, or in an SSM parameter`,
+		"s3://cfg--use1-az4--x-s3/c.yaml":                        `"cfg--use1-az4--x-s3" is a directory bucket, which the function's s3:GetObject on the bucket's objects does not cover; keep the file in a general purpose bucket, named as itself, or in an SSM parameter`,
 	} {
 		if _, _, _, err := ParseConfig(loc); err == nil || err.Error() != want {
 			t.Errorf("ParseConfig(%q): %v, want %s", loc, err, want)

@@ -203,6 +203,9 @@ func parseConfigSource(v string) (ConfigSource, error) {
 		if err := awsname.CheckBucket(bucket); err != nil {
 			return ConfigSource{}, fmt.Errorf("%w; want s3://<bucket>/<key>", err)
 		}
+		if err := unreadableBucket(bucket); err != nil {
+			return ConfigSource{}, err
+		}
 		if key == "" {
 			return ConfigSource{}, errors.New("no object key; want s3://<bucket>/<key>")
 		}
@@ -215,4 +218,25 @@ func parseConfigSource(v string) (ConfigSource, error) {
 		return ConfigSource{Parameter: name}, nil
 	}
 	return ConfigSource{}, errors.New("want s3://<bucket>/<key> or ssm:<parameter name>")
+}
+
+// unreadableBucket refuses a name that stands in for a bucket, which the
+// stack's s3:GetObject on arn:<partition>:s3:::<bucket>/<key> does not
+// cover: a read through an access point is authorised on the access
+// point's ARN, and a directory bucket's on s3express:CreateSession. The
+// stack checks configLocation with the same words (infra/settings.go).
+func unreadableBucket(bucket string) error {
+	var what string
+	switch {
+	case strings.HasSuffix(bucket, "-s3alias"):
+		what = "an access point's alias"
+	case strings.HasSuffix(bucket, "--ol-s3"):
+		what = "an Object Lambda access point's alias"
+	case strings.HasSuffix(bucket, "--x-s3"):
+		what = "a directory bucket"
+	default:
+		return nil
+	}
+	return fmt.Errorf("%q is %s, which the function's s3:GetObject on the bucket's objects does not cover; "+
+		"keep the file in a general purpose bucket, named as itself, or in an SSM parameter", bucket, what)
 }

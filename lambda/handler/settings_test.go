@@ -168,6 +168,9 @@ func TestLoadSettingsConfigInS3(t *testing.T) {
 		"s3:///credaudit.yaml":            `no bucket name; want s3://<bucket>/<key>`,
 		"s3://cfg":                        `no object key; want s3://<bucket>/<key>`,
 		"s3://cfg/":                       `no object key; want s3://<bucket>/<key>`,
+		"s3://cfg-ab12cd34ef56gh78ij90klmnopqrst-s3alias/c.yaml": `"cfg-ab12cd34ef56gh78ij90klmnopqrst-s3alias" is an access point's alias, which the function's s3:GetObject on the bucket's objects does not cover; keep the file in a general purpose bucket, named as itself, or in an SSM parameter`,
+		"s3://cfg--ol-s3/c.yaml":                                 `"cfg--ol-s3" is an Object Lambda access point's alias, which the function's s3:GetObject on the bucket's objects does not cover; keep the file in a general purpose bucket, named as itself, or in an SSM parameter`,
+		"s3://cfg--use1-az4--x-s3/c.yaml":                        `"cfg--use1-az4--x-s3" is a directory bucket, which the function's s3:GetObject on the bucket's objects does not cover; keep the file in a general purpose bucket, named as itself, or in an SSM parameter`,
 	} {
 		_, err := LoadSettings(env(with(map[string]string{EnvConfig: v})))
 		if err == nil || !strings.Contains(err.Error(), EnvConfig+"="+strconv.Quote(v)+": "+want) {
