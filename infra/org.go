@@ -98,6 +98,9 @@ func (st *OrgStack) stateMachineName() string { return st.Settings.StackName + s
 // stateMachineSuffix follows the stack name in the state machine's name.
 const stateMachineSuffix = "-run"
 
+// stateMachineLogPrefix begins the state machine's log group's name.
+const stateMachineLogPrefix = "/aws/vendedlogs/states/"
+
 // memberRoleARNs matches the member role in every account.
 func (st *OrgStack) memberRoleARNs() *string {
 	return jsii.String(fmt.Sprintf("arn:%s:iam::*:role/%s", *awscdk.Aws_PARTITION(), st.Settings.MemberRole))
@@ -256,7 +259,17 @@ func (st *OrgStack) addStateMachine() {
 	})
 	st.AuditMap.AddCatch(reportFailure, &sfn.CatchProps{ResultPath: jsii.String("$.error")})
 
+	// Under /aws/vendedlogs/: creating a state machine that logs adds its
+	// log group to the account's CloudWatch Logs resource policy, at most
+	// 5,120 characters, which a management account may have filled; that
+	// prefix is covered by one wildcard (Step Functions' best practices).
+	// The stack's ID ends the name, so that a redeploy after `cdk destroy`,
+	// which keeps the log group, does not take the old one's name.
 	st.StateMachineLogGroup = awslogs.NewLogGroup(st.Stack, jsii.String("StateMachineLogGroup"), &awslogs.LogGroupProps{
+		LogGroupName: awscdk.Fn_Join(jsii.String(""), &[]*string{
+			jsii.String(stateMachineLogPrefix + st.stateMachineName() + "-"),
+			awscdk.Fn_Select(jsii.Number(2), awscdk.Fn_Split(jsii.String("/"), awscdk.Aws_STACK_ID(), nil)),
+		}),
 		RemovalPolicy: awscdk.RemovalPolicy_RETAIN,
 	})
 	st.setRetention(st.StateMachineLogGroup)

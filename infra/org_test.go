@@ -209,6 +209,15 @@ func TestOrgStateMachine(t *testing.T) {
 	if n := len(s.resources("AWS::StepFunctions::StateMachine")); n != 1 {
 		t.Errorf("%d state machines, want 1", n)
 	}
+	// The log group is under the prefix the account's CloudWatch Logs
+	// resource policy covers with one wildcard, named for this stack.
+	has(t, s, "AWS::Logs::LogGroup", map[string]any{
+		"LogGroupName": map[string]any{"Fn::Join": []any{"", []any{
+			"/aws/vendedlogs/states/credaudit-run-",
+			map[string]any{"Fn::Select": []any{2.0, map[string]any{"Fn::Split": []any{"/", map[string]any{"Ref": "AWS::StackId"}}}}},
+		}}},
+		"RetentionInDays": 365.0,
+	})
 }
 
 // aslValidator is the asl-validator that scripts/with-tools.sh installs
