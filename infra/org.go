@@ -160,10 +160,14 @@ func (st *OrgStack) auditorStatements(logGroup awslogs.LogGroup) []awsiam.Policy
 // the configuration, whose profile the digest names when no account was
 // audited to say it.
 func (st *OrgStack) orchestratorStatements(logGroup awslogs.LogGroup) []awsiam.PolicyStatement {
+	list := []string{"organizations:ListAccounts"}
+	if len(st.Settings.IncludeOUs)+len(st.Settings.ExcludeOUs) > 0 {
+		list = append(list, "organizations:ListParents") // only an OU filter reads the accounts' parents
+	}
 	out := append([]awsiam.PolicyStatement{
 		writeLogs(logGroup),
 		// Neither action has a resource type: "*" is the only scope.
-		stmt("ListAccounts", []string{"organizations:ListAccounts", "organizations:ListParents"}, []*string{jsii.String("*")}, nil),
+		stmt("ListAccounts", list, []*string{jsii.String("*")}, nil),
 		stmt("ReadWriteRuns", []string{"s3:GetObject", "s3:PutObject"}, []*string{st.objects(RunsPrefix)}, nil),
 		// So that reading the owed digests before any was owed answers 404
 		// NoSuchKey, not 403, and a failed map's aggregate lists the
