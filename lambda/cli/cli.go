@@ -75,6 +75,19 @@ func interruptible(ctx context.Context, callsAWS bool) (context.Context, context
 	return signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 }
 
+// interrupted stops the signals of interruptible's ctx and returns err,
+// which says so first when a signal cancelled ctx: the cancelled call's
+// own error says only "context canceled".
+func interrupted(ctx context.Context, stop context.CancelFunc, err error) error {
+	cause := context.Cause(ctx) // read before stop cancels ctx without one
+	stop()
+	// A signal's cause Is context.Canceled: only the bare value is no signal.
+	if err == nil || cause == nil || cause == context.Canceled || cause == context.DeadlineExceeded {
+		return err
+	}
+	return fmt.Errorf("interrupted (%v): %w", cause, err)
+}
+
 // Version is set at build time with -ldflags "-X ...cli.Version=…".
 var Version = "dev"
 

@@ -345,8 +345,9 @@ func TestLiveRunsEndOnInterrupt(t *testing.T) {
 			if err := syscall.Kill(os.Getpid(), tc.sig); err != nil {
 				t.Fatal(err)
 			}
-			if c := <-code; c != ExitAWS || (out.Len() != 0) != tc.scanned || !strings.Contains(errOut.String(), "context canceled") {
-				t.Errorf("exit %d, stdout %q, stderr %q; want exit 3 and the cancelled call", c, out.String(), errOut.String())
+			said := "interrupted (" + tc.sig.String() + " signal received): "
+			if c := <-code; c != ExitAWS || (out.Len() != 0) != tc.scanned || !strings.Contains(errOut.String(), said) || !strings.Contains(errOut.String(), "context canceled") {
+				t.Errorf("exit %d, stdout %q, stderr %q; want exit 3, the cancelled call and %q", c, out.String(), errOut.String(), said)
 			}
 			if strings.Contains(errOut.String(), "bucket") {
 				t.Errorf("stderr speaks of a bucket the run does not have:\n%s", errOut.String())

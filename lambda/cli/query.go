@@ -19,7 +19,7 @@ import (
 	"github.com/credaudit/credaudit/lambda/query"
 )
 
-func runQuery(ctx context.Context, args []string, io IO) error {
+func runQuery(ctx context.Context, args []string, io IO) (err error) {
 	fs := newFlags("query", "[--report FILE|-] [--profile AWS_PROFILE] [--where EXPR] [--columns a,b] [--format table|json|csv]", io)
 	var src source
 	src.register(fs, "profile")
@@ -59,7 +59,7 @@ func runQuery(ctx context.Context, args []string, io IO) error {
 	}
 
 	ctx, stop := interruptible(ctx, src.live())
-	defer stop()
+	defer func() { err = interrupted(ctx, stop, err) }()
 	in, err := src.load(ctx, io.Stdin)
 	if err != nil {
 		return err

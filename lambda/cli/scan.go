@@ -13,7 +13,7 @@ import (
 	"github.com/credaudit/credaudit/lambda/rules"
 )
 
-func runScan(ctx context.Context, args []string, io IO) error {
+func runScan(ctx context.Context, args []string, io IO) (err error) {
 	fs := newFlags("scan", "[--report FILE|-] [--profile NAME] [--config FILE] [--format table|json|csv|sarif|asff] [--fail-on SEVERITY] [--state DIR [--publish [--topic ARN]]] [--org [--concurrency N] [--member-role NAME] [--include-accounts IDS] [--exclude-accounts IDS] [--include-ous IDS] [--exclude-ous IDS]]", io)
 	var src source
 	// In scan, --profile names the rule profile; the AWS profile is --aws-profile.
@@ -75,7 +75,7 @@ func runScan(ctx context.Context, args []string, io IO) error {
 	}
 	// A live account (--org's too: it takes no --report) or --publish.
 	ctx, stop := interruptible(ctx, src.live() || af.publish)
-	defer stop()
+	defer func() { err = interrupted(ctx, stop, err) }()
 	if of.on {
 		return runOrg(ctx, &of, &af, &src, *format, selected, profileName, sups, io)
 	}
