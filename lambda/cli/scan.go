@@ -44,6 +44,9 @@ func runScan(ctx context.Context, args []string, io IO) (err error) {
 	if streamWriters[*format] == nil && *format != "table" && *format != "asff" {
 		return usageErr("--format %q: want table, json, csv, sarif or asff", *format)
 	}
+	if af.hubRegion != "" && !af.needed(*format) {
+		return usageErr("--hub-region applies with --publish, --state or --format asff")
+	}
 	threshold := rules.Severity(-1)
 	if *failOn != "" {
 		sev, err := rules.ParseSeverity(*failOn)

@@ -270,6 +270,8 @@ func TestScanBadInputExitsTwo(t *testing.T) {
 		{"a report generated before 2006, with --as-of", []string{"--report", oldReport, "--as-of", "2026-11-20T06:00:00Z"}, "GeneratedTime 1990-01-01T00:00:00Z is before 2006"},
 		{"not a region", []string{"--report", sampleReport, "--format", "asff", "--hub-region", "us-east-1:x"}, `--hub-region "us-east-1:x" is not an AWS region`},
 		{"not a topic ARN", []string{"--report", sampleReport, "--state", dir, "--publish", "--topic", "credaudit"}, `--topic "credaudit" is not an SNS topic ARN`},
+		{"home region with nothing for a region", []string{"--report", sampleReport, "--format", "json", "--hub-region", "eu-west-1"}, "--hub-region applies with --publish, --state or --format asff"},
+		{"home region with nothing for a region, --org", []string{"--org", "--format", "table", "--hub-region", "eu-west-1"}, "--hub-region applies with --publish, --state or --format asff"},
 		{"text after a JSON report", []string{"--report", trailing}, trailing + ": read get-credential-report JSON: line 2, column 1: data after the JSON object"},
 		// The flag's value is wrong, not AWS (exit 3): nothing is called.
 		{"unknown AWS profile", []string{"--aws-profile", "no-such-profile"}, "failed to get shared config profile, no-such-profile"},
