@@ -1199,7 +1199,11 @@ func TestScanOutputsKeepTheirPromises(t *testing.T) {
 				bad := writeFile(t, dir, fmt.Sprintf("bad%d.yaml", seed), "custom_rules:\n  - id: ORG-99\n    title: t\n    severity: low\n    remediation: r\n"+
 					"    assert: "+yamlQuote("user == "+yamlQuote(us[len(us)-1].user)+" ? 1/0 == 1 : true")+"\n")
 				for _, f := range formats { // the last --config is the one read
-					bads = append(bads, []string{"--config", bad, "--format", f, "--hub-region", spHubRegion[c.partition]})
+					b := []string{"--config", bad, "--format", f}
+					if f == "asff" {
+						b = append(b, "--hub-region", spHubRegion[c.partition])
+					}
+					bads = append(bads, b)
 				}
 			}
 			for _, bad := range bads {
