@@ -441,6 +441,11 @@ func renderDigest(in digestInput) Message {
 	if n := c.BySeverity[rules.Critical]; n > 0 {
 		counts += fmt.Sprintf(" (%d critical)", n)
 	}
+	if c.NotAvailable > 0 {
+		// Else "0 failing" reads as an all-clear while findings this run
+		// could not see are kept open.
+		counts += fmt.Sprintf(", %d not decided", c.NotAvailable)
+	}
 	if in.Hub.Err != nil {
 		counts += "; Security Hub errors"
 	}

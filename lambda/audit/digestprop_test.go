@@ -36,7 +36,8 @@ import (
 //     critical)"): every count the subject shows is whole and the run's
 //     (new, and "(N not visible this run)" when some new ones are not
 //     visible, changed, unmuted, resolved = resolved + gone, failing,
-//     critical, "Security Hub errors" when Security Hub failed); the whole
+//     critical, "N not decided" when results could not be decided,
+//     "Security Hub errors" when Security Hub failed); the whole
 //     form when it fits, with the alias when that fits too, else cut
 //     between clauses and saying so with "...".
 //  3. Size (aws-facts §3.1: 262,144 bytes, body plus attributes, UTF-8;
@@ -420,6 +421,9 @@ func (m model) subjectClauses() []string {
 	cl = append(cl, fmt.Sprintf(", %d resolved", m.resolved+m.gone), fmt.Sprintf(", %d failing", m.failing))
 	if m.critical > 0 {
 		cl = append(cl, fmt.Sprintf(" (%d critical)", m.critical))
+	}
+	if m.notAvailable > 0 {
+		cl = append(cl, fmt.Sprintf(", %d not decided", m.notAvailable))
 	}
 	if m.hubErr {
 		cl = append(cl, "; Security Hub errors")

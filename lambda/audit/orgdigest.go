@@ -166,6 +166,9 @@ func OrgDigest(runs []AccountRun, profile string, now time.Time) Message {
 	if n := total.BySeverity[rules.Critical]; n > 0 {
 		what += fmt.Sprintf(" (%d critical)", n)
 	}
+	if total.NotAvailable > 0 { // as the account digest's subject says it
+		what += fmt.Sprintf(", %d not decided", total.NotAvailable)
+	}
 	m.Subject = subject("organisation", "", what)
 	return m
 }

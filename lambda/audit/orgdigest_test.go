@@ -267,7 +267,7 @@ func TestOrgDigestSaysWhatIsNotVisible(t *testing.T) {
 			{RuleID: "MFA-01", Severity: "HIGH", User: "alice", Reason: "alice signs in with a password and has no MFA"},
 			{RuleID: "MFA-01", Severity: "HIGH", User: "carol", Reason: "carol signs in with a password and has no MFA"}}}}
 	m := OrgDigest([]AccountRun{unseen, seen}, "all", time.Date(2026, 11, 20, 6, 0, 0, 0, time.UTC))
-	if want := "credaudit organisation: 2 accounts; 3 new (1 not visible this run), 0 resolved, 2 failing"; m.Subject != want {
+	if want := "credaudit organisation: 2 accounts; 3 new (1 not visible this run), 0 resolved, 2 failing..."; m.Subject != want { // the not decided clause does not fit
 		t.Errorf("subject\n%q, want\n%q", m.Subject, want)
 	}
 	for _, want := range []string{

@@ -403,7 +403,8 @@ type mapExecution struct {
 // some (newsRE), then resolved and failing.
 var (
 	runAtRE     = regexp.MustCompile(`(?m)^Profile [^;]*; run at (\d{4}-\d\d-\d\d \d\d:\d\d UTC)\.$`)
-	subjectRE   = regexp.MustCompile(`^credaudit organisation: (\d+) accounts?(?:, (\d+) FAILED)?; ` + newsRE + `(\d+) resolved, (\d+) failing(?: \((\d+) critical\))?$`)
+	subjectRE   = regexp.MustCompile(`^credaudit organisation: (\d+) accounts?(?:, (\d+) FAILED)?; ` + newsRE + `(\d+) resolved, (\d+) failing(?: \((\d+) critical\))?(?:, (\d+) not decided)?(\.\.\.)?$`)
+	undecidedRE = regexp.MustCompile(`(?m)^(\d+) results? in \d+ accounts? could not be decided`)
 	auditedRE   = regexp.MustCompile(`(?m)^Accounts audited: (\d+) of (\d+); (\d+) failed\.$`)
 	failingRE   = regexp.MustCompile(`(?m)^Failing now: (\d+) \((\d+) critical,`)
 	accountRE   = regexp.MustCompile(`(?m)^  (\d{12})(?: \([^)]*\))?: ` + newsRE + `(\d+) resolved, (\d+) failing \(`)
@@ -882,6 +883,10 @@ func (o *orgLifecycle) checkDigest(msg fakeMessage, accounts int, expect func(id
 	if sub[6] != "" {
 		critical = atoi(sub[6])
 	}
+	undecided := "0"
+	if u := undecidedRE.FindStringSubmatch(msg.Body); u != nil {
+		undecided = u[1]
+	}
 	switch {
 	case atoi(sub[1]) != accounts || atoi(a[2]) != accounts:
 		o.fail("the digest counts %s / %s accounts; the run listed %d", sub[1], a[2], accounts)
@@ -891,8 +896,11 @@ func (o *orgLifecycle) checkDigest(msg fakeMessage, accounts int, expect func(id
 		o.fail("the subject says %q FAILED, the body %s failed, and lists %d:\n%s", sub[2], a[3], failedLines, msg.Body)
 	case newsCount(sub[3]) != totalNew || atoi(sub[4]) != totalResolved:
 		o.fail("the subject says %s%s resolved; the accounts' lines %d and %d:\n%s", sub[3], sub[4], totalNew, totalResolved, msg.Body)
+	case sub[8] != "": // cut between clauses to fit: the rest is not there to check
 	case atoi(sub[5]) != atoi(fl[1]) || critical != atoi(fl[2]):
 		o.fail("the subject says %s failing (%d critical); the body %s (%s critical)", sub[5], critical, fl[1], fl[2])
+	case atoi(sub[7]) != atoi(undecided):
+		o.fail("the subject says %q not decided; the body %s:\n%s", sub[7], undecided, msg.Body)
 	}
 }
 
