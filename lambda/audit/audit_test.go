@@ -1352,9 +1352,9 @@ func TestToldIsTheNewsOfADigestSent(t *testing.T) {
 	}
 }
 
-// An unmuting the losing run reported without sending Security Hub anything
-// (its suppression was never sent there: Security Hub was off when the
-// finding was muted), while the winner, on the older configuration, sent
+// An unmuting the losing run reported without sending Security Hub a
+// workflow update (its suppression was never sent there: Security Hub was
+// off when the finding was muted), while the winner, on the older configuration, sent
 // the suppression: the next run does not report the unmuting again.
 func TestOverlappingRunsUnmutingNotSent(t *testing.T) {
 	r := newRig(t, suppressBob)
@@ -1374,8 +1374,11 @@ func TestOverlappingRunsUnmutingNotSent(t *testing.T) {
 	r.on(2)
 	outB := overlapUnsuppressing(t, r)
 	for i := range outB.Changes {
-		if c := &outB.Changes[i]; c.Unmuted() && (c.Import() || c.Workflow != finding.WorkflowKeep) {
-			t.Fatalf("setup: B sends the unmuted finding (import %v, workflow %v); want nothing sent", c.Import(), c.Workflow)
+		// B imports it (the run that muted it could not send its
+		// suppression reason, and the finding is due again), but sends no
+		// workflow update: Security Hub never had it SUPPRESSED.
+		if c := &outB.Changes[i]; c.Unmuted() && c.Workflow != finding.WorkflowKeep {
+			t.Fatalf("setup: B sends the unmuted finding's workflow (%v); want none sent", c.Workflow)
 		}
 	}
 	r.sns.take()
@@ -1797,5 +1800,30 @@ func TestChangingTheHomeRegionAfterAFailedImportMovesItsSuppression(t *testing.T
 	}
 	if got := moved.workflowOf(bob); len(got) != 1 || got[0] != shtypes.WorkflowStatusSuppressed {
 		t.Errorf("bob's USER-01 workflow updates in the new region: %v, want SUPPRESSED: it is muted, and a new finding there is NEW", got)
+	}
+}
+
+// A finding archived after its rule stopped running (disabled, or out of
+// the profile) keeps the title it was imported with, its threshold the
+// one its reason speaks of, and not the catalog's default.
+func TestArchiveOfARuleNoLongerRunKeepsItsTitle(t *testing.T) {
+	const strict = "Credentials unused for 60 days or more are disabled"
+	if rules.Cred01.Title == strict {
+		t.Fatalf("the catalog's CRED-01 title is %q: the test needs another", strict)
+	}
+	arn := "arn:aws:iam::" + sampleAccount + ":user/bob"
+	at := time.Date(2026, 11, 20, 6, 0, 0, 0, time.UTC)
+	rec := finding.Record{ID: finding.ID(sampleAccount, "CRED-01", arn), RuleID: "CRED-01", Title: strict, User: "bob",
+		Severity: "MEDIUM", Status: rules.Failed, Reason: "unused for 60 days or more: password last used 70 days ago",
+		ResourceType: rules.ResourceIAMUser, ResourceID: arn, Archived: true,
+		FirstObservedAt: at, CreatedAt: at, LastObservedAt: at, UpdatedAt: at.Add(24 * time.Hour)}
+	out := &Outcome{AccountID: sampleAccount, Observation: &Observation{Report: &credreport.Report{}},
+		Changes: []finding.Change{{Kind: finding.Gone, Prev: &rec, Record: rec}}}
+	found, err := Findings(out, "aws", "eu-west-1", nil)
+	if err != nil || len(found) != 1 {
+		t.Fatalf("%d findings, %v; want the archive", len(found), err)
+	}
+	if got := aws.ToString(found[0].Title); got != strict {
+		t.Errorf("archive's title %q, want the one it was imported with, %q", got, strict)
 	}
 }

@@ -230,14 +230,22 @@ func mapChanges(out *Outcome, partition, region string, selected []rules.Selecte
 }
 
 // resultOf rebuilds the result a gone or archived finding last had from its
-// record: the rule as it runs now, or as the catalog has it, or — a custom
-// rule since removed — from what the record kept.
+// record: the rule as it runs now, or as the catalog has it with the title
+// the record kept, or — a custom rule since removed — from what the record
+// kept.
 func resultOf(rec *finding.Record, partition, acct string, selected []rules.Selected) *rules.Result {
 	var rule *rules.Rule
 	if i := slices.IndexFunc(selected, func(s rules.Selected) bool { return s.Rule.ID == rec.RuleID }); i >= 0 {
 		rule = selected[i].Rule
 	} else if r, ok := rules.Lookup(rec.RuleID); ok {
 		rule = r
+		if rec.Title != "" && rec.Title != r.Title {
+			// Its title as it last ran (a threshold the configuration
+			// set, which the record's reason speaks of), not the catalog's.
+			kept := *r
+			kept.Title = rec.Title
+			rule = &kept
+		}
 	} else {
 		sev, err := rules.ParseSeverity(rec.Severity)
 		if err != nil {

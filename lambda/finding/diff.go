@@ -396,7 +396,7 @@ func (d *differ) classify(id string, r *rules.Result, p *Record) (Change, bool) 
 			c.Record.UpdatedAt = d.after(p.UpdatedAt)
 			return c, true
 		}
-		d.refresh(&c)
+		d.refresh(&c, restated(p, &rec))
 		return c, true
 	}
 }
@@ -459,9 +459,18 @@ func (d *differ) failing(id string, r *rules.Result, p *Record) Change {
 	}
 	c.Record = rec
 	if c.Kind == StillFailing {
-		d.refresh(&c)
+		d.refresh(&c, p != nil && restated(p, &rec))
 	}
 	return c
+}
+
+// restated reports whether an open finding that is still failing, its
+// fact the same, now reads otherwise in Security Hub: its title (a rule's
+// threshold, a custom rule's title) or its suppression reason (the
+// product field; the workflow update alone leaves it as it was imported).
+// A record kept before titles were has none to compare.
+func restated(p, rec *Record) bool {
+	return p.Title != "" && p.Title != rec.Title || p.SuppressionReason != rec.SuppressionReason
 }
 
 // workflowOf is the workflow update that takes the open finding p to rec's
@@ -485,14 +494,14 @@ func (d *differ) workflowOf(rec, p *Record) Workflow {
 }
 
 // refresh marks a still-failing finding due for re-import and gives it the
-// UpdatedAt to send: refreshAfter after its last import, counted from the
+// UpdatedAt to send: when it is restated, or refreshAfter after its last import, counted from the
 // UpdatedAt Security Hub took (TakenUpdatedAt), from which Security Hub
 // counts its Retention, and not only from when the import was made, hours
 // after the report: else a daily run with refreshAfter 89 days would
 // refresh on day 90, as Security Hub deletes the finding.
-func (d *differ) refresh(c *Change) {
+func (d *differ) refresh(c *Change, restated bool) {
 	r := &c.Record
-	if d.obs.Sub(r.LastImportedAt) < d.refreshAfter && d.obs.Sub(r.TakenUpdatedAt) < d.refreshAfter {
+	if !restated && d.obs.Sub(r.LastImportedAt) < d.refreshAfter && d.obs.Sub(r.TakenUpdatedAt) < d.refreshAfter {
 		return
 	}
 	c.NeedsRefresh = true

@@ -37,6 +37,8 @@ const second = time.Second
 
 func TestDiffTransitions(t *testing.T) {
 	k1, r4, u2, c1 := &rules.Key01, &rules.Root04, &rules.User02, &rules.Cred01
+	k1Strict := rules.Key01 // as a configuration's days: 60 makes it
+	k1Strict.Title = "Access keys are rotated every 60 days or less"
 	tests := []struct {
 		name string
 		runs []run
@@ -246,13 +248,13 @@ func TestDiffTransitions(t *testing.T) {
 				First: day(0), LastObserved: day(0), Updated: day(0), Suppressed: true}},
 		},
 		{
-			name: "a suppression newly applying to a failing finding suppresses it",
+			name: "a suppression newly applying to a failing finding suppresses it, and imports it with its reason",
 			runs: []run{
 				{day(0), []rules.Result{fail(k1, alice, old131)}},
 				{day(1), []rules.Result{suppressed(fail(k1, alice, "access key 1 is 132 days old"), "break-glass key")}},
 			},
-			want: []summary{{ID: keyAlice, Kind: StillFailing, Workflow: WorkflowSuppress, Status: rules.Failed,
-				Reason: "access key 1 is 132 days old", First: day(0), LastObserved: day(1), Updated: day(0), Suppressed: true}},
+			want: []summary{{ID: keyAlice, Kind: StillFailing, Workflow: WorkflowSuppress, NeedsRefresh: true, Import: true, Status: rules.Failed,
+				Reason: "access key 1 is 132 days old", First: day(0), LastObserved: day(1), Updated: day(1), Suppressed: true}},
 		},
 		{
 			name: "a suppression still applying keeps the workflow",
@@ -264,22 +266,33 @@ func TestDiffTransitions(t *testing.T) {
 				Reason: "access key 1 is 132 days old", First: day(0), LastObserved: day(1), Updated: day(0), Suppressed: true}},
 		},
 		{
-			name: "a suppression with another reason updates the note",
+			// A threshold is in the title: Security Hub would show the
+			// old one until the next refresh.
+			name: "a title changed on a still-failing finding is imported, as no news",
+			runs: []run{
+				{day(0), []rules.Result{fail(k1, alice, old131)}},
+				{day(1), []rules.Result{fail(&k1Strict, alice, "access key 1 is 132 days old")}},
+			},
+			want: []summary{{ID: keyAlice, Kind: StillFailing, NeedsRefresh: true, Import: true, Status: rules.Failed,
+				Reason: "access key 1 is 132 days old", First: day(0), LastObserved: day(1), Updated: day(1)}},
+		},
+		{
+			name: "a suppression with another reason updates the note and the imported reason",
 			runs: []run{
 				{day(0), []rules.Result{suppressed(fail(k1, alice, old131), "break-glass key")}},
 				{day(1), []rules.Result{suppressed(fail(k1, alice, "access key 1 is 132 days old"), "vendor integration")}},
 			},
-			want: []summary{{ID: keyAlice, Kind: StillFailing, Workflow: WorkflowSuppress, Status: rules.Failed,
-				Reason: "access key 1 is 132 days old", First: day(0), LastObserved: day(1), Updated: day(0), Suppressed: true}},
+			want: []summary{{ID: keyAlice, Kind: StillFailing, Workflow: WorkflowSuppress, NeedsRefresh: true, Import: true, Status: rules.Failed,
+				Reason: "access key 1 is 132 days old", First: day(0), LastObserved: day(1), Updated: day(1), Suppressed: true}},
 		},
 		{
-			name: "an expired suppression returns the finding to new",
+			name: "an expired suppression returns the finding to new, imported without its reason",
 			runs: []run{
 				{day(0), []rules.Result{suppressed(fail(k1, alice, old131), "break-glass key")}},
 				{day(1), []rules.Result{fail(k1, alice, "access key 1 is 132 days old")}},
 			},
-			want: []summary{{ID: keyAlice, Kind: StillFailing, Workflow: WorkflowUnsuppress, Status: rules.Failed,
-				Reason: "access key 1 is 132 days old", First: day(0), LastObserved: day(1), Updated: day(0)}},
+			want: []summary{{ID: keyAlice, Kind: StillFailing, Workflow: WorkflowUnsuppress, NeedsRefresh: true, Import: true, Status: rules.Failed,
+				Reason: "access key 1 is 132 days old", First: day(0), LastObserved: day(1), Updated: day(1)}},
 		},
 		{
 			name: "a suppressed finding that resolves is unsuppressed",
@@ -314,8 +327,8 @@ func TestDiffTransitions(t *testing.T) {
 				{day(0), []rules.Result{suppressed(fail(k1, alice, old131), "break-glass key")}},
 				{day(1), []rules.Result{unseen(k1, alice)}},
 			},
-			want: []summary{{ID: keyAlice, Kind: StillFailing, Workflow: WorkflowUnsuppress, Unavailable: true, Status: rules.Failed, Reason: old131,
-				First: day(0), LastObserved: day(0), Updated: day(0)}},
+			want: []summary{{ID: keyAlice, Kind: StillFailing, Workflow: WorkflowUnsuppress, Unavailable: true, NeedsRefresh: true, Import: true, Status: rules.Failed, Reason: old131,
+				First: day(0), LastObserved: day(0), Updated: day(1)}},
 		},
 		{
 			name: "a finding not available that a suppression now covers is suppressed",
@@ -323,8 +336,8 @@ func TestDiffTransitions(t *testing.T) {
 				{day(0), []rules.Result{fail(k1, alice, old131)}},
 				{day(1), []rules.Result{suppressed(unseen(k1, alice), "break-glass key")}},
 			},
-			want: []summary{{ID: keyAlice, Kind: StillFailing, Workflow: WorkflowSuppress, Unavailable: true, Status: rules.Failed, Reason: old131,
-				First: day(0), LastObserved: day(0), Updated: day(0), Suppressed: true}},
+			want: []summary{{ID: keyAlice, Kind: StillFailing, Workflow: WorkflowSuppress, Unavailable: true, NeedsRefresh: true, Import: true, Status: rules.Failed, Reason: old131,
+				First: day(0), LastObserved: day(0), Updated: day(1), Suppressed: true}},
 		},
 		{
 			name: "a duplicate result counts once",
@@ -790,16 +803,16 @@ func TestNextAfterFailedPublication(t *testing.T) {
 			t.Errorf("back on: %+v, want the finding imported and suppressed", summarize(on))
 		}
 	})
-	t.Run("a suppression added while Security Hub was off to a finding with no import due is sent when it is back on", func(t *testing.T) {
+	t.Run("a suppression added while Security Hub was off to a finding with no refresh due is sent when it is back on", func(t *testing.T) {
 		state := next(nil, Diff(nil, []rules.Result{fail(k1, alice, old131)}, acct, day(0), 0), day(0))
 		off := Diff(state, []rules.Result{suppressed(fail(k1, alice, "access key 1 is 132 days old"), "waived")}, acct, day(1), 0)
-		if len(off) != 1 || off[0].Import() || off[0].Workflow != WorkflowSuppress {
-			t.Fatalf("run while off: %+v, want a suppression and no import", summarize(off))
+		if len(off) != 1 || !off[0].Import() || off[0].Workflow != WorkflowSuppress {
+			t.Fatalf("run while off: %+v, want a suppression and an import of its reason", summarize(off))
 		}
 		state = NextAfter(state, off, Publication{At: day(1), Off: true})
 		on := Diff(state, []rules.Result{suppressed(fail(k1, alice, "access key 1 is 133 days old"), "waived")}, acct, day(2), 0)
-		if len(on) != 1 || on[0].Workflow != WorkflowSuppress {
-			t.Errorf("back on: %+v, want the suppression sent", summarize(on))
+		if len(on) != 1 || !on[0].Import() || on[0].Workflow != WorkflowSuppress {
+			t.Errorf("back on: %+v, want the suppression and its reason sent", summarize(on))
 		}
 	})
 	t.Run("a suppressed finding is imported muted after Security Hub was off long enough to delete it", func(t *testing.T) {
