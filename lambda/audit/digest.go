@@ -437,15 +437,7 @@ func renderDigest(in digestInput) Message {
 	fmt.Fprintf(&b, "Evaluated as of %s.\n", in.AsOf.UTC().Format(time.RFC3339))
 
 	m := Message{Kind: KindDigest, Body: fitBody(b.String()), Account: in.Account, Severity: severityAttr(c.HighestNew), Errors: in.Hub.Err != nil}
-	counts := newsCounts(&c) + fmt.Sprintf("%d resolved, %d failing", c.Resolved+c.Gone, c.Failing)
-	if n := c.BySeverity[rules.Critical]; n > 0 {
-		counts += fmt.Sprintf(" (%d critical)", n)
-	}
-	if c.NotAvailable > 0 {
-		// Else "0 failing" reads as an all-clear while findings this run
-		// could not see are kept open.
-		counts += fmt.Sprintf(", %d not decided", c.NotAvailable)
-	}
+	counts := subjectCounts(&c)
 	if in.Hub.Err != nil {
 		counts += "; Security Hub errors"
 	}
@@ -462,6 +454,22 @@ func severityAttr(sev rules.Severity) string {
 		return "NONE"
 	}
 	return sev.String()
+}
+
+// subjectCounts is a digest subject's counts, the account's or (c the
+// total) the organisation's: "N new, …, R resolved, F failing (C
+// critical), U not decided", the critical and undecided only when there
+// are some. Without the undecided, "0 failing" would read as an all-clear
+// while findings the run could not see are kept open.
+func subjectCounts(c *Counts) string {
+	s := newsCounts(c) + fmt.Sprintf("%d resolved, %d failing", c.Resolved+c.Gone, c.Failing)
+	if n := c.BySeverity[rules.Critical]; n > 0 {
+		s += fmt.Sprintf(" (%d critical)", n)
+	}
+	if c.NotAvailable > 0 {
+		s += fmt.Sprintf(", %d not decided", c.NotAvailable)
+	}
+	return s
 }
 
 // newsCounts is "N new, M changed, K unmuted, " for a subject or an

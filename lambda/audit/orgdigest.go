@@ -162,14 +162,7 @@ func OrgDigest(runs []AccountRun, profile string, now time.Time) Message {
 	if len(failed) > 0 {
 		what += fmt.Sprintf(", %d FAILED", len(failed))
 	}
-	what += fmt.Sprintf("; %s%d resolved, %d failing", newsCounts(&total), total.Resolved+total.Gone, total.Failing)
-	if n := total.BySeverity[rules.Critical]; n > 0 {
-		what += fmt.Sprintf(" (%d critical)", n)
-	}
-	if total.NotAvailable > 0 { // as the account digest's subject says it
-		what += fmt.Sprintf(", %d not decided", total.NotAvailable)
-	}
-	m.Subject = subject("organisation", "", what)
+	m.Subject = subject("organisation", "", what+"; "+subjectCounts(&total))
 	return m
 }
 
