@@ -458,8 +458,8 @@ func (d *differ) failing(id string, r *rules.Result, p *Record) Change {
 		rec.UpdatedAt = d.after(p.UpdatedAt)
 	}
 	c.Record = rec
-	if c.Kind == StillFailing {
-		d.refresh(&c, p != nil && restated(p, &rec))
+	if c.Kind == StillFailing { // p is open
+		d.refresh(&c, restated(p, &rec))
 	}
 	return c
 }
@@ -494,11 +494,12 @@ func (d *differ) workflowOf(rec, p *Record) Workflow {
 }
 
 // refresh marks a still-failing finding due for re-import and gives it the
-// UpdatedAt to send: when it is restated, or refreshAfter after its last import, counted from the
-// UpdatedAt Security Hub took (TakenUpdatedAt), from which Security Hub
-// counts its Retention, and not only from when the import was made, hours
-// after the report: else a daily run with refreshAfter 89 days would
-// refresh on day 90, as Security Hub deletes the finding.
+// UpdatedAt to send: at once when it is restated, else refreshAfter after
+// its last import, counted from the UpdatedAt Security Hub took
+// (TakenUpdatedAt), from which Security Hub counts its Retention, and not
+// only from when the import was made, hours after the report: else a daily
+// run with refreshAfter 89 days would refresh on day 90, as Security Hub
+// deletes the finding.
 func (d *differ) refresh(c *Change, restated bool) {
 	r := &c.Record
 	if !restated && d.obs.Sub(r.LastImportedAt) < d.refreshAfter && d.obs.Sub(r.TakenUpdatedAt) < d.refreshAfter {
