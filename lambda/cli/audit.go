@@ -37,10 +37,12 @@ func (f *auditFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.stateDir, "state", "", "state `DIR`: diff against the previous run's state kept there (one file per account), print the digest on stderr, and save the new state")
 	fs.BoolVar(&f.publish, "publish", false, "publish like the Lambda: import what changed into Security Hub and send the digest to --topic, with the current AWS credentials (needs --state)")
 	fs.StringVar(&f.topic, "topic", "", "SNS topic `ARN` for the digest with --publish (default: none; the digest is printed only)")
-	fs.StringVar(&f.hubRegion, "hub-region", "", "Security Hub home `region` for --publish and --format asff (default: the AWS configuration's region, else the report's partition's first: us-east-1, us-gov-west-1, cn-north-1)")
+	fs.StringVar(&f.hubRegion, "hub-region", "", "Security Hub home `region` for --publish, --state and --format asff (default: the AWS configuration's region, else the report's partition's first: us-east-1, us-gov-west-1, cn-north-1)")
 }
 
-func (f *auditFlags) check() error {
+// check refuses the flags that contradict each other, or apply to
+// nothing given format ("" for the default, never asff).
+func (f *auditFlags) check(format string) error {
 	switch {
 	case f.publish && f.stateDir == "":
 		return usageErr("--publish needs --state DIR: without the previous state every failing result would be imported as new")
@@ -48,6 +50,8 @@ func (f *auditFlags) check() error {
 		return usageErr("--topic applies with --publish")
 	case f.topic != "" && !awsname.IsTopicARN(f.topic):
 		return usageErr("--topic %q is not an SNS topic ARN (arn:aws:sns:<region>:<account>:<name>)", f.topic)
+	case f.hubRegion != "" && !f.needed(format):
+		return usageErr("--hub-region applies with --publish, --state or --format asff")
 	case f.hubRegion != "" && !awsname.IsRegion(f.hubRegion):
 		return usageErr("--hub-region %q is not an AWS region (e.g. eu-west-1)", f.hubRegion)
 	}

@@ -29,7 +29,7 @@ func runScan(ctx context.Context, args []string, io IO) (err error) {
 	if err := parseFlags(fs, args, io); err != nil {
 		return err
 	}
-	if err := af.check(); err != nil {
+	if err := af.check(*format); err != nil {
 		return err
 	}
 	if err := of.check(fs); err != nil {
@@ -43,9 +43,6 @@ func runScan(ctx context.Context, args []string, io IO) (err error) {
 	}
 	if streamWriters[*format] == nil && *format != "table" && *format != "asff" {
 		return usageErr("--format %q: want table, json, csv, sarif or asff", *format)
-	}
-	if af.hubRegion != "" && !af.needed(*format) {
-		return usageErr("--hub-region applies with --publish, --state or --format asff")
 	}
 	threshold := rules.Severity(-1)
 	if *failOn != "" {
