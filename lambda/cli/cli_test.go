@@ -360,6 +360,25 @@ func TestLiveRunsEndOnInterrupt(t *testing.T) {
 	}
 }
 
+// A run cancelled otherwise than by a signal (its caller's context), or one
+// that ends well, is not said to be interrupted.
+func TestInterruptedOnlyBySignal(t *testing.T) {
+	failed := fmt.Errorf("get credential report: %w", context.Canceled)
+	parent, cancel := context.WithCancel(context.Background())
+	ctx, stop := interruptible(parent, true)
+	cancel()
+	if err := interrupted(ctx, stop, failed); err != failed {
+		t.Errorf("cancelled by its caller: %v, want the error as it was", err)
+	}
+	ctx, stop = interruptible(context.Background(), true)
+	if err := interrupted(ctx, stop, nil); err != nil {
+		t.Errorf("a run that ended well: %v, want no error", err)
+	}
+	if ctx.Err() == nil {
+		t.Error("the signals' context is not stopped")
+	}
+}
+
 // fakeAWS points the default credential chain at endpoint with static
 // credentials and no retries, whatever profile the machine has.
 func fakeAWS(t *testing.T, endpoint string) {
