@@ -1334,6 +1334,44 @@ func TestOverlappingRunsWhoseDigestsDisagree(t *testing.T) {
 	})
 }
 
+// Two overlapping runs on one report: A saves first but its digest is
+// refused, so its state marks every finding it opened Unnotified; B's
+// digest reports them all as new, then B finds the conflict. The next run
+// must not report them as new again: B's digest told them.
+func TestOverlapWhoseFirstSaverDigestFailed(t *testing.T) {
+	r := newRig(t, "")
+	ctx := context.Background()
+	obs, err := r.a.Observe(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := *r.a
+	b.Store = &racingStore{Store: r.store, race: func() {
+		a := *r.a
+		a.Store = r.store
+		a.Topic = &fakeSNS{err: apiError("KMSAccessDeniedException", "injected")}
+		if out, err := a.Audit(ctx, obs); err == nil || out.Notified || !out.Saved {
+			t.Fatalf("A: notified %v, saved %v, err %v; want its digest refused and its state saved", out.Notified, out.Saved, err)
+		}
+	}}
+	outB, err := b.Audit(ctx, obs)
+	if err != nil || !outB.Conflict || !outB.Notified || outB.Counts.New == 0 {
+		t.Fatalf("B: new %d, notified %v, conflict %v, err %v; want its digest of new findings sent, then a conflict", outB.Counts.New, outB.Notified, outB.Conflict, err)
+	}
+	if n := len(r.sns.take()); n != 1 {
+		t.Fatalf("B sent %d digests, want 1", n)
+	}
+
+	r.on(1)
+	out, err := r.a.Run(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if msgs := r.sns.take(); out.Counts.New != 0 || len(msgs) != 0 {
+		t.Errorf("next run: %d new, %d digests; want nothing reported again (B's digest told it)", out.Counts.New, len(msgs))
+	}
+}
+
 // told, what AfterConflict takes as reported by the losing run's digest, is
 // that run's news, and nothing when its digest was not sent: a finding it
 // reopened then was heard of by nobody.

@@ -780,7 +780,8 @@ func dueAgain(c *Change) Record {
 // told holds the findings whose change this run's digest reported
 // (Change.News; none when its digest was not sent): where one run's record
 // is open and the other's archived, the record kept is the one the user
-// was last told of (lastTold); and an unmuting this run reported of a
+// was last told of (lastTold); one both hold open that this run reported
+// is not Unnotified, whether or not the other run's digest was sent; and an unmuting this run reported of a
 // finding it did not send (the suppression never reached Security Hub)
 // leaves their record not Muted, or the next run reports it again.
 //
@@ -817,12 +818,14 @@ func AfterConflict(theirs, ours map[string]Record, sent []string, told map[strin
 		if ok && sentAlike(r, mine) {
 			r.UpdatedAt, r.CreatedAt = updated, heldCreatedAt(r, mine)
 			r.TakenUpdatedAt = later(r.TakenUpdatedAt, mine.TakenUpdatedAt)
+			r.Unnotified = r.Unnotified && !toldOpen(told[id], mine, r)
 			next[id] = r
 			continue
 		}
 		if ok {
 			first := r.FirstObservedAt
 			r = lastTold(r, mine, told[id], oursNewer)
+			r.Unnotified = r.Unnotified && !toldOpen(told[id], mine, r)
 			// Both runs opened it, each as of its own report: Security
 			// Hub holds the earlier one's CreatedAt when only it sent the
 			// finding, and takes it back from the next import otherwise.
@@ -854,6 +857,14 @@ func AfterConflict(theirs, ours map[string]Record, sent []string, told map[strin
 		}
 	}
 	return next
+}
+
+// toldOpen reports whether this run's digest reported the finding failing
+// (new, changed or unmuted) and the record kept is open too: the other
+// run's Unnotified mark (its digest was not sent) no longer holds, or the
+// next run reports the same news again.
+func toldOpen(toldOurs bool, ours, kept Record) bool {
+	return toldOurs && !ours.Archived && !kept.Archived
 }
 
 // heldCreatedAt is the CreatedAt Security Hub holds of a finding two

@@ -1456,6 +1456,8 @@ func TestAfterConflictKeepsWhatTheUserWasLastTold(t *testing.T) {
 	muted, unnotified := open, open
 	muted.Muted, muted.Suppressed = true, true
 	unnotified.Unnotified = true
+	otherUnnotified := unnotified
+	otherUnnotified.Reason = "r, otherwise"
 	tests := []struct {
 		name                       string
 		theirs, ours               Record
@@ -1488,6 +1490,12 @@ func TestAfterConflictKeepsWhatTheUserWasLastTold(t *testing.T) {
 		{"theirs closed; ours open, quiet", closed, open, false, false, true, false},
 		// Both open: nobody was told it is closed.
 		{"both open", rec(false, t0), open, false, true, false, false},
+		// Their digest was not sent; this run's reported the finding
+		// failing: the user was told, whichever record is kept.
+		{"both open alike, theirs unnotified; ours reported", unnotified, open, true, true, false, false},
+		{"both open otherwise, theirs unnotified and newer; ours reported", otherUnnotified, open, true, false, false, false},
+		{"both open otherwise, theirs unnotified; ours newer, reported", otherUnnotified, open, true, true, false, false},
+		{"both open alike, theirs unnotified; ours quiet", unnotified, open, false, true, false, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
