@@ -249,8 +249,8 @@ func acquireHint(err error) string {
 var ErrOlderReport = errors.New("the report is older than the one the state last saw")
 
 // Audit evaluates obs, diffs it against the stored state, publishes and
-// saves. A *Failure (the state could not be loaded, a custom rule failed)
-// publishes nothing and sends an operational alert. Any other error is
+// saves. A *Failure (the state could not be loaded or saved ahead, a
+// custom rule failed) publishes nothing and sends an operational alert. Any other error is
 // returned with the Outcome of what was done: a publishing error is also in
 // the digest.
 func (a *Auditor) Audit(ctx context.Context, obs *Observation) (*Outcome, error) {
@@ -312,6 +312,25 @@ func (a *Auditor) Audit(ctx context.Context, obs *Observation) (*Outcome, error)
 			slog.String("outcome", "findings last imported into another region are imported into this one, open or archived; their copies there are left to expire"))
 	}
 
+	if a.Store != nil && a.sends(out) {
+		// Written ahead, so that a run that publishes and then fails to
+		// save (the store failing, or the function stopped) leaves a state
+		// from which the next run sends and reports all this one did
+		// again, rather than the previous one, from which it would take a
+		// finding this run archived and that fails again for still open.
+		ahead := &state.State{Version: state.Version, AccountID: acct, GeneratedAt: obs.AsOf, SavedAt: a.now(),
+			Records: finding.NextUnsettled(held, out.Changes, finding.Publication{At: a.now(), Region: a.HubRegion, Off: a.Hub == nil})}
+		switch tok, err := a.Store.Save(ctx, acct, ahead, token); {
+		case err == nil:
+			token = tok
+		case errors.Is(err, state.ErrConflict):
+			// Another run saved since this one loaded: the save after
+			// publishing reconciles with it (saveAfterConflict).
+		default:
+			return nil, a.fail(ctx, acct, &Failure{Phase: "save state", Err: err, Hint: a.Store.Hint(err)})
+		}
+	}
+
 	pub, hubErr := a.publishHub(ctx, out, rep.Partition)
 	out.Hub.Err = hubErr
 	ctx, cancel := Overtime(ctx)
@@ -338,7 +357,7 @@ func (a *Auditor) Audit(ctx context.Context, obs *Observation) (*Outcome, error)
 	if a.Store != nil {
 		next := &state.State{Version: state.Version, AccountID: acct, GeneratedAt: obs.AsOf, SavedAt: a.now(),
 			Records: records(held, out.Changes, pub)}
-		err := a.Store.Save(ctx, acct, next, token)
+		_, err := a.Store.Save(ctx, acct, next, token)
 		out.Saved = err == nil
 		if errors.Is(err, state.ErrConflict) {
 			out.Conflict = true
@@ -355,6 +374,24 @@ func (a *Auditor) Audit(ctx context.Context, obs *Observation) (*Outcome, error)
 	out.Duration = a.now().Sub(start)
 	a.metrics(out)
 	return out, errors.Join(errs...)
+}
+
+// sends reports whether the run may send anything that its state must
+// remember: news for the digest, or, with Security Hub on, an import or a
+// workflow update.
+func (a *Auditor) sends(out *Outcome) bool {
+	if out.Counts.Changes() > 0 {
+		return true
+	}
+	if a.Hub == nil {
+		return false
+	}
+	for i := range out.Changes {
+		if c := &out.Changes[i]; c.Import() || c.Workflow != finding.WorkflowKeep {
+			return true
+		}
+	}
+	return false
 }
 
 // conflictSaves bounds the saves a run makes after another run saved
@@ -392,7 +429,7 @@ func (a *Auditor) saveAfterConflict(ctx context.Context, acct string, ours *stat
 			next.GeneratedAt = ours.GeneratedAt // the later report both states now reflect
 		}
 		next.SavedAt = a.now()
-		if err = a.Store.Save(ctx, acct, &next, token); !errors.Is(err, state.ErrConflict) {
+		if _, err = a.Store.Save(ctx, acct, &next, token); !errors.Is(err, state.ErrConflict) {
 			if err == nil {
 				a.log().LogAttrs(ctx, slog.LevelInfo, "save state", slog.Int("records", len(next.Records)), slog.Int("sent", len(sent)),
 					slog.String("outcome", "another run saved first; its state is saved with the findings this run sent otherwise due to be sent again"))

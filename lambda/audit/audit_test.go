@@ -1110,8 +1110,10 @@ func TestConflictingSaves(t *testing.T) {
 	if !errors.Is(err, state.ErrConflict) || !strings.Contains(err.Error(), "kept saving first") || !out.Conflict || out.Saved {
 		t.Errorf("always conflicting: conflict %v, saved %v, err %v; want a conflict error and no save", out.Conflict, out.Saved, err)
 	}
-	if saves := r.a.Store.(*conflictingStore).saves; saves != 1+conflictSaves {
-		t.Errorf("%d saves tried, want %d", saves, 1+conflictSaves)
+	// The state written ahead, the run's own, then conflictSaves over the
+	// other run's.
+	if saves := r.a.Store.(*conflictingStore).saves; saves != 2+conflictSaves {
+		t.Errorf("%d saves tried, want %d", saves, 2+conflictSaves)
 	}
 
 	r.a.Hub = nil // Security Hub off: nothing sent
@@ -1126,15 +1128,93 @@ func TestConflictingSaves(t *testing.T) {
 	}
 }
 
+// A run that publishes and then fails to save its state (the store
+// failing, or the function stopped) leaves the state it wrote ahead: the
+// next run imports again what it imported, so that a finding it archived
+// and that fails again by then is reopened in Security Hub, not left
+// archived while the state holds it open; and it reports the run's news
+// again rather than never.
+func TestASaveFailedAfterPublishingHidesNothing(t *testing.T) {
+	const bob = "credaudit/123456789012/USER-01/arn:aws:iam::123456789012:user/bob"
+	for _, fixed := range []bool{false, true} {
+		t.Run(fmt.Sprintf("bob fixed on day 2: %v", fixed), func(t *testing.T) {
+			r := newRig(t, "")
+			ctx := context.Background()
+			if _, err := r.a.Run(ctx); err != nil {
+				t.Fatal(err)
+			}
+			r.sns.take()
+			r.on(1)
+			r.setMFA(t, mfaOff, mfaOn) // bob's findings resolved
+			// Saves fail once bob's finding is archived: after publishing.
+			r.a.Store = &failingSaves{Store: r.store, fail: func() bool { return r.hub.findings[bob].RecordState == shtypes.RecordStateArchived }}
+			out, err := r.a.Run(ctx)
+			if err == nil || out.Saved || out.Counts.Resolved == 0 || len(r.sns.take()) != 1 {
+				t.Fatalf("day 1: saved %v, %d resolved, err %v; want the digest sent, then a failed save", out.Saved, out.Counts.Resolved, err)
+			}
+			if f := r.hub.findings[bob]; f.RecordState != shtypes.RecordStateArchived {
+				t.Fatalf("day 1: bob's finding %s, want archived", f.RecordState)
+			}
+
+			r.a.Store = r.store
+			r.on(2)
+			if !fixed {
+				r.setMFA(t, mfaOn, mfaOff) // bob fails again
+			}
+			out, err = r.a.Run(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			f := r.hub.findings[bob]
+			switch {
+			case !fixed && (f.RecordState != shtypes.RecordStateActive || f.Compliance.Status != shtypes.ComplianceStatusFailed):
+				t.Errorf("day 2, bob failing again: Security Hub holds %s %s, want ACTIVE FAILED", f.RecordState, f.Compliance.Status)
+			case fixed && (f.RecordState != shtypes.RecordStateArchived || out.Counts.Resolved == 0 || len(r.sns.take()) != 1):
+				t.Errorf("day 2, bob still fixed: Security Hub holds %s, %d resolved; want archived, and the resolution reported again", f.RecordState, out.Counts.Resolved)
+			}
+		})
+	}
+}
+
+// A state that cannot be written ahead fails the run before anything is
+// published: nothing imported, no digest, only the alert.
+func TestAStateNotWrittenAheadPublishesNothing(t *testing.T) {
+	r := newRig(t, "")
+	failing := &failingSaves{Store: r.store, fail: func() bool { return true }}
+	r.a.Store = failing
+	_, err := r.a.Run(context.Background())
+	msgs := r.sns.take()
+	if err == nil || len(r.hub.findings) != 0 || failing.saves != 1 || len(msgs) != 1 || !strings.Contains(*msgs[0].Subject, "audit FAILED (save state)") {
+		t.Errorf("err %v, %d findings imported, %d saves, %d messages; want the save tried once, an alert, and nothing imported", err, len(r.hub.findings), failing.saves, len(msgs))
+	}
+	if _, tok, err := r.store.Load(context.Background(), sampleAccount); err != nil || tok != state.NoObject {
+		t.Errorf("stored state: token %q, err %v; want none", tok, err)
+	}
+}
+
+// failingSaves fails the saves made while fail says so, as S3 might.
+type failingSaves struct {
+	state.Store
+	fail  func() bool
+	saves int
+}
+
+func (s *failingSaves) Save(ctx context.Context, acct string, st *state.State, tok state.Token) (state.Token, error) {
+	if s.saves++; s.fail() {
+		return state.NoObject, apiError("SlowDown", "injected")
+	}
+	return s.Store.Save(ctx, acct, st, tok)
+}
+
 // conflictingStore's saves all find that another run saved first.
 type conflictingStore struct {
 	state.Store
 	saves int
 }
 
-func (s *conflictingStore) Save(context.Context, string, *state.State, state.Token) error {
+func (s *conflictingStore) Save(context.Context, string, *state.State, state.Token) (state.Token, error) {
 	s.saves++
-	return state.ErrConflict
+	return state.NoObject, state.ErrConflict
 }
 
 // After overlapping runs, what the losing run's digest reported is not

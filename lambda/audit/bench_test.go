@@ -79,7 +79,7 @@ func (s *countingStore) Load(ctx context.Context, acct string) (*state.State, st
 	return s.Store.Load(ctx, acct)
 }
 
-func (s *countingStore) Save(ctx context.Context, acct string, st *state.State, t state.Token) error {
+func (s *countingStore) Save(ctx context.Context, acct string, st *state.State, t state.Token) (state.Token, error) {
 	s.c.stateSaves++
 	return s.Store.Save(ctx, acct, st, t)
 }

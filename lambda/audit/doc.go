@@ -3,7 +3,7 @@
 // against the previous state, publishes what changed to Security Hub and one
 // digest to SNS, saves the new state and writes the run's metrics.
 //
-//	acquire → parse → evaluate → diff → publish (Security Hub, SNS) → save state
+//	acquire → parse → evaluate → diff → save state ahead → publish (Security Hub, SNS) → save state
 //
 // It declares the small interfaces it needs of each AWS client, so the Lambda
 // handler, the CLI and the tests drive the same code with real, emulated or
@@ -12,7 +12,8 @@
 // # Failing loudly
 //
 // A run that cannot see — the report cannot be acquired or parsed, the
-// configuration or the previous state cannot be read — is a *Failure: it
+// configuration or the previous state cannot be read, or the state cannot be
+// saved ahead — is a *Failure: it
 // publishes an operational alert to SNS (what failed, the error, what to
 // check), imports nothing, resolves nothing, keeps the state as it was and
 // returns the error. Never an empty "all clear".
@@ -26,7 +27,15 @@
 //
 // # Order of effects
 //
-// Security Hub first, then the digest, then the state, written with a
+// A run with anything to send first saves the state ahead
+// (finding.NextUnsettled): every import and workflow update it is about to
+// send may or may not land, and its digest may or may not go out. A run
+// that then fails to save its own state (the store failing, the function
+// stopped) leaves the next one to send again what it sent and report again
+// its news, rather than a state from before it, which Security Hub no
+// longer matches.
+//
+// Then Security Hub, then the digest, then the state, written with a
 // conditional write: the state never claims an update that was not made, and
 // of two overlapping runs the first to save wins. The other saves the
 // winner's state again, with each finding the two sent Security Hub

@@ -189,17 +189,17 @@ func (m *memStore) Load(_ context.Context, acct string) (*state.State, state.Tok
 	return s, state.Token(fmt.Sprint(m.version)), err
 }
 
-func (m *memStore) Save(_ context.Context, _ string, s *state.State, token state.Token) error {
+func (m *memStore) Save(_ context.Context, _ string, s *state.State, token state.Token) (state.Token, error) {
 	if (m.data == nil) != (token == state.NoObject) || m.data != nil && string(token) != fmt.Sprint(m.version) {
-		return state.ErrConflict
+		return state.NoObject, state.ErrConflict
 	}
 	data, err := state.Encode(s)
 	if err != nil {
-		return err
+		return state.NoObject, err
 	}
 	m.data = data
 	m.version++
-	return nil
+	return state.Token(fmt.Sprint(m.version)), nil
 }
 
 func (m *memStore) Hint(error) string { return "" }

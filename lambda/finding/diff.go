@@ -747,6 +747,41 @@ func NextUnnotified(prev map[string]Record, changes []Change, pub Publication) m
 	return next
 }
 
+// NextUnsettled is the state to save before the changes are published, so
+// that a run that then fails to save its own (NextAfter or NextUnnotified)
+// leaves the next run a state that hides nothing: each import and each
+// workflow update may or may not have landed, and the digest may or may
+// not have been sent. It is NextUnnotified with every import and every
+// workflow update failed, and each finding sent a workflow status marked
+// WorkflowUnknown (Security Hub may hold either status). The next run from
+// it imports again whatever this run imported, sends again the workflow
+// status each finding should then have, and reports this run's news
+// again: told twice rather than never. pub says where the changes are to
+// be published (At, Region, Off); its failures are not read.
+func NextUnsettled(prev map[string]Record, changes []Change, pub Publication) map[string]Record {
+	failed := Publication{At: pub.At, Region: pub.Region, Off: pub.Off, FailedImports: map[string]bool{}, FailedWorkflow: map[string]bool{}}
+	for i := range changes {
+		c := &changes[i]
+		if c.Import() {
+			failed.FailedImports[c.ID()] = true
+		}
+		if c.Workflow != WorkflowKeep {
+			failed.FailedWorkflow[c.ID()] = true
+		}
+	}
+	next := NextUnnotified(prev, changes, failed)
+	if pub.Off {
+		return next
+	}
+	for id := range failed.FailedWorkflow {
+		if rec, ok := next[id]; ok {
+			rec.WorkflowUnknown = true
+			next[id] = rec
+		}
+	}
+	return next
+}
+
 // dueAgain is c's previous record, due for import (no LastImportedAt) with
 // the UpdatedAt c's import sent: Security Hub may hold that import, and the
 // next must be later or it is ignored.

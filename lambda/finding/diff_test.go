@@ -513,6 +513,50 @@ func TestNext(t *testing.T) {
 	}
 }
 
+// The state written ahead of publishing hides nothing from the next run,
+// whatever became of the run's imports, workflow updates and digest:
+// what the run opened is new again, what it resolved is open and due for
+// import (reopened in Security Hub if it fails again, reported resolved
+// again if not), and what it sent a workflow status is WorkflowUnknown.
+func TestNextUnsettled(t *testing.T) {
+	k1 := &rules.Key01
+	carol := userRow("carol")
+	prev := next(nil, Diff(nil, []rules.Result{fail(k1, alice, old131), fail(k1, bob, old131)}, acct, day(0), 0), day(0))
+	keyCarol := ID(acct, k1.ID, carol.ARN)
+	day1 := []rules.Result{pass(k1, alice, passKey), fail(k1, bob, "access key 1 is 132 days old"), suppressed(fail(k1, carol, old131), "break-glass")}
+	changes := Diff(prev, day1, acct, day(1), 0)
+	u := NextUnsettled(prev, changes, Publication{At: day(1), Region: "eu-west-1"})
+
+	if r := u[keyAlice]; r.Archived || r.Unreported != Resolved.String() || !r.LastImportedAt.IsZero() || !r.UpdatedAt.After(prev[keyAlice].UpdatedAt) {
+		t.Errorf("alice, resolved: %+v; want open, Unreported, due for import after the archive sent", r)
+	}
+	if r := u[keyBob]; r != prev[keyBob] {
+		t.Errorf("bob, still failing, nothing sent: %+v; want %+v", r, prev[keyBob])
+	}
+	if r := u[keyCarol]; !r.Unnotified || !r.LastImportedAt.IsZero() || !r.WorkflowUnknown || r.Suppressed {
+		t.Errorf("carol, new and suppressed: %+v; want Unnotified, due for import, its workflow status unknown", r)
+	}
+
+	// The next run, alice failing again: reopened in Security Hub; carol
+	// reported new again, and her suppression sent again.
+	got := Diff(u, []rules.Result{fail(k1, alice, old131), fail(k1, bob, "access key 1 is 133 days old"), suppressed(fail(k1, carol, "access key 1 is 132 days old"), "break-glass")}, acct, day(2), 0)
+	kinds := map[string]Change{}
+	for _, c := range got {
+		kinds[c.ID()] = c
+	}
+	if c := kinds[keyAlice]; !c.Import() || c.Record.Archived || c.Record.Status != rules.Failed {
+		t.Errorf("alice failing again: %+v; want her open finding imported", c)
+	}
+	if c := kinds[keyCarol]; c.Kind != New || !c.Import() || c.Workflow != WorkflowSuppress {
+		t.Errorf("carol: kind %s, import %v, workflow %s; want new again, imported and suppressed", c.Kind, c.Import(), c.Workflow)
+	}
+
+	// Security Hub off: the state is the previous one.
+	if off := NextUnsettled(prev, changes, Publication{At: day(1), Off: true}); !maps.Equal(off, prev) {
+		t.Errorf("Security Hub off: %v; want the previous records", off)
+	}
+}
+
 // After a run whose digest was not sent, the state keeps the previous
 // records, adds the findings that run opened in Security Hub (or may have:
 // a refused import may have landed), marked Unnotified, and marks the

@@ -409,8 +409,8 @@ func TestRecordedAWSCalls(t *testing.T) {
 		}
 		return nil
 	}
-	if _, err := h.Invoke(ctx, []byte(`{}`)); err != nil || saves != 2 {
-		t.Fatalf("the run racing another: %v, %d saves; want its save refused and its state saved after loading the other's", err, saves)
+	if _, err := h.Invoke(ctx, []byte(`{}`)); err != nil || saves != 3 {
+		t.Fatalf("the run racing another: %v, %d saves; want its state saved ahead and its own refused, then its state saved after loading the other's", err, saves)
 	}
 	rec.rec.answer = nil
 	putObject(bucket, "state/"+account+".json.gz", "not gzip")

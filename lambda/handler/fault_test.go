@@ -109,22 +109,37 @@ func TestTransientFaultsAreRetried(t *testing.T) {
 }
 
 // Faults that outlast the retries fail the run without losing anything:
-// the next run converges, and a third has nothing to do.
+// a state that cannot be saved ahead stops the run before it sends
+// anything; one saved ahead whose final save fails leaves the next run to
+// converge; and a third has nothing to do.
 func TestPersistentFaultsConvergeOnTheNextRun(t *testing.T) {
 	e := newEnv(t)
 	e.seedUsers()
 	p := newFaultProxy(t)
 	h := e.viaProxy(p)
+	p.inject(fault{Op: "s3:PutObject", Kind: unavailable, Times: 100})
+	_, err := h.Invoke(context.Background(), []byte(`{}`))
+	if err == nil || !strings.Contains(err.Error(), "save state") || p.count("BatchImportFindings") != 0 || len(e.findings()) != 0 || e.stateObject() != nil {
+		t.Fatalf("run 0: %v, %d imports; want the failed save named, nothing imported and no state", err, p.count("BatchImportFindings"))
+	}
+	if mail := e.drain(); len(mail) != 1 || mail[0].Attributes["kind"] != "error" || !strings.Contains(mail[0].Subject, "(save state)") {
+		t.Fatalf("run 0: %+v; want the operational alert alone", mail)
+	}
+
+	p.clear()
 	p.inject(
 		fault{Op: "BatchImportFindings", Kind: partial, Times: 1, Count: 2, Code: "InvalidInput"},
+		fault{Op: "s3:PutObject", Meanwhile: func() {}, Times: 1}, // the state saved ahead
 		fault{Op: "s3:PutObject", Kind: unavailable, Times: 100},
 	)
-	_, err := h.Invoke(context.Background(), []byte(`{}`))
+	_, err = h.Invoke(context.Background(), []byte(`{}`))
 	if err == nil || !strings.Contains(err.Error(), "save state") || !strings.Contains(err.Error(), p.refused[0]) {
 		t.Fatalf("run 1: %v; want the refused findings and the failed save named", err)
 	}
-	if e.stateObject() != nil {
-		t.Fatal("run 1 wrote a state although its save kept failing")
+	for id, rec := range e.state().Records {
+		if !rec.Unnotified || !rec.LastImportedAt.IsZero() {
+			t.Fatalf("run 1 left %s as %+v; want the state saved ahead: new, to report and import again", id, rec)
+		}
 	}
 	if mail := e.drain(); len(mail) != 1 || !strings.Contains(mail[0].Subject, "Security Hub errors") {
 		t.Fatalf("run 1 digest: %+v", mail)

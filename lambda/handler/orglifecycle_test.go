@@ -552,14 +552,16 @@ func (o *orgLifecycle) step(last bool) {
 		if msgs := o.aws.take(); len(msgs) != 0 {
 			o.fail("the per-account request of %s (notify never) sent %d messages: %+v", m.id, len(msgs), msgs)
 		}
-		switch m.fault {
-		case "assume role denied", "report denied":
+		// A state that cannot be saved fails the request before anything
+		// is sent when the run has anything to send (the state saved
+		// ahead), and after the run otherwise.
+		if denied := m.fault == "assume role denied" || m.fault == "report denied"; denied || m.fault == "state not saved" && err != nil {
 			if err == nil {
 				o.fail("%s: %s, and its request succeeded", m.id, m.fault)
 			}
 			cause, _ := json.Marshal(map[string]string{"errorMessage": err.Error(), "errorType": "described"})
 			results["FAILED"] = append(results["FAILED"], mapExecution{Input: string(in), Status: "FAILED", Error: "described", Cause: string(cause)})
-			e.failed, e.reason = true, map[string]string{"assume role denied": "assume role: ", "report denied": "acquire: "}[m.fault]
+			e.failed, e.reason = true, map[string]string{"assume role denied": "assume role: ", "report denied": "acquire: ", "state not saved": "save state: "}[m.fault]
 			continue
 		}
 		if err != nil {

@@ -64,21 +64,21 @@ func (d *Dir) Load(ctx context.Context, accountID string) (*State, Token, error)
 }
 
 // Save writes accountID's state if the file is still the one Load read.
-func (d *Dir) Save(ctx context.Context, accountID string, s *State, token Token) (err error) {
+func (d *Dir) Save(ctx context.Context, accountID string, s *State, token Token) (_ Token, err error) {
 	if err := validAccountID(accountID); err != nil {
-		return fmt.Errorf("save state: %w", err)
+		return NoObject, fmt.Errorf("save state: %w", err)
 	}
 	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("save state: %w", err)
+		return NoObject, fmt.Errorf("save state: %w", err)
 	}
 	f := d.File(accountID)
 	data, err := encodeFor(accountID, s)
 	if err != nil {
-		return fmt.Errorf("save state %s: %w", f, err)
+		return NoObject, fmt.Errorf("save state %s: %w", f, err)
 	}
 	tmp, err := d.writeTemp(accountID+".json.gz", data)
 	if err != nil {
-		return fmt.Errorf("save state: %w", err)
+		return NoObject, fmt.Errorf("save state: %w", err)
 	}
 	defer func() {
 		if err != nil {
@@ -87,11 +87,11 @@ func (d *Dir) Save(ctx context.Context, accountID string, s *State, token Token)
 	}()
 	switch err := d.renameIf(tmp, f, token); {
 	case errors.Is(err, ErrConflict):
-		return fmt.Errorf("save state %s: %w", f, err)
+		return NoObject, fmt.Errorf("save state %s: %w", f, err)
 	case err != nil:
-		return fmt.Errorf("save state: %w", err)
+		return NoObject, fmt.Errorf("save state: %w", err)
 	}
-	return nil
+	return contentToken(data), nil
 }
 
 // renameIf renames tmp over file if file is still the version token

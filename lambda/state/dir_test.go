@@ -33,11 +33,11 @@ func TestDir(t *testing.T) {
 func TestDirWritesOneFileAndNoLeftovers(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "new", "state")
 	st := NewDir(dir)
-	if err := st.Save(t.Context(), acct, sample(), NoObject); err != nil {
+	if _, err := st.Save(t.Context(), acct, sample(), NoObject); err != nil {
 		t.Fatal(err)
 	}
 	// A conflicting save leaves no temporary file either.
-	if err := st.Save(t.Context(), acct, sample(), NoObject); !errors.Is(err, ErrConflict) {
+	if _, err := st.Save(t.Context(), acct, sample(), NoObject); !errors.Is(err, ErrConflict) {
 		t.Fatalf("second save error = %v, want ErrConflict", err)
 	}
 	entries, err := os.ReadDir(dir)
@@ -68,7 +68,7 @@ func TestDirWritesOneFileAndNoLeftovers(t *testing.T) {
 func TestDirDetectsAFileChangedBehindItsBack(t *testing.T) {
 	dir := t.TempDir()
 	st := NewDir(dir)
-	if err := st.Save(t.Context(), acct, sample(), NoObject); err != nil {
+	if _, err := st.Save(t.Context(), acct, sample(), NoObject); err != nil {
 		t.Fatal(err)
 	}
 	s, tok, err := st.Load(t.Context(), acct)
@@ -79,7 +79,7 @@ func TestDirDetectsAFileChangedBehindItsBack(t *testing.T) {
 	if err := os.Remove(st.File(acct)); err != nil {
 		t.Fatal(err)
 	}
-	if err := st.Save(t.Context(), acct, s, tok); !errors.Is(err, ErrConflict) {
+	if _, err := st.Save(t.Context(), acct, s, tok); !errors.Is(err, ErrConflict) {
 		t.Errorf("save over a deleted state: error = %v, want ErrConflict", err)
 	}
 }
@@ -127,7 +127,7 @@ func TestDirStopsOnACanceledContext(t *testing.T) {
 	if _, _, err := st.Load(ctx, acct); err == nil {
 		t.Errorf("Load succeeded on a canceled context")
 	}
-	if err := st.Save(ctx, acct, sample(), NoObject); err == nil {
+	if _, err := st.Save(ctx, acct, sample(), NoObject); err == nil {
 		t.Errorf("Save succeeded on a canceled context")
 	}
 }
@@ -147,12 +147,12 @@ func TestDirHints(t *testing.T) {
 		t.Fatal(err)
 	}
 	blocked := NewDir(notADir)
-	blockedErr := blocked.Save(t.Context(), acct, sample(), NoObject)
+	_, blockedErr := blocked.Save(t.Context(), acct, sample(), NoObject)
 
 	ctx, cancel := context.WithCancel(t.Context())
 	cancel()
 	stopped := NewDir(dir)
-	stoppedErr := stopped.Save(ctx, acct, sample(), NoObject)
+	_, stoppedErr := stopped.Save(ctx, acct, sample(), NoObject)
 
 	for _, tc := range []struct {
 		name string

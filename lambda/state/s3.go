@@ -112,14 +112,14 @@ func (st *S3) Load(ctx context.Context, accountID string) (*State, Token, error)
 }
 
 // Save writes accountID's state if the object is still the one Load read.
-func (st *S3) Save(ctx context.Context, accountID string, s *State, token Token) error {
+func (st *S3) Save(ctx context.Context, accountID string, s *State, token Token) (Token, error) {
 	if err := validAccountID(accountID); err != nil {
-		return fmt.Errorf("save state: %w", err)
+		return NoObject, fmt.Errorf("save state: %w", err)
 	}
 	key := st.Key(accountID)
 	data, err := encodeFor(accountID, s)
 	if err != nil {
-		return fmt.Errorf("save state s3://%s/%s: %w", st.bucket, key, err)
+		return NoObject, fmt.Errorf("save state s3://%s/%s: %w", st.bucket, key, err)
 	}
 	in := &s3.PutObjectInput{
 		Bucket:      aws.String(st.bucket),
@@ -127,10 +127,14 @@ func (st *S3) Save(ctx context.Context, accountID string, s *State, token Token)
 		Body:        bytes.NewReader(data),
 		ContentType: aws.String("application/gzip"),
 	}
-	if err := PutIf(ctx, st.client, in, token); err != nil {
-		return fmt.Errorf("save state s3://%s/%s: %w", st.bucket, key, err)
+	out, err := putIf(ctx, st.client, in, token)
+	if err == nil {
+		token, err = ETagToken(out.ETag)
 	}
-	return nil
+	if err != nil {
+		return NoObject, fmt.Errorf("save state s3://%s/%s: %w", st.bucket, key, err)
+	}
+	return token, nil
 }
 
 // ETagToken is the Token of an object GetObject returned with etag, for
@@ -147,18 +151,25 @@ func ETagToken(etag *string) (Token, error) {
 // If-None-Match: * for NoObject, If-Match: <ETag> otherwise. A failed
 // condition is an error that wraps ErrConflict, and nothing is written.
 func PutIf(ctx context.Context, client ObjectPutter, in *s3.PutObjectInput, token Token) error {
+	_, err := putIf(ctx, client, in, token)
+	return err
+}
+
+// putIf is PutIf, with what PutObject returned.
+func putIf(ctx context.Context, client ObjectPutter, in *s3.PutObjectInput, token Token) (*s3.PutObjectOutput, error) {
 	if token == NoObject {
 		in.IfNoneMatch = aws.String("*")
 	} else {
 		in.IfMatch = aws.String(string(token))
 	}
-	if _, err := client.PutObject(ctx, in); err != nil {
+	out, err := client.PutObject(ctx, in)
+	if err != nil {
 		if isConflict(err, token != NoObject) {
-			return fmt.Errorf("%w (%w)", ErrConflict, err)
+			return nil, fmt.Errorf("%w (%w)", ErrConflict, err)
 		}
-		return err
+		return nil, err
 	}
-	return nil
+	return out, nil
 }
 
 // isConflict reports whether a PutObject error means the condition failed:

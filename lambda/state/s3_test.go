@@ -82,7 +82,7 @@ func TestS3KeyAndPrefix(t *testing.T) {
 			if got := st.Key(acct); got != tt.want {
 				t.Errorf("Key = %q, want %q", got, tt.want)
 			}
-			if err := st.Save(t.Context(), acct, sample(), NoObject); err != nil {
+			if _, err := st.Save(t.Context(), acct, sample(), NoObject); err != nil {
 				t.Fatal(err)
 			}
 			head, err := client.HeadObject(t.Context(), &s3.HeadObjectInput{Bucket: aws.String(bucket), Key: aws.String(tt.want)})
@@ -103,7 +103,7 @@ func TestS3SaveOverADeletedStateConflicts(t *testing.T) {
 	cfg := emulator.Config(t)
 	client, bucket := motoBucket(t, cfg)
 	st := NewS3(cfg, bucket, S3Options{UsePathStyle: true})
-	if err := st.Save(t.Context(), acct, sample(), NoObject); err != nil {
+	if _, err := st.Save(t.Context(), acct, sample(), NoObject); err != nil {
 		t.Fatal(err)
 	}
 	s, tok, err := st.Load(t.Context(), acct)
@@ -113,7 +113,7 @@ func TestS3SaveOverADeletedStateConflicts(t *testing.T) {
 	if _, err := client.DeleteObject(t.Context(), &s3.DeleteObjectInput{Bucket: aws.String(bucket), Key: aws.String(st.Key(acct))}); err != nil {
 		t.Fatal(err)
 	}
-	if err := st.Save(t.Context(), acct, s, tok); !errors.Is(err, ErrConflict) {
+	if _, err := st.Save(t.Context(), acct, s, tok); !errors.Is(err, ErrConflict) {
 		t.Errorf("save over a deleted state: error = %v, want ErrConflict", err)
 	}
 }
@@ -125,7 +125,7 @@ func TestS3MissingBucketIsAnError(t *testing.T) {
 	if err == nil || s != nil {
 		t.Errorf("Load from a missing bucket = %v, %v; want an error, not an empty state", s, err)
 	}
-	if err := st.Save(t.Context(), acct, sample(), NoObject); err == nil || errors.Is(err, ErrConflict) {
+	if _, err := st.Save(t.Context(), acct, sample(), NoObject); err == nil || errors.Is(err, ErrConflict) {
 		t.Errorf("Save to a missing bucket error = %v, want a non-conflict error", err)
 	}
 }

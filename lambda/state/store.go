@@ -25,8 +25,9 @@ type Store interface {
 	// error (ErrCorrupt, ErrVersion), never an empty state.
 	Load(ctx context.Context, accountID string) (*State, Token, error)
 	// Save writes s if the stored state is still the one token names, and
-	// fails with ErrConflict otherwise, writing nothing.
-	Save(ctx context.Context, accountID string, s *State, token Token) error
+	// fails with ErrConflict otherwise, writing nothing. It returns the
+	// Token of the state it wrote, for a later Save over it.
+	Save(ctx context.Context, accountID string, s *State, token Token) (Token, error)
 	// Hint says what to check after Load or Save failed with err, in the
 	// store's own terms (a bucket and a role's permissions, or a directory).
 	Hint(err error) string

@@ -37,7 +37,7 @@ func testStore(t *testing.T, fresh func(t *testing.T) storeUnderTest) {
 	t.Run("a saved state loads back", func(t *testing.T) {
 		st := fresh(t).store
 		want := sample()
-		if err := st.Save(t.Context(), acct, want, NoObject); err != nil {
+		if _, err := st.Save(t.Context(), acct, want, NoObject); err != nil {
 			t.Fatal(err)
 		}
 		got, tok, err := st.Load(t.Context(), acct)
@@ -65,15 +65,36 @@ func testStore(t *testing.T, fresh func(t *testing.T) storeUnderTest) {
 			id := finding.ID(acct, "KEY-01", "r"+string(rune('a'+i)))
 			s.Records[id] = finding.Record{ID: id, RuleID: "KEY-01", ResourceID: "r", Status: rules.Failed, FirstObservedAt: t0, UpdatedAt: t0}
 			s.SavedAt = t0.Add(time.Duration(i) * time.Hour)
-			if err := st.Save(t.Context(), acct, s, tok); err != nil {
+			if _, err := st.Save(t.Context(), acct, s, tok); err != nil {
 				t.Fatalf("run %d: %v", i, err)
 			}
 		}
 	})
 
+	t.Run("the token a save returns is the saved state's", func(t *testing.T) {
+		st := fresh(t).store
+		saved, err := st.Save(t.Context(), acct, sample(), NoObject)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, loaded, err := st.Load(t.Context(), acct); err != nil || loaded != saved {
+			t.Fatalf("Load token %q (err %v), want the one Save returned, %q", loaded, err, saved)
+		}
+		again, err := st.Save(t.Context(), acct, New(acct), saved)
+		if err != nil {
+			t.Fatalf("save over the token a save returned: %v", err)
+		}
+		if again == saved {
+			t.Errorf("two different states saved with one token %q", saved)
+		}
+		if _, err := st.Save(t.Context(), acct, sample(), saved); !errors.Is(err, ErrConflict) {
+			t.Errorf("save over a token saved over since: %v, want ErrConflict", err)
+		}
+	})
+
 	t.Run("the second of two runs that loaded the same state conflicts", func(t *testing.T) {
 		st := fresh(t).store
-		if err := st.Save(t.Context(), acct, sample(), NoObject); err != nil {
+		if _, err := st.Save(t.Context(), acct, sample(), NoObject); err != nil {
 			t.Fatal(err)
 		}
 		a, tokA, err := st.Load(t.Context(), acct)
@@ -86,10 +107,10 @@ func testStore(t *testing.T, fresh func(t *testing.T) storeUnderTest) {
 		}
 		a.SavedAt = t0.Add(time.Hour)
 		b.SavedAt = t0.Add(2 * time.Hour)
-		if err := st.Save(t.Context(), acct, a, tokA); err != nil {
+		if _, err := st.Save(t.Context(), acct, a, tokA); err != nil {
 			t.Fatalf("first save: %v", err)
 		}
-		err = st.Save(t.Context(), acct, b, tokB)
+		_, err = st.Save(t.Context(), acct, b, tokB)
 		if !errors.Is(err, ErrConflict) {
 			t.Fatalf("second save error = %v, want ErrConflict", err)
 		}
@@ -102,7 +123,7 @@ func testStore(t *testing.T, fresh func(t *testing.T) storeUnderTest) {
 			t.Errorf("stored SavedAt = %v, want the first save's %v", got.SavedAt, a.SavedAt)
 		}
 		// Loading again gives a token that saves.
-		if err := st.Save(t.Context(), acct, b, tok); err != nil {
+		if _, err := st.Save(t.Context(), acct, b, tok); err != nil {
 			t.Errorf("save after reloading: %v", err)
 		}
 	})
@@ -117,10 +138,10 @@ func testStore(t *testing.T, fresh func(t *testing.T) storeUnderTest) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := st.Save(t.Context(), acct, sample(), tokA); err != nil {
+		if _, err := st.Save(t.Context(), acct, sample(), tokA); err != nil {
 			t.Fatalf("first save: %v", err)
 		}
-		err = st.Save(t.Context(), acct, New(acct), tokB)
+		_, err = st.Save(t.Context(), acct, New(acct), tokB)
 		if !errors.Is(err, ErrConflict) {
 			t.Fatalf("second save error = %v, want ErrConflict", err)
 		}
@@ -167,7 +188,7 @@ func testStore(t *testing.T, fresh func(t *testing.T) storeUnderTest) {
 
 	t.Run("saving a state under another account is refused", func(t *testing.T) {
 		st := fresh(t).store
-		if err := st.Save(t.Context(), "210987654321", sample(), NoObject); err == nil {
+		if _, err := st.Save(t.Context(), "210987654321", sample(), NoObject); err == nil {
 			t.Errorf("Save succeeded")
 		}
 	})
@@ -179,7 +200,7 @@ func testStore(t *testing.T, fresh func(t *testing.T) storeUnderTest) {
 				t.Errorf("Load(%q) succeeded", id)
 			}
 			s := New(id)
-			if err := st.Save(t.Context(), id, s, NoObject); err == nil {
+			if _, err := st.Save(t.Context(), id, s, NoObject); err == nil {
 				t.Errorf("Save(%q) succeeded", id)
 			}
 		}
