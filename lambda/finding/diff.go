@@ -419,6 +419,9 @@ func (d *differ) failing(id string, r *rules.Result, p *Record) Change {
 		SuppressionReason: r.SuppressionReason(),
 		Muted:             r.Suppressed(),
 	}
+	if r.Rule.Event != nil {
+		rec.EventAt, _ = r.Rule.Event(r.Entry)
+	}
 	c := Change{Kind: New, Result: r, Prev: p}
 	if p != nil {
 		// The Security Hub finding exists (open, or archived as a
@@ -441,13 +444,16 @@ func (d *differ) failing(id string, r *rules.Result, p *Record) Change {
 			c.Workflow = WorkflowUnsuppress
 		}
 	default:
+		newEvent := r.Rule.Event != nil && !p.EventAt.IsZero() && rec.EventAt.After(p.EventAt)
 		if p.Unnotified {
 			// Opened by a run whose digest was not sent: still news.
 			c.Kind = New
+		} else if newEvent {
+			c.Kind = New // root was used again: a new event, on the same finding
 		} else if rec.Severity != p.Severity || !sameFact(p.Reason, p.LastObservedAt, r.Reason, d.obs) {
 			c.Kind = Changed
-			if r.Rule.Recurs {
-				c.Kind = New // root was used again: a new event, on the same finding
+			if r.Rule.Event != nil && p.EventAt.IsZero() {
+				c.Kind = New // a record kept before events were: its reason says root was used again
 			}
 		} else {
 			c.Kind = StillFailing
@@ -853,6 +859,7 @@ func AfterConflict(theirs, ours map[string]Record, sent []string, told map[strin
 		if ok && sentAlike(r, mine) {
 			r.UpdatedAt, r.CreatedAt = updated, heldCreatedAt(r, mine)
 			r.TakenUpdatedAt = later(r.TakenUpdatedAt, mine.TakenUpdatedAt)
+			r.EventAt = later(r.EventAt, mine.EventAt) // the event one run's digest may have reported
 			r.Unnotified = r.Unnotified && !toldOpen(told[id], mine, r)
 			next[id] = r
 			continue

@@ -104,6 +104,26 @@ func TestDiffTransitions(t *testing.T) {
 				Reason: "root was last used less than a day ago (password)", First: day(0), LastObserved: day(1), Updated: day(1)}},
 		},
 		{
+			// Hourly runs: the report 4 hours later says root was used an
+			// hour ago. The reason is the same; the use is not.
+			name: "root used again hours later is new, by its time, though the reason allows the same use",
+			runs: []run{
+				{day(0), []rules.Result{fail(r4, rootUsedAt(day(0).Add(-time.Hour)), "root was last used less than a day ago (password)")}},
+				{day(0).Add(4 * time.Hour), []rules.Result{fail(r4, rootUsedAt(day(0).Add(3*time.Hour)), "root was last used less than a day ago (password)")}},
+			},
+			want: []summary{{ID: rootUse, Kind: New, Import: true, Status: rules.Failed,
+				Reason: "root was last used less than a day ago (password)", First: day(0), LastObserved: day(0).Add(4 * time.Hour), Updated: day(0).Add(4 * time.Hour)}},
+		},
+		{
+			name: "root not used again hours later is still failing, by its time",
+			runs: []run{
+				{day(0), []rules.Result{fail(r4, rootUsedAt(day(0).Add(-time.Hour)), "root was last used less than a day ago (password)")}},
+				{day(0).Add(4 * time.Hour), []rules.Result{fail(r4, rootUsedAt(day(0).Add(-time.Hour)), "root was last used less than a day ago (password)")}},
+			},
+			want: []summary{{ID: rootUse, Kind: StillFailing, Status: rules.Failed,
+				Reason: "root was last used less than a day ago (password)", First: day(0), LastObserved: day(0).Add(4 * time.Hour), Updated: day(0)}},
+		},
+		{
 			name: "root not used again reads a day older and is still failing",
 			runs: []run{
 				{day(0), []rules.Result{fail(r4, rootRow, "root was last used less than a day ago (password)")}},

@@ -39,10 +39,12 @@
 // 131 days old" a day later reads "132 days old" and is StillFailing, while
 // "root was last used 3 days ago" a week later is another fact, because
 // root was used again (see sameFact). Another fact is Changed, except for a
-// rule whose failures are events (rules.Rule.Recurs: ROOT-04, root use),
+// rule whose failures are events (rules.Rule.Event: ROOT-04, root use),
 // where it is New: a new root use counts as new whether ROOT-04 was still
 // failing (the same Security Hub finding, its CreatedAt kept) or had passed
-// (Resolved) before. A severity
+// (Resolved) before. For such a rule the record keeps the event's time
+// (Record.EventAt), and a later one is New even when the reason reads the
+// same: two root uses a few hours apart are both "less than a day ago". A severity
 // change (a reconfigured rule) is Changed too. A credential ageing past
 // another rule's threshold (CRED-01 at 45 days, then CRED-02 at 90) is New
 // for that other rule, as it is a different finding.

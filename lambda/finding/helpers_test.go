@@ -26,6 +26,13 @@ func userRow(name string) *credreport.Entry {
 	return &credreport.Entry{User: name, ARN: "arn:aws:iam::" + acct + ":user/" + name}
 }
 
+// rootUsedAt is the root row, its password last used at t.
+func rootUsedAt(t time.Time) *credreport.Entry {
+	e := *rootRow
+	e.PasswordLastUsed = credreport.TimeOf(t)
+	return &e
+}
+
 func result(r *rules.Rule, e *credreport.Entry, s rules.Status, reason string) rules.Result {
 	return rules.Result{Rule: r, Entry: e, Status: s, Reason: reason}
 }

@@ -116,7 +116,8 @@ const maxDigits = 6
 // after elapsed time e it must read a whole number of days in [p+e, p+1+e)
 // (in [p-e, p+1-e) for a time left). A second use of a credential within
 // about a day of the first can therefore go unnoticed: the reason cannot tell
-// them apart. Doubt goes the other way: when prevAt and curAt are not the
+// them apart (root use, whose failures are events, is told apart by its
+// time instead: Record.EventAt). Doubt goes the other way: when prevAt and curAt are not the
 // exact as-of times the rules used (sub-second parts are dropped), a count at
 // a day boundary reads as Changed, which costs one import, not a lost
 // change.

@@ -25,6 +25,10 @@ type Record struct {
 	// Reason is the reason last observed: the failing reason, or the passing
 	// one once resolved.
 	Reason string `json:"reason"`
+	// EventAt is, for a rule whose failures are events (rules.Rule.Event:
+	// root use), the time of the latest event last seen failing; zero for
+	// other rules, and in a record saved before credaudit kept it.
+	EventAt time.Time `json:"event_at,omitzero"`
 
 	// FirstObservedAt is the as-of time of the report in which the failure
 	// was first seen, sent as the finding's FirstObservedAt, and is never

@@ -25,7 +25,7 @@ var Root04 = Rule{
 	URL:      "https://docs.aws.amazon.com/IAM/latest/UserGuide/root-user-tasks.html",
 	Severity: High,
 	Scope:    ScopeRoot,
-	Recurs:   true,
+	Event:    rootLastUse,
 	Frameworks: Frameworks{
 		CIS:   map[string]string{"1.2": "1.1", "1.4": "1.7", "3.0": "1.7", "5.0": "1.6"},
 		Other: []string{"ISO/IEC 27001:2022 A.5.15"},
@@ -36,16 +36,7 @@ var Root04 = Rule{
 
 func evaluateRoot04(e *credreport.Entry, env Env) (Verdict, error) {
 	days := threshold(env, "days", root04Days)
-	var (
-		last time.Time
-		how  = -1
-	)
-	uses := [3]credreport.Time{e.PasswordLastUsed, e.AccessKeys[0].LastUsedDate, e.AccessKeys[1].LastUsedDate}
-	for i, u := range uses {
-		if t, ok := u.Get(); ok && t.After(last) {
-			last, how = t, i
-		}
-	}
+	last, how := latestUse(e)
 	if how < 0 {
 		return passed("root has no recorded password or access-key use")
 	}
@@ -55,4 +46,24 @@ func evaluateRoot04(e *credreport.Entry, env Env) (Verdict, error) {
 		return failed(reason)
 	}
 	return passed(reason)
+}
+
+// latestUse is the latest of the row's password_last_used and
+// access_key_1/2_last_used_date, and which (an index of usedBy), or -1 when
+// none is a time.
+func latestUse(e *credreport.Entry) (last time.Time, how int) {
+	how = -1
+	uses := [3]credreport.Time{e.PasswordLastUsed, e.AccessKeys[0].LastUsedDate, e.AccessKeys[1].LastUsedDate}
+	for i, u := range uses {
+		if t, ok := u.Get(); ok && t.After(last) {
+			last, how = t, i
+		}
+	}
+	return last, how
+}
+
+// rootLastUse is ROOT-04's Event: root's latest recorded use.
+func rootLastUse(e *credreport.Entry) (time.Time, bool) {
+	last, how := latestUse(e)
+	return last, how >= 0
 }

@@ -3,6 +3,8 @@ package rules
 import (
 	"testing"
 	"time"
+
+	"github.com/credaudit/credaudit/lambda/credreport"
 )
 
 func TestRoot04(t *testing.T) {
@@ -22,4 +24,28 @@ func TestRoot04(t *testing.T) {
 		{name: "a configured 30-day window fails use 29 days ago", entry: root(passwordLastUsed(ago(29))), thresholds: map[string]int{"days": 30}, want: Failed, reason: "29 days ago"},
 		{name: "a configured 30-day window passes use 30 days ago", entry: root(passwordLastUsed(ago(30))), thresholds: map[string]int{"days": 30}, want: Passed, reason: "30 days ago"},
 	})
+}
+
+// ROOT-04's event is the use its reason names: the latest of the three
+// columns, a deactivated key's included, and none without a time.
+func TestRoot04Event(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		entry func() (time.Time, bool)
+		want  credreport.Time
+	}{
+		{"the latest use, not the first column", func() (time.Time, bool) {
+			return Root04.Event(root(passwordLastUsed(ago(200)), key(2, ago(300), agoD(3*time.Hour))))
+		}, agoD(3 * time.Hour)},
+		{"a since-deactivated key's use", func() (time.Time, bool) { return Root04.Event(root(inactiveKey(1, ago(500), ago(10)))) }, ago(10)},
+		{"no use recorded", func() (time.Time, bool) {
+			return Root04.Event(root(passwordLastUsed(notSupported), key(1, ago(30), na), key(2, ago(30), noInfo)))
+		}, na},
+	} {
+		got, ok := tc.entry()
+		want, wantOK := tc.want.Get()
+		if ok != wantOK || !got.Equal(want) {
+			t.Errorf("%s: Event = %v, %v; want %v, %v", tc.name, got, ok, want, wantOK)
+		}
+	}
 }

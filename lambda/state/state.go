@@ -21,21 +21,22 @@ import (
 // Version 2 adds records' "unnotified", version 3 their "region", version
 // 4 their "workflow_unknown", version 5 their "muted", version 6 their
 // "created_at", "taken_updated_at", "unreported", "unreported_reason" and
-// "unreported_at". Encode writes the oldest version that holds the state (1
-// while no record is Unnotified, has a Region or is WorkflowUnknown, each
-// is Muted just when an older version takes it to be (see mutedBefore), and
-// none has a field of version 6), so that an older build can still read
+// "unreported_at", version 7 their "event_at". Encode writes the oldest
+// version that holds the state (1 while no record is Unnotified, has a
+// Region or is WorkflowUnknown, each is Muted just when an older version
+// takes it to be (see mutedBefore), and none has a field of version 6 or
+// 7), so that an older build can still read
 // what it can: rolled back to, it refuses only a state it cannot read
 // wholly, and says so (ErrVersion).
-const Version = 6
+const Version = 7
 
 // oldestVersion is the oldest state format this build reads;
 // unnotifiedVersion is the first whose records may be unnotified,
 // regionVersion the first whose records may name a region,
 // workflowUnknownVersion the first whose may be WorkflowUnknown,
-// mutedVersion the first that says which records are Muted, and
+// mutedVersion the first that says which records are Muted,
 // keptVersion the first whose records may keep CreatedAt, TakenUpdatedAt
-// and Unreported*.
+// and Unreported*, and eventVersion the first whose may keep EventAt.
 const (
 	oldestVersion          = 1
 	unnotifiedVersion      = 2
@@ -43,11 +44,15 @@ const (
 	workflowUnknownVersion = 4
 	mutedVersion           = 5
 	keptVersion            = 6
+	eventVersion           = 7
 )
 
 // recordVersion is the oldest state version that holds r, the one Encode
 // writes.
 func recordVersion(r *finding.Record) int {
+	if !r.EventAt.IsZero() {
+		return eventVersion
+	}
 	if !r.CreatedAt.IsZero() || !r.TakenUpdatedAt.IsZero() || r.Unreported != "" || r.UnreportedReason != "" || !r.UnreportedAt.IsZero() {
 		return keptVersion
 	}
@@ -61,6 +66,8 @@ func recordVersion(r *finding.Record) int {
 // is another version's).
 func readVersion(r *finding.Record) int {
 	switch {
+	case !r.EventAt.IsZero():
+		return eventVersion
 	case r.Muted != mutedBefore(r):
 		return mutedVersion
 	case r.WorkflowUnknown:

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"io"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -191,6 +192,7 @@ var recordFieldSince = map[string]int{
 	"muted":            mutedVersion,
 	"created_at":       keptVersion, "taken_updated_at": keptVersion,
 	"unreported": keptVersion, "unreported_reason": keptVersion, "unreported_at": keptVersion,
+	"event_at": eventVersion,
 }
 
 // Each field a record writes is in recordFieldSince, and a record that
@@ -347,7 +349,10 @@ func TestDecodeRefuses(t *testing.T) {
 		{"truncated gzip", good[:len(good)-10], ErrCorrupt},
 		{"gzip of text", gz(t, "hello"), ErrCorrupt},
 		{"no version", gz(t, `{"account_id":"123456789012","records":{}}`), ErrCorrupt},
-		{"newer version", gz(t, `{"version":7,"account_id":"123456789012","records":{}}`), ErrVersion},
+		{"newer version", gz(t, `{"version":`+strconv.Itoa(Version+1)+`,"account_id":"123456789012","records":{}}`), ErrVersion},
+		{"a record with an event time in a version 6 state", gz(t, `{"version":6,"account_id":"123456789012","records":{"credaudit/123456789012/ROOT-04/AWS::::Account:123456789012":`+
+			`{"id":"credaudit/123456789012/ROOT-04/AWS::::Account:123456789012","rule_id":"ROOT-04","title":"t","resource_id":"AWS::::Account:123456789012","resource_type":"AwsAccount","user":"<root_account>","severity":"HIGH",`+
+			`"status":"FAILED","reason":"r","event_at":"2026-11-20T05:00:00Z","first_observed_at":"2026-11-20T06:00:00Z","last_observed_at":"2026-11-20T06:00:00Z","updated_at":"2026-11-20T06:00:00Z"}}}`), ErrCorrupt},
 		{"an unnotified record in a version 1 state", gz(t, `{"version":1,"account_id":"123456789012","records":{"credaudit/123456789012/KEY-01/arn:aws:iam::123456789012:user/alice":`+
 			`{"id":"credaudit/123456789012/KEY-01/arn:aws:iam::123456789012:user/alice","rule_id":"KEY-01","title":"t","resource_id":"arn:aws:iam::123456789012:user/alice","resource_type":"AwsIamUser","user":"alice","severity":"MEDIUM",`+
 			`"status":"FAILED","reason":"r","first_observed_at":"2026-11-20T06:00:00Z","last_observed_at":"2026-11-20T06:00:00Z","updated_at":"2026-11-20T06:00:00Z","unnotified":true}}}`), ErrCorrupt},
