@@ -1006,6 +1006,9 @@ func TestQueryRefusesBadWhereAtItsPosition(t *testing.T) {
 		{`as_of - user > duration("1h")`, 6, "no matching overload"},
 		{"is_root < 1", 8, "no matching overload"},
 		{`cert_1_last_rotated < "é"`, 20, "no matching overload"},
+		{`as_of - user_creation_time < duration("365d")`, 38, `duration "365d" is not a duration`},
+		{`user_creation_time > timestamp("2026-01-01")`, 31, `timestamp "2026-01-01" is not a timestamp`},
+		{`user.matches("[")`, 13, `pattern "[" is not an RE2 regular expression`},
 	}
 	for i := range 150 {
 		r := g.report()

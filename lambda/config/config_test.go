@@ -247,6 +247,10 @@ func TestCELErrorsArePlacedInTheFile(t *testing.T) {
 		{"literal block, keep, followed by blank lines and a key", "    assert: |+\n      mfa_active && nope\n\n\n    where: is_root\n", "c.yaml:7:21: custom_rules[0].assert: undeclared"},
 		{"literal block with a blank line", "    assert: |-\n      mfa_active\n\n      && nope\n", "c.yaml:9:10: custom_rules[0].assert: undeclared reference to 'nope'"},
 		{"not ASCII", "    assert: user == \"é\" && nope\n", "c.yaml:6:28: custom_rules[0].assert: undeclared"},
+		// A literal CEL refuses is placed at the literal, not at the value.
+		{"bad duration", "    assert: as_of - user_creation_time < duration(\"365d\")\n", `c.yaml:6:51: custom_rules[0].assert: duration "365d" is not a duration`},
+		{"bad timestamp, quoted", "    assert: 'password_last_used == null || password_last_used > timestamp(\"2026-01-01\")'\n", `c.yaml:6:75: custom_rules[0].assert: timestamp "2026-01-01" is not a timestamp`},
+		{"bad pattern in a literal block", "    assert: |\n      mfa_active ||\n        user.matches(\"[\")\n", `c.yaml:8:22: custom_rules[0].assert: pattern "[" is not an RE2 regular expression`},
 		{"two errors, each placed", "    assert: |\n      nope &&\n      nada\n", "c.yaml:7:7: custom_rules[0].assert: undeclared reference to 'nope'" +
 			" (in container '')\n | nope &&\n | ^\nc.yaml:8:7: custom_rules[0].assert: undeclared reference to 'nada'"},
 		// Escapes, folding and lines run together: the value's position,

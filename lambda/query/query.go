@@ -20,6 +20,8 @@ import (
 	"cmp"
 	"errors"
 	"fmt"
+	"regexp"
+	"regexp/syntax"
 	"slices"
 	"strings"
 	"sync"
@@ -28,6 +30,7 @@ import (
 	"github.com/google/cel-go/cel"
 	"github.com/google/cel-go/common"
 	celast "github.com/google/cel-go/common/ast"
+	"github.com/google/cel-go/common/overloads"
 	"github.com/google/cel-go/common/types"
 	"github.com/google/cel-go/common/types/ref"
 	"github.com/google/cel-go/interpreter"
@@ -55,6 +58,11 @@ var env = sync.OnceValue(func() *cel.Env {
 		cel.Variable(VarIsRoot, cel.BoolType),
 		cel.Variable(VarAccountID, cel.StringType),
 		cel.Variable(VarAsOf, cel.TimestampType),
+		// A bad literal (duration("365d"), timestamp("2026-01-01"),
+		// user.matches("[")) is a compile error at the literal, instead
+		// of an error of the program's, which CEL places nowhere.
+		cel.ASTValidators(cel.ValidateDurationLiterals(), cel.ValidateTimestampLiterals(),
+			cel.ValidateRegexLiterals(), globalMatchesValidator{}),
 	)
 	e, err := cel.NewEnv(opts...)
 	if err != nil {
@@ -103,9 +111,13 @@ func CompileAt(name, at, src string) (*Expr, error) {
 		return nil, fmt.Errorf("%s: empty expression", name)
 	}
 	source := common.NewStringSource(src, name)
-	ast, iss := env().CompileSource(source)
+	parsed, iss := env().ParseSource(source)
 	if iss.Err() != nil {
-		return nil, compileError(name, source, iss.Errors())
+		return nil, compileError(name, source, iss.Errors(), nil)
+	}
+	ast, iss := env().Check(parsed)
+	if iss.Err() != nil {
+		return nil, compileError(name, source, iss.Errors(), parsed.NativeRep())
 	}
 	if ast.OutputType() != cel.BoolType {
 		return nil, fmt.Errorf("%s: expression yields %s, want bool", name, cel.FormatCELType(ast.OutputType()))
@@ -162,9 +174,17 @@ func (e *CompileError) Error() string {
 	return b.String()
 }
 
-func compileError(name string, source common.Source, errs []*common.Error) *CompileError {
+// compileError turns CEL's errors into a CompileError; parsed, the
+// expression's parsed AST (nil for a syntax error), gives a bad literal's
+// text, which literalHint quotes.
+func compileError(name string, source common.Source, errs []*common.Error, parsed *celast.AST) *CompileError {
 	ce := &CompileError{Name: name}
 	for _, e := range errs {
+		if hint := literalHint(e, parsed); hint != "" {
+			reworded := *e
+			reworded.Message = hint
+			e = &reworded
+		}
 		line, col := e.Location.Line(), e.Location.Column()+1
 		// CEL's display form, less its "ERROR: name:line:column: " prefix.
 		msg := strings.TrimPrefix(e.ToDisplayString(source), fmt.Sprintf("ERROR: %s:%d:%d: ", name, line, col))
@@ -175,6 +195,57 @@ func compileError(name string, source common.Source, errs []*common.Error) *Comp
 	}
 	slices.SortStableFunc(ce.Problems, func(a, b Problem) int { return cmp.Or(a.Line-b.Line, a.Column-b.Column) })
 	return ce
+}
+
+// literalHint is what is wrong with the literal a validator refused, and
+// how to write it, or "" for another error: CEL says only "invalid
+// duration argument".
+func literalHint(e *common.Error, parsed *celast.AST) string {
+	if parsed == nil || e.ExprID == 0 {
+		return ""
+	}
+	found := celast.MatchDescendants(celast.NavigateAST(parsed), func(n celast.NavigableExpr) bool { return n.ID() == e.ExprID })
+	if len(found) == 0 || found[0].Kind() != celast.LiteralKind {
+		return ""
+	}
+	lit, ok := found[0].AsLiteral().Value().(string)
+	if !ok {
+		return ""
+	}
+	switch e.Message {
+	case "invalid duration argument":
+		return fmt.Sprintf("duration %q is not a duration: write a number and a unit (h, m, s, ms, us or ns), such as \"2160h\" for 90 days; CEL has no unit of days", lit)
+	case "invalid timestamp argument":
+		return fmt.Sprintf("timestamp %q is not a timestamp: write an RFC 3339 time with its zone, such as \"2026-01-01T00:00:00Z\"", lit)
+	case "invalid matches argument":
+		_, err := regexp.Compile(lit)
+		var se *syntax.Error
+		if !errors.As(err, &se) {
+			return ""
+		}
+		return fmt.Sprintf("pattern %q is not an RE2 regular expression: %s", lit, se.Code)
+	}
+	return ""
+}
+
+// globalMatchesValidator refuses a bad pattern in matches(s, pattern), as
+// cel.ValidateRegexLiterals does in s.matches(pattern).
+type globalMatchesValidator struct{}
+
+func (globalMatchesValidator) Name() string { return "credaudit.validator.matches" }
+
+func (globalMatchesValidator) Validate(_ *cel.Env, _ cel.ValidatorConfig, a *celast.AST, iss *cel.Issues) {
+	for _, call := range celast.MatchDescendants(celast.NavigateAST(a), celast.FunctionMatcher(overloads.Matches)) {
+		c := call.AsCall()
+		if c.IsMemberFunction() || len(c.Args()) != 2 || c.Args()[1].Kind() != celast.LiteralKind {
+			continue
+		}
+		if pattern, ok := c.Args()[1].AsLiteral().Value().(string); ok {
+			if _, err := regexp.Compile(pattern); err != nil {
+				iss.ReportErrorAtID(c.Args()[1].ID(), "invalid %s argument", overloads.Matches)
+			}
+		}
+	}
 }
 
 // String returns the expression's source.

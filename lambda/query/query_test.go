@@ -119,6 +119,11 @@ func TestCompileErrorsSayWhatAndWhere(t *testing.T) {
 		{"user", "--where: expression yields string, want bool"},
 		{"password_last_used", "yields timestamp, want bool"},
 		{"mfa_active == 'yes'", "--where:1:12: found no matching overload for '_==_'"},
+		// A bad literal is refused where it is written, saying how to write it.
+		{`as_of - user_creation_time > duration("365d")`, `--where:1:39: duration "365d" is not a duration: write a number and a unit (h, m, s, ms, us or ns)`},
+		{`user_creation_time > timestamp("2026-01-01")`, `--where:1:32: timestamp "2026-01-01" is not a timestamp: write an RFC 3339 time with its zone`},
+		{`user.matches("[")`, `--where:1:14: pattern "[" is not an RE2 regular expression: missing closing ]`},
+		{"mfa_active ||\n  matches(user, \"a(\")", `--where:2:17: pattern "a(" is not an RE2 regular expression: missing closing )`},
 		// A limit on the expression, which CEL gives no position for.
 		{strings.Repeat("(", 300) + "true" + strings.Repeat(")", 300), "--where: expression recursion limit exceeded"},
 	}
