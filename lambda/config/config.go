@@ -39,7 +39,7 @@ type Config struct {
 	Suppressions []rules.Suppression
 	Custom       []*rules.Rule
 
-	// empty says the file holds no setting (Notes); thresholdAt is where
+	// empty says the file sets nothing (Notes); thresholdAt is where
 	// each rule's threshold is set, "file:line".
 	empty       bool
 	thresholdAt map[string]string
@@ -148,6 +148,9 @@ func Parse(file string, data []byte) (*Config, error) {
 	if err != nil {
 		return nil, err
 	}
+	// So are sections with nothing set in them (every entry commented
+	// out, rules: {}, suppressions: []), which are as easily an accident.
+	c.empty = c.Profile == "" && len(c.Enabled)+len(c.Thresholds)+len(c.Suppressions)+len(c.Custom) == 0
 	return c, nil
 }
 
@@ -726,10 +729,10 @@ func (c *Config) runs(id string, inProfile bool) bool {
 }
 
 // Notes are what the configuration asks for that a run under profile
-// (Selection's name) does not do, each a sentence naming where: an empty
-// file (an accident, say truncated, drops every suppression and custom
-// rule without an error), and a threshold set for a rule that does not
-// run. c may be nil: no file, nothing to say.
+// (Selection's name) does not do, each a sentence naming where: a file
+// that sets nothing, empty or with every entry of its sections commented
+// out (an accident, say truncated, drops every suppression and custom rule
+// without an error), and a threshold set for a rule that does not run. c may be nil: no file, nothing to say.
 func (c *Config) Notes(profile string) []string {
 	if c == nil {
 		return nil

@@ -192,7 +192,8 @@ func TestSuppressionsNameRulesThatExist(t *testing.T) {
 
 // What a configuration asks for that the run will not do is said, not
 // silently dropped: a threshold of a rule the profile does not run or the
-// file disables, and an empty file (truncated by accident, it drops every
+// file disables, and a file that sets nothing, empty or with its sections'
+// entries commented out (truncated by accident, it drops every
 // suppression and custom rule). The example configuration, and a
 // threshold of a rule that runs, say nothing.
 func TestNotesSayWhatTheConfigurationDoesNotDo(t *testing.T) {
@@ -210,7 +211,13 @@ func TestNotesSayWhatTheConfigurationDoesNotDo(t *testing.T) {
 	if diff := cmp.Diff(want[:1], c.Notes("all")); diff != "" {
 		t.Errorf("notes under profile all, which runs USER-04 (-want +got):\n%s", diff)
 	}
-	for _, doc := range []string{"", "# nothing yet\n", "---\n"} {
+	for _, doc := range []string{"", "# nothing yet\n", "---\n",
+		// Sections with nothing set in them say so too.
+		"suppressions:\n",
+		"rules:\n  # KEY-01: {days: 30}\ncustom_rules:\n  # - id: ORG-01\n",
+		"rules: {}\nsuppressions: []\ncustom_rules: []\n",
+		"rules:\n  KEY-01: {}\n",
+	} {
 		c, err := Parse("empty.yaml", []byte(doc))
 		if want := []string{"empty.yaml holds no setting: the defaults apply (profile cis-5.0, no suppression, no custom rule)"}; err != nil || !cmp.Equal(c.Notes("cis-5.0"), want) {
 			t.Errorf("%q: notes %q (err %v), want %q", doc, c.Notes("cis-5.0"), err, want)
