@@ -392,7 +392,9 @@ func (c *spCase) genConfig(g *qdGen, dir string) {
 				s.user = string(rs[:2]) + "*"
 			}
 		}
-		if strings.ContainsAny(s.user, "[]\\") || strings.HasPrefix(s.user, "arn:") && strings.ContainsAny(s.user, " é管") {
+		// A glob or an ARN holding what no IAM user name does (né, 管理者)
+		// is refused, as it would match nothing.
+		if strings.ContainsAny(s.user, "[]\\") || strings.IndexFunc(s.user, func(r rune) bool { return r > unicode.MaxASCII || r == ' ' }) >= 0 {
 			s.user = "*"
 		}
 		if len(c.sups) > 0 && g.chance(4) { // an earlier one's rule and user: shadowed, where that one applies

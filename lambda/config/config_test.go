@@ -331,6 +331,12 @@ func TestBadConfigurationNamesFileLineAndColumn(t *testing.T) {
 		{"suppression user ARN with a glob", "suppressions:\n  - rule: '*'\n    user: arn:aws:iam::123456789012:user/*\n    reason: r\n",
 			`c.yaml:3:11: suppressions[0].user: "arn:aws:iam::123456789012:user/*" is neither an IAM user's ARN`},
 		{"suppression user ARN of a role", "suppressions:\n  - rule: '*'\n    user: arn:aws:iam::123456789012:role/bob\n    reason: r\n", `c.yaml:3:11: suppressions[0].user: "arn:aws:iam::123456789012:role/bob" is neither`},
+		{"suppression user with a path", "suppressions:\n  - rule: '*'\n    user: engineering/carol\n    reason: r\n",
+			`c.yaml:3:11: suppressions[0].user: "engineering/carol" holds a /, which no user name does (a user's path is not part of its name), so it would match nothing: ` +
+				`write the name alone ("carol"), or the user's ARN (arn:aws:iam::123456789012:user/PATH/NAME) to match one path`},
+		{"suppression user glob with a path", "suppressions:\n  - rule: '*'\n    user: '*/carol'\n    reason: r\n", `c.yaml:3:11: suppressions[0].user: "*/carol" holds a /`},
+		{"suppression user with a space", "suppressions:\n  - rule: '*'\n    user: carol smith\n    reason: r\n",
+			`c.yaml:3:11: suppressions[0].user: "carol smith" holds " ", which no user name does (ASCII letters, digits and _+=,.@- only), so it would match nothing`},
 		{"suppression bad glob", "suppressions:\n  - rule: '*'\n    user: 'a['\n    reason: r\n", `c.yaml:3:11: suppressions[0].user: bad glob "a["`},
 		{"custom rule with a blank title", strings.Replace(custom(""), "title: t", "title: ' '", 1), "c.yaml:2:5: custom_rules[0]: title is required"},
 		{"custom rule with a blank remediation", strings.Replace(custom(""), "remediation: r", "remediation: '  '", 1), "c.yaml:2:5: custom_rules[0]: remediation is required"},

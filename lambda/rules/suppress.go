@@ -5,6 +5,7 @@ import (
 	"path"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/credaudit/credaudit/lambda/credreport"
 	"github.com/credaudit/credaudit/lambda/internal/lazyre"
@@ -78,7 +79,10 @@ func sameUserARN(a, b string) bool {
 // a user's or the root's ARN, or a glob in path.Match's syntax (* ? [a-z]
 // [^a-z] \*), where a shell's [!a-z] is read as [^a-z] too, and a - first
 // or last in a class as itself. IAM user names
-// hold no [ ] ! or \, so no glob is needed to match those literally.
+// hold no [ ] ! or \, so no glob is needed to match those literally. A
+// glob holds only those and what a user name may ([\w+=,.@-], and the
+// root's <root_account>): any other character, such as the / of a user's
+// path, which is not part of its name, would match nothing.
 func CheckUserGlob(user string) error {
 	if isARN(user) {
 		if _, _, resource, ok := credreport.SplitIAMARN(user); !ok || !userResource().MatchString(resource) {
@@ -87,10 +91,33 @@ func CheckUserGlob(user string) error {
 		}
 		return nil
 	}
+	if i := strings.IndexFunc(user, func(r rune) bool { return !globChar(r) }); i >= 0 {
+		c, _ := utf8.DecodeRuneInString(user[i:])
+		if c == '/' {
+			alone := ""
+			if name := user[strings.LastIndexByte(user, '/')+1:]; name != "" {
+				alone = fmt.Sprintf("the name alone (%q), or ", name)
+			}
+			return fmt.Errorf("%q holds a /, which no user name does (a user's path is not part of its name), so it would match nothing: write %s"+
+				"the user's ARN (arn:aws:iam::123456789012:user/PATH/NAME) to match one path", user, alone)
+		}
+		return fmt.Errorf("%q holds %q, which no user name does (ASCII letters, digits and _+=,.@- only), so it would match nothing", user, string(c))
+	}
 	if _, err := path.Match(userPattern(user), ""); err != nil {
 		return fmt.Errorf("bad glob %q: %v", user, err)
 	}
 	return nil
+}
+
+// globChar reports whether a user-name glob may hold r: a character of
+// IAM's user names ([\w+=,.@-], \w in ASCII), of the root's
+// (<root_account>), or of the glob syntax.
+func globChar(r rune) bool {
+	switch {
+	case 'a' <= r && r <= 'z', 'A' <= r && r <= 'Z', '0' <= r && r <= '9':
+		return true
+	}
+	return strings.ContainsRune("_+=,.@-<>*?[]^!\\", r)
 }
 
 // userResource is the resource of a user's ARN, with its path (printable

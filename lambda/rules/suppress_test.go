@@ -36,14 +36,26 @@ func TestUserPattern(t *testing.T) {
 
 func TestCheckUserGlob(t *testing.T) {
 	for user, ok := range map[string]bool{
-		"ci-*":                                 true,
-		"[!a]*":                                true,
-		"[":                                    false,
-		"[!]":                                  false,
-		"ci[-_]deploy":                         true,
-		"ci[!_-]deploy":                        true,
-		"x[a-":                                 false,
-		`x\`:                                   false,
+		"ci-*":          true,
+		"[!a]*":         true,
+		"[":             false,
+		"[!]":           false,
+		"ci[-_]deploy":  true,
+		"ci[!_-]deploy": true,
+		"x[a-":          false,
+		`x\`:            false,
+		// Only what a user name holds, and the glob's own characters: a
+		// user's path is not part of its name.
+		"<root_account>":                       true,
+		"a.b+c=d,e@f_g-H*":                     true,
+		`\*x`:                                  true,
+		"[!a-z]?*":                             true,
+		"engineering/carol":                    false,
+		"*/carol":                              false,
+		"user/carol":                           false,
+		"carol smith":                          false,
+		"ci:deploy":                            false,
+		"é*":                                   false,
 		"arn:aws:iam::123456789012:user/alice": true,
 		"arn:aws:iam::123456789012:user/ops/team+a/bob.b@x=y":       true, // a path, and every character a name may hold
 		"arn:aws-us-gov:iam::123456789012:root":                     true,
