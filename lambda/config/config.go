@@ -553,7 +553,20 @@ func (p *parser) customRules(n *yaml.Node, c *Config) error {
 			}
 		}
 		err := p.mapping(item, what, map[string]func(*yaml.Node) error{
-			"id":          text(&r.ID, "id", 64),
+			"id": func(v *yaml.Node) error {
+				if err := text(&r.ID, "id", 64)(v); err != nil {
+					return err
+				}
+				switch {
+				case !customIDPattern().MatchString(r.ID):
+					return p.errf(v, "%s: id %q must look like ORG-01 (capitals, digits and dashes)", what, r.ID)
+				case isBuiltin(r.ID):
+					return p.errf(v, "%s: id %s is a built-in rule; pick another", what, r.ID)
+				case c.hasCustom(r.ID):
+					return p.errf(v, "%s: id %s is used twice", what, r.ID)
+				}
+				return nil
+			},
 			"title":       text(&r.Title, "title", 256),
 			"description": text(&r.Description, "description", 1024),
 			"remediation": text(&r.Remediation, "remediation", 512),
@@ -587,12 +600,8 @@ func (p *parser) customRules(n *yaml.Node, c *Config) error {
 			return err
 		}
 		switch {
-		case !customIDPattern().MatchString(r.ID):
-			return p.errf(item, "%s: id %q must look like ORG-01 (capitals, digits and dashes)", what, r.ID)
-		case isBuiltin(r.ID):
-			return p.errf(item, "%s: id %s is a built-in rule; pick another", what, r.ID)
-		case c.hasCustom(r.ID):
-			return p.errf(item, "%s: id %s is used twice", what, r.ID)
+		case r.ID == "":
+			return p.errf(item, "%s: id is required (like ORG-01: capitals, digits and dashes)", what)
 		case strings.TrimSpace(r.Title) == "":
 			return p.errf(item, "%s: title is required", what)
 		case !severitySet:
