@@ -190,6 +190,31 @@ func TestSuppressionsNameRulesThatExist(t *testing.T) {
 	}
 }
 
+// A suppression's expires is a date (00:00 UTC) or an RFC 3339 time, with
+// a lower-case t and z as RFC 3339 §5.6 allows (as --as-of takes them),
+// and to the fraction of a second written.
+func TestSuppressionExpiresIsADateOrAnRFC3339Time(t *testing.T) {
+	for _, tc := range []struct {
+		expires string
+		want    time.Time
+	}{
+		{"2027-03-31", time.Date(2027, 3, 31, 0, 0, 0, 0, time.UTC)},
+		{"2027-03-31T06:00:00Z", time.Date(2027, 3, 31, 6, 0, 0, 0, time.UTC)},
+		{"2027-03-31t06:00:00z", time.Date(2027, 3, 31, 6, 0, 0, 0, time.UTC)},
+		{"2027-03-31t08:00:00+02:00", time.Date(2027, 3, 31, 6, 0, 0, 0, time.UTC)},
+		{"2027-03-31T06:00:00.000000001Z", time.Date(2027, 3, 31, 6, 0, 0, 1, time.UTC)},
+	} {
+		c, err := Parse("c.yaml", []byte("suppressions:\n  - {rule: '*', user: bob, reason: r, expires: '"+tc.expires+"'}\n"))
+		if err != nil {
+			t.Errorf("%s: %v", tc.expires, err)
+			continue
+		}
+		if got := c.Suppressions[0].Expires; !got.Equal(tc.want) || got.Location() != time.UTC {
+			t.Errorf("%s: expires %v, want %v", tc.expires, got, tc.want)
+		}
+	}
+}
+
 // What a configuration asks for that the run will not do is said, not
 // silently dropped: a threshold of a rule the profile does not run or the
 // file disables, and a file that sets nothing, empty or with its sections'
