@@ -394,6 +394,41 @@ func TestScanReportsExpiredUnusedAndShadowedSuppressions(t *testing.T) {
 	}
 }
 
+// A suppression's expiry is printed to the fraction of a second it was
+// written with: one that still applies must not print as the as-of itself.
+func TestScanPrintsASuppressionsExpiryAsWritten(t *testing.T) {
+	cfg := writeFile(t, t.TempDir(), "c.yaml", "suppressions:\n"+
+		"  - rule: USER-01\n    user: bob\n    reason: waiver\n    expires: 2026-11-20t06:00:00.000000001z\n")
+	for _, tc := range []struct {
+		asOf    string
+		expired bool
+		stderr  string
+	}{
+		{"2026-11-20T06:00:00Z", false, ""},
+		{"2026-11-20T06:00:00.000000001Z", true, cfg + ":2 expired at 2026-11-20T06:00:00.000000001Z and no longer applies"},
+	} {
+		code, out, stderr := run(t, "", "scan", "--report", sampleReport, "--as-of", tc.asOf, "--config", cfg, "--format", "json")
+		if code != ExitOK {
+			t.Fatalf("exit %d: %s", code, stderr)
+		}
+		var doc struct {
+			Suppressions []struct {
+				Expires string `json:"expires"`
+				Expired bool   `json:"expired"`
+			} `json:"suppressions"`
+		}
+		if err := json.Unmarshal([]byte(out), &doc); err != nil {
+			t.Fatal(err)
+		}
+		if len(doc.Suppressions) != 1 || doc.Suppressions[0].Expires != "2026-11-20T06:00:00.000000001Z" || doc.Suppressions[0].Expired != tc.expired {
+			t.Errorf("as of %s: suppressions %+v, want expires 2026-11-20T06:00:00.000000001Z, expired %v", tc.asOf, doc.Suppressions, tc.expired)
+		}
+		if tc.stderr == "" && strings.Contains(stderr, "expired") || !strings.Contains(stderr, tc.stderr) {
+			t.Errorf("as of %s: stderr %q, want it to say %q and no other expiry", tc.asOf, stderr, tc.stderr)
+		}
+	}
+}
+
 func TestScanTableColoursSeveritiesOnlyWhenAsked(t *testing.T) {
 	src := source{report: sampleReport, asOf: "2026-11-20T06:00:00Z"}
 	in, err := src.load(context.Background(), nil)

@@ -152,7 +152,9 @@ func (o *scanOutput) tail() scanTail {
 		j := suppressionJSON{Rule: s.Suppression.RuleID, User: s.Suppression.User, Reason: s.Suppression.Reason,
 			Source: s.Suppression.Source, Expired: s.Expired, Matched: s.Matched, Unseen: s.Unseen, Shadowed: s.Shadowed}
 		if !s.Suppression.Expires.IsZero() {
-			j.Expires = s.Suppression.Expires.Format(time.RFC3339)
+			// To the fraction of a second it was written with, as as_of
+			// is: one it applies before must not print as the as-of.
+			j.Expires = s.Suppression.Expires.Format(time.RFC3339Nano)
 		}
 		t.Suppressions = append(t.Suppressions, j)
 	}

@@ -705,7 +705,7 @@ func (c *spCase) checkJSON(out string, selected []rules.Selected) (*spDoc, error
 			got.Matched != outs[j].matched || got.Unseen != outs[j].unseen || got.Shadowed != outs[j].shadowed {
 			return nil, fmt.Errorf("S3: suppression %d is %+v, want %+v expired %v matched %d not_available %d shadowed %d", j, got, s, expired, outs[j].matched, outs[j].unseen, outs[j].shadowed)
 		}
-		if wantExp := ""; s.expires.IsZero() && got.Expires != wantExp || !s.expires.IsZero() && got.Expires != s.expires.Format(time.RFC3339) {
+		if wantExp := ""; s.expires.IsZero() && got.Expires != wantExp || !s.expires.IsZero() && got.Expires != s.expires.Format(time.RFC3339Nano) {
 			return nil, fmt.Errorf("S3: suppression %d expires %q, want %v", j, got.Expires, s.expires)
 		}
 	}

@@ -209,10 +209,11 @@ func (o SuppressionOutcome) StaleNote() string {
 	switch o.Stale() {
 	case "expired":
 		// A date is 00:00 UTC: its day is what was written. A time in
-		// another zone is given as the instant, not the UTC day before it.
+		// another zone is given as the instant, not the UTC day before
+		// it, to the fraction of a second it was written with.
 		when := "on " + o.Suppression.Expires.Format(time.DateOnly)
 		if e := o.Suppression.Expires; !e.Equal(e.Truncate(24 * time.Hour)) {
-			when = "at " + e.UTC().Format(time.RFC3339)
+			when = "at " + e.UTC().Format(time.RFC3339Nano)
 		}
 		return fmt.Sprintf("suppression at %s expired %s and no longer applies", o.Suppression.Source, when)
 	case "shadowed":

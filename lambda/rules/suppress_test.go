@@ -111,6 +111,7 @@ func TestStaleNoteSaysWhenTheSuppressionExpired(t *testing.T) {
 		{time.Date(2027, 3, 31, 0, 0, 0, 0, time.UTC), "suppression at c.yaml:7 expired on 2027-03-31 and no longer applies"},
 		{time.Date(2027, 3, 31, 0, 0, 0, 0, time.FixedZone("", 2*3600)), "suppression at c.yaml:7 expired at 2027-03-30T22:00:00Z and no longer applies"},
 		{time.Date(2027, 3, 31, 12, 30, 0, 0, time.UTC), "suppression at c.yaml:7 expired at 2027-03-31T12:30:00Z and no longer applies"},
+		{time.Date(2027, 3, 31, 12, 30, 0, 1, time.UTC), "suppression at c.yaml:7 expired at 2027-03-31T12:30:00.000000001Z and no longer applies"}, // to the fraction written
 	} {
 		o := SuppressionOutcome{Suppression: Suppression{RuleID: "*", User: "a", Source: "c.yaml:7", Expires: tc.expires}, Expired: true}
 		if got := o.StaleNote(); got != tc.want {
