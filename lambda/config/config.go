@@ -66,8 +66,8 @@ func (e *Error) Error() string {
 
 type parser struct {
 	file  string
-	data  []byte   // the file, for placing errors inside expressions
-	lines []string // data's lines, split on the first such error
+	data  []byte // the file, for placing errors inside expressions
+	lines []span // data's lines, found on the first such error
 	// declared are the IDs custom_rules declares, read before the rest so
 	// that rules and suppressions may name a custom rule declared after
 	// them.
@@ -276,21 +276,13 @@ func (c countingReader) Read(p []byte) (int, error) {
 // file whose heads take more than syntaxBudget to read keeps yaml.v3's
 // wording.
 func (p *parser) syntaxError(data []byte, err error) error {
-	var starts []int // where each line starts
-	for i := 0; i < len(data); {
-		starts = append(starts, i)
-		if j := bytes.IndexByte(data[i:], '\n'); j >= 0 {
-			i += j + 1
-		} else {
-			i = len(data)
-		}
-	}
+	lines := lineSpans(data)
 	read := 0
-	for n := len(starts) - 1; n >= 0; n-- { // the first n lines
+	for n := len(lines) - 1; n >= 0; n-- { // the first n lines
 		if read > syntaxBudget {
 			break
 		}
-		if _, second, headErr := documents(countingReader{bytes.NewReader(data[:starts[n]]), &read}); second != nil {
+		if _, second, headErr := documents(countingReader{bytes.NewReader(data[:lines[n].start]), &read}); second != nil {
 			return p.secondDocument(second)
 		} else if headErr == nil {
 			return &Error{File: p.file, Line: n + 1, Msg: yamlMessage(err)}
@@ -851,12 +843,55 @@ func (p *parser) inFile(v *yaml.Node, line, col int) (fileLine, fileCol int, ok 
 // line returns line n (from 1) of the file, without its line break.
 func (p *parser) line(n int) (string, bool) {
 	if p.lines == nil {
-		p.lines = strings.Split(string(p.data), "\n")
+		p.lines = lineSpans(p.data)
 	}
 	if n < 1 || n > len(p.lines) {
 		return "", false
 	}
-	return strings.TrimSuffix(p.lines[n-1], "\r"), true
+	return string(p.data[p.lines[n-1].start:p.lines[n-1].end]), true
+}
+
+// span is a line of a file: where it starts, and where its line break
+// (or the file) starts.
+type span struct{ start, end int }
+
+// lineSpans returns data's lines as yaml.v3 counts them, which is how
+// every line a node or an error names is counted: a line ends at \r\n, \r
+// or \n alike, and at a NEL, LS or PS (U+0085, U+2028, U+2029), which
+// YAML 1.1 reads as line breaks too. A line break that ends data starts
+// no line after it.
+func lineSpans(data []byte) []span {
+	var lines []span
+	start := 0
+	for i := 0; i < len(data); {
+		n := lineBreak(data[i:])
+		if n == 0 {
+			i++
+			continue
+		}
+		lines = append(lines, span{start, i})
+		i += n
+		start = i
+	}
+	if start < len(data) {
+		lines = append(lines, span{start, len(data)})
+	}
+	return lines
+}
+
+// lineBreak is the length of the line break data starts with, 0 for none.
+func lineBreak(data []byte) int {
+	switch {
+	case bytes.HasPrefix(data, []byte("\r\n")):
+		return 2
+	case data[0] == '\r', data[0] == '\n':
+		return 1
+	case bytes.HasPrefix(data, []byte("\u0085")):
+		return 2
+	case bytes.HasPrefix(data, []byte("\u2028")), bytes.HasPrefix(data, []byte("\u2029")):
+		return 3
+	}
+	return 0
 }
 
 // skipChars returns s after its first n characters.

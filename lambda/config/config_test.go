@@ -300,6 +300,18 @@ func TestCELErrorsArePlacedInTheFile(t *testing.T) {
 			}
 		})
 	}
+	// Lines end at \r\n, \r or \n alike, as yaml.v3 counts them.
+	for _, br := range []string{"\r\n", "\r"} {
+		for _, tc := range []struct{ value, want string }{
+			{"    assert: |\n      mfa_active &&\n        password_enabled == tru\n", "c.yaml:8:29: custom_rules[0].assert: undeclared reference to 'tru'"},
+			{"\n\n    assert: mfa_active && tru\n", "c.yaml:8:27: custom_rules[0].assert: undeclared reference to 'tru'"},
+		} {
+			_, err := Parse("c.yaml", []byte(strings.ReplaceAll(head+tc.value, "\n", br)))
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("line breaks %q, %q: %v\nwant %q", br, tc.value, err, tc.want)
+			}
+		}
+	}
 	// Columns count characters, as YAML's own errors do: three é before
 	// the value on its line are three columns.
 	_, err := Parse("c.yaml", []byte("custom_rules:\n  - {id: ORG-01, title: \"ééé\", severity: low, remediation: r, assert: nope}\n"))
@@ -557,6 +569,13 @@ func TestYAMLSyntaxErrorsNameTheLineWhereTheFileStopsBeingYAML(t *testing.T) {
 		{"a bad line near the top of a long file", strings.Replace(long, "    reason: a reason long enough to be realistic\n", "   reason: misindented\n", 1), "c.yaml:4: did not find expected '-' indicator"},
 		{"a bad line near the top of a 4,800-line file", strings.Replace(strings.Repeat(long, 4), "    reason: a reason long enough to be realistic\n", "   reason: misindented\n", 1), "c.yaml:4: did not find expected '-' indicator"},
 		{"a bad line in the middle of a long file", strings.Replace(long, "    user: user-150\n", "    user: user-150\n   reason: misindented\n", 1), "c.yaml:604: did not find expected '-' indicator"},
+		// Lines end as yaml.v3 ends them: at \r\n, \r or \n alike, and at
+		// YAML 1.1's NEL, LS and PS.
+		{"CR line breaks", "rules:\r  KEY-01:\r    days: 5\r   enabled: true\r", "c.yaml:4: did not find expected key"},
+		{"CRLF line breaks", "rules:\r\n  KEY-01:\r\n    days: 5\r\n   enabled: true\r\n", "c.yaml:4: did not find expected key"},
+		{"CR line breaks and a quote never closed", "profile: all\rrules: {}\rsuppressions:\r  - rule: 'KEY-01\r    user: bob\r", "c.yaml:4: found unexpected end of stream"},
+		{"NEL line breaks", "rules:\u0085  KEY-01:\u0085    days: 5\u0085   enabled: true\u0085", "c.yaml:4: did not find expected key"},
+		{"LS line breaks", "rules:\u2028  KEY-01:\u2028    days: 5\u2028   enabled: true\u2028", "c.yaml:4: did not find expected key"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
