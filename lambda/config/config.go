@@ -123,7 +123,7 @@ func Parse(file string, data []byte) (*Config, error) {
 		return c, nil
 	}
 	root := doc.Content[0]
-	if err := p.plainYAML(root); err != nil {
+	if err := p.plainYAML(root, ""); err != nil {
 		return nil, err
 	}
 	p.declared = declaredIDs(root)
@@ -225,8 +225,9 @@ var coreTags = map[string]bool{
 // plainYAML refuses the first anchor (&name) under n, and so every alias
 // (*name), which yaml.v3 accepts only after its anchor: the walk reads each
 // value where it is written, and in a file this small a value written out at
-// each use is plainer. It refuses the first tag outside coreTags too.
-func (p *parser) plainYAML(n *yaml.Node) error {
+// each use is plainer. It refuses the first tag outside coreTags too; key
+// is the key n is the value of, "" for none.
+func (p *parser) plainYAML(n *yaml.Node, key string) error {
 	if n.Anchor != "" {
 		return p.errf(n, "anchor &%s: anchors and aliases are not supported in the configuration; write the value out at each use", n.Anchor)
 	}
@@ -235,14 +236,41 @@ func (p *parser) plainYAML(n *yaml.Node) error {
 		if !strings.HasPrefix(tag, "!") {
 			tag = "!<" + tag + ">" // as written: yaml.v3 keeps a verbatim tag's URI
 		}
-		return p.errf(n, "tag %s: the configuration takes plain values (strings, numbers, true or false, lists and mappings), not tagged ones", tag)
+		return p.errf(n, "tag %s: the configuration takes plain values (strings, numbers, true or false, lists and mappings), not tagged ones%s", tag, negationHint(n, key))
 	}
-	for _, c := range n.Content {
-		if err := p.plainYAML(c); err != nil {
+	for i, c := range n.Content {
+		key := ""
+		if n.Kind == yaml.MappingNode && i%2 == 1 {
+			key = n.Content[i-1].Value
+		}
+		if err := p.plainYAML(c, key); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// exprKeys are the keys whose values are CEL expressions.
+var exprKeys = map[string]bool{"where": true, "assert": true}
+
+// negationHint is what to do when n, a tagged value of key, is a CEL
+// expression's negation (assert: !password_enabled), whose leading ! YAML
+// reads as a tag: the expression quoted, when it can be written back from
+// the tag and the plain text after it; "" for a value of another key.
+func negationHint(n *yaml.Node, key string) string {
+	if !exprKeys[key] || n.Kind != yaml.ScalarNode || !strings.HasPrefix(n.Tag, "!") || strings.HasPrefix(n.Tag, "!<") {
+		return ""
+	}
+	quoted := ""
+	if expr := strings.TrimSpace(n.Tag + " " + n.Value); n.Style&^yaml.TaggedStyle == 0 && !strings.ContainsAny(expr, "\n\r") {
+		switch {
+		case !strings.Contains(expr, "'"):
+			quoted = " (" + key + ": '" + expr + "')"
+		case !strings.ContainsAny(expr, `"\`):
+			quoted = " (" + key + `: "` + expr + `")`
+		}
+	}
+	return fmt.Sprintf("; if %s is a CEL expression, quote it%s, as YAML reads a leading ! as a tag", key, quoted)
 }
 
 // syntaxBudget is how many bytes syntaxError may have yaml.v3 read again to
@@ -285,11 +313,21 @@ func (p *parser) syntaxError(data []byte, err error) error {
 		if _, second, headErr := documents(countingReader{bytes.NewReader(data[:lines[n].start]), &read}); second != nil {
 			return p.secondDocument(second)
 		} else if headErr == nil {
-			return &Error{File: p.file, Line: n + 1, Msg: yamlMessage(err)}
+			msg := yamlMessage(err)
+			if m := negatedExpr().FindStringSubmatch(string(data[lines[n].start:lines[n].end])); m != nil {
+				msg += fmt.Sprintf("; if %s is a CEL expression, quote it, as YAML reads a leading ! as a tag", m[1])
+			}
+			return &Error{File: p.file, Line: n + 1, Msg: msg}
 		}
 	}
 	return &Error{File: p.file, Msg: strings.TrimPrefix(err.Error(), "yaml: ")}
 }
+
+// negatedExpr finds, on the line where a file stops being YAML, a where or
+// assert whose value starts with a !: an unquoted CEL negation
+// (!password_enabled || mfa_active), which YAML reads as a tag and then
+// cannot read what follows it.
+var negatedExpr = lazyre.New(`(?:^|[\s{,])(where|assert)\s*:\s+!`)
 
 // yamlMessage is yaml.v3's error message without its "yaml: " and
 // "line N: " prefixes.

@@ -587,6 +587,39 @@ func TestYAMLSyntaxErrorsNameTheLineWhereTheFileStopsBeingYAML(t *testing.T) {
 	}
 }
 
+// YAML reads the leading ! of an unquoted CEL negation as a tag: under
+// where or assert, the error says to quote the expression, whether YAML
+// took it as a tagged value or could not read what follows the tag.
+// Elsewhere, a tag or a syntax error says nothing of CEL.
+func TestUnquotedCELNegationSaysToQuoteIt(t *testing.T) {
+	head := "custom_rules:\n  - id: ORG-01\n    title: t\n    severity: low\n    remediation: r\n"
+	const plain = "the configuration takes plain values (strings, numbers, true or false, lists and mappings), not tagged ones"
+	tests := []struct{ name, yaml, want string }{
+		{"a negated column", head + "    assert: '!password_enabled'\n    where: !is_root\n",
+			"c.yaml:7:12: tag !is_root: " + plain + "; if where is a CEL expression, quote it (where: '!is_root'), as YAML reads a leading ! as a tag"},
+		{"a negated column compared", head + "    assert: !password_enabled == false\n",
+			"c.yaml:6:13: tag !password_enabled: " + plain + "; if assert is a CEL expression, quote it (assert: '!password_enabled == false'), as YAML reads a leading ! as a tag"},
+		{"a negated call with a quote in it", head + "    assert: !user.startsWith('ci-') == true\n",
+			"c.yaml:6:13: tag !user.startsWith('ci-'): " + plain + "; if assert is a CEL expression, quote it (assert: \"!user.startsWith('ci-') == true\"), as YAML reads a leading ! as a tag"},
+		{"a negation YAML cannot read past", head + "    assert: !password_enabled || mfa_active\n",
+			"c.yaml:6: did not find expected comment or line break; if assert is a CEL expression, quote it, as YAML reads a leading ! as a tag"},
+		{"a negated group", head + "    where: !(is_root && mfa_active)\n    assert: mfa_active\n",
+			"c.yaml:6: did not find expected alphabetic or numeric character; if where is a CEL expression, quote it, as YAML reads a leading ! as a tag"},
+		{"a negation in a flow mapping", "custom_rules:\n  - {id: ORG-01, assert: !password_enabled || mfa_active}\n",
+			"c.yaml:2: found character that cannot start any token; if assert is a CEL expression, quote it, as YAML reads a leading ! as a tag"},
+		{"a tag elsewhere", head + "    assert: mfa_active\n    url: !x https://example.com\n", "c.yaml:7:10: tag !x: " + plain},
+		{"a syntax error elsewhere", head + "    assert: mfa_active\n    title: !x || y\n", "c.yaml:7: did not find expected comment or line break"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Parse("c.yaml", []byte(tc.yaml))
+			if err == nil || err.Error() != tc.want {
+				t.Errorf("error %v\nwant  %s", err, tc.want)
+			}
+		})
+	}
+}
+
 // A file whose heads cost more than syntaxBudget to read again keeps
 // yaml.v3's own wording, with its line.
 func TestYAMLSyntaxErrorPastTheBudgetKeepsYAMLsWording(t *testing.T) {
