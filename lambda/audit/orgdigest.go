@@ -280,3 +280,14 @@ func Late(m Message, madeAt time.Time) Message {
 		madeAt.UTC().Format("2006-01-02 15:04 MST")) + m.Body)
 	return m
 }
+
+// Partial is the organisation digest m of only some of the run's accounts,
+// why saying which and why the others are not named: "[partial]" before
+// its subject and a first line saying so, so that nobody reads its counts
+// as the whole organisation's. It reports an error too (its kind is both).
+func Partial(m Message, why string) Message {
+	m.Subject = fitSubject("[partial] " + m.Subject)
+	m.Body = fitBody("Partial: " + why + "\n\n" + m.Body)
+	m.Errors = true
+	return m
+}

@@ -220,6 +220,19 @@ func TestOrgDigestLimits(t *testing.T) {
 	if late.Kind != m.Kind || late.Severity != m.Severity {
 		t.Errorf("late digest is %s/%s, want the digest's %s/%s", late.Kind, late.Severity, m.Kind, m.Severity)
 	}
+
+	// Of some accounts only, it still fits, says so first, and reports an
+	// error; late too, it says both.
+	quiet := m
+	quiet.Errors = false
+	part := Partial(quiet, "why.")
+	if len(part.Body) > MaxBody || !strings.HasPrefix(part.Body, "Partial: why.\n\ncredaudit: IAM credential audit of 8000 accounts") ||
+		part.Subject != fitSubject("[partial] "+m.Subject) || !part.Errors || part.Kind != KindDigest {
+		t.Errorf("partial digest: %q, errors %v, kind %s, body of %d bytes beginning %q", part.Subject, part.Errors, part.Kind, len(part.Body), part.Body[:80])
+	}
+	if both := Late(part, time.Time{}); !strings.HasPrefix(both.Subject, "[late] [partial] ") || !strings.Contains(both.Body, "could not send it.\n\nPartial: why.") {
+		t.Errorf("late partial digest %q begins %q", both.Subject, both.Body[:120])
+	}
 }
 
 // The organisation digest says why an unmuted finding is news after its

@@ -183,60 +183,85 @@ func listHint(err error) string {
 const maxRunFile = 256 << 20
 
 func (h *Handler) aggregate(ctx context.Context, aud *audit.Auditor, st *OrgStep) (*Aggregated, error) {
-	collectFail := func(err error) error {
-		return aud.Fail(ctx, &audit.Failure{Phase: "organisation results", Err: err,
-			Hint: "the state machine hands aggregate the account list and the map's ResultWriter manifest in the state bucket; the function needs s3:GetObject on its " + RunsPrefix + " prefix."})
-	}
 	var items []Item
 	if err := h.readRunFile(ctx, *st.Accounts, &items); err != nil {
-		return nil, collectFail(err)
+		return nil, h.collectFailed(ctx, aud, st, nil, err)
 	}
 	if st.Error != nil {
 		return nil, h.mapFailed(ctx, aud, st, items)
 	}
-	var manifest struct {
-		ResultFiles map[string][]struct {
-			Key string `json:"Key"`
-		} `json:"ResultFiles"`
-	}
-	if err := h.readRunFile(ctx, *st.Results, &manifest); err != nil {
-		return nil, collectFail(err)
-	}
-	if manifest.ResultFiles == nil {
-		return nil, collectFail(fmt.Errorf("%s: not a map run manifest (no ResultFiles)", st.Results))
-	}
-	var executions []mapExecution
-	for _, status := range []string{"SUCCEEDED", "FAILED", "PENDING"} {
-		for _, f := range manifest.ResultFiles[status] {
-			var page []mapExecution
-			if err := h.readRunFile(ctx, Location{Bucket: st.Results.Bucket, Key: f.Key}, &page); err != nil {
-				return nil, collectFail(err)
-			}
-			executions = append(executions, page...)
-		}
-	}
-	runs, err := accountRuns(items, executions)
+	runs, err := h.collect(ctx, *st.Results, items)
 	if err != nil {
-		return nil, collectFail(err)
+		return nil, h.collectFailed(ctx, aud, st, items, err)
 	}
 
 	res := &Aggregated{RunID: st.RunID, Accounts: len(runs)}
 	res.Audited, res.Failed = audit.CountRuns(runs)
 	h.Log.LogAttrs(ctx, slog.LevelInfo, "organisation results", slog.Int("accounts", res.Accounts), slog.Int("audited", res.Audited), slog.Int("failed", res.Failed))
-	if res.Notified, res.Late, err = h.orgDigest(ctx, aud, runs); err != nil {
+	if res.Notified, res.Late, err = h.orgDigest(ctx, aud, runs, ""); err != nil {
 		return nil, err
 	}
 	return res, nil
 }
 
+// collect reads the map's ResultWriter manifest at results and the result
+// files it names, and joins them with the list (accountRuns).
+func (h *Handler) collect(ctx context.Context, results Location, items []Item) ([]audit.AccountRun, error) {
+	var manifest struct {
+		ResultFiles map[string][]struct {
+			Key string `json:"Key"`
+		} `json:"ResultFiles"`
+	}
+	if err := h.readRunFile(ctx, results, &manifest); err != nil {
+		return nil, err
+	}
+	if manifest.ResultFiles == nil {
+		return nil, fmt.Errorf("%s: not a map run manifest (no ResultFiles)", results)
+	}
+	var executions []mapExecution
+	for _, status := range []string{"SUCCEEDED", "FAILED", "PENDING"} {
+		for _, f := range manifest.ResultFiles[status] {
+			var page []mapExecution
+			if err := h.readRunFile(ctx, Location{Bucket: results.Bucket, Key: f.Key}, &page); err != nil {
+				return nil, err
+			}
+			executions = append(executions, page...)
+		}
+	}
+	return accountRuns(items, executions)
+}
+
+// collectFailed reports a run whose map ran but whose results aggregate
+// could not collect (err): the manifest or a result file unreadable, a
+// result of an account not in the list, or the list itself unreadable
+// (items nil). The accounts audited saved their states with their news
+// marked reported, and Step Functions does not retry the step, so it
+// reports them from the summaries they kept, as mapFailed does, then
+// alerts; the run fails.
+func (h *Handler) collectFailed(ctx context.Context, aud *audit.Auditor, st *OrgStep, items []Item, err error) error {
+	if st.Error != nil {
+		err = fmt.Errorf("the map failed (%s), and the account list could not be read: %w", stepErrorText(st.Error.Error, st.Error.Cause), err)
+	}
+	where := h.reportKept(ctx, aud, st.RunID, items,
+		"not audited, or its audit failed: it kept no summary, and the map's results could not be read (the map run says which)")
+	return aud.Fail(ctx, &audit.Failure{Phase: "organisation results", Err: err,
+		Hint: "the state machine hands aggregate the account list and the map's ResultWriter manifest in the state bucket; the function needs s3:GetObject on its " + RunsPrefix +
+			" prefix, and Step Functions does not run the step again, so a file deleted or changed, or an S3 error past the SDK's retries, fails it. The accounts audited saved their states and " + where})
+}
+
 // orgDigest sends the organisation digest of runs when it is due, after
 // the digests earlier runs owe (oldest first); one that cannot be sent is
-// kept for the next run. notified says this run's was sent.
-func (h *Handler) orgDigest(ctx context.Context, aud *audit.Auditor, runs []audit.AccountRun) (notified bool, late int, err error) {
+// kept for the next run. partial, when not "", says the runs are only some
+// of the run's accounts, and why (audit.Partial). notified says this run's
+// was sent.
+func (h *Handler) orgDigest(ctx context.Context, aud *audit.Auditor, runs []audit.AccountRun, partial string) (notified bool, late int, err error) {
 	due := audit.OrgDigestDue(runs, aud.Notify)
 	var digest *audit.Message
 	if due {
 		m := audit.OrgDigest(runs, h.orgProfile(ctx, runs), h.now())
+		if partial != "" {
+			m = audit.Partial(m, partial)
+		}
 		digest = &m
 	}
 	out := audit.SendOrgDigest(ctx, owedDigests{h}, aud.Send, digest, h.now())
@@ -271,15 +296,30 @@ func (h *Handler) orgDigest(ctx context.Context, aud *audit.Auditor, runs []audi
 
 // mapFailed reports a run whose map failed: the accounts audited before it
 // stopped have saved their states, so their changes are reported now or
-// never. The organisation digest of the summaries they kept (SummaryKey)
-// is sent when due, as any run's, then the alert, which says where those
-// changes are; the run fails.
+// never (reportKept); then the alert, which says where those changes are;
+// the run fails.
 func (h *Handler) mapFailed(ctx context.Context, aud *audit.Auditor, st *OrgStep, items []Item) error {
+	where := h.reportKept(ctx, aud, st.RunID, items, "not audited: the map failed before it finished, or its audit failed (the map run says which)")
+	return aud.Fail(ctx, &audit.Failure{Phase: "organisation run",
+		Err: fmt.Errorf("the map over %d accounts failed: %s", len(items), stepErrorText(st.Error.Error, st.Error.Cause)),
+		Hint: "more accounts failed than the tolerated failure percentage allows, or Step Functions could not read the account list or write the results; the execution's map run and the auditor function's logs say which accounts failed and why. " +
+			"The accounts audited before the map stopped saved their states and " + where})
+}
+
+// reportKept reports the accounts of a run whose results aggregate does
+// not have (the map failed, or they could not be read) from the summaries
+// their audits kept (SummaryKey): they saved their states with their news
+// marked reported, so it is reported now or never. The organisation digest
+// of those summaries is sent when due, as any run's, each account of the
+// list without one reported as notAudited says; without the list (items
+// nil), the digest is of the kept summaries alone, and says so
+// (audit.Partial). It returns what the alert says of the accounts audited.
+func (h *Handler) reportKept(ctx context.Context, aud *audit.Auditor, runID string, items []Item, notAudited string) string {
 	where := "published to their Security Hub: their changes are in no digest, so look for them there."
 	if !h.Settings.SecurityHub {
 		where = "their changes are in no digest (Security Hub publishing is off), only in the auditor function's logs."
 	}
-	runs, err := h.keptRuns(ctx, st.RunID, items)
+	runs, err := h.keptRuns(ctx, runID, items, notAudited)
 	switch audited, _ := audit.CountRuns(runs); {
 	case err != nil:
 		where += " (Their summaries could not be read: " + err.Error() + ".)"
@@ -287,18 +327,20 @@ func (h *Handler) mapFailed(ctx context.Context, aud *audit.Auditor, st *OrgStep
 		where = "no account kept a summary: none was audited, or its summary could not be written (the auditor function's logs say so)."
 	default:
 		h.Log.LogAttrs(ctx, slog.LevelInfo, "organisation results", slog.Int("accounts", len(runs)), slog.Int("audited", audited),
-			slog.String("outcome", "the map failed; the accounts audited before it stopped are reported from the summaries they kept"))
-		switch notified, _, err := h.orgDigest(ctx, aud, runs); {
+			slog.String("outcome", "the accounts audited are reported from the summaries they kept"))
+		partial := ""
+		if items == nil {
+			partial = "the run's account list could not be read, so this digest reports only the " + audit.Nouns(audited, "account") +
+				" whose audits kept a summary; the accounts not audited are not named (the map run says which)."
+		}
+		switch notified, _, err := h.orgDigest(ctx, aud, runs, partial); {
 		case err != nil:
 			where = "their changes are in the organisation digest, which could not be sent: " + err.Error()
 		case notified:
 			where = "their changes are in the organisation digest sent before this alert."
 		}
 	}
-	return aud.Fail(ctx, &audit.Failure{Phase: "organisation run",
-		Err: fmt.Errorf("the map over %d accounts failed: %s", len(items), stepErrorText(st.Error.Error, st.Error.Cause)),
-		Hint: "more accounts failed than the tolerated failure percentage allows, or Step Functions could not read the account list or write the results; the execution's map run and the auditor function's logs say which accounts failed and why. " +
-			"The accounts audited before the map stopped saved their states and " + where})
+	return where
 }
 
 // orgProfile names the profile of an organisation digest: the one the
@@ -420,8 +462,8 @@ func (h *Handler) readRunFile(ctx context.Context, loc Location, v any) error {
 // SummaryKey is where an organisation run's per-account audit keeps its
 // Response (summary, and error if any) besides returning it: under the
 // run's prefix, read by the run's aggregate when the map fails, which then
-// writes no results. Else the changes of the accounts audited before the
-// map stopped, whose states are saved, would be in no digest.
+// writes no results, or when its results cannot be read. Else the changes
+// of the accounts audited, whose states are saved, would be in no digest.
 func SummaryKey(runID, accountID string) string {
 	return summariesPrefix(runID) + accountID + ".json"
 }
@@ -435,7 +477,7 @@ func (h *Handler) keepSummary(ctx context.Context, runID string, resp *Response)
 	loc := Location{Bucket: h.Settings.StateBucket, Key: SummaryKey(runID, resp.AccountID)}
 	if err := h.writeRunFile(ctx, loc, resp); err != nil {
 		h.Log.LogAttrs(ctx, slog.LevelError, "keep summary", slog.String("account_id", resp.AccountID), slog.String("error", audit.LogSafe(err)),
-			slog.String("effect", "if the organisation run's map fails, this account's changes are in no digest (the function needs s3:PutObject on the "+RunsPrefix+" prefix of the state bucket)"))
+			slog.String("effect", "if the organisation run's map fails or its results cannot be read, this account's changes are in no digest (the function needs s3:PutObject on the "+RunsPrefix+" prefix of the state bucket)"))
 	}
 }
 
@@ -447,13 +489,16 @@ func (h *Handler) keepSummary(ctx context.Context, runID string, resp *Response)
 // many as reuse helps.
 const summaryReaders = 16
 
-// keptRuns is the accounts of a run whose map failed: one AccountRun per
-// account of the list, from the summary its audit kept (SummaryKey), or
-// not audited. It lists the run's summaries first and reads only those,
-// summaryReaders at a time: a map that stops early leaves most accounts
-// without one. The first summary that cannot be read is the error.
-func (h *Handler) keptRuns(ctx context.Context, runID string, items []Item) ([]audit.AccountRun, error) {
+// keptRuns is the accounts of a run whose results aggregate does not
+// have: one AccountRun per account of the list, from the summary its audit
+// kept (SummaryKey), or failed as notAudited says; without the list (items
+// nil), one per summary kept. It lists the run's summaries first and reads
+// only those, summaryReaders at a time: a map that stops early leaves most
+// accounts without one. The first summary that cannot be read is the
+// error.
+func (h *Handler) keptRuns(ctx context.Context, runID string, items []Item, notAudited string) ([]audit.AccountRun, error) {
 	kept := map[string]bool{}
+	var keys []string // in the order S3 lists them: by account ID
 	pages := s3.NewListObjectsV2Paginator(h.clients().s3, &s3.ListObjectsV2Input{
 		Bucket: aws.String(h.Settings.StateBucket), Prefix: aws.String(summariesPrefix(runID))})
 	for pages.HasMorePages() {
@@ -463,14 +508,19 @@ func (h *Handler) keptRuns(ctx context.Context, runID string, items []Item) ([]a
 		}
 		for _, o := range page.Contents {
 			kept[aws.ToString(o.Key)] = true
+			keys = append(keys, aws.ToString(o.Key))
+		}
+	}
+	if items == nil {
+		for _, key := range keys {
+			items = append(items, Item{AccountID: strings.TrimSuffix(strings.TrimPrefix(key, summariesPrefix(runID)), ".json")})
 		}
 	}
 	runs := make([]audit.AccountRun, len(items))
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(summaryReaders)
 	for i, it := range items {
-		runs[i] = audit.AccountRun{AccountID: it.AccountID, Name: it.Name,
-			Error: "not audited: the map failed before it finished, or its audit failed (the map run says which)"}
+		runs[i] = audit.AccountRun{AccountID: it.AccountID, Name: it.Name, Error: notAudited}
 		key := SummaryKey(runID, it.AccountID)
 		if !kept[key] {
 			continue

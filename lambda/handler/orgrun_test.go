@@ -922,3 +922,129 @@ func TestOrganisationListingThrottledAlertsWithTheRightHint(t *testing.T) {
 		t.Errorf("want one operational alert with the hint, got %+v", msgs)
 	}
 }
+
+// Every per-account audit saves its state with its news marked reported,
+// and the organisation digest is the only place that news is told; Step
+// Functions does not run a failed aggregate again. So when aggregate
+// cannot collect the map's results (a result file deleted or unreadable,
+// the manifest corrupt, a result of an account not in the list, the list
+// itself unreadable), it sends the organisation digest of the summaries
+// the audits kept, as for a failed map, then the alert saying what could
+// not be read, and fails; the next run has no news to tell again. A
+// digest SNS refuses is owed, and the next run sends it late.
+func TestOrganisationResultsNotCollectedStillReportTheAudited(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		// breakIt breaks the run's files after the map ran; through the
+		// proxy, when it needs a fault.
+		breakIt func(o *orgEnv, p *faultProxy, list, manifest handler.Location)
+		unread  string // what the alert says could not be read
+		partial bool   // the list could not be read
+		refuse  bool   // SNS refuses the digest too
+	}{
+		{name: "a result file deleted", unread: "SUCCEEDED_0.json", breakIt: func(o *orgEnv, _ *faultProxy, _, m handler.Location) {
+			if _, err := o.s3.DeleteObject(context.Background(), &s3.DeleteObjectInput{Bucket: aws.String(bucket),
+				Key: aws.String(strings.TrimSuffix(m.Key, "manifest.json") + "SUCCEEDED_0.json")}); err != nil {
+				o.t.Fatal(err)
+			}
+		}},
+		{name: "a result file unavailable", unread: "SUCCEEDED_0.json", breakIt: func(_ *orgEnv, p *faultProxy, _, m handler.Location) {
+			p.inject(fault{Op: "s3:GetObject", Path: "/" + strings.TrimSuffix(m.Key, "manifest.json") + "SUCCEEDED_0.json", Kind: unavailable, Times: 1000})
+		}},
+		{name: "the manifest corrupt", unread: "manifest.json", breakIt: func(o *orgEnv, _ *faultProxy, _, m handler.Location) {
+			if _, err := o.s3.PutObject(context.Background(), &s3.PutObjectInput{Bucket: aws.String(bucket), Key: aws.String(m.Key), Body: strings.NewReader("{")}); err != nil {
+				o.t.Fatal(err)
+			}
+		}},
+		{name: "a result of an account not in the list", unread: "account 999999999999 is not in the account list", breakIt: func(o *orgEnv, _ *faultProxy, _, m handler.Location) {
+			key := strings.TrimSuffix(m.Key, "manifest.json") + "SUCCEEDED_0.json"
+			var exs []execution
+			o.get(key, &exs)
+			exs = append(exs, execution{Input: `{"account_id":"999999999999","role_arn":"arn:aws:iam::999999999999:role/credaudit-member","notify":"never"}`, Status: "FAILED", Error: "described"})
+			o.put(key, exs)
+		}},
+		{name: "the account list unavailable", unread: "accounts.json", partial: true, breakIt: func(_ *orgEnv, p *faultProxy, l, _ handler.Location) {
+			p.inject(fault{Op: "s3:GetObject", Path: "/" + l.Key, Kind: unavailable, Times: 1000})
+		}},
+		{name: "a result file deleted, SNS refusing", unread: "SUCCEEDED_0.json", refuse: true, breakIt: func(o *orgEnv, p *faultProxy, _, m handler.Location) {
+			if _, err := o.s3.DeleteObject(context.Background(), &s3.DeleteObjectInput{Bucket: aws.String(bucket),
+				Key: aws.String(strings.TrimSuffix(m.Key, "manifest.json") + "SUCCEEDED_0.json")}); err != nil {
+				o.t.Fatal(err)
+			}
+			p.inject(fault{Op: "Publish", Kind: serverError, Times: 1000})
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			o := newOrgEnv(t, "alpha", "beta")
+			p := o.throughFaultProxy()
+			h := withoutWaits(o.handler(map[string]string{handler.EnvExcludeAccounts: account}), o.cfg)
+			listed, items := o.listAccounts(h, "exec-r1")
+			manifest := o.mapRun(h, items, "exec-r1") // the items name the run, as the state machine's do
+			if msgs := o.drain(); len(msgs) != 0 {
+				t.Fatalf("the per-account invocations sent %d messages", len(msgs))
+			}
+			tc.breakIt(o, p, listed.Location, manifest)
+
+			_, err := tryStep[handler.Aggregated](h, aggregateStep("exec-r1", listed.Location, manifest))
+			var f *audit.Failure
+			if !errors.As(err, &f) || !strings.Contains(err.Error(), tc.unread) {
+				t.Fatalf("aggregate: %v; want it to fail saying %q could not be read", err, tc.unread)
+			}
+			p.clear()
+			msgs := o.drain()
+			var digest, alert sandbox.Message
+			switch {
+			case tc.refuse:
+				// Neither the digest nor the alert got through: the digest
+				// is owed, and the next run sends it first, late.
+				if len(msgs) != 0 {
+					t.Fatalf("SNS refusing, %d messages got through", len(msgs))
+				}
+				var owed []audit.Message
+				o.get(handler.OwedDigestsKey, &owed)
+				if len(owed) != 1 || !strings.HasPrefix(owed[0].Subject, "[late] credaudit organisation: 2 accounts;") {
+					t.Fatalf("owed %+v, want the run's digest, late", owed)
+				}
+				listed, items = o.listAccounts(h, "exec-r2")
+				agg := step[handler.Aggregated](t, h, aggregateStep("exec-r2", listed.Location, o.mapRun(h, items, "exec-r2")))
+				if agg.Late != 1 || agg.Notified {
+					t.Errorf("the next run %+v, want the owed digest sent and none of its own", agg)
+				}
+				if msgs = o.drain(); len(msgs) != 1 || msgs[0].Subject != owed[0].Subject {
+					t.Fatalf("the next run sent %+v, want the owed digest only", msgs)
+				}
+				digest = msgs[0]
+			case len(msgs) != 2 || msgs[0].Attributes["kind"] != orgDigestKind(msgs[0].Subject) && !tc.partial || msgs[1].Attributes["kind"] != "error":
+				t.Fatalf("want the organisation digest, then the alert; got %+v", msgs)
+			default:
+				digest, alert = msgs[0], msgs[1]
+				if !strings.Contains(alert.Body, tc.unread) {
+					t.Errorf("alert lacks %q:\n%s", tc.unread, alert.Body)
+				}
+			}
+			for i, m := range o.members {
+				want := m.ID + " (" + []string{"alpha", "beta"}[i] + "): 2 new"
+				if tc.partial {
+					want = m.ID + ": 2 new" // the names are the list's
+				}
+				if !strings.Contains(digest.Body, want) {
+					t.Errorf("digest lacks %q:\n%s", want, digest.Body)
+				}
+			}
+			if tc.partial != strings.Contains(digest.Subject, "[partial] ") || tc.partial != strings.Contains(digest.Body, "Partial: the run's account list could not be read") ||
+				tc.partial && digest.Attributes["kind"] != `["digest","error"]` {
+				t.Errorf("digest %q (kind %s) partial %v:\n%s", digest.Subject, digest.Attributes["kind"], tc.partial, digest.Body)
+			}
+
+			// The news was told: a run after it, on unchanged accounts,
+			// is quiet.
+			listed, items = o.listAccounts(h, "exec-r3")
+			if agg := step[handler.Aggregated](t, h, aggregateStep("exec-r3", listed.Location, o.mapRun(h, items, "exec-r3"))); agg.Audited != 2 || agg.Notified || agg.Late != 0 {
+				t.Errorf("the run after: %+v, want both audited, with nothing to tell", agg)
+			}
+			if msgs := o.drain(); len(msgs) != 0 {
+				t.Errorf("the run after sent %+v, want nothing", msgs)
+			}
+		})
+	}
+}
