@@ -145,11 +145,11 @@ func (h *Handler) orchestrate(ctx context.Context, aud *audit.Auditor, st *OrgSt
 func (h *Handler) listAccounts(ctx context.Context, aud *audit.Auditor, id string) (*Listed, error) {
 	accounts, err := org.List(ctx, h.clients().org, h.Settings.Accounts)
 	if err != nil {
-		return nil, aud.Fail(ctx, &audit.Failure{Phase: "list accounts", Err: err, Hint: listHint(err)})
+		return nil, aud.FailOrg(ctx, &audit.OrgFailure{RunID: id, Failure: &audit.Failure{Phase: "list accounts", Err: err, Hint: listHint(err)}})
 	}
 	if len(accounts) == 0 {
-		return nil, aud.Fail(ctx, &audit.Failure{Phase: "list accounts", Err: errors.New("no active account of the organisation matches the account and OU filters"),
-			Hint: "check " + EnvIncludeAccounts + ", " + EnvExcludeAccounts + ", " + EnvIncludeOUs + " and " + EnvExcludeOUs + "."})
+		return nil, aud.FailOrg(ctx, &audit.OrgFailure{RunID: id, Failure: &audit.Failure{Phase: "list accounts", Err: errors.New("no active account of the organisation matches the account and OU filters"),
+			Hint: "check " + EnvIncludeAccounts + ", " + EnvExcludeAccounts + ", " + EnvIncludeOUs + " and " + EnvExcludeOUs + "."}})
 	}
 	items := make([]Item, len(accounts))
 	for i, a := range accounts {
@@ -157,8 +157,8 @@ func (h *Handler) listAccounts(ctx context.Context, aud *audit.Auditor, id strin
 	}
 	loc := Location{Bucket: h.Settings.StateBucket, Key: RunsPrefix + id + "/accounts.json"}
 	if err := h.writeRunFile(ctx, loc, items); err != nil {
-		return nil, aud.Fail(ctx, &audit.Failure{Phase: "list accounts", Err: err,
-			Hint: "the function needs s3:PutObject on the " + RunsPrefix + " prefix of the state bucket."})
+		return nil, aud.FailOrg(ctx, &audit.OrgFailure{RunID: id, Failure: &audit.Failure{Phase: "list accounts", Err: err,
+			Hint: "the function needs s3:PutObject on the " + RunsPrefix + " prefix of the state bucket."}})
 	}
 	h.Log.LogAttrs(ctx, slog.LevelInfo, "accounts listed", slog.Int("accounts", len(items)), slog.String("list", loc.String()))
 	return &Listed{Location: loc, Accounts: len(items)}, nil
@@ -198,9 +198,11 @@ func (h *Handler) aggregate(ctx context.Context, aud *audit.Auditor, st *OrgStep
 	res := &Aggregated{RunID: st.RunID, Accounts: len(runs)}
 	res.Audited, res.Failed = audit.CountRuns(runs)
 	h.Log.LogAttrs(ctx, slog.LevelInfo, "organisation results", slog.Int("accounts", res.Accounts), slog.Int("audited", res.Audited), slog.Int("failed", res.Failed))
-	if res.Notified, res.Late, err = h.orgDigest(ctx, aud, runs, ""); err != nil {
+	due, out := h.orgDigest(ctx, aud, runs, "")
+	if err := out.Err(); err != nil {
 		return nil, err
 	}
+	res.Notified, res.Late = due && aud.Topic != nil, out.Late
 	return res, nil
 }
 
@@ -242,20 +244,21 @@ func (h *Handler) collectFailed(ctx context.Context, aud *audit.Auditor, st *Org
 	if st.Error != nil {
 		err = fmt.Errorf("the map failed (%s), and the account list could not be read: %w", stepErrorText(st.Error.Error, st.Error.Cause), err)
 	}
-	where := h.reportKept(ctx, aud, st.RunID, items,
+	f := h.reportKept(ctx, aud, st.RunID, items,
 		"not audited, or its audit failed: it kept no summary, and the map's results could not be read (the map run says which)")
-	return aud.Fail(ctx, &audit.Failure{Phase: "organisation results", Err: err,
+	f.Failure = &audit.Failure{Phase: "organisation results", Err: err,
 		Hint: "the state machine hands aggregate the account list and the map's ResultWriter manifest in the state bucket; the function needs s3:GetObject on its " + RunsPrefix +
-			" prefix, and Step Functions does not run the step again, so a file deleted or changed, or an S3 error past the SDK's retries, fails it. The accounts audited saved their states and " + where})
+			" prefix, and Step Functions does not run the step again, so a file deleted or changed, or an S3 error past the SDK's retries, fails it."}
+	return aud.FailOrg(ctx, f)
 }
 
 // orgDigest sends the organisation digest of runs when it is due, after
 // the digests earlier runs owe (oldest first); one that cannot be sent is
 // kept for the next run. partial, when not "", says the runs are only some
-// of the run's accounts, and why (audit.Partial). notified says this run's
-// was sent.
-func (h *Handler) orgDigest(ctx context.Context, aud *audit.Auditor, runs []audit.AccountRun, partial string) (notified bool, late int, err error) {
-	due := audit.OrgDigestDue(runs, aud.Notify)
+// of the run's accounts, and why (audit.Partial). It returns whether this
+// run's was due, and what the sending did.
+func (h *Handler) orgDigest(ctx context.Context, aud *audit.Auditor, runs []audit.AccountRun, partial string) (due bool, out audit.OrgSending) {
+	due = audit.OrgDigestDue(runs, aud.Notify)
 	var digest *audit.Message
 	if due {
 		m := audit.OrgDigest(runs, h.orgProfile(ctx, runs), h.now())
@@ -264,7 +267,7 @@ func (h *Handler) orgDigest(ctx context.Context, aud *audit.Auditor, runs []audi
 		}
 		digest = &m
 	}
-	out := audit.SendOrgDigest(ctx, owedDigests{h}, aud.Send, digest, h.now())
+	out = audit.SendOrgDigest(ctx, owedDigests{h}, aud.Send, digest, h.now())
 	if !due && out.Late == 0 && out.SendErr == nil {
 		h.Log.LogAttrs(ctx, slog.LevelInfo, "organisation digest", slog.String("notify", aud.Notify.String()),
 			slog.String("outcome", "not sent: no account failed or has anything new, changed, unmuted, resolved or gone"))
@@ -288,10 +291,7 @@ func (h *Handler) orgDigest(ctx context.Context, aud *audit.Auditor, runs []audi
 		h.Log.LogAttrs(ctx, slog.LevelError, "organisation digest", slog.String("subject", out.Lost.Subject),
 			slog.String("outcome", "neither sent nor kept: its findings are in the accounts' states (and Security Hub, when on)"))
 	}
-	if err := out.Err(); err != nil {
-		return false, 0, err
-	}
-	return due && aud.Topic != nil, out.Late, nil
+	return due, out
 }
 
 // mapFailed reports a run whose map failed: the accounts audited before it
@@ -299,11 +299,11 @@ func (h *Handler) orgDigest(ctx context.Context, aud *audit.Auditor, runs []audi
 // never (reportKept); then the alert, which says where those changes are;
 // the run fails.
 func (h *Handler) mapFailed(ctx context.Context, aud *audit.Auditor, st *OrgStep, items []Item) error {
-	where := h.reportKept(ctx, aud, st.RunID, items, "not audited: the map failed before it finished, or its audit failed (the map run says which)")
-	return aud.Fail(ctx, &audit.Failure{Phase: "organisation run",
-		Err: fmt.Errorf("the map over %d accounts failed: %s", len(items), stepErrorText(st.Error.Error, st.Error.Cause)),
-		Hint: "more accounts failed than the tolerated failure percentage allows, or Step Functions could not read the account list or write the results; the execution's map run and the auditor function's logs say which accounts failed and why. " +
-			"The accounts audited before the map stopped saved their states and " + where})
+	f := h.reportKept(ctx, aud, st.RunID, items, "not audited: the map failed before it finished, or its audit failed (the map run says which)")
+	f.Failure = &audit.Failure{Phase: "organisation run",
+		Err:  fmt.Errorf("the map over %d accounts failed: %s", len(items), stepErrorText(st.Error.Error, st.Error.Cause)),
+		Hint: "more accounts failed than the tolerated failure percentage allows, or Step Functions could not read the account list or write the results; the execution's map run and the auditor function's logs say which accounts failed and why."}
+	return aud.FailOrg(ctx, f)
 }
 
 // reportKept reports the accounts of a run whose results aggregate does
@@ -313,34 +313,41 @@ func (h *Handler) mapFailed(ctx context.Context, aud *audit.Auditor, st *OrgStep
 // of those summaries is sent when due, as any run's, each account of the
 // list without one reported as notAudited says; without the list (items
 // nil), the digest is of the kept summaries alone, and says so
-// (audit.Partial). It returns what the alert says of the accounts audited.
-func (h *Handler) reportKept(ctx context.Context, aud *audit.Auditor, runID string, items []Item, notAudited string) string {
-	where := "published to their Security Hub: their changes are in no digest, so look for them there."
-	if !h.Settings.SecurityHub {
-		where = "their changes are in no digest (Security Hub publishing is off), only in the auditor function's logs."
-	}
+// (audit.Partial). It returns the alert's account of what the run did,
+// for the caller to say what failed.
+func (h *Handler) reportKept(ctx context.Context, aud *audit.Auditor, runID string, items []Item, notAudited string) *audit.OrgFailure {
+	f := &audit.OrgFailure{RunID: runID, Partial: items == nil, Hub: h.Settings.SecurityHub, Notify: aud.Notify}
 	runs, err := h.keptRuns(ctx, runID, items, notAudited)
-	switch audited, _ := audit.CountRuns(runs); {
+	audited, _ := audit.CountRuns(runs)
+	switch {
 	case err != nil:
-		where += " (Their summaries could not be read: " + err.Error() + ".)"
+		f.News, f.NewsErr = audit.NewsUnread, err
+		return f
 	case audited == 0:
-		where = "no account kept a summary: none was audited, or its summary could not be written (the auditor function's logs say so)."
-	default:
-		h.Log.LogAttrs(ctx, slog.LevelInfo, "organisation results", slog.Int("accounts", len(runs)), slog.Int("audited", audited),
-			slog.String("outcome", "the accounts audited are reported from the summaries they kept"))
-		partial := ""
-		if items == nil {
-			partial = "the run's account list could not be read, so this digest reports only the " + audit.Nouns(audited, "account") +
-				" whose audits kept a summary; the accounts not audited are not named (the map run says which)."
-		}
-		switch notified, _, err := h.orgDigest(ctx, aud, runs, partial); {
-		case err != nil:
-			where = "their changes are in the organisation digest, which could not be sent: " + err.Error()
-		case notified:
-			where = "their changes are in the organisation digest sent before this alert."
-		}
+		f.News = audit.NoneKept
+		return f
 	}
-	return where
+	f.Runs = runs
+	h.Log.LogAttrs(ctx, slog.LevelInfo, "organisation results", slog.Int("accounts", len(runs)), slog.Int("audited", audited),
+		slog.String("outcome", "the accounts audited are reported from the summaries they kept"))
+	partial := ""
+	if items == nil {
+		partial = "the run's account list could not be read, so this digest reports only the " + audit.Nouns(audited, "account") +
+			" whose audits kept a summary; the accounts not audited are not named (the map run says which)."
+	}
+	due, out := h.orgDigest(ctx, aud, runs, partial)
+	f.NewsErr = out.Err()
+	switch {
+	case !due:
+		f.News = audit.NewsNotDue
+	case out.Lost != nil:
+		f.News = audit.NewsLost
+	case out.SendErr != nil:
+		f.News = audit.NewsOwed
+	default:
+		f.News = audit.NewsSent
+	}
+	return f
 }
 
 // orgProfile names the profile of an organisation digest: the one the

@@ -636,9 +636,9 @@ func TestOrganisationDigestNamesTheProfile(t *testing.T) {
 // in no digest, but in Security Hub, or only in the logs.
 func TestOrganisationRunMapFailureAlerts(t *testing.T) {
 	for _, tc := range []struct{ hub, corrupt, want string }{
-		{"on", "", "no account kept a summary: none was audited"},
-		{"on", "{", "published to their Security Hub: their changes are in no digest, so look for them there. (Their summaries could not be read: "},
-		{"off", "{", "their changes are in no digest (Security Hub publishing is off), only in the auditor function's logs. (Their summaries could not be read: "},
+		{"on", "", "No account kept a summary: none was audited"},
+		{"on", "{", "published its findings to its Security Hub, and its changes are in no digest: look for them in the accounts' Security Hub."},
+		{"off", "{", "saved its state (Security Hub publishing is off), and its changes are in no digest: they are only in the auditor function's logs."},
 		// A summary under one account's key that is another's is not
 		// reported as the account's (a key built wrongly, an object copied).
 		{"on", `{"account_id": "999999999999"}`, `the summary of account "999999999999", not `},
@@ -726,8 +726,19 @@ func TestOrganisationMapFailureStillReportsTheAudited(t *testing.T) {
 			t.Errorf("digest says %s failed %q, want not audited:\n%s", it.AccountID, failed[it.AccountID], msgs[0].Body)
 		}
 	}
-	if want := "their changes are in the organisation digest sent before this alert"; !strings.Contains(msgs[1].Body, want) {
-		t.Errorf("alert lacks %q:\n%s", want, msgs[1].Body)
+	// The alert says what the run did, not what an account's alert says.
+	for _, want := range []string{
+		fmt.Sprintf("1 of %d accounts was audited: %s (%s).", len(items), items[0].AccountID, items[0].Name),
+		"It saved its state and published its findings to its Security Hub.",
+		"Its changes are in the organisation digest sent before this alert.",
+		fmt.Sprintf("%d other accounts kept no summary", len(items)-1),
+	} {
+		if !strings.Contains(msgs[1].Body, want) {
+			t.Errorf("alert lacks %q:\n%s", want, msgs[1].Body)
+		}
+	}
+	if strings.Contains(msgs[1].Body, "the previous state is kept") || strings.Contains(msgs[1].Body, "could not audit") {
+		t.Errorf("the alert says the state was kept, though alpha's state was saved:\n%s", msgs[1].Body)
 	}
 }
 
@@ -1018,8 +1029,10 @@ func TestOrganisationResultsNotCollectedStillReportTheAudited(t *testing.T) {
 				t.Fatalf("want the organisation digest, then the alert; got %+v", msgs)
 			default:
 				digest, alert = msgs[0], msgs[1]
-				if !strings.Contains(alert.Body, tc.unread) {
-					t.Errorf("alert lacks %q:\n%s", tc.unread, alert.Body)
+				for _, want := range []string{tc.unread, "Each saved its state and published its findings to its Security Hub.", "Their changes are in the organisation digest sent before this alert."} {
+					if !strings.Contains(alert.Body, want) {
+						t.Errorf("alert lacks %q:\n%s", want, alert.Body)
+					}
 				}
 			}
 			for i, m := range o.members {
