@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -112,12 +113,16 @@ func runOrg(ctx context.Context, f *orgFlags, af *auditFlags, src *source, forma
 	if region == "" {
 		region = cfg.Region
 	}
-	accounts, err := org.List(ctx, organizations.NewFromConfig(cfg), f.filter())
+	accounts, missing, err := org.List(ctx, organizations.NewFromConfig(cfg), f.filter())
 	if err != nil {
 		return &exitError{ExitAWS, fmt.Errorf("list the organisation's accounts (needs the management account or a delegated administrator): %w", err)}
 	}
 	if len(accounts) == 0 {
-		return usageErr("no active account of the organisation matches the account and OU filters")
+		msg := "no active account of the organisation matches the account and OU filters"
+		for _, m := range missing {
+			msg += fmt.Sprintf("; %s %s", m.ID, strings.TrimPrefix(m.Reason, "not audited: "))
+		}
+		return usageErr("%s", msg)
 	}
 	if af.forRegion(format) {
 		if err := regionFits(region, af.hubRegion != "", accounts); err != nil {
@@ -166,6 +171,10 @@ func runOrg(ctx context.Context, f *orgFlags, af *auditFlags, src *source, forma
 	if progress != nil {
 		fmt.Fprintln(io.Stderr)
 	}
+	// What the filters include by ID that is not there to audit fails as
+	// an account whose audit failed does: in the summary, the digest and
+	// the exit code.
+	runs = append(runs, org.Runs(missing)...)
 
 	sum := orgSummary{Accounts: len(runs), Results: runs}
 	sum.Audited, sum.Failed = audit.CountRuns(runs)

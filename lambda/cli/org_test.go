@@ -161,6 +161,49 @@ func TestScanOrgAuditsEachMemberInItsOwnAccount(t *testing.T) {
 	}
 }
 
+// An account or OU --include-accounts or --include-ous names that the
+// organisation does not have to audit is reported as an account that
+// failed, with why: in the summary, the digest and the exit code, instead
+// of a run over fewer accounts that exits 0.
+func TestScanOrgReportsWhatItIncludesButCannotAudit(t *testing.T) {
+	_, members := newOrganisation(t, "alpha")
+	alpha := members[0]
+	dir := t.TempDir()
+	code, out, stderr := run(t, "", "scan", "--org", "--include-accounts", alpha.id+",999999999999", "--include-ous", "ou-zz99-nothere1",
+		"--state", dir, "--format", "json")
+	if code != ExitAWS || !strings.Contains(stderr, "2 of 3 accounts failed") {
+		t.Fatalf("exit %d, want %d saying 2 of 3 failed; stderr:\n%s", code, ExitAWS, stderr)
+	}
+	var sum orgSummary
+	if err := json.Unmarshal([]byte(out), &sum); err != nil {
+		t.Fatalf("output is not the org summary: %v\n%s", err, out)
+	}
+	got := map[string]string{}
+	for _, r := range sum.Results {
+		got[r.AccountID] = r.Error
+		if r.AccountID != alpha.id && r.Summary != nil {
+			t.Errorf("%s has a summary, though it was not audited", r.AccountID)
+		}
+	}
+	want := map[string]string{alpha.id: "", "999999999999": "not audited: included, but not an account of the organisation",
+		"ou-zz99-nothere1": "not audited: an included OU, not found in the organisation"}
+	if diff := cmp.Diff(want, got); diff != "" || sum.Accounts != 3 || sum.Audited != 1 || sum.Failed != 2 {
+		t.Errorf("summary: %d accounts, %d audited, %d failed; errors (-want +got):\n%s", sum.Accounts, sum.Audited, sum.Failed, diff)
+	}
+	for _, want := range []string{"Accounts audited: 1 of 3; 2 failed.", "! 999999999999: not audited: included, but not an account of the organisation",
+		"! ou-zz99-nothere1: not audited: an included OU, not found in the organisation"} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("the digest on stderr lacks %q:\n%s", want, stderr)
+		}
+	}
+
+	// With nothing there to audit, it says why.
+	code, _, stderr = run(t, "", "scan", "--org", "--include-accounts", "999999999999", "--format", "json")
+	if code != ExitUsage || !strings.Contains(stderr, "999999999999 included, but not an account of the organisation") {
+		t.Errorf("only a missing account: exit %d, want %d naming it; stderr:\n%s", code, ExitUsage, stderr)
+	}
+}
+
 // The organisation digest goes to --topic when it is news, as the
 // function's organisation run sends it in its default notify mode
 // (changes) and as a single account's scan sends its digest: a run over

@@ -408,7 +408,7 @@ var (
 	auditedRE   = regexp.MustCompile(`(?m)^Accounts audited: (\d+) of (\d+); (\d+) failed\.$`)
 	failingRE   = regexp.MustCompile(`(?m)^Failing now: (\d+) \((\d+) critical,`)
 	accountRE   = regexp.MustCompile(`(?m)^  (\d{12})(?: \([^)]*\))?: ` + newsRE + `(\d+) resolved, (\d+) failing \(`)
-	failedAccRE = regexp.MustCompile(`^  ! (\d{12})(?: \([^)]*\))?: (.*)$`)
+	failedAccRE = regexp.MustCompile(`^  ! (\d{12}|ou-[0-9a-z-]+|r-[0-9a-z]+)(?: \([^)]*\))?: (.*)$`) // an included OU or root not found too
 	failedAllRE = regexp.MustCompile(`^  ! \d+ accounts: (.*)$`)
 	namedRE     = regexp.MustCompile(`(\d{12})(?: \([^)]*\))?`)
 )

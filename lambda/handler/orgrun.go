@@ -78,10 +78,13 @@ type Item struct {
 	Name      string `json:"name,omitempty"`
 }
 
-// Listed is list_accounts' result: where the list is and its length.
+// Listed is list_accounts' result: where the list is and its length, and
+// how many accounts and OUs the filter includes by ID that the run cannot
+// audit (org.Missing), which aggregate reads from MissingKey.
 type Listed struct {
 	Location
 	Accounts int `json:"accounts"`
+	Missing  int `json:"missing,omitempty"`
 }
 
 // Aggregated is aggregate's result.
@@ -143,12 +146,16 @@ func (h *Handler) orchestrate(ctx context.Context, aud *audit.Auditor, st *OrgSt
 }
 
 func (h *Handler) listAccounts(ctx context.Context, aud *audit.Auditor, id string) (*Listed, error) {
-	accounts, err := org.List(ctx, h.clients().org, h.Settings.Accounts)
+	accounts, missing, err := org.List(ctx, h.clients().org, h.Settings.Accounts)
 	if err != nil {
 		return nil, aud.FailOrg(ctx, &audit.OrgFailure{RunID: id, Failure: &audit.Failure{Phase: "list accounts", Err: err, Hint: listHint(err)}})
 	}
 	if len(accounts) == 0 {
-		return nil, aud.FailOrg(ctx, &audit.OrgFailure{RunID: id, Failure: &audit.Failure{Phase: "list accounts", Err: errors.New("no active account of the organisation matches the account and OU filters"),
+		err := errors.New("no active account of the organisation matches the account and OU filters")
+		if len(missing) > 0 {
+			err = fmt.Errorf("%w; of those it includes by ID: %s", err, missingText(missing))
+		}
+		return nil, aud.FailOrg(ctx, &audit.OrgFailure{RunID: id, Failure: &audit.Failure{Phase: "list accounts", Err: err,
 			Hint: "check " + EnvIncludeAccounts + ", " + EnvExcludeAccounts + ", " + EnvIncludeOUs + " and " + EnvExcludeOUs + "."}})
 	}
 	items := make([]Item, len(accounts))
@@ -156,12 +163,54 @@ func (h *Handler) listAccounts(ctx context.Context, aud *audit.Auditor, id strin
 		items[i] = Item{AccountID: a.ID, RoleARN: org.RoleARN(a.Partition, a.ID, h.Settings.MemberRole), Name: a.Name}
 	}
 	loc := Location{Bucket: h.Settings.StateBucket, Key: RunsPrefix + id + "/accounts.json"}
-	if err := h.writeRunFile(ctx, loc, items); err != nil {
+	err = h.writeRunFile(ctx, loc, items)
+	if err == nil && len(missing) > 0 {
+		// Beside the list, which the map reads: each of its items is
+		// audited.
+		err = h.writeRunFile(ctx, Location{Bucket: h.Settings.StateBucket, Key: MissingKey(id)}, missing)
+	}
+	if err != nil {
 		return nil, aud.FailOrg(ctx, &audit.OrgFailure{RunID: id, Failure: &audit.Failure{Phase: "list accounts", Err: err,
 			Hint: "the function needs s3:PutObject on the " + RunsPrefix + " prefix of the state bucket."}})
 	}
+	if len(missing) > 0 {
+		// Reported with the run's accounts by aggregate, as accounts that
+		// failed; said here too, for the filter's sake.
+		h.Log.LogAttrs(ctx, slog.LevelError, "included not listed", slog.Int("missing", len(missing)), slog.String("error", missingText(missing)),
+			slog.String("effect", "the organisation digest names each as not audited, a failed account; fix "+EnvIncludeAccounts+" or "+EnvIncludeOUs))
+	}
 	h.Log.LogAttrs(ctx, slog.LevelInfo, "accounts listed", slog.Int("accounts", len(items)), slog.String("list", loc.String()))
-	return &Listed{Location: loc, Accounts: len(items)}, nil
+	return &Listed{Location: loc, Accounts: len(items), Missing: len(missing)}, nil
+}
+
+// missingText says what of the filter's inclusions the run cannot audit,
+// and why.
+func missingText(missing []org.Missing) string {
+	parts := make([]string, len(missing))
+	for i, m := range missing {
+		parts[i] = m.ID + " " + strings.TrimPrefix(m.Reason, "not audited: ")
+	}
+	return strings.Join(parts, "; ")
+}
+
+// MissingKey is where list_accounts keeps what the filter includes by ID
+// that the run cannot audit (org.Missing), when there is any: beside the
+// account list, not in it, as the map audits each of its items. Aggregate
+// reports each as an account not audited.
+func MissingKey(runID string) string { return RunsPrefix + runID + "/missing.json" }
+
+// readMissing reads what list_accounts kept at MissingKey, as the run's
+// accounts that failed; none when it kept nothing.
+func (h *Handler) readMissing(ctx context.Context, runID string) ([]audit.AccountRun, error) {
+	var missing []org.Missing
+	err := h.readRunFile(ctx, Location{Bucket: h.Settings.StateBucket, Key: MissingKey(runID)}, &missing)
+	if _, none := errors.AsType[*s3types.NoSuchKey](err); none {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return org.Runs(missing), nil
 }
 
 // listHint is what to check after listing the accounts failed with err:
@@ -184,16 +233,19 @@ const maxRunFile = 256 << 20
 
 func (h *Handler) aggregate(ctx context.Context, aud *audit.Auditor, st *OrgStep) (*Aggregated, error) {
 	var items []Item
-	if err := h.readRunFile(ctx, *st.Accounts, &items); err != nil {
-		return nil, h.collectFailed(ctx, aud, st, nil, err)
+	listErr := h.readRunFile(ctx, *st.Accounts, &items)
+	missing, missErr := h.readMissing(ctx, st.RunID)
+	if listErr != nil {
+		return nil, h.collectFailed(ctx, aud, st, nil, missing, errors.Join(listErr, missErr))
 	}
 	if st.Error != nil {
-		return nil, h.mapFailed(ctx, aud, st, items)
+		return nil, h.mapFailed(ctx, aud, st, items, missing, missErr)
 	}
 	runs, err := h.collect(ctx, *st.Results, items)
-	if err != nil {
-		return nil, h.collectFailed(ctx, aud, st, items, err)
+	if err = errors.Join(err, missErr); err != nil {
+		return nil, h.collectFailed(ctx, aud, st, items, missing, err)
 	}
+	runs = append(runs, missing...)
 
 	res := &Aggregated{RunID: st.RunID, Accounts: len(runs)}
 	res.Audited, res.Failed = audit.CountRuns(runs)
@@ -235,16 +287,17 @@ func (h *Handler) collect(ctx context.Context, results Location, items []Item) (
 
 // collectFailed reports a run whose map ran but whose results aggregate
 // could not collect (err): the manifest or a result file unreadable, a
-// result of an account not in the list, or the list itself unreadable
-// (items nil). The accounts audited saved their states with their news
-// marked reported, and Step Functions does not retry the step, so it
+// result of an account not in the list, the list itself unreadable (items
+// nil), or what list_accounts could not list (MissingKey; missing is what
+// could be read of it). The accounts audited saved their states with their
+// news marked reported, and Step Functions does not retry the step, so it
 // reports them from the summaries they kept, as mapFailed does, then
 // alerts; the run fails.
-func (h *Handler) collectFailed(ctx context.Context, aud *audit.Auditor, st *OrgStep, items []Item, err error) error {
+func (h *Handler) collectFailed(ctx context.Context, aud *audit.Auditor, st *OrgStep, items []Item, missing []audit.AccountRun, err error) error {
 	if st.Error != nil {
 		err = fmt.Errorf("the map failed (%s), and the account list could not be read: %w", stepErrorText(st.Error.Error, st.Error.Cause), err)
 	}
-	f := h.reportKept(ctx, aud, st.RunID, items,
+	f := h.reportKept(ctx, aud, st.RunID, items, missing,
 		"not audited, or its audit failed: it kept no summary, and the map's results could not be read (the map run says which)")
 	f.Failure = &audit.Failure{Phase: "organisation results", Err: err,
 		Hint: "the state machine hands aggregate the account list and the map's ResultWriter manifest in the state bucket; the function needs s3:GetObject on its " + RunsPrefix +
@@ -297,11 +350,15 @@ func (h *Handler) orgDigest(ctx context.Context, aud *audit.Auditor, runs []audi
 // mapFailed reports a run whose map failed: the accounts audited before it
 // stopped have saved their states, so their changes are reported now or
 // never (reportKept); then the alert, which says where those changes are;
-// the run fails.
-func (h *Handler) mapFailed(ctx context.Context, aud *audit.Auditor, st *OrgStep, items []Item) error {
-	f := h.reportKept(ctx, aud, st.RunID, items, "not audited: the map failed before it finished, or its audit failed (the map run says which)")
-	f.Failure = &audit.Failure{Phase: "organisation run",
-		Err:  fmt.Errorf("the map over %d accounts failed: %s", len(items), stepErrorText(st.Error.Error, st.Error.Cause)),
+// the run fails. missing is what list_accounts could not list, missErr
+// the failure to read it.
+func (h *Handler) mapFailed(ctx context.Context, aud *audit.Auditor, st *OrgStep, items []Item, missing []audit.AccountRun, missErr error) error {
+	f := h.reportKept(ctx, aud, st.RunID, items, missing, "not audited: the map failed before it finished, or its audit failed (the map run says which)")
+	err := fmt.Errorf("the map over %d accounts failed: %s", len(items), stepErrorText(st.Error.Error, st.Error.Cause))
+	if missErr != nil {
+		err = fmt.Errorf("%w; and %w", err, missErr)
+	}
+	f.Failure = &audit.Failure{Phase: "organisation run", Err: err,
 		Hint: "more accounts failed than the tolerated failure percentage allows, or Step Functions could not read the account list or write the results; the execution's map run and the auditor function's logs say which accounts failed and why."}
 	return aud.FailOrg(ctx, f)
 }
@@ -311,14 +368,16 @@ func (h *Handler) mapFailed(ctx context.Context, aud *audit.Auditor, st *OrgStep
 // their audits kept (SummaryKey): they saved their states with their news
 // marked reported, so it is reported now or never. The organisation digest
 // of those summaries is sent when due, as any run's, each account of the
-// list without one reported as notAudited says; without the list (items
-// nil), the digest is of the kept summaries alone, and says so
+// list without one reported as notAudited says, and missing (what
+// list_accounts could not list) as not audited; without the list (items
+// nil), the digest is of the kept summaries and missing alone, and says so
 // (audit.Partial). It returns the alert's account of what the run did,
 // for the caller to say what failed.
-func (h *Handler) reportKept(ctx context.Context, aud *audit.Auditor, runID string, items []Item, notAudited string) *audit.OrgFailure {
+func (h *Handler) reportKept(ctx context.Context, aud *audit.Auditor, runID string, items []Item, missing []audit.AccountRun, notAudited string) *audit.OrgFailure {
 	f := &audit.OrgFailure{RunID: runID, Partial: items == nil, Hub: h.Settings.SecurityHub, Notify: aud.Notify}
 	runs, err := h.keptRuns(ctx, runID, items, notAudited)
 	audited, _ := audit.CountRuns(runs)
+	runs = append(runs, missing...)
 	switch {
 	case err != nil:
 		f.News, f.NewsErr = audit.NewsUnread, err

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/organizations"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
@@ -1059,5 +1060,77 @@ func TestOrganisationResultsNotCollectedStillReportTheAudited(t *testing.T) {
 				t.Errorf("the run after sent %+v, want nothing", msgs)
 			}
 		})
+	}
+}
+
+// An account or OU the filters include by ID that the organisation does
+// not have to audit (not in it, not ACTIVE, an OU not found) is not
+// dropped without a word: list_accounts keeps it beside the list (never
+// in it: the map audits every item), and the organisation digest names it
+// under FAILED ACCOUNTS with why, counted as an account that failed, so
+// that the run is not an all-clear, whether the map succeeded or failed.
+func TestOrganisationRunReportsWhatItIncludesButCannotAudit(t *testing.T) {
+	o := newOrgEnv(t, "alpha", "beta")
+	alpha, beta := o.members[0], o.members[1]
+	ctx := context.Background()
+	if _, err := organizations.NewFromConfig(o.cfg).CloseAccount(ctx, &organizations.CloseAccountInput{AccountId: aws.String(beta.ID)}); err != nil {
+		t.Fatal(err)
+	}
+	h := o.handler(map[string]string{handler.EnvIncludeAccounts: alpha.ID + ",999999999999," + beta.ID, handler.EnvIncludeOUs: "ou-zz99-nothere1"})
+	listed, items := o.listAccounts(h, "exec-i")
+	if len(items) != 1 || items[0].AccountID != alpha.ID || listed.Missing != 3 {
+		t.Fatalf("list_accounts returned %+v, listing %+v; want alpha alone, 3 missing", listed, items)
+	}
+	want := map[string]string{
+		"999999999999":     "not audited: included, but not an account of the organisation",
+		beta.ID:            "not audited: included, but its state is SUSPENDED, not ACTIVE",
+		"ou-zz99-nothere1": "not audited: an included OU, not found in the organisation",
+	}
+	check := func(body string) {
+		t.Helper()
+		failed := failedAccounts(body)
+		for id, why := range want {
+			if failed[id] != why {
+				t.Errorf("digest says %s failed %q, want %q:\n%s", id, failed[id], why, body)
+			}
+		}
+		if _, ok := failed[alpha.ID]; ok || !strings.Contains(body, alpha.ID+" (alpha): 2 new") {
+			t.Errorf("digest does not report alpha as audited:\n%s", body)
+		}
+	}
+
+	manifest := o.mapRun(h, items, "exec-i")
+	agg := step[handler.Aggregated](t, h, aggregateStep("exec-i", listed.Location, manifest))
+	if agg != (handler.Aggregated{RunID: "exec-i", Accounts: 4, Audited: 1, Failed: 3, Notified: true}) {
+		t.Errorf("aggregate returned %+v, want the 3 counted failed", agg)
+	}
+	msgs := o.drain()
+	if len(msgs) != 1 || msgs[0].Attributes["kind"] != `["digest","error"]` || !strings.Contains(msgs[0].Subject, "4 accounts, 3 FAILED") {
+		t.Fatalf("want one organisation digest reporting errors; got %+v", msgs)
+	}
+	check(msgs[0].Body)
+
+	// Nothing new since, but what it cannot audit is still reported: the
+	// run is never quiet about it.
+	listed, items = o.listAccounts(h, "exec-j")
+	step[handler.Aggregated](t, h, aggregateStep("exec-j", listed.Location, o.mapRun(h, items, "exec-j")))
+	if msgs = o.drain(); len(msgs) != 1 || failedAccounts(msgs[0].Body)["999999999999"] == "" {
+		t.Errorf("the next run, with no news, sent %+v; want the digest naming what it cannot audit", msgs)
+	}
+
+	// A map that failed reports them too.
+	payload, _ := json.Marshal(map[string]any{"action": "aggregate", "run_id": "exec-j", "accounts": listed.Location,
+		"error": map[string]string{"Error": "States.ExceedToleratedFailureThreshold", "Cause": "too many failed"}})
+	if _, err := h.Handle(ctx, payload); err == nil {
+		t.Fatal("the aggregate of a failed map succeeded")
+	}
+	if msgs = o.drain(); len(msgs) != 2 {
+		t.Fatalf("want the digest and the alert; got %+v", msgs)
+	}
+	failed := failedAccounts(msgs[0].Body)
+	for id, why := range want {
+		if failed[id] != why {
+			t.Errorf("failed map's digest says %s failed %q, want %q:\n%s", id, failed[id], why, msgs[0].Body)
+		}
 	}
 }

@@ -12,6 +12,7 @@ package org
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -21,6 +22,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/organizations"
 	"github.com/aws/aws-sdk-go-v2/service/organizations/types"
 
+	"github.com/credaudit/credaudit/lambda/audit"
 	"github.com/credaudit/credaudit/lambda/credreport"
 	"github.com/credaudit/credaudit/lambda/internal/lazyre"
 )
@@ -85,26 +87,64 @@ func SplitList(s string) []string {
 
 func (f Filter) byOU() bool { return len(f.IncludeOUs)+len(f.ExcludeOUs) > 0 }
 
+// Missing is an account or OU that the filter includes by its ID but List
+// cannot list: an account not in the organisation or not ACTIVE, an OU or
+// root not found. An organisation run reports each as not audited, with
+// Reason, as it reports an account whose audit failed: else a filter that
+// names what is not there would audit fewer accounts and read as an
+// all-clear.
+type Missing struct {
+	ID string `json:"id"`
+	// Name is the account's name, when the organisation lists it.
+	Name   string `json:"name,omitempty"`
+	Reason string `json:"reason"`
+}
+
+// Run is m as an organisation run reports it: an account that failed, not
+// audited.
+func (m Missing) Run() audit.AccountRun {
+	return audit.AccountRun{AccountID: m.ID, Name: m.Name, Error: m.Reason}
+}
+
+// Runs is Run of each of missing.
+func Runs(missing []Missing) []audit.AccountRun {
+	runs := make([]audit.AccountRun, len(missing))
+	for i, m := range missing {
+		runs[i] = m.Run()
+	}
+	return runs
+}
+
 // List returns the organisation's ACTIVE accounts that f selects, in the
 // order Organizations lists them, each once (pages that repeat an account
-// would otherwise have it audited twice at once, and counted twice). With
-// an OU filter it reads each account's ancestry with ListParents: one call
-// per account and one per distinct OU above them.
-func List(ctx context.Context, client API, f Filter) ([]Account, error) {
+// would otherwise have it audited twice at once, and counted twice), and
+// what f includes by ID that it cannot list (Missing): included accounts
+// the organisation does not have or that are not ACTIVE, then included
+// OUs and roots it does not have. An exclusion still wins: an account f
+// both includes and excludes is not missing. With an OU filter it reads
+// each account's ancestry with ListParents: one call per account and one
+// per distinct OU above them, and one per included OU above none of them,
+// to tell an OU without active accounts from one that does not exist.
+func List(ctx context.Context, client API, f Filter) ([]Account, []Missing, error) {
 	if err := f.Check(); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	var out []Account
 	listed := map[string]bool{}
+	seen := map[string]types.Account{} // every account ListAccounts lists
+	above := map[string]bool{}         // the OUs and root above the accounts walked
 	anc := ancestry{client: client, parent: map[string]string{}}
 	pages := organizations.NewListAccountsPaginator(client, &organizations.ListAccountsInput{})
 	for pages.HasMorePages() {
 		page, err := pages.NextPage(ctx)
 		if err != nil {
-			return nil, fmt.Errorf("organizations:ListAccounts: %w", err)
+			return nil, nil, fmt.Errorf("organizations:ListAccounts: %w", err)
 		}
 		for _, a := range page.Accounts {
 			id := aws.ToString(a.Id)
+			if _, ok := seen[id]; !ok || active(a) {
+				seen[id] = a
+			}
 			if !active(a) || slices.Contains(f.ExcludeAccounts, id) || listed[id] {
 				continue
 			}
@@ -112,7 +152,10 @@ func List(ctx context.Context, client API, f Filter) ([]Account, error) {
 			if f.byOU() {
 				ous, err := anc.of(ctx, id)
 				if err != nil {
-					return nil, err
+					return nil, nil, err
+				}
+				for _, ou := range ous {
+					above[ou] = true
 				}
 				if slices.ContainsFunc(ous, func(ou string) bool { return slices.Contains(f.ExcludeOUs, ou) }) {
 					continue
@@ -128,6 +171,66 @@ func List(ctx context.Context, client API, f Filter) ([]Account, error) {
 			}
 			listed[id] = true
 			out = append(out, acct)
+		}
+	}
+	missing, err := f.missing(ctx, client, seen, above)
+	if err != nil {
+		return nil, nil, err
+	}
+	return out, missing, nil
+}
+
+// missing is what f includes by ID that the organisation does not have to
+// audit: seen is every account ListAccounts listed, above every OU and
+// root above the active accounts walked for their ancestry.
+func (f Filter) missing(ctx context.Context, client organizations.ListParentsAPIClient, seen map[string]types.Account, above map[string]bool) ([]Missing, error) {
+	var out []Missing
+	done := map[string]bool{}
+	for _, id := range f.IncludeAccounts {
+		if done[id] || slices.Contains(f.ExcludeAccounts, id) {
+			continue
+		}
+		done[id] = true
+		a, ok := seen[id]
+		switch {
+		case !ok:
+			out = append(out, Missing{ID: id, Reason: "not audited: included, but not an account of the organisation"})
+		case !active(a):
+			state := string(a.State)
+			if state == "" {
+				state = string(a.Status)
+			}
+			out = append(out, Missing{ID: id, Name: aws.ToString(a.Name), Reason: "not audited: included, but its state is " + state + ", not ACTIVE"})
+		}
+	}
+	var root string
+	for ou := range above {
+		if strings.HasPrefix(ou, "r-") {
+			root = ou
+		}
+	}
+	for _, ou := range f.IncludeOUs {
+		if done[ou] || above[ou] {
+			continue
+		}
+		done[ou] = true
+		if strings.HasPrefix(ou, "r-") {
+			// Every account is below the root: one walked names it. With
+			// none walked (none active and not excluded), nothing tells.
+			if root != "" {
+				out = append(out, Missing{ID: ou, Reason: "not audited: an included root, not the organisation's (" + root + ")"})
+			}
+			continue
+		}
+		// Above no active account: an OU without one, or none at all.
+		_, err := client.ListParents(ctx, &organizations.ListParentsInput{ChildId: aws.String(ou)})
+		_, noChild := errors.AsType[*types.ChildNotFoundException](err)
+		_, noOU := errors.AsType[*types.OrganizationalUnitNotFoundException](err)
+		switch {
+		case noChild || noOU:
+			out = append(out, Missing{ID: ou, Reason: "not audited: an included OU, not found in the organisation"})
+		case err != nil:
+			return nil, fmt.Errorf("organizations:ListParents of %s: %w", ou, err)
 		}
 	}
 	return out, nil

@@ -27,6 +27,8 @@ type fakeOrg struct {
 	accounts []types.Account
 	parent   map[string]string
 	calls    map[string]int
+	// failParents is a child whose ListParents fails, not as not found.
+	failParents string
 }
 
 func newFakeOrg() *fakeOrg {
@@ -47,6 +49,7 @@ func newFakeOrg() *fakeOrg {
 			"111111111111": "r-root", "222222222222": "ou-root-aaaaaaaa", "333333333333": "ou-root-bbbbbbbb",
 			"444444444444": "ou-root-cccccccc", "555555555555": "r-root", "666666666666": "r-root",
 			"ou-root-aaaaaaaa": "r-root", "ou-root-bbbbbbbb": "ou-root-aaaaaaaa", "ou-root-cccccccc": "r-root",
+			"ou-root-dddddddd": "r-root", // empty
 		},
 		calls: map[string]int{},
 	}
@@ -71,9 +74,12 @@ func (f *fakeOrg) ListAccounts(_ context.Context, in *organizations.ListAccounts
 
 func (f *fakeOrg) ListParents(_ context.Context, in *organizations.ListParentsInput, _ ...func(*organizations.Options)) (*organizations.ListParentsOutput, error) {
 	f.calls["ListParents"]++
+	if *in.ChildId == f.failParents {
+		return nil, errors.New("throttled")
+	}
 	p, ok := f.parent[*in.ChildId]
 	if !ok {
-		return nil, fmt.Errorf("no child %s", *in.ChildId)
+		return nil, &types.ChildNotFoundException{Message: aws.String("no child " + *in.ChildId)}
 	}
 	typ := types.ParentTypeOrganizationalUnit
 	if strings.HasPrefix(p, "r-") {
@@ -92,28 +98,54 @@ func ids(accts []Account) []string {
 
 func TestList(t *testing.T) {
 	for _, tc := range []struct {
-		name   string
-		filter Filter
-		want   []string
+		name    string
+		filter  Filter
+		want    []string
+		missing []Missing
 	}{
-		{"no filter lists every active account across pages", Filter{}, []string{"111111111111", "222222222222", "333333333333", "444444444444"}},
-		{"included accounts only", Filter{IncludeAccounts: []string{"222222222222", "555555555555"}}, []string{"222222222222"}},
-		{"excluded accounts are left out", Filter{ExcludeAccounts: []string{"111111111111"}}, []string{"222222222222", "333333333333", "444444444444"}},
-		{"an OU includes accounts in nested OUs", Filter{IncludeOUs: []string{"ou-root-aaaaaaaa"}}, []string{"222222222222", "333333333333"}},
-		{"an excluded nested OU wins over its included parent", Filter{IncludeOUs: []string{"ou-root-aaaaaaaa"}, ExcludeOUs: []string{"ou-root-bbbbbbbb"}}, []string{"222222222222"}},
-		{"an included account adds to an included OU", Filter{IncludeOUs: []string{"ou-root-cccccccc"}, IncludeAccounts: []string{"111111111111"}}, []string{"111111111111", "444444444444"}},
-		{"an excluded account wins over its included OU", Filter{IncludeOUs: []string{"r-root"}, ExcludeAccounts: []string{"333333333333"}}, []string{"111111111111", "222222222222", "444444444444"}},
-		{"excluding an OU alone keeps the rest", Filter{ExcludeOUs: []string{"ou-root-aaaaaaaa"}}, []string{"111111111111", "444444444444"}},
+		{"no filter lists every active account across pages", Filter{}, []string{"111111111111", "222222222222", "333333333333", "444444444444"}, nil},
+		{"included accounts only; one closed is missing, with its state", Filter{IncludeAccounts: []string{"222222222222", "555555555555"}}, []string{"222222222222"},
+			[]Missing{{ID: "555555555555", Name: "closed", Reason: "not audited: included, but its state is CLOSED, not ACTIVE"}}},
+		{"an included account not in the organisation is missing", Filter{IncludeAccounts: []string{"999999999999", "222222222222", "666666666666", "999999999999"}}, []string{"222222222222"},
+			[]Missing{{ID: "999999999999", Reason: "not audited: included, but not an account of the organisation"},
+				{ID: "666666666666", Name: "suspended", Reason: "not audited: included, but its state is SUSPENDED, not ACTIVE"}}},
+		{"an included account also excluded is not missing", Filter{IncludeAccounts: []string{"222222222222", "555555555555", "999999999999"}, ExcludeAccounts: []string{"555555555555", "999999999999"}},
+			[]string{"222222222222"}, nil},
+		{"excluded accounts are left out", Filter{ExcludeAccounts: []string{"111111111111"}}, []string{"222222222222", "333333333333", "444444444444"}, nil},
+		{"an OU includes accounts in nested OUs", Filter{IncludeOUs: []string{"ou-root-aaaaaaaa"}}, []string{"222222222222", "333333333333"}, nil},
+		{"an excluded nested OU wins over its included parent", Filter{IncludeOUs: []string{"ou-root-aaaaaaaa"}, ExcludeOUs: []string{"ou-root-bbbbbbbb"}}, []string{"222222222222"}, nil},
+		{"an included account adds to an included OU", Filter{IncludeOUs: []string{"ou-root-cccccccc"}, IncludeAccounts: []string{"111111111111"}}, []string{"111111111111", "444444444444"}, nil},
+		{"an excluded account wins over its included OU", Filter{IncludeOUs: []string{"r-root"}, ExcludeAccounts: []string{"333333333333"}}, []string{"111111111111", "222222222222", "444444444444"}, nil},
+		{"excluding an OU alone keeps the rest", Filter{ExcludeOUs: []string{"ou-root-aaaaaaaa"}}, []string{"111111111111", "444444444444"}, nil},
+		{"an included OU not in the organisation is missing", Filter{IncludeOUs: []string{"ou-root-cccccccc", "ou-root-zzzzzzzz"}}, []string{"444444444444"},
+			[]Missing{{ID: "ou-root-zzzzzzzz", Reason: "not audited: an included OU, not found in the organisation"}}},
+		{"an included OU without an active account is not missing", Filter{IncludeOUs: []string{"ou-root-cccccccc", "ou-root-dddddddd"}}, []string{"444444444444"}, nil},
+		{"an included root not the organisation's is missing", Filter{IncludeOUs: []string{"r-other"}, IncludeAccounts: []string{"111111111111"}}, []string{"111111111111"},
+			[]Missing{{ID: "r-other", Reason: "not audited: an included root, not the organisation's (r-root)"}}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			got, err := List(context.Background(), newFakeOrg(), tc.filter)
+			got, missing, err := List(context.Background(), newFakeOrg(), tc.filter)
 			if err != nil {
 				t.Fatal(err)
 			}
 			if diff := cmp.Diff(tc.want, ids(got)); diff != "" {
 				t.Errorf("accounts (-want +got):\n%s", diff)
 			}
+			if diff := cmp.Diff(tc.missing, missing); diff != "" {
+				t.Errorf("missing (-want +got):\n%s", diff)
+			}
 		})
+	}
+}
+
+// An included OU whose existence cannot be asked is an error, as any
+// failure to read the organisation's tree is.
+func TestListMissingOUError(t *testing.T) {
+	f := newFakeOrg()
+	f.failParents = "ou-root-zzzzzzzz"
+	_, _, err := List(context.Background(), f, Filter{IncludeOUs: []string{"ou-root-zzzzzzzz"}})
+	if err == nil || !strings.Contains(err.Error(), "organizations:ListParents of ou-root-zzzzzzzz") {
+		t.Errorf("err = %v, want the failing ListParents named", err)
 	}
 }
 
@@ -123,7 +155,7 @@ func TestList(t *testing.T) {
 func TestListNamesAnAccountOnce(t *testing.T) {
 	f := newFakeOrg()
 	f.accounts = append(f.accounts, f.accounts[1], f.accounts[0])
-	got, err := List(context.Background(), f, Filter{})
+	got, _, err := List(context.Background(), f, Filter{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -134,7 +166,7 @@ func TestListNamesAnAccountOnce(t *testing.T) {
 
 func TestListReadsNamesPartitionsAndCachesAncestry(t *testing.T) {
 	f := newFakeOrg()
-	got, err := List(context.Background(), f, Filter{ExcludeOUs: []string{"ou-root-cccccccc"}})
+	got, _, err := List(context.Background(), f, Filter{ExcludeOUs: []string{"ou-root-cccccccc"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -147,7 +179,7 @@ func TestListReadsNamesPartitionsAndCachesAncestry(t *testing.T) {
 		t.Errorf("ListParents called %d times, want 7", f.calls["ListParents"])
 	}
 	f = newFakeOrg()
-	if _, err := List(context.Background(), f, Filter{}); err != nil {
+	if _, _, err := List(context.Background(), f, Filter{}); err != nil {
 		t.Fatal(err)
 	}
 	if f.calls["ListParents"] != 0 {
@@ -156,13 +188,13 @@ func TestListReadsNamesPartitionsAndCachesAncestry(t *testing.T) {
 }
 
 func TestListErrors(t *testing.T) {
-	_, err := List(context.Background(), newFakeOrg(), Filter{IncludeAccounts: []string{"12345"}, ExcludeOUs: []string{"sandbox"}})
+	_, _, err := List(context.Background(), newFakeOrg(), Filter{IncludeAccounts: []string{"12345"}, ExcludeOUs: []string{"sandbox"}})
 	if err == nil || !strings.Contains(err.Error(), `"12345" is not a 12-digit account ID`) || !strings.Contains(err.Error(), `"sandbox" is not an organisational unit ID`) {
 		t.Errorf("err = %v, want both bad IDs named", err)
 	}
 	f := newFakeOrg()
 	delete(f.parent, "ou-root-bbbbbbbb")
-	_, err = List(context.Background(), f, Filter{IncludeOUs: []string{"ou-root-aaaaaaaa"}})
+	_, _, err = List(context.Background(), f, Filter{IncludeOUs: []string{"ou-root-aaaaaaaa"}})
 	if err == nil || !strings.Contains(err.Error(), "organizations:ListParents of ou-root-bbbbbbbb") {
 		t.Errorf("err = %v, want the failing ListParents named", err)
 	}
