@@ -369,9 +369,37 @@ const LogIncomplete = "audit incomplete"
 // no dimension).
 const IncompleteMetric = "AuditsIncomplete"
 
+// LogIncludedNotListed is the message of the orchestrator's error line for
+// what the account filters include by ID that the organisation does not
+// have to audit: an account not in it or not ACTIVE, an OU or root not
+// found (lambda/handler's LogIncludedNotListed, which the contract test
+// holds it to). No audit runs for it, so no function error tells the
+// alarms, as one does of an account whose audit failed; the line does.
+const LogIncludedNotListed = "included not listed"
+
+// NotListedMetric counts LogIncludedNotListed lines (namespace
+// MetricsNamespace, no dimension).
+const NotListedMetric = "IncludedNotListed"
+
+// lineAlarm is alarm id, saying what, on the lines logGroup gets whose
+// message is message: a metric filter (filterID) counts them as metric, in
+// MetricsNamespace without a dimension. The functions' JSON log lines name
+// their message "message".
+func (st *OrgStack) lineAlarm(id, what, filterID string, logGroup awslogs.LogGroup, message, metric string) {
+	count := awslogs.NewMetricFilter(st.Stack, jsii.String(filterID), &awslogs.MetricFilterProps{
+		LogGroup:        logGroup,
+		FilterPattern:   awslogs.FilterPattern_StringValue(jsii.String("$.message"), jsii.String("="), jsii.String(message)),
+		MetricNamespace: jsii.String(MetricsNamespace),
+		MetricName:      jsii.String(metric),
+		MetricValue:     jsii.String("1"),
+	})
+	st.alarm(id, what, count.Metric(sum()), 1)
+}
+
 // addAlarms: the run failed or timed out, or a function failed, was
 // throttled or came near its timeout (one account's audit, or listing and
-// the digest), or an account's audit did not publish or save everything.
+// the digest), or an account's audit did not publish or save everything,
+// or the filters include by ID what is not there to audit.
 func (st *OrgStack) addAlarms() {
 	st.alarm("ExecutionsFailedAlarm", "an organisation run failed; the orchestrator's alert and the execution history say why",
 		st.StateMachine.MetricFailed(sum()), 1)
@@ -384,17 +412,12 @@ func (st *OrgStack) addAlarms() {
 		"lower maxConcurrency or raise the Lambda concurrency quota",
 		st.Auditor.Function.MetricThrottles(sum()), 1)
 	st.durationAlarm("AuditorDurationAlarm", "an account's audit", "audits", st.Auditor.Function)
-	// The function's JSON log lines name their message "message".
-	incomplete := awslogs.NewMetricFilter(st.Stack, jsii.String("AuditsIncompleteFilter"), &awslogs.MetricFilterProps{
-		LogGroup:        st.Auditor.LogGroup,
-		FilterPattern:   awslogs.FilterPattern_StringValue(jsii.String("$.message"), jsii.String("="), jsii.String(LogIncomplete)),
-		MetricNamespace: jsii.String(MetricsNamespace),
-		MetricName:      jsii.String(IncompleteMetric),
-		MetricValue:     jsii.String("1"),
-	})
-	st.alarm("AuditorIncompleteAlarm", "an account was audited, but its findings did not all reach its Security Hub or its state was not saved; "+
+	st.lineAlarm("AuditorIncompleteAlarm", "an account was audited, but its findings did not all reach its Security Hub or its state was not saved; "+
 		"the organisation digest lists it under FAILED ACCOUNTS with the error, and the auditor's log group has the details",
-		incomplete.Metric(sum()), 1)
+		"AuditsIncompleteFilter", st.Auditor.LogGroup, LogIncomplete, IncompleteMetric)
+	st.lineAlarm("OrchestratorNotListedAlarm", "an account or OU that orgIncludeAccounts or orgIncludeOus names is not in the organisation, not ACTIVE, or not found, "+
+		"so it was not audited; the organisation digest lists it under FAILED ACCOUNTS with why, and the orchestrator's log group has the line",
+		"IncludedNotListedFilter", st.Orchestrator.LogGroup, LogIncludedNotListed, NotListedMetric)
 	st.alarm("OrchestratorErrorsAlarm", "listing the accounts or sending the organisation digest failed; see the orchestrator's log group",
 		st.Orchestrator.Function.MetricErrors(sum()), 1)
 	st.alarm("OrchestratorThrottlesAlarm", "listing the accounts or sending the organisation digest was throttled (account concurrency exhausted); "+

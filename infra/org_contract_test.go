@@ -98,25 +98,41 @@ func TestOrgStateMachineSpeaksTheFunctionsLanguage(t *testing.T) {
 	}
 }
 
-// The metric filter behind AuditorIncompleteAlarm matches the line the
-// auditor logs for an account it audited but could not publish or save
-// wholly, as the function's Lambda logger (lambdacontext) writes it.
-func TestOrgIncompleteFilterMatchesTheAuditorsLine(t *testing.T) {
+// The metric filters behind AuditorIncompleteAlarm and
+// OrchestratorNotListedAlarm match the lines the functions log for an
+// account audited but not wholly published or saved, and for what the
+// filters include that is not there to audit, as the function's Lambda
+// logger (lambdacontext) writes them.
+func TestOrgMetricFiltersMatchTheFunctionsLines(t *testing.T) {
 	s := synth(t, "org")
-	pattern := s.only(t, "AWS::Logs::MetricFilter")["FilterPattern"].(string)
-	m := regexp.MustCompile(`^\{ \$\.(\w+) = "([^"]*)" \}$`).FindStringSubmatch(pattern)
-	if m == nil {
-		t.Fatalf("filter pattern %q is not { $.KEY = \"VALUE\" }", pattern)
+	lines := map[string]string{IncompleteMetric: handler.LogIncomplete, NotListedMetric: handler.LogIncludedNotListed}
+	for _, r := range s.resources("AWS::Logs::MetricFilter") {
+		p := r["Properties"].(map[string]any)
+		metric := p["MetricTransformations"].([]any)[0].(map[string]any)["MetricName"].(string)
+		msg, ok := lines[metric]
+		if !ok {
+			t.Errorf("metric filter for %s, which no function line is known to stand for", metric)
+			continue
+		}
+		delete(lines, metric)
+		pattern := p["FilterPattern"].(string)
+		m := regexp.MustCompile(`^\{ \$\.(\w+) = "([^"]*)" \}$`).FindStringSubmatch(pattern)
+		if m == nil {
+			t.Fatalf("filter pattern %q is not { $.KEY = \"VALUE\" }", pattern)
+		}
+		var line bytes.Buffer
+		log := slog.New(slog.NewJSONHandler(&line, &slog.HandlerOptions{ReplaceAttr: lambdacontext.ReplaceAttr}))
+		log.LogAttrs(context.Background(), slog.LevelError, msg, slog.String("account_id", "111111111111"))
+		var fields map[string]any
+		if err := json.Unmarshal(line.Bytes(), &fields); err != nil {
+			t.Fatal(err)
+		}
+		if fields[m[1]] != m[2] {
+			t.Errorf("filter %s does not match the function's line %s", pattern, line.Bytes())
+		}
 	}
-	var line bytes.Buffer
-	log := slog.New(slog.NewJSONHandler(&line, &slog.HandlerOptions{ReplaceAttr: lambdacontext.ReplaceAttr}))
-	log.LogAttrs(context.Background(), slog.LevelError, handler.LogIncomplete, slog.String("account_id", "111111111111"))
-	var fields map[string]any
-	if err := json.Unmarshal(line.Bytes(), &fields); err != nil {
-		t.Fatal(err)
-	}
-	if fields[m[1]] != m[2] {
-		t.Errorf("filter %s does not match the auditor's line %s", pattern, line.Bytes())
+	if len(lines) > 0 {
+		t.Errorf("no metric filter counts %v", lines)
 	}
 }
 

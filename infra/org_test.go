@@ -670,6 +670,7 @@ func TestOrgAlarms(t *testing.T) {
 		{"AWS/Lambda", "Throttles", "Sum", 1, fn(s.org.Orchestrator)},
 		{"AWS/Lambda", "Duration", "Maximum", nearTimeout, fn(s.org.Orchestrator)},
 		{MetricsNamespace, IncompleteMetric, "Sum", 1, nil},
+		{MetricsNamespace, NotListedMetric, "Sum", 1, nil},
 		{"AWS/SQS", "NumberOfMessagesSent", "Sum", 1, []any{map[string]any{"Name": "QueueName", "Value": s.resolve(t, s.org.Queue.QueueName())}}},
 		{"AWS/States", "ExecutionsFailed", "Sum", 1, machine},
 		{"AWS/States", "ExecutionsTimedOut", "Sum", 1, machine},
@@ -710,7 +711,10 @@ func TestOrgAlarms(t *testing.T) {
 
 // An account audited but not wholly published or saved is no function
 // error (the map needs its summary): a metric filter on the auditor's log
-// group counts its error line, for AuditorIncompleteAlarm above.
+// group counts its error line, for AuditorIncompleteAlarm above. What the
+// filters include by ID that is not there to audit is no audit at all: a
+// metric filter on the orchestrator's log group counts its error line,
+// for OrchestratorNotListedAlarm.
 func TestOrgCountsIncompleteAudits(t *testing.T) {
 	s := synth(t, "org")
 	has(t, s, "AWS::Logs::MetricFilter", map[string]any{
@@ -720,8 +724,15 @@ func TestOrgCountsIncompleteAudits(t *testing.T) {
 			"MetricNamespace": "credaudit", "MetricName": "AuditsIncomplete", "MetricValue": "1",
 		}},
 	})
-	if n := len(s.resources("AWS::Logs::MetricFilter")); n != 1 {
-		t.Errorf("%d metric filters, want 1", n)
+	has(t, s, "AWS::Logs::MetricFilter", map[string]any{
+		"LogGroupName":  s.resolve(t, s.org.Orchestrator.LogGroup.LogGroupName()),
+		"FilterPattern": `{ $.message = "included not listed" }`,
+		"MetricTransformations": []any{map[string]any{
+			"MetricNamespace": "credaudit", "MetricName": "IncludedNotListed", "MetricValue": "1",
+		}},
+	})
+	if n := len(s.resources("AWS::Logs::MetricFilter")); n != 2 {
+		t.Errorf("%d metric filters, want 2", n)
 	}
 }
 

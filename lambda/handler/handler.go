@@ -115,6 +115,14 @@ type Response struct {
 // auditor's log group and alarms on them (infra's AuditsIncomplete).
 const LogIncomplete = "audit incomplete"
 
+// LogIncludedNotListed is the message of the error line list_accounts logs
+// when the filters include by ID what the organisation does not have to
+// audit (org.Missing). No audit runs for it, so no function error tells
+// the alarms, as one does of an account whose audit failed: the
+// organisation stack counts these lines on the orchestrator's log group
+// and alarms on them (infra's IncludedNotListed).
+const LogIncludedNotListed = "included not listed"
+
 // Handle is the function's entry: it runs one audit for an audit event, or
 // one step of an organisation run. Its error fails the invocation, so
 // Lambda retries it and alarms see it; the run has already sent an

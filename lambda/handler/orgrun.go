@@ -176,7 +176,7 @@ func (h *Handler) listAccounts(ctx context.Context, aud *audit.Auditor, id strin
 	if len(missing) > 0 {
 		// Reported with the run's accounts by aggregate, as accounts that
 		// failed; said here too, for the filter's sake.
-		h.Log.LogAttrs(ctx, slog.LevelError, "included not listed", slog.Int("missing", len(missing)), slog.String("error", missingText(missing)),
+		h.Log.LogAttrs(ctx, slog.LevelError, LogIncludedNotListed, slog.Int("missing", len(missing)), slog.String("error", missingText(missing)),
 			slog.String("effect", "the organisation digest names each as not audited, a failed account; fix "+EnvIncludeAccounts+" or "+EnvIncludeOUs))
 	}
 	h.Log.LogAttrs(ctx, slog.LevelInfo, "accounts listed", slog.Int("accounts", len(items)), slog.String("list", loc.String()))

@@ -1077,9 +1077,21 @@ func TestOrganisationRunReportsWhatItIncludesButCannotAudit(t *testing.T) {
 		t.Fatal(err)
 	}
 	h := o.handler(map[string]string{handler.EnvIncludeAccounts: alpha.ID + ",999999999999," + beta.ID, handler.EnvIncludeOUs: "ou-zz99-nothere1"})
+	o.logs.Reset()
 	listed, items := o.listAccounts(h, "exec-i")
 	if len(items) != 1 || items[0].AccountID != alpha.ID || listed.Missing != 3 {
 		t.Fatalf("list_accounts returned %+v, listing %+v; want alpha alone, 3 missing", listed, items)
+	}
+	// No audit runs for them, so no function error tells the alarms: the
+	// error line the organisation stack counts does.
+	var lines int
+	for _, l := range logged[struct{ Level, Msg string }](o.env) {
+		if l.Msg == handler.LogIncludedNotListed && l.Level == "ERROR" {
+			lines++
+		}
+	}
+	if lines != 1 {
+		t.Errorf("%d %q error lines, want 1:\n%s", lines, handler.LogIncludedNotListed, o.logs.String())
 	}
 	want := map[string]string{
 		"999999999999":     "not audited: included, but not an account of the organisation",
