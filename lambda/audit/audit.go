@@ -38,6 +38,10 @@ type SNSAPI interface {
 type Auditor struct {
 	// IAM reads the report and the account facts; Observe needs it.
 	IAM IAMAPI
+	// Caller names whom IAM is called as, for the hint of a refused call:
+	// "" is the function's role; a member account's run names the member
+	// role it assumed.
+	Caller string
 	// Fetcher tunes report acquisition (backoff, the reuse age); its Client
 	// is set to IAM. The zero value is the documented defaults.
 	Fetcher credreport.Fetcher
@@ -188,7 +192,7 @@ func (a *Auditor) Observe(ctx context.Context) (*Observation, error) {
 	}
 	got, err := f.Fetch(ctx)
 	if err != nil {
-		return nil, &Failure{Phase: "acquire", Err: err, Hint: acquireHint(err)}
+		return nil, &Failure{Phase: "acquire", Err: err, Hint: acquireHint(err, a.Caller)}
 	}
 	age := a.now().Sub(got.GeneratedTime).Round(time.Second)
 	a.log().LogAttrs(ctx, slog.LevelInfo, "acquire",
@@ -232,10 +236,13 @@ func ReadAlias(ctx context.Context, client IAMAPI, log *slog.Logger) string {
 	return out.AccountAliases[0]
 }
 
-func acquireHint(err error) string {
+func acquireHint(err error, caller string) string {
 	switch {
 	case errors.Is(err, credreport.ErrAccessDenied):
-		return "grant the function's role iam:GenerateCredentialReport and iam:GetCredentialReport (the error names the one refused)."
+		if caller == "" {
+			caller = "the function's role"
+		}
+		return "grant " + caller + " iam:GenerateCredentialReport and iam:GetCredentialReport (the error names the one refused; a service control policy may deny them too)."
 	case errors.Is(err, credreport.ErrNotReady):
 		return "IAM had not finished generating the report before the run's deadline; the next run will pick it up. If this repeats, raise the function's timeout."
 	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):

@@ -153,7 +153,7 @@ func runOrg(ctx context.Context, f *orgFlags, af *auditFlags, src *source, forma
 			aud.HubRegion = region
 		}
 		member := org.MemberConfig(cfg, stsClient, role, acct.ID)
-		org.UseMember(aud, member, hub)
+		org.UseMember(aud, member, role, hub)
 		ctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
 		defer cancel()
 		if err := org.Assume(ctx, member, role); err != nil {

@@ -234,7 +234,7 @@ func (h *Handler) auditAccount(ctx context.Context, aud *audit.Auditor, req Requ
 	if h.Settings.SecurityHub {
 		hub = &h.Importer
 	}
-	org.UseMember(aud, member, hub)
+	org.UseMember(aud, member, req.RoleARN, hub)
 	cfg, err := h.loadConfig(ctx)
 	if err != nil {
 		return nil, aud.Fail(ctx, &audit.Failure{Phase: "configuration", Err: err,

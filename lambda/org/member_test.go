@@ -3,12 +3,14 @@ package org
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	ststypes "github.com/aws/aws-sdk-go-v2/service/sts/types"
+	"github.com/aws/smithy-go"
 
 	"github.com/credaudit/credaudit/lambda/audit"
 )
@@ -53,5 +55,38 @@ func TestMemberConfigSession(t *testing.T) {
 	var f *audit.Failure
 	if err := Assume(context.Background(), refused, role); !errors.As(err, &f) || f.Phase != "assume role" || f.Hint == "" {
 		t.Errorf("refused role: %v, want an assume role failure with a hint", err)
+	}
+}
+
+// A role STS refuses points at the member role; a failure of the auditor's
+// own credentials, STS's throttling or the run's time does not.
+func TestAssumeHintSaysWhatToCheck(t *testing.T) {
+	role := RoleARN("aws", "222222222222", DefaultMemberRole)
+	for _, tc := range []struct {
+		name string
+		err  error
+		want string
+	}{
+		{"the role refused", &smithy.GenericAPIError{Code: "AccessDenied", Message: "not authorized to perform sts:AssumeRole"}, "trusts the auditor's role"},
+		{"the auditor's credentials expired", &smithy.GenericAPIError{Code: "ExpiredToken", Message: "expired"}, "the auditor's own credentials (ExpiredToken)"},
+		{"throttled", &smithy.GenericAPIError{Code: "Throttling", Message: "Rate exceeded"}, "STS throttled"},
+		{"out of time", context.DeadlineExceeded, "ran out of time"},
+	} {
+		member := MemberConfig(aws.Config{}, &fakeSTS{refuse: tc.err}, role, "222222222222")
+		var f *audit.Failure
+		if err := Assume(context.Background(), member, role); !errors.As(err, &f) || !strings.Contains(f.Hint, tc.want) {
+			t.Errorf("%s: %v; want a hint saying %q", tc.name, err, tc.want)
+		}
+	}
+}
+
+// A member account's run names the member role in the hint of a refused
+// IAM call, not the function's role, which has no IAM permissions.
+func TestUseMemberNamesTheRoleCalledAs(t *testing.T) {
+	role := RoleARN("aws", "222222222222", DefaultMemberRole)
+	aud := &audit.Auditor{}
+	UseMember(aud, aws.Config{}, role, nil)
+	if aud.Caller != "the member role "+role || aud.IAM == nil || aud.Hub != nil {
+		t.Errorf("Caller %q, IAM %v, Hub %v; want the member role named, its IAM, no Security Hub", aud.Caller, aud.IAM, aud.Hub)
 	}
 }

@@ -8,9 +8,11 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/securityhub"
+	"github.com/aws/smithy-go"
 
 	"github.com/credaudit/credaudit/lambda/audit"
 	"github.com/credaudit/credaudit/lambda/publish"
@@ -45,18 +47,43 @@ func MemberConfig(cfg aws.Config, client stscreds.AssumeRoleAPIClient, roleARN, 
 // the first API call that needed it. Its error is a *audit.Failure.
 func Assume(ctx context.Context, member aws.Config, roleARN string) error {
 	if _, err := member.Credentials.Retrieve(ctx); err != nil {
-		return &audit.Failure{Phase: "assume role", Err: fmt.Errorf("%s: %w", roleARN, err),
-			Hint: "check that the member role exists in the account and trusts the auditor's role (its trust policy and any aws:PrincipalOrgID condition)."}
+		return &audit.Failure{Phase: "assume role", Err: fmt.Errorf("%s: %w", roleARN, err), Hint: assumeHint(err)}
 	}
 	return nil
 }
 
+// assumeHint says what to check after AssumeRole failed with err: the
+// member role and its trust when STS refused the role, else the auditor's
+// own credentials, STS's throttling or the run's time.
+func assumeHint(err error) string {
+	var ae smithy.APIError
+	code := ""
+	if errors.As(err, &ae) {
+		code = ae.ErrorCode()
+	}
+	switch {
+	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
+		return "the run ran out of time assuming the member role; the next run tries again."
+	case code == "ExpiredToken", code == "InvalidClientTokenId", code == "SignatureDoesNotMatch", code == "UnrecognizedClientException":
+		return "STS refused the auditor's own credentials (" + code + "), not the member role: check the credentials the run was started with."
+	case code == "RegionDisabledException":
+		return "STS is not activated in this region for the member account; activate it (IAM account settings) or call STS in another region."
+	case retry.IsErrorThrottles(retry.DefaultThrottles).IsErrorThrottle(err).Bool():
+		return "STS throttled the AssumeRole calls; lower the run's concurrency, or let the next run try again."
+	}
+	return "check that the member role exists in the account and trusts the auditor's role (its trust policy and any aws:PrincipalOrgID condition)."
+}
+
 // UseMember points aud at a member account through member (from
-// MemberConfig): its IAM, and, when hub is not nil, its Security Hub in
-// aud.HubRegion through a copy of hub, since Security Hub accepts an
-// account's findings only from that account.
-func UseMember(aud *audit.Auditor, member aws.Config, hub *publish.Importer) {
+// MemberConfig for roleARN; "" for the caller's own account): its IAM, and,
+// when hub is not nil, its Security Hub in aud.HubRegion through a copy of
+// hub, since Security Hub accepts an account's findings only from that
+// account.
+func UseMember(aud *audit.Auditor, member aws.Config, roleARN string, hub *publish.Importer) {
 	aud.IAM = iam.NewFromConfig(member)
+	if roleARN != "" {
+		aud.Caller = "the member role " + roleARN
+	}
 	if hub != nil {
 		im := *hub
 		im.Client = securityhub.NewFromConfig(member, func(o *securityhub.Options) { o.Region = aud.HubRegion })
