@@ -26,7 +26,7 @@ const (
 	// SummariesPrefix, followed by anything (objects and objectsFinding
 	// add the "*"), is where the auditor keeps each account's summary in an
 	// organisation run (the function's handler.SummaryKey), which the run's
-	// aggregate reads when the map fails.
+	// aggregate reads when the map fails or its results cannot be read.
 	SummariesPrefix = RunsPrefix + "*/summaries/"
 	// OwedDigestsKey holds the organisation digests SNS refused, which the
 	// next aggregate sends (the function's handler.OwedDigestsKey).
@@ -170,8 +170,8 @@ func (st *OrgStack) orchestratorStatements(logGroup awslogs.LogGroup) []awsiam.P
 		stmt("ListAccounts", list, []*string{jsii.String("*")}, nil),
 		stmt("ReadWriteRuns", []string{"s3:GetObject", "s3:PutObject"}, []*string{st.objects(RunsPrefix)}, nil),
 		// So that reading the owed digests before any was owed answers 404
-		// NoSuchKey, not 403, and a failed map's aggregate lists the
-		// summaries its audits kept; without an s3:prefix condition, as in
+		// NoSuchKey, not 403, and the aggregate of a failed map, or of
+		// results it cannot read, lists the summaries its audits kept; without an s3:prefix condition, as in
 		// stateStatements.
 		stmt("ListOwedDigests", []string{"s3:ListBucket"}, []*string{st.Bucket.BucketArn()}, nil),
 	}, st.publishStatements()...)
@@ -232,7 +232,8 @@ func (st *OrgStack) addStateMachine() {
 			// The organisation digest replaces each account's own.
 			"notify": "never",
 			// Each audit keeps its summary under the run's prefix, for the
-			// digest of a map that fails (and so writes no results).
+			// digest of a map that fails (and so writes no results), or whose
+			// results aggregate cannot read.
 			"run_id": runID,
 		},
 		// Standard child executions: an audit can wait for the credential
