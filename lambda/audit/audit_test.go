@@ -681,11 +681,9 @@ func TestSuppressionsDriveTheWorkflow(t *testing.T) {
 	}
 }
 
-// The digest lists the suppressions that muted nothing, as the command line
-// does, so that they do not rot: expired, shadowed by an earlier one, or
-// matching no failing result (for what was fixed since, or mistyped).
-func TestDigestListsSuppressionsThatMuteNothing(t *testing.T) {
-	r := newRig(t, suppressBob+`  - rule: USER-01
+// suppressionsMutingNothing mutes bob's USER-01 (line 3), and then
+// mutes nothing: shadowed (6), matching nothing (9), expired (12).
+const suppressionsMutingNothing = suppressBob + `  - rule: USER-01
     user: b*
     reason: shadowed by the one above
   - rule: KEY-02
@@ -695,7 +693,13 @@ func TestDigestListsSuppressionsThatMuteNothing(t *testing.T) {
     user: bob
     reason: expired
     expires: 2026-01-01
-`)
+`
+
+// The digest lists the suppressions that muted nothing, as the command line
+// does, so that they do not rot: expired, shadowed by an earlier one, or
+// matching no failing result (for what was fixed since, or mistyped).
+func TestDigestListsSuppressionsThatMuteNothing(t *testing.T) {
+	r := newRig(t, suppressionsMutingNothing)
 	out, err := r.a.Run(context.Background())
 	if err != nil {
 		t.Fatal(err)

@@ -85,8 +85,24 @@ const orgTopNew = 5
 // with its most severe new findings, and how many of its results could not
 // be decided (and why, when the root account facts could not be read), so
 // an account that could not be seen wholly does not read as clean.
-// Accounts with the most severe news come first, quiet ones last.
+// Accounts with the most severe news come first, quiet ones last. The
+// suppressions that muted nothing are listed as orgStale says, so that they
+// do not rot silently in an organisation either.
 func OrgDigest(runs []AccountRun, profile string, now time.Time) Message {
+	return orgDigest(runs, profile, now, true)
+}
+
+// PartialOrgDigest is the organisation digest of runs that are only some
+// of the run's accounts (why saying which, and why the others are not
+// named; see Partial): since the others were not seen, no suppression is
+// said to mute nothing but an expired one.
+func PartialOrgDigest(runs []AccountRun, profile string, now time.Time, why string) Message {
+	return Partial(orgDigest(runs, profile, now, false), why)
+}
+
+// orgDigest is OrgDigest; complete says whether runs are every account of
+// the run.
+func orgDigest(runs []AccountRun, profile string, now time.Time, complete bool) Message {
 	var (
 		failed, audited []AccountRun
 		total           Counts
@@ -129,6 +145,20 @@ func OrgDigest(runs []AccountRun, profile string, now time.Time) Message {
 		fmt.Fprintf(&b, "\nFAILED ACCOUNTS (%d)\n", len(failed))
 		writeFailed(&b, failed)
 	}
+	if stale := orgStale(runs, complete); len(stale.notes)+len(stale.caveats) > 0 {
+		// Capped as the account digest's ATTENTION is; the caveats, which
+		// say what is not listed, always follow.
+		b.WriteString("\nSUPPRESSIONS THAT MUTED NOTHING\n")
+		for _, note := range stale.notes[:min(len(stale.notes), sectionCap)] {
+			b.WriteString("  ! " + clip(oneLine("The "+note+"."), 2*maxReason) + "\n")
+		}
+		if more := len(stale.notes) - sectionCap; more > 0 {
+			fmt.Fprintf(&b, "  ... and %d more (scan --config lists every suppression that muted nothing)\n", more)
+		}
+		for _, c := range stale.caveats {
+			b.WriteString("  " + strings.ToUpper(c[:1]) + c[1:] + ".\n")
+		}
+	}
 	if len(audited) > 0 {
 		fmt.Fprintf(&b, "\nACCOUNTS (%d)\n", len(audited))
 	}
@@ -164,6 +194,129 @@ func OrgDigest(runs []AccountRun, profile string, now time.Time) Message {
 	}
 	m.Subject = subject("organisation", "", what+"; "+subjectCounts(&total))
 	return m
+}
+
+// OrgStaleNotes says which suppressions muted nothing in an organisation
+// run's accounts (runs, every account of the run), as orgStale decides and
+// StaleNote words it ("suppression at c.yaml:9 matches no failing result in
+// any of the 3 accounts audited"), then what it cannot say: for the
+// command line, which lists them as a single account's scan does.
+func OrgStaleNotes(runs []AccountRun) []string {
+	stale := orgStale(runs, true)
+	return append(stale.notes, stale.caveats...)
+}
+
+// staleNotes is what an organisation run says of the suppressions that
+// muted nothing: a note for each (StaleNote's words, scoped to the
+// accounts audited), and caveats saying what it could not decide.
+type staleNotes struct {
+	notes, caveats []string
+}
+
+// orgStale decides which suppressions muted nothing in an organisation run,
+// from its accounts' summaries (Summary.StaleSuppressions). The accounts
+// are audited with one configuration, so a suppression (its rule, user,
+// reason, expiry and source alike) is the same one in each:
+//
+//   - expired in any account, it is expired in all: listed once;
+//   - unused (matching no failing result) only when it is unused in every
+//     account audited, so that one muting a user of a single account is
+//     not listed;
+//   - shadowed when it muted nothing in every account audited, and matched
+//     failing results behind an earlier suppression in at least one: it
+//     never applies anywhere.
+//
+// An account that was not audited (no summary) may have failing results
+// it mutes, so while any is, or when runs are not every account of the
+// run (complete false), no suppression is said to be unused or shadowed:
+// a caveat says how many were withheld, and why. An account's summary
+// that left some stale suppressions out (Summary.StaleMore) is not taken to
+// say the others muted something, which can only withhold a verdict, never
+// make one up; a caveat says more may have muted nothing.
+func orgStale(runs []AccountRun, complete bool) staleNotes {
+	type key struct{ rule, user, reason, expires, source string }
+	type tally struct {
+		st       StaleSuppression
+		expired  bool
+		accounts int // audited accounts where it muted nothing
+		shadowed int
+	}
+	var (
+		order               []key
+		seen                = map[key]*tally{}
+		audited, notAudited int
+		clipped, withheld   int
+	)
+	for _, r := range runs {
+		s := r.Summary
+		if s == nil {
+			notAudited++
+			continue
+		}
+		audited++
+		clipped = max(clipped, s.StaleMore)
+		for _, st := range s.StaleSuppressions {
+			k := key{st.Rule, st.User, st.Reason, st.Expires, st.Source}
+			t := seen[k]
+			if t == nil {
+				t = &tally{st: st}
+				seen[k] = t
+				order = append(order, k)
+			}
+			t.accounts++
+			t.expired = t.expired || st.Stale == "expired"
+			t.shadowed += st.Shadowed
+		}
+	}
+	scope, anyOf := "the account audited", "the account audited"
+	if audited != 1 {
+		scope, anyOf = fmt.Sprintf("the %d accounts audited", audited), fmt.Sprintf("any of the %d accounts audited", audited)
+	}
+	var out staleNotes
+	for _, k := range order {
+		t := seen[k]
+		switch {
+		case t.expired:
+			out.notes = append(out.notes, expiredNote(t.st))
+		case t.accounts < audited:
+			// It muted something in another account, or covered a result
+			// that could not be decided there, or that account's summary
+			// left it out.
+		case notAudited > 0 || !complete:
+			withheld++
+		case t.shadowed > 0:
+			out.notes = append(out.notes, fmt.Sprintf("suppression at %s never applies in %s: every failing result it matches (%d) is muted by an earlier suppression",
+				t.st.Source, scope, t.shadowed))
+		default:
+			out.notes = append(out.notes, fmt.Sprintf("suppression at %s matches no failing result in %s", t.st.Source, anyOf))
+		}
+	}
+	if withheld > 0 {
+		what, are, they := Nouns(withheld, "suppression")+" muted", "are", "they"
+		if withheld == 1 {
+			are, they = "is", "it"
+		}
+		why := "this digest does not cover every account of the run, and " + they + " may apply in the others"
+		if complete {
+			why = Nouns(notAudited, "account") + " could not be audited, and " + they + " may apply there"
+		}
+		out.caveats = append(out.caveats, fmt.Sprintf("%s nothing in %s, but %s not said to be unused or shadowed: %s", what, scope, are, why))
+	}
+	if clipped > 0 {
+		out.caveats = append(out.caveats, fmt.Sprintf("more suppressions may have muted nothing: an account's summary lists at most %d "+
+			"(scan --config in the account lists every one)", MaxStaleSuppressions))
+	}
+	return out
+}
+
+// expiredNote is StaleNote's note of st, expired.
+func expiredNote(st StaleSuppression) string {
+	expires, err := time.Parse(time.RFC3339Nano, st.Expires)
+	if err != nil {
+		return fmt.Sprintf("suppression at %s expired and no longer applies", st.Source)
+	}
+	o := rules.SuppressionOutcome{Suppression: rules.Suppression{RuleID: st.Rule, User: st.User, Reason: st.Reason, Expires: expires, Source: st.Source}, Expired: true}
+	return o.StaleNote()
 }
 
 // failedBudget is how many bytes the organisation digest gives its failed

@@ -10,8 +10,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/credaudit/credaudit/lambda/credreport"
 	"github.com/credaudit/credaudit/lambda/internal/golden"
+	"github.com/credaudit/credaudit/lambda/rules"
 )
 
 func orgRuns() []AccountRun {
@@ -44,7 +47,19 @@ func undecidedRun() AccountRun {
 }
 
 func TestOrgDigestGolden(t *testing.T) {
-	m := OrgDigest(append(orgRuns(), undecidedRun()), "all", time.Date(2026, 11, 20, 6, 0, 0, 0, time.UTC))
+	runs := append(orgRuns(), undecidedRun())
+	for _, r := range runs {
+		// An expired suppression, listed once; one matching no failing
+		// result in the accounts audited, not said to be unused since
+		// 333… was not audited.
+		if r.Summary != nil {
+			r.Summary.StaleSuppressions = []StaleSuppression{
+				{Rule: "KEY-02", User: "nobody", Reason: "mistyped", Source: "credaudit.yaml:9", Stale: "unused"},
+				{Rule: "USER-02", User: "bob", Reason: "leaving", Expires: "2026-01-01T00:00:00Z", Source: "credaudit.yaml:12", Stale: "expired"},
+			}
+		}
+	}
+	m := OrgDigest(runs, "all", time.Date(2026, 11, 20, 6, 0, 0, 0, time.UTC))
 	golden.Check(t, "digest-org.txt", message(m))
 }
 
@@ -434,5 +449,181 @@ func TestOrgDigestWithFailedAccountsIsAnErrorToo(t *testing.T) {
 	audited := slices.DeleteFunc(runs, func(r AccountRun) bool { return r.Failed() })
 	if typ, v := kind(audited); typ != "String" || v != KindDigest {
 		t.Errorf("with none failed: kind %s %s, want String digest", typ, v)
+	}
+}
+
+// staleRun is an audited account whose suppressions muted nothing as
+// stale says.
+func staleRun(id string, stale ...StaleSuppression) AccountRun {
+	return AccountRun{AccountID: id, Summary: &Summary{AccountID: id, Users: 3,
+		BySeverity: map[string]int{"CRITICAL": 0, "HIGH": 0, "MEDIUM": 0, "LOW": 0, "INFORMATIONAL": 0}, StaleSuppressions: stale}}
+}
+
+// The organisation digest lists the suppressions that muted nothing in its
+// accounts, as the account digest does, so that they do not rot silently
+// in an organisation run: an expired one once, however many accounts say
+// so; an unused or shadowed one only when it muted nothing in every
+// account audited, and only when every account was audited, since one
+// that was not may have a failing result it mutes.
+func TestOrgDigestListsSuppressionsThatMuteNothing(t *testing.T) {
+	var (
+		expired = StaleSuppression{Rule: "USER-02", User: "bob", Reason: "leaving", Expires: "2026-01-01T00:00:00Z", Source: "credaudit.yaml:12", Stale: "expired"}
+		unused  = StaleSuppression{Rule: "KEY-02", User: "nobody", Reason: "mistyped", Source: "credaudit.yaml:9", Stale: "unused"}
+		// one account's: used in 222…, unused in 111…
+		local    = StaleSuppression{Rule: "USER-01", User: "ci-*", Reason: "a CI user of one account", Source: "credaudit.yaml:3", Stale: "unused"}
+		shadowed = StaleSuppression{Rule: "USER-01", User: "b*", Reason: "behind the one above", Source: "credaudit.yaml:6", Stale: "shadowed", Shadowed: 2}
+		// the same place in a changed configuration (another reason): not
+		// the same suppression
+		changed    = StaleSuppression{Rule: "KEY-02", User: "nobody", Reason: "changed", Source: "credaudit.yaml:9", Stale: "unused"}
+		unusedHere = shadowed
+	)
+	unusedHere.Stale, unusedHere.Shadowed = "unused", 0
+	const (
+		expiredNote  = "  ! The suppression at credaudit.yaml:12 expired on 2026-01-01 and no longer applies.\n"
+		unusedNote   = "  ! The suppression at credaudit.yaml:9 matches no failing result in any of the 2 accounts audited.\n"
+		shadowedNote = "  ! The suppression at credaudit.yaml:6 never applies in the 2 accounts audited: every failing result it matches (2) is muted by an earlier suppression.\n"
+	)
+	notAudited := AccountRun{AccountID: "333333333333", Error: "assume role: AccessDenied"}
+	for _, tt := range []struct {
+		name          string
+		runs          []AccountRun
+		partial       bool
+		want, notWant []string
+	}{
+		{"every account audited",
+			[]AccountRun{staleRun("111111111111", local, shadowed, unused, expired), staleRun("222222222222", unusedHere, unused, expired)},
+			false, []string{"\nSUPPRESSIONS THAT MUTED NOTHING\n" + shadowedNote + unusedNote + expiredNote}, []string{"credaudit.yaml:3", "not said to be unused"}},
+		{"one account audited",
+			[]AccountRun{staleRun("111111111111", unused, expired)},
+			false, []string{"  ! The suppression at credaudit.yaml:9 matches no failing result in the account audited.\n", expiredNote}, nil},
+		{"a configuration changed between the accounts",
+			[]AccountRun{staleRun("111111111111", unused), staleRun("222222222222", changed)},
+			false, nil, []string{"SUPPRESSIONS", "credaudit.yaml:9"}},
+		{"an account not audited",
+			[]AccountRun{staleRun("111111111111", local, shadowed, unused, expired), notAudited, staleRun("222222222222", unusedHere, unused, expired)},
+			false, []string{"\nSUPPRESSIONS THAT MUTED NOTHING\n" + expiredNote +
+				"  2 suppressions muted nothing in the 2 accounts audited, but are not said to be unused or shadowed: 1 account could not be audited, and they may apply there.\n"},
+			[]string{"credaudit.yaml:9", "credaudit.yaml:6", "credaudit.yaml:3"}},
+		{"a digest of some accounts only",
+			[]AccountRun{staleRun("111111111111", unused, expired)},
+			true, []string{expiredNote, "  1 suppression muted nothing in the account audited, but is not said to be unused or shadowed: " +
+				"this digest does not cover every account of the run, and it may apply in the others.\n"},
+			[]string{"credaudit.yaml:9"}},
+		{"a summary that left some out", func() []AccountRun {
+			r := staleRun("111111111111", unused)
+			r.Summary.StaleMore = 3
+			return []AccountRun{r}
+		}(), false, []string{"  More suppressions may have muted nothing: an account's summary lists at most 25 (scan --config in the account lists every one).\n"}, nil},
+		{"none", []AccountRun{staleRun("111111111111"), notAudited}, false, nil, []string{"SUPPRESSIONS", "suppression"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			now := time.Date(2026, 11, 20, 6, 0, 0, 0, time.UTC)
+			m := OrgDigest(tt.runs, "all", now)
+			if tt.partial {
+				m = PartialOrgDigest(tt.runs, "all", now, "why.")
+			}
+			for _, want := range tt.want {
+				if strings.Count(m.Body, want) != 1 {
+					t.Errorf("digest lacks %q, or says it more than once:\n%s", want, m.Body)
+				}
+			}
+			for _, not := range tt.notWant {
+				if strings.Contains(m.Body, not) {
+					t.Errorf("digest says %q:\n%s", not, m.Body)
+				}
+			}
+			notes := OrgStaleNotes(tt.runs)
+			if tt.partial {
+				return
+			}
+			for _, n := range notes {
+				if !strings.Contains(m.Body, n[1:]) { // a caveat begins a sentence there
+					t.Errorf("the command line's note %q is not the digest's:\n%s", n, m.Body)
+				}
+			}
+		})
+	}
+}
+
+// However many suppressions the accounts report muting nothing, the
+// digest lists a section's worth, says how many more, and leaves the
+// audited accounts' news in the body.
+func TestOrgDigestCapsSuppressionsThatMuteNothing(t *testing.T) {
+	var runs []AccountRun
+	for i := range 200 {
+		var stale []StaleSuppression
+		for j := range MaxStaleSuppressions {
+			stale = append(stale, StaleSuppression{Rule: "USER-02", User: strings.Repeat("u", 300), Reason: strings.Repeat("r", 300),
+				Expires: "2026-01-01T00:00:00Z", Source: fmt.Sprintf("%s/%d.yaml:%d", strings.Repeat("d", 1100), i, j), Stale: "expired"})
+		}
+		r := staleRun(fmt.Sprintf("1%011d", i), stale...)
+		r.Summary.New, r.Summary.TopNew = 1, []NewFinding{{RuleID: "USER-01", Severity: "HIGH", User: "u", Reason: "news"}}
+		runs = append(runs, r)
+	}
+	body := OrgDigest(runs, "all", time.Date(2026, 11, 20, 6, 0, 0, 0, time.UTC)).Body
+	_, section, _ := strings.Cut(body, "\nSUPPRESSIONS THAT MUTED NOTHING\n")
+	section, _, _ = strings.Cut(section, "\n\n")
+	if n := strings.Count(section, "  ! The suppression at "); n != sectionCap ||
+		!strings.HasSuffix(section, fmt.Sprintf("  ... and %d more (scan --config lists every suppression that muted nothing)", 200*MaxStaleSuppressions-sectionCap)) {
+		t.Errorf("%d suppressions listed, want %d and how many more:\n%s", n, sectionCap, section[max(0, len(section)-300):])
+	}
+	if len(section) > sectionCap*(2*maxReason+1)+200 || strings.Count(body, "USER-01") != 200 {
+		t.Errorf("section of %d bytes; %d of the 200 accounts' news listed", len(section), strings.Count(body, "USER-01"))
+	}
+}
+
+// An account's summary carries the suppressions that muted nothing, in
+// the configuration's order, clipped and capped to fit a Step Functions
+// state, through JSON as a state machine and S3 hand it on; the
+// organisation digest of that one account says what its own digest said.
+func TestSummaryCarriesSuppressionsThatMuteNothing(t *testing.T) {
+	r := newRig(t, suppressionsMutingNothing)
+	out, err := r.a.Run(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := json.Marshal(Summarize(out))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var s Summary
+	if err := json.Unmarshal(data, &s); err != nil {
+		t.Fatal(err)
+	}
+	want := []StaleSuppression{
+		{Rule: "USER-01", User: "b*", Reason: "shadowed by the one above", Source: "credaudit.yaml:6", Stale: "shadowed", Shadowed: 1},
+		{Rule: "KEY-02", User: "nobody", Reason: "matches nothing", Source: "credaudit.yaml:9", Stale: "unused"},
+		{Rule: "USER-02", User: "bob", Reason: "expired", Expires: "2026-01-01T00:00:00Z", Source: "credaudit.yaml:12", Stale: "expired"},
+	}
+	if diff := cmp.Diff(want, s.StaleSuppressions); diff != "" || s.StaleMore != 0 {
+		t.Errorf("summary's stale suppressions (-want +got), %d more:\n%s", s.StaleMore, diff)
+	}
+	org := OrgDigest([]AccountRun{{AccountID: sampleAccount, Summary: &s}}, "all", generatedAt).Body
+	for _, want := range []string{
+		"The suppression at credaudit.yaml:6 never applies in the account audited: every failing result it matches (1) is muted by an earlier suppression.",
+		"The suppression at credaudit.yaml:9 matches no failing result in the account audited.",
+		"The suppression at credaudit.yaml:12 expired on 2026-01-01 and no longer applies.",
+	} {
+		if !strings.Contains(org, want) {
+			t.Errorf("organisation digest lacks %q:\n%s", want, org)
+		}
+	}
+	if strings.Contains(org, "credaudit.yaml:3 ") {
+		t.Errorf("the suppression that mutes bob is listed:\n%s", org)
+	}
+
+	// However many and long, they fit a Step Functions state.
+	var many []rules.SuppressionOutcome
+	long := strings.Repeat("r", 2000)
+	for i := range MaxStaleSuppressions + 4 {
+		many = append(many, rules.SuppressionOutcome{Suppression: rules.Suppression{RuleID: long, User: long, Reason: long, Source: long + fmt.Sprint(i)}})
+	}
+	many = append(many, rules.SuppressionOutcome{Matched: 1})
+	stale, more := staleSuppressions(many)
+	if len(stale) != MaxStaleSuppressions || more != 4 || stale[0].Reason != long[:maxReason-3]+"..." {
+		t.Errorf("%d stale suppressions kept (first reason %.20q…), %d more; want %d, clipped, and 4 more", len(stale), stale[0].Reason, more, MaxStaleSuppressions)
+	}
+	if data, _ := json.Marshal(stale); len(data) > 40_000 {
+		t.Errorf("stale suppressions take %d bytes of a summary, want at most 40 KB", len(data))
 	}
 }

@@ -3,15 +3,17 @@ package audit
 import (
 	"cmp"
 	"slices"
+	"time"
 
 	"github.com/credaudit/credaudit/lambda/finding"
 	"github.com/credaudit/credaudit/lambda/rules"
 )
 
 // Summary is one account's run in numbers, with its most severe new
-// findings: what an organisation run aggregates (the handler's response to
-// a state machine, the CLI's --org output, the organisation digest). It
-// never carries report contents beyond those few findings.
+// findings and the suppressions that muted nothing: what an organisation
+// run aggregates (the handler's response to a state machine, the CLI's
+// --org output, the organisation digest). It never carries report contents
+// beyond those few findings.
 type Summary struct {
 	AccountID    string         `json:"account_id"`
 	Alias        string         `json:"alias,omitempty"`
@@ -45,6 +47,34 @@ type Summary struct {
 	// TopNew lists the most severe new, changed or unmuted findings, at
 	// most MaxTopNew; a changed or unmuted one's note says so.
 	TopNew []NewFinding `json:"top_new,omitempty"`
+	// StaleSuppressions lists the suppressions that muted nothing in this
+	// run (rules.SuppressionOutcome.Stale), in the configuration's order,
+	// at most MaxStaleSuppressions; StaleMore counts the others. A summary
+	// written before they were kept has none, which the organisation
+	// digest reads as "nothing known stale here", so it never claims one
+	// unused on that account's word.
+	StaleSuppressions []StaleSuppression `json:"stale_suppressions,omitempty"`
+	StaleMore         int                `json:"stale_suppressions_more,omitempty"`
+}
+
+// StaleSuppression is a suppression that muted nothing in an account's run,
+// as the organisation digest needs it to report it once over the accounts
+// (they are audited with one configuration): what identifies it, and why.
+type StaleSuppression struct {
+	Rule   string `json:"rule"`
+	User   string `json:"user"`
+	Reason string `json:"reason"`
+	// Expires is as the scan JSON gives it: RFC 3339, to the fraction of a
+	// second written; "" for never.
+	Expires string `json:"expires,omitempty"`
+	Source  string `json:"source"`
+	// Stale is why it muted nothing: "expired", "unused" (it matched no
+	// failing result) or "shadowed" (every failing result it matched an
+	// earlier suppression muted), as rules.SuppressionOutcome.Stale says.
+	Stale string `json:"stale"`
+	// Shadowed counts the failing results it matched behind an earlier
+	// suppression.
+	Shadowed int `json:"shadowed,omitempty"`
 }
 
 // NewFinding is one new, changed or unmuted finding in a Summary.
@@ -64,6 +94,12 @@ type NewFinding struct {
 // MaxTopNew bounds Summary.TopNew (a Step Functions state carries at most
 // 256 KB).
 const MaxTopNew = 10
+
+// MaxStaleSuppressions bounds Summary.StaleSuppressions, as many as a
+// digest lists (sectionCap); with each text clipped (maxReason), they add
+// at most about 40 KB to a summary, which must fit a Step Functions state
+// (256 KB).
+const MaxStaleSuppressions = sectionCap
 
 // Summarize is out in numbers.
 func Summarize(out *Outcome) *Summary {
@@ -98,5 +134,31 @@ func Summarize(out *Outcome) *Summary {
 	for i := range min(len(fresh), MaxTopNew) {
 		s.TopNew = append(s.TopNew, fresh[i].f)
 	}
+	s.StaleSuppressions, s.StaleMore = staleSuppressions(out.Outcomes)
 	return s
+}
+
+// staleSuppressions is the suppressions of outcomes that muted nothing, at
+// most MaxStaleSuppressions, and how many more there are. Their texts are
+// clipped (a source, whose line number ends it, the least), which keeps
+// them apart still: a source names one suppression.
+func staleSuppressions(outcomes []rules.SuppressionOutcome) (stale []StaleSuppression, more int) {
+	for _, o := range outcomes {
+		why := o.Stale()
+		if why == "" {
+			continue
+		}
+		if len(stale) == MaxStaleSuppressions {
+			more++
+			continue
+		}
+		sup := o.Suppression
+		st := StaleSuppression{Rule: clip(sup.RuleID, maxReason), User: clip(sup.User, maxReason), Reason: clip(sup.Reason, maxReason),
+			Source: clip(sup.Source, 2*maxReason), Stale: why, Shadowed: o.Shadowed}
+		if !sup.Expires.IsZero() {
+			st.Expires = sup.Expires.Format(time.RFC3339Nano)
+		}
+		stale = append(stale, st)
+	}
+	return stale, more
 }
