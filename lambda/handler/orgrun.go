@@ -314,9 +314,13 @@ func (h *Handler) orgDigest(ctx context.Context, aud *audit.Auditor, runs []audi
 	due = audit.OrgDigestDue(runs, aud.Notify)
 	var digest *audit.Message
 	if due {
-		m := audit.OrgDigest(runs, h.orgProfile(ctx, runs), h.now())
-		if partial != "" {
-			m = audit.Partial(m, partial)
+		var m audit.Message
+		if profile := h.orgProfile(ctx, runs); partial == "" {
+			m = audit.OrgDigest(runs, profile, h.now())
+		} else {
+			// Not every account of the run: no suppression is said to
+			// be unused or shadowed, as it may apply in the others.
+			m = audit.PartialOrgDigest(runs, profile, h.now(), partial)
 		}
 		digest = &m
 	}

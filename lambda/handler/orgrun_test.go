@@ -1146,3 +1146,58 @@ func TestOrganisationRunReportsWhatItIncludesButCannotAudit(t *testing.T) {
 		}
 	}
 }
+
+// The organisation digest lists the suppressions that muted nothing in
+// the run's accounts, as an account's digest does, from the summaries the
+// per-account invocations return: an expired one once, one matching no
+// failing result in any account, and not one that mutes a user of one
+// account only. A digest of only the summaries kept (the account list
+// unreadable) cannot say what the others' results were, so it does not
+// claim one unused.
+func TestOrganisationDigestListsSuppressionsThatMuteNothing(t *testing.T) {
+	o := newOrgEnv(t, "alpha", "beta")
+	p := o.throughFaultProxy()
+	ctx := context.Background()
+	must(t, "put parameter", func() error {
+		_, err := ssm.NewFromConfig(o.cfg).PutParameter(ctx, &ssm.PutParameterInput{Name: aws.String("/credaudit/config"),
+			Type: ssmtypes.ParameterTypeString, Value: aws.String(sandbox.OrgSuppressions)})
+		return err
+	})
+	h := withoutWaits(o.handler(map[string]string{handler.EnvExcludeAccounts: account, handler.EnvConfig: "ssm:/credaudit/config",
+		handler.EnvNotify: "always", handler.EnvSecurityHub: "off"}), o.cfg) // off: moto has no BatchUpdateFindings to mute dev-alpha's
+	listed, items := o.listAccounts(h, "exec-s1")
+	step[handler.Aggregated](t, h, aggregateStep("exec-s1", listed.Location, o.mapRun(h, items, "exec-s1")))
+	msgs := o.drain()
+	if len(msgs) != 1 || !strings.Contains(msgs[0].Body, "Accounts audited: 2 of 2; 0 failed.") {
+		t.Fatalf("%+v, want the organisation digest of both accounts audited", msgs)
+	}
+	_, section, _ := strings.Cut(msgs[0].Body, "\nSUPPRESSIONS THAT MUTED NOTHING\n")
+	section, _, _ = strings.Cut(section, "\n\n")
+	lines := strings.Split(section, "\n")
+	if len(lines) != 2 || !strings.HasSuffix(lines[0], ":5 matches no failing result in any of the 2 accounts audited.") ||
+		!strings.HasSuffix(lines[1], ":8 expired on 2010-01-01 and no longer applies.") {
+		t.Errorf("suppressions that muted nothing:\n%s\nwant the unused one and the expired one, once each; digest:\n%s", section, msgs[0].Body)
+	}
+
+	listed, items = o.listAccounts(h, "exec-s2")
+	manifest := o.mapRun(h, items, "exec-s2")
+	p.inject(fault{Op: "s3:GetObject", Path: "/" + listed.Location.Key, Kind: unavailable, Times: 1000})
+	if _, err := tryStep[handler.Aggregated](h, aggregateStep("exec-s2", listed.Location, manifest)); err == nil {
+		t.Fatal("aggregate with the account list unreadable succeeded")
+	}
+	p.clear()
+	msgs = o.drain()
+	if len(msgs) != 2 || !strings.HasPrefix(msgs[0].Subject, "[partial] ") {
+		t.Fatalf("want the partial organisation digest, then the alert; got %+v", msgs)
+	}
+	for _, want := range []string{":8 expired on 2010-01-01 and no longer applies.\n",
+		"  1 suppression muted nothing in the 2 accounts audited, but is not said to be unused or shadowed: " +
+			"this digest does not cover every account of the run, and it may apply in the others.\n"} {
+		if !strings.Contains(msgs[0].Body, want) {
+			t.Errorf("partial digest lacks %q:\n%s", want, msgs[0].Body)
+		}
+	}
+	if strings.Contains(msgs[0].Body, "matches no failing result") {
+		t.Errorf("partial digest says a suppression is unused:\n%s", msgs[0].Body)
+	}
+}

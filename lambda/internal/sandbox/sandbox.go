@@ -262,6 +262,23 @@ type Member struct {
 	*Account
 }
 
+// OrgSuppressions configures suppressions for an Organisation of members
+// named alpha and beta (and others): the one at line 2 mutes a failing
+// result of alpha's alone; the one at 5 matches no failing result in any
+// member; the one at 8, which would mute every member's, has expired.
+const OrgSuppressions = `suppressions:
+  - rule: USER-01
+    user: dev-alpha
+    reason: alpha's break-glass user
+  - rule: USER-01
+    user: nobody
+    reason: left the company
+  - rule: "*"
+    user: dev-*
+    reason: until the rollout
+    expires: 2010-01-01
+`
+
 // Organisation creates an organisation in the account cfg acts in (its
 // management account) and one member per name, each with Security Hub
 // enabled, a role named role trusting the management account, and a user
