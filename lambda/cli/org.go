@@ -217,9 +217,16 @@ func runOrg(ctx context.Context, f *orgFlags, af *auditFlags, src *source, forma
 	} else {
 		err = writeOrgTable(io.Stdout, &sum)
 	}
-	switch {
-	case err != nil:
+	if err != nil {
 		return err
+	}
+	if af.stateDir == "" {
+		// With --state the digest on stderr has said it already.
+		for _, note := range audit.OrgStaleNotes(runs) {
+			fmt.Fprintf(io.Stderr, "credaudit scan: %s\n", note)
+		}
+	}
+	switch {
 	case notifyErr != nil:
 		return &exitError{ExitAWS, notifyErr}
 	case sum.Failed > 0:

@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -475,5 +476,57 @@ func TestScanOrgRefusesAHomeRegionOfAnotherPartition(t *testing.T) {
 	}
 	if entries, err := os.ReadDir(dir); err != nil || len(entries) != 0 {
 		t.Errorf("state directory holds %d entries (err %v), want none", len(entries), err)
+	}
+}
+
+// TestScanOrgListsSuppressionsThatMuteNothing runs `scan --org` with a
+// configuration whose suppressions mute nothing in the organisation: an
+// expired one is listed once, one matching no failing result in any
+// account is listed, and one that mutes a user of one account only is not.
+// With an account that could not be audited, the unused one may apply
+// there, so it is not claimed unused; the digest on stderr (--state) says
+// why.
+func TestScanOrgListsSuppressionsThatMuteNothing(t *testing.T) {
+	_, members := newOrganisation(t, "alpha", "beta", "gamma")
+	cfg := filepath.Join(t.TempDir(), "credaudit.yaml")
+	if err := os.WriteFile(cfg, []byte(sandbox.OrgSuppressions), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	const (
+		used    = "credaudit.yaml:2 "
+		unused  = "credaudit scan: suppression at " + "%s:5 matches no failing result in any of the 2 accounts audited\n"
+		expired = "credaudit scan: suppression at %s:8 expired on 2010-01-01 and no longer applies\n"
+	)
+	ids := members[0].id + "," + members[1].id
+	code, _, stderr := run(t, "", "scan", "--org", "--include-accounts", ids, "--profile", "all", "--config", cfg, "--format", "json")
+	if code != ExitOK {
+		t.Fatalf("exit %d; stderr:\n%s", code, stderr)
+	}
+	for _, want := range []string{fmt.Sprintf(unused, cfg), fmt.Sprintf(expired, cfg)} {
+		if strings.Count(stderr, want) != 1 {
+			t.Errorf("stderr does not say once %q:\n%s", want, stderr)
+		}
+	}
+	if strings.Contains(stderr, used) {
+		t.Errorf("stderr lists the suppression that mutes dev-alpha in alpha:\n%s", stderr)
+	}
+
+	refused := members[2]
+	emulator.RefuseAssumeRole(t, org.RoleARN("aws", refused.id, org.DefaultMemberRole))
+	code, _, stderr = run(t, "", "scan", "--org", "--include-accounts", ids+","+refused.id, "--profile", "all", "--config", cfg,
+		"--state", t.TempDir(), "--format", "json")
+	if code != ExitAWS {
+		t.Fatalf("with gamma refused: exit %d, want %d; stderr:\n%s", code, ExitAWS, stderr)
+	}
+	for _, want := range []string{
+		"\nSUPPRESSIONS THAT MUTED NOTHING\n  ! The suppression at " + cfg + ":8 expired on 2010-01-01 and no longer applies.\n" +
+			"  1 suppression muted nothing in the 2 accounts audited, but is not said to be unused or shadowed: 1 account could not be audited, and it may apply there.\n",
+	} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("the digest on stderr lacks %q:\n%s", want, stderr)
+		}
+	}
+	if strings.Contains(stderr, cfg+":5") || strings.Contains(stderr, used) {
+		t.Errorf("with an account not audited, a suppression is said to be unused:\n%s", stderr)
 	}
 }
