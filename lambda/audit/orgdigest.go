@@ -127,7 +127,7 @@ func orgDigest(runs []AccountRun, profile string, now time.Time, complete bool) 
 	slices.SortStableFunc(failed, func(x, y AccountRun) int { return strings.Compare(x.AccountID, y.AccountID) })
 	slices.SortStableFunc(audited, func(x, y AccountRun) int {
 		return cmp.Or(cmp.Compare(topSeverity(y.Summary), topSeverity(x.Summary)),
-			cmp.Compare(y.Summary.news(), x.Summary.news()),
+			cmp.Compare(y.Summary.News(), x.Summary.News()),
 			cmp.Compare(y.Summary.Failing, x.Summary.Failing), strings.Compare(x.AccountID, y.AccountID))
 	})
 
@@ -182,7 +182,7 @@ func orgDigest(runs []AccountRun, profile string, now time.Time, complete bool) 
 		}
 		lines = lines[:min(len(lines), orgTopNew)]
 		writeLines(&b, "      ", lines, orgTopNew)
-		if more := s.news() - len(lines); more > 0 {
+		if more := s.News() - len(lines); more > 0 {
 			fmt.Fprintf(&b, "      ... and %d more\n", more)
 		}
 	}
@@ -383,9 +383,9 @@ const (
 	namesIndent = "     "
 )
 
-// news is how many of s's findings the organisation digest lists: new,
+// News is how many of s's findings the organisation digest lists: new,
 // changed or unmuted, as TopNew lists them.
-func (s *Summary) news() int { return s.New + s.Changed + s.Unmuted }
+func (s *Summary) News() int { return s.New + s.Changed + s.Unmuted }
 
 // highest is the highest severity among s's new and unmuted findings, -1
 // for none. A summary written before Summary.Severity was kept has only its

@@ -251,7 +251,7 @@ func writeOrgTable(w io.Writer, sum *orgSummary) error {
 			continue
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%d\t%d\t%d\t%s\n", r.AccountID, clipCell(r.Name, 24), s.Users, s.Failing,
-			s.BySeverity[rules.Critical.String()], s.BySeverity[rules.High.String()], s.New+s.Changed, s.Resolved+s.Gone, clipCell(r.Error, 100))
+			s.BySeverity[rules.Critical.String()], s.BySeverity[rules.High.String()], s.News(), s.Resolved+s.Gone, clipCell(r.Error, 100))
 	}
 	fmt.Fprintf(tw, "\n%s: %d audited, %d failed\n", audit.Nouns(sum.Accounts, "account"), sum.Audited, sum.Failed)
 	return tw.Flush()

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -528,5 +529,21 @@ func TestScanOrgListsSuppressionsThatMuteNothing(t *testing.T) {
 	}
 	if strings.Contains(stderr, cfg+":5") || strings.Contains(stderr, used) {
 		t.Errorf("with an account not audited, a suppression is said to be unused:\n%s", stderr)
+	}
+}
+
+// The table's NEW column counts what the organisation digest lists as new:
+// new, changed and unmuted findings.
+func TestOrgTableCountsNewsAsTheDigestDoes(t *testing.T) {
+	s := &audit.Summary{Users: 3, Failing: 4, New: 1, Changed: 2, Unmuted: 4, Resolved: 1, Gone: 1}
+	var b strings.Builder
+	if err := writeOrgTable(&b, &orgSummary{Accounts: 1, Audited: 1, Results: []audit.AccountRun{{AccountID: "222222222222", Name: "alpha", Summary: s}}}); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(b.String(), "\n")
+	head, row := strings.Fields(lines[0]), strings.Fields(lines[1])
+	col := slices.Index(head, "NEW")
+	if col < 0 || len(row) <= col || row[col] != strconv.Itoa(s.News()) || s.News() != 7 {
+		t.Errorf("NEW column of\n%s\nwant %d (new, changed and unmuted)", b.String(), s.News())
 	}
 }
