@@ -332,7 +332,11 @@ func (a *Auditor) Audit(ctx context.Context, obs *Observation) (*Outcome, error)
 			token = tok
 		case errors.Is(err, state.ErrConflict):
 			// Another run saved since this one loaded: the save after
-			// publishing reconciles with it (saveAfterConflict).
+			// publishing reconciles with it (saveAfterConflict), as it did
+			// before states were saved ahead. Saving ahead over theirs
+			// would mark all this run sends due again even when the two
+			// sent it alike; so a run that then fails to save at all, after
+			// overlapping another, leaves that run's state.
 		default:
 			return nil, a.fail(ctx, acct, &Failure{Phase: "save state", Err: err, Hint: a.Store.Hint(err)})
 		}

@@ -32,7 +32,7 @@
 // send may or may not land, and its digest may or may not go out. A run
 // that then fails to save its own state (the store failing, the function
 // stopped) leaves the next one to send again what it sent and report again
-// its news, rather than a state from before it, which Security Hub no
+// what it opened, rather than a state from before it, which Security Hub no
 // longer matches.
 //
 // Then Security Hub, then the digest, then the state, written with a

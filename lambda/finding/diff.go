@@ -759,13 +759,19 @@ func NextUnnotified(prev map[string]Record, changes []Change, pub Publication) m
 // workflow update may or may not have landed, and the digest may or may
 // not have been sent. It is NextUnnotified with every import and every
 // workflow update failed, and each finding sent a workflow status marked
-// WorkflowUnknown (Security Hub may hold either status). The next run from
-// it imports again whatever this run imported, sends again the workflow
-// status each finding should then have, and reports this run's news
-// again: told twice rather than never. pub says where the changes are to
-// be published (At, Region, Off); its failures are not read.
+// WorkflowUnknown (Security Hub may hold either status), except that a
+// finding the run resolved, or found gone, is saved as NextAfter saves one
+// whose import failed: an unsent archive. The next run from it imports
+// again whatever this run imported and sends again the workflow status
+// each finding should then have. It reports again what this run opened,
+// changed or unmuted (told twice rather than never), but not a resolution:
+// that it is failing again, reported as new, must not be lost to a
+// resolution told once already, and a resolution told never is the safer
+// loss. pub says where the changes are to be published (At, Region, Off);
+// its failures are not read.
 func NextUnsettled(prev map[string]Record, changes []Change, pub Publication) map[string]Record {
 	failed := Publication{At: pub.At, Region: pub.Region, Off: pub.Off, FailedImports: map[string]bool{}, FailedWorkflow: map[string]bool{}}
+	var closed []Change
 	for i := range changes {
 		c := &changes[i]
 		if c.Import() {
@@ -774,8 +780,12 @@ func NextUnsettled(prev map[string]Record, changes []Change, pub Publication) ma
 		if c.Workflow != WorkflowKeep {
 			failed.FailedWorkflow[c.ID()] = true
 		}
+		if c.Kind == Resolved || c.Kind == Gone {
+			closed = append(closed, *c)
+		}
 	}
 	next := NextUnnotified(prev, changes, failed)
+	maps.Copy(next, NextAfter(nil, closed, failed))
 	if pub.Off {
 		return next
 	}

@@ -535,9 +535,9 @@ func TestNext(t *testing.T) {
 
 // The state written ahead of publishing hides nothing from the next run,
 // whatever became of the run's imports, workflow updates and digest:
-// what the run opened is new again, what it resolved is open and due for
-// import (reopened in Security Hub if it fails again, reported resolved
-// again if not), and what it sent a workflow status is WorkflowUnknown.
+// what the run opened is new again, what it resolved an unsent archive
+// (sent again if it still passes; new, and reopened in Security Hub, if it
+// fails again), and what it sent a workflow status is WorkflowUnknown.
 func TestNextUnsettled(t *testing.T) {
 	k1 := &rules.Key01
 	carol := userRow("carol")
@@ -547,8 +547,8 @@ func TestNextUnsettled(t *testing.T) {
 	changes := Diff(prev, day1, acct, day(1), 0)
 	u := NextUnsettled(prev, changes, Publication{At: day(1), Region: "eu-west-1"})
 
-	if r := u[keyAlice]; r.Archived || r.Unreported != Resolved.String() || !r.LastImportedAt.IsZero() || !r.UpdatedAt.After(prev[keyAlice].UpdatedAt) {
-		t.Errorf("alice, resolved: %+v; want open, Unreported, due for import after the archive sent", r)
+	if r := u[keyAlice]; !r.Archived || r.Status != rules.Passed || r.Unreported != "" || !r.unsent() || !r.UpdatedAt.After(prev[keyAlice].UpdatedAt) {
+		t.Errorf("alice, resolved: %+v; want an unsent archive, later than her last import", r)
 	}
 	if r := u[keyBob]; r != prev[keyBob] {
 		t.Errorf("bob, still failing, nothing sent: %+v; want %+v", r, prev[keyBob])
@@ -564,16 +564,25 @@ func TestNextUnsettled(t *testing.T) {
 	for _, c := range got {
 		kinds[c.ID()] = c
 	}
-	if c := kinds[keyAlice]; !c.Import() || c.Record.Archived || c.Record.Status != rules.Failed {
-		t.Errorf("alice failing again: %+v; want her open finding imported", c)
+	if c := kinds[keyAlice]; c.Kind != New || !c.Import() || c.Record.Archived || c.Record.Status != rules.Failed {
+		t.Errorf("alice failing again: %+v; want her finding reopened, and reported new", c)
 	}
 	if c := kinds[keyCarol]; c.Kind != New || !c.Import() || c.Workflow != WorkflowSuppress {
 		t.Errorf("carol: kind %s, import %v, workflow %s; want new again, imported and suppressed", c.Kind, c.Import(), c.Workflow)
 	}
 
-	// Security Hub off: the state is the previous one.
-	if off := NextUnsettled(prev, changes, Publication{At: day(1), Off: true}); !maps.Equal(off, prev) {
-		t.Errorf("Security Hub off: %v; want the previous records", off)
+	// Alice still passing: her archive is sent again, no news.
+	got = Diff(u, []rules.Result{pass(k1, alice, passKey)}, acct, day(2), 0)
+	for _, c := range got {
+		if c.ID() == keyAlice && (c.Kind != StillArchived || !c.Import() || c.News()) {
+			t.Errorf("alice still passing: kind %s, import %v, news %v; want her archive sent again, quietly", c.Kind, c.Import(), c.News())
+		}
+	}
+
+	// Security Hub off: the previous records, alice's archived.
+	off := NextUnsettled(prev, changes, Publication{At: day(1), Off: true})
+	if r := off[keyAlice]; len(off) != 2 || off[keyBob] != prev[keyBob] || !r.Archived || !r.unsent() {
+		t.Errorf("Security Hub off: %v; want bob's record as it was, alice's an unsent archive", off)
 	}
 }
 
