@@ -398,7 +398,7 @@ func (a *Auditor) sends(out *Outcome) bool {
 		return false
 	}
 	for i := range out.Changes {
-		if c := &out.Changes[i]; c.Import() || c.Workflow != finding.WorkflowKeep {
+		if out.Changes[i].Sends() {
 			return true
 		}
 	}
@@ -459,7 +459,7 @@ func sentIDs(changes []finding.Change, pub finding.Publication) []string {
 	}
 	var ids []string
 	for i := range changes {
-		if c := &changes[i]; c.Import() || c.Workflow != finding.WorkflowKeep {
+		if c := &changes[i]; c.Sends() {
 			ids = append(ids, c.ID())
 		}
 	}

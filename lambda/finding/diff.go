@@ -179,6 +179,10 @@ func (c *Change) Import() bool {
 	return c.NeedsRefresh
 }
 
+// Sends reports whether publishing the change sends Security Hub anything:
+// an import, or a workflow status.
+func (c *Change) Sends() bool { return c.Import() || c.Workflow != WorkflowKeep }
+
 // Diff classifies, against the previous state's records, every finding this
 // run touches: each failing result, each open record whatever became of it,
 // and each archive Security Hub was not sent. A result that is not failing,
