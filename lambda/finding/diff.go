@@ -424,7 +424,7 @@ func (d *differ) failing(id string, r *rules.Result, p *Record) Change {
 		Muted:             r.Suppressed(),
 	}
 	if r.Rule.Event != nil {
-		rec.EventAt, _ = r.Rule.Event(r.Entry)
+		rec.EventAt = r.Rule.Event(r.Entry)
 	}
 	c := Change{Kind: New, Result: r, Prev: p}
 	if p != nil {

@@ -63,7 +63,7 @@ func latestUse(e *credreport.Entry) (last time.Time, how int) {
 }
 
 // rootLastUse is ROOT-04's Event: root's latest recorded use.
-func rootLastUse(e *credreport.Entry) (time.Time, bool) {
-	last, how := latestUse(e)
-	return last, how >= 0
+func rootLastUse(e *credreport.Entry) time.Time {
+	last, _ := latestUse(e)
+	return last
 }

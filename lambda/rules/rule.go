@@ -215,11 +215,12 @@ type Rule struct {
 	// Custom marks rules from the configuration file.
 	Custom bool
 	// Event, for a rule whose failure is an event that can happen again
-	// (root was used), is the time of the latest such event on the row, if
-	// any: a newer one on a still-failing finding is reported as new, not
-	// as changed, even when its reason reads the same (two root uses hours
-	// apart are both "less than a day ago"). Nil for other rules.
-	Event func(e *credreport.Entry) (time.Time, bool)
+	// (root was used), is the time of the latest such event on the row,
+	// zero when there is none: a newer one on a still-failing finding is
+	// reported as new, not as changed, even when its reason reads the same
+	// (two root uses hours apart are both "less than a day ago"). Nil for
+	// other rules.
+	Event func(e *credreport.Entry) time.Time
 
 	// Applies selects the rows a ScopeRows rule covers; nil for other scopes.
 	Applies func(e *credreport.Entry, env Env) (bool, error)
