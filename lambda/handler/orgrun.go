@@ -466,7 +466,7 @@ func (o owedDigests) LoadOwed(ctx context.Context) ([]audit.Message, state.Token
 func (o owedDigests) SaveOwed(ctx context.Context, owed []audit.Message, token state.Token) error {
 	in, err := runFile(o.loc(), owed)
 	if err == nil {
-		err = state.PutIf(ctx, o.h.clients().s3, in, token)
+		_, err = state.PutIf(ctx, o.h.clients().s3, in, token)
 	}
 	if err != nil {
 		return fmt.Errorf("the organisation digests still owed: write %s: %w", o.loc(), err)

@@ -127,7 +127,7 @@ func (st *S3) Save(ctx context.Context, accountID string, s *State, token Token)
 		Body:        bytes.NewReader(data),
 		ContentType: aws.String("application/gzip"),
 	}
-	out, err := putIf(ctx, st.client, in, token)
+	out, err := PutIf(ctx, st.client, in, token)
 	if err == nil {
 		token, err = ETagToken(out.ETag)
 	}
@@ -150,13 +150,7 @@ func ETagToken(etag *string) (Token, error) {
 // writes a state (and the function its other objects kept across runs):
 // If-None-Match: * for NoObject, If-Match: <ETag> otherwise. A failed
 // condition is an error that wraps ErrConflict, and nothing is written.
-func PutIf(ctx context.Context, client ObjectPutter, in *s3.PutObjectInput, token Token) error {
-	_, err := putIf(ctx, client, in, token)
-	return err
-}
-
-// putIf is PutIf, with what PutObject returned.
-func putIf(ctx context.Context, client ObjectPutter, in *s3.PutObjectInput, token Token) (*s3.PutObjectOutput, error) {
+func PutIf(ctx context.Context, client ObjectPutter, in *s3.PutObjectInput, token Token) (*s3.PutObjectOutput, error) {
 	if token == NoObject {
 		in.IfNoneMatch = aws.String("*")
 	} else {

@@ -50,13 +50,11 @@ const (
 // recordVersion is the oldest state version that holds r, the one Encode
 // writes.
 func recordVersion(r *finding.Record) int {
-	if !r.EventAt.IsZero() {
-		return eventVersion
-	}
+	v := readVersion(r)
 	if !r.CreatedAt.IsZero() || !r.TakenUpdatedAt.IsZero() || r.Unreported != "" || r.UnreportedReason != "" || !r.UnreportedAt.IsZero() {
-		return keptVersion
+		v = max(v, keptVersion)
 	}
-	return readVersion(r)
+	return v
 }
 
 // readVersion is the oldest state version that Decode takes r in. The fields
