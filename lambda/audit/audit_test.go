@@ -1014,17 +1014,15 @@ func TestOverlappingRunsDoNotClobber(t *testing.T) {
 	}
 	// The other run saves between this run's load and save.
 	var theirs *state.State
-	r.a.Store = &racingStore{Store: r.store, race: func() {
-		other := *r.a
-		other.Store = r.store
+	b := r.racing(func(other Auditor) {
 		if _, err := other.Audit(ctx, obs); err != nil {
 			t.Fatal(err)
 		}
 		if theirs, _, err = r.store.Load(ctx, sampleAccount); err != nil {
 			t.Fatal(err)
 		}
-	}}
-	out, err := r.a.Audit(ctx, obs)
+	})
+	out, err := b.Audit(ctx, obs)
 	if err != nil || !out.Conflict || !out.Saved {
 		t.Fatalf("Audit = conflict %v, saved %v, err %v; want a conflict, then the other run's state saved", out.Conflict, out.Saved, err)
 	}
@@ -1430,15 +1428,12 @@ func TestOverlapWhoseFirstSaverDigestFailed(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b := *r.a
-	b.Store = &racingStore{Store: r.store, race: func() {
-		a := *r.a
-		a.Store = r.store
+	b := r.racing(func(a Auditor) {
 		a.Topic = &fakeSNS{err: apiError("KMSAccessDeniedException", "injected")}
 		if out, err := a.Audit(ctx, obs); err == nil || out.Notified || !out.Saved {
 			t.Fatalf("A: notified %v, saved %v, err %v; want its digest refused and its state saved", out.Notified, out.Saved, err)
 		}
-	}}
+	})
 	outB, err := b.Audit(ctx, obs)
 	if err != nil || !outB.Conflict || !outB.Notified || outB.Counts.New == 0 {
 		t.Fatalf("B: new %d, notified %v, conflict %v, err %v; want its digest of new findings sent, then a conflict", outB.Counts.New, outB.Notified, outB.Conflict, err)
@@ -1519,15 +1514,12 @@ func overlapUnsuppressing(t *testing.T, r *rig) *Outcome {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b := *r.a
-	b.Suppressions = nil // B read the configuration after the suppression was removed
-	b.Store = &racingStore{Store: r.store, race: func() {
-		a := *r.a
-		a.Store = r.store
+	b := r.racing(func(a Auditor) {
 		if _, err := a.Audit(ctx, obs); err != nil {
 			t.Fatal(err)
 		}
-	}}
+	})
+	b.Suppressions = nil // B read the configuration after the suppression was removed
 	outB, err := b.Audit(ctx, obs)
 	if err != nil || !outB.Conflict || outB.Counts.Unmuted != 1 {
 		t.Fatalf("B: %v, conflict %v, %+v; want the unmuting, then a conflict", err, outB.Conflict, outB.Counts)
@@ -1570,10 +1562,7 @@ func overlapSeen(t *testing.T, r *rig, change func(), outA **Outcome) (*Outcome,
 	if err != nil {
 		t.Fatal(err)
 	}
-	b := *r.a
-	b.Store = &racingStore{Store: r.store, race: func() {
-		a := *r.a
-		a.Store = r.store
+	b := r.racing(func(a Auditor) {
 		out, err := a.Audit(ctx, obsA)
 		if err != nil {
 			t.Fatal(err)
@@ -1581,8 +1570,21 @@ func overlapSeen(t *testing.T, r *rig, change func(), outA **Outcome) (*Outcome,
 		if outA != nil {
 			*outA = out
 		}
-	}}
+	})
 	return b.Audit(ctx, obsB)
+}
+
+// racing is a copy of the rig's auditor whose first state load lets
+// another run audit first: first, given its own copy of the rig's
+// auditor, saving to the rig's store.
+func (r *rig) racing(first func(a Auditor)) Auditor {
+	b := *r.a
+	b.Store = &racingStore{Store: r.store, race: func() {
+		a := *r.a
+		a.Store = r.store
+		first(a)
+	}}
+	return b
 }
 
 // racingStore runs race once, after the first Load.
