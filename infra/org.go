@@ -171,8 +171,8 @@ func (st *OrgStack) orchestratorStatements(logGroup awslogs.LogGroup) []awsiam.P
 		stmt("ReadWriteRuns", []string{"s3:GetObject", "s3:PutObject"}, []*string{st.objects(RunsPrefix)}, nil),
 		// So that reading the owed digests before any was owed answers 404
 		// NoSuchKey, not 403, and the aggregate of a failed map, or of
-		// results it cannot read, lists the summaries its audits kept; without an s3:prefix condition, as in
-		// stateStatements.
+		// results it cannot read, lists the summaries its audits kept;
+		// without an s3:prefix condition, as in stateStatements.
 		stmt("ListOwedDigests", []string{"s3:ListBucket"}, []*string{st.Bucket.BucketArn()}, nil),
 	}, st.publishStatements()...)
 	return append(out, st.configStatements()...)
@@ -217,7 +217,8 @@ func (st *OrgStack) addStateMachine() {
 	at := func(path string) *string { return sfn.JsonPath_StringAt(jsii.String(path)) }
 	runFiles := map[string]any{"bucket": at("$.bucket"), "key": at("$.key")}
 
-	// Output: {"bucket", "key" (runs/<run-id>/accounts.json), "accounts"}.
+	// Output: {"bucket", "key" (runs/<run-id>/accounts.json), "accounts",
+	// "missing" (what the filters include that the run cannot audit)}.
 	listAccounts := invoke("ListAccounts", st.Orchestrator, map[string]any{"action": "list_accounts", "run_id": runID})
 
 	st.AuditMap = sfn.NewDistributedMap(st.Stack, jsii.String("AuditAccounts"), &sfn.DistributedMapProps{
@@ -252,7 +253,7 @@ func (st *OrgStack) addStateMachine() {
 	st.AuditMap.ItemProcessor(invoke("AuditAccount", st.Auditor, nil), nil)
 
 	aggregate := invoke("Aggregate", st.Orchestrator, map[string]any{
-		"action": "aggregate", "run_id": runID, "accounts": runFiles,
+		"action": "aggregate", "run_id": runID, "accounts": runFiles, "missing": at("$.missing"),
 		"results": map[string]any{
 			"bucket": at("$.results.ResultWriterDetails.Bucket"),
 			"key":    at("$.results.ResultWriterDetails.Key"),
@@ -260,7 +261,7 @@ func (st *OrgStack) addStateMachine() {
 	})
 	// The orchestrator alerts and fails, so the execution fails too.
 	reportFailure := invoke("ReportFailure", st.Orchestrator, map[string]any{
-		"action": "aggregate", "run_id": runID, "accounts": runFiles, "error": at("$.error"),
+		"action": "aggregate", "run_id": runID, "accounts": runFiles, "missing": at("$.missing"), "error": at("$.error"),
 	})
 	st.AuditMap.AddCatch(reportFailure, &sfn.CatchProps{ResultPath: jsii.String("$.error")})
 

@@ -173,11 +173,11 @@ func TestOrgStateMachineDefinition(t *testing.T) {
 				"ListAccounts":  invokeState(orchestrator, map[string]any{"action": "list_accounts", "run_id.$": "$$.Execution.Name"}, "AuditAccounts"),
 				"AuditAccounts": auditMap,
 				"Aggregate": invokeState(orchestrator, map[string]any{
-					"action": "aggregate", "run_id.$": "$$.Execution.Name", "accounts": runFiles,
+					"action": "aggregate", "run_id.$": "$$.Execution.Name", "accounts": runFiles, "missing.$": "$.missing",
 					"results": map[string]any{"bucket.$": "$.results.ResultWriterDetails.Bucket", "key.$": "$.results.ResultWriterDetails.Key"},
 				}, ""),
 				"ReportFailure": invokeState(orchestrator, map[string]any{
-					"action": "aggregate", "run_id.$": "$$.Execution.Name", "accounts": runFiles, "error.$": "$.error",
+					"action": "aggregate", "run_id.$": "$$.Execution.Name", "accounts": runFiles, "missing.$": "$.missing", "error.$": "$.error",
 				}, ""),
 			}
 			if diff := cmp.Diff(want, s.states(t)); diff != "" {

@@ -49,11 +49,14 @@ const (
 // where LOC is {"bucket","key"}: the list list_accounts wrote, and the
 // manifest the map's ResultWriter wrote; error is the map's own failure.
 type OrgStep struct {
-	Action   string     `json:"action"`
-	RunID    string     `json:"run_id"`
-	Accounts *Location  `json:"accounts,omitempty"`
-	Results  *Location  `json:"results,omitempty"`
-	Error    *StepError `json:"error,omitempty"`
+	Action   string    `json:"action"`
+	RunID    string    `json:"run_id"`
+	Accounts *Location `json:"accounts,omitempty"`
+	// Missing is what list_accounts could not list (Listed.Missing), for
+	// aggregate to report.
+	Missing []org.Missing `json:"missing,omitempty"`
+	Results *Location     `json:"results,omitempty"`
+	Error   *StepError    `json:"error,omitempty"`
 }
 
 // Location is an S3 object.
@@ -79,12 +82,14 @@ type Item struct {
 }
 
 // Listed is list_accounts' result: where the list is and its length, and
-// how many accounts and OUs the filter includes by ID that the run cannot
-// audit (org.Missing), which aggregate reads from MissingKey.
+// the accounts and OUs the filter includes by ID that the run cannot audit
+// (org.Missing), which the state machine hands aggregate: not in the list,
+// as the map audits each of its items. Missing is never null, so that the
+// state machine's $.missing always resolves.
 type Listed struct {
 	Location
-	Accounts int `json:"accounts"`
-	Missing  int `json:"missing,omitempty"`
+	Accounts int           `json:"accounts"`
+	Missing  []org.Missing `json:"missing"`
 }
 
 // Aggregated is aggregate's result.
@@ -113,7 +118,7 @@ func parseOrgStep(payload []byte) (*OrgStep, error) {
 	var errs []error
 	switch st.Action {
 	case ActionListAccounts:
-		if st.Accounts != nil || st.Results != nil || st.Error != nil {
+		if st.Accounts != nil || st.Missing != nil || st.Results != nil || st.Error != nil {
 			errs = append(errs, errors.New("list_accounts takes only run_id"))
 		}
 	case ActionAggregate:
@@ -163,13 +168,7 @@ func (h *Handler) listAccounts(ctx context.Context, aud *audit.Auditor, id strin
 		items[i] = Item{AccountID: a.ID, RoleARN: org.RoleARN(a.Partition, a.ID, h.Settings.MemberRole), Name: a.Name}
 	}
 	loc := Location{Bucket: h.Settings.StateBucket, Key: RunsPrefix + id + "/accounts.json"}
-	err = h.writeRunFile(ctx, loc, items)
-	if err == nil && len(missing) > 0 {
-		// Beside the list, which the map reads: each of its items is
-		// audited.
-		err = h.writeRunFile(ctx, Location{Bucket: h.Settings.StateBucket, Key: MissingKey(id)}, missing)
-	}
-	if err != nil {
+	if err := h.writeRunFile(ctx, loc, items); err != nil {
 		return nil, aud.FailOrg(ctx, &audit.OrgFailure{RunID: id, Failure: &audit.Failure{Phase: "list accounts", Err: err,
 			Hint: "the function needs s3:PutObject on the " + RunsPrefix + " prefix of the state bucket."}})
 	}
@@ -180,7 +179,10 @@ func (h *Handler) listAccounts(ctx context.Context, aud *audit.Auditor, id strin
 			slog.String("effect", "the organisation digest names each as not audited, a failed account; fix "+EnvIncludeAccounts+" or "+EnvIncludeOUs))
 	}
 	h.Log.LogAttrs(ctx, slog.LevelInfo, "accounts listed", slog.Int("accounts", len(items)), slog.String("list", loc.String()))
-	return &Listed{Location: loc, Accounts: len(items), Missing: len(missing)}, nil
+	if missing == nil {
+		missing = []org.Missing{}
+	}
+	return &Listed{Location: loc, Accounts: len(items), Missing: missing}, nil
 }
 
 // missingText says what of the filter's inclusions the run cannot audit,
@@ -191,26 +193,6 @@ func missingText(missing []org.Missing) string {
 		parts[i] = m.ID + " " + strings.TrimPrefix(m.Reason, "not audited: ")
 	}
 	return strings.Join(parts, "; ")
-}
-
-// MissingKey is where list_accounts keeps what the filter includes by ID
-// that the run cannot audit (org.Missing), when there is any: beside the
-// account list, not in it, as the map audits each of its items. Aggregate
-// reports each as an account not audited.
-func MissingKey(runID string) string { return RunsPrefix + runID + "/missing.json" }
-
-// readMissing reads what list_accounts kept at MissingKey, as the run's
-// accounts that failed; none when it kept nothing.
-func (h *Handler) readMissing(ctx context.Context, runID string) ([]audit.AccountRun, error) {
-	var missing []org.Missing
-	err := h.readRunFile(ctx, Location{Bucket: h.Settings.StateBucket, Key: MissingKey(runID)}, &missing)
-	if _, none := errors.AsType[*s3types.NoSuchKey](err); none {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	return org.Runs(missing), nil
 }
 
 // listHint is what to check after listing the accounts failed with err:
@@ -232,17 +214,16 @@ func listHint(err error) string {
 const maxRunFile = 256 << 20
 
 func (h *Handler) aggregate(ctx context.Context, aud *audit.Auditor, st *OrgStep) (*Aggregated, error) {
+	missing := org.Runs(st.Missing)
 	var items []Item
-	listErr := h.readRunFile(ctx, *st.Accounts, &items)
-	missing, missErr := h.readMissing(ctx, st.RunID)
-	if listErr != nil {
-		return nil, h.collectFailed(ctx, aud, st, nil, missing, errors.Join(listErr, missErr))
+	if err := h.readRunFile(ctx, *st.Accounts, &items); err != nil {
+		return nil, h.collectFailed(ctx, aud, st, nil, missing, err)
 	}
 	if st.Error != nil {
-		return nil, h.mapFailed(ctx, aud, st, items, missing, missErr)
+		return nil, h.mapFailed(ctx, aud, st, items, missing)
 	}
 	runs, err := h.collect(ctx, *st.Results, items)
-	if err = errors.Join(err, missErr); err != nil {
+	if err != nil {
 		return nil, h.collectFailed(ctx, aud, st, items, missing, err)
 	}
 	runs = append(runs, missing...)
@@ -287,9 +268,8 @@ func (h *Handler) collect(ctx context.Context, results Location, items []Item) (
 
 // collectFailed reports a run whose map ran but whose results aggregate
 // could not collect (err): the manifest or a result file unreadable, a
-// result of an account not in the list, the list itself unreadable (items
-// nil), or what list_accounts could not list (MissingKey; missing is what
-// could be read of it). The accounts audited saved their states with their
+// result of an account not in the list, or the list itself unreadable
+// (items nil); missing is what list_accounts could not list. The accounts audited saved their states with their
 // news marked reported, and Step Functions does not retry the step, so it
 // reports them from the summaries they kept, as mapFailed does, then
 // alerts; the run fails.
@@ -354,14 +334,10 @@ func (h *Handler) orgDigest(ctx context.Context, aud *audit.Auditor, runs []audi
 // mapFailed reports a run whose map failed: the accounts audited before it
 // stopped have saved their states, so their changes are reported now or
 // never (reportKept); then the alert, which says where those changes are;
-// the run fails. missing is what list_accounts could not list, missErr
-// the failure to read it.
-func (h *Handler) mapFailed(ctx context.Context, aud *audit.Auditor, st *OrgStep, items []Item, missing []audit.AccountRun, missErr error) error {
+// the run fails. missing is what list_accounts could not list.
+func (h *Handler) mapFailed(ctx context.Context, aud *audit.Auditor, st *OrgStep, items []Item, missing []audit.AccountRun) error {
 	f := h.reportKept(ctx, aud, st.RunID, items, missing, "not audited: the map failed before it finished, or its audit failed (the map run says which)")
 	err := fmt.Errorf("the map over %d accounts failed: %s", len(items), stepErrorText(st.Error.Error, st.Error.Cause))
-	if missErr != nil {
-		err = fmt.Errorf("%w; and %w", err, missErr)
-	}
 	f.Failure = &audit.Failure{Phase: "organisation run", Err: err,
 		Hint: "more accounts failed than the tolerated failure percentage allows, or Step Functions could not read the account list or write the results; the execution's map run and the auditor function's logs say which accounts failed and why."}
 	return aud.FailOrg(ctx, f)

@@ -12,6 +12,7 @@ import (
 	"github.com/aws/smithy-go"
 
 	"github.com/credaudit/credaudit/lambda/audit"
+	"github.com/credaudit/credaudit/lambda/org"
 )
 
 func TestParseOrgStepSamples(t *testing.T) {
@@ -20,6 +21,7 @@ func TestParseOrgStepSamples(t *testing.T) {
 		"org-list-accounts.json": {Action: ActionListAccounts, RunID: run},
 		"org-aggregate.json": {Action: ActionAggregate, RunID: run,
 			Accounts: &Location{Bucket: "credaudit-state-123456789012", Key: "runs/" + run + "/accounts.json"},
+			Missing:  []org.Missing{},
 			Results:  &Location{Bucket: "credaudit-state-123456789012", Key: "runs/results/0e8f7a6b-1c2d-4e5f-8a9b-0c1d2e3f4a5b/manifest.json"}},
 	} {
 		data, err := os.ReadFile(filepath.Join("..", "..", "events", file))
@@ -39,6 +41,7 @@ func TestParseOrgStepErrors(t *testing.T) {
 		`{"action":"list_accounts"}`:                                                                             `run_id ""`,
 		`{"action":"list_accounts","run_id":"a/../b"}`:                                                           `run_id "a/../b"`,
 		`{"action":"list_accounts","run_id":"x","accounts":` + loc + `}`:                                         "list_accounts takes only run_id",
+		`{"action":"list_accounts","run_id":"x","missing":[]}`:                                                   "list_accounts takes only run_id",
 		`{"action":"audit","run_id":"x"}`:                                                                        `action "audit": want list_accounts or aggregate`,
 		`{"action":"aggregate","run_id":"x","results":` + loc + `}`:                                              "aggregate needs accounts",
 		`{"action":"aggregate","run_id":"x","accounts":` + loc + `}`:                                             "either results",

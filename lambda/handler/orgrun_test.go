@@ -168,6 +168,13 @@ func aggregateStep(run string, accounts, results handler.Location) string {
 	return string(data)
 }
 
+// aggregateListed is aggregate's step after list_accounts returned listed,
+// with what it could not list, as the state machine hands it on.
+func aggregateListed(run string, listed handler.Listed, results handler.Location) string {
+	data, _ := json.Marshal(map[string]any{"action": "aggregate", "run_id": run, "accounts": listed.Location, "missing": listed.Missing, "results": results})
+	return string(data)
+}
+
 // TestOrganisationRunThroughTheFunction runs an organisation run's steps
 // as the org stack's state machine does, against an emulated organisation
 // of three members, one of which refuses the member role: list_accounts
@@ -183,7 +190,8 @@ func TestOrganisationRunThroughTheFunction(t *testing.T) {
 	h := o.handler(map[string]string{handler.EnvExcludeAccounts: account})
 
 	listed, items := o.listAccounts(h, "exec-1")
-	if listed.Bucket != bucket || listed.Key != "runs/exec-1/accounts.json" || listed.Accounts != 3 {
+	// missing is [] when nothing is: the state machine reads $.missing.
+	if listed.Bucket != bucket || listed.Key != "runs/exec-1/accounts.json" || listed.Accounts != 3 || listed.Missing == nil || len(listed.Missing) != 0 {
 		t.Fatalf("list_accounts returned %+v", listed)
 	}
 	if len(items) != 3 {
@@ -1079,7 +1087,7 @@ func TestOrganisationRunReportsWhatItIncludesButCannotAudit(t *testing.T) {
 	h := o.handler(map[string]string{handler.EnvIncludeAccounts: alpha.ID + ",999999999999," + beta.ID, handler.EnvIncludeOUs: "ou-zz99-nothere1"})
 	o.logs.Reset()
 	listed, items := o.listAccounts(h, "exec-i")
-	if len(items) != 1 || items[0].AccountID != alpha.ID || listed.Missing != 3 {
+	if len(items) != 1 || items[0].AccountID != alpha.ID || len(listed.Missing) != 3 {
 		t.Fatalf("list_accounts returned %+v, listing %+v; want alpha alone, 3 missing", listed, items)
 	}
 	// No audit runs for them, so no function error tells the alarms: the
@@ -1112,7 +1120,7 @@ func TestOrganisationRunReportsWhatItIncludesButCannotAudit(t *testing.T) {
 	}
 
 	manifest := o.mapRun(h, items, "exec-i")
-	agg := step[handler.Aggregated](t, h, aggregateStep("exec-i", listed.Location, manifest))
+	agg := step[handler.Aggregated](t, h, aggregateListed("exec-i", listed, manifest))
 	if agg != (handler.Aggregated{RunID: "exec-i", Accounts: 4, Audited: 1, Failed: 3, Notified: true}) {
 		t.Errorf("aggregate returned %+v, want the 3 counted failed", agg)
 	}
@@ -1125,13 +1133,13 @@ func TestOrganisationRunReportsWhatItIncludesButCannotAudit(t *testing.T) {
 	// Nothing new since, but what it cannot audit is still reported: the
 	// run is never quiet about it.
 	listed, items = o.listAccounts(h, "exec-j")
-	step[handler.Aggregated](t, h, aggregateStep("exec-j", listed.Location, o.mapRun(h, items, "exec-j")))
+	step[handler.Aggregated](t, h, aggregateListed("exec-j", listed, o.mapRun(h, items, "exec-j")))
 	if msgs = o.drain(); len(msgs) != 1 || failedAccounts(msgs[0].Body)["999999999999"] == "" {
 		t.Errorf("the next run, with no news, sent %+v; want the digest naming what it cannot audit", msgs)
 	}
 
 	// A map that failed reports them too.
-	payload, _ := json.Marshal(map[string]any{"action": "aggregate", "run_id": "exec-j", "accounts": listed.Location,
+	payload, _ := json.Marshal(map[string]any{"action": "aggregate", "run_id": "exec-j", "accounts": listed.Location, "missing": listed.Missing,
 		"error": map[string]string{"Error": "States.ExceedToleratedFailureThreshold", "Cause": "too many failed"}})
 	if _, err := h.Handle(ctx, payload); err == nil {
 		t.Fatal("the aggregate of a failed map succeeded")
