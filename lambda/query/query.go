@@ -61,8 +61,7 @@ var env = sync.OnceValue(func() *cel.Env {
 		// A bad literal (duration("365d"), timestamp("2026-01-01"),
 		// user.matches("[")) is a compile error at the literal, instead
 		// of an error of the program's, which CEL places nowhere.
-		cel.ASTValidators(cel.ValidateDurationLiterals(), cel.ValidateTimestampLiterals(),
-			cel.ValidateRegexLiterals(), globalMatchesValidator{}),
+		cel.ASTValidators(literalValidator{}),
 	)
 	e, err := cel.NewEnv(opts...)
 	if err != nil {
@@ -111,13 +110,9 @@ func CompileAt(name, at, src string) (*Expr, error) {
 		return nil, fmt.Errorf("%s: empty expression", name)
 	}
 	source := common.NewStringSource(src, name)
-	parsed, iss := env().ParseSource(source)
+	ast, iss := env().CompileSource(source)
 	if iss.Err() != nil {
-		return nil, compileError(name, source, iss.Errors(), nil)
-	}
-	ast, iss := env().Check(parsed)
-	if iss.Err() != nil {
-		return nil, compileError(name, source, iss.Errors(), parsed.NativeRep())
+		return nil, compileError(name, source, iss.Errors())
 	}
 	if ast.OutputType() != cel.BoolType {
 		return nil, fmt.Errorf("%s: expression yields %s, want bool", name, cel.FormatCELType(ast.OutputType()))
@@ -174,17 +169,9 @@ func (e *CompileError) Error() string {
 	return b.String()
 }
 
-// compileError turns CEL's errors into a CompileError; parsed, the
-// expression's parsed AST (nil for a syntax error), gives a bad literal's
-// text, which literalHint quotes.
-func compileError(name string, source common.Source, errs []*common.Error, parsed *celast.AST) *CompileError {
+func compileError(name string, source common.Source, errs []*common.Error) *CompileError {
 	ce := &CompileError{Name: name}
 	for _, e := range errs {
-		if hint := literalHint(e, parsed); hint != "" {
-			reworded := *e
-			reworded.Message = hint
-			e = &reworded
-		}
 		line, col := e.Location.Line(), e.Location.Column()+1
 		// CEL's display form, less its "ERROR: name:line:column: " prefix.
 		msg := strings.TrimPrefix(e.ToDisplayString(source), fmt.Sprintf("ERROR: %s:%d:%d: ", name, line, col))
@@ -197,52 +184,38 @@ func compileError(name string, source common.Source, errs []*common.Error, parse
 	return ce
 }
 
-// literalHint is what is wrong with the literal a validator refused, and
-// how to write it, or "" for another error: CEL says only "invalid
-// duration argument".
-func literalHint(e *common.Error, parsed *celast.AST) string {
-	if parsed == nil || e.ExprID == 0 {
-		return ""
-	}
-	found := celast.MatchDescendants(celast.NavigateAST(parsed), func(n celast.NavigableExpr) bool { return n.ID() == e.ExprID })
-	if len(found) == 0 || found[0].Kind() != celast.LiteralKind {
-		return ""
-	}
-	lit, ok := found[0].AsLiteral().Value().(string)
-	if !ok {
-		return ""
-	}
-	switch e.Message {
-	case "invalid duration argument":
-		return fmt.Sprintf("duration %q is not a duration: write a number and a unit (h, m, s, ms, us or ns), such as \"2160h\" for 90 days; CEL has no unit of days", lit)
-	case "invalid timestamp argument":
-		return fmt.Sprintf("timestamp %q is not a timestamp: write an RFC 3339 time with its zone, such as \"2026-01-01T00:00:00Z\"", lit)
-	case "invalid matches argument":
-		_, err := regexp.Compile(lit)
-		var se *syntax.Error
-		if !errors.As(err, &se) {
-			return ""
-		}
-		return fmt.Sprintf("pattern %q is not an RE2 regular expression: %s", lit, se.Code)
-	}
-	return ""
-}
+// literalValidator refuses, at the literal, a string literal that a
+// duration, a timestamp or a pattern cannot be, saying how to write it:
+// the last argument of duration(s), timestamp(s), s.matches(p) and
+// matches(s, p).
+type literalValidator struct{}
 
-// globalMatchesValidator refuses a bad pattern in matches(s, pattern), as
-// cel.ValidateRegexLiterals does in s.matches(pattern).
-type globalMatchesValidator struct{}
+func (literalValidator) Name() string { return "credaudit.validator.literals" }
 
-func (globalMatchesValidator) Name() string { return "credaudit.validator.matches" }
-
-func (globalMatchesValidator) Validate(_ *cel.Env, _ cel.ValidatorConfig, a *celast.AST, iss *cel.Issues) {
-	for _, call := range celast.MatchDescendants(celast.NavigateAST(a), celast.FunctionMatcher(overloads.Matches)) {
-		c := call.AsCall()
-		if c.IsMemberFunction() || len(c.Args()) != 2 || c.Args()[1].Kind() != celast.LiteralKind {
+func (literalValidator) Validate(_ *cel.Env, _ cel.ValidatorConfig, a *celast.AST, iss *cel.Issues) {
+	for _, call := range celast.MatchDescendants(celast.NavigateAST(a), celast.KindMatcher(celast.CallKind)) {
+		args := call.AsCall().Args()
+		if len(args) == 0 || args[len(args)-1].Kind() != celast.LiteralKind {
 			continue
 		}
-		if pattern, ok := c.Args()[1].AsLiteral().Value().(string); ok {
-			if _, err := regexp.Compile(pattern); err != nil {
-				iss.ReportErrorAtID(c.Args()[1].ID(), "invalid %s argument", overloads.Matches)
+		arg := args[len(args)-1]
+		lit, ok := arg.AsLiteral().Value().(string)
+		if !ok {
+			continue
+		}
+		switch call.AsCall().FunctionName() {
+		case overloads.TypeConvertDuration:
+			if types.IsError(types.String(lit).ConvertToType(types.DurationType)) {
+				iss.ReportErrorAtID(arg.ID(), "duration %q is not a duration: write a number and a unit (h, m, s, ms, us or ns), such as \"2160h\" for 90 days; CEL has no unit of days", lit)
+			}
+		case overloads.TypeConvertTimestamp:
+			if types.IsError(types.String(lit).ConvertToType(types.TimestampType)) {
+				iss.ReportErrorAtID(arg.ID(), "timestamp %q is not a timestamp: write an RFC 3339 time with its zone, such as \"2026-01-01T00:00:00Z\"", lit)
+			}
+		case overloads.Matches:
+			var se *syntax.Error
+			if _, err := regexp.Compile(lit); errors.As(err, &se) {
+				iss.ReportErrorAtID(arg.ID(), "pattern %q is not an RE2 regular expression: %s", lit, se.Code)
 			}
 		}
 	}

@@ -139,6 +139,22 @@ func TestCompileErrorsSayWhatAndWhere(t *testing.T) {
 	}
 }
 
+// Literals a duration, a timestamp or a pattern can be compile, and a
+// string matched against a pattern is not read as one.
+func TestGoodLiteralsCompile(t *testing.T) {
+	for _, expr := range []string{
+		`as_of - user_creation_time > duration("8760h")`,
+		`user_creation_time > timestamp("2026-01-01T00:00:00Z")`,
+		`user.matches("^ci-[a-z]+$")`,
+		`matches("[", user)`,
+		`matches(user, "a+")`,
+	} {
+		if _, err := Compile("--where", expr); err != nil {
+			t.Errorf("%q: %v", expr, err)
+		}
+	}
+}
+
 func TestEvaluationErrorNamesTheRow(t *testing.T) {
 	rep := report(t)
 	x, err := Compile("--where", "password_last_used < timestamp('2026-01-01T00:00:00Z')")
