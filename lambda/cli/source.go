@@ -74,9 +74,7 @@ type loaded struct {
 func (s *source) load(ctx context.Context, in io.Reader) (*loaded, error) {
 	var asOf time.Time
 	if s.asOf != "" {
-		// RFC 3339 §5.6 takes a lower-case t and z too; Go's layout does
-		// not, and no other letter is valid either way.
-		t, err := time.Parse(time.RFC3339, strings.ToUpper(s.asOf))
+		t, err := credreport.ParseRFC3339(s.asOf)
 		if err != nil {
 			return nil, usageErr("--as-of %q is not an RFC 3339 time (e.g. 2026-11-20T06:00:00Z)", s.asOf)
 		}

@@ -506,11 +506,9 @@ func (p *parser) suppressions(n *yaml.Node, c *Config) error {
 			"expires": func(v *yaml.Node) error {
 				t, err := time.Parse(time.DateOnly, v.Value)
 				if err != nil {
-					// RFC 3339 §5.6 takes a lower-case t and z too, as
-					// --as-of does; Go's layout does not, and no other
-					// letter is valid either way. Fractions of a second
-					// are kept, and printed.
-					if t, err = time.Parse(time.RFC3339, strings.ToUpper(v.Value)); err != nil {
+					// As --as-of takes it; fractions of a second are
+					// kept, and printed.
+					if t, err = credreport.ParseRFC3339(v.Value); err != nil {
 						return p.errf(v, "%s.expires %q: want a date (2027-01-31) or an RFC 3339 time", what, v.Value)
 					}
 				}

@@ -758,6 +758,13 @@ var Latest = time.Date(9999, 12, 31, 23, 59, 59, 0, time.UTC)
 
 var earliestSec, latestSec = TimeOf(Earliest).sec, TimeOf(Latest).sec
 
+// ParseRFC3339 parses s as RFC 3339 writes a time: §5.6 takes a lower-case
+// t and z too, which Go's layout does not, and no other letter is valid
+// either way. Fractions of a second are kept.
+func ParseRFC3339(s string) (time.Time, error) {
+	return time.Parse(time.RFC3339, strings.ToUpper(s))
+}
+
 // OutOfRange says why t can be no credential report's time (before
 // Earliest, after Latest), or "" when it can be.
 func OutOfRange(t time.Time) string {
