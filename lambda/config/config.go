@@ -39,9 +39,7 @@ type Config struct {
 	Suppressions []rules.Suppression
 	Custom       []*rules.Rule
 
-	// empty says the file sets nothing (Notes); thresholdAt is where
-	// each rule's threshold is set, "file:line".
-	empty       bool
+	// thresholdAt is where each rule's threshold is set, "file:line".
 	thresholdAt map[string]string
 }
 
@@ -119,7 +117,6 @@ func Parse(file string, data []byte) (*Config, error) {
 	if len(doc.Content) == 0 || blank(doc.Content[0]) {
 		// An empty file (or only a document marker, ---, and comments) is
 		// the defaults; Notes says so.
-		c.empty = true
 		return c, nil
 	}
 	root := doc.Content[0]
@@ -148,9 +145,6 @@ func Parse(file string, data []byte) (*Config, error) {
 	if err != nil {
 		return nil, err
 	}
-	// So are sections with nothing set in them (every entry commented
-	// out, rules: {}, suppressions: []), which are as easily an accident.
-	c.empty = c.Profile == "" && len(c.Enabled)+len(c.Thresholds)+len(c.Suppressions)+len(c.Custom) == 0
 	return c, nil
 }
 
@@ -769,16 +763,24 @@ func (c *Config) runs(id string, inProfile bool) bool {
 	return set && enabled || !set && inProfile
 }
 
+// setsNothing reports whether the file sets nothing: empty, or only
+// sections with nothing set in them (every entry commented out, rules: {},
+// suppressions: []), which are as easily an accident.
+func (c *Config) setsNothing() bool {
+	return c.Profile == "" && len(c.Enabled)+len(c.Thresholds)+len(c.Suppressions)+len(c.Custom) == 0
+}
+
 // Notes are what the configuration asks for that a run under profile
 // (Selection's name) does not do, each a sentence naming where: a file
 // that sets nothing, empty or with every entry of its sections commented
 // out (an accident, say truncated, drops every suppression and custom rule
-// without an error), and a threshold set for a rule that does not run. c may be nil: no file, nothing to say.
+// without an error), and a threshold set for a rule that does not run. c
+// may be nil: no file, nothing to say.
 func (c *Config) Notes(profile string) []string {
 	if c == nil {
 		return nil
 	}
-	if c.empty {
+	if c.setsNothing() {
 		return []string{fmt.Sprintf("%s holds no setting: the defaults apply (profile %s, no suppression, no custom rule)", c.Source, profile)}
 	}
 	members, err := rules.Profile(profile)

@@ -251,6 +251,12 @@ func TestNotesSayWhatTheConfigurationDoesNotDo(t *testing.T) {
 	if notes := example(t).Notes("recommended"); notes != nil {
 		t.Errorf("the example configuration: notes %q, want none", notes)
 	}
+	// A profile alone, or a rule only turned off, sets something.
+	for _, doc := range []string{"profile: all\n", "rules:\n  KEY-01: {enabled: false}\n"} {
+		if c, err := Parse("one.yaml", []byte(doc)); err != nil || c.Notes("cis-5.0") != nil {
+			t.Errorf("%q: notes %q (err %v), want none", doc, c.Notes("cis-5.0"), err)
+		}
+	}
 	if notes := (*Config)(nil).Notes("recommended"); notes != nil {
 		t.Errorf("no configuration: notes %q", notes)
 	}
