@@ -524,14 +524,19 @@ func (a *Auditor) fail(ctx context.Context, acct string, err error) error {
 	}
 	a.log().LogAttrs(ctx, slog.LevelError, "audit failed", slog.String("phase", f.Phase), slog.String("error", LogSafe(f.Err)),
 		slog.String("hint", f.Hint), slog.String("effect", "nothing imported or resolved; state unchanged"))
+	return a.sendAlert(ctx, func() Message { return alert(acct, f, a.now()) }, err)
+}
+
+// sendAlert sends the operational alert msg builds, unless NoAlerts, and
+// returns err, joined with the failure to send it. The run may have failed
+// by its deadline, and the alert is what says so: it has Overtime.
+func (a *Auditor) sendAlert(ctx context.Context, msg func() Message, err error) error {
 	if a.NoAlerts {
 		return err
 	}
-	msg := alert(acct, f, a.now())
-	// The run failed by its deadline, and the alert is what says so.
 	ctx, cancel := Overtime(ctx)
 	defer cancel()
-	if sendErr := a.Send(ctx, msg); sendErr != nil {
+	if sendErr := a.Send(ctx, msg()); sendErr != nil {
 		return errors.Join(err, fmt.Errorf("operational alert not sent: %w", sendErr))
 	}
 	return err

@@ -785,6 +785,16 @@ func consoleURL(partition, region, account string) string {
 	return "https://" + region + "." + host + "/securityhub/home?region=" + region + "#/findings?search=" + url.QueryEscape(search)
 }
 
+// writeFailure writes an alert's account of f: what failed, the error and
+// what to check.
+func writeFailure(b *strings.Builder, f *Failure) {
+	fmt.Fprintf(b, "What failed: %s\n", f.Phase)
+	fmt.Fprintf(b, "Error: %s\n", clip(f.Err.Error(), 4000))
+	if f.Hint != "" {
+		fmt.Fprintf(b, "What to check: %s\n", f.Hint)
+	}
+}
+
 // alert is the operational alert for a run that could not see.
 func alert(account string, f *Failure, now time.Time) Message {
 	var b strings.Builder
@@ -793,11 +803,7 @@ func alert(account string, f *Failure, now time.Time) Message {
 		who = "account " + account
 	}
 	fmt.Fprintf(&b, "credaudit could not audit %s.\n\n", who)
-	fmt.Fprintf(&b, "What failed: %s\n", f.Phase)
-	fmt.Fprintf(&b, "Error: %s\n", clip(f.Err.Error(), 4000))
-	if f.Hint != "" {
-		fmt.Fprintf(&b, "What to check: %s\n", f.Hint)
-	}
+	writeFailure(&b, f)
 	b.WriteString("\nNothing was imported into Security Hub and nothing was resolved; the previous state is kept.\n")
 	b.WriteString("Until a run succeeds, this account's findings are not up to date. The next scheduled run tries again.\n")
 	fmt.Fprintf(&b, "Time: %s\n", now.UTC().Format(time.RFC3339))

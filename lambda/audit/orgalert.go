@@ -2,7 +2,6 @@ package audit
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -72,15 +71,7 @@ func (a *Auditor) FailOrg(ctx context.Context, f *OrgFailure) error {
 	audited, _ := CountRuns(f.Runs)
 	a.log().LogAttrs(ctx, slog.LevelError, "organisation run failed", slog.String("phase", f.Phase), slog.String("error", LogSafe(f.Err)),
 		slog.String("hint", f.Hint), slog.Int("audited", audited), slog.String("news", f.News.String()))
-	if a.NoAlerts {
-		return f
-	}
-	ctx, cancel := Overtime(ctx)
-	defer cancel()
-	if err := a.Send(ctx, orgAlert(f, a.now())); err != nil {
-		return errors.Join(f, fmt.Errorf("operational alert not sent: %w", err))
-	}
-	return f
+	return a.sendAlert(ctx, func() Message { return orgAlert(f, a.now()) }, f)
 }
 
 var orgNewsNames = [...]string{"nothing audited", "no summary kept", "summaries unread", "digest sent", "digest not due", "digest owed", "digest lost"}
@@ -100,11 +91,7 @@ func (n OrgNews) String() string {
 func orgAlert(f *OrgFailure, now time.Time) Message {
 	var b strings.Builder
 	fmt.Fprintf(&b, "credaudit's organisation run %s failed.\n\n", f.RunID)
-	fmt.Fprintf(&b, "What failed: %s\n", f.Phase)
-	fmt.Fprintf(&b, "Error: %s\n", clip(f.Err.Error(), 4000))
-	if f.Hint != "" {
-		fmt.Fprintf(&b, "What to check: %s\n", f.Hint)
-	}
+	writeFailure(&b, f.Failure)
 	b.WriteString("\nWhat the run did:\n")
 	b.WriteString(f.did())
 	b.WriteString("The next scheduled run audits the accounts again.\n")
