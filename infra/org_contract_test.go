@@ -21,7 +21,7 @@ var statePaths = map[string]any{
 	"$$.Execution.Name":                    "6f1d2c3b-aaaa-bbbb-cccc-1234567890ab",
 	"$.bucket":                             "credaudit-state",
 	"$.key":                                "runs/6f1d2c3b-aaaa-bbbb-cccc-1234567890ab/accounts.json",
-	"$.missing":                            []any{map[string]any{"id": "999999999999", "reason": "not audited: included, but not an account of the organisation"}},
+	"$.missing":                            []any{map[string]any{"id": "999999999999", "reason": "included, but not an account of the organisation"}},
 	"$.results.ResultWriterDetails.Bucket": "credaudit-state",
 	"$.results.ResultWriterDetails.Key":    "runs/results/0e8f7a6b/manifest.json",
 	"$.error":                              map[string]any{"Error": "States.ExceedToleratedFailureThreshold", "Cause": "too many failed"},

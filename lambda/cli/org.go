@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -119,8 +118,8 @@ func runOrg(ctx context.Context, f *orgFlags, af *auditFlags, src *source, forma
 	}
 	if len(accounts) == 0 {
 		msg := "no active account of the organisation matches the account and OU filters"
-		for _, m := range missing {
-			msg += fmt.Sprintf("; %s %s", m.ID, strings.TrimPrefix(m.Reason, "not audited: "))
+		if len(missing) > 0 {
+			msg += "; " + org.MissingText(missing)
 		}
 		return usageErr("%s", msg)
 	}

@@ -158,7 +158,7 @@ func (h *Handler) listAccounts(ctx context.Context, aud *audit.Auditor, id strin
 	if len(accounts) == 0 {
 		err := errors.New("no active account of the organisation matches the account and OU filters")
 		if len(missing) > 0 {
-			err = fmt.Errorf("%w; of those it includes by ID: %s", err, missingText(missing))
+			err = fmt.Errorf("%w; of those it includes by ID: %s", err, org.MissingText(missing))
 		}
 		return nil, aud.FailOrg(ctx, &audit.OrgFailure{RunID: id, Failure: &audit.Failure{Phase: "list accounts", Err: err,
 			Hint: "check " + EnvIncludeAccounts + ", " + EnvExcludeAccounts + ", " + EnvIncludeOUs + " and " + EnvExcludeOUs + "."}})
@@ -175,7 +175,7 @@ func (h *Handler) listAccounts(ctx context.Context, aud *audit.Auditor, id strin
 	if len(missing) > 0 {
 		// Reported with the run's accounts by aggregate, as accounts that
 		// failed; said here too, for the filter's sake.
-		h.Log.LogAttrs(ctx, slog.LevelError, LogIncludedNotListed, slog.Int("missing", len(missing)), slog.String("error", missingText(missing)),
+		h.Log.LogAttrs(ctx, slog.LevelError, LogIncludedNotListed, slog.Int("missing", len(missing)), slog.String("error", org.MissingText(missing)),
 			slog.String("effect", "the organisation digest names each as not audited, a failed account; fix "+EnvIncludeAccounts+" or "+EnvIncludeOUs))
 	}
 	h.Log.LogAttrs(ctx, slog.LevelInfo, "accounts listed", slog.Int("accounts", len(items)), slog.String("list", loc.String()))
@@ -183,16 +183,6 @@ func (h *Handler) listAccounts(ctx context.Context, aud *audit.Auditor, id strin
 		missing = []org.Missing{}
 	}
 	return &Listed{Location: loc, Accounts: len(items), Missing: missing}, nil
-}
-
-// missingText says what of the filter's inclusions the run cannot audit,
-// and why.
-func missingText(missing []org.Missing) string {
-	parts := make([]string, len(missing))
-	for i, m := range missing {
-		parts[i] = m.ID + " " + strings.TrimPrefix(m.Reason, "not audited: ")
-	}
-	return strings.Join(parts, "; ")
 }
 
 // listHint is what to check after listing the accounts failed with err:

@@ -100,19 +100,24 @@ type Missing struct {
 	Reason string `json:"reason"`
 }
 
-// Run is m as an organisation run reports it: an account that failed, not
-// audited.
-func (m Missing) Run() audit.AccountRun {
-	return audit.AccountRun{AccountID: m.ID, Name: m.Name, Error: m.Reason}
-}
-
-// Runs is Run of each of missing.
+// Runs is each of missing as an organisation run reports it: an account
+// that failed, not audited.
 func Runs(missing []Missing) []audit.AccountRun {
 	runs := make([]audit.AccountRun, len(missing))
 	for i, m := range missing {
-		runs[i] = m.Run()
+		runs[i] = audit.AccountRun{AccountID: m.ID, Name: m.Name, Error: "not audited: " + m.Reason}
 	}
 	return runs
+}
+
+// MissingText says what of the filters' inclusions a run cannot audit, and
+// why, in one line.
+func MissingText(missing []Missing) string {
+	parts := make([]string, len(missing))
+	for i, m := range missing {
+		parts[i] = m.ID + " " + m.Reason
+	}
+	return strings.Join(parts, "; ")
 }
 
 // List returns the organisation's ACTIVE accounts that f selects, in the
@@ -194,13 +199,13 @@ func (f Filter) missing(ctx context.Context, client organizations.ListParentsAPI
 		a, ok := seen[id]
 		switch {
 		case !ok:
-			out = append(out, Missing{ID: id, Reason: "not audited: included, but not an account of the organisation"})
+			out = append(out, Missing{ID: id, Reason: "included, but not an account of the organisation"})
 		case !active(a):
 			state := string(a.State)
 			if state == "" {
 				state = string(a.Status)
 			}
-			out = append(out, Missing{ID: id, Name: aws.ToString(a.Name), Reason: "not audited: included, but its state is " + state + ", not ACTIVE"})
+			out = append(out, Missing{ID: id, Name: aws.ToString(a.Name), Reason: "included, but its state is " + state + ", not ACTIVE"})
 		}
 	}
 	var root string
@@ -218,7 +223,7 @@ func (f Filter) missing(ctx context.Context, client organizations.ListParentsAPI
 			// Every account is below the root: one walked names it. With
 			// none walked (none active and not excluded), nothing tells.
 			if root != "" {
-				out = append(out, Missing{ID: ou, Reason: "not audited: an included root, not the organisation's (" + root + ")"})
+				out = append(out, Missing{ID: ou, Reason: "an included root, not the organisation's (" + root + ")"})
 			}
 			continue
 		}
@@ -228,7 +233,7 @@ func (f Filter) missing(ctx context.Context, client organizations.ListParentsAPI
 		_, noOU := errors.AsType[*types.OrganizationalUnitNotFoundException](err)
 		switch {
 		case noChild || noOU:
-			out = append(out, Missing{ID: ou, Reason: "not audited: an included OU, not found in the organisation"})
+			out = append(out, Missing{ID: ou, Reason: "an included OU, not found in the organisation"})
 		case err != nil:
 			return nil, fmt.Errorf("organizations:ListParents of %s: %w", ou, err)
 		}

@@ -105,10 +105,10 @@ func TestList(t *testing.T) {
 	}{
 		{"no filter lists every active account across pages", Filter{}, []string{"111111111111", "222222222222", "333333333333", "444444444444"}, nil},
 		{"included accounts only; one closed is missing, with its state", Filter{IncludeAccounts: []string{"222222222222", "555555555555"}}, []string{"222222222222"},
-			[]Missing{{ID: "555555555555", Name: "closed", Reason: "not audited: included, but its state is CLOSED, not ACTIVE"}}},
+			[]Missing{{ID: "555555555555", Name: "closed", Reason: "included, but its state is CLOSED, not ACTIVE"}}},
 		{"an included account not in the organisation is missing", Filter{IncludeAccounts: []string{"999999999999", "222222222222", "666666666666", "999999999999"}}, []string{"222222222222"},
-			[]Missing{{ID: "999999999999", Reason: "not audited: included, but not an account of the organisation"},
-				{ID: "666666666666", Name: "suspended", Reason: "not audited: included, but its state is SUSPENDED, not ACTIVE"}}},
+			[]Missing{{ID: "999999999999", Reason: "included, but not an account of the organisation"},
+				{ID: "666666666666", Name: "suspended", Reason: "included, but its state is SUSPENDED, not ACTIVE"}}},
 		{"an included account also excluded is not missing", Filter{IncludeAccounts: []string{"222222222222", "555555555555", "999999999999"}, ExcludeAccounts: []string{"555555555555", "999999999999"}},
 			[]string{"222222222222"}, nil},
 		{"excluded accounts are left out", Filter{ExcludeAccounts: []string{"111111111111"}}, []string{"222222222222", "333333333333", "444444444444"}, nil},
@@ -118,10 +118,10 @@ func TestList(t *testing.T) {
 		{"an excluded account wins over its included OU", Filter{IncludeOUs: []string{"r-root"}, ExcludeAccounts: []string{"333333333333"}}, []string{"111111111111", "222222222222", "444444444444"}, nil},
 		{"excluding an OU alone keeps the rest", Filter{ExcludeOUs: []string{"ou-root-aaaaaaaa"}}, []string{"111111111111", "444444444444"}, nil},
 		{"an included OU not in the organisation is missing", Filter{IncludeOUs: []string{"ou-root-cccccccc", "ou-root-zzzzzzzz"}}, []string{"444444444444"},
-			[]Missing{{ID: "ou-root-zzzzzzzz", Reason: "not audited: an included OU, not found in the organisation"}}},
+			[]Missing{{ID: "ou-root-zzzzzzzz", Reason: "an included OU, not found in the organisation"}}},
 		{"an included OU without an active account is not missing", Filter{IncludeOUs: []string{"ou-root-cccccccc", "ou-root-dddddddd"}}, []string{"444444444444"}, nil},
 		{"an included root not the organisation's is missing", Filter{IncludeOUs: []string{"r-other"}, IncludeAccounts: []string{"111111111111"}}, []string{"111111111111"},
-			[]Missing{{ID: "r-other", Reason: "not audited: an included root, not the organisation's (r-root)"}}},
+			[]Missing{{ID: "r-other", Reason: "an included root, not the organisation's (r-root)"}}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got, missing, err := List(context.Background(), newFakeOrg(), tc.filter)
@@ -275,5 +275,17 @@ func TestRunAfterCancelAuditsNothing(t *testing.T) {
 func TestRoleARN(t *testing.T) {
 	if got := RoleARN("aws-cn", "222222222222", DefaultMemberRole); got != "arn:aws-cn:iam::222222222222:role/credaudit-member" {
 		t.Errorf("RoleARN = %s", got)
+	}
+}
+
+// What the filters include that a run cannot audit reads, in one line, as
+// each ID and why; reported as a run, as an account not audited.
+func TestMissingTextAndRuns(t *testing.T) {
+	missing := []Missing{{ID: "999999999999", Reason: "included, but not an account of the organisation"}, {ID: "ou-zz99-x", Reason: "an included OU, not found in the organisation"}}
+	if got, want := MissingText(missing), "999999999999 included, but not an account of the organisation; ou-zz99-x an included OU, not found in the organisation"; got != want {
+		t.Errorf("MissingText = %q, want %q", got, want)
+	}
+	if runs := Runs(missing); len(runs) != 2 || runs[1].AccountID != "ou-zz99-x" || runs[1].Error != "not audited: an included OU, not found in the organisation" || runs[1].Summary != nil {
+		t.Errorf("Runs = %+v", runs)
 	}
 }
