@@ -244,7 +244,8 @@ func (p *parser) plainYAML(n *yaml.Node, key string) error {
 	return nil
 }
 
-// exprKeys are the keys whose values are CEL expressions.
+// exprKeys are the keys whose values are CEL expressions; negatedExpr
+// names them too.
 var exprKeys = map[string]bool{"where": true, "assert": true}
 
 // negationHint is what to do when n, a tagged value of key, is a CEL
@@ -252,7 +253,7 @@ var exprKeys = map[string]bool{"where": true, "assert": true}
 // reads as a tag: the expression quoted, when it can be written back from
 // the tag and the plain text after it; "" for a value of another key.
 func negationHint(n *yaml.Node, key string) string {
-	if !exprKeys[key] || n.Kind != yaml.ScalarNode || !strings.HasPrefix(n.Tag, "!") || strings.HasPrefix(n.Tag, "!<") {
+	if !exprKeys[key] || n.Kind != yaml.ScalarNode || !strings.HasPrefix(n.Tag, "!") {
 		return ""
 	}
 	quoted := ""
@@ -264,7 +265,13 @@ func negationHint(n *yaml.Node, key string) string {
 			quoted = " (" + key + `: "` + expr + `")`
 		}
 	}
-	return fmt.Sprintf("; if %s is a CEL expression, quote it%s, as YAML reads a leading ! as a tag", key, quoted)
+	return quoteHint(key, quoted)
+}
+
+// quoteHint says to quote key's value if it is a CEL expression, as
+// example (" (assert: '!x')", or "") writes it.
+func quoteHint(key, example string) string {
+	return fmt.Sprintf("; if %s is a CEL expression, quote it%s, as YAML reads a leading ! as a tag", key, example)
 }
 
 // syntaxBudget is how many bytes syntaxError may have yaml.v3 read again to
@@ -309,7 +316,7 @@ func (p *parser) syntaxError(data []byte, err error) error {
 		} else if headErr == nil {
 			msg := yamlMessage(err)
 			if m := negatedExpr().FindStringSubmatch(string(data[lines[n].start:lines[n].end])); m != nil {
-				msg += fmt.Sprintf("; if %s is a CEL expression, quote it, as YAML reads a leading ! as a tag", m[1])
+				msg += quoteHint(m[1], "")
 			}
 			return &Error{File: p.file, Line: n + 1, Msg: msg}
 		}
@@ -320,7 +327,7 @@ func (p *parser) syntaxError(data []byte, err error) error {
 // negatedExpr finds, on the line where a file stops being YAML, a where or
 // assert whose value starts with a !: an unquoted CEL negation
 // (!password_enabled || mfa_active), which YAML reads as a tag and then
-// cannot read what follows it.
+// cannot read what follows it. Its keys are exprKeys.
 var negatedExpr = lazyre.New(`(?:^|[\s{,])(where|assert)\s*:\s+!`)
 
 // yamlMessage is yaml.v3's error message without its "yaml: " and
