@@ -375,12 +375,7 @@ func renderDigest(in digestInput) Message {
 		// Capped as a section is: thousands of suppressions muting nothing
 		// would otherwise push the counts and the findings out of the body.
 		b.WriteString("ATTENTION\n")
-		for _, w := range attention[:min(len(attention), sectionCap)] {
-			b.WriteString("  ! " + clip(oneLine(w), 2*maxReason) + "\n")
-		}
-		if more := len(attention) - sectionCap; more > 0 {
-			fmt.Fprintf(&b, "  ... and %d more (scan --config lists every suppression that muted nothing)\n", more)
-		}
+		writeNotes(&b, attention)
 		b.WriteString("\n")
 	}
 
@@ -783,6 +778,18 @@ func consoleURL(partition, region, account string) string {
 		filter("RecordState", "ACTIVE"),
 	}, "&")
 	return "https://" + region + "." + host + "/securityhub/home?region=" + region + "#/findings?search=" + url.QueryEscape(search)
+}
+
+// writeNotes writes notes as the lines of a section, "  ! " each, capped
+// as a section is: the notes past the cap are suppressions that muted
+// nothing, which scan --config lists.
+func writeNotes(b *strings.Builder, notes []string) {
+	for _, n := range notes[:min(len(notes), sectionCap)] {
+		b.WriteString("  ! " + clip(oneLine(n), 2*maxReason) + "\n")
+	}
+	if more := len(notes) - sectionCap; more > 0 {
+		fmt.Fprintf(b, "  ... and %d more (scan --config lists every suppression that muted nothing)\n", more)
+	}
 }
 
 // writeFailure writes an alert's account of f: what failed, the error and

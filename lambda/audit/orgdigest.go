@@ -149,12 +149,11 @@ func orgDigest(runs []AccountRun, profile string, now time.Time, complete bool) 
 		// Capped as the account digest's ATTENTION is; the caveats, which
 		// say what is not listed, always follow.
 		b.WriteString("\nSUPPRESSIONS THAT MUTED NOTHING\n")
-		for _, note := range stale.notes[:min(len(stale.notes), sectionCap)] {
-			b.WriteString("  ! " + clip(oneLine("The "+note+"."), 2*maxReason) + "\n")
+		notes := make([]string, len(stale.notes))
+		for i, note := range stale.notes {
+			notes[i] = "The " + note + "."
 		}
-		if more := len(stale.notes) - sectionCap; more > 0 {
-			fmt.Fprintf(&b, "  ... and %d more (scan --config lists every suppression that muted nothing)\n", more)
-		}
+		writeNotes(&b, notes)
 		for _, c := range stale.caveats {
 			b.WriteString("  " + strings.ToUpper(c[:1]) + c[1:] + ".\n")
 		}
