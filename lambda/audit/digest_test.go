@@ -390,14 +390,3 @@ func TestUnreportedResolutionReportedUnseen(t *testing.T) {
 		t.Errorf("the run after reports the resolution again (%d resolved):\n%s", again.Counts.Resolved, again.Digest.Body)
 	}
 }
-
-// A refused IAM call's hint names whom IAM was called as: the function's
-// role, or a member account's role.
-func TestAcquireHintNamesTheCaller(t *testing.T) {
-	const role = "the member role arn:aws:iam::222222222222:role/credaudit-member"
-	for caller, want := range map[string]string{"": "grant the function's role iam:", role: "grant " + role + " iam:"} {
-		if got := acquireHint(fmt.Errorf("iam:GetCredentialReport: %w", credreport.ErrAccessDenied), caller); !strings.HasPrefix(got, want) {
-			t.Errorf("caller %q: %q, want it to start %q", caller, got, want)
-		}
-	}
-}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	ststypes "github.com/aws/aws-sdk-go-v2/service/sts/types"
 	"github.com/aws/smithy-go"
@@ -80,13 +81,34 @@ func TestAssumeHintSaysWhatToCheck(t *testing.T) {
 	}
 }
 
-// A member account's run names the member role in the hint of a refused
-// IAM call, not the function's role, which has no IAM permissions.
-func TestUseMemberNamesTheRoleCalledAs(t *testing.T) {
+// A member account's run hints a refused credential report to the member
+// role it called IAM as, not the function's role, which has no IAM
+// permissions; the function's own account's run, to the function's role.
+func TestUseMemberHintsTheRoleCalledAs(t *testing.T) {
 	role := RoleARN("aws", "222222222222", DefaultMemberRole)
-	aud := &audit.Auditor{}
-	UseMember(aud, aws.Config{}, role, nil)
-	if aud.Caller != "the member role "+role || aud.IAM == nil || aud.Hub != nil {
-		t.Errorf("Caller %q, IAM %v, Hub %v; want the member role named, its IAM, no Security Hub", aud.Caller, aud.IAM, aud.Hub)
+	for roleARN, want := range map[string]string{role: "grant the member role " + role + " iam:", "": "grant the function's role iam:"} {
+		aud := &audit.Auditor{}
+		UseMember(aud, aws.Config{}, roleARN, nil)
+		if aud.Hub != nil {
+			t.Errorf("%q: a Security Hub client without one to copy", roleARN)
+		}
+		aud.IAM = refusingIAM{aud.IAM}
+		_, err := aud.Observe(context.Background())
+		var f *audit.Failure
+		if !errors.As(err, &f) || f.Phase != "acquire" || !strings.HasPrefix(f.Hint, want) {
+			t.Errorf("%q: %v (hint %q); want an acquire failure hinted %q…", roleARN, err, f.Hint, want)
+		}
 	}
+}
+
+// refusingIAM refuses the credential report as IAM does a principal
+// without the permission.
+type refusingIAM struct{ audit.IAMAPI }
+
+func (refusingIAM) GenerateCredentialReport(context.Context, *iam.GenerateCredentialReportInput, ...func(*iam.Options)) (*iam.GenerateCredentialReportOutput, error) {
+	return nil, &smithy.GenericAPIError{Code: "AccessDenied", Message: "not authorized to perform iam:GenerateCredentialReport"}
+}
+
+func (refusingIAM) GetCredentialReport(context.Context, *iam.GetCredentialReportInput, ...func(*iam.Options)) (*iam.GetCredentialReportOutput, error) {
+	return nil, &smithy.GenericAPIError{Code: "AccessDenied", Message: "not authorized to perform iam:GetCredentialReport"}
 }
