@@ -384,11 +384,11 @@ const LogIncludedNotListed = "included not listed"
 const NotListedMetric = "IncludedNotListed"
 
 // lineAlarm is alarm id, saying what, on the lines logGroup gets whose
-// message is message: a metric filter (filterID) counts them as metric, in
-// MetricsNamespace without a dimension. The functions' JSON log lines name
-// their message "message".
-func (st *OrgStack) lineAlarm(id, what, filterID string, logGroup awslogs.LogGroup, message, metric string) {
-	count := awslogs.NewMetricFilter(st.Stack, jsii.String(filterID), &awslogs.MetricFilterProps{
+// message is message: a metric filter (<metric>Filter) counts them as
+// metric, in MetricsNamespace without a dimension. The functions' JSON log
+// lines name their message "message".
+func (st *OrgStack) lineAlarm(id, what string, logGroup awslogs.LogGroup, message, metric string) {
+	count := awslogs.NewMetricFilter(st.Stack, jsii.String(metric+"Filter"), &awslogs.MetricFilterProps{
 		LogGroup:        logGroup,
 		FilterPattern:   awslogs.FilterPattern_StringValue(jsii.String("$.message"), jsii.String("="), jsii.String(message)),
 		MetricNamespace: jsii.String(MetricsNamespace),
@@ -416,10 +416,10 @@ func (st *OrgStack) addAlarms() {
 	st.durationAlarm("AuditorDurationAlarm", "an account's audit", "audits", st.Auditor.Function)
 	st.lineAlarm("AuditorIncompleteAlarm", "an account was audited, but its findings did not all reach its Security Hub or its state was not saved; "+
 		"the organisation digest lists it under FAILED ACCOUNTS with the error, and the auditor's log group has the details",
-		"AuditsIncompleteFilter", st.Auditor.LogGroup, LogIncomplete, IncompleteMetric)
+		st.Auditor.LogGroup, LogIncomplete, IncompleteMetric)
 	st.lineAlarm("OrchestratorNotListedAlarm", "an account or OU that orgIncludeAccounts or orgIncludeOus names is not in the organisation, not ACTIVE, or not found, "+
 		"so it was not audited; the organisation digest lists it under FAILED ACCOUNTS with why, and the orchestrator's log group has the line",
-		"IncludedNotListedFilter", st.Orchestrator.LogGroup, LogIncludedNotListed, NotListedMetric)
+		st.Orchestrator.LogGroup, LogIncludedNotListed, NotListedMetric)
 	st.alarm("OrchestratorErrorsAlarm", "listing the accounts or sending the organisation digest failed; see the orchestrator's log group",
 		st.Orchestrator.Function.MetricErrors(sum()), 1)
 	st.alarm("OrchestratorThrottlesAlarm", "listing the accounts or sending the organisation digest was throttled (account concurrency exhausted); "+
