@@ -140,8 +140,9 @@ func Summarize(out *Outcome) *Summary {
 
 // staleSuppressions is the suppressions of outcomes that muted nothing, at
 // most MaxStaleSuppressions, and how many more there are. Their texts are
-// clipped (a source, whose line number ends it, the least), which keeps
-// them apart still: a source names one suppression.
+// clipped, a source (file:line) the least: only a file path of some
+// hundreds of bytes loses its line, when two suppressions of that file
+// would read as one.
 func staleSuppressions(outcomes []rules.SuppressionOutcome) (stale []StaleSuppression, more int) {
 	for _, o := range outcomes {
 		why := o.Stale()
