@@ -53,6 +53,8 @@ func TestOrgAlertSaysWhatTheRunDid(t *testing.T) {
 		{"news sent", mapFailure(NewsSent, nil), []string{"3 of 4 accounts were audited: 111111111111 (quiet), 222222222222 (eng-prod), 444444444444 (data).",
 			"Each saved its state and published its findings to its Security Hub, but 1 of them not wholly", "Their changes are in the organisation digest sent before this alert.",
 			"1 other account kept no summary", "the digest names it."}},
+		{"news sent, the owed list not written", mapFailure(NewsSent, errors.New("save owed digests: SlowDown")), []string{"Their changes are in the organisation digest sent before this alert.",
+			"Besides: save owed digests: SlowDown"}},
 		{"news owed", mapFailure(NewsOwed, errors.New("sns:Publish: InternalError")), []string{"Their changes are in the organisation digest, which could not be sent: sns:Publish: InternalError. It is kept with the digests owed, and the next run that can send sends it first, marked [late]."}},
 		{"news lost", mapFailure(NewsLost, errors.New("sns:Publish: InternalError")), []string{"Their changes are in no digest: the organisation digest could be neither sent nor kept: sns:Publish: InternalError.", "look for them in the accounts' Security Hub."}},
 		{"no digest due", &OrgFailure{RunID: "r", Runs: orgRuns()[:2], Hub: false, News: NewsNotDue, Notify: NotifyChanges, Failure: &Failure{Phase: "organisation results", Err: errors.New("x")}},
