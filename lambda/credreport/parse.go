@@ -98,7 +98,7 @@ func ReadString(s string) (*Report, error) {
 	}
 	var generated time.Time
 	if doc.GeneratedTime != "" {
-		generated, err = time.Parse(time.RFC3339, doc.GeneratedTime)
+		generated, err = ParseRFC3339(doc.GeneratedTime)
 		if err != nil {
 			return nil, fmt.Errorf("read get-credential-report JSON: GeneratedTime %s is not an RFC 3339 time", quote(doc.GeneratedTime))
 		}
@@ -758,11 +758,24 @@ var Latest = time.Date(9999, 12, 31, 23, 59, 59, 0, time.UTC)
 
 var earliestSec, latestSec = TimeOf(Earliest).sec, TimeOf(Latest).sec
 
-// ParseRFC3339 parses s as RFC 3339 writes a time: §5.6 takes a lower-case
+// ParseRFC3339 parses s as RFC 3339 writes a time. §5.6 takes a lower-case
 // t and z too, which Go's layout does not, and no other letter is valid
-// either way. Fractions of a second are kept.
+// either way; Go's layout also takes what §5.6 does not: a ',' before the
+// fraction of a second, and an offset of 24 hours or 60 minutes. Fractions
+// of a second are kept.
 func ParseRFC3339(s string) (time.Time, error) {
-	return time.Parse(time.RFC3339, strings.ToUpper(s))
+	u := strings.ToUpper(s)
+	t, err := time.Parse(time.RFC3339, u)
+	switch {
+	case err != nil:
+		return time.Time{}, err
+	case len(u) > 19 && u[19] == ',':
+		return time.Time{}, fmt.Errorf("%s: a fraction of a second follows a '.'", quote(s))
+	case !strings.HasSuffix(u, "Z") && (u[len(u)-5:len(u)-3] > "23" || u[len(u)-2:] > "59"):
+		// Go has checked that the offset is ±hh:mm, in digits.
+		return time.Time{}, fmt.Errorf("%s: the offset is more than 23:59", quote(s))
+	}
+	return t, nil
 }
 
 // OutOfRange says why t can be no credential report's time (before
@@ -786,7 +799,7 @@ func parseTime(s string) (Time, error) {
 		if s == "" {
 			return Time{}, errors.New("empty value, want an RFC 3339 time, N/A, no_information or not_supported")
 		}
-		std, err := time.Parse(time.RFC3339, s)
+		std, err := ParseRFC3339(s)
 		if err != nil {
 			return Time{}, fmt.Errorf("invalid timestamp %s, want RFC 3339 (2006-01-02T15:04:05+00:00), N/A, no_information or not_supported", quote(s))
 		}

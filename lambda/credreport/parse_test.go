@@ -355,6 +355,10 @@ func TestParseRejectsMalformedReports(t *testing.T) {
 		{"missing column, after a blank line", []byte("\n" + strings.Replace(header22, ",mfa_active", "", 1) + "\n"), 2, 0, "", "missing required column(s): mfa_active"},
 		{"bad timestamp", lines(header22, rootRow(), row(ColPasswordLastUsed, "2020-13-01T00:00:00+00:00")), 3, 68, ColPasswordLastUsed, `invalid timestamp "2020-13-01T00:00:00+00:00"`},
 		{"date without time", lines(header22, row(ColUserCreationTime, "2020-01-01")), 2, 36, ColUserCreationTime, "invalid timestamp"},
+		// Go's RFC 3339 layout takes both; RFC 3339 §5.6 does not.
+		{"a comma before the fraction", lines(header22, row(ColUserCreationTime, `"2020-01-01T00:00:00,5Z"`)), 2, 36, ColUserCreationTime, `invalid timestamp "2020-01-01T00:00:00,5Z"`},
+		{"an offset of 24 hours", lines(header22, row(ColUserCreationTime, "2020-01-01T00:00:00+24:00")), 2, 36, ColUserCreationTime, `invalid timestamp "2020-01-01T00:00:00+24:00"`},
+		{"an offset of 60 minutes", lines(header22, row(ColUserCreationTime, "2020-01-01T00:00:00-05:60")), 2, 36, ColUserCreationTime, "invalid timestamp"},
 		// Before AWS: a typo or a placeholder; the zero time would read as
 		// no time to the rules.
 		{"the zero time", lines(header22, rootRow(), row(ColPasswordLastUsed, "0001-01-01T00:00:00Z")), 3, 68, ColPasswordLastUsed, `timestamp "0001-01-01T00:00:00Z" is before 2006`},
@@ -561,5 +565,44 @@ func TestParseErrorsClipLongCells(t *testing.T) {
 				t.Errorf("error (%d bytes) %.400q…, want one under 1,000 bytes containing %q", len(fmt.Sprint(err)), err, tc.want)
 			}
 		})
+	}
+}
+
+// A report's timestamps are read as --as-of and expires are (ParseRFC3339):
+// RFC 3339's T and Z in either case, the fraction and offset kept.
+func TestParseTakesEveryRFC3339Form(t *testing.T) {
+	for in, want := range map[string]time.Time{
+		"2020-01-01t00:00:00z":                time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC),
+		"2020-01-01T00:00:00z":                time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC),
+		"2020-01-01t00:00:00+00:00":           time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC),
+		"2020-01-01T00:00:00.25-23:59":        time.Date(2020, 1, 1, 23, 59, 0, 250e6, time.UTC),
+		"2020-01-01T05:30:00+05:30":           time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC),
+		"2020-01-01T00:00:00.123456789-00:00": time.Date(2020, 1, 1, 0, 0, 0, 123456789, time.UTC),
+	} {
+		r, err := Parse(lines(header22, row(ColUserCreationTime, in)))
+		if err != nil {
+			t.Errorf("%s: %v", in, err)
+			continue
+		}
+		if got, ok := r.Users[0].UserCreationTime.Get(); !ok || !got.Equal(want) {
+			t.Errorf("%s read as %v, %v; want %v", in, got, ok, want)
+		}
+		if raw, _ := r.Users[0].RawValue(ColUserCreationTime); raw != in {
+			t.Errorf("%s kept as %q", in, raw)
+		}
+	}
+}
+
+func TestParseRFC3339(t *testing.T) {
+	for _, s := range []string{"2026-11-20T06:00:00Z", "2026-11-20t06:00:00z", "2026-11-20T06:00:00.5+23:59", "2026-11-20T06:00:00-00:00"} {
+		if _, err := ParseRFC3339(s); err != nil {
+			t.Errorf("ParseRFC3339(%q): %v", s, err)
+		}
+	}
+	for _, s := range []string{"2026-11-20T06:00:00,5Z", "2026-11-20T06:00:00+24:00", "2026-11-20T06:00:00+00:60",
+		"2026-11-20T06:00:00", "2026-11-20 06:00:00Z", "2026-11-20T06:00:00+0000", "2026-11-20T06:00:00.Z", "2026-11-20"} {
+		if got, err := ParseRFC3339(s); err == nil {
+			t.Errorf("ParseRFC3339(%q) = %v, want an error", s, got)
+		}
 	}
 }
