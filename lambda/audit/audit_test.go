@@ -19,6 +19,7 @@ import (
 	"github.com/credaudit/credaudit/lambda/credreport"
 	"github.com/credaudit/credaudit/lambda/credreport/credreporttest"
 	"github.com/credaudit/credaudit/lambda/finding"
+	"github.com/credaudit/credaudit/lambda/publish"
 	"github.com/credaudit/credaudit/lambda/rules"
 	"github.com/credaudit/credaudit/lambda/state"
 )
@@ -1950,5 +1951,65 @@ func TestArchiveOfARuleNoLongerRunKeepsItsTitle(t *testing.T) {
 	}
 	if got := aws.ToString(found[0].Title); got != strict {
 		t.Errorf("archive's title %q, want the one it was imported with, %q", got, strict)
+	}
+}
+
+// An import a request error stops part-way keeps what the requests before
+// it did: the digest counts those findings imported, and only the rest
+// failed; the next run sends only the rest again, so that the findings
+// Security Hub created keep the CreatedAt they were created with.
+func TestAStoppedImportKeepsWhatGotIn(t *testing.T) {
+	r := newRig(t, "")
+	// 40 more users like bob, each failing several rules: three requests.
+	var more []byte
+	for _, l := range bytes.Split(r.iam.report, []byte("\n")) {
+		if bytes.HasPrefix(l, []byte("bob,")) {
+			for i := range 40 {
+				more = append(more, bytes.ReplaceAll(l, []byte("bob"), fmt.Appendf(nil, "bob%02d", i))...)
+				more = append(more, '\n')
+			}
+		}
+	}
+	r.iam.report = append(r.iam.report, more...)
+	r.hub.err, r.hub.errFrom = apiError("InternalFailure", "unavailable"), 2
+	out, err := r.a.Run(t.Context())
+	if err == nil || out == nil {
+		t.Fatalf("err = %v, want the stopped import's", err)
+	}
+	toImport := 0
+	for i := range out.Changes {
+		if out.Changes[i].Import() {
+			toImport++
+		}
+	}
+	held := map[string]string{}
+	for id, f := range r.hub.findings {
+		held[id] = *f.CreatedAt
+	}
+	if len(held) != publish.MaxBatchFindings || toImport <= 2*publish.MaxBatchFindings {
+		t.Fatalf("test setup: %d findings to import, %d taken; want more than two requests, the first taken", toImport, len(held))
+	}
+	if out.Hub.Imported != len(held) || out.Hub.Failed != toImport-len(held) {
+		t.Errorf("%d imported and %d failed of %d, want %d and %d", out.Hub.Imported, out.Hub.Failed, toImport, len(held), toImport-len(held))
+	}
+	digest := r.sns.take()
+	want := fmt.Sprintf("Security Hub (eu-west-1): %d findings imported, 0 workflow updates, %d failed.", len(held), toImport-len(held))
+	if len(digest) != 1 || !strings.Contains(*digest[0].Message, want) {
+		t.Errorf("the digest does not say %q", want)
+	}
+
+	r.on(1)
+	r.hub.err = nil
+	sentBefore := r.hub.imports
+	if _, err := r.a.Run(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	for id, created := range held {
+		if now := *r.hub.findings[id].CreatedAt; now != created {
+			t.Errorf("%s: created with CreatedAt %s, re-imported with %s", id, created, now)
+		}
+	}
+	if resent := r.hub.imports - sentBefore; resent < toImport-len(held) {
+		t.Errorf("the next run sent %d findings, want at least the %d not taken", resent, toImport-len(held))
 	}
 }

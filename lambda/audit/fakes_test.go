@@ -89,6 +89,8 @@ type fakeHub struct {
 	// (InvalidAccess) or denies access (AccessDeniedException).
 	refuseAll string
 	err       error
+	errFrom   int // with err, the first BatchImportFindings request it fails (0: every one)
+	requests  int // BatchImportFindings requests made
 	workflow  []*securityhub.BatchUpdateFindingsInput
 	// refuseWorkflow lists IDs BatchUpdateFindings leaves unprocessed.
 	refuseWorkflow map[string]bool
@@ -100,7 +102,8 @@ type fakeHub struct {
 func (h *fakeHub) BatchImportFindings(_ context.Context, in *securityhub.BatchImportFindingsInput, _ ...func(*securityhub.Options)) (*securityhub.BatchImportFindingsOutput, error) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if h.err != nil {
+	h.requests++
+	if h.err != nil && h.requests >= h.errFrom {
 		return nil, h.err
 	}
 	if h.findings == nil {

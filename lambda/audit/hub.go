@@ -107,18 +107,29 @@ func (a *Auditor) publishHub(ctx context.Context, out *Outcome, partition string
 }
 
 // markFailed records which of ids an error covers: exactly the findings a
-// *FailedFindingsError names, or all of them for a request error (which
-// stops the call part-way) or failures Security Hub counted but did not
-// name. Sending again the ones that got through is harmless: an import's
-// UpdatedAt moves on, a workflow status is set to the same value.
+// *FailedFindingsError names; for a *publish.StoppedError, those and the
+// ones it did not send, as the requests before it stand; all of them for
+// any other error, or failures Security Hub counted but did not name.
+// Sending one again that got through is harmless (an import's UpdatedAt
+// moves on, a workflow status is set to the same value) but for the import
+// that created it: the next import would send its own CreatedAt.
 func markFailed(failed map[string]bool, err error, ids []string) {
-	if ff, ok := err.(*publish.FailedFindingsError); ok && !slices.Contains(ff.IDs(), "") {
-		for _, id := range ff.IDs() {
-			failed[id] = true
+	var named []string
+	switch e := err.(type) {
+	case *publish.FailedFindingsError:
+		named = e.IDs()
+	case *publish.StoppedError:
+		named = e.Unsent
+		if e.Failed != nil {
+			named = slices.Concat(named, e.Failed.IDs())
 		}
-		return
+	default:
+		named = ids
 	}
-	for _, id := range ids {
+	if slices.Contains(named, "") {
+		named = ids
+	}
+	for _, id := range named {
 		failed[id] = true
 	}
 }

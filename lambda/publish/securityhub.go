@@ -176,6 +176,48 @@ func (e *FailedFindingsError) Unwrap() []error {
 	return errs
 }
 
+// StoppedError is the error of an Import or UpdateWorkflow that a request
+// error (or the context ending) stopped part-way. What the requests before
+// it did stands: Unsent names the findings of the request that failed,
+// which Security Hub may or may not have taken, and of those never sent;
+// Failed, if any, those Security Hub (or the check before sending) refused
+// before it stopped.
+type StoppedError struct {
+	Op     string // BatchImportFindings or BatchUpdateFindings
+	Err    error  // what stopped it
+	Unsent []string
+	Of     int // findings there were to send
+	Failed *FailedFindingsError
+}
+
+func (e *StoppedError) finish(st *Stats, failed []FailedFinding) error {
+	st.Failed = len(failed)
+	if len(failed) > 0 {
+		e.Failed = &FailedFindingsError{Op: e.Op, Findings: failed}
+	}
+	return e
+}
+
+func (e *StoppedError) Error() string {
+	what := "import"
+	if e.Op == "BatchUpdateFindings" {
+		what = "update"
+	}
+	msg := fmt.Sprintf("%v (%s stopped; %d of %d findings not sent)", e.Err, what, len(e.Unsent), e.Of)
+	if e.Failed != nil {
+		msg += "\n" + e.Failed.Error()
+	}
+	return msg
+}
+
+// Unwrap gives what stopped it and the findings refused before.
+func (e *StoppedError) Unwrap() []error {
+	if e.Failed == nil {
+		return []error{e.Err}
+	}
+	return []error{e.Err, e.Failed}
+}
+
 // IDs returns the IDs of the failed findings.
 func (e *FailedFindingsError) IDs() []string {
 	ids := make([]string, len(e.Findings))
@@ -250,15 +292,17 @@ func (im *Importer) Import(ctx context.Context, findings []types.AwsSecurityFind
 
 	sent := 0
 	for _, batch := range batches(pending, func(p pendingFinding) int { return p.size }) {
-		fails, err := im.importBatch(ctx, batch, &st)
+		fails, unsent, err := im.importBatch(ctx, batch, &st)
 		failed = append(failed, fails...)
 		if err != nil {
-			st.Failed = len(failed)
-			err = fmt.Errorf("%w (import stopped; %d of %d findings not sent)", err, len(pending)-sent, len(pending))
-			if len(failed) > 0 {
-				err = errors.Join(err, &FailedFindingsError{Op: "BatchImportFindings", Findings: failed})
+			stop := &StoppedError{Op: "BatchImportFindings", Err: err, Of: len(pending)}
+			for _, p := range unsent {
+				stop.Unsent = append(stop.Unsent, aws.ToString(p.f.Id))
 			}
-			return st, err
+			for _, p := range pending[sent+len(batch):] {
+				stop.Unsent = append(stop.Unsent, aws.ToString(p.f.Id))
+			}
+			return st, stop.finish(&st, failed)
 		}
 		sent += len(batch)
 	}
@@ -299,31 +343,35 @@ func batches[T any](items []T, size func(T) int) [][]T {
 // re-sends what send hands back for retry after a backoff, until nothing is
 // left to retry. send is told whether this is the last attempt (nothing may
 // be retried then) and returns what to re-send, what failed for good, and
-// an error that stops the batch.
+// an error that stops the batch. On such an error, or the context ending,
+// unsent is what was being sent (or about to be): Security Hub may or may
+// not have it.
 func sendRetrying[T any](ctx context.Context, im *Importer, batch []T, st *Stats,
-	send func(batch []T, last bool) (retry []T, failed []FailedFinding, err error)) ([]FailedFinding, error) {
-	var failed []FailedFinding
+	send func(batch []T, last bool) (retry []T, failed []FailedFinding, err error)) (failed []FailedFinding, unsent []T, _ error) {
 	for attempt := 1; ; attempt++ {
 		if attempt > 1 {
 			if err := im.backoff(ctx, attempt-1); err != nil {
-				return failed, err
+				return failed, batch, err
 			}
 		}
 		if err := im.pace(ctx); err != nil {
-			return failed, err
+			return failed, batch, err
 		}
 		st.Requests++
 		retry, fails, err := send(batch, attempt >= im.maxAttempts())
 		failed = append(failed, fails...)
-		if err != nil || len(retry) == 0 {
-			return failed, err
+		if err != nil {
+			return failed, batch, err
+		}
+		if len(retry) == 0 {
+			return failed, nil, nil
 		}
 		st.Retried += len(retry)
 		batch = retry
 	}
 }
 
-func (im *Importer) importBatch(ctx context.Context, batch []pendingFinding, st *Stats) ([]FailedFinding, error) {
+func (im *Importer) importBatch(ctx context.Context, batch []pendingFinding, st *Stats) ([]FailedFinding, []pendingFinding, error) {
 	productARN := aws.ToString(batch[0].f.ProductArn)
 	return sendRetrying(ctx, im, batch, st, func(batch []pendingFinding, last bool) (retry []pendingFinding, failed []FailedFinding, err error) {
 		in := &securityhub.BatchImportFindingsInput{Findings: make([]types.AwsSecurityFinding, len(batch))}
@@ -397,15 +445,16 @@ func (im *Importer) UpdateWorkflow(ctx context.Context, ids []FindingIdentifier,
 		}
 		pending = append(pending, id)
 	}
-	for batch := range slices.Chunk(pending, MaxBatchFindings) {
-		fails, err := im.updateBatch(ctx, batch, status, noteUpdate, &st)
+	for sent := 0; sent < len(pending); sent += MaxBatchFindings {
+		batch := pending[sent:min(sent+MaxBatchFindings, len(pending))]
+		fails, unsent, err := im.updateBatch(ctx, batch, status, noteUpdate, &st)
 		failed = append(failed, fails...)
 		if err != nil {
-			st.Failed = len(failed)
-			if len(failed) > 0 {
-				err = errors.Join(err, &FailedFindingsError{Op: "BatchUpdateFindings", Findings: failed})
+			stop := &StoppedError{Op: "BatchUpdateFindings", Err: err, Of: len(pending)}
+			for _, id := range slices.Concat(unsent, pending[sent+len(batch):]) {
+				stop.Unsent = append(stop.Unsent, id.ID)
 			}
-			return st, err
+			return st, stop.finish(&st, failed)
 		}
 	}
 	st.Failed = len(failed)
@@ -415,7 +464,7 @@ func (im *Importer) UpdateWorkflow(ctx context.Context, ids []FindingIdentifier,
 	return st, nil
 }
 
-func (im *Importer) updateBatch(ctx context.Context, batch []FindingIdentifier, status types.WorkflowStatus, note *types.NoteUpdate, st *Stats) ([]FailedFinding, error) {
+func (im *Importer) updateBatch(ctx context.Context, batch []FindingIdentifier, status types.WorkflowStatus, note *types.NoteUpdate, st *Stats) ([]FailedFinding, []FindingIdentifier, error) {
 	productARN := batch[0].ProductARN
 	return sendRetrying(ctx, im, batch, st, func(batch []FindingIdentifier, last bool) (retry []FindingIdentifier, failed []FailedFinding, err error) {
 		in := &securityhub.BatchUpdateFindingsInput{

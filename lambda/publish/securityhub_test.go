@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -503,6 +504,71 @@ func TestImportStopsWhenTheContextEnds(t *testing.T) {
 	_, err := im.Import(ctx, generated(t, 250))
 	if !errors.Is(err, context.Canceled) || len(hub.imports) != 1 {
 		t.Errorf("err = %v after %d requests, want context.Canceled after 1", err, len(hub.imports))
+	}
+}
+
+// A request error stops an import, and the error names what Security Hub
+// may not have: the findings of that request that were still being sent
+// (here the one retried), and every later batch; not those the requests
+// before it took, nor those it took before the retry.
+func TestImportStoppedNamesWhatItDidNotSend(t *testing.T) {
+	findings := generated(t, 250)
+	id := ids(findings)
+	hub := &fakeHub{}
+	hub.importScript = func(call int, in *securityhub.BatchImportFindingsInput) (*securityhub.BatchImportFindingsOutput, error) {
+		switch call {
+		case 2: // the second batch: one refused for good, one to retry
+			return failing(map[string]string{id[100]: "InvalidInput", id[101]: "InternalFailure"})(call, in)
+		case 3:
+			return nil, &smithy.GenericAPIError{Code: "InternalFailure", Message: "unavailable"}
+		}
+		return importOK(len(in.Findings)), nil
+	}
+	im, _ := newImporter(hub)
+	st, err := im.Import(t.Context(), findings)
+	var stop *StoppedError
+	if !errors.As(err, &stop) {
+		t.Fatalf("err = %v, want a *StoppedError", err)
+	}
+	if diff := cmp.Diff(append([]string{id[101]}, id[200:]...), stop.Unsent); diff != "" {
+		t.Errorf("unsent (-want +got):\n%s", diff)
+	}
+	if stop.Failed == nil || !slices.Equal(stop.Failed.IDs(), []string{id[100]}) {
+		t.Errorf("refused = %v, want %s", stop.Failed, id[100])
+	}
+	if want := (Stats{Requests: 3, Succeeded: 198, Failed: 1, Retried: 1}); st != want {
+		t.Errorf("stats = %+v, want %+v", st, want)
+	}
+	for _, want := range []string{"InternalFailure", "(import stopped; 51 of 250 findings not sent)", id[100] + `" (InvalidInput`} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not say %q", err, want)
+		}
+	}
+}
+
+func TestUpdateWorkflowStoppedNamesWhatItDidNotSend(t *testing.T) {
+	in := identifiers(250)
+	hub := &fakeHub{updateScript: func(call int, req *securityhub.BatchUpdateFindingsInput) (*securityhub.BatchUpdateFindingsOutput, error) {
+		if call == 2 {
+			return nil, &types.AccessDeniedException{Message: aws.String("denied")}
+		}
+		return &securityhub.BatchUpdateFindingsOutput{ProcessedFindings: req.FindingIdentifiers}, nil
+	}}
+	im, _ := newImporter(hub)
+	st, err := im.UpdateWorkflow(t.Context(), in, types.WorkflowStatusNew, "")
+	var stop *StoppedError
+	if !errors.As(err, &stop) || !errors.Is(err, ErrAccessDenied) {
+		t.Fatalf("err = %v, want a *StoppedError for access denied", err)
+	}
+	var want []string
+	for _, id := range in[100:] {
+		want = append(want, id.ID)
+	}
+	if diff := cmp.Diff(want, stop.Unsent); diff != "" {
+		t.Errorf("unsent (-want +got):\n%s", diff)
+	}
+	if st.Succeeded != 100 || !strings.Contains(err.Error(), "(update stopped; 150 of 250 findings not sent)") {
+		t.Errorf("stats %+v, error %q", st, err)
 	}
 }
 
