@@ -100,7 +100,7 @@ func runAudit(ctx context.Context, f *auditFlags, format string, src *source, in
 		if f.publish {
 			aud.Hub = &publish.Importer{Client: securityhub.NewFromConfig(cfg, func(o *securityhub.Options) { o.Region = region })}
 			if f.topic != "" {
-				aud.Topic, aud.TopicARN = sns.NewFromConfig(cfg), f.topic
+				aud.Topic, aud.TopicARN = topicClient(cfg, f.topic), f.topic
 			}
 		}
 	}
@@ -144,6 +144,12 @@ func runAudit(ctx context.Context, f *auditFlags, format string, src *source, in
 		return out, region, &exitError{ExitAWS, err}
 	}
 	return out, region, nil
+}
+
+// topicClient is an SNS client for topic, in its region whatever the AWS
+// configuration's: SNS refuses a topic of another region.
+func topicClient(cfg aws.Config, topic string) *sns.Client {
+	return sns.NewFromConfig(cfg, func(o *sns.Options) { o.Region = awsname.TopicRegion(topic) })
 }
 
 // writeDigest writes a digest to the terminal a line at a time, each as a

@@ -406,6 +406,25 @@ func TestScanPublishSendsTheDigestWhenItIsNews(t *testing.T) {
 	}
 }
 
+// The digest goes to --topic in the topic's region, whatever --region
+// says: SNS refuses a topic of another region. The topic is in us-east-1;
+// --region names eu-west-1.
+func TestScanPublishSendsToTheTopicsRegion(t *testing.T) {
+	acct := newSandbox(t)
+	if r := acct.Config.Region; r != "us-east-1" {
+		t.Fatalf("test setup: the topic is in %s", r)
+	}
+	code, _, stderr := run(t, "", "scan", "--report", sampleReport, "--as-of", "2026-11-20T06:00:00Z", "--format", "json",
+		"--state", t.TempDir(), "--publish", "--topic", acct.TopicARN, "--hub-region", "us-east-1", "--region", "eu-west-1")
+	msgs, err := acct.Drain(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if code != ExitOK || len(msgs) != 1 {
+		t.Errorf("exit %d, %d messages sent to %s, want exit 0 and the digest; stderr:\n%s", code, len(msgs), acct.TopicARN, stderr)
+	}
+}
+
 // The digest of scan --state on the live account names the account's
 // alias, as the function's does (README, "SNS digest": `credaudit
 // 123456789012 (acme-prod): …`), on stderr and in the message sent to

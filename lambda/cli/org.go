@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/organizations"
-	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
 	"github.com/credaudit/credaudit/lambda/audit"
@@ -193,7 +192,7 @@ func runOrg(ctx context.Context, f *orgFlags, af *auditFlags, src *source, forma
 		if audit.OrgDigestDue(runs, audit.NotifyChanges) {
 			due = &digest
 		}
-		topic := sns.NewFromConfig(cfg)
+		topic := topicClient(cfg, af.topic)
 		send := func(ctx context.Context, m audit.Message) error {
 			if _, err := topic.Publish(ctx, m.Input(af.topic)); err != nil {
 				return fmt.Errorf("organisation digest not sent: sns:Publish to %s: %w", af.topic, err)

@@ -24,6 +24,16 @@ func IsRegion(s string) bool { return region().MatchString(s) }
 // IsTopicARN reports whether s is an SNS topic's ARN.
 func IsTopicARN(s string) bool { return topicARN().MatchString(s) }
 
+// TopicRegion is the region of the SNS topic arn (IsTopicARN), whose client
+// must be in it: SNS refuses a topic of another region ("Invalid parameter:
+// TopicArn"); "" when arn is no topic's.
+func TopicRegion(arn string) string {
+	if !IsTopicARN(arn) {
+		return ""
+	}
+	return strings.Split(arn, ":")[3]
+}
+
 // reservedBucketPrefixes are the prefixes S3 keeps for itself: no bucket
 // has one. The reserved suffixes are left alone: an access point's alias
 // (-s3alias), an Object Lambda access point's (--ol-s3) and a directory

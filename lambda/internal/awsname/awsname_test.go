@@ -46,6 +46,15 @@ func TestIsTopicARN(t *testing.T) {
 			t.Errorf("IsTopicARN(%q) = %v, want %v", s, got, want)
 		}
 	}
+	for s, want := range map[string]string{
+		"arn:aws:sns:eu-west-1:123456789012:credaudit":         "eu-west-1",
+		"arn:aws-us-gov:sns:us-gov-west-1:123456789012:t.fifo": "us-gov-west-1",
+		"arn:aws:sqs:eu-west-1:123456789012:q":                 "",
+	} {
+		if got := TopicRegion(s); got != want {
+			t.Errorf("TopicRegion(%q) = %q, want %q", s, got, want)
+		}
+	}
 }
 
 // S3's naming rules for general purpose buckets, each broken once; the
