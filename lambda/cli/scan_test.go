@@ -1028,3 +1028,38 @@ func TestSARIFHelpURIIsAURI(t *testing.T) {
 		}
 	}
 }
+
+// GitHub code scanning keeps 10 tags of a rule and warns of the rest on
+// every upload ("Rule tags in SARIF file exceed limits"): no rule has more,
+// and every framework mapping is kept in related_requirements, the first
+// nine as tags.
+func TestSARIFRuleTagsWithinCodeScanningsLimit(t *testing.T) {
+	rep, err := credreport.Parse(credreporttest.Generate(1, 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	selected, _, err := (*config.Config)(nil).Selection("all")
+	if err != nil {
+		t.Fatal(err)
+	}
+	frame := sarifFrame(&scanOutput{report: &loaded{report: rep, asOf: credreporttest.AsOf}, selected: selected})
+	descriptors := frame["runs"].([]map[string]any)[0]["tool"].(map[string]any)["driver"].(map[string]any)["rules"].([]map[string]any)
+	cut := 0
+	for i, d := range descriptors {
+		props := d["properties"].(map[string]any)
+		tags := props["tags"].([]string)
+		reqs := rules.RelatedRequirements(selected[i].Rule)
+		if len(tags) > 10 || tags[0] != "security" || !slices.Equal(tags[1:], reqs[:len(tags)-1]) {
+			t.Errorf("%s: tags %q", d["id"], tags)
+		}
+		if len(tags)-1 < len(reqs) {
+			cut++
+		}
+		if got, _ := props["related_requirements"].([]string); !slices.Equal(got, reqs) {
+			t.Errorf("%s: related_requirements %q, want %q", d["id"], got, reqs)
+		}
+	}
+	if cut == 0 {
+		t.Error("test setup: no rule has more than 9 framework mappings")
+	}
+}

@@ -758,6 +758,9 @@ func fileURI(p string) string {
 	return (&url.URL{Scheme: "file", Path: p}).String()
 }
 
+// maxSARIFTags is the most tags of a rule GitHub code scanning keeps.
+const maxSARIFTags = 10
+
 // sarifFrame is o's SARIF document without results (an empty array at
 // runs[0].results).
 func sarifFrame(o *scanOutput) map[string]any {
@@ -765,8 +768,15 @@ func sarifFrame(o *scanOutput) map[string]any {
 	descriptors := make([]obj, 0, len(o.selected))
 	for _, s := range o.selected {
 		r := s.Rule
-		tags := []string{"security"}
-		tags = append(tags, rules.RelatedRequirements(r)...)
+		// GitHub code scanning keeps 10 tags of a rule, and warns of the
+		// rest on every upload: the first requirements (CIS first) are
+		// tags, and all of them a property of their own.
+		reqs := rules.RelatedRequirements(r)
+		tags := append([]string{"security"}, reqs[:min(len(reqs), maxSARIFTags-1)]...)
+		props := obj{"tags": tags, "security-severity": sarifScore(r.Severity), "severity": r.Severity.String()}
+		if len(reqs) > 0 {
+			props["related_requirements"] = reqs
+		}
 		d := obj{
 			"id":                   r.ID,
 			"name":                 sarifName(r.Title, r.ID),
@@ -774,7 +784,7 @@ func sarifFrame(o *scanOutput) map[string]any {
 			"fullDescription":      obj{"text": r.Description},
 			"help":                 obj{"text": r.Remediation},
 			"defaultConfiguration": obj{"level": sarifLevel(r.Severity)},
-			"properties":           obj{"tags": tags, "security-severity": sarifScore(r.Severity), "severity": r.Severity.String()},
+			"properties":           props,
 		}
 		if r.URL != "" {
 			d["helpUri"] = r.URL
