@@ -732,7 +732,7 @@ func TestDigestListsTheResultsNotDecided(t *testing.T) {
 	var want []string
 	for i := range out.Results {
 		if res := &out.Results[i]; res.Status == rules.NotAvailable {
-			want = append(want, "  ["+res.Rule.Severity.String()+"]    "+res.Rule.ID+"  "+res.User()+": "+res.Reason+"\n")
+			want = append(want, fmt.Sprintf("  %-15s %-8s ", "["+res.Rule.Severity.String()+"]", res.Rule.ID)+res.User()+": "+res.Reason+"\n")
 		}
 	}
 	if len(want) != 1 || !strings.Contains(want[0], "ROOT-03  <root_account>: ") {
@@ -756,7 +756,7 @@ func TestDigestListsTheResultsNotDecided(t *testing.T) {
 func TestASuppressionThatEndsIsNews(t *testing.T) {
 	const (
 		bob      = "credaudit/123456789012/USER-01/arn:aws:iam::123456789012:user/bob"
-		bobLine  = "  [MEDIUM]      USER-01  bob: console password enabled and MFA not active"
+		bobLine  = "  [MEDIUM]        USER-01  bob: console password enabled and MFA not active"
 		expiring = suppressBob + "    expires: 2026-11-21\n"
 	)
 	for _, tt := range []struct {

@@ -630,7 +630,7 @@ func writeLines(b *strings.Builder, indent string, lines []line, limit int) {
 		if note != "" {
 			note = " " + note
 		}
-		fmt.Fprintf(b, "%s%-13s %-8s %s: %s%s\n", indent, "["+l.sev.String()+"]", l.rule, clip(oneLine(l.user), 64), clip(oneLine(l.text), maxReason), note)
+		fmt.Fprintf(b, "%s%-15s %-8s %s: %s%s\n", indent, "["+l.sev.String()+"]", l.rule, clip(oneLine(l.user), 64), clip(oneLine(l.text), maxReason), note)
 	}
 }
 

@@ -90,8 +90,8 @@ custom_rules:
 		t.Fatal(err)
 	}
 	for _, want := range []string{
-		"  [LOW]         ORG-02   bob: the user still exists but is no longer in the rule's scope (its where no longer selects them)\n",
-		"  [LOW]         ORG-02   doe,jane: the user no longer exists\n",
+		"  [LOW]           ORG-02   bob: the user still exists but is no longer in the rule's scope (its where no longer selects them)\n",
+		"  [LOW]           ORG-02   doe,jane: the user no longer exists\n",
 	} {
 		if !strings.Contains(out.Digest.Body, want) {
 			t.Errorf("digest lacks %q:\n%s", want, out.Digest.Body)
@@ -272,11 +272,11 @@ func TestNewFindingNotVisibleThisRun(t *testing.T) {
 	for _, want := range []string{
 		"\nFailing now: 0 (",
 		"\nThis run: 1 new (1 not visible in this report), 0 changed, 0 resolved, 0 gone, 0 still failing.\n",
-		"\nNEW OR CHANGED (1)\n  [MEDIUM]      USER-01  bob: console password enabled and MFA not active (not visible in this report; last seen " +
+		"\nNEW OR CHANGED (1)\n  [MEDIUM]        USER-01  bob: console password enabled and MFA not active (not visible in this report; last seen " +
 			seen.Format(time.DateOnly) + ")\n",
 		"  ! 1 result could not be decided from the report (NOT_AVAILABLE, listed under NOT DECIDED); any finding it covers is kept as it was.\n",
 		// Why it could not be decided, which the count alone did not say.
-		"\nNOT DECIDED (1)\n  [MEDIUM]      USER-01  bob: mfa_active is N/A\n",
+		"\nNOT DECIDED (1)\n  [MEDIUM]        USER-01  bob: mfa_active is N/A\n",
 	} {
 		if !strings.Contains(m.Body, want) {
 			t.Errorf("digest lacks %q:\n%s", want, m.Body)
@@ -294,7 +294,7 @@ func TestNewFindingNotVisibleThisRun(t *testing.T) {
 		t.Errorf("summary's new findings %+v, want bob's, noted %q", s.TopNew, notVisible)
 	}
 	org := OrgDigest([]AccountRun{{AccountID: sampleAccount, Summary: s}}, "all", generatedAt)
-	if want := "  [MEDIUM]      USER-01  bob: console password enabled and MFA not active " + notVisible + "\n"; !strings.Contains(org.Body, want) {
+	if want := "  [MEDIUM]        USER-01  bob: console password enabled and MFA not active " + notVisible + "\n"; !strings.Contains(org.Body, want) {
 		t.Errorf("organisation digest lacks %q:\n%s", want, org.Body)
 	}
 }
@@ -388,5 +388,22 @@ func TestUnreportedResolutionReportedUnseen(t *testing.T) {
 	}
 	if strings.Contains(again.Digest.Body, "by a run whose digest did not report it") || again.Counts.Resolved != 0 {
 		t.Errorf("the run after reports the resolution again (%d resolved):\n%s", again.Counts.Resolved, again.Digest.Body)
+	}
+}
+
+// Every digest line's rule ID starts in the same column, whatever its
+// severity: [INFORMATIONAL], the longest, included.
+func TestDigestLinesAlign(t *testing.T) {
+	var lines []line
+	for _, sev := range []rules.Severity{rules.Critical, rules.High, rules.Medium, rules.Low, rules.Informational} {
+		lines = append(lines, line{sev: sev, rule: "USER-05", user: "frank", text: "no enabled credential"})
+	}
+	var b strings.Builder
+	writeLines(&b, "  ", lines, sectionCap)
+	got := strings.Split(strings.TrimSuffix(b.String(), "\n"), "\n")
+	for _, l := range got {
+		if i := strings.Index(l, "USER-05"); i != strings.Index(got[0], "USER-05") {
+			t.Errorf("rule ID at column %d:\n%s", i, b.String())
+		}
 	}
 }

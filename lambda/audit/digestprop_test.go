@@ -102,7 +102,7 @@ var (
 	oddParts = []string{
 		"🔑", "👩‍💻", "\u202eevil", "שלום", "مرحبا", "e\u0301", "\u0301", "\u2028", "\u2029", "\u0085",
 		"\x00", "\x1b[31m", "\x1b]0;t\x07", "\n", "\r\n", "\r", "\t", "\v", "\f",
-		"\nRESOLVED (1)\n  [CRITICAL]    ROOT-01  x: y", "\nATTENTION\n  ! ", "NEW OR CHANGED (3)", ": ", "...",
+		"\nRESOLVED (1)\n  [CRITICAL]      ROOT-01  x: y", "\nATTENTION\n  ! ", "NEW OR CHANGED (3)", ": ", "...",
 		"ok", "deploy", "ü", "日本語",
 	}
 	propRules = []*rules.Rule{&rules.Root01, &rules.User01, &rules.Key01,
@@ -383,7 +383,7 @@ func buildModel(in digestInput) model {
 			return strings.Compare(x.user, y.user)
 		})
 		for _, e := range l {
-			m.sections[title] = append(m.sections[title], fmt.Sprintf("  %-13s %-8s %s: %s", "["+e.sev.String()+"]", e.rule, modelClip(modelEscape(e.user), 64), e.text))
+			m.sections[title] = append(m.sections[title], fmt.Sprintf("  %-15s %-8s %s: %s", "["+e.sev.String()+"]", e.rule, modelClip(modelEscape(e.user), 64), e.text))
 		}
 	}
 	return m
