@@ -115,12 +115,10 @@ func runOrg(ctx context.Context, f *orgFlags, af *auditFlags, src *source, forma
 	if err != nil {
 		return &exitError{ExitAWS, fmt.Errorf("list the organisation's accounts (needs the management account or a delegated administrator): %w", err)}
 	}
-	if len(accounts) == 0 {
-		msg := "no active account of the organisation matches the account and OU filters"
-		if len(missing) > 0 {
-			msg += "; " + org.MissingText(missing)
-		}
-		return usageErr("%s", msg)
+	if len(accounts) == 0 && len(missing) == 0 {
+		// With only what the filters include by ID and cannot audit, the
+		// run reports those as failed accounts, as beside others.
+		return usageErr("no active account of the organisation matches the account and OU filters")
 	}
 	if af.forRegion(format) {
 		if err := regionFits(region, af.hubRegion != "", accounts); err != nil {

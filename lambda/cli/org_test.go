@@ -199,10 +199,18 @@ func TestScanOrgReportsWhatItIncludesButCannotAudit(t *testing.T) {
 		}
 	}
 
-	// With nothing there to audit, it says why.
-	code, _, stderr = run(t, "", "scan", "--org", "--include-accounts", "999999999999", "--format", "json")
-	if code != ExitUsage || !strings.Contains(stderr, "999999999999 included, but not an account of the organisation") {
-		t.Errorf("only a missing account: exit %d, want %d naming it; stderr:\n%s", code, ExitUsage, stderr)
+	// With nothing else to audit, the same: a summary of failed accounts.
+	code, out, stderr = run(t, "", "scan", "--org", "--include-accounts", "999999999999", "--include-ous", "ou-zz99-nothere1", "--format", "json")
+	sum = orgSummary{}
+	if err := json.Unmarshal([]byte(out), &sum); err != nil || code != ExitAWS || sum.Accounts != 2 || sum.Failed != 2 ||
+		!strings.Contains(stderr, "2 of 2 accounts failed") {
+		t.Errorf("only what cannot be audited: exit %d (want %d), summary %+v (%v); stderr:\n%s", code, ExitAWS, sum, err, stderr)
+	}
+
+	// With nothing the filters include, it says so.
+	code, _, stderr = run(t, "", "scan", "--org", "--exclude-accounts", alpha.id+","+management, "--format", "json")
+	if code != ExitUsage || !strings.Contains(stderr, "no active account of the organisation matches the account and OU filters") {
+		t.Errorf("every account excluded: exit %d, want %d; stderr:\n%s", code, ExitUsage, stderr)
 	}
 }
 
