@@ -69,6 +69,9 @@ func (f *orgFlags) check(fs *flag.FlagSet) error {
 	if f.memberRole == "" {
 		return usageErr("--member-role is empty")
 	}
+	if !org.IsRoleName(f.memberRole) {
+		return usageErr("--member-role %q: %s", f.memberRole, org.RoleNameRule)
+	}
 	for _, l := range []struct{ name, list string }{
 		{"include-accounts", f.includeAccounts}, {"exclude-accounts", f.excludeAccounts}, {"include-ous", f.includeOUs}, {"exclude-ous", f.excludeOUs},
 	} {

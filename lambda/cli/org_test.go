@@ -408,6 +408,8 @@ func TestScanOrgFlags(t *testing.T) {
 		{[]string{"--org", "--report", sampleReport}, "--report does not apply with --org"},
 		{[]string{"--org", "--fail-on", "high"}, "--fail-on does not apply with --org"},
 		{[]string{"--org", "--concurrency", "0"}, "--concurrency 0: want 1 or more"},
+		{[]string{"--org", "--member-role", "bad role"}, `--member-role "bad role": not an IAM role name`},
+		{[]string{"--org", "--member-role", "team/credaudit-member"}, `--member-role "team/credaudit-member": not an IAM role name`},
 		{[]string{"--org", "--exclude-accounts", "12"}, `"12" is not a 12-digit account ID`},
 		{[]string{"--org", "--format", "csv"}, `--format "csv" with --org: want table or json`},
 		{[]string{"--org", "--include-accounts", ""}, `--include-accounts "" is empty; leave the flag out for its default`},

@@ -89,10 +89,7 @@ func (c ConfigSource) String() string {
 // MaxRefreshDays keeps a refresh before Security Hub's 90-day expiry.
 const MaxRefreshDays = 89
 
-var (
-	ssmName  = lazyre.New(`^(/?[A-Za-z0-9_.-]+)+$`)
-	roleName = lazyre.New(`^[\w+=,.@-]{1,64}$`)
-)
+var ssmName = lazyre.New(`^(/?[A-Za-z0-9_.-]+)+$`)
 
 // LoadSettings reads and validates the environment, naming every bad value
 // in the error, one per line.
@@ -164,8 +161,8 @@ func LoadSettings(getenv func(string) string) (Settings, error) {
 	s.MemberRole = get(EnvMemberRole)
 	if s.MemberRole == "" {
 		s.MemberRole = org.DefaultMemberRole
-	} else if !roleName().MatchString(s.MemberRole) {
-		bad(EnvMemberRole, s.MemberRole, "not an IAM role name (up to 64 letters, digits and +=,.@_-)")
+	} else if !org.IsRoleName(s.MemberRole) {
+		bad(EnvMemberRole, s.MemberRole, org.RoleNameRule)
 	}
 	for _, l := range []struct {
 		name string

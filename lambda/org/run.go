@@ -15,12 +15,22 @@ import (
 	"github.com/aws/smithy-go"
 
 	"github.com/credaudit/credaudit/lambda/audit"
+	"github.com/credaudit/credaudit/lambda/internal/lazyre"
 	"github.com/credaudit/credaudit/lambda/publish"
 )
 
 // DefaultMemberRole is the name of the role credaudit assumes in each
 // member account.
 const DefaultMemberRole = "credaudit-member"
+
+var roleName = lazyre.New(`^[\w+=,.@-]{1,64}$`)
+
+// IsRoleName reports whether name can name an IAM role: up to 64 letters,
+// digits and +=,.@_- (a path is not part of it).
+func IsRoleName(name string) bool { return roleName().MatchString(name) }
+
+// RoleNameRule is what IsRoleName takes, for an error's sake.
+const RoleNameRule = "not an IAM role name (up to 64 letters, digits and +=,.@_-)"
 
 // RoleARN is the ARN of the role named name in account acct.
 func RoleARN(partition, acct, name string) string {
