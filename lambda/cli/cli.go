@@ -153,16 +153,19 @@ func newFlags(name, synopsis string, io IO) *flag.FlagSet {
 
 // parseFlags parses args, sending --help to stdout. Stray positional arguments
 // are an error: every input is a named flag.
-func parseFlags(fs *flag.FlagSet, args []string, io IO) error {
+func parseFlags(fs *flag.FlagSet, args []string, streams IO) error {
 	for _, a := range args {
 		if a == "-h" || a == "--help" || a == "-help" {
-			fs.SetOutput(io.Stdout)
+			fs.SetOutput(streams.Stdout)
 			fs.Usage()
 			return flag.ErrHelp
 		}
 	}
+	// The flag package would print its error and the whole usage; the
+	// error is printed once, by the caller, with where the usage is.
+	fs.SetOutput(io.Discard)
 	if err := fs.Parse(args); err != nil {
-		return &exitError{ExitUsage, err}
+		return &exitError{ExitUsage, fmt.Errorf("%w (see credaudit %s --help)", err, fs.Name())}
 	}
 	if fs.NArg() > 0 {
 		return usageErr("unexpected argument %q (every input is a flag; see --help)", fs.Arg(0))

@@ -217,7 +217,8 @@ func TestQueryBadInputExitsTwoSayingWhatAndWhere(t *testing.T) {
 		{"unknown format", []string{"--report", sampleReport, "--format", "xml"}, `--format "xml"`},
 		{"bad as-of", []string{"--report", sampleReport, "--as-of", "yesterday"}, "--as-of"},
 		{"stray argument", []string{"--report", sampleReport, "extra"}, `unexpected argument "extra"`},
-		{"unknown flag", []string{"--nope"}, "flag provided but not defined: -nope"},
+		{"unknown flag", []string{"--nope"}, "flag provided but not defined: -nope (see credaudit query --help)"},
+		{"two AWS profiles", []string{"--profile", "a", "--aws-profile", "b"}, `--profile "a" and --aws-profile "b" name two AWS profiles; give one`},
 		{"profile with a file", []string{"--report", sampleReport, "--profile", "prod"}, "apply to the live account"},
 		{"unknown AWS profile", []string{"--profile", "no-such-profile"}, "failed to get shared config profile, no-such-profile"},
 		{"region with stdin", []string{"--report", "-", "--region", "eu-west-1"}, "apply to the live account, not to --report -"}, // query has no --publish
@@ -266,6 +267,38 @@ func TestHelpOnEveryCommand(t *testing.T) {
 	}
 	if err := parseFlags(flag.NewFlagSet("x", flag.ContinueOnError), []string{"-h"}, IO{Stdout: &bytes.Buffer{}}); err != flag.ErrHelp {
 		t.Errorf("-h: %v", err)
+	}
+}
+
+// A flag mistyped is said once, with where the usage is, not after the
+// whole usage and then again.
+func TestABadFlagIsSaidOnce(t *testing.T) {
+	for _, c := range commands() {
+		code, out, stderr := run(t, "", c.name, "--nope")
+		if want := "flag provided but not defined: -nope (see credaudit " + c.name + " --help)\n"; code != ExitUsage || out != "" ||
+			strings.Count(stderr, "-nope") != 1 || !strings.HasSuffix(stderr, want) || strings.Contains(stderr, "Usage:") {
+			t.Errorf("%s --nope: exit %d, stdout %q, stderr %q; want exit 2 and %q alone", c.name, code, out, stderr, want)
+		}
+	}
+}
+
+// Every flag of a command is in its usage line.
+func TestUsageLineNamesEveryFlag(t *testing.T) {
+	for _, c := range commands() {
+		_, out, _ := run(t, "", c.name, "--help")
+		usage, _, _ := strings.Cut(out, "\n")
+		fs := flag.NewFlagSet(c.name, flag.ContinueOnError)
+		fs.SetOutput(&bytes.Buffer{})
+		for _, l := range strings.Split(out, "\n") {
+			if name, ok := strings.CutPrefix(l, "  -"); ok {
+				name, _, _ = strings.Cut(name, " ")
+				if name != "aws-profile" || c.name == "scan" { // query's is the same as --profile
+					if !strings.Contains(usage, "--"+name) {
+						t.Errorf("%s: the usage line lacks --%s: %s", c.name, name, usage)
+					}
+				}
+			}
+		}
 	}
 }
 

@@ -20,15 +20,22 @@ import (
 )
 
 func runQuery(ctx context.Context, args []string, io IO) (err error) {
-	fs := newFlags("query", "[--report FILE|-] [--profile AWS_PROFILE] [--where EXPR] [--columns a,b] [--format table|json|csv]", io)
+	fs := newFlags("query", "[--report FILE|-] [--profile AWS_PROFILE] [--region REGION] [--as-of TIME] [--where EXPR] [--columns a,b] [--format table|json|csv]", io)
 	var src source
 	src.register(fs, "profile")
-	fs.StringVar(&src.awsProfile, "aws-profile", "", "same as --profile")
+	var awsProfile string
+	fs.StringVar(&awsProfile, "aws-profile", "", "same as --profile")
 	where := fs.String("where", "", "CEL `expression` a row must satisfy, e.g. 'password_enabled && !mfa_active'")
 	columns := fs.String("columns", "", "comma-separated `columns` to print, in order (default: every column of the report)")
 	format := fs.String("format", "", "output `format`: table, json or csv (default: table on a terminal, csv otherwise)")
 	if err := parseFlags(fs, args, io); err != nil {
 		return err
+	}
+	switch {
+	case awsProfile != "" && src.awsProfile != "" && awsProfile != src.awsProfile:
+		return usageErr("--profile %q and --aws-profile %q name two AWS profiles; give one", src.awsProfile, awsProfile)
+	case awsProfile != "":
+		src.awsProfile = awsProfile
 	}
 	if *format == "" {
 		*format = "csv"
