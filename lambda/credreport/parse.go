@@ -58,10 +58,10 @@ func Read(data []byte) (*Report, error) { return ReadString(string(data)) }
 // into a string (strings.Builder) saves the copy Read makes, a megabyte of
 // fresh memory for 5,000 users.
 func ReadString(s string) (*Report, error) {
-	if strings.HasPrefix(s, "\xff\xfe") || strings.HasPrefix(s, "\xfe\xff") {
+	if why := utf16Start(s); why != "" {
 		// What Windows PowerShell 5's > writes: read as UTF-8, every
 		// column would go missing.
-		return nil, &ParseError{Line: 1, Err: errors.New("the file is UTF-16 (it starts with a UTF-16 byte order mark), and a credential report is UTF-8: " +
+		return nil, &ParseError{Line: 1, Err: errors.New("the file is UTF-16 (" + why + "), and a credential report is UTF-8: " +
 			"write it as UTF-8 (in PowerShell, | Out-File -Encoding utf8) or convert it (iconv -f UTF-16 -t UTF-8)")}
 	}
 	trimmed := strings.TrimLeft(strings.TrimPrefix(s, utf8BOM), " \t\r\n")
@@ -757,6 +757,19 @@ var Earliest = time.Date(2006, 1, 1, 0, 0, 0, 0, time.UTC)
 var Latest = time.Date(9999, 12, 31, 23, 59, 59, 0, time.UTC)
 
 var earliestSec, latestSec = TimeOf(Earliest).sec, TimeOf(Latest).sec
+
+// utf16Start says why s reads as UTF-16, or "": it starts with a UTF-16
+// byte order mark, or, without one, a character of ASCII with a zero byte
+// beside it, which no UTF-8 text starts with.
+func utf16Start(s string) string {
+	switch {
+	case strings.HasPrefix(s, "\xff\xfe") || strings.HasPrefix(s, "\xfe\xff"):
+		return "it starts with a UTF-16 byte order mark"
+	case len(s) >= 2 && (s[0] == 0) != (s[1] == 0) && max(s[0], s[1]) < utf8.RuneSelf:
+		return "its first character is two bytes, one of them zero"
+	}
+	return ""
+}
 
 // ParseRFC3339 parses s as RFC 3339 writes a time. §5.6 takes a lower-case
 // t and z too, which Go's layout does not, and no other letter is valid

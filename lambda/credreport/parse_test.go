@@ -313,11 +313,8 @@ func TestReadPlacesJSONErrors(t *testing.T) {
 // A report saved as UTF-16 (Windows PowerShell 5's > writes it so) is
 // refused as such, CSV or JSON, not as a report missing every column.
 func TestReadRefusesUTF16(t *testing.T) {
-	utf16 := func(s string, bigEndian bool) string {
-		b := []byte{0xff, 0xfe}
-		if bigEndian {
-			b = []byte{0xfe, 0xff}
-		}
+	utf16NoBOM := func(s string, bigEndian bool) string {
+		var b []byte
 		for _, c := range []byte(s) {
 			if bigEndian {
 				b = append(b, 0, c)
@@ -327,8 +324,16 @@ func TestReadRefusesUTF16(t *testing.T) {
 		}
 		return string(b)
 	}
+	utf16 := func(s string, bigEndian bool) string {
+		if bigEndian {
+			return "\xfe\xff" + utf16NoBOM(s, true)
+		}
+		return "\xff\xfe" + utf16NoBOM(s, false)
+	}
 	doc := `{"Content": "` + base64.StdEncoding.EncodeToString(lines(header22, rootRow(), row())) + `"}`
-	for _, in := range []string{utf16(string(lines(header22, rootRow(), row())), false), utf16(doc, false), utf16(doc, true)} {
+	for _, in := range []string{utf16(string(lines(header22, rootRow(), row())), false), utf16(doc, false), utf16(doc, true),
+		// iconv -t UTF-16LE writes no byte order mark
+		utf16NoBOM(string(lines(header22, rootRow(), row())), false), utf16NoBOM(doc, true)} {
 		_, err := ReadString(in)
 		var pe *ParseError
 		if !errors.As(err, &pe) || pe.Line != 1 || !strings.Contains(err.Error(), "the file is UTF-16") {
