@@ -89,7 +89,8 @@ func ParseRequest(payload []byte) (Request, error) {
 		}
 		if len(unknown) > 0 {
 			slices.Sort(unknown)
-			return Request{}, fmt.Errorf("unknown keys %s: a Scheduler payload may carry %s; a per-account request is {\"account_id\", \"role_arn\"}",
+			// The keys unquoted: the log masks what an error quotes.
+			return Request{}, fmt.Errorf("unknown keys %s: a Scheduler payload may carry %s; a per-account request has account_id and role_arn, and may have notify and run_id",
 				strings.Join(unknown, ", "), strings.Join(schedulerKeys, ", "))
 		}
 		return Request{Source: "scheduler"}, nil

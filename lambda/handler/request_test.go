@@ -27,6 +27,18 @@ func TestParseRequestSamples(t *testing.T) {
 	}
 }
 
+// What a refused payload's error says of the forms it may take is logged
+// whole: the log masks what an error quotes.
+func TestParseRequestHelpSurvivesTheLog(t *testing.T) {
+	_, err := ParseRequest([]byte(`{"foo":1}`))
+	if err == nil {
+		t.Fatal("accepted")
+	}
+	if logged := audit.LogSafe(err); logged != err.Error() {
+		t.Errorf("logged as %q, not as %q", logged, err)
+	}
+}
+
 func TestParseRequest(t *testing.T) {
 	never := audit.NotifyNever
 	tests := []struct {
@@ -46,6 +58,7 @@ func TestParseRequest(t *testing.T) {
 		{"null", `null`, Request{}, "not a JSON object"},
 		{"another EventBridge event", `{"detail-type":"AWS API Call via CloudTrail","source":"aws.iam"}`, Request{}, `detail-type "AWS API Call via CloudTrail"`},
 		{"unknown Scheduler key", `{"scheduledTime":"x","acount_id":"1"}`, Request{}, "unknown keys acount_id"},
+		{"unknown key, no account", `{"foo":1}`, Request{}, "unknown keys foo: a Scheduler payload may carry source, scheduledTime, executionId, attemptNumber, scheduleArn; a per-account request has account_id and role_arn, and may have notify and run_id"},
 		{"bad account ID", `{"account_id":"12345"}`, Request{}, `account_id "12345" is not 12 digits`},
 		{"role in another account", `{"account_id":"123456789012","role_arn":"arn:aws:iam::210987654321:role/r"}`, Request{}, "is in account 210987654321"},
 		{"not a role ARN", `{"account_id":"123456789012","role_arn":"arn:aws:iam::123456789012:user/r"}`, Request{}, "not an IAM role ARN"},
