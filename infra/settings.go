@@ -125,7 +125,8 @@ type Settings struct {
 	Asset string
 
 	// Org selects the organisation stack (org.go) instead of the
-	// single-account one; the fields below are read only then.
+	// single-account one; the fields below are read only then, and
+	// otherwise hold their defaults.
 	Org bool
 	// OrgID is the organisation's ID (o-…): the member role trusts the
 	// auditor only from inside it, and the auditor assumes roles only in it.
@@ -268,18 +269,27 @@ func LoadSettings(lookup func(key string) any) (Settings, error) {
 		SecurityHub:      flag(KeySecurityHub, true),
 
 		Org:                     flag(KeyOrg, false),
-		OrgID:                   str(KeyOrgID, ""),
-		MemberRole:              str(KeyMemberRole, DefaultMemberRole),
-		StackSetCallAs:          strings.ToUpper(str(KeyStackSetCallAs, DefaultCallAs)),
-		MaxConcurrency:          num(KeyMaxConcurrency, DefaultMaxConcurrency),
-		ToleratedFailurePercent: num(KeyToleratedFailurePerc, DefaultToleratedFailure),
+		MemberRole:              DefaultMemberRole,
+		StackSetCallAs:          DefaultCallAs,
+		MaxConcurrency:          DefaultMaxConcurrency,
+		ToleratedFailurePercent: DefaultToleratedFailure,
 	}
-	const ouWhat = "an organisational unit ID (ou-…) or root ID (r-…)"
-	s.StackSetTargets = ids(KeyStackSetTargets, ouID, ouWhat)
-	s.IncludeAccounts = ids(KeyOrgIncludeAccounts, accountID, "a 12-digit account ID")
-	s.ExcludeAccounts = ids(KeyOrgExcludeAccounts, accountID, "a 12-digit account ID")
-	s.IncludeOUs = ids(KeyOrgIncludeOUs, ouID, ouWhat)
-	s.ExcludeOUs = ids(KeyOrgExcludeOUs, ouID, ouWhat)
+	// The organisation settings are read only with org=true, so that
+	// values kept in cdk.json for the organisation stack neither stop nor
+	// change the single-account one.
+	if s.Org {
+		const ouWhat = "an organisational unit ID (ou-…) or root ID (r-…)"
+		s.OrgID = str(KeyOrgID, "")
+		s.MemberRole = str(KeyMemberRole, DefaultMemberRole)
+		s.StackSetTargets = ids(KeyStackSetTargets, ouID, ouWhat)
+		s.StackSetCallAs = strings.ToUpper(str(KeyStackSetCallAs, DefaultCallAs))
+		s.IncludeAccounts = ids(KeyOrgIncludeAccounts, accountID, "a 12-digit account ID")
+		s.ExcludeAccounts = ids(KeyOrgExcludeAccounts, accountID, "a 12-digit account ID")
+		s.IncludeOUs = ids(KeyOrgIncludeOUs, ouID, ouWhat)
+		s.ExcludeOUs = ids(KeyOrgExcludeOUs, ouID, ouWhat)
+		s.MaxConcurrency = num(KeyMaxConcurrency, DefaultMaxConcurrency)
+		s.ToleratedFailurePercent = num(KeyToleratedFailurePerc, DefaultToleratedFailure)
+	}
 
 	if !stackName.MatchString(s.StackName) {
 		bad(KeyStackName, s.StackName, "want a CloudFormation stack name (a letter, then letters, digits and hyphens)")
@@ -328,26 +338,27 @@ func LoadSettings(lookup func(key string) any) (Settings, error) {
 	if s.Timeout < 60*time.Second || s.Timeout > 900*time.Second {
 		bad(KeyTimeout, int(s.Timeout/time.Second), "want 60 to 900 seconds (a run waits for the credential report)")
 	}
-	if s.Org && s.OrgID == "" {
-		bad(KeyOrgID, "", "required with org=true: the organisation's ID (o-…, from aws organizations describe-organization)")
-	}
-	if s.OrgID != "" && !orgID.MatchString(s.OrgID) {
-		bad(KeyOrgID, s.OrgID, "want an organisation ID: o- and 10 to 32 lower-case letters or digits")
-	}
-	if !roleName.MatchString(s.MemberRole) {
-		bad(KeyMemberRole, s.MemberRole, "want an IAM role name (1 to 64 letters, digits and +=,.@_-)")
-	}
-	if s.Org && len(s.StackSetTargets) == 0 {
-		bad(KeyStackSetTargets, "", "required with org=true: the OU or root IDs (ou-…, r-…) whose accounts get the member role")
-	}
-	if !slices.Contains([]string{"SELF", "DELEGATED_ADMIN"}, s.StackSetCallAs) {
-		bad(KeyStackSetCallAs, s.StackSetCallAs, "want SELF (the management account) or DELEGATED_ADMIN")
-	}
-	if s.MaxConcurrency < 1 || s.MaxConcurrency > 1000 {
-		bad(KeyMaxConcurrency, s.MaxConcurrency, "want 1 to 1000 accounts at once (Lambda's default concurrency quota is 1,000)")
-	}
-	if s.ToleratedFailurePercent < 0 || s.ToleratedFailurePercent > 100 {
-		bad(KeyToleratedFailurePerc, s.ToleratedFailurePercent, "want 0 to 100 (percent of accounts)")
+	if s.Org {
+		if s.OrgID == "" {
+			bad(KeyOrgID, "", "required with org=true: the organisation's ID (o-…, from aws organizations describe-organization)")
+		} else if !orgID.MatchString(s.OrgID) {
+			bad(KeyOrgID, s.OrgID, "want an organisation ID: o- and 10 to 32 lower-case letters or digits")
+		}
+		if !roleName.MatchString(s.MemberRole) {
+			bad(KeyMemberRole, s.MemberRole, "want an IAM role name (1 to 64 letters, digits and +=,.@_-)")
+		}
+		if len(s.StackSetTargets) == 0 {
+			bad(KeyStackSetTargets, "", "required with org=true: the OU or root IDs (ou-…, r-…) whose accounts get the member role")
+		}
+		if !slices.Contains([]string{"SELF", "DELEGATED_ADMIN"}, s.StackSetCallAs) {
+			bad(KeyStackSetCallAs, s.StackSetCallAs, "want SELF (the management account) or DELEGATED_ADMIN")
+		}
+		if s.MaxConcurrency < 1 || s.MaxConcurrency > 1000 {
+			bad(KeyMaxConcurrency, s.MaxConcurrency, "want 1 to 1000 accounts at once (Lambda's default concurrency quota is 1,000)")
+		}
+		if s.ToleratedFailurePercent < 0 || s.ToleratedFailurePercent > 100 {
+			bad(KeyToleratedFailurePerc, s.ToleratedFailurePercent, "want 0 to 100 (percent of accounts)")
+		}
 	}
 	if len(errs) > 0 {
 		return Settings{}, fmt.Errorf("invalid settings:\n%w", errors.Join(errs...))

@@ -84,8 +84,8 @@ func TestSettingsFromContext(t *testing.T) {
 			s.ExcludeAccounts, s.IncludeOUs = []string{"111111111111", "222222222222"}, []string{"r-ab12"}
 			s.MemberRole, s.StackSetCallAs, s.MaxConcurrency = "OrgAudit@Member", "DELEGATED_ADMIN", 1
 		}},
-		{"org off: organisation settings are checked but not required", map[string]any{KeyOrg: "false", KeyOrgIncludeAccounts: "111111111111"},
-			func(s *Settings) { s.IncludeAccounts = []string{"111111111111"} }},
+		{"org off: organisation settings are not read", map[string]any{KeyOrg: "false", KeyOrgIncludeAccounts: "111111111111"},
+			func(s *Settings) {}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			want, _ := LoadSettings(lookupIn(nil))
@@ -171,7 +171,13 @@ func TestSettingsRejected(t *testing.T) {
 		{KeyToleratedFailurePerc, -1.0},
 	} {
 		t.Run(tc.key, func(t *testing.T) {
-			_, err := LoadSettings(lookupIn(map[string]any{tc.key: tc.value}))
+			ctx := map[string]any{}
+			if slices.Contains(organisationKeys, tc.key) {
+				// Read only with org=true.
+				ctx = map[string]any{KeyOrg: true, KeyOrgID: "o-abcdefghij", KeyStackSetTargets: "r-ab12"}
+			}
+			ctx[tc.key] = tc.value
+			_, err := LoadSettings(lookupIn(ctx))
 			if err == nil || !strings.Contains(err.Error(), "context "+tc.key+"=") {
 				t.Errorf("%s=%v: error %v, want one naming %s", tc.key, tc.value, err, tc.key)
 			}
@@ -186,6 +192,55 @@ func TestSettingsRejected(t *testing.T) {
 	_, err = LoadSettings(lookupIn(map[string]any{KeyProfile: "x", KeyNotify: "y"}))
 	if err == nil || !strings.Contains(err.Error(), KeyProfile) || !strings.Contains(err.Error(), KeyNotify) {
 		t.Errorf("two bad values: %v, want both named", err)
+	}
+}
+
+// organisationKeys are the README's "Organisation settings" but org itself:
+// "Read only with org=true".
+var organisationKeys = []string{
+	KeyOrgID, KeyStackSetTargets, KeyMemberRole, KeyStackSetCallAs, KeyOrgIncludeAccounts, KeyOrgExcludeAccounts,
+	KeyOrgIncludeOUs, KeyOrgExcludeOUs, KeyMaxConcurrency, KeyToleratedFailurePerc,
+}
+
+// Without org=true the organisation settings are not read: values left in
+// cdk.json for the organisation stack, even ones it refuses, neither stop
+// nor change the single-account stack.
+func TestSettingsOrganisationReadOnlyWithOrg(t *testing.T) {
+	// One value the organisation stack refuses for each key.
+	refused := map[string]any{
+		KeyOrgID: "garbage", KeyStackSetTargets: "ou-bad", KeyMemberRole: "role/with/slashes", KeyStackSetCallAs: "ORG",
+		KeyOrgIncludeAccounts: "", KeyOrgExcludeAccounts: []any{""}, KeyOrgIncludeOUs: "111111111111", KeyOrgExcludeOUs: 3.0,
+		KeyMaxConcurrency: "0", KeyToleratedFailurePerc: 101.0,
+	}
+	if diff := cmp.Diff(slices.Sorted(slices.Values(organisationKeys)), slices.Sorted(maps.Keys(refused))); diff != "" {
+		t.Fatalf("a refused value for each organisation key (-keys +refused):\n%s", diff)
+	}
+	defaults, err := LoadSettings(lookupIn(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, org := range []any{nil, false, "false", "off", ""} {
+		ctx := maps.Clone(refused)
+		if org != nil {
+			ctx[KeyOrg] = org
+		}
+		got, err := LoadSettings(lookupIn(ctx))
+		if err != nil {
+			t.Errorf("org=%#v: %v, want the organisation settings not read", org, err)
+			continue
+		}
+		if diff := cmp.Diff(defaults, got); diff != "" {
+			t.Errorf("org=%#v: settings (-defaults +got):\n%s", org, diff)
+		}
+	}
+	// The same values with org=true: each is refused.
+	ctx := maps.Clone(refused)
+	ctx[KeyOrg] = true
+	_, err = LoadSettings(lookupIn(ctx))
+	for _, key := range organisationKeys {
+		if err == nil || !strings.Contains(err.Error(), "context "+key+"=") {
+			t.Errorf("org=true: error %v, want one naming %s", err, key)
+		}
 	}
 }
 

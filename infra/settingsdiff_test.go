@@ -464,6 +464,18 @@ func defaultOf(opts []option) option {
 // ctxModel is the README's verdict on a context: the settings, or the bad
 // keys and the text each error must show.
 func ctxModel(chosen map[string]option) (Settings, map[string][]string) {
+	// The organisation settings are "Read only with org=true": otherwise
+	// they are as if unset, whatever they hold.
+	if o := chosen[KeyOrg]; !o.ok || o.val != true {
+		chosen = maps.Clone(chosen)
+		for k, def := range map[string]any{
+			KeyOrgID: "", KeyStackSetTargets: []string(nil), KeyMemberRole: DefaultMemberRole, KeyStackSetCallAs: DefaultCallAs,
+			KeyOrgIncludeAccounts: []string(nil), KeyOrgExcludeAccounts: []string(nil), KeyOrgIncludeOUs: []string(nil),
+			KeyOrgExcludeOUs: []string(nil), KeyMaxConcurrency: DefaultMaxConcurrency, KeyToleratedFailurePerc: DefaultToleratedFailure,
+		} {
+			chosen[k] = unset(def)
+		}
+	}
 	badKeys := map[string][]string{}
 	val := func(key string) any {
 		o := chosen[key]
@@ -1074,8 +1086,10 @@ func TestSettingsTablesAreWhatTheCodeReads(t *testing.T) {
 	for k, v := range readmeTable(t, "### Organisation settings") {
 		ctxRows[k] = v
 	}
+	// With org=true: the organisation settings are read only then.
 	looked := map[string]bool{}
-	if _, err := LoadSettings(func(k string) any { looked[k] = true; return nil }); err != nil {
+	org := lookupIn(map[string]any{KeyOrg: true, KeyOrgID: "o-abcdefghij", KeyStackSetTargets: "r-ab12"})
+	if _, err := LoadSettings(func(k string) any { looked[k] = true; return org(k) }); err != nil {
 		t.Fatal(err)
 	}
 	for k := range ctxRows {
