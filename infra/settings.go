@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -178,7 +179,7 @@ func LoadSettings(lookup func(key string) any) (Settings, error) {
 	refused := map[string]bool{} // the keys named in errs
 	bad := func(key string, v any, format string, args ...any) {
 		refused[key] = true
-		errs = append(errs, fmt.Errorf("context %s=%v: %s", key, v, fmt.Sprintf(format, args...)))
+		errs = append(errs, fmt.Errorf("context %s=%s: %s", key, written(v), fmt.Sprintf(format, args...)))
 	}
 	str := func(key, def string) string {
 		switch v := lookup(key).(type) {
@@ -422,6 +423,22 @@ func spellDuration(d time.Duration) string {
 		d %= u.size
 	}
 	return strings.Join(parts, " ")
+}
+
+// written shows a setting's value as it was written: a list or object from
+// cdk.json as JSON (a list of blanks as [""], which %v shows as the [] an
+// error may tell the user to write instead), anything else as %v does.
+func written(v any) string {
+	switch v.(type) {
+	case []any, map[string]any:
+		var b strings.Builder
+		enc := json.NewEncoder(&b)
+		enc.SetEscapeHTML(false) // an address as <a@example.com>, not \u003c…
+		if enc.Encode(v) == nil {
+			return strings.TrimSuffix(b.String(), "\n")
+		}
+	}
+	return fmt.Sprint(v)
 }
 
 // emails accepts a list of addresses (see list), each a plain address.

@@ -195,6 +195,35 @@ func TestSettingsRejected(t *testing.T) {
 	}
 }
 
+// An error shows the value as it was written: a list from cdk.json as
+// JSON, so that a list of blanks is not shown as the [] it is told to write.
+func TestSettingsErrorShowsTheValueWritten(t *testing.T) {
+	org := map[string]any{KeyOrg: true, KeyOrgID: "o-abcdefghij", KeyStackSetTargets: "r-ab12"}
+	for _, tc := range []struct {
+		name  string
+		key   string
+		value any
+		want  string
+	}{
+		{"a cdk.json list of a blank", KeyOrgIncludeAccounts, []any{""}, `context orgIncludeAccounts=[""]: names nothing`},
+		{"a cdk.json list of blanks", KeyOrgExcludeOUs, []any{" ", ""}, `context orgExcludeOus=[" ",""]: names nothing`},
+		{"-c with an empty variable", KeyOrgIncludeAccounts, "", `context orgIncludeAccounts=: names nothing`},
+		{"-c with only commas", KeyOrgIncludeOUs, " , ", `context orgIncludeOus= , : names nothing`},
+		{"a cdk.json list with a number", KeyStackSetTargets, []any{"r-ab12", 7.0}, `context stackSetTargets=["r-ab12",7]: want a list of IDs`},
+		{"an email list with a number", KeyEmails, []any{"a@example.com", 3.0}, `context notificationEmails=["a@example.com",3]: want a list`},
+		{"a number", KeyMaxConcurrency, 1.5, `context maxConcurrency=1.5: want a whole number`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx := maps.Clone(org)
+			ctx[tc.key] = tc.value
+			_, err := LoadSettings(lookupIn(ctx))
+			if err == nil || !slices.ContainsFunc(strings.Split(err.Error(), "\n"), func(l string) bool { return strings.HasPrefix(l, tc.want) }) {
+				t.Errorf("error %v, want a line starting %q", err, tc.want)
+			}
+		})
+	}
+}
+
 // organisationKeys are the README's "Organisation settings" but org itself:
 // "Read only with org=true".
 var organisationKeys = []string{

@@ -176,22 +176,23 @@ func listOptions(r *rand.Rand, valid, invalid []string) []option {
 				}
 			}
 		}
-		asJSON := make([]any, len(items))
+		jsonList := make([]any, len(items))
 		for i, s := range items {
-			asJSON[i] = s
+			jsonList[i] = s
 		}
 		asString := strings.Join(items, pick(r, []string{",", ", ", " ,"}))
 		switch {
 		case named != "":
-			out = append(out, bad(asJSON, named), bad(asString, named))
+			out = append(out, bad(jsonList, named), bad(asString, named))
 		case len(want) == 0:
-			out = append(out, bad(asJSON, ""), bad(asString, strings.TrimSpace(asString)))
+			// Shown as written: [""], not the [] the error says to write.
+			out = append(out, bad(jsonList, "="+asJSON(jsonList)+":"), bad(asString, strings.TrimSpace(asString)))
 		default:
-			out = append(out, good(asJSON, want), good(asString, want))
+			out = append(out, good(jsonList, want), good(asString, want))
 		}
 	}
 	return append(out, unset([]string(nil)), good([]any{}, []string(nil)),
-		bad("", ""), bad(",", ","), bad(" , ", ""), bad([]any{valid[0], 7.0}, ""), bad(3.0, "3"), bad(true, "true"))
+		bad("", ""), bad(",", ","), bad(" , ", ""), bad([]any{valid[0], 7.0}, asJSON([]any{valid[0], 7.0})), bad(3.0, "3"), bad(true, "true"))
 }
 
 // cronOption generates a Scheduler cron expression from the EventBridge
