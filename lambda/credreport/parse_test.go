@@ -423,7 +423,9 @@ func TestParseRejectsMalformedReports(t *testing.T) {
 }
 
 // The first instant of 2006 (UTC) is the earliest timestamp a report holds,
-// the last second of 9999 (UTC) the latest.
+// the last second of 9999 (UTC) the latest. Each is read as --as-of and
+// expires are (ParseRFC3339): RFC 3339's T and Z in either case, the
+// fraction and offset kept, and the cell kept as written.
 func TestParseAcceptsTimesFrom2006To9999(t *testing.T) {
 	for v, want := range map[string]time.Time{
 		"2006-01-01T00:00:00Z":                time.Date(2006, 1, 1, 0, 0, 0, 0, time.UTC),
@@ -431,6 +433,12 @@ func TestParseAcceptsTimesFrom2006To9999(t *testing.T) {
 		"2005-12-31T23:30:00-01:00":           time.Date(2006, 1, 1, 0, 30, 0, 0, time.UTC),
 		"9999-12-31T23:59:59.999999999+00:00": time.Date(9999, 12, 31, 23, 59, 59, 999999999, time.UTC),
 		"9999-12-31T22:59:59-01:00":           time.Date(9999, 12, 31, 23, 59, 59, 0, time.UTC),
+		"2020-01-01t00:00:00z":                time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC),
+		"2020-01-01T00:00:00z":                time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC),
+		"2020-01-01t00:00:00+00:00":           time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC),
+		"2020-01-01T00:00:00.25-23:59":        time.Date(2020, 1, 1, 23, 59, 0, 250e6, time.UTC),
+		"2020-01-01T05:30:00+05:30":           time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC),
+		"2020-01-01T00:00:00.123456789-00:00": time.Date(2020, 1, 1, 0, 0, 0, 123456789, time.UTC),
 	} {
 		r, err := Parse(lines(header22, row(ColUserCreationTime, v)))
 		if err != nil {
@@ -439,6 +447,9 @@ func TestParseAcceptsTimesFrom2006To9999(t *testing.T) {
 		}
 		if got, ok := r.Users[0].UserCreationTime.Get(); !ok || !got.Equal(want) {
 			t.Errorf("%s read as %v, %v; want %v", v, got, ok, want)
+		}
+		if raw, _ := r.Users[0].RawValue(ColUserCreationTime); raw != v {
+			t.Errorf("%s kept as %q", v, raw)
 		}
 	}
 }
@@ -570,31 +581,6 @@ func TestParseErrorsClipLongCells(t *testing.T) {
 				t.Errorf("error (%d bytes) %.400q…, want one under 1,000 bytes containing %q", len(fmt.Sprint(err)), err, tc.want)
 			}
 		})
-	}
-}
-
-// A report's timestamps are read as --as-of and expires are (ParseRFC3339):
-// RFC 3339's T and Z in either case, the fraction and offset kept.
-func TestParseTakesEveryRFC3339Form(t *testing.T) {
-	for in, want := range map[string]time.Time{
-		"2020-01-01t00:00:00z":                time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC),
-		"2020-01-01T00:00:00z":                time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC),
-		"2020-01-01t00:00:00+00:00":           time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC),
-		"2020-01-01T00:00:00.25-23:59":        time.Date(2020, 1, 1, 23, 59, 0, 250e6, time.UTC),
-		"2020-01-01T05:30:00+05:30":           time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC),
-		"2020-01-01T00:00:00.123456789-00:00": time.Date(2020, 1, 1, 0, 0, 0, 123456789, time.UTC),
-	} {
-		r, err := Parse(lines(header22, row(ColUserCreationTime, in)))
-		if err != nil {
-			t.Errorf("%s: %v", in, err)
-			continue
-		}
-		if got, ok := r.Users[0].UserCreationTime.Get(); !ok || !got.Equal(want) {
-			t.Errorf("%s read as %v, %v; want %v", in, got, ok, want)
-		}
-		if raw, _ := r.Users[0].RawValue(ColUserCreationTime); raw != in {
-			t.Errorf("%s kept as %q", in, raw)
-		}
 	}
 }
 
