@@ -175,6 +175,7 @@ func assertTrust(t *testing.T, s *synthesized, roleID string, want map[string]an
 func TestNoWildcardActionsOrManagedPolicies(t *testing.T) {
 	roleCount := map[string]int{
 		"org":        5, // auditor, orchestrator, state machine, schedule, member role
+		"org-ous":    5,
 		"org-custom": 4, // DELEGATED_ADMIN: no member role of its own
 	}
 	for _, variant := range allVariants() {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -114,9 +115,13 @@ func (st *OrgStack) addFunctions() {
 	st.Auditor = st.newFunction("Auditor", "credaudit: audits one member account's IAM credential report through its member role",
 		"credaudit auditor: assume the member role in the organisation's accounts, keep state, publish alerts",
 		st.functionEnv(member), st.auditorStatements)
+	includeAccounts := s.IncludeAccounts
+	if s.IncludeOwnAccount { // a token, {"Ref": "AWS::AccountId"} in the template
+		includeAccounts = append(slices.Clone(includeAccounts), *awscdk.Aws_ACCOUNT_ID())
+	}
 	filter := map[string]*string{
 		"CREDAUDIT_MEMBER_ROLE":          jsii.String(s.MemberRole),
-		"CREDAUDIT_ORG_INCLUDE_ACCOUNTS": jsii.String(strings.Join(s.IncludeAccounts, ",")),
+		"CREDAUDIT_ORG_INCLUDE_ACCOUNTS": jsii.String(strings.Join(includeAccounts, ",")),
 		"CREDAUDIT_ORG_EXCLUDE_ACCOUNTS": jsii.String(strings.Join(s.ExcludeAccounts, ",")),
 		"CREDAUDIT_ORG_INCLUDE_OUS":      jsii.String(strings.Join(s.IncludeOUs, ",")),
 		"CREDAUDIT_ORG_EXCLUDE_OUS":      jsii.String(strings.Join(s.ExcludeOUs, ",")),
@@ -162,7 +167,9 @@ func (st *OrgStack) auditorStatements(logGroup awslogs.LogGroup) []awsiam.Policy
 func (st *OrgStack) orchestratorStatements(logGroup awslogs.LogGroup) []awsiam.PolicyStatement {
 	list := []string{"organizations:ListAccounts"}
 	if len(st.Settings.IncludeOUs)+len(st.Settings.ExcludeOUs) > 0 {
-		list = append(list, "organizations:ListParents") // only an OU filter reads the accounts' parents
+		// Only an OU filter reads the accounts' parents; IncludeOUs may be
+		// the stackSetTargets LoadSettings defaulted it to.
+		list = append(list, "organizations:ListParents")
 	}
 	out := append([]awsiam.PolicyStatement{
 		writeLogs(logGroup),

@@ -389,7 +389,7 @@ func TestOrchestratorPermissions(t *testing.T) {
 		t.Run(variant, func(t *testing.T) {
 			s := synth(t, variant)
 			list := []string{"organizations:ListAccounts"}
-			if variant == "org-custom" { // OU filters: the accounts' parents are read
+			if variant != "org" { // OU filters (org-ous: by default): the accounts' parents are read
 				list = append(list, "organizations:ListParents")
 			}
 			want := append([]map[string]any{
@@ -401,6 +401,62 @@ func TestOrchestratorPermissions(t *testing.T) {
 			want = append(want, orgConfigStatements[variant]...)
 			assertPolicy(t, s, s.org.logicalID(s.org.Orchestrator.Role), want)
 			assertTrust(t, s, s.org.logicalID(s.org.Orchestrator.Role), lambdaTrust)
+		})
+	}
+}
+
+// Without an include filter in the context the orchestrator audits the
+// accounts that have the member role, not every account: those below
+// OU-only stackSetTargets, and with SELF the stack's own account (the
+// management account, whose role the stack creates itself). Before, each
+// account outside the targets failed every run, having no role to assume.
+// A root among the targets gives every account the role (no filter), and
+// an include filter the context names is used as written.
+func TestOrchestratorAuditsTheAccountsWithTheMemberRole(t *testing.T) {
+	for _, tc := range []struct {
+		name                        string
+		ctx                         map[string]any
+		includeAccounts, includeOUs any
+		listParents                 bool
+	}{
+		{"OU targets, SELF: the OUs and the stack's account",
+			map[string]any{KeyStackSetTargets: "ou-ab12-11111111"},
+			ref("AWS::AccountId"), "ou-ab12-11111111", true},
+		{"OU targets, DELEGATED_ADMIN: the OUs only",
+			map[string]any{KeyStackSetTargets: []any{"ou-ab12-11111111", "ou-ab12-22222222"}, KeyStackSetCallAs: "DELEGATED_ADMIN"},
+			"", "ou-ab12-11111111,ou-ab12-22222222", true},
+		{"an exclusion alone leaves the default",
+			map[string]any{KeyStackSetTargets: "ou-ab12-11111111", KeyOrgExcludeAccounts: "333333333333"},
+			ref("AWS::AccountId"), "ou-ab12-11111111", true},
+		{"a root among the targets: every account, no filter",
+			map[string]any{KeyStackSetTargets: "ou-ab12-11111111,r-ab12"},
+			"", "", false},
+		{"orgIncludeAccounts as written",
+			map[string]any{KeyStackSetTargets: "ou-ab12-11111111", KeyOrgIncludeAccounts: "111111111111"},
+			"111111111111", "", false},
+		{"orgIncludeOus as written",
+			map[string]any{KeyStackSetTargets: "ou-ab12-11111111", KeyOrgIncludeOUs: "ou-ab12-22222222"},
+			"", "ou-ab12-22222222", true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx := maps.Clone(orgVariants["org"])
+			maps.Copy(ctx, tc.ctx)
+			s := synthContext(t, ctx, t.TempDir())
+			fn := s.resources("AWS::Lambda::Function")[s.org.logicalID(s.org.Orchestrator.Function)]["Properties"].(map[string]any)
+			env := fn["Environment"].(map[string]any)["Variables"].(map[string]any)
+			for name, want := range map[string]any{"CREDAUDIT_ORG_INCLUDE_ACCOUNTS": tc.includeAccounts, "CREDAUDIT_ORG_INCLUDE_OUS": tc.includeOUs} {
+				if diff := cmp.Diff(want, env[name]); diff != "" {
+					t.Errorf("%s (-want +got):\n%s", name, diff)
+				}
+			}
+			list := policyOf(t, s, s.org.logicalID(s.org.Orchestrator.Role))["ListAccounts"].(map[string]any)["Action"]
+			want := any("organizations:ListAccounts")
+			if tc.listParents {
+				want = []any{"organizations:ListAccounts", "organizations:ListParents"}
+			}
+			if diff := cmp.Diff(want, list); diff != "" {
+				t.Errorf("ListAccounts statement's actions (-want +got):\n%s", diff)
+			}
 		})
 	}
 }

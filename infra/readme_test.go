@@ -61,9 +61,9 @@ func TestReadmeContextTable(t *testing.T) {
 		KeyStackSetTargets:      "required with `org`",
 		KeyMemberRole:           code(DefaultMemberRole),
 		KeyStackSetCallAs:       code(DefaultCallAs),
-		KeyOrgIncludeAccounts:   "all",
+		KeyOrgIncludeAccounts:   "the accounts with the member role (below)", // defaultIncludes
 		KeyOrgExcludeAccounts:   "none",
-		KeyOrgIncludeOUs:        "all",
+		KeyOrgIncludeOUs:        "the accounts with the member role (below)",
 		KeyOrgExcludeOUs:        "none",
 		KeyMaxConcurrency:       code(DefaultMaxConcurrency),
 		KeyToleratedFailurePerc: code(DefaultToleratedFailure),

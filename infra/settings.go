@@ -141,9 +141,14 @@ type Settings struct {
 	StackSetCallAs  string
 	// The account filter, handed to the orchestrator as comma-separated
 	// lists: an empty include list includes every account, an exclusion
-	// wins.
+	// wins. Without an include list in the context LoadSettings fills in
+	// the accounts that have the member role (defaultIncludes).
 	IncludeAccounts, ExcludeAccounts []string
 	IncludeOUs, ExcludeOUs           []string
+	// IncludeOwnAccount adds the stack's own account to IncludeAccounts:
+	// its ID is not known at synth, so the orchestrator gets the
+	// AWS::AccountId the stack is deployed in.
+	IncludeOwnAccount bool
 	// MaxConcurrency and ToleratedFailurePercent are the Distributed
 	// Map's: accounts audited at once, and the share of failed accounts
 	// (0–100) above which the run stops.
@@ -364,7 +369,31 @@ func LoadSettings(lookup func(key string) any) (Settings, error) {
 	if len(errs) > 0 {
 		return Settings{}, fmt.Errorf("invalid settings:\n%w", errors.Join(errs...))
 	}
+	if s.Org {
+		defaultIncludes(&s)
+	}
 	return s, nil
+}
+
+// defaultIncludes narrows the orchestrator's account filter to the
+// accounts that have the member role when the context names no inclusion
+// (neither orgIncludeAccounts nor orgIncludeOus) and stackSetTargets are
+// OUs only: the StackSet deploys the role below the targets, and with
+// stackSetCallAs=SELF the stack creates it in its own account (the
+// management account, where StackSets never deploy). Without it, every
+// account outside the targets would fail its audit in each run, having no
+// role to assume. An inclusion by account adds to the OU inclusion, so the
+// run audits the target OUs plus, with SELF, the stack's account. A root
+// among the targets gives every account the role: no filter is needed, and
+// none is set (nor ListParents granted). An inclusion the context names is
+// used as written.
+func defaultIncludes(s *Settings) {
+	if len(s.IncludeAccounts) > 0 || len(s.IncludeOUs) > 0 ||
+		slices.ContainsFunc(s.StackSetTargets, func(id string) bool { return strings.HasPrefix(id, "r-") }) {
+		return
+	}
+	s.IncludeOUs = slices.Clone(s.StackSetTargets)
+	s.IncludeOwnAccount = s.StackSetCallAs == "SELF"
 }
 
 // Security Hub deletes a finding expiryDays after its last update

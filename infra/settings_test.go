@@ -84,6 +84,32 @@ func TestSettingsFromContext(t *testing.T) {
 			s.ExcludeAccounts, s.IncludeOUs = []string{"111111111111", "222222222222"}, []string{"r-ab12"}
 			s.MemberRole, s.StackSetCallAs, s.MaxConcurrency = "OrgAudit@Member", "DELEGATED_ADMIN", 1
 		}},
+		// Without an include filter, the accounts that have the member
+		// role: those below OU targets, and with SELF the stack's own.
+		{"OU targets with SELF: the filter includes them and the stack's account", map[string]any{
+			KeyOrg: true, KeyOrgID: "o-abcdefghij", KeyStackSetTargets: "ou-ab12-11111111,ou-ab12-22222222", KeyOrgExcludeAccounts: "333333333333",
+		}, func(s *Settings) {
+			s.Org, s.OrgID, s.StackSetTargets = true, "o-abcdefghij", []string{"ou-ab12-11111111", "ou-ab12-22222222"}
+			s.ExcludeAccounts, s.IncludeOUs, s.IncludeOwnAccount = []string{"333333333333"}, []string{"ou-ab12-11111111", "ou-ab12-22222222"}, true
+		}},
+		{"OU targets with DELEGATED_ADMIN: the filter includes them", map[string]any{
+			KeyOrg: true, KeyOrgID: "o-abcdefghij", KeyStackSetTargets: []any{"ou-ab12-11111111"}, KeyStackSetCallAs: "DELEGATED_ADMIN",
+			KeyOrgIncludeAccounts: []any{}, // none, as if unset
+		}, func(s *Settings) {
+			s.Org, s.OrgID, s.StackSetTargets, s.StackSetCallAs = true, "o-abcdefghij", []string{"ou-ab12-11111111"}, "DELEGATED_ADMIN"
+			s.IncludeOUs = []string{"ou-ab12-11111111"}
+		}},
+		{"a root among the targets: no filter", map[string]any{
+			KeyOrg: true, KeyOrgID: "o-abcdefghij", KeyStackSetTargets: "ou-ab12-11111111,r-ab12",
+		}, func(s *Settings) {
+			s.Org, s.OrgID, s.StackSetTargets = true, "o-abcdefghij", []string{"ou-ab12-11111111", "r-ab12"}
+		}},
+		{"OU targets and orgIncludeAccounts: the accounts as written", map[string]any{
+			KeyOrg: true, KeyOrgID: "o-abcdefghij", KeyStackSetTargets: "ou-ab12-11111111", KeyOrgIncludeAccounts: "111111111111",
+		}, func(s *Settings) {
+			s.Org, s.OrgID, s.StackSetTargets = true, "o-abcdefghij", []string{"ou-ab12-11111111"}
+			s.IncludeAccounts = []string{"111111111111"}
+		}},
 		{"org off: organisation settings are not read", map[string]any{KeyOrg: "false", KeyOrgIncludeAccounts: "111111111111"},
 			func(s *Settings) {}},
 	} {

@@ -500,6 +500,16 @@ func ctxModel(chosen map[string]option) (Settings, map[string][]string) {
 		IncludeOUs: list(KeyOrgIncludeOUs), ExcludeOUs: list(KeyOrgExcludeOUs), MaxConcurrency: num(KeyMaxConcurrency),
 		ToleratedFailurePercent: num(KeyToleratedFailurePerc),
 	}
+	// "Without orgIncludeAccounts and orgIncludeOus, a run audits the
+	// accounts that have the member role. If stackSetTargets are all OUs,
+	// orgIncludeOus defaults to them and, with stackSetCallAs=SELF,
+	// orgIncludeAccounts to the stack's own account"; with a root among
+	// them "there is no filter".
+	if s.Org && len(s.IncludeAccounts) == 0 && len(s.IncludeOUs) == 0 &&
+		!slices.ContainsFunc(s.StackSetTargets, func(id string) bool { return strings.HasPrefix(id, "r-") }) {
+		s.IncludeOUs = s.StackSetTargets
+		s.IncludeOwnAccount = s.StackSetCallAs == "SELF"
+	}
 	if chosen[KeyOrg].ok && s.Org {
 		if chosen[KeyOrgID].ok && s.OrgID == "" {
 			badKeys[KeyOrgID] = append(badKeys[KeyOrgID], "")
@@ -878,9 +888,9 @@ func TestFunctionEnvironmentAgainstTheReadme(t *testing.T) {
 // functionEnvModel is what the README says each function gets from the
 // settings: "<setting>: CREDAUDIT_…" in the context tables, and "both
 // functions get the same CREDAUDIT_* environment as the single-account
-// function"; the orchestrator the account filter too. stackRegion stands
-// for the stack's region.
-func functionEnvModel(s Settings, stackRegion string, orchestrator bool) map[string]string {
+// function"; the orchestrator the account filter too. stackRegion and
+// stackAccount stand for the stack's region and account.
+func functionEnvModel(s Settings, stackRegion, stackAccount string, orchestrator bool) map[string]string {
 	env := map[string]string{
 		"CREDAUDIT_SECURITY_HUB":        map[bool]string{true: "on", false: "off"}[s.SecurityHub],
 		"CREDAUDIT_SECURITY_HUB_REGION": s.HubRegion,
@@ -896,7 +906,7 @@ func functionEnvModel(s Settings, stackRegion string, orchestrator bool) map[str
 		env["CREDAUDIT_MEMBER_ROLE"] = s.MemberRole
 	}
 	if s.Org && orchestrator {
-		env["CREDAUDIT_ORG_INCLUDE_ACCOUNTS"] = strings.Join(s.IncludeAccounts, ",")
+		env["CREDAUDIT_ORG_INCLUDE_ACCOUNTS"] = strings.Join(includedAccounts(s, stackAccount), ",")
 		env["CREDAUDIT_ORG_EXCLUDE_ACCOUNTS"] = strings.Join(s.ExcludeAccounts, ",")
 		env["CREDAUDIT_ORG_INCLUDE_OUS"] = strings.Join(s.IncludeOUs, ",")
 		env["CREDAUDIT_ORG_EXCLUDE_OUS"] = strings.Join(s.ExcludeOUs, ",")
@@ -904,10 +914,20 @@ func functionEnvModel(s Settings, stackRegion string, orchestrator bool) map[str
 	return env
 }
 
+// includedAccounts are the accounts the orchestrator's filter includes by
+// ID: the settings', and "the stack's own account" when orgIncludeAccounts
+// defaults to it (stackAccount stands for it).
+func includedAccounts(s Settings, stackAccount string) []string {
+	if s.IncludeOwnAccount {
+		return append(slices.Clone(s.IncludeAccounts), stackAccount)
+	}
+	return s.IncludeAccounts
+}
+
 // The environment model is what the stacks write: checked on the
 // synthesized variants (no synth of its own).
 func TestFunctionEnvironmentModelIsTheStacks(t *testing.T) {
-	for _, variant := range []string{"default", "custom", "hub-off", "org", "org-custom"} {
+	for _, variant := range []string{"default", "custom", "hub-off", "org", "org-ous", "org-custom"} {
 		t.Run(variant, func(t *testing.T) {
 			s := synth(t, variant)
 			settings := s.base().Settings
@@ -928,10 +948,13 @@ func TestFunctionEnvironmentModelIsTheStacks(t *testing.T) {
 					got[k] = v
 				}
 				want := map[string]any{}
-				for k, v := range functionEnvModel(settings, "\x00region", name == "orchestrator") {
+				for k, v := range functionEnvModel(settings, "\x00region", "\x00account", name == "orchestrator") {
 					want[k] = v
-					if v == "\x00region" {
+					switch v {
+					case "\x00region":
 						want[k] = map[string]any{"Ref": "AWS::Region"}
+					case "\x00account":
+						want[k] = map[string]any{"Ref": "AWS::AccountId"}
 					}
 				}
 				if diff := cmp.Diff(want, got); diff != "" {
@@ -952,11 +975,12 @@ func TestContextSettingsMeanTheSameInTheFunction(t *testing.T) {
 	for _, region := range validRegions {
 		topics[region] = fmt.Sprintf("arn:%s:sns:%s:123456789012:credaudit", partition(region), region)
 	}
-	checked := 0
+	const stackAccount = "444455556666"
+	checked, defaulted := 0, 0
 	for i := 0; checked < 1500 && i < 20000; i++ {
 		ctx := map[string]any{KeyOrg: true, KeyOrgID: "o-abcdefghij", KeyStackSetTargets: "r-ab12"}
 		for _, k := range []string{KeyProfile, KeyConfig, KeyNotify, KeySecurityHub, KeySecurityHubRegion, KeyRefreshDays, KeyMemberRole,
-			KeyOrgIncludeAccounts, KeyOrgExcludeAccounts, KeyOrgIncludeOUs, KeyOrgExcludeOUs} {
+			KeyStackSetTargets, KeyStackSetCallAs, KeyOrgIncludeAccounts, KeyOrgExcludeAccounts, KeyOrgIncludeOUs, KeyOrgExcludeOUs} {
 			if o := pick(r, opts[k]); o.ok && !o.unset {
 				ctx[k] = o.raw
 			}
@@ -966,6 +990,9 @@ func TestContextSettingsMeanTheSameInTheFunction(t *testing.T) {
 			continue
 		}
 		checked++
+		if s.IncludeOwnAccount {
+			defaulted++
+		}
 		region := pick(r, validRegions)
 		if s.HubRegion != "" {
 			// The function runs in the stack's region; synth refuses a
@@ -974,7 +1001,7 @@ func TestContextSettingsMeanTheSameInTheFunction(t *testing.T) {
 				region = pick(r, validRegions)
 			}
 		}
-		env := functionEnvModel(s, region, true)
+		env := functionEnvModel(s, region, stackAccount, true)
 		env[handler.EnvRegion] = region
 		env[handler.EnvStateBucket] = "credaudit-state-123456789012"
 		env[handler.EnvTopicARN] = topics[region]
@@ -990,7 +1017,7 @@ func TestContextSettingsMeanTheSameInTheFunction(t *testing.T) {
 		want := envMeaning{
 			StateBucket: "credaudit-state-123456789012", TopicARN: topics[region], SecurityHub: s.SecurityHub, HubRegion: hub,
 			Profile: s.Profile, Config: s.Config, Notify: s.Notify, RefreshDays: s.RefreshDays, MemberRole: s.MemberRole,
-			IncludeAccounts: set(s.IncludeAccounts), ExcludeAccounts: set(s.ExcludeAccounts), IncludeOUs: set(s.IncludeOUs), ExcludeOUs: set(s.ExcludeOUs),
+			IncludeAccounts: set(includedAccounts(s, stackAccount)), ExcludeAccounts: set(s.ExcludeAccounts), IncludeOUs: set(s.IncludeOUs), ExcludeOUs: set(s.ExcludeOUs),
 		}
 		if diff := cmp.Diff(want, meaningOf(got)); diff != "" {
 			t.Errorf("context %s → environment %s (-infra +function):\n%s", asJSON(ctx), asJSON(env), diff)
@@ -1014,6 +1041,11 @@ func TestContextSettingsMeanTheSameInTheFunction(t *testing.T) {
 	if checked < 1500 {
 		t.Errorf("only %d valid contexts generated", checked)
 	}
+	// The stack's own account reaches the function as an account ID too.
+	if defaulted == 0 {
+		t.Errorf("no valid context defaulted the include filter to the member role's accounts")
+	}
+	t.Logf("%d of %d contexts defaulted the include filter", defaulted, checked)
 }
 
 // readmeTable returns the first column (unquoted) and the second of every
@@ -1108,7 +1140,7 @@ func TestSettingsTablesAreWhatTheCodeReads(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	mapped := functionEnvModel(s, "region", true)
+	mapped := functionEnvModel(s, "region", "account", true)
 	varOf := regexp.MustCompile("^`(CREDAUDIT_[A-Z_]+)`:")
 	for k, row := range ctxRows {
 		_, meaning, _ := strings.Cut(row, " | ")

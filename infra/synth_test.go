@@ -41,9 +41,7 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	code := m.Run()
-	if len(synths) > 0 {
-		jsii.Close()
-	}
+	jsii.Close() // a no-op when no test started it
 	os.RemoveAll(tmpRoot)
 	os.Exit(code)
 }
@@ -77,12 +75,19 @@ var variants = map[string]map[string]any{
 }
 
 // orgVariants are the organisation stack's: the least a deployment must
-// set, and every organisation setting set to something else.
+// set, the same with the member role in one OU only (the orchestrator's
+// filter defaults to the accounts that have it), and every organisation
+// setting set to something else.
 var orgVariants = map[string]map[string]any{
 	"org": {
 		KeyOrg:             true,
 		KeyOrgID:           "o-abcdefghij",
 		KeyStackSetTargets: []any{"r-ab12"},
+	},
+	"org-ous": {
+		KeyOrg:             true,
+		KeyOrgID:           "o-abcdefghij",
+		KeyStackSetTargets: []any{"ou-ab12-11111111"},
 	},
 	// As `-c key=value` passes them: strings only.
 	"org-custom": {
@@ -186,16 +191,26 @@ func synth(t *testing.T, variant string) *synthesized {
 	if !ok {
 		t.Fatalf("no variant %q", variant)
 	}
+	s := synthContext(t, settings, filepath.Join(tmpRoot, variant))
+	synths[variant] = s
+	return s
+}
+
+// synthContext synthesizes the app with settings over cdk.json's context
+// into outdir, uncached: for a test's own settings (synth's variants are
+// shared).
+func synthContext(t *testing.T, settings map[string]any, outdir string) *synthesized {
+	t.Helper()
+	requireTools(t)
 	ctx := cdkJSONContext(t)
 	for k, v := range settings {
 		ctx[k] = v
 	}
 	ctx[KeyAsset] = fakeAsset
-	outdir := filepath.Join(tmpRoot, variant)
 	app := awscdk.NewApp(&awscdk.AppProps{Context: &ctx, Outdir: jsii.String(outdir)})
 	stacks, err := NewApp(app)
 	if err != nil {
-		t.Fatalf("NewApp(%s): %v", variant, err)
+		t.Fatalf("NewApp(%s): %v", asJSON(settings), err)
 	}
 	app.Synth(nil)
 	s := &synthesized{st: stacks.Single, org: stacks.Org, outdir: outdir}
@@ -206,7 +221,6 @@ func synth(t *testing.T, variant string) *synthesized {
 	}
 	s.template = assertions.Template_FromStack(s.stack, nil)
 	s.doc = plain[map[string]any](t, s.template.ToJSON())
-	synths[variant] = s
 	return s
 }
 
