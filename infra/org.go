@@ -424,7 +424,7 @@ func (st *OrgStack) addAlarms() {
 	st.lineAlarm("AuditorIncompleteAlarm", "an account was audited, but its findings did not all reach its Security Hub or its state was not saved; "+
 		"the organisation digest lists it under FAILED ACCOUNTS with the error, and the auditor's log group has the details",
 		st.Auditor.LogGroup, LogIncomplete, IncompleteMetric)
-	st.lineAlarm("OrchestratorNotListedAlarm", "an account or OU that orgIncludeAccounts or orgIncludeOus names is not in the organisation, not ACTIVE, or not found, "+
+	st.lineAlarm("OrchestratorNotListedAlarm", "an account or OU the run includes by ID (orgIncludeAccounts, orgIncludeOus, or by default the stackSetTargets OUs) is not in the organisation, not ACTIVE, or not found, "+
 		"so it was not audited; the organisation digest lists it under FAILED ACCOUNTS with why, and the orchestrator's log group has the line",
 		st.Orchestrator.LogGroup, LogIncludedNotListed, NotListedMetric)
 	st.alarm("OrchestratorErrorsAlarm", "listing the accounts or sending the organisation digest failed; see the orchestrator's log group",
