@@ -319,13 +319,20 @@ func (b *base) keyForPublishers(roles ...awsiam.IRole) {
 }
 
 // objects is the ARN pattern of the state bucket's objects under prefix.
-func (b *base) objects(prefix string) *string {
-	return jsii.String(*b.Bucket.BucketArn() + "/" + prefix + "*")
-}
+func (b *base) objects(prefix string) *string { return b.object(prefix + "*") }
 
 // objectsFinding is how cdk-nag names objects(prefix) in a wildcard finding.
-func (b *base) objectsFinding(prefix string) string {
-	return fmt.Sprintf("Resource::<%s.Arn>/%s*", b.logicalID(b.Bucket), prefix)
+func (b *base) objectsFinding(prefix string) string { return b.objectFinding(prefix + "*") }
+
+// object is the ARN of the bucket's objects that key (which may hold a *)
+// matches.
+func (b *base) object(key string) *string {
+	return jsii.String(*b.Bucket.BucketArn() + "/" + key)
+}
+
+// objectFinding is how cdk-nag names object(key) in a wildcard finding.
+func (b *base) objectFinding(key string) string {
+	return fmt.Sprintf("Resource::<%s.Arn>/%s", b.logicalID(b.Bucket), key)
 }
 
 // stateStatements let a function read and write the accounts' state.

@@ -86,6 +86,7 @@ func TestOrgNagSuppressionsAreReviewed(t *testing.T) {
 	assertSuppressions(t, s, []string{
 		"AwsSolutions-IAM5 Resource::*", // report and Security Hub (member role), Organizations, log delivery and X-Ray
 		bucket + "runs/*",
+		bucket + "runs/*/accounts.json",
 		bucket + "runs/*/summaries/*",
 		bucket + "runs/results/*",
 		bucket + "state/*",

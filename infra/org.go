@@ -32,6 +32,9 @@ const (
 	// OwedDigestsKey holds the organisation digests SNS refused, which the
 	// next aggregate sends (the function's handler.OwedDigestsKey).
 	OwedDigestsKey = RunsPrefix + "owed-digests.json"
+	// AccountsKeys matches the account list the orchestrator writes for
+	// each run (the function's handler.AccountsKey).
+	AccountsKeys = RunsPrefix + "*/accounts.json"
 	// runRetentionDays: a run reads its files only while it lasts; a
 	// month keeps them for looking into a failed run.
 	runRetentionDays = 30
@@ -141,7 +144,8 @@ func (st *OrgStack) addFunctions() {
 	st.suppressWildcards(st.Orchestrator.Role,
 		"Resource::*", "organizations:ListAccounts and organizations:ListParents support no resource-level permissions; "+
 			"they are the only actions on *, and only the management account or a delegated administrator can call them.",
-		st.objectsFinding(RunsPrefix), "Each run writes runs/<run-id>/accounts.json and reads "+
+		st.objectFinding(AccountsKeys), "Each run writes its account list to runs/<run-id>/accounts.json; the run ID is made at run time.",
+		st.objectsFinding(RunsPrefix), "Each run reads its runs/<run-id>/accounts.json and "+
 			"the Map Run's results under runs/results/<map-run-id>/; both IDs are made at run time, so the grant is the runs/ prefix of the stack's own bucket.",
 	)
 }
@@ -175,7 +179,11 @@ func (st *OrgStack) orchestratorStatements(logGroup awslogs.LogGroup) []awsiam.P
 		writeLogs(logGroup),
 		// Neither action has a resource type: "*" is the only scope.
 		stmt("ListAccounts", list, []*string{jsii.String("*")}, nil),
-		stmt("ReadWriteRuns", []string{"s3:GetObject", "s3:PutObject"}, []*string{st.objects(RunsPrefix)}, nil),
+		stmt("ReadRunFiles", []string{"s3:GetObject"}, []*string{st.objects(RunsPrefix)}, nil),
+		// It writes a run's account list and the digests owed, and no other
+		// run file: not the map's results, nor the summaries the audits
+		// keep, which aggregate reads as theirs.
+		stmt("WriteRunFiles", []string{"s3:PutObject"}, []*string{st.object(AccountsKeys), st.object(OwedDigestsKey)}, nil),
 		// So that reading the owed digests before any was owed answers 404
 		// NoSuchKey, not 403, and the aggregate of a failed map, or of
 		// results it cannot read, lists the summaries its audits kept;

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"path"
 	"regexp"
+	"strings"
 	"testing"
 
 	"github.com/aws/aws-lambda-go/lambdacontext"
@@ -154,4 +155,22 @@ func TestOrgStackNamesTheFunctionsRunFiles(t *testing.T) {
 			t.Errorf("the auditor's %q lets it write %q", pattern, other)
 		}
 	}
+	// The orchestrator may write the accounts list of a run, and no other
+	// run file (S3's * matches a / too, which path.Match's does not: the
+	// patterns are checked as S3 reads them).
+	if accounts := handler.AccountsKey("6f1d2c3b-aaaa_1"); !s3Match(AccountsKeys, accounts) {
+		t.Errorf("the orchestrator may write %q, not the function's %q", AccountsKeys, accounts)
+	}
+	for _, other := range []string{key, ResultsPrefix + "/0f1e/manifest.json", ResultsPrefix + "/0f1e/SUCCEEDED_0.json", "state/111111111111.json.gz"} {
+		if s3Match(AccountsKeys, other) {
+			t.Errorf("the orchestrator's %q lets it write %q", AccountsKeys, other)
+		}
+	}
+}
+
+// s3Match reports whether key matches an IAM resource pattern's object
+// part, where * matches any run of characters, / included.
+func s3Match(pattern, key string) bool {
+	re := "^" + strings.ReplaceAll(regexp.QuoteMeta(pattern), `\*`, ".*") + "$"
+	return regexp.MustCompile(re).MatchString(key)
 }

@@ -395,7 +395,9 @@ func TestOrchestratorPermissions(t *testing.T) {
 			want := append([]map[string]any{
 				allow("WriteLogs", []string{"logs:CreateLogStream", "logs:PutLogEvents"}, s.resolve(t, s.org.Orchestrator.LogGroup.LogGroupArn())),
 				allow("ListAccounts", list, "*"),
-				allow("ReadWriteRuns", []string{"s3:GetObject", "s3:PutObject"}, join(s.resolve(t, s.org.Bucket.BucketArn()), "/runs/*")),
+				allow("ReadRunFiles", []string{"s3:GetObject"}, join(s.resolve(t, s.org.Bucket.BucketArn()), "/runs/*")),
+				allow("WriteRunFiles", []string{"s3:PutObject"}, []any{join(s.resolve(t, s.org.Bucket.BucketArn()), "/runs/*/accounts.json"),
+					join(s.resolve(t, s.org.Bucket.BucketArn()), "/runs/owed-digests.json")}),
 				allow("ListOwedDigests", []string{"s3:ListBucket"}, s.resolve(t, s.org.Bucket.BucketArn())),
 			}, publishing(t, s)...)
 			want = append(want, orgConfigStatements[variant]...)

@@ -167,10 +167,10 @@ func (h *Handler) listAccounts(ctx context.Context, aud *audit.Auditor, id strin
 	for i, a := range accounts {
 		items[i] = Item{AccountID: a.ID, RoleARN: org.RoleARN(a.Partition, a.ID, h.Settings.MemberRole), Name: a.Name}
 	}
-	loc := Location{Bucket: h.Settings.StateBucket, Key: RunsPrefix + id + "/accounts.json"}
+	loc := Location{Bucket: h.Settings.StateBucket, Key: AccountsKey(id)}
 	if err := h.writeRunFile(ctx, loc, items); err != nil {
 		return nil, aud.FailOrg(ctx, &audit.OrgFailure{RunID: id, Failure: &audit.Failure{Phase: "list accounts", Err: err,
-			Hint: "the function needs s3:PutObject on the " + RunsPrefix + " prefix of the state bucket."}})
+			Hint: "the function needs s3:PutObject on " + RunsPrefix + "*/accounts.json in the state bucket."}})
 	}
 	if len(missing) > 0 {
 		// Reported with the run's accounts by aggregate, as accounts that
@@ -494,6 +494,10 @@ func (h *Handler) readRunFile(ctx context.Context, loc Location, v any) error {
 	}
 	return nil
 }
+
+// AccountsKey is where the orchestrator writes the accounts of run runID,
+// which the map reads.
+func AccountsKey(runID string) string { return RunsPrefix + runID + "/accounts.json" }
 
 // SummaryKey is where an organisation run's per-account audit keeps its
 // Response (summary, and error if any) besides returning it: under the
