@@ -164,7 +164,12 @@ func parseFlags(fs *flag.FlagSet, args []string, streams IO) error {
 	// The flag package would print its error and the whole usage; the
 	// error is printed once, by the caller, with where the usage is.
 	fs.SetOutput(io.Discard)
-	if err := fs.Parse(args); err != nil {
+	switch err := fs.Parse(args); {
+	case errors.Is(err, flag.ErrHelp): // --help=true, -h=1
+		fs.SetOutput(streams.Stdout)
+		fs.Usage()
+		return flag.ErrHelp
+	case err != nil:
 		return &exitError{ExitUsage, fmt.Errorf("%w (see credaudit %s --help)", err, fs.Name())}
 	}
 	if fs.NArg() > 0 {

@@ -268,6 +268,14 @@ func TestHelpOnEveryCommand(t *testing.T) {
 	if err := parseFlags(flag.NewFlagSet("x", flag.ContinueOnError), []string{"-h"}, IO{Stdout: &bytes.Buffer{}}); err != flag.ErrHelp {
 		t.Errorf("-h: %v", err)
 	}
+	// The flag package's own forms of help, with a value.
+	for _, c := range commands() {
+		for _, arg := range []string{"--help=true", "-h=1"} {
+			if code, out, _ := run(t, "", c.name, arg); code != ExitOK || !strings.Contains(out, "Usage: credaudit "+c.name) {
+				t.Errorf("%s %s: exit %d, output %q", c.name, arg, code, out)
+			}
+		}
+	}
 }
 
 // A flag mistyped is said once, with where the usage is, not after the
