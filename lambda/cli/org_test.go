@@ -398,6 +398,25 @@ func TestScanOrgOwedDigestsThatCannotBeReadAreKept(t *testing.T) {
 	}
 }
 
+// The organisation digest goes to --topic in the topic's region, whatever
+// --region says, as an account's digest does
+// (TestScanPublishSendsToTheTopicsRegion).
+func TestScanOrgPublishSendsToTheTopicsRegion(t *testing.T) {
+	mgmt, _ := newOrganisation(t, "alpha")
+	if r := mgmt.Config.Region; r != "us-east-1" {
+		t.Fatalf("test setup: the topic is in %s", r)
+	}
+	code, _, stderr := run(t, "", "scan", "--org", "--exclude-accounts", management, "--state", t.TempDir(), "--publish",
+		"--topic", mgmt.TopicARN, "--hub-region", "us-east-1", "--region", "eu-west-1", "--format", "json")
+	msgs, err := mgmt.Drain(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if code != ExitOK || len(msgs) != 1 {
+		t.Errorf("exit %d, %d messages sent to %s, want exit 0 and the organisation digest; stderr:\n%s", code, len(msgs), mgmt.TopicARN, stderr)
+	}
+}
+
 func TestScanOrgFlags(t *testing.T) {
 	for _, tc := range []struct {
 		args []string
