@@ -759,17 +759,22 @@ var Latest = time.Date(9999, 12, 31, 23, 59, 59, 0, time.UTC)
 var earliestSec, latestSec = TimeOf(Earliest).sec, TimeOf(Latest).sec
 
 // utf16Start says why s reads as UTF-16, or "": it starts with a UTF-16
-// byte order mark, or, without one, a character of ASCII with a zero byte
-// beside it, which no UTF-8 text starts with.
+// byte order mark, or, without one, with two characters of ASCII each a
+// zero byte beside it, in the same order: a report's header ("user",
+// perhaps quoted) or its JSON ({"Content") as UTF-16 writes it.
 func utf16Start(s string) string {
 	switch {
 	case strings.HasPrefix(s, "\xff\xfe") || strings.HasPrefix(s, "\xfe\xff"):
 		return "it starts with a UTF-16 byte order mark"
-	case len(s) >= 2 && (s[0] == 0) != (s[1] == 0) && max(s[0], s[1]) < utf8.RuneSelf:
-		return "its first character is two bytes, one of them zero"
+	case len(s) >= 4 && (utf16ASCII(s[0], s[1]) && utf16ASCII(s[2], s[3]) || utf16ASCII(s[1], s[0]) && utf16ASCII(s[3], s[2])):
+		return "its first characters are two bytes each, one of them zero"
 	}
 	return ""
 }
+
+// utf16ASCII reports whether a, b is a character of ASCII (not NUL) and a
+// zero byte: the character in UTF-16 of that byte order.
+func utf16ASCII(a, b byte) bool { return a != 0 && a < utf8.RuneSelf && b == 0 }
 
 // ParseRFC3339 parses s as RFC 3339 writes a time. §5.6 takes a lower-case
 // t and z too, which Go's layout does not, and no other letter is valid

@@ -340,6 +340,13 @@ func TestReadRefusesUTF16(t *testing.T) {
 			t.Errorf("%.12q: error %v; want line 1 saying the file is UTF-16", in, err)
 		}
 	}
+	// A NUL is UTF-8 too: a first column whose name starts or ends with
+	// one is no UTF-16.
+	for _, in := range []string{"x\x00," + header22 + "\na," + row() + "\n", "\x00x," + header22 + "\na," + row() + "\n"} {
+		if _, err := ReadString(in); err != nil {
+			t.Errorf("%.8q…: %v", in, err)
+		}
+	}
 }
 
 func TestParseRejectsMalformedReports(t *testing.T) {
