@@ -118,7 +118,8 @@ func MemberTemplate(s Settings) string {
 // OU. With stackSetCallAs=DELEGATED_ADMIN this stack runs in a member
 // account, which the StackSet covers, so there is no local copy (the same
 // role name twice would fail); the management account then needs the
-// member role deployed from MemberTemplate by hand to be audited.
+// member role deployed from MemberTemplate by hand, and to be included (it
+// is outside the default filter unless below a target OU), to be audited.
 func (st *OrgStack) addMemberRoles() {
 	s := st.Settings
 	auditorRole := st.Auditor.Role.RoleArn()

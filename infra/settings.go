@@ -228,8 +228,8 @@ func LoadSettings(lookup func(key string) any) (Settings, error) {
 		if names(lookup(key)) && len(l) == 0 {
 			// -c with an empty shell variable, or a cdk.json list of
 			// blanks: for an include list, no filter would audit every
-			// account.
-			bad(key, lookup(key), "names nothing; leave it out (or write [] in cdk.json) for none")
+			// account, and the default is not that either (defaultIncludes).
+			bad(key, lookup(key), "names nothing; leave it out (or write [] in cdk.json) for its default")
 		}
 		for _, id := range l {
 			if !valid.MatchString(id) {

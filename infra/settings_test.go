@@ -231,7 +231,8 @@ func TestSettingsErrorShowsTheValueWritten(t *testing.T) {
 		value any
 		want  string
 	}{
-		{"a cdk.json list of a blank", KeyOrgIncludeAccounts, []any{""}, `context orgIncludeAccounts=[""]: names nothing`},
+		// The default of an include setting is not "none" (defaultIncludes).
+		{"a cdk.json list of a blank", KeyOrgIncludeAccounts, []any{""}, `context orgIncludeAccounts=[""]: names nothing; leave it out (or write [] in cdk.json) for its default`},
 		{"a cdk.json list of blanks", KeyOrgExcludeOUs, []any{" ", ""}, `context orgExcludeOus=[" ",""]: names nothing`},
 		{"-c with an empty variable", KeyOrgIncludeAccounts, "", `context orgIncludeAccounts=: names nothing`},
 		{"-c with only commas", KeyOrgIncludeOUs, " , ", `context orgIncludeOus= , : names nothing`},
