@@ -322,6 +322,11 @@ type lifecycle struct {
 	// Security Hub), so Security Hub must hold it SUPPRESSED.
 	failing, muted, covered map[string]bool
 	reasons                 map[string]string // the last failing reason seen
+	// failedBy is, for each finding of a user last seen failing, that
+	// user's creation time: one deleted and created again under the same
+	// name since has another, and its failure is news (README, "State and
+	// diff").
+	failedBy map[string]time.Time
 	// told is what the sent digests (and the quiet runs) have told the
 	// user is failing, unmuted; toldReason the reason they said.
 	told         map[string]bool
@@ -369,7 +374,7 @@ func newLifecycle(t *testing.T, rng *rand.Rand) *lifecycle {
 	l := &lifecycle{
 		t: t, rng: rng, acct: &simAccount{}, hub: &simHub{region: "eu-west-1"}, sns: &fakeSNS{}, asOf: start,
 		custom: map[string]customRule{}, disabled: map[string]bool{},
-		failing: map[string]bool{}, muted: map[string]bool{}, covered: map[string]bool{}, reasons: map[string]string{},
+		failing: map[string]bool{}, muted: map[string]bool{}, covered: map[string]bool{}, reasons: map[string]string{}, failedBy: map[string]time.Time{},
 		told: map[string]bool{}, toldReason: map[string]string{}, openSince: map[string]bool{}, createdAt: map[string]string{}, loose: map[string]bool{}, firstObserved: map[string]string{},
 	}
 	l.acct.root = &simUser{root: true, exists: true, created: start.AddDate(-5, 0, 0), mfa: rng.IntN(2) == 0,
@@ -907,6 +912,17 @@ func (l *lifecycle) news(out *Outcome, sent, snsFailed bool, prior *priorTold, r
 		seen[id] = true
 		switch res.Status {
 		case rules.Failed:
+			if created, ok := res.Entry.UserCreationTime.Get(); ok && !res.Entry.IsRoot() {
+				if was, had := l.failedBy[id]; had && !was.Equal(created) {
+					// The user was told of the old user's failure, not of
+					// this one's: it is news, until a digest reports it.
+					delete(l.told, id)
+					if prior != nil {
+						delete(prior.told, id)
+					}
+				}
+				l.failedBy[id] = created
+			}
 			l.failing[id], l.muted[id], l.reasons[id] = true, suppressedIn(out, res), res.Reason
 		case rules.Passed:
 			delete(l.failing, id)

@@ -426,6 +426,9 @@ func (d *differ) failing(id string, r *rules.Result, p *Record) Change {
 	if r.Rule.Event != nil {
 		rec.EventAt = r.Rule.Event(r.Entry)
 	}
+	if t, ok := r.Entry.UserCreationTime.Get(); ok && !r.Entry.IsRoot() {
+		rec.UserCreatedAt = t
+	}
 	c := Change{Kind: New, Result: r, Prev: p}
 	if p != nil {
 		// The Security Hub finding exists (open, or archived as a
@@ -436,15 +439,20 @@ func (d *differ) failing(id string, r *rules.Result, p *Record) Change {
 		rec.LastImportedAt, rec.Region = p.LastImportedAt, p.Region
 		rec.UpdatedAt = p.UpdatedAt
 	}
+	// The user was deleted and created again under the same name since the
+	// record was kept: the failure is the new user's, news, as it would be
+	// had a run between seen the old one gone.
+	replaced := p != nil && !p.Archived && !p.UserCreatedAt.IsZero() && !rec.UserCreatedAt.IsZero() && !p.UserCreatedAt.Equal(rec.UserCreatedAt)
 	switch {
-	case p == nil || p.Archived:
+	case p == nil || p.Archived || replaced:
 		switch {
 		case rec.Suppressed:
 			c.Workflow = WorkflowSuppress
 		case p != nil && p.maybeSuppressed():
 			// A tombstone still marked suppressed (or unknown): its
 			// unsuppress failed when it was archived, and Security Hub
-			// would reopen it muted.
+			// would reopen it muted; or the old user's finding was
+			// suppressed.
 			c.Workflow = WorkflowUnsuppress
 		}
 	default:

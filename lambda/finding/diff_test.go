@@ -1871,3 +1871,65 @@ func TestRefreshComesBeforeSecurityHubDeletes(t *testing.T) {
 		}
 	}
 }
+
+// A user deleted and created again under the same name between two runs
+// (the same ARN, so the same finding, but another user_creation_time)
+// fails anew: news, as if a run between had seen the old one gone, with
+// the old user's suppression lifted in Security Hub unless the new one's
+// result is suppressed too. The same user still failing is not news, nor
+// is a record kept before credaudit kept the user's creation time.
+func TestDiffUserCreatedAgain(t *testing.T) {
+	k1 := &rules.Key01
+	aliceOf := func(created time.Time) *credreport.Entry {
+		e := *alice
+		e.UserCreationTime = credreport.TimeOf(created)
+		return &e
+	}
+	oldAlice, newAlice := aliceOf(day(-400)), aliceOf(day(0))
+	const aDayOn = "access key 1 is 132 days old" // old131 a day later: the same fact
+	for _, tc := range []struct {
+		name       string
+		before     rules.Result
+		forget     bool // the record kept no creation time
+		after      rules.Result
+		want       Kind
+		wantFlow   Workflow
+		wantImport bool
+	}{
+		{"the same user", fail(k1, oldAlice, old131), false, fail(k1, oldAlice, aDayOn), StillFailing, WorkflowKeep, false},
+		{"created again", fail(k1, oldAlice, old131), false, fail(k1, newAlice, aDayOn), New, WorkflowKeep, true},
+		{"created again, the old one muted", suppressed(fail(k1, oldAlice, old131), "known"), false, fail(k1, newAlice, aDayOn), New, WorkflowUnsuppress, true},
+		{"created again, both muted", suppressed(fail(k1, oldAlice, old131), "known"), false, suppressed(fail(k1, newAlice, aDayOn), "known"), New, WorkflowSuppress, true},
+		{"created again, passing", fail(k1, oldAlice, old131), false, pass(k1, newAlice, passKey), Resolved, WorkflowKeep, true},
+		{"a record kept before the creation time", fail(k1, oldAlice, old131), true, fail(k1, newAlice, aDayOn), StillFailing, WorkflowKeep, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			prev := next(nil, Diff(nil, []rules.Result{tc.before}, acct, day(1), 0), day(1))
+			if got := prev[keyAlice].UserCreatedAt; !got.Equal(day(-400)) {
+				t.Fatalf("UserCreatedAt kept %v, want %v", got, day(-400))
+			}
+			if tc.forget {
+				r := prev[keyAlice]
+				r.UserCreatedAt = time.Time{}
+				prev[keyAlice] = r
+			}
+			cs := Diff(prev, []rules.Result{tc.after}, acct, day(2), 0)
+			if len(cs) != 1 {
+				t.Fatalf("%d changes, want 1", len(cs))
+			}
+			c := cs[0]
+			if c.Kind != tc.want || c.Workflow != tc.wantFlow || c.Import() != tc.wantImport {
+				t.Errorf("%v, workflow %v, import %v; want %v, %v, %v", c.Kind, c.Workflow, c.Import(), tc.want, tc.wantFlow, tc.wantImport)
+			}
+			if c.Record.CreatedAt != prev[keyAlice].CreatedAt || !c.Record.FirstObservedAt.Equal(day(1)) {
+				t.Errorf("CreatedAt %v, FirstObservedAt %v; want Security Hub's kept, %v and %v", c.Record.CreatedAt, c.Record.FirstObservedAt, prev[keyAlice].CreatedAt, day(1))
+			}
+		})
+	}
+	// The account's findings keep no creation time: root is never created
+	// again.
+	cs := Diff(nil, []rules.Result{fail(&rules.Root01, rootRow, "root has access key 1 active")}, acct, day(1), 0)
+	if got := cs[0].Record.UserCreatedAt; !got.IsZero() {
+		t.Errorf("root's finding keeps a creation time %v", got)
+	}
+}

@@ -29,6 +29,13 @@ type Record struct {
 	// root use), the time of the latest event last seen failing; zero for
 	// other rules, and in a record saved before credaudit kept it.
 	EventAt time.Time `json:"event_at,omitzero"`
+	// UserCreatedAt is, for a user's finding, the user_creation_time of the
+	// user last seen failing it: a user deleted and created again under the
+	// same name between two runs has the same ARN, and so the same finding,
+	// but another creation time, and its failure is news (Diff), as if a
+	// run between had seen the old user gone. Zero for the account's
+	// findings, and in a record saved before credaudit kept it.
+	UserCreatedAt time.Time `json:"user_created_at,omitzero"`
 
 	// FirstObservedAt is the as-of time of the report in which the failure
 	// was first seen, sent as the finding's FirstObservedAt, and is never

@@ -21,14 +21,15 @@ import (
 // Version 2 adds records' "unnotified", version 3 their "region", version
 // 4 their "workflow_unknown", version 5 their "muted", version 6 their
 // "created_at", "taken_updated_at", "unreported", "unreported_reason" and
-// "unreported_at", version 7 their "event_at". Encode writes the oldest
+// "unreported_at", version 7 their "event_at", version 8 their
+// "user_created_at". Encode writes the oldest
 // version that holds the state (1 while no record is Unnotified, has a
 // Region or is WorkflowUnknown, each is Muted just when an older version
-// takes it to be (see mutedBefore), and none has a field of version 6 or
-// 7), so that an older build can still read
+// takes it to be (see mutedBefore), and none has a field of version 6
+// to 8), so that an older build can still read
 // what it can: rolled back to, it refuses only a state it cannot read
 // wholly, and says so (ErrVersion).
-const Version = 7
+const Version = 8
 
 // oldestVersion is the oldest state format this build reads;
 // unnotifiedVersion is the first whose records may be unnotified,
@@ -36,7 +37,8 @@ const Version = 7
 // workflowUnknownVersion the first whose may be WorkflowUnknown,
 // mutedVersion the first that says which records are Muted,
 // keptVersion the first whose records may keep CreatedAt, TakenUpdatedAt
-// and Unreported*, and eventVersion the first whose may keep EventAt.
+// and Unreported*, eventVersion the first whose may keep EventAt, and
+// userCreatedVersion the first whose may keep UserCreatedAt.
 const (
 	oldestVersion          = 1
 	unnotifiedVersion      = 2
@@ -45,6 +47,7 @@ const (
 	mutedVersion           = 5
 	keptVersion            = 6
 	eventVersion           = 7
+	userCreatedVersion     = 8
 )
 
 // recordVersion is the oldest state version that holds r, the one Encode
@@ -64,6 +67,8 @@ func recordVersion(r *finding.Record) int {
 // is another version's).
 func readVersion(r *finding.Record) int {
 	switch {
+	case !r.UserCreatedAt.IsZero():
+		return userCreatedVersion
 	case !r.EventAt.IsZero():
 		return eventVersion
 	case r.Muted != mutedBefore(r):

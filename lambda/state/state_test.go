@@ -192,7 +192,8 @@ var recordFieldSince = map[string]int{
 	"muted":            mutedVersion,
 	"created_at":       keptVersion, "taken_updated_at": keptVersion,
 	"unreported": keptVersion, "unreported_reason": keptVersion, "unreported_at": keptVersion,
-	"event_at": eventVersion,
+	"event_at":        eventVersion,
+	"user_created_at": userCreatedVersion,
 }
 
 // Each field a record writes is in recordFieldSince, and a record that
