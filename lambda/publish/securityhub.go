@@ -296,10 +296,7 @@ func (im *Importer) Import(ctx context.Context, findings []types.AwsSecurityFind
 		failed = append(failed, fails...)
 		if err != nil {
 			stop := &StoppedError{Op: "BatchImportFindings", Err: err, Of: len(pending)}
-			for _, p := range unsent {
-				stop.Unsent = append(stop.Unsent, aws.ToString(p.f.Id))
-			}
-			for _, p := range pending[sent+len(batch):] {
+			for _, p := range slices.Concat(unsent, pending[sent+len(batch):]) {
 				stop.Unsent = append(stop.Unsent, aws.ToString(p.f.Id))
 			}
 			return st, stop.finish(&st, failed)
