@@ -75,6 +75,22 @@ func credentials(e *credreport.Entry) [3]credential {
 	}
 }
 
+// usedBy names the credential of credentials(e) whose use a reason reports.
+var usedBy = [3]string{" (password)", " (access key 1)", " (access key 2)"}
+
+// latestUse is the latest recorded use of any of the row's credentials,
+// enabled or not (password_last_used, access_key_1/2_last_used_date), and
+// which (an index of credentials(e) and usedBy), or -1 when none is a time.
+func latestUse(e *credreport.Entry) (last time.Time, how int) {
+	how = -1
+	for i, c := range credentials(e) {
+		if t, ok := c.lastUsed.Get(); ok && t.After(last) {
+			last, how = t, i
+		}
+	}
+	return last, how
+}
+
 func (c *credential) name() string { return credentialNames[c.slot] }
 
 // undecided is the NOT_AVAILABLE verdict for c's enabled flag holding a sentinel.

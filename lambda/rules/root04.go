@@ -48,20 +48,6 @@ func evaluateRoot04(e *credreport.Entry, env Env) (Verdict, error) {
 	return passed(reason)
 }
 
-// latestUse is the latest of the row's password_last_used and
-// access_key_1/2_last_used_date, and which (an index of usedBy), or -1 when
-// none is a time.
-func latestUse(e *credreport.Entry) (last time.Time, how int) {
-	how = -1
-	uses := [3]credreport.Time{e.PasswordLastUsed, e.AccessKeys[0].LastUsedDate, e.AccessKeys[1].LastUsedDate}
-	for i, u := range uses {
-		if t, ok := u.Get(); ok && t.After(last) {
-			last, how = t, i
-		}
-	}
-	return last, how
-}
-
 // rootLastUse is ROOT-04's Event: root's latest recorded use.
 func rootLastUse(e *credreport.Entry) time.Time {
 	last, _ := latestUse(e)

@@ -1,10 +1,6 @@
 package rules
 
-import (
-	"time"
-
-	"github.com/credaudit/credaudit/lambda/credreport"
-)
+import "github.com/credaudit/credaudit/lambda/credreport"
 
 // user04Days is the dormancy window: fails when the user's latest password or
 // access-key use (else user_creation_time) is 90 days ago or more
@@ -29,9 +25,6 @@ var User04 = Rule{
 	Evaluate:    evaluateUser04,
 }
 
-// usedBy names the credential of credentials(e) whose use a reason reports.
-var usedBy = [3]string{" (password)", " (access key 1)", " (access key 2)"}
-
 func evaluateUser04(e *credreport.Entry, env Env) (Verdict, error) {
 	days := threshold(env, "days", user04Days)
 	creds := credentials(e)
@@ -50,15 +43,7 @@ func evaluateUser04(e *credreport.Entry, env Env) (Verdict, error) {
 		return passed("no enabled password or access key")
 	}
 	// Activity is any recorded use, also of a credential disabled since.
-	var (
-		last time.Time
-		how  = -1
-	)
-	for i := range creds {
-		if t, ok := creds[i].lastUsed.Get(); ok && t.After(last) {
-			last, how = t, i
-		}
-	}
+	last, how := latestUse(e)
 	var buf [128]byte
 	b := buf[:0]
 	if !enabled {
