@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -139,10 +140,10 @@ func usage(w io.Writer) {
 }
 
 // newFlags returns a flag set that reports errors instead of exiting and
-// prints its help to stdout when asked for it.
-func newFlags(name, synopsis string, io IO) *flag.FlagSet {
+// prints nothing itself: parseFlags prints its help, the caller its errors.
+func newFlags(name, synopsis string) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(io.Stderr)
+	fs.SetOutput(io.Discard)
 	fs.Usage = func() {
 		out := fs.Output()
 		fmt.Fprintf(out, "Usage: credaudit %s %s\n\nFlags:\n", name, synopsis)
@@ -151,24 +152,23 @@ func newFlags(name, synopsis string, io IO) *flag.FlagSet {
 	return fs
 }
 
-// parseFlags parses args, sending --help to stdout. Stray positional arguments
-// are an error: every input is a named flag.
+// parseFlags parses args, sending --help to stdout, before any other flag
+// is read. Stray positional arguments are an error: every input is a named
+// flag.
 func parseFlags(fs *flag.FlagSet, args []string, streams IO) error {
-	for _, a := range args {
-		if a == "-h" || a == "--help" || a == "-help" {
-			fs.SetOutput(streams.Stdout)
-			fs.Usage()
-			return flag.ErrHelp
-		}
-	}
-	// The flag package would print its error and the whole usage; the
-	// error is printed once, by the caller, with where the usage is.
-	fs.SetOutput(io.Discard)
-	switch err := fs.Parse(args); {
-	case errors.Is(err, flag.ErrHelp): // --help=true, -h=1
+	help := func() error {
 		fs.SetOutput(streams.Stdout)
 		fs.Usage()
 		return flag.ErrHelp
+	}
+	if slices.ContainsFunc(args, func(a string) bool { return a == "-h" || a == "--help" || a == "-help" }) {
+		return help()
+	}
+	// The flag package's error is printed once, by the caller, with where
+	// the usage is, not after the whole usage.
+	switch err := fs.Parse(args); {
+	case errors.Is(err, flag.ErrHelp): // --help=true, -h=1
+		return help()
 	case err != nil:
 		return &exitError{ExitUsage, fmt.Errorf("%w (see credaudit %s --help)", err, fs.Name())}
 	}
@@ -188,7 +188,7 @@ func parseFlags(fs *flag.FlagSet, args []string, streams IO) error {
 }
 
 func runVersion(_ context.Context, args []string, io IO) error {
-	fs := newFlags("version", "", io)
+	fs := newFlags("version", "")
 	if err := parseFlags(fs, args, io); err != nil {
 		return err
 	}

@@ -20,7 +20,7 @@ import (
 )
 
 func runQuery(ctx context.Context, args []string, io IO) (err error) {
-	fs := newFlags("query", "[--report FILE|-] [--profile AWS_PROFILE] [--region REGION] [--as-of TIME] [--where EXPR] [--columns a,b] [--format table|json|csv]", io)
+	fs := newFlags("query", "[--report FILE|-] [--profile AWS_PROFILE] [--region REGION] [--as-of TIME] [--where EXPR] [--columns a,b] [--format table|json|csv]")
 	var src source
 	src.register(fs, "profile")
 	var awsProfile string

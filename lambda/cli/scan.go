@@ -14,7 +14,7 @@ import (
 )
 
 func runScan(ctx context.Context, args []string, io IO) (err error) {
-	fs := newFlags("scan", "[--report FILE|-] [--aws-profile PROFILE] [--region REGION] [--as-of TIME] [--profile NAME] [--config FILE] [--format table|json|csv|sarif|asff] [--fail-on SEVERITY] [--hub-region REGION] [--state DIR [--publish [--topic ARN]]] [--org [--concurrency N] [--member-role NAME] [--include-accounts IDS] [--exclude-accounts IDS] [--include-ous IDS] [--exclude-ous IDS]]", io)
+	fs := newFlags("scan", "[--report FILE|-] [--aws-profile PROFILE] [--region REGION] [--as-of TIME] [--profile NAME] [--config FILE] [--format table|json|csv|sarif|asff] [--fail-on SEVERITY] [--hub-region REGION] [--state DIR [--publish [--topic ARN]]] [--org [--concurrency N] [--member-role NAME] [--include-accounts IDS] [--exclude-accounts IDS] [--include-ous IDS] [--exclude-ous IDS]]")
 	var src source
 	// In scan, --profile names the rule profile; the AWS profile is --aws-profile.
 	src.register(fs, "aws-profile")
