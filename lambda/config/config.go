@@ -109,7 +109,7 @@ func Parse(file string, data []byte) (*Config, error) {
 	doc, second, err := documents(bytes.NewReader(data))
 	switch {
 	case err != nil:
-		return nil, p.syntaxError(data, err)
+		return nil, p.syntaxError(err)
 	case second != nil:
 		return nil, p.secondDocument(second)
 	}
@@ -244,8 +244,7 @@ func (p *parser) plainYAML(n *yaml.Node, key string) error {
 	return nil
 }
 
-// exprKeys are the keys whose values are CEL expressions; negatedExpr
-// names them too.
+// exprKeys are the keys whose values are CEL expressions.
 var exprKeys = map[string]bool{"where": true, "assert": true}
 
 // negationHint is what to do when n, a tagged value of key, is a CEL
@@ -293,7 +292,7 @@ func (c countingReader) Read(p []byte) (int, error) {
 	return k, err
 }
 
-// syntaxError is err, yaml.v3's error for data, at the line where data stops
+// syntaxError is err, yaml.v3's error for p.data, at the line where it stops
 // being YAML: the line after the longest run of whole lines, from the top,
 // that still reads as YAML, found by reading ever shorter heads of the file
 // from the bottom. (A bisection would read fewer, but whether a head reads
@@ -304,18 +303,19 @@ func (c countingReader) Read(p []byte) (int, error) {
 // When the lines that read hold a second document, that is the error. A
 // file whose heads take more than syntaxBudget to read keeps yaml.v3's
 // wording.
-func (p *parser) syntaxError(data []byte, err error) error {
-	lines := lineSpans(data)
+func (p *parser) syntaxError(err error) error {
+	p.line(0) // fills p.lines
 	read := 0
-	for n := len(lines) - 1; n >= 0; n-- { // the first n lines
+	for n := len(p.lines) - 1; n >= 0; n-- { // the first n lines
 		if read > syntaxBudget {
 			break
 		}
-		if _, second, headErr := documents(countingReader{bytes.NewReader(data[:lines[n].start]), &read}); second != nil {
+		if _, second, headErr := documents(countingReader{bytes.NewReader(p.data[:p.lines[n].start]), &read}); second != nil {
 			return p.secondDocument(second)
 		} else if headErr == nil {
 			msg := yamlMessage(err)
-			if m := negatedExpr().FindStringSubmatch(string(data[lines[n].start:lines[n].end])); m != nil {
+			line, _ := p.line(n + 1)
+			if m := negatedExpr().FindStringSubmatch(line); m != nil && exprKeys[m[1]] {
 				msg += quoteHint(m[1], "")
 			}
 			return &Error{File: p.file, Line: n + 1, Msg: msg}
@@ -324,11 +324,11 @@ func (p *parser) syntaxError(data []byte, err error) error {
 	return &Error{File: p.file, Msg: strings.TrimPrefix(err.Error(), "yaml: ")}
 }
 
-// negatedExpr finds, on the line where a file stops being YAML, a where or
-// assert whose value starts with a !: an unquoted CEL negation
+// negatedExpr finds, on the line where a file stops being YAML, a key whose
+// value starts with a !: for one of exprKeys, an unquoted CEL negation
 // (!password_enabled || mfa_active), which YAML reads as a tag and then
-// cannot read what follows it. Its keys are exprKeys.
-var negatedExpr = lazyre.New(`(?:^|[\s{,])(where|assert)\s*:\s+!`)
+// cannot read what follows it.
+var negatedExpr = lazyre.New(`(?:^|[\s{,])([\w-]+)\s*:\s+!`)
 
 // yamlMessage is yaml.v3's error message without its "yaml: " and
 // "line N: " prefixes.
