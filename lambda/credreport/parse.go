@@ -784,14 +784,12 @@ func utf16ASCII(a, b byte) bool { return a != 0 && a < utf8.RuneSelf && b == 0 }
 func ParseRFC3339(s string) (time.Time, error) {
 	u := strings.ToUpper(s)
 	t, err := time.Parse(time.RFC3339, u)
-	switch {
-	case err != nil:
+	// Go has checked that an offset other than Z is ±hh:mm, in digits.
+	if err == nil && (len(u) > 19 && u[19] == ',' || !strings.HasSuffix(u, "Z") && (u[len(u)-5:len(u)-3] > "23" || u[len(u)-2:] > "59")) {
+		err = fmt.Errorf("%s is not an RFC 3339 time", quote(s))
+	}
+	if err != nil {
 		return time.Time{}, err
-	case len(u) > 19 && u[19] == ',':
-		return time.Time{}, fmt.Errorf("%s: a fraction of a second follows a '.'", quote(s))
-	case !strings.HasSuffix(u, "Z") && (u[len(u)-5:len(u)-3] > "23" || u[len(u)-2:] > "59"):
-		// Go has checked that the offset is ±hh:mm, in digits.
-		return time.Time{}, fmt.Errorf("%s: the offset is more than 23:59", quote(s))
 	}
 	return t, nil
 }
