@@ -31,8 +31,6 @@ type OrgFailure struct {
 	// nothing did.
 	News    OrgNews
 	NewsErr error
-	// Notify is the run's notify mode, which says why no digest was due.
-	Notify NotifyMode
 }
 
 // Unwrap is the step's Failure.
@@ -71,7 +69,7 @@ func (a *Auditor) FailOrg(ctx context.Context, f *OrgFailure) error {
 	audited, _ := CountRuns(f.Runs)
 	a.log().LogAttrs(ctx, slog.LevelError, "organisation run failed", slog.String("phase", f.Phase), slog.String("error", LogSafe(f.Err)),
 		slog.String("hint", f.Hint), slog.Int("audited", audited), slog.String("news", f.News.String()))
-	return a.sendAlert(ctx, func() Message { return orgAlert(f, a.now()) }, f)
+	return a.sendAlert(ctx, func() Message { return orgAlert(f, a.Notify, a.now()) }, f)
 }
 
 var orgNewsNames = [...]string{"nothing audited", "no summary kept", "summaries unread", "digest sent", "digest not due", "digest owed", "digest lost"}
@@ -87,20 +85,21 @@ func (n OrgNews) String() string {
 // failed: what failed, then what the run did: which accounts were audited
 // (saved their states, published their findings), and whether their news
 // is in a digest sent, owed or nowhere, so that nobody reads the accounts
-// audited as unchanged.
-func orgAlert(f *OrgFailure, now time.Time) Message {
+// audited as unchanged. notify is the run's notify mode, which says why
+// no digest was due.
+func orgAlert(f *OrgFailure, notify NotifyMode, now time.Time) Message {
 	var b strings.Builder
 	fmt.Fprintf(&b, "credaudit's organisation run %s failed.\n\n", f.RunID)
 	writeFailure(&b, f.Failure)
 	b.WriteString("\nWhat the run did:\n")
-	b.WriteString(f.did())
+	b.WriteString(f.did(notify))
 	b.WriteString("The next scheduled run audits the accounts again.\n")
 	fmt.Fprintf(&b, "Time: %s\n", now.UTC().Format(time.RFC3339))
 	return Message{Kind: KindError, Subject: subject("organisation", "", "run FAILED ("+f.Phase+")"), Body: fitBody(b.String()), Severity: "NONE"}
 }
 
 // did says what the run did before f, one paragraph a line.
-func (f *OrgFailure) did() string {
+func (f *OrgFailure) did(notify NotifyMode) string {
 	published := "saved its state and published its findings to its Security Hub"
 	look := "look for them in the accounts' Security Hub"
 	if !f.Hub {
@@ -164,9 +163,9 @@ func (f *OrgFailure) did() string {
 	case NewsSent:
 		fmt.Fprintf(&b, "%s changes are in the organisation digest sent before this alert.\n", their)
 	case NewsNotDue:
-		fmt.Fprintf(&b, "No organisation digest was due (notify mode %s", f.Notify)
-		if f.Notify == NotifyChanges {
-			b.WriteString(": no account failed or has anything new, changed, unmuted, resolved or gone")
+		fmt.Fprintf(&b, "No organisation digest was due (notify mode %s", notify)
+		if notify == NotifyChanges {
+			b.WriteString(": " + NothingDue)
 		}
 		b.WriteString("), so none was sent.\n")
 	case NewsOwed:

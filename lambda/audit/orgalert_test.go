@@ -27,12 +27,12 @@ func TestOrgAlertGolden(t *testing.T) {
 	at := time.Date(2026, 11, 20, 6, 0, 0, 0, time.UTC)
 	golden.Check(t, "alert-org-list.txt", message(orgAlert(&OrgFailure{RunID: "exec-1", Hub: true, News: NothingAudited,
 		Failure: &Failure{Phase: "list accounts", Err: errors.New("organizations:ListAccounts: AccessDeniedException"),
-			Hint: "the function must run in the management account or a delegated administrator."}}, at)))
-	golden.Check(t, "alert-org-map.txt", message(orgAlert(mapFailure(NewsSent, nil), at)))
-	golden.Check(t, "alert-org-owed.txt", message(orgAlert(mapFailure(NewsOwed, errors.New("sns:Publish: InternalError")), at)))
+			Hint: "the function must run in the management account or a delegated administrator."}}, NotifyChanges, at)))
+	golden.Check(t, "alert-org-map.txt", message(orgAlert(mapFailure(NewsSent, nil), NotifyChanges, at)))
+	golden.Check(t, "alert-org-owed.txt", message(orgAlert(mapFailure(NewsOwed, errors.New("sns:Publish: InternalError")), NotifyChanges, at)))
 	unread := mapFailure(NewsUnread, errors.New("s3://bucket/runs/exec-1/summaries/222222222222.json: unexpected end of JSON input"))
 	unread.Runs, unread.Hub = nil, false
-	golden.Check(t, "alert-org-unread.txt", message(orgAlert(unread, at)))
+	golden.Check(t, "alert-org-unread.txt", message(orgAlert(unread, NotifyChanges, at)))
 }
 
 // An organisation alert after accounts were audited says they saved their
@@ -57,7 +57,7 @@ func TestOrgAlertSaysWhatTheRunDid(t *testing.T) {
 			"Besides: save owed digests: SlowDown"}},
 		{"news owed", mapFailure(NewsOwed, errors.New("sns:Publish: InternalError")), []string{"Their changes are in the organisation digest, which could not be sent: sns:Publish: InternalError. It is kept with the digests owed, and the next run that can send sends it first, marked [late]."}},
 		{"news lost", mapFailure(NewsLost, errors.New("sns:Publish: InternalError")), []string{"Their changes are in no digest: the organisation digest could be neither sent nor kept: sns:Publish: InternalError.", "look for them in the accounts' Security Hub."}},
-		{"no digest due", &OrgFailure{RunID: "r", Runs: orgRuns()[:2], Hub: false, News: NewsNotDue, Notify: NotifyChanges, Failure: &Failure{Phase: "organisation results", Err: errors.New("x")}},
+		{"no digest due", &OrgFailure{RunID: "r", Runs: orgRuns()[:2], Hub: false, News: NewsNotDue, Failure: &Failure{Phase: "organisation results", Err: errors.New("x")}},
 			[]string{"2 of 2 accounts were audited", "Each saved its state (Security Hub publishing is off).", "No organisation digest was due (notify mode changes: no account failed or has anything new"}},
 		{"one account, partial", &OrgFailure{RunID: "r", Runs: orgRuns()[3:], Partial: true, Hub: true, News: NewsSent, Failure: &Failure{Phase: "organisation results", Err: errors.New("x")}},
 			[]string{"1 account (the run's account list could not be read, so the accounts not audited are not known) was audited: 444444444444 (data).",
@@ -68,7 +68,7 @@ func TestOrgAlertSaysWhatTheRunDid(t *testing.T) {
 			[]string{"3000 of 3000 accounts were audited: 100000000000, 100000000001,", "100000000019, and 2980 more."}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			m := orgAlert(tc.f, time.Unix(0, 0))
+			m := orgAlert(tc.f, NotifyChanges, time.Unix(0, 0))
 			if m.Kind != KindError || !strings.HasPrefix(m.Subject, "credaudit organisation: run FAILED (") || len(m.Body) > MaxBody || len(m.Subject) > MaxSubject {
 				t.Errorf("alert %s %q, %d bytes", m.Kind, m.Subject, len(m.Body))
 			}

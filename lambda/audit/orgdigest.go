@@ -41,6 +41,10 @@ func CountRuns(runs []AccountRun) (audited, failed int) {
 	return audited, failed
 }
 
+// NothingDue is why an organisation digest is not due in notify mode
+// changes (OrgDigestDue).
+const NothingDue = "no account failed or has anything new, changed, unmuted, resolved or gone"
+
 // OrgDigestDue reports whether an organisation run sends its digest under
 // mode, as an account's run sends its own: whenever an account failed (an
 // operational error is always sent), else every run (NotifyAlways), never,
@@ -94,10 +98,10 @@ func OrgDigest(runs []AccountRun, profile string, now time.Time) Message {
 
 // PartialOrgDigest is the organisation digest of runs that are only some
 // of the run's accounts (why saying which, and why the others are not
-// named; see Partial): since the others were not seen, no suppression is
+// named; see partial): since the others were not seen, no suppression is
 // said to mute nothing but an expired one.
 func PartialOrgDigest(runs []AccountRun, profile string, now time.Time, why string) Message {
-	return Partial(orgDigest(runs, profile, now, false), why)
+	return partial(orgDigest(runs, profile, now, false), why)
 }
 
 // orgDigest is OrgDigest; complete says whether runs are every account of
@@ -433,11 +437,11 @@ func Late(m Message, madeAt time.Time) Message {
 	return m
 }
 
-// Partial is the organisation digest m of only some of the run's accounts,
+// partial is the organisation digest m of only some of the run's accounts,
 // why saying which and why the others are not named: "[partial]" before
 // its subject and a first line saying so, so that nobody reads its counts
 // as the whole organisation's. It reports an error too (its kind is both).
-func Partial(m Message, why string) Message {
+func partial(m Message, why string) Message {
 	m.Subject = fitSubject("[partial] " + m.Subject)
 	m.Body = fitBody("Partial: " + why + "\n\n" + m.Body)
 	m.Errors = true

@@ -240,7 +240,7 @@ func TestOrgDigestLimits(t *testing.T) {
 	// error; late too, it says both.
 	quiet := m
 	quiet.Errors = false
-	part := Partial(quiet, "why.")
+	part := partial(quiet, "why.")
 	if len(part.Body) > MaxBody || !strings.HasPrefix(part.Body, "Partial: why.\n\ncredaudit: IAM credential audit of 8000 accounts") ||
 		part.Subject != fitSubject("[partial] "+m.Subject) || !part.Errors || part.Kind != KindDigest {
 		t.Errorf("partial digest: %q, errors %v, kind %s, body of %d bytes beginning %q", part.Subject, part.Errors, part.Kind, len(part.Body), part.Body[:80])

@@ -278,7 +278,7 @@ func (h *Handler) collectFailed(ctx context.Context, aud *audit.Auditor, st *Org
 // orgDigest sends the organisation digest of runs when it is due, after
 // the digests earlier runs owe (oldest first); one that cannot be sent is
 // kept for the next run. partial, when not "", says the runs are only some
-// of the run's accounts, and why (audit.Partial). It returns whether this
+// of the run's accounts, and why (audit.PartialOrgDigest). It returns whether this
 // run's was due, and what the sending did.
 func (h *Handler) orgDigest(ctx context.Context, aud *audit.Auditor, runs []audit.AccountRun, partial string) (due bool, out audit.OrgSending) {
 	due = audit.OrgDigestDue(runs, aud.Notify)
@@ -297,7 +297,7 @@ func (h *Handler) orgDigest(ctx context.Context, aud *audit.Auditor, runs []audi
 	out = audit.SendOrgDigest(ctx, owedDigests{h}, aud.Send, digest, h.now())
 	if !due && out.Late == 0 && out.SendErr == nil {
 		h.Log.LogAttrs(ctx, slog.LevelInfo, "organisation digest", slog.String("notify", aud.Notify.String()),
-			slog.String("outcome", "not sent: no account failed or has anything new, changed, unmuted, resolved or gone"))
+			slog.String("outcome", "not sent: "+audit.NothingDue))
 	}
 	if out.Dropped > 0 {
 		h.Log.LogAttrs(ctx, slog.LevelWarn, "organisation digest", slog.Int("dropped", out.Dropped),
@@ -341,10 +341,10 @@ func (h *Handler) mapFailed(ctx context.Context, aud *audit.Auditor, st *OrgStep
 // list without one reported as notAudited says, and missing (what
 // list_accounts could not list) as not audited; without the list (items
 // nil), the digest is of the kept summaries and missing alone, and says so
-// (audit.Partial). It returns the alert's account of what the run did,
+// (audit.PartialOrgDigest). It returns the alert's account of what the run did,
 // for the caller to say what failed.
 func (h *Handler) reportKept(ctx context.Context, aud *audit.Auditor, runID string, items []Item, missing []audit.AccountRun, notAudited string) *audit.OrgFailure {
-	f := &audit.OrgFailure{RunID: runID, Partial: items == nil, Hub: h.Settings.SecurityHub, Notify: aud.Notify}
+	f := &audit.OrgFailure{RunID: runID, Partial: items == nil, Hub: h.Settings.SecurityHub}
 	runs, err := h.keptRuns(ctx, runID, items, notAudited)
 	audited, _ := audit.CountRuns(runs)
 	runs = append(runs, missing...)
