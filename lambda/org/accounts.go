@@ -201,11 +201,7 @@ func (f Filter) missing(ctx context.Context, client organizations.ListParentsAPI
 		case !ok:
 			out = append(out, Missing{ID: id, Reason: "included, but not an account of the organisation"})
 		case !active(a):
-			state := string(a.State)
-			if state == "" {
-				state = string(a.Status)
-			}
-			out = append(out, Missing{ID: id, Name: aws.ToString(a.Name), Reason: "included, but its state is " + state + ", not ACTIVE"})
+			out = append(out, Missing{ID: id, Name: aws.ToString(a.Name), Reason: "included, but its state is " + accountState(a) + ", not ACTIVE"})
 		}
 	}
 	var root string
@@ -241,13 +237,16 @@ func (f Filter) missing(ctx context.Context, client organizations.ListParentsAPI
 	return out, nil
 }
 
-// active reports whether a can be audited. State replaces the retired
-// Status; an account listed without State is judged by Status.
-func active(a types.Account) bool {
+// active reports whether a can be audited.
+func active(a types.Account) bool { return accountState(a) == string(types.AccountStateActive) }
+
+// accountState is a's State, which replaces the retired Status; an account
+// listed without State has its Status (both say ACTIVE alike).
+func accountState(a types.Account) string {
 	if a.State != "" {
-		return a.State == types.AccountStateActive
+		return string(a.State)
 	}
-	return a.Status == types.AccountStatusActive
+	return string(a.Status)
 }
 
 // ancestry walks up the organisation tree, caching each OU's parent.
