@@ -1071,6 +1071,61 @@ func TestOrganisationResultsNotCollectedStillReportTheAudited(t *testing.T) {
 	}
 }
 
+// The alert of a run whose results aggregate could not read says where
+// the audited accounts' news went when it is not in a digest sent before
+// it: owed (SNS refused the digest, the alert got through), or in none
+// because none was due (the accounts unchanged since the last run).
+func TestOrganisationResultsNotCollectedSayWhereTheNewsIs(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		runs  int // runs before the one whose results are unread
+		fault *fault
+		want  string
+		owed  int
+	}{
+		{name: "the digest refused", fault: &fault{Op: "Publish", Kind: serverError, Times: 3}, owed: 1, // the SDK's three attempts
+			want: "Their changes are in the organisation digest, which could not be sent"},
+		{name: "no digest due", runs: 1,
+			want: "No organisation digest was due (notify mode changes: " + audit.NothingDue + "), so none was sent."},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			o := newOrgEnv(t, "alpha", "beta")
+			p := o.throughFaultProxy()
+			h := withoutWaits(o.handler(map[string]string{handler.EnvExcludeAccounts: account}), o.cfg)
+			for i := range tc.runs {
+				run := fmt.Sprintf("exec-before%d", i)
+				listed, items := o.listAccounts(h, run)
+				step[handler.Aggregated](t, h, aggregateStep(run, listed.Location, o.mapRun(h, items, run)))
+			}
+			o.drain()
+			listed, items := o.listAccounts(h, "exec-r1")
+			manifest := o.mapRun(h, items, "exec-r1")
+			if _, err := o.s3.DeleteObject(context.Background(), &s3.DeleteObjectInput{Bucket: aws.String(bucket),
+				Key: aws.String(strings.TrimSuffix(manifest.Key, "manifest.json") + "SUCCEEDED_0.json")}); err != nil {
+				t.Fatal(err)
+			}
+			if tc.fault != nil {
+				p.inject(*tc.fault)
+			}
+			if _, err := tryStep[handler.Aggregated](h, aggregateStep("exec-r1", listed.Location, manifest)); err == nil {
+				t.Fatal("aggregate succeeded without its results")
+			}
+			p.clear()
+			msgs := o.drain()
+			if len(msgs) != 1 || msgs[0].Attributes["kind"] != "error" || !strings.Contains(msgs[0].Body, tc.want) {
+				t.Fatalf("want the alert alone, saying %q; got %+v", tc.want, msgs)
+			}
+			var owed []audit.Message
+			if tc.owed > 0 {
+				o.get(handler.OwedDigestsKey, &owed)
+			}
+			if len(owed) != tc.owed {
+				t.Errorf("%d digests owed, want %d", len(owed), tc.owed)
+			}
+		})
+	}
+}
+
 // An account or OU the filters include by ID that the organisation does
 // not have to audit (not in it, not ACTIVE, an OU not found) is not
 // dropped without a word: list_accounts keeps it beside the list (never
