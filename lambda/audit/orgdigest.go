@@ -259,7 +259,7 @@ func orgStale(runs []AccountRun, complete bool) staleNotes {
 		audited++
 		clipped = max(clipped, s.StaleMore)
 		for _, st := range s.StaleSuppressions {
-			k := key{st.Rule, st.User, st.Reason, st.Expires, st.Source}
+			k := key{st.Rule, st.User, st.Reason, st.Expires.Format(time.RFC3339Nano), st.Source}
 			t := seen[k]
 			if t == nil {
 				t = &tally{st: st}
@@ -278,20 +278,19 @@ func orgStale(runs []AccountRun, complete bool) staleNotes {
 	var out staleNotes
 	for _, k := range order {
 		t := seen[k]
+		o := rules.SuppressionOutcome{Suppression: rules.Suppression{RuleID: t.st.Rule, User: t.st.User, Reason: t.st.Reason,
+			Expires: t.st.Expires, Source: t.st.Source}, Expired: t.expired, Shadowed: t.shadowed}
 		switch {
 		case t.expired:
-			out.notes = append(out.notes, expiredNote(t.st))
+			out.notes = append(out.notes, o.StaleNote())
 		case t.accounts < audited:
 			// It muted something in another account, or covered a result
 			// that could not be decided there, or that account's summary
 			// left it out.
 		case notAudited > 0 || !complete:
 			withheld++
-		case t.shadowed > 0:
-			out.notes = append(out.notes, fmt.Sprintf("suppression at %s never applies in %s: every failing result it matches (%d) is muted by an earlier suppression",
-				t.st.Source, scope, t.shadowed))
-		default:
-			out.notes = append(out.notes, fmt.Sprintf("suppression at %s matches no failing result in %s", t.st.Source, anyOf))
+		default: // shadowed in every account, or unused in every one
+			out.notes = append(out.notes, o.StaleNoteIn(scope, anyOf))
 		}
 	}
 	if withheld > 0 {
@@ -310,16 +309,6 @@ func orgStale(runs []AccountRun, complete bool) staleNotes {
 			"(scan --config in the account lists every one)", MaxStaleSuppressions))
 	}
 	return out
-}
-
-// expiredNote is StaleNote's note of st, expired.
-func expiredNote(st StaleSuppression) string {
-	expires, err := time.Parse(time.RFC3339Nano, st.Expires)
-	if err != nil {
-		return fmt.Sprintf("suppression at %s expired and no longer applies", st.Source)
-	}
-	o := rules.SuppressionOutcome{Suppression: rules.Suppression{RuleID: st.Rule, User: st.User, Reason: st.Reason, Expires: expires, Source: st.Source}, Expired: true}
-	return o.StaleNote()
 }
 
 // failedBudget is how many bytes the organisation digest gives its failed

@@ -55,7 +55,7 @@ func TestOrgDigestGolden(t *testing.T) {
 		if r.Summary != nil {
 			r.Summary.StaleSuppressions = []StaleSuppression{
 				{Rule: "KEY-02", User: "nobody", Reason: "mistyped", Source: "credaudit.yaml:9", Stale: "unused"},
-				{Rule: "USER-02", User: "bob", Reason: "leaving", Expires: "2026-01-01T00:00:00Z", Source: "credaudit.yaml:12", Stale: "expired"},
+				{Rule: "USER-02", User: "bob", Reason: "leaving", Expires: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), Source: "credaudit.yaml:12", Stale: "expired"},
 			}
 		}
 	}
@@ -467,7 +467,7 @@ func staleRun(id string, stale ...StaleSuppression) AccountRun {
 // that was not may have a failing result it mutes.
 func TestOrgDigestListsSuppressionsThatMuteNothing(t *testing.T) {
 	var (
-		expired = StaleSuppression{Rule: "USER-02", User: "bob", Reason: "leaving", Expires: "2026-01-01T00:00:00Z", Source: "credaudit.yaml:12", Stale: "expired"}
+		expired = StaleSuppression{Rule: "USER-02", User: "bob", Reason: "leaving", Expires: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), Source: "credaudit.yaml:12", Stale: "expired"}
 		unused  = StaleSuppression{Rule: "KEY-02", User: "nobody", Reason: "mistyped", Source: "credaudit.yaml:9", Stale: "unused"}
 		// one account's: used in 222…, unused in 111…
 		local    = StaleSuppression{Rule: "USER-01", User: "ci-*", Reason: "a CI user of one account", Source: "credaudit.yaml:3", Stale: "unused"}
@@ -554,7 +554,7 @@ func TestOrgDigestCapsSuppressionsThatMuteNothing(t *testing.T) {
 		var stale []StaleSuppression
 		for j := range MaxStaleSuppressions {
 			stale = append(stale, StaleSuppression{Rule: "USER-02", User: strings.Repeat("u", 300), Reason: strings.Repeat("r", 300),
-				Expires: "2026-01-01T00:00:00Z", Source: fmt.Sprintf("%s/%d.yaml:%d", strings.Repeat("d", 1100), i, j), Stale: "expired"})
+				Expires: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), Source: fmt.Sprintf("%s/%d.yaml:%d", strings.Repeat("d", 1100), i, j), Stale: "expired"})
 		}
 		r := staleRun(fmt.Sprintf("1%011d", i), stale...)
 		r.Summary.New, r.Summary.TopNew = 1, []NewFinding{{RuleID: "USER-01", Severity: "HIGH", User: "u", Reason: "news"}}
@@ -593,7 +593,7 @@ func TestSummaryCarriesSuppressionsThatMuteNothing(t *testing.T) {
 	want := []StaleSuppression{
 		{Rule: "USER-01", User: "b*", Reason: "shadowed by the one above", Source: "credaudit.yaml:6", Stale: "shadowed", Shadowed: 1},
 		{Rule: "KEY-02", User: "nobody", Reason: "matches nothing", Source: "credaudit.yaml:9", Stale: "unused"},
-		{Rule: "USER-02", User: "bob", Reason: "expired", Expires: "2026-01-01T00:00:00Z", Source: "credaudit.yaml:12", Stale: "expired"},
+		{Rule: "USER-02", User: "bob", Reason: "expired", Expires: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), Source: "credaudit.yaml:12", Stale: "expired"},
 	}
 	if diff := cmp.Diff(want, s.StaleSuppressions); diff != "" || s.StaleMore != 0 {
 		t.Errorf("summary's stale suppressions (-want +got), %d more:\n%s", s.StaleMore, diff)

@@ -65,9 +65,9 @@ type StaleSuppression struct {
 	User   string `json:"user"`
 	Reason string `json:"reason"`
 	// Expires is as the scan JSON gives it: RFC 3339, to the fraction of a
-	// second written; "" for never.
-	Expires string `json:"expires,omitempty"`
-	Source  string `json:"source"`
+	// second written; left out for never.
+	Expires time.Time `json:"expires,omitzero"`
+	Source  string    `json:"source"`
 	// Stale is why it muted nothing: "expired", "unused" (it matched no
 	// failing result) or "shadowed" (every failing result it matched an
 	// earlier suppression muted), as rules.SuppressionOutcome.Stale says.
@@ -154,12 +154,8 @@ func staleSuppressions(outcomes []rules.SuppressionOutcome) (stale []StaleSuppre
 			continue
 		}
 		sup := o.Suppression
-		st := StaleSuppression{Rule: clip(sup.RuleID, maxReason), User: clip(sup.User, maxReason), Reason: clip(sup.Reason, maxReason),
-			Source: clip(sup.Source, 2*maxReason), Stale: why, Shadowed: o.Shadowed}
-		if !sup.Expires.IsZero() {
-			st.Expires = sup.Expires.Format(time.RFC3339Nano)
-		}
-		stale = append(stale, st)
+		stale = append(stale, StaleSuppression{Rule: clip(sup.RuleID, maxReason), User: clip(sup.User, maxReason), Reason: clip(sup.Reason, maxReason),
+			Expires: sup.Expires.UTC(), Source: clip(sup.Source, 2*maxReason), Stale: why, Shadowed: o.Shadowed})
 	}
 	return stale, more
 }

@@ -205,7 +205,19 @@ func (o SuppressionOutcome) Stale() string {
 // ("suppression at c.yaml:27 expired on 2027-03-31 and no longer
 // applies"), for the command line and the digest alike; "" when it muted
 // something.
-func (o SuppressionOutcome) StaleNote() string {
+func (o SuppressionOutcome) StaleNote() string { return o.StaleNoteIn("", "") }
+
+// StaleNoteIn is StaleNote said of more than one run: a shadowed
+// suppression never applies "in" scope, an unused one matches no failing
+// result "in" anyOf ("the 3 accounts audited", "any of the 3 accounts
+// audited"); "" says neither.
+func (o SuppressionOutcome) StaleNoteIn(scope, anyOf string) string {
+	in := func(s string) string {
+		if s == "" {
+			return ""
+		}
+		return " in " + s
+	}
 	switch o.Stale() {
 	case "expired":
 		// A date is 00:00 UTC: its day is what was written. A time in
@@ -217,9 +229,9 @@ func (o SuppressionOutcome) StaleNote() string {
 		}
 		return fmt.Sprintf("suppression at %s expired %s and no longer applies", o.Suppression.Source, when)
 	case "shadowed":
-		return fmt.Sprintf("suppression at %s never applies: every failing result it matches (%d) is muted by an earlier suppression", o.Suppression.Source, o.Shadowed)
+		return fmt.Sprintf("suppression at %s never applies%s: every failing result it matches (%d) is muted by an earlier suppression", o.Suppression.Source, in(scope), o.Shadowed)
 	case "unused":
-		return fmt.Sprintf("suppression at %s matches no failing result", o.Suppression.Source)
+		return fmt.Sprintf("suppression at %s matches no failing result%s", o.Suppression.Source, in(anyOf))
 	}
 	return ""
 }
