@@ -71,6 +71,7 @@ func TestAssumeHintSaysWhatToCheck(t *testing.T) {
 		{"the role refused", &smithy.GenericAPIError{Code: "AccessDenied", Message: "not authorized to perform sts:AssumeRole"}, "trusts the auditor's role"},
 		{"the auditor's credentials expired", &smithy.GenericAPIError{Code: "ExpiredToken", Message: "expired"}, "the auditor's own credentials (ExpiredToken)"},
 		{"throttled", &smithy.GenericAPIError{Code: "Throttling", Message: "Rate exceeded"}, "STS throttled"},
+		{"STS off in the region", &smithy.GenericAPIError{Code: "RegionDisabledException", Message: "STS is not activated"}, "STS is not activated in this region"},
 		{"out of time", context.DeadlineExceeded, "ran out of time"},
 	} {
 		member := MemberConfig(aws.Config{}, &fakeSTS{refuse: tc.err}, role, "222222222222")
