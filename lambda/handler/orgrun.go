@@ -207,6 +207,9 @@ func (h *Handler) aggregate(ctx context.Context, aud *audit.Auditor, st *OrgStep
 	missing := org.Runs(st.Missing)
 	var items []Item
 	if err := h.readRunFile(ctx, *st.Accounts, &items); err != nil {
+		if st.Error != nil {
+			err = fmt.Errorf("the map failed (%s), and the account list could not be read: %w", stepErrorText(st.Error.Error, st.Error.Cause), err)
+		}
 		return nil, h.collectFailed(ctx, aud, st, nil, missing, err)
 	}
 	if st.Error != nil {
@@ -264,9 +267,6 @@ func (h *Handler) collect(ctx context.Context, results Location, items []Item) (
 // reports them from the summaries they kept, as mapFailed does, then
 // alerts; the run fails.
 func (h *Handler) collectFailed(ctx context.Context, aud *audit.Auditor, st *OrgStep, items []Item, missing []audit.AccountRun, err error) error {
-	if st.Error != nil {
-		err = fmt.Errorf("the map failed (%s), and the account list could not be read: %w", stepErrorText(st.Error.Error, st.Error.Cause), err)
-	}
 	f := h.reportKept(ctx, aud, st.RunID, items, missing,
 		"not audited, or its audit failed: it kept no summary, and the map's results could not be read (the map run says which)")
 	f.Failure = &audit.Failure{Phase: "organisation results", Err: err,

@@ -749,6 +749,16 @@ func TestOrganisationMapFailureStillReportsTheAudited(t *testing.T) {
 	if strings.Contains(msgs[1].Body, "the previous state is kept") || strings.Contains(msgs[1].Body, "could not audit") {
 		t.Errorf("the alert says the state was kept, though alpha's state was saved:\n%s", msgs[1].Body)
 	}
+
+	// A failed map whose account list cannot be read either: the error says both.
+	if _, err := o.s3.DeleteObject(context.Background(), &s3.DeleteObjectInput{Bucket: aws.String(listed.Location.Bucket), Key: aws.String(listed.Location.Key)}); err != nil {
+		t.Fatal(err)
+	}
+	_, err = h.Handle(context.Background(), payload)
+	if want := "the map failed (States.ExceedToleratedFailureThreshold"; err == nil || !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), "and the account list could not be read") {
+		t.Errorf("err = %v, want it to say %q and that the list could not be read", err, want)
+	}
+	o.drain()
 }
 
 // An account audited before the map stopped whose audit could not publish
