@@ -360,7 +360,7 @@ func (h *Handler) reportKept(ctx context.Context, aud *audit.Auditor, runID stri
 	h.Log.LogAttrs(ctx, slog.LevelInfo, "organisation results", slog.Int("accounts", len(runs)), slog.Int("audited", audited),
 		slog.String("outcome", "the accounts audited are reported from the summaries they kept"))
 	partial := ""
-	if items == nil {
+	if f.Partial {
 		partial = "the run's account list could not be read, so this digest reports only the " + audit.Nouns(audited, "account") +
 			" whose audits kept a summary; the accounts not audited are not named (the map run says which)."
 	}
