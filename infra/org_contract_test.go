@@ -174,3 +174,17 @@ func s3Match(pattern, key string) bool {
 	re := "^" + strings.ReplaceAll(regexp.QuoteMeta(pattern), `\*`, ".*") + "$"
 	return regexp.MustCompile(re).MatchString(key)
 }
+
+// The stack refuses a configuration bucket in the function's words: infra
+// imports no lambda package, so the check is written twice.
+func TestConfigBucketRefusedAsTheFunctionDoes(t *testing.T) {
+	for _, bucket := range []string{"cfg-ab12cd34ef56gh78ij90klmnopqrst-s3alias", "cfg--ol-s3", "cfg--use1-az4--x-s3", "credaudit-config"} {
+		ours, theirs := unreadableBucket(bucket), handler.UnreadableBucket(bucket)
+		if (ours == nil) != (theirs == nil) || ours != nil && ours.Error() != theirs.Error() {
+			t.Errorf("%s: the stack says %v, the function %v", bucket, ours, theirs)
+		}
+	}
+	if unreadableBucket("cfg--ol-s3") == nil {
+		t.Error("test setup: an Object Lambda alias is not refused")
+	}
+}

@@ -560,7 +560,8 @@ func ParseConfig(loc string) (kind, a, b string, err error) {
 // s3:GetObject the stack grants on arn:<partition>:s3:::<bucket>/<key> does
 // not cover: a read through an access point is authorised on the access
 // point's ARN, and a directory bucket's on s3express:CreateSession. In the
-// words of the function's check (lambda/handler's unreadableBucket).
+// words of the function's check (handler.UnreadableBucket, which the
+// contract test holds it to).
 func unreadableBucket(bucket string) error {
 	var what string
 	switch {

@@ -200,7 +200,7 @@ func parseConfigSource(v string) (ConfigSource, error) {
 		if err := awsname.CheckBucket(bucket); err != nil {
 			return ConfigSource{}, fmt.Errorf("%w; want s3://<bucket>/<key>", err)
 		}
-		if err := unreadableBucket(bucket); err != nil {
+		if err := UnreadableBucket(bucket); err != nil {
 			return ConfigSource{}, err
 		}
 		if key == "" {
@@ -217,12 +217,12 @@ func parseConfigSource(v string) (ConfigSource, error) {
 	return ConfigSource{}, errors.New("want s3://<bucket>/<key> or ssm:<parameter name>")
 }
 
-// unreadableBucket refuses a name that stands in for a bucket, which the
+// UnreadableBucket refuses a name that stands in for a bucket, which the
 // stack's s3:GetObject on arn:<partition>:s3:::<bucket>/<key> does not
 // cover: a read through an access point is authorised on the access
 // point's ARN, and a directory bucket's on s3express:CreateSession. The
 // stack checks configLocation with the same words (infra/settings.go).
-func unreadableBucket(bucket string) error {
+func UnreadableBucket(bucket string) error {
 	var what string
 	switch {
 	case strings.HasSuffix(bucket, "-s3alias"):
