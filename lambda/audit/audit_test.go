@@ -1676,6 +1676,44 @@ func TestLongPathUserIsResolvedNotGone(t *testing.T) {
 	}
 }
 
+// bob deleted and created again between two runs: his USER-01 finding (the
+// same ARN, so the same finding) is news, and is set NEW whatever status a
+// person gave the old bob's finding in the console, which Security Hub keeps
+// on a finding that stays open.
+func TestARecreatedUsersFindingIsSetNew(t *testing.T) {
+	r := newRig(t, "")
+	id := finding.ID(sampleAccount, "USER-01", "arn:aws:iam::123456789012:user/bob")
+	firstRun(t, r)
+	if got := r.hub.workflowOf(id); len(got) != 0 {
+		t.Fatalf("first run set bob's USER-01 %v, want no workflow update", got)
+	}
+	// The same bob a day later: nothing to send.
+	r.on(1)
+	if _, err := r.a.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if got := r.hub.workflowOf(id); len(got) != 0 {
+		t.Fatalf("the same bob: workflow %v, want no update", got)
+	}
+
+	r.iam.report = bytes.Replace(r.iam.report, []byte("bob,arn:aws:iam::123456789012:user/bob,2021-05-10T08:30:00+00:00"),
+		[]byte("bob,arn:aws:iam::123456789012:user/bob,2026-11-20T05:00:00+00:00"), 1)
+	r.on(2)
+	out, err := r.a.Run(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := r.hub.workflowOf(id); !slices.Equal(got, []shtypes.WorkflowStatus{shtypes.WorkflowStatusNew}) {
+		t.Errorf("the new bob: workflow %v, want [NEW]", got)
+	}
+	if got := r.hub.notesOf(id); len(got) != 1 || got[0] != recreatedNote {
+		t.Errorf("the new bob: notes %q, want %q", got, recreatedNote)
+	}
+	if !strings.Contains(out.Digest.Body, "USER-01") || !strings.Contains(out.Digest.Body, "bob") {
+		t.Errorf("the new bob's USER-01 is not in the digest:\n%s", out.Digest.Body)
+	}
+}
+
 // A finding resolved and one gone while Security Hub was off are archived
 // there by the first run with it back on. That run has no news: its digest
 // lists nothing resolved, and in changes mode none is sent.

@@ -33,10 +33,13 @@ type HubReport struct {
 // unsuppressNote is the workflow note of a finding whose suppression no
 // longer applies; resendNote that of one sent NEW though none was lifted,
 // because Security Hub may hold another status (an update that may have
-// landed, a home region moved away and back).
+// landed, a home region moved away and back); recreatedNote that of a
+// finding whose user was deleted and created again, whatever status the
+// old user's finding had.
 const (
 	unsuppressNote = "credaudit: the suppression expired or was removed"
 	resendNote     = "credaudit: not suppressed (sent again: Security Hub may hold an older status)"
+	recreatedNote  = "credaudit: the user was deleted and created again; the old user's status does not carry over"
 )
 
 // publishHub imports the changes that need it and sets workflow statuses,
@@ -154,7 +157,10 @@ func workflowUpdates(changes []finding.Change, failedImports map[string]bool) []
 			continue
 		}
 		status, note := types.WorkflowStatusNew, unsuppressNote
-		if c.Prev == nil || !c.Prev.Muted {
+		switch {
+		case c.Recreated():
+			note = recreatedNote
+		case c.Prev == nil || !c.Prev.Muted:
 			note = resendNote
 		}
 		if c.Workflow == finding.WorkflowSuppress {

@@ -124,6 +124,18 @@ type Change struct {
 // ID is the finding's ID.
 func (c *Change) ID() string { return c.Record.ID }
 
+// Recreated reports whether the finding was another user's: one deleted
+// and created again under the same name (so the same ARN, and the same
+// finding) since the previous record was kept.
+func (c *Change) Recreated() bool { return c.Prev != nil && recreatedUser(c.Prev, &c.Record) }
+
+// recreatedUser reports whether p and rec, records of one user finding, are
+// of users created at different times. A record kept before creation times
+// were has none, and is taken to be the same user's.
+func recreatedUser(p, rec *Record) bool {
+	return !p.UserCreatedAt.IsZero() && !rec.UserCreatedAt.IsZero() && !p.UserCreatedAt.Equal(rec.UserCreatedAt)
+}
+
 // Unmuted reports whether the run unmutes a failing finding that a
 // suppression muted until now (it expired, or was removed or changed): news,
 // since the muted failure was never reported, or not since it was muted. It
@@ -442,17 +454,20 @@ func (d *differ) failing(id string, r *rules.Result, p *Record) Change {
 	// The user was deleted and created again under the same name since the
 	// record was kept: the failure is the new user's, news, as it would be
 	// had a run between seen the old one gone.
-	replaced := p != nil && !p.Archived && !p.UserCreatedAt.IsZero() && !rec.UserCreatedAt.IsZero() && !p.UserCreatedAt.Equal(rec.UserCreatedAt)
+	recreated := p != nil && recreatedUser(p, &rec)
 	switch {
-	case p == nil || p.Archived || replaced:
+	case p == nil || p.Archived || recreated:
 		switch {
 		case rec.Suppressed:
 			c.Workflow = WorkflowSuppress
-		case p != nil && p.maybeSuppressed():
+		case p != nil && (p.maybeSuppressed() || recreated):
 			// A tombstone still marked suppressed (or unknown): its
 			// unsuppress failed when it was archived, and Security Hub
-			// would reopen it muted; or the old user's finding was
-			// suppressed.
+			// would reopen it muted; or the finding was the old user's,
+			// whose workflow status (ours, or one a person set in the
+			// console: Security Hub keeps SUPPRESSED, and NOTIFIED or
+			// RESOLVED on a finding that stayed open) is not the new
+			// user's.
 			c.Workflow = WorkflowUnsuppress
 		}
 	default:

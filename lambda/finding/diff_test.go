@@ -1897,7 +1897,9 @@ func TestDiffUserCreatedAgain(t *testing.T) {
 		wantImport bool
 	}{
 		{"the same user", fail(k1, oldAlice, old131), false, fail(k1, oldAlice, aDayOn), StillFailing, WorkflowKeep, false},
-		{"created again", fail(k1, oldAlice, old131), false, fail(k1, newAlice, aDayOn), New, WorkflowKeep, true},
+		// NEW: a status a person set on the old user's finding in the
+		// console is not the new user's.
+		{"created again", fail(k1, oldAlice, old131), false, fail(k1, newAlice, aDayOn), New, WorkflowUnsuppress, true},
 		{"created again, the old one muted", suppressed(fail(k1, oldAlice, old131), "known"), false, fail(k1, newAlice, aDayOn), New, WorkflowUnsuppress, true},
 		{"created again, both muted", suppressed(fail(k1, oldAlice, old131), "known"), false, suppressed(fail(k1, newAlice, aDayOn), "known"), New, WorkflowSuppress, true},
 		{"created again, passing", fail(k1, oldAlice, old131), false, pass(k1, newAlice, passKey), Resolved, WorkflowKeep, true},
@@ -1925,6 +1927,27 @@ func TestDiffUserCreatedAgain(t *testing.T) {
 				t.Errorf("CreatedAt %v, FirstObservedAt %v; want Security Hub's kept, %v and %v", c.Record.CreatedAt, c.Record.FirstObservedAt, prev[keyAlice].CreatedAt, day(1))
 			}
 		})
+	}
+	// The old user's finding was archived (resolved) before the new user
+	// failed: Security Hub reopens it NEW from NOTIFIED or RESOLVED, but
+	// keeps a SUPPRESSED a person set, which is lifted only for a new user.
+	for _, tc := range []struct {
+		name     string
+		again    *credreport.Entry
+		wantFlow Workflow
+	}{{"the same user fails again", oldAlice, WorkflowKeep}, {"created again after", newAlice, WorkflowUnsuppress}} {
+		prev := next(nil, Diff(nil, []rules.Result{fail(k1, oldAlice, old131)}, acct, day(1), 0), day(1))
+		prev = next(prev, Diff(prev, []rules.Result{pass(k1, oldAlice, passKey)}, acct, day(2), 0), day(2))
+		if !prev[keyAlice].Archived {
+			t.Fatalf("%s: the resolved finding is not archived", tc.name)
+		}
+		cs := Diff(prev, []rules.Result{fail(k1, tc.again, aDayOn)}, acct, day(3), 0)
+		if len(cs) != 1 {
+			t.Fatalf("%s: %d changes, want 1", tc.name, len(cs))
+		}
+		if c := cs[0]; c.Kind != New || c.Workflow != tc.wantFlow || c.Recreated() != (tc.again == newAlice) {
+			t.Errorf("%s: %v, workflow %v, recreated %v; want new, %v, %v", tc.name, c.Kind, c.Workflow, c.Recreated(), tc.wantFlow, tc.again == newAlice)
+		}
 	}
 	// The account's findings keep no creation time: root is never created
 	// again.
