@@ -392,9 +392,9 @@ func TestBadConfigurationNamesFileLineAndColumn(t *testing.T) {
 		{"first unknown rule in the file", "suppressions:\n  - rule: ORG-09\n    user: bob\n    reason: r\nrules:\n  ORG-01: {enabled: false}\n", `c.yaml:2:11: suppressions[0].rule: unknown rule "ORG-09"`},
 		{"suppression with a bad glob", "suppressions:\n  - rule: '*'\n    user: '[a'\n    reason: r\n", "c.yaml:3:11: suppressions[0].user: bad glob"},
 		{"suppression with a bad date", "suppressions:\n  - rule: '*'\n    user: a\n    reason: r\n    expires: next week\n", `c.yaml:5:14: suppressions[0].expires "next week"`},
-		{"suppression expiring on the zero date", "suppressions:\n  - rule: '*'\n    user: a\n    reason: r\n    expires: 0001-01-01\n", `c.yaml:5:14: suppressions[0].expires 0001-01-01 is before 2006, before any AWS credential`},
+		{"suppression expiring on the zero date", "suppressions:\n  - rule: '*'\n    user: a\n    reason: r\n    expires: 0001-01-01\n", `c.yaml:5:14: suppressions[0].expires 0001-01-01 is before 1995, before any AWS credential`},
 		{"suppression expiring past 9999 in UTC", "suppressions:\n  - rule: '*'\n    user: a\n    reason: r\n    expires: 9999-12-31T23:59:59-23:59\n", `c.yaml:5:14: suppressions[0].expires 9999-12-31T23:59:59-23:59 is after the year 9999 in UTC`},
-		{"suppression expiring before 2006", "suppressions:\n  - rule: '*'\n    user: a\n    reason: r\n    expires: 2005-12-31T23:59:59Z\n", `c.yaml:5:14: suppressions[0].expires 2005-12-31T23:59:59Z is before 2006`},
+		{"suppression expiring before 1995", "suppressions:\n  - rule: '*'\n    user: a\n    reason: r\n    expires: 1994-12-31T23:59:59Z\n", `c.yaml:5:14: suppressions[0].expires 1994-12-31T23:59:59Z is before 1995`},
 		{"custom CEL does not compile", custom("  - id: ORG-02\n    title: t\n    severity: low\n    remediation: r\n    assert: nope\n"), "c.yaml:11:13: custom_rules[1].assert: undeclared reference to 'nope'"},
 		{"custom where not boolean", custom("    where: user\n"), "c.yaml:7:12: custom_rules[0].where: expression yields string, want bool"},
 		// An id's errors are at the id, not at the rule's first key.

@@ -27,7 +27,7 @@ package credreport_test
 //     parse is an error, never an all-clear.
 //   - [issue 2 §3, aws-facts §1.4] GeneratedTime is the report's "as of": the
 //     one IAM returned, in UTC; Report parses the content and sets it. A time
-//     no report can have (before 2006, after the year 9999) is refused, as a
+//     no report can have (before 1995, after the year 9999) is refused, as a
 //     report file's is [README --report].
 //   - [Fetcher's doc] MaxAttempts bounds the API calls of one Fetch: checked
 //     before each wait, so the calls made without a wait between them may
@@ -409,7 +409,7 @@ func (s *sim) drawGet() answer {
 	case "future":
 		a = s.report(kind, at, at.Add(time.Duration(1+s.rng.IntN(300))*time.Second))
 	case "implausible-time":
-		t := []time.Time{{}, time.Unix(0, 0), time.Date(1999, 12, 31, 0, 0, 0, 0, time.UTC), time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)}[s.rng.IntN(4)]
+		t := []time.Time{{}, time.Unix(0, 0), time.Date(1994, 12, 31, 0, 0, 0, 0, time.UTC), time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)}[s.rng.IntN(4)]
 		a = s.report(kind, at, t)
 		a.class = clsBad
 	case "malformed":

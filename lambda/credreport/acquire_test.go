@@ -480,14 +480,14 @@ func TestFetchErrors(t *testing.T) {
 			// As the as-of time, a report's time before AWS made every
 			// credential look just used, and one past the year 9999 cannot be
 			// written; a report file with such a time is refused the same way.
-			name:    "report generated before 2006 is an error",
-			script:  []fakeCall{getReport(time.Date(1999, 12, 31, 0, 0, 0, 0, time.UTC))},
-			wantMsg: "get credential report: GeneratedTime 1999-12-31T00:00:00Z is before 2006, before any credential report",
+			name:    "report generated before 1995 is an error",
+			script:  []fakeCall{getReport(time.Date(1994, 12, 31, 0, 0, 0, 0, time.UTC))},
+			wantMsg: "get credential report: GeneratedTime 1994-12-31T00:00:00Z is before 1995, before any credential report",
 		},
 		{
 			name:    "report with the zero GeneratedTime is an error",
 			script:  []fakeCall{getReport(time.Time{})},
-			wantMsg: "get credential report: GeneratedTime 0001-01-01T00:00:00Z is before 2006, before any credential report",
+			wantMsg: "get credential report: GeneratedTime 0001-01-01T00:00:00Z is before 1995, before any credential report",
 		},
 		{
 			name:    "report generated after the year 9999 is an error",

@@ -746,10 +746,13 @@ func sentinel(s string) (State, bool) {
 	return Set, false
 }
 
-// Earliest is the start of 2006, when AWS opened: no credential, and no
-// report, is older. A timestamp before it is a typo (0026 for 2026) or a
-// placeholder, and the zero time would read as no time at all.
-var Earliest = time.Date(2006, 1, 1, 0, 0, 0, 0, time.UTC)
+// Earliest is the start of 1995, the year Amazon.com opened: no AWS account,
+// credential or report is older. AWS opened to developers in 2002, so an
+// old account's root row (its user_creation_time is the account's; its
+// access keys may be as old) can predate 2006, when S3 and EC2 came. A
+// timestamp before it is a typo (0026 for 2026) or a placeholder (1970,
+// 0001), and the zero time would read as no time at all.
+var Earliest = time.Date(1995, 1, 1, 0, 0, 0, 0, time.UTC)
 
 // Latest is the last second RFC 3339 can write in UTC (year 9999): a time
 // after it (9999-12-31T23:00:00-05:00) could be read but never written

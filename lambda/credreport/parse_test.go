@@ -373,11 +373,12 @@ func TestParseRejectsMalformedReports(t *testing.T) {
 		{"an offset of 60 minutes", lines(header22, row(ColUserCreationTime, "2020-01-01T00:00:00-05:60")), 2, 36, ColUserCreationTime, "invalid timestamp"},
 		// Before AWS: a typo or a placeholder; the zero time would read as
 		// no time to the rules.
-		{"the zero time", lines(header22, rootRow(), row(ColPasswordLastUsed, "0001-01-01T00:00:00Z")), 3, 68, ColPasswordLastUsed, `timestamp "0001-01-01T00:00:00Z" is before 2006`},
-		{"a second before 2006", lines(header22, row(ColUserCreationTime, "2005-12-31T23:59:59+00:00")), 2, 36, ColUserCreationTime, "is before 2006, before any AWS credential"},
+		{"the zero time", lines(header22, rootRow(), row(ColPasswordLastUsed, "0001-01-01T00:00:00Z")), 3, 68, ColPasswordLastUsed, `timestamp "0001-01-01T00:00:00Z" is before 1995`},
+		{"a second before 1995", lines(header22, row(ColUserCreationTime, "1994-12-31T23:59:59+00:00")), 2, 36, ColUserCreationTime, "is before 1995, before any AWS credential"},
+		{"the Unix epoch, a placeholder", lines(header22, row(ColUserCreationTime, "1970-01-01T00:00:00+00:00")), 2, 36, ColUserCreationTime, "is before 1995"},
 		{"past the year 9999 in UTC", lines(header22, row(ColUserCreationTime, "9999-12-31T23:00:00-05:00")), 2, 36, ColUserCreationTime, "is after the year 9999 in UTC"},
 		{"a boolean by Unicode case folding", lines(header22, row(ColMFAActive, "falſe")), 2, 0, ColMFAActive, `invalid boolean "falſe"`},
-		{"before 2006 in UTC, though not as written", lines(header22, row(ColUserCreationTime, "2006-01-01T00:30:00+01:00")), 2, 36, ColUserCreationTime, "is before 2006"},
+		{"before 1995 in UTC, though not as written", lines(header22, row(ColUserCreationTime, "1995-01-01T00:30:00+01:00")), 2, 36, ColUserCreationTime, "is before 1995"},
 		{"unknown boolean", lines(header22, row(ColMFAActive, "yes")), 2, 80, ColMFAActive, `invalid boolean "yes"`},
 		{"empty boolean", lines(header22, row(ColCert2Active, "")), 2, 0, ColCert2Active, "invalid boolean"},
 		{"empty timestamp", lines(header22, row(ColCert2LastRotated, "")), 2, 0, ColCert2LastRotated, "empty value"},
@@ -429,15 +430,18 @@ func TestParseRejectsMalformedReports(t *testing.T) {
 	}
 }
 
-// The first instant of 2006 (UTC) is the earliest timestamp a report holds,
+// The first instant of 1995 (UTC) is the earliest timestamp a report holds,
 // the last second of 9999 (UTC) the latest. Each is read as --as-of and
 // expires are (ParseRFC3339): RFC 3339's T and Z in either case, the
-// fraction and offset kept, and the cell kept as written.
-func TestParseAcceptsTimesFrom2006To9999(t *testing.T) {
+// fraction and offset kept, and the cell kept as written. An account made
+// before 2006, when S3 and EC2 came (AWS opened to developers in 2002), has
+// a root row that old.
+func TestParseAcceptsTimesFrom1995To9999(t *testing.T) {
 	for v, want := range map[string]time.Time{
-		"2006-01-01T00:00:00Z":                time.Date(2006, 1, 1, 0, 0, 0, 0, time.UTC),
-		"2006-01-01T00:00:00+00:00":           time.Date(2006, 1, 1, 0, 0, 0, 0, time.UTC),
-		"2005-12-31T23:30:00-01:00":           time.Date(2006, 1, 1, 0, 30, 0, 0, time.UTC),
+		"1995-01-01T00:00:00Z":                time.Date(1995, 1, 1, 0, 0, 0, 0, time.UTC),
+		"1995-01-01T00:00:00+00:00":           time.Date(1995, 1, 1, 0, 0, 0, 0, time.UTC),
+		"1994-12-31T23:30:00-01:00":           time.Date(1995, 1, 1, 0, 30, 0, 0, time.UTC),
+		"2004-03-04T10:11:12+00:00":           time.Date(2004, 3, 4, 10, 11, 12, 0, time.UTC),
 		"9999-12-31T23:59:59.999999999+00:00": time.Date(9999, 12, 31, 23, 59, 59, 999999999, time.UTC),
 		"9999-12-31T22:59:59-01:00":           time.Date(9999, 12, 31, 23, 59, 59, 0, time.UTC),
 		"2020-01-01t00:00:00z":                time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC),

@@ -23,10 +23,10 @@ type Suppression struct {
 }
 
 // Earliest is the earliest as-of time or suppression expiry a run takes,
-// the same as the earliest timestamp a report may hold: AWS opened in 2006,
-// IAM and its credential report later, so an earlier date is a typo (0026
-// for 2026), and the zero time (0001-01-01), which Suppression reads as no
-// expiry, must not pass for a date that was given.
+// the same as the earliest timestamp a report may hold (1995, before any AWS
+// account): an earlier date is a typo (0026 for 2026), and the zero time
+// (0001-01-01), which Suppression reads as no expiry, must not pass for a
+// date that was given.
 var Earliest = credreport.Earliest
 
 // Expired reports whether the suppression no longer applies at asOf.
