@@ -43,7 +43,7 @@ func (s *source) register(fs *flag.FlagSet, awsProfileFlag string) {
 	fs.StringVar(&s.report, "report", "", "credential report `FILE`: the CSV, or the JSON of 'aws iam get-credential-report'; - reads stdin; unset reads the live account")
 	fs.StringVar(&s.awsProfile, awsProfileFlag, "", "AWS shared-config `profile` for the live account (default: the default credential chain)")
 	fs.StringVar(&s.region, "region", "", "AWS `region` for the live account's API calls")
-	fs.StringVar(&s.asOf, "as-of", "", "evaluate as of this RFC 3339 `time`, 2006 or later (default: the report's generation time, or now for a bare CSV)")
+	fs.StringVar(&s.asOf, "as-of", "", "evaluate as of this RFC 3339 `time`, 1995 or later (default: the report's generation time, or now for a bare CSV)")
 }
 
 // loaded is a report with the instant it describes.

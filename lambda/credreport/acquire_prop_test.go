@@ -813,7 +813,7 @@ func check(sc *scenario, events []event, end time.Time, got *credreport.Fetched,
 		}
 		want := la.get.GeneratedTime.UTC()
 		// The report's "as of" must be a time a report can have, as a file's
-		// GeneratedTime must (README --report: 2006 or later).
+		// GeneratedTime must (README --report: 1995 or later).
 		if want.Before(credreport.Earliest) || want.After(credreport.Latest) {
 			bad("returned a report generated %s, a time no credential report has", want.Format(time.RFC3339))
 		}
