@@ -347,6 +347,17 @@ func TestQueryLiveAccountUnreachableExitsThree(t *testing.T) {
 	}
 }
 
+// A column IAM's report does not have is refused before the live report is
+// fetched (generating one takes minutes): exit 2, not 3, with AWS
+// unreachable.
+func TestQueryLiveColumnsCheckedBeforeTheFetch(t *testing.T) {
+	fakeAWS(t, "http://127.0.0.1:1")
+	code, out, stderr := run(t, "", "query", "--region", "us-east-1", "--columns", "user,mfa")
+	if code != ExitUsage || out != "" || !strings.Contains(stderr, `no column "mfa"`) || !strings.Contains(stderr, "mfa_active") {
+		t.Errorf("exit %d, stdout %q, stderr %q; want 2 naming mfa and the columns", code, out, stderr)
+	}
+}
+
 // A run that calls AWS (a live account, --org, or --publish of a report
 // file) ends on SIGINT or SIGTERM: its pending call is cancelled and it fails
 // loudly, exit 3, instead of the process dying mid-call (or, for a signal no
