@@ -102,6 +102,25 @@ func TestQueryWhereColumnsAndFormats(t *testing.T) {
 	}
 }
 
+// A --where whose match hinges on a sentinel (root's password_enabled is
+// not_supported), read as false, says so on stderr, naming the row; one
+// that does not hinge on it there says nothing.
+func TestQueryWhereSaysWhereASentinelDecided(t *testing.T) {
+	for _, tc := range []struct {
+		where, stderr string
+	}{
+		{"password_enabled && !mfa_active", `--where's match hinged on a sentinel, read as false, on 1 row (a scan would leave it NOT_AVAILABLE): line 2 (user "<root_account>"): password_enabled is not_supported` + "\n"},
+		{"!password_enabled", `on 1 row (a scan would leave it NOT_AVAILABLE): line 2 (user "<root_account>"): password_enabled is not_supported`},
+		{"access_key_1_active || password_enabled", ""}, // root's key is active
+		{`user == "bob"`, ""},
+	} {
+		code, _, stderr := run(t, "", "query", "--report", sampleReport, "--where", tc.where, "--format", "csv")
+		if code != ExitOK || tc.stderr == "" && stderr != "" || !strings.Contains(stderr, tc.stderr) {
+			t.Errorf("--where %s: exit %d, stderr %q; want 0 and %q", tc.where, code, stderr, tc.stderr)
+		}
+	}
+}
+
 func TestQueryJSONIsTyped(t *testing.T) {
 	code, out, stderr := run(t, "", "query", "--report", sampleReport, "--where", `user == "doe,jane" || is_root`, "--format", "json")
 	if code != ExitOK {

@@ -102,6 +102,9 @@ func runQuery(ctx context.Context, args []string, io IO) (err error) {
 		if rows, err = filter.Filter(rows, rep.AccountID, in.asOf); err != nil {
 			return usageErr("%v", in.named(err))
 		}
+		if note := sentinelsReadFalse(filter, rep, in.asOf); note != "" {
+			fmt.Fprintf(io.Stderr, "credaudit query: %s\n", note)
+		}
 	}
 	switch *format {
 	case "csv":
@@ -110,6 +113,37 @@ func runQuery(ctx context.Context, args []string, io IO) (err error) {
 		return writeRowsJSON(io.Stdout, cols, rows)
 	}
 	return writeRowsTable(io.Stdout, cols, rows)
+}
+
+// sentinelsReadFalse says on which rows --where hinged on a boolean cell
+// holding a sentinel, which it read as false (root's password_enabled is
+// not_supported): there the row's match is the expression's verdict on
+// false, not on the report, which a scan would leave NOT_AVAILABLE. It is ""
+// when there is none.
+func sentinelsReadFalse(filter *query.Expr, rep *credreport.Report, asOf time.Time) string {
+	const most = 3
+	var rows []string
+	n := 0
+	for _, e := range rep.Entries {
+		if !filter.ReadsSentinel(e) {
+			continue
+		}
+		_, why, err := filter.Decide(query.Row{Entry: e, AccountID: rep.AccountID, AsOf: asOf})
+		if err != nil || why == "" {
+			continue
+		}
+		if n++; n <= most {
+			rows = append(rows, fmt.Sprintf("line %d (user %s): %s", e.Line, terminalSafe(strconv.Quote(e.User)), why))
+		}
+	}
+	if n == 0 {
+		return ""
+	}
+	if n > most {
+		rows = append(rows, fmt.Sprintf("and %d more", n-most))
+	}
+	return fmt.Sprintf("--where's match hinged on a sentinel, read as false, on %s (a scan would leave it NOT_AVAILABLE): %s",
+		audit.Nouns(n, "row"), strings.Join(rows, "; "))
 }
 
 func writeRowsCSV(w io.Writer, cols []string, rows credreport.Table) error {
