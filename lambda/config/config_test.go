@@ -290,7 +290,7 @@ func TestCELErrorsArePlacedInTheFile(t *testing.T) {
 		{"bad timestamp, quoted", "    assert: 'password_last_used == null || password_last_used > timestamp(\"2026-01-01\")'\n", `c.yaml:6:75: custom_rules[0].assert: timestamp "2026-01-01" is not a timestamp`},
 		{"bad pattern in a literal block", "    assert: |\n      mfa_active ||\n        user.matches(\"[\")\n", `c.yaml:8:22: custom_rules[0].assert: pattern "[" is not an RE2 regular expression`},
 		{"two errors, each placed", "    assert: |\n      nope &&\n      nada\n", "c.yaml:7:7: custom_rules[0].assert: undeclared reference to 'nope'" +
-			" (in container '')\n | nope &&\n | ^\nc.yaml:8:7: custom_rules[0].assert: undeclared reference to 'nada'"},
+			"\n | nope &&\n | ^\nc.yaml:8:7: custom_rules[0].assert: undeclared reference to 'nada'"},
 		// Escapes, folding and lines run together: the value's position,
 		// then the line and column inside the expression.
 		{"escape", "    assert: \"user == \\\"x\\\" && nope\"\n", "c.yaml:6:13: custom_rules[0].assert:1:16: undeclared"},

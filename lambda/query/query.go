@@ -173,8 +173,10 @@ func compileError(name string, source common.Source, errs []*common.Error) *Comp
 	ce := &CompileError{Name: name}
 	for _, e := range errs {
 		line, col := e.Location.Line(), e.Location.Column()+1
-		// CEL's display form, less its "ERROR: name:line:column: " prefix.
+		// CEL's display form, less its "ERROR: name:line:column: " prefix
+		// and the container, which expressions here never have.
 		msg := strings.TrimPrefix(e.ToDisplayString(source), fmt.Sprintf("ERROR: %s:%d:%d: ", name, line, col))
+		msg = strings.Replace(msg, " (in container '')", didYouMean(e.Message), 1)
 		if line < 1 { // CEL's NoLocation, -1:-1
 			line, col = 0, 0
 		}
@@ -182,6 +184,78 @@ func compileError(name string, source common.Source, errs []*common.Error) *Comp
 	}
 	slices.SortStableFunc(ce.Problems, func(a, b Problem) int { return cmp.Or(a.Line-b.Line, a.Column-b.Column) })
 	return ce
+}
+
+// didYouMean is, for CEL's "undeclared reference to 'x' (in container ”)"
+// about a name, the variables it may have meant: "; did you mean
+// mfa_active?" for mfa_enabled or mfa_actve. It is "" when none is near.
+func didYouMean(msg string) string {
+	name, ok := strings.CutPrefix(msg, "undeclared reference to '")
+	if name, ok = strings.CutSuffix(name, "' (in container '')"); !ok {
+		return ""
+	}
+	vars := []string{VarRaw, VarIsRoot, VarAccountID, VarAsOf}
+	for _, c := range credreport.Columns {
+		vars = append(vars, c.Name)
+	}
+	var near []string
+	best := 0
+	for _, v := range vars {
+		score := sharedWords(name, v)
+		if editDistance(name, v) <= 2 {
+			score = 100 // a typo
+		}
+		switch {
+		case score == 0 || score < best:
+		case score > best:
+			best, near = score, []string{v}
+		default:
+			near = append(near, v)
+		}
+	}
+	if len(near) == 0 || len(near) > 3 {
+		return ""
+	}
+	return "; did you mean " + strings.Join(near, " or ") + "?"
+}
+
+// sharedWords scores the words (split at '_') a and b share: 2 each, and
+// 1 for a word many columns have.
+func sharedWords(a, b string) int {
+	n := 0
+	for _, w := range strings.Split(a, "_") {
+		if w == "" || !slices.Contains(strings.Split(b, "_"), w) {
+			continue
+		}
+		switch w {
+		case "last", "used", "date", "key", "access", "1", "2":
+			n++
+		default:
+			n += 2
+		}
+	}
+	return n
+}
+
+// editDistance is the Levenshtein distance between a and b, in bytes.
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur := make([]int, len(b)+1)
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev = cur
+	}
+	return prev[len(b)]
 }
 
 // literalValidator refuses, at the literal, a string literal that a

@@ -115,7 +115,13 @@ func TestCompileErrorsSayWhatAndWhere(t *testing.T) {
 	tests := []struct{ expr, want string }{
 		{"", "--where: empty expression"},
 		{"mfa_active &&", "--where:1:14: Syntax error"},
-		{"mfa_active && nope", "--where:1:15: undeclared reference to 'nope'"},
+		{"mfa_active && nope", "--where:1:15: undeclared reference to 'nope'\n | mfa_active && nope"}, // nothing near; no container
+		// A name near a variable's (a typo, or another tool's) is offered it.
+		{"mfa_actve", "--where:1:1: undeclared reference to 'mfa_actve'; did you mean mfa_active?\n"},
+		{"mfa_enabled", "undeclared reference to 'mfa_enabled'; did you mean password_enabled or mfa_active?"},
+		{"password_last_used_date != null", "undeclared reference to 'password_last_used_date'; did you mean password_last_used?"},
+		{"access_key_active", "did you mean access_key_1_active or access_key_2_active?"},
+		{"root", "did you mean is_root?"},
 		{"user", "--where: expression yields string, want bool"},
 		{"password_last_used", "yields timestamp, want bool"},
 		{"mfa_active == 'yes'", "--where:1:12: found no matching overload for '_==_'"},
