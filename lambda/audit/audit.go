@@ -94,9 +94,14 @@ type Auditor struct {
 	// contents); nil discards. Metrics receives the run's CloudWatch
 	// embedded-metric-format line; nil writes none. MetricsLevel is the
 	// line's "level", which Lambda filters it by; "" is INFO.
-	Log          *slog.Logger
-	Metrics      io.Writer
-	MetricsLevel string
+	// MetricsAcrossAccounts writes the metrics without the AccountId
+	// dimension, for an organisation's audits: their points add up in one
+	// series per metric, where one per account would cost 15 custom
+	// metrics per member account. AccountId stays a field of the line.
+	Log                   *slog.Logger
+	Metrics               io.Writer
+	MetricsLevel          string
+	MetricsAcrossAccounts bool
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 }

@@ -9,7 +9,7 @@ import (
 )
 
 // MetricsNamespace is the CloudWatch namespace of the run's metrics, with
-// the single dimension AccountId.
+// the single dimension AccountId, or none (Auditor.MetricsAcrossAccounts).
 const MetricsNamespace = "credaudit"
 
 // metric is one CloudWatch embedded-metric-format metric definition.
@@ -46,11 +46,15 @@ func (a *Auditor) metrics(out *Outcome) {
 	if gen := out.Observation.Report.GeneratedTime; !gen.IsZero() {
 		add("ReportAgeSeconds", "Seconds", a.now().Sub(gen).Seconds())
 	}
+	dims := []string{"AccountId"}
+	if a.MetricsAcrossAccounts {
+		dims = []string{} // one series per metric: written [[]], not [null]
+	}
 	doc["_aws"] = map[string]any{
 		"Timestamp": a.now().UnixMilli(),
 		"CloudWatchMetrics": []any{map[string]any{
 			"Namespace":  MetricsNamespace,
-			"Dimensions": [][]string{{"AccountId"}},
+			"Dimensions": [][]string{dims},
 			"Metrics":    defs,
 		}},
 	}

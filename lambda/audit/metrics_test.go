@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/credaudit/credaudit/lambda/rules"
@@ -53,6 +54,16 @@ func TestMetricsLine(t *testing.T) {
 		"New", "Changed", "Resolved", "Imported", "PublishFailed", "NotAvailable", "DurationMs", "ReportAgeSeconds"}
 	if !slices.Equal(names, want) {
 		t.Errorf("metrics %v, want %v", names, want)
+	}
+	// An organisation's audits: the same line, with no dimension.
+	buf.Reset()
+	r.a.MetricsAcrossAccounts = true
+	r.on(1)
+	if _, err := r.a.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if line := buf.String(); !strings.Contains(line, `"Dimensions":[[]]`) || !strings.Contains(line, `"AccountId":"`+sampleAccount+`"`) {
+		t.Errorf("across accounts: want no dimension and AccountId a field:\n%s", line)
 	}
 	c := out.Counts
 	for name, v := range map[string]int{

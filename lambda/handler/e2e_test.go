@@ -9,6 +9,7 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -303,7 +304,8 @@ func checkMetrics(t *testing.T, out string, levels ...string) {
 		if err := json.Unmarshal([]byte(l), &doc); err != nil {
 			t.Fatalf("metric line is not JSON: %v\n%s", err, l)
 		}
-		if len(doc.AWS.CloudWatchMetrics) != 1 || doc.AWS.CloudWatchMetrics[0].Namespace != "credaudit" || doc.AccountID != account || doc.UsersAudited == 0 || doc.Level != levels[i] {
+		if len(doc.AWS.CloudWatchMetrics) != 1 || doc.AWS.CloudWatchMetrics[0].Namespace != "credaudit" || doc.AccountID != account || doc.UsersAudited == 0 || doc.Level != levels[i] ||
+			!reflect.DeepEqual(doc.AWS.CloudWatchMetrics[0].Dimensions, [][]string{{"AccountId"}}) {
 			t.Errorf("metric line %s; want level %s", l, levels[i])
 		}
 	}

@@ -223,6 +223,10 @@ func (h *Handler) auditAccount(ctx context.Context, aud *audit.Auditor, req Requ
 		aud.NoAlerts = *req.Notify == audit.NotifyNever
 	}
 	aud.AccountID = req.AccountID
+	// An organisation run's audits (the state machine names its run) write
+	// one series per metric, not one per member account (CloudWatch bills
+	// each); a single account's keep the dimension its dashboard reads.
+	aud.MetricsAcrossAccounts = req.RunID != ""
 	member := h.AWS
 	if req.RoleARN != "" {
 		member = org.MemberConfig(h.AWS, h.clients().sts, req.RoleARN, req.AccountID)

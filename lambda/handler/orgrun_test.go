@@ -208,6 +208,22 @@ func TestOrganisationRunThroughTheFunction(t *testing.T) {
 	if msgs := o.drain(); len(msgs) != 0 {
 		t.Fatalf("the per-account invocations sent %d messages; an organisation run sends only its digest: %+v", len(msgs), msgs)
 	}
+	// The audits' metrics have no dimension: one series per metric for the
+	// organisation, not 15 per member account; AccountId is a field.
+	var audited []string
+	for _, l := range strings.Split(strings.TrimSpace(o.metrics.String()), "\n") {
+		if !strings.Contains(l, `"Dimensions":[[]]`) {
+			t.Errorf("an audit's metrics line has a dimension: %s", l)
+		}
+		var doc struct{ AccountId string }
+		if err := json.Unmarshal([]byte(l), &doc); err != nil {
+			t.Fatalf("metric line is not JSON: %v\n%s", err, l)
+		}
+		audited = append(audited, doc.AccountId)
+	}
+	if want := []string{o.members[0].ID, o.members[1].ID}; !slices.Equal(audited, want) {
+		t.Errorf("metric lines of accounts %v, want %v", audited, want)
+	}
 	agg := step[handler.Aggregated](t, h, aggregateStep("exec-1", listed.Location, manifest))
 	if agg != (handler.Aggregated{RunID: "exec-1", Accounts: 3, Audited: 2, Failed: 1, Notified: true}) {
 		t.Errorf("aggregate returned %+v", agg)

@@ -186,8 +186,8 @@ func compileError(name string, source common.Source, errs []*common.Error) *Comp
 	return ce
 }
 
-// didYouMean is, for CEL's "undeclared reference to 'x' (in container ”)"
-// about a name, the variables it may have meant: "; did you mean
+// didYouMean is, for CEL's "undeclared reference to 'x'" about a name (in
+// the empty container), the variables it may have meant: "; did you mean
 // mfa_active?" for mfa_enabled or mfa_actve. It is "" when none is near.
 func didYouMean(msg string) string {
 	name, ok := strings.CutPrefix(msg, "undeclared reference to '")
