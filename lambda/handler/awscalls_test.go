@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
@@ -261,7 +262,17 @@ type recording struct {
 }
 
 func newRecording(t *testing.T, cfg aws.Config) *recording {
-	return &recording{t: t, rec: &callRecorder{t: t, next: cfg.HTTPClient, roles: map[string]string{}}}
+	return &recording{t: t, rec: &callRecorder{t: t, next: httpClient(cfg), roles: map[string]string{}}}
+}
+
+// httpClient is the client cfg's calls go through: the SDK leaves
+// cfg.HTTPClient nil, for its default, unless something (AWS_CA_BUNDLE)
+// made one.
+func httpClient(cfg aws.Config) aws.HTTPClient {
+	if cfg.HTTPClient != nil {
+		return cfg.HTTPClient
+	}
+	return awshttp.NewBuildableClient()
 }
 
 // as starts the calls of function in a scenario of variant, made by
@@ -285,7 +296,7 @@ func (r *recording) as(name, variant, function string, vars map[string]string) {
 func (r *recording) wrap(h *handler.Handler) *handler.Handler {
 	cfg := h.AWS.Copy()
 	if r.rec.next == nil {
-		r.rec.next = cfg.HTTPClient
+		r.rec.next = httpClient(cfg)
 	}
 	cfg.HTTPClient = r.rec
 	return withoutWaits(h, cfg)
