@@ -96,6 +96,14 @@ type Expr struct {
 	partial cel.Program
 }
 
+// CostLimit bounds an expression's work on one row, in CEL's cost units
+// (about an operation each; some tens of nanoseconds): a comprehension
+// nested over lists, which compiles, would otherwise run for hours over a
+// report, and the function past its timeout with no alert. At the limit a
+// row takes milliseconds, and the run fails naming the expression; an
+// expression over a row's 22 columns costs hundreds.
+const CostLimit = 100_000
+
 // Compile compiles src, a CEL expression that must yield a bool. name says
 // where the expression came from ("--where", "rules[2].assert") and starts
 // every error, with the line and column inside the expression.
@@ -117,7 +125,14 @@ func CompileAt(name, at, src string) (*Expr, error) {
 	if ast.OutputType() != cel.BoolType {
 		return nil, fmt.Errorf("%s: expression yields %s, want bool", name, cel.FormatCELType(ast.OutputType()))
 	}
-	prg, err := env().Program(ast, cel.EvalOptions(cel.OptOptimize))
+	// Only a comprehension (all, exists, map, filter) can loop; without
+	// one an expression's work is bounded by its size and the row's, and
+	// is not tracked, which would triple its cost.
+	opts := []cel.ProgramOption{cel.EvalOptions(cel.OptOptimize)}
+	if len(celast.MatchDescendants(celast.NavigateAST(ast.NativeRep()), celast.KindMatcher(celast.ComprehensionKind))) > 0 {
+		opts = append(opts, cel.CostLimit(CostLimit))
+	}
+	prg, err := env().Program(ast, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
@@ -128,7 +143,8 @@ func CompileAt(name, at, src string) (*Expr, error) {
 		}
 	}
 	if len(x.bools) > 0 {
-		if x.partial, err = env().Program(ast, cel.EvalOptions(cel.OptOptimize, cel.OptPartialEval)); err != nil {
+		opts[0] = cel.EvalOptions(cel.OptOptimize, cel.OptPartialEval)
+		if x.partial, err = env().Program(ast, opts...); err != nil {
 			return nil, fmt.Errorf("%s: %w", name, err)
 		}
 	}
@@ -316,7 +332,11 @@ func (x *Expr) Eval(r Row) (bool, error) {
 // result is an evaluation's bool, or its error on r's row.
 func (x *Expr) result(r Row, out ref.Val, err error) (bool, error) {
 	if err != nil {
-		return false, &RowError{Expr: x.name, At: x.at, Line: r.Entry.Line, User: r.Entry.User, Err: err, Hint: x.nullHint(r.Entry, err)}
+		hint := x.nullHint(r.Entry, err)
+		if strings.Contains(err.Error(), "cost limit exceeded") {
+			hint = fmt.Sprintf(" (an expression may take %d steps on a row: loop over less)", CostLimit)
+		}
+		return false, &RowError{Expr: x.name, At: x.at, Line: r.Entry.Line, User: r.Entry.User, Err: err, Hint: hint}
 	}
 	b, ok := out.Value().(bool)
 	if !ok {

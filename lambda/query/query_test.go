@@ -2,6 +2,7 @@ package query
 
 import (
 	"errors"
+	"fmt"
 	"strconv"
 	"strings"
 	"testing"
@@ -158,6 +159,37 @@ func TestGoodLiteralsCompile(t *testing.T) {
 		if _, err := Compile("--where", expr); err != nil {
 			t.Errorf("%q: %v", expr, err)
 		}
+	}
+}
+
+// A comprehension nested over lists compiles, but would run for hours over
+// a report: past CostLimit on a row it fails, naming the row and the limit,
+// at once (Decide too, for an expression that reads a boolean). A loop over
+// a row's columns is far within it.
+func TestEvaluationCostIsLimited(t *testing.T) {
+	rep := report(t)
+	row := Row{Entry: rep.Root, AccountID: rep.AccountID, AsOf: asOf}
+	const l = "[0,1,2,3,4,5,6,7,8,9]"
+	loops := l + ".all(a, " + l + ".all(b, " + l + ".all(c, " + l + ".all(d, " + l + ".all(e, a+b+c+d+e >= 0)))))" // 10^5 iterations
+	for _, expr := range []string{loops, "password_enabled || " + loops} {
+		x, err := Compile("--where", expr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := fmt.Sprintf(`--where on line 2 of the report (user "<root_account>"): operation cancelled: actual cost limit exceeded (an expression may take %d steps on a row: loop over less)`, CostLimit)
+		if _, err := x.Eval(row); err == nil || err.Error() != want {
+			t.Errorf("Eval: error = %v, want %q", err, want)
+		}
+		if _, _, err := x.Decide(row); err == nil || err.Error() != want {
+			t.Errorf("Decide: error = %v, want %q", err, want)
+		}
+	}
+	x, err := Compile("--where", `raw.exists(k, raw[k].contains("x") || raw.all(j, j.size() > 0))`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := x.Eval(row); err != nil {
+		t.Errorf("a loop over the columns: %v", err)
 	}
 }
 
