@@ -260,6 +260,14 @@ func acquireHint(err error, caller string) string {
 // the state last saw.
 var ErrOlderReport = errors.New("the report is older than the one the state last saw")
 
+// ErrFutureReport is the failure of a run whose report (or --as-of) is more
+// than MaxAhead after now.
+var ErrFutureReport = errors.New("the report's time is in the future")
+
+// MaxAhead is how far after now a report's time may be: a clock's skew,
+// not a date mistyped.
+const MaxAhead = time.Hour
+
 // Audit evaluates obs, diffs it against the stored state, publishes and
 // saves. A *Failure (the state could not be loaded or saved ahead, a
 // custom rule failed) publishes nothing and sends an operational alert. Any other error is
@@ -277,6 +285,14 @@ func (a *Auditor) Audit(ctx context.Context, obs *Observation) (*Outcome, error)
 	case a.AccountID != "" && acct != a.AccountID:
 		return nil, a.Fail(ctx, &Failure{Phase: "acquire", Err: fmt.Errorf("the report is of account %s, not %s", acct, a.AccountID),
 			Hint: "the credentials (or the assumed role) belong to another account."})
+	case (a.Store != nil || a.Hub != nil || a.Topic != nil) && obs.AsOf.After(a.now().Add(MaxAhead)):
+		// Saved, such a time would make every later report older than
+		// the state (ErrOlderReport), and sent, findings observed later;
+		// a run that keeps and sends nothing (ASFF on stdout) may look
+		// ahead.
+		return nil, a.Fail(ctx, &Failure{Phase: "acquire",
+			Err:  fmt.Errorf("%w: the report is as of %s, and it is now %s", ErrFutureReport, obs.AsOf.UTC().Format(time.RFC3339), a.now().UTC().Format(time.RFC3339)),
+			Hint: "saved, that time would make every later report look older and be refused; check --as-of, the report's GeneratedTime, or this clock."})
 	}
 	out := &Outcome{AccountID: acct, Alias: obs.Alias, Profile: a.Profile, Observation: obs}
 	start := obs.Started

@@ -80,6 +80,11 @@ func TestFailureToSeeIsLoudAndChangesNothing(t *testing.T) {
 		{"a report older than the state's", func(t *testing.T, r *rig) {
 			r.iam.generated = generatedAt.Add(-time.Second)
 		}, "load state", []string{"is older than the one the state last saw", "would move the state back"}},
+		// The rig audits two hours after the report: a report more than
+		// MaxAhead after that would lock the state against every later one.
+		{"a report from the future", func(t *testing.T, r *rig) {
+			r.iam.generated = generatedAt.Add(2*time.Hour + MaxAhead + time.Second)
+		}, "acquire", []string{"the report's time is in the future: the report is as of 2026-11-20T09:00:01Z, and it is now 2026-11-20T08:00:00Z", "would make every later report look older"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

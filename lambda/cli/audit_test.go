@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
@@ -300,6 +301,29 @@ func TestScanStateDirectoryThatCannotBeMadeIsAUsageError(t *testing.T) {
 	}
 }
 
+// A report's time (here --as-of) more than an hour after now is refused
+// with --state, before anything is saved: kept, it would make every later
+// report older than the state, and refused. Without --state it is a
+// look ahead.
+func TestScanStateRefusesAReportFromTheFuture(t *testing.T) {
+	clock := time.Date(2026, 11, 20, 8, 0, 0, 0, time.UTC)
+	now = func() time.Time { return clock }
+	t.Cleanup(func() { now = nil })
+	dir := t.TempDir()
+	code, out, stderr := run(t, "", "scan", "--report", sampleReport, "--as-of", "2026-11-20T09:00:01Z", "--format", "json", "--state", dir)
+	if code != ExitUsage || out != "" || !strings.Contains(stderr, "the report's time is in the future: the report is as of 2026-11-20T09:00:01Z, and it is now 2026-11-20T08:00:00Z") {
+		t.Errorf("exit %d, %d bytes out, stderr %q; want exit 2, nothing out", code, len(out), stderr)
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+		t.Errorf("the refused run saved %v", entries)
+	}
+	for _, args := range [][]string{{"--as-of", "2026-11-20T09:00:00Z", "--state", dir}, {"--as-of", "2027-11-20T09:00:00Z", "--format", "asff", "--hub-region", "us-east-1"}} {
+		if code, _, stderr := run(t, "", append([]string{"scan", "--report", sampleReport}, args...)...); code != ExitOK {
+			t.Errorf("%v: exit %d, %s", args, code, stderr)
+		}
+	}
+}
+
 func TestScanPublishNeedsState(t *testing.T) {
 	for _, args := range [][]string{{"--publish"}, {"--state", t.TempDir(), "--topic", "arn:aws:sns:us-east-1:123456789012:t"}} {
 		code, _, stderr := run(t, "", append([]string{"scan", "--report", sampleReport}, args...)...)
@@ -391,6 +415,9 @@ func TestScanPublishSendsTheDigestWhenItIsNews(t *testing.T) {
 		{"a run over the same report", "2026-11-20T06:00:00Z", 0},
 		{"a run where doe,jane's password has expired", "2026-12-19T00:00:00Z", 1},
 	} {
+		at, _ := time.Parse(time.RFC3339, step.asOf)
+		now = func() time.Time { return at.Add(time.Hour) } // a report's time is not after now
+		t.Cleanup(func() { now = nil })
 		code, _, stderr := run(t, "", "scan", "--report", sampleReport, "--as-of", step.asOf, "--format", "json",
 			"--state", dir, "--publish", "--topic", acct.TopicARN, "--hub-region", "us-east-1")
 		if code != ExitOK || !strings.Contains(stderr, "credaudit 123456789012: ") {
