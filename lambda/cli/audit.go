@@ -16,6 +16,7 @@ import (
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/securityhub"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
 
 	"github.com/credaudit/credaudit/lambda/audit"
 	"github.com/credaudit/credaudit/lambda/internal/awsname"
@@ -97,6 +98,11 @@ func runAudit(ctx context.Context, f *auditFlags, format string, src *source, in
 		if region == "" {
 			return nil, "", usageErr("no region is configured and partition %s has no default known here: give --hub-region", in.report.Partition)
 		}
+		if f.publish && !src.live() {
+			if err := sameAccount(ctx, cfg, in.report.AccountID); err != nil {
+				return nil, "", err
+			}
+		}
 		if f.publish {
 			aud.Hub = &publish.Importer{Client: securityhub.NewFromConfig(cfg, func(o *securityhub.Options) { o.Region = region })}
 			if f.topic != "" {
@@ -144,6 +150,21 @@ func runAudit(ctx context.Context, f *auditFlags, format string, src *source, in
 		return out, region, &exitError{ExitAWS, err}
 	}
 	return out, region, nil
+}
+
+// sameAccount refuses to publish a report file of another account than the
+// credentials': Security Hub would refuse its findings, after the digest was
+// sent and the state saved; and that account's findings belong with that
+// account's state. (A live report is the credentials' account's.)
+func sameAccount(ctx context.Context, cfg aws.Config, reportAccount string) error {
+	who, err := sts.NewFromConfig(cfg).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
+	if err != nil {
+		return &exitError{ExitAWS, fmt.Errorf("--publish: which account the AWS credentials are of (sts:GetCallerIdentity): %w", err)}
+	}
+	if caller := aws.ToString(who.Account); caller != reportAccount {
+		return usageErr("--publish: the report is of account %s, and the AWS credentials of account %s: publish a report with its own account's credentials", reportAccount, caller)
+	}
+	return nil
 }
 
 // topicClient is an SNS client for topic, in its region whatever the AWS

@@ -369,6 +369,32 @@ func TestScanPublishImportsIntoSecurityHub(t *testing.T) {
 	}
 }
 
+// A report file of another account than the credentials' (the emulator's
+// 123456789012) is refused with --publish before anything is saved or sent:
+// Security Hub would refuse its findings after the digest went out.
+func TestScanPublishRefusesAnotherAccountsReport(t *testing.T) {
+	cfg := emulator.Config(t)
+	emulator.Reset(t)
+	data, err := os.ReadFile(sampleReport)
+	if err != nil {
+		t.Fatal(err)
+	}
+	other := writeFile(t, t.TempDir(), "other.csv", strings.ReplaceAll(string(data), "123456789012", "999999999999"))
+	dir := t.TempDir()
+	code, out, stderr := run(t, "", "scan", "--report", other, "--as-of", "2026-11-20T06:00:00Z", "--format", "json",
+		"--state", dir, "--publish", "--hub-region", "us-east-1")
+	if want := "--publish: the report is of account 999999999999, and the AWS credentials of account 123456789012"; code != ExitUsage || out != "" || !strings.Contains(stderr, want) {
+		t.Errorf("exit %d, %d bytes out, stderr %q; want exit 2 and %q", code, len(out), stderr, want)
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+		t.Errorf("the refused run saved %v", entries)
+	}
+	got, err := securityhub.NewFromConfig(cfg).GetFindings(context.Background(), &securityhub.GetFindingsInput{})
+	if err != nil || len(got.Findings) != 0 {
+		t.Errorf("Security Hub holds %d findings (%v), want none", len(got.Findings), err)
+	}
+}
+
 // With --publish, the AWS profile and --region choose the credentials and
 // home region of the publishing, a report file's too: refused with a file
 // before, they left AWS_PROFILE as the only way.

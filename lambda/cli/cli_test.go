@@ -7,6 +7,7 @@ import (
 	"encoding/csv"
 	"flag"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -385,6 +386,13 @@ func TestLiveRunsEndOnInterrupt(t *testing.T) {
 	arrived := make(chan struct{}, 1)
 	done := make(chan struct{})
 	aws := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if body, _ := io.ReadAll(r.Body); strings.Contains(string(body), "Action=GetCallerIdentity") {
+			// --publish asks whose the credentials are first: the
+			// report's account, so that the publication is what is cut.
+			w.Header().Set("Content-Type", "text/xml")
+			io.WriteString(w, `<GetCallerIdentityResponse><GetCallerIdentityResult><Account>123456789012</Account></GetCallerIdentityResult></GetCallerIdentityResponse>`)
+			return
+		}
 		select {
 		case arrived <- struct{}{}:
 		default:
