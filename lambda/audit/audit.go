@@ -322,7 +322,7 @@ func (a *Auditor) Audit(ctx context.Context, obs *Observation) (*Outcome, error)
 		held, moved = finding.InRegion(prev.Records, a.HubRegion)
 	}
 
-	results, err := rules.Evaluate(rules.Input{Report: rep, AsOf: obs.AsOf, Account: obs.Account}, a.Selected)
+	results, err := rules.Evaluate(rules.Input{Report: rep, AsOf: obs.AsOf, Account: obs.Account, AccountUnread: obs.AccountErr != nil}, a.Selected)
 	if err != nil {
 		return nil, a.fail(ctx, acct, &Failure{Phase: "evaluate", Err: err, Hint: "a custom rule's expression failed on a row; fix it in the configuration (the error names the rule and the row)."})
 	}

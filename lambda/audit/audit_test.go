@@ -724,6 +724,34 @@ func TestDigestListsSuppressionsThatMuteNothing(t *testing.T) {
 	}
 }
 
+// Root account facts that cannot be read are a failure to see (ROOT-03 is
+// left NOT_AVAILABLE, run after run): a run over an otherwise unchanged
+// account sends its digest in changes mode, saying why, unless its caller
+// takes its failures (NoAlerts, an organisation's audit: OrgDigestDue).
+func TestAccountFactsUnreadAreSentInChangesMode(t *testing.T) {
+	r := newRig(t, "")
+	r.iam.accountErr = apiError("AccessDenied", "User is not authorized to perform: iam:GetAccountSummary")
+	firstRun(t, r)
+	out, err := r.a.Run(context.Background()) // the same again: no news
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out.Counts.Changes() != 0 {
+		t.Fatalf("%d changes; the run must have no news of its own: %+v", out.Counts.Changes(), out.Counts)
+	}
+	msgs := r.sns.take()
+	if len(msgs) != 1 || !strings.Contains(*msgs[0].Message, "Root account facts could not be read, so ROOT-03 is NOT_AVAILABLE") {
+		t.Fatalf("%d messages, want the digest saying the facts could not be read: %+v", len(msgs), msgs)
+	}
+	r.a.NoAlerts = true
+	if _, err := r.a.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if msgs := r.sns.take(); len(msgs) != 0 {
+		t.Errorf("with NoAlerts, %d messages, want none: the caller reports it", len(msgs))
+	}
+}
+
 // The results a run could not decide are listed with why, under NOT
 // DECIDED: the count alone ("1 result could not be decided") left the
 // reader to run a scan to learn which, and whether it needed them.

@@ -197,12 +197,13 @@ func severityOf(c *finding.Change) rules.Severity {
 }
 
 // shouldNotify says whether the run sends its digest. A Security Hub
-// error is an operational error, sent in the digest whatever the mode,
-// unless NoAlerts leaves the run's failures to its caller: then the mode
-// alone decides, so a per-account request with "notify":"never" sends
-// nothing at all.
+// error is an operational error, and root account facts that could not be
+// read a failure to see (ROOT-03 left NOT_AVAILABLE, run after run): each
+// is sent in the digest whatever the mode, unless NoAlerts leaves the
+// run's failures to its caller: then the mode alone decides, so a
+// per-account request with "notify":"never" sends nothing at all.
 func (a *Auditor) shouldNotify(out *Outcome) bool {
-	if out.Hub.Err != nil && !a.NoAlerts {
+	if (out.Hub.Err != nil || out.Observation != nil && out.Observation.AccountErr != nil) && !a.NoAlerts {
 		return true
 	}
 	return a.Notify.sends(out.Counts)

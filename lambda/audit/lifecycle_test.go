@@ -720,7 +720,7 @@ func (l *lifecycle) step(f fault) {
 		if n := out.Counts.Changes(); n != 0 {
 			l.fail("a change of home region alone reports %d changes: %+v", n, out.Counts)
 		}
-		if l.a.Notify == NotifyChanges && len(sent) != 0 {
+		if l.a.Notify == NotifyChanges && len(sent) != 0 && l.iam.accountErr == nil {
 			l.fail("a change of home region alone sends a digest in changes mode:\n%s", *sent[0].Message)
 		}
 	}
@@ -734,9 +734,14 @@ func (l *lifecycle) step(f fault) {
 		if l.hub.imports != importsBefore || l.hub.updates != updatesBefore {
 			l.fail("the same input again sends Security Hub %d imports and %d workflow updates", l.hub.imports-importsBefore, l.hub.updates-updatesBefore)
 		}
-		if l.a.Notify == NotifyChanges && len(sent) != 0 {
+		if l.a.Notify == NotifyChanges && len(sent) != 0 && l.iam.accountErr == nil {
 			l.fail("the same input again sends a digest in changes mode:\n%s", *sent[0].Message)
 		}
+	}
+	// Root facts that could not be read are a failure to see: the digest
+	// goes out whatever the mode allows but never.
+	if l.iam.accountErr != nil && l.a.Notify != NotifyNever && !l.a.NoAlerts && f != snsFails && len(sent) != 1 {
+		l.fail("the root facts could not be read, and %d digests were sent, want 1", len(sent))
 	}
 	// A refusal only counts when the run sent a digest: one with no news
 	// in changes mode sends none, and is as quiet as without the fault.

@@ -58,7 +58,7 @@ func TestOrgAlertSaysWhatTheRunDid(t *testing.T) {
 		{"news owed", mapFailure(NewsOwed, errors.New("sns:Publish: InternalError")), []string{"Their changes are in the organisation digest, which could not be sent: sns:Publish: InternalError. It is kept with the digests owed, and the next run that can send sends it first, marked [late]."}},
 		{"news lost", mapFailure(NewsLost, errors.New("sns:Publish: InternalError")), []string{"Their changes are in no digest: the organisation digest could be neither sent nor kept: sns:Publish: InternalError.", "look for them in the accounts' Security Hub."}},
 		{"no digest due", &OrgFailure{RunID: "r", Runs: orgRuns()[:2], Hub: false, News: NewsNotDue, Failure: &Failure{Phase: "organisation results", Err: errors.New("x")}},
-			[]string{"2 of 2 accounts were audited", "Each saved its state (Security Hub publishing is off).", "No organisation digest was due (notify mode changes: no account failed or has anything new"}},
+			[]string{"2 of 2 accounts were audited", "Each saved its state (Security Hub publishing is off).", "No organisation digest was due (notify mode changes: no account failed, was not wholly seen, or has anything new"}},
 		{"one account, partial", &OrgFailure{RunID: "r", Runs: orgRuns()[3:], Partial: true, Hub: true, News: NewsSent, Failure: &Failure{Phase: "organisation results", Err: errors.New("x")}},
 			[]string{"1 account (the run's account list could not be read, so the accounts not audited are not known) was audited: 444444444444 (data).",
 				"It saved its state and published its findings to its Security Hub, but not wholly", "Its changes are in the organisation digest sent before this alert."}},

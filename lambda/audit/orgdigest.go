@@ -43,18 +43,19 @@ func CountRuns(runs []AccountRun) (audited, failed int) {
 
 // NothingDue is why an organisation digest is not due in notify mode
 // changes (OrgDigestDue).
-const NothingDue = "no account failed or has anything new, changed, unmuted, resolved or gone"
+const NothingDue = "no account failed, was not wholly seen, or has anything new, changed, unmuted, resolved or gone"
 
 // OrgDigestDue reports whether an organisation run sends its digest under
 // mode, as an account's run sends its own: whenever an account failed (an
-// operational error is always sent), else every run (NotifyAlways), never,
+// operational error is always sent) or its root account facts could not be
+// read (a failure to see), else every run (NotifyAlways), never,
 // or when some account has something new, changed, unmuted, resolved or
 // gone, so that an organisation where nothing changed stays quiet.
 func OrgDigestDue(runs []AccountRun, mode NotifyMode) bool {
 	var total Counts
 	for _, r := range runs {
-		if r.Failed() {
-			return true
+		if r.Failed() || r.Summary != nil && r.Summary.AccountFactsError != "" {
+			return true // an account not seen, or not wholly
 		}
 		if r.Summary != nil {
 			total.add(r.Summary)

@@ -178,6 +178,7 @@ func TestOrgDigestDue(t *testing.T) {
 		{"a resolved finding is news", []AccountRun{withNews(func(s *Summary) { s.Resolved = 1 })}, NotifyChanges, true},
 		{"a gone finding is news", []AccountRun{withNews(func(s *Summary) { s.Gone = 1 })}, NotifyChanges, true},
 		{"a failed account is always sent", []AccountRun{quiet, failed}, NotifyChanges, true},
+		{"an account whose root facts could not be read is sent", []AccountRun{quiet, withNews(func(s *Summary) { s.AccountFactsError = "AccessDenied" })}, NotifyChanges, true},
 		{"a failed account is sent under never", []AccountRun{failed}, NotifyNever, true},
 		{"news is not sent under never", []AccountRun{withNews(func(s *Summary) { s.New = 1 })}, NotifyNever, false},
 		{"always sends a quiet run", []AccountRun{quiet}, NotifyAlways, true},

@@ -177,5 +177,5 @@ func streamScan(w io.Writer, format string, o *scanOutput, sups []rules.Suppress
 
 // input is what the scan evaluates.
 func (o *scanOutput) input() rules.Input {
-	return rules.Input{Report: o.report.report, AsOf: o.report.asOf, Account: o.report.account}
+	return rules.Input{Report: o.report.report, AsOf: o.report.asOf, Account: o.report.account, AccountUnread: o.report.accountErr != nil}
 }

@@ -529,7 +529,8 @@ func (o *orgLifecycle) step(last bool) {
 		reason         string // in the digest's FAILED line
 		audited        bool
 		news, resolved int
-		kept           int // open before and still failing: maybe changed
+		kept           int  // open before and still failing: maybe changed
+		unseen         bool // audited, its root facts not read: due (OrgDigestDue)
 	}
 	expect := map[string]*expected{}
 	for _, it := range items {
@@ -581,6 +582,7 @@ func (o *orgLifecycle) step(last bool) {
 			}
 		}
 		e.audited = true
+		e.unseen = o.aws.iam[m.id].factsDenied
 		for id := range now {
 			if !m.open[id] {
 				e.news++
@@ -615,7 +617,7 @@ func (o *orgLifecycle) step(last bool) {
 	// model does not tell: such a run may or may not send.
 	anyFailed, news, kept := false, 0, 0
 	for _, e := range expect {
-		anyFailed = anyFailed || e.failed
+		anyFailed = anyFailed || e.failed || e.unseen
 		news += e.news + e.resolved
 		kept += e.kept
 	}

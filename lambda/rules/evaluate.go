@@ -105,6 +105,9 @@ type Input struct {
 	Report  *credreport.Report
 	AsOf    time.Time
 	Account *Account // nil when only the report is known
+	// AccountUnread says Account is nil because reading it failed (the
+	// run's warning says why), not because only a report file was given.
+	AccountUnread bool
 }
 
 // Evaluate runs the selected rules over the report: exactly one result per
@@ -274,7 +277,7 @@ func resultCount(rep *credreport.Report, selected []Selected) int {
 
 // env is what rule s sees of the run; reasons is the evaluating goroutine's.
 func (in Input) env(s Selected, reasons *reasonBlocks) Env {
-	return Env{AsOf: in.AsOf, AccountID: in.Report.AccountID, Account: in.Account, Thresholds: s.Thresholds, reasons: reasons}
+	return Env{AsOf: in.AsOf, AccountID: in.Report.AccountID, Account: in.Account, AccountUnread: in.AccountUnread, Thresholds: s.Thresholds, reasons: reasons}
 }
 
 // rows returns the rows rule s covers: root's, every user's, or for a custom

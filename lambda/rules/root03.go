@@ -29,7 +29,10 @@ var Root03 = Rule{
 }
 
 func evaluateRoot03(e *credreport.Entry, env Env) (Verdict, error) {
-	if env.Account == nil {
+	switch {
+	case env.Account == nil && env.AccountUnread:
+		return notAvailable("root hardware MFA needs iam:ListVirtualMFADevices and iam:GetAccountSummary, which this run could not read (its warning says why)")
+	case env.Account == nil:
 		return notAvailable("root hardware MFA needs iam:ListVirtualMFADevices and iam:GetAccountSummary and cannot be decided from a report file")
 	}
 	v, decided, what := rootCredentials(e, env)

@@ -1,6 +1,9 @@
 package rules
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 func TestRoot03(t *testing.T) {
 	withPassword := &Account{RootPasswordPresent: true, RootMFAEnabled: true}
@@ -20,4 +23,24 @@ func TestRoot03(t *testing.T) {
 		{name: "mfa_active no_information with a password is not available", entry: root(mfa(flagNoInfo)), account: withPassword, want: NotAvailable, reason: "mfa_active is no_information"},
 		{name: "mfa_active N/A with a virtual device assigned fails either way", entry: root(mfa(flagNA)), account: &Account{RootPasswordPresent: true, RootVirtualMFA: true}, want: Failed, reason: "virtual MFA device, not hardware"},
 	})
+}
+
+// A live run whose account facts could not be read says so, not that it
+// was given a report file alone.
+func TestRoot03AccountUnread(t *testing.T) {
+	for _, tc := range []struct {
+		unread bool
+		reason string
+	}{
+		{false, "cannot be decided from a report file"},
+		{true, "which this run could not read (its warning says why)"},
+	} {
+		res, err := Evaluate(Input{Report: testReport(), AsOf: testAsOf, AccountUnread: tc.unread}, []Selected{Select(&Root03, nil)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(res) != 1 || res[0].Status != NotAvailable || !strings.Contains(res[0].Reason, tc.reason) {
+			t.Errorf("unread %v: %+v, want NOT_AVAILABLE saying %q", tc.unread, res, tc.reason)
+		}
+	}
 }

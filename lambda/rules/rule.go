@@ -143,10 +143,12 @@ type Account struct {
 // Env is everything a rule's evaluation may read besides the row: the clock
 // is the report's as-of time, never time.Now.
 type Env struct {
-	AsOf       time.Time
-	AccountID  string
-	Account    *Account
-	Thresholds Values // every threshold of the rule, resolved (defaults or configured)
+	AsOf      time.Time
+	AccountID string
+	Account   *Account
+	// AccountUnread: Account is nil because reading it failed (Input).
+	AccountUnread bool
+	Thresholds    Values // every threshold of the rule, resolved (defaults or configured)
 
 	// reasons holds the evaluating goroutine's reason texts; set by Evaluate
 	// and EvaluateEach, nil when a rule is called on its own.
