@@ -453,6 +453,53 @@ func TestLiveRunsEndOnInterrupt(t *testing.T) {
 	}
 }
 
+// A live scan interrupted once its report is read, while it reads the root
+// account facts, ends as a run cut short (exit 3, nothing printed), not as
+// a scan with ROOT-03 undecided and exit 0.
+func TestLiveScanInterruptedReadingTheAccountFacts(t *testing.T) {
+	report, err := os.ReadFile(sampleReport)
+	if err != nil {
+		t.Fatal(err)
+	}
+	arrived := make(chan struct{}, 1)
+	done := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if body, _ := io.ReadAll(r.Body); strings.Contains(string(body), "Action=GetCredentialReport") {
+			w.Header().Set("Content-Type", "text/xml")
+			fmt.Fprintf(w, `<GetCredentialReportResponse><GetCredentialReportResult><Content>%s</Content><ReportFormat>text/csv</ReportFormat><GeneratedTime>%s</GeneratedTime></GetCredentialReportResult></GetCredentialReportResponse>`,
+				base64.StdEncoding.EncodeToString(report), time.Now().UTC().Format(time.RFC3339)) // fresh: not generated again
+			return
+		}
+		select {
+		case arrived <- struct{}{}:
+		default:
+		}
+		select { // the account facts never come
+		case <-r.Context().Done():
+		case <-done:
+		}
+	}))
+	defer srv.Close()
+	defer close(done)
+	fakeAWS(t, srv.URL)
+	var out, errOut bytes.Buffer
+	code := make(chan int)
+	go func() {
+		code <- Run(context.Background(), []string{"scan", "--region", "us-east-1", "--format", "json", "--fail-on", "critical"}, IO{Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errOut})
+	}()
+	select {
+	case <-arrived:
+	case c := <-code:
+		t.Fatalf("ended before reading the account facts: exit %d, stderr %q", c, errOut.String())
+	}
+	if err := syscall.Kill(os.Getpid(), syscall.SIGINT); err != nil {
+		t.Fatal(err)
+	}
+	if c := <-code; c != ExitAWS || out.Len() != 0 || !strings.Contains(errOut.String(), "interrupted (interrupt signal received): read the account facts") {
+		t.Errorf("exit %d, stdout %d bytes, stderr %q; want exit 3, nothing printed", c, out.Len(), errOut.String())
+	}
+}
+
 // A run cancelled otherwise than by a signal (its caller's context), or one
 // that ends well, is not said to be interrupted.
 func TestInterruptedOnlyBySignal(t *testing.T) {

@@ -230,6 +230,12 @@ func (s *source) fetch(ctx context.Context) (*loaded, error) {
 	if s.alias {
 		l.alias = audit.ReadAlias(ctx, client, nil)
 	}
+	if err := ctx.Err(); err != nil {
+		// Interrupted (or out of time) while reading the account facts
+		// or alias: the run ends as one cut short, not as a scan with
+		// ROOT-03 undecided.
+		return nil, &exitError{ExitAWS, fmt.Errorf("read the account facts: %w", context.Cause(ctx))}
+	}
 	return l, nil
 }
 
