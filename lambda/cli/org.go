@@ -224,6 +224,13 @@ func runOrg(ctx context.Context, f *orgFlags, af *auditFlags, src *source, forma
 		for _, note := range audit.OrgStaleNotes(runs) {
 			fmt.Fprintf(io.Stderr, "credaudit scan: %s\n", note)
 		}
+		// As a single account's scan says it: its table has no column
+		// for it.
+		for _, r := range runs {
+			if r.Summary != nil && r.Summary.AccountFactsError != "" {
+				fmt.Fprintf(io.Stderr, "credaudit scan: account %s: root account facts could not be read, so ROOT-03 is NOT_AVAILABLE: %s\n", r.AccountID, terminalSafe(r.Summary.AccountFactsError))
+			}
+		}
 	}
 	switch {
 	case notifyErr != nil:

@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
@@ -167,6 +169,31 @@ func TestScanOrgAuditsEachMemberInItsOwnAccount(t *testing.T) {
 // organisation does not have to audit is reported as an account that
 // failed, with why: in the summary, the digest and the exit code, instead
 // of a run over fewer accounts that exits 0.
+// An account whose root account facts could not be read is named on stderr,
+// as a single account's scan says it: the table has no column for it.
+func TestScanOrgSaysWhoseAccountFactsCouldNotBeRead(t *testing.T) {
+	_, members := newOrganisation(t, "alpha", "beta")
+	p := &emulator.Proxy{Hook: func(w http.ResponseWriter, c *emulator.Call) {
+		if c.Op != "GetAccountSummary" {
+			c.Forward(w, nil)
+			return
+		}
+		w.Header().Set("Content-Type", "text/xml")
+		w.WriteHeader(http.StatusForbidden)
+		io.WriteString(w, `<ErrorResponse><Error><Type>Sender</Type><Code>AccessDenied</Code><Message>denied by the test</Message></Error><RequestId>1</RequestId></ErrorResponse>`)
+	}}
+	t.Setenv("AWS_ENDPOINT_URL", p.Start(t))
+	code, out, stderr := run(t, "", "scan", "--org", "--exclude-accounts", management, "--format", "table")
+	if code != ExitOK || out == "" {
+		t.Fatalf("exit %d, %d bytes out; stderr:\n%s", code, len(out), stderr)
+	}
+	for _, m := range members {
+		if want := "credaudit scan: account " + m.id + ": root account facts could not be read, so ROOT-03 is NOT_AVAILABLE: "; !strings.Contains(stderr, want) || !strings.Contains(stderr, "AccessDenied") {
+			t.Errorf("stderr lacks %q and the refusal:\n%s", want, stderr)
+		}
+	}
+}
+
 func TestScanOrgReportsWhatItIncludesButCannotAudit(t *testing.T) {
 	_, members := newOrganisation(t, "alpha")
 	alpha := members[0]
