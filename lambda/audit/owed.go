@@ -85,7 +85,11 @@ func SendOrgDigest(ctx context.Context, owed OwedDigests, send func(context.Cont
 		msgs[len(msgs)-1] = Late(msgs[len(msgs)-1], madeAt)
 	}
 	if out.OwedErr == nil && (earlier > 0 || out.SendErr != nil) {
-		out.OwedErr = saveOwed(ctx, owed, &out, token, msgs[:earlier], msgs[:sent], msgs[sent:])
+		// In overtime: a send cut off by the run's deadline leaves its
+		// digest to be kept, as a run's state is saved after its digest.
+		post, cancel := Overtime(ctx)
+		out.OwedErr = saveOwed(post, owed, &out, token, msgs[:earlier], msgs[:sent], msgs[sent:])
+		cancel()
 	}
 	if out.SendErr != nil && out.OwedErr != nil && digest != nil {
 		out.Lost = &msgs[len(msgs)-1]

@@ -37,7 +37,10 @@ func (m *memOwed) LoadOwed(context.Context) ([]Message, state.Token, error) {
 	return append([]Message(nil), m.list...), m.token(), nil
 }
 
-func (m *memOwed) SaveOwed(_ context.Context, owed []Message, token state.Token) error {
+func (m *memOwed) SaveOwed(ctx context.Context, owed []Message, token state.Token) error {
+	if err := ctx.Err(); err != nil {
+		return err // as S3 would, its call cut off
+	}
 	m.saves++
 	if f := m.meanwhile; f != nil {
 		m.meanwhile = nil
@@ -60,6 +63,26 @@ func subjects(msgs []Message) []string {
 		out[i] = m.Subject
 	}
 	return out
+}
+
+// A digest whose send the run's deadline cut off is kept owed: the list is
+// saved in overtime, not with the expired context, which lost it.
+func TestOrgDigestCutOffByTheDeadlineIsKept(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Millisecond)
+	defer cancel()
+	owed := &memOwed{}
+	send := func(ctx context.Context, m Message) error {
+		<-ctx.Done() // SNS never answers before the deadline
+		return ctx.Err()
+	}
+	d := owedDigest("this run")
+	out := SendOrgDigest(ctx, owed, send, &d, time.Now())
+	if !errors.Is(out.SendErr, context.DeadlineExceeded) || out.OwedErr != nil || !out.Saved || out.Lost != nil {
+		t.Fatalf("send %v, owed %v, saved %v, lost %v; want the cut-off digest saved owed", out.SendErr, out.OwedErr, out.Saved, out.Lost)
+	}
+	if got := subjects(owed.list); len(got) != 1 || !strings.HasPrefix(got[0], "[late] this run") {
+		t.Errorf("owed %q, want this run's digest, marked late", got)
+	}
 }
 
 // Two organisation runs that overlap both keep what they owe: a run whose
