@@ -233,8 +233,10 @@ func (b *base) newFunction(prefix, description, roleDescription string, env map[
 		// reads AWS_LAMBDA_LOG_FORMAT and AWS_LAMBDA_LOG_LEVEL.
 		LoggingFormat:         awslambda.LoggingFormat_JSON,
 		ApplicationLogLevelV2: awslambda.ApplicationLogLevel(s.LogLevel),
-		SystemLogLevelV2:      awslambda.SystemLogLevel_WARN,
-		Environment:           &env,
+		// INFO: Lambda writes its START and REPORT lines (duration, max
+		// memory used, init duration) only at INFO, three lines a run.
+		SystemLogLevelV2: awslambda.SystemLogLevel_INFO,
+		Environment:      &env,
 		// No reserved concurrency: reserving even 1 fails to deploy on new
 		// accounts (quota 10), and overlapping runs save one state between
 		// them (a conditional put).

@@ -37,7 +37,7 @@ func TestFunctionRuntime(t *testing.T) {
 		"LoggingConfig": map[string]any{
 			"LogFormat":           "JSON",
 			"ApplicationLogLevel": "INFO",
-			"SystemLogLevel":      "WARN",
+			"SystemLogLevel":      "INFO", // the REPORT line: duration, max memory used
 			"LogGroup":            s.resolve(t, s.st.LogGroup.LogGroupName()),
 		},
 		"Role":                         s.resolve(t, s.st.Role.RoleArn()),
