@@ -158,7 +158,19 @@ func parse(s string) (*Report, error) {
 	if r, ok := parsePlain(s); ok {
 		return r, nil
 	}
+	if crOnly(s) {
+		// Read so, the file is one line: a header with every row's cells
+		// in it, or a stray quote, which says nothing of the cause.
+		return nil, &ParseError{Line: 1, Err: errors.New("the lines end in a carriage return alone (as classic Mac OS wrote them), and a credential report's end in LF or CRLF: convert it (tr '\\r' '\\n')")}
+	}
 	return parseCSV(s)
+}
+
+// crOnly reports whether s's first line ends in a carriage return that no
+// line feed follows: a header has no quoted field that could hold one.
+func crOnly(s string) bool {
+	i := strings.IndexAny(s, "\r\n")
+	return i >= 0 && s[i] == '\r' && (i+1 == len(s) || s[i+1] != '\n') && strings.TrimSpace(s[i:]) != ""
 }
 
 // rowBuffers hands out entries, and for rows read with encoding/csv copies

@@ -310,6 +310,26 @@ func TestReadPlacesJSONErrors(t *testing.T) {
 	}
 }
 
+// A report whose lines end in CR alone is refused saying so, not as a
+// header holding every row ("column … appears twice") or a stray quote;
+// CRLF, and a CR inside a quoted cell, are read.
+func TestReadRefusesCROnlyLines(t *testing.T) {
+	csv := string(lines(header22, rootRow()))
+	for _, s := range []string{strings.ReplaceAll(csv, "\n", "\r"), strings.TrimSuffix(strings.ReplaceAll(csv, "\n", "\r"), "\r")} {
+		_, err := ReadString(s)
+		var pe *ParseError
+		if !errors.As(err, &pe) || pe.Line != 1 || !strings.Contains(err.Error(), "the lines end in a carriage return alone") {
+			t.Errorf("error %v, want line 1 saying the lines end in CR alone", err)
+		}
+	}
+	if _, err := ReadString(strings.ReplaceAll(csv, "\n", "\r\n")); err != nil {
+		t.Errorf("CRLF: %v", err)
+	}
+	if _, err := ReadString(header22 + "\r"); err == nil || strings.Contains(err.Error(), "carriage return") {
+		t.Errorf("a header alone, ending in CR: %v; want it refused for having no rows", err)
+	}
+}
+
 // A report saved as UTF-16 (Windows PowerShell 5's > writes it so) is
 // refused as such, CSV or JSON, not as a report missing every column.
 func TestReadRefusesUTF16(t *testing.T) {
