@@ -128,11 +128,11 @@ func CompileAt(name, at, src string) (*Expr, error) {
 	// Only a comprehension (all, exists, map, filter) can loop; without
 	// one an expression's work is bounded by its size and the row's, and
 	// is not tracked, which would triple its cost.
-	opts := []cel.ProgramOption{cel.EvalOptions(cel.OptOptimize)}
+	var limit []cel.ProgramOption
 	if len(celast.MatchDescendants(celast.NavigateAST(ast.NativeRep()), celast.KindMatcher(celast.ComprehensionKind))) > 0 {
-		opts = append(opts, cel.CostLimit(CostLimit))
+		limit = append(limit, cel.CostLimit(CostLimit))
 	}
-	prg, err := env().Program(ast, opts...)
+	prg, err := env().Program(ast, append(limit, cel.EvalOptions(cel.OptOptimize))...)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
@@ -143,8 +143,7 @@ func CompileAt(name, at, src string) (*Expr, error) {
 		}
 	}
 	if len(x.bools) > 0 {
-		opts[0] = cel.EvalOptions(cel.OptOptimize, cel.OptPartialEval)
-		if x.partial, err = env().Program(ast, opts...); err != nil {
+		if x.partial, err = env().Program(ast, append(limit, cel.EvalOptions(cel.OptOptimize, cel.OptPartialEval))...); err != nil {
 			return nil, fmt.Errorf("%s: %w", name, err)
 		}
 	}
@@ -333,7 +332,7 @@ func (x *Expr) Eval(r Row) (bool, error) {
 func (x *Expr) result(r Row, out ref.Val, err error) (bool, error) {
 	if err != nil {
 		hint := x.nullHint(r.Entry, err)
-		if strings.Contains(err.Error(), "cost limit exceeded") {
+		if cancelled, ok := errors.AsType[interpreter.EvalCancelledError](err); ok && cancelled.Cause == interpreter.CostLimitExceeded {
 			hint = fmt.Sprintf(" (an expression may take %d steps on a row: loop over less)", CostLimit)
 		}
 		return false, &RowError{Expr: x.name, At: x.at, Line: r.Entry.Line, User: r.Entry.User, Err: err, Hint: hint}
