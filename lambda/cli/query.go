@@ -60,13 +60,9 @@ func runQuery(ctx context.Context, args []string, io IO) (err error) {
 	if src.live() {
 		// IAM's report has its 22 columns: a name that is none of them is
 		// refused now, not after the report is generated (minutes).
-		iam := make([]string, len(credreport.Columns))
-		for i, k := range credreport.Columns {
-			iam[i] = k.Name
-		}
 		for _, c := range named {
-			if !slices.Contains(iam, c) {
-				return usageErr("--columns: the report has no column %q (it has: %s)", c, strings.Join(iam, ", "))
+			if _, ok := credreport.LookupColumn(c); !ok {
+				return usageErr("--columns: the report has no column %q (it has: %s)", c, strings.Join(credreport.ColumnNames(), ", "))
 			}
 		}
 	}

@@ -81,6 +81,15 @@ var Columns = []Column{
 // each row (Entry.Value).
 func (c Column) Value(e *Entry) Value { return c.get(e) }
 
+// ColumnNames is the names of Columns, in order.
+func ColumnNames() []string {
+	names := make([]string, len(Columns))
+	for i, c := range Columns {
+		names[i] = c.Name
+	}
+	return names
+}
+
 // LookupColumn returns the known column called name.
 func LookupColumn(name string) (Column, bool) {
 	for _, c := range Columns {

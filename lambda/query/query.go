@@ -209,10 +209,7 @@ func didYouMean(msg string) string {
 	if name, ok = strings.CutSuffix(name, "' (in container '')"); !ok {
 		return ""
 	}
-	vars := []string{VarRaw, VarIsRoot, VarAccountID, VarAsOf}
-	for _, c := range credreport.Columns {
-		vars = append(vars, c.Name)
-	}
+	vars := append(credreport.ColumnNames(), VarRaw, VarIsRoot, VarAccountID, VarAsOf)
 	var near []string
 	best := 0
 	for _, v := range vars {
