@@ -256,7 +256,7 @@ func (a *Auditor) digest(out *Outcome) Message {
 		in.Selected[s.Rule.ID] = true
 	}
 	if obs.AccountErr != nil {
-		in.Warnings = append(in.Warnings, accountFactsWarning(obs.AccountErr.Error()))
+		in.Warnings = append(in.Warnings, AccountFactsWarning(obs.AccountErr.Error()))
 	}
 	for _, o := range out.Outcomes {
 		// Listed so that they do not rot: one muting nothing may be
@@ -595,9 +595,10 @@ func notDecided(n int, where, listed string) string {
 	return Nouns(n, "result") + where + " could not be decided from the report (NOT_AVAILABLE" + listed + "); " + kept + "."
 }
 
-// accountFactsWarning says why ROOT-03 could not be decided: err is why
-// the root account facts could not be read.
-func accountFactsWarning(err string) string {
+// AccountFactsWarning says why ROOT-03 could not be decided, as the digests
+// and scan --org say it: err is why the root account facts could not be
+// read.
+func AccountFactsWarning(err string) string {
 	return "Root account facts could not be read, so ROOT-03 is NOT_AVAILABLE: " + err
 }
 

@@ -176,7 +176,7 @@ func orgDigest(runs []AccountRun, profile string, now time.Time, complete bool) 
 		}
 		b.WriteString("\n")
 		if s.AccountFactsError != "" {
-			b.WriteString("      ! " + clip(oneLine(accountFactsWarning(s.AccountFactsError)), 2*maxReason) + "\n")
+			b.WriteString("      ! " + clip(oneLine(AccountFactsWarning(s.AccountFactsError)), 2*maxReason) + "\n")
 		}
 		lines := make([]line, 0, len(s.TopNew))
 		for _, f := range s.TopNew {

@@ -134,7 +134,7 @@ func TestSummaryCarriesWhatCouldNotBeDecided(t *testing.T) {
 	if !strings.Contains(s.AccountFactsError, "iam:GetAccountSummary") || !strings.Contains(s.AccountFactsError, "explicit deny") {
 		t.Errorf("summary's account facts error %q, want the refused call and why", s.AccountFactsError)
 	}
-	warning := "! " + accountFactsWarning(s.AccountFactsError)
+	warning := "! " + AccountFactsWarning(s.AccountFactsError)
 	if !strings.Contains(out.Digest.Body, warning) {
 		t.Fatalf("the account's digest lacks %q:\n%s", warning, out.Digest.Body)
 	}
