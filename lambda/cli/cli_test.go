@@ -383,28 +383,9 @@ func TestQueryLiveColumnsCheckedBeforeTheFetch(t *testing.T) {
 // loudly, exit 3, instead of the process dying mid-call (or, for a signal no
 // run armed, the test binary with it).
 func TestLiveRunsEndOnInterrupt(t *testing.T) {
-	arrived := make(chan struct{}, 1)
-	done := make(chan struct{})
-	aws := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if body, _ := io.ReadAll(r.Body); strings.Contains(string(body), "Action=GetCallerIdentity") {
-			// --publish asks whose the credentials are first: the
-			// report's account, so that the publication is what is cut.
-			w.Header().Set("Content-Type", "text/xml")
-			io.WriteString(w, `<GetCallerIdentityResponse><GetCallerIdentityResult><Account>123456789012</Account></GetCallerIdentityResult></GetCallerIdentityResponse>`)
-			return
-		}
-		select {
-		case arrived <- struct{}{}:
-		default:
-		}
-		select { // never answers
-		case <-r.Context().Done():
-		case <-done:
-		}
-	}))
-	defer aws.Close()
-	defer close(done)
-	fakeAWS(t, aws.URL)
+	// --publish asks whose the credentials are first: the report's account,
+	// so that the publication is what is cut.
+	arrived := hangingAWS(t, map[string]string{"GetCallerIdentity": `<GetCallerIdentityResponse><GetCallerIdentityResult><Account>123456789012</Account></GetCallerIdentityResult></GetCallerIdentityResponse>`})
 	stateDir := t.TempDir()
 	for _, tc := range []struct {
 		sig  syscall.Signal
@@ -418,21 +399,9 @@ func TestLiveRunsEndOnInterrupt(t *testing.T) {
 		{syscall.SIGINT, []string{"scan", "--report", sampleReport, "--state", stateDir, "--publish", "--hub-region", "us-east-1", "--format", "json"}, true},
 	} {
 		t.Run(tc.sig.String()+"/"+strings.Join(tc.args[:2], " "), func(t *testing.T) {
-			var out, errOut bytes.Buffer
-			code := make(chan int)
-			go func() {
-				code <- Run(context.Background(), tc.args, IO{Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errOut})
-			}()
-			select {
-			case <-arrived:
-			case c := <-code:
-				t.Fatalf("ended before calling AWS: exit %d, stderr %q", c, errOut.String())
-			}
-			if err := syscall.Kill(os.Getpid(), tc.sig); err != nil {
-				t.Fatal(err)
-			}
+			c, out, errOut := runInterrupted(t, arrived, tc.sig, tc.args...)
 			said := "interrupted (" + tc.sig.String() + " signal received): "
-			if c := <-code; c != ExitAWS || (out.Len() != 0) != tc.scanned || !strings.Contains(errOut.String(), said) || !strings.Contains(errOut.String(), "context canceled") {
+			if c != ExitAWS || (out.Len() != 0) != tc.scanned || !strings.Contains(errOut.String(), said) || !strings.Contains(errOut.String(), "context canceled") {
 				t.Errorf("exit %d, stdout %q, stderr %q; want exit 3, the cancelled call and %q", c, out.String(), errOut.String(), said)
 			}
 			if strings.Contains(errOut.String(), "bucket") {
@@ -461,43 +430,64 @@ func TestLiveScanInterruptedReadingTheAccountFacts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// A fresh report, not generated again; the account facts never come.
+	arrived := hangingAWS(t, map[string]string{"GetCredentialReport": fmt.Sprintf(`<GetCredentialReportResponse><GetCredentialReportResult><Content>%s</Content><ReportFormat>text/csv</ReportFormat><GeneratedTime>%s</GeneratedTime></GetCredentialReportResult></GetCredentialReportResponse>`,
+		base64.StdEncoding.EncodeToString(report), time.Now().UTC().Format(time.RFC3339))})
+	c, out, errOut := runInterrupted(t, arrived, syscall.SIGINT, "scan", "--region", "us-east-1", "--format", "json", "--fail-on", "critical")
+	if c != ExitAWS || out.Len() != 0 || !strings.Contains(errOut.String(), "interrupted (interrupt signal received): read the account facts") {
+		t.Errorf("exit %d, stdout %d bytes, stderr %q; want exit 3, nothing printed", c, out.Len(), errOut.String())
+	}
+}
+
+// hangingAWS points the SDK at a fake AWS for the rest of t: it answers
+// the query-protocol actions in answers with their XML, and holds every
+// other call unanswered until it is cancelled, saying on the channel it
+// returns that one arrived.
+func hangingAWS(t *testing.T, answers map[string]string) <-chan struct{} {
 	arrived := make(chan struct{}, 1)
 	done := make(chan struct{})
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if body, _ := io.ReadAll(r.Body); strings.Contains(string(body), "Action=GetCredentialReport") {
-			w.Header().Set("Content-Type", "text/xml")
-			fmt.Fprintf(w, `<GetCredentialReportResponse><GetCredentialReportResult><Content>%s</Content><ReportFormat>text/csv</ReportFormat><GeneratedTime>%s</GeneratedTime></GetCredentialReportResult></GetCredentialReportResponse>`,
-				base64.StdEncoding.EncodeToString(report), time.Now().UTC().Format(time.RFC3339)) // fresh: not generated again
-			return
+		body, _ := io.ReadAll(r.Body)
+		for action, xml := range answers {
+			if strings.Contains(string(body), "Action="+action) {
+				w.Header().Set("Content-Type", "text/xml")
+				io.WriteString(w, xml)
+				return
+			}
 		}
 		select {
 		case arrived <- struct{}{}:
 		default:
 		}
-		select { // the account facts never come
+		select {
 		case <-r.Context().Done():
 		case <-done:
 		}
 	}))
-	defer srv.Close()
-	defer close(done)
+	t.Cleanup(srv.Close)
+	t.Cleanup(func() { close(done) }) // runs first: the held calls end, then the server
 	fakeAWS(t, srv.URL)
+	return arrived
+}
+
+// runInterrupted runs the command line of args, sends the process sig once
+// a call has arrived at hangingAWS, and returns how the run ended.
+func runInterrupted(t *testing.T, arrived <-chan struct{}, sig syscall.Signal, args ...string) (int, *bytes.Buffer, *bytes.Buffer) {
+	t.Helper()
 	var out, errOut bytes.Buffer
 	code := make(chan int)
 	go func() {
-		code <- Run(context.Background(), []string{"scan", "--region", "us-east-1", "--format", "json", "--fail-on", "critical"}, IO{Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errOut})
+		code <- Run(context.Background(), args, IO{Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errOut})
 	}()
 	select {
 	case <-arrived:
 	case c := <-code:
-		t.Fatalf("ended before reading the account facts: exit %d, stderr %q", c, errOut.String())
+		t.Fatalf("ended before its AWS call was held: exit %d, stderr %q", c, errOut.String())
 	}
-	if err := syscall.Kill(os.Getpid(), syscall.SIGINT); err != nil {
+	if err := syscall.Kill(os.Getpid(), sig); err != nil {
 		t.Fatal(err)
 	}
-	if c := <-code; c != ExitAWS || out.Len() != 0 || !strings.Contains(errOut.String(), "interrupted (interrupt signal received): read the account facts") {
-		t.Errorf("exit %d, stdout %d bytes, stderr %q; want exit 3, nothing printed", c, out.Len(), errOut.String())
-	}
+	return <-code, &out, &errOut
 }
 
 // A run cancelled otherwise than by a signal (its caller's context), or one
