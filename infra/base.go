@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
@@ -438,6 +439,70 @@ func sum() *awscloudwatch.MetricOptions {
 
 func maximum() *awscloudwatch.MetricOptions {
 	return &awscloudwatch.MetricOptions{Period: awscdk.Duration_Minutes(jsii.Number(5)), Statistic: jsii.String("Maximum")}
+}
+
+// missedRunWindowMax is the longest an alarm's evaluation may cover
+// (PutMetricAlarm: Period × EvaluationPeriods at most 604,800 s, one day
+// for periods under an hour).
+const missedRunWindowMax = 7 * day
+
+// missedRunPeriod is the period of the alarm that no run has started: the
+// schedule's longest gap between two runs, plus late (the most a run can
+// start after its scheduled time, its delivery retried), plus an hour for
+// the metric to reach CloudWatch, in whole hours. Any window that long
+// holds a run while the schedule works, whether CloudWatch slides it or
+// aligns it. gap is the schedule's longest gap; ok is false when the
+// schedule has none (it runs fewer than twice) or the period exceeds
+// CloudWatch's window.
+func missedRunPeriod(s Settings, late time.Duration) (period, gap time.Duration, ok bool) {
+	zone, err := time.LoadLocation(s.TimeZone)
+	if err != nil {
+		return 0, 0, false // refused in LoadSettings
+	}
+	gap, runs, err := LongestGap(s.Schedule, zone)
+	if err != nil || !runs {
+		return 0, gap, false
+	}
+	period = (gap + late + time.Hour + time.Hour - 1).Truncate(time.Hour)
+	return period, gap, period <= missedRunWindowMax
+}
+
+// missedRunAlarm reports that no run has started for longer than the
+// schedule allows: the schedule disabled or deleted, its year range ended,
+// its target or role broken. Such a run fails nowhere, so no other alarm
+// tells, and no digest is no news. started is the count of runs started
+// (Sum) over a period; missing data (nothing started) breaches. late is
+// how long after its time a run can start. Where the schedule's gap is
+// too long for an alarm (weekly runs and longer), synth warns instead.
+func (b *base) missedRunAlarm(started func(*awscloudwatch.MetricOptions) awscloudwatch.Metric, late time.Duration, what string) {
+	s := b.Settings
+	of := KeySchedule + "=" + s.Schedule
+	if strings.HasPrefix(s.Schedule, "cron(") {
+		of += " in " + KeyTimeZone + "=" + s.TimeZone
+	}
+	period, gap, ok := missedRunPeriod(s, late)
+	if !ok {
+		if gap > 0 {
+			awscdk.Annotations_Of(b.Stack).AddWarningV2(jsii.String("credaudit:noMissedRunAlarm"), jsii.String(fmt.Sprintf(
+				"no alarm tells when runs stop: the longest gap between runs of %s, %s, plus up to %s of a late start "+
+					"and 1 hour for the metric, is longer than a CloudWatch alarm can look back (7 days); "+
+					"leave at most %s between runs to have one",
+				of, spellDuration(gap), spellDuration(late), spellDuration(missedRunWindowMax-late-time.Hour))))
+		}
+		return
+	}
+	a := awscloudwatch.NewAlarm(b.Stack, jsii.String("MissedRunAlarm"), &awscloudwatch.AlarmProps{
+		AlarmDescription: jsii.String(fmt.Sprintf("credaudit: no %s in the last %s, though %s leaves at most %s between runs: "+
+			"the schedule may be disabled or deleted, or unable to start a run (see the failure queue); "+
+			"no run means no digest and no findings. Expected after a first deploy, until the first scheduled run",
+			what, spellDuration(period), of, spellDuration(gap))),
+		Metric:             started(&awscloudwatch.MetricOptions{Period: awscdk.Duration_Seconds(jsii.Number(period.Seconds())), Statistic: jsii.String("Sum")}),
+		Threshold:          jsii.Number(1),
+		EvaluationPeriods:  jsii.Number(1),
+		ComparisonOperator: awscloudwatch.ComparisonOperator_LESS_THAN_THRESHOLD,
+		TreatMissingData:   awscloudwatch.TreatMissingData_BREACHING,
+	})
+	a.AddAlarmAction(awscloudwatchactions.NewSnsAction(b.Topic))
 }
 
 // queueAlarm reports each message sent to the failure queue: it counts

@@ -442,5 +442,7 @@ func (st *OrgStack) addAlarms() {
 		"lower maxConcurrency or raise the Lambda concurrency quota",
 		st.Orchestrator.Function.MetricThrottles(sum()), 1)
 	st.durationAlarm("OrchestratorDurationAlarm", "listing the accounts or sending the organisation digest", "they", st.Orchestrator.Function)
+	// Scheduler starts the execution itself, up to its retries late.
+	st.missedRunAlarm(st.StateMachine.MetricStarted, scheduleMaxAgeS*time.Second, "organisation run has started")
 	st.queueAlarm("the schedule could not start an organisation run; the failure queue holds the event for 14 days")
 }

@@ -734,7 +734,10 @@ func TestOrgAlarms(t *testing.T) {
 		{"AWS/States", "ExecutionsTimedOut", "Sum", 1, machine},
 	}
 	var got []alarm
-	for _, r := range s.resources("AWS::CloudWatch::Alarm") {
+	for id, r := range s.resources("AWS::CloudWatch::Alarm") {
+		if strings.HasPrefix(id, "MissedRunAlarm") {
+			continue // TestOrgMissedRunAlarm
+		}
 		p := r["Properties"].(map[string]any)
 		if !cmp.Equal(p["AlarmActions"], []any{topic}) {
 			t.Errorf("alarm %s: actions %v, want the topic", p["MetricName"], p["AlarmActions"])
@@ -764,6 +767,32 @@ func TestOrgAlarms(t *testing.T) {
 	slices.SortFunc(want, func(a, b alarm) int { return strings.Compare(key(a), key(b)) })
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("alarms (-want +got):\n%s", diff)
+	}
+}
+
+// The organisation stack's missed-run alarm counts the executions the
+// schedule started (Scheduler starts them itself, up to 1 h late): a daily
+// schedule gets 24 + 1 + 1 hours. A weekly one is longer than a CloudWatch
+// alarm can look back, and synth says there is none.
+func TestOrgMissedRunAlarm(t *testing.T) {
+	s := synth(t, "org")
+	machine := []any{map[string]any{"Name": "StateMachineArn", "Value": s.resolve(t, s.org.StateMachine.StateMachineArn())}}
+	checkMissedRun(t, s, s.resolve(t, s.org.Topic.TopicArn()), "AWS/States", "ExecutionsStarted", machine, 26*3600,
+		"no organisation run has started in the last 1 day 2 hours")
+
+	weekly := synth(t, "org-custom")
+	if p := weekly.missedRun(t); p != nil {
+		t.Errorf("weekly schedule: a missed-run alarm over %v s, more than CloudWatch's 7 days", p["Period"])
+	}
+	w := weekly.missedRunWarnings()
+	if len(w) != 1 {
+		t.Fatalf("weekly schedule: %d warnings that no alarm tells when runs stop, want 1:%s", len(w), describe(w))
+	}
+	msg := fmt.Sprint(w[0].Entry.Data)
+	for _, want := range []string{"cron(0 5 ? * MON *) in timeZone=Europe/Berlin", "7 days", "leave at most 6 days 22 hours between runs"} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("warning %q does not say %q", msg, want)
+		}
 	}
 }
 

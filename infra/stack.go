@@ -1,6 +1,8 @@
 package main
 
 import (
+	"time"
+
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
@@ -152,5 +154,7 @@ func (st *Stack) addAlarms() {
 	st.alarm("ThrottlesAlarm", "an invocation was throttled (account concurrency exhausted); Lambda retries it for up to the event's maximum age",
 		st.Function.MetricThrottles(sum()), 1)
 	st.durationAlarm("DurationAlarm", "a run", "runs", st.Function)
+	// A run starts up to Scheduler's retries and then Lambda's queue late.
+	st.missedRunAlarm(st.Function.MetricInvocations, scheduleMaxAgeS*time.Second+asyncMaxEventAgeH*time.Hour, "run has started")
 	st.queueAlarm("an event reached the failure queue: a run failed, Lambda could not start one within its maximum event age, or the schedule could not invoke the function; the queue holds the event for 14 days")
 }

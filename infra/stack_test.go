@@ -8,8 +8,11 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
+	"github.com/aws/aws-cdk-go/awscdk/v2/cxapi"
+	"github.com/aws/jsii-runtime-go"
 	"github.com/google/go-cmp/cmp"
 )
 
@@ -382,7 +385,10 @@ func TestAlarms(t *testing.T) {
 		{"AWS/SQS", "NumberOfMessagesSent", "Sum", 1, queue},
 	}
 	var got []alarm
-	for _, r := range s.resources("AWS::CloudWatch::Alarm") {
+	for id, r := range s.resources("AWS::CloudWatch::Alarm") {
+		if strings.HasPrefix(id, "MissedRunAlarm") {
+			continue // TestMissedRunAlarm
+		}
 		p := r["Properties"].(map[string]any)
 		if !cmp.Equal(p["AlarmActions"], []any{topic}) {
 			t.Errorf("alarm %s actions %v, want the topic", p["MetricName"], p["AlarmActions"])
@@ -395,6 +401,116 @@ func TestAlarms(t *testing.T) {
 	slices.SortFunc(got, func(a, b alarm) int { return strings.Compare(a.Namespace+a.MetricName, b.Namespace+b.MetricName) })
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("alarms (-want +got):\n%s", diff)
+	}
+}
+
+// missedRun returns the variant's missed-run alarm's properties, or nil.
+func (s *synthesized) missedRun(t *testing.T) map[string]any {
+	t.Helper()
+	var found map[string]any
+	for id, r := range s.resources("AWS::CloudWatch::Alarm") {
+		if strings.HasPrefix(id, "MissedRunAlarm") {
+			if found != nil {
+				t.Fatal("two missed-run alarms")
+			}
+			found = r["Properties"].(map[string]any)
+		}
+	}
+	return found
+}
+
+// missedRunWarnings returns synth's warnings that no alarm tells of
+// missed runs.
+func (s *synthesized) missedRunWarnings() []*cxapi.SynthesisMessage {
+	return *assertions.Annotations_FromStack(s.stack).FindWarning(jsii.String("*"),
+		assertions.Match_StringLikeRegexp(jsii.String("no alarm tells when runs stop")))
+}
+
+// checkMissedRun checks a missed-run alarm: it counts the runs started
+// (metric, dimensions) over period seconds, and alarms on none, missing
+// data included, telling the topic.
+func checkMissedRun(t *testing.T, s *synthesized, topic any, namespace, metric string, dimensions any, period float64, says ...string) {
+	t.Helper()
+	p := s.missedRun(t)
+	if p == nil {
+		t.Fatalf("no missed-run alarm; warnings: %s", describe(s.missedRunWarnings()))
+	}
+	got := map[string]any{}
+	for _, k := range []string{"Namespace", "MetricName", "Dimensions", "Statistic", "Period", "EvaluationPeriods", "Threshold", "ComparisonOperator", "TreatMissingData", "AlarmActions"} {
+		got[k] = p[k]
+	}
+	want := map[string]any{
+		"Namespace": namespace, "MetricName": metric, "Dimensions": dimensions, "Statistic": "Sum",
+		"Period": period, "EvaluationPeriods": 1.0, "Threshold": 1.0,
+		"ComparisonOperator": "LessThanThreshold", "TreatMissingData": "breaching",
+		"AlarmActions": []any{topic},
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("missed-run alarm (-want +got):\n%s", diff)
+	}
+	desc, _ := p["AlarmDescription"].(string)
+	for _, w := range says {
+		if !strings.Contains(desc, w) {
+			t.Errorf("missed-run alarm's description %q does not say %q", desc, w)
+		}
+	}
+	if w := s.missedRunWarnings(); len(w) > 0 {
+		t.Errorf("a missed-run alarm and a warning that there is none:%s", describe(w))
+	}
+}
+
+// A schedule that stops starting runs (disabled, deleted, its role or
+// target broken) fails nowhere: an alarm counts the invocations over the
+// schedule's longest gap plus the latest a run can start (Scheduler's 1 h
+// of retries, Lambda's 2 h queue) plus an hour for the metric, and alarms
+// when there were none.
+func TestMissedRunAlarm(t *testing.T) {
+	for _, tc := range []struct {
+		variant string
+		hours   float64
+		says    []string
+	}{
+		// Daily: 24 + 3 + 1.
+		{"default", 28, []string{"no run has started in the last 1 day 4 hours", "cron(0 6 * * ? *) in timeZone=Etc/UTC leaves at most 1 day between runs"}},
+		// Weekdays 07:30 Berlin: Friday to Monday is 73 hours across
+		// the autumn clock change.
+		{"custom", 77, []string{"in the last 3 days 5 hours", "at most 3 days 1 hour between runs"}},
+		{"hub-off", 16, []string{"rate(12 hours) leaves at most 12 hours between runs"}},
+	} {
+		t.Run(tc.variant, func(t *testing.T) {
+			s := synth(t, tc.variant)
+			fn := []any{map[string]any{"Name": "FunctionName", "Value": s.resolve(t, s.st.Function.FunctionName())}}
+			checkMissedRun(t, s, s.resolve(t, s.st.Topic.TopicArn()), "AWS/Lambda", "Invocations", fn, tc.hours*3600, tc.says...)
+		})
+	}
+}
+
+// The alarm's period: the gap, the lateness and an hour, in whole hours,
+// up to CloudWatch's 7-day window, and no alarm beyond it or for a
+// schedule without a gap.
+func TestMissedRunPeriod(t *testing.T) {
+	const h = time.Hour
+	for _, tc := range []struct {
+		schedule, zone string
+		late           time.Duration
+		want           time.Duration // 0: no alarm
+	}{
+		{"rate(1 minute)", "Etc/UTC", 3 * h, 5 * h},            // 1 min + 3 h + 1 h, rounded up
+		{"rate(90 minutes)", "Etc/UTC", h, 4 * h},              // 1.5 + 1 + 1 → 4
+		{"cron(30 2 * * ? *)", "Europe/Berlin", 3 * h, 51 * h}, // 02:30 is skipped once a year: 47 hours
+		{"rate(164 hours)", "Etc/UTC", 3 * h, 168 * h},         // exactly 7 days
+		{"rate(165 hours)", "Etc/UTC", 3 * h, 0},
+		{"rate(166 hours)", "Etc/UTC", h, 168 * h},    // the organisation's 1 h lateness
+		{"cron(0 5 ? * MON *)", "Etc/UTC", h, 0},      // weekly
+		{"cron(0 6 1 1 ? 2030)", "Etc/UTC", 3 * h, 0}, // runs once
+	} {
+		period, _, ok := missedRunPeriod(Settings{Schedule: tc.schedule, TimeZone: tc.zone}, tc.late)
+		if !ok {
+			period = 0
+		}
+		if period != tc.want {
+			t.Errorf("%s in %s, %v late: period %v, want %v", tc.schedule, tc.zone, tc.late, period, tc.want)
+		}
 	}
 }
 
