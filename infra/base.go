@@ -137,6 +137,13 @@ func (b *base) addTopic() {
 	for _, e := range b.Settings.Emails {
 		b.Topic.AddSubscription(awssnssubscriptions.NewEmailSubscription(jsii.String(e), nil))
 	}
+	if len(b.Settings.Emails) == 0 {
+		// Not an error: a team may subscribe a chat integration or a
+		// queue itself. But deployed as it stands, nobody hears anything.
+		awscdk.Annotations_Of(b.Stack).AddWarningV2(jsii.String("credaudit:noSubscribers"), jsii.String(
+			"context "+KeyEmails+" is empty: the digest, the alerts and the alarms go to the topic (output TopicArn) "+
+				"with no subscriber; set "+KeyEmails+", or subscribe to the topic yourself"))
+	}
 	// The topic's policy replaces SNS's default one, so CloudWatch alarms
 	// of this account need an explicit Publish grant.
 	b.Topic.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{

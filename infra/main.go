@@ -42,7 +42,8 @@ type Stacks struct {
 // management account's member role), so a single-account stack beside it
 // would audit that account twice and send a second digest.
 func NewApp(app awscdk.App) (Stacks, error) {
-	s, err := LoadSettings(func(key string) any { return app.Node().TryGetContext(jsii.String(key)) })
+	context, _ := app.Node().GetAllContext(nil).(map[string]any)
+	s, err := LoadContext(context)
 	if err != nil {
 		return Stacks{}, err
 	}

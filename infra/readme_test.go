@@ -2,7 +2,9 @@ package main
 
 import (
 	"fmt"
+	"maps"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 
@@ -70,5 +72,9 @@ func TestReadmeContextTable(t *testing.T) {
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("README settings tables (-code +README):\n%s", diff)
+	}
+	// LoadContext refuses any other key of their shape.
+	if diff := cmp.Diff(slices.Sorted(maps.Keys(want)), slices.Sorted(slices.Values(SettingKeys))); diff != "" {
+		t.Errorf("SettingKeys (-README's +SettingKeys):\n%s", diff)
 	}
 }

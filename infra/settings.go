@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"net/mail"
 	"regexp"
@@ -47,6 +48,96 @@ const (
 	KeyMaxConcurrency       = "maxConcurrency"
 	KeyToleratedFailurePerc = "toleratedFailurePercent"
 )
+
+// SettingKeys are the context keys LoadSettings reads, the README's
+// settings tables' (a test keeps the three in step).
+var SettingKeys = []string{
+	KeyStackName, KeySchedule, KeyTimeZone, KeyEmails, KeyProfile, KeyConfig, KeyNotify,
+	KeySecurityHub, KeySecurityHubRegion, KeyRefreshDays, KeyLogRetention, KeyLogLevel,
+	KeyMemory, KeyTimeout, KeyAsset,
+	KeyOrg, KeyOrgID, KeyMemberRole, KeyStackSetTargets, KeyStackSetCallAs,
+	KeyOrgIncludeAccounts, KeyOrgExcludeAccounts, KeyOrgIncludeOUs, KeyOrgExcludeOUs,
+	KeyMaxConcurrency, KeyToleratedFailurePerc,
+}
+
+// settingShape is the shape of credaudit's context keys (camelCase). The
+// keys the CDK itself puts in an app's context have another: feature flags
+// (@aws-cdk/…), the CLI's (aws:cdk:…) and cdk.context.json's cached
+// lookups (availability-zones:account=…), acknowledged-issue-numbers.
+var settingShape = regexp.MustCompile(`^[a-z][A-Za-z0-9]*$`)
+
+// LoadContext is LoadSettings over an app's whole context, which also
+// refuses each key shaped like a setting that is not one, naming the
+// settings it may have meant: a misspelt setting would otherwise be
+// ignored, and its default deployed without a word (memoryMiB for
+// memorySize).
+func LoadContext(context map[string]any) (Settings, error) {
+	return loadSettings(func(key string) any { return context[key] }, unknownKeys(context))
+}
+
+// unknownKeys says why each key of context shaped like a setting that is
+// not one is refused.
+func unknownKeys(context map[string]any) []error {
+	var errs []error
+	for _, k := range slices.Sorted(maps.Keys(context)) {
+		if !settingShape.MatchString(k) || slices.Contains(SettingKeys, k) {
+			continue
+		}
+		msg := fmt.Sprintf("context %s=%s: not a credaudit setting", k, written(context[k]))
+		if near := nearKeys(k); len(near) > 0 {
+			msg += "; did you mean " + strings.Join(near, " or ") + "?"
+		} else {
+			msg += " (see the README's \"Context settings\")"
+		}
+		errs = append(errs, errors.New(msg))
+	}
+	return errs
+}
+
+// nearKeys are the settings key may have meant, compared without case:
+// those containing it or contained in it (timeout: timeoutSeconds), else
+// those within three edits of it (memoryMiB: memorySize).
+func nearKeys(key string) []string {
+	k := strings.ToLower(key)
+	var within, edits []string
+	for _, s := range SettingKeys {
+		switch l := strings.ToLower(s); {
+		case len(k) >= 4 && strings.Contains(l, k) || len(l) >= 4 && strings.Contains(k, l):
+			within = append(within, s)
+		case editDistance(k, l) <= 3:
+			edits = append(edits, s)
+		}
+	}
+	if len(within) > 0 {
+		return within
+	}
+	return edits
+}
+
+// editDistance is the Levenshtein distance between a and b, in bytes
+// (lambda/query has its own: infra does not import lambda).
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur := make([]int, len(b)+1)
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+boolInt(a[i-1] != b[j-1]))
+		}
+		prev = cur
+	}
+	return prev[len(b)]
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
 
 // Defaults. Memory and timeout are explained in the README ("Sizing"): the
 // run waits on AWS far more than it computes (parse and evaluate of a
@@ -180,7 +271,11 @@ var (
 // in one error. Values from cdk.json arrive as JSON types, values from -c as
 // strings; both are accepted.
 func LoadSettings(lookup func(key string) any) (Settings, error) {
-	var errs []error
+	return loadSettings(lookup, nil)
+}
+
+// loadSettings is LoadSettings, its error naming errs first.
+func loadSettings(lookup func(key string) any, errs []error) (Settings, error) {
 	refused := map[string]bool{} // the keys named in errs
 	bad := func(key string, v any, format string, args ...any) {
 		refused[key] = true

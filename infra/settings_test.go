@@ -223,6 +223,52 @@ func TestSettingsRejected(t *testing.T) {
 
 // An error shows the value as it was written: a list from cdk.json as
 // JSON, so that a list of blanks is not shown as the [] it is told to write.
+// A key shaped like a setting that is not one is refused, with the
+// settings it may have meant, in the same error as a bad value; the CDK's
+// own keys (feature flags, the CLI's, cached lookups) are not settings'
+// shape and pass.
+func TestLoadContextRefusesUnknownKeys(t *testing.T) {
+	cdks := map[string]any{
+		"@aws-cdk/core:newStyleStackSynthesis":                                     true,
+		"aws:cdk:enable-path-metadata":                                             true,
+		"availability-zones:account=123456789012:region=eu-west-1":                 []any{"eu-west-1a"},
+		"acknowledged-issue-numbers":                                               []any{32775.0},
+		"@aws-cdk/aws-stepfunctions:useDistributedMapResultWriterV2":               true,
+		"hosted-zone:account=123456789012:domainName=example.com:region=eu-west-1": map[string]any{},
+	}
+	if _, err := LoadContext(maps.Clone(cdks)); err != nil {
+		t.Errorf("the CDK's own context keys: %v", err)
+	}
+	for _, tc := range []struct {
+		key  string
+		want string
+	}{
+		{"memoryMiB", "context memoryMiB=1024: not a credaudit setting; did you mean memorySize?"},
+		{"timeout", "context timeout=1024: not a credaudit setting; did you mean timeoutSeconds?"},
+		{"emails", "context emails=1024: not a credaudit setting; did you mean notificationEmails?"},
+		{"securityhub", "context securityhub=1024: not a credaudit setting; did you mean securityHub or securityHubRegion?"},
+		{"Schedule", ""}, // not a setting's shape: a capital first
+		{"colour", `context colour=1024: not a credaudit setting (see the README's "Context settings")`},
+	} {
+		ctx := maps.Clone(cdks)
+		ctx[tc.key] = 1024.0
+		ctx[KeyTimeZone] = "Mars/Olympus"
+		_, err := LoadContext(ctx)
+		if err == nil {
+			t.Fatalf("%s: accepted", tc.key)
+		}
+		lines := strings.Split(err.Error(), "\n")
+		want := []string{"invalid settings:"}
+		if tc.want != "" {
+			want = append(want, tc.want)
+		}
+		want = append(want, "context timeZone=Mars/Olympus: want an IANA time zone name such as Etc/UTC or Europe/Berlin")
+		if diff := cmp.Diff(want, lines); diff != "" {
+			t.Errorf("%s (-want +got):\n%s", tc.key, diff)
+		}
+	}
+}
+
 func TestSettingsErrorShowsTheValueWritten(t *testing.T) {
 	org := map[string]any{KeyOrg: true, KeyOrgID: "o-abcdefghij", KeyStackSetTargets: "r-ab12"}
 	for _, tc := range []struct {

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
 	"github.com/aws/aws-cdk-go/awscdk/v2/cxapi"
 	"github.com/aws/jsii-runtime-go"
@@ -256,6 +257,31 @@ func TestTopicEncryptionAndSubscriptions(t *testing.T) {
 	hubOff := synth(t, "hub-off")
 	if n := len(hubOff.resources("AWS::SNS::Subscription")); n != 2 {
 		t.Errorf("comma-separated notificationEmails: %d subscriptions, want 2", n)
+	}
+}
+
+// A stack without notificationEmails deploys, but synth warns that
+// nobody is subscribed; with them it does not.
+func TestNoSubscribersWarning(t *testing.T) {
+	for variant, want := range map[string]int{"default": 1, "custom": 0, "hub-off": 0, "org": 1, "org-custom": 0} {
+		s := synth(t, variant)
+		w := *assertions.Annotations_FromStack(s.stack).FindWarning(jsii.String("*"),
+			assertions.Match_StringLikeRegexp(jsii.String("context "+KeyEmails+" is empty")))
+		if len(w) != want {
+			t.Errorf("%s: %d warnings of no subscriber, want %d:%s", variant, len(w), want, describe(w))
+		}
+	}
+}
+
+// A misspelt setting stops synth, naming the one it may have meant,
+// rather than deploying that setting's default.
+func TestNewAppRefusesAMisspeltSetting(t *testing.T) {
+	requireTools(t)
+	ctx := cdkJSONContext(t)
+	ctx["memoryMiB"], ctx[KeyAsset] = 2048.0, fakeAsset
+	app := awscdk.NewApp(&awscdk.AppProps{Context: &ctx, Outdir: jsii.String(t.TempDir())})
+	if _, err := NewApp(app); err == nil || !strings.Contains(err.Error(), "context memoryMiB=2048: not a credaudit setting; did you mean memorySize?") {
+		t.Errorf("memoryMiB=2048: NewApp said %v, want it refused", err)
 	}
 }
 
