@@ -23,7 +23,7 @@ import (
 // Exit codes, documented in the README.
 const (
 	ExitOK       = 0 // success; for scan: nothing failing at or above --fail-on
-	ExitFindings = 1 // scan: failing, unsuppressed results at or above --fail-on
+	ExitFindings = 1 // scan: failing, unsuppressed results at or above --fail-on; query: a row matched, with --fail-if-any
 	ExitUsage    = 2 // bad flags, bad input file, bad expression or configuration
 	ExitAWS      = 3 // the report could not be acquired from AWS (permissions, throttling, deadline), publishing failed, or an account of scan --org failed
 )
@@ -136,7 +136,7 @@ func usage(w io.Writer) {
 		fmt.Fprintf(w, "  %-8s %s\n", c.name, c.summary)
 	}
 	fmt.Fprintln(w, "\nRun 'credaudit <command> --help' for a command's flags.")
-	fmt.Fprintln(w, "Exit codes: 0 ok, 1 failing results at or above --fail-on (scan), 2 bad usage or input, 3 report not acquired from AWS, publishing failed, or an account of --org failed.")
+	fmt.Fprintln(w, "Exit codes: 0 ok, 1 failing results at or above --fail-on (scan) or a row matched with --fail-if-any (query), 2 bad usage or input, 3 report not acquired from AWS, publishing failed, or an account of --org failed.")
 }
 
 // newFlags returns a flag set that reports errors instead of exiting and

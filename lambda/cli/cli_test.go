@@ -103,6 +103,51 @@ func TestQueryWhereColumnsAndFormats(t *testing.T) {
 	}
 }
 
+// --count prints how many rows match instead of the rows; --fail-if-any
+// exits 1 when any does, the rows (or count) printed all the same, and 0
+// when none does: a check for CI, as InSpec's "should_not exist".
+func TestQueryCountAndFailIfAny(t *testing.T) {
+	const where = "!is_root && password_enabled && !mfa_active" // no sentinel note on stderr
+	code, rowsCSV, stderr := run(t, "", "query", "--report", sampleReport, "--where", where, "--format", "csv")
+	if code != ExitOK {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	records, err := csv.NewReader(strings.NewReader(rowsCSV)).ReadAll()
+	if err != nil || len(records) < 2 {
+		t.Fatalf("the sample has no row matching %s: %q, %v", where, rowsCSV, err)
+	}
+	matching := len(records) - 1
+	for _, tc := range []struct {
+		args           []string
+		code           int
+		stdout, stderr string
+	}{
+		{[]string{"--where", where, "--count"}, ExitOK, fmt.Sprintf("%d\n", matching), ""},
+		{[]string{"--where", `user == "nobody"`, "--count"}, ExitOK, "0\n", ""},
+		{[]string{"--count"}, ExitOK, fmt.Sprintf("%d\n", strings.Count(mustRead(t, sampleReport), "\n")-1), ""},
+		{[]string{"--where", where, "--format", "csv", "--fail-if-any"}, ExitFindings, rowsCSV,
+			fmt.Sprintf("credaudit query: %d rows matched (--fail-if-any)\n", matching)},
+		{[]string{"--where", where, "--count", "--fail-if-any"}, ExitFindings, fmt.Sprintf("%d\n", matching), "rows matched (--fail-if-any)"},
+		{[]string{"--where", `user == "nobody"`, "--format", "csv", "--fail-if-any"}, ExitOK, records[0][0] + "," + strings.Join(records[0][1:], ",") + "\n", ""},
+		{[]string{"--count", "--format", "json"}, ExitUsage, "", "--count prints a number, not rows: leave out --columns and --format"},
+		{[]string{"--count", "--columns", "user"}, ExitUsage, "", "--count prints a number, not rows"},
+	} {
+		code, stdout, stderr := run(t, "", append([]string{"query", "--report", sampleReport}, tc.args...)...)
+		if code != tc.code || stdout != tc.stdout || !strings.Contains(stderr, tc.stderr) || tc.stderr == "" && stderr != "" {
+			t.Errorf("%s: exit %d, stdout %q, stderr %q; want %d, %q, %q", strings.Join(tc.args, " "), code, stdout, stderr, tc.code, tc.stdout, tc.stderr)
+		}
+	}
+}
+
+func mustRead(t *testing.T, path string) string {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(data)
+}
+
 // A --where whose match hinges on a sentinel (root's password_enabled is
 // not_supported), read as false, says so on stderr, naming the row; one
 // that does not hinge on it there says nothing.

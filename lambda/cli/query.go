@@ -20,7 +20,7 @@ import (
 )
 
 func runQuery(ctx context.Context, args []string, io IO) (err error) {
-	fs := newFlags("query", "[--report FILE|-] [--profile AWS_PROFILE] [--region REGION] [--as-of TIME] [--where EXPR] [--columns a,b] [--format table|json|csv]")
+	fs := newFlags("query", "[--report FILE|-] [--profile AWS_PROFILE] [--region REGION] [--as-of TIME] [--where EXPR] [--columns a,b] [--format table|json|csv] [--count] [--fail-if-any]")
 	var src source
 	src.register(fs, "profile")
 	var awsProfile string
@@ -28,8 +28,13 @@ func runQuery(ctx context.Context, args []string, io IO) (err error) {
 	where := fs.String("where", "", "CEL `expression` a row must satisfy, e.g. 'password_enabled && !mfa_active'")
 	columns := fs.String("columns", "", "comma-separated `columns` to print, in order (default: every column of the report)")
 	format := fs.String("format", "", "output `format`: table, json or csv (default: table on a terminal, csv otherwise)")
+	count := fs.Bool("count", false, "print the number of matching rows instead of the rows")
+	failIfAny := fs.Bool("fail-if-any", false, "exit 1 when any row matches --where (a check for CI: the rows are printed, or counted with --count)")
 	if err := parseFlags(fs, args, io); err != nil {
 		return err
+	}
+	if *count && (*columns != "" || *format != "") {
+		return usageErr("--count prints a number, not rows: leave out --columns and --format")
 	}
 	switch {
 	case awsProfile != "" && src.awsProfile != "" && awsProfile != src.awsProfile:
@@ -102,13 +107,20 @@ func runQuery(ctx context.Context, args []string, io IO) (err error) {
 			fmt.Fprintf(io.Stderr, "credaudit query: %s\n", note)
 		}
 	}
-	switch *format {
-	case "csv":
-		return writeRowsCSV(io.Stdout, cols, rows)
-	case "json":
-		return writeRowsJSON(io.Stdout, cols, rows)
+	switch {
+	case *count:
+		_, err = fmt.Fprintln(io.Stdout, len(rows))
+	case *format == "csv":
+		err = writeRowsCSV(io.Stdout, cols, rows)
+	case *format == "json":
+		err = writeRowsJSON(io.Stdout, cols, rows)
+	default:
+		err = writeRowsTable(io.Stdout, cols, rows)
 	}
-	return writeRowsTable(io.Stdout, cols, rows)
+	if err == nil && *failIfAny && len(rows) > 0 {
+		return &exitError{ExitFindings, fmt.Errorf("%s matched (--fail-if-any)", audit.Nouns(len(rows), "row"))}
+	}
+	return err
 }
 
 // sentinelsReadFalse says on which rows --where hinged on a boolean cell
