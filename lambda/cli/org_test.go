@@ -165,24 +165,11 @@ func TestScanOrgAuditsEachMemberInItsOwnAccount(t *testing.T) {
 	}
 }
 
-// An account or OU --include-accounts or --include-ous names that the
-// organisation does not have to audit is reported as an account that
-// failed, with why: in the summary, the digest and the exit code, instead
-// of a run over fewer accounts that exits 0.
 // An account whose root account facts could not be read is named on stderr,
 // as a single account's scan says it: the table has no column for it.
 func TestScanOrgSaysWhoseAccountFactsCouldNotBeRead(t *testing.T) {
 	_, members := newOrganisation(t, "alpha", "beta")
-	p := &emulator.Proxy{Hook: func(w http.ResponseWriter, c *emulator.Call) {
-		if c.Op != "GetAccountSummary" {
-			c.Forward(w, nil)
-			return
-		}
-		w.Header().Set("Content-Type", "text/xml")
-		w.WriteHeader(http.StatusForbidden)
-		io.WriteString(w, `<ErrorResponse><Error><Type>Sender</Type><Code>AccessDenied</Code><Message>denied by the test</Message></Error><RequestId>1</RequestId></ErrorResponse>`)
-	}}
-	t.Setenv("AWS_ENDPOINT_URL", p.Start(t))
+	denyAccountSummary(t)
 	code, out, stderr := run(t, "", "scan", "--org", "--exclude-accounts", management, "--format", "table")
 	if code != ExitOK || out == "" {
 		t.Fatalf("exit %d, %d bytes out; stderr:\n%s", code, len(out), stderr)
@@ -194,6 +181,27 @@ func TestScanOrgSaysWhoseAccountFactsCouldNotBeRead(t *testing.T) {
 	}
 }
 
+// denyAccountSummary points AWS_ENDPOINT_URL at a proxy of the emulator
+// that refuses iam:GetAccountSummary, so that the root account facts
+// cannot be read.
+func denyAccountSummary(t *testing.T) {
+	t.Helper()
+	p := &emulator.Proxy{Hook: func(w http.ResponseWriter, c *emulator.Call) {
+		if c.Op != "GetAccountSummary" {
+			c.Forward(w, nil)
+			return
+		}
+		w.Header().Set("Content-Type", "text/xml")
+		w.WriteHeader(http.StatusForbidden)
+		io.WriteString(w, `<ErrorResponse><Error><Type>Sender</Type><Code>AccessDenied</Code><Message>denied by the test</Message></Error><RequestId>1</RequestId></ErrorResponse>`)
+	}}
+	t.Setenv("AWS_ENDPOINT_URL", p.Start(t))
+}
+
+// An account or OU --include-accounts or --include-ous names that the
+// organisation does not have to audit is reported as an account that
+// failed, with why: in the summary, the digest and the exit code, instead
+// of a run over fewer accounts that exits 0.
 func TestScanOrgReportsWhatItIncludesButCannotAudit(t *testing.T) {
 	_, members := newOrganisation(t, "alpha")
 	alpha := members[0]

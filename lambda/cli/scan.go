@@ -130,7 +130,7 @@ func runScan(ctx context.Context, args []string, io IO) (err error) {
 		}
 	}
 	if src.live() && in.account == nil {
-		fmt.Fprintf(io.Stderr, "credaudit scan: %v; rules that need it are NOT_AVAILABLE\n", in.accountErr)
+		fmt.Fprintf(io.Stderr, "credaudit scan: %s\n", terminalSafe(audit.AccountFactsWarning(in.accountErr.Error())))
 	}
 	if *format == "sarif" {
 		if note := sarifLimitNote(out.counts()); note != "" {

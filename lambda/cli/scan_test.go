@@ -327,6 +327,23 @@ func TestScanLiveAccountThroughTheEmulator(t *testing.T) {
 	}
 }
 
+// A live scan whose root account facts could not be read says so on
+// stderr, in the digests' words, and ROOT-03 is NOT_AVAILABLE.
+func TestScanLiveSaysTheAccountFactsCouldNotBeRead(t *testing.T) {
+	createUser(t, motoIAM(t), "scan-facts")
+	denyAccountSummary(t)
+	code, out, stderr := run(t, "", "scan", "--region", "us-east-1", "--format", "json")
+	if code != ExitOK {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	if want := "credaudit scan: Root account facts could not be read, so ROOT-03 is NOT_AVAILABLE: "; !strings.Contains(stderr, want) || !strings.Contains(stderr, "AccessDenied") {
+		t.Errorf("stderr lacks %q and the refusal:\n%s", want, stderr)
+	}
+	if !strings.Contains(out, `"rule_id": "ROOT-03"`) {
+		t.Errorf("no ROOT-03 result:\n%.2000s", out)
+	}
+}
+
 func TestScanTableFitsEightyColumnsWithoutColourOffTerminal(t *testing.T) {
 	code, out, stderr := run(t, "", scanArgs("--format", "table", "--profile", "all")...)
 	if code != ExitOK {
