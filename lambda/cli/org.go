@@ -235,6 +235,10 @@ func runOrg(ctx context.Context, f *orgFlags, af *auditFlags, src *source, forma
 	switch {
 	case notifyErr != nil:
 		return &exitError{ExitAWS, notifyErr}
+	case ctx.Err() != nil:
+		// An account whose root facts read was cut off counts as audited,
+		// its ROOT-03 undecided: the run as a whole did not finish.
+		return &exitError{ExitAWS, fmt.Errorf("the organisation scan was cut short (see the summary): %w", ctx.Err())}
 	case sum.Failed > 0:
 		return &exitError{ExitAWS, fmt.Errorf("%d of %s failed (see the summary)", sum.Failed, audit.Nouns(sum.Accounts, "account"))}
 	}

@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -178,6 +179,31 @@ func TestScanOrgSaysWhoseAccountFactsCouldNotBeRead(t *testing.T) {
 		if want := "credaudit scan: account " + m.id + ": Root account facts could not be read, so ROOT-03 is NOT_AVAILABLE: "; !strings.Contains(stderr, want) || !strings.Contains(stderr, "AccessDenied") {
 			t.Errorf("stderr lacks %q and the refusal:\n%s", want, stderr)
 		}
+	}
+}
+
+// scan --org interrupted while its accounts read their root account facts
+// (their reports already read) ends as a run cut short, exit 3, not as an
+// organisation scan whose ROOT-03 is undecided everywhere and exit 0.
+func TestScanOrgInterruptedReadingTheAccountFacts(t *testing.T) {
+	_, members := newOrganisation(t, "alpha") // one: no other account is still at its report
+	createUser(t, members[0].IAM, "interrupted")
+	arrived := make(chan struct{}, 1)
+	p := &emulator.Proxy{Hook: func(w http.ResponseWriter, c *emulator.Call) {
+		if c.Op != "GetAccountSummary" {
+			c.Forward(w, nil)
+			return
+		}
+		select {
+		case arrived <- struct{}{}:
+		default:
+		}
+		<-c.Request.Context().Done() // held until the run gives up on it
+	}}
+	t.Setenv("AWS_ENDPOINT_URL", p.Start(t))
+	code, out, stderr := runInterrupted(t, arrived, syscall.SIGINT, "scan", "--org", "--exclude-accounts", management, "--format", "json")
+	if code != ExitAWS || !strings.Contains(stderr.String(), "interrupted (interrupt signal received): the organisation scan was cut short") {
+		t.Errorf("exit %d, stderr %q; want exit 3, saying it was cut short\nstdout:\n%.1000s", code, stderr.String(), out.String())
 	}
 }
 
