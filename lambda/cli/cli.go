@@ -166,7 +166,13 @@ func parseFlags(fs *flag.FlagSet, args []string, streams IO) error {
 	}
 	// The flag package's error is printed once, by the caller, with where
 	// the usage is, not after the whole usage.
-	switch err := fs.Parse(args); {
+	var twice error
+	restore := givenOnce(fs, &twice)
+	err := fs.Parse(args)
+	restore()
+	switch {
+	case twice != nil: // the flag package's own wording would say it twice
+		return &exitError{ExitUsage, twice}
 	case errors.Is(err, flag.ErrHelp): // --help=true, -h=1
 		return help()
 	case err != nil:
@@ -185,6 +191,52 @@ func parseFlags(fs *flag.FlagSet, args []string, streams IO) error {
 		}
 	})
 	return empty
+}
+
+// givenOnce makes each of fs's flags refuse a second, different value,
+// saying why in *twice, until the returned func restores them: the flag
+// package keeps the last, so a script's --report a.csv … --report b.csv
+// would scan b.csv unnoticed, and --exclude-accounts 111
+// --exclude-accounts 222 would audit 111. The same value again (--publish
+// --publish) is harmless and taken.
+func givenOnce(fs *flag.FlagSet, twice *error) (restore func()) {
+	var flags []*flag.Flag
+	var values []flag.Value
+	fs.VisitAll(func(f *flag.Flag) {
+		flags, values = append(flags, f), append(values, f.Value)
+		f.Value = &onceValue{Value: f.Value, name: f.Name, twice: twice}
+	})
+	return func() {
+		for i, f := range flags {
+			f.Value = values[i]
+		}
+	}
+}
+
+// onceValue is a flag's value that refuses a second, different one.
+type onceValue struct {
+	flag.Value
+	name  string
+	given *string // the first value given, nil before it
+	twice *error
+}
+
+func (v *onceValue) Set(s string) error {
+	if v.given != nil {
+		if s == *v.given {
+			return nil
+		}
+		*v.twice = fmt.Errorf("--%s given twice, %q and %q; give it once", v.name, *v.given, s)
+		return *v.twice
+	}
+	v.given = &s
+	return v.Value.Set(s)
+}
+
+// IsBoolFlag keeps a boolean flag one that takes no value.
+func (v *onceValue) IsBoolFlag() bool {
+	b, ok := v.Value.(interface{ IsBoolFlag() bool })
+	return ok && b.IsBoolFlag()
 }
 
 func runVersion(_ context.Context, args []string, io IO) error {

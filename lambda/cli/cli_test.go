@@ -355,6 +355,37 @@ func TestABadFlagIsSaidOnce(t *testing.T) {
 	}
 }
 
+// A flag given twice with different values is refused, naming both,
+// instead of the flag package keeping the last unnoticed; the same value
+// twice is taken. Help still works, and reads as before.
+func TestAFlagGivenTwiceIsRefused(t *testing.T) {
+	dir := t.TempDir()
+	for _, tc := range []struct {
+		args   []string
+		stderr string
+	}{
+		{[]string{"scan", "--report", sampleReport, "--report", "other.csv"}, `--report given twice, "` + sampleReport + `" and "other.csv"; give it once`},
+		{[]string{"scan", "--report", sampleReport, "--fail-on", "critical", "--fail-on=low"}, `--fail-on given twice, "critical" and "low"; give it once`},
+		{[]string{"scan", "--org", "--exclude-accounts", "111111111111", "--exclude-accounts", "222222222222"}, `--exclude-accounts given twice, "111111111111" and "222222222222"`},
+		{[]string{"scan", "--report", sampleReport, "--state", dir, "--publish", "--publish=false"}, `--publish given twice, "true" and "false"`},
+		{[]string{"query", "--report", sampleReport, "--where", "mfa_active", "--where", "!mfa_active"}, `--where given twice, "mfa_active" and "!mfa_active"`},
+	} {
+		code, out, stderr := run(t, "", tc.args...)
+		if want := "credaudit " + tc.args[0] + ": " + tc.stderr; code != ExitUsage || out != "" || !strings.HasPrefix(stderr, want) || strings.Count(stderr, "given twice") != 1 {
+			t.Errorf("%s: exit %d, stdout %q, stderr %q; want exit 2 and %q", strings.Join(tc.args, " "), code, out, stderr, want)
+		}
+	}
+	code, once, _ := run(t, "", "query", "--report", sampleReport, "--count")
+	code2, twice, stderr := run(t, "", "query", "--report", sampleReport, "--report", sampleReport, "--count", "--count")
+	if code != ExitOK || code2 != ExitOK || once != twice {
+		t.Errorf("the same values twice: exit %d, %q (%s); want exit 0 and %q as once", code2, twice, stderr, once)
+	}
+	_, help, _ := run(t, "", "scan", "--help")
+	if !strings.Contains(help, "(default 10)") || strings.Contains(help, "(default false)") || strings.Contains(help, "panic") {
+		t.Errorf("scan --help shows the defaults otherwise:\n%s", help)
+	}
+}
+
 // Every flag of a command is in its usage line.
 func TestUsageLineNamesEveryFlag(t *testing.T) {
 	checked := 0
