@@ -57,6 +57,9 @@ func newBase(scope constructs.Construct, s Settings, description string) base {
 	if s.HubRegion != "" {
 		b.HomeRegion = jsii.String(s.HubRegion)
 	}
+	for _, msg := range s.Ignored {
+		awscdk.Annotations_Of(b.Stack).AddWarningV2(jsii.String("credaudit:ignoredContextKey"), jsii.String(msg))
+	}
 	b.checkHubPartition()
 	b.addTopic()
 	b.addBucket()

@@ -67,31 +67,34 @@ var SettingKeys = []string{
 var settingShape = regexp.MustCompile(`^[a-z][A-Za-z0-9]*$`)
 
 // LoadContext is LoadSettings over an app's whole context, which also
-// refuses each key shaped like a setting that is not one, naming the
+// refuses each key shaped like a setting that is near one, naming the
 // settings it may have meant: a misspelt setting would otherwise be
 // ignored, and its default deployed without a word (memoryMiB for
-// memorySize).
+// memorySize). A key of that shape near no setting is kept in Ignored, for
+// synth to warn of: the CLI puts ~/.cdk.json's context, meant for every
+// app, into this one's too.
 func LoadContext(context map[string]any) (Settings, error) {
-	return loadSettings(func(key string) any { return context[key] }, unknownKeys(context))
+	misspelt, ignored := unknownKeys(context)
+	s, err := loadSettings(func(key string) any { return context[key] }, misspelt)
+	s.Ignored = ignored
+	return s, err
 }
 
 // unknownKeys says why each key of context shaped like a setting that is
-// not one is refused.
-func unknownKeys(context map[string]any) []error {
-	var errs []error
+// not one is refused (misspelt: near a setting) or ignored.
+func unknownKeys(context map[string]any) (misspelt []error, ignored []string) {
 	for _, k := range slices.Sorted(maps.Keys(context)) {
 		if !settingShape.MatchString(k) || slices.Contains(SettingKeys, k) {
 			continue
 		}
 		msg := fmt.Sprintf("context %s=%s: not a credaudit setting", k, written(context[k]))
 		if near := nearKeys(k); len(near) > 0 {
-			msg += "; did you mean " + strings.Join(near, " or ") + "?"
+			misspelt = append(misspelt, fmt.Errorf("%s; did you mean %s?", msg, strings.Join(near, " or ")))
 		} else {
-			msg += " (see the README's \"Context settings\")"
+			ignored = append(ignored, msg+`, ignored (see the README's "Context settings")`)
 		}
-		errs = append(errs, errors.New(msg))
 	}
-	return errs
+	return misspelt, ignored
 }
 
 // nearKeys are the settings key may have meant, compared without case:
@@ -245,6 +248,10 @@ type Settings struct {
 	// (0–100) above which the run stops.
 	MaxConcurrency          int
 	ToleratedFailurePercent int
+
+	// Ignored says why each context key of a setting's shape near no
+	// setting was ignored (LoadContext); synth warns of each.
+	Ignored []string
 }
 
 var (

@@ -221,19 +221,20 @@ func TestSettingsRejected(t *testing.T) {
 	}
 }
 
-// An error shows the value as it was written: a list from cdk.json as
-// JSON, so that a list of blanks is not shown as the [] it is told to write.
-// A key shaped like a setting that is not one is refused, with the
-// settings it may have meant, in the same error as a bad value; the CDK's
-// own keys (feature flags, the CLI's, cached lookups) are not settings'
-// shape and pass.
+// A key shaped like a setting and near one is refused, with the settings
+// it may have meant, in the same error as a bad value; the CDK's own keys
+// (feature flags, the CLI's, cached lookups) are not settings' shape and
+// pass.
 func TestLoadContextRefusesUnknownKeys(t *testing.T) {
 	cdks := map[string]any{
-		"@aws-cdk/core:newStyleStackSynthesis":                                     true,
-		"aws:cdk:enable-path-metadata":                                             true,
-		"availability-zones:account=123456789012:region=eu-west-1":                 []any{"eu-west-1a"},
-		"acknowledged-issue-numbers":                                               []any{32775.0},
-		"@aws-cdk/aws-stepfunctions:useDistributedMapResultWriterV2":               true,
+		"@aws-cdk/core:newStyleStackSynthesis":                       true,
+		"aws:cdk:enable-path-metadata":                               true,
+		"availability-zones:account=123456789012:region=eu-west-1":   []any{"eu-west-1a"},
+		"acknowledged-issue-numbers":                                 []any{32775.0},
+		"@aws-cdk/aws-stepfunctions:useDistributedMapResultWriterV2": true,
+		"aws:cdk:bundling-stacks":                                    []any{"**"},
+		"@aws-cdk/core:failSynthOnValidationErrors":                  false,
+		"cli-telemetry": false,
 		"hosted-zone:account=123456789012:domainName=example.com:region=eu-west-1": map[string]any{},
 	}
 	if _, err := LoadContext(maps.Clone(cdks)); err != nil {
@@ -248,7 +249,7 @@ func TestLoadContextRefusesUnknownKeys(t *testing.T) {
 		{"emails", "context emails=1024: not a credaudit setting; did you mean notificationEmails?"},
 		{"securityhub", "context securityhub=1024: not a credaudit setting; did you mean securityHub or securityHubRegion?"},
 		{"Schedule", ""}, // not a setting's shape: a capital first
-		{"colour", `context colour=1024: not a credaudit setting (see the README's "Context settings")`},
+		{"colour", ""},   // near no setting: ignored, with a warning (below)
 	} {
 		ctx := maps.Clone(cdks)
 		ctx[tc.key] = 1024.0
@@ -267,8 +268,18 @@ func TestLoadContextRefusesUnknownKeys(t *testing.T) {
 			t.Errorf("%s (-want +got):\n%s", tc.key, diff)
 		}
 	}
+	// A key near no setting, such as one ~/.cdk.json's context holds for
+	// every app, is not refused: synth warns of it.
+	ctx := maps.Clone(cdks)
+	ctx["stage"] = "dev"
+	s, err := LoadContext(ctx)
+	if want := []string{`context stage=dev: not a credaudit setting, ignored (see the README's "Context settings")`}; err != nil || !cmp.Equal(s.Ignored, want) {
+		t.Errorf("stage=dev: %v, ignored %q; want no error and %q", err, s.Ignored, want)
+	}
 }
 
+// An error shows the value as it was written: a list from cdk.json as
+// JSON, so that a list of blanks is not shown as the [] it is told to write.
 func TestSettingsErrorShowsTheValueWritten(t *testing.T) {
 	org := map[string]any{KeyOrg: true, KeyOrgID: "o-abcdefghij", KeyStackSetTargets: "r-ab12"}
 	for _, tc := range []struct {

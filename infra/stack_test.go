@@ -274,7 +274,8 @@ func TestNoSubscribersWarning(t *testing.T) {
 }
 
 // A misspelt setting stops synth, naming the one it may have meant,
-// rather than deploying that setting's default.
+// rather than deploying that setting's default; a key near no setting
+// (~/.cdk.json's context reaches every app) gets a warning.
 func TestNewAppRefusesAMisspeltSetting(t *testing.T) {
 	requireTools(t)
 	ctx := cdkJSONContext(t)
@@ -282,6 +283,19 @@ func TestNewAppRefusesAMisspeltSetting(t *testing.T) {
 	app := awscdk.NewApp(&awscdk.AppProps{Context: &ctx, Outdir: jsii.String(t.TempDir())})
 	if _, err := NewApp(app); err == nil || !strings.Contains(err.Error(), "context memoryMiB=2048: not a credaudit setting; did you mean memorySize?") {
 		t.Errorf("memoryMiB=2048: NewApp said %v, want it refused", err)
+	}
+
+	ctx = cdkJSONContext(t)
+	ctx["stage"], ctx[KeyAsset] = "dev", fakeAsset
+	app = awscdk.NewApp(&awscdk.AppProps{Context: &ctx, Outdir: jsii.String(t.TempDir())})
+	stacks, err := NewApp(app)
+	if err != nil {
+		t.Fatalf("stage=dev: %v", err)
+	}
+	w := *assertions.Annotations_FromStack(stacks.Single.Stack).FindWarning(jsii.String("*"),
+		assertions.Match_StringLikeRegexp(jsii.String("context stage=dev: not a credaudit setting, ignored")))
+	if len(w) != 1 {
+		t.Errorf("stage=dev: %d warnings that it is ignored, want 1", len(w))
 	}
 }
 
