@@ -459,11 +459,10 @@ const missedRunWindowMax = 7 * day
 // missedRunPeriod is the period of the alarm that no run has started: the
 // schedule's longest gap between two runs, plus late (the most a run can
 // start after its scheduled time, its delivery retried), plus an hour for
-// the metric to reach CloudWatch, in whole hours. Any window that long
-// holds a run while the schedule works, whether CloudWatch slides it or
-// aligns it. gap is the schedule's longest gap; ok is false when the
-// schedule has none (it runs fewer than twice) or the period exceeds
-// CloudWatch's window.
+// the metric to reach CloudWatch, in whole hours. A period that long holds
+// a run while the schedule works, however CloudWatch places it. gap is
+// the schedule's longest gap; ok is false when the schedule has none (it
+// runs fewer than twice) or the period exceeds CloudWatch's window.
 func missedRunPeriod(s Settings, late time.Duration) (period, gap time.Duration, ok bool) {
 	zone, err := time.LoadLocation(s.TimeZone)
 	if err != nil {
@@ -481,9 +480,19 @@ func missedRunPeriod(s Settings, late time.Duration) (period, gap time.Duration,
 // schedule allows: the schedule disabled or deleted, its year range ended,
 // its target or role broken. Such a run fails nowhere, so no other alarm
 // tells, and no digest is no news. started is the count of runs started
-// (Sum) over a period; missing data (nothing started) breaches. late is
-// how long after its time a run can start. Where the schedule's gap is
-// too long for an alarm (weekly runs and longer), synth warns instead.
+// (Sum) over a period; late is how long after its time a run can start.
+// Where the schedule's gap is too long for an alarm (weekly runs and
+// longer), synth warns instead.
+//
+// The alarm is on FILL(started, 0), not on started: a period without a
+// run has no data point, and CloudWatch, which reads an alarm's metric
+// over a range of several periods, judges on the latest real points and
+// ignores TreatMissingData when the range holds at least EvaluationPeriods
+// of them ("Configuring how CloudWatch alarms treat missing data"). The
+// run of the period before would keep the alarm OK for days after runs
+// stopped; filled, the empty period is a 0, which breaches. With no run at
+// all in the range (a new stack) there is nothing to fill, and missing
+// data breaches.
 func (b *base) missedRunAlarm(started func(*awscloudwatch.MetricOptions) awscloudwatch.Metric, late time.Duration, what string) {
 	s := b.Settings
 	of := KeySchedule + "=" + s.Schedule
@@ -504,9 +513,16 @@ func (b *base) missedRunAlarm(started func(*awscloudwatch.MetricOptions) awsclou
 	a := awscloudwatch.NewAlarm(b.Stack, jsii.String("MissedRunAlarm"), &awscloudwatch.AlarmProps{
 		AlarmDescription: jsii.String(fmt.Sprintf("credaudit: no %s in the last %s, though %s leaves at most %s between runs: "+
 			"the schedule may be disabled or deleted, or unable to start a run (see the failure queue); "+
-			"no run means no digest and no findings. Expected after a first deploy, until the first scheduled run",
+			"no run means no digest and no findings. Expected after a first deploy, until the first run",
 			what, spellDuration(period), of, spellDuration(gap))),
-		Metric:             started(&awscloudwatch.MetricOptions{Period: awscdk.Duration_Seconds(jsii.Number(period.Seconds())), Statistic: jsii.String("Sum")}),
+		Metric: awscloudwatch.NewMathExpression(&awscloudwatch.MathExpressionProps{
+			Expression: jsii.String("FILL(started, 0)"),
+			UsingMetrics: &map[string]awscloudwatch.IMetric{
+				"started": started(&awscloudwatch.MetricOptions{Period: awscdk.Duration_Seconds(jsii.Number(period.Seconds())), Statistic: jsii.String("Sum")}),
+			},
+			Period: awscdk.Duration_Seconds(jsii.Number(period.Seconds())),
+			Label:  jsii.String("runs started"),
+		}),
 		Threshold:          jsii.Number(1),
 		EvaluationPeriods:  jsii.Number(1),
 		ComparisonOperator: awscloudwatch.ComparisonOperator_LESS_THAN_THRESHOLD,

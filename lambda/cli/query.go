@@ -28,8 +28,8 @@ func runQuery(ctx context.Context, args []string, io IO) (err error) {
 	where := fs.String("where", "", "CEL `expression` a row must satisfy, e.g. 'password_enabled && !mfa_active'")
 	columns := fs.String("columns", "", "comma-separated `columns` to print, in order (default: every column of the report)")
 	format := fs.String("format", "", "output `format`: table, json or csv (default: table on a terminal, csv otherwise)")
-	count := fs.Bool("count", false, "print the number of matching rows instead of the rows")
-	failIfAny := fs.Bool("fail-if-any", false, "exit 1 when any row matches --where (a check for CI: the rows are printed, or counted with --count)")
+	count := fs.Bool("count", false, "print the number of matching rows instead of the rows (not with --columns or --format)")
+	failIfAny := fs.Bool("fail-if-any", false, "exit 1 when any row matches --where, every row without it (a check for CI: the rows are printed, or counted with --count)")
 	if err := parseFlags(fs, args, io); err != nil {
 		return err
 	}
