@@ -495,10 +495,7 @@ func missedRunPeriod(s Settings, late time.Duration) (period, gap time.Duration,
 // data breaches.
 func (b *base) missedRunAlarm(started func(*awscloudwatch.MetricOptions) awscloudwatch.Metric, late time.Duration, what string) {
 	s := b.Settings
-	of := KeySchedule + "=" + s.Schedule
-	if strings.HasPrefix(s.Schedule, "cron(") {
-		of += " in " + KeyTimeZone + "=" + s.TimeZone
-	}
+	of := s.scheduleSetting()
 	period, gap, ok := missedRunPeriod(s, late)
 	if !ok {
 		if gap > 0 {
@@ -517,11 +514,10 @@ func (b *base) missedRunAlarm(started func(*awscloudwatch.MetricOptions) awsclou
 			what, spellDuration(period), of, spellDuration(gap))),
 		Metric: awscloudwatch.NewMathExpression(&awscloudwatch.MathExpressionProps{
 			Expression: jsii.String("FILL(started, 0)"),
-			UsingMetrics: &map[string]awscloudwatch.IMetric{
-				"started": started(&awscloudwatch.MetricOptions{Period: awscdk.Duration_Seconds(jsii.Number(period.Seconds())), Statistic: jsii.String("Sum")}),
-			},
-			Period: awscdk.Duration_Seconds(jsii.Number(period.Seconds())),
-			Label:  jsii.String("runs started"),
+			// The expression's period is its metrics' too.
+			UsingMetrics: &map[string]awscloudwatch.IMetric{"started": started(&awscloudwatch.MetricOptions{Statistic: jsii.String("Sum")})},
+			Period:       awscdk.Duration_Seconds(jsii.Number(period.Seconds())),
+			Label:        jsii.String("runs started"),
 		}),
 		Threshold:          jsii.Number(1),
 		EvaluationPeriods:  jsii.Number(1),

@@ -128,18 +128,15 @@ func editDistance(a, b string) int {
 		cur := make([]int, len(b)+1)
 		cur[0] = i
 		for j := 1; j <= len(b); j++ {
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+boolInt(a[i-1] != b[j-1]))
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
 		}
 		prev = cur
 	}
 	return prev[len(b)]
-}
-
-func boolInt(b bool) int {
-	if b {
-		return 1
-	}
-	return 0
 }
 
 // Defaults. Memory and timeout are explained in the README ("Sizing"): the
@@ -523,10 +520,7 @@ func refreshTooLate(s Settings, zone *time.Location) string {
 	if err != nil || !ok || gap < findingExpiry-time.Duration(s.RefreshDays)*day {
 		return ""
 	}
-	of := KeySchedule + "=" + s.Schedule
-	if strings.HasPrefix(s.Schedule, "cron(") {
-		of += " in " + KeyTimeZone + "=" + s.TimeZone
-	}
+	of := s.scheduleSetting()
 	// The most days r with r days + gap under the expiry.
 	most := (findingExpiry - gap - 1) / day
 	change := fmt.Sprintf("lower %s to at most %d or run more often", KeyRefreshDays, most)
@@ -535,6 +529,17 @@ func refreshTooLate(s Settings, zone *time.Location) string {
 	}
 	return fmt.Sprintf("plus the longest gap between runs of %s, %s, reaches Security Hub's %d-day expiry, "+
 		"so a still-failing finding can be deleted before its refresh: %s", of, spellDuration(gap), expiryDays, change)
+}
+
+// scheduleSetting names the schedule as its settings wrote it, with the
+// time zone a cron expression is read in: "schedule=cron(0 6 * * ? *) in
+// timeZone=Etc/UTC", "schedule=rate(12 hours)".
+func (s Settings) scheduleSetting() string {
+	of := KeySchedule + "=" + s.Schedule
+	if strings.HasPrefix(s.Schedule, "cron(") {
+		of += " in " + KeyTimeZone + "=" + s.TimeZone
+	}
+	return of
 }
 
 // spellDuration writes d in days, hours, minutes and seconds, leaving out
