@@ -189,39 +189,43 @@ func TestScanOrgInterruptedReadingTheAccountFacts(t *testing.T) {
 	_, members := newOrganisation(t, "alpha") // one: no other account is still at its report
 	createUser(t, members[0].IAM, "interrupted")
 	arrived := make(chan struct{}, 1)
-	p := &emulator.Proxy{Hook: func(w http.ResponseWriter, c *emulator.Call) {
-		if c.Op != "GetAccountSummary" {
-			c.Forward(w, nil)
-			return
-		}
+	answerAccountSummary(t, func(w http.ResponseWriter, c *emulator.Call) {
 		select {
 		case arrived <- struct{}{}:
 		default:
 		}
 		<-c.Request.Context().Done() // held until the run gives up on it
-	}}
-	t.Setenv("AWS_ENDPOINT_URL", p.Start(t))
+	})
 	code, out, stderr := runInterrupted(t, arrived, syscall.SIGINT, "scan", "--org", "--exclude-accounts", management, "--format", "json")
 	if code != ExitAWS || !strings.Contains(stderr.String(), "interrupted (interrupt signal received): the organisation scan was cut short") {
 		t.Errorf("exit %d, stderr %q; want exit 3, saying it was cut short\nstdout:\n%.1000s", code, stderr.String(), out.String())
 	}
 }
 
-// denyAccountSummary points AWS_ENDPOINT_URL at a proxy of the emulator
-// that refuses iam:GetAccountSummary, so that the root account facts
-// cannot be read.
-func denyAccountSummary(t *testing.T) {
+// answerAccountSummary points AWS_ENDPOINT_URL at a proxy of the emulator
+// where answer handles iam:GetAccountSummary, one of the root account
+// facts' calls, and every other call goes through.
+func answerAccountSummary(t *testing.T, answer func(w http.ResponseWriter, c *emulator.Call)) {
 	t.Helper()
 	p := &emulator.Proxy{Hook: func(w http.ResponseWriter, c *emulator.Call) {
 		if c.Op != "GetAccountSummary" {
 			c.Forward(w, nil)
 			return
 		}
+		answer(w, c)
+	}}
+	t.Setenv("AWS_ENDPOINT_URL", p.Start(t))
+}
+
+// denyAccountSummary refuses iam:GetAccountSummary (answerAccountSummary),
+// so that the root account facts cannot be read.
+func denyAccountSummary(t *testing.T) {
+	t.Helper()
+	answerAccountSummary(t, func(w http.ResponseWriter, _ *emulator.Call) {
 		w.Header().Set("Content-Type", "text/xml")
 		w.WriteHeader(http.StatusForbidden)
 		io.WriteString(w, `<ErrorResponse><Error><Type>Sender</Type><Code>AccessDenied</Code><Message>denied by the test</Message></Error><RequestId>1</RequestId></ErrorResponse>`)
-	}}
-	t.Setenv("AWS_ENDPOINT_URL", p.Start(t))
+	})
 }
 
 // An account or OU --include-accounts or --include-ous names that the

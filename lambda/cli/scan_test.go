@@ -328,7 +328,7 @@ func TestScanLiveAccountThroughTheEmulator(t *testing.T) {
 }
 
 // A live scan whose root account facts could not be read says so on
-// stderr, in the digests' words, and ROOT-03 is NOT_AVAILABLE.
+// stderr, in the digests' words, and prints its results all the same.
 func TestScanLiveSaysTheAccountFactsCouldNotBeRead(t *testing.T) {
 	createUser(t, motoIAM(t), "scan-facts")
 	denyAccountSummary(t)
