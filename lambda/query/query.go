@@ -249,7 +249,8 @@ func sharedWords(a, b string) int {
 	return n
 }
 
-// editDistance is the Levenshtein distance between a and b, in bytes.
+// editDistance is the Levenshtein distance between a and b, in bytes
+// (infra has its own copy: it does not import lambda).
 func editDistance(a, b string) int {
 	prev := make([]int, len(b)+1)
 	for j := range prev {
