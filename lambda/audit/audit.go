@@ -114,10 +114,12 @@ type Observation struct {
 	// override); rules and the state are evaluated at it.
 	AsOf time.Time
 	// Account holds the root facts beyond the report; nil, with AccountErr
-	// saying why, when they could not be read (rules needing them are then
-	// NOT_AVAILABLE).
-	Account    *rules.Account
-	AccountErr error
+	// saying why, when they could not be read, and nil alone when no
+	// selected rule reads them (they are then not read). AccountEffect says what the selected rules did
+	// without them (AccountFactsEffect), set with AccountErr.
+	Account       *rules.Account
+	AccountErr    error
+	AccountEffect string
 	// Alias is the account alias, "" when there is none or it could not be
 	// read.
 	Alias string
@@ -214,10 +216,13 @@ func (a *Auditor) Observe(ctx context.Context) (*Observation, error) {
 	if !a.AsOf.IsZero() {
 		obs.AsOf = a.AsOf
 	}
-	obs.Account, obs.AccountErr = ReadAccount(ctx, a.IAM, rep)
-	if obs.AccountErr != nil {
-		a.log().LogAttrs(ctx, slog.LevelWarn, "account facts", slog.String("error", LogSafe(obs.AccountErr)),
-			slog.String("effect", "rules that need them are NOT_AVAILABLE"))
+	if effect := AccountFactsEffect(a.Selected); effect != "" {
+		obs.Account, obs.AccountErr = ReadAccount(ctx, a.IAM, rep)
+		if obs.AccountErr != nil {
+			obs.AccountEffect = effect
+			a.log().LogAttrs(ctx, slog.LevelWarn, "account facts", slog.String("error", LogSafe(obs.AccountErr)),
+				slog.String("effect", effect))
+		}
 	}
 	obs.Alias = ReadAlias(ctx, a.IAM, a.log())
 	return obs, nil

@@ -740,7 +740,7 @@ func TestAccountFactsUnreadAreSentInChangesMode(t *testing.T) {
 		t.Fatalf("%d changes; the run must have no news of its own: %+v", out.Counts.Changes(), out.Counts)
 	}
 	msgs := r.sns.take()
-	if len(msgs) != 1 || !strings.Contains(*msgs[0].Message, "Root account facts could not be read, so ROOT-03 is NOT_AVAILABLE") {
+	if len(msgs) != 1 || !strings.Contains(*msgs[0].Message, "Root account facts could not be read, so ROOT-02 goes by the report alone and ROOT-03 is NOT_AVAILABLE") {
 		t.Fatalf("%d messages, want the digest saying the facts could not be read: %+v", len(msgs), msgs)
 	}
 	r.a.NoAlerts = true
@@ -2082,5 +2082,47 @@ func TestAStoppedImportKeepsWhatGotIn(t *testing.T) {
 	}
 	if resent := r.hub.imports - sentBefore; resent < toImport-len(held) {
 		t.Errorf("the next run sent %d findings, want at least the %d not taken", resent, toImport-len(held))
+	}
+}
+
+// The root account facts are read only for the selected rules that read
+// them, and the warning when they cannot be says what it cost those rules:
+// not ROOT-03 when it is disabled, nothing when neither reads them.
+func TestAccountFactsAreReadForTheRulesThatNeedThem(t *testing.T) {
+	denied := apiError("AccessDenied", "User is not authorized to perform: iam:GetAccountSummary")
+	for _, tt := range []struct {
+		name, config string
+		calls        int
+		warning      string // "" for none
+	}{
+		{"both", "", 1, "Root account facts could not be read, so ROOT-02 goes by the report alone and ROOT-03 is NOT_AVAILABLE: "},
+		{"ROOT-02 alone", "rules:\n  ROOT-03:\n    enabled: false\n", 1, "Root account facts could not be read, so ROOT-02 goes by the report alone: "},
+		{"ROOT-03 alone", "rules:\n  ROOT-02:\n    enabled: false\n", 1, "Root account facts could not be read, so ROOT-03 is NOT_AVAILABLE: "},
+		{"neither", "rules:\n  ROOT-02:\n    enabled: false\n  ROOT-03:\n    enabled: false\n", 0, ""},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			r := newRig(t, tt.config)
+			r.iam.accountErr = denied
+			out, err := r.a.Run(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if r.iam.accountCalls != tt.calls {
+				t.Errorf("%d calls for the account facts, want %d", r.iam.accountCalls, tt.calls)
+			}
+			s := Summarize(out)
+			if tt.warning == "" {
+				if out.Observation.AccountErr != nil || strings.Contains(out.Digest.Body, "Root account facts") || s.AccountFactsWarning() != "" {
+					t.Errorf("facts no rule reads are said to be unread: %v\n%s", out.Observation.AccountErr, out.Digest.Body)
+				}
+				return
+			}
+			if !strings.Contains(out.Digest.Body, tt.warning+"iam:GetAccountSummary") {
+				t.Errorf("the digest lacks %q:\n%s", tt.warning, out.Digest.Body)
+			}
+			if w := s.AccountFactsWarning(); !strings.HasPrefix(w, tt.warning) {
+				t.Errorf("the summary's warning is %q, want it to begin %q", w, tt.warning)
+			}
+		})
 	}
 }

@@ -256,7 +256,7 @@ func (a *Auditor) digest(out *Outcome) Message {
 		in.Selected[s.Rule.ID] = true
 	}
 	if obs.AccountErr != nil {
-		in.Warnings = append(in.Warnings, AccountFactsWarning(obs.AccountErr.Error()))
+		in.Warnings = append(in.Warnings, AccountFactsWarning(obs.AccountErr.Error(), obs.AccountEffect))
 	}
 	for _, o := range out.Outcomes {
 		// Listed so that they do not rot: one muting nothing may be
@@ -595,11 +595,18 @@ func notDecided(n int, where, listed string) string {
 	return Nouns(n, "result") + where + " could not be decided from the report (NOT_AVAILABLE" + listed + "); " + kept + "."
 }
 
-// AccountFactsWarning says why ROOT-03 could not be decided, as the digests
-// and scan --org say it: err is why the root account facts could not be
-// read.
-func AccountFactsWarning(err string) string {
-	return "Root account facts could not be read, so ROOT-03 is NOT_AVAILABLE: " + err
+// AccountFactsWarning says what the selected rules did without the root
+// account facts, as the digests and scan say it: err is why they could not
+// be read, effect is AccountFactsEffect's.
+func AccountFactsWarning(err, effect string) string {
+	return "Root account facts could not be read, so " + effect + ": " + err
+}
+
+// AccountFactsEffect says what the selected rules do without the root
+// account facts ("ROOT-03 is NOT_AVAILABLE"), "" when none reads them and
+// a run need not read them.
+func AccountFactsEffect(selected []rules.Selected) string {
+	return strings.Join(rules.AccountEffects(selected), " and ")
 }
 
 // line is one finding in a digest section: text, clipped to maxReason,

@@ -46,6 +46,8 @@ type fakeIAM struct {
 	err        error
 	accountErr error
 	alias      string
+	// accountCalls counts the calls for the account facts.
+	accountCalls int
 }
 
 func (f *fakeIAM) GetCredentialReport(context.Context, *iam.GetCredentialReportInput, ...func(*iam.Options)) (*iam.GetCredentialReportOutput, error) {
@@ -60,6 +62,7 @@ func (f *fakeIAM) GenerateCredentialReport(context.Context, *iam.GenerateCredent
 }
 
 func (f *fakeIAM) GetAccountSummary(context.Context, *iam.GetAccountSummaryInput, ...func(*iam.Options)) (*iam.GetAccountSummaryOutput, error) {
+	f.accountCalls++
 	if f.accountErr != nil {
 		return nil, f.accountErr
 	}
@@ -67,6 +70,7 @@ func (f *fakeIAM) GetAccountSummary(context.Context, *iam.GetAccountSummaryInput
 }
 
 func (f *fakeIAM) ListVirtualMFADevices(context.Context, *iam.ListVirtualMFADevicesInput, ...func(*iam.Options)) (*iam.ListVirtualMFADevicesOutput, error) {
+	f.accountCalls++
 	return &iam.ListVirtualMFADevicesOutput{}, nil
 }
 

@@ -175,8 +175,8 @@ func orgDigest(runs []AccountRun, profile string, now time.Time, complete bool) 
 			fmt.Fprintf(&b, "; %d could not be decided (NOT_AVAILABLE)", s.NotAvailable)
 		}
 		b.WriteString("\n")
-		if s.AccountFactsError != "" {
-			b.WriteString("      ! " + clip(oneLine(AccountFactsWarning(s.AccountFactsError)), 2*maxReason) + "\n")
+		if w := s.AccountFactsWarning(); w != "" {
+			b.WriteString("      ! " + clip(oneLine(w), 2*maxReason) + "\n")
 		}
 		lines := make([]line, 0, len(s.TopNew))
 		for _, f := range s.TopNew {

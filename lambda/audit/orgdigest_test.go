@@ -43,7 +43,8 @@ func orgRuns() []AccountRun {
 func undecidedRun() AccountRun {
 	return AccountRun{AccountID: "555555555555", Name: "restricted", Summary: &Summary{AccountID: "555555555555", Users: 2,
 		BySeverity: map[string]int{"CRITICAL": 0, "HIGH": 0, "MEDIUM": 0, "LOW": 0, "INFORMATIONAL": 0}, NotAvailable: 7,
-		AccountFactsError: "iam:GetAccountSummary: AccessDenied: with an explicit deny in a service control policy"}}
+		AccountFactsError:  "iam:GetAccountSummary: AccessDenied: with an explicit deny in a service control policy",
+		AccountFactsEffect: "ROOT-02 goes by the report alone and ROOT-03 is NOT_AVAILABLE"}}
 }
 
 func TestOrgDigestGolden(t *testing.T) {
@@ -76,6 +77,8 @@ func TestOrgDigestSaysWhatCouldNotBeDecided(t *testing.T) {
 		r.AccountID, r.Summary = id, &s
 		return r
 	}
+	old := withNA("555555555555", 7, "iam:GetAccountSummary: AccessDenied")
+	old.Summary.AccountFactsEffect = ""
 	for _, tt := range []struct {
 		name          string
 		runs          []AccountRun
@@ -86,13 +89,15 @@ func TestOrgDigestSaysWhatCouldNotBeDecided(t *testing.T) {
 			[]string{
 				"\n7 results in 1 account could not be decided from the report (NOT_AVAILABLE); any findings they cover are kept as they were.\n",
 				"  555555555555 (restricted): 0 new, 0 resolved, 0 failing (0 critical, 0 high, 0 medium, 0 low, 0 informational); 7 could not be decided (NOT_AVAILABLE)\n" +
-					"      ! Root account facts could not be read, so ROOT-03 is NOT_AVAILABLE: iam:GetAccountSummary: AccessDenied\n",
+					"      ! Root account facts could not be read, so ROOT-02 goes by the report alone and ROOT-03 is NOT_AVAILABLE: iam:GetAccountSummary: AccessDenied\n",
 			}, nil, 1},
+		{"a summary written before what the facts cost was kept", []AccountRun{old},
+			[]string{"      ! Root account facts could not be read, so ROOT-03 is NOT_AVAILABLE: iam:GetAccountSummary: AccessDenied\n"}, nil, 1},
 		{"two accounts, one without a known reason", []AccountRun{withNA("555555555555", 3, "iam:ListVirtualMFADevices: AccessDenied"), withNA("666666666666", 4, "")},
 			[]string{
 				"\n7 results in 2 accounts could not be decided from the report (NOT_AVAILABLE)",
 				"666666666666 (restricted): 0 new, 0 resolved, 0 failing (0 critical, 0 high, 0 medium, 0 low, 0 informational); 4 could not be decided (NOT_AVAILABLE)\n",
-				"! Root account facts could not be read, so ROOT-03 is NOT_AVAILABLE: iam:ListVirtualMFADevices: AccessDenied",
+				"! Root account facts could not be read, so ROOT-02 goes by the report alone and ROOT-03 is NOT_AVAILABLE: iam:ListVirtualMFADevices: AccessDenied",
 			}, nil, 1},
 		{"one result", []AccountRun{withNA("555555555555", 1, "")},
 			[]string{"\n1 result in 1 account could not be decided from the report (NOT_AVAILABLE); any finding it covers is kept as it was.\n"}, nil, 0},
@@ -134,7 +139,7 @@ func TestSummaryCarriesWhatCouldNotBeDecided(t *testing.T) {
 	if !strings.Contains(s.AccountFactsError, "iam:GetAccountSummary") || !strings.Contains(s.AccountFactsError, "explicit deny") {
 		t.Errorf("summary's account facts error %q, want the refused call and why", s.AccountFactsError)
 	}
-	warning := "! " + AccountFactsWarning(s.AccountFactsError)
+	warning := "! " + s.AccountFactsWarning()
 	if !strings.Contains(out.Digest.Body, warning) {
 		t.Fatalf("the account's digest lacks %q:\n%s", warning, out.Digest.Body)
 	}

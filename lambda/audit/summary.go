@@ -24,10 +24,14 @@ type Summary struct {
 	Suppressed   int            `json:"suppressed"`
 	NotAvailable int            `json:"not_available"`
 	// AccountFactsError says why the root account facts beyond the report
-	// could not be read (an SCP denying iam:GetAccountSummary, say), which
-	// leaves ROOT-03 NOT_AVAILABLE; "" when they were read.
-	AccountFactsError string `json:"account_facts_error,omitempty"`
-	New               int    `json:"new"`
+	// could not be read (an SCP denying iam:GetAccountSummary, say); "" when
+	// they were read, or no selected rule needed them. AccountFactsEffect
+	// says what the selected rules did without them (Observation): "" in a
+	// summary written before it was kept, when it was ROOT-03 left
+	// NOT_AVAILABLE.
+	AccountFactsError  string `json:"account_facts_error,omitempty"`
+	AccountFactsEffect string `json:"account_facts_effect,omitempty"`
+	New                int    `json:"new"`
 	// NewNotVisible counts the new findings this run cannot see
 	// (Counts.NewNotVisible); 0 in a summary written before it was kept.
 	NewNotVisible int `json:"new_not_visible"`
@@ -101,6 +105,19 @@ const MaxTopNew = 10
 // (256 KB).
 const MaxStaleSuppressions = sectionCap
 
+// AccountFactsWarning is AccountFactsWarning for the account's run, ""
+// when its root account facts were read (or not needed).
+func (s *Summary) AccountFactsWarning() string {
+	if s.AccountFactsError == "" {
+		return ""
+	}
+	effect := s.AccountFactsEffect
+	if effect == "" {
+		effect = rules.Root03.WithoutAccount
+	}
+	return AccountFactsWarning(s.AccountFactsError, effect)
+}
+
 // Summarize is out in numbers.
 func Summarize(out *Outcome) *Summary {
 	c := out.Counts
@@ -112,6 +129,7 @@ func Summarize(out *Outcome) *Summary {
 	}
 	if err := out.Observation.AccountErr; err != nil {
 		s.AccountFactsError = clip(err.Error(), 2*maxReason)
+		s.AccountFactsEffect = out.Observation.AccountEffect
 	}
 	for sev := rules.Informational; sev <= rules.Critical; sev++ {
 		s.BySeverity[sev.String()] = c.BySeverity[sev]

@@ -228,7 +228,7 @@ func runOrg(ctx context.Context, f *orgFlags, af *auditFlags, src *source, forma
 		// for it.
 		for _, r := range runs {
 			if r.Summary != nil && r.Summary.AccountFactsError != "" {
-				fmt.Fprintf(io.Stderr, "credaudit scan: account %s: %s\n", r.AccountID, terminalSafe(audit.AccountFactsWarning(r.Summary.AccountFactsError)))
+				fmt.Fprintf(io.Stderr, "credaudit scan: account %s: %s\n", r.AccountID, terminalSafe(r.Summary.AccountFactsWarning()))
 			}
 		}
 	}

@@ -81,6 +81,7 @@ func runScan(ctx context.Context, args []string, io IO) (err error) {
 	}
 
 	src.publishes, src.canPublish, src.alias = af.publish, true, af.stateDir != ""
+	src.accountEffect = audit.AccountFactsEffect(selected)
 	in, err := src.load(ctx, io.Stdin)
 	if err != nil {
 		return err
@@ -129,8 +130,8 @@ func runScan(ctx context.Context, args []string, io IO) (err error) {
 			fmt.Fprintf(io.Stderr, "credaudit scan: %s\n", note)
 		}
 	}
-	if src.live() && in.account == nil {
-		fmt.Fprintf(io.Stderr, "credaudit scan: %s\n", terminalSafe(audit.AccountFactsWarning(in.accountErr.Error())))
+	if in.accountErr != nil {
+		fmt.Fprintf(io.Stderr, "credaudit scan: %s\n", terminalSafe(audit.AccountFactsWarning(in.accountErr.Error(), in.accountEffect)))
 	}
 	if *format == "sarif" {
 		if note := sarifLimitNote(out.counts()); note != "" {

@@ -9,12 +9,14 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"net/url"
 	"os"
 	"path"
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -24,6 +26,7 @@ import (
 	"github.com/credaudit/credaudit/lambda/config"
 	"github.com/credaudit/credaudit/lambda/credreport"
 	"github.com/credaudit/credaudit/lambda/credreport/credreporttest"
+	"github.com/credaudit/credaudit/lambda/internal/emulator"
 	"github.com/credaudit/credaudit/lambda/internal/golden"
 	"github.com/credaudit/credaudit/lambda/rules"
 )
@@ -336,11 +339,37 @@ func TestScanLiveSaysTheAccountFactsCouldNotBeRead(t *testing.T) {
 	if code != ExitOK {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
-	if want := "credaudit scan: Root account facts could not be read, so ROOT-03 is NOT_AVAILABLE: "; !strings.Contains(stderr, want) || !strings.Contains(stderr, "AccessDenied") {
+	if want := "credaudit scan: Root account facts could not be read, so ROOT-02 goes by the report alone and ROOT-03 is NOT_AVAILABLE: "; !strings.Contains(stderr, want) || !strings.Contains(stderr, "AccessDenied") {
 		t.Errorf("stderr lacks %q and the refusal:\n%s", want, stderr)
 	}
 	if !strings.Contains(out, `"rule_id": "ROOT-03"`) {
 		t.Errorf("no ROOT-03 result:\n%.2000s", out)
+	}
+}
+
+// A live scan whose rules do not read the root account facts (ROOT-02 and
+// ROOT-03 disabled) does not ask for them, so it needs no permission for
+// them, and cannot warn that they could not be read.
+func TestScanLiveReadsNoAccountFactsNoRuleNeeds(t *testing.T) {
+	name := createUser(t, motoIAM(t), "scan-no-facts")
+	var calls atomic.Int32 // ListVirtualMFADevices comes after it
+	answerAccountSummary(t, func(w http.ResponseWriter, c *emulator.Call) {
+		calls.Add(1)
+		c.Forward(w, nil)
+	})
+	cfg := filepath.Join(t.TempDir(), "credaudit.yaml")
+	if err := os.WriteFile(cfg, []byte("rules:\n  ROOT-02:\n    enabled: false\n  ROOT-03:\n    enabled: false\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, out, stderr := run(t, "", "scan", "--region", "us-east-1", "--format", "json", "--config", cfg)
+	if code != ExitOK {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	if n := calls.Load(); n != 0 {
+		t.Errorf("%d calls for the account facts no selected rule reads", n)
+	}
+	if !strings.Contains(out, `"user": "`+name+`"`) {
+		t.Errorf("the scan did not read the live account:\n%.2000s", out)
 	}
 }
 

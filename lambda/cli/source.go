@@ -32,6 +32,10 @@ type source struct {
 	// alias asks for the live account's alias too: scan --state's digest
 	// names the account by it, as the function's does.
 	alias bool
+	// accountEffect is what the selected rules do without the live
+	// account's root facts (audit.AccountFactsEffect); "" when none reads
+	// them, and they are not read.
+	accountEffect string
 }
 
 // live reports whether the report comes from the live account (no --report).
@@ -60,10 +64,12 @@ type loaded struct {
 	// its Content, and SARIF, which alone needs it, places results there
 	// (contentLine). A CSV's cells point into it anyway.
 	file string
-	// account holds facts beyond the report (live only); nil with accountErr
-	// saying why when they could not be read.
-	account    *rules.Account
-	accountErr error
+	// account holds facts beyond the report (live only, when a selected
+	// rule reads them: source.accountEffect); nil with accountErr saying
+	// why, and accountEffect what that cost, when they could not be read.
+	account       *rules.Account
+	accountErr    error
+	accountEffect string
 	// alias is the live account's alias when asked for (source.alias); ""
 	// when it has none, or could not be read.
 	alias string
@@ -202,10 +208,10 @@ func readReport(name, data string) (*credreport.Report, error) {
 }
 
 // fetch reads the live account's report through the default credential chain
-// (an error carries its exit code: usage, or AWS), the account facts some
-// rules need (a failure there is kept as loaded.accountErr, not returned as
-// a failure of the run), and its alias when s.alias asks. load fills in the
-// rest of loaded.
+// (an error carries its exit code: usage, or AWS), the account facts when a
+// selected rule needs them (a failure there is kept as loaded.accountErr,
+// not returned as a failure of the run), and its alias when s.alias asks.
+// load fills in the rest of loaded.
 func (s *source) fetch(ctx context.Context) (*loaded, error) {
 	cfg, err := awsConfig(ctx, s)
 	if err != nil {
@@ -226,7 +232,11 @@ func (s *source) fetch(ctx context.Context) (*loaded, error) {
 		return nil, &exitError{ExitAWS, err}
 	}
 	l := &loaded{report: rep}
-	l.account, l.accountErr = audit.ReadAccount(ctx, client, rep)
+	if s.accountEffect != "" {
+		if l.account, l.accountErr = audit.ReadAccount(ctx, client, rep); l.accountErr != nil {
+			l.accountEffect = s.accountEffect
+		}
+	}
 	if s.alias {
 		l.alias = audit.ReadAlias(ctx, client, nil)
 	}

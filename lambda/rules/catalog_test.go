@@ -8,6 +8,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/credaudit/credaudit/lambda/credreport"
 )
 
 var (
@@ -306,5 +308,62 @@ func TestRelatedRequirementsDedupAndCap(t *testing.T) {
 	}
 	if got := RelatedRequirements(r); len(got) != MaxRelatedRequirements || got[0] != want[0] {
 		t.Errorf("RelatedRequirements with 45 strings gave %d starting %q, want the first %d", len(got), got[0], MaxRelatedRequirements)
+	}
+}
+
+// A rule says what it does without the root account facts exactly when
+// they can change its verdict, since a live run reads them only for the
+// rules that say so (AccountEffects): each rule is run over rows that
+// differ in MFA, password and credentials, without the facts, with them
+// unread, and with each fact set.
+func TestCatalogWithoutAccountNamesTheRulesThatReadIt(t *testing.T) {
+	rows := []*credreport.Entry{
+		root(), root(mfa(no)), root(mfa(no), passwordEnabled(no)), root(key(1, ago(3), na)), root(cert(1)),
+		u(), u(mfa(no)), u(mfa(no), password(ago(100), ago(100))), u(key(1, ago(100), ago(3))),
+	}
+	accounts := []*Account{nil, {}, {RootVirtualMFA: true}, {RootMFAEnabled: true}, {RootPasswordPresent: true}, {RootVirtualMFA: true, RootMFAEnabled: true, RootPasswordPresent: true}}
+	for _, r := range Catalog() {
+		s := Select(r, nil)
+		reads := false
+		for _, e := range rows {
+			if (r.Scope == ScopeRoot) != e.IsRoot() {
+				continue
+			}
+			var first Verdict
+			for i, acct := range accounts {
+				for _, unread := range []bool{false, true} {
+					v, err := r.Evaluate(e, Env{AsOf: testAsOf, AccountID: testAccount, Account: acct, AccountUnread: unread && acct == nil, Thresholds: s.Thresholds})
+					if err != nil {
+						t.Fatalf("%s: %v", r.ID, err)
+					}
+					if i == 0 && !unread {
+						first = v
+					} else if v.Status != first.Status || v.Reason != first.Reason {
+						reads = true
+					}
+				}
+			}
+		}
+		if reads != (r.WithoutAccount != "") {
+			t.Errorf("%s: its verdicts depend on the account facts: %v; it says what it does without them: %q", r.ID, reads, r.WithoutAccount)
+		}
+		if r.WithoutAccount != "" && !strings.HasPrefix(r.WithoutAccount, r.ID+" ") {
+			t.Errorf("%s: WithoutAccount %q does not name the rule", r.ID, r.WithoutAccount)
+		}
+	}
+	all, err := Profile("all")
+	if err != nil {
+		t.Fatal(err)
+	}
+	selected := make([]Selected, len(all))
+	for i, r := range all {
+		selected[i] = Select(r, nil)
+	}
+	if got, want := AccountEffects(selected), []string{"ROOT-02 goes by the report alone", "ROOT-03 is NOT_AVAILABLE"}; !slices.Equal(got, want) {
+		t.Errorf("AccountEffects(all) = %q, want %q", got, want)
+	}
+	others := slices.DeleteFunc(selected, func(s Selected) bool { return s.Rule.ID == "ROOT-02" || s.Rule.ID == "ROOT-03" })
+	if got := AccountEffects(others); got != nil {
+		t.Errorf("AccountEffects without ROOT-02 and ROOT-03 = %q, want none", got)
 	}
 }

@@ -100,6 +100,19 @@ func Select(r *Rule, set map[string]int) Selected {
 	return Selected{Rule: r, Thresholds: th}
 }
 
+// AccountEffects says what the selected rules do without the account
+// facts (Rule.WithoutAccount), in selection order: nil when none reads
+// them, and a live run need not read them.
+func AccountEffects(selected []Selected) []string {
+	var effects []string
+	for _, s := range selected {
+		if s.Rule.WithoutAccount != "" {
+			effects = append(effects, s.Rule.WithoutAccount)
+		}
+	}
+	return effects
+}
+
 // Input is what a run evaluates.
 type Input struct {
 	Report  *credreport.Report

@@ -25,7 +25,8 @@ var Root02 = Rule{
 		PCIDSS:      []string{"v3.2.1/8.3.1", "v4.0.1/8.4.2"},
 		Other:       []string{"SOC 2 CC6.6", "ISO/IEC 27001:2022 A.5.17", "ISO/IEC 27001:2022 A.8.5"},
 	},
-	Evaluate: evaluateRoot02,
+	WithoutAccount: "ROOT-02 goes by the report alone",
+	Evaluate:       evaluateRoot02,
 }
 
 func evaluateRoot02(e *credreport.Entry, env Env) (Verdict, error) {

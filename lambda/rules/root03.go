@@ -25,7 +25,8 @@ var Root03 = Rule{
 		PCIDSS:      []string{"v3.2.1/8.3.1", "v4.0.1/8.4.2"},
 		Other:       []string{"SOC 2 CC6.6"},
 	},
-	Evaluate: evaluateRoot03,
+	WithoutAccount: "ROOT-03 is NOT_AVAILABLE",
+	Evaluate:       evaluateRoot03,
 }
 
 func evaluateRoot03(e *credreport.Entry, env Env) (Verdict, error) {

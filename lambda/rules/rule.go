@@ -224,6 +224,13 @@ type Rule struct {
 	// other rules.
 	Event func(e *credreport.Entry) time.Time
 
+	// WithoutAccount, for a rule that reads Env.Account, says what it does
+	// when the facts could not be read, as the run's warning ends "Root
+	// account facts could not be read, so …" ("ROOT-03 is NOT_AVAILABLE");
+	// "" for a rule that never reads them. A live run reads the facts only
+	// when a selected rule does (AccountEffects).
+	WithoutAccount string
+
 	// Applies selects the rows a ScopeRows rule covers; nil for other scopes.
 	Applies func(e *credreport.Entry, env Env) (bool, error)
 	// Evaluate decides one resource. For ScopeRoot rules e is the root row.
