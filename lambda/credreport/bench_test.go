@@ -2,6 +2,7 @@ package credreport_test
 
 import (
 	"bytes"
+	"encoding/base64"
 	"fmt"
 	"testing"
 
@@ -42,5 +43,23 @@ func BenchmarkBaselineCSV(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// BenchmarkReadJSON reads a 5,000-user report as get-credential-report's
+// JSON: the base64 Content decoded, every field checked to be given once.
+func BenchmarkReadJSON(b *testing.B) {
+	csv := credreporttest.Generate(5000, 1)
+	doc := `{"Content": "` + base64.StdEncoding.EncodeToString(csv) + `", "ReportFormat": "text/csv", "GeneratedTime": "2026-11-20T06:00:00+00:00"}`
+	b.SetBytes(int64(len(doc)))
+	b.ReportAllocs()
+	for b.Loop() {
+		r, err := credreport.ReadString(doc)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if len(r.Users) != 5000 {
+			b.Fatalf("read %d users, want 5000", len(r.Users))
+		}
 	}
 }

@@ -2,8 +2,11 @@ package credreport
 
 import (
 	"bytes"
+	"encoding/json"
+	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -68,3 +71,54 @@ var cmpIgnoreLineAndHeader = cmp.FilterPath(func(p cmp.Path) bool {
 	f, ok := p.Last().(cmp.StructField)
 	return ok && (f.Name() == "Line" || f.Name() == "header")
 }, cmp.Ignore())
+
+// FuzzFieldTwice checks the skimmer that finds a get-credential-report
+// field given twice against encoding/json's own tokens: on every object
+// encoding/json takes, the two find the same key (or none), and neither
+// panics.
+func FuzzFieldTwice(f *testing.F) {
+	f.Add(`{"Content": "", "content": "x"}`)
+	f.Add(`{"A": [1, {"Content": "\"Content\""}], "B": {"C": [[], {}]}, "D": -1.5e3, "E": true, "F": null, "Content": "\\"}`)
+	f.Add(`{"\u0043ontent": "", "X": "\u00e9", "GeneratedTime": "", "ReportFormat": "a", "REPORTFORMAT": "b"}`)
+	f.Add(` {}`)
+	f.Fuzz(func(t *testing.T, s string) {
+		var doc map[string]any
+		dec := json.NewDecoder(strings.NewReader(s))
+		if !strings.HasPrefix(s, "{") || dec.Decode(&doc) != nil || strings.TrimSpace(s[dec.InputOffset():]) != "" {
+			return // fieldTwice is only for an object that decoded
+		}
+		fields := []string{"Content", "ReportFormat", "GeneratedTime"}
+		got := fieldTwice(s, 0, fields...)
+		want := -1 // the offset of the second key, by encoding/json's tokens
+		seen := map[string]bool{}
+		dec = json.NewDecoder(strings.NewReader(s))
+		dec.Token()
+		for want < 0 && dec.More() {
+			at := int(dec.InputOffset())
+			tok, _ := dec.Token()
+			for _, name := range fields {
+				if strings.EqualFold(tok.(string), name) {
+					if seen[name] {
+						want = at + strings.IndexByte(s[at:], '"')
+					}
+					seen[name] = true
+				}
+			}
+			var skip json.RawMessage
+			if err := dec.Decode(&skip); err != nil {
+				t.Fatal(err)
+			}
+		}
+		var pe *ParseError
+		switch {
+		case want < 0 && got != nil:
+			t.Fatalf("fieldTwice: %v; encoding/json sees no field twice", got)
+		case want >= 0 && !errors.As(got, &pe):
+			t.Fatalf("fieldTwice: %v; encoding/json sees a field twice at byte %d", got, want)
+		case want >= 0:
+			if line, column := lineColumn(s, want); pe.Line != line || pe.Column != column {
+				t.Fatalf("fieldTwice at line %d, column %d; encoding/json's second key is at line %d, column %d", pe.Line, pe.Column, line, column)
+			}
+		}
+	})
+}

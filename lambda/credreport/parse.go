@@ -86,6 +86,9 @@ func ReadString(s string) (*Report, error) {
 	if rest := strings.TrimLeft(trimmed[dec.InputOffset():], " \t\r\n"); rest != "" {
 		return nil, fmt.Errorf("read get-credential-report JSON: %w", errorAt(s, len(s)-len(rest), errors.New("data after the JSON object")))
 	}
+	if err := fieldTwice(s, skipped, "Content", "ReportFormat", "GeneratedTime"); err != nil {
+		return nil, fmt.Errorf("read get-credential-report JSON: %w", err)
+	}
 	if doc.Content == nil {
 		return nil, errors.New(`read get-credential-report JSON: no "Content" field`)
 	}
@@ -111,6 +114,95 @@ func ReadString(s string) (*Report, error) {
 	return r, nil
 }
 
+// fieldTwice is an error at the second key of the JSON object at
+// s[start:], which must be valid JSON (decoded already), that names one of
+// fields given before it, in any case (as encoding/json matches a key to a
+// field): encoding/json would take the last silently, and which of two
+// reports, or times, is meant is not for credaudit to guess.
+func fieldTwice(s string, start int, fields ...string) error {
+	seen := make([]int, len(fields)) // where each field's key was, +1
+	i := start + 1                   // past '{'
+	for {
+		i = skipSpace(s, i)
+		if s[i] == '}' {
+			return nil
+		}
+		if s[i] == ',' {
+			i = skipSpace(s, i+1)
+		}
+		end := stringEnd(s, i)
+		var key string
+		if err := json.Unmarshal([]byte(s[i:end]), &key); err != nil {
+			return errorAt(s, i, err) // not for JSON that decoded
+		}
+		for f, name := range fields {
+			if !strings.EqualFold(key, name) {
+				continue
+			}
+			if seen[f] != 0 {
+				line, column := lineColumn(s, seen[f]-1)
+				return errorAt(s, i, fmt.Errorf("%s given a second time (first at line %d, column %d), and get-credential-report writes it once", quote(key), line, column))
+			}
+			seen[f] = i + 1
+		}
+		i = valueEnd(s, skipSpace(s, skipSpace(s, end)+1)) // past ':' and the value
+	}
+}
+
+// skipSpace returns the index of the first byte at or after i of s that is
+// not JSON white space.
+func skipSpace(s string, i int) int {
+	for i < len(s) && (s[i] == ' ' || s[i] == '\t' || s[i] == '\r' || s[i] == '\n') {
+		i++
+	}
+	return i
+}
+
+// stringEnd returns the index just past the JSON string that starts at
+// s[i] (its opening quote), which must be valid. It jumps from quote or
+// backslash to the next: a megabyte of base64 Content takes microseconds.
+func stringEnd(s string, i int) int {
+	for i++; ; {
+		j := strings.IndexAny(s[i:], `"\\`)
+		if s[i+j] == '"' {
+			return i + j + 1
+		}
+		i += j + 2 // the backslash and the byte it escapes
+	}
+}
+
+// valueEnd returns the index just past the valid JSON value that starts at
+// s[i].
+func valueEnd(s string, i int) int {
+	depth := 0
+	for {
+		switch s[i] {
+		case '"':
+			i = stringEnd(s, i)
+		case '{', '[':
+			depth++
+			i++
+		case '}', ']':
+			depth--
+			i++
+		default: // a number, true, false, null, or ',', ':' or space inside
+			i++
+			for i < len(s) && !strings.ContainsRune(`"{}[],`, rune(s[i])) {
+				i++
+			}
+			if depth == 0 {
+				return i
+			}
+			if s[i] == ',' {
+				i++
+			}
+		}
+		if depth == 0 {
+			return i
+		}
+	}
+}
+
 // jsonError places a JSON decoding error of s[skipped:] at its line and
 // column in s: the byte the decoder stopped at (a syntax error's offending
 // byte, the end of a value of the wrong type), or the end of a truncated
@@ -133,9 +225,14 @@ func jsonError(s string, skipped int, err error) error {
 
 // errorAt is a *ParseError for err at byte off of s.
 func errorAt(s string, off int, err error) error {
+	line, column := lineColumn(s, off)
+	return &ParseError{Line: line, Column: column, Err: err}
+}
+
+// lineColumn is where byte off of s is, counting from 1.
+func lineColumn(s string, off int) (line, column int) {
 	off = max(0, min(off, len(s)))
-	line := 1 + strings.Count(s[:off], "\n")
-	return &ParseError{Line: line, Column: off - strings.LastIndexByte(s[:off], '\n'), Err: err}
+	return 1 + strings.Count(s[:off], "\n"), off - strings.LastIndexByte(s[:off], '\n')
 }
 
 // Parse parses the CSV content of a credential report (GetCredentialReport's

@@ -276,9 +276,11 @@ func TestReadAcceptsGetCredentialReportJSON(t *testing.T) {
 }
 
 // A malformed get-credential-report JSON document is refused at its line
-// and column, counted in the whole input; so is anything after the object.
+// and column, counted in the whole input; so is anything after the object,
+// and a field given twice.
 func TestReadPlacesJSONErrors(t *testing.T) {
-	doc := `{"Content": "` + base64.StdEncoding.EncodeToString(lines(header22, rootRow(), row())) + `", "GeneratedTime": "2026-11-20T06:00:00+00:00"}`
+	content := base64.StdEncoding.EncodeToString(lines(header22, rootRow(), row()))
+	doc := `{"Content": "` + content + `", "GeneratedTime": "2026-11-20T06:00:00+00:00"}`
 	tests := []struct {
 		name         string
 		in           string
@@ -292,6 +294,13 @@ func TestReadPlacesJSONErrors(t *testing.T) {
 		{"a second object", doc + "  {}", 1, len(doc) + 3, "data after the JSON object"},
 		{"an array", "\n [" + doc + "]", 2, 2, `a JSON array; want the one object "aws iam get-credential-report" writes`},
 		{"an empty array", "[]", 1, 1, "a JSON array"},
+		// A field given twice, in any case or spelling encoding/json takes for
+		// it (which would read the last), is refused at the second.
+		{"Content twice", `{"Content": "` + content + "\",\n  \"Content\": \"\"}", 2, 3, `"Content" given a second time (first at line 1, column 2)`},
+		{"in another case", "{\"content\": \"\", \"GeneratedTime\": \"2026-11-20T06:00:00Z\",\n\"CONTENT\": \"" + content + `"}`, 2, 1, `"CONTENT" given a second time (first at line 1, column 2)`},
+		{"spelt with an escape", `{"Content": "` + content + `", "\u0043ontent": ""}`, 1, len(content) + 17, `"Content" given a second time`},
+		{"GeneratedTime twice", `{"Content": "` + content + `", "GeneratedTime": "2026-11-20T06:00:00Z", "GeneratedTime": "2027-01-01T00:00:00Z"}`, 1, len(content) + 58, `"GeneratedTime" given a second time`},
+		{"ReportFormat twice, the same", `{"ReportFormat": "text/csv", "Content": "` + content + `", "ReportFormat":"text/csv"}`, 1, len(content) + 45, `"ReportFormat" given a second time`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -307,6 +316,22 @@ func TestReadPlacesJSONErrors(t *testing.T) {
 	}
 	if _, err := ReadString(doc + " \r\n\t\n"); err != nil {
 		t.Errorf("white space after the object: %v", err)
+	}
+}
+
+// Other keys given twice, and the fields' names inside values, are not a
+// field given twice (TestReadPlacesJSONErrors).
+func TestReadTakesOtherKeysTwice(t *testing.T) {
+	content := base64.StdEncoding.EncodeToString(lines(header22, rootRow(), row()))
+	for name, ok := range map[string]string{
+		"other keys twice":          `{"Content": "` + content + `", "Other": 1, "Other": 2}`,
+		"the names inside values":   `{"Extra": {"Content": "x", "Content": [1, {"Content": "\"Content\""}], "n": -1.5e3, "t": true, "z": null}, "Content": "` + content + `", "More": ["Content", "Content"]}`,
+		"nested arrays and empties": `{"A": [[], {}, [[1, 2], {"b": []}]], "Content": "` + content + `", "B": "\\", "C": "", "D": 0}`,
+	} {
+		r, err := ReadString(ok)
+		if err != nil || len(r.Users) != 1 {
+			t.Errorf("%s: %v", name, err)
+		}
 	}
 }
 
