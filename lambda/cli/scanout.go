@@ -729,7 +729,7 @@ func newScanSARIF(w io.Writer, o *scanOutput) (*scanSARIF, error) {
 	at += len(sarifResults) - len("]")
 	return &scanSARIF{
 		jw: jsonWriter{w: w, buf: append(make([]byte, 0, outChunk), doc[:at]...)}, tail: doc[at:],
-		uri: appendJSONString(nil, sarifURI(o)), account: o.report.report.AccountID, index: index, line: contentLine(o.report.file),
+		uri: appendJSONString(nil, sarifURI(o)), account: o.report.report.AccountID, index: index, line: o.report.contentLine,
 	}, nil
 }
 

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -59,11 +58,11 @@ type loaded struct {
 	// the JSON of get-credential-report (the line is of its Content), ""
 	// for the live account's.
 	name string
-	// file is the report file as read (empty for stdin and the live
-	// account): in get-credential-report JSON every row is on the line of
-	// its Content, and SARIF, which alone needs it, places results there
-	// (contentLine). A CSV's cells point into it anyway.
-	file string
+	// contentLine is, for a report file of get-credential-report JSON, the
+	// line its Content is on, where SARIF places every result: the rows'
+	// own lines are of the decoded CSV, which is not the file. 0 for a
+	// CSV, stdin and the live account.
+	contentLine int
 	// account holds facts beyond the report (live only, when a selected
 	// rule reads them: source.accountEffect); nil with accountErr saying
 	// why, and accountEffect what that cost, when they could not be read.
@@ -120,7 +119,7 @@ func (s *source) load(ctx context.Context, in io.Reader) (*loaded, error) {
 		if l.report, err = readReport(s.report, data); err != nil {
 			return nil, err
 		}
-		l.file, l.name = data, s.report
+		l.name, l.contentLine = s.report, l.report.ContentLine
 	}
 	rep := l.report
 	if s.asOf == "" {
@@ -163,34 +162,6 @@ type renamed struct {
 
 func (r *renamed) Error() string { return r.msg }
 func (r *renamed) Unwrap() error { return r.err }
-
-// contentLine returns the line (from 1) of a get-credential-report JSON
-// document on which its Content member starts (the key, matched as
-// encoding/json matches it, regardless of case, and the last one if there
-// are several, as encoding/json keeps), or 0 for a document that is not
-// one, such as a CSV.
-func contentLine(data string) int {
-	data = strings.TrimPrefix(data, "\ufeff")
-	dec := json.NewDecoder(strings.NewReader(data))
-	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
-		return 0
-	}
-	line := 0
-	for dec.More() {
-		key, err := dec.Token()
-		if err != nil {
-			return 0
-		}
-		if k, _ := key.(string); strings.EqualFold(k, "Content") {
-			line = 1 + strings.Count(data[:dec.InputOffset()], "\n")
-		}
-		var skip json.RawMessage
-		if dec.Decode(&skip) != nil {
-			return 0
-		}
-	}
-	return line
-}
 
 // readReport parses the report file called name ("stdin" for standard
 // input); an input error names it. A GeneratedTime before any credential

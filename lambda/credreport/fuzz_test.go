@@ -6,6 +6,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -72,11 +73,11 @@ var cmpIgnoreLineAndHeader = cmp.FilterPath(func(p cmp.Path) bool {
 	return ok && (f.Name() == "Line" || f.Name() == "header")
 }, cmp.Ignore())
 
-// FuzzFieldTwice checks the skimmer that finds a get-credential-report
-// field given twice against encoding/json's own tokens: on every object
-// encoding/json takes, the two find the same key (or none), and neither
-// panics.
-func FuzzFieldTwice(f *testing.F) {
+// FuzzFieldKeys checks the skimmer that finds get-credential-report's
+// fields against encoding/json's own tokens: on every object encoding/json
+// takes, the two find the same keys, or the same second key of a field given
+// twice, and neither panics.
+func FuzzFieldKeys(f *testing.F) {
 	f.Add(`{"Content": "", "content": "x"}`)
 	f.Add(`{"A": [1, {"Content": "\"Content\""}], "B": {"C": [[], {}]}, "D": -1.5e3, "E": true, "F": null, "Content": "\\"}`)
 	f.Add(`{"\u0043ontent": "", "X": "\u00e9", "GeneratedTime": "", "ReportFormat": "a", "REPORTFORMAT": "b"}`)
@@ -85,23 +86,25 @@ func FuzzFieldTwice(f *testing.F) {
 		var doc map[string]any
 		dec := json.NewDecoder(strings.NewReader(s))
 		if !strings.HasPrefix(s, "{") || dec.Decode(&doc) != nil || strings.TrimSpace(s[dec.InputOffset():]) != "" {
-			return // fieldTwice is only for an object that decoded
+			return // fieldKeys is only for an object that decoded
 		}
 		fields := []string{"Content", "ReportFormat", "GeneratedTime"}
-		got := fieldTwice(s, 0, fields...)
+		keys, got := fieldKeys(s, 0, fields...)
 		want := -1 // the offset of the second key, by encoding/json's tokens
-		seen := map[string]bool{}
+		first := []int{-1, -1, -1}
 		dec = json.NewDecoder(strings.NewReader(s))
 		dec.Token()
 		for want < 0 && dec.More() {
 			at := int(dec.InputOffset())
 			tok, _ := dec.Token()
-			for _, name := range fields {
-				if strings.EqualFold(tok.(string), name) {
-					if seen[name] {
-						want = at + strings.IndexByte(s[at:], '"')
-					}
-					seen[name] = true
+			for f, name := range fields {
+				if !strings.EqualFold(tok.(string), name) {
+					continue
+				}
+				if first[f] >= 0 {
+					want = at + strings.IndexByte(s[at:], '"')
+				} else {
+					first[f] = at + strings.IndexByte(s[at:], '"')
 				}
 			}
 			var skip json.RawMessage
@@ -112,12 +115,14 @@ func FuzzFieldTwice(f *testing.F) {
 		var pe *ParseError
 		switch {
 		case want < 0 && got != nil:
-			t.Fatalf("fieldTwice: %v; encoding/json sees no field twice", got)
+			t.Fatalf("fieldKeys: %v; encoding/json sees no field twice", got)
+		case want < 0 && !slices.Equal(keys, first):
+			t.Fatalf("fieldKeys: keys at %v; encoding/json's are at %v", keys, first)
 		case want >= 0 && !errors.As(got, &pe):
-			t.Fatalf("fieldTwice: %v; encoding/json sees a field twice at byte %d", got, want)
+			t.Fatalf("fieldKeys: %v; encoding/json sees a field twice at byte %d", got, want)
 		case want >= 0:
 			if line, column := lineColumn(s, want); pe.Line != line || pe.Column != column {
-				t.Fatalf("fieldTwice at line %d, column %d; encoding/json's second key is at line %d, column %d", pe.Line, pe.Column, line, column)
+				t.Fatalf("fieldKeys: the second key at line %d, column %d; encoding/json's is at line %d, column %d", pe.Line, pe.Column, line, column)
 			}
 		}
 	})

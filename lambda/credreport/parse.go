@@ -86,7 +86,8 @@ func ReadString(s string) (*Report, error) {
 	if rest := strings.TrimLeft(trimmed[dec.InputOffset():], " \t\r\n"); rest != "" {
 		return nil, fmt.Errorf("read get-credential-report JSON: %w", errorAt(s, len(s)-len(rest), errors.New("data after the JSON object")))
 	}
-	if err := fieldTwice(s, skipped, "Content", "ReportFormat", "GeneratedTime"); err != nil {
+	keys, err := fieldKeys(s, skipped, "Content", "ReportFormat", "GeneratedTime")
+	if err != nil {
 		return nil, fmt.Errorf("read get-credential-report JSON: %w", err)
 	}
 	if doc.Content == nil {
@@ -111,21 +112,26 @@ func ReadString(s string) (*Report, error) {
 		return nil, fmt.Errorf("Content: %w", err)
 	}
 	r.GeneratedTime = generated.UTC()
+	r.ContentLine, _ = lineColumn(s, keys[0])
 	return r, nil
 }
 
-// fieldTwice is an error at the second key of the JSON object at
-// s[start:], which must be valid JSON (decoded already), that names one of
-// fields given before it, in any case (as encoding/json matches a key to a
-// field): encoding/json would take the last silently, and which of two
-// reports, or times, is meant is not for credaudit to guess.
-func fieldTwice(s string, start int, fields ...string) error {
-	seen := make([]int, len(fields)) // where each field's key was, +1
-	i := start + 1                   // past '{'
+// fieldKeys returns where the key of each of fields is in the JSON object
+// at s[start:], which must be valid JSON (decoded already), matched in any
+// case as encoding/json matches a key to a field; -1 for a field it does
+// not have. A field given twice is an error at the second key: encoding/json
+// would take the last silently, and which of two reports, or times, is
+// meant is not for credaudit to guess.
+func fieldKeys(s string, start int, fields ...string) ([]int, error) {
+	at := make([]int, len(fields))
+	for f := range at {
+		at[f] = -1
+	}
+	i := start + 1 // past '{'
 	for {
 		i = skipSpace(s, i)
 		if s[i] == '}' {
-			return nil
+			return at, nil
 		}
 		if s[i] == ',' {
 			i = skipSpace(s, i+1)
@@ -133,17 +139,17 @@ func fieldTwice(s string, start int, fields ...string) error {
 		end := stringEnd(s, i)
 		var key string
 		if err := json.Unmarshal([]byte(s[i:end]), &key); err != nil {
-			return errorAt(s, i, err) // not for JSON that decoded
+			return nil, errorAt(s, i, err) // not for JSON that decoded
 		}
 		for f, name := range fields {
 			if !strings.EqualFold(key, name) {
 				continue
 			}
-			if seen[f] != 0 {
-				line, column := lineColumn(s, seen[f]-1)
-				return errorAt(s, i, fmt.Errorf("%s given a second time (first at line %d, column %d), and get-credential-report writes it once", quote(key), line, column))
+			if at[f] >= 0 {
+				line, column := lineColumn(s, at[f])
+				return nil, errorAt(s, i, fmt.Errorf("%s given a second time (first at line %d, column %d), and get-credential-report writes it once", quote(key), line, column))
 			}
-			seen[f] = i + 1
+			at[f] = i
 		}
 		i = valueEnd(s, skipSpace(s, skipSpace(s, end)+1)) // past ':' and the value
 	}

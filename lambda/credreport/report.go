@@ -352,6 +352,10 @@ type Report struct {
 	// GeneratedTime is when IAM generated the report (the "as of" of every
 	// fact in it); zero when unknown, e.g. a bare CSV file.
 	GeneratedTime time.Time
+	// ContentLine, for a report read from get-credential-report's JSON, is
+	// the line of that JSON its Content is on: where every row of the
+	// report is in the file. 0 for a CSV.
+	ContentLine int
 }
 
 // Table returns all rows, the root row included, as a queryable Table.
