@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/csv"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
@@ -12,6 +13,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -133,12 +135,83 @@ func TestQueryCountAndFailIfAny(t *testing.T) {
 			fmt.Sprintf("credaudit query: %d rows matched (--fail-if-any)\n", matching)},
 		{[]string{"--where", where, "--count", "--fail-if-any"}, ExitFindings, fmt.Sprintf("%d\n", matching), "rows matched (--fail-if-any)"},
 		{[]string{"--where", `user == "nobody"`, "--format", "csv", "--fail-if-any"}, ExitOK, strings.Join(records[0], ",") + "\n", ""},
-		{[]string{"--count", "--format", "json"}, ExitUsage, "", "--count prints a number, not rows: leave out --columns and --format"},
+		{[]string{"--count", "--format", "json"}, ExitUsage, "", "--count prints a number, not rows: leave out --columns, --sort and --format"},
 		{[]string{"--count", "--columns", "user"}, ExitUsage, "", "--count prints a number, not rows"},
 	} {
 		code, stdout, stderr := run(t, "", append([]string{"query", "--report", sampleReport}, tc.args...)...)
 		if code != tc.code || stdout != tc.stdout || !strings.Contains(stderr, tc.stderr) || tc.stderr == "" && stderr != "" {
 			t.Errorf("%s: exit %d, stdout %q, stderr %q; want %d, %q, %q", strings.Join(tc.args, " "), code, stdout, stderr, tc.code, tc.stdout, tc.stderr)
+		}
+	}
+}
+
+// query --sort orders the rows it prints by typed values (a key's
+// rotation time, not its text), sentinels last, ties in report order, and
+// refuses a column the report lacks, one named twice, or a bare "-".
+func TestQuerySort(t *testing.T) {
+	want := func(cells [][]string) string { // the sample's users, by the rotation time of key 1
+		type keyed struct {
+			user string
+			at   time.Time
+			set  bool
+		}
+		var rows []keyed
+		for _, r := range cells[1:] {
+			at, err := time.Parse(time.RFC3339, r[slices.Index(cells[0], "access_key_1_last_rotated")])
+			rows = append(rows, keyed{r[0], at, err == nil})
+		}
+		slices.SortStableFunc(rows, func(a, b keyed) int {
+			switch {
+			case a.set != b.set && a.set:
+				return -1
+			case a.set != b.set:
+				return 1
+			}
+			return b.at.Compare(a.at) // the newest first
+		})
+		var users []string
+		for _, r := range rows {
+			users = append(users, r.user)
+		}
+		return strings.Join(users, " ")
+	}
+	report, err := os.ReadFile(sampleReport)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cells, err := csv.NewReader(bytes.NewReader(report)).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, out, stderr := run(t, "", "query", "--report", sampleReport, "--sort", "-access_key_1_last_rotated", "--format", "json", "--columns", "user,access_key_1_last_rotated")
+	if code != ExitOK {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	var rows []struct{ User string }
+	if err := json.Unmarshal([]byte(out), &rows); err != nil {
+		t.Fatalf("%v: %s", err, out)
+	}
+	var got []string
+	for _, r := range rows {
+		got = append(got, r.User)
+	}
+	if w := want(cells); strings.Join(got, " ") != w || !strings.Contains(out, "null") {
+		t.Errorf("--sort -access_key_1_last_rotated printed %s, want %s, with a key never rotated (null) last:\n%s", strings.Join(got, " "), w, out)
+	}
+	for _, tc := range []struct {
+		args   []string
+		stderr string
+	}{
+		{[]string{"--sort", "user,-user"}, `--sort names "user" twice`},
+		{[]string{"--sort", "-"}, `--sort "-": a "-" with no column after it`},
+		{[]string{"--sort", " , "}, `--sort " , " names no column`},
+		{[]string{"--sort", "team"}, `--sort: the report has no column "team"`},
+		{[]string{"--columns", "user", "--sort", "team"}, `--sort: the report has no column "team"`},
+		{[]string{"--sort", "user", "--count"}, "--count prints a number, not rows"},
+	} {
+		code, stdout, stderr := run(t, "", append([]string{"query", "--report", sampleReport}, tc.args...)...)
+		if code != ExitUsage || stdout != "" || !strings.Contains(stderr, tc.stderr) {
+			t.Errorf("%s: exit %d, stdout %q, stderr %q; want %d saying %q", strings.Join(tc.args, " "), code, stdout, stderr, ExitUsage, tc.stderr)
 		}
 	}
 }

@@ -20,21 +20,22 @@ import (
 )
 
 func runQuery(ctx context.Context, args []string, io IO) (err error) {
-	fs := newFlags("query", "[--report FILE|-] [--profile AWS_PROFILE] [--region REGION] [--as-of TIME] [--where EXPR] [--columns a,b] [--format table|json|csv] [--count] [--fail-if-any]")
+	fs := newFlags("query", "[--report FILE|-] [--profile AWS_PROFILE] [--region REGION] [--as-of TIME] [--where EXPR] [--columns a,b] [--sort [-]a,b] [--format table|json|csv] [--count] [--fail-if-any]")
 	var src source
 	src.register(fs, "profile")
 	var awsProfile string
 	fs.StringVar(&awsProfile, "aws-profile", "", "same as --profile")
 	where := fs.String("where", "", "CEL `expression` a row must satisfy, e.g. 'password_enabled && !mfa_active'")
 	columns := fs.String("columns", "", "comma-separated `columns` to print, in order (default: every column of the report)")
+	sortBy := fs.String("sort", "", "comma-separated `columns` to order the rows by, the first deciding; -column for descending (times by time, false before true; N/A, no_information and not_supported last either way; default: report order)")
 	format := fs.String("format", "", "output `format`: table, json or csv (default: table on a terminal, csv otherwise)")
 	count := fs.Bool("count", false, "print the number of matching rows instead of the rows (not with --columns or --format)")
 	failIfAny := fs.Bool("fail-if-any", false, "exit 1 when any row matches --where, every row without it (a check for CI: the rows are printed, or counted with --count)")
 	if err := parseFlags(fs, args, io); err != nil {
 		return err
 	}
-	if *count && (*columns != "" || *format != "") {
-		return usageErr("--count prints a number, not rows: leave out --columns and --format")
+	if *count && (*columns != "" || *format != "" || *sortBy != "") {
+		return usageErr("--count prints a number, not rows: leave out --columns, --sort and --format")
 	}
 	switch {
 	case awsProfile != "" && src.awsProfile != "" && awsProfile != src.awsProfile:
@@ -62,12 +63,20 @@ func runQuery(ctx context.Context, args []string, io IO) (err error) {
 		}
 		seen[c] = true
 	}
+	keys, err := sortKeys(*sortBy)
+	if err != nil {
+		return err
+	}
+	sorted := make([]string, len(keys))
+	for i, k := range keys {
+		sorted[i] = k.Column
+	}
 	if src.live() {
 		// IAM's report has its 22 columns: a name that is none of them is
 		// refused now, not after the report is generated (minutes).
-		for _, c := range named {
+		for _, c := range slices.Concat(named, sorted) {
 			if _, ok := credreport.LookupColumn(c); !ok {
-				return usageErr("--columns: the report has no column %q (it has: %s)", c, strings.Join(credreport.ColumnNames(), ", "))
+				return usageErr("%s: the report has no column %q (it has: %s)", columnsFlag(c, named), c, strings.Join(credreport.ColumnNames(), ", "))
 			}
 		}
 	}
@@ -92,10 +101,10 @@ func runQuery(ctx context.Context, args []string, io IO) (err error) {
 	cols := rep.Header
 	if len(named) > 0 {
 		cols = named
-		for _, c := range cols {
-			if !slices.Contains(rep.Header, c) {
-				return usageErr("--columns: the report has no column %q (it has: %s)", c, terminalSafe(strings.Join(rep.Header, ", ")))
-			}
+	}
+	for _, c := range slices.Concat(named, sorted) {
+		if !slices.Contains(rep.Header, c) {
+			return usageErr("%s: the report has no column %q (it has: %s)", columnsFlag(c, named), c, terminalSafe(strings.Join(rep.Header, ", ")))
 		}
 	}
 	rows := rep.Table()
@@ -107,6 +116,7 @@ func runQuery(ctx context.Context, args []string, io IO) (err error) {
 			fmt.Fprintf(io.Stderr, "credaudit query: %s\n", note)
 		}
 	}
+	rows = rows.Sorted(keys)
 	switch {
 	case *count:
 		_, err = fmt.Fprintln(io.Stdout, len(rows))
@@ -121,6 +131,37 @@ func runQuery(ctx context.Context, args []string, io IO) (err error) {
 		return &exitError{ExitFindings, fmt.Errorf("%s matched (--fail-if-any)", audit.Nouns(len(rows), "row"))}
 	}
 	return err
+}
+
+// sortKeys reads --sort: columns, each once, "-" before one that orders
+// descending.
+func sortKeys(list string) ([]credreport.SortKey, error) {
+	names := org.SplitList(list)
+	if list != "" && len(names) == 0 {
+		return nil, usageErr("--sort %q names no column; leave it out for the report's order", list)
+	}
+	keys := make([]credreport.SortKey, len(names))
+	for i, n := range names {
+		keys[i] = credreport.SortKey{Column: strings.TrimPrefix(n, "-"), Desc: strings.HasPrefix(n, "-")}
+		if keys[i].Column == "" {
+			return nil, usageErr("--sort %q: a \"-\" with no column after it", list)
+		}
+		for _, k := range keys[:i] {
+			if k.Column == keys[i].Column { // the second would never decide
+				return nil, usageErr("--sort names %q twice", k.Column)
+			}
+		}
+	}
+	return keys, nil
+}
+
+// columnsFlag names the flag that named column c: --columns when named has
+// it, else --sort.
+func columnsFlag(c string, named []string) string {
+	if slices.Contains(named, c) {
+		return "--columns"
+	}
+	return "--sort"
 }
 
 // sentinelsReadFalse says on which rows --where hinged on a boolean cell

@@ -1,6 +1,7 @@
 package credreport
 
 import (
+	"strings"
 	"testing"
 	"time"
 )
@@ -52,5 +53,44 @@ func TestEntryAccountID(t *testing.T) {
 		if got := (&Entry{ARN: arn}).AccountID(); got != want {
 			t.Errorf("AccountID of %q = %q, want %q", arn, got, want)
 		}
+	}
+}
+
+// Sorted orders rows by typed values (times by time, not by their text in
+// other offsets; false before true), keeps sentinels last in either
+// direction, breaks ties by the next key and then by report order, and
+// orders a column the parser does not know by its text.
+func TestTableSorted(t *testing.T) {
+	rep, err := Parse(lines(header22+",team",
+		rootRow(ColPasswordLastUsed, "2026-11-01T00:00:00+00:00")+",ops",
+		row(ColUser, "ann", ColPasswordLastUsed, "2026-10-31T23:30:00-02:00", ColMFAActive, "true")+",ops", // 2026-11-01T01:30Z
+		row(ColUser, "bob", ColPasswordLastUsed, "no_information")+",dev",
+		row(ColUser, "cat", ColPasswordLastUsed, "2025-01-01T00:00:00+00:00")+",dev",
+		row(ColUser, "dan", ColPasswordLastUsed, "N/A", ColMFAActive, "true")+",ops",
+		row(ColUser, "eve", ColPasswordLastUsed, "2025-01-01T00:00:00+00:00", ColMFAActive, "true")+",",
+	))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		name string
+		keys []SortKey
+		want string
+	}{
+		{"by time, the oldest first, sentinels last", []SortKey{{Column: ColPasswordLastUsed}}, "cat eve <root_account> ann dan bob"},
+		{"by time, the newest first, sentinels still last", []SortKey{{Column: ColPasswordLastUsed, Desc: true}}, "ann <root_account> cat eve dan bob"},
+		{"false before true, ties in report order", []SortKey{{Column: ColMFAActive}}, "<root_account> bob cat ann dan eve"},
+		{"true first, then by time", []SortKey{{Column: ColMFAActive, Desc: true}, {Column: ColPasswordLastUsed}}, "eve ann dan cat <root_account> bob"},
+		{"an unknown column by its text", []SortKey{{Column: "team"}, {Column: ColUser, Desc: true}}, "eve cat bob dan ann <root_account>"},
+		{"no keys: report order", nil, "<root_account> ann bob cat dan eve"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := strings.Join(rep.Table().Sorted(tt.keys).Names(), " "); got != tt.want {
+				t.Errorf("got %s, want %s", got, tt.want)
+			}
+		})
+	}
+	if got := strings.Join(rep.Table().Names(), " "); got != "<root_account> ann bob cat dan eve" {
+		t.Errorf("Sorted changed the table it sorted: %s", got)
 	}
 }

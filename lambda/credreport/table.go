@@ -1,9 +1,12 @@
 package credreport
 
 import (
+	"cmp"
 	"encoding/csv"
 	"fmt"
 	"io"
+	"slices"
+	"strings"
 )
 
 // Table is a list of report rows with the queries InSpec's
@@ -46,6 +49,86 @@ func (t Table) RawColumn(name string) ([]string, error) {
 		out[i] = v
 	}
 	return out, nil
+}
+
+// SortKey orders rows by one column. A known column orders by its typed
+// values: false before true, times in time order, text by its bytes; a
+// column the parser does not know, by its text. Desc reverses the values'
+// order. A sentinel (N/A, no_information, not_supported, in that order)
+// sorts after every value either way: "never used" is not the oldest use,
+// nor the newest.
+type SortKey struct {
+	Column string
+	Desc   bool
+}
+
+// Sorted returns the rows ordered by keys, the first deciding and the next
+// breaking its ties; rows equal on every key keep their order. A key naming
+// a column the rows' report does not have orders nothing.
+func (t Table) Sorted(keys []SortKey) Table {
+	// Each key's cells, read once a row: a comparison then reads no line.
+	type cell struct {
+		v   Value
+		raw string
+	}
+	cells := make([][]cell, len(keys))
+	for k, key := range keys {
+		c, known := LookupColumn(key.Column)
+		cells[k] = make([]cell, len(t))
+		for i, e := range t {
+			if known {
+				cells[k][i].v = c.get(e)
+			} else {
+				cells[k][i].v.Text.S, _ = e.RawValue(key.Column)
+			}
+		}
+	}
+	order := make([]int, len(t))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortStableFunc(order, func(a, b int) int {
+		for k, key := range keys {
+			if c := compareCells(cells[k][a].v, cells[k][b].v, key.Desc); c != 0 {
+				return c
+			}
+		}
+		return 0
+	})
+	out := make(Table, len(t))
+	for i, j := range order {
+		out[i] = t[j]
+	}
+	return out
+}
+
+// compareCells orders two cells of one column, descending when desc, with
+// sentinels last either way.
+func compareCells(a, b Value, desc bool) int {
+	sa, sb := a.State(), b.State()
+	if sa != Set || sb != Set {
+		return cmp.Compare(sa, sb) // Set is 0, before every sentinel
+	}
+	var c int
+	switch a.Kind {
+	case KindTime:
+		c = cmp.Or(cmp.Compare(a.Time.sec, b.Time.sec), cmp.Compare(a.Time.nsec, b.Time.nsec))
+	case KindBool:
+		c = cmp.Compare(b2i(a.Bool.V), b2i(b.Bool.V))
+	default:
+		c = strings.Compare(a.Text.S, b.Text.S)
+	}
+	if desc {
+		return -c
+	}
+	return c
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // Names returns the user column (InSpec's `users`).
