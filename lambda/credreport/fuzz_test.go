@@ -2,6 +2,7 @@ package credreport
 
 import (
 	"bytes"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"os"
@@ -124,6 +125,37 @@ func FuzzFieldKeys(f *testing.F) {
 			if line, column := lineColumn(s, want); pe.Line != line || pe.Column != column {
 				t.Fatalf("fieldKeys: the second key at line %d, column %d; encoding/json's is at line %d, column %d", pe.Line, pe.Column, line, column)
 			}
+		}
+	})
+}
+
+// FuzzSimpleJSON checks the shortcut for get-credential-report JSON against
+// encoding/json: whatever simpleJSON takes, decodeJSON takes too, reading
+// the same Content, ReportFormat, GeneratedTime and Content key.
+func FuzzSimpleJSON(f *testing.F) {
+	content := base64.StdEncoding.EncodeToString(lines(header22, rootRow(), row()))
+	f.Add(`{"Content": "` + content + `", "ReportFormat": "text/csv", "GeneratedTime": "2026-11-20T06:00:00+00:00"}`)
+	f.Add("{\n    \"GeneratedTime\": \"2026-11-20T06:00:00Z\",\n    \"ReportFormat\": \"text/csv\",\n    \"Content\":\n        \"" + content + "\"\n}\n")
+	f.Add(`{"content":"eA==","Other":"é","reportformat":""}`)
+	f.Add(`{"Content":"eA==", "Content":"eA=="}`)
+	f.Add("{\"Content\":\"eA\n==\"}")
+	f.Add(`{"Content":"eA==","X":"a` + "\x01" + `"}`)
+	f.Add(`{"Content":"eA==","X":"` + "\xff" + `"}`)
+	f.Add(`{"Content":"eA==","X":1}`)
+	f.Fuzz(func(t *testing.T, s string) {
+		if !strings.HasPrefix(s, "{") {
+			return
+		}
+		fast, ok := simpleJSON(s, 0)
+		if !ok {
+			return
+		}
+		slow, err := decodeJSON(s, 0)
+		if err != nil {
+			t.Fatalf("simpleJSON took what encoding/json refuses: %v", err)
+		}
+		if !bytes.Equal(fast.csv, slow.csv) || fast.ReportFormat != slow.ReportFormat || fast.GeneratedTime != slow.GeneratedTime || fast.contentAt != slow.contentAt {
+			t.Fatalf("simpleJSON read %+v; encoding/json %+v", fast, slow)
 		}
 	})
 }

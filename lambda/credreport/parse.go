@@ -73,47 +73,167 @@ func ReadString(s string) (*Report, error) {
 	if len(trimmed) == 0 || trimmed[0] != '{' {
 		return parse(s)
 	}
-	var doc struct {
-		Content       *string
-		ReportFormat  string
-		GeneratedTime string
-	}
 	skipped := len(s) - len(trimmed)
-	dec := json.NewDecoder(strings.NewReader(trimmed))
-	if err := dec.Decode(&doc); err != nil {
-		return nil, fmt.Errorf("read get-credential-report JSON: %w", jsonError(s, skipped, err))
+	doc, ok := simpleJSON(s, skipped)
+	if !ok {
+		var err error
+		if doc, err = decodeJSON(s, skipped); err != nil {
+			return nil, fmt.Errorf("read get-credential-report JSON: %w", err)
+		}
 	}
-	if rest := strings.TrimLeft(trimmed[dec.InputOffset():], " \t\r\n"); rest != "" {
-		return nil, fmt.Errorf("read get-credential-report JSON: %w", errorAt(s, len(s)-len(rest), errors.New("data after the JSON object")))
-	}
-	keys, err := fieldKeys(s, skipped, "Content", "ReportFormat", "GeneratedTime")
-	if err != nil {
-		return nil, fmt.Errorf("read get-credential-report JSON: %w", err)
-	}
-	if doc.Content == nil {
-		return nil, errors.New(`read get-credential-report JSON: no "Content" field`)
-	}
-	if doc.ReportFormat != "" && doc.ReportFormat != "text/csv" {
-		return nil, fmt.Errorf("read get-credential-report JSON: ReportFormat %s, want text/csv", quote(doc.ReportFormat))
-	}
-	csvData, err := base64.StdEncoding.DecodeString(*doc.Content)
-	if err != nil {
-		return nil, fmt.Errorf("read get-credential-report JSON: Content is not base64: %w", err)
-	}
-	var generated time.Time
+	var (
+		generated time.Time
+		err       error
+	)
 	if doc.GeneratedTime != "" {
 		generated, err = ParseRFC3339(doc.GeneratedTime)
 		if err != nil {
 			return nil, fmt.Errorf("read get-credential-report JSON: GeneratedTime %s is not an RFC 3339 time", quote(doc.GeneratedTime))
 		}
 	}
-	r, err := Parse(csvData)
+	r, err := Parse(doc.csv)
 	if err != nil {
 		return nil, fmt.Errorf("Content: %w", err)
 	}
 	r.GeneratedTime = generated.UTC()
-	r.ContentLine, _ = lineColumn(s, keys[0])
+	r.ContentLine, _ = lineColumn(s, doc.contentAt)
 	return r, nil
+}
+
+// reportJSON is the object get-credential-report writes, its Content
+// decoded.
+type reportJSON struct {
+	csv                         []byte
+	ReportFormat, GeneratedTime string
+	contentAt                   int // where Content's key is in the input
+}
+
+// decodeJSON reads the object at s[start:] with encoding/json, the
+// authority on what JSON is accepted and on every error, and refuses a
+// field given twice (fieldKeys), anything after the object, a ReportFormat
+// other than text/csv and a Content that is not base64. An error in the
+// JSON names its line and column in s.
+func decodeJSON(s string, start int) (reportJSON, error) {
+	var doc struct {
+		Content       *string
+		ReportFormat  string
+		GeneratedTime string
+	}
+	dec := json.NewDecoder(strings.NewReader(s[start:]))
+	if err := dec.Decode(&doc); err != nil {
+		return reportJSON{}, jsonError(s, start, err)
+	}
+	if rest := strings.TrimLeft(s[start+int(dec.InputOffset()):], " \t\r\n"); rest != "" {
+		return reportJSON{}, errorAt(s, len(s)-len(rest), errors.New("data after the JSON object"))
+	}
+	keys, err := fieldKeys(s, start, "Content", "ReportFormat", "GeneratedTime")
+	if err != nil {
+		return reportJSON{}, err
+	}
+	if doc.Content == nil {
+		return reportJSON{}, errors.New(`no "Content" field`)
+	}
+	if doc.ReportFormat != "" && doc.ReportFormat != "text/csv" {
+		return reportJSON{}, fmt.Errorf("ReportFormat %s, want text/csv", quote(doc.ReportFormat))
+	}
+	csv, err := base64.StdEncoding.DecodeString(*doc.Content)
+	if err != nil {
+		return reportJSON{}, fmt.Errorf("Content is not base64: %w", err)
+	}
+	return reportJSON{csv: csv, ReportFormat: doc.ReportFormat, GeneratedTime: doc.GeneratedTime, contentAt: keys[0]}, nil
+}
+
+// simpleJSON reads the object at s[start:] when it is as simple as
+// get-credential-report writes it: string values only, keys of plain ASCII,
+// each field once, Content base64 with no escape or line break in it,
+// ReportFormat text/csv if any, and nothing after the object; ok is false
+// for anything else, which decodeJSON then reads, and refuses if it must. It reads what decodeJSON would (FuzzSimpleJSON),
+// with one pass over Content where encoding/json makes two, and a copy:
+// 9 of a 5,000-user report's 15 ms.
+func simpleJSON(s string, start int) (doc reportJSON, ok bool) {
+	doc.contentAt = -1
+	var format, generated bool // seen
+	i := skipSpace(s, start+1)
+	for {
+		if i >= len(s) || s[i] != '"' {
+			return doc, false
+		}
+		keyAt := i
+		n := strings.IndexByte(s[i+1:], '"')
+		if n < 0 || !plainASCII(s[i+1:i+1+n]) {
+			return doc, false
+		}
+		key := s[i+1 : i+1+n]
+		if i = skipSpace(s, i+n+2); i >= len(s) || s[i] != ':' {
+			return doc, false
+		}
+		if i = skipSpace(s, i+1); i >= len(s) || s[i] != '"' {
+			return doc, false
+		}
+		n = strings.IndexAny(s[i+1:], `"\\`)
+		if n < 0 || s[i+1+n] != '"' {
+			return doc, false // an escape: encoding/json unquotes it
+		}
+		value := s[i+1 : i+1+n]
+		i = skipSpace(s, i+n+2)
+		switch {
+		case strings.EqualFold(key, "Content"):
+			// The base64 decoder skips line breaks, which JSON refuses
+			// in a string; every other byte it takes is JSON's too.
+			if doc.contentAt >= 0 || strings.IndexByte(value, '\n') >= 0 || strings.IndexByte(value, '\r') >= 0 {
+				return doc, false
+			}
+			var err error
+			if doc.csv, err = base64.StdEncoding.DecodeString(value); err != nil {
+				return doc, false
+			}
+			doc.contentAt = keyAt
+		case !jsonText(value):
+			return doc, false
+		case strings.EqualFold(key, "ReportFormat"):
+			if format || value != "" && value != "text/csv" {
+				return doc, false
+			}
+			doc.ReportFormat, format = value, true
+		case strings.EqualFold(key, "GeneratedTime"):
+			if generated {
+				return doc, false
+			}
+			doc.GeneratedTime, generated = value, true
+		}
+		switch {
+		case i < len(s) && s[i] == ',':
+			i = skipSpace(s, i+1)
+		case i < len(s) && s[i] == '}':
+			return doc, doc.contentAt >= 0 && skipSpace(s, i+1) == len(s)
+		default:
+			return doc, false
+		}
+	}
+}
+
+// plainASCII reports whether s is printable ASCII without a backslash or a
+// quote: a JSON key encoding/json reads as written, and matches to a field
+// as strings.EqualFold does.
+func plainASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < 0x20 || s[i] >= 0x7f || s[i] == '\\' || s[i] == '"' {
+			return false
+		}
+	}
+	return true
+}
+
+// jsonText reports whether s, unescaped, is the text of a JSON string as
+// encoding/json reads it: valid UTF-8 (which it would replace) with no
+// control character (which it refuses).
+func jsonText(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < 0x20 {
+			return false
+		}
+	}
+	return utf8.ValidString(s)
 }
 
 // fieldKeys returns where the key of each of fields is in the JSON object

@@ -650,3 +650,18 @@ func TestParseRFC3339(t *testing.T) {
 		}
 	}
 }
+
+// The shortcut takes get-credential-report JSON as the AWS CLI writes it,
+// indented or not (and leaves the rest to encoding/json: FuzzSimpleJSON).
+func TestSimpleJSONTakesWhatTheCLIWrites(t *testing.T) {
+	content := base64.StdEncoding.EncodeToString(lines(header22, rootRow(), row()))
+	for _, s := range []string{
+		"{\n    \"Content\": \"" + content + "\",\n    \"ReportFormat\": \"text/csv\",\n    \"GeneratedTime\": \"2026-11-20T06:00:00+00:00\"\n}\n",
+		`{"Content":"` + content + `","ReportFormat":"text/csv","GeneratedTime":"2026-11-20T06:00:00+00:00"}`,
+	} {
+		doc, ok := simpleJSON(s, 0)
+		if !ok || doc.GeneratedTime != "2026-11-20T06:00:00+00:00" || string(doc.csv) != string(lines(header22, rootRow(), row())) {
+			t.Errorf("simpleJSON(%.60q…) = %v, %+.80v", s, ok, doc)
+		}
+	}
+}
