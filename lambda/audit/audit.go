@@ -115,8 +115,9 @@ type Observation struct {
 	AsOf time.Time
 	// Account holds the root facts beyond the report; nil, with AccountErr
 	// saying why, when they could not be read, and nil alone when no
-	// selected rule reads them (they are then not read). AccountEffect says what the selected rules did
-	// without them (AccountFactsEffect), set with AccountErr.
+	// selected rule reads them (they are then not read). AccountEffect,
+	// set with AccountErr, says what the selected rules did without them
+	// (AccountFactsEffect).
 	Account       *rules.Account
 	AccountErr    error
 	AccountEffect string

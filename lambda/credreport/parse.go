@@ -170,8 +170,8 @@ func simpleJSON(s string, start int) (doc reportJSON, ok bool) {
 		if i = skipSpace(s, i+1); i >= len(s) || s[i] != '"' {
 			return doc, false
 		}
-		n = strings.IndexAny(s[i+1:], `"\\`)
-		if n < 0 || s[i+1+n] != '"' {
+		n = strings.IndexByte(s[i+1:], '"') // IndexByte, not IndexAny: a vector loop
+		if n < 0 || strings.IndexByte(s[i+1:i+1+n], '\\') >= 0 {
 			return doc, false // an escape: encoding/json unquotes it
 		}
 		value := s[i+1 : i+1+n]
