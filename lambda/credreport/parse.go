@@ -147,9 +147,10 @@ func decodeJSON(s string, start int) (reportJSON, error) {
 // get-credential-report writes it: string values only, keys of plain ASCII,
 // each field once, Content base64 with no escape or line break in it,
 // ReportFormat text/csv if any, and nothing after the object; ok is false
-// for anything else, which decodeJSON then reads, and refuses if it must. It reads what decodeJSON would (FuzzSimpleJSON),
-// with one pass over Content where encoding/json makes two, and a copy:
-// 9 of a 5,000-user report's 15 ms.
+// for anything else, which decodeJSON then reads, and refuses if it must.
+// It reads what decodeJSON would (FuzzSimpleJSON), with one pass over
+// Content where encoding/json makes two and a copy: a 5,000-user report in
+// 3–4 ms instead of 15 (BenchmarkReadJSON).
 func simpleJSON(s string, start int) (doc reportJSON, ok bool) {
 	doc.contentAt = -1
 	var format, generated bool // seen

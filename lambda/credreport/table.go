@@ -64,22 +64,22 @@ type SortKey struct {
 
 // Sorted returns the rows ordered by keys, the first deciding and the next
 // breaking its ties; rows equal on every key keep their order. A key naming
-// a column the rows' report does not have orders nothing.
+// a column the rows' report does not have orders nothing; no keys, t itself.
 func (t Table) Sorted(keys []SortKey) Table {
-	// Each key's cells, read once a row: a comparison then reads no line.
-	type cell struct {
-		v   Value
-		raw string
+	if len(keys) == 0 {
+		return t
 	}
-	cells := make([][]cell, len(keys))
+	// Each key's cells, read once a row: a comparison then reads no line.
+	// A column the parser does not know is text.
+	cells := make([][]Value, len(keys))
 	for k, key := range keys {
 		c, known := LookupColumn(key.Column)
-		cells[k] = make([]cell, len(t))
+		cells[k] = make([]Value, len(t))
 		for i, e := range t {
 			if known {
-				cells[k][i].v = c.get(e)
+				cells[k][i] = c.get(e)
 			} else {
-				cells[k][i].v.Text.S, _ = e.RawValue(key.Column)
+				cells[k][i].Text.S, _ = e.RawValue(key.Column)
 			}
 		}
 	}
@@ -89,7 +89,7 @@ func (t Table) Sorted(keys []SortKey) Table {
 	}
 	slices.SortStableFunc(order, func(a, b int) int {
 		for k, key := range keys {
-			if c := compareCells(cells[k][a].v, cells[k][b].v, key.Desc); c != 0 {
+			if c := compareCells(cells[k][a], cells[k][b], key.Desc); c != 0 {
 				return c
 			}
 		}
@@ -114,7 +114,13 @@ func compareCells(a, b Value, desc bool) int {
 	case KindTime:
 		c = cmp.Or(cmp.Compare(a.Time.sec, b.Time.sec), cmp.Compare(a.Time.nsec, b.Time.nsec))
 	case KindBool:
-		c = cmp.Compare(b2i(a.Bool.V), b2i(b.Bool.V))
+		switch {
+		case a.Bool.V == b.Bool.V:
+		case b.Bool.V: // false before true
+			c = -1
+		default:
+			c = 1
+		}
 	default:
 		c = strings.Compare(a.Text.S, b.Text.S)
 	}
@@ -122,13 +128,6 @@ func compareCells(a, b Value, desc bool) int {
 		return -c
 	}
 	return c
-}
-
-func b2i(b bool) int {
-	if b {
-		return 1
-	}
-	return 0
 }
 
 // Names returns the user column (InSpec's `users`).
