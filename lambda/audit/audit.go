@@ -115,9 +115,9 @@ type Observation struct {
 	AsOf time.Time
 	// Account holds the root facts beyond the report; nil, with AccountErr
 	// saying why, when they could not be read, and nil alone when no
-	// selected rule reads them (they are then not read). AccountEffect,
-	// set with AccountErr, says what the selected rules did without them
-	// (AccountFactsEffect).
+	// selected rule reads them (they are then not read). AccountEffect
+	// says what the selected rules do without them (AccountFactsEffect),
+	// which AccountErr cost them.
 	Account       *rules.Account
 	AccountErr    error
 	AccountEffect string
@@ -217,12 +217,11 @@ func (a *Auditor) Observe(ctx context.Context) (*Observation, error) {
 	if !a.AsOf.IsZero() {
 		obs.AsOf = a.AsOf
 	}
-	if effect := AccountFactsEffect(a.Selected); effect != "" {
+	if obs.AccountEffect = AccountFactsEffect(a.Selected); obs.AccountEffect != "" {
 		obs.Account, obs.AccountErr = ReadAccount(ctx, a.IAM, rep)
 		if obs.AccountErr != nil {
-			obs.AccountEffect = effect
 			a.log().LogAttrs(ctx, slog.LevelWarn, "account facts", slog.String("error", LogSafe(obs.AccountErr)),
-				slog.String("effect", effect))
+				slog.String("effect", obs.AccountEffect))
 		}
 	}
 	obs.Alias = ReadAlias(ctx, a.IAM, a.log())

@@ -126,7 +126,7 @@ func runAudit(ctx context.Context, f *auditFlags, format string, src *source, in
 		defer undo()
 		aud.Store = store
 	}
-	obs := &audit.Observation{Report: in.report, AsOf: in.asOf, Account: in.account, AccountErr: in.accountErr, AccountEffect: in.accountEffect, Alias: in.alias}
+	obs := &audit.Observation{Report: in.report, AsOf: in.asOf, Account: in.account, AccountErr: in.accountErr, AccountEffect: src.accountEffect, Alias: in.alias}
 	out, err := aud.Audit(ctx, obs)
 	if out != nil && f.stateDir != "" {
 		writeDigest(stderr, out.Digest.Subject+"\n\n"+out.Digest.Body)

@@ -131,7 +131,7 @@ func runScan(ctx context.Context, args []string, io IO) (err error) {
 		}
 	}
 	if in.accountErr != nil {
-		fmt.Fprintf(io.Stderr, "credaudit scan: %s\n", terminalSafe(audit.AccountFactsWarning(in.accountErr.Error(), in.accountEffect)))
+		fmt.Fprintf(io.Stderr, "credaudit scan: %s\n", terminalSafe(audit.AccountFactsWarning(in.accountErr.Error(), src.accountEffect)))
 	}
 	if *format == "sarif" {
 		if note := sarifLimitNote(out.counts()); note != "" {

@@ -65,10 +65,9 @@ type loaded struct {
 	contentLine int
 	// account holds facts beyond the report (live only, when a selected
 	// rule reads them: source.accountEffect); nil with accountErr saying
-	// why, and accountEffect what that cost, when they could not be read.
-	account       *rules.Account
-	accountErr    error
-	accountEffect string
+	// why when they could not be read.
+	account    *rules.Account
+	accountErr error
 	// alias is the live account's alias when asked for (source.alias); ""
 	// when it has none, or could not be read.
 	alias string
@@ -204,9 +203,7 @@ func (s *source) fetch(ctx context.Context) (*loaded, error) {
 	}
 	l := &loaded{report: rep}
 	if s.accountEffect != "" {
-		if l.account, l.accountErr = audit.ReadAccount(ctx, client, rep); l.accountErr != nil {
-			l.accountEffect = s.accountEffect
-		}
+		l.account, l.accountErr = audit.ReadAccount(ctx, client, rep)
 	}
 	if s.alias {
 		l.alias = audit.ReadAlias(ctx, client, nil)
