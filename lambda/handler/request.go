@@ -50,6 +50,9 @@ func ParseRequest(payload []byte) (Request, error) {
 	if err := json.Unmarshal(payload, &fields); err != nil || fields == nil {
 		return Request{}, fmt.Errorf("the event is not a JSON object: %.80q", payload)
 	}
+	if err := keysOnce(payload); err != nil {
+		return Request{}, err
+	}
 	str := func(key string) (string, error) {
 		raw, ok := fields[key]
 		if !ok {
@@ -139,3 +142,61 @@ func ParseRequest(payload []byte) (Request, error) {
 	}
 	return req, nil
 }
+
+// keysOnce refuses an event (a JSON object that decoded) that gives a key
+// twice at its top level, in any case: encoding/json would take the last
+// silently, and match either case to an organisation step's field, and
+// which account, role or step was meant is not for credaudit to guess. The
+// error says where both are.
+func keysOnce(payload []byte) error {
+	dec := json.NewDecoder(bytes.NewReader(payload))
+	if _, err := dec.Token(); err != nil { // '{'
+		return err
+	}
+	type key struct {
+		name string
+		at   int
+	}
+	var seen []key
+	for dec.More() {
+		at := int(dec.InputOffset())
+		for at < len(payload) && strings.IndexByte(", \t\r\n", payload[at]) >= 0 {
+			at++
+		}
+		tok, err := dec.Token()
+		if err != nil {
+			return err
+		}
+		name, _ := tok.(string)
+		for _, k := range seen {
+			if strings.EqualFold(k.name, name) {
+				line, column := lineColumn(payload, at)
+				firstLine, firstColumn := lineColumn(payload, k.at)
+				return fmt.Errorf("the event gives key %s a second time at line %d, column %d (first at line %d, column %d): which one is meant is not for credaudit to guess",
+					keyName(name), line, column, firstLine, firstColumn)
+			}
+		}
+		seen = append(seen, key{name, at})
+		var value json.RawMessage
+		if err := dec.Decode(&value); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// lineColumn is where byte off of b is, counting from 1.
+func lineColumn(b []byte, off int) (line, column int) {
+	return 1 + bytes.Count(b[:off], []byte("\n")), off - bytes.LastIndexByte(b[:off], '\n')
+}
+
+// keyName is a key as an error names it: unquoted when it is a plain name,
+// so that the log, which masks what an error quotes, keeps it.
+func keyName(k string) string {
+	if plainKey().MatchString(k) {
+		return k
+	}
+	return fmt.Sprintf("%q", k)
+}
+
+var plainKey = lazyre.New(`^[A-Za-z][A-Za-z0-9_-]{0,63}$`)

@@ -65,6 +65,14 @@ func TestParseRequest(t *testing.T) {
 		{"account ID not a string", `{"account_id":123456789012}`, Request{}, `"account_id" is not a string`},
 		{"bad notify", `{"account_id":"123456789012","notify":"loud"}`, Request{}, "not a notify mode"},
 		{"extra key", `{"account_id":"123456789012","region":"eu-west-1"}`, Request{}, `unknown key "region"`},
+		{"account given twice", `{"account_id":"123456789012","account_id":"210987654321"}`, Request{},
+			"the event gives key account_id a second time at line 1, column 30 (first at line 1, column 2): which one is meant is not for credaudit to guess"},
+		{"Scheduler key twice, lines apart", "{\n  \"source\": \"a\",\n  \"source\": \"b\"\n}", Request{}, "key source a second time at line 3, column 3 (first at line 2, column 3)"},
+		{"detail-type twice", `{"detail-type":"Scheduled Event","detail-type":"Scheduled Event"}`, Request{}, "key detail-type a second time"},
+		{"organisation step field twice in another case", `{"action":"list_accounts","run_id":"r1","Action":"aggregate"}`, Request{}, "key Action a second time at line 1, column 41"},
+		{"odd key twice is quoted", `{"a b":1,"A B":2}`, Request{}, `key "A B" a second time at line 1, column 10`},
+		{"a key twice inside a value is the event's own", `{"detail-type":"Scheduled Event","detail":{"a":1,"a":2}}`, Request{Source: "eventbridge"}, ""},
+		{"keys that differ by more than case", `{"account_id":"123456789012","account-id":"1"}`, Request{}, `unknown key "account-id"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
