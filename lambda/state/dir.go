@@ -36,8 +36,36 @@ func (d *Dir) File(accountID string) string {
 // Hint says what to check after Load or Save failed with err: the file, or
 // the directory and its permissions.
 func (d *Dir) Hint(err error) string {
+	if errors.Is(err, errNotFile) {
+		return "keep the state file itself in " + d.path + ", or remove what is there to start afresh: every open finding is then reported as new."
+	}
 	return hint(err, "the state file is not one credaudit wrote; restore it from a backup",
 		"check that "+d.path+" is a directory this user may read and write.")
+}
+
+// errNotFile: what is at a state's path is not a regular file.
+var errNotFile = errors.New("not a state file")
+
+// readFile reads the regular file path. A path with nothing at it is
+// fs.ErrNotExist; a symbolic link, even to a state, or a directory is
+// errNotFile: Save renames a new file over the path, which would replace a
+// link and leave its target as it was, and a link to nothing would read as
+// no state at all.
+func readFile(path string) ([]byte, error) {
+	fi, err := os.Lstat(path)
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case fi.Mode()&fs.ModeSymlink != 0:
+		target, _ := os.Readlink(path)
+		return nil, fmt.Errorf("%s is a symbolic link (to %s), %w: a save replaces the file, so it would replace the link and leave its target as it was", path, target, errNotFile)
+	case fi.IsDir():
+		return nil, fmt.Errorf("%s is a directory, %w", path, errNotFile)
+	case !fi.Mode().IsRegular():
+		return nil, fmt.Errorf("%s is a %s, %w", path, fi.Mode().Type(), errNotFile)
+	}
+	return os.ReadFile(path)
 }
 
 // Load reads accountID's state.
@@ -49,7 +77,7 @@ func (d *Dir) Load(ctx context.Context, accountID string) (*State, Token, error)
 		return nil, NoObject, fmt.Errorf("load state: %w", err)
 	}
 	f := d.File(accountID)
-	data, err := os.ReadFile(f)
+	data, err := readFile(f)
 	if errors.Is(err, fs.ErrNotExist) {
 		return New(accountID), NoObject, nil
 	}
@@ -98,7 +126,7 @@ func (d *Dir) Save(ctx context.Context, accountID string, s *State, token Token)
 // names (NoObject: there is none), and fails with ErrConflict otherwise.
 func (d *Dir) renameIf(tmp, file string, token Token) error {
 	current := NoObject
-	switch cur, err := os.ReadFile(file); {
+	switch cur, err := readFile(file); {
 	case err == nil:
 		current = contentToken(cur)
 	case !errors.Is(err, fs.ErrNotExist):
@@ -122,7 +150,7 @@ func (d *Dir) Path(name string) string { return filepath.Join(d.path, name) }
 // error satisfying errors.Is(err, fs.ErrNotExist) when there is none
 // (whose Token is NoObject).
 func (d *Dir) ReadFile(name string) ([]byte, Token, error) {
-	data, err := os.ReadFile(d.Path(name))
+	data, err := readFile(d.Path(name))
 	if err != nil {
 		return nil, NoObject, err
 	}

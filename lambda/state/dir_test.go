@@ -175,3 +175,69 @@ func TestDirHints(t *testing.T) {
 		})
 	}
 }
+
+// What is at a state's path and is no regular file is refused, named, and
+// left as it was: a link to nothing would read as no state at all, and a
+// save would replace a link to a state and leave the state behind it as it
+// was.
+func TestDirRefusesWhatIsNoFile(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("symbolic links need privileges on Windows")
+	}
+	for _, tc := range []struct {
+		name  string
+		make  func(t *testing.T, path string)
+		wants []string
+	}{
+		{"a link to nothing", func(t *testing.T, path string) {
+			if err := os.Symlink(filepath.Join(t.TempDir(), "gone.json.gz"), path); err != nil {
+				t.Fatal(err)
+			}
+		}, []string{"is a symbolic link (to ", "gone.json.gz), not a state file: a save replaces the file"}},
+		{"a link to a state", func(t *testing.T, path string) {
+			target := filepath.Join(t.TempDir(), "kept.json.gz")
+			data, err := Encode(sample())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(target, data, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Symlink(target, path); err != nil {
+				t.Fatal(err)
+			}
+		}, []string{"is a symbolic link (to ", "kept.json.gz), not a state file"}},
+		{"a directory", func(t *testing.T, path string) {
+			if err := os.Mkdir(path, 0o700); err != nil {
+				t.Fatal(err)
+			}
+		}, []string{acct + ".json.gz is a directory, not a state file"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			st := NewDir(dir)
+			path := st.File(acct)
+			tc.make(t, path)
+			before, _ := os.Lstat(path)
+			_, _, err := st.Load(t.Context(), acct)
+			if err == nil {
+				t.Fatal("loaded")
+			}
+			for _, want := range tc.wants {
+				if !strings.Contains(err.Error(), want) {
+					t.Errorf("error %q, want it to say %q", err, want)
+				}
+			}
+			if hint := st.Hint(err); !strings.Contains(hint, "keep the state file itself in "+dir) {
+				t.Errorf("hint %q", hint)
+			}
+			if _, err := st.Save(t.Context(), acct, sample(), NoObject); !errors.Is(err, errNotFile) {
+				t.Errorf("saved over it: %v", err)
+			}
+			after, err := os.Lstat(path)
+			if err != nil || after.Mode() != before.Mode() {
+				t.Errorf("%s changed: %v, %v", path, after, err)
+			}
+		})
+	}
+}
