@@ -235,6 +235,13 @@ func (s *State) upgrade() error {
 	return nil
 }
 
+// severityLabel reports whether s is a severity as a record keeps it: the
+// ASFF label, in capitals.
+func severityLabel(s string) bool {
+	sev, err := rules.ParseSeverity(s)
+	return err == nil && sev.String() == s
+}
+
 // check is what every state this program writes satisfies.
 func (s *State) check() error {
 	if s.AccountID == "" {
@@ -256,6 +263,11 @@ func (s *State) check() error {
 			return fmt.Errorf("record %q has no rule or resource", id)
 		case r.Status != rules.Failed && r.Status != rules.Passed:
 			return fmt.Errorf("record %q has no status FAILED or PASSED", id)
+		case !severityLabel(r.Severity):
+			// An archive of a removed custom rule is sent with it.
+			return fmt.Errorf("record %q has severity %q, not a Security Hub label (INFORMATIONAL, LOW, MEDIUM, HIGH, CRITICAL)", id, r.Severity)
+		case r.ResourceType != rules.ResourceAccount && r.ResourceType != rules.ResourceIAMUser:
+			return fmt.Errorf("record %q has resource type %q, not %s or %s", id, r.ResourceType, rules.ResourceAccount, rules.ResourceIAMUser)
 		case r.FirstObservedAt.IsZero() || r.UpdatedAt.IsZero():
 			return fmt.Errorf("record %q has no first-observed or updated time", id)
 		case readVersion(&r) > s.Version:

@@ -240,7 +240,7 @@ func TestEveryRecordFieldHasItsVersion(t *testing.T) {
 // A state the builds between version 5 and 6 wrote holds created_at and
 // unreported under an older version: it is read, not refused as corrupt.
 func TestDecodeTakesKeptFieldsUnderAnOlderVersion(t *testing.T) {
-	rec := `{"id":"credaudit/123456789012/KEY-01/r","rule_id":"KEY-01","resource_id":"r","status":"FAILED","first_observed_at":"2026-11-20T06:00:00Z",` +
+	rec := `{"id":"credaudit/123456789012/KEY-01/r","rule_id":"KEY-01","resource_id":"r","resource_type":"AwsIamUser","severity":"MEDIUM","status":"FAILED","first_observed_at":"2026-11-20T06:00:00Z",` +
 		`"created_at":"2026-11-20T06:00:00Z","taken_updated_at":"2026-11-21T06:00:00Z","unreported":"resolved","unreported_reason":"fixed","unreported_at":"2026-11-21T06:00:00Z","updated_at":"2026-11-21T06:00:00Z"}`
 	for _, v := range []string{"1", "5"} {
 		s, err := Decode(gz(t, `{"version":`+v+`,"account_id":"123456789012","records":{"credaudit/123456789012/KEY-01/r":`+rec+`}}`))
@@ -339,7 +339,7 @@ func TestDecodeRefuses(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rec := `{"id":"credaudit/123456789012/KEY-01/r","rule_id":"KEY-01","resource_id":"r","status":"FAILED","first_observed_at":"2026-11-20T06:00:00Z","updated_at":"2026-11-20T06:00:00Z"}`
+	rec := `{"id":"credaudit/123456789012/KEY-01/r","rule_id":"KEY-01","resource_id":"r","resource_type":"AwsIamUser","severity":"MEDIUM","status":"FAILED","first_observed_at":"2026-11-20T06:00:00Z","updated_at":"2026-11-20T06:00:00Z"}`
 	tests := []struct {
 		name string
 		data []byte
@@ -370,6 +370,10 @@ func TestDecodeRefuses(t *testing.T) {
 		{"record of the wrong type", gz(t, `{"version":1,"account_id":"123456789012","records":{"credaudit/123456789012/KEY-01/r":[]}}`), ErrCorrupt},
 		{"record without a status", gz(t, `{"version":1,"account_id":"123456789012","records":{"credaudit/123456789012/KEY-01/r":`+strings.Replace(rec, `"status":"FAILED",`, "", 1)+`}}`), ErrCorrupt},
 		{"record with an unknown status", gz(t, `{"version":1,"account_id":"123456789012","records":{"credaudit/123456789012/KEY-01/r":`+strings.Replace(rec, `"FAILED"`, `"failed"`, 1)+`}}`), ErrCorrupt},
+		{"record with a severity that is no label", gz(t, `{"version":1,"account_id":"123456789012","records":{"credaudit/123456789012/KEY-01/r":`+strings.Replace(rec, `"MEDIUM"`, `"HUGE"`, 1)+`}}`), ErrCorrupt},
+		{"record with a severity not in capitals", gz(t, `{"version":1,"account_id":"123456789012","records":{"credaudit/123456789012/KEY-01/r":`+strings.Replace(rec, `"MEDIUM"`, `"medium"`, 1)+`}}`), ErrCorrupt},
+		{"record without a severity", gz(t, `{"version":1,"account_id":"123456789012","records":{"credaudit/123456789012/KEY-01/r":`+strings.Replace(rec, `"severity":"MEDIUM",`, "", 1)+`}}`), ErrCorrupt},
+		{"record of an unknown resource type", gz(t, `{"version":1,"account_id":"123456789012","records":{"credaudit/123456789012/KEY-01/r":`+strings.Replace(rec, `"AwsIamUser"`, `"AwsIamRole"`, 1)+`}}`), ErrCorrupt},
 		{"record NOT_AVAILABLE", gz(t, `{"version":1,"account_id":"123456789012","records":{"credaudit/123456789012/KEY-01/r":`+strings.Replace(rec, `"FAILED"`, `"NOT_AVAILABLE"`, 1)+`}}`), ErrCorrupt},
 		{"a record of another account", gz(t, `{"version":1,"account_id":"123456789012","records":{"credaudit/210987654321/KEY-01/arn:aws:iam::210987654321:user/alice":`+
 			strings.Replace(strings.Replace(rec, `"resource_id":"r"`, `"resource_id":"arn:aws:iam::210987654321:user/alice"`, 1), `"credaudit/123456789012/KEY-01/r"`, `"credaudit/210987654321/KEY-01/arn:aws:iam::210987654321:user/alice"`, 1)+`}}`), ErrCorrupt},

@@ -63,7 +63,7 @@ func testStore(t *testing.T, fresh func(t *testing.T) storeUnderTest) {
 				t.Fatalf("run %d: loaded %d records, want %d", i, got, i)
 			}
 			id := finding.ID(acct, "KEY-01", "r"+string(rune('a'+i)))
-			s.Records[id] = finding.Record{ID: id, RuleID: "KEY-01", ResourceID: "r", Status: rules.Failed, FirstObservedAt: t0, UpdatedAt: t0}
+			s.Records[id] = finding.Record{ID: id, RuleID: "KEY-01", ResourceID: "r", ResourceType: rules.ResourceIAMUser, Severity: "MEDIUM", Status: rules.Failed, FirstObservedAt: t0, UpdatedAt: t0}
 			s.SavedAt = t0.Add(time.Duration(i) * time.Hour)
 			if _, err := st.Save(t.Context(), acct, s, tok); err != nil {
 				t.Fatalf("run %d: %v", i, err)
