@@ -268,7 +268,11 @@ func resultOf(rec *finding.Record, partition, acct string, selected []rules.Sele
 		if err != nil {
 			sev = rules.Informational
 		}
-		rule = &rules.Rule{ID: rec.RuleID, Title: rec.Title, Description: rec.Title, Severity: sev}
+		title := rec.Title
+		if title == "" { // a record kept before titles were: Security Hub takes no finding without one
+			title = "credaudit rule " + rec.RuleID + ", no longer configured"
+		}
+		rule = &rules.Rule{ID: rec.RuleID, Title: title, Description: title, Severity: sev}
 	}
 	arn := rec.ResourceID
 	if rec.ResourceType == rules.ResourceAccount {
