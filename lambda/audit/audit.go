@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"maps"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/iam"
@@ -141,7 +142,16 @@ type Failure struct {
 	Hint string
 }
 
-func (f *Failure) Error() string { return f.Phase + ": " + f.Err.Error() }
+// Error is the phase and the error, the phase once: a store's own errors
+// begin with it ("load state s3://…: …").
+func (f *Failure) Error() string {
+	msg := f.Err.Error()
+	if strings.HasPrefix(msg, f.Phase) {
+		return msg
+	}
+	return f.Phase + ": " + msg
+}
+
 func (f *Failure) Unwrap() error { return f.Err }
 
 // Outcome is what a run did.

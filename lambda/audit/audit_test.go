@@ -99,6 +99,9 @@ func TestFailureToSeeIsLoudAndChangesNothing(t *testing.T) {
 			if !errors.As(err, &f) || f.Phase != tt.phase {
 				t.Fatalf("Run = %v, %v; want a *Failure in phase %q", out, err, tt.phase)
 			}
+			if strings.Contains(err.Error(), tt.phase+": "+tt.phase) {
+				t.Errorf("the error says its phase twice: %v", err)
+			}
 			if r.hub.imports != 0 {
 				t.Errorf("a blind run sent %d findings to Security Hub", r.hub.imports)
 			}

@@ -143,7 +143,7 @@ func runAudit(ctx context.Context, f *auditFlags, format string, src *source, in
 			// is older.
 			hint += " A CSV without its time was dated when it was scanned: give --as-of the report's time."
 		}
-		return nil, "", usageErr("%s: %v (%s)", failure.Phase, failure.Err, hint)
+		return nil, "", usageErr("%v (%s)", failure, hint)
 	case err != nil && out == nil:
 		return nil, "", err
 	case err != nil:

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"reflect"
 	"strings"
 	"time"
 
@@ -179,7 +180,7 @@ func Encode(s *State) ([]byte, error) {
 func Decode(data []byte) (*State, error) {
 	zr, err := gzip.NewReader(bytes.NewReader(data))
 	if err != nil {
-		return nil, fmt.Errorf("%w: not gzip: %v", ErrCorrupt, err)
+		return nil, fmt.Errorf("%w: not gzip (%s)", ErrCorrupt, strings.TrimPrefix(err.Error(), "gzip: "))
 	}
 	raw, err := io.ReadAll(io.LimitReader(zr, int64(maxDecoded)+1))
 	if err != nil {
@@ -192,7 +193,7 @@ func Decode(data []byte) (*State, error) {
 		Version *int `json:"version"`
 	}
 	if err := json.Unmarshal(raw, &head); err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrCorrupt, err)
+		return nil, fmt.Errorf("%w: %s", ErrCorrupt, jsonProblem(err))
 	}
 	if head.Version == nil {
 		return nil, fmt.Errorf("%w: no version", ErrCorrupt)
@@ -204,7 +205,7 @@ func Decode(data []byte) (*State, error) {
 	dec.DisallowUnknownFields()
 	var s State
 	if err := dec.Decode(&s); err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrCorrupt, err)
+		return nil, fmt.Errorf("%w: %s", ErrCorrupt, jsonProblem(err))
 	}
 	if _, err := dec.Token(); err != io.EOF {
 		return nil, fmt.Errorf("%w: data after the state", ErrCorrupt)
@@ -217,6 +218,45 @@ func Decode(data []byte) (*State, error) {
 	}
 	s.Version = Version // each older format is a subset of this one, once upgraded
 	return &s, nil
+}
+
+// jsonProblem says what is wrong with a state's JSON in its own terms, not
+// in Go's ("Go struct field .version of type int"): the field and the kind
+// of value it holds, or where the text stops being JSON.
+func jsonProblem(err error) string {
+	var (
+		typ    *json.UnmarshalTypeError
+		syntax *json.SyntaxError
+		parse  *time.ParseError
+	)
+	switch {
+	case errors.As(err, &parse): // time.Time's own decoding names no field
+		return fmt.Sprintf("a time field holds %q, not an RFC 3339 time", parse.Value)
+	case strings.HasPrefix(err.Error(), "Time.UnmarshalJSON: "):
+		return "a time field holds no JSON string"
+	case errors.As(err, &typ) && typ.Field == "":
+		return fmt.Sprintf("a JSON %s, not an object", typ.Value)
+	case errors.As(err, &typ):
+		return fmt.Sprintf("%s is a JSON %s, want %s", typ.Field, typ.Value, jsonKind(typ.Type))
+	case errors.As(err, &syntax):
+		return fmt.Sprintf("not JSON at byte %d: %s", syntax.Offset, strings.TrimPrefix(syntax.Error(), "json: "))
+	}
+	return strings.TrimPrefix(err.Error(), "json: ")
+}
+
+// jsonKind is the kind of JSON value that decodes into t.
+func jsonKind(t reflect.Type) string {
+	switch {
+	case t == reflect.TypeFor[time.Time](), t.Kind() == reflect.String:
+		return "a string"
+	case t.Kind() == reflect.Bool:
+		return "true or false"
+	case t.Kind() >= reflect.Int && t.Kind() <= reflect.Float64:
+		return "a number"
+	case t.Kind() == reflect.Slice || t.Kind() == reflect.Array:
+		return "a list"
+	}
+	return "an object"
 }
 
 // upgrade fills in what a state older than mutedVersion leaves unsaid:

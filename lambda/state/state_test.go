@@ -409,3 +409,21 @@ func TestDecodeRefusesABomb(t *testing.T) {
 		t.Errorf("Decode error = %v, want a size error", err)
 	}
 }
+
+// A state that is not JSON of a state is refused saying what is wrong in
+// the state's terms: the field and what it holds, not Go's types.
+func TestDecodeSaysWhatIsWrong(t *testing.T) {
+	for _, tc := range []struct{ data, want string }{
+		{`[]`, "corrupt state: a JSON array, not an object"},
+		{`{"version":"8"}`, "corrupt state: version is a JSON string, want a number"},
+		{`{"version":8,"account_id":"123456789012","records":[]}`, "corrupt state: records is a JSON array, want an object"},
+		{`{"version":8,"account_id":"123456789012","records":{},"generated_at":true}`, "corrupt state: a time field holds no JSON string"},
+		{`{"version":8,"account_id":"123456789012","records":{},"generated_at":"yesterday"}`, `corrupt state: a time field holds "yesterday", not an RFC 3339 time`},
+		{`{"version":8,`, "corrupt state: not JSON at byte 13: unexpected end of JSON input"},
+	} {
+		_, err := Decode(gz(t, tc.data))
+		if err == nil || err.Error() != tc.want {
+			t.Errorf("%s: %v, want %q", tc.data, err, tc.want)
+		}
+	}
+}

@@ -44,7 +44,7 @@ func hint(err error, restore, otherwise string) string {
 	case errors.Is(err, ErrVersion):
 		return "the stored state was written by another credaudit version; run that version, or restore an older state."
 	case errors.Is(err, ErrCorrupt):
-		return restore + " or delete it to start afresh (every open finding is then reported as new)."
+		return restore + " or delete it to start afresh: every open finding is then reported as new."
 	case errors.Is(err, ErrConflict):
 		return "other runs of the same account kept saving first: runs overlap (a schedule more frequent than a run lasts, or runs started by hand); the next run sends what it finds."
 	}
