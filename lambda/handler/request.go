@@ -38,6 +38,13 @@ type Request struct {
 // attributes the schedule substitutes, and a source tag.
 var schedulerKeys = []string{"source", "scheduledTime", "executionId", "attemptNumber", "scheduleArn"}
 
+// eventBridgeKeys are the keys of an EventBridge event (replay-name: one
+// replayed from an archive).
+var eventBridgeKeys = []string{"version", "id", "detail-type", "source", "account", "time", "region", "resources", "detail", "replay-name"}
+
+// orgStepKeys are an organisation step's keys (OrgStep).
+var orgStepKeys = []string{"action", "run_id", "accounts", "missing", "results", "error"}
+
 var roleARN = lazyre.New(`^arn:aws[a-z-]*:iam::([0-9]{12}):role/[\w+=,.@/-]{1,512}$`)
 
 // ParseRequest reads an invocation's payload: an EventBridge scheduled
@@ -65,6 +72,13 @@ func ParseRequest(payload []byte) (Request, error) {
 		return s, nil
 	}
 	if _, ok := fields["action"]; ok {
+		// encoding/json would match "Run_ID" to run_id: a key is taken
+		// as the state machine writes it.
+		for k := range fields {
+			if !slices.Contains(orgStepKeys, k) {
+				return Request{}, fmt.Errorf("organisation step: unknown key %s (want %s)", keyName(k), strings.Join(orgStepKeys, ", "))
+			}
+		}
 		st, err := parseOrgStep(payload)
 		if err != nil {
 			return Request{}, err
@@ -78,6 +92,19 @@ func ParseRequest(payload []byte) (Request, error) {
 		}
 		if dt != "Scheduled Event" {
 			return Request{}, fmt.Errorf("EventBridge event of detail-type %q: only \"Scheduled Event\" starts an audit", dt)
+		}
+		// A per-account request's keys on a scheduled event would be
+		// dropped, and the function's own account audited.
+		var unknown []string
+		for k := range fields {
+			if !slices.Contains(eventBridgeKeys, k) {
+				unknown = append(unknown, keyName(k))
+			}
+		}
+		if len(unknown) > 0 {
+			slices.Sort(unknown)
+			return Request{}, fmt.Errorf("unknown keys %s in an EventBridge scheduled event, which carries %s",
+				strings.Join(unknown, ", "), strings.Join(eventBridgeKeys, ", "))
 		}
 		return Request{Source: "eventbridge"}, nil
 	}
@@ -107,10 +134,13 @@ func ParseRequest(payload []byte) (Request, error) {
 		}
 	}
 	var err error
+	accountOK := false
 	if req.AccountID, err = str("account_id"); err != nil {
 		errs = append(errs, err)
 	} else if !credreport.IsAccountID(req.AccountID) {
 		errs = append(errs, fmt.Errorf("account_id %q is not 12 digits", req.AccountID))
+	} else {
+		accountOK = true
 	}
 	if req.RoleARN, err = str("role_arn"); err != nil {
 		errs = append(errs, err)
@@ -119,7 +149,7 @@ func ParseRequest(payload []byte) (Request, error) {
 		switch {
 		case m == nil:
 			errs = append(errs, fmt.Errorf("role_arn %q is not an IAM role ARN", req.RoleARN))
-		case m[1] != req.AccountID:
+		case m[1] != req.AccountID && accountOK: // else account_id's error says it
 			errs = append(errs, fmt.Errorf("role_arn %q is in account %s, not account_id %s", req.RoleARN, m[1], req.AccountID))
 		}
 	}

@@ -63,6 +63,8 @@ func TestParseRequest(t *testing.T) {
 		{"role in another account", `{"account_id":"123456789012","role_arn":"arn:aws:iam::210987654321:role/r"}`, Request{}, "is in account 210987654321"},
 		{"not a role ARN", `{"account_id":"123456789012","role_arn":"arn:aws:iam::123456789012:user/r"}`, Request{}, "not an IAM role ARN"},
 		{"account ID not a string", `{"account_id":123456789012}`, Request{}, `"account_id" is not a string`},
+		{"account ID not a string, with its role", `{"account_id":123456789012,"role_arn":"arn:aws:iam::123456789012:role/x"}`, Request{},
+			`per-account request: "account_id" is not a string` + "$"},
 		{"bad notify", `{"account_id":"123456789012","notify":"loud"}`, Request{}, "not a notify mode"},
 		{"extra key", `{"account_id":"123456789012","region":"eu-west-1"}`, Request{}, `unknown key "region"`},
 		{"account given twice", `{"account_id":"123456789012","account_id":"210987654321"}`, Request{},
@@ -72,13 +74,19 @@ func TestParseRequest(t *testing.T) {
 		{"organisation step field twice in another case", `{"action":"list_accounts","run_id":"r1","Action":"aggregate"}`, Request{}, "key Action a second time at line 1, column 41"},
 		{"odd key twice is quoted", `{"a b":1,"A B":2}`, Request{}, `key "A B" a second time at line 1, column 10`},
 		{"a key twice inside a value is the event's own", `{"detail-type":"Scheduled Event","detail":{"a":1,"a":2}}`, Request{Source: "eventbridge"}, ""},
+		{"per-account keys on a scheduled event", `{"detail-type":"Scheduled Event","source":"aws.events","account_id":"210987654321","role_arn":"arn:aws:iam::210987654321:role/x"}`, Request{},
+			"unknown keys account_id, role_arn in an EventBridge scheduled event, which carries version, id, detail-type, source, account, time, region, resources, detail, replay-name"},
+		{"a scheduled event replayed from an archive", `{"detail-type":"Scheduled Event","source":"aws.events","replay-name":"r1","detail":{}}`, Request{Source: "eventbridge"}, ""},
+		{"organisation step key in another case", `{"action":"list_accounts","RUN_ID":"abc"}`, Request{}, "organisation step: unknown key RUN_ID (want action, run_id, accounts, missing, results, error)"},
 		{"keys that differ by more than case", `{"account_id":"123456789012","account-id":"1"}`, Request{}, `unknown key "account-id"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			got, err := ParseRequest([]byte(tt.payload))
 			if tt.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+				// A want ending in $ is the whole error.
+				whole, ok := strings.CutSuffix(tt.wantErr, "$")
+				if err == nil || ok && err.Error() != whole || !ok && !strings.Contains(err.Error(), tt.wantErr) {
 					t.Fatalf("error %v, want one containing %q", err, tt.wantErr)
 				}
 				return
