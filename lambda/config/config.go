@@ -360,6 +360,9 @@ func (p *parser) mapping(n *yaml.Node, what string, keys map[string]func(*yaml.N
 	seen := map[string]bool{}
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := n.Content[i], n.Content[i+1]
+		if k.Kind != yaml.ScalarNode {
+			return p.errf(k, "a key of %s is %s, not a name", what, shown(k))
+		}
 		h, ok := keys[k.Value]
 		if !ok {
 			return p.errf(k, "unknown key %q in %s (known: %s)", k.Value, what, strings.Join(slices.Sorted(maps.Keys(keys)), ", "))
@@ -384,6 +387,37 @@ func (p *parser) once(seen map[string]bool, k *yaml.Node, what string) error {
 	return nil
 }
 
+// plainText refuses a control character in s, the text of what at node v
+// (line breaks and tabs too unless lines): Security Hub, the digest's email
+// and a terminal would show or obey it as it is.
+func (p *parser) plainText(v *yaml.Node, s, what string, lines bool) error {
+	for i, r := range []rune(s) {
+		switch {
+		case lines && (r == '\n' || r == '\t'):
+		case r == '\n' || r == '\r':
+			return p.errf(v, "%s holds a line break (character %d): write it on one line (a folded > block ends with one; >- does not)", what, i+1)
+		case r < 0x20 || r == 0x7f || r >= 0x80 && r < 0xa0:
+			return p.errf(v, "%s holds the control character %U (character %d): write plain text", what, r, i+1)
+		}
+	}
+	return nil
+}
+
+// shown is a node as an error names it: a scalar quoted, else its kind
+// (yaml.v3 leaves a list's or a mapping's Value empty, which would read
+// as "").
+func shown(n *yaml.Node) string {
+	switch n.Kind {
+	case yaml.ScalarNode:
+		return strconv.Quote(n.Value)
+	case yaml.SequenceNode:
+		return "a list"
+	case yaml.MappingNode:
+		return "a mapping"
+	}
+	return "an alias"
+}
+
 func (p *parser) str(n *yaml.Node, what string) (string, error) {
 	if n.Kind != yaml.ScalarNode || n.Tag == "!!null" {
 		return "", p.errf(n, "%s must be a string", what)
@@ -400,6 +434,9 @@ func (p *parser) rules(n *yaml.Node, c *Config) error {
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := n.Content[i], n.Content[i+1]
 		id := k.Value
+		if k.Kind != yaml.ScalarNode {
+			return p.errf(k, "a key of rules is %s, not a rule ID", shown(k))
+		}
 		if err := p.once(seen, k, "rules"); err != nil {
 			return err
 		}
@@ -444,7 +481,7 @@ func (p *parser) threshold(c *Config, id string, th rules.Threshold, name string
 		}
 		x, err := strconv.Atoi(v.Value)
 		if v.Kind != yaml.ScalarNode || v.Tag != "!!int" || err != nil || x < least || x > 3650 {
-			value := strconv.Quote(v.Value)
+			value := shown(v)
 			if v.Tag == "!!str" && err == nil {
 				value = "the string " + value
 			}
@@ -502,9 +539,15 @@ func (p *parser) suppressions(n *yaml.Node, c *Config) error {
 				if s.Reason, err = p.str(v, what+".reason"); err == nil && strings.TrimSpace(s.Reason) == "" {
 					err = p.errf(v, "%s.reason is empty: say why the results are muted", what)
 				}
+				if err == nil {
+					err = p.plainText(v, s.Reason, what+".reason", true)
+				}
 				return err
 			},
 			"expires": func(v *yaml.Node) error {
+				if v.Kind != yaml.ScalarNode {
+					return p.errf(v, "%s.expires is %s: want a date (2027-01-31) or an RFC 3339 time", what, shown(v))
+				}
 				t, err := time.Parse(time.DateOnly, v.Value)
 				if err != nil {
 					// As --as-of takes it; fractions of a second are
@@ -558,6 +601,10 @@ func (p *parser) customRules(n *yaml.Node, c *Config) error {
 			return func(v *yaml.Node) error {
 				s, err := p.str(v, what+"."+field)
 				if err != nil {
+					return err
+				}
+				// A description or a remediation may be a block of lines.
+				if err := p.plainText(v, s, what+"."+field, field == "description" || field == "remediation"); err != nil {
 					return err
 				}
 				// Counted as Security Hub counts its limits (UTF-16 code
@@ -619,6 +666,9 @@ func (p *parser) customRules(n *yaml.Node, c *Config) error {
 				return nil
 			},
 			"severity": func(v *yaml.Node) error {
+				if v.Kind != yaml.ScalarNode {
+					return p.errf(v, "%s.severity is %s, not a severity (informational, low, medium, high, critical)", what, shown(v))
+				}
 				sev, err := rules.ParseSeverity(v.Value)
 				if err != nil {
 					return p.errf(v, "%s.severity: %v", what, err)

@@ -413,6 +413,17 @@ func TestBadConfigurationNamesFileLineAndColumn(t *testing.T) {
 		{"custom url of another scheme", custom("    url: javascript:alert(1)\n"), `custom_rules[0].url "javascript:alert(1)" is not an http or https URL`},
 		{"custom url without a host", custom("    url: https:///runbook\n"), `custom_rules[0].url "https:///runbook" is not an http or https URL`},
 		{"custom url too long once percent-encoded", custom("    url: https://wiki.example.com/" + strings.Repeat("é", 200) + "\n"), "c.yaml:7:10: custom_rules[0].url is 1225 characters once percent-encoded, at most 512"},
+		{"threshold a list", "rules:\n  KEY-01: {days: [30]}\n", `c.yaml:2:18: rules.KEY-01.days must be a whole number of days from 1 to 3650, not a list`},
+		{"threshold a mapping", "rules:\n  KEY-01:\n    days: {a: 1}\n", `c.yaml:3:11: rules.KEY-01.days must be a whole number of days from 1 to 3650, not a mapping`},
+		{"rule ID a list", "rules:\n  ? [KEY-01]\n  : {days: 3}\n", `c.yaml:2:5: a key of rules is a list, not a rule ID`},
+		{"settings key a list", "rules:\n  KEY-01:\n    ? [days]\n    : 3\n", `c.yaml:3:7: a key of rules.KEY-01 is a list, not a name`},
+		{"suppression expires a list", "suppressions:\n  - rule: '*'\n    user: a\n    reason: r\n    expires: [2027-03-31]\n", `c.yaml:5:14: suppressions[0].expires is a list: want a date`},
+		{"custom severity a list", strings.Replace(custom(""), "severity: low", "severity: [high]", 1), `c.yaml:4:15: custom_rules[0].severity is a list, not a severity`},
+		{"custom title with a control character", strings.Replace(custom(""), "title: t", `title: "a\0b"`, 1), `c.yaml:3:12: custom_rules[0].title holds the control character U+0000 (character 2): write plain text`},
+		{"custom title with an escape sequence", strings.Replace(custom(""), "title: t", `title: "\e[31mred"`, 1), `custom_rules[0].title holds the control character U+001B (character 1)`},
+		{"custom title on two lines", strings.Replace(custom(""), "title: t", "title: >\n      one\n", 1), `c.yaml:3:12: custom_rules[0].title holds a line break (character 4): write it on one line`},
+		{"custom remediation with a C1 control", strings.Replace(custom(""), "remediation: r", `remediation: "a\x85b"`, 1), `custom_rules[0].remediation holds the control character U+0085`},
+		{"suppression reason with a bell", "suppressions:\n  - rule: '*'\n    user: a\n    reason: \"r\\a\"\n", `c.yaml:4:13: suppressions[0].reason holds the control character U+0007 (character 2)`},
 		{"enabling an unknown custom rule", "rules:\n  ORG-07: {enabled: true}\n", `c.yaml:2:3: unknown rule "ORG-07"`},
 	}
 	for _, tc := range tests {
@@ -450,6 +461,17 @@ func TestCustomRuleTextsAndURL(t *testing.T) {
 	}
 	if want := "https://wiki.example.com/S%C3%A9curit%C3%A9%20IAM?q=a%20b"; c.Custom[0].URL != want {
 		t.Errorf("url %q, want %q", c.Custom[0].URL, want)
+	}
+	// A description, a remediation or a suppression's reason may be a
+	// block of lines, indented with a tab.
+	c, err = Parse("c.yaml", []byte("custom_rules:\n  - id: ORG-01\n    title: t\n    severity: low\n    remediation: |\n      Step one.\n      Step two:\tdone.\n"+
+		"    description: |\n      Line one.\n      Line two.\n    assert: mfa_active\n"+
+		"suppressions:\n  - rule: ORG-01\n    user: bob\n    reason: |\n      Break-glass user.\n      Ticket SEC-1.\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := c.Custom[0]; r.Remediation != "Step one.\nStep two:\tdone.\n" || r.Description != "Line one.\nLine two.\n" || c.Suppressions[0].Reason != "Break-glass user.\nTicket SEC-1.\n" {
+		t.Errorf("custom rule %+v, suppression %+v", r, c.Suppressions[0])
 	}
 }
 
