@@ -130,6 +130,9 @@ func decodeJSON(s string, start int) (reportJSON, error) {
 	if err != nil {
 		return reportJSON{}, err
 	}
+	if doc.Content == nil && keys[0] >= 0 {
+		return reportJSON{}, errorAt(s, keys[0], errors.New(`"Content" is null, want the report's base64 text`))
+	}
 	if doc.Content == nil {
 		return reportJSON{}, errors.New(`no "Content" field`)
 	}
@@ -342,6 +345,10 @@ func jsonError(s string, skipped int, err error) error {
 	switch {
 	case errors.As(err, &syntax):
 		return errorAt(s, skipped+int(syntax.Offset)-1, err)
+	case errors.As(err, &typ) && typ.Field != "":
+		// Its own words, not Go's ("Go struct field .GeneratedTime of
+		// type string"): every field is a string.
+		return errorAt(s, skipped+int(typ.Offset)-1, fmt.Errorf("%s is a JSON %s, want a string", typ.Field, typ.Value))
 	case errors.As(err, &typ):
 		return errorAt(s, skipped+int(typ.Offset)-1, err)
 	case errors.Is(err, io.ErrUnexpectedEOF):

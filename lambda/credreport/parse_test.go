@@ -288,7 +288,9 @@ func TestReadPlacesJSONErrors(t *testing.T) {
 		want         string
 	}{
 		{"a syntax error", "\n  {\"Content\": \"\",\n   \"ReportFormat\": \"text/csv\" x}", 3, 31, "invalid character 'x'"},
-		{"a value of the wrong type", "{\"Content\": \"\",\n \"GeneratedTime\": 5}", 2, 19, "cannot unmarshal number"},
+		{"a value of the wrong type", "{\"Content\": \"\",\n \"GeneratedTime\": 5}", 2, 19, "line 2, column 19: GeneratedTime is a JSON number, want a string"},
+		{"Content of the wrong type", "{\"Content\": [\"a\"]}", 1, 13, "line 1, column 13: Content is a JSON array, want a string"},
+		{"Content null", "{\"GeneratedTime\": \"2026-11-20T06:00:00Z\",\n \"Content\": null}", 2, 2, `line 2, column 2: "Content" is null, want the report's base64 text`},
 		{"a truncated document", `{"Content": "`, 1, 14, "unexpected EOF"},
 		{"text after the object", doc + "\nthis is not JSON\n", 2, 1, "data after the JSON object"},
 		{"a second object", doc + "  {}", 1, len(doc) + 3, "data after the JSON object"},
