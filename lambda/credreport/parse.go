@@ -10,6 +10,7 @@ import (
 	"math/bits"
 	"runtime"
 	"strconv"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -776,6 +777,30 @@ func commas(x uint64) uint64 {
 	return ^((y&low7 + low7) | y) & tops
 }
 
+// misspelt says which of the missing columns the header has in another case
+// or with spaces around it (a report saved by a spreadsheet, or typed by
+// hand), which a reader would otherwise take for absent; "" for none.
+func misspelt(names, missing []string) string {
+	var found []string
+	for _, n := range names {
+		t := strings.TrimSpace(n)
+		if t != n || strings.ToLower(t) != t {
+			if slices.Contains(missing, strings.ToLower(t)) {
+				found = append(found, quote(n))
+			}
+		}
+	}
+	n := len(found)
+	switch {
+	case n == 0:
+		return ""
+	case n > 3:
+		found = append(found[:3], "…")
+	}
+	return fmt.Sprintf(" (the header has %d of them in another case or with spaces: %s; IAM writes each in lower case, separated by a comma alone)",
+		n, strings.Join(found, ", "))
+}
+
 // readHeader reads the header, the names on line (blank lines may come
 // before it); col gives the column a name starts at, for an error, or is
 // nil when the caller drops the error.
@@ -802,7 +827,7 @@ func readHeader(names []string, line int, col func(field int) int) (*header, [22
 		colIdx[k] = i
 	}
 	if len(missing) > 0 {
-		return nil, colIdx, &ParseError{Line: line, Err: fmt.Errorf("missing required column(s): %s", strings.Join(missing, ", "))}
+		return nil, colIdx, &ParseError{Line: line, Err: fmt.Errorf("missing required column(s): %s%s", strings.Join(missing, ", "), misspelt(h.names, missing))}
 	}
 	return h, colIdx, nil
 }
