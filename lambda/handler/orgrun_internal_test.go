@@ -46,7 +46,8 @@ func TestParseOrgStepErrors(t *testing.T) {
 		`{"action":"aggregate","run_id":"x","results":` + loc + `}`:                                              "aggregate needs accounts",
 		`{"action":"aggregate","run_id":"x","accounts":` + loc + `}`:                                             "either results",
 		`{"action":"aggregate","run_id":"x","accounts":` + loc + `,"results":` + loc + `,"error":{"Error":"e"}}`: "either results",
-		`{"action":"list_accounts","run_id":"x","extra":1}`:                                                      `unknown field "extra"`,
+		`{"action":"list_accounts","run_id":"x","extra":1}`:                                                      `unknown key extra (want action, run_id, accounts, missing, results, error)`,
+		`{"action":"list_accounts","run_id":"x","accounts":{"bucket":"b","key":"k","Region":"r"}}`:               `unknown field "Region"`,
 		`{"action":7}`: "cannot unmarshal number",
 	} {
 		_, err := ParseRequest([]byte(payload))
