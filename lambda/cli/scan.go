@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	iofs "io/fs"
 	"os"
 	"strings"
 
@@ -56,6 +57,9 @@ func runScan(ctx context.Context, args []string, io IO) (err error) {
 	if *configFile != "" {
 		var err error
 		if cfg, err = config.ReadFile(*configFile); err != nil {
+			if pe := (*iofs.PathError)(nil); errors.As(err, &pe) { // not found, a directory: the flag's file
+				return usageErr("--config: %v", err)
+			}
 			return usageErr("%v", err)
 		}
 	}

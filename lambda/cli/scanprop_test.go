@@ -342,7 +342,7 @@ func (c *spCase) genConfig(g *qdGen, dir string) {
 		{`user != "a\\b\"c" && user != "\x1b[31mred\t\u2028é🔐"`, func(r *spRow) bool { return true }},
 		{`user == "\x1b[31mred\t\u2028é🔐 ` + strings.Repeat("長い", 50) + `"`, func(r *spRow) bool { return false }},
 	}
-	titles := []string{"Tab\there, ESC \x1b[2J and a line\u2028break", "\u00a0leading no-break space", "Service users have no console password", "=cmd|' /C calc'!A0", "管理者はMFAを使用する 🔐", "-leading dash", "A title, with \"quotes\""}
+	titles := []string{"Tab\there, and a line\u2028break", "\u00a0leading no-break space", "Service users have no console password", "=cmd|' /C calc'!A0", "管理者はMFAを使用する 🔐", "-leading dash", "A title, with \"quotes\""}
 	for i := range nc {
 		id := fmt.Sprintf("ORG-%02d", i+1)
 		if g.chance(4) {
@@ -372,7 +372,7 @@ func (c *spCase) genConfig(g *qdGen, dir string) {
 		ruleIDs = append(ruleIDs, cu.id)
 	}
 	for range ns {
-		s := spSup{rule: g.pick(ruleIDs), reason: g.pick([]string{"tabbed\treason with \x1b[1mbold\x1b[0m", "@SUM(1)", "accepted risk", "CI deploy key (CHG-4211), used by the quarterly release only", "=HYPERLINK(\"x\")", "レガシー統合の廃止まで例外 (CHG-4211)"})}
+		s := spSup{rule: g.pick(ruleIDs), reason: g.pick([]string{"tabbed\treason with\u2028a line separator", "@SUM(1)", "accepted risk", "CI deploy key (CHG-4211), used by the quarterly release only", "=HYPERLINK(\"x\")", "レガシー統合の廃止まで例外 (CHG-4211)"})}
 		switch k := rng.IntN(8); {
 		case k == 0 || len(users) == 0:
 			s.user = g.pick([]string{"*", "*", "<root_account>", "nobody-*", "svc*", "?*"})

@@ -113,7 +113,7 @@ func (s *source) load(ctx context.Context, in io.Reader) (*loaded, error) {
 	default:
 		data, err := readFileString(s.report)
 		if err != nil {
-			return nil, usageErr("%v", err)
+			return nil, usageErr("--report: %v", err)
 		}
 		if l.report, err = readReport(s.report, data); err != nil {
 			return nil, err

@@ -387,13 +387,13 @@ func (p *parser) once(seen map[string]bool, k *yaml.Node, what string) error {
 	return nil
 }
 
-// plainText refuses a control character in s, the text of what at node v
-// (line breaks and tabs too unless lines): Security Hub, the digest's email
-// and a terminal would show or obey it as it is.
+// plainText refuses a control character but a tab in s, the text of what
+// at node v (a line break too unless lines): Security Hub, the digest's
+// email and a terminal would show or obey it as it is.
 func (p *parser) plainText(v *yaml.Node, s, what string, lines bool) error {
 	for i, r := range []rune(s) {
 		switch {
-		case lines && (r == '\n' || r == '\t'):
+		case r == '\t', lines && r == '\n':
 		case r == '\n' || r == '\r':
 			return p.errf(v, "%s holds a line break (character %d): write it on one line (a folded > block ends with one; >- does not)", what, i+1)
 		case r < 0x20 || r == 0x7f || r >= 0x80 && r < 0xa0:
