@@ -180,7 +180,7 @@ func writeDigest(w io.Writer, text string) {
 	bw := bufio.NewWriter(w)
 	for line := range strings.Lines(text) {
 		body, nl := strings.CutSuffix(line, "\n")
-		bw.WriteString(terminalSafe(body))
+		bw.WriteString(digestSafe(body))
 		if nl {
 			bw.WriteByte('\n')
 		}

@@ -267,9 +267,18 @@ func colorOn(tty bool, getenv func(string) string) bool {
 // Go escapes it (\x1b, \t, \n, \xff), and a backslash as \\, so that a
 // name holding the four characters \x1b does not print as one holding ESC. A malformed report can hold such
 // bytes in any cell; IAM's own names never do.
-func terminalSafe(s string) string {
+func terminalSafe(s string) string { return escapeTerminal(s, true) }
+
+// digestSafe is a line of a digest as terminalSafe would show it, but for
+// its backslashes: the digest has written its own escapes (oneLine: a line
+// break in an error as \n), which are read as the email reads them, not
+// doubled.
+func digestSafe(s string) string { return escapeTerminal(s, false) }
+
+// escapeTerminal is terminalSafe, with backslashes doubled or kept.
+func escapeTerminal(s string, backslash bool) string {
 	i := 0
-	for i < len(s) && s[i] >= 0x20 && s[i] < 0x7f && s[i] != '\\' { // the common case: printable ASCII
+	for i < len(s) && s[i] >= 0x20 && s[i] < 0x7f && (s[i] != '\\' || !backslash) { // the common case: printable ASCII
 		i++
 	}
 	if i == len(s) {
@@ -279,7 +288,7 @@ func terminalSafe(s string) string {
 	for i < len(s) {
 		r, size := utf8.DecodeRuneInString(s[i:])
 		switch {
-		case r == '\\': // so that an escape it writes reads as one
+		case r == '\\' && backslash: // so that an escape it writes reads as one
 			b = append(b, `\\`...)
 		case r == utf8.RuneError && size == 1:
 			b = append(b, `\x`...)

@@ -29,7 +29,7 @@ func runQuery(ctx context.Context, args []string, io IO) (err error) {
 	columns := fs.String("columns", "", "comma-separated `columns` to print, in order (default: every column of the report)")
 	sortBy := fs.String("sort", "", "comma-separated `columns` to order the rows by, the first deciding; -column for descending (times by time, false before true; N/A, no_information and not_supported last either way; default: report order)")
 	format := fs.String("format", "", "output `format`: table, json or csv (default: table on a terminal, csv otherwise)")
-	count := fs.Bool("count", false, "print the number of matching rows instead of the rows (not with --columns or --format)")
+	count := fs.Bool("count", false, "print the number of matching rows instead of the rows (not with --columns, --sort or --format)")
 	failIfAny := fs.Bool("fail-if-any", false, "exit 1 when any row matches --where, every row without it (a check for CI: the rows are printed, or counted with --count)")
 	if err := parseFlags(fs, args, io); err != nil {
 		return err

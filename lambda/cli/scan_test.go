@@ -946,6 +946,17 @@ func TestTerminalSafe(t *testing.T) {
 	}
 }
 
+// The digest on stderr shows the digest's own escapes as the email does: a
+// line break it wrote as \n is not doubled to \\n; what a terminal would
+// obey is still escaped.
+func TestWriteDigestKeepsTheDigestsEscapes(t *testing.T) {
+	var b strings.Builder
+	writeDigest(&b, "Subject\n\nSecurity Hub: BatchImportFindings failed\\nBatchUpdateFindings failed \x1b[2J\xff\n")
+	if want := "Subject\n\nSecurity Hub: BatchImportFindings failed\\nBatchUpdateFindings failed \\x1b[2J\\xff\n"; b.String() != want {
+		t.Errorf("writeDigest wrote %q, want %q", b.String(), want)
+	}
+}
+
 // A scan CSV opened in a spreadsheet runs no formula: a user name IAM
 // allows (=A1, -2+3, @x, +1) is written with a leading '.
 func TestScanCSVCellsAreNoFormulas(t *testing.T) {
