@@ -61,7 +61,25 @@ type summaryJSON struct {
 	Failed       int            `json:"failed"` // unsuppressed
 	NotAvailable int            `json:"not_available"`
 	Suppressed   int            `json:"suppressed"`
-	FailedBySev  map[string]int `json:"failed_by_severity"` // unsuppressed, every severity present
+	FailedBySev  bySeverity     `json:"failed_by_severity"` // unsuppressed, every severity present
+}
+
+// bySeverity is a count per severity label, written most severe first, as
+// the README shows it and the table lists them (a map's JSON is in key
+// order: CRITICAL, HIGH, INFORMATIONAL, LOW, MEDIUM).
+type bySeverity map[string]int
+
+func (m bySeverity) MarshalJSON() ([]byte, error) {
+	b := []byte{'{'}
+	for sev := rules.Critical; sev >= rules.Informational; sev-- {
+		if n, ok := m[sev.String()]; ok {
+			if len(b) > 1 {
+				b = append(b, ',')
+			}
+			b = strconv.AppendInt(append(strconv.AppendQuote(b, sev.String()), ':'), int64(n), 10)
+		}
+	}
+	return append(b, '}'), nil
 }
 
 type suppressionJSON struct {
@@ -129,7 +147,7 @@ func (o *scanOutput) counts() *tally {
 func (o *scanOutput) summary() summaryJSON {
 	t := o.counts()
 	s := summaryJSON{Rules: len(o.selected), Results: t.results, Passed: t.passed, Failed: t.failed,
-		NotAvailable: t.notAvailable, Suppressed: t.suppressed, FailedBySev: map[string]int{}}
+		NotAvailable: t.notAvailable, Suppressed: t.suppressed, FailedBySev: bySeverity{}}
 	for sev, n := range t.failedBySev {
 		s.FailedBySev[rules.Severity(sev).String()] = n
 	}
