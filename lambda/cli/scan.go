@@ -100,7 +100,11 @@ func runScan(ctx context.Context, args []string, io IO) (err error) {
 		source:   src.report,
 		color:    colorOn(isTerminal(io.Stdout), os.Getenv),
 	}
-	var runErr error // a publishing error, reported after the output
+	var (
+		runErr error // a publishing error, reported after the output
+		saved  bool  // the run saved its state
+		stdout = &outWriter{w: io.Stdout}
+	)
 	switch {
 	case af.needed(*format):
 		var (
@@ -110,22 +114,28 @@ func runScan(ctx context.Context, args []string, io IO) (err error) {
 		if run, region, runErr = runAudit(ctx, &af, *format, &src, in, selected, profileName, sups, io.Stderr); run == nil {
 			return in.named(runErr)
 		}
-		out.results, out.outcomes = run.Results, run.Outcomes
+		out.results, out.outcomes, saved = run.Results, run.Outcomes, run.Saved
 		if *format == "asff" {
-			err = writeASFF(io.Stdout, run, region, selected)
+			err = writeASFF(stdout, run, region, selected)
 		} else {
-			err = writeScan(io.Stdout, &out, *format)
+			err = writeScan(stdout, &out, *format)
 		}
 	case streamWriters[*format] != nil:
-		err = streamScan(io.Stdout, *format, &out, sups)
+		err = streamScan(stdout, *format, &out, sups)
 	default: // the table, which needs every result before its first line
 		if out.results, err = rules.Evaluate(out.input(), selected); err != nil {
 			return usageErr("%v", in.named(err))
 		}
 		out.outcomes = rules.Suppress(out.results, sups, in.asOf)
-		err = writeScan(io.Stdout, &out, *format)
+		err = writeScan(stdout, &out, *format)
 	}
-	if err != nil {
+	switch {
+	case err != nil && stdout.err != nil && saved:
+		// Its news is in the digest above; the next run starts from it.
+		return fmt.Errorf("writing the output: %w (the state was saved: the digest above is this run's news, and a run again writes the same results)", err)
+	case err != nil && stdout.err != nil:
+		return fmt.Errorf("writing the output: %w", err)
+	case err != nil:
 		return err
 	}
 	for _, o := range out.outcomes {
@@ -183,4 +193,20 @@ func streamScan(w io.Writer, format string, o *scanOutput, sups []rules.Suppress
 // input is what the scan evaluates.
 func (o *scanOutput) input() rules.Input {
 	return rules.Input{Report: o.report.report, AsOf: o.report.asOf, Account: o.report.account, AccountUnread: o.report.accountErr != nil}
+}
+
+// outWriter is the scan's standard output, keeping the first error a write
+// to it met: the output could not be written (a full disk, a closed pipe),
+// which the scan says as such.
+type outWriter struct {
+	w   io.Writer
+	err error
+}
+
+func (o *outWriter) Write(p []byte) (int, error) {
+	n, err := o.w.Write(p)
+	if err != nil && o.err == nil {
+		o.err = err
+	}
+	return n, err
 }

@@ -8,6 +8,7 @@ import (
 	"encoding/csv"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -1119,5 +1120,32 @@ func TestSARIFRuleTagsWithinCodeScanningsLimit(t *testing.T) {
 	}
 	if cut == 0 {
 		t.Error("test setup: no rule has more than 9 framework mappings")
+	}
+}
+
+// fullWriter fails every write, as a full disk does.
+type fullWriter struct{}
+
+func (fullWriter) Write([]byte) (int, error) { return 0, errors.New("no space left on device") }
+
+// An output that cannot be written is said to be so, in every format; with
+// --state, that the state was saved and where the run's news went.
+func TestScanSaysTheOutputCouldNotBeWritten(t *testing.T) {
+	for _, format := range []string{"json", "csv", "sarif", "table", "asff"} {
+		for _, withState := range []bool{false, true} {
+			args := []string{"scan", "--report", sampleReport, "--as-of", "2026-11-20T06:00:00Z", "--format", format}
+			if withState {
+				args = append(args, "--state", t.TempDir())
+			}
+			var errOut bytes.Buffer
+			code := Run(t.Context(), args, IO{Stdin: strings.NewReader(""), Stdout: fullWriter{}, Stderr: &errOut})
+			want := "credaudit scan: writing the output: no space left on device"
+			if withState {
+				want += " (the state was saved: the digest above is this run's news"
+			}
+			if code != ExitUsage || !strings.Contains(errOut.String(), want) {
+				t.Errorf("%s, state %v: exit %d, stderr %q; want exit 2 and %q", format, withState, code, errOut.String(), want)
+			}
+		}
 	}
 }
