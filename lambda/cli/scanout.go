@@ -55,13 +55,13 @@ type scanTail struct {
 }
 
 type summaryJSON struct {
-	Rules        int            `json:"rules"`
-	Results      int            `json:"results"`
-	Passed       int            `json:"passed"`
-	Failed       int            `json:"failed"` // unsuppressed
-	NotAvailable int            `json:"not_available"`
-	Suppressed   int            `json:"suppressed"`
-	FailedBySev  bySeverity     `json:"failed_by_severity"` // unsuppressed, every severity present
+	Rules        int        `json:"rules"`
+	Results      int        `json:"results"`
+	Passed       int        `json:"passed"`
+	Failed       int        `json:"failed"` // unsuppressed
+	NotAvailable int        `json:"not_available"`
+	Suppressed   int        `json:"suppressed"`
+	FailedBySev  bySeverity `json:"failed_by_severity"` // unsuppressed, every severity present
 }
 
 // bySeverity is a count per severity label, written most severe first, as
