@@ -20,6 +20,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"gopkg.in/yaml.v3"
 
@@ -317,6 +318,12 @@ func (p *parser) syntaxError(err error) error {
 			line, _ := p.line(n + 1)
 			if m := negatedExpr().FindStringSubmatch(line); m != nil && exprKeys[m[1]] {
 				msg += quoteHint(m[1], "")
+			}
+			if indent := line[:len(line)-len(strings.TrimLeft(line, " \t"))]; strings.Contains(indent, "\t") {
+				msg += ": a tab indents this line, and YAML indents with spaces only"
+			}
+			if !utf8.Valid(p.data) && strings.Contains(msg, "UTF-8") {
+				msg += ": the configuration is read as UTF-8; save the file in that encoding"
 			}
 			return &Error{File: p.file, Line: n + 1, Msg: msg}
 		}

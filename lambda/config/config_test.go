@@ -585,7 +585,9 @@ func TestYAMLSyntaxErrorsNameTheLineWhereTheFileStopsBeingYAML(t *testing.T) {
 	tests := []struct{ name, yaml, want string }{
 		{"key indented less than its siblings", "rules:\n  KEY-01:\n    days: 5\n   enabled: true\n", "c.yaml:4: did not find expected key"},
 		{"value after a value on the first line", "profile: all: fsbp\n", "c.yaml:1: mapping values are not allowed in this context"},
-		{"tab indentation", "rules:\n\tKEY-01: {}\n", "c.yaml:2: found character that cannot start any token"},
+		{"tab indentation", "rules:\n\tKEY-01: {}\n", "c.yaml:2: found character that cannot start any token: a tab indents this line, and YAML indents with spaces only"},
+		{"a tab after spaces", "profile: all\nrules:\n  KEY-01:\n  \tdays: 3\n", "c.yaml:4: found character that cannot start any token: a tab indents this line, and YAML indents with spaces only"},
+		{"a Latin-1 byte", "profile: all\nsuppressions:\n  - rule: '*'\n    user: bob\n    reason: caf\xe9\n", "c.yaml:5: incomplete UTF-8 octet sequence: the configuration is read as UTF-8; save the file in that encoding"},
 		{"flow mapping left open before the next key", "profile: all\nrules:\n  KEY-01: {days: 3\nsuppressions: []\n", "c.yaml:3: did not find expected ',' or '}'"},
 		{"closed flow list, then a bad line", "profile: [\n  all]\nrules: {}\n   x: y\n", "c.yaml:4: did not find expected key"},
 		{"quote never closed", "profile: all\nrules: {}\nsuppressions:\n  - rule: 'KEY-01\n    user: bob\n", "c.yaml:4: found unexpected end of stream"},
