@@ -33,7 +33,8 @@ var Key01 = Rule{
 	Evaluate:   evaluateKey01,
 }
 
-// appendKeyAge appends a key's age: "access key 1 is 131 days old", or,
+// appendKeyAge appends a key's age: "access key 1 is 131 days old" (or
+// "is less than a day old"), or,
 // when the key has no last-rotated time and is measured from the user's
 // creation, "access key 1 has no last-rotated time, user created 131 days
 // ago".
@@ -41,6 +42,9 @@ func appendKeyAge(b []byte, i, age int, fromCreation bool) []byte {
 	b = append(b, keyNames[i]...)
 	if fromCreation {
 		return appendDaysAgo(append(b, " has no last-rotated time, user created "...), age)
+	}
+	if age == 0 {
+		return append(b, " is less than a day old"...)
 	}
 	return append(appendDays(append(b, " is "...), age), " old"...)
 }

@@ -7,6 +7,7 @@ import (
 
 func TestKey01(t *testing.T) {
 	runRuleCases(t, &Key01, []ruleCase{
+		{name: "a key created today passes, less than a day old", entry: u(key(1, agoD(3*time.Hour), na)), want: Passed, reason: "access key 1 is less than a day old"},
 		{name: "active key exactly 90 days old passes", entry: u(key(1, ago(90), ago(1))), want: Passed, reason: "access key 1 is 90 days old"},
 		{name: "active key 91 days old fails", entry: u(key(1, ago(91), ago(1))), want: Failed, reason: "access key 1 is 91 days old"},
 		{name: "active key a second short of 91 days old passes", entry: u(key(1, agoD(91*day-time.Second), ago(1))), want: Passed, reason: "90 days old"},

@@ -24,6 +24,7 @@ func TestKey02(t *testing.T) {
 func TestKey02RotationOverlap(t *testing.T) {
 	overlap := map[string]int{"grace_days": 7}
 	runRuleCases(t, &Key02, []ruleCase{
+		{name: "a key 2 created an hour ago passes", entry: u(key(1, ago(400), ago(1)), key(2, agoD(time.Hour), na)), thresholds: overlap, want: Passed, reason: "access key 2 is less than a day old, within the 7-day grace period for a rotation"},
 		{name: "a key 2 created 6 days ago passes", entry: u(key(1, ago(400), ago(1)), key(2, ago(6), na)), thresholds: overlap, want: Passed, reason: "access key 2 is 6 days old, within the 7-day grace period for a rotation"},
 		{name: "the newer key is the one measured", entry: u(key(1, ago(3), ago(1)), key(2, ago(200), ago(1))), thresholds: overlap, want: Passed, reason: "access key 1 is 3 days old"},
 		{name: "a second short of 7 days passes", entry: u(key(1, ago(400), ago(1)), key(2, agoD(7*day-time.Second), na)), thresholds: overlap, want: Passed, reason: "is 6 days old"},
