@@ -63,7 +63,7 @@ func readFile(path string) ([]byte, error) {
 	case fi.IsDir():
 		return nil, fmt.Errorf("%s is a directory, %w", path, errNotFile)
 	case !fi.Mode().IsRegular():
-		return nil, fmt.Errorf("%s is a %s, %w", path, fi.Mode().Type(), errNotFile)
+		return nil, fmt.Errorf("%s is a special file (a named pipe, a device or a socket), %w", path, errNotFile)
 	}
 	return os.ReadFile(path)
 }
