@@ -56,9 +56,21 @@ var pieces = []string{
 	"\t", "\x01", "\x1f", "\x7f", "\u0085", // controls
 }
 
+// plainPieces are pieces without the controls the configuration refuses in
+// a custom rule's texts and a suppression's reason (a tab it takes); they
+// reach the findings through the reasons, which quote the assert.
+var plainPieces = slices.DeleteFunc(slices.Clone(pieces), func(p string) bool {
+	return p == "\x01" || p == "\x1f" || p == "\x7f" || p == "\u0085"
+})
+
 // genText is a text of exactly n UTF-16 code units (Security Hub's count),
 // not blank, made of pieces.
-func genText(r *rand.Rand, n int) string {
+func genText(r *rand.Rand, n int) string { return genFrom(r, n, pieces) }
+
+// genPlain is genText of plainPieces: a text the configuration takes.
+func genPlain(r *rand.Rand, n int) string { return genFrom(r, n, plainPieces) }
+
+func genFrom(r *rand.Rand, n int, pieces []string) string {
 	var b strings.Builder
 	units := 0
 	for units < n {
@@ -134,12 +146,12 @@ func genCustom(r *rand.Rand, i int) customRule {
 	}
 	c := customRule{
 		id:          id,
-		title:       genText(r, genLength(r, 256)),
-		remediation: genText(r, genLength(r, 512)),
+		title:       genPlain(r, genLength(r, 256)),
+		remediation: genPlain(r, genLength(r, 512)),
 		severity:    []string{"informational", "low", "medium", "high", "critical", "CRITICAL"}[r.IntN(6)],
 	}
 	if r.IntN(4) > 0 {
-		c.description = genText(r, genLength(r, 1024))
+		c.description = genPlain(r, genLength(r, 1024))
 	}
 	if r.IntN(3) > 0 {
 		c.url = genURL(r, genLength(r, 512))
@@ -150,11 +162,11 @@ func genCustom(r *rand.Rand, i int) customRule {
 		c.over = []string{"title", "description", "remediation", "url"}[r.IntN(4)]
 		switch c.over {
 		case "title":
-			c.title = genText(r, 257)
+			c.title = genPlain(r, 257)
 		case "description":
-			c.description = genText(r, 1025)
+			c.description = genPlain(r, 1025)
 		case "remediation":
-			c.remediation = genText(r, 513)
+			c.remediation = genPlain(r, 513)
 		case "url":
 			c.url = genURL(r, 513)
 			for escapedLen(c.url) < 513 { // a wide character left it short
@@ -431,7 +443,7 @@ func genCase(t *testing.T, r *rand.Rand, n int) *propCase {
 	var sups []suppression
 	for range r.IntN(4) {
 		s := suppression{rule: "*", user: []string{"*", "a*", "<root_account>", "[a-m]*"}[r.IntN(4)],
-			reason: genText(r, []int{10, 511, 513, 2047, 2049, 5000}[r.IntN(6)])}
+			reason: genPlain(r, []int{10, 511, 513, 2047, 2049, 5000}[r.IntN(6)])}
 		if len(custom) > 0 && r.IntN(2) == 0 {
 			s.rule = custom[r.IntN(len(custom))].id
 		} else if r.IntN(2) == 0 {
@@ -574,7 +586,7 @@ func TestEveryImportedFindingIsValidASFF(t *testing.T) {
 		"record state ACTIVE", "record state ARCHIVED", "resource AwsIamUser", "resource AwsAccount",
 		"description truncated", "reason truncated", "suppression reason truncated", "suppressed", "title at its limit",
 		"remediation at its limit", "URL percent-encoded", "ID shortened", "resource ID over 512", "description outside the BMP",
-		"title with a control character", "report time", "note truncated", "custom rule one past a limit"}
+		"reason with a control character", "report time", "note truncated", "custom rule one past a limit"}
 	for _, l := range types.SeverityLabel("").Values() {
 		want = append(want, "severity "+string(l))
 	}
@@ -618,7 +630,7 @@ func cover(f *types.AwsSecurityFinding) {
 	mark(strings.Contains(aws.ToString(f.Id), "#"), "ID shortened")
 	mark(len(aws.ToString(f.Resources[0].Id)) > 512, "resource ID over 512")
 	mark(strings.ContainsFunc(aws.ToString(f.Description), func(r rune) bool { return r > 0xffff }), "description outside the BMP")
-	mark(strings.ContainsAny(aws.ToString(f.Title), "\x01\x7f"), "title with a control character")
+	mark(strings.ContainsAny(f.ProductFields[publish.ProductFieldReason], "\x01\x7f"), "reason with a control character")
 	mark(f.ProductFields[publish.ProductFieldReportGeneratedAt] != "", "report time")
 }
 
