@@ -64,20 +64,19 @@ type summaryJSON struct {
 	FailedBySev  bySeverity `json:"failed_by_severity"` // unsuppressed, every severity present
 }
 
-// bySeverity is a count per severity label, written most severe first, as
-// the README shows it and the table lists them (a map's JSON is in key
-// order: CRITICAL, HIGH, INFORMATIONAL, LOW, MEDIUM).
-type bySeverity map[string]int
+// bySeverity is a count per severity, written as an object of every
+// label, most severe first, as the README shows it and the table lists
+// them (a map's JSON would be in key order: CRITICAL, HIGH, INFORMATIONAL,
+// LOW, MEDIUM).
+type bySeverity [rules.Critical + 1]int
 
-func (m bySeverity) MarshalJSON() ([]byte, error) {
+func (c bySeverity) MarshalJSON() ([]byte, error) {
 	b := []byte{'{'}
 	for sev := rules.Critical; sev >= rules.Informational; sev-- {
-		if n, ok := m[sev.String()]; ok {
-			if len(b) > 1 {
-				b = append(b, ',')
-			}
-			b = strconv.AppendInt(append(strconv.AppendQuote(b, sev.String()), ':'), int64(n), 10)
+		if sev != rules.Critical {
+			b = append(b, ',')
 		}
+		b = strconv.AppendInt(append(strconv.AppendQuote(b, sev.String()), ':'), int64(c[sev]), 10)
 	}
 	return append(b, '}'), nil
 }
@@ -97,7 +96,7 @@ type suppressionJSON struct {
 // tally counts results for the summary and --fail-on.
 type tally struct {
 	results, passed, failed, notAvailable, suppressed int
-	failedBySev                                       [rules.Critical + 1]int // unsuppressed; every severity is one of ParseSeverity's
+	failedBySev                                       bySeverity // unsuppressed; every severity is one of ParseSeverity's
 	// suppressedFailed counts the suppressed results that fail (the others
 	// are NOT_AVAILABLE results a suppression covers).
 	suppressedFailed int
@@ -147,10 +146,7 @@ func (o *scanOutput) counts() *tally {
 func (o *scanOutput) summary() summaryJSON {
 	t := o.counts()
 	s := summaryJSON{Rules: len(o.selected), Results: t.results, Passed: t.passed, Failed: t.failed,
-		NotAvailable: t.notAvailable, Suppressed: t.suppressed, FailedBySev: bySeverity{}}
-	for sev, n := range t.failedBySev {
-		s.FailedBySev[rules.Severity(sev).String()] = n
-	}
+		NotAvailable: t.notAvailable, Suppressed: t.suppressed, FailedBySev: t.failedBySev}
 	return s
 }
 
@@ -593,7 +589,7 @@ func writeScanTable(w io.Writer, o *scanOutput) error {
 	sum := o.summary()
 	var sevs []string
 	for sev := rules.Critical; sev >= rules.Informational; sev-- {
-		if n := sum.FailedBySev[sev.String()]; n > 0 {
+		if n := sum.FailedBySev[sev]; n > 0 {
 			sevs = append(sevs, fmt.Sprintf("%d %s", n, strings.ToLower(sev.String())))
 		}
 	}
