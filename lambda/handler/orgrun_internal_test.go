@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -32,6 +33,19 @@ func TestParseOrgStepSamples(t *testing.T) {
 		if err != nil || got.Source != "organisation" || got.Org == nil || !reflect.DeepEqual(*got.Org, want) {
 			t.Errorf("%s: %+v (%+v), %v; want %+v", file, got, got.Org, err, want)
 		}
+	}
+}
+
+// The keys an organisation step may have are OrgStep's fields, as the
+// state machine writes them.
+func TestOrgStepKeysAreItsFields(t *testing.T) {
+	var tags []string
+	for f := range reflect.TypeFor[OrgStep]().Fields() {
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		tags = append(tags, name)
+	}
+	if !slices.Equal(tags, orgStepKeys) {
+		t.Errorf("orgStepKeys %v, OrgStep's fields %v", orgStepKeys, tags)
 	}
 }
 

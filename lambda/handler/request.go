@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"slices"
 	"strings"
 
@@ -53,11 +54,8 @@ var roleARN = lazyre.New(`^arn:aws[a-z-]*:iam::([0-9]{12}):role/[\w+=,.@/-]{1,51
 // Anything else is an error naming what is wrong.
 func ParseRequest(payload []byte) (Request, error) {
 	payload = bytes.TrimSpace(payload)
-	var fields map[string]json.RawMessage
-	if err := json.Unmarshal(payload, &fields); err != nil || fields == nil {
-		return Request{}, fmt.Errorf("the event is not a JSON object: %.80q", payload)
-	}
-	if err := keysOnce(payload); err != nil {
+	fields, err := eventFields(payload)
+	if err != nil {
 		return Request{}, err
 	}
 	str := func(key string) (string, error) {
@@ -133,7 +131,6 @@ func ParseRequest(payload []byte) (Request, error) {
 			errs = append(errs, fmt.Errorf("unknown key %q in a per-account request (want account_id, role_arn, notify, run_id)", k))
 		}
 	}
-	var err error
 	accountOK := false
 	if req.AccountID, err = str("account_id"); err != nil {
 		errs = append(errs, err)
@@ -173,46 +170,49 @@ func ParseRequest(payload []byte) (Request, error) {
 	return req, nil
 }
 
-// keysOnce refuses an event (a JSON object that decoded) that gives a key
-// twice at its top level, in any case: encoding/json would take the last
-// silently, and match either case to an organisation step's field, and
-// which account, role or step was meant is not for credaudit to guess. The
-// error says where both are.
-func keysOnce(payload []byte) error {
+// eventFields reads the event, one JSON object, into its top-level fields.
+// A key given twice, in any case, is an error saying where both are:
+// encoding/json would take the last silently (and match either case to an
+// organisation step's field), and which account, role or step was meant is
+// not for credaudit to guess.
+func eventFields(payload []byte) (map[string]json.RawMessage, error) {
+	notObject := fmt.Errorf("the event is not a JSON object: %.80q", payload)
 	dec := json.NewDecoder(bytes.NewReader(payload))
-	if _, err := dec.Token(); err != nil { // '{'
-		return err
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
+		return nil, notObject
 	}
-	type key struct {
-		name string
-		at   int
-	}
-	var seen []key
+	fields := map[string]json.RawMessage{}
+	at := map[string]int{} // where each key is, by its lower case
 	for dec.More() {
-		at := int(dec.InputOffset())
-		for at < len(payload) && strings.IndexByte(", \t\r\n", payload[at]) >= 0 {
-			at++
+		keyAt := int(dec.InputOffset())
+		for keyAt < len(payload) && strings.IndexByte(", \t\r\n", payload[keyAt]) >= 0 {
+			keyAt++
 		}
 		tok, err := dec.Token()
 		if err != nil {
-			return err
+			return nil, notObject
 		}
-		name, _ := tok.(string)
-		for _, k := range seen {
-			if strings.EqualFold(k.name, name) {
-				line, column := lineColumn(payload, at)
-				firstLine, firstColumn := lineColumn(payload, k.at)
-				return fmt.Errorf("the event gives key %s a second time at line %d, column %d (first at line %d, column %d): which one is meant is not for credaudit to guess",
-					keyName(name), line, column, firstLine, firstColumn)
-			}
+		name := tok.(string) // an object's tokens alternate key, value
+		if first, twice := at[strings.ToLower(name)]; twice {
+			line, column := lineColumn(payload, keyAt)
+			firstLine, firstColumn := lineColumn(payload, first)
+			return nil, fmt.Errorf("the event gives key %s a second time at line %d, column %d (first at line %d, column %d): which one is meant is not for credaudit to guess",
+				keyName(name), line, column, firstLine, firstColumn)
 		}
-		seen = append(seen, key{name, at})
+		at[strings.ToLower(name)] = keyAt
 		var value json.RawMessage
 		if err := dec.Decode(&value); err != nil {
-			return err
+			return nil, notObject
 		}
+		fields[name] = value
 	}
-	return nil
+	if _, err := dec.Token(); err != nil { // '}'
+		return nil, notObject
+	}
+	if _, err := dec.Token(); err != io.EOF { // nothing after the object
+		return nil, notObject
+	}
+	return fields, nil
 }
 
 // lineColumn is where byte off of b is, counting from 1.

@@ -56,6 +56,8 @@ func TestParseRequest(t *testing.T) {
 		{"empty run_id", `{"account_id":"123456789012","run_id":""}`, Request{}, `run_id "": want the execution name`},
 		{"not an object", `[1,2]`, Request{}, "not a JSON object"},
 		{"null", `null`, Request{}, "not a JSON object"},
+		{"a second object after the first", `{} {}`, Request{}, "not a JSON object"},
+		{"a value that is not JSON", `{"source": x}`, Request{}, "not a JSON object"},
 		{"another EventBridge event", `{"detail-type":"AWS API Call via CloudTrail","source":"aws.iam"}`, Request{}, `detail-type "AWS API Call via CloudTrail"`},
 		{"unknown Scheduler key", `{"scheduledTime":"x","acount_id":"1"}`, Request{}, "unknown keys acount_id"},
 		{"unknown key, no account", `{"foo":1}`, Request{}, "unknown keys foo: a Scheduler payload may carry source, scheduledTime, executionId, attemptNumber, scheduleArn; a per-account request has account_id and role_arn, and may have notify and run_id"},
