@@ -44,24 +44,22 @@ const propSeed = 0x5ec0_4b1d
 // propCases is how many accounts are generated (two runs each).
 const propCases = 90
 
-// pieces are the bits generated texts are made of: ASCII, two-, three- and
-// four-byte UTF-8, combining marks, emoji sequences, controls, spaces JSON or
+// plainPieces are the bits a text the configuration takes is made of
+// (custom rule texts, a suppression's reason): ASCII, two-, three- and
+// four-byte UTF-8, combining marks, emoji sequences, a tab, spaces JSON or
 // Go treat specially.
-var pieces = []string{
+var plainPieces = []string{
 	"a", "Z", "0", " ", "word ", "-", ".", "/", ":", "\"", "\\", "<", ">", "&", "'", "%", "#",
 	"é", "ß", "ñ", "Ω", "ж", // 2 bytes
 	"中", "文", "€", "‰", "…", "\u200b", "\u2028", "\u2029", "\ufeff", "\u202e", "\u00a0", "\u3000", // 3 bytes (and U+00A0: 2)
 	"e\u0301", "a\u0308\u0323", "\u0301", // combining marks
 	"😀", "🇺🇸", "👩\u200d💻", "𝔘", "🏳️\u200d🌈", // 4 bytes, surrogate pairs in UTF-16
-	"\t", "\x01", "\x1f", "\x7f", "\u0085", // controls
+	"\t",
 }
 
-// plainPieces are pieces without the controls the configuration refuses in
-// a custom rule's texts and a suppression's reason (a tab it takes); they
+// pieces are plainPieces and the controls the configuration refuses, which
 // reach the findings through the reasons, which quote the assert.
-var plainPieces = slices.DeleteFunc(slices.Clone(pieces), func(p string) bool {
-	return p == "\x01" || p == "\x1f" || p == "\x7f" || p == "\u0085"
-})
+var pieces = append(slices.Clone(plainPieces), "\x01", "\x1f", "\x7f", "\u0085")
 
 // genText is a text of exactly n UTF-16 code units (Security Hub's count),
 // not blank, made of pieces.
