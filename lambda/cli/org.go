@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
@@ -8,7 +9,8 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"text/tabwriter"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/organizations"
@@ -251,29 +253,82 @@ func writeOrgJSON(w io.Writer, sum *orgSummary) error {
 	return enc.Encode(sum)
 }
 
+// writeOrgTable writes the organisation table, within tableWidth columns:
+// a line per account with its counts (an account's name clipped to the
+// room the counts leave), then, under FAILED, each failed account's error
+// in full, wrapped, and the totals.
 func writeOrgTable(w io.Writer, sum *orgSummary) error {
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "ACCOUNT\tNAME\tUSERS\tFAILING\tCRITICAL\tHIGH\tNEW\tRESOLVED\tERROR")
+	head := []string{"ACCOUNT", "NAME", "USERS", "FAILING", "CRITICAL", "HIGH", "NEW", "RESOLVED"}
+	const name = 1 // the column clipped to fit
+	rows := [][]string{head}
 	for _, r := range sum.Results {
-		s := r.Summary
-		if s == nil {
-			fmt.Fprintf(tw, "%s\t%s\t-\t-\t-\t-\t-\t-\t%s\n", r.AccountID, clipCell(r.Name, 24), clipCell(r.Error, 100))
-			continue
+		row := []string{terminalSafe(r.AccountID), terminalSafe(r.Name), "-", "-", "-", "-", "-", "-"}
+		if s := r.Summary; s != nil {
+			for i, n := range []int{s.Users, s.Failing, s.BySeverity[rules.Critical.String()], s.BySeverity[rules.High.String()], s.News(), s.Resolved + s.Gone} {
+				row[2+i] = strconv.Itoa(n)
+			}
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%d\t%d\t%d\t%s\n", r.AccountID, clipCell(r.Name, 24), s.Users, s.Failing,
-			s.BySeverity[rules.Critical.String()], s.BySeverity[rules.High.String()], s.News(), s.Resolved+s.Gone, clipCell(r.Error, 100))
+		rows = append(rows, row)
 	}
-	fmt.Fprintf(tw, "\n%s: %d audited, %d failed\n", audit.Nouns(sum.Accounts, "account"), sum.Audited, sum.Failed)
-	return tw.Flush()
+	room := tableWidth - orgTableGap*(len(head)-1)
+	for i := range head {
+		if i != name {
+			room -= maxColumns(rows, i)
+		}
+	}
+	room = max(room, len(head[name]))
+	for _, row := range rows {
+		row[name] = clipColumns(row[name], room)
+	}
+	b := bufio.NewWriter(w)
+	for _, row := range rows {
+		for i, cell := range row {
+			b.WriteString(cell)
+			if i < len(row)-1 {
+				b.WriteString(strings.Repeat(" ", maxColumns(rows, i)-columns(cell)+orgTableGap))
+			}
+		}
+		b.WriteByte('\n')
+	}
+	if sum.Failed > 0 {
+		fmt.Fprintf(b, "\nFAILED (%d)\n", sum.Failed)
+		for _, r := range sum.Results {
+			if !r.Failed() {
+				continue
+			}
+			writeWrapped(b, r.AccountID+" "+r.Name, tableWidth, "  ")
+			writeWrapped(b, r.Error, tableWidth, "      ")
+		}
+	}
+	fmt.Fprintf(b, "\n%s: %d audited, %d failed\n", audit.Nouns(sum.Accounts, "account"), sum.Audited, sum.Failed)
+	return b.Flush()
 }
 
-// clipCell cuts s to n runes for a table cell.
-func clipCell(s string, n int) string {
-	r := []rune(s)
-	if len(r) <= n {
+// orgTableGap is the spaces between the organisation table's columns.
+const orgTableGap = 2
+
+// maxColumns is the widest cell of column i of rows, in terminal columns.
+func maxColumns(rows [][]string, i int) int {
+	n := 0
+	for _, row := range rows {
+		n = max(n, columns(row[i]))
+	}
+	return n
+}
+
+// clipColumns cuts s to at most n terminal columns, ending it with "…"
+// when it is cut.
+func clipColumns(s string, n int) string {
+	if columns(s) <= n {
 		return s
 	}
-	return string(r[:n-1]) + "…"
+	used := columns("…")
+	for i, r := range s {
+		if used += columns(string(r)); used > n {
+			return s[:i] + "…"
+		}
+	}
+	return s
 }
 
 // regionFits refuses a Security Hub home region outside an account's

@@ -641,3 +641,56 @@ func TestOrgTableCountsNewsAsTheDigestDoes(t *testing.T) {
 		t.Errorf("NEW column of\n%s\nwant %d (new, changed and unmuted)", b.String(), s.News())
 	}
 }
+
+// The organisation table fits the scan table's 80 columns however long the
+// accounts' names, counts and errors: a name is clipped to the room the
+// counts leave, and a failed account's error is written whole under FAILED,
+// wrapped, a word longer than a line (an ARN) on a line of its own; what a
+// terminal would obey shows escaped.
+func TestOrgTableFitsEightyColumns(t *testing.T) {
+	arn := "arn:aws:iam::333333333333:role/" + strings.Repeat("credaudit-member-role-", 4)
+	denied := "acquire: sts:AssumeRole " + arn + ": AccessDenied: User: arn:aws:iam::111111111111:root is not authorized to perform: sts:AssumeRole on resource: the role\x1b[2J, which its trust policy does not name"
+	big := &audit.Summary{Users: 5000, Failing: 94999, New: 12345, Resolved: 6789, BySeverity: map[string]int{"CRITICAL": 2, "HIGH": 10000}}
+	sum := &orgSummary{Accounts: 3, Audited: 2, Failed: 2, Results: []audit.AccountRun{
+		{AccountID: "222222222222", Name: "Production payments platform (EU) 漢字 account", Summary: big},
+		{AccountID: "333333333333", Name: "sandbox", Error: denied},
+		{AccountID: "444444444444", Name: "logs", Summary: &audit.Summary{Users: 3}, Error: "publish: securityhub:BatchImportFindings: throttled"},
+	}}
+	var b strings.Builder
+	if err := writeOrgTable(&b, sum); err != nil {
+		t.Fatal(err)
+	}
+	out := b.String()
+	for _, line := range strings.Split(out, "\n") {
+		if columns(line) > tableWidth && len(strings.Fields(line)) != 1 {
+			t.Errorf("line of %d columns, past %d:\n%s\nin\n%s", columns(line), tableWidth, line, out)
+		}
+	}
+	if strings.ContainsRune(out, '\x1b') || !strings.Contains(out, `\x1b[2J`) {
+		t.Errorf("the error's ESC is not shown escaped:\n%s", out)
+	}
+	lines := strings.Split(out, "\n")
+	row := strings.Fields(lines[1])
+	if row[0] != "222222222222" || !strings.HasPrefix(lines[1], "222222222222  Production") || !strings.Contains(lines[1], "…") ||
+		!slices.Equal(row[len(row)-6:], []string{"5000", "94999", "2", "10000", "12345", "6789"}) {
+		t.Errorf("first row %q: want the name clipped and the counts whole", lines[1])
+	}
+	var errorText []string
+	at := slices.Index(lines, "FAILED (2)")
+	if at < 0 {
+		t.Fatalf("no FAILED (2) section in\n%s", out)
+	}
+	for _, line := range lines[at+1:] {
+		if line == "" {
+			break
+		}
+		errorText = append(errorText, strings.Fields(line)...)
+	}
+	want := strings.Fields("333333333333 sandbox " + terminalSafe(denied) + " 444444444444 logs publish: securityhub:BatchImportFindings: throttled")
+	if !slices.Equal(errorText, want) {
+		t.Errorf("FAILED section's words\n%q\nwant\n%q", errorText, want)
+	}
+	if !strings.HasSuffix(out, "\n3 accounts: 2 audited, 2 failed\n") {
+		t.Errorf("no totals line at the end of\n%s", out)
+	}
+}
