@@ -30,6 +30,7 @@ import (
 	"github.com/google/cel-go/cel"
 	"github.com/google/cel-go/common"
 	celast "github.com/google/cel-go/common/ast"
+	"github.com/google/cel-go/common/operators"
 	"github.com/google/cel-go/common/overloads"
 	"github.com/google/cel-go/common/types"
 	"github.com/google/cel-go/common/types/ref"
@@ -118,7 +119,14 @@ func CompileAt(name, at, src string) (*Expr, error) {
 		return nil, fmt.Errorf("%s: empty expression", name)
 	}
 	source := common.NewStringSource(src, name)
-	ast, iss := env().CompileSource(source)
+	parsed, iss := env().ParseSource(source)
+	if iss.Err() != nil {
+		return nil, compileError(name, source, iss.Errors())
+	}
+	if errs := lintLiterals(parsed.NativeRep()); len(errs) > 0 {
+		return nil, compileError(name, source, errs)
+	}
+	ast, iss := env().Check(parsed)
 	if iss.Err() != nil {
 		return nil, compileError(name, source, iss.Errors())
 	}
@@ -306,6 +314,86 @@ func (literalValidator) Validate(_ *cel.Env, _ cel.ValidatorConfig, a *celast.AS
 			}
 		}
 	}
+}
+
+// lintLiterals finds, in a parsed expression, the comparisons (==, !=, <,
+// <=, >, >= and in) of a column with a literal that the column's type cannot hold, and
+// says how to write each: a typed column holds null, never "N/A", where the
+// report writes a sentinel, so access_key_1_last_used_service == "N/A",
+// which CEL checks as two strings, would never hold, and != always; a
+// timestamp column is compared with timestamp("…"); a boolean column holds
+// true or false, never "false" or null. CEL would let the first pass, and
+// name only the types of the others.
+func lintLiterals(a *celast.AST) []*common.Error {
+	var errs []*common.Error
+	for _, n := range celast.MatchDescendants(celast.NavigateAST(a), celast.KindMatcher(celast.CallKind)) {
+		call := n.AsCall()
+		args := call.Args()
+		if len(args) != 2 {
+			continue
+		}
+		pairs := [][2]celast.Expr{{args[0], args[1]}, {args[1], args[0]}}
+		switch call.FunctionName() {
+		case operators.Equals, operators.NotEquals, operators.Less, operators.LessEquals, operators.Greater, operators.GreaterEquals:
+		case operators.In: // column in [literals]
+			if args[1].Kind() != celast.ListKind {
+				continue
+			}
+			pairs = pairs[:0]
+			for _, el := range args[1].AsList().Elements() {
+				pairs = append(pairs, [2]celast.Expr{args[0], el})
+			}
+		default:
+			continue
+		}
+		for _, p := range pairs {
+			col, lit := p[0], p[1]
+			if col.Kind() != celast.IdentKind || lit.Kind() != celast.LiteralKind {
+				continue
+			}
+			c, ok := credreport.LookupColumn(col.AsIdent())
+			if !ok || bound(n, c.Name) {
+				continue
+			}
+			if msg := literalMismatch(c, lit.AsLiteral()); msg != "" {
+				errs = append(errs, common.NewError(lit.ID(), msg, a.SourceInfo().GetStartLocation(lit.ID())))
+			}
+		}
+	}
+	return errs
+}
+
+// bound reports whether name is, at n, a loop's variable (all, exists, map,
+// filter), not the column.
+func bound(n celast.NavigableExpr, name string) bool {
+	for p, ok := n.Parent(); ok; p, ok = p.Parent() {
+		if p.Kind() == celast.ComprehensionKind {
+			if c := p.AsComprehension(); c.IterVar() == name || c.IterVar2() == name || c.AccuVar() == name {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// literalMismatch says how to write a comparison of column c with literal
+// v, when c's type cannot hold it; "" when it can.
+func literalMismatch(c credreport.Column, v ref.Val) string {
+	s, isString := v.Value().(string)
+	sentinel := isString && slices.Contains([]string{credreport.SentinelNotApplicable, credreport.SentinelNoInformation, credreport.SentinelNotSupported}, s)
+	switch {
+	case c.Kind == credreport.KindBool && v == types.NullValue:
+		return fmt.Sprintf("%s is a bool, never null: a sentinel in it (root's password_enabled is not_supported) reads as false; raw.%s is the cell as written", c.Name, c.Name)
+	case c.Kind == credreport.KindBool && sentinel:
+		return fmt.Sprintf("%s is a bool, and reads %s as false: raw.%s == %q is the cell as written", c.Name, s, c.Name, s)
+	case c.Kind == credreport.KindBool && isString:
+		return fmt.Sprintf("%s is a bool: write %s or !%s", c.Name, c.Name, c.Name)
+	case (c.Kind == credreport.KindTime || c.Kind == credreport.KindOptText) && sentinel:
+		return fmt.Sprintf("%s reads %s as null: write %s == null, or raw.%s == %q for the cell as written", c.Name, s, c.Name, c.Name, s)
+	case c.Kind == credreport.KindTime && isString:
+		return fmt.Sprintf("%s is a timestamp: compare it with timestamp(%q)", c.Name, s)
+	}
+	return ""
 }
 
 // String returns the expression's source.

@@ -125,7 +125,18 @@ func TestCompileErrorsSayWhatAndWhere(t *testing.T) {
 		{"root", "did you mean is_root?"},
 		{"user", "--where: expression yields string, want bool"},
 		{"password_last_used", "yields timestamp, want bool"},
-		{"mfa_active == 'yes'", "--where:1:12: found no matching overload for '_==_'"},
+		{"user == 1", "--where:1:6: found no matching overload for '_==_'"},
+		// A comparison a column's type cannot hold says how to write it,
+		// at the literal: a sentinel reads as null, so == "N/A", which CEL
+		// would check as two strings, would never hold.
+		{`access_key_1_active && access_key_1_last_used_service == "N/A"`, `--where:1:58: access_key_1_last_used_service reads N/A as null: write access_key_1_last_used_service == null, or raw.access_key_1_last_used_service == "N/A" for the cell as written`},
+		{`"N/A" != access_key_2_last_used_region`, `--where:1:1: access_key_2_last_used_region reads N/A as null`},
+		{`access_key_1_last_used_service in ["s3", "N/A"]`, `--where:1:42: access_key_1_last_used_service reads N/A as null`},
+		{`password_last_used == "no_information"`, `--where:1:23: password_last_used reads no_information as null: write password_last_used == null, or raw.password_last_used == "no_information"`},
+		{`password_last_used > "2026-01-01T00:00:00Z"`, `--where:1:22: password_last_used is a timestamp: compare it with timestamp("2026-01-01T00:00:00Z")`},
+		{"mfa_active == 'yes'", "--where:1:15: mfa_active is a bool: write mfa_active or !mfa_active"},
+		{"password_enabled != 'not_supported'", `--where:1:21: password_enabled is a bool, and reads not_supported as false: raw.password_enabled == "not_supported" is the cell as written`},
+		{"mfa_active == null", "--where:1:15: mfa_active is a bool, never null: a sentinel in it (root's password_enabled is not_supported) reads as false; raw.mfa_active is the cell as written"},
 		// A bad literal is refused where it is written, saying how to write it.
 		{`as_of - user_creation_time > duration("365d")`, `--where:1:39: duration "365d" is not a duration: write a number and a unit (h, m, s, ms, us or ns)`},
 		{`user_creation_time > timestamp("2026-01-01")`, `--where:1:32: timestamp "2026-01-01" is not a timestamp: write an RFC 3339 time with its zone`},
@@ -155,6 +166,8 @@ func TestGoodLiteralsCompile(t *testing.T) {
 		`user.matches("^ci-[a-z]+$")`,
 		`matches("[", user)`,
 		`matches(user, "a+")`,
+		`user == "N/A" || access_key_1_last_used_service == "s3"`, // no sentinel in a user name, or in a service
+		`["N/A"].exists(mfa_active, mfa_active == "N/A")`,         // a loop's variable, not the column
 	} {
 		if _, err := Compile("--where", expr); err != nil {
 			t.Errorf("%q: %v", expr, err)
