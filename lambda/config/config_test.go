@@ -289,7 +289,7 @@ func TestCELErrorsArePlacedInTheFile(t *testing.T) {
 		{"bad duration", "    assert: as_of - user_creation_time < duration(\"365d\")\n", `c.yaml:6:51: custom_rules[0].assert: duration "365d" is not a duration`},
 		{"bad timestamp, quoted", "    assert: 'password_last_used == null || password_last_used > timestamp(\"2026-01-01\")'\n", `c.yaml:6:75: custom_rules[0].assert: timestamp "2026-01-01" is not a timestamp`},
 		{"bad pattern in a literal block", "    assert: |\n      mfa_active ||\n        user.matches(\"[\")\n", `c.yaml:8:22: custom_rules[0].assert: pattern "[" is not an RE2 regular expression`},
-		{"two errors, each placed", "    assert: |\n      nope &&\n      nada\n", "c.yaml:7:7: custom_rules[0].assert: undeclared reference to 'nope'" +
+		{"two errors, each placed", "    assert: |\n      nope &&\n      nada\n", "c.yaml:7:7: custom_rules[0].assert: undeclared reference to 'nope'; a column credaudit does not type is read as raw.nope" +
 			"\n | nope &&\n | ^\nc.yaml:8:7: custom_rules[0].assert: undeclared reference to 'nada'"},
 		// Escapes, folding and lines run together: the value's position,
 		// then the line and column inside the expression.

@@ -37,6 +37,7 @@ import (
 	"github.com/google/cel-go/interpreter"
 
 	"github.com/credaudit/credaudit/lambda/credreport"
+	"github.com/credaudit/credaudit/lambda/internal/lazyre"
 )
 
 // Variables other than the report's columns.
@@ -199,7 +200,13 @@ func compileError(name string, source common.Source, errs []*common.Error) *Comp
 		// CEL's display form, less its "ERROR: name:line:column: " prefix
 		// and the container, which expressions here never have.
 		msg := strings.TrimPrefix(e.ToDisplayString(source), fmt.Sprintf("ERROR: %s:%d:%d: ", name, line, col))
-		msg = strings.Replace(msg, " (in container '')", didYouMean(e.Message), 1)
+		// CEL places an undeclared function at its call's parenthesis.
+		call := false
+		if snippet, ok := source.Snippet(line); ok {
+			r := []rune(snippet)
+			call = col >= 1 && col <= len(r) && r[col-1] == '('
+		}
+		msg = strings.Replace(msg, " (in container '')", didYouMean(e.Message, call), 1)
 		if line < 1 { // CEL's NoLocation, -1:-1
 			line, col = 0, 0
 		}
@@ -211,18 +218,30 @@ func compileError(name string, source common.Source, errs []*common.Error) *Comp
 
 // didYouMean is, for CEL's "undeclared reference to 'x'" about a name (in
 // the empty container), the variables it may have meant: "; did you mean
-// mfa_active?" for mfa_enabled or mfa_actve. It is "" when none is near.
-func didYouMean(msg string) string {
+// mfa_active?" for mfa_enabled or mfa_actve; as_of for now; when none is
+// near, that a column the parser does not know is under raw. For a
+// function's name (call) it is "".
+func didYouMean(msg string, call bool) string {
 	name, ok := strings.CutPrefix(msg, "undeclared reference to '")
-	if name, ok = strings.CutSuffix(name, "' (in container '')"); !ok {
+	if name, ok = strings.CutSuffix(name, "' (in container '')"); !ok || call {
 		return ""
 	}
-	vars := append(credreport.ColumnNames(), VarRaw, VarIsRoot, VarAccountID, VarAsOf)
+	switch name {
+	case "now", "today", "current_time", "now_time":
+		return "; as_of is the time the report describes"
+	}
+	vars := append(credreport.ColumnNames(), VarRaw, VarIsRoot, VarAccountID, VarAsOf, "true", "false", "null")
+	// Two typos in a short name would make it any other short name (age
+	// is two from arn).
+	typos := 2
+	if len(name) < 6 {
+		typos = 1
+	}
 	var near []string
 	best := 0
 	for _, v := range vars {
 		score := sharedWords(name, v)
-		if editDistance(name, v) <= 2 {
+		if editDistance(name, v) <= typos {
 			score = 100 // a typo
 		}
 		switch {
@@ -234,7 +253,7 @@ func didYouMean(msg string) string {
 		}
 	}
 	if len(near) == 0 || len(near) > 3 {
-		return ""
+		return "; a column credaudit does not type is read as raw." + name
 	}
 	return "; did you mean " + strings.Join(near, " or ") + "?"
 }
@@ -279,6 +298,9 @@ func editDistance(a, b string) int {
 	return prev[len(b)]
 }
 
+// durationShape is a duration as Go writes one, whatever its size.
+var durationShape = lazyre.New(`^[-+]?([0-9]*(\.[0-9]*)?(h|m|s|ms|us|µs|ns))+$`)
+
 // literalValidator refuses, at the literal, a string literal that a
 // duration, a timestamp or a pattern cannot be, saying how to write it:
 // the last argument of duration(s), timestamp(s), s.matches(p) and
@@ -300,7 +322,11 @@ func (literalValidator) Validate(_ *cel.Env, _ cel.ValidatorConfig, a *celast.AS
 		}
 		switch call.AsCall().FunctionName() {
 		case overloads.TypeConvertDuration:
-			if types.IsError(types.String(lit).ConvertToType(types.DurationType)) {
+			switch {
+			case !types.IsError(types.String(lit).ConvertToType(types.DurationType)):
+			case durationShape().MatchString(lit):
+				iss.ReportErrorAtID(arg.ID(), "duration %q is out of range: a duration is at most 2562047h (about 292 years)", lit)
+			default:
 				iss.ReportErrorAtID(arg.ID(), "duration %q is not a duration: write a number and a unit (h, m, s, ms, us or ns), such as \"2160h\" for 90 days; CEL has no unit of days", lit)
 			}
 		case overloads.TypeConvertTimestamp:

@@ -116,13 +116,19 @@ func TestCompileErrorsSayWhatAndWhere(t *testing.T) {
 	tests := []struct{ expr, want string }{
 		{"", "--where: empty expression"},
 		{"mfa_active &&", "--where:1:14: Syntax error"},
-		{"mfa_active && nope", "--where:1:15: undeclared reference to 'nope'\n | mfa_active && nope"}, // nothing near; no container
+		{"mfa_active && nope", "--where:1:15: undeclared reference to 'nope'; a column credaudit does not type is read as raw.nope\n | mfa_active && nope"}, // nothing near; no container
 		// A name near a variable's (a typo, or another tool's) is offered it.
 		{"mfa_actve", "--where:1:1: undeclared reference to 'mfa_actve'; did you mean mfa_active?\n"},
 		{"mfa_enabled", "undeclared reference to 'mfa_enabled'; did you mean password_enabled or mfa_active?"},
 		{"password_last_used_date != null", "undeclared reference to 'password_last_used_date'; did you mean password_last_used?"},
 		{"access_key_active", "did you mean access_key_1_active or access_key_2_active?"},
 		{"root", "did you mean is_root?"},
+		{"mfa_active == tru", "undeclared reference to 'tru'; did you mean true?"},
+		{"now - user_creation_time > duration('1h')", "--where:1:1: undeclared reference to 'now'; as_of is the time the report describes\n"},
+		{"age > 3", "--where:1:1: undeclared reference to 'age'; a column credaudit does not type is read as raw.age\n"}, // two from arn: no typo of it
+		{"team == 'ops'", "--where:1:1: undeclared reference to 'team'; a column credaudit does not type is read as raw.team\n"},
+		{"min(1, 2) > 0", "--where:1:4: undeclared reference to 'min'\n"}, // a function: nothing to suggest
+		{`duration("2628000h") > duration("1h")`, `--where:1:10: duration "2628000h" is out of range: a duration is at most 2562047h (about 292 years)`},
 		{"user", "--where: expression yields string, want bool"},
 		{"password_last_used", "yields timestamp, want bool"},
 		{"user == 1", "--where:1:6: found no matching overload for '_==_'"},
