@@ -443,7 +443,7 @@ func (x *Expr) Eval(r Row) (bool, error) {
 // result is an evaluation's bool, or its error on r's row.
 func (x *Expr) result(r Row, out ref.Val, err error) (bool, error) {
 	if err != nil {
-		hint := x.nullHint(r.Entry, err)
+		hint := x.nullHint(r.Entry, err) + x.rawHint(r.Entry, err)
 		if cancelled, ok := errors.AsType[interpreter.EvalCancelledError](err); ok && cancelled.Cause == interpreter.CostLimitExceeded {
 			hint = fmt.Sprintf(" (an expression may take %d steps on a row: loop over less)", CostLimit)
 		}
@@ -536,6 +536,47 @@ func (x *Expr) nullHint(e *credreport.Entry, err error) string {
 		}
 	}
 	return ""
+}
+
+// rawHint says, when err is raw's lookup of a key the row does not have
+// (raw.pasword_last_used, raw["team"]), that the report has no such column,
+// and which it may have meant: " (the report has no column
+// pasword_last_used; did you mean password_last_used?)". It is empty
+// otherwise.
+func (x *Expr) rawHint(e *credreport.Entry, err error) string {
+	var ce *types.Err
+	if !errors.As(err, &ce) || ce.NodeID() == 0 {
+		return ""
+	}
+	found := celast.MatchDescendants(celast.NavigateAST(x.ast), func(n celast.NavigableExpr) bool { return n.ID() == ce.NodeID() })
+	if len(found) == 0 {
+		return ""
+	}
+	var on celast.Expr
+	var key string
+	switch n := found[0]; n.Kind() {
+	case celast.SelectKind:
+		on, key = n.AsSelect().Operand(), n.AsSelect().FieldName()
+	case celast.CallKind:
+		if args := n.AsCall().Args(); n.AsCall().FunctionName() == operators.Index && len(args) == 2 && args[1].Kind() == celast.LiteralKind {
+			on = args[0]
+			key, _ = args[1].AsLiteral().Value().(string)
+		}
+	}
+	if on == nil || on.Kind() != celast.IdentKind || on.AsIdent() != VarRaw || bound(found[0], VarRaw) || key == "" || slices.Contains(e.Header(), key) {
+		return ""
+	}
+	var near []string
+	for _, c := range e.Header() {
+		if editDistance(key, c) <= 2 {
+			near = append(near, c)
+		}
+	}
+	hint := " (the report has no column " + key
+	if len(near) > 0 && len(near) <= 3 {
+		hint += "; did you mean " + strings.Join(near, " or ") + "?"
+	}
+	return hint + ")"
 }
 
 // RowError is an expression's failure on one row of the report, which it

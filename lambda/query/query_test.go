@@ -231,6 +231,10 @@ func TestEvaluationErrorNamesTheRow(t *testing.T) {
 		{"access_key_1_last_used_date > as_of - duration('24h') && mfa_active", " (access_key_1_last_used_date is null on this row, where the report holds N/A: guard it with `access_key_1_last_used_date != null && …`)"},
 		{"password_last_used.getFullYear() > 2025 && mfa_active", " (password_last_used is null on this row, where the report holds N/A: guard it with `password_last_used != null && …`)"},
 		{"dyn(mfa_active) + 1 > 1 && password_last_used == null", "no such overload: _+_"},
+		// A key raw does not have is a column the report does not have.
+		{"raw.pasword_last_used == 'x'", "no such key: pasword_last_used (the report has no column pasword_last_used; did you mean password_last_used?)"},
+		{"raw['teams'] == 'ops'", "no such key: teams (the report has no column teams; did you mean team?)"},
+		{"{'a': 'b'}['c'] == 'x'", "no such key: c"}, // not raw's
 	} {
 		x, err := Compile("--where", tc.expr)
 		if err != nil {
