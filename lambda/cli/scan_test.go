@@ -51,25 +51,36 @@ func TestScanGoldenOutputs(t *testing.T) {
 	}
 }
 
-// An --as-of before the report was generated is said on stderr, by scan and
-// query alike: what the report saw after it reads as less than a day old.
+// An --as-of before the report was generated, or before a time a bare CSV
+// records, is said on stderr, by scan and query alike: what the report saw
+// after it reads as less than a day old to the rules, and is negative in
+// an expression's as_of - t.
 func TestAsOfBeforeTheReportIsSaid(t *testing.T) {
 	data, err := os.ReadFile(sampleReport)
 	if err != nil {
 		t.Fatal(err)
 	}
 	doc := `{"Content": "` + base64.StdEncoding.EncodeToString(data) + `", "ReportFormat": "text/csv", "GeneratedTime": "2026-11-20T06:00:00+00:00"}`
-	note := "--as-of 2026-11-19T00:00:00Z is before the report was generated (2026-11-20T06:00:00Z): what it records after 2026-11-19T00:00:00Z counts as less than a day old\n"
+	before := "--as-of 2026-11-19T00:00:00Z is before the report was generated (2026-11-20T06:00:00Z): "
+	// The sample's latest time but for a password's next rotation, a time
+	// to come.
+	csvBefore := "--as-of 2026-11-19T00:00:00Z is before times the report records (the latest, erin's password_last_used, 2026-11-20T05:00:00Z): "
+	rules := "what it records after 2026-11-19T00:00:00Z counts as less than a day old\n"
+	expr := "as_of - t is negative for a time it records after 2026-11-19T00:00:00Z\n"
 	for _, tc := range []struct {
-		args []string
-		want string
+		stdin string
+		args  []string
+		want  string
 	}{
-		{[]string{"scan", "--format", "json", "--as-of", "2026-11-19T00:00:00Z"}, "credaudit scan: " + note},
-		{[]string{"query", "--format", "json", "--as-of", "2026-11-19T00:00:00Z"}, "credaudit query: " + note},
-		{[]string{"scan", "--format", "json", "--as-of", "2026-11-20T06:00:00Z"}, ""},
-		{[]string{"scan", "--format", "json"}, ""},
+		{doc, []string{"scan", "--format", "json", "--as-of", "2026-11-19T00:00:00Z"}, "credaudit scan: " + before + rules},
+		{doc, []string{"query", "--format", "json", "--as-of", "2026-11-19T00:00:00Z"}, "credaudit query: " + before + expr},
+		{doc, []string{"scan", "--format", "json", "--as-of", "2026-11-20T06:00:00Z"}, ""},
+		{doc, []string{"scan", "--format", "json"}, ""},
+		{string(data), []string{"scan", "--format", "json", "--as-of", "2026-11-19T00:00:00Z"}, "credaudit scan: " + csvBefore + rules},
+		{string(data), []string{"query", "--format", "json", "--as-of", "2026-11-19T00:00:00Z"}, "credaudit query: " + csvBefore + expr},
+		{string(data), []string{"query", "--format", "json", "--as-of", "2026-11-20T05:00:00Z"}, ""},
 	} {
-		code, _, stderr := run(t, doc, append(tc.args, "--report", "-")...)
+		code, _, stderr := run(t, tc.stdin, append(tc.args, "--report", "-")...)
 		if code != ExitOK || stderr != tc.want {
 			t.Errorf("%v: exit %d, stderr %q, want 0 and %q", tc.args, code, stderr, tc.want)
 		}

@@ -131,13 +131,41 @@ func (s *source) load(ctx context.Context, in io.Reader) (*loaded, error) {
 		l.name = "the report in " + l.name
 	}
 	l.asOf = asOf
-	if s.asOf != "" && asOf.Before(rep.GeneratedTime) {
-		// Ages are never below 0, so what the report saw after --as-of
-		// reads as less than a day old, not as the future it is.
-		l.note = fmt.Sprintf("--as-of %s is before the report was generated (%s): what it records after %s counts as less than a day old",
-			s.asOf, rep.GeneratedTime.UTC().Format(time.RFC3339), s.asOf)
+	// The rules' ages are never below 0, so what the report saw after
+	// --as-of reads as less than a day old, not as the future it is; an
+	// expression's as_of - t is negative.
+	after := "what it records after " + s.asOf + " counts as less than a day old"
+	if !s.canPublish {
+		after = "as_of - t is negative for a time it records after " + s.asOf
+	}
+	switch {
+	case s.asOf == "":
+	case asOf.Before(rep.GeneratedTime):
+		l.note = fmt.Sprintf("--as-of %s is before the report was generated (%s): %s", s.asOf, rep.GeneratedTime.UTC().Format(time.RFC3339), after)
+	case rep.GeneratedTime.IsZero(): // a bare CSV: its latest time says
+		if user, column, t, ok := latestRecorded(rep); ok && t.After(asOf) {
+			l.note = fmt.Sprintf("--as-of %s is before times the report records (the latest, %s's %s, %s): %s",
+				s.asOf, terminalSafe(user), column, t.Format(time.RFC3339), after)
+		}
 	}
 	return l, nil
+}
+
+// latestRecorded is the latest time rep records a thing done, its row's
+// user and its column: every time column's but password_next_rotation,
+// which is a time to come. ok is false when rep records none.
+func latestRecorded(rep *credreport.Report) (user, column string, latest time.Time, ok bool) {
+	for _, c := range credreport.Columns {
+		if c.Kind != credreport.KindTime || c.Name == credreport.ColPasswordNextRotation {
+			continue
+		}
+		for _, e := range rep.Table() {
+			if t, set := c.Value(e).Time.Get(); set && t.After(latest) {
+				user, column, latest, ok = e.User, c.Name, t, true
+			}
+		}
+	}
+	return user, column, latest, ok
 }
 
 // named is err with the report named in its failure on a row, if it has
