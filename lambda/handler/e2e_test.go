@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-lambda-go/lambdacontext"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/securityhub"
@@ -496,6 +497,52 @@ func TestColdStartWithBadSettingsAlerts(t *testing.T) {
 	}
 	if mail := e.drain(); len(mail) != 0 {
 		t.Errorf("%d messages without a topic setting", len(mail))
+	}
+}
+
+// A scheduled event names no account, and a run that fails before it reads
+// the report (a bad event, configuration or setting) has seen none: its
+// alert names the function's own, from the ARN Lambda invokes it by, in
+// the subject and in the account_id attribute subscriptions filter on.
+func TestAlertsBeforeTheReportNameTheFunctionsAccount(t *testing.T) {
+	e := newEnv(t)
+	ctx := lambdacontext.NewContext(context.Background(), &lambdacontext.LambdaContext{
+		InvokedFunctionArn: "arn:aws:lambda:" + region + ":" + account + ":function:credaudit-Auditor:live"})
+	check := func(what string, err error) {
+		t.Helper()
+		mail := e.drain()
+		if err == nil || len(mail) != 1 || mail[0].Attributes["kind"] != "error" {
+			t.Fatalf("%s: error %v, mail %+v: want an error and one alert", what, err, mail)
+		}
+		if m := mail[0]; !strings.HasPrefix(m.Subject, "credaudit "+account+": audit FAILED") || m.Attributes["account_id"] != account ||
+			!strings.HasPrefix(m.Body, "credaudit could not audit account "+account+".") {
+			t.Errorf("%s: alert %q, attributes %v:\n%s\nwant it to name account %s", what, m.Subject, m.Attributes, m.Body, account)
+		}
+	}
+	h := e.withConfig("profile: nope\n")
+	_, err := h.Invoke(ctx, []byte(`{}`))
+	check("configuration", err)
+	_, err = h.Invoke(ctx, []byte(`{"account_id": 12}`))
+	check("event", err)
+	vars := map[string]string{"AWS_REGION": region, handler.EnvStateBucket: "Not_A_Bucket", handler.EnvTopicARN: e.TopicARN}
+	_, err = handler.ColdStart(e.cfg, nil, func(k string) string { return vars[k] }, slog.New(slog.DiscardHandler), nil)(ctx, []byte(`{}`))
+	check("settings", err)
+}
+
+func TestOwnAccount(t *testing.T) {
+	for arn, want := range map[string]string{
+		"arn:aws:lambda:eu-west-1:210987654321:function:credaudit":            "210987654321",
+		"arn:aws-us-gov:lambda:us-gov-west-1:210987654321:function:f:$LATEST": "210987654321",
+		"arn:aws:lambda:eu-west-1:2109876:function:credaudit":                 "",
+		"credaudit": "",
+	} {
+		ctx := lambdacontext.NewContext(context.Background(), &lambdacontext.LambdaContext{InvokedFunctionArn: arn})
+		if got := handler.OwnAccount(ctx); got != want {
+			t.Errorf("OwnAccount(%q) = %q, want %q", arn, got, want)
+		}
+	}
+	if got := handler.OwnAccount(context.Background()); got != "" {
+		t.Errorf("OwnAccount outside Lambda = %q", got)
 	}
 }
 

@@ -222,7 +222,9 @@ func (h *Handler) auditAccount(ctx context.Context, aud *audit.Auditor, req Requ
 		aud.Notify = *req.Notify
 		aud.NoAlerts = *req.Notify == audit.NotifyNever
 	}
-	aud.AccountID = req.AccountID
+	if req.AccountID != "" {
+		aud.AccountID = req.AccountID
+	}
 	// An organisation run's audits (the state machine names its run) write
 	// one series per metric, not one per member account (CloudWatch bills
 	// each); a single account's keep the dimension its dashboard reads.
@@ -295,6 +297,9 @@ func (h *Handler) auditor(ctx context.Context) *audit.Auditor {
 		Metrics:      h.Metrics,
 		MetricsLevel: s.MetricsLevel,
 		Now:          h.Now,
+		// The function's own, which an alert before the request or the
+		// report is read names; a per-account request's replaces it.
+		AccountID: OwnAccount(ctx),
 	}
 }
 

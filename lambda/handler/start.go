@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"strings"
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-lambda-go/lambdacontext"
@@ -15,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 
 	"github.com/credaudit/credaudit/lambda/audit"
+	"github.com/credaudit/credaudit/lambda/credreport"
 	"github.com/credaudit/credaudit/lambda/internal/awsname"
 )
 
@@ -54,8 +56,25 @@ func ColdStart(cfg aws.Config, cfgErr error, getenv func(string) string, log *sl
 	if cfgErr != nil || !awsname.IsTopicARN(topic) {
 		return func(context.Context, json.RawMessage) (any, error) { return nil, fail }
 	}
-	aud := &audit.Auditor{Topic: sns.NewFromConfig(cfg), TopicARN: topic, Log: log}
+	client := sns.NewFromConfig(cfg)
 	return func(ctx context.Context, _ json.RawMessage) (any, error) {
+		aud := &audit.Auditor{Topic: client, TopicARN: topic, Log: log, AccountID: OwnAccount(ctx)}
 		return nil, aud.Fail(ctx, &audit.Failure{Phase: "settings", Err: fail, Hint: "fix the function's environment variables (see the README's Lambda settings)."})
 	}
+}
+
+// OwnAccount is the account of the function serving ctx's invocation, from
+// its ARN, which Lambda passes with every invocation: what an alert names
+// before any report or request has said which account the run is about.
+// It is "" outside Lambda.
+func OwnAccount(ctx context.Context) string {
+	lc, ok := lambdacontext.FromContext(ctx)
+	if !ok {
+		return ""
+	}
+	// arn:partition:lambda:region:account:function:name[:qualifier]
+	if parts := strings.SplitN(lc.InvokedFunctionArn, ":", 6); len(parts) == 6 && parts[0] == "arn" && credreport.IsAccountID(parts[4]) {
+		return parts[4]
+	}
+	return ""
 }
