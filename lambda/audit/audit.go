@@ -264,9 +264,17 @@ func acquireHint(err error, caller string) string {
 		}
 		return "grant " + caller + " iam:GenerateCredentialReport and iam:GetCredentialReport (the error names the one refused; a service control policy may deny them too)."
 	case errors.Is(err, credreport.ErrNotReady):
-		return "IAM had not finished generating the report before the run's deadline; the next run will pick it up. If this repeats, raise the function's timeout."
+		switch credreport.HoldupOf(err) {
+		case credreport.HoldupThrottled:
+			return "IAM throttled the report's calls until the run's deadline: every caller in the account shares IAM's request rate (the console, other tools); the next run tries again. If this repeats, look for what else calls IAM at that time, or run at another."
+		case credreport.HoldupNoCapacity:
+			return "IAM had no capacity to start generating the report (LimitExceeded) until the run's deadline: that is on AWS's side, and the next run tries again."
+		case credreport.HoldupServiceFailure:
+			return "IAM failed (ServiceFailure) until the run's deadline: that is on AWS's side, and the next run tries again."
+		}
+		return "IAM was still generating the report at the run's deadline (a large account's can take minutes); it goes on, and the next run reads it. If this repeats and the function's timeout is below Lambda's 900-second maximum, raise it."
 	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
-		return "the run ran out of time; raise the function's timeout."
+		return "the run ran out of time; if the function's timeout is below Lambda's 900-second maximum, raise it."
 	}
 	return "check the IAM endpoint, throttling and the function's network access; the next run will try again."
 }

@@ -13,8 +13,10 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
 	"github.com/aws/aws-sdk-go-v2/service/securityhub"
 	shtypes "github.com/aws/aws-sdk-go-v2/service/securityhub/types"
+	"github.com/aws/smithy-go"
 
 	"github.com/credaudit/credaudit/lambda/credreport"
 	"github.com/credaudit/credaudit/lambda/credreport/credreporttest"
@@ -233,7 +235,7 @@ func TestARunPastItsDeadlinePublishingSendsItsDigest(t *testing.T) {
 		t.Fatalf("Run = %v after %d imports; want the deadline reached after the first batch", err, r.hub.imports)
 	}
 	msgs := r.sns.take()
-	if len(msgs) != 1 || !out.Notified || !strings.Contains(*msgs[0].Message, "the run reached its deadline: if this repeats, raise the function's timeout") || !strings.Contains(*msgs[0].Subject, "Security Hub errors") {
+	if len(msgs) != 1 || !out.Notified || !strings.Contains(*msgs[0].Message, "the run reached its deadline: if this repeats and the function's timeout is below Lambda's 900-second maximum, raise it") || !strings.Contains(*msgs[0].Subject, "Security Hub errors") {
 		t.Fatalf("%d messages (notified %v); want the digest, saying what the deadline stopped", len(msgs), out.Notified)
 	}
 	if !out.Saved {
@@ -2127,5 +2129,26 @@ func TestAccountFactsAreReadForTheRulesThatNeedThem(t *testing.T) {
 				t.Errorf("the summary's warning is %q, want it to begin %q", w, tt.warning)
 			}
 		})
+	}
+}
+
+// A give-up's hint is chosen by what kept the report away, as last seen: a
+// throttle, IAM's capacity or a failure of IAM's is not the function's
+// timeout to raise.
+func TestAcquireHintSaysWhatKeptTheReport(t *testing.T) {
+	apiErr := func(code string) error { return &smithy.GenericAPIError{Code: code, Message: "m"} }
+	for _, tc := range []struct {
+		err  error
+		want string
+	}{
+		{fmt.Errorf("%w after 40 attempts: last seen: GenerateCredentialReport state INPROGRESS", credreport.ErrNotReady), "IAM was still generating the report at the run's deadline"},
+		{fmt.Errorf("%w: last seen: GetCredentialReport Throttling: %w", credreport.ErrNotReady, apiErr("Throttling")), "IAM throttled the report's calls until the run's deadline"},
+		{fmt.Errorf("%w: last seen: GenerateCredentialReport LimitExceeded: %w", credreport.ErrNotReady, &iamtypes.LimitExceededException{}), "IAM had no capacity to start generating the report (LimitExceeded)"},
+		{fmt.Errorf("%w: last seen: GenerateCredentialReport ServiceFailure: %w", credreport.ErrNotReady, &iamtypes.ServiceFailureException{}), "IAM failed (ServiceFailure) until the run's deadline"},
+		{fmt.Errorf("get credential report: %w", context.DeadlineExceeded), "the run ran out of time; if the function's timeout is below Lambda's 900-second maximum, raise it."},
+	} {
+		if got := acquireHint(tc.err, ""); !strings.HasPrefix(got, tc.want) {
+			t.Errorf("hint for %v:\n%s\nwant it to begin %q", tc.err, got, tc.want)
+		}
 	}
 }

@@ -570,7 +570,7 @@ func hubAttention(h HubReport) string {
 	case errors.Is(h.Err, publish.ErrNotEnabled) || errors.Is(h.Err, publish.ErrAccessDenied):
 		again = "they will not be until this is fixed (each run tries again)"
 	case errors.Is(h.Err, context.DeadlineExceeded):
-		again += " (the run reached its deadline: if this repeats, raise the function's timeout)"
+		again += " (the run reached its deadline: if this repeats and the function's timeout is below Lambda's 900-second maximum, raise it)"
 	}
 	return fmt.Sprintf("Security Hub (%s): %s; %s. %s", h.Region, strings.Join(what, " and "), again, h.Err)
 }

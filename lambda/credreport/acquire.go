@@ -33,8 +33,9 @@ const (
 	// DefaultDeadlineMargin is the time left before ctx's deadline when Fetch
 	// gives up, so the caller can still report the failure.
 	DefaultDeadlineMargin = 5 * time.Second
-	// DefaultMaxAttempts bounds the API calls of one Fetch, so that a context
-	// without a deadline cannot poll forever (about 7 minutes of waiting).
+	// DefaultMaxAttempts bounds the API calls of one Fetch whose context has
+	// no deadline, so that it cannot poll forever (about 7 minutes of
+	// waiting). One with a deadline polls until then.
 	DefaultMaxAttempts = 20
 )
 
@@ -73,10 +74,12 @@ type Fetcher struct {
 	// wait that would end later than deadline−DeadlineMargin. Zero means
 	// DefaultDeadlineMargin; negative means none.
 	DeadlineMargin time.Duration
-	// MaxAttempts bounds the API calls of one Fetch: no wait starts once it
-	// is reached, so the calls that need no wait between them (a stale Get,
-	// a Generate answering COMPLETE, the Get after it) may take it two past;
-	// zero means DefaultMaxAttempts.
+	// MaxAttempts bounds the API calls of one Fetch whose ctx has no
+	// deadline (one with a deadline polls until then, as a large account's
+	// report may take minutes): no wait starts once it is reached, so the
+	// calls that need no wait between them (a stale Get, a Generate
+	// answering COMPLETE, the Get after it) may take it two past; zero
+	// means DefaultMaxAttempts.
 	MaxAttempts int
 	// Sleep waits for d or until ctx is done; nil means a timer.
 	Sleep func(ctx context.Context, d time.Duration) error
@@ -282,11 +285,9 @@ func (p *poll) backoff() time.Duration {
 // wait sleeps before the next attempt, or gives up when the attempts are
 // spent or the wait would end too close to ctx's deadline.
 func (p *poll) wait(ctx context.Context) error {
-	if p.attempts >= p.maxAttempts {
-		return p.notReady(nil)
-	}
 	d := p.backoff()
-	if deadline, ok := ctx.Deadline(); ok && p.now().Add(d+p.margin).After(deadline) {
+	deadline, ok := ctx.Deadline()
+	if !ok && p.attempts >= p.maxAttempts || ok && p.now().Add(d+p.margin).After(deadline) {
 		return p.notReady(nil)
 	}
 	p.waits++
@@ -405,6 +406,42 @@ func classify(err error) outcome {
 		}
 	}
 	return outcomeOther
+}
+
+// Holdup is what kept the report from a Fetch that gave up waiting
+// (ErrNotReady), as it last saw it.
+type Holdup uint8
+
+const (
+	// HoldupGenerating: IAM was generating the report, or had none yet.
+	HoldupGenerating Holdup = iota
+	// HoldupThrottled: IAM throttled the calls, past the SDK's retries.
+	HoldupThrottled
+	// HoldupNoCapacity: IAM could not start generating (LimitExceeded).
+	HoldupNoCapacity
+	// HoldupServiceFailure: IAM failed (ServiceFailure), or the call did.
+	HoldupServiceFailure
+)
+
+// HoldupOf is what kept the report from the Fetch that returned err, from
+// the last error IAM returned, which a give-up wraps.
+func HoldupOf(err error) Holdup {
+	var (
+		limit   *types.LimitExceededException
+		failure *types.ServiceFailureException
+		apiErr  smithy.APIError
+	)
+	switch {
+	case errors.As(err, &limit):
+		return HoldupNoCapacity
+	case errors.As(err, &failure):
+		return HoldupServiceFailure
+	case errors.As(err, &apiErr):
+		if _, ok := retry.DefaultThrottleErrorCodes[apiErr.ErrorCode()]; ok {
+			return HoldupThrottled
+		}
+	}
+	return HoldupGenerating
 }
 
 // errorCode names err for the give-up message: its API error code, or

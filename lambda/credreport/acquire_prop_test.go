@@ -29,9 +29,10 @@ package credreport_test
 //     one IAM returned, in UTC; Report parses the content and sets it. A time
 //     no report can have (before 1995, after the year 9999) is refused, as a
 //     report file's is [README --report].
-//   - [Fetcher's doc] MaxAttempts bounds the API calls of one Fetch: checked
-//     before each wait, so the calls made without a wait between them may
-//     pass it by two. With a deadline, Fetch returns by it less the margin.
+//   - [Fetcher's doc] MaxAttempts bounds the API calls of one Fetch without a
+//     deadline: checked before each wait, so the calls made without a wait
+//     between them may pass it by two. With a deadline, Fetch polls until
+//     it, and returns by it less the margin.
 //
 // Each scenario draws the Fetcher's settings, a deadline (or none), a
 // cancellation point (or none) and a weighting of answers; each IAM call then
@@ -628,7 +629,7 @@ func outcome(s *sim, got *credreport.Fetched, rep *credreport.Report, err error)
 		return "interrupted"
 	case errors.Is(err, context.DeadlineExceeded):
 		return "cut off"
-	case errors.Is(err, credreport.ErrNotReady) && s.calls >= s.sc.effMaxAttempts():
+	case errors.Is(err, credreport.ErrNotReady) && s.sc.deadline <= 0 && s.calls >= s.sc.effMaxAttempts():
 		return "gave up: attempts"
 	case errors.Is(err, credreport.ErrNotReady):
 		return "gave up: deadline"
@@ -716,8 +717,9 @@ func check(sc *scenario, events []event, end time.Time, got *credreport.Fetched,
 	}
 	// MaxAttempts is checked before each wait; the calls that follow one
 	// another without a wait (a stale report's Get, Generate answering
-	// COMPLETE, the Get of the new report) may pass it by two.
-	if n, limit := len(calls), sc.effMaxAttempts(); n > limit+2 {
+	// COMPLETE, the Get of the new report) may pass it by two. A deadline
+	// bounds a Fetch with one instead.
+	if n, limit := len(calls), sc.effMaxAttempts(); sc.deadline <= 0 && n > limit+2 {
 		bad("%d calls, MaxAttempts is %d", n, limit)
 	}
 	if sc.deadline > 0 {
@@ -902,7 +904,7 @@ func check(sc *scenario, events []event, end time.Time, got *credreport.Fetched,
 	default: // waited: gave up
 		checkGaveUp(lastSeen, err, bad)
 		cancelled := sc.cancelSleep > 0 && errors.Is(err, context.Canceled)
-		spent := len(calls) >= sc.effMaxAttempts()
+		spent := sc.deadline <= 0 && len(calls) >= sc.effMaxAttempts()
 		if !cancelled && !spent {
 			if sc.deadline <= 0 {
 				bad("gave up with no deadline, attempts left and no cancellation: %q", msg)
