@@ -34,7 +34,7 @@ type base struct {
 	Topic  awssns.Topic
 	Bucket awss3.Bucket
 	Queue  awssqs.Queue
-	// ScheduleRole and Schedule start each run (newSchedule).
+	// ScheduleRole and Schedule start each run (addSchedule).
 	ScheduleRole awsiam.Role
 	Schedule     awsscheduler.CfnSchedule
 	// HomeRegion is the Security Hub home region: the setting, else the

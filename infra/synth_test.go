@@ -33,7 +33,7 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	fakeAsset = filepath.Join(tmpRoot, "asset")
-	if err := os.MkdirAll(fakeAsset, 0o755); err == nil {
+	if err = os.MkdirAll(fakeAsset, 0o755); err == nil {
 		err = os.WriteFile(filepath.Join(fakeAsset, "bootstrap"), []byte("#!/bin/sh\n# test stand-in for the credaudit binary\n"), 0o755)
 	}
 	if err != nil {

@@ -212,20 +212,19 @@ type simKey struct {
 
 // simUser is one IAM user (or root) of the simulated account.
 type simUser struct {
-	name                 string
-	exists               bool
-	created              time.Time
-	password             bool
-	pwChanged, pwUsed    time.Time // pwUsed zero: never used (no_information)
-	mfa                  bool
-	keys                 [2]simKey
-	cert                 bool
-	certRotated          time.Time
-	sentinelCol          int // a column holding sentinel instead of its value; 0: none
-	sentinel             string
-	root                 bool
-	rootKeyActive        bool
-	rootUsed, rootKeyUse time.Time
+	name              string
+	exists            bool
+	created           time.Time
+	password          bool
+	pwChanged, pwUsed time.Time // pwUsed zero: never used (no_information)
+	mfa               bool
+	keys              [2]simKey
+	cert              bool
+	certRotated       time.Time
+	sentinelCol       int // a column holding sentinel instead of its value; 0: none
+	sentinel          string
+	root              bool
+	rootUsed          time.Time
 }
 
 // simAccount is the account the sequence mutates.

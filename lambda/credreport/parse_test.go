@@ -647,7 +647,7 @@ func TestParseErrorsClipLongCells(t *testing.T) {
 }
 
 // What ParseRFC3339 refuses, for --as-of and expires too; what it takes is
-// in TestParseAcceptsTimesFrom2006To9999.
+// in TestParseAcceptsTimesFrom1995To9999.
 func TestParseRFC3339(t *testing.T) {
 	for _, s := range []string{"2026-11-20T06:00:00,5Z", "2026-11-20T06:00:00+24:00", "2026-11-20T06:00:00+00:60",
 		"2026-11-20T06:00:00", "2026-11-20 06:00:00Z", "2026-11-20T06:00:00+0000", "2026-11-20T06:00:00.Z", "2026-11-20"} {

@@ -222,8 +222,9 @@ func compileError(name string, source common.Source, errs []*common.Error) *Comp
 // near, that a column the parser does not know is under raw. For a
 // function's name (call) it is "".
 func didYouMean(msg string, call bool) string {
-	name, ok := strings.CutPrefix(msg, "undeclared reference to '")
-	if name, ok = strings.CutSuffix(name, "' (in container '')"); !ok || call {
+	name, prefixed := strings.CutPrefix(msg, "undeclared reference to '")
+	name, suffixed := strings.CutSuffix(name, "' (in container '')")
+	if !prefixed || !suffixed || call {
 		return ""
 	}
 	switch name {

@@ -91,8 +91,6 @@ func latestUse(e *credreport.Entry) (last time.Time, how int) {
 	return last, how
 }
 
-func (c *credential) name() string { return credentialNames[c.slot] }
-
 // undecided is the NOT_AVAILABLE verdict for c's enabled flag holding a sentinel.
 func (c *credential) undecided() (Verdict, error) {
 	return undecided(credentialColumns[c.slot], c.enabled.State)

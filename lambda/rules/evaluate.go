@@ -156,7 +156,7 @@ func evaluateInOnePass(in Input, selected []Selected) (results []Result, ends []
 // EvaluateEach evaluates like Evaluate but hands the results to yield in
 // batches, in Evaluate's order, instead of keeping them all: each batch holds
 // results of one rule, at least one and at most eachBatch, and is valid only
-// until yield returns. A 5,000-user account yields some 80,000 results (4 MB);
+// until yield returns. A 5,000-user account yields some 70,000 results (3.4 MB);
 // this holds a few batches' worth (eachSlots: 192 KB on two CPUs).
 //
 // Built-in rules are evaluated ahead by up to a worker per CPU (one per

@@ -19,6 +19,11 @@ var Update = os.Getenv("UPDATE_GOLDEN") != ""
 func Check(t testing.TB, name string, got []byte) {
 	t.Helper()
 	path := filepath.Join("testdata", name)
+	if Update && os.Getenv("CI") != "" {
+		// CI checks; a leaked UPDATE_GOLDEN would make every golden
+		// test compare its output with itself.
+		t.Fatal("UPDATE_GOLDEN is set with CI: golden files are rewritten on a developer's machine, and their diff reviewed")
+	}
 	if Update {
 		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 			t.Fatal(err)
