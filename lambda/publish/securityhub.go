@@ -257,8 +257,8 @@ type pendingFinding struct {
 // sent. Findings Security Hub lists as failed are re-sent, alone, while the
 // failure may be transient and attempts remain. The error is a
 // *FailedFindingsError naming what never got in, or — on a request error,
-// which stops the import — a wrapped API error that says what to enable or
-// which permission is missing.
+// which stops the import — a *StoppedError, which says what to enable or
+// which permission is missing and names what may not have got in.
 func (im *Importer) Import(ctx context.Context, findings []types.AwsSecurityFinding) (Stats, error) {
 	var st Stats
 	var failed []FailedFinding
@@ -412,7 +412,8 @@ type FindingIdentifier struct {
 // request. The note (truncated to 512 characters) is shared by every finding
 // in the call, so call once per reason. Findings Security Hub leaves
 // unprocessed are retried while the failure may be transient; the rest are
-// reported in a *FailedFindingsError. BatchUpdateFindings never changes
+// reported in a *FailedFindingsError, and a request error that stops the
+// updates in a *StoppedError. BatchUpdateFindings never changes
 // UpdatedAt, so it does not interfere with imports.
 func (im *Importer) UpdateWorkflow(ctx context.Context, ids []FindingIdentifier, status types.WorkflowStatus, note string) (Stats, error) {
 	var st Stats
