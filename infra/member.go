@@ -2,6 +2,8 @@ package main
 
 import (
 	"encoding/json"
+	"slices"
+	"strings"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudformation"
@@ -136,6 +138,15 @@ func (st *OrgStack) addMemberRoles() {
 			}},
 		})
 		st.suppressWildcards(st.MemberRole, "Resource::*", reportWildcardReason)
+	} else if len(s.IncludeAccounts)+len(s.IncludeOUs)+len(s.ExcludeAccounts) == 0 &&
+		slices.ContainsFunc(s.StackSetTargets, func(id string) bool { return strings.HasPrefix(id, "r-") }) {
+		// A root target leaves the run unfiltered (defaultIncludes), and
+		// the management account in it.
+		awscdk.Annotations_Of(st.Stack).AddWarningV2(jsii.String("credaudit:managementAccountWithoutRole"), jsii.String(
+			KeyStackSetCallAs+"=DELEGATED_ADMIN with a root among "+KeyStackSetTargets+" audits every account, the management account too, "+
+				"which has no member role (StackSets never deploy there, and this stack, in a member account, cannot create it): "+
+				"its audit would fail in every run. Set "+KeyOrgExcludeAccounts+" to the management account's ID, or create the member role "+
+				"there from the StackSet's template (parameters "+ParamAuditorRoleARN+", "+ParamOrgID+" and, with Security Hub on, "+ParamHomeRegion+")"))
 	}
 
 	params := []any{

@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
 	"github.com/aws/jsii-runtime-go"
 	"github.com/google/go-cmp/cmp"
 )
@@ -458,6 +459,34 @@ func TestOrchestratorAuditsTheAccountsWithTheMemberRole(t *testing.T) {
 			}
 			if diff := cmp.Diff(want, list); diff != "" {
 				t.Errorf("ListAccounts statement's actions (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// With DELEGATED_ADMIN, a root among the targets audits the management
+// account, which has no member role: synth warns, naming what to set,
+// unless a filter in the context may leave it out. SELF creates the role
+// there, and OU targets leave it out by default.
+func TestDelegatedAdminWarnsOfTheManagementAccount(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		ctx  map[string]any
+		want int
+	}{
+		{"DELEGATED_ADMIN, a root target", map[string]any{KeyStackSetTargets: "r-ab12", KeyStackSetCallAs: "DELEGATED_ADMIN"}, 1},
+		{"DELEGATED_ADMIN, a root target, an exclusion", map[string]any{KeyStackSetTargets: "r-ab12", KeyStackSetCallAs: "DELEGATED_ADMIN", KeyOrgExcludeAccounts: "111111111111"}, 0},
+		{"DELEGATED_ADMIN, OU targets", map[string]any{KeyStackSetTargets: "ou-ab12-11111111", KeyStackSetCallAs: "DELEGATED_ADMIN"}, 0},
+		{"SELF, a root target", map[string]any{KeyStackSetTargets: "r-ab12"}, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx := maps.Clone(orgVariants["org"])
+			maps.Copy(ctx, tc.ctx)
+			s := synthContext(t, ctx, t.TempDir())
+			w := *assertions.Annotations_FromStack(s.stack).FindWarning(jsii.String("*"),
+				assertions.Match_StringLikeRegexp(jsii.String("audits every account, the management account too, which has no member role.*Set "+KeyOrgExcludeAccounts+" to the management account's ID")))
+			if len(w) != tc.want {
+				t.Errorf("%d warnings of the management account, want %d:%s", len(w), tc.want, describe(w))
 			}
 		})
 	}
