@@ -204,8 +204,8 @@ func TestOrgStateMachine(t *testing.T) {
 		"TracingConfiguration": map[string]any{"Enabled": true},
 	})
 	var def struct{ TimeoutSeconds float64 }
-	if err := json.Unmarshal([]byte(s.definition(t)), &def); err != nil || def.TimeoutSeconds != stateMachineTimeout.Seconds() {
-		t.Errorf("TimeoutSeconds %v (%v), want %v", def.TimeoutSeconds, err, stateMachineTimeout.Seconds())
+	if err := json.Unmarshal([]byte(s.definition(t)), &def); err != nil || def.TimeoutSeconds != 24*3600 {
+		t.Errorf("TimeoutSeconds %v (%v), want 86400 (a day)", def.TimeoutSeconds, err)
 	}
 	if n := len(s.resources("AWS::StepFunctions::StateMachine")); n != 1 {
 		t.Errorf("%d state machines, want 1", n)
@@ -578,7 +578,7 @@ func TestStackSet(t *testing.T) {
 				"ManagedExecution": map[string]any{"Active": true},
 				"Capabilities":     []any{"CAPABILITY_NAMED_IAM"},
 				"OperationPreferences": map[string]any{
-					"MaxConcurrentPercentage": stackSetMaxConcurrentPercent, "FailureTolerancePercentage": stackSetFailureTolerance,
+					"MaxConcurrentPercentage": 50, "FailureTolerancePercentage": 10,
 					"ConcurrencyMode": "SOFT_FAILURE_TOLERANCE",
 				},
 				// IAM is global: one region, the stack's own.
@@ -857,7 +857,7 @@ func TestOrgBucketExpiresRuns(t *testing.T) {
 	oldVersions := map[string]any{"Id": "expire-old-state-versions", "Status": "Enabled",
 		"NoncurrentVersionExpiration": map[string]any{"NoncurrentDays": 30}, "AbortIncompleteMultipartUpload": map[string]any{"DaysAfterInitiation": 1}}
 	has(t, synth(t, "org"), "AWS::S3::Bucket", map[string]any{"LifecycleConfiguration": map[string]any{"Rules": []any{oldVersions,
-		map[string]any{"Id": "expire-runs", "Status": "Enabled", "Prefix": "runs/", "ExpirationInDays": runRetentionDays,
+		map[string]any{"Id": "expire-runs", "Status": "Enabled", "Prefix": "runs/", "ExpirationInDays": 30,
 			"NoncurrentVersionExpiration": map[string]any{"NoncurrentDays": 1}},
 	}}})
 	// The single-account stack keeps no runs.

@@ -36,8 +36,8 @@ func TestFunctionRuntime(t *testing.T) {
 		"Runtime":       "provided.al2023",
 		"Architectures": []any{"arm64"},
 		"Handler":       "bootstrap",
-		"MemorySize":    DefaultMemoryMiB,
-		"Timeout":       int(DefaultTimeout.Seconds()),
+		"MemorySize":    512, // the README's sizing; literal, so that a change of the default fails here
+		"Timeout":       900,
 		"LoggingConfig": map[string]any{
 			"LogFormat":           "JSON",
 			"ApplicationLogLevel": "INFO",
@@ -47,7 +47,7 @@ func TestFunctionRuntime(t *testing.T) {
 		"Role":                         s.resolve(t, s.st.Role.RoleArn()),
 		"ReservedConcurrentExecutions": assertions.Match_Absent(),
 	})
-	has(t, s, "AWS::Logs::LogGroup", map[string]any{"RetentionInDays": DefaultLogRetention})
+	has(t, s, "AWS::Logs::LogGroup", map[string]any{"RetentionInDays": 365})
 	if n := len(s.resources("AWS::Lambda::Function")); n != 1 {
 		t.Errorf("%d functions, want 1 (no log-retention or other helper functions)", n)
 	}
@@ -179,7 +179,7 @@ func TestSchedule(t *testing.T) {
 					"Arn":              s.runTarget(t),
 					"RoleArn":          s.resolve(t, b.ScheduleRole.RoleArn()),
 					"Input":            ScheduleInput,
-					"RetryPolicy":      map[string]any{"MaximumEventAgeInSeconds": scheduleMaxAgeS, "MaximumRetryAttempts": scheduleRetries},
+					"RetryPolicy":      map[string]any{"MaximumEventAgeInSeconds": 3600, "MaximumRetryAttempts": 10},
 					"DeadLetterConfig": map[string]any{"Arn": s.resolve(t, b.Queue.QueueArn())},
 				},
 			})
