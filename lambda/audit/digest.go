@@ -433,9 +433,10 @@ func renderDigest(in digestInput) Message {
 	fmt.Fprintf(&b, "Evaluated as of %s.\n", in.AsOf.UTC().Format(time.RFC3339))
 
 	m := Message{Kind: KindDigest, Body: fitBody(b.String()), Account: in.Account, Severity: severityAttr(c.HighestNew), Errors: in.Hub.Err != nil}
+	// First, where a long subject's clipping cannot drop it.
 	counts := subjectCounts(&c)
 	if in.Hub.Err != nil {
-		counts += "; Security Hub errors"
+		counts = "Security Hub errors; " + counts
 	}
 	m.Subject = subject(in.Account, in.Alias, counts)
 	return m
@@ -566,7 +567,10 @@ func hubAttention(h HubReport) string {
 		what = append(what, Nouns(h.WorkflowFailed, "workflow status update")+" (suppressed, or back to NEW) could not be made")
 	}
 	again := "the next run sends them again"
+	var failed *publish.FailedFindingsError
 	switch {
+	case errors.As(h.Err, &failed) && failed.Malformed():
+		again = "Security Hub refused them as malformed, and will on every run: that is a fault of credaudit's, to report with this message"
 	case errors.Is(h.Err, publish.ErrNotEnabled) || errors.Is(h.Err, publish.ErrAccessDenied):
 		again = "they will not be until this is fixed (each run tries again)"
 	case errors.Is(h.Err, context.DeadlineExceeded):

@@ -15,6 +15,7 @@ import (
 	"github.com/credaudit/credaudit/lambda/credreport/credreporttest"
 	"github.com/credaudit/credaudit/lambda/finding"
 	"github.com/credaudit/credaudit/lambda/internal/golden"
+	"github.com/credaudit/credaudit/lambda/publish"
 	"github.com/credaudit/credaudit/lambda/rules"
 )
 
@@ -166,7 +167,8 @@ func TestParseNotifyMode(t *testing.T) {
 
 // A subject too long for SNS drops whole clauses and says so: cut at 99
 // characters it read "(200" for 20,000 critical findings, and "Security H"
-// on a run with changed findings and Security Hub errors.
+// on a run with changed findings and Security Hub errors, which come first
+// so that no cut drops them.
 func TestSubjectNeverCutsACount(t *testing.T) {
 	tests := []struct {
 		name string
@@ -174,9 +176,9 @@ func TestSubjectNeverCutsACount(t *testing.T) {
 		want string
 	}{
 		{"two-digit counts, changed findings and Security Hub errors", 12,
-			"credaudit 123456789012: 12 new, 12 changed, 12 unmuted, 24 resolved, 12 failing (12 critical)..."},
+			"credaudit 123456789012: Security Hub errors; 12 new, 12 changed, 12 unmuted, 24 resolved..."},
 		{"five-digit counts", 20000,
-			"credaudit 123456789012: 20000 new, 20000 changed, 20000 unmuted, 40000 resolved, 20000 failing..."},
+			"credaudit 123456789012: Security Hub errors; 20000 new, 20000 changed, 20000 unmuted..."},
 	}
 	for _, tt := range tests {
 		c := Counts{New: tt.n, Changed: tt.n, Unmuted: tt.n, Resolved: tt.n, Gone: tt.n, Failing: tt.n, HighestNew: -1}
@@ -405,5 +407,28 @@ func TestDigestLinesAlign(t *testing.T) {
 		if i := strings.Index(l, "USER-05"); i != strings.Index(got[0], "USER-05") {
 			t.Errorf("rule ID at column %d:\n%s", i, b.String())
 		}
+	}
+}
+
+// Findings Security Hub refused as malformed are refused on every run: the
+// digest says so, and whose fault it is, instead of that the next run sends
+// them again; a refusal that may clear keeps that promise.
+func TestHubAttentionSaysWhenRefusalsRepeat(t *testing.T) {
+	malformed := &publish.FailedFindingsError{Op: "BatchImportFindings", Findings: []publish.FailedFinding{{ID: "a", Code: "InvalidInput"}, {ID: "b", Code: publish.CodeTooLarge}}}
+	mixed := &publish.FailedFindingsError{Op: "BatchImportFindings", Findings: []publish.FailedFinding{{ID: "a", Code: "InvalidInput"}, {ID: "b", Code: "InternalException"}}}
+	for _, tc := range []struct {
+		err  error
+		want string
+	}{
+		{malformed, "Security Hub refused them as malformed, and will on every run: that is a fault of credaudit's"},
+		{mixed, "the next run sends them again"},
+	} {
+		got := hubAttention(HubReport{Region: "eu-west-1", Failed: 2, Err: tc.err})
+		if !strings.Contains(got, "2 findings could not be published; "+tc.want) {
+			t.Errorf("%v:\n%s\nwant it to say %q", tc.err, got, tc.want)
+		}
+	}
+	if (&publish.FailedFindingsError{}).Malformed() {
+		t.Error("no failed finding is malformed")
 	}
 }

@@ -37,7 +37,7 @@ import (
 //     (new, and "(N not visible this run)" when some new ones are not
 //     visible, changed, unmuted, resolved = resolved + gone, failing,
 //     critical, "N not decided" when results could not be decided,
-//     "Security Hub errors" when Security Hub failed); the whole
+//     "Security Hub errors" first when Security Hub failed); the whole
 //     form when it fits, with the alias when that fits too, else cut
 //     between clauses and saying so with "...".
 //  3. Size (aws-facts §3.1: 262,144 bytes, body plus attributes, UTF-8;
@@ -425,8 +425,9 @@ func (m model) subjectClauses() []string {
 	if m.notAvailable > 0 {
 		cl = append(cl, fmt.Sprintf(", %d not decided", m.notAvailable))
 	}
-	if m.hubErr {
-		cl = append(cl, "; Security Hub errors")
+	if m.hubErr { // first, where clipping cannot drop it
+		cl[0] = "; " + cl[0]
+		cl = append([]string{"Security Hub errors"}, cl...)
 	}
 	return cl
 }

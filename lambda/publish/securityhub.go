@@ -119,6 +119,22 @@ type FailedFindingsError struct {
 
 const maxListed = 10
 
+// Malformed reports whether every finding failed as malformed: refused by
+// Security Hub with a code that does not clear on its own and that no
+// setting of the account's causes (InvalidInput, FindingSizeExceeded,
+// DuplicatedFindingIdentifier), or by the check before sending. Sent
+// again, they are refused again: the fault is credaudit's.
+func (e *FailedFindingsError) Malformed() bool {
+	for _, f := range e.Findings {
+		switch f.Code {
+		case "InvalidInput", "InvalidInputException", CodeTooLarge, "DuplicatedFindingIdentifier", CodeInvalidFinding:
+		default:
+			return false
+		}
+	}
+	return len(e.Findings) > 0
+}
+
 // Error names the operation and how many findings failed, then what a
 // person has to fix, if anything, and only then the findings: a message cut
 // short (the digest clips it) keeps the fix.
