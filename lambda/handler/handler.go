@@ -10,11 +10,13 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"os"
 	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/service/organizations"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
@@ -24,6 +26,7 @@ import (
 	"github.com/credaudit/credaudit/lambda/audit"
 	"github.com/credaudit/credaudit/lambda/config"
 	"github.com/credaudit/credaudit/lambda/credreport"
+	"github.com/credaudit/credaudit/lambda/internal/awsname"
 	"github.com/credaudit/credaudit/lambda/org"
 	"github.com/credaudit/credaudit/lambda/publish"
 	"github.com/credaudit/credaudit/lambda/state"
@@ -352,7 +355,14 @@ func (h *Handler) loadConfig(ctx context.Context) (*config.Config, error) {
 // own credentials, refusing an object larger than limit bytes. Its errors
 // name the object.
 func (h *Handler) readObject(ctx context.Context, loc Location, limit int64) ([]byte, *string, error) {
-	out, err := h.clients().s3.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(loc.Bucket), Key: aws.String(loc.Key)})
+	in := &s3.GetObjectInput{Bucket: aws.String(loc.Bucket), Key: aws.String(loc.Key)}
+	out, err := h.clients().s3.GetObject(ctx, in)
+	if region := bucketRegion(err); region != "" {
+		// A bucket of another region (one configuration bucket for
+		// every region's stack): S3 answers with a redirect that names
+		// the bucket's region, which the SDK does not follow.
+		out, err = h.clients().s3.GetObject(ctx, in, func(o *s3.Options) { o.Region = region })
+	}
 	if err != nil {
 		return nil, nil, fmt.Errorf("read %s: %w", loc, err)
 	}
@@ -365,6 +375,20 @@ func (h *Handler) readObject(ctx context.Context, loc Location, limit int64) ([]
 		return nil, nil, fmt.Errorf("%s: larger than %d bytes", loc, limit)
 	}
 	return data, out.ETag, nil
+}
+
+// bucketRegion is the region S3's redirect err names for a bucket in
+// another region than the request's endpoint (301, x-amz-bucket-region);
+// "" for any other error.
+func bucketRegion(err error) string {
+	var re *awshttp.ResponseError
+	if !errors.As(err, &re) || re.HTTPStatusCode() != http.StatusMovedPermanently || re.Response == nil {
+		return ""
+	}
+	if region := re.Response.Header.Get("X-Amz-Bucket-Region"); awsname.IsRegion(region) {
+		return region
+	}
+	return ""
 }
 
 // ErrSettings marks a cold start whose settings are invalid: every
