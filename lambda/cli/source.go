@@ -155,17 +155,24 @@ func (s *source) load(ctx context.Context, in io.Reader) (*loaded, error) {
 // user and its column: every time column's but password_next_rotation,
 // which is a time to come. ok is false when rep records none.
 func latestRecorded(rep *credreport.Report) (user, column string, latest time.Time, ok bool) {
-	for _, c := range credreport.Columns {
-		if c.Kind != credreport.KindTime || c.Name == credreport.ColPasswordNextRotation {
-			continue
-		}
-		for _, e := range rep.Table() {
-			if t, set := c.Value(e).Time.Get(); set && t.After(latest) {
-				user, column, latest, ok = e.User, c.Name, t, true
+	var last credreport.Time
+	for _, e := range rep.Table() {
+		for _, c := range [...]struct {
+			name string
+			t    credreport.Time
+		}{
+			{credreport.ColUserCreationTime, e.UserCreationTime}, {credreport.ColPasswordLastUsed, e.PasswordLastUsed},
+			{credreport.ColPasswordLastChanged, e.PasswordLastChanged},
+			{credreport.ColAccessKey1LastRotated, e.AccessKeys[0].LastRotated}, {credreport.ColAccessKey1LastUsedDate, e.AccessKeys[0].LastUsedDate},
+			{credreport.ColAccessKey2LastRotated, e.AccessKeys[1].LastRotated}, {credreport.ColAccessKey2LastUsedDate, e.AccessKeys[1].LastUsedDate},
+			{credreport.ColCert1LastRotated, e.Certs[0].LastRotated}, {credreport.ColCert2LastRotated, e.Certs[1].LastRotated},
+		} {
+			if c.t.State == credreport.Set && (!ok || c.t.After(last)) {
+				user, column, last, ok = e.User, c.name, c.t, true
 			}
 		}
 	}
-	return user, column, latest, ok
+	return user, column, last.T(), ok
 }
 
 // named is err with the report named in its failure on a row, if it has

@@ -6,6 +6,10 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/credaudit/credaudit/lambda/credreport"
+	"github.com/credaudit/credaudit/lambda/credreport/credreporttest"
 )
 
 // pipe gives n bytes of a repeating pattern (n < 0: without end) in reads of
@@ -84,5 +88,20 @@ func TestReadStringFromAPipeAllocatesWhatItReads(t *testing.T) {
 	}
 	if a := allocated(func() { got, err = readString(&pipe{n: -1}, 0) }); !errors.Is(err, errTooLarge) || a > uint64(maxReport)*9/8 {
 		t.Errorf("an endless stream: %v, %d bytes allocated; want errTooLarge and at most %d", err, a, maxReport*9/8)
+	}
+}
+
+// The latest time a report records a thing done is any time column's but
+// password_next_rotation's (a time to come), to the nanosecond.
+func TestLatestRecorded(t *testing.T) {
+	rep, err := credreport.Parse([]byte(credreporttest.Header + "\n" +
+		"<root_account>,arn:aws:iam::123456789012:root,2019-01-01T00:00:00+00:00,not_supported,2026-11-01T00:00:00+00:00,not_supported,not_supported,false,false,N/A,N/A,N/A,N/A,false,N/A,N/A,N/A,N/A,false,N/A,false,N/A\n" +
+		"ann,arn:aws:iam::123456789012:user/ann,2026-01-01T00:00:00+00:00,true,no_information,2026-01-01T00:00:00+00:00,2027-01-01T00:00:00+00:00,false,false,N/A,N/A,N/A,N/A,false,N/A,N/A,N/A,N/A,false,N/A,true,2026-11-01T00:00:00.5+00:00\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	user, column, at, ok := latestRecorded(rep)
+	if want := time.Date(2026, 11, 1, 0, 0, 0, 5e8, time.UTC); !ok || user != "ann" || column != credreport.ColCert2LastRotated || !at.Equal(want) {
+		t.Errorf("latest: %s's %s, %v (%v), want ann's cert_2_last_rotated, %v", user, column, at, ok, want)
 	}
 }

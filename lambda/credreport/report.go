@@ -157,6 +157,10 @@ func (t Time) T() time.Time { return time.Unix(t.sec+unixYear1, int64(t.nsec)).U
 // Get returns the time and whether the cell held one.
 func (t Time) Get() (time.Time, bool) { return t.T(), t.State == Set }
 
+// After reports whether t is later than u; meaningful only when both are
+// Set.
+func (t Time) After(u Time) bool { return t.sec > u.sec || t.sec == u.sec && t.nsec > u.nsec }
+
 // Equal reports whether t and u hold the same: the same state and, when set,
 // the same time. It is ==, for go-cmp, which does not look inside Time.
 func (t Time) Equal(u Time) bool { return t == u }
