@@ -569,6 +569,17 @@ func (g *qdGen) strLit() (string, string) {
 	return strconv.Quote(s), s
 }
 
+// strLitFor is strLit for a comparison with a column, nullable when it
+// holds null for a sentinel: no sentinel's text then, which the command
+// refuses (TestQueryRefusesBadWhereAtItsPosition).
+func (g *qdGen) strLitFor(nullable bool) (string, string) {
+	for {
+		if ls, lv := g.strLit(); !nullable || !qdSentinel(lv) {
+			return ls, lv
+		}
+	}
+}
+
 // strTerm is a string-valued term: a string column, a nullable one, raw.
 func (g *qdGen) strTerm() (string, func(qdRow) mv, bool) {
 	switch g.rng.IntN(5) {
@@ -683,19 +694,19 @@ func (g *qdGen) leaf() qdExpr {
 			return qdOr(qdEqual(v, mv{k: mTime, t: t1}), qdEqual(v, mv{k: mTime, t: t2}))
 		}}
 	case 9, 10:
-		src, term, _ := g.strTerm()
+		src, term, nullable := g.strTerm()
 		op := g.pick(qdOps)
 		if g.chance(2) {
 			op = "=="
 		}
-		ls, lv := g.strLit()
+		ls, lv := g.strLitFor(nullable)
 		return qdExpr{src + " " + op + " " + ls, func(q qdRow) mv { return qdCompare(term(q), mv{k: mStr, s: lv}, op) }}
 	case 11:
-		src, term, _ := g.strTerm()
+		src, term, nullable := g.strTerm()
 		var lits []string
 		var vals []string
 		for range 1 + g.rng.IntN(3) {
-			ls, lv := g.strLit()
+			ls, lv := g.strLitFor(nullable)
 			lits, vals = append(lits, ls), append(vals, lv)
 		}
 		return qdExpr{src + " in [" + strings.Join(lits, ", ") + "]", func(q qdRow) mv {
@@ -998,14 +1009,16 @@ func TestQueryRefusesBadWhereAtItsPosition(t *testing.T) {
 		{`extra == "x"`, 0, "undeclared reference to 'extra'"}, // an unknown column is in raw only
 		{"User == \"a\"", 0, "undeclared reference to 'User'"},
 		{"user == true", 5, "no matching overload"},
-		{`mfa_active == "true"`, 11, "no matching overload"},
-		{`password_last_used == "2020-01-01T00:00:00Z"`, 19, "no matching overload"},
+		{`mfa_active == "true"`, 14, "mfa_active is a bool: write mfa_active or !mfa_active"},
+		{`password_last_used == "2020-01-01T00:00:00Z"`, 22, `password_last_used is a timestamp: compare it with timestamp("2020-01-01T00:00:00Z")`},
+		{`access_key_1_last_used_region != "N/A"`, 33, "access_key_1_last_used_region reads N/A as null: write access_key_1_last_used_region == null"},
+		{`"no_information" == password_last_used`, 0, "password_last_used reads no_information as null"},
 		{"password_last_used > 5", 19, "no matching overload"},
 		{"access_key_1_last_used_region == 5", 30, "no matching overload"},
 		{"user == null", 5, "no matching overload"},
 		{`as_of - user > duration("1h")`, 6, "no matching overload"},
 		{"is_root < 1", 8, "no matching overload"},
-		{`cert_1_last_rotated < "é"`, 20, "no matching overload"},
+		{`cert_1_last_rotated < "é"`, 22, `cert_1_last_rotated is a timestamp: compare it with timestamp("é")`},
 		{`as_of - user_creation_time < duration("365d")`, 38, `duration "365d" is not a duration`},
 		{`user_creation_time > timestamp("2026-01-01")`, 31, `timestamp "2026-01-01" is not a timestamp`},
 		{`user.matches("[")`, 13, `pattern "[" is not an RE2 regular expression`},
