@@ -1002,7 +1002,10 @@ func SplitIAMARN(arn string) (partition, account, resource string, ok bool) {
 	return partition, account, resource, true
 }
 
-func sentinel(s string) (State, bool) {
+// Sentinel returns the state a cell holding s is in when s is a sentinel
+// as IAM writes it ("N/A", "no_information", "not_supported"); ok is false
+// for any other text.
+func Sentinel(s string) (st State, ok bool) {
 	switch s {
 	case SentinelNotApplicable:
 		return NotApplicable, true
@@ -1078,7 +1081,7 @@ func OutOfRange(t time.Time) string {
 }
 
 func parseTime(s string) (Time, error) {
-	if st, ok := sentinel(s); ok {
+	if st, ok := Sentinel(s); ok {
 		return Time{State: st}, nil
 	}
 	t, ok := parseIAMTime(s)
@@ -1155,7 +1158,7 @@ func parseBool(s string) (Bool, error) {
 	case "false":
 		return Bool{V: false}, nil
 	}
-	if st, ok := sentinel(s); ok {
+	if st, ok := Sentinel(s); ok {
 		return Bool{State: st}, nil
 	}
 	// In ASCII case only: strings.EqualFold would also take Unicode's
@@ -1181,7 +1184,7 @@ func asciiLower(s string) string {
 }
 
 func parseText(s string) Text {
-	if st, ok := sentinel(s); ok {
+	if st, ok := Sentinel(s); ok {
 		return Text{State: st}
 	}
 	return Text{S: s}

@@ -407,7 +407,7 @@ func bound(n celast.NavigableExpr, name string) bool {
 // v, when c's type cannot hold it; "" when it can.
 func literalMismatch(c credreport.Column, v ref.Val) string {
 	s, isString := v.Value().(string)
-	sentinel := isString && slices.Contains([]string{credreport.SentinelNotApplicable, credreport.SentinelNoInformation, credreport.SentinelNotSupported}, s)
+	_, sentinel := credreport.Sentinel(s)
 	switch {
 	case c.Kind == credreport.KindBool && v == types.NullValue:
 		return fmt.Sprintf("%s is a bool, never null: a sentinel in it (root's password_enabled is not_supported) reads as false; raw.%s is the cell as written", c.Name, c.Name)
@@ -511,15 +511,14 @@ func (x *Expr) ReadsSentinel(e *credreport.Entry) bool {
 // != null && …`)". It is empty otherwise: an operand that is not null, or
 // not a column, is not the null's doing (`dyn(mfa_active) + 1`).
 func (x *Expr) nullHint(e *credreport.Entry, err error) string {
-	var ce *types.Err
-	if !errors.As(err, &ce) || ce.NodeID() == 0 || !strings.HasPrefix(ce.Error(), "no such overload") {
+	if !strings.HasPrefix(err.Error(), "no such overload") {
 		return ""
 	}
-	found := celast.MatchDescendants(celast.NavigateAST(x.ast), func(n celast.NavigableExpr) bool { return n.ID() == ce.NodeID() })
-	if len(found) == 0 || found[0].Kind() != celast.CallKind {
+	n, ok := x.failedAt(err)
+	if !ok || n.Kind() != celast.CallKind {
 		return ""
 	}
-	call := found[0].AsCall()
+	call := n.AsCall()
 	operands := call.Args()
 	if call.IsMemberFunction() {
 		operands = append([]celast.Expr{call.Target()}, operands...)
@@ -539,23 +538,33 @@ func (x *Expr) nullHint(e *credreport.Entry, err error) string {
 	return ""
 }
 
+// failedAt is the node of the expression an evaluation error err is about,
+// when CEL says which.
+func (x *Expr) failedAt(err error) (celast.NavigableExpr, bool) {
+	var ce *types.Err
+	if !errors.As(err, &ce) || ce.NodeID() == 0 {
+		return nil, false
+	}
+	found := celast.MatchDescendants(celast.NavigateAST(x.ast), func(n celast.NavigableExpr) bool { return n.ID() == ce.NodeID() })
+	if len(found) == 0 {
+		return nil, false
+	}
+	return found[0], true
+}
+
 // rawHint says, when err is raw's lookup of a key the row does not have
 // (raw.pasword_last_used, raw["team"]), that the report has no such column,
 // and which it may have meant: " (the report has no column
 // pasword_last_used; did you mean password_last_used?)". It is empty
 // otherwise.
 func (x *Expr) rawHint(e *credreport.Entry, err error) string {
-	var ce *types.Err
-	if !errors.As(err, &ce) || ce.NodeID() == 0 {
-		return ""
-	}
-	found := celast.MatchDescendants(celast.NavigateAST(x.ast), func(n celast.NavigableExpr) bool { return n.ID() == ce.NodeID() })
-	if len(found) == 0 {
+	n, ok := x.failedAt(err)
+	if !ok {
 		return ""
 	}
 	var on celast.Expr
 	var key string
-	switch n := found[0]; n.Kind() {
+	switch n.Kind() {
 	case celast.SelectKind:
 		on, key = n.AsSelect().Operand(), n.AsSelect().FieldName()
 	case celast.CallKind:
@@ -564,7 +573,7 @@ func (x *Expr) rawHint(e *credreport.Entry, err error) string {
 			key, _ = args[1].AsLiteral().Value().(string)
 		}
 	}
-	if on == nil || on.Kind() != celast.IdentKind || on.AsIdent() != VarRaw || bound(found[0], VarRaw) || key == "" || slices.Contains(e.Header(), key) {
+	if on == nil || on.Kind() != celast.IdentKind || on.AsIdent() != VarRaw || bound(n, VarRaw) || key == "" || slices.Contains(e.Header(), key) {
 		return ""
 	}
 	var near []string
