@@ -2,8 +2,6 @@ package main
 
 import (
 	"encoding/json"
-	"slices"
-	"strings"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudformation"
@@ -138,8 +136,7 @@ func (st *OrgStack) addMemberRoles() {
 			}},
 		})
 		st.suppressWildcards(st.MemberRole, "Resource::*", reportWildcardReason)
-	} else if len(s.IncludeAccounts)+len(s.IncludeOUs)+len(s.ExcludeAccounts) == 0 &&
-		slices.ContainsFunc(s.StackSetTargets, func(id string) bool { return strings.HasPrefix(id, "r-") }) {
+	} else if len(s.IncludeAccounts)+len(s.IncludeOUs)+len(s.ExcludeAccounts) == 0 && s.rootTarget() {
 		// A root target leaves the run unfiltered (defaultIncludes), and
 		// the management account in it.
 		awscdk.Annotations_Of(st.Stack).AddWarningV2(jsii.String("credaudit:managementAccountWithoutRole"), jsii.String(

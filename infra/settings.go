@@ -487,12 +487,18 @@ func loadSettings(lookup func(key string) any, errs []error) (Settings, error) {
 // none is set (nor ListParents granted). An inclusion the context names is
 // used as written.
 func defaultIncludes(s *Settings) {
-	if len(s.IncludeAccounts) > 0 || len(s.IncludeOUs) > 0 ||
-		slices.ContainsFunc(s.StackSetTargets, func(id string) bool { return strings.HasPrefix(id, "r-") }) {
+	if len(s.IncludeAccounts) > 0 || len(s.IncludeOUs) > 0 || s.rootTarget() {
 		return
 	}
 	s.IncludeOUs = slices.Clone(s.StackSetTargets)
 	s.IncludeOwnAccount = s.StackSetCallAs == "SELF"
+}
+
+// rootTarget reports whether a root (r-…) is among the StackSet's
+// targets: every account of the organisation but the management account
+// then has the member role.
+func (s *Settings) rootTarget() bool {
+	return slices.ContainsFunc(s.StackSetTargets, func(id string) bool { return strings.HasPrefix(id, "r-") })
 }
 
 // Security Hub deletes a finding expiryDays after its last update

@@ -270,22 +270,27 @@ func writeOrgTable(w io.Writer, sum *orgSummary) error {
 		}
 		rows = append(rows, row)
 	}
+	widths := make([]int, len(head))
 	room := tableWidth - orgTableGap*(len(head)-1)
 	for i := range head {
+		for _, row := range rows {
+			widths[i] = max(widths[i], columns(row[i]))
+		}
 		if i != name {
-			room -= maxColumns(rows, i)
+			room -= widths[i]
 		}
 	}
 	room = max(room, len(head[name]))
 	for _, row := range rows {
 		row[name] = clipColumns(row[name], room)
 	}
+	widths[name] = min(widths[name], room)
 	b := bufio.NewWriter(w)
 	for _, row := range rows {
 		for i, cell := range row {
 			b.WriteString(cell)
 			if i < len(row)-1 {
-				b.WriteString(strings.Repeat(" ", maxColumns(rows, i)-columns(cell)+orgTableGap))
+				b.WriteString(strings.Repeat(" ", widths[i]-columns(cell)+orgTableGap))
 			}
 		}
 		b.WriteByte('\n')
@@ -306,15 +311,6 @@ func writeOrgTable(w io.Writer, sum *orgSummary) error {
 
 // orgTableGap is the spaces between the organisation table's columns.
 const orgTableGap = 2
-
-// maxColumns is the widest cell of column i of rows, in terminal columns.
-func maxColumns(rows [][]string, i int) int {
-	n := 0
-	for _, row := range rows {
-		n = max(n, columns(row[i]))
-	}
-	return n
-}
 
 // clipColumns cuts s to at most n terminal columns, ending it with "…"
 // when it is cut.

@@ -384,26 +384,17 @@ func classify(err error) outcome {
 		notPresent *types.CredentialReportNotPresentException
 		expired    *types.CredentialReportExpiredException
 		notReady   *types.CredentialReportNotReadyException
-		limit      *types.LimitExceededException
-		failure    *types.ServiceFailureException
+		apiErr     smithy.APIError
 	)
 	switch {
 	case errors.As(err, &notPresent), errors.As(err, &expired):
 		return outcomeMissing
 	case errors.As(err, &notReady):
 		return outcomeNotReady
-	case errors.As(err, &limit), errors.As(err, &failure):
+	case HoldupOf(err) != HoldupGenerating: // a throttle, IAM's capacity or a failure of IAM's
 		return outcomeTransient
-	}
-	var apiErr smithy.APIError
-	if errors.As(err, &apiErr) {
-		code := apiErr.ErrorCode()
-		if _, ok := retry.DefaultThrottleErrorCodes[code]; ok {
-			return outcomeTransient
-		}
-		if accessDeniedCodes[code] {
-			return outcomeDenied
-		}
+	case errors.As(err, &apiErr) && accessDeniedCodes[apiErr.ErrorCode()]:
+		return outcomeDenied
 	}
 	return outcomeOther
 }

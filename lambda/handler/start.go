@@ -7,11 +7,11 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"strings"
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-lambda-go/lambdacontext"
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/arn"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 
@@ -72,9 +72,8 @@ func OwnAccount(ctx context.Context) string {
 	if !ok {
 		return ""
 	}
-	// arn:partition:lambda:region:account:function:name[:qualifier]
-	if parts := strings.SplitN(lc.InvokedFunctionArn, ":", 6); len(parts) == 6 && parts[0] == "arn" && credreport.IsAccountID(parts[4]) {
-		return parts[4]
+	if a, err := arn.Parse(lc.InvokedFunctionArn); err == nil && credreport.IsAccountID(a.AccountID) {
+		return a.AccountID
 	}
 	return ""
 }
