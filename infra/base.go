@@ -422,13 +422,78 @@ func (b *base) addSchedule(target *string, action, roleDescription string) {
 // alarm creates an alarm on m at or above threshold in one 5-minute (or
 // the metric's) period that notifies the topic.
 func (b *base) alarm(id, what string, m awscloudwatch.IMetric, threshold float64) {
-	a := awscloudwatch.NewAlarm(b.Stack, jsii.String(id), &awscloudwatch.AlarmProps{
+	b.silentAlarm(id, what, m, threshold).AddAlarmAction(awscloudwatchactions.NewSnsAction(b.Topic))
+}
+
+// silentAlarm is alarm without the action: a composite alarm (failedAlarm)
+// notifies for it.
+func (b *base) silentAlarm(id, what string, m awscloudwatch.IMetric, threshold float64) awscloudwatch.Alarm {
+	return awscloudwatch.NewAlarm(b.Stack, jsii.String(id), &awscloudwatch.AlarmProps{
 		AlarmDescription:   jsii.String("credaudit: " + what),
 		Metric:             m,
 		Threshold:          jsii.Number(threshold),
 		EvaluationPeriods:  jsii.Number(1),
 		ComparisonOperator: awscloudwatch.ComparisonOperator_GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
 		TreatMissingData:   awscloudwatch.TreatMissingData_NOT_BREACHING,
+	})
+}
+
+// lineCount is a metric filter (<metric>Filter) counting the lines of
+// logGroup whose message is message, as metric in MetricsNamespace without
+// a dimension. The functions' JSON log lines name their message "message".
+func (b *base) lineCount(logGroup awslogs.LogGroup, message, metric string) awscloudwatch.Metric {
+	return awslogs.NewMetricFilter(b.Stack, jsii.String(metric+"Filter"), &awslogs.MetricFilterProps{
+		LogGroup:        logGroup,
+		FilterPattern:   awslogs.FilterPattern_StringValue(jsii.String("$.message"), jsii.String("="), jsii.String(message)),
+		MetricNamespace: jsii.String(MetricsNamespace),
+		MetricName:      jsii.String(metric),
+		MetricValue:     jsii.String("1"),
+	}).Metric(sum())
+}
+
+// LogFailureTold is the message of the line a function logs when the
+// topic got word of why its run failed: the run's operational alert, or
+// its digest naming the Security Hub errors that alone failed it
+// (lambda/audit's LogFailureTold, which the contract test holds it to).
+const LogFailureTold = "failure told"
+
+// FailuresToldMetric counts LogFailureTold lines (namespace
+// MetricsNamespace, no dimension).
+const FailuresToldMetric = "FailuresTold"
+
+// How long the run-failed alarm (failedAlarm) waits for a told line to
+// come, and holds back after it: a told line's metric and the function's
+// Errors reach CloudWatch within a minute or two of each other, and the
+// failure queue's metric may come minutes later.
+const (
+	toldWait      = 5 * time.Minute
+	toldExtension = 15 * time.Minute
+)
+
+// failedAlarm notifies the topic that a run failed when any of failed is
+// in alarm, unless logGroup's function logged LogFailureTold meanwhile:
+// the run's own alert, or its digest, has then said what failed and what
+// to check, and the alarms would only repeat it (one failure was three
+// e-mails: the alert, the function's errors and the failure queue). The
+// told lines' alarm (FailureToldAlarm, no action of its own) suppresses
+// the composite's action for toldWait after it goes into alarm, and
+// toldExtension after it leaves it. A failure the run could not tell (a
+// timeout, a crash, an alert or digest that could not be sent, a state
+// save that failed, an event that never reached the function) is one
+// e-mail: this alarm's, which names the alarms that fired.
+func (b *base) failedAlarm(what string, logGroup awslogs.LogGroup, failed ...awscloudwatch.IAlarm) {
+	told := b.silentAlarm("FailureToldAlarm", "the run reported its failure to the topic itself; while in alarm, it holds back RunFailedAlarm",
+		b.lineCount(logGroup, LogFailureTold, FailuresToldMetric), 1)
+	rule := make([]awscloudwatch.IAlarmRule, len(failed))
+	for i, a := range failed {
+		rule[i] = a
+	}
+	a := awscloudwatch.NewCompositeAlarm(b.Stack, jsii.String("RunFailedAlarm"), &awscloudwatch.CompositeAlarmProps{
+		AlarmDescription:                 jsii.String("credaudit: " + what),
+		AlarmRule:                        awscloudwatch.AlarmRule_AnyOf(rule...),
+		ActionsSuppressor:                told,
+		ActionsSuppressorWaitPeriod:      awscdk.Duration_Seconds(jsii.Number(toldWait.Seconds())),
+		ActionsSuppressorExtensionPeriod: awscdk.Duration_Seconds(jsii.Number(toldExtension.Seconds())),
 	})
 	a.AddAlarmAction(awscloudwatchactions.NewSnsAction(b.Topic))
 }
@@ -527,7 +592,8 @@ func (b *base) missedRunAlarm(started func(*awscloudwatch.MetricOptions) awsclou
 	a.AddAlarmAction(awscloudwatchactions.NewSnsAction(b.Topic))
 }
 
-// queueAlarm reports each message sent to the failure queue: it counts
+// queueAlarm is the alarm on each message sent to the failure queue,
+// without an action (failedAlarm notifies for it): it counts
 // sends (NumberOfMessagesSent), not the messages held. Nothing reads the
 // queue, so a depth alarm would stay in ALARM from the first failure for
 // the queue's 14-day retention, and CloudWatch, which notifies on a change
@@ -541,8 +607,8 @@ func (b *base) missedRunAlarm(started func(*awscloudwatch.MetricOptions) awsclou
 // destination and Scheduler's dead-letter queue deliver with SendMessage
 // is inferred, not documented: both need sqs:SendMessage in the sender's
 // role (SendToFailureQueue, DeadLetter).
-func (b *base) queueAlarm(what string) {
-	b.alarm("FailureQueueAlarm", what, b.Queue.MetricNumberOfMessagesSent(sum()), 1)
+func (b *base) queueAlarm(what string) awscloudwatch.Alarm {
+	return b.silentAlarm("FailureQueueAlarm", what, b.Queue.MetricNumberOfMessagesSent(sum()), 1)
 }
 
 // outputValue is a stack output's name and value.

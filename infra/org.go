@@ -399,27 +399,29 @@ const LogIncludedNotListed = "included not listed"
 const NotListedMetric = "IncludedNotListed"
 
 // lineAlarm is alarm id, saying what, on the lines logGroup gets whose
-// message is message: a metric filter (<metric>Filter) counts them as
-// metric, in MetricsNamespace without a dimension. The functions' JSON log
-// lines name their message "message".
+// message is message (lineCount).
 func (st *OrgStack) lineAlarm(id, what string, logGroup awslogs.LogGroup, message, metric string) {
-	count := awslogs.NewMetricFilter(st.Stack, jsii.String(metric+"Filter"), &awslogs.MetricFilterProps{
-		LogGroup:        logGroup,
-		FilterPattern:   awslogs.FilterPattern_StringValue(jsii.String("$.message"), jsii.String("="), jsii.String(message)),
-		MetricNamespace: jsii.String(MetricsNamespace),
-		MetricName:      jsii.String(metric),
-		MetricValue:     jsii.String("1"),
-	})
-	st.alarm(id, what, count.Metric(sum()), 1)
+	st.alarm(id, what, st.lineCount(logGroup, message, metric), 1)
 }
 
 // addAlarms: the run failed or timed out, or a function failed, was
 // throttled or came near its timeout (one account's audit, or listing and
 // the digest), or an account's audit did not publish or save everything,
-// or the filters include by ID what is not there to audit.
+// or the filters include by ID what is not there to audit. A failed run,
+// which fails the orchestrator too, and an event the schedule could not
+// deliver are RunFailedAlarm's, held back while the orchestrator's alert
+// says why.
 func (st *OrgStack) addAlarms() {
-	st.alarm("ExecutionsFailedAlarm", "an organisation run failed; the orchestrator's alert and the execution history say why",
+	failed := st.silentAlarm("ExecutionsFailedAlarm", "an organisation run failed; the orchestrator's alert and the execution history say why",
 		st.StateMachine.MetricFailed(sum()), 1)
+	orchestrator := st.silentAlarm("OrchestratorErrorsAlarm", "listing the accounts or sending the organisation digest failed; see the orchestrator's log group",
+		st.Orchestrator.Function.MetricErrors(sum()), 1)
+	queue := st.queueAlarm("the schedule could not start an organisation run; the failure queue holds the event for 14 days")
+	st.failedAlarm("an organisation run failed and could not say why itself (no organisation alert reached the topic: "+
+		"a timeout, a crash, an alert that could not be sent), or the schedule could not start a run (the failure queue holds "+
+		"the event for 14 days). The alarms named as triggering say which: ExecutionsFailedAlarm, see the execution history; "+
+		"OrchestratorErrorsAlarm, the orchestrator's log group; FailureQueueAlarm, the queue's messages",
+		st.Orchestrator.LogGroup, failed, orchestrator, queue)
 	st.alarm("ExecutionsTimedOutAlarm", fmt.Sprintf("an organisation run was still going after %.0f hours and was stopped", stateMachineTimeout.Hours()),
 		st.StateMachine.MetricTimedOut(sum()), 1)
 	st.alarm("AuditorErrorsAlarm", "an account's audit failed (function error or timeout); see the auditor's log group",
@@ -435,14 +437,11 @@ func (st *OrgStack) addAlarms() {
 	st.lineAlarm("OrchestratorNotListedAlarm", "an account or OU the run includes by ID (orgIncludeAccounts, orgIncludeOus, or by default the stackSetTargets OUs) is not in the organisation, not ACTIVE, or not found, "+
 		"so it was not audited; the organisation digest lists it under FAILED ACCOUNTS with why, and the orchestrator's log group has the line",
 		st.Orchestrator.LogGroup, LogIncludedNotListed, NotListedMetric)
-	st.alarm("OrchestratorErrorsAlarm", "listing the accounts or sending the organisation digest failed; see the orchestrator's log group",
-		st.Orchestrator.Function.MetricErrors(sum()), 1)
 	st.alarm("OrchestratorThrottlesAlarm", "listing the accounts or sending the organisation digest was throttled (account concurrency exhausted); "+
-		"the state machine retries it for up to about 5 minutes, after which the run fails without its digest or alert (ExecutionsFailedAlarm); "+
+		"the state machine retries it for up to about 5 minutes, after which the run fails without its digest or alert (RunFailedAlarm); "+
 		"lower maxConcurrency or raise the Lambda concurrency quota",
 		st.Orchestrator.Function.MetricThrottles(sum()), 1)
 	st.durationAlarm("OrchestratorDurationAlarm", "listing the accounts or sending the organisation digest", "they", st.Orchestrator.Function)
 	// Scheduler starts the execution itself, up to its retries late.
 	st.missedRunAlarm(st.StateMachine.MetricStarted, scheduleMaxAgeS*time.Second, "organisation run has started")
-	st.queueAlarm("the schedule could not start an organisation run; the failure queue holds the event for 14 days")
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambdacontext"
 
+	"github.com/credaudit/credaudit/lambda/audit"
 	"github.com/credaudit/credaudit/lambda/handler"
 )
 
@@ -100,41 +101,48 @@ func TestOrgStateMachineSpeaksTheFunctionsLanguage(t *testing.T) {
 	}
 }
 
-// The metric filters behind AuditorIncompleteAlarm and
-// OrchestratorNotListedAlarm match the lines the functions log for an
-// account audited but not wholly published or saved, and for what the
-// filters include that is not there to audit, as the function's Lambda
-// logger (lambdacontext) writes them.
-func TestOrgMetricFiltersMatchTheFunctionsLines(t *testing.T) {
-	s := synth(t, "org")
-	lines := map[string]string{IncompleteMetric: handler.LogIncomplete, NotListedMetric: handler.LogIncludedNotListed}
-	for _, r := range s.resources("AWS::Logs::MetricFilter") {
-		p := r["Properties"].(map[string]any)
-		metric := p["MetricTransformations"].([]any)[0].(map[string]any)["MetricName"].(string)
-		msg, ok := lines[metric]
-		if !ok {
-			t.Errorf("metric filter for %s, which no function line is known to stand for", metric)
-			continue
-		}
-		delete(lines, metric)
-		pattern := p["FilterPattern"].(string)
-		m := regexp.MustCompile(`^\{ \$\.(\w+) = "([^"]*)" \}$`).FindStringSubmatch(pattern)
-		if m == nil {
-			t.Fatalf("filter pattern %q is not { $.KEY = \"VALUE\" }", pattern)
-		}
-		var line bytes.Buffer
-		log := slog.New(slog.NewJSONHandler(&line, &slog.HandlerOptions{ReplaceAttr: lambdacontext.ReplaceAttr}))
-		log.LogAttrs(context.Background(), slog.LevelError, msg, slog.String("account_id", "111111111111"))
-		var fields map[string]any
-		if err := json.Unmarshal(line.Bytes(), &fields); err != nil {
-			t.Fatal(err)
-		}
-		if fields[m[1]] != m[2] {
-			t.Errorf("filter %s does not match the function's line %s", pattern, line.Bytes())
-		}
-	}
-	if len(lines) > 0 {
-		t.Errorf("no metric filter counts %v", lines)
+// The metric filters behind AuditorIncompleteAlarm,
+// OrchestratorNotListedAlarm and the suppressor of RunFailedAlarm match
+// the lines the functions log for an account audited but not wholly
+// published or saved, for what the filters include that is not there to
+// audit, and for a failure the run told the topic of, as the function's
+// Lambda logger (lambdacontext) writes them.
+func TestMetricFiltersMatchTheFunctionsLines(t *testing.T) {
+	for variant, lines := range map[string]map[string]string{
+		"default": {FailuresToldMetric: audit.LogFailureTold},
+		"org":     {IncompleteMetric: handler.LogIncomplete, NotListedMetric: handler.LogIncludedNotListed, FailuresToldMetric: audit.LogFailureTold},
+	} {
+		t.Run(variant, func(t *testing.T) {
+			s := synth(t, variant)
+			for _, r := range s.resources("AWS::Logs::MetricFilter") {
+				p := r["Properties"].(map[string]any)
+				metric := p["MetricTransformations"].([]any)[0].(map[string]any)["MetricName"].(string)
+				msg, ok := lines[metric]
+				if !ok {
+					t.Errorf("metric filter for %s, which no function line is known to stand for", metric)
+					continue
+				}
+				delete(lines, metric)
+				pattern := p["FilterPattern"].(string)
+				m := regexp.MustCompile(`^\{ \$\.(\w+) = "([^"]*)" \}$`).FindStringSubmatch(pattern)
+				if m == nil {
+					t.Fatalf("filter pattern %q is not { $.KEY = \"VALUE\" }", pattern)
+				}
+				var line bytes.Buffer
+				log := slog.New(slog.NewJSONHandler(&line, &slog.HandlerOptions{ReplaceAttr: lambdacontext.ReplaceAttr}))
+				log.LogAttrs(context.Background(), slog.LevelError, msg, slog.String("account_id", "111111111111"))
+				var fields map[string]any
+				if err := json.Unmarshal(line.Bytes(), &fields); err != nil {
+					t.Fatal(err)
+				}
+				if fields[m[1]] != m[2] {
+					t.Errorf("filter %s does not match the function's line %s", pattern, line.Bytes())
+				}
+			}
+			if len(lines) > 0 {
+				t.Errorf("no metric filter counts %v", lines)
+			}
+		})
 	}
 }
 

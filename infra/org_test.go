@@ -741,26 +741,30 @@ func TestOrgAlarms(t *testing.T) {
 		Namespace, MetricName, Statistic string
 		Threshold                        float64
 		Dimensions                       any
+		// Notifies: the alarm's own action notifies the topic; the
+		// others' state is RunFailedAlarm's (TestRunFailedAlarm).
+		Notifies bool
 	}
 	// timeoutSeconds applies to both functions, and the README says its
 	// duration alarm fires at 80 % of it: a slow audit or aggregate warns
 	// before it starts failing by its deadline.
 	nearTimeout := 0.8 * DefaultTimeout.Seconds() * 1000
 	want := []alarm{
-		{"AWS/Lambda", "Errors", "Sum", 1, fn(s.org.Auditor)},
-		{"AWS/Lambda", "Throttles", "Sum", 1, fn(s.org.Auditor)},
-		{"AWS/Lambda", "Duration", "Maximum", nearTimeout, fn(s.org.Auditor)},
-		{"AWS/Lambda", "Errors", "Sum", 1, fn(s.org.Orchestrator)},
+		{"AWS/Lambda", "Errors", "Sum", 1, fn(s.org.Auditor), true},
+		{"AWS/Lambda", "Throttles", "Sum", 1, fn(s.org.Auditor), true},
+		{"AWS/Lambda", "Duration", "Maximum", nearTimeout, fn(s.org.Auditor), true},
+		{"AWS/Lambda", "Errors", "Sum", 1, fn(s.org.Orchestrator), false},
 		// The state machine retries a throttled orchestrator as it does a
 		// throttled auditor, for minutes, before the run fails: the
 		// throttling itself is reported as soon as it happens.
-		{"AWS/Lambda", "Throttles", "Sum", 1, fn(s.org.Orchestrator)},
-		{"AWS/Lambda", "Duration", "Maximum", nearTimeout, fn(s.org.Orchestrator)},
-		{MetricsNamespace, IncompleteMetric, "Sum", 1, nil},
-		{MetricsNamespace, NotListedMetric, "Sum", 1, nil},
-		{"AWS/SQS", "NumberOfMessagesSent", "Sum", 1, []any{map[string]any{"Name": "QueueName", "Value": s.resolve(t, s.org.Queue.QueueName())}}},
-		{"AWS/States", "ExecutionsFailed", "Sum", 1, machine},
-		{"AWS/States", "ExecutionsTimedOut", "Sum", 1, machine},
+		{"AWS/Lambda", "Throttles", "Sum", 1, fn(s.org.Orchestrator), true},
+		{"AWS/Lambda", "Duration", "Maximum", nearTimeout, fn(s.org.Orchestrator), true},
+		{MetricsNamespace, IncompleteMetric, "Sum", 1, nil, true},
+		{MetricsNamespace, NotListedMetric, "Sum", 1, nil, true},
+		{MetricsNamespace, "FailuresTold", "Sum", 1, nil, false},
+		{"AWS/SQS", "NumberOfMessagesSent", "Sum", 1, []any{map[string]any{"Name": "QueueName", "Value": s.resolve(t, s.org.Queue.QueueName())}}, false},
+		{"AWS/States", "ExecutionsFailed", "Sum", 1, machine, false},
+		{"AWS/States", "ExecutionsTimedOut", "Sum", 1, machine, true},
 	}
 	var got []alarm
 	for id, r := range s.resources("AWS::CloudWatch::Alarm") {
@@ -768,13 +772,14 @@ func TestOrgAlarms(t *testing.T) {
 			continue // TestOrgMissedRunAlarm
 		}
 		p := r["Properties"].(map[string]any)
-		if !cmp.Equal(p["AlarmActions"], []any{topic}) {
-			t.Errorf("alarm %s: actions %v, want the topic", p["MetricName"], p["AlarmActions"])
+		notifies := cmp.Equal(p["AlarmActions"], []any{topic})
+		if !notifies && p["AlarmActions"] != nil {
+			t.Errorf("alarm %s: actions %v, want the topic or none", p["MetricName"], p["AlarmActions"])
 		}
 		if p["ComparisonOperator"] != "GreaterThanOrEqualToThreshold" || p["EvaluationPeriods"] != 1.0 || p["Period"] != 300.0 || p["TreatMissingData"] != "notBreaching" {
 			t.Errorf("alarm %s: %v %v periods of %v s, missing data %v", p["MetricName"], p["ComparisonOperator"], p["EvaluationPeriods"], p["Period"], p["TreatMissingData"])
 		}
-		got = append(got, alarm{p["Namespace"].(string), p["MetricName"].(string), p["Statistic"].(string), p["Threshold"].(float64), p["Dimensions"]})
+		got = append(got, alarm{p["Namespace"].(string), p["MetricName"].(string), p["Statistic"].(string), p["Threshold"].(float64), p["Dimensions"], notifies})
 		desc, _ := p["AlarmDescription"].(string)
 		if !strings.HasPrefix(desc, "credaudit: ") {
 			t.Errorf("alarm %s: description %q does not name credaudit", p["MetricName"], desc)
@@ -847,8 +852,9 @@ func TestOrgCountsIncompleteAudits(t *testing.T) {
 			"MetricNamespace": "credaudit", "MetricName": "IncludedNotListed", "MetricValue": "1",
 		}},
 	})
-	if n := len(s.resources("AWS::Logs::MetricFilter")); n != 2 {
-		t.Errorf("%d metric filters, want 2", n)
+	// The third counts the orchestrator's told failures (TestRunFailedAlarm).
+	if n := len(s.resources("AWS::Logs::MetricFilter")); n != 3 {
+		t.Errorf("%d metric filters, want 3", n)
 	}
 }
 

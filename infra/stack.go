@@ -34,9 +34,10 @@ const ScheduleInput = `{"source":"credaudit.schedule",` +
 // retry would send it and import the findings again (Lambda's retries come
 // after 1 and 2 minutes, so a lasting fault would mean three of each every
 // day). The function already retries IAM within its run; a failed run
-// errors (ErrorsAlarm), its event goes to the failure queue (whose alarm
-// tells the topic too), and the next scheduled run picks up from the
-// saved state.
+// errors (ErrorsAlarm), its event goes to the failure queue
+// (FailureQueueAlarm), RunFailedAlarm tells the topic of either unless the
+// run's own alert did, and the next scheduled run picks up from the saved
+// state.
 //
 // MaximumRetryAttempts counts function errors only: an event Lambda
 // throttled or could not start (429, 5xx) stays queued and is retried for
@@ -147,14 +148,21 @@ var credentialReportActions = []string{
 	"iam:ListVirtualMFADevices", "iam:ListAccountAliases",
 }
 
-// addAlarms creates the operational alarms; each notifies the topic.
+// addAlarms creates the operational alarms, which notify the topic: a run
+// that failed or whose event reached the failure queue through one,
+// RunFailedAlarm, unless the run told the topic itself.
 func (st *Stack) addAlarms() {
-	st.alarm("ErrorsAlarm", "a run failed (function error or timeout); see the function's log group",
+	errs := st.silentAlarm("ErrorsAlarm", "a run failed (function error or timeout); see the function's log group",
 		st.Function.MetricErrors(sum()), 1)
+	queue := st.queueAlarm("an event reached the failure queue: a run failed, Lambda could not start one within its maximum event age, or the schedule could not invoke the function; the queue holds the event for 14 days")
+	st.failedAlarm("a run failed and could not say why itself (no alert or digest reached the topic: a timeout, a crash, "+
+		"a digest, alert or state save that failed), or an event reached the failure queue (a run that failed, "+
+		"one Lambda could not start within its maximum event age, or the schedule could not invoke the function; "+
+		"the queue holds the event for 14 days). The alarms named as triggering say which: ErrorsAlarm, see the function's log group; "+
+		"FailureQueueAlarm, the queue's messages", st.LogGroup, errs, queue)
 	st.alarm("ThrottlesAlarm", "an invocation was throttled (account concurrency exhausted); Lambda retries it for up to the event's maximum age",
 		st.Function.MetricThrottles(sum()), 1)
 	st.durationAlarm("DurationAlarm", "a run", "runs", st.Function)
 	// A run starts up to Scheduler's retries and then Lambda's queue late.
 	st.missedRunAlarm(st.Function.MetricInvocations, scheduleMaxAgeS*time.Second+asyncMaxEventAgeH*time.Hour, "run has started")
-	st.queueAlarm("an event reached the failure queue: a run failed, Lambda could not start one within its maximum event age, or the schedule could not invoke the function; the queue holds the event for 14 days")
 }

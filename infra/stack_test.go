@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 	"github.com/aws/aws-cdk-go/awscdk/v2/cxapi"
 	"github.com/aws/jsii-runtime-go"
 	"github.com/google/go-cmp/cmp"
@@ -413,16 +415,20 @@ func TestAlarms(t *testing.T) {
 		Namespace, MetricName, Statistic string
 		Threshold                        float64
 		Dimensions                       any
+		// Notifies: the alarm's own action notifies the topic; the
+		// others' state is RunFailedAlarm's (TestRunFailedAlarm).
+		Notifies bool
 	}
 	want := []alarm{
-		{"AWS/Lambda", "Duration", "Maximum", 0.8 * DefaultTimeout.Seconds() * 1000, fn},
-		{"AWS/Lambda", "Errors", "Sum", 1, fn},
-		{"AWS/Lambda", "Throttles", "Sum", 1, fn},
+		{"AWS/Lambda", "Duration", "Maximum", 0.8 * DefaultTimeout.Seconds() * 1000, fn, true},
+		{"AWS/Lambda", "Errors", "Sum", 1, fn, false},
+		{"AWS/Lambda", "Throttles", "Sum", 1, fn, true},
 		// Messages sent, not messages held: nothing reads the queue, so a
 		// depth alarm would stay in ALARM after the first failure and
 		// (CloudWatch notifying on changes of state only) say nothing of
 		// the next ones for the queue's 14 days.
-		{"AWS/SQS", "NumberOfMessagesSent", "Sum", 1, queue},
+		{"AWS/SQS", "NumberOfMessagesSent", "Sum", 1, queue, false},
+		{"credaudit", "FailuresTold", "Sum", 1, nil, false},
 	}
 	var got []alarm
 	for id, r := range s.resources("AWS::CloudWatch::Alarm") {
@@ -430,13 +436,14 @@ func TestAlarms(t *testing.T) {
 			continue // TestMissedRunAlarm
 		}
 		p := r["Properties"].(map[string]any)
-		if !cmp.Equal(p["AlarmActions"], []any{topic}) {
-			t.Errorf("alarm %s actions %v, want the topic", p["MetricName"], p["AlarmActions"])
+		notifies := cmp.Equal(p["AlarmActions"], []any{topic})
+		if !notifies && p["AlarmActions"] != nil {
+			t.Errorf("alarm %s actions %v, want the topic or none", p["MetricName"], p["AlarmActions"])
 		}
 		if p["ComparisonOperator"] != "GreaterThanOrEqualToThreshold" || p["EvaluationPeriods"] != 1.0 || p["Period"] != 300.0 || p["TreatMissingData"] != "notBreaching" {
 			t.Errorf("alarm %s: %v %v periods of %v s, missing data %v", p["MetricName"], p["ComparisonOperator"], p["EvaluationPeriods"], p["Period"], p["TreatMissingData"])
 		}
-		got = append(got, alarm{p["Namespace"].(string), p["MetricName"].(string), p["Statistic"].(string), p["Threshold"].(float64), p["Dimensions"]})
+		got = append(got, alarm{p["Namespace"].(string), p["MetricName"].(string), p["Statistic"].(string), p["Threshold"].(float64), p["Dimensions"], notifies})
 	}
 	slices.SortFunc(got, func(a, b alarm) int { return strings.Compare(a.Namespace+a.MetricName, b.Namespace+b.MetricName) })
 	if diff := cmp.Diff(want, got); diff != "" {
@@ -638,4 +645,92 @@ func asAnyList(v any) []any {
 		return l
 	}
 	return []any{v}
+}
+
+// A run's failure is one e-mail: RunFailedAlarm notifies the topic when the
+// function's errors or the failure queue's alarm is in alarm, held back
+// while the function logs that its alert told the topic why
+// (LogFailureTold, counted by a metric filter on its own log group); the
+// alarms it stands for notify nothing themselves, and every alarm that
+// notifies nothing is one of them or the suppressor. In the organisation
+// stack the failures are the run's, the orchestrator's and the queue's,
+// and the told lines the orchestrator's.
+func TestRunFailedAlarm(t *testing.T) {
+	for _, tt := range []struct {
+		variant string
+		failed  []string // the metrics of the alarms RunFailedAlarm stands for
+	}{
+		{"default", []string{"Errors", "NumberOfMessagesSent"}},
+		{"org", []string{"Errors", "ExecutionsFailed", "NumberOfMessagesSent"}},
+	} {
+		t.Run(tt.variant, func(t *testing.T) {
+			s := synth(t, tt.variant)
+			var alerts awslogs.LogGroup // the function's that alerts
+			if s.st != nil {
+				alerts = s.st.LogGroup
+			} else {
+				alerts = s.org.Orchestrator.LogGroup
+			}
+			topic, logGroup := s.resolve(t, s.base().Topic.TopicArn()), s.resolve(t, alerts.LogGroupName())
+			p := s.only(t, "AWS::CloudWatch::CompositeAlarm")
+			if !cmp.Equal(p["AlarmActions"], []any{topic}) {
+				t.Errorf("actions %v, want the topic", p["AlarmActions"])
+			}
+			if p["ActionsSuppressorWaitPeriod"] != 300.0 || p["ActionsSuppressorExtensionPeriod"] != 900.0 {
+				t.Errorf("held back %v s waiting and %v s after, want 300 and 900", p["ActionsSuppressorWaitPeriod"], p["ActionsSuppressorExtensionPeriod"])
+			}
+			// The rule as text, each alarm's ARN written as its logical ID.
+			var rule strings.Builder
+			for _, part := range p["AlarmRule"].(map[string]any)["Fn::Join"].([]any)[1].([]any) {
+				if str, ok := part.(string); ok {
+					rule.WriteString(str)
+					continue
+				}
+				rule.WriteString(part.(map[string]any)["Fn::GetAtt"].([]any)[0].(string))
+			}
+			inRule := map[string]bool{}
+			for _, m := range regexp.MustCompile(`ALARM\("(\w+)"\)`).FindAllStringSubmatch(rule.String(), -1) {
+				inRule[m[1]] = true
+			}
+			if !regexp.MustCompile(`^\(ALARM\("\w+"\)( OR ALARM\("\w+"\))*\)$`).MatchString(rule.String()) {
+				t.Errorf("rule %s, want (ALARM(…) OR …)", rule.String())
+			}
+			suppressor := p["ActionsSuppressor"].(map[string]any)["Fn::GetAtt"].([]any)[0].(string)
+			var failed []string
+			for id, r := range s.resources("AWS::CloudWatch::Alarm") {
+				a := r["Properties"].(map[string]any)
+				switch {
+				case id == suppressor:
+					d := a["Dimensions"]
+					if a["Namespace"] != MetricsNamespace || a["MetricName"] != "FailuresTold" || d != nil || a["AlarmActions"] != nil {
+						t.Errorf("the suppressor is %v %v %v, actions %v; want credaudit's FailuresTold, no dimension, no action", a["Namespace"], a["MetricName"], d, a["AlarmActions"])
+					}
+				case inRule[id]:
+					failed = append(failed, a["MetricName"].(string))
+					if a["AlarmActions"] != nil {
+						t.Errorf("%s notifies %v itself too", id, a["AlarmActions"])
+					}
+				case a["AlarmActions"] == nil:
+					t.Errorf("%s (%v) notifies nothing, and RunFailedAlarm does not stand for it", id, a["MetricName"])
+				}
+			}
+			slices.Sort(failed)
+			if !slices.Equal(failed, tt.failed) {
+				t.Errorf("RunFailedAlarm stands for the alarms on %v, want %v", failed, tt.failed)
+			}
+			var counted bool
+			for _, r := range s.resources("AWS::Logs::MetricFilter") {
+				f := r["Properties"].(map[string]any)
+				if f["MetricTransformations"].([]any)[0].(map[string]any)["MetricName"] == "FailuresTold" {
+					counted = true
+					if !cmp.Equal(f["LogGroupName"], logGroup) {
+						t.Errorf("FailuresTold counts the lines of %v, want %v, the function that alerts", f["LogGroupName"], logGroup)
+					}
+				}
+			}
+			if !counted {
+				t.Error("no metric filter counts FailuresTold")
+			}
+		})
+	}
 }

@@ -428,6 +428,9 @@ func (a *Auditor) Audit(ctx context.Context, obs *Observation) (*Outcome, error)
 	}
 	out.Duration = a.now().Sub(start)
 	a.metrics(out)
+	if len(errs) == 1 && hubErr != nil && out.Notified {
+		a.logTold(ctx, KindDigest)
+	}
 	return out, errors.Join(errs...)
 }
 
@@ -583,7 +586,28 @@ func (a *Auditor) sendAlert(ctx context.Context, msg func() Message, err error) 
 	if sendErr := a.Send(ctx, msg()); sendErr != nil {
 		return errors.Join(err, fmt.Errorf("operational alert not sent: %w", sendErr))
 	}
+	a.logTold(ctx, KindError)
 	return err
+}
+
+// LogFailureTold is the message of the line a run logs when the topic got
+// word of why it failed: its operational alert, or its digest naming the
+// Security Hub errors that alone failed it. The stack counts these lines
+// (infra's FailuresTold) and holds back its alarm that a run failed while
+// they come, so a failure the run reported is one e-mail, not three (the
+// alert, the function's errors and the failure queue); a failure it could
+// not report (a timeout, a crash, a digest or state save that failed) is
+// the alarm's.
+const LogFailureTold = "failure told"
+
+// logTold logs LogFailureTold for the message of kind sent to the topic;
+// with no topic nothing was told. The line is an error's, as the failure
+// it goes with is: Lambda drops lines below the function's log level, and
+// logLevel goes up to ERROR.
+func (a *Auditor) logTold(ctx context.Context, kind string) {
+	if a.Topic != nil {
+		a.log().LogAttrs(ctx, slog.LevelError, LogFailureTold, slog.String("kind", kind))
+	}
 }
 
 // Send publishes msg to the topic, or only logs it without one.

@@ -3,8 +3,10 @@ package audit
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"slices"
 	"strings"
@@ -370,6 +372,66 @@ func TestSecurityHubErrorNotifiesUnlessTheCallerReports(t *testing.T) {
 			}
 			if got := len(r.sns.take()); got != tt.want || out.Notified != (tt.want == 1) {
 				t.Errorf("%d messages (notified %v), want %d", got, out.Notified, tt.want)
+			}
+		})
+	}
+}
+
+// A run logs LogFailureTold when, and only when, what failed it reached
+// the topic: its alert, or its digest naming the Security Hub errors that
+// alone failed it. The stack holds back its run-failed alarm while such a
+// line comes, so a line logged for a failure the topic never heard of
+// would hide it.
+func TestARunLogsThatItToldItsFailure(t *testing.T) {
+	hubDown := func(r *rig) {
+		r.hub.err = apiError("InvalidAccessException", "Account is not subscribed to AWS Security Hub")
+	}
+	snsDown := func(r *rig) { r.sns.err = apiError("KMSAccessDeniedException", "no key access") }
+	// The first run saves its state twice, ahead of publishing and after.
+	finalSaveFails := func(r *rig) {
+		var s *failingSaves
+		s = &failingSaves{Store: r.store, fail: func() bool { return s.saves == 2 }}
+		r.a.Store = s
+	}
+	for _, tt := range []struct {
+		name   string
+		breaks []func(*rig)
+		want   string // the told line's kind, "" for none
+	}{
+		{"an alert sent", []func(*rig){func(r *rig) { r.iam.err = apiError("AccessDenied", "not authorized") }}, KindError},
+		{"an alert not sent", []func(*rig){func(r *rig) { r.iam.err = apiError("AccessDenied", "not authorized") }, snsDown}, ""},
+		{"an alert with no topic to send it to", []func(*rig){func(r *rig) { r.iam.err = apiError("AccessDenied", "not authorized") }, func(r *rig) { r.a.Topic = nil }}, ""},
+		{"Security Hub's errors in the digest sent", []func(*rig){hubDown}, KindDigest},
+		{"Security Hub's errors in a digest not sent", []func(*rig){hubDown, snsDown}, ""},
+		{"Security Hub's errors left to the caller", []func(*rig){hubDown, func(r *rig) { r.a.Notify, r.a.NoAlerts = NotifyNever, true }}, ""},
+		{"Security Hub's errors told, the final save failed untold", []func(*rig){hubDown, finalSaveFails}, ""},
+		{"the final save failed after the digest", []func(*rig){finalSaveFails}, ""},
+		{"a digest not sent", []func(*rig){snsDown}, ""},
+		{"a run that did not fail", nil, ""},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			r := newRig(t, "")
+			var logs bytes.Buffer
+			r.a.Log = slog.New(slog.NewJSONHandler(&logs, nil))
+			for _, b := range tt.breaks {
+				b(r)
+			}
+			_, err := r.a.Run(context.Background())
+			if (err == nil) != (tt.breaks == nil) {
+				t.Fatalf("Run: %v", err)
+			}
+			var told []string
+			for line := range strings.Lines(logs.String()) {
+				var l struct{ Msg, Kind string }
+				if err := json.Unmarshal([]byte(line), &l); err != nil {
+					t.Fatal(err)
+				}
+				if l.Msg == LogFailureTold {
+					told = append(told, l.Kind)
+				}
+			}
+			if want := []string{tt.want}; tt.want == "" && len(told) != 0 || tt.want != "" && !slices.Equal(told, want) {
+				t.Errorf("%q lines of kinds %q, want %q (error %v)", LogFailureTold, told, tt.want, err)
 			}
 		})
 	}
