@@ -45,7 +45,7 @@ const (
 // publishHub imports the changes that need it and sets workflow statuses,
 // and says what became of each for the next state.
 func (a *Auditor) publishHub(ctx context.Context, out *Outcome, partition string) (finding.Publication, error) {
-	pub := finding.Publication{At: a.now(), FailedImports: map[string]bool{}, FailedWorkflow: map[string]bool{}}
+	pub := finding.Publication{At: a.now(), FailedImports: map[string]bool{}, Unsettled: map[string]bool{}, FailedWorkflow: map[string]bool{}}
 	if a.Hub == nil {
 		pub.Off = true
 		out.Hub.Off = true
@@ -74,7 +74,7 @@ func (a *Auditor) publishHub(ctx context.Context, out *Outcome, partition string
 			for i := range sent {
 				ids[i] = *sent[i].Id
 			}
-			markFailed(pub.FailedImports, err, ids)
+			markFailed(pub.FailedImports, pub.Unsettled, err, ids)
 		}
 	}
 	out.Hub.Failed = len(pub.FailedImports)
@@ -90,7 +90,7 @@ func (a *Auditor) publishHub(ctx context.Context, out *Outcome, partition string
 		out.Hub.Workflow += st.Succeeded
 		if err != nil {
 			errs = append(errs, err)
-			markFailed(pub.FailedWorkflow, err, wf.ids)
+			markFailed(pub.FailedWorkflow, nil, err, wf.ids)
 		}
 	}
 	out.Hub.WorkflowFailed = len(pub.FailedWorkflow)
@@ -116,24 +116,29 @@ func (a *Auditor) publishHub(ctx context.Context, out *Outcome, partition string
 // Sending one again that got through is harmless (an import's UpdatedAt
 // moves on, a workflow status is set to the same value) but for the import
 // that created it: the next import would send its own CreatedAt.
-func markFailed(failed map[string]bool, err error, ids []string) {
-	var named []string
+func markFailed(failed, unsettled map[string]bool, err error, ids []string) {
+	var named, maybe []string // maybe: sent in a call that failed, or not known to be refused
 	switch e := err.(type) {
 	case *publish.FailedFindingsError:
 		named = e.IDs()
 	case *publish.StoppedError:
-		named = e.Unsent
+		named, maybe = e.Unsent, e.Unsent
 		if e.Failed != nil {
 			named = slices.Concat(named, e.Failed.IDs())
 		}
 	default:
-		named = ids
+		named, maybe = ids, ids
 	}
 	if slices.Contains(named, "") {
-		named = ids
+		named, maybe = ids, ids
 	}
 	for _, id := range named {
 		failed[id] = true
+	}
+	if unsettled != nil {
+		for _, id := range maybe {
+			unsettled[id] = true
+		}
 	}
 }
 

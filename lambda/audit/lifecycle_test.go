@@ -56,9 +56,9 @@ type hubFinding struct {
 // (silently ignoring the rest) and never touches its workflow status;
 // BatchUpdateFindings sets the workflow status of findings it holds (an
 // unknown one is unprocessed) and never UpdatedAt; ARCHIVED→ACTIVE or
-// PASSED→FAILED resets NOTIFIED/RESOLVED, never SUPPRESSED, to NEW; a
-// finding is deleted 90 days after its last update. Faults are set per
-// run.
+// PASSED→FAILED resets NOTIFIED/RESOLVED, never SUPPRESSED, to NEW; an
+// active finding is deleted 90 days after its last update, an archived
+// one 30. Faults are set per run.
 type simHub struct {
 	mu       sync.Mutex
 	region   string // the region this Security Hub is in: imports and updates name it
@@ -78,12 +78,17 @@ func (h *simHub) clearFaults() {
 	h.refuse, h.importDown, h.importLost, h.refuseWorkflow, h.workflowLost = nil, false, false, nil, false
 }
 
-// expire deletes the findings last updated 90 days or more before asOf.
+// expire deletes the findings last updated 90 days or more before asOf,
+// or 30 for an archived one.
 func (h *simHub) expire(asOf time.Time) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	for id, f := range h.findings {
-		if u, err := time.Parse(time.RFC3339Nano, *f.asff.UpdatedAt); err == nil && !asOf.Before(u.Add(90*24*time.Hour)) {
+		keep := 90 * 24 * time.Hour
+		if f.asff.RecordState == shtypes.RecordStateArchived {
+			keep = 30 * 24 * time.Hour
+		}
+		if u, err := time.Parse(time.RFC3339Nano, *f.asff.UpdatedAt); err == nil && !asOf.Before(u.Add(keep)) {
 			delete(h.findings, id)
 		}
 	}
@@ -751,10 +756,13 @@ func (l *lifecycle) step(f fault) {
 		l.checkHub(out)
 	}
 	l.checkStable()
-	if f == hubLost {
+	if f == hubLost || f == hubDown {
 		// An import reported failed that created a finding all the same
 		// (or created it again, after a move back): the next import taken
-		// cannot know that it landed (finding.NextAfter).
+		// cannot know that it landed (finding.NextAfter). Nor can it know
+		// that a call that failed did not land: an archive it carried,
+		// which Security Hub deletes sooner than the open finding before
+		// it, is sent again as creating the finding.
 		l.loosen(l.a.HubRegion)
 	}
 }

@@ -14,9 +14,26 @@ import (
 // after its last update; 30 days leaves two missed refreshes of margin.
 const DefaultRefreshAfter = 30 * 24 * time.Hour
 
-// Retention is how long Security Hub keeps a finding after its last update,
-// and so how long an archived record is kept as a tombstone.
-const Retention = 90 * 24 * time.Hour
+// Retention is how long Security Hub keeps an active finding after its
+// last update, and so how long an archived record is kept as a tombstone;
+// ArchivedRetention how long it keeps an archived one (RecordState
+// ARCHIVED) ("Creating and updating findings in Security Hub CSPM").
+const (
+	Retention         = 90 * 24 * time.Hour
+	ArchivedRetention = 30 * 24 * time.Hour
+)
+
+// heldFor is how long after the last import of r it took Security Hub
+// keeps the finding: ArchivedRetention when that import was an archive
+// (TakenArchived, or a tombstone whose archive was sent, LastImportedAt),
+// else Retention. An archive not sent leaves Security Hub holding the
+// active finding it was sent before, if any.
+func (r *Record) heldFor() time.Duration {
+	if r.TakenArchived || r.Archived && !r.LastImportedAt.IsZero() {
+		return ArchivedRetention
+	}
+	return Retention
+}
 
 // Kind is where a finding stands in its lifecycle after a run.
 type Kind uint8
@@ -265,7 +282,10 @@ func Diff(prev map[string]Record, results []rules.Result, accountID string, obse
 }
 
 // expiredAt reports whether r is a tombstone whose Retention has passed at
-// t: Security Hub has deleted the finding, and the record no longer counts.
+// t: Security Hub has deleted the finding in every region, and the record
+// no longer counts. The home region deletes its archive sooner
+// (ArchivedRetention), but a region that was home before may hold the
+// finding open until then, and a move back there must archive it.
 func (r *Record) expiredAt(t time.Time) bool {
 	return r.Archived && !t.Before(r.UpdatedAt.Add(Retention))
 }
@@ -273,13 +293,16 @@ func (r *Record) expiredAt(t time.Time) bool {
 // setHeld sets r's CreatedAt and TakenUpdatedAt to what Security Hub holds at
 // t: a record saved before credaudit kept them, and imported, was created
 // with FirstObservedAt and last taken with its UpdatedAt; and Security Hub
-// deleted a finding whose last import taken is Retention old.
+// deleted a finding whose last import taken is as old as its retention
+// (heldFor): 30 days for an archive, so a failure that recurs later is
+// created afresh, not sent as an update of what is gone (Security Hub
+// refuses a creation whose CreatedAt is not its UpdatedAt).
 func (r *Record) setHeld(t time.Time) {
 	if r.CreatedAt.IsZero() && !r.LastImportedAt.IsZero() {
-		r.CreatedAt, r.TakenUpdatedAt = r.FirstObservedAt, r.UpdatedAt
+		r.CreatedAt, r.TakenUpdatedAt, r.TakenArchived = r.FirstObservedAt, r.UpdatedAt, r.Archived
 	}
-	if !t.Before(r.TakenUpdatedAt.Add(Retention)) {
-		r.CreatedAt, r.TakenUpdatedAt = time.Time{}, time.Time{}
+	if !t.Before(r.TakenUpdatedAt.Add(r.heldFor())) {
+		r.CreatedAt, r.TakenUpdatedAt, r.TakenArchived = time.Time{}, time.Time{}, false
 	}
 }
 
@@ -447,7 +470,7 @@ func (d *differ) failing(id string, r *rules.Result, p *Record) Change {
 		// tombstone): keep its first observation, and the CreatedAt and
 		// last UpdatedAt Security Hub holds; UpdatedAt moves on below when
 		// the change is imported.
-		rec.FirstObservedAt, rec.CreatedAt, rec.TakenUpdatedAt = p.FirstObservedAt, p.CreatedAt, p.TakenUpdatedAt
+		rec.FirstObservedAt, rec.CreatedAt, rec.TakenUpdatedAt, rec.TakenArchived = p.FirstObservedAt, p.CreatedAt, p.TakenUpdatedAt, p.heldFor() == ArchivedRetention
 		rec.LastImportedAt, rec.Region = p.LastImportedAt, p.Region
 		rec.UpdatedAt = p.UpdatedAt
 	}
@@ -516,7 +539,7 @@ func restated(p, rec *Record) bool {
 // A change that reaches that age imports (a refresh is due by then), or
 // finds the finding still there; so does one due for import.
 func (d *differ) workflowOf(rec, p *Record) Workflow {
-	deleted := p.LastImportedAt.IsZero() || !d.obs.Before(p.UpdatedAt.Add(Retention-24*time.Hour))
+	deleted := p.LastImportedAt.IsZero() || !d.obs.Before(p.UpdatedAt.Add(p.heldFor()-24*time.Hour))
 	switch {
 	case rec.Suppressed && (!p.Suppressed || p.SuppressionReason != rec.SuppressionReason || p.WorkflowUnknown || deleted):
 		return WorkflowSuppress
@@ -578,11 +601,11 @@ func InRegion(prev map[string]Record, region string) (map[string]Record, int) {
 			r.Region = region
 		case r.Archived:
 			r.LastImportedAt, r.Region, r.WorkflowUnknown = time.Time{}, "", true
-			r.CreatedAt, r.TakenUpdatedAt = time.Time{}, time.Time{}
+			r.CreatedAt, r.TakenUpdatedAt, r.TakenArchived = time.Time{}, time.Time{}, false
 			moved++
 		default:
 			r.LastImportedAt, r.Region = time.Time{}, ""
-			r.CreatedAt, r.TakenUpdatedAt = time.Time{}, time.Time{}
+			r.CreatedAt, r.TakenUpdatedAt, r.TakenArchived = time.Time{}, time.Time{}, false
 			r.Suppressed, r.SuppressionReason, r.WorkflowUnknown = false, "", true
 			moved++
 		}
@@ -617,8 +640,10 @@ type Publication struct {
 	// the first run back sends the status it should have, whichever it is.
 	Off bool
 	// FailedImports holds the IDs of the findings Security Hub did not
-	// take (refused, or the whole call failed).
-	FailedImports map[string]bool
+	// take (refused, or the whole call failed). Unsettled holds those of
+	// them it may have taken all the same: sent in a call that failed,
+	// whose response was lost, not refused by name.
+	FailedImports, Unsettled map[string]bool
 	// FailedWorkflow holds the IDs whose workflow status update failed. A
 	// finding in FailedImports gets no workflow update at all, and NextAfter
 	// treats it as failed too.
@@ -674,12 +699,20 @@ func NextAfter(prev map[string]Record, changes []Change, pub Publication) map[st
 				rec.LastImportedAt = time.Time{}
 			case pub.FailedImports[rec.ID]:
 				rec.LastImportedAt = time.Time{}
+				if rec.Archived && pub.Unsettled[rec.ID] {
+					// Security Hub holds this archive, which it deletes
+					// ArchivedRetention after its UpdatedAt, or the import
+					// taken before it, which it deletes later: the archive
+					// sent again creates the finding, or is ignored as not
+					// later than itself.
+					rec.CreatedAt, rec.TakenUpdatedAt, rec.TakenArchived = time.Time{}, time.Time{}, false
+				}
 			default:
 				rec.LastImportedAt, rec.Region = at, pub.Region
 				if rec.CreatedAt.IsZero() {
 					rec.CreatedAt = rec.UpdatedAt // the import created it
 				}
-				rec.TakenUpdatedAt = rec.UpdatedAt
+				rec.TakenUpdatedAt, rec.TakenArchived = rec.UpdatedAt, rec.Archived
 			}
 		}
 		offImport := pub.Off && c.Import() && !rec.Archived
@@ -773,7 +806,7 @@ func NextUnnotified(prev map[string]Record, changes []Change, pub Publication) m
 			// the finding now: after a home region move, InRegion must find
 			// the finding there, not in no region at all.
 			rec.Suppressed, rec.SuppressionReason, rec.WorkflowUnknown = held.Suppressed, held.SuppressionReason, held.WorkflowUnknown
-			rec.Region, rec.CreatedAt, rec.TakenUpdatedAt = held.Region, held.CreatedAt, held.TakenUpdatedAt
+			rec.Region, rec.CreatedAt, rec.TakenUpdatedAt, rec.TakenArchived = held.Region, held.CreatedAt, held.TakenUpdatedAt, held.heldFor() == ArchivedRetention
 			next[c.ID()] = rec
 		}
 	}
@@ -797,12 +830,12 @@ func NextUnnotified(prev map[string]Record, changes []Change, pub Publication) m
 // loss. pub says where the changes are to be published (At, Region, Off);
 // its failures are not read.
 func NextUnsettled(prev map[string]Record, changes []Change, pub Publication) map[string]Record {
-	failed := Publication{At: pub.At, Region: pub.Region, Off: pub.Off, FailedImports: map[string]bool{}, FailedWorkflow: map[string]bool{}}
+	failed := Publication{At: pub.At, Region: pub.Region, Off: pub.Off, FailedImports: map[string]bool{}, Unsettled: map[string]bool{}, FailedWorkflow: map[string]bool{}}
 	var closed []Change
 	for i := range changes {
 		c := &changes[i]
 		if c.Import() {
-			failed.FailedImports[c.ID()] = true
+			failed.FailedImports[c.ID()], failed.Unsettled[c.ID()] = true, true
 		}
 		if c.Workflow != WorkflowKeep {
 			failed.FailedWorkflow[c.ID()] = true
@@ -895,7 +928,9 @@ func AfterConflict(theirs, ours map[string]Record, sent []string, told map[strin
 		updated := later(mine.UpdatedAt, r.UpdatedAt) // r is zero when only ours holds it
 		if ok && sentAlike(r, mine) {
 			r.UpdatedAt, r.CreatedAt = updated, heldCreatedAt(r, mine)
-			r.TakenUpdatedAt = later(r.TakenUpdatedAt, mine.TakenUpdatedAt)
+			if mine.TakenUpdatedAt.After(r.TakenUpdatedAt) {
+				r.TakenUpdatedAt, r.TakenArchived = mine.TakenUpdatedAt, mine.heldFor() == ArchivedRetention
+			}
 			r.EventAt = later(r.EventAt, mine.EventAt) // the event one run's digest may have reported
 			r.Unnotified = r.Unnotified && !toldOpen(told[id], mine, r)
 			next[id] = r
@@ -917,7 +952,7 @@ func AfterConflict(theirs, ours map[string]Record, sent []string, told map[strin
 		// Which run's import Security Hub holds, and so its CreatedAt, is
 		// not known: the next import sends its own UpdatedAt as CreatedAt.
 		r.LastImportedAt, r.Region, r.WorkflowUnknown, r.UpdatedAt = time.Time{}, "", true, updated
-		r.CreatedAt, r.TakenUpdatedAt = time.Time{}, time.Time{}
+		r.CreatedAt, r.TakenUpdatedAt, r.TakenArchived = time.Time{}, time.Time{}, false
 		if r.Archived {
 			// An unsent archive is sent with its own UpdatedAt, which
 			// must be later than either run's import.

@@ -524,7 +524,9 @@ func TestNext(t *testing.T) {
 		t.Errorf("Next dropped an open record no change mentions")
 	}
 
-	// The tombstone lasts Retention after its UpdatedAt.
+	// The tombstone lasts Retention after its UpdatedAt, though Security
+	// Hub deletes the archive after ArchivedRetention: a region that was
+	// home before may hold the finding open until then.
 	if _, ok := next(state, nil, day(1).Add(Retention-second))[keyBob]; !ok {
 		t.Errorf("tombstone dropped before Retention passed")
 	}
@@ -604,7 +606,7 @@ func TestNextUnnotified(t *testing.T) {
 	// archive.
 	wantAlice := prev[keyAlice]
 	wantAlice.LastImportedAt, wantAlice.UpdatedAt = time.Time{}, changes[0].Record.UpdatedAt
-	wantAlice.TakenUpdatedAt = changes[0].Record.UpdatedAt // Security Hub took the archive
+	wantAlice.TakenUpdatedAt, wantAlice.TakenArchived = changes[0].Record.UpdatedAt, true // Security Hub took the archive
 	// And what the run saw, for a next run that cannot see it.
 	wantAlice.Unreported, wantAlice.UnreportedReason, wantAlice.UnreportedAt = "resolved", "no active access key", day(1)
 	if diff := cmp.Diff(wantAlice, state[keyAlice]); diff != "" {
@@ -1118,7 +1120,7 @@ func TestInRegion(t *testing.T) {
 	}
 	wantBob := old[keyBob]
 	wantBob.LastImportedAt, wantBob.Region, wantBob.WorkflowUnknown = time.Time{}, "", true
-	wantBob.CreatedAt, wantBob.TakenUpdatedAt = time.Time{}, time.Time{} // not known to be held in the new region
+	wantBob.CreatedAt, wantBob.TakenUpdatedAt, wantBob.TakenArchived = time.Time{}, time.Time{}, false // not known to be held in the new region
 	if diff := cmp.Diff(wantBob, held[keyBob]); diff != "" {
 		t.Errorf("bob's tombstone after the move (-want +got), want it an unsent archive:\n%s", diff)
 	}
@@ -1821,6 +1823,48 @@ func TestCreatedAt(t *testing.T) {
 		gone := Diff(state, nil, acct, day(96), 0)
 		if len(gone) != 1 || gone[0].Kind != Gone || !gone[0].Record.CreatedAt.IsZero() {
 			t.Errorf("the user gone on day 96: %+v created %v; want gone, and CreatedAt not known", summarize(gone), gone[0].Record.CreatedAt)
+		}
+	})
+	// Security Hub deletes an archived finding 30 days after its last
+	// update: a failure that recurs by then reopens it, as created; one
+	// that recurs later creates it afresh (an update with the old CreatedAt
+	// would be a creation whose CreatedAt is not its UpdatedAt, refused),
+	// first observed as the tombstone says.
+	t.Run("a failure recurring 30 days after its archive was taken creates the finding again", func(t *testing.T) {
+		state := next(nil, Diff(nil, failing, acct, day(0), 0), day(0))
+		state = next(state, Diff(state, []rules.Result{pass(k1, alice, "no active access key")}, acct, day(1), 0), day(1))
+		if r := state[id]; !r.Archived || r.LastImportedAt.IsZero() {
+			t.Fatalf("day 1: %+v, want an archive taken", r)
+		}
+		for _, tt := range []struct {
+			day     int
+			created time.Time
+			first   time.Time
+		}{{30, day(0), day(0)}, {31, time.Time{}, day(0)}} {
+			c := Diff(state, failing, acct, day(tt.day), 0)
+			if len(c) != 1 || c[0].Kind != New || !c[0].Record.CreatedAt.Equal(tt.created) || !c[0].Record.FirstObservedAt.Equal(tt.first) {
+				t.Errorf("failing again on day %d: %+v created %v, first observed %v; want new, created %v, first observed %v",
+					tt.day, summarize(c), c[0].Record.CreatedAt, c[0].Record.FirstObservedAt, tt.created, tt.first)
+			}
+		}
+	})
+	// An archive whose call failed may have landed, and Security Hub
+	// deletes it sooner than the open finding before it: which CreatedAt
+	// it holds by the time the archive is sent again is not known. One
+	// refused by name did not land: the open finding's stands.
+	t.Run("an archive whose call failed leaves CreatedAt unknown; one refused does not", func(t *testing.T) {
+		state := next(nil, Diff(nil, failing, acct, day(0), 0), day(0))
+		resolved := Diff(state, []rules.Result{pass(k1, alice, "no active access key")}, acct, day(1), 0)
+		for _, tt := range []struct {
+			name      string
+			unsettled bool
+			created   time.Time
+		}{{"call failed", true, time.Time{}}, {"refused", false, day(0)}} {
+			pub := Publication{At: day(1), FailedImports: map[string]bool{id: true}, Unsettled: map[string]bool{id: tt.unsettled}}
+			r := NextAfter(state, resolved, pub)[id]
+			if !r.unsent() || !r.CreatedAt.Equal(tt.created) {
+				t.Errorf("%s: %+v, want an unsent archive created %v", tt.name, r, tt.created)
+			}
 		}
 	})
 	t.Run("after overlapping runs sent it otherwise, which import Security Hub holds is not known", func(t *testing.T) {

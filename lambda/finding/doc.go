@@ -109,13 +109,15 @@
 // Every Change carries the Record to send and to keep:
 //
 //   - FirstObservedAt is the as-of time of the report that first showed
-//     the failure, and is never rewritten while the Security Hub finding
-//     exists: a recurrence within Retention keeps it.
+//     the failure, and is never rewritten while its record lasts: a
+//     recurrence within Retention keeps it, even one Security Hub creates
+//     afresh after deleting the archive (ArchivedRetention).
 //   - CreatedAt is the UpdatedAt of the import that created the finding in
 //     Security Hub, which requires the two equal on creation: the first
 //     import taken, which may come runs after the first observation (a
 //     refused import, Security Hub off, a new home region, or Retention
-//     passed since the last import taken, TakenUpdatedAt). It is kept from
+//     passed since the last import taken, TakenUpdatedAt, ArchivedRetention
+//     when that was an archive, TakenArchived). It is kept from
 //     then on; an import reported failed that Security Hub applied all the
 //     same, two overlapping runs that sent the finding otherwise, or a home
 //     region moved back to one that still holds it leave it to be set

@@ -54,6 +54,13 @@ type Record struct {
 	// UpdatedAt: Diff reads it so.
 	CreatedAt      time.Time `json:"created_at,omitzero"`
 	TakenUpdatedAt time.Time `json:"taken_updated_at,omitzero"`
+	// TakenArchived says that last import taken was an archive (RecordState
+	// ARCHIVED), which Security Hub deletes ArchivedRetention after it, not
+	// Retention: a tombstone whose archive was sent, or an open record
+	// whose archive a run without its digest sent (Unreported). A record
+	// saved before credaudit kept it reads it from a tombstone with a
+	// LastImportedAt (heldFor).
+	TakenArchived bool `json:"taken_archived,omitempty"`
 	// LastObservedAt is the as-of time of the last report that showed the
 	// failure (or its resolution). A run that could not see the resource
 	// leaves it alone.

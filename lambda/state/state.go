@@ -23,14 +23,14 @@ import (
 // 4 their "workflow_unknown", version 5 their "muted", version 6 their
 // "created_at", "taken_updated_at", "unreported", "unreported_reason" and
 // "unreported_at", version 7 their "event_at", version 8 their
-// "user_created_at". Encode writes the oldest
+// "user_created_at", version 9 their "taken_archived". Encode writes the oldest
 // version that holds the state (1 while no record is Unnotified, has a
 // Region or is WorkflowUnknown, each is Muted just when an older version
 // takes it to be (see mutedBefore), and none has a field of version 6
-// to 8), so that an older build can still read
+// to 9), so that an older build can still read
 // what it can: rolled back to, it refuses only a state it cannot read
 // wholly, and says so (ErrVersion).
-const Version = 8
+const Version = 9
 
 // oldestVersion is the oldest state format this build reads;
 // unnotifiedVersion is the first whose records may be unnotified,
@@ -38,8 +38,9 @@ const Version = 8
 // workflowUnknownVersion the first whose may be WorkflowUnknown,
 // mutedVersion the first that says which records are Muted,
 // keptVersion the first whose records may keep CreatedAt, TakenUpdatedAt
-// and Unreported*, eventVersion the first whose may keep EventAt, and
-// userCreatedVersion the first whose may keep UserCreatedAt.
+// and Unreported*, eventVersion the first whose may keep EventAt,
+// userCreatedVersion the first whose may keep UserCreatedAt, and
+// takenArchivedVersion the first whose may be TakenArchived.
 const (
 	oldestVersion          = 1
 	unnotifiedVersion      = 2
@@ -49,6 +50,7 @@ const (
 	keptVersion            = 6
 	eventVersion           = 7
 	userCreatedVersion     = 8
+	takenArchivedVersion   = 9
 )
 
 // recordVersion is the oldest state version that holds r, the one Encode
@@ -68,6 +70,8 @@ func recordVersion(r *finding.Record) int {
 // is another version's).
 func readVersion(r *finding.Record) int {
 	switch {
+	case r.TakenArchived:
+		return takenArchivedVersion
 	case !r.UserCreatedAt.IsZero():
 		return userCreatedVersion
 	case !r.EventAt.IsZero():

@@ -194,6 +194,7 @@ var recordFieldSince = map[string]int{
 	"unreported": keptVersion, "unreported_reason": keptVersion, "unreported_at": keptVersion,
 	"event_at":        eventVersion,
 	"user_created_at": userCreatedVersion,
+	"taken_archived":  takenArchivedVersion,
 }
 
 // Each field a record writes is in recordFieldSince, and a record that
