@@ -66,7 +66,8 @@ func (f *fakeIAM) GetAccountSummary(context.Context, *iam.GetAccountSummaryInput
 	if f.accountErr != nil {
 		return nil, f.accountErr
 	}
-	return &iam.GetAccountSummaryOutput{SummaryMap: map[string]int32{"AccountMFAEnabled": 1, "AccountPasswordPresent": 1}}, nil
+	// As the sample report's root: a password, no MFA.
+	return &iam.GetAccountSummaryOutput{SummaryMap: map[string]int32{"AccountMFAEnabled": 0, "AccountPasswordPresent": 1}}, nil
 }
 
 func (f *fakeIAM) ListVirtualMFADevices(context.Context, *iam.ListVirtualMFADevicesInput, ...func(*iam.Options)) (*iam.ListVirtualMFADevicesOutput, error) {

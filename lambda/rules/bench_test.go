@@ -22,7 +22,7 @@ func BenchmarkEvaluateAll(b *testing.B) {
 	for i, r := range rules {
 		sel[i] = Select(r, nil)
 	}
-	in := Input{Report: rep, AsOf: credreporttest.AsOf, Account: &Account{RootPasswordPresent: true}}
+	in := Input{Report: rep, AsOf: credreporttest.AsOf, Account: &Account{RootPasswordPresent: true, RootMFAEnabled: true}}
 	b.ReportAllocs()
 	for b.Loop() {
 		res, err := Evaluate(in, sel)
@@ -46,7 +46,7 @@ func BenchmarkRuleFunctions(b *testing.B) {
 	rules := Catalog()
 	envs := make([]Env, len(rules))
 	for i, r := range rules {
-		envs[i] = Env{AsOf: credreporttest.AsOf, AccountID: rep.AccountID, Account: &Account{RootPasswordPresent: true}, Thresholds: Select(r, nil).Thresholds,
+		envs[i] = Env{AsOf: credreporttest.AsOf, AccountID: rep.AccountID, Account: &Account{RootPasswordPresent: true, RootMFAEnabled: true}, Thresholds: Select(r, nil).Thresholds,
 			reasons: new(reasonBlocks)} // as Evaluate gives them
 	}
 	b.ReportAllocs()

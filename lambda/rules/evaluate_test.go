@@ -47,7 +47,7 @@ func selectAll(t *testing.T, profile string) []Selected {
 func TestEvaluateOneResultPerRuleAndResource(t *testing.T) {
 	rep := testReport()
 	sel := selectAll(t, "all")
-	res, err := Evaluate(Input{Report: rep, AsOf: testAsOf, Account: &Account{RootPasswordPresent: true}}, sel)
+	res, err := Evaluate(Input{Report: rep, AsOf: testAsOf, Account: &Account{RootPasswordPresent: true, RootMFAEnabled: true}}, sel)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -339,7 +339,7 @@ func TestEvaluateMatchesEachRuleCalledOnItsOwnInRuleThenReportOrder(t *testing.T
 	}
 	sel := selectAll(t, "all")
 	sel = slices.Insert(sel, 7, Selected{Rule: custom}) // among the user rules
-	in := Input{Report: rep, AsOf: credreporttest.AsOf, Account: &Account{RootPasswordPresent: true}}
+	in := Input{Report: rep, AsOf: credreporttest.AsOf, Account: &Account{RootPasswordPresent: true, RootMFAEnabled: true}}
 	res, err := Evaluate(in, sel)
 	if err != nil {
 		t.Fatal(err)

@@ -236,13 +236,14 @@ func root02(e *credreport.Entry, w world) rules.Status {
 }
 
 // ROOT-03: root uses no hardware MFA; needs the live account, else
-// NOT_AVAILABLE. With it: credentials present and (no MFA, or a virtual MFA
-// device assigned to root); removed credentials pass.
+// NOT_AVAILABLE. With it: credentials present and (no MFA, as
+// GetAccountSummary says, or a virtual MFA device assigned to root);
+// removed credentials pass.
 func root03(e *credreport.Entry, w world) rules.Status {
 	if w.account == nil {
 		return rules.NotAvailable
 	}
-	return fails(and(rootCredentialsPresent(e, w), or(not(mfaOn(e)), when(w.account.RootVirtualMFA))))
+	return fails(and(rootCredentialsPresent(e, w), or(when(!w.account.RootMFAEnabled), when(w.account.RootVirtualMFA))))
 }
 
 // ROOT-04: the latest of root's password_last_used and both keys'

@@ -37,19 +37,20 @@ func evaluateRoot03(e *credreport.Entry, env Env) (Verdict, error) {
 		return notAvailable("root hardware MFA needs iam:ListVirtualMFADevices and iam:GetAccountSummary and cannot be decided from a report file")
 	}
 	v, decided, what := rootCredentials(e, env)
+	// Whether root has MFA is read with the devices, from GetAccountSummary
+	// (AccountMFAEnabled), not from the report's mfa_active, which may be
+	// hours older: MFA removed since would otherwise pass as hardware.
 	// Hardware MFA passes whether root credentials are present or not, so
 	// a sentinel that leaves that open decides nothing then.
-	hardware := e.MFAActive.True() && !env.Account.RootVirtualMFA
+	mfa := env.Account.RootMFAEnabled
+	hardware := mfa && !env.Account.RootVirtualMFA
 	switch {
 	case decided && (v.Status != NotAvailable || !hardware):
 		return v, nil
 	case hardware:
 		return passed("root has MFA and no virtual MFA device is assigned to it")
-	case flagOf(e.MFAActive) == flagOff:
-		return failed("root has no MFA and has " + what)
-	case env.Account.RootVirtualMFA:
-		// With MFA or without (a sentinel): it fails either way.
-		return failed("root's MFA device is a virtual MFA device, not hardware")
+	case !mfa:
+		return failed("root has no MFA (AccountMFAEnabled is 0) and has " + what)
 	}
-	return undecided(credreport.ColMFAActive, e.MFAActive.State)
+	return failed("root's MFA device is a virtual MFA device, not hardware")
 }
