@@ -851,6 +851,12 @@ func csvError(err error, want int) error {
 		if errors.Is(pe.Err, csv.ErrFieldCount) {
 			msg = fmt.Errorf("wrong number of fields (want %d, as in the header)", want)
 		}
+		if pe.StartLine > 0 && pe.StartLine != pe.Line {
+			// A quoted field that does not close reads on past its line:
+			// the line to fix is where the row starts, not where reading
+			// gave up.
+			return &ParseError{Line: pe.StartLine, Err: fmt.Errorf("a quoted field in the row starting here does not close: %w (found at line %d, column %d)", msg, pe.Line, pe.Column)}
+		}
 		return &ParseError{Line: pe.Line, Column: pe.Column, Err: msg}
 	}
 	return fmt.Errorf("read credential report: %w", err)

@@ -453,6 +453,9 @@ func TestParseRejectsMalformedReports(t *testing.T) {
 		{"an ARN ending in the user's name, not at a /", lines(header22, row(ColUser, "bob", ColARN, "arn:aws:iam::123456789012:user/ops/jimbob")), 2, 5, ColARN, `is not user "bob"'s`},
 		{"bare quote", lines(header22, `a"b`+row()[1:]), 2, 2, "", `bare " in non-quoted-field`},
 		{"unterminated quote", []byte(header22 + "\n\"u,"), 2, 4, "", "extraneous or missing"},
+		// The stray quote opens row 2: reading goes on to the end of the
+		// file, and the row to fix is the one where it started.
+		{"a quote that opens a row and never closes", lines(header22, `"`+row()[1:], row(ColUser, "v", ColARN, "arn:aws:iam::123456789012:user/v"), row(ColUser, "w", ColARN, "arn:aws:iam::123456789012:user/w")), 2, 0, "", "a quoted field in the row starting here does not close"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
