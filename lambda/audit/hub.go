@@ -116,6 +116,8 @@ func (a *Auditor) publishHub(ctx context.Context, out *Outcome, partition string
 // Sending one again that got through is harmless (an import's UpdatedAt
 // moves on, a workflow status is set to the same value) but for the import
 // that created it: the next import would send its own CreatedAt.
+// unsettled, nil for workflow updates, gets the ones that may have landed
+// all the same: all but those a *FailedFindingsError names as refused.
 func markFailed(failed, unsettled map[string]bool, err error, ids []string) {
 	var named, maybe []string // maybe: sent in a call that failed, or not known to be refused
 	switch e := err.(type) {

@@ -25,14 +25,26 @@ const (
 
 // heldFor is how long after the last import of r it took Security Hub
 // keeps the finding: ArchivedRetention when that import was an archive
-// (TakenArchived, or a tombstone whose archive was sent, LastImportedAt),
-// else Retention. An archive not sent leaves Security Hub holding the
+// (tookArchive), else Retention. An archive not sent leaves Security Hub holding the
 // active finding it was sent before, if any.
 func (r *Record) heldFor() time.Duration {
-	if r.TakenArchived || r.Archived && !r.LastImportedAt.IsZero() {
+	if r.tookArchive() {
 		return ArchivedRetention
 	}
 	return Retention
+}
+
+// tookArchive reports whether the last import of r Security Hub took was
+// an archive: TakenArchived, or a tombstone whose archive was sent (a
+// record saved before credaudit kept TakenArchived).
+func (r *Record) tookArchive() bool {
+	return r.TakenArchived || r.Archived && !r.LastImportedAt.IsZero()
+}
+
+// forgetHeld says Security Hub is not known to hold r's finding: the next
+// import sends its own UpdatedAt as CreatedAt.
+func (r *Record) forgetHeld() {
+	r.CreatedAt, r.TakenUpdatedAt, r.TakenArchived = time.Time{}, time.Time{}, false
 }
 
 // Kind is where a finding stands in its lifecycle after a run.
@@ -302,7 +314,7 @@ func (r *Record) setHeld(t time.Time) {
 		r.CreatedAt, r.TakenUpdatedAt, r.TakenArchived = r.FirstObservedAt, r.UpdatedAt, r.Archived
 	}
 	if !t.Before(r.TakenUpdatedAt.Add(r.heldFor())) {
-		r.CreatedAt, r.TakenUpdatedAt, r.TakenArchived = time.Time{}, time.Time{}, false
+		r.forgetHeld()
 	}
 }
 
@@ -470,7 +482,7 @@ func (d *differ) failing(id string, r *rules.Result, p *Record) Change {
 		// tombstone): keep its first observation, and the CreatedAt and
 		// last UpdatedAt Security Hub holds; UpdatedAt moves on below when
 		// the change is imported.
-		rec.FirstObservedAt, rec.CreatedAt, rec.TakenUpdatedAt, rec.TakenArchived = p.FirstObservedAt, p.CreatedAt, p.TakenUpdatedAt, p.heldFor() == ArchivedRetention
+		rec.FirstObservedAt, rec.CreatedAt, rec.TakenUpdatedAt, rec.TakenArchived = p.FirstObservedAt, p.CreatedAt, p.TakenUpdatedAt, p.tookArchive()
 		rec.LastImportedAt, rec.Region = p.LastImportedAt, p.Region
 		rec.UpdatedAt = p.UpdatedAt
 	}
@@ -601,11 +613,11 @@ func InRegion(prev map[string]Record, region string) (map[string]Record, int) {
 			r.Region = region
 		case r.Archived:
 			r.LastImportedAt, r.Region, r.WorkflowUnknown = time.Time{}, "", true
-			r.CreatedAt, r.TakenUpdatedAt, r.TakenArchived = time.Time{}, time.Time{}, false
+			r.forgetHeld()
 			moved++
 		default:
 			r.LastImportedAt, r.Region = time.Time{}, ""
-			r.CreatedAt, r.TakenUpdatedAt, r.TakenArchived = time.Time{}, time.Time{}, false
+			r.forgetHeld()
 			r.Suppressed, r.SuppressionReason, r.WorkflowUnknown = false, "", true
 			moved++
 		}
@@ -705,7 +717,7 @@ func NextAfter(prev map[string]Record, changes []Change, pub Publication) map[st
 					// taken before it, which it deletes later: the archive
 					// sent again creates the finding, or is ignored as not
 					// later than itself.
-					rec.CreatedAt, rec.TakenUpdatedAt, rec.TakenArchived = time.Time{}, time.Time{}, false
+					rec.forgetHeld()
 				}
 			default:
 				rec.LastImportedAt, rec.Region = at, pub.Region
@@ -806,7 +818,7 @@ func NextUnnotified(prev map[string]Record, changes []Change, pub Publication) m
 			// the finding now: after a home region move, InRegion must find
 			// the finding there, not in no region at all.
 			rec.Suppressed, rec.SuppressionReason, rec.WorkflowUnknown = held.Suppressed, held.SuppressionReason, held.WorkflowUnknown
-			rec.Region, rec.CreatedAt, rec.TakenUpdatedAt, rec.TakenArchived = held.Region, held.CreatedAt, held.TakenUpdatedAt, held.heldFor() == ArchivedRetention
+			rec.Region, rec.CreatedAt, rec.TakenUpdatedAt, rec.TakenArchived = held.Region, held.CreatedAt, held.TakenUpdatedAt, held.tookArchive()
 			next[c.ID()] = rec
 		}
 	}
@@ -929,7 +941,7 @@ func AfterConflict(theirs, ours map[string]Record, sent []string, told map[strin
 		if ok && sentAlike(r, mine) {
 			r.UpdatedAt, r.CreatedAt = updated, heldCreatedAt(r, mine)
 			if mine.TakenUpdatedAt.After(r.TakenUpdatedAt) {
-				r.TakenUpdatedAt, r.TakenArchived = mine.TakenUpdatedAt, mine.heldFor() == ArchivedRetention
+				r.TakenUpdatedAt, r.TakenArchived = mine.TakenUpdatedAt, mine.tookArchive()
 			}
 			r.EventAt = later(r.EventAt, mine.EventAt) // the event one run's digest may have reported
 			r.Unnotified = r.Unnotified && !toldOpen(told[id], mine, r)
@@ -952,7 +964,7 @@ func AfterConflict(theirs, ours map[string]Record, sent []string, told map[strin
 		// Which run's import Security Hub holds, and so its CreatedAt, is
 		// not known: the next import sends its own UpdatedAt as CreatedAt.
 		r.LastImportedAt, r.Region, r.WorkflowUnknown, r.UpdatedAt = time.Time{}, "", true, updated
-		r.CreatedAt, r.TakenUpdatedAt, r.TakenArchived = time.Time{}, time.Time{}, false
+		r.forgetHeld()
 		if r.Archived {
 			// An unsent archive is sent with its own UpdatedAt, which
 			// must be later than either run's import.
