@@ -2,6 +2,9 @@
 # Logic longer than two lines lives in scripts/, not here.
 
 SHELL := bash
+# The version bin/credaudit prints (make build VERSION=v1.2.3); empty: the
+# one Go records, the checkout's tag or a pseudo-version of its commit.
+VERSION ?=
 .SHELLFLAGS := -eu -o pipefail -c
 .DEFAULT_GOAL := help
 
@@ -27,9 +30,9 @@ demo-scan: ## Query the sample report, then scan it with the example configurati
 	go run ./lambda query --report events/sample-report.csv --where 'password_enabled && !mfa_active' --columns user,arn,password_last_used,mfa_active --format table
 	go run ./lambda scan --report events/sample-report.csv --config events/credaudit.example.yaml --as-of 2026-11-20T06:00:00Z --format table
 
-build: ## Static, stripped binaries: the CLI in bin/credaudit (-tags nolambda: command line only), the function (linux/arm64) in bin/lambda/bootstrap
-	CGO_ENABLED=0 go build -tags nolambda -trimpath -ldflags='-s -w' -o bin/credaudit ./lambda
-	CGO_ENABLED=0 GOOS=linux GOARCH=arm64 go build -tags lambda.norpc -trimpath -ldflags='-s -w' -o bin/lambda/bootstrap ./lambda
+build: ## Static, stripped binaries: the CLI in bin/credaudit (-tags nolambda: command line only; its version the checkout's tag or commit, or VERSION=…), the function (linux/arm64, no commit stamped: the same code is the same asset) in bin/lambda/bootstrap
+	CGO_ENABLED=0 go build -tags nolambda -trimpath -buildvcs=auto -ldflags='-s -w -X github.com/credaudit/credaudit/lambda/cli.Version=$(VERSION)' -o bin/credaudit ./lambda
+	CGO_ENABLED=0 GOOS=linux GOARCH=arm64 go build -tags lambda.norpc -trimpath -buildvcs=false -ldflags='-s -w' -o bin/lambda/bootstrap ./lambda
 
 synth: ## Build (cdk.json's build step), then synthesize the stack into cdk.out/ with the pinned Node 22 and CDK CLI; no AWS account needed
 	CDK_DISABLE_CLI_TELEMETRY=true scripts/with-tools.sh cdk synth --quiet --no-notices $(CDK_ARGS)

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
@@ -157,5 +158,33 @@ func TestCommandLineBuildRunsTheCommandLine(t *testing.T) {
 	if gotCode != code || got.String() != want.String() || gotErr.String() != wantErr.String() {
 		t.Errorf("the command-line build exits %d with %d bytes out, stderr %q; cli.Run exits %d with %d bytes, stderr %q",
 			gotCode, got.Len(), gotErr.String(), code, want.Len(), wantErr.String())
+	}
+}
+
+// A version set as make build sets it (make build VERSION=…) is the one
+// `credaudit version` prints and SARIF names as its tool's.
+func TestCommandLineBuildNamesTheVersionSetAtBuildTime(t *testing.T) {
+	const v = "v9.8.7-test"
+	bin := filepath.Join(t.TempDir(), "credaudit")
+	goCommand(t, "build", "-tags", "nolambda", "-ldflags", "-X github.com/credaudit/credaudit/lambda/cli.Version="+v, "-o", bin, ".")
+	out, err := exec.Command(bin, "version").Output()
+	if err != nil || string(out) != "credaudit "+v+"\n" {
+		t.Errorf("version: %q, %v; want %q", out, err, "credaudit "+v+"\n")
+	}
+	out, err = exec.Command(bin, "scan", "--report", "../events/sample-report.csv", "--as-of", "2026-11-20T06:00:00Z", "--format", "sarif").Output()
+	if ee, ok := err.(*exec.ExitError); ok && ee.ExitCode() == 1 {
+		err = nil
+	}
+	var sarif struct {
+		Runs []struct {
+			Tool struct {
+				Driver struct {
+					Version string `json:"version"`
+				} `json:"driver"`
+			} `json:"tool"`
+		} `json:"runs"`
+	}
+	if err != nil || json.Unmarshal(out, &sarif) != nil || len(sarif.Runs) != 1 || sarif.Runs[0].Tool.Driver.Version != v {
+		t.Errorf("SARIF tool.driver.version: %+v (%v); want %q", sarif, err, v)
 	}
 }

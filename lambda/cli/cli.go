@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"slices"
 	"strconv"
 	"strings"
@@ -89,8 +90,52 @@ func interrupted(ctx context.Context, stop context.CancelFunc, err error) error 
 	return fmt.Errorf("interrupted (%v): %w", cause, err)
 }
 
-// Version is set at build time with -ldflags "-X ...cli.Version=…".
-var Version = "dev"
+// Version, when set at build time (-ldflags "-X
+// github.com/credaudit/credaudit/lambda/cli.Version=v1.2.3"), is the
+// version `credaudit version` and SARIF's tool.driver.version name;
+// otherwise they name the one Go recorded in the binary (version).
+var Version = ""
+
+// version is Version, else what Go recorded in the binary: the module's
+// version (go install …@v1.2.3, or since Go 1.24 a go build in a checkout:
+// its tag or a pseudo-version of its commit, +dirty with uncommitted
+// changes), else the commit, else "dev" (a test binary, go run, a build
+// outside version control).
+func version() string {
+	bi, ok := debug.ReadBuildInfo()
+	return versionOf(Version, bi, ok)
+}
+
+func versionOf(set string, bi *debug.BuildInfo, ok bool) string {
+	if set != "" {
+		return set
+	}
+	if !ok || bi == nil {
+		return "dev"
+	}
+	if v := bi.Main.Version; v != "" && v != "(devel)" {
+		return v
+	}
+	var rev, modified string
+	for _, s := range bi.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			rev = s.Value
+		case "vcs.modified":
+			modified = s.Value
+		}
+	}
+	if rev == "" {
+		return "dev"
+	}
+	if len(rev) > 12 {
+		rev = rev[:12]
+	}
+	if modified == "true" {
+		rev += "+dirty"
+	}
+	return rev
+}
 
 // Run runs the command line and returns the process exit code. It never panics
 // on bad input and prints no stack traces.
@@ -244,7 +289,7 @@ func runVersion(_ context.Context, args []string, io IO) error {
 	if err := parseFlags(fs, args, io); err != nil {
 		return err
 	}
-	fmt.Fprintln(io.Stdout, "credaudit", Version)
+	fmt.Fprintln(io.Stdout, "credaudit", version())
 	return nil
 }
 

@@ -13,6 +13,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"slices"
 	"strconv"
 	"strings"
@@ -408,6 +409,40 @@ func TestHelpOnEveryCommand(t *testing.T) {
 				t.Errorf("%s %s: exit %d, output %q", c.name, arg, code, out)
 			}
 		}
+	}
+}
+
+// The version printed (and SARIF's tool.driver.version) is the one set at
+// build time, else the module version Go recorded, else the commit, else
+// "dev".
+func TestVersionOf(t *testing.T) {
+	vcs := func(rev, modified string) []debug.BuildSetting {
+		return []debug.BuildSetting{{Key: "vcs", Value: "git"}, {Key: "vcs.revision", Value: rev}, {Key: "vcs.modified", Value: modified}}
+	}
+	const rev = "601c9611139b190fee7ad2102b25d81099b4d139"
+	cases := []struct {
+		name string
+		set  string
+		bi   *debug.BuildInfo
+		ok   bool
+		want string
+	}{
+		{"set at build time wins", "v2.0.0", &debug.BuildInfo{Main: debug.Module{Version: "v1.0.0"}}, true, "v2.0.0"},
+		{"go install of a tag", "", &debug.BuildInfo{Main: debug.Module{Version: "v1.4.0"}}, true, "v1.4.0"},
+		{"go build in a checkout", "", &debug.BuildInfo{Main: debug.Module{Version: "v0.0.0-20261125114554-601c9611139b+dirty"}, Settings: vcs(rev, "true")}, true, "v0.0.0-20261125114554-601c9611139b+dirty"},
+		{"no module version: the commit", "", &debug.BuildInfo{Main: debug.Module{Version: "(devel)"}, Settings: vcs(rev, "false")}, true, "601c9611139b"},
+		{"no module version: the commit, changed", "", &debug.BuildInfo{Main: debug.Module{Version: "(devel)"}, Settings: vcs(rev, "true")}, true, "601c9611139b+dirty"},
+		{"nothing recorded", "", &debug.BuildInfo{Main: debug.Module{Version: "(devel)"}}, true, "dev"},
+		{"no build information", "", nil, false, "dev"},
+	}
+	for _, c := range cases {
+		if got := versionOf(c.set, c.bi, c.ok); got != c.want {
+			t.Errorf("%s: %q, want %q", c.name, got, c.want)
+		}
+	}
+	// A test binary records no version: the command says "dev", on stdout.
+	if code, out, stderr := run(t, "", "version"); code != ExitOK || out != "credaudit dev\n" || stderr != "" {
+		t.Errorf("version: exit %d, stdout %q, stderr %q", code, out, stderr)
 	}
 }
 

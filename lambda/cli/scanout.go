@@ -811,7 +811,7 @@ func sarifFrame(o *scanOutput) map[string]any {
 		"runs": []obj{{
 			"tool": obj{"driver": obj{
 				"name":           "credaudit",
-				"version":        Version,
+				"version":        version(),
 				"informationUri": "https://github.com/credaudit/credaudit",
 				"rules":          descriptors,
 			}},
