@@ -42,9 +42,15 @@ func (f *orgFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.excludeOUs, "exclude-ous", "", "with --org: skip accounts below these organisational unit `IDs` (comma list)")
 }
 
+// filter is the flags' account filter; check has refused lists that do not
+// split.
 func (f *orgFlags) filter() org.Filter {
-	return org.Filter{IncludeAccounts: org.SplitList(f.includeAccounts), ExcludeAccounts: org.SplitList(f.excludeAccounts),
-		IncludeOUs: org.SplitList(f.includeOUs), ExcludeOUs: org.SplitList(f.excludeOUs)}
+	list := func(s string) []string {
+		l, _ := org.SplitList(s)
+		return l
+	}
+	return org.Filter{IncludeAccounts: list(f.includeAccounts), ExcludeAccounts: list(f.excludeAccounts),
+		IncludeOUs: list(f.includeOUs), ExcludeOUs: list(f.excludeOUs)}
 }
 
 // check refuses the org flags without --org, and the flags --org cannot
@@ -77,7 +83,14 @@ func (f *orgFlags) check(fs *flag.FlagSet) error {
 	for _, l := range []struct{ name, list string }{
 		{"include-accounts", f.includeAccounts}, {"exclude-accounts", f.excludeAccounts}, {"include-ous", f.includeOUs}, {"exclude-ous", f.excludeOUs},
 	} {
-		if set[l.name] && len(org.SplitList(l.list)) == 0 {
+		if !set[l.name] {
+			continue
+		}
+		items, err := org.SplitList(l.list)
+		if err != nil {
+			return usageErr("--%s %q: %v", l.name, l.list, err)
+		}
+		if len(items) == 0 {
 			// An empty include list would audit every account.
 			return usageErr("--%s %q names nothing; leave the flag out for no filter", l.name, l.list)
 		}

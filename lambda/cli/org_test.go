@@ -500,6 +500,7 @@ func TestScanOrgFlags(t *testing.T) {
 		{[]string{"--org", "--include-accounts", " ,"}, `--include-accounts " ," names nothing; leave the flag out for no filter`},
 		{[]string{"--org", "--include-ous", " , "}, `--include-ous " , " names nothing`},
 		{[]string{"--org", "--exclude-accounts", ","}, `--exclude-accounts "," names nothing`},
+		{[]string{"--org", "--include-accounts", "111111111111,,222222222222"}, `--include-accounts "111111111111,,222222222222": item 2 of 3 is empty`},
 		{[]string{"--org", "--exclude-ous", ",", "--include-accounts", ","}, `--include-accounts "," names nothing`}, // the first in the help's order
 	} {
 		code, _, stderr := run(t, "", slices.Concat([]string{"scan"}, tc.args)...)

@@ -52,7 +52,10 @@ func runQuery(ctx context.Context, args []string, io IO) (err error) {
 	if *format != "table" && *format != "json" && *format != "csv" {
 		return usageErr("--format %q: want table, json or csv", *format)
 	}
-	named := org.SplitList(*columns) // none: every column
+	named, err := org.SplitList(*columns) // none: every column
+	if err != nil {
+		return usageErr("--columns %q: %v", *columns, err)
+	}
 	if *columns != "" && len(named) == 0 {
 		return usageErr("--columns %q names no column; leave it out for every column", *columns)
 	}
@@ -136,7 +139,10 @@ func runQuery(ctx context.Context, args []string, io IO) (err error) {
 // sortKeys reads --sort: columns, each once, "-" before one that orders
 // descending.
 func sortKeys(list string) ([]credreport.SortKey, error) {
-	names := org.SplitList(list)
+	names, err := org.SplitList(list)
+	if err != nil {
+		return nil, usageErr("--sort %q: %v", list, err)
+	}
 	if list != "" && len(names) == 0 {
 		return nil, usageErr("--sort %q names no column; leave it out for the report's order", list)
 	}

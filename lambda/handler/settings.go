@@ -173,7 +173,12 @@ func LoadSettings(getenv func(string) string) (Settings, error) {
 		{EnvIncludeOUs, &s.Accounts.IncludeOUs, true}, {EnvExcludeOUs, &s.Accounts.ExcludeOUs, true},
 	} {
 		v := get(l.name)
-		*l.list = org.SplitList(v)
+		list, err := org.SplitList(v)
+		if err != nil {
+			bad(l.name, v, "%v", err)
+			continue
+		}
+		*l.list = list
 		if v != "" && len(*l.list) == 0 {
 			// An include list that names nothing would audit every account.
 			bad(l.name, v, "names nothing; leave it empty for no filter")

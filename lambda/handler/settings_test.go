@@ -50,7 +50,7 @@ func TestLoadSettingsEveryValue(t *testing.T) {
 		EnvSecurityHub: "OFF", EnvHubRegion: "us-east-1", EnvProfile: "cis-5.0", EnvConfig: "ssm:/credaudit/config",
 		EnvNotify: "always", EnvRefreshDays: "7", EnvMemberRole: "AuditRole",
 		EnvIncludeAccounts: "111111111111, 222222222222", EnvExcludeAccounts: "222222222222",
-		EnvIncludeOUs: "r-ab12,ou-ab12-cdef5678", EnvExcludeOUs: " ou-ab12-00000000 ,",
+		EnvIncludeOUs: "r-ab12,ou-ab12-cdef5678", EnvExcludeOUs: " ou-ab12-00000000 ",
 	})))
 	if err != nil {
 		t.Fatal(err)
@@ -112,6 +112,10 @@ func TestLoadSettingsListNamingNothing(t *testing.T) {
 		_, err := LoadSettings(env(with(map[string]string{name: " , ,"})))
 		if err == nil || !strings.Contains(err.Error(), name+`=", ,": names nothing`) {
 			t.Errorf("%s of only commas: %v, want it named as naming nothing", name, err)
+		}
+		// An item of a list left empty would leave the filter without it.
+		if _, err := LoadSettings(env(with(map[string]string{name: "ou-ab12-cdef3456,"}))); err == nil || !strings.Contains(err.Error(), name+`="ou-ab12-cdef3456,": item 2 of 2 is empty`) {
+			t.Errorf("%s with an empty item: %v, want it refused", name, err)
 		}
 		s, err := LoadSettings(env(with(map[string]string{name: "  "})))
 		if err != nil || !reflect.DeepEqual(s.Accounts, org.Filter{}) {

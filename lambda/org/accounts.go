@@ -72,17 +72,25 @@ func (f Filter) Check() error {
 	return nil
 }
 
-// SplitList splits a comma-separated list, trimming items and dropping
-// blanks: how the CLI's flags and the function's settings write a Filter's
-// lists (and query's --columns its columns).
-func SplitList(s string) []string {
+// SplitList splits a comma-separated list, trimming items: how the CLI's
+// flags and the function's settings write a Filter's lists (and query's
+// --columns and --sort their columns). A list of blanks only (" , ") is no
+// list, which callers refuse as naming nothing; an empty item among others
+// ("a,,b", "a,") is an error: most often a shell variable that expanded to
+// nothing, whose item the list would otherwise lose without a word (an
+// include list auditing fewer accounts).
+func SplitList(s string) ([]string, error) {
+	if strings.TrimSpace(strings.ReplaceAll(s, ",", "")) == "" {
+		return nil, nil
+	}
 	var out []string
 	for p := range strings.SplitSeq(s, ",") {
-		if p = strings.TrimSpace(p); p != "" {
-			out = append(out, p)
+		if p = strings.TrimSpace(p); p == "" {
+			return nil, fmt.Errorf("item %d of %d is empty", len(out)+1, strings.Count(s, ",")+1)
 		}
+		out = append(out, p)
 	}
-	return out
+	return out, nil
 }
 
 func (f Filter) byOU() bool { return len(f.IncludeOUs)+len(f.ExcludeOUs) > 0 }
