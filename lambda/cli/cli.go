@@ -3,6 +3,7 @@
 package cli
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"flag"
@@ -148,7 +149,12 @@ func Run(ctx context.Context, args []string, io IO) int {
 			usage(io.Stderr)
 			return ExitUsage
 		}
-		usage(io.Stdout)
+		var b bytes.Buffer
+		usage(&b)
+		if _, err := io.Stdout.Write(b.Bytes()); err != nil {
+			fmt.Fprintf(io.Stderr, "credaudit: writing the help: %v\n", err)
+			return ExitUsage
+		}
 		return ExitOK
 	}
 	for _, c := range commands() {
@@ -191,8 +197,17 @@ func newFlags(name, synopsis string) *flag.FlagSet {
 	fs.SetOutput(io.Discard)
 	fs.Usage = func() {
 		out := fs.Output()
-		fmt.Fprintf(out, "Usage: credaudit %s %s\n\nFlags:\n", name, synopsis)
+		fmt.Fprintf(out, "Usage: credaudit %s\n", strings.TrimSpace(name+" "+synopsis))
+		var defaults strings.Builder
+		fs.SetOutput(&defaults)
 		fs.PrintDefaults()
+		fs.SetOutput(out)
+		if defaults.Len() > 0 {
+			// The flag package writes each flag as "  -name"; the usage
+			// line, the errors and the README write "--name", which the
+			// flag package reads too.
+			fmt.Fprintf(out, "\nFlags:\n%s", strings.ReplaceAll("\n"+defaults.String(), "\n  -", "\n  --")[1:])
+		}
 	}
 	return fs
 }
@@ -202,8 +217,12 @@ func newFlags(name, synopsis string) *flag.FlagSet {
 // flag.
 func parseFlags(fs *flag.FlagSet, args []string, streams IO) error {
 	help := func() error {
-		fs.SetOutput(streams.Stdout)
+		var b bytes.Buffer
+		fs.SetOutput(&b)
 		fs.Usage()
+		if _, err := streams.Stdout.Write(b.Bytes()); err != nil {
+			return fmt.Errorf("writing the help: %w", err)
+		}
 		return flag.ErrHelp
 	}
 	if slices.ContainsFunc(args, func(a string) bool { return a == "-h" || a == "--help" || a == "-help" }) {
@@ -289,7 +308,9 @@ func runVersion(_ context.Context, args []string, io IO) error {
 	if err := parseFlags(fs, args, io); err != nil {
 		return err
 	}
-	fmt.Fprintln(io.Stdout, "credaudit", version())
+	if _, err := fmt.Fprintln(io.Stdout, "credaudit", version()); err != nil {
+		return fmt.Errorf("writing the version: %w", err)
+	}
 	return nil
 }
 

@@ -404,6 +404,18 @@ func TestHelpOnEveryCommand(t *testing.T) {
 	if err := parseFlags(flag.NewFlagSet("x", flag.ContinueOnError), []string{"-h"}, IO{Stdout: &bytes.Buffer{}}); err != flag.ErrHelp {
 		t.Errorf("-h: %v", err)
 	}
+	// A command without flags says so by having no Flags section.
+	if _, out, _ := run(t, "", "version", "--help"); out != "Usage: credaudit version\n" {
+		t.Errorf("version --help: %q", out)
+	}
+	// Help or a version that cannot be written is an error, not exit 0.
+	for _, args := range [][]string{{"--help"}, {"help", "scan"}, {"query", "--help"}, {"version"}} {
+		var errOut bytes.Buffer
+		code := Run(context.Background(), args, IO{Stdin: strings.NewReader(""), Stdout: &failingWriter{}, Stderr: &errOut})
+		if code != ExitUsage || !strings.Contains(errOut.String(), "writing the") || !strings.Contains(errOut.String(), "no space left") {
+			t.Errorf("%v to a failing stdout: exit %d, stderr %q; want exit 2 saying the write failed", args, code, errOut.String())
+		}
+	}
 	// The flag package's own forms of help, with a value.
 	for _, c := range commands() {
 		for _, arg := range []string{"--help=true", "-h=1"} {
@@ -491,14 +503,18 @@ func TestAFlagGivenTwiceIsRefused(t *testing.T) {
 	}
 }
 
-// Every flag of a command is in its usage line.
+// Every flag of a command is in its usage line, and its help names each as
+// the usage line does, --name (the flag package would write -name).
 func TestUsageLineNamesEveryFlag(t *testing.T) {
 	checked := 0
 	for _, c := range commands() {
 		_, out, _ := run(t, "", c.name, "--help")
 		usage, _, _ := strings.Cut(out, "\n")
 		for _, l := range strings.Split(out, "\n") {
-			name, ok := strings.CutPrefix(l, "  -")
+			if strings.HasPrefix(l, "  -") && !strings.HasPrefix(l, "  --") {
+				t.Errorf("%s --help names a flag with one dash: %q", c.name, l)
+			}
+			name, ok := strings.CutPrefix(l, "  --")
 			if !ok {
 				continue
 			}
