@@ -427,7 +427,8 @@ type FindingIdentifier struct {
 // suppression has expired — with BatchUpdateFindings, 100 findings a
 // request. The note (truncated to 512 characters) is shared by every finding
 // in the call, so call once per reason. Findings Security Hub leaves
-// unprocessed are retried while the failure may be transient; the rest are
+// unprocessed are retried while the failure may be transient (a finding not
+// found too: the run may have just imported it); the rest are
 // reported in a *FailedFindingsError, and a request error that stops the
 // updates in a *StoppedError. BatchUpdateFindings never changes
 // UpdatedAt, so it does not interfere with imports.
@@ -500,7 +501,13 @@ func (im *Importer) updateBatch(ctx context.Context, batch []FindingIdentifier, 
 				id = FindingIdentifier{ID: aws.ToString(u.FindingIdentifier.Id), ProductARN: aws.ToString(u.FindingIdentifier.ProductArn)}
 			}
 			code := aws.ToString(u.ErrorCode)
-			if id.ID != "" && retryable(code) && !last && slices.Contains(batch, id) {
+			// A finding the run's import has just created may not be
+			// found yet: Security Hub's reads are eventually consistent
+			// (GetFindings: peers.md, prowler PR #684). Sent
+			// again after the backoff, one that is not there costs
+			// 3.5 s at most; given up on, it would fail the run and
+			// e-mail an error the next run clears.
+			if id.ID != "" && (retryable(code) || code == "FindingNotFound") && !last && slices.Contains(batch, id) {
 				retry = append(retry, id)
 				continue
 			}

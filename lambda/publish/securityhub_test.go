@@ -608,8 +608,12 @@ func TestUpdateWorkflowBatchesAndNotes(t *testing.T) {
 	}
 }
 
+// Unprocessed findings are sent again while the failure may pass: a
+// concurrent update, and a finding not found, which one the run has just
+// imported may not be yet; one still not found after the last attempt is
+// reported, and one refused for good is not sent again.
 func TestUpdateWorkflowRetriesUnprocessed(t *testing.T) {
-	in := identifiers(3)
+	in := identifiers(4)
 	hub := &fakeHub{}
 	hub.updateScript = func(call int, req *securityhub.BatchUpdateFindingsInput) (*securityhub.BatchUpdateFindingsOutput, error) {
 		out := &securityhub.BatchUpdateFindingsOutput{}
@@ -620,6 +624,10 @@ func TestUpdateWorkflowRetriesUnprocessed(t *testing.T) {
 				code = "ConcurrentUpdateError"
 			case aws.ToString(id.Id) == in[1].ID:
 				code = "FindingNotFound"
+			case aws.ToString(id.Id) == in[2].ID && call <= 2:
+				code = "FindingNotFound" // imported a moment ago
+			case aws.ToString(id.Id) == in[3].ID:
+				code = "InvalidInput"
 			}
 			if code == "" {
 				out.ProcessedFindings = append(out.ProcessedFindings, id)
@@ -632,17 +640,26 @@ func TestUpdateWorkflowRetriesUnprocessed(t *testing.T) {
 	}
 	im, _ := newImporter(hub)
 	st, err := im.UpdateWorkflow(t.Context(), in, types.WorkflowStatusNew, "")
-	if len(hub.updates) != 2 || len(hub.updates[1].FindingIdentifiers) != 1 || aws.ToString(hub.updates[1].FindingIdentifiers[0].Id) != in[0].ID {
-		t.Errorf("want the concurrent update retried alone")
+	var sent [][]string
+	for _, u := range hub.updates {
+		var ids []string
+		for _, id := range u.FindingIdentifiers {
+			ids = append(ids, aws.ToString(id.Id))
+		}
+		sent = append(sent, ids)
+	}
+	want := [][]string{{in[0].ID, in[1].ID, in[2].ID, in[3].ID}, {in[0].ID, in[1].ID, in[2].ID}, {in[1].ID, in[2].ID}, {in[1].ID}}
+	if !cmp.Equal(sent, want) {
+		t.Errorf("requests %v, want %v", sent, want)
 	}
 	if hub.updates[0].Note != nil {
 		t.Errorf("note sent without text")
 	}
 	var ffe *FailedFindingsError
-	if !errors.As(err, &ffe) || !cmp.Equal(ffe.IDs(), []string{in[1].ID}) || ffe.Op != "BatchUpdateFindings" {
-		t.Errorf("err = %v, want the not-found finding reported", err)
+	if !errors.As(err, &ffe) || !cmp.Equal(ffe.IDs(), []string{in[3].ID, in[1].ID}) || ffe.Op != "BatchUpdateFindings" {
+		t.Errorf("err = %v, want the refused and the never-found findings reported", err)
 	}
-	if want := (Stats{Requests: 2, Succeeded: 2, Failed: 1, Retried: 1}); st != want {
+	if want := (Stats{Requests: 4, Succeeded: 2, Failed: 2, Retried: 6}); st != want {
 		t.Errorf("stats = %+v, want %+v", st, want)
 	}
 }
