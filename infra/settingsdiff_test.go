@@ -436,6 +436,11 @@ func emailOptions(r *rand.Rand) []option {
 
 // namesNothing is whether raw is a string or a JSON list of strings with
 // only blank items.
+// hasEmptyItem is whether the comma list s has an empty item among others.
+func hasEmptyItem(s string) bool {
+	return !namesNothing(s) && slices.ContainsFunc(strings.Split(s, ","), func(item string) bool { return strings.TrimSpace(item) == "" })
+}
+
 func namesNothing(raw any) bool {
 	switch raw := raw.(type) {
 	case string:
@@ -645,6 +650,10 @@ func envOptions(r *rand.Rand) map[string][]option {
 				continue
 			}
 			switch {
+			case o.ok && hasEmptyItem(s):
+				// The CDK app drops an empty item from a -c list; the
+				// function refuses one in its variable (README).
+				out = append(out, envBad(s))
 			case o.ok:
 				out = append(out, o)
 			case strings.TrimSpace(s) == "":
