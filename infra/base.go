@@ -264,12 +264,17 @@ func (b *base) setRetention(lg awslogs.LogGroup) {
 // functionEnv is the environment every function reads (the handler's
 // settings), plus extra.
 func (b *base) functionEnv(extra map[string]*string) map[string]*string {
-	s := b.Settings
+	return environment(b.Settings, b.Bucket.BucketName(), b.Topic.TopicArn(), b.HomeRegion, extra)
+}
+
+// environment is functionEnv with the values known only at deploy time
+// given: the state bucket's name, the topic's ARN, the home region.
+func environment(s Settings, bucket, topic, homeRegion *string, extra map[string]*string) map[string]*string {
 	env := map[string]*string{
-		"CREDAUDIT_STATE_BUCKET":        b.Bucket.BucketName(),
-		"CREDAUDIT_TOPIC_ARN":           b.Topic.TopicArn(),
+		"CREDAUDIT_STATE_BUCKET":        bucket,
+		"CREDAUDIT_TOPIC_ARN":           topic,
 		"CREDAUDIT_SECURITY_HUB":        jsii.String(onOff(s.SecurityHub)),
-		"CREDAUDIT_SECURITY_HUB_REGION": b.HomeRegion,
+		"CREDAUDIT_SECURITY_HUB_REGION": homeRegion,
 		"CREDAUDIT_PROFILE":             jsii.String(s.Profile),
 		"CREDAUDIT_CONFIG":              jsii.String(s.Config),
 		"CREDAUDIT_NOTIFY":              jsii.String(s.Notify),

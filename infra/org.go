@@ -110,6 +110,22 @@ func (st *OrgStack) memberRoleARNs() *string {
 	return jsii.String(fmt.Sprintf("arn:%s:iam::*:role/%s", *awscdk.Aws_PARTITION(), st.Settings.MemberRole))
 }
 
+// filterEnv is the orchestrator's account filter, as the function reads
+// it; ownAccount is the stack's account, included with IncludeOwnAccount.
+func filterEnv(s Settings, ownAccount string) map[string]*string {
+	includeAccounts := s.IncludeAccounts
+	if s.IncludeOwnAccount {
+		includeAccounts = append(slices.Clone(includeAccounts), ownAccount)
+	}
+	return map[string]*string{
+		"CREDAUDIT_MEMBER_ROLE":          jsii.String(s.MemberRole),
+		"CREDAUDIT_ORG_INCLUDE_ACCOUNTS": jsii.String(strings.Join(includeAccounts, ",")),
+		"CREDAUDIT_ORG_EXCLUDE_ACCOUNTS": jsii.String(strings.Join(s.ExcludeAccounts, ",")),
+		"CREDAUDIT_ORG_INCLUDE_OUS":      jsii.String(strings.Join(s.IncludeOUs, ",")),
+		"CREDAUDIT_ORG_EXCLUDE_OUS":      jsii.String(strings.Join(s.ExcludeOUs, ",")),
+	}
+}
+
 // addFunctions creates the auditor and the orchestrator from the same
 // asset, each with its own role.
 func (st *OrgStack) addFunctions() {
@@ -118,20 +134,11 @@ func (st *OrgStack) addFunctions() {
 	st.Auditor = st.newFunction("Auditor", "credaudit: audits one member account's IAM credential report through its member role",
 		"credaudit auditor: assume the member role in the organisation's accounts, keep state, publish alerts",
 		st.functionEnv(member), st.auditorStatements)
-	includeAccounts := s.IncludeAccounts
-	if s.IncludeOwnAccount { // a token, {"Ref": "AWS::AccountId"} in the template
-		includeAccounts = append(slices.Clone(includeAccounts), *awscdk.Aws_ACCOUNT_ID())
-	}
-	filter := map[string]*string{
-		"CREDAUDIT_MEMBER_ROLE":          jsii.String(s.MemberRole),
-		"CREDAUDIT_ORG_INCLUDE_ACCOUNTS": jsii.String(strings.Join(includeAccounts, ",")),
-		"CREDAUDIT_ORG_EXCLUDE_ACCOUNTS": jsii.String(strings.Join(s.ExcludeAccounts, ",")),
-		"CREDAUDIT_ORG_INCLUDE_OUS":      jsii.String(strings.Join(s.IncludeOUs, ",")),
-		"CREDAUDIT_ORG_EXCLUDE_OUS":      jsii.String(strings.Join(s.ExcludeOUs, ",")),
-	}
+	// The stack's own account is a token, {"Ref": "AWS::AccountId"} in
+	// the template.
 	st.Orchestrator = st.newFunction("Orchestrator", "credaudit: lists the organisation's accounts for a run and sends its organisation digest",
 		"credaudit orchestrator: list the organisation's accounts, keep each run's files, publish the digest",
-		st.functionEnv(filter), st.orchestratorStatements)
+		st.functionEnv(filterEnv(s, *awscdk.Aws_ACCOUNT_ID())), st.orchestratorStatements)
 	st.keyForPublishers(st.Auditor.Role, st.Orchestrator.Role)
 
 	st.suppressWildcards(st.Auditor.Role,

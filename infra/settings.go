@@ -13,6 +13,8 @@ import (
 	"strings"
 	"time"
 	_ "time/tzdata" // validate timeZone the same way on every machine
+
+	"github.com/aws/jsii-runtime-go"
 )
 
 // Context keys: every deployment setting is read from CDK context (cdk.json's
@@ -471,7 +473,43 @@ func loadSettings(lookup func(key string) any, errs []error) (Settings, error) {
 	if s.Org {
 		defaultIncludes(&s)
 	}
+	if n := envBytes(largestEnvironment(s)); n > lambdaEnvLimit {
+		keys := KeyConfig
+		if s.Org {
+			keys = strings.Join([]string{KeyOrgIncludeAccounts, KeyOrgExcludeAccounts, KeyOrgIncludeOUs, KeyOrgExcludeOUs, KeyConfig}, ", ")
+		}
+		return Settings{}, fmt.Errorf("invalid settings:\ncontext %s: the function's environment would be up to %d bytes, over Lambda's 4 KB for all its variables (taken as %d): "+
+			"deploying would fail; name fewer accounts (an OU includes or excludes all its accounts in one ID)", keys, n, lambdaEnvLimit)
+	}
 	return s, nil
+}
+
+// lambdaEnvLimit is Lambda's limit on a function's environment, "4 KB"
+// for all its variables (Lambda quotas,
+// https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html),
+// taken as 4,000 bytes of their JSON, the strictest reading.
+const lambdaEnvLimit = 4000
+
+// largestEnvironment is the largest environment the stack gives a
+// function (the orchestrator's in the organisation stack), with the values
+// known only at deploy time at their longest: the state bucket's name
+// (63), the topic's ARN (arn:<partition>:sns:<region>:<account>:<name of
+// at most 256>), the home region, the stack's account.
+func largestEnvironment(s Settings) map[string]*string {
+	long := func(n int) *string { return jsii.String(strings.Repeat("x", n)) }
+	const bucket, region, account = 63, 25, 12
+	topic := len("arn:aws-iso-b:sns::") + region + account + 1 + 256
+	var extra map[string]*string
+	if s.Org {
+		extra = filterEnv(s, *long(account))
+	}
+	return environment(s, long(bucket), long(topic), long(region), extra)
+}
+
+// envBytes is the size of env as JSON.
+func envBytes(env map[string]*string) int {
+	b, _ := json.Marshal(env) // strings only: cannot fail
+	return len(b)
 }
 
 // defaultIncludes narrows the orchestrator's account filter to the

@@ -547,3 +547,48 @@ func TestOrgIDListsAreTheFunctions(t *testing.T) {
 		}
 	}
 }
+
+// An organisation stack whose account lists would make the orchestrator's
+// environment larger than Lambda takes is refused at synth, naming the
+// lists and what to do, rather than failing halfway through a deploy; one
+// ID fewer is accepted.
+func TestSettingsEnvironmentWithinLambdasLimit(t *testing.T) {
+	ctx := func(n int) map[string]any {
+		ids := make([]string, n)
+		for i := range ids {
+			ids[i] = fmt.Sprintf("%012d", 100000000000+i)
+		}
+		return map[string]any{KeyOrg: true, KeyOrgID: "o-abcdefghij", KeyStackSetTargets: "ou-ab12-11111111",
+			KeyOrgIncludeAccounts: strings.Join(ids, ","), KeyConfig: "s3://credaudit-config-bucket/credaudit.yaml"}
+	}
+	first := 0 // the fewest accounts refused
+	for n := 1; n <= 1000; n++ {
+		if _, err := LoadSettings(lookupIn(ctx(n))); err != nil {
+			first = n
+			if !strings.Contains(err.Error(), "context "+KeyOrgIncludeAccounts+", ") || !strings.Contains(err.Error(), "over Lambda's 4 KB") ||
+				!strings.Contains(err.Error(), "an OU includes or excludes all its accounts in one ID") {
+				t.Errorf("%d accounts: %v", n, err)
+			}
+			break
+		}
+	}
+	// 13 bytes an account, about 3,100 bytes for them: some 240.
+	if first < 200 || first > 300 {
+		t.Fatalf("refused from %d accounts, want from some 240", first)
+	}
+	s, err := LoadSettings(lookupIn(ctx(first - 1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := envBytes(largestEnvironment(s)); n > lambdaEnvLimit || n < lambdaEnvLimit-13 {
+		t.Errorf("%d accounts: %d bytes, want the last that fit under %d", first-1, n, lambdaEnvLimit)
+	}
+	// The single-account stack's environment is far from the limit.
+	s, err = LoadSettings(lookupIn(map[string]any{KeyConfig: "s3://" + strings.Repeat("b", 63) + "/" + strings.Repeat("k", 1000)}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := envBytes(largestEnvironment(s)); n > lambdaEnvLimit/2 {
+		t.Errorf("single-account environment up to %d bytes", n)
+	}
+}

@@ -104,6 +104,43 @@ func TestFunctionAsset(t *testing.T) {
 	}
 }
 
+// The environment synth checks against Lambda's limit (largestEnvironment)
+// holds every variable of every function of each stack, each literal value
+// no longer than it reckons: a variable added to a function but not to the
+// check would let a stack through that Lambda refuses.
+func TestLargestEnvironmentBoundsEveryFunction(t *testing.T) {
+	for _, v := range allVariants() {
+		s := synth(t, v)
+		var (
+			b   *base
+			fns []function
+		)
+		if s.st != nil {
+			b, fns = &s.st.base, []function{s.st.function}
+		} else {
+			b, fns = &s.org.base, []function{s.org.Auditor, s.org.Orchestrator}
+		}
+		bound := largestEnvironment(b.Settings)
+		for _, f := range fns {
+			fn := s.resources("AWS::Lambda::Function")[b.logicalID(f.Function)]["Properties"].(map[string]any)
+			vars := fn["Environment"].(map[string]any)["Variables"].(map[string]any)
+			if len(vars) < 8 {
+				t.Fatalf("%s: %d variables", v, len(vars))
+			}
+			for k, val := range vars {
+				limit, ok := bound[k]
+				if !ok {
+					t.Errorf("%s: %s is not in largestEnvironment", v, k)
+					continue
+				}
+				if str, literal := val.(string); literal && len(str) > len(*limit) {
+					t.Errorf("%s: %s=%q is longer than largestEnvironment's %d bytes", v, k, str, len(*limit))
+				}
+			}
+		}
+	}
+}
+
 func TestFunctionEnvironment(t *testing.T) {
 	for _, tc := range []struct {
 		variant string
