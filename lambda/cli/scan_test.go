@@ -226,9 +226,11 @@ func TestScanFailOnExitCodes(t *testing.T) {
 			t.Errorf("--fail-on %q: exit %d, want %d (%s)", tc.failOn, code, tc.want, stderr)
 		}
 	}
-	// Only the suppressed and lower-severity failures remain for this user.
+	// Only the suppressed and lower-severity failures remain for this user
+	// (root's, named: a wildcard mutes IAM users only).
 	dir := t.TempDir()
-	cfg := writeFile(t, dir, "c.yaml", "profile: cis-5.0\nsuppressions:\n  - rule: '*'\n    user: '*'\n    reason: accepted risk\n")
+	cfg := writeFile(t, dir, "c.yaml", "profile: cis-5.0\nsuppressions:\n  - rule: '*'\n    user: '*'\n    reason: accepted risk\n"+
+		"  - rule: '*'\n    user: <root_account>\n    reason: accepted risk\n")
 	if code, out, stderr := run(t, "", "scan", "--report", sampleReport, "--config", cfg, "--fail-on", "low", "--format", "json"); code != ExitOK {
 		t.Errorf("everything suppressed: exit %d, stderr %s", code, stderr)
 	} else if !strings.Contains(out, `"suppressed": true`) {

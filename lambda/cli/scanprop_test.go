@@ -713,10 +713,14 @@ func (c *spCase) checkJSON(out string, selected []rules.Selected) (*spDoc, error
 }
 
 // spMatches is the model of a suppression's match (README: a user-name glob
-// matching in any case, or a user's ARN, the name in any case).
+// matching in any case, or a user's ARN, the name in any case; root's
+// results only by <root_account> or its ARN, never by a wildcard).
 func spMatches(s spSup, r *spResult, rows []spRow) bool {
 	if s.rule != "*" && s.rule != r.RuleID {
 		return false
+	}
+	if r.User == "<root_account>" && !strings.HasPrefix(s.user, "arn:") {
+		return s.user == "<root_account>"
 	}
 	if s.user == "?*" {
 		return true

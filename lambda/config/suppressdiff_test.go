@@ -84,7 +84,9 @@ func modelARN(arn string) (prefix, name string, root, ok bool) {
 	return arn[:len(arn)-len(name)], name, false, true
 }
 
-// modelGlobOK says whether a glob is well formed: every [ is closed.
+// modelGlobOK says whether a glob is well formed: every [ is closed, and
+// no range runs backwards (in any case: [Z-a] is [z-a]), which would match
+// nothing.
 func modelGlobOK(p string) bool {
 	for i := 0; i < len(p); i++ {
 		if p[i] != '[' {
@@ -136,6 +138,9 @@ func modelClass(p string, c byte) (in bool, n int, ok bool) {
 		if i+2 < len(p) && p[i+1] == '-' && p[i+2] != ']' {
 			hi = p[i+2]
 			i += 2
+			if lower(hi) < lower(lo) {
+				return false, 0, false
+			}
 		}
 		if lower(lo) <= lower(c) && lower(c) <= lower(hi) {
 			in = true
@@ -177,6 +182,9 @@ func modelMatches(s sup, rule, user, arn string) bool {
 		return false
 	}
 	if !modelIsARN(s.user) {
+		if user == "<root_account>" { // root: named, never a wildcard's
+			return strings.EqualFold(s.user, user)
+		}
 		return modelGlob(s.user, user)
 	}
 	prefix, name, root, _ := modelARN(s.user)

@@ -47,13 +47,18 @@ func (s Suppression) Matches(r *Result) bool {
 
 // matches reports whether the suppression applies to r, whose user name in
 // lower case is user. pattern is the suppression's userPattern, "" for an
-// ARN.
+// ARN. The root's results are muted only by a suppression that names root
+// (<root_account>, or its ARN), never by a glob's wildcard: "*" written to
+// mute the IAM users would otherwise mute the CRITICAL root findings too.
 func (s Suppression) matches(pattern string, r *Result, user string) bool {
 	if s.RuleID != "*" && s.RuleID != r.Rule.ID {
 		return false
 	}
 	if pattern == "" {
 		return sameUserARN(s.User, r.ARN())
+	}
+	if r.Entry.IsRoot() {
+		return pattern == credreport.RootUser
 	}
 	ok, err := path.Match(pattern, user)
 	return err == nil && ok
@@ -103,10 +108,55 @@ func CheckUserGlob(user string) error {
 		}
 		return fmt.Errorf("%q holds %q, which no user name does (ASCII letters, digits and _+=,.@- only), so it would match nothing", user, string(c))
 	}
-	if _, err := path.Match(userPattern(user), ""); err != nil {
+	pattern := userPattern(user)
+	if _, err := path.Match(pattern, ""); err != nil {
 		return fmt.Errorf("bad glob %q: %v", user, err)
 	}
+	if lo, hi, ok := invertedRange(pattern); ok {
+		return fmt.Errorf("bad glob %q: the range %c-%c runs backwards, so it matches nothing; write %c-%c", user, lo, hi, hi, lo)
+	}
 	return nil
+}
+
+// invertedRange finds a range of a class in pattern (a userPattern that
+// path.Match takes) whose end comes before its start, such as [z-a]:
+// path.Match takes it and matches nothing with it.
+func invertedRange(pattern string) (lo, hi byte, ok bool) {
+	// char reads the class's character at i, escaped or not, and where
+	// the next one starts.
+	char := func(i int) (byte, int) {
+		if pattern[i] == '\\' && i+1 < len(pattern) {
+			return pattern[i+1], i + 2
+		}
+		return pattern[i], i + 1
+	}
+	for i := 0; i < len(pattern); {
+		if pattern[i] == '\\' {
+			i += 2
+			continue
+		}
+		if pattern[i] != '[' {
+			i++
+			continue
+		}
+		i++
+		if i < len(pattern) && pattern[i] == '^' {
+			i++
+		}
+		for i < len(pattern) && pattern[i] != ']' {
+			var c byte
+			c, i = char(i)
+			if i+1 < len(pattern) && pattern[i] == '-' && pattern[i+1] != ']' {
+				var end byte
+				end, i = char(i + 1)
+				if end < c {
+					return c, end, true
+				}
+			}
+		}
+		i++
+	}
+	return 0, 0, false
 }
 
 // globChar reports whether a user-name glob may hold r: a character of

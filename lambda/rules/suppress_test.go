@@ -44,6 +44,17 @@ func TestCheckUserGlob(t *testing.T) {
 		"ci[!_-]deploy": true,
 		"x[a-":          false,
 		`x\`:            false,
+		// A range that runs backwards matches nothing, which path.Match
+		// does not refuse.
+		"ci-[z-a]":   false,
+		"ci-[!9-0]*": false,
+		`ci-[\z-a]`:  false,
+		"ci-[a-a]":   true,
+		"ci-[-a]":    true,
+		"ci-[a-]":    true,
+		`ci-[\--a]`:  true,
+		"ci-[Z-a]":   false, // names match in any case: read as z-a
+		"ci-[b-a-z]": false,
 		// Only what a user name holds, and the glob's own characters: a
 		// user's path is not part of its name.
 		"<root_account>":                       true,
@@ -97,6 +108,18 @@ func TestSuppressionMatches(t *testing.T) {
 	} {
 		if got := tc.s.Matches(r); got != tc.want {
 			t.Errorf("%s: Matches = %v, want %v", tc.name, got, tc.want)
+		}
+	}
+	// Root's results are muted by a suppression that names root, never by
+	// a glob's wildcard.
+	root := &Result{Rule: &Root01, Entry: &credreport.Entry{User: credreport.RootUser, ARN: "arn:aws:iam::" + testAccount + ":root"}, Status: Failed}
+	for user, want := range map[string]bool{
+		"<root_account>": true, "<ROOT_Account>": true, "arn:aws:iam::" + testAccount + ":root": true,
+		"*": false, "<*": false, "*account*": false, "<root_account?": false, "[<]root_account>": false,
+		"arn:aws:iam::" + testAccount + ":user/root": false,
+	} {
+		if got := (Suppression{RuleID: "*", User: user}).Matches(root); got != want {
+			t.Errorf("a suppression of user %q: Matches(root) = %v, want %v", user, got, want)
 		}
 	}
 }
