@@ -1031,6 +1031,22 @@ func Sentinel(s string) (st State, ok bool) {
 // 0001), and the zero time would read as no time at all.
 var Earliest = time.Date(1995, 1, 1, 0, 0, 0, 0, time.UTC)
 
+// WholeDays returns the whole days from a to b, never below 0: the rules'
+// ageDays(t) = floor((asOf − t) / 24h) is WholeDays(t, asOf), and custom
+// rules' ageDays is the same. It works on whole seconds plus a nanosecond
+// borrow rather than time.Sub, which is exact for every representable time
+// (a Duration ends at 292 years) and cheaper in the rules' hot loop.
+func WholeDays(a, b time.Time) int {
+	secs := b.Unix() - a.Unix()
+	if b.Nanosecond() < a.Nanosecond() {
+		secs--
+	}
+	if secs < 0 {
+		return 0
+	}
+	return int(secs / 86400)
+}
+
 // Latest is the last second RFC 3339 can write in UTC (year 9999): a time
 // after it (9999-12-31T23:00:00-05:00) could be read but never written
 // again, as JSON or anywhere else.

@@ -13,7 +13,8 @@
 //
 // Also: raw (map of column name to the cell's text as written, unknown columns
 // included), is_root (bool), account_id (string) and as_of (timestamp: the
-// instant the report describes).
+// instant the report describes); and the function ageDays(t), the rules'
+// ageDays: the whole days from t to as_of, never below 0.
 package query
 
 import (
@@ -48,6 +49,13 @@ const (
 	VarAsOf      = "as_of"
 )
 
+// FuncAgeDays is ageDays(t): floor((as_of − t) / 24h), never below 0, as
+// the built-in rules count a credential's age (credreport.WholeDays), so
+// that a custom rule reads as the catalog does: `password_last_used !=
+// null && ageDays(password_last_used) >= 90`. It is ageDays(t, as_of);
+// ageDays(t, at) counts the days to another time.
+const FuncAgeDays = "ageDays"
+
 // env is built on first use: building it costs milliseconds that a run
 // without expressions should not pay at start-up.
 var env = sync.OnceValue(func() *cel.Env {
@@ -60,6 +68,13 @@ var env = sync.OnceValue(func() *cel.Env {
 		cel.Variable(VarIsRoot, cel.BoolType),
 		cel.Variable(VarAccountID, cel.StringType),
 		cel.Variable(VarAsOf, cel.TimestampType),
+		cel.Macros(cel.GlobalMacro(FuncAgeDays, 1, func(eh cel.MacroExprFactory, _ celast.Expr, args []celast.Expr) (celast.Expr, *common.Error) {
+			return eh.NewCall(FuncAgeDays, args[0], eh.NewIdent(VarAsOf)), nil
+		})),
+		cel.Function(FuncAgeDays, cel.Overload("ageDays_timestamp_timestamp", []*cel.Type{cel.TimestampType, cel.TimestampType}, cel.IntType,
+			cel.BinaryBinding(func(t, at ref.Val) ref.Val {
+				return types.Int(credreport.WholeDays(t.(types.Timestamp).Time, at.(types.Timestamp).Time))
+			}))),
 		// A bad literal (duration("365d"), timestamp("2026-01-01"),
 		// user.matches("[")) is a compile error at the literal, instead
 		// of an error of the program's, which CEL places nowhere.

@@ -261,3 +261,56 @@ func TestEvaluationErrorNamesTheRow(t *testing.T) {
 		t.Errorf("error = %v, want it to begin %s", re, want)
 	}
 }
+
+// ageDays(t) is the rules' ageDays, floor((as_of − t) / 24h) never below 0,
+// at its boundaries and against a count made without it; ageDays(t, at)
+// counts to at. A null argument is an error naming the column, as any
+// operation on one; a wrong type is a compile error at the call.
+func TestAgeDays(t *testing.T) {
+	ben := report(t).Users[1] // created 2020-01-01T00:00:00Z
+	created := time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC)
+	eval := func(expr string, at time.Time) (bool, error) {
+		t.Helper()
+		x, err := Compile("--where", expr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return x.Eval(Row{Entry: ben, AccountID: "123456789012", AsOf: at})
+	}
+	for _, tc := range []struct {
+		at   time.Time
+		days int
+	}{
+		{created.AddDate(0, 0, 90), 90},
+		{created.AddDate(0, 0, 90).Add(-time.Nanosecond), 89},
+		{created.AddDate(0, 0, 90).Add(23*time.Hour + 59*time.Minute), 90},
+		{created, 0},
+		{created.Add(-time.Hour), 0},          // before creation: never below 0
+		{created.AddDate(-5, 0, 0), 0},        // long before
+		{created.AddDate(7, 0, 0), 7*365 + 2}, // 2020 and 2024 are leap years
+		{time.Date(9999, 12, 31, 0, 0, 0, 0, time.UTC), credreport.WholeDays(created, time.Date(9999, 12, 31, 0, 0, 0, 0, time.UTC))},
+	} {
+		if ok, err := eval(fmt.Sprintf("ageDays(user_creation_time) == %d", tc.days), tc.at); err != nil || !ok {
+			t.Errorf("as of %v: ageDays(user_creation_time) is not %d (%v)", tc.at, tc.days, err)
+		}
+		want := int(tc.at.Sub(created) / (24 * time.Hour))
+		if want < 0 || tc.at.Year() == 9999 {
+			want = max(tc.days, 0)
+		}
+		if tc.days != want {
+			t.Errorf("as of %v: test case says %d days, time.Sub %d", tc.at, tc.days, want)
+		}
+	}
+	if ok, err := eval("ageDays(user_creation_time, timestamp('2020-04-01T00:00:00Z')) == 91 && ageDays(as_of) == 0", asOf); err != nil || !ok {
+		t.Errorf("ageDays(t, at): %v %v", ok, err)
+	}
+	if _, err := eval("ageDays(password_last_used) > 1", asOf); err == nil ||
+		!strings.HasSuffix(err.Error(), "(password_last_used is null on this row, where the report holds N/A: guard it with `password_last_used != null && …`)") {
+		t.Errorf("ageDays of a null: %v", err)
+	}
+	for _, expr := range []string{"ageDays(user) > 1", "ageDays() > 1", "ageDays(as_of, as_of, as_of) > 1", "ageDays(user_creation_time) > 1.5"} {
+		if _, err := Compile("--where", expr); err == nil || !strings.Contains(err.Error(), "--where:1:") {
+			t.Errorf("%s: %v, want a compile error at its place", expr, err)
+		}
+	}
+}

@@ -176,25 +176,10 @@ func (vs Values) Get(name string) (int, bool) {
 }
 
 // AgeDays returns floor((AsOf − t) / 24h), never below 0.
-func (env Env) AgeDays(t time.Time) int { return wholeDays(t, env.AsOf) }
+func (env Env) AgeDays(t time.Time) int { return credreport.WholeDays(t, env.AsOf) }
 
 // daysUntil returns floor((t − AsOf) / 24h), never below 0.
-func (env Env) daysUntil(t time.Time) int { return wholeDays(env.AsOf, t) }
-
-// wholeDays returns the whole days from a to b, never below 0. It works on
-// whole seconds plus a nanosecond borrow rather than time.Sub, which is
-// exact for every representable time (a Duration ends at 292 years) and
-// cheaper in the hot loop.
-func wholeDays(a, b time.Time) int {
-	secs := b.Unix() - a.Unix()
-	if b.Nanosecond() < a.Nanosecond() {
-		secs--
-	}
-	if secs < 0 {
-		return 0
-	}
-	return int(secs / 86400)
-}
+func (env Env) daysUntil(t time.Time) int { return credreport.WholeDays(env.AsOf, t) }
 
 // Verdict is what a rule decides about one resource.
 type Verdict struct {
