@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
@@ -769,5 +770,54 @@ func TestRunFailedAlarm(t *testing.T) {
 				t.Error("no metric filter counts FailuresTold")
 			}
 		})
+	}
+}
+
+// CloudFormation refuses an alarm description over 1,024 characters, at
+// deploy: every alarm's, composite ones' too, fits in every variant, with a
+// value known only at deploy time counted at 256.
+func TestAlarmDescriptionsFitCloudWatch(t *testing.T) {
+	const limit, token = 1024, 256
+	var length func(v any) (int, bool)
+	length = func(v any) (int, bool) {
+		switch v := v.(type) {
+		case string:
+			return utf8.RuneCountInString(v), true
+		case map[string]any:
+			if parts, ok := v["Fn::Join"].([]any); ok && len(parts) == 2 {
+				n := 0
+				for _, p := range parts[1].([]any) {
+					m, ok := length(p)
+					if !ok {
+						return 0, false
+					}
+					n += m
+				}
+				return n, true
+			}
+			return token, true // a Ref or Fn::GetAtt
+		}
+		return 0, false
+	}
+	checked := 0
+	for _, v := range allVariants() {
+		s := synth(t, v)
+		for _, typ := range []string{"AWS::CloudWatch::Alarm", "AWS::CloudWatch::CompositeAlarm"} {
+			for id, r := range s.resources(typ) {
+				d, ok := r["Properties"].(map[string]any)["AlarmDescription"]
+				if !ok {
+					t.Errorf("%s: %s has no description", v, id)
+					continue
+				}
+				n, ok := length(d)
+				if !ok || n > limit {
+					t.Errorf("%s: %s's description is %d characters (%v), over CloudWatch's %d", v, id, n, ok, limit)
+				}
+				checked++
+			}
+		}
+	}
+	if checked < 20 {
+		t.Errorf("checked %d alarms", checked)
 	}
 }
