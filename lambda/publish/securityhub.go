@@ -253,11 +253,16 @@ func accessDeniedCode(code string) bool {
 
 // retryable reports whether a per-finding error code may clear on its own.
 // The codes are not fully documented, so unknown codes are retried.
+// FindingNotFound (a workflow update's) may too: the run's import may have
+// just created the finding, and Security Hub's reads are eventually
+// consistent (GetFindings: peers.md, prowler PR #684). Sent again after the
+// backoff, one that is not there costs 3.5 s at most; given up on, it would
+// fail the run and e-mail an error the next run clears.
 func retryable(code string) bool {
 	switch code {
 	case "InvalidInput", "InvalidInputException", "InvalidAccess", "InvalidAccessException",
 		"AccessDenied", "AccessDeniedException", "FindingSizeExceeded", "DuplicatedFindingIdentifier",
-		"FindingNotFound", CodeInvalidFinding, codeUnidentified:
+		CodeInvalidFinding, codeUnidentified:
 		return false
 	}
 	return true
@@ -501,13 +506,7 @@ func (im *Importer) updateBatch(ctx context.Context, batch []FindingIdentifier, 
 				id = FindingIdentifier{ID: aws.ToString(u.FindingIdentifier.Id), ProductARN: aws.ToString(u.FindingIdentifier.ProductArn)}
 			}
 			code := aws.ToString(u.ErrorCode)
-			// A finding the run's import has just created may not be
-			// found yet: Security Hub's reads are eventually consistent
-			// (GetFindings: peers.md, prowler PR #684). Sent
-			// again after the backoff, one that is not there costs
-			// 3.5 s at most; given up on, it would fail the run and
-			// e-mail an error the next run clears.
-			if id.ID != "" && (retryable(code) || code == "FindingNotFound") && !last && slices.Contains(batch, id) {
+			if id.ID != "" && retryable(code) && !last && slices.Contains(batch, id) {
 				retry = append(retry, id)
 				continue
 			}
