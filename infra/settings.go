@@ -467,9 +467,6 @@ func loadSettings(lookup func(key string) any, errs []error) (Settings, error) {
 			bad(KeyToleratedFailurePerc, s.ToleratedFailurePercent, "want 0 to 100 (percent of accounts)")
 		}
 	}
-	if len(errs) > 0 {
-		return Settings{}, fmt.Errorf("invalid settings:\n%w", errors.Join(errs...))
-	}
 	if s.Org {
 		defaultIncludes(&s)
 	}
@@ -478,8 +475,11 @@ func loadSettings(lookup func(key string) any, errs []error) (Settings, error) {
 		if s.Org {
 			keys = strings.Join([]string{KeyOrgIncludeAccounts, KeyOrgExcludeAccounts, KeyOrgIncludeOUs, KeyOrgExcludeOUs, KeyConfig}, ", ")
 		}
-		return Settings{}, fmt.Errorf("invalid settings:\ncontext %s: the function's environment would be up to %d bytes, over Lambda's 4 KB for all its variables (taken as %d): "+
-			"deploying would fail; name fewer accounts (an OU includes or excludes all its accounts in one ID)", keys, n, lambdaEnvLimit)
+		errs = append(errs, fmt.Errorf("context %s: the function's environment would be up to %d bytes, over Lambda's 4 KB for all its variables (taken as %d): "+
+			"deploying would fail; name fewer accounts (an OU includes or excludes all its accounts in one ID)", keys, n, lambdaEnvLimit))
+	}
+	if len(errs) > 0 {
+		return Settings{}, fmt.Errorf("invalid settings:\n%w", errors.Join(errs...))
 	}
 	return s, nil
 }
