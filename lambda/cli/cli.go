@@ -149,10 +149,8 @@ func Run(ctx context.Context, args []string, io IO) int {
 			usage(io.Stderr)
 			return ExitUsage
 		}
-		var b bytes.Buffer
-		usage(&b)
-		if _, err := io.Stdout.Write(b.Bytes()); err != nil {
-			fmt.Fprintf(io.Stderr, "credaudit: writing the help: %v\n", err)
+		if err := writeHelp(io.Stdout, usage); err != nil {
+			fmt.Fprintf(io.Stderr, "credaudit: %v\n", err)
 			return ExitUsage
 		}
 		return ExitOK
@@ -212,16 +210,25 @@ func newFlags(name, synopsis string) *flag.FlagSet {
 	return fs
 }
 
+// writeHelp writes what write prints to w in one write, and an error when
+// it fails: help printed with fmt's calls, whose errors go unread, would
+// otherwise fail unseen (exit 0 with no help).
+func writeHelp(w io.Writer, write func(io.Writer)) error {
+	var b bytes.Buffer
+	write(&b)
+	if _, err := w.Write(b.Bytes()); err != nil {
+		return fmt.Errorf("writing the help: %w", err)
+	}
+	return nil
+}
+
 // parseFlags parses args, sending --help to stdout, before any other flag
 // is read. Stray positional arguments are an error: every input is a named
 // flag.
 func parseFlags(fs *flag.FlagSet, args []string, streams IO) error {
 	help := func() error {
-		var b bytes.Buffer
-		fs.SetOutput(&b)
-		fs.Usage()
-		if _, err := streams.Stdout.Write(b.Bytes()); err != nil {
-			return fmt.Errorf("writing the help: %w", err)
+		if err := writeHelp(streams.Stdout, func(w io.Writer) { fs.SetOutput(w); fs.Usage() }); err != nil {
+			return err
 		}
 		return flag.ErrHelp
 	}
