@@ -134,22 +134,44 @@ type Observation struct {
 // the configuration or the previous state could not be read. Nothing was
 // published and the state is as it was.
 type Failure struct {
-	// Phase is the step that failed: "configuration", "acquire", "parse",
-	// "evaluate" or "load state".
-	Phase string
+	// Phase is the step that failed.
+	Phase Phase
 	Err   error
 	// Hint says what to check: a permission, a setting.
 	Hint string
 }
 
+// Phase is the step of a run that failed, as the alert's subject ("audit
+// FAILED (acquire)") and the log's "phase" attribute name it.
+type Phase string
+
+// The steps a run can fail at: an account's audit (the function, or the
+// command line's audit and scan --state), then the organisation run's own.
+const (
+	PhaseSettings      Phase = "settings"      // the function's environment
+	PhaseEvent         Phase = "event"         // the invocation's event
+	PhaseConfiguration Phase = "configuration" // the rules' configuration file
+	PhaseAcquire       Phase = "acquire"       // generating and fetching the report
+	PhaseParse         Phase = "parse"         // reading the report fetched
+	PhaseLoadState     Phase = "load state"
+	PhaseEvaluate      Phase = "evaluate" // a custom rule failed on a row
+	PhaseSaveState     Phase = "save state"
+	PhaseRun           Phase = "run" // any other error of a run
+
+	PhaseAssumeRole          Phase = "assume role" // an account's member role
+	PhaseListAccounts        Phase = "list accounts"
+	PhaseOrganisationResults Phase = "organisation results" // the accounts' results, gathered
+	PhaseOrganisationRun     Phase = "organisation run"     // the map over the accounts
+)
+
 // Error is the phase and the error, the phase once: a store's own errors
 // begin with it ("load state s3://…: …").
 func (f *Failure) Error() string {
 	msg := f.Err.Error()
-	if strings.HasPrefix(msg, f.Phase) {
+	if strings.HasPrefix(msg, string(f.Phase)) {
 		return msg
 	}
-	return f.Phase + ": " + msg
+	return string(f.Phase) + ": " + msg
 }
 
 func (f *Failure) Unwrap() error { return f.Err }
@@ -210,7 +232,7 @@ func (a *Auditor) Observe(ctx context.Context) (*Observation, error) {
 	}
 	got, err := f.Fetch(ctx)
 	if err != nil {
-		return nil, &Failure{Phase: "acquire", Err: err, Hint: acquireHint(err, a.Caller)}
+		return nil, &Failure{Phase: PhaseAcquire, Err: err, Hint: acquireHint(err, a.Caller)}
 	}
 	age := a.now().Sub(got.GeneratedTime).Round(time.Second)
 	a.log().LogAttrs(ctx, slog.LevelInfo, "acquire",
@@ -218,7 +240,7 @@ func (a *Auditor) Observe(ctx context.Context) (*Observation, error) {
 		slog.Bool("generated", got.Generated), slog.Int("attempts", got.Attempts), slog.Int("bytes", len(got.Content)))
 	rep, err := credreport.Parse(got.Content)
 	if err != nil {
-		return nil, &Failure{Phase: "parse", Err: fmt.Errorf("the credential report IAM returned: %w", err),
+		return nil, &Failure{Phase: PhaseParse, Err: fmt.Errorf("the credential report IAM returned: %w", err),
 			Hint: "the report's format is not what credaudit knows; nothing was changed. Save the report (aws iam get-credential-report) and report the error."}
 	}
 	rep.GeneratedTime = got.GeneratedTime
@@ -303,17 +325,17 @@ func (a *Auditor) Audit(ctx context.Context, obs *Observation) (*Outcome, error)
 	case acct == "":
 		// Parse refuses a report without rows; one made otherwise would
 		// have every open finding resolved as gone.
-		return nil, a.Fail(ctx, &Failure{Phase: "parse", Err: errors.New("the report has no rows, so it names no account"),
+		return nil, a.Fail(ctx, &Failure{Phase: PhaseParse, Err: errors.New("the report has no rows, so it names no account"),
 			Hint: "a real report always has the root account's row; check the IAM endpoint."})
 	case a.AccountID != "" && acct != a.AccountID:
-		return nil, a.Fail(ctx, &Failure{Phase: "acquire", Err: fmt.Errorf("the report is of account %s, not %s", acct, a.AccountID),
+		return nil, a.Fail(ctx, &Failure{Phase: PhaseAcquire, Err: fmt.Errorf("the report is of account %s, not %s", acct, a.AccountID),
 			Hint: "the credentials (or the assumed role) belong to another account."})
 	case (a.Store != nil || a.Hub != nil || a.Topic != nil) && obs.AsOf.After(a.now().Add(MaxAhead)):
 		// Saved, such a time would make every later report older than
 		// the state (ErrOlderReport), and sent, findings observed later;
 		// a run that keeps and sends nothing (ASFF on stdout) may look
 		// ahead.
-		return nil, a.Fail(ctx, &Failure{Phase: "acquire",
+		return nil, a.Fail(ctx, &Failure{Phase: PhaseAcquire,
 			Err:  fmt.Errorf("%w: the report is as of %s, and it is now %s", ErrFutureReport, obs.AsOf.UTC().Format(time.RFC3339), a.now().UTC().Format(time.RFC3339)),
 			Hint: "saved, that time would make every later report look older and be refused; check --as-of, the report's GeneratedTime, or this clock."})
 	}
@@ -327,13 +349,13 @@ func (a *Auditor) Audit(ctx context.Context, obs *Observation) (*Outcome, error)
 	if a.Store != nil {
 		var err error
 		if prev, token, err = a.Store.Load(ctx, acct); err != nil {
-			return nil, a.fail(ctx, acct, &Failure{Phase: "load state", Err: err, Hint: a.Store.Hint(err)})
+			return nil, a.fail(ctx, acct, &Failure{Phase: PhaseLoadState, Err: err, Hint: a.Store.Hint(err)})
 		}
 	}
 	if obs.AsOf.Before(prev.GeneratedAt) {
 		// Diffed against a later state, an older report would reopen what
 		// was fixed since and report it as news, in Security Hub too.
-		return nil, a.fail(ctx, acct, &Failure{Phase: "load state",
+		return nil, a.fail(ctx, acct, &Failure{Phase: PhaseLoadState,
 			Err:  fmt.Errorf("%w, as of %s: the report is as of %s", ErrOlderReport, prev.GeneratedAt.UTC().Format(time.RFC3339), obs.AsOf.UTC().Format(time.RFC3339)),
 			Hint: "auditing it would move the state back and reopen what was fixed since; audit a newer report (if two runs overlapped, the newer one has)."})
 	}
@@ -347,7 +369,7 @@ func (a *Auditor) Audit(ctx context.Context, obs *Observation) (*Outcome, error)
 
 	results, err := rules.Evaluate(rules.Input{Report: rep, AsOf: obs.AsOf, Account: obs.Account, AccountUnread: obs.AccountErr != nil}, a.Selected)
 	if err != nil {
-		return nil, a.fail(ctx, acct, &Failure{Phase: "evaluate", Err: err, Hint: "a custom rule's expression failed on a row; fix it in the configuration (the error names the rule and the row)."})
+		return nil, a.fail(ctx, acct, &Failure{Phase: PhaseEvaluate, Err: err, Hint: "a custom rule's expression failed on a row; fix it in the configuration (the error names the rule and the row)."})
 	}
 	out.Results = results
 	out.Outcomes = rules.Suppress(results, a.Suppressions, obs.AsOf)
@@ -382,7 +404,7 @@ func (a *Auditor) Audit(ctx context.Context, obs *Observation) (*Outcome, error)
 			// sent it alike; so a run that then fails to save at all, after
 			// overlapping another, leaves that run's state.
 		default:
-			return nil, a.fail(ctx, acct, &Failure{Phase: "save state", Err: err, Hint: a.Store.Hint(err)})
+			return nil, a.fail(ctx, acct, &Failure{Phase: PhaseSaveState, Err: err, Hint: a.Store.Hint(err)})
 		}
 	}
 
@@ -567,9 +589,9 @@ func (a *Auditor) Fail(ctx context.Context, err error) error {
 func (a *Auditor) fail(ctx context.Context, acct string, err error) error {
 	var f *Failure
 	if !errors.As(err, &f) {
-		f = &Failure{Phase: "run", Err: err}
+		f = &Failure{Phase: PhaseRun, Err: err}
 	}
-	a.log().LogAttrs(ctx, slog.LevelError, "audit failed", slog.String("phase", f.Phase), slog.String("error", LogSafe(f.Err)),
+	a.log().LogAttrs(ctx, slog.LevelError, "audit failed", slog.String("phase", string(f.Phase)), slog.String("error", LogSafe(f.Err)),
 		slog.String("hint", f.Hint), slog.String("effect", "nothing imported or resolved; state unchanged"))
 	return a.sendAlert(ctx, func() Message { return alert(acct, f, a.now()) }, err)
 }

@@ -64,7 +64,7 @@ func TestFailureToSeeIsLoudAndChangesNothing(t *testing.T) {
 	tests := []struct {
 		name      string
 		break_    func(t *testing.T, r *rig)
-		phase     string
+		phase     Phase
 		wantInMsg []string
 	}{
 		{"report access denied", func(t *testing.T, r *rig) {
@@ -103,7 +103,7 @@ func TestFailureToSeeIsLoudAndChangesNothing(t *testing.T) {
 			if !errors.As(err, &f) || f.Phase != tt.phase {
 				t.Fatalf("Run = %v, %v; want a *Failure in phase %q", out, err, tt.phase)
 			}
-			if strings.Contains(err.Error(), tt.phase+": "+tt.phase) {
+			if strings.Contains(err.Error(), string(tt.phase+": "+tt.phase)) {
 				t.Errorf("the error says its phase twice: %v", err)
 			}
 			if r.hub.imports != 0 {
@@ -120,7 +120,7 @@ func TestFailureToSeeIsLoudAndChangesNothing(t *testing.T) {
 			if got := *m.MessageAttributes[AttrKind].StringValue; got != KindError {
 				t.Errorf("kind %q, want %q", got, KindError)
 			}
-			if !strings.Contains(*m.Subject, "audit FAILED ("+tt.phase+")") {
+			if !strings.Contains(*m.Subject, "audit FAILED ("+string(tt.phase)+")") {
 				t.Errorf("subject %q", *m.Subject)
 			}
 			for _, want := range append(tt.wantInMsg, "Nothing was imported into Security Hub and nothing was resolved") {

@@ -831,5 +831,5 @@ func alert(account string, f *Failure, now time.Time) Message {
 	if acct == "" {
 		acct = "(unknown account)"
 	}
-	return Message{Kind: KindError, Subject: subject(acct, "", "audit FAILED ("+f.Phase+")"), Body: b.String(), Account: account, Severity: "NONE"}
+	return Message{Kind: KindError, Subject: subject(acct, "", "audit FAILED ("+string(f.Phase)+")"), Body: b.String(), Account: account, Severity: "NONE"}
 }

@@ -692,13 +692,13 @@ func TestAlertProperties(t *testing.T) {
 	for i := range 40 {
 		account := []string{sampleAccount, ""}[i%2]
 		errText := genOdd(rng, 1+rng.IntN(8)) + strings.Repeat("é🔑", rng.IntN(3000))
-		f := &Failure{Phase: []string{"acquire", "parse", "state", "configuration"}[rng.IntN(4)], Err: errors.New(errText), Hint: "check " + genOdd(rng, 2)}
+		f := &Failure{Phase: []Phase{PhaseAcquire, PhaseParse, PhaseLoadState, PhaseConfiguration}[rng.IntN(4)], Err: errors.New(errText), Hint: "check " + genOdd(rng, 2)}
 		msg := alert(account, f, generatedAt)
 		var bad []string
 		if n := utf8.RuneCountInString(msg.Subject); n > docMaxSubject || strings.ContainsFunc(msg.Subject, func(r rune) bool { return r < 0x20 || r > 0x7e }) {
 			bad = append(bad, fmt.Sprintf("subject %q", msg.Subject))
 		}
-		if !strings.Contains(msg.Subject, "audit FAILED ("+f.Phase+")") {
+		if !strings.Contains(msg.Subject, "audit FAILED ("+string(f.Phase)+")") {
 			bad = append(bad, fmt.Sprintf("subject %q does not say the phase", msg.Subject))
 		}
 		if len(msg.Body) > docMaxBody || !utf8.ValidString(msg.Body) {

@@ -67,7 +67,7 @@ const maxAlertNames = 20
 // the organisation alert (orgAlert) unless NoAlerts, and returns f.
 func (a *Auditor) FailOrg(ctx context.Context, f *OrgFailure) error {
 	audited, _ := CountRuns(f.Runs)
-	a.log().LogAttrs(ctx, slog.LevelError, "organisation run failed", slog.String("phase", f.Phase), slog.String("error", LogSafe(f.Err)),
+	a.log().LogAttrs(ctx, slog.LevelError, "organisation run failed", slog.String("phase", string(f.Phase)), slog.String("error", LogSafe(f.Err)),
 		slog.String("hint", f.Hint), slog.Int("audited", audited), slog.String("news", f.News.String()))
 	return a.sendAlert(ctx, func() Message { return orgAlert(f, a.Notify, a.now()) }, f)
 }
@@ -95,7 +95,7 @@ func orgAlert(f *OrgFailure, notify NotifyMode, now time.Time) Message {
 	b.WriteString(f.did(notify))
 	b.WriteString("The next scheduled run audits the accounts again.\n")
 	fmt.Fprintf(&b, "Time: %s\n", now.UTC().Format(time.RFC3339))
-	return Message{Kind: KindError, Subject: subject("organisation", "", "run FAILED ("+f.Phase+")"), Body: fitBody(b.String()), Severity: "NONE"}
+	return Message{Kind: KindError, Subject: subject("organisation", "", "run FAILED ("+string(f.Phase)+")"), Body: fitBody(b.String()), Severity: "NONE"}
 }
 
 // did says what the run did before f, one paragraph a line.

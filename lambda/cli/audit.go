@@ -133,7 +133,7 @@ func runAudit(ctx context.Context, f *auditFlags, format string, src *source, in
 	}
 	var failure *audit.Failure
 	switch {
-	case errors.As(err, &failure) && failure.Phase == "evaluate":
+	case errors.As(err, &failure) && failure.Phase == audit.PhaseEvaluate:
 		return nil, "", usageErr("%w", failure.Err)
 	case errors.As(err, &failure):
 		hint := failure.Hint

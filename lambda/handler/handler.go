@@ -180,7 +180,7 @@ func (h *Handler) start(ctx context.Context, payload json.RawMessage) (Request, 
 	aud := h.auditor(ctx)
 	req, err := ParseRequest(payload)
 	if err != nil {
-		return req, nil, aud.Fail(ctx, &audit.Failure{Phase: "event", Err: err,
+		return req, nil, aud.Fail(ctx, &audit.Failure{Phase: audit.PhaseEvent, Err: err,
 			Hint: "the schedule's input or the invoking state machine sends an event credaudit does not accept (see events/ for the accepted shapes)."})
 	}
 	h.Log.LogAttrs(ctx, slog.LevelInfo, "invoke", slog.String("source", req.Source), slog.String("account_id", req.AccountID))
@@ -246,11 +246,11 @@ func (h *Handler) auditAccount(ctx context.Context, aud *audit.Auditor, req Requ
 	org.UseMember(aud, member, req.RoleARN, hub)
 	cfg, err := h.loadConfig(ctx)
 	if err != nil {
-		return nil, aud.Fail(ctx, &audit.Failure{Phase: "configuration", Err: err,
+		return nil, aud.Fail(ctx, &audit.Failure{Phase: audit.PhaseConfiguration, Err: err,
 			Hint: "fix the configuration file (the error names the file and line, and the column but for a YAML syntax error), or its location in " + EnvConfig + "."})
 	}
 	if aud.Selected, aud.Profile, err = cfg.Selection(h.Settings.Profile); err != nil {
-		return nil, aud.Fail(ctx, &audit.Failure{Phase: "configuration", Err: err})
+		return nil, aud.Fail(ctx, &audit.Failure{Phase: audit.PhaseConfiguration, Err: err})
 	}
 	for _, note := range cfg.Notes(aud.Profile) {
 		h.Log.LogAttrs(ctx, slog.LevelWarn, "configuration", slog.String("note", note))

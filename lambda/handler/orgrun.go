@@ -153,14 +153,14 @@ func (h *Handler) orchestrate(ctx context.Context, aud *audit.Auditor, st *OrgSt
 func (h *Handler) listAccounts(ctx context.Context, aud *audit.Auditor, id string) (*Listed, error) {
 	accounts, missing, err := org.List(ctx, h.clients().org, h.Settings.Accounts)
 	if err != nil {
-		return nil, aud.FailOrg(ctx, &audit.OrgFailure{RunID: id, Failure: &audit.Failure{Phase: "list accounts", Err: err, Hint: listHint(err)}})
+		return nil, aud.FailOrg(ctx, &audit.OrgFailure{RunID: id, Failure: &audit.Failure{Phase: audit.PhaseListAccounts, Err: err, Hint: listHint(err)}})
 	}
 	if len(accounts) == 0 {
 		err := errors.New("no active account of the organisation matches the account and OU filters")
 		if len(missing) > 0 {
 			err = fmt.Errorf("%w; of those it includes by ID: %s", err, org.MissingText(missing))
 		}
-		return nil, aud.FailOrg(ctx, &audit.OrgFailure{RunID: id, Failure: &audit.Failure{Phase: "list accounts", Err: err,
+		return nil, aud.FailOrg(ctx, &audit.OrgFailure{RunID: id, Failure: &audit.Failure{Phase: audit.PhaseListAccounts, Err: err,
 			Hint: "check " + EnvIncludeAccounts + ", " + EnvExcludeAccounts + ", " + EnvIncludeOUs + " and " + EnvExcludeOUs + "."}})
 	}
 	items := make([]Item, len(accounts))
@@ -169,7 +169,7 @@ func (h *Handler) listAccounts(ctx context.Context, aud *audit.Auditor, id strin
 	}
 	loc := Location{Bucket: h.Settings.StateBucket, Key: AccountsKey(id)}
 	if err := h.writeRunFile(ctx, loc, items); err != nil {
-		return nil, aud.FailOrg(ctx, &audit.OrgFailure{RunID: id, Failure: &audit.Failure{Phase: "list accounts", Err: err,
+		return nil, aud.FailOrg(ctx, &audit.OrgFailure{RunID: id, Failure: &audit.Failure{Phase: audit.PhaseListAccounts, Err: err,
 			Hint: "the function needs s3:PutObject on " + RunsPrefix + "*/accounts.json in the state bucket."}})
 	}
 	if len(missing) > 0 {
@@ -269,7 +269,7 @@ func (h *Handler) collect(ctx context.Context, results Location, items []Item) (
 func (h *Handler) collectFailed(ctx context.Context, aud *audit.Auditor, st *OrgStep, items []Item, missing []audit.AccountRun, err error) error {
 	f := h.reportKept(ctx, aud, st.RunID, items, missing,
 		"not audited, or its audit failed: it kept no summary, and the map's results could not be read (the map run says which)")
-	f.Failure = &audit.Failure{Phase: "organisation results", Err: err,
+	f.Failure = &audit.Failure{Phase: audit.PhaseOrganisationResults, Err: err,
 		Hint: "the state machine hands aggregate the account list and the map's ResultWriter manifest in the state bucket; the function needs s3:GetObject on its " + RunsPrefix +
 			" prefix, and Step Functions does not run the step again, so a file deleted or changed, or an S3 error past the SDK's retries, fails it."}
 	return aud.FailOrg(ctx, f)
@@ -328,7 +328,7 @@ func (h *Handler) orgDigest(ctx context.Context, aud *audit.Auditor, runs []audi
 func (h *Handler) mapFailed(ctx context.Context, aud *audit.Auditor, st *OrgStep, items []Item, missing []audit.AccountRun) error {
 	f := h.reportKept(ctx, aud, st.RunID, items, missing, "not audited: the map failed before it finished, or its audit failed (the map run says which)")
 	err := fmt.Errorf("the map over %d accounts failed: %s", len(items), stepErrorText(st.Error.Error, st.Error.Cause))
-	f.Failure = &audit.Failure{Phase: "organisation run", Err: err,
+	f.Failure = &audit.Failure{Phase: audit.PhaseOrganisationRun, Err: err,
 		Hint: "more accounts failed than the tolerated failure percentage allows, or Step Functions could not read the account list or write the results; the execution's map run and the auditor function's logs say which accounts failed and why."}
 	return aud.FailOrg(ctx, f)
 }

@@ -59,7 +59,7 @@ func ColdStart(cfg aws.Config, cfgErr error, getenv func(string) string, log *sl
 	client := sns.NewFromConfig(cfg)
 	return func(ctx context.Context, _ json.RawMessage) (any, error) {
 		aud := &audit.Auditor{Topic: client, TopicARN: topic, Log: log, AccountID: OwnAccount(ctx)}
-		return nil, aud.Fail(ctx, &audit.Failure{Phase: "settings", Err: fail, Hint: "fix the function's environment variables (see the README's Lambda settings)."})
+		return nil, aud.Fail(ctx, &audit.Failure{Phase: audit.PhaseSettings, Err: fail, Hint: "fix the function's environment variables (see the README's Lambda settings)."})
 	}
 }
 

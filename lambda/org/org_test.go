@@ -260,6 +260,25 @@ func TestRunBoundsConcurrencyAndCollectsErrors(t *testing.T) {
 	}
 }
 
+// An account's failure reads as its alert does: the phase once, though a
+// state store's own errors begin with it, then what to check.
+func TestDescribeNamesThePhaseOnce(t *testing.T) {
+	for _, tc := range []struct {
+		err  error
+		want string
+	}{
+		{&audit.Failure{Phase: audit.PhaseAcquire, Err: errors.New("AccessDenied"), Hint: "grant it"}, "acquire: AccessDenied (grant it)"},
+		{&audit.Failure{Phase: audit.PhaseLoadState, Err: errors.New("load state s3://b/k: AccessDenied"), Hint: "grant s3:GetObject"},
+			"load state s3://b/k: AccessDenied (grant s3:GetObject)"},
+		{fmt.Errorf("account 1: %w", &audit.Failure{Phase: audit.PhaseParse, Err: errors.New("line 3")}), "parse: line 3"},
+		{errors.New("security hub: throttled"), "security hub: throttled"},
+	} {
+		if got := Describe(tc.err); got != tc.want {
+			t.Errorf("Describe(%v) = %q, want %q", tc.err, got, tc.want)
+		}
+	}
+}
+
 func TestRunAfterCancelAuditsNothing(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()

@@ -57,7 +57,7 @@ func MemberConfig(cfg aws.Config, client stscreds.AssumeRoleAPIClient, roleARN, 
 // the first API call that needed it. Its error is a *audit.Failure.
 func Assume(ctx context.Context, member aws.Config, roleARN string) error {
 	if _, err := member.Credentials.Retrieve(ctx); err != nil {
-		return &audit.Failure{Phase: "assume role", Err: fmt.Errorf("%s: %w", roleARN, err), Hint: assumeHint(err)}
+		return &audit.Failure{Phase: audit.PhaseAssumeRole, Err: fmt.Errorf("%s: %w", roleARN, err), Hint: assumeHint(err)}
 	}
 	return nil
 }
@@ -171,7 +171,7 @@ func auditOne(ctx context.Context, acct Account, run AuditFunc) (r audit.Account
 func Describe(err error) string {
 	var f *audit.Failure
 	if errors.As(err, &f) {
-		s := f.Phase + ": " + f.Err.Error()
+		s := f.Error()
 		if f.Hint != "" {
 			s += " (" + f.Hint + ")"
 		}
