@@ -395,7 +395,62 @@ func parse(s string) (*Report, error) {
 		// in it, or a stray quote, which says nothing of the cause.
 		return nil, &ParseError{Line: 1, Err: errors.New("the lines end in a carriage return alone (as classic Mac OS wrote them), and a credential report's end in LF or CRLF: convert it (tr '\\r' '\\n')")}
 	}
+	if cut, err := tooWide(s); err != nil {
+		// encoding/csv would hold the record's fields, some 40 bytes each,
+		// before counting them: a line of 100 MB of commas, many GB. It
+		// reads what comes before, for an error there.
+		if cut > 0 {
+			var pe *ParseError
+			if _, first := parseCSV(s[:cut]); errors.As(first, &pe) && pe.Line > 0 && pe.Line < err.Line {
+				return nil, first
+			}
+		}
+		return nil, err
+	}
 	return parseCSV(s)
+}
+
+// maxColumns bounds a report's header: IAM writes 22 columns, and more
+// are kept raw, but a header of millions (a malformed file) is not.
+const maxColumns = 1024
+
+// tooWide finds the first record of s, read as encoding/csv reads it,
+// with more fields than the header, or a header of more than maxColumns,
+// and returns it as encoding/csv would report it, and where it starts.
+// Quotes are followed as in well-formed CSV: a malformed quote before the
+// record is encoding/csv's error to find, in s[:cut].
+func tooWide(s string) (cut int, _ *ParseError) {
+	want := -1 // the header's fields, once read
+	// The record's first line and offset, the lines read, its fields so far.
+	recLine, start, line, fields, quoted, empty := 1, 0, 1, 1, false, true
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c == '"':
+			quoted, empty = !quoted, false
+		case quoted:
+			if c == '\n' {
+				line++
+			}
+		case c == ',':
+			fields++
+			empty = false
+			switch {
+			case want < 0 && fields > maxColumns:
+				return start, &ParseError{Line: recLine, Err: fmt.Errorf("more than %d columns in the header (a credential report has %d)", maxColumns, len(Columns))}
+			case want >= 0 && fields > want:
+				return start, &ParseError{Line: recLine, Column: 1, Err: fmt.Errorf("wrong number of fields (want %d, as in the header)", want)}
+			}
+		case c == '\n':
+			if !empty && want < 0 {
+				want = fields
+			}
+			line++
+			recLine, start, fields, empty = line, i+1, 1, true
+		case c != '\r':
+			empty = false
+		}
+	}
+	return 0, nil
 }
 
 // crOnly reports whether s's first line ends in a carriage return that no
@@ -552,7 +607,7 @@ func parsePlainParts(src string, workers, size int) (*Report, bool) {
 		if ln = strings.TrimSuffix(ln, "\r"); ln == "" {
 			continue
 		}
-		rec, ok := splitPlain(nil, ln)
+		rec, ok := splitPlain(nil, ln, maxColumns)
 		if !ok {
 			return nil, false
 		}
@@ -639,7 +694,7 @@ func (p *plainPart) parse(h *header, colIdx *[22]int, seen map[string]int) {
 			continue
 		}
 		var ok bool
-		if rec, ok = splitPlain(rec[:0], ln); !ok || len(rec) != len(h.names) {
+		if rec, ok = splitPlain(rec[:0], ln, len(h.names)); !ok || len(rec) != len(h.names) {
 			return
 		}
 		e := buf.next(h)
@@ -712,10 +767,14 @@ func cutLine(s string) (line, rest string) {
 	return s, ""
 }
 
-// splitPlain appends the fields of one line to rec. A field is either
-// unquoted and free of quotes, or quoted with no quote inside; ok is false for
-// anything else.
-func splitPlain(rec []string, ln string) (_ []string, ok bool) {
+// splitPlain appends the fields of one line to rec, at most limit of them.
+// A field is either unquoted and free of quotes, or quoted with no quote
+// inside; ok is false for anything else, and for more than limit fields
+// (a malformed line of millions of commas is not split into millions of
+// strings).
+func splitPlain(rec []string, ln string, limit int) (_ []string, ok bool) {
+	// The fields rec may hold before the line's last.
+	limit += len(rec) - 1
 	if strings.IndexByte(ln, '"') < 0 { // nearly every line: no quotes at all
 		// Commas are found eight bytes at a time (a field averages a dozen
 		// bytes, too short for IndexByte to pay off).
@@ -723,12 +782,18 @@ func splitPlain(rec []string, ln string) (_ []string, ok bool) {
 		for ; i+8 <= len(ln); i += 8 {
 			for m := commas(swar.Word(ln, i)); m != 0; m &= m - 1 {
 				j := i + bits.TrailingZeros64(m)/8
+				if len(rec) == limit {
+					return rec, false
+				}
 				rec = append(rec, ln[start:j])
 				start = j + 1
 			}
 		}
 		for ; i < len(ln); i++ {
 			if ln[i] == ',' {
+				if len(rec) == limit {
+					return rec, false
+				}
 				rec = append(rec, ln[start:i])
 				start = i + 1
 			}
@@ -740,6 +805,9 @@ func splitPlain(rec []string, ln string) (_ []string, ok bool) {
 			end := strings.IndexByte(ln[1:], '"') + 1
 			if end == 0 {
 				return rec, false // a quoted line break, or no closing quote
+			}
+			if len(rec) > limit {
+				return rec, false
 			}
 			rec = append(rec, ln[1:end])
 			switch rest := ln[end+1:]; {
@@ -758,6 +826,9 @@ func splitPlain(rec []string, ln string) (_ []string, ok bool) {
 		}
 		if strings.IndexByte(field, '"') >= 0 {
 			return rec, false // a bare quote: encoding/csv's error to report
+		}
+		if len(rec) > limit {
+			return rec, false
 		}
 		rec = append(rec, field)
 		if i < 0 {

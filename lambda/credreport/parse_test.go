@@ -605,6 +605,11 @@ func TestParseMemoryFollowsTheInputsBytes(t *testing.T) {
 		{"a row, then blank lines", header22 + "\n" + row() + blank, ""},
 		{"blank lines, then a row with a doubled quote", header22 + blank + quoted + "\n", ""},
 		{"a quoted cell of line breaks", header22 + ",note\n" + row() + ",\"" + blank + "\"\n", ""},
+		// encoding/csv holds a record's fields, some 40 bytes each, before
+		// it counts them: 4 MB of commas took 400 MB.
+		{"a row of millions of commas", header22 + "\n" + row() + strings.Repeat(",", 4<<20) + "\n", "line 2, column 1: wrong number of fields (want 22, as in the header)"},
+		{"a row of millions of quoted empty cells", header22 + "\n" + row() + strings.Repeat(`,""`, 1<<20) + "\n", "line 2, column 1: wrong number of fields"},
+		{"a header of millions of commas", header22 + strings.Repeat(",", 4<<20) + "\n" + row() + "\n", "line 1: more than 1024 columns in the header (a credential report has 22)"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -86,6 +86,15 @@ func TestParsePlainReadsReportsAsEncodingCSVDoes(t *testing.T) {
 		{"text after a closing quote", header22 + "\n" + row(ColUser, `"a"b`) + "\n", false},
 		{"unterminated quote", header22 + "\n" + row(ColUser, `"ab`) + "\n", false},
 		{"too few fields", header22 + "\n" + row() + "\n" + "a,b\n", false},
+		// Counted before encoding/csv reads the row (tooWide), with its
+		// error and the one of anything before it.
+		{"too many fields", header22 + "\n" + row() + "\n" + row() + ",x,y\n", false},
+		{"too many fields, after a quoted line break", header22 + ",extra\n" + row() + ",\"a\nb,c\"\n" + row() + ",x,y\n", false},
+		{"too many fields, in a row with a quoted line break", header22 + ",extra\n" + row() + ",\"a\nb\",c\n", false},
+		{"too many fields, after a bare quote", header22 + "\n" + row(ColUser, `a"b`) + "\n" + row() + ",x\n", false},
+		{"too many fields, after a bad timestamp", header22 + "\n" + row(ColUserCreationTime, "2020-02-30T00:00:00+00:00") + "\n" + row() + ",x\n", false},
+		{"too many fields, then a bare quote", header22 + "\n" + row() + ",x\n" + row(ColUser, `a"b`) + "\n", false},
+		{"too many fields in the first row, after blank lines", "\n" + header22 + "\r\n\r\n\n" + row() + ",x\r\n", false},
 		{"bad timestamp", header22 + "\n" + row(ColUserCreationTime, "2020-02-30T00:00:00+00:00") + "\n", false},
 		{"header only", header22 + "\n", false},
 		{"duplicate user", header22 + "\n" + row() + "\n" + row(ColUser, "U") + "\n", false},

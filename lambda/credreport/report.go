@@ -280,7 +280,7 @@ func (e *Entry) cells(buf []string) []string {
 	case e.header == nil:
 		return nil
 	}
-	cells, _ := splitPlain(buf, e.src) // it split when parsed
+	cells, _ := splitPlain(buf, e.src, len(e.header.names)) // it split when parsed
 	return cells
 }
 
