@@ -12,7 +12,6 @@ import (
 	"os"
 	"os/signal"
 	"runtime/debug"
-	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -232,7 +231,7 @@ func parseFlags(fs *flag.FlagSet, args []string, streams IO) error {
 		}
 		return flag.ErrHelp
 	}
-	if slices.ContainsFunc(args, func(a string) bool { return a == "-h" || a == "--help" || a == "-help" }) {
+	if asksHelp(fs, args) {
 		return help()
 	}
 	// The flag package's error is printed once, by the caller, with where
@@ -262,6 +261,32 @@ func parseFlags(fs *flag.FlagSet, args []string, streams IO) error {
 		}
 	})
 	return empty
+}
+
+// asksHelp reports whether args ask for help (-h, -help, --help) where a
+// flag may stand: not as a flag's value (--report -h reads a file named
+// -h, as the flag package does), nor after "--" or the first argument
+// that is not a flag, where the flag package stops.
+func asksHelp(fs *flag.FlagSet, args []string) bool {
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		switch {
+		case a == "-h" || a == "-help" || a == "--help":
+			return true
+		case a == "--" || len(a) < 2 || a[0] != '-':
+			return false
+		case strings.Contains(a, "="):
+			continue
+		}
+		f := fs.Lookup(strings.TrimLeft(a, "-"))
+		if f == nil {
+			continue // the flag package's error, unless help is asked for
+		}
+		if b, ok := f.Value.(interface{ IsBoolFlag() bool }); !ok || !b.IsBoolFlag() {
+			i++ // the flag's value
+		}
+	}
+	return false
 }
 
 // givenOnce makes each of fs's flags refuse a second, different value,

@@ -404,6 +404,39 @@ func TestHelpOnEveryCommand(t *testing.T) {
 	if err := parseFlags(flag.NewFlagSet("x", flag.ContinueOnError), []string{"-h"}, IO{Stdout: &bytes.Buffer{}}); err != flag.ErrHelp {
 		t.Errorf("-h: %v", err)
 	}
+	// Help is asked for where a flag stands, not by a flag's value: a file
+	// named -h is read, a --where of -help compiled (and refused), never
+	// help and exit 0 in place of the --fail-on gate.
+	for _, tc := range []struct {
+		args   []string
+		help   bool
+		report string // --report's value, when no help
+	}{
+		{[]string{"-h"}, true, ""},
+		{[]string{"--count", "-help"}, true, ""},
+		{[]string{"--bogus", "--help"}, true, ""},
+		{[]string{"--report", "a.csv", "--help"}, true, ""},
+		{[]string{"--report", "-h"}, false, "-h"},
+		{[]string{"-report", "--help"}, false, "--help"},
+		{[]string{"--report=-h", "--count"}, false, "-h"},
+		{[]string{"--", "-h"}, false, ""},
+		{[]string{"stray", "--help"}, false, ""},
+	} {
+		fs := flag.NewFlagSet("x", flag.ContinueOnError)
+		fs.SetOutput(io.Discard)
+		report := fs.String("report", "", "")
+		fs.Bool("count", false, "")
+		err := parseFlags(fs, tc.args, IO{Stdout: &bytes.Buffer{}})
+		if (err == flag.ErrHelp) != tc.help || !tc.help && *report != tc.report {
+			t.Errorf("%q: %v, --report %q; want help %v, --report %q", tc.args, err, *report, tc.help, tc.report)
+		}
+	}
+	if code, out, stderr := run(t, "", "query", "--report", sampleReport, "--where", "-help", "--count"); code != ExitUsage || out != "" || !strings.Contains(stderr, "--where") {
+		t.Errorf("query --where -help: exit %d, stdout %q, stderr %q; want the expression refused", code, out, stderr)
+	}
+	if code, out, stderr := run(t, "", "scan", "--report", "-h", "--fail-on", "low"); code != ExitUsage || out != "" || !strings.Contains(stderr, "-h") {
+		t.Errorf("scan --report -h: exit %d, stdout %q, stderr %q; want the file -h read (here: not found)", code, out, stderr)
+	}
 	// A command without flags says so by having no Flags section.
 	if _, out, _ := run(t, "", "version", "--help"); out != "Usage: credaudit version\n" {
 		t.Errorf("version --help: %q", out)
