@@ -302,6 +302,10 @@ func TestReadPlacesJSONErrors(t *testing.T) {
 		{"in another case", "{\"content\": \"\", \"GeneratedTime\": \"2026-11-20T06:00:00Z\",\n\"CONTENT\": \"" + content + `"}`, 2, 1, `"CONTENT" given a second time (first at line 1, column 2)`},
 		{"spelt with an escape", `{"Content": "` + content + `", "\u0043ontent": ""}`, 1, len(content) + 17, `"Content" given a second time`},
 		{"GeneratedTime twice", `{"Content": "` + content + `", "GeneratedTime": "2026-11-20T06:00:00Z", "GeneratedTime": "2027-01-01T00:00:00Z"}`, 1, len(content) + 58, `"GeneratedTime" given a second time`},
+		// Given, GeneratedTime is a time: empty or null is not the field
+		// left out, which dates the report as a bare CSV is.
+		{"GeneratedTime empty", "{\"Content\": \"" + content + "\",\n \"GeneratedTime\": \"\"}", 2, 2, "GeneratedTime is empty (or null)"},
+		{"GeneratedTime null", "{\"GeneratedTime\": null, \"Content\": \"" + content + "\"}", 1, 2, "GeneratedTime is empty (or null)"},
 		{"ReportFormat twice, the same", `{"ReportFormat": "text/csv", "Content": "` + content + `", "ReportFormat":"text/csv"}`, 1, len(content) + 45, `"ReportFormat" given a second time`},
 	}
 	for _, tt := range tests {
