@@ -85,6 +85,19 @@ func TestAsOfBeforeTheReportIsSaid(t *testing.T) {
 			t.Errorf("%v: exit %d, stderr %q, want 0 and %q", tc.args, code, stderr, tc.want)
 		}
 	}
+	// So is a report's own time before what it records, without --as-of:
+	// a GeneratedTime edited, or a bare CSV's time to come against now.
+	early := strings.Replace(doc, "2026-11-20T06:00:00+00:00", "2021-01-01T00:00:00Z", 1)
+	want := "credaudit scan: the report's GeneratedTime 2021-01-01T00:00:00Z is before times the report records (the latest, erin's password_last_used, 2026-11-20T05:00:00Z): what it records after 2021-01-01T00:00:00Z counts as less than a day old\n"
+	if code, _, stderr := run(t, early, "scan", "--format", "json", "--report", "-"); code != ExitOK || stderr != want {
+		t.Errorf("a GeneratedTime before what the report records: exit %d, stderr %q, want 0 and %q", code, stderr, want)
+	}
+	ahead := strings.Replace(string(data), "2026-11-20T05:00:00+00:00", "2999-01-01T00:00:00+00:00", 1)
+	code, _, stderr := run(t, ahead, "query", "--count", "--report", "-")
+	if code != ExitOK || !strings.HasPrefix(stderr, "credaudit query: now (") ||
+		!strings.Contains(stderr, "; a bare CSV records no time of its own) is before times the report records (the latest, erin's password_last_used, 2999-01-01T00:00:00Z): as_of - t is negative for a time it records after ") {
+		t.Errorf("a bare CSV recording a time to come: exit %d, stderr %q", code, stderr)
+	}
 }
 
 // as_of is --as-of when given, else the report's GeneratedTime (the CLI's

@@ -132,21 +132,31 @@ func (s *source) load(ctx context.Context, in io.Reader) (*loaded, error) {
 	}
 	l.asOf = asOf
 	// The rules' ages are never below 0, so what the report saw after
-	// --as-of reads as less than a day old, not as the future it is; an
-	// expression's as_of - t is negative.
-	after := "what it records after " + s.asOf + " counts as less than a day old"
-	if !s.canPublish {
-		after = "as_of - t is negative for a time it records after " + s.asOf
-	}
+	// as_of reads as less than a day old, not as the future it is; an
+	// expression's as_of - t is negative. So for --as-of, and for a report
+	// file whose own time (GeneratedTime, or now for a bare CSV) comes
+	// before what it records: edited, or a clock behind.
+	at, label := s.asOf, "--as-of "+s.asOf
 	switch {
-	case s.asOf == "":
-	case asOf.Before(rep.GeneratedTime):
+	case s.asOf != "":
+	case !rep.GeneratedTime.IsZero():
+		at = asOf.Format(time.RFC3339)
+		label = "the report's GeneratedTime " + at
+	default:
+		at = asOf.Format(time.RFC3339)
+		label = "now (" + at + "; a bare CSV records no time of its own)"
+	}
+	after := "what it records after " + at + " counts as less than a day old"
+	if !s.canPublish {
+		after = "as_of - t is negative for a time it records after " + at
+	}
+	if s.asOf != "" && asOf.Before(rep.GeneratedTime) {
 		l.note = fmt.Sprintf("--as-of %s is before the report was generated (%s): %s", s.asOf, rep.GeneratedTime.UTC().Format(time.RFC3339), after)
-	case rep.GeneratedTime.IsZero(): // a bare CSV: its latest time says
-		if user, column, t, ok := latestRecorded(rep); ok && t.After(asOf) {
-			l.note = fmt.Sprintf("--as-of %s is before times the report records (the latest, %s's %s, %s): %s",
-				s.asOf, terminalSafe(user), column, t.Format(time.RFC3339), after)
-		}
+	} else if user, column, t, ok := latestRecorded(rep); ok && t.After(asOf) && (s.asOf != "" || !s.live()) {
+		// IAM's own report, read live, is taken at its word (moto's is
+		// dated 2015, whatever it records).
+		l.note = fmt.Sprintf("%s is before times the report records (the latest, %s's %s, %s): %s",
+			label, terminalSafe(user), column, t.Format(time.RFC3339), after)
 	}
 	return l, nil
 }
