@@ -100,6 +100,41 @@ func TestAsOfBeforeTheReportIsSaid(t *testing.T) {
 	}
 }
 
+// A report file with a column named as one of credaudit's own variables
+// (is_root, account_id, as_of, raw) is refused: --columns would print the
+// file's cells, and --where, or a custom rule, read credaudit's.
+func TestReportColumnNamedAsAVariableIsRefused(t *testing.T) {
+	data, err := os.ReadFile(sampleReport)
+	if err != nil {
+		t.Fatal(err)
+	}
+	withColumn := func(col string) string { // the sample with a column col of x
+		var b strings.Builder
+		for i, ln := range strings.SplitAfter(string(data), "\n") {
+			switch {
+			case ln == "":
+			case i == 0:
+				b.WriteString(strings.TrimSuffix(ln, "\n") + "," + col + "\n")
+			default:
+				b.WriteString(strings.TrimSuffix(ln, "\n") + ",x\n")
+			}
+		}
+		return b.String()
+	}
+	for _, col := range []string{"is_root", "account_id", "as_of", "raw"} {
+		for _, cmd := range [][]string{{"query", "--count"}, {"scan", "--format", "json"}} {
+			code, out, stderr := run(t, withColumn(col), append(cmd, "--report", "-")...)
+			if code != ExitUsage || out != "" || !strings.Contains(stderr, "stdin: the header's field 23 is a column named "+col+", which is also credaudit's own variable") {
+				t.Errorf("%s with a column %s: exit %d, stdout %q, stderr %q", cmd[0], col, code, out, stderr)
+			}
+		}
+	}
+	// Another unknown column is kept, as ever.
+	if code, out, stderr := run(t, withColumn("note"), "query", "--where", `raw.note == "x"`, "--count", "--report", "-"); code != ExitOK || out != "9\n" {
+		t.Errorf("a column note: exit %d, stdout %q, stderr %q; want the 9 rows", code, out, stderr)
+	}
+}
+
 // as_of is --as-of when given, else the report's GeneratedTime (the CLI's
 // JSON form), else the time of the scan (a bare CSV has none).
 func TestScanAsOf(t *testing.T) {

@@ -219,6 +219,11 @@ func readReport(name, data string) (*credreport.Report, error) {
 	if why := credreport.OutOfRange(rep.GeneratedTime); why != "" && !rep.GeneratedTime.IsZero() { // zero: a bare CSV
 		return nil, usageErr("%s: GeneratedTime %s %s", name, rep.GeneratedTime.Format(time.RFC3339), why)
 	}
+	for i, col := range rep.Header {
+		if query.OwnVariable(col) {
+			return nil, usageErr("%s: the header's field %d is a column named %s, which is also credaudit's own variable: --columns would print the file's cells and an expression read credaudit's; rename the column (IAM's report has none of that name)", name, i+1, col)
+		}
+	}
 	return rep, nil
 }
 

@@ -49,6 +49,18 @@ const (
 	VarAsOf      = "as_of"
 )
 
+// OwnVariable reports whether name is one of the variables above, which a
+// report column of that name (an unknown column of a file made by hand)
+// would read as two things: `--columns is_root` the file's cells, an
+// expression credaudit's own.
+func OwnVariable(name string) bool {
+	switch name {
+	case VarRaw, VarIsRoot, VarAccountID, VarAsOf:
+		return true
+	}
+	return false
+}
+
 // FuncAgeDays is ageDays(t): floor((as_of − t) / 24h), never below 0, as
 // the built-in rules count a credential's age (credreport.WholeDays), so
 // that a custom rule reads as the catalog does: `password_last_used !=
