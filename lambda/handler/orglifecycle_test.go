@@ -562,7 +562,7 @@ func (o *orgLifecycle) step(last bool) {
 			}
 			cause, _ := json.Marshal(map[string]string{"errorMessage": err.Error(), "errorType": "described"})
 			results["FAILED"] = append(results["FAILED"], mapExecution{Input: string(in), Status: "FAILED", Error: "described", Cause: string(cause)})
-			e.failed, e.reason = true, map[string]string{"assume role denied": "assume role: ", "report denied": "acquire: ", "state not saved": "save state: "}[m.fault]
+			e.failed, e.reason = true, map[string]string{"assume role denied": "assume role: ", "report denied": "acquire: ", "state not saved": "save state s3://"}[m.fault]
 			continue
 		}
 		if err != nil {
