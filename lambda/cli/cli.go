@@ -256,7 +256,7 @@ func parseFlags(fs *flag.FlagSet, args []string, streams IO) error {
 	// otherwise run with the default unnoticed (no gate; the live account).
 	var empty error
 	fs.Visit(func(f *flag.Flag) {
-		if b, ok := f.Value.(interface{ IsBoolFlag() bool }); empty == nil && !(ok && b.IsBoolFlag()) && strings.TrimSpace(f.Value.String()) == "" {
+		if empty == nil && !isBoolFlag(f.Value) && strings.TrimSpace(f.Value.String()) == "" {
 			empty = usageErr("--%s %q is empty; leave the flag out for its default", f.Name, f.Value.String())
 		}
 	})
@@ -282,7 +282,7 @@ func asksHelp(fs *flag.FlagSet, args []string) bool {
 		if f == nil {
 			continue // the flag package's error, unless help is asked for
 		}
-		if b, ok := f.Value.(interface{ IsBoolFlag() bool }); !ok || !b.IsBoolFlag() {
+		if !isBoolFlag(f.Value) {
 			i++ // the flag's value
 		}
 	}
@@ -330,8 +330,12 @@ func (v *onceValue) Set(s string) error {
 }
 
 // IsBoolFlag keeps a boolean flag one that takes no value.
-func (v *onceValue) IsBoolFlag() bool {
-	b, ok := v.Value.(interface{ IsBoolFlag() bool })
+func (v *onceValue) IsBoolFlag() bool { return isBoolFlag(v.Value) }
+
+// isBoolFlag reports whether v is a boolean flag's value, one the flag
+// package takes without a value (--count, not --count true).
+func isBoolFlag(v flag.Value) bool {
+	b, ok := v.(interface{ IsBoolFlag() bool })
 	return ok && b.IsBoolFlag()
 }
 
