@@ -78,6 +78,10 @@ func NewS3(cfg aws.Config, bucket string, o S3Options) *S3 {
 	return &S3{client: client, bucket: bucket, prefix: prefix}
 }
 
+// DeliveryMetadata is the user metadata key (x-amz-meta-credaudit-delivery)
+// under which S3 keeps a state's Delivery.
+const DeliveryMetadata = "credaudit-delivery"
+
 // Key is the object key of accountID's state.
 func (st *S3) Key(accountID string) string { return st.prefix + accountID + ".json.gz" }
 
@@ -108,6 +112,7 @@ func (st *S3) Load(ctx context.Context, accountID string) (*State, Token, error)
 	if err != nil {
 		return nil, NoObject, fmt.Errorf("load state s3://%s/%s: %w", st.bucket, key, err)
 	}
+	s.Delivery = out.Metadata[DeliveryMetadata]
 	return s, token, nil
 }
 
@@ -126,6 +131,9 @@ func (st *S3) Save(ctx context.Context, accountID string, s *State, token Token)
 		Key:         aws.String(key),
 		Body:        bytes.NewReader(data),
 		ContentType: aws.String("application/gzip"),
+	}
+	if s.Delivery != "" {
+		in.Metadata = map[string]string{DeliveryMetadata: s.Delivery}
 	}
 	out, err := PutIf(ctx, st.client, in, token)
 	if err == nil {

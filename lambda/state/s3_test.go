@@ -2,11 +2,13 @@ package state
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"strings"
 	"testing"
 	"time"
@@ -173,5 +175,57 @@ func TestS3Hints(t *testing.T) {
 				t.Errorf("Hint(%v) = %q, want it to say %q", tc.err, got, tc.want)
 			}
 		})
+	}
+}
+
+// A state's Delivery is kept as the object's metadata, not in the encoded
+// state: each save says its own (none when it has none), and the object
+// decodes with any build.
+func TestS3KeepsTheDeliveryAsMetadata(t *testing.T) {
+	cfg := emulator.Config(t)
+	client, bucket := motoBucket(t, cfg)
+	st := NewS3(cfg, bucket, S3Options{UsePathStyle: true})
+	tok := NoObject
+	for i, delivery := range []string{"4a1c3b2e-59b8-4d1f-9a55-0c5a8b0f6e21", "", "89d1a02d-5ec7-412e-82f5-13505f849b41"} {
+		s := sample()
+		s.Delivery = delivery
+		var err error
+		if tok, err = st.Save(t.Context(), acct, s, tok); err != nil {
+			t.Fatal(err)
+		}
+		got, _, err := st.Load(t.Context(), acct)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Delivery != delivery {
+			t.Errorf("save %d: Load's Delivery = %q, want %q", i+1, got.Delivery, delivery)
+		}
+		obj, err := client.GetObject(t.Context(), &s3.GetObjectInput{Bucket: aws.String(bucket), Key: aws.String(st.Key(acct))})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var body bytes.Buffer
+		_, err = body.ReadFrom(obj.Body)
+		obj.Body.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := Decode(body.Bytes()); err != nil {
+			t.Fatalf("save %d: the object does not decode: %v", i+1, err)
+		}
+		zr, err := gzip.NewReader(&body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		plain, err := io.ReadAll(zr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if delivery != "" && bytes.Contains(plain, []byte(delivery)) {
+			t.Errorf("save %d: the encoded state holds the delivery: %s", i+1, plain)
+		}
+		if got := obj.Metadata[DeliveryMetadata]; got != delivery {
+			t.Errorf("save %d: metadata %s = %q, want %q", i+1, DeliveryMetadata, got, delivery)
+		}
 	}
 }

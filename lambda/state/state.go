@@ -130,6 +130,13 @@ type State struct {
 	// SavedAt is when the state was saved; the caller sets it.
 	SavedAt time.Time                 `json:"saved_at"`
 	Records map[string]finding.Record `json:"records"`
+	// Delivery names the invocation event whose run saved the state (its
+	// Scheduler execution ID or EventBridge event ID), "" for none, so that
+	// a second delivery of that event can tell it was already run. It is
+	// not part of the encoded state, so every build reads the state: S3
+	// keeps it as the object's metadata (DeliveryMetadata); Dir, for the
+	// command line, which has no events, keeps none.
+	Delivery string `json:"-"`
 }
 
 // New is the state of an account never audited: no records. Only a missing
