@@ -90,6 +90,16 @@ type Auditor struct {
 	// AsOf overrides the time the report is evaluated at (CLI --as-of);
 	// zero means the report's GeneratedTime.
 	AsOf time.Time
+	// Delivery names the event that started the run: its Scheduler
+	// execution ID or EventBridge event ID (handler.Request), saved with
+	// the state (state.State.Delivery). Scheduler and Lambda each deliver
+	// an event at least once, so a run may be a second delivery of one
+	// already run, or being run: when the state it loads names its
+	// delivery, or its save ahead finds that another run of it saved first,
+	// it publishes and saves nothing, and its Outcome says Duplicate. ""
+	// (the command line, an invocation by hand with {}, an organisation's
+	// audits) turns the check off.
+	Delivery string
 
 	// Log receives one JSON line per phase (counts only, never report
 	// contents); nil discards. Metrics receives the run's CloudWatch
@@ -194,7 +204,11 @@ type Outcome struct {
 	// Saved says the new state was written; Conflict that another run had
 	// saved first, so this one wrote nothing.
 	Saved, Conflict bool
-	Duration        time.Duration
+	// Duplicate says the run was a second delivery of an event another
+	// run already ran, or was running (Auditor.Delivery): it has no
+	// results, and published and saved nothing.
+	Duplicate bool
+	Duration  time.Duration
 }
 
 func (a *Auditor) now() time.Time {
@@ -352,6 +366,9 @@ func (a *Auditor) Audit(ctx context.Context, obs *Observation) (*Outcome, error)
 			return nil, a.fail(ctx, acct, &Failure{Phase: PhaseLoadState, Err: err, Hint: a.Store.Hint(err)})
 		}
 	}
+	if a.Delivery != "" && prev.Delivery == a.Delivery {
+		return a.duplicate(ctx, out, prev, start), nil
+	}
 	if obs.AsOf.Before(prev.GeneratedAt) {
 		// Diffed against a later state, an older report would reopen what
 		// was fixed since and report it as news, in Security Hub too.
@@ -385,17 +402,25 @@ func (a *Auditor) Audit(ctx context.Context, obs *Observation) (*Outcome, error)
 			slog.String("outcome", "findings last imported into another region are imported into this one, open or archived; their copies there are left to expire"))
 	}
 
-	if a.Store != nil && a.sends(out) {
+	if a.Store != nil && (a.sends(out) || a.Delivery != "" && a.shouldNotify(out)) {
 		// Written ahead, so that a run that publishes and then fails to
 		// save (the store failing, or the function stopped) leaves a state
 		// from which the next run sends and reports all this one did
 		// again, rather than the previous one, from which it would take a
 		// finding this run archived and that fails again for still open.
-		ahead := &state.State{Version: state.Version, AccountID: acct, GeneratedAt: obs.AsOf, SavedAt: a.now(),
+		// With a delivery, it is saved ahead of a digest too, so that a
+		// second delivery of the event finds it before sending one.
+		ahead := &state.State{Version: state.Version, AccountID: acct, GeneratedAt: obs.AsOf, SavedAt: a.now(), Delivery: a.Delivery,
 			Records: finding.NextUnsettled(held, out.Changes, finding.Publication{At: a.now(), Region: a.HubRegion, Off: a.Hub == nil})}
 		switch tok, err := a.Store.Save(ctx, acct, ahead, token); {
 		case err == nil:
 			token = tok
+		case errors.Is(err, state.ErrConflict) && a.Delivery != "":
+			// The run that saved first may be another delivery of this
+			// event, which sends what this one would.
+			if theirs, _, err := a.Store.Load(ctx, acct); err == nil && theirs.Delivery == a.Delivery {
+				return a.duplicate(ctx, out, theirs, start), nil
+			}
 		case errors.Is(err, state.ErrConflict):
 			// Another run saved since this one loaded: the save after
 			// publishing reconciles with it (saveAfterConflict), as it did
@@ -432,7 +457,7 @@ func (a *Auditor) Audit(ctx context.Context, obs *Observation) (*Outcome, error)
 	}
 
 	if a.Store != nil {
-		next := &state.State{Version: state.Version, AccountID: acct, GeneratedAt: obs.AsOf, SavedAt: a.now(),
+		next := &state.State{Version: state.Version, AccountID: acct, GeneratedAt: obs.AsOf, SavedAt: a.now(), Delivery: a.Delivery,
 			Records: records(held, out.Changes, pub)}
 		_, err := a.Store.Save(ctx, acct, next, token)
 		out.Saved = err == nil
@@ -454,6 +479,19 @@ func (a *Auditor) Audit(ctx context.Context, obs *Observation) (*Outcome, error)
 		a.logTold(ctx, KindDigest)
 	}
 	return out, errors.Join(errs...)
+}
+
+// duplicate is the Outcome of a run whose delivery (Auditor.Delivery) the
+// stored state names, saved by another run of the same event at
+// theirs.SavedAt: the account and what was observed, no results (what it
+// evaluated, if it got that far, the other run publishes). It publishes
+// and saves nothing, and writes no metrics, whose counts would add that
+// run's a second time.
+func (a *Auditor) duplicate(ctx context.Context, out *Outcome, theirs *state.State, start time.Time) *Outcome {
+	a.log().LogAttrs(ctx, slog.LevelInfo, "duplicate delivery", slog.String("delivery", a.Delivery), slog.Time("state_saved_at", theirs.SavedAt),
+		slog.String("outcome", "another run of the same event saved the state (Scheduler and Lambda deliver an event at least once); this run publishes and saves nothing"))
+	return &Outcome{AccountID: out.AccountID, Alias: out.Alias, Profile: out.Profile, Observation: out.Observation,
+		Duplicate: true, Duration: a.now().Sub(start)}
 }
 
 // sends reports whether the run may send anything that its state must
@@ -508,7 +546,7 @@ func (a *Auditor) saveAfterConflict(ctx context.Context, acct string, ours *stat
 		if oursNewer {
 			next.GeneratedAt = ours.GeneratedAt // the later report both states now reflect
 		}
-		next.SavedAt = a.now()
+		next.SavedAt, next.Delivery = a.now(), ours.Delivery
 		if _, err = a.Store.Save(ctx, acct, &next, token); !errors.Is(err, state.ErrConflict) {
 			if err == nil {
 				a.log().LogAttrs(ctx, slog.LevelInfo, "save state", slog.Int("records", len(next.Records)), slog.Int("sent", len(sent)),

@@ -59,6 +59,9 @@ type Summary struct {
 	// unused on that account's word.
 	StaleSuppressions []StaleSuppression `json:"stale_suppressions,omitempty"`
 	StaleMore         int                `json:"stale_suppressions_more,omitempty"`
+	// Duplicate says the run was a second delivery of an event already
+	// run (Outcome.Duplicate): it did nothing, and its counts are zero.
+	Duplicate bool `json:"duplicate,omitempty"`
 }
 
 // StaleSuppression is a suppression that muted nothing in an account's run,
@@ -125,7 +128,7 @@ func Summarize(out *Outcome) *Summary {
 		AccountID: out.AccountID, Alias: out.Alias, Profile: out.Profile, Users: len(out.Observation.Report.Users),
 		Failing: c.Failing, BySeverity: map[string]int{}, Suppressed: c.Suppressed, NotAvailable: c.NotAvailable,
 		New: c.New, NewNotVisible: c.NewNotVisible, Changed: c.Changed, Unmuted: c.Unmuted, Resolved: c.Resolved, Gone: c.Gone, StillFailing: c.StillFailing,
-		Imported: out.Hub.Imported, Notified: out.Notified, Severity: severityAttr(c.HighestNew),
+		Imported: out.Hub.Imported, Notified: out.Notified, Severity: severityAttr(c.HighestNew), Duplicate: out.Duplicate,
 	}
 	if err := out.Observation.AccountErr; err != nil {
 		s.AccountFactsError = clip(err.Error(), 2*maxReason)
