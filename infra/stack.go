@@ -45,7 +45,9 @@ const ScheduleInput = `{"source":"credaudit.schedule",` +
 // throttled run still happens, at most that late.
 //
 // Overlapping runs (Scheduler and Lambda each deliver at least once) save
-// one state between them: the state is written with a conditional put.
+// one state between them: the state is written with a conditional put, and
+// a second delivery of an event (its executionId in ScheduleInput) does
+// nothing once a run of it has saved (audit.Auditor.Delivery).
 const (
 	asyncRetries      = 0
 	asyncMaxEventAgeH = 2

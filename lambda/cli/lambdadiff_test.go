@@ -355,6 +355,7 @@ func runDifferential(t *testing.T, seed uint64) {
 		if err != nil {
 			t.Fatalf("the function's state: %v", err)
 		}
+		st.Delivery = "" // the event's; the command line has none
 		return st
 	}}
 	cli := &diffSide{name: "scan --publish", acct: cacct, state: func() *state.State {
@@ -403,7 +404,7 @@ func runDifferential(t *testing.T, seed uint64) {
 		h.Fetcher.Sleep = func(context.Context, time.Duration) error { return nil }
 		h.Importer.RatePerSecond = 1000
 		h.Now = now
-		payload, err := os.ReadFile("../../events/eventbridge-scheduled.json")
+		payload, err := sandbox.Event("../../events/eventbridge-scheduled.json", fmt.Sprintf("diff-run-%d", i+1))
 		w.must("read the event", err)
 		resp, lerr := h.Invoke(ctx, payload)
 

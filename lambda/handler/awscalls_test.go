@@ -8,7 +8,6 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"os"
 	"regexp"
 	"slices"
 	"strings"
@@ -382,11 +381,7 @@ func TestRecordedAWSCalls(t *testing.T) {
 	}
 	invoke := func(h *handler.Handler, sample string, wantErr bool) {
 		t.Helper()
-		payload, err := os.ReadFile("../../events/" + sample)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := h.Invoke(ctx, payload); (err != nil) != wantErr {
+		if _, err := h.Invoke(ctx, firing(t, sample)); (err != nil) != wantErr {
 			t.Fatalf("invoke %s: error %v, want one: %v", sample, err, wantErr)
 		}
 	}

@@ -5,12 +5,14 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"maps"
-	"os"
+	"net/http"
 	"path/filepath"
 	"reflect"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -34,6 +36,21 @@ const (
 	region  = "us-east-1"
 	bucket  = "credaudit-state-e2e"
 )
+
+// firings numbers the sample events the tests send.
+var firings atomic.Int64
+
+// firing is the sample event as a firing of the schedule of its own sends
+// it (sandbox.Event): the function does nothing for a second delivery of
+// one.
+func firing(t *testing.T, sample string) []byte {
+	t.Helper()
+	payload, err := sandbox.Event(filepath.Join("..", "..", "events", sample), fmt.Sprintf("test-firing-%d", firings.Add(1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return payload
+}
 
 // env is one emulated account with the function's resources (package
 // sandbox), and the function's logs and metrics.
@@ -111,11 +128,7 @@ func (e *env) handler(extra map[string]string) *handler.Handler {
 // invoke runs the handler on a sample event from events/.
 func (e *env) invoke(h *handler.Handler, sample string) *handler.Response {
 	e.t.Helper()
-	payload, err := os.ReadFile(filepath.Join("..", "..", "events", sample))
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	resp, err := h.Invoke(context.Background(), payload)
+	resp, err := h.Invoke(context.Background(), firing(e.t, sample))
 	if err != nil {
 		e.t.Fatalf("invoke %s: %v", sample, err)
 	}
@@ -617,5 +630,97 @@ func TestChangingTheHomeRegionImportsTheOpenFindingsThere(t *testing.T) {
 	}
 	if again := e.invoke(e.handler(map[string]string{handler.EnvHubRegion: "eu-west-1"}), "scheduler.json"); again.Imported != 0 {
 		t.Errorf("the run after imported %d findings, want none", again.Imported)
+	}
+}
+
+// The schedule's event delivered a second time (Scheduler and Lambda each
+// deliver at least once) does nothing: after the first delivery's run, and
+// when it ran alongside it, loading the state before that run saved. The
+// state's object says which delivery saved it.
+func TestASecondDeliveryOfTheScheduleDoesNothing(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	must(t, "seed", func() error { return e.SeedExample(ctx) })
+	payload := firing(t, "scheduler.json")
+	delivery, err := handler.ParseRequest(payload)
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, err := e.handler(nil).Invoke(ctx, payload)
+	if err != nil || first.Duplicate || first.Imported == 0 || len(e.drain()) != 1 {
+		t.Fatalf("first delivery: %+v, %v; want a run that imports and mails a digest", first, err)
+	}
+	if got := e.state().Delivery; got != delivery.Delivery {
+		t.Errorf("the state says delivery %q saved it, want %q", got, delivery.Delivery)
+	}
+	s3c := s3.NewFromConfig(e.cfg, func(o *s3.Options) { o.UsePathStyle = true })
+	etag := func() string {
+		t.Helper()
+		head, err := s3c.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(bucket), Key: aws.String("state/" + account + ".json.gz")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return aws.ToString(head.ETag)
+	}
+	saved := etag()
+	findings := e.findings()
+
+	again, err := e.handler(nil).Invoke(ctx, payload)
+	if err != nil || !again.Duplicate || again.Imported != 0 || again.Notified || again.New != 0 {
+		t.Fatalf("second delivery: %+v, %v; want a duplicate that does nothing", again, err)
+	}
+	if mail := e.drain(); len(mail) != 0 {
+		t.Errorf("the second delivery sent %d messages, want none", len(mail))
+	}
+	if etag() != saved {
+		t.Error("the second delivery rewrote the state")
+	}
+	if !reflect.DeepEqual(e.findings(), findings) {
+		t.Error("the second delivery changed Security Hub's findings")
+	}
+	dup := 0
+	for _, l := range logged[struct{ Msg, Delivery string }](e) {
+		if l.Msg == "duplicate delivery" && l.Delivery == delivery.Delivery {
+			dup++
+		}
+	}
+	if dup != 1 {
+		t.Errorf("%d log lines say the delivery was a duplicate, want 1", dup)
+	}
+
+	// The next firing, delivered twice at once: the copy whose save ahead
+	// finds the other's saved first sends nothing.
+	must(t, "fix", func() error { return e.FixExample(ctx) })
+	payload = firing(t, "scheduler.json")
+	var other *handler.Response
+	stateKey := "/" + bucket + "/state/" + account + ".json.gz"
+	raced := false
+	proxy := (&emulator.Proxy{Hook: func(w http.ResponseWriter, c *emulator.Call) {
+		if c.Op == "s3:PutObject" && c.Request.URL.Path == stateKey && !raced {
+			raced = true
+			var err error
+			if other, err = e.handler(nil).Invoke(ctx, payload); err != nil {
+				t.Errorf("the other copy: %v", err)
+			}
+		}
+		c.Forward(w, nil)
+	}}).Start(t)
+	cfg := e.cfg.Copy()
+	cfg.BaseEndpoint = aws.String(proxy)
+	vars := e.vars(nil)
+	h, err := handler.New(cfg, func(k string) string { return vars[k] }, slog.New(slog.DiscardHandler), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.Fetcher.Sleep = func(context.Context, time.Duration) error { return nil }
+	late, err := h.Invoke(ctx, payload)
+	if err != nil || !raced || !late.Duplicate {
+		t.Fatalf("the copy that saved second: %+v, %v (raced %v); want a duplicate", late, err, raced)
+	}
+	if other == nil || other.Duplicate || other.Resolved == 0 || !other.Notified {
+		t.Fatalf("the copy that saved first: %+v; want the run, with its digest", other)
+	}
+	if mail := e.drain(); len(mail) != 1 {
+		t.Errorf("the event delivered twice at once sent %d messages, want one digest", len(mail))
 	}
 }

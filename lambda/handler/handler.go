@@ -183,7 +183,8 @@ func (h *Handler) start(ctx context.Context, payload json.RawMessage) (Request, 
 		return req, nil, aud.Fail(ctx, &audit.Failure{Phase: audit.PhaseEvent, Err: err,
 			Hint: "the schedule's input or the invoking state machine sends an event credaudit does not accept (see events/ for the accepted shapes)."})
 	}
-	h.Log.LogAttrs(ctx, slog.LevelInfo, "invoke", slog.String("source", req.Source), slog.String("account_id", req.AccountID))
+	h.Log.LogAttrs(ctx, slog.LevelInfo, "invoke", slog.String("source", req.Source), slog.String("account_id", req.AccountID),
+		slog.String("delivery", req.Delivery))
 	return req, aud, nil
 }
 
@@ -228,6 +229,7 @@ func (h *Handler) auditAccount(ctx context.Context, aud *audit.Auditor, req Requ
 	if req.AccountID != "" {
 		aud.AccountID = req.AccountID
 	}
+	aud.Delivery = req.Delivery
 	// An organisation run's audits (the state machine names its run) write
 	// one series per metric, not one per member account (CloudWatch bills
 	// each); a single account's keep the dimension its dashboard reads.

@@ -33,6 +33,12 @@ type Request struct {
 	RunID string
 	// Org is an organisation run's step (Source "organisation").
 	Org *OrgStep
+	// Delivery names the event, so that a second delivery of it is told
+	// (audit.Auditor.Delivery): a Scheduler payload's executionId, or an
+	// EventBridge event's id (with its replay-name, for an event replayed
+	// from an archive, which keeps its id). "" when the event has none:
+	// {} sent by hand, a per-account request, an organisation step.
+	Delivery string
 }
 
 // schedulerKeys are the keys a Scheduler payload may carry: the context
@@ -104,7 +110,16 @@ func ParseRequest(payload []byte) (Request, error) {
 			return Request{}, fmt.Errorf("unknown keys %s in an EventBridge scheduled event, which carries %s",
 				strings.Join(unknown, ", "), strings.Join(eventBridgeKeys, ", "))
 		}
-		return Request{Source: "eventbridge"}, nil
+		req := Request{Source: "eventbridge"}
+		if req.Delivery, err = deliveryOf(str, "id"); err != nil {
+			return Request{}, err
+		}
+		if replay, err := deliveryOf(str, "replay-name"); err != nil {
+			return Request{}, err
+		} else if replay != "" && req.Delivery != "" {
+			req.Delivery = "replay/" + replay + "/" + req.Delivery
+		}
+		return req, nil
 	}
 	_, hasAccount := fields["account_id"]
 	_, hasRole := fields["role_arn"]
@@ -121,7 +136,11 @@ func ParseRequest(payload []byte) (Request, error) {
 			return Request{}, fmt.Errorf("unknown keys %s: a Scheduler payload may carry %s; a per-account request has account_id and role_arn, and may have notify and run_id",
 				strings.Join(unknown, ", "), strings.Join(schedulerKeys, ", "))
 		}
-		return Request{Source: "scheduler"}, nil
+		req := Request{Source: "scheduler"}
+		if req.Delivery, err = deliveryOf(str, "executionId"); err != nil {
+			return Request{}, err
+		}
+		return req, nil
 	}
 
 	req := Request{Source: "account"}
@@ -169,6 +188,24 @@ func ParseRequest(payload []byte) (Request, error) {
 	}
 	return req, nil
 }
+
+// deliveryOf is the event's key that names its delivery: "" when the
+// event has none, and an error unless it is 1 to 128 ASCII letters,
+// digits, '.', '_', ':' and '-' (a UUID, as Scheduler and EventBridge
+// write it; the state's object metadata carries it). A Scheduler
+// placeholder left as it is, which the schedule substitutes, is refused.
+func deliveryOf(str func(string) (string, error), key string) (string, error) {
+	v, err := str(key)
+	if err != nil || v == "" {
+		return "", err
+	}
+	if !deliveryID().MatchString(v) {
+		return "", fmt.Errorf("%s %.80q: want the event's own ID (1 to 128 letters, digits, '.', '_', ':' and '-'), as the schedule substitutes it", key, v)
+	}
+	return v, nil
+}
+
+var deliveryID = lazyre.New(`^[A-Za-z0-9._:-]{1,128}$`)
 
 // eventFields reads the event, one JSON object, into its top-level fields.
 // A key given twice, in any case, is an error saying where both are:

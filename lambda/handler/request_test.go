@@ -12,8 +12,8 @@ import (
 // The samples in events/ are what the deployed function receives.
 func TestParseRequestSamples(t *testing.T) {
 	for file, want := range map[string]Request{
-		"eventbridge-scheduled.json": {Source: "eventbridge"},
-		"scheduler.json":             {Source: "scheduler"},
+		"eventbridge-scheduled.json": {Source: "eventbridge", Delivery: "89d1a02d-5ec7-412e-82f5-13505f849b41"},
+		"scheduler.json":             {Source: "scheduler", Delivery: "4a1c3b2e-59b8-4d1f-9a55-0c5a8b0f6e21"},
 		"account.json":               {Source: "account", AccountID: "123456789012", RoleARN: "arn:aws:iam::123456789012:role/credaudit-member"},
 	} {
 		data, err := os.ReadFile(filepath.Join("..", "..", "events", file))
@@ -79,6 +79,18 @@ func TestParseRequest(t *testing.T) {
 		{"per-account keys on a scheduled event", `{"detail-type":"Scheduled Event","source":"aws.events","account_id":"210987654321","role_arn":"arn:aws:iam::210987654321:role/x"}`, Request{},
 			"unknown keys account_id, role_arn in an EventBridge scheduled event, which carries version, id, detail-type, source, account, time, region, resources, detail, replay-name"},
 		{"a scheduled event replayed from an archive", `{"detail-type":"Scheduled Event","source":"aws.events","replay-name":"r1","detail":{}}`, Request{Source: "eventbridge"}, ""},
+		{"Scheduler's execution ID names the delivery", `{"executionId":"4a1c3b2e-59b8-4d1f-9a55-0c5a8b0f6e21","attemptNumber":"2"}`,
+			Request{Source: "scheduler", Delivery: "4a1c3b2e-59b8-4d1f-9a55-0c5a8b0f6e21"}, ""},
+		{"an empty execution ID names none", `{"executionId":""}`, Request{Source: "scheduler"}, ""},
+		{"a Scheduler placeholder left as it is", `{"executionId":"<aws.scheduler.execution-id>"}`, Request{},
+			`executionId "<aws.scheduler.execution-id>": want the event's own ID`},
+		{"an execution ID that is not a string", `{"executionId":7}`, Request{}, `"executionId" is not a string`},
+		{"an execution ID too long for the state's metadata", `{"executionId":"` + strings.Repeat("a", 129) + `"}`, Request{}, "want the event's own ID"},
+		{"an EventBridge event's ID names the delivery", `{"detail-type":"Scheduled Event","id":"89d1a02d-5ec7-412e-82f5-13505f849b41"}`,
+			Request{Source: "eventbridge", Delivery: "89d1a02d-5ec7-412e-82f5-13505f849b41"}, ""},
+		{"a replayed event's delivery is its replay's", `{"detail-type":"Scheduled Event","id":"89d1a02d","replay-name":"nov-20"}`,
+			Request{Source: "eventbridge", Delivery: "replay/nov-20/89d1a02d"}, ""},
+		{"an EventBridge ID with a line break", `{"detail-type":"Scheduled Event","id":"a\nb"}`, Request{}, `id "a\nb": want the event's own ID`},
 		{"organisation step key in another case", `{"action":"list_accounts","RUN_ID":"abc"}`, Request{}, "organisation step: unknown key RUN_ID (want action, run_id, accounts, missing, results, error)"},
 		{"keys that differ by more than case", `{"account_id":"123456789012","account-id":"1"}`, Request{}, `unknown key "account-id"`},
 	}
@@ -96,7 +108,7 @@ func TestParseRequest(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got.Source != tt.want.Source || got.AccountID != tt.want.AccountID || got.RoleARN != tt.want.RoleARN ||
+			if got.Source != tt.want.Source || got.AccountID != tt.want.AccountID || got.RoleARN != tt.want.RoleARN || got.Delivery != tt.want.Delivery ||
 				(got.Notify == nil) != (tt.want.Notify == nil) || (got.Notify != nil && *got.Notify != *tt.want.Notify) {
 				t.Errorf("got %+v, want %+v", got, tt.want)
 			}

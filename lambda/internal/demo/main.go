@@ -59,7 +59,7 @@ func run(ctx context.Context) error {
 
 	fmt.Println("An example account in the moto emulator (which dates every credential report 2015-02-02, so ages read as of then).")
 	banner("Run 1: alice (password, no MFA), bob (access key, no MFA), carol (password, two keys), dave (password and MFA)")
-	if err := invoke(ctx, h, acct); err != nil {
+	if err := invoke(ctx, h, acct, "demo-run-1"); err != nil {
 		return err
 	}
 	banner("Fixing: alice enables MFA, carol deactivates her second key, bob is deleted")
@@ -67,11 +67,15 @@ func run(ctx context.Context) error {
 		return err
 	}
 	banner("Run 2")
-	if err := invoke(ctx, h, acct); err != nil {
+	if err := invoke(ctx, h, acct, "demo-run-2"); err != nil {
 		return err
 	}
 	banner("Run 3: nothing changed")
-	if err := invoke(ctx, h, acct); err != nil {
+	if err := invoke(ctx, h, acct, "demo-run-3"); err != nil {
+		return err
+	}
+	banner("Run 3's event delivered a second time (Scheduler and Lambda deliver at least once)")
+	if err := invoke(ctx, h, acct, "demo-run-3"); err != nil {
 		return err
 	}
 	fmt.Printf("\nThe function wrote %d JSON log lines (one per phase, counts only, no user names) and %d CloudWatch EMF metric lines.\n",
@@ -81,16 +85,25 @@ func run(ctx context.Context) error {
 
 func banner(s string) { fmt.Printf("\n==== %s\n", s) }
 
-// invoke runs the handler on the Scheduler sample event and prints what it
-// left behind: the response, the digest (if any) and Security Hub.
-func invoke(ctx context.Context, h *handler.Handler, acct *sandbox.Account) error {
-	payload, err := os.ReadFile("events/scheduler.json")
+// invoke runs the handler on the Scheduler sample event, as the firing of
+// the schedule named delivery sends it, and prints what it left behind: the
+// response, the digest (if any) and Security Hub.
+func invoke(ctx context.Context, h *handler.Handler, acct *sandbox.Account, delivery string) error {
+	payload, err := sandbox.Event("events/scheduler.json", delivery)
 	if err != nil {
 		return err
 	}
 	resp, err := h.Invoke(ctx, payload)
 	if err != nil {
 		return err
+	}
+	if resp.Duplicate {
+		msgs, err := acct.Drain(ctx)
+		if err != nil {
+			return err
+		}
+		fmt.Printf("handler: a second delivery of %s, whose run saved the state: nothing evaluated, %d messages sent, nothing imported or saved\n", delivery, len(msgs))
+		return nil
 	}
 	fmt.Printf("handler: %d users, %d new, %d changed, %d resolved, %d gone, %d still failing; %d imported into Security Hub\n",
 		resp.Users, resp.New, resp.Changed, resp.Resolved, resp.Gone, resp.StillFailing, resp.Imported)

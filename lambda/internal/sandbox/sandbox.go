@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
@@ -25,6 +26,33 @@ import (
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 )
+
+// Event is the sample event in file (events/scheduler.json,
+// events/eventbridge-scheduled.json) as one firing of the schedule sends it:
+// with delivery as its ID (Scheduler's executionId, EventBridge's id), as
+// each firing has its own, and the function does nothing for a second
+// delivery of one. An event without an ID is returned as it is.
+func Event(file, delivery string) ([]byte, error) {
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return nil, err
+	}
+	var ev map[string]json.RawMessage
+	if err := json.Unmarshal(data, &ev); err != nil {
+		return nil, fmt.Errorf("%s: %w", file, err)
+	}
+	key := "executionId"
+	if _, ok := ev["detail-type"]; ok {
+		key = "id"
+	}
+	if _, ok := ev[key]; !ok {
+		return data, nil
+	}
+	if ev[key], err = json.Marshal(delivery); err != nil {
+		return nil, err
+	}
+	return json.Marshal(ev)
+}
 
 // Account is an emulated account with the function's resources.
 type Account struct {
