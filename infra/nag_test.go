@@ -88,6 +88,7 @@ func TestOrgNagSuppressionsAreReviewed(t *testing.T) {
 		bucket + "runs/*",
 		bucket + "runs/*/accounts.json",
 		bucket + "runs/*/summaries/*",
+		bucket + "runs/deliveries/*",
 		bucket + "runs/results/*",
 		bucket + "state/*",
 		"AwsSolutions-IAM5 Resource::arn:<AWS::Partition>:iam::*:role/credaudit-member",

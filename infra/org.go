@@ -35,6 +35,10 @@ const (
 	// AccountsKeys matches the account list the orchestrator writes for
 	// each run (the function's handler.AccountsKey).
 	AccountsKeys = RunsPrefix + "*/accounts.json"
+	// DeliveriesPrefix is where a run's list_accounts claims the firing of
+	// the schedule that started it (the function's handler.DeliveryKey),
+	// so that a firing delivered twice audits once.
+	DeliveriesPrefix = RunsPrefix + "deliveries/"
 	// runRetentionDays: a run reads its files only while it lasts; a
 	// month keeps them for looking into a failed run.
 	runRetentionDays = 30
@@ -152,6 +156,8 @@ func (st *OrgStack) addFunctions() {
 		"Resource::*", "organizations:ListAccounts and organizations:ListParents support no resource-level permissions; "+
 			"they are the only actions on *, and only the management account or a delegated administrator can call them.",
 		st.objectFinding(AccountsKeys), "Each run writes its account list to runs/<run-id>/accounts.json; the run ID is made at run time.",
+		st.objectsFinding(DeliveriesPrefix), "Each run claims the schedule's firing that started it as runs/deliveries/<execution-id>.json; "+
+			"the execution ID is Scheduler's, made at run time.",
 		st.objectsFinding(RunsPrefix), "Each run reads its runs/<run-id>/accounts.json and "+
 			"the Map Run's results under runs/results/<map-run-id>/; both IDs are made at run time, so the grant is the runs/ prefix of the stack's own bucket.",
 	)
@@ -190,7 +196,7 @@ func (st *OrgStack) orchestratorStatements(logGroup awslogs.LogGroup) []awsiam.P
 		// It writes a run's account list and the digests owed, and no other
 		// run file: not the map's results, nor the summaries the audits
 		// keep, which aggregate reads as theirs.
-		stmt("WriteRunFiles", []string{"s3:PutObject"}, []*string{st.object(AccountsKeys), st.object(OwedDigestsKey)}, nil),
+		stmt("WriteRunFiles", []string{"s3:PutObject"}, []*string{st.object(AccountsKeys), st.object(OwedDigestsKey), st.objects(DeliveriesPrefix)}, nil),
 		// So that reading the owed digests before any was owed answers 404
 		// NoSuchKey, not 403, and the aggregate of a failed map, or of
 		// results it cannot read, lists the summaries its audits kept;
@@ -240,8 +246,15 @@ func (st *OrgStack) addStateMachine() {
 	runFiles := map[string]any{"bucket": at("$.bucket"), "key": at("$.key")}
 
 	// Output: {"bucket", "key" (runs/<run-id>/accounts.json), "accounts",
-	// "missing" (what the filters include that the run cannot audit)}.
-	listAccounts := invoke("ListAccounts", st.Orchestrator, map[string]any{"action": "list_accounts", "run_id": runID})
+	// "missing" (what the filters include that the run cannot audit),
+	// "duplicate"}. The execution's input is the schedule's payload, whose
+	// executionId the function claims: a firing that started another
+	// execution too is "duplicate", and this one ends.
+	listAccounts := invoke("ListAccounts", st.Orchestrator, map[string]any{"action": "list_accounts", "run_id": runID,
+		"event": sfn.JsonPath_ObjectAt(jsii.String("$$.Execution.Input"))})
+	firing := sfn.NewChoice(st.Stack, jsii.String("FiringAlreadyRun"), &sfn.ChoiceProps{
+		Comment: jsii.String("Another execution claimed the schedule's firing that started this one"),
+	})
 
 	st.AuditMap = sfn.NewDistributedMap(st.Stack, jsii.String("AuditAccounts"), &sfn.DistributedMapProps{
 		// The account list is a JSON array of {account_id, role_arn, name}.
@@ -306,8 +319,10 @@ func (st *OrgStack) addStateMachine() {
 		StateMachineName: jsii.String(st.stateMachineName()),
 		StateMachineType: sfn.StateMachineType_STANDARD,
 		Comment:          jsii.String("credaudit: audit every account of the organisation"),
-		DefinitionBody:   sfn.DefinitionBody_FromChainable(sfn.Chain_Start(listAccounts).Next(st.AuditMap).Next(aggregate)),
-		Timeout:          awscdk.Duration_Seconds(jsii.Number(stateMachineTimeout.Seconds())),
+		DefinitionBody: sfn.DefinitionBody_FromChainable(sfn.Chain_Start(listAccounts).Next(firing.
+			When(sfn.Condition_BooleanEquals(jsii.String("$.duplicate"), jsii.Bool(true)), sfn.NewSucceed(st.Stack, jsii.String("AlreadyRun"), nil), nil).
+			Otherwise(st.AuditMap.Next(aggregate)))),
+		Timeout: awscdk.Duration_Seconds(jsii.Number(stateMachineTimeout.Seconds())),
 		// The statements of addStateMachineRole are all it gets: the
 		// wrapper drops the broader grants CDK would add (the functions'
 		// versions, the whole bucket, redrives).

@@ -21,6 +21,7 @@ import (
 // ResultWriter output and caught error, and a list item.
 var statePaths = map[string]any{
 	"$$.Execution.Name":                    "6f1d2c3b-aaaa-bbbb-cccc-1234567890ab",
+	"$$.Execution.Input":                   map[string]any{"source": "credaudit.schedule", "executionId": "4a1c3b2e-59b8-4d1f-9a55-0c5a8b0f6e21"},
 	"$.bucket":                             "credaudit-state",
 	"$.key":                                "runs/6f1d2c3b-aaaa-bbbb-cccc-1234567890ab/accounts.json",
 	"$.missing":                            []any{map[string]any{"id": "999999999999", "reason": "included, but not an account of the organisation"}},
@@ -88,6 +89,9 @@ func TestOrgStateMachineSpeaksTheFunctionsLanguage(t *testing.T) {
 		}
 		if tc.source == "account" && (req.Notify == nil || req.Notify.String() != "never") {
 			t.Errorf("%s: per-account requests must say notify never (the run sends one digest), read %+v", tc.name, req)
+		}
+		if tc.action == handler.ActionListAccounts && req.Delivery != "4a1c3b2e-59b8-4d1f-9a55-0c5a8b0f6e21" {
+			t.Errorf("%s: list_accounts must get the execution's input, whose executionId it claims, read %+v", tc.name, req)
 		}
 		if tc.source == "account" && req.RunID != statePaths["$$.Execution.Name"] {
 			t.Errorf("%s: per-account requests must name the run, whose failed map's digest reads the summaries they keep, read %+v", tc.name, req)
@@ -162,6 +166,10 @@ func TestOrgStackNamesTheFunctionsRunFiles(t *testing.T) {
 		if ok, _ := path.Match(pattern, other); ok {
 			t.Errorf("the auditor's %q lets it write %q", pattern, other)
 		}
+	}
+	// The orchestrator may claim a firing where the function does.
+	if claim := handler.DeliveryKey("4a1c3b2e-59b8-4d1f-9a55-0c5a8b0f6e21"); !s3Match(DeliveriesPrefix+"*", claim) {
+		t.Errorf("the orchestrator may write %q, not the function's %q", DeliveriesPrefix+"*", claim)
 	}
 	// The orchestrator may write the accounts list of a run, and no other
 	// run file (S3's * matches a / too, which path.Match's does not: the

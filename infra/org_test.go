@@ -171,7 +171,15 @@ func TestOrgStateMachineDefinition(t *testing.T) {
 				auditMap["ToleratedFailurePercentage"] = tc.toleratedFailures
 			}
 			want := map[string]map[string]any{
-				"ListAccounts":  invokeState(orchestrator, map[string]any{"action": "list_accounts", "run_id.$": "$$.Execution.Name"}, "AuditAccounts"),
+				"ListAccounts": invokeState(orchestrator, map[string]any{"action": "list_accounts", "run_id.$": "$$.Execution.Name", "event.$": "$$.Execution.Input"},
+					"FiringAlreadyRun"),
+				"FiringAlreadyRun": {
+					"Type":    "Choice",
+					"Comment": "Another execution claimed the schedule's firing that started this one",
+					"Choices": []any{map[string]any{"Variable": "$.duplicate", "BooleanEquals": true, "Next": "AlreadyRun"}},
+					"Default": "AuditAccounts",
+				},
+				"AlreadyRun":    {"Type": "Succeed"},
 				"AuditAccounts": auditMap,
 				"Aggregate": invokeState(orchestrator, map[string]any{
 					"action": "aggregate", "run_id.$": "$$.Execution.Name", "accounts": runFiles, "missing.$": "$.missing",
@@ -398,7 +406,7 @@ func TestOrchestratorPermissions(t *testing.T) {
 				allow("ListAccounts", list, "*"),
 				allow("ReadRunFiles", []string{"s3:GetObject"}, join(s.resolve(t, s.org.Bucket.BucketArn()), "/runs/*")),
 				allow("WriteRunFiles", []string{"s3:PutObject"}, []any{join(s.resolve(t, s.org.Bucket.BucketArn()), "/runs/*/accounts.json"),
-					join(s.resolve(t, s.org.Bucket.BucketArn()), "/runs/owed-digests.json")}),
+					join(s.resolve(t, s.org.Bucket.BucketArn()), "/runs/owed-digests.json"), join(s.resolve(t, s.org.Bucket.BucketArn()), "/runs/deliveries/*")}),
 				allow("ListOwedDigests", []string{"s3:ListBucket"}, s.resolve(t, s.org.Bucket.BucketArn())),
 			}, publishing(t, s)...)
 			want = append(want, orgConfigStatements[variant]...)

@@ -42,7 +42,7 @@ const (
 
 // OrgStep is an organisation run's step request:
 //
-//	{"action":"list_accounts","run_id":ID}
+//	{"action":"list_accounts","run_id":ID[,"event":INPUT]}
 //	{"action":"aggregate","run_id":ID,"accounts":LOC,"results":LOC}
 //	{"action":"aggregate","run_id":ID,"accounts":LOC,"error":{"Error","Cause"}}
 //
@@ -57,6 +57,12 @@ type OrgStep struct {
 	Missing []org.Missing `json:"missing,omitempty"`
 	Results *Location     `json:"results,omitempty"`
 	Error   *StepError    `json:"error,omitempty"`
+	// Event is list_accounts' execution input ($$.Execution.Input): the
+	// schedule's payload, whose executionId names the delivery (Delivery),
+	// or whatever a run started by hand was given.
+	Event json.RawMessage `json:"event,omitempty"`
+	// Delivery is Event's executionId, "" when it has none.
+	Delivery string `json:"-"`
 }
 
 // Location is an S3 object.
@@ -90,6 +96,10 @@ type Listed struct {
 	Location
 	Accounts int           `json:"accounts"`
 	Missing  []org.Missing `json:"missing"`
+	// Duplicate says the run's delivery (OrgStep.Delivery) was claimed by
+	// another run: the state machine then ends, auditing nothing. Always
+	// written, so that its Choice reads it.
+	Duplicate bool `json:"duplicate"`
 }
 
 // Aggregated is aggregate's result.
@@ -119,7 +129,13 @@ func parseOrgStep(payload []byte) (*OrgStep, error) {
 	switch st.Action {
 	case ActionListAccounts:
 		if st.Accounts != nil || st.Missing != nil || st.Results != nil || st.Error != nil {
-			errs = append(errs, errors.New("list_accounts takes only run_id"))
+			errs = append(errs, errors.New("list_accounts takes only run_id and event"))
+		}
+		if st.Event != nil {
+			var err error
+			if st.Delivery, err = executionOf(st.Event); err != nil {
+				errs = append(errs, err)
+			}
 		}
 	case ActionAggregate:
 		if st.Accounts == nil {
@@ -127,6 +143,9 @@ func parseOrgStep(payload []byte) (*OrgStep, error) {
 		}
 		if (st.Results == nil) == (st.Error == nil) {
 			errs = append(errs, errors.New("aggregate needs either results (the map's ResultWriter manifest) or error (the map's failure)"))
+		}
+		if st.Event != nil {
+			errs = append(errs, errors.New("event is list_accounts' only"))
 		}
 	default:
 		errs = append(errs, fmt.Errorf("action %q: want %s or %s", st.Action, ActionListAccounts, ActionAggregate))
@@ -145,6 +164,12 @@ func parseOrgStep(payload []byte) (*OrgStep, error) {
 func (h *Handler) orchestrate(ctx context.Context, aud *audit.Auditor, st *OrgStep) (any, error) {
 	h.Log.LogAttrs(ctx, slog.LevelInfo, "organisation step", slog.String("action", st.Action), slog.String("run_id", st.RunID))
 	if st.Action == ActionListAccounts {
+		if claimed, err := h.claimDelivery(ctx, aud, st); err != nil || !claimed {
+			if err != nil {
+				return nil, err
+			}
+			return &Listed{Missing: []org.Missing{}, Duplicate: true}, nil
+		}
 		return h.listAccounts(ctx, aud, st.RunID)
 	}
 	return h.aggregate(ctx, aud, st)
@@ -183,6 +208,63 @@ func (h *Handler) listAccounts(ctx context.Context, aud *audit.Auditor, id strin
 		missing = []org.Missing{}
 	}
 	return &Listed{Location: loc, Accounts: len(items), Missing: missing}, nil
+}
+
+// executionOf is the executionId of an organisation run's execution
+// input, "" when it has none. Its other keys are the input's own (a run
+// started by hand may be given anything); it must be a JSON object.
+func executionOf(event json.RawMessage) (string, error) {
+	var fields map[string]json.RawMessage
+	if err := json.Unmarshal(event, &fields); err != nil || fields == nil {
+		return "", fmt.Errorf("event: the execution's input is not a JSON object: %.80q", event)
+	}
+	return deliveryOf(func(key string) (string, error) { return stringField(fields, key) }, "executionId")
+}
+
+// DeliveryKey is where an organisation run claims its delivery: the
+// execution ID of the schedule's firing that started it.
+func DeliveryKey(delivery string) string { return RunsPrefix + "deliveries/" + delivery + ".json" }
+
+// deliveryClaim is the object at DeliveryKey: the run that claimed it.
+type deliveryClaim struct {
+	RunID string `json:"run_id"`
+}
+
+// claimDelivery claims st's delivery for its run, before anything else of
+// the run: the schedule's firing may start two executions (Scheduler
+// delivers at least once), and only the one that writes the claim first
+// (a conditional write) audits; the other's list_accounts reports
+// claimed false, and its state machine ends. A delivery claimed by the
+// same run is its own list_accounts retried. A run without a delivery
+// (started by hand) claims nothing.
+func (h *Handler) claimDelivery(ctx context.Context, aud *audit.Auditor, st *OrgStep) (claimed bool, err error) {
+	if st.Delivery == "" {
+		return true, nil
+	}
+	loc := Location{Bucket: h.Settings.StateBucket, Key: DeliveryKey(st.Delivery)}
+	in, err := runFile(loc, deliveryClaim{RunID: st.RunID})
+	if err != nil {
+		return false, err
+	}
+	_, err = state.PutIf(ctx, h.clients().s3, in, state.NoObject)
+	if errors.Is(err, state.ErrConflict) {
+		var claim deliveryClaim
+		if err = h.readRunFile(ctx, loc, &claim); err == nil {
+			if claim.RunID == st.RunID {
+				return true, nil
+			}
+			h.Log.LogAttrs(ctx, slog.LevelInfo, "duplicate delivery", slog.String("delivery", st.Delivery), slog.String("run_id", st.RunID),
+				slog.String("claimed_by", claim.RunID),
+				slog.String("outcome", "another run of the same firing of the schedule claimed it (Scheduler delivers at least once); this run audits nothing and sends no digest"))
+			return false, nil
+		}
+	}
+	if err != nil {
+		return false, aud.FailOrg(ctx, &audit.OrgFailure{RunID: st.RunID, Failure: &audit.Failure{Phase: audit.PhaseListAccounts,
+			Err:  fmt.Errorf("claim the delivery %s: %w", loc, err),
+			Hint: "the function needs s3:PutObject and s3:GetObject on " + RunsPrefix + "deliveries/* in the state bucket."}})
+	}
+	return true, nil
 }
 
 // listHint is what to check after listing the accounts failed with err:

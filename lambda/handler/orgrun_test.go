@@ -143,11 +143,12 @@ func (o *orgEnv) mapRun(h *handler.Handler, items []handler.Item, id string) han
 	return manifest
 }
 
-// listAccounts runs the list_accounts step of run and reads the list it
-// wrote.
+// listAccounts runs the list_accounts step of run, as the state machine
+// sends it for the schedule's firing that started run, and reads the list
+// it wrote.
 func (o *orgEnv) listAccounts(h *handler.Handler, run string) (handler.Listed, []handler.Item) {
 	o.t.Helper()
-	listed := step[handler.Listed](o.t, h, `{"action":"list_accounts","run_id":"`+run+`"}`)
+	listed := step[handler.Listed](o.t, h, `{"action":"list_accounts","run_id":"`+run+`","event":{"source":"credaudit.schedule","executionId":"firing-`+run+`"}}`)
 	var items []handler.Item
 	o.get(listed.Key, &items)
 	return listed, items
@@ -1288,5 +1289,72 @@ func TestOrganisationDigestListsSuppressionsThatMuteNothing(t *testing.T) {
 	}
 	if strings.Contains(msgs[0].Body, "matches no failing result") {
 		t.Errorf("partial digest says a suppression is unused:\n%s", msgs[0].Body)
+	}
+}
+
+// The schedule's firing that starts two executions of the organisation run
+// (Scheduler delivers at least once) audits once: the list_accounts of the
+// execution that claims the firing first lists the accounts, and the
+// other's reports a duplicate (its state machine then ends) and writes no
+// list. The first's list_accounts retried (Lambda's service errors) is
+// still its own; a run started by hand claims nothing; a new firing is a
+// new claim.
+func TestAnOrganisationRunOfAFiringAlreadyClaimedAuditsNothing(t *testing.T) {
+	o := newOrgEnv(t, "alpha")
+	h := o.handler(nil)
+	list := func(run, event string) handler.Listed {
+		t.Helper()
+		return step[handler.Listed](t, h, `{"action":"list_accounts","run_id":"`+run+`","event":`+event+`}`)
+	}
+	const firing = `{"source":"credaudit.schedule","executionId":"4a1c3b2e-59b8-4d1f-9a55-0c5a8b0f6e21","attemptNumber":"1"}`
+	for _, tc := range []struct {
+		run, event string
+		duplicate  bool
+	}{
+		{"exec-1", firing, false},
+		{"exec-1", firing, false}, // its list_accounts retried
+		{"exec-2", firing, true},
+		{"exec-3", `{}`, false},
+		{"exec-4", `{"comment":"started by hand"}`, false},
+		{"exec-5", `{"executionId":"0e8f7a6b-1c2d-4e5f-8a9b-0c1d2e3f4a5b"}`, false},
+	} {
+		got := list(tc.run, tc.event)
+		if got.Duplicate != tc.duplicate {
+			t.Fatalf("%s with %s: duplicate %v, want %v", tc.run, tc.event, got.Duplicate, tc.duplicate)
+		}
+		_, err := o.s3.HeadObject(context.Background(), &s3.HeadObjectInput{Bucket: aws.String(bucket), Key: aws.String(handler.AccountsKey(tc.run))})
+		if tc.duplicate && (err == nil || got.Accounts != 0 || got.Key != "" || got.Missing == nil) {
+			t.Errorf("%s: the duplicate listed %d accounts at %q, missing %v (list written: %v); want no list, and missing [] for the state machine",
+				tc.run, got.Accounts, got.Key, got.Missing, err == nil)
+		}
+		if !tc.duplicate && (err != nil || got.Accounts == 0) {
+			t.Errorf("%s: listed %d accounts, list %v; want the accounts listed", tc.run, got.Accounts, err)
+		}
+	}
+	var claim struct {
+		RunID string `json:"run_id"`
+	}
+	o.get(handler.DeliveryKey("4a1c3b2e-59b8-4d1f-9a55-0c5a8b0f6e21"), &claim)
+	if claim.RunID != "exec-1" {
+		t.Errorf("the firing is claimed by %q, want exec-1", claim.RunID)
+	}
+	dup := 0
+	for _, l := range logged[struct {
+		Msg       string
+		RunID     string `json:"run_id"`
+		ClaimedBy string `json:"claimed_by"`
+	}](o.env) {
+		if l.Msg == "duplicate delivery" {
+			dup++
+			if l.RunID != "exec-2" || l.ClaimedBy != "exec-1" {
+				t.Errorf("duplicate line %+v, want exec-2's, claimed by exec-1", l)
+			}
+		}
+	}
+	if dup != 1 {
+		t.Errorf("%d duplicate delivery lines, want 1", dup)
+	}
+	if mail := o.drain(); len(mail) != 0 {
+		t.Errorf("listing sent %d messages, want none", len(mail))
 	}
 }

@@ -36,8 +36,10 @@ type Request struct {
 	// Delivery names the event, so that a second delivery of it is told
 	// (audit.Auditor.Delivery): a Scheduler payload's executionId, or an
 	// EventBridge event's id (with its replay-name, for an event replayed
-	// from an archive, which keeps its id). "" when the event has none:
-	// {} sent by hand, a per-account request, an organisation step.
+	// from an archive, which keeps its id), or for an organisation run's
+	// list_accounts its execution input's executionId (OrgStep.Delivery).
+	// "" when the event has none: {} sent by hand, a per-account request,
+	// an organisation's other steps.
 	Delivery string
 }
 
@@ -50,7 +52,7 @@ var schedulerKeys = []string{"source", "scheduledTime", "executionId", "attemptN
 var eventBridgeKeys = []string{"version", "id", "detail-type", "source", "account", "time", "region", "resources", "detail", "replay-name"}
 
 // orgStepKeys are an organisation step's keys (OrgStep).
-var orgStepKeys = []string{"action", "run_id", "accounts", "missing", "results", "error"}
+var orgStepKeys = []string{"action", "run_id", "accounts", "missing", "results", "error", "event"}
 
 var roleARN = lazyre.New(`^arn:aws[a-z-]*:iam::([0-9]{12}):role/[\w+=,.@/-]{1,512}$`)
 
@@ -64,17 +66,7 @@ func ParseRequest(payload []byte) (Request, error) {
 	if err != nil {
 		return Request{}, err
 	}
-	str := func(key string) (string, error) {
-		raw, ok := fields[key]
-		if !ok {
-			return "", nil
-		}
-		var s string
-		if err := json.Unmarshal(raw, &s); err != nil {
-			return "", fmt.Errorf("%q is not a string", key)
-		}
-		return s, nil
-	}
+	str := func(key string) (string, error) { return stringField(fields, key) }
 	if _, ok := fields["action"]; ok {
 		// encoding/json would match "Run_ID" to run_id: a key is taken
 		// as the state machine writes it.
@@ -87,7 +79,7 @@ func ParseRequest(payload []byte) (Request, error) {
 		if err != nil {
 			return Request{}, err
 		}
-		return Request{Source: "organisation", Org: st}, nil
+		return Request{Source: "organisation", Org: st, Delivery: st.Delivery}, nil
 	}
 	if _, ok := fields["detail-type"]; ok {
 		dt, err := str("detail-type")
@@ -187,6 +179,19 @@ func ParseRequest(payload []byte) (Request, error) {
 		return Request{}, fmt.Errorf("per-account request: %w", errors.Join(errs...))
 	}
 	return req, nil
+}
+
+// stringField is the string at key of fields, "" when there is none.
+func stringField(fields map[string]json.RawMessage, key string) (string, error) {
+	raw, ok := fields[key]
+	if !ok {
+		return "", nil
+	}
+	var s string
+	if err := json.Unmarshal(raw, &s); err != nil {
+		return "", fmt.Errorf("%q is not a string", key)
+	}
+	return s, nil
 }
 
 // deliveryOf is the event's key that names its delivery: "" when the

@@ -91,7 +91,16 @@ func TestParseRequest(t *testing.T) {
 		{"a replayed event's delivery is its replay's", `{"detail-type":"Scheduled Event","id":"89d1a02d","replay-name":"nov-20"}`,
 			Request{Source: "eventbridge", Delivery: "replay/nov-20/89d1a02d"}, ""},
 		{"an EventBridge ID with a line break", `{"detail-type":"Scheduled Event","id":"a\nb"}`, Request{}, `id "a\nb": want the event's own ID`},
-		{"organisation step key in another case", `{"action":"list_accounts","RUN_ID":"abc"}`, Request{}, "organisation step: unknown key RUN_ID (want action, run_id, accounts, missing, results, error)"},
+		{"an organisation run's execution input names its delivery", `{"action":"list_accounts","run_id":"r1","event":{"source":"credaudit.schedule","executionId":"4a1c3b2e"}}`,
+			Request{Source: "organisation", Delivery: "4a1c3b2e"}, ""},
+		{"an organisation run started by hand names none", `{"action":"list_accounts","run_id":"r1","event":{"comment":"by hand"}}`,
+			Request{Source: "organisation"}, ""},
+		{"an organisation run's input that is no object", `{"action":"list_accounts","run_id":"r1","event":"x"}`, Request{}, "event: the execution's input is not a JSON object"},
+		{"an organisation run's input with a placeholder", `{"action":"list_accounts","run_id":"r1","event":{"executionId":"<aws.scheduler.execution-id>"}}`, Request{},
+			`executionId "<aws.scheduler.execution-id>": want the event's own ID`},
+		{"an event for aggregate", `{"action":"aggregate","run_id":"r1","accounts":{"bucket":"b","key":"k"},"results":{"bucket":"b","key":"k"},"event":{}}`, Request{},
+			"event is list_accounts' only"},
+		{"organisation step key in another case", `{"action":"list_accounts","RUN_ID":"abc"}`, Request{}, "organisation step: unknown key RUN_ID (want action, run_id, accounts, missing, results, error, event)"},
 		{"keys that differ by more than case", `{"account_id":"123456789012","account-id":"1"}`, Request{}, `unknown key "account-id"`},
 	}
 	for _, tt := range tests {
