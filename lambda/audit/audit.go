@@ -417,8 +417,13 @@ func (a *Auditor) Audit(ctx context.Context, obs *Observation) (*Outcome, error)
 			token = tok
 		case errors.Is(err, state.ErrConflict) && a.Delivery != "":
 			// The run that saved first may be another delivery of this
-			// event, which sends what this one would.
-			if theirs, _, err := a.Store.Load(ctx, acct); err == nil && theirs.Delivery == a.Delivery {
+			// event, which sends what this one would; not knowing, this
+			// one sends nothing.
+			theirs, _, err := a.Store.Load(ctx, acct)
+			if err != nil {
+				return nil, a.fail(ctx, acct, &Failure{Phase: PhaseLoadState, Err: err, Hint: a.Store.Hint(err)})
+			}
+			if theirs.Delivery == a.Delivery {
 				return a.duplicate(ctx, out, theirs, start), nil
 			}
 		case errors.Is(err, state.ErrConflict):

@@ -3,8 +3,10 @@ package audit
 import (
 	"bytes"
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -18,9 +20,14 @@ type deliveryStore struct {
 	state.Store
 	delivery string
 	after    func()
+	// err, when set, fails every Load.
+	err error
 }
 
 func (s *deliveryStore) Load(ctx context.Context, acct string) (*state.State, state.Token, error) {
+	if s.err != nil {
+		return nil, state.NoObject, s.err
+	}
 	st, tok, err := s.Store.Load(ctx, acct)
 	if err == nil {
 		st.Delivery = s.delivery
@@ -182,5 +189,40 @@ func TestASecondDeliveryRunningAlongsideDoesNothing(t *testing.T) {
 					len(out.Results), len(out.Changes), out.Counts, out.Notified, out.Saved)
 			}
 		})
+	}
+}
+
+// A run whose save ahead conflicts, and which then cannot read who saved
+// first, fails before sending anything: the run that saved may be another
+// delivery of its event, which sends what it would.
+func TestARunThatCannotTellItsDeliveryFromTheWinnerSendsNothing(t *testing.T) {
+	const delivery = "4a1c3b2e-59b8-4d1f-9a55-0c5a8b0f6e21"
+	ctx := context.Background()
+	r := newRig(t, "")
+	store := &deliveryStore{Store: r.store}
+	r.a.Store, r.a.Delivery = store, delivery
+	var before sent
+	store.after = func() {
+		first := *r.a
+		first.Now = func() time.Time { return r.a.Now().Add(time.Minute) }
+		if _, err := first.Run(ctx); err != nil {
+			t.Fatal(err)
+		}
+		before = r.sent(t)
+		store.err = errors.New("api error InternalError: We encountered an internal error")
+	}
+	out, err := r.a.Run(ctx)
+	var f *Failure
+	if out != nil || !errors.As(err, &f) || f.Phase != PhaseLoadState {
+		t.Fatalf("Run = %v, %v; want a load state failure", out, err)
+	}
+	after := r.sent(t)
+	// The failure's alert is the one message.
+	if after.messages != before.messages+1 || after.imports != before.imports || after.updates != before.updates || !bytes.Equal(after.stored, before.stored) {
+		t.Errorf("the run sent %d messages, %d findings and %d updates, state rewritten %v; want only its alert",
+			after.messages-before.messages, after.imports-before.imports, after.updates-before.updates, !bytes.Equal(after.stored, before.stored))
+	}
+	if subject := *r.sns.sent[len(r.sns.sent)-1].Subject; !strings.Contains(subject, "FAILED") {
+		t.Errorf("the last message is %q, want the failure's alert", subject)
 	}
 }
