@@ -211,12 +211,13 @@ func (h *Handler) listAccounts(ctx context.Context, aud *audit.Auditor, id strin
 }
 
 // executionOf is the executionId of an organisation run's execution
-// input, "" when it has none. Its other keys are the input's own (a run
-// started by hand may be given anything); it must be a JSON object.
+// input, "" when it has none. The input is the run's to choose (a run
+// started by hand may be given any JSON, an array or a string as well):
+// only an executionId is read, and must be an ID.
 func executionOf(event json.RawMessage) (string, error) {
 	var fields map[string]json.RawMessage
-	if err := json.Unmarshal(event, &fields); err != nil || fields == nil {
-		return "", fmt.Errorf("event: the execution's input is not a JSON object: %.80q", event)
+	if json.Unmarshal(event, &fields) != nil {
+		return "", nil
 	}
 	return deliveryOf(func(key string) (string, error) { return stringField(fields, key) }, "executionId")
 }

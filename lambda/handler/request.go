@@ -196,16 +196,17 @@ func stringField(fields map[string]json.RawMessage, key string) (string, error) 
 
 // deliveryOf is the event's key that names its delivery: "" when the
 // event has none, and an error unless it is 1 to 128 ASCII letters,
-// digits, '.', '_', ':' and '-' (a UUID, as Scheduler and EventBridge
-// write it; the state's object metadata carries it). A Scheduler
+// digits, '.', '_', ':' and '-', without "..", (a UUID, as Scheduler and
+// EventBridge write it; the state's object metadata carries it, and an
+// organisation run's claim names an object by it). A Scheduler
 // placeholder left as it is, which the schedule substitutes, is refused.
 func deliveryOf(str func(string) (string, error), key string) (string, error) {
 	v, err := str(key)
 	if err != nil || v == "" {
 		return "", err
 	}
-	if !deliveryID().MatchString(v) {
-		return "", fmt.Errorf("%s %.80q: want the event's own ID (1 to 128 letters, digits, '.', '_', ':' and '-'), as the schedule substitutes it", key, v)
+	if !deliveryID().MatchString(v) || strings.Contains(v, "..") {
+		return "", fmt.Errorf("%s %.80q: want the event's own ID (1 to 128 letters, digits, '.', '_', ':' and '-', no \"..\"), as the schedule substitutes it", key, v)
 	}
 	return v, nil
 }
