@@ -60,7 +60,8 @@ type Summary struct {
 	StaleSuppressions []StaleSuppression `json:"stale_suppressions,omitempty"`
 	StaleMore         int                `json:"stale_suppressions_more,omitempty"`
 	// Duplicate says the run was a second delivery of an event already
-	// run (Outcome.Duplicate): it did nothing, and its counts are zero.
+	// run (Outcome.Duplicate): it did nothing, and its counts but Users
+	// are zero.
 	Duplicate bool `json:"duplicate,omitempty"`
 }
 

@@ -164,10 +164,11 @@ func parseOrgStep(payload []byte) (*OrgStep, error) {
 func (h *Handler) orchestrate(ctx context.Context, aud *audit.Auditor, st *OrgStep) (any, error) {
 	h.Log.LogAttrs(ctx, slog.LevelInfo, "organisation step", slog.String("action", st.Action), slog.String("run_id", st.RunID))
 	if st.Action == ActionListAccounts {
-		if claimed, err := h.claimDelivery(ctx, aud, st); err != nil || !claimed {
-			if err != nil {
-				return nil, err
-			}
+		claimed, err := h.claimDelivery(ctx, aud, st)
+		if err != nil {
+			return nil, err
+		}
+		if !claimed {
 			return &Listed{Missing: []org.Missing{}, Duplicate: true}, nil
 		}
 		return h.listAccounts(ctx, aud, st.RunID)
@@ -219,7 +220,7 @@ func executionOf(event json.RawMessage) (string, error) {
 	if json.Unmarshal(event, &fields) != nil {
 		return "", nil
 	}
-	return deliveryOf(func(key string) (string, error) { return stringField(fields, key) }, "executionId")
+	return deliveryOf(fields, "executionId")
 }
 
 // DeliveryKey is where an organisation run claims its delivery: the
@@ -244,16 +245,12 @@ func (h *Handler) claimDelivery(ctx context.Context, aud *audit.Auditor, st *Org
 	}
 	loc := Location{Bucket: h.Settings.StateBucket, Key: DeliveryKey(st.Delivery)}
 	in, err := runFile(loc, deliveryClaim{RunID: st.RunID})
-	if err != nil {
-		return false, err
+	if err == nil {
+		_, err = state.PutIf(ctx, h.clients().s3, in, state.NoObject)
 	}
-	_, err = state.PutIf(ctx, h.clients().s3, in, state.NoObject)
 	if errors.Is(err, state.ErrConflict) {
 		var claim deliveryClaim
-		if err = h.readRunFile(ctx, loc, &claim); err == nil {
-			if claim.RunID == st.RunID {
-				return true, nil
-			}
+		if err = h.readRunFile(ctx, loc, &claim); err == nil && claim.RunID != st.RunID {
 			h.Log.LogAttrs(ctx, slog.LevelInfo, "duplicate delivery", slog.String("delivery", st.Delivery), slog.String("run_id", st.RunID),
 				slog.String("claimed_by", claim.RunID),
 				slog.String("outcome", "another run of the same firing of the schedule claimed it (Scheduler delivers at least once); this run audits nothing and sends no digest"))

@@ -103,10 +103,10 @@ func ParseRequest(payload []byte) (Request, error) {
 				strings.Join(unknown, ", "), strings.Join(eventBridgeKeys, ", "))
 		}
 		req := Request{Source: "eventbridge"}
-		if req.Delivery, err = deliveryOf(str, "id"); err != nil {
+		if req.Delivery, err = deliveryOf(fields, "id"); err != nil {
 			return Request{}, err
 		}
-		if replay, err := deliveryOf(str, "replay-name"); err != nil {
+		if replay, err := deliveryOf(fields, "replay-name"); err != nil {
 			return Request{}, err
 		} else if replay != "" && req.Delivery != "" {
 			req.Delivery = "replay/" + replay + "/" + req.Delivery
@@ -129,7 +129,7 @@ func ParseRequest(payload []byte) (Request, error) {
 				strings.Join(unknown, ", "), strings.Join(schedulerKeys, ", "))
 		}
 		req := Request{Source: "scheduler"}
-		if req.Delivery, err = deliveryOf(str, "executionId"); err != nil {
+		if req.Delivery, err = deliveryOf(fields, "executionId"); err != nil {
 			return Request{}, err
 		}
 		return req, nil
@@ -194,14 +194,14 @@ func stringField(fields map[string]json.RawMessage, key string) (string, error) 
 	return s, nil
 }
 
-// deliveryOf is the event's key that names its delivery: "" when the
+// deliveryOf is the event's key (of its fields) that names its delivery: "" when the
 // event has none, and an error unless it is 1 to 128 ASCII letters,
 // digits, '.', '_', ':' and '-', without "..", (a UUID, as Scheduler and
 // EventBridge write it; the state's object metadata carries it, and an
 // organisation run's claim names an object by it). A Scheduler
 // placeholder left as it is, which the schedule substitutes, is refused.
-func deliveryOf(str func(string) (string, error), key string) (string, error) {
-	v, err := str(key)
+func deliveryOf(fields map[string]json.RawMessage, key string) (string, error) {
+	v, err := stringField(fields, key)
 	if err != nil || v == "" {
 		return "", err
 	}
